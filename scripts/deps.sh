@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Installs every Debian package husk needs to build, test and benchmark.
+# Idempotent: quiet and fast when everything is already there.
+set -euo pipefail
+
+build=(build-essential cmake ninja-build pkg-config clang-format clang-tidy
+  nlohmann-json3-dev libcli11-dev libfmt-dev libcurl4-openssl-dev libssl-dev
+  libarchive-dev libzstd-dev liblzma-dev libbz2-dev libacl1-dev libxml2-dev liblz4-dev
+  libseccomp-dev libcap-dev libgtest-dev libgmock-dev libbenchmark-dev)
+tests=(bats busybox-static jq iproute2 util-linux procps tmux python3 kmod)
+images=(docker-registry skopeo umoci apache2-utils zstd)
+peers=(crun runc hyperfine)
+
+want=("${build[@]}" "${tests[@]}" "${images[@]}" "${peers[@]}")
+missing=()
+for p in "${want[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+if [ "$(id -u)" != 0 ]; then
+  echo "deps.sh: missing packages (${missing[*]}); run as root to install them" >&2
+  exit 1
+fi
+echo "deps.sh: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+# Debian starts the registry service on install; tests run their own on a free port.
+if command -v systemctl >/dev/null && systemctl is-active -q docker-registry 2>/dev/null; then
+  systemctl stop docker-registry || true
+fi

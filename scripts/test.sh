@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# Sets up a fresh Debian 12 machine (root), builds husk, and runs every test:
+# unit and integration tests through ctest, then the unit tests again under
+# ASan+UBSan. Prints one closing line "N passed, N failed, N skipped".
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$PWD
+
+bash scripts/deps.sh
+
+jobs=$(nproc)
+cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+cmake --build build -j "$jobs"
+
+# PID 1 on these machines does not reap orphans: the test runner is a subreaper.
+subreap=(python3 "$root/scripts/subreaper.py")
+
+results=()
+run_ctest() {  # name build-dir ctest-args...
+    local name=$1 dir=$2
+    shift 2
+    local log
+    log=$(mktemp)
+    set +e
+    "${subreap[@]}" ctest --test-dir "$dir" --output-on-failure --timeout 300 "$@" 2>&1 | tee "$log"
+    local rc=${PIPESTATUS[0]}
+    set -e
+    local total failed skipped
+    total=$(sed -nE 's/.*tests failed out of ([0-9]+).*/\1/p' "$log" | tail -1)
+    failed=$(sed -nE 's/.* ([0-9]+) tests failed out of.*/\1/p' "$log" | tail -1)
+    skipped=$(grep -cE '\(Skipped\)$' "$log" || true)
+    rm -f "$log"
+    results+=("$name ${total:-0} ${failed:-0} ${skipped:-0} $rc")
+}
+
+run_ctest main build -j 1
+
+# The sanitizer build: unit tests only (the integration tests run the real binaries above).
+cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DHUSK_SANITIZE=ON >/dev/null
+cmake --build build-asan -j "$jobs" --target husk_unit_tests
+run_ctest asan build-asan -L unit -j "$jobs"
+
+passed=0 failed=0 skipped=0 status=0
+for r in "${results[@]}"; do
+    read -r name total f s rc <<<"$r"
+    echo "$name: $total tests, $f failed, $s skipped (ctest exit $rc)"
+    passed=$((passed + total - f - s))
+    failed=$((failed + f))
+    skipped=$((skipped + s))
+    [ "$rc" = 0 ] || status=1
+done
+echo "$passed passed, $failed failed, $skipped skipped"
+exit $status

@@ -1,0 +1,87 @@
+#include "sys/log.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <ctime>
+
+#include <nlohmann/json.hpp>
+
+namespace husk::log {
+namespace {
+
+struct Sink {
+    int fd = 2;
+    Format format = Format::text;
+    bool debug = false;
+};
+Sink g_sink;
+
+const char* level_name(Level l) {
+    switch (l) {
+        case Level::debug: return "debug";
+        case Level::info: return "info";
+        case Level::warn: return "warning";
+        case Level::error: return "error";
+    }
+    return "info";
+}
+
+std::string now_rfc3339() {
+    timespec ts{};
+    clock_gettime(CLOCK_REALTIME, &ts);
+    tm t{};
+    gmtime_r(&ts.tv_sec, &t);
+    char buf[64];
+    size_t n = strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &t);
+    snprintf(buf + n, sizeof buf - n, ".%09ldZ", ts.tv_nsec);
+    return buf;
+}
+
+void write_all(int fd, const std::string& s) {
+    const char* p = s.data();
+    size_t left = s.size();
+    while (left > 0) {
+        ssize_t w = ::write(fd, p, left);
+        if (w < 0 && errno == EINTR) continue;
+        if (w <= 0) return;
+        p += w;
+        left -= static_cast<size_t>(w);
+    }
+}
+
+}  // namespace
+
+void configure(const std::string& path, Format format, bool debug) {
+    g_sink.format = format;
+    g_sink.debug = debug;
+    if (!path.empty()) {
+        int fd = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+        if (fd >= 0) {
+            if (g_sink.fd > 2) ::close(g_sink.fd);
+            g_sink.fd = fd;
+        }
+    }
+}
+
+bool debug_enabled() { return g_sink.debug; }
+
+void write(Level level, std::string_view msg) {
+    std::string line;
+    if (g_sink.format == Format::json) {
+        nlohmann::json j{{"level", level_name(level)},
+                         {"msg", std::string(msg)},
+                         {"time", now_rfc3339()}};
+        line = j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+    } else if (g_sink.fd == 2) {
+        line = fmt::format("{}: {}\n", level_name(level), msg);
+    } else {
+        nlohmann::json m = std::string(msg);
+        line = fmt::format("time=\"{}\" level={} msg={}\n", now_rfc3339(), level_name(level),
+                           m.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+    }
+    write_all(g_sink.fd, line);
+}
+
+}  // namespace husk::log
