@@ -24,8 +24,8 @@ if [ "$(id -u)" != 0 ]; then
 fi
 echo "deps.sh: installing ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
-apt-get update -qq
-apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+apt-get -o DPkg::Lock::Timeout=600 update -qq
+apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 # Debian starts the registry service on install; tests run their own on a free port.
 if command -v systemctl >/dev/null && systemctl is-active -q docker-registry 2>/dev/null; then
   systemctl stop docker-registry || true
