@@ -1,5 +1,7 @@
 #include "runtime/security/capabilities.h"
 
+#include <linux/capability.h>
+
 #include <gtest/gtest.h>
 
 #include "runtime/security/defaults.h"
@@ -10,7 +12,8 @@ namespace sec = husk::runtime::security;
 TEST(Capabilities, NamesAndNumbersBothWays) {
     EXPECT_EQ(sec::cap_from_name("CAP_CHOWN"), 0);
     EXPECT_EQ(sec::cap_from_name("CAP_SYS_ADMIN"), 21);
-    EXPECT_EQ(sec::cap_from_name("cap_net_raw"), 13);
+    EXPECT_EQ(sec::cap_from_name("CAP_NET_RAW"), 13);
+    EXPECT_EQ(sec::cap_from_name("cap_net_raw"), -1);  // the spec spells them in capitals
     EXPECT_EQ(sec::cap_from_name("CAP_PERFMON"), 38);
     EXPECT_EQ(sec::cap_from_name("CAP_BPF"), 39);
     EXPECT_EQ(sec::cap_from_name("CAP_CHECKPOINT_RESTORE"), 40);
@@ -20,6 +23,17 @@ TEST(Capabilities, NamesAndNumbersBothWays) {
     for (int i = 0; i <= 40; ++i) EXPECT_EQ(sec::cap_from_name(sec::cap_name(i)), i) << i;
     EXPECT_EQ(sec::cap_name(40), "CAP_CHECKPOINT_RESTORE");
     EXPECT_EQ(sec::cap_name(41), "CAP_41");
+}
+
+TEST(Capabilities, NumbersMatchTheKernelHeaders) {
+    EXPECT_EQ(sec::cap_from_name("CAP_SETPCAP"), CAP_SETPCAP);
+    EXPECT_EQ(sec::cap_from_name("CAP_MKNOD"), CAP_MKNOD);
+    EXPECT_EQ(sec::cap_from_name("CAP_SETFCAP"), CAP_SETFCAP);
+    EXPECT_EQ(sec::cap_from_name("CAP_AUDIT_READ"), CAP_AUDIT_READ);
+    EXPECT_EQ(sec::cap_from_name("CAP_PERFMON"), CAP_PERFMON);
+    EXPECT_EQ(sec::cap_from_name("CAP_BPF"), CAP_BPF);
+    EXPECT_EQ(sec::cap_from_name("CAP_CHECKPOINT_RESTORE"), CAP_CHECKPOINT_RESTORE);
+    EXPECT_EQ(sec::cap_from_name("CAP_SYS_ADMIN"), CAP_SYS_ADMIN);
 }
 
 TEST(Capabilities, LastCapComesFromTheKernel) {

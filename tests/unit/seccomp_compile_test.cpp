@@ -69,10 +69,12 @@ TEST(SeccompCompile, NotifyNeedsListenerAndSetsFlags) {
     auto p = sec::parse_seccomp_json(R"({
         "defaultAction": "SCMP_ACT_ALLOW", "flags": ["SECCOMP_FILTER_FLAG_TSYNC",
         "SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV"],
+        "listenerPath": "/run/agent.sock", "listenerMetadata": "meta",
         "syscalls": [{"names": ["mkdir"], "action": "SCMP_ACT_NOTIFY"}]})");
-    EXPECT_EQ(error_of(p), "linux.seccomp.listenerPath: required when SCMP_ACT_NOTIFY is used");
-    p.listener_path = "/run/agent.sock";
-    p.listener_metadata = "meta";
+    auto without = p;
+    without.listener_path.clear();
+    EXPECT_EQ(error_of(without),
+              "linux.seccomp.listenerPath: required when SCMP_ACT_NOTIFY is used");
     auto prog = sec::compile_seccomp(p);
     EXPECT_TRUE(prog.notify);
     EXPECT_EQ(prog.flags,

@@ -5,78 +5,18 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include <array>
 #include <cerrno>
 #include <cstdlib>
 #include <fstream>
 
 #include <fmt/format.h>
 
+#include "oci/names.h"
 #include "sys/error.h"
 #include "sys/log.h"
 
 namespace husk::runtime::security {
 namespace {
-
-// Indexed by capability number (linux/capability.h); the static_asserts keep
-// the table honest against the kernel headers.
-constexpr std::array<std::string_view, 41> kCapNames = {
-    "CAP_CHOWN",
-    "CAP_DAC_OVERRIDE",
-    "CAP_DAC_READ_SEARCH",
-    "CAP_FOWNER",
-    "CAP_FSETID",
-    "CAP_KILL",
-    "CAP_SETGID",
-    "CAP_SETUID",
-    "CAP_SETPCAP",
-    "CAP_LINUX_IMMUTABLE",
-    "CAP_NET_BIND_SERVICE",
-    "CAP_NET_BROADCAST",
-    "CAP_NET_ADMIN",
-    "CAP_NET_RAW",
-    "CAP_IPC_LOCK",
-    "CAP_IPC_OWNER",
-    "CAP_SYS_MODULE",
-    "CAP_SYS_RAWIO",
-    "CAP_SYS_CHROOT",
-    "CAP_SYS_PTRACE",
-    "CAP_SYS_PACCT",
-    "CAP_SYS_ADMIN",
-    "CAP_SYS_BOOT",
-    "CAP_SYS_NICE",
-    "CAP_SYS_RESOURCE",
-    "CAP_SYS_TIME",
-    "CAP_SYS_TTY_CONFIG",
-    "CAP_MKNOD",
-    "CAP_LEASE",
-    "CAP_AUDIT_WRITE",
-    "CAP_AUDIT_CONTROL",
-    "CAP_SETFCAP",
-    "CAP_MAC_OVERRIDE",
-    "CAP_MAC_ADMIN",
-    "CAP_SYSLOG",
-    "CAP_WAKE_ALARM",
-    "CAP_BLOCK_SUSPEND",
-    "CAP_AUDIT_READ",
-    "CAP_PERFMON",
-    "CAP_BPF",
-    "CAP_CHECKPOINT_RESTORE",
-};
-static_assert(CAP_CHOWN == 0 && CAP_SETPCAP == 8 && CAP_SYS_ADMIN == 21 && CAP_MKNOD == 27);
-static_assert(CAP_SETFCAP == 31 && CAP_AUDIT_READ == 37 && CAP_PERFMON == 38 && CAP_BPF == 39);
-static_assert(CAP_CHECKPOINT_RESTORE == 40 && kCapNames.size() == CAP_CHECKPOINT_RESTORE + 1);
-
-bool iequals(std::string_view a, std::string_view b) {
-    if (a.size() != b.size()) return false;
-    for (size_t i = 0; i < a.size(); ++i) {
-        char x = a[i], y = b[i];
-        if (x >= 'a' && x <= 'z') x = static_cast<char>(x - 'a' + 'A');
-        if (y >= 'a' && y <= 'z') y = static_cast<char>(y - 'a' + 'A');
-        if (x != y) return false;
-    }
-    return true;
-}
 
 int read_last_cap() {
     std::ifstream in("/proc/sys/kernel/cap_last_cap");
@@ -116,13 +56,12 @@ int last_cap() {
 }
 
 int cap_from_name(std::string_view name) {
-    for (size_t i = 0; i < kCapNames.size(); ++i)
-        if (iequals(name, kCapNames[i])) return static_cast<int>(i);
-    return -1;
+    return oci::capability_number(name).value_or(-1);
 }
 
 std::string cap_name(int cap) {
-    if (cap >= 0 && static_cast<size_t>(cap) < kCapNames.size()) return std::string(kCapNames[cap]);
+    auto names = oci::capability_names();
+    if (cap >= 0 && static_cast<size_t>(cap) < names.size()) return std::string(names[cap]);
     return fmt::format("CAP_{}", cap);
 }
 

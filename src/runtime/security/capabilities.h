@@ -27,8 +27,8 @@ struct CapSets {
 // (/proc/sys/kernel/cap_last_cap, read once and cached; 40 when unreadable).
 int last_cap();
 
-// "CAP_CHOWN" -> 0, ... "CAP_CHECKPOINT_RESTORE" -> 40; case-insensitive, the
-// "CAP_" prefix is required. -1 when unknown.
+// "CAP_CHOWN" -> 0, ... "CAP_CHECKPOINT_RESTORE" -> 40 (the spec's spelling,
+// from oci/names.h); -1 when unknown.
 int cap_from_name(std::string_view name);
 // 0 -> "CAP_CHOWN"; numbers this build does not know -> "CAP_<n>".
 std::string cap_name(int cap);

@@ -81,12 +81,11 @@ void send_to_listener(const std::string& listener_path, int listener_fd,
 
 // ---- linux.seccomp JSON --------------------------------------------------------
 
-// Parse a linux.seccomp object (JSON text). Errors name the field with
-// `prefix`, e.g. "linux.seccomp.syscalls[2].names: expected array, got string".
-// (A local parser until oci::parse_spec covers it; see defaults.h.)
-oci::Seccomp parse_seccomp_json(const std::string& json_text,
-                                const std::string& prefix = "linux.seccomp");
-// Canonical JSON of a profile (sorted keys, compact): stable input for hashing.
+// Parse a linux.seccomp object (JSON text, e.g. a profile file) with the oci
+// module's validation; errors name the field ("linux.seccomp.syscalls[2].names: ...").
+oci::Seccomp parse_seccomp_json(const std::string& json_text);
+// The profile as config.json text ({"ociVersion":..,"linux":{"seccomp":..}});
+// deterministic, so it is the hashed input of the cache key.
 std::string dump_seccomp_json(const oci::Seccomp& profile);
 
 }  // namespace husk::runtime::security

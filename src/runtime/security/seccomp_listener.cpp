@@ -50,15 +50,11 @@ int recv_fd(int sock, std::string* data) {
 }
 
 std::string container_process_state(const oci::State& s, const std::string& metadata) {
-    nlohmann::json state = {
-        {"ociVersion", s.oci_version}, {"id", s.id}, {"status", s.status}, {"bundle", s.bundle}};
-    if (s.pid > 0) state["pid"] = s.pid;
-    if (!s.annotations.empty()) state["annotations"] = s.annotations;
-    nlohmann::json j = {{"ociVersion", s.oci_version},
-                        {"fds", {"seccompFd"}},
-                        {"pid", s.pid},
-                        {"state", std::move(state)}};
+    // The field order of the runtime spec's example.
+    nlohmann::ordered_json j = {
+        {"ociVersion", s.oci_version}, {"fds", {"seccompFd"}}, {"pid", s.pid}};
     if (!metadata.empty()) j["metadata"] = metadata;
+    j["state"] = nlohmann::ordered_json::parse(oci::dump_hook_state(s));
     return j.dump();
 }
 

@@ -226,11 +226,11 @@ TEST_F(SeccompIntegration, NotifyReachesListenerThatAnswers) {
     ASSERT_EQ(bind(agent.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
     ASSERT_EQ(listen(agent.get(), 1), 0);
 
-    auto profile = sec::parse_seccomp_json(R"({
+    auto profile = sec::parse_seccomp_json(fmt::format(R"({{
         "defaultAction": "SCMP_ACT_ALLOW",
-        "listenerMetadata": "security-test",
-        "syscalls": [{"names": ["getppid"], "action": "SCMP_ACT_NOTIFY"}]})");
-    profile.listener_path = path;
+        "listenerPath": "{}", "listenerMetadata": "security-test",
+        "syscalls": [{{"names": ["getppid"], "action": "SCMP_ACT_NOTIFY"}}]}})",
+                                                       path));
     auto prog = sec::compile_seccomp(profile);
     ASSERT_TRUE(prog.notify);
 
