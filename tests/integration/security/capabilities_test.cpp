@@ -5,6 +5,11 @@
 #include <sys/prctl.h>
 #include <unistd.h>
 
+#include <sys/stat.h>
+
+#include <cstdlib>
+#include <filesystem>
+
 #include <fmt/format.h>
 
 #include "child.h"
@@ -147,4 +152,47 @@ TEST(CapabilitiesIntegration, FailedStepIsNamed) {
     ASSERT_TRUE(r.exited_ok());
     EXPECT_NE(r.output.find("rc=-1\n"), std::string::npos) << r.output;  // -EPERM
     EXPECT_NE(r.output.find("capset"), std::string::npos) << r.output;
+}
+
+// CVE-2022-29162 class: a binary with file-inheritable capabilities gains them
+// on execve only through the process's inheritable set, so an empty inheritable
+// set (the default) gives it nothing; asking for the capability gives exactly it.
+TEST(CapabilitiesIntegration, FileInheritableCapsNeedTheProcessInheritableSet) {
+    HUSK_REQUIRE_ROOT();
+    char tmpl[] = "/tmp/security-fcap-XXXXXX";
+    ASSERT_NE(mkdtemp(tmpl), nullptr);
+    std::string dir = tmpl;
+    ASSERT_EQ(chmod(dir.c_str(), 0755), 0);
+    std::string cat = dir + "/cat";
+    std::filesystem::copy_file("/bin/cat", cat);
+    ASSERT_EQ(chmod(cat.c_str(), 0755), 0);
+    std::string cmd = fmt::format("setcap cap_net_raw+ei {} 2>/dev/null", cat);
+    if (std::system(cmd.c_str()) != 0) {
+        std::filesystem::remove_all(dir);
+        GTEST_SKIP() << "setcap failed: no file capabilities on /tmp";
+    }
+    auto run = [&](const std::vector<std::string>& inheritable) {
+        husk::oci::Capabilities c;
+        c.bounding = c.permitted = c.effective = {"CAP_NET_RAW", "CAP_CHOWN"};
+        c.inheritable = inheritable;
+        auto caps = sec::parse_capabilities(c);
+        auto r = run_child([&](int out) {
+            if (int rc = drop_to(caps, 1000)) return rc;
+            if (dup2(out, 1) != 1) return 20;
+            std::string status = "/proc/self/status";
+            char* argv[] = {cat.data(), status.data(), nullptr};
+            char* envp[] = {nullptr};
+            execve(cat.c_str(), argv, envp);
+            return 21;
+        });
+        EXPECT_TRUE(r.exited_ok()) << r.status;
+        return sets_of(r.output);
+    };
+    Seen plain = run({});
+    EXPECT_EQ(plain.prm, 0u);
+    EXPECT_EQ(plain.eff, 0u);
+    Seen asked = run({"CAP_NET_RAW"});
+    EXPECT_EQ(asked.prm, uint64_t{1} << 13);  // CAP_NET_RAW only
+    EXPECT_EQ(asked.eff, uint64_t{1} << 13);
+    std::filesystem::remove_all(dir);
 }
