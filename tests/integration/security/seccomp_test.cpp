@@ -316,3 +316,30 @@ TEST_F(SeccompIntegration, MultiArchDefaultProfileLoads) {
     });
     EXPECT_TRUE(r.exited_ok()) << r.status;
 }
+
+// Every flag of linux.seccomp.flags reaches seccomp(2) in a form the kernel
+// accepts, also together with a listener (TSYNC needs TSYNC_ESRCH then).
+TEST_F(SeccompIntegration, FlagsAreAcceptedByTheKernel) {
+    auto plain = sec::parse_seccomp_json(R"({"defaultAction": "SCMP_ACT_ALLOW",
+        "flags": ["SECCOMP_FILTER_FLAG_TSYNC", "SECCOMP_FILTER_FLAG_LOG",
+                  "SECCOMP_FILTER_FLAG_SPEC_ALLOW"],
+        "syscalls": [{"names": ["mkdir"], "action": "SCMP_ACT_ERRNO"}]})");
+    auto notify = sec::parse_seccomp_json(R"({"defaultAction": "SCMP_ACT_ALLOW",
+        "flags": ["SECCOMP_FILTER_FLAG_TSYNC", "SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV"],
+        "listenerPath": "/nonexistent/agent.sock",
+        "syscalls": [{"names": ["mkdir"], "action": "SCMP_ACT_NOTIFY"}]})");
+    for (const auto& profile : {plain, notify}) {
+        auto prog = sec::compile_seccomp(profile);
+        auto r = run_child([&](int out) {
+            if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) return 2;
+            report(out, "rc", sec::install_seccomp(prog));
+            return 0;
+        });
+        ASSERT_TRUE(r.exited_ok());
+        long rc = std::stol(parse_lines(r.output)["rc"]);
+        if (prog.notify)
+            EXPECT_GT(rc, 0) << "listener fd";
+        else
+            EXPECT_EQ(rc, 0);
+    }
+}
