@@ -75,7 +75,9 @@ Spec default_spec(bool rootless) {
     p.env = {"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "TERM=xterm"};
     p.cwd = "/";
     std::vector<std::string> caps = {"CAP_AUDIT_WRITE", "CAP_KILL", "CAP_NET_BIND_SERVICE"};
-    p.capabilities = Capabilities{caps, caps, {}, caps, caps};  // as runc 1.1 (no inheritable)
+    // As runc 1.1 without inheritable (CVE-2022-29162) and so without ambient: ambient caps
+    // need inheritable ones, and would only be dropped with a warning.
+    p.capabilities = Capabilities{caps, caps, {}, caps, {}};
     p.rlimits = {{"RLIMIT_NOFILE", 1024, 1024}};
     p.no_new_privileges = true;
     s.process = std::move(p);

@@ -20,6 +20,7 @@
 #include "runtime/idmap.h"
 #include "runtime/init.h"
 #include "runtime/plan_build.h"
+#include "runtime/security/seccomp.h"
 #include "runtime/state.h"
 #include "runtime/sync.h"
 #include "sys/error.h"
@@ -68,8 +69,25 @@ struct CreateGuard {
     }
 };
 
+// Hand a seccomp notify fd to the agent at linux.seccomp.listenerPath.
+void pass_listener(int sock, pid_t pid, const oci::Spec& spec, const std::string& id,
+                   const std::string& bundle) {
+    UniqueFd fd(security::recv_fd(sock));
+    const auto& sc = *spec.linux_->seccomp;
+    oci::State st;
+    st.oci_version = spec.oci_version;
+    st.id = id;
+    st.status = "creating";
+    st.pid = pid;
+    st.bundle = bundle;
+    st.annotations = spec.annotations;
+    security::send_to_listener(sc.listener_path, fd.get(),
+                               security::container_process_state(st, sc.listener_metadata));
+}
+
 // Wait for the init to be ready (or to fail); the parent's side of the sync socket.
-void await_init(int sock, pid_t pid) {
+void await_init(int sock, pid_t pid, const oci::Spec& spec, const std::string& id,
+                const std::string& bundle) {
     SyncMsg msg;
     for (;;) {
         int r = sync_recv(sock, msg);
@@ -83,6 +101,10 @@ void await_init(int sock, pid_t pid) {
         }
         if (msg.type == SyncType::error) throw Error(describe(msg), msg.err);
         if (msg.type == SyncType::ready) return;
+        if (msg.type == SyncType::seccomp_fd) {
+            pass_listener(sock, pid, spec, id, bundle);
+            continue;
+        }
         throw Error("container init sent an unexpected message");
     }
 }
@@ -108,6 +130,7 @@ pid_t create_locked(const CreateOptions& o, StateDir& dir, CreateGuard& guard,
     in.no_pivot = o.no_pivot;
     in.preserve_fds = o.preserve_fds;
     in.cgroup_ns_after_join = cg_fd < 0;
+    in.seccomp_cache_dir = o.root + "/.seccomp-cache";
     unsigned long ns_flags = 0;
     Plan plan = build_plan(spec, in, ns_flags);
 
@@ -141,7 +164,7 @@ pid_t create_locked(const CreateOptions& o, StateDir& dir, CreateGuard& guard,
     if (cg_fd < 0) cg->add_pid(pid);
     if (plan.new_user_ns) write_id_maps(pid, spec.linux_->uid_mappings, spec.linux_->gid_mappings);
     if (int r = sync_send(parent_sock.get(), SyncType::go); r < 0) throw_sys("sync with container init", "", -r);
-    await_init(parent_sock.get(), pid);
+    await_init(parent_sock.get(), pid, spec, o.id, bundle);
 
     auto st = sys::proc_stat(pid);
     if (!st) throw Error("container init exited before it was ready");

@@ -8,7 +8,7 @@ std::string features_json() {
     using nlohmann::json;
     json f;
     f["ociVersionMin"] = "1.0.0";
-    f["ociVersionMax"] = "1.2.0";
+    f["ociVersionMax"] = "1.3.0";
     f["mountOptions"] = {
         "async",   "atime",     "bind",       "defaults", "dev",        "diratime",  "exec",
         "noatime", "nodev",     "nodiratime", "noexec",   "norelatime", "nostrictatime",

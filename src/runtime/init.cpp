@@ -135,6 +135,21 @@ void lookup(const Plan& p, char* out, size_t len) noexcept {
     init_fail(p, "lookup", name, found_eacces ? EACCES : ENOENT);
 }
 
+// Load the seccomp filter; a notify listener fd goes to the parent, which hands it
+// to the agent at linux.seccomp.listenerPath.
+void load_seccomp(const Plan& p) noexcept {
+    const char* step = "seccomp";
+    int fd = security::install_seccomp(p.seccomp, &step);
+    if (fd < 0) init_fail(p, step, "", -fd);
+    if (p.seccomp.notify && fd > 0) {
+        sync_send(p.sync_fd, SyncType::seccomp_fd);
+        char one = 1;
+        if (int r = security::send_fd(p.sync_fd, fd, &one, 1); r < 0)
+            init_fail(p, "send seccomp listener fd", "", -r);
+        ::close(fd);
+    }
+}
+
 void reset_signals() noexcept {
     struct sigaction sa {};
     sa.sa_handler = SIG_DFL;
@@ -173,13 +188,26 @@ void init_main(const Plan& p) noexcept {
     }
     set_identity(p);
     set_limits(p);
+    const char* step = "capabilities";
+    if (p.set_caps) {
+        if (int r = security::drop_bounding(p.caps, &step); r < 0) init_fail(p, step, "", -r);
+    }
+    // Without no_new_privs, loading a filter needs CAP_SYS_ADMIN: load it before the
+    // capabilities are dropped (the profile must allow what follows, as docker's does).
+    if (p.has_seccomp && !p.no_new_privileges) load_seccomp(p);
     switch_user(p);
+    if (p.set_caps) {
+        if (int r = security::apply_capabilities(p.caps, &step); r < 0) init_fail(p, step, "", -r);
+    }
     ::umask(p.umask);
     enter_cwd(p);
     char exe[PATH_MAX];
     lookup(p, exe, sizeof exe);
     if (p.no_new_privileges && ::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
         init_fail(p, "prctl(PR_SET_NO_NEW_PRIVS)", "", errno);
+    // A notify listener must reach the parent before it leaves; other filters are
+    // loaded as close to execve as possible.
+    if (p.has_seccomp && p.no_new_privileges && p.seccomp.notify) load_seccomp(p);
 
     sync_send(p.sync_fd, SyncType::ready);
     ::close(p.sync_fd);
@@ -193,6 +221,14 @@ void init_main(const Plan& p) noexcept {
         ::_exit(1);
     }
     ::close(p.exec_fifo_fd);
+    if (p.has_seccomp && p.no_new_privileges && !p.seccomp.notify) {
+        const char* s = "seccomp";
+        if (security::install_seccomp(p.seccomp, &s) < 0) {
+            const char msg[] = "husk-runtime: loading the seccomp filter failed\n";
+            (void)!::write(2, msg, sizeof msg - 1);
+            ::_exit(1);
+        }
+    }
     // Every fd above the preserved ones closes at execve.
     sys::close_range(3 + static_cast<unsigned>(p.preserve_fds), ~0U, CLOSE_RANGE_CLOEXEC);
     reset_signals();

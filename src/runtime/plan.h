@@ -10,6 +10,8 @@
 #include <vector>
 
 #include "runtime/mount_options.h"
+#include "runtime/security/capabilities.h"
+#include "runtime/security/seccomp.h"
 
 namespace husk::runtime {
 
@@ -86,6 +88,10 @@ struct Plan {
     std::string path_env;  // value of PATH for the executable lookup
     bool no_new_privileges = false;
     int preserve_fds = 0;
+    bool set_caps = false;  // process.capabilities present (else the sets are left as they are)
+    security::CapSets caps;
+    bool has_seccomp = false;
+    security::SeccompProgram seccomp;
 
     // argv/envp as C arrays (pointing into args/env), built by finalize().
     std::vector<char*> argv, envp;

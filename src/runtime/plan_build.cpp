@@ -285,6 +285,16 @@ Plan build_plan(const oci::Spec& spec, const PlanInputs& in, unsigned long& clon
         p.personality = d == "LINUX32" ? PER_LINUX32 : PER_LINUX;
     }
     plan_process(*spec.process, p);
+    if (spec.process->capabilities) {
+        p.set_caps = true;
+        p.caps = security::parse_capabilities(*spec.process->capabilities);
+    }
+    if (lx.seccomp) {
+        p.has_seccomp = true;
+        p.seccomp = with_context("linux.seccomp", [&] {
+            return security::load_or_compile_seccomp(*lx.seccomp, in.seccomp_cache_dir);
+        });
+    }
     p.finalize();
     return p;
 }

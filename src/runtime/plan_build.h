@@ -13,6 +13,7 @@ struct PlanInputs {
     bool no_pivot = false;
     int preserve_fds = 0;
     bool cgroup_ns_after_join = false;  // the init is put in its cgroup after clone (v1)
+    std::string seccomp_cache_dir;      // compiled BPF programs, keyed by profile hash
 };
 
 // Also returns the clone flags for the new namespaces (CLONE_NEW*).

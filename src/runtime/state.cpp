@@ -22,7 +22,8 @@ namespace husk::runtime {
 using nlohmann::json;
 
 void validate_id(const std::string& id) {
-    if (id.empty() || id == "." || id == ".." || id.size() > 1024)
+    // Names starting with '.' are ours under --root (e.g. the seccomp cache).
+    if (id.empty() || id[0] == '.' || id.size() > 1024)
         throw Error(fmt::format("invalid container id \"{}\"", id));
     for (char c : id)
         if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' || c == '.' || c == '+'))

@@ -15,6 +15,7 @@ enum class SyncType : uint32_t {
     error = 3,       // init → parent: a step failed
     hooks_ask = 4,   // init → parent: at the createRuntime point (before pivot_root)
     hooks_done = 5,  // parent → init
+    seccomp_fd = 6,  // init → parent: the notify listener fd follows (SCM_RIGHTS)
 };
 
 struct SyncMsg {

@@ -64,7 +64,7 @@ TEST(DefaultSpec, IsRuncsDefault) {
     EXPECT_EQ(s.process->cwd, "/");
     EXPECT_EQ(s.process->capabilities->bounding,
               (std::vector<std::string>{"CAP_AUDIT_WRITE", "CAP_KILL", "CAP_NET_BIND_SERVICE"}));
-    EXPECT_EQ(s.process->capabilities->ambient, s.process->capabilities->bounding);
+    EXPECT_TRUE(s.process->capabilities->ambient.empty());
     EXPECT_TRUE(s.process->capabilities->inheritable.empty());
     ASSERT_EQ(s.process->rlimits.size(), 1u);
     EXPECT_EQ(s.process->rlimits[0].soft, 1024u);
