@@ -154,6 +154,38 @@ void remove_cgroup(const std::string& dir) {
     }
 }
 
+std::map<std::string, uint64_t> read_flat(const std::string& dir, std::string_view name) {
+    std::map<std::string, uint64_t> out;
+    std::string text;
+    if (!try_read_file(join(dir, name), text)) return out;
+    size_t pos = 0;
+    while (pos < text.size()) {
+        size_t eol = text.find('\n', pos);
+        if (eol == std::string::npos) eol = text.size();
+        std::string_view line(text.data() + pos, eol - pos);
+        size_t sp = line.find(' ');
+        if (sp != std::string_view::npos) {
+            uint64_t v = 0;
+            std::from_chars(line.data() + sp + 1, line.data() + line.size(), v);
+            out[std::string(line.substr(0, sp))] = v;
+        }
+        pos = eol + 1;
+    }
+    return out;
+}
+
+std::vector<std::string> split_words(std::string_view text) {
+    std::vector<std::string> out;
+    size_t pos = 0;
+    while (pos < text.size()) {
+        size_t end = text.find_first_of(" \n", pos);
+        if (end == std::string_view::npos) end = text.size();
+        if (end > pos) out.emplace_back(text.substr(pos, end - pos));
+        pos = end + 1;
+    }
+    return out;
+}
+
 int64_t flat_key(std::string_view text, std::string_view key) {
     size_t pos = 0;
     while (pos < text.size()) {

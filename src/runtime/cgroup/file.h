@@ -4,6 +4,8 @@
 
 #include <sys/types.h>
 
+#include <cstdint>
+#include <map>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -27,6 +29,11 @@ std::vector<std::string> make_dirs(const std::string& path);
 // Remove the cgroup `dir` and its descendants (deepest first), retrying on
 // EBUSY while the last processes exit. A missing cgroup is not an error.
 void remove_cgroup(const std::string& dir);
+
+// "key value" lines of `dir`/`name` as a map (memory.stat); empty when missing.
+std::map<std::string, uint64_t> read_flat(const std::string& dir, std::string_view name);
+// Space/newline separated words ("cpu io memory").
+std::vector<std::string> split_words(std::string_view text);
 
 // "key value" lines (memory.stat, cgroup.events, ...): the value of `key`, or -1.
 int64_t flat_key(std::string_view text, std::string_view key);

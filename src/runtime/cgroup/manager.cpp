@@ -13,6 +13,7 @@
 #include <fmt/ranges.h>
 #include <nlohmann/json.hpp>
 
+#include "runtime/cgroup/convert.h"
 #include "runtime/cgroup/file.h"
 #include "runtime/cgroup/resources.h"
 #include "sys/error.h"
@@ -30,18 +31,6 @@ bool has(const std::vector<std::string>& v, std::string_view s) {
     return std::find(v.begin(), v.end(), s) != v.end();
 }
 
-std::vector<std::string> words(const std::string& text) {
-    std::vector<std::string> out;
-    size_t pos = 0;
-    while (pos < text.size()) {
-        size_t end = text.find_first_of(" \n", pos);
-        if (end == std::string::npos) end = text.size();
-        if (end > pos) out.push_back(text.substr(pos, end - pos));
-        pos = end + 1;
-    }
-    return out;
-}
-
 // A new v1 cpuset cgroup has no cpus and no mems: nothing could run in it.
 // Copy them from the parent, top down, as runc does.
 void init_cpuset(const std::string& mountpoint, const std::string& dir) {
@@ -52,29 +41,6 @@ void init_cpuset(const std::string& mountpoint, const std::string& dir) {
             if (!read_file(*it, f).empty()) continue;
             write_file(*it, f, read_file(parent_of(*it), f));
         }
-    }
-}
-
-// Enable `wanted` controllers in cgroup.subtree_control from the cgroup2 mount
-// down to the parent of `dir` (a controller must be enabled in every ancestor).
-void enable_v2(const std::string& mountpoint, const std::string& dir,
-               const std::vector<std::string>& wanted) {
-    if (wanted.empty()) return;
-    std::vector<std::string> chain;
-    for (std::string d = parent_of(dir); d.size() >= mountpoint.size(); d = parent_of(d)) {
-        chain.push_back(d);
-        if (d.size() == mountpoint.size()) break;
-    }
-    for (auto it = chain.rbegin(); it != chain.rend(); ++it) {
-        auto available = words(read_file(*it, "cgroup.controllers"));
-        auto enabled = words(read_file(*it, "cgroup.subtree_control"));
-        std::string add;
-        for (const auto& c : wanted) {
-            if (has(enabled, c) || !has(available, c)) continue;
-            if (!add.empty()) add += ' ';
-            add += '+' + c;
-        }
-        if (!add.empty()) write_file(*it, "cgroup.subtree_control", add);
     }
 }
 
@@ -96,6 +62,7 @@ Manager::Manager(Private, std::vector<HierarchyDir> v1, std::optional<HierarchyD
 std::unique_ptr<Manager> Manager::create(const std::string& cgroups_path, const std::string& id,
                                          const oci::Resources* res) {
     const CgroupPath path = parse_cgroups_path(cgroups_path, id);
+    if (res != nullptr) validate(*res);  // before anything exists
     const Layout layout = detect_layout();
 
     std::vector<HierarchyDir> v1;
@@ -128,16 +95,14 @@ std::unique_ptr<Manager> Manager::create(const std::string& cgroups_path, const 
     if (mgr->v2_) {
         if (has(existing, mgr->v2_->dir) && file_exists(mgr->v2_->dir, "cgroup.freeze"))
             write_file(mgr->v2_->dir, "cgroup.freeze", "0");
-        // Pure v2: every controller the host offers, as runc does. Hybrid: only those
-        // the resources need and v1 does not have (enabling one in cgroup2 is visible
-        // to every other runtime of the host).
-        std::vector<std::string> wanted;
-        bool pure = std::none_of(layout.v1.begin(), layout.v1.end(), [](const CgroupMount& m) {
-            return m.controllers.size() != 1 || m.controllers[0].rfind("name=", 0) != 0;
+        // Pure v2: every controller the host offers, as runc does. Hybrid: apply()
+        // enables only those the resources need (cgroup2 is shared with every other
+        // runtime of the host).
+        const bool pure = std::all_of(layout.v1.begin(), layout.v1.end(), [](const CgroupMount& m) {
+            return m.controllers.size() == 1 && m.controllers[0].rfind("name=", 0) == 0;
         });
-        for (const auto& c : layout.v2_controllers)
-            if (pure || (res != nullptr && needs_controller(*res, c) && !layout.v1_mount(c)))
-                wanted.push_back(c);
+        std::vector<std::string> wanted;
+        if (pure) wanted = layout.v2_controllers;
         enable_v2(mgr->v2_->mountpoint, mgr->v2_->dir, wanted);
     }
     if (res != nullptr) mgr->apply(*res, true);
@@ -321,7 +286,7 @@ std::string Manager::dir_of(std::string_view controller) const {
     if (!v2_) return {};
     if (controller.empty()) return v2_->dir;
     std::string s;
-    if (try_read_file(v2_->dir + "/cgroup.controllers", s) && has(words(s), controller))
+    if (try_read_file(v2_->dir + "/cgroup.controllers", s) && has(split_words(s), controller))
         return v2_->dir;
     return {};
 }

@@ -52,6 +52,7 @@ class Environment : public ::testing::Environment {
     void SetUp() override { ::prctl(PR_SET_CHILD_SUBREAPER, 1); }
     void TearDown() override {
         for (const auto& d : all_dirs(test_root())) ::rmdir(d.c_str());
+        ::unlink(fmt::format("/tmp/cgroup-it-{}.log", ::getpid()).c_str());
     }
 };
 
