@@ -1,0 +1,305 @@
+#include "runtime/cgroup/manager.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <thread>
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+#include <nlohmann/json.hpp>
+
+#include "runtime/cgroup/convert.h"
+#include "runtime/cgroup/file.h"
+#include "runtime/cgroup/resources.h"
+#include "sys/error.h"
+#include "sys/log.h"
+
+namespace husk::runtime::cgroup {
+
+namespace {
+
+std::string parent_of(const std::string& dir) {
+    return dir.substr(0, dir.rfind('/'));
+}
+
+bool has(const std::vector<std::string>& v, std::string_view s) {
+    return std::find(v.begin(), v.end(), s) != v.end();
+}
+
+// A new v1 cpuset cgroup has no cpus and no mems: nothing could run in it.
+// Copy them from the parent, top down, as runc does.
+void init_cpuset(const std::string& mountpoint, const std::string& dir) {
+    std::vector<std::string> chain;
+    for (std::string d = dir; d.size() > mountpoint.size(); d = parent_of(d)) chain.push_back(d);
+    for (auto it = chain.rbegin(); it != chain.rend(); ++it) {
+        for (const char* f : {"cpuset.cpus", "cpuset.mems"}) {
+            if (!read_file(*it, f).empty()) continue;
+            write_file(*it, f, read_file(parent_of(*it), f));
+        }
+    }
+}
+
+// Undo of create(): the directories it made, removed in reverse on failure.
+struct Rollback {
+    std::vector<std::string> created;
+    bool armed = true;
+    ~Rollback() {
+        if (!armed) return;
+        for (auto it = created.rbegin(); it != created.rend(); ++it) ::rmdir(it->c_str());
+    }
+};
+
+}  // namespace
+
+Manager::Manager(Private, std::vector<HierarchyDir> v1, std::optional<HierarchyDir> v2)
+    : v1_(std::move(v1)), v2_(std::move(v2)) {}
+
+std::unique_ptr<Manager> Manager::create(const std::string& cgroups_path, const std::string& id,
+                                         const oci::Resources* res) {
+    const CgroupPath path = parse_cgroups_path(cgroups_path, id);
+    if (res != nullptr) validate(*res);  // before anything exists
+    const Layout layout = detect_layout();
+
+    std::vector<HierarchyDir> v1;
+    for (const auto& m : layout.v1)
+        v1.push_back({m.controllers, layout.dir_for(m, path), m.mountpoint});
+    std::optional<HierarchyDir> v2;
+    if (layout.v2) v2 = HierarchyDir{{}, layout.dir_for(*layout.v2, path), layout.v2->mountpoint};
+    auto mgr = std::make_unique<Manager>(Private{}, std::move(v1), std::move(v2));
+
+    Rollback rollback;
+    std::vector<std::string> existing;  // leaf cgroups that were already there
+    for (const auto& d : mgr->dirs()) {
+        auto made = make_dirs(d);
+        if (made.empty()) existing.push_back(d);
+        rollback.created.insert(rollback.created.end(), made.begin(), made.end());
+    }
+    // A cgroup left by a crashed runtime is reused when empty; one with live
+    // processes belongs to someone else.
+    for (const auto& d : existing) {
+        auto procs = read_procs(d, true);
+        if (!procs.empty())
+            throw Error(fmt::format("cgroup \"{}\" is in use (pid {} is in it)", d, procs.front()));
+    }
+    for (const auto& h : mgr->v1_) {
+        if (has(h.controllers, "cpuset")) init_cpuset(h.mountpoint, h.dir);
+        if (has(h.controllers, "freezer") && has(existing, h.dir) &&
+            read_file(h.dir, "freezer.state") != "THAWED")
+            write_file(h.dir, "freezer.state", "THAWED");
+    }
+    if (mgr->v2_) {
+        if (has(existing, mgr->v2_->dir) && file_exists(mgr->v2_->dir, "cgroup.freeze"))
+            write_file(mgr->v2_->dir, "cgroup.freeze", "0");
+        // Pure v2: every controller the host offers, as runc does. Hybrid: apply()
+        // enables only those the resources need (cgroup2 is shared with every other
+        // runtime of the host).
+        const bool pure = std::all_of(layout.v1.begin(), layout.v1.end(), [](const CgroupMount& m) {
+            return m.controllers.size() == 1 && m.controllers[0].rfind("name=", 0) == 0;
+        });
+        std::vector<std::string> wanted;
+        if (pure) wanted = layout.v2_controllers;
+        enable_v2(mgr->v2_->mountpoint, mgr->v2_->dir, wanted);
+    }
+    if (res != nullptr) mgr->apply(*res, true);
+    mgr->open_v2_fd();
+    rollback.armed = false;
+    return mgr;
+}
+
+void Manager::open_v2_fd() {
+    if (!v2_ || !v1_.empty()) return;
+    v2_fd_.reset(::open(v2_->dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (!v2_fd_) throw_sys("open", v2_->dir);
+}
+
+std::unique_ptr<Manager> Manager::load(const std::string& saved) {
+    return with_context("load cgroup state", [&] {
+        auto j = nlohmann::json::parse(saved);
+        std::vector<HierarchyDir> v1;
+        if (j.contains("v1")) {
+            for (const auto& h : j.at("v1")) {
+                HierarchyDir d;
+                for (const auto& c : h.at("controllers"))
+                    d.controllers.push_back(c.get<std::string>());
+                d.dir = h.at("dir").get<std::string>();
+                d.mountpoint = h.at("mountpoint").get<std::string>();
+                v1.push_back(std::move(d));
+            }
+        }
+        std::optional<HierarchyDir> v2;
+        if (j.contains("v2")) {
+            const auto& h = j.at("v2");
+            v2 = HierarchyDir{
+                {}, h.at("dir").get<std::string>(), h.at("mountpoint").get<std::string>()};
+        }
+        auto mgr = std::make_unique<Manager>(Private{}, std::move(v1), std::move(v2));
+        // The cgroup may be gone already (delete after a crash): no fd then.
+        if (mgr->v2_ && mgr->v1_.empty())
+            mgr->v2_fd_.reset(::open(mgr->v2_->dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+        return mgr;
+    });
+}
+
+std::string Manager::save() const {
+    nlohmann::json j = nlohmann::json::object();
+    if (!v1_.empty()) {
+        j["v1"] = nlohmann::json::array();
+        for (const auto& h : v1_)
+            j["v1"].push_back(
+                {{"controllers", h.controllers}, {"dir", h.dir}, {"mountpoint", h.mountpoint}});
+    }
+    if (v2_) j["v2"] = {{"dir", v2_->dir}, {"mountpoint", v2_->mountpoint}};
+    return j.dump();
+}
+
+int Manager::clone_into_fd() const {
+    return v1_.empty() ? v2_fd_.get() : -1;
+}
+
+void Manager::add_pid(pid_t pid) {
+    const std::string s = std::to_string(pid);
+    for (const auto& h : v1_) write_file(h.dir, "cgroup.procs", s);
+    if (v2_) write_file(v2_->dir, "cgroup.procs", s);
+}
+
+std::vector<pid_t> Manager::pids() const {
+    // cgroup2 always holds every process of the container; else the freezer
+    // hierarchy (what kill_all freezes), else any.
+    if (v2_) return read_procs(v2_->dir, true);
+    if (const auto* f = freezer_v1()) return read_procs(*f, true);
+    if (!v1_.empty()) return read_procs(v1_.front().dir, true);
+    return {};
+}
+
+const std::string* Manager::freezer_v1() const {
+    for (const auto& h : v1_)
+        if (has(h.controllers, "freezer")) return &h.dir;
+    return nullptr;
+}
+
+bool Manager::wait_frozen_v2(bool want) const {
+    const std::string events = v2_->dir + "/cgroup.events";
+    sys::UniqueFd fd(::open(events.c_str(), O_RDONLY | O_CLOEXEC));
+    if (!fd) throw_sys("open", events);
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+    for (;;) {
+        char buf[512];
+        ssize_t n = ::pread(fd.get(), buf, sizeof buf - 1, 0);
+        if (n < 0) throw_sys("read", events);
+        if (flat_key(std::string_view(buf, static_cast<size_t>(n)), "frozen") == (want ? 1 : 0))
+            return true;
+        auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+            deadline - std::chrono::steady_clock::now());
+        if (left.count() <= 0) return false;
+        // cgroup.events signals a change with POLLPRI.
+        struct pollfd p {
+            fd.get(), POLLPRI, 0
+        };
+        ::poll(&p, 1, static_cast<int>(std::min<int64_t>(left.count(), 100)));
+    }
+}
+
+void Manager::freeze() {
+    if (const auto* f = freezer_v1()) {
+        // FREEZING can last while a task sleeps uninterruptibly; write FROZEN again now and then.
+        auto delay = std::chrono::microseconds(100);
+        for (int attempt = 0; attempt < 400; ++attempt) {
+            if (attempt % 20 == 0) write_file(*f, "freezer.state", "FROZEN");
+            if (read_file(*f, "freezer.state") == "FROZEN") return;
+            std::this_thread::sleep_for(delay);
+            if (delay < std::chrono::milliseconds(10)) delay *= 2;
+        }
+        write_file(*f, "freezer.state", "THAWED");
+        throw Error(fmt::format("freeze \"{}/freezer.state\": still FREEZING after 4s", *f));
+    }
+    if (!v2_) throw Error("freeze: the container has no freezer cgroup");
+    write_file(v2_->dir, "cgroup.freeze", "1");
+    if (!wait_frozen_v2(true)) {
+        write_file(v2_->dir, "cgroup.freeze", "0");
+        throw Error(fmt::format("freeze \"{}/cgroup.freeze\": not frozen after 5s", v2_->dir));
+    }
+}
+
+void Manager::thaw() {
+    if (const auto* f = freezer_v1()) {
+        write_file(*f, "freezer.state", "THAWED");
+        return;
+    }
+    if (!v2_) throw Error("thaw: the container has no freezer cgroup");
+    write_file(v2_->dir, "cgroup.freeze", "0");
+}
+
+bool Manager::frozen() const {
+    std::string s;
+    if (const auto* f = freezer_v1()) {
+        return try_read_file(*f + "/freezer.state", s) && s == "FROZEN";
+    }
+    return v2_ && try_read_file(v2_->dir + "/cgroup.freeze", s) && s == "1";
+}
+
+void Manager::kill_all(int sig) {
+    if (sig == SIGKILL && v2_ && file_exists(v2_->dir, "cgroup.kill")) {
+        write_file(v2_->dir, "cgroup.kill", "1");
+        // A v1-frozen task dies only once thawed.
+        if (freezer_v1() != nullptr && frozen()) thaw();
+        return;
+    }
+    const bool can_freeze =
+        freezer_v1() != nullptr || (v2_ && file_exists(v2_->dir, "cgroup.freeze"));
+    const bool was_frozen = can_freeze && frozen();
+    bool froze = false;
+    if (can_freeze && !was_frozen) {
+        try {
+            freeze();
+            froze = true;
+        } catch (const std::exception& e) {
+            log::warn("kill: signalling without freezing first: {}", e.what());
+        }
+    }
+    for (pid_t pid : pids())
+        if (::kill(pid, sig) < 0 && errno != ESRCH)
+            throw_sys(fmt::format("kill {} of", sig), std::to_string(pid));
+    if (froze || (was_frozen && sig == SIGKILL)) thaw();
+}
+
+void Manager::destroy() {
+    std::string first_error;
+    for (const auto& d : dirs()) {
+        try {
+            remove_cgroup(d);
+        } catch (const std::exception& e) {
+            if (first_error.empty()) first_error = e.what();
+        }
+    }
+    v2_fd_.reset();
+    if (!first_error.empty()) throw Error(first_error, EBUSY);
+}
+
+std::string Manager::dir_of(std::string_view controller) const {
+    for (const auto& h : v1_)
+        if (has(h.controllers, controller)) return h.dir;
+    if (!v2_) return {};
+    if (controller.empty()) return v2_->dir;
+    std::string s;
+    if (try_read_file(v2_->dir + "/cgroup.controllers", s) && has(split_words(s), controller))
+        return v2_->dir;
+    return {};
+}
+
+bool Manager::is_v2(std::string_view controller) const {
+    return v2_ && !controller.empty() && dir_of(controller) == v2_->dir;
+}
+
+std::vector<std::string> Manager::dirs() const {
+    std::vector<std::string> out;
+    for (const auto& h : v1_) out.push_back(h.dir);
+    if (v2_) out.push_back(v2_->dir);
+    return out;
+}
+
+}  // namespace husk::runtime::cgroup
