@@ -120,8 +120,8 @@ pid_t create_locked(const CreateOptions& o, StateDir& dir, CreateGuard& guard,
     guard.dir = &dir;
     dir.lock();
 
-    const oci::Resources* res = spec.linux_ && spec.linux_->resources ? &*spec.linux_->resources : nullptr;
-    cg = cgroup::Manager::create(spec.linux_ ? spec.linux_->cgroups_path : "", o.id, res);
+    std::optional<oci::Resources> res = effective_resources(spec);
+    cg = cgroup::Manager::create(spec.linux_ ? spec.linux_->cgroups_path : "", o.id, res ? &*res : nullptr);
     guard.cg = cg.get();
     int cg_fd = cg->clone_into_fd();
 

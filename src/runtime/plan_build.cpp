@@ -183,6 +183,30 @@ void plan_process(const oci::Process& pr, Plan& p) {
 
 }  // namespace
 
+std::optional<oci::Resources> effective_resources(const oci::Spec& spec) {
+    if (!spec.linux_ || !spec.linux_->resources) return std::nullopt;
+    oci::Resources r = *spec.linux_->resources;
+    auto allow = [&](const char* type, std::optional<int64_t> major, std::optional<int64_t> minor,
+                     const char* access) {
+        oci::DeviceRule d;
+        d.allow = true;
+        d.type = type;
+        d.major = major;
+        d.minor = minor;
+        d.access = access;
+        r.devices.push_back(d);
+    };
+    allow("c", std::nullopt, std::nullopt, "m");
+    allow("b", std::nullopt, std::nullopt, "m");
+    for (const auto& d : kDefaultDevices) allow("c", d.major, d.minor, "rwm");
+    allow("c", 136, std::nullopt, "rwm");  // /dev/pts/*
+    allow("c", 5, 2, "rwm");               // /dev/ptmx
+    allow("c", 10, 200, "rwm");            // /dev/net/tun
+    for (const auto& d : spec.linux_->devices)
+        if (d.type != "p") allow(d.type == "b" ? "b" : "c", d.major, d.minor, "rwm");
+    return r;
+}
+
 int namespace_flag(const std::string& type) {
     for (const auto& n : kNamespaces)
         if (type == n.name) return n.flag;

@@ -1,6 +1,7 @@
 // Turn a validated config.json into the init's Plan (parent side: allocates, throws).
 #pragma once
 
+#include <optional>
 #include <string>
 
 #include "oci/spec.h"
@@ -18,6 +19,11 @@ struct PlanInputs {
 
 // Also returns the clone flags for the new namespaces (CLONE_NEW*).
 Plan build_plan(const oci::Spec& spec, const PlanInputs& in, unsigned long& clone_flags);
+
+// linux.resources with the device rules every container needs appended, as runc
+// does: mknod of any node, the default devices, /dev/pts/*, /dev/ptmx, /dev/net/tun,
+// and every device of linux.devices. Null when the config has no resources.
+std::optional<oci::Resources> effective_resources(const oci::Spec& spec);
 
 // Namespace type name ("network") ↔ CLONE_NEW* flag; 0 for an unknown name.
 int namespace_flag(const std::string& type);
