@@ -96,8 +96,9 @@ void await_init(int sock, pid_t pid, const oci::Spec& spec, const std::string& i
             int status = 0;
             ::waitpid(pid, &status, 0);
             throw Error(fmt::format("container init exited before it was ready ({})",
-                                    WIFSIGNALED(status) ? fmt::format("signal {}", WTERMSIG(status))
-                                                        : fmt::format("status {}", WEXITSTATUS(status))));
+                                    WIFSIGNALED(status)
+                                        ? fmt::format("signal {}", WTERMSIG(status))
+                                        : fmt::format("status {}", WEXITSTATUS(status))));
         }
         if (msg.type == SyncType::error) throw Error(describe(msg), msg.err);
         if (msg.type == SyncType::ready) return;
@@ -121,7 +122,8 @@ pid_t create_locked(const CreateOptions& o, StateDir& dir, CreateGuard& guard,
     dir.lock();
 
     std::optional<oci::Resources> res = effective_resources(spec);
-    cg = cgroup::Manager::create(spec.linux_ ? spec.linux_->cgroups_path : "", o.id, res ? &*res : nullptr);
+    cg = cgroup::Manager::create(spec.linux_ ? spec.linux_->cgroups_path : "", o.id,
+                                 res ? &*res : nullptr);
     guard.cg = cg.get();
     int cg_fd = cg->clone_into_fd();
 
@@ -163,7 +165,8 @@ pid_t create_locked(const CreateOptions& o, StateDir& dir, CreateGuard& guard,
 
     if (cg_fd < 0) cg->add_pid(pid);
     if (plan.new_user_ns) write_id_maps(pid, spec.linux_->uid_mappings, spec.linux_->gid_mappings);
-    if (int r = sync_send(parent_sock.get(), SyncType::go); r < 0) throw_sys("sync with container init", "", -r);
+    if (int r = sync_send(parent_sock.get(), SyncType::go); r < 0)
+        throw_sys("sync with container init", "", -r);
     await_init(parent_sock.get(), pid, spec, o.id, bundle);
 
     auto st = sys::proc_stat(pid);
@@ -190,8 +193,8 @@ pid_t create_locked(const CreateOptions& o, StateDir& dir, CreateGuard& guard,
 pid_t create(const CreateOptions& o) {
     return with_context(fmt::format("create \"{}\"", o.id), [&] {
         StateDir dir(o.root, o.id);
+        std::unique_ptr<cgroup::Manager> cg;  // outlives the guard, which may destroy it
         CreateGuard guard;
-        std::unique_ptr<cgroup::Manager> cg;
         return create_locked(o, dir, guard, cg);
     });
 }

@@ -146,7 +146,8 @@ void remove(const std::string& root, const std::string& id, bool force) {
     Loaded l = load_locked(root, id);
     if (l.status == "running" || l.status == "paused") {
         if (!force)
-            throw Error(fmt::format("cannot delete container \"{}\" that is not stopped: {}", id, l.status));
+            throw Error(fmt::format("cannot delete container \"{}\" that is not stopped: {}", id,
+                                    l.status));
     }
     if (l.status != "stopped") {
         signal_all(l, SIGKILL, true);

@@ -53,7 +53,8 @@ void write_procfs(const Plan& p, int rootfd, const char* path, const std::string
     UniqueFd f(fd);
     struct statfs sfs {};
     if (::fstatfs(fd, &sfs) != 0) init_fail(p, "statfs", path, errno);
-    if (sfs.f_type != PROC_SUPER_MAGIC) init_fail(p, "refuse to write to non-procfs file", path, EXDEV);
+    if (sfs.f_type != PROC_SUPER_MAGIC)
+        init_fail(p, "refuse to write to non-procfs file", path, EXDEV);
     if (::write(fd, value.data(), value.size()) != static_cast<ssize_t>(value.size()))
         init_fail(p, "write", path, errno);
 }
@@ -66,7 +67,8 @@ void set_identity(const Plan& p) noexcept {
     if (p.sysctls.empty() && !p.set_oom_score_adj) return;
     UniqueFd root(::open("/", O_PATH | O_DIRECTORY | O_CLOEXEC));
     for (const auto& [path, value] : p.sysctls) write_procfs(p, root.get(), path.c_str(), value);
-    if (p.set_oom_score_adj) write_procfs(p, root.get(), "/proc/self/oom_score_adj", p.oom_score_adj);
+    if (p.set_oom_score_adj)
+        write_procfs(p, root.get(), "/proc/self/oom_score_adj", p.oom_score_adj);
 }
 
 void set_limits(const Plan& p) noexcept {
@@ -80,13 +82,16 @@ void set_limits(const Plan& p) noexcept {
 
 void switch_user(const Plan& p) noexcept {
     if (p.set_groups &&
-        ::setgroups(p.additional_gids.size(), p.additional_gids.empty() ? nullptr : p.additional_gids.data()) != 0)
+        ::setgroups(p.additional_gids.size(),
+                    p.additional_gids.empty() ? nullptr : p.additional_gids.data()) != 0)
         init_fail(p, "setgroups", "", errno);
     // Keep the permitted set across the uid change; the capability sets are set right after.
-    if (::prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) != 0) init_fail(p, "prctl(PR_SET_KEEPCAPS)", "", errno);
+    if (::prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) != 0)
+        init_fail(p, "prctl(PR_SET_KEEPCAPS)", "", errno);
     if (::setresgid(p.gid, p.gid, p.gid) != 0) init_fail(p, "setresgid", "", errno);
     if (::setresuid(p.uid, p.uid, p.uid) != 0) init_fail(p, "setresuid", "", errno);
-    if (::prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) != 0) init_fail(p, "prctl(PR_SET_KEEPCAPS)", "", errno);
+    if (::prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) != 0)
+        init_fail(p, "prctl(PR_SET_KEEPCAPS)", "", errno);
 }
 
 void enter_cwd(const Plan& p) noexcept {
@@ -113,8 +118,9 @@ void lookup(const Plan& p, char* out, size_t len) noexcept {
         if (int e = usable(out); e != 0) init_fail(p, "lookup", name, e == ENOENT ? ENOENT : e);
         return;
     }
-    const char* path = p.path_env.empty() ? "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
-                                          : p.path_env.c_str();
+    const char* path = p.path_env.empty()
+                           ? "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+                           : p.path_env.c_str();
     int found_eacces = 0;
     for (const char* s = path;;) {
         const char* e = std::strchr(s, ':');

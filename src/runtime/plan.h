@@ -54,7 +54,7 @@ struct Plan {
     bool unshare_cgroup_after_join = false;  // cgroup v1: unshare only once in our cgroup
 
     // root filesystem
-    std::string rootfs;  // absolute host path
+    std::string rootfs;                  // absolute host path
     unsigned long root_propagation = 0;  // MS_* | MS_REC for "/" inside (0 = rslave default)
     bool root_readonly = false;
     bool no_pivot = false;

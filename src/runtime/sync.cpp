@@ -46,7 +46,7 @@ int sync_recv(int fd, SyncMsg& msg) noexcept {
 std::string describe(const SyncMsg& msg) {
     // The executable lookup uses the wording engines match on (as runc prints it).
     if (std::strcmp(msg.step, "lookup") == 0) {
-        const char* why = msg.err == ENOENT ? "executable file not found in $PATH"
+        const char* why = msg.err == ENOENT   ? "executable file not found in $PATH"
                           : msg.err == EACCES ? "permission denied"
                                               : std::strerror(msg.err);
         return std::string("exec: \"") + msg.path + "\": " + why;

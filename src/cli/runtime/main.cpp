@@ -1,6 +1,6 @@
 // husk-runtime: the OCI runtime command line, spelled as runc spells it.
-#include <CLI/CLI.hpp>
 #include <seccomp.h>
+#include <CLI/CLI.hpp>
 
 #include <cstdio>
 
@@ -42,14 +42,15 @@ int main(int argc, char** argv) {
     auto configure_log = [&] {
         if (configured) return;
         configured = true;
-        husk::log::configure(g.log, g.log_format == "json" ? husk::log::Format::json
-                                                            : husk::log::Format::text,
-                             g.debug);
+        husk::log::configure(
+            g.log, g.log_format == "json" ? husk::log::Format::json : husk::log::Format::text,
+            g.debug);
     };
     app.parse_complete_callback([&] {
         configure_log();
         if (g.systemd_cgroup)
-            throw husk::Error("--systemd-cgroup: the systemd cgroup driver is not supported; use cgroupfs");
+            throw husk::Error(
+                "--systemd-cgroup: the systemd cgroup driver is not supported; use cgroupfs");
     });
     try {
         app.parse(argc, argv);
