@@ -51,7 +51,7 @@ bool send_all(int fd, const char* p, size_t n) {
     while (n > 0) {
         ssize_t w = ::send(fd, p, n, MSG_NOSIGNAL);
         if (w < 0 && errno == EINTR) continue;
-        if (w < 0 && errno == EPIPE) return false;
+        if (w < 0 && (errno == EPIPE || errno == ECONNRESET)) return false;
         if (w < 0) throw_sys("send", "layer stream");
         p += w;
         n -= static_cast<size_t>(w);

@@ -48,6 +48,11 @@ struct ArchiveDeleter {
 };
 using ArchivePtr = std::unique_ptr<archive, ArchiveDeleter>;
 
+std::string archive_error(archive* a) {
+    const char* e = archive_error_string(a);
+    return e != nullptr ? e : "unknown libarchive error";
+}
+
 // The outer reader: decompresses the layer and hashes the uncompressed stream.
 struct RawStream {
     archive* raw = nullptr;
@@ -72,7 +77,7 @@ la_ssize_t read_decompressed(archive*, void* ud, const void** buf) {
             return 0;
         }
         if (rc < ARCHIVE_WARN)
-            throw Error(fmt::format("decompress layer: {}", archive_error_string(s->raw)));
+            throw Error(fmt::format("decompress layer: {}", archive_error(s->raw)));
         s->diff.update(*buf, size);
         s->total += size;
         if (s->limits->max_layer_bytes != 0 && s->total > s->limits->max_layer_bytes)
@@ -102,10 +107,17 @@ struct DeferredTimes {
 
 class Extractor {
   public:
-    Extractor(int root_fd, archive* tar, const std::atomic<bool>* cancel)
-        : root_(root_fd), tar_(tar), cancel_(cancel) {}
+    Extractor(int root_fd, archive* tar, RawStream& raw, const std::atomic<bool>* cancel)
+        : root_(root_fd), tar_(tar), raw_(raw), cancel_(cancel) {}
 
-    uint64_t run(RawStream& raw) {
+    // A libarchive failure: the stream's own error (limits, decompression) when there is one.
+    [[noreturn]] void fail(std::string_view what) {
+        if (raw_.error) std::rethrow_exception(raw_.error);
+        throw Error(fmt::format("{}: {}", what, archive_error(tar_)));
+    }
+
+    uint64_t run() {
+        RawStream& raw = raw_;
         archive_entry* e = nullptr;
         uint64_t entries = 0;
         while (true) {
@@ -113,8 +125,7 @@ class Extractor {
             int rc = archive_read_next_header(tar_, &e);
             if (rc == ARCHIVE_EOF) break;
             if (raw.error) std::rethrow_exception(raw.error);
-            if (rc < ARCHIVE_WARN)
-                throw Error(fmt::format("read layer: {}", archive_error_string(tar_)));
+            if (rc < ARCHIVE_WARN) fail("read layer");
             const char* name = archive_entry_pathname(e);
             if (name == nullptr) name = archive_entry_pathname_utf8(e);
             if (name == nullptr) throw Error("read layer: an entry without a name");
@@ -265,8 +276,7 @@ class Extractor {
         while (true) {
             int rc = archive_read_data_block(tar_, &buf, &len, &off);
             if (rc == ARCHIVE_EOF) break;
-            if (rc < ARCHIVE_WARN)
-                throw Error(fmt::format("read data: {}", archive_error_string(tar_)));
+            if (rc < ARCHIVE_WARN) fail("read data");
             const char* p = static_cast<const char*>(buf);
             while (len > 0) {
                 ssize_t w = ::pwrite(fd, p, len, off);
@@ -382,6 +392,7 @@ class Extractor {
 
     int root_;
     archive* tar_;
+    RawStream& raw_;
     const std::atomic<bool>* cancel_;
     std::vector<DeferredTimes> dirs_;
     UniqueFd cached_;
@@ -443,12 +454,11 @@ UnpackResult unpack_layer(int fd, int root_fd, const UnpackLimits& limits,
     archive_read_support_format_raw(raw.get());
     archive_read_support_format_empty(raw.get());
     if (archive_read_open_fd(raw.get(), fd, 256 * 1024) != ARCHIVE_OK)
-        throw Error(fmt::format("open layer stream: {}", archive_error_string(raw.get())));
+        throw Error(fmt::format("open layer stream: {}", archive_error(raw.get())));
     archive_entry* re = nullptr;
     int rc = archive_read_next_header(raw.get(), &re);
     if (rc == ARCHIVE_EOF) throw Error("the layer is empty");
-    if (rc < ARCHIVE_WARN)
-        throw Error(fmt::format("read layer: {}", archive_error_string(raw.get())));
+    if (rc < ARCHIVE_WARN) throw Error(fmt::format("read layer: {}", archive_error(raw.get())));
 
     RawStream stream;
     stream.raw = raw.get();
@@ -460,11 +470,11 @@ UnpackResult unpack_layer(int fd, int root_fd, const UnpackLimits& limits,
     archive_read_support_format_gnutar(tar.get());
     if (archive_read_open(tar.get(), &stream, nullptr, read_decompressed, nullptr) != ARCHIVE_OK) {
         if (stream.error) std::rethrow_exception(stream.error);
-        throw Error(fmt::format("read layer: {}", archive_error_string(tar.get())));
+        throw Error(fmt::format("read layer: {}", archive_error(tar.get())));
     }
-    Extractor ex(root_fd, tar.get(), cancel);
+    Extractor ex(root_fd, tar.get(), stream, cancel);
     UnpackResult res;
-    res.entries = ex.run(stream);
+    res.entries = ex.run();
     // The tar reader stops at the end-of-archive blocks: hash whatever follows too.
     const void* buf = nullptr;
     while (read_decompressed(nullptr, &stream, &buf) > 0) {
