@@ -97,8 +97,10 @@ std::vector<Challenge> parse_www_authenticate(std::string_view h) {
                     }
                 }
                 if (!closed) fail("unterminated quoted string");
-            } else {
-                value = token();
+            } else {  // a token; be lenient with unquoted URLs
+                size_t s = i;
+                while (i < h.size() && h[i] != ',' && h[i] != ' ' && h[i] != '\t') ++i;
+                value = std::string(h.substr(s, i - s));
             }
             c.params[lower(name)] = value;
             skip_ws();
