@@ -101,6 +101,6 @@ images_teardown() {
         [ -f "$p" ] && kill "$(cat "$p")" 2>/dev/null || true
     done
     # unmount what husk mounted below the work dir, deepest first
-    findmnt -rn -o TARGET | grep "^$WORK/" | sort -r | while read -r m; do umount -l "$m" || true; done
+    { findmnt -rn -o TARGET | grep "^$WORK/" || true; } | sort -r | while read -r m; do umount -l "$m" || true; done
     rm -rf "$WORK"
 }
