@@ -1,6 +1,7 @@
 #include "image/pull.h"
 
 #include <fcntl.h>
+#include <sys/file.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -31,8 +32,9 @@ struct LayerJob {
     oi::Descriptor desc;
     std::string diff_id;
     std::string chain_id;
-    std::string tmp_blob;     // downloaded blob waiting for commit
-    std::string staged_snap;  // unpacked snapshot waiting for commit
+    std::string tmp_blob;       // downloaded blob waiting for commit
+    std::string staged_snap;    // unpacked snapshot waiting for commit
+    bool keep_partial = false;  // a broken-off download, kept for the next pull
     std::exception_ptr error;
 };
 
@@ -111,9 +113,7 @@ class Puller {
             if (opts_.progress) opts_.progress->layer_done(job.index);
             return;
         }
-        job.tmp_blob = store_.tmp_dir() + "/" + unique_name("blob-");
-        UniqueFd out(::open(job.tmp_blob.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644));
-        if (!out) throw_sys("create", job.tmp_blob);
+        UniqueFd out = open_partial(job);
 
         // The extractor reads the compressed stream from a socket fed by the download.
         UniqueFd feed, drain;
@@ -139,26 +139,32 @@ class Puller {
         int64_t total = 0;
         std::exception_ptr download_error;
         bool extractor_gone = false;
+        auto consume = [&](const char* p, size_t n, bool from_network) {
+            if (cancel_) throw Error("cancelled");
+            total += static_cast<int64_t>(n);
+            if (total > job.desc.size)
+                throw Error(fmt::format(
+                    "the registry sent more than the {} bytes of the descriptor", job.desc.size));
+            hash.update(p, n);
+            if (from_network) write_all(out.get(), p, n, job.tmp_blob);
+            if (feed && !send_all(feed.get(), p, n)) {
+                extractor_gone = true;
+                throw Error("unpacking stopped");
+            }
+            if (opts_.progress) opts_.progress->layer_bytes(job.index, static_cast<int64_t>(n));
+        };
         try {
-            client_.stream_blob(job.desc.digest, 0, [&](const char* p, size_t n) {
-                if (cancel_) throw Error("cancelled");
-                total += static_cast<int64_t>(n);
-                if (total > job.desc.size)
-                    throw Error(
-                        fmt::format("the registry sent more than the {} bytes of the "
-                                    "descriptor",
-                                    job.desc.size));
-                hash.update(p, n);
-                write_all(out.get(), p, n, job.tmp_blob);
-                if (feed && !send_all(feed.get(), p, n)) {
-                    extractor_gone = true;
-                    throw Error("unpacking stopped");
-                }
-                if (opts_.progress) opts_.progress->layer_bytes(job.index, static_cast<int64_t>(n));
-            });
+            // What an interrupted pull left behind goes through the pipeline first.
+            int64_t have = replay_partial(out.get(), job, consume);
+            if (have > 0) log::debug("layer {}: resuming at byte {}", job.desc.digest, have);
+            client_.stream_blob(job.desc.digest, have,
+                                [&](const char* p, size_t n) { consume(p, n, true); });
         } catch (...) {
             download_error = std::current_exception();
         }
+        // Keep the bytes of a transfer that broke off, for the next pull to resume.
+        job.keep_partial = download_error && !extractor_gone && !cancel_ && total > 0 &&
+                           total < job.desc.size;
         feed.reset();  // EOF for the extractor
         if (extractor.joinable()) extractor.join();
         // The most precise error first: the transfer, then size and digest, then unpacking.
@@ -180,6 +186,44 @@ class Puller {
         if (opts_.progress) opts_.progress->layer_done(job.index);
     }
 
+    // tmp/partial-<hex>, locked; a private file when another pull is writing it.
+    UniqueFd open_partial(LayerJob& job) {
+        job.tmp_blob = store_.tmp_dir() + "/partial-" + oi::digest_hex(job.desc.digest);
+        UniqueFd fd(::open(job.tmp_blob.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644));
+        if (!fd) throw_sys("open", job.tmp_blob);
+        if (::flock(fd.get(), LOCK_EX | LOCK_NB) != 0) {
+            job.tmp_blob = store_.tmp_dir() + "/" + unique_name("blob-");
+            fd.reset(::open(job.tmp_blob.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644));
+            if (!fd) throw_sys("create", job.tmp_blob);
+        }
+        return fd;
+    }
+
+    // Feeds the bytes already in `fd` to `consume`; returns how many (0 when the file
+    // is empty or longer than the blob, which is then truncated).
+    template <class Consume>
+    int64_t replay_partial(int fd, const LayerJob& job, Consume&& consume) {
+        struct stat st {};
+        if (::fstat(fd, &st) != 0) throw_sys("stat", job.tmp_blob);
+        if (st.st_size == 0) return 0;
+        if (st.st_size >= job.desc.size) {
+            if (::ftruncate(fd, 0) != 0) throw_sys("truncate", job.tmp_blob);
+            return 0;
+        }
+        std::vector<char> buf(1 << 20);
+        int64_t done = 0;
+        while (done < st.st_size) {
+            ssize_t n = ::pread(fd, buf.data(), buf.size(), done);
+            if (n < 0 && errno == EINTR) continue;
+            if (n < 0) throw_sys("read", job.tmp_blob);
+            if (n == 0) break;
+            consume(buf.data(), static_cast<size_t>(n), false);
+            done += n;
+        }
+        if (::lseek(fd, done, SEEK_SET) < 0) throw_sys("seek", job.tmp_blob);
+        return done;
+    }
+
     UnpackResult unpack_into(int fd, const LayerJob& job) {
         UniqueFd root(
             ::open((job.staged_snap + "/fs").c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
@@ -195,7 +239,7 @@ class Puller {
 
 void discard(std::vector<LayerJob>& jobs) {
     for (auto& j : jobs) {
-        if (!j.tmp_blob.empty()) ::unlink(j.tmp_blob.c_str());
+        if (!j.tmp_blob.empty() && !j.keep_partial) ::unlink(j.tmp_blob.c_str());
         if (!j.staged_snap.empty()) {
             try {
                 remove_tree(j.staged_snap);

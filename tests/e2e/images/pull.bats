@@ -123,3 +123,24 @@ teardown_file() { images_teardown; }
     run husk images
     [[ "$output" == *"husk/busybox"* ]]
 }
+
+@test "an interrupted pull resumes from the bytes it had; a bad partial file is dropped" {
+    root2="$WORK/root-resume"
+    "$HUSK" --root "$root2" images >/dev/null
+    layer=$(layer_digest big 0)
+    hex=${layer#sha256:}
+    head -c 20000000 "$LAYOUT/blobs/sha256/$hex" >"$root2/tmp/partial-$hex"
+    run "$HUSK" --root "$root2" --debug pull --tls-verify=false "$REG_main/husk/big"
+    [ "$status" -eq 0 ]
+    [[ "$output" == *"resuming at byte 20000000"* ]]
+    [ ! -e "$root2/tmp/partial-$hex" ]
+    mnt=$("$HUSK" --root "$root2" image mount "$REG_main/husk/big")
+    python3 "$TREECMP" "$WORK/umoci-big/rootfs" "$mnt"
+    "$HUSK" --root "$root2" image unmount "$REG_main/husk/big"
+    "$HUSK" --root "$root2" rmi "$REG_main/husk/big"
+    head -c 1000 /dev/zero >"$root2/tmp/partial-$hex"
+    run "$HUSK" --root "$root2" pull --tls-verify=false "$REG_main/husk/big"
+    [ "$status" -ne 0 ]
+    [ ! -e "$root2/tmp/partial-$hex" ]
+    "$HUSK" --root "$root2" pull -q --tls-verify=false "$REG_main/husk/big"
+}
