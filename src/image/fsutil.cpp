@@ -46,6 +46,13 @@ void write_file_atomic(const std::string& path, std::string_view data, unsigned 
     }
 }
 
+void write_file_plain(const std::string& path, std::string_view data) {
+    UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CLOEXEC));
+    if (!fd) throw_sys("open", path);
+    if (::write(fd.get(), data.data(), data.size()) != static_cast<ssize_t>(data.size()))
+        throw_sys("write", path);
+}
+
 std::optional<std::string> read_file_if_exists(const std::string& path) {
     UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
     if (!fd) {
@@ -81,6 +88,15 @@ void mkdir_p(const std::string& path, unsigned mode) {
     }
 }
 
+namespace {
+uint64_t mount_id(int dirfd, const char* name) {
+    struct statx stx {};
+    if (::statx(dirfd, name, AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH, STATX_MNT_ID, &stx) != 0)
+        throw_sys("statx", name);
+    return stx.stx_mnt_id;
+}
+}  // namespace
+
 void remove_tree_at(int dirfd, const char* name) {
     if (::unlinkat(dirfd, name, 0) == 0 || errno == ENOENT) return;
     if (errno != EISDIR && errno != EPERM) throw_sys("unlink", name);
@@ -89,6 +105,9 @@ void remove_tree_at(int dirfd, const char* name) {
         if (errno == ENOENT) return;
         throw_sys("open", name);
     }
+    // Never delete through a mount point (an image's layers mounted in a container root).
+    if (mount_id(d.get(), "") != mount_id(dirfd, dirfd == AT_FDCWD ? "." : ""))
+        throw Error(fmt::format("refusing to remove \"{}\": a mount point", name));
     // Collect names first: deleting while reading a directory stream is allowed but
     // the fd below is handed to fdopendir, which owns it.
     std::vector<std::string> names;
@@ -111,8 +130,18 @@ void remove_tree_at(int dirfd, const char* name) {
 
 void remove_tree(const std::string& path) {
     if (path.empty() || path == "/") throw Error(fmt::format("refusing to remove \"{}\"", path));
-    with_context(fmt::format("remove \"{}\"", path),
-                 [&] { remove_tree_at(AT_FDCWD, path.c_str()); });
+    with_context(fmt::format("remove \"{}\"", path), [&] {
+        size_t slash = path.rfind('/');
+        std::string parent =
+            slash == std::string::npos ? "." : (slash == 0 ? "/" : path.substr(0, slash));
+        std::string base = slash == std::string::npos ? path : path.substr(slash + 1);
+        UniqueFd p(::open(parent.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+        if (!p) {
+            if (errno == ENOENT) return;
+            throw_sys("open", parent);
+        }
+        remove_tree_at(p.get(), base.c_str());
+    });
 }
 
 void fsync_path(const std::string& path) {

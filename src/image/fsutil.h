@@ -11,11 +11,14 @@ namespace husk::image {
 
 // Writes `data` to a temporary file next to `path`, fsyncs it and renames it over `path`.
 void write_file_atomic(const std::string& path, std::string_view data, unsigned mode = 0644);
+// Writes `data` to an existing file in one write (/proc files).
+void write_file_plain(const std::string& path, std::string_view data);
 // The whole file; throws SysError (ENOENT included).
 std::string read_file(const std::string& path);
 std::optional<std::string> read_file_if_exists(const std::string& path);
 void mkdir_p(const std::string& path, unsigned mode = 0755);
-// Removes `path` and everything below it without following symlinks; absent is fine.
+// Removes `path` and everything below it without following symlinks and without
+// crossing into another mount (that is an error); absent is fine.
 void remove_tree(const std::string& path);
 // Removes the entry `name` of `dirfd` (recursively when it is a directory).
 void remove_tree_at(int dirfd, const char* name);

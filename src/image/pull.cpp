@@ -163,8 +163,8 @@ class Puller {
             download_error = std::current_exception();
         }
         // Keep the bytes of a transfer that broke off, for the next pull to resume.
-        job.keep_partial = download_error && !extractor_gone && !cancel_ && total > 0 &&
-                           total < job.desc.size;
+        job.keep_partial =
+            download_error && !extractor_gone && !cancel_ && total > 0 && total < job.desc.size;
         feed.reset();  // EOF for the extractor
         if (extractor.joinable()) extractor.join();
         // The most precise error first: the transfer, then size and digest, then unpacking.

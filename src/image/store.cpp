@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include "image/digest.h"
+#include "image/idmap.h"
 #include "oci/image/reference.h"
 #include "sys/error.h"
 #include "sys/fd.h"
@@ -41,13 +42,12 @@ std::vector<std::string> list_dir(const std::string& path) {
 }
 
 bool is_mountpoint(const std::string& path) {
-    struct stat a {
+    struct statx a {
     }, b{};
-    if (::stat(path.c_str(), &a) != 0 || ::stat((path + "/..").c_str(), &b) != 0) return false;
-    if (a.st_dev != b.st_dev) return true;
-    // same device (e.g. a bind mount): look in mountinfo
-    auto info = read_file_if_exists("/proc/self/mountinfo");
-    return info && info->find(" " + path + " ") != std::string::npos;
+    if (::statx(AT_FDCWD, path.c_str(), AT_SYMLINK_NOFOLLOW, STATX_MNT_ID, &a) != 0 ||
+        ::statx(AT_FDCWD, (path + "/..").c_str(), 0, STATX_MNT_ID, &b) != 0)
+        return false;
+    return a.stx_mnt_id != b.stx_mnt_id;
 }
 
 // lowerdir=top:...:bottom for the layers of `img` (bottom first in chain_ids).
@@ -68,6 +68,53 @@ bool valid_container_id(std::string_view id) {
                                   c == '-' || c == '.';
                        }) &&
            id != "." && id != "..";
+}
+
+// Unmounts a container root: the overlay, then its idmapped lower layers.
+void unmount_root(const std::string& dir) {
+    std::vector<std::string> targets = {dir + "/merged"};
+    for (auto& n : list_dir(dir))
+        if (n.starts_with("lower")) targets.push_back(dir + "/" + n);
+    for (auto& t : targets)
+        if (is_mountpoint(t) && ::umount2(t.c_str(), MNT_DETACH) != 0 && errno != EINVAL)
+            throw_sys("umount", t);
+}
+
+// Overlayfs over idmapped lower layers (kernel >= 5.19): no copy, owners shifted by the
+// mounts. False (and nothing left mounted) when the kernel or filesystem cannot.
+bool try_idmapped_overlay(const Store& s, const Image& img, const std::string& dir,
+                          const IdShift& shift) {
+    try {
+        auto ns = make_userns(shift);
+        std::string lower;
+        for (size_t i = 0; i < img.chain_ids.size(); ++i) {
+            std::string l = fmt::format("{}/lower{}", dir, i);
+            mkdir_p(l, 0755);
+            idmapped_mount(s.snapshot_dir(img.chain_ids[i]) + "/fs", l, ns.get());
+            lower = l + (lower.empty() ? "" : ":") + lower;
+        }
+        if (lower.empty()) {
+            mkdir_p(dir + "/empty", 0755);
+            lower = dir + "/empty";
+        }
+        mkdir_p(dir + "/upper", 0755);
+        mkdir_p(dir + "/work", 0700);
+        if (::chown((dir + "/upper").c_str(), shift.uid, shift.gid) != 0)
+            throw_sys("chown", dir + "/upper");
+        std::string data =
+            fmt::format("lowerdir={},upperdir={}/upper,workdir={}/work", lower, dir, dir);
+        std::string merged = dir + "/merged";
+        if (::mount("overlay", merged.c_str(), "overlay", 0, data.c_str()) != 0)
+            throw_sys("mount overlay", merged);
+        return true;
+    } catch (const std::exception& e) {
+        log::debug("idmapped overlay unavailable ({}); copying with shifted owners", e.what());
+        unmount_root(dir);
+        for (auto& n : list_dir(dir))
+            if (n.starts_with("lower") || n == "upper" || n == "work" || n == "empty")
+                remove_tree(dir + "/" + n);
+        return false;
+    }
 }
 
 }  // namespace
@@ -324,7 +371,12 @@ std::string Store::prepare_rootfs(std::string_view image, std::string_view cid,
             write_file_atomic(dir + "/layers.json", layers.dump());
             std::string merged = dir + "/merged";
             mkdir_p(merged, 0755);
-            if (!shift) {
+            if (shift) {
+                if (try_idmapped_overlay(*this, img, dir, *shift)) {
+                    write_file_atomic(dir + "/mode", "overlay-idmapped\n");
+                    return merged;
+                }
+            } else {
                 mkdir_p(dir + "/upper", 0755);
                 mkdir_p(dir + "/work", 0700);
                 mkdir_p(dir + "/empty", 0755);
@@ -347,7 +399,7 @@ std::string Store::prepare_rootfs(std::string_view image, std::string_view cid,
             write_file_atomic(dir + "/mode", "copy\n");
             return merged;
         } catch (...) {
-            ::umount2((dir + "/merged").c_str(), MNT_DETACH);
+            unmount_root(dir);
             remove_tree(dir);
             throw;
         }
@@ -358,9 +410,7 @@ void Store::release_rootfs(std::string_view cid) {
     if (!valid_container_id(cid)) throw Error(fmt::format("invalid container id \"{}\"", cid));
     std::string dir = root_ + "/rootfs/" + std::string(cid);
     if (!exists(dir)) return;
-    std::string merged = dir + "/merged";
-    if (is_mountpoint(merged) && ::umount2(merged.c_str(), MNT_DETACH) != 0 && errno != EINVAL)
-        throw_sys("umount", merged);
+    unmount_root(dir);
     remove_tree(dir);
 }
 
