@@ -19,17 +19,7 @@ TEST(CgroupLimits, ForkBombStopsAtPidsLimit) {
     r.pids.emplace().limit = 20;
     auto mgr = Manager::create(test_path("bomb"), "bomb", &r);
     // Every process forks until the kernel says no, then waits: no busy spinning.
-    Child child([] {
-        int failures = 0;
-        while (failures < 50) {
-            pid_t p = ::fork();
-            if (p < 0) {
-                ++failures;
-                ::usleep(1000);
-            }
-        }
-        for (;;) ::pause();
-    });
+    Child child(fork_until_refused);
     mgr->add_pid(child.pid());
     child.release();
     ASSERT_TRUE(eventually([&] { return mgr->pids().size() == 20; })) << mgr->pids().size();
@@ -44,14 +34,7 @@ TEST(CgroupLimits, ForkBombStopsAtPidsLimit) {
     EXPECT_EQ(WEXITSTATUS(status), 7);
     EXPECT_LE(mgr->pids().size(), 20u);
 
-    mgr->kill_all(SIGKILL);
-    child.wait();
-    ASSERT_TRUE(eventually([&] {
-        reap_all();
-        return mgr->pids().empty();
-    }));
-    mgr->destroy();
-    for (const auto& d : mgr->dirs()) EXPECT_FALSE(exists(d)) << d;
+    kill_and_destroy(*mgr, child);
 }
 
 TEST(CgroupLimits, OomKillIsCounted) {
