@@ -177,7 +177,8 @@ void Manager::apply(const oci::Resources& res, bool creating) {
     if (!res.unified.empty()) {
         if (!v2_)
             throw Error(
-                "linux.resources.unified: needs cgroup v2, which this host has not mounted");
+                "linux.resources.unified: needs cgroup v2, which this container's cgroup does not "
+                "have (not mounted, or not joined at create on a hybrid host)");
         v2::unified(v2_->dir, res.unified);
     }
 }

@@ -171,5 +171,20 @@ TEST(CgroupLifecycle, CloneIntoFdOnlyWithoutV1) {
     mgr->destroy();
 }
 
+TEST(CgroupLifecycle, HybridJoinsCgroup2OnlyWhenNeeded) {
+    auto layout = runtime::cgroup::detect_layout();
+    if (!layout.v2 || !layout.v1_mount("freezer"))
+        GTEST_SKIP() << "not a hybrid host with a v1 freezer";
+    auto plain = Manager::create(test_path("plain"), "plain", nullptr);
+    EXPECT_EQ(plain->dir_of(""), "");
+    EXPECT_FALSE(exists(layout.v2->mountpoint + test_path("plain")));
+    plain->destroy();
+    oci::Resources r;
+    r.unified["cgroup.max.depth"] = "2";
+    auto joined = Manager::create(test_path("joined"), "joined", &r);
+    EXPECT_EQ(joined->dir_of(""), layout.v2->mountpoint + test_path("joined"));
+    joined->destroy();
+}
+
 }  // namespace
 }  // namespace husk::cgtest

@@ -80,7 +80,9 @@ TEST(CgroupLimits, TinyMemoryLimitStillRunsAProgram) {
 TEST(CgroupLimits, V2DeviceProgramDeniesWrites) {
     auto layout = runtime::cgroup::detect_layout();
     if (!layout.v2) GTEST_SKIP() << "cgroup2 is not mounted";
-    auto mgr = Manager::create(test_path("bpf"), "bpf", nullptr);
+    oci::Resources join_v2;  // on a hybrid host cgroup2 is joined only when needed
+    join_v2.unified["cgroup.max.descendants"] = "100";
+    auto mgr = Manager::create(test_path("bpf"), "bpf", &join_v2);
     // Allow everything but writing /dev/null (c 1:3). On a hybrid host the program
     // works on the cgroup2 directory while v1 devices allows all.
     std::vector<oci::DeviceRule> rules = {{true, "a", std::nullopt, std::nullopt, "rwm"},

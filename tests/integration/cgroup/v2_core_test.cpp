@@ -46,9 +46,11 @@ class CgroupV2Core : public ::testing::Test {
   protected:
     void SetUp() override {
         if (!runtime::cgroup::detect_layout().v2) GTEST_SKIP() << "cgroup2 is not mounted";
-        full_ = Manager::create(
-            test_path(::testing::UnitTest::GetInstance()->current_test_info()->name()), "v2",
-            nullptr);
+        // On a hybrid host cgroup2 is joined only when something needs it: a unified key does.
+        oci::Resources r;
+        r.unified["cgroup.max.descendants"] = "100";
+        const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
+        full_ = Manager::create(test_path(info->name()), "v2", &r);
         v2_ = v2_view(*full_);
     }
     void TearDown() override {
