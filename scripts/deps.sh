@@ -10,8 +10,9 @@ build=(build-essential cmake ninja-build pkg-config clang-format clang-tidy
 tests=(bats busybox-static jq iproute2 util-linux procps tmux python3 kmod)
 images=(docker-registry skopeo umoci apache2-utils zstd)
 peers=(crun runc hyperfine)
+vm=(qemu-system-x86 linux-image-amd64 cpio)  # pure cgroup v2 tests: scripts/cgroup-v2-qemu.sh
 
-want=("${build[@]}" "${tests[@]}" "${images[@]}" "${peers[@]}")
+want=("${build[@]}" "${tests[@]}" "${images[@]}" "${peers[@]}" "${vm[@]}")
 missing=()
 for p in "${want[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

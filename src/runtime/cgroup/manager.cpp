@@ -260,8 +260,9 @@ bool Manager::frozen() const {
 void Manager::kill_all(int sig) {
     if (sig == SIGKILL && v2_ && file_exists(v2_->dir, "cgroup.kill")) {
         write_file(v2_->dir, "cgroup.kill", "1");
-        // A v1-frozen task dies only once thawed.
-        if (freezer_v1() != nullptr && frozen()) thaw();
+        // A v1-frozen task dies only once thawed; a v2-frozen one dies, but the cgroup
+        // would stay frozen: thaw both.
+        if (frozen()) thaw();
         return;
     }
     const bool can_freeze =
