@@ -2,6 +2,7 @@
 // allocation under a 32 MiB limit is OOM-killed and counted, the v2 device
 // program denies what it must (on the cgroup2 hierarchy, also on hybrid hosts).
 #include <fcntl.h>
+#include <poll.h>
 #include <sys/mman.h>
 
 #include "helpers.h"
@@ -44,6 +45,8 @@ TEST(CgroupLimits, OomKillIsCounted) {
     m.swap = 32 << 20;  // no swap on top: memory+swap = 32 MiB
     auto mgr = Manager::create(test_path("oom"), "oom", &r);
     EXPECT_EQ(mgr->oom_kills(), 0u);
+    auto notifier = mgr->oom_notifier();
+    ASSERT_TRUE(notifier);
     Child child([] {
         size_t n = 100 << 20;
         char* p = static_cast<char*>(
@@ -58,6 +61,10 @@ TEST(CgroupLimits, OomKillIsCounted) {
     ASSERT_TRUE(WIFSIGNALED(status)) << "exit status " << WEXITSTATUS(status);
     EXPECT_EQ(WTERMSIG(status), SIGKILL);  // 128 + 9 = 137 as a container exit code
     EXPECT_TRUE(eventually([&] { return mgr->oom_kills() >= 1; }));
+    struct pollfd pfd {
+        notifier.get(), POLLIN, 0
+    };
+    EXPECT_EQ(::poll(&pfd, 1, 10000), 1) << "no OOM notification";
     EXPECT_GE(mgr->stats().oom_kills, 1u);
     mgr->destroy();
 }
