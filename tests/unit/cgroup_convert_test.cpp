@@ -86,14 +86,6 @@ TEST(CgroupConvert, DeviceRuleV1) {
     EXPECT_EQ(device_rule_v1(any_minor), "b 8:* rwm");
 }
 
-TEST(CgroupConvert, DefaultAllowedDevicesAreValidRules) {
-    oci::Resources r;
-    r.devices = default_allowed_devices();
-    EXPECT_NO_THROW(validate(r));
-    EXPECT_EQ(device_rule_v1(r.devices[0]), "c *:* m");
-    EXPECT_EQ(device_rule_v1(r.devices[2]), "c 1:3 rwm");
-}
-
 TEST(CgroupValidate, OneErrorNamingTheField) {
     oci::Resources r;
     r.devices.push_back({true, "x", 1, 3, "rwm"});

@@ -116,26 +116,6 @@ std::string device_rule_v1(const oci::DeviceRule& r) {
                        r.access.empty() ? "rwm" : r.access);
 }
 
-std::vector<oci::DeviceRule> default_allowed_devices() {
-    auto c = [](int64_t major, int64_t minor) {
-        return oci::DeviceRule{true, "c", major, minor, "rwm"};
-    };
-    return {
-        {true, "c", std::nullopt, std::nullopt, "m"},
-        {true, "b", std::nullopt, std::nullopt, "m"},
-        c(1, 3),     // null
-        c(1, 8),     // random
-        c(1, 7),     // full
-        c(5, 0),     // tty
-        c(1, 5),     // zero
-        c(1, 9),     // urandom
-        c(5, 1),     // console
-        c(136, -1),  // pts/*
-        c(5, 2),     // ptmx
-        c(10, 200),  // net/tun
-    };
-}
-
 namespace {
 
 void check_within(const std::string& list, const char* field, const char* online_file,

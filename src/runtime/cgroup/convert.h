@@ -36,12 +36,6 @@ std::vector<std::string> hugepage_sizes();
 // v1 devices.allow/deny line: "c 1:3 rwm", "a *:* rwm".
 std::string device_rule_v1(const oci::DeviceRule& r);
 
-// The device rules runc appends to linux.resources.devices (after the config's own, so
-// they win): mknod of any device, and rwm on /dev/null, zero, full, random, urandom,
-// tty, console, ptmx, pts/* and net/tun. The runtime core adds them (and an allow rule
-// per linux.devices entry) before create(); the Manager applies the rules as given.
-std::vector<oci::DeviceRule> default_allowed_devices();
-
 // Check `res` before anything is created; throws one Error naming the field:
 //   linux.resources.cpu.cpus "7": cpu 7 is not in this machine's cpus (0-1)
 void validate(const oci::Resources& res);
