@@ -55,7 +55,8 @@ struct Rlimit {
 };
 
 struct Scheduler {
-    std::string policy;  // SCHED_OTHER, SCHED_FIFO, SCHED_RR, SCHED_BATCH, SCHED_ISO, SCHED_IDLE, SCHED_DEADLINE
+    std::string policy;  // SCHED_OTHER, SCHED_FIFO, SCHED_RR, SCHED_BATCH, SCHED_ISO, SCHED_IDLE,
+                         // SCHED_DEADLINE
     int32_t nice = 0;
     int32_t priority = 0;
     std::vector<std::string> flags;
@@ -246,6 +247,7 @@ struct IntelRdt {
     std::vector<std::string> schemata;
     bool enable_cmt = false;
     bool enable_mbm = false;
+    bool enable_monitoring = false;  // "enableMonitoring" (1.3)
 };
 
 struct MemoryPolicy {

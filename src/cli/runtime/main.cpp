@@ -1,0 +1,73 @@
+// husk-runtime: the OCI runtime command line, spelled as runc spells it.
+#include <seccomp.h>
+#include <CLI/CLI.hpp>
+
+#include <cstdio>
+
+#include <fmt/format.h>
+
+#include "cli/runtime/commands.h"
+#include "sys/error.h"
+#include "sys/log.h"
+
+namespace {
+
+std::string version_text() {
+    const scmp_version* v = seccomp_version();
+    return fmt::format("husk-runtime version {}\nspec: 1.2.0\nlibseccomp: {}.{}.{}", HUSK_VERSION,
+                       v->major, v->minor, v->micro);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    husk::cli::Globals g;
+    CLI::App app{"husk-runtime: an OCI container runtime", "husk-runtime"};
+    app.set_version_flag("--version,-v", version_text());
+    app.add_option("--root", g.root, "state directory of the containers");
+    app.add_option("--log", g.log, "log file (appended to)");
+    app.add_option("--log-format", g.log_format, "log format: text or json")
+        ->check(CLI::IsMember({"text", "json"}));
+    app.add_flag("--debug", g.debug, "log debug messages");
+    app.add_flag("--systemd-cgroup", g.systemd_cgroup, "use systemd to manage cgroups");
+    app.add_option("--rootless", g.rootless, "ignored: husk-runtime detects it");
+    app.add_option("--criu", "ignored: checkpoint/restore is not supported");
+    app.require_subcommand(1);
+    husk::cli::add_lifecycle_commands(app, g);
+    husk::cli::add_info_commands(app, g);
+
+    // Log configuration must happen before any verb runs: parse_complete_callback runs
+    // after the global flags are parsed, before the subcommand callbacks.
+    bool configured = false;
+    auto configure_log = [&] {
+        if (configured) return;
+        configured = true;
+        husk::log::configure(
+            g.log, g.log_format == "json" ? husk::log::Format::json : husk::log::Format::text,
+            g.debug);
+    };
+    app.parse_complete_callback([&] {
+        configure_log();
+        if (g.systemd_cgroup)
+            throw husk::Error(
+                "--systemd-cgroup: the systemd cgroup driver is not supported; use cgroupfs");
+    });
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::CallForHelp& e) {
+        return app.exit(e);
+    } catch (const CLI::CallForVersion& e) {
+        return app.exit(e);
+    } catch (const CLI::ParseError& e) {
+        std::string msg = e.what();
+        configure_log();
+        husk::log::error("{}", msg);
+        if (!g.log.empty()) std::fprintf(stderr, "husk-runtime: %s\n", msg.c_str());
+        return 1;
+    } catch (const std::exception& e) {
+        husk::log::error("{}", e.what());
+        if (!g.log.empty()) std::fprintf(stderr, "husk-runtime: %s\n", e.what());
+        return 1;
+    }
+    return g.exit_code;
+}

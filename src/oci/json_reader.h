@@ -1,0 +1,208 @@
+// Internal to src/oci: typed, path-tracking access to a parsed JSON document.
+// Every failure throws husk::Error "<json.path>: <problem>", e.g.
+//   linux.resources.memory.limit: expected integer, got string
+// JSON null counts as absent (as Go's encoding/json treats it for runc).
+#pragma once
+
+#include <cmath>
+#include <cstdint>
+#include <limits>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <vector>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "sys/error.h"
+
+namespace husk::oci::detail {
+
+using json = nlohmann::json;
+
+[[noreturn]] inline void fail(const std::string& path, const std::string& problem) {
+    throw Error(path.empty() ? problem : path + ": " + problem);
+}
+
+// The JSON type of `j` as a user reads it ("string", "integer", "object", ...).
+inline const char* kind(const json& j) {
+    switch (j.type()) {
+        case json::value_t::null:
+            return "null";
+        case json::value_t::object:
+            return "object";
+        case json::value_t::array:
+            return "array";
+        case json::value_t::string:
+            return "string";
+        case json::value_t::boolean:
+            return "boolean";
+        case json::value_t::number_integer:
+        case json::value_t::number_unsigned:
+            return "integer";
+        case json::value_t::number_float:
+            return "number";
+        default:
+            return "unknown";
+    }
+}
+
+inline std::string child(const std::string& path, std::string_view key) {
+    return path.empty() ? std::string(key) : fmt::format("{}.{}", path, key);
+}
+inline std::string at_index(const std::string& path, size_t i) {
+    return fmt::format("{}[{}]", path, i);
+}
+inline std::string at_key(const std::string& path, std::string_view key) {
+    return fmt::format("{}[\"{}\"]", path, key);
+}
+
+template <class T>
+const char* int_name() {
+    if constexpr (std::is_same_v<T, uint8_t>) return "uint8";
+    if constexpr (std::is_same_v<T, uint16_t>) return "uint16";
+    if constexpr (std::is_same_v<T, uint32_t>) return "uint32";
+    if constexpr (std::is_same_v<T, uint64_t>) return "uint64";
+    if constexpr (std::is_same_v<T, int32_t>) return "int32";
+    if constexpr (std::is_same_v<T, int64_t>) return "int64";
+    return "integer";
+}
+
+// An integer of type T; a float, a string or an out-of-range number is an error.
+template <class T>
+T to_int(const json& j, const std::string& path) {
+    static_assert(std::is_integral_v<T>);
+    if (j.is_number_unsigned()) {
+        auto v = j.get<uint64_t>();
+        if (v > static_cast<uint64_t>(std::numeric_limits<T>::max()))
+            fail(path, fmt::format("{} is out of range for {}", v, int_name<T>()));
+        return static_cast<T>(v);
+    }
+    if (j.is_number_integer()) {
+        auto v = j.get<int64_t>();
+        if constexpr (std::is_unsigned_v<T>) {
+            if (v < 0) fail(path, fmt::format("{} is out of range for {}", v, int_name<T>()));
+            if (static_cast<uint64_t>(v) > static_cast<uint64_t>(std::numeric_limits<T>::max()))
+                fail(path, fmt::format("{} is out of range for {}", v, int_name<T>()));
+        } else {
+            if (v < static_cast<int64_t>(std::numeric_limits<T>::min()) ||
+                v > static_cast<int64_t>(std::numeric_limits<T>::max()))
+                fail(path, fmt::format("{} is out of range for {}", v, int_name<T>()));
+        }
+        return static_cast<T>(v);
+    }
+    if (j.is_number_float()) {
+        double d = j.get<double>();
+        if (std::isfinite(d) && std::floor(d) == d)  // integral but beyond 64 bits
+            fail(path, fmt::format("{} is out of range for {}", j.dump(), int_name<T>()));
+        fail(path, fmt::format("expected integer, got number {}", j.dump()));
+    }
+    fail(path, fmt::format("expected integer, got {}", kind(j)));
+}
+
+inline std::string to_str(const json& j, const std::string& path) {
+    if (!j.is_string()) fail(path, fmt::format("expected string, got {}", kind(j)));
+    return j.get<std::string>();
+}
+
+inline bool to_bool(const json& j, const std::string& path) {
+    if (!j.is_boolean()) fail(path, fmt::format("expected boolean, got {}", kind(j)));
+    return j.get<bool>();
+}
+
+// A JSON object at `path`, with typed getters for its members.
+class Obj {
+  public:
+    Obj(const json& j, std::string path) : j_(j), path_(std::move(path)) {
+        if (!j.is_object()) fail(path_, fmt::format("expected object, got {}", kind(j)));
+    }
+
+    const std::string& path() const { return path_; }
+    std::string path(std::string_view key) const { return child(path_, key); }
+
+    // The member, or nullptr when absent or null.
+    const json* get(std::string_view key) const {
+        auto it = j_.find(key);
+        if (it == j_.end() || it->is_null()) return nullptr;
+        return &*it;
+    }
+    bool has(std::string_view key) const { return get(key) != nullptr; }
+
+    Obj obj(std::string_view key) const { return Obj(*get(key), path(key)); }
+
+    template <class T>
+    std::optional<T> opt_int(std::string_view key) const {
+        if (auto* v = get(key)) return to_int<T>(*v, path(key));
+        return std::nullopt;
+    }
+    template <class T>
+    T int_or(std::string_view key, T def) const {
+        return opt_int<T>(key).value_or(def);
+    }
+    std::optional<std::string> opt_str(std::string_view key) const {
+        if (auto* v = get(key)) return to_str(*v, path(key));
+        return std::nullopt;
+    }
+    std::string str(std::string_view key) const { return opt_str(key).value_or(""); }
+    std::string required_str(std::string_view key) const {
+        auto v = opt_str(key);
+        if (!v) fail(path(key), "required");
+        return *v;
+    }
+    std::optional<bool> opt_bool(std::string_view key) const {
+        if (auto* v = get(key)) return to_bool(*v, path(key));
+        return std::nullopt;
+    }
+    bool boolean(std::string_view key) const { return opt_bool(key).value_or(false); }
+
+    // Calls fn(element, element_path) for each element of the array `key`.
+    template <class Fn>
+    void each(std::string_view key, Fn&& fn) const {
+        const json* a = get(key);
+        if (!a) return;
+        auto p = path(key);
+        if (!a->is_array()) fail(p, fmt::format("expected array, got {}", kind(*a)));
+        for (size_t i = 0; i < a->size(); ++i) fn((*a)[i], at_index(p, i));
+    }
+    // Calls fn(name, value, value_path) for each member of the object `key`.
+    template <class Fn>
+    void each_member(std::string_view key, Fn&& fn) const {
+        const json* o = get(key);
+        if (!o) return;
+        auto p = path(key);
+        if (!o->is_object()) fail(p, fmt::format("expected object, got {}", kind(*o)));
+        for (auto it = o->begin(); it != o->end(); ++it)
+            fn(it.key(), it.value(), at_key(p, it.key()));
+    }
+
+    std::vector<std::string> str_list(std::string_view key) const {
+        std::vector<std::string> out;
+        each(key, [&](const json& e, const std::string& p) { out.push_back(to_str(e, p)); });
+        return out;
+    }
+    template <class T>
+    std::vector<T> int_list(std::string_view key) const {
+        std::vector<T> out;
+        each(key, [&](const json& e, const std::string& p) { out.push_back(to_int<T>(e, p)); });
+        return out;
+    }
+    std::map<std::string, std::string> str_map(std::string_view key) const {
+        std::map<std::string, std::string> out;
+        each_member(key, [&](const std::string& k, const json& v, const std::string& p) {
+            out[k] = to_str(v, p);
+        });
+        return out;
+    }
+
+  private:
+    const json& j_;
+    std::string path_;
+};
+
+// Parse JSON text; a syntax error becomes "invalid JSON: ..." with the byte offset.
+json parse_json(const std::string& text);
+
+}  // namespace husk::oci::detail

@@ -1,0 +1,124 @@
+#include "runtime/cgroup_mounts.h"
+
+#include <sys/mount.h>
+
+#include <sstream>
+
+#include "sys/fileutil.h"
+
+namespace husk::runtime {
+namespace {
+
+std::vector<std::string> split(const std::string& s, char sep) {
+    std::vector<std::string> out;
+    std::string cur;
+    std::istringstream in(s);
+    while (std::getline(in, cur, sep)) out.push_back(cur);
+    return out;
+}
+
+bool is_controller_option(const std::string& o) {
+    static const char* const kNotControllers[] = {"rw",
+                                                  "ro",
+                                                  "xattr",
+                                                  "noprefix",
+                                                  "clone_children",
+                                                  "cpuset_v2_mode",
+                                                  "nsdelegate",
+                                                  "memory_recursiveprot",
+                                                  "favordynmods",
+                                                  "memory_localevents"};
+    for (auto* n : kNotControllers)
+        if (o == n) return false;
+    return o.rfind("release_agent=", 0) != 0;
+}
+
+}  // namespace
+
+std::vector<HostHierarchy> parse_cgroup_hierarchies(const std::string& mountinfo,
+                                                    const std::string& root) {
+    std::vector<HostHierarchy> out;
+    std::istringstream in(mountinfo);
+    std::string line;
+    while (std::getline(in, line)) {
+        auto f = split(line, ' ');
+        // id parent dev root mountpoint opts [optional...] - fstype source superopts
+        size_t dash = 0;
+        for (size_t i = 6; i < f.size(); ++i)
+            if (f[i] == "-") {
+                dash = i;
+                break;
+            }
+        if (dash == 0 || dash + 3 >= f.size() + 0 || f.size() < dash + 4) continue;
+        const std::string& mp = f[4];
+        const std::string& fstype = f[dash + 1];
+        if (fstype != "cgroup" && fstype != "cgroup2") continue;
+        if (mp.size() <= root.size() + 1 || mp.compare(0, root.size() + 1, root + "/") != 0) {
+            if (mp == root && fstype == "cgroup2") out.push_back({"", true, {}});
+            continue;
+        }
+        HostHierarchy h;
+        h.name = mp.substr(root.size() + 1);
+        if (h.name.find('/') != std::string::npos) continue;
+        h.v2 = fstype == "cgroup2";
+        if (!h.v2)
+            for (const auto& o : split(f[dash + 3], ','))
+                if (is_controller_option(o)) h.controllers.push_back(o);
+        out.push_back(std::move(h));
+    }
+    return out;
+}
+
+void append_cgroup_mounts(const PlannedMount& base, std::vector<PlannedMount>& out) {
+    auto hier = parse_cgroup_hierarchies(sys::read_file("/proc/self/mountinfo"));
+    PlannedMount m = base;
+    m.kind = PlannedMount::Kind::filesystem;
+    m.source = "cgroup";
+    m.opts.params.clear();
+    // Pure cgroup v2: one cgroup2 mount (the cgroup namespace gives the container its own view).
+    if (hier.size() == 1 && hier[0].v2 && hier[0].name.empty()) {
+        m.fstype = "cgroup2";
+        out.push_back(std::move(m));
+        return;
+    }
+    PlannedMount tmpfs = base;
+    tmpfs.kind = PlannedMount::Kind::filesystem;
+    tmpfs.fstype = "tmpfs";
+    tmpfs.source = "tmpfs";
+    tmpfs.opts.params = {{"mode", "755"}};
+    bool readonly = base.opts.attr_set & MOUNT_ATTR_RDONLY;
+    tmpfs.opts.attr_set &= ~static_cast<uint64_t>(MOUNT_ATTR_RDONLY);
+    out.push_back(tmpfs);
+    for (const auto& h : hier) {
+        if (h.name.empty()) continue;
+        PlannedMount c = m;
+        c.target = base.target + "/" + h.name;
+        c.fstype = h.v2 ? "cgroup2" : "cgroup";
+        for (const auto& ctl : h.controllers) {
+            auto eq = ctl.find('=');
+            if (eq == std::string::npos)
+                c.opts.params.emplace_back(ctl, "");
+            else
+                c.opts.params.emplace_back(ctl.substr(0, eq), ctl.substr(eq + 1));
+        }
+        out.push_back(std::move(c));
+        // "cpu,cpuacct" is also reachable as "cpu" and "cpuacct".
+        if (h.controllers.size() > 1)
+            for (const auto& ctl : h.controllers) {
+                if (ctl == h.name || ctl.find('=') != std::string::npos) continue;
+                PlannedMount l;
+                l.kind = PlannedMount::Kind::symlink;
+                l.source = h.name;
+                l.target = base.target + "/" + ctl;
+                out.push_back(std::move(l));
+            }
+    }
+    if (readonly) {
+        PlannedMount seal;
+        seal.kind = PlannedMount::Kind::seal_readonly;
+        seal.target = base.target;
+        out.push_back(std::move(seal));
+    }
+}
+
+}  // namespace husk::runtime

@@ -1,0 +1,25 @@
+// A "cgroup" mount of config.json, expanded for the hierarchies this host has:
+// cgroup2 alone on a unified host; on hybrid and v1 hosts a tmpfs holding one
+// cgroup mount per v1 hierarchy (and "unified" for cgroup2), as runc does.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "runtime/plan.h"
+
+namespace husk::runtime {
+
+struct HostHierarchy {
+    std::string name;  // basename of the mount point: "cpu,cpuacct", "unified"
+    bool v2 = false;
+    std::vector<std::string> controllers;  // v1: "cpu", "cpuacct"; named: "name=systemd"
+};
+
+// The cgroup hierarchies mounted under /sys/fs/cgroup, from mountinfo text.
+std::vector<HostHierarchy> parse_cgroup_hierarchies(const std::string& mountinfo,
+                                                    const std::string& root = "/sys/fs/cgroup");
+
+void append_cgroup_mounts(const PlannedMount& base, std::vector<PlannedMount>& out);
+
+}  // namespace husk::runtime

@@ -1,0 +1,202 @@
+// create: everything up to an init blocked on the exec fifo, or nothing at all.
+#include <fcntl.h>
+#include <pwd.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <climits>
+#include <cstdlib>
+#include <memory>
+
+#include <fmt/format.h>
+
+#include "oci/spec.h"
+#include "runtime/cgroup/manager.h"
+#include "runtime/container.h"
+#include "runtime/idmap.h"
+#include "runtime/init.h"
+#include "runtime/plan_build.h"
+#include "runtime/security/seccomp.h"
+#include "runtime/state.h"
+#include "runtime/sync.h"
+#include "sys/error.h"
+#include "sys/fd.h"
+#include "sys/fileutil.h"
+#include "sys/proc.h"
+#include "sys/syscalls.h"
+
+namespace husk::runtime {
+namespace {
+
+using sys::UniqueFd;
+
+std::string absolute(const std::string& path) {
+    char real[PATH_MAX];
+    if (!::realpath(path.c_str(), real)) throw_sys("resolve bundle", path);
+    return real;
+}
+
+std::string owner_name() {
+    if (passwd* pw = ::getpwuid(::geteuid())) return pw->pw_name;
+    return std::to_string(::geteuid());
+}
+
+// Undo a half-made container: kill the init if there is one, remove the cgroup and the
+// state directory. Runs on every failure path of create.
+struct CreateGuard {
+    StateDir* dir = nullptr;
+    cgroup::Manager* cg = nullptr;
+    pid_t pid = -1;
+    bool done = false;
+    ~CreateGuard() {
+        if (done) return;
+        if (pid > 0) {
+            ::kill(pid, SIGKILL);
+            ::waitpid(pid, nullptr, 0);
+        }
+        try {
+            if (cg) cg->destroy();
+        } catch (...) {
+        }
+        try {
+            if (dir) dir->remove();
+        } catch (...) {
+        }
+    }
+};
+
+// Hand a seccomp notify fd to the agent at linux.seccomp.listenerPath.
+void pass_listener(int sock, pid_t pid, const oci::Spec& spec, const std::string& id,
+                   const std::string& bundle) {
+    UniqueFd fd(security::recv_fd(sock));
+    const auto& sc = *spec.linux_->seccomp;
+    oci::State st;
+    st.oci_version = spec.oci_version;
+    st.id = id;
+    st.status = "creating";
+    st.pid = pid;
+    st.bundle = bundle;
+    st.annotations = spec.annotations;
+    security::send_to_listener(sc.listener_path, fd.get(),
+                               security::container_process_state(st, sc.listener_metadata));
+}
+
+// Wait for the init to be ready (or to fail); the parent's side of the sync socket.
+void await_init(int sock, pid_t pid, const oci::Spec& spec, const std::string& id,
+                const std::string& bundle) {
+    SyncMsg msg;
+    for (;;) {
+        int r = sync_recv(sock, msg);
+        if (r < 0) throw_sys("read from container init", "", -r);
+        if (r == 0) {
+            int status = 0;
+            ::waitpid(pid, &status, 0);
+            throw Error(fmt::format("container init exited before it was ready ({})",
+                                    WIFSIGNALED(status)
+                                        ? fmt::format("signal {}", WTERMSIG(status))
+                                        : fmt::format("status {}", WEXITSTATUS(status))));
+        }
+        if (msg.type == SyncType::error) throw Error(describe(msg), msg.err);
+        if (msg.type == SyncType::ready) return;
+        if (msg.type == SyncType::seccomp_fd) {
+            pass_listener(sock, pid, spec, id, bundle);
+            continue;
+        }
+        throw Error("container init sent an unexpected message");
+    }
+}
+
+pid_t create_locked(const CreateOptions& o, StateDir& dir, CreateGuard& guard,
+                    std::unique_ptr<cgroup::Manager>& cg) {
+    std::string bundle = absolute(o.bundle.empty() ? "." : o.bundle);
+    oci::Spec spec = oci::load_spec(bundle + "/config.json");
+    if (!o.console_socket.empty() || (spec.process && spec.process->terminal))
+        throw Error("process.terminal: terminals are not supported yet");
+
+    dir.create_new();
+    guard.dir = &dir;
+    dir.lock();
+
+    std::optional<oci::Resources> res = effective_resources(spec);
+    cg = cgroup::Manager::create(spec.linux_ ? spec.linux_->cgroups_path : "", o.id,
+                                 res ? &*res : nullptr);
+    guard.cg = cg.get();
+    int cg_fd = cg->clone_into_fd();
+
+    PlanInputs in;
+    in.bundle = bundle;
+    in.no_pivot = o.no_pivot;
+    in.preserve_fds = o.preserve_fds;
+    in.cgroup_ns_after_join = cg_fd < 0;
+    in.seccomp_cache_dir = o.root + "/.seccomp-cache";
+    unsigned long ns_flags = 0;
+    Plan plan = build_plan(spec, in, ns_flags);
+
+    std::string fifo = dir.fifo_path();
+    if (::mkfifo(fifo.c_str(), 0600) != 0) throw_sys("mkfifo", fifo);
+    // Read-write: the init's read() then blocks until `start` writes, instead of seeing EOF.
+    UniqueFd fifo_fd(::open(fifo.c_str(), O_RDWR | O_CLOEXEC));
+    if (!fifo_fd) throw_sys("open", fifo);
+    int sv[2];
+    if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0) throw_sys("socketpair");
+    UniqueFd parent_sock(sv[0]), child_sock(sv[1]);
+    plan.sync_fd = child_sock.get();
+    plan.exec_fifo_fd = fifo_fd.get();
+
+    sys::CloneArgs args;
+    args.flags = ns_flags | (cg_fd >= 0 ? sys::kCloneIntoCgroup : 0);
+    args.exit_signal = SIGCHLD;
+    args.cgroup = cg_fd >= 0 ? static_cast<uint64_t>(cg_fd) : 0;
+    pid_t pid = sys::clone3(args);
+    if (pid < 0) throw_sys("clone3");
+    if (pid == 0) {
+        parent_sock.release();
+        ::close(sv[0]);
+        init_main(plan);
+    }
+    guard.pid = pid;
+    child_sock.reset();
+    fifo_fd.reset();
+    for (auto& j : plan.joins) ::close(j.fd);
+
+    if (cg_fd < 0) cg->add_pid(pid);
+    if (plan.new_user_ns) write_id_maps(pid, spec.linux_->uid_mappings, spec.linux_->gid_mappings);
+    if (int r = sync_send(parent_sock.get(), SyncType::go); r < 0)
+        throw_sys("sync with container init", "", -r);
+    await_init(parent_sock.get(), pid, spec, o.id, bundle);
+
+    auto st = sys::proc_stat(pid);
+    if (!st) throw Error("container init exited before it was ready");
+    Record rec;
+    rec.id = o.id;
+    rec.bundle = bundle;
+    rec.rootfs = plan.rootfs;
+    rec.created = now_rfc3339();
+    rec.owner = owner_name();
+    rec.pid = pid;
+    rec.start_time = st->start_time;
+    rec.cgroup = cg->save();
+    rec.annotations = spec.annotations;
+    rec.use_pid_ns = (ns_flags & CLONE_NEWPID) != 0;
+    dir.save(rec);
+    if (!o.pid_file.empty()) sys::write_file_atomic(o.pid_file, std::to_string(pid));
+    guard.done = true;
+    return pid;
+}
+
+}  // namespace
+
+pid_t create(const CreateOptions& o) {
+    return with_context(fmt::format("create \"{}\"", o.id), [&] {
+        StateDir dir(o.root, o.id);
+        std::unique_ptr<cgroup::Manager> cg;  // outlives the guard, which may destroy it
+        CreateGuard guard;
+        return create_locked(o, dir, guard, cg);
+    });
+}
+
+}  // namespace husk::runtime

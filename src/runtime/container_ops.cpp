@@ -1,0 +1,170 @@
+// start, state, list, kill, delete, ps: each on the state directory of one id.
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <memory>
+#include <thread>
+
+#include <fmt/format.h>
+
+#include "runtime/cgroup/manager.h"
+#include "runtime/container.h"
+#include "runtime/state.h"
+#include "sys/error.h"
+#include "sys/fd.h"
+#include "sys/proc.h"
+#include "sys/syscalls.h"
+
+namespace husk::runtime {
+namespace {
+
+using sys::UniqueFd;
+
+std::unique_ptr<cgroup::Manager> load_cgroup(const Record& r) {
+    if (r.cgroup.empty()) return nullptr;
+    return cgroup::Manager::load(r.cgroup);
+}
+
+struct Loaded {
+    StateDir dir;
+    Record rec;
+    std::unique_ptr<cgroup::Manager> cg;
+    std::string status;
+};
+
+Loaded load_locked(const std::string& root, const std::string& id) {
+    Loaded l{StateDir(root, id), {}, nullptr, {}};
+    l.dir.lock();
+    l.rec = l.dir.load();
+    l.cg = load_cgroup(l.rec);
+    l.status = status_of(l.dir, l.rec, l.cg && l.cg->frozen());
+    return l;
+}
+
+oci::State to_state(const Record& r, const std::string& status) {
+    oci::State s;
+    s.oci_version = "1.2.0";
+    s.id = r.id;
+    s.status = status;
+    s.pid = status == "stopped" ? 0 : r.pid;
+    s.bundle = r.bundle;
+    s.rootfs = r.rootfs;
+    s.created = r.created;
+    s.owner = r.owner;
+    s.annotations = r.annotations;
+    return s;
+}
+
+// A pidfd for the init, verified to be the process we created (not a reused pid).
+UniqueFd init_pidfd(const Record& r) {
+    UniqueFd fd(sys::pidfd_open(r.pid));
+    if (!fd || !sys::process_alive(r.pid, r.start_time)) return UniqueFd();
+    return fd;
+}
+
+// Wait until the init has exited (zombie or reaped), up to `timeout`.
+bool wait_exit(const Record& r, std::chrono::milliseconds timeout) {
+    UniqueFd fd = init_pidfd(r);
+    if (!fd) return true;
+    pollfd p{fd.get(), POLLIN, 0};
+    int n = ::poll(&p, 1, static_cast<int>(timeout.count()));
+    return n > 0;
+}
+
+void signal_all(Loaded& l, int sig, bool all) {
+    if (all && l.cg) {
+        l.cg->kill_all(sig);
+        return;
+    }
+    UniqueFd fd = init_pidfd(l.rec);
+    if (!fd) throw Error("container not running");
+    if (sys::pidfd_send_signal(fd.get(), sig) != 0 && errno != ESRCH)
+        throw_sys("kill", fmt::format("pid {}", l.rec.pid));
+}
+
+void destroy(Loaded& l) {
+    if (l.cg) l.cg->destroy();
+    l.dir.remove();
+}
+
+}  // namespace
+
+void start(const std::string& root, const std::string& id) {
+    with_context(fmt::format("start \"{}\"", id), [&] {
+        Loaded l = load_locked(root, id);
+        if (l.status != "created")
+            throw Error(fmt::format("cannot start a container that is {}", l.status));
+        std::string fifo = l.dir.fifo_path();
+        // Non-blocking: ENXIO means nobody holds the fifo, i.e. the init is gone.
+        UniqueFd fd(::open(fifo.c_str(), O_WRONLY | O_NONBLOCK | O_CLOEXEC));
+        if (!fd) {
+            if (errno == ENXIO) throw Error("container init is not waiting (it exited)");
+            throw_sys("open", fifo);
+        }
+        char c = '0';
+        if (::write(fd.get(), &c, 1) != 1) throw_sys("write", fifo);
+        if (::unlink(fifo.c_str()) != 0) throw_sys("unlink", fifo);
+    });
+}
+
+oci::State state(const std::string& root, const std::string& id) {
+    Loaded l = load_locked(root, id);
+    return to_state(l.rec, l.status);
+}
+
+std::vector<oci::State> list(const std::string& root) {
+    std::vector<oci::State> out;
+    for (const auto& id : list_ids(root)) {
+        try {
+            out.push_back(state(root, id));
+        } catch (const Error&) {
+            // Deleted meanwhile, or half-made: not listed.
+        }
+    }
+    return out;
+}
+
+void kill(const std::string& root, const std::string& id, int sig, bool all) {
+    Loaded l = load_locked(root, id);
+    if (l.status == "stopped") throw Error("container not running");
+    // Without a PID namespace the init's death does not end the others: --all
+    // reaches them through the cgroup.
+    signal_all(l, sig, all);
+}
+
+void remove(const std::string& root, const std::string& id, bool force) {
+    StateDir probe(root, id);
+    if (!probe.exists()) {
+        if (!force) throw Error(fmt::format("container \"{}\" does not exist", id));
+        // A half-made state directory (a create that died): clean what is there.
+        if (::access(probe.path().c_str(), F_OK) == 0) probe.remove();
+        return;
+    }
+    Loaded l = load_locked(root, id);
+    if (l.status == "running" || l.status == "paused") {
+        if (!force)
+            throw Error(fmt::format("cannot delete container \"{}\" that is not stopped: {}", id,
+                                    l.status));
+    }
+    if (l.status != "stopped") {
+        signal_all(l, SIGKILL, true);
+        if (!wait_exit(l.rec, std::chrono::seconds(10)))
+            throw Error(fmt::format("delete \"{}\": the init did not exit after SIGKILL", id));
+    } else if (!l.rec.use_pid_ns && l.cg && !l.cg->pids().empty()) {
+        // The init is gone but, without a PID namespace, its children may live on.
+        l.cg->kill_all(SIGKILL);
+    }
+    destroy(l);
+}
+
+std::vector<pid_t> processes(const std::string& root, const std::string& id) {
+    Loaded l = load_locked(root, id);
+    if (l.cg) return l.cg->pids();
+    if (l.status == "stopped") return {};
+    return {l.rec.pid};
+}
+
+}  // namespace husk::runtime

@@ -1,0 +1,66 @@
+// run: create + start, then (unless detached) wait for the init as its parent,
+// forward signals to it, and delete the container when it exits.
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+
+#include <cerrno>
+
+#include "runtime/container.h"
+#include "sys/error.h"
+
+namespace husk::runtime {
+namespace {
+
+volatile sig_atomic_t g_child = 0;
+
+void forward(int sig) {
+    if (g_child > 0) ::kill(g_child, sig);
+}
+
+// Forward the signals a user or an engine sends to `run` to the container's init.
+void install_forwarding(pid_t pid) {
+    g_child = pid;
+    struct sigaction sa {};
+    sa.sa_handler = forward;
+    sa.sa_flags = SA_RESTART;
+    for (int s : {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH, SIGCONT})
+        ::sigaction(s, &sa, nullptr);
+}
+
+// Wait for `pid`, reaping any orphan that was reparented to us meanwhile.
+int wait_init(pid_t pid) {
+    for (;;) {
+        int status = 0;
+        pid_t r = ::waitpid(-1, &status, __WALL);
+        if (r < 0) {
+            if (errno == EINTR) continue;
+            throw_sys("wait for container init");
+        }
+        if (r != pid) continue;
+        if (WIFEXITED(status)) return WEXITSTATUS(status);
+        if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
+    }
+}
+
+}  // namespace
+
+int run(const CreateOptions& opts, bool detach) {
+    // Without a PID namespace, the init's children are reparented to us, not to PID 1
+    // (which does not reap on these machines).
+    ::prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
+    pid_t pid = create(opts);
+    if (!detach) install_forwarding(pid);
+    try {
+        start(opts.root, opts.id);
+    } catch (...) {
+        remove(opts.root, opts.id, true);
+        throw;
+    }
+    if (detach) return 0;
+    int code = wait_init(pid);
+    remove(opts.root, opts.id, true);
+    return code;
+}
+
+}  // namespace husk::runtime

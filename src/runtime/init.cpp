@@ -1,0 +1,253 @@
+// The container's init: from clone to execve, in the order runc and crun use.
+// Only async-signal-safe calls; failures go to the parent as one sync record.
+#include "runtime/init.h"
+
+#include <fcntl.h>
+#include <grp.h>
+#include <linux/magic.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/personality.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <climits>
+#include <cstring>
+
+#include "runtime/sync.h"
+#include "sys/fd.h"
+#include "sys/safe_path.h"
+#include "sys/syscalls.h"
+
+namespace husk::runtime {
+namespace {
+
+using sys::UniqueFd;
+
+void wait_for(const Plan& p, SyncType want) noexcept {
+    SyncMsg m;
+    int r = sync_recv(p.sync_fd, m);
+    // EOF: the runtime died before telling us to go on; there is nobody to report to.
+    if (r <= 0) ::_exit(1);
+    if (m.type != want) init_fail(p, "sync with runtime: unexpected message", "", EPROTO);
+}
+
+void join_namespaces(const Plan& p) noexcept {
+    for (const auto& j : p.joins) {
+        if (::setns(j.fd, j.nstype) != 0) init_fail(p, "join namespace", j.path.c_str(), errno);
+        ::close(j.fd);
+    }
+    if (p.unshare_cgroup_after_join && ::unshare(CLONE_NEWCGROUP) != 0)
+        init_fail(p, "unshare cgroup namespace", "", errno);
+}
+
+// Write `value` to a file under /proc of the container, refusing anything that is not
+// really procfs (a container could have mounted something over /proc/sys).
+void write_procfs(const Plan& p, int rootfd, const char* path, const std::string& value) noexcept {
+    int fd = sys::open_in_root(rootfd, path, O_WRONLY | O_NOFOLLOW);
+    if (fd < 0) init_fail(p, "open", path, -fd);
+    UniqueFd f(fd);
+    struct statfs sfs {};
+    if (::fstatfs(fd, &sfs) != 0) init_fail(p, "statfs", path, errno);
+    if (sfs.f_type != PROC_SUPER_MAGIC)
+        init_fail(p, "refuse to write to non-procfs file", path, EXDEV);
+    if (::write(fd, value.data(), value.size()) != static_cast<ssize_t>(value.size()))
+        init_fail(p, "write", path, errno);
+}
+
+void set_identity(const Plan& p) noexcept {
+    if (p.set_hostname && ::sethostname(p.hostname.data(), p.hostname.size()) != 0)
+        init_fail(p, "sethostname", p.hostname.c_str(), errno);
+    if (p.set_domainname && ::setdomainname(p.domainname.data(), p.domainname.size()) != 0)
+        init_fail(p, "setdomainname", p.domainname.c_str(), errno);
+    if (p.sysctls.empty() && !p.set_oom_score_adj) return;
+    UniqueFd root(::open("/", O_PATH | O_DIRECTORY | O_CLOEXEC));
+    for (const auto& [path, value] : p.sysctls) write_procfs(p, root.get(), path.c_str(), value);
+    if (p.set_oom_score_adj)
+        write_procfs(p, root.get(), "/proc/self/oom_score_adj", p.oom_score_adj);
+}
+
+void set_limits(const Plan& p) noexcept {
+    for (const auto& r : p.rlimits) {
+        rlimit rl{r.soft, r.hard};
+        if (::setrlimit(r.resource, &rl) != 0) init_fail(p, "setrlimit", "", errno);
+    }
+    if (p.set_personality && ::personality(p.personality) < 0)
+        init_fail(p, "personality", "", errno);
+}
+
+void switch_user(const Plan& p) noexcept {
+    if (p.set_groups &&
+        ::setgroups(p.additional_gids.size(),
+                    p.additional_gids.empty() ? nullptr : p.additional_gids.data()) != 0)
+        init_fail(p, "setgroups", "", errno);
+    // Keep the permitted set across the uid change; the capability sets are set right after.
+    if (::prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) != 0)
+        init_fail(p, "prctl(PR_SET_KEEPCAPS)", "", errno);
+    if (::setresgid(p.gid, p.gid, p.gid) != 0) init_fail(p, "setresgid", "", errno);
+    if (::setresuid(p.uid, p.uid, p.uid) != 0) init_fail(p, "setresuid", "", errno);
+    if (::prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) != 0)
+        init_fail(p, "prctl(PR_SET_KEEPCAPS)", "", errno);
+}
+
+void enter_cwd(const Plan& p) noexcept {
+    if (::chdir(p.cwd.c_str()) != 0) init_fail(p, "chdir to cwd", p.cwd.c_str(), errno);
+    // A cwd reached through a leaked fd of the host (/proc/self/fd/N) lies outside the
+    // root: getcwd then does not start with '/' ("(unreachable)...").
+    char buf[PATH_MAX];
+    if (::getcwd(buf, sizeof buf) == nullptr || buf[0] != '/')
+        init_fail(p, "cwd is outside the container's root", p.cwd.c_str(), EPERM);
+}
+
+// Find argv[0] as execvp would, checking X_OK; the result goes to `out`.
+void lookup(const Plan& p, char* out, size_t len) noexcept {
+    const char* name = p.args[0].c_str();
+    auto usable = [&](const char* path) -> int {
+        struct stat st {};
+        if (::stat(path, &st) != 0) return errno;
+        if (S_ISDIR(st.st_mode)) return EACCES;
+        return ::access(path, X_OK) == 0 ? 0 : errno;
+    };
+    if (std::strchr(name, '/')) {
+        if (std::strlen(name) + 1 > len) init_fail(p, "lookup", name, ENAMETOOLONG);
+        std::strcpy(out, name);
+        if (int e = usable(out); e != 0) init_fail(p, "lookup", name, e == ENOENT ? ENOENT : e);
+        return;
+    }
+    const char* path = p.path_env.empty()
+                           ? "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+                           : p.path_env.c_str();
+    int found_eacces = 0;
+    for (const char* s = path;;) {
+        const char* e = std::strchr(s, ':');
+        size_t dl = e ? static_cast<size_t>(e - s) : std::strlen(s);
+        size_t nl = std::strlen(name);
+        if (dl + nl + 2 <= len) {
+            std::memcpy(out, dl ? s : ".", dl ? dl : 1);
+            size_t o = dl ? dl : 1;
+            out[o++] = '/';
+            std::memcpy(out + o, name, nl + 1);
+            int r = usable(out);
+            if (r == 0) return;
+            if (r == EACCES) found_eacces = EACCES;
+        }
+        if (!e) break;
+        s = e + 1;
+    }
+    init_fail(p, "lookup", name, found_eacces ? EACCES : ENOENT);
+}
+
+// Load the seccomp filter; a notify listener fd goes to the parent, which hands it
+// to the agent at linux.seccomp.listenerPath.
+void load_seccomp(const Plan& p) noexcept {
+    const char* step = "seccomp";
+    int fd = security::install_seccomp(p.seccomp, &step);
+    if (fd < 0) init_fail(p, step, "", -fd);
+    if (p.seccomp.notify && fd > 0) {
+        sync_send(p.sync_fd, SyncType::seccomp_fd);
+        char one = 1;
+        if (int r = security::send_fd(p.sync_fd, fd, &one, 1); r < 0)
+            init_fail(p, "send seccomp listener fd", "", -r);
+        ::close(fd);
+    }
+}
+
+void reset_signals() noexcept {
+    struct sigaction sa {};
+    sa.sa_handler = SIG_DFL;
+    for (int s = 1; s < NSIG; ++s) {
+        if (s == SIGKILL || s == SIGSTOP) continue;
+        ::sigaction(s, &sa, nullptr);
+    }
+    sigset_t none;
+    sigemptyset(&none);
+    ::sigprocmask(SIG_SETMASK, &none, nullptr);
+}
+
+}  // namespace
+
+void init_fail(const Plan& p, const char* step, const char* path, int err) noexcept {
+    sync_send(p.sync_fd, SyncType::error, err, step, path);
+    ::_exit(1);
+}
+
+void init_main(const Plan& p) noexcept {
+    // Not dumpable until execve: nobody may ptrace us or open /proc/self/exe meanwhile.
+    ::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+    ::umask(0);
+    wait_for(p, SyncType::go);
+    if (p.new_user_ns) {
+        // The parent wrote our id maps: become the namespace's root.
+        if (::setresgid(0, 0, 0) != 0) init_fail(p, "setresgid(0) in user namespace", "", errno);
+        if (::setresuid(0, 0, 0) != 0) init_fail(p, "setresuid(0) in user namespace", "", errno);
+    }
+    join_namespaces(p);
+    if (p.new_mount_ns) {
+        init_rootfs(p);
+        init_after_pivot(p);
+    } else if (::chroot(p.rootfs.c_str()) != 0 || ::chdir("/") != 0) {
+        init_fail(p, "chroot", p.rootfs.c_str(), errno);
+    }
+    set_identity(p);
+    set_limits(p);
+    const char* step = "capabilities";
+    if (p.set_caps) {
+        if (int r = security::drop_bounding(p.caps, &step); r < 0) init_fail(p, step, "", -r);
+    }
+    // Without no_new_privs, loading a filter needs CAP_SYS_ADMIN: load it before the
+    // capabilities are dropped (the profile must allow what follows, as docker's does).
+    if (p.has_seccomp && !p.no_new_privileges) load_seccomp(p);
+    switch_user(p);
+    if (p.set_caps) {
+        if (int r = security::apply_capabilities(p.caps, &step); r < 0) init_fail(p, step, "", -r);
+    }
+    ::umask(p.umask);
+    enter_cwd(p);
+    char exe[PATH_MAX];
+    lookup(p, exe, sizeof exe);
+    if (p.no_new_privileges && ::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
+        init_fail(p, "prctl(PR_SET_NO_NEW_PRIVS)", "", errno);
+    // A notify listener must reach the parent before it leaves; other filters are
+    // loaded as close to execve as possible.
+    if (p.has_seccomp && p.no_new_privileges && p.seccomp.notify) load_seccomp(p);
+
+    sync_send(p.sync_fd, SyncType::ready);
+    ::close(p.sync_fd);
+    // Block until `start` writes to the exec fifo (we hold it open read-write, so the
+    // read blocks rather than seeing EOF).
+    char c;
+    for (;;) {
+        ssize_t n = ::read(p.exec_fifo_fd, &c, 1);
+        if (n == 1) break;
+        if (n < 0 && errno == EINTR) continue;
+        ::_exit(1);
+    }
+    ::close(p.exec_fifo_fd);
+    if (p.has_seccomp && p.no_new_privileges && !p.seccomp.notify) {
+        const char* s = "seccomp";
+        if (security::install_seccomp(p.seccomp, &s) < 0) {
+            const char msg[] = "husk-runtime: loading the seccomp filter failed\n";
+            (void)!::write(2, msg, sizeof msg - 1);
+            ::_exit(1);
+        }
+    }
+    // Every fd above the preserved ones closes at execve.
+    sys::close_range(3 + static_cast<unsigned>(p.preserve_fds), ~0U, CLOSE_RANGE_CLOEXEC);
+    reset_signals();
+    ::execve(exe, p.argv.data(), p.envp.data());
+    int err = errno;
+    const char msg[] = "husk-runtime: exec failed: ";
+    (void)!::write(2, msg, sizeof msg - 1);
+    (void)!::write(2, exe, std::strlen(exe));
+    const char* why = std::strerror(err);
+    (void)!::write(2, ": ", 2);
+    (void)!::write(2, why, std::strlen(why));
+    (void)!::write(2, "\n", 1);
+    ::_exit(err == ENOENT ? 127 : 126);
+}
+
+}  // namespace husk::runtime

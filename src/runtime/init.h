@@ -1,0 +1,19 @@
+// The container's init between clone and execve. Async-signal-safe only: it
+// reads the prepared Plan, reports failures over plan.sync_fd and _exits.
+#pragma once
+
+#include "runtime/plan.h"
+
+namespace husk::runtime {
+
+// Never returns: execve()s the container process or _exit()s.
+[[noreturn]] void init_main(const Plan& plan) noexcept;
+
+// Steps of init_main, in init_mounts.cpp. Each returns 0 or reports and _exits.
+void init_rootfs(const Plan& plan) noexcept;       // mounts, devices, pivot_root
+void init_after_pivot(const Plan& plan) noexcept;  // masks, read-only paths, root ro
+
+// Report a failure to the parent and _exit(1).
+[[noreturn]] void init_fail(const Plan& plan, const char* step, const char* path, int err) noexcept;
+
+}  // namespace husk::runtime

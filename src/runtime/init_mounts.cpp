@@ -1,0 +1,241 @@
+// The init's root filesystem work: mounts, devices, pivot_root, masked and
+// read-only paths. Every target is resolved inside the root (sys/safe_path) and
+// every mount is attached to an fd with the new mount API, so no path can be
+// swapped for a symlink between the check and the mount.
+#include <fcntl.h>
+#include <linux/magic.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <climits>
+
+#include "runtime/init.h"
+#include "sys/fd.h"
+#include "sys/safe_path.h"
+
+namespace husk::runtime {
+namespace {
+
+using sys::UniqueFd;
+
+constexpr uint64_t kAttrMask = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV |
+                               MOUNT_ATTR_NOEXEC | MOUNT_ATTR__ATIME | MOUNT_ATTR_NODIRATIME |
+                               MOUNT_ATTR_NOSYMFOLLOW;
+
+int set_attrs(int fd, bool recursive, uint64_t set, uint64_t clr, uint64_t propagation) noexcept {
+    if (set == 0 && clr == 0 && propagation == 0) return 0;
+    mount_attr a{};
+    a.attr_set = set;
+    a.attr_clr = clr;
+    a.propagation = propagation;
+    unsigned flags = AT_EMPTY_PATH | (recursive ? AT_RECURSIVE : 0);
+    return ::mount_setattr(fd, "", flags, &a, sizeof a) == 0 ? 0 : -errno;
+}
+
+// Attach the detached mount `mnt` on the target fd.
+int attach(int mnt, int target) noexcept {
+    return ::move_mount(mnt, "", target, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) == 0
+               ? 0
+               : -errno;
+}
+
+// A new filesystem instance (proc, tmpfs, sysfs, devpts, mqueue, cgroup...) as a detached mount.
+int new_filesystem(const Plan& p, const PlannedMount& m) noexcept {
+    UniqueFd fs(::fsopen(m.fstype.c_str(), FSOPEN_CLOEXEC));
+    if (!fs) init_fail(p, "fsopen", m.fstype.c_str(), errno);
+    if (!m.source.empty() &&
+        ::fsconfig(fs.get(), FSCONFIG_SET_STRING, "source", m.source.c_str(), 0) != 0)
+        init_fail(p, "mount option source for", m.target.c_str(), errno);
+    for (const auto& [key, value] : m.opts.params) {
+        int r = value.empty()
+                    ? ::fsconfig(fs.get(), FSCONFIG_SET_FLAG, key.c_str(), nullptr, 0)
+                    : ::fsconfig(fs.get(), FSCONFIG_SET_STRING, key.c_str(), value.c_str(), 0);
+        if (r != 0) init_fail(p, "mount option", key.c_str(), errno);
+    }
+    if (::fsconfig(fs.get(), FSCONFIG_CMD_CREATE, nullptr, nullptr, 0) != 0)
+        init_fail(p, "mount", m.target.c_str(), errno);
+    int mnt =
+        ::fsmount(fs.get(), FSMOUNT_CLOEXEC, static_cast<unsigned>(m.opts.attr_set & kAttrMask));
+    if (mnt < 0) init_fail(p, "mount", m.target.c_str(), errno);
+    return mnt;
+}
+
+int clone_tree(const Plan& p, const PlannedMount& m) noexcept {
+    unsigned flags = OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | (m.opts.recursive ? AT_RECURSIVE : 0);
+    int tree = ::open_tree(AT_FDCWD, m.source.c_str(), flags);
+    if (tree < 0) init_fail(p, "bind mount source", m.source.c_str(), errno);
+    if (int r = set_attrs(tree, false, m.opts.attr_set, m.opts.attr_clr, 0); r < 0)
+        init_fail(p, "set mount options on", m.target.c_str(), -r);
+    if (int r = set_attrs(tree, true, m.opts.rattr_set, m.opts.rattr_clr, 0); r < 0)
+        init_fail(p, "set recursive mount options on", m.target.c_str(), -r);
+    return tree;
+}
+
+void make_symlink(const Plan& p, int rootfd, const PlannedMount& m) noexcept {
+    char name[NAME_MAX + 1];
+    int parent = sys::parent_in_root(rootfd, m.target.c_str(), name, sizeof name, true, 0755);
+    if (parent < 0) init_fail(p, "symlink", m.target.c_str(), -parent);
+    UniqueFd guard(parent);
+    if (::symlinkat(m.source.c_str(), parent, name) != 0 && errno != EEXIST)
+        init_fail(p, "symlink", m.target.c_str(), errno);
+}
+
+void mount_one(const Plan& p, int rootfd, const PlannedMount& m) noexcept {
+    if (m.kind == PlannedMount::Kind::symlink) {
+        make_symlink(p, rootfd, m);
+        return;
+    }
+    if (m.kind == PlannedMount::Kind::seal_readonly) {
+        UniqueFd t(sys::open_in_root(rootfd, m.target.c_str(), O_PATH | O_DIRECTORY));
+        if (!t) init_fail(p, "open", m.target.c_str(), ENOENT);
+        if (int r = set_attrs(t.get(), false, MOUNT_ATTR_RDONLY, 0, 0); r < 0)
+            init_fail(p, "make read-only", m.target.c_str(), -r);
+        return;
+    }
+    UniqueFd mnt(m.kind == PlannedMount::Kind::bind ? clone_tree(p, m) : new_filesystem(p, m));
+    int t = sys::ensure_in_root(rootfd, m.target.c_str(), m.dir_target, 0755);
+    if (t < 0) init_fail(p, "create mount target", m.target.c_str(), -t);
+    UniqueFd target(t);
+    if (int r = attach(mnt.get(), target.get()); r < 0)
+        init_fail(p, "mount on", m.target.c_str(), -r);
+    if (m.opts.propagation != 0) {
+        if (int r = set_attrs(mnt.get(), m.opts.propagation_recursive, 0, 0, m.opts.propagation);
+            r < 0)
+            init_fail(p, "set propagation of", m.target.c_str(), -r);
+    }
+}
+
+void make_device(const Plan& p, int rootfd, const PlannedDevice& d) noexcept {
+    if (d.bind_from_host) {
+        int t = sys::ensure_in_root(rootfd, d.path.c_str(), false, 0644);
+        if (t < 0) init_fail(p, "create device target", d.path.c_str(), -t);
+        UniqueFd target(t);
+        UniqueFd tree(::open_tree(AT_FDCWD, d.path.c_str(), OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC));
+        if (!tree) init_fail(p, "bind host device", d.path.c_str(), errno);
+        if (int r = attach(tree.get(), target.get()); r < 0)
+            init_fail(p, "bind device", d.path.c_str(), -r);
+        return;
+    }
+    char name[NAME_MAX + 1];
+    int parent = sys::parent_in_root(rootfd, d.path.c_str(), name, sizeof name, true, 0755);
+    if (parent < 0) init_fail(p, "create device directory", d.path.c_str(), -parent);
+    UniqueFd guard(parent);
+    if (::unlinkat(parent, name, 0) != 0 && errno != ENOENT && errno != EISDIR)
+        init_fail(p, "remove old device", d.path.c_str(), errno);
+    if (::mknodat(parent, name, d.mode, d.dev) != 0) init_fail(p, "mknod", d.path.c_str(), errno);
+    if (::fchownat(parent, name, d.uid, d.gid, AT_SYMLINK_NOFOLLOW) != 0)
+        init_fail(p, "chown device", d.path.c_str(), errno);
+}
+
+void do_pivot(const Plan& p) noexcept {
+    if (p.no_pivot) {
+        if (::chdir(p.rootfs.c_str()) != 0) init_fail(p, "chdir", p.rootfs.c_str(), errno);
+        if (::mount(p.rootfs.c_str(), "/", nullptr, MS_MOVE, nullptr) != 0)
+            init_fail(p, "move root to /", p.rootfs.c_str(), errno);
+        if (::chroot(".") != 0) init_fail(p, "chroot", p.rootfs.c_str(), errno);
+    } else {
+        UniqueFd oldroot(::open("/", O_DIRECTORY | O_RDONLY | O_CLOEXEC));
+        UniqueFd newroot(::open(p.rootfs.c_str(), O_DIRECTORY | O_RDONLY | O_CLOEXEC));
+        if (!oldroot || !newroot) init_fail(p, "open root", p.rootfs.c_str(), errno);
+        if (::fchdir(newroot.get()) != 0) init_fail(p, "chdir", p.rootfs.c_str(), errno);
+        if (::syscall(SYS_pivot_root, ".", ".") != 0)
+            init_fail(p, "pivot_root", p.rootfs.c_str(), errno);
+        // The old root is now stacked under "."; detach it without propagating to the host.
+        if (::fchdir(oldroot.get()) != 0) init_fail(p, "chdir", "old root", errno);
+        if (::mount(nullptr, ".", nullptr, MS_SLAVE | MS_REC, nullptr) != 0)
+            init_fail(p, "make old root slave", "/", errno);
+        if (::umount2(".", MNT_DETACH) != 0) init_fail(p, "unmount old root", "/", errno);
+    }
+    if (::chdir("/") != 0) init_fail(p, "chdir", "/", errno);
+}
+
+void mask_paths(const Plan& p, int rootfd) noexcept {
+    if (p.masked_paths.empty()) return;
+    // /dev/null must be the real null device before it is bind-mounted over anything
+    // (a container could have planted a symlink or another node there).
+    UniqueFd null(sys::open_in_root(rootfd, "/dev/null", O_PATH | O_NOFOLLOW));
+    struct stat st {};
+    if (!null || ::fstat(null.get(), &st) != 0) init_fail(p, "open", "/dev/null", errno);
+    if (!S_ISCHR(st.st_mode) || st.st_rdev != makedev(1, 3))
+        init_fail(p, "verify /dev/null is the null device (char 1:3)", "/dev/null", EPERM);
+    for (const auto& path : p.masked_paths) {
+        int fd = sys::open_in_root(rootfd, path.c_str(), O_PATH | O_NOFOLLOW);
+        if (fd == -ENOENT) continue;
+        if (fd < 0) init_fail(p, "open masked path", path.c_str(), -fd);
+        UniqueFd target(fd);
+        struct stat ts {};
+        if (::fstat(fd, &ts) != 0) init_fail(p, "stat masked path", path.c_str(), errno);
+        int mnt;
+        if (S_ISDIR(ts.st_mode)) {
+            UniqueFd fs(::fsopen("tmpfs", FSOPEN_CLOEXEC));
+            if (!fs || ::fsconfig(fs.get(), FSCONFIG_CMD_CREATE, nullptr, nullptr, 0) != 0)
+                init_fail(p, "mount tmpfs to mask", path.c_str(), errno);
+            mnt = ::fsmount(fs.get(), FSMOUNT_CLOEXEC, MOUNT_ATTR_RDONLY);
+        } else {
+            mnt = ::open_tree(null.get(), "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH);
+        }
+        if (mnt < 0) init_fail(p, "mask", path.c_str(), errno);
+        UniqueFd m(mnt);
+        if (int r = attach(mnt, fd); r < 0) init_fail(p, "mask", path.c_str(), -r);
+    }
+}
+
+void readonly_paths(const Plan& p, int rootfd) noexcept {
+    for (const auto& path : p.readonly_paths) {
+        int fd = sys::open_in_root(rootfd, path.c_str(), O_PATH | O_NOFOLLOW);
+        if (fd == -ENOENT) continue;
+        if (fd < 0) init_fail(p, "open read-only path", path.c_str(), -fd);
+        UniqueFd target(fd);
+        UniqueFd tree(::open_tree(
+            fd, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH | AT_RECURSIVE));
+        if (!tree) init_fail(p, "bind read-only path", path.c_str(), errno);
+        if (int r = set_attrs(tree.get(), true, MOUNT_ATTR_RDONLY, 0, 0); r < 0)
+            init_fail(p, "make read-only", path.c_str(), -r);
+        if (int r = attach(tree.get(), fd); r < 0)
+            init_fail(p, "mount read-only", path.c_str(), -r);
+    }
+}
+
+}  // namespace
+
+void init_rootfs(const Plan& p) noexcept {
+    // Nothing we mount may propagate back to the host: "/" becomes a slave (or what
+    // rootfsPropagation asks for, applied again after pivot_root).
+    if (::mount(nullptr, "/", nullptr, MS_SLAVE | MS_REC, nullptr) != 0)
+        init_fail(p, "make / rslave", "/", errno);
+    // The rootfs must be a mount point for pivot_root: bind it onto itself.
+    if (::mount(p.rootfs.c_str(), p.rootfs.c_str(), nullptr, MS_BIND | MS_REC, nullptr) != 0)
+        init_fail(p, "bind rootfs", p.rootfs.c_str(), errno);
+    UniqueFd root(::open(p.rootfs.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+    if (!root) init_fail(p, "open rootfs", p.rootfs.c_str(), errno);
+    for (const auto& m : p.mounts) mount_one(p, root.get(), m);
+    for (const auto& d : p.devices) make_device(p, root.get(), d);
+    // As runc: a missing working directory is created (inside the root).
+    if (p.cwd != "/") {
+        int fd = sys::mkdir_all_in_root(root.get(), p.cwd.c_str(), 0755);
+        if (fd >= 0) ::close(fd);
+    }
+    do_pivot(p);
+}
+
+void init_after_pivot(const Plan& p) noexcept {
+    UniqueFd root(::open("/", O_PATH | O_DIRECTORY | O_CLOEXEC));
+    if (!root) init_fail(p, "open", "/", errno);
+    mask_paths(p, root.get());
+    readonly_paths(p, root.get());
+    if (p.root_readonly) {
+        mount_attr a{};
+        a.attr_set = MOUNT_ATTR_RDONLY;
+        if (::mount_setattr(AT_FDCWD, "/", 0, &a, sizeof a) != 0)
+            init_fail(p, "make root read-only", "/", errno);
+    }
+    if (p.root_propagation != 0 && ::mount(nullptr, "/", nullptr, p.root_propagation, nullptr) != 0)
+        init_fail(p, "set rootfs propagation", "/", errno);
+}
+
+}  // namespace husk::runtime

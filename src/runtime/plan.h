@@ -1,0 +1,105 @@
+// Everything the container's init does between clone and execve, prepared by
+// the parent: strings built, options parsed, fds opened. The init only reads
+// this (it never allocates or throws) and reports failures over the sync socket.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "runtime/mount_options.h"
+#include "runtime/security/capabilities.h"
+#include "runtime/security/seccomp.h"
+
+namespace husk::runtime {
+
+struct PlannedMount {
+    // seal_readonly: make the mount already at `target` read-only (after its sub-mounts).
+    enum class Kind : uint8_t { filesystem, bind, symlink, seal_readonly };
+    Kind kind = Kind::filesystem;
+    std::string source;  // host path for binds (absolute); fs source otherwise; link target
+    std::string target;  // path inside the root
+    std::string fstype;
+    bool dir_target = true;  // create the target as a directory (else an empty file)
+    MountOptions opts;
+};
+
+struct PlannedDevice {
+    std::string path;  // inside the root, e.g. "/dev/null"
+    mode_t mode = 0;   // S_IFCHR|S_IFBLK|S_IFIFO | permission bits
+    dev_t dev = 0;
+    uid_t uid = 0;
+    gid_t gid = 0;
+    bool bind_from_host = false;  // inside a user namespace mknod fails: bind the host node
+};
+
+struct PlannedRlimit {
+    int resource = 0;
+    uint64_t soft = 0, hard = 0;
+};
+
+struct PlannedNamespaceJoin {
+    int fd = -1;     // opened by the parent
+    int nstype = 0;  // CLONE_NEW*
+    std::string path;
+};
+
+struct Plan {
+    // namespaces
+    std::vector<PlannedNamespaceJoin> joins;  // setns, in order (mount last)
+    bool new_user_ns = false;
+    bool new_mount_ns = false;
+    bool unshare_cgroup_after_join = false;  // cgroup v1: unshare only once in our cgroup
+
+    // root filesystem
+    std::string rootfs;                  // absolute host path
+    unsigned long root_propagation = 0;  // MS_* | MS_REC for "/" inside (0 = rslave default)
+    bool root_readonly = false;
+    bool no_pivot = false;
+    std::vector<PlannedMount> mounts;
+    std::vector<PlannedDevice> devices;
+    bool default_dev_symlinks = false;  // /dev/fd, /dev/std*, /dev/ptmx, /dev/core
+    std::vector<std::string> masked_paths;
+    std::vector<std::string> readonly_paths;
+
+    // identity of the container
+    std::string hostname;
+    bool set_hostname = false;
+    std::string domainname;
+    bool set_domainname = false;
+    std::vector<std::pair<std::string, std::string>> sysctls;  // "/proc/sys/net/..." → value
+
+    // process
+    std::vector<PlannedRlimit> rlimits;
+    bool set_oom_score_adj = false;
+    std::string oom_score_adj;  // decimal text
+    bool set_personality = false;
+    unsigned long personality = 0;
+    uid_t uid = 0;
+    gid_t gid = 0;
+    std::vector<gid_t> additional_gids;
+    bool set_groups = true;  // false in a user namespace whose setgroups is denied
+    mode_t umask = 022;
+    std::string cwd = "/";
+    std::vector<std::string> args;
+    std::vector<std::string> env;
+    std::string path_env;  // value of PATH for the executable lookup
+    bool no_new_privileges = false;
+    int preserve_fds = 0;
+    bool set_caps = false;  // process.capabilities present (else the sets are left as they are)
+    security::CapSets caps;
+    bool has_seccomp = false;
+    security::SeccompProgram seccomp;
+
+    // argv/envp as C arrays (pointing into args/env), built by finalize().
+    std::vector<char*> argv, envp;
+    void finalize();
+
+    // sync with the parent, and the fifo `start` writes to
+    int sync_fd = -1;
+    int exec_fifo_fd = -1;
+};
+
+}  // namespace husk::runtime

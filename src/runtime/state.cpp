@@ -1,0 +1,152 @@
+#include "runtime/state.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <pwd.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cctype>
+#include <ctime>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "sys/error.h"
+#include "sys/fileutil.h"
+#include "sys/proc.h"
+
+namespace husk::runtime {
+
+using nlohmann::json;
+
+void validate_id(const std::string& id) {
+    // Names starting with '.' are ours under --root (e.g. the seccomp cache).
+    if (id.empty() || id[0] == '.' || id.size() > 1024)
+        throw Error(fmt::format("invalid container id \"{}\"", id));
+    for (char c : id)
+        if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' || c == '.' ||
+              c == '+'))
+            throw Error(fmt::format(
+                "invalid container id \"{}\": only letters, digits and _ - . + are allowed", id));
+}
+
+std::string now_rfc3339() {
+    timespec ts{};
+    clock_gettime(CLOCK_REALTIME, &ts);
+    tm t{};
+    gmtime_r(&ts.tv_sec, &t);
+    char buf[64];
+    size_t n = strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &t);
+    snprintf(buf + n, sizeof buf - n, ".%09ldZ", ts.tv_nsec);
+    return buf;
+}
+
+StateDir::StateDir(const std::string& root, const std::string& id) : root_(root), id_(id) {
+    validate_id(id);
+    dir_ = root + "/" + id;
+}
+
+void StateDir::create_new() {
+    sys::mkdir_all(root_, 0700);
+    if (::mkdir(dir_.c_str(), 0700) != 0) {
+        if (errno == EEXIST) throw Error(fmt::format("container \"{}\" already exists", id_));
+        throw_sys("mkdir", dir_);
+    }
+}
+
+bool StateDir::exists() const {
+    return sys::exists(dir_ + "/state.json");
+}
+
+void StateDir::lock() {
+    // A POSIX record lock belongs to this process: unlike flock, the container's init
+    // (a fork of ours until it execs) does not inherit it and cannot keep it held.
+    std::string path = dir_ + "/lock";
+    lock_fd_.reset(::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
+    if (!lock_fd_) {
+        if (errno == ENOENT) throw Error(fmt::format("container \"{}\" does not exist", id_));
+        throw_sys("open", path);
+    }
+    struct flock fl {};
+    fl.l_type = F_WRLCK;
+    fl.l_whence = SEEK_SET;
+    while (::fcntl(lock_fd_.get(), F_SETLKW, &fl) != 0)
+        if (errno != EINTR) throw_sys("lock", path);
+}
+
+Record StateDir::load() const {
+    std::string text;
+    try {
+        text = sys::read_file(dir_ + "/state.json");
+    } catch (const Error& e) {
+        if (e.code() == ENOENT) throw Error(fmt::format("container \"{}\" does not exist", id_));
+        throw;
+    }
+    try {
+        auto j = json::parse(text);
+        Record r;
+        r.id = j.at("id").get<std::string>();
+        r.bundle = j.at("bundle").get<std::string>();
+        r.rootfs = j.value("rootfs", "");
+        r.created = j.value("created", "");
+        r.owner = j.value("owner", "");
+        r.pid = j.at("pid").get<int>();
+        r.start_time = j.at("start_time").get<uint64_t>();
+        r.cgroup = j.value("cgroup", "");
+        r.use_pid_ns = j.value("use_pid_ns", true);
+        r.config = j.value("config", "");
+        if (j.contains("annotations"))
+            r.annotations = j["annotations"].get<std::map<std::string, std::string>>();
+        return r;
+    } catch (const json::exception& e) {
+        throw Error(fmt::format("read state of container \"{}\": {}: {}", id_, dir_ + "/state.json",
+                                e.what()));
+    }
+}
+
+void StateDir::save(const Record& r) const {
+    json j{{"id", r.id},
+           {"bundle", r.bundle},
+           {"rootfs", r.rootfs},
+           {"created", r.created},
+           {"owner", r.owner},
+           {"pid", r.pid},
+           {"start_time", r.start_time},
+           {"cgroup", r.cgroup},
+           {"use_pid_ns", r.use_pid_ns},
+           {"annotations", r.annotations},
+           {"config", r.config}};
+    sys::write_file_atomic(dir_ + "/state.json", j.dump(), 0600);
+}
+
+void StateDir::remove() {
+    sys::remove_all(dir_);
+}
+
+std::string status_of(const StateDir& dir, const Record& r, bool frozen) {
+    if (!sys::process_alive(r.pid, r.start_time)) return "stopped";
+    if (sys::exists(dir.fifo_path())) return "created";
+    if (frozen) return "paused";
+    return "running";
+}
+
+std::vector<std::string> list_ids(const std::string& root) {
+    std::vector<std::string> out;
+    DIR* d = ::opendir(root.c_str());
+    if (!d) {
+        if (errno == ENOENT) return out;
+        throw_sys("open", root);
+    }
+    while (dirent* e = ::readdir(d)) {
+        std::string n = e->d_name;
+        if (n == "." || n == "..") continue;
+        if (sys::exists(root + "/" + n + "/state.json")) out.push_back(n);
+    }
+    ::closedir(d);
+    std::sort(out.begin(), out.end());
+    return out;
+}
+
+}  // namespace husk::runtime

@@ -1,0 +1,57 @@
+#include "runtime/sync.h"
+
+#include <sys/socket.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "sys/error.h"
+
+namespace husk::runtime {
+
+static void copy_str(char* dst, size_t len, const char* src) noexcept {
+    if (!src) return;
+    size_t n = std::strlen(src);
+    if (n >= len) n = len - 1;
+    std::memcpy(dst, src, n);
+    dst[n] = '\0';
+}
+
+int sync_send(int fd, SyncType type, int err, const char* step, const char* path) noexcept {
+    SyncMsg m;
+    m.type = type;
+    m.err = err;
+    copy_str(m.step, sizeof m.step, step);
+    copy_str(m.path, sizeof m.path, path);
+    for (;;) {
+        ssize_t n = ::send(fd, &m, sizeof m, MSG_NOSIGNAL);
+        if (n < 0 && errno == EINTR) continue;
+        return n == static_cast<ssize_t>(sizeof m) ? 0 : -errno;
+    }
+}
+
+int sync_recv(int fd, SyncMsg& msg) noexcept {
+    for (;;) {
+        ssize_t n = ::recv(fd, &msg, sizeof msg, 0);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) return -errno;
+        if (n == 0) return 0;
+        if (n != static_cast<ssize_t>(sizeof msg)) return -EPROTO;
+        msg.step[sizeof msg.step - 1] = '\0';
+        msg.path[sizeof msg.path - 1] = '\0';
+        return 1;
+    }
+}
+
+std::string describe(const SyncMsg& msg) {
+    // The executable lookup uses the wording engines match on (as runc prints it).
+    if (std::strcmp(msg.step, "lookup") == 0) {
+        const char* why = msg.err == ENOENT   ? "executable file not found in $PATH"
+                          : msg.err == EACCES ? "permission denied"
+                                              : std::strerror(msg.err);
+        return std::string("exec: \"") + msg.path + "\": " + why;
+    }
+    return describe_sys(msg.step, msg.path, msg.err);
+}
+
+}  // namespace husk::runtime

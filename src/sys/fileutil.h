@@ -1,0 +1,21 @@
+// Whole-file helpers for the parent side (they allocate and throw).
+#pragma once
+
+#include <string>
+
+namespace husk::sys {
+
+// Read a whole file. Throws SysError("open"/"read", path).
+std::string read_file(const std::string& path);
+// Write `data` to `path` (O_TRUNC|O_CREAT). Throws SysError("write", path).
+void write_file(const std::string& path, const std::string& data, int mode = 0644);
+// Write to "<path>.tmp.<pid>", fsync if asked, then rename over `path`.
+void write_file_atomic(const std::string& path, const std::string& data, int mode = 0644,
+                       bool sync = false);
+// mkdir -p; returns true when the last component was created by this call.
+bool mkdir_all(const std::string& path, int mode = 0755);
+// rm -rf of `path`, not crossing mount points; missing path is not an error.
+void remove_all(const std::string& path);
+bool exists(const std::string& path);
+
+}  // namespace husk::sys

@@ -1,0 +1,50 @@
+#include "sys/proc.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+
+#include "sys/fd.h"
+
+namespace husk::sys {
+
+std::optional<ProcStat> proc_stat(pid_t pid) {
+    char path[64];
+    std::snprintf(path, sizeof path, "/proc/%d/stat", static_cast<int>(pid));
+    UniqueFd fd(::open(path, O_RDONLY | O_CLOEXEC));
+    if (!fd) return std::nullopt;
+    char buf[1024];
+    ssize_t n = ::read(fd.get(), buf, sizeof buf - 1);
+    if (n <= 0) return std::nullopt;
+    buf[n] = '\0';
+    // comm may contain spaces and parentheses: fields start after the last ')'.
+    char* p = std::strrchr(buf, ')');
+    if (!p || p[1] == '\0') return std::nullopt;
+    p += 2;
+    ProcStat st;
+    st.state = *p;
+    // Field 3 is state; walk to field 4 (ppid) and field 22 (starttime).
+    int field = 3;
+    char* save = nullptr;
+    for (char* tok = strtok_r(p, " ", &save); tok; tok = strtok_r(nullptr, " ", &save), ++field) {
+        if (field == 4) st.ppid = static_cast<pid_t>(std::strtol(tok, nullptr, 10));
+        if (field == 22) {
+            st.start_time = std::strtoull(tok, nullptr, 10);
+            break;
+        }
+    }
+    return st;
+}
+
+bool process_alive(pid_t pid, uint64_t start_time) {
+    if (pid <= 0) return false;
+    auto st = proc_stat(pid);
+    if (!st) return false;
+    if (st->state == 'Z' || st->state == 'X') return false;
+    return st->start_time == start_time;
+}
+
+}  // namespace husk::sys

@@ -1,0 +1,25 @@
+// Facts about host processes read from /proc.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+namespace husk::sys {
+
+struct ProcStat {
+    char state = '?';         // R S D Z T X ...
+    uint64_t start_time = 0;  // field 22, clock ticks since boot
+    pid_t ppid = 0;
+};
+
+// /proc/PID/stat, or nullopt when the process does not exist.
+std::optional<ProcStat> proc_stat(pid_t pid);
+
+// True when `pid` exists, is not a zombie, and started at `start_time`
+// (a reused pid is never mistaken for the process we knew).
+bool process_alive(pid_t pid, uint64_t start_time);
+
+}  // namespace husk::sys

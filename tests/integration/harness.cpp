@@ -1,0 +1,238 @@
+#include "harness.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+
+namespace husk::test {
+
+namespace {
+
+std::string env_or(const char* name, const char* dflt) {
+    const char* v = std::getenv(name);
+    return v && *v ? v : dflt;
+}
+
+void write_all(const std::string& path, const std::string& data) {
+    std::ofstream f(path);
+    f << data;
+    if (!f) throw std::runtime_error("write " + path);
+}
+
+void sh(const std::string& cmd) {
+    if (std::system(cmd.c_str()) != 0) throw std::runtime_error("command failed: " + cmd);
+}
+
+}  // namespace
+
+std::string runtime_bin() {
+    return env_or("HUSK_RUNTIME", HUSK_RUNTIME_BIN);
+}
+std::string probe_bin() {
+    return env_or("HUSK_PROBE", HUSK_PROBE_BIN);
+}
+
+Result run(const std::vector<std::string>& argv, int timeout_s) {
+    int out[2], err[2];
+    if (::pipe2(out, O_CLOEXEC) != 0 || ::pipe2(err, O_CLOEXEC) != 0)
+        throw std::runtime_error("pipe");
+    pid_t pid = ::fork();
+    if (pid == 0) {
+        int devnull = ::open("/dev/null", O_RDONLY);
+        ::dup2(devnull, 0);
+        ::dup2(out[1], 1);
+        ::dup2(err[1], 2);
+        std::vector<char*> a;
+        for (const auto& s : argv) a.push_back(const_cast<char*>(s.c_str()));
+        a.push_back(nullptr);
+        ::execv(a[0], a.data());
+        ::_exit(127);
+    }
+    ::close(out[1]);
+    ::close(err[1]);
+    Result r;
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(timeout_s);
+    pollfd fds[2] = {{out[0], POLLIN, 0}, {err[0], POLLIN, 0}};
+    int open_fds = 2;
+    bool killed = false;
+    // Read until both pipes hit EOF. A detached container may inherit the pipes: stop
+    // reading once the child itself has exited and nothing more is buffered.
+    while (open_fds > 0) {
+        int left = static_cast<int>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                        deadline - std::chrono::steady_clock::now())
+                                        .count());
+        if (left <= 0) {
+            if (!killed) ::kill(pid, SIGKILL);
+            killed = true;
+            break;
+        }
+        int n = ::poll(fds, 2, std::min(left, 200));
+        if (n == 0) {
+            int st;
+            if (::waitpid(pid, &st, WNOHANG) == pid) {
+                r.status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+                pid = -1;
+                break;
+            }
+            continue;
+        }
+        for (auto& p : fds) {
+            if (p.fd < 0 || !(p.revents & (POLLIN | POLLHUP))) continue;
+            char buf[4096];
+            ssize_t k = ::read(p.fd, buf, sizeof buf);
+            if (k <= 0) {
+                p.fd = -1;
+                --open_fds;
+            } else {
+                (p.fd == out[0] ? r.out : r.err).append(buf, static_cast<size_t>(k));
+            }
+        }
+    }
+    ::close(out[0]);
+    ::close(err[0]);
+    if (pid > 0) {
+        int st = 0;
+        ::waitpid(pid, &st, 0);
+        r.status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+    }
+    if (killed) r.err += "\n[harness: timed out after " + std::to_string(timeout_s) + "s]";
+    return r;
+}
+
+TempDir::TempDir(const std::string& tag) {
+    std::string tmpl = "/tmp/husk-it-" + tag + "-XXXXXX";
+    std::vector<char> buf(tmpl.begin(), tmpl.end());
+    buf.push_back('\0');
+    if (!::mkdtemp(buf.data())) throw std::runtime_error("mkdtemp");
+    path_ = buf.data();
+}
+
+TempDir::~TempDir() {
+    // Anything still mounted below (a failed test) is detached first.
+    for (const auto& line : mounts_under(path_)) {
+        std::istringstream in(line);
+        std::string f[5];
+        for (auto& x : f) in >> x;
+        ::umount2(f[4].c_str(), MNT_DETACH);
+    }
+    std::string cmd = "rm -rf --one-file-system '" + path_ + "'";
+    (void)std::system(cmd.c_str());
+}
+
+static std::atomic<int> g_counter{0};
+
+Bundle::Bundle(const std::string& tag) : tmp_(tag), tag_(tag) {
+    std::string r = rootfs();
+    sh("mkdir -p '" + r + "/bin' '" + r + "/proc' '" + r + "/dev' '" + r + "/sys' '" + r +
+       "/tmp' '" + r + "/etc' '" + r + "/root'");
+    sh("cp /bin/busybox '" + r + "/bin/busybox'");
+    sh("cp '" + probe_bin() + "' '" + r + "/bin/husk-probe'");
+    for (const char* app :
+         {"sh", "ls", "cat", "echo", "sleep", "true", "false", "mkdir", "ps", "mount", "hostname",
+          "id", "uname", "env", "kill", "touch", "stat", "readlink"})
+        ::symlink("busybox", (r + "/bin/" + app).c_str());
+    write_all(r + "/etc/passwd",
+              "root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/false\n");
+    write_all(r + "/etc/group", "root:x:0:\nnobody:x:65534:\n");
+    Result spec = run({runtime_bin(), "spec", "--bundle", dir()});
+    if (spec.status != 0) throw std::runtime_error("husk-runtime spec failed: " + spec.err);
+    std::ifstream f(dir() + "/config.json");
+    config = nlohmann::json::parse(f);
+    config["process"]["terminal"] = false;
+    config["root"]["readonly"] = false;
+    config["process"]["args"] = {"/bin/husk-probe"};
+    save();
+}
+
+Bundle::~Bundle() {
+    // Kill and delete whatever the test left.
+    Result l = runtime({"list", "-q"}, 10);
+    std::istringstream in(l.out);
+    std::string id;
+    while (std::getline(in, id))
+        if (!id.empty()) runtime({"delete", "--force", id}, 15);
+}
+
+void Bundle::save() const {
+    write_all(dir() + "/config.json", config.dump(2));
+}
+
+void Bundle::args(const std::vector<std::string>& a) {
+    config["process"]["args"] = a;
+    save();
+}
+
+std::string Bundle::id(const std::string& suffix) const {
+    return tag_ + "-" + std::to_string(::getpid()) + "-" + std::to_string(g_counter++) + suffix;
+}
+
+Result Bundle::runtime(const std::vector<std::string>& args, int timeout_s) const {
+    std::vector<std::string> a{runtime_bin(), "--root", state_root()};
+    a.insert(a.end(), args.begin(), args.end());
+    return run(a, timeout_s);
+}
+
+Result Bundle::runtime_json(const std::vector<std::string>& args) const {
+    std::vector<std::string> a{"--log", log_path(), "--log-format", "json"};
+    a.insert(a.end(), args.begin(), args.end());
+    return runtime(a);
+}
+
+std::vector<std::string> mounts_under(const std::string& prefix) {
+    std::ifstream f("/proc/self/mountinfo");
+    std::vector<std::string> out;
+    std::string line;
+    while (std::getline(f, line)) {
+        std::istringstream in(line);
+        std::string fields[5];
+        for (auto& x : fields) in >> x;
+        if (fields[4].rfind(prefix, 0) == 0) out.push_back(line);
+    }
+    return out;
+}
+
+std::vector<std::string> cgroups_named(const std::string& needle) {
+    std::vector<std::string> out;
+    std::string cmd =
+        "find /sys/fs/cgroup -maxdepth 4 -type d -path '*" + needle + "*' 2>/dev/null";
+    FILE* p = ::popen(cmd.c_str(), "r");
+    if (!p) return out;
+    char buf[4096];
+    while (std::fgets(buf, sizeof buf, p)) {
+        std::string s = buf;
+        if (!s.empty() && s.back() == '\n') s.pop_back();
+        out.push_back(s);
+    }
+    ::pclose(p);
+    return out;
+}
+
+nlohmann::json last_json_line(const std::string& s) {
+    std::istringstream in(s);
+    std::string line, last;
+    while (std::getline(in, line))
+        if (!line.empty()) last = line;
+    return nlohmann::json::parse(last);
+}
+
+bool alive(pid_t pid) {
+    std::ifstream f("/proc/" + std::to_string(pid) + "/stat");
+    std::string s;
+    if (!std::getline(f, s)) return false;
+    auto p = s.rfind(')');
+    return p != std::string::npos && p + 2 < s.size() && s[p + 2] != 'Z';
+}
+
+}  // namespace husk::test

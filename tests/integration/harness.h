@@ -1,0 +1,73 @@
+// Test harness for the integration tests: bundles made from Debian's busybox-static
+// and our husk-probe, husk-runtime run as engines run it, and cleanup.
+#pragma once
+
+#include <sys/types.h>
+
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+namespace husk::test {
+
+struct Result {
+    int status = -1;  // exit code, or 128+signal
+    std::string out, err;
+};
+
+// Run argv, feeding nothing on stdin, capturing stdout/stderr; kills it after `timeout_s`.
+Result run(const std::vector<std::string>& argv, int timeout_s = 30);
+
+// Paths of the built binaries (set by CMake through the environment or compile definitions).
+std::string runtime_bin();
+std::string probe_bin();
+
+// A unique temporary directory removed (after unmounting what is left) on destruction.
+class TempDir {
+  public:
+    explicit TempDir(const std::string& tag);
+    ~TempDir();
+    TempDir(const TempDir&) = delete;
+    TempDir& operator=(const TempDir&) = delete;
+    const std::string& path() const { return path_; }
+
+  private:
+    std::string path_;
+};
+
+// A bundle: rootfs with busybox (and its applets) and /bin/husk-probe, and a config.json
+// from `husk-runtime spec` adjusted to run without a terminal.
+class Bundle {
+  public:
+    explicit Bundle(const std::string& tag);
+    ~Bundle();
+    const std::string& dir() const { return tmp_.path(); }
+    std::string rootfs() const { return dir() + "/rootfs"; }
+    std::string state_root() const { return dir() + "/state"; }
+    // The config (edit, then save()).
+    nlohmann::json config;
+    void save() const;
+    void args(const std::vector<std::string>& a);
+    // A unique container id for this bundle ("<tag>-<n>").
+    std::string id(const std::string& suffix = "") const;
+    // husk-runtime --root <state_root> <args...>
+    Result runtime(const std::vector<std::string>& args, int timeout_s = 30) const;
+    // runtime with --log <dir>/log.json --log-format json.
+    Result runtime_json(const std::vector<std::string>& args) const;
+    std::string log_path() const { return dir() + "/log.json"; }
+
+  private:
+    TempDir tmp_;
+    std::string tag_;
+};
+
+// Lines of /proc/self/mountinfo whose mount point starts with `prefix`.
+std::vector<std::string> mounts_under(const std::string& prefix);
+// The cgroup directories (every hierarchy) whose path contains `needle`.
+std::vector<std::string> cgroups_named(const std::string& needle);
+// Parse the last JSON line of `s`.
+nlohmann::json last_json_line(const std::string& s);
+// Is /proc/PID a live, non-zombie process?
+bool alive(pid_t pid);
+
+}  // namespace husk::test

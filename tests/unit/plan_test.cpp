@@ -1,0 +1,76 @@
+// Pure parts of turning config.json into the init's plan.
+#include <gtest/gtest.h>
+#include <sched.h>
+#include <sys/resource.h>
+
+#include "runtime/cgroup_mounts.h"
+#include "runtime/idmap.h"
+#include "runtime/plan_build.h"
+#include "runtime/state.h"
+#include "sys/error.h"
+
+using namespace husk::runtime;
+
+TEST(Plan, NamespaceNames) {
+    EXPECT_EQ(namespace_flag("network"), CLONE_NEWNET);
+    EXPECT_EQ(namespace_flag("mount"), CLONE_NEWNS);
+    EXPECT_EQ(namespace_flag("time"), CLONE_NEWTIME);
+    EXPECT_EQ(namespace_flag("net"), 0);
+}
+
+TEST(Plan, RlimitNames) {
+    EXPECT_EQ(rlimit_resource("RLIMIT_NOFILE"), RLIMIT_NOFILE);
+    EXPECT_EQ(rlimit_resource("RLIMIT_RTTIME"), RLIMIT_RTTIME);
+    EXPECT_EQ(rlimit_resource("NOFILE"), -1);
+}
+
+TEST(Plan, SysctlsMustBeNamespaced) {
+    EXPECT_NO_THROW(check_sysctl("net.ipv4.ip_forward", CLONE_NEWNET));
+    EXPECT_NO_THROW(check_sysctl("kernel.shmmax", CLONE_NEWIPC));
+    EXPECT_NO_THROW(check_sysctl("fs.mqueue.msg_max", CLONE_NEWIPC));
+    EXPECT_THROW(check_sysctl("net.ipv4.ip_forward", CLONE_NEWIPC), husk::Error);
+    try {
+        check_sysctl("vm.swappiness", CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS);
+        FAIL();
+    } catch (const husk::Error& e) {
+        EXPECT_NE(std::string(e.what()).find("\"vm.swappiness\" is not namespaced"),
+                  std::string::npos);
+    }
+}
+
+TEST(Plan, IdMapFormat) {
+    std::vector<husk::oci::IdMapping> m{{0, 100000, 1000}, {1000, 1000, 1}};
+    EXPECT_EQ(format_id_map(m, "linux.uidMappings"), "0 100000 1000\n1000 1000 1\n");
+    EXPECT_THROW(format_id_map({}, "linux.uidMappings"), husk::Error);
+}
+
+TEST(Plan, ContainerIds) {
+    EXPECT_NO_THROW(validate_id("web-1_a.b+c"));
+    EXPECT_THROW(validate_id("../etc"), husk::Error);
+    EXPECT_THROW(validate_id(".."), husk::Error);
+    EXPECT_THROW(validate_id(""), husk::Error);
+    EXPECT_THROW(validate_id("a b"), husk::Error);
+}
+
+TEST(CgroupMounts, HybridHierarchiesFromMountinfo) {
+    const char* mi =
+        "25 1 0:22 / /sys/fs/cgroup rw,relatime - tmpfs tmpfs rw,mode=755\n"
+        "26 25 0:23 / /sys/fs/cgroup/cpu,cpuacct rw,nosuid shared:9 - cgroup cgroup "
+        "rw,cpu,cpuacct\n"
+        "27 25 0:24 / /sys/fs/cgroup/systemd rw - cgroup cgroup rw,xattr,name=systemd\n"
+        "28 25 0:25 / /sys/fs/cgroup/unified rw - cgroup2 cgroup2 rw,nsdelegate\n"
+        "29 1 0:26 / /proc rw - proc proc rw\n";
+    auto h = parse_cgroup_hierarchies(mi);
+    ASSERT_EQ(h.size(), 3u);
+    EXPECT_EQ(h[0].name, "cpu,cpuacct");
+    EXPECT_EQ(h[0].controllers, (std::vector<std::string>{"cpu", "cpuacct"}));
+    EXPECT_EQ(h[1].controllers, (std::vector<std::string>{"name=systemd"}));
+    EXPECT_TRUE(h[2].v2);
+}
+
+TEST(CgroupMounts, UnifiedHost) {
+    auto h = parse_cgroup_hierarchies("30 1 0:27 / /sys/fs/cgroup rw - cgroup2 cgroup2 rw\n");
+    ASSERT_EQ(h.size(), 1u);
+    EXPECT_TRUE(h[0].v2);
+    EXPECT_TRUE(h[0].name.empty());
+}
