@@ -276,7 +276,9 @@ TEST(CgroupResources, HugetlbWhereverItLives) {
     if (sizes.empty()) GTEST_SKIP() << "no huge page sizes in /sys/kernel/mm/hugepages";
     auto layout = runtime::cgroup::detect_layout();
     const bool on_v2 = !layout.v1_mount("hugetlb") && layout.v2_has("hugetlb");
-    if (!layout.v1_mount("hugetlb") && !on_v2) GTEST_SKIP() << "no hugetlb controller";
+    if (!layout.v1_mount("hugetlb") && !on_v2)
+        GTEST_SKIP() << "hugetlb is neither a mounted v1 hierarchy nor in cgroup2 here (see "
+                        "/proc/cgroups: it may be mounted elsewhere)";
     // Enabling hugetlb in cgroup2 is visible host-wide: undo it if we are the ones doing it.
     std::string root_enabled;
     if (on_v2)
