@@ -35,6 +35,7 @@ int main(int argc, char** argv) {
     app.require_subcommand(1);
     husk::cli::add_lifecycle_commands(app, g);
     husk::cli::add_info_commands(app, g);
+    husk::cli::add_resource_commands(app, g);
 
     // Log configuration must happen before any verb runs: parse_complete_callback runs
     // after the global flags are parsed, before the subcommand callbacks.
