@@ -50,6 +50,24 @@ std::string stats_event(const std::string& root, const std::string& id);
 void watch_events(const std::string& root, const std::string& id, int interval_ms,
                   void (*emit)(const std::string& line));
 
+struct ExecOptions {
+    std::string root, id;
+    std::string process_file;       // --process: a process.json (else the flags below)
+    std::vector<std::string> args;  // the command
+    std::vector<std::string> env;   // added to the config's env (KEY=VALUE)
+    std::string cwd, user;          // user: "uid[:gid]"
+    std::vector<uint32_t> additional_gids;
+    std::vector<std::string> caps;  // added to every capability set
+    bool tty = false, no_new_privs = false, detach = false, ignore_paused = false;
+    std::string pid_file, console_socket;
+    int preserve_fds = 0;
+};
+
+// Run another process in a running container: its namespaces, its cgroup, the
+// config's capabilities, rlimits, no_new_privs and seccomp. Returns its exit status
+// (0 at once with `detach`).
+int exec(const ExecOptions& opts);
+
 // create + start; without `detach`, wait for the init, delete the container and
 // return its exit status (128+n for a signal), forwarding signals to it.
 int run(const CreateOptions& opts, bool detach);

@@ -208,6 +208,57 @@ void reset_signals() noexcept {
     ::sigprocmask(SIG_SETMASK, &none, nullptr);
 }
 
+// The process part shared by the init and exec: rlimits, capabilities, seccomp (in
+// runc's order), user, umask, cwd, the executable; ends ready to execve `exe`.
+void prepare_process(const Plan& p, char* exe, size_t len) noexcept {
+    set_limits(p);
+    const char* step = "capabilities";
+    if (p.set_caps) {
+        if (int r = security::drop_bounding(p.caps, &step); r < 0) init_fail(p, step, "", -r);
+    }
+    // Without no_new_privs, loading a filter needs CAP_SYS_ADMIN: load it before the
+    // capabilities are dropped (the profile must allow what follows, as docker's does).
+    if (p.has_seccomp && !p.no_new_privileges) load_seccomp(p);
+    switch_user(p);
+    if (p.set_caps) {
+        if (int r = security::apply_capabilities(p.caps, &step); r < 0) init_fail(p, step, "", -r);
+    }
+    ::umask(p.umask);
+    enter_cwd(p);
+    lookup(p, exe, len);
+    if (p.no_new_privileges && ::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
+        init_fail(p, "prctl(PR_SET_NO_NEW_PRIVS)", "", errno);
+    // A notify listener must reach the parent before it leaves; other filters are
+    // loaded as close to execve as possible.
+    if (p.has_seccomp && p.no_new_privileges && p.seccomp.notify) load_seccomp(p);
+}
+
+// From here on nothing reports to the parent any more: load a late seccomp filter,
+// close what the container must not inherit, reset signals, execve.
+[[noreturn]] void exec_process(const Plan& p, const char* exe) noexcept {
+    if (p.has_seccomp && p.no_new_privileges && !p.seccomp.notify) {
+        const char* s = "seccomp";
+        if (security::install_seccomp(p.seccomp, &s) < 0) {
+            const char msg[] = "husk-runtime: loading the seccomp filter failed\n";
+            (void)!::write(2, msg, sizeof msg - 1);
+            ::_exit(1);
+        }
+    }
+    // Every fd above the preserved ones closes at execve.
+    sys::close_range(3 + static_cast<unsigned>(p.preserve_fds), ~0U, CLOSE_RANGE_CLOEXEC);
+    reset_signals();
+    ::execve(exe, p.argv.data(), p.envp.data());
+    int err = errno;
+    const char msg[] = "husk-runtime: exec failed: ";
+    (void)!::write(2, msg, sizeof msg - 1);
+    (void)!::write(2, exe, std::strlen(exe));
+    const char* why = std::strerror(err);
+    (void)!::write(2, ": ", 2);
+    (void)!::write(2, why, std::strlen(why));
+    (void)!::write(2, "\n", 1);
+    ::_exit(err == ENOENT ? 127 : 126);
+}
+
 }  // namespace
 
 void init_hooks(const Plan& p, const std::vector<PlannedHook>& hooks, const char* phase) noexcept {
@@ -243,27 +294,8 @@ void init_main(const Plan& p) noexcept {
     }
     init_console(p);
     set_identity(p);
-    set_limits(p);
-    const char* step = "capabilities";
-    if (p.set_caps) {
-        if (int r = security::drop_bounding(p.caps, &step); r < 0) init_fail(p, step, "", -r);
-    }
-    // Without no_new_privs, loading a filter needs CAP_SYS_ADMIN: load it before the
-    // capabilities are dropped (the profile must allow what follows, as docker's does).
-    if (p.has_seccomp && !p.no_new_privileges) load_seccomp(p);
-    switch_user(p);
-    if (p.set_caps) {
-        if (int r = security::apply_capabilities(p.caps, &step); r < 0) init_fail(p, step, "", -r);
-    }
-    ::umask(p.umask);
-    enter_cwd(p);
     char exe[PATH_MAX];
-    lookup(p, exe, sizeof exe);
-    if (p.no_new_privileges && ::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
-        init_fail(p, "prctl(PR_SET_NO_NEW_PRIVS)", "", errno);
-    // A notify listener must reach the parent before it leaves; other filters are
-    // loaded as close to execve as possible.
-    if (p.has_seccomp && p.no_new_privileges && p.seccomp.notify) load_seccomp(p);
+    prepare_process(p, exe, sizeof exe);
 
     sync_send(p.sync_fd, SyncType::ready);
     ::close(p.sync_fd);
@@ -287,27 +319,21 @@ void init_main(const Plan& p) noexcept {
             ::_exit(1);
         }
     }
-    if (p.has_seccomp && p.no_new_privileges && !p.seccomp.notify) {
-        const char* s = "seccomp";
-        if (security::install_seccomp(p.seccomp, &s) < 0) {
-            const char msg[] = "husk-runtime: loading the seccomp filter failed\n";
-            (void)!::write(2, msg, sizeof msg - 1);
-            ::_exit(1);
-        }
-    }
-    // Every fd above the preserved ones closes at execve.
-    sys::close_range(3 + static_cast<unsigned>(p.preserve_fds), ~0U, CLOSE_RANGE_CLOEXEC);
-    reset_signals();
-    ::execve(exe, p.argv.data(), p.envp.data());
-    int err = errno;
-    const char msg[] = "husk-runtime: exec failed: ";
-    (void)!::write(2, msg, sizeof msg - 1);
-    (void)!::write(2, exe, std::strlen(exe));
-    const char* why = std::strerror(err);
-    (void)!::write(2, ": ", 2);
-    (void)!::write(2, why, std::strlen(why));
-    (void)!::write(2, "\n", 1);
-    ::_exit(err == ENOENT ? 127 : 126);
+    exec_process(p, exe);
+}
+
+void exec_main(const Plan& p) noexcept {
+    ::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+    ::umask(0);
+    wait_for(p, SyncType::go);
+    // setns into the mount namespace also moves our root and cwd to the container's.
+    join_namespaces(p);
+    init_console(p);
+    char exe[PATH_MAX];
+    prepare_process(p, exe, sizeof exe);
+    sync_send(p.sync_fd, SyncType::ready);
+    ::close(p.sync_fd);
+    exec_process(p, exe);
 }
 
 }  // namespace husk::runtime

@@ -9,6 +9,10 @@ namespace husk::runtime {
 // Never returns: execve()s the container process or _exit()s.
 [[noreturn]] void init_main(const Plan& plan) noexcept;
 
+// An exec'd process: join the container's namespaces, then the same process setup
+// as the init (without the fifo). Never returns.
+[[noreturn]] void exec_main(const Plan& plan) noexcept;
+
 // Steps of init_main, in init_mounts.cpp. Each returns 0 or reports and _exits.
 void init_rootfs(const Plan& plan) noexcept;       // mounts, devices, pivot_root
 void init_after_pivot(const Plan& plan) noexcept;  // masks, read-only paths, root ro

@@ -67,12 +67,14 @@ void init_console(const Plan& p) noexcept {
     if (p.uid != 0 && ::fchown(s, p.uid, static_cast<gid_t>(-1)) != 0)
         init_fail(p, "chown pty", "", errno);
 
-    UniqueFd target(console_target(p, root.get()));
-    UniqueFd tree(::open_tree(s, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH));
-    if (!tree) init_fail(p, "bind pty", "/dev/console", errno);
-    if (::move_mount(tree.get(), "", target.get(), "",
-                     MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) != 0)
-        init_fail(p, "mount pty on", "/dev/console", errno);
+    if (p.mount_console) {  // the init only: exec'd processes get a pty, not the console
+        UniqueFd target(console_target(p, root.get()));
+        UniqueFd tree(::open_tree(s, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH));
+        if (!tree) init_fail(p, "bind pty", "/dev/console", errno);
+        if (::move_mount(tree.get(), "", target.get(), "",
+                         MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) != 0)
+            init_fail(p, "mount pty on", "/dev/console", errno);
+    }
 
     static const char kName[] = "console";
     if (int r = security::send_fd(p.console_fd, m, kName, sizeof kName - 1); r < 0)

@@ -100,7 +100,8 @@ struct Plan {
 
     // terminal: a pty made inside the container, its master sent over console_fd
     bool terminal = false;
-    int console_fd = -1;  // connected console socket
+    bool mount_console = false;  // bind the pty on /dev/console (the init, not exec)
+    int console_fd = -1;         // connected console socket
     unsigned console_rows = 0, console_cols = 0;
 
     // hooks: the parent runs prestart/createRuntime when asked (before pivot_root);

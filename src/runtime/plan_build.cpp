@@ -321,24 +321,31 @@ Plan build_plan(const oci::Spec& spec, const PlanInputs& in, unsigned long& clon
         p.set_personality = true;
         p.personality = d == "LINUX32" ? PER_LINUX32 : PER_LINUX;
     }
-    plan_process(*spec.process, p);
-    p.terminal = spec.process->terminal;
-    if (spec.process->console_size) {
-        p.console_rows = spec.process->console_size->height;
-        p.console_cols = spec.process->console_size->width;
+    plan_process_security(*spec.process, lx.seccomp ? &*lx.seccomp : nullptr, in.seccomp_cache_dir,
+                          p);
+    p.mount_console = true;
+    return p;
+}
+
+void plan_process_security(const oci::Process& pr, const oci::Seccomp* seccomp,
+                           const std::string& cache_dir, Plan& p) {
+    plan_process(pr, p);
+    p.terminal = pr.terminal;
+    if (pr.console_size) {
+        p.console_rows = pr.console_size->height;
+        p.console_cols = pr.console_size->width;
     }
-    if (spec.process->capabilities) {
+    if (pr.capabilities) {
         p.set_caps = true;
-        p.caps = security::parse_capabilities(*spec.process->capabilities);
+        p.caps = security::parse_capabilities(*pr.capabilities);
     }
-    if (lx.seccomp) {
+    if (seccomp) {
         p.has_seccomp = true;
         p.seccomp = with_context("linux.seccomp", [&] {
-            return security::load_or_compile_seccomp(*lx.seccomp, in.seccomp_cache_dir);
+            return security::load_or_compile_seccomp(*seccomp, cache_dir);
         });
     }
     p.finalize();
-    return p;
 }
 
 }  // namespace husk::runtime

@@ -20,6 +20,11 @@ struct PlanInputs {
 // Also returns the clone flags for the new namespaces (CLONE_NEW*).
 Plan build_plan(const oci::Spec& spec, const PlanInputs& in, unsigned long& clone_flags);
 
+// The process part of a plan (user, env, cwd, rlimits, terminal, capabilities,
+// seccomp): shared by create and exec.
+void plan_process_security(const oci::Process& process, const oci::Seccomp* seccomp,
+                           const std::string& seccomp_cache_dir, Plan& p);
+
 // linux.resources with the device rules every container needs appended, as runc
 // does: mknod of any node, the default devices, /dev/pts/*, /dev/ptmx, /dev/net/tun,
 // and every device of linux.devices. Null when the config has no resources.

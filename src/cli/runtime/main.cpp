@@ -36,6 +36,7 @@ int main(int argc, char** argv) {
     husk::cli::add_lifecycle_commands(app, g);
     husk::cli::add_info_commands(app, g);
     husk::cli::add_resource_commands(app, g);
+    husk::cli::add_exec_command(app, g);
 
     // Log configuration must happen before any verb runs: parse_complete_callback runs
     // after the global flags are parsed, before the subcommand callbacks.

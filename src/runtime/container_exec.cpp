@@ -1,0 +1,220 @@
+// exec: a new process in a running container's namespaces and cgroup.
+//
+// The PID namespace applies to children only: we setns(CLONE_NEWPID) ourselves (we
+// are single-threaded and never fork anything else afterwards), so the process we
+// clone is born inside the container's PID namespace. It joins the other namespaces
+// itself (user first, mount last), then sets up as the init does.
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <memory>
+
+#include <fmt/format.h>
+
+#include "oci/spec.h"
+#include "runtime/cgroup/manager.h"
+#include "runtime/container.h"
+#include "runtime/init.h"
+#include "runtime/plan_build.h"
+#include "runtime/security/seccomp.h"
+#include "runtime/state.h"
+#include "runtime/sync.h"
+#include "runtime/terminal.h"
+#include "sys/error.h"
+#include "sys/fileutil.h"
+#include "sys/proc.h"
+#include "sys/syscalls.h"
+
+namespace husk::runtime {
+namespace {
+
+using sys::UniqueFd;
+
+struct NsFile {
+    const char* name;
+    int flag;
+};
+// Joined in this order: the user namespace first (it grants the rights for the
+// others), the mount namespace last (it changes our root).
+constexpr NsFile kJoinOrder[] = {{"user", CLONE_NEWUSER},     {"ipc", CLONE_NEWIPC},
+                                 {"uts", CLONE_NEWUTS},       {"net", CLONE_NEWNET},
+                                 {"cgroup", CLONE_NEWCGROUP}, {"time", CLONE_NEWTIME},
+                                 {"mnt", CLONE_NEWNS}};
+
+ino_t ns_inode(const std::string& path) {
+    struct stat st {};
+    return ::stat(path.c_str(), &st) == 0 ? st.st_ino : 0;
+}
+
+oci::Process exec_process_spec(const ExecOptions& o, const oci::Spec& spec) {
+    if (!o.process_file.empty())
+        return with_context(o.process_file,
+                            [&] { return oci::parse_process(sys::read_file(o.process_file)); });
+    if (o.args.empty()) throw Error("exec: a command (or --process) is required");
+    oci::Process p = spec.process ? *spec.process : oci::Process{};
+    p.args = o.args;
+    p.terminal = o.tty;
+    p.console_size.reset();
+    for (const auto& e : o.env) {
+        if (e.find('=') == std::string::npos)
+            throw Error(fmt::format("--env \"{}\": expected KEY=VALUE", e));
+        std::string key = e.substr(0, e.find('=') + 1);
+        std::erase_if(p.env, [&](const std::string& x) { return x.rfind(key, 0) == 0; });
+        p.env.push_back(e);
+    }
+    if (!o.cwd.empty()) p.cwd = o.cwd;
+    if (!o.user.empty()) {
+        auto colon = o.user.find(':');
+        try {
+            p.user.uid = static_cast<uint32_t>(std::stoul(o.user.substr(0, colon)));
+            if (colon != std::string::npos)
+                p.user.gid = static_cast<uint32_t>(std::stoul(o.user.substr(colon + 1)));
+        } catch (...) {
+            throw Error(fmt::format("--user \"{}\": expected uid[:gid]", o.user));
+        }
+    }
+    if (!o.additional_gids.empty()) p.user.additional_gids = o.additional_gids;
+    if (!o.caps.empty()) {
+        if (!p.capabilities) p.capabilities.emplace();
+        for (auto* set :
+             {&p.capabilities->bounding, &p.capabilities->effective, &p.capabilities->permitted})
+            set->insert(set->end(), o.caps.begin(), o.caps.end());
+    }
+    if (o.no_new_privs) p.no_new_privileges = true;
+    return p;
+}
+
+void forward_to(pid_t pid);
+
+volatile sig_atomic_t g_exec_child = 0;
+void forward(int sig) {
+    if (g_exec_child > 0) ::kill(g_exec_child, sig);
+}
+
+void forward_to(pid_t pid) {
+    g_exec_child = pid;
+    struct sigaction sa {};
+    sa.sa_handler = forward;
+    sa.sa_flags = SA_RESTART;
+    for (int s : {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2}) ::sigaction(s, &sa, nullptr);
+}
+
+}  // namespace
+
+int exec(const ExecOptions& o) {
+    return with_context(fmt::format("exec in \"{}\"", o.id), [&]() -> int {
+        StateDir dir(o.root, o.id);
+        dir.lock();
+        Record rec = dir.load();
+        std::unique_ptr<cgroup::Manager> cg =
+            rec.cgroup.empty() ? nullptr : cgroup::Manager::load(rec.cgroup);
+        std::string status = status_of(dir, rec, cg && cg->frozen());
+        if (status == "stopped") throw Error("cannot exec in a stopped container");
+        if (status == "paused" && !o.ignore_paused)
+            throw Error("cannot exec in a paused container");
+
+        oci::Spec spec = oci::load_spec(rec.bundle + "/config.json");
+        oci::Process proc = exec_process_spec(o, spec);
+        bool have_console = !o.console_socket.empty();
+        if (proc.terminal && !have_console && o.detach)
+            throw Error("a detached exec with a terminal needs --console-socket");
+
+        Plan plan;
+        plan.preserve_fds = o.preserve_fds;
+        const oci::Seccomp* sc =
+            spec.linux_ && spec.linux_->seccomp ? &*spec.linux_->seccomp : nullptr;
+        plan_process_security(proc, sc, o.root + "/.seccomp-cache", plan);
+
+        // The init's namespaces that differ from ours.
+        std::string base = fmt::format("/proc/{}/ns/", rec.pid);
+        for (const auto& ns : kJoinOrder) {
+            std::string theirs = base + ns.name;
+            if (ns_inode(theirs) == 0 ||
+                ns_inode(theirs) == ns_inode(std::string("/proc/self/ns/") + ns.name))
+                continue;
+            PlannedNamespaceJoin j;
+            j.fd = ::open(theirs.c_str(), O_RDONLY | O_CLOEXEC);
+            if (j.fd < 0) throw_sys("open namespace", theirs);
+            j.nstype = ns.flag;
+            j.path = theirs;
+            plan.joins.push_back(std::move(j));
+        }
+        // Check the init again now that its namespace files are open: a reused pid is not it.
+        if (!sys::process_alive(rec.pid, rec.start_time))
+            throw Error("cannot exec in a stopped container");
+        std::string pidns = base + "pid";
+        if (ns_inode(pidns) != ns_inode("/proc/self/ns/pid")) {
+            UniqueFd fd(::open(pidns.c_str(), O_RDONLY | O_CLOEXEC));
+            if (!fd || ::setns(fd.get(), CLONE_NEWPID) != 0) throw_sys("join PID namespace", pidns);
+        }
+
+        int sv[2];
+        if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0)
+            throw_sys("socketpair");
+        UniqueFd parent_sock(sv[0]), child_sock(sv[1]);
+        plan.sync_fd = child_sock.get();
+        UniqueFd console, ours, theirs;
+        if (have_console) {
+            console = connect_console_socket(o.console_socket);
+        } else if (proc.terminal) {
+            int cs[2];
+            if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, cs) != 0)
+                throw_sys("socketpair");
+            ours.reset(cs[0]);
+            theirs.reset(cs[1]);
+        }
+        plan.console_fd = console ? console.get() : theirs.get();
+
+        ::prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
+        int cg_fd = cg ? cg->clone_into_fd() : -1;
+        sys::CloneArgs args;
+        args.flags = cg_fd >= 0 ? sys::kCloneIntoCgroup : 0;
+        args.exit_signal = SIGCHLD;
+        args.cgroup = cg_fd >= 0 ? static_cast<uint64_t>(cg_fd) : 0;
+        pid_t pid = sys::clone3(args);
+        if (pid < 0) throw_sys("clone3");
+        if (pid == 0) {
+            ::close(sv[0]);
+            exec_main(plan);
+        }
+        child_sock.reset();
+        theirs.reset();
+        for (auto& j : plan.joins) ::close(j.fd);
+        try {
+            if (cg && cg_fd < 0) cg->add_pid(pid);
+            if (int r = sync_send(parent_sock.get(), SyncType::go, pid); r < 0)
+                throw_sys("sync with exec process", "", -r);
+            SyncMsg msg;
+            int r = sync_recv(parent_sock.get(), msg);
+            if (r <= 0) throw Error("the exec process died before it was ready");
+            if (msg.type == SyncType::error) throw Error(describe(msg), msg.err);
+        } catch (...) {
+            ::kill(pid, SIGKILL);
+            ::waitpid(pid, nullptr, 0);
+            throw;
+        }
+        if (!o.pid_file.empty()) sys::write_file_atomic(o.pid_file, std::to_string(pid));
+        if (o.detach) return 0;
+        UniqueFd master;
+        if (ours) master.reset(security::recv_fd(ours.get()));
+        forward_to(pid);
+        if (master) relay_terminal(master.get());
+        for (;;) {
+            int st = 0;
+            pid_t w = ::waitpid(-1, &st, __WALL);
+            if (w < 0 && errno == EINTR) continue;
+            if (w < 0) throw_sys("wait for exec process");
+            if (w != pid) continue;
+            return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+        }
+    });
+}
+
+}  // namespace husk::runtime
