@@ -100,7 +100,7 @@ TEST(Resources, EventsStreamReportsOom) {
     ASSERT_EQ(b.runtime({"run", "--detach", "--bundle", b.dir(), id}).status, 0);
     // `events` ends when the container stops: stop it from a second thread after a while.
     std::thread killer([&] {
-        sleep(3);
+        sleep(6);
         b.runtime({"kill", id, "9"});
     });
     auto ev = b.runtime({"events", "--interval", "1", id}, 30);
