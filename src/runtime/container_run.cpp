@@ -6,7 +6,9 @@
 
 #include <cerrno>
 
+#include "runtime/cgroup/manager.h"
 #include "runtime/container.h"
+#include "runtime/state.h"
 #include "sys/error.h"
 
 namespace husk::runtime {
@@ -43,15 +45,26 @@ int wait_init(pid_t pid) {
     }
 }
 
+// The OOM kills of the container's cgroup; 0 when it cannot be read.
+uint64_t oom_kills_of(const CreateOptions& opts) {
+    try {
+        Record r = StateDir(opts.root, opts.id).load();
+        return r.cgroup.empty() ? 0 : cgroup::Manager::load(r.cgroup)->oom_kills();
+    } catch (const std::exception&) {
+        return 0;
+    }
+}
+
 }  // namespace
 
-int run(const CreateOptions& opts, bool detach) {
+int run(const CreateOptions& opts, bool detach, RunEvents* events) {
     // Without a PID namespace, the init's children are reparented to us, not to PID 1
     // (which does not reap on these machines).
     ::prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
     pid_t pid = create(opts);
     if (!detach) install_forwarding(pid);
     try {
+        if (events && events->created) events->created(pid);
         start(opts.root, opts.id);
     } catch (...) {
         remove(opts.root, opts.id, true);
@@ -59,6 +72,7 @@ int run(const CreateOptions& opts, bool detach) {
     }
     if (detach) return 0;
     int code = wait_init(pid);
+    if (events) events->oom_kills = oom_kills_of(opts);
     remove(opts.root, opts.id, true);
     return code;
 }
