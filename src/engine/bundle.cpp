@@ -1,6 +1,8 @@
 #include "engine/bundle.h"
 
 #include <fcntl.h>
+#include <sys/ioctl.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
@@ -64,10 +66,13 @@ std::string cap_name_of(std::string name) {
     return name;
 }
 
+// Every capability we can give: those in our own bounding set (on some hosts even root
+// lacks a few, e.g. CAP_SYS_RESOURCE, and capset would fail with EPERM).
 std::vector<std::string> all_capabilities() {
     std::vector<std::string> out;
     for (int c = 0; c <= runtime::security::last_cap(); ++c)
-        out.push_back(runtime::security::cap_name(c));
+        if (::prctl(PR_CAPBSET_READ, c, 0, 0, 0) == 1)
+            out.push_back(runtime::security::cap_name(c));
     return out;
 }
 
@@ -307,6 +312,11 @@ oci::Spec build_spec(const RunOptions& o, const BundleInputs& in) {
 
     oci::Process& p = *s.process;
     p.terminal = o.tty;
+    if (o.tty) {
+        struct winsize ws {};
+        if (::ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_row > 0)
+            p.console_size = oci::ConsoleSize{ws.ws_row, ws.ws_col};
+    }
     p.args = container_args(o, in.image);
     if (!in.init_path.empty()) p.args.insert(p.args.begin(), {kInitTarget, "--"});
 
