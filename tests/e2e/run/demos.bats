@@ -18,12 +18,12 @@ teardown_file() { run_teardown; }
 }
 
 @test "/proc shows only the container's processes" {
-    run husk run --rm husk/busybox sh -c 'sleep 30 & ps -o pid,comm; kill %1'
+    run husk run --rm husk/busybox sh -c 'sleep 30 & sleep 0.2; ps -o pid,args; kill %1'
     [ "$status" -eq 0 ]
     echo "$output"
     [ "${#lines[@]}" -eq 4 ]  # header, sh (1), sleep, ps
-    [[ "${lines[1]}" =~ ^\ *1\ sh$ ]]
-    [[ "$output" == *sleep* ]]
+    [[ "${lines[1]}" =~ ^\ *1\ sh\ -c ]]
+    [[ "${lines[2]}" == *"sleep 30"* ]]
     [[ "$output" != *husk* ]]
 }
 
