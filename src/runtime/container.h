@@ -20,6 +20,8 @@ struct CreateOptions {
     std::string bundle;  // absolute or relative to cwd
     std::string pid_file;
     std::string console_socket;
+    int console_fd =
+        -1;  // an already connected console socket (foreground run), instead of the path
     bool no_pivot = false;
     bool no_new_keyring = false;
     int preserve_fds = 0;

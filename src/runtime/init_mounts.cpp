@@ -15,6 +15,7 @@
 #include <climits>
 
 #include "runtime/init.h"
+#include "runtime/sync.h"
 #include "sys/fd.h"
 #include "sys/safe_path.h"
 
@@ -215,6 +216,14 @@ void init_rootfs(const Plan& p) noexcept {
     if (!root) init_fail(p, "open rootfs", p.rootfs.c_str(), errno);
     for (const auto& m : p.mounts) mount_one(p, root.get(), m);
     for (const auto& d : p.devices) make_device(p, root.get(), d);
+    // The runtime's createRuntime hooks, then ours (createContainer), both before pivot_root.
+    if (p.ask_runtime_hooks) {
+        sync_send(p.sync_fd, SyncType::hooks_ask);
+        SyncMsg m;
+        if (sync_recv(p.sync_fd, m) <= 0 || m.type != SyncType::hooks_done) ::_exit(1);
+    }
+    if (!p.create_container_hooks.empty())
+        init_hooks(p, p.create_container_hooks, "createContainer");
     // As runc: a missing working directory is created (inside the root).
     if (p.cwd != "/") {
         int fd = sys::mkdir_all_in_root(root.get(), p.cwd.c_str(), 0755);

@@ -322,6 +322,11 @@ Plan build_plan(const oci::Spec& spec, const PlanInputs& in, unsigned long& clon
         p.personality = d == "LINUX32" ? PER_LINUX32 : PER_LINUX;
     }
     plan_process(*spec.process, p);
+    p.terminal = spec.process->terminal;
+    if (spec.process->console_size) {
+        p.console_rows = spec.process->console_size->height;
+        p.console_cols = spec.process->console_size->width;
+    }
     if (spec.process->capabilities) {
         p.set_caps = true;
         p.caps = security::parse_capabilities(*spec.process->capabilities);

@@ -5,6 +5,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "runtime/hooks.h"
 #include "sys/error.h"
 
 namespace husk::runtime {
@@ -51,6 +52,9 @@ std::string describe(const SyncMsg& msg) {
                                               : std::strerror(msg.err);
         return std::string("exec: \"") + msg.path + "\": " + why;
     }
+    if (std::strncmp(msg.step, "hook ", 5) == 0)
+        return std::string(msg.step + 5) + " hook \"" + msg.path +
+               "\": " + describe_hook_failure(msg.err);
     return describe_sys(msg.step, msg.path, msg.err);
 }
 
