@@ -7,6 +7,7 @@ The script has one step per line:
   expect TEXT     wait (up to 20 s) until TEXT has appeared in the output since the last expect
   send TEXT       type TEXT (\\r, \\n, \\x03 and \\x04 escapes are understood)
   resize R C      change the terminal's size (the program gets SIGWINCH)
+  pause SECS      keep reading output for SECS seconds (lets a command start)
 Prints the whole output at the end and exits with the program's exit code
 (or 124 when an expect timed out)."""
 import codecs, fcntl, os, pty, select, struct, sys, termios, time
@@ -55,6 +56,10 @@ def main():
             seen = out.index(want, seen) + len(want)
         elif verb == "send":
             os.write(fd, codecs.decode(arg, "unicode_escape").encode())
+        elif verb == "pause":
+            end = time.time() + float(arg)
+            while time.time() < end and read(0.05):
+                pass
         elif verb == "resize":
             r, c = arg.split()
             set_size(fd, int(r), int(c))

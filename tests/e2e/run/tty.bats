@@ -22,6 +22,10 @@ send echo $((6*7)); stty size; tty\r
 expect 42
 expect 30 100
 expect /dev/pts/
+resize 40 120
+pause 0.5
+send stty size\r
+expect 40 120
 send exit 3\r
 EOF2
     echo "$output"
@@ -33,6 +37,7 @@ EOF2
     run drive 24 80 -- "$HUSK" --root "$ROOT" run -it --rm husk/busybox sh <<'EOF2'
 expect # 
 send sleep 100\r
+pause 1
 send \x03
 expect # 
 send echo still here\r
