@@ -5,6 +5,8 @@
 
 #include <sys/types.h>
 
+#include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -68,8 +70,17 @@ struct ExecOptions {
 // (0 at once with `detach`).
 int exec(const ExecOptions& opts);
 
+// What an engine learns from and adds to run().
+struct RunEvents {
+    // Called after create and before start with the init's host pid (e.g. to set up
+    // the container's network namespace). An exception deletes the container.
+    std::function<void(pid_t)> created;
+    // Filled in before the container is deleted: the OOM kills counted in its cgroup.
+    uint64_t oom_kills = 0;
+};
+
 // create + start; without `detach`, wait for the init, delete the container and
 // return its exit status (128+n for a signal), forwarding signals to it.
-int run(const CreateOptions& opts, bool detach);
+int run(const CreateOptions& opts, bool detach, RunEvents* events = nullptr);
 
 }  // namespace husk::runtime

@@ -9,8 +9,10 @@
 #include <sys/socket.h>
 
 #include "oci/spec.h"
+#include "runtime/cgroup/manager.h"
 #include "runtime/container.h"
 #include "runtime/security/seccomp.h"
+#include "runtime/state.h"
 #include "runtime/terminal.h"
 #include "sys/error.h"
 #include "sys/fd.h"
@@ -49,6 +51,16 @@ int wait_init(pid_t pid) {
     }
 }
 
+// The OOM kills of the container's cgroup; 0 when it cannot be read.
+uint64_t oom_kills_of(const CreateOptions& opts) {
+    try {
+        Record r = StateDir(opts.root, opts.id).load();
+        return r.cgroup.empty() ? 0 : cgroup::Manager::load(r.cgroup)->oom_kills();
+    } catch (const std::exception&) {
+        return 0;
+    }
+}
+
 }  // namespace
 
 // The bundle asks for a terminal: in the foreground we are the console socket's other end.
@@ -58,7 +70,7 @@ bool wants_terminal(const CreateOptions& opts) {
     return spec.process && spec.process->terminal;
 }
 
-int run(const CreateOptions& in, bool detach) {
+int run(const CreateOptions& in, bool detach, RunEvents* events) {
     // Without a PID namespace, the init's children are reparented to us, not to PID 1
     // (which does not reap on these machines).
     ::prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
@@ -79,6 +91,7 @@ int run(const CreateOptions& in, bool detach) {
     }
     if (!detach) install_forwarding(pid);
     try {
+        if (events && events->created) events->created(pid);
         start(opts.root, opts.id);
     } catch (...) {
         remove(opts.root, opts.id, true);
@@ -87,6 +100,7 @@ int run(const CreateOptions& in, bool detach) {
     if (detach) return 0;
     if (master) relay_terminal(master.get());
     int code = wait_init(pid);
+    if (events) events->oom_kills = oom_kills_of(opts);
     remove(opts.root, opts.id, true);
     return code;
 }

@@ -1,0 +1,171 @@
+// husk run [OPTIONS] IMAGE [COMMAND [ARG...]]
+// husk run [OPTIONS] --rootfs DIR COMMAND [ARG...]
+// Runs a container in the foreground with docker's flags and exit codes.
+#include <unistd.h>
+
+#include <fmt/format.h>
+
+#include "cli/husk/command.h"
+#include "cli/husk/util.h"
+#include "engine/run.h"
+#include "image/pull.h"
+#include "image/store.h"
+#include "oci/image/reference.h"
+#include "sys/error.h"
+
+namespace husk::cli {
+namespace {
+
+// The flags as CLI11 gives them (text); engine::RunOptions gets the parsed values.
+struct RunFlags {
+    engine::RunOptions o;
+    std::vector<std::string> env, env_files, volumes, mounts, tmpfs, devices, ulimits, labels,
+        sysctls, security_opts;
+    std::string entrypoint, memory, memory_swap, memory_reservation, shm_size, cpus;
+    bool entrypoint_set = false;
+    std::optional<int64_t> pids_limit;
+    std::optional<uint64_t> cpu_shares;
+    std::optional<uint16_t> blkio_weight;
+    RegistryFlags reg;
+};
+
+void add_flags(CLI::App* sub, RunFlags& f) {
+    auto multi = [&](const char* name, std::vector<std::string>& v, const char* desc) {
+        sub->add_option(name, v, desc)->allow_extra_args(false);
+    };
+    auto& o = f.o;
+    sub->set_help_flag("--help", "print this help");  // -h is --hostname, as in docker
+    sub->add_flag("--rm", o.rm, "remove the container when it exits");
+    sub->add_flag("-i,--interactive", o.interactive, "keep stdin open");
+    sub->add_flag("-t,--tty", o.tty, "allocate a pseudo-terminal");
+    sub->add_option("--name", o.name, "name of the container");
+    sub->add_option("--rootfs", o.rootfs, "run from this root filesystem directory (no image)");
+    multi("-e,--env", f.env, "set an environment variable (KEY=VALUE, or KEY to copy ours)");
+    multi("--env-file", f.env_files, "read environment variables from a file");
+    sub->add_option("-w,--workdir", o.workdir, "working directory inside the container");
+    sub->add_option("-u,--user", o.user, "user[:group] (names from the container's files)");
+    sub->add_option("-h,--hostname", o.hostname, "hostname of the container");
+    sub->add_option("--entrypoint", f.entrypoint, "override the image's entrypoint");
+    multi("-v,--volume", f.volumes, "bind mount HOST-DIR:CONTAINER-DIR[:ro|rw]");
+    multi("--mount", f.mounts, "type=bind|tmpfs,source=...,target=...[,readonly]");
+    multi("--tmpfs", f.tmpfs, "mount a tmpfs: CONTAINER-DIR[:OPTIONS]");
+    sub->add_flag("--read-only", o.read_only, "mount the root filesystem read-only");
+    sub->add_option("-m,--memory", f.memory, "memory limit (e.g. 32m)");
+    sub->add_option("--memory-swap", f.memory_swap, "memory + swap limit; -1: unlimited swap");
+    sub->add_option("--memory-reservation", f.memory_reservation, "memory soft limit");
+    sub->add_option("--cpus", f.cpus, "number of CPUs (e.g. 1.5)");
+    sub->add_option("-c,--cpu-shares", f.cpu_shares, "CPU shares (relative weight)");
+    sub->add_option("--cpuset-cpus", o.cpuset_cpus, "CPUs allowed (0-3, 0,1)");
+    sub->add_option("--cpuset-mems", o.cpuset_mems, "memory nodes allowed");
+    sub->add_option("--pids-limit", f.pids_limit, "maximum number of processes (-1: unlimited)");
+    multi("--device", f.devices, "add a host device: HOST[:CONTAINER[:rwm]]");
+    sub->add_option("--blkio-weight", f.blkio_weight, "block IO weight (10-1000)");
+    multi("--ulimit", f.ulimits, "ulimit: name=soft[:hard]");
+    multi("--cap-add", o.cap_add, "add a capability");
+    multi("--cap-drop", o.cap_drop, "drop a capability");
+    multi("--security-opt", f.security_opts, "seccomp=FILE|unconfined, no-new-privileges");
+    sub->add_flag("--privileged", o.privileged, "all capabilities, no seccomp, no masked paths");
+    sub->add_option("--userns", o.userns, "user namespace: host, auto");
+    sub->add_flag("--init", o.init, "run husk-init as PID 1 (forwards signals, reaps zombies)");
+    sub->add_option("--stop-signal", o.stop_signal, "signal that stops the container");
+    multi("--sysctl", f.sysctls, "namespaced kernel parameter: name=value");
+    sub->add_option("--shm-size", f.shm_size, "size of /dev/shm (e.g. 64m)");
+    multi("-l,--label", f.labels, "set a label: key=value");
+    sub->add_option("--network,--net", o.network, "network: none (default), host");
+    f.reg.add(sub);
+    // IMAGE and COMMAND: everything from the first positional on is the container's.
+    sub->prefix_command();
+}
+
+engine::RunOptions finish(RunFlags& f, const std::vector<std::string>& rest) {
+    engine::RunOptions o = f.o;
+    std::vector<std::string> args = rest;
+    if (!args.empty() && args[0].starts_with("-") && args[0] != "-")
+        throw Error(fmt::format("unknown flag: {}", args[0]));
+    if (o.rootfs.empty()) {
+        if (args.empty())
+            throw Error("\"husk run\" requires at least 1 argument: IMAGE [COMMAND] [ARG...]");
+        o.image = args[0];
+        args.erase(args.begin());
+    }
+    o.command = args;
+    for (auto& file : f.env_files)
+        for (auto& e : engine::parse_env_file(file)) o.env.push_back(e);
+    for (auto& e : f.env) o.env.push_back(e);
+    if (f.entrypoint_set) o.entrypoint = f.entrypoint;
+    for (auto& v : f.volumes) o.mounts.push_back(engine::parse_volume(v));
+    for (auto& m : f.mounts) o.mounts.push_back(engine::parse_mount(m));
+    for (auto& t : f.tmpfs) o.mounts.push_back(engine::parse_tmpfs(t));
+    for (auto& d : f.devices) o.devices.push_back(engine::parse_device(d));
+    for (auto& u : f.ulimits) o.ulimits.push_back(engine::parse_ulimit(u));
+    for (auto& l : f.labels) o.labels.insert(engine::parse_key_value(l));
+    for (auto& s : f.sysctls) o.sysctls.insert(engine::parse_key_value(s));
+    auto size = [](const char* flag, const std::string& v) -> std::optional<int64_t> {
+        if (v.empty()) return std::nullopt;
+        if (v == "-1") return -1;
+        try {
+            return engine::parse_size(v);
+        } catch (const Error& e) {
+            engine::bad_flag(flag, v, e.what());
+        }
+    };
+    o.memory = size("-m, --memory", f.memory);
+    o.memory_swap = size("--memory-swap", f.memory_swap);
+    o.memory_reservation = size("--memory-reservation", f.memory_reservation);
+    o.shm_size = size("--shm-size", f.shm_size);
+    if (o.memory && *o.memory < 0) engine::bad_flag("-m, --memory", f.memory, "invalid size");
+    if (!f.cpus.empty())
+        o.cpus = engine::parse_cpus(f.cpus, static_cast<int>(::sysconf(_SC_NPROCESSORS_ONLN)));
+    o.cpu_shares = f.cpu_shares;
+    o.pids_limit = f.pids_limit;
+    o.blkio_weight = f.blkio_weight;
+    for (auto& s : f.security_opts) {
+        if (s == "no-new-privileges" || s == "no-new-privileges:true" ||
+            s == "no-new-privileges=true")
+            o.no_new_privileges = true;
+        else if (s.starts_with("seccomp=") || s.starts_with("seccomp:"))
+            o.seccomp = s.substr(8);
+        else if (s.starts_with("label=") || s.starts_with("apparmor="))
+            continue;  // no LSM on this host: accepted and ignored, as docker does without one
+        else
+            throw Error(fmt::format("invalid --security-opt: \"{}\"", s));
+    }
+    return o;
+}
+
+void add_run(CLI::App& app, Context& ctx, Commands& cmds) {
+    auto f = std::make_shared<RunFlags>();
+    auto* sub = app.add_subcommand("run", "run a command in a new container (foreground)");
+    add_flags(sub, *f);
+    auto* ep = sub->get_option("--entrypoint");
+    cmds.on(sub, [f, sub, ep, &ctx] {
+        try {
+            f->entrypoint_set = ep->count() > 0;
+            engine::RunOptions o = finish(*f, sub->remaining());
+            engine::EngineContext ec;
+            ec.data_root = ctx.root;
+            ec.store = &ctx.store();
+            ec.pull = [&](const std::string& ref) {
+                image::CredentialStore creds(image::auth_file_path(ctx.root));
+                image::PullOptions po;
+                po.registry = f->reg.options(ctx, creds);
+                image::pull(ctx.store(), oci::image::parse_reference(ref), po);
+            };
+            return engine::run_foreground(ec, std::move(o));
+        } catch (const engine::RunError& e) {
+            std::fflush(stdout);
+            fmt::print(stderr, "husk: {}\n", e.what());
+            return e.exit_code();
+        } catch (const std::exception& e) {
+            std::fflush(stdout);
+            fmt::print(stderr, "husk: {}\n", e.what());
+            return engine::kExitEngineError;
+        }
+    });
+}
+
+}  // namespace
+
+HUSK_COMMAND(run, add_run);
+
+}  // namespace husk::cli

@@ -1,0 +1,397 @@
+#include "engine/bundle.h"
+
+#include <fcntl.h>
+#include <sys/ioctl.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cstdlib>
+#include <map>
+
+#include <fmt/format.h>
+
+#include "engine/network.h"
+#include "engine/user.h"
+#include "runtime/security/capabilities.h"
+#include "runtime/security/defaults.h"
+#include "runtime/security/seccomp.h"
+#include "sys/error.h"
+#include "sys/fd.h"
+#include "sys/fileutil.h"
+#include "sys/safe_path.h"
+
+namespace husk::engine {
+
+namespace {
+
+constexpr const char* kDefaultPath =
+    "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+constexpr const char* kInitTarget = "/sbin/husk-init";
+
+std::string env_key(const std::string& kv) {
+    return kv.substr(0, kv.find('='));
+}
+
+// Sets KEY=VALUE (or removes KEY for a bare "KEY" the caller has not set), keeping order.
+void env_set(std::vector<std::string>& env, const std::string& kv) {
+    std::string k = env_key(kv);
+    auto it =
+        std::find_if(env.begin(), env.end(), [&](const std::string& e) { return env_key(e) == k; });
+    if (kv.find('=') == std::string::npos) {
+        const char* v = std::getenv(k.c_str());
+        if (!v) return;
+        return env_set(env, k + "=" + v);
+    }
+    if (it != env.end())
+        *it = kv;
+    else
+        env.push_back(kv);
+}
+
+bool env_has(const std::vector<std::string>& env, const std::string& key) {
+    return std::any_of(env.begin(), env.end(),
+                       [&](const std::string& e) { return env_key(e) == key; });
+}
+
+std::string cap_name_of(std::string name) {
+    std::transform(name.begin(), name.end(), name.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
+    if (name != "ALL" && !name.starts_with("CAP_")) name = "CAP_" + name;
+    if (name != "ALL" && runtime::security::cap_from_name(name) < 0)
+        throw Error(fmt::format("unknown capability: \"{}\"", name));
+    return name;
+}
+
+// Every capability we can give: those in our own bounding set (on some hosts even root
+// lacks a few, e.g. CAP_SYS_RESOURCE, and capset would fail with EPERM).
+std::vector<std::string> all_capabilities() {
+    std::vector<std::string> out;
+    for (int c = 0; c <= runtime::security::last_cap(); ++c)
+        if (::prctl(PR_CAPBSET_READ, c, 0, 0, 0) == 1)
+            out.push_back(runtime::security::cap_name(c));
+    return out;
+}
+
+std::vector<std::string> capabilities(const RunOptions& o) {
+    std::vector<std::string> caps =
+        o.privileged ? all_capabilities() : runtime::security::default_capabilities();
+    for (auto& d : o.cap_drop) {
+        std::string n = cap_name_of(d);
+        if (n == "ALL")
+            caps.clear();
+        else
+            std::erase(caps, n);
+    }
+    for (auto& a : o.cap_add) {
+        std::string n = cap_name_of(a);
+        if (n == "ALL") {
+            caps = all_capabilities();
+            continue;
+        }
+        if (std::find(caps.begin(), caps.end(), n) == caps.end()) caps.push_back(n);
+    }
+    return caps;
+}
+
+void set_resources(const RunOptions& o, oci::Linux& l, int host_cpus) {
+    oci::Resources& r = *l.resources;
+    if (o.memory || o.memory_swap || o.memory_reservation) {
+        oci::MemoryResources m;
+        if (o.memory) {
+            if (*o.memory < 6 * 1024 * 1024) throw Error("minimum memory limit allowed is 6MB");
+            m.limit = *o.memory;
+        }
+        if (o.memory_swap) {
+            if (!o.memory && *o.memory_swap != -1)
+                throw Error(
+                    "you should always set the memory limit when using the memoryswap "
+                    "limit, see usage");
+            if (o.memory && *o.memory_swap != -1 && *o.memory_swap < *o.memory)
+                throw Error(
+                    "minimum memoryswap limit should be larger than memory limit, see "
+                    "usage");
+            m.swap = *o.memory_swap;
+        }
+        if (o.memory_reservation) m.reservation = *o.memory_reservation;
+        r.memory = m;
+    }
+    if (o.cpus || o.cpu_shares || !o.cpuset_cpus.empty() || !o.cpuset_mems.empty()) {
+        oci::CpuResources c;
+        if (o.cpus) {
+            (void)host_cpus;
+            c.period = 100000;
+            c.quota = static_cast<int64_t>(*o.cpus * 100000 + 0.5);
+        }
+        if (o.cpu_shares) c.shares = *o.cpu_shares;
+        c.cpus = o.cpuset_cpus;
+        c.mems = o.cpuset_mems;
+        r.cpu = c;
+    }
+    if (o.pids_limit) r.pids = oci::PidsResources{*o.pids_limit};
+    if (o.blkio_weight) {
+        if (*o.blkio_weight < 10 || *o.blkio_weight > 1000)
+            throw Error("range of blkio weight is from 10 to 1000");
+        oci::BlockIoResources b;
+        b.weight = *o.blkio_weight;
+        r.block_io = b;
+    }
+    if (o.privileged) r.devices = {oci::DeviceRule{true, "a", std::nullopt, std::nullopt, "rwm"}};
+}
+
+void add_devices(const RunOptions& o, oci::Linux& l) {
+    for (auto& d : o.devices) {
+        struct stat st {};
+        if (::stat(d.host_path.c_str(), &st) != 0)
+            throw_sys("error gathering device information while adding custom device", d.host_path);
+        if (!S_ISCHR(st.st_mode) && !S_ISBLK(st.st_mode))
+            throw Error(fmt::format("{}: not a device node", d.host_path));
+        std::string type = S_ISCHR(st.st_mode) ? "c" : "b";
+        oci::Device dev;
+        dev.type = type;
+        dev.path = d.container_path;
+        dev.major = major(st.st_rdev);
+        dev.minor = minor(st.st_rdev);
+        dev.file_mode = st.st_mode & 07777;
+        dev.uid = 0;
+        dev.gid = 0;
+        l.devices.push_back(dev);
+        l.resources->devices.push_back(
+            oci::DeviceRule{true, type, dev.major, dev.minor, d.permissions});
+    }
+}
+
+std::vector<oci::Mount> mounts(const RunOptions& o, const BundleInputs& in) {
+    oci::Spec defaults = oci::default_spec(false);
+    std::vector<oci::Mount> out;
+    for (auto& m : defaults.mounts) {
+        if (m.destination == "/dev/shm" && o.shm_size) {
+            std::erase_if(m.options, [](const std::string& x) { return x.starts_with("size="); });
+            m.options.push_back(fmt::format("size={}k", std::max<int64_t>(*o.shm_size / 1024, 1)));
+        }
+        if (o.privileged && (m.destination == "/sys" || m.destination == "/sys/fs/cgroup"))
+            std::erase(m.options, "ro");
+        if (m.destination == "/sys" && o.network == "host" && !in.userns) {
+            // no network namespace of our own: sysfs cannot be mounted for it, bind the host's
+            m = oci::Mount{"/sys", "bind", "/sys", {"rbind", "nosuid", "noexec", "nodev", "ro"},
+                           {},     {}};
+        }
+        out.push_back(m);
+    }
+    auto bind = [&](const std::string& src, const std::string& dst, bool ro,
+                    std::vector<std::string> extra = {}) {
+        oci::Mount m{dst, "bind", src, {"rbind", "rprivate"}, {}, {}};
+        if (ro) m.options.push_back("ro");
+        for (auto& e : extra) m.options.push_back(e);
+        out.push_back(std::move(m));
+    };
+    bind(in.bundle_dir + "/hostname", "/etc/hostname", false);
+    bind(in.bundle_dir + "/hosts", "/etc/hosts", false);
+    bind(in.bundle_dir + "/resolv.conf", "/etc/resolv.conf", false);
+    if (!in.init_path.empty()) bind(in.init_path, kInitTarget, true);
+    for (auto& m : o.mounts) {
+        if (m.type == "tmpfs") {
+            oci::Mount t{m.target, "tmpfs", "tmpfs", {"nosuid", "nodev"}, {}, {}};
+            for (auto& x : m.options) t.options.push_back(x);
+            if (m.readonly) t.options.push_back("ro");
+            std::erase_if(out, [&](const oci::Mount& e) { return e.destination == m.target; });
+            out.push_back(std::move(t));
+            continue;
+        }
+        struct stat st {};
+        if (::stat(m.source.c_str(), &st) != 0) {
+            if (errno != ENOENT) throw_sys("stat bind mount source", m.source);
+            sys::mkdir_all(m.source, 0755);  // docker creates a missing -v host directory
+        }
+        std::erase_if(out, [&](const oci::Mount& e) { return e.destination == m.target; });
+        bind(m.source, m.target, m.readonly, m.options);
+    }
+    return out;
+}
+
+// docker's profile allows some system calls only to containers that have a capability
+// beyond the default set: the profile in data/ is resolved for the default set, so the
+// calls of every added capability are allowed here (taken out of the rules that
+// restrict them).
+void allow_calls_of_added_caps(oci::Seccomp& profile, const std::vector<std::string>& caps) {
+    static const std::map<std::string, std::vector<std::string>> calls = {
+        {"CAP_SYS_ADMIN",
+         {"bpf",
+          "clone",
+          "clone3",
+          "fanotify_init",
+          "fsconfig",
+          "fsmount",
+          "fsopen",
+          "fspick",
+          "lookup_dcookie",
+          "mount",
+          "mount_setattr",
+          "move_mount",
+          "name_to_handle_at",
+          "open_tree",
+          "perf_event_open",
+          "quotactl",
+          "quotactl_fd",
+          "setdomainname",
+          "sethostname",
+          "setns",
+          "syslog",
+          "umount",
+          "umount2",
+          "unshare"}},
+        {"CAP_SYS_BOOT", {"reboot"}},
+        {"CAP_SYS_MODULE", {"delete_module", "init_module", "finit_module"}},
+        {"CAP_SYS_PACCT", {"acct"}},
+        {"CAP_SYS_PTRACE", {"kcmp", "pidfd_getfd", "process_madvise"}},
+        {"CAP_SYS_RAWIO", {"iopl", "ioperm"}},
+        {"CAP_SYS_TIME", {"settimeofday", "stime", "clock_settime", "clock_settime64"}},
+        {"CAP_SYS_TTY_CONFIG", {"vhangup"}},
+        {"CAP_SYS_NICE", {"get_mempolicy", "mbind", "set_mempolicy", "set_mempolicy_home_node"}},
+        {"CAP_SYSLOG", {"syslog"}},
+        {"CAP_BPF", {"bpf"}},
+        {"CAP_PERFMON", {"perf_event_open"}},
+    };
+    std::vector<std::string> allow;
+    for (auto& c : caps)
+        if (auto it = calls.find(c); it != calls.end())
+            for (auto& n : it->second)
+                if (std::find(allow.begin(), allow.end(), n) == allow.end()) allow.push_back(n);
+    if (allow.empty()) return;
+    for (auto& rule : profile.syscalls)
+        std::erase_if(rule.names, [&](const std::string& n) {
+            return std::find(allow.begin(), allow.end(), n) != allow.end();
+        });
+    std::erase_if(profile.syscalls, [](const oci::SeccompSyscall& r) { return r.names.empty(); });
+    profile.syscalls.push_back(oci::SeccompSyscall{allow, "SCMP_ACT_ALLOW", std::nullopt, {}});
+}
+
+// Make the working directory exist, owned by the container's user (docker does).
+void ensure_workdir(const BundleInputs& in, const std::string& cwd, uint32_t uid, uint32_t gid) {
+    if (cwd == "/" || cwd.empty()) return;
+    sys::UniqueFd root(::open(in.rootfs.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+    if (!root) throw_sys("open", in.rootfs);
+    int fd = sys::open_in_root(root.get(), cwd.c_str(), O_PATH | O_DIRECTORY);
+    if (fd >= 0) {
+        ::close(fd);
+        return;
+    }
+    fd = sys::mkdir_all_in_root(root.get(), cwd.c_str(), 0755);
+    if (fd < 0) throw_sys("create working directory", in.rootfs + cwd, -fd);
+    sys::UniqueFd dir(fd);
+    uint32_t base = in.userns ? in.userns->start : 0;
+    char buf[64];
+    if (::fchownat(AT_FDCWD, sys::fd_path(dir.get(), buf), base + uid, base + gid, 0) != 0)
+        throw_sys("chown", in.rootfs + cwd);
+}
+
+}  // namespace
+
+std::vector<std::string> container_args(const RunOptions& o, const oci::image::ImageConfig* image) {
+    std::vector<std::string> args;
+    if (o.entrypoint) {
+        if (!o.entrypoint->empty()) args.push_back(*o.entrypoint);
+    } else if (image) {
+        args = image->entrypoint;
+    }
+    if (!o.command.empty())
+        args.insert(args.end(), o.command.begin(), o.command.end());
+    else if (image && !o.entrypoint)
+        args.insert(args.end(), image->cmd.begin(), image->cmd.end());
+    if (args.empty()) throw Error("no command specified");
+    return args;
+}
+
+oci::Spec build_spec(const RunOptions& o, const BundleInputs& in) {
+    oci::Spec s = oci::default_spec(false);
+    s.root = oci::Root{in.rootfs, o.read_only};
+    s.hostname = in.hostname;
+
+    oci::Process& p = *s.process;
+    p.terminal = o.tty;
+    if (o.tty) {
+        struct winsize ws {};
+        if (::ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_row > 0)
+            p.console_size = oci::ConsoleSize{ws.ws_row, ws.ws_col};
+    }
+    p.args = container_args(o, in.image);
+    if (!in.init_path.empty()) p.args.insert(p.args.begin(), {kInitTarget, "--"});
+
+    std::string user = !o.user.empty() ? o.user : (in.image ? in.image->user : "");
+    ResolvedUser u = resolve_user(in.rootfs, user);
+    p.user = oci::User{u.uid, u.gid, std::nullopt, u.additional_gids, ""};
+
+    std::vector<std::string> env;
+    env.push_back(kDefaultPath);
+    env.push_back("HOSTNAME=" + in.hostname);
+    if (in.image)
+        for (auto& e : in.image->env) env_set(env, e);
+    if (o.tty) env_set(env, "TERM=xterm");
+    for (auto& e : o.env) env_set(env, e);
+    if (!env_has(env, "HOME")) env.push_back("HOME=" + u.home);
+    p.env = std::move(env);
+
+    p.cwd = !o.workdir.empty()
+                ? o.workdir
+                : (in.image && !in.image->working_dir.empty() ? in.image->working_dir : "/");
+    if (p.cwd[0] != '/')
+        throw Error(
+            fmt::format("the working directory '{}' is invalid, it needs to be an "
+                        "absolute path",
+                        p.cwd));
+    ensure_workdir(in, p.cwd, u.uid, u.gid);
+
+    auto caps = capabilities(o);
+    p.capabilities = oci::Capabilities{caps, caps, {}, caps, {}};
+    p.rlimits = o.ulimits;
+    p.no_new_privileges = o.no_new_privileges;
+
+    s.mounts = mounts(o, in);
+
+    oci::Linux& l = *s.linux_;
+    l.namespaces.clear();
+    for (const char* type : {"pid", "ipc", "uts", "mount", "cgroup"})
+        l.namespaces.push_back({type, ""});
+    if (o.network != "host") l.namespaces.push_back({"network", ""});
+    if (in.userns) {
+        l.namespaces.push_back({"user", ""});
+        l.uid_mappings = {{0, in.userns->start, in.userns->size}};
+        l.gid_mappings = {{0, in.userns->start, in.userns->size}};
+    }
+    l.cgroups_path = "/husk/" + in.id;
+    if (o.privileged) {
+        l.masked_paths.clear();
+        l.readonly_paths.clear();
+    } else if (o.seccomp.empty()) {
+        l.seccomp = runtime::security::default_seccomp();
+        allow_calls_of_added_caps(*l.seccomp, caps);
+    } else if (o.seccomp != "unconfined") {
+        l.seccomp = with_context("seccomp profile " + o.seccomp, [&] {
+            return runtime::security::parse_seccomp_json(sys::read_file(o.seccomp));
+        });
+    }
+    set_resources(o, l, in.host_cpus);
+    add_devices(o, l);
+    l.sysctl = o.sysctls;
+
+    if (in.image)
+        for (auto& [k, v] : in.image->labels) s.annotations[k] = v;
+    for (auto& [k, v] : o.labels) s.annotations[k] = v;
+    std::string stop =
+        !o.stop_signal.empty() ? o.stop_signal : (in.image ? in.image->stop_signal : "");
+    if (!stop.empty()) s.annotations["org.opencontainers.image.stopSignal"] = stop;
+    return s;
+}
+
+void write_bundle(const oci::Spec& spec, const RunOptions& o, const BundleInputs& in) {
+    bool host = o.network == "host";
+    sys::write_file(in.bundle_dir + "/hostname", in.hostname + "\n", 0644);
+    sys::write_file(in.bundle_dir + "/hosts", hosts_file(in.hostname, host), 0644);
+    sys::write_file(in.bundle_dir + "/resolv.conf", resolv_conf(host), 0644);
+    sys::write_file_atomic(in.bundle_dir + "/config.json", oci::dump_spec(spec), 0600);
+}
+
+}  // namespace husk::engine

@@ -1,0 +1,38 @@
+// The bundle of a container: the OCI config.json built from the image config
+// and docker-style flags, plus the files bind-mounted into it (/etc/hostname,
+// /etc/hosts, /etc/resolv.conf), in <data root>/containers/<id>/.
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "engine/idrange.h"
+#include "engine/options.h"
+#include "oci/image/types.h"
+#include "oci/spec.h"
+
+namespace husk::engine {
+
+struct BundleInputs {
+    const oci::image::ImageConfig* image = nullptr;  // null with --rootfs
+    std::string rootfs;                              // absolute
+    std::string id;
+    std::string hostname;
+    std::string bundle_dir;  // where hostname, hosts, resolv.conf are written
+    std::optional<IdRange> userns;
+    std::string init_path;  // husk-init on the host, with --init
+    int host_cpus = 1;
+};
+
+// Entrypoint + Cmd as docker combines them with --entrypoint and the command given;
+// throws "no command specified" when nothing is left.
+std::vector<std::string> container_args(const RunOptions& o, const oci::image::ImageConfig* image);
+
+// The config.json of the container: docker's defaults (capabilities, seccomp profile,
+// masked and read-only paths, namespaces, mounts) changed by the flags.
+oci::Spec build_spec(const RunOptions& o, const BundleInputs& in);
+
+// Writes config.json, hostname, hosts and resolv.conf into in.bundle_dir.
+void write_bundle(const oci::Spec& spec, const RunOptions& o, const BundleInputs& in);
+
+}  // namespace husk::engine

@@ -1,0 +1,36 @@
+// Host id ranges for `--userns=auto`: the container's root is an unprivileged
+// host uid. Ranges come from the /etc/subuid and /etc/subgid entries of the user
+// "containers" (as podman does), or, where there are none, from the default range
+// 1000000000-1065535999 (1000 containers of 65536 ids). Ranges of the containers
+// known to the database never overlap.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace husk::engine {
+
+struct IdRange {
+    uint32_t start = 0;
+    uint32_t size = 0;
+};
+
+inline constexpr uint32_t kDefaultRangeStart = 1000000000;
+inline constexpr uint32_t kDefaultRangeSize = 65536u * 1000u;
+inline constexpr uint32_t kContainerIds = 65536;
+
+// The entries of `user` in a subid file's text ("containers:100000:65536").
+std::vector<IdRange> subid_ranges(const std::string& text, const std::string& user);
+
+// The ranges available to containers: from /etc/subuid AND /etc/subgid (uid and gid
+// are taken equal, so only starts present in both count), else the default range.
+std::vector<IdRange> available_ranges();
+
+// The lowest start of `size` ids within `avail` that overlaps nothing in `used`;
+// throws when every range is full.
+uint32_t pick_range(const std::vector<IdRange>& avail, const std::vector<IdRange>& used,
+                    uint32_t size);
+
+}  // namespace husk::engine

@@ -1,0 +1,261 @@
+#include "engine/options.h"
+
+#include <sys/resource.h>
+
+#include <cctype>
+#include <cerrno>
+#include <cstdlib>
+#include <fstream>
+
+#include <fmt/format.h>
+
+#include "sys/error.h"
+
+namespace husk::engine {
+
+namespace {
+
+std::string lower(std::string_view s) {
+    std::string out(s);
+    for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return out;
+}
+
+std::vector<std::string> split(std::string_view s, char sep) {
+    std::vector<std::string> out;
+    size_t start = 0;
+    for (;;) {
+        size_t p = s.find(sep, start);
+        out.emplace_back(s.substr(start, p - start));
+        if (p == std::string_view::npos) return out;
+        start = p + 1;
+    }
+}
+
+bool parse_u64(std::string_view s, uint64_t& out) {
+    if (s.empty()) return false;
+    uint64_t v = 0;
+    for (char c : s) {
+        if (c < '0' || c > '9') return false;
+        if (v > (UINT64_MAX - 9) / 10) return false;
+        v = v * 10 + static_cast<uint64_t>(c - '0');
+    }
+    out = v;
+    return true;
+}
+
+}  // namespace
+
+void bad_flag(std::string_view flag, std::string_view value, std::string_view why) {
+    throw Error(fmt::format("invalid argument \"{}\" for \"{}\" flag: {}", value, flag, why));
+}
+
+int64_t parse_size(std::string_view text) {
+    auto fail = [&]() -> int64_t { throw Error(fmt::format("invalid size: '{}'", text)); };
+    std::string s = lower(text);
+    size_t i = 0;
+    while (i < s.size() && (std::isdigit(static_cast<unsigned char>(s[i])) || s[i] == '.')) ++i;
+    if (i == 0 || s[0] == '.') return fail();
+    std::string num = s.substr(0, i);
+    std::string unit = s.substr(i);
+    if (!unit.empty() && unit[0] == ' ') unit.erase(0, 1);
+    if (unit.ends_with("ib"))
+        unit.resize(unit.size() - 2);
+    else if (unit.size() == 2 && unit[1] == 'b')
+        unit.resize(1);
+    else if (unit == "b")
+        unit.clear();
+    double mult = 1;
+    if (unit.size() > 1) return fail();
+    if (!unit.empty()) {
+        static const std::string units = "kmgtp";
+        size_t u = units.find(unit[0]);
+        if (u == std::string::npos) return fail();
+        for (size_t k = 0; k <= u; ++k) mult *= 1024;
+    }
+    char* end = nullptr;
+    double v = std::strtod(num.c_str(), &end);
+    if (end == nullptr || *end != '\0') return fail();
+    double bytes = v * mult;
+    if (bytes > 9.2e18) return fail();
+    return static_cast<int64_t>(bytes);
+}
+
+double parse_cpus(std::string_view s, int host_cpus) {
+    std::string str(s);
+    char* end = nullptr;
+    errno = 0;
+    double v = std::strtod(str.c_str(), &end);
+    if (str.empty() || end == nullptr || *end != '\0' || errno != 0)
+        bad_flag("--cpus", s, "failed to parse " + str + " as a rational number");
+    if (v < 0.01 || v > host_cpus)
+        throw Error(
+            fmt::format("range of CPUs is from 0.01 to {}.00, as there are only {} CPUs "
+                        "available",
+                        host_cpus, host_cpus));
+    return v;
+}
+
+oci::Rlimit parse_ulimit(std::string_view s) {
+    auto [name, value] = parse_key_value(s);
+    if (value.empty()) bad_flag("--ulimit", s, "invalid ulimit argument: " + std::string(s));
+    static const std::map<std::string, std::string> names = {
+        {"core", "RLIMIT_CORE"},         {"cpu", "RLIMIT_CPU"},
+        {"data", "RLIMIT_DATA"},         {"fsize", "RLIMIT_FSIZE"},
+        {"locks", "RLIMIT_LOCKS"},       {"memlock", "RLIMIT_MEMLOCK"},
+        {"msgqueue", "RLIMIT_MSGQUEUE"}, {"nice", "RLIMIT_NICE"},
+        {"nofile", "RLIMIT_NOFILE"},     {"nproc", "RLIMIT_NPROC"},
+        {"rss", "RLIMIT_RSS"},           {"rtprio", "RLIMIT_RTPRIO"},
+        {"rttime", "RLIMIT_RTTIME"},     {"sigpending", "RLIMIT_SIGPENDING"},
+        {"stack", "RLIMIT_STACK"},       {"as", "RLIMIT_AS"},
+    };
+    auto it = names.find(name);
+    if (it == names.end()) bad_flag("--ulimit", s, "invalid ulimit type: " + name);
+    auto parts = split(value, ':');
+    uint64_t soft = 0, hard = 0;
+    auto num = [&](const std::string& v, uint64_t& out) {
+        if (v == "-1" || v == "unlimited") {
+            out = RLIM_INFINITY;
+            return true;
+        }
+        return parse_u64(v, out);
+    };
+    if (parts.size() > 2 || !num(parts[0], soft) || !num(parts.back(), hard))
+        bad_flag("--ulimit", s, "invalid ulimit argument: " + std::string(s));
+    if (soft > hard)
+        bad_flag("--ulimit", s,
+                 fmt::format("ulimit soft limit must be less than or equal to hard limit: {} > {}",
+                             soft, hard));
+    return oci::Rlimit{it->second, hard, soft};
+}
+
+MountSpec parse_volume(std::string_view s) {
+    auto parts = split(s, ':');
+    if (parts.size() < 2 || parts.size() > 3 || parts[0].empty() || parts[1].empty())
+        bad_flag("-v, --volume", s, "expected HOST-DIR:CONTAINER-DIR[:OPTIONS]");
+    if (parts[0][0] != '/')
+        throw Error(
+            fmt::format("-v {}: named volumes are not supported yet (use an absolute host "
+                        "path)",
+                        s));
+    if (parts[1][0] != '/')
+        throw Error(
+            fmt::format("invalid volume specification: '{}': the container path must be "
+                        "absolute",
+                        s));
+    MountSpec m{"bind", parts[0], parts[1], false, {}};
+    if (parts.size() == 3) {
+        for (auto& o : split(parts[2], ',')) {
+            if (o == "ro")
+                m.readonly = true;
+            else if (o == "rw")
+                m.readonly = false;
+            else if (o == "z" || o == "Z")
+                continue;  // SELinux relabelling: no LSM here
+            else if (o == "shared" || o == "rshared" || o == "slave" || o == "rslave" ||
+                     o == "private" || o == "rprivate")
+                m.options.push_back(o);
+            else
+                throw Error(
+                    fmt::format("invalid volume specification: '{}': invalid mode: {}", s, o));
+        }
+    }
+    return m;
+}
+
+MountSpec parse_mount(std::string_view s) {
+    MountSpec m;
+    m.type = "volume";
+    for (auto& field : split(s, ',')) {
+        auto eq = field.find('=');
+        std::string k = lower(field.substr(0, eq));
+        std::string v = eq == std::string::npos ? "" : field.substr(eq + 1);
+        if (k == "type")
+            m.type = v;
+        else if (k == "source" || k == "src")
+            m.source = v;
+        else if (k == "target" || k == "destination" || k == "dst")
+            m.target = v;
+        else if (k == "readonly" || k == "ro")
+            m.readonly = v.empty() || v == "true" || v == "1";
+        else if (k == "tmpfs-size")
+            m.options.push_back(fmt::format("size={}", parse_size(v)));
+        else if (k == "tmpfs-mode")
+            m.options.push_back("mode=" + v);
+        else if (k == "bind-propagation")
+            m.options.push_back(v);
+        else
+            bad_flag("--mount", s, fmt::format("unexpected key '{}' in '{}'", k, field));
+    }
+    if (m.type != "bind" && m.type != "tmpfs")
+        throw Error(
+            fmt::format("--mount {}: mount type \"{}\" is not supported (bind, tmpfs)", s, m.type));
+    if (m.target.empty() || m.target[0] != '/')
+        throw Error(fmt::format("--mount {}: target must be an absolute path", s));
+    if (m.type == "bind" && (m.source.empty() || m.source[0] != '/'))
+        throw Error(fmt::format("--mount {}: bind source must be an absolute path", s));
+    return m;
+}
+
+MountSpec parse_tmpfs(std::string_view s) {
+    auto colon = s.find(':');
+    MountSpec m{"tmpfs", "tmpfs", std::string(s.substr(0, colon)), false, {}};
+    if (m.target.empty() || m.target[0] != '/')
+        bad_flag("--tmpfs", s, "the container path must be absolute");
+    if (colon != std::string_view::npos)
+        for (auto& o : split(s.substr(colon + 1), ',')) m.options.push_back(o);
+    return m;
+}
+
+DeviceSpec parse_device(std::string_view s) {
+    auto parts = split(s, ':');
+    DeviceSpec d;
+    d.host_path = parts[0];
+    d.container_path = parts[0];
+    auto is_perm = [](const std::string& p) {
+        return !p.empty() && p.find_first_not_of("rwm") == std::string::npos;
+    };
+    if (parts.size() == 2) {
+        if (is_perm(parts[1]))
+            d.permissions = parts[1];
+        else
+            d.container_path = parts[1];
+    } else if (parts.size() == 3) {
+        d.container_path = parts[1];
+        d.permissions = parts[2];
+    }
+    if (parts.size() > 3 || d.host_path.empty() || d.host_path[0] != '/' ||
+        d.container_path.empty() || d.container_path[0] != '/' || !is_perm(d.permissions))
+        bad_flag("--device", s, "invalid device specification");
+    return d;
+}
+
+std::pair<std::string, std::string> parse_key_value(std::string_view s) {
+    auto eq = s.find('=');
+    if (eq == 0 || s.empty())
+        throw Error(fmt::format("invalid argument \"{}\": expected KEY=VALUE", s));
+    if (eq == std::string_view::npos) return {std::string(s), ""};
+    return {std::string(s.substr(0, eq)), std::string(s.substr(eq + 1))};
+}
+
+std::vector<std::string> parse_env_file(const std::string& path) {
+    std::ifstream in(path);
+    if (!in) throw_sys("open env file", path);
+    std::vector<std::string> out;
+    std::string line;
+    while (std::getline(in, line)) {
+        size_t b = line.find_first_not_of(" \t");
+        if (b == std::string::npos || line[b] == '#') continue;
+        line.erase(0, b);
+        if (line.find('=') == std::string::npos) {
+            std::string k = line;
+            while (!k.empty() && std::isspace(static_cast<unsigned char>(k.back()))) k.pop_back();
+            if (const char* v = std::getenv(k.c_str())) out.push_back(k + "=" + v);
+            continue;
+        }
+        out.push_back(line);
+    }
+    return out;
+}
+
+}  // namespace husk::engine

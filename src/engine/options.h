@@ -1,0 +1,87 @@
+// What `husk run` is asked to do: docker's flags as typed values, and the
+// parsers that turn their text into those values with docker's messages
+// (`invalid argument "12q" for "-m, --memory" flag: invalid size: '12q'`).
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "oci/spec.h"
+
+namespace husk::engine {
+
+// A bind or tmpfs mount from -v, --mount or --tmpfs.
+struct MountSpec {
+    std::string type;  // "bind" or "tmpfs"
+    std::string source;
+    std::string target;
+    bool readonly = false;
+    std::vector<std::string> options;  // tmpfs options, bind propagation
+};
+
+struct DeviceSpec {
+    std::string host_path;
+    std::string container_path;
+    std::string permissions = "rwm";
+};
+
+struct RunOptions {
+    // what to run
+    std::string image;   // empty with --rootfs
+    std::string rootfs;  // --rootfs DIR
+    std::vector<std::string> command;
+    std::optional<std::string> entrypoint;  // --entrypoint ("" clears the image's)
+    std::vector<std::string> env;           // -e and --env-file, in order ("K=V" or "K")
+    std::string workdir;
+    std::string user;  // -u user[:group]
+    std::string name;
+    std::string hostname;
+    bool rm = false;
+    bool interactive = false;
+    bool tty = false;
+    bool init = false;
+    bool read_only = false;
+    bool privileged = false;
+    bool no_new_privileges = false;
+    std::string seccomp;  // "" default, "unconfined", or a file
+    std::vector<std::string> cap_add, cap_drop;
+    std::string network = "none";  // none | host
+    std::string userns;            // "" (host) | host | auto | keep-id
+    std::string stop_signal;
+    std::map<std::string, std::string> labels;
+    std::map<std::string, std::string> sysctls;
+    std::vector<MountSpec> mounts;
+    std::vector<DeviceSpec> devices;
+    std::vector<oci::Rlimit> ulimits;
+    // resources
+    std::optional<int64_t> memory, memory_swap, memory_reservation, shm_size;
+    std::optional<double> cpus;
+    std::optional<uint64_t> cpu_shares;
+    std::string cpuset_cpus, cpuset_mems;
+    std::optional<int64_t> pids_limit;
+    std::optional<uint16_t> blkio_weight;
+};
+
+// docker's size units: "32m", "1.5g", "512k", "100" (bytes); b k m g t p, any case,
+// an optional trailing "b"/"ib". Throws `invalid size: '12q'`.
+int64_t parse_size(std::string_view s);
+// Wraps a parser's message as docker's CLI does:
+//   invalid argument "12q" for "-m, --memory" flag: invalid size: '12q'
+[[noreturn]] void bad_flag(std::string_view flag, std::string_view value, std::string_view why);
+
+// The value parsers of the flags; each throws husk::Error with docker's message.
+double parse_cpus(std::string_view s, int host_cpus);
+oci::Rlimit parse_ulimit(std::string_view s);                             // nofile=1024:2048
+MountSpec parse_volume(std::string_view s);                               // /host:/ctr[:ro|rw]
+MountSpec parse_mount(std::string_view s);                                // type=bind,src=..,dst=..
+MountSpec parse_tmpfs(std::string_view s);                                // /run[:size=64m]
+DeviceSpec parse_device(std::string_view s);                              // /dev/x[:/dev/y[:rwm]]
+std::pair<std::string, std::string> parse_key_value(std::string_view s);  // k=v (v may be "")
+// Lines of an --env-file: "K=V", "K" (taken from our environment), # comments.
+std::vector<std::string> parse_env_file(const std::string& path);
+
+}  // namespace husk::engine

@@ -1,0 +1,153 @@
+#include "engine/record.h"
+
+#include <dirent.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <iterator>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "image/fsutil.h"
+#include "sys/error.h"
+#include "sys/fileutil.h"
+
+namespace husk::engine {
+
+using nlohmann::json;
+
+namespace {
+
+json to_json(const ContainerRecord& r) {
+    return json{{"id", r.id},
+                {"name", r.name},
+                {"image", r.image},
+                {"image_id", r.image_id},
+                {"rootfs", r.rootfs},
+                {"command", r.command},
+                {"created", r.created},
+                {"status", r.status},
+                {"finished", r.finished},
+                {"exit_code", r.exit_code},
+                {"oom_killed", r.oom_killed},
+                {"auto_remove", r.auto_remove},
+                {"userns_base", r.userns_base},
+                {"userns_size", r.userns_size}};
+}
+
+ContainerRecord from_json(const json& j) {
+    ContainerRecord r;
+    r.id = j.value("id", "");
+    r.name = j.value("name", "");
+    r.image = j.value("image", "");
+    r.image_id = j.value("image_id", "");
+    r.rootfs = j.value("rootfs", "");
+    r.command = j.value("command", std::vector<std::string>{});
+    r.created = j.value("created", "");
+    r.status = j.value("status", "");
+    r.finished = j.value("finished", "");
+    r.exit_code = j.value("exit_code", 0);
+    r.oom_killed = j.value("oom_killed", false);
+    r.auto_remove = j.value("auto_remove", false);
+    r.userns_base = j.value("userns_base", 0u);
+    r.userns_size = j.value("userns_size", 0u);
+    return r;
+}
+
+void random_bytes(void* buf, size_t n) {
+    if (::getrandom(buf, n, 0) != static_cast<ssize_t>(n)) throw_sys("getrandom");
+}
+
+}  // namespace
+
+Containers::Containers(std::string data_root) : root_(std::move(data_root) + "/containers") {
+    // 0711: a user-namespaced container's root must reach its bundle's files
+    sys::mkdir_all(root_, 0711);
+}
+
+void Containers::add(
+    ContainerRecord& rec,
+    const std::function<void(ContainerRecord&, const std::vector<ContainerRecord>&)>& prepare) {
+    image::FileLock lk(root_ + "/.lock", image::FileLock::exclusive);
+    auto all = list();
+    for (auto& r : all)
+        if (r.name == rec.name)
+            throw Error(
+                fmt::format("the container name \"{}\" is already in use by container "
+                            "\"{}\"; remove or rename that container to reuse the name",
+                            rec.name, r.id));
+    if (prepare) prepare(rec, all);
+    std::string d = dir(rec.id);
+    if (::mkdir(d.c_str(), 0711) != 0) throw_sys("mkdir", d);
+    save(rec);
+}
+
+void Containers::save(const ContainerRecord& rec) const {
+    sys::write_file_atomic(dir(rec.id) + "/container.json", to_json(rec).dump(2) + "\n", 0600);
+}
+
+std::vector<ContainerRecord> Containers::list() const {
+    std::vector<ContainerRecord> out;
+    DIR* d = ::opendir(root_.c_str());
+    if (!d) return out;
+    while (auto* e = ::readdir(d)) {
+        std::string name = e->d_name;
+        if (name.starts_with(".")) continue;
+        std::string path = dir(name) + "/container.json";
+        if (!sys::exists(path)) continue;
+        try {
+            out.push_back(from_json(json::parse(sys::read_file(path))));
+        } catch (const std::exception&) {
+            // a record being written by another husk: skip it
+        }
+    }
+    ::closedir(d);
+    return out;
+}
+
+std::optional<ContainerRecord> Containers::find(const std::string& key) const {
+    std::optional<ContainerRecord> by_prefix;
+    int prefixes = 0;
+    for (auto& r : list()) {
+        if (r.id == key || r.name == key) return r;
+        if (!key.empty() && r.id.starts_with(key)) {
+            by_prefix = r;
+            ++prefixes;
+        }
+    }
+    if (prefixes > 1) throw Error(fmt::format("container id prefix \"{}\" is ambiguous", key));
+    return by_prefix;
+}
+
+void Containers::remove(const std::string& id) {
+    image::FileLock lk(root_ + "/.lock", image::FileLock::exclusive);
+    sys::remove_all(dir(id));
+}
+
+std::string new_container_id() {
+    unsigned char b[32];
+    random_bytes(b, sizeof b);
+    std::string id;
+    for (unsigned char c : b) id += fmt::format("{:02x}", c);
+    // docker avoids ids that are all digits (they look like numbers): so do we
+    if (id.substr(0, 12).find_first_not_of("0123456789") == std::string::npos) id[0] = 'a';
+    return id;
+}
+
+std::string random_name() {
+    static const char* adjectives[] = {"amazing", "brave",    "clever", "eager",  "focused",
+                                       "gallant", "happy",    "jolly",  "keen",   "lucid",
+                                       "modest",  "nifty",    "quirky", "serene", "tender",
+                                       "vibrant", "wizardly", "zealous"};
+    static const char* names[] = {"babbage",  "curie",    "dijkstra", "euler",   "hopper",
+                                  "knuth",    "lovelace", "noether",  "ritchie", "shannon",
+                                  "thompson", "torvalds", "turing",   "wozniak", "hamilton"};
+    unsigned char b[2];
+    random_bytes(b, sizeof b);
+    return fmt::format("{}_{}", adjectives[b[0] % std::size(adjectives)],
+                       names[b[1] % std::size(names)]);
+}
+
+}  // namespace husk::engine

@@ -1,0 +1,262 @@
+#include "engine/run.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cctype>
+#include <climits>
+#include <cstdlib>
+#include <optional>
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include "engine/bundle.h"
+#include "engine/network.h"
+#include "engine/record.h"
+#include "image/store.h"
+#include "runtime/container.h"
+#include "runtime/state.h"
+#include "sys/error.h"
+#include "sys/fileutil.h"
+#include "sys/log.h"
+
+namespace husk::engine {
+
+namespace {
+
+void validate(const RunOptions& o) {
+    if (o.image.empty() && o.rootfs.empty())
+        throw Error("\"husk run\" requires at least 1 argument: IMAGE [COMMAND] [ARG...]");
+    if (o.network != "none" && o.network != "host")
+        throw Error(
+            fmt::format("network mode \"{}\" is not supported yet (none, host)", o.network));
+    if (!o.userns.empty() && o.userns != "host" && o.userns != "auto")
+        throw Error(fmt::format("--userns={} is not supported (host, auto)", o.userns));
+    if (!o.name.empty()) {
+        bool ok = std::isalnum(static_cast<unsigned char>(o.name[0])) &&
+                  o.name.find_first_not_of(
+                      "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                      "0123456789_.-") == std::string::npos;
+        if (!ok)
+            throw Error(
+                fmt::format("invalid container name \"{}\", only [a-zA-Z0-9][a-zA-Z0-9_.-] "
+                            "are allowed",
+                            o.name));
+    }
+}
+
+image::Image resolve_image(EngineContext& ctx, const std::string& ref) {
+    try {
+        return ctx.store->resolve(ref);
+    } catch (const Error&) {
+        if (!ctx.pull) throw;
+    }
+    fmt::print(stderr, "Unable to find image '{}' locally\n", ref);
+    ctx.pull(ref);
+    return ctx.store->resolve(ref);
+}
+
+// The docker exit code and message for a failed create: the command could not be
+// found (127) or executed (126), else husk failed (125).
+[[noreturn]] void rethrow_create_error(const Error& e, const std::vector<std::string>& args) {
+    std::string msg = e.what();
+    if (msg.find("exec: \"") != std::string::npos && !args.empty()) {
+        if (e.code() == ENOENT)
+            throw RunError(fmt::format("exec: \"{}\": executable file not found in $PATH", args[0]),
+                           kExitNotFound);
+        if (e.code() == EACCES)
+            throw RunError(fmt::format("exec: \"{}\": permission denied", args[0]),
+                           kExitCannotExec);
+    }
+    throw RunError(msg, kExitEngineError);
+}
+
+// Everything made for the container so far, undone unless the run got that far.
+struct Cleanup {
+    Containers* db = nullptr;
+    image::Store* store = nullptr;
+    std::string id;
+    bool recorded = false;
+    bool rootfs = false;
+    bool keep = false;
+    ~Cleanup() {
+        if (keep) return;
+        try {
+            if (rootfs) store->release_rootfs(id);
+            if (recorded) db->remove(id);
+        } catch (const std::exception& e) {
+            log::warn("cleaning up container {}: {}", id, e.what());
+        }
+    }
+};
+
+void add_record(Containers& db, ContainerRecord& rec, bool name_is_ours, bool userns) {
+    auto prepare = [&](ContainerRecord& r, const std::vector<ContainerRecord>& all) {
+        if (!userns) return;
+        std::vector<IdRange> used;
+        for (auto& other : all)
+            if (other.userns_size > 0) used.push_back({other.userns_base, other.userns_size});
+        r.userns_size = kContainerIds;
+        r.userns_base = pick_range(available_ranges(), used, kContainerIds);
+    };
+    for (int attempt = 0;; ++attempt) {
+        try {
+            db.add(rec, prepare);
+            return;
+        } catch (const Error& e) {
+            if (!name_is_ours || attempt >= 20 ||
+                std::string(e.what()).find("already in use") == std::string::npos)
+                throw;
+            rec.name = random_name() + std::to_string(attempt);
+        }
+    }
+}
+
+// The container's init opens its root after entering the user namespace, as the
+// container's root (an unprivileged host uid): the store's 0700 directories above the
+// root must let it pass (search only, no listing).
+void reachable_from_userns(const std::string& rootfs) {
+    std::string container_dir = rootfs.substr(0, rootfs.rfind('/'));
+    std::string roots_dir = container_dir.substr(0, container_dir.rfind('/'));
+    for (auto& d : {roots_dir, container_dir})
+        if (::chmod(d.c_str(), 0711) != 0) throw_sys("chmod", d);
+}
+
+int run_container(EngineContext& ctx, RunOptions& o) {
+    validate(o);
+    std::optional<image::Image> img;
+    if (o.rootfs.empty()) img = resolve_image(ctx, o.image);
+    // validate the command before anything is made
+    container_args(o, img ? &img->config : nullptr);
+
+    Containers db(ctx.data_root);
+    ContainerRecord rec;
+    rec.id = new_container_id();
+    rec.name = o.name.empty() ? random_name() : o.name;
+    rec.image = o.image;
+    rec.image_id = img ? img->id : "";
+    rec.created = runtime::now_rfc3339();
+    rec.auto_remove = o.rm;
+    bool userns = o.userns == "auto";
+    Cleanup cleanup{&db, ctx.store, rec.id};
+    add_record(db, rec, o.name.empty(), userns);
+    cleanup.recorded = true;
+
+    std::optional<IdRange> range;
+    if (userns) range = IdRange{rec.userns_base, rec.userns_size};
+    if (img) {
+        std::optional<image::IdShift> shift;
+        if (range) shift = image::IdShift{range->start, range->start, range->size};
+        cleanup.rootfs = true;
+        rec.rootfs = ctx.store->prepare_rootfs(img->id, rec.id, shift);
+        if (range) reachable_from_userns(rec.rootfs);
+    } else {
+        char real[PATH_MAX];
+        if (!::realpath(o.rootfs.c_str(), real)) throw_sys("--rootfs", o.rootfs);
+        struct stat st {};
+        if (::stat(real, &st) != 0 || !S_ISDIR(st.st_mode))
+            throw Error(fmt::format("--rootfs {}: not a directory", o.rootfs));
+        rec.rootfs = real;
+    }
+
+    BundleInputs in;
+    in.image = img ? &img->config : nullptr;
+    in.rootfs = rec.rootfs;
+    in.id = rec.id;
+    in.hostname = o.hostname.empty() ? rec.id.substr(0, 12) : o.hostname;
+    if (o.hostname.empty() && o.network == "host") {
+        char h[HOST_NAME_MAX + 1] = {};
+        if (::gethostname(h, sizeof h - 1) == 0) in.hostname = h;
+    }
+    in.bundle_dir = db.dir(rec.id);
+    in.userns = range;
+    if (o.init) in.init_path = find_init();
+    in.host_cpus = static_cast<int>(::sysconf(_SC_NPROCESSORS_ONLN));
+    if (img && !img->config.volumes.empty())
+        log::warn(
+            "the image declares volumes ({}): anonymous volumes are not supported yet, "
+            "their contents stay in the container's root filesystem",
+            fmt::join(img->config.volumes, ", "));
+    oci::Spec spec = build_spec(o, in);
+    rec.command = spec.process->args;
+    write_bundle(spec, o, in);
+    db.save(rec);
+
+    if (!o.interactive) {
+        int fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+        if (fd >= 0) {
+            ::dup2(fd, STDIN_FILENO);
+            ::close(fd);
+        }
+    }
+
+    std::string state_root = ctx.state_root();
+    sys::mkdir_all(state_root, 0700);
+    runtime::CreateOptions co;
+    co.root = state_root;
+    co.id = rec.id;
+    co.bundle = in.bundle_dir;
+    runtime::RunEvents ev;
+    ev.created = [&](pid_t pid) {
+        if (o.network == "none") loopback_up(pid);
+        rec.status = "running";
+        db.save(rec);
+    };
+    int code = 0;
+    try {
+        code = runtime::run(co, false, &ev);
+    } catch (const Error& e) {
+        rethrow_create_error(e, spec.process->args);
+    }
+    rec.status = "exited";
+    rec.exit_code = code;
+    rec.finished = runtime::now_rfc3339();
+    rec.oom_killed = ev.oom_kills > 0;
+    if (rec.oom_killed)
+        fmt::print(stderr,
+                   "husk: container {} was killed by the kernel's OOM killer (memory limit {})\n",
+                   rec.name,
+                   o.memory ? fmt::format("{} MiB", *o.memory / (1024 * 1024)) : "of its cgroup");
+    if (!o.rm) {
+        db.save(rec);
+        cleanup.keep = true;
+    }
+    return code;
+}
+
+}  // namespace
+
+std::string EngineContext::state_root() const {
+    if (data_root == "/var/lib/husk") return "/run/husk";
+    return data_root + "/run";
+}
+
+int run_foreground(EngineContext& ctx, RunOptions opts) {
+    try {
+        return run_container(ctx, opts);
+    } catch (const RunError&) {
+        throw;
+    } catch (const std::exception& e) {
+        throw RunError(e.what(), kExitEngineError);
+    }
+}
+
+std::string find_init() {
+    if (const char* env = std::getenv("HUSK_INIT"); env && *env) return env;
+    char self[PATH_MAX];
+    ssize_t n = ::readlink("/proc/self/exe", self, sizeof self - 1);
+    if (n > 0) {
+        self[n] = '\0';
+        std::string dir(self);
+        dir.resize(dir.rfind('/'));
+        for (auto* rel : {"/husk-init", "/../libexec/husk/husk-init"})
+            if (::access((dir + rel).c_str(), X_OK) == 0) return dir + rel;
+    }
+    if (::access("/usr/libexec/husk/husk-init", X_OK) == 0) return "/usr/libexec/husk/husk-init";
+    throw Error(
+        "--init: husk-init not found next to husk nor in /usr/libexec/husk (set HUSK_INIT)");
+}
+
+}  // namespace husk::engine

@@ -1,0 +1,51 @@
+# Shared by the `husk run` e2e tests: a private data root under /tmp/run-e2e-*
+# holding husk/busybox, removed (mounts, records, runtime state) by run_teardown.
+
+: "${HUSK:?HUSK must name the husk binary}"
+: "${HUSK_SRC:?HUSK_SRC must name the source tree}"
+
+run_setup() {
+    [ "$(id -u)" = 0 ] || skip "husk run needs root"
+    [ -x /bin/busybox ] || skip "busybox-static is not installed (scripts/deps.sh installs it)"
+    WORK=$(mktemp -d /tmp/run-e2e-XXXXXX)
+    chmod 755 "$WORK"  # user-namespaced containers open their root through it
+    export WORK
+    export ROOT=$WORK/root
+    bash "$HUSK_SRC/scripts/make-busybox-image.sh" --root "$ROOT" --husk "$HUSK" >/dev/null
+}
+
+run_teardown() {
+    [ -n "${WORK:-}" ] || return 0
+    # containers left by tests that ran without --rm: their roots are still mounted
+    findmnt -rn -o TARGET | grep "^$WORK/" | sort -r | while read -r m; do umount -l "$m"; done
+    rm -rf "$WORK"
+}
+
+husk() { "$HUSK" --root "$ROOT" "$@"; }
+
+# What a failed `husk run` must not leave behind: records, roots, runtime state, cgroups.
+leftovers() {
+    ls -A "$ROOT/containers" 2>/dev/null | grep -v '^\.lock$' || true
+    ls -A "$ROOT/rootfs" 2>/dev/null || true
+    ls "$ROOT/run" 2>/dev/null || true  # not .seccomp-cache
+    for id in $(ls -A "$ROOT/containers" 2>/dev/null | grep -v '^\.lock$'); do
+        ls -d /sys/fs/cgroup/*/husk/"$id" 2>/dev/null || true
+    done
+}
+
+# A tree with busybox and a link per applet: what the classic demos unpack.
+busybox_tree() {
+    local dir=$1
+    mkdir -p "$dir/bin" "$dir/etc" "$dir/proc" "$dir/sys" "$dir/dev" "$dir/tmp"
+    cp /bin/busybox "$dir/bin/busybox"
+    for a in $(/bin/busybox --list); do
+        [ -e "$dir/bin/$a" ] || ln -s busybox "$dir/bin/$a"
+    done
+    echo 'root:x:0:0:root:/root:/bin/sh' >"$dir/etc/passwd"
+    echo 'root:x:0:' >"$dir/etc/group"
+}
+
+# The id of the only container whose record names NAME.
+container_id() {
+    grep -l "\"name\": \"$1\"" "$ROOT"/containers/*/container.json | head -1 | xargs dirname | xargs basename
+}

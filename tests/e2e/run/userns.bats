@@ -1,0 +1,59 @@
+#!/usr/bin/env bats
+# --userns=auto: root inside, an unprivileged host uid outside.
+
+load helpers
+
+setup_file() { run_setup; }
+teardown_file() { run_teardown; }
+
+@test "--userns=auto: uid_map from the host, root-owned files inside" {
+    "$HUSK" --root "$ROOT" run --rm --userns=auto --name uns husk/busybox sleep 60 &
+    bg=$!
+    id=""
+    for _ in $(seq 100); do
+        id=$(container_id uns 2>/dev/null || true)
+        [ -n "$id" ] && [ -f "$ROOT/run/$id/state.json" ] && break
+        sleep 0.1
+    done
+    pid=$(jq -r .pid "$ROOT/run/$id/state.json")
+    map=$(tr -s ' ' <"/proc/$pid/uid_map")
+    owner=$(stat -c %u "/proc/$pid")
+    kill -KILL "$pid"
+    wait "$bg" || true
+    echo "map: $map owner: $owner"
+    [[ "$map" =~ ^\ ?0\ ([0-9]+)\ 65536$ ]]
+    base=${BASH_REMATCH[1]}
+    [ "$base" -ge 65536 ]
+    [ "$owner" = "$base" ]
+    run husk run --rm --userns=auto husk/busybox sh -c 'id -u; stat -c "%u %g" /bin/busybox /etc/passwd /'
+    echo "$output"
+    [ "$status" -eq 0 ]
+    [ "${lines[0]}" = 0 ]
+    [ "${lines[1]}" = "0 0" ]
+    [ "${lines[2]}" = "0 0" ]
+    [ "${lines[3]}" = "0 0" ]
+    [ -z "$(leftovers)" ]
+}
+
+@test "--userns=auto: two containers get ranges that do not overlap" {
+    "$HUSK" --root "$ROOT" run --rm --userns=auto --name a1 husk/busybox sleep 60 &
+    b1=$!
+    "$HUSK" --root "$ROOT" run --rm --userns=auto --name a2 husk/busybox sleep 60 &
+    b2=$!
+    for _ in $(seq 100); do
+        [ -n "$(container_id a1 2>/dev/null)" ] && [ -n "$(container_id a2 2>/dev/null)" ] && break
+        sleep 0.1
+    done
+    r1=$(jq -r .userns_base "$ROOT/containers/$(container_id a1)/container.json")
+    r2=$(jq -r .userns_base "$ROOT/containers/$(container_id a2)/container.json")
+    for n in a1 a2; do
+        id=$(container_id $n)
+        for _ in $(seq 100); do [ -f "$ROOT/run/$id/state.json" ] && break; sleep 0.1; done
+        kill -KILL "$(jq -r .pid "$ROOT/run/$id/state.json")"
+    done
+    wait "$b1" "$b2" || true
+    echo "$r1 $r2"
+    [ "$r1" != "$r2" ]
+    d=$((r1 > r2 ? r1 - r2 : r2 - r1))
+    [ "$d" -ge 65536 ]
+}

@@ -1,0 +1,128 @@
+// husk run's flag values: docker's units and messages.
+#include <gtest/gtest.h>
+
+#include "engine/bundle.h"
+#include "engine/idrange.h"
+#include "engine/options.h"
+#include "engine/user.h"
+#include "sys/error.h"
+
+using namespace husk;
+using namespace husk::engine;
+
+namespace {
+std::string error_of(const std::function<void()>& f) {
+    try {
+        f();
+    } catch (const std::exception& e) {
+        return e.what();
+    }
+    return "";
+}
+}  // namespace
+
+TEST(EngineSize, DockerUnits) {
+    EXPECT_EQ(parse_size("100"), 100);
+    EXPECT_EQ(parse_size("32m"), 32 << 20);
+    EXPECT_EQ(parse_size("32M"), 32 << 20);
+    EXPECT_EQ(parse_size("1g"), int64_t{1} << 30);
+    EXPECT_EQ(parse_size("1.5k"), 1536);
+    EXPECT_EQ(parse_size("64mb"), 64 << 20);
+    EXPECT_EQ(parse_size("64MiB"), 64 << 20);
+    EXPECT_EQ(error_of([] { parse_size("12q"); }), "invalid size: '12q'");
+    EXPECT_EQ(error_of([] { parse_size(""); }), "invalid size: ''");
+    EXPECT_EQ(error_of([] { parse_size("m"); }), "invalid size: 'm'");
+    EXPECT_EQ(error_of([] { parse_size("-1"); }), "invalid size: '-1'");
+}
+
+TEST(EngineCpus, Range) {
+    EXPECT_DOUBLE_EQ(parse_cpus("1.5", 2), 1.5);
+    EXPECT_EQ(error_of([] { parse_cpus("-1", 2); }),
+              "range of CPUs is from 0.01 to 2.00, as there are only 2 CPUs available");
+    EXPECT_EQ(error_of([] { parse_cpus("3", 2); }),
+              "range of CPUs is from 0.01 to 2.00, as there are only 2 CPUs available");
+    EXPECT_NE(error_of([] { parse_cpus("abc", 2); }).find("invalid argument \"abc\""),
+              std::string::npos);
+}
+
+TEST(EngineFlags, Volumes) {
+    auto m = parse_volume("/a:/b:ro");
+    EXPECT_EQ(m.source, "/a");
+    EXPECT_EQ(m.target, "/b");
+    EXPECT_TRUE(m.readonly);
+    EXPECT_FALSE(parse_volume("/a:/b").readonly);
+    EXPECT_NE(error_of([] { parse_volume("named:/b"); }).find("named volumes"), std::string::npos);
+    EXPECT_NE(error_of([] { parse_volume("/a:b"); }).find("absolute"), std::string::npos);
+    EXPECT_NE(error_of([] { parse_volume("/a:/b:xx"); }).find("invalid mode"), std::string::npos);
+    auto t = parse_mount("type=tmpfs,target=/t,tmpfs-size=1m");
+    EXPECT_EQ(t.type, "tmpfs");
+    EXPECT_EQ(t.options, std::vector<std::string>{"size=1048576"});
+    auto b = parse_mount("type=bind,src=/x,dst=/y,readonly");
+    EXPECT_TRUE(b.readonly);
+    EXPECT_NE(error_of([] { parse_mount("type=volume,target=/x"); }).find("not supported"),
+              std::string::npos);
+}
+
+TEST(EngineFlags, UlimitsDevicesKeyValues) {
+    auto r = parse_ulimit("nofile=1024:2048");
+    EXPECT_EQ(r.type, "RLIMIT_NOFILE");
+    EXPECT_EQ(r.soft, 1024u);
+    EXPECT_EQ(r.hard, 2048u);
+    EXPECT_EQ(parse_ulimit("nproc=10").hard, 10u);
+    EXPECT_FALSE(error_of([] { parse_ulimit("nofile=2:1"); }).empty());
+    EXPECT_FALSE(error_of([] { parse_ulimit("bogus=1"); }).empty());
+    auto d = parse_device("/dev/fuse:/dev/f:r");
+    EXPECT_EQ(d.container_path, "/dev/f");
+    EXPECT_EQ(d.permissions, "r");
+    EXPECT_EQ(parse_device("/dev/fuse:rw").container_path, "/dev/fuse");
+    EXPECT_EQ(parse_key_value("a=b=c"), (std::pair<std::string, std::string>{"a", "b=c"}));
+}
+
+TEST(EngineArgs, EntrypointAndCmdAsDocker) {
+    oci::image::ImageConfig img;
+    img.entrypoint = {"/ep"};
+    img.cmd = {"a", "b"};
+    RunOptions o;
+    EXPECT_EQ(container_args(o, &img), (std::vector<std::string>{"/ep", "a", "b"}));
+    o.command = {"x"};
+    EXPECT_EQ(container_args(o, &img), (std::vector<std::string>{"/ep", "x"}));
+    o.command.clear();
+    o.entrypoint = "/other";  // --entrypoint drops the image's Cmd
+    EXPECT_EQ(container_args(o, &img), (std::vector<std::string>{"/other"}));
+    o.entrypoint = "";
+    EXPECT_EQ(error_of([&] { container_args(o, &img); }), "no command specified");
+}
+
+TEST(EngineUser, FromTheContainersFiles) {
+    std::string passwd = "root:x:0:0:root:/root:/bin/sh\nbob:x:1000:1000::/home/bob:/bin/sh\n";
+    std::string group = "root:x:0:\nbob:x:1000:\nwheel:x:10:bob,alice\naudio:x:29:bob\n";
+    auto u = resolve_user_in(passwd, group, "bob");
+    EXPECT_EQ(u.uid, 1000u);
+    EXPECT_EQ(u.gid, 1000u);
+    EXPECT_EQ(u.home, "/home/bob");
+    EXPECT_EQ(u.additional_gids, (std::vector<uint32_t>{10, 29}));
+    auto g = resolve_user_in(passwd, group, "bob:wheel");
+    EXPECT_EQ(g.gid, 10u);
+    EXPECT_TRUE(g.additional_gids.empty());
+    auto n = resolve_user_in(passwd, group, "4242:4343");
+    EXPECT_EQ(n.uid, 4242u);
+    EXPECT_EQ(n.gid, 4343u);
+    EXPECT_EQ(resolve_user_in(passwd, group, "").home, "/root");
+    EXPECT_EQ(error_of([&] { resolve_user_in(passwd, group, "carol"); }),
+              "unable to find user carol: no matching entries in passwd file");
+    EXPECT_EQ(error_of([&] { resolve_user_in(passwd, group, "bob:nogroup"); }),
+              "unable to find group nogroup: no matching entries in group file");
+}
+
+TEST(EngineIdRange, NeverOverlap) {
+    auto r = subid_ranges("alice:100000:65536\ncontainers:200000:131072\n", "containers");
+    ASSERT_EQ(r.size(), 1u);
+    EXPECT_EQ(r[0].start, 200000u);
+    std::vector<IdRange> avail{{200000, 131072}};
+    EXPECT_EQ(pick_range(avail, {}, 65536), 200000u);
+    EXPECT_EQ(pick_range(avail, {{200000, 65536}}, 65536), 265536u);
+    EXPECT_EQ(pick_range(avail, {{265536, 65536}}, 65536), 200000u);
+    EXPECT_FALSE(error_of([&] {
+                     pick_range(avail, {{200000, 65536}, {265536, 65536}}, 65536);
+                 }).empty());
+}
