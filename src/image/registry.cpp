@@ -115,8 +115,6 @@ RegistriesConfig RegistriesConfig::load(const std::vector<std::string>& paths) {
         try {
             json j = json::parse(*text);
             if (j.contains("insecure")) c.insecure = j["insecure"].get<std::vector<std::string>>();
-            if (j.contains("mirrors"))
-                c.mirrors = j["mirrors"].get<std::map<std::string, std::vector<std::string>>>();
         } catch (const json::exception& e) {
             throw Error(fmt::format("registries config \"{}\": {}", p, e.what()));
         }

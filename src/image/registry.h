@@ -18,13 +18,12 @@
 
 namespace husk::image {
 
-// What /etc/husk/registries.json (or <root>/registries.json) says:
-//   {"insecure": ["127.0.0.1:5000", "localhost:*"], "mirrors": {"docker.io":
-//   ["https://m.example"]}}
-// An insecure registry is tried over HTTPS without certificate verification, then over HTTP.
+// What <root>/registries.json (else /etc/husk/registries.json) says:
+//   {"insecure": ["127.0.0.1:5000", "localhost:*"]}
+// (shell patterns). An insecure registry is tried over HTTPS without certificate
+// verification, then over plain HTTP.
 struct RegistriesConfig {
     std::vector<std::string> insecure;
-    std::map<std::string, std::vector<std::string>> mirrors;
 
     bool is_insecure(std::string_view registry) const;
     // Reads the first of `paths` that exists; empty config when none does.
