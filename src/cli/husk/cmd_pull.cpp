@@ -94,8 +94,11 @@ class Progress : public image::PullProgress {
         if (painted_ > 0) out += fmt::format("\x1b[{}A", painted_);
         std::lock_guard lk2(mu_);
         for (auto& l : layers_) {
-            std::string line =
-                fmt::format("{:<12} ", l.digest.empty() ? "waiting" : short_id(l.digest));
+            if (l.digest.empty()) {
+                out += "\x1b[2Kwaiting\n";
+                continue;
+            }
+            std::string line = fmt::format("{:<12} ", short_id(l.digest));
             int64_t done = l.done.load();
             if (l.state == State::cached) {
                 line += "already present";

@@ -83,3 +83,15 @@ PY
     [[ "$output" == *"digest mismatch"* ]]
     [ "$(store_state)" = "$before" ]
 }
+
+@test "a transfer broken off mid-blob is resumed with a Range request" {
+    fixture big big
+    push big "$REG_main" husk/big:latest
+    pport=$(free_port)
+    python3 "$HUSK_SRC/scripts/fixtures/flaky_proxy.py" "$pport" "$REG_main" 5000000 "$WORK/proxy.log" &
+    echo $! >"$WORK/proxy.pid"
+    for _ in $(seq 50); do curl -s -o /dev/null "http://127.0.0.1:$pport/v2/" && break; sleep 0.1; done
+    run husk pull -q --tls-verify=false "127.0.0.1:$pport/husk/big"
+    [ "$status" -eq 0 ]
+    grep -q "/blobs/$(layer_digest big 0) bytes=5000000-" "$WORK/proxy.log"
+}
