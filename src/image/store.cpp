@@ -213,7 +213,7 @@ void Store::ensure_snapshots(const Image& img, const UnpackLimits& limits) {
                     fmt::format("layer {}: uncompressed digest {} does not match {} of the "
                                 "image config",
                                 layer.digest, r.diff_id, img.config.diff_ids[i]));
-            write_file_atomic(staged + "/size", std::to_string(tree_size(staged + "/fs")));
+            write_file_atomic(staged + "/size", std::to_string(r.file_bytes), 0644, false);
             commit_snapshot(staged, chain);
         } catch (...) {
             remove_tree(staged);
@@ -366,14 +366,14 @@ std::string Store::prepare_rootfs(std::string_view image, std::string_view cid,
         mkdir_p(root_ + "/rootfs", 0700);
         if (::mkdir(dir.c_str(), 0700) != 0) throw_sys("mkdir", dir);
         try {
-            write_file_atomic(dir + "/image", img.id + "\n");
+            write_file_atomic(dir + "/image", img.id + "\n", 0644, false);
             json layers = img.chain_ids;
-            write_file_atomic(dir + "/layers.json", layers.dump());
+            write_file_atomic(dir + "/layers.json", layers.dump(), 0644, false);
             std::string merged = dir + "/merged";
             mkdir_p(merged, 0755);
             if (shift) {
                 if (try_idmapped_overlay(*this, img, dir, *shift)) {
-                    write_file_atomic(dir + "/mode", "overlay-idmapped\n");
+                    write_file_atomic(dir + "/mode", "overlay-idmapped\n", 0644, false);
                     return merged;
                 }
             } else {
@@ -383,7 +383,7 @@ std::string Store::prepare_rootfs(std::string_view image, std::string_view cid,
                 std::string data = fmt::format("lowerdir={},upperdir={}/upper,workdir={}/work",
                                                lowerdirs(*this, img, dir + "/empty"), dir, dir);
                 if (::mount("overlay", merged.c_str(), "overlay", 0, data.c_str()) == 0) {
-                    write_file_atomic(dir + "/mode", "overlay\n");
+                    write_file_atomic(dir + "/mode", "overlay\n", 0644, false);
                     return merged;
                 }
                 log::debug("overlayfs unavailable for {} ({}); copying the layers", cid,
@@ -396,7 +396,7 @@ std::string Store::prepare_rootfs(std::string_view image, std::string_view cid,
                 if (::chown(merged.c_str(), shift->uid, shift->gid) != 0)
                     throw_sys("chown", merged);
             }
-            write_file_atomic(dir + "/mode", "copy\n");
+            write_file_atomic(dir + "/mode", "copy\n", 0644, false);
             return merged;
         } catch (...) {
             unmount_root(dir);
@@ -445,13 +445,13 @@ std::string Store::mount_image(std::string_view image) {
         if (lower.find(':') == std::string::npos) lower += ":" + dir + "/empty";
         std::string data = "lowerdir=" + lower;
         if (::mount("overlay", merged.c_str(), "overlay", MS_RDONLY, data.c_str()) == 0) {
-            write_file_atomic(dir + "/mode", "overlay\n");
+            write_file_atomic(dir + "/mode", "overlay\n", 0644, false);
             return merged;
         }
         log::debug("overlayfs unavailable ({}); copying the layers", errno_name(errno));
         for (auto& chain : img.chain_ids)
             apply_layer_copy(snapshot_dir(chain) + "/fs", merged, std::nullopt);
-        write_file_atomic(dir + "/mode", "copy\n");
+        write_file_atomic(dir + "/mode", "copy\n", 0644, false);
         return merged;
     } catch (...) {
         ::umount2(merged.c_str(), MNT_DETACH);
