@@ -143,6 +143,7 @@ class Puller {
         std::exception_ptr download_error;
         bool extractor_gone = false;
         auto consume = [&](const char* p, size_t n, bool from_network) {
+            if (interrupted()) throw Error("interrupted");
             if (cancel_) throw Error("cancelled");
             total += static_cast<int64_t>(n);
             if (total > job.desc.size)
@@ -166,8 +167,8 @@ class Puller {
             download_error = std::current_exception();
         }
         // Keep the bytes of a transfer that broke off, for the next pull to resume.
-        job.keep_partial =
-            download_error && !extractor_gone && !cancel_ && total > 0 && total < job.desc.size;
+        job.keep_partial = download_error && !extractor_gone && (interrupted() || !cancel_) &&
+                           total > 0 && total < job.desc.size;
         feed.reset();  // EOF for the extractor
         if (extractor.joinable()) extractor.join();
         // The most precise error first: the transfer, then size and digest, then unpacking.
@@ -191,6 +192,8 @@ class Puller {
         }
         if (opts_.progress) opts_.progress->layer_done(job.index);
     }
+
+    bool interrupted() const { return opts_.interrupt != nullptr && opts_.interrupt->load(); }
 
     // tmp/partial-<hex>, locked; a private file when another pull is writing it.
     UniqueFd open_partial(LayerJob& job) {

@@ -5,6 +5,7 @@
 //   manifest unknown
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -37,6 +38,7 @@ struct RegistryOptions {
     const CredentialStore* credential_store = nullptr;
     int retries = 3;  // extra attempts after a 5xx, 429, timeout or broken connection
     long connect_timeout_s = 30;
+    const std::atomic<bool>* interrupt = nullptr;  // when set, transfers abort
 };
 
 class RegistryClient {
