@@ -7,7 +7,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <set>
 #include <vector>
 
 #include <fmt/format.h>
@@ -18,7 +17,7 @@ namespace husk::image {
 
 using sys::UniqueFd;
 
-void write_file_atomic(const std::string& path, std::string_view data, unsigned mode) {
+void write_file_atomic(const std::string& path, std::string_view data, unsigned mode, bool sync) {
     std::string tmp = path + unique_name(".tmp-");
     UniqueFd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode));
     if (!fd) throw_sys("open", tmp);
@@ -33,7 +32,7 @@ void write_file_atomic(const std::string& path, std::string_view data, unsigned 
         }
         off += static_cast<size_t>(n);
     }
-    if (::fchmod(fd.get(), mode) != 0 || ::fsync(fd.get()) != 0) {
+    if (::fchmod(fd.get(), mode) != 0 || (sync && ::fsync(fd.get()) != 0)) {
         int e = errno;
         ::unlink(tmp.c_str());
         throw_sys("fsync", tmp, e);
@@ -161,41 +160,6 @@ std::string unique_name(std::string_view prefix) {
     std::string out(prefix);
     for (unsigned char c : r) out += fmt::format("{:02x}", c);
     return out;
-}
-
-namespace {
-void tree_size_at(int dirfd, std::set<std::pair<dev_t, ino_t>>& seen, uint64_t& total) {
-    int dup = ::fcntl(dirfd, F_DUPFD_CLOEXEC, 0);
-    DIR* dir = ::fdopendir(dup);
-    if (dir == nullptr) {
-        ::close(dup);
-        return;
-    }
-    while (dirent* e = ::readdir(dir)) {
-        std::string_view n = e->d_name;
-        if (n == "." || n == "..") continue;
-        struct stat st {};
-        if (::fstatat(dirfd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0) continue;
-        if (S_ISDIR(st.st_mode)) {
-            UniqueFd sub(
-                ::openat(dirfd, e->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
-            if (sub) tree_size_at(sub.get(), seen, total);
-        } else if (S_ISREG(st.st_mode)) {
-            if (st.st_nlink > 1 && !seen.insert({st.st_dev, st.st_ino}).second) continue;
-            total += static_cast<uint64_t>(st.st_size);
-        }
-    }
-    ::closedir(dir);
-}
-}  // namespace
-
-uint64_t tree_size(const std::string& path) {
-    UniqueFd d(::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-    if (!d) return 0;
-    std::set<std::pair<dev_t, ino_t>> seen;
-    uint64_t total = 0;
-    tree_size_at(d.get(), seen, total);
-    return total;
 }
 
 FileLock::FileLock(const std::string& path, Mode mode) {

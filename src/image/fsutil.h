@@ -10,7 +10,9 @@
 namespace husk::image {
 
 // Writes `data` to a temporary file next to `path`, fsyncs it and renames it over `path`.
-void write_file_atomic(const std::string& path, std::string_view data, unsigned mode = 0644);
+// `sync` = false skips the fsync (files that are recomputed or die with a container).
+void write_file_atomic(const std::string& path, std::string_view data, unsigned mode = 0644,
+                       bool sync = true);
 // Writes `data` to an existing file in one write (/proc files).
 void write_file_plain(const std::string& path, std::string_view data);
 // The whole file; throws SysError (ENOENT included).
@@ -26,8 +28,6 @@ void fsync_path(const std::string& path);
 bool exists(const std::string& path);
 // A fresh unique name: "<prefix><random hex>".
 std::string unique_name(std::string_view prefix);
-// Total bytes of the regular files under `path` (hardlinks counted once).
-uint64_t tree_size(const std::string& path);
 
 // flock(2) on a lock file, released on destruction.
 class FileLock {

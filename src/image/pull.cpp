@@ -34,6 +34,7 @@ struct LayerJob {
     std::string chain_id;
     std::string tmp_blob;       // downloaded blob waiting for commit
     std::string staged_snap;    // unpacked snapshot waiting for commit
+    uint64_t file_bytes = 0;    // of the staged snapshot
     bool keep_partial = false;  // a broken-off download, kept for the next pull
     std::exception_ptr error;
 };
@@ -109,7 +110,9 @@ class Puller {
         if (!need_blob) {
             UniqueFd blob(::open(store_.blob_path(job.desc.digest).c_str(), O_RDONLY | O_CLOEXEC));
             if (!blob) throw_sys("open", store_.blob_path(job.desc.digest));
-            check_diff_id(job, unpack_into(blob.get(), job));
+            UnpackResult r = unpack_into(blob.get(), job);
+            check_diff_id(job, r);
+            job.file_bytes = r.file_bytes;
             if (opts_.progress) opts_.progress->layer_done(job.index);
             return;
         }
@@ -140,6 +143,7 @@ class Puller {
         std::exception_ptr download_error;
         bool extractor_gone = false;
         auto consume = [&](const char* p, size_t n, bool from_network) {
+            if (interrupted()) throw Error("interrupted");
             if (cancel_) throw Error("cancelled");
             total += static_cast<int64_t>(n);
             if (total > job.desc.size)
@@ -163,8 +167,8 @@ class Puller {
             download_error = std::current_exception();
         }
         // Keep the bytes of a transfer that broke off, for the next pull to resume.
-        job.keep_partial =
-            download_error && !extractor_gone && !cancel_ && total > 0 && total < job.desc.size;
+        job.keep_partial = download_error && !extractor_gone && (interrupted() || !cancel_) &&
+                           total > 0 && total < job.desc.size;
         feed.reset();  // EOF for the extractor
         if (extractor.joinable()) extractor.join();
         // The most precise error first: the transfer, then size and digest, then unpacking.
@@ -182,9 +186,14 @@ class Puller {
         }
         if (unpack_error) std::rethrow_exception(unpack_error);
         if (download_error) std::rethrow_exception(download_error);
-        if (need_snap) check_diff_id(job, unpacked);
+        if (need_snap) {
+            check_diff_id(job, unpacked);
+            job.file_bytes = unpacked.file_bytes;
+        }
         if (opts_.progress) opts_.progress->layer_done(job.index);
     }
+
+    bool interrupted() const { return opts_.interrupt != nullptr && opts_.interrupt->load(); }
 
     // tmp/partial-<hex>, locked; a private file when another pull is writing it.
     UniqueFd open_partial(LayerJob& job) {
@@ -324,8 +333,8 @@ Image pull(Store& store, const oi::Reference& ref, const PullOptions& opts) {
                 if (!j.tmp_blob.empty()) store.commit_blob(j.tmp_blob, j.desc.digest);
                 j.tmp_blob.clear();
                 if (!j.staged_snap.empty()) {
-                    write_file_atomic(j.staged_snap + "/size",
-                                      std::to_string(tree_size(j.staged_snap + "/fs")));
+                    write_file_atomic(j.staged_snap + "/size", std::to_string(j.file_bytes), 0644,
+                                      false);
                     store.commit_snapshot(j.staged_snap, j.chain_id);
                 }
                 j.staged_snap.clear();

@@ -4,6 +4,7 @@
 // checks out; a failed pull leaves the store as it was.
 #pragma once
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -33,6 +34,9 @@ struct PullOptions {
     UnpackLimits limits;
     size_t parallel = 4;  // layers at a time
     PullProgress* progress = nullptr;
+    // Set (from a SIGINT handler, say) to stop: staging is removed, partial downloads
+    // are kept for the next pull to resume. Also give it to registry.interrupt.
+    const std::atomic<bool>* interrupt = nullptr;
 };
 
 Image pull(Store& store, const oci::image::Reference& ref, const PullOptions& opts);

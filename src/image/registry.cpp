@@ -115,8 +115,6 @@ RegistriesConfig RegistriesConfig::load(const std::vector<std::string>& paths) {
         try {
             json j = json::parse(*text);
             if (j.contains("insecure")) c.insecure = j["insecure"].get<std::vector<std::string>>();
-            if (j.contains("mirrors"))
-                c.mirrors = j["mirrors"].get<std::map<std::string, std::vector<std::string>>>();
         } catch (const json::exception& e) {
             throw Error(fmt::format("registries config \"{}\": {}", p, e.what()));
         }
@@ -198,6 +196,11 @@ size_t on_data(char* ptr, size_t size, size_t n, void* ud) {
     }
     t->body->append(ptr, len);
     return len;
+}
+
+// Aborts a transfer (even a stalled one) once the interrupt flag is set.
+int on_progress(void* ud, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
+    return static_cast<const std::atomic<bool>*>(ud)->load() ? 1 : 0;
 }
 
 struct HeaderCapture {
@@ -287,6 +290,11 @@ RegistryClient::Result RegistryClient::perform(Request& req) {
     curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
     curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
     if (req.range_from > 0) curl_easy_setopt(c, CURLOPT_RANGE, range.c_str());
+    if (opts_.interrupt != nullptr) {
+        curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
+        curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress);
+        curl_easy_setopt(c, CURLOPT_XFERINFODATA, opts_.interrupt);
+    }
     if (!req.verify) {
         curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 0L);
         curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 0L);
@@ -415,6 +423,7 @@ RegistryClient::Result RegistryClient::perform_with_auth(Request& req) {
     for (int attempt = 0;; ++attempt) {
         Result r = perform(req);
         if (r.sink_error) std::rethrow_exception(r.sink_error);
+        if (opts_.interrupt != nullptr && opts_.interrupt->load()) throw Error("interrupted");
         if (r.code != CURLE_OK) {
             if (r.too_big) throw Error(describe(fmt::format("{}: response too large", req.url)));
             if (transient(r.code) && attempt < opts_.retries) {

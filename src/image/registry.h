@@ -5,6 +5,7 @@
 //   manifest unknown
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -18,13 +19,12 @@
 
 namespace husk::image {
 
-// What /etc/husk/registries.json (or <root>/registries.json) says:
-//   {"insecure": ["127.0.0.1:5000", "localhost:*"], "mirrors": {"docker.io":
-//   ["https://m.example"]}}
-// An insecure registry is tried over HTTPS without certificate verification, then over HTTP.
+// What <root>/registries.json (else /etc/husk/registries.json) says:
+//   {"insecure": ["127.0.0.1:5000", "localhost:*"]}
+// (shell patterns). An insecure registry is tried over HTTPS without certificate
+// verification, then over plain HTTP.
 struct RegistriesConfig {
     std::vector<std::string> insecure;
-    std::map<std::string, std::vector<std::string>> mirrors;
 
     bool is_insecure(std::string_view registry) const;
     // Reads the first of `paths` that exists; empty config when none does.
@@ -38,6 +38,7 @@ struct RegistryOptions {
     const CredentialStore* credential_store = nullptr;
     int retries = 3;  // extra attempts after a 5xx, 429, timeout or broken connection
     long connect_timeout_s = 30;
+    const std::atomic<bool>* interrupt = nullptr;  // when set, transfers abort
 };
 
 class RegistryClient {

@@ -50,14 +50,41 @@ bool is_mountpoint(const std::string& path) {
     return a.stx_mnt_id != b.stx_mnt_id;
 }
 
-// lowerdir=top:...:bottom for the layers of `img` (bottom first in chain_ids).
-std::string lowerdirs(const Store& s, const Image& img, const std::string& empty_dir) {
-    std::string out;
-    for (auto it = img.chain_ids.rbegin(); it != img.chain_ids.rend(); ++it) {
-        if (!out.empty()) out += ':';
-        out += s.snapshot_dir(*it) + "/fs";
+// The lower layers of `img`, top first; `empty_dir` when it has none.
+std::vector<std::string> lowerdirs(const Store& s, const Image& img, const std::string& empty_dir) {
+    std::vector<std::string> out;
+    for (auto it = img.chain_ids.rbegin(); it != img.chain_ids.rend(); ++it)
+        out.push_back(s.snapshot_dir(*it) + "/fs");
+    if (out.empty()) out.push_back(empty_dir);
+    return out;
+}
+
+// Mounts overlayfs on `target`. The lower layers (top first) are handed over one by
+// one ("lowerdir+", Linux >= 6.8), so any number of layers fits; older kernels get one
+// mount(2) option string, which must fit in a page. No upper: read-only. Sets errno.
+bool mount_overlay(const std::vector<std::string>& lowers, const std::string& upper,
+                   const std::string& work, const std::string& target) {
+    UniqueFd fs(::fsopen("overlay", FSOPEN_CLOEXEC));
+    if (fs) {
+        bool ok = true;
+        for (auto& l : lowers)
+            ok = ok && ::fsconfig(fs.get(), FSCONFIG_SET_STRING, "lowerdir+", l.c_str(), 0) == 0;
+        if (ok && !upper.empty())
+            ok = ::fsconfig(fs.get(), FSCONFIG_SET_STRING, "upperdir", upper.c_str(), 0) == 0 &&
+                 ::fsconfig(fs.get(), FSCONFIG_SET_STRING, "workdir", work.c_str(), 0) == 0;
+        if (ok && ::fsconfig(fs.get(), FSCONFIG_CMD_CREATE, nullptr, nullptr, 0) == 0) {
+            UniqueFd mnt(
+                ::fsmount(fs.get(), FSMOUNT_CLOEXEC, upper.empty() ? MOUNT_ATTR_RDONLY : 0));
+            if (mnt &&
+                ::move_mount(mnt.get(), "", AT_FDCWD, target.c_str(), MOVE_MOUNT_F_EMPTY_PATH) == 0)
+                return true;
+        }
     }
-    return out.empty() ? empty_dir : out;
+    std::string data = "lowerdir=";
+    for (size_t i = 0; i < lowers.size(); ++i) data += (i ? ":" : "") + lowers[i];
+    if (!upper.empty()) data += ",upperdir=" + upper + ",workdir=" + work;
+    return ::mount("overlay", target.c_str(), "overlay", upper.empty() ? MS_RDONLY : 0,
+                   data.c_str()) == 0;
 }
 
 bool valid_container_id(std::string_view id) {
@@ -86,25 +113,23 @@ bool try_idmapped_overlay(const Store& s, const Image& img, const std::string& d
                           const IdShift& shift) {
     try {
         auto ns = make_userns(shift);
-        std::string lower;
+        std::vector<std::string> lowers;
         for (size_t i = 0; i < img.chain_ids.size(); ++i) {
             std::string l = fmt::format("{}/lower{}", dir, i);
             mkdir_p(l, 0755);
             idmapped_mount(s.snapshot_dir(img.chain_ids[i]) + "/fs", l, ns.get());
-            lower = l + (lower.empty() ? "" : ":") + lower;
+            lowers.insert(lowers.begin(), l);
         }
-        if (lower.empty()) {
+        if (lowers.empty()) {
             mkdir_p(dir + "/empty", 0755);
-            lower = dir + "/empty";
+            lowers.push_back(dir + "/empty");
         }
         mkdir_p(dir + "/upper", 0755);
         mkdir_p(dir + "/work", 0700);
         if (::chown((dir + "/upper").c_str(), shift.uid, shift.gid) != 0)
             throw_sys("chown", dir + "/upper");
-        std::string data =
-            fmt::format("lowerdir={},upperdir={}/upper,workdir={}/work", lower, dir, dir);
         std::string merged = dir + "/merged";
-        if (::mount("overlay", merged.c_str(), "overlay", 0, data.c_str()) != 0)
+        if (!mount_overlay(lowers, dir + "/upper", dir + "/work", merged))
             throw_sys("mount overlay", merged);
         return true;
     } catch (const std::exception& e) {
@@ -213,7 +238,7 @@ void Store::ensure_snapshots(const Image& img, const UnpackLimits& limits) {
                     fmt::format("layer {}: uncompressed digest {} does not match {} of the "
                                 "image config",
                                 layer.digest, r.diff_id, img.config.diff_ids[i]));
-            write_file_atomic(staged + "/size", std::to_string(tree_size(staged + "/fs")));
+            write_file_atomic(staged + "/size", std::to_string(r.file_bytes), 0644, false);
             commit_snapshot(staged, chain);
         } catch (...) {
             remove_tree(staged);
@@ -366,24 +391,23 @@ std::string Store::prepare_rootfs(std::string_view image, std::string_view cid,
         mkdir_p(root_ + "/rootfs", 0700);
         if (::mkdir(dir.c_str(), 0700) != 0) throw_sys("mkdir", dir);
         try {
-            write_file_atomic(dir + "/image", img.id + "\n");
+            write_file_atomic(dir + "/image", img.id + "\n", 0644, false);
             json layers = img.chain_ids;
-            write_file_atomic(dir + "/layers.json", layers.dump());
+            write_file_atomic(dir + "/layers.json", layers.dump(), 0644, false);
             std::string merged = dir + "/merged";
             mkdir_p(merged, 0755);
             if (shift) {
                 if (try_idmapped_overlay(*this, img, dir, *shift)) {
-                    write_file_atomic(dir + "/mode", "overlay-idmapped\n");
+                    write_file_atomic(dir + "/mode", "overlay-idmapped\n", 0644, false);
                     return merged;
                 }
             } else {
                 mkdir_p(dir + "/upper", 0755);
                 mkdir_p(dir + "/work", 0700);
                 mkdir_p(dir + "/empty", 0755);
-                std::string data = fmt::format("lowerdir={},upperdir={}/upper,workdir={}/work",
-                                               lowerdirs(*this, img, dir + "/empty"), dir, dir);
-                if (::mount("overlay", merged.c_str(), "overlay", 0, data.c_str()) == 0) {
-                    write_file_atomic(dir + "/mode", "overlay\n");
+                if (mount_overlay(lowerdirs(*this, img, dir + "/empty"), dir + "/upper",
+                                  dir + "/work", merged)) {
+                    write_file_atomic(dir + "/mode", "overlay\n", 0644, false);
                     return merged;
                 }
                 log::debug("overlayfs unavailable for {} ({}); copying the layers", cid,
@@ -396,7 +420,7 @@ std::string Store::prepare_rootfs(std::string_view image, std::string_view cid,
                 if (::chown(merged.c_str(), shift->uid, shift->gid) != 0)
                     throw_sys("chown", merged);
             }
-            write_file_atomic(dir + "/mode", "copy\n");
+            write_file_atomic(dir + "/mode", "copy\n", 0644, false);
             return merged;
         } catch (...) {
             unmount_root(dir);
@@ -441,17 +465,16 @@ std::string Store::mount_image(std::string_view image) {
     }
     std::string merged = dir + "/merged";
     try {
-        std::string lower = lowerdirs(*this, img, dir + "/empty");
-        if (lower.find(':') == std::string::npos) lower += ":" + dir + "/empty";
-        std::string data = "lowerdir=" + lower;
-        if (::mount("overlay", merged.c_str(), "overlay", MS_RDONLY, data.c_str()) == 0) {
-            write_file_atomic(dir + "/mode", "overlay\n");
+        auto lowers = lowerdirs(*this, img, dir + "/empty");
+        if (lowers.size() == 1) lowers.push_back(dir + "/empty");  // no upper: two at least
+        if (mount_overlay(lowers, "", "", merged)) {
+            write_file_atomic(dir + "/mode", "overlay\n", 0644, false);
             return merged;
         }
         log::debug("overlayfs unavailable ({}); copying the layers", errno_name(errno));
         for (auto& chain : img.chain_ids)
             apply_layer_copy(snapshot_dir(chain) + "/fs", merged, std::nullopt);
-        write_file_atomic(dir + "/mode", "copy\n");
+        write_file_atomic(dir + "/mode", "copy\n", 0644, false);
         return merged;
     } catch (...) {
         ::umount2(merged.c_str(), MNT_DETACH);

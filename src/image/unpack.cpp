@@ -116,6 +116,8 @@ class Extractor {
         throw Error(fmt::format("{}: {}", what, archive_error(tar_)));
     }
 
+    uint64_t file_bytes() const { return file_bytes_; }
+
     uint64_t run() {
         RawStream& raw = raw_;
         archive_entry* e = nullptr;
@@ -209,6 +211,7 @@ class Extractor {
                     ::openat(dir, n, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
                 if (!f) throw_sys("create", path);
                 write_data(f.get(), path, archive_entry_size(e));
+                file_bytes_ += static_cast<uint64_t>(std::max<int64_t>(archive_entry_size(e), 0));
                 if (::fchown(f.get(), uid, gid) != 0) throw_sys("chown", path);
                 if (::fchmod(f.get(), perm) != 0) throw_sys("chmod", path);
                 set_xattrs(f.get(), path, e);
@@ -395,6 +398,7 @@ class Extractor {
     RawStream& raw_;
     const std::atomic<bool>* cancel_;
     std::vector<DeferredTimes> dirs_;
+    uint64_t file_bytes_ = 0;
     UniqueFd cached_;
     std::string cached_path_;
     bool have_cache_ = false;
@@ -475,6 +479,7 @@ UnpackResult unpack_layer(int fd, int root_fd, const UnpackLimits& limits,
     Extractor ex(root_fd, tar.get(), stream, cancel);
     UnpackResult res;
     res.entries = ex.run();
+    res.file_bytes = ex.file_bytes();
     // The tar reader stops at the end-of-archive blocks: hash whatever follows too.
     const void* buf = nullptr;
     while (read_decompressed(nullptr, &stream, &buf) > 0) {

@@ -23,6 +23,7 @@ struct UnpackResult {
     std::string diff_id;  // sha256 of the uncompressed tar stream
     uint64_t tar_bytes = 0;
     uint64_t entries = 0;
+    uint64_t file_bytes = 0;  // sizes of the regular files written (hardlinks not counted)
 };
 
 // Lexically cleans a tar member name into a path relative to the layer root:

@@ -58,7 +58,8 @@ INSTANTIATE_TEST_SUITE_P(
         Case{"127.0.0.1:5000/husk/busybox", "127.0.0.1:5000", "husk/busybox", "latest", ""},
         Case{"[fc00::1]:5000/repo", "[fc00::1]:5000", "repo", "latest", ""},
         Case{"Foo/bar", "Foo", "bar", "latest", ""},
-        Case{"a/b__c/d-e---f.g", "docker.io", "a/b__c/d-e---f.g", "latest", ""}));
+        Case{"a/b__c/d-e---f.g", "docker.io", "a/b__c/d-e---f.g", "latest", ""}),
+    [](const auto& info) { return std::to_string(info.index); });
 
 class BadReferenceTest : public ::testing::TestWithParam<std::pair<std::string, std::string>> {};
 
@@ -98,7 +99,8 @@ INSTANTIATE_TEST_SUITE_P(
                                               std::string(65, 'a') + "/" + std::string(64, 'b')) +
                 "/" + std::string(130, 'c'),
             "longer than 255"},
-        std::pair<std::string, std::string>{std::string(64, 'a'), "64-byte hexadecimal"}));
+        std::pair<std::string, std::string>{std::string(64, 'a'), "64-byte hexadecimal"}),
+    [](const auto& info) { return std::to_string(info.index); });
 
 TEST(Reference, StringForms) {
     Reference r = parse_reference("alpine");

@@ -1,4 +1,5 @@
 // husk pull [--platform os/arch[/variant]] [-q] [--tls-verify=false] IMAGE
+#include <signal.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -94,8 +95,11 @@ class Progress : public image::PullProgress {
         if (painted_ > 0) out += fmt::format("\x1b[{}A", painted_);
         std::lock_guard lk2(mu_);
         for (auto& l : layers_) {
-            std::string line =
-                fmt::format("{:<12} ", l.digest.empty() ? "waiting" : short_id(l.digest));
+            if (l.digest.empty()) {
+                out += "\x1b[2Kwaiting\n";
+                continue;
+            }
+            std::string line = fmt::format("{:<12} ", short_id(l.digest));
             int64_t done = l.done.load();
             if (l.state == State::cached) {
                 line += "already present";
@@ -165,6 +169,18 @@ void add_pull(CLI::App& app, Context& ctx, Commands& cmds) {
         po.parallel = o->jobs;
         if (o->max_layer) po.limits.max_layer_bytes = o->max_layer;
         if (o->reserve) po.limits.disk_reserve_bytes = o->reserve;
+        // Ctrl-C stops the pull cleanly (a second one kills): what was downloaded is kept
+        // for the next pull to resume.
+        static std::atomic<bool> interrupted{false};
+        struct sigaction sa {};
+        sa.sa_handler = [](int sig) {
+            interrupted = true;
+            ::signal(sig, SIG_DFL);
+        };
+        ::sigaction(SIGINT, &sa, nullptr);
+        ::sigaction(SIGTERM, &sa, nullptr);
+        po.interrupt = &interrupted;
+        po.registry.interrupt = &interrupted;
         Progress progress(::isatty(STDERR_FILENO) == 1, o->quiet);
         po.progress = &progress;
         image::Image img;

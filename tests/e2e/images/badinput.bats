@@ -83,3 +83,42 @@ PY
     [[ "$output" == *"digest mismatch"* ]]
     [ "$(store_state)" = "$before" ]
 }
+
+@test "a transfer broken off mid-blob is resumed with a Range request" {
+    fixture big big
+    push big "$REG_main" husk/big:latest
+    pport=$(free_port)
+    python3 "$HUSK_SRC/scripts/fixtures/flaky_proxy.py" "$pport" "$REG_main" 5000000 "$WORK/proxy.log" &
+    echo $! >"$WORK/proxy.pid"
+    for _ in $(seq 50); do curl -s -o /dev/null "http://127.0.0.1:$pport/v2/" && break; sleep 0.1; done
+    run husk pull -q --tls-verify=false "127.0.0.1:$pport/husk/big"
+    [ "$status" -eq 0 ]
+    grep -q "/blobs/$(layer_digest big 0) bytes=5000000-" "$WORK/proxy.log"
+}
+
+@test "Ctrl-C stops a pull cleanly; the next pull resumes what it had" {
+    fixture big big
+    push big "$REG_main" husk/big:latest
+    hex=$(layer_digest big 0)
+    hex=${hex#sha256:}
+    pport=$(free_port)
+    python3 "$HUSK_SRC/scripts/fixtures/flaky_proxy.py" "$pport" "$REG_main" 3000000 "$WORK/stall.log" stall &
+    echo $! >"$WORK/stall.pid"
+    for _ in $(seq 50); do curl -s -o /dev/null "http://127.0.0.1:$pport/v2/" && break; sleep 0.1; done
+    root2="$WORK/root-interrupted"
+    "$HUSK" --root "$root2" pull -q --tls-verify=false "127.0.0.1:$pport/husk/big" 2>"$WORK/int.err" &
+    pid=$!
+    # interrupt once the stalled transfer has delivered its first bytes
+    for _ in $(seq 300); do [ -s "$root2/tmp/partial-$hex" ] && break; sleep 0.1; done
+    [ -s "$root2/tmp/partial-$hex" ]
+    kill -INT "$pid"
+    st=0
+    wait "$pid" || st=$?
+    [ "$st" -ne 0 ]
+    grep -q interrupted "$WORK/int.err"
+    [ "$(ls "$root2/tmp")" = "partial-$hex" ]
+    run "$HUSK" --root "$root2" --debug pull --tls-verify=false "$REG_main/husk/big"
+    [ "$status" -eq 0 ]
+    [[ "$output" == *"resuming at byte"* ]]
+    [ -z "$(ls -A "$root2/tmp")" ]
+}

@@ -26,9 +26,11 @@ images_setup() {
     mkdir -p "$WORK/outside"
 }
 
-# start_registry NAME [extra yaml lines]: sets REG_<NAME> to host:port
+# start_registry NAME [extra yaml lines] [extra http keys, e.g. ", tls: {...}"]:
+# sets REG_<NAME> to host:port
 start_registry() {
-    local name=$1 extra=${2:-} port
+    local name=$1 extra=${2:-} http_extra=${3:-} port scheme=http
+    [[ "$http_extra" == *tls* ]] && scheme=https
     port=$(free_port)
     mkdir -p "$WORK/reg-$name"
     cat >"$WORK/reg-$name/config.yml" <<YAML
@@ -37,13 +39,13 @@ log: {level: error}
 storage:
   filesystem: {rootdirectory: $WORK/reg-$name/data}
   delete: {enabled: true}
-http: {addr: 127.0.0.1:$port}
+http: {addr: 127.0.0.1:$port$http_extra}
 $extra
 YAML
     setsid docker-registry serve "$WORK/reg-$name/config.yml" >"$WORK/reg-$name/log" 2>&1 &
     echo $! >"$WORK/reg-$name/pid"
     for _ in $(seq 50); do
-        curl -s -o /dev/null "http://127.0.0.1:$port/v2/" && break
+        curl -sk -o /dev/null "$scheme://127.0.0.1:$port/v2/" && break
         sleep 0.1
     done
     eval "export REG_$name=127.0.0.1:$port"

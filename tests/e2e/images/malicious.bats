@@ -8,7 +8,7 @@ setup_file() {
     need docker-registry skopeo
     images_setup
     start_registry main
-    for f in dotdot abs-symlink hardlink-out root-symlink bomb; do
+    for f in dotdot abs-symlink hardlink-out root-symlink bomb big; do
         fixture "$f" "$f"
         push "$f" "$REG_main" "husk/$f:latest"
     done
@@ -62,5 +62,13 @@ assert_contained() {
     run husk pull --tls-verify=false --max-layer-size 1048576 "$REG_main/husk/bomb"
     [ "$status" -ne 0 ]
     [[ "$output" == *"larger than the limit of 1048576 bytes"* ]]
+    [ "$(store_state)" = "$before" ]
+}
+
+@test "a layer that would fill the disk below the reserve is stopped and removed" {
+    before=$(store_state)
+    run husk pull --tls-verify=false --disk-reserve 1000000000000000 "$REG_main/husk/big"
+    [ "$status" -ne 0 ]
+    [[ "$output" == *"would leave less than 1000000000000000 bytes free"* ]]
     [ "$(store_state)" = "$before" ]
 }

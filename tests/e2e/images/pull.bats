@@ -14,6 +14,8 @@ setup_file() {
     fixture multilayer multi-plain --compression none
     fixture index index
     fixture big big
+    fixture many many
+    push many "$REG_main" husk/many:latest
     push busybox "$REG_main" husk/busybox:latest
     push multi "$REG_main" husk/multi:latest
     push multi-zstd "$REG_main" husk/multi:zstd
@@ -143,4 +145,17 @@ teardown_file() { images_teardown; }
     [ "$status" -ne 0 ]
     [ ! -e "$root2/tmp/partial-$hex" ]
     "$HUSK" --root "$root2" pull -q --tls-verify=false "$REG_main/husk/big"
+}
+
+@test "60 layers: more than one overlay option string can name (lowerdir+ on Linux >= 6.8)" {
+    husk pull -q --tls-verify=false "$REG_main/husk/many"
+    mnt=$(husk image mount "$REG_main/husk/many")
+    [ "$(cat "$mnt/layer")" = 59 ]
+    [ -f "$mnt/f00" ] && [ -f "$mnt/f59" ]
+    major=$(uname -r | cut -d. -f1)
+    minor=$(uname -r | cut -d. -f2)
+    if [ "$major" -gt 6 ] || { [ "$major" -eq 6 ] && [ "$minor" -ge 8 ]; }; then
+        findmnt -rn "$mnt" | grep -q overlay
+    fi
+    husk image unmount "$REG_main/husk/many"
 }
