@@ -15,8 +15,16 @@
 # in any cgroup2 subtree, this script mounts hugetlb as a v1 hierarchy at
 # /sys/fs/cgroup/hugetlb for the duration of the crun rounds, says so, and undoes it on exit.
 # husk runs on the host as it is first (and again with the change, in the same rounds as
-# the peers).
+# the peers). The script runs in a private mount namespace, so the mount is not seen
+# elsewhere (the controller itself moves host-wide while it is mounted).
 set -euo pipefail
+
+[ "$(id -u)" = 0 ] || { echo "run.sh: needs root" >&2; exit 1; }
+# A private mount namespace: the hugetlb mount below is seen by nobody else.
+if [ -z "${HUSK_BENCH_PRIVATE_NS:-}" ]; then
+  export HUSK_BENCH_PRIVATE_NS=1
+  exec unshare --mount --propagation private bash "$0" "$@"
+fi
 
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
@@ -33,7 +41,6 @@ while [ $# -gt 0 ]; do
     *) echo "usage: $0 [-n N] [--husk PATH] [--husk-static PATH] [--no-write]" >&2; exit 2 ;;
   esac
 done
-[ "$(id -u)" = 0 ] || { echo "run.sh: needs root" >&2; exit 1; }
 [ -x "$husk" ] || { echo "run.sh: no $husk (cmake --build build --target husk-runtime)" >&2; exit 1; }
 for t in crun runc jq g++ /bin/busybox; do
   command -v "$t" >/dev/null || { echo "run.sh: $t missing (bash scripts/deps.sh)" >&2; exit 1; }
@@ -44,6 +51,30 @@ work=$(mktemp -d "/tmp/$prefix.XXXX")
 mounted_hugetlb=0
 runtimes=(husk="$husk")
 [ -x "$husk_static" ] && runtimes+=(husk-static="$husk_static")
+
+hugetlb_hierarchy() { awk '$1 == "hugetlb" { print $2 }' /proc/cgroups; }
+
+# Gives hugetlb back to cgroup2. A v1 hierarchy dies at umount only if it has no child
+# cgroups then, and cgroups just removed may still be dying: the empty hierarchy then
+# lingers, unmounted, holding hugetlb. Mounting and unmounting it again once its children
+# are gone kills it.
+restore_hugetlb() {
+  find /sys/fs/cgroup/hugetlb -mindepth 1 -depth -type d -exec rmdir {} + 2>/dev/null
+  umount /sys/fs/cgroup/hugetlb && rmdir /sys/fs/cgroup/hugetlb
+  local i tmp
+  for i in $(seq 100); do
+    [ "$(hugetlb_hierarchy)" = 0 ] && break
+    sleep 0.1
+    tmp=$(mktemp -d "/tmp/$prefix-hugetlb.XXXX")
+    mount -t cgroup -o hugetlb hugetlb "$tmp" && umount "$tmp"
+    rmdir "$tmp"
+  done
+  if [ "$(hugetlb_hierarchy)" = 0 ]; then
+    echo "run.sh: unmounted the v1 hugetlb hierarchy; hugetlb is back in cgroup2"
+  else
+    echo "run.sh: ERROR: hugetlb is still bound to a v1 hierarchy (/proc/cgroups)" >&2
+  fi
+}
 
 cleanup() {
   set +e
@@ -60,11 +91,7 @@ cleanup() {
   for d in $(find /sys/fs/cgroup -mindepth 1 -maxdepth 4 -depth -type d -name "$prefix-*" 2>/dev/null); do
     rmdir "$d" 2>/dev/null
   done
-  if [ "$mounted_hugetlb" = 1 ]; then
-    find /sys/fs/cgroup/hugetlb -mindepth 1 -depth -type d -exec rmdir {} + 2>/dev/null
-    umount /sys/fs/cgroup/hugetlb && rmdir /sys/fs/cgroup/hugetlb &&
-      echo "run.sh: unmounted the v1 hugetlb hierarchy again (hugetlb is back in cgroup2)"
-  fi
+  [ "$mounted_hugetlb" = 1 ] && restore_hugetlb
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -103,7 +130,9 @@ drive() { # case n out runtimes...
 }
 
 # --- the host as it is ------------------------------------------------------------------
-echo "run.sh: $(nproc) cpus, load: $(cut -d' ' -f1-3 /proc/loadavg)"
+load_before=$(cut -d' ' -f1-3 /proc/loadavg)
+hugetlb_before=$(hugetlb_hierarchy)
+echo "run.sh: $(nproc) cpus, load: $load_before; hugetlb hierarchy: $hugetlb_before (0 = cgroup2)"
 "$work/driver" overhead --n 200 --out "$work/results.tsv"
 asis=$work/asis.tsv
 drive base 20 "$asis" "${runtimes[@]}"
@@ -151,7 +180,11 @@ ssize() { strip -o "$work/stripped" "$1" && stat -c %s "$work/stripped"; }
   echo "Produced by \`bench/startup/run.sh -n $n\` on $(date -u '+%Y-%m-%d %H:%M UTC')."
   echo
   echo "- machine: $(nproc) cpus, $(uname -r), $(. /etc/os-release && echo "$PRETTY_NAME");" \
-    "load average before: $(cut -d' ' -f1-3 /proc/loadavg) (the machine is shared)"
+    "load average before: $load_before, after: $(cut -d' ' -f1-3 /proc/loadavg)" \
+    "(the machine is shared with other builds and tests)"
+  echo "- cgroups: hybrid host (v1 controllers, cgroup2 at /sys/fs/cgroup/unified);" \
+    "hugetlb at the start: $([ "$hugetlb_before" = 0 ] && echo "in cgroup2" ||
+      echo "already on a v1 hierarchy (crun runs without a change)")"
   echo "- husk: $(kv "$husk" | sed 's/husk-runtime version //'), $(ldd "$husk" | wc -l) shared objects," \
     "$(($(hsize "$husk") / 1024)) KiB ($(($(ssize "$husk") / 1024)) KiB stripped)"
   if [ -x "$husk_static" ]; then
