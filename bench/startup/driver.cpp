@@ -349,8 +349,11 @@ int report(const std::vector<std::string>& files) {
     std::vector<std::string> husks, peers;
     for (const auto& rt : rts) (rt.rfind("husk", 0) == 0 ? husks : peers).push_back(rt);
 
-    // Table 1: wall time medians + ratios.
-    auto table = [&](const char* title, auto value, const char* unit, bool ratios) {
+    // One table per metric; `ratio` (null: no ratio columns) gives the number the ratios of
+    // every husk* runtime to every peer are taken of.
+    using Metric = double (*)(const Row&);
+    auto table = [&](const char* title, auto value, const char* unit, Metric ratio) {
+        bool ratios = ratio != nullptr;
         std::printf("%s\n\n| case | verb |", title);
         for (const auto& rt : rts) std::printf(" %s |", rt.c_str());
         if (ratios)
@@ -376,8 +379,8 @@ int report(const std::vector<std::string>& files) {
                         for (const auto& p : peers) {
                             const Row* a = find(k, h, v);
                             const Row* b = find(k, p, v);
-                            std::printf(" %s |", a && b && b->st.med > 0
-                                                     ? fmt("%.2f", a->st.med / b->st.med).c_str()
+                            std::printf(" %s |", a && b && ratio(*b) > 0
+                                                     ? fmt("%.2f", ratio(*a) / ratio(*b)).c_str()
                                                      : "n/a");
                         }
                 std::printf("\n");
@@ -386,21 +389,24 @@ int report(const std::vector<std::string>& files) {
     };
     table(
         "Wall time per container, median (ratios are of medians; below 1.0 means husk is faster)",
-        [](const Row& r) { return fmt("%.1f", r.st.med); }, " ms", true);
+        [](const Row& r) { return fmt("%.1f", r.st.med); }, " ms",
+        [](const Row& r) { return r.st.med; });
     table(
         "Wall time, p90 / mean",
         [](const Row& r) { return fmt("%.1f", r.st.p90) + " / " + fmt("%.1f", r.st.mean); }, " ms",
-        false);
+        nullptr);
     table(
-        "CPU time (user+sys of the runtime and the descendants it reaped), median",
-        [](const Row& r) { return fmt("%.1f", r.st.cpu_med); }, " ms", false);
+        "CPU time (user+sys of the runtime and the descendants it reaped), median; ratios of "
+        "medians",
+        [](const Row& r) { return fmt("%.1f", r.st.cpu_med); }, " ms",
+        [](const Row& r) { return r.st.cpu_med; });
     table(
-        "Peak RSS of the runtime process tree (wait4 ru_maxrss), median / max",
+        "Peak RSS of the runtime process tree (wait4 ru_maxrss), median / max; ratios of medians",
         [](const Row& r) {
             return fmt("%.1f", static_cast<double>(r.st.rss_med) / 1024) + " / " +
                    fmt("%.1f", static_cast<double>(r.st.rss_max) / 1024);
         },
-        " MiB", false);
+        " MiB", [](const Row& r) { return static_cast<double>(r.st.rss_med); });
     int fails = 0;
     for (const auto& r : rows) fails += r.verb == std::string("run") ? r.failures : 0;
     if (fails) std::printf("Failures: %d (see the driver's stderr).\n", fails);
