@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # bench/startup/profile.sh: where husk-runtime's start-up time goes, in numbers.
 #
-#   bench/startup/profile.sh [--husk PATH] [--husk-static PATH] [-r RUNS]
+#   bench/startup/profile.sh [--husk PATH]... [-r RUNS]
 #
 # perf stat (task-clock = CPU time of the process and its children, page faults) over
 # RUNS runs of: /bin/true (the cost of any exec here), `--version` (exec + dynamic loading
@@ -11,15 +11,13 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
-husk=$top/build/bin/husk-runtime
-husk_static=$top/build-static/bin/husk-runtime
+given=()
 runs=50
 while [ $# -gt 0 ]; do
   case $1 in
-    --husk) husk=$2; shift 2 ;;
-    --husk-static) husk_static=$2; shift 2 ;;
+    --husk) given+=("$2"); shift 2 ;;
     -r) runs=$2; shift 2 ;;
-    *) echo "usage: $0 [--husk PATH] [--husk-static PATH] [-r RUNS]" >&2; exit 2 ;;
+    *) echo "usage: $0 [--husk PATH]... [-r RUNS]" >&2; exit 2 ;;
   esac
 done
 [ "$(id -u)" = 0 ] || { echo "profile.sh: needs root" >&2; exit 1; }
@@ -29,8 +27,9 @@ done
 
 prefix=bench-prof-$$
 work=$(mktemp -d "/tmp/$prefix.XXXX")
-bins=(husk="$husk")
-[ -x "$husk_static" ] && bins+=(husk-static="$husk_static")
+. "$here/husks.sh"
+husks_found "$top" "${given[@]}"
+bins=("${husks[@]}")
 cleanup() {
   set +e
   for spec in "${bins[@]}"; do

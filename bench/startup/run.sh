@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # bench/startup: container start-up of husk-runtime side by side with crun and runc.
 #
-#   bench/startup/run.sh [-n N] [--husk PATH] [--husk-static PATH] [--no-write]
+#   bench/startup/run.sh [-n N] [--husk PATH]... [--no-write]
 #
 # Builds a busybox bundle (Debian's busybox-static) in a temp dir and runs, for every
 # runtime in the same rounds, N sequential `run`s of /bin/true plus N create/start/delete
@@ -29,19 +29,18 @@ fi
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
 n=100
-husk=$top/build/bin/husk-runtime
-husk_static=$top/build-static/bin/husk-runtime
+given=()
 write=1
 while [ $# -gt 0 ]; do
   case $1 in
     -n) n=$2; shift 2 ;;
-    --husk) husk=$2; shift 2 ;;
-    --husk-static) husk_static=$2; shift 2 ;;
+    --husk) given+=("$2"); shift 2 ;;
     --no-write) write=0; shift ;;
-    *) echo "usage: $0 [-n N] [--husk PATH] [--husk-static PATH] [--no-write]" >&2; exit 2 ;;
+    *) echo "usage: $0 [-n N] [--husk PATH]... [--no-write]" >&2; exit 2 ;;
   esac
 done
-[ -x "$husk" ] || { echo "run.sh: no $husk (cmake --build build --target husk-runtime)" >&2; exit 1; }
+. "$here/husks.sh"
+husks_found "$top" "${given[@]}"
 for t in crun runc jq g++ /bin/busybox; do
   command -v "$t" >/dev/null || { echo "run.sh: $t missing (bash scripts/deps.sh)" >&2; exit 1; }
 done
@@ -49,8 +48,7 @@ done
 prefix=bench-$$
 work=$(mktemp -d "/tmp/$prefix.XXXX")
 mounted_hugetlb=0
-runtimes=(husk="$husk")
-[ -x "$husk_static" ] && runtimes+=(husk-static="$husk_static")
+runtimes=("${husks[@]}")
 
 hugetlb_hierarchy() { awk '$1 == "hugetlb" { print $2 }' /proc/cgroups; }
 
@@ -185,12 +183,12 @@ ssize() { strip -o "$work/stripped" "$1" && stat -c %s "$work/stripped"; }
   echo "- cgroups: hybrid host (v1 controllers, cgroup2 at /sys/fs/cgroup/unified);" \
     "hugetlb at the start: $([ "$hugetlb_before" = 0 ] && echo "in cgroup2" ||
       echo "already on a v1 hierarchy (crun runs without a change)")"
-  echo "- husk: $(kv "$husk" | sed 's/husk-runtime version //'), $(ldd "$husk" | wc -l) shared objects," \
-    "$(($(hsize "$husk") / 1024)) KiB ($(($(ssize "$husk") / 1024)) KiB stripped)"
-  if [ -x "$husk_static" ]; then
-    echo "- husk-static: the same built with -DHUSK_STATIC_RUNTIME=ON (-static-pie)," \
-      "$(($(hsize "$husk_static") / 1024)) KiB ($(($(ssize "$husk_static") / 1024)) KiB stripped)"
-  fi
+  for spec in "${husks[@]}"; do
+    bin=${spec#*=}
+    echo "- ${spec%%=*}: $bin, version $(kv "$bin" | sed 's/husk-runtime version //')," \
+      "$(ldd "$bin" 2>/dev/null | grep -c '=>\|ld-linux') shared objects," \
+      "$(($(hsize "$bin") / 1024)) KiB ($(($(ssize "$bin") / 1024)) KiB stripped)"
+  done
   echo "- $(kv crun), $(($(hsize /usr/bin/crun) / 1024)) KiB + $(ldd /usr/bin/crun | wc -l) shared objects;" \
     "$(kv runc), $(($(hsize /usr/sbin/runc) / 1024)) KiB"
   echo "- bundle: busybox-static rootfs, \`runc spec\` config (no terminal, no ambient caps)," \
