@@ -5,7 +5,7 @@
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
-bash scripts/deps.sh
+bash scripts/deps.sh bench
 cmake -S . -B build -G Ninja >/dev/null
 cmake --build build -j2 --target husk-runtime
 cmake -S . -B build-dynamic -G Ninja -DHUSK_STATIC_RUNTIME=OFF -DHUSK_TESTS=OFF >/dev/null

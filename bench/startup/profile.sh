@@ -7,7 +7,7 @@
 # RUNS runs of: /bin/true (the cost of any exec here), `--version` (exec + dynamic loading
 # + static initialisers + CLI11 set-up, no container), `run` of /bin/true in a busybox
 # bundle, the same without a network namespace; and strace -c -f syscall counts of one
-# `run`. Needs linux-perf and strace (scripts/deps.sh).
+# `run`. Needs linux-perf and strace (`bash scripts/deps.sh bench`).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
@@ -22,7 +22,7 @@ while [ $# -gt 0 ]; do
 done
 [ "$(id -u)" = 0 ] || { echo "profile.sh: needs root" >&2; exit 1; }
 for t in perf strace jq runc /bin/busybox; do
-  command -v "$t" >/dev/null || { echo "profile.sh: $t missing (bash scripts/deps.sh)" >&2; exit 1; }
+  command -v "$t" >/dev/null || { echo "profile.sh: $t missing (bash scripts/deps.sh bench)" >&2; exit 1; }
 done
 
 prefix=bench-prof-$$
