@@ -14,7 +14,7 @@ images=(docker-registry skopeo umoci apache2-utils zstd openssl curl)
 peers=(crun runc hyperfine)
 vm=(qemu-system-x86 linux-image-amd64 cpio)  # pure cgroup v2 tests: scripts/cgroup-v2-qemu.sh
 # Only for the benchmarks (`scripts/deps.sh bench`): big, so not installed by default.
-bench=(podman debootstrap time)
+bench=(podman debootstrap time linux-perf strace)  # perf, strace: bench/startup/profile.sh
 
 want=("${build[@]}" "${tests[@]}" "${images[@]}" "${peers[@]}" "${vm[@]}")
 [ "${1:-}" = bench ] && want+=("${bench[@]}")
