@@ -180,11 +180,13 @@ void init_main(const Plan& p) noexcept {
     join_namespaces(p);
     if (p.new_mount_ns) {
         init_rootfs(p);
+        // Sysctls are written before /proc/sys becomes read-only (readonlyPaths), as runc does.
+        set_identity(p);
         init_after_pivot(p);
-    } else if (::chroot(p.rootfs.c_str()) != 0 || ::chdir("/") != 0) {
-        init_fail(p, "chroot", p.rootfs.c_str(), errno);
+    } else {
+        if (::chroot(p.rootfs.c_str()) != 0 || ::chdir("/") != 0) init_fail(p, "chroot", p.rootfs.c_str(), errno);
+        set_identity(p);
     }
-    set_identity(p);
     set_limits(p);
     const char* step = "capabilities";
     if (p.set_caps) {
