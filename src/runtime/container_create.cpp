@@ -21,6 +21,7 @@
 #include "runtime/init.h"
 #include "runtime/plan_build.h"
 #include "runtime/security/seccomp.h"
+#include "runtime/self_protect.h"
 #include "runtime/state.h"
 #include "runtime/sync.h"
 #include "sys/error.h"
@@ -113,6 +114,7 @@ pid_t create_locked(const CreateOptions& o, StateDir& dir, CreateGuard& guard,
                     std::unique_ptr<cgroup::Manager>& cg) {
     std::string bundle = absolute(o.bundle.empty() ? "." : o.bundle);
     oci::Spec spec = oci::load_spec(bundle + "/config.json");
+    protect_runtime_binary(spec);  // may re-execute us from a read-only mount (CVE-2019-5736)
     if (!o.console_socket.empty() || (spec.process && spec.process->terminal))
         throw Error("process.terminal: terminals are not supported yet");
 
