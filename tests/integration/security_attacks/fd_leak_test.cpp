@@ -12,42 +12,20 @@ using namespace husk::test;
 using namespace husk::test::attack;
 using nlohmann::json;
 
-TEST(SecurityAttackCVE_2024_21626, LeakedFdAsCwdNeverReachesTheHost) {
-    Bundle b("sectests-cwd");
-    for (int n = 3; n <= 24; ++n) {
-        b.config["process"]["cwd"] = "/proc/self/fd/" + std::to_string(n);
-        b.save();
-        std::string id = b.id();
-        Result r = b.runtime({"run", "--bundle", b.dir(), id});
-        if (r.status != 0) {
-            // Refused: with a clear message naming the cwd, and nothing left behind.
-            EXPECT_NE(r.err.find("cwd"), std::string::npos) << "fd " << n << ": " << r.err;
-            EXPECT_EQ(b.runtime({"state", id}).status, 1)
-                << "fd " << n << ": failed create left state";
-            continue;
-        }
-        json p = last_json_line(r.out);
-        ASSERT_TRUE(p["cwd"].is_string()) << "fd " << n << ": " << r.out;
-        std::string cwd = p["cwd"];
-        EXPECT_EQ(cwd.rfind('/', 0), 0u)
-            << "fd " << n << ": the container's cwd is outside its root: " << cwd;
-    }
-}
-
 namespace {
 
-// Run the container with fds 3..3+extra-1 open in the runtime (not CLOEXEC) and
-// `--preserve-fds preserve`; returns the probe's fd list.
-json fds_seen(Bundle& b, int preserve, int extra) {
-    std::string out = b.dir() + "/fds.out";
+// `husk-runtime run [--preserve-fds N] --bundle ... ID` with fds 3..3+extra-1 open in the
+// runtime (inherited, not CLOEXEC) on the host's "/": the worst fds a caller could leak.
+Result run_inheriting_dirs(Bundle& b, int extra, int preserve) {
+    std::string out = b.dir() + "/run.out", err = b.dir() + "/run.err";
     std::string id = b.id();
     pid_t c = ::fork();
     if (c == 0) {
         int o = ::open(out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
         ::dup2(o, 1);
+        ::dup2(::open(err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644), 2);
         int null = ::open("/dev/null", O_RDWR);
         ::dup2(null, 0);
-        // Fill 3.. with inheritable fds: directories of the host, the worst kind.
         for (int fd = 3; fd < 3 + extra; ++fd) {
             int d = ::open("/", O_RDONLY | O_DIRECTORY);
             if (d != fd) {
@@ -64,16 +42,50 @@ json fds_seen(Bundle& b, int preserve, int extra) {
     }
     int st = 0;
     ::waitpid(c, &st, 0);
-    EXPECT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 0) << read_file(out);
+    Result r;
+    r.status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+    r.out = read_file(out);
+    r.err = read_file(err);
+    return r;
+}
+
+json fds_seen(Bundle& b, int preserve, int extra) {
+    Result r = run_inheriting_dirs(b, extra, preserve);
+    EXPECT_EQ(r.status, 0) << r.err;
     try {
-        return last_json_line(read_file(out))["fds"];
+        return last_json_line(r.out)["fds"];
     } catch (...) {
-        ADD_FAILURE() << "no report: " << read_file(out);
+        ADD_FAILURE() << "no report: " << r.out << r.err;
         return nullptr;
     }
 }
 
 }  // namespace
+
+TEST(SecurityAttackCVE_2024_21626, LeakedFdAsCwdNeverReachesTheHost) {
+    Bundle b("sectests-cwd");
+    for (int n = 3; n <= 24; ++n) {
+        b.config["process"]["cwd"] = "/proc/self/fd/" + std::to_string(n);
+        b.save();
+        // Directories of the host are open at 3..6 in the runtime (a careless caller), and
+        // whatever the runtime itself has open above them.
+        Result r = run_inheriting_dirs(b, 4, 0);
+        if (r.status != 0) {
+            // Refused: with a clear message naming the cwd.
+            EXPECT_NE(r.err.find("cwd"), std::string::npos) << "fd " << n << ": " << r.err;
+            continue;
+        }
+        json p = last_json_line(r.out);
+        ASSERT_TRUE(p["cwd"].is_string())
+            << "fd " << n
+            << ": the container's cwd is not below its root (getcwd failed): " << r.out;
+        std::string cwd = p["cwd"];
+        EXPECT_EQ(cwd.rfind('/', 0), 0u)
+            << "fd " << n << ": the container's cwd is outside its root: " << cwd;
+    }
+    EXPECT_TRUE(mounts_under(b.rootfs()).empty());
+    EXPECT_EQ(b.runtime({"list", "-q"}).out, "") << "a refused create left state behind";
+}
 
 TEST(SecurityAttackCVE_2024_21626, NoRuntimeFdReachesTheContainer) {
     Bundle b("sectests-fds");
