@@ -119,12 +119,13 @@ PtraceTry try_from_userns(pid_t pid) {
     return t;
 }
 
+// A user namespace mapping root to root: the init's uid then never changes, so the
+// kernel does not make it non-dumpable by itself (it does on any euid change) and only
+// the runtime's PR_SET_DUMPABLE protects it.
 void use_user_namespace(Bundle& b) {
-    // The container's root (host uid 200000) must reach its rootfs.
-    ::chmod(b.dir().c_str(), 0755);
     b.config["linux"]["namespaces"].push_back({{"type", "user"}});
-    b.config["linux"]["uidMappings"] = {{{"containerID", 0}, {"hostID", 200000}, {"size", 65536}}};
-    b.config["linux"]["gidMappings"] = {{{"containerID", 0}, {"hostID", 200000}, {"size", 65536}}};
+    b.config["linux"]["uidMappings"] = {{{"containerID", 0}, {"hostID", 0}, {"size", 65536}}};
+    b.config["linux"]["gidMappings"] = {{{"containerID", 0}, {"hostID", 0}, {"size", 65536}}};
     // cgroup v1 hierarchies cannot be mounted from a user namespace.
     auto& m = b.config["mounts"];
     for (auto it = m.begin(); it != m.end();) it = (*it)["type"] == "cgroup" ? m.erase(it) : it + 1;
