@@ -192,8 +192,9 @@ pid_t create_locked(const CreateOptions& o, StateDir& dir, CreateGuard& guard,
 pid_t create(const CreateOptions& o) {
     return with_context(fmt::format("create \"{}\"", o.id), [&] {
         StateDir dir(o.root, o.id);
-        CreateGuard guard;
+        // cg outlives guard: the guard's destructor removes the cgroup through it.
         std::unique_ptr<cgroup::Manager> cg;
+        CreateGuard guard;
         return create_locked(o, dir, guard, cg);
     });
 }
