@@ -52,6 +52,7 @@ void expect_refused(Bundle& b, const std::string& what) {
     EXPECT_NE(r.status, 0) << what << ": create succeeded";
     if (r.status == 0) b.runtime({"delete", "--force", id});
     EXPECT_EQ(b.runtime({"state", id}).status, 1);
+    EXPECT_TRUE(cgroups_named(id).empty()) << what << ": the refused create left its cgroup";
 }
 
 }  // namespace
