@@ -97,8 +97,8 @@ TEST(SecurityAttackCVE_2025_52881, OomScoreAdjRedirectedToAnotherProcessIsRefuse
 
 TEST(SecurityAttackCVE_2025_52881, SysctlAndOomScoreAdjStillWorkWithoutTricks) {
     // Control: the refusals above are not refusals of every write.
+    // Default readonlyPaths (/proc/sys read-only) included: sysctls are written before.
     Bundle b("sectests-sysok");
-    writable_proc_sys(b);
     b.config["linux"]["sysctl"] = {{"net.ipv4.ip_forward", "1"}};
     b.config["process"]["oomScoreAdj"] = 300;
     b.save();
