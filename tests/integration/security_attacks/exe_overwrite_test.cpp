@@ -35,11 +35,24 @@ void prepare_exe_attack(Bundle& b, const std::string& runtime_copy) {
     write_file(b.rootfs() + "/evil", "#!/proc/self/exe\n", 0755);
     b.config["process"]["args"] = {"/evil"};
     b.config["process"]["env"].push_back("LD_PRELOAD=/evil.so");
-    b.config["process"]["env"].push_back("HUSK_ATTACK_OUT=/attack.json");
+    b.config["process"]["env"].push_back("HUSK_ATTACK_OUT=/tmp/attack.json");
     b.save();
 }
 
-void run_exe_attack(Bundle& b) {
+// A user namespace mapping the container's root to host uid `host_root`.
+void use_user_namespace(Bundle& b, int host_root) {
+    b.config["linux"]["namespaces"].push_back({{"type", "user"}});
+    b.config["linux"]["uidMappings"] = {
+        {{"containerID", 0}, {"hostID", host_root}, {"size", 65536}}};
+    b.config["linux"]["gidMappings"] = {
+        {{"containerID", 0}, {"hostID", host_root}, {"size", 65536}}};
+    // cgroup v1 hierarchies cannot be mounted from a user namespace.
+    auto& m = b.config["mounts"];
+    for (auto it = m.begin(); it != m.end();) it = (*it)["type"] == "cgroup" ? m.erase(it) : it + 1;
+    b.save();
+}
+
+void run_exe_attack(Bundle& b, int expected_errno = EROFS) {
     // A private copy of the runtime: the attack must not damage the binary other tests use.
     std::string copy = b.dir() + "/husk-runtime-copy";
     sh("cp '" + runtime_bin() + "' '" + copy + "'");
@@ -54,7 +67,7 @@ void run_exe_attack(Bundle& b) {
     ASSERT_EQ(c.status, 0) << c.err;
     auto s = rt({"start", id});
     ASSERT_EQ(s.status, 0) << s.err;
-    std::string result_path = b.rootfs() + "/attack.json";
+    std::string result_path = b.rootfs() + "/tmp/attack.json";
     bool reported = wait_for_file(result_path, 20);
     rt({"delete", "--force", id});
     ASSERT_TRUE(reported)
@@ -63,8 +76,8 @@ void run_exe_attack(Bundle& b) {
     EXPECT_FALSE(r["opened"].get<bool>())
         << "the runtime binary was reopened for writing from the container: " << r.dump();
     EXPECT_FALSE(r["wrote"].get<bool>()) << r.dump();
-    EXPECT_EQ(r["errno"].get<int>(), EROFS)
-        << "expected the read-only mount to refuse: " << r.dump();
+    EXPECT_EQ(r["errno"].get<int>(), expected_errno)
+        << "refused for another reason than expected: " << r.dump();
     EXPECT_TRUE(read_file(copy) == before) << "the host's runtime binary was modified";
 }
 
@@ -81,6 +94,16 @@ TEST(SecurityAttackCVE_2019_5736, ProcSelfExeOverwriteFailsInAPrivilegedContaine
     b.config["process"]["noNewPrivileges"] = false;
     b.save();
     run_exe_attack(b);
+}
+
+TEST(SecurityAttackCVE_2019_5736, UserNamespaceContainerCannotWriteTheRuntimeBinary) {
+    // The runtime skips the read-only re-exec when the container's root is not the
+    // binary's owner: there file permissions refuse the write (EACCES), check that.
+    Bundle b("sectests-exeuserns");
+    ::chmod(b.dir().c_str(), 0755);
+    ::chmod((b.rootfs() + "/tmp").c_str(), 01777);
+    use_user_namespace(b, 200000);
+    run_exe_attack(b, EACCES);
 }
 
 namespace {
@@ -119,24 +142,14 @@ PtraceTry try_from_userns(pid_t pid) {
     return t;
 }
 
-// A user namespace mapping root to root: the init's uid then never changes, so the
-// kernel does not make it non-dumpable by itself (it does on any euid change) and only
-// the runtime's PR_SET_DUMPABLE protects it.
-void use_user_namespace(Bundle& b) {
-    b.config["linux"]["namespaces"].push_back({{"type", "user"}});
-    b.config["linux"]["uidMappings"] = {{{"containerID", 0}, {"hostID", 0}, {"size", 65536}}};
-    b.config["linux"]["gidMappings"] = {{{"containerID", 0}, {"hostID", 0}, {"size", 65536}}};
-    // cgroup v1 hierarchies cannot be mounted from a user namespace.
-    auto& m = b.config["mounts"];
-    for (auto it = m.begin(); it != m.end();) it = (*it)["type"] == "cgroup" ? m.erase(it) : it + 1;
-    b.save();
-}
-
 }  // namespace
 
 TEST(SecurityAttackDumpable, InitWaitingForStartCannotBePtracedNorItsExeOpened) {
     Bundle b("sectests-dump");
-    use_user_namespace(b);
+    // Root mapped to root: the init's uid then never changes, so the kernel does not make
+    // it non-dumpable by itself (it does on any euid change) and only the runtime's
+    // PR_SET_DUMPABLE protects it.
+    use_user_namespace(b, 0);
     b.args({"/bin/husk-probe", "sleep", "60"});
     std::string id;
     auto c = create(b, &id);
