@@ -12,10 +12,14 @@ build+=(nettle-dev)
 tests=(bats busybox-static jq iproute2 util-linux procps tmux python3 kmod)
 # setcap: the file-capability attack test (CVE-2022-29162 class).
 tests+=(libcap2-bin)
-images=(docker-registry skopeo umoci apache2-utils zstd)
+images=(docker-registry skopeo umoci apache2-utils zstd openssl curl)
 peers=(crun runc hyperfine)
+vm=(qemu-system-x86 linux-image-amd64 cpio)  # pure cgroup v2 tests: scripts/cgroup-v2-qemu.sh
+# Only for the benchmarks (`scripts/deps.sh bench`): big, so not installed by default.
+bench=(podman debootstrap time)
 
-want=("${build[@]}" "${tests[@]}" "${images[@]}" "${peers[@]}")
+want=("${build[@]}" "${tests[@]}" "${images[@]}" "${peers[@]}" "${vm[@]}")
+[ "${1:-}" = bench ] && want+=("${bench[@]}")
 missing=()
 for p in "${want[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

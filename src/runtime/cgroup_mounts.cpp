@@ -18,9 +18,16 @@ std::vector<std::string> split(const std::string& s, char sep) {
 }
 
 bool is_controller_option(const std::string& o) {
-    static const char* const kNotControllers[] = {"rw", "ro", "xattr", "noprefix", "clone_children",
-                                                  "cpuset_v2_mode", "nsdelegate", "memory_recursiveprot",
-                                                  "favordynmods", "memory_localevents"};
+    static const char* const kNotControllers[] = {"rw",
+                                                  "ro",
+                                                  "xattr",
+                                                  "noprefix",
+                                                  "clone_children",
+                                                  "cpuset_v2_mode",
+                                                  "nsdelegate",
+                                                  "memory_recursiveprot",
+                                                  "favordynmods",
+                                                  "memory_localevents"};
     for (auto* n : kNotControllers)
         if (o == n) return false;
     return o.rfind("release_agent=", 0) != 0;
@@ -28,7 +35,8 @@ bool is_controller_option(const std::string& o) {
 
 }  // namespace
 
-std::vector<HostHierarchy> parse_cgroup_hierarchies(const std::string& mountinfo, const std::string& root) {
+std::vector<HostHierarchy> parse_cgroup_hierarchies(const std::string& mountinfo,
+                                                    const std::string& root) {
     std::vector<HostHierarchy> out;
     std::istringstream in(mountinfo);
     std::string line;
@@ -88,8 +96,10 @@ void append_cgroup_mounts(const PlannedMount& base, std::vector<PlannedMount>& o
         c.fstype = h.v2 ? "cgroup2" : "cgroup";
         for (const auto& ctl : h.controllers) {
             auto eq = ctl.find('=');
-            if (eq == std::string::npos) c.opts.params.emplace_back(ctl, "");
-            else c.opts.params.emplace_back(ctl.substr(0, eq), ctl.substr(eq + 1));
+            if (eq == std::string::npos)
+                c.opts.params.emplace_back(ctl, "");
+            else
+                c.opts.params.emplace_back(ctl.substr(0, eq), ctl.substr(eq + 1));
         }
         out.push_back(std::move(c));
         // "cpu,cpuacct" is also reachable as "cpu" and "cpuacct".

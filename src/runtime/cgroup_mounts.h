@@ -11,7 +11,7 @@
 namespace husk::runtime {
 
 struct HostHierarchy {
-    std::string name;                      // basename of the mount point: "cpu,cpuacct", "unified"
+    std::string name;  // basename of the mount point: "cpu,cpuacct", "unified"
     bool v2 = false;
     std::vector<std::string> controllers;  // v1: "cpu", "cpuacct"; named: "name=systemd"
 };

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "oci/spec.h"
 #include "oci/state.h"
 
 namespace husk::runtime {
@@ -18,6 +19,8 @@ struct CreateOptions {
     std::string bundle;  // absolute or relative to cwd
     std::string pid_file;
     std::string console_socket;
+    int console_fd =
+        -1;  // an already connected console socket (foreground run), instead of the path
     bool no_pivot = false;
     bool no_new_keyring = false;
     int preserve_fds = 0;
@@ -34,6 +37,18 @@ void kill(const std::string& root, const std::string& id, int sig, bool all);
 void remove(const std::string& root, const std::string& id, bool force);
 // Every process of the container (host pids).
 std::vector<pid_t> processes(const std::string& root, const std::string& id);
+
+// Freeze / thaw every process of the container (cgroup freezer).
+void pause(const std::string& root, const std::string& id);
+void resume(const std::string& root, const std::string& id);
+// Apply new limits to a running (or paused, created) container.
+void update(const std::string& root, const std::string& id, const oci::Resources& res);
+// One `events --stats` record: {"type":"stats","id":..,"data":{..}}.
+std::string stats_event(const std::string& root, const std::string& id);
+// Print stats every `interval_ms` and an {"type":"oom"} record at each OOM kill, until
+// the container stops. `emit` gets one JSON line per event.
+void watch_events(const std::string& root, const std::string& id, int interval_ms,
+                  void (*emit)(const std::string& line));
 
 // create + start; without `detach`, wait for the init, delete the container and
 // return its exit status (128+n for a signal), forwarding signals to it.

@@ -17,6 +17,7 @@
 #include "oci/spec.h"
 #include "runtime/cgroup/manager.h"
 #include "runtime/container.h"
+#include "runtime/hooks.h"
 #include "runtime/idmap.h"
 #include "runtime/init.h"
 #include "runtime/plan_build.h"
@@ -24,6 +25,7 @@
 #include "runtime/self_protect.h"
 #include "runtime/state.h"
 #include "runtime/sync.h"
+#include "runtime/terminal.h"
 #include "sys/error.h"
 #include "sys/fd.h"
 #include "sys/fileutil.h"
@@ -70,20 +72,56 @@ struct CreateGuard {
     }
 };
 
+oci::State hook_state(const oci::Spec& spec, const std::string& id, const std::string& bundle,
+                      const char* status, int pid) {
+    oci::State st;
+    st.oci_version = spec.oci_version;
+    st.id = id;
+    st.status = status;
+    st.pid = pid;
+    st.bundle = bundle;
+    st.annotations = spec.annotations;
+    return st;
+}
+
 // Hand a seccomp notify fd to the agent at linux.seccomp.listenerPath.
 void pass_listener(int sock, pid_t pid, const oci::Spec& spec, const std::string& id,
                    const std::string& bundle) {
     UniqueFd fd(security::recv_fd(sock));
     const auto& sc = *spec.linux_->seccomp;
-    oci::State st;
-    st.oci_version = spec.oci_version;
-    st.id = id;
-    st.status = "creating";
-    st.pid = pid;
-    st.bundle = bundle;
-    st.annotations = spec.annotations;
+    oci::State st = hook_state(spec, id, bundle, "creating", pid);
     security::send_to_listener(sc.listener_path, fd.get(),
                                security::container_process_state(st, sc.listener_metadata));
+}
+
+// The init's hooks get their state JSON as prefix + its host pid + suffix.
+void plan_init_hooks(const oci::Spec& spec, const std::string& id, const std::string& bundle,
+                     Plan& plan) {
+    if (!spec.hooks) return;
+    const auto& h = *spec.hooks;
+    plan.ask_runtime_hooks = !h.prestart.empty() || !h.create_runtime.empty();
+    plan.create_container_hooks = plan_hooks(h.create_container);
+    plan.start_container_hooks = plan_hooks(h.start_container);
+    constexpr int kMarker = 987654321;
+    const std::string marker = std::to_string(kMarker);
+    for (const char* status : {"creating", "created"}) {
+        std::string json = oci::dump_hook_state(hook_state(spec, id, bundle, status, kMarker));
+        auto at = json.find(marker);
+        (std::string(status) == "creating" ? plan.hook_state_prefix : plan.start_state_prefix) =
+            json.substr(0, at);
+        plan.hook_state_suffix = json.substr(at + marker.size());
+    }
+}
+
+// The hooks that run after create (poststart, poststop), kept in the state file.
+std::string saved_hooks(const oci::Spec& spec) {
+    if (!spec.hooks || (spec.hooks->poststart.empty() && spec.hooks->poststop.empty())) return "";
+    oci::Spec s;
+    s.oci_version = spec.oci_version;
+    s.hooks = oci::Hooks{};
+    s.hooks->poststart = spec.hooks->poststart;
+    s.hooks->poststop = spec.hooks->poststop;
+    return oci::dump_spec(s);
 }
 
 // Wait for the init to be ready (or to fail); the parent's side of the sync socket.
@@ -97,11 +135,20 @@ void await_init(int sock, pid_t pid, const oci::Spec& spec, const std::string& i
             int status = 0;
             ::waitpid(pid, &status, 0);
             throw Error(fmt::format("container init exited before it was ready ({})",
-                                    WIFSIGNALED(status) ? fmt::format("signal {}", WTERMSIG(status))
-                                                        : fmt::format("status {}", WEXITSTATUS(status))));
+                                    WIFSIGNALED(status)
+                                        ? fmt::format("signal {}", WTERMSIG(status))
+                                        : fmt::format("status {}", WEXITSTATUS(status))));
         }
         if (msg.type == SyncType::error) throw Error(describe(msg), msg.err);
         if (msg.type == SyncType::ready) return;
+        if (msg.type == SyncType::hooks_ask) {
+            std::string st = oci::dump_hook_state(hook_state(spec, id, bundle, "creating", pid));
+            run_hooks("prestart", spec.hooks->prestart, st);
+            run_hooks("createRuntime", spec.hooks->create_runtime, st);
+            if (int r = sync_send(sock, SyncType::hooks_done); r < 0)
+                throw_sys("sync with container init", "", -r);
+            continue;
+        }
         if (msg.type == SyncType::seccomp_fd) {
             pass_listener(sock, pid, spec, id, bundle);
             continue;
@@ -115,15 +162,19 @@ pid_t create_locked(const CreateOptions& o, StateDir& dir, CreateGuard& guard,
     std::string bundle = absolute(o.bundle.empty() ? "." : o.bundle);
     oci::Spec spec = oci::load_spec(bundle + "/config.json");
     protect_runtime_binary(spec);  // may re-execute us from a read-only mount (CVE-2019-5736)
-    if (!o.console_socket.empty() || (spec.process && spec.process->terminal))
-        throw Error("process.terminal: terminals are not supported yet");
+    bool have_console = !o.console_socket.empty() || o.console_fd >= 0;
+    if (spec.process && spec.process->terminal && !have_console)
+        throw Error("process.terminal is set: a --console-socket is needed to receive the pty");
+    if (have_console && !(spec.process && spec.process->terminal))
+        throw Error("--console-socket given but process.terminal is false");
 
     dir.create_new();
     guard.dir = &dir;
     dir.lock();
 
     std::optional<oci::Resources> res = effective_resources(spec);
-    cg = cgroup::Manager::create(spec.linux_ ? spec.linux_->cgroups_path : "", o.id, res ? &*res : nullptr);
+    cg = cgroup::Manager::create(spec.linux_ ? spec.linux_->cgroups_path : "", o.id,
+                                 res ? &*res : nullptr);
     guard.cg = cg.get();
     int cg_fd = cg->clone_into_fd();
 
@@ -135,6 +186,7 @@ pid_t create_locked(const CreateOptions& o, StateDir& dir, CreateGuard& guard,
     in.seccomp_cache_dir = o.root + "/.seccomp-cache";
     unsigned long ns_flags = 0;
     Plan plan = build_plan(spec, in, ns_flags);
+    plan_init_hooks(spec, o.id, bundle, plan);
 
     std::string fifo = dir.fifo_path();
     if (::mkfifo(fifo.c_str(), 0600) != 0) throw_sys("mkfifo", fifo);
@@ -145,6 +197,9 @@ pid_t create_locked(const CreateOptions& o, StateDir& dir, CreateGuard& guard,
     if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0) throw_sys("socketpair");
     UniqueFd parent_sock(sv[0]), child_sock(sv[1]);
     plan.sync_fd = child_sock.get();
+    UniqueFd console;
+    if (!o.console_socket.empty()) console = connect_console_socket(o.console_socket);
+    plan.console_fd = o.console_fd >= 0 ? o.console_fd : console.get();
     plan.exec_fifo_fd = fifo_fd.get();
 
     sys::CloneArgs args;
@@ -165,7 +220,8 @@ pid_t create_locked(const CreateOptions& o, StateDir& dir, CreateGuard& guard,
 
     if (cg_fd < 0) cg->add_pid(pid);
     if (plan.new_user_ns) write_id_maps(pid, spec.linux_->uid_mappings, spec.linux_->gid_mappings);
-    if (int r = sync_send(parent_sock.get(), SyncType::go); r < 0) throw_sys("sync with container init", "", -r);
+    if (int r = sync_send(parent_sock.get(), SyncType::go, pid); r < 0)
+        throw_sys("sync with container init", "", -r);
     await_init(parent_sock.get(), pid, spec, o.id, bundle);
 
     auto st = sys::proc_stat(pid);
@@ -181,6 +237,7 @@ pid_t create_locked(const CreateOptions& o, StateDir& dir, CreateGuard& guard,
     rec.cgroup = cg->save();
     rec.annotations = spec.annotations;
     rec.use_pid_ns = (ns_flags & CLONE_NEWPID) != 0;
+    rec.config = saved_hooks(spec);
     dir.save(rec);
     if (!o.pid_file.empty()) sys::write_file_atomic(o.pid_file, std::to_string(pid));
     guard.done = true;
@@ -192,8 +249,7 @@ pid_t create_locked(const CreateOptions& o, StateDir& dir, CreateGuard& guard,
 pid_t create(const CreateOptions& o) {
     return with_context(fmt::format("create \"{}\"", o.id), [&] {
         StateDir dir(o.root, o.id);
-        // cg outlives guard: the guard's destructor removes the cgroup through it.
-        std::unique_ptr<cgroup::Manager> cg;
+        std::unique_ptr<cgroup::Manager> cg;  // outlives the guard, which may destroy it
         CreateGuard guard;
         return create_locked(o, dir, guard, cg);
     });

@@ -6,12 +6,15 @@
 
 #include <chrono>
 #include <memory>
+#include <optional>
 #include <thread>
 
 #include <fmt/format.h>
 
+#include "oci/spec.h"
 #include "runtime/cgroup/manager.h"
 #include "runtime/container.h"
+#include "runtime/hooks.h"
 #include "runtime/state.h"
 #include "sys/error.h"
 #include "sys/fd.h"
@@ -85,9 +88,18 @@ void signal_all(Loaded& l, int sig, bool all) {
         throw_sys("kill", fmt::format("pid {}", l.rec.pid));
 }
 
+// poststart/poststop hooks kept in the state file at create.
+std::optional<oci::Hooks> saved_hooks(const Record& r) {
+    if (r.config.empty()) return std::nullopt;
+    return oci::parse_spec(r.config).hooks;
+}
+
 void destroy(Loaded& l) {
     if (l.cg) l.cg->destroy();
     l.dir.remove();
+    if (auto hooks = saved_hooks(l.rec); hooks && !hooks->poststop.empty())
+        run_hooks_warn("poststop", hooks->poststop,
+                       oci::dump_hook_state(to_state(l.rec, "stopped")));
 }
 
 }  // namespace
@@ -107,6 +119,9 @@ void start(const std::string& root, const std::string& id) {
         char c = '0';
         if (::write(fd.get(), &c, 1) != 1) throw_sys("write", fifo);
         if (::unlink(fifo.c_str()) != 0) throw_sys("unlink", fifo);
+        if (auto hooks = saved_hooks(l.rec); hooks && !hooks->poststart.empty())
+            run_hooks_warn("poststart", hooks->poststart,
+                           oci::dump_hook_state(to_state(l.rec, "running")));
     });
 }
 
@@ -146,7 +161,8 @@ void remove(const std::string& root, const std::string& id, bool force) {
     Loaded l = load_locked(root, id);
     if (l.status == "running" || l.status == "paused") {
         if (!force)
-            throw Error(fmt::format("cannot delete container \"{}\" that is not stopped: {}", id, l.status));
+            throw Error(fmt::format("cannot delete container \"{}\" that is not stopped: {}", id,
+                                    l.status));
     }
     if (l.status != "stopped") {
         signal_all(l, SIGKILL, true);

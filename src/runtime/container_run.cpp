@@ -6,8 +6,14 @@
 
 #include <cerrno>
 
+#include <sys/socket.h>
+
+#include "oci/spec.h"
 #include "runtime/container.h"
+#include "runtime/security/seccomp.h"
+#include "runtime/terminal.h"
 #include "sys/error.h"
+#include "sys/fd.h"
 
 namespace husk::runtime {
 namespace {
@@ -45,11 +51,32 @@ int wait_init(pid_t pid) {
 
 }  // namespace
 
-int run(const CreateOptions& opts, bool detach) {
+// The bundle asks for a terminal: in the foreground we are the console socket's other end.
+bool wants_terminal(const CreateOptions& opts) {
+    std::string bundle = opts.bundle.empty() ? "." : opts.bundle;
+    oci::Spec spec = oci::load_spec(bundle + "/config.json");
+    return spec.process && spec.process->terminal;
+}
+
+int run(const CreateOptions& in, bool detach) {
     // Without a PID namespace, the init's children are reparented to us, not to PID 1
     // (which does not reap on these machines).
     ::prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
+    CreateOptions opts = in;
+    sys::UniqueFd ours, theirs, master;
+    if (opts.console_socket.empty() && opts.console_fd < 0 && wants_terminal(opts)) {
+        if (detach) throw Error("a detached container with a terminal needs --console-socket");
+        int sv[2];
+        if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) throw_sys("socketpair");
+        ours.reset(sv[0]);
+        theirs.reset(sv[1]);
+        opts.console_fd = theirs.get();
+    }
     pid_t pid = create(opts);
+    if (ours) {
+        theirs.reset();
+        master.reset(security::recv_fd(ours.get()));
+    }
     if (!detach) install_forwarding(pid);
     try {
         start(opts.root, opts.id);
@@ -58,6 +85,7 @@ int run(const CreateOptions& opts, bool detach) {
         throw;
     }
     if (detach) return 0;
+    if (master) relay_terminal(master.get());
     int code = wait_init(pid);
     remove(opts.root, opts.id, true);
     return code;

@@ -10,13 +10,16 @@ std::string features_json() {
     f["ociVersionMin"] = "1.0.0";
     f["ociVersionMax"] = "1.3.0";
     f["mountOptions"] = {
-        "async",   "atime",     "bind",       "defaults", "dev",        "diratime",  "exec",
-        "noatime", "nodev",     "nodiratime", "noexec",   "norelatime", "nostrictatime",
-        "nosuid",  "nosymfollow", "private",  "rbind",    "rdev",       "rdiratime", "relatime",
-        "remount", "rexec",     "rnoatime",   "rnodev",   "rnodiratime", "rnoexec",  "rnorelatime",
-        "rnostrictatime", "rnosuid", "rnosymfollow", "ro", "rprivate",  "rrelatime", "rro",
-        "rrw",     "rshared",   "rslave",     "rstrictatime", "rsuid",  "rsymfollow", "runbindable",
-        "rw",      "shared",    "slave",      "strictatime", "suid",    "symfollow", "unbindable"};
+        "async",       "atime",       "bind",           "defaults",  "dev",
+        "diratime",    "exec",        "noatime",        "nodev",     "nodiratime",
+        "noexec",      "norelatime",  "nostrictatime",  "nosuid",    "nosymfollow",
+        "private",     "rbind",       "rdev",           "rdiratime", "relatime",
+        "remount",     "rexec",       "rnoatime",       "rnodev",    "rnodiratime",
+        "rnoexec",     "rnorelatime", "rnostrictatime", "rnosuid",   "rnosymfollow",
+        "ro",          "rprivate",    "rrelatime",      "rro",       "rrw",
+        "rshared",     "rslave",      "rstrictatime",   "rsuid",     "rsymfollow",
+        "runbindable", "rw",          "shared",         "slave",     "strictatime",
+        "suid",        "symfollow",   "unbindable"};
     json linux;
     linux["namespaces"] = {"cgroup", "ipc", "mount", "network", "pid", "user", "uts"};
     linux["cgroup"] = {{"v1", true}, {"v2", true}, {"systemd", false}, {"systemdUser", false}};

@@ -8,8 +8,10 @@
 namespace husk::runtime {
 
 std::string format_id_map(const std::vector<oci::IdMapping>& m, const char* field) {
-    if (m.empty()) throw Error(fmt::format("{}: a user namespace needs at least one mapping", field));
-    if (m.size() > 340) throw Error(fmt::format("{}: {} ranges, the kernel allows 340", field, m.size()));
+    if (m.empty())
+        throw Error(fmt::format("{}: a user namespace needs at least one mapping", field));
+    if (m.size() > 340)
+        throw Error(fmt::format("{}: {} ranges, the kernel allows 340", field, m.size()));
     std::string out;
     for (const auto& r : m) out += fmt::format("{} {} {}\n", r.container_id, r.host_id, r.size);
     return out;

@@ -29,12 +29,52 @@ namespace {
 
 using sys::UniqueFd;
 
-void wait_for(const Plan& p, SyncType want) noexcept {
+// Our pid in the runtime's PID namespace, as the parent sends it with `go`.
+int g_host_pid = 0;
+
+int wait_for(const Plan& p, SyncType want) noexcept {
     SyncMsg m;
     int r = sync_recv(p.sync_fd, m);
     // EOF: the runtime died before telling us to go on; there is nobody to report to.
     if (r <= 0) ::_exit(1);
     if (m.type != want) init_fail(p, "sync with runtime: unexpected message", "", EPROTO);
+    return m.err;
+}
+
+// The hooks' state JSON (prefix + host pid + suffix) in a static buffer; 0 length when
+// it does not fit.
+size_t hook_state(const std::string& prefix, const Plan& p, char* buf, size_t len) noexcept {
+    char digits[16];
+    int n = 0;
+    unsigned v = static_cast<unsigned>(g_host_pid);
+    do {
+        digits[n++] = static_cast<char>('0' + v % 10);
+        v /= 10;
+    } while (v && n < 15);
+    size_t need = prefix.size() + static_cast<size_t>(n) + p.hook_state_suffix.size();
+    if (need > len) return 0;
+    char* o = buf;
+    std::memcpy(o, prefix.data(), prefix.size());
+    o += prefix.size();
+    while (n > 0) *o++ = digits[--n];
+    std::memcpy(o, p.hook_state_suffix.data(), p.hook_state_suffix.size());
+    return need;
+}
+
+char g_state_buf[65536];
+
+// Run hooks of the init; returns 0 or the first failure (reported by the caller).
+int run_init_hooks(const Plan& p, const std::string& prefix, const std::vector<PlannedHook>& hooks,
+                   const PlannedHook** failed) noexcept {
+    size_t len = hook_state(prefix, p, g_state_buf, sizeof g_state_buf);
+    for (const auto& h : hooks) {
+        int r = run_hook_in_init(h, g_state_buf, len);
+        if (r != 0) {
+            *failed = &h;
+            return r;
+        }
+    }
+    return 0;
 }
 
 void join_namespaces(const Plan& p) noexcept {
@@ -64,7 +104,8 @@ void set_identity(const Plan& p) noexcept {
     if (p.sysctls.empty() && !p.set_oom_score_adj) return;
     UniqueFd root(::open("/", O_PATH | O_DIRECTORY | O_CLOEXEC));
     for (const auto& [path, value] : p.sysctls) write_procfs(p, root.get(), path.c_str(), value);
-    if (p.set_oom_score_adj) write_procfs(p, root.get(), "/proc/self/oom_score_adj", p.oom_score_adj);
+    if (p.set_oom_score_adj)
+        write_procfs(p, root.get(), "/proc/self/oom_score_adj", p.oom_score_adj);
 }
 
 void set_limits(const Plan& p) noexcept {
@@ -78,13 +119,16 @@ void set_limits(const Plan& p) noexcept {
 
 void switch_user(const Plan& p) noexcept {
     if (p.set_groups &&
-        ::setgroups(p.additional_gids.size(), p.additional_gids.empty() ? nullptr : p.additional_gids.data()) != 0)
+        ::setgroups(p.additional_gids.size(),
+                    p.additional_gids.empty() ? nullptr : p.additional_gids.data()) != 0)
         init_fail(p, "setgroups", "", errno);
     // Keep the permitted set across the uid change; the capability sets are set right after.
-    if (::prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) != 0) init_fail(p, "prctl(PR_SET_KEEPCAPS)", "", errno);
+    if (::prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) != 0)
+        init_fail(p, "prctl(PR_SET_KEEPCAPS)", "", errno);
     if (::setresgid(p.gid, p.gid, p.gid) != 0) init_fail(p, "setresgid", "", errno);
     if (::setresuid(p.uid, p.uid, p.uid) != 0) init_fail(p, "setresuid", "", errno);
-    if (::prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) != 0) init_fail(p, "prctl(PR_SET_KEEPCAPS)", "", errno);
+    if (::prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) != 0)
+        init_fail(p, "prctl(PR_SET_KEEPCAPS)", "", errno);
 }
 
 void enter_cwd(const Plan& p) noexcept {
@@ -111,8 +155,9 @@ void lookup(const Plan& p, char* out, size_t len) noexcept {
         if (int e = usable(out); e != 0) init_fail(p, "lookup", name, e == ENOENT ? ENOENT : e);
         return;
     }
-    const char* path = p.path_env.empty() ? "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
-                                          : p.path_env.c_str();
+    const char* path = p.path_env.empty()
+                           ? "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+                           : p.path_env.c_str();
     int found_eacces = 0;
     for (const char* s = path;;) {
         const char* e = std::strchr(s, ':');
@@ -162,6 +207,15 @@ void reset_signals() noexcept {
 
 }  // namespace
 
+void init_hooks(const Plan& p, const std::vector<PlannedHook>& hooks, const char* phase) noexcept {
+    const PlannedHook* failed = nullptr;
+    int r = run_init_hooks(p, p.hook_state_prefix, hooks, &failed);
+    if (r == 0) return;
+    char step[96] = "hook ";
+    std::strncat(step, phase, sizeof step - 6);
+    init_fail(p, step, failed->path.c_str(), r);
+}
+
 void init_fail(const Plan& p, const char* step, const char* path, int err) noexcept {
     sync_send(p.sync_fd, SyncType::error, err, step, path);
     ::_exit(1);
@@ -171,7 +225,7 @@ void init_main(const Plan& p) noexcept {
     // Not dumpable until execve: nobody may ptrace us or open /proc/self/exe meanwhile.
     ::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
     ::umask(0);
-    wait_for(p, SyncType::go);
+    g_host_pid = wait_for(p, SyncType::go);
     if (p.new_user_ns) {
         // The parent wrote our id maps: become the namespace's root.
         if (::setresgid(0, 0, 0) != 0) init_fail(p, "setresgid(0) in user namespace", "", errno);
@@ -187,6 +241,7 @@ void init_main(const Plan& p) noexcept {
         if (::chroot(p.rootfs.c_str()) != 0 || ::chdir("/") != 0) init_fail(p, "chroot", p.rootfs.c_str(), errno);
         set_identity(p);
     }
+    init_console(p);
     set_limits(p);
     const char* step = "capabilities";
     if (p.set_caps) {
@@ -221,6 +276,16 @@ void init_main(const Plan& p) noexcept {
         ::_exit(1);
     }
     ::close(p.exec_fifo_fd);
+    if (!p.start_container_hooks.empty()) {
+        const PlannedHook* failed = nullptr;
+        if (run_init_hooks(p, p.start_state_prefix, p.start_container_hooks, &failed) != 0) {
+            const char msg[] = "husk-runtime: a startContainer hook failed: ";
+            (void)!::write(2, msg, sizeof msg - 1);
+            (void)!::write(2, failed->path.data(), failed->path.size());
+            (void)!::write(2, "\n", 1);
+            ::_exit(1);
+        }
+    }
     if (p.has_seccomp && p.no_new_privileges && !p.seccomp.notify) {
         const char* s = "seccomp";
         if (security::install_seccomp(p.seccomp, &s) < 0) {

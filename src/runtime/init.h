@@ -13,6 +13,13 @@ namespace husk::runtime {
 void init_rootfs(const Plan& plan) noexcept;       // mounts, devices, pivot_root
 void init_after_pivot(const Plan& plan) noexcept;  // masks, read-only paths, root ro
 
+void init_console(const Plan& plan) noexcept;  // pty, /dev/console, stdio (init_console.cpp)
+
+// Run the init's own hooks (createContainer, startContainer); a failure is reported
+// to the parent as "<phase> hook" and the init exits.
+void init_hooks(const Plan& plan, const std::vector<PlannedHook>& hooks,
+                const char* phase) noexcept;
+
 // Report a failure to the parent and _exit(1).
 [[noreturn]] void init_fail(const Plan& plan, const char* step, const char* path, int err) noexcept;
 

@@ -16,6 +16,7 @@
 
 #include "runtime/init.h"
 #include "runtime/procfs_guard.h"
+#include "runtime/sync.h"
 #include "sys/fd.h"
 #include "sys/safe_path.h"
 
@@ -60,7 +61,8 @@ int new_filesystem(const Plan& p, const PlannedMount& m) noexcept {
     }
     if (::fsconfig(fs.get(), FSCONFIG_CMD_CREATE, nullptr, nullptr, 0) != 0)
         init_fail(p, "mount", m.target.c_str(), errno);
-    int mnt = ::fsmount(fs.get(), FSMOUNT_CLOEXEC, static_cast<unsigned>(m.opts.attr_set & kAttrMask));
+    int mnt =
+        ::fsmount(fs.get(), FSMOUNT_CLOEXEC, static_cast<unsigned>(m.opts.attr_set & kAttrMask));
     if (mnt < 0) init_fail(p, "mount", m.target.c_str(), errno);
     return mnt;
 }
@@ -103,9 +105,11 @@ void mount_one(const Plan& p, int rootfd, const PlannedMount& m) noexcept {
     UniqueFd target(t);
     if (int r = check_proc_target(m, rootfd, target.get(), mnt.get()); r < 0)
         init_fail(p, "refuse a mount over procfs that is not procfs", m.target.c_str(), -r);
-    if (int r = attach(mnt.get(), target.get()); r < 0) init_fail(p, "mount on", m.target.c_str(), -r);
+    if (int r = attach(mnt.get(), target.get()); r < 0)
+        init_fail(p, "mount on", m.target.c_str(), -r);
     if (m.opts.propagation != 0) {
-        if (int r = set_attrs(mnt.get(), m.opts.propagation_recursive, 0, 0, m.opts.propagation); r < 0)
+        if (int r = set_attrs(mnt.get(), m.opts.propagation_recursive, 0, 0, m.opts.propagation);
+            r < 0)
             init_fail(p, "set propagation of", m.target.c_str(), -r);
     }
 }
@@ -117,7 +121,8 @@ void make_device(const Plan& p, int rootfd, const PlannedDevice& d) noexcept {
         UniqueFd target(t);
         UniqueFd tree(::open_tree(AT_FDCWD, d.path.c_str(), OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC));
         if (!tree) init_fail(p, "bind host device", d.path.c_str(), errno);
-        if (int r = attach(tree.get(), target.get()); r < 0) init_fail(p, "bind device", d.path.c_str(), -r);
+        if (int r = attach(tree.get(), target.get()); r < 0)
+            init_fail(p, "bind device", d.path.c_str(), -r);
         return;
     }
     char name[NAME_MAX + 1];
@@ -142,7 +147,8 @@ void do_pivot(const Plan& p) noexcept {
         UniqueFd newroot(::open(p.rootfs.c_str(), O_DIRECTORY | O_RDONLY | O_CLOEXEC));
         if (!oldroot || !newroot) init_fail(p, "open root", p.rootfs.c_str(), errno);
         if (::fchdir(newroot.get()) != 0) init_fail(p, "chdir", p.rootfs.c_str(), errno);
-        if (::syscall(SYS_pivot_root, ".", ".") != 0) init_fail(p, "pivot_root", p.rootfs.c_str(), errno);
+        if (::syscall(SYS_pivot_root, ".", ".") != 0)
+            init_fail(p, "pivot_root", p.rootfs.c_str(), errno);
         // The old root is now stacked under "."; detach it without propagating to the host.
         if (::fchdir(oldroot.get()) != 0) init_fail(p, "chdir", "old root", errno);
         if (::mount(nullptr, ".", nullptr, MS_SLAVE | MS_REC, nullptr) != 0)
@@ -189,11 +195,13 @@ void readonly_paths(const Plan& p, int rootfd) noexcept {
         if (fd == -ENOENT) continue;
         if (fd < 0) init_fail(p, "open read-only path", path.c_str(), -fd);
         UniqueFd target(fd);
-        UniqueFd tree(::open_tree(fd, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH | AT_RECURSIVE));
+        UniqueFd tree(::open_tree(
+            fd, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH | AT_RECURSIVE));
         if (!tree) init_fail(p, "bind read-only path", path.c_str(), errno);
         if (int r = set_attrs(tree.get(), true, MOUNT_ATTR_RDONLY, 0, 0); r < 0)
             init_fail(p, "make read-only", path.c_str(), -r);
-        if (int r = attach(tree.get(), fd); r < 0) init_fail(p, "mount read-only", path.c_str(), -r);
+        if (int r = attach(tree.get(), fd); r < 0)
+            init_fail(p, "mount read-only", path.c_str(), -r);
     }
 }
 
@@ -211,6 +219,19 @@ void init_rootfs(const Plan& p) noexcept {
     if (!root) init_fail(p, "open rootfs", p.rootfs.c_str(), errno);
     for (const auto& m : p.mounts) mount_one(p, root.get(), m);
     for (const auto& d : p.devices) make_device(p, root.get(), d);
+    // The runtime's createRuntime hooks, then ours (createContainer), both before pivot_root.
+    if (p.ask_runtime_hooks) {
+        sync_send(p.sync_fd, SyncType::hooks_ask);
+        SyncMsg m;
+        if (sync_recv(p.sync_fd, m) <= 0 || m.type != SyncType::hooks_done) ::_exit(1);
+    }
+    if (!p.create_container_hooks.empty())
+        init_hooks(p, p.create_container_hooks, "createContainer");
+    // As runc: a missing working directory is created (inside the root).
+    if (p.cwd != "/") {
+        int fd = sys::mkdir_all_in_root(root.get(), p.cwd.c_str(), 0755);
+        if (fd >= 0) ::close(fd);
+    }
     do_pivot(p);
 }
 
@@ -225,8 +246,7 @@ void init_after_pivot(const Plan& p) noexcept {
         if (::mount_setattr(AT_FDCWD, "/", 0, &a, sizeof a) != 0)
             init_fail(p, "make root read-only", "/", errno);
     }
-    if (p.root_propagation != 0 &&
-        ::mount(nullptr, "/", nullptr, p.root_propagation, nullptr) != 0)
+    if (p.root_propagation != 0 && ::mount(nullptr, "/", nullptr, p.root_propagation, nullptr) != 0)
         init_fail(p, "set rootfs propagation", "/", errno);
 }
 

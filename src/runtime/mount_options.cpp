@@ -40,8 +40,8 @@ struct AtimeOption {
     bool clear;     // "norelatime", "atime", "nostrictatime": back to the default (relatime)
 };
 constexpr AtimeOption kAtimes[] = {
-    {"relatime", MOUNT_ATTR_RELATIME, false},   {"norelatime", MOUNT_ATTR_RELATIME, true},
-    {"noatime", MOUNT_ATTR_NOATIME, false},     {"atime", MOUNT_ATTR_RELATIME, true},
+    {"relatime", MOUNT_ATTR_RELATIME, false},       {"norelatime", MOUNT_ATTR_RELATIME, true},
+    {"noatime", MOUNT_ATTR_NOATIME, false},         {"atime", MOUNT_ATTR_RELATIME, true},
     {"strictatime", MOUNT_ATTR_STRICTATIME, false}, {"nostrictatime", MOUNT_ATTR_RELATIME, true},
 };
 
@@ -51,15 +51,15 @@ struct PropOption {
     bool recursive;
 };
 constexpr PropOption kProps[] = {
-    {"private", MS_PRIVATE, false},   {"rprivate", MS_PRIVATE, true},
-    {"shared", MS_SHARED, false},     {"rshared", MS_SHARED, true},
-    {"slave", MS_SLAVE, false},       {"rslave", MS_SLAVE, true},
+    {"private", MS_PRIVATE, false},       {"rprivate", MS_PRIVATE, true},
+    {"shared", MS_SHARED, false},         {"rshared", MS_SHARED, true},
+    {"slave", MS_SLAVE, false},           {"rslave", MS_SLAVE, true},
     {"unbindable", MS_UNBINDABLE, false}, {"runbindable", MS_UNBINDABLE, true},
 };
 
 // Options that mean nothing for the new mount API or are the default.
-constexpr std::string_view kIgnored[] = {"defaults", "remount", "async", "loud", "silent",
-                                         "nomand", "auto", "noauto", "user", "nouser"};
+constexpr std::string_view kIgnored[] = {"defaults", "remount", "async",  "loud", "silent",
+                                         "nomand",   "auto",    "noauto", "user", "nouser"};
 
 bool apply_attr(std::string_view opt, bool recursive, MountOptions& out) {
     for (const auto& a : kAttrs) {
@@ -133,7 +133,8 @@ MountOptions parse_mount_options(const std::string& type, const std::vector<std:
         if (eq == std::string_view::npos) {
             out.params.emplace_back(std::string(opt), "");
         } else {
-            out.params.emplace_back(std::string(opt.substr(0, eq)), std::string(opt.substr(eq + 1)));
+            out.params.emplace_back(std::string(opt.substr(0, eq)),
+                                    std::string(opt.substr(eq + 1)));
         }
     }
     return out;

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "runtime/hooks.h"
 #include "runtime/mount_options.h"
 #include "runtime/security/capabilities.h"
 #include "runtime/security/seccomp.h"
@@ -54,7 +55,7 @@ struct Plan {
     bool unshare_cgroup_after_join = false;  // cgroup v1: unshare only once in our cgroup
 
     // root filesystem
-    std::string rootfs;  // absolute host path
+    std::string rootfs;                  // absolute host path
     unsigned long root_propagation = 0;  // MS_* | MS_REC for "/" inside (0 = rslave default)
     bool root_readonly = false;
     bool no_pivot = false;
@@ -96,6 +97,19 @@ struct Plan {
     // argv/envp as C arrays (pointing into args/env), built by finalize().
     std::vector<char*> argv, envp;
     void finalize();
+
+    // terminal: a pty made inside the container, its master sent over console_fd
+    bool terminal = false;
+    int console_fd = -1;  // connected console socket
+    unsigned console_rows = 0, console_cols = 0;
+
+    // hooks: the parent runs prestart/createRuntime when asked (before pivot_root);
+    // the init runs createContainer (before pivot_root) and startContainer (before
+    // execve). Their state JSON is prefix + host pid (sent with `go`) + suffix.
+    bool ask_runtime_hooks = false;
+    std::vector<PlannedHook> create_container_hooks, start_container_hooks;
+    std::string hook_state_prefix, hook_state_suffix;  // status "creating"
+    std::string start_state_prefix;                    // status "created" (startContainer)
 
     // sync with the parent, and the fifo `start` writes to
     int sync_fd = -1;

@@ -23,8 +23,8 @@ struct NsName {
     int flag;
 };
 constexpr NsName kNamespaces[] = {
-    {"pid", CLONE_NEWPID},   {"network", CLONE_NEWNET}, {"mount", CLONE_NEWNS},
-    {"ipc", CLONE_NEWIPC},   {"uts", CLONE_NEWUTS},     {"user", CLONE_NEWUSER},
+    {"pid", CLONE_NEWPID},       {"network", CLONE_NEWNET}, {"mount", CLONE_NEWNS},
+    {"ipc", CLONE_NEWIPC},       {"uts", CLONE_NEWUTS},     {"user", CLONE_NEWUSER},
     {"cgroup", CLONE_NEWCGROUP}, {"time", CLONE_NEWTIME},
 };
 
@@ -33,14 +33,22 @@ struct RlimitName {
     int resource;
 };
 constexpr RlimitName kRlimits[] = {
-    {"RLIMIT_AS", RLIMIT_AS},           {"RLIMIT_CORE", RLIMIT_CORE},
-    {"RLIMIT_CPU", RLIMIT_CPU},         {"RLIMIT_DATA", RLIMIT_DATA},
-    {"RLIMIT_FSIZE", RLIMIT_FSIZE},     {"RLIMIT_LOCKS", RLIMIT_LOCKS},
-    {"RLIMIT_MEMLOCK", RLIMIT_MEMLOCK}, {"RLIMIT_MSGQUEUE", RLIMIT_MSGQUEUE},
-    {"RLIMIT_NICE", RLIMIT_NICE},       {"RLIMIT_NOFILE", RLIMIT_NOFILE},
-    {"RLIMIT_NPROC", RLIMIT_NPROC},     {"RLIMIT_RSS", RLIMIT_RSS},
-    {"RLIMIT_RTPRIO", RLIMIT_RTPRIO},   {"RLIMIT_RTTIME", RLIMIT_RTTIME},
-    {"RLIMIT_SIGPENDING", RLIMIT_SIGPENDING}, {"RLIMIT_STACK", RLIMIT_STACK},
+    {"RLIMIT_AS", RLIMIT_AS},
+    {"RLIMIT_CORE", RLIMIT_CORE},
+    {"RLIMIT_CPU", RLIMIT_CPU},
+    {"RLIMIT_DATA", RLIMIT_DATA},
+    {"RLIMIT_FSIZE", RLIMIT_FSIZE},
+    {"RLIMIT_LOCKS", RLIMIT_LOCKS},
+    {"RLIMIT_MEMLOCK", RLIMIT_MEMLOCK},
+    {"RLIMIT_MSGQUEUE", RLIMIT_MSGQUEUE},
+    {"RLIMIT_NICE", RLIMIT_NICE},
+    {"RLIMIT_NOFILE", RLIMIT_NOFILE},
+    {"RLIMIT_NPROC", RLIMIT_NPROC},
+    {"RLIMIT_RSS", RLIMIT_RSS},
+    {"RLIMIT_RTPRIO", RLIMIT_RTPRIO},
+    {"RLIMIT_RTTIME", RLIMIT_RTTIME},
+    {"RLIMIT_SIGPENDING", RLIMIT_SIGPENDING},
+    {"RLIMIT_STACK", RLIMIT_STACK},
 };
 
 struct DefaultDevice {
@@ -48,7 +56,7 @@ struct DefaultDevice {
     unsigned major, minor;
 };
 constexpr DefaultDevice kDefaultDevices[] = {
-    {"/dev/null", 1, 3}, {"/dev/zero", 1, 5},    {"/dev/full", 1, 7},
+    {"/dev/null", 1, 3},   {"/dev/zero", 1, 5},    {"/dev/full", 1, 7},
     {"/dev/random", 1, 8}, {"/dev/urandom", 1, 9}, {"/dev/tty", 5, 0},
 };
 
@@ -111,7 +119,8 @@ void plan_mounts(const oci::Spec& spec, const PlanInputs& in, bool userns, Plan&
         p.mounts.push_back(symlink("/proc/self/fd/0", "/dev/stdin"));
         p.mounts.push_back(symlink("/proc/self/fd/1", "/dev/stdout"));
         p.mounts.push_back(symlink("/proc/self/fd/2", "/dev/stderr"));
-        if (::access("/proc/kcore", F_OK) == 0) p.mounts.push_back(symlink("/proc/kcore", "/dev/core"));
+        if (::access("/proc/kcore", F_OK) == 0)
+            p.mounts.push_back(symlink("/proc/kcore", "/dev/core"));
         if (dev_pts) p.mounts.push_back(symlink("pts/ptmx", "/dev/ptmx"));
     }
     if (!spec.linux_) return;
@@ -139,12 +148,14 @@ void plan_namespaces(const oci::Linux& lx, const PlanInputs& in, Plan& p, unsign
             continue;
         }
         if (flag == CLONE_NEWPID || flag == CLONE_NEWUSER || flag == CLONE_NEWTIME)
-            throw Error(fmt::format("linux.namespaces[{}]: joining an existing {} namespace is not supported yet",
-                                    i, ns.type));
+            throw Error(fmt::format(
+                "linux.namespaces[{}]: joining an existing {} namespace is not supported yet", i,
+                ns.type));
         PlannedNamespaceJoin j;
         j.fd = ::open(ns.path.c_str(), O_RDONLY | O_CLOEXEC);
         if (j.fd < 0)
-            with_context(fmt::format("linux.namespaces[{}]", i), [&] { throw_sys("open namespace", ns.path); });
+            with_context(fmt::format("linux.namespaces[{}]", i),
+                         [&] { throw_sys("open namespace", ns.path); });
         j.nstype = flag;
         j.path = ns.path;
         (flag == CLONE_NEWNS ? mount_join : p.joins).push_back(std::move(j));
@@ -172,7 +183,8 @@ void plan_process(const oci::Process& pr, Plan& p) {
     for (size_t i = 0; i < pr.rlimits.size(); ++i) {
         const auto& r = pr.rlimits[i];
         int res = rlimit_resource(r.type);
-        if (res < 0) throw Error(fmt::format("process.rlimits[{}].type: unknown rlimit \"{}\"", i, r.type));
+        if (res < 0)
+            throw Error(fmt::format("process.rlimits[{}].type: unknown rlimit \"{}\"", i, r.type));
         p.rlimits.push_back({res, r.soft, r.hard});
     }
     if (pr.oom_score_adj) {
@@ -239,7 +251,8 @@ void check_sysctl(const std::string& key, unsigned long flags) {
             throw Error(fmt::format("linux.sysctl: \"{}\" needs a private UTS namespace", key));
         return;
     }
-    throw Error(fmt::format("linux.sysctl: \"{}\" is not namespaced: setting it would change the host", key));
+    throw Error(fmt::format(
+        "linux.sysctl: \"{}\" is not namespaced: setting it would change the host", key));
 }
 
 void Plan::finalize() {
@@ -309,6 +322,11 @@ Plan build_plan(const oci::Spec& spec, const PlanInputs& in, unsigned long& clon
         p.personality = d == "LINUX32" ? PER_LINUX32 : PER_LINUX;
     }
     plan_process(*spec.process, p);
+    p.terminal = spec.process->terminal;
+    if (spec.process->console_size) {
+        p.console_rows = spec.process->console_size->height;
+        p.console_cols = spec.process->console_size->width;
+    }
     if (spec.process->capabilities) {
         p.set_caps = true;
         p.caps = security::parse_capabilities(*spec.process->capabilities);

@@ -26,8 +26,10 @@ void validate_id(const std::string& id) {
     if (id.empty() || id[0] == '.' || id.size() > 1024)
         throw Error(fmt::format("invalid container id \"{}\"", id));
     for (char c : id)
-        if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' || c == '.' || c == '+'))
-            throw Error(fmt::format("invalid container id \"{}\": only letters, digits and _ - . + are allowed", id));
+        if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' || c == '.' ||
+              c == '+'))
+            throw Error(fmt::format(
+                "invalid container id \"{}\": only letters, digits and _ - . + are allowed", id));
 }
 
 std::string now_rfc3339() {
@@ -54,7 +56,9 @@ void StateDir::create_new() {
     }
 }
 
-bool StateDir::exists() const { return sys::exists(dir_ + "/state.json"); }
+bool StateDir::exists() const {
+    return sys::exists(dir_ + "/state.json");
+}
 
 void StateDir::lock() {
     // A POSIX record lock belongs to this process: unlike flock, the container's init
@@ -93,22 +97,33 @@ Record StateDir::load() const {
         r.cgroup = j.value("cgroup", "");
         r.use_pid_ns = j.value("use_pid_ns", true);
         r.config = j.value("config", "");
-        if (j.contains("annotations")) r.annotations = j["annotations"].get<std::map<std::string, std::string>>();
+        if (j.contains("annotations"))
+            r.annotations = j["annotations"].get<std::map<std::string, std::string>>();
         return r;
     } catch (const json::exception& e) {
-        throw Error(fmt::format("read state of container \"{}\": {}: {}", id_, dir_ + "/state.json", e.what()));
+        throw Error(fmt::format("read state of container \"{}\": {}: {}", id_, dir_ + "/state.json",
+                                e.what()));
     }
 }
 
 void StateDir::save(const Record& r) const {
-    json j{{"id", r.id},       {"bundle", r.bundle},         {"rootfs", r.rootfs},
-           {"created", r.created}, {"owner", r.owner},       {"pid", r.pid},
-           {"start_time", r.start_time}, {"cgroup", r.cgroup}, {"use_pid_ns", r.use_pid_ns},
-           {"annotations", r.annotations}, {"config", r.config}};
+    json j{{"id", r.id},
+           {"bundle", r.bundle},
+           {"rootfs", r.rootfs},
+           {"created", r.created},
+           {"owner", r.owner},
+           {"pid", r.pid},
+           {"start_time", r.start_time},
+           {"cgroup", r.cgroup},
+           {"use_pid_ns", r.use_pid_ns},
+           {"annotations", r.annotations},
+           {"config", r.config}};
     sys::write_file_atomic(dir_ + "/state.json", j.dump(), 0600);
 }
 
-void StateDir::remove() { sys::remove_all(dir_); }
+void StateDir::remove() {
+    sys::remove_all(dir_);
+}
 
 std::string status_of(const StateDir& dir, const Record& r, bool frozen) {
     if (!sys::process_alive(r.pid, r.start_time)) return "stopped";

@@ -24,12 +24,12 @@ struct Record {
     uint64_t start_time = 0;  // of the init, to never mistake a reused pid for it
     std::string cgroup;       // cgroup::Manager::save()
     std::map<std::string, std::string> annotations;
-    bool use_pid_ns = true;   // false: kill needs the cgroup to reach every process
-    std::string config;       // the hooks of config.json needed after create (JSON text)
+    bool use_pid_ns = true;  // false: kill needs the cgroup to reach every process
+    std::string config;      // the hooks of config.json needed after create (JSON text)
 };
 
 class StateDir {
-public:
+  public:
     // The directory of `id` under `root` (the id is validated: no '/', not "." or "..").
     StateDir(const std::string& root, const std::string& id);
 
@@ -47,7 +47,7 @@ public:
     void save(const Record& r) const;
     void remove();  // the whole directory
 
-private:
+  private:
     std::string root_, id_, dir_;
     sys::UniqueFd lock_fd_;
 };

@@ -5,6 +5,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "runtime/hooks.h"
 #include "sys/error.h"
 
 namespace husk::runtime {
@@ -46,11 +47,14 @@ int sync_recv(int fd, SyncMsg& msg) noexcept {
 std::string describe(const SyncMsg& msg) {
     // The executable lookup uses the wording engines match on (as runc prints it).
     if (std::strcmp(msg.step, "lookup") == 0) {
-        const char* why = msg.err == ENOENT ? "executable file not found in $PATH"
+        const char* why = msg.err == ENOENT   ? "executable file not found in $PATH"
                           : msg.err == EACCES ? "permission denied"
                                               : std::strerror(msg.err);
         return std::string("exec: \"") + msg.path + "\": " + why;
     }
+    if (std::strncmp(msg.step, "hook ", 5) == 0)
+        return std::string(msg.step + 5) + " hook \"" + msg.path +
+               "\": " + describe_hook_failure(msg.err);
     return describe_sys(msg.step, msg.path, msg.err);
 }
 

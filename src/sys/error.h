@@ -12,11 +12,12 @@ namespace husk {
 // A failure with a human message. `context` is prepended by callers:
 //   create container "web": mount "proc" on "/x/rootfs/proc": EPERM
 class Error : public std::runtime_error {
-public:
-    explicit Error(std::string msg, int err = 0) : std::runtime_error(std::move(msg)), errno_(err) {}
+  public:
+    explicit Error(std::string msg, int err = 0)
+        : std::runtime_error(std::move(msg)), errno_(err) {}
     int code() const noexcept { return errno_; }
 
-private:
+  private:
     int errno_;
 };
 
@@ -28,7 +29,7 @@ std::string describe_sys(std::string_view op, std::string_view path, int err);
 
 // A failed system call: the operation, the path it was applied to (may be empty) and errno.
 class SysError : public Error {
-public:
+  public:
     SysError(std::string_view op, std::string_view path, int err)
         : Error(describe_sys(op, path, err), err) {}
 };

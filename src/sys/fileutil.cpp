@@ -106,7 +106,8 @@ static void remove_at(int dirfd, const char* name, dev_t dev, const std::string&
             throw;
         }
         ::closedir(d);
-        if (::unlinkat(dirfd, name, AT_REMOVEDIR) != 0 && errno != ENOENT) throw_sys("rmdir", shown);
+        if (::unlinkat(dirfd, name, AT_REMOVEDIR) != 0 && errno != ENOENT)
+            throw_sys("rmdir", shown);
     } else if (::unlinkat(dirfd, name, 0) != 0 && errno != ENOENT) {
         throw_sys("unlink", shown);
     }
@@ -121,6 +122,8 @@ void remove_all(const std::string& path) {
     remove_at(AT_FDCWD, path.c_str(), st.st_dev, path);
 }
 
-bool exists(const std::string& path) { return ::access(path.c_str(), F_OK) == 0; }
+bool exists(const std::string& path) {
+    return ::access(path.c_str(), F_OK) == 0;
+}
 
 }  // namespace husk::sys

@@ -20,10 +20,14 @@ Sink g_sink;
 
 const char* level_name(Level l) {
     switch (l) {
-        case Level::debug: return "debug";
-        case Level::info: return "info";
-        case Level::warn: return "warning";
-        case Level::error: return "error";
+        case Level::debug:
+            return "debug";
+        case Level::info:
+            return "info";
+        case Level::warn:
+            return "warning";
+        case Level::error:
+            return "error";
     }
     return "info";
 }
@@ -65,14 +69,15 @@ void configure(const std::string& path, Format format, bool debug) {
     }
 }
 
-bool debug_enabled() { return g_sink.debug; }
+bool debug_enabled() {
+    return g_sink.debug;
+}
 
 void write(Level level, std::string_view msg) {
     std::string line;
     if (g_sink.format == Format::json) {
-        nlohmann::json j{{"level", level_name(level)},
-                         {"msg", std::string(msg)},
-                         {"time", now_rfc3339()}};
+        nlohmann::json j{
+            {"level", level_name(level)}, {"msg", std::string(msg)}, {"time", now_rfc3339()}};
         line = j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
     } else if (g_sink.fd == 2) {
         line = fmt::format("{}: {}\n", level_name(level), msg);

@@ -59,8 +59,10 @@ int mkdir_all_in_root(int rootfd, const char* path, mode_t mode) noexcept {
         buf[j] = '\0';
         int next = open_in_root(rootfd, buf, O_PATH | O_DIRECTORY);
         if (next == -ENOENT) {
-            if (::mkdirat(cur, buf + i, mode) != 0 && errno != EEXIST) next = -errno;
-            else next = open_in_root(rootfd, buf, O_PATH | O_DIRECTORY);
+            if (::mkdirat(cur, buf + i, mode) != 0 && errno != EEXIST)
+                next = -errno;
+            else
+                next = open_in_root(rootfd, buf, O_PATH | O_DIRECTORY);
         }
         ::close(cur);
         if (next < 0) return next;

@@ -37,12 +37,17 @@ void sh(const std::string& cmd) {
 
 }  // namespace
 
-std::string runtime_bin() { return env_or("HUSK_RUNTIME", HUSK_RUNTIME_BIN); }
-std::string probe_bin() { return env_or("HUSK_PROBE", HUSK_PROBE_BIN); }
+std::string runtime_bin() {
+    return env_or("HUSK_RUNTIME", HUSK_RUNTIME_BIN);
+}
+std::string probe_bin() {
+    return env_or("HUSK_PROBE", HUSK_PROBE_BIN);
+}
 
 Result run(const std::vector<std::string>& argv, int timeout_s) {
     int out[2], err[2];
-    if (::pipe2(out, O_CLOEXEC) != 0 || ::pipe2(err, O_CLOEXEC) != 0) throw std::runtime_error("pipe");
+    if (::pipe2(out, O_CLOEXEC) != 0 || ::pipe2(err, O_CLOEXEC) != 0)
+        throw std::runtime_error("pipe");
     pid_t pid = ::fork();
     if (pid == 0) {
         int devnull = ::open("/dev/null", O_RDONLY);
@@ -130,14 +135,16 @@ static std::atomic<int> g_counter{0};
 
 Bundle::Bundle(const std::string& tag) : tmp_(tag), tag_(tag) {
     std::string r = rootfs();
-    sh("mkdir -p '" + r + "/bin' '" + r + "/proc' '" + r + "/dev' '" + r + "/sys' '" + r + "/tmp' '" + r +
-       "/etc' '" + r + "/root'");
+    sh("mkdir -p '" + r + "/bin' '" + r + "/proc' '" + r + "/dev' '" + r + "/sys' '" + r +
+       "/tmp' '" + r + "/etc' '" + r + "/root'");
     sh("cp /bin/busybox '" + r + "/bin/busybox'");
     sh("cp '" + probe_bin() + "' '" + r + "/bin/husk-probe'");
-    for (const char* app : {"sh", "ls", "cat", "echo", "sleep", "true", "false", "mkdir", "ps", "mount",
-                            "hostname", "id", "uname", "env", "kill", "touch", "stat", "readlink"})
+    for (const char* app :
+         {"sh", "ls", "cat", "echo", "sleep", "true", "false", "mkdir", "ps", "mount", "hostname",
+          "id", "uname", "env", "kill", "touch", "stat", "readlink"})
         ::symlink("busybox", (r + "/bin/" + app).c_str());
-    write_all(r + "/etc/passwd", "root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/false\n");
+    write_all(r + "/etc/passwd",
+              "root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/false\n");
     write_all(r + "/etc/group", "root:x:0:\nnobody:x:65534:\n");
     Result spec = run({runtime_bin(), "spec", "--bundle", dir()});
     if (spec.status != 0) throw std::runtime_error("husk-runtime spec failed: " + spec.err);
@@ -158,7 +165,9 @@ Bundle::~Bundle() {
         if (!id.empty()) runtime({"delete", "--force", id}, 15);
 }
 
-void Bundle::save() const { write_all(dir() + "/config.json", config.dump(2)); }
+void Bundle::save() const {
+    write_all(dir() + "/config.json", config.dump(2));
+}
 
 void Bundle::args(const std::vector<std::string>& a) {
     config["process"]["args"] = a;
@@ -196,7 +205,8 @@ std::vector<std::string> mounts_under(const std::string& prefix) {
 
 std::vector<std::string> cgroups_named(const std::string& needle) {
     std::vector<std::string> out;
-    std::string cmd = "find /sys/fs/cgroup -maxdepth 4 -type d -path '*" + needle + "*' 2>/dev/null";
+    std::string cmd =
+        "find /sys/fs/cgroup -maxdepth 4 -type d -path '*" + needle + "*' 2>/dev/null";
     FILE* p = ::popen(cmd.c_str(), "r");
     if (!p) return out;
     char buf[4096];

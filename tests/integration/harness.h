@@ -24,21 +24,21 @@ std::string probe_bin();
 
 // A unique temporary directory removed (after unmounting what is left) on destruction.
 class TempDir {
-public:
+  public:
     explicit TempDir(const std::string& tag);
     ~TempDir();
     TempDir(const TempDir&) = delete;
     TempDir& operator=(const TempDir&) = delete;
     const std::string& path() const { return path_; }
 
-private:
+  private:
     std::string path_;
 };
 
 // A bundle: rootfs with busybox (and its applets) and /bin/husk-probe, and a config.json
 // from `husk-runtime spec` adjusted to run without a terminal.
 class Bundle {
-public:
+  public:
     explicit Bundle(const std::string& tag);
     ~Bundle();
     const std::string& dir() const { return tmp_.path(); }
@@ -56,7 +56,7 @@ public:
     Result runtime_json(const std::vector<std::string>& args) const;
     std::string log_path() const { return dir() + "/log.json"; }
 
-private:
+  private:
     TempDir tmp_;
     std::string tag_;
 };

@@ -33,7 +33,8 @@ TEST(Plan, SysctlsMustBeNamespaced) {
         check_sysctl("vm.swappiness", CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS);
         FAIL();
     } catch (const husk::Error& e) {
-        EXPECT_NE(std::string(e.what()).find("\"vm.swappiness\" is not namespaced"), std::string::npos);
+        EXPECT_NE(std::string(e.what()).find("\"vm.swappiness\" is not namespaced"),
+                  std::string::npos);
     }
 }
 
@@ -54,7 +55,8 @@ TEST(Plan, ContainerIds) {
 TEST(CgroupMounts, HybridHierarchiesFromMountinfo) {
     const char* mi =
         "25 1 0:22 / /sys/fs/cgroup rw,relatime - tmpfs tmpfs rw,mode=755\n"
-        "26 25 0:23 / /sys/fs/cgroup/cpu,cpuacct rw,nosuid shared:9 - cgroup cgroup rw,cpu,cpuacct\n"
+        "26 25 0:23 / /sys/fs/cgroup/cpu,cpuacct rw,nosuid shared:9 - cgroup cgroup "
+        "rw,cpu,cpuacct\n"
         "27 25 0:24 / /sys/fs/cgroup/systemd rw - cgroup cgroup rw,xattr,name=systemd\n"
         "28 25 0:25 / /sys/fs/cgroup/unified rw - cgroup2 cgroup2 rw,nsdelegate\n"
         "29 1 0:26 / /proc rw - proc proc rw\n";

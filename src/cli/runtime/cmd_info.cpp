@@ -13,10 +13,10 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/runtime/commands.h"
-#include "runtime/features.h"
 #include "oci/spec.h"
 #include "oci/state.h"
 #include "runtime/container.h"
+#include "runtime/features.h"
 #include "sys/error.h"
 #include "sys/fileutil.h"
 
@@ -25,9 +25,13 @@ namespace {
 
 using nlohmann::json;
 
-void print(const std::string& s) { std::fwrite(s.data(), 1, s.size(), stdout); }
+void print(const std::string& s) {
+    std::fwrite(s.data(), 1, s.size(), stdout);
+}
 
-json state_json(const oci::State& s) { return json::parse(oci::dump_state(s)); }
+json state_json(const oci::State& s) {
+    return json::parse(oci::dump_state(s));
+}
 
 void print_list(const std::vector<oci::State>& states, const std::string& format, bool quiet) {
     if (quiet) {
@@ -108,14 +112,16 @@ void add_info_commands(CLI::App& app, Globals& g) {
     static bool quiet = false;
     auto* ls = app.add_subcommand("list", "list containers");
     ls->alias("ls");
-    ls->add_option("--format,-f", list_format, "table or json")->check(CLI::IsMember({"table", "json"}));
+    ls->add_option("--format,-f", list_format, "table or json")
+        ->check(CLI::IsMember({"table", "json"}));
     ls->add_flag("--quiet,-q", quiet, "only ids");
     ls->callback([&g] { print_list(runtime::list(g.root), list_format, quiet); });
 
     static std::string ps_id, ps_format = "table";
     static std::vector<std::string> ps_args;
     auto* ps = app.add_subcommand("ps", "list the processes of a container");
-    ps->add_option("--format,-f", ps_format, "table or json")->check(CLI::IsMember({"table", "json"}));
+    ps->add_option("--format,-f", ps_format, "table or json")
+        ->check(CLI::IsMember({"table", "json"}));
     ps->add_option("id", ps_id, "container id")->required();
     ps->add_option("ps-args", ps_args, "arguments for ps (default -ef)");
     ps->callback([&g] {
@@ -138,7 +144,8 @@ void add_info_commands(CLI::App& app, Globals& g) {
     spec->add_flag("--rootless", spec_rootless, "a config for a container run without root");
     spec->callback([] {
         std::string path = spec_bundle + "/config.json";
-        if (sys::exists(path)) throw Error(fmt::format("file \"{}\" exists: remove it first", path));
+        if (sys::exists(path))
+            throw Error(fmt::format("file \"{}\" exists: remove it first", path));
         sys::write_file(path, oci::dump_spec(oci::default_spec(spec_rootless)) + "\n", 0666);
     });
 }

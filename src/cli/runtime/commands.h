@@ -21,5 +21,6 @@ struct Globals {
 
 void add_lifecycle_commands(CLI::App& app, Globals& g);  // create start run delete kill
 void add_info_commands(CLI::App& app, Globals& g);       // state list ps features spec
+void add_resource_commands(CLI::App& app, Globals& g);   // pause resume update events
 
 }  // namespace husk::cli

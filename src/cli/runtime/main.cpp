@@ -1,6 +1,6 @@
 // husk-runtime: the OCI runtime command line, spelled as runc spells it.
-#include <CLI/CLI.hpp>
 #include <seccomp.h>
+#include <CLI/CLI.hpp>
 
 #include <cstdio>
 
@@ -35,6 +35,7 @@ int main(int argc, char** argv) {
     app.require_subcommand(1);
     husk::cli::add_lifecycle_commands(app, g);
     husk::cli::add_info_commands(app, g);
+    husk::cli::add_resource_commands(app, g);
 
     // Log configuration must happen before any verb runs: parse_complete_callback runs
     // after the global flags are parsed, before the subcommand callbacks.
@@ -42,14 +43,15 @@ int main(int argc, char** argv) {
     auto configure_log = [&] {
         if (configured) return;
         configured = true;
-        husk::log::configure(g.log, g.log_format == "json" ? husk::log::Format::json
-                                                            : husk::log::Format::text,
-                             g.debug);
+        husk::log::configure(
+            g.log, g.log_format == "json" ? husk::log::Format::json : husk::log::Format::text,
+            g.debug);
     };
     app.parse_complete_callback([&] {
         configure_log();
         if (g.systemd_cgroup)
-            throw husk::Error("--systemd-cgroup: the systemd cgroup driver is not supported; use cgroupfs");
+            throw husk::Error(
+                "--systemd-cgroup: the systemd cgroup driver is not supported; use cgroupfs");
     });
     try {
         app.parse(argc, argv);

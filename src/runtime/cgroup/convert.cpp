@@ -87,8 +87,8 @@ std::set<int> parse_id_list(std::string_view list, std::string_view field) {
 }
 
 std::string hugepage_size_name(uint64_t kib) {
-    if (kib >= 1024 * 1024 && kib % (1024 * 1024) == 0)
-        return fmt::format("{}GB", kib / 1024 / 1024);
+    constexpr uint64_t kGiB = uint64_t{1} << 20;  // in KiB
+    if (kib >= kGiB && kib % kGiB == 0) return fmt::format("{}GB", kib / kGiB);
     if (kib >= 1024 && kib % 1024 == 0) return fmt::format("{}MB", kib / 1024);
     return fmt::format("{}KB", kib);
 }

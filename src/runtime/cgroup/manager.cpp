@@ -44,6 +44,22 @@ void init_cpuset(const std::string& mountpoint, const std::string& dir) {
     }
 }
 
+// On a hybrid host, is the cgroup2 hierarchy worth joining? Joining costs about as
+// much as two v1 hierarchies (cgroup.procs writes wait for RCU), and runc does not.
+// Needed for: a controller only cgroup2 has, linux.resources.unified, device rules
+// without a v1 devices controller, or pause/kill without a v1 freezer.
+bool needs_v2(const Layout& layout, const oci::Resources* res) {
+    if (!layout.v1_mount("freezer")) return true;
+    if (res == nullptr) return false;
+    if (!res->unified.empty()) return true;
+    if (!res->devices.empty() && !layout.v1_mount("devices")) return true;
+    for (const char* c : {"memory", "pids", "cpu", "cpuset", "io", "hugetlb", "rdma", "misc"}) {
+        const char* v1_name = std::string_view(c) == "io" ? "blkio" : c;
+        if (needs_controller(*res, c) && !layout.v1_mount(v1_name) && layout.v2_has(c)) return true;
+    }
+    return false;
+}
+
 // Undo of create(): the directories it made, removed in reverse on failure.
 struct Rollback {
     std::vector<std::string> created;
@@ -69,7 +85,11 @@ std::unique_ptr<Manager> Manager::create(const std::string& cgroups_path, const 
     for (const auto& m : layout.v1)
         v1.push_back({m.controllers, layout.dir_for(m, path), m.mountpoint});
     std::optional<HierarchyDir> v2;
-    if (layout.v2) v2 = HierarchyDir{{}, layout.dir_for(*layout.v2, path), layout.v2->mountpoint};
+    const bool pure_v2 = std::all_of(layout.v1.begin(), layout.v1.end(), [](const CgroupMount& m) {
+        return m.controllers.size() == 1 && m.controllers[0].rfind("name=", 0) == 0;
+    });
+    if (layout.v2 && (pure_v2 || needs_v2(layout, res)))
+        v2 = HierarchyDir{{}, layout.dir_for(*layout.v2, path), layout.v2->mountpoint};
     auto mgr = std::make_unique<Manager>(Private{}, std::move(v1), std::move(v2));
 
     Rollback rollback;
@@ -98,12 +118,7 @@ std::unique_ptr<Manager> Manager::create(const std::string& cgroups_path, const 
         // Pure v2: every controller the host offers, as runc does. Hybrid: apply()
         // enables only those the resources need (cgroup2 is shared with every other
         // runtime of the host).
-        const bool pure = std::all_of(layout.v1.begin(), layout.v1.end(), [](const CgroupMount& m) {
-            return m.controllers.size() == 1 && m.controllers[0].rfind("name=", 0) == 0;
-        });
-        std::vector<std::string> wanted;
-        if (pure) wanted = layout.v2_controllers;
-        enable_v2(mgr->v2_->mountpoint, mgr->v2_->dir, wanted);
+        if (pure_v2) enable_v2(mgr->v2_->mountpoint, mgr->v2_->dir, layout.v2_controllers);
     }
     if (res != nullptr) mgr->apply(*res, true);
     mgr->open_v2_fd();
@@ -245,8 +260,9 @@ bool Manager::frozen() const {
 void Manager::kill_all(int sig) {
     if (sig == SIGKILL && v2_ && file_exists(v2_->dir, "cgroup.kill")) {
         write_file(v2_->dir, "cgroup.kill", "1");
-        // A v1-frozen task dies only once thawed.
-        if (freezer_v1() != nullptr && frozen()) thaw();
+        // A v1-frozen task dies only once thawed; a v2-frozen one dies, but the cgroup
+        // would stay frozen: thaw both.
+        if (frozen()) thaw();
         return;
     }
     const bool can_freeze =

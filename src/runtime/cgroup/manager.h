@@ -61,6 +61,11 @@ class Manager {
     Stats stats() const;
     // How many times the OOM killer killed a process of the container.
     uint64_t oom_kills() const;
+    // An fd that polls readable (POLLIN) when the container's memory cgroup sees an OOM
+    // (v1: an eventfd registered on memory.oom_control; v2: inotify on memory.events,
+    // which also fires for other memory events: compare oom_kills() after each wake-up).
+    // Drain it with read(). Empty when the container has no memory cgroup.
+    sys::UniqueFd oom_notifier() const;
 
     // The cgroup directory that holds `controller` ("memory", "pids", ...; "" = the
     // cgroup2 directory), or "" when the container's cgroup has none.

@@ -1,5 +1,10 @@
 #include "runtime/cgroup/resources.h"
 
+#include <fcntl.h>
+#include <sys/eventfd.h>
+#include <sys/inotify.h>
+#include <unistd.h>
+
 #include <algorithm>
 
 #include <fmt/format.h>
@@ -177,7 +182,8 @@ void Manager::apply(const oci::Resources& res, bool creating) {
     if (!res.unified.empty()) {
         if (!v2_)
             throw Error(
-                "linux.resources.unified: needs cgroup v2, which this host has not mounted");
+                "linux.resources.unified: needs cgroup v2, which this container's cgroup does not "
+                "have (not mounted, or not joined at create on a hybrid host)");
         v2::unified(v2_->dir, res.unified);
     }
 }
@@ -220,6 +226,27 @@ uint64_t Manager::oom_kills() const {
     std::string d = dir_of("memory");
     if (d.empty()) return 0;
     return is_v2("memory") ? v2::oom_kills(d) : v1::oom_kills(d);
+}
+
+sys::UniqueFd Manager::oom_notifier() const {
+    const std::string d = dir_of("memory");
+    if (d.empty()) return {};
+    if (is_v2("memory")) {
+        sys::UniqueFd fd(::inotify_init1(IN_CLOEXEC | IN_NONBLOCK));
+        if (!fd) throw_sys("inotify_init1");
+        const std::string events = d + "/memory.events";
+        if (::inotify_add_watch(fd.get(), events.c_str(), IN_MODIFY) < 0)
+            throw_sys("inotify_add_watch", events);
+        return fd;
+    }
+    // v1: "<eventfd> <fd of memory.oom_control>" written to cgroup.event_control.
+    sys::UniqueFd efd(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
+    if (!efd) throw_sys("eventfd");
+    const std::string control = d + "/memory.oom_control";
+    sys::UniqueFd cfd(::open(control.c_str(), O_RDONLY | O_CLOEXEC));
+    if (!cfd) throw_sys("open", control);
+    write_file(d, "cgroup.event_control", fmt::format("{} {}", efd.get(), cfd.get()));
+    return efd;  // the kernel holds its own reference to memory.oom_control
 }
 
 }  // namespace husk::runtime::cgroup

@@ -2,6 +2,7 @@
 // processes that wait to be released, reaping (the test binary is a subreaper).
 #pragma once
 
+#include <fcntl.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
@@ -20,15 +21,27 @@
 
 #include "runtime/cgroup/file.h"
 #include "runtime/cgroup/layout.h"
+#include "runtime/cgroup/manager.h"
 
 namespace husk::cgtest {
 
+// "cgroup-it" (or "cgroup-v2test" for the v2 binary): names our cgroups start with.
+inline std::string& root_prefix() {
+    static std::string prefix = "cgroup-it";
+    return prefix;
+}
 // "/cgroup-it-<pid>": every cgroup of this test process lives under it.
 inline std::string test_root() {
-    return fmt::format("/cgroup-it-{}", ::getpid());
+    return fmt::format("/{}-{}", root_prefix(), ::getpid());
 }
 inline std::string test_path(const std::string& name) {
     return test_root() + "/" + name;
+}
+
+inline std::string read_all(const std::string& path) {
+    std::string s;
+    runtime::cgroup::try_read_file(path, s);
+    return s;
 }
 
 inline bool exists(const std::string& path) {
@@ -52,7 +65,7 @@ class Environment : public ::testing::Environment {
     void SetUp() override { ::prctl(PR_SET_CHILD_SUBREAPER, 1); }
     void TearDown() override {
         for (const auto& d : all_dirs(test_root())) ::rmdir(d.c_str());
-        ::unlink(fmt::format("/tmp/cgroup-it-{}.log", ::getpid()).c_str());
+        ::unlink(fmt::format("/tmp/{}-{}.log", root_prefix(), ::getpid()).c_str());
     }
 };
 
@@ -124,6 +137,28 @@ inline bool eventually(const std::function<bool()>& pred) {
 inline void reap_all() {
     while (::waitpid(-1, nullptr, WNOHANG) > 0) {
     }
+}
+
+// A fork bomb that does not spin: fork until the kernel refuses 50 times, then wait.
+inline void fork_until_refused() {
+    for (int failures = 0; failures < 50;)
+        if (::fork() < 0) {
+            ++failures;
+            ::usleep(1000);
+        }
+    for (;;) ::pause();
+}
+
+// SIGKILL everything in `mgr`, reap, destroy, and check nothing is left.
+inline void kill_and_destroy(runtime::cgroup::Manager& mgr, Child& child) {
+    mgr.kill_all(SIGKILL);
+    child.wait();
+    ASSERT_TRUE(eventually([&] {
+        reap_all();
+        return mgr.pids().empty();
+    }));
+    mgr.destroy();
+    for (const auto& d : mgr.dirs()) EXPECT_FALSE(exists(d)) << d;
 }
 
 }  // namespace husk::cgtest

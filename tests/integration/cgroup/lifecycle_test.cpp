@@ -114,11 +114,14 @@ TEST(CgroupLifecycle, SaveLoadRoundTrip) {
 
 TEST(CgroupLifecycle, EmptyLeftoverIsReused) {
     // A crashed runtime left the cgroup (empty) behind: the same id works again.
-    for (const auto& d : all_dirs(test_path("left"))) runtime::cgroup::make_dirs(d);
+    const auto leftovers = all_dirs(test_path("left"));
+    for (const auto& d : leftovers) runtime::cgroup::make_dirs(d);
     auto mgr = Manager::create(test_path("left"), "left", nullptr);
     EXPECT_TRUE(mgr->pids().empty());
     mgr->destroy();
     for (const auto& d : mgr->dirs()) EXPECT_FALSE(exists(d)) << d;
+    // (cgroup2 on a hybrid host is joined only when needed: its leftover is ours to remove.)
+    for (const auto& d : leftovers) ::rmdir(d.c_str());
 }
 
 TEST(CgroupLifecycle, BusyCgroupIsRefusedAndKept) {
@@ -169,6 +172,21 @@ TEST(CgroupLifecycle, CloneIntoFdOnlyWithoutV1) {
         EXPECT_GE(mgr->clone_into_fd(), 0);
     }
     mgr->destroy();
+}
+
+TEST(CgroupLifecycle, HybridJoinsCgroup2OnlyWhenNeeded) {
+    auto layout = runtime::cgroup::detect_layout();
+    if (!layout.v2 || !layout.v1_mount("freezer"))
+        GTEST_SKIP() << "not a hybrid host with a v1 freezer";
+    auto plain = Manager::create(test_path("plain"), "plain", nullptr);
+    EXPECT_EQ(plain->dir_of(""), "");
+    EXPECT_FALSE(exists(layout.v2->mountpoint + test_path("plain")));
+    plain->destroy();
+    oci::Resources r;
+    r.unified["cgroup.max.depth"] = "2";
+    auto joined = Manager::create(test_path("joined"), "joined", &r);
+    EXPECT_EQ(joined->dir_of(""), layout.v2->mountpoint + test_path("joined"));
+    joined->destroy();
 }
 
 }  // namespace

@@ -2,6 +2,7 @@
 // allocation under a 32 MiB limit is OOM-killed and counted, the v2 device
 // program denies what it must (on the cgroup2 hierarchy, also on hybrid hosts).
 #include <fcntl.h>
+#include <poll.h>
 #include <sys/mman.h>
 
 #include "helpers.h"
@@ -19,17 +20,7 @@ TEST(CgroupLimits, ForkBombStopsAtPidsLimit) {
     r.pids.emplace().limit = 20;
     auto mgr = Manager::create(test_path("bomb"), "bomb", &r);
     // Every process forks until the kernel says no, then waits: no busy spinning.
-    Child child([] {
-        int failures = 0;
-        while (failures < 50) {
-            pid_t p = ::fork();
-            if (p < 0) {
-                ++failures;
-                ::usleep(1000);
-            }
-        }
-        for (;;) ::pause();
-    });
+    Child child(fork_until_refused);
     mgr->add_pid(child.pid());
     child.release();
     ASSERT_TRUE(eventually([&] { return mgr->pids().size() == 20; })) << mgr->pids().size();
@@ -44,14 +35,7 @@ TEST(CgroupLimits, ForkBombStopsAtPidsLimit) {
     EXPECT_EQ(WEXITSTATUS(status), 7);
     EXPECT_LE(mgr->pids().size(), 20u);
 
-    mgr->kill_all(SIGKILL);
-    child.wait();
-    ASSERT_TRUE(eventually([&] {
-        reap_all();
-        return mgr->pids().empty();
-    }));
-    mgr->destroy();
-    for (const auto& d : mgr->dirs()) EXPECT_FALSE(exists(d)) << d;
+    kill_and_destroy(*mgr, child);
 }
 
 TEST(CgroupLimits, OomKillIsCounted) {
@@ -61,6 +45,8 @@ TEST(CgroupLimits, OomKillIsCounted) {
     m.swap = 32 << 20;  // no swap on top: memory+swap = 32 MiB
     auto mgr = Manager::create(test_path("oom"), "oom", &r);
     EXPECT_EQ(mgr->oom_kills(), 0u);
+    auto notifier = mgr->oom_notifier();
+    ASSERT_TRUE(notifier);
     Child child([] {
         size_t n = 100 << 20;
         char* p = static_cast<char*>(
@@ -75,6 +61,10 @@ TEST(CgroupLimits, OomKillIsCounted) {
     ASSERT_TRUE(WIFSIGNALED(status)) << "exit status " << WEXITSTATUS(status);
     EXPECT_EQ(WTERMSIG(status), SIGKILL);  // 128 + 9 = 137 as a container exit code
     EXPECT_TRUE(eventually([&] { return mgr->oom_kills() >= 1; }));
+    struct pollfd pfd {
+        notifier.get(), POLLIN, 0
+    };
+    EXPECT_EQ(::poll(&pfd, 1, 10000), 1) << "no OOM notification";
     EXPECT_GE(mgr->stats().oom_kills, 1u);
     mgr->destroy();
 }
@@ -97,7 +87,9 @@ TEST(CgroupLimits, TinyMemoryLimitStillRunsAProgram) {
 TEST(CgroupLimits, V2DeviceProgramDeniesWrites) {
     auto layout = runtime::cgroup::detect_layout();
     if (!layout.v2) GTEST_SKIP() << "cgroup2 is not mounted";
-    auto mgr = Manager::create(test_path("bpf"), "bpf", nullptr);
+    oci::Resources join_v2;  // on a hybrid host cgroup2 is joined only when needed
+    join_v2.unified["cgroup.max.descendants"] = "100";
+    auto mgr = Manager::create(test_path("bpf"), "bpf", &join_v2);
     // Allow everything but writing /dev/null (c 1:3). On a hybrid host the program
     // works on the cgroup2 directory while v1 devices allows all.
     std::vector<oci::DeviceRule> rules = {{true, "a", std::nullopt, std::nullopt, "rwm"},

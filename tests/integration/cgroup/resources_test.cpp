@@ -155,7 +155,7 @@ TEST(CgroupResources, Pids) {
 
 // major:minor of a block device of this machine ("254:0"), or "".
 std::string some_block_device() {
-    for (const char* dev : {"vda", "sda", "nvme0n1", "xvda", "loop0"}) {
+    for (const char* dev : {"vda", "sda", "nvme0n1", "xvda", "ram0", "loop0"}) {
         std::string s;
         if (runtime::cgroup::try_read_file(fmt::format("/sys/block/{}/dev", dev), s)) return s;
     }
@@ -217,7 +217,8 @@ TEST(CgroupResources, NetworkAndRdmaWarnWhereNotMounted) {
     auto& n = r.network.emplace();
     n.class_id = 0x100001;
     n.priorities.push_back({"lo", 5});
-    r.rdma["mlx5_0"] = {3, 1000};
+    const bool rdma = layout.v1_mount("rdma") || layout.v2_has("rdma");
+    if (!rdma) r.rdma["mlx5_0"] = {3, 1000};
     auto mgr = Manager::create(test_path("net"), "net", &r);
     Destroy guard{mgr};
     if (layout.v1_mount("net_cls")) {
@@ -232,8 +233,21 @@ TEST(CgroupResources, NetworkAndRdmaWarnWhereNotMounted) {
         EXPECT_NE(log.text().find("linux.resources.network.priorities is ignored"),
                   std::string::npos);
     }
-    if (mgr->dir_of("rdma").empty()) {
+    if (!rdma) {
         EXPECT_NE(log.text().find("linux.resources.rdma is ignored"), std::string::npos);
+    } else {
+        // The controller is there but the device is not: the kernel's error, naming file and value.
+        oci::Resources bad;
+        bad.rdma["mlx5_0"] = {3, 1000};
+        try {
+            mgr->update(bad);
+            ADD_FAILURE() << "expected an error";
+        } catch (const Error& e) {
+            EXPECT_NE(
+                std::string(e.what()).find("write \"mlx5_0 hca_handle=3 hca_object=1000\" to"),
+                std::string::npos)
+                << e.what();
+        }
     }
 }
 
@@ -262,7 +276,9 @@ TEST(CgroupResources, HugetlbWhereverItLives) {
     if (sizes.empty()) GTEST_SKIP() << "no huge page sizes in /sys/kernel/mm/hugepages";
     auto layout = runtime::cgroup::detect_layout();
     const bool on_v2 = !layout.v1_mount("hugetlb") && layout.v2_has("hugetlb");
-    if (!layout.v1_mount("hugetlb") && !on_v2) GTEST_SKIP() << "no hugetlb controller";
+    if (!layout.v1_mount("hugetlb") && !on_v2)
+        GTEST_SKIP() << "hugetlb is neither a mounted v1 hierarchy nor in cgroup2 here (see "
+                        "/proc/cgroups: it may be mounted elsewhere)";
     // Enabling hugetlb in cgroup2 is visible host-wide: undo it if we are the ones doing it.
     std::string root_enabled;
     if (on_v2)
@@ -304,7 +320,8 @@ TEST(CgroupResources, BadValueLeavesNothing) {
         ADD_FAILURE() << "expected an error";
     } catch (const Error& e) {
         const std::string msg = e.what();
-        EXPECT_TRUE(msg.find("write \"500\" to \"") != std::string::npos &&
+        // v1: write "500" to ".../cpu.cfs_quota_us"; v2: write "500 100000" to ".../cpu.max"
+        EXPECT_TRUE(msg.find("write \"500") != std::string::npos &&
                     msg.find("EINVAL") != std::string::npos)
             << msg;
     }

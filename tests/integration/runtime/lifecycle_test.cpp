@@ -68,7 +68,8 @@ TEST(Lifecycle, CreateStartStateDelete) {
     ASSERT_EQ(b.runtime({"delete", id}).status, 0);
     auto gone = b.runtime({"state", id});
     EXPECT_EQ(gone.status, 1);
-    EXPECT_NE(gone.err.find("container \"" + id + "\" does not exist"), std::string::npos) << gone.err;
+    EXPECT_NE(gone.err.find("container \"" + id + "\" does not exist"), std::string::npos)
+        << gone.err;
     EXPECT_TRUE(mounts_under(b.rootfs()).empty());
     EXPECT_TRUE(cgroups_named(id).empty());
 }
@@ -177,7 +178,9 @@ TEST(Lifecycle, TwentyParallelCreates) {
     std::vector<Result> results(20);
     std::vector<std::thread> threads;
     for (int i = 0; i < 20; ++i)
-        threads.emplace_back([&, i] { results[i] = b.runtime({"create", "--bundle", b.dir(), ids[i]}, 60); });
+        threads.emplace_back([&, i] {
+            results[i] = b.runtime({"create", "--bundle", b.dir(), ids[i]}, 60);
+        });
     for (auto& t : threads) t.join();
     for (int i = 0; i < 20; ++i) EXPECT_EQ(results[i].status, 0) << results[i].err;
     auto j = json::parse(b.runtime({"list", "--format", "json"}).out);

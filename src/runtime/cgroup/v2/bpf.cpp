@@ -106,7 +106,7 @@ std::vector<bpf_insn> device_program(const std::vector<oci::DeviceRule>& rules) 
 
 sys::UniqueFd load_device_program(const std::vector<bpf_insn>& prog) {
     static const char license[] = "Apache-2.0";
-    std::string log(64 * 1024, '\0');
+    std::string log(size_t{64} << 10, '\0');
     bpf_attr attr;
     std::memset(&attr, 0, sizeof attr);
     attr.prog_type = BPF_PROG_TYPE_CGROUP_DEVICE;

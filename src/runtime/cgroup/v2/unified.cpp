@@ -8,7 +8,8 @@
 namespace husk::runtime::cgroup::v2 {
 
 void unified(const std::string& dir, const std::map<std::string, std::string>& values) {
-    for (const auto& [key, value] : values) {
+    for (const auto& kv : values) {
+        const std::string& key = kv.first;  // (no structured binding: captured below)
         if (!file_exists(dir, key))
             throw Error(
                 fmt::format("linux.resources.unified \"{}\": no such file in \"{}\" (is its "
@@ -16,7 +17,7 @@ void unified(const std::string& dir, const std::map<std::string, std::string>& v
                             key, dir),
                 ENOENT);
         with_context(fmt::format("linux.resources.unified \"{}\"", key),
-                     [&] { write_file(dir, key, value); });
+                     [&] { write_file(dir, key, kv.second); });
     }
 }
 

@@ -1,0 +1,81 @@
+// husk image inspect|mount|unmount|prune
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "cli/husk/command.h"
+#include "cli/husk/util.h"
+#include "image/store.h"
+#include "sys/error.h"
+
+namespace husk::cli {
+namespace {
+
+using json = nlohmann::json;
+
+json inspect(image::Store& store, const image::Image& img) {
+    json layers = json::array();
+    for (auto& l : img.manifest.layers)
+        layers.push_back({{"Digest", l.digest}, {"MediaType", l.media_type}, {"Size", l.size}});
+    json snaps = json::array();
+    for (auto& c : img.chain_ids) snaps.push_back(store.snapshot_dir(c) + "/fs");
+    return {{"Id", img.id},
+            {"Digest", img.manifest_digest},
+            {"RepoDigest", img.repo_digest},
+            {"Names", img.names},
+            {"Created", img.config.created},
+            {"Architecture", img.config.architecture},
+            {"Os", img.config.os},
+            {"Config", json::parse(img.config_json)},
+            {"Manifest", json::parse(store.read_blob(img.manifest_digest))},
+            {"Layers", layers},
+            {"ChainIds", img.chain_ids},
+            {"Snapshots", snaps}};
+}
+
+void add_image(CLI::App& app, Context& ctx, Commands& cmds) {
+    auto* image = app.add_subcommand("image", "manage images");
+    image->require_subcommand(1);
+
+    auto inspect_args = std::make_shared<std::vector<std::string>>();
+    auto* ins = image->add_subcommand("inspect", "configuration, layers and digests as JSON");
+    ins->add_option("image", *inspect_args)->required();
+    cmds.on(ins, [inspect_args, &ctx] {
+        json out = json::array();
+        for (auto& a : *inspect_args) out.push_back(inspect(ctx.store(), ctx.store().resolve(a)));
+        fmt::print("{}\n", out.dump(2));
+        return 0;
+    });
+
+    auto mount_arg = std::make_shared<std::string>();
+    auto* mnt = image->add_subcommand("mount",
+                                      "mount an image's root filesystem read-only; print its path");
+    mnt->add_option("image", *mount_arg)->required();
+    cmds.on(mnt, [mount_arg, &ctx] {
+        fmt::print("{}\n", ctx.store().mount_image(*mount_arg));
+        return 0;
+    });
+
+    auto umount_arg = std::make_shared<std::string>();
+    auto* umnt = image->add_subcommand("unmount", "unmount an image mounted with `image mount`");
+    umnt->alias("umount");
+    umnt->add_option("image", *umount_arg)->required();
+    cmds.on(umnt, [umount_arg, &ctx] {
+        if (!ctx.store().unmount_image(*umount_arg))
+            throw Error(fmt::format("image {} is not mounted", *umount_arg));
+        return 0;
+    });
+
+    auto* prune = image->add_subcommand("prune", "remove blobs and snapshots no image uses");
+    cmds.on(prune, [&ctx] {
+        auto r = ctx.store().prune();
+        fmt::print("Deleted {} blobs and {} snapshots, reclaimed {}\n", r.blobs, r.snapshots,
+                   human_size(r.bytes));
+        return 0;
+    });
+}
+
+}  // namespace
+
+HUSK_COMMAND(image, add_image);
+
+}  // namespace husk::cli

@@ -1,0 +1,56 @@
+// The `husk` front end: each subcommand lives in its own cmd_<name>.cpp and
+// registers itself with HUSK_COMMAND; main.cpp parses the global flags and runs
+// the handler of the (innermost) subcommand chosen.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+
+#include <CLI/CLI.hpp>
+
+namespace husk::image {
+class Store;
+}
+
+namespace husk::cli {
+
+struct Context {
+    std::string root = "/var/lib/husk";
+    bool debug = false;
+
+    image::Store& store();  // opened on first use
+
+  private:
+    std::shared_ptr<image::Store> store_;
+};
+
+// A handler returns the process exit code.
+using Handler = std::function<int()>;
+
+class Commands {
+  public:
+    void on(CLI::App* sub, Handler h) { handlers_[sub] = std::move(h); }
+    const Handler* find(CLI::App* sub) const {
+        auto it = handlers_.find(sub);
+        return it == handlers_.end() ? nullptr : &it->second;
+    }
+
+  private:
+    std::map<CLI::App*, Handler> handlers_;
+};
+
+using CommandFactory = void (*)(CLI::App& app, Context& ctx, Commands& cmds);
+
+struct CommandRegistration {
+    CommandRegistration(const char* name, CommandFactory f);
+};
+
+// Every registered factory, by name.
+const std::map<std::string, CommandFactory>& command_factories();
+
+#define HUSK_COMMAND(name, factory) \
+    static const ::husk::cli::CommandRegistration husk_command_##name(#name, factory)
+
+}  // namespace husk::cli

@@ -1,0 +1,67 @@
+// husk: docker/podman-style containers and images.
+#include <csignal>
+#include <cstdio>
+
+#include <fmt/format.h>
+
+#include "cli/husk/command.h"
+#include "image/store.h"
+#include "sys/error.h"
+#include "sys/log.h"
+
+namespace husk::cli {
+
+namespace {
+std::map<std::string, CommandFactory>& factories() {
+    static std::map<std::string, CommandFactory> f;
+    return f;
+}
+}  // namespace
+
+CommandRegistration::CommandRegistration(const char* name, CommandFactory f) {
+    factories()[name] = f;
+}
+
+const std::map<std::string, CommandFactory>& command_factories() {
+    return factories();
+}
+
+image::Store& Context::store() {
+    if (!store_) store_ = std::make_shared<image::Store>(root);
+    return *store_;
+}
+
+}  // namespace husk::cli
+
+int main(int argc, char** argv) {
+    using namespace husk;
+    std::signal(SIGPIPE, SIG_IGN);
+    CLI::App app{"husk: containers and images"};
+    app.set_version_flag("--version", "husk " HUSK_VERSION);
+    app.require_subcommand(1);
+    cli::Context ctx;
+    cli::Commands cmds;
+    app.add_option("--root", ctx.root, "data root (images, containers)")->capture_default_str();
+    app.add_flag("--debug", ctx.debug, "debug logging");
+    for (auto& [name, factory] : cli::command_factories()) factory(app, ctx, cmds);
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::ParseError& e) {
+        return app.exit(e);
+    }
+    log::configure("", log::Format::text, ctx.debug);
+    CLI::App* sub = app.get_subcommands().front();
+    while (!sub->get_subcommands().empty()) sub = sub->get_subcommands().front();
+    const cli::Handler* h = cmds.find(sub);
+    if (h == nullptr) {
+        std::fputs(sub->help().c_str(), stderr);
+        return 2;
+    }
+    try {
+        return (*h)();
+    } catch (const std::exception& e) {
+        std::fflush(stdout);
+        fmt::print(stderr, "husk: error: {}\n", e.what());
+        return 1;
+    }
+}

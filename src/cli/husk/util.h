@@ -1,0 +1,28 @@
+// Helpers shared by the image subcommands.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include <CLI/CLI.hpp>
+
+#include "cli/husk/command.h"
+#include "image/registry.h"
+
+namespace husk::cli {
+
+// Flags every registry-talking command takes.
+struct RegistryFlags {
+    bool tls_verify = true;
+    std::string creds;  // "user:password"
+    void add(CLI::App* sub);
+    image::RegistryOptions options(Context& ctx, image::CredentialStore& creds_store) const;
+};
+
+std::string human_size(uint64_t bytes);            // docker's SI units: "4.26MB"
+std::string time_ago(const std::string& rfc3339);  // "3 days ago"; "" -> "N/A"
+std::string short_id(const std::string& digest);   // 12 hex digits
+bool stdout_is_tty();
+
+}  // namespace husk::cli

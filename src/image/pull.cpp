@@ -1,0 +1,352 @@
+#include "image/pull.h"
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <exception>
+#include <thread>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "image/digest.h"
+#include "image/fsutil.h"
+#include "sys/error.h"
+#include "sys/fd.h"
+#include "sys/log.h"
+
+namespace husk::image {
+namespace {
+
+using sys::UniqueFd;
+namespace oi = oci::image;
+
+constexpr int64_t kConfigMax = 8 << 20;
+
+struct LayerJob {
+    size_t index = 0;
+    oi::Descriptor desc;
+    std::string diff_id;
+    std::string chain_id;
+    std::string tmp_blob;       // downloaded blob waiting for commit
+    std::string staged_snap;    // unpacked snapshot waiting for commit
+    bool keep_partial = false;  // a broken-off download, kept for the next pull
+    std::exception_ptr error;
+};
+
+void write_all(int fd, const char* p, size_t n, const std::string& what) {
+    while (n > 0) {
+        ssize_t w = ::write(fd, p, n);
+        if (w < 0 && errno == EINTR) continue;
+        if (w < 0) throw_sys("write", what);
+        p += w;
+        n -= static_cast<size_t>(w);
+    }
+}
+
+// Returns false when the reader went away (EPIPE).
+bool send_all(int fd, const char* p, size_t n) {
+    while (n > 0) {
+        ssize_t w = ::send(fd, p, n, MSG_NOSIGNAL);
+        if (w < 0 && errno == EINTR) continue;
+        if (w < 0 && (errno == EPIPE || errno == ECONNRESET)) return false;
+        if (w < 0) throw_sys("send", "layer stream");
+        p += w;
+        n -= static_cast<size_t>(w);
+    }
+    return true;
+}
+
+void check_diff_id(const LayerJob& job, const UnpackResult& r) {
+    if (r.diff_id != job.diff_id)
+        throw Error(fmt::format("uncompressed digest {} does not match {} in the image config",
+                                r.diff_id, job.diff_id));
+}
+
+class Puller {
+  public:
+    Puller(Store& store, RegistryClient& client, const PullOptions& opts)
+        : store_(store), client_(client), opts_(opts) {}
+
+    void run(std::vector<LayerJob>& jobs) {
+        std::atomic<size_t> next{0};
+        auto worker = [&] {
+            while (true) {
+                size_t i = next++;
+                if (i >= jobs.size()) return;
+                try {
+                    with_context(fmt::format("layer {}", jobs[i].desc.digest),
+                                 [&] { layer(jobs[i]); });
+                } catch (...) {
+                    jobs[i].error = std::current_exception();
+                    cancel_ = true;
+                }
+            }
+        };
+        size_t n = std::min(std::max<size_t>(opts_.parallel, 1), jobs.size());
+        std::vector<std::thread> threads;
+        for (size_t t = 1; t < n; ++t) threads.emplace_back(worker);
+        worker();
+        for (auto& t : threads) t.join();
+    }
+
+  private:
+    void layer(LayerJob& job) {
+        const bool need_blob = !store_.has_blob(job.desc.digest);
+        const bool need_snap = !store_.has_snapshot(job.chain_id);
+        if (opts_.progress)
+            opts_.progress->layer_start(job.index, job.desc.digest, job.desc.size,
+                                        !need_blob && !need_snap);
+        if (!need_blob && !need_snap) {
+            if (opts_.progress) opts_.progress->layer_done(job.index);
+            return;
+        }
+        if (need_snap) job.staged_snap = store_.stage_snapshot();
+        if (!need_blob) {
+            UniqueFd blob(::open(store_.blob_path(job.desc.digest).c_str(), O_RDONLY | O_CLOEXEC));
+            if (!blob) throw_sys("open", store_.blob_path(job.desc.digest));
+            check_diff_id(job, unpack_into(blob.get(), job));
+            if (opts_.progress) opts_.progress->layer_done(job.index);
+            return;
+        }
+        UniqueFd out = open_partial(job);
+
+        // The extractor reads the compressed stream from a socket fed by the download.
+        UniqueFd feed, drain;
+        std::thread extractor;
+        UnpackResult unpacked;
+        std::exception_ptr unpack_error;
+        if (need_snap) {
+            int sv[2];
+            if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0)
+                throw_sys("socketpair");
+            feed.reset(sv[0]);
+            drain.reset(sv[1]);
+            extractor = std::thread([&, fd = drain.release()] {
+                UniqueFd in(fd);
+                try {
+                    unpacked = unpack_into(in.get(), job);
+                } catch (...) {
+                    unpack_error = std::current_exception();
+                }
+            });
+        }
+        Sha256 hash;
+        int64_t total = 0;
+        std::exception_ptr download_error;
+        bool extractor_gone = false;
+        auto consume = [&](const char* p, size_t n, bool from_network) {
+            if (cancel_) throw Error("cancelled");
+            total += static_cast<int64_t>(n);
+            if (total > job.desc.size)
+                throw Error(fmt::format(
+                    "the registry sent more than the {} bytes of the descriptor", job.desc.size));
+            hash.update(p, n);
+            if (from_network) write_all(out.get(), p, n, job.tmp_blob);
+            if (feed && !send_all(feed.get(), p, n)) {
+                extractor_gone = true;
+                throw Error("unpacking stopped");
+            }
+            if (opts_.progress) opts_.progress->layer_bytes(job.index, static_cast<int64_t>(n));
+        };
+        try {
+            // What an interrupted pull left behind goes through the pipeline first.
+            int64_t have = replay_partial(out.get(), job, consume);
+            if (have > 0) log::debug("layer {}: resuming at byte {}", job.desc.digest, have);
+            client_.stream_blob(job.desc.digest, have,
+                                [&](const char* p, size_t n) { consume(p, n, true); });
+        } catch (...) {
+            download_error = std::current_exception();
+        }
+        // Keep the bytes of a transfer that broke off, for the next pull to resume.
+        job.keep_partial =
+            download_error && !extractor_gone && !cancel_ && total > 0 && total < job.desc.size;
+        feed.reset();  // EOF for the extractor
+        if (extractor.joinable()) extractor.join();
+        // The most precise error first: the transfer, then size and digest, then unpacking.
+        if (download_error && !extractor_gone) std::rethrow_exception(download_error);
+        if (!extractor_gone) {
+            if (total != job.desc.size)
+                throw Error(
+                    fmt::format("size mismatch: the descriptor says {} bytes, the "
+                                "registry sent {}",
+                                job.desc.size, total));
+            std::string got = hash.digest();
+            if (got != job.desc.digest)
+                throw Error(
+                    fmt::format("digest mismatch: the registry sent content with digest {}", got));
+        }
+        if (unpack_error) std::rethrow_exception(unpack_error);
+        if (download_error) std::rethrow_exception(download_error);
+        if (need_snap) check_diff_id(job, unpacked);
+        if (opts_.progress) opts_.progress->layer_done(job.index);
+    }
+
+    // tmp/partial-<hex>, locked; a private file when another pull is writing it.
+    UniqueFd open_partial(LayerJob& job) {
+        job.tmp_blob = store_.tmp_dir() + "/partial-" + oi::digest_hex(job.desc.digest);
+        UniqueFd fd(::open(job.tmp_blob.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644));
+        if (!fd) throw_sys("open", job.tmp_blob);
+        if (::flock(fd.get(), LOCK_EX | LOCK_NB) != 0) {
+            job.tmp_blob = store_.tmp_dir() + "/" + unique_name("blob-");
+            fd.reset(::open(job.tmp_blob.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644));
+            if (!fd) throw_sys("create", job.tmp_blob);
+        }
+        return fd;
+    }
+
+    // Feeds the bytes already in `fd` to `consume`; returns how many (0 when the file
+    // is empty or longer than the blob, which is then truncated).
+    template <class Consume>
+    int64_t replay_partial(int fd, const LayerJob& job, Consume&& consume) {
+        struct stat st {};
+        if (::fstat(fd, &st) != 0) throw_sys("stat", job.tmp_blob);
+        if (st.st_size == 0) return 0;
+        if (st.st_size >= job.desc.size) {
+            if (::ftruncate(fd, 0) != 0) throw_sys("truncate", job.tmp_blob);
+            return 0;
+        }
+        std::vector<char> buf(1 << 20);
+        int64_t done = 0;
+        while (done < st.st_size) {
+            ssize_t n = ::pread(fd, buf.data(), buf.size(), done);
+            if (n < 0 && errno == EINTR) continue;
+            if (n < 0) throw_sys("read", job.tmp_blob);
+            if (n == 0) break;
+            consume(buf.data(), static_cast<size_t>(n), false);
+            done += n;
+        }
+        if (::lseek(fd, done, SEEK_SET) < 0) throw_sys("seek", job.tmp_blob);
+        return done;
+    }
+
+    UnpackResult unpack_into(int fd, const LayerJob& job) {
+        UniqueFd root(
+            ::open((job.staged_snap + "/fs").c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+        if (!root) throw_sys("open", job.staged_snap + "/fs");
+        return unpack_layer(fd, root.get(), opts_.limits, &cancel_);
+    }
+
+    Store& store_;
+    RegistryClient& client_;
+    const PullOptions& opts_;
+    std::atomic<bool> cancel_{false};
+};
+
+void discard(std::vector<LayerJob>& jobs) {
+    for (auto& j : jobs) {
+        if (!j.tmp_blob.empty() && !j.keep_partial) ::unlink(j.tmp_blob.c_str());
+        if (!j.staged_snap.empty()) {
+            try {
+                remove_tree(j.staged_snap);
+            } catch (const std::exception& e) {
+                log::warn("{}", e.what());
+            }
+        }
+    }
+}
+
+}  // namespace
+
+std::vector<std::string> registries_config_paths(const std::string& root) {
+    return {root + "/registries.json", "/etc/husk/registries.json"};
+}
+
+std::string auth_file_path(const std::string& root) {
+    return root + "/auth.json";
+}
+
+Image pull(Store& store, const oi::Reference& ref, const PullOptions& opts) {
+    return with_context(fmt::format("pull {}", ref.str()), [&] {
+        auto lock = store.lock_shared();
+        RegistryClient client(ref.domain, ref.path, opts.registry);
+        auto top = client.get_manifest(ref.tag_or_digest());
+        const std::string top_digest = sha256_digest(top.body);
+        if (!ref.digest.empty() && top_digest != ref.digest)
+            throw Error(fmt::format("the registry sent a manifest with digest {}, not {}",
+                                    top_digest, ref.digest));
+        std::string body = top.body;
+        std::string digest = top_digest;
+        std::string media_type;
+        std::optional<std::string> index_body;
+        if (oi::classify_manifest(top.content_type, top.body) == oi::ManifestKind::index) {
+            oi::Index idx = oi::parse_index(top.body);
+            const oi::Descriptor& d = oi::select_platform(idx, opts.platform);
+            auto m = client.get_manifest(d.digest);
+            if (sha256_digest(m.body) != d.digest)
+                throw Error(fmt::format("manifest {}: digest mismatch", d.digest));
+            index_body = std::move(body);
+            body = std::move(m.body);
+            digest = d.digest;
+            media_type = d.media_type;
+            if (oi::classify_manifest(m.content_type, body) != oi::ManifestKind::manifest)
+                throw Error(fmt::format("manifest {}: an index inside an index", d.digest));
+        }
+        oi::Manifest manifest = oi::parse_manifest(body);
+        if (media_type.empty())
+            media_type = manifest.media_type.empty() ? std::string(oi::media::kOciManifest)
+                                                     : manifest.media_type;
+        const auto& cd = manifest.config;
+        if (cd.size > kConfigMax)
+            throw Error(fmt::format("image config of {} bytes is too large", cd.size));
+        std::string config_json = store.has_blob(cd.digest)
+                                      ? store.read_blob(cd.digest)
+                                      : client.get_blob(cd.digest, kConfigMax);
+        if (sha256_digest(config_json) != cd.digest)
+            throw Error(fmt::format("image config {}: digest mismatch", cd.digest));
+        oi::ImageConfig config = oi::parse_image_config(config_json);
+        if (config.diff_ids.size() != manifest.layers.size())
+            throw Error(fmt::format("the image config lists {} layers, the manifest {}",
+                                    config.diff_ids.size(), manifest.layers.size()));
+        if (opts.progress) opts.progress->resolved(digest, manifest.layers.size());
+
+        auto chains = chain_ids(config.diff_ids);
+        std::vector<LayerJob> jobs(manifest.layers.size());
+        for (size_t i = 0; i < jobs.size(); ++i) {
+            jobs[i].index = i;
+            jobs[i].desc = manifest.layers[i];
+            jobs[i].diff_id = config.diff_ids[i];
+            jobs[i].chain_id = chains[i];
+        }
+        Puller(store, client, opts).run(jobs);
+        for (auto& j : jobs) {
+            if (j.error) {
+                discard(jobs);
+                std::rethrow_exception(j.error);
+            }
+        }
+        try {
+            for (auto& j : jobs) {
+                if (!j.tmp_blob.empty()) store.commit_blob(j.tmp_blob, j.desc.digest);
+                j.tmp_blob.clear();
+                if (!j.staged_snap.empty()) {
+                    write_file_atomic(j.staged_snap + "/size",
+                                      std::to_string(tree_size(j.staged_snap + "/fs")));
+                    store.commit_snapshot(j.staged_snap, j.chain_id);
+                }
+                j.staged_snap.clear();
+            }
+        } catch (...) {
+            discard(jobs);
+            throw;
+        }
+        store.write_blob(config_json);
+        store.write_blob(body);
+        if (index_body) store.write_blob(*index_body);
+        ImageRecord rec;
+        rec.name = ref.str();
+        rec.manifest.media_type = media_type;
+        rec.manifest.digest = digest;
+        rec.manifest.size = static_cast<int64_t>(body.size());
+        rec.repo_digest = top_digest;
+        store.add_records({rec});
+        Image img = store.load_image(rec);
+        return img;
+    });
+}
+
+}  // namespace husk::image

@@ -1,0 +1,45 @@
+// `husk pull`: resolve a reference on its registry, pick the platform, and
+// stream every missing layer network -> sha256 -> decompress -> extract, layers
+// in parallel. Nothing is committed to the store until every layer and digest
+// checks out; a failed pull leaves the store as it was.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+#include "image/registry.h"
+#include "image/store.h"
+#include "image/unpack.h"
+#include "oci/image/reference.h"
+#include "oci/image/types.h"
+
+namespace husk::image {
+
+// Progress callbacks; layer_bytes is called from worker threads.
+class PullProgress {
+  public:
+    virtual ~PullProgress() = default;
+    virtual void resolved(const std::string& /*manifest_digest*/, size_t /*layers*/) {}
+    virtual void layer_start(size_t /*i*/, const std::string& /*digest*/, int64_t /*size*/,
+                             bool /*cached*/) {}
+    virtual void layer_bytes(size_t /*i*/, int64_t /*n*/) {}
+    virtual void layer_done(size_t /*i*/) {}
+};
+
+struct PullOptions {
+    RegistryOptions registry;
+    oci::image::Platform platform = oci::image::host_platform();
+    UnpackLimits limits;
+    size_t parallel = 4;  // layers at a time
+    PullProgress* progress = nullptr;
+};
+
+Image pull(Store& store, const oci::image::Reference& ref, const PullOptions& opts);
+
+// The options a CLI builds from its flags: registries config from <root>/registries.json
+// or /etc/husk/registries.json, credentials from <root>/auth.json and ~/.docker/config.json.
+std::vector<std::string> registries_config_paths(const std::string& root);
+std::string auth_file_path(const std::string& root);
+
+}  // namespace husk::image

@@ -1,0 +1,490 @@
+#include "image/registry.h"
+
+#include <curl/curl.h>
+#include <fnmatch.h>
+
+#include <chrono>
+#include <thread>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "image/digest.h"
+#include "image/fsutil.h"
+#include "oci/image/types.h"
+#include "sys/error.h"
+#include "sys/log.h"
+
+namespace husk::image {
+namespace {
+
+using json = nlohmann::json;
+namespace media = oci::image::media;
+
+constexpr int64_t kManifestMax = 4 << 20;  // the distribution spec's limit
+constexpr int64_t kErrorBodyMax = 64 << 10;
+
+void global_init() {
+    static std::once_flag once;
+    std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
+}
+
+std::string lower(std::string s) {
+    for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return s;
+}
+
+std::string trim(std::string_view s) {
+    while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+    while (!s.empty() && (s.back() == '\r' || s.back() == '\n' || s.back() == ' '))
+        s.remove_suffix(1);
+    return std::string(s);
+}
+
+// "404 MANIFEST_UNKNOWN: manifest unknown" from a distribution error body.
+std::string server_said(long status, const std::string& body) {
+    std::string out = fmt::format("{}", status);
+    switch (status) {
+        case 401:
+            out += " Unauthorized";
+            break;
+        case 403:
+            out += " Forbidden";
+            break;
+        case 404:
+            out += " Not Found";
+            break;
+        case 429:
+            out += " Too Many Requests (rate limit)";
+            break;
+        default:
+            break;
+    }
+    try {
+        json j = json::parse(body);
+        if (j.contains("errors") && j["errors"].is_array()) {
+            for (auto& e : j["errors"]) {
+                out += fmt::format(": {}", e.value("code", std::string("UNKNOWN")));
+                if (e.contains("message") && e["message"].is_string())
+                    out += ": " + e["message"].get<std::string>();
+            }
+            return out;
+        }
+    } catch (const json::exception&) {
+    }
+    std::string b = trim(body.substr(0, 200));
+    if (!b.empty() && b.find('<') == std::string::npos) out += ": " + b;
+    return out;
+}
+
+bool transient(CURLcode c) {
+    switch (c) {
+        case CURLE_COULDNT_CONNECT:
+        case CURLE_OPERATION_TIMEDOUT:
+        case CURLE_RECV_ERROR:
+        case CURLE_SEND_ERROR:
+        case CURLE_PARTIAL_FILE:
+        case CURLE_GOT_NOTHING:
+        case CURLE_HTTP2:
+        case CURLE_HTTP2_STREAM:
+        case CURLE_COULDNT_RESOLVE_HOST:
+            return true;
+        default:
+            return false;
+    }
+}
+
+void backoff(int attempt) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(250 << attempt));
+}
+
+}  // namespace
+
+bool RegistriesConfig::is_insecure(std::string_view registry) const {
+    std::string r(registry);
+    for (auto& pat : insecure)
+        if (::fnmatch(pat.c_str(), r.c_str(), 0) == 0) return true;
+    return false;
+}
+
+RegistriesConfig RegistriesConfig::load(const std::vector<std::string>& paths) {
+    RegistriesConfig c;
+    for (auto& p : paths) {
+        auto text = read_file_if_exists(p);
+        if (!text) continue;
+        try {
+            json j = json::parse(*text);
+            if (j.contains("insecure")) c.insecure = j["insecure"].get<std::vector<std::string>>();
+            if (j.contains("mirrors"))
+                c.mirrors = j["mirrors"].get<std::map<std::string, std::vector<std::string>>>();
+        } catch (const json::exception& e) {
+            throw Error(fmt::format("registries config \"{}\": {}", p, e.what()));
+        }
+        break;
+    }
+    return c;
+}
+
+struct RegistryClient::Request {
+    std::string url;
+    std::vector<std::string> headers;
+    int64_t range_from = 0;                         // Range: bytes=N- when > 0
+    std::function<void(const char*, size_t)> sink;  // 2xx body goes here when set
+    int64_t max_body = kManifestMax;                // else collected up to this size
+    bool authorize = true;                          // send our Authorization header
+    std::string basic;                              // explicit "Basic x" (token requests)
+    bool verify = true;
+};
+
+struct RegistryClient::Result {
+    CURLcode code = CURLE_OK;
+    std::string curl_error;
+    long status = 0;
+    std::string body;
+    std::string content_type;
+    std::string docker_digest;
+    std::string www_authenticate;
+    int64_t delivered = 0;  // bytes handed to the sink
+    std::exception_ptr sink_error;
+    bool too_big = false;
+};
+
+namespace {
+
+struct Transfer {
+    CURL* curl;
+    const std::function<void(const char*, size_t)>* sink;
+    int64_t max_body;
+    int64_t skip;  // bytes to drop (a server ignoring our Range)
+    bool range;
+    long status = 0;
+    std::string* body;
+    int64_t* delivered;
+    std::exception_ptr* sink_error;
+    bool* too_big;
+};
+
+size_t on_data(char* ptr, size_t size, size_t n, void* ud) {
+    auto* t = static_cast<Transfer*>(ud);
+    size_t len = size * n;
+    if (t->status == 0) curl_easy_getinfo(t->curl, CURLINFO_RESPONSE_CODE, &t->status);
+    bool ok = t->status == 200 || t->status == 206;
+    if (ok && t->sink != nullptr && *t->sink) {
+        const char* p = ptr;
+        size_t l = len;
+        if (t->status == 200 && t->range && t->skip > 0) {
+            size_t drop = std::min<size_t>(l, static_cast<size_t>(t->skip));
+            t->skip -= static_cast<int64_t>(drop);
+            p += drop;
+            l -= drop;
+        }
+        if (l == 0) return len;
+        try {
+            (*t->sink)(p, l);
+        } catch (...) {
+            *t->sink_error = std::current_exception();
+            return 0;
+        }
+        *t->delivered += static_cast<int64_t>(l);
+        return len;
+    }
+    int64_t limit = ok ? t->max_body : kErrorBodyMax;
+    if (static_cast<int64_t>(t->body->size() + len) > limit) {
+        if (ok) {
+            *t->too_big = true;
+            return 0;
+        }
+        return len;  // keep the start of an error body only
+    }
+    t->body->append(ptr, len);
+    return len;
+}
+
+struct HeaderCapture {
+    RegistryClient* self;
+    std::string* content_type;
+    std::string* docker_digest;
+    std::string* www_authenticate;
+};
+
+size_t on_header(char* ptr, size_t size, size_t n, void* ud) {
+    auto* h = static_cast<HeaderCapture*>(ud);
+    std::string_view line(ptr, size * n);
+    if (line.starts_with("HTTP/")) {  // a new response (after a redirect): forget the old
+        h->content_type->clear();
+        h->docker_digest->clear();
+        h->www_authenticate->clear();
+        return size * n;
+    }
+    size_t colon = line.find(':');
+    if (colon == std::string_view::npos) return size * n;
+    std::string name = lower(std::string(line.substr(0, colon)));
+    std::string value = trim(line.substr(colon + 1));
+    if (name == "content-type") *h->content_type = value;
+    if (name == "docker-content-digest") *h->docker_digest = value;
+    if (name == "www-authenticate" && h->www_authenticate->empty()) *h->www_authenticate = value;
+    return size * n;
+}
+
+}  // namespace
+
+RegistryClient::RegistryClient(std::string registry, std::string repository, RegistryOptions opts)
+    : registry_(std::move(registry)), repository_(std::move(repository)), opts_(std::move(opts)) {
+    global_init();
+}
+
+RegistryClient::~RegistryClient() = default;
+
+std::string RegistryClient::describe(std::string_view what) const {
+    return fmt::format("registry {}, repository \"{}\": {}", registry_, repository_, what);
+}
+
+std::optional<Credentials> RegistryClient::credentials() const {
+    if (opts_.credentials) return opts_.credentials;
+    if (opts_.credential_store) return opts_.credential_store->find(registry_);
+    return std::nullopt;
+}
+
+RegistryClient::Result RegistryClient::perform(Request& req) {
+    Result r;
+    CURL* c = curl_easy_init();
+    if (c == nullptr) throw Error("curl_easy_init failed");
+    std::unique_ptr<CURL, void (*)(CURL*)> guard(c, curl_easy_cleanup);
+    curl_slist* hdrs = nullptr;
+    std::unique_ptr<curl_slist, void (*)(curl_slist*)> hguard(nullptr, curl_slist_free_all);
+    for (auto& h : req.headers) hdrs = curl_slist_append(hdrs, h.c_str());
+    std::string auth;
+    if (!req.basic.empty()) {
+        auth = "Authorization: " + req.basic;
+    } else if (req.authorize) {
+        std::lock_guard lk(mu_);
+        if (!authorization_.empty()) auth = "Authorization: " + authorization_;
+    }
+    if (!auth.empty()) hdrs = curl_slist_append(hdrs, auth.c_str());
+    hguard.reset(hdrs);
+
+    char errbuf[CURL_ERROR_SIZE] = {0};
+    Transfer t{c, &req.sink, req.max_body, req.range_from, req.range_from > 0,
+               0, &r.body,   &r.delivered, &r.sink_error,  &r.too_big};
+    HeaderCapture hc{this, &r.content_type, &r.docker_digest, &r.www_authenticate};
+    std::string range = fmt::format("{}-", req.range_from);
+    curl_easy_setopt(c, CURLOPT_URL, req.url.c_str());
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, &t);
+    curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
+    curl_easy_setopt(c, CURLOPT_HEADERDATA, &hc);
+    curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L);
+    curl_easy_setopt(c, CURLOPT_MAXREDIRS, 10L);
+    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
+    curl_easy_setopt(c, CURLOPT_USERAGENT, "husk/" HUSK_VERSION);
+    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, opts_.connect_timeout_s);
+    curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1L);
+    curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, 60L);
+    curl_easy_setopt(c, CURLOPT_HTTP_VERSION, CURL_HTTP_VERSION_2TLS);
+    curl_easy_setopt(c, CURLOPT_BUFFERSIZE, 256L * 1024);
+    curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+    if (req.range_from > 0) curl_easy_setopt(c, CURLOPT_RANGE, range.c_str());
+    if (!req.verify) {
+        curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 0L);
+        curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 0L);
+    }
+    r.code = curl_easy_perform(c);
+    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r.status);
+    if (r.code != CURLE_OK) r.curl_error = errbuf[0] ? errbuf : curl_easy_strerror(r.code);
+    return r;
+}
+
+std::string RegistryClient::endpoint() {
+    {
+        std::lock_guard lk(mu_);
+        if (!base_.empty()) return base_;
+    }
+    std::string host = registry_ == "docker.io" ? "registry-1.docker.io" : registry_;
+    bool insecure = !opts_.tls_verify || opts_.config.is_insecure(registry_);
+    std::vector<std::string> schemes = {"https://"};
+    if (insecure) schemes.push_back("http://");
+    std::string last_error;
+    for (auto& scheme : schemes) {
+        for (int attempt = 0;; ++attempt) {
+            Request req;
+            req.url = scheme + host + "/v2/";
+            req.verify = !insecure;
+            req.authorize = false;
+            Result r = perform(req);
+            if (r.code == CURLE_OK && r.status < 500 && r.status != 429) {
+                bool need_auth;
+                {
+                    std::lock_guard lk(mu_);
+                    base_ = scheme + host;
+                    need_auth = authorization_.empty();
+                }
+                if (r.status == 401 && need_auth) authenticate(r.www_authenticate);
+                return scheme + host;
+            }
+            last_error = r.code != CURLE_OK ? r.curl_error : server_said(r.status, r.body);
+            // Over TLS to a plain-HTTP server: try the next scheme at once.
+            bool next_scheme = r.code == CURLE_SSL_CONNECT_ERROR || r.code == CURLE_RECV_ERROR ||
+                               r.code == CURLE_PEER_FAILED_VERIFICATION;
+            if (insecure && scheme == "https://" && next_scheme) break;
+            bool retry = (r.code != CURLE_OK && transient(r.code)) ||
+                         (r.code == CURLE_OK && (r.status >= 500 || r.status == 429));
+            if (!retry || attempt >= opts_.retries) break;
+            backoff(attempt);
+        }
+    }
+    throw Error(describe(fmt::format("cannot reach {}: {}", host, last_error)));
+}
+
+void RegistryClient::authenticate(const std::string& header) {
+    if (header.empty())
+        throw Error(describe("401 Unauthorized without a WWW-Authenticate challenge"));
+    auto challenges = parse_www_authenticate(header);
+    auto creds = credentials();
+    for (auto& ch : challenges) {
+        if (ch.scheme == "bearer") {
+            auto realm = ch.params.find("realm");
+            if (realm == ch.params.end()) throw Error(describe("bearer challenge without a realm"));
+            CURL* c = curl_easy_init();
+            auto esc = [&](const std::string& s) {
+                char* e = curl_easy_escape(c, s.c_str(), static_cast<int>(s.size()));
+                std::string out = e;
+                curl_free(e);
+                return out;
+            };
+            std::string url = realm->second;
+            url += url.find('?') == std::string::npos ? "?" : "&";
+            std::string scope = ch.params.count("scope") ? ch.params["scope"] : std::string();
+            if (scope.empty() && !repository_.empty())
+                scope = fmt::format("repository:{}:pull", repository_);
+            if (ch.params.count("service")) url += "service=" + esc(ch.params["service"]) + "&";
+            if (!scope.empty()) url += "scope=" + esc(scope);
+            curl_easy_cleanup(c);
+            Request req;
+            req.url = url;
+            req.authorize = false;
+            req.verify = opts_.tls_verify && !opts_.config.is_insecure(registry_);
+            req.max_body = 1 << 20;
+            if (creds && !creds->username.empty())
+                req.basic = "Basic " + base64_encode(creds->username + ":" + creds->password);
+            Result r;
+            for (int attempt = 0;; ++attempt) {
+                r = perform(req);
+                bool retry = (r.code != CURLE_OK && transient(r.code)) ||
+                             (r.code == CURLE_OK && (r.status >= 500 || r.status == 429));
+                if (!retry || attempt >= opts_.retries) break;
+                backoff(attempt);
+            }
+            if (r.code != CURLE_OK)
+                throw Error(
+                    describe(fmt::format("token server {}: {}", realm->second, r.curl_error)));
+            if (r.status != 200)
+                throw Error(describe(fmt::format("token server {}: {}", realm->second,
+                                                 server_said(r.status, r.body))));
+            std::string token;
+            try {
+                json j = json::parse(r.body);
+                token = j.value("token", std::string());
+                if (token.empty()) token = j.value("access_token", std::string());
+            } catch (const json::exception& e) {
+                throw Error(describe(fmt::format("token server {}: {}", realm->second, e.what())));
+            }
+            if (token.empty())
+                throw Error(
+                    describe(fmt::format("token server {} returned no token", realm->second)));
+            std::lock_guard lk(mu_);
+            authorization_ = "Bearer " + token;
+            return;
+        }
+        if (ch.scheme == "basic") {
+            if (!creds || creds->username.empty())
+                throw Error(describe(fmt::format(
+                    "401 Unauthorized: the registry requires a login (husk login {})", registry_)));
+            std::lock_guard lk(mu_);
+            authorization_ = "Basic " + base64_encode(creds->username + ":" + creds->password);
+            return;
+        }
+    }
+    throw Error(describe(fmt::format("unsupported authentication challenge \"{}\"", header)));
+}
+
+RegistryClient::Result RegistryClient::perform_with_auth(Request& req) {
+    bool reauthenticated = false;
+    for (int attempt = 0;; ++attempt) {
+        Result r = perform(req);
+        if (r.sink_error) std::rethrow_exception(r.sink_error);
+        if (r.code != CURLE_OK) {
+            if (r.too_big) throw Error(describe(fmt::format("{}: response too large", req.url)));
+            if (transient(r.code) && attempt < opts_.retries) {
+                if (req.sink && r.delivered > 0) {
+                    req.range_from += r.delivered;  // resume where the transfer broke
+                    log::debug("resuming {} at byte {}", req.url, req.range_from);
+                }
+                backoff(attempt);
+                continue;
+            }
+            throw Error(describe(r.curl_error));
+        }
+        if (r.status == 401 && !reauthenticated) {
+            authenticate(r.www_authenticate);
+            reauthenticated = true;
+            --attempt;
+            continue;
+        }
+        if ((r.status >= 500 || r.status == 429) && attempt < opts_.retries) {
+            backoff(attempt);
+            continue;
+        }
+        return r;
+    }
+}
+
+RegistryClient::Response RegistryClient::get_manifest(const std::string& reference) {
+    Request req;
+    req.url = fmt::format("{}/v2/{}/manifests/{}", endpoint(), repository_, reference);
+    req.headers.push_back(fmt::format("Accept: {}, {}, {}, {}", media::kOciIndex,
+                                      media::kOciManifest, media::kDockerList,
+                                      media::kDockerManifest));
+    req.verify = opts_.tls_verify && !opts_.config.is_insecure(registry_);
+    Result r = perform_with_auth(req);
+    if (r.status != 200)
+        throw Error(
+            describe(fmt::format("manifest \"{}\": {}", reference, server_said(r.status, r.body))));
+    return Response{std::move(r.body), std::move(r.content_type), std::move(r.docker_digest)};
+}
+
+std::string RegistryClient::get_blob(const std::string& digest, int64_t max_size) {
+    Request req;
+    req.url = fmt::format("{}/v2/{}/blobs/{}", endpoint(), repository_, digest);
+    req.verify = opts_.tls_verify && !opts_.config.is_insecure(registry_);
+    req.max_body = max_size;
+    Result r = perform_with_auth(req);
+    if (r.status != 200)
+        throw Error(describe(fmt::format("blob {}: {}", digest, server_said(r.status, r.body))));
+    return std::move(r.body);
+}
+
+void RegistryClient::stream_blob(const std::string& digest, int64_t offset,
+                                 const std::function<void(const char*, size_t)>& sink) {
+    Request req;
+    req.url = fmt::format("{}/v2/{}/blobs/{}", endpoint(), repository_, digest);
+    req.verify = opts_.tls_verify && !opts_.config.is_insecure(registry_);
+    req.range_from = offset;
+    req.sink = sink;
+    Result r = perform_with_auth(req);
+    if (r.status != 200 && r.status != 206)
+        throw Error(describe(fmt::format("blob {}: {}", digest, server_said(r.status, r.body))));
+}
+
+void RegistryClient::ping() {
+    endpoint();
+    Request req;
+    req.url = endpoint() + "/v2/";
+    req.verify = opts_.tls_verify && !opts_.config.is_insecure(registry_);
+    Result r = perform_with_auth(req);
+    if (r.status != 200) throw Error(describe(server_said(r.status, r.body)));
+}
+
+}  // namespace husk::image

@@ -1,0 +1,85 @@
+// A client of the OCI distribution API (v2) on libcurl: manifests, blobs with
+// redirects and Range resume, bearer-token and basic auth, retries with backoff.
+// Errors name the registry, the repository and what the server answered:
+//   registry 127.0.0.1:5000, repository "library/nope": manifest "latest": 404 MANIFEST_UNKNOWN:
+//   manifest unknown
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "image/auth.h"
+
+namespace husk::image {
+
+// What /etc/husk/registries.json (or <root>/registries.json) says:
+//   {"insecure": ["127.0.0.1:5000", "localhost:*"], "mirrors": {"docker.io":
+//   ["https://m.example"]}}
+// An insecure registry is tried over HTTPS without certificate verification, then over HTTP.
+struct RegistriesConfig {
+    std::vector<std::string> insecure;
+    std::map<std::string, std::vector<std::string>> mirrors;
+
+    bool is_insecure(std::string_view registry) const;
+    // Reads the first of `paths` that exists; empty config when none does.
+    static RegistriesConfig load(const std::vector<std::string>& paths);
+};
+
+struct RegistryOptions {
+    bool tls_verify = true;  // false: every registry is treated as insecure
+    RegistriesConfig config;
+    std::optional<Credentials> credentials;  // overrides the credential store
+    const CredentialStore* credential_store = nullptr;
+    int retries = 3;  // extra attempts after a 5xx, 429, timeout or broken connection
+    long connect_timeout_s = 30;
+};
+
+class RegistryClient {
+  public:
+    RegistryClient(std::string registry, std::string repository, RegistryOptions opts);
+    ~RegistryClient();
+
+    struct Response {
+        std::string body;
+        std::string content_type;
+        std::string docker_digest;  // Docker-Content-Digest
+    };
+    // GET /v2/<repo>/manifests/<tag or digest> with every manifest type accepted.
+    Response get_manifest(const std::string& reference);
+    // GET /v2/<repo>/blobs/<digest> into memory (configs); the size is bounded by `max_size`.
+    std::string get_blob(const std::string& digest, int64_t max_size);
+    // Streams the blob from `offset` into `sink` (called with consecutive chunks). A broken
+    // transfer is resumed with a Range request. `sink` may throw to abort.
+    void stream_blob(const std::string& digest, int64_t offset,
+                     const std::function<void(const char*, size_t)>& sink);
+    // GET /v2/: checks that the registry answers and that the credentials are accepted.
+    void ping();
+
+    const std::string& registry() const { return registry_; }
+    const std::string& repository() const { return repository_; }
+
+  private:
+    struct Request;
+    struct Result;
+    std::string endpoint();
+    Result perform(Request& req);
+    Result perform_with_auth(Request& req);
+    void authenticate(const std::string& www_authenticate);
+    std::string describe(std::string_view what) const;
+    std::optional<Credentials> credentials() const;
+
+    std::string registry_;
+    std::string repository_;
+    RegistryOptions opts_;
+    std::mutex mu_;
+    std::string base_;           // "https://host" once known
+    std::string authorization_;  // "Bearer x" / "Basic x"
+};
+
+}  // namespace husk::image

@@ -1,0 +1,178 @@
+// The copying fallback of overlayfs: layers applied one after the other onto a
+// plain directory, whiteouts and opaque directories interpreted, owners shifted
+// for user-namespaced containers.
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/xattr.h>
+#include <unistd.h>
+
+#include <map>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "image/fsutil.h"
+#include "image/store.h"
+#include "sys/error.h"
+#include "sys/fd.h"
+
+namespace husk::image {
+namespace {
+
+using sys::UniqueFd;
+
+struct Copier {
+    const std::optional<IdShift>& shift;
+    // hardlinks within one layer: (dev, ino) of the source -> path made in dst
+    std::map<std::pair<dev_t, ino_t>, std::pair<int, std::string>> links;
+    std::vector<UniqueFd> keep;  // dirfds referenced by `links`
+
+    uid_t uid(uid_t u) const {
+        if (!shift) return u;
+        return u < shift->size ? shift->uid + u : 65534;
+    }
+    gid_t gid(gid_t g) const {
+        if (!shift) return g;
+        return g < shift->size ? shift->gid + g : 65534;
+    }
+
+    static bool is_whiteout(const struct stat& st) {
+        return S_ISCHR(st.st_mode) && st.st_rdev == makedev(0, 0);
+    }
+
+    static bool is_opaque(int fd) {
+        char v[4];
+        ssize_t n = ::fgetxattr(fd, "trusted.overlay.opaque", v, sizeof v);
+        return n == 1 && v[0] == 'y';
+    }
+
+    static void copy_xattrs(int src, int dst, const std::string& path) {
+        char names[65536];
+        ssize_t len = ::flistxattr(src, names, sizeof names);
+        if (len <= 0) return;
+        for (const char* n = names; n < names + len; n += strlen(n) + 1) {
+            if (std::string_view(n).starts_with("trusted.overlay.")) continue;
+            char val[65536];
+            ssize_t vl = ::fgetxattr(src, n, val, sizeof val);
+            if (vl < 0) continue;
+            if (::fsetxattr(dst, n, val, static_cast<size_t>(vl), 0) != 0 && errno != ENOTSUP)
+                throw_sys(fmt::format("setxattr {}", n), path);
+        }
+    }
+
+    void meta(int dirfd, const char* name, const struct stat& st, const std::string& path) {
+        if (::fchownat(dirfd, name, uid(st.st_uid), gid(st.st_gid), AT_SYMLINK_NOFOLLOW) != 0)
+            throw_sys("chown", path);
+        if (!S_ISLNK(st.st_mode) && ::fchmodat(dirfd, name, st.st_mode & 07777, 0) != 0)
+            throw_sys("chmod", path);
+        timespec ts[2] = {st.st_atim, st.st_mtim};
+        if (::utimensat(dirfd, name, ts, AT_SYMLINK_NOFOLLOW) != 0) throw_sys("utimens", path);
+    }
+
+    void copy_dir(int src, int dst, const std::string& path) {
+        int dup = ::fcntl(src, F_DUPFD_CLOEXEC, 0);
+        DIR* d = ::fdopendir(dup);
+        if (d == nullptr) {
+            ::close(dup);
+            throw_sys("opendir", path);
+        }
+        std::vector<std::string> names;
+        while (dirent* e = ::readdir(d)) {
+            std::string_view n = e->d_name;
+            if (n != "." && n != "..") names.emplace_back(n);
+        }
+        ::closedir(d);
+        for (auto& n : names) copy_entry(src, dst, n.c_str(), path + "/" + n);
+    }
+
+    void copy_entry(int sdir, int ddir, const char* name, const std::string& path) {
+        struct stat st {};
+        if (::fstatat(sdir, name, &st, AT_SYMLINK_NOFOLLOW) != 0) throw_sys("stat", path);
+        struct stat dst {};
+        bool have = ::fstatat(ddir, name, &dst, AT_SYMLINK_NOFOLLOW) == 0;
+        if (is_whiteout(st)) {
+            if (have) remove_tree_at(ddir, name);
+            return;
+        }
+        if (S_ISDIR(st.st_mode)) {
+            UniqueFd s(::openat(sdir, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+            if (!s) throw_sys("open", path);
+            if (have && (!S_ISDIR(dst.st_mode) || is_opaque(s.get()))) {
+                remove_tree_at(ddir, name);
+                have = false;
+            }
+            if (!have && ::mkdirat(ddir, name, 0700) != 0) throw_sys("mkdir", path);
+            UniqueFd d(::openat(ddir, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+            if (!d) throw_sys("open", path);
+            copy_dir(s.get(), d.get(), path);
+            copy_xattrs(s.get(), d.get(), path);
+            meta(ddir, name, st, path);
+            return;
+        }
+        if (have) remove_tree_at(ddir, name);
+        if (st.st_nlink > 1 && !S_ISDIR(st.st_mode)) {
+            auto it = links.find({st.st_dev, st.st_ino});
+            if (it != links.end()) {
+                if (::linkat(it->second.first, it->second.second.c_str(), ddir, name, 0) != 0)
+                    throw_sys("link", path);
+                return;
+            }
+        }
+        if (S_ISREG(st.st_mode)) {
+            UniqueFd s(::openat(sdir, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
+            if (!s) throw_sys("open", path);
+            UniqueFd d(
+                ::openat(ddir, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
+            if (!d) throw_sys("create", path);
+            off_t left = st.st_size;
+            while (left > 0) {
+                ssize_t n = ::copy_file_range(s.get(), nullptr, d.get(), nullptr,
+                                              static_cast<size_t>(left), 0);
+                if (n < 0 && errno == EINTR) continue;
+                if (n < 0) throw_sys("copy", path);
+                if (n == 0) break;
+                left -= n;
+            }
+            if (::fchown(d.get(), uid(st.st_uid), gid(st.st_gid)) != 0) throw_sys("chown", path);
+            if (::fchmod(d.get(), st.st_mode & 07777) != 0) throw_sys("chmod", path);
+            copy_xattrs(s.get(), d.get(), path);
+            timespec ts[2] = {st.st_atim, st.st_mtim};
+            if (::futimens(d.get(), ts) != 0) throw_sys("utimens", path);
+        } else if (S_ISLNK(st.st_mode)) {
+            std::string target(static_cast<size_t>(st.st_size) + 1, '\0');
+            ssize_t n = ::readlinkat(sdir, name, target.data(), target.size());
+            if (n < 0) throw_sys("readlink", path);
+            target.resize(static_cast<size_t>(n));
+            if (::symlinkat(target.c_str(), ddir, name) != 0) throw_sys("symlink", path);
+            meta(ddir, name, st, path);
+        } else if (S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode) || S_ISFIFO(st.st_mode)) {
+            if (::mknodat(ddir, name, st.st_mode & (S_IFMT | 07777), st.st_rdev) != 0)
+                throw_sys("mknod", path);
+            meta(ddir, name, st, path);
+        } else {
+            return;  // sockets
+        }
+        if (st.st_nlink > 1) {
+            keep.emplace_back(::fcntl(ddir, F_DUPFD_CLOEXEC, 0));
+            links[{st.st_dev, st.st_ino}] = {keep.back().get(), name};
+        }
+    }
+};
+
+}  // namespace
+
+void apply_layer_copy(const std::string& src, const std::string& dst,
+                      const std::optional<IdShift>& shift) {
+    with_context(fmt::format("copy layer \"{}\" onto \"{}\"", src, dst), [&] {
+        UniqueFd s(::open(src.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+        if (!s) throw_sys("open", src);
+        UniqueFd d(::open(dst.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+        if (!d) throw_sys("open", dst);
+        Copier c{shift, {}, {}};
+        c.copy_dir(s.get(), d.get(), "");
+    });
+}
+
+}  // namespace husk::image

@@ -1,0 +1,530 @@
+#include "image/store.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <set>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "image/digest.h"
+#include "image/idmap.h"
+#include "oci/image/reference.h"
+#include "sys/error.h"
+#include "sys/fd.h"
+#include "sys/log.h"
+
+namespace husk::image {
+namespace {
+
+using json = nlohmann::json;
+using sys::UniqueFd;
+namespace oi = oci::image;
+
+constexpr std::string_view kRepoDigestAnnotation = "io.husk.repo-digest";
+
+std::vector<std::string> list_dir(const std::string& path) {
+    std::vector<std::string> out;
+    DIR* d = ::opendir(path.c_str());
+    if (d == nullptr) return out;
+    while (dirent* e = ::readdir(d)) {
+        std::string_view n = e->d_name;
+        if (n != "." && n != "..") out.emplace_back(n);
+    }
+    ::closedir(d);
+    std::sort(out.begin(), out.end());
+    return out;
+}
+
+bool is_mountpoint(const std::string& path) {
+    struct statx a {
+    }, b{};
+    if (::statx(AT_FDCWD, path.c_str(), AT_SYMLINK_NOFOLLOW, STATX_MNT_ID, &a) != 0 ||
+        ::statx(AT_FDCWD, (path + "/..").c_str(), 0, STATX_MNT_ID, &b) != 0)
+        return false;
+    return a.stx_mnt_id != b.stx_mnt_id;
+}
+
+// lowerdir=top:...:bottom for the layers of `img` (bottom first in chain_ids).
+std::string lowerdirs(const Store& s, const Image& img, const std::string& empty_dir) {
+    std::string out;
+    for (auto it = img.chain_ids.rbegin(); it != img.chain_ids.rend(); ++it) {
+        if (!out.empty()) out += ':';
+        out += s.snapshot_dir(*it) + "/fs";
+    }
+    return out.empty() ? empty_dir : out;
+}
+
+bool valid_container_id(std::string_view id) {
+    if (id.empty() || id.size() > 128) return false;
+    return std::all_of(id.begin(), id.end(),
+                       [](char c) {
+                           return std::isalnum(static_cast<unsigned char>(c)) || c == '_' ||
+                                  c == '-' || c == '.';
+                       }) &&
+           id != "." && id != "..";
+}
+
+// Unmounts a container root: the overlay, then its idmapped lower layers.
+void unmount_root(const std::string& dir) {
+    std::vector<std::string> targets = {dir + "/merged"};
+    for (auto& n : list_dir(dir))
+        if (n.starts_with("lower")) targets.push_back(dir + "/" + n);
+    for (auto& t : targets)
+        if (is_mountpoint(t) && ::umount2(t.c_str(), MNT_DETACH) != 0 && errno != EINVAL)
+            throw_sys("umount", t);
+}
+
+// Overlayfs over idmapped lower layers (kernel >= 5.19): no copy, owners shifted by the
+// mounts. False (and nothing left mounted) when the kernel or filesystem cannot.
+bool try_idmapped_overlay(const Store& s, const Image& img, const std::string& dir,
+                          const IdShift& shift) {
+    try {
+        auto ns = make_userns(shift);
+        std::string lower;
+        for (size_t i = 0; i < img.chain_ids.size(); ++i) {
+            std::string l = fmt::format("{}/lower{}", dir, i);
+            mkdir_p(l, 0755);
+            idmapped_mount(s.snapshot_dir(img.chain_ids[i]) + "/fs", l, ns.get());
+            lower = l + (lower.empty() ? "" : ":") + lower;
+        }
+        if (lower.empty()) {
+            mkdir_p(dir + "/empty", 0755);
+            lower = dir + "/empty";
+        }
+        mkdir_p(dir + "/upper", 0755);
+        mkdir_p(dir + "/work", 0700);
+        if (::chown((dir + "/upper").c_str(), shift.uid, shift.gid) != 0)
+            throw_sys("chown", dir + "/upper");
+        std::string data =
+            fmt::format("lowerdir={},upperdir={}/upper,workdir={}/work", lower, dir, dir);
+        std::string merged = dir + "/merged";
+        if (::mount("overlay", merged.c_str(), "overlay", 0, data.c_str()) != 0)
+            throw_sys("mount overlay", merged);
+        return true;
+    } catch (const std::exception& e) {
+        log::debug("idmapped overlay unavailable ({}); copying with shifted owners", e.what());
+        unmount_root(dir);
+        for (auto& n : list_dir(dir))
+            if (n.starts_with("lower") || n == "upper" || n == "work" || n == "empty")
+                remove_tree(dir + "/" + n);
+        return false;
+    }
+}
+
+}  // namespace
+
+Store::Store(std::string root) : root_(std::move(root)) {
+    while (root_.size() > 1 && root_.back() == '/') root_.pop_back();
+    if (root_.empty()) throw Error("store: empty data root");
+    with_context(fmt::format("open image store \"{}\"", root_), [&] {
+        mkdir_p(root_ + "/blobs/sha256", 0755);
+        mkdir_p(root_ + "/snapshots", 0700);
+        mkdir_p(root_ + "/tmp", 0700);
+        if (!exists(root_ + "/oci-layout"))
+            write_file_atomic(root_ + "/oci-layout", R"({"imageLayoutVersion":"1.0.0"})");
+        if (!exists(root_ + "/index.json")) {
+            FileLock lk(root_ + "/index.lock", FileLock::exclusive);
+            if (!exists(root_ + "/index.json"))
+                write_file_atomic(root_ + "/index.json", R"({"schemaVersion":2,"mediaType":")" +
+                                                             std::string(oi::media::kOciIndex) +
+                                                             R"(","manifests":[]})");
+        }
+    });
+}
+
+std::string Store::blob_path(std::string_view digest) const {
+    return root_ + "/blobs/sha256/" + oi::digest_hex(digest);
+}
+
+bool Store::has_blob(std::string_view digest) const {
+    return exists(blob_path(digest));
+}
+
+std::string Store::read_blob(std::string_view digest) const {
+    std::string data = read_file(blob_path(digest));
+    if (sha256_digest(data) != digest)
+        throw Error(fmt::format("blob {} in \"{}\" is corrupt (digest mismatch)", digest, root_));
+    return data;
+}
+
+std::string Store::write_blob(std::string_view data) {
+    std::string d = sha256_digest(data);
+    if (!has_blob(d)) write_file_atomic(blob_path(d), data, 0644);
+    return d;
+}
+
+void Store::commit_blob(const std::string& tmp_path, std::string_view digest) {
+    std::string dst = blob_path(digest);
+    if (exists(dst)) {
+        ::unlink(tmp_path.c_str());
+        return;
+    }
+    if (::rename(tmp_path.c_str(), dst.c_str()) != 0) throw_sys("rename", tmp_path);
+}
+
+std::string Store::snapshot_dir(std::string_view chain_id) const {
+    return root_ + "/snapshots/" + oi::digest_hex(chain_id);
+}
+
+bool Store::has_snapshot(std::string_view chain_id) const {
+    return exists(snapshot_dir(chain_id) + "/fs");
+}
+
+std::string Store::stage_snapshot() const {
+    std::string dir = tmp_dir() + "/" + unique_name("snap-");
+    if (::mkdir(dir.c_str(), 0700) != 0) throw_sys("mkdir", dir);
+    if (::mkdir((dir + "/fs").c_str(), 0755) != 0) throw_sys("mkdir", dir + "/fs");
+    return dir;
+}
+
+void Store::commit_snapshot(const std::string& staged, std::string_view chain_id) {
+    std::string dst = snapshot_dir(chain_id);
+    if (::rename(staged.c_str(), dst.c_str()) != 0) {
+        if (errno == EEXIST || errno == ENOTEMPTY) {  // another pull was first
+            remove_tree(staged);
+            return;
+        }
+        throw_sys("rename", staged);
+    }
+}
+
+void Store::ensure_snapshots(const Image& img, const UnpackLimits& limits) {
+    for (size_t i = 0; i < img.chain_ids.size(); ++i) {
+        const std::string& chain = img.chain_ids[i];
+        if (has_snapshot(chain)) continue;
+        const auto& layer = img.manifest.layers.at(i);
+        std::string staged = stage_snapshot();
+        try {
+            UniqueFd blob(::open(blob_path(layer.digest).c_str(), O_RDONLY | O_CLOEXEC));
+            if (!blob) throw_sys("open", blob_path(layer.digest));
+            UniqueFd root(::open((staged + "/fs").c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+            if (!root) throw_sys("open", staged + "/fs");
+            UnpackResult r = with_context(fmt::format("unpack layer {}", layer.digest), [&] {
+                return unpack_layer(blob.get(), root.get(), limits);
+            });
+            if (r.diff_id != img.config.diff_ids.at(i))
+                throw Error(
+                    fmt::format("layer {}: uncompressed digest {} does not match {} of the "
+                                "image config",
+                                layer.digest, r.diff_id, img.config.diff_ids[i]));
+            write_file_atomic(staged + "/size", std::to_string(tree_size(staged + "/fs")));
+            commit_snapshot(staged, chain);
+        } catch (...) {
+            remove_tree(staged);
+            throw;
+        }
+    }
+}
+
+std::vector<ImageRecord> Store::records() const {
+    std::string text = read_file(root_ + "/index.json");
+    oi::Index idx = with_context(fmt::format("\"{}/index.json\"", root_),
+                                 [&] { return oi::parse_index(text); });
+    std::vector<ImageRecord> out;
+    for (auto& d : idx.manifests) {
+        ImageRecord r;
+        r.manifest = d;
+        if (auto it = d.annotations.find(std::string(oi::kRefNameAnnotation));
+            it != d.annotations.end())
+            r.name = it->second;
+        if (auto it = d.annotations.find(std::string(kRepoDigestAnnotation));
+            it != d.annotations.end())
+            r.repo_digest = it->second;
+        out.push_back(std::move(r));
+    }
+    return out;
+}
+
+namespace {
+void write_index(const std::string& root, const std::vector<ImageRecord>& recs) {
+    oi::Index idx;
+    idx.media_type = std::string(oi::media::kOciIndex);
+    for (auto& r : recs) {
+        oi::Descriptor d = r.manifest;
+        if (!r.name.empty()) d.annotations[std::string(oi::kRefNameAnnotation)] = r.name;
+        if (!r.repo_digest.empty())
+            d.annotations[std::string(kRepoDigestAnnotation)] = r.repo_digest;
+        idx.manifests.push_back(std::move(d));
+    }
+    write_file_atomic(root + "/index.json", oi::dump_index(idx));
+}
+}  // namespace
+
+void Store::add_records(const std::vector<ImageRecord>& add) {
+    FileLock lk(root_ + "/index.lock", FileLock::exclusive);
+    auto recs = records();
+    for (auto& a : add) {
+        auto same = [&](const ImageRecord& r) {
+            return a.name.empty() ? (r.name.empty() && r.manifest.digest == a.manifest.digest)
+                                  : r.name == a.name;
+        };
+        recs.erase(std::remove_if(recs.begin(), recs.end(), same), recs.end());
+        recs.push_back(a);
+    }
+    write_index(root_, recs);
+}
+
+size_t Store::remove_records(const std::function<bool(const ImageRecord&)>& pred) {
+    FileLock lk(root_ + "/index.lock", FileLock::exclusive);
+    auto recs = records();
+    size_t before = recs.size();
+    recs.erase(std::remove_if(recs.begin(), recs.end(), pred), recs.end());
+    if (recs.size() != before) write_index(root_, recs);
+    return before - recs.size();
+}
+
+Image Store::load_image(const ImageRecord& rec) const {
+    return with_context(
+        fmt::format("image {}", rec.name.empty() ? rec.manifest.digest : rec.name), [&] {
+            Image img;
+            if (!rec.name.empty()) img.names.push_back(rec.name);
+            img.repo_digest = rec.repo_digest;
+            img.manifest_digest = rec.manifest.digest;
+            img.manifest = oi::parse_manifest(read_blob(rec.manifest.digest));
+            img.id = img.manifest.config.digest;
+            img.config_json = read_blob(img.id);
+            img.config = oi::parse_image_config(img.config_json);
+            if (img.config.diff_ids.size() != img.manifest.layers.size())
+                throw Error(fmt::format("the config lists {} layers, the manifest {}",
+                                        img.config.diff_ids.size(), img.manifest.layers.size()));
+            img.chain_ids = chain_ids(img.config.diff_ids);
+            return img;
+        });
+}
+
+std::vector<Image> Store::images() const {
+    std::vector<Image> out;
+    for (auto& r : records()) {
+        auto it = std::find_if(out.begin(), out.end(), [&](const Image& i) {
+            return i.manifest_digest == r.manifest.digest;
+        });
+        if (it != out.end()) {
+            if (!r.name.empty()) it->names.push_back(r.name);
+            continue;
+        }
+        try {
+            out.push_back(load_image(r));
+        } catch (const std::exception& e) {
+            log::warn("{}", e.what());
+        }
+    }
+    return out;
+}
+
+Image Store::resolve(std::string_view ref) const {
+    auto recs = records();
+    // A full or short name.
+    std::string wanted;
+    try {
+        wanted = oi::parse_reference(ref).str();
+    } catch (const Error&) {
+    }
+    if (!wanted.empty()) {
+        for (auto& r : recs)
+            if (r.name == wanted) {
+                Image img = load_image(r);
+                img.names.clear();
+                for (auto& o : recs)
+                    if (o.manifest.digest == r.manifest.digest && !o.name.empty())
+                        img.names.push_back(o.name);
+                return img;
+            }
+    }
+    // An image id (prefix, with or without "sha256:") or a manifest digest.
+    std::string hex(ref.starts_with("sha256:") ? ref.substr(7) : ref);
+    if (hex.size() >= 4 && std::all_of(hex.begin(), hex.end(), [](char c) {
+            return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+        })) {
+        std::vector<Image> found;
+        for (auto& img : images()) {
+            if (img.id.compare(7, hex.size(), hex) == 0 ||
+                img.manifest_digest.compare(7, hex.size(), hex) == 0)
+                found.push_back(img);
+        }
+        if (found.size() == 1) return found[0];
+        if (found.size() > 1)
+            throw Error(
+                fmt::format("image id \"{}\" is ambiguous: {} images match", ref, found.size()));
+    }
+    throw Error(fmt::format("image \"{}\" not known: pull it first", ref));
+}
+
+std::string Store::prepare_rootfs(std::string_view image, std::string_view cid,
+                                  std::optional<IdShift> shift) {
+    if (!valid_container_id(cid)) throw Error(fmt::format("invalid container id \"{}\"", cid));
+    return with_context(fmt::format("prepare root of container {}", cid), [&] {
+        auto lk = lock_shared();
+        Image img = resolve(image);
+        ensure_snapshots(img);
+        std::string dir = root_ + "/rootfs/" + std::string(cid);
+        mkdir_p(root_ + "/rootfs", 0700);
+        if (::mkdir(dir.c_str(), 0700) != 0) throw_sys("mkdir", dir);
+        try {
+            write_file_atomic(dir + "/image", img.id + "\n");
+            json layers = img.chain_ids;
+            write_file_atomic(dir + "/layers.json", layers.dump());
+            std::string merged = dir + "/merged";
+            mkdir_p(merged, 0755);
+            if (shift) {
+                if (try_idmapped_overlay(*this, img, dir, *shift)) {
+                    write_file_atomic(dir + "/mode", "overlay-idmapped\n");
+                    return merged;
+                }
+            } else {
+                mkdir_p(dir + "/upper", 0755);
+                mkdir_p(dir + "/work", 0700);
+                mkdir_p(dir + "/empty", 0755);
+                std::string data = fmt::format("lowerdir={},upperdir={}/upper,workdir={}/work",
+                                               lowerdirs(*this, img, dir + "/empty"), dir, dir);
+                if (::mount("overlay", merged.c_str(), "overlay", 0, data.c_str()) == 0) {
+                    write_file_atomic(dir + "/mode", "overlay\n");
+                    return merged;
+                }
+                log::debug("overlayfs unavailable for {} ({}); copying the layers", cid,
+                           errno_name(errno));
+            }
+            for (auto& chain : img.chain_ids)
+                apply_layer_copy(snapshot_dir(chain) + "/fs", merged, shift);
+            if (shift) {
+                // the root directory itself belongs to the container's root
+                if (::chown(merged.c_str(), shift->uid, shift->gid) != 0)
+                    throw_sys("chown", merged);
+            }
+            write_file_atomic(dir + "/mode", "copy\n");
+            return merged;
+        } catch (...) {
+            unmount_root(dir);
+            remove_tree(dir);
+            throw;
+        }
+    });
+}
+
+void Store::release_rootfs(std::string_view cid) {
+    if (!valid_container_id(cid)) throw Error(fmt::format("invalid container id \"{}\"", cid));
+    std::string dir = root_ + "/rootfs/" + std::string(cid);
+    if (!exists(dir)) return;
+    unmount_root(dir);
+    remove_tree(dir);
+}
+
+std::vector<std::string> Store::rootfs_users(std::string_view id) const {
+    std::vector<std::string> out;
+    for (auto& cid : list_dir(root_ + "/rootfs")) {
+        auto img = read_file_if_exists(root_ + "/rootfs/" + cid + "/image");
+        if (img && img->substr(0, img->find('\n')) == id) out.push_back(cid);
+    }
+    return out;
+}
+
+std::string Store::mount_image(std::string_view image) {
+    auto lk = lock_shared();
+    Image img = resolve(image);
+    ensure_snapshots(img);
+    std::string dir = root_ + "/mounts/" + img.id.substr(7);
+    mkdir_p(root_ + "/mounts", 0700);
+    if (exists(dir + "/mode")) return dir + "/merged";
+    std::string staged = root_ + "/mounts/" + unique_name(".tmp-");
+    mkdir_p(staged + "/merged", 0755);
+    mkdir_p(staged + "/empty", 0755);
+    if (::rename(staged.c_str(), dir.c_str()) != 0) {
+        int e = errno;
+        remove_tree(staged);
+        if (e == EEXIST || e == ENOTEMPTY) return dir + "/merged";  // mounted meanwhile
+        throw_sys("rename", staged, e);
+    }
+    std::string merged = dir + "/merged";
+    try {
+        std::string lower = lowerdirs(*this, img, dir + "/empty");
+        if (lower.find(':') == std::string::npos) lower += ":" + dir + "/empty";
+        std::string data = "lowerdir=" + lower;
+        if (::mount("overlay", merged.c_str(), "overlay", MS_RDONLY, data.c_str()) == 0) {
+            write_file_atomic(dir + "/mode", "overlay\n");
+            return merged;
+        }
+        log::debug("overlayfs unavailable ({}); copying the layers", errno_name(errno));
+        for (auto& chain : img.chain_ids)
+            apply_layer_copy(snapshot_dir(chain) + "/fs", merged, std::nullopt);
+        write_file_atomic(dir + "/mode", "copy\n");
+        return merged;
+    } catch (...) {
+        ::umount2(merged.c_str(), MNT_DETACH);
+        remove_tree(dir);
+        throw;
+    }
+}
+
+bool Store::unmount_image(std::string_view image) {
+    Image img = resolve(image);
+    std::string dir = root_ + "/mounts/" + img.id.substr(7);
+    if (!exists(dir)) return false;
+    std::string merged = dir + "/merged";
+    if (is_mountpoint(merged) && ::umount2(merged.c_str(), MNT_DETACH) != 0 && errno != EINVAL)
+        throw_sys("umount", merged);
+    remove_tree(dir);
+    return true;
+}
+
+Store::PruneResult Store::prune() {
+    auto lk = lock_exclusive();
+    PruneResult res;
+    std::set<std::string> blobs, snaps;
+    auto keep_image = [&](const Image& img) {
+        blobs.insert(img.manifest_digest.substr(7));
+        blobs.insert(img.id.substr(7));
+        for (auto& l : img.manifest.layers) blobs.insert(l.digest.substr(7));
+        for (auto& c : img.chain_ids) snaps.insert(c.substr(7));
+    };
+    for (auto& r : records()) {
+        blobs.insert(r.manifest.digest.substr(7));
+        try {
+            keep_image(load_image(r));
+        } catch (const std::exception& e) {
+            log::warn("prune: {}", e.what());
+        }
+        if (!r.repo_digest.empty() && r.repo_digest.starts_with("sha256:"))
+            blobs.insert(r.repo_digest.substr(7));
+    }
+    for (auto& cid : list_dir(root_ + "/rootfs")) {
+        auto layers = read_file_if_exists(root_ + "/rootfs/" + cid + "/layers.json");
+        if (!layers) continue;
+        try {
+            for (auto& c : json::parse(*layers)) snaps.insert(c.get<std::string>().substr(7));
+        } catch (const json::exception&) {
+        }
+    }
+    for (auto& m : list_dir(root_ + "/mounts")) {
+        // a mounted image keeps its layers: its id is the config blob
+        for (auto& r : records()) {
+            try {
+                Image img = load_image(r);
+                if (img.id.substr(7) == m) keep_image(img);
+            } catch (const std::exception&) {
+            }
+        }
+    }
+    for (auto& b : list_dir(root_ + "/blobs/sha256")) {
+        if (blobs.count(b)) continue;
+        std::string p = root_ + "/blobs/sha256/" + b;
+        struct stat st {};
+        if (::lstat(p.c_str(), &st) == 0) res.bytes += static_cast<uint64_t>(st.st_size);
+        if (::unlink(p.c_str()) == 0) ++res.blobs;
+    }
+    for (auto& s : list_dir(root_ + "/snapshots")) {
+        if (snaps.count(s)) continue;
+        std::string p = root_ + "/snapshots/" + s;
+        if (auto sz = read_file_if_exists(p + "/size")) res.bytes += std::stoull(*sz);
+        remove_tree(p);
+        ++res.snapshots;
+    }
+    for (auto& t : list_dir(tmp_dir())) remove_tree(tmp_dir() + "/" + t);
+    return res;
+}
+
+}  // namespace husk::image

@@ -1,0 +1,126 @@
+// The image store under a data root (default /var/lib/husk):
+//
+//   oci-layout, index.json, blobs/sha256/<hex>   an OCI image layout (skopeo `oci:`, umoci)
+//   snapshots/<chain id hex>/fs                   one unpacked layer per chain id (overlayfs
+//   format) rootfs/<container id>/{upper,work,merged}     container roots (overlayfs, or a copy)
+//   mounts/<image id hex>                          `husk image mount` roots (read-only)
+//   tmp/                                           staging; renamed into place when complete
+//
+// index.json names images with org.opencontainers.image.ref.name = the full
+// reference ("docker.io/library/alpine:latest"). Writes are atomic (temp + rename)
+// and locked: pulls and loads hold store.lock shared, prune holds it exclusive;
+// index.json is rewritten under index.lock.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "image/fsutil.h"
+#include "image/unpack.h"
+#include "oci/image/types.h"
+
+namespace husk::image {
+
+// A user-namespaced container: container uid/gid 0 is host uid/gid `uid`/`gid`,
+// for `size` ids.
+struct IdShift {
+    uint32_t uid = 0;
+    uint32_t gid = 0;
+    uint32_t size = 65536;
+};
+
+// One entry of index.json.
+struct ImageRecord {
+    std::string name;  // full reference, or empty for an unnamed image
+    oci::image::Descriptor manifest;
+    std::string repo_digest;  // what the registry served for the name (index or manifest)
+};
+
+// An image resolved from the store.
+struct Image {
+    std::vector<std::string> names;
+    std::string repo_digest;
+    std::string manifest_digest;
+    oci::image::Manifest manifest;
+    std::string id;  // the config digest, "sha256:..."
+    std::string config_json;
+    oci::image::ImageConfig config;
+    std::vector<std::string> chain_ids;
+};
+
+class Store {
+  public:
+    // Opens (creating when needed) the store at `root`.
+    explicit Store(std::string root);
+
+    const std::string& root() const { return root_; }
+    std::string tmp_dir() const { return root_ + "/tmp"; }
+
+    // Blobs
+    std::string blob_path(std::string_view digest) const;
+    bool has_blob(std::string_view digest) const;
+    std::string read_blob(std::string_view digest) const;  // verified against the digest
+    std::string write_blob(std::string_view data);         // returns the digest
+    // Moves a complete, verified temp file into blobs/ (no-op when present).
+    void commit_blob(const std::string& tmp_path, std::string_view digest);
+
+    // Snapshots
+    std::string snapshot_dir(std::string_view chain_id) const;  // .../snapshots/<hex>
+    bool has_snapshot(std::string_view chain_id) const;
+    // A fresh staging directory in tmp/ with an empty fs/ below it.
+    std::string stage_snapshot() const;
+    // Moves a staged snapshot into place (discarded when another pull was first).
+    void commit_snapshot(const std::string& staged, std::string_view chain_id);
+    // Unpacks missing snapshots of `img` from its blobs.
+    void ensure_snapshots(const Image& img, const UnpackLimits& limits = {});
+
+    // Index
+    std::vector<ImageRecord> records() const;
+    // Adds or replaces (same name) entries; one atomic rewrite of index.json.
+    void add_records(const std::vector<ImageRecord>& recs);
+    // Removes the entries for which `pred` is true; returns how many.
+    size_t remove_records(const std::function<bool(const ImageRecord&)>& pred);
+
+    // "alpine", "docker.io/library/alpine:latest", an image id (prefix), or a manifest digest.
+    Image resolve(std::string_view ref) const;
+    Image load_image(const ImageRecord& rec) const;
+    std::vector<Image> images() const;  // one per distinct manifest, names merged
+
+    // Container roots. Returns the path of the root filesystem.
+    std::string prepare_rootfs(std::string_view image, std::string_view container_id,
+                               std::optional<IdShift> shift = std::nullopt);
+    void release_rootfs(std::string_view container_id);
+    // Container ids whose root was prepared from image `id`.
+    std::vector<std::string> rootfs_users(std::string_view id) const;
+
+    // Read-only root of an image (overlayfs, else a copy); returns its path.
+    std::string mount_image(std::string_view image);
+    // Returns false when the image was not mounted.
+    bool unmount_image(std::string_view image);
+
+    struct PruneResult {
+        size_t blobs = 0;
+        size_t snapshots = 0;
+        uint64_t bytes = 0;
+    };
+    // Removes blobs and snapshots no image or container refers to, and stale temp files.
+    PruneResult prune();
+
+    FileLock lock_shared() const { return FileLock(root_ + "/store.lock", FileLock::shared); }
+    FileLock lock_exclusive() const { return FileLock(root_ + "/store.lock", FileLock::exclusive); }
+
+  private:
+    std::string root_;
+};
+
+// Copies the layer tree at `src` onto `dst`, interpreting overlayfs whiteouts and
+// opaque directories, shifting owners when `shift` is set (the copying fallback of
+// overlayfs, and the root of a user-namespaced container).
+void apply_layer_copy(const std::string& src, const std::string& dst,
+                      const std::optional<IdShift>& shift);
+
+}  // namespace husk::image

@@ -1,0 +1,146 @@
+#!/usr/bin/env bats
+# husk pull against a real docker-registry: fixtures built by the test, trees
+# compared with what `umoci unpack` makes of the same image.
+
+load helpers
+
+setup_file() {
+    need docker-registry skopeo umoci zstd
+    images_setup
+    start_registry main
+    fixture busybox busybox
+    fixture multilayer multi
+    fixture multilayer multi-zstd --compression zstd
+    fixture multilayer multi-plain --compression none
+    fixture index index
+    fixture big big
+    push busybox "$REG_main" husk/busybox:latest
+    push multi "$REG_main" husk/multi:latest
+    push multi-zstd "$REG_main" husk/multi:zstd
+    push_raw multi-plain "$REG_main" husk/multi:plain
+    push index "$REG_main" husk/index:latest --all
+    push big "$REG_main" husk/big:latest
+    umoci unpack --image "$LAYOUT:multi" "$WORK/umoci-multi" >/dev/null
+    umoci unpack --image "$LAYOUT:busybox" "$WORK/umoci-busybox" >/dev/null
+    umoci unpack --image "$LAYOUT:big" "$WORK/umoci-big" >/dev/null
+}
+
+teardown_file() { images_teardown; }
+
+@test "pull busybox: listed by husk images, stored as an OCI layout skopeo and umoci read" {
+    run husk pull --tls-verify=false "$REG_main/husk/busybox"
+    [ "$status" -eq 0 ]
+    [[ "$output" == *"$REG_main/husk/busybox:latest"* ]]
+    run husk images
+    [[ "$output" == *"$REG_main/husk/busybox"*latest* ]]
+    run husk images --format json
+    [[ "$output" == *"\"$REG_main/husk/busybox:latest\""* ]]
+    skopeo inspect "oci:$ROOT:$REG_main/husk/busybox:latest" >/dev/null
+    umoci unpack --image "$ROOT:$REG_main/husk/busybox:latest" "$WORK/from-store" >/dev/null
+    python3 "$TREECMP" "$WORK/umoci-busybox/rootfs" "$WORK/from-store/rootfs"
+}
+
+@test "multi-layer gzip image: mounted tree equals umoci unpack (whiteouts, opaque dirs, hardlinks, devices, setuid)" {
+    husk pull -q --tls-verify=false "$REG_main/husk/multi"
+    mnt=$(husk image mount "$REG_main/husk/multi")
+    python3 "$TREECMP" "$WORK/umoci-multi/rootfs" "$mnt"
+    [ ! -e "$mnt/gone/inner" ] && [ ! -e "$mnt/gonedir" ] && [ ! -e "$mnt/d/x" ] && [ -e "$mnt/d/z" ]
+    [ "$(stat -c %a "$mnt/bin/su")" = 4755 ]
+    [ "$(stat -c %t,%T "$mnt/dev/null")" = 1,3 ]
+    [ -p "$mnt/dev/fifo" ]
+    [ "$(stat -c %i "$mnt/a/f1")" = "$(stat -c %i "$mnt/a/f1link")" ]
+    husk image unmount "$REG_main/husk/multi"
+    ! findmnt -rn "$mnt"
+}
+
+@test "zstd and uncompressed twins unpack to the tree of the gzip image" {
+    husk pull -q --tls-verify=false "$REG_main/husk/multi:zstd"
+    husk pull -q --tls-verify=false "$REG_main/husk/multi:plain"
+    for t in zstd plain; do
+        mnt=$(husk image mount "$REG_main/husk/multi:$t")
+        python3 "$TREECMP" "$WORK/umoci-multi/rootfs" "$mnt"
+        husk image unmount "$REG_main/husk/multi:$t"
+    done
+}
+
+@test "index: this machine's platform by default, --platform picks another" {
+    run husk pull --tls-verify=false "$REG_main/husk/index"
+    [ "$status" -eq 0 ]
+    mnt=$(husk image mount "$REG_main/husk/index")
+    [ -x "$mnt/bin/busybox" ]
+    husk image unmount "$REG_main/husk/index"
+    husk pull -q --tls-verify=false --platform linux/arm64 "$REG_main/husk/index:latest"
+    run husk image inspect "$REG_main/husk/index"
+    [[ "$output" == *'"Architecture": "arm64"'* ]]
+    run husk pull --tls-verify=false --platform linux/s390x "$REG_main/husk/index"
+    [ "$status" -ne 0 ]
+    [[ "$output" == *"no image for platform linux/s390x"*"linux/arm64/v8"* ]]
+}
+
+@test "a 100 MB layer: contents intact" {
+    husk pull -q --tls-verify=false "$REG_main/husk/big"
+    mnt=$(husk image mount "$REG_main/husk/big")
+    python3 "$TREECMP" "$WORK/umoci-big/rootfs" "$mnt"
+    husk image unmount "$REG_main/husk/big"
+}
+
+@test "layers already present are not downloaded again; pulls sharing layers run concurrently" {
+    husk pull -q --tls-verify=false "$REG_main/husk/busybox"
+    run husk pull --tls-verify=false "$REG_main/husk/busybox"
+    [[ "$output" == *"already present"* ]]
+    root2="$WORK/root-concurrent"
+    "$HUSK" --root "$root2" pull -q --tls-verify=false "$REG_main/husk/busybox" &
+    a=$!
+    "$HUSK" --root "$root2" pull -q --tls-verify=false "$REG_main/husk/index" &
+    b=$!
+    "$HUSK" --root "$root2" pull -q --tls-verify=false "$REG_main/husk/multi" &
+    c=$!
+    wait $a && wait $b && wait $c
+    run "$HUSK" --root "$root2" images
+    [[ "$output" == *husk/busybox* ]] && [[ "$output" == *husk/index* ]] && [[ "$output" == *husk/multi* ]]
+    # busybox and the index's amd64 entry are one image: two image ids
+    run "$HUSK" --root "$root2" images -q
+    [ "${#lines[@]}" -eq 2 ]
+    [ -z "$(ls -A "$root2/tmp")" ]
+}
+
+@test "image inspect, rmi and prune" {
+    run husk image inspect "$REG_main/husk/multi"
+    [ "$status" -eq 0 ]
+    [[ "$output" == *'"Layers"'* ]] && [[ "$output" == *'"Digest"'* ]]
+    id=$(husk images -q | head -1)
+    husk pull -q --tls-verify=false "$REG_main/husk/big"
+    big_layer=$(layer_digest big)
+    [ -e "$ROOT/blobs/sha256/${big_layer#sha256:}" ]
+    run husk rmi "$REG_main/husk/big"
+    [ "$status" -eq 0 ]
+    [[ "$output" == *"Untagged: $REG_main/husk/big:latest"* ]]
+    [ ! -e "$ROOT/blobs/sha256/${big_layer#sha256:}" ]
+    run husk rmi "$REG_main/husk/nothere"
+    [ "$status" -ne 0 ]
+    run husk image prune
+    [ "$status" -eq 0 ]
+    run husk images
+    [[ "$output" == *"husk/busybox"* ]]
+}
+
+@test "an interrupted pull resumes from the bytes it had; a bad partial file is dropped" {
+    root2="$WORK/root-resume"
+    "$HUSK" --root "$root2" images >/dev/null
+    layer=$(layer_digest big 0)
+    hex=${layer#sha256:}
+    head -c 20000000 "$LAYOUT/blobs/sha256/$hex" >"$root2/tmp/partial-$hex"
+    run "$HUSK" --root "$root2" --debug pull --tls-verify=false "$REG_main/husk/big"
+    [ "$status" -eq 0 ]
+    [[ "$output" == *"resuming at byte 20000000"* ]]
+    [ ! -e "$root2/tmp/partial-$hex" ]
+    mnt=$("$HUSK" --root "$root2" image mount "$REG_main/husk/big")
+    python3 "$TREECMP" "$WORK/umoci-big/rootfs" "$mnt"
+    "$HUSK" --root "$root2" image unmount "$REG_main/husk/big"
+    "$HUSK" --root "$root2" rmi "$REG_main/husk/big"
+    head -c 1000 /dev/zero >"$root2/tmp/partial-$hex"
+    run "$HUSK" --root "$root2" pull --tls-verify=false "$REG_main/husk/big"
+    [ "$status" -ne 0 ]
+    [ ! -e "$root2/tmp/partial-$hex" ]
+    "$HUSK" --root "$root2" pull -q --tls-verify=false "$REG_main/husk/big"
+}

@@ -1,0 +1,111 @@
+// Limits that hold inside real containers; update, pause/resume and events.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#include "../harness.h"
+
+using namespace husk::test;
+using nlohmann::json;
+
+namespace {
+
+std::string status(const Bundle& b, const std::string& id) {
+    auto r = b.runtime({"state", id});
+    return r.status == 0 ? json::parse(r.out)["status"].get<std::string>() : "error";
+}
+
+std::string cgroup_file(const std::string& controller, const std::string& id,
+                        const std::string& file) {
+    std::ifstream f("/sys/fs/cgroup/" + controller + "/husk/" + id + "/" + file);
+    std::string s;
+    std::getline(f, s);
+    return s;
+}
+
+}  // namespace
+
+TEST(Resources, ForkBombStopsAtThePidsLimitAndTheHostIsFine) {
+    Bundle b("forkbomb");
+    b.config["linux"]["resources"] = {{"pids", {{"limit", 20}}}};
+    b.args({"/bin/husk-probe", "fork-bomb", "100"});
+    std::string id = b.id();
+    auto bomb = b.runtime({"run", "--bundle", b.dir(), id}, 60);
+    auto j = last_json_line(bomb.out);
+    // The probe itself is one task: at most 19 more.
+    EXPECT_LE(j["forked"].get<int>(), 19) << bomb.out;
+    EXPECT_EQ(j["errno"], EAGAIN) << bomb.out;
+    // The host can still start processes.
+    EXPECT_EQ(std::system("/bin/true"), 0);
+    EXPECT_TRUE(cgroups_named(id).empty());
+}
+
+TEST(Resources, MemoryLimitEndsInAnOomKill) {
+    Bundle b("oomkill");
+    b.config["linux"]["resources"] = {{"memory", {{"limit", 32 << 20}, {"swap", 32 << 20}}}};
+    b.args({"/bin/husk-probe", "alloc", "100"});
+    std::string id = b.id();
+    auto r = b.runtime({"run", "--bundle", b.dir(), id}, 60);
+    EXPECT_EQ(r.status, 137) << r.out << r.err;
+}
+
+TEST(Resources, UpdatePauseResumeAndEvents) {
+    Bundle b("update");
+    b.config["linux"]["resources"] = {{"pids", {{"limit", 50}}}, {"memory", {{"limit", 64 << 20}}}};
+    b.args({"/bin/sleep", "100"});
+    std::string id = b.id();
+    ASSERT_EQ(b.runtime({"run", "--detach", "--bundle", b.dir(), id}).status, 0);
+    EXPECT_EQ(cgroup_file("pids", id, "pids.max"), "50");
+    auto u = b.runtime({"update", "--pids-limit", "30", "--memory", "128m", id});
+    ASSERT_EQ(u.status, 0) << u.err;
+    EXPECT_EQ(cgroup_file("pids", id, "pids.max"), "30");
+    EXPECT_EQ(cgroup_file("memory", id, "memory.limit_in_bytes"), std::to_string(128 << 20));
+    std::ofstream(b.dir() + "/res.json") << R"({"pids": {"limit": 25}})";
+    ASSERT_EQ(b.runtime({"update", "--resources", b.dir() + "/res.json", id}).status, 0);
+    EXPECT_EQ(cgroup_file("pids", id, "pids.max"), "25");
+
+    ASSERT_EQ(b.runtime({"pause", id}).status, 0);
+    EXPECT_EQ(status(b, id), "paused");
+    EXPECT_EQ(cgroup_file("freezer", id, "freezer.state"), "FROZEN");
+    auto again = b.runtime({"resume", id});
+    ASSERT_EQ(again.status, 0);
+    EXPECT_EQ(status(b, id), "running");
+    auto notpaused = b.runtime({"resume", id});
+    EXPECT_EQ(notpaused.status, 1);
+    EXPECT_NE(notpaused.err.find("not paused"), std::string::npos);
+
+    auto ev = b.runtime({"events", "--stats", id});
+    ASSERT_EQ(ev.status, 0) << ev.err;
+    auto j = json::parse(ev.out);
+    EXPECT_EQ(j["type"], "stats");
+    EXPECT_EQ(j["id"], id);
+    EXPECT_TRUE(j["data"].contains("pids")) << ev.out;
+    EXPECT_TRUE(j["data"].contains("memory")) << ev.out;
+
+    // A paused container can be deleted with --force.
+    ASSERT_EQ(b.runtime({"pause", id}).status, 0);
+    EXPECT_EQ(b.runtime({"delete", "--force", id}).status, 0);
+    EXPECT_TRUE(cgroups_named(id).empty());
+}
+
+TEST(Resources, EventsStreamReportsOom) {
+    Bundle b("events-oom");
+    b.config["linux"]["resources"] = {{"memory", {{"limit", 32 << 20}, {"swap", 32 << 20}}}};
+    // A child of the init is OOM-killed; the init lives on so the stream can report it.
+    b.args({"/bin/sh", "-c", "/bin/husk-probe alloc 100; sleep 100"});
+    std::string id = b.id();
+    ASSERT_EQ(b.runtime({"run", "--detach", "--bundle", b.dir(), id}).status, 0);
+    // `events` ends when the container stops: stop it from a second thread after a while.
+    std::thread killer([&] {
+        sleep(3);
+        b.runtime({"kill", id, "9"});
+    });
+    auto ev = b.runtime({"events", "--interval", "1", id}, 30);
+    killer.join();
+    EXPECT_NE(ev.out.find("\"type\":\"oom\""), std::string::npos) << ev.out << ev.err;
+    EXPECT_NE(ev.out.find("\"type\":\"stats\""), std::string::npos);
+    b.runtime({"delete", "--force", id});
+}
