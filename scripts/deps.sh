@@ -10,6 +10,8 @@ build=(build-essential cmake ninja-build pkg-config clang-format clang-tidy
 # sha256 in husk-runtime (the seccomp cache): libnettle loads ~10x cheaper than libcrypto.
 build+=(nettle-dev)
 tests=(bats busybox-static jq iproute2 util-linux procps tmux python3 kmod)
+# setcap: the file-capability attack test (CVE-2022-29162 class).
+tests+=(libcap2-bin)
 images=(docker-registry skopeo umoci apache2-utils zstd openssl curl)
 peers=(crun runc hyperfine)
 vm=(qemu-system-x86 linux-image-amd64 cpio)  # pure cgroup v2 tests: scripts/cgroup-v2-qemu.sh

@@ -22,6 +22,7 @@
 #include "runtime/init.h"
 #include "runtime/plan_build.h"
 #include "runtime/security/seccomp.h"
+#include "runtime/self_protect.h"
 #include "runtime/state.h"
 #include "runtime/sync.h"
 #include "runtime/terminal.h"
@@ -160,6 +161,7 @@ pid_t create_locked(const CreateOptions& o, StateDir& dir, CreateGuard& guard,
                     std::unique_ptr<cgroup::Manager>& cg) {
     std::string bundle = absolute(o.bundle.empty() ? "." : o.bundle);
     oci::Spec spec = oci::load_spec(bundle + "/config.json");
+    protect_runtime_binary(spec);  // may re-execute us from a read-only mount (CVE-2019-5736)
     bool have_console = !o.console_socket.empty() || o.console_fd >= 0;
     if (spec.process && spec.process->terminal && !have_console)
         throw Error("process.terminal is set: a --console-socket is needed to receive the pty");

@@ -18,6 +18,7 @@
 #include <climits>
 #include <cstring>
 
+#include "runtime/procfs_guard.h"
 #include "runtime/sync.h"
 #include "sys/fd.h"
 #include "sys/safe_path.h"
@@ -85,16 +86,12 @@ void join_namespaces(const Plan& p) noexcept {
         init_fail(p, "unshare cgroup namespace", "", errno);
 }
 
-// Write `value` to a file under /proc of the container, refusing anything that is not
-// really procfs (a container could have mounted something over /proc/sys).
+// Write `value` to a file of the container's procfs, refusing anything else (a mount
+// over /proc, or a bind of another procfs file, could redirect the write).
 void write_procfs(const Plan& p, int rootfd, const char* path, const std::string& value) noexcept {
-    int fd = sys::open_in_root(rootfd, path, O_WRONLY | O_NOFOLLOW);
-    if (fd < 0) init_fail(p, "open", path, -fd);
+    int fd = open_procfs_file(rootfd, path, O_WRONLY);
+    if (fd < 0) init_fail(p, "open procfs file (only the container's own procfs)", path, -fd);
     UniqueFd f(fd);
-    struct statfs sfs {};
-    if (::fstatfs(fd, &sfs) != 0) init_fail(p, "statfs", path, errno);
-    if (sfs.f_type != PROC_SUPER_MAGIC)
-        init_fail(p, "refuse to write to non-procfs file", path, EXDEV);
     if (::write(fd, value.data(), value.size()) != static_cast<ssize_t>(value.size()))
         init_fail(p, "write", path, errno);
 }

@@ -15,6 +15,7 @@
 #include <climits>
 
 #include "runtime/init.h"
+#include "runtime/procfs_guard.h"
 #include "runtime/sync.h"
 #include "sys/fd.h"
 #include "sys/safe_path.h"
@@ -102,6 +103,8 @@ void mount_one(const Plan& p, int rootfd, const PlannedMount& m) noexcept {
     int t = sys::ensure_in_root(rootfd, m.target.c_str(), m.dir_target, 0755);
     if (t < 0) init_fail(p, "create mount target", m.target.c_str(), -t);
     UniqueFd target(t);
+    if (int r = check_proc_target(m, rootfd, target.get(), mnt.get()); r < 0)
+        init_fail(p, "refuse a mount over procfs that is not procfs", m.target.c_str(), -r);
     if (int r = attach(mnt.get(), target.get()); r < 0)
         init_fail(p, "mount on", m.target.c_str(), -r);
     if (m.opts.propagation != 0) {

@@ -35,6 +35,14 @@ image::Store& Context::store() {
 
 int main(int argc, char** argv) {
     using namespace husk;
+    // Containers are created in-process: run from a read-only mount of our own binary
+    // before doing anything, so no container can ever reopen it for writing through
+    // /proc/PID/exe (CVE-2019-5736 class; see sys/self_exe.h). Re-executes once.
+    for (int i = 1; i < argc; ++i)
+        if (std::string_view(argv[i]) == "run" || std::string_view(argv[i]) == "create") {
+            sys::reexec_from_readonly_self();
+            break;
+        }
     std::signal(SIGPIPE, SIG_IGN);
     CLI::App app{"husk: containers and images"};
     app.set_version_flag("--version", "husk " HUSK_VERSION);

@@ -1,0 +1,71 @@
+#include "sys/self_exe.h"
+
+#include <fcntl.h>
+#include <sys/mount.h>
+#include <sys/statvfs.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <string>
+#include <vector>
+
+#include "sys/fd.h"
+
+extern char** environ;
+
+namespace husk::sys {
+namespace {
+
+// Our argv, from /proc/self/cmdline (NUL-separated).
+std::vector<std::string> own_argv() {
+    std::vector<std::string> args;
+    UniqueFd fd(::open("/proc/self/cmdline", O_RDONLY | O_CLOEXEC));
+    if (!fd) return args;
+    std::string all;
+    char buf[4096];
+    for (ssize_t n; (n = ::read(fd.get(), buf, sizeof buf)) > 0;)
+        all.append(buf, static_cast<size_t>(n));
+    for (size_t i = 0; i < all.size();) {
+        size_t end = all.find('\0', i);
+        if (end == std::string::npos) end = all.size();
+        args.emplace_back(all, i, end - i);
+        i = end + 1;
+    }
+    return args;
+}
+
+}  // namespace
+
+bool self_exe_readonly() noexcept {
+    UniqueFd exe(::open("/proc/self/exe", O_PATH | O_CLOEXEC));
+    struct statvfs sv {};
+    return exe && ::fstatvfs(exe.get(), &sv) == 0 && (sv.f_flag & ST_RDONLY) != 0;
+}
+
+bool reexec_from_readonly_self() noexcept {
+    if (self_exe_readonly()) return true;
+    UniqueFd tree(::open_tree(AT_FDCWD, "/proc/self/exe", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC));
+    if (!tree) return false;
+    mount_attr a{};
+    a.attr_set = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV;
+    if (::mount_setattr(tree.get(), "", AT_EMPTY_PATH, &a, sizeof a) != 0) return false;
+    std::vector<std::string> args;
+    std::vector<char*> argv;
+    try {
+        args = own_argv();
+        for (auto& s : args) argv.push_back(s.data());
+        argv.push_back(nullptr);
+    } catch (...) {
+        errno = ENOMEM;
+        return false;
+    }
+    if (args.empty()) {
+        errno = EINVAL;
+        return false;
+    }
+    ::syscall(SYS_execveat, tree.get(), "", argv.data(), environ, AT_EMPTY_PATH);
+    return false;
+}
+
+}  // namespace husk::sys
