@@ -24,6 +24,7 @@
 #include "runtime/init.h"
 #include "runtime/plan_build.h"
 #include "runtime/security/seccomp.h"
+#include "runtime/self_protect.h"
 #include "runtime/state.h"
 #include "runtime/sync.h"
 #include "runtime/terminal.h"
@@ -121,6 +122,8 @@ int exec(const ExecOptions& o) {
             throw Error("cannot exec in a paused container");
 
         oci::Spec spec = oci::load_spec(rec.bundle + "/config.json");
+        // The exec'd process is a clone of us until its execve: same defence as create.
+        protect_runtime_binary(spec);
         oci::Process proc = exec_process_spec(o, spec);
         bool have_console = !o.console_socket.empty();
         if (proc.terminal && !have_console && o.detach)

@@ -1,6 +1,7 @@
 // husk: docker/podman-style containers and images.
 #include <csignal>
 #include <cstdio>
+#include <string_view>
 
 #include <fmt/format.h>
 
@@ -8,6 +9,7 @@
 #include "image/store.h"
 #include "sys/error.h"
 #include "sys/log.h"
+#include "sys/self_exe.h"
 
 namespace husk::cli {
 

@@ -95,7 +95,8 @@ TEST(Resources, EventsStreamReportsOom) {
     Bundle b("events-oom");
     b.config["linux"]["resources"] = {{"memory", {{"limit", 32 << 20}, {"swap", 32 << 20}}}};
     // A child of the init is OOM-killed; the init lives on so the stream can report it.
-    b.args({"/bin/sh", "-c", "/bin/husk-probe alloc 100; sleep 100"});
+    // The allocation starts after `events` has subscribed (it counts OOM kills from its start).
+    b.args({"/bin/sh", "-c", "sleep 2; /bin/husk-probe alloc 100; sleep 100"});
     std::string id = b.id();
     ASSERT_EQ(b.runtime({"run", "--detach", "--bundle", b.dir(), id}).status, 0);
     // `events` ends when the container stops: stop it from a second thread after a while.
