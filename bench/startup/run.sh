@@ -175,7 +175,8 @@ ssize() { strip -o "$work/stripped" "$1" && stat -c %s "$work/stripped"; }
 {
   echo "# bench/startup results"
   echo
-  echo "Produced by \`bench/startup/run.sh -n $n\` on $(date -u '+%Y-%m-%d %H:%M UTC')."
+  echo "Produced by \`bench/startup/run.sh -n $n\` on $(date -u '+%Y-%m-%d %H:%M UTC')," \
+    "husk at commit $(git -C "$top" rev-parse --short HEAD 2>/dev/null || echo unknown)."
   echo
   echo "- machine: $(nproc) cpus, $(uname -r), $(. /etc/os-release && echo "$PRETTY_NAME");" \
     "load average before: $load_before, after: $(cut -d' ' -f1-3 /proc/loadavg)" \
