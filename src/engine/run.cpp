@@ -7,6 +7,7 @@
 #include <cctype>
 #include <climits>
 #include <cstdlib>
+#include <cstring>
 #include <optional>
 
 #include <fmt/format.h>
@@ -245,9 +246,15 @@ int run_foreground(EngineContext& ctx, RunOptions opts) {
 
 std::string find_init() {
     if (const char* env = std::getenv("HUSK_INIT"); env && *env) return env;
+    // husk re-executes itself from a detached read-only mount (CVE-2019-5736): the path it
+    // was started from is in HUSK_EXE then, /proc/self/exe otherwise.
     char self[PATH_MAX];
-    ssize_t n = ::readlink("/proc/self/exe", self, sizeof self - 1);
-    if (n > 0) {
+    const char* exe_env = std::getenv("HUSK_EXE");
+    ssize_t n = exe_env && *exe_env ? static_cast<ssize_t>(std::strlen(exe_env))
+                                    : ::readlink("/proc/self/exe", self, sizeof self - 1);
+    if (exe_env && *exe_env && n < static_cast<ssize_t>(sizeof self))
+        std::memcpy(self, exe_env, static_cast<size_t>(n));
+    if (n > 0 && n < static_cast<ssize_t>(sizeof self)) {
         self[n] = '\0';
         std::string dir(self);
         dir.resize(dir.rfind('/'));

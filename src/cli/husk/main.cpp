@@ -1,6 +1,8 @@
 // husk: docker/podman-style containers and images.
+#include <unistd.h>
 #include <csignal>
 #include <cstdio>
+#include <cstdlib>
 #include <string_view>
 
 #include <fmt/format.h>
@@ -42,6 +44,13 @@ int main(int argc, char** argv) {
     // /proc/PID/exe (CVE-2019-5736 class; see sys/self_exe.h). Re-executes once.
     for (int i = 1; i < argc; ++i)
         if (std::string_view(argv[i]) == "run" || std::string_view(argv[i]) == "create") {
+            // Where we were started from (husk-init lives next to it), kept across the re-exec.
+            char exe[4096];
+            ssize_t n = ::readlink("/proc/self/exe", exe, sizeof exe - 1);
+            if (n > 0 && !std::getenv("HUSK_EXE")) {
+                exe[n] = '\0';
+                ::setenv("HUSK_EXE", exe, 1);
+            }
             sys::reexec_from_readonly_self();
             break;
         }
