@@ -15,6 +15,7 @@
 
 #include "sys/error.h"
 #include "sys/fileutil.h"
+#include "sys/log.h"
 #include "sys/proc.h"
 
 namespace husk::runtime {
@@ -33,14 +34,7 @@ void validate_id(const std::string& id) {
 }
 
 std::string now_rfc3339() {
-    timespec ts{};
-    clock_gettime(CLOCK_REALTIME, &ts);
-    tm t{};
-    gmtime_r(&ts.tv_sec, &t);
-    char buf[64];
-    size_t n = strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &t);
-    snprintf(buf + n, sizeof buf - n, ".%09ldZ", ts.tv_nsec);
-    return buf;
+    return log::now_rfc3339();
 }
 
 StateDir::StateDir(const std::string& root, const std::string& id) : root_(root), id_(id) {

@@ -32,17 +32,6 @@ const char* level_name(Level l) {
     return "info";
 }
 
-std::string now_rfc3339() {
-    timespec ts{};
-    clock_gettime(CLOCK_REALTIME, &ts);
-    tm t{};
-    gmtime_r(&ts.tv_sec, &t);
-    char buf[64];
-    size_t n = strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &t);
-    snprintf(buf + n, sizeof buf - n, ".%09ldZ", ts.tv_nsec);
-    return buf;
-}
-
 void write_all(int fd, const std::string& s) {
     const char* p = s.data();
     size_t left = s.size();
@@ -56,6 +45,17 @@ void write_all(int fd, const std::string& s) {
 }
 
 }  // namespace
+
+std::string now_rfc3339() {
+    timespec ts{};
+    clock_gettime(CLOCK_REALTIME, &ts);
+    tm t{};
+    gmtime_r(&ts.tv_sec, &t);
+    char buf[64];
+    size_t n = strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &t);
+    snprintf(buf + n, sizeof buf - n, ".%09ldZ", ts.tv_nsec);
+    return buf;
+}
 
 void configure(const std::string& path, Format format, bool debug) {
     g_sink.format = format;

@@ -16,6 +16,8 @@ enum class Format { text, json };
 void configure(const std::string& path, Format format, bool debug);
 void write(Level level, std::string_view msg);
 bool debug_enabled();
+// The current UTC time as RFC 3339 with nanoseconds ("2026-11-22T10:28:15.123456789Z").
+std::string now_rfc3339();
 
 template <class... A>
 void debug(fmt::format_string<A...> f, A&&... a) {
