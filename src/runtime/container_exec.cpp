@@ -20,6 +20,7 @@
 
 #include "oci/spec.h"
 #include "runtime/cgroup/manager.h"
+#include "runtime/child_wait.h"
 #include "runtime/container.h"
 #include "runtime/init.h"
 #include "runtime/plan_build.h"
@@ -90,21 +91,6 @@ oci::Process exec_process_spec(const ExecOptions& o, const oci::Spec& spec) {
     }
     if (o.no_new_privs) p.no_new_privileges = true;
     return p;
-}
-
-void forward_to(pid_t pid);
-
-volatile sig_atomic_t g_exec_child = 0;
-void forward(int sig) {
-    if (g_exec_child > 0) ::kill(g_exec_child, sig);
-}
-
-void forward_to(pid_t pid) {
-    g_exec_child = pid;
-    struct sigaction sa {};
-    sa.sa_handler = forward;
-    sa.sa_flags = SA_RESTART;
-    for (int s : {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2}) ::sigaction(s, &sa, nullptr);
 }
 
 }  // namespace
@@ -207,16 +193,9 @@ int exec(const ExecOptions& o) {
         if (o.detach) return 0;
         UniqueFd master;
         if (ours) master.reset(security::recv_fd(ours.get()));
-        forward_to(pid);
+        forward_signals_to(pid);
         if (master) relay_terminal(master.get());
-        for (;;) {
-            int st = 0;
-            pid_t w = ::waitpid(-1, &st, __WALL);
-            if (w < 0 && errno == EINTR) continue;
-            if (w < 0) throw_sys("wait for exec process");
-            if (w != pid) continue;
-            return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-        }
+        return wait_child(pid);
     });
 }
 

@@ -10,6 +10,7 @@
 
 #include "oci/spec.h"
 #include "runtime/cgroup/manager.h"
+#include "runtime/child_wait.h"
 #include "runtime/container.h"
 #include "runtime/security/seccomp.h"
 #include "runtime/state.h"
@@ -19,37 +20,6 @@
 
 namespace husk::runtime {
 namespace {
-
-volatile sig_atomic_t g_child = 0;
-
-void forward(int sig) {
-    if (g_child > 0) ::kill(g_child, sig);
-}
-
-// Forward the signals a user or an engine sends to `run` to the container's init.
-void install_forwarding(pid_t pid) {
-    g_child = pid;
-    struct sigaction sa {};
-    sa.sa_handler = forward;
-    sa.sa_flags = SA_RESTART;
-    for (int s : {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH, SIGCONT})
-        ::sigaction(s, &sa, nullptr);
-}
-
-// Wait for `pid`, reaping any orphan that was reparented to us meanwhile.
-int wait_init(pid_t pid) {
-    for (;;) {
-        int status = 0;
-        pid_t r = ::waitpid(-1, &status, __WALL);
-        if (r < 0) {
-            if (errno == EINTR) continue;
-            throw_sys("wait for container init");
-        }
-        if (r != pid) continue;
-        if (WIFEXITED(status)) return WEXITSTATUS(status);
-        if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
-    }
-}
 
 // The OOM kills of the container's cgroup; 0 when it cannot be read.
 uint64_t oom_kills_of(const CreateOptions& opts) {
@@ -89,7 +59,7 @@ int run(const CreateOptions& in, bool detach, RunEvents* events) {
         theirs.reset();
         master.reset(security::recv_fd(ours.get()));
     }
-    if (!detach) install_forwarding(pid);
+    if (!detach) forward_signals_to(pid);
     try {
         if (events && events->created) events->created(pid);
         start(opts.root, opts.id);
@@ -99,7 +69,7 @@ int run(const CreateOptions& in, bool detach, RunEvents* events) {
     }
     if (detach) return 0;
     if (master) relay_terminal(master.get());
-    int code = wait_init(pid);
+    int code = wait_child(pid);
     if (events) events->oom_kills = oom_kills_of(opts);
     remove(opts.root, opts.id, true);
     return code;
