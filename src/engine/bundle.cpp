@@ -10,7 +10,9 @@
 #include <algorithm>
 #include <cctype>
 #include <cstdlib>
+#include <filesystem>
 #include <map>
+#include <set>
 
 #include <fmt/format.h>
 
@@ -97,6 +99,14 @@ std::vector<std::string> capabilities(const RunOptions& o) {
     return caps;
 }
 
+// Whether the memory controller limits memory+swap here (cgroup v1 without swap
+// accounting does not); docker only sets its default swap limit where it does.
+bool swap_limit_supported() {
+    if (sys::exists("/sys/fs/cgroup/memory"))
+        return sys::exists("/sys/fs/cgroup/memory/memory.memsw.limit_in_bytes");
+    return true;  // cgroup v2: memory.swap.max
+}
+
 void set_resources(const RunOptions& o, oci::Linux& l, int host_cpus) {
     oci::Resources& r = *l.resources;
     if (o.memory || o.memory_swap || o.memory_reservation) {
@@ -115,6 +125,8 @@ void set_resources(const RunOptions& o, oci::Linux& l, int host_cpus) {
                     "minimum memoryswap limit should be larger than memory limit, see "
                     "usage");
             m.swap = *o.memory_swap;
+        } else if (o.memory && swap_limit_supported()) {
+            m.swap = 2 * *o.memory;  // docker's default: as much swap as memory
         }
         if (o.memory_reservation) m.reservation = *o.memory_reservation;
         r.memory = m;
@@ -142,8 +154,40 @@ void set_resources(const RunOptions& o, oci::Linux& l, int host_cpus) {
     if (o.privileged) r.devices = {oci::DeviceRule{true, "a", std::nullopt, std::nullopt, "rwm"}};
 }
 
+// --privileged: every device node of the host's /dev, as docker gives them; not the
+// directories of per-instance filesystems, and not the console or ptmx (the container
+// has its own).
+std::vector<DeviceSpec> host_devices() {
+    namespace fs = std::filesystem;
+    std::vector<DeviceSpec> out;
+    std::error_code ec;
+    fs::recursive_directory_iterator it("/dev", fs::directory_options::skip_permission_denied, ec);
+    for (; !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
+        const fs::path& p = it->path();
+        std::string name = p.filename();
+        if (it->is_directory(ec) && !it->is_symlink(ec)) {
+            static const std::set<std::string> skip = {"pts",  "shm",         "fd",   "mqueue",
+                                                       ".lxc", ".lxd-mounts", ".udev"};
+            if (skip.count(name)) it.disable_recursion_pending();
+            continue;
+        }
+        if (name == "console" || name == "ptmx" || it->is_symlink(ec)) continue;
+        auto st = it->symlink_status(ec);
+        if (st.type() == fs::file_type::character || st.type() == fs::file_type::block)
+            out.push_back(DeviceSpec{p.string(), p.string(), "rwm"});
+    }
+    return out;
+}
+
 void add_devices(const RunOptions& o, oci::Linux& l) {
-    for (auto& d : o.devices) {
+    std::vector<DeviceSpec> devices = o.devices;
+    if (o.privileged)
+        for (auto& d : host_devices())
+            if (std::none_of(devices.begin(), devices.end(), [&](const DeviceSpec& x) {
+                    return x.container_path == d.container_path;
+                }))
+                devices.push_back(d);
+    for (auto& d : devices) {
         struct stat st {};
         if (::stat(d.host_path.c_str(), &st) != 0)
             throw_sys("error gathering device information while adding custom device", d.host_path);

@@ -200,6 +200,7 @@ int run_container(EngineContext& ctx, RunOptions& o) {
     co.id = rec.id;
     co.bundle = in.bundle_dir;
     runtime::RunEvents ev;
+    ev.terminal_input = o.interactive;
     ev.created = [&](pid_t pid) {
         if (o.network == "none") loopback_up(pid);
         rec.status = "running";

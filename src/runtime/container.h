@@ -77,6 +77,8 @@ struct RunEvents {
     std::function<void(pid_t)> created;
     // Filled in before the container is deleted: the OOM kills counted in its cgroup.
     uint64_t oom_kills = 0;
+    // With a terminal: pass our stdin to it (docker's -i); false leaves it unread.
+    bool terminal_input = true;
 };
 
 // create + start; without `detach`, wait for the init, delete the container and

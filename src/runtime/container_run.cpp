@@ -68,7 +68,7 @@ int run(const CreateOptions& in, bool detach, RunEvents* events) {
         throw;
     }
     if (detach) return 0;
-    if (master) relay_terminal(master.get());
+    if (master) relay_terminal(master.get(), events == nullptr || events->terminal_input);
     int code = wait_child(pid);
     if (events) events->oom_kills = oom_kills_of(opts);
     remove(opts.root, opts.id, true);

@@ -10,6 +10,8 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include <optional>
+
 #include <cerrno>
 #include <cstring>
 
@@ -73,8 +75,9 @@ void copy_window_size(int master) {
         ::ioctl(master, TIOCSWINSZ, &ws);
 }
 
-void relay_terminal(int master) {
-    RawMode raw(0);
+void relay_terminal(int master, bool forward_input) {
+    std::optional<RawMode> raw;
+    if (forward_input) raw.emplace(0);
     copy_window_size(master);
     sigset_t mask;
     sigemptyset(&mask);
@@ -82,7 +85,8 @@ void relay_terminal(int master) {
     sigset_t old;
     ::sigprocmask(SIG_BLOCK, &mask, &old);
     sys::UniqueFd winch(::signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK));
-    pollfd fds[3] = {{0, POLLIN, 0}, {master, POLLIN, 0}, {winch.get(), POLLIN, 0}};
+    pollfd fds[3] = {
+        {forward_input ? 0 : -1, POLLIN, 0}, {master, POLLIN, 0}, {winch.get(), POLLIN, 0}};
     char buf[8192];
     for (;;) {
         int n = ::poll(fds, 3, -1);

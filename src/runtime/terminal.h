@@ -16,7 +16,9 @@ sys::UniqueFd connect_console_socket(const std::string& path);
 // Relay stdin → pty master and master → stdout until the container's side of the pty
 // is closed; our stdin is in raw mode meanwhile (when it is a terminal) and window
 // size changes are passed on. Returns when the master reports EOF/EIO.
-void relay_terminal(int master);
+// Without `forward_input` (docker's -t without -i) our stdin is left alone: not read,
+// not made raw, and the container's terminal never sees an end-of-file from us.
+void relay_terminal(int master, bool forward_input = true);
 
 // Give the pty master the window size of our own terminal (when stdin/stdout is one).
 void copy_window_size(int master);

@@ -58,6 +58,10 @@ int main(int argc, char** argv) {
     CLI::App app{"husk: containers and images"};
     app.set_version_flag("--version", "husk " HUSK_VERSION);
     app.require_subcommand(1);
+    // One line naming what is wrong, with docker's "See --help" hint folded in.
+    app.failure_message([](const CLI::App*, const CLI::Error& e) {
+        return fmt::format("husk: {} (see husk --help)\n", e.what());
+    });
     cli::Context ctx;
     cli::Commands cmds;
     app.add_option("--root", ctx.root, "data root (images, containers)")->capture_default_str();
@@ -66,7 +70,9 @@ int main(int argc, char** argv) {
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
-        return app.exit(e);
+        // Help and --version exit 0; every usage error exits 125, as docker's CLI does.
+        int code = app.exit(e);
+        return code == 0 ? 0 : 125;
     }
     log::configure("", log::Format::text, ctx.debug);
     CLI::App* sub = app.get_subcommands().front();

@@ -73,3 +73,14 @@ teardown_file() { run_teardown; }
     [ "$(ls "$ROOT/containers" | wc -l)" -eq 1 ]
     [ "$(jq -r .status "$ROOT/containers/$first/container.json")" = exited ]
 }
+
+@test "a flag without its value, an unknown flag: 125 and one line, nothing left" {
+    before=$(ls "$ROOT/containers" 2>/dev/null | wc -l)
+    for args in "--name" "--bogus-flag"; do
+        run husk run $args
+        echo "$args -> $status $output"
+        [ "$status" -eq 125 ]
+        [ "${#lines[@]}" -eq 1 ]
+    done
+    [ "$(ls "$ROOT/containers" 2>/dev/null | wc -l)" -eq "$before" ]
+}

@@ -113,3 +113,17 @@ teardown_file() { run_teardown; }
     [[ "$output" == *"/root "* ]]
     [ "${lines[-1]}" = ro ]
 }
+
+@test "--privileged: the host's device nodes are in /dev; without it they are not" {
+    host=$(find /dev -maxdepth 1 \( -type c -o -type b \) ! -name console ! -name ptmx -printf '%f\n' | sort)
+    [ -n "$host" ]
+    run husk run --rm --privileged husk/busybox sh -c 'cd /dev && for f in *; do [ -c "$f" ] || [ -b "$f" ] && echo "$f"; done'
+    echo "$output"
+    [ "$status" -eq 0 ]
+    missing=$(comm -23 <(echo "$host") <(echo "$output" | sort))
+    echo "missing: $missing"
+    [ -z "$missing" ]
+    run husk run --rm husk/busybox ls /dev
+    [[ "$output" != *kmsg* ]]
+    [ -z "$(leftovers)" ]
+}

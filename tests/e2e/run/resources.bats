@@ -34,3 +34,18 @@ teardown_file() { run_teardown; }
     [ "${lines[1]}" = 50000 ]
     [ "${lines[2]}" = 50 ]
 }
+
+@test "-m without --memory-swap: swap limit twice the memory, as docker" {
+    [ -e /sys/fs/cgroup/memory/memory.memsw.limit_in_bytes ] || [ ! -d /sys/fs/cgroup/memory ] ||
+        skip "cgroup v1 memory controller without swap accounting: docker sets no swap limit either"
+    run husk run --rm -m 32m husk/busybox sh -c \
+        'cat /sys/fs/cgroup/memory/memory.memsw.limit_in_bytes 2>/dev/null || cat /sys/fs/cgroup/memory.swap.max'
+    echo "$output"
+    [ "$status" -eq 0 ]
+    # v1: memory+swap = 64 MiB; v2: swap alone = 32 MiB
+    [ "$output" = 67108864 ] || [ "$output" = 33554432 ]
+    run husk run --rm -m 32m --memory-swap -1 husk/busybox sh -c \
+        'cat /sys/fs/cgroup/memory/memory.memsw.limit_in_bytes 2>/dev/null || cat /sys/fs/cgroup/memory.swap.max'
+    echo "$output"
+    [ "$output" = 9223372036854771712 ] || [ "$output" = max ]
+}

@@ -56,3 +56,12 @@ EOF2
     [[ "$output" == *"/dev/pts/"* ]]
     [[ "$output" == *"xterm"* ]]
 }
+
+@test "-t without -i: the container's terminal gets no end-of-file from husk" {
+    needs_terminals
+    run drive 24 80 -- "$HUSK" --root "$ROOT" run -t --rm husk/busybox sh -c \
+        'cat </dev/tty >/dev/null & sleep 1; if kill -0 $! 2>/dev/null; then echo stdin-open; else echo stdin-eof; fi; kill $! 2>/dev/null; true'
+    echo "$output"
+    [ "$status" -eq 0 ]
+    [[ "$output" == *stdin-open* ]]
+}
