@@ -3,7 +3,7 @@
 // handler, as the kubelet would, and checks what it gets back. One line per step:
 // "ok STEP" or "FAIL STEP: why". Exit status 0 when every step passed.
 //
-// usage: husk-cri-client SOCKET HANDLER IMAGE LOG_DIR
+// usage: husk-cri-client SOCKET HANDLER IMAGE LOG_DIR [CGROUP_PARENT]
 #include <grpcpp/grpcpp.h>
 #include <unistd.h>
 
@@ -61,7 +61,7 @@ std::string trim(std::string s) {
     return s;
 }
 
-cri::PodSandboxConfig sandbox_config(const std::string& log_dir) {
+cri::PodSandboxConfig sandbox_config(const std::string& log_dir, const std::string& cgroup_parent) {
     cri::PodSandboxConfig cfg;
     auto* md = cfg.mutable_metadata();
     md->set_name("husk-cri-" + std::to_string(::getpid()));
@@ -70,6 +70,7 @@ cri::PodSandboxConfig sandbox_config(const std::string& log_dir) {
     cfg.set_log_directory(log_dir);
     // The node's network (this test gives containerd no CNI network), and a PID namespace
     // per container, as the kubelet asks unless a pod sets shareProcessNamespace.
+    if (!cgroup_parent.empty()) cfg.mutable_linux()->set_cgroup_parent(cgroup_parent);
     auto* ns = cfg.mutable_linux()->mutable_security_context()->mutable_namespace_options();
     ns->set_network(cri::NODE);
     ns->set_pid(cri::CONTAINER);
@@ -87,7 +88,8 @@ bool exec_sync(Client& c, const std::string& id, std::vector<std::string> cmd,
 }
 
 bool run(Client& c, const std::string& handler, const std::string& image,
-         const std::string& log_dir, std::string& pod, std::string& ctr) {
+         const std::string& log_dir, const std::string& cgroup_parent, std::string& pod,
+         std::string& ctr) {
     {
         cri::VersionRequest req;
         cri::VersionResponse resp;
@@ -95,7 +97,7 @@ bool run(Client& c, const std::string& handler, const std::string& image,
         c.ok("Version", resp.runtime_name() + " " + resp.runtime_version() + ", CRI " +
                             resp.runtime_api_version());
     }
-    cri::PodSandboxConfig sb = sandbox_config(log_dir);
+    cri::PodSandboxConfig sb = sandbox_config(log_dir, cgroup_parent);
     {
         cri::RunPodSandboxRequest req;
         *req.mutable_config() = sb;
@@ -228,13 +230,13 @@ void teardown(Client& c, std::string& pod, std::string& ctr) {
 }  // namespace
 
 int main(int argc, char** argv) {
-    if (argc != 5) {
-        std::fprintf(stderr, "usage: %s SOCKET HANDLER IMAGE LOG_DIR\n", argv[0]);
+    if (argc != 5 && argc != 6) {
+        std::fprintf(stderr, "usage: %s SOCKET HANDLER IMAGE LOG_DIR [CGROUP_PARENT]\n", argv[0]);
         return 2;
     }
     Client c(argv[1]);
     std::string pod, ctr;
-    run(c, argv[2], argv[3], argv[4], pod, ctr);
+    run(c, argv[2], argv[3], argv[4], argc == 6 ? argv[5] : "", pod, ctr);
     teardown(c, pod, ctr);
     return c.failed() ? 1 : 0;
 }
