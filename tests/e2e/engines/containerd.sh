@@ -133,11 +133,6 @@ run_tty() {
 }
 cname() { echo "engines-$1-$(basename "$RT" | tr -cd 'a-z')"; }
 task_status() { ctr_ task ls | awk -v c="$1" '$1 == c {print $3}'; }
-expect() {
-    [ "$2" = "$3" ] && return 0
-    echo "$1: got \"$2\", want \"$3\""
-    return 1
-}
 
 c_run_rm() {
     RT=$1

@@ -93,3 +93,47 @@ wait_for() {
     done
     "$@"
 }
+
+expect() {  # WHAT GOT WANTED: fails saying both when they differ
+    [ "$2" = "$3" ] && return 0
+    echo "$1: got \"$2\", want \"$3\""
+    return 1
+}
+
+# podman on its own temporary storage and containers.conf under DIR (exported through
+# CONTAINERS_CONF and CONTAINERS_STORAGE_CONF), its default network a bridge BRIDGE on SUBNET
+# (x.y.z.0/24, gateway x.y.z.1). The caller removes the bridge and DIR.
+podman_env() {  # DIR BRIDGE SUBNET
+    local T=$1 bridge=$2 subnet=$3 gw=${3%.0/24}.1
+    mkdir -p "$T/root" "$T/runroot" "$T/tmp" "$T/cni"
+    cat >"$T/containers.conf" <<CONF
+[containers]
+# podman's default nofile/nproc (1048576, the host's) exceed what processes without
+# CAP_SYS_RESOURCE may set here (hard nofile 20000): every runtime fails setrlimit.
+default_ulimits = ["nofile=1024:1024", "nproc=4096:4096"]
+[engine]
+cgroup_manager = "cgroupfs"
+events_logger = "file"
+events_logfile_path = "$T/events.log"
+runtime_supports_json = ["crun", "runc", "husk-runtime"]
+tmp_dir = "$T/tmp"
+[network]
+network_config_dir = "$T/cni"
+default_network = "huskengines"
+CONF
+    cat >"$T/storage.conf" <<CONF
+[storage]
+driver = "overlay"
+runroot = "$T/runroot"
+graphroot = "$T/root"
+CONF
+    # The default network: a bridge of our own (podman's own default, cni-podman0, may be in
+    # use by others on this machine), no masquerading so no iptables rules are left behind.
+    cat >"$T/cni/huskengines.conflist" <<CONF
+{"cniVersion": "0.4.0", "name": "huskengines", "plugins": [{
+  "type": "bridge", "bridge": "$bridge", "isGateway": true, "ipMasq": false,
+  "ipam": {"type": "host-local", "dataDir": "$T/ipam", "routes": [{"dst": "0.0.0.0/0"}],
+           "ranges": [[{"subnet": "$subnet", "gateway": "$gw"}]]}}]}
+CONF
+    export CONTAINERS_CONF=$T/containers.conf CONTAINERS_STORAGE_CONF=$T/storage.conf
+}

@@ -30,37 +30,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
-mkdir -p "$T/root" "$T/runroot" "$T/tmp" "$T/cni" "$T/vol"
-cat >"$T/containers.conf" <<CONF
-[containers]
-# podman's default nofile/nproc (1048576, the host's) exceed what processes without
-# CAP_SYS_RESOURCE may set here (hard nofile 20000): every runtime fails setrlimit.
-default_ulimits = ["nofile=1024:1024", "nproc=4096:4096"]
-[engine]
-cgroup_manager = "cgroupfs"
-events_logger = "file"
-events_logfile_path = "$T/events.log"
-runtime_supports_json = ["crun", "runc", "husk-runtime"]
-tmp_dir = "$T/tmp"
-[network]
-network_config_dir = "$T/cni"
-default_network = "huskengines"
-CONF
-cat >"$T/storage.conf" <<CONF
-[storage]
-driver = "overlay"
-runroot = "$T/runroot"
-graphroot = "$T/root"
-CONF
-# The default network: a bridge of our own (podman's own default, cni-podman0, may be in
-# use by others on this machine), no masquerading so no iptables rules are left behind.
-cat >"$T/cni/huskengines.conflist" <<CONF
-{"cniVersion": "0.4.0", "name": "huskengines", "plugins": [{
-  "type": "bridge", "bridge": "$bridge", "isGateway": true, "ipMasq": false,
-  "ipam": {"type": "host-local", "dataDir": "$T/ipam", "routes": [{"dst": "0.0.0.0/0"}],
-           "ranges": [[{"subnet": "$subnet", "gateway": "$gw"}]]}}]}
-CONF
-export CONTAINERS_CONF=$T/containers.conf CONTAINERS_STORAGE_CONF=$T/storage.conf
+mkdir -p "$T/vol"
+podman_env "$T" "$bridge" "$subnet"
 # --userns=auto takes its ranges from the "containers" entries of /etc/subuid and /etc/subgid.
 if ! grep -q '^containers:' /etc/subuid || ! grep -q '^containers:' /etc/subgid; then
     subid_line="containers:3000000000:1000000"
@@ -77,11 +48,6 @@ pm() { timeout 60 podman --runtime "$RT" "$@"; }
 # A terminal for podman itself (-it): script(1) gives it a pty.
 pm_tty() { timeout 60 script -qec "podman --runtime $RT $*" /dev/null; }
 cname() { echo "engines-$$-$1-$(basename "$RT" | tr -cd 'a-z')"; }
-expect() {  # WHAT GOT WANTED
-    [ "$2" = "$3" ] && return 0
-    echo "$1: got \"$2\", want \"$3\""
-    return 1
-}
 
 c_run_rm() {
     RT=$1
