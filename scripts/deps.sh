@@ -14,11 +14,14 @@ tests=(bats busybox-static jq iproute2 util-linux procps tmux python3 kmod)
 tests+=(libcap2-bin)
 images=(docker-registry skopeo umoci apache2-utils zstd openssl curl)
 peers=(crun runc hyperfine)
+# Real engines driving husk-runtime (tests/e2e/engines, bench/engines), and our CRI client.
+engines=(podman conmon containernetworking-plugins containerd libgrpc++-dev protobuf-compiler protobuf-compiler-grpc
+  libprotobuf-dev)
 vm=(qemu-system-x86 linux-image-amd64 cpio)  # pure cgroup v2 tests: scripts/cgroup-v2-qemu.sh
 # Only for the benchmarks (`scripts/deps.sh bench`): big, so not installed by default.
-bench=(podman debootstrap time linux-perf strace)  # perf, strace: bench/startup/profile.sh
+bench=(debootstrap time linux-perf strace)  # perf, strace: bench/startup/profile.sh
 
-want=("${build[@]}" "${tests[@]}" "${images[@]}" "${peers[@]}" "${vm[@]}")
+want=("${build[@]}" "${tests[@]}" "${images[@]}" "${peers[@]}" "${engines[@]}" "${vm[@]}")
 [ "${1:-}" = bench ] && want+=("${bench[@]}")
 missing=()
 for p in "${want[@]}"; do

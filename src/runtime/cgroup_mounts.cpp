@@ -69,7 +69,19 @@ std::vector<HostHierarchy> parse_cgroup_hierarchies(const std::string& mountinfo
     return out;
 }
 
-void append_cgroup_mounts(const PlannedMount& base, std::vector<PlannedMount>& out) {
+namespace {
+
+// The directory of `own_dirs` under the hierarchy mounted at `mountpoint`, or "".
+std::string own_dir_under(const std::vector<std::string>& own_dirs, const std::string& mountpoint) {
+    for (const auto& d : own_dirs)
+        if (d == mountpoint || d.rfind(mountpoint + "/", 0) == 0) return d;
+    return {};
+}
+
+}  // namespace
+
+void append_cgroup_mounts(const PlannedMount& base, const std::vector<std::string>* own_dirs,
+                          std::vector<PlannedMount>& out) {
     auto hier = parse_cgroup_hierarchies(sys::read_file("/proc/self/mountinfo"));
     PlannedMount m = base;
     m.kind = PlannedMount::Kind::filesystem;
@@ -78,6 +90,12 @@ void append_cgroup_mounts(const PlannedMount& base, std::vector<PlannedMount>& o
     // Pure cgroup v2: one cgroup2 mount (the cgroup namespace gives the container its own view).
     if (hier.size() == 1 && hier[0].v2 && hier[0].name.empty()) {
         m.fstype = "cgroup2";
+        if (own_dirs && !own_dirs->empty()) {
+            m.kind = PlannedMount::Kind::bind;
+            m.source = own_dirs->front();
+            m.fstype.clear();
+            m.opts.bind = true;
+        }
         out.push_back(std::move(m));
         return;
     }
@@ -94,7 +112,14 @@ void append_cgroup_mounts(const PlannedMount& base, std::vector<PlannedMount>& o
         PlannedMount c = m;
         c.target = base.target + "/" + h.name;
         c.fstype = h.v2 ? "cgroup2" : "cgroup";
-        for (const auto& ctl : h.controllers) {
+        if (own_dirs) {
+            c.source = own_dir_under(*own_dirs, "/sys/fs/cgroup/" + h.name);
+            if (c.source.empty()) continue;  // not in this hierarchy: show none of the host's
+            c.kind = PlannedMount::Kind::bind;
+            c.fstype.clear();
+            c.opts.bind = true;
+        }
+        for (const auto& ctl : own_dirs ? std::vector<std::string>{} : h.controllers) {
             auto eq = ctl.find('=');
             if (eq == std::string::npos)
                 c.opts.params.emplace_back(ctl, "");

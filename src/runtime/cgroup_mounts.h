@@ -20,6 +20,11 @@ struct HostHierarchy {
 std::vector<HostHierarchy> parse_cgroup_hierarchies(const std::string& mountinfo,
                                                     const std::string& root = "/sys/fs/cgroup");
 
-void append_cgroup_mounts(const PlannedMount& base, std::vector<PlannedMount>& out);
+// `own_dirs`: the container's cgroup directories on the host (Manager::dirs()) when it has
+// no cgroup namespace of its own. A fresh cgroup mount would then show the host's root
+// of each hierarchy, so each hierarchy is a bind mount of the container's own directory
+// instead, as runc does (podman on cgroup v1 runs containers without a cgroup namespace).
+void append_cgroup_mounts(const PlannedMount& base, const std::vector<std::string>* own_dirs,
+                          std::vector<PlannedMount>& out);
 
 }  // namespace husk::runtime

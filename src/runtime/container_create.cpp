@@ -183,6 +183,7 @@ pid_t create_locked(const CreateOptions& o, StateDir& dir, CreateGuard& guard,
     in.no_pivot = o.no_pivot;
     in.preserve_fds = o.preserve_fds;
     in.cgroup_ns_after_join = cg_fd < 0;
+    in.cgroup_dirs = cg->dirs();
     in.seccomp_cache_dir = o.root + "/.seccomp-cache";
     unsigned long ns_flags = 0;
     Plan plan = build_plan(spec, in, ns_flags);

@@ -73,7 +73,7 @@ PlannedMount symlink(const char* target, const char* link) {
     return m;
 }
 
-void plan_mounts(const oci::Spec& spec, const PlanInputs& in, bool userns, Plan& p) {
+void plan_mounts(const oci::Spec& spec, const PlanInputs& in, bool userns, bool cgroupns, Plan& p) {
     bool dev_bound = false, dev_pts = false;
     for (size_t i = 0; i < spec.mounts.size(); ++i) {
         const auto& m = spec.mounts[i];
@@ -95,7 +95,7 @@ void plan_mounts(const oci::Spec& spec, const PlanInputs& in, bool userns, Plan&
             if (m.destination == "/dev") dev_bound = true;
             p.mounts.push_back(std::move(pm));
         } else if (m.type == "cgroup" || m.type == "cgroup2") {
-            append_cgroup_mounts(pm, p.mounts);
+            append_cgroup_mounts(pm, cgroupns ? nullptr : &in.cgroup_dirs, p.mounts);
         } else {
             if (m.type.empty()) throw Error(fmt::format("{}: mount type is required", ctx));
             if (m.type == "devpts") dev_pts = true;
@@ -289,7 +289,7 @@ Plan build_plan(const oci::Spec& spec, const PlanInputs& in, unsigned long& clon
     if (!(all_ns & CLONE_NEWNS) && !spec.mounts.empty())
         throw Error("linux.namespaces: mounts need a mount namespace");
 
-    plan_mounts(spec, in, p.new_user_ns, p);
+    plan_mounts(spec, in, p.new_user_ns, all_ns & CLONE_NEWCGROUP, p);
     if (!lx.rootfs_propagation.empty())
         p.root_propagation = parse_propagation(lx.rootfs_propagation);
     p.masked_paths = lx.masked_paths;

@@ -3,6 +3,7 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "oci/spec.h"
 #include "runtime/plan.h"
@@ -13,8 +14,9 @@ struct PlanInputs {
     std::string bundle;  // absolute bundle directory
     bool no_pivot = false;
     int preserve_fds = 0;
-    bool cgroup_ns_after_join = false;  // the init is put in its cgroup after clone (v1)
-    std::string seccomp_cache_dir;      // compiled BPF programs, keyed by profile hash
+    bool cgroup_ns_after_join = false;     // the init is put in its cgroup after clone (v1)
+    std::vector<std::string> cgroup_dirs;  // the container's cgroup directories on the host
+    std::string seccomp_cache_dir;         // compiled BPF programs, keyed by profile hash
 };
 
 // Also returns the clone flags for the new namespaces (CLONE_NEW*).

@@ -1,0 +1,242 @@
+// husk-cri-client: a small CRI client (gRPC, runtime.v1) that asks a CRI server (containerd's
+// built-in CRI plugin) to run a pod sandbox and a container in it with a given runtime
+// handler, as the kubelet would, and checks what it gets back. One line per step:
+// "ok STEP" or "FAIL STEP: why". Exit status 0 when every step passed.
+//
+// usage: husk-cri-client SOCKET HANDLER IMAGE LOG_DIR [CGROUP_PARENT]
+#include <grpcpp/grpcpp.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <functional>
+#include <sstream>
+#include <string>
+
+#include "cri.grpc.pb.h"
+
+namespace cri = runtime::v1;
+
+namespace {
+
+class Client {
+  public:
+    explicit Client(const std::string& socket)
+        : stub_(cri::RuntimeService::NewStub(
+              grpc::CreateChannel("unix://" + socket, grpc::InsecureChannelCredentials()))) {}
+
+    // Calls `rpc` with a 60 s deadline; prints the step's line; false on failure.
+    template <typename Req, typename Resp>
+    bool call(const char* step,
+              grpc::Status (cri::RuntimeService::Stub::*rpc)(grpc::ClientContext*, const Req&,
+                                                             Resp*),
+              const Req& req, Resp& resp) {
+        grpc::ClientContext ctx;
+        ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(60));
+        grpc::Status st = (stub_.get()->*rpc)(&ctx, req, &resp);
+        if (!st.ok()) return fail(step, st.error_message());
+        return true;
+    }
+
+    bool fail(const char* step, const std::string& why) {
+        std::printf("FAIL %s: %s\n", step, why.c_str());
+        failed_ = true;
+        return false;
+    }
+    void ok(const char* step, const std::string& what = "") {
+        std::printf("ok   %s%s%s\n", step, what.empty() ? "" : ": ", what.c_str());
+    }
+    bool failed() const { return failed_; }
+
+    cri::RuntimeService::Stub& stub() { return *stub_; }
+
+  private:
+    std::unique_ptr<cri::RuntimeService::Stub> stub_;
+    bool failed_ = false;
+};
+
+std::string trim(std::string s) {
+    while (!s.empty() && (s.back() == '\n' || s.back() == '\r')) s.pop_back();
+    return s;
+}
+
+cri::PodSandboxConfig sandbox_config(const std::string& log_dir, const std::string& cgroup_parent) {
+    cri::PodSandboxConfig cfg;
+    auto* md = cfg.mutable_metadata();
+    md->set_name("husk-cri-" + std::to_string(::getpid()));
+    md->set_uid("husk-cri-uid-" + std::to_string(::getpid()));
+    md->set_namespace_("default");
+    cfg.set_log_directory(log_dir);
+    // The node's network (this test gives containerd no CNI network), and a PID namespace
+    // per container, as the kubelet asks unless a pod sets shareProcessNamespace.
+    if (!cgroup_parent.empty()) cfg.mutable_linux()->set_cgroup_parent(cgroup_parent);
+    auto* ns = cfg.mutable_linux()->mutable_security_context()->mutable_namespace_options();
+    ns->set_network(cri::NODE);
+    ns->set_pid(cri::CONTAINER);
+    return cfg;
+}
+
+// Exec `cmd` in the container; returns false (with the step's FAIL line) on an RPC error.
+bool exec_sync(Client& c, const std::string& id, std::vector<std::string> cmd,
+               cri::ExecSyncResponse& resp) {
+    cri::ExecSyncRequest req;
+    req.set_container_id(id);
+    for (auto& a : cmd) req.add_cmd(a);
+    req.set_timeout(30);
+    return c.call("ExecSync", &cri::RuntimeService::Stub::ExecSync, req, resp);
+}
+
+bool run(Client& c, const std::string& handler, const std::string& image,
+         const std::string& log_dir, const std::string& cgroup_parent, std::string& pod,
+         std::string& ctr) {
+    {
+        cri::VersionRequest req;
+        cri::VersionResponse resp;
+        if (!c.call("Version", &cri::RuntimeService::Stub::Version, req, resp)) return false;
+        c.ok("Version", resp.runtime_name() + " " + resp.runtime_version() + ", CRI " +
+                            resp.runtime_api_version());
+    }
+    cri::PodSandboxConfig sb = sandbox_config(log_dir, cgroup_parent);
+    {
+        cri::RunPodSandboxRequest req;
+        *req.mutable_config() = sb;
+        req.set_runtime_handler(handler);
+        cri::RunPodSandboxResponse resp;
+        if (!c.call("RunPodSandbox", &cri::RuntimeService::Stub::RunPodSandbox, req, resp))
+            return false;
+        pod = resp.pod_sandbox_id();
+        c.ok("RunPodSandbox", "handler " + handler);
+    }
+    {
+        cri::PodSandboxStatusRequest req;
+        req.set_pod_sandbox_id(pod);
+        cri::PodSandboxStatusResponse resp;
+        if (!c.call("PodSandboxStatus", &cri::RuntimeService::Stub::PodSandboxStatus, req, resp))
+            return false;
+        if (resp.status().state() != cri::SANDBOX_READY)
+            return c.fail("PodSandboxStatus", "sandbox not ready");
+        c.ok("PodSandboxStatus", "ready, handler " + resp.status().runtime_handler());
+    }
+    {
+        cri::CreateContainerRequest req;
+        req.set_pod_sandbox_id(pod);
+        *req.mutable_sandbox_config() = sb;
+        auto* cfg = req.mutable_config();
+        cfg->mutable_metadata()->set_name("main");
+        cfg->mutable_image()->set_image(image);
+        for (const char* a : {"/bin/sh", "-c", "echo hello-from-cri; exec sleep 300"})
+            cfg->add_command(a);
+        cfg->set_log_path("main.log");
+        cfg->mutable_linux()->mutable_resources()->set_memory_limit_in_bytes(32 << 20);
+        *cfg->mutable_linux()->mutable_security_context()->mutable_namespace_options() =
+            sb.linux().security_context().namespace_options();
+        cri::CreateContainerResponse resp;
+        if (!c.call("CreateContainer", &cri::RuntimeService::Stub::CreateContainer, req, resp))
+            return false;
+        ctr = resp.container_id();
+        c.ok("CreateContainer");
+    }
+    {
+        cri::StartContainerRequest req;
+        req.set_container_id(ctr);
+        cri::StartContainerResponse resp;
+        if (!c.call("StartContainer", &cri::RuntimeService::Stub::StartContainer, req, resp))
+            return false;
+        c.ok("StartContainer");
+    }
+    auto status = [&](cri::ContainerStatus& out) {
+        cri::ContainerStatusRequest req;
+        req.set_container_id(ctr);
+        cri::ContainerStatusResponse resp;
+        if (!c.call("ContainerStatus", &cri::RuntimeService::Stub::ContainerStatus, req, resp))
+            return false;
+        out = resp.status();
+        return true;
+    };
+    cri::ContainerStatus st;
+    if (!status(st)) return false;
+    if (st.state() != cri::CONTAINER_RUNNING)
+        return c.fail("ContainerStatus", "not running: " + cri::ContainerState_Name(st.state()));
+    c.ok("ContainerStatus", "running");
+    {
+        cri::ExecSyncResponse resp;
+        if (!exec_sync(c, ctr,
+                       {"/bin/sh", "-c",
+                        "cat /sys/fs/cgroup/memory/memory.limit_in_bytes 2>/dev/null || "
+                        "cat /sys/fs/cgroup/memory.max"},
+                       resp))
+            return false;
+        if (resp.exit_code() != 0 || trim(resp.stdout()) != std::to_string(32 << 20))
+            return c.fail("ExecSync (memory limit)",
+                          "exit " + std::to_string(resp.exit_code()) + ", stdout \"" +
+                              trim(resp.stdout()) + "\", stderr \"" + trim(resp.stderr()) + "\"");
+        c.ok("ExecSync (memory limit)", trim(resp.stdout()));
+    }
+    {
+        cri::ExecSyncResponse resp;
+        if (!exec_sync(c, ctr, {"/bin/sh", "-c", "exit 3"}, resp)) return false;
+        if (resp.exit_code() != 3)
+            return c.fail("ExecSync (exit code)", "got " + std::to_string(resp.exit_code()));
+        c.ok("ExecSync (exit code)", "3");
+    }
+    {
+        cri::StopContainerRequest req;
+        req.set_container_id(ctr);
+        req.set_timeout(1);
+        cri::StopContainerResponse resp;
+        if (!c.call("StopContainer", &cri::RuntimeService::Stub::StopContainer, req, resp))
+            return false;
+        if (!status(st)) return false;
+        // sleep as PID 1 ignores SIGTERM: killed after the timeout.
+        if (st.state() != cri::CONTAINER_EXITED || st.exit_code() != 137)
+            return c.fail("StopContainer", cri::ContainerState_Name(st.state()) + ", exit code " +
+                                               std::to_string(st.exit_code()));
+        c.ok("StopContainer", "exited 137");
+    }
+    {
+        std::ifstream f(log_dir + "/main.log");
+        std::stringstream s;
+        s << f.rdbuf();
+        if (s.str().find("hello-from-cri") == std::string::npos)
+            return c.fail("container log", "no hello-from-cri in " + log_dir + "/main.log");
+        c.ok("container log", "hello-from-cri");
+    }
+    return true;
+}
+
+void teardown(Client& c, std::string& pod, std::string& ctr) {
+    if (!ctr.empty()) {
+        cri::RemoveContainerRequest req;
+        req.set_container_id(ctr);
+        cri::RemoveContainerResponse resp;
+        if (c.call("RemoveContainer", &cri::RuntimeService::Stub::RemoveContainer, req, resp))
+            c.ok("RemoveContainer");
+    }
+    if (!pod.empty()) {
+        cri::StopPodSandboxRequest sreq;
+        sreq.set_pod_sandbox_id(pod);
+        cri::StopPodSandboxResponse sresp;
+        if (c.call("StopPodSandbox", &cri::RuntimeService::Stub::StopPodSandbox, sreq, sresp))
+            c.ok("StopPodSandbox");
+        cri::RemovePodSandboxRequest req;
+        req.set_pod_sandbox_id(pod);
+        cri::RemovePodSandboxResponse resp;
+        if (c.call("RemovePodSandbox", &cri::RuntimeService::Stub::RemovePodSandbox, req, resp))
+            c.ok("RemovePodSandbox");
+    }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    if (argc != 5 && argc != 6) {
+        std::fprintf(stderr, "usage: %s SOCKET HANDLER IMAGE LOG_DIR [CGROUP_PARENT]\n", argv[0]);
+        return 2;
+    }
+    Client c(argv[1]);
+    std::string pod, ctr;
+    run(c, argv[2], argv[3], argv[4], argc == 6 ? argv[5] : "", pod, ctr);
+    teardown(c, pod, ctr);
+    return c.failed() ? 1 : 0;
+}
