@@ -6,17 +6,20 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <map>
 #include <memory>
 #include <set>
 
 #include <fmt/format.h>
 
+#include "image/archive_load.h"
 #include "image/digest.h"
 #include "image/fsutil.h"
 #include "oci/image/reference.h"
 #include "sys/error.h"
 #include "sys/fd.h"
+#include "sys/log.h"
 
 namespace husk::image {
 namespace {
@@ -78,6 +81,21 @@ void add_file(archive* a, const std::string& name, const std::string& path) {
     }
 }
 
+// An index in an archive may be sparse (saved from one platform's pull): this machine's
+// platform when its manifest came along, else the one platform that did.
+oi::Descriptor platform_in_archive(const Store& store, const oi::Index& idx) {
+    std::vector<const oi::Descriptor*> present;
+    for (auto& m : idx.manifests)
+        if (store.has_blob(m.digest)) present.push_back(&m);
+    try {
+        const oi::Descriptor& host = oi::select_platform(idx, oi::host_platform());
+        if (store.has_blob(host.digest) || present.size() != 1) return host;
+    } catch (const Error&) {
+        if (present.size() != 1) throw;
+    }
+    return *present.front();
+}
+
 }  // namespace
 
 void save_oci_archive(const Store& store, const std::vector<std::string>& refs,
@@ -99,11 +117,18 @@ void save_oci_archive(const Store& store, const std::vector<std::string>& refs,
     };
     for (size_t i = 0; i < imgs.size(); ++i) {
         const Image& img = imgs[i];
+        // An image pulled from an index is saved as that index (sparse: only this
+        // platform's manifest, config and layers come along, as containerd exports).
         oi::Descriptor d;
-        d.media_type = img.manifest.media_type.empty() ? std::string(oi::media::kOciManifest)
-                                                       : img.manifest.media_type;
-        d.digest = img.manifest_digest;
-        d.size = static_cast<int64_t>(read_file(store.blob_path(img.manifest_digest)).size());
+        if (!img.index_digest.empty()) {
+            d.media_type = img.index_media_type;
+            d.digest = img.index_digest;
+        } else {
+            d.media_type = img.manifest.media_type.empty() ? std::string(oi::media::kOciManifest)
+                                                           : img.manifest.media_type;
+            d.digest = img.manifest_digest;
+        }
+        d.size = static_cast<int64_t>(read_file(store.blob_path(d.digest)).size());
         // the name asked for, or every name of the image when given by id
         std::string name;
         try {
@@ -119,6 +144,7 @@ void save_oci_archive(const Store& store, const std::vector<std::string>& refs,
             if (!n.empty()) nd.annotations[std::string(oi::kRefNameAnnotation)] = n;
             idx.manifests.push_back(nd);
         }
+        if (!img.index_digest.empty()) want(img.index_digest);
         want(img.manifest_digest);
         want(img.id);
         for (auto& l : img.manifest.layers) want(l.digest);
@@ -133,8 +159,65 @@ void save_oci_archive(const Store& store, const std::vector<std::string>& refs,
         throw Error(fmt::format("write \"{}\": {}", path, archive_error_string(a.get())));
 }
 
-std::vector<std::string> load_oci_archive(Store& store, const std::string& path,
-                                          const std::optional<std::string>& tag) {
+namespace {
+
+// Copies the current entry's data to a new file in `dir`; returns its sha256 and size.
+ArchiveFiles::File stage_entry(archive* a, const std::string& dir) {
+    ArchiveFiles::File f;
+    f.path = dir + "/" + unique_name("f-");
+    UniqueFd out(::open(f.path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644));
+    if (!out) throw_sys("create", f.path);
+    Sha256 h;
+    const void* buf = nullptr;
+    size_t len = 0;
+    la_int64_t off = 0;
+    int rc;
+    while ((rc = archive_read_data_block(a, &buf, &len, &off)) == ARCHIVE_OK) {
+        h.update(buf, len);
+        if (::pwrite(out.get(), buf, len, off) != static_cast<ssize_t>(len))
+            throw_sys("write", f.path);
+        f.size = std::max<int64_t>(f.size, off + static_cast<int64_t>(len));
+    }
+    if (rc != ARCHIVE_EOF) throw Error(archive_error_string(a));
+    f.digest = h.digest();
+    return f;
+}
+
+// The images an OCI archive's index.json names (its blobs are in the store already).
+std::vector<ImageRecord> oci_archive_records(Store& store, const std::string& index_json,
+                                             LoadUndo& undo,
+                                             const std::optional<std::string>& tag) {
+    oi::Index idx = with_context("index.json", [&] { return oi::parse_index(index_json); });
+    std::vector<ImageRecord> recs;
+    for (auto& d : idx.manifests) {
+        oi::Descriptor md = d;
+        ImageRecord rec;
+        if (oi::classify_manifest(d.media_type, store.read_blob(d.digest)) ==
+            oi::ManifestKind::index) {
+            md = platform_in_archive(store, oi::parse_index(store.read_blob(d.digest)));
+            rec.repo_digest = d.digest;  // keeps the index (inspect, save, prune)
+        }
+        rec.manifest.media_type = md.media_type;
+        rec.manifest.digest = md.digest;
+        rec.manifest.size = md.size;
+        std::string n;
+        if (tag) {
+            n = *tag;
+        } else if (auto it = d.annotations.find(std::string(oi::kRefNameAnnotation));
+                   it != d.annotations.end()) {
+            n = it->second;
+        }
+        if (!n.empty()) rec.name = oi::parse_reference(n).str();
+        undo.ensure_snapshots(store.load_image(rec));
+        recs.push_back(rec);
+    }
+    return recs;
+}
+
+}  // namespace
+
+std::vector<std::string> load_archive(Store& store, const std::string& path,
+                                      const std::optional<std::string>& tag) {
     return with_context(fmt::format("load \"{}\"", path), [&] {
         auto lock = store.lock_shared();
         std::unique_ptr<archive, ReadDeleter> a(archive_read_new());
@@ -145,85 +228,53 @@ std::vector<std::string> load_oci_archive(Store& store, const std::string& path,
         int rc = path == "-" ? archive_read_open_fd(a.get(), STDIN_FILENO, 1 << 16)
                              : archive_read_open_filename(a.get(), path.c_str(), 1 << 16);
         if (rc != ARCHIVE_OK) throw Error(archive_error_string(a.get()));
+        std::string staging = store.tmp_dir() + "/" + unique_name("load-");
+        if (::mkdir(staging.c_str(), 0700) != 0) throw_sys("mkdir", staging);
+        struct Cleanup {
+            std::string dir;
+            ~Cleanup() {
+                try {
+                    remove_tree(dir);
+                } catch (const std::exception& e) {
+                    log::warn("{}", e.what());
+                }
+            }
+        } cleanup{staging};
+        LoadUndo undo(store);
         std::optional<std::string> index_json;
-        bool docker_archive = false;
+        ArchiveFiles files;
         archive_entry* e = nullptr;
         while ((rc = archive_read_next_header(a.get(), &e)) == ARCHIVE_OK) {
             std::string name = clean_entry_path(archive_entry_pathname(e));
+            if (archive_entry_filetype(e) == AE_IFLNK) {
+                files.symlinks[name] = archive_entry_symlink(e) ? archive_entry_symlink(e) : "";
+                continue;
+            }
             if (archive_entry_filetype(e) != AE_IFREG) continue;
+            if (name.starts_with("blobs/sha256/") && store.has_blob("sha256:" + name.substr(13)))
+                continue;
+            auto f = stage_entry(a.get(), staging);
             if (name == "index.json") {
-                std::string data;
-                char buf[1 << 16];
-                la_ssize_t n;
-                while ((n = archive_read_data(a.get(), buf, sizeof buf)) > 0)
-                    data.append(buf, static_cast<size_t>(n));
-                if (n < 0) throw Error(archive_error_string(a.get()));
-                index_json = std::move(data);
+                if (f.size > (8 << 20)) throw Error("index.json is too large");
+                index_json = read_file(f.path);
             } else if (name.starts_with("blobs/sha256/")) {
                 std::string digest = "sha256:" + name.substr(13);
                 oi::digest_hex(digest);  // validates
-                if (store.has_blob(digest)) continue;
-                std::string tmp = store.tmp_dir() + "/" + unique_name("load-");
-                UniqueFd out(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644));
-                if (!out) throw_sys("create", tmp);
-                Sha256 h;
-                try {
-                    const void* buf = nullptr;
-                    size_t len = 0;
-                    la_int64_t off = 0;
-                    while ((rc = archive_read_data_block(a.get(), &buf, &len, &off)) ==
-                           ARCHIVE_OK) {
-                        h.update(buf, len);
-                        if (::pwrite(out.get(), buf, len, off) != static_cast<ssize_t>(len))
-                            throw_sys("write", tmp);
-                    }
-                    if (rc != ARCHIVE_EOF) throw Error(archive_error_string(a.get()));
-                    std::string got = h.digest();
-                    if (got != digest)
-                        throw Error(fmt::format("blob {}: content has digest {}", digest, got));
-                    store.commit_blob(tmp, digest);
-                } catch (...) {
-                    ::unlink(tmp.c_str());
-                    throw;
-                }
-            } else if (name == "manifest.json" || name == "repositories") {
-                docker_archive = true;
+                if (f.digest != digest)
+                    throw Error(fmt::format("blob {}: content has digest {}", digest, f.digest));
+                undo.commit_blob(f.path, digest);
+                ::unlink(f.path.c_str());
+            } else {
+                files.files[name] = f;
             }
         }
         if (rc != ARCHIVE_EOF) throw Error(archive_error_string(a.get()));
-        if (!index_json) {
-            if (docker_archive)
-                throw Error("this is a docker-archive (docker save); husk loads OCI archives");
-            throw Error("no index.json: not an OCI archive");
-        }
-        oi::Index idx = oi::parse_index(*index_json);
-        std::vector<ImageRecord> recs;
-        std::vector<std::string> names;
-        for (auto& d : idx.manifests) {
-            oi::Descriptor md = d;
-            if (oi::classify_manifest(d.media_type, store.read_blob(d.digest)) ==
-                oi::ManifestKind::index) {
-                oi::Index inner = oi::parse_index(store.read_blob(d.digest));
-                md = oi::select_platform(inner, oi::host_platform());
-            }
-            ImageRecord rec;
-            rec.manifest.media_type = md.media_type;
-            rec.manifest.digest = md.digest;
-            rec.manifest.size = md.size;
-            std::string n;
-            if (tag) {
-                n = *tag;
-            } else if (auto it = d.annotations.find(std::string(oi::kRefNameAnnotation));
-                       it != d.annotations.end()) {
-                n = it->second;
-            }
-            if (!n.empty()) rec.name = oi::parse_reference(n).str();
-            Image img = store.load_image(rec);
-            store.ensure_snapshots(img);
-            recs.push_back(rec);
-            names.push_back(rec.name.empty() ? img.id : rec.name);
-        }
+        auto recs = index_json ? oci_archive_records(store, *index_json, undo, tag)
+                               : load_docker_archive(store, files, undo, tag);
         store.add_records(recs);
+        undo.commit();
+        std::vector<std::string> names;
+        for (auto& r : recs) names.push_back(r.name.empty() ? store.load_image(r).id : r.name);
         return names;
     });
 }

@@ -8,7 +8,9 @@
 
 #include <atomic>
 #include <exception>
+#include <memory>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include <fmt/format.h>
@@ -259,9 +261,43 @@ void discard(std::vector<LayerJob>& jobs) {
     }
 }
 
+// The manifest `ref` names, from the first of the registry's mirrors that serves it, else
+// from the registry itself. A mirror that fails is skipped with a warning; the client
+// that answered serves the blobs too.
+std::pair<std::unique_ptr<RegistryClient>, RegistryClient::Response> open_source(
+    const oi::Reference& ref, const PullOptions& opts) {
+    auto fetch = [&](RegistryClient& c) {
+        auto top = c.get_manifest(ref.tag_or_digest());
+        std::string got = sha256_digest(top.body);
+        if (!ref.digest.empty() && got != ref.digest)
+            throw Error(fmt::format("registry {}: sent a manifest with digest {}, not {}",
+                                    c.registry(), got, ref.digest));
+        return top;
+    };
+    for (const Mirror& m : opts.registry.config.mirrors_of(ref.domain)) {
+        auto c = std::make_unique<RegistryClient>(m.host, m.repository(ref.path), opts.registry);
+        try {
+            auto top = fetch(*c);
+            log::debug("{}: pulling from mirror {}", ref.str(), m.str());
+            return {std::move(c), std::move(top)};
+        } catch (const Error& e) {
+            if (opts.interrupt != nullptr && opts.interrupt->load()) throw;
+            log::warn("mirror {} of {} skipped: {}", m.str(), ref.domain, e.what());
+        }
+    }
+    auto c = std::make_unique<RegistryClient>(ref.domain, ref.path, opts.registry);
+    auto top = fetch(*c);
+    return {std::move(c), std::move(top)};
+}
+
 }  // namespace
 
 std::vector<std::string> registries_config_paths(const std::string& root) {
+    if (const char* env = ::getenv("HUSK_REGISTRIES_CONFIG"); env != nullptr && *env != '\0') {
+        if (!exists(env))
+            throw Error(fmt::format("HUSK_REGISTRIES_CONFIG: \"{}\" does not exist", env));
+        return {env};
+    }
     return {root + "/registries.json", "/etc/husk/registries.json"};
 }
 
@@ -272,12 +308,9 @@ std::string auth_file_path(const std::string& root) {
 Image pull(Store& store, const oi::Reference& ref, const PullOptions& opts) {
     return with_context(fmt::format("pull {}", ref.str()), [&] {
         auto lock = store.lock_shared();
-        RegistryClient client(ref.domain, ref.path, opts.registry);
-        auto top = client.get_manifest(ref.tag_or_digest());
+        auto [client_ptr, top] = open_source(ref, opts);
+        RegistryClient& client = *client_ptr;
         const std::string top_digest = sha256_digest(top.body);
-        if (!ref.digest.empty() && top_digest != ref.digest)
-            throw Error(fmt::format("the registry sent a manifest with digest {}, not {}",
-                                    top_digest, ref.digest));
         std::string body = top.body;
         std::string digest = top_digest;
         std::string media_type;

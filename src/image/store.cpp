@@ -311,6 +311,16 @@ Image Store::load_image(const ImageRecord& rec) const {
             if (!rec.name.empty()) img.names.push_back(rec.name);
             img.repo_digest = rec.repo_digest;
             img.manifest_digest = rec.manifest.digest;
+            if (!rec.repo_digest.empty() && rec.repo_digest != rec.manifest.digest &&
+                rec.repo_digest.starts_with("sha256:") && has_blob(rec.repo_digest)) {
+                std::string body = read_blob(rec.repo_digest);
+                if (oi::classify_manifest("", body) == oi::ManifestKind::index) {
+                    img.index_digest = rec.repo_digest;
+                    oi::Index idx = oi::parse_index(body);
+                    img.index_media_type =
+                        idx.media_type.empty() ? std::string(oi::media::kOciIndex) : idx.media_type;
+                }
+            }
             img.manifest = oi::parse_manifest(read_blob(rec.manifest.digest));
             img.id = img.manifest.config.digest;
             img.config_json = read_blob(img.id);

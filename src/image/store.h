@@ -44,6 +44,11 @@ struct ImageRecord {
 struct Image {
     std::vector<std::string> names;
     std::string repo_digest;
+    // The index (or manifest list) the image was pulled or loaded from, kept whole as the
+    // registry served it (every platform's descriptor); empty for a plain manifest. Only
+    // this image's platform has its manifest, config and layers in the store.
+    std::string index_digest;
+    std::string index_media_type;
     std::string manifest_digest;
     oci::image::Manifest manifest;
     std::string id;  // the config digest, "sha256:..."

@@ -18,6 +18,9 @@ json inspect(image::Store& store, const image::Image& img) {
         layers.push_back({{"Digest", l.digest}, {"MediaType", l.media_type}, {"Size", l.size}});
     json snaps = json::array();
     for (auto& c : img.chain_ids) snaps.push_back(store.snapshot_dir(c) + "/fs");
+    // the whole index as pulled: every platform's descriptor, not only the one stored
+    json index =
+        img.index_digest.empty() ? json(nullptr) : json::parse(store.read_blob(img.index_digest));
     return {{"Id", img.id},
             {"Digest", img.manifest_digest},
             {"RepoDigest", img.repo_digest},
@@ -27,6 +30,8 @@ json inspect(image::Store& store, const image::Image& img) {
             {"Os", img.config.os},
             {"Config", json::parse(img.config_json)},
             {"Manifest", json::parse(store.read_blob(img.manifest_digest))},
+            {"IndexDigest", img.index_digest},
+            {"Index", index},
             {"Layers", layers},
             {"ChainIds", img.chain_ids},
             {"Snapshots", snaps}};

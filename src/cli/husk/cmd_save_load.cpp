@@ -36,14 +36,15 @@ void add_load(CLI::App& app, Context& ctx, Commands& cmds) {
         bool quiet = false;
     };
     auto o = std::make_shared<Opts>();
-    auto* sub = app.add_subcommand("load", "read images from an OCI archive (tar)");
+    auto* sub =
+        app.add_subcommand("load", "read images from an OCI archive or a docker-archive (tar)");
     sub->add_option("-i,--input", o->input, "file (default: stdin)");
     sub->add_option("--tag", o->tag, "name the image (when the archive holds one)");
     sub->add_flag("-q,--quiet", o->quiet);
     cmds.on(sub, [o, &ctx] {
         std::optional<std::string> tag;
         if (!o->tag.empty()) tag = o->tag;
-        auto names = image::load_oci_archive(ctx.store(), o->input.empty() ? "-" : o->input, tag);
+        auto names = image::load_archive(ctx.store(), o->input.empty() ? "-" : o->input, tag);
         for (auto& n : names) fmt::print("{}{}\n", o->quiet ? "" : "Loaded image: ", n);
         return 0;
     });

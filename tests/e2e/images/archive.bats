@@ -6,6 +6,8 @@ load helpers
 setup_file() {
     need skopeo umoci
     images_setup
+    fixture busybox busybox
+    fixture multilayer multi
 }
 
 teardown_file() { images_teardown; }
@@ -48,4 +50,101 @@ teardown_file() { images_teardown; }
     run "$HUSK" --root "$WORK/fresh" images -q
     [ -z "$output" ]
     [ "$(store_state)" = "$before" ]
+}
+
+@test "load a docker-archive (skopeo docker-archive:): same tree as umoci unpack, runs busybox" {
+    skopeo copy -q "oci:$LAYOUT:busybox" "docker-archive:$WORK/bb-docker.tar:husk/dbb:1"
+    skopeo copy -q "oci:$LAYOUT:multi" "docker-archive:$WORK/multi-docker.tar:husk/dmulti:2"
+    tar -tf "$WORK/bb-docker.tar" | grep -qx manifest.json
+    run "$HUSK" --root "$WORK/docker" load -i "$WORK/bb-docker.tar"
+    [ "$status" -eq 0 ]
+    [[ "$output" == *"Loaded image: docker.io/husk/dbb:1"* ]]
+    mnt=$("$HUSK" --root "$WORK/docker" image mount husk/dbb:1)
+    [ "$(chroot "$mnt" /bin/echo hello)" = hello ]
+    umoci unpack --image "$LAYOUT:busybox" "$WORK/umoci-bb" >/dev/null
+    python3 "$TREECMP" "$WORK/umoci-bb/rootfs" "$mnt"
+    "$HUSK" --root "$WORK/docker" image unmount husk/dbb:1
+    # from stdin, the multi-layer image: whiteouts, opaque dirs, hardlinks, devices
+    "$HUSK" --root "$WORK/docker" load <"$WORK/multi-docker.tar"
+    umoci unpack --image "$LAYOUT:multi" "$WORK/umoci-multi" >/dev/null
+    mnt=$("$HUSK" --root "$WORK/docker" image mount husk/dmulti:2)
+    python3 "$TREECMP" "$WORK/umoci-multi/rootfs" "$mnt"
+    "$HUSK" --root "$WORK/docker" image unmount husk/dmulti:2
+    # the image id is the config digest, as from the OCI layout
+    id=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["config"]["digest"])' \
+        "$LAYOUT/blobs/sha256/$(python3 -c 'import json,sys; print([m for m in json.load(open(sys.argv[1]+"/index.json"))["manifests"] if m["annotations"]["org.opencontainers.image.ref.name"]=="busybox"][0]["digest"][7:])' "$LAYOUT")")
+    run "$HUSK" --root "$WORK/docker" image inspect husk/dbb:1
+    [[ "$output" == *"\"Id\": \"$id\""* ]]
+    # and it is saved as an OCI archive skopeo reads
+    "$HUSK" --root "$WORK/docker" save -o "$WORK/resaved.tar" husk/dbb:1
+    skopeo inspect "oci-archive:$WORK/resaved.tar:docker.io/husk/dbb:1" >/dev/null
+}
+
+@test "docker-archive with a repeated layer linked to its first copy, unnamed images" {
+    skopeo copy -q "oci:$LAYOUT:busybox" "docker-archive:$WORK/bb2.tar"
+    mkdir "$WORK/bb2" && tar -C "$WORK/bb2" -xf "$WORK/bb2.tar"
+    # docker save links a layer tar that appears twice to the first copy
+    python3 - "$WORK/bb2" <<'PY'
+import json, os, sys
+d = sys.argv[1]
+m = json.load(open(d + "/manifest.json"))
+first = m[0]["Layers"][0]
+os.makedirs(d + "/dup", exist_ok=True)
+os.symlink("../" + first, d + "/dup/layer.tar")
+m[0]["Layers"][0] = "dup/layer.tar"
+m[0]["RepoTags"] = None
+json.dump(m, open(d + "/manifest.json", "w"))
+PY
+    tar -C "$WORK/bb2" -cf "$WORK/bb2-linked.tar" .
+    run "$HUSK" --root "$WORK/linked" load -i "$WORK/bb2-linked.tar"
+    [ "$status" -eq 0 ]
+    [[ "$output" == *"Loaded image: sha256:"* ]]
+    mnt=$("$HUSK" --root "$WORK/linked" image mount "${output##*sha256:}")
+    [ -x "$mnt/bin/busybox" ]
+}
+
+@test "bad docker-archives: one clear error, the store unchanged" {
+    skopeo copy -q "oci:$LAYOUT:busybox" "docker-archive:$WORK/good.tar:husk/good:1"
+    "$HUSK" --root "$ROOT" load -i "$WORK/good.tar" >/dev/null
+    before=$(store_state)
+    mkdir "$WORK/src" && tar -C "$WORK/src" -xf "$WORK/good.tar"
+    # bad_archive NAME PYTHON: a copy of the good archive changed by PYTHON (d = its dir)
+    bad_archive() {
+        rm -rf "$WORK/b" && cp -a "$WORK/src" "$WORK/b"
+        python3 -c "import json, os, sys; d = sys.argv[1]; $2" "$WORK/b"
+        tar -C "$WORK/b" -cf "$WORK/$1.tar" .
+    }
+    # a layer whose content is not what the config's diff_ids say
+    bad_archive corrupt 'm = json.load(open(d + "/manifest.json")); p = d + "/" + m[0]["Layers"][0]; f = open(p, "r+b"); f.seek(5000); f.write(b"X"); f.close()'
+    # a layer missing from the archive
+    bad_archive missing 'm = json.load(open(d + "/manifest.json")); os.unlink(d + "/" + m[0]["Layers"][0])'
+    # a manifest.json that is not an array
+    bad_archive notarray 'open(d + "/manifest.json", "w").write("{}")'
+    # neither index.json nor manifest.json
+    bad_archive empty 'os.unlink(d + "/manifest.json")'
+    # a gzip layer whose tar is not the one the config names (its snapshot exists already)
+    bad_archive gzipped 'import gzip, io, tarfile; m = json.load(open(d + "/manifest.json")); b = io.BytesIO(); t = tarfile.open(fileobj=b, mode="w"); i = tarfile.TarInfo("other"); t.addfile(i); t.close(); open(d + "/" + m[0]["Layers"][0], "wb").write(gzip.compress(b.getvalue()))'
+    for t in corrupt missing notarray empty gzipped; do
+        run "$HUSK" --root "$ROOT" load -i "$WORK/$t.tar" --tag husk/bad:$t
+        echo "$t: $output"
+        [ "$status" -ne 0 ]
+        [ "${#lines[@]}" -eq 1 ]
+        [ "$(store_state)" = "$before" ]
+    done
+    run "$HUSK" --root "$ROOT" load -i "$WORK/corrupt.tar"
+    [[ "$output" == *"manifest.json[0].Layers[0]"*"has digest"*"the image config says"* ]]
+    run "$HUSK" --root "$ROOT" load -i "$WORK/missing.tar"
+    [[ "$output" == *"manifest.json[0].Layers[0]"*"is not in the archive"* ]]
+    run "$HUSK" --root "$ROOT" load -i "$WORK/notarray.tar"
+    [[ "$output" == *"manifest.json: expected a non-empty array"* ]]
+    run "$HUSK" --root "$ROOT" load -i "$WORK/empty.tar"
+    [[ "$output" == *"not an OCI archive or a docker-archive"* ]]
+    run "$HUSK" --root "$ROOT" load -i "$WORK/gzipped.tar"
+    [[ "$output" == *"manifest.json[0].Layers[0]"*"has uncompressed digest"*"the image config says"* ]]
+    # a fresh store stays empty too
+    for t in corrupt gzipped; do
+        run "$HUSK" --root "$WORK/fresh2" load -i "$WORK/$t.tar"
+        [ "$status" -ne 0 ]
+    done
+    [ -z "$(find "$WORK/fresh2/blobs/sha256" "$WORK/fresh2/snapshots" "$WORK/fresh2/tmp" -mindepth 1)" ]
 }

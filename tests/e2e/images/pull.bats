@@ -79,6 +79,45 @@ teardown_file() { images_teardown; }
     [[ "$output" == *"no image for platform linux/s390x"*"linux/arm64/v8"* ]]
 }
 
+@test "an index is stored whole: inspect and save show every platform; rmi and prune drop it" {
+    r=$WORK/root-index
+    h() { "$HUSK" --root "$r" "$@"; }
+    h pull -q --tls-verify=false "$REG_main/husk/index"
+    idx=$(skopeo inspect --raw --tls-verify=false "docker://$REG_main/husk/index" | sha256sum | cut -d' ' -f1)
+    [ -f "$r/blobs/sha256/$idx" ]
+    run h image inspect "$REG_main/husk/index"
+    [[ "$output" == *"\"IndexDigest\": \"sha256:$idx\""* ]]
+    platforms() {
+        python3 -c 'import json,sys; i=json.load(sys.stdin)[0]["Index"]; print(" ".join(sorted(m["platform"]["architecture"] for m in i["manifests"])))'
+    }
+    [ "$(echo "$output" | platforms)" = "amd64 arm64" ]
+    # only this machine's platform is fetched
+    arm=$(python3 -c 'import json,sys; print([m["digest"][7:] for m in json.load(open(sys.argv[1]))["manifests"] if m["platform"]["architecture"]=="arm64"][0])' "$r/blobs/sha256/$idx")
+    [ ! -e "$r/blobs/sha256/$arm" ]
+    # save names the index itself; loading it gives the same image, index and all
+    h save -o "$WORK/index.tar" "$REG_main/husk/index"
+    tar -xOf "$WORK/index.tar" index.json | grep -q "\"digest\":\"sha256:$idx\""
+    skopeo inspect "oci-archive:$WORK/index.tar:$REG_main/husk/index:latest" >/dev/null
+    r2=$WORK/root-index2
+    "$HUSK" --root "$r2" load -i "$WORK/index.tar"
+    [ "$(h images -q)" = "$("$HUSK" --root "$r2" images -q)" ]
+    run "$HUSK" --root "$r2" image inspect "$REG_main/husk/index"
+    [[ "$output" == *"\"IndexDigest\": \"sha256:$idx\""* ]]
+    # prune keeps the index of a named image
+    h image prune >/dev/null
+    "$HUSK" --root "$r2" image prune >/dev/null
+    [ -f "$r/blobs/sha256/$idx" ] && [ -f "$r2/blobs/sha256/$idx" ]
+    # another platform's pull, saved and loaded: the platform whose blobs came along
+    h pull -q --tls-verify=false --platform linux/arm64 "$REG_main/husk/index"
+    h save -o "$WORK/index-arm.tar" "$REG_main/husk/index"
+    "$HUSK" --root "$WORK/root-index3" load -i "$WORK/index-arm.tar"
+    run "$HUSK" --root "$WORK/root-index3" image inspect "$REG_main/husk/index"
+    [[ "$output" == *'"Architecture": "arm64"'* ]]
+    # rmi of every name leaves nothing behind
+    h rmi "$REG_main/husk/index"
+    [ -z "$(find "$r/blobs/sha256" "$r/snapshots" -mindepth 1)" ]
+}
+
 @test "a 100 MB layer: contents intact" {
     husk pull -q --tls-verify=false "$REG_main/husk/big"
     mnt=$(husk image mount "$REG_main/husk/big")

@@ -46,7 +46,7 @@ class RootfsTest : public ::testing::Test {
             src, work_);
         ASSERT_EQ(std::system(cmd.c_str()), 0);
         store_ = std::make_unique<img::Store>(work_ + "/root");
-        auto names = img::load_oci_archive(*store_, work_ + "/multi.tar", "husk/multi:latest");
+        auto names = img::load_archive(*store_, work_ + "/multi.tar", "husk/multi:latest");
         ASSERT_EQ(names, std::vector<std::string>{"docker.io/husk/multi:latest"});
     }
     void TearDown() override {
@@ -164,7 +164,7 @@ TEST_F(RootfsTest, RmiRefusesAnImageInUse) {
 TEST_F(RootfsTest, SaveLoadRoundTrip) {
     img::save_oci_archive(*store_, {"husk/multi"}, work_ + "/saved.tar");
     img::Store other(work_ + "/other");
-    auto names = img::load_oci_archive(other, work_ + "/saved.tar");
+    auto names = img::load_archive(other, work_ + "/saved.tar");
     EXPECT_EQ(names, std::vector<std::string>{"docker.io/husk/multi:latest"});
     EXPECT_EQ(other.resolve("husk/multi").id, store_->resolve("husk/multi").id);
 }
