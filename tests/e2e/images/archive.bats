@@ -169,3 +169,17 @@ PY
     done
     [ -z "$(find "$WORK/fresh2/blobs/sha256" "$WORK/fresh2/snapshots" "$WORK/fresh2/tmp" -mindepth 1)" ]
 }
+
+@test "a load that fails on a later image takes out the snapshots and blobs it added" {
+    fixture root-symlink bad
+    skopeo copy -q "oci:$LAYOUT:busybox" "oci:$WORK/two:docker.io/husk/good:1"
+    skopeo copy -q "oci:$LAYOUT:bad" "oci:$WORK/two:docker.io/husk/bad:1"
+    tar -C "$WORK/two" -cf "$WORK/two.tar" .
+    run "$HUSK" --root "$WORK/undo" load -i "$WORK/two.tar"
+    [ "$status" -ne 0 ]
+    [ "${#lines[@]}" -eq 1 ]
+    [[ "$output" == *"replace the root"* ]]
+    [ -z "$(find "$WORK/undo/blobs/sha256" "$WORK/undo/snapshots" "$WORK/undo/tmp" -mindepth 1)" ]
+    run "$HUSK" --root "$WORK/undo" images -q
+    [ -z "$output" ]
+}
