@@ -200,12 +200,17 @@ std::vector<ImageRecord> oci_archive_records(Store& store, const std::string& in
         rec.manifest.media_type = md.media_type;
         rec.manifest.digest = md.digest;
         rec.manifest.size = md.size;
+        // docker save (25+) and ctr export put the full name in io.containerd.image.name
+        // and only the tag in ref.name; skopeo and husk put the full name in ref.name.
         std::string n;
         if (tag) {
             n = *tag;
-        } else if (auto it = d.annotations.find(std::string(oi::kRefNameAnnotation));
+        } else if (auto it = d.annotations.find("io.containerd.image.name");
                    it != d.annotations.end()) {
             n = it->second;
+        } else if (auto it2 = d.annotations.find(std::string(oi::kRefNameAnnotation));
+                   it2 != d.annotations.end()) {
+            n = it2->second;
         }
         if (!n.empty()) rec.name = oi::parse_reference(n).str();
         undo.ensure_snapshots(store.load_image(rec));

@@ -277,7 +277,10 @@ std::pair<std::unique_ptr<RegistryClient>, RegistryClient::Response> open_source
     for (const Mirror& m : opts.registry.config.mirrors_of(ref.domain)) {
         auto c = std::make_unique<RegistryClient>(m.host, m.repository(ref.path), opts.registry);
         try {
+            // a mirror that does not answer at once is skipped, not waited for
+            c->set_retries(0);
             auto top = fetch(*c);
+            c->set_retries(opts.registry.retries);
             log::debug("{}: pulling from mirror {}", ref.str(), m.str());
             return {std::move(c), std::move(top)};
         } catch (const Error& e) {

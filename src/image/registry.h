@@ -76,6 +76,8 @@ class RegistryClient {
     // GET /v2/: checks that the registry answers and that the credentials are accepted.
     void ping();
 
+    // Extra attempts after a transient failure (RegistryOptions::retries); not thread-safe.
+    void set_retries(int n) { opts_.retries = n; }
     const std::string& registry() const { return registry_; }
     const std::string& repository() const { return repository_; }
 

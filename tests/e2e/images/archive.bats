@@ -80,6 +80,27 @@ teardown_file() { images_teardown; }
     skopeo inspect "oci-archive:$WORK/resaved.tar:docker.io/husk/dbb:1" >/dev/null
 }
 
+@test "docker save 25+ archives (OCI layout + manifest.json): named by io.containerd.image.name" {
+    skopeo copy -q "oci:$LAYOUT:busybox" "oci-archive:$WORK/d25.tar:latest"
+    mkdir "$WORK/d25" && tar -C "$WORK/d25" -xf "$WORK/d25.tar"
+    python3 - "$WORK/d25" <<'PY'
+import json, sys
+d = sys.argv[1]
+idx = json.load(open(d + "/index.json"))
+m = idx["manifests"][0]
+m["annotations"] = {"io.containerd.image.name": "docker.io/husk/d25:7", "org.opencontainers.image.ref.name": "7"}
+json.dump(idx, open(d + "/index.json", "w"))
+man = json.load(open(d + "/blobs/sha256/" + m["digest"][7:]))
+json.dump([{"Config": "blobs/sha256/" + man["config"]["digest"][7:], "RepoTags": ["husk/d25:7"],
+            "Layers": ["blobs/sha256/" + l["digest"][7:] for l in man["layers"]]}],
+          open(d + "/manifest.json", "w"))
+PY
+    tar -C "$WORK/d25" -cf "$WORK/d25-docker.tar" .
+    run "$HUSK" --root "$WORK/d25root" load -i "$WORK/d25-docker.tar"
+    [ "$status" -eq 0 ]
+    [[ "$output" == *"Loaded image: docker.io/husk/d25:7"* ]]
+}
+
 @test "docker-archive with a repeated layer linked to its first copy, unnamed images" {
     skopeo copy -q "oci:$LAYOUT:busybox" "docker-archive:$WORK/bb2.tar"
     mkdir "$WORK/bb2" && tar -C "$WORK/bb2" -xf "$WORK/bb2.tar"
@@ -147,4 +168,18 @@ PY
         [ "$status" -ne 0 ]
     done
     [ -z "$(find "$WORK/fresh2/blobs/sha256" "$WORK/fresh2/snapshots" "$WORK/fresh2/tmp" -mindepth 1)" ]
+}
+
+@test "a load that fails on a later image takes out the snapshots and blobs it added" {
+    fixture root-symlink bad
+    skopeo copy -q "oci:$LAYOUT:busybox" "oci:$WORK/two:docker.io/husk/good:1"
+    skopeo copy -q "oci:$LAYOUT:bad" "oci:$WORK/two:docker.io/husk/bad:1"
+    tar -C "$WORK/two" -cf "$WORK/two.tar" .
+    run "$HUSK" --root "$WORK/undo" load -i "$WORK/two.tar"
+    [ "$status" -ne 0 ]
+    [ "${#lines[@]}" -eq 1 ]
+    [[ "$output" == *"replace the root"* ]]
+    [ -z "$(find "$WORK/undo/blobs/sha256" "$WORK/undo/snapshots" "$WORK/undo/tmp" -mindepth 1)" ]
+    run "$HUSK" --root "$WORK/undo" images -q
+    [ -z "$output" ]
 }
