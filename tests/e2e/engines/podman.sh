@@ -145,6 +145,16 @@ c_rm_force_running() {
     pm rm -f -t 0 "$c" >/dev/null || return 1
     ! pm container exists "$c" || { echo "still there after rm -f"; return 1; }
 }
+c_init_rm() {
+    RT=$1
+    local c
+    c=$(cname i)
+    pm create --name "$c" "$IMG" true >/dev/null || return 1
+    pm init "$c" >/dev/null || return 1
+    expect "state after init" "$(pm inspect -f '{{.State.Status}}' "$c")" initialized || return 1
+    pm rm "$c" >/dev/null || return 1
+    ! pm container exists "$c" || { echo "still there after rm"; return 1; }
+}
 c_tty() {
     RT=$1
     local out
@@ -216,6 +226,7 @@ check "podman pause/unpause" c_pause_unpause "${all[@]}"
 check "podman stop + rm" c_stop_rm "${all[@]}"
 check "podman kill + wait" c_kill_wait "${all[@]}"
 check "podman rm -f (running)" c_rm_force_running "${all[@]}"
+check "podman init + rm (created, never started)" c_init_rm "${all[@]}"
 check "podman run -it" c_tty "${all[@]}"
 check "podman run -m" c_memory "${all[@]}"
 check "podman run --pids-limit" c_pids_limit "${all[@]}"
