@@ -85,6 +85,13 @@ c_exec() {
     expect "exec exit status" $? 5 || return 1
     [ "${out#in-}" != "$out" ] || { echo "exec output: $out"; return 1; }
 }
+c_pid_container() {
+    RT=$1
+    local out
+    out=$(pm run --rm --pid "container:$(cname d)" "$IMG" cat /proc/1/cmdline | tr '\0' ' ') ||
+        return 1
+    grep -q 'sleep 300' <<<"$out" || { echo "PID 1 is \"$out\", not the other container's sleep"; return 1; }
+}
 c_exec_tty() {
     RT=$1
     local out
@@ -219,6 +226,7 @@ check "podman run missing command (exit 127, JSON error)" c_missing_command "${a
 check "podman run -d + logs" c_detached_logs "${all[@]}"
 check "podman exec" c_exec "${all[@]}"
 check "podman exec -it" c_exec_tty "${all[@]}"
+check "podman run --pid container:X" c_pid_container "${all[@]}"
 check "podman top" c_top "${all[@]}"
 check "podman stats" c_stats "${all[@]}"
 check "podman healthcheck run" c_healthcheck "${all[@]}"
