@@ -214,7 +214,7 @@ c_userns_auto() {
     RT=$1
     local out
     out=$(pm run --rm --userns=auto "$IMG" sh -c 'cat /proc/self/uid_map; id -u') || return 1
-    read -r inside outside size uid <<<"$(echo $out)"
+    read -r inside outside _ uid <<<"$(echo $out)"
     [ "$inside" = 0 ] && [ "$outside" != 0 ] && [ "$uid" = 0 ] ||
         { echo "uid_map/id: $(echo $out)"; return 1; }
 }
