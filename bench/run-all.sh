@@ -16,3 +16,4 @@ fi
 cmake -S . -B "${other[0]}" -G Ninja -DHUSK_STATIC_RUNTIME="${other[1]}" -DHUSK_TESTS=OFF >/dev/null
 cmake --build "${other[0]}" -j2 --target husk-runtime
 bash bench/startup/run.sh "$@"
+bash bench/engines/run.sh

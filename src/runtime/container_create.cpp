@@ -157,6 +157,26 @@ void await_init(int sock, pid_t pid, const oci::Spec& spec, const std::string& i
     }
 }
 
+// linux.namespaces "pid" with a path (a pod's shared PID namespace: CRI, podman --pid
+// container:X): the PID namespace of a process is fixed at its birth, so we setns into it
+// for our children only, just before clone (we are single-threaded). Takes the join out of
+// the plan (the init has nothing left to do for it); returns our own PID namespace for the
+// caller to return to right after clone, or an empty fd when there is nothing to join.
+UniqueFd enter_pid_namespace_for_child(Plan& plan) {
+    UniqueFd own;
+    for (auto it = plan.joins.begin(); it != plan.joins.end(); ++it) {
+        if (it->nstype != CLONE_NEWPID) continue;
+        UniqueFd target(it->fd);
+        std::string path = it->path;
+        plan.joins.erase(it);
+        own.reset(::open("/proc/self/ns/pid", O_RDONLY | O_CLOEXEC));
+        if (!own) throw_sys("open", "/proc/self/ns/pid");
+        if (::setns(target.get(), CLONE_NEWPID) != 0) throw_sys("join PID namespace", path);
+        break;
+    }
+    return own;
+}
+
 pid_t create_locked(const CreateOptions& o, StateDir& dir, CreateGuard& guard,
                     std::unique_ptr<cgroup::Manager>& cg) {
     std::string bundle = absolute(o.bundle.empty() ? "." : o.bundle);
@@ -207,13 +227,19 @@ pid_t create_locked(const CreateOptions& o, StateDir& dir, CreateGuard& guard,
     args.flags = ns_flags | (cg_fd >= 0 ? sys::kCloneIntoCgroup : 0);
     args.exit_signal = SIGCHLD;
     args.cgroup = cg_fd >= 0 ? static_cast<uint64_t>(cg_fd) : 0;
+    UniqueFd own_pidns = enter_pid_namespace_for_child(plan);
     pid_t pid = sys::clone3(args);
-    if (pid < 0) throw_sys("clone3");
+    int clone_errno = errno;
     if (pid == 0) {
         parent_sock.release();
         ::close(sv[0]);
         init_main(plan);
     }
+    if (own_pidns && ::setns(own_pidns.get(), CLONE_NEWPID) != 0) {
+        if (pid > 0) ::kill(pid, SIGKILL);
+        throw_sys("return to our PID namespace", "/proc/self/ns/pid");
+    }
+    if (pid < 0) throw_sys("clone3", "", clone_errno);
     guard.pid = pid;
     child_sock.reset();
     fifo_fd.reset();

@@ -147,7 +147,9 @@ void plan_namespaces(const oci::Linux& lx, const PlanInputs& in, Plan& p, unsign
             flags |= static_cast<unsigned long>(flag);
             continue;
         }
-        if (flag == CLONE_NEWPID || flag == CLONE_NEWUSER || flag == CLONE_NEWTIME)
+        // A PID namespace is joined by the parent before clone (see create); user and time
+        // namespaces would need a second fork.
+        if (flag == CLONE_NEWUSER || flag == CLONE_NEWTIME)
             throw Error(fmt::format(
                 "linux.namespaces[{}]: joining an existing {} namespace is not supported yet", i,
                 ns.type));

@@ -85,6 +85,13 @@ c_exec() {
     expect "exec exit status" $? 5 || return 1
     [ "${out#in-}" != "$out" ] || { echo "exec output: $out"; return 1; }
 }
+c_pid_container() {
+    RT=$1
+    local out
+    out=$(pm run --rm --pid "container:$(cname d)" "$IMG" cat /proc/1/cmdline | tr '\0' ' ') ||
+        return 1
+    grep -q 'sleep 300' <<<"$out" || { echo "PID 1 is \"$out\", not the other container's sleep"; return 1; }
+}
 c_exec_tty() {
     RT=$1
     local out
@@ -145,6 +152,16 @@ c_rm_force_running() {
     pm rm -f -t 0 "$c" >/dev/null || return 1
     ! pm container exists "$c" || { echo "still there after rm -f"; return 1; }
 }
+c_init_rm() {
+    RT=$1
+    local c
+    c=$(cname i)
+    pm create --name "$c" "$IMG" true >/dev/null || return 1
+    pm init "$c" >/dev/null || return 1
+    expect "state after init" "$(pm inspect -f '{{.State.Status}}' "$c")" initialized || return 1
+    pm rm "$c" >/dev/null || return 1
+    ! pm container exists "$c" || { echo "still there after rm"; return 1; }
+}
 c_tty() {
     RT=$1
     local out
@@ -197,7 +214,7 @@ c_userns_auto() {
     RT=$1
     local out
     out=$(pm run --rm --userns=auto "$IMG" sh -c 'cat /proc/self/uid_map; id -u') || return 1
-    read -r inside outside size uid <<<"$(echo $out)"
+    read -r inside outside _ uid <<<"$(echo $out)"
     [ "$inside" = 0 ] && [ "$outside" != 0 ] && [ "$uid" = 0 ] ||
         { echo "uid_map/id: $(echo $out)"; return 1; }
 }
@@ -209,6 +226,7 @@ check "podman run missing command (exit 127, JSON error)" c_missing_command "${a
 check "podman run -d + logs" c_detached_logs "${all[@]}"
 check "podman exec" c_exec "${all[@]}"
 check "podman exec -it" c_exec_tty "${all[@]}"
+check "podman run --pid container:X" c_pid_container "${all[@]}"
 check "podman top" c_top "${all[@]}"
 check "podman stats" c_stats "${all[@]}"
 check "podman healthcheck run" c_healthcheck "${all[@]}"
@@ -216,6 +234,7 @@ check "podman pause/unpause" c_pause_unpause "${all[@]}"
 check "podman stop + rm" c_stop_rm "${all[@]}"
 check "podman kill + wait" c_kill_wait "${all[@]}"
 check "podman rm -f (running)" c_rm_force_running "${all[@]}"
+check "podman init + rm (created, never started)" c_init_rm "${all[@]}"
 check "podman run -it" c_tty "${all[@]}"
 check "podman run -m" c_memory "${all[@]}"
 check "podman run --pids-limit" c_pids_limit "${all[@]}"

@@ -33,3 +33,26 @@ TEST(Engines, CgroupMountWithoutCgroupNamespaceShowsTheContainersOwnCgroup) {
     EXPECT_EQ(r.status, 0) << r.err;
     EXPECT_EQ(r.out, "20\n") << r.err;
 }
+
+// containerd's CRI for a pod with shareProcessNamespace, and podman --pid container:X,
+// give a container the path of another's PID namespace: the container is born in it and
+// sees the other container's init as PID 1.
+TEST(Engines, JoinsAnotherContainersPidNamespace) {
+    Bundle a("pidnsa");
+    a.args({"/bin/sleep", "100"});
+    std::string ida = a.id();
+    ASSERT_EQ(a.runtime({"run", "--detach", "--bundle", a.dir(), ida}).status, 0);
+    auto st = a.runtime({"state", ida});
+    int pid = json::parse(st.out)["pid"].get<int>();
+
+    Bundle b("pidnsb");
+    for (auto& n : b.config["linux"]["namespaces"])
+        if (n["type"] == "pid") n["path"] = "/proc/" + std::to_string(pid) + "/ns/pid";
+    b.args({"/bin/cat", "/proc/1/comm"});
+    auto r = b.runtime({"run", "--bundle", b.dir(), b.id()});
+    EXPECT_EQ(r.status, 0) << r.err;
+    EXPECT_EQ(r.out, "sleep\n") << r.err;
+
+    a.runtime({"kill", ida, "KILL"});
+    a.runtime({"delete", "--force", ida});
+}

@@ -87,6 +87,54 @@ bool exec_sync(Client& c, const std::string& id, std::vector<std::string> cmd,
     return c.call("ExecSync", &cri::RuntimeService::Stub::ExecSync, req, resp);
 }
 
+// A second container in the pod's PID namespace (pid POD, as for shareProcessNamespace):
+// it sees the sandbox's process (the pause image's sleep) as PID 1. Removed at the end;
+// RemovePodSandbox removes it too if a step fails first.
+bool shared_pid_container(Client& c, const std::string& pod, const cri::PodSandboxConfig& sb,
+                          const std::string& image) {
+    std::string id;
+    {
+        cri::CreateContainerRequest req;
+        req.set_pod_sandbox_id(pod);
+        *req.mutable_sandbox_config() = sb;
+        auto* cfg = req.mutable_config();
+        cfg->mutable_metadata()->set_name("shared-pid");
+        cfg->mutable_image()->set_image(image);
+        for (const char* a : {"/bin/sleep", "300"}) cfg->add_command(a);
+        auto* ns = cfg->mutable_linux()->mutable_security_context()->mutable_namespace_options();
+        *ns = sb.linux().security_context().namespace_options();
+        ns->set_pid(cri::POD);
+        cri::CreateContainerResponse resp;
+        if (!c.call("CreateContainer (pod PID namespace)",
+                    &cri::RuntimeService::Stub::CreateContainer, req, resp))
+            return false;
+        id = resp.container_id();
+    }
+    cri::StartContainerRequest sreq;
+    sreq.set_container_id(id);
+    cri::StartContainerResponse sresp;
+    if (!c.call("StartContainer (pod PID namespace)", &cri::RuntimeService::Stub::StartContainer,
+                sreq, sresp))
+        return false;
+    cri::ExecSyncResponse resp;
+    if (!exec_sync(c, id, {"/bin/cat", "/proc/1/cmdline"}, resp)) return false;
+    std::string cmdline = resp.stdout();
+    for (auto& ch : cmdline)
+        if (ch == '\0') ch = ' ';
+    while (!cmdline.empty() && cmdline.back() == ' ') cmdline.pop_back();
+    if (trim(cmdline).find("sleep infinity") == std::string::npos)
+        return c.fail("pod PID namespace", "PID 1 is \"" + cmdline + "\", not the sandbox's sleep");
+    c.ok("pod PID namespace", "PID 1 is the sandbox's " + trim(cmdline));
+    cri::StopContainerRequest stop;
+    stop.set_container_id(id);
+    cri::StopContainerResponse stopped;
+    cri::RemoveContainerRequest rm;
+    rm.set_container_id(id);
+    cri::RemoveContainerResponse removed;
+    return c.call("StopContainer", &cri::RuntimeService::Stub::StopContainer, stop, stopped) &&
+           c.call("RemoveContainer", &cri::RuntimeService::Stub::RemoveContainer, rm, removed);
+}
+
 bool run(Client& c, const std::string& handler, const std::string& image,
          const std::string& log_dir, const std::string& cgroup_parent, std::string& pod,
          std::string& ctr) {
@@ -202,7 +250,7 @@ bool run(Client& c, const std::string& handler, const std::string& image,
             return c.fail("container log", "no hello-from-cri in " + log_dir + "/main.log");
         c.ok("container log", "hello-from-cri");
     }
-    return true;
+    return shared_pid_container(c, pod, sb, image);
 }
 
 void teardown(Client& c, std::string& pod, std::string& ctr) {
