@@ -11,6 +11,7 @@
 #include <climits>
 #include <cstdlib>
 #include <memory>
+#include <optional>
 
 #include <fmt/format.h>
 
@@ -20,12 +21,14 @@
 #include "runtime/hooks.h"
 #include "runtime/idmap.h"
 #include "runtime/init.h"
+#include "runtime/netdev.h"
 #include "runtime/plan_build.h"
 #include "runtime/security/seccomp.h"
 #include "runtime/self_protect.h"
 #include "runtime/state.h"
 #include "runtime/sync.h"
 #include "runtime/terminal.h"
+#include "runtime/timens.h"
 #include "sys/error.h"
 #include "sys/fd.h"
 #include "sys/fileutil.h"
@@ -124,6 +127,31 @@ std::string saved_hooks(const oci::Spec& spec) {
     return oci::dump_spec(s);
 }
 
+// Socket activation as runc does it: the fds come first, the env names them for pid 1.
+void pass_listen_fds(int n, Plan& plan) {
+    std::erase_if(plan.env, [](const std::string& e) {
+        return e.rfind("LISTEN_FDS=", 0) == 0 || e.rfind("LISTEN_PID=", 0) == 0;
+    });
+    plan.env.push_back(fmt::format("LISTEN_FDS={}", n));
+    plan.env.emplace_back("LISTEN_PID=1");
+    plan.preserve_fds += n;
+    plan.finalize();
+}
+
+// The network namespace the container will have: the one it joins, else its new one.
+UniqueFd container_netns(const Plan& plan, pid_t pid) {
+    for (const auto& j : plan.joins)
+        if (j.nstype == CLONE_NEWNET) {
+            UniqueFd fd(::fcntl(j.fd, F_DUPFD_CLOEXEC, 3));
+            if (!fd) throw_sys("dup", j.path);
+            return fd;
+        }
+    std::string path = fmt::format("/proc/{}/ns/net", pid);
+    UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+    if (!fd) throw_sys("open", path);
+    return fd;
+}
+
 // Wait for the init to be ready (or to fail); the parent's side of the sync socket.
 void await_init(int sock, pid_t pid, const oci::Spec& spec, const std::string& id,
                 const std::string& bundle) {
@@ -187,6 +215,8 @@ pid_t create_locked(const CreateOptions& o, StateDir& dir, CreateGuard& guard,
     unsigned long ns_flags = 0;
     Plan plan = build_plan(spec, in, ns_flags);
     plan_init_hooks(spec, o.id, bundle, plan);
+    if (!o.no_new_keyring) plan.session_keyring = "_ses." + o.id;
+    if (o.listen_fds > 0) pass_listen_fds(o.listen_fds, plan);
 
     std::string fifo = dir.fifo_path();
     if (::mkfifo(fifo.c_str(), 0600) != 0) throw_sys("mkfifo", fifo);
@@ -206,6 +236,8 @@ pid_t create_locked(const CreateOptions& o, StateDir& dir, CreateGuard& guard,
     args.flags = ns_flags | (cg_fd >= 0 ? sys::kCloneIntoCgroup : 0);
     args.exit_signal = SIGCHLD;
     args.cgroup = cg_fd >= 0 ? static_cast<uint64_t>(cg_fd) : 0;
+    std::optional<TimeNamespaceForChildren> timens;
+    if (plan.new_time_ns) timens.emplace(plan.time_offsets);
     pid_t pid = sys::clone3(args);
     if (pid < 0) throw_sys("clone3");
     if (pid == 0) {
@@ -213,9 +245,12 @@ pid_t create_locked(const CreateOptions& o, StateDir& dir, CreateGuard& guard,
         ::close(sv[0]);
         init_main(plan);
     }
+    timens.reset();
     guard.pid = pid;
     child_sock.reset();
     fifo_fd.reset();
+    if (spec.linux_ && !spec.linux_->net_devices.empty())
+        move_net_devices(spec.linux_->net_devices, container_netns(plan, pid).get());
     for (auto& j : plan.joins) ::close(j.fd);
 
     if (cg_fd < 0) cg->add_pid(pid);
@@ -237,6 +272,7 @@ pid_t create_locked(const CreateOptions& o, StateDir& dir, CreateGuard& guard,
     rec.cgroup = cg->save();
     rec.annotations = spec.annotations;
     rec.use_pid_ns = (ns_flags & CLONE_NEWPID) != 0;
+    rec.new_keyring = !o.no_new_keyring;
     rec.config = saved_hooks(spec);
     dir.save(rec);
     if (!o.pid_file.empty()) sys::write_file_atomic(o.pid_file, std::to_string(pid));
@@ -245,6 +281,14 @@ pid_t create_locked(const CreateOptions& o, StateDir& dir, CreateGuard& guard,
 }
 
 }  // namespace
+
+int socket_activation_fds() {
+    const char* fds = std::getenv("LISTEN_FDS");
+    const char* pid = std::getenv("LISTEN_PID");
+    if (!fds || !pid || std::atoi(pid) != ::getpid()) return 0;
+    int n = std::atoi(fds);
+    return n > 0 && n < 65536 ? n : 0;
+}
 
 pid_t create(const CreateOptions& o) {
     return with_context(fmt::format("create \"{}\"", o.id), [&] {

@@ -11,6 +11,7 @@
 
 #include "runtime/hooks.h"
 #include "runtime/mount_options.h"
+#include "runtime/process_attrs.h"
 #include "runtime/security/capabilities.h"
 #include "runtime/security/seccomp.h"
 
@@ -53,6 +54,12 @@ struct Plan {
     bool new_user_ns = false;
     bool new_mount_ns = false;
     bool unshare_cgroup_after_join = false;  // cgroup v1: unshare only once in our cgroup
+    // Parent side: a new time namespace is made by unshare before the clone (timens.h).
+    bool new_time_ns = false;
+    std::string time_offsets;  // /proc/self/timens_offsets text
+    // A session keyring of the container's own ("_ses.<id>", as runc names it) so it
+    // does not share the caller's keys; empty with --no-new-keyring.
+    std::string session_keyring;
 
     // root filesystem
     std::string rootfs;                  // absolute host path
@@ -91,6 +98,7 @@ struct Plan {
     int preserve_fds = 0;
     bool set_caps = false;  // process.capabilities present (else the sets are left as they are)
     security::CapSets caps;
+    ProcessAttrs attrs;  // scheduler, I/O priority, memory policy, exec CPU affinity
     bool has_seccomp = false;
     security::SeccompProgram seccomp;
 

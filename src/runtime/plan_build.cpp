@@ -6,6 +6,7 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
+#include <unistd.h>
 
 #include <climits>
 #include <cstdlib>
@@ -13,6 +14,7 @@
 #include <fmt/format.h>
 
 #include "runtime/cgroup_mounts.h"
+#include "runtime/timens.h"
 #include "sys/error.h"
 
 namespace husk::runtime {
@@ -147,7 +149,7 @@ void plan_namespaces(const oci::Linux& lx, const PlanInputs& in, Plan& p, unsign
             flags |= static_cast<unsigned long>(flag);
             continue;
         }
-        if (flag == CLONE_NEWPID || flag == CLONE_NEWUSER || flag == CLONE_NEWTIME)
+        if (flag == CLONE_NEWPID || flag == CLONE_NEWUSER)
             throw Error(fmt::format(
                 "linux.namespaces[{}]: joining an existing {} namespace is not supported yet", i,
                 ns.type));
@@ -166,6 +168,10 @@ void plan_namespaces(const oci::Linux& lx, const PlanInputs& in, Plan& p, unsign
         p.unshare_cgroup_after_join = true;
     }
     p.new_user_ns = flags & CLONE_NEWUSER;
+    if (flags & CLONE_NEWTIME) {  // offsets go in before anyone enters: see timens.h
+        flags &= ~static_cast<unsigned long>(CLONE_NEWTIME);
+        p.new_time_ns = true;
+    }
     p.new_mount_ns = (flags & CLONE_NEWNS) || !mount_join.empty();
 }
 
@@ -190,6 +196,44 @@ void plan_process(const oci::Process& pr, Plan& p) {
     if (pr.oom_score_adj) {
         p.set_oom_score_adj = true;
         p.oom_score_adj = std::to_string(*pr.oom_score_adj);
+    }
+}
+
+bool file_starts_with(const char* path, char c) {
+    char buf[1] = {};
+    int fd = ::open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return false;
+    bool yes = ::read(fd, buf, 1) == 1 && buf[0] == c;
+    ::close(fd);
+    return yes;
+}
+
+bool apparmor_enabled() {
+    return file_starts_with("/sys/module/apparmor/parameters/enabled", 'Y');
+}
+bool selinux_enabled() {
+    return ::access("/sys/fs/selinux/enforce", F_OK) == 0;
+}
+
+// An LSM label this runtime cannot apply: one clear line naming the field, as runc
+// refuses an AppArmor profile on a host without AppArmor.
+[[noreturn]] void refuse_lsm(const char* field, const std::string& value, const char* lsm,
+                             bool enabled) {
+    throw Error(fmt::format("{} \"{}\": {}", field, value,
+                            enabled
+                                ? fmt::format("{} labels are not supported by husk-runtime", lsm)
+                                : fmt::format("{} is not enabled on this host", lsm)));
+}
+
+// linux.intelRdt, linux.mountLabel: fields needing kernel facilities this runtime does not
+// drive (resctrl, SELinux); empty is fine.
+void check_unsupported_linux(const oci::Linux& lx) {
+    if (!lx.mount_label.empty())
+        refuse_lsm("linux.mountLabel", lx.mount_label, "SELinux", selinux_enabled());
+    if (lx.intel_rdt) {
+        bool resctrl = ::access("/sys/fs/resctrl/schemata", F_OK) == 0;
+        throw Error(resctrl ? "linux.intelRdt: Intel RDT is not supported by husk-runtime"
+                            : "linux.intelRdt: Intel RDT (resctrl) is not available on this host");
     }
 }
 
@@ -282,10 +326,22 @@ Plan build_plan(const oci::Spec& spec, const PlanInputs& in, unsigned long& clon
 
     static const oci::Linux kNoLinux;
     const oci::Linux& lx = spec.linux_ ? *spec.linux_ : kNoLinux;
+    check_unsupported_linux(lx);
     plan_namespaces(lx, in, p, clone_flags);
+    if (!lx.time_offsets.empty()) {
+        if (!p.new_time_ns)
+            throw Error(
+                "linux.timeOffsets: needs a new time namespace (a linux.namespaces entry of "
+                "type \"time\" without a path)");
+        p.time_offsets = format_time_offsets(lx.time_offsets);
+    }
     unsigned long all_ns = clone_flags;
     for (const auto& j : p.joins) all_ns |= static_cast<unsigned long>(j.nstype);
     if (p.unshare_cgroup_after_join) all_ns |= CLONE_NEWCGROUP;
+    if (!lx.net_devices.empty() && !(all_ns & CLONE_NEWNET))
+        throw Error(
+            "linux.netDevices: moving interfaces needs a network namespace of the container's "
+            "own (a linux.namespaces entry of type \"network\")");
     if (!(all_ns & CLONE_NEWNS) && !spec.mounts.empty())
         throw Error("linux.namespaces: mounts need a mount namespace");
 
@@ -321,6 +377,8 @@ Plan build_plan(const oci::Spec& spec, const PlanInputs& in, unsigned long& clon
         p.set_personality = true;
         p.personality = d == "LINUX32" ? PER_LINUX32 : PER_LINUX;
     }
+    plan_process_attrs(*spec.process, lx.memory_policy ? &*lx.memory_policy : nullptr,
+                       /*exec=*/false, p.attrs);
     plan_process_security(*spec.process, lx.seccomp ? &*lx.seccomp : nullptr, in.seccomp_cache_dir,
                           p);
     p.mount_console = true;
@@ -329,6 +387,10 @@ Plan build_plan(const oci::Spec& spec, const PlanInputs& in, unsigned long& clon
 
 void plan_process_security(const oci::Process& pr, const oci::Seccomp* seccomp,
                            const std::string& cache_dir, Plan& p) {
+    if (!pr.apparmor_profile.empty())
+        refuse_lsm("process.apparmorProfile", pr.apparmor_profile, "AppArmor", apparmor_enabled());
+    if (!pr.selinux_label.empty())
+        refuse_lsm("process.selinuxLabel", pr.selinux_label, "SELinux", selinux_enabled());
     plan_process(pr, p);
     p.terminal = pr.terminal;
     if (pr.console_size) {
