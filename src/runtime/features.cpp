@@ -77,17 +77,19 @@ std::string features_json() {
     f["ociVersionMin"] = "1.0.0";
     f["ociVersionMax"] = "1.3.0";
     f["hooks"] = names(oci::hook_names());
-    f["mountOptions"] = {
-        "async",       "atime",       "bind",           "defaults",  "dev",
-        "diratime",    "exec",        "noatime",        "nodev",     "nodiratime",
-        "noexec",      "norelatime",  "nostrictatime",  "nosuid",    "nosymfollow",
-        "private",     "rbind",       "rdev",           "rdiratime", "relatime",
-        "remount",     "rexec",       "rnoatime",       "rnodev",    "rnodiratime",
-        "rnoexec",     "rnorelatime", "rnostrictatime", "rnosuid",   "rnosymfollow",
-        "ro",          "rprivate",    "rrelatime",      "rro",       "rrw",
-        "rshared",     "rslave",      "rstrictatime",   "rsuid",     "rsymfollow",
-        "runbindable", "rw",          "shared",         "slave",     "strictatime",
-        "suid",        "symfollow",   "unbindable"};
+    f["mountOptions"] = {"async",       "atime",          "bind",        "defaults",
+                         "dev",         "diratime",       "exec",        "idmap",
+                         "noatime",     "nodev",          "nodiratime",  "noexec",
+                         "norelatime",  "nostrictatime",  "nosuid",      "nosymfollow",
+                         "private",     "rbind",          "rdev",        "rdiratime",
+                         "relatime",    "remount",        "rexec",       "ridmap",
+                         "rnoatime",    "rnodev",         "rnodiratime", "rnoexec",
+                         "rnorelatime", "rnostrictatime", "rnosuid",     "rnosymfollow",
+                         "ro",          "rprivate",       "rrelatime",   "rro",
+                         "rrw",         "rshared",        "rslave",      "rstrictatime",
+                         "rsuid",       "rsymfollow",     "runbindable", "rw",
+                         "shared",      "slave",          "strictatime", "suid",
+                         "symfollow",   "unbindable"};
     json linux;
     linux["namespaces"] = {"cgroup", "ipc", "mount", "network", "pid", "time", "user", "uts"};
     linux["capabilities"] = names(oci::capability_names());
@@ -96,7 +98,7 @@ std::string features_json() {
     linux["apparmor"] = {{"enabled", false}};
     linux["selinux"] = {{"enabled", false}};
     linux["intelRdt"] = {{"enabled", false}};
-    linux["mountExtensions"] = {{"idmap", {{"enabled", false}}}};
+    linux["mountExtensions"] = {{"idmap", {{"enabled", true}}}};
     f["linux"] = linux;
     f["annotations"] = {{"org.opencontainers.runtime-spec.features", "husk-runtime"}};
     return f.dump(4);

@@ -14,6 +14,7 @@
 #include <fmt/format.h>
 
 #include "runtime/cgroup_mounts.h"
+#include "runtime/idmap.h"
 #include "runtime/timens.h"
 #include "sys/error.h"
 
@@ -75,6 +76,27 @@ PlannedMount symlink(const char* target, const char* link) {
     return m;
 }
 
+// An idmapped bind (options idmap/ridmap, or mappings on the mount): the mount's own
+// mappings, else the container's user namespace's, as runc. Returns the detached mount.
+int idmapped_bind(const oci::Spec& spec, size_t i, const PlannedMount& pm) {
+    const auto& m = spec.mounts[i];
+    static const std::vector<oci::IdMapping> kNone;
+    const auto& uids = !m.uid_mappings.empty() ? m.uid_mappings
+                       : spec.linux_           ? spec.linux_->uid_mappings
+                                               : kNone;
+    const auto& gids = !m.gid_mappings.empty() ? m.gid_mappings
+                       : spec.linux_           ? spec.linux_->gid_mappings
+                                               : kNone;
+    if (uids.empty() || gids.empty())
+        throw Error(
+            "an idmapped mount needs uidMappings and gidMappings, on the mount or for the "
+            "container's user namespace");
+    format_id_map(uids, fmt::format("mounts[{}].uidMappings", i).c_str());
+    format_id_map(gids, fmt::format("mounts[{}].gidMappings", i).c_str());
+    sys::UniqueFd ns = userns_with_maps(uids, gids);
+    return open_idmapped_tree(pm.source, pm.opts, ns.get()).release();
+}
+
 void plan_mounts(const oci::Spec& spec, const PlanInputs& in, bool userns, Plan& p) {
     bool dev_bound = false, dev_pts = false;
     for (size_t i = 0; i < spec.mounts.size(); ++i) {
@@ -85,8 +107,6 @@ void plan_mounts(const oci::Spec& spec, const PlanInputs& in, bool userns, Plan&
         pm.fstype = m.type;
         pm.source = m.source;
         with_context(ctx, [&] { pm.opts = parse_mount_options(m.type, m.options); });
-        if (pm.opts.idmap)
-            throw Error(fmt::format("{}: idmapped mounts are not supported yet", ctx));
         if (pm.opts.bind) {
             pm.kind = PlannedMount::Kind::bind;
             pm.source = absolute_in(in.bundle, m.source);
@@ -95,7 +115,11 @@ void plan_mounts(const oci::Spec& spec, const PlanInputs& in, bool userns, Plan&
                 with_context(ctx, [&] { throw_sys("stat bind source", pm.source); });
             pm.dir_target = S_ISDIR(st.st_mode);
             if (m.destination == "/dev") dev_bound = true;
+            if (pm.opts.idmap || !m.uid_mappings.empty() || !m.gid_mappings.empty())
+                pm.premade_fd = with_context(ctx, [&] { return idmapped_bind(spec, i, pm); });
             p.mounts.push_back(std::move(pm));
+        } else if (pm.opts.idmap || !m.uid_mappings.empty() || !m.gid_mappings.empty()) {
+            throw Error(fmt::format("{}: idmapped mounts need a bind mount", ctx));
         } else if (m.type == "cgroup" || m.type == "cgroup2") {
             append_cgroup_mounts(pm, p.mounts);
         } else {
