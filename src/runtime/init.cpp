@@ -311,8 +311,9 @@ void init_main(const Plan& p) noexcept {
     ::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
     ::umask(0);
     g_host_pid = wait_for(p, SyncType::go);
-    if (p.new_user_ns) {
-        // The parent wrote our id maps: become the namespace's root.
+    if (p.in_user_ns()) {
+        // The parent wrote our id maps (or we were born in a joined namespace, whose maps
+        // are set): become the namespace's root, as runc does.
         if (::setresgid(0, 0, 0) != 0) init_fail(p, "setresgid(0) in user namespace", "", errno);
         if (::setresuid(0, 0, 0) != 0) init_fail(p, "setresuid(0) in user namespace", "", errno);
     }

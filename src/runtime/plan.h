@@ -53,6 +53,11 @@ struct Plan {
     // namespaces
     std::vector<PlannedNamespaceJoin> joins;  // setns, in order (mount last)
     bool new_user_ns = false;
+    // A user namespace joined by path: the parent's helper process enters it and clones the
+    // init from there (container_create.cpp), so every new namespace is owned by it.
+    int user_join_fd = -1;
+    std::string user_join_path;
+    bool in_user_ns() const { return new_user_ns || user_join_fd >= 0; }
     bool new_mount_ns = false;
     bool unshare_cgroup_after_join = false;  // cgroup v1: unshare only once in our cgroup
     // Parent side: a new time namespace is made by unshare before the clone (timens.h).

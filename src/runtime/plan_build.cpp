@@ -173,15 +173,19 @@ void plan_namespaces(const oci::Linux& lx, const PlanInputs& in, Plan& p, unsign
             flags |= static_cast<unsigned long>(flag);
             continue;
         }
-        if (flag == CLONE_NEWPID || flag == CLONE_NEWUSER)
+        if (flag == CLONE_NEWPID)
             throw Error(fmt::format(
-                "linux.namespaces[{}]: joining an existing {} namespace is not supported yet", i,
-                ns.type));
+                "linux.namespaces[{}]: joining an existing pid namespace is not supported yet", i));
         PlannedNamespaceJoin j;
         j.fd = ::open(ns.path.c_str(), O_RDONLY | O_CLOEXEC);
         if (j.fd < 0)
             with_context(fmt::format("linux.namespaces[{}]", i),
                          [&] { throw_sys("open namespace", ns.path); });
+        if (flag == CLONE_NEWUSER) {
+            p.user_join_fd = j.fd;
+            p.user_join_path = ns.path;
+            continue;
+        }
         j.nstype = flag;
         j.path = ns.path;
         (flag == CLONE_NEWNS ? mount_join : p.joins).push_back(std::move(j));
@@ -369,7 +373,7 @@ Plan build_plan(const oci::Spec& spec, const PlanInputs& in, unsigned long& clon
     if (!(all_ns & CLONE_NEWNS) && !spec.mounts.empty())
         throw Error("linux.namespaces: mounts need a mount namespace");
 
-    plan_mounts(spec, in, p.new_user_ns, p);
+    plan_mounts(spec, in, p.in_user_ns(), p);
     if (!lx.rootfs_propagation.empty())
         p.root_propagation = parse_propagation(lx.rootfs_propagation);
     p.masked_paths = lx.masked_paths;

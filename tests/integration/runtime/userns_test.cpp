@@ -119,3 +119,31 @@ TEST(UserNs, IdmapWithoutAnyMappingsNamesTheMount) {
     EXPECT_NE(r.err.find("mounts["), std::string::npos) << r.err;
     EXPECT_NE(r.err.find("uidMappings"), std::string::npos) << r.err;
 }
+
+// podman pods: a container joins the pod's user namespace by path and still gets a PID
+// namespace of its own (owned by that user namespace, so it can mount its /proc).
+TEST(UserNs, JoinUserNamespaceByPathWithANewPidNamespace) {
+    Bundle pod("rt2-pod");
+    use_user_namespace(pod, json{range(0, 400000, 65536)});
+    pod.args({"/bin/sleep", "100"});
+    std::string pod_id = pod.id();
+    ASSERT_EQ(pod.runtime({"run", "--detach", "--bundle", pod.dir(), pod_id}).status, 0);
+    json st = json::parse(pod.runtime({"state", pod_id}).out);
+    std::string userns = "/proc/" + std::to_string(st["pid"].get<int>()) + "/ns/user";
+
+    Bundle b("rt2-joinuser");
+    ::chmod(b.dir().c_str(), 0755);
+    b.config["linux"]["namespaces"].push_back({{"type", "user"}, {"path", userns}});
+    auto& m = b.config["mounts"];
+    for (auto it = m.begin(); it != m.end();) it = (*it)["type"] == "cgroup" ? m.erase(it) : it + 1;
+    b.save();
+    json r = run_probe_json(b);
+    char link[64] = {};
+    ssize_t n = ::readlink(userns.c_str(), link, sizeof link - 1);
+    pod.runtime({"delete", "--force", pod_id});
+    ASSERT_GT(n, 0);
+    EXPECT_EQ(r["namespaces"]["user"], std::string(link, static_cast<size_t>(n)));
+    EXPECT_EQ(r["pid"], 1) << "a PID namespace of its own";
+    EXPECT_EQ(r["uid"], 0);
+    EXPECT_NE(r["uid_map"].get<std::string>().find("400000"), std::string::npos) << r["uid_map"];
+}
