@@ -55,11 +55,13 @@ size_t hook_state(const std::string& prefix, const Plan& p, char* buf, size_t le
     } while (v && n < 15);
     size_t need = prefix.size() + static_cast<size_t>(n) + p.hook_state_suffix.size();
     if (need > len) return 0;
+    // A byte buffer of `need` bytes, not a C string: no terminating NUL is wanted.
     char* o = buf;
-    std::memcpy(o, prefix.data(), prefix.size());
+    std::memcpy(o, prefix.data(), prefix.size());  // NOLINT(bugprone-not-null-terminated-result)
     o += prefix.size();
     while (n > 0) *o++ = digits[--n];
-    std::memcpy(o, p.hook_state_suffix.data(), p.hook_state_suffix.size());
+    std::memcpy(o, p.hook_state_suffix.data(),  // NOLINT(bugprone-not-null-terminated-result)
+                p.hook_state_suffix.size());
     return need;
 }
 

@@ -138,7 +138,7 @@ std::vector<std::string> list_ids(const std::string& root) {
     while (dirent* e = ::readdir(d)) {
         std::string n = e->d_name;
         if (n == "." || n == "..") continue;
-        if (sys::exists(root + "/" + n + "/state.json")) out.push_back(n);
+        if (sys::exists(fmt::format("{}/{}/state.json", root, n))) out.push_back(n);
     }
     ::closedir(d);
     std::sort(out.begin(), out.end());
