@@ -1,6 +1,7 @@
 #include "runtime/netdev.h"
 
 #include <fcntl.h>
+#include <linux/if_addr.h>
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
 #include <net/if.h>
@@ -10,6 +11,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <vector>
 
 #include <fmt/format.h>
 
@@ -27,49 +29,92 @@ UniqueFd rtnl_socket() {
     return s;
 }
 
-// One RTM_NEWLINK on interface `index` with attributes; waits for the kernel's ack.
-class LinkRequest {
+// One rtnetlink request: a fixed header (ifinfomsg, ifaddrmsg) and attributes.
+class Request {
   public:
-    explicit LinkRequest(int index) {
-        msg_.h.nlmsg_len = NLMSG_LENGTH(sizeof(ifinfomsg));
-        msg_.h.nlmsg_type = RTM_NEWLINK;
-        msg_.h.nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
-        msg_.h.nlmsg_seq = 1;
-        msg_.i.ifi_family = AF_UNSPEC;
-        msg_.i.ifi_index = index;
+    template <typename Header>
+    Request(uint16_t type, uint16_t flags, const Header& header) {
+        buf_.resize(NLMSG_LENGTH(sizeof(Header)));
+        hdr()->nlmsg_len = static_cast<uint32_t>(buf_.size());
+        hdr()->nlmsg_type = type;
+        hdr()->nlmsg_flags = static_cast<uint16_t>(NLM_F_REQUEST | flags);
+        hdr()->nlmsg_seq = 1;
+        std::memcpy(NLMSG_DATA(hdr()), &header, sizeof header);
     }
     void attr(uint16_t type, const void* data, size_t len) {
-        size_t at = NLMSG_ALIGN(msg_.h.nlmsg_len);
-        size_t total = at + RTA_LENGTH(len);
-        if (total > sizeof msg_) throw Error("netlink request too long");
-        auto* rta = reinterpret_cast<rtattr*>(reinterpret_cast<char*>(&msg_) + at);
+        size_t at = NLMSG_ALIGN(buf_.size());
+        buf_.resize(at + RTA_ALIGN(RTA_LENGTH(len)));
+        auto* rta = reinterpret_cast<rtattr*>(buf_.data() + at);
         rta->rta_type = type;
         rta->rta_len = static_cast<uint16_t>(RTA_LENGTH(len));
         std::memcpy(RTA_DATA(rta), data, len);
-        msg_.h.nlmsg_len = static_cast<uint32_t>(total);
+        hdr()->nlmsg_len = static_cast<uint32_t>(buf_.size());
     }
-    // Returns 0 or the kernel's errno.
-    int send(int sock) {
-        if (::send(sock, &msg_, msg_.h.nlmsg_len, 0) < 0) throw_sys("send netlink request");
-        char buf[4096];
+    // Send; `each` sees every answer message; returns 0 or the kernel's errno (an ack
+    // or, for a dump, NLMSG_DONE ends it).
+    template <typename F>
+    int exchange(int sock, F&& each) {
+        if (::send(sock, buf_.data(), buf_.size(), 0) < 0) throw_sys("send netlink request");
+        std::vector<char> in(32768);
         for (;;) {
-            ssize_t n = ::recv(sock, buf, sizeof buf, 0);
+            ssize_t n = ::recv(sock, in.data(), in.size(), 0);
             if (n < 0 && errno == EINTR) continue;
             if (n < 0) throw_sys("receive netlink answer");
-            auto* h = reinterpret_cast<nlmsghdr*>(buf);
-            for (; NLMSG_OK(h, static_cast<unsigned>(n)); h = NLMSG_NEXT(h, n))
+            auto* h = reinterpret_cast<nlmsghdr*>(in.data());
+            for (; NLMSG_OK(h, static_cast<unsigned>(n)); h = NLMSG_NEXT(h, n)) {
+                if (h->nlmsg_type == NLMSG_DONE) return 0;
                 if (h->nlmsg_type == NLMSG_ERROR)
                     return -static_cast<nlmsgerr*>(NLMSG_DATA(h))->error;
+                each(h);
+            }
         }
+    }
+    int exchange(int sock) {
+        return exchange(sock, [](const nlmsghdr*) {});
     }
 
   private:
-    struct {
-        nlmsghdr h;
-        ifinfomsg i;
-        char attrs[256];
-    } msg_{};
+    nlmsghdr* hdr() { return reinterpret_cast<nlmsghdr*>(buf_.data()); }
+    std::vector<char> buf_;
 };
+
+ifinfomsg link_header(unsigned index) {
+    ifinfomsg i{};
+    i.ifi_family = AF_UNSPEC;
+    i.ifi_index = static_cast<int>(index);
+    return i;
+}
+
+// An address of the device, to put back after the move (moving drops them).
+struct Address {
+    ifaddrmsg header{};
+    std::vector<std::pair<uint16_t, std::vector<char>>> attrs;  // IFA_LOCAL, ADDRESS, BROADCAST
+};
+
+std::vector<Address> addresses_of(int sock, unsigned index) {
+    ifaddrmsg all{};
+    all.ifa_family = AF_UNSPEC;
+    Request dump(RTM_GETADDR, NLM_F_DUMP, all);
+    std::vector<Address> out;
+    int e = dump.exchange(sock, [&](const nlmsghdr* h) {
+        if (h->nlmsg_type != RTM_NEWADDR) return;
+        const auto* ifa = static_cast<const ifaddrmsg*>(NLMSG_DATA(h));
+        // Link-local IPv6 addresses are the kernel's own: it makes new ones.
+        if (ifa->ifa_index != index || ifa->ifa_scope == RT_SCOPE_LINK) return;
+        Address a;
+        a.header = *ifa;
+        int len = static_cast<int>(IFA_PAYLOAD(h));
+        for (const rtattr* rta = IFA_RTA(ifa); RTA_OK(rta, len); rta = RTA_NEXT(rta, len))
+            if (rta->rta_type == IFA_LOCAL || rta->rta_type == IFA_ADDRESS ||
+                rta->rta_type == IFA_BROADCAST) {
+                const char* d = static_cast<const char*>(RTA_DATA(rta));
+                a.attrs.emplace_back(rta->rta_type, std::vector<char>(d, d + RTA_PAYLOAD(rta)));
+            }
+        out.push_back(std::move(a));
+    });
+    if (e != 0) throw Error(fmt::format("list addresses: {}", std::strerror(e)), e);
+    return out;
+}
 
 // While alive, we are in the network namespace `fd`; our own comes back after.
 class InNetns {
@@ -89,22 +134,31 @@ class InNetns {
 void move_one(int host_sock, const std::string& host_name, const std::string& name, int netns_fd) {
     unsigned index = ::if_nametoindex(host_name.c_str());
     if (index == 0) throw Error("no such network interface on the host", errno);
-    LinkRequest move(static_cast<int>(index));
-    uint32_t fd = static_cast<uint32_t>(netns_fd);
+    std::vector<Address> addrs = addresses_of(host_sock, index);
+    Request move(RTM_NEWLINK, NLM_F_ACK, link_header(index));
+    auto fd = static_cast<uint32_t>(netns_fd);
     move.attr(IFLA_NET_NS_FD, &fd, sizeof fd);
-    if (int e = move.send(host_sock); e != 0)
+    if (int e = move.exchange(host_sock); e != 0)
         throw Error(
             fmt::format("move into the container's network namespace: {}", std::strerror(e)), e);
-    if (name == host_name) return;
-    // Renamed inside, where the index may differ from the host's.
+    // Inside, where the index may differ from the host's: the name, then the addresses.
     InNetns in(netns_fd);
     UniqueFd sock = rtnl_socket();
     unsigned inner = ::if_nametoindex(host_name.c_str());
     if (inner == 0) throw Error("the moved interface is gone from the container", errno);
-    LinkRequest rename(static_cast<int>(inner));
-    rename.attr(IFLA_IFNAME, name.c_str(), name.size() + 1);
-    if (int e = rename.send(sock.get()); e != 0)
-        throw Error(fmt::format("rename to \"{}\": {}", name, std::strerror(e)), e);
+    if (name != host_name) {
+        Request rename(RTM_NEWLINK, NLM_F_ACK, link_header(inner));
+        rename.attr(IFLA_IFNAME, name.c_str(), name.size() + 1);
+        if (int e = rename.exchange(sock.get()); e != 0)
+            throw Error(fmt::format("rename to \"{}\": {}", name, std::strerror(e)), e);
+    }
+    for (auto& a : addrs) {
+        a.header.ifa_index = inner;
+        Request add(RTM_NEWADDR, NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL, a.header);
+        for (const auto& [type, data] : a.attrs) add.attr(type, data.data(), data.size());
+        if (int e = add.exchange(sock.get()); e != 0 && e != EEXIST)
+            throw Error(fmt::format("restore an address: {}", std::strerror(e)), e);
+    }
 }
 
 }  // namespace

@@ -1,5 +1,7 @@
 // linux.netDevices: move host network interfaces into the container's network
-// namespace (rtnetlink IFLA_NET_NS_FD), renaming them there when asked. Done by the
+// namespace (rtnetlink IFLA_NET_NS_FD), renaming them there when asked and putting
+// back their addresses (a move drops them; IPv6 link-local ones the kernel remakes),
+// as runc and youki do. Done by the
 // parent after the clone and before the init goes on, so the container's process
 // finds them in place. A moved device comes back to the host when the namespace
 // dies (physical devices) or is destroyed with it (virtual ones), as with runc.
