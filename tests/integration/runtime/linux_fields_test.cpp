@@ -150,3 +150,28 @@ TEST(LinuxFields, FeaturesListHooksAndSeccomp) {
         EXPECT_TRUE(has(s["knownFlags"], flag.get<std::string>().c_str()));
     EXPECT_TRUE(has(f["linux"]["namespaces"], "time"));
 }
+
+TEST(LinuxFields, TimeNamespaceIsSharedByExecAndByPath) {
+    if (::access("/proc/self/timens_offsets", F_OK) != 0)
+        GTEST_SKIP() << "the kernel has no time namespaces (CONFIG_TIME_NS)";
+    Bundle a("rt2-timens-a");
+    a.config["linux"]["namespaces"].push_back({{"type", "time"}});
+    a.config["linux"]["timeOffsets"] = {{"boottime", {{"secs", 2000000}}}};
+    a.args({"/bin/sleep", "100"});
+    std::string id = a.id();
+    ASSERT_EQ(a.runtime({"run", "--detach", "--bundle", a.dir(), id}).status, 0);
+    double boot = host_clock(CLOCK_BOOTTIME);
+    auto ex = a.runtime({"exec", id, "/bin/husk-probe"});
+    int pid = json::parse(a.runtime({"state", id}).out)["pid"];
+
+    Bundle b("rt2-timens-b");
+    b.config["linux"]["namespaces"].push_back(
+        {{"type", "time"}, {"path", "/proc/" + std::to_string(pid) + "/ns/time"}});
+    b.save();
+    json joined = run_probe_json(b);
+    a.runtime({"delete", "--force", id});
+    ASSERT_EQ(ex.status, 0) << ex.err;
+    EXPECT_GE(last_json_line(ex.out)["boottime"].get<double>() - boot, 2000000.0) << "exec";
+    ASSERT_TRUE(joined["boottime"].is_number()) << joined.dump();
+    EXPECT_GE(joined["boottime"].get<double>() - boot, 2000000.0) << "joined by path";
+}
