@@ -143,7 +143,6 @@ void plan_process_attrs(const oci::Process& pr, const oci::MemoryPolicy* mp, boo
     if (exec && pr.exec_cpu_affinity && !pr.exec_cpu_affinity->final_.empty()) {
         out.final_affinity =
             parse_cpu_set(pr.exec_cpu_affinity->final_, "process.execCPUAffinity.final");
-        out.set_final_affinity = true;
     }
 }
 
@@ -166,9 +165,8 @@ int apply_process_attrs(const ProcessAttrs& a, const char** step) noexcept {
             return -errno;
         }
     }
-    if (a.set_final_affinity &&
-        ::sched_setaffinity(0, sizeof a.final_affinity, &a.final_affinity) != 0) {
-        *step = "sched_setaffinity (process.execCPUAffinity.final)";
+    if (::sched_setaffinity(0, sizeof a.final_affinity, &a.final_affinity) != 0) {
+        *step = "sched_setaffinity (process.execCPUAffinity.final, else every CPU)";
         return -errno;
     }
     return 0;

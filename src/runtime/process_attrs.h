@@ -15,6 +15,13 @@
 
 namespace husk::runtime {
 
+inline cpu_set_t all_cpus() {
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    for (int i = 0; i < CPU_SETSIZE; ++i) CPU_SET(i, &set);
+    return set;
+}
+
 struct ProcessAttrs {
     // struct sched_attr (SCHED_ATTR_SIZE_VER1), filled by the parent.
     struct SchedAttr {
@@ -33,8 +40,10 @@ struct ProcessAttrs {
     bool set_mempolicy = false;
     int mempolicy_mode = 0;                      // MPOL_* | MPOL_F_* flags
     std::vector<unsigned long> mempolicy_nodes;  // node bitmask (empty: none)
-    bool set_final_affinity = false;             // execCPUAffinity.final (exec only)
-    cpu_set_t final_affinity{};
+    // The CPUs the process ends on: execCPUAffinity.final for exec, else every CPU (the
+    // kernel narrows it to the cgroup's cpuset), so a runtime started under `taskset` does
+    // not pin the container: runc resets it too.
+    cpu_set_t final_affinity = all_cpus();
 };
 
 // process.scheduler / process.ioPriority (and, for exec, execCPUAffinity.final) and

@@ -25,6 +25,13 @@ long own_session_keyring() {
     return ::syscall(SYS_keyctl, KEYCTL_GET_KEYRING_ID, KEY_SPEC_SESSION_KEYRING, 0);
 }
 
+cpu_set_t own_cpus() {
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    ::sched_getaffinity(0, sizeof set, &set);
+    return set;
+}
+
 }  // namespace
 
 TEST(ProcessFields, NewSessionKeyringByDefaultAsRunc) {
@@ -102,8 +109,7 @@ TEST(ProcessFields, MemoryPolicy) {
 }
 
 TEST(ProcessFields, ExecCpuAffinityFinalIsWhatTheProcessRunsOn) {
-    cpu_set_t ours;
-    ASSERT_EQ(::sched_getaffinity(0, sizeof ours, &ours), 0);
+    cpu_set_t ours = own_cpus();
     if (!CPU_ISSET(0, &ours) || !CPU_ISSET(1, &ours))
         GTEST_SKIP() << "needs CPUs 0 and 1 (this machine has " << CPU_COUNT(&ours) << ")";
     Bundle b("rt2-affinity");
@@ -119,6 +125,31 @@ TEST(ProcessFields, ExecCpuAffinityFinalIsWhatTheProcessRunsOn) {
     b.runtime({"delete", "--force", id});
     ASSERT_EQ(r.status, 0) << r.err;
     EXPECT_EQ(last_json_line(r.out)["cpu_affinity"], "1");
+}
+
+// As runc: a runtime started on fewer CPUs (taskset) does not pin the container to them.
+TEST(ProcessFields, CpuAffinityIsResetForTheInitAndExec) {
+    cpu_set_t ours = own_cpus();
+    if (!CPU_ISSET(0, &ours) || !CPU_ISSET(1, &ours))
+        GTEST_SKIP() << "needs CPUs 0 and 1 (this machine has " << CPU_COUNT(&ours) << ")";
+    Bundle b("rt2-affreset");
+    json ref = run_probe_json(b);  // what a container gets from a runtime on every CPU
+    cpu_set_t one;
+    CPU_ZERO(&one);
+    CPU_SET(0, &one);
+    ASSERT_EQ(::sched_setaffinity(0, sizeof one, &one), 0);
+    json r = run_probe_json(b);
+    b.args({"/bin/sleep", "100"});
+    std::string id = b.id();
+    auto started = b.runtime({"run", "--detach", "--bundle", b.dir(), id});
+    auto ex = b.runtime({"exec", id, "/bin/husk-probe"});
+    ::sched_setaffinity(0, sizeof ours, &ours);
+    b.runtime({"delete", "--force", id});
+    EXPECT_NE(ref["cpu_affinity"], "0");
+    EXPECT_EQ(r["cpu_affinity"], ref["cpu_affinity"]) << "init";
+    ASSERT_EQ(started.status, 0) << started.err;
+    ASSERT_EQ(ex.status, 0) << ex.err;
+    EXPECT_EQ(last_json_line(ex.out)["cpu_affinity"], ref["cpu_affinity"]) << "exec";
 }
 
 TEST(ProcessFields, PersonalityLinux32IsSeenByUname) {
