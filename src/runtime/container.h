@@ -26,7 +26,13 @@ struct CreateOptions {
     bool no_pivot = false;
     bool no_new_keyring = false;
     int preserve_fds = 0;
+    // Socket activation (systemd's LISTEN_FDS): fds 3..3+listen_fds-1 go to the container
+    // before the --preserve-fds ones, with LISTEN_FDS=n and LISTEN_PID=1 in its env (runc).
+    int listen_fds = 0;
 };
+
+// The LISTEN_FDS our caller passed us (0 unless LISTEN_PID is our pid), as runc reads them.
+int socket_activation_fds();
 
 // Create the container; the init waits for `start`. Returns the init's host pid.
 pid_t create(const CreateOptions& opts);

@@ -11,6 +11,7 @@
 #include <climits>
 #include <cstdlib>
 #include <memory>
+#include <optional>
 
 #include <fmt/format.h>
 
@@ -20,12 +21,14 @@
 #include "runtime/hooks.h"
 #include "runtime/idmap.h"
 #include "runtime/init.h"
+#include "runtime/netdev.h"
 #include "runtime/plan_build.h"
 #include "runtime/security/seccomp.h"
 #include "runtime/self_protect.h"
 #include "runtime/state.h"
 #include "runtime/sync.h"
 #include "runtime/terminal.h"
+#include "runtime/timens.h"
 #include "sys/error.h"
 #include "sys/fd.h"
 #include "sys/fileutil.h"
@@ -124,6 +127,87 @@ std::string saved_hooks(const oci::Spec& spec) {
     return oci::dump_spec(s);
 }
 
+[[noreturn]] void start_init(const Plan& plan, int parent_sock) noexcept {
+    ::close(parent_sock);
+    init_main(plan);
+}
+
+// Clone the init. Joining a user namespace by path takes a second process: we must not
+// enter it ourselves (we would lose the host's privileges for the rest of create), and
+// entering it after the clone would leave the init's new namespaces (its PID namespace
+// above all, which then could not mount its /proc) owned by the host's. So a helper
+// enters it and clones the init with CLONE_PARENT: the init is still our child, and
+// every namespace it is born with belongs to the joined user namespace, as with runc's
+// nsexec. The helper sends the init's pid (or -errno) over a pipe and exits.
+pid_t clone_init(sys::CloneArgs args, const Plan& plan, int parent_sock) {
+    if (plan.user_join_fd < 0) {
+        pid_t pid = sys::clone3(args);
+        if (pid < 0) throw_sys("clone3");
+        if (pid == 0) start_init(plan, parent_sock);
+        return pid;
+    }
+    int fds[2];
+    if (::pipe2(fds, O_CLOEXEC) != 0) throw_sys("pipe2");
+    UniqueFd from_helper(fds[0]), to_parent(fds[1]);
+    sys::CloneArgs helper_args;
+    helper_args.exit_signal = SIGCHLD;
+    pid_t helper = sys::clone3(helper_args);
+    if (helper < 0) throw_sys("clone3");
+    if (helper == 0) {
+        int32_t result[2] = {0, 0};  // {pid or -errno, failed step: 1 setns, 2 clone3}
+        if (::setns(plan.user_join_fd, CLONE_NEWUSER) != 0) {
+            result[0] = -errno;
+            result[1] = 1;
+        } else {
+            args.flags |= CLONE_PARENT;
+            args.exit_signal = 0;  // with CLONE_PARENT the init inherits ours (SIGCHLD)
+            pid_t pid = sys::clone3(args);
+            if (pid == 0) start_init(plan, parent_sock);
+            result[0] = pid < 0 ? -errno : pid;
+            result[1] = pid < 0 ? 2 : 0;
+        }
+        (void)!::write(fds[1], result, sizeof result);
+        ::_exit(0);
+    }
+    to_parent.reset();
+    int32_t result[2] = {0, 0};
+    ssize_t n;
+    do {
+        n = ::read(from_helper.get(), result, sizeof result);
+    } while (n < 0 && errno == EINTR);
+    ::waitpid(helper, nullptr, 0);
+    if (n != static_cast<ssize_t>(sizeof result))
+        throw Error("the process joining the user namespace died before cloning the init");
+    if (result[1] == 1) throw_sys("join user namespace", plan.user_join_path, -result[0]);
+    if (result[1] == 2) throw_sys("clone3 in the joined user namespace", "", -result[0]);
+    return result[0];
+}
+
+// Socket activation as runc does it: the fds come first, the env names them for pid 1.
+void pass_listen_fds(int n, Plan& plan) {
+    std::erase_if(plan.env, [](const std::string& e) {
+        return e.rfind("LISTEN_FDS=", 0) == 0 || e.rfind("LISTEN_PID=", 0) == 0;
+    });
+    plan.env.push_back(fmt::format("LISTEN_FDS={}", n));
+    plan.env.emplace_back("LISTEN_PID=1");
+    plan.preserve_fds += n;
+    plan.finalize();
+}
+
+// The network namespace the container will have: the one it joins, else its new one.
+UniqueFd container_netns(const Plan& plan, pid_t pid) {
+    for (const auto& j : plan.joins)
+        if (j.nstype == CLONE_NEWNET) {
+            UniqueFd fd(::fcntl(j.fd, F_DUPFD_CLOEXEC, 3));
+            if (!fd) throw_sys("dup", j.path);
+            return fd;
+        }
+    std::string path = fmt::format("/proc/{}/ns/net", pid);
+    UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+    if (!fd) throw_sys("open", path);
+    return fd;
+}
+
 // Wait for the init to be ready (or to fail); the parent's side of the sync socket.
 void await_init(int sock, pid_t pid, const oci::Spec& spec, const std::string& id,
                 const std::string& bundle) {
@@ -208,6 +292,8 @@ pid_t create_locked(const CreateOptions& o, StateDir& dir, CreateGuard& guard,
     unsigned long ns_flags = 0;
     Plan plan = build_plan(spec, in, ns_flags);
     plan_init_hooks(spec, o.id, bundle, plan);
+    if (!o.no_new_keyring) plan.session_keyring = "_ses." + o.id;
+    if (o.listen_fds > 0) pass_listen_fds(o.listen_fds, plan);
 
     std::string fifo = dir.fifo_path();
     if (::mkfifo(fifo.c_str(), 0600) != 0) throw_sys("mkfifo", fifo);
@@ -228,22 +314,29 @@ pid_t create_locked(const CreateOptions& o, StateDir& dir, CreateGuard& guard,
     args.exit_signal = SIGCHLD;
     args.cgroup = cg_fd >= 0 ? static_cast<uint64_t>(cg_fd) : 0;
     UniqueFd own_pidns = enter_pid_namespace_for_child(plan);
-    pid_t pid = sys::clone3(args);
-    int clone_errno = errno;
-    if (pid == 0) {
-        parent_sock.release();
-        ::close(sv[0]);
-        init_main(plan);
+    std::optional<TimeNamespaceForChildren> timens;
+    if (plan.new_time_ns) timens.emplace(plan.time_offsets);
+    pid_t pid = -1;
+    try {
+        pid = clone_init(args, plan, parent_sock.get());
+    } catch (...) {
+        if (own_pidns) (void)::setns(own_pidns.get(), CLONE_NEWPID);
+        throw;
     }
+    timens.reset();
     if (own_pidns && ::setns(own_pidns.get(), CLONE_NEWPID) != 0) {
-        if (pid > 0) ::kill(pid, SIGKILL);
+        ::kill(pid, SIGKILL);
         throw_sys("return to our PID namespace", "/proc/self/ns/pid");
     }
-    if (pid < 0) throw_sys("clone3", "", clone_errno);
     guard.pid = pid;
     child_sock.reset();
     fifo_fd.reset();
+    if (spec.linux_ && !spec.linux_->net_devices.empty())
+        move_net_devices(spec.linux_->net_devices, container_netns(plan, pid).get());
     for (auto& j : plan.joins) ::close(j.fd);
+    if (plan.user_join_fd >= 0) ::close(plan.user_join_fd);
+    for (auto& m : plan.mounts)
+        if (m.premade_fd >= 0) ::close(m.premade_fd);
 
     if (cg_fd < 0) cg->add_pid(pid);
     if (plan.new_user_ns) write_id_maps(pid, spec.linux_->uid_mappings, spec.linux_->gid_mappings);
@@ -264,6 +357,7 @@ pid_t create_locked(const CreateOptions& o, StateDir& dir, CreateGuard& guard,
     rec.cgroup = cg->save();
     rec.annotations = spec.annotations;
     rec.use_pid_ns = (ns_flags & CLONE_NEWPID) != 0;
+    rec.new_keyring = !o.no_new_keyring;
     rec.config = saved_hooks(spec);
     dir.save(rec);
     if (!o.pid_file.empty()) sys::write_file_atomic(o.pid_file, std::to_string(pid));
@@ -272,6 +366,14 @@ pid_t create_locked(const CreateOptions& o, StateDir& dir, CreateGuard& guard,
 }
 
 }  // namespace
+
+int socket_activation_fds() {
+    const char* fds = std::getenv("LISTEN_FDS");
+    const char* pid = std::getenv("LISTEN_PID");
+    if (!fds || !pid || std::atoi(pid) != ::getpid()) return 0;
+    int n = std::atoi(fds);
+    return n > 0 && n < 65536 ? n : 0;
+}
 
 pid_t create(const CreateOptions& o) {
     return with_context(fmt::format("create \"{}\"", o.id), [&] {

@@ -15,6 +15,7 @@
 
 #include <cerrno>
 #include <memory>
+#include <optional>
 
 #include <fmt/format.h>
 
@@ -24,6 +25,7 @@
 #include "runtime/container.h"
 #include "runtime/init.h"
 #include "runtime/plan_build.h"
+#include "runtime/process_attrs.h"
 #include "runtime/security/seccomp.h"
 #include "runtime/self_protect.h"
 #include "runtime/state.h"
@@ -49,6 +51,22 @@ constexpr NsFile kJoinOrder[] = {{"user", CLONE_NEWUSER},     {"ipc", CLONE_NEWI
                                  {"uts", CLONE_NEWUTS},       {"net", CLONE_NEWNET},
                                  {"cgroup", CLONE_NEWCGROUP}, {"time", CLONE_NEWTIME},
                                  {"mnt", CLONE_NEWNS}};
+
+// Run on `cpus` until destroyed, then on the CPUs we had.
+class InitialAffinity {
+  public:
+    explicit InitialAffinity(const cpu_set_t& cpus) {
+        if (::sched_getaffinity(0, sizeof saved_, &saved_) != 0) throw_sys("sched_getaffinity");
+        if (::sched_setaffinity(0, sizeof cpus, &cpus) != 0)
+            throw_sys("sched_setaffinity (process.execCPUAffinity.initial)");
+    }
+    ~InitialAffinity() { ::sched_setaffinity(0, sizeof saved_, &saved_); }
+    InitialAffinity(const InitialAffinity&) = delete;
+    InitialAffinity& operator=(const InitialAffinity&) = delete;
+
+  private:
+    cpu_set_t saved_{};
+};
 
 ino_t ns_inode(const std::string& path) {
     struct stat st {};
@@ -117,9 +135,20 @@ int exec(const ExecOptions& o) {
 
         Plan plan;
         plan.preserve_fds = o.preserve_fds;
+        if (rec.new_keyring) plan.session_keyring = "_ses." + o.id;  // the init's, as runc
         const oci::Seccomp* sc =
             spec.linux_ && spec.linux_->seccomp ? &*spec.linux_->seccomp : nullptr;
+        plan_process_attrs(
+            proc,
+            spec.linux_ && spec.linux_->memory_policy ? &*spec.linux_->memory_policy : nullptr,
+            /*exec=*/true, plan.attrs);
         plan_process_security(proc, sc, o.root + "/.seccomp-cache", plan);
+        // execCPUAffinity.initial: the CPUs we (the runtime parent) run on while the process
+        // is made and joins the cgroup; the clone inherits them, ours come back after.
+        std::optional<InitialAffinity> initial;
+        if (proc.exec_cpu_affinity && !proc.exec_cpu_affinity->initial.empty())
+            initial.emplace(
+                parse_cpu_set(proc.exec_cpu_affinity->initial, "process.execCPUAffinity.initial"));
 
         // The init's namespaces that differ from ours.
         std::string base = fmt::format("/proc/{}/ns/", rec.pid);
@@ -173,6 +202,7 @@ int exec(const ExecOptions& o) {
             ::close(sv[0]);
             exec_main(plan);
         }
+        initial.reset();
         child_sock.reset();
         theirs.reset();
         for (auto& j : plan.joins) ::close(j.fd);

@@ -4,6 +4,7 @@
 
 #include <fcntl.h>
 #include <grp.h>
+#include <linux/keyctl.h>
 #include <linux/magic.h>
 #include <sched.h>
 #include <signal.h>
@@ -12,6 +13,7 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -53,11 +55,13 @@ size_t hook_state(const std::string& prefix, const Plan& p, char* buf, size_t le
     } while (v && n < 15);
     size_t need = prefix.size() + static_cast<size_t>(n) + p.hook_state_suffix.size();
     if (need > len) return 0;
+    // A byte buffer of `need` bytes, not a C string: no terminating NUL is wanted.
     char* o = buf;
-    std::memcpy(o, prefix.data(), prefix.size());
+    std::memcpy(o, prefix.data(), prefix.size());  // NOLINT(bugprone-not-null-terminated-result)
     o += prefix.size();
     while (n > 0) *o++ = digits[--n];
-    std::memcpy(o, p.hook_state_suffix.data(), p.hook_state_suffix.size());
+    std::memcpy(o, p.hook_state_suffix.data(),  // NOLINT(bugprone-not-null-terminated-result)
+                p.hook_state_suffix.size());
     return need;
 }
 
@@ -84,6 +88,36 @@ void join_namespaces(const Plan& p) noexcept {
     }
     if (p.unshare_cgroup_after_join && ::unshare(CLONE_NEWCGROUP) != 0)
         init_fail(p, "unshare cgroup namespace", "", errno);
+}
+
+// A fresh session keyring, so the container neither sees nor adds to the caller's keys
+// (runc's "_ses.<id>"). As runc: a kernel without keyrings (ENOSYS) or a full key quota
+// (EDQUOT, older kernels) leaves the caller's keyring; the new keyring is made
+// searchable by its user, so a process that changes uid still finds it.
+void join_session_keyring(const Plan& p) noexcept {
+    if (p.session_keyring.empty()) return;
+    const char* name = p.session_keyring.c_str();
+    long id = ::syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, name);
+    if (id < 0) {
+        if (errno == ENOSYS || errno == EDQUOT) return;
+        init_fail(p, "join session keyring", name, errno);
+    }
+    // "type;uid;gid;perm;description", perm in hex.
+    char desc[512];
+    long n = ::syscall(SYS_keyctl, KEYCTL_DESCRIBE, id, desc, sizeof desc);
+    if (n < 0) init_fail(p, "describe session keyring", name, errno);
+    desc[sizeof desc - 1] = 0;
+    const char* f = desc;
+    for (int semis = 0; *f && semis < 3; ++f) semis += *f == ';';
+    unsigned long perm = 0;
+    for (; *f && *f != ';'; ++f) {
+        int d = *f >= '0' && *f <= '9' ? *f - '0' : *f >= 'a' && *f <= 'f' ? *f - 'a' + 10 : -1;
+        if (d < 0) init_fail(p, "parse session keyring permissions", name, EINVAL);
+        perm = perm * 16 + static_cast<unsigned long>(d);
+    }
+    constexpr unsigned long kUserSearch = 0x00080000;  // KEY_USR_SEARCH
+    if (::syscall(SYS_keyctl, KEYCTL_SETPERM, id, perm | kUserSearch) != 0)
+        init_fail(p, "set session keyring permissions", name, errno);
 }
 
 // Write `value` to a file of the container's procfs, refusing anything else (a mount
@@ -210,6 +244,8 @@ void reset_signals() noexcept {
 void prepare_process(const Plan& p, char* exe, size_t len) noexcept {
     set_limits(p);
     const char* step = "capabilities";
+    // Before the capabilities go: a real-time policy or a negative nice needs CAP_SYS_NICE.
+    if (int r = apply_process_attrs(p.attrs, &step); r < 0) init_fail(p, step, "", -r);
     if (p.set_caps) {
         if (int r = security::drop_bounding(p.caps, &step); r < 0) init_fail(p, step, "", -r);
     }
@@ -277,12 +313,14 @@ void init_main(const Plan& p) noexcept {
     ::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
     ::umask(0);
     g_host_pid = wait_for(p, SyncType::go);
-    if (p.new_user_ns) {
-        // The parent wrote our id maps: become the namespace's root.
+    if (p.in_user_ns()) {
+        // The parent wrote our id maps (or we were born in a joined namespace, whose maps
+        // are set): become the namespace's root, as runc does.
         if (::setresgid(0, 0, 0) != 0) init_fail(p, "setresgid(0) in user namespace", "", errno);
         if (::setresuid(0, 0, 0) != 0) init_fail(p, "setresuid(0) in user namespace", "", errno);
     }
     join_namespaces(p);
+    join_session_keyring(p);
     if (p.new_mount_ns) {
         init_rootfs(p);
         // sysctls and oom_score_adj before /proc/sys becomes read-only, as runc does.
@@ -328,6 +366,7 @@ void exec_main(const Plan& p) noexcept {
     wait_for(p, SyncType::go);
     // setns into the mount namespace also moves our root and cwd to the container's.
     join_namespaces(p);
+    join_session_keyring(p);
     init_console(p);
     char exe[PATH_MAX];
     prepare_process(p, exe, sizeof exe);

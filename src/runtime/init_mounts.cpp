@@ -99,7 +99,9 @@ void mount_one(const Plan& p, int rootfd, const PlannedMount& m) noexcept {
             init_fail(p, "make read-only", m.target.c_str(), -r);
         return;
     }
-    UniqueFd mnt(m.kind == PlannedMount::Kind::bind ? clone_tree(p, m) : new_filesystem(p, m));
+    UniqueFd mnt(m.premade_fd >= 0                    ? m.premade_fd
+                 : m.kind == PlannedMount::Kind::bind ? clone_tree(p, m)
+                                                      : new_filesystem(p, m));
     int t = sys::ensure_in_root(rootfd, m.target.c_str(), m.dir_target, 0755);
     if (t < 0) init_fail(p, "create mount target", m.target.c_str(), -t);
     UniqueFd target(t);

@@ -11,6 +11,7 @@
 
 #include "runtime/hooks.h"
 #include "runtime/mount_options.h"
+#include "runtime/process_attrs.h"
 #include "runtime/security/capabilities.h"
 #include "runtime/security/seccomp.h"
 
@@ -24,6 +25,7 @@ struct PlannedMount {
     std::string target;  // path inside the root
     std::string fstype;
     bool dir_target = true;  // create the target as a directory (else an empty file)
+    int premade_fd = -1;     // an idmapped bind made by the parent (idmap.h): attach only
     MountOptions opts;
 };
 
@@ -51,8 +53,19 @@ struct Plan {
     // namespaces
     std::vector<PlannedNamespaceJoin> joins;  // setns, in order (mount last)
     bool new_user_ns = false;
+    // A user namespace joined by path: the parent's helper process enters it and clones the
+    // init from there (container_create.cpp), so every new namespace is owned by it.
+    int user_join_fd = -1;
+    std::string user_join_path;
+    bool in_user_ns() const { return new_user_ns || user_join_fd >= 0; }
     bool new_mount_ns = false;
     bool unshare_cgroup_after_join = false;  // cgroup v1: unshare only once in our cgroup
+    // Parent side: a new time namespace is made by unshare before the clone (timens.h).
+    bool new_time_ns = false;
+    std::string time_offsets;  // /proc/self/timens_offsets text
+    // A session keyring of the container's own ("_ses.<id>", as runc names it) so it
+    // does not share the caller's keys; empty with --no-new-keyring.
+    std::string session_keyring;
 
     // root filesystem
     std::string rootfs;                  // absolute host path
@@ -91,6 +104,7 @@ struct Plan {
     int preserve_fds = 0;
     bool set_caps = false;  // process.capabilities present (else the sets are left as they are)
     security::CapSets caps;
+    ProcessAttrs attrs;  // scheduler, I/O priority, memory policy, exec CPU affinity
     bool has_seccomp = false;
     security::SeccompProgram seccomp;
 

@@ -6,6 +6,7 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
+#include <unistd.h>
 
 #include <climits>
 #include <cstdlib>
@@ -13,6 +14,8 @@
 #include <fmt/format.h>
 
 #include "runtime/cgroup_mounts.h"
+#include "runtime/idmap.h"
+#include "runtime/timens.h"
 #include "sys/error.h"
 
 namespace husk::runtime {
@@ -73,6 +76,27 @@ PlannedMount symlink(const char* target, const char* link) {
     return m;
 }
 
+// An idmapped bind (options idmap/ridmap, or mappings on the mount): the mount's own
+// mappings, else the container's user namespace's, as runc. Returns the detached mount.
+int idmapped_bind(const oci::Spec& spec, size_t i, const PlannedMount& pm) {
+    const auto& m = spec.mounts[i];
+    static const std::vector<oci::IdMapping> kNone;
+    const auto& uids = !m.uid_mappings.empty() ? m.uid_mappings
+                       : spec.linux_           ? spec.linux_->uid_mappings
+                                               : kNone;
+    const auto& gids = !m.gid_mappings.empty() ? m.gid_mappings
+                       : spec.linux_           ? spec.linux_->gid_mappings
+                                               : kNone;
+    if (uids.empty() || gids.empty())
+        throw Error(
+            "an idmapped mount needs uidMappings and gidMappings, on the mount or for the "
+            "container's user namespace");
+    format_id_map(uids, fmt::format("mounts[{}].uidMappings", i).c_str());
+    format_id_map(gids, fmt::format("mounts[{}].gidMappings", i).c_str());
+    sys::UniqueFd ns = userns_with_maps(uids, gids);
+    return open_idmapped_tree(pm.source, pm.opts, ns.get()).release();
+}
+
 void plan_mounts(const oci::Spec& spec, const PlanInputs& in, bool userns, bool cgroupns, Plan& p) {
     bool dev_bound = false, dev_pts = false;
     for (size_t i = 0; i < spec.mounts.size(); ++i) {
@@ -83,8 +107,6 @@ void plan_mounts(const oci::Spec& spec, const PlanInputs& in, bool userns, bool 
         pm.fstype = m.type;
         pm.source = m.source;
         with_context(ctx, [&] { pm.opts = parse_mount_options(m.type, m.options); });
-        if (pm.opts.idmap)
-            throw Error(fmt::format("{}: idmapped mounts are not supported yet", ctx));
         if (pm.opts.bind) {
             pm.kind = PlannedMount::Kind::bind;
             pm.source = absolute_in(in.bundle, m.source);
@@ -93,7 +115,11 @@ void plan_mounts(const oci::Spec& spec, const PlanInputs& in, bool userns, bool 
                 with_context(ctx, [&] { throw_sys("stat bind source", pm.source); });
             pm.dir_target = S_ISDIR(st.st_mode);
             if (m.destination == "/dev") dev_bound = true;
+            if (pm.opts.idmap || !m.uid_mappings.empty() || !m.gid_mappings.empty())
+                pm.premade_fd = with_context(ctx, [&] { return idmapped_bind(spec, i, pm); });
             p.mounts.push_back(std::move(pm));
+        } else if (pm.opts.idmap || !m.uid_mappings.empty() || !m.gid_mappings.empty()) {
+            throw Error(fmt::format("{}: idmapped mounts need a bind mount", ctx));
         } else if (m.type == "cgroup" || m.type == "cgroup2") {
             append_cgroup_mounts(pm, cgroupns ? nullptr : &in.cgroup_dirs, p.mounts);
         } else {
@@ -147,17 +173,27 @@ void plan_namespaces(const oci::Linux& lx, const PlanInputs& in, Plan& p, unsign
             flags |= static_cast<unsigned long>(flag);
             continue;
         }
-        // A PID namespace is joined by the parent before clone (see create); user and time
-        // namespaces would need a second fork.
-        if (flag == CLONE_NEWUSER || flag == CLONE_NEWTIME)
+        // A PID namespace is joined by the parent before clone (see create), a user
+        // namespace by a helper that clones the init from inside it: not both at once
+        // (the helper's clone would report a pid of the joined PID namespace).
+        if (flag == CLONE_NEWPID &&
+            std::any_of(lx.namespaces.begin(), lx.namespaces.end(), [](const oci::Namespace& n) {
+                return n.type == "user" && !n.path.empty();
+            }))
             throw Error(fmt::format(
-                "linux.namespaces[{}]: joining an existing {} namespace is not supported yet", i,
-                ns.type));
+                "linux.namespaces[{}]: joining an existing pid namespace together with an "
+                "existing user namespace is not supported",
+                i));
         PlannedNamespaceJoin j;
         j.fd = ::open(ns.path.c_str(), O_RDONLY | O_CLOEXEC);
         if (j.fd < 0)
             with_context(fmt::format("linux.namespaces[{}]", i),
                          [&] { throw_sys("open namespace", ns.path); });
+        if (flag == CLONE_NEWUSER) {
+            p.user_join_fd = j.fd;
+            p.user_join_path = ns.path;
+            continue;
+        }
         j.nstype = flag;
         j.path = ns.path;
         (flag == CLONE_NEWNS ? mount_join : p.joins).push_back(std::move(j));
@@ -168,6 +204,10 @@ void plan_namespaces(const oci::Linux& lx, const PlanInputs& in, Plan& p, unsign
         p.unshare_cgroup_after_join = true;
     }
     p.new_user_ns = flags & CLONE_NEWUSER;
+    if (flags & CLONE_NEWTIME) {  // offsets go in before anyone enters: see timens.h
+        flags &= ~static_cast<unsigned long>(CLONE_NEWTIME);
+        p.new_time_ns = true;
+    }
     p.new_mount_ns = (flags & CLONE_NEWNS) || !mount_join.empty();
 }
 
@@ -192,6 +232,44 @@ void plan_process(const oci::Process& pr, Plan& p) {
     if (pr.oom_score_adj) {
         p.set_oom_score_adj = true;
         p.oom_score_adj = std::to_string(*pr.oom_score_adj);
+    }
+}
+
+bool file_starts_with(const char* path, char c) {
+    char buf[1] = {};
+    int fd = ::open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return false;
+    bool yes = ::read(fd, buf, 1) == 1 && buf[0] == c;
+    ::close(fd);
+    return yes;
+}
+
+bool apparmor_enabled() {
+    return file_starts_with("/sys/module/apparmor/parameters/enabled", 'Y');
+}
+bool selinux_enabled() {
+    return ::access("/sys/fs/selinux/enforce", F_OK) == 0;
+}
+
+// An LSM label this runtime cannot apply: one clear line naming the field, as runc
+// refuses an AppArmor profile on a host without AppArmor.
+[[noreturn]] void refuse_lsm(const char* field, const std::string& value, const char* lsm,
+                             bool enabled) {
+    throw Error(fmt::format("{} \"{}\": {}", field, value,
+                            enabled
+                                ? fmt::format("{} labels are not supported by husk-runtime", lsm)
+                                : fmt::format("{} is not enabled on this host", lsm)));
+}
+
+// linux.intelRdt, linux.mountLabel: fields needing kernel facilities this runtime does not
+// drive (resctrl, SELinux); empty is fine.
+void check_unsupported_linux(const oci::Linux& lx) {
+    if (!lx.mount_label.empty())
+        refuse_lsm("linux.mountLabel", lx.mount_label, "SELinux", selinux_enabled());
+    if (lx.intel_rdt) {
+        bool resctrl = ::access("/sys/fs/resctrl/schemata", F_OK) == 0;
+        throw Error(resctrl ? "linux.intelRdt: Intel RDT is not supported by husk-runtime"
+                            : "linux.intelRdt: Intel RDT (resctrl) is not available on this host");
     }
 }
 
@@ -284,14 +362,26 @@ Plan build_plan(const oci::Spec& spec, const PlanInputs& in, unsigned long& clon
 
     static const oci::Linux kNoLinux;
     const oci::Linux& lx = spec.linux_ ? *spec.linux_ : kNoLinux;
+    check_unsupported_linux(lx);
     plan_namespaces(lx, in, p, clone_flags);
+    if (!lx.time_offsets.empty()) {
+        if (!p.new_time_ns)
+            throw Error(
+                "linux.timeOffsets: needs a new time namespace (a linux.namespaces entry of "
+                "type \"time\" without a path)");
+        p.time_offsets = format_time_offsets(lx.time_offsets);
+    }
     unsigned long all_ns = clone_flags;
     for (const auto& j : p.joins) all_ns |= static_cast<unsigned long>(j.nstype);
     if (p.unshare_cgroup_after_join) all_ns |= CLONE_NEWCGROUP;
+    if (!lx.net_devices.empty() && !(all_ns & CLONE_NEWNET))
+        throw Error(
+            "linux.netDevices: moving interfaces needs a network namespace of the container's "
+            "own (a linux.namespaces entry of type \"network\")");
     if (!(all_ns & CLONE_NEWNS) && !spec.mounts.empty())
         throw Error("linux.namespaces: mounts need a mount namespace");
 
-    plan_mounts(spec, in, p.new_user_ns, all_ns & CLONE_NEWCGROUP, p);
+    plan_mounts(spec, in, p.in_user_ns(), all_ns & CLONE_NEWCGROUP, p);
     if (!lx.rootfs_propagation.empty())
         p.root_propagation = parse_propagation(lx.rootfs_propagation);
     p.masked_paths = lx.masked_paths;
@@ -323,6 +413,8 @@ Plan build_plan(const oci::Spec& spec, const PlanInputs& in, unsigned long& clon
         p.set_personality = true;
         p.personality = d == "LINUX32" ? PER_LINUX32 : PER_LINUX;
     }
+    plan_process_attrs(*spec.process, lx.memory_policy ? &*lx.memory_policy : nullptr,
+                       /*exec=*/false, p.attrs);
     plan_process_security(*spec.process, lx.seccomp ? &*lx.seccomp : nullptr, in.seccomp_cache_dir,
                           p);
     p.mount_console = true;
@@ -331,6 +423,10 @@ Plan build_plan(const oci::Spec& spec, const PlanInputs& in, unsigned long& clon
 
 void plan_process_security(const oci::Process& pr, const oci::Seccomp* seccomp,
                            const std::string& cache_dir, Plan& p) {
+    if (!pr.apparmor_profile.empty())
+        refuse_lsm("process.apparmorProfile", pr.apparmor_profile, "AppArmor", apparmor_enabled());
+    if (!pr.selinux_label.empty())
+        refuse_lsm("process.selinuxLabel", pr.selinux_label, "SELinux", selinux_enabled());
     plan_process(pr, p);
     p.terminal = pr.terminal;
     if (pr.console_size) {

@@ -90,6 +90,7 @@ Record StateDir::load() const {
         r.start_time = j.at("start_time").get<uint64_t>();
         r.cgroup = j.value("cgroup", "");
         r.use_pid_ns = j.value("use_pid_ns", true);
+        r.new_keyring = j.value("new_keyring", false);
         r.config = j.value("config", "");
         if (j.contains("annotations"))
             r.annotations = j["annotations"].get<std::map<std::string, std::string>>();
@@ -110,6 +111,7 @@ void StateDir::save(const Record& r) const {
            {"start_time", r.start_time},
            {"cgroup", r.cgroup},
            {"use_pid_ns", r.use_pid_ns},
+           {"new_keyring", r.new_keyring},
            {"annotations", r.annotations},
            {"config", r.config}};
     sys::write_file_atomic(dir_ + "/state.json", j.dump(), 0600);
@@ -136,7 +138,7 @@ std::vector<std::string> list_ids(const std::string& root) {
     while (dirent* e = ::readdir(d)) {
         std::string n = e->d_name;
         if (n == "." || n == "..") continue;
-        if (sys::exists(root + "/" + n + "/state.json")) out.push_back(n);
+        if (sys::exists(fmt::format("{}/{}/state.json", root, n))) out.push_back(n);
     }
     ::closedir(d);
     std::sort(out.begin(), out.end());

@@ -24,8 +24,9 @@ struct Record {
     uint64_t start_time = 0;  // of the init, to never mistake a reused pid for it
     std::string cgroup;       // cgroup::Manager::save()
     std::map<std::string, std::string> annotations;
-    bool use_pid_ns = true;  // false: kill needs the cgroup to reach every process
-    std::string config;      // the hooks of config.json needed after create (JSON text)
+    bool use_pid_ns = true;    // false: kill needs the cgroup to reach every process
+    bool new_keyring = false;  // the init joined "_ses.<id>" (exec joins it too)
+    std::string config;        // the hooks of config.json needed after create (JSON text)
 };
 
 class StateDir {

@@ -8,6 +8,7 @@
  *   husk-probe write PATH TEXT      {"ok":bool,"errno":N} after writing TEXT to PATH
  *   husk-probe mkdir PATH           {"ok":bool,"errno":N}
  *   husk-probe cat PATH             the file's bytes on stdout (exit 1 on error)
+ *   husk-probe stat PATH            {"uid":U,"gid":G,"mode":M} of PATH (lstat; exit 1 on error)
  *   husk-probe fork-bomb N          {"forked":K,"errno":E}: K of N sleeping children made
  *   husk-probe alloc MB             allocate and touch MB MiB, then {"ok":true,"mb":MB}
  *   husk-probe ignore-term-sleep S  ignore SIGTERM, say {"ready":true,...}, sleep S
@@ -20,6 +21,7 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <limits.h>
+#include <net/if.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -38,6 +40,7 @@
 #include <unistd.h>
 
 #include <linux/capability.h>
+#include <linux/keyctl.h>
 
 extern char** environ;
 
@@ -253,9 +256,11 @@ static void report_uts_and_cwd(char** argv) {
     if (uname(&u) == 0) {
         kv_str("hostname", u.nodename);
         kv_str("domainname", u.domainname);
+        kv_str("machine", u.machine);
     } else {
         kv_str("hostname", NULL);
         kv_str("domainname", NULL);
+        kv_str("machine", NULL);
     }
     char cwd[PATH_MAX];
     kv_str("cwd", getcwd(cwd, sizeof cwd));
@@ -546,6 +551,38 @@ static void report_sched(void) {
         j_null();
 }
 
+/* The session keyring: its serial and description ("keyring;uid;gid;perm;name"). */
+static void report_keyring(void) {
+    KEY("session_keyring");
+    long id = syscall(SYS_keyctl, KEYCTL_GET_KEYRING_ID, KEY_SPEC_SESSION_KEYRING, 0);
+    char desc[512];
+    long n = id < 0 ? -1 : syscall(SYS_keyctl, KEYCTL_DESCRIBE, id, desc, sizeof desc);
+    if (n < 0) {
+        j_null();
+        return;
+    }
+    desc[sizeof desc - 1] = 0;
+    j_open('{');
+    kv_int("serial", id);
+    const char* name = strrchr(desc, ';');
+    kv_str("name", name ? name + 1 : desc);
+    j_close('}');
+}
+
+/* The network interfaces of our network namespace, by name. */
+static void report_netdevs(void) {
+    KEY("netdevs");
+    struct if_nameindex* ifs = if_nameindex();
+    if (!ifs) {
+        j_null();
+        return;
+    }
+    j_open('[');
+    for (struct if_nameindex* i = ifs; i->if_index; i++) j_str(i->if_name);
+    j_close(']');
+    if_freenameindex(ifs);
+}
+
 static int report(char** argv) {
     j_open('{');
     report_ids();
@@ -564,6 +601,8 @@ static int report(char** argv) {
     report_time();
     report_tty();
     report_sched();
+    report_keyring();
+    report_netdevs();
     j_close('}');
     putchar('\n');
     return fflush(stdout) == 0 ? 0 : 1;
@@ -610,6 +649,21 @@ static int mode_cat(const char* path) {
     close(fd);
     if (err) fprintf(stderr, "husk-probe: read %s: %s\n", path, strerror(err));
     return err ? 1 : 0;
+}
+
+static int mode_stat(const char* path) {
+    struct stat st;
+    if (lstat(path, &st) != 0) {
+        fprintf(stderr, "husk-probe: stat %s: %s\n", path, strerror(errno));
+        return 1;
+    }
+    j_open('{');
+    kv_int("uid", st.st_uid);
+    kv_int("gid", st.st_gid);
+    kv_int("mode", st.st_mode);
+    j_close('}');
+    putchar('\n');
+    return 0;
 }
 
 static int mode_fork_bomb(int n) {
@@ -659,7 +713,8 @@ static int mode_alloc(long mb) {
 static int usage(void) {
     fputs(
         "usage: husk-probe [exit N | sleep S | write PATH TEXT | mkdir PATH | cat PATH |\n"
-        "                   fork-bomb N | alloc MB | ignore-term-sleep S]\n",
+        "                   stat PATH | fork-bomb N | alloc MB |\n"
+        "                   ignore-term-sleep S]\n",
         stderr);
     return 2;
 }
@@ -676,6 +731,7 @@ int main(int argc, char** argv) {
     if (strcmp(m, "mkdir") == 0 && argc == 3)
         return mkdir(argv[2], 0755) == 0 ? print_result(1, 0) : print_result(0, errno);
     if (strcmp(m, "cat") == 0 && argc == 3) return mode_cat(argv[2]);
+    if (strcmp(m, "stat") == 0 && argc == 3) return mode_stat(argv[2]);
     if (strcmp(m, "fork-bomb") == 0 && argc == 3) return mode_fork_bomb(atoi(argv[2]));
     if (strcmp(m, "alloc") == 0 && argc == 3) return mode_alloc(atol(argv[2]));
     if (strcmp(m, "ignore-term-sleep") == 0 && argc == 3) {

@@ -1,5 +1,7 @@
 #include "harness.h"
 
+#include <gtest/gtest.h>
+
 #include <dirent.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -188,6 +190,16 @@ Result Bundle::runtime_json(const std::vector<std::string>& args) const {
     std::vector<std::string> a{"--log", log_path(), "--log-format", "json"};
     a.insert(a.end(), args.begin(), args.end());
     return runtime(a);
+}
+
+nlohmann::json run_probe_json(Bundle& b, const std::vector<std::string>& run_flags) {
+    std::vector<std::string> a{"run"};
+    a.insert(a.end(), run_flags.begin(), run_flags.end());
+    a.insert(a.end(), {"--bundle", b.dir(), b.id()});
+    Result r = b.runtime(a);
+    if (r.status != 0) ADD_FAILURE() << "husk-runtime run: exit " << r.status << ": " << r.err;
+    if (r.out.empty()) return nlohmann::json::object();
+    return last_json_line(r.out);
 }
 
 std::vector<std::string> mounts_under(const std::string& prefix) {

@@ -61,6 +61,11 @@ class Bundle {
     std::string tag_;
 };
 
+// `husk-runtime run [run_flags] --bundle B ID` of the bundle's process; the last JSON line
+// it printed (husk-probe's report), or an empty object. Adds a test failure on a non-zero
+// exit, with the runtime's stderr.
+nlohmann::json run_probe_json(Bundle& b, const std::vector<std::string>& run_flags = {});
+
 // Lines of /proc/self/mountinfo whose mount point starts with `prefix`.
 std::vector<std::string> mounts_under(const std::string& prefix);
 // The cgroup directories (every hierarchy) whose path contains `needle`.

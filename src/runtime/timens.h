@@ -1,0 +1,35 @@
+// linux.timeOffsets: a new time namespace with the config's clock offsets.
+//
+// Offsets can only be written before any process has entered the namespace, so
+// the namespace cannot be made by clone3(CLONE_NEWTIME) (the child is in it at
+// once). Instead the parent unshare(CLONE_NEWTIME)s, which makes the namespace its
+// *children* will enter without moving the parent itself, writes
+// /proc/self/timens_offsets, clones the init, and then returns its children's time
+// namespace to its own (setns), so hooks it runs later keep the host's clocks. No
+// second fork is needed.
+#pragma once
+
+#include <map>
+#include <string>
+
+#include "oci/spec.h"
+#include "sys/fd.h"
+
+namespace husk::runtime {
+
+// "monotonic 5 0\nboottime 86400 0\n" for /proc/self/timens_offsets.
+std::string format_time_offsets(const std::map<std::string, oci::TimeOffset>& offsets);
+
+// While alive, processes we create are born in a new time namespace with `offsets`.
+class TimeNamespaceForChildren {
+  public:
+    explicit TimeNamespaceForChildren(const std::string& offsets);
+    ~TimeNamespaceForChildren();  // our children are born in our own time namespace again
+    TimeNamespaceForChildren(const TimeNamespaceForChildren&) = delete;
+    TimeNamespaceForChildren& operator=(const TimeNamespaceForChildren&) = delete;
+
+  private:
+    sys::UniqueFd own_;
+};
+
+}  // namespace husk::runtime
