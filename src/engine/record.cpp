@@ -8,6 +8,7 @@
 #include <sys/time.h>
 #include <unistd.h>
 
+#include <ctime>
 #include <iterator>
 
 #include <fmt/format.h>
@@ -192,17 +193,27 @@ bool Containers::wait_unmonitored(const std::string& id, int timeout_ms) const {
     sys::UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
     if (!fd) return true;
     if (timeout_ms < 0) return set_lock(fd.get(), F_RDLCK, true);
-    // the timeout interrupts the blocking lock: a handler without SA_RESTART
+    if (set_lock(fd.get(), F_RDLCK, false)) return true;
+    // A repeating timer interrupts the blocking lock (a handler without SA_RESTART): a
+    // tick that comes before the fcntl is entered is followed by another one.
     struct sigaction sa {
     }, old{};
     sa.sa_handler = on_alarm;
     ::sigaction(SIGALRM, &sa, &old);
     itimerval t{};
-    t.it_value.tv_sec = timeout_ms / 1000;
-    t.it_value.tv_usec = (timeout_ms % 1000) * 1000;
-    if (timeout_ms == 0) t.it_value.tv_usec = 1;
+    t.it_value.tv_usec = 10000;
+    t.it_interval.tv_usec = 10000;
     ::setitimer(ITIMER_REAL, &t, nullptr);
-    bool got = set_lock(fd.get(), F_RDLCK, true);
+    timespec start{}, now{};
+    ::clock_gettime(CLOCK_MONOTONIC, &start);
+    bool got = false;
+    for (;;) {
+        got = set_lock(fd.get(), F_RDLCK, true);
+        ::clock_gettime(CLOCK_MONOTONIC, &now);
+        long elapsed_ms =
+            (now.tv_sec - start.tv_sec) * 1000 + (now.tv_nsec - start.tv_nsec) / 1000000;
+        if (got || elapsed_ms >= timeout_ms) break;
+    }
     itimerval off{};
     ::setitimer(ITIMER_REAL, &off, nullptr);
     ::sigaction(SIGALRM, &old, nullptr);

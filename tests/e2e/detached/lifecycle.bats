@@ -2,6 +2,7 @@
 # Detached containers: run -d under a monitor, ps, logs, exec, stop, kill, start,
 # restart, attach, rm, wait, inspect, create.
 
+bats_require_minimum_version 1.5.0
 load helpers
 
 setup_file() { detached_setup; }
