@@ -1,10 +1,14 @@
 #include "engine/record.h"
 
 #include <dirent.h>
+#include <fcntl.h>
+#include <signal.h>
 #include <sys/random.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <unistd.h>
 
+#include <ctime>
 #include <iterator>
 
 #include <fmt/format.h>
@@ -34,7 +38,14 @@ json to_json(const ContainerRecord& r) {
                 {"oom_killed", r.oom_killed},
                 {"auto_remove", r.auto_remove},
                 {"userns_base", r.userns_base},
-                {"userns_size", r.userns_size}};
+                {"userns_size", r.userns_size},
+                {"started", r.started},
+                {"pid", r.pid},
+                {"tty", r.tty},
+                {"open_stdin", r.open_stdin},
+                {"log_max_size", r.log_max_size},
+                {"log_max_file", r.log_max_file},
+                {"restart_count", r.restart_count}};
 }
 
 ContainerRecord from_json(const json& j) {
@@ -53,6 +64,13 @@ ContainerRecord from_json(const json& j) {
     r.auto_remove = j.value("auto_remove", false);
     r.userns_base = j.value("userns_base", 0u);
     r.userns_size = j.value("userns_size", 0u);
+    r.started = j.value("started", "");
+    r.pid = j.value("pid", 0);
+    r.tty = j.value("tty", false);
+    r.open_stdin = j.value("open_stdin", false);
+    r.log_max_size = j.value("log_max_size", int64_t{0});
+    r.log_max_file = j.value("log_max_file", 1);
+    r.restart_count = j.value("restart_count", 0);
     return r;
 }
 
@@ -124,6 +142,82 @@ std::optional<ContainerRecord> Containers::find(const std::string& key) const {
 void Containers::remove(const std::string& id) {
     image::FileLock lk(root_ + "/.lock", image::FileLock::exclusive);
     sys::remove_all(dir(id));
+}
+
+namespace {
+
+sys::UniqueFd open_lock_file(const std::string& path) {
+    sys::UniqueFd fd(::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
+    if (!fd && errno == ENOENT)  // its directory removed meanwhile
+        throw Error(fmt::format("No such container: {}", path.substr(0, path.rfind('/'))), ENOENT);
+    if (!fd) throw_sys("open", path);
+    return fd;
+}
+
+// F_OFD_SETLKW: owned by the open file, so no other fd of ours releases it by closing.
+bool set_lock(int fd, short type, bool wait) {
+    struct flock fl {};
+    fl.l_type = type;
+    fl.l_whence = SEEK_SET;
+    while (::fcntl(fd, wait ? F_OFD_SETLKW : F_OFD_SETLK, &fl) != 0) {
+        if (errno == EINTR && wait) return false;  // timed out (SIGALRM)
+        if (errno == EAGAIN || errno == EACCES) return false;
+        throw_sys("fcntl(F_OFD_SETLK)");
+    }
+    return true;
+}
+
+void on_alarm(int) {}
+
+}  // namespace
+
+sys::UniqueFd Containers::lock(const std::string& id) const {
+    auto fd = open_lock_file(dir(id) + "/lock");
+    set_lock(fd.get(), F_WRLCK, true);
+    return fd;
+}
+
+bool Containers::monitored(const std::string& id) const {
+    std::string path = dir(id) + "/monitor.lock";
+    sys::UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+    if (!fd) return false;
+    struct flock fl {};
+    fl.l_type = F_RDLCK;
+    fl.l_whence = SEEK_SET;
+    if (::fcntl(fd.get(), F_OFD_GETLK, &fl) != 0) throw_sys("fcntl(F_OFD_GETLK)", path);
+    return fl.l_type != F_UNLCK;
+}
+
+bool Containers::wait_unmonitored(const std::string& id, int timeout_ms) const {
+    std::string path = dir(id) + "/monitor.lock";
+    sys::UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+    if (!fd) return true;
+    if (timeout_ms < 0) return set_lock(fd.get(), F_RDLCK, true);
+    if (set_lock(fd.get(), F_RDLCK, false)) return true;
+    // A repeating timer interrupts the blocking lock (a handler without SA_RESTART): a
+    // tick that comes before the fcntl is entered is followed by another one.
+    struct sigaction sa {
+    }, old{};
+    sa.sa_handler = on_alarm;
+    ::sigaction(SIGALRM, &sa, &old);
+    itimerval t{};
+    t.it_value.tv_usec = 10000;
+    t.it_interval.tv_usec = 10000;
+    ::setitimer(ITIMER_REAL, &t, nullptr);
+    timespec start{}, now{};
+    ::clock_gettime(CLOCK_MONOTONIC, &start);
+    bool got = false;
+    for (;;) {
+        got = set_lock(fd.get(), F_RDLCK, true);
+        ::clock_gettime(CLOCK_MONOTONIC, &now);
+        long elapsed_ms =
+            (now.tv_sec - start.tv_sec) * 1000 + (now.tv_nsec - start.tv_nsec) / 1000000;
+        if (got || elapsed_ms >= timeout_ms) break;
+    }
+    itimerval off{};
+    ::setitimer(ITIMER_REAL, &off, nullptr);
+    ::sigaction(SIGALRM, &old, nullptr);
+    return got;
 }
 
 std::string new_container_id() {

@@ -1,7 +1,8 @@
-// The container database, minimal for now: one record per container in
+// The container database: one record per container in
 // <data root>/containers/<id>/container.json (written atomically), next to its
-// bundle. Names are unique; every change of the set happens under
-// <data root>/containers/.lock.
+// bundle, its json-file log and, while it runs, its monitor's files (monitor.lock,
+// attach.sock, exit.json). Names are unique; every change of the set happens under
+// <data root>/containers/.lock, every change of one record under <id>/lock.
 #pragma once
 
 #include <cstdint>
@@ -9,6 +10,8 @@
 #include <optional>
 #include <string>
 #include <vector>
+
+#include "sys/fd.h"
 
 namespace husk::engine {
 
@@ -21,12 +24,20 @@ struct ContainerRecord {
     std::vector<std::string> command;
     std::string created;             // RFC 3339
     std::string status = "created";  // created | running | exited
+    std::string started;
     std::string finished;
-    int exit_code = 0;
+    int exit_code = 0;  // -1: unknown (the monitor died before the container)
+    int pid = 0;        // of the init, while running
     bool oom_killed = false;
     bool auto_remove = false;
     uint32_t userns_base = 0;  // host uid = host gid of the container's root (0: no userns)
     uint32_t userns_size = 0;
+    // detached containers
+    bool tty = false;
+    bool open_stdin = false;
+    int64_t log_max_size = 0;  // --log-opt max-size (0: unbounded)
+    int log_max_file = 1;      // --log-opt max-file
+    int restart_count = 0;
 };
 
 class Containers {
@@ -48,6 +59,16 @@ class Containers {
     std::optional<ContainerRecord> find(const std::string& name_or_id) const;
     // Removes the record and its directory (bundle included).
     void remove(const std::string& id);
+
+    // Serializes the changes of one container's record (start, cleanup, rm): an fcntl
+    // lock on <id>/lock, held until the returned object dies.
+    sys::UniqueFd lock(const std::string& id) const;
+    // Is a monitor (or the cleanup it became) alive for the container? It holds an
+    // fcntl write lock on <id>/monitor.lock for as long as it lives.
+    bool monitored(const std::string& id) const;
+    // Blocks until no monitor holds <id>/monitor.lock; false when `timeout_ms` (>= 0)
+    // passed first.
+    bool wait_unmonitored(const std::string& id, int timeout_ms = -1) const;
 
   private:
     std::string root_;

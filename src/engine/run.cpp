@@ -14,6 +14,7 @@
 #include <fmt/ranges.h>
 
 #include "engine/bundle.h"
+#include "engine/monitor.h"
 #include "engine/network.h"
 #include "engine/record.h"
 #include "image/store.h"
@@ -59,24 +60,10 @@ image::Image resolve_image(EngineContext& ctx, const std::string& ref) {
     return ctx.store->resolve(ref);
 }
 
-// The docker exit code and message for a failed create: the command could not be
-// found (127) or executed (126), else husk failed (125).
-[[noreturn]] void rethrow_create_error(const Error& e, const std::vector<std::string>& args) {
-    std::string msg = e.what();
-    if (msg.find("exec: \"") != std::string::npos && !args.empty()) {
-        if (e.code() == ENOENT)
-            throw RunError(fmt::format("exec: \"{}\": executable file not found in $PATH", args[0]),
-                           kExitNotFound);
-        if (e.code() == EACCES)
-            throw RunError(fmt::format("exec: \"{}\": permission denied", args[0]),
-                           kExitCannotExec);
-    }
-    throw RunError(msg, kExitEngineError);
-}
-
 // Everything made for the container so far, undone unless the run got that far.
 struct Cleanup {
-    Containers* db = nullptr;
+    explicit Cleanup(const std::string& data_root) : db(data_root) {}
+    Containers db;
     image::Store* store = nullptr;
     std::string id;
     bool recorded = false;
@@ -86,7 +73,7 @@ struct Cleanup {
         if (keep) return;
         try {
             if (rootfs) store->release_rootfs(id);
-            if (recorded) db->remove(id);
+            if (recorded) db.remove(id);
         } catch (const std::exception& e) {
             log::warn("cleaning up container {}: {}", id, e.what());
         }
@@ -125,14 +112,16 @@ void reachable_from_userns(const std::string& rootfs) {
         if (::chmod(d.c_str(), 0711) != 0) throw_sys("chmod", d);
 }
 
-int run_container(EngineContext& ctx, RunOptions& o) {
+// The record, root filesystem and bundle of a new container ("created": nothing runs).
+ContainerRecord prepare_container(EngineContext& ctx, RunOptions& o, const LogOptions& log,
+                                  Cleanup& cleanup) {
     validate(o);
     std::optional<image::Image> img;
     if (o.rootfs.empty()) img = resolve_image(ctx, o.image);
     // validate the command before anything is made
     container_args(o, img ? &img->config : nullptr);
 
-    Containers db(ctx.data_root);
+    Containers& db = cleanup.db;
     ContainerRecord rec;
     rec.id = new_container_id();
     rec.name = o.name.empty() ? random_name() : o.name;
@@ -140,8 +129,13 @@ int run_container(EngineContext& ctx, RunOptions& o) {
     rec.image_id = img ? img->id : "";
     rec.created = runtime::now_rfc3339();
     rec.auto_remove = o.rm;
+    rec.tty = o.tty;
+    rec.open_stdin = o.interactive;
+    rec.log_max_size = log.max_size;
+    rec.log_max_file = log.max_file;
     bool userns = o.userns == "auto";
-    Cleanup cleanup{&db, ctx.store, rec.id};
+    cleanup.store = ctx.store;
+    cleanup.id = rec.id;
     add_record(db, rec, o.name.empty(), userns);
     cleanup.recorded = true;
 
@@ -173,7 +167,7 @@ int run_container(EngineContext& ctx, RunOptions& o) {
     }
     in.bundle_dir = db.dir(rec.id);
     in.userns = range;
-    if (o.init) in.init_path = find_init();
+    if (o.init) in.init_path = find_helper("husk-init", "HUSK_INIT");
     in.host_cpus = static_cast<int>(::sysconf(_SC_NPROCESSORS_ONLN));
     if (img && !img->config.volumes.empty())
         log::warn(
@@ -184,7 +178,13 @@ int run_container(EngineContext& ctx, RunOptions& o) {
     rec.command = spec.process->args;
     write_bundle(spec, o, in);
     db.save(rec);
+    return rec;
+}
 
+int run_container(EngineContext& ctx, RunOptions& o) {
+    Cleanup cleanup(ctx.data_root);
+    ContainerRecord rec = prepare_container(ctx, o, {}, cleanup);
+    Containers& db = cleanup.db;
     if (!o.interactive) {
         int fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
         if (fd >= 0) {
@@ -198,7 +198,7 @@ int run_container(EngineContext& ctx, RunOptions& o) {
     runtime::CreateOptions co;
     co.root = state_root;
     co.id = rec.id;
-    co.bundle = in.bundle_dir;
+    co.bundle = db.dir(rec.id);
     runtime::RunEvents ev;
     ev.terminal_input = o.interactive;
     ev.created = [&](pid_t pid) {
@@ -210,7 +210,7 @@ int run_container(EngineContext& ctx, RunOptions& o) {
     try {
         code = runtime::run(co, false, &ev);
     } catch (const Error& e) {
-        rethrow_create_error(e, spec.process->args);
+        rethrow_create_error(e, rec.command);
     }
     rec.status = "exited";
     rec.exit_code = code;
@@ -245,26 +245,30 @@ int run_foreground(EngineContext& ctx, RunOptions opts) {
     }
 }
 
-std::string find_init() {
-    if (const char* env = std::getenv("HUSK_INIT"); env && *env) return env;
-    // husk re-executes itself from a detached read-only mount (CVE-2019-5736): the path it
-    // was started from is in HUSK_EXE then, /proc/self/exe otherwise.
-    char self[PATH_MAX];
-    const char* exe_env = std::getenv("HUSK_EXE");
-    ssize_t n = exe_env && *exe_env ? static_cast<ssize_t>(std::strlen(exe_env))
-                                    : ::readlink("/proc/self/exe", self, sizeof self - 1);
-    if (exe_env && *exe_env && n < static_cast<ssize_t>(sizeof self))
-        std::memcpy(self, exe_env, static_cast<size_t>(n));
-    if (n > 0 && n < static_cast<ssize_t>(sizeof self)) {
-        self[n] = '\0';
-        std::string dir(self);
-        dir.resize(dir.rfind('/'));
-        for (auto* rel : {"/husk-init", "/../libexec/husk/husk-init"})
-            if (::access((dir + rel).c_str(), X_OK) == 0) return dir + rel;
+ContainerRecord create_container(EngineContext& ctx, RunOptions opts, const LogOptions& log) {
+    try {
+        Cleanup cleanup(ctx.data_root);
+        ContainerRecord rec = prepare_container(ctx, opts, log, cleanup);
+        cleanup.keep = true;
+        return rec;
+    } catch (const RunError&) {
+        throw;
+    } catch (const std::exception& e) {
+        throw RunError(e.what(), kExitEngineError);
     }
-    if (::access("/usr/libexec/husk/husk-init", X_OK) == 0) return "/usr/libexec/husk/husk-init";
-    throw Error(
-        "--init: husk-init not found next to husk nor in /usr/libexec/husk (set HUSK_INIT)");
+}
+
+void rethrow_create_error(const Error& e, const std::vector<std::string>& args) {
+    std::string msg = e.what();
+    if (msg.find("exec: \"") != std::string::npos && !args.empty()) {
+        if (e.code() == ENOENT)
+            throw RunError(fmt::format("exec: \"{}\": executable file not found in $PATH", args[0]),
+                           kExitNotFound);
+        if (e.code() == EACCES)
+            throw RunError(fmt::format("exec: \"{}\": permission denied", args[0]),
+                           kExitCannotExec);
+    }
+    throw RunError(msg, kExitEngineError);
 }
 
 }  // namespace husk::engine

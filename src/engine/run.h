@@ -4,11 +4,13 @@
 // (record, bundle, root filesystem, cgroup, runtime state).
 #pragma once
 
+#include <cstdint>
 #include <functional>
 #include <stdexcept>
 #include <string>
 
 #include "engine/options.h"
+#include "sys/error.h"
 
 namespace husk::image {
 class Store;
@@ -46,8 +48,19 @@ class RunError : public std::runtime_error {
     int code_;
 };
 
-// The path of husk-init: $HUSK_INIT, else next to the running executable, else
-// /usr/libexec/husk/husk-init.
-std::string find_init();
+// --log-opt of the json-file log a detached container's monitor writes.
+struct LogOptions {
+    int64_t max_size = 0;  // max-size (0: unbounded)
+    int max_file = 1;      // max-file
+};
+
+// `husk create` (and the first half of `husk run -d`): the record, root filesystem
+// and bundle of a new container, left "created" (nothing runs). Throws RunError.
+struct ContainerRecord;
+ContainerRecord create_container(EngineContext& ctx, RunOptions opts, const LogOptions& log = {});
+
+// The docker exit code and message for a failed create, thrown as RunError: the
+// command could not be found (127) or executed (126), else husk failed (125).
+[[noreturn]] void rethrow_create_error(const Error& e, const std::vector<std::string>& args);
 
 }  // namespace husk::engine

@@ -1,12 +1,17 @@
 // husk run [OPTIONS] IMAGE [COMMAND [ARG...]]
 // husk run [OPTIONS] --rootfs DIR COMMAND [ARG...]
-// Runs a container in the foreground with docker's flags and exit codes.
+// husk create [OPTIONS] IMAGE [COMMAND [ARG...]]
+// Runs a container in the foreground (or detached, -d, under its monitor) with docker's
+// flags and exit codes; `create` makes it without starting it.
 #include <unistd.h>
 
 #include <fmt/format.h>
 
 #include "cli/husk/command.h"
+#include "cli/husk/container_cmd.h"
 #include "cli/husk/util.h"
+#include "engine/lifecycle.h"
+#include "engine/monitor.h"
 #include "engine/run.h"
 #include "image/pull.h"
 #include "image/store.h"
@@ -27,7 +32,38 @@ struct RunFlags {
     std::optional<uint64_t> cpu_shares;
     std::optional<uint16_t> blkio_weight;
     RegistryFlags reg;
+    bool detach = false;
+    std::string detach_keys = "ctrl-p,ctrl-q", log_driver = "json-file";
+    std::vector<std::string> log_opts;
 };
+
+// --log-opt max-size=10m, max-file=3 (json-file's options)
+engine::LogOptions log_options(const RunFlags& f) {
+    if (f.log_driver != "json-file")
+        throw Error(
+            fmt::format("logging driver \"{}\" is not supported (json-file)", f.log_driver));
+    engine::LogOptions l;
+    for (auto& opt : f.log_opts) {
+        size_t eq = opt.find('=');
+        std::string k = opt.substr(0, eq), v = eq == std::string::npos ? "" : opt.substr(eq + 1);
+        if (k == "max-size") {
+            try {
+                l.max_size = engine::parse_size(v);
+            } catch (const Error& e) {
+                engine::bad_flag("--log-opt", opt, e.what());
+            }
+        } else if (k == "max-file") {
+            char* end = nullptr;
+            long n = std::strtol(v.c_str(), &end, 10);
+            if (v.empty() || *end != '\0' || n < 1)
+                engine::bad_flag("--log-opt", opt, "max-file must be a positive number");
+            l.max_file = static_cast<int>(n);
+        } else {
+            throw Error(fmt::format("unknown log opt '{}' for json-file log driver", k));
+        }
+    }
+    return l;
+}
 
 void add_flags(CLI::App* sub, RunFlags& f) {
     auto multi = [&](const char* name, std::vector<std::string>& v, const char* desc) {
@@ -72,6 +108,12 @@ void add_flags(CLI::App* sub, RunFlags& f) {
     sub->add_option("--shm-size", f.shm_size, "size of /dev/shm (e.g. 64m)");
     multi("-l,--label", f.labels, "set a label: key=value");
     sub->add_option("--network,--net", o.network, "network: none (default), host");
+    if (sub->get_name() == "run") {
+        sub->add_flag("-d,--detach", f.detach, "run in the background; print the container id");
+        sub->add_option("--detach-keys", f.detach_keys, "keys that detach from it (ctrl-p,ctrl-q)");
+    }
+    sub->add_option("--log-driver", f.log_driver, "json-file (the only one)");
+    multi("--log-opt", f.log_opts, "json-file options: max-size=SIZE, max-file=N");
     f.reg.add(sub);
     // IMAGE and COMMAND: everything from the first positional on is the container's.
     sub->prefix_command();
@@ -133,17 +175,35 @@ engine::RunOptions finish(RunFlags& f, const std::vector<std::string>& rest) {
     return o;
 }
 
-void add_run(CLI::App& app, Context& ctx, Commands& cmds) {
+// husk run -d / husk create: the container made; run -d starts it under its monitor.
+int run_detached(engine::EngineContext& ec, const RunFlags& f, engine::RunOptions o, bool start) {
+    engine::LogOptions log = log_options(f);
+    if (start) engine::parse_detach_keys(f.detach_keys);
+    auto rec = engine::create_container(ec, std::move(o), log);
+    if (start) {
+        try {
+            engine::start_container(ec, rec);
+        } catch (...) {
+            if (rec.auto_remove) engine::remove_container(ec, engine::lookup(ec, rec.id), true);
+            throw;
+        }
+    }
+    fmt::print("{}\n", rec.id);
+    return 0;
+}
+
+void add_run_or_create(CLI::App& app, Context& ctx, Commands& cmds, const char* name,
+                       const char* desc) {
     auto f = std::make_shared<RunFlags>();
-    auto* sub = app.add_subcommand("run", "run a command in a new container (foreground)");
+    auto* sub = app.add_subcommand(name, desc);
     add_flags(sub, *f);
     auto* ep = sub->get_option("--entrypoint");
-    cmds.on(sub, [f, sub, ep, &ctx] {
+    bool create = std::string(name) == "create";
+    cmds.on(sub, [f, sub, ep, create, &ctx] {
         try {
             f->entrypoint_set = ep->count() > 0;
             engine::RunOptions o = finish(*f, sub->remaining());
-            engine::EngineContext ec;
-            ec.data_root = ctx.root;
+            engine::EngineContext ec = engine_context(ctx);
             ec.store = &ctx.store();
             ec.pull = [&](const std::string& ref) {
                 image::CredentialStore creds(image::auth_file_path(ctx.root));
@@ -151,6 +211,7 @@ void add_run(CLI::App& app, Context& ctx, Commands& cmds) {
                 po.registry = f->reg.options(ctx, creds);
                 image::pull(ctx.store(), oci::image::parse_reference(ref), po);
             };
+            if (create || f->detach) return run_detached(ec, *f, std::move(o), !create);
             return engine::run_foreground(ec, std::move(o));
         } catch (const engine::RunError& e) {
             std::fflush(stdout);
@@ -162,6 +223,11 @@ void add_run(CLI::App& app, Context& ctx, Commands& cmds) {
             return engine::kExitEngineError;
         }
     });
+}
+
+void add_run(CLI::App& app, Context& ctx, Commands& cmds) {
+    add_run_or_create(app, ctx, cmds, "run", "run a command in a new container");
+    add_run_or_create(app, ctx, cmds, "create", "create a new container (not started)");
 }
 
 }  // namespace

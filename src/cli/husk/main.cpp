@@ -42,8 +42,10 @@ int main(int argc, char** argv) {
     // Containers are created in-process: run from a read-only mount of our own binary
     // before doing anything, so no container can ever reopen it for writing through
     // /proc/PID/exe (CVE-2019-5736 class; see sys/self_exe.h). Re-executes once.
+    // (start, restart: a detached container is created by a forked husk; exec: a clone.)
     for (int i = 1; i < argc; ++i)
-        if (std::string_view(argv[i]) == "run" || std::string_view(argv[i]) == "create") {
+        if (std::string_view a = argv[i];
+            a == "run" || a == "create" || a == "start" || a == "restart" || a == "exec") {
             // Where we were started from (husk-init lives next to it), kept across the re-exec.
             char exe[4096];
             ssize_t n = ::readlink("/proc/self/exe", exe, sizeof exe - 1);

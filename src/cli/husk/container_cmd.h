@@ -1,0 +1,31 @@
+// Helpers shared by the container verbs (ps, logs, exec, stop, kill, start, restart,
+// attach, rm, wait, inspect, create): the engine's context from the global flags,
+// docker's per-container error reporting, and the {{.Field}} templates of --format.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include <nlohmann/json_fwd.hpp>
+
+#include "cli/husk/command.h"
+#include "engine/run.h"
+
+namespace husk::cli {
+
+// --root made absolute (the monitor runs elsewhere); no image store opened.
+engine::EngineContext engine_context(Context& ctx);
+
+// Runs `each` for every name; an error is printed as one line and makes the result 1
+// (docker goes on with the next container).
+int for_each_container(const std::vector<std::string>& names,
+                       const std::function<void(const std::string&)>& each);
+
+// Go-template fields as docker's --format uses them: "{{.Names}}\t{{.State.Status}}",
+// and "json" for the whole object. Strings are written unquoted.
+std::string render_format(const std::string& format, const nlohmann::json& value);
+
+// docker's durations: "Less than a second", "5 seconds", "About a minute", "3 hours".
+std::string human_duration(long seconds);
+
+}  // namespace husk::cli

@@ -1,0 +1,137 @@
+#include "engine/inspect.h"
+
+#include <nlohmann/json.hpp>
+
+#include "engine/lifecycle.h"
+#include "sys/error.h"
+#include "sys/fileutil.h"
+
+namespace husk::engine {
+
+using nlohmann::json;
+
+namespace {
+
+const char* kNever = "0001-01-01T00:00:00Z";  // docker's zero time
+
+json state_of(const ContainerRecord& r) {
+    bool running = r.status == "running";
+    return json{{"Status", r.status},
+                {"Running", running},
+                {"Paused", false},
+                {"Restarting", false},
+                {"OOMKilled", r.oom_killed},
+                {"Dead", false},
+                {"Pid", running ? r.pid : 0},
+                {"ExitCode", r.exit_code},
+                {"Error", r.status == "exited" && r.exit_code == -1
+                              ? "the container's monitor exited before the container"
+                              : ""},
+                {"StartedAt", r.started.empty() ? kNever : r.started},
+                {"FinishedAt", r.finished.empty() ? kNever : r.finished}};
+}
+
+json mounts_of(const json& cfg) {
+    json out = json::array();
+    for (auto& m : cfg.value("mounts", json::array())) {
+        auto opts = m.value("options", std::vector<std::string>{});
+        std::string type = m.value("type", "");
+        bool bind = type == "bind" || std::find(opts.begin(), opts.end(), "bind") != opts.end() ||
+                    std::find(opts.begin(), opts.end(), "rbind") != opts.end();
+        std::string src = m.value("source", "");
+        std::string dst = m.value("destination", "");
+        // docker lists the user's volumes and binds, not /proc, /dev... nor its /etc files
+        if (!(bind || type == "tmpfs") || dst.starts_with("/proc") || dst.starts_with("/dev") ||
+            dst.starts_with("/sys") || dst == "/etc/hostname" || dst == "/etc/hosts" ||
+            dst == "/etc/resolv.conf" || dst == "/sbin/husk-init")
+            continue;
+        bool ro = std::find(opts.begin(), opts.end(), "ro") != opts.end();
+        out.push_back({{"Type", bind ? "bind" : "tmpfs"},
+                       {"Source", bind ? src : ""},
+                       {"Destination", dst},
+                       {"Mode", ""},
+                       {"RW", !ro},
+                       {"Propagation", bind ? "rprivate" : ""}});
+    }
+    return out;
+}
+
+}  // namespace
+
+std::string inspect_json(const EngineContext& ctx, const ContainerRecord& r) {
+    json cfg = json::object();
+    try {
+        cfg = json::parse(container_config_json(ctx, r));
+    } catch (const std::exception&) {
+        // a record without its bundle: inspect what the record says
+    }
+    json proc = cfg.value("process", json::object());
+    auto args = proc.value("args", std::vector<std::string>{});
+    json annotations = cfg.value("annotations", json::object());
+    json labels = json::object();
+    for (auto& [k, v] : annotations.items())
+        if (k != "org.opencontainers.image.stopSignal") labels[k] = v;
+    json user = proc.value("user", json::object());
+    json res = cfg.value("linux", json::object()).value("resources", json::object());
+    json mem = res.value("memory", json::object());
+    json cpu = res.value("cpu", json::object());
+    json pids = res.value("pids", json::object());
+    std::string dir = Containers(ctx.data_root).dir(r.id);
+    std::string rootfs_dir = r.rootfs.substr(0, r.rootfs.rfind('/'));
+    bool overlay = sys::exists(rootfs_dir + "/upper");
+    json graph = {{"Name", overlay ? "overlay" : "vfs"},
+                  {"Data", overlay ? json{{"MergedDir", r.rootfs},
+                                          {"UpperDir", rootfs_dir + "/upper"},
+                                          {"WorkDir", rootfs_dir + "/work"}}
+                                   : json{{"Dir", r.rootfs}}}};
+    json o = {
+        {"Id", r.id},
+        {"Created", r.created},
+        {"Path", args.empty() ? "" : args[0]},
+        {"Args", args.empty() ? std::vector<std::string>{}
+                              : std::vector<std::string>(args.begin() + 1, args.end())},
+        {"State", state_of(r)},
+        {"Image", r.image_id},
+        {"ResolvConfPath", dir + "/resolv.conf"},
+        {"HostnamePath", dir + "/hostname"},
+        {"HostsPath", dir + "/hosts"},
+        {"LogPath", dir + "/" + r.id + "-json.log"},
+        {"Name", "/" + r.name},
+        {"RestartCount", r.restart_count},
+        {"Driver", overlay ? "overlay" : "vfs"},
+        {"Platform", "linux"},
+        {"HostConfig",
+         {{"LogConfig",
+           {{"Type", "json-file"},
+            {"Config", r.log_max_size > 0 ? json{{"max-size", std::to_string(r.log_max_size)},
+                                                 {"max-file", std::to_string(r.log_max_file)}}
+                                          : json::object()}}},
+          {"AutoRemove", r.auto_remove},
+          {"ReadonlyRootfs", cfg.value("root", json::object()).value("readonly", false)},
+          {"Memory", mem.value("limit", int64_t{0})},
+          {"MemorySwap", mem.value("swap", int64_t{0})},
+          {"CpuShares", cpu.value("shares", int64_t{0})},
+          {"CpuQuota", cpu.value("quota", int64_t{0})},
+          {"CpuPeriod", cpu.value("period", int64_t{0})},
+          {"CpusetCpus", cpu.value("cpus", "")},
+          {"PidsLimit", pids.value("limit", int64_t{0})},
+          {"UsernsMode", r.userns_size > 0 ? "auto" : ""}}},
+        {"Mounts", mounts_of(cfg)},
+        {"GraphDriver", graph},
+        {"Config",
+         {{"Hostname", cfg.value("hostname", "")},
+          {"User", user.empty() ? ""
+                                : std::to_string(user.value("uid", 0)) + ":" +
+                                      std::to_string(user.value("gid", 0))},
+          {"Tty", r.tty},
+          {"OpenStdin", r.open_stdin},
+          {"Env", proc.value("env", std::vector<std::string>{})},
+          {"Cmd", r.command},
+          {"Image", r.image},
+          {"WorkingDir", proc.value("cwd", "/")},
+          {"Labels", labels},
+          {"StopSignal", annotations.value("org.opencontainers.image.stopSignal", "SIGTERM")}}}};
+    return o.dump(4);
+}
+
+}  // namespace husk::engine

@@ -1,0 +1,240 @@
+#include "engine/lifecycle.h"
+
+#include <signal.h>
+
+#include <optional>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "engine/monitor.h"
+#include "engine/network.h"
+#include "image/store.h"
+#include "runtime/cgroup/manager.h"
+#include "runtime/container.h"
+#include "runtime/signals.h"
+#include "runtime/state.h"
+#include "sys/error.h"
+#include "sys/fileutil.h"
+#include "sys/log.h"
+
+namespace husk::engine {
+
+namespace {
+
+uint64_t oom_kills(const EngineContext& ctx, const std::string& id) {
+    try {
+        runtime::Record r = runtime::StateDir(ctx.state_root(), id).load();
+        return r.cgroup.empty() ? 0 : runtime::cgroup::Manager::load(r.cgroup)->oom_kills();
+    } catch (const std::exception&) {
+        return 0;
+    }
+}
+
+void delete_runtime_state(const EngineContext& ctx, const std::string& id) {
+    try {
+        runtime::remove(ctx.state_root(), id, true);
+    } catch (const std::exception& e) {
+        log::warn("deleting the runtime state of container {}: {}", id, e.what());
+    }
+}
+
+// The root filesystem (mount and directory) and the record with everything in its
+// directory (bundle, logs).
+void remove_all_of(const EngineContext& ctx, Containers& db, const std::string& id) {
+    delete_runtime_state(ctx, id);
+    if (ctx.store) {
+        ctx.store->release_rootfs(id);
+    } else {
+        image::Store store(ctx.data_root);
+        store.release_rootfs(id);
+    }
+    db.remove(id);
+}
+
+// The container's init is gone (or nobody watches it any more): record how it ended,
+// from the monitor's exit.json, else as unknown (-1), and kill whatever is left.
+// Called with the container's lock held.
+void record_exit(const EngineContext& ctx, Containers& db, ContainerRecord& rec) {
+    rec.exit_code = -1;
+    rec.finished = runtime::now_rfc3339();
+    std::string exit_file = db.dir(rec.id) + "/exit.json";
+    if (sys::exists(exit_file)) {
+        try {
+            auto j = nlohmann::json::parse(sys::read_file(exit_file));
+            rec.exit_code = j.value("exit_code", -1);
+            rec.finished = j.value("finished_at", rec.finished);
+        } catch (const std::exception& e) {
+            log::warn("container {}: {}: {}", rec.id, exit_file, e.what());
+        }
+    }
+    rec.oom_killed = oom_kills(ctx, rec.id) > 0;
+    delete_runtime_state(ctx, rec.id);
+    rec.status = "exited";
+    rec.pid = 0;
+    if (rec.auto_remove)
+        remove_all_of(ctx, db, rec.id);
+    else
+        db.save(rec);
+}
+
+// A record that says running while no monitor holds its lock: the monitor was killed.
+std::optional<ContainerRecord> refresh(const EngineContext& ctx, Containers& db,
+                                       ContainerRecord rec) {
+    if (rec.status != "running" || db.monitored(rec.id)) return rec;
+    auto lk = db.lock(rec.id);
+    auto now = db.find(rec.id);
+    if (!now) return std::nullopt;
+    if (now->status != "running" || db.monitored(rec.id)) return now;
+    log::debug("container {}: its monitor is gone", rec.id);
+    record_exit(ctx, db, *now);
+    if (now->auto_remove) return std::nullopt;
+    return now;
+}
+
+oci::Spec load_config(const EngineContext& ctx, const ContainerRecord& rec) {
+    return oci::load_spec(Containers(ctx.data_root).dir(rec.id) + "/config.json");
+}
+
+[[noreturn]] void no_such(const std::string& key) {
+    throw Error(fmt::format("No such container: {}", key));
+}
+
+}  // namespace
+
+ContainerRecord lookup(const EngineContext& ctx, const std::string& key) {
+    Containers db(ctx.data_root);
+    auto rec = db.find(key);
+    if (!rec) no_such(key);
+    auto now = refresh(ctx, db, *rec);
+    if (!now) no_such(key);
+    return *now;
+}
+
+std::vector<ContainerRecord> list_containers(const EngineContext& ctx) {
+    Containers db(ctx.data_root);
+    std::vector<ContainerRecord> out;
+    for (auto& rec : db.list()) {
+        try {
+            if (auto now = refresh(ctx, db, rec)) out.push_back(*now);
+        } catch (const Error& e) {
+            if (e.code() != ENOENT) throw;  // removed meanwhile
+        }
+    }
+    return out;
+}
+
+void start_container(const EngineContext& ctx, ContainerRecord& rec,
+                     const std::function<void()>& before_start) {
+    Containers db(ctx.data_root);
+    auto lk = db.lock(rec.id);
+    auto now = db.find(rec.id);
+    if (!now) no_such(rec.id);
+    rec = *now;
+    if (rec.status == "running" && db.monitored(rec.id)) return;
+    if (!sys::exists(rec.rootfs))
+        throw RunError(
+            fmt::format("the root filesystem of container {} is gone: {}", rec.id, rec.rootfs),
+            kExitEngineError);
+    delete_runtime_state(ctx, rec.id);  // of an earlier run, if its monitor could not
+    oci::Spec spec = load_config(ctx, rec);
+    pid_t pid = start_monitored(ctx, rec);
+    try {
+        const oci::Namespace* net = spec.linux_ ? spec.linux_->find_namespace("network") : nullptr;
+        if (net && net->path.empty()) loopback_up(pid);
+        if (before_start) before_start();
+        runtime::start(ctx.state_root(), rec.id);
+    } catch (const std::exception& e) {
+        delete_runtime_state(ctx, rec.id);  // the monitor sees its init go and cleans up
+        throw RunError(e.what(), kExitEngineError);
+    }
+    rec.status = "running";
+    rec.pid = pid;
+    rec.started = runtime::now_rfc3339();
+    rec.finished.clear();
+    rec.exit_code = 0;
+    rec.oom_killed = false;
+    db.save(rec);
+}
+
+int stop_signal_of(const EngineContext& ctx, const ContainerRecord& rec) {
+    try {
+        oci::Spec spec = load_config(ctx, rec);
+        auto it = spec.annotations.find("org.opencontainers.image.stopSignal");
+        if (it != spec.annotations.end()) return runtime::parse_signal(it->second);
+    } catch (const std::exception& e) {
+        log::warn("container {}: stop signal: {}", rec.id, e.what());
+    }
+    return SIGTERM;
+}
+
+void stop_container(const EngineContext& ctx, const ContainerRecord& rec, int timeout_s) {
+    if (rec.status != "running") return;
+    Containers db(ctx.data_root);
+    try {
+        runtime::kill(ctx.state_root(), rec.id, stop_signal_of(ctx, rec), false);
+    } catch (const std::exception& e) {
+        log::debug("stop {}: {}", rec.id, e.what());  // exited meanwhile
+    }
+    if (!db.wait_unmonitored(rec.id, timeout_s < 0 ? -1 : timeout_s * 1000)) {
+        try {
+            runtime::kill(ctx.state_root(), rec.id, SIGKILL, true);
+        } catch (const std::exception& e) {
+            log::debug("stop {}: {}", rec.id, e.what());
+        }
+        db.wait_unmonitored(rec.id);
+    }
+    if (auto now = db.find(rec.id)) refresh(ctx, db, *now);  // a monitor killed meanwhile
+}
+
+void kill_container(const EngineContext& ctx, const ContainerRecord& rec, int sig) {
+    if (rec.status != "running")
+        throw Error(fmt::format("Cannot kill container: {}: Container {} is not running", rec.name,
+                                rec.id));
+    runtime::kill(ctx.state_root(), rec.id, sig, false);
+}
+
+void remove_container(const EngineContext& ctx, const ContainerRecord& rec, bool force) {
+    Containers db(ctx.data_root);
+    if (rec.status == "running") {
+        if (!force)
+            throw Error(
+                fmt::format("You cannot remove a running container {}. Stop the container before "
+                            "attempting removal or force remove",
+                            rec.id));
+        try {
+            runtime::kill(ctx.state_root(), rec.id, SIGKILL, true);
+        } catch (const std::exception& e) {
+            log::debug("rm {}: {}", rec.id, e.what());
+        }
+        db.wait_unmonitored(rec.id);
+    }
+    auto now = db.find(rec.id);
+    if (!now) return;  // removed by its monitor (--rm)
+    auto lk = db.lock(rec.id);
+    remove_all_of(ctx, db, rec.id);
+}
+
+int wait_container(const EngineContext& ctx, const ContainerRecord& rec) {
+    Containers db(ctx.data_root);
+    if (rec.status == "running") db.wait_unmonitored(rec.id);
+    auto now = db.find(rec.id);
+    if (!now) no_such(rec.id);  // removed when it exited (--rm)
+    auto up = refresh(ctx, db, *now);
+    return up ? up->exit_code : -1;
+}
+
+void cleanup_container(const EngineContext& ctx, const std::string& id) {
+    Containers db(ctx.data_root);
+    if (!db.find(id)) return;
+    auto lk = db.lock(id);
+    auto rec = db.find(id);
+    if (!rec) return;
+    record_exit(ctx, db, *rec);
+}
+
+std::string container_config_json(const EngineContext& ctx, const ContainerRecord& rec) {
+    return sys::read_file(Containers(ctx.data_root).dir(rec.id) + "/config.json");
+}
+
+}  // namespace husk::engine

@@ -1,0 +1,68 @@
+# Shared by the detached-container e2e tests: a private data root (and so a private
+# runtime root, <data root>/run) under /tmp/detached-e2e-*, holding husk/busybox.
+# detached_teardown removes every container (processes, monitors, mounts, cgroups).
+
+: "${HUSK:?HUSK must name the husk binary}"
+: "${HUSK_SRC:?HUSK_SRC must name the source tree}"
+
+detached_setup() {
+    [ "$(id -u)" = 0 ] || skip "detached containers need root"
+    [ -x /bin/busybox ] || skip "busybox-static is not installed (scripts/deps.sh installs it)"
+    WORK=$(mktemp -d /tmp/detached-e2e-XXXXXX)
+    chmod 755 "$WORK"
+    export WORK
+    export ROOT=$WORK/root
+    bash "$HUSK_SRC/scripts/make-busybox-image.sh" --root "$ROOT" --husk "$HUSK" >/dev/null
+}
+
+# Processes whose command line names our data root: monitors and their cleanups.
+our_processes() {
+    local p
+    for p in /proc/[0-9]*; do
+        tr '\0' ' ' <"$p/cmdline" 2>/dev/null | grep -q -- "$ROOT" && basename "$p"
+    done
+    return 0
+}
+
+detached_teardown() {
+    [ -n "${WORK:-}" ] || return 0
+    remove_all_containers
+    for p in $(our_processes); do kill -9 "$p" 2>/dev/null || true; done
+    findmnt -rn -o TARGET | grep "^$WORK/" | sort -r | while read -r m; do umount -l "$m"; done
+    rm -rf "$WORK"
+}
+
+husk() { "$HUSK" --root "$ROOT" "$@"; }
+
+# Between tests: none of the previous test's containers (even when it failed midway).
+remove_all_containers() {
+    local ids
+    ids=$(husk ps -aq --no-trunc 2>/dev/null || true)
+    [ -z "$ids" ] || husk rm -f $ids >/dev/null 2>&1 || true
+}
+
+# What a removed container must not leave: records, roots, runtime state, cgroups, mounts.
+leftovers_of() {
+    local id=$1
+    ls -d "$ROOT/containers/$id" "$ROOT/rootfs/$id" "$ROOT/run/$id" 2>/dev/null || true
+    ls -d /sys/fs/cgroup/*/husk/"$id" 2>/dev/null || true
+    findmnt -rn -o TARGET | grep "$id" || true
+}
+
+# Waits (bounded) until `husk inspect -f FORMAT ID` prints VALUE.
+wait_for() {
+    local id=$1 format=$2 value=$3 i
+    for i in $(seq 1 200); do
+        [ "$(husk inspect -f "$format" "$id" 2>/dev/null)" = "$value" ] && return 0
+        sleep 0.05
+    done
+    echo "timed out waiting for $format = $value (now: $(husk inspect -f "$format" "$id" 2>&1))"
+    return 1
+}
+
+# The monitor of a running container: the parent of its init.
+monitor_pid() {
+    local pid
+    pid=$(husk inspect -f '{{.State.Pid}}' "$1")
+    awk '{print $4}' "/proc/$pid/stat"
+}
