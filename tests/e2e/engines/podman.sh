@@ -22,11 +22,9 @@ subnet=10.231.$((RANDOM % 250)).0/24
 gw=${subnet%.0/24}.1
 subid_line=""
 cleanup() {
-    podman rm -af -t 0 >/dev/null 2>&1
+    podman_env_cleanup "$T"
     [ -n "$subid_line" ] && sed -i "\\|^$subid_line\$|d" /etc/subuid /etc/subgid
     ip link del "$bridge" 2>/dev/null
-    findmnt -rn -o TARGET | grep "^$T" | sort -r | xargs -r -n1 umount -l 2>/dev/null
-    rm -rf "$T"
 }
 trap cleanup EXIT
 
