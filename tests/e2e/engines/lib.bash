@@ -45,7 +45,10 @@ check() {
         rc=$?
         engines_last[$rt]=""
         if [ $rc = 0 ]; then
-            echo "ok   $name [$label]"
+            # A passing check may explain itself in a line "note: ...".
+            local note
+            note=$(printf '%s\n' "$out" | sed -n 's/^note: //p' | tail -1)
+            echo "ok   $name [$label]${note:+ ($note)}"
             [ $i -lt $n ] && ref_ok=1
             continue
         fi
