@@ -28,10 +28,8 @@ done
 T=$(mktemp -d /tmp/engines-bench-XXXXXX)
 bridge=hkb$$
 cleanup() {
-    podman rm -af -t 0 >/dev/null 2>&1 || true
+    podman_env_cleanup "$T" || true
     ip link del "$bridge" 2>/dev/null || true
-    { findmnt -rn -o TARGET | grep "^$T" || true; } | sort -r | xargs -r -n1 umount -l
-    rm -rf "$T"
 }
 trap cleanup EXIT
 podman_env "$T" "$bridge" "10.231.$((RANDOM % 250)).0/24"
