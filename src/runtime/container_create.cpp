@@ -127,6 +127,23 @@ std::string saved_hooks(const oci::Spec& spec) {
     return oci::dump_spec(s);
 }
 
+// While alive, processes we create are born in the PID namespace `fd` (setns of a PID
+// namespace changes our children's, never our own); our children's is ours again after.
+class PidNamespaceForChildren {
+  public:
+    PidNamespaceForChildren(int fd, const std::string& path)
+        : own_(::open("/proc/self/ns/pid", O_RDONLY | O_CLOEXEC)) {
+        if (!own_) throw_sys("open", "/proc/self/ns/pid");
+        if (::setns(fd, CLONE_NEWPID) != 0) throw_sys("join PID namespace", path);
+    }
+    ~PidNamespaceForChildren() { ::setns(own_.get(), CLONE_NEWPID); }
+    PidNamespaceForChildren(const PidNamespaceForChildren&) = delete;
+    PidNamespaceForChildren& operator=(const PidNamespaceForChildren&) = delete;
+
+  private:
+    UniqueFd own_;
+};
+
 [[noreturn]] void start_init(const Plan& plan, int parent_sock) noexcept {
     ::close(parent_sock);
     init_main(plan);
@@ -294,7 +311,10 @@ pid_t create_locked(const CreateOptions& o, StateDir& dir, CreateGuard& guard,
     args.cgroup = cg_fd >= 0 ? static_cast<uint64_t>(cg_fd) : 0;
     std::optional<TimeNamespaceForChildren> timens;
     if (plan.new_time_ns) timens.emplace(plan.time_offsets);
+    std::optional<PidNamespaceForChildren> pidns;
+    if (plan.pid_join_fd >= 0) pidns.emplace(plan.pid_join_fd, plan.pid_join_path);
     pid_t pid = clone_init(args, plan, parent_sock.get());
+    pidns.reset();
     timens.reset();
     guard.pid = pid;
     child_sock.reset();
@@ -303,6 +323,7 @@ pid_t create_locked(const CreateOptions& o, StateDir& dir, CreateGuard& guard,
         move_net_devices(spec.linux_->net_devices, container_netns(plan, pid).get());
     for (auto& j : plan.joins) ::close(j.fd);
     if (plan.user_join_fd >= 0) ::close(plan.user_join_fd);
+    if (plan.pid_join_fd >= 0) ::close(plan.pid_join_fd);
     for (auto& m : plan.mounts)
         if (m.premade_fd >= 0) ::close(m.premade_fd);
 

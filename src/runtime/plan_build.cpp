@@ -173,9 +173,6 @@ void plan_namespaces(const oci::Linux& lx, const PlanInputs& in, Plan& p, unsign
             flags |= static_cast<unsigned long>(flag);
             continue;
         }
-        if (flag == CLONE_NEWPID)
-            throw Error(fmt::format(
-                "linux.namespaces[{}]: joining an existing pid namespace is not supported yet", i));
         PlannedNamespaceJoin j;
         j.fd = ::open(ns.path.c_str(), O_RDONLY | O_CLOEXEC);
         if (j.fd < 0)
@@ -184,6 +181,11 @@ void plan_namespaces(const oci::Linux& lx, const PlanInputs& in, Plan& p, unsign
         if (flag == CLONE_NEWUSER) {
             p.user_join_fd = j.fd;
             p.user_join_path = ns.path;
+            continue;
+        }
+        if (flag == CLONE_NEWPID) {
+            p.pid_join_fd = j.fd;
+            p.pid_join_path = ns.path;
             continue;
         }
         j.nstype = flag;
