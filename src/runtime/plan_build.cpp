@@ -97,7 +97,19 @@ int idmapped_bind(const oci::Spec& spec, size_t i, const PlannedMount& pm) {
     return open_idmapped_tree(pm.source, pm.opts, ns.get()).release();
 }
 
-void plan_mounts(const oci::Spec& spec, const PlanInputs& in, bool userns, Plan& p) {
+// sysfs can only be mounted by the user namespace that owns the network namespace: a
+// container in a user namespace without a network namespace of its own gets the host's
+// /sys bound read-only instead, as runc does.
+PlannedMount sysfs_as_bind(PlannedMount pm) {
+    pm.kind = PlannedMount::Kind::bind;
+    pm.source = "/sys";
+    pm.fstype = "bind";
+    pm.opts = parse_mount_options("bind", {"rbind", "rro", "nosuid", "nodev", "noexec"});
+    return pm;
+}
+
+void plan_mounts(const oci::Spec& spec, const PlanInputs& in, bool userns, bool own_netns,
+                 Plan& p) {
     bool dev_bound = false, dev_pts = false;
     for (size_t i = 0; i < spec.mounts.size(); ++i) {
         const auto& m = spec.mounts[i];
@@ -120,6 +132,8 @@ void plan_mounts(const oci::Spec& spec, const PlanInputs& in, bool userns, Plan&
             p.mounts.push_back(std::move(pm));
         } else if (pm.opts.idmap || !m.uid_mappings.empty() || !m.gid_mappings.empty()) {
             throw Error(fmt::format("{}: idmapped mounts need a bind mount", ctx));
+        } else if (m.type == "sysfs" && userns && !own_netns) {
+            p.mounts.push_back(sysfs_as_bind(std::move(pm)));
         } else if (m.type == "cgroup" || m.type == "cgroup2") {
             append_cgroup_mounts(pm, p.mounts);
         } else {
@@ -375,7 +389,7 @@ Plan build_plan(const oci::Spec& spec, const PlanInputs& in, unsigned long& clon
     if (!(all_ns & CLONE_NEWNS) && !spec.mounts.empty())
         throw Error("linux.namespaces: mounts need a mount namespace");
 
-    plan_mounts(spec, in, p.in_user_ns(), p);
+    plan_mounts(spec, in, p.in_user_ns(), (clone_flags & CLONE_NEWNET) != 0, p);
     if (!lx.rootfs_propagation.empty())
         p.root_propagation = parse_propagation(lx.rootfs_propagation);
     p.masked_paths = lx.masked_paths;

@@ -147,3 +147,25 @@ TEST(UserNs, JoinUserNamespaceByPathWithANewPidNamespace) {
     EXPECT_EQ(r["uid"], 0);
     EXPECT_NE(r["uid_map"].get<std::string>().find("400000"), std::string::npos) << r["uid_map"];
 }
+
+// sysfs belongs to the network namespace's owner: without a network namespace of its
+// own, a container in a user namespace gets the host's /sys bound read-only (runc).
+TEST(UserNs, SysfsWithoutOwnNetworkNamespaceIsAReadOnlyBind) {
+    Bundle b("rt2-usersys");
+    use_user_namespace(b, json{range(0, 500000, 65536)});
+    auto& ns = b.config["linux"]["namespaces"];
+    for (auto it = ns.begin(); it != ns.end();)
+        it = (*it)["type"] == "network" ? ns.erase(it) : it + 1;
+    b.save();
+    json r = run_probe_json(b);
+    const json* sys = nullptr;
+    for (const auto& m : r["mounts"])
+        if (m["target"] == "/sys") sys = &m;
+    ASSERT_NE(sys, nullptr) << r["mounts"];
+    std::string opts = "," + (*sys)["options"].get<std::string>() + ",";
+    EXPECT_NE(opts.find(",ro,"), std::string::npos) << *sys;
+    b.args({"/bin/husk-probe", "write", "/sys/kernel/rt2-test", "x"});
+    auto w = b.runtime({"run", "--bundle", b.dir(), b.id()});
+    EXPECT_EQ(w.status, 1) << "the probe's write must fail: " << w.out << w.err;
+    EXPECT_EQ(last_json_line(w.out)["ok"], false);
+}
