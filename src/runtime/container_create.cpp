@@ -3,6 +3,7 @@
 #include <pwd.h>
 #include <sched.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -172,6 +173,9 @@ pid_t clone_init(sys::CloneArgs args, const Plan& plan, int parent_sock) {
     if (helper < 0) throw_sys("clone3");
     if (helper == 0) {
         int32_t result[2] = {0, 0};  // {pid or -errno, failed step: 1 setns, 2 clone3}
+        // Inside the joined namespace its root holds CAP_SYS_PTRACE over us: not dumpable
+        // first, or a process of the pod could take over a helper holding the host's fds.
+        ::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
         if (::setns(plan.user_join_fd, CLONE_NEWUSER) != 0) {
             result[0] = -errno;
             result[1] = 1;
