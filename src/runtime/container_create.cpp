@@ -3,7 +3,6 @@
 #include <pwd.h>
 #include <sched.h>
 #include <signal.h>
-#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -22,6 +21,7 @@
 #include "runtime/hooks.h"
 #include "runtime/idmap.h"
 #include "runtime/init.h"
+#include "runtime/init_clone.h"
 #include "runtime/netdev.h"
 #include "runtime/plan_build.h"
 #include "runtime/security/seccomp.h"
@@ -126,82 +126,6 @@ std::string saved_hooks(const oci::Spec& spec) {
     s.hooks->poststart = spec.hooks->poststart;
     s.hooks->poststop = spec.hooks->poststop;
     return oci::dump_spec(s);
-}
-
-// While alive, processes we create are born in the PID namespace `fd` (setns of a PID
-// namespace changes our children's, never our own); our children's is ours again after.
-class PidNamespaceForChildren {
-  public:
-    PidNamespaceForChildren(int fd, const std::string& path)
-        : own_(::open("/proc/self/ns/pid", O_RDONLY | O_CLOEXEC)) {
-        if (!own_) throw_sys("open", "/proc/self/ns/pid");
-        if (::setns(fd, CLONE_NEWPID) != 0) throw_sys("join PID namespace", path);
-    }
-    ~PidNamespaceForChildren() { ::setns(own_.get(), CLONE_NEWPID); }
-    PidNamespaceForChildren(const PidNamespaceForChildren&) = delete;
-    PidNamespaceForChildren& operator=(const PidNamespaceForChildren&) = delete;
-
-  private:
-    UniqueFd own_;
-};
-
-[[noreturn]] void start_init(const Plan& plan, int parent_sock) noexcept {
-    ::close(parent_sock);
-    init_main(plan);
-}
-
-// Clone the init. Joining a user namespace by path takes a second process: we must not
-// enter it ourselves (we would lose the host's privileges for the rest of create), and
-// entering it after the clone would leave the init's new namespaces (its PID namespace
-// above all, which then could not mount its /proc) owned by the host's. So a helper
-// enters it and clones the init with CLONE_PARENT: the init is still our child, and
-// every namespace it is born with belongs to the joined user namespace, as with runc's
-// nsexec. The helper sends the init's pid (or -errno) over a pipe and exits.
-pid_t clone_init(sys::CloneArgs args, const Plan& plan, int parent_sock) {
-    if (plan.user_join_fd < 0) {
-        pid_t pid = sys::clone3(args);
-        if (pid < 0) throw_sys("clone3");
-        if (pid == 0) start_init(plan, parent_sock);
-        return pid;
-    }
-    int fds[2];
-    if (::pipe2(fds, O_CLOEXEC) != 0) throw_sys("pipe2");
-    UniqueFd from_helper(fds[0]), to_parent(fds[1]);
-    sys::CloneArgs helper_args;
-    helper_args.exit_signal = SIGCHLD;
-    pid_t helper = sys::clone3(helper_args);
-    if (helper < 0) throw_sys("clone3");
-    if (helper == 0) {
-        int32_t result[2] = {0, 0};  // {pid or -errno, failed step: 1 setns, 2 clone3}
-        // Inside the joined namespace its root holds CAP_SYS_PTRACE over us: not dumpable
-        // first, or a process of the pod could take over a helper holding the host's fds.
-        ::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
-        if (::setns(plan.user_join_fd, CLONE_NEWUSER) != 0) {
-            result[0] = -errno;
-            result[1] = 1;
-        } else {
-            args.flags |= CLONE_PARENT;
-            args.exit_signal = 0;  // with CLONE_PARENT the init inherits ours (SIGCHLD)
-            pid_t pid = sys::clone3(args);
-            if (pid == 0) start_init(plan, parent_sock);
-            result[0] = pid < 0 ? -errno : pid;
-            result[1] = pid < 0 ? 2 : 0;
-        }
-        (void)!::write(fds[1], result, sizeof result);
-        ::_exit(0);
-    }
-    to_parent.reset();
-    int32_t result[2] = {0, 0};
-    ssize_t n;
-    do {
-        n = ::read(from_helper.get(), result, sizeof result);
-    } while (n < 0 && errno == EINTR);
-    ::waitpid(helper, nullptr, 0);
-    if (n != static_cast<ssize_t>(sizeof result))
-        throw Error("the process joining the user namespace died before cloning the init");
-    if (result[1] == 1) throw_sys("join user namespace", plan.user_join_path, -result[0]);
-    if (result[1] == 2) throw_sys("clone3 in the joined user namespace", "", -result[0]);
-    return result[0];
 }
 
 // Socket activation as runc does it: the fds come first, the env names them for pid 1.
@@ -315,10 +239,7 @@ pid_t create_locked(const CreateOptions& o, StateDir& dir, CreateGuard& guard,
     args.cgroup = cg_fd >= 0 ? static_cast<uint64_t>(cg_fd) : 0;
     std::optional<TimeNamespaceForChildren> timens;
     if (plan.new_time_ns) timens.emplace(plan.time_offsets);
-    std::optional<PidNamespaceForChildren> pidns;
-    if (plan.pid_join_fd >= 0) pidns.emplace(plan.pid_join_fd, plan.pid_join_path);
     pid_t pid = clone_init(args, plan, parent_sock.get());
-    pidns.reset();
     timens.reset();
     guard.pid = pid;
     child_sock.reset();
