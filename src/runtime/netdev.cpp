@@ -60,8 +60,10 @@ class Request {
             ssize_t n = ::recv(sock, in.data(), in.size(), 0);
             if (n < 0 && errno == EINTR) continue;
             if (n < 0) throw_sys("receive netlink answer");
+            if (n == 0) throw Error("netlink socket closed before the kernel answered");
             auto* h = reinterpret_cast<nlmsghdr*>(in.data());
-            for (; NLMSG_OK(h, static_cast<unsigned>(n)); h = NLMSG_NEXT(h, n)) {
+            int len = static_cast<int>(n);  // signed: a malformed tail ends the loop
+            for (; NLMSG_OK(h, len); h = NLMSG_NEXT(h, len)) {
                 if (h->nlmsg_type == NLMSG_DONE) return 0;
                 if (h->nlmsg_type == NLMSG_ERROR)
                     return -static_cast<nlmsgerr*>(NLMSG_DATA(h))->error;
