@@ -77,9 +77,12 @@ PlannedMount symlink(const char* target, const char* link) {
 }
 
 // An idmapped bind (options idmap/ridmap, or mappings on the mount): the mount's own
-// mappings, else the container's user namespace's, as runc. Returns the detached mount.
-int idmapped_bind(const oci::Spec& spec, size_t i, const PlannedMount& pm) {
+// mappings, else the container's user namespace's, as runc: a joined one is itself the
+// idmap. Returns the detached mount.
+int idmapped_bind(const oci::Spec& spec, size_t i, const PlannedMount& pm, int user_join_fd) {
     const auto& m = spec.mounts[i];
+    if (m.uid_mappings.empty() && m.gid_mappings.empty() && user_join_fd >= 0)
+        return open_idmapped_tree(pm.source, pm.opts, user_join_fd).release();
     static const std::vector<oci::IdMapping> kNone;
     const auto& uids = !m.uid_mappings.empty() ? m.uid_mappings
                        : spec.linux_           ? spec.linux_->uid_mappings
@@ -128,7 +131,8 @@ void plan_mounts(const oci::Spec& spec, const PlanInputs& in, bool userns, bool 
             pm.dir_target = S_ISDIR(st.st_mode);
             if (m.destination == "/dev") dev_bound = true;
             if (pm.opts.idmap || !m.uid_mappings.empty() || !m.gid_mappings.empty())
-                pm.premade_fd = with_context(ctx, [&] { return idmapped_bind(spec, i, pm); });
+                pm.premade_fd =
+                    with_context(ctx, [&] { return idmapped_bind(spec, i, pm, p.user_join_fd); });
             p.mounts.push_back(std::move(pm));
         } else if (pm.opts.idmap || !m.uid_mappings.empty() || !m.gid_mappings.empty()) {
             throw Error(fmt::format("{}: idmapped mounts need a bind mount", ctx));

@@ -134,10 +134,13 @@ TEST(UserNs, JoinUserNamespaceByPathWithANewPidNamespace) {
     Bundle b("rt2-joinuser");
     ::chmod(b.dir().c_str(), 0755);
     b.config["linux"]["namespaces"].push_back({{"type", "user"}, {"path", userns}});
+    // An idmap mount without mappings of its own takes the joined namespace's.
+    data_dir(b, {{"by-root", 0}}, {"bind", "idmap"});
     auto& m = b.config["mounts"];
     for (auto it = m.begin(); it != m.end();) it = (*it)["type"] == "cgroup" ? m.erase(it) : it + 1;
     b.save();
     json r = run_probe_json(b);
+    json owner = stat_in(b, "/data/by-root")["uid"];
     char link[64] = {};
     ssize_t n = ::readlink(userns.c_str(), link, sizeof link - 1);
     pod.runtime({"delete", "--force", pod_id});
@@ -146,6 +149,7 @@ TEST(UserNs, JoinUserNamespaceByPathWithANewPidNamespace) {
     EXPECT_EQ(r["pid"], 1) << "a PID namespace of its own";
     EXPECT_EQ(r["uid"], 0);
     EXPECT_NE(r["uid_map"].get<std::string>().find("400000"), std::string::npos) << r["uid_map"];
+    EXPECT_EQ(owner, 0) << "host root's file is the joined namespace's root's";
 }
 
 // sysfs belongs to the network namespace's owner: without a network namespace of its
