@@ -21,6 +21,7 @@
 #include "runtime/hooks.h"
 #include "runtime/idmap.h"
 #include "runtime/init.h"
+#include "runtime/init_clone.h"
 #include "runtime/netdev.h"
 #include "runtime/plan_build.h"
 #include "runtime/security/seccomp.h"
@@ -127,62 +128,6 @@ std::string saved_hooks(const oci::Spec& spec) {
     return oci::dump_spec(s);
 }
 
-[[noreturn]] void start_init(const Plan& plan, int parent_sock) noexcept {
-    ::close(parent_sock);
-    init_main(plan);
-}
-
-// Clone the init. Joining a user namespace by path takes a second process: we must not
-// enter it ourselves (we would lose the host's privileges for the rest of create), and
-// entering it after the clone would leave the init's new namespaces (its PID namespace
-// above all, which then could not mount its /proc) owned by the host's. So a helper
-// enters it and clones the init with CLONE_PARENT: the init is still our child, and
-// every namespace it is born with belongs to the joined user namespace, as with runc's
-// nsexec. The helper sends the init's pid (or -errno) over a pipe and exits.
-pid_t clone_init(sys::CloneArgs args, const Plan& plan, int parent_sock) {
-    if (plan.user_join_fd < 0) {
-        pid_t pid = sys::clone3(args);
-        if (pid < 0) throw_sys("clone3");
-        if (pid == 0) start_init(plan, parent_sock);
-        return pid;
-    }
-    int fds[2];
-    if (::pipe2(fds, O_CLOEXEC) != 0) throw_sys("pipe2");
-    UniqueFd from_helper(fds[0]), to_parent(fds[1]);
-    sys::CloneArgs helper_args;
-    helper_args.exit_signal = SIGCHLD;
-    pid_t helper = sys::clone3(helper_args);
-    if (helper < 0) throw_sys("clone3");
-    if (helper == 0) {
-        int32_t result[2] = {0, 0};  // {pid or -errno, failed step: 1 setns, 2 clone3}
-        if (::setns(plan.user_join_fd, CLONE_NEWUSER) != 0) {
-            result[0] = -errno;
-            result[1] = 1;
-        } else {
-            args.flags |= CLONE_PARENT;
-            args.exit_signal = 0;  // with CLONE_PARENT the init inherits ours (SIGCHLD)
-            pid_t pid = sys::clone3(args);
-            if (pid == 0) start_init(plan, parent_sock);
-            result[0] = pid < 0 ? -errno : pid;
-            result[1] = pid < 0 ? 2 : 0;
-        }
-        (void)!::write(fds[1], result, sizeof result);
-        ::_exit(0);
-    }
-    to_parent.reset();
-    int32_t result[2] = {0, 0};
-    ssize_t n;
-    do {
-        n = ::read(from_helper.get(), result, sizeof result);
-    } while (n < 0 && errno == EINTR);
-    ::waitpid(helper, nullptr, 0);
-    if (n != static_cast<ssize_t>(sizeof result))
-        throw Error("the process joining the user namespace died before cloning the init");
-    if (result[1] == 1) throw_sys("join user namespace", plan.user_join_path, -result[0]);
-    if (result[1] == 2) throw_sys("clone3 in the joined user namespace", "", -result[0]);
-    return result[0];
-}
-
 // Socket activation as runc does it: the fds come first, the env names them for pid 1.
 void pass_listen_fds(int n, Plan& plan) {
     std::erase_if(plan.env, [](const std::string& e) {
@@ -241,26 +186,6 @@ void await_init(int sock, pid_t pid, const oci::Spec& spec, const std::string& i
     }
 }
 
-// linux.namespaces "pid" with a path (a pod's shared PID namespace: CRI, podman --pid
-// container:X): the PID namespace of a process is fixed at its birth, so we setns into it
-// for our children only, just before clone (we are single-threaded). Takes the join out of
-// the plan (the init has nothing left to do for it); returns our own PID namespace for the
-// caller to return to right after clone, or an empty fd when there is nothing to join.
-UniqueFd enter_pid_namespace_for_child(Plan& plan) {
-    UniqueFd own;
-    for (auto it = plan.joins.begin(); it != plan.joins.end(); ++it) {
-        if (it->nstype != CLONE_NEWPID) continue;
-        UniqueFd target(it->fd);
-        std::string path = it->path;
-        plan.joins.erase(it);
-        own.reset(::open("/proc/self/ns/pid", O_RDONLY | O_CLOEXEC));
-        if (!own) throw_sys("open", "/proc/self/ns/pid");
-        if (::setns(target.get(), CLONE_NEWPID) != 0) throw_sys("join PID namespace", path);
-        break;
-    }
-    return own;
-}
-
 pid_t create_locked(const CreateOptions& o, StateDir& dir, CreateGuard& guard,
                     std::unique_ptr<cgroup::Manager>& cg) {
     std::string bundle = absolute(o.bundle.empty() ? "." : o.bundle);
@@ -313,21 +238,10 @@ pid_t create_locked(const CreateOptions& o, StateDir& dir, CreateGuard& guard,
     args.flags = ns_flags | (cg_fd >= 0 ? sys::kCloneIntoCgroup : 0);
     args.exit_signal = SIGCHLD;
     args.cgroup = cg_fd >= 0 ? static_cast<uint64_t>(cg_fd) : 0;
-    UniqueFd own_pidns = enter_pid_namespace_for_child(plan);
     std::optional<TimeNamespaceForChildren> timens;
     if (plan.new_time_ns) timens.emplace(plan.time_offsets);
-    pid_t pid = -1;
-    try {
-        pid = clone_init(args, plan, parent_sock.get());
-    } catch (...) {
-        if (own_pidns) (void)::setns(own_pidns.get(), CLONE_NEWPID);
-        throw;
-    }
+    pid_t pid = clone_init(args, plan, parent_sock.get());
     timens.reset();
-    if (own_pidns && ::setns(own_pidns.get(), CLONE_NEWPID) != 0) {
-        ::kill(pid, SIGKILL);
-        throw_sys("return to our PID namespace", "/proc/self/ns/pid");
-    }
     guard.pid = pid;
     child_sock.reset();
     fifo_fd.reset();
@@ -335,6 +249,7 @@ pid_t create_locked(const CreateOptions& o, StateDir& dir, CreateGuard& guard,
         move_net_devices(spec.linux_->net_devices, container_netns(plan, pid).get());
     for (auto& j : plan.joins) ::close(j.fd);
     if (plan.user_join_fd >= 0) ::close(plan.user_join_fd);
+    if (plan.pid_join_fd >= 0) ::close(plan.pid_join_fd);
     for (auto& m : plan.mounts)
         if (m.premade_fd >= 0) ::close(m.premade_fd);
 

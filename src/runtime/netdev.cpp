@@ -60,12 +60,17 @@ class Request {
             ssize_t n = ::recv(sock, in.data(), in.size(), 0);
             if (n < 0 && errno == EINTR) continue;
             if (n < 0) throw_sys("receive netlink answer");
-            auto* h = reinterpret_cast<nlmsghdr*>(in.data());
-            for (; NLMSG_OK(h, static_cast<unsigned>(n)); h = NLMSG_NEXT(h, n)) {
+            if (n == 0) throw Error("netlink socket closed before the kernel answered");
+            // Each message must fit in what was read; a malformed tail ends the loop.
+            const auto len = static_cast<size_t>(n);
+            for (size_t off = 0; off + sizeof(nlmsghdr) <= len;) {
+                auto* h = reinterpret_cast<nlmsghdr*>(in.data() + off);
+                if (h->nlmsg_len < sizeof(nlmsghdr) || h->nlmsg_len > len - off) break;
                 if (h->nlmsg_type == NLMSG_DONE) return 0;
                 if (h->nlmsg_type == NLMSG_ERROR)
                     return -static_cast<nlmsgerr*>(NLMSG_DATA(h))->error;
                 each(h);
+                off += NLMSG_ALIGN(h->nlmsg_len);
             }
         }
     }

@@ -57,6 +57,10 @@ struct Plan {
     // init from there (container_create.cpp), so every new namespace is owned by it.
     int user_join_fd = -1;
     std::string user_join_path;
+    // A PID namespace joined by path: the parent's children are born in it (setns of a PID
+    // namespace applies to children only), so the init is cloned inside.
+    int pid_join_fd = -1;
+    std::string pid_join_path;
     bool in_user_ns() const { return new_user_ns || user_join_fd >= 0; }
     bool new_mount_ns = false;
     bool unshare_cgroup_after_join = false;  // cgroup v1: unshare only once in our cgroup

@@ -78,9 +78,12 @@ PlannedMount symlink(const char* target, const char* link) {
 }
 
 // An idmapped bind (options idmap/ridmap, or mappings on the mount): the mount's own
-// mappings, else the container's user namespace's, as runc. Returns the detached mount.
-int idmapped_bind(const oci::Spec& spec, size_t i, const PlannedMount& pm) {
+// mappings, else the container's user namespace's, as runc: a joined one is itself the
+// idmap. Returns the detached mount.
+int idmapped_bind(const oci::Spec& spec, size_t i, const PlannedMount& pm, int user_join_fd) {
     const auto& m = spec.mounts[i];
+    if (m.uid_mappings.empty() && m.gid_mappings.empty() && user_join_fd >= 0)
+        return open_idmapped_tree(pm.source, pm.opts, user_join_fd).release();
     static const std::vector<oci::IdMapping> kNone;
     const auto& uids = !m.uid_mappings.empty() ? m.uid_mappings
                        : spec.linux_           ? spec.linux_->uid_mappings
@@ -98,7 +101,19 @@ int idmapped_bind(const oci::Spec& spec, size_t i, const PlannedMount& pm) {
     return open_idmapped_tree(pm.source, pm.opts, ns.get()).release();
 }
 
-void plan_mounts(const oci::Spec& spec, const PlanInputs& in, bool userns, bool cgroupns, Plan& p) {
+// sysfs can only be mounted by the user namespace that owns the network namespace: a
+// container in a user namespace without a network namespace of its own gets the host's
+// /sys bound read-only instead, as runc does.
+PlannedMount sysfs_as_bind(PlannedMount pm) {
+    pm.kind = PlannedMount::Kind::bind;
+    pm.source = "/sys";
+    pm.fstype = "bind";
+    pm.opts = parse_mount_options("bind", {"rbind", "rro", "nosuid", "nodev", "noexec"});
+    return pm;
+}
+
+void plan_mounts(const oci::Spec& spec, const PlanInputs& in, bool userns, bool own_netns,
+                 bool cgroupns, Plan& p) {
     bool dev_bound = false, dev_pts = false;
     for (size_t i = 0; i < spec.mounts.size(); ++i) {
         const auto& m = spec.mounts[i];
@@ -117,10 +132,13 @@ void plan_mounts(const oci::Spec& spec, const PlanInputs& in, bool userns, bool 
             pm.dir_target = S_ISDIR(st.st_mode);
             if (m.destination == "/dev") dev_bound = true;
             if (pm.opts.idmap || !m.uid_mappings.empty() || !m.gid_mappings.empty())
-                pm.premade_fd = with_context(ctx, [&] { return idmapped_bind(spec, i, pm); });
+                pm.premade_fd =
+                    with_context(ctx, [&] { return idmapped_bind(spec, i, pm, p.user_join_fd); });
             p.mounts.push_back(std::move(pm));
         } else if (pm.opts.idmap || !m.uid_mappings.empty() || !m.gid_mappings.empty()) {
             throw Error(fmt::format("{}: idmapped mounts need a bind mount", ctx));
+        } else if (m.type == "sysfs" && userns && !own_netns) {
+            p.mounts.push_back(sysfs_as_bind(std::move(pm)));
         } else if (m.type == "cgroup" || m.type == "cgroup2") {
             append_cgroup_mounts(pm, cgroupns ? nullptr : &in.cgroup_dirs, p.mounts);
         } else {
@@ -174,9 +192,9 @@ void plan_namespaces(const oci::Linux& lx, const PlanInputs& in, Plan& p, unsign
             flags |= static_cast<unsigned long>(flag);
             continue;
         }
-        // A PID namespace is joined by the parent before clone (see create), a user
-        // namespace by a helper that clones the init from inside it: not both at once
-        // (the helper's clone would report a pid of the joined PID namespace).
+        // A PID namespace is joined by the parent around the clone, a user namespace by a
+        // helper that clones the init from inside it (init_clone): not both at once, the
+        // helper would be born in the joined PID namespace and report the init's pid there.
         if (flag == CLONE_NEWPID &&
             std::any_of(lx.namespaces.begin(), lx.namespaces.end(), [](const oci::Namespace& n) {
                 return n.type == "user" && !n.path.empty();
@@ -193,6 +211,11 @@ void plan_namespaces(const oci::Linux& lx, const PlanInputs& in, Plan& p, unsign
         if (flag == CLONE_NEWUSER) {
             p.user_join_fd = j.fd;
             p.user_join_path = ns.path;
+            continue;
+        }
+        if (flag == CLONE_NEWPID) {
+            p.pid_join_fd = j.fd;
+            p.pid_join_path = ns.path;
             continue;
         }
         j.nstype = flag;
@@ -382,7 +405,8 @@ Plan build_plan(const oci::Spec& spec, const PlanInputs& in, unsigned long& clon
     if (!(all_ns & CLONE_NEWNS) && !spec.mounts.empty())
         throw Error("linux.namespaces: mounts need a mount namespace");
 
-    plan_mounts(spec, in, p.in_user_ns(), all_ns & CLONE_NEWCGROUP, p);
+    plan_mounts(spec, in, p.in_user_ns(), (clone_flags & CLONE_NEWNET) != 0,
+                all_ns & CLONE_NEWCGROUP, p);
     if (!lx.rootfs_propagation.empty())
         p.root_propagation = parse_propagation(lx.rootfs_propagation);
     p.masked_paths = lx.masked_paths;

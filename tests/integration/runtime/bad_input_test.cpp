@@ -148,3 +148,34 @@ TEST(BadInput, SystemdCgroupIsRefusedClearly) {
     EXPECT_EQ(r.status, 1);
     EXPECT_NE(r.err.find("systemd"), std::string::npos) << r.err;
 }
+
+TEST(BadInput, UidMappingBeyondWhatTheKernelAllows) {
+    Bundle b("rt2-bad-map");
+    b.config["linux"]["namespaces"].push_back({{"type", "user"}});
+    // Host ids 4294967000.. run past the last uid: the kernel refuses the map.
+    b.config["linux"]["uidMappings"] = {
+        {{"containerID", 0}, {"hostID", 4294967000u}, {"size", 65536}}};
+    b.config["linux"]["gidMappings"] = {{{"containerID", 0}, {"hostID", 100000}, {"size", 65536}}};
+    b.save();
+    std::string id = b.id();
+    auto r = b.runtime({"create", "--bundle", b.dir(), id});
+    EXPECT_EQ(r.status, 1);
+    EXPECT_EQ(lines(r.err), 1) << r.err;
+    EXPECT_NE(r.err.find("linux.uidMappings"), std::string::npos) << r.err;
+    expect_nothing_left(b, id);
+}
+
+TEST(BadInput, ProcessJsonWithoutArgs) {
+    Bundle b("rt2-bad-procjson");
+    b.args({"/bin/sleep", "100"});
+    std::string id = b.id();
+    ASSERT_EQ(b.runtime({"run", "--detach", "--bundle", b.dir(), id}).status, 0);
+    std::ofstream(b.dir() + "/process.json") << R"({"cwd": "/", "env": ["PATH=/bin"]})";
+    auto r = b.runtime({"exec", "--process", b.dir() + "/process.json", id});
+    auto ps = b.runtime({"ps", "--format", "json", id});
+    b.runtime({"delete", "--force", id});
+    EXPECT_EQ(r.status, 1);
+    EXPECT_EQ(lines(r.err), 1) << r.err;
+    EXPECT_NE(r.err.find("args"), std::string::npos) << r.err;
+    EXPECT_EQ(json::parse(ps.out).size(), 1u) << "only the init runs: " << ps.out;
+}

@@ -343,3 +343,33 @@ TEST(Config, JoinNetworkNamespaceByPath) {
     EXPECT_EQ(r["namespaces"]["net"], "net:[" + std::to_string(st.st_ino) + "]");
     std::system(("ip netns delete " + name).c_str());
 }
+
+// Pods share one PID namespace: the second container's init is not pid 1 there.
+TEST(Config, JoinPidIpcAndUtsNamespacesByPath) {
+    Bundle pod("rt2-podpid");
+    pod.args({"/bin/sleep", "100"});
+    std::string pod_id = pod.id();
+    ASSERT_EQ(pod.runtime({"run", "--detach", "--bundle", pod.dir(), pod_id}).status, 0);
+    int pod_pid = json::parse(pod.runtime({"state", pod_id}).out)["pid"];
+    std::string base = "/proc/" + std::to_string(pod_pid) + "/ns/";
+    auto ns_of = [&](const char* name) {
+        char buf[64] = {};
+        ssize_t n = ::readlink((base + name).c_str(), buf, sizeof buf - 1);
+        return n > 0 ? std::string(buf, static_cast<size_t>(n)) : "";
+    };
+    std::string pod_pidns = ns_of("pid"), pod_ipcns = ns_of("ipc"), pod_utsns = ns_of("uts");
+
+    Bundle b("rt2-joinpid");
+    for (auto& n : b.config["linux"]["namespaces"]) {
+        std::string type = n["type"];
+        if (type == "pid" || type == "ipc" || type == "uts") n["path"] = base + type;
+    }
+    b.config.erase("hostname");  // the pod's UTS namespace keeps the pod's name
+    b.save();
+    auto r = probe(b);
+    pod.runtime({"delete", "--force", pod_id});
+    EXPECT_EQ(r["namespaces"]["pid"], pod_pidns);
+    EXPECT_EQ(r["namespaces"]["ipc"], pod_ipcns);
+    EXPECT_EQ(r["namespaces"]["uts"], pod_utsns);
+    EXPECT_GT(r["pid"].get<int>(), 1) << "pid 1 of the pod's namespace is the pod's sleep";
+}

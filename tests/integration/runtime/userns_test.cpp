@@ -134,10 +134,13 @@ TEST(UserNs, JoinUserNamespaceByPathWithANewPidNamespace) {
     Bundle b("rt2-joinuser");
     ::chmod(b.dir().c_str(), 0755);
     b.config["linux"]["namespaces"].push_back({{"type", "user"}, {"path", userns}});
+    // An idmap mount without mappings of its own takes the joined namespace's.
+    data_dir(b, {{"by-root", 0}}, {"bind", "idmap"});
     auto& m = b.config["mounts"];
     for (auto it = m.begin(); it != m.end();) it = (*it)["type"] == "cgroup" ? m.erase(it) : it + 1;
     b.save();
     json r = run_probe_json(b);
+    json owner = stat_in(b, "/data/by-root")["uid"];
     char link[64] = {};
     ssize_t n = ::readlink(userns.c_str(), link, sizeof link - 1);
     pod.runtime({"delete", "--force", pod_id});
@@ -146,4 +149,27 @@ TEST(UserNs, JoinUserNamespaceByPathWithANewPidNamespace) {
     EXPECT_EQ(r["pid"], 1) << "a PID namespace of its own";
     EXPECT_EQ(r["uid"], 0);
     EXPECT_NE(r["uid_map"].get<std::string>().find("400000"), std::string::npos) << r["uid_map"];
+    EXPECT_EQ(owner, 0) << "host root's file is the joined namespace's root's";
+}
+
+// sysfs belongs to the network namespace's owner: without a network namespace of its
+// own, a container in a user namespace gets the host's /sys bound read-only (runc).
+TEST(UserNs, SysfsWithoutOwnNetworkNamespaceIsAReadOnlyBind) {
+    Bundle b("rt2-usersys");
+    use_user_namespace(b, json{range(0, 500000, 65536)});
+    auto& ns = b.config["linux"]["namespaces"];
+    for (auto it = ns.begin(); it != ns.end();)
+        it = (*it)["type"] == "network" ? ns.erase(it) : it + 1;
+    b.save();
+    json r = run_probe_json(b);
+    const json* sys = nullptr;
+    for (const auto& m : r["mounts"])
+        if (m["target"] == "/sys") sys = &m;
+    ASSERT_NE(sys, nullptr) << r["mounts"];
+    std::string opts = "," + (*sys)["options"].get<std::string>() + ",";
+    EXPECT_NE(opts.find(",ro,"), std::string::npos) << *sys;
+    b.args({"/bin/husk-probe", "write", "/sys/kernel/rt2-test", "x"});
+    auto w = b.runtime({"run", "--bundle", b.dir(), b.id()});
+    EXPECT_EQ(w.status, 1) << "the probe's write must fail: " << w.out << w.err;
+    EXPECT_EQ(last_json_line(w.out)["ok"], false);
 }
