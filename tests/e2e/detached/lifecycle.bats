@@ -205,3 +205,18 @@ teardown() { remove_all_containers; }
     [ "$(husk inspect -f '{{.HostConfig.LogConfig.Config.max-file}}' "$id")" = 3 ]
     husk rm "$id"
 }
+
+@test "after a reboot (monitor, processes, runtime state and mounts gone) it is listed exited and starts again with its changes" {
+    id=$(husk run -d husk/busybox sh -c 'echo run >>/keep; sleep 1000')
+    wait_for "$id" '{{.State.Running}}' true
+    [ "$(husk exec "$id" cat /keep)" = run ]
+    pid=$(husk inspect -f '{{.State.Pid}}' "$id")
+    kill -9 "$(monitor_pid "$id")" "$pid"
+    [[ "$(husk ps -a --format '{{.Status}}')" == "Exited (unknown)"* ]]
+    umount "$ROOT/rootfs/$id/merged"
+    [ ! -e "$ROOT/run/$id" ]
+    [ "$(husk start "$id")" = "$id" ]
+    [ "$(husk exec "$id" cat /keep)" = "$(printf 'run\nrun')" ]
+    husk rm -f "$id"
+    [ -z "$(leftovers_of "$id")" ]
+}
