@@ -222,11 +222,25 @@ void remove_container(const EngineContext& ctx, const ContainerRecord& rec, bool
 
 int wait_container(const EngineContext& ctx, const ContainerRecord& rec) {
     Containers db(ctx.data_root);
-    if (rec.status == "running") db.wait_unmonitored(rec.id);
+    std::optional<int> code;
+    if (rec.status == "running") {
+        // The monitor tells its attach clients the exit code: known even when the
+        // container is removed at its exit (--rm).
+        try {
+            auto sock = connect_attach(db, rec.id);
+            code = read_exit_code(sock.get());
+        } catch (const std::exception& e) {
+            log::debug("wait {}: {}", rec.id, e.what());  // the monitor is gone already
+        }
+        db.wait_unmonitored(rec.id);
+    }
     auto now = db.find(rec.id);
-    if (!now) no_such(rec.id);  // removed when it exited (--rm)
+    if (!now) {
+        if (code) return *code;
+        no_such(rec.id);  // removed when it exited (--rm)
+    }
     auto up = refresh(ctx, db, *now);
-    return up ? up->exit_code : -1;
+    return up ? up->exit_code : code.value_or(-1);
 }
 
 void cleanup_container(const EngineContext& ctx, const std::string& id) {

@@ -404,6 +404,24 @@ int attach_relay(int sock, bool tty, bool in, const std::string& detach_keys) {
     }
 }
 
+std::optional<int> read_exit_code(int sock) {
+    std::string frames;
+    char buf[32768];
+    for (;;) {
+        ssize_t n = ::read(sock, buf, sizeof buf);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) return std::nullopt;
+        frames.append(buf, static_cast<size_t>(n));
+        while (frames.size() >= 5) {
+            auto* h = reinterpret_cast<const unsigned char*>(frames.data());
+            size_t len = (size_t{h[1]} << 24) | (size_t{h[2]} << 16) | (size_t{h[3]} << 8) | h[4];
+            if (frames.size() < 5 + len) break;
+            if (h[0] == kExit) return std::atoi(frames.substr(5, len).c_str());
+            frames.erase(0, 5 + len);
+        }
+    }
+}
+
 int attach(const Containers& db, const ContainerRecord& rec, bool in,
            const std::string& detach_keys) {
     UniqueFd s = connect_attach(db, rec.id);

@@ -106,8 +106,10 @@ teardown() { remove_all_containers; }
     husk rm "$id"
 }
 
-@test "--rm -d: the container disappears after it exits, leaving nothing" {
-    id=$(husk run --rm -d husk/busybox sh -c 'sleep 0.3')
+@test "--rm -d: the container disappears after it exits, leaving nothing; wait has its code" {
+    id=$(husk run --rm -d husk/busybox sh -c 'sleep 1; exit 3')
+    run husk wait "$id"
+    [ "$output" = 3 ]
     for i in $(seq 1 100); do
         husk inspect "$id" >/dev/null 2>&1 || break
         sleep 0.1
