@@ -31,6 +31,14 @@ uint64_t oom_kills(const EngineContext& ctx, const std::string& id) {
     }
 }
 
+// The image store: the caller's, else opened here (commands without images open none).
+template <typename F>
+void with_store(const EngineContext& ctx, F&& f) {
+    if (ctx.store) return f(*ctx.store);
+    image::Store store(ctx.data_root);
+    f(store);
+}
+
 void delete_runtime_state(const EngineContext& ctx, const std::string& id) {
     try {
         runtime::remove(ctx.state_root(), id, true);
@@ -43,12 +51,7 @@ void delete_runtime_state(const EngineContext& ctx, const std::string& id) {
 // directory (bundle, logs).
 void remove_all_of(const EngineContext& ctx, Containers& db, const std::string& id) {
     delete_runtime_state(ctx, id);
-    if (ctx.store) {
-        ctx.store->release_rootfs(id);
-    } else {
-        image::Store store(ctx.data_root);
-        store.release_rootfs(id);
-    }
+    with_store(ctx, [&](image::Store& s) { s.release_rootfs(id); });
     db.remove(id);
 }
 
@@ -132,6 +135,8 @@ void start_container(const EngineContext& ctx, ContainerRecord& rec,
     if (!now) no_such(rec.id);
     rec = *now;
     if (rec.status == "running" && db.monitored(rec.id)) return;
+    if (!rec.image_id.empty())  // its overlay is gone after a reboot: mount it again
+        with_store(ctx, [&](image::Store& s) { s.remount_rootfs(rec.id); });
     if (!sys::exists(rec.rootfs))
         throw RunError(
             fmt::format("the root filesystem of container {} is gone: {}", rec.id, rec.rootfs),
@@ -217,11 +222,25 @@ void remove_container(const EngineContext& ctx, const ContainerRecord& rec, bool
 
 int wait_container(const EngineContext& ctx, const ContainerRecord& rec) {
     Containers db(ctx.data_root);
-    if (rec.status == "running") db.wait_unmonitored(rec.id);
+    std::optional<int> code;
+    if (rec.status == "running") {
+        // The monitor tells its attach clients the exit code: known even when the
+        // container is removed at its exit (--rm).
+        try {
+            auto sock = connect_attach(db, rec.id);
+            code = read_exit_code(sock.get());
+        } catch (const std::exception& e) {
+            log::debug("wait {}: {}", rec.id, e.what());  // the monitor is gone already
+        }
+        db.wait_unmonitored(rec.id);
+    }
     auto now = db.find(rec.id);
-    if (!now) no_such(rec.id);  // removed when it exited (--rm)
+    if (!now) {
+        if (code) return *code;
+        no_such(rec.id);  // removed when it exited (--rm)
+    }
     auto up = refresh(ctx, db, *now);
-    return up ? up->exit_code : -1;
+    return up ? up->exit_code : code.value_or(-1);
 }
 
 void cleanup_container(const EngineContext& ctx, const std::string& id) {

@@ -305,6 +305,18 @@ std::string parse_detach_keys(const std::string& keys) {
 
 namespace {
 
+// Takes the first complete frame off `buf`; false when it holds none yet.
+bool next_frame(std::string& buf, unsigned char& type, std::string& payload) {
+    if (buf.size() < 5) return false;
+    auto* h = reinterpret_cast<const unsigned char*>(buf.data());
+    size_t len = (size_t{h[1]} << 24) | (size_t{h[2]} << 16) | (size_t{h[3]} << 8) | h[4];
+    if (buf.size() < 5 + len) return false;
+    type = h[0];
+    payload = buf.substr(5, len);
+    buf.erase(0, 5 + len);
+    return true;
+}
+
 bool send_frame(int sock, Frame type, const char* p, size_t n) {
     unsigned char h[5] = {type, static_cast<unsigned char>(n >> 24),
                           static_cast<unsigned char>(n >> 16), static_cast<unsigned char>(n >> 8),
@@ -388,19 +400,29 @@ int attach_relay(int sock, bool tty, bool in, const std::string& detach_keys) {
             if (n < 0 && errno == EINTR) continue;
             if (n <= 0) return -2;
             frames.append(buf, static_cast<size_t>(n));
-            while (frames.size() >= 5) {
-                auto* h = reinterpret_cast<const unsigned char*>(frames.data());
-                size_t len =
-                    (size_t{h[1]} << 24) | (size_t{h[2]} << 16) | (size_t{h[3]} << 8) | h[4];
-                if (frames.size() < 5 + len) break;
-                std::string payload = frames.substr(5, len);
-                Frame type = static_cast<Frame>(h[0]);
-                frames.erase(0, 5 + len);
+            unsigned char type;
+            std::string payload;
+            while (next_frame(frames, type, payload)) {
                 if (type == kStdout) write_str(STDOUT_FILENO, payload);
                 if (type == kStderr) write_str(STDERR_FILENO, payload);
                 if (type == kExit) return std::atoi(payload.c_str());
             }
         }
+    }
+}
+
+std::optional<int> read_exit_code(int sock) {
+    std::string frames;
+    char buf[32768];
+    for (;;) {
+        ssize_t n = ::read(sock, buf, sizeof buf);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) return std::nullopt;
+        frames.append(buf, static_cast<size_t>(n));
+        unsigned char type;
+        std::string payload;
+        while (next_frame(frames, type, payload))
+            if (type == kExit) return std::atoi(payload.c_str());
     }
 }
 

@@ -12,6 +12,7 @@
 
 #include <sys/types.h>
 
+#include <optional>
 #include <string>
 
 #include "engine/record.h"
@@ -35,6 +36,10 @@ int attach(const Containers& db, const ContainerRecord& rec, bool in,
 sys::UniqueFd connect_attach(const Containers& db, const std::string& id);
 // The relay of attach() on an already connected socket.
 int attach_relay(int sock, bool tty, bool in, const std::string& detach_keys);
+
+// Reads the monitor's frames on a connected attach socket, discarding the output, until
+// the exit frame: the container's exit code; nullopt when the monitor went away first.
+std::optional<int> read_exit_code(int sock);
 
 // Parses "ctrl-p,ctrl-q", "a,ctrl-b": the byte sequence; throws on a bad key.
 std::string parse_detach_keys(const std::string& keys);

@@ -448,6 +448,27 @@ void Store::release_rootfs(std::string_view cid) {
     remove_tree(dir);
 }
 
+std::string Store::remount_rootfs(std::string_view cid) {
+    if (!valid_container_id(cid)) throw Error(fmt::format("invalid container id \"{}\"", cid));
+    std::string dir = root_ + "/rootfs/" + std::string(cid);
+    std::string merged = dir + "/merged";
+    auto mode = read_file_if_exists(dir + "/mode");
+    if (!mode || *mode == "copy\n" || is_mountpoint(merged)) return merged;
+    return with_context(fmt::format("mount root of container {} again", cid), [&] {
+        auto lk = lock_shared();
+        auto image = read_file_if_exists(dir + "/image");
+        if (!image) throw Error(fmt::format("{}/image: missing", dir));
+        Image img = resolve(image->substr(0, image->find('\n')));
+        if (*mode == "overlay-idmapped")  // its idmapped lower layers are not redone (yet)
+            throw Error("a user-namespaced root on idmapped layers cannot be mounted again");
+        if (!mount_overlay(lowerdirs(*this, img, dir + "/empty"), dir + "/upper", dir + "/work",
+                           merged)) {
+            throw_sys("mount overlay", merged);
+        }
+        return merged;
+    });
+}
+
 std::vector<std::string> Store::rootfs_users(std::string_view id) const {
     std::vector<std::string> out;
     for (auto& cid : list_dir(root_ + "/rootfs")) {

@@ -99,6 +99,11 @@ class Store {
     std::string prepare_rootfs(std::string_view image, std::string_view container_id,
                                std::optional<IdShift> shift = std::nullopt);
     void release_rootfs(std::string_view container_id);
+    // A container root whose overlay mount is gone (the host rebooted) mounted again on
+    // its own upper directory, so its changes are kept; no-op when mounted or a copy.
+    // Returns the path of the root filesystem.
+    // (A user-namespaced root on idmapped layers is not: an error says so.)
+    std::string remount_rootfs(std::string_view container_id);
     // Container ids whose root was prepared from image `id`.
     std::vector<std::string> rootfs_users(std::string_view id) const;
 

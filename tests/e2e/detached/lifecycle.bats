@@ -106,8 +106,10 @@ teardown() { remove_all_containers; }
     husk rm "$id"
 }
 
-@test "--rm -d: the container disappears after it exits, leaving nothing" {
-    id=$(husk run --rm -d husk/busybox sh -c 'sleep 0.3')
+@test "--rm -d: the container disappears after it exits, leaving nothing; wait has its code" {
+    id=$(husk run --rm -d husk/busybox sh -c 'sleep 1; exit 3')
+    run husk wait "$id"
+    [ "$output" = 3 ]
     for i in $(seq 1 100); do
         husk inspect "$id" >/dev/null 2>&1 || break
         sleep 0.1
@@ -204,4 +206,19 @@ teardown() { remove_all_containers; }
     [ "$(husk logs --tail 1 "$id")" = "line 299" ]
     [ "$(husk inspect -f '{{.HostConfig.LogConfig.Config.max-file}}' "$id")" = 3 ]
     husk rm "$id"
+}
+
+@test "after a reboot (monitor, processes, runtime state and mounts gone) it is listed exited and starts again with its changes" {
+    id=$(husk run -d husk/busybox sh -c 'echo run >>/keep; sleep 1000')
+    wait_for "$id" '{{.State.Running}}' true
+    [ "$(husk exec "$id" cat /keep)" = run ]
+    pid=$(husk inspect -f '{{.State.Pid}}' "$id")
+    kill -9 "$(monitor_pid "$id")" "$pid"
+    [[ "$(husk ps -a --format '{{.Status}}')" == "Exited (unknown)"* ]]
+    umount "$ROOT/rootfs/$id/merged"
+    [ ! -e "$ROOT/run/$id" ]
+    [ "$(husk start "$id")" = "$id" ]
+    [ "$(husk exec "$id" cat /keep)" = "$(printf 'run\nrun')" ]
+    husk rm -f "$id"
+    [ -z "$(leftovers_of "$id")" ]
 }
