@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cmath>
 #include <cstdlib>
 #include <filesystem>
 #include <map>
@@ -112,7 +113,7 @@ void set_resources(const RunOptions& o, oci::Linux& l, int host_cpus) {
     if (o.memory || o.memory_swap || o.memory_reservation) {
         oci::MemoryResources m;
         if (o.memory) {
-            if (*o.memory < 6 * 1024 * 1024) throw Error("minimum memory limit allowed is 6MB");
+            if (*o.memory < 6L * 1024 * 1024) throw Error("minimum memory limit allowed is 6MB");
             m.limit = *o.memory;
         }
         if (o.memory_swap) {
@@ -136,7 +137,7 @@ void set_resources(const RunOptions& o, oci::Linux& l, int host_cpus) {
         if (o.cpus) {
             (void)host_cpus;
             c.period = 100000;
-            c.quota = static_cast<int64_t>(*o.cpus * 100000 + 0.5);
+            c.quota = std::llround(*o.cpus * 100000);
         }
         if (o.cpu_shares) c.shares = *o.cpu_shares;
         c.cpus = o.cpuset_cpus;
@@ -226,7 +227,7 @@ std::vector<oci::Mount> mounts(const RunOptions& o, const BundleInputs& in) {
         out.push_back(m);
     }
     auto bind = [&](const std::string& src, const std::string& dst, bool ro,
-                    std::vector<std::string> extra = {}) {
+                    const std::vector<std::string>& extra = {}) {
         oci::Mount m{dst, "bind", src, {"rbind", "rprivate"}, {}, {}};
         if (ro) m.options.push_back("ro");
         for (auto& e : extra) m.options.push_back(e);
@@ -326,9 +327,9 @@ void ensure_workdir(const BundleInputs& in, const std::string& cwd, uint32_t uid
     fd = sys::mkdir_all_in_root(root.get(), cwd.c_str(), 0755);
     if (fd < 0) throw_sys("create working directory", in.rootfs + cwd, -fd);
     sys::UniqueFd dir(fd);
-    uint32_t base = in.userns ? in.userns->start : 0;
+    uint32_t ubase = in.userns ? in.userns->uid : 0, gbase = in.userns ? in.userns->gid : 0;
     char buf[64];
-    if (::fchownat(AT_FDCWD, sys::fd_path(dir.get(), buf), base + uid, base + gid, 0) != 0)
+    if (::fchownat(AT_FDCWD, sys::fd_path(dir.get(), buf), ubase + uid, gbase + gid, 0) != 0)
         throw_sys("chown", in.rootfs + cwd);
 }
 
@@ -402,8 +403,8 @@ oci::Spec build_spec(const RunOptions& o, const BundleInputs& in) {
     if (o.network != "host") l.namespaces.push_back({"network", ""});
     if (in.userns) {
         l.namespaces.push_back({"user", ""});
-        l.uid_mappings = {{0, in.userns->start, in.userns->size}};
-        l.gid_mappings = {{0, in.userns->start, in.userns->size}};
+        l.uid_mappings = {{0, in.userns->uid, in.userns->size}};
+        l.gid_mappings = {{0, in.userns->gid, in.userns->size}};
     }
     l.cgroups_path = "/husk/" + in.id;
     if (o.privileged) {

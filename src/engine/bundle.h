@@ -8,6 +8,7 @@
 
 #include "engine/idrange.h"
 #include "engine/options.h"
+#include "image/store.h"
 #include "oci/image/types.h"
 #include "oci/spec.h"
 
@@ -18,9 +19,9 @@ struct BundleInputs {
     std::string rootfs;                              // absolute
     std::string id;
     std::string hostname;
-    std::string bundle_dir;  // where hostname, hosts, resolv.conf are written
-    std::optional<IdRange> userns;
-    std::string init_path;  // husk-init on the host, with --init
+    std::string bundle_dir;                // where hostname, hosts, resolv.conf are written
+    std::optional<image::IdShift> userns;  // container ids 0..size-1 -> host uid/gid starts
+    std::string init_path;                 // husk-init on the host, with --init
     int host_cpus = 1;
 };
 

@@ -129,6 +129,19 @@ oci::Rlimit parse_ulimit(std::string_view s) {
     return oci::Rlimit{it->second, hard, soft};
 }
 
+oci::IdMapping parse_idmap(std::string_view flag, std::string_view s) {
+    auto parts = split(s, ':');
+    uint64_t v[3] = {};
+    if (parts.size() != 3 || !parse_u64(parts[0], v[0]) || !parse_u64(parts[1], v[1]) ||
+        !parse_u64(parts[2], v[2]))
+        bad_flag(flag, s, "expected CONTAINER-ID:HOST-ID:AMOUNT");
+    if (v[2] == 0) bad_flag(flag, s, "the amount of ids must be at least 1");
+    for (int i : {0, 1})
+        if (v[i] + v[2] > UINT32_MAX) bad_flag(flag, s, "ids must stay below 4294967295");
+    return oci::IdMapping{static_cast<uint32_t>(v[0]), static_cast<uint32_t>(v[1]),
+                          static_cast<uint32_t>(v[2])};
+}
+
 MountSpec parse_volume(std::string_view s) {
     auto parts = split(s, ':');
     if (parts.size() < 2 || parts.size() > 3 || parts[0].empty() || parts[1].empty())

@@ -49,8 +49,9 @@ struct RunOptions {
     bool no_new_privileges = false;
     std::string seccomp;  // "" default, "unconfined", or a file
     std::vector<std::string> cap_add, cap_drop;
-    std::string network = "none";  // none | host
-    std::string userns;            // "" (host) | host | auto | keep-id
+    std::string network = "none";                // none | host
+    std::string userns;                          // "" (host) | host | auto | keep-id
+    std::vector<oci::IdMapping> uidmap, gidmap;  // --uidmap / --gidmap
     std::string stop_signal;
     std::map<std::string, std::string> labels;
     std::map<std::string, std::string> sysctls;
@@ -75,7 +76,9 @@ int64_t parse_size(std::string_view s);
 
 // The value parsers of the flags; each throws husk::Error with docker's message.
 double parse_cpus(std::string_view s, int host_cpus);
-oci::Rlimit parse_ulimit(std::string_view s);                             // nofile=1024:2048
+oci::Rlimit parse_ulimit(std::string_view s);  // nofile=1024:2048
+// --uidmap/--gidmap CONTAINER-ID:HOST-ID:AMOUNT, as podman.
+oci::IdMapping parse_idmap(std::string_view flag, std::string_view s);
 MountSpec parse_volume(std::string_view s);                               // /host:/ctr[:ro|rw]
 MountSpec parse_mount(std::string_view s);                                // type=bind,src=..,dst=..
 MountSpec parse_tmpfs(std::string_view s);                                // /run[:size=64m]

@@ -39,6 +39,7 @@ json to_json(const ContainerRecord& r) {
                 {"auto_remove", r.auto_remove},
                 {"userns_base", r.userns_base},
                 {"userns_size", r.userns_size},
+                {"userns_gid_base", r.userns_gid_base},
                 {"started", r.started},
                 {"pid", r.pid},
                 {"tty", r.tty},
@@ -64,6 +65,7 @@ ContainerRecord from_json(const json& j) {
     r.auto_remove = j.value("auto_remove", false);
     r.userns_base = j.value("userns_base", 0u);
     r.userns_size = j.value("userns_size", 0u);
+    r.userns_gid_base = j.value("userns_gid_base", r.userns_base);
     r.started = j.value("started", "");
     r.pid = j.value("pid", 0);
     r.tty = j.value("tty", false);

@@ -34,8 +34,31 @@ void validate(const RunOptions& o) {
     if (o.network != "none" && o.network != "host")
         throw Error(
             fmt::format("network mode \"{}\" is not supported yet (none, host)", o.network));
+    if (o.userns == "keep-id")
+        throw Error(
+            "--userns=keep-id is only supported in rootless mode, as in podman (husk runs as "
+            "root: use --userns=auto or --uidmap)");
     if (!o.userns.empty() && o.userns != "host" && o.userns != "auto")
         throw Error(fmt::format("--userns={} is not supported (host, auto)", o.userns));
+    if (!o.uidmap.empty() || !o.gidmap.empty()) {
+        if (!o.userns.empty())
+            throw Error("--userns and --uidmap/--gidmap cannot be used together");
+        // The image's files are shifted once for the whole range (an idmapped mount or a
+        // copy): one range from container id 0 per map.
+        for (auto* m : {&o.uidmap, &o.gidmap}) {
+            const char* flag = m == &o.uidmap ? "--uidmap" : "--gidmap";
+            if (m->size() > 1)
+                throw Error(
+                    fmt::format("{} given {} times: only one range is supported", flag, m->size()));
+            if (!m->empty() && m->front().container_id != 0)
+                throw Error(fmt::format("{} {}:{}:{}: the range must start at container id 0", flag,
+                                        m->front().container_id, m->front().host_id,
+                                        m->front().size));
+        }
+        if (!o.uidmap.empty() && !o.gidmap.empty() && o.uidmap[0].size != o.gidmap[0].size)
+            throw Error(fmt::format("--uidmap and --gidmap must map as many ids ({} and {})",
+                                    o.uidmap[0].size, o.gidmap[0].size));
+    }
     if (!o.name.empty()) {
         bool ok = std::isalnum(static_cast<unsigned char>(o.name[0])) &&
                   o.name.find_first_not_of(
@@ -88,6 +111,7 @@ void add_record(Containers& db, ContainerRecord& rec, bool name_is_ours, bool us
             if (other.userns_size > 0) used.push_back({other.userns_base, other.userns_size});
         r.userns_size = kContainerIds;
         r.userns_base = pick_range(available_ranges(), used, kContainerIds);
+        r.userns_gid_base = r.userns_base;
     };
     for (int attempt = 0;; ++attempt) {
         try {
@@ -134,18 +158,24 @@ ContainerRecord prepare_container(EngineContext& ctx, RunOptions& o, const LogOp
     rec.log_max_size = log.max_size;
     rec.log_max_file = log.max_file;
     bool userns = o.userns == "auto";
+    if (!o.uidmap.empty() || !o.gidmap.empty()) {  // the user's own ranges (only one given: both)
+        const oci::IdMapping& u = o.uidmap.empty() ? o.gidmap[0] : o.uidmap[0];
+        const oci::IdMapping& g = o.gidmap.empty() ? o.uidmap[0] : o.gidmap[0];
+        rec.userns_base = u.host_id;
+        rec.userns_gid_base = g.host_id;
+        rec.userns_size = u.size;
+    }
     cleanup.store = ctx.store;
     cleanup.id = rec.id;
     add_record(db, rec, o.name.empty(), userns);
     cleanup.recorded = true;
 
-    std::optional<IdRange> range;
-    if (userns) range = IdRange{rec.userns_base, rec.userns_size};
+    std::optional<image::IdShift> range;
+    if (rec.userns_size > 0)
+        range = image::IdShift{rec.userns_base, rec.userns_gid_base, rec.userns_size};
     if (img) {
-        std::optional<image::IdShift> shift;
-        if (range) shift = image::IdShift{range->start, range->start, range->size};
         cleanup.rootfs = true;
-        rec.rootfs = ctx.store->prepare_rootfs(img->id, rec.id, shift);
+        rec.rootfs = ctx.store->prepare_rootfs(img->id, rec.id, range);
         if (range) reachable_from_userns(rec.rootfs);
     } else {
         char real[PATH_MAX];
@@ -220,7 +250,7 @@ int run_container(EngineContext& ctx, RunOptions& o) {
         fmt::print(stderr,
                    "husk: container {} was killed by the kernel's OOM killer (memory limit {})\n",
                    rec.name,
-                   o.memory ? fmt::format("{} MiB", *o.memory / (1024 * 1024)) : "of its cgroup");
+                   o.memory ? fmt::format("{} MiB", *o.memory / (1024L * 1024)) : "of its cgroup");
     if (!o.rm) {
         db.save(rec);
         cleanup.keep = true;

@@ -25,7 +25,7 @@ namespace {
 struct RunFlags {
     engine::RunOptions o;
     std::vector<std::string> env, env_files, volumes, mounts, tmpfs, devices, ulimits, labels,
-        sysctls, security_opts;
+        sysctls, security_opts, uidmaps, gidmaps;
     std::string entrypoint, memory, memory_swap, memory_reservation, shm_size, cpus;
     bool entrypoint_set = false;
     std::optional<int64_t> pids_limit;
@@ -101,7 +101,9 @@ void add_flags(CLI::App* sub, RunFlags& f) {
     multi("--cap-drop", o.cap_drop, "drop a capability");
     multi("--security-opt", f.security_opts, "seccomp=FILE|unconfined, no-new-privileges");
     sub->add_flag("--privileged", o.privileged, "all capabilities, no seccomp, no masked paths");
-    sub->add_option("--userns", o.userns, "user namespace: host, auto");
+    sub->add_option("--userns", o.userns, "user namespace: host, auto (keep-id: rootless only)");
+    multi("--uidmap", f.uidmaps, "user namespace uid map CONTAINER-ID:HOST-ID:AMOUNT");
+    multi("--gidmap", f.gidmaps, "user namespace gid map CONTAINER-ID:HOST-ID:AMOUNT");
     sub->add_flag("--init", o.init, "run husk-init as PID 1 (forwards signals, reaps zombies)");
     sub->add_option("--stop-signal", o.stop_signal, "signal that stops the container");
     multi("--sysctl", f.sysctls, "namespaced kernel parameter: name=value");
@@ -161,6 +163,8 @@ engine::RunOptions finish(RunFlags& f, const std::vector<std::string>& rest) {
     o.cpu_shares = f.cpu_shares;
     o.pids_limit = f.pids_limit;
     o.blkio_weight = f.blkio_weight;
+    for (auto& m : f.uidmaps) o.uidmap.push_back(engine::parse_idmap("--uidmap", m));
+    for (auto& m : f.gidmaps) o.gidmap.push_back(engine::parse_idmap("--gidmap", m));
     for (auto& s : f.security_opts) {
         if (s == "no-new-privileges" || s == "no-new-privileges:true" ||
             s == "no-new-privileges=true")

@@ -57,3 +57,33 @@ teardown_file() { run_teardown; }
     d=$((r1 > r2 ? r1 - r2 : r2 - r1))
     [ "$d" -ge 65536 ]
 }
+
+@test "--uidmap/--gidmap: the given ranges, root-owned files inside, host owners shifted" {
+    run husk run --rm --uidmap 0:300000:65536 --gidmap 0:400000:65536 husk/busybox sh -c \
+        'tr -s " " </proc/self/uid_map; tr -s " " </proc/self/gid_map; id -u; stat -c "%u %g" /bin/busybox /'
+    echo "$output"
+    [ "$status" -eq 0 ]
+    [[ "${lines[0]}" =~ ^\ ?0\ 300000\ 65536$ ]]
+    [[ "${lines[1]}" =~ ^\ ?0\ 400000\ 65536$ ]]
+    [ "${lines[2]}" = 0 ]
+    [ "${lines[3]}" = "0 0" ]
+    [ "${lines[4]}" = "0 0" ]
+    # --uidmap alone: the same map for groups, as podman
+    run husk run --rm --uidmap 0:300000:65536 husk/busybox sh -c 'tr -s " " </proc/self/gid_map'
+    [[ "$output" =~ ^\ ?0\ 300000\ 65536$ ]]
+    [ -z "$(leftovers)" ]
+}
+
+@test "--uidmap bad input and --userns=keep-id: one line, 125, nothing left" {
+    for args in "--uidmap 0:1" "--uidmap 0:x:5" "--uidmap 0:100000:0" \
+        "--uidmap 0:100000:10 --uidmap 10:200000:10" "--uidmap 1:100000:10" \
+        "--uidmap 0:100000:10 --gidmap 0:100000:20" "--userns=auto --uidmap 0:100000:10" \
+        "--userns=keep-id"; do
+        run husk run --rm $args husk/busybox true
+        echo "$args -> $status $output"
+        [ "$status" -eq 125 ]
+        [ "${#lines[@]}" -eq 1 ]
+    done
+    [[ "$output" == *"keep-id is only supported in rootless mode"* ]]
+    [ -z "$(leftovers)" ]
+}
