@@ -47,7 +47,7 @@ int64_t parse_rfc3339_ns(const std::string& s) {
     if (*end == '+' || *end == '-') {
         int h = 0, m = 0;
         if (std::sscanf(end + 1, "%d:%d", &h, &m) != 2) return -1;
-        offset = (h * 3600 + m * 60) * (*end == '+' ? 1 : -1);
+        offset = (h * 3600L + m * 60L) * (*end == '+' ? 1 : -1);
     } else if (*end != 'Z' && *end != '\0') {
         return -1;
     }

@@ -176,6 +176,7 @@ MonitorFds monitor_fds(const ContainerRecord& rec) {
                        m.in ? m.in->w.get() : -1, m.console_ours.get()})
             keep_on_exec(fd);
         std::vector<char*> cargv;
+        cargv.reserve(args.size() + 1);
         for (auto& a : args) cargv.push_back(a.data());
         cargv.push_back(nullptr);
         // the other ends belong to the creating process
@@ -447,7 +448,8 @@ std::string find_helper(const std::string& name, const char* env_override) {
     if (const char* env = std::getenv(env_override); env && *env) return env;
     std::string dir = husk_exe();
     dir.resize(dir.rfind('/'));
-    for (auto& path : {dir + "/" + name, dir + "/../libexec/husk/" + name})
+    for (auto& path :
+         {fmt::format("{}/{}", dir, name), fmt::format("{}/../libexec/husk/{}", dir, name)})
         if (::access(path.c_str(), X_OK) == 0) return path;
     std::string sys_path = "/usr/libexec/husk/" + name;
     if (::access(sys_path.c_str(), X_OK) == 0) return sys_path;

@@ -168,7 +168,7 @@ bool AuthFile::erase(std::string_view registry) {
     if (!j || !j->contains("auths")) return false;
     auto& auths = (*j)["auths"];
     bool found = false;
-    for (std::string key :
+    for (const std::string& key :
          {docker_config_key(registry), std::string(registry), "https://" + std::string(registry)}) {
         if (auths.contains(key)) {
             auths.erase(key);

@@ -54,6 +54,7 @@ std::string sha256_digest(std::string_view data) {
 
 std::vector<std::string> chain_ids(const std::vector<std::string>& diff_ids) {
     std::vector<std::string> out;
+    out.reserve(diff_ids.size());
     for (auto& d : diff_ids) out.push_back(out.empty() ? d : sha256_digest(out.back() + " " + d));
     return out;
 }

@@ -101,6 +101,7 @@ oi::Descriptor platform_in_archive(const Store& store, const oi::Index& idx) {
 void save_oci_archive(const Store& store, const std::vector<std::string>& refs,
                       const std::string& path) {
     std::vector<Image> imgs;
+    imgs.reserve(refs.size());
     for (auto& r : refs) imgs.push_back(store.resolve(r));
     std::unique_ptr<archive, WriteDeleter> a(archive_write_new());
     archive_write_set_format_pax_restricted(a.get());
@@ -279,6 +280,7 @@ std::vector<std::string> load_archive(Store& store, const std::string& path,
         store.add_records(recs);
         undo.commit();
         std::vector<std::string> names;
+        names.reserve(recs.size());
         for (auto& r : recs) names.push_back(r.name.empty() ? store.load_image(r).id : r.name);
         return names;
     });

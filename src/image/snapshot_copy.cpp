@@ -84,7 +84,7 @@ struct Copier {
             if (n != "." && n != "..") names.emplace_back(n);
         }
         ::closedir(d);
-        for (auto& n : names) copy_entry(src, dst, n.c_str(), path + "/" + n);
+        for (auto& n : names) copy_entry(src, dst, n.c_str(), fmt::format("{}/{}", path, n));
     }
 
     void copy_entry(int sdir, int ddir, const char* name, const std::string& path) {

@@ -101,7 +101,7 @@ bool valid_container_id(std::string_view id) {
 void unmount_root(const std::string& dir) {
     std::vector<std::string> targets = {dir + "/merged"};
     for (auto& n : list_dir(dir))
-        if (n.starts_with("lower")) targets.push_back(dir + "/" + n);
+        if (n.starts_with("lower")) targets.push_back(fmt::format("{}/{}", dir, n));
     for (auto& t : targets)
         if (is_mountpoint(t) && ::umount2(t.c_str(), MNT_DETACH) != 0 && errno != EINVAL)
             throw_sys("umount", t);
@@ -137,7 +137,7 @@ bool try_idmapped_overlay(const Store& s, const Image& img, const std::string& d
         unmount_root(dir);
         for (auto& n : list_dir(dir))
             if (n.starts_with("lower") || n == "upper" || n == "work" || n == "empty")
-                remove_tree(dir + "/" + n);
+                remove_tree(fmt::format("{}/{}", dir, n));
         return false;
     }
 }

@@ -457,7 +457,7 @@ UnpackResult unpack_layer(int fd, int root_fd, const UnpackLimits& limits,
     archive_read_support_filter_bzip2(raw.get());
     archive_read_support_format_raw(raw.get());
     archive_read_support_format_empty(raw.get());
-    if (archive_read_open_fd(raw.get(), fd, 256 * 1024) != ARCHIVE_OK)
+    if (archive_read_open_fd(raw.get(), fd, size_t{256} * 1024) != ARCHIVE_OK)
         throw Error(fmt::format("open layer stream: {}", archive_error(raw.get())));
     archive_entry* re = nullptr;
     int rc = archive_read_next_header(raw.get(), &re);

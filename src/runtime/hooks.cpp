@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/mman.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -13,6 +14,7 @@
 #include <fmt/format.h>
 
 #include "sys/error.h"
+#include "sys/fd.h"
 #include "sys/log.h"
 
 namespace husk::runtime {
@@ -70,13 +72,14 @@ int spawn_and_wait(const char* path, char* const* argv, char* const* envp, int t
             ::waitpid(pid, nullptr, 0);
             return kTimedOut;
         }
-        timespec ts{0, 5 * 1000 * 1000};
+        timespec ts{0, 5L * 1000 * 1000};
         ::nanosleep(&ts, nullptr);
     }
 }
 
 std::vector<char*> c_array(std::vector<std::string>& v) {
     std::vector<char*> out;
+    out.reserve(v.size() + 1);
     for (auto& s : v) out.push_back(s.data());
     out.push_back(nullptr);
     return out;
@@ -87,16 +90,15 @@ std::string run_one(const char* phase, size_t i, const oci::Hook& h, const std::
     std::vector<std::string> env = h.env;
     auto argv = c_array(args);
     auto envp = c_array(env);
-    FILE* err = ::tmpfile();
+    // The hook's stderr, for the error message (the first 512 bytes).
+    sys::UniqueFd err(::memfd_create("hook-stderr", MFD_CLOEXEC));
     int code = spawn_and_wait(h.path.c_str(), argv.data(), envp.data(), h.timeout.value_or(0),
-                              state.data(), state.size(), err ? ::fileno(err) : -1);
+                              state.data(), state.size(), err ? err.get() : -1);
     std::string out;
     if (err) {
-        std::rewind(err);
         char buf[512];
-        size_t n = std::fread(buf, 1, sizeof buf, err);
-        out.assign(buf, n);
-        std::fclose(err);
+        ssize_t n = ::pread(err.get(), buf, sizeof buf, 0);
+        if (n > 0) out.assign(buf, static_cast<size_t>(n));
         while (!out.empty() && (out.back() == '\n' || out.back() == ' ')) out.pop_back();
     }
     if (code == 0) return "";

@@ -13,8 +13,7 @@ namespace husk {
 //   create container "web": mount "proc" on "/x/rootfs/proc": EPERM
 class Error : public std::runtime_error {
   public:
-    explicit Error(std::string msg, int err = 0)
-        : std::runtime_error(std::move(msg)), errno_(err) {}
+    explicit Error(const std::string& msg, int err = 0) : std::runtime_error(msg), errno_(err) {}
     int code() const noexcept { return errno_; }
 
   private:

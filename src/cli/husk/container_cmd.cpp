@@ -89,11 +89,11 @@ std::string human_duration(long s) {
     if (s < 120) return "About a minute";
     if (s < 3600) return n(s / 60, "minute");
     if (s < 7200) return "About an hour";
-    if (s < 48 * 3600) return n(s / 3600, "hour");
-    if (s < 14 * 86400) return n(s / 86400, "day");
-    if (s < 60 * 86400) return n(s / (7 * 86400), "week");
-    if (s < 730 * 86400) return n(s / (30 * 86400), "month");
-    return n(s / (365 * 86400), "year");
+    if (s < 48L * 3600) return n(s / 3600, "hour");
+    if (s < 14L * 86400) return n(s / 86400, "day");
+    if (s < 60L * 86400) return n(s / (7L * 86400), "week");
+    if (s < 730L * 86400) return n(s / (30L * 86400), "month");
+    return n(s / (365L * 86400), "year");
 }
 
 }  // namespace husk::cli

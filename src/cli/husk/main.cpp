@@ -37,7 +37,8 @@ image::Store& Context::store() {
 
 }  // namespace husk::cli
 
-int main(int argc, char** argv) {
+namespace {
+int husk_main(int argc, char** argv) {
     using namespace husk;
     // Containers are created in-process: run from a read-only mount of our own binary
     // before doing anything, so no container can ever reopen it for writing through
@@ -90,5 +91,15 @@ int main(int argc, char** argv) {
         std::fflush(stdout);
         fmt::print(stderr, "husk: error: {}\n", e.what());
         return 1;
+    }
+}
+}  // namespace
+
+int main(int argc, char** argv) {
+    try {
+        return husk_main(argc, argv);
+    } catch (const std::exception& e) {  // setting up the command line itself failed
+        std::fprintf(stderr, "husk: error: %s\n", e.what());
+        return 125;
     }
 }

@@ -56,9 +56,9 @@ std::string time_ago(const std::string& ts) {
     if (d < 60) return "Less than a minute ago";
     if (d < 3600) return ago(d / 60, "minute");
     if (d < 86400) return ago(d / 3600, "hour");
-    if (d < 86400 * 14) return ago(d / 86400, "day");
-    if (d < 86400 * 60) return ago(d / (86400 * 7), "week");
-    if (d < 86400 * 730) return ago(d / (86400 * 30), "month");
+    if (d < 86400L * 14) return ago(d / 86400, "day");
+    if (d < 86400L * 60) return ago(d / (86400L * 7), "week");
+    if (d < 86400L * 730) return ago(d / (86400L * 30), "month");
     return ago(d / (86400 * 365), "year");
 }
 

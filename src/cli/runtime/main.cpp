@@ -20,7 +20,8 @@ std::string version_text() {
 
 }  // namespace
 
-int main(int argc, char** argv) {
+namespace {
+int runtime_main(int argc, char** argv) {
     husk::cli::Globals g;
     CLI::App app{"husk-runtime: an OCI container runtime", "husk-runtime"};
     app.set_version_flag("--version,-v", version_text());
@@ -72,4 +73,14 @@ int main(int argc, char** argv) {
         return 1;
     }
     return g.exit_code;
+}
+}  // namespace
+
+int main(int argc, char** argv) {
+    try {
+        return runtime_main(argc, argv);
+    } catch (const std::exception& e) {  // setting up the command line itself failed
+        std::fprintf(stderr, "husk-runtime: %s\n", e.what());
+        return 1;
+    }
 }
