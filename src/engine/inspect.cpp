@@ -56,6 +56,13 @@ json mounts_of(const json& cfg) {
     return out;
 }
 
+// docker's shape: {"80/tcp": {}}
+json exposed_ports(const ContainerRecord& r) {
+    json out = json::object();
+    for (auto& p : r.exposed_ports) out[p] = json::object();
+    return out;
+}
+
 }  // namespace
 
 std::string inspect_json(const EngineContext& ctx, const ContainerRecord& r) {
@@ -130,6 +137,7 @@ std::string inspect_json(const EngineContext& ctx, const ContainerRecord& r) {
           {"Image", r.image},
           {"WorkingDir", proc.value("cwd", "/")},
           {"Labels", labels},
+          {"ExposedPorts", exposed_ports(r)},
           {"StopSignal", annotations.value("org.opencontainers.image.stopSignal", "SIGTERM")}}}};
     return o.dump(4);
 }

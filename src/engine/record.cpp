@@ -40,6 +40,7 @@ json to_json(const ContainerRecord& r) {
                 {"userns_base", r.userns_base},
                 {"userns_size", r.userns_size},
                 {"userns_gid_base", r.userns_gid_base},
+                {"exposed_ports", r.exposed_ports},
                 {"started", r.started},
                 {"pid", r.pid},
                 {"tty", r.tty},
@@ -66,6 +67,7 @@ ContainerRecord from_json(const json& j) {
     r.userns_base = j.value("userns_base", 0u);
     r.userns_size = j.value("userns_size", 0u);
     r.userns_gid_base = j.value("userns_gid_base", r.userns_base);
+    r.exposed_ports = j.value("exposed_ports", std::vector<std::string>{});
     r.started = j.value("started", "");
     r.pid = j.value("pid", 0);
     r.tty = j.value("tty", false);

@@ -32,7 +32,10 @@ struct ContainerRecord {
     bool auto_remove = false;
     uint32_t userns_base = 0;  // host uid = host gid of the container's root (0: no userns)
     uint32_t userns_size = 0;
-    uint32_t userns_gid_base = 0;  // host gid of the container's root (--gidmap may differ)
+    uint32_t userns_gid_base = 0;
+    std::vector<std::string>
+        exposed_ports;  // the image's ExposedPorts ("80/tcp"), for later  // host gid of the
+                        // container's root (--gidmap may differ)
     // detached containers
     bool tty = false;
     bool open_stdin = false;

@@ -151,6 +151,7 @@ ContainerRecord prepare_container(EngineContext& ctx, RunOptions& o, const LogOp
     rec.name = o.name.empty() ? random_name() : o.name;
     rec.image = o.image;
     rec.image_id = img ? img->id : "";
+    if (img) rec.exposed_ports = img->config.exposed_ports;
     rec.created = runtime::now_rfc3339();
     rec.auto_remove = o.rm;
     rec.tty = o.tty;

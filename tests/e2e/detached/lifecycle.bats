@@ -222,3 +222,19 @@ teardown() { remove_all_containers; }
     husk rm -f "$id"
     [ -z "$(leftovers_of "$id")" ]
 }
+
+@test "inspect: the image's ExposedPorts in Config, as docker shows them" {
+    command -v umoci >/dev/null || skip "umoci is not installed (scripts/deps.sh installs it)"
+    img=$(mktemp -d "$WORK/img-XXXXXX")
+    python3 "$HUSK_SRC/scripts/fixtures/mkimage.py" busybox "$img/layout" --tag husk/busybox:latest >/dev/null
+    umoci config --image "$img/layout:husk/busybox:latest" --tag web \
+        --config.exposedports 8080/tcp --config.exposedports 53/udp
+    (cd "$img/layout" && tar -cf ../web.tar .)
+    husk load -i "$img/web.tar"
+    id=$(husk create web true)
+    run husk inspect -f '{{json .Config.ExposedPorts}}' "$id"
+    echo "$output"
+    [ "$output" = '{"53/udp":{},"8080/tcp":{}}' ]
+    husk rm "$id"
+    [ -z "$(leftovers_of "$id")" ]
+}
