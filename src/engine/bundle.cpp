@@ -327,9 +327,10 @@ void ensure_workdir(const BundleInputs& in, const std::string& cwd, uint32_t uid
     fd = sys::mkdir_all_in_root(root.get(), cwd.c_str(), 0755);
     if (fd < 0) throw_sys("create working directory", in.rootfs + cwd, -fd);
     sys::UniqueFd dir(fd);
-    uint32_t ubase = in.userns ? in.userns->uid : 0, gbase = in.userns ? in.userns->gid : 0;
+    uint32_t host_uid = in.userns ? in.userns->host_uid(uid) : uid;
+    uint32_t host_gid = in.userns ? in.userns->host_gid(gid) : gid;
     char buf[64];
-    if (::fchownat(AT_FDCWD, sys::fd_path(dir.get(), buf), ubase + uid, gbase + gid, 0) != 0)
+    if (::fchownat(AT_FDCWD, sys::fd_path(dir.get(), buf), host_uid, host_gid, 0) != 0)
         throw_sys("chown", in.rootfs + cwd);
 }
 
@@ -403,8 +404,13 @@ oci::Spec build_spec(const RunOptions& o, const BundleInputs& in) {
     if (o.network != "host") l.namespaces.push_back({"network", ""});
     if (in.userns) {
         l.namespaces.push_back({"user", ""});
-        l.uid_mappings = {{0, in.userns->uid, in.userns->size}};
-        l.gid_mappings = {{0, in.userns->gid, in.userns->size}};
+        auto oci_maps = [](const std::vector<image::IdRangeMap>& maps) {
+            std::vector<oci::IdMapping> out;
+            for (auto& m : maps) out.push_back({m.inside, m.outside, m.count});
+            return out;
+        };
+        l.uid_mappings = oci_maps(in.userns->uids());
+        l.gid_mappings = oci_maps(in.userns->gids());
     }
     l.cgroups_path = "/husk/" + in.id;
     if (o.privileged) {

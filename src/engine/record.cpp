@@ -24,6 +24,20 @@ using nlohmann::json;
 
 namespace {
 
+json maps_json(const std::vector<image::IdRangeMap>& maps) {
+    json out = json::array();
+    for (auto& m : maps) out.push_back({m.inside, m.outside, m.count});
+    return out;
+}
+
+std::vector<image::IdRangeMap> maps_from(const json& j, const char* key) {
+    std::vector<image::IdRangeMap> out;
+    if (!j.contains(key) || !j[key].is_array()) return out;
+    for (auto& m : j[key])
+        out.push_back({m.at(0).get<uint32_t>(), m.at(1).get<uint32_t>(), m.at(2).get<uint32_t>()});
+    return out;
+}
+
 json to_json(const ContainerRecord& r) {
     return json{{"id", r.id},
                 {"name", r.name},
@@ -41,6 +55,8 @@ json to_json(const ContainerRecord& r) {
                 {"userns_size", r.userns_size},
                 {"userns_gid_base", r.userns_gid_base},
                 {"exposed_ports", r.exposed_ports},
+                {"uid_maps", maps_json(r.uid_maps)},
+                {"gid_maps", maps_json(r.gid_maps)},
                 {"started", r.started},
                 {"pid", r.pid},
                 {"tty", r.tty},
@@ -68,6 +84,8 @@ ContainerRecord from_json(const json& j) {
     r.userns_size = j.value("userns_size", 0u);
     r.userns_gid_base = j.value("userns_gid_base", r.userns_base);
     r.exposed_ports = j.value("exposed_ports", std::vector<std::string>{});
+    r.uid_maps = maps_from(j, "uid_maps");
+    r.gid_maps = maps_from(j, "gid_maps");
     r.started = j.value("started", "");
     r.pid = j.value("pid", 0);
     r.tty = j.value("tty", false);

@@ -11,6 +11,8 @@
 #include <string>
 #include <vector>
 
+#include "image/idshift.h"
+
 #include "sys/fd.h"
 
 namespace husk::engine {
@@ -30,12 +32,13 @@ struct ContainerRecord {
     int pid = 0;        // of the init, while running
     bool oom_killed = false;
     bool auto_remove = false;
-    uint32_t userns_base = 0;  // host uid = host gid of the container's root (0: no userns)
+    // The container's root on the host (userns_size 0: no user namespace); with
+    // --uidmap/--gidmap the user's ranges are in uid_maps/gid_maps.
+    uint32_t userns_base = 0;
     uint32_t userns_size = 0;
-    uint32_t userns_gid_base = 0;
-    std::vector<std::string>
-        exposed_ports;  // the image's ExposedPorts ("80/tcp"), for later  // host gid of the
-                        // container's root (--gidmap may differ)
+    uint32_t userns_gid_base = 0;  // --gidmap may differ from the uid range
+    std::vector<image::IdRangeMap> uid_maps, gid_maps;
+    std::vector<std::string> exposed_ports;  // the image's ExposedPorts ("80/tcp"), for later
     // detached containers
     bool tty = false;
     bool open_stdin = false;

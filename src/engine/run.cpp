@@ -43,21 +43,27 @@ void validate(const RunOptions& o) {
     if (!o.uidmap.empty() || !o.gidmap.empty()) {
         if (!o.userns.empty())
             throw Error("--userns and --uidmap/--gidmap cannot be used together");
-        // The image's files are shifted once for the whole range (an idmapped mount or a
-        // copy): one range from container id 0 per map.
-        for (auto* m : {&o.uidmap, &o.gidmap}) {
-            const char* flag = m == &o.uidmap ? "--uidmap" : "--gidmap";
-            if (m->size() > 1)
-                throw Error(
-                    fmt::format("{} given {} times: only one range is supported", flag, m->size()));
-            if (!m->empty() && m->front().container_id != 0)
-                throw Error(fmt::format("{} {}:{}:{}: the range must start at container id 0", flag,
-                                        m->front().container_id, m->front().host_id,
-                                        m->front().size));
-        }
-        if (!o.uidmap.empty() && !o.gidmap.empty() && o.uidmap[0].size != o.gidmap[0].size)
-            throw Error(fmt::format("--uidmap and --gidmap must map as many ids ({} and {})",
-                                    o.uidmap[0].size, o.gidmap[0].size));
+        for (auto* m : {&o.uidmap, &o.gidmap})
+            if (!m->empty() && std::none_of(m->begin(), m->end(), [](const oci::IdMapping& x) {
+                    return x.container_id == 0;
+                }))
+                throw Error(fmt::format("{}: container id 0 (root) must be mapped",
+                                        m == &o.uidmap ? "--uidmap" : "--gidmap"));
+        // As the kernel requires of a map: no two ranges overlap, inside or outside.
+        for (auto* m : {&o.uidmap, &o.gidmap})
+            for (size_t i = 0; i < m->size(); ++i)
+                for (size_t k = i + 1; k < m->size(); ++k) {
+                    auto overlap = [](uint64_t a, uint64_t n, uint64_t b, uint64_t l) {
+                        return a < b + l && b < a + n;
+                    };
+                    const auto &x = (*m)[i], &y = (*m)[k];
+                    if (overlap(x.container_id, x.size, y.container_id, y.size) ||
+                        overlap(x.host_id, x.size, y.host_id, y.size))
+                        throw Error(fmt::format("{} {}:{}:{} overlaps {}:{}:{}",
+                                                m == &o.uidmap ? "--uidmap" : "--gidmap",
+                                                y.container_id, y.host_id, y.size, x.container_id,
+                                                x.host_id, x.size));
+                }
     }
     if (!o.name.empty()) {
         bool ok = std::isalnum(static_cast<unsigned char>(o.name[0])) &&
@@ -107,8 +113,12 @@ void add_record(Containers& db, ContainerRecord& rec, bool name_is_ours, bool us
     auto prepare = [&](ContainerRecord& r, const std::vector<ContainerRecord>& all) {
         if (!userns) return;
         std::vector<IdRange> used;
-        for (auto& other : all)
-            if (other.userns_size > 0) used.push_back({other.userns_base, other.userns_size});
+        for (auto& other : all) {
+            for (auto* maps : {&other.uid_maps, &other.gid_maps})
+                for (auto& m : *maps) used.push_back({m.outside, m.count});
+            if (other.userns_size > 0 && other.uid_maps.empty())
+                used.push_back({other.userns_base, other.userns_size});
+        }
         r.userns_size = kContainerIds;
         r.userns_base = pick_range(available_ranges(), used, kContainerIds);
         r.userns_gid_base = r.userns_base;
@@ -160,11 +170,17 @@ ContainerRecord prepare_container(EngineContext& ctx, RunOptions& o, const LogOp
     rec.log_max_file = log.max_file;
     bool userns = o.userns == "auto";
     if (!o.uidmap.empty() || !o.gidmap.empty()) {  // the user's own ranges (only one given: both)
-        const oci::IdMapping& u = o.uidmap.empty() ? o.gidmap[0] : o.uidmap[0];
-        const oci::IdMapping& g = o.gidmap.empty() ? o.uidmap[0] : o.gidmap[0];
-        rec.userns_base = u.host_id;
-        rec.userns_gid_base = g.host_id;
-        rec.userns_size = u.size;
+        auto ranges = [](const std::vector<oci::IdMapping>& v) {
+            std::vector<image::IdRangeMap> out;
+            for (auto& m : v) out.push_back({m.container_id, m.host_id, m.size});
+            return out;
+        };
+        rec.uid_maps = ranges(o.uidmap.empty() ? o.gidmap : o.uidmap);
+        rec.gid_maps = ranges(o.gidmap.empty() ? o.uidmap : o.gidmap);
+        image::IdShift s{0, 0, 0, rec.uid_maps, rec.gid_maps};
+        rec.userns_base = s.host_uid(0);
+        rec.userns_gid_base = s.host_gid(0);
+        for (auto& m : rec.uid_maps) rec.userns_size += m.count;
     }
     cleanup.store = ctx.store;
     cleanup.id = rec.id;
@@ -173,7 +189,8 @@ ContainerRecord prepare_container(EngineContext& ctx, RunOptions& o, const LogOp
 
     std::optional<image::IdShift> range;
     if (rec.userns_size > 0)
-        range = image::IdShift{rec.userns_base, rec.userns_gid_base, rec.userns_size};
+        range = image::IdShift{rec.userns_base, rec.userns_gid_base, rec.userns_size, rec.uid_maps,
+                               rec.gid_maps};
     if (img) {
         cleanup.rootfs = true;
         rec.rootfs = ctx.store->prepare_rootfs(img->id, rec.id, range);

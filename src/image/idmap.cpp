@@ -45,8 +45,13 @@ sys::UniqueFd make_userns(const IdShift& shift) {
         if (::read(ready_r.get(), &c, 1) != 1 || c != 'y')
             throw Error("create a user namespace for an idmapped mount: unshare failed");
         std::string proc = fmt::format("/proc/{}", pid);
-        write_file_plain(proc + "/uid_map", fmt::format("0 {} {}\n", shift.uid, shift.size));
-        write_file_plain(proc + "/gid_map", fmt::format("0 {} {}\n", shift.gid, shift.size));
+        auto text = [](const std::vector<IdRangeMap>& maps) {
+            std::string t;
+            for (auto& m : maps) t += fmt::format("{} {} {}\n", m.inside, m.outside, m.count);
+            return t;
+        };
+        write_file_plain(proc + "/uid_map", text(shift.uids()));
+        write_file_plain(proc + "/gid_map", text(shift.gids()));
         UniqueFd ns(::open((proc + "/ns/user").c_str(), O_RDONLY | O_CLOEXEC));
         if (!ns) throw_sys("open", proc + "/ns/user");
         reap();

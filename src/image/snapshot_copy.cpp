@@ -29,14 +29,8 @@ struct Copier {
     std::map<std::pair<dev_t, ino_t>, std::pair<int, std::string>> links;
     std::vector<UniqueFd> keep;  // dirfds referenced by `links`
 
-    uid_t uid(uid_t u) const {
-        if (!shift) return u;
-        return u < shift->size ? shift->uid + u : 65534;
-    }
-    gid_t gid(gid_t g) const {
-        if (!shift) return g;
-        return g < shift->size ? shift->gid + g : 65534;
-    }
+    uid_t uid(uid_t u) const { return shift ? shift->host_uid(u) : u; }
+    gid_t gid(gid_t g) const { return shift ? shift->host_gid(g) : g; }
 
     static bool is_whiteout(const struct stat& st) {
         return S_ISCHR(st.st_mode) && st.st_rdev == makedev(0, 0);

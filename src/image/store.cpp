@@ -126,7 +126,7 @@ bool try_idmapped_overlay(const Store& s, const Image& img, const std::string& d
         }
         mkdir_p(dir + "/upper", 0755);
         mkdir_p(dir + "/work", 0700);
-        if (::chown((dir + "/upper").c_str(), shift.uid, shift.gid) != 0)
+        if (::chown((dir + "/upper").c_str(), shift.host_uid(0), shift.host_gid(0)) != 0)
             throw_sys("chown", dir + "/upper");
         std::string merged = dir + "/merged";
         if (!mount_overlay(lowers, dir + "/upper", dir + "/work", merged))
@@ -427,7 +427,7 @@ std::string Store::prepare_rootfs(std::string_view image, std::string_view cid,
                 apply_layer_copy(snapshot_dir(chain) + "/fs", merged, shift);
             if (shift) {
                 // the root directory itself belongs to the container's root
-                if (::chown(merged.c_str(), shift->uid, shift->gid) != 0)
+                if (::chown(merged.c_str(), shift->host_uid(0), shift->host_gid(0)) != 0)
                     throw_sys("chown", merged);
             }
             write_file_atomic(dir + "/mode", "copy\n", 0644, false);

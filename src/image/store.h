@@ -20,18 +20,11 @@
 #include <vector>
 
 #include "image/fsutil.h"
+#include "image/idshift.h"
 #include "image/unpack.h"
 #include "oci/image/types.h"
 
 namespace husk::image {
-
-// A user-namespaced container: container uid/gid 0 is host uid/gid `uid`/`gid`,
-// for `size` ids.
-struct IdShift {
-    uint32_t uid = 0;
-    uint32_t gid = 0;
-    uint32_t size = 65536;
-};
 
 // One entry of index.json.
 struct ImageRecord {

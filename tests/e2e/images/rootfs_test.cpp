@@ -116,7 +116,7 @@ void expect_shifted(const std::string& root) {
 }
 
 TEST_F(RootfsTest, UserNamespaceRootIdmappedOrCopied) {
-    img::IdShift shift{100000, 200000, 65536};
+    img::IdShift shift{100000, 200000, 65536, {}, {}};
     std::string root = store_->prepare_rootfs("husk/multi", "c3", shift);
     std::string mode = slurp(work_ + "/root/rootfs/c3/mode");
     EXPECT_TRUE(mode == "overlay-idmapped\n" || mode == "copy\n") << mode;
@@ -141,7 +141,7 @@ TEST_F(RootfsTest, UserNamespaceRootIdmappedOrCopied) {
 }
 
 TEST_F(RootfsTest, ShiftedCopyFallback) {
-    img::IdShift shift{100000, 200000, 65536};
+    img::IdShift shift{100000, 200000, 65536, {}, {}};
     std::string dst = work_ + "/copy";
     img::mkdir_p(dst);
     ASSERT_EQ(::chown(dst.c_str(), shift.uid, shift.gid), 0);

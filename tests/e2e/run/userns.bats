@@ -76,8 +76,8 @@ teardown_file() { run_teardown; }
 
 @test "--uidmap bad input and --userns=keep-id: one line, 125, nothing left" {
     for args in "--uidmap 0:1" "--uidmap 0:x:5" "--uidmap 0:100000:0" \
-        "--uidmap 0:100000:10 --uidmap 10:200000:10" "--uidmap 1:100000:10" \
-        "--uidmap 0:100000:10 --gidmap 0:100000:20" "--userns=auto --uidmap 0:100000:10" \
+        "--uidmap 0:100000:10 --uidmap 5:200000:10" "--uidmap 0:100000:10 --uidmap 10:100005:10" \
+        "--uidmap 1:100000:10" "--userns=auto --uidmap 0:100000:10" \
         "--userns=keep-id"; do
         run husk run --rm $args husk/busybox true
         echo "$args -> $status $output"
@@ -85,5 +85,20 @@ teardown_file() { run_teardown; }
         [ "${#lines[@]}" -eq 1 ]
     done
     [[ "$output" == *"keep-id is only supported in rootless mode"* ]]
+    [ -z "$(leftovers)" ]
+}
+
+@test "--uidmap with several ranges: the container sees them all, its root owns the image's files" {
+    run husk run --rm --uidmap 0:300000:1000 --uidmap 1000:310000:64536 husk/busybox sh -c \
+        'tr -s " " </proc/self/uid_map; tr -s " " </proc/self/gid_map; stat -c "%u %g" /bin/busybox /; mkdir /w && chown 1000:1000 /w && stat -c "%u %g" /w'
+    echo "$output"
+    [ "$status" -eq 0 ]
+    [[ "${lines[0]}" =~ ^\ ?0\ 300000\ 1000$ ]]
+    [[ "${lines[1]}" =~ ^\ ?1000\ 310000\ 64536$ ]]
+    [[ "${lines[2]}" =~ ^\ ?0\ 300000\ 1000$ ]]
+    [[ "${lines[3]}" =~ ^\ ?1000\ 310000\ 64536$ ]]
+    [ "${lines[4]}" = "0 0" ]
+    [ "${lines[5]}" = "0 0" ]
+    [ "${lines[6]}" = "1000 1000" ]
     [ -z "$(leftovers)" ]
 }

@@ -1,0 +1,29 @@
+#include "image/idshift.h"
+
+namespace husk::image {
+
+std::vector<IdRangeMap> IdShift::uids() const {
+    return uid_maps.empty() ? std::vector<IdRangeMap>{{0, uid, size}} : uid_maps;
+}
+
+std::vector<IdRangeMap> IdShift::gids() const {
+    return gid_maps.empty() ? std::vector<IdRangeMap>{{0, gid, size}} : gid_maps;
+}
+
+namespace {
+uint32_t to_host(const std::vector<IdRangeMap>& maps, uint32_t id) {
+    for (auto& m : maps)
+        if (id >= m.inside && id - m.inside < m.count) return m.outside + (id - m.inside);
+    return 65534;
+}
+}  // namespace
+
+uint32_t IdShift::host_uid(uint32_t container_uid) const {
+    return to_host(uids(), container_uid);
+}
+
+uint32_t IdShift::host_gid(uint32_t container_gid) const {
+    return to_host(gids(), container_gid);
+}
+
+}  // namespace husk::image
