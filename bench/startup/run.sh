@@ -67,6 +67,8 @@ restore_hugetlb() {
     mount -t cgroup -o hugetlb hugetlb "$tmp" && umount "$tmp"
     rmdir "$tmp"
   done
+  # the kernel releases an unmounted hierarchy asynchronously: give it a few seconds
+  for _ in $(seq 50); do [ "$(hugetlb_hierarchy)" = 0 ] && break; sleep 0.1; done
   if [ "$(hugetlb_hierarchy)" = 0 ]; then
     echo "run.sh: unmounted the v1 hugetlb hierarchy; hugetlb is back in cgroup2"
   else
