@@ -68,6 +68,15 @@ teardown_file() { run_teardown; }
     [ "${lines[2]}" = 0 ]
     [ "${lines[3]}" = "0 0" ]
     [ "${lines[4]}" = "0 0" ]
+    # seen from the host: a file the container's root made belongs to the mapped ids
+    run husk run --name shifted --uidmap 0:300000:65536 --gidmap 0:400000:65536 husk/busybox \
+        sh -c 'echo x >/made-inside'
+    [ "$status" -eq 0 ]
+    id=$(container_id shifted)
+    owners=$(find "$ROOT/rootfs/$id" -maxdepth 2 -name made-inside -exec stat -c '%u %g' {} \; | sort -u)
+    echo "host owners: $owners"
+    [ "$owners" = "300000 400000" ]
+    husk rm shifted
     # --uidmap alone: the same map for groups, as podman
     run husk run --rm --uidmap 0:300000:65536 husk/busybox sh -c 'tr -s " " </proc/self/gid_map'
     [[ "$output" =~ ^\ ?0\ 300000\ 65536$ ]]
