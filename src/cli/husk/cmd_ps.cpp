@@ -19,12 +19,6 @@ struct PsFlags {
     std::string format;
 };
 
-long seconds_since(const std::string& ts) {
-    std::tm tm{};
-    if (ts.empty() || ::strptime(ts.c_str(), "%Y-%m-%dT%H:%M:%S", &tm) == nullptr) return 0;
-    return static_cast<long>(std::time(nullptr) - ::timegm(&tm));
-}
-
 std::string status_text(const engine::ContainerRecord& r) {
     if (r.status == "running") return "Up " + human_duration(seconds_since(r.started));
     if (r.status == "exited") {

@@ -81,19 +81,4 @@ std::string render_format(const std::string& format, const nlohmann::json& value
     return unescaped;
 }
 
-std::string human_duration(long s) {
-    auto n = [](long v, const char* unit) { return fmt::format("{} {}s", v, unit); };
-    if (s < 1) return "Less than a second";
-    if (s == 1) return "1 second";
-    if (s < 60) return n(s, "second");
-    if (s < 120) return "About a minute";
-    if (s < 3600) return n(s / 60, "minute");
-    if (s < 7200) return "About an hour";
-    if (s < 48L * 3600) return n(s / 3600, "hour");
-    if (s < 14L * 86400) return n(s / 86400, "day");
-    if (s < 60L * 86400) return n(s / (7L * 86400), "week");
-    if (s < 730L * 86400) return n(s / (30L * 86400), "month");
-    return n(s / (365L * 86400), "year");
-}
-
 }  // namespace husk::cli

@@ -25,7 +25,4 @@ int for_each_container(const std::vector<std::string>& names,
 // and "json" for the whole object. Strings are written unquoted.
 std::string render_format(const std::string& format, const nlohmann::json& value);
 
-// docker's durations: "Less than a second", "5 seconds", "About a minute", "3 hours".
-std::string human_duration(long seconds);
-
 }  // namespace husk::cli

@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <ctime>
 
 #include <fmt/format.h>
@@ -43,23 +44,31 @@ std::string human_size(uint64_t b) {
     return fmt::format("{:.3g}{}", v, units[u]);
 }
 
+long seconds_since(const std::string& ts) {
+    std::tm tm{};
+    if (ts.empty() || ::strptime(ts.c_str(), "%Y-%m-%dT%H:%M:%S", &tm) == nullptr) return -1;
+    return std::max(0L, static_cast<long>(std::time(nullptr) - ::timegm(&tm)));
+}
+
+std::string human_duration(long s) {
+    auto n = [](long v, const char* unit) { return fmt::format("{} {}s", v, unit); };
+    if (s < 1) return "Less than a second";
+    if (s == 1) return "1 second";
+    if (s < 60) return n(s, "second");
+    if (s < 120) return "About a minute";
+    if (s < 3600) return n(s / 60, "minute");
+    if (s < 7200) return "About an hour";
+    if (s < 48L * 3600) return n(s / 3600, "hour");
+    if (s < 14L * 86400) return n(s / 86400, "day");
+    if (s < 60L * 86400) return n(s / (7L * 86400), "week");
+    if (s < 730L * 86400) return n(s / (30L * 86400), "month");
+    return n(s / (365L * 86400), "year");
+}
+
 std::string time_ago(const std::string& ts) {
     if (ts.empty()) return "N/A";
-    std::tm tm{};
-    if (::strptime(ts.c_str(), "%Y-%m-%dT%H:%M:%S", &tm) == nullptr) return ts;
-    time_t t = ::timegm(&tm);
-    long d = static_cast<long>(std::time(nullptr) - t);
-    if (d < 0) d = 0;
-    auto ago = [](long n, const char* unit) {
-        return fmt::format("{} {}{} ago", n, unit, n == 1 ? "" : "s");
-    };
-    if (d < 60) return "Less than a minute ago";
-    if (d < 3600) return ago(d / 60, "minute");
-    if (d < 86400) return ago(d / 3600, "hour");
-    if (d < 86400L * 14) return ago(d / 86400, "day");
-    if (d < 86400L * 60) return ago(d / (86400L * 7), "week");
-    if (d < 86400L * 730) return ago(d / (86400L * 30), "month");
-    return ago(d / (86400 * 365), "year");
+    long d = seconds_since(ts);
+    return d < 0 ? ts : human_duration(d) + " ago";
 }
 
 std::string short_id(const std::string& digest) {

@@ -22,7 +22,10 @@ struct RegistryFlags {
 
 std::string human_size(uint64_t bytes);            // docker's SI units: "4.26MB"
 std::string time_ago(const std::string& rfc3339);  // "3 days ago"; "" -> "N/A"
-std::string short_id(const std::string& digest);   // 12 hex digits
+long seconds_since(const std::string& rfc3339);    // -1 when it does not parse
+// docker's durations: "Less than a second", "5 seconds", "About a minute", "3 hours".
+std::string human_duration(long seconds);
+std::string short_id(const std::string& digest);  // 12 hex digits
 bool stdout_is_tty();
 
 }  // namespace husk::cli
