@@ -18,9 +18,6 @@ namespace husk::test::attack {
 std::string attacker_bin() {
     return HUSK_ATTACKER_BIN;
 }
-std::string preload_lib() {
-    return HUSK_ATTACK_PRELOAD;
-}
 
 nlohmann::json run_probe(Bundle& b, int timeout_s) {
     std::string id = b.id();

@@ -11,7 +11,6 @@
 namespace husk::test::attack {
 
 std::string attacker_bin();
-std::string preload_lib();
 
 // `run` the bundle's container (fresh id) and return the last JSON line it printed; fails
 // the test (ADD_FAILURE) and returns null when there is none.

@@ -11,6 +11,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <csignal>
 #include <cstdlib>
 
 #include "attack_util.h"
@@ -25,18 +26,13 @@ void sh(const std::string& cmd) {
     ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd;
 }
 
-// The rootfs gets what the (dynamically linked) runtime binary needs to start inside it,
-// the LD_PRELOAD payload, the attacker, and the "#!/proc/self/exe" entrypoint.
+// The rootfs gets what the runtime binary needs to start inside it (its shared objects when
+// it has any), the attacker, and the "#!/proc/self/exe" entrypoint.
 void prepare_exe_attack(Bundle& b, const std::string& runtime_copy) {
-    sh("for f in $(ldd '" + runtime_copy + "' | grep -o '/[^ ]*'); do cp --parents -L \"$f\" '" +
-       b.rootfs() + "'; done");
-    sh("cp '" + preload_lib() + "' '" + b.rootfs() + "/evil.so'");
+    sh("for f in $(ldd '" + runtime_copy +
+       "' 2>/dev/null | grep -o '/[^ ]*'); do cp --parents -L \"$f\" '" + b.rootfs() + "'; done");
     sh("cp '" + attacker_bin() + "' '" + b.rootfs() + "/bin/husk-attacker'");
     write_file(b.rootfs() + "/evil", "#!/proc/self/exe\n", 0755);
-    b.config["process"]["args"] = {"/evil"};
-    b.config["process"]["env"].push_back("LD_PRELOAD=/evil.so");
-    b.config["process"]["env"].push_back("HUSK_ATTACK_OUT=/tmp/attack.json");
-    b.save();
 }
 
 // A user namespace mapping the container's root to host uid `host_root`.
@@ -52,27 +48,113 @@ void use_user_namespace(Bundle& b, int host_root) {
     b.save();
 }
 
-void run_exe_attack(Bundle& b, int expected_errno = EROFS) {
+// A pipe whose buffer is full: a process writing to it blocks until the test reads.
+struct FullPipe {
+    int rd = -1, wr = -1;
+    FullPipe() {
+        int p[2];
+        if (::pipe2(p, O_CLOEXEC) != 0) return;
+        rd = p[0];
+        wr = p[1];
+        int fl = ::fcntl(wr, F_GETFL);
+        ::fcntl(wr, F_SETFL, fl | O_NONBLOCK);
+        std::string chunk(4096, 'x');
+        while (::write(wr, chunk.data(), chunk.size()) > 0) {
+        }
+        ::fcntl(wr, F_SETFL, fl);  // the writer in the container must block, not fail
+    }
+    ~FullPipe() {
+        release();
+        if (wr >= 0) ::close(wr);
+    }
+    // Close the read end: a writer blocked on it gets SIGPIPE.
+    void release() {
+        if (rd >= 0) ::close(rd);
+        rd = -1;
+    }
+    FullPipe(const FullPipe&) = delete;
+    FullPipe& operator=(const FullPipe&) = delete;
+};
+
+// Run argv with stderr on `err_fd` (stdin, stdout: /dev/null) and wait for it, 30 s at most:
+// the runtime passes its stdio to the container process.
+int run_with_stderr(const std::vector<std::string>& argv, int err_fd) {
+    pid_t pid = ::fork();
+    if (pid == 0) {
+        int null = ::open("/dev/null", O_RDWR);
+        ::dup2(null, 0);
+        ::dup2(null, 1);
+        ::dup2(err_fd, 2);
+        std::vector<char*> a;
+        for (const auto& s : argv) a.push_back(const_cast<char*>(s.c_str()));
+        a.push_back(nullptr);
+        ::execv(a[0], a.data());
+        ::_exit(127);
+    }
+    for (int i = 0; i < 3000; ++i) {
+        int st;
+        if (::waitpid(pid, &st, WNOHANG) == pid) return WIFEXITED(st) ? WEXITSTATUS(st) : 128;
+        ::usleep(10000);
+    }
+    ::kill(pid, SIGKILL);  // e.g. blocked writing an error message to the full pipe
+    ::waitpid(pid, nullptr, 0);
+    return -1;
+}
+
+// Which process of the container the kernel makes execute the runtime binary.
+enum class Via {
+    Init,  // the container's entrypoint (no PID namespace: the attacker, exec'd beside
+           // it, must outlive it)
+    Exec,  // a process `exec -d` starts; the attacker is the container's init
+};
+
+// The attack, staged from outside the runtime's process, so it works whatever way the
+// runtime is linked: the process the kernel makes run the runtime binary blocks writing
+// its usage message to a full stderr pipe; husk-attacker, in the same container, takes an
+// O_PATH fd of its /proc/PID/exe; the test then lets the process exit and the attacker
+// reopens the fd for writing.
+void run_exe_attack(Bundle& b, Via via, int expected_errno = EROFS) {
     // A private copy of the runtime: the attack must not damage the binary other tests use.
     std::string copy = b.dir() + "/husk-runtime-copy";
     sh("cp '" + runtime_bin() + "' '" + copy + "'");
     std::string before = read_file(copy);
     prepare_exe_attack(b, copy);
     std::string id = b.id();
+    std::string tag = "husk-attack-" + id;  // tells this test's victim from a parallel test's
+    std::vector<std::string> evil = {"/evil", tag};
+    std::vector<std::string> attacker = {"/bin/husk-attacker", "exe-grab", tag, "/tmp/attack.json"};
+    b.config["process"]["args"] = via == Via::Init ? evil : attacker;
+    if (via == Via::Init) drop_namespace(b.config, "pid");
+    b.save();
     auto rt = [&](std::vector<std::string> args) {
         args.insert(args.begin(), {copy, "--root", b.state_root()});
-        return run(args);
+        return args;
     };
-    auto c = rt({"create", "--bundle", b.dir(), id});
-    ASSERT_EQ(c.status, 0) << c.err;
-    auto s = rt({"start", id});
-    ASSERT_EQ(s.status, 0) << s.err;
+    FullPipe pipe;
+    ASSERT_GE(pipe.rd, 0);
     std::string result_path = b.rootfs() + "/tmp/attack.json";
-    bool reported = wait_for_file(result_path, 20);
-    rt({"delete", "--force", id});
-    ASSERT_TRUE(reported)
-        << "the payload never ran: the container did not execute the runtime binary";
+    if (via == Via::Init) {
+        ASSERT_EQ(run_with_stderr(rt({"create", "--bundle", b.dir(), id}), pipe.wr), 0);
+        auto s = run(rt({"start", id}));
+        ASSERT_EQ(s.status, 0) << s.err;
+        auto e = run(rt({"exec", "-d", id, attacker[0], attacker[1], attacker[2], attacker[3]}));
+        EXPECT_EQ(e.status, 0) << e.err;
+    } else {
+        auto c = run(rt({"create", "--bundle", b.dir(), id}));
+        ASSERT_EQ(c.status, 0) << c.err;
+        auto s = run(rt({"start", id}));
+        ASSERT_EQ(s.status, 0) << s.err;
+        EXPECT_EQ(run_with_stderr(rt({"exec", "-d", id, evil[0], evil[1]}), pipe.wr), 0);
+    }
+    bool grabbed = wait_for_file(result_path + ".grabbed", 20) || exists(result_path);
+    pipe.release();  // the victim exits (SIGPIPE): the binary is no longer "text busy"
+    bool reported = wait_for_file(result_path, 30);
+    run(rt({"delete", "--force", id}));
+    ASSERT_TRUE(grabbed && reported)
+        << "the attacker found no process executing the runtime binary: "
+        << (exists(result_path) ? read_file(result_path) : "no report");
     json r = json::parse(read_file(result_path));
+    ASSERT_TRUE(r["grabbed"].get<bool>()) << r.dump();
     EXPECT_FALSE(r["opened"].get<bool>())
         << "the runtime binary was reopened for writing from the container: " << r.dump();
     EXPECT_FALSE(r["wrote"].get<bool>()) << r.dump();
@@ -85,7 +167,12 @@ void run_exe_attack(Bundle& b, int expected_errno = EROFS) {
 
 TEST(SecurityAttackCVE_2019_5736, ProcSelfExeOverwriteOfTheRuntimeBinaryFails) {
     Bundle b("sectests-exe");
-    run_exe_attack(b);
+    run_exe_attack(b, Via::Init);
+}
+
+TEST(SecurityAttackCVE_2019_5736, ProcSelfExeOverwriteThroughExecFails) {
+    Bundle b("sectests-exeexec");
+    run_exe_attack(b, Via::Exec);
 }
 
 TEST(SecurityAttackCVE_2019_5736, ProcSelfExeOverwriteFailsInAPrivilegedContainer) {
@@ -93,17 +180,18 @@ TEST(SecurityAttackCVE_2019_5736, ProcSelfExeOverwriteFailsInAPrivilegedContaine
     set_all_caps(b.config, all_capabilities());
     b.config["process"]["noNewPrivileges"] = false;
     b.save();
-    run_exe_attack(b);
+    run_exe_attack(b, Via::Init);
 }
 
 TEST(SecurityAttackCVE_2019_5736, UserNamespaceContainerCannotWriteTheRuntimeBinary) {
     // The runtime skips the read-only re-exec when the container's root is not the
     // binary's owner: there file permissions refuse the write (EACCES), check that.
+    // Through exec: a user namespace needs its own PID namespace to mount /proc.
     Bundle b("sectests-exeuserns");
     ::chmod(b.dir().c_str(), 0755);
     ::chmod((b.rootfs() + "/tmp").c_str(), 01777);
     use_user_namespace(b, 200000);
-    run_exe_attack(b, EACCES);
+    run_exe_attack(b, Via::Exec, EACCES);
 }
 
 namespace {
