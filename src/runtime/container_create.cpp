@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <climits>
+#include <cstdio>
 #include <cstdlib>
 #include <memory>
 #include <optional>
@@ -47,9 +48,17 @@ std::string absolute(const std::string& path) {
     return real;
 }
 
+// runc's "owner": the user name of our euid. Read from /etc/passwd directly (fgetpwent):
+// getpwuid would go through NSS, which a static husk-runtime can only reach by loading the
+// shared NSS modules of the glibc it was built with.
 std::string owner_name() {
-    if (passwd* pw = ::getpwuid(::geteuid())) return pw->pw_name;
-    return std::to_string(::geteuid());
+    uid_t uid = ::geteuid();
+    std::unique_ptr<FILE, int (*)(FILE*)> f(::fopen("/etc/passwd", "re"), ::fclose);
+    if (f) {
+        while (passwd* pw = ::fgetpwent(f.get()))
+            if (pw->pw_uid == uid) return pw->pw_name;
+    }
+    return std::to_string(uid);
 }
 
 // Undo a half-made container: kill the init if there is one, remove the cgroup and the
