@@ -2,9 +2,12 @@
 // A process in a running container: all its namespaces and its cgroup, with its
 // capabilities, seccomp filter, no_new_privs and user (runtime::exec does it).
 #include <fcntl.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <fmt/format.h>
+
+#include <functional>
 
 #include "cli/husk/container_cmd.h"
 #include "engine/lifecycle.h"
@@ -21,6 +24,77 @@ struct ExecFlags {
     std::string user, workdir, detach_keys;
     std::vector<std::string> env;
 };
+
+void redirect_stdin_from_null() {
+    int fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+    if (fd >= 0) {
+        ::dup2(fd, STDIN_FILENO);
+        ::close(fd);
+    }
+}
+
+// runtime::exec, its errors printed as docker prints them (after `before_error`); the
+// exit code.
+int exec_reporting(const runtime::ExecOptions& o, const std::function<void()>& before_error = {}) {
+    try {
+        return runtime::exec(o);
+    } catch (const Error& e) {
+        if (before_error) before_error();
+        try {
+            engine::rethrow_create_error(e, o.args);
+        } catch (const engine::RunError& re) {
+            std::fflush(stdout);
+            fmt::print(stderr, "husk: {}\n", re.what());
+            return re.exit_code() == engine::kExitEngineError ? 126 : re.exit_code();
+        }
+    }
+}
+
+// docker's exec -d: the process runs detached from the caller, its stdio on /dev/null and
+// in a session of its own (the caller's terminal hanging up does not reach it). A child of
+// ours, already in that session, starts it (errors still reach our stderr), tells us how
+// that went and exits: the process is then adopted like any daemon (by the nearest
+// subreaper, else PID 1), as husk-monitor is.
+int exec_detached(runtime::ExecOptions& o) {
+    o.detach = true;
+    int ready[2];
+    if (::pipe2(ready, O_CLOEXEC) != 0) throw_sys("pipe2");
+    std::fflush(stdout);
+    std::fflush(stderr);
+    pid_t child = ::fork();
+    if (child < 0) throw_sys("fork");
+    if (child == 0) {
+        ::close(ready[0]);
+        ::setsid();
+        int err = ::fcntl(STDERR_FILENO, F_DUPFD_CLOEXEC, 3);
+        int null = ::open("/dev/null", O_RDWR | O_CLOEXEC);
+        for (int fd = 0; fd < 3; ++fd) ::dup2(null, fd);
+        ::close(null);
+        // The process gets /dev/null; our own error messages go to the caller's stderr.
+        auto restore = [err] { ::dup2(err, STDERR_FILENO); };
+        int code = 126;
+        try {
+            code = exec_reporting(o, restore);
+        } catch (const std::exception& e) {
+            restore();
+            fmt::print(stderr, "husk: {}\n", e.what());
+        }
+        std::fflush(stderr);
+        ::dup2(STDIN_FILENO, STDERR_FILENO);  // /dev/null again
+        (void)!::write(ready[1], &code, sizeof code);
+        ::_exit(code);
+    }
+    ::close(ready[1]);
+    int code = -1;
+    ssize_t n;
+    do n = ::read(ready[0], &code, sizeof code);
+    while (n < 0 && errno == EINTR);
+    ::close(ready[0]);
+    int st = 0;
+    ::waitpid(child, &st, 0);
+    if (n != sizeof code) code = WIFEXITED(st) ? WEXITSTATUS(st) : 126;
+    return code;
+}
 
 int exec_in(Context& ctx, ExecFlags& f, std::vector<std::string> rest) {
     if (!rest.empty() && rest[0].starts_with("-")) {
@@ -52,25 +126,9 @@ int exec_in(Context& ctx, ExecFlags& f, std::vector<std::string> rest) {
         o.caps = runtime::security::cap_names(last >= 63 ? ~0ULL : (1ULL << (last + 1)) - 1);
     }
     o.tty = f.tty;
-    o.detach = f.detach;
-    if (!f.interactive || f.detach) {
-        int fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
-        if (fd >= 0) {
-            ::dup2(fd, STDIN_FILENO);
-            ::close(fd);
-        }
-    }
-    try {
-        return runtime::exec(o);
-    } catch (const Error& e) {
-        try {
-            engine::rethrow_create_error(e, o.args);
-        } catch (const engine::RunError& re) {
-            std::fflush(stdout);
-            fmt::print(stderr, "husk: {}\n", re.what());
-            return re.exit_code() == engine::kExitEngineError ? 126 : re.exit_code();
-        }
-    }
+    if (f.detach) return exec_detached(o);
+    if (!f.interactive) redirect_stdin_from_null();
+    return exec_reporting(o);
 }
 
 void add_exec(CLI::App& app, Context& ctx, Commands& cmds) {

@@ -68,6 +68,23 @@ teardown() { remove_all_containers; }
     epid=$(pgrep -f '^sleep 77$' | while read p; do grep -q "$id" /proc/$p/cgroup && echo $p; done | head -1)
     [ -n "$epid" ]
     [ "$(grep -c "husk/$id" /proc/$epid/cgroup)" -ge 3 ]
+    # exec -d: detached from the caller: its own session, stdio on /dev/null (nothing of
+    # its output reaches ours), not a child of ours
+    run husk exec -d "$id" sh -c 'echo to-nowhere; echo to-nowhere >&2; exec sleep 31'
+    [ "$status" -eq 0 ]
+    [ -z "$output" ]
+    xpid=
+    for _ in $(seq 1 50); do
+        xpid=$(pgrep -f '^sleep 31$' | while read p; do grep -q "$id" /proc/$p/cgroup && echo $p; done | head -1)
+        [ -n "$xpid" ] && break
+        sleep 0.1
+    done
+    [ -n "$xpid" ]
+    [ "$(ps -o sid= -p $xpid)" -ne "$(ps -o sid= -p $$)" ]
+    [ "$(readlink /proc/$xpid/fd/1)" = /dev/null ]
+    # an exec -d that cannot start reports it like exec: 127, one line
+    run -127 husk exec -d "$id" /no/such
+    [ "${#lines[@]}" -eq 1 ]
     # exit codes, -e, -w, -u
     run husk exec -e FOO=bar -w /tmp -u nobody "$id" sh -c 'echo $FOO $(pwd) $(id -u); exit 3'
     echo "$output"
