@@ -47,7 +47,7 @@ pm() { timeout 60 podman --runtime "$RT" "$@"; }
 # ends (held open on fd 7), not /dev/null: at the end of its input script types a byte into
 # podman's terminal, podman forwards it to conmon's attach socket, and when conmon exits with
 # that byte unread the kernel reports ECONNRESET on podman's end before the container's output
-# queued there, so podman prints nothing (runc 4%, husk-runtime 9% of runs: tty_loss.sh).
+# queued there, so podman prints nothing (runc 3%, husk-runtime 9% of runs: tty_loss.sh).
 mkfifo "$T/tty-stdin"
 exec 7<>"$T/tty-stdin"
 pm_tty() { timeout 60 script -qec "podman --runtime $RT $*" /dev/null <"$T/tty-stdin"; }
@@ -176,7 +176,7 @@ c_tty() {
     grep -q '/dev/pts/0' <<<"$out" || { echo "run -it: attach \"$out\", log \"$log\""; return 1; }
 }
 # The output of a container that exits at once reaches podman's terminal, every time (with
-# script reading /dev/null this lost ~1 run in 10-25 in podman/conmon, see pm_tty).
+# script reading /dev/null podman/conmon lost ~1 run in 11 to 30, see pm_tty).
 c_tty_output_repeated() {
     RT=$1
     local i out lost=0

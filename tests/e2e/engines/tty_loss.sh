@@ -17,6 +17,11 @@
 # ECONNRESET for the end of the stream and prints nothing. conmon had read the output from
 # the pty and written it to the socket (and to its log). The runtime decides only how soon
 # the container exits after `start`; with -s (no byte) no run loses anything.
+#
+# Measured here (2 cores, shared): with /dev/null, runc 1.1.5 lost 16 of 500 runs and
+# husk-runtime 36 of 400; with -s, 0 of 200 each. husk-runtime's `start` returns sooner after
+# releasing the container, so podman's byte lands more often just as conmon closes: a wrapper
+# making that return 20 ms later lost 0 of 100. With `sleep 0.2` before the echo: 0 of 60.
 set -uo pipefail
 . "$(dirname "$0")/lib.bash"
 
