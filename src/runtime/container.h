@@ -12,6 +12,7 @@
 
 #include "oci/spec.h"
 #include "oci/state.h"
+#include "runtime/cgroup/stats.h"
 
 namespace husk::runtime {
 
@@ -51,6 +52,9 @@ void pause(const std::string& root, const std::string& id);
 void resume(const std::string& root, const std::string& id);
 // Apply new limits to a running (or paused, created) container.
 void update(const std::string& root, const std::string& id, const oci::Resources& res);
+// Usage and limits of a running (or paused) container's cgroup; throws
+// "container not running" once it stopped.
+cgroup::Stats stats(const std::string& root, const std::string& id);
 // One `events --stats` record: {"type":"stats","id":..,"data":{..}}.
 std::string stats_event(const std::string& root, const std::string& id);
 // Print stats every `interval_ms` and an {"type":"oom"} record at each OOM kill, until

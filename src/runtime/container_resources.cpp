@@ -54,11 +54,15 @@ void update(const std::string& root, const std::string& id, const oci::Resources
     with_context(fmt::format("update \"{}\"", id), [&] { o.cg->update(res); });
 }
 
-std::string stats_event(const std::string& root, const std::string& id) {
+cgroup::Stats stats(const std::string& root, const std::string& id) {
     Opened o = open_container(root, id);
     if (o.status == "stopped") throw Error("container not running");
+    return o.cg->stats();
+}
+
+std::string stats_event(const std::string& root, const std::string& id) {
     nlohmann::json j{
-        {"type", "stats"}, {"id", id}, {"data", nlohmann::json::parse(o.cg->stats().to_json())}};
+        {"type", "stats"}, {"id", id}, {"data", nlohmann::json::parse(stats(root, id).to_json())}};
     return j.dump();
 }
 

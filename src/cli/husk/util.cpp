@@ -32,16 +32,30 @@ image::RegistryOptions RegistryFlags::options(Context& ctx, image::CredentialSto
     return o;
 }
 
-std::string human_size(uint64_t b) {
-    const char* units[] = {"B", "kB", "MB", "GB", "TB"};
-    double v = static_cast<double>(b);
+namespace {
+
+// `bytes` in the largest of `units` (each `base` times the one before) that keeps the
+// number at least 1, with `digits` significant digits: docker's go-units sizes.
+std::string scaled_size(uint64_t bytes, double base, const char* const (&units)[5], int digits) {
+    double v = static_cast<double>(bytes);
     int u = 0;
-    while (v >= 1000 && u < 4) {
-        v /= 1000;
+    while (v >= base && u < 4) {
+        v /= base;
         ++u;
     }
-    if (u == 0) return fmt::format("{}B", b);
-    return fmt::format("{:.3g}{}", v, units[u]);
+    return fmt::format("{:.{}g}{}", v, digits, units[u]);
+}
+
+}  // namespace
+
+std::string human_size(uint64_t b) {
+    static const char* const units[] = {"B", "kB", "MB", "GB", "TB"};
+    return scaled_size(b, 1000, units, 3);
+}
+
+std::string binary_size(uint64_t b) {
+    static const char* const units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+    return scaled_size(b, 1024, units, 4);
 }
 
 long seconds_since(const std::string& ts) {

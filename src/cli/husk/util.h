@@ -21,6 +21,7 @@ struct RegistryFlags {
 };
 
 std::string human_size(uint64_t bytes);            // docker's SI units: "4.26MB"
+std::string binary_size(uint64_t bytes);           // docker's binary units: "1.523MiB"
 std::string time_ago(const std::string& rfc3339);  // "3 days ago"; "" -> "N/A"
 long seconds_since(const std::string& rfc3339);    // -1 when it does not parse
 // docker's durations: "Less than a second", "5 seconds", "About a minute", "3 hours".
