@@ -16,9 +16,9 @@ const char* kNever = "0001-01-01T00:00:00Z";  // docker's zero time
 
 json state_of(const ContainerRecord& r) {
     bool running = r.status == "running";
-    return json{{"Status", r.status},
+    return json{{"Status", r.paused ? "paused" : r.status},
                 {"Running", running},
-                {"Paused", false},
+                {"Paused", r.paused},
                 {"Restarting", false},
                 {"OOMKilled", r.oom_killed},
                 {"Dead", false},

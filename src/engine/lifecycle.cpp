@@ -81,10 +81,24 @@ void record_exit(const EngineContext& ctx, Containers& db, ContainerRecord& rec)
         db.save(rec);
 }
 
+// Is the running container `id` frozen (husk pause)?
+bool frozen(const EngineContext& ctx, const std::string& id) {
+    try {
+        return runtime::state(ctx.state_root(), id).status == "paused";
+    } catch (const Error&) {
+        return false;  // gone meanwhile
+    }
+}
+
 // A record that says running while no monitor holds its lock: the monitor was killed.
+// Whether a running one is paused.
 std::optional<ContainerRecord> refresh(const EngineContext& ctx, Containers& db,
                                        ContainerRecord rec) {
-    if (rec.status != "running" || db.monitored(rec.id)) return rec;
+    if (rec.status == "running" && db.monitored(rec.id)) {
+        rec.paused = frozen(ctx, rec.id);
+        return rec;
+    }
+    if (rec.status != "running") return rec;
     auto lk = db.lock(rec.id);
     auto now = db.find(rec.id);
     if (!now) return std::nullopt;
@@ -175,6 +189,7 @@ int stop_signal_of(const EngineContext& ctx, const ContainerRecord& rec) {
 
 void stop_container(const EngineContext& ctx, const ContainerRecord& rec, int timeout_s) {
     if (rec.status != "running") return;
+    refuse_if_paused(rec, "stopping or killing");
     Containers db(ctx.data_root);
     try {
         runtime::kill(ctx.state_root(), rec.id, stop_signal_of(ctx, rec), false);
@@ -196,7 +211,25 @@ void kill_container(const EngineContext& ctx, const ContainerRecord& rec, int si
     if (rec.status != "running")
         throw Error(fmt::format("Cannot kill container: {}: Container {} is not running", rec.name,
                                 rec.id));
+    refuse_if_paused(rec, "stopping or killing");
     runtime::kill(ctx.state_root(), rec.id, sig, false);
+}
+
+void refuse_if_paused(const ContainerRecord& rec, const char* what) {
+    if (rec.paused)
+        throw Error(
+            fmt::format("Container {} is paused. Unpause the container before {}", rec.id, what));
+}
+
+void pause_container(const EngineContext& ctx, const ContainerRecord& rec) {
+    if (rec.status != "running") throw Error(fmt::format("Container {} is not running", rec.id));
+    if (rec.paused) throw Error(fmt::format("Container {} is already paused", rec.id));
+    runtime::pause(ctx.state_root(), rec.id);
+}
+
+void unpause_container(const EngineContext& ctx, const ContainerRecord& rec) {
+    if (!rec.paused) throw Error(fmt::format("Container {} is not paused", rec.id));
+    runtime::resume(ctx.state_root(), rec.id);
 }
 
 void remove_container(const EngineContext& ctx, const ContainerRecord& rec, bool force) {

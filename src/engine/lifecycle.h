@@ -37,6 +37,13 @@ int stop_signal_of(const EngineContext& ctx, const ContainerRecord& rec);
 void stop_container(const EngineContext& ctx, const ContainerRecord& rec, int timeout_s);
 // kill: throws "Container ID is not running" when it is not.
 void kill_container(const EngineContext& ctx, const ContainerRecord& rec, int sig);
+// pause / unpause: freeze and thaw every process of a running container (docker's
+// errors: "Container ID is not running", "... is already paused", "... is not paused").
+void pause_container(const EngineContext& ctx, const ContainerRecord& rec);
+void unpause_container(const EngineContext& ctx, const ContainerRecord& rec);
+// stop, kill, exec of a paused container are refused as docker does:
+// "Container ID is paused. Unpause the container before WHAT".
+void refuse_if_paused(const ContainerRecord& rec, const char* what);
 // rm: everything of the container (processes with `force`, runtime state, cgroups,
 // root filesystem mount and snapshot, record, logs).
 void remove_container(const EngineContext& ctx, const ContainerRecord& rec, bool force);

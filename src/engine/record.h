@@ -28,8 +28,9 @@ struct ContainerRecord {
     std::string status = "created";  // created | running | exited
     std::string started;
     std::string finished;
-    int exit_code = 0;  // -1: unknown (the monitor died before the container)
-    int pid = 0;        // of the init, while running
+    int exit_code = 0;    // -1: unknown (the monitor died before the container)
+    int pid = 0;          // of the init, while running
+    bool paused = false;  // running with its processes frozen (not stored: read from the runtime)
     bool oom_killed = false;
     bool auto_remove = false;
     // The container's root on the host (userns_size 0: no user namespace); with

@@ -20,7 +20,8 @@ struct PsFlags {
 };
 
 std::string status_text(const engine::ContainerRecord& r) {
-    if (r.status == "running") return "Up " + human_duration(seconds_since(r.started));
+    if (r.status == "running")
+        return "Up " + human_duration(seconds_since(r.started)) + (r.paused ? " (Paused)" : "");
     if (r.status == "exited") {
         std::string code = r.exit_code == -1 ? "unknown" : std::to_string(r.exit_code);
         return fmt::format("Exited ({}) {} ago", code, human_duration(seconds_since(r.finished)));
@@ -43,7 +44,7 @@ nlohmann::json row(const engine::ContainerRecord& r, bool no_trunc) {
             {"CreatedAt", r.created},
             {"RunningFor", time_ago(r.created)},
             {"Status", status_text(r)},
-            {"State", r.status},
+            {"State", r.paused ? "paused" : r.status},
             {"ExitCode", r.exit_code},
             {"Names", r.name},
             {"Ports", ""},
@@ -58,7 +59,7 @@ bool matches(const engine::ContainerRecord& r, const std::string& filter) {
     std::string key = filter.substr(0, eq), value = filter.substr(eq + 1);
     if (key == "name") return r.name.find(value) != std::string::npos;
     if (key == "id") return r.id.starts_with(value);
-    if (key == "status") return r.status == value;
+    if (key == "status") return (r.paused ? "paused" : r.status) == value;
     if (key == "ancestor") return r.image == value || r.image_id == value;
     if (key == "exited") return r.status == "exited" && std::to_string(r.exit_code) == value;
     throw Error(fmt::format("invalid filter '{}'", key));
