@@ -31,7 +31,14 @@ json state_of(const ContainerRecord& r) {
                 {"FinishedAt", r.finished.empty() ? kNever : r.finished}};
 }
 
-json mounts_of(const json& cfg) {
+// The volume (of `volumes`) a bind source is the data directory of, else "".
+std::string volume_of(const std::string& src, const std::vector<std::string>& volumes) {
+    for (auto& v : volumes)
+        if (src.ends_with("/volumes/" + v + "/_data")) return v;
+    return "";
+}
+
+json mounts_of(const json& cfg, const std::vector<std::string>& volumes) {
     json out = json::array();
     for (auto& m : cfg.value("mounts", json::array())) {
         auto opts = m.value("options", std::vector<std::string>{});
@@ -46,12 +53,16 @@ json mounts_of(const json& cfg) {
             dst == "/etc/resolv.conf" || dst == "/sbin/husk-init")
             continue;
         bool ro = std::find(opts.begin(), opts.end(), "ro") != opts.end();
-        out.push_back({{"Type", bind ? "bind" : "tmpfs"},
-                       {"Source", bind ? src : ""},
-                       {"Destination", dst},
-                       {"Mode", ""},
-                       {"RW", !ro},
-                       {"Propagation", bind ? "rprivate" : ""}});
+        std::string volume = bind ? volume_of(src, volumes) : "";
+        json entry{{"Type", !volume.empty() ? "volume" : bind ? "bind" : "tmpfs"}};
+        if (!volume.empty()) entry["Name"] = volume;
+        entry["Source"] = bind ? src : "";
+        entry["Destination"] = dst;
+        if (!volume.empty()) entry["Driver"] = "local";
+        entry["Mode"] = "";
+        entry["RW"] = !ro;
+        entry["Propagation"] = bind && volume.empty() ? "rprivate" : "";
+        out.push_back(std::move(entry));
     }
     return out;
 }
@@ -123,7 +134,7 @@ std::string inspect_json(const EngineContext& ctx, const ContainerRecord& r) {
           {"CpusetCpus", cpu.value("cpus", "")},
           {"PidsLimit", pids.value("limit", int64_t{0})},
           {"UsernsMode", r.userns_size > 0 ? "auto" : ""}}},
-        {"Mounts", mounts_of(cfg)},
+        {"Mounts", mounts_of(cfg, r.volumes)},
         {"GraphDriver", graph},
         {"Config",
          {{"Hostname", cfg.value("hostname", "")},

@@ -9,6 +9,7 @@
 
 #include "engine/monitor.h"
 #include "engine/network.h"
+#include "engine/volumes.h"
 #include "image/store.h"
 #include "runtime/cgroup/manager.h"
 #include "runtime/container.h"
@@ -48,11 +49,13 @@ void delete_runtime_state(const EngineContext& ctx, const std::string& id) {
 }
 
 // The root filesystem (mount and directory) and the record with everything in its
-// directory (bundle, logs).
-void remove_all_of(const EngineContext& ctx, Containers& db, const std::string& id) {
-    delete_runtime_state(ctx, id);
-    with_store(ctx, [&](image::Store& s) { s.release_rootfs(id); });
-    db.remove(id);
+// directory (bundle, logs); its anonymous volumes too with `volumes` (rm -v, --rm).
+void remove_all_of(const EngineContext& ctx, Containers& db, const ContainerRecord& rec,
+                   bool volumes) {
+    delete_runtime_state(ctx, rec.id);
+    with_store(ctx, [&](image::Store& s) { s.release_rootfs(rec.id); });
+    db.remove(rec.id);
+    if (volumes) remove_anonymous_volumes(ctx.data_root, rec);
 }
 
 // The container's init is gone (or nobody watches it any more): record how it ended,
@@ -76,7 +79,7 @@ void record_exit(const EngineContext& ctx, Containers& db, ContainerRecord& rec)
     rec.status = "exited";
     rec.pid = 0;
     if (rec.auto_remove)
-        remove_all_of(ctx, db, rec.id);
+        remove_all_of(ctx, db, rec, true);
     else
         db.save(rec);
 }
@@ -232,7 +235,8 @@ void unpause_container(const EngineContext& ctx, const ContainerRecord& rec) {
     runtime::resume(ctx.state_root(), rec.id);
 }
 
-void remove_container(const EngineContext& ctx, const ContainerRecord& rec, bool force) {
+void remove_container(const EngineContext& ctx, const ContainerRecord& rec, bool force,
+                      bool volumes) {
     Containers db(ctx.data_root);
     if (rec.status == "running") {
         if (!force)
@@ -250,7 +254,7 @@ void remove_container(const EngineContext& ctx, const ContainerRecord& rec, bool
     auto now = db.find(rec.id);
     if (!now) return;  // removed by its monitor (--rm)
     auto lk = db.lock(rec.id);
-    remove_all_of(ctx, db, rec.id);
+    remove_all_of(ctx, db, *now, volumes);
 }
 
 int wait_container(const EngineContext& ctx, const ContainerRecord& rec) {

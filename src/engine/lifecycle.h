@@ -46,7 +46,9 @@ void unpause_container(const EngineContext& ctx, const ContainerRecord& rec);
 void refuse_if_paused(const ContainerRecord& rec, const char* what);
 // rm: everything of the container (processes with `force`, runtime state, cgroups,
 // root filesystem mount and snapshot, record, logs).
-void remove_container(const EngineContext& ctx, const ContainerRecord& rec, bool force);
+// With `volumes` (rm -v) its anonymous volumes too.
+void remove_container(const EngineContext& ctx, const ContainerRecord& rec, bool force,
+                      bool volumes = false);
 // wait: blocks until the container is not running; its exit code.
 int wait_container(const EngineContext& ctx, const ContainerRecord& rec);
 

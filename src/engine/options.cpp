@@ -9,6 +9,7 @@
 
 #include <fmt/format.h>
 
+#include "engine/volumes.h"
 #include "sys/error.h"
 
 namespace husk::engine {
@@ -142,21 +143,28 @@ oci::IdMapping parse_idmap(std::string_view flag, std::string_view s) {
                           static_cast<uint32_t>(v[2])};
 }
 
+void check_volume_name(const std::string& name) {
+    if (!valid_volume_name(name))
+        throw Error(fmt::format(
+            "create {}: \"{}\" includes invalid characters for a local volume name, only "
+            "\"[a-zA-Z0-9][a-zA-Z0-9_.-]\" are allowed. If you intended to pass a host "
+            "directory, use absolute path",
+            name, name));
+}
+
 MountSpec parse_volume(std::string_view s) {
     auto parts = split(s, ':');
+    if (parts.size() == 1 && !parts[0].empty() && parts[0][0] == '/')
+        return MountSpec{"volume", "", parts[0], false, {}};  // an anonymous volume
     if (parts.size() < 2 || parts.size() > 3 || parts[0].empty() || parts[1].empty())
-        bad_flag("-v, --volume", s, "expected HOST-DIR:CONTAINER-DIR[:OPTIONS]");
-    if (parts[0][0] != '/')
-        throw Error(
-            fmt::format("-v {}: named volumes are not supported yet (use an absolute host "
-                        "path)",
-                        s));
+        bad_flag("-v, --volume", s, "expected HOST-DIR|VOLUME:CONTAINER-DIR[:OPTIONS]");
     if (parts[1][0] != '/')
         throw Error(
             fmt::format("invalid volume specification: '{}': the container path must be "
                         "absolute",
                         s));
-    MountSpec m{"bind", parts[0], parts[1], false, {}};
+    MountSpec m{parts[0][0] == '/' ? "bind" : "volume", parts[0], parts[1], false, {}};
+    if (m.type == "volume") check_volume_name(m.source);
     if (parts.size() == 3) {
         for (auto& o : split(parts[2], ',')) {
             if (o == "ro")
@@ -200,13 +208,14 @@ MountSpec parse_mount(std::string_view s) {
         else
             bad_flag("--mount", s, fmt::format("unexpected key '{}' in '{}'", k, field));
     }
-    if (m.type != "bind" && m.type != "tmpfs")
-        throw Error(
-            fmt::format("--mount {}: mount type \"{}\" is not supported (bind, tmpfs)", s, m.type));
+    if (m.type != "bind" && m.type != "tmpfs" && m.type != "volume")
+        throw Error(fmt::format(
+            "--mount {}: mount type \"{}\" is not supported (bind, volume, tmpfs)", s, m.type));
     if (m.target.empty() || m.target[0] != '/')
         throw Error(fmt::format("--mount {}: target must be an absolute path", s));
     if (m.type == "bind" && (m.source.empty() || m.source[0] != '/'))
         throw Error(fmt::format("--mount {}: bind source must be an absolute path", s));
+    if (m.type == "volume" && !m.source.empty()) check_volume_name(m.source);
     return m;
 }
 

@@ -16,7 +16,7 @@ namespace husk::engine {
 
 // A bind or tmpfs mount from -v, --mount or --tmpfs.
 struct MountSpec {
-    std::string type;  // "bind" or "tmpfs"
+    std::string type;  // "bind", "tmpfs" or "volume" (source: its name, "" for an anonymous one)
     std::string source;
     std::string target;
     bool readonly = false;
@@ -79,10 +79,12 @@ double parse_cpus(std::string_view s, int host_cpus);
 oci::Rlimit parse_ulimit(std::string_view s);  // nofile=1024:2048
 // --uidmap/--gidmap CONTAINER-ID:HOST-ID:AMOUNT, as podman.
 oci::IdMapping parse_idmap(std::string_view flag, std::string_view s);
-MountSpec parse_volume(std::string_view s);                               // /host:/ctr[:ro|rw]
-MountSpec parse_mount(std::string_view s);                                // type=bind,src=..,dst=..
-MountSpec parse_tmpfs(std::string_view s);                                // /run[:size=64m]
-DeviceSpec parse_device(std::string_view s);                              // /dev/x[:/dev/y[:rwm]]
+// Throws docker's error for a name that is no valid local volume name.
+void check_volume_name(const std::string& name);
+MountSpec parse_volume(std::string_view s);   // /host:/ctr[:ro|rw], NAME:/ctr[:..], /ctr
+MountSpec parse_mount(std::string_view s);    // type=bind,src=..,dst=..
+MountSpec parse_tmpfs(std::string_view s);    // /run[:size=64m]
+DeviceSpec parse_device(std::string_view s);  // /dev/x[:/dev/y[:rwm]]
 std::pair<std::string, std::string> parse_key_value(std::string_view s);  // k=v (v may be "")
 // Lines of an --env-file: "K=V", "K" (taken from our environment), # comments.
 std::vector<std::string> parse_env_file(const std::string& path);

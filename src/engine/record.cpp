@@ -55,6 +55,7 @@ json to_json(const ContainerRecord& r) {
                 {"userns_size", r.userns_size},
                 {"userns_gid_base", r.userns_gid_base},
                 {"exposed_ports", r.exposed_ports},
+                {"volumes", r.volumes},
                 {"uid_maps", maps_json(r.uid_maps)},
                 {"gid_maps", maps_json(r.gid_maps)},
                 {"started", r.started},
@@ -84,6 +85,7 @@ ContainerRecord from_json(const json& j) {
     r.userns_size = j.value("userns_size", 0u);
     r.userns_gid_base = j.value("userns_gid_base", r.userns_base);
     r.exposed_ports = j.value("exposed_ports", std::vector<std::string>{});
+    r.volumes = j.value("volumes", std::vector<std::string>{});
     r.uid_maps = maps_from(j, "uid_maps");
     r.gid_maps = maps_from(j, "gid_maps");
     r.started = j.value("started", "");

@@ -40,6 +40,7 @@ struct ContainerRecord {
     uint32_t userns_gid_base = 0;  // --gidmap may differ from the uid range
     std::vector<image::IdRangeMap> uid_maps, gid_maps;
     std::vector<std::string> exposed_ports;  // the image's ExposedPorts ("80/tcp"), for later
+    std::vector<std::string> volumes;        // names of the volumes it mounts (engine/volumes.h)
     // detached containers
     bool tty = false;
     bool open_stdin = false;

@@ -17,6 +17,7 @@
 #include "engine/monitor.h"
 #include "engine/network.h"
 #include "engine/record.h"
+#include "engine/volumes.h"
 #include "image/store.h"
 #include "runtime/container.h"
 #include "runtime/state.h"
@@ -91,16 +92,21 @@ image::Image resolve_image(EngineContext& ctx, const std::string& ref) {
 
 // Everything made for the container so far, undone unless the run got that far.
 struct Cleanup {
-    explicit Cleanup(const std::string& data_root) : db(data_root) {}
+    explicit Cleanup(const std::string& data_root) : db(data_root), volumes(data_root) {}
     Containers db;
+    VolumeStore volumes;
     image::Store* store = nullptr;
     std::string id;
     bool recorded = false;
     bool rootfs = false;
     bool keep = false;
+    // Made for this container: removed with it (the named ones only until it exists).
+    MadeVolumes volumes_made;
     ~Cleanup() {
         if (keep) return;
         try {
+            for (auto* list : {&volumes_made.named, &volumes_made.anonymous})
+                for (auto& v : *list) volumes.destroy(v);
             if (rootfs) store->release_rootfs(id);
             if (recorded) db.remove(id);
         } catch (const std::exception& e) {
@@ -217,15 +223,13 @@ ContainerRecord prepare_container(EngineContext& ctx, RunOptions& o, const LogOp
     in.userns = range;
     if (o.init) in.init_path = find_helper("husk-init", "HUSK_INIT");
     in.host_cpus = static_cast<int>(::sysconf(_SC_NPROCESSORS_ONLN));
-    if (img && !img->config.volumes.empty())
-        log::warn(
-            "the image declares volumes ({}): anonymous volumes are not supported yet, "
-            "their contents stay in the container's root filesystem",
-            fmt::join(img->config.volumes, ", "));
+    attach_volumes(ctx.data_root, o, rec, img ? img->config.volumes : std::vector<std::string>{},
+                   rec.rootfs, cleanup.volumes_made);
     oci::Spec spec = build_spec(o, in);
     rec.command = spec.process->args;
     write_bundle(spec, o, in);
     db.save(rec);
+    cleanup.volumes_made.named.clear();  // named volumes outlive the container from now on
     return rec;
 }
 

@@ -51,7 +51,21 @@ TEST(EngineFlags, Volumes) {
     EXPECT_EQ(m.target, "/b");
     EXPECT_TRUE(m.readonly);
     EXPECT_FALSE(parse_volume("/a:/b").readonly);
-    EXPECT_NE(error_of([] { parse_volume("named:/b"); }).find("named volumes"), std::string::npos);
+    auto named = parse_volume("data:/b:ro");
+    EXPECT_EQ(named.type, "volume");
+    EXPECT_EQ(named.source, "data");
+    EXPECT_TRUE(named.readonly);
+    auto anonymous = parse_volume("/scratch");
+    EXPECT_EQ(anonymous.type, "volume");
+    EXPECT_EQ(anonymous.source, "");
+    EXPECT_EQ(anonymous.target, "/scratch");
+    EXPECT_EQ(parse_volume("/a:/b").type, "bind");
+    EXPECT_NE(error_of([] { parse_volume("bad name:/b"); }).find("invalid characters"),
+              std::string::npos);
+    EXPECT_NE(error_of([] { parse_volume("x:/b"); }).find("invalid characters"),
+              std::string::npos);  // docker: at least two characters
+    EXPECT_EQ(parse_mount("type=volume,source=v1,target=/x").source, "v1");
+    EXPECT_EQ(parse_mount("type=volume,target=/x").source, "");
     EXPECT_NE(error_of([] { parse_volume("/a:b"); }).find("absolute"), std::string::npos);
     EXPECT_NE(error_of([] { parse_volume("/a:/b:xx"); }).find("invalid mode"), std::string::npos);
     auto t = parse_mount("type=tmpfs,target=/t,tmpfs-size=1m");
@@ -59,7 +73,7 @@ TEST(EngineFlags, Volumes) {
     EXPECT_EQ(t.options, std::vector<std::string>{"size=1048576"});
     auto b = parse_mount("type=bind,src=/x,dst=/y,readonly");
     EXPECT_TRUE(b.readonly);
-    EXPECT_NE(error_of([] { parse_mount("type=volume,target=/x"); }).find("not supported"),
+    EXPECT_NE(error_of([] { parse_mount("type=npipe,target=/x"); }).find("not supported"),
               std::string::npos);
 }
 

@@ -20,12 +20,12 @@ void add_rm(CLI::App& app, Context& ctx, Commands& cmds) {
     auto f = std::make_shared<RmFlags>();
     auto* rm = app.add_subcommand("rm", "remove containers");
     rm->add_flag("-f,--force", f->force, "kill a running container first");
-    rm->add_flag("-v,--volumes", f->volumes, "accepted for docker's sake (no volumes yet)");
+    rm->add_flag("-v,--volumes", f->volumes, "remove its anonymous volumes too");
     rm->add_option("containers", f->names, "containers")->required();
     cmds.on(rm, [f, &ctx] {
         auto ec = engine_context(ctx);
         return for_each_container(f->names, [&](const std::string& n) {
-            engine::remove_container(ec, engine::lookup(ec, n), f->force);
+            engine::remove_container(ec, engine::lookup(ec, n), f->force, f->volumes);
             fmt::print("{}\n", n);
         });
     });

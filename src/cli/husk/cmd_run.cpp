@@ -82,7 +82,7 @@ void add_flags(CLI::App* sub, RunFlags& f) {
     sub->add_option("-u,--user", o.user, "user[:group] (names from the container's files)");
     sub->add_option("-h,--hostname", o.hostname, "hostname of the container");
     sub->add_option("--entrypoint", f.entrypoint, "override the image's entrypoint");
-    multi("-v,--volume", f.volumes, "bind mount HOST-DIR:CONTAINER-DIR[:ro|rw]");
+    multi("-v,--volume", f.volumes, "HOST-DIR|VOLUME:CONTAINER-DIR[:ro|rw], or CONTAINER-DIR");
     multi("--mount", f.mounts, "type=bind|tmpfs,source=...,target=...[,readonly]");
     multi("--tmpfs", f.tmpfs, "mount a tmpfs: CONTAINER-DIR[:OPTIONS]");
     sub->add_flag("--read-only", o.read_only, "mount the root filesystem read-only");

@@ -1,0 +1,251 @@
+#include "engine/volumes.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <climits>
+#include <memory>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "runtime/state.h"
+#include "sys/error.h"
+#include "sys/fd.h"
+#include "sys/fileutil.h"
+#include "sys/log.h"
+#include "sys/safe_path.h"
+
+namespace husk::engine {
+namespace {
+
+using sys::UniqueFd;
+
+void copy_attrs(int dirfd, const char* name, const struct stat& st, bool symlink) {
+    int flags = symlink ? AT_SYMLINK_NOFOLLOW : 0;
+    if (::fchownat(dirfd, name, st.st_uid, st.st_gid, flags) != 0) throw_sys("chown", name);
+    // after chown, which clears set-id bits
+    if (!symlink && ::fchmodat(dirfd, name, st.st_mode & 07777, 0) != 0) throw_sys("chmod", name);
+    struct timespec times[2] = {st.st_atim, st.st_mtim};
+    if (::utimensat(dirfd, name, times, flags) != 0) throw_sys("set times", name);
+}
+
+void copy_file(int from, int to, const char* name, const struct stat& st) {
+    UniqueFd src(::openat(from, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
+    if (!src) throw_sys("open", name);
+    UniqueFd dst(::openat(to, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
+    if (!dst) throw_sys("create", name);
+    // copy_file_range where the two file systems allow it (overlayfs to another file
+    // system does not: EXDEV), else read and write.
+    bool ranges = true;
+    char buf[65536];
+    for (off_t left = st.st_size; left > 0;) {
+        ssize_t n = -1;
+        if (ranges) {
+            n = ::copy_file_range(src.get(), nullptr, dst.get(), nullptr,
+                                  static_cast<size_t>(std::min<off_t>(left, 1 << 30)), 0);
+            if (n < 0 && (errno == EXDEV || errno == EINVAL || errno == EOPNOTSUPP)) {
+                ranges = false;
+                continue;
+            }
+        } else {
+            n = ::read(src.get(), buf, sizeof buf);
+            for (ssize_t done = 0; n > 0 && done < n;) {
+                ssize_t w = ::write(dst.get(), buf + done, static_cast<size_t>(n - done));
+                if (w < 0 && errno != EINTR) throw_sys("write", name);
+                done += std::max<ssize_t>(w, 0);
+            }
+        }
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) throw_sys("copy", name);
+        if (n == 0) break;  // the file shrank meanwhile
+        left -= n;
+    }
+}
+
+// Copies the entries of directory `from` into directory `to`, never following a symlink.
+void copy_tree(int from, int to) {
+    UniqueFd dup(::fcntl(from, F_DUPFD_CLOEXEC, 0));
+    std::unique_ptr<DIR, int (*)(DIR*)> d(::fdopendir(dup.get()), ::closedir);
+    if (!d) throw_sys("read directory");
+    (void)dup.release();  // owned by d now
+    while (dirent* e = ::readdir(d.get())) {
+        const char* name = e->d_name;
+        if (std::string_view(name) == "." || std::string_view(name) == "..") continue;
+        struct stat st {};
+        if (::fstatat(from, name, &st, AT_SYMLINK_NOFOLLOW) != 0) throw_sys("stat", name);
+        if (S_ISDIR(st.st_mode)) {
+            if (::mkdirat(to, name, 0700) != 0 && errno != EEXIST) throw_sys("mkdir", name);
+            UniqueFd sub_from(
+                ::openat(from, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+            UniqueFd sub_to(::openat(to, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+            if (!sub_from || !sub_to) throw_sys("open directory", name);
+            copy_tree(sub_from.get(), sub_to.get());
+        } else if (S_ISREG(st.st_mode)) {
+            copy_file(from, to, name, st);
+        } else if (S_ISLNK(st.st_mode)) {
+            char target[PATH_MAX];
+            ssize_t n = ::readlinkat(from, name, target, sizeof target - 1);
+            if (n < 0) throw_sys("readlink", name);
+            target[n] = 0;
+            if (::symlinkat(target, to, name) != 0) throw_sys("symlink", name);
+        } else if (::mknodat(to, name, st.st_mode, st.st_rdev) != 0) {
+            throw_sys("mknod", name);
+        }
+        copy_attrs(to, name, st, S_ISLNK(st.st_mode));
+    }
+}
+
+nlohmann::json to_json(const Volume& v) {
+    return {
+        {"name", v.name}, {"created", v.created}, {"anonymous", v.anonymous}, {"labels", v.labels}};
+}
+
+}  // namespace
+
+bool valid_volume_name(const std::string& name) {
+    auto ok = [](char c, bool first) {
+        return std::isalnum(static_cast<unsigned char>(c)) ||
+               (!first && (c == '_' || c == '.' || c == '-'));
+    };
+    if (name.size() < 2) return false;
+    for (size_t i = 0; i < name.size(); ++i)
+        if (!ok(name[i], i == 0)) return false;
+    return true;
+}
+
+VolumeStore::VolumeStore(const std::string& data_root) : root_(data_root + "/volumes") {}
+
+std::string VolumeStore::data_dir(const std::string& name) const {
+    return root_ + "/" + name + "/_data";
+}
+
+bool VolumeStore::create(const std::string& name, bool anonymous,
+                         const std::map<std::string, std::string>& labels) {
+    check_volume_name(name);
+    sys::mkdir_all(root_, 0701);
+    std::string dir = root_ + "/" + name;
+    if (::mkdir(dir.c_str(), 0701) != 0) {
+        if (errno == EEXIST && sys::exists(dir + "/volume.json")) return false;
+        if (errno != EEXIST) throw_sys("create volume", dir);
+    }
+    try {
+        if (::mkdir((dir + "/_data").c_str(), 0755) != 0 && errno != EEXIST)
+            throw_sys("create volume", dir + "/_data");
+        Volume v{name, runtime::now_rfc3339(), anonymous, labels, dir + "/_data"};
+        sys::write_file_atomic(dir + "/volume.json", to_json(v).dump());
+    } catch (...) {
+        sys::remove_all(dir);
+        throw;
+    }
+    return true;
+}
+
+std::optional<Volume> VolumeStore::find(const std::string& name) const {
+    if (!valid_volume_name(name)) return std::nullopt;
+    std::string file = root_ + "/" + name + "/volume.json";
+    if (!sys::exists(file)) return std::nullopt;
+    auto j = nlohmann::json::parse(sys::read_file(file));
+    return Volume{j.value("name", name), j.value("created", ""), j.value("anonymous", false),
+                  j.value("labels", std::map<std::string, std::string>{}), data_dir(name)};
+}
+
+std::vector<Volume> VolumeStore::list() const {
+    std::vector<Volume> out;
+    std::unique_ptr<DIR, int (*)(DIR*)> d(::opendir(root_.c_str()), ::closedir);
+    if (!d) return out;
+    while (dirent* e = ::readdir(d.get())) {
+        if (e->d_name[0] == '.') continue;
+        try {
+            if (auto v = find(e->d_name)) out.push_back(*v);
+        } catch (const std::exception&) {
+            // removed meanwhile, or a half-made one: not listed
+        }
+    }
+    std::sort(out.begin(), out.end(), [](auto& a, auto& b) { return a.name < b.name; });
+    return out;
+}
+
+std::vector<std::string> VolumeStore::users(const std::string& name, const Containers& db) const {
+    std::vector<std::string> ids;
+    for (auto& rec : db.list())
+        if (std::find(rec.volumes.begin(), rec.volumes.end(), name) != rec.volumes.end())
+            ids.push_back(rec.id);
+    return ids;
+}
+
+void VolumeStore::remove(const std::string& name, const Containers& db) {
+    if (!find(name)) throw Error(fmt::format("get {}: no such volume", name));
+    auto ids = users(name, db);
+    if (!ids.empty())
+        throw Error(fmt::format("remove {}: volume is in use - [{}]", name, fmt::join(ids, ", ")));
+    destroy(name);
+}
+
+void VolumeStore::destroy(const std::string& name) {
+    if (valid_volume_name(name)) sys::remove_all(root_ + "/" + name);
+}
+
+void attach_volumes(const std::string& data_root, RunOptions& o, ContainerRecord& rec,
+                    const std::vector<std::string>& image_volumes, const std::string& rootfs,
+                    MadeVolumes& made) {
+    for (auto& path : image_volumes) {
+        bool covered = std::any_of(o.mounts.begin(), o.mounts.end(),
+                                   [&](const MountSpec& m) { return m.target == path; });
+        if (!covered) o.mounts.push_back(MountSpec{"volume", "", path, false, {}});
+    }
+    VolumeStore store(data_root);
+    for (auto& m : o.mounts) {
+        if (m.type != "volume") continue;
+        bool anonymous = m.source.empty();
+        std::string name = anonymous ? new_container_id() : m.source;
+        std::string dir = store.data_dir(name);
+        if (store.create(name, anonymous)) {
+            (anonymous ? made.anonymous : made.named).push_back(name);
+            copy_up(rootfs, m.target, dir);
+            struct stat st {};
+            if (rec.userns_size > 0 && ::stat(dir.c_str(), &st) == 0 && st.st_uid == 0 &&
+                ::chown(dir.c_str(), rec.userns_base, rec.userns_gid_base) != 0)
+                throw_sys("chown", dir);
+        }
+        rec.volumes.push_back(name);
+        m = MountSpec{"bind", dir, m.target, m.readonly, m.options};
+    }
+}
+
+void remove_anonymous_volumes(const std::string& data_root, const ContainerRecord& rec) {
+    VolumeStore store(data_root);
+    for (auto& name : rec.volumes) {
+        try {
+            auto v = store.find(name);
+            if (v && v->anonymous) store.destroy(name);
+        } catch (const std::exception& e) {
+            log::warn("removing volume {}: {}", name, e.what());
+        }
+    }
+}
+
+void copy_up(const std::string& rootfs, const std::string& path, const std::string& to) {
+    UniqueFd root(::open(rootfs.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+    if (!root) throw_sys("open", rootfs);
+    size_t start = path.find_first_not_of('/');
+    std::string rel = start == std::string::npos ? "." : path.substr(start);
+    int fd = sys::open_in_root(root.get(), rel.c_str(), O_RDONLY | O_DIRECTORY);
+    if (fd < 0) return;  // not in the image, or not a directory: nothing to copy
+    UniqueFd from(fd);
+    UniqueFd dest(::open(to.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+    if (!dest) throw_sys("open", to);
+    with_context(fmt::format("copy {} of the image into the volume", path),
+                 [&] { copy_tree(from.get(), dest.get()); });
+    struct stat st {};
+    if (::fstat(from.get(), &st) != 0) throw_sys("stat", path);
+    if (::fchown(dest.get(), st.st_uid, st.st_gid) != 0) throw_sys("chown", to);
+    if (::fchmod(dest.get(), st.st_mode & 07777) != 0) throw_sys("chmod", to);
+}
+
+}  // namespace husk::engine
