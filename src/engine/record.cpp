@@ -63,7 +63,9 @@ json to_json(const ContainerRecord& r) {
                 {"open_stdin", r.open_stdin},
                 {"log_max_size", r.log_max_size},
                 {"log_max_file", r.log_max_file},
-                {"restart_count", r.restart_count}};
+                {"restart_count", r.restart_count},
+                {"network", r.network},
+                {"publish", r.publish}};
 }
 
 ContainerRecord from_json(const json& j) {
@@ -93,6 +95,8 @@ ContainerRecord from_json(const json& j) {
     r.log_max_size = j.value("log_max_size", int64_t{0});
     r.log_max_file = j.value("log_max_file", 1);
     r.restart_count = j.value("restart_count", 0);
+    r.network = j.value("network", "none");  // records from before bridge networking
+    r.publish = j.value("publish", std::vector<std::string>{});
     return r;
 }
 

@@ -45,6 +45,11 @@ struct ContainerRecord {
     int64_t log_max_size = 0;  // --log-opt max-size (0: unbounded)
     int log_max_file = 1;      // --log-opt max-file
     int restart_count = 0;
+    // --network (bridge | none | host) and -p as given (network::to_string form; host
+    // port 0 = chosen at each start). While connected, <id>/network.json holds the
+    // endpoint (address, host ports, CNI result).
+    std::string network = "bridge";
+    std::vector<std::string> publish;
 };
 
 class Containers {

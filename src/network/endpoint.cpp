@@ -1,0 +1,72 @@
+#include "network/endpoint.h"
+
+#include <nlohmann/json.hpp>
+
+#include "network/cni.h"
+#include "network/hostports.h"
+#include "network/netns.h"
+#include "sys/error.h"
+#include "sys/log.h"
+
+namespace husk::network {
+
+Endpoint connect(const Network& net, const std::string& container_id, pid_t pid,
+                 const std::string& netns_pin, std::vector<PortMapping> ports) {
+    resolve_host_ports(ports);
+    Endpoint ep;
+    ep.container_id = container_id;
+    ep.netns_pin = netns_pin;
+    ep.ports = std::move(ports);
+    pin_netns(pid, netns_pin);
+    try {
+        std::string list = conflist(net);
+        ep.result = cni_add(list, {container_id, netns_pin, "eth0", ep.ports});
+        try {
+            ep.address = parse_result(ep.result);
+        } catch (...) {
+            cni_del(list, {container_id, netns_pin, "eth0", ep.ports}, ep.result);
+            throw;
+        }
+    } catch (...) {
+        unpin_netns(netns_pin);
+        throw;
+    }
+    return ep;
+}
+
+void disconnect(const Network& net, const Endpoint& ep) {
+    std::string list = conflist(net);
+    try {
+        cni_del(list, {ep.container_id, ep.netns_pin, "eth0", ep.ports}, ep.result);
+    } catch (...) {
+        unpin_netns(ep.netns_pin);
+        throw;
+    }
+    unpin_netns(ep.netns_pin);
+}
+
+std::string to_json(const Endpoint& ep) {
+    nlohmann::json ports = nlohmann::json::array();
+    for (auto& p : ep.ports) ports.push_back(to_string(p));
+    nlohmann::json j = {{"container_id", ep.container_id},
+                        {"netns", ep.netns_pin},
+                        {"ports", ports},
+                        {"result", nlohmann::json::parse(ep.result.empty() ? "null" : ep.result)}};
+    return j.dump(2);
+}
+
+Endpoint endpoint_from_json(const std::string& text) {
+    auto j = nlohmann::json::parse(text);
+    Endpoint ep;
+    ep.container_id = j.value("container_id", "");
+    ep.netns_pin = j.value("netns", "");
+    for (auto& p : j.value("ports", std::vector<std::string>{}))
+        ep.ports.push_back(parse_publish(p));
+    if (j.contains("result") && !j["result"].is_null()) {
+        ep.result = j["result"].dump();
+        ep.address = parse_result(ep.result);
+    }
+    return ep;
+}
+
+}  // namespace husk::network
