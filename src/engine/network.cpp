@@ -126,7 +126,7 @@ void connect_container(const EngineContext& ctx, const ContainerRecord& rec, pid
     for (auto& p : rec.publish) ports.push_back(network::parse_publish(p));
     check_ports_free(ctx, rec.id, ports);
     network::Network net;
-    auto ep = network::connect(net, rec.id, pid, ctx.state_root() + "/netns/" + rec.id, ports);
+    auto ep = network::connect(net, rec.id, pid, ctx.state_root() + "/.netns/" + rec.id, ports);
     try {
         sys::write_file_atomic(endpoint_file(ctx, rec.id), network::to_json(ep), 0600);
         // in place: the file is bind-mounted into the container already
