@@ -203,6 +203,12 @@ sys::UniqueFd Containers::lock(const std::string& id) const {
     return fd;
 }
 
+sys::UniqueFd Containers::watch(const std::string& id) const {
+    auto fd = open_lock_file(dir(id) + "/monitor.lock");
+    set_lock(fd.get(), F_WRLCK, true);
+    return fd;
+}
+
 bool Containers::monitored(const std::string& id) const {
     std::string path = dir(id) + "/monitor.lock";
     sys::UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));

@@ -78,6 +78,9 @@ class Containers {
     // Is a monitor (or the cleanup it became) alive for the container? It holds an
     // fcntl write lock on <id>/monitor.lock for as long as it lives.
     bool monitored(const std::string& id) const;
+    // Takes <id>/monitor.lock as a monitor does, for a process that watches its container
+    // itself (a foreground `husk run`), so other commands do not take it for dead.
+    sys::UniqueFd watch(const std::string& id) const;
     // Blocks until no monitor holds <id>/monitor.lock; false when `timeout_ms` (>= 0)
     // passed first.
     bool wait_unmonitored(const std::string& id, int timeout_ms = -1) const;

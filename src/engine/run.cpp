@@ -251,6 +251,8 @@ int run_container(EngineContext& ctx, RunOptions& o) {
         }
     }
 
+    // we are its monitor: a `husk ps` meanwhile must not record it exited
+    sys::UniqueFd watching = db.watch(rec.id);
     std::string state_root = ctx.state_root();
     sys::mkdir_all(state_root, 0700);
     runtime::CreateOptions co;

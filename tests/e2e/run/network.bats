@@ -190,3 +190,15 @@ SH
     [ -z "$(iptables-save | grep -- "-dports\? $port")" ]
     [ -z "$(leftovers)" ]
 }
+
+@test "husk ps during a foreground run does not take it for dead (its network stays)" {
+    husk run --rm --name net-fg2 husk/busybox sh -c \
+        'sleep 1.5; ip -4 -o addr show eth0 | grep -c 10.66' >"$WORK/fg.out" 2>&1 &
+    sleep 0.7
+    run husk ps
+    echo "$output"
+    [[ "$output" == *net-fg2* ]]
+    wait $!
+    cat "$WORK/fg.out"
+    [ "$(cat "$WORK/fg.out")" = 1 ]
+}
