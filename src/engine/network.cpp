@@ -137,7 +137,7 @@ void connect_container(const EngineContext& ctx, const ContainerRecord& rec, pid
                                             fmt::format("{}\t{}\n", ep.address.ip, hostname));
     } catch (...) {
         try {
-            network::disconnect(net, ep);
+            network::disconnect(ep);
         } catch (const std::exception& e) {
             log::warn("container {}: {}", rec.id, e.what());
         }
@@ -151,7 +151,7 @@ void disconnect_container(const EngineContext& ctx, const std::string& id) {
         auto ep = container_endpoint(ctx, id);
         if (!ep) return;
         try {
-            network::disconnect(network::Network{}, *ep);
+            network::disconnect(*ep);
         } catch (const std::exception& e) {
             // network.json stays: `husk rm` tries again
             log::warn("container {}: {}", id, e.what());

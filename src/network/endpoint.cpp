@@ -17,14 +17,14 @@ Endpoint connect(const Network& net, const std::string& container_id, pid_t pid,
     ep.container_id = container_id;
     ep.netns_pin = netns_pin;
     ep.ports = std::move(ports);
+    ep.conflist = conflist(net);
     pin_netns(pid, netns_pin);
     try {
-        std::string list = conflist(net);
-        ep.result = cni_add(list, {container_id, netns_pin, "eth0", ep.ports});
+        ep.result = cni_add(ep.conflist, {container_id, netns_pin, "eth0", ep.ports});
         try {
             ep.address = parse_result(ep.result);
         } catch (...) {
-            cni_del(list, {container_id, netns_pin, "eth0", ep.ports}, ep.result);
+            cni_del(ep.conflist, {container_id, netns_pin, "eth0", ep.ports}, ep.result);
             throw;
         }
     } catch (...) {
@@ -34,10 +34,9 @@ Endpoint connect(const Network& net, const std::string& container_id, pid_t pid,
     return ep;
 }
 
-void disconnect(const Network& net, const Endpoint& ep) {
-    std::string list = conflist(net);
+void disconnect(const Endpoint& ep) {
     try {
-        cni_del(list, {ep.container_id, ep.netns_pin, "eth0", ep.ports}, ep.result);
+        cni_del(ep.conflist, {ep.container_id, ep.netns_pin, "eth0", ep.ports}, ep.result);
     } catch (...) {
         unpin_netns(ep.netns_pin);
         throw;
@@ -51,6 +50,7 @@ std::string to_json(const Endpoint& ep) {
     nlohmann::json j = {{"container_id", ep.container_id},
                         {"netns", ep.netns_pin},
                         {"ports", ports},
+                        {"conflist", nlohmann::json::parse(ep.conflist)},
                         {"result", nlohmann::json::parse(ep.result.empty() ? "null" : ep.result)}};
     return j.dump(2);
 }
@@ -60,6 +60,7 @@ Endpoint endpoint_from_json(const std::string& text) {
     Endpoint ep;
     ep.container_id = j.value("container_id", "");
     ep.netns_pin = j.value("netns", "");
+    ep.conflist = j.contains("conflist") ? j["conflist"].dump() : conflist(Network{});
     for (auto& p : j.value("ports", std::vector<std::string>{}))
         ep.ports.push_back(parse_publish(p));
     if (j.contains("result") && !j["result"].is_null()) {

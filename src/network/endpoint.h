@@ -19,6 +19,7 @@ struct Endpoint {
     std::string container_id;
     std::string netns_pin;           // the pinned namespace file
     std::vector<PortMapping> ports;  // host ports resolved
+    std::string conflist;            // the configuration ADD ran with, for the DEL
     std::string result;              // the CNI ADD result, for the DEL
     Address address;
 };
@@ -28,9 +29,10 @@ struct Endpoint {
 Endpoint connect(const Network& net, const std::string& container_id, pid_t pid,
                  const std::string& netns_pin, std::vector<PortMapping> ports);
 
-// Undoes connect(): DEL (whether or not the namespace still has processes), unpin.
-// Throws after doing all it can when a plugin fails.
-void disconnect(const Network& net, const Endpoint& ep);
+// Undoes connect(): DEL with the configuration ADD ran with (whether or not the
+// namespace still has processes), unpin. Throws after doing all it can when a plugin
+// fails.
+void disconnect(const Endpoint& ep);
 
 // The endpoint as JSON text and back (kept in the container's directory).
 std::string to_json(const Endpoint& ep);

@@ -77,6 +77,7 @@ TEST(NetworkEndpoint, JsonRoundTrip) {
     ep.container_id = "abc";
     ep.netns_pin = "/run/husk/netns/abc";
     ep.ports = {{"127.0.0.1", 8080, 80, "tcp"}};
+    ep.conflist = net::conflist({.name = "other"});
     ep.result =
         R"({"cniVersion":"1.0.0","ips":[{"address":"10.66.0.7/16","gateway":"10.66.0.1"}]})";
     auto back = net::endpoint_from_json(net::to_json(ep));
@@ -84,4 +85,5 @@ TEST(NetworkEndpoint, JsonRoundTrip) {
     EXPECT_EQ(back.netns_pin, ep.netns_pin);
     EXPECT_EQ(back.ports, ep.ports);
     EXPECT_EQ(back.address.ip, "10.66.0.7");
+    EXPECT_EQ(json::parse(back.conflist)["name"], "other");  // DEL runs what ADD ran
 }

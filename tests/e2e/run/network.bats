@@ -202,3 +202,19 @@ SH
     cat "$WORK/fg.out"
     [ "$(cat "$WORK/fg.out")" = 1 ]
 }
+
+@test "monitor and container killed (-9): the next husk command releases the network" {
+    port=$(free_port)
+    id=$(husk run -d -p "127.0.0.1:$port:80" husk/busybox sleep 1000)
+    VETH=$(host_veth "$id")
+    pid=$(husk inspect -f '{{.State.Pid}}' "$id")
+    mon=$(awk '{print $4}' "/proc/$pid/stat")
+    [[ "$(tr '\0' ' ' </proc/$mon/cmdline)" == *husk-monitor* ]]
+    kill -9 "$mon" "$pid"
+    run husk ps -a
+    echo "$output"
+    [[ "$output" == *"Exited (unknown)"* ]]
+    [ -z "$(net_leftovers "$id")" ]
+    [ -z "$(iptables-save | grep -- "-dports\? $port")" ]
+    husk rm "$id"
+}
