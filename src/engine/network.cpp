@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <net/if.h>
 #include <sched.h>
+#include <sys/file.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -16,6 +17,7 @@
 #include "engine/record.h"
 #include "engine/run.h"
 #include "network/endpoint.h"
+#include "network/hostports.h"
 #include "sys/error.h"
 #include "sys/fd.h"
 #include "sys/fileutil.h"
@@ -124,24 +126,46 @@ void check_ports_free(const EngineContext& ctx, const std::string& id,
 void connect_container(const EngineContext& ctx, const ContainerRecord& rec, pid_t pid) {
     std::vector<network::PortMapping> ports;
     for (auto& p : rec.publish) ports.push_back(network::parse_publish(p));
-    check_ports_free(ctx, rec.id, ports);
+    std::string pins = ctx.state_root() + "/.netns";
     network::Network net;
-    auto ep = network::connect(net, rec.id, pid, ctx.state_root() + "/.netns/" + rec.id, ports);
+    std::string file = endpoint_file(ctx, rec.id);
+    {
+        // Two runs publishing one port at once: the second waits, then finds it taken in
+        // the first one's network.json, written before its (slow) ADD as a reservation,
+        // which also gets a DEL should this process die before the ADD is done.
+        sys::mkdir_all(pins, 0700);
+        sys::UniqueFd lock(::open((pins + "/.lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
+        if (!lock) throw_sys("open", pins + "/.lock");
+        while (::flock(lock.get(), LOCK_EX) != 0)
+            if (errno != EINTR) throw_sys("flock", pins + "/.lock");
+        network::resolve_host_ports(ports);
+        check_ports_free(ctx, rec.id, ports);
+        network::Endpoint reserved;
+        reserved.container_id = rec.id;
+        reserved.netns_pin = pins + "/" + rec.id;
+        reserved.ports = ports;
+        reserved.conflist = network::conflist(net);
+        sys::write_file_atomic(file, network::to_json(reserved), 0600);
+    }
+    std::optional<network::Endpoint> ep;
     try {
-        sys::write_file_atomic(endpoint_file(ctx, rec.id), network::to_json(ep), 0600);
+        ep = network::connect(net, rec.id, pid, pins + "/" + rec.id, ports);
+        sys::write_file_atomic(file, network::to_json(*ep), 0600);
         // in place: the file is bind-mounted into the container already
         std::string dir = Containers(ctx.data_root).dir(rec.id);
         std::string hostname = sys::read_file(dir + "/hostname");
         while (!hostname.empty() && hostname.back() == '\n') hostname.pop_back();
         sys::write_file(dir + "/hosts", hosts_file(hostname, false) +
-                                            fmt::format("{}\t{}\n", ep.address.ip, hostname));
+                                            fmt::format("{}\t{}\n", ep->address.ip, hostname));
     } catch (...) {
-        try {
-            network::disconnect(ep);
-        } catch (const std::exception& e) {
-            log::warn("container {}: {}", rec.id, e.what());
+        if (ep) {
+            try {
+                network::disconnect(*ep);
+            } catch (const std::exception& e) {
+                log::warn("container {}: {}", rec.id, e.what());
+            }
         }
-        ::unlink(endpoint_file(ctx, rec.id).c_str());
+        ::unlink(file.c_str());
         throw;
     }
 }

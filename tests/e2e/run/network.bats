@@ -105,7 +105,7 @@ print([i["name"] for i in r["interfaces"] if "sandbox" not in i and i["name"] !=
 @test "--rm in the foreground and a detached container that exits release everything" {
     run husk run --rm --name net-fg husk/busybox sh -c 'cat /proc/sys/kernel/hostname'
     [ "$status" -eq 0 ]
-    [ -z "$(ls -A "$ROOT/run/.netns" 2>/dev/null)" ]
+    [ -z "$(ls "$ROOT/run/.netns" 2>/dev/null)" ]
     port=$(free_port)
     id=$(husk run -d -p "127.0.0.1:$port:80" husk/busybox sh -c 'sleep 0.5')
     VETH=$(host_veth "$id")
@@ -152,7 +152,7 @@ print([i["name"] for i in r["interfaces"] if "sandbox" not in i and i["name"] !=
     [ "${#lines[@]}" -eq 1 ]
     [[ "$output" == *"port is already allocated"* ]]
     [ -z "$(ls -A "$ROOT/containers" | grep -v -e '^\.lock$' -e "^$first$")" ]
-    [ -z "$(ls -A "$ROOT/run/.netns" | grep -v "^$first$")" ]
+    [ -z "$(ls "$ROOT/run/.netns" | grep -v "^$first$")" ]
     [ "$(iptables-save | grep -c -- "-dports\? $port")" -eq "$rules" ]  # the first's only
     husk rm -f "$first"
     [ -z "$(net_leftovers "$first")" ]
@@ -217,4 +217,17 @@ SH
     [ -z "$(net_leftovers "$id")" ]
     [ -z "$(iptables-save | grep -- "-dports\? $port")" ]
     husk rm "$id"
+}
+
+@test "two runs publishing one port at the same time: exactly one gets it" {
+    port=$(free_port)
+    for n in 1 2; do
+        (rc=0; husk run -d --name "net-race$n" -p "127.0.0.1:$port:80" husk/busybox sleep 60 \
+            >"$WORK/race$n.out" 2>&1 || rc=$?; echo $rc >"$WORK/race$n.rc") &
+    done
+    wait
+    cat "$WORK"/race*.out
+    [ "$(cat "$WORK"/race*.rc | sort | tr '\n' ' ')" = "0 125 " ]
+    grep -q "port is already allocated" "$WORK"/race*.out
+    [ "$(iptables-save | grep -c -- "-dports $port")" -eq 1 ]
 }
