@@ -11,7 +11,7 @@ std::string conflist(const Network& net) {
         {"type", "bridge"},
         {"bridge", net.bridge},
         {"isGateway", true},
-        {"ipMasq", true},
+        {"ipMasq", false},  // one rule for the subnet instead: masquerade.h
         {"hairpinMode", true},
         {"ipam",
          {{"type", "host-local"},

@@ -21,7 +21,8 @@ struct Network {
     std::string ipam_dir = "/var/lib/cni/networks";
 };
 
-// The conflist: bridge (gateway, masquerade, host-local IPAM, a default route), portmap
+// The conflist: bridge (gateway, host-local IPAM, a default route; outbound NAT is
+// masquerade.h's one rule for the subnet), portmap
 // (capability portMappings, SNAT so 127.0.0.1 works) and firewall (lets the
 // container's traffic through the FORWARD chain).
 std::string conflist(const Network& net);

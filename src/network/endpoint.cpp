@@ -4,6 +4,7 @@
 
 #include "network/cni.h"
 #include "network/hostports.h"
+#include "network/masquerade.h"
 #include "network/netns.h"
 #include "sys/error.h"
 #include "sys/log.h"
@@ -18,6 +19,7 @@ Endpoint connect(const Network& net, const std::string& container_id, pid_t pid,
     ep.netns_pin = netns_pin;
     ep.ports = std::move(ports);
     ep.conflist = conflist(net);
+    ensure_masquerade(net);
     pin_netns(pid, netns_pin);
     try {
         ep.result = cni_add(ep.conflist, {container_id, netns_pin, "eth0", ep.ports});

@@ -20,7 +20,7 @@ TEST(NetworkConflist, BridgePortmapFirewallInOrder) {
     auto& bridge = j["plugins"][0];
     EXPECT_EQ(bridge["bridge"], "husk0");
     EXPECT_EQ(bridge["isGateway"], true);
-    EXPECT_EQ(bridge["ipMasq"], true);
+    EXPECT_EQ(bridge["ipMasq"], false);  // one rule for the subnet: masquerade.h
     EXPECT_EQ(bridge["ipam"]["type"], "host-local");
     EXPECT_EQ(bridge["ipam"]["ranges"][0][0]["subnet"], "10.66.0.0/16");
     EXPECT_EQ(bridge["ipam"]["routes"][0]["dst"], "0.0.0.0/0");

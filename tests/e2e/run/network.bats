@@ -231,3 +231,21 @@ SH
     grep -q "port is already allocated" "$WORK"/race*.out
     [ "$(iptables-save | grep -c -- "-dports $port")" -eq 1 ]
 }
+
+@test "the netns gone before the DEL (pin removed): rm still leaves nothing" {
+    port=$(free_port)
+    id=$(husk run -d -p "127.0.0.1:$port:80" husk/busybox sleep 60)
+    VETH=$(host_veth "$id")
+    umount "$ROOT/run/.netns/$id"
+    rm "$ROOT/run/.netns/$id"
+    husk rm -f "$id"
+    [ -z "$(net_leftovers "$id")" ]
+    [ -z "$(iptables-save | grep -- "-dports\? $port")" ]
+}
+
+@test "outbound NAT: one masquerade rule for the subnet, none per container" {
+    husk run --rm husk/busybox true
+    iptables -t nat -C POSTROUTING -s 10.66.0.0/16 ! -d 10.66.0.0/16 \
+        -m comment --comment "husk network husk" -j MASQUERADE
+    [ "$(iptables-save -t nat | grep -c 'husk network husk')" -eq 1 ]
+}
