@@ -15,7 +15,8 @@ tests+=(libcap2-bin)
 images=(docker-registry skopeo umoci apache2-utils zstd openssl curl)
 peers=(crun runc hyperfine)
 # Real engines driving husk-runtime (tests/e2e/engines, bench/engines), and our CRI client.
-engines=(podman conmon containernetworking-plugins containerd libgrpc++-dev protobuf-compiler protobuf-compiler-grpc
+# iptables: the bridge and portmap CNI plugins of husk run run it.
+engines=(podman conmon containernetworking-plugins iptables containerd libgrpc++-dev protobuf-compiler protobuf-compiler-grpc
   libprotobuf-dev)
 vm=(qemu-system-x86 linux-image-amd64 cpio)  # pure cgroup v2 tests: scripts/cgroup-v2-qemu.sh
 # Only for the benchmarks (`scripts/deps.sh bench`): big, so not installed by default.

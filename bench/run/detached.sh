@@ -41,7 +41,7 @@ bash scripts/make-busybox-image.sh --root "$work/husk" --husk "$husk" -o "$work/
 "${pod[@]}" tag "$("${pod[@]}" images -q | head -1)" localhost/husk/busybox:latest
 podman_run=("${pod[@]}" run -d --network none --ulimit nofile=1024:1024 --ulimit nproc=1024:1024
     localhost/husk/busybox sleep 600)
-husk_run=("$husk" --root "$work/husk" run -d husk/busybox sleep 600)
+husk_run=("$husk" --root "$work/husk" run -d --network none husk/busybox sleep 600)
 # warm both (page cache, seccomp cache, podman's first-run setup)
 "$husk" --root "$work/husk" rm -f "$("${husk_run[@]}")" >/dev/null
 "${pod[@]}" rm -f -t 0 "$("${podman_run[@]}")" >/dev/null

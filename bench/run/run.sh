@@ -3,8 +3,9 @@
 #   podman run --rm IMAGE true   (its own --root in a temp dir)
 # podman drives runc: crun 1.8.1 refuses this hybrid host ("cgroups in hybrid mode not
 # supported, drop all controllers from cgroupv2": cgroup2 holds hugetlb here).
-# both with --network none (husk's default). The same busybox image (an OCI archive
-# from scripts/make-busybox-image.sh) is loaded into both stores first.
+# both with --network none (husk's default is now a bridge, as docker's: measured apart).
+# The same busybox image (an OCI archive from scripts/make-busybox-image.sh) is loaded
+# into both stores first.
 # Prints the median wall time of each, the ratio, and the CPU time per run.
 #
 # usage: bench/run/run.sh [-n RUNS] [--husk PATH]
@@ -39,7 +40,7 @@ pod=(podman --root "$work/podman" --runroot "$work/podman-run" --storage-driver 
 "${pod[@]}" load -q -i "$work/busybox.tar" >/dev/null
 "${pod[@]}" tag "$("${pod[@]}" images -q | head -1)" localhost/husk/busybox:latest
 
-husk_cmd="$husk --root $work/husk run --rm husk/busybox true"
+husk_cmd="$husk --root $work/husk run --rm --network none husk/busybox true"
 # podman raises RLIMIT_NOFILE and RLIMIT_NPROC by default, above this host's hard limits
 # (root here has no CAP_SYS_RESOURCE): ask for limits within them.
 podman_cmd="${pod[*]} run --rm --network none --ulimit nofile=1024:1024 --ulimit nproc=1024:1024 localhost/husk/busybox true"

@@ -1,8 +1,13 @@
 #include "engine/inspect.h"
 
+#include <optional>
+
+#include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include "engine/lifecycle.h"
+#include "engine/network.h"
+#include "network/ports.h"
 #include "sys/error.h"
 #include "sys/fileutil.h"
 
@@ -74,6 +79,54 @@ json exposed_ports(const ContainerRecord& r) {
     return out;
 }
 
+// docker's NetworkSettings: the address while connected, the published ports as
+// {"80/tcp": [{"HostIp": "127.0.0.1", "HostPort": "8080"}]}, exposed ones as null.
+json network_settings(const EngineContext& ctx, const ContainerRecord& r) {
+    json ports = json::object();
+    std::optional<network::Endpoint> ep;
+    try {
+        ep = container_endpoint(ctx, r.id);
+    } catch (const std::exception&) {
+    }
+    if (r.status == "running")
+        for (auto& p : r.exposed_ports) ports[p] = nullptr;
+    json net = {{"IPAddress", ""}, {"IPPrefixLen", 0}, {"Gateway", ""}, {"MacAddress", ""}};
+    if (ep) {
+        for (auto& p : ep->ports) {
+            std::string key = fmt::format("{}/{}", p.container_port, p.protocol);
+            if (!ports[key].is_array()) ports[key] = json::array();
+            ports[key].push_back({{"HostIp", p.host_ip.empty() ? "0.0.0.0" : p.host_ip},
+                                  {"HostPort", std::to_string(p.host_port)}});
+        }
+        net = {{"IPAddress", ep->address.ip},
+               {"IPPrefixLen", ep->address.prefix_len},
+               {"Gateway", ep->address.gateway},
+               {"MacAddress", ep->address.mac}};
+    }
+    json out = {{"Ports", ports}, {"SandboxKey", ep ? ep->netns_pin : ""}};
+    out.update(net);
+    json networks = json::object();
+    if (r.network == "bridge")
+        networks["husk"] = net;
+    else
+        networks[r.network] = json::object();
+    out["Networks"] = networks;
+    return out;
+}
+
+// docker's HostConfig.PortBindings: what -p asked for (host port "" when ours to pick).
+json port_bindings(const ContainerRecord& r) {
+    json out = json::object();
+    for (auto& s : r.publish) {
+        auto p = network::parse_publish(s);
+        std::string key = fmt::format("{}/{}", p.container_port, p.protocol);
+        if (!out[key].is_array()) out[key] = json::array();
+        out[key].push_back(
+            {{"HostIp", p.host_ip}, {"HostPort", p.host_port ? std::to_string(p.host_port) : ""}});
+    }
+    return out;
+}
+
 }  // namespace
 
 std::string inspect_json(const EngineContext& ctx, const ContainerRecord& r) {
@@ -133,7 +186,10 @@ std::string inspect_json(const EngineContext& ctx, const ContainerRecord& r) {
           {"CpuPeriod", cpu.value("period", int64_t{0})},
           {"CpusetCpus", cpu.value("cpus", "")},
           {"PidsLimit", pids.value("limit", int64_t{0})},
-          {"UsernsMode", r.userns_size > 0 ? "auto" : ""}}},
+          {"UsernsMode", r.userns_size > 0 ? "auto" : ""},
+          {"NetworkMode", r.network},
+          {"PortBindings", port_bindings(r)}}},
+        {"NetworkSettings", network_settings(ctx, r)},
         {"Mounts", mounts_of(cfg, r.volumes)},
         {"GraphDriver", graph},
         {"Config",

@@ -52,6 +52,7 @@ void delete_runtime_state(const EngineContext& ctx, const std::string& id) {
 // directory (bundle, logs); its anonymous volumes too with `volumes` (rm -v, --rm).
 void remove_all_of(const EngineContext& ctx, Containers& db, const ContainerRecord& rec,
                    bool volumes) {
+    disconnect_container(ctx, rec.id);  // connected still if its exit went unrecorded
     delete_runtime_state(ctx, rec.id);
     with_store(ctx, [&](image::Store& s) { s.release_rootfs(rec.id); });
     db.remove(rec.id);
@@ -75,6 +76,7 @@ void record_exit(const EngineContext& ctx, Containers& db, ContainerRecord& rec)
         }
     }
     rec.oom_killed = oom_kills(ctx, rec.id) > 0;
+    disconnect_container(ctx, rec.id);
     delete_runtime_state(ctx, rec.id);
     rec.status = "exited";
     rec.pid = 0;
@@ -164,9 +166,11 @@ void start_container(const EngineContext& ctx, ContainerRecord& rec,
     try {
         const oci::Namespace* net = spec.linux_ ? spec.linux_->find_namespace("network") : nullptr;
         if (net && net->path.empty()) loopback_up(pid);
+        if (rec.network == "bridge") connect_container(ctx, rec, pid);
         if (before_start) before_start();
         runtime::start(ctx.state_root(), rec.id);
     } catch (const std::exception& e) {
+        disconnect_container(ctx, rec.id);
         delete_runtime_state(ctx, rec.id);  // the monitor sees its init go and cleans up
         throw RunError(e.what(), kExitEngineError);
     }

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <net/if.h>
 #include <sched.h>
+#include <sys/file.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -13,9 +14,14 @@
 
 #include <fmt/format.h>
 
+#include "engine/record.h"
+#include "engine/run.h"
+#include "network/endpoint.h"
+#include "network/hostports.h"
 #include "sys/error.h"
 #include "sys/fd.h"
 #include "sys/fileutil.h"
+#include "sys/log.h"
 
 namespace husk::engine {
 
@@ -87,6 +93,111 @@ std::string resolv_conf(bool host_network) {
         out += line + "\n";
     }
     return out;
+}
+
+namespace {
+
+std::string endpoint_file(const EngineContext& ctx, const std::string& id) {
+    return Containers(ctx.data_root).dir(id) + "/network.json";
+}
+
+// docker: "Bind for 0.0.0.0:8080 failed: port is already allocated".
+void check_ports_free(const EngineContext& ctx, const std::string& id,
+                      const std::vector<network::PortMapping>& ports) {
+    auto taken = [](const network::PortMapping& p) {
+        return Error(fmt::format("Bind for {}:{} failed: port is already allocated",
+                                 p.host_ip.empty() ? "0.0.0.0" : p.host_ip, p.host_port));
+    };
+    for (size_t i = 0; i < ports.size(); ++i)
+        for (size_t k = 0; k < i; ++k)
+            if (network::collides(ports[i], ports[k])) throw taken(ports[i]);
+    for (auto& other : Containers(ctx.data_root).list()) {
+        if (other.id == id) continue;
+        auto ep = container_endpoint(ctx, other.id);
+        if (!ep) continue;
+        for (auto& p : ports)
+            for (auto& q : ep->ports)
+                if (network::collides(p, q)) throw taken(p);
+    }
+}
+
+}  // namespace
+
+void connect_container(const EngineContext& ctx, const ContainerRecord& rec, pid_t pid) {
+    std::vector<network::PortMapping> ports;
+    for (auto& p : rec.publish) ports.push_back(network::parse_publish(p));
+    std::string pins = ctx.state_root() + "/.netns";
+    network::Network net;
+    std::string file = endpoint_file(ctx, rec.id);
+    {
+        // Two runs publishing one port at once: the second waits, then finds it taken in
+        // the first one's network.json, written before its (slow) ADD as a reservation,
+        // which also gets a DEL should this process die before the ADD is done.
+        sys::mkdir_all(pins, 0700);
+        sys::UniqueFd lock(::open((pins + "/.lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
+        if (!lock) throw_sys("open", pins + "/.lock");
+        while (::flock(lock.get(), LOCK_EX) != 0)
+            if (errno != EINTR) throw_sys("flock", pins + "/.lock");
+        network::resolve_host_ports(ports);
+        check_ports_free(ctx, rec.id, ports);
+        network::Endpoint reserved;
+        reserved.container_id = rec.id;
+        reserved.netns_pin = pins + "/" + rec.id;
+        reserved.ports = ports;
+        reserved.conflist = network::conflist(net);
+        sys::write_file_atomic(file, network::to_json(reserved), 0600);
+    }
+    std::optional<network::Endpoint> ep;
+    try {
+        ep = network::connect(net, rec.id, pid, pins + "/" + rec.id, ports);
+        sys::write_file_atomic(file, network::to_json(*ep), 0600);
+        // in place: the file is bind-mounted into the container already
+        std::string dir = Containers(ctx.data_root).dir(rec.id);
+        std::string hostname = sys::read_file(dir + "/hostname");
+        while (!hostname.empty() && hostname.back() == '\n') hostname.pop_back();
+        sys::write_file(dir + "/hosts", hosts_file(hostname, false) +
+                                            fmt::format("{}\t{}\n", ep->address.ip, hostname));
+    } catch (...) {
+        if (ep) {
+            try {
+                network::disconnect(*ep);
+            } catch (const std::exception& e) {
+                log::warn("container {}: {}", rec.id, e.what());
+            }
+        }
+        ::unlink(file.c_str());
+        throw;
+    }
+}
+
+void disconnect_container(const EngineContext& ctx, const std::string& id) {
+    try {
+        auto ep = container_endpoint(ctx, id);
+        if (!ep) return;
+        try {
+            network::disconnect(*ep);
+        } catch (const std::exception& e) {
+            // network.json stays: `husk rm` tries again
+            log::warn("container {}: {}", id, e.what());
+            return;
+        }
+        ::unlink(endpoint_file(ctx, id).c_str());
+    } catch (const std::exception& e) {
+        log::warn("container {}: disconnecting from the network: {}", id, e.what());
+    }
+}
+
+std::optional<network::Endpoint> container_endpoint(const EngineContext& ctx,
+                                                    const std::string& id) {
+    std::string file = endpoint_file(ctx, id);
+    std::string text;
+    try {
+        text = sys::read_file(file);
+    } catch (const Error& e) {
+        if (e.code() == ENOENT) return std::nullopt;
+        throw;
+    }
+    return network::endpoint_from_json(text);
 }
 
 }  // namespace husk::engine

@@ -49,7 +49,8 @@ struct RunOptions {
     bool no_new_privileges = false;
     std::string seccomp;  // "" default, "unconfined", or a file
     std::vector<std::string> cap_add, cap_drop;
-    std::string network = "none";                // none | host
+    std::string network = "bridge";              // bridge | none | host
+    std::vector<std::string> publish;            // -p, network::parse_publish's forms
     std::string userns;                          // "" (host) | host | auto | keep-id
     std::vector<oci::IdMapping> uidmap, gidmap;  // --uidmap / --gidmap
     std::string stop_signal;

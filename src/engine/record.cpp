@@ -64,7 +64,9 @@ json to_json(const ContainerRecord& r) {
                 {"open_stdin", r.open_stdin},
                 {"log_max_size", r.log_max_size},
                 {"log_max_file", r.log_max_file},
-                {"restart_count", r.restart_count}};
+                {"restart_count", r.restart_count},
+                {"network", r.network},
+                {"publish", r.publish}};
 }
 
 ContainerRecord from_json(const json& j) {
@@ -95,6 +97,8 @@ ContainerRecord from_json(const json& j) {
     r.log_max_size = j.value("log_max_size", int64_t{0});
     r.log_max_file = j.value("log_max_file", 1);
     r.restart_count = j.value("restart_count", 0);
+    r.network = j.value("network", "none");  // records from before bridge networking
+    r.publish = j.value("publish", std::vector<std::string>{});
     return r;
 }
 
@@ -197,6 +201,12 @@ void on_alarm(int) {}
 
 sys::UniqueFd Containers::lock(const std::string& id) const {
     auto fd = open_lock_file(dir(id) + "/lock");
+    set_lock(fd.get(), F_WRLCK, true);
+    return fd;
+}
+
+sys::UniqueFd Containers::watch(const std::string& id) const {
+    auto fd = open_lock_file(dir(id) + "/monitor.lock");
     set_lock(fd.get(), F_WRLCK, true);
     return fd;
 }

@@ -47,6 +47,11 @@ struct ContainerRecord {
     int64_t log_max_size = 0;  // --log-opt max-size (0: unbounded)
     int log_max_file = 1;      // --log-opt max-file
     int restart_count = 0;
+    // --network (bridge | none | host) and -p as given (network::to_string form; host
+    // port 0 = chosen at each start). While connected, <id>/network.json holds the
+    // endpoint (address, host ports, CNI result).
+    std::string network = "bridge";
+    std::vector<std::string> publish;
 };
 
 class Containers {
@@ -75,6 +80,9 @@ class Containers {
     // Is a monitor (or the cleanup it became) alive for the container? It holds an
     // fcntl write lock on <id>/monitor.lock for as long as it lives.
     bool monitored(const std::string& id) const;
+    // Takes <id>/monitor.lock as a monitor does, for a process that watches its container
+    // itself (a foreground `husk run`), so other commands do not take it for dead.
+    sys::UniqueFd watch(const std::string& id) const;
     // Blocks until no monitor holds <id>/monitor.lock; false when `timeout_ms` (>= 0)
     // passed first.
     bool wait_unmonitored(const std::string& id, int timeout_ms = -1) const;

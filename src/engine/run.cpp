@@ -19,6 +19,7 @@
 #include "engine/record.h"
 #include "engine/volumes.h"
 #include "image/store.h"
+#include "network/ports.h"
 #include "runtime/container.h"
 #include "runtime/state.h"
 #include "sys/error.h"
@@ -32,9 +33,12 @@ namespace {
 void validate(const RunOptions& o) {
     if (o.image.empty() && o.rootfs.empty())
         throw Error("\"husk run\" requires at least 1 argument: IMAGE [COMMAND] [ARG...]");
-    if (o.network != "none" && o.network != "host")
+    if (o.network != "bridge" && o.network != "none" && o.network != "host")
         throw Error(
-            fmt::format("network mode \"{}\" is not supported yet (none, host)", o.network));
+            fmt::format("network mode \"{}\" is not supported (bridge, none, host)", o.network));
+    if (o.network == "none" && !o.publish.empty())
+        throw Error("conflicting options: port publishing and the container type network mode");
+    for (auto& p : o.publish) network::parse_publish(p);
     if (o.userns == "keep-id")
         throw Error(
             "--userns=keep-id is only supported in rootless mode, as in podman (husk runs as "
@@ -156,6 +160,10 @@ void reachable_from_userns(const std::string& rootfs) {
 ContainerRecord prepare_container(EngineContext& ctx, RunOptions& o, const LogOptions& log,
                                   Cleanup& cleanup) {
     validate(o);
+    if (o.network == "host" && !o.publish.empty()) {
+        fmt::print(stderr, "WARNING: Published ports are discarded when using host network mode\n");
+        o.publish.clear();
+    }
     std::optional<image::Image> img;
     if (o.rootfs.empty()) img = resolve_image(ctx, o.image);
     // validate the command before anything is made
@@ -174,6 +182,8 @@ ContainerRecord prepare_container(EngineContext& ctx, RunOptions& o, const LogOp
     rec.open_stdin = o.interactive;
     rec.log_max_size = log.max_size;
     rec.log_max_file = log.max_file;
+    rec.network = o.network;
+    for (auto& p : o.publish) rec.publish.push_back(network::to_string(network::parse_publish(p)));
     bool userns = o.userns == "auto";
     if (!o.uidmap.empty() || !o.gidmap.empty()) {  // the user's own ranges (only one given: both)
         auto ranges = [](const std::vector<oci::IdMapping>& v) {
@@ -245,6 +255,8 @@ int run_container(EngineContext& ctx, RunOptions& o) {
         }
     }
 
+    // we are its monitor: a `husk ps` meanwhile must not record it exited
+    sys::UniqueFd watching = db.watch(rec.id);
     std::string state_root = ctx.state_root();
     sys::mkdir_all(state_root, 0700);
     runtime::CreateOptions co;
@@ -254,7 +266,8 @@ int run_container(EngineContext& ctx, RunOptions& o) {
     runtime::RunEvents ev;
     ev.terminal_input = o.interactive;
     ev.created = [&](pid_t pid) {
-        if (o.network == "none") loopback_up(pid);
+        if (o.network != "host") loopback_up(pid);
+        if (o.network == "bridge") connect_container(ctx, rec, pid);
         rec.status = "running";
         db.save(rec);
     };
@@ -262,8 +275,10 @@ int run_container(EngineContext& ctx, RunOptions& o) {
     try {
         code = runtime::run(co, false, &ev);
     } catch (const Error& e) {
+        disconnect_container(ctx, rec.id);
         rethrow_create_error(e, rec.command);
     }
+    disconnect_container(ctx, rec.id);
     rec.status = "exited";
     rec.exit_code = code;
     rec.finished = runtime::now_rfc3339();

@@ -8,6 +8,8 @@
 #include "cli/husk/container_cmd.h"
 #include "cli/husk/util.h"
 #include "engine/lifecycle.h"
+#include "engine/network.h"
+#include "network/ports.h"
 #include "sys/error.h"
 
 namespace husk::cli {
@@ -36,7 +38,20 @@ std::string command_text(const engine::ContainerRecord& r, bool no_trunc) {
     return "\"" + cmd + "\"";
 }
 
-nlohmann::json row(const engine::ContainerRecord& r, bool no_trunc) {
+// docker's PORTS: "127.0.0.1:8080->80/tcp, 0.0.0.0:5353->53/udp" while published.
+std::string ports_text(const engine::EngineContext& ec, const engine::ContainerRecord& r) {
+    if (r.status != "running") return "";
+    std::string out;
+    try {
+        if (auto ep = engine::container_endpoint(ec, r.id))
+            for (auto& p : ep->ports) out += (out.empty() ? "" : ", ") + network::describe(p);
+    } catch (const std::exception&) {
+        // removed meanwhile
+    }
+    return out;
+}
+
+nlohmann::json row(const engine::ContainerRecord& r, bool no_trunc, const std::string& ports) {
     std::string labels;
     return {{"ID", no_trunc ? r.id : r.id.substr(0, 12)},
             {"Image", r.image.empty() ? r.rootfs : r.image},
@@ -47,7 +62,7 @@ nlohmann::json row(const engine::ContainerRecord& r, bool no_trunc) {
             {"State", r.paused ? "paused" : r.status},
             {"ExitCode", r.exit_code},
             {"Names", r.name},
-            {"Ports", ""},
+            {"Ports", ports},
             {"Mounts", ""},
             {"Labels", labels}};
 }
@@ -91,20 +106,23 @@ void add_ps(CLI::App& app, Context& ctx, Commands& cmds) {
                 fmt::print("{}\n", f->no_trunc ? r.id : r.id.substr(0, 12));
                 continue;
             }
-            rows.push_back(row(r, f->no_trunc));
+            rows.push_back(row(r, f->no_trunc, ports_text(ec, r)));
         }
         if (f->quiet) return 0;
         if (!f->format.empty()) {
             for (auto& r : rows) fmt::print("{}\n", render_format(f->format, r));
             return 0;
         }
-        fmt::print("{:<15}{:<20}{:<24}{:<24}{:<28}{:<10}{}\n", "CONTAINER ID", "IMAGE", "COMMAND",
-                   "CREATED", "STATUS", "PORTS", "NAMES");
+        // PORTS as wide as its longest entry, as docker's tabwriter makes it
+        size_t ports_w = 10;
+        for (auto& r : rows) ports_w = std::max(ports_w, r["Ports"].get<std::string>().size() + 3);
+        fmt::print("{:<15}{:<20}{:<24}{:<24}{:<28}{:<{}}{}\n", "CONTAINER ID", "IMAGE", "COMMAND",
+                   "CREATED", "STATUS", "PORTS", ports_w, "NAMES");
         for (auto& r : rows)
-            fmt::print("{:<15}{:<20}{:<24}{:<24}{:<28}{:<10}{}\n", r["ID"].get<std::string>(),
+            fmt::print("{:<15}{:<20}{:<24}{:<24}{:<28}{:<{}}{}\n", r["ID"].get<std::string>(),
                        r["Image"].get<std::string>(), r["Command"].get<std::string>(),
-                       r["RunningFor"].get<std::string>(), r["Status"].get<std::string>(), "",
-                       r["Names"].get<std::string>());
+                       r["RunningFor"].get<std::string>(), r["Status"].get<std::string>(),
+                       r["Ports"].get<std::string>(), ports_w, r["Names"].get<std::string>());
         return 0;
     });
 }

@@ -109,7 +109,8 @@ void add_flags(CLI::App* sub, RunFlags& f) {
     multi("--sysctl", f.sysctls, "namespaced kernel parameter: name=value");
     sub->add_option("--shm-size", f.shm_size, "size of /dev/shm (e.g. 64m)");
     multi("-l,--label", f.labels, "set a label: key=value");
-    sub->add_option("--network,--net", o.network, "network: none (default), host");
+    sub->add_option("--network,--net", o.network, "network: bridge (default), none, host");
+    multi("-p,--publish", o.publish, "publish a port: [[IP:][HOSTPORT]:]CPORT[/tcp|/udp]");
     if (sub->get_name() == "run") {
         sub->add_flag("-d,--detach", f.detach, "run in the background; print the container id");
         sub->add_option("--detach-keys", f.detach_keys, "keys that detach from it (ctrl-p,ctrl-q)");

@@ -25,6 +25,14 @@ int attached_exit(int code) {
     return code;
 }
 
+// The monitor sends the exit code before its cleanup has recorded the exit and released
+// the container's network: as docker, return once the container is "exited", so a
+// `husk rm` right after finds it so.
+int exited(const engine::Containers& db, const std::string& id, int code) {
+    if (code != -2) db.wait_unmonitored(id);
+    return attached_exit(code);
+}
+
 void add_start(CLI::App& app, Context& ctx, Commands& cmds) {
     auto f = std::make_shared<StartFlags>();
     auto* start = app.add_subcommand("start", "start created or stopped containers");
@@ -43,7 +51,8 @@ void add_start(CLI::App& app, Context& ctx, Commands& cmds) {
             sys::UniqueFd sock;
             engine::start_container(ec, rec, [&] { sock = engine::connect_attach(db, rec.id); });
             if (!sock) sock = engine::connect_attach(db, rec.id);  // it was running
-            return attached_exit(engine::attach_relay(sock.get(), rec.tty, f->interactive, keys));
+            return exited(db, rec.id,
+                          engine::attach_relay(sock.get(), rec.tty, f->interactive, keys));
         }
         return for_each_container(f->names, [&](const std::string& n) {
             auto rec = engine::lookup(ec, n);
@@ -63,8 +72,8 @@ void add_start(CLI::App& app, Context& ctx, Commands& cmds) {
         if (rec.status != "running")
             throw Error("You cannot attach to a stopped container, start it first");
         engine::Containers db(ec.data_root);
-        return attached_exit(
-            engine::attach(db, rec, !f->no_stdin && rec.open_stdin, f->detach_keys));
+        return exited(db, rec.id,
+                      engine::attach(db, rec, !f->no_stdin && rec.open_stdin, f->detach_keys));
     });
 }
 

@@ -53,7 +53,7 @@ teardown_file() { run_teardown; }
 }
 
 @test "bad flag values: --ulimit, -v, --device, --userns, --network" {
-    for args in "--ulimit nofile=x" "-v relative/dir:/x" "--device nodev" "--userns=bogus" "--network bridge" "--mount type=npipe,target=/x"; do
+    for args in "--ulimit nofile=x" "-v relative/dir:/x" "--device nodev" "--userns=bogus" "--network bogus" "--mount type=npipe,target=/x"; do
         run husk run --rm $args husk/busybox true
         echo "$args -> $status $output"
         [ "$status" -eq 125 ]

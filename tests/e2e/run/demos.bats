@@ -74,12 +74,12 @@ teardown_file() { run_teardown; }
 }
 
 @test "network none: a namespace with only loopback, and it is up" {
-    run husk run --rm husk/busybox sh -c 'ls /sys/class/net; ip -o link show lo'
+    run husk run --rm --network none husk/busybox sh -c 'ls /sys/class/net; ip -o link show lo'
     echo "$output"
     [ "$status" -eq 0 ]
     [ "${lines[0]}" = lo ]
     [[ "${lines[1]}" == *"<LOOPBACK,UP,LOWER_UP>"* ]]
-    run husk run --rm husk/busybox ping -c 1 -W 2 127.0.0.1
+    run husk run --rm --network none husk/busybox ping -c 1 -W 2 127.0.0.1
     [ "$status" -eq 0 ]
 }
 

@@ -1,0 +1,60 @@
+#include "network/conflist.h"
+
+#include <nlohmann/json.hpp>
+
+namespace husk::network {
+
+using nlohmann::json;
+
+std::string conflist(const Network& net) {
+    json bridge = {
+        {"type", "bridge"},
+        {"bridge", net.bridge},
+        {"isGateway", true},
+        {"ipMasq", false},  // one rule for the subnet instead: masquerade.h
+        {"hairpinMode", true},
+        {"ipam",
+         {{"type", "host-local"},
+          {"dataDir", net.ipam_dir},
+          {"ranges",
+           json::array({json::array({{{"subnet", net.subnet}, {"gateway", net.gateway}}})})},
+          {"routes", json::array({{{"dst", "0.0.0.0/0"}}})}}},
+    };
+    json portmap = {
+        {"type", "portmap"}, {"capabilities", {{"portMappings", true}}}, {"snat", true}};
+    json firewall = {{"type", "firewall"}, {"backend", "iptables"}};
+    json list = {{"cniVersion", "1.0.0"},
+                 {"name", net.name},
+                 {"plugins", json::array({bridge, portmap, firewall})}};
+    return list.dump(2);
+}
+
+std::vector<std::string> plugin_types(const std::string& conflist) {
+    std::vector<std::string> out;
+    json list = json::parse(conflist);
+    for (auto& p : list.at("plugins")) out.push_back(p.at("type"));
+    return out;
+}
+
+std::string plugin_config(const std::string& conflist, size_t index,
+                          const std::vector<PortMapping>& ports, const std::string& prev_result) {
+    json list = json::parse(conflist);
+    json conf = list.at("plugins").at(index);
+    conf["name"] = list.at("name");
+    conf["cniVersion"] = list.at("cniVersion");
+    if (conf.contains("capabilities") && conf["capabilities"].value("portMappings", false)) {
+        json maps = json::array();
+        for (auto& p : ports) {
+            json m = {{"hostPort", p.host_port},
+                      {"containerPort", p.container_port},
+                      {"protocol", p.protocol}};
+            if (!p.host_ip.empty()) m["hostIP"] = p.host_ip;
+            maps.push_back(m);
+        }
+        conf["runtimeConfig"] = {{"portMappings", maps}};
+    }
+    if (!prev_result.empty()) conf["prevResult"] = json::parse(prev_result);
+    return conf.dump();
+}
+
+}  // namespace husk::network

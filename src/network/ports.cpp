@@ -1,0 +1,82 @@
+#include "network/ports.h"
+
+#include <arpa/inet.h>
+
+#include <charconv>
+
+#include <fmt/format.h>
+
+#include "sys/error.h"
+
+namespace husk::network {
+
+namespace {
+
+uint16_t parse_port(std::string_view s, const char* what, bool zero_ok) {
+    unsigned v = 0;
+    auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+    if (s.empty() || ec != std::errc() || end != s.data() + s.size() || v > 65535 ||
+        (v == 0 && !zero_ok))
+        throw Error(fmt::format("invalid {}: {}", what, s));
+    return static_cast<uint16_t>(v);
+}
+
+bool is_ipv4(const std::string& s) {
+    in_addr a{};
+    return ::inet_pton(AF_INET, s.c_str(), &a) == 1;
+}
+
+}  // namespace
+
+PortMapping parse_publish(std::string_view s) {
+    PortMapping p;
+    std::string_view rest = s;
+    if (size_t slash = rest.rfind('/'); slash != std::string_view::npos) {
+        p.protocol = std::string(rest.substr(slash + 1));
+        if (p.protocol != "tcp" && p.protocol != "udp")
+            throw Error(fmt::format("invalid proto: {}", p.protocol));
+        rest = rest.substr(0, slash);
+    }
+    if (rest.find('-') != std::string_view::npos)
+        throw Error(fmt::format("port ranges are not supported: {}", s));
+    std::vector<std::string_view> parts;
+    size_t pos = 0;
+    for (;;) {
+        size_t colon = rest.find(':', pos);
+        parts.push_back(rest.substr(pos, colon == std::string_view::npos ? colon : colon - pos));
+        if (colon == std::string_view::npos) break;
+        pos = colon + 1;
+    }
+    if (parts.size() > 3) throw Error(fmt::format("invalid port format: {}", s));
+    p.container_port = parse_port(parts.back(), "containerPort", false);
+    if (parts.size() >= 2 && !parts[parts.size() - 2].empty())
+        p.host_port = parse_port(parts[parts.size() - 2], "hostPort", false);
+    if (parts.size() == 3 && !parts[0].empty()) {
+        p.host_ip = std::string(parts[0]);
+        if (p.host_ip.size() > 2 && p.host_ip.front() == '[')
+            throw Error(fmt::format("IPv6 host addresses are not supported: {}", p.host_ip));
+        if (!is_ipv4(p.host_ip)) throw Error(fmt::format("invalid IP address: {}", p.host_ip));
+        if (p.host_ip == "0.0.0.0") p.host_ip.clear();
+    }
+    return p;
+}
+
+std::string to_string(const PortMapping& p) {
+    std::string host = p.host_port ? std::to_string(p.host_port) : "";
+    if (!p.host_ip.empty())
+        return fmt::format("{}:{}:{}/{}", p.host_ip, host, p.container_port, p.protocol);
+    if (p.host_port) return fmt::format("{}:{}/{}", host, p.container_port, p.protocol);
+    return fmt::format("{}/{}", p.container_port, p.protocol);
+}
+
+std::string describe(const PortMapping& p) {
+    return fmt::format("{}:{}->{}/{}", p.host_ip.empty() ? "0.0.0.0" : p.host_ip, p.host_port,
+                       p.container_port, p.protocol);
+}
+
+bool collides(const PortMapping& a, const PortMapping& b) {
+    return a.protocol == b.protocol && a.host_port == b.host_port && a.host_port != 0 &&
+           (a.host_ip.empty() || b.host_ip.empty() || a.host_ip == b.host_ip);
+}
+
+}  // namespace husk::network

@@ -1,0 +1,34 @@
+// Published ports (`-p`/`--publish`), in docker's forms:
+//   CPORT  HOSTPORT:CPORT  IP:HOSTPORT:CPORT  IP::CPORT   each with an optional /tcp or /udp
+// A host port of 0 means "chosen by us" (a free ephemeral port, picked when the
+// container is connected).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace husk::network {
+
+struct PortMapping {
+    std::string host_ip;  // "" = every address (docker prints 0.0.0.0)
+    uint16_t host_port = 0;
+    uint16_t container_port = 0;
+    std::string protocol = "tcp";  // tcp | udp
+
+    bool operator==(const PortMapping&) const = default;
+};
+
+// Parses one -p value; throws husk::Error with docker's wording
+// (`invalid containerPort: x`, `invalid hostPort: x`, `invalid IP address: x`).
+PortMapping parse_publish(std::string_view s);
+
+// As the -p value that makes it again: "127.0.0.1:8080:80/tcp" (parse_publish's inverse).
+std::string to_string(const PortMapping& p);
+// As docker ps prints it: "127.0.0.1:8080->80/tcp", "0.0.0.0:8080->80/tcp".
+std::string describe(const PortMapping& p);
+// Does publishing both at once collide (same protocol and host port, overlapping address)?
+bool collides(const PortMapping& a, const PortMapping& b);
+
+}  // namespace husk::network

@@ -1,0 +1,251 @@
+#!/usr/bin/env bats
+# husk's bridge network (the default, as docker's) and published ports (-p): an address
+# in 10.66.0.0/16 with a default route, containers reaching each other over husk0, a
+# port published on 127.0.0.1 reached from the host, and nothing left behind (pinned
+# netns, veth, iptables rules naming the container, host-local lease) once a container
+# is gone, nor after a -p that fails. Only 127.0.0.1 and the bridge are used.
+
+load helpers
+
+setup() {
+    run_setup
+    command -v iptables-save >/dev/null || skip "iptables is not installed (scripts/deps.sh)"
+    [ -x /usr/lib/cni/bridge ] || skip "containernetworking-plugins is not installed (scripts/deps.sh)"
+}
+
+teardown() {
+    for id in $(ls -A "$ROOT/containers" 2>/dev/null | grep -v '^\.lock$'); do
+        husk rm -f "$id" >/dev/null 2>&1 || true
+    done
+    run_teardown
+}
+
+# A port nobody on the host uses right now.
+free_port() {
+    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# busybox wget crashes in this static build: HTTP by hand over nc.
+http_get() {  # HOST PORT PATH
+    printf 'GET %s HTTP/1.0\r\n\r\n' "$3" | busybox nc -w 3 "$1" "$2"
+}
+
+# What container ID would leave behind on the host once it is gone.
+net_leftovers() {
+    local id=$1
+    ls "$ROOT/run/.netns/$id" 2>/dev/null || true
+    iptables-save | grep -- "$id" || true
+    grep -rl -- "$id" /var/lib/cni/networks/husk 2>/dev/null || true
+    if [ -n "${VETH:-}" ]; then ip link show "$VETH" 2>/dev/null || true; fi
+}
+
+# The host side of the container's veth, from its saved CNI result.
+host_veth() {
+    python3 -c 'import json,sys; r=json.load(open(sys.argv[1]))["result"]
+print([i["name"] for i in r["interfaces"] if "sandbox" not in i and i["name"] != "husk0"][0])' \
+        "$ROOT/containers/$1/network.json"
+}
+
+@test "bridge by default: an address in 10.66.0.0/16, a default route, its name in /etc/hosts" {
+    run husk run --rm --hostname net1 husk/busybox sh -c \
+        'ip -o -4 addr show eth0; ip route; grep net1 /etc/hosts'
+    echo "$output"
+    [ "$status" -eq 0 ]
+    [[ "${lines[0]}" =~ inet\ 10\.66\.[0-9]+\.[0-9]+/16 ]]
+    [[ "$output" == *"default via 10.66.0.1 dev eth0"* ]]
+    addr=$(echo "${lines[0]}" | grep -o 'inet [0-9.]*' | cut -d' ' -f2)
+    [[ "$output" == *"$addr"$'\t'"net1"* ]]
+}
+
+@test "two containers reach each other over the bridge" {
+    id=$(husk run -d --name net-srv husk/busybox sh -c 'echo hello-over-bridge >/tmp/i; httpd -f -p 80 -h /tmp')
+    addr=$(husk inspect -f '{{.NetworkSettings.IPAddress}}' net-srv)
+    [[ "$addr" == 10.66.* ]]
+    run husk run --rm husk/busybox sh -c \
+        "for i in 1 2 3 4 5; do printf 'GET /i HTTP/1.0\r\n\r\n' | nc -w 3 $addr 80 && break; sleep 0.2; done"
+    echo "$output"
+    [ "$status" -eq 0 ]
+    [[ "$output" == *hello-over-bridge* ]]
+}
+
+@test "-p 127.0.0.1:PORT:80 is reached from the host; ps and inspect show it; rm leaves nothing" {
+    port=$(free_port)
+    id=$(husk run -d -p "127.0.0.1:$port:80" husk/busybox sh -c 'echo published >/tmp/i; httpd -f -p 80 -h /tmp')
+    VETH=$(host_veth "$id")
+    ip link show "$VETH" >/dev/null
+    out=""
+    for i in 1 2 3 4 5 6 7 8 9 10; do
+        out=$(http_get 127.0.0.1 "$port" /i) && [[ "$out" == *published* ]] && break
+        sleep 0.2
+    done
+    echo "$out"
+    [[ "$out" == *published* ]]
+    run husk ps
+    echo "$output"
+    [[ "$output" == *"127.0.0.1:$port->80/tcp"* ]]
+    run husk inspect -f '{{json .NetworkSettings.Ports}}' "$id"
+    echo "$output"
+    [[ "$output" == *'"80/tcp":[{"HostIp":"127.0.0.1","HostPort":"'$port'"}]'* ]]
+    [ -n "$(net_leftovers "$id")" ]  # the check sees a connected container
+    husk rm -f "$id"
+    [ -z "$(net_leftovers "$id")" ]
+    run http_get 127.0.0.1 "$port" /i
+    [[ "$output" != *published* ]]
+}
+
+@test "a host port left to us (IP::CPORT) is a free one, shown by ps" {
+    id=$(husk run -d -p 127.0.0.1::80 husk/busybox sleep 60)
+    run husk ps
+    echo "$output"
+    [[ "$output" =~ 127\.0\.0\.1:[0-9]+-\>80/tcp ]]
+    husk rm -f "$id"
+    [ -z "$(net_leftovers "$id")" ]
+}
+
+@test "--rm in the foreground and a detached container that exits release everything" {
+    run husk run --rm --name net-fg husk/busybox sh -c 'cat /proc/sys/kernel/hostname'
+    [ "$status" -eq 0 ]
+    [ -z "$(ls "$ROOT/run/.netns" 2>/dev/null)" ]
+    port=$(free_port)
+    id=$(husk run -d -p "127.0.0.1:$port:80" husk/busybox sh -c 'sleep 0.5')
+    VETH=$(host_veth "$id")
+    husk wait "$id"
+    run husk ps -a
+    [[ "$output" != *"->80/tcp"* ]]
+    [ -z "$(net_leftovers "$id")" ]
+    [ ! -e "$ROOT/containers/$id/network.json" ]
+    husk stop "$id"
+    # started again it is connected again
+    husk start "$id"
+    [ -e "$ROOT/containers/$id/network.json" ] || husk wait "$id"
+    husk wait "$id"
+    husk rm "$id"
+    [ -z "$(net_leftovers "$id")" ]
+}
+
+@test "husk stop releases the network" {
+    id=$(husk run -d husk/busybox sleep 60)
+    VETH=$(host_veth "$id")
+    husk stop -t 1 "$id"
+    [ -z "$(net_leftovers "$id")" ]
+    husk rm "$id"
+}
+
+@test "bad -p, -p with --network none, a port already published: one line, 125, nothing left" {
+    for p in abc 80/sctp 1.2.3:1:80 70000:80; do
+        run husk run --rm -p "$p" husk/busybox true
+        echo "$p -> $status $output"
+        [ "$status" -eq 125 ]
+        [ "${#lines[@]}" -eq 1 ]
+    done
+    run husk run --rm --network none -p 80 husk/busybox true
+    echo "$output"
+    [ "$status" -eq 125 ]
+    [ "${#lines[@]}" -eq 1 ]
+    [ -z "$(leftovers)" ]
+    port=$(free_port)
+    first=$(husk run -d -p "127.0.0.1:$port:80" husk/busybox sleep 60)
+    rules=$(iptables-save | grep -c -- "-dports\? $port")
+    run husk run --rm --name net-dup -p "$port:81" husk/busybox true
+    echo "$output"
+    [ "$status" -eq 125 ]
+    [ "${#lines[@]}" -eq 1 ]
+    [[ "$output" == *"port is already allocated"* ]]
+    [ -z "$(ls -A "$ROOT/containers" | grep -v -e '^\.lock$' -e "^$first$")" ]
+    [ -z "$(ls "$ROOT/run/.netns" | grep -v "^$first$")" ]
+    [ "$(iptables-save | grep -c -- "-dports\? $port")" -eq "$rules" ]  # the first's only
+    husk rm -f "$first"
+    [ -z "$(net_leftovers "$first")" ]
+    [ -z "$(iptables-save | grep -- "-dports\? $port")" ]
+}
+
+@test "-p with --network host: docker's warning, the ports discarded" {
+    run husk run --rm --network host -p 80 husk/busybox true
+    echo "$output"
+    [ "$status" -eq 0 ]
+    [[ "$output" == *"WARNING: Published ports are discarded when using host network mode"* ]]
+}
+
+@test "a plugin that fails: one line naming it, 125, nothing left (lease, veth, rules, netns)" {
+    mkdir "$WORK/cni"
+    for p in bridge host-local portmap; do ln -s "/usr/lib/cni/$p" "$WORK/cni/$p"; done
+    cat >"$WORK/cni/firewall" <<'SH'
+#!/bin/sh
+cat >/dev/null
+[ "$CNI_COMMAND" = ADD ] || exit 0
+echo "$CNI_CONTAINERID" >"$(dirname "$0")/id"
+echo '{"cniVersion":"1.0.0","code":999,"msg":"refused by the test","details":"always"}'
+exit 1
+SH
+    chmod +x "$WORK/cni/firewall"
+    port=$(free_port)
+    HUSK_CNI_PATH=$WORK/cni run husk run --rm -p "127.0.0.1:$port:80" husk/busybox true
+    echo "$output"
+    [ "$status" -eq 125 ]
+    [ "${#lines[@]}" -eq 1 ]
+    [ "$output" = 'husk: network "husk": plugin "firewall": refused by the test: always' ]
+    id=$(cat "$WORK/cni/id")
+    [ -n "$id" ]
+    [ -z "$(net_leftovers "$id")" ]
+    [ -z "$(iptables-save | grep -- "-dports\? $port")" ]
+    [ -z "$(leftovers)" ]
+}
+
+@test "husk ps during a foreground run does not take it for dead (its network stays)" {
+    husk run --rm --name net-fg2 husk/busybox sh -c \
+        'sleep 1.5; ip -4 -o addr show eth0 | grep -c 10.66' >"$WORK/fg.out" 2>&1 &
+    sleep 0.7
+    run husk ps
+    echo "$output"
+    [[ "$output" == *net-fg2* ]]
+    wait $!
+    cat "$WORK/fg.out"
+    [ "$(cat "$WORK/fg.out")" = 1 ]
+}
+
+@test "monitor and container killed (-9): the next husk command releases the network" {
+    port=$(free_port)
+    id=$(husk run -d -p "127.0.0.1:$port:80" husk/busybox sleep 1000)
+    VETH=$(host_veth "$id")
+    pid=$(husk inspect -f '{{.State.Pid}}' "$id")
+    mon=$(awk '{print $4}' "/proc/$pid/stat")
+    [[ "$(tr '\0' ' ' </proc/$mon/cmdline)" == *husk-monitor* ]]
+    kill -9 "$mon" "$pid"
+    run husk ps -a
+    echo "$output"
+    [[ "$output" == *"Exited (unknown)"* ]]
+    [ -z "$(net_leftovers "$id")" ]
+    [ -z "$(iptables-save | grep -- "-dports\? $port")" ]
+    husk rm "$id"
+}
+
+@test "two runs publishing one port at the same time: exactly one gets it" {
+    port=$(free_port)
+    for n in 1 2; do
+        (rc=0; husk run -d --name "net-race$n" -p "127.0.0.1:$port:80" husk/busybox sleep 60 \
+            >"$WORK/race$n.out" 2>&1 || rc=$?; echo $rc >"$WORK/race$n.rc") &
+    done
+    wait
+    cat "$WORK"/race*.out
+    [ "$(cat "$WORK"/race*.rc | sort | tr '\n' ' ')" = "0 125 " ]
+    grep -q "port is already allocated" "$WORK"/race*.out
+    [ "$(iptables-save | grep -c -- "-dports $port")" -eq 1 ]
+}
+
+@test "the netns gone before the DEL (pin removed): rm still leaves nothing" {
+    port=$(free_port)
+    id=$(husk run -d -p "127.0.0.1:$port:80" husk/busybox sleep 60)
+    VETH=$(host_veth "$id")
+    umount "$ROOT/run/.netns/$id"
+    rm "$ROOT/run/.netns/$id"
+    husk rm -f "$id"
+    [ -z "$(net_leftovers "$id")" ]
+    [ -z "$(iptables-save | grep -- "-dports\? $port")" ]
+}
+
+@test "outbound NAT: one masquerade rule for the subnet, none per container" {
+    husk run --rm husk/busybox true
+    iptables -t nat -C POSTROUTING -s 10.66.0.0/16 ! -d 10.66.0.0/16 \
+        -m comment --comment "husk network husk" -j MASQUERADE
+    [ "$(iptables-save -t nat | grep -c 'husk network husk')" -eq 1 ]
+}

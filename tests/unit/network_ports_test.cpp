@@ -1,0 +1,60 @@
+// -p/--publish in docker's forms, and what makes two published ports collide.
+#include <gtest/gtest.h>
+
+#include "network/ports.h"
+#include "sys/error.h"
+
+using husk::network::parse_publish;
+using husk::network::PortMapping;
+
+TEST(NetworkPorts, DockerForms) {
+    EXPECT_EQ(parse_publish("80"), (PortMapping{"", 0, 80, "tcp"}));
+    EXPECT_EQ(parse_publish("8080:80"), (PortMapping{"", 8080, 80, "tcp"}));
+    EXPECT_EQ(parse_publish("127.0.0.1:8080:80"), (PortMapping{"127.0.0.1", 8080, 80, "tcp"}));
+    EXPECT_EQ(parse_publish("127.0.0.1::80"), (PortMapping{"127.0.0.1", 0, 80, "tcp"}));
+    EXPECT_EQ(parse_publish("5353:53/udp"), (PortMapping{"", 5353, 53, "udp"}));
+    EXPECT_EQ(parse_publish("80/tcp"), (PortMapping{"", 0, 80, "tcp"}));
+    EXPECT_EQ(parse_publish("0.0.0.0:8080:80"), (PortMapping{"", 8080, 80, "tcp"}));
+    EXPECT_EQ(parse_publish(":8080:80"), (PortMapping{"", 8080, 80, "tcp"}));
+}
+
+TEST(NetworkPorts, BadValuesSayWhatIsWrong) {
+    auto msg = [](const char* s) {
+        try {
+            parse_publish(s);
+        } catch (const husk::Error& e) {
+            return std::string(e.what());
+        }
+        return std::string("(accepted)");
+    };
+    EXPECT_EQ(msg("abc"), "invalid containerPort: abc");
+    EXPECT_EQ(msg("0"), "invalid containerPort: 0");
+    EXPECT_EQ(msg("70000"), "invalid containerPort: 70000");
+    EXPECT_EQ(msg("x:80"), "invalid hostPort: x");
+    EXPECT_EQ(msg("1.2.3:8080:80"), "invalid IP address: 1.2.3");
+    EXPECT_EQ(msg("80/sctp"), "invalid proto: sctp");
+    EXPECT_EQ(msg("1:2:3:4"), "invalid port format: 1:2:3:4");
+    EXPECT_EQ(msg("8000-8001:80-81"), "port ranges are not supported: 8000-8001:80-81");
+}
+
+TEST(NetworkPorts, ToStringParsesBack) {
+    for (const char* s : {"80", "8080:80", "127.0.0.1:8080:80", "127.0.0.1::80/udp", "53/udp"}) {
+        auto p = parse_publish(s);
+        EXPECT_EQ(parse_publish(husk::network::to_string(p)), p) << s;
+    }
+    EXPECT_EQ(husk::network::to_string(parse_publish("127.0.0.1::80")), "127.0.0.1::80/tcp");
+}
+
+TEST(NetworkPorts, DescribedAsDockerPs) {
+    EXPECT_EQ(husk::network::describe({"127.0.0.1", 8080, 80, "tcp"}), "127.0.0.1:8080->80/tcp");
+    EXPECT_EQ(husk::network::describe({"", 5353, 53, "udp"}), "0.0.0.0:5353->53/udp");
+}
+
+TEST(NetworkPorts, Collisions) {
+    using husk::network::collides;
+    EXPECT_TRUE(collides({"", 8080, 80, "tcp"}, {"127.0.0.1", 8080, 81, "tcp"}));
+    EXPECT_TRUE(collides({"127.0.0.1", 8080, 80, "tcp"}, {"127.0.0.1", 8080, 80, "tcp"}));
+    EXPECT_FALSE(collides({"127.0.0.1", 8080, 80, "tcp"}, {"127.0.0.2", 8080, 80, "tcp"}));
+    EXPECT_FALSE(collides({"", 8080, 80, "tcp"}, {"", 8080, 80, "udp"}));
+    EXPECT_FALSE(collides({"", 0, 80, "tcp"}, {"", 0, 80, "tcp"}));  // not chosen yet
+}
