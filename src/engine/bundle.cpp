@@ -440,8 +440,12 @@ oci::Spec build_spec(const RunOptions& o, const BundleInputs& in) {
 void write_bundle(const oci::Spec& spec, const RunOptions& o, const BundleInputs& in) {
     bool host = o.network == "host";
     sys::write_file(in.bundle_dir + "/hostname", in.hostname + "\n", 0644);
-    sys::write_file(in.bundle_dir + "/hosts", hosts_file(in.hostname, host), 0644);
-    sys::write_file(in.bundle_dir + "/resolv.conf", resolv_conf(host), 0644);
+    std::string hosts = hosts_file(in.hostname, host);
+    for (auto& h : o.add_hosts) hosts += add_host_line(h);
+    sys::write_file(in.bundle_dir + "/hosts.base", hosts, 0644);  // the bridge adds the address
+    sys::write_file(in.bundle_dir + "/hosts", hosts, 0644);
+    sys::write_file(in.bundle_dir + "/resolv.conf",
+                    with_dns(resolv_conf(host), o.dns, o.dns_search, o.dns_options), 0644);
     sys::write_file_atomic(in.bundle_dir + "/config.json", oci::dump_spec(spec), 0600);
 }
 

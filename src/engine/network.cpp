@@ -1,5 +1,6 @@
 #include "engine/network.h"
 
+#include <arpa/inet.h>
 #include <fcntl.h>
 #include <net/if.h>
 #include <sched.h>
@@ -16,6 +17,7 @@
 
 #include "engine/record.h"
 #include "engine/run.h"
+#include "network/conflist.h"
 #include "network/endpoint.h"
 #include "network/hostports.h"
 #include "sys/error.h"
@@ -74,6 +76,42 @@ std::string hosts_file(const std::string& hostname, bool host_network) {
            "ff00::0\tip6-mcastprefix\n"
            "ff02::1\tip6-allnodes\n"
            "ff02::2\tip6-allrouters\n";
+}
+
+std::string with_dns(const std::string& conf, const std::vector<std::string>& servers,
+                     const std::vector<std::string>& search,
+                     const std::vector<std::string>& options) {
+    std::stringstream in(conf);
+    std::string line, out;
+    while (std::getline(in, line)) {
+        std::stringstream ls(line);
+        std::string key;
+        ls >> key;
+        if ((key == "nameserver" && !servers.empty()) ||
+            ((key == "search" || key == "domain") && !search.empty()) ||
+            (key == "options" && !options.empty()))
+            continue;
+        out += line + "\n";
+    }
+    for (auto& s : servers) out += "nameserver " + s + "\n";
+    if (!search.empty()) out += fmt::format("search {}\n", fmt::join(search, " "));
+    if (!options.empty()) out += fmt::format("options {}\n", fmt::join(options, " "));
+    return out;
+}
+
+std::string add_host_line(const std::string& spec) {
+    size_t sep = spec.find_first_of(":=");
+    std::string host = spec.substr(0, sep);
+    std::string ip = sep == std::string::npos ? "" : spec.substr(sep + 1);
+    if (ip == "host-gateway") ip = network::Network{}.gateway;
+    unsigned char buf[16];
+    if (host.empty() ||
+        (::inet_pton(AF_INET, ip.c_str(), buf) != 1 && ::inet_pton(AF_INET6, ip.c_str(), buf) != 1))
+        throw Error(
+            fmt::format("invalid argument \"{}\" for \"--add-host\" flag: invalid IP "
+                        "address in add-host: \"{}\"",
+                        spec, ip));
+    return fmt::format("{}\t{}\n", ip, host);
 }
 
 std::string resolv_conf(bool host_network) {
@@ -155,8 +193,10 @@ void connect_container(const EngineContext& ctx, const ContainerRecord& rec, pid
         std::string dir = Containers(ctx.data_root).dir(rec.id);
         std::string hostname = sys::read_file(dir + "/hostname");
         while (!hostname.empty() && hostname.back() == '\n') hostname.pop_back();
-        sys::write_file(dir + "/hosts", hosts_file(hostname, false) +
-                                            fmt::format("{}\t{}\n", ep->address.ip, hostname));
+        // hosts.base: what write_bundle made (with --add-host lines), without an address
+        std::string base = sys::exists(dir + "/hosts.base") ? sys::read_file(dir + "/hosts.base")
+                                                            : hosts_file(hostname, false);
+        sys::write_file(dir + "/hosts", base + fmt::format("{}\t{}\n", ep->address.ip, hostname));
     } catch (...) {
         if (ep) {
             try {

@@ -25,6 +25,14 @@ std::string hosts_file(const std::string& hostname, bool host_network);
 // /etc/resolv.conf from the host's: with its own network namespace the host's
 // loopback name servers cannot be reached, so those are dropped.
 std::string resolv_conf(bool host_network);
+// `conf` with docker's --dns, --dns-search, --dns-option: each given kind replaces the
+// lines of that kind (nameserver; search and domain; options).
+std::string with_dns(const std::string& conf, const std::vector<std::string>& servers,
+                     const std::vector<std::string>& search,
+                     const std::vector<std::string>& options);
+// "HOST:IP" or "HOST=IP" of --add-host as an /etc/hosts line ("IP\tHOST\n"); IP
+// "host-gateway" is the bridge's gateway. Throws docker's error for a bad one.
+std::string add_host_line(const std::string& spec);
 
 // Connects a bridge-mode container whose init (`pid`) is created and not yet started:
 // host ports chosen and checked (against the host and husk's other containers), the

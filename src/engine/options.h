@@ -49,10 +49,13 @@ struct RunOptions {
     bool no_new_privileges = false;
     std::string seccomp;  // "" default, "unconfined", or a file
     std::vector<std::string> cap_add, cap_drop;
-    std::string network = "bridge";              // bridge | none | host
-    std::vector<std::string> publish;            // -p, network::parse_publish's forms
-    std::string userns;                          // "" (host) | host | auto | keep-id
-    std::vector<oci::IdMapping> uidmap, gidmap;  // --uidmap / --gidmap
+    std::string network = "bridge";                         // bridge | none | host
+    std::vector<std::string> publish;                       // -p, network::parse_publish's forms
+    bool publish_all = false;                               // -P: every port the image exposes
+    std::vector<std::string> add_hosts;                     // --add-host HOST:IP (or HOST=IP)
+    std::vector<std::string> dns, dns_search, dns_options;  // --dns, --dns-search, --dns-option
+    std::string userns;                                     // "" (host) | host | auto | keep-id
+    std::vector<oci::IdMapping> uidmap, gidmap;             // --uidmap / --gidmap
     std::string stop_signal;
     std::map<std::string, std::string> labels;
     std::map<std::string, std::string> sysctls;

@@ -1,5 +1,6 @@
 #include "engine/run.h"
 
+#include <arpa/inet.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -36,9 +37,17 @@ void validate(const RunOptions& o) {
     if (o.network != "bridge" && o.network != "none" && o.network != "host")
         throw Error(
             fmt::format("network mode \"{}\" is not supported (bridge, none, host)", o.network));
-    if (o.network == "none" && !o.publish.empty())
+    if (o.network == "none" && (!o.publish.empty() || o.publish_all))
         throw Error("conflicting options: port publishing and the container type network mode");
     for (auto& p : o.publish) network::parse_publish(p);
+    for (auto& h : o.add_hosts) add_host_line(h);
+    if (o.network == "host" && (!o.dns.empty() || !o.dns_search.empty() || !o.dns_options.empty()))
+        throw Error("conflicting options: dns and the network mode");
+    for (auto& d : o.dns) {
+        unsigned char buf[16];
+        if (::inet_pton(AF_INET, d.c_str(), buf) != 1 && ::inet_pton(AF_INET6, d.c_str(), buf) != 1)
+            throw Error(fmt::format("{} is not an ip address", d));
+    }
     if (o.userns == "keep-id")
         throw Error(
             "--userns=keep-id is only supported in rootless mode, as in podman (husk runs as "
@@ -156,16 +165,32 @@ void reachable_from_userns(const std::string& rootfs) {
         if (::chmod(d.c_str(), 0711) != 0) throw_sys("chmod", d);
 }
 
+// -P: every port the image exposes ("80/tcp") that no -p publishes yet, to a free host port.
+void publish_exposed(RunOptions& o, const std::vector<std::string>& exposed) {
+    for (auto& port : exposed) {
+        auto want = network::parse_publish(port);
+        bool published = false;
+        for (auto& p : o.publish) {
+            auto have = network::parse_publish(p);
+            published = published || (have.container_port == want.container_port &&
+                                      have.protocol == want.protocol);
+        }
+        if (!published) o.publish.push_back(port);
+    }
+}
+
 // The record, root filesystem and bundle of a new container ("created": nothing runs).
 ContainerRecord prepare_container(EngineContext& ctx, RunOptions& o, const LogOptions& log,
                                   Cleanup& cleanup) {
     validate(o);
-    if (o.network == "host" && !o.publish.empty()) {
+    if (o.network == "host" && (!o.publish.empty() || o.publish_all)) {
         fmt::print(stderr, "WARNING: Published ports are discarded when using host network mode\n");
         o.publish.clear();
+        o.publish_all = false;
     }
     std::optional<image::Image> img;
     if (o.rootfs.empty()) img = resolve_image(ctx, o.image);
+    if (o.publish_all && img) publish_exposed(o, img->config.exposed_ports);
     // validate the command before anything is made
     container_args(o, img ? &img->config : nullptr);
 

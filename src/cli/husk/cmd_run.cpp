@@ -111,6 +111,12 @@ void add_flags(CLI::App* sub, RunFlags& f) {
     multi("-l,--label", f.labels, "set a label: key=value");
     sub->add_option("--network,--net", o.network, "network: bridge (default), none, host");
     multi("-p,--publish", o.publish, "publish a port: [[IP:][HOSTPORT]:]CPORT[/tcp|/udp]");
+    sub->add_flag("-P,--publish-all", o.publish_all, "publish every exposed port to a free one");
+    multi("--add-host", o.add_hosts,
+          "add a line to /etc/hosts: HOST:IP (IP host-gateway: the bridge)");
+    multi("--dns", o.dns, "name server for /etc/resolv.conf (replaces the host's)");
+    multi("--dns-search", o.dns_search, "search domain for /etc/resolv.conf");
+    multi("--dns-option", o.dns_options, "option for /etc/resolv.conf");
     if (sub->get_name() == "run") {
         sub->add_flag("-d,--detach", f.detach, "run in the background; print the container id");
         sub->add_option("--detach-keys", f.detach_keys, "keys that detach from it (ctrl-p,ctrl-q)");

@@ -49,3 +49,31 @@ busybox_tree() {
 container_id() {
     grep -l "\"name\": \"$1\"" "$ROOT"/containers/*/container.json | head -1 | xargs dirname | xargs basename
 }
+
+# derived_image NAME JQ: husk/busybox with its image config changed by the jq filter JQ
+# (e.g. '.config.Volumes = {"/data": {}}'), loaded into $ROOT as NAME:latest.
+derived_image() {
+    local name=$1 filter=$2 x=$WORK/oci-$RANDOM
+    [ -f "$WORK/bb.tar" ] ||
+        bash "$HUSK_SRC/scripts/make-busybox-image.sh" --root "$ROOT" --husk "$HUSK" -o "$WORK/bb.tar" >/dev/null
+    mkdir -p "$x" && tar -xf "$WORK/bb.tar" -C "$x"
+    blob() { echo "$x/blobs/sha256/${1#sha256:}"; }
+    local m c mj cj
+    m=$(jq -r '.manifests[0].digest' "$x/index.json")
+    c=$(jq -r '.config.digest' "$(blob "$m")")
+    jq -c "$filter" "$(blob "$c")" >"$x/config.json"
+    cj=sha256:$(sha256sum "$x/config.json" | cut -d' ' -f1)
+    cp "$x/config.json" "$(blob "$cj")"
+    jq -c --arg d "$cj" --argjson s "$(stat -c %s "$x/config.json")" \
+        '.config.digest = $d | .config.size = $s' "$(blob "$m")" >"$x/manifest.json"
+    mj=sha256:$(sha256sum "$x/manifest.json" | cut -d' ' -f1)
+    cp "$x/manifest.json" "$(blob "$mj")"
+    jq -c --arg d "$mj" --argjson s "$(stat -c %s "$x/manifest.json")" --arg n "$name:latest" \
+        '.manifests[0].digest = $d | .manifests[0].size = $s |
+         .manifests[0].annotations["org.opencontainers.image.ref.name"] = $n' \
+        "$x/index.json" >"$x/index.new" && mv "$x/index.new" "$x/index.json"
+    rm -f "$x/config.json" "$x/manifest.json"
+    tar -cf "$x.tar" -C "$x" .
+    "$HUSK" --root "$ROOT" load -i "$x.tar" >/dev/null
+    rm -rf "$x" "$x.tar"
+}

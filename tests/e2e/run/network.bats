@@ -249,3 +249,29 @@ SH
         -m comment --comment "husk network husk" -j MASQUERADE
     [ "$(iptables-save -t nat | grep -c 'husk network husk')" -eq 1 ]
 }
+
+@test "-P publishes every exposed port to a free one; --add-host and --dns reach the files" {
+    derived_image husk/exposing '.config.ExposedPorts = {"80/tcp": {}, "53/udp": {}}'
+    id=$(husk run -d -P --add-host db:10.1.2.3 --add-host gw=host-gateway --dns 192.0.2.53 \
+        --dns-search example.test --dns-option ndots:2 husk/exposing sleep 60)
+    run husk inspect -f '{{json .NetworkSettings.Ports}}' "$id"
+    echo "$output"
+    echo "$output" | jq -e '(.["80/tcp"][0].HostPort | tonumber) > 0 and (.["53/udp"][0].HostPort | tonumber) > 0'
+    run husk exec "$id" cat /etc/hosts /etc/resolv.conf
+    echo "$output"
+    [[ "$output" == *$'10.1.2.3\tdb'* ]]
+    [[ "$output" == *$'10.66.0.1\tgw'* ]]
+    [[ "$output" == *$'\t'"${id:0:12}"* ]]  # the bridge's own line too
+    [ "$(echo "$output" | grep -c '^nameserver')" -eq 1 ]
+    [[ "$output" == *"nameserver 192.0.2.53"* ]]
+    [[ "$output" == *"search example.test"* ]]
+    [[ "$output" == *"options ndots:2"* ]]
+    husk rm -f "$id"
+    [ -z "$(net_leftovers "$id")" ]
+    run husk run --rm --add-host db:notanip husk/busybox true
+    [ "$status" -eq 125 ]
+    [ "${#lines[@]}" -eq 1 ]
+    run husk run --rm --network host --dns 1.1.1.1 husk/busybox true
+    [ "$status" -eq 125 ]
+    [ "$output" = "husk: conflicting options: dns and the network mode" ]
+}

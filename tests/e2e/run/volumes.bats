@@ -6,27 +6,7 @@ load helpers
 
 setup_file() {
     run_setup
-    # husk/voltest: husk/busybox whose config declares Volumes /etc and /data
-    local x=$WORK/oci
-    bash "$HUSK_SRC/scripts/make-busybox-image.sh" --root "$ROOT" --husk "$HUSK" -o "$WORK/bb.tar" >/dev/null
-    mkdir -p "$x" && tar -xf "$WORK/bb.tar" -C "$x"
-    blob() { echo "$x/blobs/sha256/${1#sha256:}"; }
-    local m c mj cj
-    m=$(jq -r '.manifests[0].digest' "$x/index.json")
-    c=$(jq -r '.config.digest' "$(blob "$m")")
-    jq -c '.config.Volumes = {"/etc": {}, "/data": {}}' "$(blob "$c")" >"$WORK/config.json"
-    cj=sha256:$(sha256sum "$WORK/config.json" | cut -d' ' -f1)
-    cp "$WORK/config.json" "$(blob "$cj")"
-    jq -c --arg d "$cj" --argjson s "$(stat -c %s "$WORK/config.json")" \
-        '.config.digest = $d | .config.size = $s' "$(blob "$m")" >"$WORK/manifest.json"
-    mj=sha256:$(sha256sum "$WORK/manifest.json" | cut -d' ' -f1)
-    cp "$WORK/manifest.json" "$(blob "$mj")"
-    jq -c --arg d "$mj" --argjson s "$(stat -c %s "$WORK/manifest.json")" \
-        '.manifests[0].digest = $d | .manifests[0].size = $s |
-         .manifests[0].annotations["org.opencontainers.image.ref.name"] = "husk/voltest:latest"' \
-        "$x/index.json" >"$WORK/index.json" && mv "$WORK/index.json" "$x/index.json"
-    tar -cf "$WORK/voltest.tar" -C "$x" .
-    "$HUSK" --root "$ROOT" load -i "$WORK/voltest.tar" >/dev/null
+    derived_image husk/voltest '.config.Volumes = {"/etc": {}, "/data": {}}'
 }
 teardown_file() { run_teardown; }
 
