@@ -2,13 +2,15 @@
 
 #include <fcntl.h>
 #include <sys/file.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <fmt/format.h>
 
 #include "sys/error.h"
 #include "sys/fd.h"
+#include "sys/spawn.h"
+
+extern char** environ;
 
 namespace husk::network {
 
@@ -27,22 +29,12 @@ int iptables(std::vector<std::string> args) {
     std::vector<char*> argv;
     for (auto& a : args) argv.push_back(a.data());
     argv.push_back(nullptr);
-    pid_t pid = ::fork();
-    if (pid < 0) throw_sys("fork");
-    if (pid == 0) {
-        int null = ::open("/dev/null", O_RDWR);
-        if (null >= 0) {
-            ::dup2(null, STDIN_FILENO);
-            ::dup2(null, STDOUT_FILENO);
-            ::dup2(null, STDERR_FILENO);  // -C complains of a rule it does not find
-        }
-        ::execv(argv[0], argv.data());
-        ::_exit(127);
-    }
-    int status = 0;
-    while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-    }
-    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    // stdout and stderr to /dev/null: -C complains of a rule it does not find
+    sys::UniqueFd null(::open("/dev/null", O_WRONLY | O_CLOEXEC));
+    int code =
+        sys::spawn_and_wait(argv[0], argv.data(), environ, 0, nullptr, 0, null.get(), null.get());
+    if (code < 0) throw_sys("run", argv[0], -code);
+    return code == 0 ? 0 : code >= 2000 ? 128 + code - 2000 : code - 1000;
 }
 
 }  // namespace

@@ -1,18 +1,18 @@
 #include "network/plugin_exec.h"
 
 #include <fcntl.h>
-#include <poll.h>
-#include <signal.h>
-#include <sys/wait.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include <cstdlib>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <nlohmann/json.hpp>
 
 #include "sys/error.h"
 #include "sys/fd.h"
+#include "sys/spawn.h"
 
 extern char** environ;
 
@@ -26,15 +26,8 @@ std::string find_plugin(const std::string& type, const std::vector<std::string>&
         std::string p = d + "/" + type;
         if (::access(p.c_str(), X_OK) == 0) return p;
     }
-    std::string all;
-    for (auto& d : dirs) all += (all.empty() ? "" : ":") + d;
-    throw Error(fmt::format("not found in {} (package containernetworking-plugins)", all));
-}
-
-std::string join(const std::vector<std::string>& v) {
-    std::string out;
-    for (auto& s : v) out += (out.empty() ? "" : ":") + s;
-    return out;
+    throw Error(
+        fmt::format("not found in {} (package containernetworking-plugins)", fmt::join(dirs, ":")));
 }
 
 // The plugin's own words: {"code": N, "msg": "...", "details": "..."} on stdout.
@@ -79,58 +72,29 @@ std::string exec_plugin(const std::string& type, const PluginCall& call,
     env.push_back("CNI_CONTAINERID=" + call.container_id);
     env.push_back("CNI_NETNS=" + call.netns);
     env.push_back("CNI_IFNAME=" + call.ifname);
-    env.push_back("CNI_PATH=" + join(call.cni_path));
+    env.push_back(fmt::format("CNI_PATH={}", fmt::join(call.cni_path, ":")));
     std::vector<char*> envp;
     for (auto& e : env) envp.push_back(e.data());
     envp.push_back(nullptr);
     char* argv[] = {path.data(), nullptr};
 
-    int in[2], out[2];
-    if (::pipe2(in, O_CLOEXEC) != 0) throw_sys("pipe2");
-    sys::UniqueFd in_r(in[0]), in_w(in[1]);
-    if (::pipe2(out, O_CLOEXEC) != 0) throw_sys("pipe2");
-    sys::UniqueFd out_r(out[0]), out_w(out[1]);
-    pid_t pid = ::fork();
-    if (pid < 0) throw_sys("fork");
-    if (pid == 0) {
-        ::dup2(in_r.get(), STDIN_FILENO);
-        ::dup2(out_w.get(), STDOUT_FILENO);
-        sigset_t none;
-        sigemptyset(&none);
-        ::sigprocmask(SIG_SETMASK, &none, nullptr);
-        ::execve(path.c_str(), argv, envp.data());
-        ::_exit(127);
-    }
-    in_r.reset();
-    out_w.reset();
-    // The configuration is a few KiB, far below a pipe's buffer: write all, then read.
-    struct sigaction ign {
-    }, old{};
-    ign.sa_handler = SIG_IGN;
-    ::sigaction(SIGPIPE, &ign, &old);
-    size_t off = 0;
-    while (off < config.size()) {
-        ssize_t n = ::write(in_w.get(), config.data() + off, config.size() - off);
-        if (n < 0 && errno == EINTR) continue;
-        if (n <= 0) break;  // it exited without reading: its status tells why
-        off += static_cast<size_t>(n);
-    }
-    ::sigaction(SIGPIPE, &old, nullptr);
-    in_w.reset();
+    // Its stdout (the result) in a memfd: read once it has exited, no pipe to drain.
+    sys::UniqueFd out(::memfd_create("cni-result", MFD_CLOEXEC));
+    if (!out) throw_sys("memfd_create");
+    int code = sys::spawn_and_wait(path.c_str(), argv, envp.data(), 0, config.data(), config.size(),
+                                   out.get(), -1);
     std::string result;
     char buf[8192];
-    for (;;) {
-        ssize_t n = ::read(out_r.get(), buf, sizeof buf);
+    for (off_t at = 0;;) {
+        ssize_t n = ::pread(out.get(), buf, sizeof buf, at);
         if (n < 0 && errno == EINTR) continue;
         if (n <= 0) break;
         result.append(buf, static_cast<size_t>(n));
+        at += n;
     }
-    int status = 0;
-    while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-    }
-    if (WIFEXITED(status) && WEXITSTATUS(status) == 0) return result;
-    std::string how = WIFEXITED(status) ? fmt::format("exit status {}", WEXITSTATUS(status))
-                                        : fmt::format("killed by signal {}", WTERMSIG(status));
+    if (code == 0) return result;
+    if (code < 0 && code != -ETIMEDOUT) throw_sys("run plugin", path, -code);
+    std::string how = sys::describe_spawn_result(code);
     throw Error(error_text(result, how));
 }
 

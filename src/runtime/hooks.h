@@ -31,11 +31,9 @@ struct PlannedHook {
 };
 std::vector<PlannedHook> plan_hooks(const std::vector<oci::Hook>& hooks);
 
-// In the init (async-signal-safe): run one hook with `state` on stdin. Returns 0,
-// or an encoded failure for the sync record: 1000+status, 2000+signal, -errno.
+// In the init (async-signal-safe): run one hook with `state` on stdin. Returns 0, or
+// an encoded failure for the sync record (sys::spawn_and_wait's; its words:
+// sys::describe_spawn_result).
 int run_hook_in_init(const PlannedHook& h, const char* state, size_t len) noexcept;
-
-// The text of an encoded init hook failure ("exit status 3", "signal 9", "timed out").
-std::string describe_hook_failure(int code);
 
 }  // namespace husk::runtime

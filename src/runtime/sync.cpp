@@ -7,6 +7,7 @@
 
 #include "runtime/hooks.h"
 #include "sys/error.h"
+#include "sys/spawn.h"
 
 namespace husk::runtime {
 
@@ -54,7 +55,7 @@ std::string describe(const SyncMsg& msg) {
     }
     if (std::strncmp(msg.step, "hook ", 5) == 0)
         return std::string(msg.step + 5) + " hook \"" + msg.path +
-               "\": " + describe_hook_failure(msg.err);
+               "\": " + sys::describe_spawn_result(msg.err);
     return describe_sys(msg.step, msg.path, msg.err);
 }
 

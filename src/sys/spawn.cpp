@@ -1,0 +1,89 @@
+#include "sys/spawn.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cerrno>
+
+#include <fmt/format.h>
+
+#include "sys/error.h"
+
+namespace husk::sys {
+namespace {
+
+long long now_ms() noexcept {
+    timespec ts{};
+    ::clock_gettime(CLOCK_MONOTONIC, &ts);
+    return static_cast<long long>(ts.tv_sec) * 1000 + ts.tv_nsec / 1000000;
+}
+
+}  // namespace
+
+int spawn_and_wait(const char* path, char* const* argv, char* const* envp, int timeout_s,
+                   const char* input, size_t len, int out_fd, int err_fd) noexcept {
+    int in[2];
+    if (::pipe2(in, O_CLOEXEC) != 0) return -errno;
+    pid_t pid = ::fork();
+    if (pid < 0) {
+        int e = errno;
+        ::close(in[0]);
+        ::close(in[1]);
+        return -e;
+    }
+    if (pid == 0) {
+        ::dup2(in[0], STDIN_FILENO);
+        if (out_fd >= 0) ::dup2(out_fd, STDOUT_FILENO);
+        if (err_fd >= 0) ::dup2(err_fd, STDERR_FILENO);
+        sigset_t none;
+        sigemptyset(&none);
+        ::sigprocmask(SIG_SETMASK, &none, nullptr);
+        ::execve(path, argv, envp);
+        ::_exit(127);
+    }
+    ::close(in[0]);
+    // It may exit without reading its stdin: EPIPE, not SIGPIPE, while we write.
+    struct sigaction ign {
+    }, old{};
+    ign.sa_handler = SIG_IGN;
+    ::sigaction(SIGPIPE, &ign, &old);
+    for (size_t off = 0; off < len;) {
+        ssize_t w = ::write(in[1], input + off, len - off);
+        if (w < 0 && errno == EINTR) continue;
+        if (w <= 0) break;
+        off += static_cast<size_t>(w);
+    }
+    ::sigaction(SIGPIPE, &old, nullptr);
+    ::close(in[1]);
+    long long deadline = timeout_s > 0 ? now_ms() + timeout_s * 1000LL : 0;
+    for (;;) {
+        int status = 0;
+        pid_t r = ::waitpid(pid, &status, deadline ? WNOHANG : 0);
+        if (r == pid) {
+            if (WIFEXITED(status)) return WEXITSTATUS(status) == 0 ? 0 : 1000 + WEXITSTATUS(status);
+            return 2000 + WTERMSIG(status);
+        }
+        if (r < 0 && errno != EINTR) return -errno;
+        if (deadline && now_ms() >= deadline) {
+            ::kill(pid, SIGKILL);
+            ::waitpid(pid, nullptr, 0);
+            return -ETIMEDOUT;
+        }
+        if (deadline) {
+            timespec ts{0, 5L * 1000 * 1000};
+            ::nanosleep(&ts, nullptr);
+        }
+    }
+}
+
+std::string describe_spawn_result(int code) {
+    if (code == -ETIMEDOUT) return "timed out";
+    if (code >= 2000) return fmt::format("killed by signal {}", code - 2000);
+    if (code >= 1000) return fmt::format("exit status {}", code - 1000);
+    return describe_sys("run", "", -code).substr(4);
+}
+
+}  // namespace husk::sys
