@@ -3,17 +3,16 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
-#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
-#include <climits>
 #include <memory>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "image/store.h"
 #include "runtime/state.h"
 #include "sys/error.h"
 #include "sys/fd.h"
@@ -25,81 +24,6 @@ namespace husk::engine {
 namespace {
 
 using sys::UniqueFd;
-
-void copy_attrs(int dirfd, const char* name, const struct stat& st, bool symlink) {
-    int flags = symlink ? AT_SYMLINK_NOFOLLOW : 0;
-    if (::fchownat(dirfd, name, st.st_uid, st.st_gid, flags) != 0) throw_sys("chown", name);
-    // after chown, which clears set-id bits
-    if (!symlink && ::fchmodat(dirfd, name, st.st_mode & 07777, 0) != 0) throw_sys("chmod", name);
-    struct timespec times[2] = {st.st_atim, st.st_mtim};
-    if (::utimensat(dirfd, name, times, flags) != 0) throw_sys("set times", name);
-}
-
-void copy_file(int from, int to, const char* name, const struct stat& st) {
-    UniqueFd src(::openat(from, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
-    if (!src) throw_sys("open", name);
-    UniqueFd dst(::openat(to, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
-    if (!dst) throw_sys("create", name);
-    // copy_file_range where the two file systems allow it (overlayfs to another file
-    // system does not: EXDEV), else read and write.
-    bool ranges = true;
-    char buf[65536];
-    for (off_t left = st.st_size; left > 0;) {
-        ssize_t n = -1;
-        if (ranges) {
-            n = ::copy_file_range(src.get(), nullptr, dst.get(), nullptr,
-                                  static_cast<size_t>(std::min<off_t>(left, 1 << 30)), 0);
-            if (n < 0 && (errno == EXDEV || errno == EINVAL || errno == EOPNOTSUPP)) {
-                ranges = false;
-                continue;
-            }
-        } else {
-            n = ::read(src.get(), buf, sizeof buf);
-            for (ssize_t done = 0; n > 0 && done < n;) {
-                ssize_t w = ::write(dst.get(), buf + done, static_cast<size_t>(n - done));
-                if (w < 0 && errno != EINTR) throw_sys("write", name);
-                done += std::max<ssize_t>(w, 0);
-            }
-        }
-        if (n < 0 && errno == EINTR) continue;
-        if (n < 0) throw_sys("copy", name);
-        if (n == 0) break;  // the file shrank meanwhile
-        left -= n;
-    }
-}
-
-// Copies the entries of directory `from` into directory `to`, never following a symlink.
-void copy_tree(int from, int to) {
-    UniqueFd dup(::fcntl(from, F_DUPFD_CLOEXEC, 0));
-    std::unique_ptr<DIR, int (*)(DIR*)> d(::fdopendir(dup.get()), ::closedir);
-    if (!d) throw_sys("read directory");
-    (void)dup.release();  // owned by d now
-    while (dirent* e = ::readdir(d.get())) {
-        const char* name = e->d_name;
-        if (std::string_view(name) == "." || std::string_view(name) == "..") continue;
-        struct stat st {};
-        if (::fstatat(from, name, &st, AT_SYMLINK_NOFOLLOW) != 0) throw_sys("stat", name);
-        if (S_ISDIR(st.st_mode)) {
-            if (::mkdirat(to, name, 0700) != 0 && errno != EEXIST) throw_sys("mkdir", name);
-            UniqueFd sub_from(
-                ::openat(from, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
-            UniqueFd sub_to(::openat(to, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
-            if (!sub_from || !sub_to) throw_sys("open directory", name);
-            copy_tree(sub_from.get(), sub_to.get());
-        } else if (S_ISREG(st.st_mode)) {
-            copy_file(from, to, name, st);
-        } else if (S_ISLNK(st.st_mode)) {
-            char target[PATH_MAX];
-            ssize_t n = ::readlinkat(from, name, target, sizeof target - 1);
-            if (n < 0) throw_sys("readlink", name);
-            target[n] = 0;
-            if (::symlinkat(target, to, name) != 0) throw_sys("symlink", name);
-        } else if (::mknodat(to, name, st.st_mode, st.st_rdev) != 0) {
-            throw_sys("mknod", name);
-        }
-        copy_attrs(to, name, st, S_ISLNK(st.st_mode));
-    }
-}
 
 nlohmann::json to_json(const Volume& v) {
     return {
@@ -209,8 +133,9 @@ void attach_volumes(const std::string& data_root, RunOptions& o, ContainerRecord
             (anonymous ? made.anonymous : made.named).push_back(name);
             copy_up(rootfs, m.target, dir);
             struct stat st {};
-            if (rec.userns_size > 0 && ::stat(dir.c_str(), &st) == 0 && st.st_uid == 0 &&
-                ::chown(dir.c_str(), rec.userns_base, rec.userns_gid_base) != 0)
+            auto shift = rec.id_shift();
+            if (shift && ::stat(dir.c_str(), &st) == 0 && st.st_uid == 0 &&
+                ::chown(dir.c_str(), shift->host_uid(0), shift->host_gid(0)) != 0)
                 throw_sys("chown", dir);
         }
         rec.volumes.push_back(name);
@@ -241,7 +166,7 @@ void copy_up(const std::string& rootfs, const std::string& path, const std::stri
     UniqueFd dest(::open(to.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
     if (!dest) throw_sys("open", to);
     with_context(fmt::format("copy {} of the image into the volume", path),
-                 [&] { copy_tree(from.get(), dest.get()); });
+                 [&] { image::copy_tree(from.get(), dest.get(), std::nullopt); });
     struct stat st {};
     if (::fstat(from.get(), &st) != 0) throw_sys("stat", path);
     if (::fchown(dest.get(), st.st_uid, st.st_gid) != 0) throw_sys("chown", to);

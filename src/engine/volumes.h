@@ -51,7 +51,7 @@ bool valid_volume_name(const std::string& name);
 // directory of `image_volumes` that no mount covers, into bind mounts of volume
 // directories: a missing named volume is made, every anonymous one is new; a volume made
 // now gets a copy of what the image has at its path (in `rootfs`), else, with a user
-// namespace (rec.userns_size > 0), is owned by the container's root. rec.volumes names
+// namespace (rec.id_shift()), is owned by the container's root. rec.volumes names
 // them all; `made` gets the volumes made now (for the caller to remove if the container
 // is not made after all), also before a failure.
 struct MadeVolumes {

@@ -8,6 +8,7 @@
 #include <sys/xattr.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <map>
 #include <vector>
 
@@ -53,6 +54,34 @@ struct Copier {
             if (vl < 0) continue;
             if (::fsetxattr(dst, n, val, static_cast<size_t>(vl), 0) != 0 && errno != ENOTSUP)
                 throw_sys(fmt::format("setxattr {}", n), path);
+        }
+    }
+
+    // copy_file_range where the two file systems allow it (not from overlayfs to
+    // another one: EXDEV), else read and write.
+    static void copy_data(int s, int d, off_t size, const std::string& path) {
+        bool ranges = true;
+        char buf[65536];
+        for (off_t left = size; left > 0;) {
+            ssize_t n = -1;
+            if (ranges) {
+                n = ::copy_file_range(s, nullptr, d, nullptr, static_cast<size_t>(left), 0);
+                if (n < 0 && (errno == EXDEV || errno == EINVAL || errno == EOPNOTSUPP)) {
+                    ranges = false;
+                    continue;
+                }
+            } else {
+                n = ::read(s, buf, sizeof buf);
+                for (ssize_t done = 0; n > 0 && done < n;) {
+                    ssize_t w = ::write(d, buf + done, static_cast<size_t>(n - done));
+                    if (w < 0 && errno != EINTR) throw_sys("write", path);
+                    done += std::max<ssize_t>(w, 0);
+                }
+            }
+            if (n < 0 && errno == EINTR) continue;
+            if (n < 0) throw_sys("copy", path);
+            if (n == 0) break;  // the file shrank meanwhile
+            left -= n;
         }
     }
 
@@ -120,15 +149,7 @@ struct Copier {
             UniqueFd d(
                 ::openat(ddir, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
             if (!d) throw_sys("create", path);
-            off_t left = st.st_size;
-            while (left > 0) {
-                ssize_t n = ::copy_file_range(s.get(), nullptr, d.get(), nullptr,
-                                              static_cast<size_t>(left), 0);
-                if (n < 0 && errno == EINTR) continue;
-                if (n < 0) throw_sys("copy", path);
-                if (n == 0) break;
-                left -= n;
-            }
+            copy_data(s.get(), d.get(), st.st_size, path);
             if (::fchown(d.get(), uid(st.st_uid), gid(st.st_gid)) != 0) throw_sys("chown", path);
             if (::fchmod(d.get(), st.st_mode & 07777) != 0) throw_sys("chmod", path);
             copy_xattrs(s.get(), d.get(), path);
@@ -157,6 +178,11 @@ struct Copier {
 
 }  // namespace
 
+void copy_tree(int src, int dst, const std::optional<IdShift>& shift) {
+    Copier c{shift, {}, {}};
+    c.copy_dir(src, dst, "");
+}
+
 void apply_layer_copy(const std::string& src, const std::string& dst,
                       const std::optional<IdShift>& shift) {
     with_context(fmt::format("copy layer \"{}\" onto \"{}\"", src, dst), [&] {
@@ -164,8 +190,7 @@ void apply_layer_copy(const std::string& src, const std::string& dst,
         if (!s) throw_sys("open", src);
         UniqueFd d(::open(dst.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
         if (!d) throw_sys("open", dst);
-        Copier c{shift, {}, {}};
-        c.copy_dir(s.get(), d.get(), "");
+        copy_tree(s.get(), d.get(), shift);
     });
 }
 

@@ -125,5 +125,7 @@ class Store {
 // overlayfs, and the root of a user-namespaced container).
 void apply_layer_copy(const std::string& src, const std::string& dst,
                       const std::optional<IdShift>& shift);
+// The same between two open directories (contents only: not `dst`'s own owner/mode).
+void copy_tree(int src, int dst, const std::optional<IdShift>& shift);
 
 }  // namespace husk::image
