@@ -186,7 +186,7 @@ std::string inspect_json(const EngineContext& ctx, const ContainerRecord& r) {
           {"CpuPeriod", cpu.value("period", int64_t{0})},
           {"CpusetCpus", cpu.value("cpus", "")},
           {"PidsLimit", pids.value("limit", int64_t{0})},
-          {"UsernsMode", r.userns_size > 0 ? "auto" : ""},
+          {"UsernsMode", r.uid_maps.empty() ? "" : "auto"},
           {"NetworkMode", r.network},
           {"PortBindings", port_bindings(r)}}},
         {"NetworkSettings", network_settings(ctx, r)},

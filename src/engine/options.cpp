@@ -2,6 +2,7 @@
 
 #include <sys/resource.h>
 
+#include <algorithm>
 #include <cctype>
 #include <cerrno>
 #include <cstdlib>
@@ -141,6 +142,23 @@ oci::IdMapping parse_idmap(std::string_view flag, std::string_view s) {
         if (v[i] + v[2] > UINT32_MAX) bad_flag(flag, s, "ids must stay below 4294967295");
     return oci::IdMapping{static_cast<uint32_t>(v[0]), static_cast<uint32_t>(v[1]),
                           static_cast<uint32_t>(v[2])};
+}
+
+void check_idmaps(std::string_view flag, const std::vector<oci::IdMapping>& maps) {
+    if (maps.empty()) return;
+    if (std::none_of(maps.begin(), maps.end(), [](auto& m) { return m.container_id == 0; }))
+        throw Error(fmt::format("{}: container id 0 (root) must be mapped", flag));
+    auto overlap = [](uint64_t a, uint64_t n, uint64_t b, uint64_t l) {
+        return a < b + l && b < a + n;
+    };
+    for (size_t i = 0; i < maps.size(); ++i)
+        for (size_t k = i + 1; k < maps.size(); ++k) {
+            const auto &x = maps[i], &y = maps[k];
+            if (overlap(x.container_id, x.size, y.container_id, y.size) ||
+                overlap(x.host_id, x.size, y.host_id, y.size))
+                throw Error(fmt::format("{} {}:{}:{} overlaps {}:{}:{}", flag, y.container_id,
+                                        y.host_id, y.size, x.container_id, x.host_id, x.size));
+        }
 }
 
 void check_volume_name(const std::string& name) {

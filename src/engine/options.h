@@ -83,6 +83,9 @@ double parse_cpus(std::string_view s, int host_cpus);
 oci::Rlimit parse_ulimit(std::string_view s);  // nofile=1024:2048
 // --uidmap/--gidmap CONTAINER-ID:HOST-ID:AMOUNT, as podman.
 oci::IdMapping parse_idmap(std::string_view flag, std::string_view s);
+// --uidmap/--gidmap ranges as the kernel takes a map: root mapped, no two ranges
+// overlapping inside or outside; throws one line naming `flag` otherwise.
+void check_idmaps(std::string_view flag, const std::vector<oci::IdMapping>& maps);
 // Throws docker's error for a name that is no valid local volume name.
 void check_volume_name(const std::string& name);
 MountSpec parse_volume(std::string_view s);   // /host:/ctr[:ro|rw], NAME:/ctr[:..], /ctr

@@ -51,9 +51,6 @@ json to_json(const ContainerRecord& r) {
                 {"exit_code", r.exit_code},
                 {"oom_killed", r.oom_killed},
                 {"auto_remove", r.auto_remove},
-                {"userns_base", r.userns_base},
-                {"userns_size", r.userns_size},
-                {"userns_gid_base", r.userns_gid_base},
                 {"exposed_ports", r.exposed_ports},
                 {"volumes", r.volumes},
                 {"uid_maps", maps_json(r.uid_maps)},
@@ -83,13 +80,15 @@ ContainerRecord from_json(const json& j) {
     r.exit_code = j.value("exit_code", 0);
     r.oom_killed = j.value("oom_killed", false);
     r.auto_remove = j.value("auto_remove", false);
-    r.userns_base = j.value("userns_base", 0u);
-    r.userns_size = j.value("userns_size", 0u);
-    r.userns_gid_base = j.value("userns_gid_base", r.userns_base);
     r.exposed_ports = j.value("exposed_ports", std::vector<std::string>{});
     r.volumes = j.value("volumes", std::vector<std::string>{});
     r.uid_maps = maps_from(j, "uid_maps");
     r.gid_maps = maps_from(j, "gid_maps");
+    if (r.uid_maps.empty() && j.value("userns_size", 0u) > 0) {  // records of an older husk
+        uint32_t base = j.value("userns_base", 0u), size = j.value("userns_size", 0u);
+        r.uid_maps = {{0, base, size}};
+        r.gid_maps = {{0, j.value("userns_gid_base", base), size}};
+    }
     r.started = j.value("started", "");
     r.pid = j.value("pid", 0);
     r.tty = j.value("tty", false);

@@ -33,13 +33,14 @@ struct ContainerRecord {
     bool paused = false;  // running with its processes frozen (not stored: read from the runtime)
     bool oom_killed = false;
     bool auto_remove = false;
-    // The container's root on the host (userns_size 0: no user namespace); with
-    // --uidmap/--gidmap the user's ranges are in uid_maps/gid_maps.
-    uint32_t userns_base = 0;
-    uint32_t userns_size = 0;
-    uint32_t userns_gid_base = 0;  // --gidmap may differ from the uid range
+    // Its user namespace: --userns=auto's range or the --uidmap/--gidmap ranges (empty:
+    // none). Everything else about it (the container root's host ids) derives from these.
     std::vector<image::IdRangeMap> uid_maps, gid_maps;
-    std::vector<std::string> exposed_ports;  // the image's ExposedPorts ("80/tcp"), for later
+    std::optional<image::IdShift> id_shift() const {
+        if (uid_maps.empty()) return std::nullopt;
+        return image::IdShift{0, 0, 0, uid_maps, gid_maps};
+    }
+    std::vector<std::string> exposed_ports;  // the image's ExposedPorts ("80/tcp"), for -P
     std::vector<std::string> volumes;        // names of the volumes it mounts (engine/volumes.h)
     // detached containers
     bool tty = false;

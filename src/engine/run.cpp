@@ -57,27 +57,8 @@ void validate(const RunOptions& o) {
     if (!o.uidmap.empty() || !o.gidmap.empty()) {
         if (!o.userns.empty())
             throw Error("--userns and --uidmap/--gidmap cannot be used together");
-        for (auto* m : {&o.uidmap, &o.gidmap})
-            if (!m->empty() && std::none_of(m->begin(), m->end(), [](const oci::IdMapping& x) {
-                    return x.container_id == 0;
-                }))
-                throw Error(fmt::format("{}: container id 0 (root) must be mapped",
-                                        m == &o.uidmap ? "--uidmap" : "--gidmap"));
-        // As the kernel requires of a map: no two ranges overlap, inside or outside.
-        for (auto* m : {&o.uidmap, &o.gidmap})
-            for (size_t i = 0; i < m->size(); ++i)
-                for (size_t k = i + 1; k < m->size(); ++k) {
-                    auto overlap = [](uint64_t a, uint64_t n, uint64_t b, uint64_t l) {
-                        return a < b + l && b < a + n;
-                    };
-                    const auto &x = (*m)[i], &y = (*m)[k];
-                    if (overlap(x.container_id, x.size, y.container_id, y.size) ||
-                        overlap(x.host_id, x.size, y.host_id, y.size))
-                        throw Error(fmt::format("{} {}:{}:{} overlaps {}:{}:{}",
-                                                m == &o.uidmap ? "--uidmap" : "--gidmap",
-                                                y.container_id, y.host_id, y.size, x.container_id,
-                                                x.host_id, x.size));
-                }
+        check_idmaps("--uidmap", o.uidmap);
+        check_idmaps("--gidmap", o.gidmap);
     }
     if (!o.name.empty()) {
         bool ok = std::isalnum(static_cast<unsigned char>(o.name[0])) &&
@@ -132,15 +113,11 @@ void add_record(Containers& db, ContainerRecord& rec, bool name_is_ours, bool us
     auto prepare = [&](ContainerRecord& r, const std::vector<ContainerRecord>& all) {
         if (!userns) return;
         std::vector<IdRange> used;
-        for (auto& other : all) {
+        for (auto& other : all)
             for (auto* maps : {&other.uid_maps, &other.gid_maps})
                 for (auto& m : *maps) used.push_back({m.outside, m.count});
-            if (other.userns_size > 0 && other.uid_maps.empty())
-                used.push_back({other.userns_base, other.userns_size});
-        }
-        r.userns_size = kContainerIds;
-        r.userns_base = pick_range(available_ranges(), used, kContainerIds);
-        r.userns_gid_base = r.userns_base;
+        uint32_t base = pick_range(available_ranges(), used, kContainerIds);
+        r.uid_maps = r.gid_maps = {{0, base, kContainerIds}};
     };
     for (int attempt = 0;; ++attempt) {
         try {
@@ -218,20 +195,13 @@ ContainerRecord prepare_container(EngineContext& ctx, RunOptions& o, const LogOp
         };
         rec.uid_maps = ranges(o.uidmap.empty() ? o.gidmap : o.uidmap);
         rec.gid_maps = ranges(o.gidmap.empty() ? o.uidmap : o.gidmap);
-        image::IdShift s{0, 0, 0, rec.uid_maps, rec.gid_maps};
-        rec.userns_base = s.host_uid(0);
-        rec.userns_gid_base = s.host_gid(0);
-        for (auto& m : rec.uid_maps) rec.userns_size += m.count;
     }
     cleanup.store = ctx.store;
     cleanup.id = rec.id;
     add_record(db, rec, o.name.empty(), userns);
     cleanup.recorded = true;
 
-    std::optional<image::IdShift> range;
-    if (rec.userns_size > 0)
-        range = image::IdShift{rec.userns_base, rec.userns_gid_base, rec.userns_size, rec.uid_maps,
-                               rec.gid_maps};
+    std::optional<image::IdShift> range = rec.id_shift();
     if (img) {
         cleanup.rootfs = true;
         rec.rootfs = ctx.store->prepare_rootfs(img->id, rec.id, range);
@@ -272,13 +242,7 @@ int run_container(EngineContext& ctx, RunOptions& o) {
     Cleanup cleanup(ctx.data_root);
     ContainerRecord rec = prepare_container(ctx, o, {}, cleanup);
     Containers& db = cleanup.db;
-    if (!o.interactive) {
-        int fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
-        if (fd >= 0) {
-            ::dup2(fd, STDIN_FILENO);
-            ::close(fd);
-        }
-    }
+    if (!o.interactive) sys::stdin_from_dev_null();
 
     // we are its monitor: a `husk ps` meanwhile must not record it exited
     sys::UniqueFd watching = db.watch(rec.id);

@@ -44,13 +44,16 @@ teardown_file() { run_teardown; }
         [ -n "$(container_id a1 2>/dev/null)" ] && [ -n "$(container_id a2 2>/dev/null)" ] && break
         sleep 0.1
     done
-    r1=$(jq -r .userns_base "$ROOT/containers/$(container_id a1)/container.json")
-    r2=$(jq -r .userns_base "$ROOT/containers/$(container_id a2)/container.json")
+    # the ranges the kernel gave each container's init (its uid_map, seen from the host)
+    pids=()
     for n in a1 a2; do
         id=$(container_id $n)
         for _ in $(seq 100); do [ -f "$ROOT/run/$id/state.json" ] && break; sleep 0.1; done
-        kill -KILL "$(jq -r .pid "$ROOT/run/$id/state.json")"
+        pids+=("$(jq -r .pid "$ROOT/run/$id/state.json")")
     done
+    r1=$(awk '{print $2}' /proc/${pids[0]}/uid_map)
+    r2=$(awk '{print $2}' /proc/${pids[1]}/uid_map)
+    kill -KILL "${pids[@]}"
     wait "$b1" "$b2" || true
     echo "$r1 $r2"
     [ "$r1" != "$r2" ]
