@@ -3,7 +3,6 @@
 #include <nlohmann/json.hpp>
 
 #include "network/cni.h"
-#include "network/hostports.h"
 #include "network/masquerade.h"
 #include "network/netns.h"
 #include "sys/error.h"
@@ -13,7 +12,6 @@ namespace husk::network {
 
 Endpoint connect(const Network& net, const std::string& container_id, pid_t pid,
                  const std::string& netns_pin, std::vector<PortMapping> ports) {
-    resolve_host_ports(ports);
     Endpoint ep;
     ep.container_id = container_id;
     ep.netns_pin = netns_pin;

@@ -24,8 +24,9 @@ struct Endpoint {
     Address address;
 };
 
-// Connects the network namespace of `pid`. On failure nothing is left (no pin, no
-// veth, no rules, no address lease) and husk::Error says which plugin failed.
+// Connects the network namespace of `pid`, publishing `ports` (host ports already
+// resolved: resolve_host_ports, which the caller needs to reserve them). On failure nothing is left
+// (no pin, no veth, no rules, no address lease) and husk::Error says which plugin failed.
 Endpoint connect(const Network& net, const std::string& container_id, pid_t pid,
                  const std::string& netns_pin, std::vector<PortMapping> ports);
 

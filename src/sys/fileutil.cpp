@@ -126,4 +126,11 @@ bool exists(const std::string& path) {
     return ::access(path.c_str(), F_OK) == 0;
 }
 
+void stdin_from_dev_null() {
+    int fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+    if (fd < 0) throw_sys("open", "/dev/null");
+    ::dup2(fd, STDIN_FILENO);
+    ::close(fd);
+}
+
 }  // namespace husk::sys

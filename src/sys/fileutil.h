@@ -17,5 +17,7 @@ bool mkdir_all(const std::string& path, int mode = 0755);
 // rm -rf of `path`, not crossing mount points; missing path is not an error.
 void remove_all(const std::string& path);
 bool exists(const std::string& path);
+// Our stdin becomes /dev/null (a container or process that gets no input).
+void stdin_from_dev_null();
 
 }  // namespace husk::sys

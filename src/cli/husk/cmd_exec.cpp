@@ -15,6 +15,7 @@
 #include "runtime/container.h"
 #include "runtime/security/capabilities.h"
 #include "sys/error.h"
+#include "sys/fileutil.h"
 
 namespace husk::cli {
 namespace {
@@ -24,14 +25,6 @@ struct ExecFlags {
     std::string user, workdir, detach_keys;
     std::vector<std::string> env;
 };
-
-void redirect_stdin_from_null() {
-    int fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
-    if (fd >= 0) {
-        ::dup2(fd, STDIN_FILENO);
-        ::close(fd);
-    }
-}
 
 // runtime::exec, its errors printed as docker prints them (after `before_error`); the
 // exit code.
@@ -128,7 +121,7 @@ int exec_in(Context& ctx, ExecFlags& f, std::vector<std::string> rest) {
     }
     o.tty = f.tty;
     if (f.detach) return exec_detached(o);
-    if (!f.interactive) redirect_stdin_from_null();
+    if (!f.interactive) sys::stdin_from_dev_null();
     return exec_reporting(o);
 }
 

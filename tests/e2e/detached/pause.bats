@@ -21,6 +21,10 @@ counter() { husk exec p1 cat /tmp/n; }
     else
         grep -qx "frozen 1" /sys/fs/cgroup/husk/"$id"/cgroup.events
     fi
+    # and it does not run: its counter stands still (read from the host through its root)
+    pid=$(husk inspect --format '{{.State.Pid}}' p1)
+    a=$(cat /proc/$pid/root/tmp/n); sleep 0.5; b=$(cat /proc/$pid/root/tmp/n)
+    [ "$a" = "$b" ]
     [[ "$(husk ps --format '{{.Status}}')" == *"(Paused)" ]]
     [ "$(husk ps -q --filter status=paused)" = "${id:0:12}" ]
     [ "$(husk inspect --format '{{.State.Status}} {{.State.Paused}} {{.State.Running}}' p1)" = "paused true true" ]

@@ -24,6 +24,13 @@ teardown() { detached_teardown; }
     awk -v c="$cpu" 'BEGIN { exit !(c > 10 && c <= 200.5) }'
     # -m 64m is the limit shown
     echo "$output" | jq -e '.MemUsage | endswith(" / 64MiB")'
+    # network I/O is the container's own: bytes it sent over the bridge show up
+    talker=$(husk run -d husk/busybox sh -c 'ping -c 3 -s 1000 10.66.0.1 >/dev/null; sleep 100')
+    sleep 3
+    run husk stats --no-stream --format '{{.NetIO}}' "$talker"
+    echo "$output"
+    [[ "$output" =~ ^[0-9.]+kB\ /\ [0-9.]+kB$ ]]  # ~3 kB each way, not 0B
+    husk rm -f "$talker"
     # the idle one: 0.00% and the host's memory as its limit
     run husk stats --no-stream --format '{{.Name}} {{.CPUPerc}} {{.PIDs}}' idle
     echo "$output"
