@@ -190,6 +190,7 @@ ContainerRecord prepare_container(EngineContext& ctx, RunOptions& o, const LogOp
     if (!o.uidmap.empty() || !o.gidmap.empty()) {  // the user's own ranges (only one given: both)
         auto ranges = [](const std::vector<oci::IdMapping>& v) {
             std::vector<image::IdRangeMap> out;
+            out.reserve(v.size());
             for (auto& m : v) out.push_back({m.container_id, m.host_id, m.size});
             return out;
         };

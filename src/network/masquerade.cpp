@@ -26,9 +26,7 @@ int iptables(std::vector<std::string> args) {
         }
     if (path.empty()) throw Error("iptables not found (package iptables)");
     args.insert(args.begin(), path);
-    std::vector<char*> argv;
-    for (auto& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
+    auto argv = sys::c_strings(args);
     // stdout and stderr to /dev/null: -C complains of a rule it does not find
     sys::UniqueFd null(::open("/dev/null", O_WRONLY | O_CLOEXEC));
     int code =

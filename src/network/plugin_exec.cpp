@@ -23,7 +23,7 @@ namespace {
 std::string find_plugin(const std::string& type, const std::vector<std::string>& dirs) {
     if (type.find('/') != std::string::npos) throw Error(fmt::format("invalid plugin type"));
     for (auto& d : dirs) {
-        std::string p = d + "/" + type;
+        std::string p = fmt::format("{}/{}", d, type);
         if (::access(p.c_str(), X_OK) == 0) return p;
     }
     throw Error(
@@ -73,9 +73,7 @@ std::string exec_plugin(const std::string& type, const PluginCall& call,
     env.push_back("CNI_NETNS=" + call.netns);
     env.push_back("CNI_IFNAME=" + call.ifname);
     env.push_back(fmt::format("CNI_PATH={}", fmt::join(call.cni_path, ":")));
-    std::vector<char*> envp;
-    for (auto& e : env) envp.push_back(e.data());
-    envp.push_back(nullptr);
+    auto envp = sys::c_strings(env);
     char* argv[] = {path.data(), nullptr};
 
     // Its stdout (the result) in a memfd: read once it has exited, no pipe to drain.

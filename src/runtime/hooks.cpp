@@ -17,19 +17,11 @@
 namespace husk::runtime {
 namespace {
 
-std::vector<char*> c_array(std::vector<std::string>& v) {
-    std::vector<char*> out;
-    out.reserve(v.size() + 1);
-    for (auto& s : v) out.push_back(s.data());
-    out.push_back(nullptr);
-    return out;
-}
-
 std::string run_one(const char* phase, size_t i, const oci::Hook& h, const std::string& state) {
     std::vector<std::string> args = h.args.empty() ? std::vector<std::string>{h.path} : h.args;
     std::vector<std::string> env = h.env;
-    auto argv = c_array(args);
-    auto envp = c_array(env);
+    auto argv = sys::c_strings(args);
+    auto envp = sys::c_strings(env);
     // The hook's stderr, for the error message (the first 512 bytes).
     sys::UniqueFd err(::memfd_create("hook-stderr", MFD_CLOEXEC));
     int code = sys::spawn_and_wait(h.path.c_str(), argv.data(), envp.data(), h.timeout.value_or(0),
@@ -74,8 +66,8 @@ std::vector<PlannedHook> plan_hooks(const std::vector<oci::Hook>& hooks) {
     }
     // Pointers only once the vector no longer moves.
     for (auto& p : out) {
-        p.argv = c_array(p.args);
-        p.envp = c_array(p.env);
+        p.argv = sys::c_strings(p.args);
+        p.envp = sys::c_strings(p.env);
     }
     return out;
 }

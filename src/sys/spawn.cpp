@@ -79,6 +79,14 @@ int spawn_and_wait(const char* path, char* const* argv, char* const* envp, int t
     }
 }
 
+std::vector<char*> c_strings(std::vector<std::string>& v) {
+    std::vector<char*> out;
+    out.reserve(v.size() + 1);
+    for (auto& s : v) out.push_back(s.data());
+    out.push_back(nullptr);
+    return out;
+}
+
 std::string describe_spawn_result(int code) {
     if (code == -ETIMEDOUT) return "timed out";
     if (code >= 2000) return fmt::format("killed by signal {}", code - 2000);

@@ -4,6 +4,7 @@
 
 #include <cstddef>
 #include <string>
+#include <vector>
 
 namespace husk::sys {
 
@@ -13,6 +14,9 @@ namespace husk::sys {
 // Returns 0 on exit status 0, 1000 + status, 2000 + signal, -ETIMEDOUT, or -errno.
 int spawn_and_wait(const char* path, char* const* argv, char* const* envp, int timeout_s,
                    const char* input, size_t len, int out_fd, int err_fd) noexcept;
+
+// argv/envp for spawn_and_wait: pointers into `v` (which must outlive them), null-ended.
+std::vector<char*> c_strings(std::vector<std::string>& v);
 
 // spawn_and_wait's result as words: "exit status 3", "killed by signal 9", "timed out".
 std::string describe_spawn_result(int code);
