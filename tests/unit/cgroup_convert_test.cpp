@@ -76,6 +76,18 @@ TEST(CgroupConvert, HugepageNames) {
     EXPECT_EQ(hugepage_size_name(64), "64KB");
 }
 
+// A host with 1 GiB and 2 MiB pages listed "1GB" first (sorted as text), so a limit meant
+// for the smallest size went to hugetlb.1GB.max and read back 0.
+TEST(CgroupConvert, HugepageSizesSortBySizeNotName) {
+    EXPECT_EQ(hugepage_size_names({1048576, 2048, 64}),
+              (std::vector<std::string>{"64KB", "2MB", "1GB"}));
+    EXPECT_EQ(hugepage_size_bytes("2MB"), uint64_t{2} << 20);
+    EXPECT_EQ(hugepage_size_bytes("1GB"), uint64_t{1} << 30);
+    EXPECT_EQ(hugepage_size_bytes("64KB"), uint64_t{64} << 10);
+    EXPECT_EQ(hugepage_size_bytes("2M"), std::nullopt);
+    EXPECT_EQ(hugepage_size_bytes("MB"), std::nullopt);
+}
+
 TEST(CgroupConvert, DeviceRuleV1) {
     oci::DeviceRule all;
     all.access = "rwm";

@@ -93,18 +93,43 @@ std::string hugepage_size_name(uint64_t kib) {
     return fmt::format("{}KB", kib);
 }
 
-std::vector<std::string> hugepage_sizes() {
+std::optional<uint64_t> hugepage_size_bytes(std::string_view name) {
+    uint64_t n = 0;
+    const auto [end, ec] = std::from_chars(name.data(), name.data() + name.size(), n);
+    if (ec != std::errc() || end == name.data() || n == 0) return std::nullopt;
+    const std::string_view unit(end, static_cast<size_t>(name.data() + name.size() - end));
+    int shift = 0;
+    if (unit == "KB")
+        shift = 10;
+    else if (unit == "MB")
+        shift = 20;
+    else if (unit == "GB")
+        shift = 30;
+    else
+        return std::nullopt;
+    if (n > (UINT64_MAX >> shift)) return std::nullopt;
+    return n << shift;
+}
+
+std::vector<std::string> hugepage_size_names(std::vector<uint64_t> kibs) {
+    // By size, not by name: as text "1GB" sorts before "2MB".
+    std::sort(kibs.begin(), kibs.end());
     std::vector<std::string> out;
+    out.reserve(kibs.size());
+    for (uint64_t kib : kibs) out.push_back(hugepage_size_name(kib));
+    return out;
+}
+
+std::vector<std::string> hugepage_sizes() {
+    std::vector<uint64_t> kibs;
     DIR* d = ::opendir("/sys/kernel/mm/hugepages");
-    if (d == nullptr) return out;
+    if (d == nullptr) return {};
     while (auto* e = ::readdir(d)) {
         uint64_t kib = 0;
-        if (std::sscanf(e->d_name, "hugepages-%lukB", &kib) == 1)
-            out.push_back(hugepage_size_name(kib));
+        if (std::sscanf(e->d_name, "hugepages-%lukB", &kib) == 1) kibs.push_back(kib);
     }
     ::closedir(d);
-    std::sort(out.begin(), out.end());
-    return out;
+    return hugepage_size_names(std::move(kibs));
 }
 
 std::string device_rule_v1(const oci::DeviceRule& r) {

@@ -29,9 +29,12 @@ std::string limit_v2(int64_t v);
 // "0-3,5" -> {0,1,2,3,5}; throws Error naming `field` on bad syntax.
 std::set<int> parse_id_list(std::string_view list, std::string_view field);
 // "2MB" <- "hugepages-2048kB" (the names /sys/kernel/mm/hugepages uses), and the sizes
-// this machine has, in the OCI spelling.
+// this machine has, in the OCI spelling, smallest first.
 std::string hugepage_size_name(uint64_t kib);
+std::vector<std::string> hugepage_size_names(std::vector<uint64_t> kibs);
 std::vector<std::string> hugepage_sizes();
+// "2MB" -> 2097152; nullopt for anything but a positive number with KB, MB or GB.
+std::optional<uint64_t> hugepage_size_bytes(std::string_view name);
 
 // v1 devices.allow/deny line: "c 1:3 rwm", "a *:* rwm".
 std::string device_rule_v1(const oci::DeviceRule& r);

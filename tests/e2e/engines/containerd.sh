@@ -210,15 +210,31 @@ c_tty() {
     out=$(run_tty --rm -t "$IMG" "$(cname t)" tty | tr -d '\r')
     grep -q '/dev/pts/0' <<<"$out" || { echo "run -t: $out"; return 1; }
 }
+# host_cgroup_file PID CONTROLLER V1FILE V2FILE: the file of PID's cgroup for that controller,
+# on a v1 hierarchy (hybrid hosts) or on cgroup2 (wherever it is mounted).
+host_cgroup_file() {
+    local pid=$1 ctl=$2 v1=$3 v2=$4 rel mnt
+    rel=$(awk -F: -v c="$ctl" '{ n = split($2, a, ","); for (i = 1; i <= n; i++) if (a[i] == c) print $3 }' "/proc/$pid/cgroup")
+    mnt=$(findmnt -rn -t cgroup -o TARGET,OPTIONS | awk -v c="$ctl" '{ n = split($2, a, ","); for (i = 1; i <= n; i++) if (a[i] == c) { print $1; exit } }')
+    if [ -n "$rel" ] && [ -n "$mnt" ] && [ -e "$mnt$rel/$v1" ]; then
+        cat "$mnt$rel/$v1"
+        return
+    fi
+    rel=$(sed -n 's/^0:://p' "/proc/$pid/cgroup")
+    mnt=$(findmnt -rn -t cgroup2 -o TARGET | head -1)
+    cat "$mnt$rel/$v2"
+}
 c_cgroup_limits() {
     RT=$1
     local c pid mem cpu
     c=$(cname l)
     run_ -d --memory-limit 33554432 --cpus 0.5 "$IMG" "$c" sleep 300 >/dev/null || return 1
     pid=$(ctr_ task ls | awk -v c="$c" '$1 == c {print $2}')
-    # ctr mounts no /sys/fs/cgroup in the container: read the limits from the host.
-    mem=$(cat "/sys/fs/cgroup/memory$(sed -n 's/^[0-9]*:memory://p' "/proc/$pid/cgroup")/memory.limit_in_bytes")
-    cpu=$(cat "/sys/fs/cgroup/cpu$(sed -n 's/^[0-9]*:cpu://p' "/proc/$pid/cgroup")/cpu.cfs_quota_us")
+    # ctr mounts no /sys/fs/cgroup in the container: read the limits from the host, from
+    # the v1 controller's hierarchy where there is one, else from cgroup2.
+    mem=$(host_cgroup_file "$pid" memory memory.limit_in_bytes memory.max)
+    cpu=$(host_cgroup_file "$pid" cpu cpu.cfs_quota_us cpu.max)
+    cpu=${cpu%% *}  # v2's cpu.max is "quota period"
     ctr_ task kill -s SIGKILL "$c"
     wait_for sh -c "ctr --address $T/containerd.sock -n $ns task ls | grep -q '^$c .*STOPPED'"
     ctr_ task delete "$c" >/dev/null

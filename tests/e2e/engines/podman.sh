@@ -189,20 +189,25 @@ c_tty_output_repeated() {
 c_memory() {
     RT=$1
     local out
-    out=$(pm run --rm -m 32m "$IMG" cat /sys/fs/cgroup/memory/memory.limit_in_bytes) || return 1
-    expect memory.limit_in_bytes "$out" 33554432
+    # v1 (hybrid hosts) or v2 (pure cgroup2 hosts): the same byte count
+    out=$(pm run --rm -m 32m "$IMG" sh -c \
+        'cat /sys/fs/cgroup/memory/memory.limit_in_bytes 2>/dev/null || cat /sys/fs/cgroup/memory.max') || return 1
+    expect "memory limit" "$out" 33554432
 }
 c_pids_limit() {
     RT=$1
     local out
-    out=$(pm run --rm --pids-limit 20 "$IMG" cat /sys/fs/cgroup/pids/pids.max) || return 1
+    out=$(pm run --rm --pids-limit 20 "$IMG" sh -c \
+        'cat /sys/fs/cgroup/pids/pids.max 2>/dev/null || cat /sys/fs/cgroup/pids.max') || return 1
     expect pids.max "$out" 20
 }
 c_cpus() {
     RT=$1
     local out
-    out=$(pm run --rm --cpus 0.5 "$IMG" cat /sys/fs/cgroup/cpu/cpu.cfs_quota_us) || return 1
-    expect cpu.cfs_quota_us "$out" 50000
+    # v1: cpu.cfs_quota_us "50000"; v2: cpu.max "50000 100000"
+    out=$(pm run --rm --cpus 0.5 "$IMG" sh -c \
+        'cat /sys/fs/cgroup/cpu/cpu.cfs_quota_us 2>/dev/null || cat /sys/fs/cgroup/cpu.max') || return 1
+    expect "cpu quota" "${out%% *}" 50000
 }
 c_volume() {
     RT=$1

@@ -132,14 +132,23 @@ TEST(CgroupResources, CpuIdle) {
 }
 
 TEST(CgroupResources, Cpuset) {
+    // The first online cpu and memory node: neither need be 0 on every machine.
+    auto first_online = [](const char* file) {
+        std::string online;
+        runtime::cgroup::try_read_file(file, online);
+        auto ids = runtime::cgroup::parse_id_list(online, file);
+        return ids.empty() ? std::string("0") : std::to_string(*ids.begin());
+    };
+    const std::string cpu = first_online("/sys/devices/system/cpu/online");
+    const std::string node = first_online("/sys/devices/system/node/online");
     oci::Resources r;
     auto& c = r.cpu.emplace();
-    c.cpus = "0";
-    c.mems = "0";
+    c.cpus = cpu;
+    c.mems = node;
     auto mgr = Manager::create(test_path("cpuset"), "cpuset", &r);
     Destroy guard{mgr};
-    EXPECT_EQ(file_in(*mgr, "cpuset", "cpuset.cpus"), "0");
-    EXPECT_EQ(file_in(*mgr, "cpuset", "cpuset.mems"), "0");
+    EXPECT_EQ(file_in(*mgr, "cpuset", "cpuset.cpus"), cpu);
+    EXPECT_EQ(file_in(*mgr, "cpuset", "cpuset.mems"), node);
 }
 
 TEST(CgroupResources, Pids) {
@@ -285,15 +294,23 @@ TEST(CgroupResources, HugetlbWhereverItLives) {
         runtime::cgroup::try_read_file(layout.v2->mountpoint + "/cgroup.subtree_control",
                                        root_enabled);
     const bool was_enabled = root_enabled.find("hugetlb") != std::string::npos;
+    // A limit for every size the host has, each a multiple of its page size (the kernel
+    // rounds a limit down to whole pages: 8 MiB in hugetlb.1GB.max reads back 0).
     oci::Resources r;
-    r.hugepage_limits.push_back({sizes.front(), uint64_t{4} << 21});
+    for (const auto& size : sizes) {
+        auto bytes = runtime::cgroup::hugepage_size_bytes(size);
+        ASSERT_TRUE(bytes.has_value()) << size;
+        r.hugepage_limits.push_back({size, *bytes * 4});
+    }
     {
         auto mgr = Manager::create(test_path("huge"), "huge", &r);
         Destroy guard{mgr};
-        const std::string file = mgr->is_v2("hugetlb")
-                                     ? fmt::format("hugetlb.{}.max", sizes.front())
-                                     : fmt::format("hugetlb.{}.limit_in_bytes", sizes.front());
-        EXPECT_EQ(file_in(*mgr, "hugetlb", file.c_str()), std::to_string(4 << 21));
+        for (const auto& limit : r.hugepage_limits) {
+            const std::string file =
+                mgr->is_v2("hugetlb") ? fmt::format("hugetlb.{}.max", limit.page_size)
+                                      : fmt::format("hugetlb.{}.limit_in_bytes", limit.page_size);
+            EXPECT_EQ(file_in(*mgr, "hugetlb", file.c_str()), std::to_string(limit.limit)) << file;
+        }
     }
     if (on_v2 && !was_enabled) {
         for (const auto& d : {layout.v2->mountpoint + test_root(), layout.v2->mountpoint}) {

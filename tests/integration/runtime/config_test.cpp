@@ -6,6 +6,7 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <fstream>
 
 #include "../harness.h"
@@ -309,14 +310,25 @@ TEST(Config, ProcessIsInTheContainerCgroup) {
             ns.erase(it);
             break;
         }
-    b.config["linux"]["cgroupsPath"] = "/husk-it-cg/" + b.id();
+    const std::string path = "/husk-it-cg/" + b.id();
+    b.config["linux"]["cgroupsPath"] = path;
     b.save();
     auto r = probe(b);
+    // The v1 controllers' lines on hybrid hosts, cgroup2's "0::" line on pure v2 hosts: the
+    // process is where the config asked, in every controller hierarchy it is in.
     bool found = false;
-    for (const auto& line : r["cgroup"])
-        found |= line.get<std::string>().find(":pids:/husk-it-cg/") != std::string::npos;
+    for (const auto& line : r["cgroup"]) {
+        const auto l = line.get<std::string>();
+        if (l.rfind("0::", 0) == 0 && r["cgroup"].size() > 1) continue;  // hybrid: v1 decides
+        if (l.find(":name=") != std::string::npos) continue;             // named: not ours
+        EXPECT_NE(l.find(":" + path), std::string::npos) << l;
+        found = true;
+    }
     EXPECT_TRUE(found) << r["cgroup"].dump();
-    ::rmdir("/sys/fs/cgroup/pids/husk-it-cg");
+    // The parent the config named stays (as with runc); remove it from every hierarchy.
+    auto dirs = cgroups_named("/husk-it-cg");
+    std::sort(dirs.rbegin(), dirs.rend());  // children first
+    for (const auto& d : dirs) ::rmdir(d.c_str());
 }
 
 TEST(Config, NoPivotUsesChroot) {
