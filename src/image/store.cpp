@@ -160,7 +160,24 @@ Store::Store(std::string root) : root_(std::move(root)) {
                                                              std::string(oi::media::kOciIndex) +
                                                              R"(","manifests":[]})");
         }
+        remove_stale_staging();
     });
+}
+
+// Every pull, load and unpack stages in tmp/ while holding store.lock shared: when the
+// lock is free, what is in tmp/ belongs to no live process. Partial downloads stay, for
+// the next pull of the layer to resume (prune removes them).
+void Store::remove_stale_staging() const {
+    auto idle = FileLock::try_lock(root_ + "/store.lock", FileLock::exclusive);
+    if (!idle) return;
+    for (auto& t : list_dir(tmp_dir())) {
+        if (t.starts_with("partial-")) continue;
+        try {
+            remove_tree(tmp_dir() + "/" + t);
+        } catch (const std::exception& e) {
+            log::warn("stale staging: {}", e.what());
+        }
+    }
 }
 
 std::string Store::blob_path(std::string_view digest) const {
