@@ -393,16 +393,24 @@ Image Store::resolve(std::string_view ref) const {
     if (hex.size() >= 4 && std::all_of(hex.begin(), hex.end(), [](char c) {
             return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
         })) {
+        // One image may be stored under several manifests (loaded from a docker-archive
+        // and from an OCI archive): the same config is the same image.
         std::vector<Image> found;
         for (auto& img : images()) {
-            if (img.id.compare(7, hex.size(), hex) == 0 ||
-                img.manifest_digest.compare(7, hex.size(), hex) == 0)
+            if (img.id.compare(7, hex.size(), hex) != 0 &&
+                img.manifest_digest.compare(7, hex.size(), hex) != 0)
+                continue;
+            auto same = std::find_if(found.begin(), found.end(),
+                                     [&](const Image& f) { return f.id == img.id; });
+            if (same == found.end())
                 found.push_back(img);
+            else
+                same->names.insert(same->names.end(), img.names.begin(), img.names.end());
         }
         if (found.size() == 1) return found[0];
         if (found.size() > 1)
-            throw Error(
-                fmt::format("image id \"{}\" is ambiguous: {} images match", ref, found.size()));
+            throw Error(fmt::format("image id \"{}\" is ambiguous: {} different images match", ref,
+                                    found.size()));
     }
     throw Error(fmt::format("image \"{}\" not known: pull it first", ref));
 }
