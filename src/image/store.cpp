@@ -247,8 +247,17 @@ void Store::ensure_snapshots(const Image& img, const UnpackLimits& limits) {
             if (!blob) throw_sys("open", blob_path(layer.digest));
             UniqueFd root(::open((staged + "/fs").c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
             if (!root) throw_sys("open", staged + "/fs");
+            auto lowers = [&] {  // committed above, top first
+                std::vector<UniqueFd> out;
+                for (size_t j = i; j-- > 0;) {
+                    std::string dir = snapshot_dir(img.chain_ids[j]) + "/fs";
+                    out.emplace_back(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+                    if (!out.back()) throw_sys("open lower layer", dir);
+                }
+                return out;
+            };
             UnpackResult r = with_context(fmt::format("unpack layer {}", layer.digest), [&] {
-                return unpack_layer(blob.get(), root.get(), limits);
+                return unpack_layer(blob.get(), root.get(), limits, nullptr, lowers);
             });
             if (r.diff_id != img.config.diff_ids.at(i))
                 throw Error(

@@ -132,5 +132,8 @@ void apply_layer_copy(const std::string& src, const std::string& dst,
                       const std::optional<IdShift>& shift);
 // The same between two open directories (contents only: not `dst`'s own owner/mode).
 void copy_tree(int src, int dst, const std::optional<IdShift>& shift);
+// Copies the entry `name` of `src_dir` into `dst_dir` with its owner, mode, times and
+// xattrs, replacing what is there; a directory without its contents (overlayfs' copy-up).
+void copy_node(int src_dir, int dst_dir, const char* name, const std::string& path);
 
 }  // namespace husk::image
