@@ -170,4 +170,14 @@ FileLock::FileLock(const std::string& path, Mode mode) {
     }
 }
 
+std::optional<FileLock> FileLock::try_lock(const std::string& path, Mode mode) {
+    UniqueFd fd(::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
+    if (!fd) throw_sys("open", path);
+    while (::flock(fd.get(), (mode == shared ? LOCK_SH : LOCK_EX) | LOCK_NB) != 0) {
+        if (errno == EWOULDBLOCK) return std::nullopt;
+        if (errno != EINTR) throw_sys("flock", path);
+    }
+    return FileLock(std::move(fd));
+}
+
 }  // namespace husk::image

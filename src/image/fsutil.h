@@ -34,10 +34,13 @@ class FileLock {
   public:
     enum Mode { shared, exclusive };
     FileLock(const std::string& path, Mode mode);
+    // The lock when it is free now, else nothing.
+    static std::optional<FileLock> try_lock(const std::string& path, Mode mode);
     FileLock(FileLock&&) = default;
     FileLock& operator=(FileLock&&) = default;
 
   private:
+    explicit FileLock(sys::UniqueFd fd) : fd_(std::move(fd)) {}
     sys::UniqueFd fd_;
 };
 

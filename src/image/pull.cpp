@@ -6,9 +6,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
+#include <condition_variable>
 #include <exception>
 #include <memory>
+#include <mutex>
 #include <thread>
 #include <utility>
 #include <vector>
@@ -70,12 +73,26 @@ void check_diff_id(const LayerJob& job, const UnpackResult& r) {
                                 r.diff_id, job.diff_id));
 }
 
+bool is_cancelled(const std::exception_ptr& e) {
+    try {
+        std::rethrow_exception(e);
+    } catch (const Error& err) {
+        return err.code() == ECANCELED;
+    } catch (...) {
+        return false;
+    }
+}
+
 class Puller {
   public:
     Puller(Store& store, RegistryClient& client, const PullOptions& opts)
         : store_(store), client_(client), opts_(opts) {}
 
+    // Layers are taken in order, so a layer waiting for the ones below it (a hardlink
+    // into them) only waits for layers already taken by another thread.
     void run(std::vector<LayerJob>& jobs) {
+        jobs_ = &jobs;
+        settled_.assign(jobs.size(), false);
         std::atomic<size_t> next{0};
         auto worker = [&] {
             while (true) {
@@ -88,6 +105,11 @@ class Puller {
                     jobs[i].error = std::current_exception();
                     cancel_ = true;
                 }
+                std::lock_guard lk(m_);
+                settled_[i] = true;
+                if (jobs[i].error && !root_cause_ && !is_cancelled(jobs[i].error))
+                    root_cause_ = jobs[i].error;
+                settled_cv_.notify_all();
             }
         };
         size_t n = std::min(std::max<size_t>(opts_.parallel, 1), jobs.size());
@@ -95,6 +117,15 @@ class Puller {
         for (size_t t = 1; t < n; ++t) threads.emplace_back(worker);
         worker();
         for (auto& t : threads) t.join();
+    }
+
+    // The error that made the pull fail: the first layer that failed by itself, not one
+    // that was cancelled because of it. Null when every layer succeeded.
+    std::exception_ptr error() const {
+        if (root_cause_) return root_cause_;
+        for (auto& j : *jobs_)
+            if (j.error) return j.error;
+        return nullptr;
     }
 
   private:
@@ -146,7 +177,7 @@ class Puller {
         bool extractor_gone = false;
         auto consume = [&](const char* p, size_t n, bool from_network) {
             if (interrupted()) throw Error("interrupted");
-            if (cancel_) throw Error("cancelled");
+            if (cancel_) throw Error("cancelled", ECANCELED);
             total += static_cast<int64_t>(n);
             if (total > job.desc.size)
                 throw Error(fmt::format(
@@ -239,13 +270,41 @@ class Puller {
         UniqueFd root(
             ::open((job.staged_snap + "/fs").c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
         if (!root) throw_sys("open", job.staged_snap + "/fs");
-        return unpack_layer(fd, root.get(), opts_.limits, &cancel_);
+        return unpack_layer(fd, root.get(), opts_.limits, &cancel_,
+                            [this, &job] { return lower_roots(job.index); });
+    }
+
+    // The roots of the layers below layer `i`, top first, once they are all unpacked.
+    std::vector<UniqueFd> lower_roots(size_t i) {
+        {
+            std::unique_lock lk(m_);
+            settled_cv_.wait(lk, [&] {
+                return cancel_ || std::all_of(settled_.begin(), settled_.begin() + i,
+                                              [](bool b) { return b; });
+            });
+        }
+        if (cancel_) throw Error("cancelled", ECANCELED);
+        std::vector<UniqueFd> out;
+        for (size_t j = i; j-- > 0;) {
+            const LayerJob& l = (*jobs_)[j];
+            std::string dir =
+                (l.staged_snap.empty() ? store_.snapshot_dir(l.chain_id) : l.staged_snap) + "/fs";
+            UniqueFd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+            if (!fd) throw_sys("open lower layer", dir);
+            out.push_back(std::move(fd));
+        }
+        return out;
     }
 
     Store& store_;
     RegistryClient& client_;
     const PullOptions& opts_;
     std::atomic<bool> cancel_{false};
+    std::vector<LayerJob>* jobs_ = nullptr;
+    std::mutex m_;
+    std::condition_variable settled_cv_;
+    std::vector<bool> settled_;  // per layer: unpacked, or failed
+    std::exception_ptr root_cause_;
 };
 
 void discard(std::vector<LayerJob>& jobs) {
@@ -357,12 +416,11 @@ Image pull(Store& store, const oi::Reference& ref, const PullOptions& opts) {
             jobs[i].diff_id = config.diff_ids[i];
             jobs[i].chain_id = chains[i];
         }
-        Puller(store, client, opts).run(jobs);
-        for (auto& j : jobs) {
-            if (j.error) {
-                discard(jobs);
-                std::rethrow_exception(j.error);
-            }
+        Puller puller(store, client, opts);
+        puller.run(jobs);
+        if (auto error = puller.error()) {
+            discard(jobs);
+            std::rethrow_exception(error);
         }
         try {
             for (auto& j : jobs) {

@@ -29,6 +29,7 @@ struct Copier {
     // hardlinks within one layer: (dev, ino) of the source -> path made in dst
     std::map<std::pair<dev_t, ino_t>, std::pair<int, std::string>> links;
     std::vector<UniqueFd> keep;  // dirfds referenced by `links`
+    bool shallow = false;        // a directory without its contents
 
     uid_t uid(uid_t u) const { return shift ? shift->host_uid(u) : u; }
     gid_t gid(gid_t g) const { return shift ? shift->host_gid(g) : g; }
@@ -129,7 +130,7 @@ struct Copier {
             if (!have && ::mkdirat(ddir, name, 0700) != 0) throw_sys("mkdir", path);
             UniqueFd d(::openat(ddir, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
             if (!d) throw_sys("open", path);
-            copy_dir(s.get(), d.get(), path);
+            if (!shallow) copy_dir(s.get(), d.get(), path);
             copy_xattrs(s.get(), d.get(), path);
             meta(ddir, name, st, path);
             return;
@@ -179,8 +180,14 @@ struct Copier {
 }  // namespace
 
 void copy_tree(int src, int dst, const std::optional<IdShift>& shift) {
-    Copier c{shift, {}, {}};
+    Copier c{shift, {}, {}, false};
     c.copy_dir(src, dst, "");
+}
+
+void copy_node(int src_dir, int dst_dir, const char* name, const std::string& path) {
+    const std::optional<IdShift> none;
+    Copier c{none, {}, {}, true};
+    c.copy_entry(src_dir, dst_dir, name, path);
 }
 
 void apply_layer_copy(const std::string& src, const std::string& dst,

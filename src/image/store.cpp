@@ -160,7 +160,24 @@ Store::Store(std::string root) : root_(std::move(root)) {
                                                              std::string(oi::media::kOciIndex) +
                                                              R"(","manifests":[]})");
         }
+        remove_stale_staging();
     });
+}
+
+// Every pull, load and unpack stages in tmp/ while holding store.lock shared: when the
+// lock is free, what is in tmp/ belongs to no live process. Partial downloads stay, for
+// the next pull of the layer to resume (prune removes them).
+void Store::remove_stale_staging() const {
+    auto idle = FileLock::try_lock(root_ + "/store.lock", FileLock::exclusive);
+    if (!idle) return;
+    for (auto& t : list_dir(tmp_dir())) {
+        if (t.starts_with("partial-")) continue;
+        try {
+            remove_tree(tmp_dir() + "/" + t);
+        } catch (const std::exception& e) {
+            log::warn("stale staging: {}", e.what());
+        }
+    }
 }
 
 std::string Store::blob_path(std::string_view digest) const {
@@ -230,8 +247,17 @@ void Store::ensure_snapshots(const Image& img, const UnpackLimits& limits) {
             if (!blob) throw_sys("open", blob_path(layer.digest));
             UniqueFd root(::open((staged + "/fs").c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
             if (!root) throw_sys("open", staged + "/fs");
+            auto lowers = [&] {  // committed above, top first
+                std::vector<UniqueFd> out;
+                for (size_t j = i; j-- > 0;) {
+                    std::string dir = snapshot_dir(img.chain_ids[j]) + "/fs";
+                    out.emplace_back(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+                    if (!out.back()) throw_sys("open lower layer", dir);
+                }
+                return out;
+            };
             UnpackResult r = with_context(fmt::format("unpack layer {}", layer.digest), [&] {
-                return unpack_layer(blob.get(), root.get(), limits);
+                return unpack_layer(blob.get(), root.get(), limits, nullptr, lowers);
             });
             if (r.diff_id != img.config.diff_ids.at(i))
                 throw Error(
@@ -376,16 +402,24 @@ Image Store::resolve(std::string_view ref) const {
     if (hex.size() >= 4 && std::all_of(hex.begin(), hex.end(), [](char c) {
             return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
         })) {
+        // One image may be stored under several manifests (loaded from a docker-archive
+        // and from an OCI archive): the same config is the same image.
         std::vector<Image> found;
         for (auto& img : images()) {
-            if (img.id.compare(7, hex.size(), hex) == 0 ||
-                img.manifest_digest.compare(7, hex.size(), hex) == 0)
+            if (img.id.compare(7, hex.size(), hex) != 0 &&
+                img.manifest_digest.compare(7, hex.size(), hex) != 0)
+                continue;
+            auto same = std::find_if(found.begin(), found.end(),
+                                     [&](const Image& f) { return f.id == img.id; });
+            if (same == found.end())
                 found.push_back(img);
+            else
+                same->names.insert(same->names.end(), img.names.begin(), img.names.end());
         }
         if (found.size() == 1) return found[0];
         if (found.size() > 1)
-            throw Error(
-                fmt::format("image id \"{}\" is ambiguous: {} images match", ref, found.size()));
+            throw Error(fmt::format("image id \"{}\" is ambiguous: {} different images match", ref,
+                                    found.size()));
     }
     throw Error(fmt::format("image \"{}\" not known: pull it first", ref));
 }

@@ -5,6 +5,9 @@
 //   format) rootfs/<container id>/{upper,work,merged}     container roots (overlayfs, or a copy)
 //   mounts/<image id hex>                          `husk image mount` roots (read-only)
 //   tmp/                                           staging; renamed into place when complete
+//                                                  (what a killed pull or load left there is
+//                                                  removed by the next store open that finds
+//                                                  no pull or load running)
 //
 // index.json names images with org.opencontainers.image.ref.name = the full
 // reference ("docker.io/library/alpine:latest"). Writes are atomic (temp + rename)
@@ -117,6 +120,8 @@ class Store {
     FileLock lock_exclusive() const { return FileLock(root_ + "/store.lock", FileLock::exclusive); }
 
   private:
+    void remove_stale_staging() const;
+
     std::string root_;
 };
 
@@ -127,5 +132,8 @@ void apply_layer_copy(const std::string& src, const std::string& dst,
                       const std::optional<IdShift>& shift);
 // The same between two open directories (contents only: not `dst`'s own owner/mode).
 void copy_tree(int src, int dst, const std::optional<IdShift>& shift);
+// Copies the entry `name` of `src_dir` into `dst_dir` with its owner, mode, times and
+// xattrs, replacing what is there; a directory without its contents (overlayfs' copy-up).
+void copy_node(int src_dir, int dst_dir, const char* name, const std::string& path);
 
 }  // namespace husk::image

@@ -11,6 +11,7 @@
 #include <sys/xattr.h>
 #include <unistd.h>
 
+#include <cstring>
 #include <exception>
 #include <memory>
 #include <vector>
@@ -19,6 +20,7 @@
 
 #include "image/digest.h"
 #include "image/fsutil.h"
+#include "image/store.h"
 #include "sys/error.h"
 #include "sys/fd.h"
 #include "sys/log.h"
@@ -42,6 +44,53 @@ int openat2_fd(int dirfd, const std::string& path, uint64_t flags, uint64_t reso
 }
 
 constexpr uint64_t kInRoot = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_XDEV;
+// Lookups in lower layers follow no symlink at all (as overlayfs does not across layers).
+constexpr uint64_t kInRootNoLinks = kInRoot | RESOLVE_NO_SYMLINKS;
+
+// A directory fd shared by the cache that found it and the entry that uses it, so that
+// dropping the cache never closes an fd an entry is still working in.
+using DirFd = std::shared_ptr<const UniqueFd>;
+
+DirFd share(UniqueFd fd) {
+    return std::make_shared<const UniqueFd>(std::move(fd));
+}
+
+bool all_zero(const char* p, size_t n) {
+    return n == 0 || (p[0] == 0 && std::memcmp(p, p + 1, n - 1) == 0);
+}
+
+std::vector<std::string> components(const std::string& path) {
+    std::vector<std::string> out;
+    size_t start = 0;
+    while (start < path.size()) {
+        size_t slash = path.find('/', start);
+        if (slash == std::string::npos) slash = path.size();
+        out.push_back(path.substr(start, slash - start));
+        start = slash + 1;
+    }
+    return out;
+}
+
+// What an entry of a layer is, as overlayfs reads it.
+enum class Node { absent, whiteout, dir, opaque_dir, other };
+
+// `path` in the layer at `root`, following no symlink (a symlink is `other`).
+Node probe(int root, const std::string& path) {
+    UniqueFd fd(openat2_fd(root, path, O_PATH | O_NOFOLLOW | O_CLOEXEC, kInRootNoLinks));
+    if (!fd) {
+        if (errno == ENOENT || errno == ENOTDIR || errno == ELOOP) return Node::absent;
+        throw_sys("open", path);
+    }
+    struct stat st {};
+    if (::fstat(fd.get(), &st) != 0) throw_sys("stat", path);
+    if (S_ISCHR(st.st_mode) && st.st_rdev == makedev(0, 0)) return Node::whiteout;
+    if (!S_ISDIR(st.st_mode)) return Node::other;
+    UniqueFd dir(::openat(fd.get(), ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (!dir) throw_sys("open", path);
+    char v[2];
+    ssize_t n = ::fgetxattr(dir.get(), "trusted.overlay.opaque", v, sizeof v);
+    return n == 1 && v[0] == 'y' ? Node::opaque_dir : Node::dir;
+}
 
 struct ArchiveDeleter {
     void operator()(archive* a) const { archive_read_free(a); }
@@ -107,8 +156,16 @@ struct DeferredTimes {
 
 class Extractor {
   public:
-    Extractor(int root_fd, archive* tar, RawStream& raw, const std::atomic<bool>* cancel)
-        : root_(root_fd), tar_(tar), raw_(raw), cancel_(cancel) {}
+    Extractor(int root_fd, archive* tar, RawStream& raw, const std::atomic<bool>* cancel,
+              const LowerLayers& lowers, uint64_t budget)
+        : root_(share(UniqueFd(::fcntl(root_fd, F_DUPFD_CLOEXEC, 0)))),
+          tar_(tar),
+          raw_(raw),
+          cancel_(cancel),
+          lowers_(lowers),
+          budget_(budget) {
+        if (!*root_) throw_sys("dup", "layer root");
+    }
 
     // A libarchive failure: the stream's own error (limits, decompression) when there is one.
     [[noreturn]] void fail(std::string_view what) {
@@ -123,7 +180,7 @@ class Extractor {
         archive_entry* e = nullptr;
         uint64_t entries = 0;
         while (true) {
-            if (cancel_ != nullptr && cancel_->load()) throw Error("cancelled");
+            if (cancel_ != nullptr && cancel_->load()) throw Error("cancelled", ECANCELED);
             int rc = archive_read_next_header(tar_, &e);
             if (rc == ARCHIVE_EOF) break;
             if (raw.error) std::rethrow_exception(raw.error);
@@ -146,17 +203,17 @@ class Extractor {
         Whiteout wo = classify_whiteout(path);
         if (wo.kind == WhiteoutKind::meta) return;
         if (wo.kind == WhiteoutKind::opaque) {
-            int dir = parent(wo.dir.empty() ? std::string() : wo.dir, true);
-            UniqueFd d(openat2_fd(dir, "", O_RDONLY | O_DIRECTORY | O_CLOEXEC, kInRoot));
+            DirFd dir = parent(wo.dir, true);
+            UniqueFd d(openat2_fd(dir->get(), "", O_RDONLY | O_DIRECTORY | O_CLOEXEC, kInRoot));
             if (!d) throw_sys("open", wo.dir);
             if (::fsetxattr(d.get(), "trusted.overlay.opaque", "y", 1, 0) != 0)
                 throw_sys("setxattr trusted.overlay.opaque", wo.dir);
             return;
         }
         if (wo.kind == WhiteoutKind::whiteout) {
-            int dir = parent(wo.dir, true);
-            remove_existing(dir, wo.name.c_str(), false);
-            if (::mknodat(dir, wo.name.c_str(), S_IFCHR | 0, makedev(0, 0)) != 0)
+            DirFd dir = parent(wo.dir, true);
+            remove_existing(dir->get(), wo.name.c_str(), false);
+            if (::mknodat(dir->get(), wo.name.c_str(), S_IFCHR | 0, makedev(0, 0)) != 0)
                 throw_sys("mknod whiteout", wo.name);
             return;
         }
@@ -165,22 +222,26 @@ class Extractor {
         if (path.empty()) {  // the root itself
             if (hardlink != nullptr || type != AE_IFDIR)
                 throw Error("the entry would replace the root of the layer");
-            apply_dir_meta(root_, "", e);
+            apply_dir_meta(root_->get(), "", e);
             return;
         }
         size_t slash = path.rfind('/');
         std::string dir_path = slash == std::string::npos ? std::string() : path.substr(0, slash);
         std::string base = slash == std::string::npos ? path : path.substr(slash + 1);
-        int dir = parent(dir_path, true);
+        DirFd dir_fd = parent(dir_path, true);
+        const int dir = dir_fd->get();
         const char* n = base.c_str();
 
         if (hardlink != nullptr) {
             std::string target = clean_entry_path(hardlink);
             if (target.empty()) throw Error("hardlink to the root of the layer");
-            UniqueFd t(openat2_fd(root_, target, O_PATH | O_NOFOLLOW | O_CLOEXEC, kInRoot));
+            UniqueFd t(openat2_fd(root_->get(), target, O_PATH | O_NOFOLLOW | O_CLOEXEC, kInRoot));
+            if (!t && errno == ENOENT && lowers_) t = copy_up(target);
             if (!t) throw_sys("hardlink target", target);
             struct stat st {};
             if (::fstat(t.get(), &st) != 0) throw_sys("stat", target);
+            if (S_ISCHR(st.st_mode) && st.st_rdev == makedev(0, 0))  // deleted in this layer
+                throw_sys("hardlink target", target, ENOENT);
             if (S_ISDIR(st.st_mode))
                 throw Error(fmt::format("hardlink to directory \"{}\"", target));
             remove_existing(dir, n, false);
@@ -206,6 +267,7 @@ class Extractor {
                 return;
             }
             case AE_IFREG: {
+                claim_space(archive_entry_size(e));
                 remove_existing(dir, n, false);
                 UniqueFd f(
                     ::openat(dir, n, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
@@ -271,8 +333,21 @@ class Extractor {
         dirs_.push_back(DeferredTimes{path, {entry_atime(e), entry_mtime(e)}});
     }
 
-    // Data of a regular file; sparse blocks land at their offsets.
+    // A file of `size` bytes is about to be written: the layer's files may not add up to
+    // more than the space that was free above the reserve when the unpack started.
+    void claim_space(int64_t size) {
+        expanded_ += static_cast<uint64_t>(std::max<int64_t>(size, 0));
+        if (expanded_ > budget_)
+            throw Error(fmt::format("the layer's files need more than the {} bytes free on the "
+                                    "disk above the reserve of {} bytes",
+                                    budget_, raw_.limits->disk_reserve_bytes),
+                        ENOSPC);
+    }
+
+    // Data of a regular file; sparse blocks land at their offsets, and runs of zeros are
+    // left as holes (the file is new, so what is not written reads as zeros).
     void write_data(int fd, const std::string& path, int64_t size) {
+        constexpr size_t kChunk = 4096;
         const void* buf = nullptr;
         size_t len = 0;
         la_int64_t off = 0;
@@ -281,16 +356,35 @@ class Extractor {
             if (rc == ARCHIVE_EOF) break;
             if (rc < ARCHIVE_WARN) fail("read data");
             const char* p = static_cast<const char*>(buf);
-            while (len > 0) {
-                ssize_t w = ::pwrite(fd, p, len, off);
-                if (w < 0 && errno == EINTR) continue;
-                if (w < 0) throw_sys("write", path);
-                p += w;
-                len -= static_cast<size_t>(w);
-                off += w;
+            const char* end = p + len;
+            while (p < end) {
+                // up to the next chunk boundary of the file, then whole chunks
+                size_t step = kChunk - static_cast<size_t>(off) % kChunk;
+                size_t n = std::min(step, static_cast<size_t>(end - p));
+                bool zero = all_zero(p, n);
+                while (p + n < end) {  // extend the run while chunks stay of one kind
+                    size_t m = std::min(kChunk, static_cast<size_t>(end - p - n));
+                    if (all_zero(p + n, m) != zero) break;
+                    n += m;
+                }
+                if (!zero) pwrite_all(fd, p, n, off, path);
+                p += n;
+                off += static_cast<la_int64_t>(n);
             }
         }
         if (size > 0 && ::ftruncate(fd, size) != 0) throw_sys("truncate", path);
+    }
+
+    static void pwrite_all(int fd, const char* p, size_t len, la_int64_t off,
+                           const std::string& path) {
+        while (len > 0) {
+            ssize_t w = ::pwrite(fd, p, len, off);
+            if (w < 0 && errno == EINTR) continue;
+            if (w < 0) throw_sys("write", path);
+            p += w;
+            len -= static_cast<size_t>(w);
+            off += w;
+        }
     }
 
     template <class SetFn>
@@ -343,42 +437,145 @@ class Extractor {
     void invalidate() {
         cached_path_.clear();
         cached_.reset();
-        have_cache_ = false;
     }
 
     // An O_PATH fd of the directory `dir` (relative to the root, resolved in it),
-    // created with mode 0755 when missing. Owned by the cache.
-    int parent(const std::string& dir, bool create) {
+    // created with mode 0755 when missing. Shared with the cache: the caller's reference
+    // stays open when an entry's removal drops the cache.
+    DirFd parent(const std::string& dir, bool create) {
         if (dir.empty()) return root_;
-        if (have_cache_ && cached_path_ == dir) return cached_.get();
-        UniqueFd fd(openat2_fd(root_, dir, O_PATH | O_DIRECTORY | O_CLOEXEC, kInRoot));
+        if (cached_ && cached_path_ == dir) return cached_;
+        UniqueFd fd(openat2_fd(root_->get(), dir, O_PATH | O_DIRECTORY | O_CLOEXEC, kInRoot));
         if (!fd && errno == ENOENT && create) fd = make_dirs(dir);
         if (!fd) throw_sys("open parent directory", dir);
-        cached_ = std::move(fd);
+        cached_ = share(std::move(fd));
         cached_path_ = dir;
-        have_cache_ = true;
-        return cached_.get();
+        return cached_;
+    }
+
+    // The lower layers' roots, asked for once.
+    const std::vector<UniqueFd>& lower_roots() {
+        if (!have_lowers_) {
+            lower_roots_ = lowers_();
+            have_lowers_ = true;
+        }
+        return lower_roots_;
+    }
+
+    // Where `path` is below this layer as overlayfs would merge the layers: this layer's
+    // own whiteouts, non-directories and opaque directories on the way hide the layers
+    // below, and so do those of each lower layer for the ones under it. Returns the root
+    // of the lower layer that holds it, or -1.
+    int find_below(const std::string& path, Node* node) {
+        const auto comps = components(path);
+        std::vector<int> roots = {root_->get()};
+        for (auto& l : lower_roots()) roots.push_back(l.get());
+        for (size_t li = 0; li < roots.size(); ++li) {
+            bool opaque = false;
+            std::string p;
+            for (size_t i = 0; i < comps.size(); ++i) {
+                p += (i == 0 ? "" : "/") + comps[i];
+                Node n = probe(roots[li], p);
+                if (n == Node::absent) break;  // not in this layer: the ones below may have it
+                if (n == Node::whiteout) return -1;
+                if (i + 1 == comps.size()) {
+                    *node = n;
+                    return li == 0 ? -1 : roots[li];
+                }
+                if (n == Node::other) return -1;  // a file or symlink hides the path
+                opaque = opaque || n == Node::opaque_dir;
+            }
+            if (opaque) return -1;
+        }
+        return -1;
+    }
+
+    // The directory `dir` of this layer, each missing component copied up (owner, mode,
+    // times, xattrs; not the contents) from the lower layer that shows it.
+    DirFd copy_up_dirs(const std::string& dir) {
+        DirFd cur = root_;
+        std::string p;
+        for (auto& comp : components(dir)) {
+            p += (p.empty() ? "" : "/") + comp;
+            Node here = probe(root_->get(), p);
+            if (here == Node::absent) {
+                Node n = Node::absent;
+                int lower = find_below(p, &n);
+                if (lower < 0 || (n != Node::dir && n != Node::opaque_dir))
+                    throw_sys("hardlink target directory", p, ENOENT);
+                UniqueFd sdir(openat2_fd(lower, parent_of(p), O_RDONLY | O_DIRECTORY | O_CLOEXEC,
+                                         kInRootNoLinks));
+                if (!sdir) throw_sys("open", parent_of(p));
+                struct stat st {};
+                if (::fstatat(sdir.get(), comp.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0)
+                    throw_sys("stat", p);
+                copy_node(sdir.get(), cur->get(), comp.c_str(), p);
+                dirs_.push_back(DeferredTimes{p, {st.st_atim, st.st_mtim}});
+            } else if (here != Node::dir && here != Node::opaque_dir) {
+                throw_sys("hardlink target directory", p, ENOTDIR);
+            }
+            UniqueFd next(
+                openat2_fd(root_->get(), p, O_PATH | O_DIRECTORY | O_CLOEXEC, kInRootNoLinks));
+            if (!next) throw_sys("open", p);
+            cur = share(std::move(next));
+        }
+        return cur;
+    }
+
+    static std::string parent_of(const std::string& path) {
+        size_t slash = path.rfind('/');
+        return slash == std::string::npos ? std::string() : path.substr(0, slash);
+    }
+
+    // A hardlink's target that only a lower layer has: copied up into this layer (as
+    // overlayfs does when a link is made on the merged tree), so that the link and the
+    // target are one file. Returns an O_PATH fd of the copy; empty with errno = ENOENT
+    // when no lower layer shows the target.
+    UniqueFd copy_up(const std::string& target) {
+        Node n = Node::absent;
+        int lower = find_below(target, &n);
+        if (lower < 0) {
+            errno = ENOENT;
+            return {};
+        }
+        if (n == Node::dir || n == Node::opaque_dir)
+            throw Error(fmt::format("hardlink to directory \"{}\"", target));
+        const std::string dir = parent_of(target);
+        const std::string base = target.substr(dir.empty() ? 0 : dir.size() + 1);
+        DirFd to = copy_up_dirs(dir);
+        UniqueFd from(openat2_fd(lower, dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC, kInRootNoLinks));
+        if (!from) throw_sys("open", dir);
+        struct stat st {};
+        if (::fstatat(from.get(), base.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0)
+            throw_sys("stat", target);
+        if (S_ISREG(st.st_mode)) claim_space(st.st_size);
+        copy_node(from.get(), to->get(), base.c_str(), target);
+        return UniqueFd(
+            openat2_fd(root_->get(), target, O_PATH | O_NOFOLLOW | O_CLOEXEC, kInRootNoLinks));
     }
 
     UniqueFd make_dirs(const std::string& dir) {
-        UniqueFd cur(::fcntl(root_, F_DUPFD_CLOEXEC, 0));
+        UniqueFd cur(::fcntl(root_->get(), F_DUPFD_CLOEXEC, 0));
         std::string sofar;
-        size_t start = 0;
-        while (start < dir.size()) {
-            size_t slash = dir.find('/', start);
-            std::string comp =
-                dir.substr(start, slash == std::string::npos ? slash : slash - start);
+        for (auto& comp : components(dir)) {
             sofar += (sofar.empty() ? "" : "/") + comp;
-            UniqueFd next(openat2_fd(root_, sofar, O_PATH | O_DIRECTORY | O_CLOEXEC, kInRoot));
+            UniqueFd next(
+                openat2_fd(root_->get(), sofar, O_PATH | O_DIRECTORY | O_CLOEXEC, kInRoot));
             if (!next && errno == ENOENT) {
-                if (::mkdirat(cur.get(), comp.c_str(), 0755) != 0 && errno != EEXIST)
-                    throw_sys("mkdir", sofar);
-                next.reset(openat2_fd(root_, sofar, O_PATH | O_DIRECTORY | O_CLOEXEC, kInRoot));
+                if (::mkdirat(cur.get(), comp.c_str(), 0755) != 0) {
+                    if (errno != EEXIST) throw_sys("mkdir", sofar);
+                    // there, yet not found: a symlink to what the layer does not have
+                    // (an absolute one is not followed out of the layer)
+                    throw Error(fmt::format("parent directory \"{}\" is a symlink to a "
+                                            "directory the layer does not have",
+                                            sofar),
+                                ENOENT);
+                }
+                next.reset(
+                    openat2_fd(root_->get(), sofar, O_PATH | O_DIRECTORY | O_CLOEXEC, kInRoot));
             }
             if (!next) throw_sys("open", sofar);
             cur = std::move(next);
-            if (slash == std::string::npos) break;
-            start = slash + 1;
         }
         return cur;
     }
@@ -386,23 +583,41 @@ class Extractor {
     void finish_dirs() {
         invalidate();
         for (auto it = dirs_.rbegin(); it != dirs_.rend(); ++it) {
-            UniqueFd d(openat2_fd(root_, it->path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC,
+            UniqueFd d(openat2_fd(root_->get(), it->path,
+                                  O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC,
                                   kInRoot | RESOLVE_NO_SYMLINKS));
             if (!d) continue;  // replaced later in the layer
             if (::futimens(d.get(), it->times) != 0) throw_sys("utimens", it->path);
         }
     }
 
-    int root_;
+    DirFd root_;
     archive* tar_;
     RawStream& raw_;
     const std::atomic<bool>* cancel_;
+    const LowerLayers& lowers_;
+    std::vector<UniqueFd> lower_roots_;
+    bool have_lowers_ = false;
     std::vector<DeferredTimes> dirs_;
     uint64_t file_bytes_ = 0;
-    UniqueFd cached_;
+    uint64_t budget_;
+    uint64_t expanded_ = 0;
+    DirFd cached_;
     std::string cached_path_;
-    bool have_cache_ = false;
 };
+
+// The space a layer may fill: what is free above the reserve when it starts.
+uint64_t space_budget(int root_fd, const UnpackLimits& limits) {
+    struct statvfs sv {};
+    if (::fstatvfs(root_fd, &sv) != 0) throw_sys("statfs", "layer root");
+    uint64_t free = static_cast<uint64_t>(sv.f_bavail) * sv.f_frsize;
+    if (free < limits.disk_reserve_bytes)
+        throw Error(
+            fmt::format("unpacking the layer would leave less than {} bytes free on the disk",
+                        limits.disk_reserve_bytes),
+            ENOSPC);
+    return free - limits.disk_reserve_bytes;
+}
 
 }  // namespace
 
@@ -449,7 +664,8 @@ Whiteout classify_whiteout(std::string_view cleaned) {
 }
 
 UnpackResult unpack_layer(int fd, int root_fd, const UnpackLimits& limits,
-                          const std::atomic<bool>* cancel) {
+                          const std::atomic<bool>* cancel, const LowerLayers& lowers) {
+    const uint64_t budget = space_budget(root_fd, limits);
     ArchivePtr raw(archive_read_new());
     archive_read_support_filter_gzip(raw.get());
     archive_read_support_filter_zstd(raw.get());
@@ -476,7 +692,7 @@ UnpackResult unpack_layer(int fd, int root_fd, const UnpackLimits& limits,
         if (stream.error) std::rethrow_exception(stream.error);
         throw Error(fmt::format("read layer: {}", archive_error(tar.get())));
     }
-    Extractor ex(root_fd, tar.get(), stream, cancel);
+    Extractor ex(root_fd, tar.get(), stream, cancel, lowers, budget);
     UnpackResult res;
     res.entries = ex.run();
     res.file_bytes = ex.file_bytes();

@@ -5,19 +5,36 @@
 // of it: `..` is clamped at the root, parents are resolved with openat2
 // RESOLVE_IN_ROOT, final components are never followed, hardlinks must point
 // inside, and nothing may replace the root itself.
+//
+// A hardlink whose target is not in the layer but in a layer below is made the way
+// overlayfs would make it on the merged tree (and containerd does): the lower file is
+// copied up into this layer at the target's path and the link made to the copy, so the
+// merged root shows both names as one inode.
 #pragma once
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <string_view>
+#include <vector>
+
+#include "sys/fd.h"
 
 namespace husk::image {
 
 struct UnpackLimits {
-    uint64_t max_layer_bytes = 64ULL << 30;    // uncompressed tar stream; 0 = no limit
-    uint64_t disk_reserve_bytes = 1ULL << 30;  // stop when free space would drop below this
+    uint64_t max_layer_bytes = 64ULL << 30;  // uncompressed tar stream; 0 = no limit
+    // Free space to leave on the disk. The sizes of a layer's files may add up to no more
+    // than the space free above it when the unpack starts (checked before each file is
+    // written); runs of zeros are written as holes.
+    uint64_t disk_reserve_bytes = 1ULL << 30;
 };
+
+// The roots of the layers below the one being unpacked, top first. Called at most once,
+// only for a hardlink whose target is not in the layer; may wait until the lower layers
+// are unpacked, and throws when they cannot be.
+using LowerLayers = std::function<std::vector<sys::UniqueFd>()>;
 
 struct UnpackResult {
     std::string diff_id;  // sha256 of the uncompressed tar stream
@@ -43,8 +60,10 @@ Whiteout classify_whiteout(std::string_view cleaned);
 
 // Reads the layer from `fd` (gzip, zstd or plain tar, detected from the data)
 // and writes it below `root_fd`. Throws on any error; the caller removes the
-// partial directory. `cancel` is checked between entries.
+// partial directory. `cancel` is checked between entries; a cancelled unpack throws an
+// Error with code ECANCELED. Without `lowers`, hardlinks must point inside the layer.
 UnpackResult unpack_layer(int fd, int root_fd, const UnpackLimits& limits,
-                          const std::atomic<bool>* cancel = nullptr);
+                          const std::atomic<bool>* cancel = nullptr,
+                          const LowerLayers& lowers = {});
 
 }  // namespace husk::image

@@ -183,3 +183,20 @@ PY
     run "$HUSK" --root "$WORK/undo" images -q
     [ -z "$output" ]
 }
+
+@test "the same image loaded from a docker-archive and an OCI archive, and twice: every name and the id run" {
+    skopeo copy -q "oci:$LAYOUT:busybox" "docker-archive:$WORK/same-docker.tar:husk/viadocker:1"
+    skopeo copy -q "oci:$LAYOUT:busybox" "oci-archive:$WORK/same-oci.tar:husk/viaoci:1"
+    r="$WORK/same"
+    "$HUSK" --root "$r" load -i "$WORK/same-docker.tar"
+    "$HUSK" --root "$r" load -i "$WORK/same-oci.tar"
+    "$HUSK" --root "$r" load -i "$WORK/same-oci.tar"
+    id=$("$HUSK" --root "$r" images -q | sort -u)
+    [ "$(wc -l <<<"$id")" -eq 1 ]
+    for ref in husk/viadocker:1 husk/viaoci:1 "$id"; do
+        run python3 "$HUSK_SRC/scripts/subreaper.py" "$HUSK" --root "$r" run --rm --network none "$ref" echo "ran $ref"
+        echo "$output"
+        [ "$status" -eq 0 ]
+        [ "$output" = "ran $ref" ]
+    done
+}

@@ -1,0 +1,60 @@
+#!/usr/bin/env bats
+# `husk pull` killed (SIGKILL) at random moments against a local registry: the next
+# pull completes, the image is whole and verified, and nothing is left half-done under
+# the data root: no staging in tmp/, no snapshot that is not the image's, none without
+# its tree.
+
+load helpers
+
+ROUNDS=${HUSK_KILL_ROUNDS:-24}
+
+setup_file() {
+    need docker-registry skopeo umoci
+    images_setup
+    start_registry main
+    fixture killme killme
+    push killme "$REG_main" husk/killme:latest
+    umoci unpack --image "$LAYOUT:killme" "$WORK/umoci-killme" >/dev/null
+}
+
+teardown_file() { images_teardown; }
+
+# The store holds the image whole and nothing else: every blob matches its digest,
+# each layer has its one complete snapshot, tmp/ is empty, and the tree is umoci's.
+assert_whole() {
+    local ref=$1 expected
+    [ -z "$(ls -A "$ROOT/tmp")" ] || { ls -la "$ROOT/tmp"; return 1; }
+    for b in "$ROOT"/blobs/sha256/*; do
+        [ "$(sha256sum <"$b" | cut -d' ' -f1)" = "$(basename "$b")" ]
+    done
+    expected=$(husk image inspect "$ref" | python3 -c \
+        'import json,sys; print("\n".join(sorted(p.split("/")[-2] for p in json.load(sys.stdin)[0]["Snapshots"])))')
+    [ "$(ls "$ROOT/snapshots")" = "$expected" ]
+    for s in "$ROOT"/snapshots/*; do
+        [ -d "$s/fs" ] && [ -f "$s/size" ] && [ "$(ls -A "$s" | wc -l)" -eq 2 ]
+    done
+    mnt=$(husk image mount "$ref")
+    python3 "$TREECMP" "$WORK/umoci-killme/rootfs" "$mnt"
+    husk image unmount "$ref"
+}
+
+@test "pull killed at random moments: the next pull completes and leaves nothing behind" {
+    ref="$REG_main/husk/killme"
+    start=$(date +%s%N)
+    husk pull -q --tls-verify=false "$ref"
+    full_ms=$(( ($(date +%s%N) - start) / 1000000 + 1 ))
+    assert_whole "$ref"
+    for round in $(seq "$ROUNDS"); do
+        husk rmi "$ref" >/dev/null
+        husk image prune >/dev/null
+        "$HUSK" --root "$ROOT" pull -q --tls-verify=false "$ref" >/dev/null 2>&1 &
+        pid=$!
+        delay_ms=$(( RANDOM % full_ms ))
+        sleep "$(printf '%d.%03d' $((delay_ms / 1000)) $((delay_ms % 1000)))"
+        kill -9 "$pid" 2>/dev/null || true
+        wait "$pid" || true
+        echo "round $round: killed after ${delay_ms} ms of a ${full_ms} ms pull"
+        husk pull -q --tls-verify=false "$ref"
+        assert_whole "$ref"
+    done
+}

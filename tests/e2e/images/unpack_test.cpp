@@ -1,0 +1,487 @@
+// Layer unpack against the real kernel (root: whiteouts are device nodes, opaque
+// directories trusted.* xattrs): replacements of one kind of entry by another at
+// several depths, in one layer and across layers; hardlinks into lower layers; runs of
+// zeros written as holes and a layer bounded by the free disk space; stale staging.
+// Every tree is checked where a container sees it: the overlay root the store mounts,
+// and the copying fallback.
+#include <archive.h>
+#include <archive_entry.h>
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "image/digest.h"
+#include "image/fsutil.h"
+#include "image/store.h"
+#include "image/unpack.h"
+#include "oci/image/reference.h"
+#include "sys/error.h"
+#include "sys/fd.h"
+
+namespace img = husk::image;
+using husk::sys::UniqueFd;
+
+namespace {
+
+// A layer tar written in memory with libarchive (pax, uncompressed).
+class Tar {
+  public:
+    Tar() : a_(archive_write_new()) {
+        archive_write_set_format_pax_restricted(a_.get());
+        archive_write_open(a_.get(), &out_, nullptr, &Tar::write, nullptr);
+    }
+    Tar& dir(const std::string& name, unsigned mode = 0755) {
+        return add(name, AE_IFDIR, mode, {});
+    }
+    Tar& file(const std::string& name, const std::string& data, unsigned mode = 0644,
+              int64_t uid = 0) {
+        return add(name, AE_IFREG, mode, data, uid);
+    }
+    Tar& symlink(const std::string& name, const std::string& target) {
+        Entry e(name, AE_IFLNK, 0777);
+        archive_entry_set_symlink(e.get(), target.c_str());
+        return put(e.get(), {});
+    }
+    Tar& hardlink(const std::string& name, const std::string& target) {
+        Entry e(name, AE_IFREG, 0644);
+        archive_entry_set_hardlink(e.get(), target.c_str());
+        archive_entry_set_size(e.get(), 0);
+        return put(e.get(), {});
+    }
+    Tar& whiteout(const std::string& dir, const std::string& name) {
+        return file((dir.empty() ? "" : dir + "/") + ".wh." + name, "");
+    }
+    // `size` bytes of zeros, written in pieces (a decompression bomb's payload).
+    Tar& zeros(const std::string& name, int64_t size) {
+        Entry e(name, AE_IFREG, 0644);
+        archive_entry_set_size(e.get(), size);
+        archive_write_header(a_.get(), e.get());
+        std::string block(1 << 20, '\0');
+        for (int64_t left = size; left > 0; left -= static_cast<int64_t>(block.size()))
+            archive_write_data(a_.get(), block.data(),
+                               static_cast<size_t>(std::min<int64_t>(left, block.size())));
+        return *this;
+    }
+    std::string done() {
+        archive_write_close(a_.get());
+        return out_;
+    }
+
+  private:
+    struct Free {
+        void operator()(archive* a) const { archive_write_free(a); }
+    };
+    struct EntryFree {
+        void operator()(archive_entry* e) const { archive_entry_free(e); }
+    };
+    struct Entry : std::unique_ptr<archive_entry, EntryFree> {
+        Entry(const std::string& name, unsigned type, unsigned mode)
+            : std::unique_ptr<archive_entry, EntryFree>(archive_entry_new()) {
+            archive_entry_set_pathname(get(), name.c_str());
+            archive_entry_set_filetype(get(), type);
+            archive_entry_set_perm(get(), mode);
+            archive_entry_set_mtime(get(), 1700000000, 0);
+        }
+    };
+    static la_ssize_t write(archive*, void* ud, const void* buf, size_t n) {
+        static_cast<std::string*>(ud)->append(static_cast<const char*>(buf), n);
+        return static_cast<la_ssize_t>(n);
+    }
+    Tar& add(const std::string& name, unsigned type, unsigned mode, const std::string& data,
+             int64_t uid = 0) {
+        Entry e(name, type, mode);
+        archive_entry_set_uid(e.get(), uid);
+        if (type == AE_IFREG) archive_entry_set_size(e.get(), static_cast<int64_t>(data.size()));
+        return put(e.get(), data);
+    }
+    Tar& put(archive_entry* e, const std::string& data) {
+        archive_write_header(a_.get(), e);
+        if (!data.empty()) archive_write_data(a_.get(), data.data(), data.size());
+        return *this;
+    }
+    std::unique_ptr<archive, Free> a_;
+    std::string out_;
+};
+
+class UnpackTest : public ::testing::Test {
+  protected:
+    void SetUp() override {
+        if (::geteuid() != 0) GTEST_SKIP() << "needs root (whiteout device nodes, chown)";
+        char tmpl[] = "/tmp/images-unpack-XXXXXX";
+        ASSERT_NE(::mkdtemp(tmpl), nullptr);
+        work_ = tmpl;
+        store_ = std::make_unique<img::Store>(work_ + "/root");
+    }
+    void TearDown() override {
+        if (work_.empty()) return;
+        for (auto& c : containers_) {
+            try {
+                store_->release_rootfs(c);
+            } catch (const std::exception& e) {
+                ADD_FAILURE() << e.what();
+            }
+        }
+        img::remove_tree(work_);
+    }
+
+    // Stores an image of uncompressed layers under `name`, as a load would.
+    void add_image(const std::string& name, const std::vector<std::string>& layers) {
+        std::string diff_ids, descs;
+        for (auto& l : layers) {
+            std::string d = store_->write_blob(l);
+            diff_ids += fmt::format("{}\"{}\"", diff_ids.empty() ? "" : ",", d);
+            descs += fmt::format(
+                R"({}{{"mediaType":"application/vnd.oci.image.layer.v1.tar","digest":"{}","size":{}}})",
+                descs.empty() ? "" : ",", d, l.size());
+        }
+        std::string config = fmt::format(
+            R"({{"architecture":"amd64","os":"linux","config":{{}},"rootfs":{{"type":"layers","diff_ids":[{}]}}}})",
+            diff_ids);
+        std::string cd = store_->write_blob(config);
+        std::string manifest = fmt::format(
+            R"({{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"{}","size":{}}},"layers":[{}]}})",
+            cd, config.size(), descs);
+        img::ImageRecord rec;
+        rec.name = husk::oci::image::parse_reference(name).str();
+        rec.manifest.media_type = "application/vnd.oci.image.manifest.v1+json";
+        rec.manifest.digest = store_->write_blob(manifest);
+        rec.manifest.size = static_cast<int64_t>(manifest.size());
+        store_->add_records({rec});
+    }
+
+    // The roots a container of `name` would see: the store's (overlayfs where the kernel
+    // has it) and the copying fallback.
+    std::vector<std::string> roots(const std::string& name) {
+        std::string cid = fmt::format("c{}", containers_.size());
+        containers_.push_back(cid);
+        std::vector<std::string> out = {store_->prepare_rootfs(name, cid)};
+        std::string copy = fmt::format("{}/copy-{}", work_, cid);
+        img::mkdir_p(copy);
+        for (auto& c : store_->resolve(name).chain_ids)
+            img::apply_layer_copy(store_->snapshot_dir(c) + "/fs", copy, std::nullopt);
+        out.push_back(copy);
+        return out;
+    }
+
+    std::string work_;
+    std::unique_ptr<img::Store> store_;
+    std::vector<std::string> containers_;
+};
+
+bool empty_dir(const std::string& p) {
+    return std::filesystem::is_empty(p);
+}
+
+struct stat lstat_of(const std::string& p) {
+    struct stat st {};
+    EXPECT_EQ(::lstat(p.c_str(), &st), 0) << p << ": " << husk::errno_name(errno);
+    return st;
+}
+
+// The issue's case: a whiteout and the same name again, below a subdirectory, in one
+// layer (the second entry used to find its parent's fd closed: unlink "x": EBADF).
+TEST_F(UnpackTest, WhiteoutThenRecreateBelowASubdirectoryInOneLayer) {
+    add_image("husk/recreate:1", {Tar()
+                                      .dir("replace")
+                                      .file("replace/x", "old\n")
+                                      .whiteout("replace", "x")
+                                      .file("replace/x", "new\n")
+                                      .file("replace/y", "y\n")
+                                      .done()});
+    for (auto& root : roots("husk/recreate:1")) {
+        EXPECT_EQ(img::read_file(root + "/replace/x"), "new\n") << root;
+        EXPECT_EQ(img::read_file(root + "/replace/y"), "y\n") << root;
+    }
+}
+
+// One kind of entry replaced by another at `path`: the "before" entries and the
+// "after" entries, either in one layer or in two.
+struct Replacement {
+    std::string kind;
+    void (*before)(Tar&, const std::string&);
+    void (*after)(Tar&, const std::string&);
+    void (*check)(const std::string& root, const std::string& path);
+};
+
+void make_parents(Tar& t, const std::string& path) {
+    for (size_t s = path.find('/'); s != std::string::npos; s = path.find('/', s + 1))
+        t.dir(path.substr(0, s));
+}
+
+const Replacement kReplacements[] = {
+    {"file-to-dir", [](Tar& t, const std::string& p) { t.file(p, "old\n"); },
+     [](Tar& t, const std::string& p) {
+         t.dir(p, 0750);
+         t.file(p + "/inside", "inside\n");
+     },
+     [](const std::string& root, const std::string& p) {
+         EXPECT_TRUE(S_ISDIR(lstat_of(root + "/" + p).st_mode)) << root << "/" << p;
+         EXPECT_EQ(lstat_of(root + "/" + p).st_mode & 07777, 0750u);
+         EXPECT_EQ(img::read_file(root + "/" + p + "/inside"), "inside\n");
+     }},
+    {"dir-to-file",
+     [](Tar& t, const std::string& p) {
+         t.dir(p);
+         t.file(p + "/child", "child\n");
+     },
+     [](Tar& t, const std::string& p) { t.file(p, "now a file\n", 0600); },
+     [](const std::string& root, const std::string& p) {
+         EXPECT_TRUE(S_ISREG(lstat_of(root + "/" + p).st_mode)) << root << "/" << p;
+         EXPECT_EQ(img::read_file(root + "/" + p), "now a file\n");
+     }},
+    {"symlink-to-dir",
+     [](Tar& t, const std::string& p) {
+         t.dir("elsewhere");
+         t.symlink(p, "/elsewhere");
+     },
+     [](Tar& t, const std::string& p) {
+         t.dir(p);
+         t.file(p + "/inside", "inside\n");
+     },
+     [](const std::string& root, const std::string& p) {
+         EXPECT_TRUE(S_ISDIR(lstat_of(root + "/" + p).st_mode)) << root << "/" << p;
+         EXPECT_EQ(img::read_file(root + "/" + p + "/inside"), "inside\n");
+         EXPECT_FALSE(img::exists(root + "/elsewhere/inside"));  // not through the old link
+     }},
+};
+
+TEST_F(UnpackTest, ReplacementsAtSeveralDepthsInOneLayerAndAcrossLayers) {
+    int n = 0;
+    for (const auto& r : kReplacements) {
+        for (const std::string path : {"x", "a/x", "a/b/c/x"}) {
+            for (bool one_layer : {true, false}) {
+                std::string name = fmt::format("husk/replace:{}", n++);
+                Tar first, second;
+                make_parents(first, path);
+                r.before(first, path);
+                Tar& next = one_layer ? first : second;
+                if (!one_layer) make_parents(second, path);
+                r.after(next, path);
+                next.file("after", "done\n");  // entries after the replacement still land
+                std::vector<std::string> layers = {first.done()};
+                if (!one_layer) layers.push_back(second.done());
+                SCOPED_TRACE(fmt::format("{} at {} in {}", r.kind, path,
+                                         one_layer ? "one layer" : "two layers"));
+                add_image(name, layers);
+                for (auto& root : roots(name)) {
+                    r.check(root, path);
+                    EXPECT_EQ(img::read_file(root + "/after"), "done\n");
+                }
+            }
+        }
+    }
+}
+
+void expect_one_file(const std::string& root, const std::vector<std::string>& names,
+                     const std::string& content) {
+    struct stat first = lstat_of(root + "/" + names[0]);
+    for (auto& n : names) {
+        const std::string path = fmt::format("{}/{}", root, n);
+        struct stat st = lstat_of(path);
+        EXPECT_EQ(st.st_ino, first.st_ino) << path;
+        EXPECT_EQ(st.st_nlink, names.size()) << path;
+        EXPECT_EQ(img::read_file(path), content) << path;
+    }
+}
+
+// docker, containerd and umoci accept a hardlink to a file of a lower layer; the merged
+// root shows the two names as one file.
+TEST_F(UnpackTest, HardlinkToALowerLayersFileIsOneFileInTheMergedRoot) {
+    add_image("husk/lowerlink:1", {Tar()
+                                       .dir("usr", 0711)
+                                       .dir("usr/lib", 0700)
+                                       .file("usr/lib/orig", "from below\n", 0640, 7)
+                                       .file("top", "top\n")
+                                       .done(),
+                                   Tar().file("unrelated", "1\n").done(),
+                                   Tar()
+                                       .dir("etc")
+                                       .hardlink("etc/link", "usr/lib/orig")
+                                       .hardlink("etc/link2", "/usr/lib/../lib/orig")
+                                       .hardlink("toplink", "top")
+                                       .done()});
+    for (auto& root : roots("husk/lowerlink:1")) {
+        SCOPED_TRACE(root);
+        expect_one_file(root, {"usr/lib/orig", "etc/link", "etc/link2"}, "from below\n");
+        expect_one_file(root, {"top", "toplink"}, "top\n");
+        struct stat st = lstat_of(root + "/usr/lib/orig");
+        EXPECT_EQ(st.st_mode & 07777, 0640u);
+        EXPECT_EQ(st.st_uid, 7u);
+        // the copied-up directories keep the lower layer's modes
+        EXPECT_EQ(lstat_of(root + "/usr").st_mode & 07777, 0711u);
+        EXPECT_EQ(lstat_of(root + "/usr/lib").st_mode & 07777, 0700u);
+        EXPECT_EQ(lstat_of(root + "/usr/lib").st_mtime, 1700000000);
+    }
+    // the lower layer's own file is untouched
+    auto chains = store_->resolve("husk/lowerlink:1").chain_ids;
+    EXPECT_EQ(lstat_of(store_->snapshot_dir(chains[0]) + "/fs/usr/lib/orig").st_nlink, 1u);
+}
+
+std::string unpack_error(img::Store& store, const std::string& name) {
+    try {
+        store.ensure_snapshots(store.resolve(name));
+    } catch (const husk::Error& e) {
+        return e.what();
+    }
+    return "";
+}
+
+// What the merged tree does not show cannot be linked to: a target whited out in a
+// middle layer or in this one, behind an opaque directory, reached through a lower
+// layer's symlink, or outside the layers.
+TEST_F(UnpackTest, HardlinkIntoLowerLayersKeepsTheEscapeChecks) {
+    std::string base = Tar()
+                           .dir("d")
+                           .file("d/f", "f\n")
+                           .file("g", "g\n")
+                           .dir("o")
+                           .file("o/f", "f\n")
+                           .symlink("etc", "/etc")
+                           .symlink("up", "..")
+                           .done();
+    struct Case {
+        std::string what;
+        std::vector<std::string> above;
+    } cases[] = {
+        {"whited out below", {Tar().whiteout("d", "f").done(), Tar().hardlink("l", "d/f").done()}},
+        {"whited out here", {Tar().whiteout("", "g").hardlink("l", "g").done()}},
+        {"dir whited out here", {Tar().whiteout("", "d").hardlink("l", "d/f").done()}},
+        {"opaque", {Tar().dir("o").file("o/.wh..wh..opq", "").hardlink("l", "o/f").done()}},
+        {"through a symlink", {Tar().hardlink("l", "etc/passwd").done()}},
+        {"through ..", {Tar().hardlink("l", "up/etc/passwd").done()}},
+        {"outside", {Tar().hardlink("l", "../../../etc/shadow").done()}},
+        {"a directory", {Tar().hardlink("l", "d").done()}},
+    };
+    int n = 0;
+    for (auto& c : cases) {
+        SCOPED_TRACE(c.what);
+        std::string name = fmt::format("husk/badlink:{}", n++);
+        std::vector<std::string> layers = {base};
+        layers.insert(layers.end(), c.above.begin(), c.above.end());
+        add_image(name, layers);
+        std::string err = unpack_error(*store_, name);
+        EXPECT_NE(err.find("hardlink"), std::string::npos) << err;
+        auto chains = store_->resolve(name).chain_ids;
+        EXPECT_FALSE(store_->has_snapshot(chains.back()));
+        EXPECT_TRUE(empty_dir(work_ + "/root/tmp"));
+    }
+}
+
+bool holes_supported(const std::string& dir) {
+    std::string p = dir + "/sparse-probe";
+    UniqueFd fd(::open(p.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
+    if (!fd || ::ftruncate(fd.get(), 64 << 20) != 0 || ::pwrite(fd.get(), "x", 1, 0) != 1)
+        return false;
+    struct stat st {};
+    ::fstat(fd.get(), &st);
+    ::unlink(p.c_str());
+    return st.st_blocks * 512 < (1 << 20);
+}
+
+// A gzip bomb's zeros are holes on disk, not written blocks.
+TEST_F(UnpackTest, RunsOfZerosAreWrittenAsHoles) {
+    if (!holes_supported(work_)) GTEST_SKIP() << "the file system under /tmp has no holes";
+    constexpr int64_t kSize = 64LL << 20;
+    std::string tar = Tar().file("head", "x").zeros("zeros", kSize).file("tail", "y").done();
+    std::string layer = work_ + "/layer.tar";
+    img::write_file_atomic(layer, tar, 0644, false);
+    UniqueFd in(::open(layer.c_str(), O_RDONLY | O_CLOEXEC));
+    img::mkdir_p(work_ + "/fs");
+    UniqueFd root(::open((work_ + "/fs").c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    img::UnpackLimits limits;
+    limits.disk_reserve_bytes = 0;
+    auto r = img::unpack_layer(in.get(), root.get(), limits);
+    EXPECT_EQ(r.diff_id, img::sha256_digest(tar));
+    struct stat st = lstat_of(work_ + "/fs/zeros");
+    EXPECT_EQ(st.st_size, kSize);
+    EXPECT_LT(st.st_blocks * 512, 1 << 20);
+    EXPECT_EQ(img::read_file(work_ + "/fs/tail"), "y");
+}
+
+// A layer whose files add up to more than the disk has free above the reserve stops
+// before writing them, with an ENOSPC error that says so.
+TEST_F(UnpackTest, LayerLargerThanTheFreeSpaceStopsBeforeWriting) {
+    constexpr int64_t kSize = 64LL << 20;
+    std::string tar = Tar().file("first", "1").zeros("huge", kSize).done();
+    std::string layer = work_ + "/layer.tar";
+    img::write_file_atomic(layer, tar, 0644, false);
+    UniqueFd in(::open(layer.c_str(), O_RDONLY | O_CLOEXEC));
+    img::mkdir_p(work_ + "/fs");
+    UniqueFd root(::open((work_ + "/fs").c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    struct statvfs sv {};
+    ASSERT_EQ(::fstatvfs(root.get(), &sv), 0);
+    uint64_t free = static_cast<uint64_t>(sv.f_bavail) * sv.f_frsize;
+    if (free < (64u << 20)) GTEST_SKIP() << "less than 64 MiB free under /tmp";
+    img::UnpackLimits limits;
+    limits.disk_reserve_bytes = free - (16u << 20);  // 16 MiB to spend, the file is 64
+    try {
+        img::unpack_layer(in.get(), root.get(), limits);
+        ADD_FAILURE() << "the layer was unpacked";
+    } catch (const husk::Error& e) {
+        EXPECT_EQ(e.code(), ENOSPC) << e.what();
+        EXPECT_NE(std::string(e.what()).find("free on the disk"), std::string::npos) << e.what();
+    }
+    EXPECT_FALSE(img::exists(work_ + "/fs/huge"));
+}
+
+// What a killed pull left in tmp/ goes when the store is opened with no pull or load
+// running; a live one's staging (store.lock held shared) stays, and so do partial
+// downloads (the next pull resumes them).
+TEST_F(UnpackTest, StaleStagingIsRemovedWhenNoPullIsRunning) {
+    std::string tmp = work_ + "/root/tmp";
+    auto stage = [&] {
+        img::mkdir_p(tmp + "/snap-dead/fs/usr/bin");
+        img::write_file_atomic(tmp + "/snap-dead/fs/usr/bin/x", "x", 0644, false);
+        img::write_file_atomic(tmp + "/blob-dead", "b", 0644, false);
+        img::write_file_atomic(tmp + "/partial-0123", "p", 0644, false);
+    };
+    stage();
+    {
+        auto live = store_->lock_shared();  // another process's pull, as far as flock goes
+        img::Store again(work_ + "/root");
+        EXPECT_TRUE(img::exists(tmp + "/snap-dead/fs/usr/bin/x"));
+        EXPECT_TRUE(img::exists(tmp + "/blob-dead"));
+    }
+    img::Store again(work_ + "/root");
+    EXPECT_FALSE(img::exists(tmp + "/snap-dead"));
+    EXPECT_FALSE(img::exists(tmp + "/blob-dead"));
+    EXPECT_TRUE(img::exists(tmp + "/partial-0123"));
+}
+
+// The same image stored under two manifests (a docker-archive and an OCI archive of it)
+// and two names: each name and the id still name it.
+TEST_F(UnpackTest, SameImageUnderTwoManifestsIsNotAmbiguous) {
+    std::string layer = Tar().file("f", "f\n").done();
+    add_image("husk/twice:a", {layer});
+    add_image("husk/twice:b", {layer});
+    // a second manifest over the same config, as a docker-archive load stores it
+    auto a = store_->resolve("husk/twice:a");
+    std::string manifest = fmt::format(
+        R"({{"schemaVersion":2,"mediaType":"application/vnd.docker.distribution.manifest.v2+json","config":{{"mediaType":"application/vnd.docker.container.image.v1+json","digest":"{}","size":{}}},"layers":[{{"mediaType":"application/vnd.docker.image.rootfs.diff.tar","digest":"{}","size":{}}}]}})",
+        a.id, a.config_json.size(), a.manifest.layers[0].digest, a.manifest.layers[0].size);
+    img::ImageRecord rec;
+    rec.name = "docker.io/husk/twice:docker";
+    rec.manifest.media_type = "application/vnd.docker.distribution.manifest.v2+json";
+    rec.manifest.digest = store_->write_blob(manifest);
+    rec.manifest.size = static_cast<int64_t>(manifest.size());
+    store_->add_records({rec});
+    ASSERT_NE(rec.manifest.digest, a.manifest_digest);
+    for (auto& ref : {std::string("husk/twice:a"), std::string("husk/twice:docker"), a.id,
+                      a.id.substr(7, 12), rec.manifest.digest}) {
+        EXPECT_EQ(store_->resolve(ref).id, a.id) << ref;
+        EXPECT_FALSE(roots(ref).empty());
+    }
+}
+
+}  // namespace
