@@ -360,7 +360,10 @@ void init_main(const Plan& p) noexcept {
         if (n < 0 && errno == EINTR) continue;
         ::_exit(1);
     }
-    ::close(p.exec_fifo_fd);
+    // The fifo stays open (close-on-exec) until execve: `start` waits for its last reader
+    // to go before it runs the poststart hooks, so they see the container's program. One
+    // in the range of preserved fds would be inherited: closed now.
+    if (p.exec_fifo_fd < 3 + p.preserve_fds) ::close(p.exec_fifo_fd);
     if (!p.start_container_hooks.empty()) {
         const PlannedHook* failed = nullptr;
         if (run_init_hooks(p, p.start_state_prefix, p.start_container_hooks, &failed) != 0) {

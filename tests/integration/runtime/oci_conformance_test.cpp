@@ -38,3 +38,26 @@ TEST(OciConformance, SeccompDenyingGetcwdWithoutNoNewPrivilegesStillStarts) {
     EXPECT_EQ(r.out, "started\n") << r.err;
     EXPECT_FALSE(contains(r.err, "cwd is outside")) << r.err;
 }
+
+// poststart hooks run once the container's program runs: after the init's execve, even
+// when a startContainer hook keeps the init busy first (runc: after the exec fifo).
+TEST(OciConformance, PoststartHooksRunAfterTheContainerProcessExecs) {
+    Bundle b("oci-poststart");
+    std::string log = b.dir() + "/poststart.log";
+    b.config["hooks"] = {{"startContainer", {{{"path", "/bin/sleep"}, {"args", {"sleep", "1"}}}}},
+                         {"poststart",
+                          {{{"path", "/bin/sh"},
+                            {"args",
+                             {"sh", "-c",
+                              "pid=$(sed -n 's/.*\"pid\": *\\([0-9]*\\).*/\\1/p'); "
+                              "tr '\\0' ' ' </proc/$pid/cmdline >" +
+                                  log}}}}}};
+    b.args({"/bin/sleep", "100"});
+    std::string id = b.id();
+    ASSERT_EQ(b.runtime({"create", "--bundle", b.dir(), id}).status, 0);
+    auto s = b.runtime({"start", id});
+    EXPECT_EQ(s.status, 0) << s.err;
+    // start returns after the poststart hooks: the log is complete now.
+    EXPECT_EQ(slurp(log), "/bin/sleep 100 ");
+    EXPECT_EQ(b.runtime({"delete", "--force", id}).status, 0);
+}
