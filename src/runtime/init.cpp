@@ -335,16 +335,10 @@ void init_main(const Plan& p) noexcept {
     }
     join_namespaces(p);
     join_session_keyring(p);
-    if (p.new_mount_ns) {
-        init_rootfs(p);
-        // sysctls and oom_score_adj before /proc/sys becomes read-only, as runc does.
-        set_identity(p);
-        init_after_pivot(p);
-    } else if (::chroot(p.rootfs.c_str()) != 0 || ::chdir("/") != 0) {
-        init_fail(p, "chroot", p.rootfs.c_str(), errno);
-    } else {
-        set_identity(p);
-    }
+    init_rootfs(p);
+    // sysctls and oom_score_adj before /proc/sys becomes read-only, as runc does.
+    set_identity(p);
+    if (p.new_mount_ns) init_after_pivot(p);
     init_console(p);
     char exe[PATH_MAX];
     prepare_process(p, exe, sizeof exe);

@@ -210,13 +210,17 @@ void readonly_paths(const Plan& p, int rootfd) noexcept {
 }  // namespace
 
 void init_rootfs(const Plan& p) noexcept {
-    // Nothing we mount may propagate back to the host: "/" becomes a slave (or what
-    // rootfsPropagation asks for, applied again after pivot_root).
-    if (::mount(nullptr, "/", nullptr, MS_SLAVE | MS_REC, nullptr) != 0)
-        init_fail(p, "make / rslave", "/", errno);
-    // The rootfs must be a mount point for pivot_root: bind it onto itself.
-    if (::mount(p.rootfs.c_str(), p.rootfs.c_str(), nullptr, MS_BIND | MS_REC, nullptr) != 0)
-        init_fail(p, "bind rootfs", p.rootfs.c_str(), errno);
+    if (p.new_mount_ns) {
+        // Nothing we mount may propagate back to the host: "/" becomes a slave (or what
+        // rootfsPropagation asks for, applied again after pivot_root).
+        if (::mount(nullptr, "/", nullptr, MS_SLAVE | MS_REC, nullptr) != 0)
+            init_fail(p, "make / rslave", "/", errno);
+        // The rootfs must be a mount point for pivot_root: bind it onto itself.
+        if (::mount(p.rootfs.c_str(), p.rootfs.c_str(), nullptr, MS_BIND | MS_REC, nullptr) != 0)
+            init_fail(p, "bind rootfs", p.rootfs.c_str(), errno);
+    }
+    // Without a mount namespace (runc runs such configs) the mounts are made in the
+    // runtime's own mount namespace, under the rootfs; build_plan warned about it.
     UniqueFd root(::open(p.rootfs.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
     if (!root) init_fail(p, "open rootfs", p.rootfs.c_str(), errno);
     for (const auto& m : p.mounts) mount_one(p, root.get(), m);
@@ -234,7 +238,11 @@ void init_rootfs(const Plan& p) noexcept {
         int fd = sys::mkdir_all_in_root(root.get(), p.cwd.c_str(), 0755);
         if (fd >= 0) ::close(fd);
     }
-    do_pivot(p);
+    if (p.new_mount_ns) {
+        do_pivot(p);
+    } else if (::chroot(p.rootfs.c_str()) != 0 || ::chdir("/") != 0) {
+        init_fail(p, "chroot", p.rootfs.c_str(), errno);
+    }
 }
 
 void init_after_pivot(const Plan& p) noexcept {

@@ -61,3 +61,40 @@ TEST(OciConformance, PoststartHooksRunAfterTheContainerProcessExecs) {
     EXPECT_EQ(slurp(log), "/bin/sleep 100 ");
     EXPECT_EQ(b.runtime({"delete", "--force", id}).status, 0);
 }
+
+// No mount namespace: runc makes the mounts in its own mount namespace (under the rootfs,
+// where they outlive the container) and runs the container; so do we, with a warning.
+// Masked paths would mask the host's: refused, as runc.
+TEST(OciConformance, MountsWithoutAMountNamespaceAreMadeWithAWarning) {
+    Bundle b("oci-nomntns");
+    json others = json::array();
+    for (const auto& ns : b.config["linux"]["namespaces"])
+        if (ns["type"] != "mount") others.push_back(ns);
+    b.config["linux"]["namespaces"] = others;
+    b.config["mounts"] = {{{"destination", "/tmp"}, {"type", "tmpfs"}, {"source", "tmpfs"}}};
+    b.args({"/bin/sh", "-c", "echo in-tmpfs > /tmp/f; cat /tmp/f"});
+    auto masked = b.runtime({"run", "--bundle", b.dir(), b.id()});
+    EXPECT_EQ(masked.status, 1);
+    EXPECT_TRUE(contains(masked.err,
+                         "linux.maskedPaths: masked and read-only paths need a mount "
+                         "namespace"))
+        << masked.err;
+
+    b.config["linux"].erase("maskedPaths");
+    b.config["linux"].erase("readonlyPaths");
+    b.save();
+    auto r = b.runtime({"run", "--bundle", b.dir(), b.id()});
+    EXPECT_EQ(r.status, 0) << r.err;
+    EXPECT_EQ(r.out, "in-tmpfs\n");
+    EXPECT_TRUE(contains(r.err,
+                         "no mount namespace: mounts are made in the runtime's own mount "
+                         "namespace, under " +
+                             b.rootfs()))
+        << r.err;
+    // The tmpfs is on the host, under the rootfs, as with runc.
+    auto left = mounts_under(b.rootfs() + "/tmp");
+    ASSERT_EQ(left.size(), 1u);
+    EXPECT_TRUE(contains(left[0], " - tmpfs ")) << left[0];
+    EXPECT_EQ(slurp(b.rootfs() + "/tmp/f"), "in-tmpfs\n");
+    ::umount2((b.rootfs() + "/tmp").c_str(), MNT_DETACH);
+}
