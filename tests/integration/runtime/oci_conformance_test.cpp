@@ -98,3 +98,18 @@ TEST(OciConformance, MountsWithoutAMountNamespaceAreMadeWithAWarning) {
     EXPECT_EQ(slurp(b.rootfs() + "/tmp/f"), "in-tmpfs\n");
     ::umount2((b.rootfs() + "/tmp").c_str(), MNT_DETACH);
 }
+
+// podman --privileged passes linux.devices[].fileMode as stat's st_mode (020666 for a
+// character device): accepted, the node gets the permission bits.
+TEST(OciConformance, DeviceFileModeWithTheFileTypeBitsAsPodmanPassesIt) {
+    Bundle b("oci-filemode");
+    b.config["linux"]["devices"] = {{{"type", "c"},
+                                     {"path", "/dev/null2"},
+                                     {"major", 1},
+                                     {"minor", 3},
+                                     {"fileMode", S_IFCHR | 0640}}};
+    b.args({"/bin/stat", "-c", "%F %a %t:%T", "/dev/null2"});
+    auto r = b.runtime({"run", "--bundle", b.dir(), b.id()});
+    EXPECT_EQ(r.status, 0) << r.err;
+    EXPECT_EQ(r.out, "character special file 640 1:3\n") << r.err;
+}
