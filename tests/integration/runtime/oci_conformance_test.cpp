@@ -20,6 +20,29 @@ bool contains(const std::string& s, const std::string& part) {
     return s.find(part) != std::string::npos;
 }
 
+// The bundle's process keeps every capability (CAP_SYS_ADMIN, to mount from `exec`).
+void all_capabilities(Bundle& b) {
+    b.config["process"].erase("capabilities");
+    b.save();
+}
+
+// cgroup and cgroup2 mount points of this host.
+std::vector<std::string> cgroup_mounts() {
+    std::vector<std::string> out;
+    std::ifstream f("/proc/self/mountinfo");
+    std::string line;
+    while (std::getline(f, line)) {
+        auto dash = line.find(" - ");
+        if (dash == std::string::npos) continue;
+        std::istringstream left(line.substr(0, dash)), right(line.substr(dash + 3));
+        std::string field[5], fstype;
+        for (auto& x : field) left >> x;
+        right >> fstype;
+        if (fstype == "cgroup" || fstype == "cgroup2") out.push_back(field[4]);
+    }
+    return out;
+}
+
 }  // namespace
 
 // A profile that denies getcwd to the container's program must not fail create: the cwd
@@ -112,4 +135,28 @@ TEST(OciConformance, DeviceFileModeWithTheFileTypeBitsAsPodmanPassesIt) {
     auto r = b.runtime({"run", "--bundle", b.dir(), b.id()});
     EXPECT_EQ(r.status, 0) << r.err;
     EXPECT_EQ(r.out, "character special file 640 1:3\n") << r.err;
+}
+
+// A node of linux.devices is made, but opening it is up to linux.resources.devices (runc:
+// EPERM): creating a node is not access to the device.
+TEST(OciConformance, LinuxDevicesAreUsableOnlyWhereTheDeviceCgroupAllowsThem) {
+    if (cgroup_mounts().empty()) GTEST_SKIP() << "no cgroup file system is mounted";
+    Bundle b("oci-devcg");
+    // /dev/kmsg (1:11): not among the devices every container gets. Reading it may need
+    // CAP_SYSLOG (dmesg_restrict): every capability, so only the cgroup can refuse.
+    all_capabilities(b);
+    b.config["linux"]["devices"] = {
+        {{"type", "c"}, {"path", "/dev/kmsg2"}, {"major", 1}, {"minor", 11}}};
+    b.args({"/bin/sh", "-c", "if true </dev/kmsg2; then echo opened; else echo refused; fi"});
+    auto denied = b.runtime({"run", "--bundle", b.dir(), b.id()});
+    EXPECT_EQ(denied.status, 0) << denied.err;
+    EXPECT_EQ(denied.out, "refused\n") << denied.err;
+    EXPECT_TRUE(contains(denied.err, "Operation not permitted")) << denied.err;
+
+    b.config["linux"]["resources"]["devices"].push_back(
+        {{"allow", true}, {"type", "c"}, {"major", 1}, {"minor", 11}, {"access", "r"}});
+    b.save();
+    auto allowed = b.runtime({"run", "--bundle", b.dir(), b.id()});
+    EXPECT_EQ(allowed.status, 0) << allowed.err;
+    EXPECT_EQ(allowed.out, "opened\n") << allowed.err;
 }
