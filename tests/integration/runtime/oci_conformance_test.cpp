@@ -160,3 +160,24 @@ TEST(OciConformance, LinuxDevicesAreUsableOnlyWhereTheDeviceCgroupAllowsThem) {
     EXPECT_EQ(allowed.status, 0) << allowed.err;
     EXPECT_EQ(allowed.out, "opened\n") << allowed.err;
 }
+
+// Without linux.cgroupsPath the container's cgroup is /husk/<id> in every hierarchy; once
+// the last such container is gone, /husk goes too. Checked in a cgroup hierarchy of this
+// test's own (a named v1 hierarchy, in a mount namespace of its own), where no other
+// container of this host can be.
+TEST(OciConformance, RunWithoutCgroupsPathLeavesNoEmptyHuskCgroup) {
+    Bundle b("oci-cgparent");
+    b.config["linux"].erase("cgroupsPath");
+    b.args({"/bin/true"});
+    TempDir hier("oci-cgparent-hier");
+    std::string name = "name=husk-it-" + std::to_string(::getpid());
+    std::string script = "mount -t cgroup -o none," + name + " husk-it " + hier.path() +
+                         " || exit 77; " + runtime_bin() + " --root " + b.state_root() +
+                         " run --bundle " + b.dir() + " " + b.id() + " || exit 1; if [ -e " +
+                         hier.path() + "/husk ]; then echo left; rmdir " + hier.path() +
+                         "/husk; else echo gone; fi";
+    auto r = run({"/usr/bin/unshare", "-m", "--propagation", "private", "/bin/sh", "-c", script});
+    if (r.status == 77) GTEST_SKIP() << "cannot mount a named cgroup v1 hierarchy: " << r.err;
+    ASSERT_EQ(r.status, 0) << r.err;
+    EXPECT_EQ(r.out, "gone\n") << "an empty /husk cgroup was left behind";
+}
