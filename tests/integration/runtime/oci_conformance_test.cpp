@@ -20,10 +20,51 @@ bool contains(const std::string& s, const std::string& part) {
     return s.find(part) != std::string::npos;
 }
 
+// A host directory that is a shared mount of its own (a peer group that propagates), as
+// Kubernetes needs for a Bidirectional volume and as containerd's rootfs mounts are.
+void make_shared_mount(const std::string& dir) {
+    ASSERT_EQ(::mount(dir.c_str(), dir.c_str(), nullptr, MS_BIND, nullptr), 0) << dir;
+    ASSERT_EQ(::mount(nullptr, dir.c_str(), nullptr, MS_SHARED, nullptr), 0) << dir;
+}
+
 // The bundle's process keeps every capability (CAP_SYS_ADMIN, to mount from `exec`).
 void all_capabilities(Bundle& b) {
     b.config["process"].erase("capabilities");
     b.save();
+}
+
+// A bundle whose rootfs lies on a shared mount, with the shared directory `vol` bound at
+// /vol with `bind_options`, running sleep.
+void volume_bundle(Bundle& b, const std::string& vol, const std::vector<std::string>& options) {
+    make_shared_mount(b.dir());
+    make_shared_mount(vol);
+    std::filesystem::create_directories(vol + "/c2h");
+    std::filesystem::create_directories(vol + "/h2c");
+    b.config["mounts"].push_back(
+        {{"destination", "/vol"}, {"type", "bind"}, {"source", vol}, {"options", options}});
+    b.config["process"]["args"] = {"/bin/sleep", "100"};
+    all_capabilities(b);
+}
+
+// Create and start the bundle; check that the runtime's own mounts (/proc, /dev...) stay
+// off the host; mount a tmpfs from inside the container (c2h) and one from the host (h2c).
+// Returns {whether the host sees the container's, whether the container sees the host's}.
+std::pair<bool, bool> propagation_both_ways(Bundle& b, const std::string& vol) {
+    std::string id = b.id();
+    auto c = b.runtime({"create", "--bundle", b.dir(), id});
+    EXPECT_EQ(c.status, 0) << c.err;
+    EXPECT_EQ(b.runtime({"start", id}).status, 0);
+    EXPECT_EQ(mounts_under(b.rootfs()), std::vector<std::string>{})
+        << "the container's own mounts reached the host";
+    auto m = b.runtime({"exec", id, "/bin/mount", "-t", "tmpfs", "c2h", "/vol/c2h"});
+    EXPECT_EQ(m.status, 0) << m.err;
+    bool to_host = !mounts_under(vol + "/c2h").empty();
+    EXPECT_EQ(::mount("h2c", (vol + "/h2c").c_str(), "tmpfs", 0, nullptr), 0);
+    std::ofstream(vol + "/h2c/marker") << "from-host";
+    auto r = b.runtime({"exec", id, "/bin/cat", "/vol/h2c/marker"});
+    bool to_container = r.status == 0 && r.out == "from-host";
+    EXPECT_EQ(b.runtime({"delete", "--force", id}).status, 0);
+    return {to_host, to_container};
 }
 
 // cgroup and cgroup2 mount points of this host.
@@ -180,4 +221,30 @@ TEST(OciConformance, RunWithoutCgroupsPathLeavesNoEmptyHuskCgroup) {
     if (r.status == 77) GTEST_SKIP() << "cannot mount a named cgroup v1 hierarchy: " << r.err;
     ASSERT_EQ(r.status, 0) << r.err;
     EXPECT_EQ(r.out, "gone\n") << "an empty /husk cgroup was left behind";
+}
+
+// rootfsPropagation rshared with an rshared bind of a shared host directory (Kubernetes'
+// Bidirectional, through containerd): a mount made in the container reaches the host and
+// one made on the host reaches the container, as with runc. What the runtime mounts
+// itself (/proc, /dev...) stays off the host although the rootfs lies on a shared mount.
+TEST(OciConformance, RsharedRootAndRsharedBindPropagateBothWays) {
+    TempDir vol("oci-rshared-vol");
+    Bundle b("oci-rshared");
+    volume_bundle(b, vol.path(), {"rbind", "rshared"});
+    b.config["linux"]["rootfsPropagation"] = "rshared";
+    b.save();
+    auto [to_host, to_container] = propagation_both_ways(b, vol.path());
+    EXPECT_TRUE(to_host) << "a mount made in the container never reached the host";
+    EXPECT_TRUE(to_container) << "a mount made on the host never reached the container";
+}
+
+// The default (rslave): the host's mounts reach the container, the container's never
+// reach the host, even through a bind of a shared host directory.
+TEST(OciConformance, DefaultPropagationLetsHostMountsInAndNoneOut) {
+    TempDir vol("oci-rslave-vol");
+    Bundle b("oci-rslave");
+    volume_bundle(b, vol.path(), {"rbind"});
+    auto [to_host, to_container] = propagation_both_ways(b, vol.path());
+    EXPECT_FALSE(to_host) << "a mount made in the container reached the host";
+    EXPECT_TRUE(to_container) << "a mount made on the host never reached the container";
 }
