@@ -1,4 +1,6 @@
 // config.json "linux" -> Linux (resources and seccomp are in spec_parse_resources.cpp).
+#include <sys/stat.h>
+
 #include <cctype>
 #include <set>
 
@@ -57,10 +59,13 @@ std::vector<Device> parse_devices(const Obj& o) {
         }
         dev.major = d.int_or<int64_t>("major", 0);
         dev.minor = d.int_or<int64_t>("minor", 0);
+        // podman passes the file-type bits too (020666 for a character device), as stat's
+        // st_mode has them: accepted, and only the permission bits are used (the type is
+        // `type`'s), as runc.
         dev.file_mode = d.opt_int<uint32_t>("fileMode");
-        if (dev.file_mode && *dev.file_mode > 07777)
+        if (dev.file_mode && (*dev.file_mode & ~(S_IFMT | 07777U)) != 0)
             fail(d.path("fileMode"),
-                 fmt::format("{:#o} is not a file mode (max 07777)", *dev.file_mode));
+                 fmt::format("{:#o} is not a file mode (max 0177777)", *dev.file_mode));
         dev.uid = d.opt_int<uint32_t>("uid");
         dev.gid = d.opt_int<uint32_t>("gid");
         out.push_back(std::move(dev));

@@ -88,6 +88,20 @@ void signal_all(Loaded& l, int sig, bool all) {
         throw_sys("kill", fmt::format("pid {}", l.rec.pid));
 }
 
+// The init holds the exec fifo open (close-on-exec) until it execs the container's
+// program; `fifo` is our write end. POLLERR on a pipe's write end means that no reader is
+// left: the init has exec'd (or exited).
+void wait_for_execve(int fifo) {
+    for (;;) {
+        pollfd p{fifo, 0, 0};
+        if (::poll(&p, 1, -1) < 0) {
+            if (errno == EINTR) continue;
+            throw_sys("wait for the container's execve");
+        }
+        if (p.revents & (POLLERR | POLLHUP | POLLNVAL)) return;
+    }
+}
+
 // poststart/poststop hooks kept in the state file at create.
 std::optional<oci::Hooks> saved_hooks(const Record& r) {
     if (r.config.empty()) return std::nullopt;
@@ -106,22 +120,31 @@ void destroy(Loaded& l) {
 
 void start(const std::string& root, const std::string& id) {
     with_context(fmt::format("start \"{}\"", id), [&] {
-        Loaded l = load_locked(root, id);
-        if (l.status != "created")
-            throw Error(fmt::format("cannot start a container that is {}", l.status));
-        std::string fifo = l.dir.fifo_path();
-        // Non-blocking: ENXIO means nobody holds the fifo, i.e. the init is gone.
-        UniqueFd fd(::open(fifo.c_str(), O_WRONLY | O_NONBLOCK | O_CLOEXEC));
-        if (!fd) {
-            if (errno == ENXIO) throw Error("container init is not waiting (it exited)");
-            throw_sys("open", fifo);
-        }
-        char c = '0';
-        if (::write(fd.get(), &c, 1) != 1) throw_sys("write", fifo);
-        if (::unlink(fifo.c_str()) != 0) throw_sys("unlink", fifo);
-        if (auto hooks = saved_hooks(l.rec); hooks && !hooks->poststart.empty())
-            run_hooks_warn("poststart", hooks->poststart,
-                           oci::dump_hook_state(to_state(l.rec, "running")));
+        UniqueFd fd;
+        std::vector<oci::Hook> poststart;
+        std::string state_json;
+        {
+            Loaded l = load_locked(root, id);
+            if (l.status != "created")
+                throw Error(fmt::format("cannot start a container that is {}", l.status));
+            std::string fifo = l.dir.fifo_path();
+            // Non-blocking: ENXIO means nobody holds the fifo, i.e. the init is gone.
+            fd.reset(::open(fifo.c_str(), O_WRONLY | O_NONBLOCK | O_CLOEXEC));
+            if (!fd) {
+                if (errno == ENXIO) throw Error("container init is not waiting (it exited)");
+                throw_sys("open", fifo);
+            }
+            char c = '0';
+            if (::write(fd.get(), &c, 1) != 1) throw_sys("write", fifo);
+            if (::unlink(fifo.c_str()) != 0) throw_sys("unlink", fifo);
+            if (auto hooks = saved_hooks(l.rec); hooks && !hooks->poststart.empty()) {
+                poststart = std::move(hooks->poststart);
+                state_json = oci::dump_hook_state(to_state(l.rec, "running"));
+            }
+        }  // unlocked: kill and delete need not wait for the execve below
+        if (poststart.empty()) return;
+        wait_for_execve(fd.get());
+        run_hooks_warn("poststart", poststart, state_json);
     });
 }
 

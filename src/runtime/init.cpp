@@ -165,13 +165,24 @@ void switch_user(const Plan& p) noexcept {
         init_fail(p, "prctl(PR_SET_KEEPCAPS)", "", errno);
 }
 
-void enter_cwd(const Plan& p) noexcept {
-    if (::chdir(p.cwd.c_str()) != 0) init_fail(p, "chdir to cwd", p.cwd.c_str(), errno);
-    // A cwd reached through a leaked fd of the host (/proc/self/fd/N) lies outside the
-    // root: getcwd then does not start with '/' ("(unreachable)...").
+// chdir to process.cwd and check that it lies inside the root: a cwd reached through a
+// leaked fd of the host (/proc/self/fd/N) is outside, and getcwd then fails with ENOENT
+// (glibc) or does not start with '/' ("(unreachable)..."). With `may_defer`, a permission
+// error returns false: the container's user may reach what root cannot (a root-squashed
+// NFS export, a directory whose owner the user namespace does not map), so the caller
+// tries again after switching user, as runc does.
+bool enter_cwd(const Plan& p, bool may_defer) noexcept {
+    if (::chdir(p.cwd.c_str()) != 0) {
+        if (may_defer && (errno == EACCES || errno == EPERM)) return false;
+        init_fail(p, "chdir to cwd", p.cwd.c_str(), errno);
+    }
     char buf[PATH_MAX];
-    if (::getcwd(buf, sizeof buf) == nullptr || buf[0] != '/')
-        init_fail(p, "cwd is outside the container's root", p.cwd.c_str(), EPERM);
+    if (::getcwd(buf, sizeof buf) == nullptr) {
+        if (errno != ENOENT) init_fail(p, "check cwd (getcwd)", p.cwd.c_str(), errno);
+        buf[0] = 0;
+    }
+    if (buf[0] != '/') init_fail(p, "cwd is outside the container's root", p.cwd.c_str(), EPERM);
+    return true;
 }
 
 // Find argv[0] as execvp would, checking X_OK; the result goes to `out`.
@@ -249,6 +260,9 @@ void prepare_process(const Plan& p, char* exe, size_t len) noexcept {
     if (p.set_caps) {
         if (int r = security::drop_bounding(p.caps, &step); r < 0) init_fail(p, step, "", -r);
     }
+    // The cwd and its check come before any filter: a profile may deny getcwd or chdir
+    // to the container's program, never to this check.
+    bool in_cwd = enter_cwd(p, /*may_defer=*/true);
     // Without no_new_privs, loading a filter needs CAP_SYS_ADMIN: load it before the
     // capabilities are dropped (the profile must allow what follows, as docker's does).
     if (p.has_seccomp && !p.no_new_privileges) load_seccomp(p);
@@ -257,7 +271,7 @@ void prepare_process(const Plan& p, char* exe, size_t len) noexcept {
         if (int r = security::apply_capabilities(p.caps, &step); r < 0) init_fail(p, step, "", -r);
     }
     ::umask(p.umask);
-    enter_cwd(p);
+    if (!in_cwd) enter_cwd(p, /*may_defer=*/false);
     lookup(p, exe, len);
     if (p.no_new_privileges && ::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
         init_fail(p, "prctl(PR_SET_NO_NEW_PRIVS)", "", errno);
@@ -321,16 +335,10 @@ void init_main(const Plan& p) noexcept {
     }
     join_namespaces(p);
     join_session_keyring(p);
-    if (p.new_mount_ns) {
-        init_rootfs(p);
-        // sysctls and oom_score_adj before /proc/sys becomes read-only, as runc does.
-        set_identity(p);
-        init_after_pivot(p);
-    } else if (::chroot(p.rootfs.c_str()) != 0 || ::chdir("/") != 0) {
-        init_fail(p, "chroot", p.rootfs.c_str(), errno);
-    } else {
-        set_identity(p);
-    }
+    init_rootfs(p);
+    // sysctls and oom_score_adj before /proc/sys becomes read-only, as runc does.
+    set_identity(p);
+    if (p.new_mount_ns) init_after_pivot(p);
     init_console(p);
     char exe[PATH_MAX];
     prepare_process(p, exe, sizeof exe);
@@ -346,7 +354,10 @@ void init_main(const Plan& p) noexcept {
         if (n < 0 && errno == EINTR) continue;
         ::_exit(1);
     }
-    ::close(p.exec_fifo_fd);
+    // The fifo stays open (close-on-exec) until execve: `start` waits for its last reader
+    // to go before it runs the poststart hooks, so they see the container's program. One
+    // in the range of preserved fds would be inherited: closed now.
+    if (p.exec_fifo_fd < 3 + p.preserve_fds) ::close(p.exec_fifo_fd);
     if (!p.start_container_hooks.empty()) {
         const PlannedHook* failed = nullptr;
         if (run_init_hooks(p, p.start_state_prefix, p.start_container_hooks, &failed) != 0) {

@@ -13,6 +13,7 @@
 
 #include <cerrno>
 #include <climits>
+#include <cstring>
 
 #include "runtime/init.h"
 #include "runtime/procfs_guard.h"
@@ -138,8 +139,32 @@ void make_device(const Plan& p, int rootfd, const PlannedDevice& d) noexcept {
         init_fail(p, "chown device", d.path.c_str(), errno);
 }
 
+// Make the mount that holds the rootfs private, that mount only: pivot_root refuses a
+// shared parent of the new root, and the rootfs bound onto itself must not propagate to
+// the host. The rootfs is a clean absolute path (realpath); going up from it, EINVAL means
+// "not a mount point".
+void make_rootfs_parent_private(const Plan& p) noexcept {
+    char path[PATH_MAX];
+    if (p.rootfs.size() >= sizeof path) init_fail(p, "rootfs path", p.rootfs.c_str(), ENAMETOOLONG);
+    std::memcpy(path, p.rootfs.c_str(), p.rootfs.size() + 1);
+    for (;;) {
+        if (::mount(nullptr, path, nullptr, MS_PRIVATE, nullptr) == 0) return;
+        if (errno != EINVAL || std::strcmp(path, "/") == 0)
+            init_fail(p, "make the mount holding the rootfs private", path, errno);
+        char* slash = std::strrchr(path, '/');
+        if (slash == path)
+            path[1] = 0;
+        else
+            *slash = 0;
+    }
+}
+
 void do_pivot(const Plan& p) noexcept {
     if (p.no_pivot) {
+        // The rootfs moves onto "/": were "/" shared (rootfsPropagation shared), the move
+        // would propagate it over the host's root.
+        if (::mount(nullptr, "/", nullptr, MS_PRIVATE, nullptr) != 0)
+            init_fail(p, "make / private", "/", errno);
         if (::chdir(p.rootfs.c_str()) != 0) init_fail(p, "chdir", p.rootfs.c_str(), errno);
         if (::mount(p.rootfs.c_str(), "/", nullptr, MS_MOVE, nullptr) != 0)
             init_fail(p, "move root to /", p.rootfs.c_str(), errno);
@@ -210,13 +235,23 @@ void readonly_paths(const Plan& p, int rootfd) noexcept {
 }  // namespace
 
 void init_rootfs(const Plan& p) noexcept {
-    // Nothing we mount may propagate back to the host: "/" becomes a slave (or what
-    // rootfsPropagation asks for, applied again after pivot_root).
-    if (::mount(nullptr, "/", nullptr, MS_SLAVE | MS_REC, nullptr) != 0)
-        init_fail(p, "make / rslave", "/", errno);
-    // The rootfs must be a mount point for pivot_root: bind it onto itself.
-    if (::mount(p.rootfs.c_str(), p.rootfs.c_str(), nullptr, MS_BIND | MS_REC, nullptr) != 0)
-        init_fail(p, "bind rootfs", p.rootfs.c_str(), errno);
+    if (p.new_mount_ns) {
+        // "/" gets the asked propagation from the start (rslave when none is asked), as
+        // runc: with rshared, a volume bound from a shared host mount stays in the host's
+        // peer group, and mounts reach the host from the container and back (Kubernetes'
+        // Bidirectional). What the runtime itself mounts cannot: it all lands on the
+        // rootfs, bound onto itself from a private parent.
+        unsigned long propagation =
+            p.root_propagation != 0 ? p.root_propagation : MS_SLAVE | MS_REC;
+        if (::mount(nullptr, "/", nullptr, propagation, nullptr) != 0)
+            init_fail(p, "set the propagation of /", "/", errno);
+        make_rootfs_parent_private(p);
+        // The rootfs must be a mount point for pivot_root: bind it onto itself.
+        if (::mount(p.rootfs.c_str(), p.rootfs.c_str(), nullptr, MS_BIND | MS_REC, nullptr) != 0)
+            init_fail(p, "bind rootfs", p.rootfs.c_str(), errno);
+    }
+    // Without a mount namespace (runc runs such configs) the mounts are made in the
+    // runtime's own mount namespace, under the rootfs; build_plan warned about it.
     UniqueFd root(::open(p.rootfs.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
     if (!root) init_fail(p, "open rootfs", p.rootfs.c_str(), errno);
     for (const auto& m : p.mounts) mount_one(p, root.get(), m);
@@ -234,7 +269,11 @@ void init_rootfs(const Plan& p) noexcept {
         int fd = sys::mkdir_all_in_root(root.get(), p.cwd.c_str(), 0755);
         if (fd >= 0) ::close(fd);
     }
-    do_pivot(p);
+    if (p.new_mount_ns) {
+        do_pivot(p);
+    } else if (::chroot(p.rootfs.c_str()) != 0 || ::chdir("/") != 0) {
+        init_fail(p, "chroot", p.rootfs.c_str(), errno);
+    }
 }
 
 void init_after_pivot(const Plan& p) noexcept {

@@ -18,6 +18,7 @@
 #include "runtime/idmap.h"
 #include "runtime/timens.h"
 #include "sys/error.h"
+#include "sys/log.h"
 
 namespace husk::runtime {
 namespace {
@@ -297,6 +298,23 @@ void check_unsupported_linux(const oci::Linux& lx) {
     }
 }
 
+// A container without a mount namespace of its own: runc and crun run it, making the
+// mounts in the runtime's mount namespace (where they outlive the container), so we do
+// too, with a warning. Masking paths there would mask them for the host: refused, as runc.
+void check_without_mount_ns(const oci::Spec& spec, const oci::Linux& lx,
+                            const std::string& rootfs) {
+    if (!lx.masked_paths.empty() || !lx.readonly_paths.empty())
+        throw Error(fmt::format(
+            "linux.{}: masked and read-only paths need a mount namespace (a linux.namespaces "
+            "entry of type \"mount\")",
+            lx.masked_paths.empty() ? "readonlyPaths" : "maskedPaths"));
+    if (!spec.mounts.empty())
+        log::warn(
+            "linux.namespaces: no mount namespace: mounts are made in the runtime's own mount "
+            "namespace, under {}, and stay there after the container ends",
+            rootfs);
+}
+
 }  // namespace
 
 std::optional<oci::Resources> effective_resources(const oci::Spec& spec) {
@@ -318,8 +336,8 @@ std::optional<oci::Resources> effective_resources(const oci::Spec& spec) {
     allow("c", 136, std::nullopt, "rwm");  // /dev/pts/*
     allow("c", 5, 2, "rwm");               // /dev/ptmx
     allow("c", 10, 200, "rwm");            // /dev/net/tun
-    for (const auto& d : spec.linux_->devices)
-        if (d.type != "p") allow(d.type == "b" ? "b" : "c", d.major, d.minor, "rwm");
+    // linux.devices are not added: creating a node is not access to it, as runc. The engine
+    // that passes them allows them in linux.resources.devices (podman, docker, husk run do).
     return r;
 }
 
@@ -402,8 +420,7 @@ Plan build_plan(const oci::Spec& spec, const PlanInputs& in, unsigned long& clon
         throw Error(
             "linux.netDevices: moving interfaces needs a network namespace of the container's "
             "own (a linux.namespaces entry of type \"network\")");
-    if (!(all_ns & CLONE_NEWNS) && !spec.mounts.empty())
-        throw Error("linux.namespaces: mounts need a mount namespace");
+    if (!(all_ns & CLONE_NEWNS)) check_without_mount_ns(spec, lx, p.rootfs);
 
     plan_mounts(spec, in, p.in_user_ns(), (clone_flags & CLONE_NEWNET) != 0,
                 all_ns & CLONE_NEWCGROUP, p);

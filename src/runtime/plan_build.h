@@ -28,8 +28,9 @@ void plan_process_security(const oci::Process& process, const oci::Seccomp* secc
                            const std::string& seccomp_cache_dir, Plan& p);
 
 // linux.resources with the device rules every container needs appended, as runc
-// does: mknod of any node, the default devices, /dev/pts/*, /dev/ptmx, /dev/net/tun,
-// and every device of linux.devices. Null when the config has no resources.
+// does: mknod of any node, the default devices, /dev/pts/*, /dev/ptmx, /dev/net/tun.
+// Not the devices of linux.devices: they are made, and usable only where
+// linux.resources.devices allows them. Null when the config has no resources.
 std::optional<oci::Resources> effective_resources(const oci::Spec& spec);
 
 // Namespace type name ("network") ↔ CLONE_NEW* flag; 0 for an unknown name.

@@ -247,4 +247,11 @@ bool alive(pid_t pid) {
     return p != std::string::npos && p + 2 < s.size() && s[p + 2] != 'Z';
 }
 
+std::string slurp(const std::string& path) {
+    std::ifstream f(path);
+    std::stringstream s;
+    s << f.rdbuf();
+    return s.str();
+}
+
 }  // namespace husk::test

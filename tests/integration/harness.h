@@ -74,5 +74,7 @@ std::vector<std::string> cgroups_named(const std::string& needle);
 nlohmann::json last_json_line(const std::string& s);
 // Is /proc/PID a live, non-zombie process?
 bool alive(pid_t pid);
+// The whole content of a file ("" when it cannot be read).
+std::string slurp(const std::string& path);
 
 }  // namespace husk::test

@@ -52,6 +52,30 @@ TEST(Plan, ContainerIds) {
     EXPECT_THROW(validate_id("a b"), husk::Error);
 }
 
+// Creating a node is not access to it (runc): the device cgroup rules get the devices
+// every container needs, not those of linux.devices.
+TEST(Plan, LinuxDevicesAreNotAddedToTheDeviceCgroupRules) {
+    husk::oci::Spec spec;
+    spec.linux_ = husk::oci::Linux{};
+    spec.linux_->resources = husk::oci::Resources{};
+    spec.linux_->resources->devices = {{false, "", std::nullopt, std::nullopt, "rwm"}};
+    husk::oci::Device fuse;
+    fuse.type = "c";
+    fuse.path = "/dev/fuse";
+    fuse.major = 10;
+    fuse.minor = 229;
+    spec.linux_->devices = {fuse};
+    auto res = effective_resources(spec);
+    ASSERT_TRUE(res);
+    EXPECT_FALSE(res->devices.front().allow);
+    bool null_allowed = false;
+    for (const auto& d : res->devices) {
+        EXPECT_FALSE(d.major == 10 && d.minor == 229) << "linux.devices' /dev/fuse got a rule";
+        null_allowed |= d.allow && d.type == "c" && d.major == 1 && d.minor == 3;
+    }
+    EXPECT_TRUE(null_allowed);
+}
+
 TEST(CgroupMounts, HybridHierarchiesFromMountinfo) {
     const char* mi =
         "25 1 0:22 / /sys/fs/cgroup rw,relatime - tmpfs tmpfs rw,mode=755\n"

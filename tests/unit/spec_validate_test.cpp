@@ -152,6 +152,10 @@ const BadCase kCases[] = {
      "linux.devices[0].path: must be an absolute path, got \"dev/x\""},
     {"/linux/devices", R"([{"path": "/dev/x", "type": "c", "minor": 1}])",
      "linux.devices[0].major: required for device type c"},
+    // 8 bits above the file-type bits: no mode_t has them (020666, as podman passes, is fine).
+    {"/linux/devices",
+     R"([{"path": "/dev/x", "type": "c", "major": 1, "minor": 1, "fileMode": 65536}])",
+     "linux.devices[0].fileMode: 0200000 is not a file mode (max 0177777)"},
     {"/linux/resources/devices", R"([{"allow": true, "type": "x"}])",
      "linux.resources.devices[0].type: unknown device type \"x\" (want a, b or c)"},
     {"/linux/resources/devices", R"([{"allow": true, "access": "rwx"}])",

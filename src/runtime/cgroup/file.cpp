@@ -116,21 +116,28 @@ std::vector<std::string> make_dirs(const std::string& path) {
     if (::mkdir(path.c_str(), 0755) == 0) return {path};
     if (errno == EEXIST) return {};
     if (errno != ENOENT) throw_sys("mkdir", path);
-    // Some ancestors are missing: walk down from the top.
+    // Some ancestors are missing: walk down from the top. A container going away removes
+    // its empty parent (Manager::destroy), maybe between two of our mkdirs: walk again.
     std::vector<std::string> created;
-    for (size_t pos = 1;; ++pos) {
-        pos = path.find('/', pos);
-        std::string part = path.substr(0, pos);
-        if (::mkdir(part.c_str(), 0755) == 0) {
-            created.push_back(part);
-        } else if (errno != EEXIST) {
-            int err = errno;
-            for (auto it = created.rbegin(); it != created.rend(); ++it) ::rmdir(it->c_str());
-            throw_sys("mkdir", part, err);
+    for (int walk = 0;; ++walk) {
+        bool vanished = false;
+        for (size_t pos = 1;; ++pos) {
+            pos = path.find('/', pos);
+            std::string part = path.substr(0, pos);
+            if (::mkdir(part.c_str(), 0755) == 0) {
+                created.push_back(part);
+            } else if (errno == ENOENT && walk < 10) {
+                vanished = true;
+                break;
+            } else if (errno != EEXIST) {
+                int err = errno;
+                for (auto it = created.rbegin(); it != created.rend(); ++it) ::rmdir(it->c_str());
+                throw_sys("mkdir", part, err);
+            }
+            if (pos == std::string::npos) break;
         }
-        if (pos == std::string::npos) break;
+        if (!vanished) return created;
     }
-    return created;
 }
 
 void remove_cgroup(const std::string& dir) {

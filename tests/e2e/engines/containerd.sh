@@ -8,7 +8,8 @@
 #          kill, kill --all, delete, cgroup limits; crun and runc first as references.
 #        containerd.sh cri HUSK_RUNTIME CRI_CLIENT
 #          containerd's CRI plugin with runtime handlers "crun", "runc" and "husk"
-#          (config.toml runtimes with BinaryName), driven by our husk-cri-client.
+#          (config.toml runtimes with BinaryName), driven by our husk-cri-client, with a
+#          Bidirectional volume (mount propagation both ways, as Kubernetes asks it).
 # env:   ENGINES_REFS="crun runc"  reference runtimes run first (empty: husk-runtime only)
 set -uo pipefail
 . "$(dirname "$0")/lib.bash"
@@ -110,8 +111,14 @@ if [ "$mode" = cri ]; then
         handler=$(basename "$1")
         [ "$handler" = husk-runtime ] && handler=husk
         mkdir -p "$T/pods/$handler"
+        # A shared mount for the Bidirectional volume (containerd refuses one on a private
+        # mount): the client checks propagation both ways through it.
+        local shared="$T/shared-$handler"
+        mkdir -p "$shared"
+        mount --bind "$shared" "$shared" && mount --make-shared "$shared" ||
+            { echo "cannot make $shared a shared mount"; return 1; }
         "$client" "$T/containerd.sock" "$handler" "$IMG" "$T/pods/$handler" "/$ns-pods" \
-            >"$T/cri-$handler.txt" 2>&1
+            "$shared" >"$T/cri-$handler.txt" 2>&1
         local rc=$?
         grep '^FAIL' "$T/cri-$handler.txt" | head -1 | sed 's/^FAIL //'
         return $rc

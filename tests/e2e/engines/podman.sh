@@ -220,6 +220,15 @@ c_volume() {
         return 1
     fi
 }
+# podman passes every host device with its st_mode as fileMode (020666...) and allows them
+# all in the device cgroup: the host's /dev/kmsg is there and opens.
+c_privileged() {
+    RT=$1
+    local out
+    out=$(pm run --rm --privileged "$IMG" sh -c 'stat -c "%F %a" /dev/null; true </dev/kmsg && echo kmsg-opened') ||
+        return 1
+    expect output "$(echo $out)" "character special file 666 kmsg-opened"
+}
 c_network_none() {
     RT=$1
     local out
@@ -264,6 +273,7 @@ check "podman run -m" c_memory "${all[@]}"
 check "podman run --pids-limit" c_pids_limit "${all[@]}"
 check "podman run --cpus" c_cpus "${all[@]}"
 check "podman run -v" c_volume "${all[@]}"
+check "podman run --privileged" c_privileged "${all[@]}"
 check "podman run --network none" c_network_none "${all[@]}"
 check "podman run (default network)" c_network_default "${all[@]}"
 check "podman run --userns=auto" c_userns_auto "${all[@]}"

@@ -12,13 +12,6 @@ using nlohmann::json;
 
 namespace {
 
-std::string slurp(const std::string& path) {
-    std::ifstream f(path);
-    std::stringstream s;
-    s << f.rdbuf();
-    return s.str();
-}
-
 // A hook that appends "<name> <its stdin>" as one line to `log`.
 json recorder(const std::string& name, const std::string& log) {
     return {{"path", "/bin/sh"},
