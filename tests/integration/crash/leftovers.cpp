@@ -22,15 +22,16 @@ std::string husk_bin() {
 Child::Child(const std::vector<std::string>& argv, const std::string& log) {
     int out = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
     if (out < 0) throw std::runtime_error("open " + log);
+    std::vector<char*> a;  // made before the fork: the child only execs
+    a.reserve(argv.size() + 1);
+    for (const auto& s : argv) a.push_back(const_cast<char*>(s.c_str()));
+    a.push_back(nullptr);
     pid_ = ::fork();
     if (pid_ == 0) {
         int null = ::open("/dev/null", O_RDONLY);
         ::dup2(null, 0);
         ::dup2(out, 1);
         ::dup2(out, 2);
-        std::vector<char*> a;
-        for (const auto& s : argv) a.push_back(const_cast<char*>(s.c_str()));
-        a.push_back(nullptr);
         ::execv(a[0], a.data());
         ::_exit(127);
     }
@@ -112,7 +113,9 @@ void find_dirs(const std::string& dir, const std::string& needle, int depth,
     while (auto* e = ::readdir(d)) {
         std::string name = e->d_name;
         if (e->d_type != DT_DIR || name == "." || name == "..") continue;
-        std::string path = dir + "/" + name;
+        std::string path = dir;
+        path += '/';
+        path += name;
         if (name == needle) out.push_back(path);
         subdirs.push_back(path);
     }
@@ -155,7 +158,11 @@ std::vector<std::string> processes_with(const std::string& needle) {
         std::string cmd = proc_file("/proc/" + pid + "/cmdline");
         for (char& c : cmd)
             if (c == '\0') c = ' ';
-        if (cmd.find(needle) != std::string::npos) out.push_back(pid + ": " + cmd);
+        if (cmd.find(needle) == std::string::npos) continue;
+        std::string line = pid;
+        line += ": ";
+        line += cmd;
+        out.push_back(line);
     }
     return out;
 }
