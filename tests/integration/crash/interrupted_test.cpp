@@ -160,7 +160,8 @@ TEST(InterruptedStart, StartAndRmForceStillFinish) {
         // the init made and recorded, not started yet: the exec fifo is there until start
         std::string state = root + "/run/" + id;
         bool waiting = false;
-        for (int i = 0; i < 30000 && !waiting; ++i) {
+        auto deadline = std::chrono::steady_clock::now() + kBound;
+        while (!waiting && std::chrono::steady_clock::now() < deadline) {
             std::string text = exists(state + "/exec.fifo") ? read(state + "/state.json") : "";
             waiting = text.find("\"pid\":0") == std::string::npos && !text.empty();
             if (!waiting) std::this_thread::sleep_for(100us);

@@ -10,6 +10,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <fstream>
@@ -61,7 +62,7 @@ std::string lines(const std::vector<std::string>& v) {
 // (bounded) to be gone.
 std::vector<std::string> lingering(const std::string& needle) {
     std::vector<std::string> left;
-    for (int i = 0; i < 250; ++i) {
+    for (int i = 0; i < 750; ++i) {
         left = processes_with(needle);
         if (left.empty()) break;
         std::this_thread::sleep_for(20ms);
@@ -328,10 +329,12 @@ long pidfd_open(pid_t pid) {
 // The monitor of the one container under `root` (its argv names the data root), once it
 // is there; -1 when `client` ended without one appearing.
 pid_t find_monitor(const std::string& root, Child& client) {
-    for (int i = 0; i < 30000; ++i) {
+    auto deadline = Clock::now() + kBound;
+    while (Clock::now() < deadline) {
         for (auto& p : processes_with(root))
             if (p.find("husk-monitor") != std::string::npos) return std::stoi(p);
-        if (client.wait(0ms) && i > 100) return -1;
+        // the client returns once the monitor reported the init: a little grace after that
+        if (client.wait(0ms)) deadline = std::min(deadline, Clock::now() + 500ms);
         std::this_thread::sleep_for(100us);
     }
     return -1;
