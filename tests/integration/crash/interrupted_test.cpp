@@ -63,10 +63,17 @@ TEST(CreatedInit, HoldsNoFdOfItsCaller) {
     std::string pid = read(b.dir() + "/pid");
 
     std::vector<std::string> fds;
-    for (auto& e : entries("/proc/" + pid + "/fd")) {
+    const std::string fd_dir = "/proc/" + pid + "/fd/";
+    for (auto& e : entries(fd_dir)) {
+        if (std::stoi(e) <= 2) continue;
         char target[4096] = {};
-        ::readlink(("/proc/" + pid + "/fd/" + e).c_str(), target, sizeof target - 1);
-        if (std::stoi(e) > 2) fds.push_back(e + " -> " + target);
+        std::string link = fd_dir;
+        link += e;
+        ssize_t n = ::readlink(link.c_str(), target, sizeof target - 1);
+        std::string shown = e;
+        shown += " -> ";
+        shown += n > 0 ? target : "?";
+        fds.push_back(shown);
     }
     ASSERT_EQ(fds.size(), 1u) << "the waiting init holds more than its exec fifo";
     EXPECT_NE(fds[0].find("exec.fifo"), std::string::npos) << fds[0];
