@@ -50,10 +50,12 @@ void delete_runtime_state(const EngineContext& ctx, const std::string& id) {
 
 // The root filesystem (mount and directory) and the record with everything in its
 // directory (bundle, logs); its anonymous volumes too with `volumes` (rm -v, --rm).
+// What the runtime could not remove (a cgroup, its state) keeps the record, for the
+// error to be seen and `husk rm` to try again.
 void remove_all_of(const EngineContext& ctx, Containers& db, const ContainerRecord& rec,
                    bool volumes) {
     disconnect_container(ctx, rec.id);  // connected still if its exit went unrecorded
-    delete_runtime_state(ctx, rec.id);
+    runtime::remove(ctx.state_root(), rec.id, true);
     with_store(ctx, [&](image::Store& s) { s.release_rootfs(rec.id); });
     db.remove(rec.id);
     if (volumes) remove_anonymous_volumes(ctx.data_root, rec);
@@ -122,6 +124,32 @@ oci::Spec load_config(const EngineContext& ctx, const ContainerRecord& rec) {
     throw Error(fmt::format("No such container: {}", key));
 }
 
+// A start cut short (its client killed between create and start) leaves an init blocked
+// on its exec fifo under a live monitor, and a record that does not say running. Ends it:
+// the init killed, the monitor's cleanup waited for (it takes the record's lock, so that
+// is not held meanwhile). The record as it is then; nullopt once removed.
+std::optional<ContainerRecord> end_interrupted_start(const EngineContext& ctx, Containers& db,
+                                                     const std::string& id) {
+    if (db.monitored(id)) {
+        auto lk = db.lock(id);  // a start still going on holds it: wait for its outcome
+        auto now = db.find(id);
+        if (!now || now->status == "running" || !db.monitored(id)) return now;
+    } else {
+        return db.find(id);
+    }
+    log::debug("container {}: ending the start that was cut short", id);
+    // Its monitor may still be creating the init (the runtime state not there yet to
+    // kill): try again until the monitor has seen its init go.
+    do {
+        try {
+            runtime::kill(ctx.state_root(), id, SIGKILL, true);
+        } catch (const std::exception& e) {
+            log::debug("container {}: {}", id, e.what());  // not created yet, or gone
+        }
+    } while (!db.wait_unmonitored(id, 100));
+    return db.find(id);
+}
+
 }  // namespace
 
 ContainerRecord lookup(const EngineContext& ctx, const std::string& key) {
@@ -149,6 +177,7 @@ std::vector<ContainerRecord> list_containers(const EngineContext& ctx) {
 void start_container(const EngineContext& ctx, ContainerRecord& rec,
                      const std::function<void()>& before_start) {
     Containers db(ctx.data_root);
+    if (!end_interrupted_start(ctx, db, rec.id)) no_such(rec.id);
     auto lk = db.lock(rec.id);
     auto now = db.find(rec.id);
     if (!now) no_such(rec.id);
@@ -242,12 +271,13 @@ void unpause_container(const EngineContext& ctx, const ContainerRecord& rec) {
 void remove_container(const EngineContext& ctx, const ContainerRecord& rec, bool force,
                       bool volumes) {
     Containers db(ctx.data_root);
+    if (rec.status == "running" && !force)
+        throw Error(
+            fmt::format("You cannot remove a running container {}. Stop the container before "
+                        "attempting removal or force remove",
+                        rec.id));
+    if (!end_interrupted_start(ctx, db, rec.id)) return;
     if (rec.status == "running") {
-        if (!force)
-            throw Error(
-                fmt::format("You cannot remove a running container {}. Stop the container before "
-                            "attempting removal or force remove",
-                            rec.id));
         try {
             runtime::kill(ctx.state_root(), rec.id, SIGKILL, true);
         } catch (const std::exception& e) {

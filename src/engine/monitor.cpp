@@ -116,11 +116,15 @@ MonitorFds monitor_fds(const ContainerRecord& rec) {
 [[noreturn]] void create_child(const EngineContext& ctx, const ContainerRecord& rec,
                                const std::string& bundle, MonitorFds& m, int report) {
     try {
-        m.listen.reset();
-        UniqueFd null(::open("/dev/null", O_RDWR | O_CLOEXEC));
-        dup_onto(m.in ? m.in->r.get() : null.get(), STDIN_FILENO);
-        dup_onto(rec.tty ? null.get() : m.out.w.get(), STDOUT_FILENO);
-        dup_onto(rec.tty ? null.get() : m.err.w.get(), STDERR_FILENO);
+        {
+            UniqueFd null(::open("/dev/null", O_RDWR | O_CLOEXEC));
+            dup_onto(m.in ? m.in->r.get() : null.get(), STDIN_FILENO);
+            dup_onto(rec.tty ? null.get() : m.out.w.get(), STDOUT_FILENO);
+            dup_onto(rec.tty ? null.get() : m.err.w.get(), STDERR_FILENO);
+        }
+        // The container's init is cloned from us: it must not inherit the monitor's fds
+        // (monitor.lock above all: it would count as the monitor while it waits for start).
+        sys::close_fds_except(3, {report, m.pid.w.get(), m.console_theirs.get()});
         runtime::CreateOptions co;
         co.root = ctx.state_root();
         co.id = rec.id;
@@ -147,8 +151,9 @@ MonitorFds monitor_fds(const ContainerRecord& rec) {
                                 const std::string& dir, const std::vector<std::string>& argv,
                                 int report) {
     try {
-        // nothing of husk's caller (its pipes, a test runner's fds) outlives this process
-        sys::close_range(3, ~0U, CLOSE_RANGE_CLOEXEC);
+        // Nothing of husk's (the record's lock held by `husk start`) nor of its caller's
+        // (pipes, a test runner's fds) goes on in the monitor or the container.
+        sys::close_fds_except(3, {report});
         ::prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
         if (::chdir(dir.c_str()) != 0) throw_sys("chdir", dir);
         MonitorFds m = monitor_fds(rec);

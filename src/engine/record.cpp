@@ -10,6 +10,8 @@
 
 #include <ctime>
 #include <iterator>
+#include <memory>
+#include <string_view>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -112,10 +114,21 @@ Containers::Containers(std::string data_root) : root_(std::move(data_root) + "/c
     sys::mkdir_all(root_, 0711);
 }
 
+// Called under <root>/.lock: a staging directory then is one an add killed halfway left.
+void Containers::remove_stale_staging() const {
+    std::vector<std::string> stale;
+    if (std::unique_ptr<DIR, int (*)(DIR*)> d(::opendir(root_.c_str()), ::closedir); d) {
+        while (auto* e = ::readdir(d.get()))
+            if (std::string_view(e->d_name).starts_with(".new-")) stale.emplace_back(e->d_name);
+    }
+    for (auto& name : stale) sys::remove_all(root_ + "/" + name);
+}
+
 void Containers::add(
     ContainerRecord& rec,
     const std::function<void(ContainerRecord&, const std::vector<ContainerRecord>&)>& prepare) {
     image::FileLock lk(root_ + "/.lock", image::FileLock::exclusive);
+    remove_stale_staging();
     auto all = list();
     for (auto& r : all)
         if (r.name == rec.name)
@@ -124,9 +137,13 @@ void Containers::add(
                             "\"{}\"; remove or rename that container to reuse the name",
                             rec.name, r.id));
     if (prepare) prepare(rec, all);
+    // Whole or not at all: a directory without its record (an add killed between the two)
+    // would be a container no command knows, so none could remove it.
+    std::string staging = root_ + "/.new-" + rec.id;
+    if (::mkdir(staging.c_str(), 0711) != 0) throw_sys("mkdir", staging);
+    sys::write_file_atomic(staging + "/container.json", to_json(rec).dump(2) + "\n", 0600);
     std::string d = dir(rec.id);
-    if (::mkdir(d.c_str(), 0711) != 0) throw_sys("mkdir", d);
-    save(rec);
+    if (::rename(staging.c_str(), d.c_str()) != 0) throw_sys("rename", staging);
 }
 
 void Containers::save(const ContainerRecord& rec) const {

@@ -89,6 +89,7 @@ class Containers {
     bool wait_unmonitored(const std::string& id, int timeout_ms = -1) const;
 
   private:
+    void remove_stale_staging() const;
     std::string root_;
 };
 

@@ -417,6 +417,11 @@ int main(int argc, char** argv) {
         if (M.clients[i].fd >= 0) drop_client(&M.clients[i]);
     close(M.listen_fd);
     unlink("attach.sock");
+    // The cleanup inherits monitor.lock only, not the container's stdio (an escaped
+    // process may still hold the other ends).
+    if (M.in_fd >= 0 && M.in_fd != M.out.fd) close(M.in_fd);
+    if (M.out.fd >= 0) close(M.out.fd);
+    if (M.err.fd >= 0) close(M.err.fd);
     if (M.log_fd >= 0) close(M.log_fd);
     sigprocmask(SIG_UNBLOCK, &set, NULL);
     signal(SIGTERM, SIG_DFL);

@@ -210,9 +210,21 @@ pid_t create_locked(const CreateOptions& o, StateDir& dir, CreateGuard& guard,
     guard.dir = &dir;
     dir.lock();
 
+    // What a killed create leaves is recorded before it exists (the cgroup now, the init's
+    // pid as soon as it has one), so `delete --force` can undo it.
     std::optional<oci::Resources> res = effective_resources(spec);
-    cg = cgroup::Manager::create(spec.linux_ ? spec.linux_->cgroups_path : "", o.id,
-                                 res ? &*res : nullptr);
+    cg = cgroup::Manager::plan(spec.linux_ ? spec.linux_->cgroups_path : "", o.id,
+                               res ? &*res : nullptr);
+    Record rec;
+    rec.id = o.id;
+    rec.bundle = bundle;
+    rec.created = now_rfc3339();
+    rec.owner = owner_name();
+    rec.cgroup = cg->save();
+    rec.annotations = spec.annotations;
+    rec.creating = true;
+    dir.save(rec);
+    cg->make(res ? &*res : nullptr);
     guard.cg = cg.get();
     int cg_fd = cg->clone_into_fd();
 
@@ -253,6 +265,10 @@ pid_t create_locked(const CreateOptions& o, StateDir& dir, CreateGuard& guard,
     timens.reset();
     guard.pid = pid;
     child_sock.reset();
+    // Recorded before it goes on (it waits for `go`, and exits if we die before).
+    rec.pid = pid;
+    if (auto st = sys::proc_stat(pid)) rec.start_time = st->start_time;
+    dir.save(rec);
     fifo_fd.reset();
     if (spec.linux_ && !spec.linux_->net_devices.empty())
         move_net_devices(spec.linux_->net_devices, container_netns(plan, pid).get());
@@ -268,21 +284,15 @@ pid_t create_locked(const CreateOptions& o, StateDir& dir, CreateGuard& guard,
         throw_sys("sync with container init", "", -r);
     await_init(parent_sock.get(), pid, spec, o.id, bundle);
 
-    auto st = sys::proc_stat(pid);
-    if (!st) throw Error("container init exited before it was ready");
-    Record rec;
-    rec.id = o.id;
-    rec.bundle = bundle;
+    if (!sys::process_alive(pid, rec.start_time))
+        throw Error("container init exited before it was ready");
     rec.rootfs = plan.rootfs;
     rec.created = now_rfc3339();
-    rec.owner = owner_name();
-    rec.pid = pid;
-    rec.start_time = st->start_time;
     rec.cgroup = cg->save();
-    rec.annotations = spec.annotations;
     rec.use_pid_ns = (ns_flags & CLONE_NEWPID) != 0;
     rec.new_keyring = !o.no_new_keyring;
     rec.config = saved_hooks(spec);
+    rec.creating = false;
     dir.save(rec);
     if (!o.pid_file.empty()) sys::write_file_atomic(o.pid_file, std::to_string(pid));
     guard.done = true;

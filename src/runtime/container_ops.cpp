@@ -38,12 +38,17 @@ struct Loaded {
     std::string status;
 };
 
-Loaded load_locked(const std::string& root, const std::string& id) {
-    Loaded l{StateDir(root, id), {}, nullptr, {}};
-    l.dir.lock();
+// The record of a locked state directory, its cgroup and status.
+void load_into(Loaded& l) {
     l.rec = l.dir.load();
     l.cg = load_cgroup(l.rec);
     l.status = status_of(l.dir, l.rec, l.cg && l.cg->frozen());
+}
+
+Loaded load_locked(const std::string& root, const std::string& id) {
+    Loaded l{StateDir(root, id), {}, nullptr, {}};
+    l.dir.lock();
+    load_into(l);
     return l;
 }
 
@@ -108,9 +113,19 @@ std::optional<oci::Hooks> saved_hooks(const Record& r) {
     return oci::parse_spec(r.config).hooks;
 }
 
+// The cgroup, then the state directory; what could not be removed is named in the error,
+// and a cgroup left keeps the state directory (which knows it) for another delete.
 void destroy(Loaded& l) {
-    if (l.cg) l.cg->destroy();
-    l.dir.remove();
+    std::string failed;
+    try {
+        if (l.cg) l.cg->destroy();
+        l.dir.remove();
+    } catch (const std::exception& e) {
+        failed = e.what();
+    }
+    if (!failed.empty())
+        throw Error(fmt::format("delete \"{}\": could not remove everything: {}", l.rec.id, failed),
+                    EBUSY);
     if (auto hooks = saved_hooks(l.rec); hooks && !hooks->poststop.empty())
         run_hooks_warn("poststop", hooks->poststop,
                        oci::dump_hook_state(to_state(l.rec, "stopped")));
@@ -174,15 +189,22 @@ void kill(const std::string& root, const std::string& id, int sig, bool all) {
 }
 
 void remove(const std::string& root, const std::string& id, bool force) {
-    StateDir probe(root, id);
-    if (!probe.exists()) {
-        if (!force) throw Error(fmt::format("container \"{}\" does not exist", id));
-        // A half-made state directory (a create that died): clean what is there.
-        if (::access(probe.path().c_str(), F_OK) == 0) probe.remove();
+    Loaded l{StateDir(root, id), {}, nullptr, {}};
+    Error missing(fmt::format("container \"{}\" does not exist", id), ENOENT);
+    try {
+        l.dir.lock();  // a create still going on holds it: wait for its outcome
+    } catch (const Error& e) {
+        if (e.code() != ENOENT) throw;
+        if (force) return;  // nothing to delete
+        throw missing;
+    }
+    if (!l.dir.exists()) {  // a create killed before it recorded anything made nothing
+        if (!force) throw missing;
+        l.dir.remove();
         return;
     }
-    Loaded l = load_locked(root, id);
-    if (l.status == "running" || l.status == "paused") {
+    load_into(l);
+    if (l.status == "running" || l.status == "paused" || l.status == "creating") {
         if (!force)
             throw Error(fmt::format("cannot delete container \"{}\" that is not stopped: {}", id,
                                     l.status));
@@ -191,8 +213,10 @@ void remove(const std::string& root, const std::string& id, bool force) {
         signal_all(l, SIGKILL, true);
         if (!wait_exit(l.rec, std::chrono::seconds(10)))
             throw Error(fmt::format("delete \"{}\": the init did not exit after SIGKILL", id));
-    } else if (!l.rec.use_pid_ns && l.cg && !l.cg->pids().empty()) {
-        // The init is gone but, without a PID namespace, its children may live on.
+    } else if ((!l.rec.use_pid_ns || l.rec.creating) && l.rec.pid > 0 && l.cg &&
+               !l.cg->pids().empty()) {
+        // The init is gone but, without a PID namespace (or before it was complete), its
+        // children may live on. (Only once it had a pid is the cgroup known to be ours.)
         l.cg->kill_all(SIGKILL);
     }
     destroy(l);

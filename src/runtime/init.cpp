@@ -343,8 +343,13 @@ void init_main(const Plan& p) noexcept {
     char exe[PATH_MAX];
     prepare_process(p, exe, sizeof exe);
 
-    sync_send(p.sync_fd, SyncType::ready);
+    // Our runtime died before it heard we are ready: nobody will start us.
+    if (sync_send(p.sync_fd, SyncType::ready) != 0) ::_exit(1);
     ::close(p.sync_fd);
+    // We may wait long for `start`: nothing of our caller's waits with us (only stdio,
+    // the preserved fds and the fifo). An inherited copy of an engine's lock fd would
+    // hold its lock until then, and its owner dead would not release it.
+    sys::close_fds_except(3 + static_cast<unsigned>(p.preserve_fds), {p.exec_fifo_fd});
     // Block until `start` writes to the exec fifo (we hold it open read-write, so the
     // read blocks rather than seeing EOF).
     char c;

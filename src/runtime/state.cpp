@@ -60,7 +60,8 @@ void StateDir::lock() {
     std::string path = dir_ + "/lock";
     lock_fd_.reset(::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
     if (!lock_fd_) {
-        if (errno == ENOENT) throw Error(fmt::format("container \"{}\" does not exist", id_));
+        if (errno == ENOENT)
+            throw Error(fmt::format("container \"{}\" does not exist", id_), ENOENT);
         throw_sys("open", path);
     }
     struct flock fl {};
@@ -75,7 +76,8 @@ Record StateDir::load() const {
     try {
         text = sys::read_file(dir_ + "/state.json");
     } catch (const Error& e) {
-        if (e.code() == ENOENT) throw Error(fmt::format("container \"{}\" does not exist", id_));
+        if (e.code() == ENOENT)
+            throw Error(fmt::format("container \"{}\" does not exist", id_), ENOENT);
         throw;
     }
     try {
@@ -92,6 +94,7 @@ Record StateDir::load() const {
         r.use_pid_ns = j.value("use_pid_ns", true);
         r.new_keyring = j.value("new_keyring", false);
         r.config = j.value("config", "");
+        r.creating = j.value("creating", false);
         if (j.contains("annotations"))
             r.annotations = j["annotations"].get<std::map<std::string, std::string>>();
         return r;
@@ -113,7 +116,8 @@ void StateDir::save(const Record& r) const {
            {"use_pid_ns", r.use_pid_ns},
            {"new_keyring", r.new_keyring},
            {"annotations", r.annotations},
-           {"config", r.config}};
+           {"config", r.config},
+           {"creating", r.creating}};
     sys::write_file_atomic(dir_ + "/state.json", j.dump(), 0600);
 }
 
@@ -122,7 +126,8 @@ void StateDir::remove() {
 }
 
 std::string status_of(const StateDir& dir, const Record& r, bool frozen) {
-    if (!sys::process_alive(r.pid, r.start_time)) return "stopped";
+    if (r.pid <= 0 || !sys::process_alive(r.pid, r.start_time)) return "stopped";
+    if (r.creating) return "creating";
     if (sys::exists(dir.fifo_path())) return "created";
     if (frozen) return "paused";
     return "running";

@@ -1,5 +1,6 @@
 // A container's state directory under --root: state.json (written atomically,
-// under the container's lock) and exec.fifo (present until `start`).
+// under the container's lock) and exec.fifo (present until `start`). state.json exists
+// from the start of create, saying "creating" until the init waits for `start`.
 #pragma once
 
 #include <sys/types.h>
@@ -27,6 +28,9 @@ struct Record {
     bool use_pid_ns = true;    // false: kill needs the cgroup to reach every process
     bool new_keyring = false;  // the init joined "_ses.<id>" (exec joins it too)
     std::string config;        // the hooks of config.json needed after create (JSON text)
+    // Still being created: create records the cgroup (then the init's pid and start time)
+    // before making it, so `delete --force` finds everything even when create was killed.
+    bool creating = false;
 };
 
 class StateDir {
@@ -54,7 +58,8 @@ class StateDir {
 };
 
 // The status as the OCI spec defines it, derived (never stored): the init's
-// liveness, the exec fifo and the freezer.
+// liveness, the exec fifo and the freezer ("creating" while create has not finished:
+// under the container's lock, that means its create was killed).
 std::string status_of(const StateDir& dir, const Record& r, bool frozen);
 
 // Every container id under `root` (sorted).

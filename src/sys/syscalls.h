@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <cstdint>
+#include <initializer_list>
 
 namespace husk::sys {
 
@@ -53,6 +54,22 @@ inline int pidfd_open(pid_t pid) {
 
 inline int close_range(unsigned first, unsigned last, unsigned flags) {
     return static_cast<int>(::syscall(SYS_close_range, first, last, flags));
+}
+
+// Closes every fd from `first` up except those in `keep` (any order; -1 ignored). For a
+// child between fork or clone and execve: O_CLOEXEC only acts at execve, and a lock
+// (OFD or flock) lives as long as any copy of its fd, so a parent's fds must not wait
+// in a process that may block for long (a container init before `start`).
+inline void close_fds_except(unsigned first, std::initializer_list<int> keep) noexcept {
+    for (unsigned lo = first;;) {
+        unsigned next = ~0U;  // the lowest kept fd at or above lo
+        for (int k : keep)
+            if (k >= 0 && static_cast<unsigned>(k) >= lo && static_cast<unsigned>(k) < next)
+                next = static_cast<unsigned>(k);
+        if (next > lo) close_range(lo, next == ~0U ? ~0U : next - 1, 0);
+        if (next == ~0U) return;
+        lo = next + 1;
+    }
 }
 
 }  // namespace husk::sys

@@ -74,3 +74,27 @@ TEST(ContainerDb, MonitoredWhileTheLockIsHeld) {
     db.remove(rec.id);
     sys::remove_all(root);
 }
+
+// An add killed between making the record's directory and writing its record would
+// leave a directory that no command knows (rm says "No such container"): the record is
+// staged whole (.new-ID) and renamed; a stale staging directory goes at the next add.
+TEST(ContainerDb, AnAddKilledHalfwayLeavesNoUnknownContainer) {
+    char tmpl[] = "/tmp/detached-unit-XXXXXX";
+    ASSERT_NE(::mkdtemp(tmpl), nullptr);
+    std::string root = tmpl;
+    Containers db(root);
+    std::string stale = root + "/containers/.new-" + new_container_id();
+    sys::mkdir_all(stale, 0711);
+    sys::write_file(stale + "/container.json", "{\"id\": \"half\"}");
+    EXPECT_TRUE(db.list().empty());
+    ContainerRecord rec;
+    rec.id = new_container_id();
+    rec.name = "whole";
+    db.add(rec);
+    EXPECT_FALSE(sys::exists(stale));
+    auto found = db.find("whole");
+    ASSERT_TRUE(found);
+    EXPECT_EQ(found->id, rec.id);
+    EXPECT_FALSE(sys::exists(root + "/containers/.new-" + rec.id));
+    sys::remove_all(root);
+}

@@ -77,6 +77,13 @@ Manager::Manager(Private, std::vector<HierarchyDir> v1, std::optional<HierarchyD
 
 std::unique_ptr<Manager> Manager::create(const std::string& cgroups_path, const std::string& id,
                                          const oci::Resources* res) {
+    auto mgr = plan(cgroups_path, id, res);
+    mgr->make(res);
+    return mgr;
+}
+
+std::unique_ptr<Manager> Manager::plan(const std::string& cgroups_path, const std::string& id,
+                                       const oci::Resources* res) {
     const CgroupPath path = parse_cgroups_path(cgroups_path, id);
     if (res != nullptr) validate(*res);  // before anything exists
     const Layout layout = detect_layout();
@@ -94,10 +101,15 @@ std::unique_ptr<Manager> Manager::create(const std::string& cgroups_path, const 
     // The parent of the default path ("/husk") is ours to remove once empty; a parent an
     // engine asked for is the engine's.
     mgr->remove_empty_parent_ = cgroups_path.empty();
+    mgr->pure_v2_ = pure_v2;
+    mgr->v2_controllers_ = layout.v2_controllers;
+    return mgr;
+}
 
+void Manager::make(const oci::Resources* res) {
     Rollback rollback;
     std::vector<std::string> existing;  // leaf cgroups that were already there
-    for (const auto& d : mgr->dirs()) {
+    for (const auto& d : dirs()) {
         auto made = make_dirs(d);
         if (made.empty()) existing.push_back(d);
         rollback.created.insert(rollback.created.end(), made.begin(), made.end());
@@ -109,24 +121,23 @@ std::unique_ptr<Manager> Manager::create(const std::string& cgroups_path, const 
         if (!procs.empty())
             throw Error(fmt::format("cgroup \"{}\" is in use (pid {} is in it)", d, procs.front()));
     }
-    for (const auto& h : mgr->v1_) {
+    for (const auto& h : v1_) {
         if (has(h.controllers, "cpuset")) init_cpuset(h.mountpoint, h.dir);
         if (has(h.controllers, "freezer") && has(existing, h.dir) &&
             read_file(h.dir, "freezer.state") != "THAWED")
             write_file(h.dir, "freezer.state", "THAWED");
     }
-    if (mgr->v2_) {
-        if (has(existing, mgr->v2_->dir) && file_exists(mgr->v2_->dir, "cgroup.freeze"))
-            write_file(mgr->v2_->dir, "cgroup.freeze", "0");
+    if (v2_) {
+        if (has(existing, v2_->dir) && file_exists(v2_->dir, "cgroup.freeze"))
+            write_file(v2_->dir, "cgroup.freeze", "0");
         // Pure v2: every controller the host offers, as runc does. Hybrid: apply()
         // enables only those the resources need (cgroup2 is shared with every other
         // runtime of the host).
-        if (pure_v2) enable_v2(mgr->v2_->mountpoint, mgr->v2_->dir, layout.v2_controllers);
+        if (pure_v2_) enable_v2(v2_->mountpoint, v2_->dir, v2_controllers_);
     }
-    if (res != nullptr) mgr->apply(*res, true);
-    mgr->open_v2_fd();
+    if (res != nullptr) apply(*res, true);
+    open_v2_fd();
     rollback.armed = false;
-    return mgr;
 }
 
 void Manager::open_v2_fd() {
@@ -289,16 +300,16 @@ void Manager::kill_all(int sig) {
 }
 
 void Manager::destroy() {
-    std::string first_error;
+    std::vector<std::string> errors;  // every cgroup left, not only the first
     for (const auto& d : dirs()) {
         try {
             remove_cgroup(d);
         } catch (const std::exception& e) {
-            if (first_error.empty()) first_error = e.what();
+            errors.emplace_back(e.what());
         }
     }
     v2_fd_.reset();
-    if (!first_error.empty()) throw Error(first_error, EBUSY);
+    if (!errors.empty()) throw Error(fmt::format("{}", fmt::join(errors, "; ")), EBUSY);
     if (remove_empty_parent_) remove_empty_parents();
 }
 

@@ -31,6 +31,12 @@ class Manager {
     // left behind.
     static std::unique_ptr<Manager> create(const std::string& cgroups_path, const std::string& id,
                                            const oci::Resources* res);
+    // create() in two steps, for a caller that records where the cgroup will be (save())
+    // before any of it exists, so that a crash in between leaves nothing unrecorded:
+    // plan() decides the directories and makes nothing; make() is the rest of create().
+    static std::unique_ptr<Manager> plan(const std::string& cgroups_path, const std::string& id,
+                                         const oci::Resources* res);
+    void make(const oci::Resources* res);
     // Re-open a cgroup from what save() returned.
     static std::unique_ptr<Manager> load(const std::string& saved);
     // A small JSON object for the container's state file.
@@ -53,7 +59,7 @@ class Manager {
     void kill_all(int sig);
     // rmdir the cgroup everywhere (descendants first; retries briefly on EBUSY while
     // killed processes exit), and the parent of a default path ("/husk") once empty.
-    // Idempotent.
+    // Idempotent. Throws (EBUSY) naming every cgroup left.
     void destroy();
 
     // Apply new limits to the running container (husk-runtime update).
@@ -89,6 +95,9 @@ class Manager {
     std::optional<HierarchyDir> v2_;
     sys::UniqueFd v2_fd_;
     bool remove_empty_parent_ = false;  // the path was the default "/husk/<id>"
+    // from plan(), for make(): a pure v2 host enables every controller it offers
+    bool pure_v2_ = false;
+    std::vector<std::string> v2_controllers_;
 };
 
 }  // namespace husk::runtime::cgroup

@@ -1,0 +1,378 @@
+// Crash consistency (issue 14, "killed at the wrong moment"): husk-runtime, husk and
+// husk-monitor killed with SIGKILL at random moments spread over their normal duration;
+// then what engines and users do to clean up (`husk-runtime delete --force`, `husk rm
+// -f`) must finish (a hang is its own failure, never taken for a result), succeed, and
+// leave nothing: no state directory or record, no cgroup in any hierarchy this host
+// mounts, no mount, no process; on the bridge network no netns pin, veth or address
+// lease. HUSK_CRASH_SEED=N replays a run (each test prints its seed).
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdlib>
+#include <fstream>
+#include <iostream>
+#include <random>
+#include <sstream>
+#include <thread>
+
+#include "harness.h"
+#include "leftovers.h"
+
+using namespace husk::test;
+using namespace std::chrono_literals;
+using std::chrono::microseconds;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+// The containers' command: `sleep 7391`, found by its argument among the host's processes.
+const std::string kSleep = "7391";
+// A cleanup still running after this hangs (it is reported as such, never as a result).
+constexpr auto kBound = std::chrono::seconds(60);
+
+std::mt19937 seeded_rng() {
+    const char* env = std::getenv("HUSK_CRASH_SEED");
+    unsigned seed =
+        env ? static_cast<unsigned>(std::strtoul(env, nullptr, 10)) : std::random_device{}();
+    std::cout << "HUSK_CRASH_SEED=" << seed << "\n";
+    return std::mt19937(seed);
+}
+
+microseconds random_moment(std::mt19937& rng, microseconds span) {
+    std::uniform_int_distribution<long> d(0, span.count());
+    return microseconds(d(rng));
+}
+
+microseconds since(Clock::time_point t) {
+    return std::chrono::duration_cast<microseconds>(Clock::now() - t);
+}
+
+std::string lines(const std::vector<std::string>& v) {
+    std::string out;
+    for (const auto& s : v) out += "\n  " + s;
+    return out;
+}
+
+// A SIGKILLed process is gone at once, but its orphans (an init whose runtime died before
+// telling it to go on) exit on their own: processes matching `needle`, waited for
+// (bounded) to be gone.
+std::vector<std::string> lingering(const std::string& needle) {
+    std::vector<std::string> left;
+    for (int i = 0; i < 750; ++i) {
+        left = processes_with(needle);
+        if (left.empty()) break;
+        std::this_thread::sleep_for(20ms);
+    }
+    return left;
+}
+
+bool exists(const std::string& path) {
+    return ::access(path.c_str(), F_OK) == 0;
+}
+
+// Runs argv and kills it at `moment` (one done by then is just reaped).
+void kill_at(const std::vector<std::string>& argv, const std::string& log, microseconds moment) {
+    Child c(argv, log);
+    std::this_thread::sleep_for(moment);
+    c.kill();
+    ASSERT_TRUE(c.wait(10s)) << "a SIGKILLed process was not reaped";
+}
+
+std::string trimmed(std::string s) {
+    while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
+    return s;
+}
+
+// ---- husk-runtime ------------------------------------------------------------------------
+
+struct Runtime {
+    Bundle b{"kill-rt"};
+    std::vector<std::string> operator()(std::vector<std::string> args) const {
+        args.insert(args.begin(), {runtime_bin(), "--root", b.state_root()});
+        return args;
+    }
+    std::vector<std::string> create(const std::string& id) const {
+        return (*this)({"create", "--bundle", b.dir(), id});
+    }
+
+    // `delete --force` finishes, succeeds, and nothing of `id` is left.
+    void deleted(const std::string& id, const std::string& what) const {
+        auto d = run_bounded((*this)({"delete", "--force", id}), kBound);
+        ASSERT_TRUE(d.finished) << what << ": `delete --force` hangs (still running after 60 s)";
+        EXPECT_EQ(d.status, 0) << what << ": " << d.output;
+        EXPECT_FALSE(exists(b.state_root() + "/" + id)) << what << ": its state directory is left";
+        auto cgroups = cgroup_dirs_named(id);
+        EXPECT_TRUE(cgroups.empty()) << what << ": cgroups left:" << lines(cgroups);
+        // husk-runtime and an init that never exec'd name the state root in their argv
+        auto procs = lingering(b.state_root());
+        EXPECT_TRUE(procs.empty()) << what << ": processes left:" << lines(procs);
+        procs = lingering("sleep " + kSleep);
+        EXPECT_TRUE(procs.empty()) << what << ": container processes left:" << lines(procs);
+        auto mounts = mounts_under(b.dir());
+        EXPECT_TRUE(mounts.empty()) << what << ": mounts left:" << lines(mounts);
+    }
+};
+
+TEST(KilledAtRandom, RuntimeCreateStartRunThenDeleteForceLeavesNothing) {
+    auto rng = seeded_rng();
+    Runtime rt;
+    rt.b.args({"/bin/sleep", kSleep});
+    const std::string log = rt.b.dir() + "/killed.log";
+    // How long each command takes when nothing kills it: the moments are spread over that.
+    std::string id = rt.b.id();
+    auto t = Clock::now();
+    auto c = run_bounded(rt.create(id), kBound);
+    ASSERT_TRUE(c.finished && c.status == 0) << c.output;
+    const microseconds create_span = since(t);
+    t = Clock::now();
+    auto s = run_bounded(rt({"start", id}), kBound);
+    ASSERT_TRUE(s.finished && s.status == 0) << s.output;
+    const microseconds start_span = since(t);
+    rt.deleted(id, "an unkilled container");
+
+    for (int round = 0; round < 60 && !HasFailure(); ++round) {  // 20 of each command
+        id = rt.b.id();
+        std::vector<std::string> argv;
+        microseconds span{};
+        switch (round % 3) {
+            case 0:
+                argv = rt.create(id);
+                span = create_span;
+                break;
+            case 1: {
+                auto made = run_bounded(rt.create(id), kBound);
+                ASSERT_TRUE(made.finished && made.status == 0) << made.output;
+                argv = rt({"start", id});
+                span = start_span;
+                break;
+            }
+            default:
+                argv = rt({"run", "--bundle", rt.b.dir(), id});
+                span = create_span + start_span;
+        }
+        microseconds moment = random_moment(rng, span + span / 4);  // a few after the end
+        std::string what = "round " + std::to_string(round) + ": `" + argv[3] + "` killed after " +
+                           std::to_string(moment.count()) + " us of ~" +
+                           std::to_string(span.count());
+        kill_at(argv, log, moment);
+        rt.deleted(id, what);
+    }
+}
+
+// ---- husk ----------------------------------------------------------------------------------
+
+// A private data root holding husk/busybox.
+struct Husk {
+    TempDir work{"kill-husk"};
+    std::string root = work.path() + "/root";
+    std::string log = work.path() + "/killed.log";
+    Husk() = default;
+    Husk(const Husk&) = delete;
+    Husk& operator=(const Husk&) = delete;
+    ~Husk() {  // after a failure: nothing of ours stays on the host
+        for (auto& id : containers()) run_bounded((*this)({"rm", "-f", id}), 20s);
+        for (auto& p : processes_with(root)) ::kill(std::stoi(p), SIGKILL);
+    }
+
+    bool bridge = ::access("/usr/lib/cni/bridge", X_OK) == 0 &&
+                  ::access("/usr/lib/cni/host-local", X_OK) == 0;
+
+    std::vector<std::string> operator()(std::vector<std::string> args) const {
+        args.insert(args.begin(), {husk_bin(), "--root", root});
+        return args;
+    }
+    std::vector<std::string> run_d(const std::string& network,
+                                   const std::string& seconds = kSleep) const {
+        return (*this)({"run", "-d", "--network", network, "husk/busybox", "sleep", seconds});
+    }
+    std::string make_image() const {
+        auto r = run_bounded({"/bin/bash", std::string(HUSK_SRC) + "/scripts/make-busybox-image.sh",
+                              "--root", root, "--husk", husk_bin()},
+                             std::chrono::seconds(300));
+        return r.finished && r.status == 0 ? "" : "make-busybox-image.sh: " + r.output;
+    }
+    std::vector<std::string> containers() const {
+        std::vector<std::string> ids;
+        for (auto& e : entries(root + "/containers"))
+            if (e[0] != '.') ids.push_back(e);
+        return ids;
+    }
+    // The host side of a container's veth, from its saved CNI result ("" when none).
+    std::string host_veth(const std::string& id) const {
+        std::ifstream f(root + "/containers/" + id + "/network.json");
+        if (!f) return "";
+        try {
+            auto j = nlohmann::json::parse(f);
+            for (auto& i : j.at("result").at("interfaces"))
+                if (!i.contains("sandbox") && i.value("name", "") != "husk0")
+                    return i.value("name", "");
+        } catch (const std::exception&) {
+        }
+        return "";
+    }
+
+    // `husk rm -f` of every container finishes and succeeds, and nothing of them is left.
+    void removed_all(const std::string& what) const {
+        auto ids = containers();
+        std::vector<std::string> veths;
+        for (auto& id : ids) {
+            if (auto v = host_veth(id); !v.empty()) veths.push_back(v);
+            auto r = run_bounded((*this)({"rm", "-f", id}), kBound);
+            ASSERT_TRUE(r.finished) << what << ": `husk rm -f` hangs (still running after 60 s)";
+            EXPECT_EQ(r.status, 0) << what << ": " << r.output;
+        }
+        auto left = containers();
+        EXPECT_TRUE(left.empty()) << what << ": records left:" << lines(left);
+        // (a .new-* staging directory of an add killed halfway goes with the next add)
+        for (auto& e : entries(root + "/run"))
+            EXPECT_EQ(e[0], '.') << what << ": runtime state left: " << e;
+        for (auto& e : entries(root + "/run/.netns"))
+            EXPECT_EQ(e, ".lock") << what << ": network namespace pin left: " << e;
+        for (auto& e : entries(root + "/rootfs"))
+            ADD_FAILURE() << what << ": root filesystem left: " << e;
+        auto mounts = mounts_under(root + "/");
+        EXPECT_TRUE(mounts.empty()) << what << ": mounts left:" << lines(mounts);
+        for (auto& id : ids) {
+            auto cgroups = cgroup_dirs_named(id);
+            EXPECT_TRUE(cgroups.empty()) << what << ": cgroups left:" << lines(cgroups);
+            for (auto& lease : entries("/var/lib/cni/networks/husk")) {
+                std::ifstream f("/var/lib/cni/networks/husk/" + lease);
+                std::string owner;
+                std::getline(f, owner);
+                EXPECT_NE(owner, id) << what << ": address lease left: " << lease;
+            }
+        }
+        for (auto& v : veths)
+            EXPECT_FALSE(exists("/sys/class/net/" + v)) << what << ": veth left: " << v;
+        auto procs = lingering(root);  // monitors, cleanups, inits that never exec'd
+        EXPECT_TRUE(procs.empty()) << what << ": processes left:" << lines(procs);
+        procs = lingering("sleep " + kSleep);
+        EXPECT_TRUE(procs.empty()) << what << ": container processes left:" << lines(procs);
+    }
+};
+
+TEST(KilledAtRandom, HuskRunCreateStartThenRmForceLeavesNothing) {
+    if (::access("/bin/busybox", X_OK) != 0)
+        GTEST_SKIP() << "busybox-static is not installed (scripts/deps.sh installs it)";
+    auto rng = seeded_rng();
+    Husk h;
+    ASSERT_EQ(h.make_image(), "");
+    auto t = Clock::now();
+    auto r = run_bounded(h.run_d("none"), kBound);
+    ASSERT_TRUE(r.finished && r.status == 0) << r.output;
+    const microseconds run_span = since(t);
+    t = Clock::now();
+    auto c =
+        run_bounded(h({"create", "--network", "none", "husk/busybox", "sleep", kSleep}), kBound);
+    ASSERT_TRUE(c.finished && c.status == 0) << c.output;
+    const microseconds create_span = since(t);
+    t = Clock::now();
+    auto s = run_bounded(h({"start", trimmed(c.output)}), kBound);
+    ASSERT_TRUE(s.finished && s.status == 0) << s.output;
+    const microseconds start_span = since(t);
+    microseconds bridge_span{};
+    if (h.bridge) {
+        t = Clock::now();
+        auto b = run_bounded(h.run_d("bridge"), kBound);
+        ASSERT_TRUE(b.finished && b.status == 0) << b.output;
+        bridge_span = since(t);
+    } else {
+        std::cout << "no CNI bridge plugin: every round uses --network none\n";
+    }
+    h.removed_all("unkilled containers");
+
+    for (int round = 0; round < 60 && !HasFailure(); ++round) {  // 20 of each command
+        std::vector<std::string> argv;
+        microseconds span{};
+        std::string verb;
+        switch (round % 3) {
+            case 0: {  // the default bridge in some rounds
+                bool on_bridge = h.bridge && round % 9 == 0;
+                argv = h.run_d(on_bridge ? "bridge" : "none");
+                span = on_bridge ? bridge_span : run_span;
+                verb = on_bridge ? "run -d (bridge)" : "run -d";
+                break;
+            }
+            case 1:
+                argv = h({"create", "--network", "none", "husk/busybox", "sleep", kSleep});
+                span = create_span;
+                verb = "create";
+                break;
+            default: {
+                auto made = run_bounded(
+                    h({"create", "--network", "none", "husk/busybox", "sleep", kSleep}), kBound);
+                ASSERT_TRUE(made.finished && made.status == 0) << made.output;
+                argv = h({"start", trimmed(made.output)});
+                span = start_span;
+                verb = "start";
+            }
+        }
+        microseconds moment = random_moment(rng, span + span / 4);
+        std::string what = "round " + std::to_string(round) + ": `husk " + verb +
+                           "` killed after " + std::to_string(moment.count()) + " us of ~" +
+                           std::to_string(span.count());
+        kill_at(argv, h.log, moment);
+        h.removed_all(what);
+    }
+}
+
+// ---- husk-monitor --------------------------------------------------------------------------
+
+long pidfd_open(pid_t pid) {
+    return ::syscall(SYS_pidfd_open, pid, 0);
+}
+
+// The monitor of the one container under `root` (its argv names the data root), once it
+// is there; -1 when `client` ended without one appearing.
+pid_t find_monitor(const std::string& root, Child& client) {
+    auto deadline = Clock::now() + kBound;
+    while (Clock::now() < deadline) {
+        for (auto& p : processes_with(root))
+            if (p.find("husk-monitor") != std::string::npos) return std::stoi(p);
+        // the client returns once the monitor reported the init: a little grace after that
+        if (client.wait(0ms)) deadline = std::min(deadline, Clock::now() + 500ms);
+        std::this_thread::sleep_for(100us);
+    }
+    return -1;
+}
+
+TEST(KilledAtRandom, MonitorThenRmForceLeavesNothing) {
+    if (::access("/bin/busybox", X_OK) != 0)
+        GTEST_SKIP() << "busybox-static is not installed (scripts/deps.sh installs it)";
+    auto rng = seeded_rng();
+    Husk h;
+    ASSERT_EQ(h.make_image(), "");
+    // The container lives a little while: the moments cover the monitor creating it,
+    // watching it, and recording its exit (the cleanup it execs, under the same pid).
+    const std::string lifetime = "0.3";
+    auto t = Clock::now();
+    auto r =
+        run_bounded(h({"run", "--network", "none", "husk/busybox", "sleep", lifetime}), kBound);
+    ASSERT_TRUE(r.finished && r.status == 0) << r.output;
+    const microseconds span = since(t) + std::chrono::milliseconds(100);
+    h.removed_all("an unkilled container");
+
+    for (int round = 0; round < 50 && !HasFailure(); ++round) {
+        Child client(h.run_d("none", lifetime), h.log);
+        pid_t monitor = find_monitor(h.root, client);
+        ASSERT_GT(monitor, 0) << "round " << round << ": no monitor appeared";
+        long pidfd = pidfd_open(monitor);  // a pid that ends is not taken for another
+        microseconds moment = random_moment(rng, span);
+        std::this_thread::sleep_for(moment);
+        if (pidfd >= 0) {
+            ::syscall(SYS_pidfd_send_signal, static_cast<int>(pidfd), SIGKILL, nullptr, 0);
+            ::close(static_cast<int>(pidfd));
+        }
+        std::string what = "round " + std::to_string(round) + ": the monitor killed after " +
+                           std::to_string(moment.count()) + " us of ~" +
+                           std::to_string(span.count());
+        ASSERT_TRUE(client.wait(kBound)) << what << ": `husk run -d` hangs";
+        h.removed_all(what);
+    }
+}
+
+}  // namespace
