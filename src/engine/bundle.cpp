@@ -406,6 +406,7 @@ oci::Spec build_spec(const RunOptions& o, const BundleInputs& in) {
         l.namespaces.push_back({"user", ""});
         auto oci_maps = [](const std::vector<image::IdRangeMap>& maps) {
             std::vector<oci::IdMapping> out;
+            out.reserve(maps.size());
             for (auto& m : maps) out.push_back({m.inside, m.outside, m.count});
             return out;
         };
