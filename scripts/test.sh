@@ -34,14 +34,19 @@ run_ctest() {  # name build-dir ctest-args...
 }
 
 # clang-format and clang-tidy (the repo's .clang-format and .clang-tidy), two checks, run
-# beside the main ctest run: that one runs its tests one at a time and mostly waits on
-# containers, so the linter (niced) takes the idle core instead of adding its ~12 minutes
-# of CPU to the run.
+# beside the main ctest run and the sanitizer build: the first runs its tests one at a time
+# and mostly waits on containers, so the linter (niced: tests come first) takes the idle CPU
+# instead of adding its ~12 minutes of CPU to the run.
 lint_log=$(mktemp)
-LINT_JOBS=1 nice -n 10 bash "$root/scripts/lint.sh" build >"$lint_log" 2>&1 &
+LINT_JOBS=$jobs nice -n 10 bash "$root/scripts/lint.sh" build >"$lint_log" 2>&1 &
 lint_pid=$!
 
 run_ctest main build -j 1
+
+# The sanitizer build: unit tests only (the integration tests run the real binaries above).
+cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DHUSK_SANITIZE=ON >/dev/null
+cmake --build build-asan -j "$jobs" --target husk_unit_tests
+run_ctest asan build-asan -L unit -j "$jobs"
 
 set +e
 wait "$lint_pid"
@@ -51,11 +56,6 @@ cat "$lint_log"
 lint_failed=$(grep -cE '^lint: clang-(format|tidy): .*(differ|findings|missing)' "$lint_log" || true)
 rm -f "$lint_log"
 results+=("lint 2 $lint_failed 0 $lint_rc")
-
-# The sanitizer build: unit tests only (the integration tests run the real binaries above).
-cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DHUSK_SANITIZE=ON >/dev/null
-cmake --build build-asan -j "$jobs" --target husk_unit_tests
-run_ctest asan build-asan -L unit -j "$jobs"
 
 passed=0 failed=0 skipped=0 status=0
 for r in "${results[@]}"; do
