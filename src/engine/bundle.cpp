@@ -65,7 +65,7 @@ std::string cap_name_of(std::string name) {
                    [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
     if (name != "ALL" && !name.starts_with("CAP_")) name = "CAP_" + name;
     if (name != "ALL" && runtime::security::cap_from_name(name) < 0)
-        throw Error(fmt::format("unknown capability: \"{}\"", name));
+        throw Error(error_format("unknown capability: \"{}\"", name));
     return name;
 }
 
@@ -193,7 +193,7 @@ void add_devices(const RunOptions& o, oci::Linux& l) {
         if (::stat(d.host_path.c_str(), &st) != 0)
             throw_sys("error gathering device information while adding custom device", d.host_path);
         if (!S_ISCHR(st.st_mode) && !S_ISBLK(st.st_mode))
-            throw Error(fmt::format("{}: not a device node", d.host_path));
+            throw Error(error_format("{}: not a device node", d.host_path));
         std::string type = S_ISCHR(st.st_mode) ? "c" : "b";
         oci::Device dev;
         dev.type = type;
@@ -248,7 +248,7 @@ std::vector<oci::Mount> mounts(const RunOptions& o, const BundleInputs& in) {
         }
         struct stat st {};
         if (::stat(m.source.c_str(), &st) != 0) {
-            if (errno != ENOENT) throw_sys("stat bind mount source", m.source);
+            if (errno != ENOENT || m.must_exist) throw_sys("stat bind mount source", m.source);
             sys::mkdir_all(m.source, 0755);  // docker creates a missing -v host directory
         }
         std::erase_if(out, [&](const oci::Mount& e) { return e.destination == m.target; });
@@ -447,7 +447,11 @@ void write_bundle(const oci::Spec& spec, const RunOptions& o, const BundleInputs
     sys::write_file(in.bundle_dir + "/hosts", hosts, 0644);
     sys::write_file(in.bundle_dir + "/resolv.conf",
                     with_dns(resolv_conf(host), o.dns, o.dns_search, o.dns_options), 0644);
-    sys::write_file_atomic(in.bundle_dir + "/config.json", oci::dump_spec(spec), 0600);
+    std::string config = oci::dump_spec(spec);
+    // What husk-runtime would refuse at start (a NUL in an image's Cmd, say) is refused
+    // now, before `husk create` reports a container that can never start.
+    (void)oci::parse_spec(config);
+    sys::write_file_atomic(in.bundle_dir + "/config.json", config, 0600);
 }
 
 }  // namespace husk::engine

@@ -6,12 +6,14 @@
 #include <cctype>
 #include <cerrno>
 #include <cstdlib>
-#include <fstream>
 
 #include <fmt/format.h>
 
 #include "engine/volumes.h"
+#include "runtime/security/lsm.h"
+#include "runtime/signals.h"
 #include "sys/error.h"
+#include "sys/fileutil.h"
 
 namespace husk::engine {
 
@@ -49,11 +51,12 @@ bool parse_u64(std::string_view s, uint64_t& out) {
 }  // namespace
 
 void bad_flag(std::string_view flag, std::string_view value, std::string_view why) {
-    throw Error(fmt::format("invalid argument \"{}\" for \"{}\" flag: {}", value, flag, why));
+    throw Error(
+        fmt::format("invalid argument \"{}\" for \"{}\" flag: {}", shown(value), flag, why));
 }
 
 int64_t parse_size(std::string_view text) {
-    auto fail = [&]() -> int64_t { throw Error(fmt::format("invalid size: '{}'", text)); };
+    auto fail = [&]() -> int64_t { throw Error(error_format("invalid size: '{}'", text)); };
     std::string s = lower(text);
     size_t i = 0;
     while (i < s.size() && (std::isdigit(static_cast<unsigned char>(s[i])) || s[i] == '.')) ++i;
@@ -89,7 +92,7 @@ double parse_cpus(std::string_view s, int host_cpus) {
     errno = 0;
     double v = std::strtod(str.c_str(), &end);
     if (str.empty() || end == nullptr || *end != '\0' || errno != 0)
-        bad_flag("--cpus", s, "failed to parse " + str + " as a rational number");
+        bad_flag("--cpus", s, error_format("failed to parse {} as a rational number", str));
     if (v < 0.01 || v > host_cpus)
         throw Error(
             fmt::format("range of CPUs is from 0.01 to {}.00, as there are only {} CPUs "
@@ -100,7 +103,7 @@ double parse_cpus(std::string_view s, int host_cpus) {
 
 oci::Rlimit parse_ulimit(std::string_view s) {
     auto [name, value] = parse_key_value(s);
-    if (value.empty()) bad_flag("--ulimit", s, "invalid ulimit argument: " + std::string(s));
+    if (value.empty()) bad_flag("--ulimit", s, error_format("invalid ulimit argument: {}", s));
     static const std::map<std::string, std::string> names = {
         {"core", "RLIMIT_CORE"},         {"cpu", "RLIMIT_CPU"},
         {"data", "RLIMIT_DATA"},         {"fsize", "RLIMIT_FSIZE"},
@@ -112,7 +115,7 @@ oci::Rlimit parse_ulimit(std::string_view s) {
         {"stack", "RLIMIT_STACK"},       {"as", "RLIMIT_AS"},
     };
     auto it = names.find(name);
-    if (it == names.end()) bad_flag("--ulimit", s, "invalid ulimit type: " + name);
+    if (it == names.end()) bad_flag("--ulimit", s, error_format("invalid ulimit type: {}", name));
     auto parts = split(value, ':');
     uint64_t soft = 0, hard = 0;
     auto num = [&](const std::string& v, uint64_t& out) {
@@ -123,7 +126,7 @@ oci::Rlimit parse_ulimit(std::string_view s) {
         return parse_u64(v, out);
     };
     if (parts.size() > 2 || !num(parts[0], soft) || !num(parts.back(), hard))
-        bad_flag("--ulimit", s, "invalid ulimit argument: " + std::string(s));
+        bad_flag("--ulimit", s, error_format("invalid ulimit argument: {}", s));
     if (soft > hard)
         bad_flag("--ulimit", s,
                  fmt::format("ulimit soft limit must be less than or equal to hard limit: {} > {}",
@@ -163,7 +166,7 @@ void check_idmaps(std::string_view flag, const std::vector<oci::IdMapping>& maps
 
 void check_volume_name(const std::string& name) {
     if (!valid_volume_name(name))
-        throw Error(fmt::format(
+        throw Error(error_format(
             "create {}: \"{}\" includes invalid characters for a local volume name, only "
             "\"[a-zA-Z0-9][a-zA-Z0-9_.-]\" are allowed. If you intended to pass a host "
             "directory, use absolute path",
@@ -178,9 +181,9 @@ MountSpec parse_volume(std::string_view s) {
         bad_flag("-v, --volume", s, "expected HOST-DIR|VOLUME:CONTAINER-DIR[:OPTIONS]");
     if (parts[1][0] != '/')
         throw Error(
-            fmt::format("invalid volume specification: '{}': the container path must be "
-                        "absolute",
-                        s));
+            error_format("invalid volume specification: '{}': the container path must be "
+                         "absolute",
+                         s));
     MountSpec m{parts[0][0] == '/' ? "bind" : "volume", parts[0], parts[1], false, {}};
     if (m.type == "volume") check_volume_name(m.source);
     if (parts.size() == 3) {
@@ -196,7 +199,7 @@ MountSpec parse_volume(std::string_view s) {
                 m.options.push_back(o);
             else
                 throw Error(
-                    fmt::format("invalid volume specification: '{}': invalid mode: {}", s, o));
+                    error_format("invalid volume specification: '{}': invalid mode: {}", s, o));
         }
     }
     return m;
@@ -224,15 +227,16 @@ MountSpec parse_mount(std::string_view s) {
         else if (k == "bind-propagation")
             m.options.push_back(v);
         else
-            bad_flag("--mount", s, fmt::format("unexpected key '{}' in '{}'", k, field));
+            bad_flag("--mount", s, error_format("unexpected key '{}' in '{}'", k, field));
     }
     if (m.type != "bind" && m.type != "tmpfs" && m.type != "volume")
-        throw Error(fmt::format(
+        throw Error(error_format(
             "--mount {}: mount type \"{}\" is not supported (bind, volume, tmpfs)", s, m.type));
     if (m.target.empty() || m.target[0] != '/')
-        throw Error(fmt::format("--mount {}: target must be an absolute path", s));
+        throw Error(error_format("--mount {}: target must be an absolute path", s));
     if (m.type == "bind" && (m.source.empty() || m.source[0] != '/'))
-        throw Error(fmt::format("--mount {}: bind source must be an absolute path", s));
+        throw Error(error_format("--mount {}: bind source must be an absolute path", s));
+    m.must_exist = m.type == "bind";
     if (m.type == "volume" && !m.source.empty()) check_volume_name(m.source);
     return m;
 }
@@ -273,20 +277,24 @@ DeviceSpec parse_device(std::string_view s) {
 std::pair<std::string, std::string> parse_key_value(std::string_view s) {
     auto eq = s.find('=');
     if (eq == 0 || s.empty())
-        throw Error(fmt::format("invalid argument \"{}\": expected KEY=VALUE", s));
+        throw Error(error_format("invalid argument \"{}\": expected KEY=VALUE", s));
     if (eq == std::string_view::npos) return {std::string(s), ""};
     return {std::string(s.substr(0, eq)), std::string(s.substr(eq + 1))};
 }
 
 std::vector<std::string> parse_env_file(const std::string& path) {
-    std::ifstream in(path);
-    if (!in) throw_sys("open env file", path);
+    // read_file, not a stream: a directory opens as a stream and reads as empty.
+    std::string text = with_context("--env-file", [&] { return sys::read_file(path); });
     std::vector<std::string> out;
-    std::string line;
-    while (std::getline(in, line)) {
+    size_t number = 0;
+    for (auto& line : split(text, '\n')) {
+        ++number;
+        if (line.find('\0') != std::string::npos)
+            throw Error(error_format("--env-file {}: line {} contains a NUL byte", path, number));
         size_t b = line.find_first_not_of(" \t");
         if (b == std::string::npos || line[b] == '#') continue;
         line.erase(0, b);
+        if (!line.empty() && line.back() == '\r') line.pop_back();
         if (line.find('=') == std::string::npos) {
             std::string k = line;
             while (!k.empty() && std::isspace(static_cast<unsigned char>(k.back()))) k.pop_back();
@@ -296,6 +304,59 @@ std::vector<std::string> parse_env_file(const std::string& path) {
         out.push_back(line);
     }
     return out;
+}
+
+int parse_stop_signal(const std::string& s) {
+    try {
+        return runtime::parse_signal(s);
+    } catch (const Error&) {
+        throw Error(error_format("invalid signal: {}", s));
+    }
+}
+
+void apply_security_opt(const std::string& s, RunOptions& o) {
+    auto invalid = [&](int n) {
+        return Error(error_format("invalid --security-opt {}: \"{}\"", n, s));
+    };
+    if (s == "no-new-privileges") {
+        o.no_new_privileges = true;
+        return;
+    }
+    if (s == "disable") return;  // docker's short form of label=disable
+    // docker still takes the deprecated "key:value"
+    size_t sep = s.find('=');
+    if (sep == std::string::npos) sep = s.find(':');
+    if (sep == std::string::npos) throw invalid(1);
+    std::string key = s.substr(0, sep), value = s.substr(sep + 1);
+    if (key == "no-new-privileges") {
+        if (value == "true" || value == "1")
+            o.no_new_privileges = true;
+        else if (value == "false" || value == "0")
+            o.no_new_privileges = false;
+        else
+            throw invalid(2);
+    } else if (key == "seccomp") {
+        if (value.empty()) throw invalid(2);
+        o.seccomp = value;
+    } else if (key == "apparmor") {
+        if (value != "unconfined")
+            runtime::security::refuse_lsm("--security-opt apparmor", value,
+                                          runtime::security::Lsm::apparmor);
+    } else if (key == "label") {
+        if (value != "disable")
+            runtime::security::refuse_lsm("--security-opt label", value,
+                                          runtime::security::Lsm::selinux);
+    } else {
+        throw invalid(2);
+    }
+}
+
+void check_bind_sources(const std::vector<MountSpec>& mounts) {
+    for (const auto& m : mounts)
+        if (m.type == "bind" && m.must_exist && !sys::exists(m.source))
+            throw Error(error_format(
+                "invalid mount config for type \"bind\": bind source path does not exist: {}",
+                m.source));
 }
 
 }  // namespace husk::engine

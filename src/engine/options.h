@@ -21,6 +21,8 @@ struct MountSpec {
     std::string target;
     bool readonly = false;
     std::vector<std::string> options;  // tmpfs options, bind propagation
+    // --mount type=bind: a missing source is refused (as docker does); -v creates it.
+    bool must_exist = false;
 };
 
 struct DeviceSpec {
@@ -93,7 +95,16 @@ MountSpec parse_mount(std::string_view s);    // type=bind,src=..,dst=..
 MountSpec parse_tmpfs(std::string_view s);    // /run[:size=64m]
 DeviceSpec parse_device(std::string_view s);  // /dev/x[:/dev/y[:rwm]]
 std::pair<std::string, std::string> parse_key_value(std::string_view s);  // k=v (v may be "")
-// Lines of an --env-file: "K=V", "K" (taken from our environment), # comments.
+// Lines of an --env-file: "K=V", "K" (taken from our environment), # comments. Throws
+// naming the flag and the file when it cannot be read (a directory) or holds a NUL byte.
 std::vector<std::string> parse_env_file(const std::string& path);
+// --stop-signal: the signal number; throws docker's `invalid signal: BOGUS`.
+int parse_stop_signal(const std::string& s);
+// One --security-opt into `o`: no-new-privileges[=BOOL], seccomp=FILE|unconfined;
+// apparmor=unconfined and label=disable (nothing to switch off: husk applies no LSM
+// label); any other AppArmor profile or SELinux label is refused, never ignored.
+void apply_security_opt(const std::string& s, RunOptions& o);
+// The one line a refused --mount type=bind with a missing source gives (docker's).
+void check_bind_sources(const std::vector<MountSpec>& mounts);
 
 }  // namespace husk::engine

@@ -36,7 +36,7 @@ void validate(const RunOptions& o) {
         throw Error("\"husk run\" requires at least 1 argument: IMAGE [COMMAND] [ARG...]");
     if (o.network != "bridge" && o.network != "none" && o.network != "host")
         throw Error(
-            fmt::format("network mode \"{}\" is not supported (bridge, none, host)", o.network));
+            error_format("network mode \"{}\" is not supported (bridge, none, host)", o.network));
     if (o.network == "none" && (!o.publish.empty() || o.publish_all))
         throw Error("conflicting options: port publishing and the container type network mode");
     for (auto& p : o.publish) network::parse_publish(p);
@@ -46,20 +46,25 @@ void validate(const RunOptions& o) {
     for (auto& d : o.dns) {
         unsigned char buf[16];
         if (::inet_pton(AF_INET, d.c_str(), buf) != 1 && ::inet_pton(AF_INET6, d.c_str(), buf) != 1)
-            throw Error(fmt::format("{} is not an ip address", d));
+            throw Error(error_format("{} is not an ip address", d));
     }
     if (o.userns == "keep-id")
         throw Error(
             "--userns=keep-id is only supported in rootless mode, as in podman (husk runs as "
             "root: use --userns=auto or --uidmap)");
     if (!o.userns.empty() && o.userns != "host" && o.userns != "auto")
-        throw Error(fmt::format("--userns={} is not supported (host, auto)", o.userns));
+        throw Error(error_format("--userns={} is not supported (host, auto)", o.userns));
     if (!o.uidmap.empty() || !o.gidmap.empty()) {
         if (!o.userns.empty())
             throw Error("--userns and --uidmap/--gidmap cannot be used together");
         check_idmaps("--uidmap", o.uidmap);
         check_idmaps("--gidmap", o.gidmap);
     }
+    if (o.hostname.size() > oci::kUtsNameMax)
+        bad_flag("-h, --hostname", o.hostname,
+                 fmt::format("longer than the kernel's {} bytes", oci::kUtsNameMax));
+    if (!o.stop_signal.empty()) parse_stop_signal(o.stop_signal);
+    check_bind_sources(o.mounts);
     if (!o.name.empty()) {
         bool ok = std::isalnum(static_cast<unsigned char>(o.name[0])) &&
                   o.name.find_first_not_of(
@@ -67,9 +72,9 @@ void validate(const RunOptions& o) {
                       "0123456789_.-") == std::string::npos;
         if (!ok)
             throw Error(
-                fmt::format("invalid container name \"{}\", only [a-zA-Z0-9][a-zA-Z0-9_.-] "
-                            "are allowed",
-                            o.name));
+                error_format("invalid container name \"{}\", only [a-zA-Z0-9][a-zA-Z0-9_.-] "
+                             "are allowed",
+                             o.name));
     }
 }
 

@@ -23,8 +23,13 @@ namespace husk::oci::detail {
 
 using json = nlohmann::json;
 
-[[noreturn]] inline void fail(const std::string& path, const std::string& problem) {
-    throw Error(path.empty() ? problem : path + ": " + problem);
+// Throws husk::Error "<path>: <problem>", the problem formatted by error_format (string
+// arguments are values: cut and escaped there; so is a long path).
+template <class... T>
+[[noreturn]] void fail(const std::string& path, fmt::format_string<husk::detail::shown_t<T>...> f,
+                       const T&... args) {
+    std::string problem = error_format(f, args...);
+    throw Error(path.empty() ? problem : shown(path) + ": " + problem);
 }
 
 // The JSON type of `j` as a user reads it ("string", "integer", "object", ...).
@@ -78,38 +83,46 @@ T to_int(const json& j, const std::string& path) {
     if (j.is_number_unsigned()) {
         auto v = j.get<uint64_t>();
         if (v > static_cast<uint64_t>(std::numeric_limits<T>::max()))
-            fail(path, fmt::format("{} is out of range for {}", v, int_name<T>()));
+            fail(path, "{} is out of range for {}", v, int_name<T>());
         return static_cast<T>(v);
     }
     if (j.is_number_integer()) {
         auto v = j.get<int64_t>();
         if constexpr (std::is_unsigned_v<T>) {
-            if (v < 0) fail(path, fmt::format("{} is out of range for {}", v, int_name<T>()));
+            if (v < 0) fail(path, "{} is out of range for {}", v, int_name<T>());
             if (static_cast<uint64_t>(v) > static_cast<uint64_t>(std::numeric_limits<T>::max()))
-                fail(path, fmt::format("{} is out of range for {}", v, int_name<T>()));
+                fail(path, "{} is out of range for {}", v, int_name<T>());
         } else {
             if (v < static_cast<int64_t>(std::numeric_limits<T>::min()) ||
                 v > static_cast<int64_t>(std::numeric_limits<T>::max()))
-                fail(path, fmt::format("{} is out of range for {}", v, int_name<T>()));
+                fail(path, "{} is out of range for {}", v, int_name<T>());
         }
         return static_cast<T>(v);
     }
     if (j.is_number_float()) {
         double d = j.get<double>();
         if (std::isfinite(d) && std::floor(d) == d)  // integral but beyond 64 bits
-            fail(path, fmt::format("{} is out of range for {}", j.dump(), int_name<T>()));
-        fail(path, fmt::format("expected integer, got number {}", j.dump()));
+            fail(path, "{} is out of range for {}", j.dump(), int_name<T>());
+        fail(path, "expected integer, got number {}", j.dump());
     }
-    fail(path, fmt::format("expected integer, got {}", kind(j)));
+    fail(path, "expected integer, got {}", kind(j));
+}
+
+// A NUL cannot pass into the C strings the kernel takes (argv, paths, hostnames): it
+// would cut the value short without a word. Refused wherever JSON text says \u0000.
+inline void check_no_nul(const std::string& s, const std::string& path) {
+    if (s.find('\0') != std::string::npos) fail(path, "\"{}\" contains a NUL byte", s);
 }
 
 inline std::string to_str(const json& j, const std::string& path) {
-    if (!j.is_string()) fail(path, fmt::format("expected string, got {}", kind(j)));
-    return j.get<std::string>();
+    if (!j.is_string()) fail(path, "expected string, got {}", kind(j));
+    std::string s = j.get<std::string>();
+    check_no_nul(s, path);
+    return s;
 }
 
 inline bool to_bool(const json& j, const std::string& path) {
-    if (!j.is_boolean()) fail(path, fmt::format("expected boolean, got {}", kind(j)));
+    if (!j.is_boolean()) fail(path, "expected boolean, got {}", kind(j));
     return j.get<bool>();
 }
 
@@ -117,7 +130,7 @@ inline bool to_bool(const json& j, const std::string& path) {
 class Obj {
   public:
     Obj(const json& j, std::string path) : j_(j), path_(std::move(path)) {
-        if (!j.is_object()) fail(path_, fmt::format("expected object, got {}", kind(j)));
+        if (!j.is_object()) fail(path_, "expected object, got {}", kind(j));
     }
 
     const std::string& path() const { return path_; }
@@ -164,7 +177,7 @@ class Obj {
         const json* a = get(key);
         if (!a) return;
         auto p = path(key);
-        if (!a->is_array()) fail(p, fmt::format("expected array, got {}", kind(*a)));
+        if (!a->is_array()) fail(p, "expected array, got {}", kind(*a));
         for (size_t i = 0; i < a->size(); ++i) fn((*a)[i], at_index(p, i));
     }
     // Calls fn(name, value, value_path) for each member of the object `key`.
@@ -173,9 +186,11 @@ class Obj {
         const json* o = get(key);
         if (!o) return;
         auto p = path(key);
-        if (!o->is_object()) fail(p, fmt::format("expected object, got {}", kind(*o)));
-        for (auto it = o->begin(); it != o->end(); ++it)
+        if (!o->is_object()) fail(p, "expected object, got {}", kind(*o));
+        for (auto it = o->begin(); it != o->end(); ++it) {
+            check_no_nul(it.key(), at_key(p, it.key()));
             fn(it.key(), it.value(), at_key(p, it.key()));
+        }
     }
 
     std::vector<std::string> str_list(std::string_view key) const {
@@ -202,7 +217,8 @@ class Obj {
     std::string path_;
 };
 
-// Parse JSON text; a syntax error becomes "invalid JSON: ..." with the byte offset.
+// Parse JSON text; a syntax error becomes "invalid JSON: ..." with the line and column,
+// a number beyond what a double holds "<json.path>: number 1e400 is out of range".
 json parse_json(const std::string& text);
 
 }  // namespace husk::oci::detail

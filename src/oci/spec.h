@@ -287,12 +287,16 @@ struct Linux {
     }
 };
 
+// The kernel's limit on a hostname or domain name (__NEW_UTS_LEN): sethostname refuses
+// more with EINVAL.
+inline constexpr size_t kUtsNameMax = 64;
+
 struct Spec {
     std::string oci_version;
     std::optional<Process> process;
     std::optional<Root> root;
-    std::optional<std::string> hostname;
-    std::optional<std::string> domainname;
+    std::optional<std::string> hostname;    // at most kUtsNameMax bytes
+    std::optional<std::string> domainname;  // at most kUtsNameMax bytes
     std::vector<Mount> mounts;
     std::optional<Hooks> hooks;
     std::map<std::string, std::string> annotations;

@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <cctype>
+#include <functional>
 #include <set>
 
 #include "oci/parse_parts.h"
@@ -13,20 +14,94 @@ namespace husk::oci {
 
 namespace detail {
 
+namespace {
+
+// Where a callback parse is in the document: a JSON path such as
+// "linux.resources.memory.limit", for the errors nlohmann reports without one.
+class PathTracker {
+  public:
+    bool operator()(int /*depth*/, json::parse_event_t event, json& parsed) {
+        switch (event) {
+            case json::parse_event_t::object_start:
+                frames_.push_back({false, {}, 0});
+                break;
+            case json::parse_event_t::array_start:
+                frames_.push_back({true, {}, 0});
+                break;
+            case json::parse_event_t::key:
+                frames_.back().key = parsed.get<std::string>();
+                break;
+            case json::parse_event_t::object_end:
+            case json::parse_event_t::array_end:
+                frames_.pop_back();
+                next_element();
+                break;
+            case json::parse_event_t::value:
+                next_element();
+                break;
+        }
+        return true;
+    }
+    std::string path() const {
+        std::string p;
+        for (const auto& f : frames_) p = f.array ? at_index(p, f.index) : child(p, f.key);
+        return p;
+    }
+
+  private:
+    struct Frame {
+        bool array;
+        std::string key;
+        size_t index;
+    };
+    void next_element() {
+        if (!frames_.empty() && frames_.back().array) ++frames_.back().index;
+    }
+    std::vector<Frame> frames_;
+};
+
+// nlohmann's message without its "[json.exception.parse_error.101] " prefix, and with the
+// text it last read (a whole unterminated string, it may be) shown as a value.
+std::string nlohmann_message(const json::exception& e) {
+    std::string msg = e.what();
+    if (auto pos = msg.find("] "); pos != std::string::npos) msg.erase(0, pos + 2);
+    static constexpr std::string_view kLastRead = "; last read: '";
+    auto lr = msg.find(kLastRead);
+    if (lr == std::string::npos) return msg;
+    size_t from = lr + kLastRead.size();
+    auto to = msg.find("'; expected ", from);
+    if (to == std::string::npos) to = msg.size() - 1;
+    if (to < from) return msg;
+    return msg.substr(0, from) + shown(std::string_view(msg).substr(from, to - from)) +
+           msg.substr(to);
+}
+
+}  // namespace
+
 json parse_json(const std::string& text) {
     try {
         return json::parse(text);
     } catch (const json::parse_error& e) {
-        // e.what() is "[json.exception.parse_error.101] parse error at line 1, column 2: ..."
-        std::string msg = e.what();
-        if (auto pos = msg.find("] "); pos != std::string::npos) msg = msg.substr(pos + 2);
-        fail("", "invalid JSON: " + msg);
+        // "parse error at line 1, column 2: syntax error while parsing ..."
+        throw Error("invalid JSON: " + nlohmann_message(e));
+    } catch (const json::out_of_range& e) {
+        // 406 "number overflow parsing '1e400'": a number beyond a double. Parse again,
+        // on this rare path only, to say which field holds it.
+        std::string msg = nlohmann_message(e);
+        auto q = msg.find('\'');
+        std::string number = q == std::string::npos ? msg : msg.substr(q + 1, msg.size() - q - 2);
+        PathTracker where;
+        try {
+            [[maybe_unused]] json never = json::parse(text, std::ref(where));
+        } catch (const json::exception&) {
+        }
+        fail(where.path(), "number {} is out of range", number);
     }
 }
 
 void check_name(NameList list, const std::string& value, const std::string& path,
                 std::string_view what) {
-    if (!contains(list, value)) fail(path, fmt::format("unknown {} \"{}\"", what, value));
+    if (!contains(list, value)) fail(path, "unknown {} \"{}\"", what, value);
 }
 
 std::string required_name(const Obj& o, std::string_view key, NameList list,
@@ -45,13 +120,12 @@ std::vector<std::string> name_list(const Obj& o, std::string_view key, NameList 
 }
 
 void check_absolute(const std::string& value, const std::string& path) {
-    if (value.empty() || value[0] != '/')
-        fail(path, fmt::format("must be an absolute path, got \"{}\"", value));
+    if (value.empty() || value[0] != '/') fail(path, "must be an absolute path, got \"{}\"", value);
 }
 
 void check_cpu_list(const std::string& value, const std::string& path) {
     // item := N | N-M (N <= M); list := item (',' item)*
-    auto bad = [&] { fail(path, fmt::format("invalid CPU list \"{}\"", value)); };
+    auto bad = [&] { fail(path, "invalid CPU list \"{}\"", value); };
     size_t i = 0, n = value.size();
     auto number = [&](uint64_t& out) {
         if (i >= n || !std::isdigit(static_cast<unsigned char>(value[i]))) bad();
@@ -82,7 +156,7 @@ void parse_user(const Obj& o, User& u) {
     u.gid = o.int_or<uint32_t>("gid", 0);
     u.umask = o.opt_int<uint32_t>("umask");
     if (u.umask && *u.umask > 0777)
-        fail(o.path("umask"), fmt::format("{:#o} is not a file mode mask (max 0777)", *u.umask));
+        fail(o.path("umask"), "{:#o} is not a file mode mask (max 0777)", *u.umask);
     u.additional_gids = o.int_list<uint32_t>("additionalGids");
     u.username = o.str("username");
 }
@@ -109,11 +183,10 @@ std::vector<Rlimit> parse_rlimits(const Obj& o) {
         Rlimit rl;
         rl.type = required_name(r, "type", rlimit_names(), "rlimit type");
         if (!seen.insert(rl.type).second)
-            fail(r.path("type"), fmt::format("duplicate rlimit type \"{}\"", rl.type));
+            fail(r.path("type"), "duplicate rlimit type \"{}\"", rl.type);
         rl.hard = r.int_or<uint64_t>("hard", 0);
         rl.soft = r.int_or<uint64_t>("soft", 0);
-        if (rl.soft > rl.hard)
-            fail(p, fmt::format("soft limit {} is above hard limit {}", rl.soft, rl.hard));
+        if (rl.soft > rl.hard) fail(p, "soft limit {} is above hard limit {}", rl.soft, rl.hard);
         out.push_back(std::move(rl));
     });
     return out;
@@ -123,8 +196,7 @@ Scheduler parse_scheduler(const Obj& o) {
     Scheduler s;
     s.policy = required_name(o, "policy", scheduler_policies(), "scheduler policy");
     s.nice = o.int_or<int32_t>("nice", 0);
-    if (s.nice < -20 || s.nice > 19)
-        fail(o.path("nice"), fmt::format("{} is out of range -20..19", s.nice));
+    if (s.nice < -20 || s.nice > 19) fail(o.path("nice"), "{} is out of range -20..19", s.nice);
     s.priority = o.int_or<int32_t>("priority", 0);
     s.flags = name_list(o, "flags", scheduler_flags(), "scheduler flag");
     s.runtime = o.int_or<uint64_t>("runtime", 0);
@@ -138,7 +210,7 @@ IoPriority parse_io_priority(const Obj& o) {
     io.io_class = required_name(o, "class", ioprio_classes(), "ioPriority class");
     io.priority = o.int_or<int32_t>("priority", 0);
     if (io.priority < 0 || io.priority > 7)
-        fail(o.path("priority"), fmt::format("{} is out of range 0..7", io.priority));
+        fail(o.path("priority"), "{} is out of range 0..7", io.priority);
     return io;
 }
 
@@ -155,8 +227,8 @@ void check_env(const std::vector<std::string>& env, const std::string& path) {
     for (size_t i = 0; i < env.size(); ++i) {
         auto eq = env[i].find('=');
         if (eq == std::string::npos)
-            fail(at_index(path, i), fmt::format("\"{}\" is not in KEY=VALUE form", env[i]));
-        if (eq == 0) fail(at_index(path, i), fmt::format("\"{}\" has an empty name", env[i]));
+            fail(at_index(path, i), "\"{}\" is not in KEY=VALUE form", env[i]);
+        if (eq == 0) fail(at_index(path, i), "\"{}\" has an empty name", env[i]);
     }
 }
 
@@ -184,7 +256,7 @@ std::vector<Hook> parse_hook_list(const Obj& hooks, std::string_view key) {
         check_env(h.env, o.path("env"));
         h.timeout = o.opt_int<int>("timeout");
         if (h.timeout && *h.timeout <= 0)
-            fail(o.path("timeout"), fmt::format("must be > 0, got {}", *h.timeout));
+            fail(o.path("timeout"), "must be > 0, got {}", *h.timeout);
         out.push_back(std::move(h));
     });
     return out;
@@ -205,7 +277,7 @@ void check_oci_version(const Obj& o, const std::string& v) {
     // "1.0.0", "1.0.2-dev", "1.2.0", "1.3.0"; a 2.x config is not ours to guess at.
     if (v.size() < 3 || v[0] != '1' || v[1] != '.' ||
         !std::isdigit(static_cast<unsigned char>(v[2])))
-        fail(o.path("ociVersion"), fmt::format("unsupported version \"{}\" (want 1.x)", v));
+        fail(o.path("ociVersion"), "unsupported version \"{}\" (want 1.x)", v);
 }
 
 }  // namespace
@@ -233,8 +305,7 @@ Process parse_process_obj(const Obj& o) {
     p.apparmor_profile = o.str("apparmorProfile");
     p.oom_score_adj = o.opt_int<int>("oomScoreAdj");
     if (p.oom_score_adj && (*p.oom_score_adj < -1000 || *p.oom_score_adj > 1000))
-        fail(o.path("oomScoreAdj"),
-             fmt::format("{} is out of range -1000..1000", *p.oom_score_adj));
+        fail(o.path("oomScoreAdj"), "{} is out of range -1000..1000", *p.oom_score_adj);
     p.selinux_label = o.str("selinuxLabel");
     if (o.has("scheduler")) p.scheduler = parse_scheduler(o.obj("scheduler"));
     if (o.has("ioPriority")) p.io_priority = parse_io_priority(o.obj("ioPriority"));
@@ -259,8 +330,14 @@ Spec parse_spec(const std::string& json_text) {
         s.root = Root{r.required_str("path"), r.boolean("readonly")};
         if (s.root->path.empty()) fail(r.path("path"), "must not be empty");
     }
-    s.hostname = o.opt_str("hostname");
-    s.domainname = o.opt_str("domainname");
+    auto uts_name = [&](const char* key) {
+        auto v = o.opt_str(key);
+        if (v && v->size() > kUtsNameMax)
+            fail(o.path(key), "\"{}\" is longer than the kernel's {} bytes", *v, kUtsNameMax);
+        return v;
+    };
+    s.hostname = uts_name("hostname");
+    s.domainname = uts_name("domainname");
     o.each("mounts", [&](const json& e, const std::string& p) {
         s.mounts.push_back(parse_mount(Obj(e, p)));
     });

@@ -18,7 +18,7 @@ std::vector<Namespace> parse_namespaces(const Obj& o) {
         Namespace ns;
         ns.type = required_name(n, "type", namespace_types(), "namespace type");
         if (!seen.insert(ns.type).second)
-            fail(n.path("type"), fmt::format("duplicate namespace type \"{}\"", ns.type));
+            fail(n.path("type"), "duplicate namespace type \"{}\"", ns.type);
         ns.path = n.str("path");
         if (!ns.path.empty()) check_absolute(ns.path, n.path("path"));
         out.push_back(std::move(ns));
@@ -31,11 +31,11 @@ std::map<std::string, TimeOffset> parse_time_offsets(const Obj& o) {
     o.each_member(
         "timeOffsets", [&](const std::string& clock, const json& v, const std::string& p) {
             if (clock != "monotonic" && clock != "boottime")
-                fail(p, fmt::format("unknown clock \"{}\" (want monotonic or boottime)", clock));
+                fail(p, "unknown clock \"{}\" (want monotonic or boottime)", clock);
             Obj t(v, p);
             TimeOffset off{t.int_or<int64_t>("secs", 0), t.int_or<uint32_t>("nanosecs", 0)};
             if (off.nanosecs >= 1'000'000'000u)
-                fail(t.path("nanosecs"), fmt::format("{} is not below 1000000000", off.nanosecs));
+                fail(t.path("nanosecs"), "{} is not below 1000000000", off.nanosecs);
             out[clock] = off;
         });
     return out;
@@ -48,14 +48,12 @@ std::vector<Device> parse_devices(const Obj& o) {
         Device dev;
         dev.type = d.required_str("type");
         if (dev.type != "c" && dev.type != "b" && dev.type != "u" && dev.type != "p")
-            fail(d.path("type"),
-                 fmt::format("unknown device type \"{}\" (want c, b, u or p)", dev.type));
+            fail(d.path("type"), "unknown device type \"{}\" (want c, b, u or p)", dev.type);
         dev.path = d.required_str("path");
         check_absolute(dev.path, d.path("path"));
         if (dev.type != "p") {
             for (auto key : {"major", "minor"})
-                if (!d.has(key))
-                    fail(d.path(key), fmt::format("required for device type {}", dev.type));
+                if (!d.has(key)) fail(d.path(key), "required for device type {}", dev.type);
         }
         dev.major = d.int_or<int64_t>("major", 0);
         dev.minor = d.int_or<int64_t>("minor", 0);
@@ -64,8 +62,7 @@ std::vector<Device> parse_devices(const Obj& o) {
         // `type`'s), as runc.
         dev.file_mode = d.opt_int<uint32_t>("fileMode");
         if (dev.file_mode && (*dev.file_mode & ~(S_IFMT | 07777U)) != 0)
-            fail(d.path("fileMode"),
-                 fmt::format("{:#o} is not a file mode (max 0177777)", *dev.file_mode));
+            fail(d.path("fileMode"), "{:#o} is not a file mode (max 0177777)", *dev.file_mode);
         dev.uid = d.opt_int<uint32_t>("uid");
         dev.gid = d.opt_int<uint32_t>("gid");
         out.push_back(std::move(dev));
@@ -78,7 +75,7 @@ void check_netdev_name(const std::string& name, const std::string& path) {
     bool ok = !name.empty() && name.size() < 16 && name != "." && name != "..";
     for (char c : name)
         if (c == '/' || c == ':' || std::isspace(static_cast<unsigned char>(c))) ok = false;
-    if (!ok) fail(path, fmt::format("invalid network device name \"{}\"", name));
+    if (!ok) fail(path, "invalid network device name \"{}\"", name);
 }
 
 std::map<std::string, NetDevice> parse_net_devices(const Obj& o) {

@@ -13,14 +13,12 @@ std::vector<DeviceRule> parse_device_rules(const Obj& o) {
         r.allow = d.boolean("allow");
         r.type = d.str("type");
         if (!r.type.empty() && r.type != "a" && r.type != "b" && r.type != "c")
-            fail(d.path("type"),
-                 fmt::format("unknown device type \"{}\" (want a, b or c)", r.type));
+            fail(d.path("type"), "unknown device type \"{}\" (want a, b or c)", r.type);
         r.major = d.opt_int<int64_t>("major");
         r.minor = d.opt_int<int64_t>("minor");
         r.access = d.str("access");
         if (r.access.find_first_not_of("rwm") != std::string::npos)
-            fail(d.path("access"),
-                 fmt::format("invalid access \"{}\" (want letters of rwm)", r.access));
+            fail(d.path("access"), "invalid access \"{}\" (want letters of rwm)", r.access);
         out.push_back(std::move(r));
     });
     return out;
@@ -105,7 +103,7 @@ SeccompSyscall parse_syscall(const Obj& o) {
         SeccompArg arg;
         if (!a.has("index")) fail(a.path("index"), "required");
         arg.index = a.int_or<uint32_t>("index", 0);
-        if (arg.index > 5) fail(a.path("index"), fmt::format("{} is out of range 0..5", arg.index));
+        if (arg.index > 5) fail(a.path("index"), "{} is out of range 0..5", arg.index);
         arg.value = a.int_or<uint64_t>("value", 0);
         arg.value_two = a.int_or<uint64_t>("valueTwo", 0);
         arg.op = required_name(a, "op", seccomp_operators(), "seccomp operator");

@@ -16,6 +16,7 @@
 
 #include "runtime/cgroup_mounts.h"
 #include "runtime/idmap.h"
+#include "runtime/security/lsm.h"
 #include "runtime/timens.h"
 #include "sys/error.h"
 #include "sys/log.h"
@@ -260,37 +261,11 @@ void plan_process(const oci::Process& pr, Plan& p) {
     }
 }
 
-bool file_starts_with(const char* path, char c) {
-    char buf[1] = {};
-    int fd = ::open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return false;
-    bool yes = ::read(fd, buf, 1) == 1 && buf[0] == c;
-    ::close(fd);
-    return yes;
-}
-
-bool apparmor_enabled() {
-    return file_starts_with("/sys/module/apparmor/parameters/enabled", 'Y');
-}
-bool selinux_enabled() {
-    return ::access("/sys/fs/selinux/enforce", F_OK) == 0;
-}
-
-// An LSM label this runtime cannot apply: one clear line naming the field, as runc
-// refuses an AppArmor profile on a host without AppArmor.
-[[noreturn]] void refuse_lsm(const char* field, const std::string& value, const char* lsm,
-                             bool enabled) {
-    throw Error(fmt::format("{} \"{}\": {}", field, value,
-                            enabled
-                                ? fmt::format("{} labels are not supported by husk-runtime", lsm)
-                                : fmt::format("{} is not enabled on this host", lsm)));
-}
-
 // linux.intelRdt, linux.mountLabel: fields needing kernel facilities this runtime does not
 // drive (resctrl, SELinux); empty is fine.
 void check_unsupported_linux(const oci::Linux& lx) {
     if (!lx.mount_label.empty())
-        refuse_lsm("linux.mountLabel", lx.mount_label, "SELinux", selinux_enabled());
+        security::refuse_lsm("linux.mountLabel", lx.mount_label, security::Lsm::selinux);
     if (lx.intel_rdt) {
         bool resctrl = ::access("/sys/fs/resctrl/schemata", F_OK) == 0;
         throw Error(resctrl ? "linux.intelRdt: Intel RDT is not supported by husk-runtime"
@@ -466,9 +441,10 @@ Plan build_plan(const oci::Spec& spec, const PlanInputs& in, unsigned long& clon
 void plan_process_security(const oci::Process& pr, const oci::Seccomp* seccomp,
                            const std::string& cache_dir, Plan& p) {
     if (!pr.apparmor_profile.empty())
-        refuse_lsm("process.apparmorProfile", pr.apparmor_profile, "AppArmor", apparmor_enabled());
+        security::refuse_lsm("process.apparmorProfile", pr.apparmor_profile,
+                             security::Lsm::apparmor);
     if (!pr.selinux_label.empty())
-        refuse_lsm("process.selinuxLabel", pr.selinux_label, "SELinux", selinux_enabled());
+        security::refuse_lsm("process.selinuxLabel", pr.selinux_label, security::Lsm::selinux);
     plan_process(pr, p);
     p.terminal = pr.terminal;
     if (pr.console_size) {

@@ -13,9 +13,49 @@ std::string errno_name(int err) {
     return name ? name : fmt::format("errno {}", err);
 }
 
+namespace {
+
+bool continuation(char c) {
+    return (static_cast<unsigned char>(c) & 0xC0) == 0x80;
+}
+
+void append_escaped(std::string& out, std::string_view s) {
+    for (char c : s) {
+        auto u = static_cast<unsigned char>(c);
+        if (c == '\n')
+            out += "\\n";
+        else if (c == '\t')
+            out += "\\t";
+        else if (c == '\r')
+            out += "\\r";
+        else if (u < 0x20 || u == 0x7f)
+            out += fmt::format("\\x{:02x}", u);
+        else
+            out += c;
+    }
+}
+
+}  // namespace
+
+std::string shown(std::string_view value) {
+    std::string out;
+    if (value.size() <= kShownMax) {
+        append_escaped(out, value);
+        return out;
+    }
+    // The head says what it is, the tail (of a path, say) where it ends.
+    size_t head = kShownMax * 3 / 4, tail = value.size() - kShownMax / 4;
+    while (head > 0 && continuation(value[head])) --head;
+    while (tail < value.size() && continuation(value[tail])) ++tail;
+    append_escaped(out, value.substr(0, head));
+    out += fmt::format("[…{} bytes…]", tail - head);
+    append_escaped(out, value.substr(tail));
+    return out;
+}
+
 std::string describe_sys(std::string_view op, std::string_view path, int err) {
     std::string out(op);
-    if (!path.empty()) out += fmt::format(" \"{}\"", path);
+    if (!path.empty()) out += fmt::format(" \"{}\"", shown(path));
     if (err != 0) out += fmt::format(": {} ({})", errno_name(err), std::strerror(err));
     return out;
 }

@@ -3,9 +3,14 @@
 #pragma once
 
 #include <cerrno>
+#include <exception>
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <tuple>
+#include <type_traits>
+
+#include <fmt/format.h>
 
 namespace husk {
 
@@ -20,10 +25,50 @@ class Error : public std::runtime_error {
     int errno_;
 };
 
+// A value as an error message shows it, on one line and of a sane length: control
+// bytes escaped (\n, \x00), and a value longer than kShownMax bytes cut in the middle
+// ("aaaa[…9744 bytes…]aaaa") on UTF-8 character boundaries. A 10,000-character
+// hostname must not make a 10 KB error line.
+inline constexpr size_t kShownMax = 256;
+std::string shown(std::string_view value);
+
+namespace detail {
+// What error_format passes on to fmt for an argument of type T: strings are values and
+// are shown(); an exception is a message (its what(), whole); anything else as it is.
+template <class T>
+constexpr bool is_text_v = std::is_convertible_v<const T&, std::string_view>;
+template <class T>
+constexpr bool is_exception_v = std::is_base_of_v<std::exception, T>;
+template <class T>
+using shown_t = std::conditional_t<is_text_v<std::remove_cvref_t<T>>, std::string,
+                                   std::conditional_t<is_exception_v<std::remove_cvref_t<T>>,
+                                                      std::string_view, std::remove_cvref_t<T>>>;
+template <class T>
+shown_t<T> for_message(const T& v) {
+    if constexpr (is_text_v<T>)
+        return shown(std::string_view(v));
+    else if constexpr (is_exception_v<T>)
+        return std::string_view(v.what());
+    else
+        return v;
+}
+}  // namespace detail
+
+// fmt::format for error messages, the one place where values are cut: every string
+// argument is shown() (cut and escaped); pass an exception itself, not its what(), to
+// embed its whole message.
+//   error_format("unknown signal \"{}\"", text)   -> unknown signal "aaaa[…]aaaa"
+template <class... T>
+std::string error_format(fmt::format_string<detail::shown_t<T>...> f, const T&... args) {
+    auto values = std::make_tuple(detail::for_message(args)...);
+    return std::apply(
+        [&](const auto&... v) { return fmt::vformat(f, fmt::make_format_args(v...)); }, values);
+}
+
 // Symbolic name of an errno value ("EPERM"), or the number when unknown.
 std::string errno_name(int err);
 
-// "op \"path\": EPERM (Operation not permitted)"
+// "op \"path\": EPERM (Operation not permitted)"; the path is shown().
 std::string describe_sys(std::string_view op, std::string_view path, int err);
 
 // A failed system call: the operation, the path it was applied to (may be empty) and errno.

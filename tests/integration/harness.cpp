@@ -50,15 +50,17 @@ Result run(const std::vector<std::string>& argv, int timeout_s) {
     int out[2], err[2];
     if (::pipe2(out, O_CLOEXEC) != 0 || ::pipe2(err, O_CLOEXEC) != 0)
         throw std::runtime_error("pipe");
+    // argv for execv, made before fork: the child of a threaded test allocates nothing.
+    std::vector<char*> a;
+    a.reserve(argv.size() + 1);
+    for (const auto& s : argv) a.push_back(const_cast<char*>(s.c_str()));
+    a.push_back(nullptr);
     pid_t pid = ::fork();
     if (pid == 0) {
         int devnull = ::open("/dev/null", O_RDONLY);
         ::dup2(devnull, 0);
         ::dup2(out[1], 1);
         ::dup2(err[1], 2);
-        std::vector<char*> a;
-        for (const auto& s : argv) a.push_back(const_cast<char*>(s.c_str()));
-        a.push_back(nullptr);
         ::execv(a[0], a.data());
         ::_exit(127);
     }
@@ -109,7 +111,10 @@ Result run(const std::vector<std::string>& argv, int timeout_s) {
         ::waitpid(pid, &st, 0);
         r.status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
     }
-    if (killed) r.err += "\n[harness: timed out after " + std::to_string(timeout_s) + "s]";
+    if (killed) {
+        r.status = Result::kTimedOut;
+        r.err += "\n[harness: timed out after " + std::to_string(timeout_s) + "s]";
+    }
     return r;
 }
 
@@ -160,11 +165,15 @@ Bundle::Bundle(const std::string& tag) : tmp_(tag), tag_(tag) {
 
 Bundle::~Bundle() {
     // Kill and delete whatever the test left.
-    Result l = runtime({"list", "-q"}, 10);
-    std::istringstream in(l.out);
-    std::string id;
-    while (std::getline(in, id))
-        if (!id.empty()) runtime({"delete", "--force", id}, 15);
+    try {
+        Result l = runtime({"list", "-q"}, 10);
+        std::istringstream in(l.out);
+        std::string id;
+        while (std::getline(in, id))
+            if (!id.empty()) runtime({"delete", "--force", id}, 15);
+    } catch (const std::exception& e) {
+        ADD_FAILURE() << "cleaning up the bundle's containers: " << e.what();
+    }
 }
 
 void Bundle::save() const {
@@ -197,7 +206,10 @@ nlohmann::json run_probe_json(Bundle& b, const std::vector<std::string>& run_fla
     a.insert(a.end(), run_flags.begin(), run_flags.end());
     a.insert(a.end(), {"--bundle", b.dir(), b.id()});
     Result r = b.runtime(a);
-    if (r.status != 0) ADD_FAILURE() << "husk-runtime run: exit " << r.status << ": " << r.err;
+    if (r.timed_out())
+        ADD_FAILURE() << "husk-runtime run hung: " << r.err;
+    else if (r.status != 0)
+        ADD_FAILURE() << "husk-runtime run: exit " << r.status << ": " << r.err;
     if (r.out.empty()) return nlohmann::json::object();
     return last_json_line(r.out);
 }

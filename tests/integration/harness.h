@@ -11,11 +11,16 @@
 namespace husk::test {
 
 struct Result {
-    int status = -1;  // exit code, or 128+signal
+    // What run() reports for a program it had to kill after its timeout: a hang is its
+    // own result, never the 137 of a SIGKILL that a test may expect (an OOM kill).
+    static constexpr int kTimedOut = -2;
+    int status = -1;  // exit code, 128+signal, or kTimedOut
     std::string out, err;
+    bool timed_out() const { return status == kTimedOut; }
 };
 
-// Run argv, feeding nothing on stdin, capturing stdout/stderr; kills it after `timeout_s`.
+// Run argv, feeding nothing on stdin, capturing stdout/stderr; kills it after `timeout_s`
+// and reports Result::kTimedOut.
 Result run(const std::vector<std::string>& argv, int timeout_s = 30);
 
 // Paths of the built binaries (set by CMake through the environment or compile definitions).

@@ -1,11 +1,15 @@
 // husk run's flag values: docker's units and messages.
 #include <gtest/gtest.h>
 
+#include <signal.h>
+#include <stdlib.h>
+
 #include "engine/bundle.h"
 #include "engine/idrange.h"
 #include "engine/options.h"
 #include "engine/user.h"
 #include "sys/error.h"
+#include "sys/fileutil.h"
 
 using namespace husk;
 using namespace husk::engine;
@@ -139,4 +143,81 @@ TEST(EngineIdRange, NeverOverlap) {
     EXPECT_FALSE(error_of([&] {
                      pick_range(avail, {{200000, 65536}, {265536, 65536}}, 65536);
                  }).empty());
+}
+
+// Bad flag values that were accepted (issue 14, §5): each refused with one line.
+TEST(EngineBadFlags, StopSignalIsADockerSignal) {
+    EXPECT_EQ(parse_stop_signal("SIGUSR1"), SIGUSR1);
+    EXPECT_EQ(parse_stop_signal("9"), 9);
+    EXPECT_EQ(error_of([] { parse_stop_signal("BOGUS"); }), "invalid signal: BOGUS");
+}
+
+TEST(EngineBadFlags, EnvFileThatIsADirectoryOrHoldsANul) {
+    char dir[] = "/tmp/husk-envfile-XXXXXX";
+    ASSERT_NE(::mkdtemp(dir), nullptr);
+    std::string d = dir;
+    EXPECT_EQ(error_of([&] { parse_env_file(d); }),
+              "--env-file: read \"" + d + "\": EISDIR (Is a directory)");
+    EXPECT_EQ(error_of([&] { parse_env_file(d + "/missing"); }),
+              "--env-file: open \"" + d + "/missing\": ENOENT (No such file or directory)");
+    std::string f = d + "/env";
+    sys::write_file(f, std::string("A=1\r\n# note\n  B=2\nC=x") + '\0' + "y\n");
+    EXPECT_EQ(error_of([&] { parse_env_file(f); }),
+              "--env-file " + f + ": line 4 contains a NUL byte");
+    sys::write_file(f, "A=1\r\n# note\n  B=2\nHUSK_TEST_UNSET_VAR");
+    EXPECT_EQ(parse_env_file(f), (std::vector<std::string>{"A=1", "B=2"}));
+    sys::remove_all(d);
+}
+
+TEST(EngineBadFlags, SecurityOptsAreAppliedOrRefusedNeverIgnored) {
+    RunOptions o;
+    apply_security_opt("no-new-privileges", o);
+    EXPECT_TRUE(o.no_new_privileges);
+    apply_security_opt("no-new-privileges=false", o);
+    EXPECT_FALSE(o.no_new_privileges);
+    apply_security_opt("seccomp=unconfined", o);
+    EXPECT_EQ(o.seccomp, "unconfined");
+    apply_security_opt("seccomp:/p.json", o);  // docker's deprecated separator
+    EXPECT_EQ(o.seccomp, "/p.json");
+    // nothing to switch off: husk applies no LSM profile or label
+    EXPECT_EQ(error_of([&] { apply_security_opt("apparmor=unconfined", o); }), "");
+    EXPECT_EQ(error_of([&] { apply_security_opt("label=disable", o); }), "");
+    // confinement asked for and not given: refused, whether or not the host has the LSM
+    EXPECT_EQ(error_of([&] {
+                  apply_security_opt("apparmor=my-profile", o);
+              }).rfind("--security-opt apparmor \"my-profile\": ", 0),
+              0u);
+    EXPECT_EQ(error_of([&] {
+                  apply_security_opt("label=type:svirt_t", o);
+              }).rfind("--security-opt label \"type:svirt_t\": ", 0),
+              0u);
+    EXPECT_EQ(error_of([&] { apply_security_opt("bogus", o); }),
+              "invalid --security-opt 1: \"bogus\"");
+    EXPECT_EQ(error_of([&] { apply_security_opt("no-new-privileges=maybe", o); }),
+              "invalid --security-opt 2: \"no-new-privileges=maybe\"");
+    EXPECT_EQ(error_of([&] { apply_security_opt("x=y", o); }), "invalid --security-opt 2: \"x=y\"");
+}
+
+// docker: `--mount type=bind` never creates its source (`-v` does).
+TEST(EngineBadFlags, BindMountSourceMustExist) {
+    EXPECT_TRUE(parse_mount("type=bind,src=/nonexistent-husk-src,dst=/x").must_exist);
+    EXPECT_FALSE(parse_volume("/nonexistent-husk-src:/x").must_exist);
+    EXPECT_EQ(error_of([] {
+                  check_bind_sources({parse_mount("type=bind,src=/nonexistent-husk-src,dst=/x")});
+              }),
+              "invalid mount config for type \"bind\": bind source path does not exist: "
+              "/nonexistent-husk-src");
+    EXPECT_EQ(error_of([] { check_bind_sources({parse_mount("type=bind,src=/,dst=/x")}); }), "");
+    EXPECT_EQ(error_of([] { check_bind_sources({parse_volume("/nonexistent-husk-src:/x")}); }), "");
+}
+
+// A flag value of any length makes one short line.
+TEST(EngineBadFlags, LongValuesAreCutInMessages) {
+    std::string v(10000, '1');
+    std::string err = error_of([&] { parse_size(v + "q"); });
+    EXPECT_LT(err.size(), 2 * kShownMax) << err;
+    EXPECT_EQ(err.rfind("invalid size: '1111", 0), 0u) << err;
+    err = error_of([&] { bad_flag("-h, --hostname", v, "too long"); });
+    EXPECT_LT(err.size(), 2 * kShownMax) << err;
+    EXPECT_TRUE(err.ends_with("1111\" for \"-h, --hostname\" flag: too long")) << err;
 }

@@ -3,6 +3,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include <string>
+
 #include "oci/spec.h"
 #include "oci_test_configs.h"
 #include "sys/error.h"
@@ -272,6 +274,88 @@ TEST(SpecParse, ParseProcessUsesProcessRules) {
     }
     EXPECT_THROW(parse_process(R"({"args": []})"), Error);
     EXPECT_THROW(parse_process("[1]"), Error);
+}
+
+std::string parse_error(const std::string& text) {
+    try {
+        parse_spec(text);
+    } catch (const Error& e) {
+        return e.what();
+    }
+    return "accepted";
+}
+
+// nlohmann's own "[json.exception.out_of_range.406] number overflow parsing '1e400'" named
+// no field; the message names it as every other bad value does.
+TEST(SpecParseBadInput, NumberBeyondADoubleNamesItsField) {
+    EXPECT_EQ(parse_error(R"({"ociVersion": "1.2.0", "linux": {"resources":
+        {"memory": {"limit": 1e400}}}})"),
+              "linux.resources.memory.limit: number 1e400 is out of range");
+    EXPECT_EQ(parse_error(R"({"ociVersion": "1.2.0", "process": {"args": ["sh"],
+        "rlimits": [{"type": "RLIMIT_NOFILE", "hard": 1, "soft": 1}, {"hard": -1e999}]}})"),
+              "process.rlimits[1].hard: number -1e999 is out of range");
+    EXPECT_EQ(parse_error(R"([[1, 2], [3, 1e400]])"), "[1][1]: number 1e400 is out of range");
+}
+
+// A NUL would cut the C string the kernel gets short without a word (execve would run
+// "/bin/echo" with "a" for "a\0b").
+TEST(SpecParseBadInput, NulInAStringIsRefusedNamingTheField) {
+    EXPECT_EQ(
+        parse_error(R"({"ociVersion": "1.2.0", "process": {"args": ["/bin/echo", "a\u0000b"]}})"),
+        R"(process.args[1]: "a\x00b" contains a NUL byte)");
+    EXPECT_EQ(parse_error(R"({"ociVersion": "1.2.0", "hostname": "h\u0000"})"),
+              R"(hostname: "h\x00" contains a NUL byte)");
+    EXPECT_EQ(parse_error(R"({"ociVersion": "1.2.0", "annotations": {"k\u0000": "v"}})"),
+              R"(annotations["k\x00"]: "k\x00" contains a NUL byte)");
+}
+
+// A 10,000-character hostname gave a 4 KB error line: the kernel's limit is checked when
+// the config is read, and the value is cut in the message.
+TEST(SpecParseBadInput, LongHostnameIsRefusedOnAShortLine) {
+    std::string name(10000, 'a');
+    std::string err = parse_error(R"({"ociVersion": "1.2.0", "hostname": ")" + name + R"("})");
+    EXPECT_EQ(err.rfind("hostname: \"aaaa", 0), 0u) << err;
+    EXPECT_NE(err.find("aaaa[…9744 bytes…]aaaa"), std::string::npos) << err;
+    EXPECT_TRUE(err.ends_with("aaaa\" is longer than the kernel's 64 bytes")) << err;
+    EXPECT_LT(err.size(), 2 * kShownMax) << err;
+    std::string uts64(64, 'h');
+    EXPECT_EQ(parse_spec(R"({"ociVersion": "1.2.0", "hostname": ")" + uts64 + R"("})").hostname,
+              uts64);
+    EXPECT_NE(parse_error(R"({"ociVersion": "1.2.0", "domainname": ")" + uts64 + R"(x"})")
+                  .find("domainname: "),
+              std::string::npos);
+}
+
+// A string that never ends: nlohmann quotes all it read; the message stays one short line.
+TEST(SpecParseBadInput, UnterminatedLongStringGivesAShortLine) {
+    std::string err = parse_error(R"({"ociVersion": ")" + std::string(10000, 'x'));
+    EXPECT_EQ(err.rfind("invalid JSON: parse error at line 1, column 10017", 0), 0u) << err;
+    EXPECT_LT(err.size(), 2 * kShownMax) << err;
+}
+
+// Values in error messages: cut in the middle, escaped onto one line, whole UTF-8 characters.
+TEST(ErrorFormat, ValuesAreCutAndEscaped) {
+    EXPECT_EQ(shown("short"), "short");
+    EXPECT_EQ(shown("a\nb\tc\x01"), "a\\nb\\tc\\x01");
+    EXPECT_EQ(shown(std::string("a\0b", 3)), "a\\x00b");
+    std::string long_value = std::string(1000, 'x') + "/tail";
+    std::string cut = shown(long_value);
+    EXPECT_LT(cut.size(), kShownMax + 32);
+    EXPECT_EQ(cut.rfind("xxx", 0), 0u);
+    EXPECT_TRUE(cut.ends_with("x/tail")) << cut;
+    EXPECT_NE(cut.find(" bytes…]"), std::string::npos) << cut;
+    // "é" is two bytes: no half of one is left at either side of the cut
+    std::string accents;
+    for (int i = 0; i < 1000; ++i) accents += "é";
+    std::string c2 = shown(accents);
+    auto marker = c2.find("[…");
+    ASSERT_NE(marker, std::string::npos);
+    EXPECT_EQ(marker % 2, 0u) << c2;
+    EXPECT_EQ((c2.size() - c2.find("…]") - std::string("…]").size()) % 2, 0u) << c2;
+    // error_format shows string arguments, not numbers, and takes exceptions whole
+    EXPECT_EQ(
+        error_format("{} {} {}", std::string(300, 'y'), 7, Error(std::string(300, 'z'))).size(),
+        shown(std::string(300, 'y')).size() + 3 + 300);
 }
 
 }  // namespace

@@ -41,7 +41,7 @@ struct RunFlags {
 engine::LogOptions log_options(const RunFlags& f) {
     if (f.log_driver != "json-file")
         throw Error(
-            fmt::format("logging driver \"{}\" is not supported (json-file)", f.log_driver));
+            error_format("logging driver \"{}\" is not supported (json-file)", f.log_driver));
     engine::LogOptions l;
     for (auto& opt : f.log_opts) {
         size_t eq = opt.find('=');
@@ -59,7 +59,7 @@ engine::LogOptions log_options(const RunFlags& f) {
                 engine::bad_flag("--log-opt", opt, "max-file must be a positive number");
             l.max_file = static_cast<int>(n);
         } else {
-            throw Error(fmt::format("unknown log opt '{}' for json-file log driver", k));
+            throw Error(error_format("unknown log opt '{}' for json-file log driver", k));
         }
     }
     return l;
@@ -132,7 +132,7 @@ engine::RunOptions finish(RunFlags& f, const std::vector<std::string>& rest) {
     engine::RunOptions o = f.o;
     std::vector<std::string> args = rest;
     if (!args.empty() && args[0].starts_with("-") && args[0] != "-")
-        throw Error(fmt::format("unknown flag: {}", args[0]));
+        throw Error(error_format("unknown flag: {}", args[0]));
     if (o.rootfs.empty()) {
         if (args.empty())
             throw Error("\"husk run\" requires at least 1 argument: IMAGE [COMMAND] [ARG...]");
@@ -151,9 +151,11 @@ engine::RunOptions finish(RunFlags& f, const std::vector<std::string>& rest) {
     for (auto& u : f.ulimits) o.ulimits.push_back(engine::parse_ulimit(u));
     for (auto& l : f.labels) o.labels.insert(engine::parse_key_value(l));
     for (auto& s : f.sysctls) o.sysctls.insert(engine::parse_key_value(s));
-    auto size = [](const char* flag, const std::string& v) -> std::optional<int64_t> {
+    // docker's sizes: only --memory-swap takes -1 (unlimited swap)
+    auto size = [](const char* flag, const std::string& v,
+                   bool minus_one = false) -> std::optional<int64_t> {
         if (v.empty()) return std::nullopt;
-        if (v == "-1") return -1;
+        if (minus_one && v == "-1") return -1;
         try {
             return engine::parse_size(v);
         } catch (const Error& e) {
@@ -161,10 +163,10 @@ engine::RunOptions finish(RunFlags& f, const std::vector<std::string>& rest) {
         }
     };
     o.memory = size("-m, --memory", f.memory);
-    o.memory_swap = size("--memory-swap", f.memory_swap);
+    o.memory_swap = size("--memory-swap", f.memory_swap, true);
     o.memory_reservation = size("--memory-reservation", f.memory_reservation);
     o.shm_size = size("--shm-size", f.shm_size);
-    if (o.memory && *o.memory < 0) engine::bad_flag("-m, --memory", f.memory, "invalid size");
+    if (o.shm_size == 0) o.shm_size.reset();  // docker: 0 is the default size
     if (!f.cpus.empty())
         o.cpus = engine::parse_cpus(f.cpus, static_cast<int>(::sysconf(_SC_NPROCESSORS_ONLN)));
     o.cpu_shares = f.cpu_shares;
@@ -172,17 +174,7 @@ engine::RunOptions finish(RunFlags& f, const std::vector<std::string>& rest) {
     o.blkio_weight = f.blkio_weight;
     for (auto& m : f.uidmaps) o.uidmap.push_back(engine::parse_idmap("--uidmap", m));
     for (auto& m : f.gidmaps) o.gidmap.push_back(engine::parse_idmap("--gidmap", m));
-    for (auto& s : f.security_opts) {
-        if (s == "no-new-privileges" || s == "no-new-privileges:true" ||
-            s == "no-new-privileges=true")
-            o.no_new_privileges = true;
-        else if (s.starts_with("seccomp=") || s.starts_with("seccomp:"))
-            o.seccomp = s.substr(8);
-        else if (s.starts_with("label=") || s.starts_with("apparmor="))
-            continue;  // no LSM on this host: accepted and ignored, as docker does without one
-        else
-            throw Error(fmt::format("invalid --security-opt: \"{}\"", s));
-    }
+    for (auto& s : f.security_opts) engine::apply_security_opt(s, o);
     return o;
 }
 

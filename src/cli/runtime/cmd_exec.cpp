@@ -3,6 +3,7 @@
 
 #include "cli/runtime/commands.h"
 #include "runtime/container.h"
+#include "runtime/security/lsm.h"
 #include "sys/error.h"
 
 namespace husk::cli {
@@ -29,14 +30,17 @@ void add_exec_command(CLI::App& app, Globals& g) {
     ex->add_option("--preserve-fds", o.preserve_fds, "pass N more fds (from 3)");
     ex->add_flag("--ignore-paused", o.ignore_paused, "exec even into a paused container");
     ex->add_option("--cgroup", cgroup, "join a sub-cgroup (not supported)");
-    ex->add_option("--apparmor", apparmor, "AppArmor profile (no LSM on this host)");
-    ex->add_option("--process-label", label, "SELinux label (no LSM on this host)");
+    ex->add_option("--apparmor", apparmor, "AppArmor profile (refused: husk applies none)");
+    ex->add_option("--process-label", label, "SELinux label (refused: husk applies none)");
     ex->add_option("id", o.id, "container id")->required();
     ex->add_option("command", command, "command and arguments");
     ex->callback([&g] {
         if (!cgroup.empty()) throw Error("--cgroup: joining a sub-cgroup is not supported");
-        if (!apparmor.empty()) throw Error("--apparmor: AppArmor is not enabled on this host");
-        if (!label.empty()) throw Error("--process-label: SELinux is not enabled on this host");
+        if (!apparmor.empty())
+            runtime::security::refuse_lsm("--apparmor", apparmor, runtime::security::Lsm::apparmor);
+        if (!label.empty())
+            runtime::security::refuse_lsm("--process-label", label,
+                                          runtime::security::Lsm::selinux);
         o.root = g.root;
         o.args = command;
         g.exit_code = runtime::exec(o);

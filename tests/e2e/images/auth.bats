@@ -37,9 +37,11 @@ teardown_file() { images_teardown; }
 @test "basic auth: --creds, husk login / logout" {
     run husk pull -q --tls-verify=false --creds husk:wrong "$REG_basic/husk/busybox"
     [ "$status" -ne 0 ]
+    [[ "$output" == *"401 Unauthorized"* ]]
     husk pull -q --tls-verify=false --creds husk:s3cret "$REG_basic/husk/busybox"
     run husk login --tls-verify=false -u husk -p wrong "$REG_basic"
     [ "$status" -ne 0 ]
+    [[ "$output" == *"401 Unauthorized"* ]]
     run husk login --tls-verify=false -u husk -p s3cret "$REG_basic"
     [ "$status" -eq 0 ]
     [[ "$output" == *"Login Succeeded"* ]]
@@ -49,6 +51,7 @@ teardown_file() { images_teardown; }
     husk logout "$REG_basic"
     run husk pull -q --tls-verify=false "$REG_basic/husk/busybox"
     [ "$status" -ne 0 ]
+    [[ "$output" == *"401 Unauthorized"* ]]
 }
 
 @test "basic auth: credentials from \$DOCKER_CONFIG/config.json" {
@@ -57,12 +60,14 @@ teardown_file() { images_teardown; }
         >"$WORK/docker/config.json"
     DOCKER_CONFIG="$WORK/docker" run husk pull -q --tls-verify=false "$REG_basic/husk/busybox"
     [ "$status" -eq 0 ]
+    husk image inspect "$REG_basic/husk/busybox" >/dev/null
 }
 
 @test "token auth: anonymous pull of a public repository" {
     run husk pull --tls-verify=false "$REG_token/public/busybox"
     echo "$output"
     [ "$status" -eq 0 ]
+    husk image inspect "$REG_token/public/busybox" >/dev/null
 }
 
 @test "token auth: a private repository needs credentials" {

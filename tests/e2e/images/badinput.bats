@@ -48,7 +48,11 @@ teardown_file() { images_teardown; }
 
 @test "plain HTTP registry refused without --tls-verify=false or an insecure entry" {
     run husk pull "$REG_main/husk/busybox"
+    echo "$output"
     [ "$status" -ne 0 ]
+    [ "${#lines[@]}" -eq 1 ]
+    # it spoke TLS to a plain HTTP server: refused for that, not for any failure
+    [[ "$output" == *"cannot reach $REG_main: "*"SSL"* ]]
     echo "{\"insecure\": [\"$REG_main\"]}" >"$ROOT/registries.json"
     run husk pull -q "$REG_main/husk/busybox"
     rm "$ROOT/registries.json"

@@ -25,6 +25,7 @@ teardown_file() { images_teardown; }
 @test "--tls-verify=false pulls over HTTPS without verification" {
     run husk pull -q --tls-verify=false "$REG_tls/husk/busybox"
     [ "$status" -eq 0 ]
+    husk image inspect "$REG_tls/husk/busybox" >/dev/null
 }
 
 @test "an insecure entry in registries.json does the same for that registry only" {
@@ -32,4 +33,5 @@ teardown_file() { images_teardown; }
     run husk pull -q "$REG_tls/husk/busybox"
     rm "$ROOT/registries.json"
     [ "$status" -eq 0 ]
+    husk image inspect "$REG_tls/husk/busybox" >/dev/null
 }

@@ -37,7 +37,8 @@ teardown_file() { run_teardown; }
     [ "$status" -eq 125 ]
     [ "$output" = "husk: no command specified" ]
     run husk run --rm
-    [ "$status" -ne 0 ]
+    [ "$status" -eq 125 ]
+    [ "$output" = 'husk: "husk run" requires at least 1 argument: IMAGE [COMMAND] [ARG...]' ]
     [ -z "$(leftovers)" ]
 }
 
@@ -83,4 +84,81 @@ teardown_file() { run_teardown; }
         [ "${#lines[@]}" -eq 1 ]
     done
     [ "$(ls "$ROOT/containers" 2>/dev/null | wc -l)" -eq "$before" ]
+}
+
+@test "--mount type=bind with a missing source: docker's refusal, no directory made on the host" {
+    before=$(leftovers)  # an earlier test keeps its "dup"
+    src=$WORK/no-such-source
+    for cmd in run create; do
+        run husk $cmd --rm --mount "type=bind,source=$src,target=/x" husk/busybox true
+        echo "$cmd -> $status $output"
+        [ "$status" -eq 125 ]
+        [ "$output" = "husk: invalid mount config for type \"bind\": bind source path does not exist: $src" ]
+        [ ! -e "$src" ]
+    done
+    # -v still creates a missing host directory, as docker does
+    run husk run --rm -v "$src:/x" husk/busybox sh -c 'test -d /x && echo made'
+    [ "$status" -eq 0 ]
+    [ "$output" = made ]
+    [ -d "$src" ]
+    [ "$(leftovers)" = "$before" ]
+}
+
+@test "--stop-signal BOGUS, --shm-size -1, --env-file DIR: refused with one line, 125, nothing left" {
+    before=$(leftovers)  # an earlier test keeps its "dup"
+    mkdir -p "$WORK/envdir"
+    while IFS='|' read -r flags want; do
+        for cmd in run create; do
+            run husk $cmd --rm $flags husk/busybox true
+            echo "$cmd $flags -> $status $output"
+            [ "$status" -eq 125 ]
+            [ "$output" = "husk: $want" ]
+        done
+    done <<LIST
+--stop-signal BOGUS|invalid signal: BOGUS
+--shm-size -1|invalid argument "-1" for "--shm-size" flag: invalid size: '-1'
+--env-file $WORK/envdir|--env-file: read "$WORK/envdir": EISDIR (Is a directory)
+LIST
+    [ "$(leftovers)" = "$before" ]
+    # what these flags take still works, and the container sees it
+    printf 'FROM_FILE=yes\n' >"$WORK/env"
+    run husk run --rm --stop-signal SIGUSR1 --shm-size 2m --env-file "$WORK/env" husk/busybox \
+        sh -c 'echo $FROM_FILE; df -k /dev/shm | tail -1'
+    echo "$output"
+    [ "$status" -eq 0 ]
+    [ "${lines[0]}" = yes ]
+    [ "$(echo "${lines[1]}" | awk '{print $2}')" = 2048 ]
+}
+
+@test "--security-opt apparmor=PROFILE / label=...: refused, never silently ignored" {
+    before=$(leftovers)  # an earlier test keeps its "dup"
+    for opt in apparmor=my-profile label=type:svirt_t label=level:s0:c1; do
+        run husk run --rm --security-opt "$opt" husk/busybox true
+        echo "$opt -> $status $output"
+        [ "$status" -eq 125 ]
+        [ "${#lines[@]}" -eq 1 ]
+        key=${opt%%=*} value=${opt#*=}
+        [[ "$output" == "husk: --security-opt $key \"$value\": "* ]]
+        [[ "$output" == *"is not enabled on this host" || "$output" == *"husk does not apply"* ]]
+    done
+    run husk run --rm --security-opt bogus husk/busybox true
+    [ "$status" -eq 125 ]
+    [ "$output" = 'husk: invalid --security-opt 1: "bogus"' ]
+    [ "$(leftovers)" = "$before" ]
+    # switching off what husk never applies is fine
+    run husk run --rm --security-opt apparmor=unconfined --security-opt label=disable husk/busybox echo ok
+    [ "$status" -eq 0 ]
+    [ "$output" = ok ]
+}
+
+@test "a 10,000-character hostname: one short line, 125, nothing left" {
+    before=$(leftovers)  # an earlier test keeps its "dup"
+    long=$(printf 'h%.0s' $(seq 10000))
+    run husk run --rm -h "$long" husk/busybox true
+    echo "$output"
+    [ "$status" -eq 125 ]
+    [ "${#lines[@]}" -eq 1 ]
+    [ "${#output}" -lt 600 ]
+    [[ "$output" == *'for "-h, --hostname" flag: longer than the kernel'"'"'s 64 bytes' ]]
+    [ "$(leftovers)" = "$before" ]
 }

@@ -78,6 +78,7 @@ teardown_file() { run_teardown; }
     [[ "$output" == *"includes invalid characters for a local volume name"* ]]
     run husk volume create 'x/y'
     [ "$status" -ne 0 ]
+    [[ "$output" == *'"x/y" includes invalid characters for a local volume name'* ]]
     husk volume rm v1
     [ -z "$(husk volume ls -q)" ]
     [ -z "$(leftovers)" ]

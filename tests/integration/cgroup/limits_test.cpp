@@ -73,6 +73,8 @@ TEST(CgroupLimits, TinyMemoryLimitStillRunsAProgram) {
     oci::Resources r;
     r.memory.emplace().limit = 2 << 20;
     auto mgr = Manager::create(test_path("tiny"), "tiny", &r);
+    // The limit is in force (a manager that wrote nothing would pass what follows too).
+    EXPECT_EQ(mgr->stats().memory.limit, 2u << 20);
     Child child([] {
         ::execl("/bin/true", "true", nullptr);
         ::_exit(127);

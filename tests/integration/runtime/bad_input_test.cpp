@@ -179,3 +179,54 @@ TEST(BadInput, ProcessJsonWithoutArgs) {
     EXPECT_NE(r.err.find("args"), std::string::npos) << r.err;
     EXPECT_EQ(json::parse(ps.out).size(), 1u) << "only the init runs: " << ps.out;
 }
+
+// nlohmann's raw "[json.exception.out_of_range.406] number overflow parsing '1e400'" named
+// no field: the line names it, and nothing is made.
+TEST(BadInput, NumberBeyondADoubleNamesItsField) {
+    Bundle b("bad-1e400");
+    b.config["linux"]["resources"] = {{"pids", {{"limit", 1}}}};
+    std::string text = b.config.dump();
+    auto at = text.find("\"limit\":1");
+    ASSERT_NE(at, std::string::npos) << text;
+    text.replace(at, 9, "\"limit\":1e400");
+    std::ofstream(b.dir() + "/config.json") << text;
+    std::string id = b.id();
+    auto r = b.runtime({"create", "--bundle", b.dir(), id});
+    EXPECT_EQ(r.status, 1);
+    EXPECT_EQ(lines(r.err), 1) << r.err;
+    EXPECT_NE(r.err.find("linux.resources.pids.limit: number 1e400 is out of range"),
+              std::string::npos)
+        << r.err;
+    EXPECT_EQ(r.err.find("json.exception"), std::string::npos) << r.err;
+    expect_nothing_left(b, id);
+}
+
+// "a\u0000b" reached execve as "a": the program ran with an argument cut short.
+TEST(BadInput, NulInAnArgumentIsRefusedNotCut) {
+    Bundle b("bad-nul");
+    b.args({"/bin/echo", std::string("visible") + '\0' + "hidden"});
+    std::string id = b.id();
+    auto r = b.runtime({"run", "--bundle", b.dir(), id});
+    EXPECT_EQ(r.status, 1);
+    EXPECT_EQ(lines(r.err), 1) << r.err;
+    EXPECT_NE(r.err.find(R"(process.args[1]: "visible\x00hidden" contains a NUL byte)"),
+              std::string::npos)
+        << r.err;
+    EXPECT_EQ(r.out.find("visible"), std::string::npos) << "the program ran: " << r.out;
+    expect_nothing_left(b, id);
+}
+
+// A 10,000-character hostname gave a 4 KB error line from sethostname.
+TEST(BadInput, LongHostnameGivesOneShortLine) {
+    Bundle b("bad-hostname");
+    b.config["hostname"] = std::string(10000, 'h');
+    b.save();
+    std::string id = b.id();
+    auto r = b.runtime({"create", "--bundle", b.dir(), id});
+    EXPECT_EQ(r.status, 1);
+    EXPECT_EQ(lines(r.err), 1) << r.err;
+    EXPECT_LT(r.err.size(), 600u) << r.err;
+    EXPECT_NE(r.err.find("hostname: \"hhhh"), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find("is longer than the kernel's 64 bytes"), std::string::npos) << r.err;
+    expect_nothing_left(b, id);
+}

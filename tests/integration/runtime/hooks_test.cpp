@@ -109,7 +109,7 @@ TEST(Hooks, MissingHookBinaryAndTimeout) {
     b.save();
     auto t = b.runtime({"create", "--bundle", b.dir(), b.id()});
     EXPECT_EQ(t.status, 1);
-    EXPECT_NE(t.err.find("timed out"), std::string::npos) << t.err;
+    EXPECT_NE(t.err.find("prestart hook #0 \"/bin/sleep\": timed out"), std::string::npos) << t.err;
 }
 
 TEST(Hooks, FailingPoststopOnlyWarns) {

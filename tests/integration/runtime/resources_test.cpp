@@ -49,7 +49,12 @@ TEST(Resources, MemoryLimitEndsInAnOomKill) {
     b.args({"/bin/husk-probe", "alloc", "100"});
     std::string id = b.id();
     auto r = b.runtime({"run", "--bundle", b.dir(), id}, 60);
+    // A hung runtime is killed by the harness: reported as a timeout, not as this 137.
+    EXPECT_FALSE(r.timed_out()) << r.err;
     EXPECT_EQ(r.status, 137) << r.out << r.err;
+    // The probe never got its 100 MiB: it reports {"ok":true} only after touching them all.
+    EXPECT_EQ(r.out.find("\"ok\":true"), std::string::npos) << r.out;
+    EXPECT_TRUE(cgroups_named(id).empty());
 }
 
 TEST(Resources, UpdatePauseResumeAndEvents) {
