@@ -60,7 +60,7 @@ results+=("lint 2 $lint_failed 0 $lint_rc")
 passed=0 failed=0 skipped=0 status=0
 for r in "${results[@]}"; do
     read -r name total f s rc <<<"$r"
-    echo "$name: $total tests, $f failed, $s skipped (ctest exit $rc)"
+    echo "$name: $total tests, $f failed, $s skipped (exit $rc)"
     passed=$((passed + total - f - s))
     failed=$((failed + f))
     skipped=$((skipped + s))
