@@ -1,6 +1,5 @@
 #include "engine/record.h"
 
-#include <dirent.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/random.h>
@@ -10,8 +9,6 @@
 
 #include <ctime>
 #include <iterator>
-#include <memory>
-#include <string_view>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -116,12 +113,8 @@ Containers::Containers(std::string data_root) : root_(std::move(data_root) + "/c
 
 // Called under <root>/.lock: a staging directory then is one an add killed halfway left.
 void Containers::remove_stale_staging() const {
-    std::vector<std::string> stale;
-    if (std::unique_ptr<DIR, int (*)(DIR*)> d(::opendir(root_.c_str()), ::closedir); d) {
-        while (auto* e = ::readdir(d.get()))
-            if (std::string_view(e->d_name).starts_with(".new-")) stale.emplace_back(e->d_name);
-    }
-    for (auto& name : stale) sys::remove_all(root_ + "/" + name);
+    for (auto& name : sys::list_dir(root_))
+        if (name.starts_with(".new-")) sys::remove_all(root_ + "/" + name);
 }
 
 void Containers::add(
@@ -152,10 +145,7 @@ void Containers::save(const ContainerRecord& rec) const {
 
 std::vector<ContainerRecord> Containers::list() const {
     std::vector<ContainerRecord> out;
-    DIR* d = ::opendir(root_.c_str());
-    if (!d) return out;
-    while (auto* e = ::readdir(d)) {
-        std::string name = e->d_name;
+    for (auto& name : sys::list_dir(root_)) {
         if (name.starts_with(".")) continue;
         std::string path = dir(name) + "/container.json";
         if (!sys::exists(path)) continue;
@@ -165,7 +155,6 @@ std::vector<ContainerRecord> Containers::list() const {
             // a record being written by another husk: skip it
         }
     }
-    ::closedir(d);
     return out;
 }
 

@@ -1,6 +1,5 @@
 #include "image/store.h"
 
-#include <dirent.h>
 #include <fcntl.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
@@ -17,6 +16,7 @@
 #include "oci/image/reference.h"
 #include "sys/error.h"
 #include "sys/fd.h"
+#include "sys/fileutil.h"
 #include "sys/log.h"
 
 namespace husk::image {
@@ -28,18 +28,7 @@ namespace oi = oci::image;
 
 constexpr std::string_view kRepoDigestAnnotation = "io.husk.repo-digest";
 
-std::vector<std::string> list_dir(const std::string& path) {
-    std::vector<std::string> out;
-    DIR* d = ::opendir(path.c_str());
-    if (d == nullptr) return out;
-    while (dirent* e = ::readdir(d)) {
-        std::string_view n = e->d_name;
-        if (n != "." && n != "..") out.emplace_back(n);
-    }
-    ::closedir(d);
-    std::sort(out.begin(), out.end());
-    return out;
-}
+using sys::list_dir;
 
 bool is_mountpoint(const std::string& path) {
     struct statx a {

@@ -1,6 +1,5 @@
 #include "runtime/state.h"
 
-#include <dirent.h>
 #include <fcntl.h>
 #include <pwd.h>
 #include <sys/stat.h>
@@ -135,18 +134,8 @@ std::string status_of(const StateDir& dir, const Record& r, bool frozen) {
 
 std::vector<std::string> list_ids(const std::string& root) {
     std::vector<std::string> out;
-    DIR* d = ::opendir(root.c_str());
-    if (!d) {
-        if (errno == ENOENT) return out;
-        throw_sys("open", root);
-    }
-    while (dirent* e = ::readdir(d)) {
-        std::string n = e->d_name;
-        if (n == "." || n == "..") continue;
+    for (auto& n : sys::list_dir(root))
         if (sys::exists(fmt::format("{}/{}/state.json", root, n))) out.push_back(n);
-    }
-    ::closedir(d);
-    std::sort(out.begin(), out.end());
     return out;
 }
 

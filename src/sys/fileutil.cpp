@@ -5,6 +5,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <memory>
+
 #include <fmt/format.h>
 
 #include "sys/error.h"
@@ -78,6 +81,21 @@ bool mkdir_all(const std::string& path, int mode) {
         }
     }
     return created;
+}
+
+std::vector<std::string> list_dir(const std::string& path) {
+    std::unique_ptr<DIR, int (*)(DIR*)> d(::opendir(path.c_str()), ::closedir);
+    if (!d) {
+        if (errno == ENOENT) return {};
+        throw_sys("open directory", path);
+    }
+    std::vector<std::string> out;
+    while (dirent* e = ::readdir(d.get())) {
+        std::string_view n = e->d_name;
+        if (n != "." && n != "..") out.emplace_back(n);
+    }
+    std::sort(out.begin(), out.end());
+    return out;
 }
 
 static void remove_at(int dirfd, const char* name, dev_t dev, const std::string& shown) {

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 namespace husk::sys {
 
@@ -17,6 +18,9 @@ bool mkdir_all(const std::string& path, int mode = 0755);
 // rm -rf of `path`, not crossing mount points; missing path is not an error.
 void remove_all(const std::string& path);
 bool exists(const std::string& path);
+// The names in a directory (not . and ..), sorted; empty when it does not exist.
+// Throws SysError("open directory", path) on any other failure.
+std::vector<std::string> list_dir(const std::string& path);
 // Our stdin becomes /dev/null (a container or process that gets no input).
 void stdin_from_dev_null();
 

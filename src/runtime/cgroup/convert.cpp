@@ -4,12 +4,11 @@
 #include <charconv>
 #include <cstring>
 
-#include <dirent.h>
-
 #include <fmt/format.h>
 
 #include "runtime/cgroup/file.h"
 #include "sys/error.h"
+#include "sys/fileutil.h"
 
 namespace husk::runtime::cgroup {
 
@@ -122,13 +121,10 @@ std::vector<std::string> hugepage_size_names(std::vector<uint64_t> kibs) {
 
 std::vector<std::string> hugepage_sizes() {
     std::vector<uint64_t> kibs;
-    DIR* d = ::opendir("/sys/kernel/mm/hugepages");
-    if (d == nullptr) return {};
-    while (auto* e = ::readdir(d)) {
+    for (auto& name : sys::list_dir("/sys/kernel/mm/hugepages")) {
         uint64_t kib = 0;
-        if (std::sscanf(e->d_name, "hugepages-%lukB", &kib) == 1) kibs.push_back(kib);
+        if (std::sscanf(name.c_str(), "hugepages-%lukB", &kib) == 1) kibs.push_back(kib);
     }
-    ::closedir(d);
     return hugepage_size_names(std::move(kibs));
 }
 
