@@ -130,12 +130,11 @@ oci::Spec load_config(const EngineContext& ctx, const ContainerRecord& rec) {
 // is not held meanwhile). The record as it is then; nullopt once removed.
 std::optional<ContainerRecord> end_interrupted_start(const EngineContext& ctx, Containers& db,
                                                      const std::string& id) {
-    if (db.monitored(id)) {
+    if (!db.monitored(id)) return db.find(id);
+    {
         auto lk = db.lock(id);  // a start still going on holds it: wait for its outcome
         auto now = db.find(id);
         if (!now || now->status == "running" || !db.monitored(id)) return now;
-    } else {
-        return db.find(id);
     }
     log::debug("container {}: ending the start that was cut short", id);
     // Its monitor may still be creating the init (the runtime state not there yet to
@@ -276,16 +275,16 @@ void remove_container(const EngineContext& ctx, const ContainerRecord& rec, bool
             fmt::format("You cannot remove a running container {}. Stop the container before "
                         "attempting removal or force remove",
                         rec.id));
-    if (!end_interrupted_start(ctx, db, rec.id)) return;
-    if (rec.status == "running") {
+    auto now = end_interrupted_start(ctx, db, rec.id);
+    if (now && now->status == "running") {
         try {
             runtime::kill(ctx.state_root(), rec.id, SIGKILL, true);
         } catch (const std::exception& e) {
             log::debug("rm {}: {}", rec.id, e.what());
         }
         db.wait_unmonitored(rec.id);
+        now = db.find(rec.id);
     }
-    auto now = db.find(rec.id);
     if (!now) return;  // removed by its monitor (--rm)
     auto lk = db.lock(rec.id);
     remove_all_of(ctx, db, *now, volumes);

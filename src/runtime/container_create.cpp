@@ -287,8 +287,6 @@ pid_t create_locked(const CreateOptions& o, StateDir& dir, CreateGuard& guard,
     if (!sys::process_alive(pid, rec.start_time))
         throw Error("container init exited before it was ready");
     rec.rootfs = plan.rootfs;
-    rec.created = now_rfc3339();
-    rec.cgroup = cg->save();
     rec.use_pid_ns = (ns_flags & CLONE_NEWPID) != 0;
     rec.new_keyring = !o.no_new_keyring;
     rec.config = saved_hooks(spec);
