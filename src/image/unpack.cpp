@@ -350,7 +350,7 @@ class Extractor {
         constexpr size_t kChunk = 4096;
         const void* buf = nullptr;
         size_t len = 0;
-        la_int64_t off = 0;
+        la_int64_t off = 0, end_written = 0;
         while (true) {
             int rc = archive_read_data_block(tar_, &buf, &len, &off);
             if (rc == ARCHIVE_EOF) break;
@@ -367,12 +367,16 @@ class Extractor {
                     if (all_zero(p + n, m) != zero) break;
                     n += m;
                 }
-                if (!zero) pwrite_all(fd, p, n, off, path);
+                if (!zero) {
+                    pwrite_all(fd, p, n, off, path);
+                    end_written = off + static_cast<la_int64_t>(n);
+                }
                 p += n;
                 off += static_cast<la_int64_t>(n);
             }
         }
-        if (size > 0 && ::ftruncate(fd, size) != 0) throw_sys("truncate", path);
+        // A file that ends in a hole (zeros not written, or a sparse entry) gets its size.
+        if (end_written < size && ::ftruncate(fd, size) != 0) throw_sys("truncate", path);
     }
 
     static void pwrite_all(int fd, const char* p, size_t len, la_int64_t off,
