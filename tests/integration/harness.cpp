@@ -8,9 +8,11 @@
 #include <signal.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdlib>
@@ -68,9 +70,19 @@ Result run(const std::vector<std::string>& argv, int timeout_s) {
     ::close(err[1]);
     Result r;
     auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(timeout_s);
-    pollfd fds[2] = {{out[0], POLLIN, 0}, {err[0], POLLIN, 0}};
+    // The child's pidfd turns readable when it exits: its end is seen at once even when a
+    // detached container holds the pipes (without pidfds, a waitpid every 200 ms).
+    int pidfd = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
+    pollfd fds[3] = {{out[0], POLLIN, 0}, {err[0], POLLIN, 0}, {pidfd, POLLIN, 0}};
     int open_fds = 2;
-    bool killed = false;
+    bool killed = false, exited = false;
+    auto reap = [&] {
+        int st = 0;
+        ::waitpid(pid, &st, 0);
+        r.status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+        pid = -1;
+        exited = true;
+    };
     // Read until both pipes hit EOF. A detached container may inherit the pipes: stop
     // reading once the child itself has exited and nothing more is buffered.
     while (open_fds > 0) {
@@ -78,12 +90,13 @@ Result run(const std::vector<std::string>& argv, int timeout_s) {
                                         deadline - std::chrono::steady_clock::now())
                                         .count());
         if (left <= 0) {
-            if (!killed) ::kill(pid, SIGKILL);
-            killed = true;
+            if (!killed && !exited) ::kill(pid, SIGKILL);
+            killed = !exited;
             break;
         }
-        int n = ::poll(fds, 2, std::min(left, 200));
+        int n = ::poll(fds, 3, exited ? 0 : std::min(left, 200));
         if (n == 0) {
+            if (exited) break;
             int st;
             if (::waitpid(pid, &st, WNOHANG) == pid) {
                 r.status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
@@ -92,7 +105,12 @@ Result run(const std::vector<std::string>& argv, int timeout_s) {
             }
             continue;
         }
-        for (auto& p : fds) {
+        if (fds[2].fd >= 0 && (fds[2].revents & POLLIN)) {
+            reap();
+            fds[2].fd = -1;
+        }
+        for (int i = 0; i < 2; ++i) {
+            auto& p = fds[i];
             if (p.fd < 0 || !(p.revents & (POLLIN | POLLHUP))) continue;
             char buf[4096];
             ssize_t k = ::read(p.fd, buf, sizeof buf);
@@ -100,10 +118,11 @@ Result run(const std::vector<std::string>& argv, int timeout_s) {
                 p.fd = -1;
                 --open_fds;
             } else {
-                (p.fd == out[0] ? r.out : r.err).append(buf, static_cast<size_t>(k));
+                (i == 0 ? r.out : r.err).append(buf, static_cast<size_t>(k));
             }
         }
     }
+    if (pidfd >= 0) ::close(pidfd);
     ::close(out[0]);
     ::close(err[0]);
     if (pid > 0) {
@@ -227,19 +246,44 @@ std::vector<std::string> mounts_under(const std::string& prefix) {
     return out;
 }
 
+std::vector<std::string> cgroup_mounts() {
+    std::ifstream f("/proc/self/mountinfo");
+    std::vector<std::string> out;
+    std::string line;
+    while (std::getline(f, line)) {
+        // ID PARENT MAJ:MIN ROOT MOUNTPOINT OPTIONS [OPTIONAL...] - FSTYPE SOURCE SUPER
+        auto dash = line.find(" - ");
+        if (dash == std::string::npos) continue;
+        std::istringstream left(line.substr(0, dash)), right(line.substr(dash + 3));
+        std::string fields[5], fstype;
+        for (auto& x : fields) left >> x;
+        right >> fstype;
+        if (fstype == "cgroup" || fstype == "cgroup2") out.push_back(fields[4]);
+    }
+    return out;
+}
+
+namespace {
+
+// Directories below `dir` (at most `depth` levels) whose path contains `needle`.
+void find_cgroups(const std::string& dir, const std::string& needle, int depth,
+                  std::vector<std::string>& out) {
+    for (const auto& name : list_dir(dir)) {
+        std::string path = dir;
+        path += '/';
+        path += name;
+        struct stat st {};
+        if (::lstat(path.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) continue;
+        if (path.find(needle) != std::string::npos) out.push_back(path);
+        if (depth > 1) find_cgroups(path, needle, depth - 1, out);
+    }
+}
+
+}  // namespace
+
 std::vector<std::string> cgroups_named(const std::string& needle) {
     std::vector<std::string> out;
-    std::string cmd =
-        "find /sys/fs/cgroup -maxdepth 4 -type d -path '*" + needle + "*' 2>/dev/null";
-    FILE* p = ::popen(cmd.c_str(), "r");
-    if (!p) return out;
-    char buf[4096];
-    while (std::fgets(buf, sizeof buf, p)) {
-        std::string s = buf;
-        if (!s.empty() && s.back() == '\n') s.pop_back();
-        out.push_back(s);
-    }
-    ::pclose(p);
+    for (const auto& m : cgroup_mounts()) find_cgroups(m, needle, 4, out);
     return out;
 }
 
@@ -259,11 +303,37 @@ bool alive(pid_t pid) {
     return p != std::string::npos && p + 2 < s.size() && s[p + 2] != 'Z';
 }
 
-std::string slurp(const std::string& path) {
-    std::ifstream f(path);
+std::string read_file(const std::string& path) {
+    std::ifstream f(path, std::ios::binary);
     std::stringstream s;
     s << f.rdbuf();
     return s.str();
+}
+
+bool exists(const std::string& path) {
+    struct stat st {};
+    return ::lstat(path.c_str(), &st) == 0;
+}
+
+bool wait_for_file(const std::string& path, int seconds) {
+    for (int i = 0; i < seconds * 50; ++i) {
+        if (exists(path)) return true;
+        ::usleep(20000);
+    }
+    return exists(path);
+}
+
+std::vector<std::string> list_dir(const std::string& path) {
+    std::vector<std::string> out;
+    DIR* d = ::opendir(path.c_str());
+    if (!d) return out;
+    while (dirent* e = ::readdir(d)) {
+        std::string n = e->d_name;
+        if (n != "." && n != "..") out.push_back(n);
+    }
+    ::closedir(d);
+    std::sort(out.begin(), out.end());
+    return out;
 }
 
 }  // namespace husk::test

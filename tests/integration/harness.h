@@ -73,13 +73,23 @@ nlohmann::json run_probe_json(Bundle& b, const std::vector<std::string>& run_fla
 
 // Lines of /proc/self/mountinfo whose mount point starts with `prefix`.
 std::vector<std::string> mounts_under(const std::string& prefix);
-// The cgroup directories (every hierarchy) whose path contains `needle`.
+// The cgroup and cgroup2 mount points of this host, from /proc/self/mountinfo: whatever
+// its layout (pure v2, hybrid, v1), wherever they are mounted.
+std::vector<std::string> cgroup_mounts();
+// The cgroup directories (every hierarchy, up to 4 levels below its mount) whose path
+// contains `needle`.
 std::vector<std::string> cgroups_named(const std::string& needle);
 // Parse the last JSON line of `s`.
 nlohmann::json last_json_line(const std::string& s);
 // Is /proc/PID a live, non-zombie process?
 bool alive(pid_t pid);
 // The whole content of a file ("" when it cannot be read).
-std::string slurp(const std::string& path);
+std::string read_file(const std::string& path);
+// Does `path` exist (not following a final symlink)?
+bool exists(const std::string& path);
+// Wait until `path` exists (at most `seconds`).
+bool wait_for_file(const std::string& path, int seconds);
+// Names of the entries of a directory (not . and ..), sorted; empty when it is missing.
+std::vector<std::string> list_dir(const std::string& path);
 
 }  // namespace husk::test

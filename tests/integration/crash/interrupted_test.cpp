@@ -6,8 +6,6 @@
 #include <unistd.h>
 
 #include <chrono>
-#include <fstream>
-#include <sstream>
 #include <thread>
 
 #include "harness.h"
@@ -18,24 +16,7 @@ using namespace std::chrono_literals;
 
 namespace {
 
-constexpr auto kBound = std::chrono::seconds(60);
-
-std::string read(const std::string& path) {
-    std::ifstream f(path);
-    std::stringstream s;
-    s << f.rdbuf();
-    return s.str();
-}
-
-bool exists(const std::string& path) {
-    return ::access(path.c_str(), F_OK) == 0;
-}
-
-// Waits (bounded) until `path` exists.
-bool appears(const std::string& path) {
-    for (int i = 0; i < 3000 && !exists(path); ++i) std::this_thread::sleep_for(10ms);
-    return exists(path);
-}
+constexpr int kBound = 60;  // seconds
 
 std::vector<std::string> runtime(const Bundle& b, std::vector<std::string> args) {
     args.insert(args.begin(), {runtime_bin(), "--root", b.state_root()});
@@ -56,15 +37,15 @@ TEST(CreatedInit, HoldsNoFdOfItsCaller) {
     fl.l_whence = SEEK_SET;
     ASSERT_EQ(::fcntl(fd, F_OFD_SETLK, &fl), 0);
     std::string id = b.id();
-    auto c = run_bounded(
-        runtime(b, {"create", "--bundle", b.dir(), "--pid-file", b.dir() + "/pid", id}), kBound);
+    auto c = run(runtime(b, {"create", "--bundle", b.dir(), "--pid-file", b.dir() + "/pid", id}),
+                 kBound);
     ::close(fd);  // ours gone: only a copy in another process could still hold the lock
-    ASSERT_TRUE(c.finished && c.status == 0) << c.output;
-    std::string pid = read(b.dir() + "/pid");
+    ASSERT_EQ(c.status, 0) << c.err;
+    std::string pid = read_file(b.dir() + "/pid");
 
     std::vector<std::string> fds;
     const std::string fd_dir = "/proc/" + pid + "/fd/";
-    for (auto& e : entries(fd_dir)) {
+    for (auto& e : list_dir(fd_dir)) {
         if (std::stoi(e) <= 2) continue;
         char target[4096] = {};
         std::string link = fd_dir;
@@ -96,21 +77,21 @@ TEST(DeleteForce, RemovesWhatAKilledCreateLeft) {
     std::string id = b.id();
     {
         Child create(runtime(b, {"create", "--bundle", b.dir(), id}), b.dir() + "/create.log");
-        ASSERT_TRUE(appears(marker)) << read(b.dir() + "/create.log");
+        ASSERT_TRUE(wait_for_file(marker, 30)) << read_file(b.dir() + "/create.log");
         create.kill();
     }
     std::string state_file = b.state_root() + "/" + id + "/state.json";
     ASSERT_TRUE(exists(state_file)) << "nothing recorded of the half-made container";
-    auto state = nlohmann::json::parse(read(state_file));
+    auto state = nlohmann::json::parse(read_file(state_file));
     pid_t init = state.at("pid").get<int>();
     ASSERT_GT(init, 0) << "the init's pid is recorded before it goes on";
-    EXPECT_FALSE(cgroup_dirs_named(id).empty()) << "the cgroup was made";
+    EXPECT_FALSE(cgroups_named("/" + id).empty()) << "the cgroup was made";
 
-    auto d = run_bounded(runtime(b, {"delete", "--force", id}), kBound);
-    ASSERT_TRUE(d.finished) << "delete --force hangs";
-    EXPECT_EQ(d.status, 0) << d.output;
+    auto d = run(runtime(b, {"delete", "--force", id}), kBound);
+    ASSERT_FALSE(d.timed_out()) << "delete --force hangs";
+    EXPECT_EQ(d.status, 0) << d.err;
     EXPECT_FALSE(exists(b.state_root() + "/" + id));
-    EXPECT_TRUE(cgroup_dirs_named(id).empty());
+    EXPECT_TRUE(cgroups_named("/" + id).empty());
     bool gone = false;
     for (int i = 0; i < 500 && !gone; ++i, std::this_thread::sleep_for(10ms)) gone = !alive(init);
     EXPECT_TRUE(gone) << "the init of the killed create lives on";
@@ -122,23 +103,23 @@ TEST(DeleteForce, NamesWhatItCouldNotRemove) {
     Bundle b("unremovable");
     b.args({"/bin/sleep", "100"});
     std::string id = b.id();
-    auto c = run_bounded(runtime(b, {"create", "--bundle", b.dir(), id}), kBound);
-    ASSERT_TRUE(c.finished && c.status == 0) << c.output;
+    auto c = run(runtime(b, {"create", "--bundle", b.dir(), id}), kBound);
+    ASSERT_EQ(c.status, 0) << c.err;
     std::string busy = b.state_root() + "/" + id + "/busy";
     ASSERT_EQ(::mkdir(busy.c_str(), 0700), 0);
     ASSERT_EQ(::mount("tmpfs", busy.c_str(), "tmpfs", 0, nullptr), 0);
 
-    auto d = run_bounded(runtime(b, {"delete", "--force", id}), kBound);
-    ASSERT_TRUE(d.finished) << "delete --force hangs";
-    EXPECT_NE(d.status, 0) << d.output;
-    EXPECT_NE(d.output.find(busy), std::string::npos) << d.output;
-    EXPECT_NE(d.output.find("could not remove"), std::string::npos) << d.output;
-    EXPECT_TRUE(cgroup_dirs_named(id).empty()) << "the cgroup goes all the same";
+    auto d = run(runtime(b, {"delete", "--force", id}), kBound);
+    ASSERT_FALSE(d.timed_out()) << "delete --force hangs";
+    EXPECT_NE(d.status, 0) << d.err;
+    EXPECT_NE(d.err.find(busy), std::string::npos) << d.err;
+    EXPECT_NE(d.err.find("could not remove"), std::string::npos) << d.err;
+    EXPECT_TRUE(cgroups_named("/" + id).empty()) << "the cgroup goes all the same";
 
     ASSERT_EQ(::umount(busy.c_str()), 0);
-    auto again = run_bounded(runtime(b, {"delete", "--force", id}), kBound);
-    ASSERT_TRUE(again.finished) << "delete --force hangs";
-    EXPECT_EQ(again.status, 0) << again.output;
+    auto again = run(runtime(b, {"delete", "--force", id}), kBound);
+    ASSERT_FALSE(again.timed_out()) << "delete --force hangs";
+    EXPECT_EQ(again.status, 0) << again.err;
     EXPECT_FALSE(exists(b.state_root() + "/" + id));
 }
 
@@ -153,45 +134,44 @@ TEST(InterruptedStart, StartAndRmForceStillFinish) {
         args.insert(args.begin(), {husk_bin(), "--root", root});
         return args;
     };
-    auto img = run_bounded({"/bin/bash", std::string(HUSK_SRC) + "/scripts/make-busybox-image.sh",
-                            "--root", root, "--husk", husk_bin()},
-                           std::chrono::seconds(300));
-    ASSERT_TRUE(img.finished && img.status == 0) << img.output;
-    auto c =
-        run_bounded(husk({"create", "--network", "none", "husk/busybox", "sleep", "100"}), kBound);
-    ASSERT_TRUE(c.finished && c.status == 0) << c.output;
-    std::string id = c.output.substr(0, c.output.find('\n'));
+    auto img = run({"/bin/bash", std::string(HUSK_SRC) + "/scripts/make-busybox-image.sh", "--root",
+                    root, "--husk", husk_bin()},
+                   300);
+    ASSERT_EQ(img.status, 0) << img.err;
+    auto c = run(husk({"create", "--network", "none", "husk/busybox", "sleep", "100"}), kBound);
+    ASSERT_EQ(c.status, 0) << c.err;
+    std::string id = c.out.substr(0, c.out.find('\n'));
 
     auto interrupt_start = [&] {
         Child start(husk({"start", id}), work.path() + "/start.log");
         // the init made and recorded, not started yet: the exec fifo is there until start
         std::string state = root + "/run/" + id;
         bool waiting = false;
-        auto deadline = std::chrono::steady_clock::now() + kBound;
+        auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(kBound);
         while (!waiting && std::chrono::steady_clock::now() < deadline) {
-            std::string text = exists(state + "/exec.fifo") ? read(state + "/state.json") : "";
+            std::string text = exists(state + "/exec.fifo") ? read_file(state + "/state.json") : "";
             waiting = text.find("\"pid\":0") == std::string::npos && !text.empty();
             if (!waiting) std::this_thread::sleep_for(100us);
         }
-        ASSERT_TRUE(waiting) << read(work.path() + "/start.log");
+        ASSERT_TRUE(waiting) << read_file(work.path() + "/start.log");
         start.kill();
     };
     interrupt_start();
-    auto s = run_bounded(husk({"start", id}), kBound);
-    ASSERT_TRUE(s.finished) << "husk start after an interrupted start hangs";
-    EXPECT_EQ(s.status, 0) << s.output;
-    auto ps = run_bounded(husk({"inspect", "-f", "{{.State.Status}}", id}), kBound);
-    EXPECT_EQ(ps.output, "running\n");
+    auto s = run(husk({"start", id}), kBound);
+    ASSERT_FALSE(s.timed_out()) << "husk start after an interrupted start hangs";
+    EXPECT_EQ(s.status, 0) << s.err;
+    auto ps = run(husk({"inspect", "-f", "{{.State.Status}}", id}), kBound);
+    EXPECT_EQ(ps.out, "running\n") << ps.err;
 
-    auto stop = run_bounded(husk({"stop", "-t", "0", id}), kBound);
-    ASSERT_TRUE(stop.finished && stop.status == 0) << stop.output;
+    auto stop = run(husk({"stop", "-t", "0", id}), kBound);
+    ASSERT_EQ(stop.status, 0) << stop.err;
     interrupt_start();
-    auto rm = run_bounded(husk({"rm", "-f", id}), kBound);
-    ASSERT_TRUE(rm.finished) << "husk rm -f after an interrupted start hangs";
-    EXPECT_EQ(rm.status, 0) << rm.output;
+    auto rm = run(husk({"rm", "-f", id}), kBound);
+    ASSERT_FALSE(rm.timed_out()) << "husk rm -f after an interrupted start hangs";
+    EXPECT_EQ(rm.status, 0) << rm.err;
     EXPECT_FALSE(exists(root + "/containers/" + id));
     EXPECT_FALSE(exists(root + "/run/" + id));
-    EXPECT_TRUE(cgroup_dirs_named(id).empty());
+    EXPECT_TRUE(cgroups_named("/" + id).empty());
 }
 
 }  // namespace

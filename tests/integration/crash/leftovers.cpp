@@ -1,5 +1,7 @@
 #include "leftovers.h"
 
+#include "harness.h"
+
 #include <dirent.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -65,73 +67,6 @@ bool Child::wait(std::chrono::milliseconds limit) {
     }
 }
 
-Bounded run_bounded(const std::vector<std::string>& argv, std::chrono::seconds limit) {
-    char path[] = "/tmp/husk-crash-out-XXXXXX";
-    int fd = ::mkstemp(path);
-    if (fd < 0) throw std::runtime_error("mkstemp");
-    ::close(fd);
-    Bounded b;
-    {
-        Child c(argv, path);
-        b.finished = c.wait(limit);
-        b.status = c.status();
-    }
-    std::ifstream f(path);
-    std::stringstream s;
-    s << f.rdbuf();
-    b.output = s.str();
-    ::unlink(path);
-    return b;
-}
-
-std::vector<std::string> cgroup_mounts() {
-    std::ifstream f("/proc/self/mountinfo");
-    std::vector<std::string> out;
-    std::string line;
-    while (std::getline(f, line)) {
-        // ID PARENT MAJ:MIN ROOT MOUNTPOINT OPTIONS [OPTIONAL...] - FSTYPE SOURCE SUPER
-        std::istringstream in(line);
-        std::string field, mountpoint;
-        for (int i = 0; i < 5 && in >> field; ++i)
-            if (i == 4) mountpoint = field;
-        while (in >> field && field != "-") {
-        }
-        std::string fstype;
-        in >> fstype;
-        if (fstype == "cgroup" || fstype == "cgroup2") out.push_back(mountpoint);
-    }
-    return out;
-}
-
-namespace {
-
-void find_dirs(const std::string& dir, const std::string& needle, int depth,
-               std::vector<std::string>& out) {
-    DIR* d = ::opendir(dir.c_str());
-    if (!d) return;
-    std::vector<std::string> subdirs;
-    while (auto* e = ::readdir(d)) {
-        std::string name = e->d_name;
-        if (e->d_type != DT_DIR || name == "." || name == "..") continue;
-        std::string path = dir;
-        path += '/';
-        path += name;
-        if (name == needle) out.push_back(path);
-        subdirs.push_back(path);
-    }
-    ::closedir(d);
-    if (depth > 1)
-        for (const auto& s : subdirs) find_dirs(s, needle, depth - 1, out);
-}
-
-}  // namespace
-
-std::vector<std::string> cgroup_dirs_named(const std::string& name, int depth) {
-    std::vector<std::string> out;
-    for (const auto& m : cgroup_mounts()) find_dirs(m, name, depth, out);
-    return out;
-}
-
 namespace {
 
 // A /proc file of a process that may end meanwhile (then: empty).
@@ -150,7 +85,7 @@ std::string proc_file(const std::string& path) {
 
 std::vector<std::string> processes_with(const std::string& needle) {
     std::vector<std::string> out;
-    for (const auto& pid : entries("/proc")) {
+    for (const auto& pid : list_dir("/proc")) {
         if (pid.find_first_not_of("0123456789") != std::string::npos) continue;
         std::string stat = proc_file("/proc/" + pid + "/stat");
         auto p = stat.rfind(')');
@@ -164,18 +99,6 @@ std::vector<std::string> processes_with(const std::string& needle) {
         line += cmd;
         out.push_back(line);
     }
-    return out;
-}
-
-std::vector<std::string> entries(const std::string& dir) {
-    std::vector<std::string> out;
-    DIR* d = ::opendir(dir.c_str());
-    if (!d) return out;
-    while (auto* e = ::readdir(d)) {
-        std::string name = e->d_name;
-        if (name != "." && name != "..") out.push_back(name);
-    }
-    ::closedir(d);
     return out;
 }
 

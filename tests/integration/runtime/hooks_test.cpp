@@ -42,7 +42,7 @@ TEST(Hooks, EveryPhaseInOrderWithState) {
         usleep(20000);
     ASSERT_EQ(b.runtime({"delete", "--force", id}).status, 0);
 
-    std::istringstream lines(slurp(log));
+    std::istringstream lines(read_file(log));
     std::vector<std::string> phases;
     std::string line;
     while (std::getline(lines, line)) {
@@ -63,7 +63,7 @@ TEST(Hooks, EveryPhaseInOrderWithState) {
     }
     EXPECT_EQ(phases, (std::vector<std::string>{"prestart", "createRuntime", "createContainer",
                                                 "poststart", "poststop"}));
-    std::string inner = slurp(b.rootfs() + "/tmp/hooks.log");
+    std::string inner = read_file(b.rootfs() + "/tmp/hooks.log");
     EXPECT_EQ(inner.rfind("startContainer {", 0), 0u) << inner;
 }
 

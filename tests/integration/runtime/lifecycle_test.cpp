@@ -4,8 +4,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <fstream>
-#include <sstream>
 #include <thread>
 
 #include "../harness.h"
@@ -21,13 +19,6 @@ std::string status(const Bundle& b, const std::string& id) {
     return json::parse(r.out)["status"].get<std::string>();
 }
 
-std::string read(const std::string& path) {
-    std::ifstream f(path);
-    std::stringstream s;
-    s << f.rdbuf();
-    return s.str();
-}
-
 }  // namespace
 
 TEST(Lifecycle, CreateStartStateDelete) {
@@ -38,7 +29,7 @@ TEST(Lifecycle, CreateStartStateDelete) {
     ASSERT_EQ(c.status, 0) << c.err;
     EXPECT_EQ(c.out, "");
     EXPECT_EQ(c.err, "");
-    std::string pid = read(b.dir() + "/pid");
+    std::string pid = read_file(b.dir() + "/pid");
     EXPECT_EQ(pid.find('\n'), std::string::npos) << "pid file has a trailing newline";
     auto st = json::parse(b.runtime({"state", id}).out);
     EXPECT_EQ(st["status"], "created");

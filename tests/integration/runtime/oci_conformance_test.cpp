@@ -7,7 +7,6 @@
 
 #include <filesystem>
 #include <fstream>
-#include <sstream>
 
 #include "../harness.h"
 
@@ -67,23 +66,6 @@ std::pair<bool, bool> propagation_both_ways(Bundle& b, const std::string& vol) {
     return {to_host, to_container};
 }
 
-// cgroup and cgroup2 mount points of this host.
-std::vector<std::string> cgroup_mounts() {
-    std::vector<std::string> out;
-    std::ifstream f("/proc/self/mountinfo");
-    std::string line;
-    while (std::getline(f, line)) {
-        auto dash = line.find(" - ");
-        if (dash == std::string::npos) continue;
-        std::istringstream left(line.substr(0, dash)), right(line.substr(dash + 3));
-        std::string field[5], fstype;
-        for (auto& x : field) left >> x;
-        right >> fstype;
-        if (fstype == "cgroup" || fstype == "cgroup2") out.push_back(field[4]);
-    }
-    return out;
-}
-
 }  // namespace
 
 // A profile that denies getcwd to the container's program must not fail create: the cwd
@@ -122,7 +104,7 @@ TEST(OciConformance, PoststartHooksRunAfterTheContainerProcessExecs) {
     auto s = b.runtime({"start", id});
     EXPECT_EQ(s.status, 0) << s.err;
     // start returns after the poststart hooks: the log is complete now.
-    EXPECT_EQ(slurp(log), "/bin/sleep 100 ");
+    EXPECT_EQ(read_file(log), "/bin/sleep 100 ");
     EXPECT_EQ(b.runtime({"delete", "--force", id}).status, 0);
 }
 
@@ -159,7 +141,7 @@ TEST(OciConformance, MountsWithoutAMountNamespaceAreMadeWithAWarning) {
     auto left = mounts_under(b.rootfs() + "/tmp");
     ASSERT_EQ(left.size(), 1u);
     EXPECT_TRUE(contains(left[0], " - tmpfs ")) << left[0];
-    EXPECT_EQ(slurp(b.rootfs() + "/tmp/f"), "in-tmpfs\n");
+    EXPECT_EQ(read_file(b.rootfs() + "/tmp/f"), "in-tmpfs\n");
     ::umount2((b.rootfs() + "/tmp").c_str(), MNT_DETACH);
 }
 

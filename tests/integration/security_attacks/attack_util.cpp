@@ -38,44 +38,11 @@ Result create(const Bundle& b, std::string* id) {
     return b.runtime({"create", "--bundle", b.dir(), *id});
 }
 
-std::string read_file(const std::string& path) {
-    std::ifstream f(path, std::ios::binary);
-    std::stringstream s;
-    s << f.rdbuf();
-    return s.str();
-}
-
 void write_file(const std::string& path, const std::string& data, int mode) {
     std::ofstream f(path, std::ios::binary | std::ios::trunc);
     f << data;
     f.close();
     ::chmod(path.c_str(), static_cast<mode_t>(mode));
-}
-
-bool exists(const std::string& path) {
-    struct stat st {};
-    return ::lstat(path.c_str(), &st) == 0;
-}
-
-bool wait_for_file(const std::string& path, int seconds) {
-    for (int i = 0; i < seconds * 50; ++i) {
-        if (exists(path)) return true;
-        ::usleep(20000);
-    }
-    return exists(path);
-}
-
-std::vector<std::string> list_dir(const std::string& path) {
-    std::vector<std::string> out;
-    DIR* d = ::opendir(path.c_str());
-    if (!d) return out;
-    while (dirent* e = ::readdir(d)) {
-        std::string n = e->d_name;
-        if (n != "." && n != "..") out.push_back(n);
-    }
-    ::closedir(d);
-    std::sort(out.begin(), out.end());
-    return out;
 }
 
 std::vector<std::string> all_capabilities() {

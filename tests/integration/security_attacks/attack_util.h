@@ -18,13 +18,7 @@ nlohmann::json run_probe(Bundle& b, int timeout_s = 30);
 // `create` (fresh id in *id); returns the runtime's result.
 Result create(const Bundle& b, std::string* id);
 
-std::string read_file(const std::string& path);
 void write_file(const std::string& path, const std::string& data, int mode = 0644);
-bool exists(const std::string& path);
-// Wait until `path` exists (at most `seconds`).
-bool wait_for_file(const std::string& path, int seconds);
-// Names of the entries of a directory (not . and ..), sorted.
-std::vector<std::string> list_dir(const std::string& path);
 
 // Every capability the running kernel knows and this process holds, by OCI name.
 std::vector<std::string> all_capabilities();
