@@ -246,21 +246,58 @@ std::vector<std::string> mounts_under(const std::string& prefix) {
     return out;
 }
 
-std::vector<std::string> cgroup_mounts() {
+namespace {
+
+struct CgroupFs {
+    std::string mountpoint;
+    bool v2 = false;
+    std::vector<std::string> options;  // the super options: a v1 hierarchy's controllers
+};
+
+std::vector<CgroupFs> cgroup_filesystems() {
     std::ifstream f("/proc/self/mountinfo");
-    std::vector<std::string> out;
+    std::vector<CgroupFs> out;
     std::string line;
     while (std::getline(f, line)) {
         // ID PARENT MAJ:MIN ROOT MOUNTPOINT OPTIONS [OPTIONAL...] - FSTYPE SOURCE SUPER
         auto dash = line.find(" - ");
         if (dash == std::string::npos) continue;
         std::istringstream left(line.substr(0, dash)), right(line.substr(dash + 3));
-        std::string fields[5], fstype;
+        std::string fields[5], fstype, source, super;
         for (auto& x : fields) left >> x;
-        right >> fstype;
-        if (fstype == "cgroup" || fstype == "cgroup2") out.push_back(fields[4]);
+        right >> fstype >> source >> super;
+        if (fstype != "cgroup" && fstype != "cgroup2") continue;
+        CgroupFs fs{fields[4], fstype == "cgroup2", {}};
+        std::istringstream opts(super);
+        for (std::string o; std::getline(opts, o, ',');) fs.options.push_back(o);
+        out.push_back(std::move(fs));
     }
     return out;
+}
+
+}  // namespace
+
+std::vector<std::string> cgroup_mounts() {
+    std::vector<std::string> out;
+    for (const auto& fs : cgroup_filesystems()) out.push_back(fs.mountpoint);
+    return out;
+}
+
+std::string cgroup_dir(const std::string& name, const std::string& controller) {
+    const CgroupFs* v1 = nullptr;
+    const CgroupFs* v2 = nullptr;
+    auto all = cgroup_filesystems();
+    for (const auto& fs : all) {
+        if (fs.v2 && !v2) v2 = &fs;
+        if (!fs.v2 &&
+            std::find(fs.options.begin(), fs.options.end(), controller) != fs.options.end())
+            v1 = &fs;
+    }
+    const CgroupFs* in = v1 ? v1 : v2;
+    if (!in) return "";
+    for (const auto& d : cgroups_named("/" + name))
+        if (d.rfind(in->mountpoint + "/", 0) == 0 && d.substr(d.rfind('/') + 1) == name) return d;
+    return "";
 }
 
 namespace {

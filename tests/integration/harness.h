@@ -79,6 +79,9 @@ std::vector<std::string> cgroup_mounts();
 // The cgroup directories (every hierarchy, up to 4 levels below its mount) whose path
 // contains `needle`.
 std::vector<std::string> cgroups_named(const std::string& needle);
+// The directory of the cgroup called `name` where `controller` lives: its v1 hierarchy on
+// a host that has one, else cgroup2 ("" when there is none).
+std::string cgroup_dir(const std::string& name, const std::string& controller);
 // Parse the last JSON line of `s`.
 nlohmann::json last_json_line(const std::string& s);
 // Is /proc/PID a live, non-zombie process?
