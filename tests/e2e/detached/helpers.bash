@@ -45,7 +45,7 @@ remove_all_containers() {
 leftovers_of() {
     local id=$1
     ls -d "$ROOT/containers/$id" "$ROOT/rootfs/$id" "$ROOT/run/$id" 2>/dev/null || true
-    ls -d /sys/fs/cgroup/*/husk/"$id" 2>/dev/null || true
+    cgroups_of "$id"
     findmnt -rn -o TARGET | grep "$id" || true
 }
 
@@ -65,4 +65,14 @@ monitor_pid() {
     local pid
     pid=$(husk inspect -f '{{.State.Pid}}' "$1")
     awk '{print $4}' "/proc/$pid/stat"
+}
+
+# The container's cgroup directories in every cgroup hierarchy the host mounts (v1
+# controllers on hybrid hosts, cgroup2 wherever it is: pure v2 hosts have no
+# /sys/fs/cgroup/<controller>/).
+cgroups_of() {
+    local m
+    for m in $(findmnt -rn -t cgroup,cgroup2 -o TARGET); do
+        ls -d "$m/husk/$1" 2>/dev/null || true
+    done
 }

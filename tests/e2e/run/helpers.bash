@@ -29,7 +29,7 @@ leftovers() {
     ls -A "$ROOT/rootfs" 2>/dev/null || true
     ls "$ROOT/run" 2>/dev/null || true  # not .seccomp-cache
     for id in $(ls -A "$ROOT/containers" 2>/dev/null | grep -v '^\.lock$'); do
-        ls -d /sys/fs/cgroup/*/husk/"$id" 2>/dev/null || true
+        cgroups_of "$id"
     done
 }
 
@@ -76,4 +76,14 @@ derived_image() {
     tar -cf "$x.tar" -C "$x" .
     "$HUSK" --root "$ROOT" load -i "$x.tar" >/dev/null
     rm -rf "$x" "$x.tar"
+}
+
+# The container's cgroup directories in every cgroup hierarchy the host mounts (v1
+# controllers on hybrid hosts, cgroup2 wherever it is: pure v2 hosts have no
+# /sys/fs/cgroup/<controller>/).
+cgroups_of() {
+    local m
+    for m in $(findmnt -rn -t cgroup,cgroup2 -o TARGET); do
+        ls -d "$m/husk/$1" 2>/dev/null || true
+    done
 }
