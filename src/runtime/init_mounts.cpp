@@ -19,6 +19,7 @@
 #include "runtime/procfs_guard.h"
 #include "runtime/sync.h"
 #include "sys/fd.h"
+#include "sys/mount_api.h"
 #include "sys/safe_path.h"
 
 namespace husk::runtime {
@@ -26,55 +27,30 @@ namespace {
 
 using sys::UniqueFd;
 
-constexpr uint64_t kAttrMask = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV |
-                               MOUNT_ATTR_NOEXEC | MOUNT_ATTR__ATIME | MOUNT_ATTR_NODIRATIME |
-                               MOUNT_ATTR_NOSYMFOLLOW;
-
-int set_attrs(int fd, bool recursive, uint64_t set, uint64_t clr, uint64_t propagation) noexcept {
-    if (set == 0 && clr == 0 && propagation == 0) return 0;
-    mount_attr a{};
-    a.attr_set = set;
-    a.attr_clr = clr;
-    a.propagation = propagation;
-    unsigned flags = AT_EMPTY_PATH | (recursive ? AT_RECURSIVE : 0);
-    return ::mount_setattr(fd, "", flags, &a, sizeof a) == 0 ? 0 : -errno;
-}
-
-// Attach the detached mount `mnt` on the target fd.
-int attach(int mnt, int target) noexcept {
-    return ::move_mount(mnt, "", target, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) == 0
-               ? 0
-               : -errno;
-}
-
 // A new filesystem instance (proc, tmpfs, sysfs, devpts, mqueue, cgroup...) as a detached mount.
 int new_filesystem(const Plan& p, const PlannedMount& m) noexcept {
-    UniqueFd fs(::fsopen(m.fstype.c_str(), FSOPEN_CLOEXEC));
-    if (!fs) init_fail(p, "fsopen", m.fstype.c_str(), errno);
-    if (!m.source.empty() &&
-        ::fsconfig(fs.get(), FSCONFIG_SET_STRING, "source", m.source.c_str(), 0) != 0)
-        init_fail(p, "mount option source for", m.target.c_str(), errno);
-    for (const auto& [key, value] : m.opts.params) {
-        int r = value.empty()
-                    ? ::fsconfig(fs.get(), FSCONFIG_SET_FLAG, key.c_str(), nullptr, 0)
-                    : ::fsconfig(fs.get(), FSCONFIG_SET_STRING, key.c_str(), value.c_str(), 0);
-        if (r != 0) init_fail(p, "mount option", key.c_str(), errno);
+    int f = sys::open_filesystem(m.fstype.c_str());
+    if (f < 0) init_fail(p, "fsopen", m.fstype.c_str(), -f);
+    UniqueFd fs(f);
+    if (!m.source.empty()) {
+        if (int r = sys::set_filesystem_option(f, "source", m.source.c_str()); r < 0)
+            init_fail(p, "mount option source for", m.target.c_str(), -r);
     }
-    if (::fsconfig(fs.get(), FSCONFIG_CMD_CREATE, nullptr, nullptr, 0) != 0)
-        init_fail(p, "mount", m.target.c_str(), errno);
-    int mnt =
-        ::fsmount(fs.get(), FSMOUNT_CLOEXEC, static_cast<unsigned>(m.opts.attr_set & kAttrMask));
-    if (mnt < 0) init_fail(p, "mount", m.target.c_str(), errno);
+    for (const auto& [key, value] : m.opts.params) {
+        if (int r = sys::set_filesystem_option(f, key.c_str(), value.c_str()); r < 0)
+            init_fail(p, "mount option", key.c_str(), -r);
+    }
+    int mnt = sys::create_filesystem_mount(f, m.opts.attr_set & sys::kMountAttrMask);
+    if (mnt < 0) init_fail(p, "mount", m.target.c_str(), -mnt);
     return mnt;
 }
 
 int clone_tree(const Plan& p, const PlannedMount& m) noexcept {
-    unsigned flags = OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | (m.opts.recursive ? AT_RECURSIVE : 0);
-    int tree = ::open_tree(AT_FDCWD, m.source.c_str(), flags);
-    if (tree < 0) init_fail(p, "bind mount source", m.source.c_str(), errno);
-    if (int r = set_attrs(tree, false, m.opts.attr_set, m.opts.attr_clr, 0); r < 0)
+    int tree = sys::clone_mount(AT_FDCWD, m.source.c_str(), m.opts.recursive ? AT_RECURSIVE : 0);
+    if (tree < 0) init_fail(p, "bind mount source", m.source.c_str(), -tree);
+    if (int r = sys::set_mount_attrs(tree, false, m.opts.attr_set, m.opts.attr_clr); r < 0)
         init_fail(p, "set mount options on", m.target.c_str(), -r);
-    if (int r = set_attrs(tree, true, m.opts.rattr_set, m.opts.rattr_clr, 0); r < 0)
+    if (int r = sys::set_mount_attrs(tree, true, m.opts.rattr_set, m.opts.rattr_clr); r < 0)
         init_fail(p, "set recursive mount options on", m.target.c_str(), -r);
     return tree;
 }
@@ -96,7 +72,7 @@ void mount_one(const Plan& p, int rootfd, const PlannedMount& m) noexcept {
     if (m.kind == PlannedMount::Kind::seal_readonly) {
         UniqueFd t(sys::open_in_root(rootfd, m.target.c_str(), O_PATH | O_DIRECTORY));
         if (!t) init_fail(p, "open", m.target.c_str(), ENOENT);
-        if (int r = set_attrs(t.get(), false, MOUNT_ATTR_RDONLY, 0, 0); r < 0)
+        if (int r = sys::set_mount_attrs(t.get(), false, MOUNT_ATTR_RDONLY, 0); r < 0)
             init_fail(p, "make read-only", m.target.c_str(), -r);
         return;
     }
@@ -108,10 +84,11 @@ void mount_one(const Plan& p, int rootfd, const PlannedMount& m) noexcept {
     UniqueFd target(t);
     if (int r = check_proc_target(m, rootfd, target.get(), mnt.get()); r < 0)
         init_fail(p, "refuse a mount over procfs that is not procfs", m.target.c_str(), -r);
-    if (int r = attach(mnt.get(), target.get()); r < 0)
+    if (int r = sys::attach_mount(mnt.get(), target.get()); r < 0)
         init_fail(p, "mount on", m.target.c_str(), -r);
     if (m.opts.propagation != 0) {
-        if (int r = set_attrs(mnt.get(), m.opts.propagation_recursive, 0, 0, m.opts.propagation);
+        if (int r = sys::set_mount_attrs(mnt.get(), m.opts.propagation_recursive, 0, 0,
+                                         m.opts.propagation);
             r < 0)
             init_fail(p, "set propagation of", m.target.c_str(), -r);
     }
@@ -122,9 +99,10 @@ void make_device(const Plan& p, int rootfd, const PlannedDevice& d) noexcept {
         int t = sys::ensure_in_root(rootfd, d.path.c_str(), false, 0644);
         if (t < 0) init_fail(p, "create device target", d.path.c_str(), -t);
         UniqueFd target(t);
-        UniqueFd tree(::open_tree(AT_FDCWD, d.path.c_str(), OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC));
-        if (!tree) init_fail(p, "bind host device", d.path.c_str(), errno);
-        if (int r = attach(tree.get(), target.get()); r < 0)
+        int tr = sys::clone_mount(AT_FDCWD, d.path.c_str());
+        if (tr < 0) init_fail(p, "bind host device", d.path.c_str(), -tr);
+        UniqueFd tree(tr);
+        if (int r = sys::attach_mount(tree.get(), target.get()); r < 0)
             init_fail(p, "bind device", d.path.c_str(), -r);
         return;
     }
@@ -203,16 +181,16 @@ void mask_paths(const Plan& p, int rootfd) noexcept {
         if (::fstat(fd, &ts) != 0) init_fail(p, "stat masked path", path.c_str(), errno);
         int mnt;
         if (S_ISDIR(ts.st_mode)) {
-            UniqueFd fs(::fsopen("tmpfs", FSOPEN_CLOEXEC));
-            if (!fs || ::fsconfig(fs.get(), FSCONFIG_CMD_CREATE, nullptr, nullptr, 0) != 0)
-                init_fail(p, "mount tmpfs to mask", path.c_str(), errno);
-            mnt = ::fsmount(fs.get(), FSMOUNT_CLOEXEC, MOUNT_ATTR_RDONLY);
+            UniqueFd fs(sys::open_filesystem("tmpfs"));
+            if (!fs) init_fail(p, "mount tmpfs to mask", path.c_str(), -fs.get());
+            mnt = sys::create_filesystem_mount(fs.get(), MOUNT_ATTR_RDONLY);
+            if (mnt < 0) init_fail(p, "mount tmpfs to mask", path.c_str(), -mnt);
         } else {
-            mnt = ::open_tree(null.get(), "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH);
+            mnt = sys::clone_mount(null.get(), "");
         }
-        if (mnt < 0) init_fail(p, "mask", path.c_str(), errno);
+        if (mnt < 0) init_fail(p, "mask", path.c_str(), -mnt);
         UniqueFd m(mnt);
-        if (int r = attach(mnt, fd); r < 0) init_fail(p, "mask", path.c_str(), -r);
+        if (int r = sys::attach_mount(mnt, fd); r < 0) init_fail(p, "mask", path.c_str(), -r);
     }
 }
 
@@ -222,12 +200,12 @@ void readonly_paths(const Plan& p, int rootfd) noexcept {
         if (fd == -ENOENT) continue;
         if (fd < 0) init_fail(p, "open read-only path", path.c_str(), -fd);
         UniqueFd target(fd);
-        UniqueFd tree(::open_tree(
-            fd, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH | AT_RECURSIVE));
-        if (!tree) init_fail(p, "bind read-only path", path.c_str(), errno);
-        if (int r = set_attrs(tree.get(), true, MOUNT_ATTR_RDONLY, 0, 0); r < 0)
+        int tr = sys::clone_mount(fd, "", AT_RECURSIVE);
+        if (tr < 0) init_fail(p, "bind read-only path", path.c_str(), -tr);
+        UniqueFd tree(tr);
+        if (int r = sys::set_mount_attrs(tree.get(), true, MOUNT_ATTR_RDONLY, 0); r < 0)
             init_fail(p, "make read-only", path.c_str(), -r);
-        if (int r = attach(tree.get(), fd); r < 0)
+        if (int r = sys::attach_mount(tree.get(), fd); r < 0)
             init_fail(p, "mount read-only", path.c_str(), -r);
     }
 }
