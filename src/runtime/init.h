@@ -13,7 +13,7 @@ namespace husk::runtime {
 // as the init (without the fifo). Never returns.
 [[noreturn]] void exec_main(const Plan& plan) noexcept;
 
-// Steps of init_main, in init_mounts.cpp. Each returns 0 or reports and _exits.
+// Steps of init_main, in mounts.cpp. Each returns 0 or reports and _exits.
 void init_rootfs(const Plan& plan) noexcept;       // mounts, devices, pivot_root (or chroot)
 void init_after_pivot(const Plan& plan) noexcept;  // masks, read-only paths, root ro
 
