@@ -1,7 +1,9 @@
-// The init's root filesystem work: mounts, devices, pivot_root, masked and
-// read-only paths. Every target is resolved inside the root (sys/safe_path) and
-// every mount is attached to an fd with the new mount API, so no path can be
-// swapped for a symlink between the check and the mount.
+// Mounts: the parent plans them (options parsed, idmapped binds made), the init makes
+// them. Every target is resolved inside the root (sys/safe_path) and every mount is
+// attached to an fd with the new mount API (sys/mount_api), so no path can be swapped
+// for a symlink between the check and the mount.
+#include "runtime/mounts.h"
+
 #include <fcntl.h>
 #include <linux/magic.h>
 #include <sys/mount.h>
@@ -13,16 +15,171 @@
 
 #include <cerrno>
 #include <climits>
+#include <cstdlib>
 #include <cstring>
 
+#include <fmt/format.h>
+
+#include "runtime/cgroup_mounts.h"
+#include "runtime/devices.h"
 #include "runtime/init.h"
+#include "runtime/namespaces.h"
 #include "runtime/procfs_guard.h"
 #include "runtime/sync.h"
+#include "sys/error.h"
 #include "sys/fd.h"
+#include "sys/log.h"
 #include "sys/mount_api.h"
 #include "sys/safe_path.h"
+#include "sys/userns.h"
 
 namespace husk::runtime {
+namespace {
+
+PlannedMount symlink(const char* target, const char* link) {
+    PlannedMount m;
+    m.kind = PlannedMount::Kind::symlink;
+    m.source = target;
+    m.target = link;
+    return m;
+}
+
+// An idmapped bind (options idmap/ridmap, or mappings on the mount): the mount's own
+// mappings, else the container's user namespace's, as runc: a joined one is itself the
+// idmap. Returns the detached mount.
+int idmapped_bind(const oci::Spec& spec, size_t i, const PlannedMount& pm, int user_join_fd) {
+    const auto& m = spec.mounts[i];
+    if (m.uid_mappings.empty() && m.gid_mappings.empty() && user_join_fd >= 0)
+        return open_idmapped_tree(pm.source, pm.opts, user_join_fd).release();
+    static const std::vector<oci::IdMapping> kNone;
+    const auto& uids = !m.uid_mappings.empty() ? m.uid_mappings
+                       : spec.linux_           ? spec.linux_->uid_mappings
+                                               : kNone;
+    const auto& gids = !m.gid_mappings.empty() ? m.gid_mappings
+                       : spec.linux_           ? spec.linux_->gid_mappings
+                                               : kNone;
+    if (uids.empty() || gids.empty())
+        throw Error(
+            "an idmapped mount needs uidMappings and gidMappings, on the mount or for the "
+            "container's user namespace");
+    std::string u = format_id_map(uids, fmt::format("mounts[{}].uidMappings", i).c_str());
+    std::string g = format_id_map(gids, fmt::format("mounts[{}].gidMappings", i).c_str());
+    sys::UniqueFd ns = sys::userns_with_maps(u, g);
+    return open_idmapped_tree(pm.source, pm.opts, ns.get()).release();
+}
+
+// sysfs can only be mounted by the user namespace that owns the network namespace: a
+// container in a user namespace without a network namespace of its own gets the host's
+// /sys bound read-only instead, as runc does.
+PlannedMount sysfs_as_bind(PlannedMount pm) {
+    pm.kind = PlannedMount::Kind::bind;
+    pm.source = "/sys";
+    pm.fstype = "bind";
+    pm.opts = parse_mount_options("bind", {"rbind", "rro", "nosuid", "nodev", "noexec"});
+    return pm;
+}
+
+}  // namespace
+
+std::string absolute_in(const std::string& base, const std::string& path) {
+    if (!path.empty() && path[0] == '/') return path;
+    return base + "/" + path;
+}
+
+void plan_root(const oci::Root& root, const std::string& bundle, Plan& p) {
+    std::string rootfs = absolute_in(bundle, root.path);
+    char real[PATH_MAX];
+    if (!::realpath(rootfs.c_str(), real)) throw_sys("resolve root.path", rootfs);
+    p.rootfs = real;
+    struct stat st {};
+    if (::stat(real, &st) != 0 || !S_ISDIR(st.st_mode))
+        throw Error(fmt::format("root.path \"{}\": not a directory", rootfs));
+    p.root_readonly = root.readonly;
+}
+
+void check_without_mount_ns(const oci::Spec& spec, const std::string& rootfs) {
+    if (spec.linux_ && (!spec.linux_->masked_paths.empty() || !spec.linux_->readonly_paths.empty()))
+        throw Error(fmt::format(
+            "linux.{}: masked and read-only paths need a mount namespace (a linux.namespaces "
+            "entry of type \"mount\")",
+            spec.linux_->masked_paths.empty() ? "readonlyPaths" : "maskedPaths"));
+    if (!spec.mounts.empty())
+        log::warn(
+            "linux.namespaces: no mount namespace: mounts are made in the runtime's own mount "
+            "namespace, under {}, and stay there after the container ends",
+            rootfs);
+}
+
+bool plan_mounts(const oci::Spec& spec, const std::string& bundle,
+                 const std::vector<std::string>& cgroup_dirs, bool own_netns, unsigned long all_ns,
+                 Plan& p) {
+    bool userns = p.in_user_ns();
+    bool cgroupns = (all_ns & CLONE_NEWCGROUP) != 0;
+    bool dev_bound = false, dev_pts = false;
+    for (size_t i = 0; i < spec.mounts.size(); ++i) {
+        const auto& m = spec.mounts[i];
+        auto ctx = fmt::format("mounts[{}] ({})", i, m.destination);
+        PlannedMount pm;
+        pm.target = m.destination;
+        pm.fstype = m.type;
+        pm.source = m.source;
+        with_context(ctx, [&] { pm.opts = parse_mount_options(m.type, m.options); });
+        if (pm.opts.bind) {
+            pm.kind = PlannedMount::Kind::bind;
+            pm.source = absolute_in(bundle, m.source);
+            struct stat st {};
+            if (::stat(pm.source.c_str(), &st) != 0)
+                with_context(ctx, [&] { throw_sys("stat bind source", pm.source); });
+            pm.dir_target = S_ISDIR(st.st_mode);
+            if (m.destination == "/dev") dev_bound = true;
+            if (pm.opts.idmap || !m.uid_mappings.empty() || !m.gid_mappings.empty())
+                pm.premade_fd =
+                    with_context(ctx, [&] { return idmapped_bind(spec, i, pm, p.user_join_fd); });
+            p.mounts.push_back(std::move(pm));
+        } else if (pm.opts.idmap || !m.uid_mappings.empty() || !m.gid_mappings.empty()) {
+            throw Error(fmt::format("{}: idmapped mounts need a bind mount", ctx));
+        } else if (m.type == "sysfs" && userns && !own_netns) {
+            p.mounts.push_back(sysfs_as_bind(std::move(pm)));
+        } else if (m.type == "cgroup" || m.type == "cgroup2") {
+            append_cgroup_mounts(pm, cgroupns ? nullptr : &cgroup_dirs, p.mounts);
+        } else {
+            if (m.type.empty()) throw Error(fmt::format("{}: mount type is required", ctx));
+            if (m.type == "devpts") dev_pts = true;
+            p.mounts.push_back(std::move(pm));
+        }
+    }
+    if (!dev_bound) {
+        p.mounts.push_back(symlink("/proc/self/fd", "/dev/fd"));
+        p.mounts.push_back(symlink("/proc/self/fd/0", "/dev/stdin"));
+        p.mounts.push_back(symlink("/proc/self/fd/1", "/dev/stdout"));
+        p.mounts.push_back(symlink("/proc/self/fd/2", "/dev/stderr"));
+        if (::access("/proc/kcore", F_OK) == 0)
+            p.mounts.push_back(symlink("/proc/kcore", "/dev/core"));
+        if (dev_pts) p.mounts.push_back(symlink("pts/ptmx", "/dev/ptmx"));
+    }
+    if (spec.linux_) {
+        const auto& lx = *spec.linux_;
+        if (!lx.rootfs_propagation.empty())
+            p.root_propagation = parse_propagation(lx.rootfs_propagation);
+        p.masked_paths = lx.masked_paths;
+        p.readonly_paths = lx.readonly_paths;
+    }
+    return dev_bound;
+}
+
+sys::UniqueFd open_idmapped_tree(const std::string& source, const MountOptions& o, int userns_fd) {
+    sys::UniqueFd tree(sys::clone_mount(AT_FDCWD, source.c_str(), o.recursive ? AT_RECURSIVE : 0));
+    if (!tree) throw_sys("bind mount source", source, -tree.get());
+    if (int r = sys::idmap_mount(tree.get(), userns_fd, o.ridmap); r < 0)
+        throw_sys("idmap mount of", source, -r);
+    if (int r = sys::set_mount_attrs(tree.get(), false, o.attr_set, o.attr_clr); r < 0)
+        throw_sys("set mount options on", source, -r);
+    if (int r = sys::set_mount_attrs(tree.get(), true, o.rattr_set, o.rattr_clr); r < 0)
+        throw_sys("set mount options on", source, -r);
+    return tree;
+}
+
+// --- child side: runs between clone and execve ---
 namespace {
 
 using sys::UniqueFd;
@@ -92,29 +249,6 @@ void mount_one(const Plan& p, int rootfd, const PlannedMount& m) noexcept {
             r < 0)
             init_fail(p, "set propagation of", m.target.c_str(), -r);
     }
-}
-
-void make_device(const Plan& p, int rootfd, const PlannedDevice& d) noexcept {
-    if (d.bind_from_host) {
-        int t = sys::ensure_in_root(rootfd, d.path.c_str(), false, 0644);
-        if (t < 0) init_fail(p, "create device target", d.path.c_str(), -t);
-        UniqueFd target(t);
-        int tr = sys::clone_mount(AT_FDCWD, d.path.c_str());
-        if (tr < 0) init_fail(p, "bind host device", d.path.c_str(), -tr);
-        UniqueFd tree(tr);
-        if (int r = sys::attach_mount(tree.get(), target.get()); r < 0)
-            init_fail(p, "bind device", d.path.c_str(), -r);
-        return;
-    }
-    char name[NAME_MAX + 1];
-    int parent = sys::parent_in_root(rootfd, d.path.c_str(), name, sizeof name, true, 0755);
-    if (parent < 0) init_fail(p, "create device directory", d.path.c_str(), -parent);
-    UniqueFd guard(parent);
-    if (::unlinkat(parent, name, 0) != 0 && errno != ENOENT && errno != EISDIR)
-        init_fail(p, "remove old device", d.path.c_str(), errno);
-    if (::mknodat(parent, name, d.mode, d.dev) != 0) init_fail(p, "mknod", d.path.c_str(), errno);
-    if (::fchownat(parent, name, d.uid, d.gid, AT_SYMLINK_NOFOLLOW) != 0)
-        init_fail(p, "chown device", d.path.c_str(), errno);
 }
 
 // Make the mount that holds the rootfs private, that mount only: pivot_root refuses a
@@ -233,7 +367,7 @@ void init_rootfs(const Plan& p) noexcept {
     UniqueFd root(::open(p.rootfs.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
     if (!root) init_fail(p, "open rootfs", p.rootfs.c_str(), errno);
     for (const auto& m : p.mounts) mount_one(p, root.get(), m);
-    for (const auto& d : p.devices) make_device(p, root.get(), d);
+    make_devices(p, root.get());
     // The runtime's createRuntime hooks, then ours (createContainer), both before pivot_root.
     if (p.ask_runtime_hooks) {
         sync_send(p.sync_fd, SyncType::hooks_ask);
@@ -268,5 +402,7 @@ void init_after_pivot(const Plan& p) noexcept {
     if (p.root_propagation != 0 && ::mount(nullptr, "/", nullptr, p.root_propagation, nullptr) != 0)
         init_fail(p, "set rootfs propagation", "/", errno);
 }
+
+// --- end child side ---
 
 }  // namespace husk::runtime

@@ -25,7 +25,7 @@ struct PlannedMount {
     std::string target;  // path inside the root
     std::string fstype;
     bool dir_target = true;  // create the target as a directory (else an empty file)
-    int premade_fd = -1;     // an idmapped bind made by the parent (idmap.h): attach only
+    int premade_fd = -1;     // an idmapped bind made by the parent (mounts.h): attach only
     MountOptions opts;
 };
 
