@@ -47,10 +47,11 @@ PlannedMount symlink(const char* target, const char* link) {
 // An idmapped bind (options idmap/ridmap, or mappings on the mount): the mount's own
 // mappings, else the container's user namespace's, as runc: a joined one is itself the
 // idmap. Returns the detached mount.
-int idmapped_bind(const oci::Spec& spec, size_t i, const PlannedMount& pm, int user_join_fd) {
+sys::UniqueFd idmapped_bind(const oci::Spec& spec, size_t i, const PlannedMount& pm,
+                            int user_join_fd) {
     const auto& m = spec.mounts[i];
     if (m.uid_mappings.empty() && m.gid_mappings.empty() && user_join_fd >= 0)
-        return open_idmapped_tree(pm.source, pm.opts, user_join_fd).release();
+        return open_idmapped_tree(pm.source, pm.opts, user_join_fd);
     static const std::vector<oci::IdMapping> kNone;
     const auto& uids = !m.uid_mappings.empty() ? m.uid_mappings
                        : spec.linux_           ? spec.linux_->uid_mappings
@@ -65,7 +66,7 @@ int idmapped_bind(const oci::Spec& spec, size_t i, const PlannedMount& pm, int u
     std::string u = format_id_map(uids, fmt::format("mounts[{}].uidMappings", i).c_str());
     std::string g = format_id_map(gids, fmt::format("mounts[{}].gidMappings", i).c_str());
     sys::UniqueFd ns = sys::userns_with_maps(u, g);
-    return open_idmapped_tree(pm.source, pm.opts, ns.get()).release();
+    return open_idmapped_tree(pm.source, pm.opts, ns.get());
 }
 
 // sysfs can only be mounted by the user namespace that owns the network namespace: a
@@ -133,8 +134,8 @@ bool plan_mounts(const oci::Spec& spec, const std::string& bundle,
             pm.dir_target = S_ISDIR(st.st_mode);
             if (m.destination == "/dev") dev_bound = true;
             if (pm.opts.idmap || !m.uid_mappings.empty() || !m.gid_mappings.empty())
-                pm.premade_fd =
-                    with_context(ctx, [&] { return idmapped_bind(spec, i, pm, p.user_join_fd); });
+                pm.premade_fd = p.own(
+                    with_context(ctx, [&] { return idmapped_bind(spec, i, pm, p.user_join_fd); }));
             p.mounts.push_back(std::move(pm));
         } else if (pm.opts.idmap || !m.uid_mappings.empty() || !m.gid_mappings.empty()) {
             throw Error(fmt::format("{}: idmapped mounts need a bind mount", ctx));

@@ -15,6 +15,7 @@
 #include "runtime/init.h"
 #include "runtime/timens.h"
 #include "sys/error.h"
+#include "sys/fd.h"
 #include "sys/fileutil.h"
 
 namespace husk::runtime {
@@ -60,10 +61,11 @@ void plan_namespaces(const oci::Linux& lx, bool cgroup_ns_after_join, Plan& p,
                 "existing user namespace is not supported",
                 i));
         PlannedNamespaceJoin j;
-        j.fd = ::open(ns.path.c_str(), O_RDONLY | O_CLOEXEC);
-        if (j.fd < 0)
+        sys::UniqueFd fd(::open(ns.path.c_str(), O_RDONLY | O_CLOEXEC));
+        if (!fd)
             with_context(fmt::format("linux.namespaces[{}]", i),
                          [&] { throw_sys("open namespace", ns.path); });
+        j.fd = p.own(std::move(fd));
         if (flag == CLONE_NEWUSER) {
             p.user_join_fd = j.fd;
             p.user_join_path = ns.path;
