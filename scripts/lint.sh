@@ -16,6 +16,31 @@ else
     echo "lint: clang-format: ${#sources[@]} files clean"
 fi
 
+# The child side (between clone and execve) neither allocates nor throws: in the sections
+# marked "// --- child side: ... ---" ... "// --- end child side ---" of src/, after comments
+# and string literals are dropped, none of these may appear.
+child_forbidden='std::string\b|std::vector\b|std::map\b|std::to_string|std::make_(unique|shared)|fmt::|\bthrow\b|\bthrow_sys\b|with_context|\bnew\b|\bdelete\b|push_back|emplace_back|\bmalloc\b|\bcalloc\b|\bstrdup\b|log::'
+mapfile -t marked < <(git grep -l -e '// --- child side' -- 'src/*.cpp' 'src/*.h')
+child_findings=$(for f in "${marked[@]}"; do
+    awk -v file="$f" '
+        /\/\/ --- end child side ---/ { inside = 0; next }
+        /\/\/ --- child side/ { inside = 1; next }
+        inside {
+            code = $0
+            gsub(/"([^"\\]|\\.)*"/, "\"\"", code)
+            sub(/\/\/.*/, "", code)
+            printf "%s:%d: %s\n", file, FNR, code
+        }
+        END { if (inside) printf "%s:%d: a child side section is not closed: end child side\n", file, FNR }' "$f"
+done | grep -E ":[0-9]+: .*(${child_forbidden}|end child side)")
+if [ -n "$child_findings" ]; then
+    echo "$child_findings"
+    echo "lint: child side: allocation or throw between clone and execve (sections above)"
+    status=1
+else
+    echo "lint: child side: ${#marked[@]} files clean"
+fi
+
 # clang-tidy on every translation unit of src/ (headers through HeaderFilterRegex).
 if [ ! -f "$build/compile_commands.json" ]; then
     echo "lint: clang-tidy: $build/compile_commands.json is missing (configure with cmake first)"

@@ -20,9 +20,9 @@
 #include "runtime/cgroup/manager.h"
 #include "runtime/container.h"
 #include "runtime/hooks.h"
-#include "runtime/idmap.h"
 #include "runtime/init.h"
 #include "runtime/init_clone.h"
+#include "runtime/namespaces.h"
 #include "runtime/netdev.h"
 #include "runtime/plan_build.h"
 #include "runtime/security/seccomp.h"
@@ -272,11 +272,7 @@ pid_t create_locked(const CreateOptions& o, StateDir& dir, CreateGuard& guard,
     fifo_fd.reset();
     if (spec.linux_ && !spec.linux_->net_devices.empty())
         move_net_devices(spec.linux_->net_devices, container_netns(plan, pid).get());
-    for (auto& j : plan.joins) ::close(j.fd);
-    if (plan.user_join_fd >= 0) ::close(plan.user_join_fd);
-    if (plan.pid_join_fd >= 0) ::close(plan.pid_join_fd);
-    for (auto& m : plan.mounts)
-        if (m.premade_fd >= 0) ::close(m.premade_fd);
+    plan.close_owned_fds();
 
     if (cg_fd < 0) cg->add_pid(pid);
     if (plan.new_user_ns) write_id_maps(pid, spec.linux_->uid_mappings, spec.linux_->gid_mappings);

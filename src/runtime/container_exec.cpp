@@ -158,8 +158,9 @@ int exec(const ExecOptions& o) {
                 ns_inode(theirs) == ns_inode(std::string("/proc/self/ns/") + ns.name))
                 continue;
             PlannedNamespaceJoin j;
-            j.fd = ::open(theirs.c_str(), O_RDONLY | O_CLOEXEC);
-            if (j.fd < 0) throw_sys("open namespace", theirs);
+            UniqueFd fd(::open(theirs.c_str(), O_RDONLY | O_CLOEXEC));
+            if (!fd) throw_sys("open namespace", theirs);
+            j.fd = plan.own(std::move(fd));
             j.nstype = ns.flag;
             j.path = theirs;
             plan.joins.push_back(std::move(j));
@@ -205,7 +206,7 @@ int exec(const ExecOptions& o) {
         initial.reset();
         child_sock.reset();
         theirs.reset();
-        for (auto& j : plan.joins) ::close(j.fd);
+        plan.close_owned_fds();
         try {
             if (cg && cg_fd < 0) cg->add_pid(pid);
             if (int r = sync_send(parent_sock.get(), SyncType::go, pid); r < 0)

@@ -2,6 +2,8 @@
 // reads the prepared Plan, reports failures over plan.sync_fd and _exits.
 #pragma once
 
+#include <span>
+
 #include "runtime/plan.h"
 
 namespace husk::runtime {
@@ -13,16 +15,11 @@ namespace husk::runtime {
 // as the init (without the fifo). Never returns.
 [[noreturn]] void exec_main(const Plan& plan) noexcept;
 
-// Steps of init_main, in init_mounts.cpp. Each returns 0 or reports and _exits.
-void init_rootfs(const Plan& plan) noexcept;       // mounts, devices, pivot_root (or chroot)
-void init_after_pivot(const Plan& plan) noexcept;  // masks, read-only paths, root ro
-
 void init_console(const Plan& plan) noexcept;  // pty, /dev/console, stdio (init_console.cpp)
 
 // Run the init's own hooks (createContainer, startContainer); a failure is reported
 // to the parent as "<phase> hook" and the init exits.
-void init_hooks(const Plan& plan, const std::vector<PlannedHook>& hooks,
-                const char* phase) noexcept;
+void init_hooks(const Plan& plan, std::span<const PlannedHook> hooks, const char* phase) noexcept;
 
 // Report a failure to the parent and _exit(1).
 [[noreturn]] void init_fail(const Plan& plan, const char* step, const char* path, int err) noexcept;

@@ -38,10 +38,35 @@ class PidNamespaceForChildren {
     UniqueFd own_;
 };
 
+// --- child side: runs between clone and execve ---
 [[noreturn]] void start_init(const Plan& plan, int parent_sock) noexcept {
     ::close(parent_sock);
     init_main(plan);
 }
+
+// The helper: enter the joined user namespace, clone the init from there, send its pid
+// (or -errno and the failed step) over `result_fd` and exit.
+[[noreturn]] void helper_main(sys::CloneArgs args, const Plan& plan, int parent_sock,
+                              int result_fd) noexcept {
+    int32_t result[2] = {0, 0};  // {pid or -errno, failed step: 1 setns, 2 clone3}
+    // Inside the joined namespace its root holds CAP_SYS_PTRACE over us: not dumpable
+    // first, or a process of the pod could take over a helper holding the host's fds.
+    ::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+    if (::setns(plan.user_join_fd, CLONE_NEWUSER) != 0) {
+        result[0] = -errno;
+        result[1] = 1;
+    } else {
+        args.flags |= CLONE_PARENT;
+        args.exit_signal = 0;  // with CLONE_PARENT the init inherits ours (SIGCHLD)
+        pid_t pid = sys::clone3(args);
+        if (pid == 0) start_init(plan, parent_sock);
+        result[0] = pid < 0 ? -errno : pid;
+        result[1] = pid < 0 ? 2 : 0;
+    }
+    (void)!::write(result_fd, result, sizeof result);
+    ::_exit(0);
+}
+// --- end child side ---
 
 // Joining a user namespace by path takes a second process: we must not enter it
 // ourselves (we would lose the host's privileges for the rest of create), and entering
@@ -58,25 +83,7 @@ pid_t clone_in_joined_user_ns(sys::CloneArgs args, const Plan& plan, int parent_
     helper_args.exit_signal = SIGCHLD;
     pid_t helper = sys::clone3(helper_args);
     if (helper < 0) throw_sys("clone3");
-    if (helper == 0) {
-        int32_t result[2] = {0, 0};  // {pid or -errno, failed step: 1 setns, 2 clone3}
-        // Inside the joined namespace its root holds CAP_SYS_PTRACE over us: not dumpable
-        // first, or a process of the pod could take over a helper holding the host's fds.
-        ::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
-        if (::setns(plan.user_join_fd, CLONE_NEWUSER) != 0) {
-            result[0] = -errno;
-            result[1] = 1;
-        } else {
-            args.flags |= CLONE_PARENT;
-            args.exit_signal = 0;  // with CLONE_PARENT the init inherits ours (SIGCHLD)
-            pid_t pid = sys::clone3(args);
-            if (pid == 0) start_init(plan, parent_sock);
-            result[0] = pid < 0 ? -errno : pid;
-            result[1] = pid < 0 ? 2 : 0;
-        }
-        (void)!::write(fds[1], result, sizeof result);
-        ::_exit(0);
-    }
+    if (helper == 0) helper_main(args, plan, parent_sock, fds[1]);
     to_parent.reset();
     int32_t result[2] = {0, 0};
     ssize_t n;

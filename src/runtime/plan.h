@@ -14,6 +14,7 @@
 #include "runtime/process_attrs.h"
 #include "runtime/security/capabilities.h"
 #include "runtime/security/seccomp.h"
+#include "sys/fd.h"
 
 namespace husk::runtime {
 
@@ -25,7 +26,8 @@ struct PlannedMount {
     std::string target;  // path inside the root
     std::string fstype;
     bool dir_target = true;  // create the target as a directory (else an empty file)
-    int premade_fd = -1;     // an idmapped bind made by the parent (idmap.h): attach only
+    int premade_fd = -1;     // an idmapped bind made by the parent (mounts.h), owned by the
+                             // Plan: attach only
     MountOptions opts;
 };
 
@@ -44,7 +46,7 @@ struct PlannedRlimit {
 };
 
 struct PlannedNamespaceJoin {
-    int fd = -1;     // opened by the parent
+    int fd = -1;     // opened by the parent, owned by the Plan
     int nstype = 0;  // CLONE_NEW*
     std::string path;
 };
@@ -133,6 +135,20 @@ struct Plan {
     // sync with the parent, and the fifo `start` writes to
     int sync_fd = -1;
     int exec_fifo_fd = -1;
+
+    // The fds the parent opened for the plan (namespaces to join, idmapped mounts) are
+    // owned here, so they close when planning or create fails part-way; the fields above
+    // hold their numbers, which is all the child reads. own() returns the number.
+    int own(sys::UniqueFd fd) {
+        int n = fd.get();
+        owned_fds.push_back(std::move(fd));
+        return n;
+    }
+    // The parent, once the init is cloned (it has its own copies): close them all.
+    void close_owned_fds() noexcept { owned_fds.clear(); }
+
+  private:
+    std::vector<sys::UniqueFd> owned_fds;
 };
 
 }  // namespace husk::runtime

@@ -146,6 +146,7 @@ void plan_process_attrs(const oci::Process& pr, const oci::MemoryPolicy* mp, boo
     }
 }
 
+// --- child side: runs between clone and execve ---
 int apply_process_attrs(const ProcessAttrs& a, const char** step) noexcept {
     if (a.set_scheduler && ::syscall(SYS_sched_setattr, 0, &a.sched, 0) != 0) {
         *step = "sched_setattr (process.scheduler)";
@@ -171,5 +172,7 @@ int apply_process_attrs(const ProcessAttrs& a, const char** step) noexcept {
     }
     return 0;
 }
+
+// --- end child side ---
 
 }  // namespace husk::runtime

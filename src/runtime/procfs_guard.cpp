@@ -9,12 +9,15 @@
 
 #include <cerrno>
 #include <cstring>
+#include <string_view>
 
 #include "sys/fd.h"
 #include "sys/safe_path.h"
 #include "sys/syscalls.h"
 
 namespace husk::runtime {
+
+// --- child side: runs between clone and execve ---
 namespace {
 
 constexpr unsigned long kProcRootIno = 1;
@@ -25,7 +28,7 @@ bool is_procfs(int fd) noexcept {
 }
 
 // The files lxcfs (and CRIU's ns_last_pid) bind under /proc; the same list runc allows.
-bool lxcfs_file(const std::string& target) noexcept {
+bool lxcfs_file(std::string_view target) noexcept {
     static const char* const kAllowed[] = {"/proc/cpuinfo", "/proc/diskstats",
                                            "/proc/meminfo", "/proc/stat",
                                            "/proc/swaps",   "/proc/uptime",
@@ -77,5 +80,7 @@ int open_procfs_file(int rootfd, const char* path, int flags) noexcept {
     }
     return fd;
 }
+
+// --- end child side ---
 
 }  // namespace husk::runtime

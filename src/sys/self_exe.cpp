@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "sys/fd.h"
+#include "sys/mount_api.h"
 
 extern char** environ;
 
@@ -45,11 +46,14 @@ bool self_exe_readonly() noexcept {
 
 bool reexec_from_readonly_self() noexcept {
     if (self_exe_readonly()) return true;
-    UniqueFd tree(::open_tree(AT_FDCWD, "/proc/self/exe", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC));
+    UniqueFd tree(clone_mount(AT_FDCWD, "/proc/self/exe"));
     if (!tree) return false;
-    mount_attr a{};
-    a.attr_set = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV;
-    if (::mount_setattr(tree.get(), "", AT_EMPTY_PATH, &a, sizeof a) != 0) return false;
+    if (int r = set_mount_attrs(tree.get(), false,
+                                MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV, 0);
+        r < 0) {
+        errno = -r;
+        return false;
+    }
     std::vector<std::string> args;
     std::vector<char*> argv;
     try {

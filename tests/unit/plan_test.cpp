@@ -4,7 +4,7 @@
 #include <sys/resource.h>
 
 #include "runtime/cgroup_mounts.h"
-#include "runtime/idmap.h"
+#include "runtime/namespaces.h"
 #include "runtime/plan_build.h"
 #include "runtime/state.h"
 #include "sys/error.h"

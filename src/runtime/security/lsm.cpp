@@ -24,4 +24,15 @@ void refuse_lsm(std::string_view what, std::string_view value, Lsm lsm) {
     throw Error(error_format("{} \"{}\": {} is not enabled on this host", what, value, name));
 }
 
+void check_process_labels(const oci::Process& pr) {
+    if (!pr.apparmor_profile.empty())
+        refuse_lsm("process.apparmorProfile", pr.apparmor_profile, Lsm::apparmor);
+    if (!pr.selinux_label.empty())
+        refuse_lsm("process.selinuxLabel", pr.selinux_label, Lsm::selinux);
+}
+
+void check_mount_label(const oci::Linux& lx) {
+    if (!lx.mount_label.empty()) refuse_lsm("linux.mountLabel", lx.mount_label, Lsm::selinux);
+}
+
 }  // namespace husk::runtime::security

@@ -1,0 +1,150 @@
+// Namespaces: new or joined (linux.namespaces), the user namespace's id maps, and the
+// init's setns calls. The time namespace's offsets are written around the clone
+// (timens.h), a joined PID or user namespace is entered around it (init_clone.h).
+#include "runtime/namespaces.h"
+
+#include <fcntl.h>
+#include <sched.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+
+#include <fmt/format.h>
+
+#include "runtime/init.h"
+#include "runtime/timens.h"
+#include "sys/error.h"
+#include "sys/fd.h"
+#include "sys/fileutil.h"
+
+namespace husk::runtime {
+namespace {
+
+struct NsName {
+    const char* name;
+    int flag;
+};
+constexpr NsName kNamespaces[] = {
+    {"pid", CLONE_NEWPID},       {"network", CLONE_NEWNET}, {"mount", CLONE_NEWNS},
+    {"ipc", CLONE_NEWIPC},       {"uts", CLONE_NEWUTS},     {"user", CLONE_NEWUSER},
+    {"cgroup", CLONE_NEWCGROUP}, {"time", CLONE_NEWTIME},
+};
+
+}  // namespace
+
+int namespace_flag(const std::string& type) {
+    for (const auto& n : kNamespaces)
+        if (type == n.name) return n.flag;
+    return 0;
+}
+
+void plan_namespaces(const oci::Linux& lx, bool cgroup_ns_after_join, Plan& p,
+                     unsigned long& flags) {
+    std::vector<PlannedNamespaceJoin> mount_join;
+    for (size_t i = 0; i < lx.namespaces.size(); ++i) {
+        const auto& ns = lx.namespaces[i];
+        int flag = namespace_flag(ns.type);
+        if (ns.path.empty()) {
+            flags |= static_cast<unsigned long>(flag);
+            continue;
+        }
+        // A PID namespace is joined by the parent around the clone, a user namespace by a
+        // helper that clones the init from inside it (init_clone): not both at once, the
+        // helper would be born in the joined PID namespace and report the init's pid there.
+        if (flag == CLONE_NEWPID &&
+            std::any_of(lx.namespaces.begin(), lx.namespaces.end(), [](const oci::Namespace& n) {
+                return n.type == "user" && !n.path.empty();
+            }))
+            throw Error(fmt::format(
+                "linux.namespaces[{}]: joining an existing pid namespace together with an "
+                "existing user namespace is not supported",
+                i));
+        PlannedNamespaceJoin j;
+        sys::UniqueFd fd(::open(ns.path.c_str(), O_RDONLY | O_CLOEXEC));
+        if (!fd)
+            with_context(fmt::format("linux.namespaces[{}]", i),
+                         [&] { throw_sys("open namespace", ns.path); });
+        j.fd = p.own(std::move(fd));
+        if (flag == CLONE_NEWUSER) {
+            p.user_join_fd = j.fd;
+            p.user_join_path = ns.path;
+            continue;
+        }
+        if (flag == CLONE_NEWPID) {
+            p.pid_join_fd = j.fd;
+            p.pid_join_path = ns.path;
+            continue;
+        }
+        j.nstype = flag;
+        j.path = ns.path;
+        (flag == CLONE_NEWNS ? mount_join : p.joins).push_back(std::move(j));
+    }
+    for (auto& j : mount_join) p.joins.push_back(std::move(j));
+    if ((flags & CLONE_NEWCGROUP) && cgroup_ns_after_join) {
+        flags &= ~static_cast<unsigned long>(CLONE_NEWCGROUP);
+        p.unshare_cgroup_after_join = true;
+    }
+    p.new_user_ns = flags & CLONE_NEWUSER;
+    if (flags & CLONE_NEWTIME) {  // offsets go in before anyone enters: see timens.h
+        flags &= ~static_cast<unsigned long>(CLONE_NEWTIME);
+        p.new_time_ns = true;
+    }
+    p.new_mount_ns = (flags & CLONE_NEWNS) || !mount_join.empty();
+    if (!lx.time_offsets.empty()) {
+        if (!p.new_time_ns)
+            throw Error(
+                "linux.timeOffsets: needs a new time namespace (a linux.namespaces entry of "
+                "type \"time\" without a path)");
+        p.time_offsets = format_time_offsets(lx.time_offsets);
+    }
+}
+
+unsigned long container_namespaces(const Plan& p, unsigned long clone_flags) {
+    unsigned long all = clone_flags;
+    for (const auto& j : p.joins) all |= static_cast<unsigned long>(j.nstype);
+    if (p.unshare_cgroup_after_join) all |= CLONE_NEWCGROUP;
+    return all;
+}
+
+std::string format_id_map(const std::vector<oci::IdMapping>& m, const char* field) {
+    if (m.empty())
+        throw Error(fmt::format("{}: a user namespace needs at least one mapping", field));
+    if (m.size() > 340)
+        throw Error(fmt::format("{}: {} ranges, the kernel allows 340", field, m.size()));
+    std::string out;
+    for (const auto& r : m) out += fmt::format("{} {} {}\n", r.container_id, r.host_id, r.size);
+    return out;
+}
+
+void write_id_maps(pid_t pid, const std::vector<oci::IdMapping>& uids,
+                   const std::vector<oci::IdMapping>& gids) {
+    std::string base = fmt::format("/proc/{}/", pid);
+    std::string u = format_id_map(uids, "linux.uidMappings");
+    std::string g = format_id_map(gids, "linux.gidMappings");
+    with_context("linux.uidMappings", [&] { sys::write_file(base + "uid_map", u); });
+    with_context("linux.gidMappings", [&] { sys::write_file(base + "gid_map", g); });
+}
+
+// --- child side: runs between clone and execve ---
+
+void become_user_ns_root(const Plan& p) noexcept {
+    if (!p.in_user_ns()) return;
+    // The parent wrote our id maps (or we were born in a joined namespace, whose maps
+    // are set): become the namespace's root, as runc does.
+    if (::setresgid(0, 0, 0) != 0) init_fail(p, "setresgid(0) in user namespace", "", errno);
+    if (::setresuid(0, 0, 0) != 0) init_fail(p, "setresuid(0) in user namespace", "", errno);
+}
+
+void join_namespaces(const Plan& p) noexcept {
+    for (const auto& j : p.joins) {
+        if (::setns(j.fd, j.nstype) != 0) init_fail(p, "join namespace", j.path.c_str(), errno);
+        ::close(j.fd);
+    }
+    if (p.unshare_cgroup_after_join && ::unshare(CLONE_NEWCGROUP) != 0)
+        init_fail(p, "unshare cgroup namespace", "", errno);
+}
+
+// --- end child side ---
+
+}  // namespace husk::runtime
