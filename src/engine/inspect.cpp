@@ -117,8 +117,7 @@ json network_settings(const EngineContext& ctx, const ContainerRecord& r) {
 // docker's HostConfig.PortBindings: what -p asked for (host port "" when ours to pick).
 json port_bindings(const ContainerRecord& r) {
     json out = json::object();
-    for (auto& s : r.publish) {
-        auto p = network::parse_publish(s);
+    for (auto& p : r.publish) {
         std::string key = fmt::format("{}/{}", p.container_port, p.protocol);
         if (!out[key].is_array()) out[key] = json::array();
         out[key].push_back(

@@ -10,6 +10,7 @@
 #include <string_view>
 #include <vector>
 
+#include "network/ports.h"
 #include "oci/spec.h"
 
 namespace husk::engine {
@@ -52,7 +53,7 @@ struct RunOptions {
     std::string seccomp;  // "" default, "unconfined", or a file
     std::vector<std::string> cap_add, cap_drop;
     std::string network = "bridge";                         // bridge | none | host
-    std::vector<std::string> publish;                       // -p, network::parse_publish's forms
+    std::vector<network::PortMapping> publish;              // -p, parsed where the flag is
     bool publish_all = false;                               // -P: every port the image exposes
     std::vector<std::string> add_hosts;                     // --add-host HOST:IP (or HOST=IP)
     std::vector<std::string> dns, dns_search, dns_options;  // --dns, --dns-search, --dns-option

@@ -37,6 +37,12 @@ std::vector<image::IdRangeMap> maps_from(const json& j, const char* key) {
     return out;
 }
 
+json publish_json(const std::vector<network::PortMapping>& ports) {
+    json out = json::array();
+    for (auto& p : ports) out.push_back(network::to_string(p));
+    return out;
+}
+
 json to_json(const ContainerRecord& r) {
     return json{{"id", r.id},
                 {"name", r.name},
@@ -62,7 +68,7 @@ json to_json(const ContainerRecord& r) {
                 {"log_max_file", r.log_max_file},
                 {"restart_count", r.restart_count},
                 {"network", r.network},
-                {"publish", r.publish}};
+                {"publish", publish_json(r.publish)}};
 }
 
 ContainerRecord from_json(const json& j) {
@@ -96,7 +102,8 @@ ContainerRecord from_json(const json& j) {
     r.log_max_file = j.value("log_max_file", 1);
     r.restart_count = j.value("restart_count", 0);
     r.network = j.value("network", "none");  // records from before bridge networking
-    r.publish = j.value("publish", std::vector<std::string>{});
+    for (auto& p : j.value("publish", std::vector<std::string>{}))
+        r.publish.push_back(network::parse_publish(p));
     return r;
 }
 

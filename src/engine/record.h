@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "image/idshift.h"
+#include "network/ports.h"
 
 #include "sys/fd.h"
 
@@ -48,11 +49,11 @@ struct ContainerRecord {
     int64_t log_max_size = 0;  // --log-opt max-size (0: unbounded)
     int log_max_file = 1;      // --log-opt max-file
     int restart_count = 0;
-    // --network (bridge | none | host) and -p as given (network::to_string form; host
-    // port 0 = chosen at each start). While connected, <id>/network.json holds the
-    // endpoint (address, host ports, CNI result).
+    // --network (bridge | none | host) and -p as given (host port 0 = chosen at each
+    // start; stored in network::to_string form). While connected, <id>/network.json holds
+    // the endpoint (address, host ports, CNI result).
     std::string network = "bridge";
-    std::vector<std::string> publish;
+    std::vector<network::PortMapping> publish;
 };
 
 class Containers {

@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cctype>
 #include <climits>
 #include <cstdlib>
@@ -39,7 +40,6 @@ void validate(const RunOptions& o) {
             error_format("network mode \"{}\" is not supported (bridge, none, host)", o.network));
     if (o.network == "none" && (!o.publish.empty() || o.publish_all))
         throw Error("conflicting options: port publishing and the container type network mode");
-    for (auto& p : o.publish) network::parse_publish(p);
     for (auto& h : o.add_hosts) add_host_line(h);
     if (o.network == "host" && (!o.dns.empty() || !o.dns_search.empty() || !o.dns_options.empty()))
         throw Error("conflicting options: dns and the network mode");
@@ -151,13 +151,10 @@ void reachable_from_userns(const std::string& rootfs) {
 void publish_exposed(RunOptions& o, const std::vector<std::string>& exposed) {
     for (auto& port : exposed) {
         auto want = network::parse_publish(port);
-        bool published = false;
-        for (auto& p : o.publish) {
-            auto have = network::parse_publish(p);
-            published = published || (have.container_port == want.container_port &&
-                                      have.protocol == want.protocol);
-        }
-        if (!published) o.publish.push_back(port);
+        bool published = std::any_of(o.publish.begin(), o.publish.end(), [&](auto& have) {
+            return have.container_port == want.container_port && have.protocol == want.protocol;
+        });
+        if (!published) o.publish.push_back(want);
     }
 }
 
@@ -190,7 +187,7 @@ ContainerRecord prepare_container(EngineContext& ctx, RunOptions& o, const LogOp
     rec.log_max_size = log.max_size;
     rec.log_max_file = log.max_file;
     rec.network = o.network;
-    for (auto& p : o.publish) rec.publish.push_back(network::to_string(network::parse_publish(p)));
+    rec.publish = o.publish;
     bool userns = o.userns == "auto";
     if (!o.uidmap.empty() || !o.gidmap.empty()) {  // the user's own ranges (only one given: both)
         auto ranges = [](const std::vector<oci::IdMapping>& v) {

@@ -15,6 +15,7 @@
 #include "engine/run.h"
 #include "image/pull.h"
 #include "image/store.h"
+#include "network/ports.h"
 #include "oci/image/reference.h"
 #include "sys/error.h"
 
@@ -25,7 +26,7 @@ namespace {
 struct RunFlags {
     engine::RunOptions o;
     std::vector<std::string> env, env_files, volumes, mounts, tmpfs, devices, ulimits, labels,
-        sysctls, security_opts, uidmaps, gidmaps;
+        sysctls, security_opts, uidmaps, gidmaps, publish;
     std::string entrypoint, memory, memory_swap, memory_reservation, shm_size, cpus;
     bool entrypoint_set = false;
     std::optional<int64_t> pids_limit;
@@ -110,7 +111,7 @@ void add_flags(CLI::App* sub, RunFlags& f) {
     sub->add_option("--shm-size", f.shm_size, "size of /dev/shm (e.g. 64m)");
     multi("-l,--label", f.labels, "set a label: key=value");
     sub->add_option("--network,--net", o.network, "network: bridge (default), none, host");
-    multi("-p,--publish", o.publish, "publish a port: [[IP:][HOSTPORT]:]CPORT[/tcp|/udp]");
+    multi("-p,--publish", f.publish, "publish a port: [[IP:][HOSTPORT]:]CPORT[/tcp|/udp]");
     sub->add_flag("-P,--publish-all", o.publish_all, "publish every exposed port to a free one");
     multi("--add-host", o.add_hosts,
           "add a line to /etc/hosts: HOST:IP (IP host-gateway: the bridge)");
@@ -175,6 +176,7 @@ engine::RunOptions finish(RunFlags& f, const std::vector<std::string>& rest) {
     for (auto& m : f.uidmaps) o.uidmap.push_back(engine::parse_idmap("--uidmap", m));
     for (auto& m : f.gidmaps) o.gidmap.push_back(engine::parse_idmap("--gidmap", m));
     for (auto& s : f.security_opts) engine::apply_security_opt(s, o);
+    for (auto& p : f.publish) o.publish.push_back(network::parse_publish(p));
     return o;
 }
 
