@@ -20,8 +20,8 @@ namespace {
 const char* kNever = "0001-01-01T00:00:00Z";  // docker's zero time
 
 json state_of(const ContainerRecord& r) {
-    bool running = r.status == "running";
-    return json{{"Status", r.paused ? "paused" : r.status},
+    bool running = r.status == ContainerStatus::running;
+    return json{{"Status", r.state()},
                 {"Running", running},
                 {"Paused", r.paused},
                 {"Restarting", false},
@@ -29,7 +29,7 @@ json state_of(const ContainerRecord& r) {
                 {"Dead", false},
                 {"Pid", running ? r.pid : 0},
                 {"ExitCode", r.exit_code},
-                {"Error", r.status == "exited" && r.exit_code == -1
+                {"Error", r.status == ContainerStatus::exited && r.exit_code == -1
                               ? "the container's monitor exited before the container"
                               : ""},
                 {"StartedAt", r.started.empty() ? kNever : r.started},
@@ -88,7 +88,7 @@ json network_settings(const EngineContext& ctx, const ContainerRecord& r) {
         ep = container_endpoint(ctx, r.id);
     } catch (const std::exception&) {
     }
-    if (r.status == "running")
+    if (r.status == ContainerStatus::running)
         for (auto& p : r.exposed_ports) ports[p] = nullptr;
     json net = {{"IPAddress", ""}, {"IPPrefixLen", 0}, {"Gateway", ""}, {"MacAddress", ""}};
     if (ep) {

@@ -51,7 +51,7 @@ json to_json(const ContainerRecord& r) {
                 {"rootfs", r.rootfs},
                 {"command", r.command},
                 {"created", r.created},
-                {"status", r.status},
+                {"status", to_string(r.status)},
                 {"finished", r.finished},
                 {"exit_code", r.exit_code},
                 {"oom_killed", r.oom_killed},
@@ -80,7 +80,7 @@ ContainerRecord from_json(const json& j) {
     r.rootfs = j.value("rootfs", "");
     r.command = j.value("command", std::vector<std::string>{});
     r.created = j.value("created", "");
-    r.status = j.value("status", "");
+    r.status = parse_status(j.value("status", "")).value_or(ContainerStatus::created);
     r.finished = j.value("finished", "");
     r.exit_code = j.value("exit_code", 0);
     r.oom_killed = j.value("oom_killed", false);
@@ -112,6 +112,24 @@ void random_bytes(void* buf, size_t n) {
 }
 
 }  // namespace
+
+std::string_view to_string(ContainerStatus s) {
+    switch (s) {
+        case ContainerStatus::created:
+            return "created";
+        case ContainerStatus::running:
+            return "running";
+        case ContainerStatus::exited:
+            return "exited";
+    }
+    return "created";
+}
+
+std::optional<ContainerStatus> parse_status(std::string_view s) {
+    for (auto st : {ContainerStatus::created, ContainerStatus::running, ContainerStatus::exited})
+        if (to_string(st) == s) return st;
+    return std::nullopt;
+}
 
 Containers::Containers(std::string data_root) : root_(std::move(data_root) + "/containers") {
     // 0711: a user-namespaced container's root must reach its bundle's files

@@ -9,6 +9,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "image/idshift.h"
@@ -18,6 +19,13 @@
 
 namespace husk::engine {
 
+// What a container is doing, as the record keeps it (docker's words). Paused is not
+// one of them: a running container's flag, read from the runtime.
+enum class ContainerStatus { created, running, exited };
+std::string_view to_string(ContainerStatus s);
+// "created", "running" or "exited"; nullopt for any other text.
+std::optional<ContainerStatus> parse_status(std::string_view s);
+
 struct ContainerRecord {
     std::string id;  // 64 hex digits
     std::string name;
@@ -25,13 +33,15 @@ struct ContainerRecord {
     std::string image_id;  // "sha256:..." ("" with --rootfs)
     std::string rootfs;    // the root filesystem directory
     std::vector<std::string> command;
-    std::string created;             // RFC 3339
-    std::string status = "created";  // created | running | exited
+    std::string created;  // RFC 3339
+    ContainerStatus status = ContainerStatus::created;
     std::string started;
     std::string finished;
     int exit_code = 0;    // -1: unknown (the monitor died before the container)
     int pid = 0;          // of the init, while running
     bool paused = false;  // running with its processes frozen (not stored: read from the runtime)
+    // The state docker shows (ps, inspect, `--filter status=`): "paused" or the status.
+    std::string_view state() const { return paused ? "paused" : to_string(status); }
     bool oom_killed = false;
     bool auto_remove = false;
     // Its user namespace: --userns=auto's range or the --uidmap/--gidmap ranges (empty:

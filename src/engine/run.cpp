@@ -260,7 +260,7 @@ int run_container(EngineContext& ctx, RunOptions& o) {
     ev.created = [&](pid_t pid) {
         if (o.network != "host") loopback_up(pid);
         if (o.network == "bridge") connect_container(ctx, rec, pid);
-        rec.status = "running";
+        rec.status = ContainerStatus::running;
         db.save(rec);
     };
     int code = 0;
@@ -271,7 +271,7 @@ int run_container(EngineContext& ctx, RunOptions& o) {
         rethrow_create_error(e, rec.command);
     }
     disconnect_container(ctx, rec.id);
-    rec.status = "exited";
+    rec.status = ContainerStatus::exited;
     rec.exit_code = code;
     rec.finished = runtime::now_rfc3339();
     rec.oom_killed = ev.oom_kills > 0;
