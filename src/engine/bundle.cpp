@@ -219,7 +219,7 @@ std::vector<oci::Mount> mounts(const RunOptions& o, const BundleInputs& in) {
         }
         if (o.privileged && (m.destination == "/sys" || m.destination == "/sys/fs/cgroup"))
             std::erase(m.options, "ro");
-        if (m.destination == "/sys" && o.network == "host" && !in.userns) {
+        if (m.destination == "/sys" && o.network == NetworkMode::host && !in.userns) {
             // no network namespace of our own: sysfs cannot be mounted for it, bind the host's
             m = oci::Mount{"/sys", "bind", "/sys", {"rbind", "nosuid", "noexec", "nodev", "ro"},
                            {},     {}};
@@ -439,7 +439,7 @@ oci::Spec build_spec(const RunOptions& o, const BundleInputs& in) {
 }
 
 void write_bundle(const oci::Spec& spec, const RunOptions& o, const BundleInputs& in) {
-    bool host = o.network == "host";
+    bool host = o.network == NetworkMode::host;
     sys::write_file(in.bundle_dir + "/hostname", in.hostname + "\n", 0644);
     std::string hosts = hosts_file(in.hostname, host);
     for (auto& h : o.add_hosts) hosts += add_host_line(h);

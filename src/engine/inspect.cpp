@@ -106,10 +106,10 @@ json network_settings(const EngineContext& ctx, const ContainerRecord& r) {
     json out = {{"Ports", ports}, {"SandboxKey", ep ? ep->netns_pin : ""}};
     out.update(net);
     json networks = json::object();
-    if (r.network == "bridge")
+    if (r.network == NetworkMode::bridge)
         networks["husk"] = net;
     else
-        networks[r.network] = json::object();
+        networks[std::string(to_string(r.network))] = json::object();
     out["Networks"] = networks;
     return out;
 }
@@ -185,8 +185,8 @@ std::string inspect_json(const EngineContext& ctx, const ContainerRecord& r) {
           {"CpuPeriod", cpu.value("period", int64_t{0})},
           {"CpusetCpus", cpu.value("cpus", "")},
           {"PidsLimit", pids.value("limit", int64_t{0})},
-          {"UsernsMode", r.uid_maps.empty() ? "" : "auto"},
-          {"NetworkMode", r.network},
+          {"UsernsMode", to_string(r.uid_maps.empty() ? UsernsMode::unset : UsernsMode::automatic)},
+          {"NetworkMode", to_string(r.network)},
           {"PortBindings", port_bindings(r)}}},
         {"NetworkSettings", network_settings(ctx, r)},
         {"Mounts", mounts_of(cfg, r.volumes)},

@@ -50,6 +50,44 @@ bool parse_u64(std::string_view s, uint64_t& out) {
 
 }  // namespace
 
+std::string_view to_string(NetworkMode m) {
+    switch (m) {
+        case NetworkMode::bridge:
+            return "bridge";
+        case NetworkMode::none:
+            return "none";
+        case NetworkMode::host:
+            return "host";
+    }
+    return "bridge";
+}
+
+NetworkMode parse_network_mode(std::string_view s) {
+    for (auto m : {NetworkMode::bridge, NetworkMode::none, NetworkMode::host})
+        if (to_string(m) == s) return m;
+    throw Error(error_format("network mode \"{}\" is not supported (bridge, none, host)", s));
+}
+
+std::string_view to_string(UsernsMode m) {
+    switch (m) {
+        case UsernsMode::unset:
+            return "";
+        case UsernsMode::host:
+            return "host";
+        case UsernsMode::automatic:
+            return "auto";
+        case UsernsMode::keep_id:
+            return "keep-id";
+    }
+    return "";
+}
+
+UsernsMode parse_userns_mode(std::string_view s) {
+    for (auto m : {UsernsMode::unset, UsernsMode::host, UsernsMode::automatic, UsernsMode::keep_id})
+        if (to_string(m) == s) return m;
+    throw Error(error_format("--userns={} is not supported (host, auto)", s));
+}
+
 void bad_flag(std::string_view flag, std::string_view value, std::string_view why) {
     throw Error(
         fmt::format("invalid argument \"{}\" for \"{}\" flag: {}", shown(value), flag, why));

@@ -32,6 +32,18 @@ struct DeviceSpec {
     std::string permissions = "rwm";
 };
 
+// --network: the container's network mode.
+enum class NetworkMode { bridge, none, host };
+std::string_view to_string(NetworkMode m);
+// Throws `network mode "x" is not supported (bridge, none, host)` for any other text.
+NetworkMode parse_network_mode(std::string_view s);
+
+// --userns: "" (not given), host, auto, keep-id (refused: rootless only, as in podman).
+enum class UsernsMode { unset, host, automatic, keep_id };
+std::string_view to_string(UsernsMode m);
+// Throws `--userns=x is not supported (host, auto)` for any other text.
+UsernsMode parse_userns_mode(std::string_view s);
+
 struct RunOptions {
     // what to run
     std::string image;   // empty with --rootfs
@@ -52,13 +64,13 @@ struct RunOptions {
     bool no_new_privileges = false;
     std::string seccomp;  // "" default, "unconfined", or a file
     std::vector<std::string> cap_add, cap_drop;
-    std::string network = "bridge";                         // bridge | none | host
+    NetworkMode network = NetworkMode::bridge;
     std::vector<network::PortMapping> publish;              // -p, parsed where the flag is
     bool publish_all = false;                               // -P: every port the image exposes
     std::vector<std::string> add_hosts;                     // --add-host HOST:IP (or HOST=IP)
     std::vector<std::string> dns, dns_search, dns_options;  // --dns, --dns-search, --dns-option
-    std::string userns;                                     // "" (host) | host | auto | keep-id
-    std::vector<oci::IdMapping> uidmap, gidmap;             // --uidmap / --gidmap
+    UsernsMode userns = UsernsMode::unset;
+    std::vector<oci::IdMapping> uidmap, gidmap;  // --uidmap / --gidmap
     std::string stop_signal;
     std::map<std::string, std::string> labels;
     std::map<std::string, std::string> sysctls;

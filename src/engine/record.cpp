@@ -67,7 +67,7 @@ json to_json(const ContainerRecord& r) {
                 {"log_max_size", r.log_max_size},
                 {"log_max_file", r.log_max_file},
                 {"restart_count", r.restart_count},
-                {"network", r.network},
+                {"network", to_string(r.network)},
                 {"publish", publish_json(r.publish)}};
 }
 
@@ -101,7 +101,8 @@ ContainerRecord from_json(const json& j) {
     r.log_max_size = j.value("log_max_size", int64_t{0});
     r.log_max_file = j.value("log_max_file", 1);
     r.restart_count = j.value("restart_count", 0);
-    r.network = j.value("network", "none");  // records from before bridge networking
+    // records from before bridge networking have none
+    r.network = parse_network_mode(j.value("network", "none"));
     for (auto& p : j.value("publish", std::vector<std::string>{}))
         r.publish.push_back(network::parse_publish(p));
     return r;

@@ -12,6 +12,7 @@
 #include <string_view>
 #include <vector>
 
+#include "engine/options.h"
 #include "image/idshift.h"
 #include "network/ports.h"
 
@@ -62,7 +63,7 @@ struct ContainerRecord {
     // --network (bridge | none | host) and -p as given (host port 0 = chosen at each
     // start; stored in network::to_string form). While connected, <id>/network.json holds
     // the endpoint (address, host ports, CNI result).
-    std::string network = "bridge";
+    NetworkMode network = NetworkMode::bridge;
     std::vector<network::PortMapping> publish;
 };
 

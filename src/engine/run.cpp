@@ -35,27 +35,23 @@ namespace {
 void validate(const RunOptions& o) {
     if (o.image.empty() && o.rootfs.empty())
         throw Error("\"husk run\" requires at least 1 argument: IMAGE [COMMAND] [ARG...]");
-    if (o.network != "bridge" && o.network != "none" && o.network != "host")
-        throw Error(
-            error_format("network mode \"{}\" is not supported (bridge, none, host)", o.network));
-    if (o.network == "none" && (!o.publish.empty() || o.publish_all))
+    if (o.network == NetworkMode::none && (!o.publish.empty() || o.publish_all))
         throw Error("conflicting options: port publishing and the container type network mode");
     for (auto& h : o.add_hosts) add_host_line(h);
-    if (o.network == "host" && (!o.dns.empty() || !o.dns_search.empty() || !o.dns_options.empty()))
+    if (o.network == NetworkMode::host &&
+        (!o.dns.empty() || !o.dns_search.empty() || !o.dns_options.empty()))
         throw Error("conflicting options: dns and the network mode");
     for (auto& d : o.dns) {
         unsigned char buf[16];
         if (::inet_pton(AF_INET, d.c_str(), buf) != 1 && ::inet_pton(AF_INET6, d.c_str(), buf) != 1)
             throw Error(error_format("{} is not an ip address", d));
     }
-    if (o.userns == "keep-id")
+    if (o.userns == UsernsMode::keep_id)
         throw Error(
             "--userns=keep-id is only supported in rootless mode, as in podman (husk runs as "
             "root: use --userns=auto or --uidmap)");
-    if (!o.userns.empty() && o.userns != "host" && o.userns != "auto")
-        throw Error(error_format("--userns={} is not supported (host, auto)", o.userns));
     if (!o.uidmap.empty() || !o.gidmap.empty()) {
-        if (!o.userns.empty())
+        if (o.userns != UsernsMode::unset)
             throw Error("--userns and --uidmap/--gidmap cannot be used together");
         check_idmaps("--uidmap", o.uidmap);
         check_idmaps("--gidmap", o.gidmap);
@@ -162,7 +158,7 @@ void publish_exposed(RunOptions& o, const std::vector<std::string>& exposed) {
 ContainerRecord prepare_container(EngineContext& ctx, RunOptions& o, const LogOptions& log,
                                   Cleanup& cleanup) {
     validate(o);
-    if (o.network == "host" && (!o.publish.empty() || o.publish_all)) {
+    if (o.network == NetworkMode::host && (!o.publish.empty() || o.publish_all)) {
         fmt::print(stderr, "WARNING: Published ports are discarded when using host network mode\n");
         o.publish.clear();
         o.publish_all = false;
@@ -223,7 +219,7 @@ ContainerRecord prepare_container(EngineContext& ctx, RunOptions& o, const LogOp
     in.rootfs = rec.rootfs;
     in.id = rec.id;
     in.hostname = o.hostname.empty() ? rec.id.substr(0, 12) : o.hostname;
-    if (o.hostname.empty() && o.network == "host") {
+    if (o.hostname.empty() && o.network == NetworkMode::host) {
         char h[HOST_NAME_MAX + 1] = {};
         if (::gethostname(h, sizeof h - 1) == 0) in.hostname = h;
     }
@@ -258,8 +254,8 @@ int run_container(EngineContext& ctx, RunOptions& o) {
     runtime::RunEvents ev;
     ev.terminal_input = o.interactive;
     ev.created = [&](pid_t pid) {
-        if (o.network != "host") loopback_up(pid);
-        if (o.network == "bridge") connect_container(ctx, rec, pid);
+        if (o.network != NetworkMode::host) loopback_up(pid);
+        if (o.network == NetworkMode::bridge) connect_container(ctx, rec, pid);
         rec.status = ContainerStatus::running;
         db.save(rec);
     };

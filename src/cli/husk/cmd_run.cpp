@@ -27,6 +27,7 @@ struct RunFlags {
     engine::RunOptions o;
     std::vector<std::string> env, env_files, volumes, mounts, tmpfs, devices, ulimits, labels,
         sysctls, security_opts, uidmaps, gidmaps, publish;
+    std::string network = "bridge", userns;
     std::string entrypoint, memory, memory_swap, memory_reservation, shm_size, cpus;
     bool entrypoint_set = false;
     std::optional<int64_t> pids_limit;
@@ -102,7 +103,7 @@ void add_flags(CLI::App* sub, RunFlags& f) {
     multi("--cap-drop", o.cap_drop, "drop a capability");
     multi("--security-opt", f.security_opts, "seccomp=FILE|unconfined, no-new-privileges");
     sub->add_flag("--privileged", o.privileged, "all capabilities, no seccomp, no masked paths");
-    sub->add_option("--userns", o.userns, "user namespace: host, auto (keep-id: rootless only)");
+    sub->add_option("--userns", f.userns, "user namespace: host, auto (keep-id: rootless only)");
     multi("--uidmap", f.uidmaps, "user namespace uid map CONTAINER-ID:HOST-ID:AMOUNT");
     multi("--gidmap", f.gidmaps, "user namespace gid map CONTAINER-ID:HOST-ID:AMOUNT");
     sub->add_flag("--init", o.init, "run husk-init as PID 1 (forwards signals, reaps zombies)");
@@ -110,7 +111,7 @@ void add_flags(CLI::App* sub, RunFlags& f) {
     multi("--sysctl", f.sysctls, "namespaced kernel parameter: name=value");
     sub->add_option("--shm-size", f.shm_size, "size of /dev/shm (e.g. 64m)");
     multi("-l,--label", f.labels, "set a label: key=value");
-    sub->add_option("--network,--net", o.network, "network: bridge (default), none, host");
+    sub->add_option("--network,--net", f.network, "network: bridge (default), none, host");
     multi("-p,--publish", f.publish, "publish a port: [[IP:][HOSTPORT]:]CPORT[/tcp|/udp]");
     sub->add_flag("-P,--publish-all", o.publish_all, "publish every exposed port to a free one");
     multi("--add-host", o.add_hosts,
@@ -176,7 +177,9 @@ engine::RunOptions finish(RunFlags& f, const std::vector<std::string>& rest) {
     for (auto& m : f.uidmaps) o.uidmap.push_back(engine::parse_idmap("--uidmap", m));
     for (auto& m : f.gidmaps) o.gidmap.push_back(engine::parse_idmap("--gidmap", m));
     for (auto& s : f.security_opts) engine::apply_security_opt(s, o);
+    o.network = engine::parse_network_mode(f.network);
     for (auto& p : f.publish) o.publish.push_back(network::parse_publish(p));
+    o.userns = engine::parse_userns_mode(f.userns);
     return o;
 }
 
