@@ -401,17 +401,11 @@ oci::Spec build_spec(const RunOptions& o, const BundleInputs& in) {
     l.namespaces.clear();
     for (const char* type : {"pid", "ipc", "uts", "mount", "cgroup"})
         l.namespaces.push_back({type, ""});
-    if (o.network != "host") l.namespaces.push_back({"network", ""});
+    if (o.network != NetworkMode::host) l.namespaces.push_back({"network", ""});
     if (in.userns) {
         l.namespaces.push_back({"user", ""});
-        auto oci_maps = [](const std::vector<image::IdRangeMap>& maps) {
-            std::vector<oci::IdMapping> out;
-            out.reserve(maps.size());
-            for (auto& m : maps) out.push_back({m.inside, m.outside, m.count});
-            return out;
-        };
-        l.uid_mappings = oci_maps(in.userns->uids());
-        l.gid_mappings = oci_maps(in.userns->gids());
+        l.uid_mappings = in.userns->uids();
+        l.gid_mappings = in.userns->gids();
     }
     l.cgroups_path = "/husk/" + in.id;
     if (o.privileged) {

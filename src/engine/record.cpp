@@ -23,14 +23,14 @@ using nlohmann::json;
 
 namespace {
 
-json maps_json(const std::vector<image::IdRangeMap>& maps) {
+json maps_json(const std::vector<oci::IdMapping>& maps) {
     json out = json::array();
-    for (auto& m : maps) out.push_back({m.inside, m.outside, m.count});
+    for (auto& m : maps) out.push_back({m.container_id, m.host_id, m.size});
     return out;
 }
 
-std::vector<image::IdRangeMap> maps_from(const json& j, const char* key) {
-    std::vector<image::IdRangeMap> out;
+std::vector<oci::IdMapping> maps_from(const json& j, const char* key) {
+    std::vector<oci::IdMapping> out;
     if (!j.contains(key) || !j[key].is_array()) return out;
     for (auto& m : j[key])
         out.push_back({m.at(0).get<uint32_t>(), m.at(1).get<uint32_t>(), m.at(2).get<uint32_t>()});

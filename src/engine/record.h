@@ -47,7 +47,7 @@ struct ContainerRecord {
     bool auto_remove = false;
     // Its user namespace: --userns=auto's range or the --uidmap/--gidmap ranges (empty:
     // none). Everything else about it (the container root's host ids) derives from these.
-    std::vector<image::IdRangeMap> uid_maps, gid_maps;
+    std::vector<oci::IdMapping> uid_maps, gid_maps;
     std::optional<image::IdShift> id_shift() const {
         if (uid_maps.empty()) return std::nullopt;
         return image::IdShift{0, 0, 0, uid_maps, gid_maps};

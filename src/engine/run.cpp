@@ -113,12 +113,12 @@ struct Cleanup {
 void add_record(Containers& db, ContainerRecord& rec, bool name_is_ours, bool userns) {
     auto prepare = [&](ContainerRecord& r, const std::vector<ContainerRecord>& all) {
         if (!userns) return;
-        std::vector<IdRange> used;
+        std::vector<oci::IdMapping> used;
         for (auto& other : all)
             for (auto* maps : {&other.uid_maps, &other.gid_maps})
-                for (auto& m : *maps) used.push_back({m.outside, m.count});
+                used.insert(used.end(), maps->begin(), maps->end());
         uint32_t base = pick_range(available_ranges(), used, kContainerIds);
-        r.uid_maps = r.gid_maps = {{0, base, kContainerIds}};
+        r.uid_maps = r.gid_maps = {oci::IdMapping{0, base, kContainerIds}};
     };
     for (int attempt = 0;; ++attempt) {
         try {
@@ -184,16 +184,10 @@ ContainerRecord prepare_container(EngineContext& ctx, RunOptions& o, const LogOp
     rec.log_max_file = log.max_file;
     rec.network = o.network;
     rec.publish = o.publish;
-    bool userns = o.userns == "auto";
+    bool userns = o.userns == UsernsMode::automatic;
     if (!o.uidmap.empty() || !o.gidmap.empty()) {  // the user's own ranges (only one given: both)
-        auto ranges = [](const std::vector<oci::IdMapping>& v) {
-            std::vector<image::IdRangeMap> out;
-            out.reserve(v.size());
-            for (auto& m : v) out.push_back({m.container_id, m.host_id, m.size});
-            return out;
-        };
-        rec.uid_maps = ranges(o.uidmap.empty() ? o.gidmap : o.uidmap);
-        rec.gid_maps = ranges(o.gidmap.empty() ? o.uidmap : o.gidmap);
+        rec.uid_maps = o.uidmap.empty() ? o.gidmap : o.uidmap;
+        rec.gid_maps = o.gidmap.empty() ? o.uidmap : o.gidmap;
     }
     cleanup.store = ctx.store;
     cleanup.id = rec.id;

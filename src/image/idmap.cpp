@@ -45,9 +45,9 @@ sys::UniqueFd make_userns(const IdShift& shift) {
         if (::read(ready_r.get(), &c, 1) != 1 || c != 'y')
             throw Error("create a user namespace for an idmapped mount: unshare failed");
         std::string proc = fmt::format("/proc/{}", pid);
-        auto text = [](const std::vector<IdRangeMap>& maps) {
+        auto text = [](const std::vector<oci::IdMapping>& maps) {
             std::string t;
-            for (auto& m : maps) t += fmt::format("{} {} {}\n", m.inside, m.outside, m.count);
+            for (auto& m : maps) t += fmt::format("{} {} {}\n", m.container_id, m.host_id, m.size);
             return t;
         };
         write_file_plain(proc + "/uid_map", text(shift.uids()));
