@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -92,6 +93,22 @@ int64_t parse_size(std::string_view s);
 // Wraps a parser's message as docker's CLI does:
 //   invalid argument "12q" for "-m, --memory" flag: invalid size: '12q'
 [[noreturn]] void bad_flag(std::string_view flag, std::string_view value, std::string_view why);
+
+// A size flag's text ("" when not given: nullopt); throws bad_flag's line naming `flag`.
+std::optional<int64_t> parse_size_flag(std::string_view flag, const std::string& value);
+
+// docker's memory flags, the one place their rules live:
+//  -m/--memory: a size, at least 6MB;
+//  --memory-swap: memory+swap, a size or -1 (unlimited swap); needs -m (but -1) and is at
+//    least -m; without it, swap is as much as memory again (2 x -m) where the memory
+//    controller limits swap (`swap_limit_supported`, asked only then);
+//  --memory-reservation: a size, the soft limit.
+// parse_memory_flags puts their text into `o` (flag errors); memory_resources gives
+// linux.resources.memory (nullopt without them) or throws docker's line for a bad relation.
+void parse_memory_flags(RunOptions& o, const std::string& memory, const std::string& swap,
+                        const std::string& reservation);
+std::optional<oci::MemoryResources> memory_resources(
+    const RunOptions& o, const std::function<bool()>& swap_limit_supported);
 
 // The value parsers of the flags; each throws husk::Error with docker's message.
 double parse_cpus(std::string_view s, int host_cpus);

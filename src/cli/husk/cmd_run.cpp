@@ -153,21 +153,8 @@ engine::RunOptions finish(RunFlags& f, const std::vector<std::string>& rest) {
     for (auto& u : f.ulimits) o.ulimits.push_back(engine::parse_ulimit(u));
     for (auto& l : f.labels) o.labels.insert(engine::parse_key_value(l));
     for (auto& s : f.sysctls) o.sysctls.insert(engine::parse_key_value(s));
-    // docker's sizes: only --memory-swap takes -1 (unlimited swap)
-    auto size = [](const char* flag, const std::string& v,
-                   bool minus_one = false) -> std::optional<int64_t> {
-        if (v.empty()) return std::nullopt;
-        if (minus_one && v == "-1") return -1;
-        try {
-            return engine::parse_size(v);
-        } catch (const Error& e) {
-            engine::bad_flag(flag, v, e.what());
-        }
-    };
-    o.memory = size("-m, --memory", f.memory);
-    o.memory_swap = size("--memory-swap", f.memory_swap, true);
-    o.memory_reservation = size("--memory-reservation", f.memory_reservation);
-    o.shm_size = size("--shm-size", f.shm_size);
+    engine::parse_memory_flags(o, f.memory, f.memory_swap, f.memory_reservation);
+    o.shm_size = engine::parse_size_flag("--shm-size", f.shm_size);
     if (o.shm_size == 0) o.shm_size.reset();  // docker: 0 is the default size
     if (!f.cpus.empty())
         o.cpus = engine::parse_cpus(f.cpus, static_cast<int>(::sysconf(_SC_NPROCESSORS_ONLN)));
