@@ -19,6 +19,7 @@
 
 #include "engine/network.h"
 #include "engine/user.h"
+#include "runtime/cgroup/layout.h"
 #include "runtime/security/capabilities.h"
 #include "runtime/security/defaults.h"
 #include "runtime/security/seccomp.h"
@@ -100,42 +101,23 @@ std::vector<std::string> capabilities(const RunOptions& o) {
     return caps;
 }
 
-// Whether the memory controller limits memory+swap here (cgroup v1 without swap
+// Whether the host's memory controller limits memory+swap (cgroup v1 without swap
 // accounting does not); docker only sets its default swap limit where it does.
-bool swap_limit_supported() {
-    if (sys::exists("/sys/fs/cgroup/memory"))
-        return sys::exists("/sys/fs/cgroup/memory/memory.memsw.limit_in_bytes");
-    return true;  // cgroup v2: memory.swap.max
+bool host_swap_limit_supported() {
+    try {
+        return runtime::cgroup::memory_swap_limit_supported(runtime::cgroup::detect_layout());
+    } catch (const Error&) {
+        return true;  // no cgroup hierarchy mounted: no v1 memory controller either
+    }
 }
 
-void set_resources(const RunOptions& o, oci::Linux& l, int host_cpus) {
+void set_resources(const RunOptions& o, const BundleInputs& in, oci::Linux& l) {
     oci::Resources& r = *l.resources;
-    if (o.memory || o.memory_swap || o.memory_reservation) {
-        oci::MemoryResources m;
-        if (o.memory) {
-            if (*o.memory < 6L * 1024 * 1024) throw Error("minimum memory limit allowed is 6MB");
-            m.limit = *o.memory;
-        }
-        if (o.memory_swap) {
-            if (!o.memory && *o.memory_swap != -1)
-                throw Error(
-                    "you should always set the memory limit when using the memoryswap "
-                    "limit, see usage");
-            if (o.memory && *o.memory_swap != -1 && *o.memory_swap < *o.memory)
-                throw Error(
-                    "minimum memoryswap limit should be larger than memory limit, see "
-                    "usage");
-            m.swap = *o.memory_swap;
-        } else if (o.memory && swap_limit_supported()) {
-            m.swap = 2 * *o.memory;  // docker's default: as much swap as memory
-        }
-        if (o.memory_reservation) m.reservation = *o.memory_reservation;
-        r.memory = m;
-    }
+    r.memory = memory_resources(
+        o, in.swap_limit_supported ? in.swap_limit_supported : host_swap_limit_supported);
     if (o.cpus || o.cpu_shares || !o.cpuset_cpus.empty() || !o.cpuset_mems.empty()) {
         oci::CpuResources c;
         if (o.cpus) {
-            (void)host_cpus;
             c.period = 100000;
             c.quota = std::llround(*o.cpus * 100000);
         }
@@ -219,7 +201,7 @@ std::vector<oci::Mount> mounts(const RunOptions& o, const BundleInputs& in) {
         }
         if (o.privileged && (m.destination == "/sys" || m.destination == "/sys/fs/cgroup"))
             std::erase(m.options, "ro");
-        if (m.destination == "/sys" && o.network == "host" && !in.userns) {
+        if (m.destination == "/sys" && o.network == NetworkMode::host && !in.userns) {
             // no network namespace of our own: sysfs cannot be mounted for it, bind the host's
             m = oci::Mount{"/sys", "bind", "/sys", {"rbind", "nosuid", "noexec", "nodev", "ro"},
                            {},     {}};
@@ -401,17 +383,11 @@ oci::Spec build_spec(const RunOptions& o, const BundleInputs& in) {
     l.namespaces.clear();
     for (const char* type : {"pid", "ipc", "uts", "mount", "cgroup"})
         l.namespaces.push_back({type, ""});
-    if (o.network != "host") l.namespaces.push_back({"network", ""});
+    if (o.network != NetworkMode::host) l.namespaces.push_back({"network", ""});
     if (in.userns) {
         l.namespaces.push_back({"user", ""});
-        auto oci_maps = [](const std::vector<image::IdRangeMap>& maps) {
-            std::vector<oci::IdMapping> out;
-            out.reserve(maps.size());
-            for (auto& m : maps) out.push_back({m.inside, m.outside, m.count});
-            return out;
-        };
-        l.uid_mappings = oci_maps(in.userns->uids());
-        l.gid_mappings = oci_maps(in.userns->gids());
+        l.uid_mappings = in.userns->uids();
+        l.gid_mappings = in.userns->gids();
     }
     l.cgroups_path = "/husk/" + in.id;
     if (o.privileged) {
@@ -425,7 +401,7 @@ oci::Spec build_spec(const RunOptions& o, const BundleInputs& in) {
             return runtime::security::parse_seccomp_json(sys::read_file(o.seccomp));
         });
     }
-    set_resources(o, l, in.host_cpus);
+    set_resources(o, in, l);
     add_devices(o, l);
     l.sysctl = o.sysctls;
 
@@ -439,7 +415,7 @@ oci::Spec build_spec(const RunOptions& o, const BundleInputs& in) {
 }
 
 void write_bundle(const oci::Spec& spec, const RunOptions& o, const BundleInputs& in) {
-    bool host = o.network == "host";
+    bool host = o.network == NetworkMode::host;
     sys::write_file(in.bundle_dir + "/hostname", in.hostname + "\n", 0644);
     std::string hosts = hosts_file(in.hostname, host);
     for (auto& h : o.add_hosts) hosts += add_host_line(h);

@@ -3,6 +3,7 @@
 // /etc/hosts, /etc/resolv.conf), in <data root>/containers/<id>/.
 #pragma once
 
+#include <functional>
 #include <optional>
 #include <string>
 
@@ -23,6 +24,9 @@ struct BundleInputs {
     std::optional<image::IdShift> userns;  // container ids 0..size-1 -> host uid/gid starts
     std::string init_path;                 // husk-init on the host, with --init
     int host_cpus = 1;
+    // Does the memory controller limit swap (docker's default swap limit)? Empty: asked of
+    // the host's cgroup layout.
+    std::function<bool()> swap_limit_supported;
 };
 
 // Entrypoint + Cmd as docker combines them with --entrypoint and the command given;

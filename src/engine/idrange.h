@@ -10,27 +10,27 @@
 #include <utility>
 #include <vector>
 
+#include "oci/spec.h"
+
 namespace husk::engine {
 
-struct IdRange {
-    uint32_t start = 0;
-    uint32_t size = 0;
-};
+// Ranges of host ids are id maps whose host side is what counts (host_id, size),
+// container_id 0, as containers/storage keeps subordinate ids.
 
 inline constexpr uint32_t kDefaultRangeStart = 1000000000;
 inline constexpr uint32_t kDefaultRangeSize = 65536u * 1000u;
 inline constexpr uint32_t kContainerIds = 65536;
 
 // The entries of `user` in a subid file's text ("containers:100000:65536").
-std::vector<IdRange> subid_ranges(const std::string& text, const std::string& user);
+std::vector<oci::IdMapping> subid_ranges(const std::string& text, const std::string& user);
 
 // The ranges available to containers: from /etc/subuid AND /etc/subgid (uid and gid
 // are taken equal, so only starts present in both count), else the default range.
-std::vector<IdRange> available_ranges();
+std::vector<oci::IdMapping> available_ranges();
 
-// The lowest start of `size` ids within `avail` that overlaps nothing in `used`;
-// throws when every range is full.
-uint32_t pick_range(const std::vector<IdRange>& avail, const std::vector<IdRange>& used,
-                    uint32_t size);
+// The lowest host id of `size` ids within `avail` that overlaps no host range of
+// `used` (other containers' maps); throws when every range is full.
+uint32_t pick_range(const std::vector<oci::IdMapping>& avail,
+                    const std::vector<oci::IdMapping>& used, uint32_t size);
 
 }  // namespace husk::engine

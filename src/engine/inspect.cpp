@@ -20,8 +20,8 @@ namespace {
 const char* kNever = "0001-01-01T00:00:00Z";  // docker's zero time
 
 json state_of(const ContainerRecord& r) {
-    bool running = r.status == "running";
-    return json{{"Status", r.paused ? "paused" : r.status},
+    bool running = r.status == ContainerStatus::running;
+    return json{{"Status", r.state()},
                 {"Running", running},
                 {"Paused", r.paused},
                 {"Restarting", false},
@@ -29,7 +29,7 @@ json state_of(const ContainerRecord& r) {
                 {"Dead", false},
                 {"Pid", running ? r.pid : 0},
                 {"ExitCode", r.exit_code},
-                {"Error", r.status == "exited" && r.exit_code == -1
+                {"Error", r.status == ContainerStatus::exited && r.exit_code == -1
                               ? "the container's monitor exited before the container"
                               : ""},
                 {"StartedAt", r.started.empty() ? kNever : r.started},
@@ -88,7 +88,7 @@ json network_settings(const EngineContext& ctx, const ContainerRecord& r) {
         ep = container_endpoint(ctx, r.id);
     } catch (const std::exception&) {
     }
-    if (r.status == "running")
+    if (r.status == ContainerStatus::running)
         for (auto& p : r.exposed_ports) ports[p] = nullptr;
     json net = {{"IPAddress", ""}, {"IPPrefixLen", 0}, {"Gateway", ""}, {"MacAddress", ""}};
     if (ep) {
@@ -106,10 +106,10 @@ json network_settings(const EngineContext& ctx, const ContainerRecord& r) {
     json out = {{"Ports", ports}, {"SandboxKey", ep ? ep->netns_pin : ""}};
     out.update(net);
     json networks = json::object();
-    if (r.network == "bridge")
+    if (r.network == NetworkMode::bridge)
         networks["husk"] = net;
     else
-        networks[r.network] = json::object();
+        networks[std::string(to_string(r.network))] = json::object();
     out["Networks"] = networks;
     return out;
 }
@@ -117,8 +117,7 @@ json network_settings(const EngineContext& ctx, const ContainerRecord& r) {
 // docker's HostConfig.PortBindings: what -p asked for (host port "" when ours to pick).
 json port_bindings(const ContainerRecord& r) {
     json out = json::object();
-    for (auto& s : r.publish) {
-        auto p = network::parse_publish(s);
+    for (auto& p : r.publish) {
         std::string key = fmt::format("{}/{}", p.container_port, p.protocol);
         if (!out[key].is_array()) out[key] = json::array();
         out[key].push_back(
@@ -186,8 +185,8 @@ std::string inspect_json(const EngineContext& ctx, const ContainerRecord& r) {
           {"CpuPeriod", cpu.value("period", int64_t{0})},
           {"CpusetCpus", cpu.value("cpus", "")},
           {"PidsLimit", pids.value("limit", int64_t{0})},
-          {"UsernsMode", r.uid_maps.empty() ? "" : "auto"},
-          {"NetworkMode", r.network},
+          {"UsernsMode", to_string(r.uid_maps.empty() ? UsernsMode::unset : UsernsMode::automatic)},
+          {"NetworkMode", to_string(r.network)},
           {"PortBindings", port_bindings(r)}}},
         {"NetworkSettings", network_settings(ctx, r)},
         {"Mounts", mounts_of(cfg, r.volumes)},

@@ -80,7 +80,7 @@ void record_exit(const EngineContext& ctx, Containers& db, ContainerRecord& rec)
     rec.oom_killed = oom_kills(ctx, rec.id) > 0;
     disconnect_container(ctx, rec.id);
     delete_runtime_state(ctx, rec.id);
-    rec.status = "exited";
+    rec.status = ContainerStatus::exited;
     rec.pid = 0;
     if (rec.auto_remove)
         remove_all_of(ctx, db, rec, true);
@@ -101,15 +101,15 @@ bool frozen(const EngineContext& ctx, const std::string& id) {
 // Whether a running one is paused.
 std::optional<ContainerRecord> refresh(const EngineContext& ctx, Containers& db,
                                        ContainerRecord rec) {
-    if (rec.status == "running" && db.monitored(rec.id)) {
+    if (rec.status == ContainerStatus::running && db.monitored(rec.id)) {
         rec.paused = frozen(ctx, rec.id);
         return rec;
     }
-    if (rec.status != "running") return rec;
+    if (rec.status != ContainerStatus::running) return rec;
     auto lk = db.lock(rec.id);
     auto now = db.find(rec.id);
     if (!now) return std::nullopt;
-    if (now->status != "running" || db.monitored(rec.id)) return now;
+    if (now->status != ContainerStatus::running || db.monitored(rec.id)) return now;
     log::debug("container {}: its monitor is gone", rec.id);
     record_exit(ctx, db, *now);
     if (now->auto_remove) return std::nullopt;
@@ -134,7 +134,7 @@ std::optional<ContainerRecord> end_interrupted_start(const EngineContext& ctx, C
     {
         auto lk = db.lock(id);  // a start still going on holds it: wait for its outcome
         auto now = db.find(id);
-        if (!now || now->status == "running" || !db.monitored(id)) return now;
+        if (!now || now->status == ContainerStatus::running || !db.monitored(id)) return now;
     }
     log::debug("container {}: ending the start that was cut short", id);
     // Its monitor may still be creating the init (the runtime state not there yet to
@@ -181,7 +181,7 @@ void start_container(const EngineContext& ctx, ContainerRecord& rec,
     auto now = db.find(rec.id);
     if (!now) no_such(rec.id);
     rec = *now;
-    if (rec.status == "running" && db.monitored(rec.id)) return;
+    if (rec.status == ContainerStatus::running && db.monitored(rec.id)) return;
     if (!rec.image_id.empty())  // its overlay is gone after a reboot: mount it again
         with_store(ctx, [&](image::Store& s) { s.remount_rootfs(rec.id); });
     if (!sys::exists(rec.rootfs))
@@ -194,7 +194,7 @@ void start_container(const EngineContext& ctx, ContainerRecord& rec,
     try {
         const oci::Namespace* net = spec.linux_ ? spec.linux_->find_namespace("network") : nullptr;
         if (net && net->path.empty()) loopback_up(pid);
-        if (rec.network == "bridge") connect_container(ctx, rec, pid);
+        if (rec.network == NetworkMode::bridge) connect_container(ctx, rec, pid);
         if (before_start) before_start();
         runtime::start(ctx.state_root(), rec.id);
     } catch (const std::exception& e) {
@@ -202,7 +202,7 @@ void start_container(const EngineContext& ctx, ContainerRecord& rec,
         delete_runtime_state(ctx, rec.id);  // the monitor sees its init go and cleans up
         throw RunError(e.what(), kExitEngineError);
     }
-    rec.status = "running";
+    rec.status = ContainerStatus::running;
     rec.pid = pid;
     rec.started = runtime::now_rfc3339();
     rec.finished.clear();
@@ -223,7 +223,7 @@ int stop_signal_of(const EngineContext& ctx, const ContainerRecord& rec) {
 }
 
 void stop_container(const EngineContext& ctx, const ContainerRecord& rec, int timeout_s) {
-    if (rec.status != "running") return;
+    if (rec.status != ContainerStatus::running) return;
     refuse_if_paused(rec, "stopping or killing");
     Containers db(ctx.data_root);
     try {
@@ -243,7 +243,7 @@ void stop_container(const EngineContext& ctx, const ContainerRecord& rec, int ti
 }
 
 void kill_container(const EngineContext& ctx, const ContainerRecord& rec, int sig) {
-    if (rec.status != "running")
+    if (rec.status != ContainerStatus::running)
         throw Error(fmt::format("Cannot kill container: {}: Container {} is not running", rec.name,
                                 rec.id));
     refuse_if_paused(rec, "stopping or killing");
@@ -257,7 +257,8 @@ void refuse_if_paused(const ContainerRecord& rec, const char* what) {
 }
 
 void pause_container(const EngineContext& ctx, const ContainerRecord& rec) {
-    if (rec.status != "running") throw Error(fmt::format("Container {} is not running", rec.id));
+    if (rec.status != ContainerStatus::running)
+        throw Error(fmt::format("Container {} is not running", rec.id));
     if (rec.paused) throw Error(fmt::format("Container {} is already paused", rec.id));
     runtime::pause(ctx.state_root(), rec.id);
 }
@@ -270,13 +271,13 @@ void unpause_container(const EngineContext& ctx, const ContainerRecord& rec) {
 void remove_container(const EngineContext& ctx, const ContainerRecord& rec, bool force,
                       bool volumes) {
     Containers db(ctx.data_root);
-    if (rec.status == "running" && !force)
+    if (rec.status == ContainerStatus::running && !force)
         throw Error(
             fmt::format("You cannot remove a running container {}. Stop the container before "
                         "attempting removal or force remove",
                         rec.id));
     auto now = end_interrupted_start(ctx, db, rec.id);
-    if (now && now->status == "running") {
+    if (now && now->status == ContainerStatus::running) {
         try {
             runtime::kill(ctx.state_root(), rec.id, SIGKILL, true);
         } catch (const std::exception& e) {
@@ -293,7 +294,7 @@ void remove_container(const EngineContext& ctx, const ContainerRecord& rec, bool
 int wait_container(const EngineContext& ctx, const ContainerRecord& rec) {
     Containers db(ctx.data_root);
     std::optional<int> code;
-    if (rec.status == "running") {
+    if (rec.status == ContainerStatus::running) {
         // The monitor tells its attach clients the exit code: known even when the
         // container is removed at its exit (--rm).
         try {

@@ -162,8 +162,7 @@ void check_ports_free(const EngineContext& ctx, const std::string& id,
 }  // namespace
 
 void connect_container(const EngineContext& ctx, const ContainerRecord& rec, pid_t pid) {
-    std::vector<network::PortMapping> ports;
-    for (auto& p : rec.publish) ports.push_back(network::parse_publish(p));
+    std::vector<network::PortMapping> ports = rec.publish;
     std::string pins = ctx.state_root() + "/.netns";
     network::Network net;
     std::string file = endpoint_file(ctx, rec.id);

@@ -50,6 +50,44 @@ bool parse_u64(std::string_view s, uint64_t& out) {
 
 }  // namespace
 
+std::string_view to_string(NetworkMode m) {
+    switch (m) {
+        case NetworkMode::bridge:
+            return "bridge";
+        case NetworkMode::none:
+            return "none";
+        case NetworkMode::host:
+            return "host";
+    }
+    return "bridge";
+}
+
+NetworkMode parse_network_mode(std::string_view s) {
+    for (auto m : {NetworkMode::bridge, NetworkMode::none, NetworkMode::host})
+        if (to_string(m) == s) return m;
+    throw Error(error_format("network mode \"{}\" is not supported (bridge, none, host)", s));
+}
+
+std::string_view to_string(UsernsMode m) {
+    switch (m) {
+        case UsernsMode::unset:
+            return "";
+        case UsernsMode::host:
+            return "host";
+        case UsernsMode::automatic:
+            return "auto";
+        case UsernsMode::keep_id:
+            return "keep-id";
+    }
+    return "";
+}
+
+UsernsMode parse_userns_mode(std::string_view s) {
+    for (auto m : {UsernsMode::unset, UsernsMode::host, UsernsMode::automatic, UsernsMode::keep_id})
+        if (to_string(m) == s) return m;
+    throw Error(error_format("--userns={} is not supported (host, auto)", s));
+}
+
 void bad_flag(std::string_view flag, std::string_view value, std::string_view why) {
     throw Error(
         fmt::format("invalid argument \"{}\" for \"{}\" flag: {}", shown(value), flag, why));
@@ -84,6 +122,48 @@ int64_t parse_size(std::string_view text) {
     double bytes = v * mult;
     if (bytes > 9.2e18) return fail();
     return static_cast<int64_t>(bytes);
+}
+
+std::optional<int64_t> parse_size_flag(std::string_view flag, const std::string& value) {
+    if (value.empty()) return std::nullopt;
+    try {
+        return parse_size(value);
+    } catch (const Error& e) {
+        bad_flag(flag, value, e.what());
+    }
+}
+
+void parse_memory_flags(RunOptions& o, const std::string& memory, const std::string& swap,
+                        const std::string& reservation) {
+    o.memory = parse_size_flag("-m, --memory", memory);
+    // docker's sizes: only --memory-swap takes -1 (unlimited swap)
+    o.memory_swap = swap == "-1" ? -1 : parse_size_flag("--memory-swap", swap);
+    o.memory_reservation = parse_size_flag("--memory-reservation", reservation);
+}
+
+std::optional<oci::MemoryResources> memory_resources(
+    const RunOptions& o, const std::function<bool()>& swap_limit_supported) {
+    if (!o.memory && !o.memory_swap && !o.memory_reservation) return std::nullopt;
+    oci::MemoryResources m;
+    if (o.memory) {
+        if (*o.memory < 6L * 1024 * 1024) throw Error("minimum memory limit allowed is 6MB");
+        m.limit = *o.memory;
+    }
+    if (o.memory_swap) {
+        if (!o.memory && *o.memory_swap != -1)
+            throw Error(
+                "you should always set the memory limit when using the memoryswap "
+                "limit, see usage");
+        if (o.memory && *o.memory_swap != -1 && *o.memory_swap < *o.memory)
+            throw Error(
+                "minimum memoryswap limit should be larger than memory limit, see "
+                "usage");
+        m.swap = *o.memory_swap;
+    } else if (o.memory && swap_limit_supported()) {
+        m.swap = 2 * *o.memory;  // docker's default: as much swap as memory
+    }
+    if (o.memory_reservation) m.reservation = *o.memory_reservation;
+    return m;
 }
 
 double parse_cpus(std::string_view s, int host_cpus) {

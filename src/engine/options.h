@@ -4,12 +4,14 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "network/ports.h"
 #include "oci/spec.h"
 
 namespace husk::engine {
@@ -31,6 +33,18 @@ struct DeviceSpec {
     std::string permissions = "rwm";
 };
 
+// --network: the container's network mode.
+enum class NetworkMode { bridge, none, host };
+std::string_view to_string(NetworkMode m);
+// Throws `network mode "x" is not supported (bridge, none, host)` for any other text.
+NetworkMode parse_network_mode(std::string_view s);
+
+// --userns: "" (not given), host, auto, keep-id (refused: rootless only, as in podman).
+enum class UsernsMode { unset, host, automatic, keep_id };
+std::string_view to_string(UsernsMode m);
+// Throws `--userns=x is not supported (host, auto)` for any other text.
+UsernsMode parse_userns_mode(std::string_view s);
+
 struct RunOptions {
     // what to run
     std::string image;   // empty with --rootfs
@@ -51,13 +65,13 @@ struct RunOptions {
     bool no_new_privileges = false;
     std::string seccomp;  // "" default, "unconfined", or a file
     std::vector<std::string> cap_add, cap_drop;
-    std::string network = "bridge";                         // bridge | none | host
-    std::vector<std::string> publish;                       // -p, network::parse_publish's forms
+    NetworkMode network = NetworkMode::bridge;
+    std::vector<network::PortMapping> publish;              // -p, parsed where the flag is
     bool publish_all = false;                               // -P: every port the image exposes
     std::vector<std::string> add_hosts;                     // --add-host HOST:IP (or HOST=IP)
     std::vector<std::string> dns, dns_search, dns_options;  // --dns, --dns-search, --dns-option
-    std::string userns;                                     // "" (host) | host | auto | keep-id
-    std::vector<oci::IdMapping> uidmap, gidmap;             // --uidmap / --gidmap
+    UsernsMode userns = UsernsMode::unset;
+    std::vector<oci::IdMapping> uidmap, gidmap;  // --uidmap / --gidmap
     std::string stop_signal;
     std::map<std::string, std::string> labels;
     std::map<std::string, std::string> sysctls;
@@ -79,6 +93,22 @@ int64_t parse_size(std::string_view s);
 // Wraps a parser's message as docker's CLI does:
 //   invalid argument "12q" for "-m, --memory" flag: invalid size: '12q'
 [[noreturn]] void bad_flag(std::string_view flag, std::string_view value, std::string_view why);
+
+// A size flag's text ("" when not given: nullopt); throws bad_flag's line naming `flag`.
+std::optional<int64_t> parse_size_flag(std::string_view flag, const std::string& value);
+
+// docker's memory flags, the one place their rules live:
+//  -m/--memory: a size, at least 6MB;
+//  --memory-swap: memory+swap, a size or -1 (unlimited swap); needs -m (but -1) and is at
+//    least -m; without it, swap is as much as memory again (2 x -m) where the memory
+//    controller limits swap (`swap_limit_supported`, asked only then);
+//  --memory-reservation: a size, the soft limit.
+// parse_memory_flags puts their text into `o` (flag errors); memory_resources gives
+// linux.resources.memory (nullopt without them) or throws docker's line for a bad relation.
+void parse_memory_flags(RunOptions& o, const std::string& memory, const std::string& swap,
+                        const std::string& reservation);
+std::optional<oci::MemoryResources> memory_resources(
+    const RunOptions& o, const std::function<bool()>& swap_limit_supported);
 
 // The value parsers of the flags; each throws husk::Error with docker's message.
 double parse_cpus(std::string_view s, int host_cpus);

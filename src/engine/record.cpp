@@ -23,17 +23,23 @@ using nlohmann::json;
 
 namespace {
 
-json maps_json(const std::vector<image::IdRangeMap>& maps) {
+json maps_json(const std::vector<oci::IdMapping>& maps) {
     json out = json::array();
-    for (auto& m : maps) out.push_back({m.inside, m.outside, m.count});
+    for (auto& m : maps) out.push_back({m.container_id, m.host_id, m.size});
     return out;
 }
 
-std::vector<image::IdRangeMap> maps_from(const json& j, const char* key) {
-    std::vector<image::IdRangeMap> out;
+std::vector<oci::IdMapping> maps_from(const json& j, const char* key) {
+    std::vector<oci::IdMapping> out;
     if (!j.contains(key) || !j[key].is_array()) return out;
     for (auto& m : j[key])
         out.push_back({m.at(0).get<uint32_t>(), m.at(1).get<uint32_t>(), m.at(2).get<uint32_t>()});
+    return out;
+}
+
+json publish_json(const std::vector<network::PortMapping>& ports) {
+    json out = json::array();
+    for (auto& p : ports) out.push_back(network::to_string(p));
     return out;
 }
 
@@ -45,7 +51,7 @@ json to_json(const ContainerRecord& r) {
                 {"rootfs", r.rootfs},
                 {"command", r.command},
                 {"created", r.created},
-                {"status", r.status},
+                {"status", to_string(r.status)},
                 {"finished", r.finished},
                 {"exit_code", r.exit_code},
                 {"oom_killed", r.oom_killed},
@@ -61,8 +67,8 @@ json to_json(const ContainerRecord& r) {
                 {"log_max_size", r.log_max_size},
                 {"log_max_file", r.log_max_file},
                 {"restart_count", r.restart_count},
-                {"network", r.network},
-                {"publish", r.publish}};
+                {"network", to_string(r.network)},
+                {"publish", publish_json(r.publish)}};
 }
 
 ContainerRecord from_json(const json& j) {
@@ -74,7 +80,7 @@ ContainerRecord from_json(const json& j) {
     r.rootfs = j.value("rootfs", "");
     r.command = j.value("command", std::vector<std::string>{});
     r.created = j.value("created", "");
-    r.status = j.value("status", "");
+    r.status = parse_status(j.value("status", "")).value_or(ContainerStatus::created);
     r.finished = j.value("finished", "");
     r.exit_code = j.value("exit_code", 0);
     r.oom_killed = j.value("oom_killed", false);
@@ -95,8 +101,10 @@ ContainerRecord from_json(const json& j) {
     r.log_max_size = j.value("log_max_size", int64_t{0});
     r.log_max_file = j.value("log_max_file", 1);
     r.restart_count = j.value("restart_count", 0);
-    r.network = j.value("network", "none");  // records from before bridge networking
-    r.publish = j.value("publish", std::vector<std::string>{});
+    // records from before bridge networking have none
+    r.network = parse_network_mode(j.value("network", "none"));
+    for (auto& p : j.value("publish", std::vector<std::string>{}))
+        r.publish.push_back(network::parse_publish(p));
     return r;
 }
 
@@ -105,6 +113,24 @@ void random_bytes(void* buf, size_t n) {
 }
 
 }  // namespace
+
+std::string_view to_string(ContainerStatus s) {
+    switch (s) {
+        case ContainerStatus::created:
+            return "created";
+        case ContainerStatus::running:
+            return "running";
+        case ContainerStatus::exited:
+            return "exited";
+    }
+    return "created";
+}
+
+std::optional<ContainerStatus> parse_status(std::string_view s) {
+    for (auto st : {ContainerStatus::created, ContainerStatus::running, ContainerStatus::exited})
+        if (to_string(st) == s) return st;
+    return std::nullopt;
+}
 
 Containers::Containers(std::string data_root) : root_(std::move(data_root) + "/containers") {
     // 0711: a user-namespaced container's root must reach its bundle's files

@@ -9,13 +9,23 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
+#include "engine/options.h"
 #include "image/idshift.h"
+#include "network/ports.h"
 
 #include "sys/fd.h"
 
 namespace husk::engine {
+
+// What a container is doing, as the record keeps it (docker's words). Paused is not
+// one of them: a running container's flag, read from the runtime.
+enum class ContainerStatus { created, running, exited };
+std::string_view to_string(ContainerStatus s);
+// "created", "running" or "exited"; nullopt for any other text.
+std::optional<ContainerStatus> parse_status(std::string_view s);
 
 struct ContainerRecord {
     std::string id;  // 64 hex digits
@@ -24,18 +34,20 @@ struct ContainerRecord {
     std::string image_id;  // "sha256:..." ("" with --rootfs)
     std::string rootfs;    // the root filesystem directory
     std::vector<std::string> command;
-    std::string created;             // RFC 3339
-    std::string status = "created";  // created | running | exited
+    std::string created;  // RFC 3339
+    ContainerStatus status = ContainerStatus::created;
     std::string started;
     std::string finished;
     int exit_code = 0;    // -1: unknown (the monitor died before the container)
     int pid = 0;          // of the init, while running
     bool paused = false;  // running with its processes frozen (not stored: read from the runtime)
+    // The state docker shows (ps, inspect, `--filter status=`): "paused" or the status.
+    std::string_view state() const { return paused ? "paused" : to_string(status); }
     bool oom_killed = false;
     bool auto_remove = false;
     // Its user namespace: --userns=auto's range or the --uidmap/--gidmap ranges (empty:
     // none). Everything else about it (the container root's host ids) derives from these.
-    std::vector<image::IdRangeMap> uid_maps, gid_maps;
+    std::vector<oci::IdMapping> uid_maps, gid_maps;
     std::optional<image::IdShift> id_shift() const {
         if (uid_maps.empty()) return std::nullopt;
         return image::IdShift{0, 0, 0, uid_maps, gid_maps};
@@ -48,11 +60,11 @@ struct ContainerRecord {
     int64_t log_max_size = 0;  // --log-opt max-size (0: unbounded)
     int log_max_file = 1;      // --log-opt max-file
     int restart_count = 0;
-    // --network (bridge | none | host) and -p as given (network::to_string form; host
-    // port 0 = chosen at each start). While connected, <id>/network.json holds the
-    // endpoint (address, host ports, CNI result).
-    std::string network = "bridge";
-    std::vector<std::string> publish;
+    // --network (bridge | none | host) and -p as given (host port 0 = chosen at each
+    // start; stored in network::to_string form). While connected, <id>/network.json holds
+    // the endpoint (address, host ports, CNI result).
+    NetworkMode network = NetworkMode::bridge;
+    std::vector<network::PortMapping> publish;
 };
 
 class Containers {

@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cctype>
 #include <climits>
 #include <cstdlib>
@@ -34,28 +35,23 @@ namespace {
 void validate(const RunOptions& o) {
     if (o.image.empty() && o.rootfs.empty())
         throw Error("\"husk run\" requires at least 1 argument: IMAGE [COMMAND] [ARG...]");
-    if (o.network != "bridge" && o.network != "none" && o.network != "host")
-        throw Error(
-            error_format("network mode \"{}\" is not supported (bridge, none, host)", o.network));
-    if (o.network == "none" && (!o.publish.empty() || o.publish_all))
+    if (o.network == NetworkMode::none && (!o.publish.empty() || o.publish_all))
         throw Error("conflicting options: port publishing and the container type network mode");
-    for (auto& p : o.publish) network::parse_publish(p);
     for (auto& h : o.add_hosts) add_host_line(h);
-    if (o.network == "host" && (!o.dns.empty() || !o.dns_search.empty() || !o.dns_options.empty()))
+    if (o.network == NetworkMode::host &&
+        (!o.dns.empty() || !o.dns_search.empty() || !o.dns_options.empty()))
         throw Error("conflicting options: dns and the network mode");
     for (auto& d : o.dns) {
         unsigned char buf[16];
         if (::inet_pton(AF_INET, d.c_str(), buf) != 1 && ::inet_pton(AF_INET6, d.c_str(), buf) != 1)
             throw Error(error_format("{} is not an ip address", d));
     }
-    if (o.userns == "keep-id")
+    if (o.userns == UsernsMode::keep_id)
         throw Error(
             "--userns=keep-id is only supported in rootless mode, as in podman (husk runs as "
             "root: use --userns=auto or --uidmap)");
-    if (!o.userns.empty() && o.userns != "host" && o.userns != "auto")
-        throw Error(error_format("--userns={} is not supported (host, auto)", o.userns));
     if (!o.uidmap.empty() || !o.gidmap.empty()) {
-        if (!o.userns.empty())
+        if (o.userns != UsernsMode::unset)
             throw Error("--userns and --uidmap/--gidmap cannot be used together");
         check_idmaps("--uidmap", o.uidmap);
         check_idmaps("--gidmap", o.gidmap);
@@ -117,12 +113,12 @@ struct Cleanup {
 void add_record(Containers& db, ContainerRecord& rec, bool name_is_ours, bool userns) {
     auto prepare = [&](ContainerRecord& r, const std::vector<ContainerRecord>& all) {
         if (!userns) return;
-        std::vector<IdRange> used;
+        std::vector<oci::IdMapping> used;
         for (auto& other : all)
             for (auto* maps : {&other.uid_maps, &other.gid_maps})
-                for (auto& m : *maps) used.push_back({m.outside, m.count});
+                used.insert(used.end(), maps->begin(), maps->end());
         uint32_t base = pick_range(available_ranges(), used, kContainerIds);
-        r.uid_maps = r.gid_maps = {{0, base, kContainerIds}};
+        r.uid_maps = r.gid_maps = {oci::IdMapping{0, base, kContainerIds}};
     };
     for (int attempt = 0;; ++attempt) {
         try {
@@ -151,13 +147,10 @@ void reachable_from_userns(const std::string& rootfs) {
 void publish_exposed(RunOptions& o, const std::vector<std::string>& exposed) {
     for (auto& port : exposed) {
         auto want = network::parse_publish(port);
-        bool published = false;
-        for (auto& p : o.publish) {
-            auto have = network::parse_publish(p);
-            published = published || (have.container_port == want.container_port &&
-                                      have.protocol == want.protocol);
-        }
-        if (!published) o.publish.push_back(port);
+        bool published = std::any_of(o.publish.begin(), o.publish.end(), [&](auto& have) {
+            return have.container_port == want.container_port && have.protocol == want.protocol;
+        });
+        if (!published) o.publish.push_back(want);
     }
 }
 
@@ -165,7 +158,7 @@ void publish_exposed(RunOptions& o, const std::vector<std::string>& exposed) {
 ContainerRecord prepare_container(EngineContext& ctx, RunOptions& o, const LogOptions& log,
                                   Cleanup& cleanup) {
     validate(o);
-    if (o.network == "host" && (!o.publish.empty() || o.publish_all)) {
+    if (o.network == NetworkMode::host && (!o.publish.empty() || o.publish_all)) {
         fmt::print(stderr, "WARNING: Published ports are discarded when using host network mode\n");
         o.publish.clear();
         o.publish_all = false;
@@ -190,17 +183,11 @@ ContainerRecord prepare_container(EngineContext& ctx, RunOptions& o, const LogOp
     rec.log_max_size = log.max_size;
     rec.log_max_file = log.max_file;
     rec.network = o.network;
-    for (auto& p : o.publish) rec.publish.push_back(network::to_string(network::parse_publish(p)));
-    bool userns = o.userns == "auto";
+    rec.publish = o.publish;
+    bool userns = o.userns == UsernsMode::automatic;
     if (!o.uidmap.empty() || !o.gidmap.empty()) {  // the user's own ranges (only one given: both)
-        auto ranges = [](const std::vector<oci::IdMapping>& v) {
-            std::vector<image::IdRangeMap> out;
-            out.reserve(v.size());
-            for (auto& m : v) out.push_back({m.container_id, m.host_id, m.size});
-            return out;
-        };
-        rec.uid_maps = ranges(o.uidmap.empty() ? o.gidmap : o.uidmap);
-        rec.gid_maps = ranges(o.gidmap.empty() ? o.uidmap : o.gidmap);
+        rec.uid_maps = o.uidmap.empty() ? o.gidmap : o.uidmap;
+        rec.gid_maps = o.gidmap.empty() ? o.uidmap : o.gidmap;
     }
     cleanup.store = ctx.store;
     cleanup.id = rec.id;
@@ -226,7 +213,7 @@ ContainerRecord prepare_container(EngineContext& ctx, RunOptions& o, const LogOp
     in.rootfs = rec.rootfs;
     in.id = rec.id;
     in.hostname = o.hostname.empty() ? rec.id.substr(0, 12) : o.hostname;
-    if (o.hostname.empty() && o.network == "host") {
+    if (o.hostname.empty() && o.network == NetworkMode::host) {
         char h[HOST_NAME_MAX + 1] = {};
         if (::gethostname(h, sizeof h - 1) == 0) in.hostname = h;
     }
@@ -261,9 +248,9 @@ int run_container(EngineContext& ctx, RunOptions& o) {
     runtime::RunEvents ev;
     ev.terminal_input = o.interactive;
     ev.created = [&](pid_t pid) {
-        if (o.network != "host") loopback_up(pid);
-        if (o.network == "bridge") connect_container(ctx, rec, pid);
-        rec.status = "running";
+        if (o.network != NetworkMode::host) loopback_up(pid);
+        if (o.network == NetworkMode::bridge) connect_container(ctx, rec, pid);
+        rec.status = ContainerStatus::running;
         db.save(rec);
     };
     int code = 0;
@@ -274,7 +261,7 @@ int run_container(EngineContext& ctx, RunOptions& o) {
         rethrow_create_error(e, rec.command);
     }
     disconnect_container(ctx, rec.id);
-    rec.status = "exited";
+    rec.status = ContainerStatus::exited;
     rec.exit_code = code;
     rec.finished = runtime::now_rfc3339();
     rec.oom_killed = ev.oom_kills > 0;

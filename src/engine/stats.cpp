@@ -58,7 +58,7 @@ std::pair<uint64_t, uint64_t> net_dev_totals(const std::string& text) {
 StatsSample sample_stats(const EngineContext& ctx, const ContainerRecord& rec) {
     StatsSample s;
     s.at = std::chrono::steady_clock::now();
-    if (rec.status != "running") return s;
+    if (rec.status != ContainerStatus::running) return s;
     runtime::cgroup::Stats cg;
     try {
         cg = runtime::stats(ctx.state_root(), rec.id);

@@ -14,9 +14,10 @@ namespace husk::image {
 using sys::UniqueFd;
 
 sys::UniqueFd make_userns(const IdShift& shift) {
-    auto text = [](const std::vector<IdRangeMap>& maps) {
+    auto text = [](const std::vector<oci::IdMapping>& maps) {
         std::string t;
-        for (const auto& m : maps) t += fmt::format("{} {} {}\n", m.inside, m.outside, m.count);
+        for (const auto& m : maps)
+            t += fmt::format("{} {} {}\n", m.container_id, m.host_id, m.size);
         return t;
     };
     return sys::userns_with_maps(text(shift.uids()), text(shift.gids()));

@@ -2,18 +2,19 @@
 
 namespace husk::image {
 
-std::vector<IdRangeMap> IdShift::uids() const {
-    return uid_maps.empty() ? std::vector<IdRangeMap>{{0, uid, size}} : uid_maps;
+std::vector<oci::IdMapping> IdShift::uids() const {
+    return uid_maps.empty() ? std::vector<oci::IdMapping>{{0, uid, size}} : uid_maps;
 }
 
-std::vector<IdRangeMap> IdShift::gids() const {
-    return gid_maps.empty() ? std::vector<IdRangeMap>{{0, gid, size}} : gid_maps;
+std::vector<oci::IdMapping> IdShift::gids() const {
+    return gid_maps.empty() ? std::vector<oci::IdMapping>{{0, gid, size}} : gid_maps;
 }
 
 namespace {
-uint32_t to_host(const std::vector<IdRangeMap>& maps, uint32_t id) {
+uint32_t to_host(const std::vector<oci::IdMapping>& maps, uint32_t id) {
     for (auto& m : maps)
-        if (id >= m.inside && id - m.inside < m.count) return m.outside + (id - m.inside);
+        if (id >= m.container_id && id - m.container_id < m.size)
+            return m.host_id + (id - m.container_id);
     return 65534;
 }
 }  // namespace

@@ -5,15 +5,9 @@
 #include <cstdint>
 #include <vector>
 
-namespace husk::image {
+#include "oci/spec.h"
 
-// One range of a user namespace's map: container ids inside..inside+count-1 are host
-// ids outside..outside+count-1.
-struct IdRangeMap {
-    uint32_t inside = 0;
-    uint32_t outside = 0;
-    uint32_t count = 0;
-};
+namespace husk::image {
 
 // A user-namespaced container: container uid/gid 0 is host uid/gid `uid`/`gid`,
 // for `size` ids; or, when `uid_maps`/`gid_maps` are set (--uidmap, several ranges),
@@ -22,10 +16,10 @@ struct IdShift {
     uint32_t uid = 0;
     uint32_t gid = 0;
     uint32_t size = 65536;
-    std::vector<IdRangeMap> uid_maps, gid_maps;
+    std::vector<oci::IdMapping> uid_maps, gid_maps;
 
-    std::vector<IdRangeMap> uids() const;
-    std::vector<IdRangeMap> gids() const;
+    std::vector<oci::IdMapping> uids() const;
+    std::vector<oci::IdMapping> gids() const;
     // The host id of a container id; 65534 (nobody) when no range maps it.
     uint32_t host_uid(uint32_t container_uid) const;
     uint32_t host_gid(uint32_t container_gid) const;

@@ -2,8 +2,11 @@
 // linux.cgroupsPath rules (absolute, relative, systemd syntax).
 #include <gtest/gtest.h>
 
+#include <stdlib.h>
+
 #include "runtime/cgroup/layout.h"
 #include "sys/error.h"
+#include "sys/fileutil.h"
 
 namespace husk::runtime::cgroup {
 namespace {
@@ -107,6 +110,23 @@ TEST(CgroupLayout, SystemdSyntaxIsRefusedWithTheReason) {
             << e.what();
     }
     EXPECT_THROW(parse_cgroups_path("/", "c1"), Error);
+}
+
+// docker sets its default swap limit only where the memory controller limits swap: a v1
+// memory hierarchy (wherever the layout says it is mounted) with swap accounting, or
+// cgroup2 (memory.swap.max).
+TEST(CgroupLayout, SwapLimitWhereTheV1MemoryHierarchyAccountsSwapOrOnCgroup2) {
+    char tmpl[] = "/tmp/husk-memsw-XXXXXX";
+    ASSERT_NE(::mkdtemp(tmpl), nullptr);
+    std::string dir = tmpl;
+    std::string v1 = "34 30 0:31 / " + dir + " rw - cgroup cgroup rw,memory\n";
+    Layout hybrid = make_layout(v1, "", "");
+    EXPECT_FALSE(memory_swap_limit_supported(hybrid));
+    sys::write_file(dir + "/memory.memsw.limit_in_bytes", "9223372036854771712\n");
+    EXPECT_TRUE(memory_swap_limit_supported(hybrid));
+    Layout v2 = make_layout("40 30 0:37 / /sys/fs/cgroup rw - cgroup2 cgroup2 rw\n", "", "memory");
+    EXPECT_TRUE(memory_swap_limit_supported(v2));
+    sys::remove_all(dir);
 }
 
 }  // namespace

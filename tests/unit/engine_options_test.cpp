@@ -135,13 +135,16 @@ TEST(EngineUser, FromTheContainersFiles) {
 TEST(EngineIdRange, NeverOverlap) {
     auto r = subid_ranges("alice:100000:65536\ncontainers:200000:131072\n", "containers");
     ASSERT_EQ(r.size(), 1u);
-    EXPECT_EQ(r[0].start, 200000u);
-    std::vector<IdRange> avail{{200000, 131072}};
+    EXPECT_EQ(r[0].host_id, 200000u);
+    EXPECT_EQ(r[0].size, 131072u);
+    std::vector<oci::IdMapping> avail{{0, 200000, 131072}};
     EXPECT_EQ(pick_range(avail, {}, 65536), 200000u);
-    EXPECT_EQ(pick_range(avail, {{200000, 65536}}, 65536), 265536u);
-    EXPECT_EQ(pick_range(avail, {{265536, 65536}}, 65536), 200000u);
+    EXPECT_EQ(pick_range(avail, {{0, 200000, 65536}}, 65536), 265536u);
+    EXPECT_EQ(pick_range(avail, {{0, 265536, 65536}}, 65536), 200000u);
+    // other containers' maps count by their host side, whatever their container ids
+    EXPECT_EQ(pick_range(avail, {{1000, 200000, 65536}}, 65536), 265536u);
     EXPECT_FALSE(error_of([&] {
-                     pick_range(avail, {{200000, 65536}, {265536, 65536}}, 65536);
+                     pick_range(avail, {{0, 200000, 65536}, {0, 265536, 65536}}, 65536);
                  }).empty());
 }
 

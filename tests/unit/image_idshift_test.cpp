@@ -12,7 +12,7 @@ TEST(IdShift, OneRangeFromUidGidAndSize) {
     EXPECT_EQ(s.host_uid(65535), 165535u);
     EXPECT_EQ(s.host_uid(65536), 65534u) << "unmapped ids are nobody";
     ASSERT_EQ(s.uids().size(), 1u);
-    EXPECT_EQ(s.uids()[0].outside, 100000u);
+    EXPECT_EQ(s.uids()[0].host_id, 100000u);
 }
 
 TEST(IdShift, SeveralRangesReplaceTheSingleOne) {

@@ -102,7 +102,8 @@ int exec_in(Context& ctx, ExecFlags& f, std::vector<std::string> rest) {
     }
     auto ec = engine_context(ctx);
     auto rec = engine::lookup(ec, rest[0]);
-    if (rec.status != "running") throw Error(fmt::format("Container {} is not running", rec.id));
+    if (rec.status != engine::ContainerStatus::running)
+        throw Error(fmt::format("Container {} is not running", rec.id));
     engine::refuse_if_paused(rec, "exec");
     runtime::ExecOptions o;
     o.root = ec.state_root();

@@ -22,9 +22,9 @@ struct PsFlags {
 };
 
 std::string status_text(const engine::ContainerRecord& r) {
-    if (r.status == "running")
+    if (r.status == engine::ContainerStatus::running)
         return "Up " + human_duration(seconds_since(r.started)) + (r.paused ? " (Paused)" : "");
-    if (r.status == "exited") {
+    if (r.status == engine::ContainerStatus::exited) {
         std::string code = r.exit_code == -1 ? "unknown" : std::to_string(r.exit_code);
         return fmt::format("Exited ({}) {} ago", code, human_duration(seconds_since(r.finished)));
     }
@@ -40,7 +40,7 @@ std::string command_text(const engine::ContainerRecord& r, bool no_trunc) {
 
 // docker's PORTS: "127.0.0.1:8080->80/tcp, 0.0.0.0:5353->53/udp" while published.
 std::string ports_text(const engine::EngineContext& ec, const engine::ContainerRecord& r) {
-    if (r.status != "running") return "";
+    if (r.status != engine::ContainerStatus::running) return "";
     std::string out;
     try {
         if (auto ep = engine::container_endpoint(ec, r.id))
@@ -59,7 +59,7 @@ nlohmann::json row(const engine::ContainerRecord& r, bool no_trunc, const std::s
             {"CreatedAt", r.created},
             {"RunningFor", time_ago(r.created)},
             {"Status", status_text(r)},
-            {"State", r.paused ? "paused" : r.status},
+            {"State", r.state()},
             {"ExitCode", r.exit_code},
             {"Names", r.name},
             {"Ports", ports},
@@ -74,9 +74,10 @@ bool matches(const engine::ContainerRecord& r, const std::string& filter) {
     std::string key = filter.substr(0, eq), value = filter.substr(eq + 1);
     if (key == "name") return r.name.find(value) != std::string::npos;
     if (key == "id") return r.id.starts_with(value);
-    if (key == "status") return (r.paused ? "paused" : r.status) == value;
+    if (key == "status") return r.state() == value;
     if (key == "ancestor") return r.image == value || r.image_id == value;
-    if (key == "exited") return r.status == "exited" && std::to_string(r.exit_code) == value;
+    if (key == "exited")
+        return r.status == engine::ContainerStatus::exited && std::to_string(r.exit_code) == value;
     throw Error(fmt::format("invalid filter '{}'", key));
 }
 
@@ -98,7 +99,7 @@ void add_ps(CLI::App& app, Context& ctx, Commands& cmds) {
         for (auto& flt : f->filters)
             by_status = by_status || flt.starts_with("status=") || flt.starts_with("exited=");
         for (auto& r : all) {
-            if (!f->all && !by_status && r.status != "running") continue;
+            if (!f->all && !by_status && r.status != engine::ContainerStatus::running) continue;
             bool ok = true;
             for (auto& flt : f->filters) ok = ok && matches(r, flt);
             if (!ok) continue;

@@ -15,6 +15,7 @@
 #include "engine/run.h"
 #include "image/pull.h"
 #include "image/store.h"
+#include "network/ports.h"
 #include "oci/image/reference.h"
 #include "sys/error.h"
 
@@ -25,7 +26,8 @@ namespace {
 struct RunFlags {
     engine::RunOptions o;
     std::vector<std::string> env, env_files, volumes, mounts, tmpfs, devices, ulimits, labels,
-        sysctls, security_opts, uidmaps, gidmaps;
+        sysctls, security_opts, uidmaps, gidmaps, publish;
+    std::string network = "bridge", userns;
     std::string entrypoint, memory, memory_swap, memory_reservation, shm_size, cpus;
     bool entrypoint_set = false;
     std::optional<int64_t> pids_limit;
@@ -101,7 +103,7 @@ void add_flags(CLI::App* sub, RunFlags& f) {
     multi("--cap-drop", o.cap_drop, "drop a capability");
     multi("--security-opt", f.security_opts, "seccomp=FILE|unconfined, no-new-privileges");
     sub->add_flag("--privileged", o.privileged, "all capabilities, no seccomp, no masked paths");
-    sub->add_option("--userns", o.userns, "user namespace: host, auto (keep-id: rootless only)");
+    sub->add_option("--userns", f.userns, "user namespace: host, auto (keep-id: rootless only)");
     multi("--uidmap", f.uidmaps, "user namespace uid map CONTAINER-ID:HOST-ID:AMOUNT");
     multi("--gidmap", f.gidmaps, "user namespace gid map CONTAINER-ID:HOST-ID:AMOUNT");
     sub->add_flag("--init", o.init, "run husk-init as PID 1 (forwards signals, reaps zombies)");
@@ -109,8 +111,8 @@ void add_flags(CLI::App* sub, RunFlags& f) {
     multi("--sysctl", f.sysctls, "namespaced kernel parameter: name=value");
     sub->add_option("--shm-size", f.shm_size, "size of /dev/shm (e.g. 64m)");
     multi("-l,--label", f.labels, "set a label: key=value");
-    sub->add_option("--network,--net", o.network, "network: bridge (default), none, host");
-    multi("-p,--publish", o.publish, "publish a port: [[IP:][HOSTPORT]:]CPORT[/tcp|/udp]");
+    sub->add_option("--network,--net", f.network, "network: bridge (default), none, host");
+    multi("-p,--publish", f.publish, "publish a port: [[IP:][HOSTPORT]:]CPORT[/tcp|/udp]");
     sub->add_flag("-P,--publish-all", o.publish_all, "publish every exposed port to a free one");
     multi("--add-host", o.add_hosts,
           "add a line to /etc/hosts: HOST:IP (IP host-gateway: the bridge)");
@@ -151,21 +153,8 @@ engine::RunOptions finish(RunFlags& f, const std::vector<std::string>& rest) {
     for (auto& u : f.ulimits) o.ulimits.push_back(engine::parse_ulimit(u));
     for (auto& l : f.labels) o.labels.insert(engine::parse_key_value(l));
     for (auto& s : f.sysctls) o.sysctls.insert(engine::parse_key_value(s));
-    // docker's sizes: only --memory-swap takes -1 (unlimited swap)
-    auto size = [](const char* flag, const std::string& v,
-                   bool minus_one = false) -> std::optional<int64_t> {
-        if (v.empty()) return std::nullopt;
-        if (minus_one && v == "-1") return -1;
-        try {
-            return engine::parse_size(v);
-        } catch (const Error& e) {
-            engine::bad_flag(flag, v, e.what());
-        }
-    };
-    o.memory = size("-m, --memory", f.memory);
-    o.memory_swap = size("--memory-swap", f.memory_swap, true);
-    o.memory_reservation = size("--memory-reservation", f.memory_reservation);
-    o.shm_size = size("--shm-size", f.shm_size);
+    engine::parse_memory_flags(o, f.memory, f.memory_swap, f.memory_reservation);
+    o.shm_size = engine::parse_size_flag("--shm-size", f.shm_size);
     if (o.shm_size == 0) o.shm_size.reset();  // docker: 0 is the default size
     if (!f.cpus.empty())
         o.cpus = engine::parse_cpus(f.cpus, static_cast<int>(::sysconf(_SC_NPROCESSORS_ONLN)));
@@ -175,6 +164,9 @@ engine::RunOptions finish(RunFlags& f, const std::vector<std::string>& rest) {
     for (auto& m : f.uidmaps) o.uidmap.push_back(engine::parse_idmap("--uidmap", m));
     for (auto& m : f.gidmaps) o.gidmap.push_back(engine::parse_idmap("--gidmap", m));
     for (auto& s : f.security_opts) engine::apply_security_opt(s, o);
+    o.network = engine::parse_network_mode(f.network);
+    for (auto& p : f.publish) o.publish.push_back(network::parse_publish(p));
+    o.userns = engine::parse_userns_mode(f.userns);
     return o;
 }
 

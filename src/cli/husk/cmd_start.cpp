@@ -69,7 +69,7 @@ void add_start(CLI::App& app, Context& ctx, Commands& cmds) {
     cmds.on(attach, [f, &ctx] {
         auto ec = engine_context(ctx);
         auto rec = engine::lookup(ec, f->names[0]);
-        if (rec.status != "running")
+        if (rec.status != engine::ContainerStatus::running)
             throw Error("You cannot attach to a stopped container, start it first");
         engine::Containers db(ec.data_root);
         return exited(db, rec.id,

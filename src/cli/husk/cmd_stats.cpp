@@ -71,7 +71,7 @@ int stats(Context& ctx, const StatsFlags& f) {
         for (auto& n : f.names) tracked.push_back({engine::lookup(ec, n), {}});
     } else {
         for (auto& r : engine::list_containers(ec))
-            if (f.all || r.status == "running") tracked.push_back({r, {}});
+            if (f.all || r.status == engine::ContainerStatus::running) tracked.push_back({r, {}});
     }
     for (auto& t : tracked) t.last = engine::sample_stats(ec, t.rec);
     bool tty = stdout_is_tty();

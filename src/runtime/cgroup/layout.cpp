@@ -1,5 +1,7 @@
 #include "runtime/cgroup/layout.h"
 
+#include <unistd.h>
+
 #include <algorithm>
 
 #include <fmt/format.h>
@@ -173,6 +175,12 @@ std::string Layout::dir_for(const CgroupMount& m, const CgroupPath& p) const {
         rel = clean_path(fmt::format("{}/{}", base, p.path));
     }
     return rel == "/" ? m.mountpoint : m.mountpoint + rel;
+}
+
+bool memory_swap_limit_supported(const Layout& layout) {
+    const CgroupMount* v1 = layout.v1_mount("memory");
+    if (!v1) return true;
+    return ::access((v1->mountpoint + "/memory.memsw.limit_in_bytes").c_str(), F_OK) == 0;
 }
 
 Layout make_layout(std::string_view mountinfo, std::string_view proc_cgroup,

@@ -62,6 +62,10 @@ struct Layout {
 };
 
 // Build the layout from text (unit tests) or from this process (/proc/self/...).
+// Can the memory controller limit swap here? cgroup v1 only with swap accounting
+// (memory.memsw.limit_in_bytes at the root of its hierarchy); cgroup2 has memory.swap.max.
+bool memory_swap_limit_supported(const Layout& layout);
+
 Layout make_layout(std::string_view mountinfo, std::string_view proc_cgroup,
                    std::string_view v2_root_controllers);
 Layout detect_layout();

@@ -15,11 +15,13 @@ counter() { husk exec p1 cat /tmp/n; }
     run husk pause p1
     [ "$status" -eq 0 ]
     [ "$output" = p1 ]
-    # the container's cgroup is frozen, seen from the host (v1 freezer or cgroup2)
-    if [ -e /sys/fs/cgroup/freezer/husk/"$id"/freezer.state ]; then
-        [ "$(cat /sys/fs/cgroup/freezer/husk/"$id"/freezer.state)" = FROZEN ]
+    # the container's cgroup is frozen, seen from the host: by the v1 freezer where the
+    # host has one, else by cgroup2 (wherever each is mounted)
+    freezer=$(cgroup_v1_mount freezer)
+    if [ -n "$freezer" ]; then
+        [ "$(cat "$freezer/husk/$id/freezer.state")" = FROZEN ]
     else
-        grep -qx "frozen 1" /sys/fs/cgroup/husk/"$id"/cgroup.events
+        grep -qx "frozen 1" "$(cgroup_v2_mount)/husk/$id/cgroup.events"
     fi
     # and it does not run: its counter stands still (read from the host through its root)
     pid=$(husk inspect --format '{{.State.Pid}}' p1)

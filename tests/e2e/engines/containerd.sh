@@ -47,8 +47,12 @@ cleanup() {
     for p in $(pgrep -f "containerd-shim-runc-v2 .*-address $T/containerd.sock"); do
         kill -9 "$p" 2>/dev/null
     done
-    # The cgroups containerd made for our namespace (ctr) or pods (CRI), once empty.
-    rmdir /sys/fs/cgroup/*/"$ns" /sys/fs/cgroup/*/"$ns"-pods 2>/dev/null
+    # The cgroups containerd made for our namespace (ctr) or pods (CRI), once empty, in
+    # every hierarchy the host mounts (v1 controllers, cgroup2 wherever it is).
+    local m
+    for m in $(findmnt -rn -t cgroup,cgroup2 -o TARGET); do
+        rmdir "$m/$ns" "$m/$ns-pods" 2>/dev/null
+    done
     findmnt -rn -o TARGET | grep "^$T" | sort -r | xargs -r -n1 umount -l 2>/dev/null
     rm -rf "$T"
 }

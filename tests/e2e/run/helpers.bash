@@ -78,6 +78,10 @@ derived_image() {
     rm -rf "$x" "$x.tar"
 }
 
+# Where the host mounts the cgroup v1 hierarchy holding controller $1 (nothing on a pure
+# cgroup2 host), as its mount table says (the layout runtime/cgroup reads).
+cgroup_v1_mount() { findmnt -rn -t cgroup -O "$1" -o TARGET | head -n1; }
+
 # The container's cgroup directories in every cgroup hierarchy the host mounts (v1
 # controllers on hybrid hosts, cgroup2 wherever it is: pure v2 hosts have no
 # /sys/fs/cgroup/<controller>/).

@@ -39,7 +39,8 @@ teardown_file() { run_teardown; }
 }
 
 @test "-m without --memory-swap: swap limit twice the memory, as docker" {
-    [ -e /sys/fs/cgroup/memory/memory.memsw.limit_in_bytes ] || [ ! -d /sys/fs/cgroup/memory ] ||
+    memory=$(cgroup_v1_mount memory)
+    [ -z "$memory" ] || [ -e "$memory/memory.memsw.limit_in_bytes" ] ||
         skip "cgroup v1 memory controller without swap accounting: docker sets no swap limit either"
     run husk run --rm -m 32m husk/busybox sh -c \
         'cat /sys/fs/cgroup/memory/memory.memsw.limit_in_bytes 2>/dev/null || cat /sys/fs/cgroup/memory.swap.max'
