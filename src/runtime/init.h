@@ -17,7 +17,7 @@ namespace husk::runtime {
 void init_rootfs(const Plan& plan) noexcept;       // mounts, devices, pivot_root (or chroot)
 void init_after_pivot(const Plan& plan) noexcept;  // masks, read-only paths, root ro
 
-void init_console(const Plan& plan) noexcept;  // pty, /dev/console, stdio (init_console.cpp)
+void init_console(const Plan& plan) noexcept;  // pty, /dev/console, stdio (terminal.cpp)
 
 // Run the init's own hooks (createContainer, startContainer); a failure is reported
 // to the parent as "<phase> hook" and the init exits.
