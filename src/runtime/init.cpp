@@ -68,17 +68,18 @@ size_t hook_state(const std::string& prefix, const Plan& p, char* buf, size_t le
 char g_state_buf[65536];
 
 // Run hooks of the init; returns 0 or the first failure (reported by the caller).
-int run_init_hooks(const Plan& p, const std::string& prefix, const std::vector<PlannedHook>& hooks,
-                   const PlannedHook** failed) noexcept {
+sys::SpawnResult run_init_hooks(const Plan& p, const std::string& prefix,
+                                const std::vector<PlannedHook>& hooks,
+                                const PlannedHook** failed) noexcept {
     size_t len = hook_state(prefix, p, g_state_buf, sizeof g_state_buf);
     for (const auto& h : hooks) {
-        int r = run_hook_in_init(h, g_state_buf, len);
-        if (r != 0) {
+        sys::SpawnResult r = run_hook_in_init(h, g_state_buf, len);
+        if (!r.ok()) {
             *failed = &h;
             return r;
         }
     }
-    return 0;
+    return {};
 }
 
 void join_namespaces(const Plan& p) noexcept {
@@ -310,11 +311,10 @@ void prepare_process(const Plan& p, char* exe, size_t len) noexcept {
 
 void init_hooks(const Plan& p, const std::vector<PlannedHook>& hooks, const char* phase) noexcept {
     const PlannedHook* failed = nullptr;
-    int r = run_init_hooks(p, p.hook_state_prefix, hooks, &failed);
-    if (r == 0) return;
-    char step[96] = "hook ";
-    std::strncat(step, phase, sizeof step - 6);
-    init_fail(p, step, failed->path.c_str(), r);
+    sys::SpawnResult r = run_init_hooks(p, p.hook_state_prefix, hooks, &failed);
+    if (r.ok()) return;
+    sync_send_hook_failure(p.sync_fd, phase, failed->path.c_str(), r);
+    ::_exit(1);
 }
 
 void init_fail(const Plan& p, const char* step, const char* path, int err) noexcept {
@@ -365,7 +365,7 @@ void init_main(const Plan& p) noexcept {
     if (p.exec_fifo_fd < 3 + p.preserve_fds) ::close(p.exec_fifo_fd);
     if (!p.start_container_hooks.empty()) {
         const PlannedHook* failed = nullptr;
-        if (run_init_hooks(p, p.start_state_prefix, p.start_container_hooks, &failed) != 0) {
+        if (!run_init_hooks(p, p.start_state_prefix, p.start_container_hooks, &failed).ok()) {
             const char msg[] = "husk-runtime: a startContainer hook failed: ";
             (void)!::write(2, msg, sizeof msg - 1);
             (void)!::write(2, failed->path.data(), failed->path.size());
