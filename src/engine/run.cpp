@@ -26,6 +26,7 @@
 #include "sys/error.h"
 #include "sys/fileutil.h"
 #include "sys/log.h"
+#include "sys/scope_guard.h"
 
 namespace husk::engine {
 
@@ -89,30 +90,29 @@ image::Image resolve_image(EngineContext& ctx, const std::string& ref) {
     return ctx.store->resolve(ref);
 }
 
-// Everything made for the container so far, undone unless the run got that far.
-struct Cleanup {
-    explicit Cleanup(const std::string& data_root) : db(data_root), volumes(data_root) {}
+// Everything made for the container so far: undone (undo_made) unless the run got that far.
+struct Made {
+    explicit Made(const std::string& data_root) : db(data_root), volumes(data_root) {}
     Containers db;
     VolumeStore volumes;
     image::Store* store = nullptr;
     std::string id;
     bool recorded = false;
     bool rootfs = false;
-    bool keep = false;
     // Made for this container: removed with it (the named ones only until it exists).
     MadeVolumes volumes_made;
-    ~Cleanup() {
-        if (keep) return;
-        try {
-            for (auto* list : {&volumes_made.named, &volumes_made.anonymous})
-                for (auto& v : *list) volumes.destroy(v);
-            if (rootfs) store->release_rootfs(id);
-            if (recorded) db.remove(id);
-        } catch (const std::exception& e) {
-            log::warn("cleaning up container {}: {}", id, e.what());
-        }
-    }
 };
+
+void undo_made(Made& made) noexcept {
+    try {
+        for (auto* list : {&made.volumes_made.named, &made.volumes_made.anonymous})
+            for (auto& v : *list) made.volumes.destroy(v);
+        if (made.rootfs) made.store->release_rootfs(made.id);
+        if (made.recorded) made.db.remove(made.id);
+    } catch (const std::exception& e) {
+        log::warn("cleaning up container {}: {}", made.id, e.what());
+    }
+}
 
 void add_record(Containers& db, ContainerRecord& rec, bool name_is_ours, bool userns) {
     auto prepare = [&](ContainerRecord& r, const std::vector<ContainerRecord>& all) {
@@ -163,7 +163,7 @@ void publish_exposed(RunOptions& o, const std::vector<std::string>& exposed) {
 
 // The record, root filesystem and bundle of a new container ("created": nothing runs).
 ContainerRecord prepare_container(EngineContext& ctx, RunOptions& o, const LogOptions& log,
-                                  Cleanup& cleanup) {
+                                  Made& made) {
     validate(o);
     if (o.network == "host" && (!o.publish.empty() || o.publish_all)) {
         fmt::print(stderr, "WARNING: Published ports are discarded when using host network mode\n");
@@ -176,7 +176,7 @@ ContainerRecord prepare_container(EngineContext& ctx, RunOptions& o, const LogOp
     // validate the command before anything is made
     container_args(o, img ? &img->config : nullptr);
 
-    Containers& db = cleanup.db;
+    Containers& db = made.db;
     ContainerRecord rec;
     rec.id = new_container_id();
     rec.name = o.name.empty() ? random_name() : o.name;
@@ -202,14 +202,14 @@ ContainerRecord prepare_container(EngineContext& ctx, RunOptions& o, const LogOp
         rec.uid_maps = ranges(o.uidmap.empty() ? o.gidmap : o.uidmap);
         rec.gid_maps = ranges(o.gidmap.empty() ? o.uidmap : o.gidmap);
     }
-    cleanup.store = ctx.store;
-    cleanup.id = rec.id;
+    made.store = ctx.store;
+    made.id = rec.id;
     add_record(db, rec, o.name.empty(), userns);
-    cleanup.recorded = true;
+    made.recorded = true;
 
     std::optional<image::IdShift> range = rec.id_shift();
     if (img) {
-        cleanup.rootfs = true;
+        made.rootfs = true;
         rec.rootfs = ctx.store->prepare_rootfs(img->id, rec.id, range);
         if (range) reachable_from_userns(rec.rootfs);
     } else {
@@ -235,19 +235,20 @@ ContainerRecord prepare_container(EngineContext& ctx, RunOptions& o, const LogOp
     if (o.init) in.init_path = find_helper("husk-init", "HUSK_INIT");
     in.host_cpus = static_cast<int>(::sysconf(_SC_NPROCESSORS_ONLN));
     attach_volumes(ctx.data_root, o, rec, img ? img->config.volumes : std::vector<std::string>{},
-                   rec.rootfs, cleanup.volumes_made);
+                   rec.rootfs, made.volumes_made);
     oci::Spec spec = build_spec(o, in);
     rec.command = spec.process->args;
     write_bundle(spec, o, in);
     db.save(rec);
-    cleanup.volumes_made.named.clear();  // named volumes outlive the container from now on
+    made.volumes_made.named.clear();  // named volumes outlive the container from now on
     return rec;
 }
 
 int run_container(EngineContext& ctx, RunOptions& o) {
-    Cleanup cleanup(ctx.data_root);
-    ContainerRecord rec = prepare_container(ctx, o, {}, cleanup);
-    Containers& db = cleanup.db;
+    Made made(ctx.data_root);
+    sys::ScopeGuard undo([&]() noexcept { undo_made(made); });
+    ContainerRecord rec = prepare_container(ctx, o, {}, made);
+    Containers& db = made.db;
     if (!o.interactive) sys::stdin_from_dev_null();
 
     // we are its monitor: a `husk ps` meanwhile must not record it exited
@@ -285,7 +286,7 @@ int run_container(EngineContext& ctx, RunOptions& o) {
                    o.memory ? fmt::format("{} MiB", *o.memory / (1024L * 1024)) : "of its cgroup");
     if (!o.rm) {
         db.save(rec);
-        cleanup.keep = true;
+        undo.dismiss();
     }
     return code;
 }
@@ -309,9 +310,10 @@ int run_foreground(EngineContext& ctx, RunOptions opts) {
 
 ContainerRecord create_container(EngineContext& ctx, RunOptions opts, const LogOptions& log) {
     try {
-        Cleanup cleanup(ctx.data_root);
-        ContainerRecord rec = prepare_container(ctx, opts, log, cleanup);
-        cleanup.keep = true;
+        Made made(ctx.data_root);
+        sys::ScopeGuard undo([&]() noexcept { undo_made(made); });
+        ContainerRecord rec = prepare_container(ctx, opts, log, made);
+        undo.dismiss();
         return rec;
     } catch (const RunError&) {
         throw;
