@@ -27,9 +27,9 @@
 #include <fmt/format.h>
 
 #include "runtime/init.h"
-#include "runtime/security/seccomp.h"
 #include "sys/error.h"
 #include "sys/safe_path.h"
+#include "sys/unix_socket.h"
 
 namespace husk::runtime {
 namespace {
@@ -194,7 +194,7 @@ void init_console(const Plan& p) noexcept {
     }
 
     static const char kName[] = "console";
-    if (int r = security::send_fd(p.console_fd, m, kName, sizeof kName - 1); r < 0)
+    if (int r = sys::send_fd(p.console_fd, m, kName, sizeof kName - 1); r < 0)
         init_fail(p, "send pty master to the console socket", "", -r);
     ::close(p.console_fd);
 

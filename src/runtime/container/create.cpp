@@ -37,6 +37,7 @@
 #include "sys/proc.h"
 #include "sys/scope_guard.h"
 #include "sys/syscalls.h"
+#include "sys/unix_socket.h"
 
 namespace husk::runtime {
 namespace {
@@ -94,7 +95,7 @@ oci::State hook_state(const oci::Spec& spec, const std::string& id, const std::s
 // Hand a seccomp notify fd to the agent at linux.seccomp.listenerPath.
 void pass_listener(int sock, pid_t pid, const oci::Spec& spec, const std::string& id,
                    const std::string& bundle) {
-    UniqueFd fd(security::recv_fd(sock));
+    UniqueFd fd(sys::recv_fd(sock));
     const auto& sc = *spec.linux_->seccomp;
     oci::State st = hook_state(spec, id, bundle, "creating", pid);
     security::send_to_listener(sc.listener_path, fd.get(),

@@ -12,11 +12,11 @@
 #include "runtime/cgroup/manager.h"
 #include "runtime/child_wait.h"
 #include "runtime/container.h"
-#include "runtime/security/seccomp.h"
 #include "runtime/state.h"
 #include "runtime/terminal.h"
 #include "sys/error.h"
 #include "sys/fd.h"
+#include "sys/unix_socket.h"
 
 namespace husk::runtime {
 namespace {
@@ -57,7 +57,7 @@ int run(const CreateOptions& in, bool detach, RunEvents* events) {
     pid_t pid = create(opts);
     if (ours) {
         theirs.reset();
-        master.reset(security::recv_fd(ours.get()));
+        master.reset(sys::recv_fd(ours.get()));
     }
     if (!detach) forward_signals_to(pid);
     try {
