@@ -129,9 +129,7 @@ void add_record(Containers& db, ContainerRecord& rec, bool name_is_ours, bool us
             db.add(rec, prepare);
             return;
         } catch (const Error& e) {
-            if (!name_is_ours || attempt >= 20 ||
-                std::string(e.what()).find("already in use") == std::string::npos)
-                throw;
+            if (!name_is_ours || attempt >= 20 || e.kind() != ErrorKind::name_in_use) throw;
             rec.name = random_name() + std::to_string(attempt);
         }
     }
@@ -272,7 +270,7 @@ int run_container(EngineContext& ctx, RunOptions& o) {
         code = runtime::run(co, false, &ev);
     } catch (const Error& e) {
         disconnect_container(ctx, rec.id);
-        rethrow_create_error(e, rec.command);
+        throw create_error(e, rec.command);
     }
     disconnect_container(ctx, rec.id);
     rec.status = "exited";
@@ -301,10 +299,8 @@ std::string EngineContext::state_root() const {
 int run_foreground(EngineContext& ctx, RunOptions opts) {
     try {
         return run_container(ctx, opts);
-    } catch (const RunError&) {
-        throw;
     } catch (const std::exception& e) {
-        throw RunError(e.what(), kExitEngineError);
+        rethrow_exiting(e);
     }
 }
 
@@ -315,24 +311,27 @@ ContainerRecord create_container(EngineContext& ctx, RunOptions opts, const LogO
         ContainerRecord rec = prepare_container(ctx, opts, log, made);
         undo.dismiss();
         return rec;
-    } catch (const RunError&) {
-        throw;
     } catch (const std::exception& e) {
-        throw RunError(e.what(), kExitEngineError);
+        rethrow_exiting(e);
     }
 }
 
-void rethrow_create_error(const Error& e, const std::vector<std::string>& args) {
-    std::string msg = e.what();
-    if (msg.find("exec: \"") != std::string::npos && !args.empty()) {
-        if (e.code() == ENOENT)
-            throw RunError(fmt::format("exec: \"{}\": executable file not found in $PATH", args[0]),
-                           kExitNotFound);
-        if (e.code() == EACCES)
-            throw RunError(fmt::format("exec: \"{}\": permission denied", args[0]),
-                           kExitCannotExec);
+void rethrow_exiting(const std::exception& e) {
+    if (auto* he = dynamic_cast<const Error*>(&e)) {
+        if (he->exit_code() != 0) throw *he;
+        throw Error(he->what(), ExitCode{kExitEngineError}, he->kind(), he->code());
     }
-    throw RunError(msg, kExitEngineError);
+    throw Error(e.what(), ExitCode{kExitEngineError});
+}
+
+Error create_error(const Error& e, const std::vector<std::string>& args) {
+    if (!args.empty() && e.kind() == ErrorKind::exec_not_found)
+        return {fmt::format("exec: \"{}\": executable file not found in $PATH", args[0]),
+                ExitCode{kExitNotFound}, e.kind(), e.code()};
+    if (!args.empty() && e.kind() == ErrorKind::exec_denied)
+        return {fmt::format("exec: \"{}\": permission denied", args[0]), ExitCode{kExitCannotExec},
+                e.kind(), e.code()};
+    return {e.what(), ExitCode{kExitEngineError}, e.kind(), e.code()};
 }
 
 }  // namespace husk::engine

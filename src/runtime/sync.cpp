@@ -79,4 +79,11 @@ std::string describe(const SyncMsg& msg) {
     return describe_sys(msg.step, msg.path, msg.err);
 }
 
+Error sync_error(const SyncMsg& msg) {
+    ErrorKind kind = ErrorKind::none;
+    if (std::strcmp(msg.step, "lookup") == 0 && msg.err == ENOENT) kind = ErrorKind::exec_not_found;
+    if (std::strcmp(msg.step, "lookup") == 0 && msg.err == EACCES) kind = ErrorKind::exec_denied;
+    return Error(describe(msg), msg.err, kind);
+}
+
 }  // namespace husk::runtime

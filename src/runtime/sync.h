@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <string>
 
+#include "sys/error.h"
 #include "sys/spawn.h"
 
 namespace husk::runtime {
@@ -39,5 +40,10 @@ int sync_recv(int fd, SyncMsg& msg) noexcept;
 
 // "mount proc on \"/x/rootfs/proc\": EPERM (Operation not permitted)"
 std::string describe(const SyncMsg& msg);
+
+// The error an init's failure record stands for: describe(msg), its errno, and the
+// kind callers decide on (the program not found or not executable: exec_not_found,
+// exec_denied).
+Error sync_error(const SyncMsg& msg);
 
 }  // namespace husk::runtime

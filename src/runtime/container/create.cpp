@@ -172,7 +172,7 @@ void await_init(int sock, pid_t pid, const oci::Spec& spec, const std::string& i
                                         ? fmt::format("signal {}", WTERMSIG(status))
                                         : fmt::format("status {}", WEXITSTATUS(status))));
         }
-        if (msg.type == SyncType::error) throw Error(describe(msg), msg.err);
+        if (msg.type == SyncType::error) throw sync_error(msg);
         if (msg.type == SyncType::ready) return;
         if (msg.type == SyncType::hooks_ask) {
             std::string st = oci::dump_hook_state(hook_state(spec, id, bundle, "creating", pid));

@@ -213,7 +213,7 @@ int exec(const ExecOptions& o) {
             SyncMsg msg;
             int r = sync_recv(parent_sock.get(), msg);
             if (r <= 0) throw Error("the exec process died before it was ready");
-            if (msg.type == SyncType::error) throw Error(describe(msg), msg.err);
+            if (msg.type == SyncType::error) throw sync_error(msg);
         } catch (...) {
             ::kill(pid, SIGKILL);
             ::waitpid(pid, nullptr, 0);
