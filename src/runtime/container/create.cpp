@@ -192,7 +192,9 @@ void await_init(int sock, pid_t pid, const oci::Spec& spec, const std::string& i
 
 pid_t create_locked(const CreateOptions& o, StateDir& dir) {
     std::string bundle = absolute(o.bundle.empty() ? "." : o.bundle);
-    oci::Spec spec = oci::load_spec(bundle + "/config.json");
+    std::optional<oci::Spec> loaded;
+    const oci::Spec& spec =
+        o.spec ? *o.spec : loaded.emplace(oci::load_spec(bundle + "/config.json"));
     protect_runtime_binary(spec);  // may re-execute us from a read-only mount (CVE-2019-5736)
     bool have_console = !o.console_socket.empty() || o.console_fd >= 0;
     if (spec.process && spec.process->terminal && !have_console)
