@@ -185,9 +185,9 @@ void start_container(const EngineContext& ctx, ContainerRecord& rec,
     if (!rec.image_id.empty())  // its overlay is gone after a reboot: mount it again
         with_store(ctx, [&](image::Store& s) { s.remount_rootfs(rec.id); });
     if (!sys::exists(rec.rootfs))
-        throw RunError(
+        throw Error(
             fmt::format("the root filesystem of container {} is gone: {}", rec.id, rec.rootfs),
-            kExitEngineError);
+            ExitCode{kExitEngineError});
     delete_runtime_state(ctx, rec.id);  // of an earlier run, if its monitor could not
     oci::Spec spec = load_config(ctx, rec);
     pid_t pid = start_monitored(ctx, rec);
@@ -200,7 +200,7 @@ void start_container(const EngineContext& ctx, ContainerRecord& rec,
     } catch (const std::exception& e) {
         disconnect_container(ctx, rec.id);
         delete_runtime_state(ctx, rec.id);  // the monitor sees its init go and cleans up
-        throw RunError(e.what(), kExitEngineError);
+        throw Error(e.what(), ExitCode{kExitEngineError});
     }
     rec.status = ContainerStatus::running;
     rec.pid = pid;

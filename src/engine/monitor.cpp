@@ -135,11 +135,8 @@ MonitorFds monitor_fds(const ContainerRecord& rec) {
         write_str(report, fmt::format("ok {}\n", pid));
         ::_exit(0);
     } catch (const Error& e) {
-        try {
-            rethrow_create_error(e, rec.command);
-        } catch (const RunError& re) {
-            write_str(report, fmt::format("err {} {}\n", re.exit_code(), re.what()));
-        }
+        Error failed = create_error(e, rec.command);
+        write_str(report, fmt::format("err {} {}\n", failed.exit_code(), failed.what()));
     } catch (const std::exception& e) {
         write_str(report, fmt::format("err {} {}\n", kExitEngineError, e.what()));
     }
@@ -260,7 +257,8 @@ pid_t start_monitored(const EngineContext& ctx, const ContainerRecord& rec) {
     }
     if (!error.empty() || pid <= 0) {
         if (pid > 0) runtime::remove(ctx.state_root(), rec.id, true);
-        throw RunError(error.empty() ? "the container's monitor failed to start" : error, code);
+        throw Error(error.empty() ? "the container's monitor failed to start" : error,
+                    ExitCode{code});
     }
     return pid;
 }

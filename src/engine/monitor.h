@@ -22,8 +22,8 @@ namespace husk::engine {
 struct EngineContext;
 
 // Creates the container of `rec` (its bundle written) under a new monitor; returns the
-// init's host pid. Throws RunError with docker's exit code (126, 127, 125) when the
-// runtime could not create it.
+// init's host pid. Throws an Error with docker's exit code (126, 127, 125: Error::exit_code) when
+// the runtime could not create it.
 pid_t start_monitored(const EngineContext& ctx, const ContainerRecord& rec);
 
 // Attach this terminal/stdio to the container through its monitor's socket. Returns the

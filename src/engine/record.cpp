@@ -151,10 +151,10 @@ void Containers::add(
     auto all = list();
     for (auto& r : all)
         if (r.name == rec.name)
-            throw Error(
-                fmt::format("the container name \"{}\" is already in use by container "
-                            "\"{}\"; remove or rename that container to reuse the name",
-                            rec.name, r.id));
+            throw Error(fmt::format("the container name \"{}\" is already in use by container "
+                                    "\"{}\"; remove or rename that container to reuse the name",
+                                    rec.name, r.id),
+                        0, ErrorKind::name_in_use);
     if (prepare) prepare(rec, all);
     // Whole or not at all: a directory without its record (an add killed between the two)
     // would be a container no command knows, so none could remove it.

@@ -27,6 +27,7 @@
 #include "sys/error.h"
 #include "sys/fileutil.h"
 #include "sys/log.h"
+#include "sys/scope_guard.h"
 
 namespace husk::engine {
 
@@ -85,30 +86,29 @@ image::Image resolve_image(EngineContext& ctx, const std::string& ref) {
     return ctx.store->resolve(ref);
 }
 
-// Everything made for the container so far, undone unless the run got that far.
-struct Cleanup {
-    explicit Cleanup(const std::string& data_root) : db(data_root), volumes(data_root) {}
+// Everything made for the container so far: undone (undo_made) unless the run got that far.
+struct Made {
+    explicit Made(const std::string& data_root) : db(data_root), volumes(data_root) {}
     Containers db;
     VolumeStore volumes;
     image::Store* store = nullptr;
     std::string id;
     bool recorded = false;
     bool rootfs = false;
-    bool keep = false;
     // Made for this container: removed with it (the named ones only until it exists).
     MadeVolumes volumes_made;
-    ~Cleanup() {
-        if (keep) return;
-        try {
-            for (auto* list : {&volumes_made.named, &volumes_made.anonymous})
-                for (auto& v : *list) volumes.destroy(v);
-            if (rootfs) store->release_rootfs(id);
-            if (recorded) db.remove(id);
-        } catch (const std::exception& e) {
-            log::warn("cleaning up container {}: {}", id, e.what());
-        }
-    }
 };
+
+void undo_made(Made& made) noexcept {
+    try {
+        for (auto* list : {&made.volumes_made.named, &made.volumes_made.anonymous})
+            for (auto& v : *list) made.volumes.destroy(v);
+        if (made.rootfs) made.store->release_rootfs(made.id);
+        if (made.recorded) made.db.remove(made.id);
+    } catch (const std::exception& e) {
+        log::warn("cleaning up container {}: {}", made.id, e.what());
+    }
+}
 
 void add_record(Containers& db, ContainerRecord& rec, bool name_is_ours, bool userns) {
     auto prepare = [&](ContainerRecord& r, const std::vector<ContainerRecord>& all) {
@@ -125,9 +125,7 @@ void add_record(Containers& db, ContainerRecord& rec, bool name_is_ours, bool us
             db.add(rec, prepare);
             return;
         } catch (const Error& e) {
-            if (!name_is_ours || attempt >= 20 ||
-                std::string(e.what()).find("already in use") == std::string::npos)
-                throw;
+            if (!name_is_ours || attempt >= 20 || e.kind() != ErrorKind::name_in_use) throw;
             rec.name = random_name() + std::to_string(attempt);
         }
     }
@@ -156,7 +154,7 @@ void publish_exposed(RunOptions& o, const std::vector<std::string>& exposed) {
 
 // The record, root filesystem and bundle of a new container ("created": nothing runs).
 ContainerRecord prepare_container(EngineContext& ctx, RunOptions& o, const LogOptions& log,
-                                  Cleanup& cleanup) {
+                                  Made& made) {
     validate(o);
     if (o.network == NetworkMode::host && (!o.publish.empty() || o.publish_all)) {
         fmt::print(stderr, "WARNING: Published ports are discarded when using host network mode\n");
@@ -169,7 +167,7 @@ ContainerRecord prepare_container(EngineContext& ctx, RunOptions& o, const LogOp
     // validate the command before anything is made
     container_args(o, img ? &img->config : nullptr);
 
-    Containers& db = cleanup.db;
+    Containers& db = made.db;
     ContainerRecord rec;
     rec.id = new_container_id();
     rec.name = o.name.empty() ? random_name() : o.name;
@@ -189,14 +187,14 @@ ContainerRecord prepare_container(EngineContext& ctx, RunOptions& o, const LogOp
         rec.uid_maps = o.uidmap.empty() ? o.gidmap : o.uidmap;
         rec.gid_maps = o.gidmap.empty() ? o.uidmap : o.gidmap;
     }
-    cleanup.store = ctx.store;
-    cleanup.id = rec.id;
+    made.store = ctx.store;
+    made.id = rec.id;
     add_record(db, rec, o.name.empty(), userns);
-    cleanup.recorded = true;
+    made.recorded = true;
 
     std::optional<image::IdShift> range = rec.id_shift();
     if (img) {
-        cleanup.rootfs = true;
+        made.rootfs = true;
         rec.rootfs = ctx.store->prepare_rootfs(img->id, rec.id, range);
         if (range) reachable_from_userns(rec.rootfs);
     } else {
@@ -222,19 +220,20 @@ ContainerRecord prepare_container(EngineContext& ctx, RunOptions& o, const LogOp
     if (o.init) in.init_path = find_helper("husk-init", "HUSK_INIT");
     in.host_cpus = static_cast<int>(::sysconf(_SC_NPROCESSORS_ONLN));
     attach_volumes(ctx.data_root, o, rec, img ? img->config.volumes : std::vector<std::string>{},
-                   rec.rootfs, cleanup.volumes_made);
+                   rec.rootfs, made.volumes_made);
     oci::Spec spec = build_spec(o, in);
     rec.command = spec.process->args;
     write_bundle(spec, o, in);
     db.save(rec);
-    cleanup.volumes_made.named.clear();  // named volumes outlive the container from now on
+    made.volumes_made.named.clear();  // named volumes outlive the container from now on
     return rec;
 }
 
 int run_container(EngineContext& ctx, RunOptions& o) {
-    Cleanup cleanup(ctx.data_root);
-    ContainerRecord rec = prepare_container(ctx, o, {}, cleanup);
-    Containers& db = cleanup.db;
+    Made made(ctx.data_root);
+    sys::ScopeGuard undo([&]() noexcept { undo_made(made); });
+    ContainerRecord rec = prepare_container(ctx, o, {}, made);
+    Containers& db = made.db;
     if (!o.interactive) sys::stdin_from_dev_null();
 
     // we are its monitor: a `husk ps` meanwhile must not record it exited
@@ -258,7 +257,7 @@ int run_container(EngineContext& ctx, RunOptions& o) {
         code = runtime::run(co, false, &ev);
     } catch (const Error& e) {
         disconnect_container(ctx, rec.id);
-        rethrow_create_error(e, rec.command);
+        throw create_error(e, rec.command);
     }
     disconnect_container(ctx, rec.id);
     rec.status = ContainerStatus::exited;
@@ -272,7 +271,7 @@ int run_container(EngineContext& ctx, RunOptions& o) {
                    o.memory ? fmt::format("{} MiB", *o.memory / (1024L * 1024)) : "of its cgroup");
     if (!o.rm) {
         db.save(rec);
-        cleanup.keep = true;
+        undo.dismiss();
     }
     return code;
 }
@@ -287,37 +286,39 @@ std::string EngineContext::state_root() const {
 int run_foreground(EngineContext& ctx, RunOptions opts) {
     try {
         return run_container(ctx, opts);
-    } catch (const RunError&) {
-        throw;
     } catch (const std::exception& e) {
-        throw RunError(e.what(), kExitEngineError);
+        rethrow_exiting(e);
     }
 }
 
 ContainerRecord create_container(EngineContext& ctx, RunOptions opts, const LogOptions& log) {
     try {
-        Cleanup cleanup(ctx.data_root);
-        ContainerRecord rec = prepare_container(ctx, opts, log, cleanup);
-        cleanup.keep = true;
+        Made made(ctx.data_root);
+        sys::ScopeGuard undo([&]() noexcept { undo_made(made); });
+        ContainerRecord rec = prepare_container(ctx, opts, log, made);
+        undo.dismiss();
         return rec;
-    } catch (const RunError&) {
-        throw;
     } catch (const std::exception& e) {
-        throw RunError(e.what(), kExitEngineError);
+        rethrow_exiting(e);
     }
 }
 
-void rethrow_create_error(const Error& e, const std::vector<std::string>& args) {
-    std::string msg = e.what();
-    if (msg.find("exec: \"") != std::string::npos && !args.empty()) {
-        if (e.code() == ENOENT)
-            throw RunError(fmt::format("exec: \"{}\": executable file not found in $PATH", args[0]),
-                           kExitNotFound);
-        if (e.code() == EACCES)
-            throw RunError(fmt::format("exec: \"{}\": permission denied", args[0]),
-                           kExitCannotExec);
+void rethrow_exiting(const std::exception& e) {
+    if (auto* he = dynamic_cast<const Error*>(&e)) {
+        if (he->exit_code() != 0) throw *he;
+        throw Error(he->what(), ExitCode{kExitEngineError}, he->kind(), he->code());
     }
-    throw RunError(msg, kExitEngineError);
+    throw Error(e.what(), ExitCode{kExitEngineError});
+}
+
+Error create_error(const Error& e, const std::vector<std::string>& args) {
+    if (!args.empty() && e.kind() == ErrorKind::exec_not_found)
+        return {fmt::format("exec: \"{}\": executable file not found in $PATH", args[0]),
+                ExitCode{kExitNotFound}, e.kind(), e.code()};
+    if (!args.empty() && e.kind() == ErrorKind::exec_denied)
+        return {fmt::format("exec: \"{}\": permission denied", args[0]), ExitCode{kExitCannotExec},
+                e.kind(), e.code()};
+    return {e.what(), ExitCode{kExitEngineError}, e.kind(), e.code()};
 }
 
 }  // namespace husk::engine

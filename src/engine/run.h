@@ -35,18 +35,13 @@ inline constexpr int kExitEngineError = 125;
 inline constexpr int kExitCannotExec = 126;
 inline constexpr int kExitNotFound = 127;
 
-// Runs the container in the foreground and returns its exit code. Throws
-// RunError (with the docker exit code) when the container could not be run.
+// Runs the container in the foreground and returns its exit code. Throws an Error
+// with the docker exit code (Error::exit_code) when the container could not be run.
 int run_foreground(EngineContext& ctx, RunOptions opts);
 
-class RunError : public std::runtime_error {
-  public:
-    RunError(const std::string& msg, int code) : std::runtime_error(msg), code_(code) {}
-    int exit_code() const { return code_; }
-
-  private:
-    int code_;
-};
+// Throw `e` as the error a command ends with: with its own exit code when it has one,
+// else 125 (husk failed); message, errno and kind kept.
+[[noreturn]] void rethrow_exiting(const std::exception& e);
 
 // --log-opt of the json-file log a detached container's monitor writes.
 struct LogOptions {
@@ -55,12 +50,13 @@ struct LogOptions {
 };
 
 // `husk create` (and the first half of `husk run -d`): the record, root filesystem
-// and bundle of a new container, left "created" (nothing runs). Throws RunError.
+// and bundle of a new container, left "created" (nothing runs). Throws an Error with
+// its exit code.
 struct ContainerRecord;
 ContainerRecord create_container(EngineContext& ctx, RunOptions opts, const LogOptions& log = {});
 
-// The docker exit code and message for a failed create, thrown as RunError: the
-// command could not be found (127) or executed (126), else husk failed (125).
-[[noreturn]] void rethrow_create_error(const Error& e, const std::vector<std::string>& args);
+// The docker exit code and message for a failed create (of the container's `args`):
+// the command could not be found (127) or executed (126), else husk failed (125).
+Error create_error(const Error& e, const std::vector<std::string>& args);
 
 }  // namespace husk::engine

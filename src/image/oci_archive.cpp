@@ -20,6 +20,7 @@
 #include "sys/error.h"
 #include "sys/fd.h"
 #include "sys/log.h"
+#include "sys/scope_guard.h"
 
 namespace husk::image {
 namespace {
@@ -236,16 +237,13 @@ std::vector<std::string> load_archive(Store& store, const std::string& path,
         if (rc != ARCHIVE_OK) throw Error(archive_error_string(a.get()));
         std::string staging = store.tmp_dir() + "/" + unique_name("load-");
         if (::mkdir(staging.c_str(), 0700) != 0) throw_sys("mkdir", staging);
-        struct Cleanup {
-            std::string dir;
-            ~Cleanup() {
-                try {
-                    remove_tree(dir);
-                } catch (const std::exception& e) {
-                    log::warn("{}", e.what());
-                }
+        sys::ScopeGuard remove_staging([&]() noexcept {
+            try {
+                remove_tree(staging);
+            } catch (const std::exception& e) {
+                log::warn("{}", e.what());
             }
-        } cleanup{staging};
+        });
         LoadUndo undo(store);
         std::optional<std::string> index_json;
         ArchiveFiles files;

@@ -29,10 +29,11 @@ int iptables(std::vector<std::string> args) {
     auto argv = sys::c_strings(args);
     // stdout and stderr to /dev/null: -C complains of a rule it does not find
     sys::UniqueFd null(::open("/dev/null", O_WRONLY | O_CLOEXEC));
-    int code =
+    sys::SpawnResult r =
         sys::spawn_and_wait(argv[0], argv.data(), environ, 0, nullptr, 0, null.get(), null.get());
-    if (code < 0) throw_sys("run", argv[0], -code);
-    return code == 0 ? 0 : code >= 2000 ? 128 + code - 2000 : code - 1000;
+    using Kind = sys::SpawnResult::Kind;
+    if (r.kind == Kind::failed) throw_sys("run", argv[0], r.value);
+    return r.kind == Kind::signaled ? 128 + r.value : r.value;  // no timeout was given
 }
 
 }  // namespace

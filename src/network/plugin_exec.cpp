@@ -79,8 +79,8 @@ std::string exec_plugin(const std::string& type, const PluginCall& call,
     // Its stdout (the result) in a memfd: read once it has exited, no pipe to drain.
     sys::UniqueFd out(::memfd_create("cni-result", MFD_CLOEXEC));
     if (!out) throw_sys("memfd_create");
-    int code = sys::spawn_and_wait(path.c_str(), argv, envp.data(), 0, config.data(), config.size(),
-                                   out.get(), -1);
+    sys::SpawnResult r = sys::spawn_and_wait(path.c_str(), argv, envp.data(), 0, config.data(),
+                                             config.size(), out.get(), -1);
     std::string result;
     char buf[8192];
     for (off_t at = 0;;) {
@@ -90,9 +90,9 @@ std::string exec_plugin(const std::string& type, const PluginCall& call,
         result.append(buf, static_cast<size_t>(n));
         at += n;
     }
-    if (code == 0) return result;
-    if (code < 0 && code != -ETIMEDOUT) throw_sys("run plugin", path, -code);
-    std::string how = sys::describe_spawn_result(code);
+    if (r.ok()) return result;
+    if (r.kind == sys::SpawnResult::Kind::failed) throw_sys("run plugin", path, r.value);
+    std::string how = sys::describe_spawn_result(r);
     throw Error(error_text(result, how));
 }
 

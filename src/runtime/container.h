@@ -30,6 +30,9 @@ struct CreateOptions {
     // Socket activation (systemd's LISTEN_FDS): fds 3..3+listen_fds-1 go to the container
     // before the --preserve-fds ones, with LISTEN_FDS=n and LISTEN_PID=1 in its env (runc).
     int listen_fds = 0;
+    // The bundle's config.json already parsed by the caller (run), so it is parsed once
+    // per process; null: create reads it.
+    const oci::Spec* spec = nullptr;
 };
 
 // The LISTEN_FDS our caller passed us (0 unless LISTEN_PID is our pid), as runc reads them.

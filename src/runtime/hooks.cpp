@@ -24,8 +24,9 @@ std::string run_one(const char* phase, size_t i, const oci::Hook& h, const std::
     auto envp = sys::c_strings(env);
     // The hook's stderr, for the error message (the first 512 bytes).
     sys::UniqueFd err(::memfd_create("hook-stderr", MFD_CLOEXEC));
-    int code = sys::spawn_and_wait(h.path.c_str(), argv.data(), envp.data(), h.timeout.value_or(0),
-                                   state.data(), state.size(), -1, err ? err.get() : -1);
+    sys::SpawnResult r =
+        sys::spawn_and_wait(h.path.c_str(), argv.data(), envp.data(), h.timeout.value_or(0),
+                            state.data(), state.size(), -1, err ? err.get() : -1);
     std::string out;
     if (err) {
         char buf[512];
@@ -33,10 +34,10 @@ std::string run_one(const char* phase, size_t i, const oci::Hook& h, const std::
         if (n > 0) out.assign(buf, static_cast<size_t>(n));
         while (!out.empty() && (out.back() == '\n' || out.back() == ' ')) out.pop_back();
     }
-    if (code == 0) return "";
+    if (r.ok()) return "";
     std::string msg =
-        fmt::format("{} hook #{} \"{}\": {}", phase, i, h.path, sys::describe_spawn_result(code));
-    if (code == 1127) msg += " (not found or not executable)";
+        fmt::format("{} hook #{} \"{}\": {}", phase, i, h.path, sys::describe_spawn_result(r));
+    if (r.exited(127)) msg += " (not found or not executable)";
     if (!out.empty()) msg += ": " + out;
     return msg;
 }
@@ -72,7 +73,7 @@ std::vector<PlannedHook> plan_hooks(const std::vector<oci::Hook>& hooks) {
     return out;
 }
 
-int run_hook_in_init(const PlannedHook& h, const char* state, size_t len) noexcept {
+sys::SpawnResult run_hook_in_init(const PlannedHook& h, const char* state, size_t len) noexcept {
     return sys::spawn_and_wait(h.path.c_str(), h.argv.data(), h.envp.data(), h.timeout, state, len,
                                -1, -1);
 }

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "oci/spec.h"
+#include "sys/spawn.h"
 
 namespace husk::runtime {
 
@@ -31,9 +32,9 @@ struct PlannedHook {
 };
 std::vector<PlannedHook> plan_hooks(const std::vector<oci::Hook>& hooks);
 
-// In the init (async-signal-safe): run one hook with `state` on stdin. Returns 0, or
-// an encoded failure for the sync record (sys::spawn_and_wait's; its words:
-// sys::describe_spawn_result).
-int run_hook_in_init(const PlannedHook& h, const char* state, size_t len) noexcept;
+// In the init (async-signal-safe): run one hook with `state` on stdin. A failure goes
+// to the parent in the sync record (sync_send_hook_failure); its words:
+// sys::describe_spawn_result.
+sys::SpawnResult run_hook_in_init(const PlannedHook& h, const char* state, size_t len) noexcept;
 
 }  // namespace husk::runtime

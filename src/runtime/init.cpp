@@ -62,17 +62,18 @@ size_t hook_state(std::string_view prefix, const Plan& p, char* buf, size_t len)
 char g_state_buf[65536];
 
 // Run hooks of the init; returns 0 or the first failure (reported by the caller).
-int run_init_hooks(const Plan& p, std::string_view prefix, std::span<const PlannedHook> hooks,
-                   const PlannedHook** failed) noexcept {
+sys::SpawnResult run_init_hooks(const Plan& p, std::string_view prefix,
+                                std::span<const PlannedHook> hooks,
+                                const PlannedHook** failed) noexcept {
     size_t len = hook_state(prefix, p, g_state_buf, sizeof g_state_buf);
     for (const auto& h : hooks) {
-        int r = run_hook_in_init(h, g_state_buf, len);
-        if (r != 0) {
+        sys::SpawnResult r = run_hook_in_init(h, g_state_buf, len);
+        if (!r.ok()) {
             *failed = &h;
             return r;
         }
     }
-    return 0;
+    return {};
 }
 
 // Tell the parent we are ready, then block until `start` writes to the exec fifo.
@@ -104,7 +105,7 @@ void report_ready_and_wait_for_start(const Plan& p) noexcept {
 void run_start_container_hooks(const Plan& p) noexcept {
     if (p.start_container_hooks.empty()) return;
     const PlannedHook* failed = nullptr;
-    if (run_init_hooks(p, p.start_state_prefix, p.start_container_hooks, &failed) != 0) {
+    if (!run_init_hooks(p, p.start_state_prefix, p.start_container_hooks, &failed).ok()) {
         const char msg[] = "husk-runtime: a startContainer hook failed: ";
         (void)!::write(2, msg, sizeof msg - 1);
         (void)!::write(2, failed->path.data(), failed->path.size());
@@ -117,11 +118,10 @@ void run_start_container_hooks(const Plan& p) noexcept {
 
 void init_hooks(const Plan& p, std::span<const PlannedHook> hooks, const char* phase) noexcept {
     const PlannedHook* failed = nullptr;
-    int r = run_init_hooks(p, p.hook_state_prefix, hooks, &failed);
-    if (r == 0) return;
-    char step[96] = "hook ";
-    std::strncat(step, phase, sizeof step - 6);
-    init_fail(p, step, failed->path.c_str(), r);
+    sys::SpawnResult r = run_init_hooks(p, p.hook_state_prefix, hooks, &failed);
+    if (r.ok()) return;
+    sync_send_hook_failure(p.sync_fd, phase, failed->path.c_str(), r);
+    ::_exit(1);
 }
 
 void init_fail(const Plan& p, const char* step, const char* path, int err) noexcept {

@@ -15,7 +15,7 @@ namespace husk::runtime {
 // as the init (without the fifo). Never returns.
 [[noreturn]] void exec_main(const Plan& plan) noexcept;
 
-void init_console(const Plan& plan) noexcept;  // pty, /dev/console, stdio (init_console.cpp)
+void init_console(const Plan& plan) noexcept;  // pty, /dev/console, stdio (terminal.cpp)
 
 // Run the init's own hooks (createContainer, startContainer); a failure is reported
 // to the parent as "<phase> hook" and the init exits.

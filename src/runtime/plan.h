@@ -56,7 +56,7 @@ struct Plan {
     std::vector<PlannedNamespaceJoin> joins;  // setns, in order (mount last)
     bool new_user_ns = false;
     // A user namespace joined by path: the parent's helper process enters it and clones the
-    // init from there (container_create.cpp), so every new namespace is owned by it.
+    // init from there (container/create.cpp), so every new namespace is owned by it.
     int user_join_fd = -1;
     std::string user_join_path;
     // A PID namespace joined by path: the parent's children are born in it (setns of a PID

@@ -29,6 +29,7 @@
 #include "sys/error.h"
 #include "sys/fd.h"
 #include "sys/syscalls.h"
+#include "sys/unix_socket.h"
 
 namespace husk::runtime {
 namespace {
@@ -279,7 +280,7 @@ void load_seccomp(const Plan& p) noexcept {
     if (p.seccomp.notify && fd > 0) {
         sync_send(p.sync_fd, SyncType::seccomp_fd);
         char one = 1;
-        if (int r = security::send_fd(p.sync_fd, fd, &one, 1); r < 0)
+        if (int r = sys::send_fd(p.sync_fd, fd, &one, 1); r < 0)
             init_fail(p, "send seccomp listener fd", "", -r);
         ::close(fd);
     }

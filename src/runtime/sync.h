@@ -7,6 +7,9 @@
 #include <cstdint>
 #include <string>
 
+#include "sys/error.h"
+#include "sys/spawn.h"
+
 namespace husk::runtime {
 
 enum class SyncType : uint32_t {
@@ -21,6 +24,7 @@ enum class SyncType : uint32_t {
 struct SyncMsg {
     SyncType type = SyncType::go;
     int32_t err = 0;
+    sys::SpawnResult hook{};  // how a hook ended (step "hook <phase>")
     char step[96] = {};
     char path[PATH_MAX] = {};
 };
@@ -28,10 +32,18 @@ struct SyncMsg {
 // Send one record; async-signal-safe. Returns 0 or -errno.
 int sync_send(int fd, SyncType type, int err = 0, const char* step = nullptr,
               const char* path = nullptr) noexcept;
+// A hook of `phase` at `path` failed (in the init); async-signal-safe. Returns 0 or -errno.
+int sync_send_hook_failure(int fd, const char* phase, const char* path,
+                           sys::SpawnResult how) noexcept;
 // Receive one record; returns 1 on a record, 0 on EOF, -errno on error.
 int sync_recv(int fd, SyncMsg& msg) noexcept;
 
 // "mount proc on \"/x/rootfs/proc\": EPERM (Operation not permitted)"
 std::string describe(const SyncMsg& msg);
+
+// The error an init's failure record stands for: describe(msg), its errno, and the
+// kind callers decide on (the program not found or not executable: exec_not_found,
+// exec_denied).
+Error sync_error(const SyncMsg& msg);
 
 }  // namespace husk::runtime

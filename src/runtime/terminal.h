@@ -1,5 +1,6 @@
 // The host side of a container's terminal: the console socket engines listen on,
-// and for a foreground `run`, the relay between our own terminal and the pty.
+// and for a foreground `run`, the relay between our own terminal and the pty. The
+// child side (init_console, declared with the init in init.h) is in terminal.cpp too.
 #pragma once
 
 #include <sys/types.h>

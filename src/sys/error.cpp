@@ -65,9 +65,10 @@ void throw_sys(std::string_view op, std::string_view path, int err) {
 }
 
 void rethrow_with_context(const std::exception& e, std::string_view ctx) {
-    int err = 0;
-    if (auto* he = dynamic_cast<const Error*>(&e)) err = he->code();
-    throw Error(fmt::format("{}: {}", ctx, e.what()), err);
+    std::string msg = fmt::format("{}: {}", ctx, e.what());
+    if (auto* he = dynamic_cast<const Error*>(&e))
+        throw Error(msg, ExitCode{he->exit_code()}, he->kind(), he->code());
+    throw Error(msg);
 }
 
 }  // namespace husk

@@ -1,8 +1,10 @@
 // Errors of husk: one exception type that carries what was done, on which
-// path, and the errno; callers add context as the error travels up.
+// path, and the errno; callers add context as the error travels up. What a caller
+// decides on is the error's kind (and errno), never its message text.
 #pragma once
 
 #include <cerrno>
+#include <cstdint>
 #include <exception>
 #include <stdexcept>
 #include <string>
@@ -14,15 +16,38 @@
 
 namespace husk {
 
+// What an error means to a caller that decides something on it. Set where the error
+// is raised, kept as callers add context. Only kinds some caller decides on.
+enum class ErrorKind : uint8_t {
+    none,
+    name_in_use,     // a container name is taken by another container (engine/record)
+    exec_not_found,  // the container's program was not found (runtime sync "lookup", ENOENT)
+    exec_denied,     // the container's program may not be executed (lookup, EACCES)
+};
+
+// The exit status a command ends with when this error ends it (docker's 125: the
+// engine failed, 126: cannot execute, 127: not found).
+struct ExitCode {
+    int value = 0;
+};
+
 // A failure with a human message. `context` is prepended by callers:
 //   create container "web": mount "proc" on "/x/rootfs/proc": EPERM
 class Error : public std::runtime_error {
   public:
-    explicit Error(const std::string& msg, int err = 0) : std::runtime_error(msg), errno_(err) {}
+    explicit Error(const std::string& msg, int err = 0, ErrorKind kind = ErrorKind::none)
+        : std::runtime_error(msg), errno_(err), kind_(kind) {}
+    Error(const std::string& msg, ExitCode exit, ErrorKind kind = ErrorKind::none, int err = 0)
+        : std::runtime_error(msg), errno_(err), kind_(kind), exit_code_(exit.value) {}
     int code() const noexcept { return errno_; }
+    ErrorKind kind() const noexcept { return kind_; }
+    // The command's exit status when one was decided (ExitCode), else 0.
+    int exit_code() const noexcept { return exit_code_; }
 
   private:
     int errno_;
+    ErrorKind kind_;
+    int exit_code_ = 0;
 };
 
 // A value as an error message shows it, on one line and of a sane length: control
@@ -80,7 +105,7 @@ class SysError : public Error {
 
 [[noreturn]] void throw_sys(std::string_view op, std::string_view path = {}, int err = errno);
 
-// Prefix the message of `e` with `ctx`, keeping errno.
+// Prefix the message of `e` with `ctx`, keeping errno, kind and exit code.
 [[noreturn]] void rethrow_with_context(const std::exception& e, std::string_view ctx);
 
 // Run `fn`; if it throws, add `ctx: ` in front of the message.

@@ -23,16 +23,16 @@ long long now_ms() noexcept {
 
 }  // namespace
 
-int spawn_and_wait(const char* path, char* const* argv, char* const* envp, int timeout_s,
-                   const char* input, size_t len, int out_fd, int err_fd) noexcept {
+SpawnResult spawn_and_wait(const char* path, char* const* argv, char* const* envp, int timeout_s,
+                           const char* input, size_t len, int out_fd, int err_fd) noexcept {
     int in[2];
-    if (::pipe2(in, O_CLOEXEC) != 0) return -errno;
+    if (::pipe2(in, O_CLOEXEC) != 0) return {SpawnResult::Kind::failed, errno};
     pid_t pid = ::fork();
     if (pid < 0) {
         int e = errno;
         ::close(in[0]);
         ::close(in[1]);
-        return -e;
+        return {SpawnResult::Kind::failed, e};
     }
     if (pid == 0) {
         ::dup2(in[0], STDIN_FILENO);
@@ -63,14 +63,14 @@ int spawn_and_wait(const char* path, char* const* argv, char* const* envp, int t
         int status = 0;
         pid_t r = ::waitpid(pid, &status, deadline ? WNOHANG : 0);
         if (r == pid) {
-            if (WIFEXITED(status)) return WEXITSTATUS(status) == 0 ? 0 : 1000 + WEXITSTATUS(status);
-            return 2000 + WTERMSIG(status);
+            if (WIFEXITED(status)) return {SpawnResult::Kind::exited, WEXITSTATUS(status)};
+            return {SpawnResult::Kind::signaled, WTERMSIG(status)};
         }
-        if (r < 0 && errno != EINTR) return -errno;
+        if (r < 0 && errno != EINTR) return {SpawnResult::Kind::failed, errno};
         if (deadline && now_ms() >= deadline) {
             ::kill(pid, SIGKILL);
             ::waitpid(pid, nullptr, 0);
-            return -ETIMEDOUT;
+            return {SpawnResult::Kind::timed_out, 0};
         }
         if (deadline) {
             timespec ts{0, 5L * 1000 * 1000};
@@ -87,11 +87,18 @@ std::vector<char*> c_strings(std::vector<std::string>& v) {
     return out;
 }
 
-std::string describe_spawn_result(int code) {
-    if (code == -ETIMEDOUT) return "timed out";
-    if (code >= 2000) return fmt::format("killed by signal {}", code - 2000);
-    if (code >= 1000) return fmt::format("exit status {}", code - 1000);
-    return describe_sys("run", "", -code).substr(4);
+std::string describe_spawn_result(SpawnResult r) {
+    switch (r.kind) {
+        case SpawnResult::Kind::timed_out:
+            return "timed out";
+        case SpawnResult::Kind::signaled:
+            return fmt::format("killed by signal {}", r.value);
+        case SpawnResult::Kind::exited:
+            return fmt::format("exit status {}", r.value);
+        case SpawnResult::Kind::failed:
+            break;
+    }
+    return describe_sys("run", "", r.value).substr(4);
 }
 
 }  // namespace husk::sys

@@ -33,13 +33,10 @@ int exec_reporting(const runtime::ExecOptions& o, const std::function<void()>& b
         return runtime::exec(o);
     } catch (const Error& e) {
         if (before_error) before_error();
-        try {
-            engine::rethrow_create_error(e, o.args);
-        } catch (const engine::RunError& re) {
-            std::fflush(stdout);
-            fmt::print(stderr, "husk: {}\n", re.what());
-            return re.exit_code() == engine::kExitEngineError ? 126 : re.exit_code();
-        }
+        Error failed = engine::create_error(e, o.args);
+        std::fflush(stdout);
+        fmt::print(stderr, "husk: {}\n", failed.what());
+        return failed.exit_code() == engine::kExitEngineError ? 126 : failed.exit_code();
     }
 }
 

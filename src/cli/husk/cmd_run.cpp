@@ -208,10 +208,10 @@ void add_run_or_create(CLI::App& app, Context& ctx, Commands& cmds, const char* 
             };
             if (create || f->detach) return run_detached(ec, *f, std::move(o), !create);
             return engine::run_foreground(ec, std::move(o));
-        } catch (const engine::RunError& e) {
+        } catch (const Error& e) {
             std::fflush(stdout);
             fmt::print(stderr, "husk: {}\n", e.what());
-            return e.exit_code();
+            return e.exit_code() != 0 ? e.exit_code() : engine::kExitEngineError;
         } catch (const std::exception& e) {
             std::fflush(stdout);
             fmt::print(stderr, "husk: {}\n", e.what());

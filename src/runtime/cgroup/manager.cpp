@@ -18,6 +18,7 @@
 #include "runtime/cgroup/resources.h"
 #include "sys/error.h"
 #include "sys/log.h"
+#include "sys/scope_guard.h"
 
 namespace husk::runtime::cgroup {
 
@@ -60,16 +61,6 @@ bool needs_v2(const Layout& layout, const oci::Resources* res) {
     return false;
 }
 
-// Undo of create(): the directories it made, removed in reverse on failure.
-struct Rollback {
-    std::vector<std::string> created;
-    bool armed = true;
-    ~Rollback() {
-        if (!armed) return;
-        for (auto it = created.rbegin(); it != created.rend(); ++it) ::rmdir(it->c_str());
-    }
-};
-
 }  // namespace
 
 Manager::Manager(Private, std::vector<HierarchyDir> v1, std::optional<HierarchyDir> v2)
@@ -104,12 +95,16 @@ std::unique_ptr<Manager> Manager::plan(const std::string& cgroups_path, const st
 }
 
 void Manager::make(const oci::Resources* res) {
-    Rollback rollback;
+    // The directories made here, removed in reverse on failure.
+    std::vector<std::string> created;
+    sys::ScopeGuard rollback([&]() noexcept {
+        for (auto it = created.rbegin(); it != created.rend(); ++it) ::rmdir(it->c_str());
+    });
     std::vector<std::string> existing;  // leaf cgroups that were already there
     for (const auto& d : dirs()) {
         auto made = make_dirs(d);
         if (made.empty()) existing.push_back(d);
-        rollback.created.insert(rollback.created.end(), made.begin(), made.end());
+        created.insert(created.end(), made.begin(), made.end());
     }
     // A cgroup left by a crashed runtime is reused when empty; one with live
     // processes belongs to someone else.
@@ -134,7 +129,7 @@ void Manager::make(const oci::Resources* res) {
     }
     if (res != nullptr) apply(*res, true);
     open_v2_fd();
-    rollback.armed = false;
+    rollback.dismiss();
 }
 
 void Manager::open_v2_fd() {

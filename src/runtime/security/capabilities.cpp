@@ -92,6 +92,8 @@ CapSets parse_capabilities(const oci::Capabilities& caps) {
     return s;
 }
 
+// --- child side: runs between clone and execve ---
+
 int drop_bounding(const CapSets& caps, const char** failed_step) noexcept {
     for (int cap = 0; cap <= caps.last_cap && cap < 64; ++cap) {
         if (caps.bounding & (uint64_t{1} << cap)) continue;
@@ -129,5 +131,7 @@ int apply_capabilities(const CapSets& caps, const char** failed_step) noexcept {
     }
     return 0;
 }
+
+// --- end child side ---
 
 }  // namespace husk::runtime::security

@@ -14,7 +14,7 @@
 //     -> prctl(PR_SET_NO_NEW_PRIVS) -> install_seccomp -> [send listener fd] -> execve
 //
 // SCMP_ACT_NOTIFY: install_seccomp returns the listener fd. The child hands it to
-// the parent over the sync socket (send_fd) and waits; the parent, which knows the
+// the parent over the sync socket (sys::send_fd) and waits; the parent, which knows the
 // container's host pid and sees the host's mount namespace, sends it on to
 // linux.seccomp.listenerPath with send_to_listener(). The child must not make a
 // notified syscall before the listener has the fd (it would block forever).
@@ -60,15 +60,7 @@ std::string seccomp_cache_key(const oci::Seccomp& profile);
 // (>= 0, notify) or 0, or -errno with *failed_step set to a static string.
 int install_seccomp(const SeccompProgram& prog, const char** failed_step = nullptr) noexcept;
 
-// sendmsg(2) `len` bytes of `data` (at least 1 byte is sent) with `fd` attached
-// (SCM_RIGHTS) on the connected unix socket `sock`. Returns 0 or -errno.
-int send_fd(int sock, int fd, const void* data, size_t len) noexcept;
-
 // ---- parent side -------------------------------------------------------------
-
-// Receive one fd sent with send_fd (the payload is returned in *data when not
-// null). Throws on error or when no fd came with the message.
-int recv_fd(int sock, std::string* data = nullptr);
 
 // The runtime spec's "container process state" sent to the seccomp agent:
 // {"ociVersion","fds":["seccompFd"],"pid","metadata","state":{...}}.

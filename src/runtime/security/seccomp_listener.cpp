@@ -15,39 +15,9 @@
 #include "runtime/security/seccomp.h"
 #include "sys/error.h"
 #include "sys/fd.h"
+#include "sys/unix_socket.h"
 
 namespace husk::runtime::security {
-
-int recv_fd(int sock, std::string* data) {
-    char buf[65536];
-    iovec iov{buf, sizeof buf};
-    alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
-    msghdr msg{};
-    msg.msg_iov = &iov;
-    msg.msg_iovlen = 1;
-    msg.msg_control = control;
-    msg.msg_controllen = sizeof control;
-    ssize_t n;
-    do {
-        n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC);
-    } while (n < 0 && errno == EINTR);
-    if (n < 0) throw_sys("recvmsg", "");
-    int fd = -1;
-    for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
-        if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS &&
-            c->cmsg_len == CMSG_LEN(sizeof(int)))
-            std::memcpy(&fd, CMSG_DATA(c), sizeof fd);
-    }
-    if (fd < 0)
-        throw Error(n == 0 ? "recvmsg: peer closed without sending an fd"
-                           : "recvmsg: no file descriptor in the message");
-    if (msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) {
-        close(fd);
-        throw Error("recvmsg: message truncated");
-    }
-    if (data) data->assign(buf, static_cast<size_t>(n));
-    return fd;
-}
 
 std::string container_process_state(const oci::State& s, const std::string& metadata) {
     // The field order of the runtime spec's example.
@@ -73,7 +43,8 @@ void send_to_listener(const std::string& listener_path, int listener_fd,
         rc = connect(sock.get(), reinterpret_cast<const sockaddr*>(&addr), sizeof addr);
     } while (rc != 0 && errno == EINTR);
     if (rc != 0) throw_sys("connect", listener_path);
-    if (int err = send_fd(sock.get(), listener_fd, state_json.data(), state_json.size()); err < 0)
+    if (int err = sys::send_fd(sock.get(), listener_fd, state_json.data(), state_json.size());
+        err < 0)
         throw_sys("sendmsg", listener_path, -err);
 }
 

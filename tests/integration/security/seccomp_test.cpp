@@ -25,6 +25,7 @@
 #include "runtime/security/defaults.h"
 #include "runtime/security/seccomp.h"
 #include "sys/fd.h"
+#include "sys/unix_socket.h"
 
 namespace sec = husk::runtime::security;
 namespace fs = std::filesystem;
@@ -247,7 +248,7 @@ TEST_F(SeccompIntegration, NotifyReachesListenerThatAnswers) {
         if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) _exit(2);
         int lfd = sec::install_seccomp(prog);
         if (lfd <= 0) _exit(3);
-        if (sec::send_fd(child_end.get(), lfd, "L", 1) != 0) _exit(4);
+        if (husk::sys::send_fd(child_end.get(), lfd, "L", 1) != 0) _exit(4);
         close(lfd);
         report(result_w.get(), "getppid", syscall(SYS_getppid));
         _exit(0);
@@ -256,7 +257,7 @@ TEST_F(SeccompIntegration, NotifyReachesListenerThatAnswers) {
     result_w.reset();
 
     // The runtime's side: take the fd from the child, forward it to the agent.
-    husk::sys::UniqueFd listener(sec::recv_fd(parent_end.get()));
+    husk::sys::UniqueFd listener(husk::sys::recv_fd(parent_end.get()));
     husk::oci::State state;
     state.oci_version = "1.2.0";
     state.id = "security-notify";
@@ -272,7 +273,7 @@ TEST_F(SeccompIntegration, NotifyReachesListenerThatAnswers) {
     husk::sys::UniqueFd conn(accept4(agent.get(), nullptr, nullptr, SOCK_CLOEXEC));
     ASSERT_TRUE(conn);
     std::string payload;
-    husk::sys::UniqueFd notify_fd(sec::recv_fd(conn.get(), &payload));
+    husk::sys::UniqueFd notify_fd(husk::sys::recv_fd(conn.get(), &payload));
     auto j = nlohmann::json::parse(payload);
     EXPECT_EQ(j["ociVersion"], "1.2.0");
     EXPECT_EQ(j["fds"], nlohmann::json::array({"seccompFd"}));

@@ -26,7 +26,6 @@
 #include "runtime/init.h"
 #include "runtime/plan_build.h"
 #include "runtime/process_attrs.h"
-#include "runtime/security/seccomp.h"
 #include "runtime/self_protect.h"
 #include "runtime/state.h"
 #include "runtime/sync.h"
@@ -35,6 +34,7 @@
 #include "sys/fileutil.h"
 #include "sys/proc.h"
 #include "sys/syscalls.h"
+#include "sys/unix_socket.h"
 
 namespace husk::runtime {
 namespace {
@@ -214,7 +214,7 @@ int exec(const ExecOptions& o) {
             SyncMsg msg;
             int r = sync_recv(parent_sock.get(), msg);
             if (r <= 0) throw Error("the exec process died before it was ready");
-            if (msg.type == SyncType::error) throw Error(describe(msg), msg.err);
+            if (msg.type == SyncType::error) throw sync_error(msg);
         } catch (...) {
             ::kill(pid, SIGKILL);
             ::waitpid(pid, nullptr, 0);
@@ -223,7 +223,7 @@ int exec(const ExecOptions& o) {
         if (!o.pid_file.empty()) sys::write_file_atomic(o.pid_file, std::to_string(pid));
         if (o.detach) return 0;
         UniqueFd master;
-        if (ours) master.reset(security::recv_fd(ours.get()));
+        if (ours) master.reset(sys::recv_fd(ours.get()));
         forward_signals_to(pid);
         if (master) relay_terminal(master.get());
         return wait_child(pid);

@@ -35,7 +35,9 @@
 #include "sys/fd.h"
 #include "sys/fileutil.h"
 #include "sys/proc.h"
+#include "sys/scope_guard.h"
 #include "sys/syscalls.h"
+#include "sys/unix_socket.h"
 
 namespace husk::runtime {
 namespace {
@@ -61,29 +63,22 @@ std::string owner_name() {
     return std::to_string(uid);
 }
 
-// Undo a half-made container: kill the init if there is one, remove the cgroup and the
-// state directory. Runs on every failure path of create.
-struct CreateGuard {
-    StateDir* dir = nullptr;
-    cgroup::Manager* cg = nullptr;
-    pid_t pid = -1;
-    bool done = false;
-    ~CreateGuard() {
-        if (done) return;
-        if (pid > 0) {
-            ::kill(pid, SIGKILL);
-            ::waitpid(pid, nullptr, 0);
-        }
-        try {
-            if (cg) cg->destroy();
-        } catch (...) {
-        }
-        try {
-            if (dir) dir->remove();
-        } catch (...) {
-        }
+// Undo a half-made container: kill the init if there is one (pid > 0), remove the
+// cgroup (when made) and the state directory. Runs on every failure path of create.
+void undo_create(pid_t pid, cgroup::Manager* cg, StateDir& dir) noexcept {
+    if (pid > 0) {
+        ::kill(pid, SIGKILL);
+        ::waitpid(pid, nullptr, 0);
     }
-};
+    try {
+        if (cg) cg->destroy();
+    } catch (...) {
+    }
+    try {
+        dir.remove();
+    } catch (...) {
+    }
+}
 
 oci::State hook_state(const oci::Spec& spec, const std::string& id, const std::string& bundle,
                       const char* status, int pid) {
@@ -100,7 +95,7 @@ oci::State hook_state(const oci::Spec& spec, const std::string& id, const std::s
 // Hand a seccomp notify fd to the agent at linux.seccomp.listenerPath.
 void pass_listener(int sock, pid_t pid, const oci::Spec& spec, const std::string& id,
                    const std::string& bundle) {
-    UniqueFd fd(security::recv_fd(sock));
+    UniqueFd fd(sys::recv_fd(sock));
     const auto& sc = *spec.linux_->seccomp;
     oci::State st = hook_state(spec, id, bundle, "creating", pid);
     security::send_to_listener(sc.listener_path, fd.get(),
@@ -177,7 +172,7 @@ void await_init(int sock, pid_t pid, const oci::Spec& spec, const std::string& i
                                         ? fmt::format("signal {}", WTERMSIG(status))
                                         : fmt::format("status {}", WEXITSTATUS(status))));
         }
-        if (msg.type == SyncType::error) throw Error(describe(msg), msg.err);
+        if (msg.type == SyncType::error) throw sync_error(msg);
         if (msg.type == SyncType::ready) return;
         if (msg.type == SyncType::hooks_ask) {
             std::string st = oci::dump_hook_state(hook_state(spec, id, bundle, "creating", pid));
@@ -195,10 +190,11 @@ void await_init(int sock, pid_t pid, const oci::Spec& spec, const std::string& i
     }
 }
 
-pid_t create_locked(const CreateOptions& o, StateDir& dir, CreateGuard& guard,
-                    std::unique_ptr<cgroup::Manager>& cg) {
+pid_t create_locked(const CreateOptions& o, StateDir& dir) {
     std::string bundle = absolute(o.bundle.empty() ? "." : o.bundle);
-    oci::Spec spec = oci::load_spec(bundle + "/config.json");
+    std::optional<oci::Spec> loaded;
+    const oci::Spec& spec =
+        o.spec ? *o.spec : loaded.emplace(oci::load_spec(bundle + "/config.json"));
     protect_runtime_binary(spec);  // may re-execute us from a read-only mount (CVE-2019-5736)
     bool have_console = !o.console_socket.empty() || o.console_fd >= 0;
     if (spec.process && spec.process->terminal && !have_console)
@@ -207,7 +203,10 @@ pid_t create_locked(const CreateOptions& o, StateDir& dir, CreateGuard& guard,
         throw Error("--console-socket given but process.terminal is false");
 
     dir.create_new();
-    guard.dir = &dir;
+    std::unique_ptr<cgroup::Manager> cg;  // outlives the guard, which may destroy it
+    cgroup::Manager* made_cg = nullptr;
+    pid_t pid = -1;
+    sys::ScopeGuard undo([&]() noexcept { undo_create(pid, made_cg, dir); });
     dir.lock();
 
     // What a killed create leaves is recorded before it exists (the cgroup now, the init's
@@ -225,7 +224,7 @@ pid_t create_locked(const CreateOptions& o, StateDir& dir, CreateGuard& guard,
     rec.creating = true;
     dir.save(rec);
     cg->make(res ? &*res : nullptr);
-    guard.cg = cg.get();
+    made_cg = cg.get();
     int cg_fd = cg->clone_into_fd();
 
     PlanInputs in;
@@ -261,9 +260,8 @@ pid_t create_locked(const CreateOptions& o, StateDir& dir, CreateGuard& guard,
     args.cgroup = cg_fd >= 0 ? static_cast<uint64_t>(cg_fd) : 0;
     std::optional<TimeNamespaceForChildren> timens;
     if (plan.new_time_ns) timens.emplace(plan.time_offsets);
-    pid_t pid = clone_init(args, plan, parent_sock.get());
+    pid = clone_init(args, plan, parent_sock.get());
     timens.reset();
-    guard.pid = pid;
     child_sock.reset();
     // Recorded before it goes on (it waits for `go`, and exits if we die before).
     rec.pid = pid;
@@ -289,7 +287,7 @@ pid_t create_locked(const CreateOptions& o, StateDir& dir, CreateGuard& guard,
     rec.creating = false;
     dir.save(rec);
     if (!o.pid_file.empty()) sys::write_file_atomic(o.pid_file, std::to_string(pid));
-    guard.done = true;
+    undo.dismiss();
     return pid;
 }
 
@@ -306,9 +304,7 @@ int socket_activation_fds() {
 pid_t create(const CreateOptions& o) {
     return with_context(fmt::format("create \"{}\"", o.id), [&] {
         StateDir dir(o.root, o.id);
-        std::unique_ptr<cgroup::Manager> cg;  // outlives the guard, which may destroy it
-        CreateGuard guard;
-        return create_locked(o, dir, guard, cg);
+        return create_locked(o, dir);
     });
 }
 

@@ -5,6 +5,7 @@
 #include <sys/wait.h>
 
 #include <cerrno>
+#include <optional>
 
 #include <sys/socket.h>
 
@@ -12,11 +13,11 @@
 #include "runtime/cgroup/manager.h"
 #include "runtime/child_wait.h"
 #include "runtime/container.h"
-#include "runtime/security/seccomp.h"
 #include "runtime/state.h"
 #include "runtime/terminal.h"
 #include "sys/error.h"
 #include "sys/fd.h"
+#include "sys/unix_socket.h"
 
 namespace husk::runtime {
 namespace {
@@ -33,20 +34,22 @@ uint64_t oom_kills_of(const CreateOptions& opts) {
 
 }  // namespace
 
-// The bundle asks for a terminal: in the foreground we are the console socket's other end.
-bool wants_terminal(const CreateOptions& opts) {
-    std::string bundle = opts.bundle.empty() ? "." : opts.bundle;
-    oci::Spec spec = oci::load_spec(bundle + "/config.json");
-    return spec.process && spec.process->terminal;
-}
-
 int run(const CreateOptions& in, bool detach, RunEvents* events) {
     // Without a PID namespace, the init's children are reparented to us, not to PID 1
     // (which does not reap on these machines).
     ::prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
     CreateOptions opts = in;
+    // Without a console: does the bundle ask for a terminal? In the foreground we are then
+    // the console socket's other end. The config read here is the one create uses.
+    bool no_console = opts.console_socket.empty() && opts.console_fd < 0;
+    std::optional<oci::Spec> spec;
+    if (no_console && !opts.spec) {
+        spec = oci::load_spec((opts.bundle.empty() ? "." : opts.bundle) + "/config.json");
+        opts.spec = &*spec;
+    }
+    bool wants_terminal = no_console && opts.spec->process && opts.spec->process->terminal;
     sys::UniqueFd ours, theirs, master;
-    if (opts.console_socket.empty() && opts.console_fd < 0 && wants_terminal(opts)) {
+    if (wants_terminal) {
         if (detach) throw Error("a detached container with a terminal needs --console-socket");
         int sv[2];
         if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) throw_sys("socketpair");
@@ -57,7 +60,7 @@ int run(const CreateOptions& in, bool detach, RunEvents* events) {
     pid_t pid = create(opts);
     if (ours) {
         theirs.reset();
-        master.reset(security::recv_fd(ours.get()));
+        master.reset(sys::recv_fd(ours.get()));
     }
     if (!detach) forward_signals_to(pid);
     try {
