@@ -103,8 +103,8 @@ std::vector<std::string> capabilities(const RunOptions& o) {
 // Whether the memory controller limits memory+swap here (cgroup v1 without swap
 // accounting does not); docker only sets its default swap limit where it does.
 bool swap_limit_supported() {
-    if (sys::exists("/sys/fs/cgroup/memory"))
-        return sys::exists("/sys/fs/cgroup/memory/memory.memsw.limit_in_bytes");
+    if (sys::exists_follow("/sys/fs/cgroup/memory"))
+        return sys::exists_follow("/sys/fs/cgroup/memory/memory.memsw.limit_in_bytes");
     return true;  // cgroup v2: memory.swap.max
 }
 

@@ -32,7 +32,7 @@ std::vector<IdRange> subid_ranges(const std::string& text, const std::string& us
 std::vector<IdRange> available_ranges() {
     auto read = [](const char* path) {
         try {
-            return sys::exists(path) ? sys::read_file(path) : std::string();
+            return sys::exists_follow(path) ? sys::read_file(path) : std::string();
         } catch (const std::exception&) {
             return std::string();
         }

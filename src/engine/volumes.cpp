@@ -55,7 +55,7 @@ bool VolumeStore::create(const std::string& name, bool anonymous,
     sys::mkdir_all(root_, 0701);
     std::string dir = root_ + "/" + name;
     if (::mkdir(dir.c_str(), 0701) != 0) {
-        if (errno == EEXIST && sys::exists(dir + "/volume.json")) return false;
+        if (errno == EEXIST && sys::exists_follow(dir + "/volume.json")) return false;
         if (errno != EEXIST) throw_sys("create volume", dir);
     }
     try {
@@ -73,7 +73,7 @@ bool VolumeStore::create(const std::string& name, bool anonymous,
 std::optional<Volume> VolumeStore::find(const std::string& name) const {
     if (!valid_volume_name(name)) return std::nullopt;
     std::string file = root_ + "/" + name + "/volume.json";
-    if (!sys::exists(file)) return std::nullopt;
+    if (!sys::exists_follow(file)) return std::nullopt;
     auto j = nlohmann::json::parse(sys::read_file(file));
     return Volume{j.value("name", name), j.value("created", ""), j.value("anonymous", false),
                   j.value("labels", std::map<std::string, std::string>{}), data_dir(name)};

@@ -9,12 +9,13 @@
 
 #include <fmt/format.h>
 
-#include "image/fsutil.h"
 #include "sys/error.h"
+#include "sys/fileutil.h"
 
 namespace husk::image {
 
 using sys::UniqueFd;
+using sys::write_file_plain;
 
 sys::UniqueFd make_userns(const IdShift& shift) {
     int ready[2], done[2];

@@ -11,9 +11,9 @@
 #include <nlohmann/json.hpp>
 
 #include "image/digest.h"
-#include "image/fsutil.h"
 #include "oci/image/types.h"
 #include "sys/error.h"
+#include "sys/fileutil.h"
 #include "sys/log.h"
 
 namespace husk::image {
@@ -187,7 +187,7 @@ RegistriesConfig RegistriesConfig::parse(std::string_view text) {
 
 RegistriesConfig RegistriesConfig::load(const std::vector<std::string>& paths) {
     for (auto& p : paths) {
-        auto text = read_file_if_exists(p);
+        auto text = sys::read_file_if_exists(p);
         if (!text) continue;
         return with_context(fmt::format("registries config \"{}\"", p),
                             [&] { return parse(*text); });

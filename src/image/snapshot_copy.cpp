@@ -14,10 +14,10 @@
 
 #include <fmt/format.h>
 
-#include "image/fsutil.h"
 #include "image/store.h"
 #include "sys/error.h"
 #include "sys/fd.h"
+#include "sys/fileutil.h"
 
 namespace husk::image {
 namespace {
@@ -117,14 +117,14 @@ struct Copier {
         struct stat dst {};
         bool have = ::fstatat(ddir, name, &dst, AT_SYMLINK_NOFOLLOW) == 0;
         if (is_whiteout(st)) {
-            if (have) remove_tree_at(ddir, name);
+            if (have) sys::remove_all_at(ddir, name);
             return;
         }
         if (S_ISDIR(st.st_mode)) {
             UniqueFd s(::openat(sdir, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
             if (!s) throw_sys("open", path);
             if (have && (!S_ISDIR(dst.st_mode) || is_opaque(s.get()))) {
-                remove_tree_at(ddir, name);
+                sys::remove_all_at(ddir, name);
                 have = false;
             }
             if (!have && ::mkdirat(ddir, name, 0700) != 0) throw_sys("mkdir", path);
@@ -135,7 +135,7 @@ struct Copier {
             meta(ddir, name, st, path);
             return;
         }
-        if (have) remove_tree_at(ddir, name);
+        if (have) sys::remove_all_at(ddir, name);
         if (st.st_nlink > 1 && !S_ISDIR(st.st_mode)) {
             auto it = links.find({st.st_dev, st.st_ino});
             if (it != links.end()) {

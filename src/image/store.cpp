@@ -105,16 +105,16 @@ bool try_idmapped_overlay(const Store& s, const Image& img, const std::string& d
         std::vector<std::string> lowers;
         for (size_t i = 0; i < img.chain_ids.size(); ++i) {
             std::string l = fmt::format("{}/lower{}", dir, i);
-            mkdir_p(l, 0755);
+            sys::mkdir_all(l, 0755);
             idmapped_mount(s.snapshot_dir(img.chain_ids[i]) + "/fs", l, ns.get());
             lowers.insert(lowers.begin(), l);
         }
         if (lowers.empty()) {
-            mkdir_p(dir + "/empty", 0755);
+            sys::mkdir_all(dir + "/empty", 0755);
             lowers.push_back(dir + "/empty");
         }
-        mkdir_p(dir + "/upper", 0755);
-        mkdir_p(dir + "/work", 0700);
+        sys::mkdir_all(dir + "/upper", 0755);
+        sys::mkdir_all(dir + "/work", 0700);
         if (::chown((dir + "/upper").c_str(), shift.host_uid(0), shift.host_gid(0)) != 0)
             throw_sys("chown", dir + "/upper");
         std::string merged = dir + "/merged";
@@ -126,7 +126,7 @@ bool try_idmapped_overlay(const Store& s, const Image& img, const std::string& d
         unmount_root(dir);
         for (auto& n : list_dir(dir))
             if (n.starts_with("lower") || n == "upper" || n == "work" || n == "empty")
-                remove_tree(fmt::format("{}/{}", dir, n));
+                sys::remove_all(fmt::format("{}/{}", dir, n));
         return false;
     }
 }
@@ -137,17 +137,20 @@ Store::Store(std::string root) : root_(std::move(root)) {
     while (root_.size() > 1 && root_.back() == '/') root_.pop_back();
     if (root_.empty()) throw Error("store: empty data root");
     with_context(fmt::format("open image store \"{}\"", root_), [&] {
-        mkdir_p(root_ + "/blobs/sha256", 0755);
-        mkdir_p(root_ + "/snapshots", 0700);
-        mkdir_p(root_ + "/tmp", 0700);
-        if (!exists(root_ + "/oci-layout"))
-            write_file_atomic(root_ + "/oci-layout", R"({"imageLayoutVersion":"1.0.0"})");
-        if (!exists(root_ + "/index.json")) {
-            FileLock lk(root_ + "/index.lock", FileLock::exclusive);
-            if (!exists(root_ + "/index.json"))
-                write_file_atomic(root_ + "/index.json", R"({"schemaVersion":2,"mediaType":")" +
-                                                             std::string(oi::media::kOciIndex) +
-                                                             R"(","manifests":[]})");
+        sys::mkdir_all(root_ + "/blobs/sha256", 0755);
+        sys::mkdir_all(root_ + "/snapshots", 0700);
+        sys::mkdir_all(root_ + "/tmp", 0700);
+        if (!sys::exists_nofollow(root_ + "/oci-layout"))
+            sys::write_file_atomic(root_ + "/oci-layout", R"({"imageLayoutVersion":"1.0.0"})", 0644,
+                                   true);
+        if (!sys::exists_nofollow(root_ + "/index.json")) {
+            sys::FileLock lk(root_ + "/index.lock", sys::FileLock::exclusive);
+            if (!sys::exists_nofollow(root_ + "/index.json"))
+                sys::write_file_atomic(root_ + "/index.json",
+                                       R"({"schemaVersion":2,"mediaType":")" +
+                                           std::string(oi::media::kOciIndex) +
+                                           R"(","manifests":[]})",
+                                       0644, true);
         }
         remove_stale_staging();
     });
@@ -157,12 +160,12 @@ Store::Store(std::string root) : root_(std::move(root)) {
 // lock is free, what is in tmp/ belongs to no live process. Partial downloads stay, for
 // the next pull of the layer to resume (prune removes them).
 void Store::remove_stale_staging() const {
-    auto idle = FileLock::try_lock(root_ + "/store.lock", FileLock::exclusive);
+    auto idle = sys::FileLock::try_lock(root_ + "/store.lock", sys::FileLock::exclusive);
     if (!idle) return;
     for (auto& t : list_dir(tmp_dir())) {
         if (t.starts_with("partial-")) continue;
         try {
-            remove_tree(tmp_dir() + "/" + t);
+            sys::remove_all(tmp_dir() + "/" + t);
         } catch (const std::exception& e) {
             log::warn("stale staging: {}", e.what());
         }
@@ -174,11 +177,11 @@ std::string Store::blob_path(std::string_view digest) const {
 }
 
 bool Store::has_blob(std::string_view digest) const {
-    return exists(blob_path(digest));
+    return sys::exists_nofollow(blob_path(digest));
 }
 
 std::string Store::read_blob(std::string_view digest) const {
-    std::string data = read_file(blob_path(digest));
+    std::string data = sys::read_file(blob_path(digest));
     if (sha256_digest(data) != digest)
         throw Error(fmt::format("blob {} in \"{}\" is corrupt (digest mismatch)", digest, root_));
     return data;
@@ -186,13 +189,13 @@ std::string Store::read_blob(std::string_view digest) const {
 
 std::string Store::write_blob(std::string_view data) {
     std::string d = sha256_digest(data);
-    if (!has_blob(d)) write_file_atomic(blob_path(d), data, 0644);
+    if (!has_blob(d)) sys::write_file_atomic(blob_path(d), data, 0644, true);
     return d;
 }
 
 void Store::commit_blob(const std::string& tmp_path, std::string_view digest) {
     std::string dst = blob_path(digest);
-    if (exists(dst)) {
+    if (sys::exists_nofollow(dst)) {
         ::unlink(tmp_path.c_str());
         return;
     }
@@ -204,11 +207,11 @@ std::string Store::snapshot_dir(std::string_view chain_id) const {
 }
 
 bool Store::has_snapshot(std::string_view chain_id) const {
-    return exists(snapshot_dir(chain_id) + "/fs");
+    return sys::exists_nofollow(snapshot_dir(chain_id) + "/fs");
 }
 
 std::string Store::stage_snapshot() const {
-    std::string dir = tmp_dir() + "/" + unique_name("snap-");
+    std::string dir = tmp_dir() + "/" + sys::unique_name("snap-");
     if (::mkdir(dir.c_str(), 0700) != 0) throw_sys("mkdir", dir);
     if (::mkdir((dir + "/fs").c_str(), 0755) != 0) throw_sys("mkdir", dir + "/fs");
     return dir;
@@ -218,7 +221,7 @@ void Store::commit_snapshot(const std::string& staged, std::string_view chain_id
     std::string dst = snapshot_dir(chain_id);
     if (::rename(staged.c_str(), dst.c_str()) != 0) {
         if (errno == EEXIST || errno == ENOTEMPTY) {  // another pull was first
-            remove_tree(staged);
+            sys::remove_all(staged);
             return;
         }
         throw_sys("rename", staged);
@@ -253,17 +256,17 @@ void Store::ensure_snapshots(const Image& img, const UnpackLimits& limits) {
                     fmt::format("layer {}: uncompressed digest {} does not match {} of the "
                                 "image config",
                                 layer.digest, r.diff_id, img.config.diff_ids[i]));
-            write_file_atomic(staged + "/size", std::to_string(r.file_bytes), 0644, false);
+            sys::write_file_atomic(staged + "/size", std::to_string(r.file_bytes), 0644, false);
             commit_snapshot(staged, chain);
         } catch (...) {
-            remove_tree(staged);
+            sys::remove_all(staged);
             throw;
         }
     }
 }
 
 std::vector<ImageRecord> Store::records() const {
-    std::string text = read_file(root_ + "/index.json");
+    std::string text = sys::read_file(root_ + "/index.json");
     oi::Index idx = with_context(fmt::format("\"{}/index.json\"", root_),
                                  [&] { return oi::parse_index(text); });
     std::vector<ImageRecord> out;
@@ -292,12 +295,12 @@ void write_index(const std::string& root, const std::vector<ImageRecord>& recs) 
             d.annotations[std::string(kRepoDigestAnnotation)] = r.repo_digest;
         idx.manifests.push_back(std::move(d));
     }
-    write_file_atomic(root + "/index.json", oi::dump_index(idx));
+    sys::write_file_atomic(root + "/index.json", oi::dump_index(idx), 0644, true);
 }
 }  // namespace
 
 void Store::add_records(const std::vector<ImageRecord>& add) {
-    FileLock lk(root_ + "/index.lock", FileLock::exclusive);
+    sys::FileLock lk(root_ + "/index.lock", sys::FileLock::exclusive);
     auto recs = records();
     for (auto& a : add) {
         auto same = [&](const ImageRecord& r) {
@@ -311,7 +314,7 @@ void Store::add_records(const std::vector<ImageRecord>& add) {
 }
 
 size_t Store::remove_records(const std::function<bool(const ImageRecord&)>& pred) {
-    FileLock lk(root_ + "/index.lock", FileLock::exclusive);
+    sys::FileLock lk(root_ + "/index.lock", sys::FileLock::exclusive);
     auto recs = records();
     size_t before = recs.size();
     recs.erase(std::remove_if(recs.begin(), recs.end(), pred), recs.end());
@@ -421,26 +424,26 @@ std::string Store::prepare_rootfs(std::string_view image, std::string_view cid,
         Image img = resolve(image);
         ensure_snapshots(img);
         std::string dir = root_ + "/rootfs/" + std::string(cid);
-        mkdir_p(root_ + "/rootfs", 0700);
+        sys::mkdir_all(root_ + "/rootfs", 0700);
         if (::mkdir(dir.c_str(), 0700) != 0) throw_sys("mkdir", dir);
         try {
-            write_file_atomic(dir + "/image", img.id + "\n", 0644, false);
+            sys::write_file_atomic(dir + "/image", img.id + "\n", 0644, false);
             json layers = img.chain_ids;
-            write_file_atomic(dir + "/layers.json", layers.dump(), 0644, false);
+            sys::write_file_atomic(dir + "/layers.json", layers.dump(), 0644, false);
             std::string merged = dir + "/merged";
-            mkdir_p(merged, 0755);
+            sys::mkdir_all(merged, 0755);
             if (shift) {
                 if (try_idmapped_overlay(*this, img, dir, *shift)) {
-                    write_file_atomic(dir + "/mode", "overlay-idmapped\n", 0644, false);
+                    sys::write_file_atomic(dir + "/mode", "overlay-idmapped\n", 0644, false);
                     return merged;
                 }
             } else {
-                mkdir_p(dir + "/upper", 0755);
-                mkdir_p(dir + "/work", 0700);
-                mkdir_p(dir + "/empty", 0755);
+                sys::mkdir_all(dir + "/upper", 0755);
+                sys::mkdir_all(dir + "/work", 0700);
+                sys::mkdir_all(dir + "/empty", 0755);
                 if (mount_overlay(lowerdirs(*this, img, dir + "/empty"), dir + "/upper",
                                   dir + "/work", merged)) {
-                    write_file_atomic(dir + "/mode", "overlay\n", 0644, false);
+                    sys::write_file_atomic(dir + "/mode", "overlay\n", 0644, false);
                     return merged;
                 }
                 log::debug("overlayfs unavailable for {} ({}); copying the layers", cid,
@@ -453,11 +456,11 @@ std::string Store::prepare_rootfs(std::string_view image, std::string_view cid,
                 if (::chown(merged.c_str(), shift->host_uid(0), shift->host_gid(0)) != 0)
                     throw_sys("chown", merged);
             }
-            write_file_atomic(dir + "/mode", "copy\n", 0644, false);
+            sys::write_file_atomic(dir + "/mode", "copy\n", 0644, false);
             return merged;
         } catch (...) {
             unmount_root(dir);
-            remove_tree(dir);
+            sys::remove_all(dir);
             throw;
         }
     });
@@ -466,20 +469,20 @@ std::string Store::prepare_rootfs(std::string_view image, std::string_view cid,
 void Store::release_rootfs(std::string_view cid) {
     if (!valid_container_id(cid)) throw Error(fmt::format("invalid container id \"{}\"", cid));
     std::string dir = root_ + "/rootfs/" + std::string(cid);
-    if (!exists(dir)) return;
+    if (!sys::exists_nofollow(dir)) return;
     unmount_root(dir);
-    remove_tree(dir);
+    sys::remove_all(dir);
 }
 
 std::string Store::remount_rootfs(std::string_view cid) {
     if (!valid_container_id(cid)) throw Error(fmt::format("invalid container id \"{}\"", cid));
     std::string dir = root_ + "/rootfs/" + std::string(cid);
     std::string merged = dir + "/merged";
-    auto mode = read_file_if_exists(dir + "/mode");
+    auto mode = sys::read_file_if_exists(dir + "/mode");
     if (!mode || *mode == "copy\n" || is_mountpoint(merged)) return merged;
     return with_context(fmt::format("mount root of container {} again", cid), [&] {
         auto lk = lock_shared();
-        auto image = read_file_if_exists(dir + "/image");
+        auto image = sys::read_file_if_exists(dir + "/image");
         if (!image) throw Error(fmt::format("{}/image: missing", dir));
         Image img = resolve(image->substr(0, image->find('\n')));
         if (*mode == "overlay-idmapped")  // its idmapped lower layers are not redone (yet)
@@ -495,7 +498,7 @@ std::string Store::remount_rootfs(std::string_view cid) {
 std::vector<std::string> Store::rootfs_users(std::string_view id) const {
     std::vector<std::string> out;
     for (auto& cid : list_dir(root_ + "/rootfs")) {
-        auto img = read_file_if_exists(root_ + "/rootfs/" + cid + "/image");
+        auto img = sys::read_file_if_exists(root_ + "/rootfs/" + cid + "/image");
         if (img && img->substr(0, img->find('\n')) == id) out.push_back(cid);
     }
     return out;
@@ -506,14 +509,14 @@ std::string Store::mount_image(std::string_view image) {
     Image img = resolve(image);
     ensure_snapshots(img);
     std::string dir = root_ + "/mounts/" + img.id.substr(7);
-    mkdir_p(root_ + "/mounts", 0700);
-    if (exists(dir + "/mode")) return dir + "/merged";
-    std::string staged = root_ + "/mounts/" + unique_name(".tmp-");
-    mkdir_p(staged + "/merged", 0755);
-    mkdir_p(staged + "/empty", 0755);
+    sys::mkdir_all(root_ + "/mounts", 0700);
+    if (sys::exists_nofollow(dir + "/mode")) return dir + "/merged";
+    std::string staged = root_ + "/mounts/" + sys::unique_name(".tmp-");
+    sys::mkdir_all(staged + "/merged", 0755);
+    sys::mkdir_all(staged + "/empty", 0755);
     if (::rename(staged.c_str(), dir.c_str()) != 0) {
         int e = errno;
-        remove_tree(staged);
+        sys::remove_all(staged);
         if (e == EEXIST || e == ENOTEMPTY) return dir + "/merged";  // mounted meanwhile
         throw_sys("rename", staged, e);
     }
@@ -522,17 +525,17 @@ std::string Store::mount_image(std::string_view image) {
         auto lowers = lowerdirs(*this, img, dir + "/empty");
         if (lowers.size() == 1) lowers.push_back(dir + "/empty");  // no upper: two at least
         if (mount_overlay(lowers, "", "", merged)) {
-            write_file_atomic(dir + "/mode", "overlay\n", 0644, false);
+            sys::write_file_atomic(dir + "/mode", "overlay\n", 0644, false);
             return merged;
         }
         log::debug("overlayfs unavailable ({}); copying the layers", errno_name(errno));
         for (auto& chain : img.chain_ids)
             apply_layer_copy(snapshot_dir(chain) + "/fs", merged, std::nullopt);
-        write_file_atomic(dir + "/mode", "copy\n", 0644, false);
+        sys::write_file_atomic(dir + "/mode", "copy\n", 0644, false);
         return merged;
     } catch (...) {
         ::umount2(merged.c_str(), MNT_DETACH);
-        remove_tree(dir);
+        sys::remove_all(dir);
         throw;
     }
 }
@@ -540,11 +543,11 @@ std::string Store::mount_image(std::string_view image) {
 bool Store::unmount_image(std::string_view image) {
     Image img = resolve(image);
     std::string dir = root_ + "/mounts/" + img.id.substr(7);
-    if (!exists(dir)) return false;
+    if (!sys::exists_nofollow(dir)) return false;
     std::string merged = dir + "/merged";
     if (is_mountpoint(merged) && ::umount2(merged.c_str(), MNT_DETACH) != 0 && errno != EINVAL)
         throw_sys("umount", merged);
-    remove_tree(dir);
+    sys::remove_all(dir);
     return true;
 }
 
@@ -569,7 +572,7 @@ Store::PruneResult Store::prune() {
             blobs.insert(r.repo_digest.substr(7));
     }
     for (auto& cid : list_dir(root_ + "/rootfs")) {
-        auto layers = read_file_if_exists(root_ + "/rootfs/" + cid + "/layers.json");
+        auto layers = sys::read_file_if_exists(root_ + "/rootfs/" + cid + "/layers.json");
         if (!layers) continue;
         try {
             for (auto& c : json::parse(*layers)) snaps.insert(c.get<std::string>().substr(7));
@@ -596,11 +599,11 @@ Store::PruneResult Store::prune() {
     for (auto& s : list_dir(root_ + "/snapshots")) {
         if (snaps.count(s)) continue;
         std::string p = root_ + "/snapshots/" + s;
-        if (auto sz = read_file_if_exists(p + "/size")) res.bytes += std::stoull(*sz);
-        remove_tree(p);
+        if (auto sz = sys::read_file_if_exists(p + "/size")) res.bytes += std::stoull(*sz);
+        sys::remove_all(p);
         ++res.snapshots;
     }
-    for (auto& t : list_dir(tmp_dir())) remove_tree(tmp_dir() + "/" + t);
+    for (auto& t : list_dir(tmp_dir())) sys::remove_all(tmp_dir() + "/" + t);
     return res;
 }
 

@@ -22,10 +22,10 @@
 #include <string_view>
 #include <vector>
 
-#include "image/fsutil.h"
 #include "image/idshift.h"
 #include "image/unpack.h"
 #include "oci/image/types.h"
+#include "sys/fileutil.h"
 
 namespace husk::image {
 
@@ -116,8 +116,12 @@ class Store {
     // Removes blobs and snapshots no image or container refers to, and stale temp files.
     PruneResult prune();
 
-    FileLock lock_shared() const { return FileLock(root_ + "/store.lock", FileLock::shared); }
-    FileLock lock_exclusive() const { return FileLock(root_ + "/store.lock", FileLock::exclusive); }
+    sys::FileLock lock_shared() const {
+        return sys::FileLock(root_ + "/store.lock", sys::FileLock::shared);
+    }
+    sys::FileLock lock_exclusive() const {
+        return sys::FileLock(root_ + "/store.lock", sys::FileLock::exclusive);
+    }
 
   private:
     void remove_stale_staging() const;

@@ -19,10 +19,10 @@
 #include <fmt/format.h>
 
 #include "image/digest.h"
-#include "image/fsutil.h"
 #include "image/store.h"
 #include "sys/error.h"
 #include "sys/fd.h"
+#include "sys/fileutil.h"
 #include "sys/log.h"
 
 namespace husk::image {
@@ -432,7 +432,7 @@ class Extractor {
         if (S_ISDIR(st.st_mode) && new_is_dir) return true;
         invalidate();
         if (S_ISDIR(st.st_mode))
-            remove_tree_at(dir, name);
+            sys::remove_all_at(dir, name);
         else if (::unlinkat(dir, name, 0) != 0)
             throw_sys("unlink", name);
         return false;
