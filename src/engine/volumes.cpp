@@ -1,6 +1,5 @@
 #include "engine/volumes.h"
 
-#include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -81,12 +80,16 @@ std::optional<Volume> VolumeStore::find(const std::string& name) const {
 
 std::vector<Volume> VolumeStore::list() const {
     std::vector<Volume> out;
-    std::unique_ptr<DIR, int (*)(DIR*)> d(::opendir(root_.c_str()), ::closedir);
-    if (!d) return out;
-    while (dirent* e = ::readdir(d.get())) {
-        if (e->d_name[0] == '.') continue;
+    std::vector<std::string> names;
+    try {
+        names = sys::list_dir(root_);
+    } catch (const SysError&) {
+        return out;  // an unreadable root lists nothing, as a missing one
+    }
+    for (const auto& name : names) {
+        if (name[0] == '.') continue;
         try {
-            if (auto v = find(e->d_name)) out.push_back(*v);
+            if (auto v = find(name)) out.push_back(*v);
         } catch (const std::exception&) {
             // removed meanwhile, or a half-made one: not listed
         }

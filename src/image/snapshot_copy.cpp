@@ -1,7 +1,6 @@
 // The copying fallback of overlayfs: layers applied one after the other onto a
 // plain directory, whiteouts and opaque directories interpreted, owners shifted
 // for user-namespaced containers.
-#include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
@@ -96,19 +95,8 @@ struct Copier {
     }
 
     void copy_dir(int src, int dst, const std::string& path) {
-        int dup = ::fcntl(src, F_DUPFD_CLOEXEC, 0);
-        DIR* d = ::fdopendir(dup);
-        if (d == nullptr) {
-            ::close(dup);
-            throw_sys("opendir", path);
-        }
-        std::vector<std::string> names;
-        while (dirent* e = ::readdir(d)) {
-            std::string_view n = e->d_name;
-            if (n != "." && n != "..") names.emplace_back(n);
-        }
-        ::closedir(d);
-        for (auto& n : names) copy_entry(src, dst, n.c_str(), fmt::format("{}/{}", path, n));
+        for (auto& n : sys::list_dir(".", src))
+            copy_entry(src, dst, n.c_str(), fmt::format("{}/{}", path, n));
     }
 
     void copy_entry(int sdir, int ddir, const char* name, const std::string& path) {
