@@ -354,15 +354,6 @@ std::pair<std::unique_ptr<RegistryClient>, RegistryClient::Response> open_source
 
 }  // namespace
 
-std::vector<std::string> registries_config_paths(const std::string& root) {
-    if (const char* env = ::getenv("HUSK_REGISTRIES_CONFIG"); env != nullptr && *env != '\0') {
-        if (!sys::exists_nofollow(env))
-            throw Error(fmt::format("HUSK_REGISTRIES_CONFIG: \"{}\" does not exist", env));
-        return {env};
-    }
-    return {root + "/registries.json", "/etc/husk/registries.json"};
-}
-
 std::string auth_file_path(const std::string& root) {
     return root + "/auth.json";
 }
