@@ -15,7 +15,6 @@
 namespace husk::image {
 
 using sys::UniqueFd;
-using sys::write_file_plain;
 
 sys::UniqueFd make_userns(const IdShift& shift) {
     int ready[2], done[2];
@@ -51,8 +50,8 @@ sys::UniqueFd make_userns(const IdShift& shift) {
             for (auto& m : maps) t += fmt::format("{} {} {}\n", m.inside, m.outside, m.count);
             return t;
         };
-        write_file_plain(proc + "/uid_map", text(shift.uids()));
-        write_file_plain(proc + "/gid_map", text(shift.gids()));
+        sys::write_file(proc + "/uid_map", text(shift.uids()));
+        sys::write_file(proc + "/gid_map", text(shift.gids()));
         UniqueFd ns(::open((proc + "/ns/user").c_str(), O_RDONLY | O_CLOEXEC));
         if (!ns) throw_sys("open", proc + "/ns/user");
         reap();

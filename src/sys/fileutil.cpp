@@ -57,13 +57,6 @@ void write_file(const std::string& path, const std::string& data, int mode) {
     write_fd(fd.get(), data, path);
 }
 
-void write_file_plain(const std::string& path, std::string_view data) {
-    UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CLOEXEC));
-    if (!fd) throw_sys("open", path);
-    if (::write(fd.get(), data.data(), data.size()) != static_cast<ssize_t>(data.size()))
-        throw_sys("write", path);
-}
-
 void write_file_atomic(const std::string& path, std::string_view data, int mode, bool sync) {
     std::string tmp = path + unique_name(".tmp-");
     {

@@ -19,8 +19,6 @@ std::string read_file(const std::string& path);
 std::optional<std::string> read_file_if_exists(const std::string& path);
 // Write `data` to `path` (O_TRUNC|O_CREAT). Throws SysError("write", path).
 void write_file(const std::string& path, const std::string& data, int mode = 0644);
-// Writes `data` to an existing file in one write (/proc files), creating nothing.
-void write_file_plain(const std::string& path, std::string_view data);
 // Writes `data` to a fresh temporary file next to `path` (a unique name, so threads and
 // processes never share one), gives it exactly `mode`, fsyncs it when `sync` and renames
 // it over `path`. `sync` = false for files that are recomputed or die with a container.
