@@ -32,7 +32,7 @@ std::vector<oci::IdMapping> subid_ranges(const std::string& text, const std::str
 std::vector<oci::IdMapping> available_ranges() {
     auto read = [](const char* path) {
         try {
-            return sys::exists(path) ? sys::read_file(path) : std::string();
+            return sys::exists_follow(path) ? sys::read_file(path) : std::string();
         } catch (const std::exception&) {
             return std::string();
         }

@@ -148,7 +148,7 @@ std::string inspect_json(const EngineContext& ctx, const ContainerRecord& r) {
     json pids = res.value("pids", json::object());
     std::string dir = Containers(ctx.data_root).dir(r.id);
     std::string rootfs_dir = r.rootfs.substr(0, r.rootfs.rfind('/'));
-    bool overlay = sys::exists(rootfs_dir + "/upper");
+    bool overlay = sys::exists_follow(rootfs_dir + "/upper");
     json graph = {{"Name", overlay ? "overlay" : "vfs"},
                   {"Data", overlay ? json{{"MergedDir", r.rootfs},
                                           {"UpperDir", rootfs_dir + "/upper"},

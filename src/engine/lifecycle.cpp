@@ -68,7 +68,7 @@ void record_exit(const EngineContext& ctx, Containers& db, ContainerRecord& rec)
     rec.exit_code = -1;
     rec.finished = runtime::now_rfc3339();
     std::string exit_file = db.dir(rec.id) + "/exit.json";
-    if (sys::exists(exit_file)) {
+    if (sys::exists_follow(exit_file)) {
         try {
             auto j = nlohmann::json::parse(sys::read_file(exit_file));
             rec.exit_code = j.value("exit_code", -1);
@@ -184,7 +184,7 @@ void start_container(const EngineContext& ctx, ContainerRecord& rec,
     if (rec.status == ContainerStatus::running && db.monitored(rec.id)) return;
     if (!rec.image_id.empty())  // its overlay is gone after a reboot: mount it again
         with_store(ctx, [&](image::Store& s) { s.remount_rootfs(rec.id); });
-    if (!sys::exists(rec.rootfs))
+    if (!sys::exists_follow(rec.rootfs))
         throw Error(
             fmt::format("the root filesystem of container {} is gone: {}", rec.id, rec.rootfs),
             ExitCode{kExitEngineError});

@@ -78,7 +78,7 @@ bool wanted(const Entry& e, const LogsOptions& o) {
 std::vector<std::string> log_files(const std::string& base, int max_file) {
     std::vector<std::string> out;
     for (int i = std::max(max_file, 1) - 1; i >= 1; --i)
-        if (sys::exists(fmt::format("{}.{}", base, i)))
+        if (sys::exists_follow(fmt::format("{}.{}", base, i)))
             out.push_back(fmt::format("{}.{}", base, i));
     out.push_back(base);
     return out;

@@ -21,6 +21,7 @@
 #include <fmt/format.h>
 
 #include "engine/run.h"
+#include "monitor/attach_protocol.h"
 #include "runtime/container.h"
 #include "sys/error.h"
 #include "sys/fileutil.h"
@@ -31,15 +32,6 @@ namespace husk::engine {
 using sys::UniqueFd;
 
 namespace {
-
-enum Frame : unsigned char {
-    kStdin = 0,
-    kStdout = 1,
-    kStderr = 2,
-    kExit = 3,
-    kResize = 4,
-    kCloseStdin = 5
-};
 
 struct Pipe {
     UniqueFd r, w;
@@ -93,15 +85,15 @@ MonitorFds monitor_fds(const ContainerRecord& rec) {
     if (::fcntl(m.lock.get(), F_OFD_SETLK, &fl) != 0)
         throw Error(fmt::format("container {} already has a monitor", rec.id));
     ::unlink("exit.json");
-    ::unlink("attach.sock");
+    ::unlink(HUSK_ATTACH_SOCKET);
     m.listen.reset(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
     if (!m.listen) throw_sys("socket");
     sockaddr_un a{};
     a.sun_family = AF_UNIX;
-    std::strcpy(a.sun_path, "attach.sock");  // relative: we are in the container's directory
+    std::strcpy(a.sun_path, HUSK_ATTACH_SOCKET);  // relative: we are in the container's directory
     if (::bind(m.listen.get(), reinterpret_cast<sockaddr*>(&a), sizeof a) != 0)
-        throw_sys("bind", "attach.sock");
-    if (::listen(m.listen.get(), 8) != 0) throw_sys("listen", "attach.sock");
+        throw_sys("bind", HUSK_ATTACH_SOCKET);
+    if (::listen(m.listen.get(), 8) != 0) throw_sys("listen", HUSK_ATTACH_SOCKET);
     if (rec.open_stdin && !rec.tty) m.in.emplace();
     if (rec.tty) {
         int sv[2];
@@ -274,10 +266,10 @@ sys::UniqueFd connect_attach(const Containers& db, const std::string& id) {
     sockaddr_un a{};
     a.sun_family = AF_UNIX;
     // through /proc: the data root may be deeper than a socket path can be long
-    auto path = fmt::format("/proc/self/fd/{}/attach.sock", dfd.get());
+    auto path = fmt::format("/proc/self/fd/{}/{}", dfd.get(), HUSK_ATTACH_SOCKET);
     std::strncpy(a.sun_path, path.c_str(), sizeof a.sun_path - 1);
     if (::connect(s.get(), reinterpret_cast<sockaddr*>(&a), sizeof a) != 0)
-        throw_sys("connect", dir + "/attach.sock");
+        throw_sys("connect", dir + "/" + HUSK_ATTACH_SOCKET);
     return s;
 }
 
@@ -311,21 +303,20 @@ namespace {
 
 // Takes the first complete frame off `buf`; false when it holds none yet.
 bool next_frame(std::string& buf, unsigned char& type, std::string& payload) {
-    if (buf.size() < 5) return false;
-    auto* h = reinterpret_cast<const unsigned char*>(buf.data());
-    size_t len = (size_t{h[1]} << 24) | (size_t{h[2]} << 16) | (size_t{h[3]} << 8) | h[4];
-    if (buf.size() < 5 + len) return false;
+    if (buf.size() < HUSK_ATTACH_HEADER_SIZE) return false;
+    const auto* h = reinterpret_cast<const unsigned char*>(buf.data());
+    size_t len = husk_attach_length(h);
+    if (buf.size() < HUSK_ATTACH_HEADER_SIZE + len) return false;
     type = h[0];
-    payload = buf.substr(5, len);
-    buf.erase(0, 5 + len);
+    payload = buf.substr(HUSK_ATTACH_HEADER_SIZE, len);
+    buf.erase(0, HUSK_ATTACH_HEADER_SIZE + len);
     return true;
 }
 
-bool send_frame(int sock, Frame type, const char* p, size_t n) {
-    unsigned char h[5] = {type, static_cast<unsigned char>(n >> 24),
-                          static_cast<unsigned char>(n >> 16), static_cast<unsigned char>(n >> 8),
-                          static_cast<unsigned char>(n)};
-    std::string msg(reinterpret_cast<char*>(h), 5);
+bool send_frame(int sock, husk_attach_frame type, const char* p, size_t n) {
+    unsigned char h[HUSK_ATTACH_HEADER_SIZE];
+    husk_attach_header(h, type, n);
+    std::string msg(reinterpret_cast<char*>(h), sizeof h);
     msg.append(p, n);
     return ::send(sock, msg.data(), msg.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(msg.size());
 }
@@ -334,7 +325,7 @@ void send_size(int sock) {
     winsize ws{};
     if (::ioctl(STDIN_FILENO, TIOCGWINSZ, &ws) != 0) return;
     auto s = fmt::format("{} {}", ws.ws_row, ws.ws_col);
-    send_frame(sock, kResize, s.data(), s.size());
+    send_frame(sock, HUSK_ATTACH_RESIZE, s.data(), s.size());
 }
 
 struct RawMode {
@@ -384,7 +375,7 @@ int attach_relay(int sock, bool tty, bool in, const std::string& detach_keys) {
             ssize_t n = ::read(STDIN_FILENO, buf, sizeof buf);
             if (n <= 0) {
                 stdin_open = false;
-                send_frame(sock, kCloseStdin, "", 0);
+                send_frame(sock, HUSK_ATTACH_CLOSE_STDIN, "", 0);
             } else {
                 std::string data;
                 for (ssize_t i = 0; i < n; ++i) {
@@ -396,7 +387,7 @@ int attach_relay(int sock, bool tty, bool in, const std::string& detach_keys) {
                     matched = 0;
                     data += buf[i];
                 }
-                if (!data.empty()) send_frame(sock, kStdin, data.data(), data.size());
+                if (!data.empty()) send_frame(sock, HUSK_ATTACH_STDIN, data.data(), data.size());
             }
         }
         if (p[0].revents) {
@@ -407,9 +398,9 @@ int attach_relay(int sock, bool tty, bool in, const std::string& detach_keys) {
             unsigned char type;
             std::string payload;
             while (next_frame(frames, type, payload)) {
-                if (type == kStdout) write_str(STDOUT_FILENO, payload);
-                if (type == kStderr) write_str(STDERR_FILENO, payload);
-                if (type == kExit) return std::atoi(payload.c_str());
+                if (type == HUSK_ATTACH_STDOUT) write_str(STDOUT_FILENO, payload);
+                if (type == HUSK_ATTACH_STDERR) write_str(STDERR_FILENO, payload);
+                if (type == HUSK_ATTACH_EXIT) return std::atoi(payload.c_str());
             }
         }
     }
@@ -426,7 +417,7 @@ std::optional<int> read_exit_code(int sock) {
         unsigned char type;
         std::string payload;
         while (next_frame(frames, type, payload))
-            if (type == kExit) return std::atoi(payload.c_str());
+            if (type == HUSK_ATTACH_EXIT) return std::atoi(payload.c_str());
     }
 }
 

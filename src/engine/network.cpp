@@ -68,7 +68,7 @@ void loopback_up(pid_t pid) {
 }
 
 std::string hosts_file(const std::string& hostname, bool host_network) {
-    if (host_network && sys::exists("/etc/hosts")) return sys::read_file("/etc/hosts");
+    if (host_network && sys::exists_follow("/etc/hosts")) return sys::read_file("/etc/hosts");
     (void)hostname;
     return "127.0.0.1\tlocalhost\n"
            "::1\tlocalhost ip6-localhost ip6-loopback\n"
@@ -193,8 +193,9 @@ void connect_container(const EngineContext& ctx, const ContainerRecord& rec, pid
         std::string hostname = sys::read_file(dir + "/hostname");
         while (!hostname.empty() && hostname.back() == '\n') hostname.pop_back();
         // hosts.base: what write_bundle made (with --add-host lines), without an address
-        std::string base = sys::exists(dir + "/hosts.base") ? sys::read_file(dir + "/hosts.base")
-                                                            : hosts_file(hostname, false);
+        std::string base = sys::exists_follow(dir + "/hosts.base")
+                               ? sys::read_file(dir + "/hosts.base")
+                               : hosts_file(hostname, false);
         sys::write_file(dir + "/hosts", base + fmt::format("{}\t{}\n", ep->address.ip, hostname));
     } catch (...) {
         if (ep) {

@@ -433,7 +433,7 @@ void apply_security_opt(const std::string& s, RunOptions& o) {
 
 void check_bind_sources(const std::vector<MountSpec>& mounts) {
     for (const auto& m : mounts)
-        if (m.type == "bind" && m.must_exist && !sys::exists(m.source))
+        if (m.type == "bind" && m.must_exist && !sys::exists_follow(m.source))
             throw Error(error_format(
                 "invalid mount config for type \"bind\": bind source path does not exist: {}",
                 m.source));

@@ -13,7 +13,6 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
-#include "image/fsutil.h"
 #include "sys/error.h"
 #include "sys/fileutil.h"
 
@@ -146,7 +145,7 @@ void Containers::remove_stale_staging() const {
 void Containers::add(
     ContainerRecord& rec,
     const std::function<void(ContainerRecord&, const std::vector<ContainerRecord>&)>& prepare) {
-    image::FileLock lk(root_ + "/.lock", image::FileLock::exclusive);
+    sys::FileLock lk(root_ + "/.lock", sys::FileLock::exclusive);
     remove_stale_staging();
     auto all = list();
     for (auto& r : all)
@@ -174,7 +173,7 @@ std::vector<ContainerRecord> Containers::list() const {
     for (auto& name : sys::list_dir(root_)) {
         if (name.starts_with(".")) continue;
         std::string path = dir(name) + "/container.json";
-        if (!sys::exists(path)) continue;
+        if (!sys::exists_follow(path)) continue;
         try {
             out.push_back(from_json(json::parse(sys::read_file(path))));
         } catch (const std::exception&) {
@@ -199,7 +198,7 @@ std::optional<ContainerRecord> Containers::find(const std::string& key) const {
 }
 
 void Containers::remove(const std::string& id) {
-    image::FileLock lk(root_ + "/.lock", image::FileLock::exclusive);
+    sys::FileLock lk(root_ + "/.lock", sys::FileLock::exclusive);
     sys::remove_all(dir(id));
 }
 

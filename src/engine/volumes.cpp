@@ -1,6 +1,5 @@
 #include "engine/volumes.h"
 
-#include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -55,7 +54,7 @@ bool VolumeStore::create(const std::string& name, bool anonymous,
     sys::mkdir_all(root_, 0701);
     std::string dir = root_ + "/" + name;
     if (::mkdir(dir.c_str(), 0701) != 0) {
-        if (errno == EEXIST && sys::exists(dir + "/volume.json")) return false;
+        if (errno == EEXIST && sys::exists_follow(dir + "/volume.json")) return false;
         if (errno != EEXIST) throw_sys("create volume", dir);
     }
     try {
@@ -73,7 +72,7 @@ bool VolumeStore::create(const std::string& name, bool anonymous,
 std::optional<Volume> VolumeStore::find(const std::string& name) const {
     if (!valid_volume_name(name)) return std::nullopt;
     std::string file = root_ + "/" + name + "/volume.json";
-    if (!sys::exists(file)) return std::nullopt;
+    if (!sys::exists_follow(file)) return std::nullopt;
     auto j = nlohmann::json::parse(sys::read_file(file));
     return Volume{j.value("name", name), j.value("created", ""), j.value("anonymous", false),
                   j.value("labels", std::map<std::string, std::string>{}), data_dir(name)};
@@ -81,12 +80,16 @@ std::optional<Volume> VolumeStore::find(const std::string& name) const {
 
 std::vector<Volume> VolumeStore::list() const {
     std::vector<Volume> out;
-    std::unique_ptr<DIR, int (*)(DIR*)> d(::opendir(root_.c_str()), ::closedir);
-    if (!d) return out;
-    while (dirent* e = ::readdir(d.get())) {
-        if (e->d_name[0] == '.') continue;
+    std::vector<std::string> names;
+    try {
+        names = sys::list_dir(root_);
+    } catch (const SysError&) {
+        return out;  // an unreadable root lists nothing, as a missing one
+    }
+    for (const auto& name : names) {
+        if (name[0] == '.') continue;
         try {
-            if (auto v = find(e->d_name)) out.push_back(*v);
+            if (auto v = find(name)) out.push_back(*v);
         } catch (const std::exception&) {
             // removed meanwhile, or a half-made one: not listed
         }

@@ -13,8 +13,8 @@
 #include <nlohmann/json.hpp>
 
 #include "image/digest.h"
-#include "image/fsutil.h"
 #include "sys/error.h"
+#include "sys/fileutil.h"
 
 namespace husk::image {
 namespace {
@@ -160,7 +160,7 @@ void AuthFile::store(std::string_view registry, const Credentials& c) {
     if (!j.contains("auths") || !j["auths"].is_object()) j["auths"] = json::object();
     j["auths"][docker_config_key(registry)] = {
         {"auth", base64_encode(c.username + ":" + c.password)}};
-    write_file_atomic(path_, j.dump(1, '\t') + "\n", 0600);
+    sys::write_file_atomic(path_, j.dump(1, '\t') + "\n", 0600, true);
 }
 
 bool AuthFile::erase(std::string_view registry) {
@@ -175,7 +175,7 @@ bool AuthFile::erase(std::string_view registry) {
             found = true;
         }
     }
-    if (found) write_file_atomic(path_, j->dump(1, '\t') + "\n", 0600);
+    if (found) sys::write_file_atomic(path_, j->dump(1, '\t') + "\n", 0600, true);
     return found;
 }
 

@@ -13,11 +13,11 @@
 
 #include "image/archive_load.h"
 #include "image/digest.h"
-#include "image/fsutil.h"
 #include "image/unpack.h"
 #include "oci/image/reference.h"
 #include "sys/error.h"
 #include "sys/fd.h"
+#include "sys/fileutil.h"
 #include "sys/log.h"
 
 namespace husk::image {
@@ -64,7 +64,7 @@ std::string uncompressed_digest(const std::string& path) {
 
 std::string read_doc(const ArchiveFiles::File& f, const std::string& name) {
     if (f.size > kDocMax) throw Error(fmt::format("\"{}\" is too large ({} bytes)", name, f.size));
-    return read_file(f.path);
+    return sys::read_file(f.path);
 }
 
 // One manifest.json entry -> the OCI manifest's descriptor (blobs committed via `undo`).
@@ -143,7 +143,7 @@ LoadUndo::~LoadUndo() {
     if (done_) return;
     for (auto& s : snapshots_) {
         try {
-            remove_tree(store_.snapshot_dir(s));
+            sys::remove_all(store_.snapshot_dir(s));
         } catch (const std::exception& e) {
             log::warn("{}", e.what());
         }

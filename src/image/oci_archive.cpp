@@ -15,10 +15,10 @@
 
 #include "image/archive_load.h"
 #include "image/digest.h"
-#include "image/fsutil.h"
 #include "oci/image/reference.h"
 #include "sys/error.h"
 #include "sys/fd.h"
+#include "sys/fileutil.h"
 #include "sys/log.h"
 #include "sys/scope_guard.h"
 
@@ -130,7 +130,7 @@ void save_oci_archive(const Store& store, const std::vector<std::string>& refs,
                                                            : img.manifest.media_type;
             d.digest = img.manifest_digest;
         }
-        d.size = static_cast<int64_t>(read_file(store.blob_path(d.digest)).size());
+        d.size = static_cast<int64_t>(sys::read_file(store.blob_path(d.digest)).size());
         // the name asked for, or every name of the image when given by id
         std::string name;
         try {
@@ -166,7 +166,7 @@ namespace {
 // Copies the current entry's data to a new file in `dir`; returns its sha256 and size.
 ArchiveFiles::File stage_entry(archive* a, const std::string& dir) {
     ArchiveFiles::File f;
-    f.path = dir + "/" + unique_name("f-");
+    f.path = dir + "/" + sys::unique_name("f-");
     UniqueFd out(::open(f.path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644));
     if (!out) throw_sys("create", f.path);
     Sha256 h;
@@ -235,11 +235,11 @@ std::vector<std::string> load_archive(Store& store, const std::string& path,
         int rc = path == "-" ? archive_read_open_fd(a.get(), STDIN_FILENO, 1 << 16)
                              : archive_read_open_filename(a.get(), path.c_str(), 1 << 16);
         if (rc != ARCHIVE_OK) throw Error(archive_error_string(a.get()));
-        std::string staging = store.tmp_dir() + "/" + unique_name("load-");
+        std::string staging = store.tmp_dir() + "/" + sys::unique_name("load-");
         if (::mkdir(staging.c_str(), 0700) != 0) throw_sys("mkdir", staging);
         sys::ScopeGuard remove_staging([&]() noexcept {
             try {
-                remove_tree(staging);
+                sys::remove_all(staging);
             } catch (const std::exception& e) {
                 log::warn("{}", e.what());
             }
@@ -260,7 +260,7 @@ std::vector<std::string> load_archive(Store& store, const std::string& path,
             auto f = stage_entry(a.get(), staging);
             if (name == "index.json") {
                 if (f.size > (8 << 20)) throw Error("index.json is too large");
-                index_json = read_file(f.path);
+                index_json = sys::read_file(f.path);
             } else if (name.starts_with("blobs/sha256/")) {
                 std::string digest = "sha256:" + name.substr(13);
                 oi::digest_hex(digest);  // validates

@@ -19,9 +19,9 @@
 #include <fmt/format.h>
 
 #include "image/digest.h"
-#include "image/fsutil.h"
 #include "sys/error.h"
 #include "sys/fd.h"
+#include "sys/fileutil.h"
 #include "sys/log.h"
 
 namespace husk::image {
@@ -234,7 +234,7 @@ class Puller {
         UniqueFd fd(::open(job.tmp_blob.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644));
         if (!fd) throw_sys("open", job.tmp_blob);
         if (::flock(fd.get(), LOCK_EX | LOCK_NB) != 0) {
-            job.tmp_blob = store_.tmp_dir() + "/" + unique_name("blob-");
+            job.tmp_blob = store_.tmp_dir() + "/" + sys::unique_name("blob-");
             fd.reset(::open(job.tmp_blob.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644));
             if (!fd) throw_sys("create", job.tmp_blob);
         }
@@ -312,7 +312,7 @@ void discard(std::vector<LayerJob>& jobs) {
         if (!j.tmp_blob.empty() && !j.keep_partial) ::unlink(j.tmp_blob.c_str());
         if (!j.staged_snap.empty()) {
             try {
-                remove_tree(j.staged_snap);
+                sys::remove_all(j.staged_snap);
             } catch (const std::exception& e) {
                 log::warn("{}", e.what());
             }
@@ -353,15 +353,6 @@ std::pair<std::unique_ptr<RegistryClient>, RegistryClient::Response> open_source
 }
 
 }  // namespace
-
-std::vector<std::string> registries_config_paths(const std::string& root) {
-    if (const char* env = ::getenv("HUSK_REGISTRIES_CONFIG"); env != nullptr && *env != '\0') {
-        if (!exists(env))
-            throw Error(fmt::format("HUSK_REGISTRIES_CONFIG: \"{}\" does not exist", env));
-        return {env};
-    }
-    return {root + "/registries.json", "/etc/husk/registries.json"};
-}
 
 std::string auth_file_path(const std::string& root) {
     return root + "/auth.json";
@@ -427,8 +418,8 @@ Image pull(Store& store, const oi::Reference& ref, const PullOptions& opts) {
                 if (!j.tmp_blob.empty()) store.commit_blob(j.tmp_blob, j.desc.digest);
                 j.tmp_blob.clear();
                 if (!j.staged_snap.empty()) {
-                    write_file_atomic(j.staged_snap + "/size", std::to_string(j.file_bytes), 0644,
-                                      false);
+                    sys::write_file_atomic(j.staged_snap + "/size", std::to_string(j.file_bytes),
+                                           0644, false);
                     store.commit_snapshot(j.staged_snap, j.chain_id);
                 }
                 j.staged_snap.clear();

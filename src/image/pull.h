@@ -41,9 +41,8 @@ struct PullOptions {
 
 Image pull(Store& store, const oci::image::Reference& ref, const PullOptions& opts);
 
-// The options a CLI builds from its flags: registries config from <root>/registries.json
-// or /etc/husk/registries.json, credentials from <root>/auth.json and ~/.docker/config.json.
-std::vector<std::string> registries_config_paths(const std::string& root);
+// The options a CLI builds from its flags: registries config (registries_config.h),
+// credentials from <root>/auth.json and ~/.docker/config.json.
 std::string auth_file_path(const std::string& root);
 
 }  // namespace husk::image

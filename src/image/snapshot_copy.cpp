@@ -1,7 +1,6 @@
 // The copying fallback of overlayfs: layers applied one after the other onto a
 // plain directory, whiteouts and opaque directories interpreted, owners shifted
 // for user-namespaced containers.
-#include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
@@ -14,10 +13,10 @@
 
 #include <fmt/format.h>
 
-#include "image/fsutil.h"
 #include "image/store.h"
 #include "sys/error.h"
 #include "sys/fd.h"
+#include "sys/fileutil.h"
 
 namespace husk::image {
 namespace {
@@ -96,19 +95,8 @@ struct Copier {
     }
 
     void copy_dir(int src, int dst, const std::string& path) {
-        int dup = ::fcntl(src, F_DUPFD_CLOEXEC, 0);
-        DIR* d = ::fdopendir(dup);
-        if (d == nullptr) {
-            ::close(dup);
-            throw_sys("opendir", path);
-        }
-        std::vector<std::string> names;
-        while (dirent* e = ::readdir(d)) {
-            std::string_view n = e->d_name;
-            if (n != "." && n != "..") names.emplace_back(n);
-        }
-        ::closedir(d);
-        for (auto& n : names) copy_entry(src, dst, n.c_str(), fmt::format("{}/{}", path, n));
+        for (auto& n : sys::list_dir(".", src))
+            copy_entry(src, dst, n.c_str(), fmt::format("{}/{}", path, n));
     }
 
     void copy_entry(int sdir, int ddir, const char* name, const std::string& path) {
@@ -117,14 +105,14 @@ struct Copier {
         struct stat dst {};
         bool have = ::fstatat(ddir, name, &dst, AT_SYMLINK_NOFOLLOW) == 0;
         if (is_whiteout(st)) {
-            if (have) remove_tree_at(ddir, name);
+            if (have) sys::remove_all_at(ddir, name);
             return;
         }
         if (S_ISDIR(st.st_mode)) {
             UniqueFd s(::openat(sdir, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
             if (!s) throw_sys("open", path);
             if (have && (!S_ISDIR(dst.st_mode) || is_opaque(s.get()))) {
-                remove_tree_at(ddir, name);
+                sys::remove_all_at(ddir, name);
                 have = false;
             }
             if (!have && ::mkdirat(ddir, name, 0700) != 0) throw_sys("mkdir", path);
@@ -135,7 +123,7 @@ struct Copier {
             meta(ddir, name, st, path);
             return;
         }
-        if (have) remove_tree_at(ddir, name);
+        if (have) sys::remove_all_at(ddir, name);
         if (st.st_nlink > 1 && !S_ISDIR(st.st_mode)) {
             auto it = links.find({st.st_dev, st.st_ino});
             if (it != links.end()) {

@@ -1,7 +1,6 @@
 #include "image/store.h"
 
 #include <fcntl.h>
-#include <sys/mount.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -12,7 +11,6 @@
 #include <nlohmann/json.hpp>
 
 #include "image/digest.h"
-#include "image/idmap.h"
 #include "oci/image/reference.h"
 #include "sys/error.h"
 #include "sys/fd.h"
@@ -30,124 +28,26 @@ constexpr std::string_view kRepoDigestAnnotation = "io.husk.repo-digest";
 
 using sys::list_dir;
 
-bool is_mountpoint(const std::string& path) {
-    struct statx a {
-    }, b{};
-    if (::statx(AT_FDCWD, path.c_str(), AT_SYMLINK_NOFOLLOW, STATX_MNT_ID, &a) != 0 ||
-        ::statx(AT_FDCWD, (path + "/..").c_str(), 0, STATX_MNT_ID, &b) != 0)
-        return false;
-    return a.stx_mnt_id != b.stx_mnt_id;
-}
-
-// The lower layers of `img`, top first; `empty_dir` when it has none.
-std::vector<std::string> lowerdirs(const Store& s, const Image& img, const std::string& empty_dir) {
-    std::vector<std::string> out;
-    for (auto it = img.chain_ids.rbegin(); it != img.chain_ids.rend(); ++it)
-        out.push_back(s.snapshot_dir(*it) + "/fs");
-    if (out.empty()) out.push_back(empty_dir);
-    return out;
-}
-
-// Mounts overlayfs on `target`. The lower layers (top first) are handed over one by
-// one ("lowerdir+", Linux >= 6.8), so any number of layers fits; older kernels get one
-// mount(2) option string, which must fit in a page. No upper: read-only. Sets errno.
-bool mount_overlay(const std::vector<std::string>& lowers, const std::string& upper,
-                   const std::string& work, const std::string& target) {
-    UniqueFd fs(::fsopen("overlay", FSOPEN_CLOEXEC));
-    if (fs) {
-        bool ok = true;
-        for (auto& l : lowers)
-            ok = ok && ::fsconfig(fs.get(), FSCONFIG_SET_STRING, "lowerdir+", l.c_str(), 0) == 0;
-        if (ok && !upper.empty())
-            ok = ::fsconfig(fs.get(), FSCONFIG_SET_STRING, "upperdir", upper.c_str(), 0) == 0 &&
-                 ::fsconfig(fs.get(), FSCONFIG_SET_STRING, "workdir", work.c_str(), 0) == 0;
-        if (ok && ::fsconfig(fs.get(), FSCONFIG_CMD_CREATE, nullptr, nullptr, 0) == 0) {
-            UniqueFd mnt(
-                ::fsmount(fs.get(), FSMOUNT_CLOEXEC, upper.empty() ? MOUNT_ATTR_RDONLY : 0));
-            if (mnt &&
-                ::move_mount(mnt.get(), "", AT_FDCWD, target.c_str(), MOVE_MOUNT_F_EMPTY_PATH) == 0)
-                return true;
-        }
-    }
-    std::string data = "lowerdir=";
-    for (size_t i = 0; i < lowers.size(); ++i) data += (i ? ":" : "") + lowers[i];
-    if (!upper.empty()) data += ",upperdir=" + upper + ",workdir=" + work;
-    return ::mount("overlay", target.c_str(), "overlay", upper.empty() ? MS_RDONLY : 0,
-                   data.c_str()) == 0;
-}
-
-bool valid_container_id(std::string_view id) {
-    if (id.empty() || id.size() > 128) return false;
-    return std::all_of(id.begin(), id.end(),
-                       [](char c) {
-                           return std::isalnum(static_cast<unsigned char>(c)) || c == '_' ||
-                                  c == '-' || c == '.';
-                       }) &&
-           id != "." && id != "..";
-}
-
-// Unmounts a container root: the overlay, then its idmapped lower layers.
-void unmount_root(const std::string& dir) {
-    std::vector<std::string> targets = {dir + "/merged"};
-    for (auto& n : list_dir(dir))
-        if (n.starts_with("lower")) targets.push_back(fmt::format("{}/{}", dir, n));
-    for (auto& t : targets)
-        if (is_mountpoint(t) && ::umount2(t.c_str(), MNT_DETACH) != 0 && errno != EINVAL)
-            throw_sys("umount", t);
-}
-
-// Overlayfs over idmapped lower layers (kernel >= 5.19): no copy, owners shifted by the
-// mounts. False (and nothing left mounted) when the kernel or filesystem cannot.
-bool try_idmapped_overlay(const Store& s, const Image& img, const std::string& dir,
-                          const IdShift& shift) {
-    try {
-        auto ns = make_userns(shift);
-        std::vector<std::string> lowers;
-        for (size_t i = 0; i < img.chain_ids.size(); ++i) {
-            std::string l = fmt::format("{}/lower{}", dir, i);
-            mkdir_p(l, 0755);
-            idmapped_mount(s.snapshot_dir(img.chain_ids[i]) + "/fs", l, ns.get());
-            lowers.insert(lowers.begin(), l);
-        }
-        if (lowers.empty()) {
-            mkdir_p(dir + "/empty", 0755);
-            lowers.push_back(dir + "/empty");
-        }
-        mkdir_p(dir + "/upper", 0755);
-        mkdir_p(dir + "/work", 0700);
-        if (::chown((dir + "/upper").c_str(), shift.host_uid(0), shift.host_gid(0)) != 0)
-            throw_sys("chown", dir + "/upper");
-        std::string merged = dir + "/merged";
-        if (!mount_overlay(lowers, dir + "/upper", dir + "/work", merged))
-            throw_sys("mount overlay", merged);
-        return true;
-    } catch (const std::exception& e) {
-        log::debug("idmapped overlay unavailable ({}); copying with shifted owners", e.what());
-        unmount_root(dir);
-        for (auto& n : list_dir(dir))
-            if (n.starts_with("lower") || n == "upper" || n == "work" || n == "empty")
-                remove_tree(fmt::format("{}/{}", dir, n));
-        return false;
-    }
-}
-
 }  // namespace
 
 Store::Store(std::string root) : root_(std::move(root)) {
     while (root_.size() > 1 && root_.back() == '/') root_.pop_back();
     if (root_.empty()) throw Error("store: empty data root");
     with_context(fmt::format("open image store \"{}\"", root_), [&] {
-        mkdir_p(root_ + "/blobs/sha256", 0755);
-        mkdir_p(root_ + "/snapshots", 0700);
-        mkdir_p(root_ + "/tmp", 0700);
-        if (!exists(root_ + "/oci-layout"))
-            write_file_atomic(root_ + "/oci-layout", R"({"imageLayoutVersion":"1.0.0"})");
-        if (!exists(root_ + "/index.json")) {
-            FileLock lk(root_ + "/index.lock", FileLock::exclusive);
-            if (!exists(root_ + "/index.json"))
-                write_file_atomic(root_ + "/index.json", R"({"schemaVersion":2,"mediaType":")" +
-                                                             std::string(oi::media::kOciIndex) +
-                                                             R"(","manifests":[]})");
+        sys::mkdir_all(root_ + "/blobs/sha256", 0755);
+        sys::mkdir_all(root_ + "/snapshots", 0700);
+        sys::mkdir_all(root_ + "/tmp", 0700);
+        if (!sys::exists_nofollow(root_ + "/oci-layout"))
+            sys::write_file_atomic(root_ + "/oci-layout", R"({"imageLayoutVersion":"1.0.0"})", 0644,
+                                   true);
+        if (!sys::exists_nofollow(root_ + "/index.json")) {
+            sys::FileLock lk(root_ + "/index.lock", sys::FileLock::exclusive);
+            if (!sys::exists_nofollow(root_ + "/index.json"))
+                sys::write_file_atomic(root_ + "/index.json",
+                                       R"({"schemaVersion":2,"mediaType":")" +
+                                           std::string(oi::media::kOciIndex) +
+                                           R"(","manifests":[]})",
+                                       0644, true);
         }
         remove_stale_staging();
     });
@@ -157,12 +57,12 @@ Store::Store(std::string root) : root_(std::move(root)) {
 // lock is free, what is in tmp/ belongs to no live process. Partial downloads stay, for
 // the next pull of the layer to resume (prune removes them).
 void Store::remove_stale_staging() const {
-    auto idle = FileLock::try_lock(root_ + "/store.lock", FileLock::exclusive);
+    auto idle = sys::FileLock::try_lock(root_ + "/store.lock", sys::FileLock::exclusive);
     if (!idle) return;
     for (auto& t : list_dir(tmp_dir())) {
         if (t.starts_with("partial-")) continue;
         try {
-            remove_tree(tmp_dir() + "/" + t);
+            sys::remove_all(tmp_dir() + "/" + t);
         } catch (const std::exception& e) {
             log::warn("stale staging: {}", e.what());
         }
@@ -174,11 +74,11 @@ std::string Store::blob_path(std::string_view digest) const {
 }
 
 bool Store::has_blob(std::string_view digest) const {
-    return exists(blob_path(digest));
+    return sys::exists_nofollow(blob_path(digest));
 }
 
 std::string Store::read_blob(std::string_view digest) const {
-    std::string data = read_file(blob_path(digest));
+    std::string data = sys::read_file(blob_path(digest));
     if (sha256_digest(data) != digest)
         throw Error(fmt::format("blob {} in \"{}\" is corrupt (digest mismatch)", digest, root_));
     return data;
@@ -186,13 +86,13 @@ std::string Store::read_blob(std::string_view digest) const {
 
 std::string Store::write_blob(std::string_view data) {
     std::string d = sha256_digest(data);
-    if (!has_blob(d)) write_file_atomic(blob_path(d), data, 0644);
+    if (!has_blob(d)) sys::write_file_atomic(blob_path(d), data, 0644, true);
     return d;
 }
 
 void Store::commit_blob(const std::string& tmp_path, std::string_view digest) {
     std::string dst = blob_path(digest);
-    if (exists(dst)) {
+    if (sys::exists_nofollow(dst)) {
         ::unlink(tmp_path.c_str());
         return;
     }
@@ -204,11 +104,11 @@ std::string Store::snapshot_dir(std::string_view chain_id) const {
 }
 
 bool Store::has_snapshot(std::string_view chain_id) const {
-    return exists(snapshot_dir(chain_id) + "/fs");
+    return sys::exists_nofollow(snapshot_dir(chain_id) + "/fs");
 }
 
 std::string Store::stage_snapshot() const {
-    std::string dir = tmp_dir() + "/" + unique_name("snap-");
+    std::string dir = tmp_dir() + "/" + sys::unique_name("snap-");
     if (::mkdir(dir.c_str(), 0700) != 0) throw_sys("mkdir", dir);
     if (::mkdir((dir + "/fs").c_str(), 0755) != 0) throw_sys("mkdir", dir + "/fs");
     return dir;
@@ -218,7 +118,7 @@ void Store::commit_snapshot(const std::string& staged, std::string_view chain_id
     std::string dst = snapshot_dir(chain_id);
     if (::rename(staged.c_str(), dst.c_str()) != 0) {
         if (errno == EEXIST || errno == ENOTEMPTY) {  // another pull was first
-            remove_tree(staged);
+            sys::remove_all(staged);
             return;
         }
         throw_sys("rename", staged);
@@ -253,17 +153,17 @@ void Store::ensure_snapshots(const Image& img, const UnpackLimits& limits) {
                     fmt::format("layer {}: uncompressed digest {} does not match {} of the "
                                 "image config",
                                 layer.digest, r.diff_id, img.config.diff_ids[i]));
-            write_file_atomic(staged + "/size", std::to_string(r.file_bytes), 0644, false);
+            sys::write_file_atomic(staged + "/size", std::to_string(r.file_bytes), 0644, false);
             commit_snapshot(staged, chain);
         } catch (...) {
-            remove_tree(staged);
+            sys::remove_all(staged);
             throw;
         }
     }
 }
 
 std::vector<ImageRecord> Store::records() const {
-    std::string text = read_file(root_ + "/index.json");
+    std::string text = sys::read_file(root_ + "/index.json");
     oi::Index idx = with_context(fmt::format("\"{}/index.json\"", root_),
                                  [&] { return oi::parse_index(text); });
     std::vector<ImageRecord> out;
@@ -292,12 +192,12 @@ void write_index(const std::string& root, const std::vector<ImageRecord>& recs) 
             d.annotations[std::string(kRepoDigestAnnotation)] = r.repo_digest;
         idx.manifests.push_back(std::move(d));
     }
-    write_file_atomic(root + "/index.json", oi::dump_index(idx));
+    sys::write_file_atomic(root + "/index.json", oi::dump_index(idx), 0644, true);
 }
 }  // namespace
 
 void Store::add_records(const std::vector<ImageRecord>& add) {
-    FileLock lk(root_ + "/index.lock", FileLock::exclusive);
+    sys::FileLock lk(root_ + "/index.lock", sys::FileLock::exclusive);
     auto recs = records();
     for (auto& a : add) {
         auto same = [&](const ImageRecord& r) {
@@ -311,7 +211,7 @@ void Store::add_records(const std::vector<ImageRecord>& add) {
 }
 
 size_t Store::remove_records(const std::function<bool(const ImageRecord&)>& pred) {
-    FileLock lk(root_ + "/index.lock", FileLock::exclusive);
+    sys::FileLock lk(root_ + "/index.lock", sys::FileLock::exclusive);
     auto recs = records();
     size_t before = recs.size();
     recs.erase(std::remove_if(recs.begin(), recs.end(), pred), recs.end());
@@ -413,141 +313,6 @@ Image Store::resolve(std::string_view ref) const {
     throw Error(fmt::format("image \"{}\" not known: pull it first", ref));
 }
 
-std::string Store::prepare_rootfs(std::string_view image, std::string_view cid,
-                                  std::optional<IdShift> shift) {
-    if (!valid_container_id(cid)) throw Error(fmt::format("invalid container id \"{}\"", cid));
-    return with_context(fmt::format("prepare root of container {}", cid), [&] {
-        auto lk = lock_shared();
-        Image img = resolve(image);
-        ensure_snapshots(img);
-        std::string dir = root_ + "/rootfs/" + std::string(cid);
-        mkdir_p(root_ + "/rootfs", 0700);
-        if (::mkdir(dir.c_str(), 0700) != 0) throw_sys("mkdir", dir);
-        try {
-            write_file_atomic(dir + "/image", img.id + "\n", 0644, false);
-            json layers = img.chain_ids;
-            write_file_atomic(dir + "/layers.json", layers.dump(), 0644, false);
-            std::string merged = dir + "/merged";
-            mkdir_p(merged, 0755);
-            if (shift) {
-                if (try_idmapped_overlay(*this, img, dir, *shift)) {
-                    write_file_atomic(dir + "/mode", "overlay-idmapped\n", 0644, false);
-                    return merged;
-                }
-            } else {
-                mkdir_p(dir + "/upper", 0755);
-                mkdir_p(dir + "/work", 0700);
-                mkdir_p(dir + "/empty", 0755);
-                if (mount_overlay(lowerdirs(*this, img, dir + "/empty"), dir + "/upper",
-                                  dir + "/work", merged)) {
-                    write_file_atomic(dir + "/mode", "overlay\n", 0644, false);
-                    return merged;
-                }
-                log::debug("overlayfs unavailable for {} ({}); copying the layers", cid,
-                           errno_name(errno));
-            }
-            for (auto& chain : img.chain_ids)
-                apply_layer_copy(snapshot_dir(chain) + "/fs", merged, shift);
-            if (shift) {
-                // the root directory itself belongs to the container's root
-                if (::chown(merged.c_str(), shift->host_uid(0), shift->host_gid(0)) != 0)
-                    throw_sys("chown", merged);
-            }
-            write_file_atomic(dir + "/mode", "copy\n", 0644, false);
-            return merged;
-        } catch (...) {
-            unmount_root(dir);
-            remove_tree(dir);
-            throw;
-        }
-    });
-}
-
-void Store::release_rootfs(std::string_view cid) {
-    if (!valid_container_id(cid)) throw Error(fmt::format("invalid container id \"{}\"", cid));
-    std::string dir = root_ + "/rootfs/" + std::string(cid);
-    if (!exists(dir)) return;
-    unmount_root(dir);
-    remove_tree(dir);
-}
-
-std::string Store::remount_rootfs(std::string_view cid) {
-    if (!valid_container_id(cid)) throw Error(fmt::format("invalid container id \"{}\"", cid));
-    std::string dir = root_ + "/rootfs/" + std::string(cid);
-    std::string merged = dir + "/merged";
-    auto mode = read_file_if_exists(dir + "/mode");
-    if (!mode || *mode == "copy\n" || is_mountpoint(merged)) return merged;
-    return with_context(fmt::format("mount root of container {} again", cid), [&] {
-        auto lk = lock_shared();
-        auto image = read_file_if_exists(dir + "/image");
-        if (!image) throw Error(fmt::format("{}/image: missing", dir));
-        Image img = resolve(image->substr(0, image->find('\n')));
-        if (*mode == "overlay-idmapped")  // its idmapped lower layers are not redone (yet)
-            throw Error("a user-namespaced root on idmapped layers cannot be mounted again");
-        if (!mount_overlay(lowerdirs(*this, img, dir + "/empty"), dir + "/upper", dir + "/work",
-                           merged)) {
-            throw_sys("mount overlay", merged);
-        }
-        return merged;
-    });
-}
-
-std::vector<std::string> Store::rootfs_users(std::string_view id) const {
-    std::vector<std::string> out;
-    for (auto& cid : list_dir(root_ + "/rootfs")) {
-        auto img = read_file_if_exists(root_ + "/rootfs/" + cid + "/image");
-        if (img && img->substr(0, img->find('\n')) == id) out.push_back(cid);
-    }
-    return out;
-}
-
-std::string Store::mount_image(std::string_view image) {
-    auto lk = lock_shared();
-    Image img = resolve(image);
-    ensure_snapshots(img);
-    std::string dir = root_ + "/mounts/" + img.id.substr(7);
-    mkdir_p(root_ + "/mounts", 0700);
-    if (exists(dir + "/mode")) return dir + "/merged";
-    std::string staged = root_ + "/mounts/" + unique_name(".tmp-");
-    mkdir_p(staged + "/merged", 0755);
-    mkdir_p(staged + "/empty", 0755);
-    if (::rename(staged.c_str(), dir.c_str()) != 0) {
-        int e = errno;
-        remove_tree(staged);
-        if (e == EEXIST || e == ENOTEMPTY) return dir + "/merged";  // mounted meanwhile
-        throw_sys("rename", staged, e);
-    }
-    std::string merged = dir + "/merged";
-    try {
-        auto lowers = lowerdirs(*this, img, dir + "/empty");
-        if (lowers.size() == 1) lowers.push_back(dir + "/empty");  // no upper: two at least
-        if (mount_overlay(lowers, "", "", merged)) {
-            write_file_atomic(dir + "/mode", "overlay\n", 0644, false);
-            return merged;
-        }
-        log::debug("overlayfs unavailable ({}); copying the layers", errno_name(errno));
-        for (auto& chain : img.chain_ids)
-            apply_layer_copy(snapshot_dir(chain) + "/fs", merged, std::nullopt);
-        write_file_atomic(dir + "/mode", "copy\n", 0644, false);
-        return merged;
-    } catch (...) {
-        ::umount2(merged.c_str(), MNT_DETACH);
-        remove_tree(dir);
-        throw;
-    }
-}
-
-bool Store::unmount_image(std::string_view image) {
-    Image img = resolve(image);
-    std::string dir = root_ + "/mounts/" + img.id.substr(7);
-    if (!exists(dir)) return false;
-    std::string merged = dir + "/merged";
-    if (is_mountpoint(merged) && ::umount2(merged.c_str(), MNT_DETACH) != 0 && errno != EINVAL)
-        throw_sys("umount", merged);
-    remove_tree(dir);
-    return true;
-}
-
 Store::PruneResult Store::prune() {
     auto lk = lock_exclusive();
     PruneResult res;
@@ -569,7 +334,7 @@ Store::PruneResult Store::prune() {
             blobs.insert(r.repo_digest.substr(7));
     }
     for (auto& cid : list_dir(root_ + "/rootfs")) {
-        auto layers = read_file_if_exists(root_ + "/rootfs/" + cid + "/layers.json");
+        auto layers = sys::read_file_if_exists(root_ + "/rootfs/" + cid + "/layers.json");
         if (!layers) continue;
         try {
             for (auto& c : json::parse(*layers)) snaps.insert(c.get<std::string>().substr(7));
@@ -596,11 +361,11 @@ Store::PruneResult Store::prune() {
     for (auto& s : list_dir(root_ + "/snapshots")) {
         if (snaps.count(s)) continue;
         std::string p = root_ + "/snapshots/" + s;
-        if (auto sz = read_file_if_exists(p + "/size")) res.bytes += std::stoull(*sz);
-        remove_tree(p);
+        if (auto sz = sys::read_file_if_exists(p + "/size")) res.bytes += std::stoull(*sz);
+        sys::remove_all(p);
         ++res.snapshots;
     }
-    for (auto& t : list_dir(tmp_dir())) remove_tree(tmp_dir() + "/" + t);
+    for (auto& t : list_dir(tmp_dir())) sys::remove_all(tmp_dir() + "/" + t);
     return res;
 }
 

@@ -22,10 +22,11 @@
 #include <string_view>
 #include <vector>
 
-#include "image/fsutil.h"
 #include "image/idshift.h"
+#include "image/rootfs.h"
 #include "image/unpack.h"
 #include "oci/image/types.h"
+#include "sys/fileutil.h"
 
 namespace husk::image {
 
@@ -91,7 +92,7 @@ class Store {
     Image load_image(const ImageRecord& rec) const;
     std::vector<Image> images() const;  // one per distinct manifest, names merged
 
-    // Container roots. Returns the path of the root filesystem.
+    // Container roots (image/rootfs.cpp). Returns the path of the root filesystem.
     std::string prepare_rootfs(std::string_view image, std::string_view container_id,
                                std::optional<IdShift> shift = std::nullopt);
     void release_rootfs(std::string_view container_id);
@@ -103,7 +104,7 @@ class Store {
     // Container ids whose root was prepared from image `id`.
     std::vector<std::string> rootfs_users(std::string_view id) const;
 
-    // Read-only root of an image (overlayfs, else a copy); returns its path.
+    // Read-only root of an image (overlayfs, else a copy; image/rootfs.cpp); returns its path.
     std::string mount_image(std::string_view image);
     // Returns false when the image was not mounted.
     bool unmount_image(std::string_view image);
@@ -116,24 +117,17 @@ class Store {
     // Removes blobs and snapshots no image or container refers to, and stale temp files.
     PruneResult prune();
 
-    FileLock lock_shared() const { return FileLock(root_ + "/store.lock", FileLock::shared); }
-    FileLock lock_exclusive() const { return FileLock(root_ + "/store.lock", FileLock::exclusive); }
+    sys::FileLock lock_shared() const {
+        return sys::FileLock(root_ + "/store.lock", sys::FileLock::shared);
+    }
+    sys::FileLock lock_exclusive() const {
+        return sys::FileLock(root_ + "/store.lock", sys::FileLock::exclusive);
+    }
 
   private:
     void remove_stale_staging() const;
 
     std::string root_;
 };
-
-// Copies the layer tree at `src` onto `dst`, interpreting overlayfs whiteouts and
-// opaque directories, shifting owners when `shift` is set (the copying fallback of
-// overlayfs, and the root of a user-namespaced container).
-void apply_layer_copy(const std::string& src, const std::string& dst,
-                      const std::optional<IdShift>& shift);
-// The same between two open directories (contents only: not `dst`'s own owner/mode).
-void copy_tree(int src, int dst, const std::optional<IdShift>& shift);
-// Copies the entry `name` of `src_dir` into `dst_dir` with its owner, mode, times and
-// xattrs, replacing what is there; a directory without its contents (overlayfs' copy-up).
-void copy_node(int src_dir, int dst_dir, const char* name, const std::string& path);
 
 }  // namespace husk::image

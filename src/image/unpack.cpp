@@ -19,10 +19,10 @@
 #include <fmt/format.h>
 
 #include "image/digest.h"
-#include "image/fsutil.h"
 #include "image/store.h"
 #include "sys/error.h"
 #include "sys/fd.h"
+#include "sys/fileutil.h"
 #include "sys/log.h"
 
 namespace husk::image {
@@ -71,8 +71,7 @@ std::vector<std::string> components(const std::string& path) {
     return out;
 }
 
-// What an entry of a layer is, as overlayfs reads it.
-enum class Node { absent, whiteout, dir, opaque_dir, other };
+using Node = LayerNode;
 
 // `path` in the layer at `root`, following no symlink (a symlink is `other`).
 Node probe(int root, const std::string& path) {
@@ -426,15 +425,23 @@ class Extractor {
     bool remove_existing(int dir, const char* name, bool new_is_dir) {
         struct stat st {};
         if (::fstatat(dir, name, &st, AT_SYMLINK_NOFOLLOW) != 0) {
-            if (errno == ENOENT) return false;
-            throw_sys("stat", name);
+            if (errno != ENOENT) throw_sys("stat", name);
+            st.st_mode = 0;
         }
-        if (S_ISDIR(st.st_mode) && new_is_dir) return true;
-        invalidate();
-        if (S_ISDIR(st.st_mode))
-            remove_tree_at(dir, name);
-        else if (::unlinkat(dir, name, 0) != 0)
-            throw_sys("unlink", name);
+        switch (replace_existing(st.st_mode, new_is_dir)) {
+            case Replace::nothing:
+                return false;
+            case Replace::keep_dir:
+                return true;
+            case Replace::remove_tree:
+                invalidate();
+                sys::remove_all_at(dir, name);
+                return false;
+            case Replace::unlink:
+                invalidate();
+                if (::unlinkat(dir, name, 0) != 0) throw_sys("unlink", name);
+                return false;
+        }
         return false;
     }
 
@@ -471,27 +478,14 @@ class Extractor {
     // below, and so do those of each lower layer for the ones under it. Returns the root
     // of the lower layer that holds it, or -1.
     int find_below(const std::string& path, Node* node) {
-        const auto comps = components(path);
         std::vector<int> roots = {root_->get()};
         for (auto& l : lower_roots()) roots.push_back(l.get());
-        for (size_t li = 0; li < roots.size(); ++li) {
-            bool opaque = false;
-            std::string p;
-            for (size_t i = 0; i < comps.size(); ++i) {
-                p += (i == 0 ? "" : "/") + comps[i];
-                Node n = probe(roots[li], p);
-                if (n == Node::absent) break;  // not in this layer: the ones below may have it
-                if (n == Node::whiteout) return -1;
-                if (i + 1 == comps.size()) {
-                    *node = n;
-                    return li == 0 ? -1 : roots[li];
-                }
-                if (n == Node::other) return -1;  // a file or symlink hides the path
-                opaque = opaque || n == Node::opaque_dir;
-            }
-            if (opaque) return -1;
-        }
-        return -1;
+        auto hit = find_in_layers(
+            components(path), roots.size(),
+            [&](size_t layer, const std::string& p) { return probe(roots[layer], p); });
+        if (!hit) return -1;
+        *node = hit->node;
+        return hit->layer == 0 ? -1 : roots[hit->layer];
     }
 
     // The directory `dir` of this layer, each missing component copied up (owner, mode,
@@ -645,6 +639,32 @@ std::string clean_entry_path(std::string_view name) {
         out += p;
     }
     return out;
+}
+
+std::optional<LayerHit> find_in_layers(
+    const std::vector<std::string>& comps, size_t layers,
+    const std::function<LayerNode(size_t, const std::string&)>& probe) {
+    for (size_t li = 0; li < layers; ++li) {
+        bool opaque = false;
+        std::string p;
+        for (size_t i = 0; i < comps.size(); ++i) {
+            p += (i == 0 ? "" : "/") + comps[i];
+            LayerNode n = probe(li, p);
+            if (n == LayerNode::absent) break;  // not in this layer: the ones below may have it
+            if (n == LayerNode::whiteout) return std::nullopt;
+            if (i + 1 == comps.size()) return LayerHit{li, n};
+            if (n == LayerNode::other) return std::nullopt;  // a file or symlink hides the path
+            opaque = opaque || n == LayerNode::opaque_dir;
+        }
+        if (opaque) return std::nullopt;
+    }
+    return std::nullopt;
+}
+
+Replace replace_existing(mode_t existing, bool new_is_dir) {
+    if (existing == 0) return Replace::nothing;
+    if (S_ISDIR(existing) && new_is_dir) return Replace::keep_dir;
+    return S_ISDIR(existing) ? Replace::remove_tree : Replace::unlink;
 }
 
 Whiteout classify_whiteout(std::string_view cleaned) {

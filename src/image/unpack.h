@@ -12,9 +12,13 @@
 // merged root shows both names as one inode.
 #pragma once
 
+#include <sys/types.h>
+
 #include <atomic>
+#include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -57,6 +61,33 @@ struct Whiteout {
 // Classifies a cleaned entry path: ".wh.foo" hides foo, ".wh..wh..opq" makes its
 // directory opaque, other ".wh..wh." names are aufs metadata to ignore.
 Whiteout classify_whiteout(std::string_view cleaned);
+
+// ---- The ordering rules of the unpack, pure (the unpack applies them on the disk) ----
+
+// What an entry of a layer is, as overlayfs reads it.
+enum class LayerNode { absent, whiteout, dir, opaque_dir, other };
+
+// Where `path` (its components) shows as overlayfs merges `layers` layers, index 0 the
+// top (the layer being unpacked): walking down the path in each layer, a whiteout hides
+// it and everything below, a non-directory on the way (file or symlink) hides it, an
+// opaque directory on the way hides the layers under that one, and a component the
+// layer lacks sends the search to the next layer down. `probe(layer, prefix)` says what
+// `layer` has at a prefix of the path ("a", "a/b", ...). The layer that shows the path
+// and what it is there; nothing when it is hidden or in no layer.
+struct LayerHit {
+    size_t layer;
+    LayerNode node;
+};
+std::optional<LayerHit> find_in_layers(
+    const std::vector<std::string>& components, size_t layers,
+    const std::function<LayerNode(size_t, const std::string&)>& probe);
+
+// What an entry does to what its layer already has at its name (from an earlier entry):
+// a directory over a directory keeps it (the entries merge, the metadata is the new
+// one's); anything else goes first, a directory with its tree, a whiteout's target too.
+enum class Replace { nothing, keep_dir, remove_tree, unlink };
+// `existing` is the st_mode of what is there (0 when nothing is).
+Replace replace_existing(mode_t existing, bool new_is_dir);
 
 // Reads the layer from `fd` (gzip, zstd or plain tar, detected from the data)
 // and writes it below `root_fd`. Throws on any error; the caller removes the

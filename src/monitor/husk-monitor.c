@@ -14,9 +14,7 @@
 //
 // No allocation on the heap, no libraries: its PSS is what a container costs at rest.
 //
-// Attach protocol: frames of {u8 type, u32 big-endian length, payload}.
-//   monitor -> client: 1 stdout, 2 stderr, 3 exit (payload: decimal exit code)
-//   client -> monitor: 0 stdin, 4 resize ("ROWS COLS"), 5 close stdin
+// Attach protocol: monitor/attach_protocol.h (shared with the client in husk).
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -35,12 +33,13 @@
 #include <time.h>
 #include <unistd.h>
 
-enum { kMaxClients = 8, kLineMax = 16384, kClientBuf = 4096 + 5 };
-enum { F_STDIN = 0, F_STDOUT = 1, F_STDERR = 2, F_EXIT = 3, F_RESIZE = 4, F_CLOSE_STDIN = 5 };
+#include "attach_protocol.h"
+
+enum { kMaxClients = 8, kLineMax = 16384, kClientBuf = 4096 + HUSK_ATTACH_HEADER_SIZE };
 
 struct stream {
     int fd;
-    int type;  // F_STDOUT or F_STDERR
+    int type;  // HUSK_ATTACH_STDOUT or HUSK_ATTACH_STDERR
     size_t len;
     char line[kLineMax];
 };
@@ -161,7 +160,7 @@ static void log_entry(int type, const char* s, size_t n) {
     size_t k = (size_t)snprintf(buf, sizeof buf, "{\"log\":\"");
     k += json_escape(buf + k, s, n);
     k += (size_t)snprintf(buf + k, sizeof buf - k, "\",\"stream\":\"%s\",\"time\":\"%s\"}\n",
-                          type == F_STDERR ? "stderr" : "stdout", ts);
+                          type == HUSK_ATTACH_STDERR ? "stderr" : "stdout", ts);
     if (M.max_size > 0 && M.log_size > 0 && M.log_size + (long long)k > M.max_size) rotate();
     write_all(M.log_fd, buf, k);
     M.log_size += (long long)k;
@@ -204,11 +203,11 @@ static void drop_client(struct client* c) {
 }
 
 static void send_frame(struct client* c, int type, const char* p, size_t n) {
-    unsigned char h[5] = {(unsigned char)type, (unsigned char)(n >> 24), (unsigned char)(n >> 16),
-                          (unsigned char)(n >> 8), (unsigned char)n};
-    struct iovec iov[2] = {{h, 5}, {(void*)p, n}};
+    unsigned char h[HUSK_ATTACH_HEADER_SIZE];
+    husk_attach_header(h, type, n);
+    struct iovec iov[2] = {{h, sizeof h}, {(void*)p, n}};
     struct msghdr mh = {.msg_iov = iov, .msg_iovlen = 2};
-    size_t want = 5 + n;
+    size_t want = sizeof h + n;
     ssize_t w = sendmsg(c->fd, &mh, MSG_NOSIGNAL);
     if (w != (ssize_t)want) drop_client(c);  // a client too slow for a blocking socket: gone
 }
@@ -219,9 +218,9 @@ static void broadcast(int type, const char* p, size_t n) {
 }
 
 static void client_frame(int type, const unsigned char* p, size_t n) {
-    if (type == F_STDIN && M.in_fd >= 0) {
+    if (type == HUSK_ATTACH_STDIN && M.in_fd >= 0) {
         write_all(M.in_fd, p, n);
-    } else if (type == F_RESIZE && M.pty >= 0) {
+    } else if (type == HUSK_ATTACH_RESIZE && M.pty >= 0) {
         char b[32];
         unsigned rows = 0, cols = 0;
         if (n >= sizeof b) return;
@@ -231,7 +230,7 @@ static void client_frame(int type, const unsigned char* p, size_t n) {
             struct winsize ws = {.ws_row = (unsigned short)rows, .ws_col = (unsigned short)cols};
             ioctl(M.pty, TIOCSWINSZ, &ws);
         }
-    } else if (type == F_CLOSE_STDIN && M.in_fd >= 0 && M.pty < 0) {
+    } else if (type == HUSK_ATTACH_CLOSE_STDIN && M.in_fd >= 0 && M.pty < 0) {
         close(M.in_fd);
         M.in_fd = -1;
     }
@@ -245,17 +244,17 @@ static void client_read(struct client* c) {
     }
     c->len += (size_t)r;
     for (;;) {
-        if (c->len < 5) return;
-        size_t n = ((size_t)c->buf[1] << 24) | ((size_t)c->buf[2] << 16) |
-                   ((size_t)c->buf[3] << 8) | c->buf[4];
-        if (n > sizeof c->buf - 5) {
+        const size_t hs = HUSK_ATTACH_HEADER_SIZE;
+        if (c->len < hs) return;
+        size_t n = husk_attach_length(c->buf);
+        if (n > sizeof c->buf - hs) {
             drop_client(c);
             return;
         }
-        if (c->len < 5 + n) return;
-        client_frame(c->buf[0], c->buf + 5, n);
-        memmove(c->buf, c->buf + 5 + n, c->len - 5 - n);
-        c->len -= 5 + n;
+        if (c->len < hs + n) return;
+        client_frame(c->buf[0], c->buf + hs, n);
+        memmove(c->buf, c->buf + hs + n, c->len - hs - n);
+        c->len -= hs + n;
     }
 }
 
@@ -335,9 +334,9 @@ int main(int argc, char** argv) {
     M.max_file = atoi(argv[4]) > 0 ? atoi(argv[4]) : 1;
     int pid_fd = arg_fd(argv[5]), console = arg_fd(argv[9]);
     M.out.fd = arg_fd(argv[6]);
-    M.out.type = F_STDOUT;
+    M.out.type = HUSK_ATTACH_STDOUT;
     M.err.fd = arg_fd(argv[7]);
-    M.err.type = F_STDERR;
+    M.err.type = HUSK_ATTACH_STDERR;
     M.in_fd = arg_fd(argv[8]);
     M.pty = -1;
     M.log_fd = -1;
@@ -412,11 +411,11 @@ int main(int argc, char** argv) {
     write_exit_file(status);
     char code[16];
     int cn = snprintf(code, sizeof code, "%d", status);
-    broadcast(F_EXIT, code, (size_t)cn);
+    broadcast(HUSK_ATTACH_EXIT, code, (size_t)cn);
     for (int i = 0; i < kMaxClients; ++i)
         if (M.clients[i].fd >= 0) drop_client(&M.clients[i]);
     close(M.listen_fd);
-    unlink("attach.sock");
+    unlink(HUSK_ATTACH_SOCKET);
     // The cleanup inherits monitor.lock only, not the container's stdio (an escaped
     // process may still hold the other ends).
     if (M.in_fd >= 0 && M.in_fd != M.out.fd) close(M.in_fd);

@@ -50,7 +50,7 @@ void StateDir::create_new() {
 }
 
 bool StateDir::exists() const {
-    return sys::exists(dir_ + "/state.json");
+    return sys::exists_follow(dir_ + "/state.json");
 }
 
 void StateDir::lock() {
@@ -127,7 +127,7 @@ void StateDir::remove() {
 std::string status_of(const StateDir& dir, const Record& r, bool frozen) {
     if (r.pid <= 0 || !sys::process_alive(r.pid, r.start_time)) return "stopped";
     if (r.creating) return "creating";
-    if (sys::exists(dir.fifo_path())) return "created";
+    if (sys::exists_follow(dir.fifo_path())) return "created";
     if (frozen) return "paused";
     return "running";
 }
@@ -135,7 +135,7 @@ std::string status_of(const StateDir& dir, const Record& r, bool frozen) {
 std::vector<std::string> list_ids(const std::string& root) {
     std::vector<std::string> out;
     for (auto& n : sys::list_dir(root))
-        if (sys::exists(fmt::format("{}/{}/state.json", root, n))) out.push_back(n);
+        if (sys::exists_follow(fmt::format("{}/{}/state.json", root, n))) out.push_back(n);
     return out;
 }
 

@@ -2,6 +2,8 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <sys/file.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -16,10 +18,19 @@
 namespace husk::sys {
 
 std::string read_file(const std::string& path) {
+    auto s = read_file_if_exists(path);
+    if (!s) throw_sys("open", path, ENOENT);
+    return *s;
+}
+
+std::optional<std::string> read_file_if_exists(const std::string& path) {
     UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-    if (!fd) throw_sys("open", path);
+    if (!fd) {
+        if (errno == ENOENT) return std::nullopt;
+        throw_sys("open", path);
+    }
     std::string out;
-    char buf[8192];
+    char buf[65536];
     for (;;) {
         ssize_t n = ::read(fd.get(), buf, sizeof buf);
         if (n < 0 && errno == EINTR) continue;
@@ -30,7 +41,7 @@ std::string read_file(const std::string& path) {
     return out;
 }
 
-static void write_fd(int fd, const std::string& data, const std::string& path) {
+static void write_fd(int fd, std::string_view data, const std::string& path) {
     size_t off = 0;
     while (off < data.size()) {
         ssize_t n = ::write(fd, data.data() + off, data.size() - off);
@@ -46,13 +57,14 @@ void write_file(const std::string& path, const std::string& data, int mode) {
     write_fd(fd.get(), data, path);
 }
 
-void write_file_atomic(const std::string& path, const std::string& data, int mode, bool sync) {
-    std::string tmp = fmt::format("{}.tmp.{}", path, ::getpid());
+void write_file_atomic(const std::string& path, std::string_view data, int mode, bool sync) {
+    std::string tmp = path + unique_name(".tmp-");
     {
-        UniqueFd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode));
+        UniqueFd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode));
         if (!fd) throw_sys("open", tmp);
         try {
             write_fd(fd.get(), data, tmp);
+            if (::fchmod(fd.get(), static_cast<mode_t>(mode)) != 0) throw_sys("chmod", tmp);
             if (sync && ::fsync(fd.get()) != 0) throw_sys("fsync", tmp);
         } catch (...) {
             ::unlink(tmp.c_str());
@@ -62,7 +74,7 @@ void write_file_atomic(const std::string& path, const std::string& data, int mod
     if (::rename(tmp.c_str(), path.c_str()) != 0) {
         int err = errno;
         ::unlink(tmp.c_str());
-        throw_sys("rename", path, err);
+        throw_sys("rename", tmp, err);
     }
 }
 
@@ -72,7 +84,7 @@ bool mkdir_all(const std::string& path, int mode) {
     for (size_t pos = 1; pos <= path.size(); ++pos) {
         if (pos != path.size() && path[pos] != '/') continue;
         std::string part = path.substr(0, pos);
-        if (::mkdir(part.c_str(), mode) == 0) {
+        if (::mkdir(part.c_str(), static_cast<mode_t>(mode)) == 0) {
             created = pos == path.size();
         } else if (errno != EEXIST) {
             throw_sys("mkdir", part);
@@ -83,65 +95,111 @@ bool mkdir_all(const std::string& path, int mode) {
     return created;
 }
 
-std::vector<std::string> list_dir(const std::string& path) {
-    std::unique_ptr<DIR, int (*)(DIR*)> d(::opendir(path.c_str()), ::closedir);
-    if (!d) {
+std::vector<DirEntry> list_dir_entries(const std::string& path, int dirfd) {
+    UniqueFd fd(::openat(dirfd, path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (!fd) {
         if (errno == ENOENT) return {};
         throw_sys("open directory", path);
     }
-    std::vector<std::string> out;
+    std::unique_ptr<DIR, int (*)(DIR*)> d(::fdopendir(fd.get()), ::closedir);
+    if (!d) throw_sys("open directory", path);
+    fd.release();  // the DIR owns it now
+    std::vector<DirEntry> out;
     while (dirent* e = ::readdir(d.get())) {
         std::string_view n = e->d_name;
-        if (n != "." && n != "..") out.emplace_back(n);
+        if (n != "." && n != "..") out.push_back(DirEntry{std::string(n), e->d_type});
     }
-    std::sort(out.begin(), out.end());
+    std::sort(out.begin(), out.end(), [](auto& a, auto& b) { return a.name < b.name; });
     return out;
 }
 
-static void remove_at(int dirfd, const char* name, dev_t dev, const std::string& shown) {
-    struct stat st {};
-    if (::fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) != 0) {
+std::vector<std::string> list_dir(const std::string& path, int dirfd) {
+    std::vector<std::string> out;
+    for (auto& e : list_dir_entries(path, dirfd)) out.push_back(std::move(e.name));
+    return out;
+}
+
+namespace {
+uint64_t mount_id(int dirfd, const char* name) {
+    struct statx stx {};
+    if (::statx(dirfd, name, AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH, STATX_MNT_ID, &stx) != 0)
+        throw_sys("statx", name);
+    return stx.stx_mnt_id;
+}
+}  // namespace
+
+void remove_all_at(int dirfd, const char* name) {
+    if (::unlinkat(dirfd, name, 0) == 0 || errno == ENOENT) return;
+    if (errno != EISDIR && errno != EPERM) throw_sys("unlink", name);
+    UniqueFd d(::openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+    if (!d) {
         if (errno == ENOENT) return;
-        throw_sys("stat", shown);
+        throw_sys("open", name);
     }
-    if (S_ISDIR(st.st_mode)) {
-        if (st.st_dev != dev) throw Error(fmt::format("remove \"{}\": is a mount point", shown));
-        int fd = ::openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-        if (fd < 0) throw_sys("open", shown);
-        DIR* d = ::fdopendir(fd);
-        if (!d) {
-            ::close(fd);
-            throw_sys("fdopendir", shown);
-        }
-        try {
-            while (dirent* e = ::readdir(d)) {
-                std::string_view n = e->d_name;
-                if (n == "." || n == "..") continue;
-                remove_at(fd, e->d_name, dev, shown + "/" + e->d_name);
-            }
-        } catch (...) {
-            ::closedir(d);
-            throw;
-        }
-        ::closedir(d);
-        if (::unlinkat(dirfd, name, AT_REMOVEDIR) != 0 && errno != ENOENT)
-            throw_sys("rmdir", shown);
-    } else if (::unlinkat(dirfd, name, 0) != 0 && errno != ENOENT) {
-        throw_sys("unlink", shown);
-    }
+    // Never delete through a mount point (an image's layers mounted in a container root,
+    // a bind mount of the same filesystem: the device number would not tell).
+    if (mount_id(d.get(), "") != mount_id(dirfd, dirfd == AT_FDCWD ? "." : ""))
+        throw Error(fmt::format("refusing to remove \"{}\": a mount point", name));
+    // The names first, then the deletions: no directory stream open while it changes.
+    for (auto& n : list_dir(".", d.get())) remove_all_at(d.get(), n.c_str());
+    if (::unlinkat(dirfd, name, AT_REMOVEDIR) != 0 && errno != ENOENT) throw_sys("rmdir", name);
 }
 
 void remove_all(const std::string& path) {
-    struct stat st {};
-    if (::lstat(path.c_str(), &st) != 0) {
-        if (errno == ENOENT) return;
-        throw_sys("stat", path);
-    }
-    remove_at(AT_FDCWD, path.c_str(), st.st_dev, path);
+    if (path.empty() || path == "/") throw Error(fmt::format("refusing to remove \"{}\"", path));
+    with_context(fmt::format("remove \"{}\"", path), [&] {
+        size_t slash = path.rfind('/');
+        std::string parent =
+            slash == std::string::npos ? "." : (slash == 0 ? "/" : path.substr(0, slash));
+        std::string base = slash == std::string::npos ? path : path.substr(slash + 1);
+        UniqueFd p(::open(parent.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+        if (!p) {
+            if (errno == ENOENT) return;
+            throw_sys("open", parent);
+        }
+        remove_all_at(p.get(), base.c_str());
+    });
 }
 
-bool exists(const std::string& path) {
+void fsync_path(const std::string& path) {
+    UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+    if (!fd) throw_sys("open", path);
+    if (::fsync(fd.get()) != 0) throw_sys("fsync", path);
+}
+
+bool exists_follow(const std::string& path) {
     return ::access(path.c_str(), F_OK) == 0;
+}
+
+bool exists_nofollow(const std::string& path) {
+    struct stat st {};
+    return ::lstat(path.c_str(), &st) == 0;
+}
+
+std::string unique_name(std::string_view prefix) {
+    unsigned char r[8];
+    if (::getrandom(r, sizeof r, 0) != sizeof r) throw_sys("getrandom");
+    std::string out(prefix);
+    for (unsigned char c : r) out += fmt::format("{:02x}", c);
+    return out;
+}
+
+FileLock::FileLock(const std::string& path, Mode mode) {
+    fd_.reset(::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
+    if (!fd_) throw_sys("open", path);
+    while (::flock(fd_.get(), mode == shared ? LOCK_SH : LOCK_EX) != 0) {
+        if (errno != EINTR) throw_sys("flock", path);
+    }
+}
+
+std::optional<FileLock> FileLock::try_lock(const std::string& path, Mode mode) {
+    UniqueFd fd(::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
+    if (!fd) throw_sys("open", path);
+    while (::flock(fd.get(), (mode == shared ? LOCK_SH : LOCK_EX) | LOCK_NB) != 0) {
+        if (errno == EWOULDBLOCK) return std::nullopt;
+        if (errno != EINTR) throw_sys("flock", path);
+    }
+    return FileLock(std::move(fd));
 }
 
 void stdin_from_dev_null() {

@@ -1,26 +1,74 @@
-// Whole-file helpers for the parent side (they allocate and throw).
+// File helpers for the parent side (they allocate and throw): whole files, atomic
+// writes, trees, the one directory lister, lock files.
 #pragma once
 
+#include <fcntl.h>
+
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
+
+#include "sys/fd.h"
 
 namespace husk::sys {
 
-// Read a whole file. Throws SysError("open"/"read", path).
+// Read a whole file. Throws SysError("open"/"read", path), ENOENT included.
 std::string read_file(const std::string& path);
+// The whole file, or nothing when it does not exist.
+std::optional<std::string> read_file_if_exists(const std::string& path);
 // Write `data` to `path` (O_TRUNC|O_CREAT). Throws SysError("write", path).
 void write_file(const std::string& path, const std::string& data, int mode = 0644);
-// Write to "<path>.tmp.<pid>", fsync if asked, then rename over `path`.
-void write_file_atomic(const std::string& path, const std::string& data, int mode = 0644,
+// Writes `data` to a fresh temporary file next to `path` (a unique name, so threads and
+// processes never share one), gives it exactly `mode`, fsyncs it when `sync` and renames
+// it over `path`. `sync` = false for files that are recomputed or die with a container.
+void write_file_atomic(const std::string& path, std::string_view data, int mode = 0644,
                        bool sync = false);
 // mkdir -p; returns true when the last component was created by this call.
 bool mkdir_all(const std::string& path, int mode = 0755);
-// rm -rf of `path`, not crossing mount points; missing path is not an error.
+// rm -rf of `path` without following symlinks and without crossing into another mount,
+// the top included (that is an error, found by mount id: a bind mount of the same
+// filesystem counts); missing is fine; "" and "/" are refused.
 void remove_all(const std::string& path);
-bool exists(const std::string& path);
-// The names in a directory (not . and ..), sorted; empty when it does not exist.
-// Throws SysError("open directory", path) on any other failure.
-std::vector<std::string> list_dir(const std::string& path);
+// The same for the entry `name` of `dirfd` (recursively when it is a directory).
+void remove_all_at(int dirfd, const char* name);
+void fsync_path(const std::string& path);
+// Whether `path` names something, following a final symlink (a dangling link: false).
+bool exists_follow(const std::string& path);
+// Whether `path` names something, the final symlink itself counting (lstat).
+bool exists_nofollow(const std::string& path);
+// A fresh unique name: "<prefix><random hex>".
+std::string unique_name(std::string_view prefix);
+
+// One entry of a directory: its name and the type readdir(3) gives (DT_DIR, DT_REG,
+// DT_LNK, ...; DT_UNKNOWN where the filesystem does not fill it in: stat to know).
+struct DirEntry {
+    std::string name;
+    unsigned char type;
+};
+// The one directory lister: the entries of `path` (not . and ..), sorted by name. With
+// `dirfd`, `path` is relative to it ("." lists dirfd itself, which stays the caller's).
+// A directory that does not exist lists as empty; any other failure throws
+// SysError("open directory", path).
+std::vector<DirEntry> list_dir_entries(const std::string& path, int dirfd = AT_FDCWD);
+// The names only.
+std::vector<std::string> list_dir(const std::string& path, int dirfd = AT_FDCWD);
+
+// flock(2) on a lock file, released on destruction.
+class FileLock {
+  public:
+    enum Mode { shared, exclusive };
+    FileLock(const std::string& path, Mode mode);
+    // The lock when it is free now, else nothing.
+    static std::optional<FileLock> try_lock(const std::string& path, Mode mode);
+    FileLock(FileLock&&) = default;
+    FileLock& operator=(FileLock&&) = default;
+
+  private:
+    explicit FileLock(UniqueFd fd) : fd_(std::move(fd)) {}
+    UniqueFd fd_;
+};
+
 // Our stdin becomes /dev/null (a container or process that gets no input).
 void stdin_from_dev_null();
 

@@ -91,10 +91,10 @@ TEST(ContainerDb, AnAddKilledHalfwayLeavesNoUnknownContainer) {
     rec.id = new_container_id();
     rec.name = "whole";
     db.add(rec);
-    EXPECT_FALSE(sys::exists(stale));
+    EXPECT_FALSE(sys::exists_follow(stale));
     auto found = db.find("whole");
     ASSERT_TRUE(found);
     EXPECT_EQ(found->id, rec.id);
-    EXPECT_FALSE(sys::exists(root + "/containers/.new-" + rec.id));
+    EXPECT_FALSE(sys::exists_follow(root + "/containers/.new-" + rec.id));
     sys::remove_all(root);
 }

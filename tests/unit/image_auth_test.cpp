@@ -7,8 +7,8 @@
 
 #include "image/auth.h"
 #include "image/digest.h"
-#include "image/fsutil.h"
 #include "sys/error.h"
+#include "sys/fileutil.h"
 
 using husk::image::parse_www_authenticate;
 
@@ -65,12 +65,12 @@ TEST(ImageAuth, AuthFileStoresFindsAndErases) {
     EXPECT_EQ(c->password, "p:w");
     ASSERT_TRUE(f.find("docker.io"));
     EXPECT_EQ(f.find("docker.io")->username, "hub");
-    EXPECT_NE(husk::image::read_file(dir + "/auth.json").find("https://index.docker.io/v1/"),
+    EXPECT_NE(husk::sys::read_file(dir + "/auth.json").find("https://index.docker.io/v1/"),
               std::string::npos);
     EXPECT_TRUE(f.erase("r.example:5000"));
     EXPECT_FALSE(f.erase("r.example:5000"));
     EXPECT_FALSE(f.find("r.example:5000"));
-    husk::image::remove_tree(dir);
+    husk::sys::remove_all(dir);
 }
 
 TEST(ImageAuth, ChainIds) {

@@ -3,7 +3,7 @@
 
 #include <string>
 
-#include "image/registry.h"
+#include "image/registries_config.h"
 #include "sys/error.h"
 
 using husk::image::RegistriesConfig;

@@ -4,10 +4,10 @@
 
 #include "cli/husk/command.h"
 #include "cli/husk/util.h"
-#include "image/fsutil.h"
 #include "image/store.h"
 #include "oci/image/reference.h"
 #include "sys/error.h"
+#include "sys/fileutil.h"
 
 namespace husk::cli {
 namespace {
@@ -16,7 +16,7 @@ namespace {
 uint64_t image_size(image::Store& store, const image::Image& img) {
     uint64_t total = 0;
     for (size_t i = 0; i < img.chain_ids.size(); ++i) {
-        auto sz = image::read_file_if_exists(store.snapshot_dir(img.chain_ids[i]) + "/size");
+        auto sz = sys::read_file_if_exists(store.snapshot_dir(img.chain_ids[i]) + "/size");
         total += sz ? std::stoull(*sz) : static_cast<uint64_t>(img.manifest.layers[i].size);
     }
     return total;

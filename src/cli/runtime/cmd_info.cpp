@@ -144,7 +144,7 @@ void add_info_commands(CLI::App& app, Globals& g) {
     spec->add_flag("--rootless", spec_rootless, "a config for a container run without root");
     spec->callback([] {
         std::string path = spec_bundle + "/config.json";
-        if (sys::exists(path))
+        if (sys::exists_follow(path))
             throw Error(fmt::format("file \"{}\" exists: remove it first", path));
         sys::write_file(path, oci::dump_spec(oci::default_spec(spec_rootless)) + "\n", 0666);
     });

@@ -14,6 +14,7 @@
 
 #include "sys/error.h"
 #include "sys/fd.h"
+#include "sys/fileutil.h"
 
 namespace husk::runtime::cgroup {
 
@@ -24,6 +25,19 @@ std::string join(const std::string& dir, std::string_view name) {
     p += '/';
     p += name;
     return p;
+}
+
+// The child cgroups of `dir`: its subdirectories. A cgroup that is gone, or cannot be
+// listed, has none to see (rmdir then says what is wrong with it).
+std::vector<std::string> subdirs(const std::string& dir) {
+    std::vector<std::string> out;
+    try {
+        for (const auto& e : sys::list_dir_entries(dir))
+            if (e.type == DT_DIR && e.name[0] != '.') out.push_back(join(dir, e.name));
+    } catch (const SysError&) {
+        out.clear();
+    }
+    return out;
 }
 
 bool read_all(const std::string& path, std::string& out, int& err) {
@@ -65,15 +79,7 @@ void collect_procs(const std::string& dir, bool recursive, std::vector<pid_t>& o
         while (p < end && (*p < '0' || *p > '9')) ++p;
     }
     if (!recursive) return;
-    DIR* d = ::opendir(dir.c_str());
-    if (d == nullptr) return;
-    std::vector<std::string> subdirs;
-    while (auto* e = ::readdir(d)) {
-        if (e->d_type != DT_DIR || e->d_name[0] == '.') continue;
-        subdirs.push_back(join(dir, e->d_name));
-    }
-    ::closedir(d);
-    for (const auto& s : subdirs) collect_procs(s, true, out);
+    for (const auto& s : subdirs(dir)) collect_procs(s, true, out);
 }
 
 }  // namespace
@@ -133,16 +139,7 @@ std::vector<std::string> make_dirs(const std::string& path) {
 }
 
 void remove_cgroup(const std::string& dir) {
-    if (DIR* d = ::opendir(dir.c_str())) {
-        std::vector<std::string> subdirs;
-        while (auto* e = ::readdir(d)) {
-            if (e->d_type == DT_DIR && e->d_name[0] != '.') subdirs.push_back(join(dir, e->d_name));
-        }
-        ::closedir(d);
-        for (const auto& s : subdirs) remove_cgroup(s);
-    } else if (errno == ENOENT) {
-        return;
-    }
+    for (const auto& s : subdirs(dir)) remove_cgroup(s);
     // Processes that were just killed leave the cgroup asynchronously.
     auto delay = std::chrono::microseconds(200);
     for (int attempt = 0;; ++attempt) {

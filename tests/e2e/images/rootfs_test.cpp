@@ -14,10 +14,10 @@
 
 #include <fmt/format.h>
 
-#include "image/fsutil.h"
 #include "image/oci_archive.h"
 #include "image/store.h"
 #include "sys/error.h"
+#include "sys/fileutil.h"
 
 namespace img = husk::image;
 
@@ -58,7 +58,7 @@ class RootfsTest : public ::testing::Test {
                 ADD_FAILURE() << e.what();
             }
         }
-        img::remove_tree(work_);
+        husk::sys::remove_all(work_);
     }
 
     std::string work_;
@@ -71,20 +71,20 @@ TEST_F(RootfsTest, OverlayRootWithPrivateUpper) {
     if (slurp(work_ + "/root/rootfs/c1/mode") != "overlay\n")
         GTEST_SKIP() << "overlayfs not available here; the copy was used";
     EXPECT_EQ(slurp(root + "/a/f1"), "one, changed\n");
-    EXPECT_FALSE(img::exists(root + "/gone/inner"));
-    EXPECT_FALSE(img::exists(root + "/d/x"));
+    EXPECT_FALSE(husk::sys::exists_nofollow(root + "/gone/inner"));
+    EXPECT_FALSE(husk::sys::exists_nofollow(root + "/d/x"));
     // writes land in the container's upper layer, never in the shared snapshots
     std::ofstream(root + "/a/f1") << "written\n";
     std::ofstream(root + "/new") << "new\n";
     ASSERT_EQ(::unlink((root + "/etc/hostname").c_str()), 0);
     std::string second = store_->prepare_rootfs("husk/multi", "c2");
     EXPECT_EQ(slurp(second + "/a/f1"), "one, changed\n");
-    EXPECT_FALSE(img::exists(second + "/new"));
-    EXPECT_TRUE(img::exists(second + "/etc/hostname"));
-    EXPECT_TRUE(img::exists(work_ + "/root/rootfs/c1/upper/new"));
+    EXPECT_FALSE(husk::sys::exists_nofollow(second + "/new"));
+    EXPECT_TRUE(husk::sys::exists_nofollow(second + "/etc/hostname"));
+    EXPECT_TRUE(husk::sys::exists_nofollow(work_ + "/root/rootfs/c1/upper/new"));
     EXPECT_THROW(store_->prepare_rootfs("husk/multi", "c1"), husk::Error);  // exists already
     store_->release_rootfs("c1");
-    EXPECT_FALSE(img::exists(work_ + "/root/rootfs/c1"));
+    EXPECT_FALSE(husk::sys::exists_nofollow(work_ + "/root/rootfs/c1"));
 }
 
 // What a container whose root is host uid 100000 must see, however the root was made.
@@ -104,9 +104,9 @@ void expect_shifted(const std::string& root) {
     EXPECT_TRUE(S_ISLNK(st.st_mode));
     EXPECT_EQ(st.st_uid, 100000u);
     // whiteouts and opaque directories applied, hardlinks kept
-    EXPECT_FALSE(img::exists(root + "/gonedir"));
-    EXPECT_FALSE(img::exists(root + "/d/x"));
-    EXPECT_TRUE(img::exists(root + "/d/z"));
+    EXPECT_FALSE(husk::sys::exists_nofollow(root + "/gonedir"));
+    EXPECT_FALSE(husk::sys::exists_nofollow(root + "/d/x"));
+    EXPECT_TRUE(husk::sys::exists_nofollow(root + "/d/z"));
     EXPECT_EQ(slurp(root + "/gone/back"), "back\n");
     struct stat a {
     }, b{};
@@ -134,7 +134,7 @@ TEST_F(RootfsTest, UserNamespaceRootIdmappedOrCopied) {
         EXPECT_EQ(st.st_uid, 100000u);
     }
     store_->release_rootfs("c3");
-    EXPECT_FALSE(img::exists(work_ + "/root/rootfs/c3"));
+    EXPECT_FALSE(husk::sys::exists_nofollow(work_ + "/root/rootfs/c3"));
     // the snapshots survived the release (nothing deleted through a mount)
     EXPECT_EQ(slurp(store_->snapshot_dir(store_->resolve("husk/multi").chain_ids[1]) + "/fs/a/f1"),
               "one, changed\n");
@@ -143,7 +143,7 @@ TEST_F(RootfsTest, UserNamespaceRootIdmappedOrCopied) {
 TEST_F(RootfsTest, ShiftedCopyFallback) {
     img::IdShift shift{100000, 200000, 65536, {}, {}};
     std::string dst = work_ + "/copy";
-    img::mkdir_p(dst);
+    husk::sys::mkdir_all(dst);
     ASSERT_EQ(::chown(dst.c_str(), shift.uid, shift.gid), 0);
     for (auto& c : store_->resolve("husk/multi").chain_ids)
         img::apply_layer_copy(store_->snapshot_dir(c) + "/fs", dst, shift);

@@ -22,12 +22,12 @@
 #include <fmt/format.h>
 
 #include "image/digest.h"
-#include "image/fsutil.h"
 #include "image/store.h"
 #include "image/unpack.h"
 #include "oci/image/reference.h"
 #include "sys/error.h"
 #include "sys/fd.h"
+#include "sys/fileutil.h"
 
 namespace img = husk::image;
 using husk::sys::UniqueFd;
@@ -132,7 +132,7 @@ class UnpackTest : public ::testing::Test {
                 ADD_FAILURE() << e.what();
             }
         }
-        img::remove_tree(work_);
+        husk::sys::remove_all(work_);
     }
 
     // Stores an image of uncompressed layers under `name`, as a load would.
@@ -167,7 +167,7 @@ class UnpackTest : public ::testing::Test {
         containers_.push_back(cid);
         std::vector<std::string> out = {store_->prepare_rootfs(name, cid)};
         std::string copy = fmt::format("{}/copy-{}", work_, cid);
-        img::mkdir_p(copy);
+        husk::sys::mkdir_all(copy);
         for (auto& c : store_->resolve(name).chain_ids)
             img::apply_layer_copy(store_->snapshot_dir(c) + "/fs", copy, std::nullopt);
         out.push_back(copy);
@@ -200,8 +200,8 @@ TEST_F(UnpackTest, WhiteoutThenRecreateBelowASubdirectoryInOneLayer) {
                                       .file("replace/y", "y\n")
                                       .done()});
     for (auto& root : roots("husk/recreate:1")) {
-        EXPECT_EQ(img::read_file(root + "/replace/x"), "new\n") << root;
-        EXPECT_EQ(img::read_file(root + "/replace/y"), "y\n") << root;
+        EXPECT_EQ(husk::sys::read_file(root + "/replace/x"), "new\n") << root;
+        EXPECT_EQ(husk::sys::read_file(root + "/replace/y"), "y\n") << root;
     }
 }
 
@@ -228,7 +228,7 @@ const Replacement kReplacements[] = {
      [](const std::string& root, const std::string& p) {
          EXPECT_TRUE(S_ISDIR(lstat_of(root + "/" + p).st_mode)) << root << "/" << p;
          EXPECT_EQ(lstat_of(root + "/" + p).st_mode & 07777, 0750u);
-         EXPECT_EQ(img::read_file(root + "/" + p + "/inside"), "inside\n");
+         EXPECT_EQ(husk::sys::read_file(root + "/" + p + "/inside"), "inside\n");
      }},
     {"dir-to-file",
      [](Tar& t, const std::string& p) {
@@ -238,7 +238,7 @@ const Replacement kReplacements[] = {
      [](Tar& t, const std::string& p) { t.file(p, "now a file\n", 0600); },
      [](const std::string& root, const std::string& p) {
          EXPECT_TRUE(S_ISREG(lstat_of(root + "/" + p).st_mode)) << root << "/" << p;
-         EXPECT_EQ(img::read_file(root + "/" + p), "now a file\n");
+         EXPECT_EQ(husk::sys::read_file(root + "/" + p), "now a file\n");
      }},
     {"symlink-to-dir",
      [](Tar& t, const std::string& p) {
@@ -251,8 +251,9 @@ const Replacement kReplacements[] = {
      },
      [](const std::string& root, const std::string& p) {
          EXPECT_TRUE(S_ISDIR(lstat_of(root + "/" + p).st_mode)) << root << "/" << p;
-         EXPECT_EQ(img::read_file(root + "/" + p + "/inside"), "inside\n");
-         EXPECT_FALSE(img::exists(root + "/elsewhere/inside"));  // not through the old link
+         EXPECT_EQ(husk::sys::read_file(root + "/" + p + "/inside"), "inside\n");
+         EXPECT_FALSE(
+             husk::sys::exists_nofollow(root + "/elsewhere/inside"));  // not through the old link
      }},
 };
 
@@ -276,7 +277,7 @@ TEST_F(UnpackTest, ReplacementsAtSeveralDepthsInOneLayerAndAcrossLayers) {
                 add_image(name, layers);
                 for (auto& root : roots(name)) {
                     r.check(root, path);
-                    EXPECT_EQ(img::read_file(root + "/after"), "done\n");
+                    EXPECT_EQ(husk::sys::read_file(root + "/after"), "done\n");
                 }
             }
         }
@@ -291,7 +292,7 @@ void expect_one_file(const std::string& root, const std::vector<std::string>& na
         struct stat st = lstat_of(path);
         EXPECT_EQ(st.st_ino, first.st_ino) << path;
         EXPECT_EQ(st.st_nlink, names.size()) << path;
-        EXPECT_EQ(img::read_file(path), content) << path;
+        EXPECT_EQ(husk::sys::read_file(path), content) << path;
     }
 }
 
@@ -395,9 +396,9 @@ TEST_F(UnpackTest, RunsOfZerosAreWrittenAsHoles) {
     constexpr int64_t kSize = 64LL << 20;
     std::string tar = Tar().file("head", "x").zeros("zeros", kSize).file("tail", "y").done();
     std::string layer = work_ + "/layer.tar";
-    img::write_file_atomic(layer, tar, 0644, false);
+    husk::sys::write_file_atomic(layer, tar, 0644, false);
     UniqueFd in(::open(layer.c_str(), O_RDONLY | O_CLOEXEC));
-    img::mkdir_p(work_ + "/fs");
+    husk::sys::mkdir_all(work_ + "/fs");
     UniqueFd root(::open((work_ + "/fs").c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
     img::UnpackLimits limits;
     limits.disk_reserve_bytes = 0;
@@ -406,7 +407,7 @@ TEST_F(UnpackTest, RunsOfZerosAreWrittenAsHoles) {
     struct stat st = lstat_of(work_ + "/fs/zeros");
     EXPECT_EQ(st.st_size, kSize);
     EXPECT_LT(st.st_blocks * 512, 1 << 20);
-    EXPECT_EQ(img::read_file(work_ + "/fs/tail"), "y");
+    EXPECT_EQ(husk::sys::read_file(work_ + "/fs/tail"), "y");
 }
 
 // A layer whose files add up to more than the disk has free above the reserve stops
@@ -415,9 +416,9 @@ TEST_F(UnpackTest, LayerLargerThanTheFreeSpaceStopsBeforeWriting) {
     constexpr int64_t kSize = 64LL << 20;
     std::string tar = Tar().file("first", "1").zeros("huge", kSize).done();
     std::string layer = work_ + "/layer.tar";
-    img::write_file_atomic(layer, tar, 0644, false);
+    husk::sys::write_file_atomic(layer, tar, 0644, false);
     UniqueFd in(::open(layer.c_str(), O_RDONLY | O_CLOEXEC));
-    img::mkdir_p(work_ + "/fs");
+    husk::sys::mkdir_all(work_ + "/fs");
     UniqueFd root(::open((work_ + "/fs").c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
     struct statvfs sv {};
     ASSERT_EQ(::fstatvfs(root.get(), &sv), 0);
@@ -432,7 +433,7 @@ TEST_F(UnpackTest, LayerLargerThanTheFreeSpaceStopsBeforeWriting) {
         EXPECT_EQ(e.code(), ENOSPC) << e.what();
         EXPECT_NE(std::string(e.what()).find("free on the disk"), std::string::npos) << e.what();
     }
-    EXPECT_FALSE(img::exists(work_ + "/fs/huge"));
+    EXPECT_FALSE(husk::sys::exists_nofollow(work_ + "/fs/huge"));
 }
 
 // What a killed pull left in tmp/ goes when the store is opened with no pull or load
@@ -441,22 +442,22 @@ TEST_F(UnpackTest, LayerLargerThanTheFreeSpaceStopsBeforeWriting) {
 TEST_F(UnpackTest, StaleStagingIsRemovedWhenNoPullIsRunning) {
     std::string tmp = work_ + "/root/tmp";
     auto stage = [&] {
-        img::mkdir_p(tmp + "/snap-dead/fs/usr/bin");
-        img::write_file_atomic(tmp + "/snap-dead/fs/usr/bin/x", "x", 0644, false);
-        img::write_file_atomic(tmp + "/blob-dead", "b", 0644, false);
-        img::write_file_atomic(tmp + "/partial-0123", "p", 0644, false);
+        husk::sys::mkdir_all(tmp + "/snap-dead/fs/usr/bin");
+        husk::sys::write_file_atomic(tmp + "/snap-dead/fs/usr/bin/x", "x", 0644, false);
+        husk::sys::write_file_atomic(tmp + "/blob-dead", "b", 0644, false);
+        husk::sys::write_file_atomic(tmp + "/partial-0123", "p", 0644, false);
     };
     stage();
     {
         auto live = store_->lock_shared();  // another process's pull, as far as flock goes
         img::Store again(work_ + "/root");
-        EXPECT_TRUE(img::exists(tmp + "/snap-dead/fs/usr/bin/x"));
-        EXPECT_TRUE(img::exists(tmp + "/blob-dead"));
+        EXPECT_TRUE(husk::sys::exists_nofollow(tmp + "/snap-dead/fs/usr/bin/x"));
+        EXPECT_TRUE(husk::sys::exists_nofollow(tmp + "/blob-dead"));
     }
     img::Store again(work_ + "/root");
-    EXPECT_FALSE(img::exists(tmp + "/snap-dead"));
-    EXPECT_FALSE(img::exists(tmp + "/blob-dead"));
-    EXPECT_TRUE(img::exists(tmp + "/partial-0123"));
+    EXPECT_FALSE(husk::sys::exists_nofollow(tmp + "/snap-dead"));
+    EXPECT_FALSE(husk::sys::exists_nofollow(tmp + "/blob-dead"));
+    EXPECT_TRUE(husk::sys::exists_nofollow(tmp + "/partial-0123"));
 }
 
 // The same image stored under two manifests (a docker-archive and an OCI archive of it)
