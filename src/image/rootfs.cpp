@@ -26,6 +26,7 @@
 #include "sys/fd.h"
 #include "sys/fileutil.h"
 #include "sys/log.h"
+#include "sys/mount_api.h"
 
 namespace husk::image {
 namespace {
@@ -57,20 +58,18 @@ std::vector<std::string> lowerdirs(const Store& s, const Image& img, const std::
 // mount(2) option string, which must fit in a page. No upper: read-only. Sets errno.
 bool mount_overlay(const std::vector<std::string>& lowers, const std::string& upper,
                    const std::string& work, const std::string& target) {
-    UniqueFd fs(::fsopen("overlay", FSOPEN_CLOEXEC));
+    UniqueFd fs(sys::open_filesystem("overlay"));
     if (fs) {
         bool ok = true;
         for (auto& l : lowers)
-            ok = ok && ::fsconfig(fs.get(), FSCONFIG_SET_STRING, "lowerdir+", l.c_str(), 0) == 0;
+            ok = ok && sys::set_filesystem_option(fs.get(), "lowerdir+", l.c_str()) == 0;
         if (ok && !upper.empty())
-            ok = ::fsconfig(fs.get(), FSCONFIG_SET_STRING, "upperdir", upper.c_str(), 0) == 0 &&
-                 ::fsconfig(fs.get(), FSCONFIG_SET_STRING, "workdir", work.c_str(), 0) == 0;
-        if (ok && ::fsconfig(fs.get(), FSCONFIG_CMD_CREATE, nullptr, nullptr, 0) == 0) {
+            ok = sys::set_filesystem_option(fs.get(), "upperdir", upper.c_str()) == 0 &&
+                 sys::set_filesystem_option(fs.get(), "workdir", work.c_str()) == 0;
+        if (ok) {
             UniqueFd mnt(
-                ::fsmount(fs.get(), FSMOUNT_CLOEXEC, upper.empty() ? MOUNT_ATTR_RDONLY : 0));
-            if (mnt &&
-                ::move_mount(mnt.get(), "", AT_FDCWD, target.c_str(), MOVE_MOUNT_F_EMPTY_PATH) == 0)
-                return true;
+                sys::create_filesystem_mount(fs.get(), upper.empty() ? MOUNT_ATTR_RDONLY : 0));
+            if (mnt && sys::attach_mount_at(mnt.get(), target.c_str()) == 0) return true;
         }
     }
     std::string data = "lowerdir=";

@@ -395,10 +395,8 @@ void init_after_pivot(const Plan& p) noexcept {
     mask_paths(p, root.get());
     readonly_paths(p, root.get());
     if (p.root_readonly) {
-        mount_attr a{};
-        a.attr_set = MOUNT_ATTR_RDONLY;
-        if (::mount_setattr(AT_FDCWD, "/", 0, &a, sizeof a) != 0)
-            init_fail(p, "make root read-only", "/", errno);
+        if (int r = sys::set_mount_attrs(root.get(), false, MOUNT_ATTR_RDONLY, 0); r < 0)
+            init_fail(p, "make root read-only", "/", -r);
     }
     if (p.root_propagation != 0 && ::mount(nullptr, "/", nullptr, p.root_propagation, nullptr) != 0)
         init_fail(p, "set rootfs propagation", "/", errno);

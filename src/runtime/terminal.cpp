@@ -28,6 +28,7 @@
 
 #include "runtime/init.h"
 #include "sys/error.h"
+#include "sys/mount_api.h"
 #include "sys/safe_path.h"
 #include "sys/unix_socket.h"
 
@@ -186,11 +187,10 @@ void init_console(const Plan& p) noexcept {
 
     if (p.mount_console) {  // the init only: exec'd processes get a pty, not the console
         UniqueFd target(console_target(p, root.get()));
-        UniqueFd tree(::open_tree(s, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH));
-        if (!tree) init_fail(p, "bind pty", "/dev/console", errno);
-        if (::move_mount(tree.get(), "", target.get(), "",
-                         MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) != 0)
-            init_fail(p, "mount pty on", "/dev/console", errno);
+        UniqueFd tree(sys::clone_mount(s, ""));
+        if (!tree) init_fail(p, "bind pty", "/dev/console", -tree.get());
+        if (int r = sys::attach_mount(tree.get(), target.get()); r < 0)
+            init_fail(p, "mount pty on", "/dev/console", -r);
     }
 
     static const char kName[] = "console";

@@ -120,29 +120,35 @@ std::vector<std::string> list_dir(const std::string& path, int dirfd) {
 }
 
 namespace {
-uint64_t mount_id(int dirfd, const char* name) {
+uint64_t mount_id(int dirfd, const char* name, const std::string& where) {
     struct statx stx {};
     if (::statx(dirfd, name, AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH, STATX_MNT_ID, &stx) != 0)
-        throw_sys("statx", name);
+        throw_sys("statx", where);
     return stx.stx_mnt_id;
+}
+
+// remove_all_at of `name` in `dirfd`; errors name the entry as `where` (its whole path
+// when the caller knows it).
+void remove_entry(int dirfd, const char* name, const std::string& where) {
+    if (::unlinkat(dirfd, name, 0) == 0 || errno == ENOENT) return;
+    if (errno != EISDIR && errno != EPERM) throw_sys("unlink", where);
+    UniqueFd d(::openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+    if (!d) {
+        if (errno == ENOENT) return;
+        throw_sys("open", where);
+    }
+    // Never delete through a mount point (an image's layers mounted in a container root,
+    // a bind mount of the same filesystem: the device number would not tell).
+    if (mount_id(d.get(), "", where) != mount_id(dirfd, dirfd == AT_FDCWD ? "." : "", where))
+        throw Error(error_format("refusing to remove \"{}\": a mount point", where));
+    // The names first, then the deletions: no directory stream open while it changes.
+    for (auto& n : list_dir(".", d.get())) remove_entry(d.get(), n.c_str(), where + "/" + n);
+    if (::unlinkat(dirfd, name, AT_REMOVEDIR) != 0 && errno != ENOENT) throw_sys("rmdir", where);
 }
 }  // namespace
 
 void remove_all_at(int dirfd, const char* name) {
-    if (::unlinkat(dirfd, name, 0) == 0 || errno == ENOENT) return;
-    if (errno != EISDIR && errno != EPERM) throw_sys("unlink", name);
-    UniqueFd d(::openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
-    if (!d) {
-        if (errno == ENOENT) return;
-        throw_sys("open", name);
-    }
-    // Never delete through a mount point (an image's layers mounted in a container root,
-    // a bind mount of the same filesystem: the device number would not tell).
-    if (mount_id(d.get(), "") != mount_id(dirfd, dirfd == AT_FDCWD ? "." : ""))
-        throw Error(fmt::format("refusing to remove \"{}\": a mount point", name));
-    // The names first, then the deletions: no directory stream open while it changes.
-    for (auto& n : list_dir(".", d.get())) remove_all_at(d.get(), n.c_str());
-    if (::unlinkat(dirfd, name, AT_REMOVEDIR) != 0 && errno != ENOENT) throw_sys("rmdir", name);
+    remove_entry(dirfd, name, name);
 }
 
 void remove_all(const std::string& path) {
@@ -157,7 +163,7 @@ void remove_all(const std::string& path) {
             if (errno == ENOENT) return;
             throw_sys("open", parent);
         }
-        remove_all_at(p.get(), base.c_str());
+        remove_entry(p.get(), base.c_str(), path);
     });
 }
 
