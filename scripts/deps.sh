@@ -9,9 +9,14 @@ build=(build-essential cmake ninja-build pkg-config clang-format clang-tidy
   libseccomp-dev libcap-dev libgtest-dev libgmock-dev libbenchmark-dev)
 # sha256 in husk-runtime (the seccomp cache): libnettle loads ~10x cheaper than libcrypto.
 build+=(nettle-dev)
+# husk sbom: rpm's sqlite database and its headers.
+build+=(libsqlite3-dev librpm-dev)
 tests=(bats busybox-static jq iproute2 util-linux procps tmux python3 kmod)
 # setcap: the file-capability attack test (CVE-2022-29162 class).
 tests+=(libcap2-bin)
+# husk sbom fixtures: an rpmdb.sqlite with real headers, a Debian tree, a Go binary;
+# the SPDX/CycloneDX schema validator.
+tests+=(sqlite3 python3-rpm debootstrap golang-go python3-jsonschema)
 images=(docker-registry skopeo umoci apache2-utils zstd openssl curl)
 peers=(crun runc hyperfine)
 # Real engines driving husk-runtime (tests/e2e/engines, bench/engines), and our CRI client.

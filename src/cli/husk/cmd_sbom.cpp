@@ -1,0 +1,125 @@
+// husk sbom IMAGE|CONTAINER [--format table|json|spdx-json|cyclonedx-json] [-o FILE]
+//
+// The packages inside an image, read from its unpacked layers (a container's upper
+// layer included), with the layer that introduced each.
+#include <sys/stat.h>
+
+#include <ctime>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "cli/husk/command.h"
+#include "cli/husk/container_cmd.h"
+#include "engine/lifecycle.h"
+#include "image/fsutil.h"
+#include "image/sbom/inventory.h"
+#include "image/store.h"
+#include "sys/error.h"
+
+namespace husk::cli {
+namespace {
+
+namespace sbom = image::sbom;
+
+std::string now_rfc3339() {
+    std::time_t t = std::time(nullptr);
+    std::tm tm{};
+    ::gmtime_r(&t, &tm);
+    char buf[32];
+    std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    return buf;
+}
+
+// The image's layers, bottom first, each named by its diff id.
+std::vector<sbom::LayerRef> image_layers(image::Store& store, const image::Image& img) {
+    std::vector<sbom::LayerRef> layers;
+    for (size_t i = 0; i < img.chain_ids.size(); ++i)
+        layers.push_back(
+            {store.snapshot_dir(img.chain_ids[i]) + "/fs",
+             i < img.config.diff_ids.size() ? img.config.diff_ids[i] : img.chain_ids[i]});
+    return layers;
+}
+
+struct Target {
+    sbom::Subject subject;
+    std::vector<sbom::LayerRef> layers;
+};
+
+Target container_target(Context& ctx, const std::string& name) {
+    auto rec = engine::lookup(engine_context(ctx), name);
+    auto& store = ctx.store();
+    Target t;
+    t.subject = {rec.name, rec.id, now_rfc3339(), true};
+    std::string dir = store.root() + "/rootfs/" + rec.id;
+    auto mode = image::read_file_if_exists(dir + "/mode");
+    if (rec.image_id.empty() || !mode || *mode == "copy\n") {
+        // --rootfs, or a copied root: the root itself is the one layer there is
+        t.layers.push_back({rec.rootfs, "rootfs"});
+        return t;
+    }
+    auto img = store.resolve(rec.image_id);
+    t.layers = image_layers(store, img);
+    t.layers.push_back({dir + "/upper", "upper"});
+    return t;
+}
+
+Target resolve_target(Context& ctx, const std::string& name) {
+    auto& store = ctx.store();
+    auto lk = store.lock_shared();
+    std::optional<image::Image> img;
+    try {
+        img = store.resolve(name);
+    } catch (const Error&) {
+        try {
+            return container_target(ctx, name);
+        } catch (const Error&) {
+            throw Error(error_format("no such image or container: \"{}\"", name));
+        }
+    }
+    store.ensure_snapshots(*img);
+    Target t;
+    t.subject = {img->names.empty() ? img->id : img->names.front(), img->id, now_rfc3339(), false};
+    t.layers = image_layers(store, *img);
+    return t;
+}
+
+void add_sbom(CLI::App& app, Context& ctx, Commands& cmds) {
+    struct Opts {
+        std::string target;
+        std::string format = "table";
+        std::string output;
+    };
+    auto o = std::make_shared<Opts>();
+    auto* sub = app.add_subcommand("sbom", "list the packages inside an image or container");
+    sub->add_option("target", o->target, "image or container")->required();
+    sub->add_option("--format", o->format, "table, json, spdx-json or cyclonedx-json")
+        ->check(CLI::IsMember({"table", "json", "spdx-json", "cyclonedx-json"}))
+        ->capture_default_str();
+    sub->add_option("-o,--output", o->output, "write to FILE instead of stdout");
+    cmds.on(sub, [o, &ctx] {
+        Target t = resolve_target(ctx, o->target);
+        auto inv = with_context(error_format("sbom of \"{}\"", o->target),
+                                [&] { return sbom::inventory(t.layers); });
+        std::string out;
+        if (o->format == "json")
+            out = sbom::to_json(inv, t.subject);
+        else if (o->format == "spdx-json")
+            out = sbom::to_spdx(inv, t.subject);
+        else if (o->format == "cyclonedx-json")
+            out = sbom::to_cyclonedx(inv, t.subject);
+        else
+            out = sbom::to_table(inv);
+        if (o->output.empty())
+            fmt::print("{}", out);
+        else
+            image::write_file_atomic(o->output, out, 0644);
+        return 0;
+    });
+}
+
+}  // namespace
+
+HUSK_COMMAND(sbom, add_sbom);
+
+}  // namespace husk::cli

@@ -1,0 +1,123 @@
+// Go binaries: the build information the Go toolchain (1.18 and later) embeds in the
+// .go.buildinfo section of an ELF executable: the Go version, the main module and
+// every dependency module with its version (what `go version -m` prints).
+//
+// Section layout: 16-byte magic "\xff Go buildinf:", pointer size, flags (bit 1:
+// strings inline), padding to 32 bytes, then two varint-length-prefixed strings: the
+// Go version and the module info, the latter framed by 16-byte sentinels.
+#include <elf.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <map>
+
+#include "image/sbom/catalog.h"
+
+namespace husk::image::sbom {
+
+namespace {
+
+constexpr std::string_view kMagic = "\xff Go buildinf:";
+
+bool pread_all(int fd, void* buf, size_t n, off_t off) {
+    return ::pread(fd, buf, n, off) == static_cast<ssize_t>(n);
+}
+
+// The contents of the ELF section `want` (64-bit little-endian ELF only), or "".
+std::string elf_section(int fd, std::string_view want) {
+    Elf64_Ehdr eh{};
+    if (!pread_all(fd, &eh, sizeof eh, 0) || std::memcmp(eh.e_ident, ELFMAG, SELFMAG) != 0 ||
+        eh.e_ident[EI_CLASS] != ELFCLASS64 || eh.e_ident[EI_DATA] != ELFDATA2LSB ||
+        eh.e_shentsize != sizeof(Elf64_Shdr) || eh.e_shnum == 0 || eh.e_shnum > 4096 ||
+        eh.e_shstrndx >= eh.e_shnum)
+        return {};
+    std::vector<Elf64_Shdr> sh(eh.e_shnum);
+    if (!pread_all(fd, sh.data(), sh.size() * sizeof(Elf64_Shdr), static_cast<off_t>(eh.e_shoff)))
+        return {};
+    const Elf64_Shdr& strtab = sh[eh.e_shstrndx];
+    if (strtab.sh_size > (1U << 20)) return {};
+    std::string names(strtab.sh_size, '\0');
+    if (!pread_all(fd, names.data(), names.size(), static_cast<off_t>(strtab.sh_offset))) return {};
+    for (auto& s : sh) {
+        if (s.sh_name >= names.size() || s.sh_type == SHT_NOBITS) continue;
+        if (std::string_view(names.c_str() + s.sh_name) != want) continue;
+        if (s.sh_size > (16U << 20)) return {};
+        std::string data(s.sh_size, '\0');
+        if (!pread_all(fd, data.data(), data.size(), static_cast<off_t>(s.sh_offset))) return {};
+        return data;
+    }
+    return {};
+}
+
+// A uvarint-prefixed string at `pos`; advances it. nullopt when it runs off the end.
+std::optional<std::string_view> varstr(std::string_view d, size_t& pos) {
+    uint64_t n = 0;
+    for (int shift = 0; pos < d.size() && shift < 64; shift += 7) {
+        auto b = static_cast<unsigned char>(d[pos++]);
+        n |= static_cast<uint64_t>(b & 0x7f) << shift;
+        if ((b & 0x80) == 0) {
+            if (n > d.size() - pos) return std::nullopt;
+            auto s = d.substr(pos, n);
+            pos += n;
+            return s;
+        }
+    }
+    return std::nullopt;
+}
+
+void add_modules(std::string_view info, const std::string& go_version, const std::string& where,
+                 int layer, Inventory& inv) {
+    if (info.size() >= 33 && info[info.size() - 17] == '\n')
+        info = info.substr(16, info.size() - 32);  // the sentinels
+    std::vector<Package> mods;
+    for_each_line(info, [&mods](std::string_view line) {
+        std::vector<std::string_view> f;
+        for (size_t i = 0; i <= line.size();) {
+            size_t j = line.find('\t', i);
+            if (j == std::string_view::npos) j = line.size();
+            f.push_back(line.substr(i, j - i));
+            i = j + 1;
+        }
+        if ((f[0] == "mod" || f[0] == "dep") && f.size() >= 3) {
+            Package p;
+            p.type = "golang";
+            p.name = f[1];
+            p.version = f[2];
+            mods.push_back(std::move(p));
+        } else if (f[0] == "=>" && f.size() >= 3 && !mods.empty()) {  // a replacement
+            mods.back().name = f[1];
+            mods.back().version = f[2];
+        }
+    });
+    if (!go_version.empty()) {
+        Package p;
+        p.type = "golang";
+        p.name = "stdlib";
+        p.version = go_version.starts_with("go") ? go_version.substr(2) : go_version;
+        mods.push_back(std::move(p));
+    }
+    add_found(inv, mods, where, layer);
+}
+
+}  // namespace
+
+void catalog_go(const Tree& t, Inventory& inv) {
+    std::map<std::string, const Entry*> found;
+    for (auto& [path, e] : t.entries())
+        if (S_ISREG(e.mode) && (e.mode & 0111) != 0) found.emplace(path, &e);
+    for (auto& [path, e] : found) {
+        sys::UniqueFd fd = t.open_in_layer(e->layer, path);
+        if (!fd) continue;
+        std::string d = elf_section(fd.get(), ".go.buildinfo");
+        if (d.size() < 32 || !std::string_view(d).starts_with(kMagic)) continue;
+        if ((static_cast<unsigned char>(d[15]) & 2) == 0) continue;  // pre-1.18 pointer format
+        size_t pos = 32;
+        auto version = varstr(d, pos);
+        auto info = version ? varstr(d, pos) : std::nullopt;
+        if (!info) continue;
+        add_modules(*info, std::string(*version), "/" + path, e->layer, inv);
+    }
+}
+
+}  // namespace husk::image::sbom

@@ -1,0 +1,34 @@
+# Shared by the sbom tests: the image tests' work dir and helpers, and images built
+# by mkfixtures.py loaded into $ROOT with `husk load` (no registry needed).
+load ../images/helpers
+
+SBOM_FIXTURES="$HUSK_SRC/tests/e2e/sbom/mkfixtures.py"
+
+# sbom_image KIND TAG [mkfixtures args...]: builds the fixture and loads it as TAG
+sbom_image() {
+    local kind=$1 tag=$2
+    shift 2
+    rm -rf "$WORK/layout-$tag"
+    /usr/bin/python3 "$SBOM_FIXTURES" "$kind" "$WORK/layout-$tag" --tag "$tag" "$@"
+    tar -C "$WORK/layout-$tag" -cf "$WORK/$tag.tar" .
+    "$HUSK" --root "$ROOT" load -i "$WORK/$tag.tar" >/dev/null
+}
+
+# The debootstrap Debian minbase tree as a tar: bench/pull's cache, else made here
+# (debootstrap from the Debian archive); prints its path, or nothing when it cannot be had.
+debian_tar() {
+    local cache=${HUSK_BENCH_CACHE:-/var/tmp/husk-bench-cache}
+    if [ ! -f "$cache/debian-minbase.tar" ] && command -v debootstrap >/dev/null; then
+        mkdir -p "$cache"
+        debootstrap --variant=minbase bookworm "$WORK/debian" http://deb.debian.org/debian \
+            >"$WORK/debootstrap.log" 2>&1 &&
+            tar -C "$WORK/debian" --numeric-owner --xattrs -cf "$cache/debian-minbase.tar.part" . &&
+            mv "$cache/debian-minbase.tar.part" "$cache/debian-minbase.tar"
+        rm -rf "$WORK/debian"
+    fi
+    [ -f "$cache/debian-minbase.tar" ] && echo "$cache/debian-minbase.tar"
+    return 0
+}
+
+# jqf FILE FILTER: jq -r over a file
+jqf() { jq -r "$2" "$1"; }
