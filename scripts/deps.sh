@@ -33,6 +33,15 @@ missing=()
 for p in "${want[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
 done
+# The published CycloneDX JSON schemas (bom-1.5 with the spdx and jsf schemas it
+# refers to) for the sbom tests, from the npm registry: no Debian package ships them.
+npm_dir=/usr/local/share/husk/npm
+npm_pkgs=(@cyclonedx/cyclonedx-library@10.3.0)
+if [ ! -f "$npm_dir/node_modules/@cyclonedx/cyclonedx-library/res/schema/bom-1.5.SNAPSHOT.schema.json" ] &&
+  command -v npm >/dev/null && [ "$(id -u)" = 0 ]; then
+  echo "deps.sh: npm install ${npm_pkgs[*]} into $npm_dir"
+  npm install -s --prefix "$npm_dir" --no-audit --no-fund --ignore-scripts --omit=optional "${npm_pkgs[@]}" >/dev/null
+fi
 [ ${#missing[@]} -eq 0 ] && exit 0
 
 if [ "$(id -u)" != 0 ]; then

@@ -32,3 +32,16 @@ debian_tar() {
 
 # jqf FILE FILTER: jq -r over a file
 jqf() { jq -r "$2" "$1"; }
+
+# The published CycloneDX 1.5 schema, from the npm package scripts/deps.sh installs.
+CDX_SCHEMA=${HUSK_CDX_SCHEMA:-/usr/local/share/husk/npm/node_modules/@cyclonedx/cyclonedx-library/res/schema/bom-1.5.SNAPSHOT.schema.json}
+# No Debian or npm package ships the SPDX 2.3 JSON schema; one given here is used.
+SPDX_SCHEMA=${HUSK_SPDX_SCHEMA:-}
+
+# validate SCHEMA DOC: the document against the schema (Debian's python3-jsonschema)
+validate() {
+    /usr/bin/python3 -c 'import jsonschema' 2>/dev/null ||
+        skip "python3-jsonschema is not installed (scripts/deps.sh installs it)"
+    run /usr/bin/python3 "$HUSK_SRC/tests/e2e/sbom/validate.py" "$1" "$2"
+    [ "$status" -eq 0 ] || { echo "$output"; return 1; }
+}
