@@ -85,7 +85,10 @@ void add_modules(std::string_view info, const std::string& go_version, const std
             p.name = f[1];
             p.version = f[2];
             mods.push_back(std::move(p));
-        } else if (f[0] == "=>" && f.size() >= 3 && !mods.empty()) {  // a replacement
+        } else if (f[0] == "=>" && f.size() >= 3 && !mods.empty() && !f[1].starts_with('.') &&
+                   !f[1].starts_with('/')) {
+            // a replacement by another module; one by a local directory ("(devel)")
+            // leaves the module and version the program requires
             mods.back().name = f[1];
             mods.back().version = f[2];
         }
