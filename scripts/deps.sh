@@ -11,6 +11,8 @@ build=(build-essential cmake ninja-build pkg-config clang-format clang-tidy
 build+=(nettle-dev)
 # husk sbom: rpm's sqlite database and its headers.
 build+=(libsqlite3-dev librpm-dev)
+# husk scan: Debian's version ordering.
+build+=(libapt-pkg-dev)
 tests=(bats busybox-static jq iproute2 util-linux procps tmux python3 kmod)
 # setcap: the file-capability attack test (CVE-2022-29162 class).
 tests+=(libcap2-bin)

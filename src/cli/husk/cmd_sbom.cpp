@@ -1,7 +1,10 @@
 // husk sbom IMAGE|CONTAINER [--format table|json|spdx-json|cyclonedx-json] [-o FILE]
+// husk scan IMAGE|CONTAINER [--db PATH] [--severity LIST] [--format table|json] [--exit-code N]
+// husk scan --update-db FILE
 //
 // The packages inside an image, read from its unpacked layers (a container's upper
-// layer included), with the layer that introduced each.
+// layer included), with the layer that introduced each; and those of them that OSV
+// records (an offline database) say are vulnerable.
 #include <sys/stat.h>
 
 #include <ctime>
@@ -14,6 +17,7 @@
 #include "engine/lifecycle.h"
 #include "image/fsutil.h"
 #include "image/sbom/inventory.h"
+#include "image/sbom/scan.h"
 #include "image/store.h"
 #include "sys/error.h"
 
@@ -118,8 +122,74 @@ void add_sbom(CLI::App& app, Context& ctx, Commands& cmds) {
     });
 }
 
+// The OSV records: --db, else what --update-db imported into <root>/osv.
+std::vector<sbom::OsvRecord> scan_db(Context& ctx, const std::string& db) {
+    std::string path = db.empty() ? ctx.store().root() + "/osv" : db;
+    if (db.empty() && !image::exists(path))
+        throw Error(
+            "no vulnerability database: give --db PATH, or import one with husk scan "
+            "--update-db FILE");
+    return sbom::load_osv(path);
+}
+
+void add_scan(CLI::App& app, Context& ctx, Commands& cmds) {
+    struct Opts {
+        std::string target;
+        std::string db;
+        std::string update;
+        std::vector<std::string> severity;
+        std::string format = "table";
+        int exit_code = 0;
+    };
+    auto o = std::make_shared<Opts>();
+    auto* sub =
+        app.add_subcommand("scan", "list the known vulnerabilities of an image or container");
+    sub->add_option("target", o->target, "image or container");
+    sub->add_option("--db", o->db, "OSV records: a directory or zip of OSV JSON files");
+    sub->add_option("--update-db", o->update, "import a zip or JSON file of OSV records");
+    sub->add_option("--severity", o->severity,
+                    "only these severities (CRITICAL,HIGH,MEDIUM,LOW,UNKNOWN)")
+        ->delimiter(',')
+        ->check(CLI::IsMember({"CRITICAL", "HIGH", "MEDIUM", "LOW", "UNKNOWN"}, CLI::ignore_case));
+    sub->add_option("--format", o->format, "table or json")
+        ->check(CLI::IsMember({"table", "json"}))
+        ->capture_default_str();
+    sub->add_option("--exit-code", o->exit_code, "exit with N when there are findings");
+    cmds.on(sub, [o, &ctx] {
+        if (!o->update.empty()) {
+            std::string dir = ctx.store().root() + "/osv";
+            image::mkdir_p(dir);
+            std::string name(o->update.substr(o->update.rfind('/') + 1));
+            if (!name.ends_with(".zip") && !name.ends_with(".json"))
+                throw Error(error_format("import \"{}\": give a .zip or .json file of OSV records",
+                                         o->update));
+            sbom::load_osv(o->update);  // readable: refuse to import a broken file
+            image::write_file_atomic(dir + "/" + name, image::read_file(o->update), 0644);
+            if (o->target.empty()) return 0;
+        }
+        if (o->target.empty()) throw Error("scan: name an image or container");
+        auto records = scan_db(ctx, o->db);
+        Target t = resolve_target(ctx, o->target);
+        auto inv = with_context(error_format("scan of \"{}\"", o->target),
+                                [&] { return sbom::inventory(t.layers); });
+        auto findings = sbom::match(inv, records);
+        if (!o->severity.empty())
+            std::erase_if(findings, [&](const sbom::Finding& f) {
+                return std::none_of(o->severity.begin(), o->severity.end(), [&](std::string s) {
+                    for (auto& c : s)
+                        c = static_cast<char>(::toupper(static_cast<unsigned char>(c)));
+                    return s == f.severity;
+                });
+            });
+        fmt::print("{}", o->format == "json" ? sbom::findings_json(findings)
+                                             : sbom::findings_table(findings));
+        return findings.empty() ? 0 : o->exit_code;
+    });
+}
+
 }  // namespace
 
 HUSK_COMMAND(sbom, add_sbom);
+HUSK_COMMAND(scan, add_scan);
 
 }  // namespace husk::cli

@@ -6,7 +6,8 @@ kinds: debian (the debootstrap tree of --debian-tar, and a layer adding a packag
        alpine (a fake apk database over two layers, and busybox),
        rpm (an rpmdb.sqlite written with sqlite3, headers made by librpm's Python module),
        rpm-corrupt (an rpmdb.sqlite that is no database),
-       lang (Python dist-info, node_modules, a jar, a gem, and --go-binary when given)
+       lang (Python dist-info, node_modules, a jar, a gem, and --go-binary when given),
+       dpkg (a Debian 12 status file of a few packages, for husk scan)
 """
 import argparse
 import io
@@ -179,6 +180,24 @@ def lang(go_binary):
     return [l.data()]
 
 
+def dpkg():
+    l = mkimage.Layer()
+    os_release(l, 'PRETTY_NAME="Debian GNU/Linux 12 (bookworm)"\nID=debian\nVERSION_ID="12"\n')
+    for d in ("var", "var/lib", "var/lib/dpkg"):
+        l.dir(d)
+    stanzas = [("husk-fake", "husk-fake-src (1:2.0-1)", "1:2.0-1+b1"),
+               ("libtilde1", "tilde", "2.0~rc1-1"),
+               ("plain", None, "3.1-2")]
+    text = ""
+    for name, source, version in stanzas:
+        text += "Package: %s\nStatus: install ok installed\nArchitecture: amd64\n" % name
+        if source:
+            text += "Source: %s\n" % source
+        text += "Version: %s\nDescription: x\n\n" % version
+    l.file("var/lib/dpkg/status", text.encode())
+    return [l.data()]
+
+
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("kind")
@@ -193,6 +212,8 @@ def main():
         layers = alpine()
     elif a.kind in ("rpm", "rpm-corrupt"):
         layers = rpm_image(a.kind == "rpm-corrupt")
+    elif a.kind == "dpkg":
+        layers = dpkg()
     elif a.kind == "lang":
         layers = lang(a.go_binary)
     else:
