@@ -15,6 +15,7 @@
 #include "image/fsutil.h"
 #include "image/sbom/catalog.h"
 #include "image/sbom/inventory.h"
+#include "image/sbom/scan.h"
 #include "image/sbom/tree.h"
 
 namespace sbom = husk::image::sbom;
@@ -165,4 +166,29 @@ TEST_F(SbomLayers, DpkgSkipsPackagesWhoseFilesAreGone) {
     auto full = sbom::inventory(refs(1));
     EXPECT_EQ(full.owned_files, 1U);
     EXPECT_EQ(full.files, 4U);  // status, kept.list, kept, stray
+}
+
+TEST(SbomVersions, EachEcosystemOrdersVersionsItsOwnWay) {
+    using sbom::compare_versions;
+    // Debian (libapt-pkg): epochs, ~ before anything, revisions numerically
+    EXPECT_GT(compare_versions("deb", "1:1.0-1", "9.9-1"), 0);
+    EXPECT_LT(compare_versions("deb", "2.0~rc1-1", "2.0-1"), 0);
+    EXPECT_LT(compare_versions("deb", "1.0-1+b1", "1.0-1+b2"), 0);
+    EXPECT_LT(compare_versions("deb", "3.1-2", "3.1-10"), 0);
+    EXPECT_EQ(compare_versions("deb", "0:1.0-1", "1.0-1"), 0);
+    // RPM (librpm): epoch first, then version and release
+    EXPECT_GT(compare_versions("rpm", "1:1.0-1", "2.0-1"), 0);
+    EXPECT_LT(compare_versions("rpm", "1.0-1.fc39", "1.0-2.fc39"), 0);
+    // Alpine: suffixes around the release, then -rN
+    EXPECT_LT(compare_versions("apk", "1.2.4_rc1-r0", "1.2.4-r0"), 0);
+    EXPECT_GT(compare_versions("apk", "1.2.4_p1-r0", "1.2.4-r0"), 0);
+    EXPECT_LT(compare_versions("apk", "8.5.0-r2", "8.5.0-r10"), 0);
+    EXPECT_LT(compare_versions("apk", "1.2.4-r9", "1.2.4a-r0"), 0);
+    EXPECT_LT(compare_versions("apk", "1.2-r5", "1.2.1-r0"), 0);
+    // semver and PEP 440: pre-releases before the release, numbers compared as numbers
+    EXPECT_LT(compare_versions("npm", "4.17.9", "4.17.21"), 0);
+    EXPECT_LT(compare_versions("npm", "1.0.0-rc.1", "1.0.0"), 0);
+    EXPECT_LT(compare_versions("golang", "v1.2.3", "v1.10.0"), 0);
+    EXPECT_LT(compare_versions("pypi", "2.31.0rc1", "2.31.0"), 0);
+    EXPECT_EQ(compare_versions("pypi", "2.31", "2.31.0"), 0);
 }

@@ -51,8 +51,10 @@ std::vector<OsvRecord> load_osv(const std::string& path);
 std::vector<Finding> match(const Inventory& inv, const std::vector<OsvRecord>& records);
 
 // Version ordering of a package type (purl type): <0, 0, >0. deb through libapt-pkg,
-// rpm through librpm; apk, and the language ecosystems, by their dotted numeric
-// components (a pre-release, "-rc1" in semver, sorts before its release).
+// rpm through librpm, apk as apk-tools orders them (suffixes, -rN); the language
+// ecosystems by their dotted numeric components, a pre-release ("-rc1" in semver,
+// "rc1" in PEP 440) before its release. (Full PEP 440 — epochs, local versions, post
+// and dev releases mixed — is not modelled.)
 int compare_versions(std::string_view type, const std::string& a, const std::string& b);
 
 std::string findings_table(const std::vector<Finding>& f);
