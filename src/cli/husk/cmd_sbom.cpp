@@ -1,6 +1,6 @@
 // husk sbom IMAGE|CONTAINER [--format table|json|spdx-json|cyclonedx-json] [-o FILE]
-// husk scan IMAGE|CONTAINER [--db PATH] [--severity LIST] [--format table|json] [--exit-code N]
-// husk scan --update-db FILE
+// husk scan IMAGE|CONTAINER [--db PATH] [--severity LIST] [--format table|json|sarif] [--exit-code
+// N] husk scan --update-db FILE
 //
 // The packages inside an image, read from its unpacked layers (a container's upper
 // layer included), with the layer that introduced each; and those of them that OSV
@@ -151,8 +151,8 @@ void add_scan(CLI::App& app, Context& ctx, Commands& cmds) {
                     "only these severities (CRITICAL,HIGH,MEDIUM,LOW,UNKNOWN)")
         ->delimiter(',')
         ->check(CLI::IsMember({"CRITICAL", "HIGH", "MEDIUM", "LOW", "UNKNOWN"}, CLI::ignore_case));
-    sub->add_option("--format", o->format, "table or json")
-        ->check(CLI::IsMember({"table", "json"}))
+    sub->add_option("--format", o->format, "table, json or sarif")
+        ->check(CLI::IsMember({"table", "json", "sarif"}))
         ->capture_default_str();
     sub->add_option("--exit-code", o->exit_code, "exit with N when there are findings");
     cmds.on(sub, [o, &ctx] {
@@ -181,8 +181,12 @@ void add_scan(CLI::App& app, Context& ctx, Commands& cmds) {
                     return s == f.severity;
                 });
             });
-        fmt::print("{}", o->format == "json" ? sbom::findings_json(findings)
-                                             : sbom::findings_table(findings));
+        if (o->format == "json")
+            fmt::print("{}", sbom::findings_json(findings));
+        else if (o->format == "sarif")
+            fmt::print("{}", sbom::findings_sarif(findings));
+        else
+            fmt::print("{}", sbom::findings_table(findings));
         return findings.empty() ? 0 : o->exit_code;
     });
 }

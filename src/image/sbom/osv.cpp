@@ -275,4 +275,39 @@ std::string findings_json(const std::vector<Finding>& f) {
     return out.dump(2) + "\n";
 }
 
+std::string findings_sarif(const std::vector<Finding>& f) {
+    json rules = json::array();
+    json results = json::array();
+    std::map<std::string, bool> seen;
+    for (auto& x : f) {
+        if (!seen[x.id]) {
+            seen[x.id] = true;
+            rules.push_back({{"id", x.id},
+                             {"shortDescription", {{"text", x.summary.empty() ? x.id : x.summary}}},
+                             {"properties", {{"severity", x.severity}}}});
+        }
+        std::string level = x.severity == "CRITICAL" || x.severity == "HIGH" ? "error"
+                            : x.severity == "MEDIUM"                         ? "warning"
+                                                                             : "note";
+        std::string text =
+            fmt::format("{} {} is affected by {}", x.package->name, x.package->version, x.id);
+        if (!x.fixed.empty()) text += fmt::format("; fixed in {}", x.fixed);
+        std::string uri = x.package->location;
+        if (uri.starts_with('/')) uri.erase(0, 1);
+        results.push_back(
+            {{"ruleId", x.id},
+             {"level", level},
+             {"message", {{"text", text}}},
+             {"locations", {{{"physicalLocation", {{"artifactLocation", {{"uri", uri}}}}}}}},
+             {"properties", {{"purl", x.package->purl}, {"fixed", x.fixed}}}});
+    }
+    json out = {
+        {"$schema", "https://json.schemastore.org/sarif-2.1.0.json"},
+        {"version", "2.1.0"},
+        {"runs",
+         {{{"tool", {{"driver", {{"name", "husk"}, {"version", HUSK_VERSION}, {"rules", rules}}}}},
+           {"results", results}}}}};
+    return out.dump(2) + "\n";
+}
+
 }  // namespace husk::image::sbom

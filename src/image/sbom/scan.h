@@ -59,5 +59,8 @@ int compare_versions(std::string_view type, const std::string& a, const std::str
 
 std::string findings_table(const std::vector<Finding>& f);
 std::string findings_json(const std::vector<Finding>& f);
+// SARIF 2.1.0 (code scanning UIs): one rule per id, one result per finding, located
+// at the file the package was read from.
+std::string findings_sarif(const std::vector<Finding>& f);
 
 }  // namespace husk::image::sbom

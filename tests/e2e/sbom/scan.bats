@@ -64,3 +64,14 @@ PY
     [ "$status" -eq 1 ]
     [ "${lines[0]}" = "husk: error: load vulnerability database \"$WORK/bad.json\": read \"$WORK/bad.json\": not JSON" ]
 }
+
+@test "scan --format sarif: one rule per record, one result per finding at the database file" {
+    need jq
+    sbom_image dpkg deb:scan
+    husk scan deb:scan --db "$OSV" --format sarif >"$WORK/f.sarif"
+    [ "$(jq -r '.version' "$WORK/f.sarif")" = 2.1.0 ]
+    [ "$(jq -r '[.runs[0].results[] | .ruleId + ":" + .level] | join(" ")' "$WORK/f.sarif")" = \
+        "DEBIAN-AFFECTED-REVISION:note DEBIAN-AFFECTED-TILDE:error DEBIAN-LAST-AFFECTED:note" ]
+    [ "$(jq -r '[.runs[0].tool.driver.rules[].id] | length' "$WORK/f.sarif")" = 3 ]
+    [ "$(jq -r '.runs[0].results[0].locations[0].physicalLocation.artifactLocation.uri' "$WORK/f.sarif")" = var/lib/dpkg/status ]
+}
