@@ -50,8 +50,7 @@ struct Target {
     std::vector<sbom::LayerRef> layers;
 };
 
-Target container_target(Context& ctx, const std::string& name) {
-    auto rec = engine::lookup(engine_context(ctx), name);
+Target container_target(Context& ctx, const engine::ContainerRecord& rec) {
     auto& store = ctx.store();
     Target t;
     t.subject = {rec.name, rec.id, now_rfc3339(), true};
@@ -75,11 +74,13 @@ Target resolve_target(Context& ctx, const std::string& name) {
     try {
         img = store.resolve(name);
     } catch (const Error&) {
+        std::optional<engine::ContainerRecord> rec;
         try {
-            return container_target(ctx, name);
+            rec = engine::lookup(engine_context(ctx), name);
         } catch (const Error&) {
             throw Error(error_format("no such image or container: \"{}\"", name));
         }
+        return container_target(ctx, *rec);
     }
     store.ensure_snapshots(*img);
     Target t;

@@ -109,7 +109,7 @@ void load_zip(const std::string& path, std::vector<OsvRecord>& out) {
         if (n < 0)
             throw Error(error_format("read \"{}\" in \"{}\": {}", name, path,
                                      archive_error_string(a.get())));
-        add_records(data, path + ":" + name, out);
+        add_records(data, fmt::format("{}:{}", path, name), out);
     }
     if (rc != ARCHIVE_EOF)
         throw Error(error_format("read \"{}\": {}", path, archive_error_string(a.get())));
@@ -126,7 +126,7 @@ void load_path(const std::string& path, std::vector<OsvRecord>& out) {
             if (e->d_name[0] != '.') names.emplace_back(e->d_name);
         std::sort(names.begin(), names.end());
         for (auto& n : names) {
-            std::string sub = path + "/" + n;
+            std::string sub = fmt::format("{}/{}", path, n);
             struct stat s2 {};
             if (::stat(sub.c_str(), &s2) != 0) throw_sys("stat", sub);
             if (S_ISDIR(s2.st_mode) || n.ends_with(".json") || n.ends_with(".zip"))
@@ -197,9 +197,7 @@ bool in_range(const std::string& type, const std::string& v, const OsvRecord::Ra
         int c = cmp(v, e.version);
         if (e.kind == "introduced" && c >= 0)
             affected = true;
-        else if (e.kind == "fixed" && c >= 0)
-            affected = false;
-        else if (e.kind == "last_affected" && c > 0)
+        else if ((e.kind == "fixed" && c >= 0) || (e.kind == "last_affected" && c > 0))
             affected = false;
     }
     if (affected)
