@@ -165,6 +165,11 @@ def lang(go_binary):
     l.file("app/node_modules/lodash/package.json",
            b'{"name": "lodash", "version": "4.17.21", "license": "MIT"}')
     l.file("app/node_modules/lodash/sub/package.json", b'{"name": "not-a-package"}')
+    # the lock names lodash (installed: found by its package.json) and left-pad (not installed)
+    l.file("app/package-lock.json",
+           b'{"name": "app", "lockfileVersion": 3, "packages": {"": {"name": "app"}, '
+           b'"node_modules/lodash": {"version": "4.17.21", "license": "MIT"}, '
+           b'"node_modules/left-pad": {"version": "1.3.0", "license": "WTFPL"}}}')
     l.file("app/node_modules/@types/node/package.json",
            b'{"name": "@types/node", "version": "20.11.5", "license": {"type": "MIT"}}')
     for d in ("opt", "opt/app", "usr/lib/ruby", "usr/lib/ruby/gems", "usr/lib/ruby/gems/3.1.0",
