@@ -2,6 +2,7 @@
 // (node_modules/NAME/package.json and node_modules/@SCOPE/NAME/package.json), and
 // the packages a package-lock.json (lockfileVersion 1, 2, 3) names that are not
 // installed beside it (an image that ships the lock file without node_modules).
+#include <fmt/format.h>
 #include <sys/stat.h>
 
 #include <functional>
@@ -66,8 +67,9 @@ void catalog_lockfiles(const Tree& t, Inventory& inv) {
         std::string dir(split_last(path).first);
         std::string where = "/" + path;
         auto beside = [&](const std::string& rel) {  // installed, so found as a package.json
-            return t.find(dir.empty() ? rel + "/package.json"
-                                      : dir + "/" + rel + "/package.json") != nullptr;
+            std::string pj = dir.empty() ? fmt::format("{}/package.json", rel)
+                                         : fmt::format("{}/{}/package.json", dir, rel);
+            return t.find(pj) != nullptr;
         };
         if (j.contains("packages") && j["packages"].is_object()) {
             for (auto& [key, entry] : j["packages"].items()) {
