@@ -19,7 +19,14 @@ void catalog_apk(const Tree& t, Inventory& inv);
 void catalog_rpm(const Tree& t, Inventory& inv);
 void catalog_python(const Tree& t, Inventory& inv);
 void catalog_npm(const Tree& t, Inventory& inv);
-void catalog_go(const Tree& t, Inventory& inv);
+// ELF executables (elf.cpp), each read once for every kind of embedded metadata:
+void catalog_binaries(const Tree& t, Inventory& inv);
+// the .go.buildinfo section of a Go binary (golang.cpp)
+void add_go_buildinfo(std::string_view section, const std::string& where, int layer,
+                      Inventory& inv);
+// the .dep-v0 section cargo auditable embeds in a Rust binary (rust.cpp)
+void add_cargo_auditable(std::string_view section, const std::string& where, int layer,
+                         Inventory& inv);
 void catalog_java(const Tree& t, Inventory& inv);
 void catalog_gems(const Tree& t, Inventory& inv);
 

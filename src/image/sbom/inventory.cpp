@@ -149,7 +149,7 @@ Inventory inventory(const std::vector<LayerRef>& layers) {
     inv.layers = layers;
     inv.os = read_os_release(t);
     for (auto* cataloger : {catalog_dpkg, catalog_apk, catalog_rpm, catalog_python, catalog_npm,
-                            catalog_go, catalog_java, catalog_gems})
+                            catalog_binaries, catalog_java, catalog_gems})
         cataloger(t, inv);
     for (auto& p : inv.packages) p.purl = purl(p, inv.os);
     count_files(t, inv);

@@ -29,7 +29,7 @@ struct OsRelease {
 };
 
 struct Package {
-    std::string type;        // purl type: deb, apk, rpm, pypi, npm, golang, maven, gem
+    std::string type;        // purl type: deb, apk, rpm, pypi, npm, golang, maven, gem, cargo
     std::string namespace_;  // maven group id; empty elsewhere
     std::string name;
     std::string version;  // as the database records it (deb "1:2.3-4", rpm "[epoch:]v-r")

@@ -150,7 +150,8 @@ bool ecosystem_matches(const Package& p, const OsRelease& os, std::string_view e
         {"npm", {"npm"}},
         {"golang", {"Go"}},
         {"maven", {"Maven"}},
-        {"gem", {"RubyGems"}}};
+        {"gem", {"RubyGems"}},
+        {"cargo", {"crates.io"}}};
     auto it = names.find(p.type);
     if (it == names.end()) return false;
     std::string_view base = eco.substr(0, eco.find(':'));

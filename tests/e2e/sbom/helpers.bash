@@ -60,3 +60,22 @@ go_binary() {
         go build -o "$d/hello" . >"$d/build.log" 2>&1) && echo "$d/hello"
     return 0
 }
+
+# rust_binary DIR: an ELF executable with the .dep-v0 section cargo auditable writes
+# (zlib-compressed JSON of the crate graph), added by objcopy; prints its path.
+rust_binary() {
+    local d=$1
+    command -v objcopy >/dev/null || return 0
+    mkdir -p "$d"
+    /usr/bin/python3 - "$d/dep-v0" <<'PY'
+import json, sys, zlib
+graph = {"packages": [
+    {"name": "rusty", "version": "0.1.0", "source": "local", "root": True, "dependencies": [1, 2]},
+    {"name": "serde", "version": "1.0.195", "source": "crates.io"},
+    {"name": "cc", "version": "1.0.83", "source": "crates.io", "kind": "build"}]}
+open(sys.argv[1], "wb").write(zlib.compress(json.dumps(graph).encode()))
+PY
+    objcopy --add-section .dep-v0="$d/dep-v0" --set-section-flags .dep-v0=noload,readonly \
+        /bin/true "$d/rusty" && echo "$d/rusty"
+    return 0
+}

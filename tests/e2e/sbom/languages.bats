@@ -35,3 +35,14 @@ teardown() { images_teardown; }
     [ "$got" = "pkg:golang/example.com/hello@%28devel%29 pkg:golang/example.com/greet@v1.2.3 pkg:golang/stdlib@$gov" ]
     [ "$(jqf "$WORK/g.json" '[.packages[] | select(.type == "golang") | .location] | unique | join(" ")')" = /usr/local/bin/hello ]
 }
+
+@test "sbom reads the crate graph cargo auditable embeds in a Rust binary" {
+    need jq
+    bin=$(rust_binary "$WORK/rust")
+    [ -n "$bin" ] || skip "objcopy is not installed (binutils, with build-essential)"
+    sbom_image lang rust:sbom --rust-binary "$bin"
+    husk sbom rust:sbom --format json -o "$WORK/r.json"
+    [ "$(jqf "$WORK/r.json" '[.packages[] | select(.type == "cargo") | .purl] | join(" ")')" = \
+        "pkg:cargo/rusty@0.1.0 pkg:cargo/serde@1.0.195 pkg:cargo/cc@1.0.83" ]
+    [ "$(jqf "$WORK/r.json" '[.packages[] | select(.type == "cargo") | .location] | unique | join(" ")')" = /usr/local/bin/rusty ]
+}

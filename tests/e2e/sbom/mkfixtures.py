@@ -6,7 +6,8 @@ kinds: debian (the debootstrap tree of --debian-tar, and a layer adding a packag
        alpine (a fake apk database over two layers, and busybox),
        rpm (an rpmdb.sqlite written with sqlite3, headers made by librpm's Python module),
        rpm-corrupt (an rpmdb.sqlite that is no database),
-       lang (Python dist-info, node_modules, a jar, a gem, and --go-binary when given),
+       lang (Python dist-info, node_modules, a jar, a gem, and --go-binary, --rust-binary
+             when given),
        dpkg (a Debian 12 status file of a few packages, for husk scan)
 """
 import argparse
@@ -147,7 +148,7 @@ def jar():
     return buf.getvalue()
 
 
-def lang(go_binary):
+def lang(go_binary, rust_binary=None):
     l = mkimage.Layer()
     site = "usr/lib/python3/dist-packages"
     for d in ("usr", "usr/lib", "usr/lib/python3", site, site + "/requests",
@@ -177,11 +178,15 @@ def lang(go_binary):
         l.dir(d)
     l.file("opt/app/guava-32.1.2-jre.jar", jar())
     l.file("usr/lib/ruby/gems/3.1.0/specifications/rake-13.0.6.gemspec", b"# gemspec\n")
-    if go_binary:
+    if go_binary or rust_binary:
         l.dir("usr/local")
         l.dir("usr/local/bin")
+    if go_binary:
         with open(go_binary, "rb") as f:
             l.file("usr/local/bin/hello", f.read(), mode=0o755)
+    if rust_binary:
+        with open(rust_binary, "rb") as f:
+            l.file("usr/local/bin/rusty", f.read(), mode=0o755)
     return [l.data()]
 
 
@@ -210,6 +215,7 @@ def main():
     p.add_argument("--tag", default="latest")
     p.add_argument("--debian-tar")
     p.add_argument("--go-binary")
+    p.add_argument("--rust-binary")
     a = p.parse_args()
     if a.kind == "debian":
         layers = debian(a.debian_tar)
@@ -220,7 +226,7 @@ def main():
     elif a.kind == "dpkg":
         layers = dpkg()
     elif a.kind == "lang":
-        layers = lang(a.go_binary)
+        layers = lang(a.go_binary, a.rust_binary)
     else:
         sys.exit("unknown kind " + a.kind)
     lay = mkimage.Layout(a.layout)
