@@ -10,7 +10,7 @@ build=(build-essential cmake ninja-build pkg-config clang-format clang-tidy
 # sha256 in husk-runtime (the seccomp cache): libnettle loads ~10x cheaper than libcrypto.
 build+=(nettle-dev)
 # husk sbom: rpm's sqlite database and its headers.
-build+=(libsqlite3-dev librpm-dev)
+build+=(libsqlite3-dev librpm-dev zlib1g-dev)
 # husk scan: Debian's version ordering.
 build+=(libapt-pkg-dev)
 tests=(bats busybox-static jq iproute2 util-linux procps tmux python3 kmod)
