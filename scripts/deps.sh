@@ -9,9 +9,16 @@ build=(build-essential cmake ninja-build pkg-config clang-format clang-tidy
   libseccomp-dev libcap-dev libgtest-dev libgmock-dev libbenchmark-dev)
 # sha256 in husk-runtime (the seccomp cache): libnettle loads ~10x cheaper than libcrypto.
 build+=(nettle-dev)
+# husk sbom: rpm's sqlite database and its headers.
+build+=(libsqlite3-dev librpm-dev zlib1g-dev)
+# husk scan: Debian's version ordering.
+build+=(libapt-pkg-dev)
 tests=(bats busybox-static jq iproute2 util-linux procps tmux python3 kmod)
 # setcap: the file-capability attack test (CVE-2022-29162 class).
 tests+=(libcap2-bin)
+# husk sbom fixtures: an rpmdb.sqlite with real headers, a Debian tree, a Go binary;
+# the SPDX/CycloneDX schema validator.
+tests+=(sqlite3 python3-rpm debootstrap golang-go python3-jsonschema)
 images=(docker-registry skopeo umoci apache2-utils zstd openssl curl)
 peers=(crun runc hyperfine)
 # Real engines driving husk-runtime (tests/e2e/engines, bench/engines), and our CRI client.
@@ -28,6 +35,15 @@ missing=()
 for p in "${want[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
 done
+# The published CycloneDX JSON schemas (bom-1.5 with the spdx and jsf schemas it
+# refers to) for the sbom tests, from the npm registry: no Debian package ships them.
+npm_dir=/usr/local/share/husk/npm
+npm_pkgs=(@cyclonedx/cyclonedx-library@10.3.0)
+if [ ! -f "$npm_dir/node_modules/@cyclonedx/cyclonedx-library/res/schema/bom-1.5.SNAPSHOT.schema.json" ] &&
+  command -v npm >/dev/null && [ "$(id -u)" = 0 ]; then
+  echo "deps.sh: npm install ${npm_pkgs[*]} into $npm_dir"
+  npm install -s --prefix "$npm_dir" --no-audit --no-fund --ignore-scripts --omit=optional "${npm_pkgs[@]}" >/dev/null
+fi
 [ ${#missing[@]} -eq 0 ] && exit 0
 
 if [ "$(id -u)" != 0 ]; then

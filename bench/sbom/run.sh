@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# husk sbom of a debootstrap Debian minbase image against dpkg-query over the same
+# tree, warm (page cache filled by a first run), in one run. Prints the package
+# counts (they must agree), the median wall time of each and the ratio.
+# Goal (issue 21): the whole Debian image inventoried in under 0.3 s warm.
+#
+# usage: bench/sbom/run.sh [-n RUNS] [--husk PATH]
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+src=$PWD
+runs=10
+husk=$src/build/src/cli/husk/husk
+while [ $# -gt 0 ]; do
+    case "$1" in
+        -n) runs=$2; shift 2 ;;
+        --husk) husk=$2; shift 2 ;;
+        *) echo "usage: $0 [-n RUNS] [--husk PATH]" >&2; exit 2 ;;
+    esac
+done
+[ -x "$husk" ] || { echo "$0: build husk first ($husk)" >&2; exit 1; }
+bash scripts/deps.sh bench
+
+cache=${HUSK_BENCH_CACHE:-/var/tmp/husk-bench-cache}
+work=$(mktemp -d /tmp/sbom-bench-XXXXXX)
+trap 'rm -rf "$work"' EXIT
+if [ ! -f "$cache/debian-minbase.tar" ]; then
+    echo "building a Debian minbase tree with debootstrap (cached in $cache)..." >&2
+    mkdir -p "$cache"
+    debootstrap --variant=minbase bookworm "$work/debian" http://deb.debian.org/debian >"$work/debootstrap.log" 2>&1
+    tar -C "$work/debian" --numeric-owner --xattrs -cf "$cache/debian-minbase.tar" .
+    rm -rf "$work/debian"
+fi
+python3 scripts/fixtures/mkimage.py fromtar "$work/layout" --tag debian --from-tar "$cache/debian-minbase.tar" >/dev/null
+tar -C "$work/layout" -cf "$work/debian.tar" .
+"$husk" --root "$work/root" load -i "$work/debian.tar" >/dev/null
+mkdir -p "$work/tree"
+tar -C "$work/tree" -xf "$cache/debian-minbase.tar"
+
+# median_ms CMD...: runs it once to warm up, then $runs times; prints the median wall
+# time and the median CPU time (user + system) in ms. On a loaded machine the CPU
+# time is the steadier of the two.
+median_ms() {
+    "$@" >/dev/null
+    for _ in $(seq "$runs"); do
+        /usr/bin/time -f '%e %U %S' -o "$work/t" "$@" >/dev/null
+        cat "$work/t"
+    done | awk '{w[NR]=$1*1000; c[NR]=($2+$3)*1000}
+        function med(a, n,  i, j, t) { for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (a[j] < a[i]) { t = a[i]; a[i] = a[j]; a[j] = t }
+            return (n % 2) ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2 }
+        END { printf "%.0f %.0f\n", med(w, NR), med(c, NR) }'
+}
+
+husk_count=$("$husk" --root "$work/root" sbom debian --format json | jq '.packages | length')
+dpkg_count=$(dpkg-query --admindir="$work/tree/var/lib/dpkg" -W | wc -l)
+read -r husk_ms husk_cpu < <(median_ms "$husk" --root "$work/root" sbom debian --format json)
+read -r spdx_ms spdx_cpu < <(median_ms "$husk" --root "$work/root" sbom debian --format spdx-json)
+read -r dpkg_ms dpkg_cpu < <(median_ms dpkg-query --admindir="$work/tree/var/lib/dpkg" -W)
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN{ if (b > 0) printf "%.2f", a/b; else print "-" }'; }
+echo "packages: husk sbom $husk_count, dpkg-query $dpkg_count"
+printf '%-32s %8s %8s %8s\n' tool "wall ms" "cpu ms" "wall/husk"
+printf '%-32s %8s %8s %8s\n' "husk sbom --format json" "$husk_ms" "$husk_cpu" 1.00
+printf '%-32s %8s %8s %8s\n' "husk sbom --format spdx-json" "$spdx_ms" "$spdx_cpu" "$(ratio "$spdx_ms" "$husk_ms")"
+printf '%-32s %8s %8s %8s\n' "dpkg-query -W (packages only)" "$dpkg_ms" "$dpkg_cpu" "$(ratio "$dpkg_ms" "$husk_ms")"
+awk -v t="$husk_ms" 'BEGIN{ if (t < 300) print "goal met: under 300 ms warm"; else print "goal missed: over 300 ms warm (see cpu ms on a loaded machine)" }'

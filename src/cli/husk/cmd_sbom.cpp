@@ -1,0 +1,200 @@
+// husk sbom IMAGE|CONTAINER [--format table|json|spdx-json|cyclonedx-json] [-o FILE]
+// husk scan IMAGE|CONTAINER [--db PATH] [--severity LIST] [--format table|json|sarif] [--exit-code
+// N] husk scan --update-db FILE
+//
+// The packages inside an image, read from its unpacked layers (a container's upper
+// layer included), with the layer that introduced each; and those of them that OSV
+// records (an offline database) say are vulnerable.
+#include <sys/stat.h>
+
+#include <ctime>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "cli/husk/command.h"
+#include "cli/husk/container_cmd.h"
+#include "engine/lifecycle.h"
+#include "image/fsutil.h"
+#include "image/sbom/inventory.h"
+#include "image/sbom/scan.h"
+#include "image/store.h"
+#include "sys/error.h"
+
+namespace husk::cli {
+namespace {
+
+namespace sbom = image::sbom;
+
+std::string now_rfc3339() {
+    std::time_t t = std::time(nullptr);
+    std::tm tm{};
+    ::gmtime_r(&t, &tm);
+    char buf[32];
+    std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    return buf;
+}
+
+// The image's layers, bottom first, each named by its diff id.
+std::vector<sbom::LayerRef> image_layers(image::Store& store, const image::Image& img) {
+    std::vector<sbom::LayerRef> layers;
+    for (size_t i = 0; i < img.chain_ids.size(); ++i)
+        layers.push_back(
+            {store.snapshot_dir(img.chain_ids[i]) + "/fs",
+             i < img.config.diff_ids.size() ? img.config.diff_ids[i] : img.chain_ids[i]});
+    return layers;
+}
+
+struct Target {
+    sbom::Subject subject;
+    std::vector<sbom::LayerRef> layers;
+};
+
+Target container_target(Context& ctx, const engine::ContainerRecord& rec) {
+    auto& store = ctx.store();
+    Target t;
+    t.subject = {rec.name, rec.id, now_rfc3339(), true};
+    std::string dir = store.root() + "/rootfs/" + rec.id;
+    auto mode = image::read_file_if_exists(dir + "/mode");
+    if (rec.image_id.empty() || !mode || *mode == "copy\n") {
+        // --rootfs, or a copied root: the root itself is the one layer there is
+        t.layers.push_back({rec.rootfs, "rootfs"});
+        return t;
+    }
+    auto img = store.resolve(rec.image_id);
+    t.layers = image_layers(store, img);
+    t.layers.push_back({dir + "/upper", "upper"});
+    return t;
+}
+
+Target resolve_target(Context& ctx, const std::string& name) {
+    auto& store = ctx.store();
+    auto lk = store.lock_shared();
+    std::optional<image::Image> img;
+    try {
+        img = store.resolve(name);
+    } catch (const Error&) {
+        std::optional<engine::ContainerRecord> rec;
+        try {
+            rec = engine::lookup(engine_context(ctx), name);
+        } catch (const Error&) {
+            throw Error(error_format("no such image or container: \"{}\"", name));
+        }
+        return container_target(ctx, *rec);
+    }
+    store.ensure_snapshots(*img);
+    Target t;
+    t.subject = {img->names.empty() ? img->id : img->names.front(), img->id, now_rfc3339(), false};
+    t.layers = image_layers(store, *img);
+    return t;
+}
+
+void add_sbom(CLI::App& app, Context& ctx, Commands& cmds) {
+    struct Opts {
+        std::string target;
+        std::string format = "table";
+        std::string output;
+    };
+    auto o = std::make_shared<Opts>();
+    auto* sub = app.add_subcommand("sbom", "list the packages inside an image or container");
+    sub->add_option("target", o->target, "image or container")->required();
+    sub->add_option("--format", o->format, "table, json, spdx-json or cyclonedx-json")
+        ->check(CLI::IsMember({"table", "json", "spdx-json", "cyclonedx-json"}))
+        ->capture_default_str();
+    sub->add_option("-o,--output", o->output, "write to FILE instead of stdout");
+    cmds.on(sub, [o, &ctx] {
+        Target t = resolve_target(ctx, o->target);
+        auto inv = with_context(error_format("sbom of \"{}\"", o->target),
+                                [&] { return sbom::inventory(t.layers); });
+        std::string out;
+        if (o->format == "json")
+            out = sbom::to_json(inv, t.subject);
+        else if (o->format == "spdx-json")
+            out = sbom::to_spdx(inv, t.subject);
+        else if (o->format == "cyclonedx-json")
+            out = sbom::to_cyclonedx(inv, t.subject);
+        else
+            out = sbom::to_table(inv);
+        if (o->output.empty())
+            fmt::print("{}", out);
+        else
+            image::write_file_atomic(o->output, out, 0644);
+        return 0;
+    });
+}
+
+// The OSV records: --db, else what --update-db imported into <root>/osv.
+std::vector<sbom::OsvRecord> scan_db(Context& ctx, const std::string& db) {
+    std::string path = db.empty() ? ctx.store().root() + "/osv" : db;
+    if (db.empty() && !image::exists(path))
+        throw Error(
+            "no vulnerability database: give --db PATH, or import one with husk scan "
+            "--update-db FILE");
+    return sbom::load_osv(path);
+}
+
+void add_scan(CLI::App& app, Context& ctx, Commands& cmds) {
+    struct Opts {
+        std::string target;
+        std::string db;
+        std::string update;
+        std::vector<std::string> severity;
+        std::string format = "table";
+        int exit_code = 0;
+    };
+    auto o = std::make_shared<Opts>();
+    auto* sub =
+        app.add_subcommand("scan", "list the known vulnerabilities of an image or container");
+    sub->add_option("target", o->target, "image or container");
+    sub->add_option("--db", o->db, "OSV records: a directory or zip of OSV JSON files");
+    sub->add_option("--update-db", o->update, "import a zip or JSON file of OSV records");
+    sub->add_option("--severity", o->severity,
+                    "only these severities (CRITICAL,HIGH,MEDIUM,LOW,UNKNOWN)")
+        ->delimiter(',')
+        ->check(CLI::IsMember({"CRITICAL", "HIGH", "MEDIUM", "LOW", "UNKNOWN"}, CLI::ignore_case));
+    sub->add_option("--format", o->format, "table, json or sarif")
+        ->check(CLI::IsMember({"table", "json", "sarif"}))
+        ->capture_default_str();
+    sub->add_option("--exit-code", o->exit_code, "exit with N when there are findings");
+    cmds.on(sub, [o, &ctx] {
+        if (!o->update.empty()) {
+            std::string dir = ctx.store().root() + "/osv";
+            image::mkdir_p(dir);
+            std::string name(o->update.substr(o->update.rfind('/') + 1));
+            if (!name.ends_with(".zip") && !name.ends_with(".json"))
+                throw Error(error_format("import \"{}\": give a .zip or .json file of OSV records",
+                                         o->update));
+            sbom::load_osv(o->update);  // readable: refuse to import a broken file
+            image::write_file_atomic(dir + "/" + name, image::read_file(o->update), 0644);
+            if (o->target.empty()) return 0;
+        }
+        if (o->target.empty()) throw Error("scan: name an image or container");
+        auto records = scan_db(ctx, o->db);
+        Target t = resolve_target(ctx, o->target);
+        auto inv = with_context(error_format("scan of \"{}\"", o->target),
+                                [&] { return sbom::inventory(t.layers); });
+        auto findings = sbom::match(inv, records);
+        if (!o->severity.empty())
+            std::erase_if(findings, [&](const sbom::Finding& f) {
+                return std::none_of(o->severity.begin(), o->severity.end(), [&](std::string s) {
+                    for (auto& c : s)
+                        c = static_cast<char>(::toupper(static_cast<unsigned char>(c)));
+                    return s == f.severity;
+                });
+            });
+        if (o->format == "json")
+            fmt::print("{}", sbom::findings_json(findings));
+        else if (o->format == "sarif")
+            fmt::print("{}", sbom::findings_sarif(findings));
+        else
+            fmt::print("{}", sbom::findings_table(findings));
+        return findings.empty() ? 0 : o->exit_code;
+    });
+}
+
+}  // namespace
+
+HUSK_COMMAND(sbom, add_sbom);
+HUSK_COMMAND(scan, add_scan);
+
+}  // namespace husk::cli

@@ -1,0 +1,66 @@
+// husk scan: the packages of an inventory matched against OSV records
+// (ossf.github.io/osv-schema), each ecosystem with its own version ordering.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "image/sbom/inventory.h"
+
+namespace husk::image::sbom {
+
+struct Finding {
+    const Package* package = nullptr;
+    std::string id;
+    std::vector<std::string> aliases;
+    std::string summary;
+    std::string severity;  // CRITICAL, HIGH, MEDIUM, LOW, or UNKNOWN
+    std::string fixed;     // the first fixed version above the installed one; "" when none
+};
+
+// One OSV record as read (only what matching needs).
+struct OsvRecord {
+    struct Event {
+        std::string kind;  // introduced, fixed, last_affected
+        std::string version;
+    };
+    struct Range {
+        std::string type;  // ECOSYSTEM, SEMVER (GIT ranges are not matched)
+        std::vector<Event> events;
+    };
+    struct Affected {
+        std::string ecosystem;  // "Debian:12", "Alpine:v3.19", "PyPI", ...
+        std::string name;
+        std::vector<Range> ranges;
+        std::vector<std::string> versions;
+        std::string severity;
+    };
+    std::string id;
+    std::vector<std::string> aliases;
+    std::string summary;
+    std::string severity;
+    std::vector<Affected> affected;
+};
+
+// Every record of `path`: a directory (searched recursively for *.json), a zip of
+// OSV JSON files (the form OSV's exports come in), or one JSON file (a record or an
+// array of records). Throws naming the file when one cannot be read or parsed.
+std::vector<OsvRecord> load_osv(const std::string& path);
+
+// The findings for the inventory's packages.
+std::vector<Finding> match(const Inventory& inv, const std::vector<OsvRecord>& records);
+
+// Version ordering of a package type (purl type): <0, 0, >0. deb through libapt-pkg,
+// rpm through librpm, apk as apk-tools orders them (suffixes, -rN); the language
+// ecosystems by their dotted numeric components, a pre-release ("-rc1" in semver,
+// "rc1" in PEP 440) before its release. (Full PEP 440 — epochs, local versions, post
+// and dev releases mixed — is not modelled.)
+int compare_versions(std::string_view type, const std::string& a, const std::string& b);
+
+std::string findings_table(const std::vector<Finding>& f);
+std::string findings_json(const std::vector<Finding>& f);
+// SARIF 2.1.0 (code scanning UIs): one rule per id, one result per finding, located
+// at the file the package was read from.
+std::string findings_sarif(const std::vector<Finding>& f);
+
+}  // namespace husk::image::sbom

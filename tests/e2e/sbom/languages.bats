@@ -1,0 +1,48 @@
+#!/usr/bin/env bats
+# husk sbom's language packages: Python dist-info, node_modules, Go build info, jars, gems.
+load helpers
+
+setup() { images_setup; }
+teardown() { images_teardown; }
+
+@test "sbom finds Python, npm (node_modules, package-lock.json), Java and Ruby packages with purls and the files a dist-info records" {
+    need jq
+    sbom_image lang lang:sbom
+    husk sbom lang:sbom --format json -o "$WORK/l.json"
+    purls=$(jqf "$WORK/l.json" '[.packages[].purl] | sort | join(" ")')
+    [ "$purls" = "pkg:gem/rake@13.0.6 pkg:maven/com.google.guava/guava@32.1.2-jre pkg:npm/%40types/node@20.11.5 pkg:npm/left-pad@1.3.0 pkg:npm/lodash@4.17.21 pkg:pypi/requests@2.31.0" ]
+    # a package the lock file names but node_modules lacks is found in the lock file
+    [ "$(jqf "$WORK/l.json" '.packages[] | select(.name == "left-pad") | .location')" = /app/package-lock.json ]
+    [ "$(jqf "$WORK/l.json" '[.packages[] | select(.name == "lodash")] | length')" = 1 ]
+    # a package.json below a package's own directory is not a package
+    [ "$(jqf "$WORK/l.json" '[.packages[] | select(.name == "not-a-package")] | length')" = 0 ]
+    [ "$(jqf "$WORK/l.json" '.packages[] | select(.name == "lodash") | .license')" = MIT ]
+    [ "$(jqf "$WORK/l.json" '.packages[] | select(.name == "@types/node") | .license')" = MIT ]
+    [ "$(jqf "$WORK/l.json" '.packages[] | select(.name == "requests") | .license')" = "Apache 2.0" ]
+    [ "$(jqf "$WORK/l.json" '.packages[] | select(.type == "maven") | .location')" = /opt/app/guava-32.1.2-jre.jar ]
+    # RECORD's three files are owned; nothing else in the image is
+    [ "$(jqf "$WORK/l.json" '.files.owned')" = 3 ]
+}
+
+@test "sbom reads a Go binary's build info: main module, dependencies, Go version" {
+    need jq
+    bin=$(go_binary "$WORK/go")
+    [ -n "$bin" ] || skip "go is not installed (scripts/deps.sh installs golang-go)"
+    sbom_image lang golang:sbom --go-binary "$bin"
+    husk sbom golang:sbom --format json -o "$WORK/g.json"
+    gov=$(go version "$bin" | sed -E 's/.*: go([0-9.]+).*/\1/')
+    got=$(jqf "$WORK/g.json" '[.packages[] | select(.type == "golang") | .purl] | join(" ")')
+    [ "$got" = "pkg:golang/example.com/hello@%28devel%29 pkg:golang/example.com/greet@v1.2.3 pkg:golang/stdlib@$gov" ]
+    [ "$(jqf "$WORK/g.json" '[.packages[] | select(.type == "golang") | .location] | unique | join(" ")')" = /usr/local/bin/hello ]
+}
+
+@test "sbom reads the crate graph cargo auditable embeds in a Rust binary" {
+    need jq
+    bin=$(rust_binary "$WORK/rust")
+    [ -n "$bin" ] || skip "objcopy is not installed (binutils, with build-essential)"
+    sbom_image lang rust:sbom --rust-binary "$bin"
+    husk sbom rust:sbom --format json -o "$WORK/r.json"
+    [ "$(jqf "$WORK/r.json" '[.packages[] | select(.type == "cargo") | .purl] | join(" ")')" = \
+        "pkg:cargo/rusty@0.1.0 pkg:cargo/serde@1.0.195 pkg:cargo/cc@1.0.83" ]
+    [ "$(jqf "$WORK/r.json" '[.packages[] | select(.type == "cargo") | .location] | unique | join(" ")')" = /usr/local/bin/rusty ]
+}

@@ -1,0 +1,77 @@
+#!/usr/bin/env bats
+# husk scan: packages matched against OSV records (tests/e2e/sbom/osv), each ecosystem
+# with its own version ordering; boundary cases of Debian's (epochs, ~, revisions).
+load helpers
+
+OSV="$HUSK_SRC/tests/e2e/sbom/osv"
+
+setup() { images_setup; }
+teardown() { images_teardown; }
+
+@test "scan orders Debian versions as dpkg does: epochs, tilde, revisions, last_affected, the release" {
+    need jq
+    sbom_image dpkg deb:scan
+    husk scan deb:scan --db "$OSV" --format json >"$WORK/f.json"
+    # affected: +b1 < +b2; 2.0~rc1 < 2.0; last_affected equal to ours
+    [ "$(jq -r '[.[] | .id + "@" + .package + ":" + .fixed] | join(" ")' "$WORK/f.json")" = \
+        "DEBIAN-AFFECTED-REVISION@husk-fake:1:2.0-1+b2 DEBIAN-AFFECTED-TILDE@libtilde1:2.0-1 DEBIAN-LAST-AFFECTED@plain:" ]
+    # not: fixed 9.0-1 (no epoch) < 1:2.0; fixed 2.0~rc1-1 = ours; Debian:11 only; introduced 3.1-10 > 3.1-2
+    [ "$(jq -r '.[] | select(.id == "DEBIAN-AFFECTED-REVISION") | .aliases[0]' "$WORK/f.json")" = CVE-2099-0001 ]
+    [ "$(jq -r '.[] | select(.id == "DEBIAN-AFFECTED-TILDE") | .severity' "$WORK/f.json")" = HIGH ]
+    run husk scan deb:scan --db "$OSV"
+    [ "$status" -eq 0 ]
+    [[ "${lines[0]}" =~ ^PACKAGE\ +INSTALLED\ +FIXED\ +ID\ +SEVERITY$ ]]
+    [ "${lines[-1]}" = "3 vulnerabilities" ]
+}
+
+@test "scan of language packages: PEP 440 pre-releases sort first, a fixed version equal to ours is not a finding" {
+    need jq
+    sbom_image lang lang:scan
+    husk scan lang:scan --db "$OSV" --format json >"$WORK/f.json"
+    [ "$(jq -r '[.[] | .id + ":" + .installed + "<" + .fixed + ":" + .severity] | join(" ")' "$WORK/f.json")" = \
+        "PYSEC-REQUESTS:2.31.0<2.32.0:MEDIUM" ]
+}
+
+@test "scan --update-db imports a zip of OSV records; --severity filters; --exit-code fails CI" {
+    need jq
+    sbom_image dpkg deb:scan
+    run husk scan deb:scan
+    [ "$status" -eq 1 ]
+    [ "${lines[0]}" = "husk: error: no vulnerability database: give --db PATH, or import one with husk scan --update-db FILE" ]
+    /usr/bin/python3 - "$OSV" "$WORK/debian.zip" <<'PY'
+import os, sys, zipfile
+with zipfile.ZipFile(sys.argv[2], "w") as z:
+    for n in sorted(os.listdir(sys.argv[1])):
+        z.write(os.path.join(sys.argv[1], n), n)
+PY
+    husk scan --update-db "$WORK/debian.zip"
+    run husk scan deb:scan --severity low,high --exit-code 4 --format json
+    [ "$status" -eq 4 ]
+    [ "$(echo "$output" | jq -r '[.[].id] | join(" ")')" = "DEBIAN-AFFECTED-TILDE DEBIAN-LAST-AFFECTED" ]
+    run husk scan deb:scan --severity critical --exit-code 4
+    [ "$status" -eq 0 ]
+    [ "${lines[-1]}" = "0 vulnerabilities" ]
+}
+
+@test "scan with a database that is missing or not JSON fails with one line naming it" {
+    sbom_image dpkg deb:scan
+    run husk scan deb:scan --db "$WORK/nope"
+    [ "$status" -eq 1 ]
+    [ "${#lines[@]}" -eq 1 ]
+    [[ "${lines[0]}" == "husk: error: load vulnerability database \"$WORK/nope\": stat \"$WORK/nope\": ENOENT"* ]]
+    echo '{ broken' >"$WORK/bad.json"
+    run husk scan deb:scan --db "$WORK/bad.json"
+    [ "$status" -eq 1 ]
+    [ "${lines[0]}" = "husk: error: load vulnerability database \"$WORK/bad.json\": read \"$WORK/bad.json\": not JSON" ]
+}
+
+@test "scan --format sarif: one rule per record, one result per finding at the database file" {
+    need jq
+    sbom_image dpkg deb:scan
+    husk scan deb:scan --db "$OSV" --format sarif >"$WORK/f.sarif"
+    [ "$(jq -r '.version' "$WORK/f.sarif")" = 2.1.0 ]
+    [ "$(jq -r '[.runs[0].results[] | .ruleId + ":" + .level] | join(" ")' "$WORK/f.sarif")" = \
+        "DEBIAN-AFFECTED-REVISION:note DEBIAN-AFFECTED-TILDE:error DEBIAN-LAST-AFFECTED:note" ]
+    [ "$(jq -r '[.runs[0].tool.driver.rules[].id] | length' "$WORK/f.sarif")" = 3 ]
+    [ "$(jq -r '.runs[0].results[0].locations[0].physicalLocation.artifactLocation.uri' "$WORK/f.sarif")" = var/lib/dpkg/status ]
+}
