@@ -12,18 +12,19 @@
 
 #include <gtest/gtest.h>
 
-#include "image/fsutil.h"
-#include "image/sbom/catalog.h"
-#include "image/sbom/inventory.h"
-#include "image/sbom/scan.h"
-#include "image/sbom/tree.h"
+#include "inventory/catalog.h"
+#include "inventory/inventory.h"
+#include "inventory/scan.h"
+#include "inventory/tree.h"
+#include "sys/fileutil.h"
 
-namespace sbom = husk::image::sbom;
+namespace inventory = husk::inventory;
 
 namespace {
 
-sbom::Package pkg(std::string type, std::string name, std::string version, std::string arch = {}) {
-    sbom::Package p;
+inventory::Package pkg(std::string type, std::string name, std::string version,
+                       std::string arch = {}) {
+    inventory::Package p;
     p.type = std::move(type);
     p.name = std::move(name);
     p.version = std::move(version);
@@ -38,24 +39,24 @@ class SbomLayers : public ::testing::Test {
         ASSERT_NE(::mkdtemp(tmpl), nullptr);
         dir_ = tmpl;
     }
-    void TearDown() override { husk::image::remove_tree(dir_); }
+    void TearDown() override { husk::sys::remove_all(dir_); }
 
     std::string layer(int i) { return dir_ + "/l" + std::to_string(i); }
     void write(int l, const std::string& path, const std::string& data) {
         std::string full = layer(l) + "/" + path;
-        husk::image::mkdir_p(full.substr(0, full.rfind('/')));
+        husk::sys::mkdir_all(full.substr(0, full.rfind('/')));
         std::ofstream(full) << data;
     }
     // A whiteout (0/0 character device); false when this process may not make one.
     bool whiteout(int l, const std::string& path) {
         std::string full = layer(l) + "/" + path;
-        husk::image::mkdir_p(full.substr(0, full.rfind('/')));
+        husk::sys::mkdir_all(full.substr(0, full.rfind('/')));
         return ::mknod(full.c_str(), S_IFCHR | 0600, makedev(0, 0)) == 0;
     }
-    std::vector<sbom::LayerRef> refs(int n) {
-        std::vector<sbom::LayerRef> r;
+    std::vector<inventory::LayerRef> refs(int n) {
+        std::vector<inventory::LayerRef> r;
         for (int i = 0; i < n; ++i) {
-            husk::image::mkdir_p(layer(i));
+            husk::sys::mkdir_all(layer(i));
             r.push_back({layer(i), "sha256:l" + std::to_string(i)});
         }
         return r;
@@ -67,49 +68,49 @@ class SbomLayers : public ::testing::Test {
 }  // namespace
 
 TEST(SbomPurl, DebianCarriesArchDistroAndUpstreamWithTheEpochEncoded) {
-    sbom::OsRelease os{"debian", "12", "bookworm", "Debian GNU/Linux", ""};
+    inventory::OsRelease os{"debian", "12", "bookworm", "Debian GNU/Linux", ""};
     auto p = pkg("deb", "libc6", "2.36-9+deb12u4", "amd64");
     p.source = "glibc";
-    EXPECT_EQ(sbom::purl(p, os),
+    EXPECT_EQ(inventory::purl(p, os),
               "pkg:deb/debian/libc6@2.36-9+deb12u4?arch=amd64&distro=debian-12&upstream=glibc");
-    EXPECT_EQ(sbom::purl(pkg("deb", "zlib1g", "1:1.2.13.dfsg-1", "amd64"), os),
+    EXPECT_EQ(inventory::purl(pkg("deb", "zlib1g", "1:1.2.13.dfsg-1", "amd64"), os),
               "pkg:deb/debian/zlib1g@1%3A1.2.13.dfsg-1?arch=amd64&distro=debian-12");
 }
 
 TEST(SbomPurl, RpmEpochIsAQualifierNotPartOfTheVersion) {
-    sbom::OsRelease os{"fedora", "39", "", "", ""};
-    EXPECT_EQ(sbom::purl(pkg("rpm", "bash", "1:5.2.15-5.fc39", "x86_64"), os),
+    inventory::OsRelease os{"fedora", "39", "", "", ""};
+    EXPECT_EQ(inventory::purl(pkg("rpm", "bash", "1:5.2.15-5.fc39", "x86_64"), os),
               "pkg:rpm/fedora/bash@5.2.15-5.fc39?arch=x86_64&distro=fedora-39&epoch=1");
 }
 
 TEST(SbomPurl, LanguagePackagesFollowTheirEcosystemsRules) {
-    sbom::OsRelease none;
-    EXPECT_EQ(sbom::purl(pkg("npm", "@types/node", "20.1.0"), none),
+    inventory::OsRelease none;
+    EXPECT_EQ(inventory::purl(pkg("npm", "@types/node", "20.1.0"), none),
               "pkg:npm/%40types/node@20.1.0");
-    EXPECT_EQ(sbom::purl(pkg("pypi", "Typing_Extensions", "4.9.0"), none),
+    EXPECT_EQ(inventory::purl(pkg("pypi", "Typing_Extensions", "4.9.0"), none),
               "pkg:pypi/typing-extensions@4.9.0");
-    EXPECT_EQ(sbom::purl(pkg("golang", "github.com/pkg/errors", "v0.9.1"), none),
+    EXPECT_EQ(inventory::purl(pkg("golang", "github.com/pkg/errors", "v0.9.1"), none),
               "pkg:golang/github.com/pkg/errors@v0.9.1");
     auto m = pkg("maven", "guava", "32.1.2-jre");
     m.namespace_ = "com.google.guava";
-    EXPECT_EQ(sbom::purl(m, none), "pkg:maven/com.google.guava/guava@32.1.2-jre");
+    EXPECT_EQ(inventory::purl(m, none), "pkg:maven/com.google.guava/guava@32.1.2-jre");
 }
 
 TEST_F(SbomLayers, UpperFilesHideLowerOnesAndSymlinksResolveInTheMergedTree) {
     write(0, "usr/lib/os-release", "ID=debian\nVERSION_ID=\"11\"\n");
     write(1, "usr/lib/os-release", "ID=debian\nVERSION_ID=\"12\"\nPRETTY_NAME='Debian 12'\n");
     auto r = refs(2);
-    husk::image::mkdir_p(layer(0) + "/etc");
+    husk::sys::mkdir_all(layer(0) + "/etc");
     ASSERT_EQ(::symlink("../usr/lib/os-release", (layer(0) + "/etc/os-release").c_str()), 0);
     ASSERT_EQ(::symlink("usr/lib", (layer(0) + "/lib").c_str()), 0);
-    sbom::Tree t(r);
+    inventory::Tree t(r);
     EXPECT_EQ(t.resolve("etc/os-release"), "usr/lib/os-release");
     EXPECT_EQ(t.resolve("lib/os-release"), "usr/lib/os-release");
     // ".." after a symlink is the parent of its target, as the kernel resolves it
     EXPECT_EQ(t.resolve("lib/../lib/os-release"), "usr/lib/os-release");
     EXPECT_EQ(t.resolve("lib/../etc/os-release"), std::nullopt);
     EXPECT_EQ(t.resolve("usr/../etc/os-release", false), "etc/os-release");
-    auto os = sbom::read_os_release(t);
+    auto os = inventory::read_os_release(t);
     EXPECT_EQ(os.version_id, "12");
     EXPECT_EQ(os.pretty_name, "Debian 12");
     ASSERT_NE(t.find("usr/lib/os-release"), nullptr);
@@ -128,7 +129,7 @@ TEST_F(SbomLayers, WhiteoutsAndOpaqueDirectoriesHideWhatIsBelow) {
         GTEST_SKIP()
             << "trusted.overlay.opaque needs CAP_SYS_ADMIN and a filesystem with trusted xattrs: "
             << std::strerror(errno);
-    sbom::Tree t(r);
+    inventory::Tree t(r);
     EXPECT_EQ(t.find("a/gone"), nullptr);
     EXPECT_NE(t.find("a/kept"), nullptr);
     EXPECT_EQ(t.find("o/lower"), nullptr);
@@ -140,9 +141,9 @@ TEST_F(SbomLayers, APackageComesFromTheLowestLayerOfTheRunOfDatabaseCopiesListin
     write(0, db, "P:a\nV:1\nA:x86_64\n\nP:b\nV:1\nA:x86_64\n");
     write(1, "other", "a layer that leaves the database alone");
     write(2, db, "P:a\nV:2\nA:x86_64\n\nP:b\nV:1\nA:x86_64\n\nP:c\nV:1\nA:x86_64\n");
-    sbom::Inventory inv;
-    sbom::Tree t(refs(3));
-    sbom::catalog_apk(t, inv);
+    inventory::Inventory inv;
+    inventory::Tree t(refs(3));
+    inventory::catalog_apk(t, inv);
     ASSERT_EQ(inv.packages.size(), 3U);
     EXPECT_EQ(inv.packages[0].name + "@" + std::to_string(inv.packages[0].layer),
               "a@2");  // upgraded
@@ -158,18 +159,18 @@ TEST_F(SbomLayers, DpkgSkipsPackagesWhoseFilesAreGone) {
     write(0, "var/lib/dpkg/info/kept.list", "/.\n/usr\n/usr/bin/kept\n");
     write(0, "usr/bin/kept", "");
     write(0, "usr/bin/stray", "");
-    sbom::Inventory inv;
-    sbom::Tree t(refs(1));
-    sbom::catalog_dpkg(t, inv);
+    inventory::Inventory inv;
+    inventory::Tree t(refs(1));
+    inventory::catalog_dpkg(t, inv);
     ASSERT_EQ(inv.packages.size(), 1U);
     EXPECT_EQ(inv.packages[0].name, "kept");
-    auto full = sbom::inventory(refs(1));
+    auto full = inventory::inventory(refs(1));
     EXPECT_EQ(full.owned_files, 1U);
     EXPECT_EQ(full.files, 4U);  // status, kept.list, kept, stray
 }
 
 TEST(SbomVersions, EachEcosystemOrdersVersionsItsOwnWay) {
-    using sbom::compare_versions;
+    using inventory::compare_versions;
     // Debian (libapt-pkg): epochs, ~ before anything, revisions numerically
     EXPECT_GT(compare_versions("deb", "1:1.0-1", "9.9-1"), 0);
     EXPECT_LT(compare_versions("deb", "2.0~rc1-1", "2.0-1"), 0);

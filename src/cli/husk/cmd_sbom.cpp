@@ -15,16 +15,14 @@
 #include "cli/husk/command.h"
 #include "cli/husk/container_cmd.h"
 #include "engine/lifecycle.h"
-#include "image/fsutil.h"
-#include "image/sbom/inventory.h"
-#include "image/sbom/scan.h"
 #include "image/store.h"
+#include "inventory/inventory.h"
+#include "inventory/scan.h"
 #include "sys/error.h"
+#include "sys/fileutil.h"
 
 namespace husk::cli {
 namespace {
-
-namespace sbom = image::sbom;
 
 std::string now_rfc3339() {
     std::time_t t = std::time(nullptr);
@@ -36,8 +34,8 @@ std::string now_rfc3339() {
 }
 
 // The image's layers, bottom first, each named by its diff id.
-std::vector<sbom::LayerRef> image_layers(image::Store& store, const image::Image& img) {
-    std::vector<sbom::LayerRef> layers;
+std::vector<inventory::LayerRef> image_layers(image::Store& store, const image::Image& img) {
+    std::vector<inventory::LayerRef> layers;
     for (size_t i = 0; i < img.chain_ids.size(); ++i)
         layers.push_back(
             {store.snapshot_dir(img.chain_ids[i]) + "/fs",
@@ -46,8 +44,8 @@ std::vector<sbom::LayerRef> image_layers(image::Store& store, const image::Image
 }
 
 struct Target {
-    sbom::Subject subject;
-    std::vector<sbom::LayerRef> layers;
+    inventory::Subject subject;
+    std::vector<inventory::LayerRef> layers;
 };
 
 Target container_target(Context& ctx, const engine::ContainerRecord& rec) {
@@ -55,7 +53,7 @@ Target container_target(Context& ctx, const engine::ContainerRecord& rec) {
     Target t;
     t.subject = {rec.name, rec.id, now_rfc3339(), true};
     std::string dir = store.root() + "/rootfs/" + rec.id;
-    auto mode = image::read_file_if_exists(dir + "/mode");
+    auto mode = sys::read_file_if_exists(dir + "/mode");
     if (rec.image_id.empty() || !mode || *mode == "copy\n") {
         // --rootfs, or a copied root: the root itself is the one layer there is
         t.layers.push_back({rec.rootfs, "rootfs"});
@@ -105,32 +103,32 @@ void add_sbom(CLI::App& app, Context& ctx, Commands& cmds) {
     cmds.on(sub, [o, &ctx] {
         Target t = resolve_target(ctx, o->target);
         auto inv = with_context(error_format("sbom of \"{}\"", o->target),
-                                [&] { return sbom::inventory(t.layers); });
+                                [&] { return inventory::inventory(t.layers); });
         std::string out;
         if (o->format == "json")
-            out = sbom::to_json(inv, t.subject);
+            out = inventory::to_json(inv, t.subject);
         else if (o->format == "spdx-json")
-            out = sbom::to_spdx(inv, t.subject);
+            out = inventory::to_spdx(inv, t.subject);
         else if (o->format == "cyclonedx-json")
-            out = sbom::to_cyclonedx(inv, t.subject);
+            out = inventory::to_cyclonedx(inv, t.subject);
         else
-            out = sbom::to_table(inv);
+            out = inventory::to_table(inv);
         if (o->output.empty())
             fmt::print("{}", out);
         else
-            image::write_file_atomic(o->output, out, 0644);
+            sys::write_file_atomic(o->output, out, 0644);
         return 0;
     });
 }
 
 // The OSV records: --db, else what --update-db imported into <root>/osv.
-std::vector<sbom::OsvRecord> scan_db(Context& ctx, const std::string& db) {
+std::vector<inventory::OsvRecord> scan_db(Context& ctx, const std::string& db) {
     std::string path = db.empty() ? ctx.store().root() + "/osv" : db;
-    if (db.empty() && !image::exists(path))
+    if (db.empty() && !sys::exists_nofollow(path))
         throw Error(
             "no vulnerability database: give --db PATH, or import one with husk scan "
             "--update-db FILE");
-    return sbom::load_osv(path);
+    return inventory::load_osv(path);
 }
 
 void add_scan(CLI::App& app, Context& ctx, Commands& cmds) {
@@ -159,23 +157,23 @@ void add_scan(CLI::App& app, Context& ctx, Commands& cmds) {
     cmds.on(sub, [o, &ctx] {
         if (!o->update.empty()) {
             std::string dir = ctx.store().root() + "/osv";
-            image::mkdir_p(dir);
+            sys::mkdir_all(dir);
             std::string name(o->update.substr(o->update.rfind('/') + 1));
             if (!name.ends_with(".zip") && !name.ends_with(".json"))
                 throw Error(error_format("import \"{}\": give a .zip or .json file of OSV records",
                                          o->update));
-            sbom::load_osv(o->update);  // readable: refuse to import a broken file
-            image::write_file_atomic(dir + "/" + name, image::read_file(o->update), 0644);
+            inventory::load_osv(o->update);  // readable: refuse to import a broken file
+            sys::write_file_atomic(dir + "/" + name, sys::read_file(o->update), 0644, true);
             if (o->target.empty()) return 0;
         }
         if (o->target.empty()) throw Error("scan: name an image or container");
         auto records = scan_db(ctx, o->db);
         Target t = resolve_target(ctx, o->target);
         auto inv = with_context(error_format("scan of \"{}\"", o->target),
-                                [&] { return sbom::inventory(t.layers); });
-        auto findings = sbom::match(inv, records);
+                                [&] { return inventory::inventory(t.layers); });
+        auto findings = inventory::match(inv, records);
         if (!o->severity.empty())
-            std::erase_if(findings, [&](const sbom::Finding& f) {
+            std::erase_if(findings, [&](const inventory::Finding& f) {
                 return std::none_of(o->severity.begin(), o->severity.end(), [&](std::string s) {
                     for (auto& c : s)
                         c = static_cast<char>(::toupper(static_cast<unsigned char>(c)));
@@ -183,11 +181,11 @@ void add_scan(CLI::App& app, Context& ctx, Commands& cmds) {
                 });
             });
         if (o->format == "json")
-            fmt::print("{}", sbom::findings_json(findings));
+            fmt::print("{}", inventory::findings_json(findings));
         else if (o->format == "sarif")
-            fmt::print("{}", sbom::findings_sarif(findings));
+            fmt::print("{}", inventory::findings_sarif(findings));
         else
-            fmt::print("{}", sbom::findings_table(findings));
+            fmt::print("{}", inventory::findings_table(findings));
         return findings.empty() ? 0 : o->exit_code;
     });
 }

@@ -1,4 +1,4 @@
-#include "image/sbom/tree.h"
+#include "inventory/tree.h"
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -14,7 +14,7 @@
 #include "sys/error.h"
 #include "sys/safe_path.h"
 
-namespace husk::image::sbom {
+namespace husk::inventory {
 
 namespace {
 
@@ -215,4 +215,4 @@ bool Tree::removed_in_layer(int layer, std::string_view path) const {
     return false;
 }
 
-}  // namespace husk::image::sbom
+}  // namespace husk::inventory

@@ -4,9 +4,9 @@
 
 #include <map>
 
-#include "image/sbom/catalog.h"
+#include "inventory/catalog.h"
 
-namespace husk::image::sbom {
+namespace husk::inventory {
 
 void catalog_gems(const Tree& t, Inventory& inv) {
     std::map<std::string, const Entry*> found;
@@ -33,4 +33,4 @@ void catalog_gems(const Tree& t, Inventory& inv) {
     }
 }
 
-}  // namespace husk::image::sbom
+}  // namespace husk::inventory

@@ -6,9 +6,9 @@
 // strings inline), padding to 32 bytes, then two varint-length-prefixed strings: the
 // Go version and the module info, the latter framed by 16-byte sentinels.
 
-#include "image/sbom/catalog.h"
+#include "inventory/catalog.h"
 
-namespace husk::image::sbom {
+namespace husk::inventory {
 
 namespace {
 
@@ -79,4 +79,4 @@ void add_go_buildinfo(std::string_view d, const std::string& where, int layer, I
     add_modules(*info, std::string(*version), where, layer, inv);
 }
 
-}  // namespace husk::image::sbom
+}  // namespace husk::inventory

@@ -4,9 +4,9 @@
 #include <algorithm>
 #include <nlohmann/json.hpp>
 
-#include "image/sbom/inventory.h"
+#include "inventory/inventory.h"
 
-namespace husk::image::sbom {
+namespace husk::inventory {
 
 std::string to_json(const Inventory& inv, const Subject& s) {
     nlohmann::json layers = nlohmann::json::array();
@@ -68,4 +68,4 @@ std::string to_table(const Inventory& inv) {
     return out;
 }
 
-}  // namespace husk::image::sbom
+}  // namespace husk::inventory

@@ -13,10 +13,10 @@
 #include <unordered_map>
 #include <vector>
 
-#include "image/sbom/inventory.h"
+#include "inventory/inventory.h"
 #include "sys/fd.h"
 
-namespace husk::image::sbom {
+namespace husk::inventory {
 
 struct Entry {
     int layer = 0;
@@ -61,4 +61,4 @@ std::pair<std::string_view, std::string_view> split_last(std::string_view path);
 // The whole contents of an open file; throws naming `what`.
 std::string read_fd(int fd, std::string_view what);
 
-}  // namespace husk::image::sbom
+}  // namespace husk::inventory

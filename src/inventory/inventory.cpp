@@ -5,10 +5,10 @@
 #include <algorithm>
 #include <unordered_set>
 
-#include "image/sbom/catalog.h"
+#include "inventory/catalog.h"
 #include "sys/error.h"
 
-namespace husk::image::sbom {
+namespace husk::inventory {
 
 std::string_view trim(std::string_view s) {
     while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '\r'))
@@ -156,4 +156,4 @@ Inventory inventory(const std::vector<LayerRef>& layers) {
     return inv;
 }
 
-}  // namespace husk::image::sbom
+}  // namespace husk::inventory

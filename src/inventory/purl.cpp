@@ -4,9 +4,9 @@
 
 #include <map>
 
-#include "image/sbom/catalog.h"
+#include "inventory/catalog.h"
 
-namespace husk::image::sbom {
+namespace husk::inventory {
 
 namespace {
 
@@ -85,4 +85,4 @@ std::string purl(const Package& p, const OsRelease& os) {
     return out;
 }
 
-}  // namespace husk::image::sbom
+}  // namespace husk::inventory

@@ -10,10 +10,10 @@
 #include <rpm/rpmtag.h>
 #include <rpm/rpmtd.h>
 
-#include "image/sbom/catalog.h"
+#include "inventory/catalog.h"
 #include "sys/error.h"
 
-namespace husk::image::sbom {
+namespace husk::inventory {
 
 namespace {
 
@@ -109,4 +109,4 @@ void catalog_rpm(const Tree& t, Inventory& inv) {
     }
 }
 
-}  // namespace husk::image::sbom
+}  // namespace husk::inventory

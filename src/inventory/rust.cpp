@@ -5,10 +5,10 @@
 
 #include <nlohmann/json.hpp>
 
-#include "image/sbom/catalog.h"
+#include "inventory/catalog.h"
 #include "sys/log.h"
 
-namespace husk::image::sbom {
+namespace husk::inventory {
 
 namespace {
 
@@ -57,4 +57,4 @@ void add_cargo_auditable(std::string_view section, const std::string& where, int
     add_found(inv, crates, where, layer);
 }
 
-}  // namespace husk::image::sbom
+}  // namespace husk::inventory

@@ -1,7 +1,7 @@
 // The OS from /etc/os-release (else /usr/lib/os-release), os-release(5).
-#include "image/sbom/catalog.h"
+#include "inventory/catalog.h"
 
-namespace husk::image::sbom {
+namespace husk::inventory {
 
 namespace {
 std::string unquote(std::string_view v) {
@@ -41,4 +41,4 @@ OsRelease read_os_release(const Tree& t) {
     return os;
 }
 
-}  // namespace husk::image::sbom
+}  // namespace husk::inventory

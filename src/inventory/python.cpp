@@ -5,9 +5,9 @@
 
 #include <map>
 
-#include "image/sbom/catalog.h"
+#include "inventory/catalog.h"
 
-namespace husk::image::sbom {
+namespace husk::inventory {
 
 void catalog_python(const Tree& t, Inventory& inv) {
     std::map<std::string, const Entry*> found;  // sorted: a stable order
@@ -49,4 +49,4 @@ void catalog_python(const Tree& t, Inventory& inv) {
     }
 }
 
-}  // namespace husk::image::sbom
+}  // namespace husk::inventory

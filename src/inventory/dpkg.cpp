@@ -5,10 +5,10 @@
 
 #include <set>
 
-#include "image/sbom/catalog.h"
+#include "inventory/catalog.h"
 #include "sys/error.h"
 
-namespace husk::image::sbom {
+namespace husk::inventory {
 
 namespace {
 
@@ -112,4 +112,4 @@ void catalog_dpkg(const Tree& t, Inventory& inv) {
     from_status_d(t, inv);
 }
 
-}  // namespace husk::image::sbom
+}  // namespace husk::inventory

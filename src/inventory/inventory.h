@@ -1,7 +1,7 @@
 // What is inside an image: the packages its layers carry, read from the package
 // databases and language metadata of the unpacked layers (no container is run).
 //
-//   auto inv = husk::image::sbom::inventory({{snapshot_fs_dir, diff_id}, ...});
+//   auto inv = husk::inventory::inventory({{snapshot_fs_dir, diff_id}, ...});
 //
 // Layers are given bottom first, each an unpacked directory in overlayfs format
 // (whiteouts are 0/0 character devices, opaque directories carry
@@ -13,7 +13,7 @@
 #include <string>
 #include <vector>
 
-namespace husk::image::sbom {
+namespace husk::inventory {
 
 struct LayerRef {
     std::string dir;     // the unpacked layer
@@ -69,4 +69,4 @@ std::string to_spdx(const Inventory& inv, const Subject& s);       // SPDX 2.3 J
 std::string to_cyclonedx(const Inventory& inv, const Subject& s);  // CycloneDX 1.5 JSON
 std::string to_table(const Inventory& inv);
 
-}  // namespace husk::image::sbom
+}  // namespace husk::inventory

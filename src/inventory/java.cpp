@@ -8,11 +8,11 @@
 #include <map>
 #include <memory>
 
-#include "image/sbom/catalog.h"
+#include "inventory/catalog.h"
 #include "sys/error.h"
 #include "sys/log.h"
 
-namespace husk::image::sbom {
+namespace husk::inventory {
 
 namespace {
 
@@ -99,4 +99,4 @@ void catalog_java(const Tree& t, Inventory& inv) {
     }
 }
 
-}  // namespace husk::image::sbom
+}  // namespace husk::inventory

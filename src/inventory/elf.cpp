@@ -8,9 +8,9 @@
 #include <cstring>
 #include <map>
 
-#include "image/sbom/catalog.h"
+#include "inventory/catalog.h"
 
-namespace husk::image::sbom {
+namespace husk::inventory {
 
 namespace {
 
@@ -64,4 +64,4 @@ void catalog_binaries(const Tree& t, Inventory& inv) {
     }
 }
 
-}  // namespace husk::image::sbom
+}  // namespace husk::inventory

@@ -11,12 +11,12 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 
-#include "image/fsutil.h"
-#include "image/sbom/catalog.h"
-#include "image/sbom/scan.h"
+#include "inventory/catalog.h"
+#include "inventory/scan.h"
 #include "sys/error.h"
+#include "sys/fileutil.h"
 
-namespace husk::image::sbom {
+namespace husk::inventory {
 
 namespace {
 
@@ -135,7 +135,7 @@ void load_path(const std::string& path, std::vector<OsvRecord>& out) {
     } else if (path.ends_with(".zip")) {
         load_zip(path, out);
     } else {
-        add_records(read_file(path), path, out);
+        add_records(sys::read_file(path), path, out);
     }
 }
 
@@ -309,4 +309,4 @@ std::string findings_sarif(const std::vector<Finding>& f) {
     return out.dump(2) + "\n";
 }
 
-}  // namespace husk::image::sbom
+}  // namespace husk::inventory

@@ -9,10 +9,10 @@
 #include <map>
 #include <nlohmann/json.hpp>
 
-#include "image/sbom/catalog.h"
+#include "inventory/catalog.h"
 #include "sys/log.h"
 
-namespace husk::image::sbom {
+namespace husk::inventory {
 
 namespace {
 bool is_package_json(std::string_view path) {
@@ -120,4 +120,4 @@ void catalog_npm(const Tree& t, Inventory& inv) {
     catalog_lockfiles(t, inv);
 }
 
-}  // namespace husk::image::sbom
+}  // namespace husk::inventory

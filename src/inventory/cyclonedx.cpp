@@ -6,9 +6,9 @@
 #include <nlohmann/json.hpp>
 #include <unordered_set>
 
-#include "image/sbom/catalog.h"
+#include "inventory/catalog.h"
 
-namespace husk::image::sbom {
+namespace husk::inventory {
 
 std::string to_cyclonedx(const Inventory& inv, const Subject& s) {
     using nlohmann::json;
@@ -65,4 +65,4 @@ std::string to_cyclonedx(const Inventory& inv, const Subject& s) {
     return bom.dump(2) + "\n";
 }
 
-}  // namespace husk::image::sbom
+}  // namespace husk::inventory

@@ -1,8 +1,8 @@
 // Alpine packages: /lib/apk/db/installed (apk's "X:value" blocks, one per package,
 // separated by a blank line; F: a directory, R: a file in it).
-#include "image/sbom/catalog.h"
+#include "inventory/catalog.h"
 
-namespace husk::image::sbom {
+namespace husk::inventory {
 
 namespace {
 
@@ -72,4 +72,4 @@ void catalog_apk(const Tree& t, Inventory& inv) {
         inv.packages.push_back(std::move(p));
 }
 
-}  // namespace husk::image::sbom
+}  // namespace husk::inventory

@@ -7,9 +7,9 @@
 #include <nlohmann/json.hpp>
 #include <random>
 
-#include "image/sbom/catalog.h"
+#include "inventory/catalog.h"
 
-namespace husk::image::sbom {
+namespace husk::inventory {
 
 std::string random_uuid() {
     std::random_device rd;
@@ -121,4 +121,4 @@ std::string to_spdx(const Inventory& inv, const Subject& s) {
     return doc.dump(2) + "\n";
 }
 
-}  // namespace husk::image::sbom
+}  // namespace husk::inventory

@@ -5,9 +5,9 @@
 #include <string>
 #include <vector>
 
-#include "image/sbom/inventory.h"
+#include "inventory/inventory.h"
 
-namespace husk::image::sbom {
+namespace husk::inventory {
 
 struct Finding {
     const Package* package = nullptr;
@@ -63,4 +63,4 @@ std::string findings_json(const std::vector<Finding>& f);
 // at the file the package was read from.
 std::string findings_sarif(const std::vector<Finding>& f);
 
-}  // namespace husk::image::sbom
+}  // namespace husk::inventory

@@ -7,10 +7,10 @@
 #include <string_view>
 #include <vector>
 
-#include "image/sbom/inventory.h"
-#include "image/sbom/tree.h"
+#include "inventory/inventory.h"
+#include "inventory/tree.h"
 
-namespace husk::image::sbom {
+namespace husk::inventory {
 
 OsRelease read_os_release(const Tree& t);
 
@@ -61,9 +61,9 @@ std::vector<Package> read_db_file(
 // Adds `pkgs` to the inventory as found in `where` (a file of the image) of `layer`.
 void add_found(Inventory& inv, std::vector<Package>& pkgs, const std::string& where, int layer);
 
-}  // namespace husk::image::sbom
+}  // namespace husk::inventory
 
-namespace husk::image::sbom {
+namespace husk::inventory {
 
 // A random (version 4) UUID, "xxxxxxxx-xxxx-4xxx-yxxx-xxxxxxxxxxxx", for the
 // documents' serial numbers and namespaces.
@@ -71,4 +71,4 @@ std::string random_uuid();
 // "Layer N sha256:..." for a package (empty when its layer is unknown).
 std::string layer_text(const Inventory& inv, const Package& p);
 
-}  // namespace husk::image::sbom
+}  // namespace husk::inventory

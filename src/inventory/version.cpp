@@ -9,9 +9,9 @@
 #include <optional>
 #include <vector>
 
-#include "image/sbom/scan.h"
+#include "inventory/scan.h"
 
-namespace husk::image::sbom {
+namespace husk::inventory {
 
 namespace {
 
@@ -165,4 +165,4 @@ int compare_versions(std::string_view type, const std::string& a, const std::str
     return release_order(a, b);
 }
 
-}  // namespace husk::image::sbom
+}  // namespace husk::inventory
