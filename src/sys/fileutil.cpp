@@ -142,7 +142,8 @@ void remove_entry(int dirfd, const char* name, const std::string& where) {
     if (mount_id(d.get(), "", where) != mount_id(dirfd, dirfd == AT_FDCWD ? "." : "", where))
         throw Error(error_format("refusing to remove \"{}\": a mount point", where));
     // The names first, then the deletions: no directory stream open while it changes.
-    for (auto& n : list_dir(".", d.get())) remove_entry(d.get(), n.c_str(), where + "/" + n);
+    for (auto& n : list_dir(".", d.get()))
+        remove_entry(d.get(), n.c_str(), fmt::format("{}/{}", where, n));
     if (::unlinkat(dirfd, name, AT_REMOVEDIR) != 0 && errno != ENOENT) throw_sys("rmdir", where);
 }
 }  // namespace
