@@ -10,24 +10,10 @@
 
 #include "sys/error.h"
 #include "sys/fileutil.h"
+#include "sys/scope_guard.h"
 #include "sys/syscalls.h"
 
 namespace husk::sys {
-namespace {
-
-// The owner of the namespace, killed and reaped on every way out.
-struct Reap {
-    pid_t pid;
-    explicit Reap(pid_t p) : pid(p) {}
-    Reap(const Reap&) = delete;
-    Reap& operator=(const Reap&) = delete;
-    ~Reap() {
-        ::kill(pid, SIGKILL);
-        ::waitpid(pid, nullptr, 0);
-    }
-};
-
-}  // namespace
 
 UniqueFd userns_with_maps(const std::string& uid_map, const std::string& gid_map) {
     int pipefd[2];
@@ -44,7 +30,11 @@ UniqueFd userns_with_maps(const std::string& uid_map, const std::string& gid_map
         ::_exit(0);
     }
     r.reset();
-    Reap reap(pid);
+    // The owner of the namespace, killed and reaped on every way out.
+    ScopeGuard reap([pid]() noexcept {
+        ::kill(pid, SIGKILL);
+        ::waitpid(pid, nullptr, 0);
+    });
     std::string base = fmt::format("/proc/{}/", pid);
     write_file(base + "uid_map", uid_map);
     write_file(base + "gid_map", gid_map);
