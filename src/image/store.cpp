@@ -86,7 +86,12 @@ std::string Store::read_blob(std::string_view digest) const {
 
 std::string Store::write_blob(std::string_view data) {
     std::string d = sha256_digest(data);
-    if (!has_blob(d)) sys::write_file_atomic(blob_path(d), data, 0644, true);
+    if (has_blob(d)) return d;
+    // Staged in tmp/, never beside the blob: a writer killed mid-write leaves its file
+    // where the next store open removes it, and blobs/ holds only whole blobs.
+    std::string staged = tmp_dir() + "/" + sys::unique_name("blob-");
+    sys::write_file_atomic(staged, data, 0644, true);
+    commit_blob(staged, d);
     return d;
 }
 
