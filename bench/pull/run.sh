@@ -52,14 +52,8 @@ for f in "${images[@]}"; do
     python3 scripts/fixtures/mkimage.py "$f" "$work/layout" --tag "$f" >/dev/null
 done
 if [ "$debian" = 1 ]; then
-    mkdir -p "$cache"
-    if [ ! -f "$cache/debian-minbase.tar" ]; then
-        echo "building a Debian minbase tree with debootstrap (cached in $cache)..." >&2
-        debootstrap --variant=minbase bookworm "$work/debian" http://deb.debian.org/debian >"$work/debootstrap.log" 2>&1
-        tar -C "$work/debian" --numeric-owner --xattrs -cf "$cache/debian-minbase.tar" .
-        rm -rf "$work/debian"
-    fi
-    python3 scripts/fixtures/mkimage.py fromtar "$work/layout" --tag debian --from-tar "$cache/debian-minbase.tar" >/dev/null
+    debian_tar=$(bash scripts/fixtures/debian-minbase.sh "$cache")
+    python3 scripts/fixtures/mkimage.py fromtar "$work/layout" --tag debian --from-tar "$debian_tar" >/dev/null
     images+=(debian)
 fi
 for f in "${images[@]}"; do

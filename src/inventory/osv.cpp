@@ -2,7 +2,6 @@
 // (ossf.github.io/osv-schema, "Evaluation"), ecosystem names as OSV writes them.
 #include <archive.h>
 #include <archive_entry.h>
-#include <dirent.h>
 #include <fmt/format.h>
 #include <sys/stat.h>
 
@@ -119,13 +118,8 @@ void load_path(const std::string& path, std::vector<OsvRecord>& out) {
     struct stat st {};
     if (::stat(path.c_str(), &st) != 0) throw_sys("stat", path);
     if (S_ISDIR(st.st_mode)) {
-        std::vector<std::string> names;
-        std::unique_ptr<DIR, int (*)(DIR*)> d(::opendir(path.c_str()), ::closedir);
-        if (!d) throw_sys("opendir", path);
-        while (dirent* e = ::readdir(d.get()))
-            if (e->d_name[0] != '.') names.emplace_back(e->d_name);
-        std::sort(names.begin(), names.end());
-        for (auto& n : names) {
+        for (auto& n : sys::list_dir(path)) {
+            if (n.starts_with('.')) continue;
             std::string sub = fmt::format("{}/{}", path, n);
             struct stat s2 {};
             if (::stat(sub.c_str(), &s2) != 0) throw_sys("stat", sub);

@@ -1,6 +1,5 @@
 #include "inventory/tree.h"
 
-#include <dirent.h>
 #include <fcntl.h>
 #include <linux/openat2.h>
 #include <sys/stat.h>
@@ -12,32 +11,16 @@
 #include <deque>
 
 #include "sys/error.h"
+#include "sys/fileutil.h"
 #include "sys/safe_path.h"
 
 namespace husk::inventory {
 
 namespace {
 
-// Directory entries of an open directory (the fd stays ours).
+// Directory entries of an open directory (the fd stays ours); errors start with `what`.
 std::vector<std::string> list(int dirfd, const std::string& what) {
-    int dup = ::fcntl(dirfd, F_DUPFD_CLOEXEC, 0);
-    if (dup < 0) throw_sys("dup", what);
-    DIR* d = ::fdopendir(dup);
-    if (d == nullptr) {
-        int err = errno;
-        ::close(dup);
-        throw_sys("opendir", what, err);
-    }
-    std::vector<std::string> names;
-    errno = 0;
-    while (dirent* e = ::readdir(d)) {
-        std::string_view n = e->d_name;
-        if (n != "." && n != "..") names.emplace_back(n);
-    }
-    int err = errno;
-    ::closedir(d);
-    if (err != 0) throw_sys("readdir", what, err);
-    return names;
+    return with_context(what, [&] { return sys::list_dir(".", dirfd); });
 }
 
 bool is_opaque(int dirfd) {

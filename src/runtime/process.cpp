@@ -22,6 +22,7 @@
 
 #include <fmt/format.h>
 
+#include "oci/names.h"
 #include "runtime/init.h"
 #include "runtime/procfs_guard.h"
 #include "runtime/security/lsm.h"
@@ -33,29 +34,6 @@
 
 namespace husk::runtime {
 namespace {
-
-struct RlimitName {
-    const char* name;
-    int resource;
-};
-constexpr RlimitName kRlimits[] = {
-    {"RLIMIT_AS", RLIMIT_AS},
-    {"RLIMIT_CORE", RLIMIT_CORE},
-    {"RLIMIT_CPU", RLIMIT_CPU},
-    {"RLIMIT_DATA", RLIMIT_DATA},
-    {"RLIMIT_FSIZE", RLIMIT_FSIZE},
-    {"RLIMIT_LOCKS", RLIMIT_LOCKS},
-    {"RLIMIT_MEMLOCK", RLIMIT_MEMLOCK},
-    {"RLIMIT_MSGQUEUE", RLIMIT_MSGQUEUE},
-    {"RLIMIT_NICE", RLIMIT_NICE},
-    {"RLIMIT_NOFILE", RLIMIT_NOFILE},
-    {"RLIMIT_NPROC", RLIMIT_NPROC},
-    {"RLIMIT_RSS", RLIMIT_RSS},
-    {"RLIMIT_RTPRIO", RLIMIT_RTPRIO},
-    {"RLIMIT_RTTIME", RLIMIT_RTTIME},
-    {"RLIMIT_SIGPENDING", RLIMIT_SIGPENDING},
-    {"RLIMIT_STACK", RLIMIT_STACK},
-};
 
 void plan_process(const oci::Process& pr, Plan& p) {
     p.uid = pr.user.uid;
@@ -84,9 +62,7 @@ void plan_process(const oci::Process& pr, Plan& p) {
 }  // namespace
 
 int rlimit_resource(const std::string& name) {
-    for (const auto& r : kRlimits)
-        if (name == r.name) return r.resource;
-    return -1;
+    return oci::rlimit_number(name).value_or(-1);
 }
 
 void check_sysctl(const std::string& key, unsigned long flags) {

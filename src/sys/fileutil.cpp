@@ -57,8 +57,41 @@ void write_file(const std::string& path, const std::string& data, int mode) {
     write_fd(fd.get(), data, path);
 }
 
+namespace {
+// `data` in a file with no name yet in `dir` (O_TMPFILE): a writer killed while it writes
+// or flushes leaves nothing behind. Not open where the filesystem or kernel has no
+// O_TMPFILE; then the caller writes a named temporary file.
+UniqueFd unnamed_file(const std::string& dir, std::string_view data, int mode, bool sync,
+                      const std::string& path) {
+    UniqueFd fd(::open(dir.c_str(), O_TMPFILE | O_WRONLY | O_CLOEXEC, mode));
+    if (!fd) return fd;
+    write_fd(fd.get(), data, path);
+    if (::fchmod(fd.get(), static_cast<mode_t>(mode)) != 0) throw_sys("chmod", path);
+    if (sync && ::fsync(fd.get()) != 0) throw_sys("fsync", path);
+    return fd;
+}
+}  // namespace
+
 void write_file_atomic(const std::string& path, std::string_view data, int mode, bool sync) {
     std::string tmp = path + unique_name(".tmp-");
+    auto rename_into_place = [&] {
+        if (::rename(tmp.c_str(), path.c_str()) != 0) {
+            int err = errno;
+            ::unlink(tmp.c_str());
+            throw_sys("rename", tmp, err);
+        }
+    };
+    size_t slash = path.rfind('/');
+    std::string dir = slash == std::string::npos ? "." : (slash == 0 ? "/" : path.substr(0, slash));
+    if (UniqueFd fd = unnamed_file(dir, data, mode, sync, path)) {
+        // Named only once whole: a kill from here on leaves at most a complete file.
+        std::string self = fmt::format("/proc/self/fd/{}", fd.get());
+        if (::linkat(AT_FDCWD, self.c_str(), AT_FDCWD, tmp.c_str(), AT_SYMLINK_FOLLOW) == 0) {
+            rename_into_place();
+            return;
+        }
+        // No /proc mounted: a named temporary file, as below.
+    }
     {
         UniqueFd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode));
         if (!fd) throw_sys("open", tmp);
@@ -71,11 +104,7 @@ void write_file_atomic(const std::string& path, std::string_view data, int mode,
             throw;
         }
     }
-    if (::rename(tmp.c_str(), path.c_str()) != 0) {
-        int err = errno;
-        ::unlink(tmp.c_str());
-        throw_sys("rename", tmp, err);
-    }
+    rename_into_place();
 }
 
 bool mkdir_all(const std::string& path, int mode) {

@@ -19,9 +19,11 @@ std::string read_file(const std::string& path);
 std::optional<std::string> read_file_if_exists(const std::string& path);
 // Write `data` to `path` (O_TRUNC|O_CREAT). Throws SysError("write", path).
 void write_file(const std::string& path, const std::string& data, int mode = 0644);
-// Writes `data` to a fresh temporary file next to `path` (a unique name, so threads and
-// processes never share one), gives it exactly `mode`, fsyncs it when `sync` and renames
-// it over `path`. `sync` = false for files that are recomputed or die with a container.
+// Writes `data` to a fresh file next to `path`, gives it exactly `mode`, fsyncs it when
+// `sync` and renames it over `path`. The file has no name until it is whole (O_TMPFILE,
+// then linked under a unique temporary name), so a writer killed meanwhile leaves
+// nothing; where O_TMPFILE or /proc is missing, a unique named temporary file.
+// `sync` = false for files that are recomputed or die with a container.
 void write_file_atomic(const std::string& path, std::string_view data, int mode = 0644,
                        bool sync = false);
 // mkdir -p; returns true when the last component was created by this call.

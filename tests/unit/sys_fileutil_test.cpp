@@ -13,6 +13,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <csignal>
 #include <cstdlib>
 #include <map>
 #include <string>
@@ -181,6 +182,28 @@ TEST_F(SysFileutil, WriteFileAtomicGivesExactlyTheModeAndLeavesNoTemporary) {
     ASSERT_EQ(::stat(path("f").c_str(), &st), 0);
     EXPECT_EQ(st.st_mode & 07777, 0644U);
     EXPECT_EQ(sys::list_dir(dir_), std::vector<std::string>{"f"});
+}
+
+// A writer killed at any moment leaves no partial file: before the data is whole the
+// file has no name, so whatever a kill leaves in the directory is complete.
+TEST_F(SysFileutil, WriteFileAtomicKilledAtAnyMomentLeavesNoPartialFile) {
+    const std::string data(32 << 20, 'x');
+    for (int round = 0; round < 12; ++round) {
+        pid_t pid = ::fork();
+        ASSERT_GE(pid, 0);
+        if (pid == 0) {
+            for (;;) sys::write_file_atomic(path("f"), data, 0644, true);
+        }
+        ::usleep(static_cast<useconds_t>(1000 + round * 3000));
+        ::kill(pid, SIGKILL);
+        ::waitpid(pid, nullptr, 0);
+        for (const auto& name : sys::list_dir(dir_)) {
+            struct stat st {};
+            ASSERT_EQ(::stat(path(name).c_str(), &st), 0) << name;
+            EXPECT_EQ(st.st_size, static_cast<off_t>(data.size()))
+                << "round " << round << ": " << name << " is partial";
+        }
+    }
 }
 
 TEST_F(SysFileutil, ReadFileIfExistsTellsMissingFromEmpty) {

@@ -14,20 +14,11 @@ sbom_image() {
     "$HUSK" --root "$ROOT" load -i "$WORK/$tag.tar" >/dev/null
 }
 
-# The debootstrap Debian minbase tree as a tar: bench/pull's cache, else made here
-# (debootstrap from the Debian archive); prints its path, or nothing when it cannot be had.
+# The debootstrap Debian minbase tree as a tar (scripts/fixtures/debian-minbase.sh:
+# the benchmarks' cache, else built once); prints its path, or nothing when it cannot be
+# had (the reason is in $WORK/debootstrap.log).
 debian_tar() {
-    local cache=${HUSK_BENCH_CACHE:-/var/tmp/husk-bench-cache}
-    if [ ! -f "$cache/debian-minbase.tar" ] && command -v debootstrap >/dev/null; then
-        mkdir -p "$cache"
-        debootstrap --variant=minbase bookworm "$WORK/debian" http://deb.debian.org/debian \
-            >"$WORK/debootstrap.log" 2>&1 &&
-            tar -C "$WORK/debian" --numeric-owner --xattrs -cf "$cache/debian-minbase.tar.part" . &&
-            mv "$cache/debian-minbase.tar.part" "$cache/debian-minbase.tar"
-        rm -rf "$WORK/debian"
-    fi
-    [ -f "$cache/debian-minbase.tar" ] && echo "$cache/debian-minbase.tar"
-    return 0
+    bash "$HUSK_SRC/scripts/fixtures/debian-minbase.sh" 2>"$WORK/debootstrap.log" || true
 }
 
 # jqf FILE FILTER: jq -r over a file
