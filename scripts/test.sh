@@ -15,8 +15,7 @@ cmake --build build -j "$jobs"
 # PID 1 on these machines does not reap orphans: the test runner is a subreaper.
 subreap=(python3 "$root/scripts/subreaper.py")
 
-results=()
-run_ctest() {  # name build-dir ctest-args...
+run_ctest() {  # name build-dir ctest-args...   (appends "name total failed skipped rc" to $results_file)
     local name=$1 dir=$2
     shift 2
     local log
@@ -30,8 +29,9 @@ run_ctest() {  # name build-dir ctest-args...
     failed=$(sed -nE 's/.* ([0-9]+) tests failed out of.*/\1/p' "$log" | tail -1)
     skipped=$(grep -cE '\(Skipped\)$' "$log" || true)
     rm -f "$log"
-    results+=("$name ${total:-0} ${failed:-0} ${skipped:-0} $rc")
+    echo "$name ${total:-0} ${failed:-0} ${skipped:-0} $rc" >>"$results_file"
 }
+results_file=$(mktemp)
 
 # clang-format and clang-tidy (the repo's .clang-format and .clang-tidy), two checks, run
 # beside the main ctest run and the sanitizer build: the first runs its tests one at a time
@@ -41,12 +41,27 @@ lint_log=$(mktemp)
 LINT_JOBS=$jobs nice -n 10 bash "$root/scripts/lint.sh" build >"$lint_log" 2>&1 &
 lint_pid=$!
 
+# The sanitizer build: unit tests only (the integration tests run the real binaries in the
+# main run). Built and run beside the main run too (niced), for the same reason as the linter;
+# its output is printed after the main run's.
+asan_log=$(mktemp)
+(
+    if nice -n 10 cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DHUSK_SANITIZE=ON >/dev/null &&
+        nice -n 10 cmake --build build-asan -j "$jobs" --target husk_unit_tests; then
+        run_ctest asan build-asan -L unit -j "$jobs"
+    else
+        echo "asan 1 1 0 1" >>"$results_file"
+    fi
+) >"$asan_log" 2>&1 &
+asan_pid=$!
+
 run_ctest main build -j 1
 
-# The sanitizer build: unit tests only (the integration tests run the real binaries above).
-cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DHUSK_SANITIZE=ON >/dev/null
-cmake --build build-asan -j "$jobs" --target husk_unit_tests
-run_ctest asan build-asan -L unit -j "$jobs"
+set +e
+wait "$asan_pid"
+set -e
+cat "$asan_log"
+rm -f "$asan_log"
 
 set +e
 wait "$lint_pid"
@@ -55,16 +70,17 @@ set -e
 cat "$lint_log"
 lint_failed=$(grep -cE '^lint: clang-(format|tidy): .*(differ|findings|missing)' "$lint_log" || true)
 rm -f "$lint_log"
-results+=("lint 2 $lint_failed 0 $lint_rc")
+echo "lint 2 $lint_failed 0 $lint_rc" >>"$results_file"
 
 passed=0 failed=0 skipped=0 status=0
-for r in "${results[@]}"; do
+while read -r r; do
     read -r name total f s rc <<<"$r"
     echo "$name: $total tests, $f failed, $s skipped (exit $rc)"
     passed=$((passed + total - f - s))
     failed=$((failed + f))
     skipped=$((skipped + s))
     [ "$rc" = 0 ] || status=1
-done
+done <"$results_file"
+rm -f "$results_file"
 echo "$passed passed, $failed failed, $skipped skipped"
 exit $status
