@@ -36,6 +36,21 @@ std::string severity_of(const json& j) {
                 return s;
             }
         }
+    // Only a vector: the highest rating computed from the CVSS v3 (else v2) vectors given.
+    auto sev = j.find("severity");
+    if (sev == j.end() || !sev->is_array()) return {};
+    std::optional<double> best3, best2;
+    for (auto& e : *sev) {
+        if (!e.is_object()) continue;
+        std::string type = str_at(e, "type"), vec = str_at(e, "score");
+        auto score = cvss_base_score(vec);
+        if (!score) continue;
+        auto& best = type == "CVSS_V2" ? best2 : best3;
+        if (type != "CVSS_V2" && type != "CVSS_V3") continue;
+        if (!best || *score > *best) best = score;
+    }
+    if (best3) return cvss_severity(*best3, false);
+    if (best2) return cvss_severity(*best2, true);
     return {};
 }
 

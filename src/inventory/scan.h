@@ -2,7 +2,9 @@
 // (ossf.github.io/osv-schema), each ecosystem with its own version ordering.
 #pragma once
 
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "inventory/inventory.h"
@@ -52,10 +54,19 @@ std::vector<Finding> match(const Inventory& inv, const std::vector<OsvRecord>& r
 
 // Version ordering of a package type (purl type): <0, 0, >0. deb through libapt-pkg,
 // rpm through librpm, apk as apk-tools orders them (suffixes, -rN); the language
-// ecosystems by their dotted numeric components, a pre-release ("-rc1" in semver,
-// "rc1" in PEP 440) before its release. (Full PEP 440 — epochs, local versions, post
-// and dev releases mixed — is not modelled.)
+// ecosystems by their dotted numeric components, a pre-release ("-rc1" in semver)
+// before its release; PyPI by PEP 440 (compare_pep440).
 int compare_versions(std::string_view type, const std::string& a, const std::string& b);
+// PEP 440's order (epoch, release, a/b/rc, post, dev, local, with the spec's alternative
+// spellings normalised); nullopt when either is not a PEP 440 version.
+std::optional<int> compare_pep440(const std::string& a, const std::string& b);
+
+// The base score of a CVSS v3.0/v3.1 ("CVSS:3.1/AV:N/...") or v2 ("AV:N/AC:L/Au:N/...")
+// vector; nullopt for a malformed vector or a version not computed (v4).
+std::optional<double> cvss_base_score(std::string_view vector);
+// The qualitative rating of a base score: CRITICAL/HIGH/MEDIUM/LOW/NONE (v3), or
+// v2's HIGH/MEDIUM/LOW as NVD rates them.
+std::string cvss_severity(double score, bool v2);
 
 std::string findings_table(const std::vector<Finding>& f);
 std::string findings_json(const std::vector<Finding>& f);

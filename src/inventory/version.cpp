@@ -162,6 +162,8 @@ int compare_versions(std::string_view type, const std::string& a, const std::str
         return natural(a, b);
     }
     if (type == "apk") return apk_order(a, b);
+    if (type == "pypi")
+        if (auto c = compare_pep440(a, b)) return *c;
     return release_order(a, b);
 }
 

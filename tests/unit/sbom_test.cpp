@@ -193,3 +193,57 @@ TEST(SbomVersions, EachEcosystemOrdersVersionsItsOwnWay) {
     EXPECT_LT(compare_versions("pypi", "2.31.0rc1", "2.31.0"), 0);
     EXPECT_EQ(compare_versions("pypi", "2.31", "2.31.0"), 0);
 }
+
+// PEP 440's own ordering example, smallest first, then its alternative spellings.
+TEST(SbomVersions, PythonVersionsFollowPep440IncludingDevPostAndLocal) {
+    const char* chain[] = {"1.0.dev456",    "1.0a1",         "1.0a2.dev456", "1.0a12.dev456",
+                           "1.0a12",        "1.0b1.dev456",  "1.0b2",        "1.0b2.post345.dev456",
+                           "1.0b2.post345", "1.0rc1.dev456", "1.0rc1",       "1.0",
+                           "1.0+abc.5",     "1.0+abc.7",     "1.0+5",        "1.0.post456.dev34",
+                           "1.0.post456",   "1.0.15",        "1.1.dev1"};
+    for (size_t i = 0; i + 1 < std::size(chain); ++i) {
+        EXPECT_LT(inventory::compare_versions("pypi", chain[i], chain[i + 1]), 0)
+            << chain[i] << " < " << chain[i + 1];
+        EXPECT_GT(inventory::compare_versions("pypi", chain[i + 1], chain[i]), 0);
+    }
+    EXPECT_EQ(inventory::compare_pep440("1.0-ALPHA.1", "1.0a1"), 0);
+    EXPECT_EQ(inventory::compare_pep440("1.0-1", "1.0.post1"), 0);
+    EXPECT_EQ(inventory::compare_pep440("1.0c1", "1.0rc1"), 0);
+    EXPECT_EQ(inventory::compare_pep440("v1.0", "1.0.0"), 0);
+    EXPECT_GT(inventory::compare_pep440("1!0.1", "2.0"), 0);
+    EXPECT_FALSE(inventory::compare_pep440("1.0+", "1.0").has_value());
+    EXPECT_FALSE(inventory::compare_pep440("not-a-version", "1.0").has_value());
+}
+
+// Scores FIRST's calculators give for these vectors.
+TEST(ScanSeverity, CvssVectorsGiveTheSpecsBaseScoreAndRating) {
+    struct Case {
+        const char* vector;
+        double score;
+        const char* rating;
+    } cases[] = {
+        {"CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H", 9.8, "CRITICAL"},
+        {"CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:C/C:H/I:H/A:H", 10.0, "CRITICAL"},
+        {"CVSS:3.1/AV:L/AC:L/PR:L/UI:N/S:U/C:H/I:H/A:H", 7.8, "HIGH"},
+        {"CVSS:3.1/AV:N/AC:L/PR:N/UI:R/S:C/C:L/I:L/A:N", 6.1, "MEDIUM"},
+        {"CVSS:3.0/AV:N/AC:H/PR:N/UI:R/S:U/C:L/I:N/A:N", 3.1, "LOW"},
+        {"CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:N/I:N/A:N", 0.0, "NONE"},
+    };
+    for (auto& c : cases) {
+        auto s = inventory::cvss_base_score(c.vector);
+        ASSERT_TRUE(s.has_value()) << c.vector;
+        EXPECT_DOUBLE_EQ(*s, c.score) << c.vector;
+        EXPECT_EQ(inventory::cvss_severity(*s, false), c.rating) << c.vector;
+    }
+    auto v2 = inventory::cvss_base_score("AV:N/AC:L/Au:N/C:P/I:P/A:P");
+    ASSERT_TRUE(v2.has_value());
+    EXPECT_DOUBLE_EQ(*v2, 7.5);
+    EXPECT_EQ(inventory::cvss_severity(*v2, true), "HIGH");
+    EXPECT_DOUBLE_EQ(inventory::cvss_base_score("(AV:N/AC:M/Au:N/C:N/I:P/A:N)").value_or(-1), 4.3);
+    EXPECT_FALSE(inventory::cvss_base_score("CVSS:3.1/AV:N/AC:L").has_value());
+    EXPECT_FALSE(
+        inventory::cvss_base_score("CVSS:3.1/AV:Q/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H").has_value());
+    EXPECT_FALSE(inventory::cvss_base_score(
+                     "CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:H/VI:H/VA:H/SC:N/SI:N/SA:N")
+                     .has_value());
+}

@@ -24,12 +24,12 @@ teardown() { images_teardown; }
     [ "${lines[-1]}" = "3 vulnerabilities" ]
 }
 
-@test "scan of language packages: PEP 440 pre-releases sort first, a fixed version equal to ours is not a finding" {
+@test "scan of language packages: PEP 440 order (rc and dev before, -1 as post after), a CVSS vector rated, a fix equal to ours no finding" {
     need jq
     sbom_image lang lang:scan
     husk scan lang:scan --db "$OSV" --format json >"$WORK/f.json"
     [ "$(jq -r '[.[] | .id + ":" + .installed + "<" + .fixed + ":" + .severity] | join(" ")' "$WORK/f.json")" = \
-        "PYSEC-REQUESTS:2.31.0<2.32.0:MEDIUM" ]
+        "PYSEC-REQUESTS:2.31.0<2.32.0:MEDIUM PYSEC-REQUESTS-POST:2.31.0<2.31.0-1:CRITICAL" ]
 }
 
 @test "scan --update-db imports a zip of OSV records; --severity filters; --exit-code fails CI" {
