@@ -53,6 +53,49 @@ PY
     [ "${lines[-1]}" = "0 vulnerabilities" ]
 }
 
+@test "scan --update-db killed at random moments leaves the old database or the new one, never a part" {
+    need jq
+    sbom_image dpkg deb:scan
+    # a database big enough that reading and installing it takes a while: the fixture
+    # records plus 5,000 others
+    /usr/bin/python3 - "$OSV" "$WORK/big.zip" <<'PY'
+import json, os, sys, zipfile
+with zipfile.ZipFile(sys.argv[2], "w", zipfile.ZIP_DEFLATED) as z:
+    for n in sorted(os.listdir(sys.argv[1])):
+        z.write(os.path.join(sys.argv[1], n), n)
+    for i in range(5000):
+        z.writestr(f"FILLER-{i}.json", json.dumps({"id": f"FILLER-{i}", "affected": [
+            {"package": {"ecosystem": "Debian:12", "name": f"filler{i}"},
+             "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "0"}, {"fixed": "1.0-1"}]}]}]}))
+PY
+    # how long one import takes here, in ms: the kills land anywhere within it
+    local t0 t1 span
+    t0=$(date +%s%N)
+    "$HUSK" --root "$WORK/timing" scan --update-db "$WORK/big.zip"
+    t1=$(date +%s%N)
+    span=$(((t1 - t0) / 1000000 + 1))
+    for i in $(seq 1 8); do
+        "$HUSK" --root "$ROOT" scan --update-db "$WORK/big.zip" >/dev/null 2>&1 &
+        local pid=$!
+        sleep "$(printf '0.%03d' $((RANDOM % span % 1000)))"
+        kill -9 "$pid" 2>/dev/null || true
+        wait "$pid" 2>/dev/null || true
+        # only whole databases: nothing but big.zip (when that import finished) in osv/
+        local left
+        left=$(ls -A "$ROOT/osv" 2>/dev/null | grep -vx big.zip || true)
+        [ -z "$left" ] || { echo "left behind: $left"; return 1; }
+        if [ -e "$ROOT/osv/big.zip" ]; then
+            run husk scan deb:scan --format json
+            [ "$status" -eq 0 ]
+            [ "$(echo "$output" | jq length)" -eq 3 ]
+        fi
+    done
+    husk scan --update-db "$WORK/big.zip"
+    run husk scan deb:scan --format json
+    [ "$status" -eq 0 ]
+    [ "$(echo "$output" | jq length)" -eq 3 ]
+}
+
 @test "scan with a database that is missing or not JSON fails with one line naming it" {
     sbom_image dpkg deb:scan
     run husk scan deb:scan --db "$WORK/nope"
