@@ -5,12 +5,12 @@ load helpers
 setup() { images_setup; }
 teardown() { images_teardown; }
 
-@test "sbom finds Python, npm (node_modules, package-lock.json), Java and Ruby packages with purls and the files a dist-info records" {
+@test "sbom finds Python, npm (node_modules, package-lock.json), Java (jars inside a war too) and Ruby packages with purls and the files a dist-info records" {
     need jq
     sbom_image lang lang:sbom
     husk sbom lang:sbom --format json -o "$WORK/l.json"
     purls=$(jqf "$WORK/l.json" '[.packages[].purl] | sort | join(" ")')
-    [ "$purls" = "pkg:gem/rake@13.0.6 pkg:maven/com.google.guava/guava@32.1.2-jre pkg:npm/%40types/node@20.11.5 pkg:npm/left-pad@1.3.0 pkg:npm/lodash@4.17.21 pkg:pypi/requests@2.31.0" ]
+    [ "$purls" = "pkg:gem/rake@13.0.6 pkg:maven/com.example/shop@1.0 pkg:maven/com.google.guava/guava@32.1.2-jre pkg:maven/org.apache.commons/commons-lang3@3.12.0 pkg:npm/%40types/node@20.11.5 pkg:npm/left-pad@1.3.0 pkg:npm/lodash@4.17.21 pkg:pypi/requests@2.31.0" ]
     # a package the lock file names but node_modules lacks is found in the lock file
     [ "$(jqf "$WORK/l.json" '.packages[] | select(.name == "left-pad") | .location')" = /app/package-lock.json ]
     [ "$(jqf "$WORK/l.json" '[.packages[] | select(.name == "lodash")] | length')" = 1 ]
@@ -19,7 +19,8 @@ teardown() { images_teardown; }
     [ "$(jqf "$WORK/l.json" '.packages[] | select(.name == "lodash") | .license')" = MIT ]
     [ "$(jqf "$WORK/l.json" '.packages[] | select(.name == "@types/node") | .license')" = MIT ]
     [ "$(jqf "$WORK/l.json" '.packages[] | select(.name == "requests") | .license')" = "Apache 2.0" ]
-    [ "$(jqf "$WORK/l.json" '.packages[] | select(.type == "maven") | .location')" = /opt/app/guava-32.1.2-jre.jar ]
+    [ "$(jqf "$WORK/l.json" '.packages[] | select(.name == "guava") | .location')" = /opt/app/guava-32.1.2-jre.jar ]
+    [ "$(jqf "$WORK/l.json" '.packages[] | select(.name == "commons-lang3") | .location')" = /opt/app/shop.war!/WEB-INF/lib/commons-lang3-3.12.0.jar ]
     # RECORD's three files are owned; nothing else in the image is
     [ "$(jqf "$WORK/l.json" '.files.owned')" = 3 ]
 }

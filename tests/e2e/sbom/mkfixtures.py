@@ -137,6 +137,24 @@ def rpm_image(corrupt):
     return [base.data()]
 
 
+def zipped(entries):
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        for name, data in entries:
+            z.writestr(name, data)
+    return buf.getvalue()
+
+
+def war():
+    """A war with its own pom and a library jar inside (WEB-INF/lib), stored as Spring Boot
+    and servlet containers ship them."""
+    lib = zipped([("META-INF/maven/org.apache.commons/commons-lang3/pom.properties",
+                   "artifactId=commons-lang3\ngroupId=org.apache.commons\nversion=3.12.0\n")])
+    return zipped([("META-INF/maven/com.example/shop/pom.properties",
+                    "artifactId=shop\ngroupId=com.example\nversion=1.0\n"),
+                   ("WEB-INF/lib/commons-lang3-3.12.0.jar", lib)])
+
+
 def jar():
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w") as z:
@@ -177,6 +195,7 @@ def lang(go_binary, rust_binary=None):
               "usr/lib/ruby/gems/3.1.0/specifications"):
         l.dir(d)
     l.file("opt/app/guava-32.1.2-jre.jar", jar())
+    l.file("opt/app/shop.war", war())
     l.file("usr/lib/ruby/gems/3.1.0/specifications/rake-13.0.6.gemspec", b"# gemspec\n")
     if go_binary or rust_binary:
         l.dir("usr/local")
