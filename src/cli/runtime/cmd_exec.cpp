@@ -9,6 +9,7 @@
 namespace husk::cli {
 
 void add_exec_command(CLI::App& app, Globals& g) {
+    if (!g.wants("exec")) return;
     static runtime::ExecOptions o;
     static std::vector<std::string> command;
     static std::string cgroup, apparmor, label;

@@ -103,51 +103,62 @@ void print_ps_table(const std::vector<pid_t>& pids, std::vector<std::string> arg
 }  // namespace
 
 void add_info_commands(CLI::App& app, Globals& g) {
-    static std::string state_id;
-    auto* st = app.add_subcommand("state", "print the state of a container as JSON");
-    st->add_option("id", state_id, "container id")->required();
-    st->callback([&g] { print(oci::dump_state(runtime::state(g.root, state_id)) + "\n"); });
+    if (g.wants("state")) {
+        static std::string state_id;
+        auto* st = app.add_subcommand("state", "print the state of a container as JSON");
+        st->add_option("id", state_id, "container id")->required();
+        st->callback([&g] { print(oci::dump_state(runtime::state(g.root, state_id)) + "\n"); });
+    }
 
-    static std::string list_format = "table";
-    static bool quiet = false;
-    auto* ls = app.add_subcommand("list", "list containers");
-    ls->alias("ls");
-    ls->add_option("--format,-f", list_format, "table or json")
-        ->check(CLI::IsMember({"table", "json"}));
-    ls->add_flag("--quiet,-q", quiet, "only ids");
-    ls->callback([&g] { print_list(runtime::list(g.root), list_format, quiet); });
+    if (g.wants("list", "ls")) {
+        static std::string list_format = "table";
+        static bool quiet = false;
+        auto* ls = app.add_subcommand("list", "list containers");
+        ls->alias("ls");
+        ls->add_option("--format,-f", list_format, "table or json")
+            ->check(CLI::IsMember({"table", "json"}));
+        ls->add_flag("--quiet,-q", quiet, "only ids");
+        ls->callback([&g] { print_list(runtime::list(g.root), list_format, quiet); });
+    }
 
-    static std::string ps_id, ps_format = "table";
-    static std::vector<std::string> ps_args;
-    auto* ps = app.add_subcommand("ps", "list the processes of a container");
-    ps->add_option("--format,-f", ps_format, "table or json")
-        ->check(CLI::IsMember({"table", "json"}));
-    ps->add_option("id", ps_id, "container id")->required();
-    ps->add_option("ps-args", ps_args, "arguments for ps (default -ef)");
-    ps->callback([&g] {
-        auto pids = runtime::processes(g.root, ps_id);
-        std::sort(pids.begin(), pids.end());
-        if (ps_format == "json") {
-            print(json(pids).dump() + "\n");
-        } else {
-            print_ps_table(pids, ps_args);
-        }
-    });
+    if (g.wants("ps")) {
+        static std::string ps_id, ps_format = "table";
+        static std::vector<std::string> ps_args;
+        auto* ps = app.add_subcommand("ps", "list the processes of a container");
+        ps->add_option("--format,-f", ps_format, "table or json")
+            ->check(CLI::IsMember({"table", "json"}));
+        ps->add_option("id", ps_id, "container id")->required();
+        ps->add_option("ps-args", ps_args, "arguments for ps (default -ef)");
+        ps->callback([&g] {
+            auto pids = runtime::processes(g.root, ps_id);
+            std::sort(pids.begin(), pids.end());
+            if (ps_format == "json") {
+                print(json(pids).dump() + "\n");
+            } else {
+                print_ps_table(pids, ps_args);
+            }
+        });
+    }
 
-    auto* features = app.add_subcommand("features", "print what this runtime implements (JSON)");
-    features->callback([] { print(runtime::features_json() + "\n"); });
+    if (g.wants("features")) {
+        auto* features =
+            app.add_subcommand("features", "print what this runtime implements (JSON)");
+        features->callback([] { print(runtime::features_json() + "\n"); });
+    }
 
-    static std::string spec_bundle = ".";
-    static bool spec_rootless = false;
-    auto* spec = app.add_subcommand("spec", "write a default config.json");
-    spec->add_option("--bundle,-b", spec_bundle, "where to write config.json");
-    spec->add_flag("--rootless", spec_rootless, "a config for a container run without root");
-    spec->callback([] {
-        std::string path = spec_bundle + "/config.json";
-        if (sys::exists_follow(path))
-            throw Error(fmt::format("file \"{}\" exists: remove it first", path));
-        sys::write_file(path, oci::dump_spec(oci::default_spec(spec_rootless)) + "\n", 0666);
-    });
+    if (g.wants("spec")) {
+        static std::string spec_bundle = ".";
+        static bool spec_rootless = false;
+        auto* spec = app.add_subcommand("spec", "write a default config.json");
+        spec->add_option("--bundle,-b", spec_bundle, "where to write config.json");
+        spec->add_flag("--rootless", spec_rootless, "a config for a container run without root");
+        spec->callback([] {
+            std::string path = spec_bundle + "/config.json";
+            if (sys::exists_follow(path))
+                throw Error(fmt::format("file \"{}\" exists: remove it first", path));
+            sys::write_file(path, oci::dump_spec(oci::default_spec(spec_rootless)) + "\n", 0666);
+        });
+    }
 }
 
 }  // namespace husk::cli

@@ -101,52 +101,61 @@ void print_line(const std::string& line) {
 }  // namespace
 
 void add_resource_commands(CLI::App& app, Globals& g) {
-    static std::string pause_id, resume_id;
-    auto* pause = app.add_subcommand("pause", "freeze every process of a container");
-    pause->add_option("id", pause_id, "container id")->required();
-    pause->callback([&g] { runtime::pause(g.root, pause_id); });
-    auto* resume = app.add_subcommand("resume", "thaw a paused container");
-    resume->add_option("id", resume_id, "container id")->required();
-    resume->callback([&g] { runtime::resume(g.root, resume_id); });
+    if (g.wants("pause")) {
+        static std::string pause_id;
+        auto* pause = app.add_subcommand("pause", "freeze every process of a container");
+        pause->add_option("id", pause_id, "container id")->required();
+        pause->callback([&g] { runtime::pause(g.root, pause_id); });
+    }
+    if (g.wants("resume")) {
+        static std::string resume_id;
+        auto* resume = app.add_subcommand("resume", "thaw a paused container");
+        resume->add_option("id", resume_id, "container id")->required();
+        resume->callback([&g] { runtime::resume(g.root, resume_id); });
+    }
 
-    static std::string update_id;
-    static UpdateFlags f;
-    auto* up = app.add_subcommand("update", "change the resource limits of a container");
-    up->add_option("--resources,-r", f.resources, "a linux.resources JSON file (- for stdin)");
-    up->add_option("--blkio-weight", f.blkio_weight, "block IO weight (10-1000)");
-    up->add_option("--cpu-period", f.cpu_period, "CPU CFS period (us)");
-    up->add_option("--cpu-quota", f.cpu_quota, "CPU CFS quota (us)");
-    up->add_option("--cpu-rt-period", f.cpu_rt_period, "CPU realtime period (us)");
-    up->add_option("--cpu-rt-runtime", f.cpu_rt_runtime, "CPU realtime runtime (us)");
-    up->add_option("--cpu-share", f.cpu_share, "CPU shares (relative weight)");
-    up->add_option("--cpuset-cpus", f.cpuset_cpus, "CPUs to run on (0-3, 0,1)");
-    up->add_option("--cpuset-mems", f.cpuset_mems, "memory nodes (0-3, 0,1)");
-    up->add_option("--memory", f.memory, "memory limit (e.g. 64m)");
-    up->add_option("--memory-reservation", f.memory_reservation, "memory soft limit");
-    up->add_option("--memory-swap", f.memory_swap, "memory + swap limit (-1 unlimited)");
-    up->add_option("--kernel-memory", f.kernel_memory,
-                   "kernel memory limit (ignored by modern kernels)");
-    up->add_option("--kernel-memory-tcp", f.kernel_memory_tcp, "kernel TCP memory limit");
-    up->add_option("--pids-limit", f.pids_limit, "maximum number of tasks");
-    up->add_option("id", update_id, "container id")->required();
-    up->callback([&g] { runtime::update(g.root, update_id, resources_from(f)); });
+    if (g.wants("update")) {
+        static std::string update_id;
+        static UpdateFlags f;
+        auto* up = app.add_subcommand("update", "change the resource limits of a container");
+        up->add_option("--resources,-r", f.resources, "a linux.resources JSON file (- for stdin)");
+        up->add_option("--blkio-weight", f.blkio_weight, "block IO weight (10-1000)");
+        up->add_option("--cpu-period", f.cpu_period, "CPU CFS period (us)");
+        up->add_option("--cpu-quota", f.cpu_quota, "CPU CFS quota (us)");
+        up->add_option("--cpu-rt-period", f.cpu_rt_period, "CPU realtime period (us)");
+        up->add_option("--cpu-rt-runtime", f.cpu_rt_runtime, "CPU realtime runtime (us)");
+        up->add_option("--cpu-share", f.cpu_share, "CPU shares (relative weight)");
+        up->add_option("--cpuset-cpus", f.cpuset_cpus, "CPUs to run on (0-3, 0,1)");
+        up->add_option("--cpuset-mems", f.cpuset_mems, "memory nodes (0-3, 0,1)");
+        up->add_option("--memory", f.memory, "memory limit (e.g. 64m)");
+        up->add_option("--memory-reservation", f.memory_reservation, "memory soft limit");
+        up->add_option("--memory-swap", f.memory_swap, "memory + swap limit (-1 unlimited)");
+        up->add_option("--kernel-memory", f.kernel_memory,
+                       "kernel memory limit (ignored by modern kernels)");
+        up->add_option("--kernel-memory-tcp", f.kernel_memory_tcp, "kernel TCP memory limit");
+        up->add_option("--pids-limit", f.pids_limit, "maximum number of tasks");
+        up->add_option("id", update_id, "container id")->required();
+        up->callback([&g] { runtime::update(g.root, update_id, resources_from(f)); });
+    }
 
-    static std::string events_id;
-    static bool stats_once = false;
-    static int interval_s = 5;
-    auto* ev =
-        app.add_subcommand("events", "resource usage and OOM events of a container (JSON lines)");
-    ev->add_flag("--stats", stats_once, "print one stats record and exit");
-    ev->add_option("--interval", interval_s, "seconds between stats records (default 5)");
-    ev->add_option("id", events_id, "container id")->required();
-    ev->callback([&g] {
-        if (stats_once) {
-            print_line(runtime::stats_event(g.root, events_id));
-            return;
-        }
-        if (interval_s <= 0) throw Error("--interval: must be at least 1 second");
-        runtime::watch_events(g.root, events_id, interval_s * 1000, print_line);
-    });
+    if (g.wants("events")) {
+        static std::string events_id;
+        static bool stats_once = false;
+        static int interval_s = 5;
+        auto* ev = app.add_subcommand("events",
+                                      "resource usage and OOM events of a container (JSON lines)");
+        ev->add_flag("--stats", stats_once, "print one stats record and exit");
+        ev->add_option("--interval", interval_s, "seconds between stats records (default 5)");
+        ev->add_option("id", events_id, "container id")->required();
+        ev->callback([&g] {
+            if (stats_once) {
+                print_line(runtime::stats_event(g.root, events_id));
+                return;
+            }
+            if (interval_s <= 0) throw Error("--interval: must be at least 1 second");
+            runtime::watch_events(g.root, events_id, interval_s * 1000, print_line);
+        });
+    }
 }
 
 }  // namespace husk::cli

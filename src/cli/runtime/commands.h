@@ -2,6 +2,7 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 
 namespace CLI {
 class App;
@@ -17,7 +18,18 @@ struct Globals {
     bool systemd_cgroup = false;
     std::string rootless = "auto";
     int exit_code = 0;  // set by a verb that returns a status (run)
+    // The verb named on the command line, when it is one of ours: only its subcommand is
+    // built (each costs allocations and option objects). Empty: build all (help, errors).
+    std::string_view verb;
+
+    bool wants(std::string_view name, std::string_view alias = {}) const {
+        return verb.empty() || verb == name || (!alias.empty() && verb == alias);
+    }
 };
+
+// The first operand of argv after the global flags, if it is one of husk-runtime's verbs
+// or their aliases; else empty.
+std::string_view verb_of(int argc, char** argv);
 
 void add_lifecycle_commands(CLI::App& app, Globals& g);  // create start run delete kill
 void add_info_commands(CLI::App& app, Globals& g);       // state list ps features spec

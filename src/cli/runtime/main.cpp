@@ -2,13 +2,16 @@
 #include <seccomp.h>
 #include <CLI/CLI.hpp>
 
+#include <algorithm>
 #include <cstdio>
+#include <iterator>
 
 #include <fmt/format.h>
 
 #include "cli/runtime/commands.h"
 #include "sys/error.h"
 #include "sys/log.h"
+#include "sys/self_exe.h"
 
 namespace {
 
@@ -20,9 +23,40 @@ std::string version_text() {
 
 }  // namespace
 
+namespace husk::cli {
+
+std::string_view verb_of(int argc, char** argv) {
+    static constexpr std::string_view kVerbs[] = {
+        "create", "run",  "start",    "delete", "rm",     "kill",   "state",  "list", "ls",
+        "ps",     "spec", "features", "pause",  "resume", "update", "events", "exec"};
+    static constexpr std::string_view kValued[] = {"--root", "--log", "--log-format", "--rootless",
+                                                   "--criu"};
+    for (int i = 1; i < argc; ++i) {
+        std::string_view a = argv[i];
+        if (a.starts_with('-')) {
+            if (std::find(std::begin(kValued), std::end(kValued), a) != std::end(kValued)) ++i;
+            continue;
+        }
+        for (std::string_view v : kVerbs)
+            if (a == v) return v;
+        return {};
+    }
+    return {};
+}
+
+}  // namespace husk::cli
+
 namespace {
 int runtime_main(int argc, char** argv) {
     husk::cli::Globals g;
+    g.verb = husk::cli::verb_of(argc, argv);
+    // The verbs whose processes are clones of us until their execve (create, run, exec)
+    // run from a read-only mount of our own binary (CVE-2019-5736; sys/self_exe.h).
+    // Re-executing here, before the command line and the bundle are parsed, costs one
+    // exec instead of doing that work twice; create's and exec's own check then finds
+    // the binary sealed.
+    if (g.verb == "create" || g.verb == "run" || g.verb == "exec")
+        husk::sys::reexec_from_readonly_self();
     CLI::App app{"husk-runtime: an OCI container runtime", "husk-runtime"};
     app.set_version_flag("--version,-v", version_text());
     app.add_option("--root", g.root, "state directory of the containers");
