@@ -35,8 +35,8 @@ teardown_file() { images_teardown; }
     [[ "$output" == *"$REG_main/husk/busybox:latest"* ]]
     run husk images
     [[ "$output" == *"$REG_main/husk/busybox"*latest* ]]
-    run husk images --format json
-    [[ "$output" == *"\"$REG_main/husk/busybox:latest\""* ]]
+    run husk images --format '{{.Repository}}:{{.Tag}}'
+    [[ "$output" == *"$REG_main/husk/busybox:latest"* ]]
     skopeo inspect "oci:$ROOT:$REG_main/husk/busybox:latest" >/dev/null
     umoci unpack --image "$ROOT:$REG_main/husk/busybox:latest" "$WORK/from-store" >/dev/null
     python3 "$TREECMP" "$WORK/umoci-busybox/rootfs" "$WORK/from-store/rootfs"
