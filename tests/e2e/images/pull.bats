@@ -42,6 +42,27 @@ teardown_file() { images_teardown; }
     python3 "$TREECMP" "$WORK/umoci-busybox/rootfs" "$WORK/from-store/rootfs"
 }
 
+@test "pull on a terminal shows docker's per-layer progress; not on a terminal, plain lines" {
+    local tty_root=$WORK/tty-root
+    run python3 "$HUSK_SRC/tests/e2e/run/pty_drive.py" 40 120 -- \
+        "$HUSK" --root "$tty_root" pull --tls-verify=false "$REG_main/husk/multi" <<<"expect Status:"
+    [ "$status" -eq 0 ]
+    [[ "$output" == *"Using default tag: latest"*"latest: Pulling from husk/multi"* ]]
+    [[ "$output" == *": Pull complete"* ]]
+    [[ "$output" == *"Digest: sha256:"*"Status: Downloaded newer image for $REG_main/husk/multi:latest"* ]]
+    run python3 "$HUSK_SRC/tests/e2e/run/pty_drive.py" 40 120 -- \
+        "$HUSK" --root "$tty_root" pull --tls-verify=false "$REG_main/husk/multi:latest" <<<"expect Status:"
+    [ "$status" -eq 0 ]
+    [[ "$output" != *"Using default tag"* ]]
+    [[ "$output" == *": Already exists"*"Status: Image is up to date for $REG_main/husk/multi:latest"* ]]
+    # stdout not a terminal: today's lines, no cursor movement
+    run "$HUSK" --root "$tty_root" pull --tls-verify=false "$REG_main/husk/multi"
+    [ "$status" -eq 0 ]
+    [[ "$output" == *"Image ID: "* ]]
+    [[ "$output" != *"Pull complete"* && "$output" != *$'\x1b['* ]]
+    rm -rf "$tty_root"
+}
+
 @test "multi-layer gzip image: mounted tree equals umoci unpack (whiteouts, opaque dirs, hardlinks, devices, setuid)" {
     husk pull -q --tls-verify=false "$REG_main/husk/multi"
     mnt=$(husk image mount "$REG_main/husk/multi")
