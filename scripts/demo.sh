@@ -7,11 +7,12 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/deps.sh
 cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-cmake --build build -j "$(nproc)" --target husk >/dev/null
+# husk-runtime too: the README's runtime tour uses it
+cmake --build build -j "$(nproc)" --target husk husk-runtime >/dev/null
 husk=build/src/cli/husk/husk
 
 # The default image, in husk's default data root (/var/lib/husk); no registry needed.
-"$husk" images --format json | grep -q 'husk/busybox:latest' ||
+"$husk" images --format '{{.Repository}}:{{.Tag}}' | grep -q 'husk/busybox:latest' ||
     bash scripts/make-busybox-image.sh --husk "$husk" >/dev/null
 
 echo "host: $(hostname)"

@@ -397,7 +397,12 @@ Image pull(Store& store, const oi::Reference& ref, const PullOptions& opts) {
         if (config.diff_ids.size() != manifest.layers.size())
             throw Error(fmt::format("the image config lists {} layers, the manifest {}",
                                     config.diff_ids.size(), manifest.layers.size()));
-        if (opts.progress) opts.progress->resolved(digest, manifest.layers.size());
+        if (opts.progress) {
+            opts.progress->resolved(digest, manifest.layers.size());
+            std::vector<std::string> digests;
+            for (auto& l : manifest.layers) digests.push_back(l.digest);
+            opts.progress->layer_digests(digests);
+        }
 
         auto chains = chain_ids(config.diff_ids);
         std::vector<LayerJob> jobs(manifest.layers.size());

@@ -8,6 +8,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "image/registry.h"
 #include "image/store.h"
@@ -22,6 +23,8 @@ class PullProgress {
   public:
     virtual ~PullProgress() = default;
     virtual void resolved(const std::string& /*manifest_digest*/, size_t /*layers*/) {}
+    // Right after resolved: the layers' digests, in the manifest's order.
+    virtual void layer_digests(const std::vector<std::string>& /*digests*/) {}
     virtual void layer_start(size_t /*i*/, const std::string& /*digest*/, int64_t /*size*/,
                              bool /*cached*/) {}
     virtual void layer_bytes(size_t /*i*/, int64_t /*n*/) {}

@@ -4,6 +4,7 @@
 
 #include "cli/husk/command.h"
 #include "cli/husk/util.h"
+#include "cli/template/template.h"
 #include "image/store.h"
 #include "sys/error.h"
 
@@ -42,12 +43,18 @@ void add_image(CLI::App& app, Context& ctx, Commands& cmds) {
     image->require_subcommand(1);
 
     auto inspect_args = std::make_shared<std::vector<std::string>>();
+    auto inspect_format = std::make_shared<std::string>();
     auto* ins = image->add_subcommand("inspect", "configuration, layers and digests as JSON");
+    ins->add_option("-f,--format", *inspect_format, "a template: {{.Architecture}}");
     ins->add_option("image", *inspect_args)->required();
-    cmds.on(ins, [inspect_args, &ctx] {
+    cmds.on(ins, [inspect_args, inspect_format, &ctx] {
         json out = json::array();
         for (auto& a : *inspect_args) out.push_back(inspect(ctx.store(), ctx.store().resolve(a)));
-        fmt::print("{}\n", out.dump(2));
+        if (inspect_format->empty()) {
+            fmt::print("{}\n", out.dump(2));
+        } else {
+            for (auto& o : out) fmt::print("{}", tmpl::format_object(*inspect_format, o));
+        }
         return 0;
     });
 

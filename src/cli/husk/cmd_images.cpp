@@ -1,9 +1,10 @@
-// husk images [--digests] [-q] [--format json]
+// husk images [--digests] [-q] [--format json|table|TEMPLATE]
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include "cli/husk/command.h"
 #include "cli/husk/util.h"
+#include "cli/template/template.h"
 #include "image/store.h"
 #include "oci/image/reference.h"
 #include "sys/error.h"
@@ -22,6 +23,20 @@ uint64_t image_size(image::Store& store, const image::Image& img) {
     return total;
 }
 
+// REPOSITORY and TAG of each name of an image; <none> <none> for an unnamed one.
+std::vector<std::pair<std::string, std::string>> repo_tags(const image::Image& img) {
+    std::vector<std::pair<std::string, std::string>> out;
+    for (auto& n : img.names) {
+        auto ref = oci::image::parse_reference(n);
+        oci::image::Reference bare = ref;
+        bare.tag.clear();
+        bare.digest.clear();
+        out.emplace_back(bare.familiar_name(), ref.tag.empty() ? "<none>" : ref.tag);
+    }
+    if (out.empty()) out.emplace_back("<none>", "<none>");
+    return out;
+}
+
 void add_images(CLI::App& app, Context& ctx, Commands& cmds) {
     struct Opts {
         bool digests = false;
@@ -32,20 +47,42 @@ void add_images(CLI::App& app, Context& ctx, Commands& cmds) {
     auto* sub = app.add_subcommand("images", "list images");
     sub->add_flag("--digests", o->digests, "show digests");
     sub->add_flag("-q,--quiet", o->quiet, "only image ids");
-    sub->add_option("--format", o->format, "json")->check(CLI::IsMember({"json", "table"}));
+    sub->add_option("--format", o->format, "json, table, or a template: {{.Repository}}:{{.Tag}}");
     cmds.on(sub, [o, &ctx] {
         auto& store = ctx.store();
         auto imgs = store.images();
-        if (o->format == "json") {
-            nlohmann::json out = nlohmann::json::array();
-            for (auto& img : imgs)
-                out.push_back({{"Id", img.id},
-                               {"Names", img.names},
-                               {"Digest", img.manifest_digest},
-                               {"RepoDigest", img.repo_digest},
-                               {"Created", img.config.created},
-                               {"Size", image_size(store, img)}});
-            fmt::print("{}\n", out.dump(2));
+        if (!o->format.empty() && !o->quiet) {
+            std::vector<nlohmann::json> rows;
+            for (auto& img : imgs) {
+                uint64_t size = image_size(store, img);
+                for (auto& [repo, tag] : repo_tags(img))
+                    rows.push_back(
+                        {{"ID", short_id(img.id)},
+                         {"Repository", repo},
+                         {"Tag", tag},
+                         {"Digest", img.repo_digest.empty() ? "<none>" : img.repo_digest},
+                         {"CreatedAt", img.config.created},
+                         {"CreatedSince", time_ago(img.config.created)},
+                         {"Size", human_size(size)},
+                         {"VirtualSize", human_size(size)},
+                         {"SharedSize", "N/A"},
+                         {"UniqueSize", "N/A"},
+                         {"Containers", "N/A"}});
+            }
+            static const nlohmann::json headers = {{"ID", "IMAGE ID"},
+                                                   {"Repository", "REPOSITORY"},
+                                                   {"Tag", "TAG"},
+                                                   {"Digest", "DIGEST"},
+                                                   {"CreatedAt", "CREATED AT"},
+                                                   {"CreatedSince", "CREATED"},
+                                                   {"Size", "SIZE"},
+                                                   {"VirtualSize", "SIZE"},
+                                                   {"SharedSize", "SHARED SIZE"},
+                                                   {"UniqueSize", "UNIQUE SIZE"},
+                                                   {"Containers", "CONTAINERS"}};
+            fmt::print("{}", tmpl::format_rows(o->format, rows, headers,
+                                               "table {{.Repository}}\t{{.Tag}}\t{{.ID}}\t"
+                                               "{{.CreatedSince}}\t{{.Size}}"));
             return 0;
         }
         if (o->quiet) {
@@ -57,18 +94,7 @@ void add_images(CLI::App& app, Context& ctx, Commands& cmds) {
         header += fmt::format("{:<14}{:<24}{}", "IMAGE ID", "CREATED", "SIZE");
         fmt::print("{}\n", header);
         for (auto& img : imgs) {
-            std::vector<std::string> names = img.names;
-            if (names.empty()) names.emplace_back();
-            for (auto& n : names) {
-                std::string repo = "<none>", tag = "<none>";
-                if (!n.empty()) {
-                    auto ref = oci::image::parse_reference(n);
-                    oci::image::Reference bare = ref;
-                    bare.tag.clear();
-                    bare.digest.clear();
-                    repo = bare.familiar_name();
-                    if (!ref.tag.empty()) tag = ref.tag;
-                }
+            for (auto& [repo, tag] : repo_tags(img)) {
                 std::string line = fmt::format("{:<40} {:<12} ", repo, tag);
                 if (o->digests) line += fmt::format("{:<72}", img.repo_digest);
                 line +=

@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/husk/container_cmd.h"
+#include "cli/template/template.h"
 #include "engine/inspect.h"
 #include "engine/lifecycle.h"
 
@@ -26,7 +27,7 @@ void add_inspect(CLI::App& app, Context& ctx, Commands& cmds) {
             all.push_back(nlohmann::json::parse(engine::inspect_json(ec, engine::lookup(ec, n))));
         });
         if (!f->format.empty()) {
-            for (auto& o : all) fmt::print("{}\n", render_format(f->format, o));
+            for (auto& o : all) fmt::print("{}", tmpl::format_object(f->format, o));
         } else {
             fmt::print("{}\n", all.dump(4));
         }

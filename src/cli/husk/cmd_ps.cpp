@@ -7,6 +7,7 @@
 
 #include "cli/husk/container_cmd.h"
 #include "cli/husk/util.h"
+#include "cli/template/template.h"
 #include "engine/lifecycle.h"
 #include "engine/network.h"
 #include "network/ports.h"
@@ -67,6 +68,20 @@ nlohmann::json row(const engine::ContainerRecord& r, bool no_trunc, const std::s
             {"Labels", labels}};
 }
 
+// docker's column titles for `--format 'table ...'`, and its default table.
+const nlohmann::json& ps_headers() {
+    static const nlohmann::json h = {{"ID", "CONTAINER ID"},    {"Image", "IMAGE"},
+                                     {"Command", "COMMAND"},    {"CreatedAt", "CREATED AT"},
+                                     {"RunningFor", "CREATED"}, {"Status", "STATUS"},
+                                     {"State", "STATE"},        {"ExitCode", "EXIT CODE"},
+                                     {"Names", "NAMES"},        {"Ports", "PORTS"},
+                                     {"Mounts", "MOUNTS"},      {"Labels", "LABELS"},
+                                     {"Size", "SIZE"},          {"Networks", "NETWORKS"}};
+    return h;
+}
+constexpr const char* ps_table =
+    "table {{.ID}}\t{{.Image}}\t{{.Command}}\t{{.RunningFor}}\t{{.Status}}\t{{.Ports}}\t{{.Names}}";
+
 bool matches(const engine::ContainerRecord& r, const std::string& filter) {
     size_t eq = filter.find('=');
     if (eq == std::string::npos)
@@ -111,7 +126,7 @@ void add_ps(CLI::App& app, Context& ctx, Commands& cmds) {
         }
         if (f->quiet) return 0;
         if (!f->format.empty()) {
-            for (auto& r : rows) fmt::print("{}\n", render_format(f->format, r));
+            fmt::print("{}", tmpl::format_rows(f->format, rows, ps_headers(), ps_table));
             return 0;
         }
         // PORTS as wide as its longest entry, as docker's tabwriter makes it

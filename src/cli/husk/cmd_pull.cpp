@@ -22,7 +22,9 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-// Per-layer progress: a redrawn bar per layer on a terminal (stderr), plain lines otherwise.
+// Per-layer progress. On a terminal (stdout), docker's: a line a layer redrawn in place
+// ("Pulling fs layer", "Downloading [===>   ] 1.2MB/3.4MB", "Extracting", "Pull complete",
+// "Already exists"). Otherwise the plain lines scripts read, on stderr.
 class Progress : public image::PullProgress {
   public:
     Progress(bool tty, bool quiet) : tty_(tty), quiet_(quiet) {}
@@ -32,6 +34,13 @@ class Progress : public image::PullProgress {
         std::lock_guard lk(mu_);
         layers_ = std::vector<Layer>(layers);
         if (!quiet_ && !tty_) fmt::print(stderr, "manifest {}: {} layers\n", digest, layers);
+    }
+    void layer_digests(const std::vector<std::string>& digests) override {
+        {
+            std::lock_guard lk(mu_);
+            for (size_t i = 0; i < digests.size() && i < layers_.size(); ++i)
+                layers_[i].digest = digests[i];
+        }
         if (tty_ && !quiet_) painter_ = std::thread([this] { paint_loop(); });
     }
     void layer_start(size_t i, const std::string& digest, int64_t size, bool cached) override {
@@ -89,44 +98,40 @@ class Progress : public image::PullProgress {
         }
     }
 
+    // docker's status of a layer: what it waits for, its bar while bytes come in.
+    static std::string status(const Layer& l) {
+        switch (l.state) {
+            case State::waiting:
+                return "Pulling fs layer";
+            case State::cached:
+                return "Already exists";
+            case State::done:
+                return "Pull complete";
+            case State::running:
+                break;
+        }
+        int64_t done = l.done.load();
+        // husk extracts as the bytes stream in; what remains after the last byte is extraction
+        if (l.size > 0 && done >= l.size) return "Extracting";
+        constexpr int64_t width = 50;
+        int64_t fill = l.size > 0 ? std::min(width, width * done / l.size) : 0;
+        std::string bar = std::string(static_cast<size_t>(fill), '=') + '>' +
+                          std::string(static_cast<size_t>(width - fill), ' ');
+        return fmt::format("Downloading [{}] {:>8}/{}", bar.substr(0, width + 1),
+                           human_size(static_cast<uint64_t>(done)),
+                           human_size(static_cast<uint64_t>(l.size)));
+    }
+
     void paint() {
         std::lock_guard lk(paint_mu_);
         std::string out;
         if (painted_ > 0) out += fmt::format("\x1b[{}A", painted_);
         std::lock_guard lk2(mu_);
-        for (auto& l : layers_) {
-            if (l.digest.empty()) {
-                out += "\x1b[2Kwaiting\n";
-                continue;
-            }
-            std::string line = fmt::format("{:<12} ", short_id(l.digest));
-            int64_t done = l.done.load();
-            if (l.state == State::cached) {
-                line += "already present";
-            } else if (l.state == State::done) {
-                line += fmt::format("done {}", human_size(static_cast<uint64_t>(l.size)));
-            } else if (l.state == State::running) {
-                double secs = std::chrono::duration<double>(Clock::now() - l.started).count();
-                double speed = secs > 0 ? static_cast<double>(done) / secs : 0;
-                int width = 30;
-                int fill = l.size > 0 ? static_cast<int>(width * done / l.size) : 0;
-                std::string bar(static_cast<size_t>(std::min(fill, width)), '=');
-                if (fill < width) bar += '>';
-                std::string eta =
-                    speed > 0 ? fmt::format("{:.0f}s", static_cast<double>(l.size - done) / speed)
-                              : "?";
-                line += fmt::format("[{:<31}] {}/{} {}/s ETA {}", bar,
-                                    human_size(static_cast<uint64_t>(done)),
-                                    human_size(static_cast<uint64_t>(l.size)),
-                                    human_size(static_cast<uint64_t>(speed)), eta);
-            } else {
-                line += "waiting";
-            }
-            out += "\x1b[2K" + line + "\n";
-        }
+        for (auto& l : layers_)
+            out += fmt::format("\x1b[2K{}: {}\n", short_id(l.digest), status(l));
         painted_ = static_cast<int>(layers_.size());
-        fmt::print(stderr, "{}", out);
-        std::fflush(stderr);
+        fmt::print("{}", out);
+        std::fflush(stdout);
     }
 
     bool tty_;
@@ -181,8 +186,22 @@ void add_pull(CLI::App& app, Context& ctx, Commands& cmds) {
         ::sigaction(SIGTERM, &sa, nullptr);
         po.interrupt = &interrupted;
         po.registry.interrupt = &interrupted;
-        Progress progress(::isatty(STDERR_FILENO) == 1, o->quiet);
+        bool tty = ::isatty(STDOUT_FILENO) == 1;
+        Progress progress(tty, o->quiet);
         po.progress = &progress;
+        // docker's first lines on a terminal, and whether the tag already named this image
+        std::string had_id;
+        if (tty && !o->quiet) {
+            if (ref.digest.empty() && !o->image.ends_with(":" + ref.tag))
+                fmt::print("Using default tag: {}\n", ref.tag);
+            fmt::print("{}: Pulling from {}\n", ref.tag_or_digest(), ref.path);
+            std::fflush(stdout);
+            try {
+                had_id = ctx.store().resolve(ref.str()).id;
+            } catch (const Error&) {
+                // not here yet
+            }
+        }
         image::Image img;
         try {
             img = image::pull(ctx.store(), ref, po);
@@ -191,7 +210,12 @@ void add_pull(CLI::App& app, Context& ctx, Commands& cmds) {
             throw;
         }
         progress.stop();
-        if (!o->quiet) {
+        if (tty && !o->quiet) {
+            fmt::print("Digest: {}\n", img.repo_digest);
+            fmt::print("Status: {} for {}\n",
+                       had_id == img.id ? "Image is up to date" : "Downloaded newer image",
+                       ref.familiar_name());
+        } else if (!o->quiet) {
             fmt::print("Digest: {}\n", img.repo_digest);
             fmt::print("Image ID: {}\n", short_id(img.id));
         }

@@ -12,6 +12,7 @@
 
 #include "cli/husk/container_cmd.h"
 #include "cli/husk/util.h"
+#include "cli/template/template.h"
 #include "engine/lifecycle.h"
 #include "engine/stats.h"
 #include "sys/error.h"
@@ -51,7 +52,13 @@ nlohmann::json row(const Tracked& t, const engine::StatsSample& now, bool no_tru
 
 void print_table(const std::vector<nlohmann::json>& rows, const std::string& format) {
     if (!format.empty()) {
-        for (auto& r : rows) fmt::print("{}\n", render_format(format, r));
+        static const nlohmann::json headers = {
+            {"ID", "CONTAINER ID"}, {"Container", "CONTAINER"},        {"Name", "NAME"},
+            {"CPUPerc", "CPU %"},   {"MemUsage", "MEM USAGE / LIMIT"}, {"MemPerc", "MEM %"},
+            {"NetIO", "NET I/O"},   {"BlockIO", "BLOCK I/O"},          {"PIDs", "PIDS"}};
+        fmt::print("{}", tmpl::format_rows(format, rows, headers,
+                                           "table {{.ID}}\t{{.Name}}\t{{.CPUPerc}}\t{{.MemUsage}}"
+                                           "\t{{.MemPerc}}\t{{.NetIO}}\t{{.BlockIO}}\t{{.PIDs}}"));
         return;
     }
     constexpr auto line = "{:<15}{:<20}{:<10}{:<24}{:<9}{:<20}{:<20}{}\n";

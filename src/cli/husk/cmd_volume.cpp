@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/husk/container_cmd.h"
+#include "cli/template/template.h"
 #include "engine/record.h"
 #include "engine/volumes.h"
 #include "sys/error.h"
@@ -55,12 +56,20 @@ void add_volume(CLI::App& app, Context& ctx, Commands& cmds) {
     cmds.on(ls, [f, &ctx] {
         auto ec = engine_context(ctx);
         auto all = engine::VolumeStore(ec.data_root).list();
-        if (!f->quiet && f->format.empty()) fmt::print("{:<10}{}\n", "DRIVER", "VOLUME NAME");
+        if (!f->quiet && !f->format.empty()) {
+            static const nlohmann::json headers = {
+                {"Name", "VOLUME NAME"},      {"Driver", "DRIVER"}, {"Scope", "SCOPE"},
+                {"Mountpoint", "MOUNTPOINT"}, {"Labels", "LABELS"}, {"CreatedAt", "CREATED"}};
+            std::vector<nlohmann::json> rows;
+            for (auto& v : all) rows.push_back(describe(v));
+            fmt::print("{}",
+                       tmpl::format_rows(f->format, rows, headers, "table {{.Driver}}\t{{.Name}}"));
+            return 0;
+        }
+        if (!f->quiet) fmt::print("{:<10}{}\n", "DRIVER", "VOLUME NAME");
         for (auto& v : all) {
             if (f->quiet)
                 fmt::print("{}\n", v.name);
-            else if (!f->format.empty())
-                fmt::print("{}\n", render_format(f->format, describe(v)));
             else
                 fmt::print("{:<10}{}\n", "local", v.name);
         }

@@ -21,8 +21,8 @@ engine::EngineContext engine_context(Context& ctx);
 int for_each_container(const std::vector<std::string>& names,
                        const std::function<void(const std::string&)>& each);
 
-// Go-template fields as docker's --format uses them: "{{.Names}}\t{{.State.Status}}",
-// and "json" for the whole object. Strings are written unquoted.
+// One object through a docker --format template (cli/template): "{{.State.Status}}",
+// "json" for the whole object; no trailing newline. Lists use tmpl::format_rows.
 std::string render_format(const std::string& format, const nlohmann::json& value);
 
 }  // namespace husk::cli

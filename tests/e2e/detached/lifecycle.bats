@@ -221,7 +221,7 @@ teardown() { remove_all_containers; }
         [ "$(stat -c %s "$f")" -le 1024 ]
     done
     [ "$(husk logs --tail 1 "$id")" = "line 299" ]
-    [ "$(husk inspect -f '{{.HostConfig.LogConfig.Config.max-file}}' "$id")" = 3 ]
+    [ "$(husk inspect -f '{{index .HostConfig.LogConfig.Config "max-file"}}' "$id")" = 3 ]
     husk rm "$id"
 }
 

@@ -37,8 +37,8 @@ mirrors_config() {
     [ "$status" -eq 0 ]
     [[ "$output" == *"mirror $DOWN of $REG_origin skipped"*"cannot reach"* ]]
     # named after the reference asked for, not after the mirror
-    run husk images --format json
-    [[ "$output" == *"\"$REG_origin/husk/busybox:latest\""* ]]
+    run husk images --format '{{.Repository}}:{{.Tag}}'
+    [[ "$output" == *"$REG_origin/husk/busybox:latest"* ]]
     [[ "$output" != *"$REG_mirror"* ]]
     mnt=$(husk image mount "$REG_origin/husk/busybox")
     [ -x "$mnt/bin/busybox" ]

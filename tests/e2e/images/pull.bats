@@ -35,11 +35,32 @@ teardown_file() { images_teardown; }
     [[ "$output" == *"$REG_main/husk/busybox:latest"* ]]
     run husk images
     [[ "$output" == *"$REG_main/husk/busybox"*latest* ]]
-    run husk images --format json
-    [[ "$output" == *"\"$REG_main/husk/busybox:latest\""* ]]
+    run husk images --format '{{.Repository}}:{{.Tag}}'
+    [[ "$output" == *"$REG_main/husk/busybox:latest"* ]]
     skopeo inspect "oci:$ROOT:$REG_main/husk/busybox:latest" >/dev/null
     umoci unpack --image "$ROOT:$REG_main/husk/busybox:latest" "$WORK/from-store" >/dev/null
     python3 "$TREECMP" "$WORK/umoci-busybox/rootfs" "$WORK/from-store/rootfs"
+}
+
+@test "pull on a terminal shows docker's per-layer progress; not on a terminal, plain lines" {
+    local tty_root=$WORK/tty-root
+    run python3 "$HUSK_SRC/tests/e2e/run/pty_drive.py" 40 120 -- \
+        "$HUSK" --root "$tty_root" pull --tls-verify=false "$REG_main/husk/multi" <<<"expect Status:"
+    [ "$status" -eq 0 ]
+    [[ "$output" == *"Using default tag: latest"*"latest: Pulling from husk/multi"* ]]
+    [[ "$output" == *": Pull complete"* ]]
+    [[ "$output" == *"Digest: sha256:"*"Status: Downloaded newer image for $REG_main/husk/multi:latest"* ]]
+    run python3 "$HUSK_SRC/tests/e2e/run/pty_drive.py" 40 120 -- \
+        "$HUSK" --root "$tty_root" pull --tls-verify=false "$REG_main/husk/multi:latest" <<<"expect Status:"
+    [ "$status" -eq 0 ]
+    [[ "$output" != *"Using default tag"* ]]
+    [[ "$output" == *": Already exists"*"Status: Image is up to date for $REG_main/husk/multi:latest"* ]]
+    # stdout not a terminal: today's lines, no cursor movement
+    run "$HUSK" --root "$tty_root" pull --tls-verify=false "$REG_main/husk/multi"
+    [ "$status" -eq 0 ]
+    [[ "$output" == *"Image ID: "* ]]
+    [[ "$output" != *"Pull complete"* && "$output" != *$'\x1b['* ]]
+    rm -rf "$tty_root"
 }
 
 @test "multi-layer gzip image: mounted tree equals umoci unpack (whiteouts, opaque dirs, hardlinks, devices, setuid)" {
