@@ -30,11 +30,11 @@ using ArchivePtr = std::unique_ptr<archive, int (*)(archive*)>;
 }
 
 // The tree under `root` as a pax tar, paths relative to it, symlinks not followed, one
-// filesystem (the merged overlay; nothing mounted below it).
+// filesystem (the merged overlay; nothing mounted below it), owners as numbers only (the
+// host's user names mean nothing in the container), hardlinks kept.
 void write_tree(const std::string& root, int out_fd) {
     ArchivePtr disk(archive_read_disk_new(), archive_read_free);
     archive_read_disk_set_symlink_physical(disk.get());
-    archive_read_disk_set_standard_lookup(disk.get());
     archive_read_disk_set_behavior(disk.get(), ARCHIVE_READDISK_NO_TRAVERSE_MOUNTS |
                                                    ARCHIVE_READDISK_NO_ACL |
                                                    ARCHIVE_READDISK_NO_FFLAGS);
@@ -47,6 +47,9 @@ void write_tree(const std::string& root, int out_fd) {
     if (archive_write_open_fd(out.get(), out_fd) != ARCHIVE_OK) fail(out.get(), "write", "-");
     std::unique_ptr<archive_entry, void (*)(archive_entry*)> e(archive_entry_new(),
                                                                archive_entry_free);
+    std::unique_ptr<archive_entry_linkresolver, void (*)(archive_entry_linkresolver*)> links(
+        archive_entry_linkresolver_new(), archive_entry_linkresolver_free);
+    archive_entry_linkresolver_set_strategy(links.get(), archive_format(out.get()));
     std::vector<char> buf(1 << 16);
     for (;;) {
         archive_entry_clear(e.get());
@@ -58,14 +61,14 @@ void write_tree(const std::string& root, int out_fd) {
         if (path == root) continue;  // the root itself: docker's tars have no "./" entry
         path = path.substr(root.size() + 1);
         archive_entry_set_pathname(e.get(), path.c_str());
-        // A hardlink's target was recorded with the full path as well.
-        if (const char* hl = archive_entry_hardlink(e.get()); hl != nullptr) {
-            std::string target = hl;
-            if (target.starts_with(root + "/"))
-                archive_entry_set_hardlink(e.get(), target.substr(root.size() + 1).c_str());
-        }
-        if (archive_write_header(out.get(), e.get()) < ARCHIVE_WARN) fail(out.get(), "write", path);
-        if (archive_entry_filetype(e.get()) != AE_IFREG || archive_entry_size(e.get()) == 0)
+        // The second and later names of a file become hardlink entries (no data).
+        archive_entry* entry = e.get();
+        archive_entry* spare = nullptr;
+        archive_entry_linkify(links.get(), &entry, &spare);
+        if (entry == nullptr) continue;
+        if (archive_write_header(out.get(), entry) < ARCHIVE_WARN) fail(out.get(), "write", path);
+        if (archive_entry_filetype(entry) != AE_IFREG || archive_entry_size(entry) == 0 ||
+            archive_entry_hardlink(entry) != nullptr)
             continue;
         // Opened inside the root (a running container can swap a directory for a symlink
         // meanwhile: it still cannot lead out); a file that shrank is padded to its size.
@@ -73,7 +76,7 @@ void write_tree(const std::string& root, int out_fd) {
         int raw = sys::open_in_root(rootfd.get(), path.c_str(), O_RDONLY | O_NOFOLLOW);
         if (raw < 0) throw_sys("open", src, -raw);
         sys::UniqueFd fd(raw);
-        int64_t left = archive_entry_size(e.get());
+        int64_t left = archive_entry_size(entry);
         while (left > 0) {
             ssize_t n = ::read(fd.get(), buf.data(),
                                static_cast<size_t>(std::min<int64_t>(left, buf.size())));

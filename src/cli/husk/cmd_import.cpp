@@ -16,7 +16,8 @@ void add_import(CLI::App& app, Context& ctx, Commands& cmds) {
     sub->add_option("image", o->name, "name of the new image (host:5000/app:1)");
     sub->add_option("-c,--change", o->changes,
                     "Dockerfile instruction for the image config (CMD, ENTRYPOINT, ENV, EXPOSE, "
-                    "LABEL, ONBUILD, STOPSIGNAL, USER, VOLUME, WORKDIR)");
+                    "LABEL, ONBUILD, STOPSIGNAL, USER, VOLUME, WORKDIR)")
+        ->allow_extra_args(false);
     sub->add_option("-m,--message", o->message, "history comment");
     cmds.on(sub, [o, &ctx] {
         fmt::print("{}\n", engine::import_image(ctx.store(), *o));
