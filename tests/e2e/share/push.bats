@@ -7,7 +7,7 @@
 load ../images/helpers
 
 setup_file() {
-    need docker-registry skopeo htpasswd
+    need docker-registry skopeo htpasswd openssl
     images_setup
     fixture busybox busybox
     fixture killme killme
@@ -15,6 +15,15 @@ setup_file() {
     start_registry other
     htpasswd -Bbn husk s3cret >"$WORK/htpasswd"
     start_registry basic "auth: {htpasswd: {realm: husk-test, path: $WORK/htpasswd}}"
+    mkdir -p "$WORK/token"
+    openssl req -x509 -newkey rsa:2048 -nodes -keyout "$WORK/token/key.pem" \
+        -out "$WORK/token/cert.pem" -days 1 -subj /CN=husk-token 2>/dev/null
+    tport=$(free_port)
+    python3 "$HUSK_SRC/scripts/fixtures/token_server.py" "$tport" "$WORK/token/key.pem" \
+        "$WORK/token/cert.pem" husk-issuer husk:t0ken &
+    echo $! >"$WORK/token.pid"
+    for _ in $(seq 50); do curl -s -o /dev/null "http://127.0.0.1:$tport/token" && break; sleep 0.1; done
+    start_registry token "auth: {token: {realm: \"http://127.0.0.1:$tport/token\", service: husk-registry, issuer: husk-issuer, rootcertbundle: $WORK/token/cert.pem}}"
     push busybox "$REG_main" src/busybox:latest
     push killme "$REG_main" src/killme:latest
     "$HUSK" --root "$ROOT" pull -q --tls-verify=false "$REG_main/src/busybox" >/dev/null
@@ -92,6 +101,22 @@ reg_digest() {
     [ "$status" -eq 0 ]
     [[ "$output" == *"Layer already exists"* ]]
     skopeo inspect --tls-verify=false --creds husk:s3cret "docker://$REG_basic/husk/app:1" >/dev/null
+}
+
+@test "push: bearer tokens: anonymous pushes are refused, credentials get pull,push" {
+    husk tag "$REG_main/src/busybox" "$REG_token/public/app:1"
+    run husk push --tls-verify=false "$REG_token/public/app:1"
+    [ "$status" -ne 0 ]
+    [ "$(grep -c 'husk: error' <<<"$output")" -eq 1 ]
+    [[ "$output" == *"401"* ]]
+    run husk push --tls-verify=false --creds husk:t0ken "$REG_token/public/app:1"
+    [ "$status" -eq 0 ]
+    [[ "$output" == *"Pushed"* ]]
+    # anonymous pulls of public/ are allowed: it pulls back with the pushed digest
+    want=$(reg_digest "$REG_main/src/busybox")
+    run "$HUSK" --root "$WORK/fresh-token" pull --tls-verify=false "$REG_token/public/app:1"
+    [ "$status" -eq 0 ]
+    [[ "$output" == *"Digest: $want"* ]]
 }
 
 @test "push: an unknown image, a bad reference, an unreachable registry: one line, non-zero, nothing changed" {
