@@ -2,8 +2,11 @@
 
 #include <curl/curl.h>
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <chrono>
+#include <cstring>
 #include <thread>
 
 #include <fmt/format.h>
@@ -101,7 +104,14 @@ void backoff(int attempt) {
 }  // namespace
 
 struct RegistryClient::Request {
+    std::string method = "GET";  // GET, HEAD, POST, PUT, PATCH, DELETE
     std::string url;
+    // Request body (POST, PUT, PATCH): `body_len` bytes of `body_fd` from `body_off`, or
+    // `body_text`.
+    int body_fd = -1;
+    int64_t body_off = 0;
+    int64_t body_len = 0;
+    const std::string* body_text = nullptr;
     std::vector<std::string> headers;
     int64_t range_from = 0;                         // Range: bytes=N- when > 0
     std::function<void(const char*, size_t)> sink;  // 2xx body goes here when set
@@ -119,6 +129,7 @@ struct RegistryClient::Result {
     std::string content_type;
     std::string docker_digest;
     std::string www_authenticate;
+    std::string location;
     int64_t delivered = 0;  // bytes handed to the sink
     std::exception_ptr sink_error;
     bool too_big = false;
@@ -185,7 +196,35 @@ struct HeaderCapture {
     std::string* content_type;
     std::string* docker_digest;
     std::string* www_authenticate;
+    std::string* location;
 };
+
+// A request body read by libcurl: from a file (pread at an offset) or from memory.
+struct Body {
+    int fd;
+    int64_t off;
+    int64_t len;
+    const std::string* text;
+    int64_t pos = 0;
+};
+
+size_t on_read(char* buf, size_t size, size_t n, void* ud) {
+    auto* b = static_cast<Body*>(ud);
+    size_t want = std::min<size_t>(size * n, static_cast<size_t>(b->len - b->pos));
+    if (want == 0) return 0;
+    if (b->text != nullptr) {
+        std::memcpy(buf, b->text->data() + b->pos, want);
+        b->pos += static_cast<int64_t>(want);
+        return want;
+    }
+    ssize_t got;
+    do {
+        got = ::pread(b->fd, buf, want, b->off + b->pos);
+    } while (got < 0 && errno == EINTR);
+    if (got <= 0) return CURL_READFUNC_ABORT;  // the file shrank or failed: fail the request
+    b->pos += got;
+    return static_cast<size_t>(got);
+}
 
 size_t on_header(char* ptr, size_t size, size_t n, void* ud) {
     auto* h = static_cast<HeaderCapture*>(ud);
@@ -194,6 +233,7 @@ size_t on_header(char* ptr, size_t size, size_t n, void* ud) {
         h->content_type->clear();
         h->docker_digest->clear();
         h->www_authenticate->clear();
+        h->location->clear();
         return size * n;
     }
     size_t colon = line.find(':');
@@ -203,6 +243,7 @@ size_t on_header(char* ptr, size_t size, size_t n, void* ud) {
     if (name == "content-type") *h->content_type = value;
     if (name == "docker-content-digest") *h->docker_digest = value;
     if (name == "www-authenticate" && h->www_authenticate->empty()) *h->www_authenticate = value;
+    if (name == "location") *h->location = value;
     return size * n;
 }
 
@@ -246,7 +287,10 @@ RegistryClient::Result RegistryClient::perform(Request& req) {
     char errbuf[CURL_ERROR_SIZE] = {0};
     Transfer t{c, &req.sink, req.max_body, req.range_from, req.range_from > 0,
                0, &r.body,   &r.delivered, &r.sink_error,  &r.too_big};
-    HeaderCapture hc{this, &r.content_type, &r.docker_digest, &r.www_authenticate};
+    HeaderCapture hc{this, &r.content_type, &r.docker_digest, &r.www_authenticate, &r.location};
+    Body body{req.body_fd, req.body_off,
+              req.body_text != nullptr ? static_cast<int64_t>(req.body_text->size()) : req.body_len,
+              req.body_text};
     std::string range = fmt::format("{}-", req.range_from);
     curl_easy_setopt(c, CURLOPT_URL, req.url.c_str());
     curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
@@ -267,6 +311,22 @@ RegistryClient::Result RegistryClient::perform(Request& req) {
     curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
     curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
     if (req.range_from > 0) curl_easy_setopt(c, CURLOPT_RANGE, range.c_str());
+    if (req.method == "HEAD") {
+        curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
+    } else if (req.method == "PUT" || req.method == "PATCH" ||
+               (req.method == "POST" && body.len > 0)) {
+        curl_easy_setopt(c, CURLOPT_UPLOAD, 1L);
+        curl_easy_setopt(c, CURLOPT_READFUNCTION, on_read);
+        curl_easy_setopt(c, CURLOPT_READDATA, &body);
+        curl_easy_setopt(c, CURLOPT_INFILESIZE_LARGE, static_cast<curl_off_t>(body.len));
+        if (req.method != "PUT") curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, req.method.c_str());
+    } else if (req.method == "POST") {
+        curl_easy_setopt(c, CURLOPT_POST, 1L);
+        curl_easy_setopt(c, CURLOPT_POSTFIELDS, "");
+        curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, 0L);
+    } else if (req.method != "GET") {
+        curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, req.method.c_str());
+    }
     if (opts_.interrupt != nullptr) {
         curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
         curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress);
@@ -343,14 +403,23 @@ void RegistryClient::authenticate(const std::string& header) {
             url += url.find('?') == std::string::npos ? "?" : "&";
             std::string scope = ch.params.count("scope") ? ch.params["scope"] : std::string();
             if (scope.empty() && !repository_.empty())
-                scope = fmt::format("repository:{}:pull", repository_);
+                scope =
+                    fmt::format("repository:{}:{}", repository_, opts_.push ? "pull,push" : "pull");
             if (ch.params.count("service")) url += "service=" + esc(ch.params["service"]) + "&";
-            if (!scope.empty()) url += "scope=" + esc(scope);
+            // Several scopes (a cross-repository mount) are space-separated in the challenge
+            // and one parameter each in the token request.
+            for (size_t pos = 0; pos < scope.size();) {
+                size_t sp = scope.find(' ', pos);
+                if (sp == std::string::npos) sp = scope.size();
+                if (sp > pos) url += "scope=" + esc(scope.substr(pos, sp - pos)) + "&";
+                pos = sp + 1;
+            }
+            if (url.back() == '&') url.pop_back();
             curl_easy_cleanup(c);
             Request req;
             req.url = url;
             req.authorize = false;
-            req.verify = opts_.tls_verify && !opts_.config.is_insecure(registry_);
+            req.verify = verify_tls();
             req.max_body = 1 << 20;
             if (creds && !creds->username.empty())
                 req.basic = "Basic " + base64_encode(creds->username + ":" + creds->password);
@@ -433,7 +502,7 @@ RegistryClient::Response RegistryClient::get_manifest(const std::string& referen
     req.headers.push_back(fmt::format("Accept: {}, {}, {}, {}", media::kOciIndex,
                                       media::kOciManifest, media::kDockerList,
                                       media::kDockerManifest));
-    req.verify = opts_.tls_verify && !opts_.config.is_insecure(registry_);
+    req.verify = verify_tls();
     Result r = perform_with_auth(req);
     if (r.status != 200)
         throw Error(
@@ -444,7 +513,7 @@ RegistryClient::Response RegistryClient::get_manifest(const std::string& referen
 std::string RegistryClient::get_blob(const std::string& digest, int64_t max_size) {
     Request req;
     req.url = fmt::format("{}/v2/{}/blobs/{}", endpoint(), repository_, digest);
-    req.verify = opts_.tls_verify && !opts_.config.is_insecure(registry_);
+    req.verify = verify_tls();
     req.max_body = max_size;
     Result r = perform_with_auth(req);
     if (r.status != 200)
@@ -456,7 +525,7 @@ void RegistryClient::stream_blob(const std::string& digest, int64_t offset,
                                  const std::function<void(const char*, size_t)>& sink) {
     Request req;
     req.url = fmt::format("{}/v2/{}/blobs/{}", endpoint(), repository_, digest);
-    req.verify = opts_.tls_verify && !opts_.config.is_insecure(registry_);
+    req.verify = verify_tls();
     req.range_from = offset;
     req.sink = sink;
     Result r = perform_with_auth(req);
@@ -468,9 +537,105 @@ void RegistryClient::ping() {
     endpoint();
     Request req;
     req.url = endpoint() + "/v2/";
-    req.verify = opts_.tls_verify && !opts_.config.is_insecure(registry_);
+    req.verify = verify_tls();
     Result r = perform_with_auth(req);
     if (r.status != 200) throw Error(describe(server_said(r.status, r.body)));
+}
+
+// --- the upload half (`husk push`) ---
+
+bool RegistryClient::verify_tls() const {
+    return opts_.tls_verify && !opts_.config.is_insecure(registry_);
+}
+
+// An upload session's Location may be relative to the registry or a full URL.
+std::string RegistryClient::absolute(const std::string& location) {
+    if (location.empty()) throw Error(describe("upload session without a Location header"));
+    if (location.starts_with("http://") || location.starts_with("https://")) return location;
+    return endpoint() + (location.starts_with("/") ? "" : "/") + location;
+}
+
+bool RegistryClient::has_blob(const std::string& digest) {
+    Request req;
+    req.method = "HEAD";
+    req.url = fmt::format("{}/v2/{}/blobs/{}", endpoint(), repository_, digest);
+    req.verify = verify_tls();
+    Result r = perform_with_auth(req);
+    if (r.status == 200) return true;
+    if (r.status == 404) return false;
+    throw Error(describe(fmt::format("blob {}: {}", digest, server_said(r.status, r.body))));
+}
+
+bool RegistryClient::upload_blob(int fd, int64_t size, const std::string& digest, int64_t chunk,
+                                 const std::string& mount_from,
+                                 const std::function<void(int64_t)>& progress) {
+    if (chunk <= 0) throw Error(fmt::format("upload chunk size {}: must be positive", chunk));
+    auto what = [&](const Result& r) {
+        return describe(fmt::format("upload blob {}: {}", digest, server_said(r.status, r.body)));
+    };
+    Request post;
+    post.method = "POST";
+    post.url = fmt::format("{}/v2/{}/blobs/uploads/", endpoint(), repository_);
+    if (!mount_from.empty()) post.url += fmt::format("?mount={}&from={}", digest, mount_from);
+    post.verify = verify_tls();
+    Result r = perform_with_auth(post);
+    if (r.status == 201 && !mount_from.empty()) return true;
+    if (r.status != 202) throw Error(what(r));
+    std::string location = absolute(r.location);
+    auto with_digest = [&](const std::string& loc) {
+        return fmt::format("{}{}digest={}", loc, loc.find('?') == std::string::npos ? '?' : '&',
+                           digest);
+    };
+    Request put;
+    put.method = "PUT";
+    put.verify = verify_tls();
+    put.headers = {"Content-Type: application/octet-stream", "Expect:"};
+    put.body_fd = fd;
+    if (size <= chunk) {  // monolithic: the whole blob in the closing PUT
+        put.body_len = size;
+    } else {
+        for (int64_t off = 0; off < size; off += chunk) {
+            Request patch;
+            patch.method = "PATCH";
+            patch.url = location;
+            patch.verify = verify_tls();
+            patch.body_fd = fd;
+            patch.body_off = off;
+            patch.body_len = std::min(chunk, size - off);
+            patch.headers = {"Content-Type: application/octet-stream", "Expect:",
+                             fmt::format("Content-Range: {}-{}", off, off + patch.body_len - 1)};
+            patch.max_body = kErrorBodyMax;
+            r = perform_with_auth(patch);
+            if (r.status != 202) throw Error(what(r));
+            location = absolute(r.location);
+            if (progress) progress(off + patch.body_len);
+        }
+    }
+    put.url = with_digest(location);
+    put.max_body = kErrorBodyMax;
+    r = perform_with_auth(put);
+    if (r.status != 201) throw Error(what(r));
+    if (!r.docker_digest.empty() && r.docker_digest != digest)
+        throw Error(describe(
+            fmt::format("upload blob {}: the registry stored it as {}", digest, r.docker_digest)));
+    if (progress) progress(size);
+    return false;
+}
+
+std::string RegistryClient::put_manifest(const std::string& reference,
+                                         const std::string& media_type, const std::string& body) {
+    Request req;
+    req.method = "PUT";
+    req.url = fmt::format("{}/v2/{}/manifests/{}", endpoint(), repository_, reference);
+    req.verify = verify_tls();
+    req.headers = {fmt::format("Content-Type: {}", media_type), "Expect:"};
+    req.body_text = &body;
+    req.max_body = kErrorBodyMax;
+    Result r = perform_with_auth(req);
+    if (r.status != 201)
+        throw Error(
+            describe(fmt::format("manifest \"{}\": {}", reference, server_said(r.status, r.body))));
+    return r.docker_digest;
 }
 
 }  // namespace husk::image

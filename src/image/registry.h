@@ -28,6 +28,7 @@ struct RegistryOptions {
     int retries = 3;  // extra attempts after a 5xx, 429, timeout or broken connection
     long connect_timeout_s = 30;
     const std::atomic<bool>* interrupt = nullptr;  // when set, transfers abort
+    bool push = false;  // tokens are asked for "pull,push" on the repository
 };
 
 class RegistryClient {
@@ -51,6 +52,23 @@ class RegistryClient {
     // GET /v2/: checks that the registry answers and that the credentials are accepted.
     void ping();
 
+    // The upload half (`husk push`).
+    // HEAD /v2/<repo>/blobs/<digest>: true when the registry has the blob.
+    bool has_blob(const std::string& digest);
+    // Uploads `size` bytes of the open file `fd` as blob `digest`: POST then one PUT when
+    // `size` <= `chunk`, else PATCH chunks of `chunk` bytes and a closing PUT. With
+    // `mount_from` (a repository on this registry that has the blob) the POST asks for a
+    // cross-repository mount first (`?mount=<digest>&from=<repo>`); returns true when the
+    // registry mounted it (nothing was uploaded). `progress` is called after each chunk with
+    // the bytes sent so far.
+    bool upload_blob(int fd, int64_t size, const std::string& digest, int64_t chunk,
+                     const std::string& mount_from = {},
+                     const std::function<void(int64_t)>& progress = {});
+    // PUT /v2/<repo>/manifests/<reference> with the manifest's own media type; returns
+    // the digest the registry reports (Docker-Content-Digest), or "" when it sends none.
+    std::string put_manifest(const std::string& reference, const std::string& media_type,
+                             const std::string& body);
+
     // Extra attempts after a transient failure (RegistryOptions::retries); not thread-safe.
     void set_retries(int n) { opts_.retries = n; }
     const std::string& registry() const { return registry_; }
@@ -64,6 +82,8 @@ class RegistryClient {
     Result perform_with_auth(Request& req);
     void authenticate(const std::string& www_authenticate);
     std::string describe(std::string_view what) const;
+    std::string absolute(const std::string& location);
+    bool verify_tls() const;
     std::optional<Credentials> credentials() const;
 
     std::string registry_;

@@ -192,7 +192,11 @@ void write_index(const std::string& root, const std::vector<ImageRecord>& recs) 
     idx.media_type = std::string(oi::media::kOciIndex);
     for (auto& r : recs) {
         oi::Descriptor d = r.manifest;
-        if (!r.name.empty()) d.annotations[std::string(oi::kRefNameAnnotation)] = r.name;
+        // An unnamed record carries no name, even one its descriptor came with.
+        if (r.name.empty())
+            d.annotations.erase(std::string(oi::kRefNameAnnotation));
+        else
+            d.annotations[std::string(oi::kRefNameAnnotation)] = r.name;
         if (!r.repo_digest.empty())
             d.annotations[std::string(kRepoDigestAnnotation)] = r.repo_digest;
         idx.manifests.push_back(std::move(d));

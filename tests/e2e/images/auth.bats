@@ -13,15 +13,7 @@ setup_file() {
     start_registry basic "auth: {htpasswd: {realm: husk-test, path: $WORK/htpasswd}}"
     push busybox "$REG_basic" husk/busybox:latest --dest-creds husk:s3cret
 
-    mkdir -p "$WORK/token"
-    openssl req -x509 -newkey rsa:2048 -nodes -keyout "$WORK/token/key.pem" \
-        -out "$WORK/token/cert.pem" -days 1 -subj /CN=husk-token 2>/dev/null
-    tport=$(free_port)
-    python3 "$HUSK_SRC/scripts/fixtures/token_server.py" "$tport" "$WORK/token/key.pem" \
-        "$WORK/token/cert.pem" husk-issuer husk:t0ken &
-    echo $! >"$WORK/token.pid"
-    for _ in $(seq 50); do curl -s -o /dev/null "http://127.0.0.1:$tport/token" && break; sleep 0.1; done
-    start_registry token "auth: {token: {realm: \"http://127.0.0.1:$tport/token\", service: husk-registry, issuer: husk-issuer, rootcertbundle: $WORK/token/cert.pem}}"
+    start_token_registry token
     push busybox "$REG_token" public/busybox:latest --dest-creds husk:t0ken
     push busybox "$REG_token" private/busybox:latest --dest-creds husk:t0ken
 }

@@ -51,6 +51,22 @@ YAML
     eval "export REG_$name=127.0.0.1:$port"
 }
 
+# start_token_registry NAME: a registry with bearer-token auth from
+# scripts/fixtures/token_server.py (anonymous: pull of public/*; husk:t0ken: everything);
+# sets REG_<NAME> as start_registry does (needs openssl)
+start_token_registry() {
+    local name=$1 tport
+    mkdir -p "$WORK/token-$name"
+    openssl req -x509 -newkey rsa:2048 -nodes -keyout "$WORK/token-$name/key.pem" \
+        -out "$WORK/token-$name/cert.pem" -days 1 -subj /CN=husk-token 2>/dev/null
+    tport=$(free_port)
+    python3 "$HUSK_SRC/scripts/fixtures/token_server.py" "$tport" "$WORK/token-$name/key.pem" \
+        "$WORK/token-$name/cert.pem" husk-issuer husk:t0ken &
+    echo $! >"$WORK/token-$name.pid"
+    for _ in $(seq 50); do curl -s -o /dev/null "http://127.0.0.1:$tport/token" && break; sleep 0.1; done
+    start_registry "$name" "auth: {token: {realm: \"http://127.0.0.1:$tport/token\", service: husk-registry, issuer: husk-issuer, rootcertbundle: $WORK/token-$name/cert.pem}}"
+}
+
 # fixture NAME TAG [mkimage args...]: builds into $LAYOUT
 fixture() {
     local name=$1 tag=$2

@@ -1,0 +1,52 @@
+// `husk push`: the upload half of the distribution API. Every blob the manifest names
+// (layers, then the config) is checked with HEAD and skipped when the registry has it,
+// mounted from another repository of the same registry when the store knows one that
+// holds it, or uploaded (POST, then one PUT, or PATCH chunks and a closing PUT); the
+// manifest goes last, byte for byte as stored, so its digest does not change and a
+// registry never names a blob it does not have. The store is only read.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "image/registry.h"
+#include "image/store.h"
+
+namespace husk::image {
+
+enum class BlobOutcome { exists, mounted, pushed };
+
+// Progress callbacks, called from the pushing thread.
+class PushProgress {
+  public:
+    virtual ~PushProgress() = default;
+    // The image is resolved and the push begins: `repository` is "host:5000/app".
+    virtual void started(const std::string& /*repository*/) {}
+    // `layer` is false for the config blob.
+    virtual void blob_start(const std::string& /*digest*/, int64_t /*size*/, bool /*layer*/) {}
+    virtual void blob_bytes(const std::string& /*digest*/, int64_t /*sent*/) {}
+    // `from` names the repository a mounted blob came from.
+    virtual void blob_done(const std::string& /*digest*/, bool /*layer*/, BlobOutcome /*how*/,
+                           const std::string& /*from*/) {}
+};
+
+struct PushOptions {
+    RegistryOptions registry;       // registry.push is set by push()
+    int64_t chunk_size = 32 << 20;  // blobs larger than this go up in PATCH chunks of it
+    PushProgress* progress = nullptr;
+};
+
+struct PushResult {
+    std::string repository;  // "127.0.0.1:5000/app"
+    std::string tag;
+    std::string digest;  // the manifest's
+    int64_t size = 0;    // the manifest's bytes
+};
+
+// Pushes the image named `name` (a reference with a tag; the registry and repository
+// come from it) from `store`.
+PushResult push(const Store& store, std::string_view name, const PushOptions& opts);
+
+}  // namespace husk::image
