@@ -68,8 +68,7 @@ name_rounds() {
         rm -f "$out/ok"
         local t0 t1
         t0=$(now_ns)
-        "${eng[@]}" run -d --name "srv-$sfx" --network "$net" "$image" sh -c \
-            'while true; do echo hi | nc -l -p 8080; done' >/dev/null
+        "${eng[@]}" run -d --name "srv-$sfx" --network "$net" "$image" nc -ll -p 8080 -e echo hi >/dev/null
         t1=$(wait_file "$out/ok")
         echo $(((t1 - t0) / 1000000))
         "${eng[@]}" rm -f "srv-$sfx" >/dev/null 2>&1

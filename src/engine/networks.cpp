@@ -141,10 +141,18 @@ void connect_network(const EngineContext& ctx, const std::string& net, const std
             fmt::format("endpoint with name {} already exists in network {}", rec.name, n.name));
     NetworkAttachment att{n.name, aliases, ip};
     check_attachments(ctx, {att});
-    if (rec.status == ContainerStatus::running && rec.pid > 0)
-        connect_running(ctx, rec, rec.pid, att);
+    // recorded first: the other members' /etc/hosts are written from the records
     rec.networks.push_back(att);
     db.save(rec);
+    if (rec.status == ContainerStatus::running && rec.pid > 0) {
+        try {
+            connect_running(ctx, rec, rec.pid, att);
+        } catch (...) {
+            rec.networks.pop_back();
+            db.save(rec);
+            throw;
+        }
+    }
 }
 
 void disconnect_network(const EngineContext& ctx, const std::string& net,

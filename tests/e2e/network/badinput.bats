@@ -58,15 +58,20 @@ one_line_error() {  # PATTERN
 
 @test "killed network create and run --network: rm -f and network rm leave nothing" {
     id=$(husk network create "k-$SFX")
+    # $! must be husk itself, not a shell around it: "$HUSK", not the husk function
     for delay in 0.05 0.15 0.3 0.6; do
-        husk run -d --network "k-$SFX" husk/busybox sleep 600 >/dev/null 2>&1 &
+        "$HUSK" --root "$ROOT" run -d --network "k-$SFX" husk/busybox sleep 600 >/dev/null 2>&1 &
         sleep "$delay"
         kill -9 $! 2>/dev/null || true
         wait $! 2>/dev/null || true
     done
-    (husk network create "k2-$SFX" >/dev/null 2>&1 &
-        sleep 0.01
-        kill -9 $! 2>/dev/null || true)
+    for delay in 0.005 0.02; do
+        "$HUSK" --root "$ROOT" network create "k2-$SFX" >/dev/null 2>&1 &
+        sleep "$delay"
+        kill -9 $! 2>/dev/null || true
+        wait $! 2>/dev/null || true
+        husk network rm "k2-$SFX" >/dev/null 2>&1 || true
+    done
     remove_all_containers
     husk network rm "k-$SFX"
     husk network prune -f >/dev/null
@@ -74,6 +79,6 @@ one_line_error() {  # PATTERN
     [ -z "$(network_leftovers "$id")" ]
     ls "$ROOT/run/.netns" 2>/dev/null | grep -v '^\.lock$' && false
     # no reservation left that names this data root
-    run grep -l "$ROOT" /var/lib/cni/husk-subnets/*.json
+    run grep -rl -- "$ROOT" /var/lib/cni/husk-subnets
     [ -z "$output" ]
 }

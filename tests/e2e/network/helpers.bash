@@ -24,8 +24,7 @@ network_teardown() {
 serve() {  # NAME [run flags...]
     local name=$1
     shift
-    husk run -d --name "$name" "$@" husk/busybox sh -c \
-        "while true; do echo hello from $name | nc -l -p 8080; done" >/dev/null
+    husk run -d --name "$name" "$@" husk/busybox nc -ll -p 8080 -e echo hello from "$name" >/dev/null
 }
 
 # What network NAME (id ID, bridge husk<ID:0:10>) would leave on the host once removed.

@@ -28,8 +28,7 @@ outside_listener() {
     ip -n "$NS" link set vc up
     ip -n "$NS" link set lo up
     ip -n "$NS" route add default via "172.31.$R.1"
-    ip netns exec "$NS" sh -c 'while true; do echo outside | busybox nc -l -p 9000; done' \
-        >/dev/null 2>&1 3>&- &
+    ip netns exec "$NS" busybox nc -ll -p 9000 -e echo outside >/dev/null 2>&1 3>&- &
     OUTSIDE_PID=$!
 }
 

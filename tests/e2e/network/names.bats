@@ -78,7 +78,7 @@ for base in range(20000, 60000, 10):
     if ok: print(base); break')
     husk run -d --name "fixed-$SFX" --network "ip-$SFX" --ip 10.250.77.42 \
         -p "127.0.0.1:$p-$((p + 1)):8000-8001" husk/busybox sh -c \
-        'for port in 8000 8001; do (while true; do echo port $port | nc -l -p $port; done) & done; wait' >/dev/null
+        'nc -ll -p 8000 -e echo port 8000 & nc -ll -p 8001 -e echo port 8001 & wait' >/dev/null
     run husk inspect --format '{{json .NetworkSettings.Networks}}' "fixed-$SFX"
     [[ "$output" == *'"IPAddress":"10.250.77.42"'* ]]
     for i in 0 1; do
