@@ -21,8 +21,8 @@ struct Network {
     std::string ipam_dir = "/var/lib/cni/networks";
     // user-defined networks (husk network create)
     bool internal = false;  // no default route, no masquerade, no forwarding out
-    std::string subnet6;    // "" or an IPv6 subnet (--ipv6)
-    std::string gateway6;
+    std::string subnet6{};  // "" or an IPv6 subnet (--ipv6)
+    std::string gateway6{};
 };
 
 // The conflist: bridge (gateway, host-local IPAM with the "ips" capability for --ip, a
