@@ -24,7 +24,7 @@ while [ $# -gt 0 ]; do
     esac
 done
 [ -x "$husk" ] || { echo "$0: build husk first ($husk)" >&2; exit 1; }
-command -v aardvark-dns >/dev/null || [ -x /usr/lib/podman/aardvark-dns ] ||
+[ -x /usr/lib/podman/aardvark-dns ] ||
     { echo "$0: podman's peer needs netavark and aardvark-dns (scripts/deps.sh bench)" >&2; exit 1; }
 
 work=$(mktemp -d /tmp/network-bench-XXXXXX)
@@ -56,19 +56,23 @@ while not os.path.exists(sys.argv[1]): time.sleep(0.001)
 print(time.time_ns())' "$1"; }
 median() { sort -n | awk '{a[NR] = $1} END {print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2}'; }
 
+# runc refuses podman's default rlimits on this host (bench/run/detached.sh)
+pod_run() { "${pod[@]}" run --ulimit nofile=1024:1024 --ulimit nproc=1024:1024 "$@"; }
+h_run() { "${h[@]}" run "$@"; }
+
 # ENGINE IMAGE: one client polling for "srv" on the network, then ROUNDS servers.
 name_rounds() {
     local -n eng=$1
     local image=$2 out=$work/out-$1
     mkdir -p "$out"
     "${eng[@]}" network create "$net" >/dev/null
-    "${eng[@]}" run -d --name "cli-$sfx" --network "$net" -v "$out:/out" "$image" sh -c \
+    "$1_run" -d --name "cli-$sfx" --network "$net" -v "$out:/out" "$image" sh -c \
         "while true; do if nc -w 1 srv-$sfx 8080 </dev/null 2>/dev/null | grep -q hi; then touch /out/ok; fi; usleep 2000; done" >/dev/null
     for _ in $(seq 1 "$rounds"); do
         rm -f "$out/ok"
         local t0 t1
         t0=$(now_ns)
-        "${eng[@]}" run -d --name "srv-$sfx" --network "$net" "$image" nc -ll -p 8080 -e echo hi >/dev/null
+        "$1_run" -d --name "srv-$sfx" --network "$net" "$image" nc -ll -p 8080 -e echo hi >/dev/null
         t1=$(wait_file "$out/ok")
         echo $(((t1 - t0) / 1000000))
         "${eng[@]}" rm -f "srv-$sfx" >/dev/null 2>&1
@@ -94,7 +98,7 @@ cycle_rounds() {
 
 # warm both (page cache, first-run setup)
 "${h[@]}" run --rm --network none husk/busybox true
-"${pod[@]}" run --rm --network none localhost/husk/busybox true
+pod_run --rm --network none localhost/husk/busybox true
 
 h_name=$(name_rounds h husk/busybox | median)
 p_name=$(name_rounds pod localhost/husk/busybox | median)
@@ -103,7 +107,7 @@ p_cycle=$(cycle_rounds pod | median)
 
 report=$(
     echo "# bench/network — $(date -u '+%Y-%m-%d %H:%M UTC'), $(uname -r), load $(cut -d' ' -f1-3 /proc/loadavg)"
-    echo "husk $("$husk" --version 2>/dev/null | head -1); $(podman --version) (netavark $(netavark --version 2>/dev/null | awk '{print $2}'))"
+    echo "husk $("$husk" --version 2>/dev/null | head -1); $(podman --version) ($(/usr/lib/podman/netavark --version 2>/dev/null || echo netavark ?))"
     echo
     echo "median of $rounds rounds, ms | husk | podman | podman/husk"
     echo "---|---|---|---"
