@@ -276,7 +276,7 @@ std::string free_ifname(const EngineContext& ctx, const std::string& id) {
 // first as a reservation (so a process killed during the ADD leaves what `husk rm`
 // undoes), then the ADD. Nothing left on failure. Called under the store's lock.
 void connect_one(const EngineContext& ctx, const std::string& id, pid_t pid,
-                 const NetworkAttachment& att, std::vector<network::PortMapping> ports) {
+                 const NetworkAttachment& att, const std::vector<network::PortMapping>& ports) {
     network::NetworkRecord n = find_network(ctx, att.network);
     network::Network net = n.cni();
     std::vector<std::string> ips;
@@ -327,7 +327,7 @@ void connect_default(const EngineContext& ctx, const ContainerRecord& rec, pid_t
     std::string pin = pins_dir(ctx) + "/" + rec.id;
     std::optional<network::Endpoint> ep;
     try {
-        ep = network::connect(net, rec.id, pid, pin, ports);
+        ep = network::connect(net, rec.id, pid, pin, std::move(ports));
         sys::write_file_atomic(file, network::to_json(*ep), 0600);
         // in place: the file is bind-mounted into the container already
         std::string dir = Containers(ctx.data_root).dir(rec.id);
