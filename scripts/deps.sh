@@ -27,7 +27,8 @@ engines=(podman conmon containernetworking-plugins iptables containerd libgrpc++
   libprotobuf-dev)
 vm=(qemu-system-x86 linux-image-amd64 cpio)  # pure cgroup v2 tests: scripts/cgroup-v2-qemu.sh
 # Only for the benchmarks (`scripts/deps.sh bench`): big, so not installed by default.
-bench=(debootstrap time linux-perf strace)  # perf, strace: bench/startup/profile.sh
+bench=(debootstrap time linux-perf strace  # perf, strace: bench/startup/profile.sh
+  netavark aardvark-dns)  # bench/network: podman's names on a network, the peer
 
 want=("${build[@]}" "${tests[@]}" "${images[@]}" "${peers[@]}" "${engines[@]}" "${vm[@]}")
 [ "${1:-}" = bench ] && want+=("${bench[@]}")

@@ -108,8 +108,29 @@ json network_settings(const EngineContext& ctx, const ContainerRecord& r) {
     json networks = json::object();
     if (r.network == NetworkMode::bridge)
         networks["husk"] = net;
-    else
+    else if (r.network != NetworkMode::user)
         networks[std::string(to_string(r.network))] = json::object();
+    std::vector<std::pair<std::string, network::Endpoint>> eps;
+    try {
+        eps = user_endpoints(ctx, r.id);
+    } catch (const std::exception&) {
+    }
+    for (auto& a : r.networks) {
+        json one = {{"IPAddress", ""},
+                    {"IPPrefixLen", 0},
+                    {"Gateway", ""},
+                    {"MacAddress", ""},
+                    {"Aliases", a.aliases},
+                    {"NetworkID", ""},
+                    {"IPAMConfig", a.ip.empty() ? json(nullptr) : json{{"IPv4Address", a.ip}}}};
+        for (auto& [name, ep] : eps)
+            if (name == a.network)
+                one.update({{"IPAddress", ep.address.ip},
+                            {"IPPrefixLen", ep.address.prefix_len},
+                            {"Gateway", ep.address.gateway},
+                            {"MacAddress", ep.address.mac}});
+        networks[a.network] = one;
+    }
     out["Networks"] = networks;
     return out;
 }
@@ -186,7 +207,9 @@ std::string inspect_json(const EngineContext& ctx, const ContainerRecord& r) {
           {"CpusetCpus", cpu.value("cpus", "")},
           {"PidsLimit", pids.value("limit", int64_t{0})},
           {"UsernsMode", to_string(r.uid_maps.empty() ? UsernsMode::unset : UsernsMode::automatic)},
-          {"NetworkMode", to_string(r.network)},
+          {"NetworkMode", r.network == NetworkMode::user && !r.networks.empty()
+                              ? r.networks.front().network
+                              : std::string(to_string(r.network))},
           {"PortBindings", port_bindings(r)}}},
         {"NetworkSettings", network_settings(ctx, r)},
         {"Mounts", mounts_of(cfg, r.volumes)},

@@ -194,7 +194,7 @@ void start_container(const EngineContext& ctx, ContainerRecord& rec,
     try {
         const oci::Namespace* net = spec.linux_ ? spec.linux_->find_namespace("network") : nullptr;
         if (net && net->path.empty()) loopback_up(pid);
-        if (rec.network == NetworkMode::bridge) connect_container(ctx, rec, pid);
+        if (connects(rec.network) || !rec.networks.empty()) connect_container(ctx, rec, pid);
         if (before_start) before_start();
         runtime::start(ctx.state_root(), rec.id);
     } catch (const std::exception& e) {

@@ -10,16 +10,22 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstring>
+#include <set>
 #include <sstream>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "engine/record.h"
 #include "engine/run.h"
 #include "network/conflist.h"
 #include "network/endpoint.h"
 #include "network/hostports.h"
+#include "network/isolation.h"
+#include "network/netstore.h"
+#include "network/subnet.h"
 #include "sys/error.h"
 #include "sys/fd.h"
 #include "sys/fileutil.h"
@@ -139,6 +145,34 @@ std::string endpoint_file(const EngineContext& ctx, const std::string& id) {
     return Containers(ctx.data_root).dir(id) + "/network.json";
 }
 
+std::string endpoints_dir(const EngineContext& ctx, const std::string& id) {
+    return Containers(ctx.data_root).dir(id) + "/endpoints";
+}
+
+std::string user_endpoint_file(const EngineContext& ctx, const std::string& id,
+                               const std::string& network) {
+    return fmt::format("{}/{}.json", endpoints_dir(ctx, id), network);
+}
+
+std::string pins_dir(const EngineContext& ctx) {
+    return ctx.state_root() + "/.netns";
+}
+
+sys::UniqueFd lock_path(const std::string& path) {
+    sys::UniqueFd lock(::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
+    if (!lock) throw_sys("open", path);
+    while (::flock(lock.get(), LOCK_EX) != 0)
+        if (errno != EINTR) throw_sys("flock", path);
+    return lock;
+}
+
+// Held while host ports are chosen and reserved: two runs publishing one port at once
+// serialize here, and the second finds it taken in the first one's endpoint file.
+sys::UniqueFd ports_lock(const EngineContext& ctx) {
+    sys::mkdir_all(pins_dir(ctx), 0700);
+    return lock_path(pins_dir(ctx) + "/.lock");
+}
+
 // docker: "Bind for 0.0.0.0:8080 failed: port is already allocated".
 void check_ports_free(const EngineContext& ctx, const std::string& id,
                       const std::vector<network::PortMapping>& ports) {
@@ -159,44 +193,147 @@ void check_ports_free(const EngineContext& ctx, const std::string& id,
     }
 }
 
-}  // namespace
+std::optional<network::Endpoint> read_endpoint(const std::string& file) {
+    auto text = sys::read_file_if_exists(file);
+    if (!text) return std::nullopt;
+    return network::endpoint_from_json(*text);
+}
 
-void connect_container(const EngineContext& ctx, const ContainerRecord& rec, pid_t pid) {
-    std::vector<network::PortMapping> ports = rec.publish;
-    std::string pins = ctx.state_root() + "/.netns";
+std::string hostname_of(const std::string& dir) {
+    std::string hostname = sys::read_file(dir + "/hostname");
+    while (!hostname.empty() && hostname.back() == '\n') hostname.pop_back();
+    return hostname;
+}
+
+// hosts.base: what write_bundle made (with --add-host lines), without an address
+std::string hosts_base(const std::string& dir, const std::string& hostname) {
+    return sys::exists_follow(dir + "/hosts.base") ? sys::read_file(dir + "/hosts.base")
+                                                   : hosts_file(hostname, false);
+}
+
+// Rewrites the /etc/hosts of every container connected to one of `networks`: its own
+// addresses under its hostname, then each other member of a network it shares, by name,
+// short id and aliases (docker's names on a user-defined network). Written in place: the
+// file is bind-mounted into the container. Called under the network store's lock.
+void refresh_hosts(const EngineContext& ctx, const std::set<std::string>& networks) {
+    Containers db(ctx.data_root);
+    struct Member {
+        ContainerRecord rec;
+        std::vector<std::pair<std::string, network::Endpoint>> eps;
+    };
+    std::vector<Member> members;
+    for (auto& rec : db.list()) {
+        auto eps = user_endpoints(ctx, rec.id);
+        std::erase_if(eps, [](auto& e) { return e.second.address.ip.empty(); });
+        if (!eps.empty()) members.push_back({rec, std::move(eps)});
+    }
+    auto names_on = [](const ContainerRecord& rec, const std::string& network) {
+        std::vector<std::string> names = {rec.name, rec.id.substr(0, 12)};
+        for (auto& a : rec.networks)
+            if (a.network == network) names.insert(names.end(), a.aliases.begin(), a.aliases.end());
+        return names;
+    };
+    for (auto& m : members) {
+        bool touched = std::any_of(m.eps.begin(), m.eps.end(),
+                                   [&](auto& e) { return networks.count(e.first) != 0; });
+        if (!touched) continue;
+        std::string dir = db.dir(m.rec.id);
+        try {
+            std::string hostname = hostname_of(dir);
+            std::string text = hosts_base(dir, hostname);
+            for (auto& [net, ep] : m.eps) text += fmt::format("{}\t{}\n", ep.address.ip, hostname);
+            for (auto& [net, ep] : m.eps)
+                for (auto& other : members) {
+                    if (other.rec.id == m.rec.id) continue;
+                    for (auto& [onet, oep] : other.eps)
+                        if (onet == net)
+                            text += fmt::format("{}\t{}\n", oep.address.ip,
+                                                fmt::join(names_on(other.rec, net), " "));
+                }
+            sys::write_file(dir + "/hosts", text);
+        } catch (const std::exception& e) {
+            log::warn("container {}: updating /etc/hosts: {}", m.rec.id, e.what());
+        }
+    }
+}
+
+network::NetworkRecord find_network(const EngineContext& ctx, const std::string& name) {
+    auto n = network::NetworkStore(ctx.data_root).find(name);
+    if (!n) throw Error(fmt::format("network {} not found", name));
+    return *n;
+}
+
+// The lowest ethN no endpoint of the container uses.
+std::string free_ifname(const EngineContext& ctx, const std::string& id) {
+    std::set<std::string> used;
+    if (auto ep = read_endpoint(endpoint_file(ctx, id))) used.insert(ep->ifname);
+    for (auto& [net, ep] : user_endpoints(ctx, id)) used.insert(ep.ifname);
+    for (int i = 0;; ++i)
+        if (!used.count(fmt::format("eth{}", i))) return fmt::format("eth{}", i);
+}
+
+// One user-defined network's CNI ADD for container `id`: the endpoint file written
+// first as a reservation (so a process killed during the ADD leaves what `husk rm`
+// undoes), then the ADD. Nothing left on failure. Called under the store's lock.
+void connect_one(const EngineContext& ctx, const std::string& id, pid_t pid,
+                 const NetworkAttachment& att, const std::vector<network::PortMapping>& ports) {
+    network::NetworkRecord n = find_network(ctx, att.network);
+    network::Network net = n.cni();
+    std::vector<std::string> ips;
+    if (!att.ip.empty())
+        ips.push_back(fmt::format("{}/{}", att.ip, net.subnet.substr(net.subnet.find('/') + 1)));
+    network::ensure_isolation(net);
+    std::string file = user_endpoint_file(ctx, id, att.network);
+    network::Endpoint reserved;
+    reserved.container_id = id;
+    reserved.netns_pin = fmt::format("{}/{}.{}", pins_dir(ctx), id, n.id.substr(0, 12));
+    reserved.ports = ports;
+    reserved.conflist = network::conflist(net);
+    reserved.ifname = free_ifname(ctx, id);
+    reserved.ips = ips;
+    sys::mkdir_all(endpoints_dir(ctx, id), 0700);
+    sys::write_file_atomic(file, network::to_json(reserved), 0600);
+    try {
+        auto ep = network::connect(net, id, pid, reserved.netns_pin, ports, reserved.ifname, ips);
+        try {
+            sys::write_file_atomic(file, network::to_json(ep), 0600);
+        } catch (...) {
+            network::disconnect(ep);
+            throw;
+        }
+    } catch (...) {
+        ::unlink(file.c_str());
+        throw;
+    }
+}
+
+void disconnect_one(const std::string& id, const std::string& file) {
+    auto ep = read_endpoint(file);
+    if (!ep) return;
+    try {
+        network::disconnect(*ep);
+    } catch (const std::exception& e) {
+        // the endpoint file stays: `husk rm` tries again
+        log::warn("container {}: {}", id, e.what());
+        return;
+    }
+    ::unlink(file.c_str());
+}
+
+void connect_default(const EngineContext& ctx, const ContainerRecord& rec, pid_t pid,
+                     std::vector<network::PortMapping> ports) {
     network::Network net;
     std::string file = endpoint_file(ctx, rec.id);
-    {
-        // Two runs publishing one port at once: the second waits, then finds it taken in
-        // the first one's network.json, written before its (slow) ADD as a reservation,
-        // which also gets a DEL should this process die before the ADD is done.
-        sys::mkdir_all(pins, 0700);
-        sys::UniqueFd lock(::open((pins + "/.lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
-        if (!lock) throw_sys("open", pins + "/.lock");
-        while (::flock(lock.get(), LOCK_EX) != 0)
-            if (errno != EINTR) throw_sys("flock", pins + "/.lock");
-        network::resolve_host_ports(ports);
-        check_ports_free(ctx, rec.id, ports);
-        network::Endpoint reserved;
-        reserved.container_id = rec.id;
-        reserved.netns_pin = pins + "/" + rec.id;
-        reserved.ports = ports;
-        reserved.conflist = network::conflist(net);
-        sys::write_file_atomic(file, network::to_json(reserved), 0600);
-    }
+    std::string pin = pins_dir(ctx) + "/" + rec.id;
     std::optional<network::Endpoint> ep;
     try {
-        ep = network::connect(net, rec.id, pid, pins + "/" + rec.id, ports);
+        ep = network::connect(net, rec.id, pid, pin, std::move(ports));
         sys::write_file_atomic(file, network::to_json(*ep), 0600);
         // in place: the file is bind-mounted into the container already
         std::string dir = Containers(ctx.data_root).dir(rec.id);
-        std::string hostname = sys::read_file(dir + "/hostname");
-        while (!hostname.empty() && hostname.back() == '\n') hostname.pop_back();
-        // hosts.base: what write_bundle made (with --add-host lines), without an address
-        std::string base = sys::exists_follow(dir + "/hosts.base")
-                               ? sys::read_file(dir + "/hosts.base")
-                               : hosts_file(hostname, false);
-        sys::write_file(dir + "/hosts", base + fmt::format("{}\t{}\n", ep->address.ip, hostname));
+        std::string hostname = hostname_of(dir);
+        sys::write_file(dir + "/hosts", hosts_base(dir, hostname) +
+                                            fmt::format("{}\t{}\n", ep->address.ip, hostname));
     } catch (...) {
         if (ep) {
             try {
@@ -210,18 +347,59 @@ void connect_container(const EngineContext& ctx, const ContainerRecord& rec, pid
     }
 }
 
+}  // namespace
+
+bool connects(NetworkMode m) {
+    return m == NetworkMode::bridge || m == NetworkMode::user;
+}
+
+void connect_container(const EngineContext& ctx, const ContainerRecord& rec, pid_t pid) {
+    std::vector<network::PortMapping> ports = rec.publish;
+    bool bridge = rec.network == NetworkMode::bridge;
+    auto held = ports_lock(ctx);
+    network::resolve_host_ports(ports);
+    check_ports_free(ctx, rec.id, ports);
+    if (bridge) {
+        // the reservation of the ports (and what a DEL needs should this process die
+        // before the ADD is done)
+        network::Endpoint reserved;
+        reserved.container_id = rec.id;
+        reserved.netns_pin = pins_dir(ctx) + "/" + rec.id;
+        reserved.ports = ports;
+        reserved.conflist = network::conflist(network::Network{});
+        sys::write_file_atomic(endpoint_file(ctx, rec.id), network::to_json(reserved), 0600);
+        if (rec.networks.empty()) held.reset();
+        connect_default(ctx, rec, pid, ports);
+    }
+    if (rec.networks.empty()) return;
+    auto store = network::NetworkStore(ctx.data_root).lock();
+    std::set<std::string> names;
+    try {
+        for (auto& att : rec.networks) {
+            connect_one(ctx, rec.id, pid, att,
+                        !bridge && names.empty() ? ports : std::vector<network::PortMapping>{});
+            names.insert(att.network);
+        }
+    } catch (...) {
+        for (auto& n : names) disconnect_one(rec.id, user_endpoint_file(ctx, rec.id, n));
+        if (bridge) disconnect_one(rec.id, endpoint_file(ctx, rec.id));
+        throw;
+    }
+    refresh_hosts(ctx, names);
+}
+
 void disconnect_container(const EngineContext& ctx, const std::string& id) {
     try {
-        auto ep = container_endpoint(ctx, id);
-        if (!ep) return;
-        try {
-            network::disconnect(*ep);
-        } catch (const std::exception& e) {
-            // network.json stays: `husk rm` tries again
-            log::warn("container {}: {}", id, e.what());
-            return;
+        disconnect_one(id, endpoint_file(ctx, id));
+        auto eps = user_endpoints(ctx, id);
+        if (eps.empty()) return;
+        auto store = network::NetworkStore(ctx.data_root).lock();
+        std::set<std::string> names;
+        for (auto& [net, ep] : eps) {
+            disconnect_one(id, user_endpoint_file(ctx, id, net));
+            names.insert(net);
         }
-        ::unlink(endpoint_file(ctx, id).c_str());
+        refresh_hosts(ctx, names);
     } catch (const std::exception& e) {
         log::warn("container {}: disconnecting from the network: {}", id, e.what());
     }
@@ -229,15 +407,57 @@ void disconnect_container(const EngineContext& ctx, const std::string& id) {
 
 std::optional<network::Endpoint> container_endpoint(const EngineContext& ctx,
                                                     const std::string& id) {
-    std::string file = endpoint_file(ctx, id);
-    std::string text;
-    try {
-        text = sys::read_file(file);
-    } catch (const Error& e) {
-        if (e.code() == ENOENT) return std::nullopt;
-        throw;
+    if (auto ep = read_endpoint(endpoint_file(ctx, id))) return ep;
+    for (auto& [net, ep] : user_endpoints(ctx, id))
+        if (!ep.ports.empty()) return ep;
+    auto eps = user_endpoints(ctx, id);
+    if (!eps.empty()) return eps.front().second;
+    return std::nullopt;
+}
+
+std::vector<std::pair<std::string, network::Endpoint>> user_endpoints(const EngineContext& ctx,
+                                                                      const std::string& id) {
+    std::vector<std::pair<std::string, network::Endpoint>> out;
+    std::string dir = endpoints_dir(ctx, id);
+    if (!sys::exists_follow(dir)) return out;
+    for (auto& f : sys::list_dir(dir)) {
+        if (!f.ends_with(".json")) continue;
+        auto ep = read_endpoint(fmt::format("{}/{}", dir, f));
+        if (ep) out.emplace_back(f.substr(0, f.size() - 5), std::move(*ep));
     }
-    return network::endpoint_from_json(text);
+    std::sort(out.begin(), out.end(),
+              [](auto& a, auto& b) { return a.second.ifname < b.second.ifname; });
+    return out;
+}
+
+void check_attachments(const EngineContext& ctx, const std::vector<NetworkAttachment>& atts) {
+    for (auto& att : atts) {
+        auto n = find_network(ctx, att.network);
+        if (att.ip.empty()) continue;
+        auto ip = network::parse_ip(att.ip);
+        if (!network::contains(network::parse_cidr(n.subnet), ip))
+            throw Error(fmt::format("requested IP {} is not in the subnet {} of network {}", att.ip,
+                                    n.subnet, n.name));
+    }
+}
+
+void connect_running(const EngineContext& ctx, const ContainerRecord& rec, pid_t pid,
+                     const NetworkAttachment& att) {
+    check_attachments(ctx, {att});
+    auto store = network::NetworkStore(ctx.data_root).lock();
+    connect_one(ctx, rec.id, pid, att, {});
+    refresh_hosts(ctx, {att.network});
+}
+
+void disconnect_running(const EngineContext& ctx, const std::string& id,
+                        const std::string& network) {
+    auto store = network::NetworkStore(ctx.data_root).lock();
+    std::string file = user_endpoint_file(ctx, id, network);
+    auto ep = read_endpoint(file);
+    if (!ep) return;
+    network::disconnect(*ep);
+    ::unlink(file.c_str());
+    refresh_hosts(ctx, {network});
 }
 
 }  // namespace husk::engine

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "engine/options.h"
 #include "network/endpoint.h"
 
 namespace husk::engine {
@@ -34,17 +35,39 @@ std::string with_dns(const std::string& conf, const std::vector<std::string>& se
 // "host-gateway" is the bridge's gateway. Throws docker's error for a bad one.
 std::string add_host_line(const std::string& spec);
 
-// Connects a bridge-mode container whose init (`pid`) is created and not yet started:
-// host ports chosen and checked (against the host and husk's other containers), the
-// CNI ADD, its address in /etc/hosts, the endpoint saved in <id>/network.json. Throws
-// with nothing left behind. Call with the container's lock held (or before anyone else
-// can know it).
+// Does a container of this mode get connected when it starts (bridge, user networks)?
+bool connects(NetworkMode m);
+
+// Connects a container whose init (`pid`) is created and not yet started: host ports
+// chosen and checked (against the host and husk's other containers), then in bridge
+// mode the CNI ADD of the default network (endpoint in <id>/network.json), and on each
+// user-defined network of rec.networks its own ADD (eth0, eth1, ...; endpoint in
+// <id>/endpoints/<network>.json; the ports published on the first); its address, and
+// on user-defined networks every other member's, in /etc/hosts. Throws with nothing
+// left behind. Call with the container's lock held (or before anyone else can know it).
 void connect_container(const EngineContext& ctx, const ContainerRecord& rec, pid_t pid);
 // Undoes connect_container when the container is connected (no-op otherwise): called
-// whenever a container stops being alive. Never throws (warns).
+// whenever a container stops being alive. The other members' /etc/hosts lose it. Never
+// throws (warns).
 void disconnect_container(const EngineContext& ctx, const std::string& id);
-// The endpoint of a connected container.
+// The endpoint of a connected container that publishes its ports: the default
+// network's, else the first user-defined network's.
 std::optional<network::Endpoint> container_endpoint(const EngineContext& ctx,
                                                     const std::string& id);
+// Its endpoints on user-defined networks, by network name.
+std::vector<std::pair<std::string, network::Endpoint>> user_endpoints(const EngineContext& ctx,
+                                                                      const std::string& id);
+
+// Checks that each network of `atts` exists and that an --ip is inside its subnet:
+//   network NAME not found
+//   requested IP 10.1.0.5 is not in the subnet 10.67.0.0/24 of network NAME
+void check_attachments(const EngineContext& ctx, const std::vector<NetworkAttachment>& atts);
+// Connects the running container `rec` (init `pid`) to one more user-defined network
+// (husk network connect); nothing left behind on failure. Call with the container's lock.
+void connect_running(const EngineContext& ctx, const ContainerRecord& rec, pid_t pid,
+                     const NetworkAttachment& att);
+// Disconnects container `id` from user-defined network `network` when it is connected.
+void disconnect_running(const EngineContext& ctx, const std::string& id,
+                        const std::string& network);
 
 }  // namespace husk::engine

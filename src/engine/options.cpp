@@ -58,14 +58,49 @@ std::string_view to_string(NetworkMode m) {
             return "none";
         case NetworkMode::host:
             return "host";
+        case NetworkMode::user:
+            return "user";
     }
     return "bridge";
 }
 
 NetworkMode parse_network_mode(std::string_view s) {
-    for (auto m : {NetworkMode::bridge, NetworkMode::none, NetworkMode::host})
+    for (auto m : {NetworkMode::bridge, NetworkMode::none, NetworkMode::host, NetworkMode::user})
         if (to_string(m) == s) return m;
     throw Error(error_format("network mode \"{}\" is not supported (bridge, none, host)", s));
+}
+
+NetworkMode parse_networks(const std::vector<std::string>& values,
+                           const std::vector<std::string>& aliases, const std::string& ip,
+                           std::vector<NetworkAttachment>& out) {
+    std::optional<NetworkMode> predefined;
+    for (auto& v : values) {
+        if (v == "bridge" || v == "none" || v == "host") {
+            if (predefined && to_string(*predefined) != v)
+                throw Error(error_format("conflicting options: network modes {} and {}",
+                                         to_string(*predefined), v));
+            predefined = parse_network_mode(v);
+            continue;
+        }
+        if (v.empty()) throw Error("invalid argument \"\" for \"--network\" flag");
+        bool twice = std::any_of(out.begin(), out.end(), [&](auto& a) { return a.network == v; });
+        if (!twice) out.push_back({v, {}, ""});
+    }
+    if (predefined && !out.empty())
+        throw Error(
+            "conflicting options: cannot attach both user-defined and non-user-defined "
+            "network-modes");
+    if (out.empty()) {
+        if (!ip.empty())
+            throw Error("user specified IP address is supported on user defined networks only");
+        if (!aliases.empty())
+            throw Error(
+                "network-scoped alias is supported only for containers in user defined networks");
+        return predefined.value_or(NetworkMode::bridge);
+    }
+    out.front().aliases = aliases;
+    out.front().ip = ip;
+    return NetworkMode::user;
 }
 
 std::string_view to_string(UsernsMode m) {

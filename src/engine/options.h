@@ -33,11 +33,31 @@ struct DeviceSpec {
     std::string permissions = "rwm";
 };
 
-// --network: the container's network mode.
-enum class NetworkMode { bridge, none, host };
+// --network: the container's network mode; `user`: user-defined networks (husk network
+// create), named in RunOptions::networks.
+enum class NetworkMode { bridge, none, host, user };
 std::string_view to_string(NetworkMode m);
 // Throws `network mode "x" is not supported (bridge, none, host)` for any other text.
 NetworkMode parse_network_mode(std::string_view s);
+
+// A container on a user-defined network: its name there (--network-alias, besides its
+// name and short id) and the address asked for (--ip; "" = the next free one).
+struct NetworkAttachment {
+    std::string network;  // the network's name
+    std::vector<std::string> aliases;
+    std::string ip;
+    bool operator==(const NetworkAttachment&) const = default;
+};
+
+// Every --network value: "bridge", "none", "host" or network names (several). The mode,
+// and the attachments with --network-alias and --ip on the first network. Throws
+// docker's errors: `conflicting options: cannot attach both user-defined and
+// non-user-defined network-modes`, `user specified IP address is supported on user
+// defined networks only`, `network-scoped alias is supported only for containers in
+// user defined networks`.
+NetworkMode parse_networks(const std::vector<std::string>& values,
+                           const std::vector<std::string>& aliases, const std::string& ip,
+                           std::vector<NetworkAttachment>& out);
 
 // --userns: "" (not given), host, auto, keep-id (refused: rootless only, as in podman).
 enum class UsernsMode { unset, host, automatic, keep_id };
@@ -66,6 +86,7 @@ struct RunOptions {
     std::string seccomp;  // "" default, "unconfined", or a file
     std::vector<std::string> cap_add, cap_drop;
     NetworkMode network = NetworkMode::bridge;
+    std::vector<NetworkAttachment> networks;                // mode user: --network NAME...
     std::vector<network::PortMapping> publish;              // -p, parsed where the flag is
     bool publish_all = false;                               // -P: every port the image exposes
     std::vector<std::string> add_hosts;                     // --add-host HOST:IP (or HOST=IP)

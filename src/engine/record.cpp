@@ -36,6 +36,13 @@ std::vector<oci::IdMapping> maps_from(const json& j, const char* key) {
     return out;
 }
 
+json attachments_json(const std::vector<NetworkAttachment>& nets) {
+    json out = json::array();
+    for (auto& n : nets)
+        out.push_back({{"network", n.network}, {"aliases", n.aliases}, {"ip", n.ip}});
+    return out;
+}
+
 json publish_json(const std::vector<network::PortMapping>& ports) {
     json out = json::array();
     for (auto& p : ports) out.push_back(network::to_string(p));
@@ -67,7 +74,8 @@ json to_json(const ContainerRecord& r) {
                 {"log_max_file", r.log_max_file},
                 {"restart_count", r.restart_count},
                 {"network", to_string(r.network)},
-                {"publish", publish_json(r.publish)}};
+                {"publish", publish_json(r.publish)},
+                {"networks", attachments_json(r.networks)}};
 }
 
 ContainerRecord from_json(const json& j) {
@@ -104,6 +112,9 @@ ContainerRecord from_json(const json& j) {
     r.network = parse_network_mode(j.value("network", "none"));
     for (auto& p : j.value("publish", std::vector<std::string>{}))
         r.publish.push_back(network::parse_publish(p));
+    for (auto& n : j.value("networks", json::array()))
+        r.networks.push_back({n.value("network", ""),
+                              n.value("aliases", std::vector<std::string>{}), n.value("ip", "")});
     return r;
 }
 

@@ -65,6 +65,9 @@ struct ContainerRecord {
     // the endpoint (address, host ports, CNI result).
     NetworkMode network = NetworkMode::bridge;
     std::vector<network::PortMapping> publish;
+    // the user-defined networks it is on (mode user, or `husk network connect`); while
+    // connected, <id>/endpoints/<network>.json holds each endpoint
+    std::vector<NetworkAttachment> networks;
 };
 
 class Containers {

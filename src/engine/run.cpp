@@ -182,6 +182,8 @@ ContainerRecord prepare_container(EngineContext& ctx, RunOptions& o, const LogOp
     rec.log_max_file = log.max_file;
     rec.network = o.network;
     rec.publish = o.publish;
+    check_attachments(ctx, o.networks);
+    rec.networks = o.networks;
     bool userns = o.userns == UsernsMode::automatic;
     if (!o.uidmap.empty() || !o.gidmap.empty()) {  // the user's own ranges (only one given: both)
         rec.uid_maps = o.uidmap.empty() ? o.gidmap : o.uidmap;
@@ -248,7 +250,7 @@ int run_container(EngineContext& ctx, RunOptions& o) {
     ev.terminal_input = o.interactive;
     ev.created = [&](pid_t pid) {
         if (o.network != NetworkMode::host) loopback_up(pid);
-        if (o.network == NetworkMode::bridge) connect_container(ctx, rec, pid);
+        if (connects(o.network)) connect_container(ctx, rec, pid);
         rec.status = ContainerStatus::running;
         db.save(rec);
     };

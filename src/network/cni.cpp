@@ -42,7 +42,8 @@ std::string cni_add(const std::string& conflist, const Attach& a) {
     std::string result;
     for (size_t i = 0; i < types.size(); ++i) {
         try {
-            result = exec_plugin(types[i], call, plugin_config(conflist, i, a.ports, result));
+            result =
+                exec_plugin(types[i], call, plugin_config(conflist, i, a.ports, result, a.ips));
             if (!nlohmann::json::accept(result)) throw Error("its result is not JSON: " + result);
         } catch (const std::exception& e) {
             // The spec: a runtime cleans up a failed ADD with DEL.
@@ -63,7 +64,7 @@ void cni_del(const std::string& conflist, const Attach& a, const std::string& ca
     std::optional<std::pair<std::string, std::string>> first;  // type, message
     for (size_t i = types.size(); i-- > 0;) {
         try {
-            exec_plugin(types[i], call, plugin_config(conflist, i, a.ports, cached_result));
+            exec_plugin(types[i], call, plugin_config(conflist, i, a.ports, cached_result, a.ips));
         } catch (const std::exception& e) {
             if (!first) first.emplace(types[i], e.what());
         }

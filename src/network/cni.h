@@ -16,6 +16,7 @@ struct Attach {
     std::string netns;  // a path: /proc/PID/ns/net or a pinned file
     std::string ifname = "eth0";
     std::vector<PortMapping> ports;  // runtimeConfig.portMappings (host ports resolved)
+    std::vector<std::string> ips;    // runtimeConfig.ips: addresses asked for (--ip)
 };
 
 // ADD of the whole list; returns the final result (JSON text, to cache for DEL). When a

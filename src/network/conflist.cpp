@@ -7,18 +7,25 @@ namespace husk::network {
 using nlohmann::json;
 
 std::string conflist(const Network& net) {
+    json ranges = json::array({json::array({{{"subnet", net.subnet}, {"gateway", net.gateway}}})});
+    json routes = json::array();
+    if (!net.internal) routes.push_back({{"dst", "0.0.0.0/0"}});
+    if (!net.subnet6.empty()) {
+        ranges.push_back(json::array({{{"subnet", net.subnet6}, {"gateway", net.gateway6}}}));
+        if (!net.internal) routes.push_back({{"dst", "::/0"}});
+    }
     json bridge = {
         {"type", "bridge"},
         {"bridge", net.bridge},
         {"isGateway", true},
         {"ipMasq", false},  // one rule for the subnet instead: masquerade.h
         {"hairpinMode", true},
+        {"capabilities", {{"ips", true}}},
         {"ipam",
          {{"type", "host-local"},
           {"dataDir", net.ipam_dir},
-          {"ranges",
-           json::array({json::array({{{"subnet", net.subnet}, {"gateway", net.gateway}}})})},
-          {"routes", json::array({{{"dst", "0.0.0.0/0"}}})}}},
+          {"ranges", ranges},
+          {"routes", routes}}},
     };
     json portmap = {
         {"type", "portmap"}, {"capabilities", {{"portMappings", true}}}, {"snat", true}};
@@ -37,7 +44,8 @@ std::vector<std::string> plugin_types(const std::string& conflist) {
 }
 
 std::string plugin_config(const std::string& conflist, size_t index,
-                          const std::vector<PortMapping>& ports, const std::string& prev_result) {
+                          const std::vector<PortMapping>& ports, const std::string& prev_result,
+                          const std::vector<std::string>& ips) {
     json list = json::parse(conflist);
     json conf = list.at("plugins").at(index);
     conf["name"] = list.at("name");
@@ -51,8 +59,10 @@ std::string plugin_config(const std::string& conflist, size_t index,
             if (!p.host_ip.empty()) m["hostIP"] = p.host_ip;
             maps.push_back(m);
         }
-        conf["runtimeConfig"] = {{"portMappings", maps}};
+        conf["runtimeConfig"]["portMappings"] = maps;
     }
+    if (!ips.empty() && conf.contains("capabilities") && conf["capabilities"].value("ips", false))
+        conf["runtimeConfig"]["ips"] = ips;
     if (!prev_result.empty()) conf["prevResult"] = json::parse(prev_result);
     return conf.dump();
 }

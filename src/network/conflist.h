@@ -19,9 +19,14 @@ struct Network {
     std::string subnet = "10.66.0.0/16";
     std::string gateway = "10.66.0.1";
     std::string ipam_dir = "/var/lib/cni/networks";
+    // user-defined networks (husk network create)
+    bool internal = false;  // no default route, no masquerade, no forwarding out
+    std::string subnet6{};  // "" or an IPv6 subnet (--ipv6)
+    std::string gateway6{};
 };
 
-// The conflist: bridge (gateway, host-local IPAM, a default route; outbound NAT is
+// The conflist: bridge (gateway, host-local IPAM with the "ips" capability for --ip, a
+// default route unless internal, an IPv6 range with subnet6; outbound NAT is
 // masquerade.h's one rule for the subnet), portmap
 // (capability portMappings, SNAT so 127.0.0.1 works) and firewall (lets the
 // container's traffic through the FORWARD chain).
@@ -31,9 +36,10 @@ std::string conflist(const Network& net);
 std::vector<std::string> plugin_types(const std::string& conflist);
 
 // What plugin `index` reads on stdin: its own object plus the list's name and
-// cniVersion, runtimeConfig for the capabilities it declares (portMappings), and
-// prevResult unless `prev_result` is empty.
+// cniVersion, runtimeConfig for the capabilities it declares (portMappings; ips: the
+// addresses asked for, "10.67.0.9/24"), and prevResult unless `prev_result` is empty.
 std::string plugin_config(const std::string& conflist, size_t index,
-                          const std::vector<PortMapping>& ports, const std::string& prev_result);
+                          const std::vector<PortMapping>& ports, const std::string& prev_result,
+                          const std::vector<std::string>& ips = {});
 
 }  // namespace husk::network

@@ -1,7 +1,7 @@
-// Outbound NAT of husk's network: one MASQUERADE rule for the whole subnet (as docker
-// has one per network), not the bridge plugin's per-container chains (ipMasq). Those
-// are found at DEL through the addresses inside the container's namespace, so they
-// leak whenever the namespace is gone first; one rule per subnet has nothing to leak.
+// Outbound NAT of husk's networks: one MASQUERADE rule per subnet (as docker has one per
+// network), not the bridge plugin's per-container chains (ipMasq). Those are found at
+// DEL through the addresses inside the container's namespace, so they leak whenever the
+// namespace is gone first; one rule per subnet has nothing to leak.
 #pragma once
 
 #include "network/conflist.h"
@@ -12,5 +12,7 @@ namespace husk::network {
 //   -s SUBNET ! -d SUBNET -m comment --comment "husk network NAME" -j MASQUERADE
 // Kept, like the bridge device, when the last container leaves.
 void ensure_masquerade(const Network& net);
+// Removes it (husk network rm).
+void remove_masquerade(const Network& net);
 
 }  // namespace husk::network

@@ -61,6 +61,58 @@ PortMapping parse_publish(std::string_view s) {
     return p;
 }
 
+namespace {
+
+struct PortRange {
+    unsigned first = 0, last = 0;  // 0, 0: none given
+    bool given() const { return last != 0; }
+};
+
+PortRange parse_range(std::string_view s, const char* what) {
+    if (s.empty()) return {};
+    size_t dash = s.find('-');
+    if (dash == std::string_view::npos) {
+        unsigned v = parse_port(s, what, false);
+        return {v, v};
+    }
+    PortRange r{parse_port(s.substr(0, dash), what, false),
+                parse_port(s.substr(dash + 1), what, false)};
+    if (r.last < r.first) throw Error(fmt::format("invalid {}: {}", what, s));
+    return r;
+}
+
+}  // namespace
+
+std::vector<PortMapping> parse_publish_ranges(std::string_view s) {
+    std::string_view rest = s, proto;
+    if (size_t slash = rest.rfind('/'); slash != std::string_view::npos) {
+        proto = rest.substr(slash);
+        rest = rest.substr(0, slash);
+    }
+    if (rest.find('-') == std::string_view::npos) return {parse_publish(s)};
+    size_t last_colon = rest.rfind(':');
+    std::string_view cpart =
+        last_colon == std::string_view::npos ? rest : rest.substr(last_colon + 1);
+    std::string_view front = last_colon == std::string_view::npos ? "" : rest.substr(0, last_colon);
+    size_t ip_colon = front.rfind(':');
+    std::string_view hpart =
+        ip_colon == std::string_view::npos ? front : front.substr(ip_colon + 1);
+    std::string_view ip = ip_colon == std::string_view::npos ? "" : front.substr(0, ip_colon + 1);
+    PortRange c = parse_range(cpart, "containerPort"), h = parse_range(hpart, "hostPort");
+    if (h.given() && h.last - h.first != c.last - c.first)
+        throw Error(fmt::format("invalid ranges specified for container and host Ports: {} and {}",
+                                cpart, hpart));
+    std::vector<PortMapping> out;
+    for (unsigned i = 0; i <= c.last - c.first; ++i) {
+        std::string host = h.given() ? std::to_string(h.first + i) : "";
+        std::string one = last_colon == std::string_view::npos
+                              ? fmt::format("{}{}", c.first + i, proto)
+                              : fmt::format("{}{}:{}{}", ip, host, c.first + i, proto);
+        out.push_back(parse_publish(one));
+    }
+    return out;
+}
+
 std::string to_string(const PortMapping& p) {
     std::string host = p.host_port ? std::to_string(p.host_port) : "";
     if (!p.host_ip.empty())

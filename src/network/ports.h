@@ -24,6 +24,12 @@ struct PortMapping {
 // (`invalid containerPort: x`, `invalid hostPort: x`, `invalid IP address: x`).
 PortMapping parse_publish(std::string_view s);
 
+// One -p value that may hold ranges, as docker takes them: "8000-8010:8000-8010",
+// "127.0.0.1:9000-9001:80-81/udp", "8000-8002" (host ports chosen), one mapping per
+// port. Host and container ranges must have one length:
+//   invalid ranges specified for container and host Ports: 80-81 and 90-92
+std::vector<PortMapping> parse_publish_ranges(std::string_view s);
+
 // As the -p value that makes it again: "127.0.0.1:8080:80/tcp" (parse_publish's inverse).
 std::string to_string(const PortMapping& p);
 // As docker ps prints it: "127.0.0.1:8080->80/tcp", "0.0.0.0:8080->80/tcp".

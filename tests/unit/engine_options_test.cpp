@@ -224,3 +224,34 @@ TEST(EngineBadFlags, LongValuesAreCutInMessages) {
     EXPECT_LT(err.size(), 2 * kShownMax) << err;
     EXPECT_TRUE(err.ends_with("1111\" for \"-h, --hostname\" flag: too long")) << err;
 }
+
+TEST(EngineFlags, NetworksModesAndDockersConflicts) {
+    using husk::engine::NetworkAttachment;
+    using husk::engine::NetworkMode;
+    using husk::engine::parse_networks;
+    std::vector<NetworkAttachment> atts;
+    EXPECT_EQ(parse_networks({}, {}, "", atts), NetworkMode::bridge);
+    EXPECT_EQ(parse_networks({"none"}, {}, "", atts), NetworkMode::none);
+    EXPECT_TRUE(atts.empty());
+    EXPECT_EQ(parse_networks({"front", "back", "front"}, {"db"}, "10.67.0.9", atts),
+              NetworkMode::user);
+    EXPECT_EQ(atts,
+              (std::vector<NetworkAttachment>{{"front", {"db"}, "10.67.0.9"}, {"back", {}, ""}}));
+    auto error_of = [](const std::vector<std::string>& v, const std::vector<std::string>& aliases,
+                       const std::string& ip) {
+        std::vector<NetworkAttachment> out;
+        try {
+            parse_networks(v, aliases, ip, out);
+        } catch (const husk::Error& e) {
+            return std::string(e.what());
+        }
+        return std::string();
+    };
+    EXPECT_EQ(error_of({"front", "host"}, {}, ""),
+              "conflicting options: cannot attach both user-defined and non-user-defined "
+              "network-modes");
+    EXPECT_EQ(error_of({"bridge"}, {}, "10.0.0.1"),
+              "user specified IP address is supported on user defined networks only");
+    EXPECT_EQ(error_of({}, {"db"}, ""),
+              "network-scoped alias is supported only for containers in user defined networks");
+}

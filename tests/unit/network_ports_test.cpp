@@ -58,3 +58,25 @@ TEST(NetworkPorts, Collisions) {
     EXPECT_FALSE(collides({"", 8080, 80, "tcp"}, {"", 8080, 80, "udp"}));
     EXPECT_FALSE(collides({"", 0, 80, "tcp"}, {"", 0, 80, "tcp"}));  // not chosen yet
 }
+
+TEST(NetworkPorts, RangesExpandOneMappingPerPort) {
+    using husk::network::parse_publish_ranges;
+    EXPECT_EQ(parse_publish_ranges("8000-8002:9000-9002"),
+              (std::vector<PortMapping>{
+                  {"", 8000, 9000, "tcp"}, {"", 8001, 9001, "tcp"}, {"", 8002, 9002, "tcp"}}));
+    EXPECT_EQ(
+        parse_publish_ranges("127.0.0.1:5000-5001:80-81/udp"),
+        (std::vector<PortMapping>{{"127.0.0.1", 5000, 80, "udp"}, {"127.0.0.1", 5001, 81, "udp"}}));
+    EXPECT_EQ(parse_publish_ranges("80-81"),
+              (std::vector<PortMapping>{{"", 0, 80, "tcp"}, {"", 0, 81, "tcp"}}));
+    EXPECT_EQ(parse_publish_ranges("8080:80"), (std::vector<PortMapping>{{"", 8080, 80, "tcp"}}));
+    try {
+        parse_publish_ranges("90-92:80-81");
+        FAIL();
+    } catch (const husk::Error& e) {
+        EXPECT_STREQ(e.what(),
+                     "invalid ranges specified for container and host Ports: 80-81 and 90-92");
+    }
+    EXPECT_THROW(parse_publish_ranges("81-80"), husk::Error);
+    EXPECT_THROW(parse_publish_ranges("a-b"), husk::Error);
+}

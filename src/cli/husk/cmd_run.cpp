@@ -26,8 +26,8 @@ namespace {
 struct RunFlags {
     engine::RunOptions o;
     std::vector<std::string> env, env_files, volumes, mounts, tmpfs, devices, ulimits, labels,
-        sysctls, security_opts, uidmaps, gidmaps, publish;
-    std::string network = "bridge", userns;
+        sysctls, security_opts, uidmaps, gidmaps, publish, networks, network_aliases;
+    std::string userns, ip;
     std::string entrypoint, memory, memory_swap, memory_reservation, shm_size, cpus;
     bool entrypoint_set = false;
     std::optional<int64_t> pids_limit;
@@ -111,7 +111,10 @@ void add_flags(CLI::App* sub, RunFlags& f) {
     multi("--sysctl", f.sysctls, "namespaced kernel parameter: name=value");
     sub->add_option("--shm-size", f.shm_size, "size of /dev/shm (e.g. 64m)");
     multi("-l,--label", f.labels, "set a label: key=value");
-    sub->add_option("--network,--net", f.network, "network: bridge (default), none, host");
+    multi("--network,--net", f.networks,
+          "network: bridge (default), none, host, or networks' names (several)");
+    multi("--network-alias", f.network_aliases, "a name on the (first) network besides its own");
+    sub->add_option("--ip", f.ip, "its IPv4 address on the (first) network");
     multi("-p,--publish", f.publish, "publish a port: [[IP:][HOSTPORT]:]CPORT[/tcp|/udp]");
     sub->add_flag("-P,--publish-all", o.publish_all, "publish every exposed port to a free one");
     multi("--add-host", o.add_hosts,
@@ -164,8 +167,9 @@ engine::RunOptions finish(RunFlags& f, const std::vector<std::string>& rest) {
     for (auto& m : f.uidmaps) o.uidmap.push_back(engine::parse_idmap("--uidmap", m));
     for (auto& m : f.gidmaps) o.gidmap.push_back(engine::parse_idmap("--gidmap", m));
     for (auto& s : f.security_opts) engine::apply_security_opt(s, o);
-    o.network = engine::parse_network_mode(f.network);
-    for (auto& p : f.publish) o.publish.push_back(network::parse_publish(p));
+    o.network = engine::parse_networks(f.networks, f.network_aliases, f.ip, o.networks);
+    for (auto& p : f.publish)
+        for (auto& one : network::parse_publish_ranges(p)) o.publish.push_back(one);
     o.userns = engine::parse_userns_mode(f.userns);
     return o;
 }

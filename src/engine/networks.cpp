@@ -1,0 +1,174 @@
+#include "engine/networks.h"
+
+#include <sys/stat.h>
+
+#include <algorithm>
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include "engine/lifecycle.h"
+#include "engine/network.h"
+#include "engine/record.h"
+#include "network/isolation.h"
+#include "network/masquerade.h"
+#include "runtime/state.h"
+#include "sys/error.h"
+#include "sys/fileutil.h"
+
+namespace husk::engine {
+
+namespace {
+
+using nlohmann::json;
+
+// Names of the containers (running or not) that are on network `name`.
+std::vector<std::string> users_of(const EngineContext& ctx, const std::string& name) {
+    std::vector<std::string> out;
+    for (auto& rec : Containers(ctx.data_root).list())
+        if (std::any_of(rec.networks.begin(), rec.networks.end(),
+                        [&](auto& a) { return a.network == name; }))
+            out.push_back(rec.name);
+    return out;
+}
+
+// Its bridge, rules, leases and record. Called under the store's lock.
+void destroy(const EngineContext& ctx, const network::NetworkRecord& n) {
+    network::Network net = n.cni();
+    network::remove_isolation(net);
+    if (!net.internal) network::remove_masquerade(net);
+    network::delete_bridge(net.bridge);
+    sys::remove_all(net.ipam_dir);
+    network::NetworkStore(ctx.data_root).remove(n);
+}
+
+// The record as it is now (under its lock: lookup() would take the lock again, and an
+// fcntl lock is gone as soon as any descriptor of its file is closed).
+ContainerRecord current(const Containers& db, const std::string& id) {
+    auto rec = db.find(id);
+    if (!rec) throw Error(fmt::format("No such container: {}", id));
+    return *rec;
+}
+
+}  // namespace
+
+network::NetworkRecord create_network(const EngineContext& ctx, const network::NetworkSpec& spec) {
+    return network::NetworkStore(ctx.data_root)
+        .create(spec, new_container_id(), runtime::now_rfc3339());
+}
+
+std::vector<network::NetworkRecord> list_networks(const EngineContext& ctx) {
+    return network::NetworkStore(ctx.data_root).list();
+}
+
+network::NetworkRecord get_network(const EngineContext& ctx, const std::string& key) {
+    auto n = network::NetworkStore(ctx.data_root).find(key);
+    if (!n) throw Error(fmt::format("network {} not found", key));
+    return *n;
+}
+
+json inspect_network(const EngineContext& ctx, const network::NetworkRecord& n) {
+    json config = json::array({{{"Subnet", n.subnet}, {"Gateway", n.gateway}}});
+    if (!n.subnet6.empty()) config.push_back({{"Subnet", n.subnet6}, {"Gateway", n.gateway6}});
+    json containers = json::object();
+    for (auto& rec : Containers(ctx.data_root).list())
+        for (auto& [name, ep] : user_endpoints(ctx, rec.id))
+            if (name == n.name && !ep.address.ip.empty())
+                containers[rec.id] = {
+                    {"Name", rec.name},
+                    {"MacAddress", ep.address.mac},
+                    {"IPv4Address", fmt::format("{}/{}", ep.address.ip, ep.address.prefix_len)},
+                    {"IPv6Address", ""}};
+    return {{"Name", n.name},
+            {"Id", n.id},
+            {"Created", n.created},
+            {"Scope", "local"},
+            {"Driver", "bridge"},
+            {"EnableIPv6", !n.subnet6.empty()},
+            {"IPAM", {{"Driver", "default"}, {"Options", json::object()}, {"Config", config}}},
+            {"Internal", n.internal},
+            {"Attachable", false},
+            {"Ingress", false},
+            {"Containers", containers},
+            {"Options", {{"com.docker.network.bridge.name", n.bridge()}}},
+            {"Labels", n.labels}};
+}
+
+void remove_network(const EngineContext& ctx, const std::string& key) {
+    if (network::is_predefined(key))
+        throw Error(fmt::format("{} is a pre-defined network and cannot be removed", key));
+    network::NetworkStore store(ctx.data_root);
+    auto held = store.lock();
+    auto n = get_network(ctx, key);
+    auto users = users_of(ctx, n.name);
+    if (!users.empty())
+        throw Error(
+            fmt::format("error while removing network: network {} id {} has active endpoints ({})",
+                        n.name, n.id, fmt::join(users, ", ")));
+    destroy(ctx, n);
+}
+
+std::vector<std::string> prune_networks(const EngineContext& ctx) {
+    network::NetworkStore store(ctx.data_root);
+    auto held = store.lock();
+    std::vector<std::string> out;
+    for (auto& n : store.list()) {
+        if (!users_of(ctx, n.name).empty()) continue;
+        destroy(ctx, n);
+        out.push_back(n.name);
+    }
+    network::NetworkStore::drop_stale_reservations();
+    return out;
+}
+
+void connect_network(const EngineContext& ctx, const std::string& net, const std::string& container,
+                     const std::vector<std::string>& aliases, const std::string& ip) {
+    auto n = get_network(ctx, net);
+    ContainerRecord rec = lookup(ctx, container);
+    Containers db(ctx.data_root);
+    auto lk = db.lock(rec.id);
+    rec = current(db, rec.id);
+    if (rec.network == NetworkMode::host)
+        throw Error(
+            "container cannot be disconnected from host network or connected to host network");
+    if (rec.network == NetworkMode::none)
+        throw Error(
+            "container cannot be connected to multiple networks with one of the networks in "
+            "private (none) mode");
+    if (std::any_of(rec.networks.begin(), rec.networks.end(),
+                    [&](auto& a) { return a.network == n.name; }))
+        throw Error(
+            fmt::format("endpoint with name {} already exists in network {}", rec.name, n.name));
+    NetworkAttachment att{n.name, aliases, ip};
+    check_attachments(ctx, {att});
+    // recorded first: the other members' /etc/hosts are written from the records
+    rec.networks.push_back(att);
+    db.save(rec);
+    if (rec.status == ContainerStatus::running && rec.pid > 0) {
+        try {
+            connect_running(ctx, rec, rec.pid, att);
+        } catch (...) {
+            rec.networks.pop_back();
+            db.save(rec);
+            throw;
+        }
+    }
+}
+
+void disconnect_network(const EngineContext& ctx, const std::string& net,
+                        const std::string& container) {
+    auto n = get_network(ctx, net);
+    ContainerRecord rec = lookup(ctx, container);
+    Containers db(ctx.data_root);
+    auto lk = db.lock(rec.id);
+    rec = current(db, rec.id);
+    auto it = std::find_if(rec.networks.begin(), rec.networks.end(),
+                           [&](auto& a) { return a.network == n.name; });
+    if (it == rec.networks.end())
+        throw Error(fmt::format("container {} is not connected to network {}", rec.id, n.name));
+    disconnect_running(ctx, rec.id, n.name);
+    rec.networks.erase(it);
+    db.save(rec);
+}
+
+}  // namespace husk::engine

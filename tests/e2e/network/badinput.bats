@@ -1,0 +1,84 @@
+#!/usr/bin/env bats
+# Bad input to the network commands: one clear line, a non-zero exit, nothing half-made
+# (no record, no subnet reservation, no container left connected); a killed `network
+# create` or `run --network` leaves nothing that `rm -f` and `network rm` cannot clean.
+
+load helpers
+
+setup() { network_setup; }
+teardown() { network_teardown; }
+
+one_line_error() {  # PATTERN
+    echo "$output"
+    [ "$status" -ne 0 ]
+    [ "${#lines[@]}" -eq 1 ]
+    [[ "$output" == *"$1"* ]]
+}
+
+@test "overlapping subnet, name in use, bad text, unknown network: one line, nothing made" {
+    husk network create "n1-$SFX" >/dev/null
+    subnet=$(husk network inspect "n1-$SFX" | jq -r '.[0].IPAM.Config[0].Subnet')
+    before=$(ls /var/lib/cni/husk-subnets | sort)
+    run husk network create --subnet "$subnet" "n2-$SFX"
+    one_line_error "Pool overlaps with other one on this address space"
+    run husk network create --subnet "${subnet%/*}/16" "n2-$SFX"
+    one_line_error "Pool overlaps"
+    run husk network create "n1-$SFX"
+    one_line_error "network with name n1-$SFX already exists"
+    run husk network create --subnet 10.1.2.3/24 "n2-$SFX"
+    one_line_error "invalid subnet 10.1.2.3/24: it should be 10.1.2.0/24"
+    run husk network create --subnet nonsense "n2-$SFX"
+    one_line_error "invalid CIDR address: nonsense"
+    run husk network create "bad name"
+    one_line_error "invalid network name"
+    [ "$(husk network ls -q | wc -l)" -eq 1 ]
+    [ "$(ls /var/lib/cni/husk-subnets | sort)" = "$before" ]
+    run husk run --rm --network "nope-$SFX" husk/busybox true
+    one_line_error "network nope-$SFX not found"
+    [ -z "$(husk ps -aq)" ]
+    run husk run --rm --network "n1-$SFX" --network host husk/busybox true
+    one_line_error "conflicting options"
+}
+
+@test "rm of a network in use and connecting twice are refused; prune keeps what is used" {
+    id=$(husk network create "used-$SFX")
+    husk network create "idle-$SFX" >/dev/null
+    husk run -d --name "c-$SFX" --network "used-$SFX" husk/busybox sleep 600 >/dev/null
+    run husk network rm "used-$SFX"
+    one_line_error "has active endpoints (c-$SFX)"
+    run husk network connect "used-$SFX" "c-$SFX"
+    one_line_error "endpoint with name c-$SFX already exists in network used-$SFX"
+    run husk network prune -f
+    [[ "$output" == *"idle-$SFX"* ]]
+    [[ "$output" != *"used-$SFX"* ]]
+    husk rm -f "c-$SFX" >/dev/null
+    husk network rm "used-$SFX"
+    [ -z "$(network_leftovers "$id")" ]
+}
+
+@test "killed network create and run --network: rm -f and network rm leave nothing" {
+    id=$(husk network create "k-$SFX")
+    # $! must be husk itself, not a shell around it: "$HUSK", not the husk function
+    for delay in 0.05 0.15 0.3 0.6; do
+        "$HUSK" --root "$ROOT" run -d --network "k-$SFX" husk/busybox sleep 600 >/dev/null 2>&1 &
+        sleep "$delay"
+        kill -9 $! 2>/dev/null || true
+        wait $! 2>/dev/null || true
+    done
+    for delay in 0.005 0.02; do
+        "$HUSK" --root "$ROOT" network create "k2-$SFX" >/dev/null 2>&1 &
+        sleep "$delay"
+        kill -9 $! 2>/dev/null || true
+        wait $! 2>/dev/null || true
+        husk network rm "k2-$SFX" >/dev/null 2>&1 || true
+    done
+    remove_all_containers
+    husk network rm "k-$SFX"
+    husk network prune -f >/dev/null
+    [ -z "$(husk network ls -q)" ]
+    [ -z "$(network_leftovers "$id")" ]
+    ls "$ROOT/run/.netns" 2>/dev/null | grep -v '^\.lock$' && false
+    # no reservation left that names this data root
+    run grep -rl -- "$ROOT" /var/lib/cni/husk-subnets
+    [ -z "$output" ]
+}

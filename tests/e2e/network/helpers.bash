@@ -1,0 +1,37 @@
+# Shared by the user-defined network e2e tests: the detached tests' private data root
+# (tests/e2e/detached/helpers.bash), network names with a unique suffix, and what a
+# network leaves on the host once it is gone.
+
+load ../detached/helpers
+
+network_setup() {
+    command -v iptables-save >/dev/null || skip "iptables is not installed (scripts/deps.sh)"
+    [ -x /usr/lib/cni/bridge ] || skip "containernetworking-plugins is not installed (scripts/deps.sh)"
+    detached_setup
+    SFX=$(basename "$WORK" | tr -cd 'a-zA-Z0-9' | tail -c 7)
+    export SFX
+}
+
+network_teardown() {
+    [ -n "${WORK:-}" ] || return 0
+    remove_all_containers
+    local n
+    for n in $(husk network ls -q 2>/dev/null); do husk network rm "$n" >/dev/null 2>&1 || true; done
+    detached_teardown
+}
+
+# A server on port 8080 of its container answering "hello from NAME" to each connection.
+serve() {  # NAME [run flags...]
+    local name=$1
+    shift
+    husk run -d --name "$name" "$@" husk/busybox nc -ll -p 8080 -e echo hello from "$name" >/dev/null
+}
+
+# What network NAME (id ID, bridge husk<ID:0:10>) would leave on the host once removed.
+network_leftovers() {  # ID
+    local id=$1
+    ip link show "husk${id:0:10}" 2>/dev/null || true
+    iptables-save | grep -- "husk${id:0:10}" || true
+    ls -d "/var/lib/cni/networks/husk-${id:0:12}" 2>/dev/null || true
+    ls "/var/lib/cni/husk-subnets/$id.json" 2>/dev/null || true
+}

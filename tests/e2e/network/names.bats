@@ -1,0 +1,91 @@
+#!/usr/bin/env bats
+# Name resolution on a user-defined network, as docker's: a client reaches a server by
+# its name, short id and --network-alias; a container on another network reaches it by
+# none of them (nor by its address); the default bridge keeps no names. Containers that
+# come and go are added to and dropped from the others' names. `network connect` adds a
+# running container to a second network under an alias.
+
+load helpers
+
+setup() { network_setup; }
+teardown() { network_teardown; }
+
+@test "a client reaches a server by name, short id and alias; another network cannot" {
+    husk network create "front-$SFX" >/dev/null
+    husk network create "back-$SFX" >/dev/null
+    serve "srv-$SFX" --network "front-$SFX" --network-alias "db-$SFX"
+    short=$(husk inspect --format '{{.Id}}' "srv-$SFX" | cut -c1-12)
+    run husk run --rm --network "front-$SFX" husk/busybox sh -c \
+        "nc -w 3 srv-$SFX 8080; nc -w 3 db-$SFX 8080; nc -w 3 $short 8080"
+    echo "$output"
+    [ "$status" -eq 0 ]
+    [ "$(echo "$output" | grep -c "hello from srv-$SFX")" -eq 3 ]
+
+    addr=$(husk network inspect "front-$SFX" | jq -r '.[0].Containers[].IPv4Address' | cut -d/ -f1)
+    [ -n "$addr" ]
+    run husk run --rm --network "back-$SFX" husk/busybox sh -c \
+        "grep -c srv-$SFX /etc/hosts; nc -w 2 $addr 8080"
+    echo "$output"
+    [[ "$output" != *"hello from"* ]]
+    [[ "${lines[0]}" == 0 ]]
+    # the default bridge: no names, as docker's
+    run husk run --rm husk/busybox grep -c "srv-$SFX" /etc/hosts
+    [ "$output" = 0 ]
+}
+
+@test "containers that come and go: names added, dropped, and connect adds a second network" {
+    husk network create "a-$SFX" >/dev/null
+    husk network create "b-$SFX" >/dev/null
+    serve "one-$SFX" --network "a-$SFX"
+    husk run -d --name "watch-$SFX" --network "a-$SFX" husk/busybox sleep 600 >/dev/null
+    husk exec "watch-$SFX" nc -w 3 "one-$SFX" 8080 | grep -q "hello from one-$SFX"
+    serve "two-$SFX" --network "a-$SFX"
+    # the second server's name reaches the container that was there first
+    run husk exec "watch-$SFX" nc -w 3 "two-$SFX" 8080
+    [[ "$output" == *"hello from two-$SFX"* ]]
+    husk rm -f "two-$SFX" >/dev/null
+    run husk exec "watch-$SFX" grep -c "two-$SFX" /etc/hosts
+    [ "$output" = 0 ]
+
+    serve "three-$SFX" --network "b-$SFX"
+    husk network connect --alias "other-$SFX" "b-$SFX" "watch-$SFX"
+    run husk exec "watch-$SFX" sh -c "ip -o -4 addr show eth1; nc -w 3 three-$SFX 8080"
+    echo "$output"
+    [[ "$output" == *"hello from three-$SFX"* ]]
+    husk exec "three-$SFX" grep -q "other-$SFX" /etc/hosts
+    run husk network connect "b-$SFX" "watch-$SFX"
+    [ "$status" -ne 0 ]
+    [ "${#lines[@]}" -eq 1 ]
+    [[ "$output" == *"already exists in network b-$SFX"* ]]
+    husk network disconnect "b-$SFX" "watch-$SFX"
+    run husk exec "watch-$SFX" ip link show eth1
+    [ "$status" -ne 0 ]
+    run husk exec "three-$SFX" grep -c "other-$SFX" /etc/hosts
+    [ "$output" = 0 ]
+}
+
+@test "--ip picks the address; -p ranges publish every port of the range" {
+    husk network create --subnet 10.250.77.0/24 "ip-$SFX" >/dev/null ||
+        skip "10.250.77.0/24 is in use on this host"
+    p=$(python3 -c 'import socket
+for base in range(20000, 60000, 10):
+    ok = True
+    for p in (base, base + 1):
+        s = socket.socket()
+        try: s.bind(("127.0.0.1", p))
+        except OSError: ok = False
+        s.close()
+    if ok: print(base); break')
+    husk run -d --name "fixed-$SFX" --network "ip-$SFX" --ip 10.250.77.42 \
+        -p "127.0.0.1:$p-$((p + 1)):8000-8001" husk/busybox sh -c \
+        'nc -ll -p 8000 -e echo port 8000 & nc -ll -p 8001 -e echo port 8001 & wait' >/dev/null
+    run husk inspect --format '{{json .NetworkSettings.Networks}}' "fixed-$SFX"
+    [[ "$output" == *'"IPAddress":"10.250.77.42"'* ]]
+    for i in 0 1; do
+        run busybox nc -w 3 127.0.0.1 $((p + i))
+        [ "$output" = "port $((8000 + i))" ]
+    done
+    run husk run --rm --network "ip-$SFX" --ip 10.1.2.3 husk/busybox true
+    [ "$status" -ne 0 ]
+    [[ "$output" == *"not in the subnet 10.250.77.0/24"* ]]
+}
