@@ -36,11 +36,14 @@ void add_build(CLI::App& app, Context& ctx, Commands& cmds) {
     auto o = std::make_shared<Opts>();
     auto* sub = app.add_subcommand("build", "build an image from a Dockerfile");
     sub->add_option("context", o->context, "the build context directory")->required();
-    sub->add_option("-t,--tag", o->tags, "name (and optionally a tag) NAME[:TAG]");
+    sub->add_option("-t,--tag", o->tags, "name (and optionally a tag) NAME[:TAG]")
+        ->allow_extra_args(false);
     sub->add_option("-f,--file", o->file, "the Dockerfile (default CONTEXT/Dockerfile)");
-    sub->add_option("--build-arg", o->build_args, "set a build-time variable (KEY=VALUE)");
+    sub->add_option("--build-arg", o->build_args, "set a build-time variable (KEY=VALUE)")
+        ->allow_extra_args(false);
     sub->add_option("--target", o->target, "the build stage to build");
-    sub->add_option("--label", o->labels, "set a label on the image (KEY=VALUE)");
+    sub->add_option("--label", o->labels, "set a label on the image (KEY=VALUE)")
+        ->allow_extra_args(false);
     sub->add_option("--network", o->network, "network mode of RUN steps (bridge, host, none)");
     sub->add_option("--compression", o->compression, "layer compression (gzip, zstd, none)");
     sub->add_option("--progress", o->progress, "accepted for docker's scripts (plain output)");

@@ -22,7 +22,8 @@ void add_commit(CLI::App& app, Context& ctx, Commands& cmds) {
     sub->add_option("image", o->image, "name of the new image (REPOSITORY[:TAG])");
     sub->add_option("-a,--author", o->author, "author");
     sub->add_option("-m,--message", o->message, "commit message");
-    sub->add_option("-c,--change", o->changes, "apply a Dockerfile instruction to the image");
+    sub->add_option("-c,--change", o->changes, "apply a Dockerfile instruction to the image")
+        ->allow_extra_args(false);
     sub->add_flag("-p,--pause,!--no-pause", o->pause,
                   "pause the container while committing (default true)")
         ->default_val(true);
