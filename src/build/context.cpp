@@ -225,6 +225,28 @@ void clear_for_file(int parent, const char* name, const std::string& dst) {
     if (::unlinkat(parent, name, 0) != 0) throw_sys("unlink", dst);
 }
 
+// The directories above `dst` (absolute in the root) that are missing, made 0755 and owned
+// by the copy's owner (as buildah and BuildKit make them).
+void make_parents(int root, const std::string& dst, const CopyOwner& owner) {
+    std::string prefix;
+    size_t b = 1;
+    while (true) {
+        size_t e = dst.find('/', b);
+        if (e == std::string::npos) return;
+        prefix = dst.substr(0, e);
+        b = e + 1;
+        if (prefix.size() <= 1 || stat_in(root, prefix.substr(1)).found) continue;
+        int fd = sys::mkdir_all_in_root(root, prefix.c_str(), 0755);
+        if (fd < 0) {
+            errno = -fd;
+            throw_sys("mkdir", prefix);
+        }
+        UniqueFd made(fd);
+        if (::fchownat(made.get(), "", owner.uid, owner.gid, AT_EMPTY_PATH) != 0)
+            throw_sys("chown", prefix);
+    }
+}
+
 }  // namespace
 
 IgnoreRules::IgnoreRules(std::string_view text) {
@@ -373,6 +395,7 @@ void apply_copy(const CopySource& from, const CopyPlan& plan, int root_fd, const
         with_context(fmt::format("copy \"{}\" to \"{}\"", e.src.empty() ? "." : e.src, e.dst), [&] {
             Stat src = stat_in(src_root, e.src);
             if (!src.found) throw Error("the source is gone");
+            make_parents(root_fd, e.dst, owner);
             if (e.extract) {
                 make_dir_in_root(root_fd, e.dst);
                 UniqueFd dir = open_dir_in(root_fd, e.dst);
