@@ -21,6 +21,10 @@ while [ $# -gt 0 ]; do
     esac
 done
 [ "$(id -u)" = 0 ] || { echo "needs root (builds run containers)"; exit 1; }
+# the build's containers are reaped here (PID 1 on these machines does not reap orphans)
+[ -n "${BENCH_BUILD_REAPED:-}" ] ||
+    BENCH_BUILD_REAPED=1 exec python3 "$SRC/scripts/subreaper.py" bash "$0" -n "$N" --husk "$HUSK" \
+        $([ "$WRITE" = 1 ] || echo --no-write)
 command -v podman >/dev/null || { echo "podman is not installed"; exit 1; }
 [ -x /usr/bin/time ] || { echo "/usr/bin/time is not installed"; exit 1; }
 
@@ -49,8 +53,10 @@ RUN cat $APP/src/* | wc -c > /size
 COPY version $APP/version
 DF
 
-hb() { python3 "$SRC/scripts/subreaper.py" "$HUSK" --root "$T/husk" build --network none -q "$@" "$T/ctx"; }
+hb() { "$HUSK" --root "$T/husk" build --network none -q "$@" "$T/ctx"; }
 pb() { pm build --network none -q "$@" "$T/ctx"; }
+export -f hb pb pm
+export HUSK T
 
 # measure NAME CMD...: wall ms and peak RSS KiB appended to $T/NAME
 measure() {
@@ -58,7 +64,7 @@ measure() {
     shift
     local t0 t1
     t0=$(date +%s%N)
-    /usr/bin/time -f '%M' -o "$T/rss" "$@" >/dev/null 2>"$T/err" || { cat "$T/err"; exit 1; }
+    /usr/bin/time -f '%M' -o "$T/rss" bash -c '"$@"' _ "$@" >/dev/null 2>"$T/err" || { cat "$T/err"; exit 1; }
     t1=$(date +%s%N)
     echo "$(((t1 - t0) / 1000000)) $(cat "$T/rss")" >>"$T/$name"
 }

@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "image/unpack.h"
 #include "sys/error.h"
 
 namespace husk::build {
@@ -25,24 +26,7 @@ json& config_of(json& image_config) {
     return c;
 }
 
-std::string clean_abs(std::string_view p) {
-    std::vector<std::string> parts;
-    size_t b = 0;
-    while (b <= p.size()) {
-        size_t e = p.find('/', b);
-        if (e == std::string_view::npos) e = p.size();
-        std::string_view c = p.substr(b, e - b);
-        if (c == "..") {
-            if (!parts.empty()) parts.pop_back();
-        } else if (!c.empty() && c != ".") {
-            parts.emplace_back(c);
-        }
-        b = e + 1;
-    }
-    std::string out;
-    for (auto& c : parts) out += "/" + c;
-    return out.empty() ? "/" : out;
-}
+std::string clean_abs(std::string_view p) { return "/" + image::clean_entry_path(p); }
 
 void set_env(json& config, const std::string& key, const std::string& value) {
     json& env = config["Env"];

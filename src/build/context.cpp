@@ -23,24 +23,7 @@ namespace {
 using sys::UniqueFd;
 
 // "a/./b/../c/" -> "a/c"; never above the root ("../x" -> "x"); "" for the root.
-std::string clean_rel(std::string_view p) {
-    std::vector<std::string> parts;
-    size_t b = 0;
-    while (b <= p.size()) {
-        size_t e = p.find('/', b);
-        if (e == std::string_view::npos) e = p.size();
-        std::string_view c = p.substr(b, e - b);
-        if (c == "..") {
-            if (!parts.empty()) parts.pop_back();
-        } else if (!c.empty() && c != ".") {
-            parts.emplace_back(c);
-        }
-        b = e + 1;
-    }
-    std::string out;
-    for (auto& c : parts) out += (out.empty() ? "" : "/") + c;
-    return out;
-}
+std::string clean_rel(std::string_view p) { return image::clean_entry_path(p); }
 
 std::string join(const std::string& a, const std::string& b) {
     if (a.empty()) return b;
