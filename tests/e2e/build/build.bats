@@ -42,15 +42,18 @@ DF
     [[ "$output" == *$'\n600\nprod'* ]]
 }
 
-@test "USER, WORKDIR, ENTRYPOINT, CMD, EXPOSE and LABEL are what husk run and inspect see" {
+@test "USER, WORKDIR, ENTRYPOINT, CMD, EXPOSE, LABEL and a RUN heredoc are what husk run and inspect see" {
     cat >"$CTX/Dockerfile" <<'DF'
 FROM husk/busybox
+RUN <<EOF
+echo from-heredoc > /h
+EOF
 WORKDIR /srv/app
 USER 1000:1000
 EXPOSE 8080
 LABEL org.example.kind=demo
 ENTRYPOINT ["/bin/sh", "-c"]
-CMD ["echo $(id -u):$(id -g) $(pwd)"]
+CMD ["echo $(id -u):$(id -g) $(pwd) $(cat /h)"]
 DF
     run husk build -q --label built.by=test "$CTX"
     [ "$status" -eq 0 ]
@@ -58,7 +61,7 @@ DF
     [[ "$id" == sha256:* ]]
     run husk run --rm --network none "$id"
     echo "$output"
-    [ "$output" = "1000:1000 /srv/app" ]
+    [ "$output" = "1000:1000 /srv/app from-heredoc" ]
     run husk image inspect "$id"
     [[ "$output" == *'"8080/tcp"'* ]]
     [[ "$output" == *'"org.example.kind": "demo"'* ]]
