@@ -25,6 +25,7 @@ using sys::UniqueFd;
 namespace oi = oci::image;
 
 constexpr std::string_view kRepoDigestAnnotation = "io.husk.repo-digest";
+constexpr std::string_view kIntermediateAnnotation = "io.husk.build.intermediate";
 
 using sys::list_dir;
 
@@ -219,6 +220,41 @@ void Store::add_records(const std::vector<ImageRecord>& add) {
     write_index(root_, recs);
 }
 
+Image Store::add_image(std::string_view config_json, const std::vector<oi::Descriptor>& layers,
+                       const std::vector<std::string>& names, bool intermediate) {
+    for (auto& l : layers)
+        if (!has_blob(l.digest))
+            throw Error(fmt::format("add image: layer {} is not in the store", l.digest));
+    oi::Manifest m;
+    m.media_type = std::string(oi::media::kOciManifest);
+    m.config = {std::string(oi::media::kOciConfig),
+                write_blob(config_json),
+                static_cast<int64_t>(config_json.size()),
+                {},
+                {},
+                {}};
+    m.layers = layers;
+    std::string body = oi::dump_manifest(m);
+    ImageRecord rec;
+    rec.manifest = {std::string(oi::media::kOciManifest),
+                    write_blob(body),
+                    static_cast<int64_t>(body.size()),
+                    {},
+                    {},
+                    {}};
+    std::vector<ImageRecord> recs;
+    for (auto& n : names) {
+        recs.push_back(rec);
+        recs.back().name = n;
+    }
+    if (names.empty()) {
+        if (intermediate) rec.manifest.annotations[std::string(kIntermediateAnnotation)] = "true";
+        recs.push_back(rec);
+    }
+    add_records(recs);
+    return load_image(recs.front());
+}
+
 size_t Store::remove_records(const std::function<bool(const ImageRecord&)>& pred) {
     sys::FileLock lk(root_ + "/index.lock", sys::FileLock::exclusive);
     auto recs = records();
@@ -253,6 +289,8 @@ Image Store::load_image(const ImageRecord& rec) const {
                 throw Error(fmt::format("the config lists {} layers, the manifest {}",
                                         img.config.diff_ids.size(), img.manifest.layers.size()));
             img.chain_ids = chain_ids(img.config.diff_ids);
+            img.intermediate = rec.name.empty() && rec.manifest.annotations.contains(
+                                                       std::string(kIntermediateAnnotation));
             return img;
         });
 }
@@ -265,6 +303,8 @@ std::vector<Image> Store::images() const {
         });
         if (it != out.end()) {
             if (!r.name.empty()) it->names.push_back(r.name);
+            if (!r.manifest.annotations.contains(std::string(kIntermediateAnnotation)))
+                it->intermediate = false;
             continue;
         }
         try {

@@ -52,6 +52,8 @@ struct Image {
     std::string config_json;
     oci::image::ImageConfig config;
     std::vector<std::string> chain_ids;
+    // A build step's image (kept for the build cache), hidden from `husk images`.
+    bool intermediate = false;
 };
 
 class Store {
@@ -86,6 +88,12 @@ class Store {
     void add_records(const std::vector<ImageRecord>& recs);
     // Removes the entries for which `pred` is true; returns how many.
     size_t remove_records(const std::function<bool(const ImageRecord&)>& pred);
+
+    // A new image from its config and layers (blobs already in the store): writes the config
+    // and an OCI manifest over them and adds one index entry per name in `names` (full
+    // references), or one unnamed entry (marked intermediate when `intermediate`).
+    Image add_image(std::string_view config_json, const std::vector<oci::image::Descriptor>& layers,
+                    const std::vector<std::string>& names, bool intermediate = false);
 
     // "alpine", "docker.io/library/alpine:latest", an image id (prefix), or a manifest digest.
     Image resolve(std::string_view ref) const;

@@ -73,8 +73,9 @@ std::vector<std::string> components(const std::string& path) {
 
 using Node = LayerNode;
 
-// `path` in the layer at `root`, following no symlink (a symlink is `other`).
-Node probe(int root, const std::string& path) {
+}  // namespace
+
+LayerNode probe_layer(int root, const std::string& path) {
     UniqueFd fd(openat2_fd(root, path, O_PATH | O_NOFOLLOW | O_CLOEXEC, kInRootNoLinks));
     if (!fd) {
         if (errno == ENOENT || errno == ENOTDIR || errno == ELOOP) return Node::absent;
@@ -90,6 +91,8 @@ Node probe(int root, const std::string& path) {
     ssize_t n = ::fgetxattr(dir.get(), "trusted.overlay.opaque", v, sizeof v);
     return n == 1 && v[0] == 'y' ? Node::opaque_dir : Node::dir;
 }
+
+namespace {
 
 struct ArchiveDeleter {
     void operator()(archive* a) const { archive_read_free(a); }
@@ -482,7 +485,7 @@ class Extractor {
         for (auto& l : lower_roots()) roots.push_back(l.get());
         auto hit = find_in_layers(
             components(path), roots.size(),
-            [&](size_t layer, const std::string& p) { return probe(roots[layer], p); });
+            [&](size_t layer, const std::string& p) { return probe_layer(roots[layer], p); });
         if (!hit) return -1;
         *node = hit->node;
         return hit->layer == 0 ? -1 : roots[hit->layer];
@@ -495,7 +498,7 @@ class Extractor {
         std::string p;
         for (auto& comp : components(dir)) {
             p += (p.empty() ? "" : "/") + comp;
-            Node here = probe(root_->get(), p);
+            Node here = probe_layer(root_->get(), p);
             if (here == Node::absent) {
                 Node n = Node::absent;
                 int lower = find_below(p, &n);

@@ -85,6 +85,10 @@ std::optional<LayerHit> find_in_layers(
 // What an entry does to what its layer already has at its name (from an earlier entry):
 // a directory over a directory keeps it (the entries merge, the metadata is the new
 // one's); anything else goes first, a directory with its tree, a whiteout's target too.
+// What the layer tree at `root` has at `path` (relative), following no symlink (a symlink
+// is `other`): the probe of find_in_layers for an unpacked layer.
+LayerNode probe_layer(int root, const std::string& path);
+
 enum class Replace { nothing, keep_dir, remove_tree, unlink };
 // `existing` is the st_mode of what is there (0 when nothing is).
 Replace replace_existing(mode_t existing, bool new_is_dir);

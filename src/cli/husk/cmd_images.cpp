@@ -41,16 +41,19 @@ void add_images(CLI::App& app, Context& ctx, Commands& cmds) {
     struct Opts {
         bool digests = false;
         bool quiet = false;
+        bool all = false;
         std::string format;
     };
     auto o = std::make_shared<Opts>();
     auto* sub = app.add_subcommand("images", "list images");
     sub->add_flag("--digests", o->digests, "show digests");
     sub->add_flag("-q,--quiet", o->quiet, "only image ids");
+    sub->add_flag("-a,--all", o->all, "show intermediate images (build steps) too");
     sub->add_option("--format", o->format, "json, table, or a template: {{.Repository}}:{{.Tag}}");
     cmds.on(sub, [o, &ctx] {
         auto& store = ctx.store();
         auto imgs = store.images();
+        if (!o->all) std::erase_if(imgs, [](const image::Image& i) { return i.intermediate; });
         if (!o->format.empty() && !o->quiet) {
             std::vector<nlohmann::json> rows;
             for (auto& img : imgs) {

@@ -43,10 +43,11 @@ int husk_main(int argc, char** argv) {
     // Containers are created in-process: run from a read-only mount of our own binary
     // before doing anything, so no container can ever reopen it for writing through
     // /proc/PID/exe (CVE-2019-5736 class; see sys/self_exe.h). Re-executes once.
-    // (start, restart: a detached container is created by a forked husk; exec: a clone.)
+    // (start, restart: a detached container is created by a forked husk; exec: a clone;
+    // build: its RUN steps are containers.)
     for (int i = 1; i < argc; ++i)
-        if (std::string_view a = argv[i];
-            a == "run" || a == "create" || a == "start" || a == "restart" || a == "exec") {
+        if (std::string_view a = argv[i]; a == "run" || a == "create" || a == "start" ||
+                                          a == "restart" || a == "exec" || a == "build") {
             // Where we were started from (husk-init lives next to it), kept across the re-exec.
             char exe[4096];
             ssize_t n = ::readlink("/proc/self/exe", exe, sizeof exe - 1);

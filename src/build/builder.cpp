@@ -1,0 +1,642 @@
+#include "build/builder.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cctype>
+#include <optional>
+#include <set>
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+#include <nlohmann/json.hpp>
+
+#include "build/cache.h"
+#include "build/changes.h"
+#include "build/context.h"
+#include "build/dockerfile.h"
+#include "engine/commit.h"
+#include "engine/diff.h"
+#include "engine/lifecycle.h"
+#include "engine/user.h"
+#include "image/digest.h"
+#include "image/store.h"
+#include "image/unpack.h"
+#include "oci/image/reference.h"
+#include "sys/error.h"
+#include "sys/fd.h"
+#include "sys/fileutil.h"
+#include "sys/log.h"
+#include "sys/scope_guard.h"
+
+namespace husk::build {
+namespace {
+
+using json = nlohmann::json;
+namespace oi = oci::image;
+using sys::UniqueFd;
+
+constexpr std::string_view kStepContainerPrefix = "husk-build-";
+constexpr std::string_view kStepRootPrefix = "build-";
+
+std::string short_id(const std::string& digest) {
+    return digest.substr(digest.find(':') + 1, 12);
+}
+
+std::string lower(std::string s) {
+    for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return s;
+}
+
+std::string random_hex() {
+    return short_id(image::sha256_digest(sys::unique_name("build")));
+}
+
+// A build stage as it goes: the image its last step made.
+struct Stage {
+    std::string name;  // AS name, lower case
+    json config = nullptr;  // the image config (set by FROM)
+    std::vector<oi::Descriptor> layers;
+    std::string manifest;  // the current image's manifest digest ("" before any image)
+    std::string id;        // its config digest ("" for scratch)
+    std::map<std::string, std::string> args;  // ARGs declared in the stage, with a value
+    StageConfigState cfg;
+
+    void adopt(const image::Image& img) {
+        config = json::parse(img.config_json);
+        layers = img.manifest.layers;
+        manifest = img.manifest_digest;
+        id = img.id;
+    }
+};
+
+// A writable root over a stage's image for COPY/ADD/WORKDIR: overlayfs (its upper dir
+// becomes the layer), or a plain staging directory for a stage with no layers yet.
+// Removed (unmounted) when done; a killed build's is found by its free lock.
+class StepRoot {
+  public:
+    StepRoot(image::Store& store, const Stage& st)
+        : store_(store),
+          id_(fmt::format("{}{}", kStepRootPrefix, random_hex())),
+          lock_(lock_path(store, id_), sys::FileLock::exclusive) {
+        if (st.layers.empty()) {
+            staging_ = fmt::format("{}/{}", store.tmp_dir(), id_);
+            sys::mkdir_all(staging_, 0755);
+            merged = upper = staging_;
+            return;
+        }
+        merged = store.prepare_rootfs(st.manifest, id_);
+        mounted_ = true;
+        engine::RootLayers r = engine::root_layers(store, id_);
+        upper = r.upper;
+        filter = r.filter;
+    }
+    ~StepRoot() {
+        try {
+            if (mounted_) store_.release_rootfs(id_);
+            if (!staging_.empty()) sys::remove_all(staging_);
+            ::unlink(lock_path(store_, id_).c_str());
+        } catch (const std::exception& e) {
+            log::warn("build root {}: {}", id_, e.what());
+        }
+    }
+    StepRoot(const StepRoot&) = delete;
+    StepRoot& operator=(const StepRoot&) = delete;
+
+    static std::string lock_path(const image::Store& store, const std::string& id) {
+        return fmt::format("{}/{}.lock", store.tmp_dir(), id);
+    }
+
+    UniqueFd open_root() const {
+        UniqueFd fd(::open(merged.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+        if (!fd) throw_sys("open", merged);
+        return fd;
+    }
+
+    std::string merged;
+    std::string upper;
+    image::ChangeFilter filter;
+
+  private:
+    image::Store& store_;
+    std::string id_;
+    sys::FileLock lock_;
+    std::string staging_;
+    bool mounted_ = false;
+};
+
+class Builder {
+  public:
+    Builder(engine::EngineContext& ctx, const BuildOptions& o)
+        : ctx_(ctx), store_(*ctx.store), o_(o), cache_(store_) {}
+
+    BuildResult run();
+
+  private:
+    void say(std::string_view text) const {
+        if (o_.quiet) return;
+        fmt::print(o_.out, "{}\n", text);
+        std::fflush(o_.out);
+    }
+
+    Lookup stage_lookup(const Stage& st) const {
+        return [&st](std::string_view n) -> std::optional<std::string> {
+            if (auto v = env_value(st.config, n)) return v;
+            if (auto it = st.args.find(std::string(n)); it != st.args.end()) return it->second;
+            return std::nullopt;
+        };
+    }
+
+    void from(Stage& st, const Instruction& ins);
+    void step(Stage& st, const Instruction& ins);
+    image::Image execute(Stage& st, const Instruction& ins, const CopyPlan* plan,
+                         CopySource* source);
+    image::Image commit(const Stage& st, const json& config, const Instruction& ins,
+                        const std::optional<std::string>& upper, const image::ChangeFilter& filter);
+    image::Image run_step(Stage& st, const Instruction& ins);
+    void declare_arg(std::map<std::string, std::string>& into, const Instruction& ins,
+                     const Lookup& lookup, const std::map<std::string, std::string>* globals);
+    CopySource copy_source(const Instruction& ins, std::optional<StepRoot>& from_root);
+    void name_result(const Stage& st, BuildResult& res);
+
+    engine::EngineContext& ctx_;
+    image::Store& store_;
+    const BuildOptions& o_;
+    BuildCache cache_;
+    Dockerfile df_;
+    std::string df_name_ = "Dockerfile";
+    UniqueFd context_;
+    IgnoreRules ignore_;
+    std::map<std::string, std::string> global_args_;
+    std::vector<Stage> stages_;
+    int step_ = 0;
+    int steps_ = 0;
+};
+
+void Builder::declare_arg(std::map<std::string, std::string>& into, const Instruction& ins,
+                          const Lookup& lookup, const std::map<std::string, std::string>* globals) {
+    for (auto& w : shell_words(ins.args, lookup, df_.escape)) {
+        size_t eq = w.find('=');
+        std::string name = w.substr(0, eq);
+        if (name.empty()) throw Error(fmt::format("ARG \"{}\": names can not be blank", w));
+        if (auto it = o_.build_args.find(name); it != o_.build_args.end()) {
+            into[name] = it->second;
+        } else if (eq != std::string::npos) {
+            into[name] = w.substr(eq + 1);
+        } else if (globals != nullptr && globals->contains(name)) {
+            into[name] = globals->at(name);
+        }
+    }
+}
+
+void Builder::from(Stage& st, const Instruction& ins) {
+    Lookup globals = [&](std::string_view n) -> std::optional<std::string> {
+        if (auto it = global_args_.find(std::string(n)); it != global_args_.end())
+            return it->second;
+        return std::nullopt;
+    };
+    auto words = shell_words(ins.args, globals, df_.escape);
+    if (words.size() == 3 && lower(words[1]) == "as") {
+        st.name = lower(words[2]);
+    } else if (words.size() != 1) {
+        throw Error("FROM requires either one or three arguments (IMAGE [AS NAME])");
+    }
+    if (auto p = ins.flag("platform")) {
+        std::string want = expand_word(*p, globals, df_.escape);
+        if (!oi::platform_matches(oi::parse_platform(want), oi::host_platform()))
+            throw Error(fmt::format("--platform={}: only this machine's platform ({}) can be built",
+                                    want, oi::host_platform().str()));
+    }
+    const std::string& base = words[0];
+    if (lower(base) == "scratch") {
+        st.config = engine::scratch_config();
+        say(" ---> scratch");
+        return;
+    }
+    for (auto& earlier : stages_)
+        if (!earlier.name.empty() && earlier.name == lower(base) && &earlier != &st) {
+            std::string name = st.name;
+            st = earlier;
+            st.name = name;
+            st.args.clear();
+            st.cfg = {};
+            say(fmt::format(" ---> {}", short_id(st.id.empty() ? "scratch" : st.id)));
+            return;
+        }
+    std::optional<image::Image> img;
+    if (!o_.pull) {
+        try {
+            img = store_.resolve(base);
+        } catch (const Error&) {
+        }
+    }
+    if (!img) {
+        if (!ctx_.pull) throw Error(fmt::format("image \"{}\" is not in the store", base));
+        ctx_.pull(base);
+        img = store_.resolve(base);
+    }
+    store_.ensure_snapshots(*img);
+    st.adopt(*img);
+    say(fmt::format(" ---> {}", short_id(st.id)));
+    // ONBUILD triggers of the base run now, then are not inherited
+    json& cfg = st.config["config"];
+    if (cfg.is_object() && cfg.contains("OnBuild") && cfg["OnBuild"].is_array() &&
+        !cfg["OnBuild"].empty()) {
+        auto triggers = cfg["OnBuild"].get<std::vector<std::string>>();
+        cfg.erase("OnBuild");
+        say(fmt::format("# Executing {} build trigger{}", triggers.size(),
+                        triggers.size() == 1 ? "" : "s"));
+        for (auto& t : triggers) {
+            Dockerfile trig = parse_dockerfile(t, "ONBUILD");
+            for (auto& tins : trig.instructions) {
+                tins.line = ins.line;
+                if (tins.keyword == "FROM" || tins.keyword == "ONBUILD")
+                    throw Error(
+                        fmt::format("{} isn't allowed as an ONBUILD trigger", tins.keyword));
+                --step_;  // a trigger is part of the FROM step
+                step(st, tins);
+            }
+        }
+    }
+}
+
+CopySource Builder::copy_source(const Instruction& ins, std::optional<StepRoot>& from_root) {
+    CopySource src;
+    auto from = ins.flag("from");
+    if (!from) {
+        src.root = UniqueFd(::dup(context_.get()));
+        src.ignore = &ignore_;
+        src.what = "the build context";
+        return src;
+    }
+    Stage other;
+    bool found = false;
+    for (size_t i = 0; i < stages_.size() - 1; ++i)
+        if (stages_[i].name == lower(*from) || std::to_string(i) == *from) {
+            other = stages_[i];
+            found = true;
+        }
+    if (!found) {
+        std::optional<image::Image> img;
+        try {
+            img = store_.resolve(*from);
+        } catch (const Error&) {
+            if (!ctx_.pull) throw;
+            ctx_.pull(*from);
+            img = store_.resolve(*from);
+        }
+        store_.ensure_snapshots(*img);
+        other.adopt(*img);
+    }
+    from_root.emplace(store_, other);
+    src.root = from_root->open_root();
+    src.what = fmt::format("--from={}", *from);
+    return src;
+}
+
+image::Image Builder::commit(const Stage& st, const json& config, const Instruction& ins,
+                             const std::optional<std::string>& upper,
+                             const image::ChangeFilter& filter) {
+    engine::Step s{upper, filter, ins.original, "", ""};
+    engine::CommitTarget t{{}, true, o_.layer};
+    return engine::commit_image(store_, st.layers, config, s, t);
+}
+
+image::Image Builder::run_step(Stage& st, const Instruction& ins) {
+    if (st.layers.empty())
+        throw Error("RUN needs a base image with a shell (this stage is FROM scratch)");
+    engine::RunOptions ro;
+    ro.image = st.manifest;
+    ro.entrypoint = "";
+    ro.network = o_.network;
+    ro.name = fmt::format("{}{}", kStepContainerPrefix, random_hex());
+    auto shell = shell_of(st.config);
+    if (ins.exec_form) {
+        ro.command = ins.argv;
+    } else {
+        std::string script = ins.args;
+        // RUN <<EOF alone: the heredoc is the script; else the shell reads the heredocs
+        bool only_heredoc = ins.heredocs.size() == 1 && script.find("<<") == 0 &&
+                            script.find_first_of(" \t", 2) == std::string::npos;
+        if (only_heredoc) {
+            script = ins.heredocs[0].content;
+        } else {
+            for (auto& h : ins.heredocs) script += fmt::format("\n{}{}", h.content, h.name);
+        }
+        ro.command = shell;
+        ro.command.push_back(script);
+    }
+    for (auto& [k, v] : st.args)
+        if (!env_value(st.config, k)) ro.env.push_back(fmt::format("{}={}", k, v));
+    std::fflush(o_.out);
+    std::fflush(stdout);
+    std::fflush(stderr);
+    // the step's output is the build's; -q keeps it out
+    std::optional<UniqueFd> saved_out, saved_err;
+    if (o_.quiet || o_.out != stdout) {
+        UniqueFd null(::open("/dev/null", O_WRONLY | O_CLOEXEC));
+        saved_out.emplace(::fcntl(1, F_DUPFD_CLOEXEC, 3));
+        saved_err.emplace(::fcntl(2, F_DUPFD_CLOEXEC, 3));
+        ::dup2(o_.quiet ? null.get() : ::fileno(o_.out), 1);
+        ::dup2(null.get(), 2);
+        if (!o_.quiet) ::dup2(::fileno(o_.out), 2);
+    }
+    auto restore = [&]() noexcept {
+        if (saved_out) ::dup2(saved_out->get(), 1);
+        if (saved_err) ::dup2(saved_err->get(), 2);
+        saved_out.reset();
+        saved_err.reset();
+    };
+    sys::ScopeGuard restore_fds(restore);
+    std::optional<engine::ContainerRecord> rec;
+    sys::ScopeGuard remove([&]() noexcept {
+        try {
+            if (!rec) rec = engine::lookup(ctx_, ro.name);
+            engine::remove_container(ctx_, *rec, true);
+        } catch (const std::exception& e) {
+            log::debug("remove build container {}: {}", ro.name, e.what());
+        }
+    });
+    int code = engine::run_foreground(ctx_, ro);
+    restore();
+    rec = engine::lookup(ctx_, ro.name);
+    if (code != 0) throw Error(fmt::format("RUN returned exit code {}", code));
+    engine::RootLayers root = engine::root_layers(store_, rec->id);
+    return commit(st, st.config, ins, root.upper, root.filter);
+}
+
+image::Image Builder::execute(Stage& st, const Instruction& ins, const CopyPlan* plan,
+                              CopySource* source) {
+    const std::string& k = ins.keyword;
+    if (k == "RUN") return run_step(st, ins);
+    if (k == "ARG") return commit(st, st.config, ins, std::nullopt, {});
+    if (k == "COPY" || k == "ADD" || k == "WORKDIR") {
+        StepRoot root(store_, st);
+        UniqueFd root_fd = root.open_root();
+        json config = st.config;
+        if (k == "WORKDIR") {
+            apply_config_instruction(ins, config, stage_lookup(st), df_.escape, st.cfg);
+            make_dir_in_root(root_fd.get(), config["config"]["WorkingDir"].get<std::string>());
+        } else {
+            CopyOwner owner;
+            if (auto c = ins.flag("chown")) {
+                std::string spec = expand_word(*c, stage_lookup(st), df_.escape);
+                size_t colon = spec.find(':');
+                auto u = engine::resolve_user(root.merged, spec);
+                owner.uid = u.uid;
+                owner.gid = colon == std::string::npos ? u.uid : u.gid;
+            }
+            if (auto m = ins.flag("chmod")) {
+                size_t used = 0;
+                unsigned long v = 0;
+                try {
+                    v = std::stoul(*m, &used, 8);
+                } catch (const std::exception&) {
+                    used = 0;
+                }
+                if (used != m->size() || m->empty() || v > 07777)
+                    throw Error(fmt::format("--chmod={}: expected an octal mode", *m));
+                owner.chmod = static_cast<mode_t>(v);
+            }
+            if (plan != nullptr) apply_copy(*source, *plan, root_fd.get(), owner);
+        }
+        return commit(st, config, ins, root.upper, root.filter);
+    }
+    json config = st.config;
+    apply_config_instruction(ins, config, stage_lookup(st), df_.escape, st.cfg);
+    return commit(st, config, ins, std::nullopt, {});
+}
+
+void Builder::step(Stage& st, const Instruction& ins) {
+    ++step_;
+    say(fmt::format("Step {}/{} : {}", step_, steps_, ins.original));
+    with_context(fmt::format("{}:{}", df_name_, ins.line), [&] {
+        if (ins.keyword == "FROM") {
+            from(st, ins);
+            return;
+        }
+        if (ins.keyword == "ADD" || ins.keyword == "COPY") {
+            for (auto& f : ins.flags) {
+                std::string n = f.substr(
+                    2, f.find('=') == std::string::npos ? std::string::npos : f.find('=') - 2);
+                if (n != "from" && n != "chown" && n != "chmod" && n != "link")
+                    throw Error(fmt::format("{}: unknown flag {}", ins.keyword, f));
+            }
+        }
+        if (ins.keyword == "ARG") declare_arg(st.args, ins, stage_lookup(st), &global_args_);
+        // what COPY/ADD copies, for the cache key
+        std::optional<CopyPlan> plan;
+        std::optional<StepRoot> from_root;
+        CopySource source;
+        std::string content;
+        if ((ins.keyword == "COPY" || ins.keyword == "ADD") && ins.heredocs.empty()) {
+            auto words =
+                ins.exec_form ? ins.argv : shell_words(ins.args, stage_lookup(st), df_.escape);
+            if (words.size() < 2)
+                throw Error(fmt::format("{} requires at least two arguments", ins.keyword));
+            for (auto& w : words)
+                if (w.starts_with("http://") || w.starts_with("https://") || w.starts_with("git@"))
+                    throw Error(
+                        fmt::format("{} of a URL (\"{}\") is not supported: download it "
+                                    "in a RUN step or into the build context",
+                                    ins.keyword, w));
+            std::string dest = words.back();
+            words.pop_back();
+            std::string workdir = "/";
+            if (st.config.contains("config") && st.config["config"].is_object() &&
+                st.config["config"].contains("WorkingDir") &&
+                st.config["config"]["WorkingDir"].is_string() &&
+                !st.config["config"]["WorkingDir"].get<std::string>().empty())
+                workdir = st.config["config"]["WorkingDir"].get<std::string>();
+            std::string abs = dest.starts_with('/') ? dest : fmt::format("{}/{}", workdir, dest);
+            bool dest_dir = dest.ends_with('/') || dest == "." || dest.ends_with("/.");
+            if (!dest_dir && !st.layers.empty()) {
+                // a directory the image has: into it
+                std::vector<UniqueFd> fds;
+                image::Image cur = store_.resolve(st.manifest);
+                for (auto c = cur.chain_ids.rbegin(); c != cur.chain_ids.rend(); ++c) {
+                    std::string d = store_.snapshot_dir(*c) + "/fs";
+                    fds.emplace_back(::open(d.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+                    if (!fds.back()) throw_sys("open", d);
+                }
+                std::vector<std::string> comps;
+                const std::string& rel = abs;
+                size_t b = 0;
+                while (b < rel.size()) {
+                    size_t e = rel.find('/', b);
+                    if (e == std::string::npos) e = rel.size();
+                    if (e > b && rel.substr(b, e - b) != ".") comps.push_back(rel.substr(b, e - b));
+                    b = e + 1;
+                }
+                auto hit =
+                    image::find_in_layers(comps, fds.size(), [&](size_t l, const std::string& p) {
+                        return image::probe_layer(fds[l].get(), p);
+                    });
+                dest_dir = hit && (hit->node == image::LayerNode::dir ||
+                                   hit->node == image::LayerNode::opaque_dir);
+            }
+            source = copy_source(ins, from_root);
+            plan = plan_copy(source, words, abs, dest_dir, ins.keyword == "ADD");
+            content = plan->digest;
+        } else if (!ins.heredocs.empty() && ins.keyword != "RUN") {
+            throw Error(fmt::format("{} with a heredoc is not supported yet", ins.keyword));
+        }
+        std::map<std::string, std::string> args_in_effect = st.args;
+        std::string key =
+            cache_key(st.id.empty() ? "scratch" : st.id, ins.original, args_in_effect, content);
+        if (!o_.no_cache) {
+            if (auto img = cache_.find(key)) {
+                if (ins.keyword == "CMD") st.cfg.cmd_set = true;
+                st.adopt(*img);
+                say(" ---> Using cache");
+                say(fmt::format(" ---> {}", short_id(st.id)));
+                return;
+            }
+        }
+        image::Image img = execute(st, ins, plan ? &*plan : nullptr, &source);
+        cache_.put(key, img.manifest_digest);
+        st.adopt(img);
+        say(fmt::format(" ---> {}", short_id(st.id)));
+    });
+}
+
+void Builder::name_result(const Stage& st, BuildResult& res) {
+    std::vector<image::ImageRecord> recs;
+    oi::Descriptor desc;
+    for (auto& r : store_.records())
+        if (r.manifest.digest == st.manifest) desc = r.manifest;
+    desc.annotations.clear();
+    for (auto& t : o_.tags) {
+        image::ImageRecord r;
+        r.name = oi::parse_reference(t).str();
+        r.manifest = desc;
+        res.names.push_back(r.name);
+        recs.push_back(std::move(r));
+    }
+    if (recs.empty()) recs.push_back({"", desc, ""});  // shown as <none> by `husk images`
+    store_.add_records(recs);
+}
+
+BuildResult Builder::run() {
+    std::string df_path = o_.dockerfile.empty() ? o_.context + "/Dockerfile" : o_.dockerfile;
+    df_name_ = df_path.substr(df_path.rfind('/') + 1);
+    context_ = UniqueFd(::open(o_.context.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (!context_) throw_sys("open build context", o_.context);
+    std::string text = with_context("read the Dockerfile", [&] { return sys::read_file(df_path); });
+    df_ = parse_dockerfile(text, df_name_);
+    if (!df_.syntax.empty())
+        say(fmt::format("# syntax={} noted: husk builds with its own Dockerfile frontend",
+                        df_.syntax));
+    if (auto ig = sys::read_file_if_exists(o_.context + "/.dockerignore"))
+        ignore_ = IgnoreRules(*ig);
+    for (auto& t : o_.tags) oi::parse_reference(t);  // bad names fail before any step
+
+    // ARGs before the first FROM, the stages, the steps up to --target
+    size_t first_from = 0;
+    while (first_from < df_.instructions.size() && df_.instructions[first_from].keyword != "FROM") {
+        auto& ins = df_.instructions[first_from];
+        if (ins.keyword != "ARG")
+            throw Error(
+                fmt::format("{}:{}: no build stage in current context (the first "
+                            "instruction must be FROM or ARG)",
+                            df_name_, ins.line));
+        Lookup globals = [&](std::string_view n) -> std::optional<std::string> {
+            if (auto it = global_args_.find(std::string(n)); it != global_args_.end())
+                return it->second;
+            return std::nullopt;
+        };
+        with_context(fmt::format("{}:{}", df_name_, ins.line),
+                     [&] { declare_arg(global_args_, ins, globals, nullptr); });
+        ++first_from;
+    }
+    if (first_from == df_.instructions.size())
+        throw Error(fmt::format("{}: no FROM instruction", df_name_));
+    std::vector<std::pair<size_t, size_t>> ranges;  // [begin, end) per stage
+    for (size_t i = first_from; i < df_.instructions.size(); ++i) {
+        if (df_.instructions[i].keyword == "FROM") ranges.emplace_back(i, i);
+        ranges.back().second = i + 1;
+    }
+    size_t last = ranges.size() - 1;
+    if (!o_.target.empty()) {
+        bool found = false;
+        for (size_t s = 0; s < ranges.size() && !found; ++s) {
+            auto words = shell_words(
+                df_.instructions[ranges[s].first].args,
+                [](std::string_view) { return std::nullopt; }, df_.escape);
+            if (words.size() == 3 && lower(words[2]) == lower(o_.target)) {
+                last = s;
+                found = true;
+            }
+        }
+        if (!found)
+            throw Error(fmt::format("failed to reach build target {} in Dockerfile", o_.target));
+    }
+    for (size_t s = 0; s <= last; ++s)
+        steps_ += static_cast<int>(ranges[s].second - ranges[s].first);
+
+    for (size_t s = 0; s <= last; ++s) {
+        stages_.emplace_back();
+        for (size_t i = ranges[s].first; i < ranges[s].second; ++i)
+            step(stages_.back(), df_.instructions[i]);
+    }
+    Stage& final_stage = stages_.back();
+    if (!o_.labels.empty() || final_stage.manifest.empty()) {
+        json config = final_stage.config;
+        for (auto& [k, v] : o_.labels) config["config"]["Labels"][k] = v;
+        Instruction label;
+        label.keyword = "LABEL";
+        label.original = o_.labels.empty() ? "FROM scratch" : "LABEL (--label)";
+        final_stage.adopt(commit(final_stage, config, label, std::nullopt, {}));
+    }
+    BuildResult res;
+    res.id = final_stage.id;
+    res.manifest_digest = final_stage.manifest;
+    name_result(final_stage, res);
+    if (o_.quiet) {
+        fmt::print(o_.out, "{}\n", res.id);
+    } else {
+        say(fmt::format("Successfully built {}", short_id(res.id)));
+        for (auto& n : res.names)
+            say(fmt::format("Successfully tagged {}", oi::parse_reference(n).familiar_name()));
+    }
+    return res;
+}
+
+}  // namespace
+
+void remove_stale_build_state(engine::EngineContext& ctx) {
+    for (auto& rec : engine::list_containers(ctx)) {
+        if (!rec.name.starts_with(kStepContainerPrefix) ||
+            rec.status == engine::ContainerStatus::running)
+            continue;
+        try {
+            engine::remove_container(ctx, rec, true);
+        } catch (const std::exception& e) {
+            log::warn("stale build container {}: {}", rec.name, e.what());
+        }
+    }
+    std::string roots = ctx.store->root() + "/rootfs";
+    for (auto& name : sys::list_dir(roots)) {
+        if (!name.starts_with(kStepRootPrefix)) continue;
+        auto lk = sys::FileLock::try_lock(StepRoot::lock_path(*ctx.store, name),
+                                          sys::FileLock::exclusive);
+        if (!lk) continue;  // a live build's
+        try {
+            ctx.store->release_rootfs(name);
+        } catch (const std::exception& e) {
+            log::warn("stale build root {}: {}", name, e.what());
+        }
+        ::unlink(StepRoot::lock_path(*ctx.store, name).c_str());
+    }
+}
+
+BuildResult build_image(engine::EngineContext& ctx, const BuildOptions& opts) {
+    if (ctx.store == nullptr) throw Error("build: no image store");
+    auto lock = ctx.store->lock_shared();  // no prune while steps are being made
+    remove_stale_build_state(ctx);
+    Builder b(ctx, opts);
+    return b.run();
+}
+
+}  // namespace husk::build

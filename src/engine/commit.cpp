@@ -1,0 +1,113 @@
+#include "engine/commit.h"
+
+#include <unistd.h>
+
+#include <ctime>
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+#include <nlohmann/json.hpp>
+
+#include "engine/diff.h"
+#include "engine/lifecycle.h"
+#include "oci/image/reference.h"
+#include "runtime/state.h"
+#include "sys/error.h"
+#include "sys/fileutil.h"
+#include "sys/log.h"
+#include "sys/scope_guard.h"
+
+namespace husk::engine {
+namespace {
+
+using json = nlohmann::json;
+namespace oi = oci::image;
+
+std::string created_time(const std::optional<int64_t>& epoch) {
+    if (!epoch) return runtime::now_rfc3339();
+    time_t t = static_cast<time_t>(*epoch);
+    struct tm tm {};
+    ::gmtime_r(&t, &tm);
+    std::array<char, 32> buf{};
+    size_t n = std::strftime(buf.data(), buf.size(), "%Y-%m-%dT%H:%M:%SZ", &tm);
+    return {buf.data(), n};
+}
+
+}  // namespace
+
+json scratch_config() {
+    oi::Platform p = oi::host_platform();
+    json c = {{"architecture", p.architecture},
+              {"os", p.os},
+              {"config", json::object()},
+              {"rootfs", {{"type", "layers"}, {"diff_ids", json::array()}}}};
+    if (!p.variant.empty()) c["variant"] = p.variant;
+    return c;
+}
+
+image::Image commit_image(image::Store& store, const std::vector<oi::Descriptor>& parent_layers,
+                          json config, const Step& step, const CommitTarget& target) {
+    auto lock = store.lock_shared();  // no prune between writing the blobs and naming them
+    std::vector<oi::Descriptor> layers = parent_layers;
+    if (!config.contains("rootfs") || !config["rootfs"].is_object())
+        config["rootfs"] = {{"type", "layers"}, {"diff_ids", json::array()}};
+    json& diff_ids = config["rootfs"]["diff_ids"];
+    if (!diff_ids.is_array()) diff_ids = json::array();
+    std::string created = created_time(target.layer.epoch);
+    if (step.upper) {
+        std::string tmp = fmt::format("{}/{}", store.tmp_dir(), sys::unique_name("layer-"));
+        sys::ScopeGuard gone([&]() noexcept { ::unlink(tmp.c_str()); });
+        image::LayerBlob blob = image::write_layer(*step.upper, tmp, target.layer, step.filter);
+        store.commit_blob(tmp, blob.digest);
+        layers.push_back({blob.media_type, blob.digest, blob.size, {}, {}, {}});
+        diff_ids.push_back(blob.diff_id);
+    }
+    config["created"] = created;
+    if (!step.author.empty()) config["author"] = step.author;
+    json h = {{"created", created}, {"created_by", step.created_by}};
+    if (!step.comment.empty()) h["comment"] = step.comment;
+    if (!step.author.empty()) h["author"] = step.author;
+    if (!step.upper) h["empty_layer"] = true;
+    if (!config.contains("history") || !config["history"].is_array())
+        config["history"] = json::array();
+    config["history"].push_back(h);
+    image::Image img = store.add_image(config.dump(), layers, target.names, target.intermediate);
+    store.ensure_snapshots(img);
+    return img;
+}
+
+image::Image commit_container(const EngineContext& ctx, const std::string& key,
+                              const std::string& name, const CommitOptions& opts) {
+    ContainerRecord rec = lookup(ctx, key);
+    return with_context(fmt::format("commit container {}", rec.name), [&] {
+        std::vector<std::string> names;
+        if (!name.empty()) names.push_back(oi::parse_reference(name).str());
+        if (rec.image_id.empty())
+            throw Error("it runs on its own --rootfs: there is no image to commit onto");
+        RootLayers root = root_layers(*ctx.store, rec.id);
+        image::Image parent = ctx.store->resolve(rec.image_id);
+        json config = json::parse(parent.config_json);
+        if (opts.changes) {
+            opts.changes(config);
+        }
+        bool froze = false;
+        if (opts.pause && rec.status == ContainerStatus::running && !rec.paused) {
+            pause_container(ctx, rec);
+            froze = true;
+        }
+        sys::ScopeGuard thaw([&]() noexcept {
+            if (!froze) return;
+            try {
+                unpause_container(ctx, lookup(ctx, rec.id));
+            } catch (const std::exception& e) {
+                log::warn("unpause {}: {}", rec.name, e.what());
+            }
+        });
+        Step step{root.upper, root.filter, fmt::format("{}", fmt::join(rec.command, " ")),
+                  opts.message, opts.author};
+        return commit_image(*ctx.store, parent.manifest.layers, std::move(config), step,
+                            {names, false, opts.layer});
+    });
+}
+
+}  // namespace husk::engine

@@ -1,0 +1,50 @@
+#include "engine/diff.h"
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "engine/lifecycle.h"
+#include "image/store.h"
+#include "sys/error.h"
+#include "sys/fileutil.h"
+
+namespace husk::engine {
+
+const std::vector<std::string>& mount_stubs() {
+    static const std::vector<std::string> stubs = {"etc/hostname", "etc/hosts", "etc/resolv.conf",
+                                                   "proc",         "sys",       "dev"};
+    return stubs;
+}
+
+RootLayers root_layers(const image::Store& store, const std::string& root_id) {
+    std::string dir = fmt::format("{}/rootfs/{}", store.root(), root_id);
+    if (!sys::exists_nofollow(dir))
+        throw Error(fmt::format("container {} has no root filesystem", root_id));
+    std::string mode = sys::read_file(dir + "/mode");
+    while (!mode.empty() && mode.back() == '\n') mode.pop_back();
+    if (mode != "overlay" && mode != "overlay-idmapped")
+        throw Error(fmt::format(
+            "container {}: its root filesystem is a copy ({}), not overlayfs: its changes are "
+            "not kept apart from the image",
+            root_id, mode));
+    RootLayers out;
+    out.upper = dir + "/upper";
+    auto chains = nlohmann::json::parse(sys::read_file(dir + "/layers.json"));
+    for (auto it = chains.rbegin(); it != chains.rend(); ++it)
+        out.filter.lowers.push_back(store.snapshot_dir(it->get<std::string>()) + "/fs");
+    out.filter.stubs = mount_stubs();
+    return out;
+}
+
+std::vector<image::Change> container_changes(const EngineContext& ctx, const std::string& key) {
+    ContainerRecord rec = lookup(ctx, key);
+    if (rec.image_id.empty())
+        throw Error(
+            fmt::format("container {} runs on its own --rootfs: there is no image to "
+                        "compare with",
+                        rec.name));
+    RootLayers r = root_layers(*ctx.store, rec.id);
+    return image::list_changes(r.upper, r.filter);
+}
+
+}  // namespace husk::engine

@@ -1,0 +1,29 @@
+// `husk diff CONTAINER`: what a container changed in its root filesystem, read from the
+// upper directory of its overlayfs root (A added, C changed, D deleted).
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "engine/run.h"
+#include "image/layer_diff.h"
+
+namespace husk::engine {
+
+// A container root made by the store over an image: the overlayfs upper directory that
+// holds its changes, and the image's layer trees (the top first).
+struct RootLayers {
+    std::string upper;
+    // the image's layer trees (top first) and the runtime's mount targets, left out
+    image::ChangeFilter filter;
+};
+// The files and directories the runtime makes in a root as mount targets when the
+// image lacks them (bundle.cpp's binds of hostname, hosts and resolv.conf; /proc, /sys, /dev).
+const std::vector<std::string>& mount_stubs();
+// Throws when the root has no upper directory (a copied root: no overlayfs).
+RootLayers root_layers(const image::Store& store, const std::string& root_id);
+
+// The changes of the container named `key` (id, id prefix or name). Needs ctx.store.
+std::vector<image::Change> container_changes(const EngineContext& ctx, const std::string& key);
+
+}  // namespace husk::engine

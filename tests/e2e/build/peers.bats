@@ -1,0 +1,85 @@
+#!/usr/bin/env bats
+# husk build next to podman build (buildah), and husk build killed at random moments.
+
+load helpers
+
+setup_file() { build_setup; }
+teardown_file() {
+    if [ -n "${WORK:-}" ] && command -v podman >/dev/null; then
+        pm image umount -a >/dev/null 2>&1 || true
+        pm rmi -af >/dev/null 2>&1 || true
+    fi
+    build_teardown
+}
+setup() { [ -n "${WORK:-}" ] || skip "no data root (see setup_file)"; rm -rf "$CTX"; mkdir -p "$CTX"; }
+
+# podman on its own storage under WORK; runc (crun refuses this machine's hybrid cgroups).
+pm() {
+    podman --root "$WORK/podman/root" --runroot "$WORK/podman/run" --tmpdir "$WORK/podman/tmp" \
+        --cgroup-manager cgroupfs --events-backend file --runtime runc "$@"
+}
+
+# Path, mode, owner, size and link target of every file under DIR, less the root itself
+# and what buildah's RUN leaves as mount targets (/etc/hostname, /run).
+tree_of() {
+    (cd "$1" && find . -printf '%p %m %U %G %s %l\n' | sort |
+        grep -v -e '^\. ' -e '^\./etc/hostname ' -e '^\./run ')
+}
+
+@test "the same Dockerfile built by podman build and husk build gives the same file tree" {
+    command -v podman >/dev/null || skip "podman is not installed"
+    command -v runc >/dev/null || skip "runc is not installed (podman's runtime here)"
+    mkdir -p "$WORK/podman/tmp" "$CTX/dir/sub"
+    echo data >"$CTX/f"
+    echo x >"$CTX/dir/sub/x"
+    ln -s sub/x "$CTX/dir/link"
+    echo ignored >"$CTX/dir/junk.tmp"
+    echo '**/*.tmp' >"$CTX/.dockerignore"
+    cat >"$CTX/Dockerfile" <<'DF'
+FROM husk/busybox
+COPY f /f
+COPY --chown=1:2 dir /opt/dir/
+WORKDIR /srv/w
+RUN mkdir -p /out && echo built > /out/x && rm /bin/ls && chmod 700 /out
+ENV A=1
+DF
+    husk save husk/busybox -o "$WORK/busybox.tar"
+    pm load -q -i "$WORK/busybox.tar" >/dev/null
+    run pm build --network none -q -t peer "$CTX"
+    [ "$status" -eq 0 ] || { echo "$output"; false; }
+    run husk build --network none -q -t peer "$CTX"
+    [ "$status" -eq 0 ] || { echo "$output"; false; }
+    pdir=$(pm image mount peer)
+    hdir=$(husk image mount peer)
+    tree_of "$pdir" >"$WORK/podman.tree"
+    tree_of "$hdir" >"$WORK/husk.tree"
+    pm image umount peer >/dev/null
+    husk image unmount peer >/dev/null
+    diff "$WORK/podman.tree" "$WORK/husk.tree"
+    grep -q '^\./opt/dir/sub/x 644 1 2 2 $' "$WORK/husk.tree"
+    ! grep -q junk.tmp "$WORK/husk.tree"
+}
+
+@test "husk build killed at random moments leaves nothing the next build cannot clean" {
+    cat >"$CTX/Dockerfile" <<'DF'
+FROM husk/busybox
+RUN sleep 0.3; echo one > /one
+COPY Dockerfile /
+RUN sleep 0.3; echo two > /two
+DF
+    for delay in 0.2 0.5 0.9 1.4; do
+        "$HUSK" --root "$ROOT" build --no-cache --network none -q "$CTX" >/dev/null 2>&1 &
+        pid=$!
+        sleep "$delay"
+        kill -9 "$pid" 2>/dev/null || true
+        wait "$pid" 2>/dev/null || true
+    done
+    run husk build --network none -t after-kill "$CTX"
+    echo "$output"
+    [ "$status" -eq 0 ]
+    run build_leftovers
+    echo "$output"
+    [ -z "$output" ]
+    run husk run --rm --network none after-kill cat /one /two
+    [ "$output" = $'one\ntwo' ]
+}
