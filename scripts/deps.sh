@@ -28,6 +28,8 @@ engines=(podman conmon containernetworking-plugins iptables containerd libgrpc++
 vm=(qemu-system-x86 linux-image-amd64 cpio)  # pure cgroup v2 tests: scripts/cgroup-v2-qemu.sh
 # Only for the benchmarks (`scripts/deps.sh bench`): big, so not installed by default.
 bench=(debootstrap time linux-perf strace)  # perf, strace: bench/startup/profile.sh
+# bench/proc: lxcfs, the FUSE /proc that --proc-virtualize is measured against.
+bench+=(lxcfs)
 
 want=("${build[@]}" "${tests[@]}" "${images[@]}" "${peers[@]}" "${engines[@]}" "${vm[@]}")
 [ "${1:-}" = bench ] && want+=("${bench[@]}")
