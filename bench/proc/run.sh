@@ -113,8 +113,9 @@ load_run() {
     [ "$kind" = lxcfs ] && extra=("${lxcfs_mounts[@]}")
     for i in $(seq "$n"); do
         ids+=("$(H run -d "${limits[@]}" "${extra[@]}" -v "$go:/go" husk/busybox sh -c \
-            "while [ ! -e /go/go ]; do sleep 0.1; done; /readloop -t $secs ${files[*]} >/go/out.$i")")
+            "while [ ! -e /go/go ]; do sleep 0.1; done; /readloop -t $secs ${files[*]} >/go/tmp.$i; mv /go/tmp.$i /go/out.$i; sleep 600")")
     done
+    # the containers stay up after their reads: the servers are measured alive
     local pids
     if [ "$kind" = lxcfs ]; then pids=$lxpid; else pids=$(servers); fi
     # shellcheck disable=SC2086
