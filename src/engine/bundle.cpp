@@ -403,7 +403,9 @@ oci::Spec build_spec(const RunOptions& o, const BundleInputs& in) {
         });
     }
     set_resources(o, in, l);
-    if (o.proc_virtualize.value_or(o.memory || o.cpus || !o.cpuset_cpus.empty()))
+    // Not by default rootless: fanotify permission events need CAP_SYS_ADMIN on the host.
+    bool limited = o.memory || o.cpus || !o.cpuset_cpus.empty();
+    if (o.proc_virtualize.value_or(limited && ::geteuid() == 0))
         s.annotations[runtime::procvirt::kAnnotation] = "true";
     add_devices(o, l);
     l.sysctl = o.sysctls;
