@@ -77,8 +77,10 @@ ticks() {
     echo "$t"
 }
 hz=$(getconf CLK_TCK)
-servers() {  # the procvirt servers of husk's containers (and standbys: they sleep)
-    cat "$root"/run/*/procvirt/server.pid 2>/dev/null || true
+servers() {  # the procvirt servers of husk's containers (one pid a file, no newline)
+    local f
+    for f in "$root"/run/*/procvirt/server.pid; do [ -f "$f" ] && echo "$(cat "$f")"; done
+    return 0
 }
 
 echo "== read latency: median of $reads open+read+close, inside a container (-m 256m --cpus 1)"
