@@ -40,7 +40,7 @@ cleanup() {
     for id in $("$husk" --root "$root" ps -aq 2>/dev/null); do
         "$husk" --root "$root" rm -f "$id" >/dev/null 2>&1 || true
     done
-    [ -n "$lxpid" ] && kill "$lxpid" 2>/dev/null && wait "$lxpid" 2>/dev/null
+    if [ -n "$lxpid" ]; then kill "$lxpid" 2>/dev/null && wait "$lxpid" 2>/dev/null || true; fi
     umount -l "$work/lxcfs" 2>/dev/null || true
     findmnt -rn -o TARGET | grep "^$work/" | sort -r | while read -r m; do umount -l "$m"; done
     rm -rf "$work"
