@@ -29,6 +29,8 @@ vm=(qemu-system-x86 linux-image-amd64 cpio)  # pure cgroup v2 tests: scripts/cgr
 # Only for the benchmarks (`scripts/deps.sh bench`): big, so not installed by default.
 bench=(debootstrap time linux-perf strace  # perf, strace: bench/startup/profile.sh
   netavark aardvark-dns)  # bench/network: podman's names on a network, the peer
+# bench/proc: lxcfs, the FUSE /proc that --proc-virtualize is measured against.
+bench+=(lxcfs)
 
 want=("${build[@]}" "${tests[@]}" "${images[@]}" "${peers[@]}" "${engines[@]}" "${vm[@]}")
 [ "${1:-}" = bench ] && want+=("${bench[@]}")

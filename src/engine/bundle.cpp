@@ -20,6 +20,7 @@
 #include "engine/network.h"
 #include "engine/user.h"
 #include "runtime/cgroup/layout.h"
+#include "runtime/procvirt.h"
 #include "runtime/security/capabilities.h"
 #include "runtime/security/defaults.h"
 #include "runtime/security/seccomp.h"
@@ -402,6 +403,10 @@ oci::Spec build_spec(const RunOptions& o, const BundleInputs& in) {
         });
     }
     set_resources(o, in, l);
+    // Not by default rootless: fanotify permission events need CAP_SYS_ADMIN on the host.
+    bool limited = o.memory || o.cpus || !o.cpuset_cpus.empty();
+    if (o.proc_virtualize.value_or(limited && ::geteuid() == 0))
+        s.annotations[runtime::procvirt::kAnnotation] = "true";
     add_devices(o, l);
     l.sysctl = o.sysctls;
 

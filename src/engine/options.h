@@ -106,6 +106,9 @@ struct RunOptions {
     std::string cpuset_cpus, cpuset_mems;
     std::optional<int64_t> pids_limit;
     std::optional<uint16_t> blkio_weight;
+    // /proc, /sys and sysinfo(2) show the limits (runtime/procvirt.h); unset: on when
+    // there is a memory or CPU limit.
+    std::optional<bool> proc_virtualize;
 };
 
 // docker's size units: "32m", "1.5g", "512k", "100" (bytes); b k m g t p, any case,

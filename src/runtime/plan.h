@@ -113,6 +113,7 @@ struct Plan {
     ProcessAttrs attrs;  // scheduler, I/O priority, memory policy, exec CPU affinity
     bool has_seccomp = false;
     security::SeccompProgram seccomp;
+    bool sysinfo_notify = false;  // --proc-virtualize: sysinfo(2) to our listener (procvirt.h)
 
     // argv/envp as C arrays (pointing into args/env), built by finalize().
     std::vector<char*> argv, envp;

@@ -25,6 +25,7 @@
 #include "oci/names.h"
 #include "runtime/init.h"
 #include "runtime/procfs_guard.h"
+#include "runtime/procvirt.h"
 #include "runtime/security/lsm.h"
 #include "runtime/sync.h"
 #include "sys/error.h"
@@ -333,6 +334,7 @@ void prepare_process(const Plan& p, char* exe, size_t len) noexcept {
     bool in_cwd = enter_cwd(p, /*may_defer=*/true);
     // Without no_new_privs, loading a filter needs CAP_SYS_ADMIN: load it before the
     // capabilities are dropped (the profile must allow what follows, as docker's does).
+    procvirt::install_sysinfo_filter(p);  // before any filter of the container's own
     if (p.has_seccomp && !p.no_new_privileges) load_seccomp(p);
     switch_user(p);
     if (p.set_caps) {

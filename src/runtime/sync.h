@@ -13,12 +13,13 @@
 namespace husk::runtime {
 
 enum class SyncType : uint32_t {
-    go = 1,          // parent → init: cgroup joined, id maps written; continue
-    ready = 2,       // init → parent: all set up, waiting for `start`
-    error = 3,       // init → parent: a step failed
-    hooks_ask = 4,   // init → parent: at the createRuntime point (before pivot_root)
-    hooks_done = 5,  // parent → init
-    seccomp_fd = 6,  // init → parent: the notify listener fd follows (SCM_RIGHTS)
+    go = 1,           // parent → init: cgroup joined, id maps written; continue
+    ready = 2,        // init → parent: all set up, waiting for `start`
+    error = 3,        // init → parent: a step failed
+    hooks_ask = 4,    // init → parent: at the createRuntime point (before pivot_root)
+    hooks_done = 5,   // parent → init
+    seccomp_fd = 6,   // init → parent: the notify listener fd follows (SCM_RIGHTS)
+    procvirt_fd = 7,  // init → parent: the sysinfo listener fd follows (procvirt.h)
 };
 
 struct SyncMsg {

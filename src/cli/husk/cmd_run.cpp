@@ -28,7 +28,8 @@ struct RunFlags {
     std::vector<std::string> env, env_files, volumes, mounts, tmpfs, devices, ulimits, labels,
         sysctls, security_opts, uidmaps, gidmaps, publish, networks, network_aliases;
     std::string userns, ip;
-    std::string entrypoint, memory, memory_swap, memory_reservation, shm_size, cpus;
+    std::string entrypoint, memory, memory_swap, memory_reservation, shm_size, cpus,
+        proc_virtualize;
     bool entrypoint_set = false;
     std::optional<int64_t> pids_limit;
     std::optional<uint64_t> cpu_shares;
@@ -95,6 +96,9 @@ void add_flags(CLI::App* sub, RunFlags& f) {
     sub->add_option("-c,--cpu-shares", f.cpu_shares, "CPU shares (relative weight)");
     sub->add_option("--cpuset-cpus", o.cpuset_cpus, "CPUs allowed (0-3, 0,1)");
     sub->add_option("--cpuset-mems", o.cpuset_mems, "memory nodes allowed");
+    sub->add_option("--proc-virtualize", f.proc_virtualize,
+                    "/proc, /sys and sysinfo show the limits: true (default with -m, --cpus, "
+                    "--cpuset-cpus) or false");
     sub->add_option("--pids-limit", f.pids_limit, "maximum number of processes (-1: unlimited)");
     multi("--device", f.devices, "add a host device: HOST[:CONTAINER[:rwm]]");
     sub->add_option("--blkio-weight", f.blkio_weight, "block IO weight (10-1000)");
@@ -163,6 +167,11 @@ engine::RunOptions finish(RunFlags& f, const std::vector<std::string>& rest) {
         o.cpus = engine::parse_cpus(f.cpus, static_cast<int>(::sysconf(_SC_NPROCESSORS_ONLN)));
     o.cpu_shares = f.cpu_shares;
     o.pids_limit = f.pids_limit;
+    if (!f.proc_virtualize.empty()) {
+        if (f.proc_virtualize != "true" && f.proc_virtualize != "false")
+            engine::bad_flag("--proc-virtualize", f.proc_virtualize, "expected true or false");
+        o.proc_virtualize = f.proc_virtualize == "true";
+    }
     o.blkio_weight = f.blkio_weight;
     for (auto& m : f.uidmaps) o.uidmap.push_back(engine::parse_idmap("--uidmap", m));
     for (auto& m : f.gidmaps) o.gidmap.push_back(engine::parse_idmap("--gidmap", m));

@@ -25,6 +25,7 @@
 #include "runtime/namespaces.h"
 #include "runtime/netdev.h"
 #include "runtime/plan_build.h"
+#include "runtime/procvirt.h"
 #include "runtime/security/seccomp.h"
 #include "runtime/self_protect.h"
 #include "runtime/state.h"
@@ -158,8 +159,9 @@ UniqueFd container_netns(const Plan& plan, pid_t pid) {
 }
 
 // Wait for the init to be ready (or to fail); the parent's side of the sync socket.
+// A sysinfo listener of --proc-virtualize lands in `procvirt_listener`.
 void await_init(int sock, pid_t pid, const oci::Spec& spec, const std::string& id,
-                const std::string& bundle) {
+                const std::string& bundle, UniqueFd& procvirt_listener) {
     SyncMsg msg;
     for (;;) {
         int r = sync_recv(sock, msg);
@@ -184,6 +186,11 @@ void await_init(int sock, pid_t pid, const oci::Spec& spec, const std::string& i
         }
         if (msg.type == SyncType::seccomp_fd) {
             pass_listener(sock, pid, spec, id, bundle);
+            continue;
+        }
+        if (msg.type == SyncType::procvirt_fd) {
+            procvirt_listener.reset(sys::recv_fd(sock));
+            if (!procvirt_listener) throw_sys("receive the sysinfo listener fd");
             continue;
         }
         throw Error("container init sent an unexpected message");
@@ -227,6 +234,16 @@ pid_t create_locked(const CreateOptions& o, StateDir& dir) {
     made_cg = cg.get();
     int cg_fd = cg->clone_into_fd();
 
+    // --proc-virtualize: the files and their mounts, the time offset, in a copy of the spec.
+    std::optional<oci::Spec> pv_spec;
+    std::string pv_dir = dir.path() + "/procvirt";
+    long pv_start = 0;
+    if (procvirt::requested(spec)) {
+        pv_spec = spec;
+        procvirt::prepare(*pv_spec, pv_dir, *cg, pv_start);
+    }
+    const oci::Spec& run_spec = pv_spec ? *pv_spec : spec;
+
     PlanInputs in;
     in.bundle = bundle;
     in.no_pivot = o.no_pivot;
@@ -235,7 +252,8 @@ pid_t create_locked(const CreateOptions& o, StateDir& dir) {
     in.cgroup_dirs = cg->dirs();
     in.seccomp_cache_dir = o.root + "/.seccomp-cache";
     unsigned long ns_flags = 0;
-    Plan plan = build_plan(spec, in, ns_flags);
+    Plan plan = build_plan(run_spec, in, ns_flags);
+    plan.sysinfo_notify = pv_spec && procvirt::sysinfo_filter_possible(spec);
     plan_init_hooks(spec, o.id, bundle, plan);
     if (!o.no_new_keyring) plan.session_keyring = "_ses." + o.id;
     if (o.listen_fds > 0) pass_listen_fds(o.listen_fds, plan);
@@ -276,10 +294,12 @@ pid_t create_locked(const CreateOptions& o, StateDir& dir) {
     if (plan.new_user_ns) write_id_maps(pid, spec.linux_->uid_mappings, spec.linux_->gid_mappings);
     if (int r = sync_send(parent_sock.get(), SyncType::go, pid); r < 0)
         throw_sys("sync with container init", "", -r);
-    await_init(parent_sock.get(), pid, spec, o.id, bundle);
+    UniqueFd sysinfo_listener;
+    await_init(parent_sock.get(), pid, spec, o.id, bundle, sysinfo_listener);
 
     if (!sys::process_alive(pid, rec.start_time))
         throw Error("container init exited before it was ready");
+    if (pv_spec) procvirt::start_server(pv_dir, *cg, pid, pv_start, std::move(sysinfo_listener));
     rec.rootfs = plan.rootfs;
     rec.use_pid_ns = (ns_flags & CLONE_NEWPID) != 0;
     rec.new_keyring = !o.no_new_keyring;

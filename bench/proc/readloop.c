@@ -1,0 +1,61 @@
+// The reader of bench/proc, run inside the containers (static, no libraries).
+//   readloop N FILE...        for each FILE: N times open+read to EOF+close; prints
+//                             "FILE median_ns failures"
+//   readloop -t SECONDS FILE... read all FILEs in a loop for SECONDS; prints "reads failures"
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+static long long now_ns(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+static int read_once(const char* path) {
+    static char buf[1 << 16];
+    int fd = open(path, O_RDONLY);
+    if (fd < 0) return -1;
+    ssize_t n;
+    while ((n = read(fd, buf, sizeof buf)) > 0) {
+    }
+    close(fd);
+    return n < 0 ? -1 : 0;
+}
+
+static int cmp(const void* a, const void* b) {
+    long long x = *(const long long*)a, y = *(const long long*)b;
+    return x < y ? -1 : x > y;
+}
+
+int main(int argc, char** argv) {
+    if (argc >= 4 && strcmp(argv[1], "-t") == 0) {
+        long long end = now_ns() + atoll(argv[2]) * 1000000000LL, reads = 0, fails = 0;
+        while (now_ns() < end)
+            for (int i = 3; i < argc; ++i, ++reads) fails += read_once(argv[i]) != 0;
+        printf("%lld %lld\n", reads, fails);
+        return 0;
+    }
+    if (argc < 3) {
+        fprintf(stderr, "usage: readloop N FILE... | readloop -t SECONDS FILE...\n");
+        return 2;
+    }
+    int n = atoi(argv[1]);
+    long long* t = calloc((size_t)n, sizeof *t);
+    for (int f = 2; f < argc; ++f) {
+        int fails = 0;
+        for (int i = 0; i < n; ++i) {
+            long long a = now_ns();
+            fails += read_once(argv[f]) != 0;
+            t[i] = now_ns() - a;
+        }
+        qsort(t, (size_t)n, sizeof *t, cmp);
+        printf("%s %lld %d\n", argv[f], t[n / 2], fails);
+    }
+    free(t);
+    return 0;
+}

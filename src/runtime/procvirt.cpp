@@ -1,0 +1,550 @@
+// --proc-virtualize: the files, their mounts, the time offset, the sysinfo filter and
+// the per-container server (procvirt.h explains the design).
+#include "runtime/procvirt.h"
+
+#include <fcntl.h>
+#include <linux/audit.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/fanotify.h>
+#include <sys/ioctl.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstddef>
+#include <cstring>
+
+#include <fmt/format.h>
+
+#include "runtime/cgroup/backends.h"
+#include "runtime/cgroup/file.h"
+#include "runtime/init.h"
+#include "runtime/plan.h"
+#include "runtime/procvirt_render.h"
+#include "runtime/sync.h"
+#include "sys/error.h"
+#include "sys/fileutil.h"
+#include "sys/syscalls.h"
+#include "sys/unix_socket.h"
+
+namespace husk::runtime::procvirt {
+namespace {
+
+using sys::UniqueFd;
+
+enum class Kind : uint8_t { meminfo, cpuinfo, stat, loadavg, diskstats, swaps, cpu_list };
+
+struct FileInfo {
+    const char* name;    // in the procvirt directory
+    const char* target;  // in the container
+    const char* host;    // what it is rendered from
+    Kind kind;
+};
+
+constexpr FileInfo kFiles[] = {
+    {"meminfo", "/proc/meminfo", "/proc/meminfo", Kind::meminfo},
+    {"cpuinfo", "/proc/cpuinfo", "/proc/cpuinfo", Kind::cpuinfo},
+    {"stat", "/proc/stat", "/proc/stat", Kind::stat},
+    {"loadavg", "/proc/loadavg", "/proc/loadavg", Kind::loadavg},
+    {"diskstats", "/proc/diskstats", "/proc/diskstats", Kind::diskstats},
+    {"swaps", "/proc/swaps", "/proc/swaps", Kind::swaps},
+    {"cpu-online", "/sys/devices/system/cpu/online", "/sys/devices/system/cpu/online",
+     Kind::cpu_list},
+    {"cpu-possible", "/sys/devices/system/cpu/possible", "/sys/devices/system/cpu/online",
+     Kind::cpu_list},
+};
+
+long boottime_secs() {
+    timespec ts{};
+    ::clock_gettime(CLOCK_BOOTTIME, &ts);
+    return ts.tv_sec;
+}
+
+// The container's cgroup directories, and how to read each controller's numbers.
+class Source {
+  public:
+    explicit Source(const cgroup::Manager& cg) {
+        auto take = [&](const char* v2_name, const char* v1_name, std::string& dir, bool& v2) {
+            v2 = cg.is_v2(v2_name);
+            dir = cg.dir_of(v2 ? v2_name : v1_name);
+        };
+        take("memory", "memory", mem_, mem_v2_);
+        take("cpu", "cpu", cpu_, cpu_v2_);
+        take("cpu", "cpuacct", acct_, acct_v2_);
+        take("cpuset", "cpuset", cpuset_, cpuset_v2_);
+        take("io", "blkio", io_, io_v2_);
+        bool v2 = false;
+        take("pids", "pids", pids_, v2);
+        procs_ = !pids_.empty() ? pids_ : !mem_.empty() ? mem_ : cpu_;
+    }
+
+    CgroupView view(Kind k) const {
+        CgroupView v;
+        memory(v);  // every file needs the limits (to know whether to rewrite)
+        cpu_limits(v);
+        if (k == Kind::stat) cpu_usage(v);
+        if (k == Kind::stat || k == Kind::loadavg) tasks(v, true);
+        if (k == Kind::diskstats) disks(v);
+        return v;
+    }
+    CgroupView sysinfo_view() const {
+        CgroupView v;
+        memory(v);
+        tasks(v, true);
+        return v;
+    }
+
+  private:
+    void memory(CgroupView& v) const {
+        if (mem_.empty()) return;
+        using cgroup::read_u64;
+        v.v1_memory = !mem_v2_;
+        v.mem_stat = cgroup::read_flat(mem_, "memory.stat");
+        if (mem_v2_) {
+            v.mem_limit = read_u64(mem_, "memory.max");
+            v.mem_usage = read_u64(mem_, "memory.current");
+            v.swap_known = cgroup::file_exists(mem_, "memory.swap.max");
+            if (v.swap_known) {
+                v.swap_limit = read_u64(mem_, "memory.swap.max");
+                v.swap_usage = read_u64(mem_, "memory.swap.current");
+            }
+            if (v.mem_limit == 0) v.mem_limit = kUnlimited;
+            return;
+        }
+        v.mem_limit = read_u64(mem_, "memory.limit_in_bytes");
+        v.mem_usage = read_u64(mem_, "memory.usage_in_bytes");
+        // v1 accounts memory+swap together: swap is the difference.
+        v.swap_known = cgroup::file_exists(mem_, "memory.memsw.limit_in_bytes");
+        if (v.swap_known) {
+            uint64_t sw_limit = read_u64(mem_, "memory.memsw.limit_in_bytes");
+            uint64_t sw_usage = read_u64(mem_, "memory.memsw.usage_in_bytes");
+            v.swap_limit = sw_limit >= (1ULL << 62) || sw_limit < v.mem_limit
+                               ? kUnlimited
+                               : sw_limit - v.mem_limit;
+            v.swap_usage = sw_usage > v.mem_usage ? sw_usage - v.mem_usage : 0;
+        }
+        // "no limit" on v1 is a huge page-aligned number
+        if (v.mem_limit == 0 || v.mem_limit >= (1ULL << 62)) v.mem_limit = kUnlimited;
+    }
+
+    void cpu_limits(CgroupView& v) const {
+        std::string text;
+        if (!cpu_.empty() && cpu_v2_ && cgroup::try_read_file(cpu_ + "/cpu.max", text)) {
+            unsigned long long q = 0, p = 0;
+            if (std::sscanf(text.c_str(), "%llu %llu", &q, &p) == 2) {
+                v.cpu_quota_us = q;
+                v.cpu_period_us = p;
+            }
+        } else if (!cpu_.empty() && !cpu_v2_ &&
+                   cgroup::try_read_file(cpu_ + "/cpu.cfs_quota_us", text)) {
+            long long q = std::strtoll(text.c_str(), nullptr, 10);
+            if (q > 0) {
+                v.cpu_quota_us = static_cast<uint64_t>(q);
+                v.cpu_period_us = cgroup::read_u64(cpu_, "cpu.cfs_period_us");
+            }
+        }
+        if (!cpuset_.empty() &&
+            (cgroup::try_read_file(
+                 cpuset_ + (cpuset_v2_ ? "/cpuset.cpus.effective" : "/cpuset.effective_cpus"),
+                 text) ||
+             cgroup::try_read_file(cpuset_ + "/cpuset.cpus", text)))
+            v.cpuset = parse_cpu_list(text);
+    }
+
+    void cpu_usage(CgroupView& v) const {
+        if (acct_.empty()) return;
+        if (acct_v2_) {
+            auto st = cgroup::read_flat(acct_, "cpu.stat");
+            v.cpu_user_us = st["user_usec"];
+            v.cpu_system_us = st["system_usec"];
+            return;
+        }
+        v.cpu_user_us = cgroup::read_u64(acct_, "cpuacct.usage_user") / 1000;
+        v.cpu_system_us = cgroup::read_u64(acct_, "cpuacct.usage_sys") / 1000;
+    }
+
+    void tasks(CgroupView& v, bool count_running) const {
+        if (procs_.empty()) return;
+        std::vector<pid_t> pids = cgroup::read_procs(procs_, /*recursive=*/true);
+        v.tasks = pids.size();
+        if (!count_running) return;
+        for (pid_t pid : pids) {
+            std::string st;
+            if (!cgroup::try_read_file(fmt::format("/proc/{}/stat", pid), st)) continue;
+            size_t paren = st.rfind(')');
+            if (paren != std::string::npos && paren + 2 < st.size() && st[paren + 2] == 'R')
+                ++v.running;
+        }
+        // The reader of the file waits for us (asleep) but is runnable as the kernel counts.
+        if (v.running == 0 && v.tasks > 0) v.running = 1;
+    }
+
+    void disks(CgroupView& v) const {
+        if (io_.empty()) return;
+        cgroup::Stats s;
+        if (io_v2_)
+            cgroup::v2::io_stats(io_, s);
+        else
+            cgroup::v1::blkio_stats(io_, s);
+        auto disk = [&](const cgroup::BlkioEntry& e) -> DiskIo& {
+            for (auto& d : v.disks)
+                if (d.major == e.major && d.minor == e.minor) return d;
+            return v.disks.emplace_back(DiskIo{e.major, e.minor, 0, 0, 0, 0});
+        };
+        for (const auto& e : s.io_service_bytes) {
+            if (e.op == "Read") disk(e).read_bytes = e.value;
+            if (e.op == "Write") disk(e).write_bytes = e.value;
+        }
+        for (const auto& e : s.io_serviced) {
+            if (e.op == "Read") disk(e).reads = e.value;
+            if (e.op == "Write") disk(e).writes = e.value;
+        }
+    }
+
+    std::string mem_, cpu_, acct_, cpuset_, io_, pids_, procs_;
+    bool mem_v2_ = false, cpu_v2_ = false, acct_v2_ = false, cpuset_v2_ = false, io_v2_ = false;
+};
+
+std::string render(const FileInfo& f, const Source& src, LoadAverage& load) {
+    std::string host = sys::read_file(f.host);
+    CgroupView v = src.view(f.kind);
+    switch (f.kind) {
+        case Kind::meminfo:
+            return render_meminfo(host, v);
+        case Kind::swaps:
+            return render_swaps(host, v);
+        case Kind::diskstats:
+            return render_diskstats(host, v);
+        case Kind::loadavg:
+            load.sample(static_cast<double>(boottime_secs()), v.running);
+            return render_loadavg(host, load.avg, v);
+        case Kind::cpuinfo:
+        case Kind::stat:
+        case Kind::cpu_list:
+            break;
+    }
+    std::vector<unsigned> online = parse_cpu_list(sys::read_file("/sys/devices/system/cpu/online"));
+    std::vector<unsigned> cpus = visible_cpus(v, online);
+    if (f.kind == Kind::cpuinfo) return render_cpuinfo(host, cpus);
+    if (f.kind == Kind::stat) return render_stat(host, v, cpus, ::sysconf(_SC_CLK_TCK));
+    return render_cpu_range(cpus.size());
+}
+
+// Replace the content of the open file `fd` by `text`.
+void put(int fd, const std::string& text) {
+    size_t done = 0;
+    while (done < text.size()) {
+        ssize_t n = ::pwrite(fd, text.data() + done, text.size() - done, static_cast<off_t>(done));
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) return;
+        done += static_cast<size_t>(n);
+    }
+    (void)!::ftruncate(fd, static_cast<off_t>(text.size()));
+}
+
+bool mounts_at(const oci::Spec& spec, const char* dest, const char* type) {
+    for (const auto& m : spec.mounts)
+        if (m.destination == dest && (m.type == type || m.type == "bind" || m.type.empty()))
+            return true;
+    return false;
+}
+
+bool has_user_notify(const oci::Spec& spec) {
+    if (!spec.linux_ || !spec.linux_->seccomp) return false;
+    const auto& sc = *spec.linux_->seccomp;
+    if (!sc.listener_path.empty() || sc.default_action == "SCMP_ACT_NOTIFY") return true;
+    for (const auto& s : sc.syscalls)
+        if (s.action == "SCMP_ACT_NOTIFY") return true;
+    return false;
+}
+
+// ---- the server ---------------------------------------------------------------------
+
+struct Server {
+    std::string dir;
+    Source src;
+    long start_boottime = 0;
+    int listener = -1;  // seccomp notify fd, or -1
+    int init_pidfd = -1;
+    LoadAverage load;
+    // Each file, opened for writing before any mark exists (an open of ours after
+    // would wait for ourselves). fanotify's own event fds are read-only: the container
+    // opens through a read-only bind, and an event whose fd cannot be opened is denied.
+    struct Marked {
+        const FileInfo* file;
+        ino_t ino;
+        int fd;
+    };
+    std::vector<Marked> marked;
+};
+
+// The files this container has (those mounted), opened for writing; owned by `fds`.
+void open_files(Server& s, std::vector<UniqueFd>& fds) {
+    for (const auto& f : kFiles) {
+        std::string path = fmt::format("{}/{}", s.dir, f.name);
+        UniqueFd fd(::open(path.c_str(), O_RDWR | O_CLOEXEC));
+        if (!fd) {
+            if (errno == ENOENT) continue;  // not mounted in this container
+            throw_sys("open", path);
+        }
+        struct stat st {};
+        if (::fstat(fd.get(), &st) != 0) throw_sys("stat", path);
+        s.marked.push_back({&f, st.st_ino, fd.get()});
+        fds.push_back(std::move(fd));
+    }
+}
+
+// A fanotify group with a FAN_OPEN_PERM mark on each file; throws when the kernel has
+// no permission events (or we may not use them).
+UniqueFd make_group(const Server& s) {
+    UniqueFd fan(::fanotify_init(FAN_CLOEXEC | FAN_CLASS_CONTENT | FAN_NONBLOCK,
+                                 O_RDONLY | O_CLOEXEC | O_LARGEFILE));
+    if (!fan) throw_sys("fanotify_init (FAN_CLASS_CONTENT)");
+    for (const auto& m : s.marked) {
+        std::string path = fmt::format("{}/{}", s.dir, m.file->name);
+        if (::fanotify_mark(fan.get(), FAN_MARK_ADD, FAN_OPEN_PERM, AT_FDCWD, path.c_str()) != 0)
+            throw_sys("fanotify_mark FAN_OPEN_PERM", path);
+    }
+    return fan;
+}
+
+void answer_opens(Server& s, int fan) {
+    alignas(fanotify_event_metadata) char buf[4096];
+    for (;;) {
+        ssize_t n = ::read(fan, buf, sizeof buf);
+        if (n <= 0) return;
+        auto* ev = reinterpret_cast<fanotify_event_metadata*>(buf);
+        for (; FAN_EVENT_OK(ev, n); ev = FAN_EVENT_NEXT(ev, n)) {
+            if (ev->fd < 0) continue;
+            UniqueFd file(ev->fd);
+            struct stat st {};
+            if (::fstat(file.get(), &st) == 0) {
+                for (const auto& m : s.marked) {
+                    if (m.ino != st.st_ino) continue;
+                    try {
+                        put(m.fd, render(*m.file, s.src, s.load));
+                    } catch (const std::exception& e) {
+                        std::fprintf(stderr, "husk-procvirt: %s: %s\n", m.file->name, e.what());
+                    }
+                }
+            }
+            fanotify_response r{};
+            r.fd = ev->fd;
+            r.response = FAN_ALLOW;
+            (void)!::write(fan, &r, sizeof r);
+        }
+    }
+}
+
+void answer_sysinfo(Server& s) {
+    seccomp_notif req{};
+    if (::ioctl(s.listener, SECCOMP_IOCTL_NOTIF_RECV, &req) != 0) {
+        if (errno == ENOENT || errno == EINTR) return;  // the caller went away
+        s.listener = -1;
+        return;
+    }
+    seccomp_notif_resp resp{};
+    resp.id = req.id;
+    if (req.data.nr != SYS_sysinfo) {
+        resp.flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE;
+    } else {
+        struct sysinfo si {};
+        try {
+            si = render_sysinfo(s.src.sysinfo_view(), sys::read_file("/proc/meminfo"), s.load,
+                                boottime_secs() - s.start_boottime);
+        } catch (const std::exception&) {
+            ::sysinfo(&si);  // our own host numbers rather than nothing
+        }
+        iovec local{&si, sizeof si};
+        iovec remote{reinterpret_cast<void*>(req.data.args[0]), sizeof si};
+        if (::ioctl(s.listener, SECCOMP_IOCTL_NOTIF_ID_VALID, &req.id) != 0) return;
+        if (::process_vm_writev(static_cast<pid_t>(req.pid), &local, 1, &remote, 1, 0) !=
+            static_cast<ssize_t>(sizeof si))
+            resp.error = -EFAULT;
+    }
+    (void)::ioctl(s.listener, SECCOMP_IOCTL_NOTIF_SEND, &resp);
+}
+
+// Close every fd from 3 up but those in `keep`: nothing of the caller's (pipes a test
+// reads to EOF, locks) may live on in the server.
+void close_all_but(std::vector<int> keep) {
+    std::sort(keep.begin(), keep.end());
+    unsigned lo = 3;
+    for (int k : keep) {
+        if (k < 0 || static_cast<unsigned>(k) < lo) continue;
+        if (static_cast<unsigned>(k) > lo) sys::close_range(lo, static_cast<unsigned>(k) - 1, 0);
+        lo = static_cast<unsigned>(k) + 1;
+    }
+    sys::close_range(lo, ~0U, 0);
+}
+
+[[noreturn]] void serve(Server& s, UniqueFd fan) {
+    for (;;) {
+        pollfd p[3] = {{fan.get(), POLLIN, 0}, {s.listener, POLLIN, 0}, {s.init_pidfd, POLLIN, 0}};
+        if (::poll(p, 3, -1) < 0) {
+            if (errno == EINTR) continue;
+            ::_exit(1);
+        }
+        if (p[2].revents) ::_exit(0);  // the container's init is gone
+        if (p[0].revents & POLLIN) answer_opens(s, fan.get());
+        if (p[1].revents & POLLIN) answer_sysinfo(s);
+        if (p[1].revents & (POLLHUP | POLLERR | POLLNVAL)) s.listener = -1;
+    }
+}
+
+// The standby: sleeps until the server or the container's init is gone; in the first
+// case it becomes the server.
+[[noreturn]] void standby(Server& s, pid_t server) {
+    UniqueFd server_fd(sys::pidfd_open(server));
+    if (!server_fd || ::getppid() != server) ::_exit(0);
+    try {
+        sys::write_file_atomic(fmt::format("{}/standby.pid", s.dir), std::to_string(::getpid()),
+                               0644);
+    } catch (const std::exception&) {
+    }
+    for (;;) {
+        pollfd p[2] = {{server_fd.get(), POLLIN, 0}, {s.init_pidfd, POLLIN, 0}};
+        if (::poll(p, 2, -1) < 0 && errno == EINTR) continue;
+        if (p[1].revents) ::_exit(0);
+        if (p[0].revents) break;
+    }
+    try {
+        sys::write_file_atomic(fmt::format("{}/server.pid", s.dir), std::to_string(::getpid()),
+                               0644);
+        UniqueFd fan = make_group(s);
+        serve(s, std::move(fan));
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "husk-procvirt standby: %s\n", e.what());
+    }
+    ::_exit(1);
+}
+
+[[noreturn]] void server_main(Server& s, UniqueFd fan) {
+    ::prctl(PR_SET_NAME, "husk-procvirt", 0, 0, 0);
+    pid_t me = ::getpid();
+    pid_t b = ::fork();
+    if (b == 0) {
+        fan.reset();  // the standby makes its own group when it takes over
+        ::prctl(PR_SET_NAME, "husk-procv-sby", 0, 0, 0);
+        standby(s, me);
+    }
+    serve(s, std::move(fan));
+}
+
+}  // namespace
+
+bool requested(const oci::Spec& spec) {
+    auto it = spec.annotations.find(kAnnotation);
+    return it != spec.annotations.end() && it->second == "true";
+}
+
+void prepare(oci::Spec& spec, const std::string& dir, const cgroup::Manager& cg,
+             long& start_boottime) {
+    with_context("proc-virtualize", [&] {
+        sys::mkdir_all(dir, 0755);
+        Source src(cg);
+        LoadAverage load;
+        bool proc = mounts_at(spec, "/proc", "proc"), sys_fs = mounts_at(spec, "/sys", "sysfs");
+        for (const auto& f : kFiles) {
+            bool in_proc = std::string_view(f.target).starts_with("/proc/");
+            if (!(in_proc ? proc : sys_fs) || mounts_at(spec, f.target, "bind")) continue;
+            std::string path = fmt::format("{}/{}", dir, f.name);
+            sys::write_file(path, render(f, src, load), 0444);
+            spec.mounts.push_back(
+                {f.target, "bind", path, {"bind", "ro", "nosuid", "nodev", "noexec"}, {}, {}});
+        }
+        start_boottime = boottime_secs();
+        if (!spec.linux_) spec.linux_ = oci::Linux{};
+        auto& ns = spec.linux_->namespaces;
+        bool has_time = std::any_of(ns.begin(), ns.end(),
+                                    [](const oci::Namespace& n) { return n.type == "time"; });
+        if (!has_time && ::access("/proc/self/ns/time", F_OK) == 0) {
+            ns.push_back({"time", ""});
+            spec.linux_->time_offsets["boottime"] = oci::TimeOffset{-start_boottime, 0};
+        }
+    });
+}
+
+bool sysinfo_filter_possible(const oci::Spec& spec) {
+#if defined(__x86_64__) || defined(__aarch64__)
+    return !has_user_notify(spec);
+#else
+    (void)spec;
+    return false;
+#endif
+}
+
+pid_t start_server(const std::string& dir, const cgroup::Manager& cg, pid_t init,
+                   long start_boottime, UniqueFd listener) {
+    return with_context("proc-virtualize: start the server", [&] {
+        Server s{dir, Source(cg), start_boottime, listener.get(), -1, {}, {}};
+        UniqueFd init_fd(sys::pidfd_open(init));
+        if (!init_fd) throw_sys("pidfd_open", std::to_string(init));
+        s.init_pidfd = init_fd.get();
+        std::vector<UniqueFd> files;
+        open_files(s, files);
+        UniqueFd fan = make_group(s);
+        std::string log = fmt::format("{}/server.log", dir);
+        std::fflush(nullptr);
+        pid_t pid = ::fork();
+        if (pid < 0) throw_sys("fork");
+        if (pid == 0) {
+            ::setsid();  // away from the caller's terminal and its signals
+            int out = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+            int null = ::open("/dev/null", O_RDWR | O_CLOEXEC);
+            ::dup2(null, 0);
+            ::dup2(null, 1);
+            ::dup2(out >= 0 ? out : null, 2);
+            std::vector<int> keep = {fan.get(), s.listener, s.init_pidfd};
+            for (const auto& m : s.marked) keep.push_back(m.fd);
+            close_all_but(keep);
+            ::signal(SIGPIPE, SIG_IGN);
+            server_main(s, std::move(fan));
+        }
+        sys::write_file_atomic(fmt::format("{}/server.pid", dir), std::to_string(pid), 0644);
+        return pid;
+    });
+}
+
+// --- child side: runs between clone and execve ---
+
+void install_sysinfo_filter(const Plan& p) noexcept {
+    if (!p.sysinfo_notify) return;
+#if defined(__x86_64__)
+    constexpr uint32_t kArch = AUDIT_ARCH_X86_64;
+#elif defined(__aarch64__)
+    constexpr uint32_t kArch = AUDIT_ARCH_AARCH64;
+#else
+    constexpr uint32_t kArch = 0;
+#endif
+    // sysinfo of the native ABI goes to the listener; everything else passes.
+    static const sock_filter kProgram[] = {
+        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, arch)),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, kArch, 0, 3),
+        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, nr)),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_sysinfo, 0, 1),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_USER_NOTIF),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+    };
+    sock_fprog prog{sizeof kProgram / sizeof kProgram[0], const_cast<sock_filter*>(kProgram)};
+    long fd =
+        ::syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_NEW_LISTENER, &prog);
+    if (fd < 0) init_fail(p, "seccomp: load the sysinfo notify filter", "", errno);
+    sync_send(p.sync_fd, SyncType::procvirt_fd);
+    char one = 1;
+    if (int r = sys::send_fd(p.sync_fd, static_cast<int>(fd), &one, 1); r < 0)
+        init_fail(p, "send the sysinfo listener fd", "", -r);
+    ::close(static_cast<int>(fd));
+}
+
+// --- end child side ---
+
+}  // namespace husk::runtime::procvirt

@@ -1,0 +1,73 @@
+// /proc, /sys and sysinfo(2) that tell a container its own limits (--proc-virtualize,
+// the annotation run.oci.husk.proc-virtualize=true), with no shared daemon:
+//
+//   files    regular files in the container's state directory (<state>/procvirt/),
+//            bind-mounted read-only over /proc/meminfo, cpuinfo, stat, loadavg,
+//            diskstats, swaps and /sys/devices/system/cpu/{online,possible}. A read of
+//            a regular file cannot fail: whatever happens to the server, the container
+//            reads the last values (unlike FUSE, which answers ENOTCONN once its daemon
+//            is gone).
+//   fresh    the container's own server holds a fanotify FAN_OPEN_PERM mark on each
+//            file: an open waits until the server has rewritten that file from the
+//            cgroup, so the reader sees the numbers of the moment it opened. Idle, the
+//            server sleeps in poll: no timer, no CPU. When its fanotify fd closes (the
+//            server exits or is killed) the kernel allows every pending and later open.
+//   uptime   a time namespace whose boottime offset is minus the host's uptime at
+//            create: /proc/uptime and sysinfo's uptime count from the container's start
+//            with nobody serving them.
+//   sysinfo  a seccomp filter of its own (only sysinfo, SECCOMP_RET_USER_NOTIF;
+//            every other syscall passes) whose listener the server holds; it writes the
+//            container's numbers into the caller's struct. If the server and its standby
+//            (below) are both gone the kernel answers ENOSYS to sysinfo(2): see
+//            README "Not there yet".
+//   failure  the server forks a standby at start; the standby sleeps on the server's
+//            pidfd and, if the server dies, takes over (a new fanotify group, the same
+//            seccomp listener). Each container has its own pair: nothing is shared.
+//
+// The server is a process of its own per container (forked by create, reparented to
+// the caller's subreaper: the monitor for detached containers, `husk run` in the
+// foreground, conmon or the shim under engines) because husk-runtime exits after
+// create, and it exits when the container's init does.
+#pragma once
+
+#include <sys/types.h>
+
+#include <string>
+
+#include "oci/spec.h"
+#include "runtime/cgroup/manager.h"
+#include "sys/fd.h"
+
+namespace husk::runtime {
+struct Plan;
+}
+
+namespace husk::runtime::procvirt {
+
+inline constexpr const char* kAnnotation = "run.oci.husk.proc-virtualize";
+
+// The bundle asks for it (annotation value "true").
+bool requested(const oci::Spec& spec);
+
+// Parent side, before the plan: render the files into `dir` (created), add their
+// read-only bind mounts to `spec`, and (unless the spec has a time namespace of its
+// own) a new time namespace with the boottime offset. `start_boottime` receives the
+// host's CLOCK_BOOTTIME seconds the container's uptime counts from.
+void prepare(oci::Spec& spec, const std::string& dir, const cgroup::Manager& cg,
+             long& start_boottime);
+
+// The sysinfo filter can be added: an architecture it knows, and no notify listener of
+// the bundle's own (the kernel allows one listener per process).
+bool sysinfo_filter_possible(const oci::Spec& spec);
+
+// Parent side, once the init is ready: start the server (and its standby) for the
+// container whose init is `init`, serving the files in `dir` and sysinfo(2) through
+// `listener` (may be empty). Returns the server's pid, also written to dir/server.pid.
+pid_t start_server(const std::string& dir, const cgroup::Manager& cg, pid_t init,
+                   long start_boottime, sys::UniqueFd listener);
+
+// Child side: install the sysinfo notify filter and send its listener fd to the parent
+// (SyncType::procvirt_fd). Before the container's own seccomp filter.
+void install_sysinfo_filter(const Plan& p) noexcept;
+
+}  // namespace husk::runtime::procvirt

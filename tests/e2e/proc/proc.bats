@@ -1,0 +1,169 @@
+#!/usr/bin/env bats
+# --proc-virtualize: a container with -m and --cpus reads its own limits in /proc/meminfo,
+# /proc/cpuinfo, /sys/devices/system/cpu/online, sysinfo(2) (busybox free), /proc/uptime;
+# without limits it reads the host's; killing its server never fails a read.
+
+load ../run/helpers
+
+setup_file() { run_setup; }
+teardown_file() {
+    for c in pv-kill-a pv-kill-b; do "$HUSK" --root "$ROOT" rm -f "$c" >/dev/null 2>&1 || true; done
+    run_teardown
+}
+
+# The value (kB) of KEY in a meminfo text on stdin.
+kb() { awk -v k="$1:" '$1 == k { print $2 }'; }
+
+host_online() { cat /sys/devices/system/cpu/online; }
+
+@test "-m 256m --cpus 1: meminfo, cpuinfo, cpu/online, free (sysinfo) and uptime show the limits" {
+    run husk run --rm -m 256m --cpus 1 husk/busybox sh -c '
+        cat /proc/meminfo; echo ---
+        grep -c ^processor /proc/cpuinfo
+        cat /sys/devices/system/cpu/online /sys/devices/system/cpu/possible
+        free -m | awk "/^Mem:/ { print \$2 }"
+        cut -d. -f1 /proc/uptime'
+    echo "$output"
+    [ "$status" -eq 0 ]
+    [ "$(echo "$output" | kb MemTotal)" = 262144 ]
+    avail=$(echo "$output" | kb MemAvailable)
+    [ "$avail" -le 262144 ] && [ "$avail" -gt 0 ]
+    tail=$(echo "$output" | sed -n '/^---$/,$p' | tail -n +2)
+    [ "$(echo "$tail" | sed -n 1p)" = 1 ]   # processors
+    [ "$(echo "$tail" | sed -n 2p)" = 0 ]   # online
+    [ "$(echo "$tail" | sed -n 3p)" = 0 ]   # possible
+    [ "$(echo "$tail" | sed -n 4p)" = 256 ] # free -m total, from sysinfo(2)
+    [ "$(echo "$tail" | sed -n 5p)" -lt 60 ] # uptime counts from the container's start
+}
+
+@test "--cpuset-cpus 0: nproc, cpuinfo and cpu/online show one CPU" {
+    run husk run --rm -m 256m --cpuset-cpus 0 husk/busybox sh -c \
+        'nproc; grep -c ^processor /proc/cpuinfo; cat /sys/devices/system/cpu/online'
+    echo "$output"
+    [ "$status" -eq 0 ]
+    [ "$output" = "$(printf '1\n1\n0')" ]
+}
+
+@test "a 100 MiB allocation in the container moves MemAvailable by about that much" {
+    run husk run --rm -m 256m husk/busybox sh -c '
+        grep ^MemAvailable: /proc/meminfo
+        awk "BEGIN { s = sprintf(\"%104857600s\", \"\"); while ((getline l < \"/proc/meminfo\") > 0) if (l ~ /^MemAvailable:/) print l }"'
+    echo "$output"
+    [ "$status" -eq 0 ]
+    before=$(echo "${lines[0]}" | awk '{ print $2 }')
+    after=$(echo "${lines[1]}" | awk '{ print $2 }')
+    moved=$(( (before - after) / 1024 ))
+    echo "moved by $moved MiB"
+    [ "$moved" -ge 90 ] && [ "$moved" -le 130 ]
+}
+
+# The host's Python, read-only with its libraries (merged /usr: /lib and /lib64 lead there).
+@test "host python3 in the container: os.cpu_count() is 1 with --cpus 1" {
+    [ -x /usr/bin/python3 ] || skip "/usr/bin/python3 is not installed"
+    run husk run --rm -m 256m --cpus 1 -v /usr:/usr:ro -v /lib64:/lib64:ro -v /lib:/lib:ro \
+        husk/busybox /usr/bin/python3 -c 'import os; print(os.cpu_count())'
+    echo "$output"
+    [ "$status" -eq 0 ]
+    [ "$output" = 1 ]
+}
+
+@test "host JDK in the container: heap sized from the limit, availableProcessors() = 1" {
+    java=$(readlink -f /usr/bin/java 2>/dev/null || true)
+    [ -x "$java" ] || skip "no JDK: Debian's openjdk is not installed (not needed otherwise)"
+    etc=$(ls -d /etc/java-*-openjdk 2>/dev/null | head -1)
+    mkdir -p "$WORK/java"
+    echo 'class Cpus { public static void main(String[] a) { System.out.println("cpus=" + Runtime.getRuntime().availableProcessors()); } }' >"$WORK/java/Cpus.java"
+    run husk run --rm -m 256m --cpus 1 -v /usr:/usr:ro -v /lib64:/lib64:ro -v /lib:/lib:ro \
+        ${etc:+-v $etc:$etc:ro} -v "$WORK/java:/java:ro" husk/busybox sh -c "
+        $java -XshowSettings:vm -version 2>&1 | grep 'Max. Heap Size'
+        $java -Xshare:off /java/Cpus.java"
+    echo "$output"
+    [ "$status" -eq 0 ]
+    # the default heap is a share of the memory the JVM sees: MiB, not the host's GiB
+    [[ "${lines[0]}" =~ Max\.\ Heap\ Size\ \(Estimated\):\ ([0-9.]+)M$ ]]
+    [ "${BASH_REMATCH[1]%.*}" -lt 256 ]
+    [ "${lines[1]}" = cpus=1 ]
+}
+
+@test "without limits everything shows the host" {
+    run husk run --rm husk/busybox sh -c \
+        'grep ^MemTotal: /proc/meminfo; cat /sys/devices/system/cpu/online; free | awk "/^Mem:/ { print \$2 }"; grep -c ^processor /proc/cpuinfo'
+    echo "$output"
+    [ "$status" -eq 0 ]
+    [ "${lines[0]}" = "$(grep ^MemTotal: /proc/meminfo)" ]
+    [ "${lines[1]}" = "$(host_online)" ]
+    [ "${lines[2]}" = "$(free | awk '/^Mem:/ { print $2 }')" ]
+    [ "${lines[3]}" = "$(grep -c ^processor /proc/cpuinfo)" ]
+}
+
+@test "--proc-virtualize=false with limits shows the host; a bad value is one clear error" {
+    run husk run --rm -m 256m --proc-virtualize=false husk/busybox grep ^MemTotal: /proc/meminfo
+    [ "$status" -eq 0 ]
+    [ "$output" = "$(grep ^MemTotal: /proc/meminfo)" ]
+    run husk run --rm -m 256m --proc-virtualize=maybe husk/busybox true
+    echo "$output"
+    [ "$status" -ne 0 ]
+    [ "${#lines[@]}" -eq 1 ]
+    [[ "$output" == *'--proc-virtualize'*'expected true or false'* ]]
+}
+
+# The state directory of a detached container's runtime (its procvirt/ files).
+pv_dir() { echo "$ROOT/run/$(container_id "$1")/procvirt"; }
+
+@test "killing a container's server never fails a read, in that container or another" {
+    husk run -d --name pv-kill-a -m 256m husk/busybox sleep 300 >/dev/null
+    husk run -d --name pv-kill-b -m 128m husk/busybox sleep 300 >/dev/null
+    a=$(pv_dir pv-kill-a)
+    server=$(cat "$a/server.pid") standby=$(cat "$a/standby.pid")
+    kill -0 "$server" && kill -0 "$standby"
+    read_all='cat /proc/meminfo /proc/cpuinfo /proc/stat /proc/loadavg /proc/diskstats /proc/swaps /sys/devices/system/cpu/online >/dev/null && grep ^MemTotal: /proc/meminfo'
+
+    # the server killed: its standby takes over, values stay fresh
+    kill -9 "$server"
+    run husk exec pv-kill-a sh -c "$read_all"
+    [ "$status" -eq 0 ] && [ "$output" = "MemTotal:         262144 kB" ]
+    [ "$(cat "$a/server.pid")" = "$standby" ]
+    run husk exec pv-kill-a sh -c 'head -c 50m /dev/zero > /dev/shm/x; grep ^Shmem: /proc/meminfo'
+    echo "$output"
+    [ "$status" -eq 0 ] && [ "$(echo "$output" | awk '{ print $2 }')" -ge 51200 ]
+
+    # the standby killed too: nobody serves the container; reads still work (stale values)
+    kill -9 "$standby"
+    while kill -0 "$standby" 2>/dev/null; do sleep 0.1; done
+    for i in 1 2 3; do
+        run husk exec pv-kill-a sh -c "$read_all"
+        [ "$status" -eq 0 ] && [ "$output" = "MemTotal:         262144 kB" ]
+    done
+    # the other container has its own server, untouched
+    run husk exec pv-kill-b sh -c "$read_all"
+    [ "$status" -eq 0 ] && [ "$output" = "MemTotal:         131072 kB" ]
+    kill -0 "$(cat "$(pv_dir pv-kill-b)/server.pid")"
+    husk rm -f pv-kill-a pv-kill-b >/dev/null
+}
+
+# An OCI bundle of the busybox tree running `sh -c SCRIPT` with the annotation and limits.
+runtime_bundle() {
+    local b=$WORK/bundle-$RANDOM
+    mkdir -p "$b/rootfs" && busybox_tree "$b/rootfs"
+    (cd "$b" && "$HUSK_RUNTIME" spec)
+    jq --arg s "$1" '.process.terminal = false | .process.args = ["sh", "-c", $s] |
+        .annotations["run.oci.husk.proc-virtualize"] = "true" |
+        .linux.resources.memory = {"limit": 268435456} |
+        .linux.resources.cpu = {"quota": 100000, "period": 100000}' \
+        "$b/config.json" >"$b/c" && mv "$b/c" "$b/config.json"
+    echo "$b"
+}
+
+@test "husk-runtime with the annotation: the same limits in /proc, /sys and sysinfo" {
+    b=$(runtime_bundle 'grep ^MemTotal: /proc/meminfo; grep -c ^processor /proc/cpuinfo
+        cat /sys/devices/system/cpu/online; free -m | awk "/^Mem:/ { print \$2 }"; cut -d. -f1 /proc/uptime')
+    cd "$b"
+    run "$HUSK_RUNTIME" --root "$WORK/rt" run "pv-rt-$RANDOM"
+    echo "$output"
+    [ "$status" -eq 0 ]
+    [ "${lines[0]}" = "MemTotal:         262144 kB" ]
+    [ "${lines[1]}" = 1 ]
+    [ "${lines[2]}" = 0 ]
+    [ "${lines[3]}" = 256 ]
+    [ "${lines[4]}" -lt 60 ]
+}
