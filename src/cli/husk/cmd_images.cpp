@@ -4,6 +4,7 @@
 
 #include "cli/husk/command.h"
 #include "cli/husk/util.h"
+#include "engine/system.h"
 #include "image/store.h"
 #include "oci/image/reference.h"
 #include "sys/error.h"
@@ -11,16 +12,6 @@
 
 namespace husk::cli {
 namespace {
-
-// Unpacked size of an image (its snapshots), else the compressed size of its blobs.
-uint64_t image_size(image::Store& store, const image::Image& img) {
-    uint64_t total = 0;
-    for (size_t i = 0; i < img.chain_ids.size(); ++i) {
-        auto sz = sys::read_file_if_exists(store.snapshot_dir(img.chain_ids[i]) + "/size");
-        total += sz ? std::stoull(*sz) : static_cast<uint64_t>(img.manifest.layers[i].size);
-    }
-    return total;
-}
 
 void add_images(CLI::App& app, Context& ctx, Commands& cmds) {
     struct Opts {
@@ -44,7 +35,7 @@ void add_images(CLI::App& app, Context& ctx, Commands& cmds) {
                                {"Digest", img.manifest_digest},
                                {"RepoDigest", img.repo_digest},
                                {"Created", img.config.created},
-                               {"Size", image_size(store, img)}});
+                               {"Size", engine::image_size(store, img)}});
             fmt::print("{}\n", out.dump(2));
             return 0;
         }
@@ -73,7 +64,7 @@ void add_images(CLI::App& app, Context& ctx, Commands& cmds) {
                 if (o->digests) line += fmt::format("{:<72}", img.repo_digest);
                 line +=
                     fmt::format("{:<14}{:<24}{}", short_id(img.id), time_ago(img.config.created),
-                                human_size(image_size(store, img)));
+                                human_size(engine::image_size(store, img)));
                 fmt::print("{}\n", line);
             }
         }
