@@ -53,7 +53,7 @@ const std::map<std::string, CommandFactory>& command_factories();
 
 // docker's management form `GROUP VERB` ("container ls", "image rm") as the top-level
 // command that does it ("ps", "rmi"); nullopt when the pair is no alias (a real
-// subcommand of the group, or unknown).
+// subcommand of the group, or unknown). The caller checks that the command exists.
 std::optional<std::string> management_alias(const std::string& group, const std::string& verb);
 
 #define HUSK_COMMAND(name, factory) \

@@ -120,21 +120,6 @@ int husk_main(int argc, char** argv) {
             break;
         }
     std::signal(SIGPIPE, SIG_IGN);
-    std::vector<std::string> args(argv, argv + argc);
-    size_t ci = command_index(args);
-    if (ci < args.size()) {
-        // `husk container ls` is `husk ps`: one handler, reached by its top-level name
-        if (ci + 1 < args.size())
-            if (auto alias = cli::management_alias(args[ci], args[ci + 1])) {
-                args[ci] = *alias;
-                args.erase(args.begin() + static_cast<std::ptrdiff_t>(ci) + 1);
-            }
-        if (!cli::command_factories().contains(args[ci])) {
-            fmt::print(stderr, "husk: unknown command \"{}\" (see husk --help)\n",
-                       husk::shown(args[ci]));
-            return 125;
-        }
-    }
     CLI::App app{"husk: containers and images"};
     app.set_version_flag("--version", "husk " HUSK_VERSION);
     app.require_subcommand(1);
@@ -150,6 +135,26 @@ int husk_main(int argc, char** argv) {
     app.add_option("--root", ctx.root, "data root (images, containers)")->capture_default_str();
     app.add_flag("--debug", ctx.debug, "debug logging");
     for (auto& [name, factory] : cli::command_factories()) factory(app, ctx, cmds);
+    std::vector<std::string> args(argv, argv + argc);
+    // a factory may register several commands (rm: rm, wait, container-cleanup): ask the
+    // parser which it has
+    auto has_command = [&app](const std::string& name) {
+        return !app.get_subcommands([&](CLI::App* s) { return s->check_name(name); }).empty();
+    };
+    if (size_t ci = command_index(args); ci < args.size()) {
+        // `husk container ls` is `husk ps`: one handler, reached by its top-level name
+        if (ci + 1 < args.size())
+            if (auto alias = cli::management_alias(args[ci], args[ci + 1]);
+                alias && has_command(*alias)) {
+                args[ci] = *alias;
+                args.erase(args.begin() + static_cast<std::ptrdiff_t>(ci) + 1);
+            }
+        if (!has_command(args[ci])) {
+            fmt::print(stderr, "husk: unknown command \"{}\" (see husk --help)\n",
+                       husk::shown(args[ci]));
+            return 125;
+        }
+    }
     try {
         std::vector<std::string> rev(args.rbegin(), args.rend() - 1);
         app.parse(rev);
