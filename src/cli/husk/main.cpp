@@ -3,6 +3,7 @@
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
+#include <sstream>
 #include <string_view>
 #include <vector>
 
@@ -65,11 +66,16 @@ std::string command_path(const CLI::App* app) {
 // "invalid argument "x" for "--pids-limit" flag", ""husk rename" requires 2 arguments".
 std::string flag_error(const CLI::App* app, const CLI::Error& e) {
     std::string what = e.what();
+    // the unexpected arguments CLI11 lists after "...: "; a flag among them first
     auto after_colon = [&] {
         size_t c = what.find(": ");
-        std::string rest = c == std::string::npos ? what : what.substr(c + 2);
-        size_t sp = rest.find(' ');
-        return sp == std::string::npos ? rest : rest.substr(0, sp);
+        std::istringstream rest(c == std::string::npos ? what : what.substr(c + 2));
+        std::string first, word;
+        while (rest >> word) {
+            if (word.starts_with("-")) return word;
+            if (first.empty()) first = word;
+        }
+        return first;
     };
     if (dynamic_cast<const CLI::ExtrasError*>(&e) != nullptr) {
         std::string arg = after_colon();
