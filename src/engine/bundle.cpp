@@ -102,6 +102,8 @@ std::vector<std::string> capabilities(const RunOptions& o) {
     return caps;
 }
 
+}  // namespace
+
 // Whether the host's memory controller limits memory+swap (cgroup v1 without swap
 // accounting does not); docker only sets its default swap limit where it does.
 bool host_swap_limit_supported() {
@@ -111,6 +113,8 @@ bool host_swap_limit_supported() {
         return true;  // no cgroup hierarchy mounted: no v1 memory controller either
     }
 }
+
+namespace {
 
 void set_resources(const RunOptions& o, const BundleInputs& in, oci::Linux& l) {
     oci::Resources& r = *l.resources;
@@ -308,7 +312,8 @@ void ensure_workdir(const BundleInputs& in, const std::string& cwd, uint32_t uid
         return;
     }
     fd = sys::mkdir_all_in_root(root.get(), cwd.c_str(), 0755);
-    if (fd < 0) throw_sys("create working directory", in.rootfs + cwd, -fd);
+    // the path as the container names it: the host path of its root means nothing to the user
+    if (fd < 0) throw_sys("create working directory (in the container)", cwd, -fd);
     sys::UniqueFd dir(fd);
     uint32_t host_uid = in.userns ? in.userns->host_uid(uid) : uid;
     uint32_t host_gid = in.userns ? in.userns->host_gid(gid) : gid;

@@ -40,4 +40,8 @@ oci::Spec build_spec(const RunOptions& o, const BundleInputs& in);
 // Writes config.json, hostname, hosts and resolv.conf into in.bundle_dir.
 void write_bundle(const oci::Spec& spec, const RunOptions& o, const BundleInputs& in);
 
+// Whether the host's memory controller limits memory+swap (cgroup v1 without swap
+// accounting does not); docker only sets its default swap limit where it does.
+bool host_swap_limit_supported();
+
 }  // namespace husk::engine

@@ -149,6 +149,28 @@ json port_bindings(const ContainerRecord& r) {
 
 }  // namespace
 
+namespace {
+// docker's Config.Labels: the config's annotations (the image's labels and --label),
+// without the stop signal husk keeps there.
+json labels_of(const json& cfg) {
+    json labels = json::object();
+    json annotations = cfg.value("annotations", json::object());
+    for (auto& [k, v] : annotations.items())
+        if (k != "org.opencontainers.image.stopSignal") labels[k] = v;
+    return labels;
+}
+}  // namespace
+
+std::map<std::string, std::string> container_labels(const EngineContext& ctx,
+                                                    const ContainerRecord& r) {
+    try {
+        return labels_of(json::parse(container_config_json(ctx, r)))
+            .get<std::map<std::string, std::string>>();
+    } catch (const std::exception&) {
+        return {};  // a record without its bundle
+    }
+}
+
 std::string inspect_json(const EngineContext& ctx, const ContainerRecord& r) {
     json cfg = json::object();
     try {
@@ -159,9 +181,7 @@ std::string inspect_json(const EngineContext& ctx, const ContainerRecord& r) {
     json proc = cfg.value("process", json::object());
     auto args = proc.value("args", std::vector<std::string>{});
     json annotations = cfg.value("annotations", json::object());
-    json labels = json::object();
-    for (auto& [k, v] : annotations.items())
-        if (k != "org.opencontainers.image.stopSignal") labels[k] = v;
+    json labels = labels_of(cfg);
     json user = proc.value("user", json::object());
     json res = cfg.value("linux", json::object()).value("resources", json::object());
     json mem = res.value("memory", json::object());

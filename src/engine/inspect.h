@@ -4,6 +4,7 @@
 // Config, HostConfig, Mounts, GraphDriver, from the record and its config.json.
 #pragma once
 
+#include <map>
 #include <string>
 
 #include "engine/record.h"
@@ -14,5 +15,8 @@ struct EngineContext;
 
 // The JSON object (text) of one container.
 std::string inspect_json(const EngineContext& ctx, const ContainerRecord& rec);
+// Its labels as docker's Config.Labels has them (the image's and --label's).
+std::map<std::string, std::string> container_labels(const EngineContext& ctx,
+                                                    const ContainerRecord& rec);
 
 }  // namespace husk::engine

@@ -71,7 +71,9 @@ void emit(const Entry& e, const LogsOptions& o) {
 }
 
 bool wanted(const Entry& e, const LogsOptions& o) {
-    return o.since_ns == 0 || parse_rfc3339_ns(e.time) >= o.since_ns;
+    if (o.since_ns == 0 && o.until_ns == 0) return true;
+    int64_t t = parse_rfc3339_ns(e.time);
+    return (o.since_ns == 0 || t >= o.since_ns) && (o.until_ns == 0 || t <= o.until_ns);
 }
 
 // The log files, oldest first.

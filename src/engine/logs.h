@@ -16,11 +16,13 @@ struct LogsOptions {
     bool follow = false;
     std::optional<size_t> tail;  // the last N entries only
     int64_t since_ns = 0;        // entries at or after (Unix ns); 0: all
+    int64_t until_ns = 0;        // entries at or before (Unix ns); 0: all
     bool timestamps = false;
 };
 
 // docker's --since: RFC 3339 ("2026-11-22T13:00:00Z", fraction optional), a Unix
-// time ("1700000000.5"), or a duration before now ("10m", "1h30m", "45s").
+// time ("1700000000.5"), or a duration before now ("10m", "1h30m", "45s"). --until
+// takes the same forms.
 int64_t parse_since(const std::string& text);
 
 // Writes the entries to stdout/stderr by stream; with `follow`, keeps writing new ones

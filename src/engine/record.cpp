@@ -7,6 +7,8 @@
 #include <sys/time.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cctype>
 #include <ctime>
 #include <iterator>
 
@@ -153,18 +155,35 @@ void Containers::remove_stale_staging() const {
         if (name.starts_with(".new-")) sys::remove_all(root_ + "/" + name);
 }
 
+void check_container_name(const std::string& name) {
+    bool ok = !name.empty() && std::isalnum(static_cast<unsigned char>(name[0])) &&
+              name.find_first_not_of(
+                  "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                  "0123456789_.-") == std::string::npos;
+    if (!ok)
+        throw Error(error_format(
+            "invalid container name \"{}\", only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed", name));
+}
+
+namespace {
+void check_name_free(const std::vector<ContainerRecord>& all, const std::string& name,
+                     const std::string& self) {
+    for (auto& r : all)
+        if (r.name == name && r.id != self)
+            throw Error(fmt::format("the container name \"{}\" is already in use by container "
+                                    "\"{}\"; remove or rename that container to reuse the name",
+                                    name, r.id),
+                        0, ErrorKind::name_in_use);
+}
+}  // namespace
+
 void Containers::add(
     ContainerRecord& rec,
     const std::function<void(ContainerRecord&, const std::vector<ContainerRecord>&)>& prepare) {
     sys::FileLock lk(root_ + "/.lock", sys::FileLock::exclusive);
     remove_stale_staging();
     auto all = list();
-    for (auto& r : all)
-        if (r.name == rec.name)
-            throw Error(fmt::format("the container name \"{}\" is already in use by container "
-                                    "\"{}\"; remove or rename that container to reuse the name",
-                                    rec.name, r.id),
-                        0, ErrorKind::name_in_use);
+    check_name_free(all, rec.name, rec.id);
     if (prepare) prepare(rec, all);
     // Whole or not at all: a directory without its record (an add killed between the two)
     // would be a container no command knows, so none could remove it.
@@ -173,6 +192,22 @@ void Containers::add(
     sys::write_file_atomic(staging + "/container.json", to_json(rec).dump(2) + "\n", 0600);
     std::string d = dir(rec.id);
     if (::rename(staging.c_str(), d.c_str()) != 0) throw_sys("rename", staging);
+}
+
+void Containers::rename(const std::string& id, const std::string& name) {
+    check_container_name(name);
+    sys::FileLock lk(root_ + "/.lock", sys::FileLock::exclusive);
+    auto all = list();
+    auto it = std::find_if(all.begin(), all.end(), [&](auto& r) { return r.id == id; });
+    if (it == all.end()) throw Error(fmt::format("No such container: {}", id));
+    if (it->name == name)
+        throw Error("Renaming a container with the same name as its current name");
+    check_name_free(all, name, id);
+    auto rec_lock = lock(id);
+    auto now = find(id);
+    if (!now) throw Error(fmt::format("No such container: {}", id));
+    now->name = name;
+    save(*now);
 }
 
 void Containers::save(const ContainerRecord& rec) const {

@@ -84,6 +84,9 @@ class Containers {
              const std::function<void(ContainerRecord&, const std::vector<ContainerRecord>&)>&
                  prepare = {});
     void save(const ContainerRecord& rec) const;
+    // Gives container `id` the name `name` under the set's lock; a name taken by another
+    // container throws as add does (ErrorKind::name_in_use).
+    void rename(const std::string& id, const std::string& name);
     std::vector<ContainerRecord> list() const;
     // By full id, unique id prefix, or name.
     std::optional<ContainerRecord> find(const std::string& name_or_id) const;
@@ -107,6 +110,10 @@ class Containers {
     void remove_stale_staging() const;
     std::string root_;
 };
+
+// Throws docker's error for a name that is no valid container name
+// ([a-zA-Z0-9][a-zA-Z0-9_.-]*).
+void check_container_name(const std::string& name);
 
 // A fresh random container id (64 hex digits) and a docker-style name ("brave_turing").
 std::string new_container_id();

@@ -22,6 +22,7 @@
 #include "engine/volumes.h"
 #include "image/store.h"
 #include "network/ports.h"
+#include "oci/image/reference.h"
 #include "runtime/container.h"
 #include "runtime/state.h"
 #include "sys/error.h"
@@ -62,17 +63,7 @@ void validate(const RunOptions& o) {
                  fmt::format("longer than the kernel's {} bytes", oci::kUtsNameMax));
     if (!o.stop_signal.empty()) parse_stop_signal(o.stop_signal);
     check_bind_sources(o.mounts);
-    if (!o.name.empty()) {
-        bool ok = std::isalnum(static_cast<unsigned char>(o.name[0])) &&
-                  o.name.find_first_not_of(
-                      "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-                      "0123456789_.-") == std::string::npos;
-        if (!ok)
-            throw Error(
-                error_format("invalid container name \"{}\", only [a-zA-Z0-9][a-zA-Z0-9_.-] "
-                             "are allowed",
-                             o.name));
-    }
+    if (!o.name.empty()) check_container_name(o.name);
 }
 
 image::Image resolve_image(EngineContext& ctx, const std::string& ref) {
@@ -81,6 +72,9 @@ image::Image resolve_image(EngineContext& ctx, const std::string& ref) {
     } catch (const Error&) {
         if (!ctx.pull) throw;
     }
+    // a name no registry could have (upper case, bad characters): its reference error
+    // first, not the pull it would start
+    oci::image::parse_reference(ref);
     fmt::print(stderr, "Unable to find image '{}' locally\n", ref);
     ctx.pull(ref);
     return ctx.store->resolve(ref);

@@ -1,5 +1,6 @@
 #include "image/registries_config.h"
 
+#include <arpa/inet.h>
 #include <fnmatch.h>
 
 #include <algorithm>
@@ -15,7 +16,21 @@ namespace husk::image {
 
 using json = nlohmann::json;
 
+namespace {
+
+// "127.0.0.1:5000", "127.1.2.3", "localhost:5000": a registry on the loopback network.
+bool on_loopback(std::string_view registry) {
+    std::string host(registry.substr(0, registry.rfind(':')));
+    if (registry.find(':') == std::string_view::npos) host = registry;
+    if (host == "localhost") return true;
+    in_addr a{};
+    return ::inet_pton(AF_INET, host.c_str(), &a) == 1 && (ntohl(a.s_addr) >> 24) == 127;
+}
+
+}  // namespace
+
 bool RegistriesConfig::is_insecure(std::string_view registry) const {
+    if (loopback_insecure && on_loopback(registry)) return true;
     std::string r(registry);
     for (auto& pat : insecure)
         if (::fnmatch(pat.c_str(), r.c_str(), 0) == 0) return true;

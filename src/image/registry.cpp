@@ -352,6 +352,7 @@ std::string RegistryClient::endpoint() {
     std::vector<std::string> schemes = {"https://"};
     if (insecure) schemes.push_back("http://");
     std::string last_error;
+    CURLcode last_code = CURLE_OK;
     for (auto& scheme : schemes) {
         for (int attempt = 0;; ++attempt) {
             Request req;
@@ -370,6 +371,7 @@ std::string RegistryClient::endpoint() {
                 return scheme + host;
             }
             last_error = r.code != CURLE_OK ? r.curl_error : server_said(r.status, r.body);
+            last_code = r.code;
             // Over TLS to a plain-HTTP server: try the next scheme at once.
             bool next_scheme = r.code == CURLE_SSL_CONNECT_ERROR || r.code == CURLE_RECV_ERROR ||
                                r.code == CURLE_PEER_FAILED_VERIFICATION;
@@ -380,7 +382,20 @@ std::string RegistryClient::endpoint() {
             backoff(attempt);
         }
     }
+    if (!insecure && last_code == CURLE_SSL_CONNECT_ERROR && speaks_plain_http(host))
+        throw Error(describe(
+            fmt::format("{} answers over plain HTTP, not HTTPS: add \"{}\" to \"insecure\" in "
+                        "registries.json, or pass --tls-verify=false",
+                        host, registry_)));
     throw Error(describe(fmt::format("cannot reach {}: {}", host, last_error)));
+}
+
+bool RegistryClient::speaks_plain_http(const std::string& host) {
+    Request req;
+    req.url = fmt::format("http://{}/v2/", host);
+    req.authorize = false;
+    Result r = perform(req);
+    return r.code == CURLE_OK && r.status > 0;
 }
 
 void RegistryClient::authenticate(const std::string& header) {

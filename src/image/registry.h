@@ -78,6 +78,8 @@ class RegistryClient {
     struct Request;
     struct Result;
     std::string endpoint();
+    // Does `host` answer plain HTTP on its port (what a failed TLS handshake hides)?
+    bool speaks_plain_http(const std::string& host);
     Result perform(Request& req);
     Result perform_with_auth(Request& req);
     void authenticate(const std::string& www_authenticate);

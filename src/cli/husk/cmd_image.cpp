@@ -1,8 +1,11 @@
-// husk image inspect|mount|unmount|prune
+// husk image inspect|mount|unmount|prune [-a] [-f]
+// (husk image ls|rm|pull|... are the top-level commands: cmd_container.cpp)
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include "cli/husk/command.h"
+#include "cli/husk/container_cmd.h"
+#include "cli/husk/prune_output.h"
 #include "cli/husk/util.h"
 #include "cli/template/template.h"
 #include "image/store.h"
@@ -77,11 +80,22 @@ void add_image(CLI::App& app, Context& ctx, Commands& cmds) {
         return 0;
     });
 
-    auto* prune = image->add_subcommand("prune", "remove blobs and snapshots no image uses");
-    cmds.on(prune, [&ctx] {
-        auto r = ctx.store().prune();
-        fmt::print("Deleted {} blobs and {} snapshots, reclaimed {}\n", r.blobs, r.snapshots,
-                   human_size(r.bytes));
+    struct PruneFlags {
+        bool all = false, force = false;
+    };
+    auto pf = std::make_shared<PruneFlags>();
+    auto* prune = image->add_subcommand(
+        "prune", "remove unnamed images (-a: every image no container uses) and unused blobs");
+    prune->add_flag("-a,--all", pf->all, "every image no container was made from");
+    prune->add_flag("-f,--force", pf->force, "do not ask");
+    cmds.on(prune, [pf, &ctx] {
+        if (!confirmed(pf->all ? "WARNING! This will remove all images without at least one "
+                                 "container associated to them."
+                               : "WARNING! This will remove all dangling images.",
+                       pf->force))
+            return 0;
+        print_prune("Images", engine::prune_images(engine_context(ctx), ctx.store(), pf->all),
+                    true);
         return 0;
     });
 }

@@ -5,6 +5,7 @@
 #include "cli/husk/command.h"
 #include "cli/husk/util.h"
 #include "cli/template/template.h"
+#include "engine/system.h"
 #include "image/store.h"
 #include "oci/image/reference.h"
 #include "sys/error.h"
@@ -12,16 +13,6 @@
 
 namespace husk::cli {
 namespace {
-
-// Unpacked size of an image (its snapshots), else the compressed size of its blobs.
-uint64_t image_size(image::Store& store, const image::Image& img) {
-    uint64_t total = 0;
-    for (size_t i = 0; i < img.chain_ids.size(); ++i) {
-        auto sz = sys::read_file_if_exists(store.snapshot_dir(img.chain_ids[i]) + "/size");
-        total += sz ? std::stoull(*sz) : static_cast<uint64_t>(img.manifest.layers[i].size);
-    }
-    return total;
-}
 
 // REPOSITORY and TAG of each name of an image; <none> <none> for an unnamed one.
 std::vector<std::pair<std::string, std::string>> repo_tags(const image::Image& img) {
@@ -57,7 +48,7 @@ void add_images(CLI::App& app, Context& ctx, Commands& cmds) {
         if (!o->format.empty() && !o->quiet) {
             std::vector<nlohmann::json> rows;
             for (auto& img : imgs) {
-                uint64_t size = image_size(store, img);
+                uint64_t size = engine::image_size(store, img);
                 for (auto& [repo, tag] : repo_tags(img))
                     rows.push_back(
                         {{"ID", short_id(img.id)},
@@ -102,7 +93,7 @@ void add_images(CLI::App& app, Context& ctx, Commands& cmds) {
                 if (o->digests) line += fmt::format("{:<72}", img.repo_digest);
                 line +=
                     fmt::format("{:<14}{:<24}{}", short_id(img.id), time_ago(img.config.created),
-                                human_size(image_size(store, img)));
+                                human_size(engine::image_size(store, img)));
                 fmt::print("{}\n", line);
             }
         }

@@ -1,4 +1,4 @@
-// husk logs [-f] [--tail N|all] [--since TIME] [-t] CONTAINER
+// husk logs [-f] [--tail N|all] [--since TIME] [--until TIME] [-t] CONTAINER
 // What the container wrote, from the json-file log its monitor keeps.
 #include <fmt/format.h>
 
@@ -12,7 +12,7 @@ namespace {
 
 struct LogsFlags {
     engine::LogsOptions o;
-    std::string tail = "all", since, name;
+    std::string tail = "all", since, until, name;
 };
 
 void add_logs(CLI::App& app, Context& ctx, Commands& cmds) {
@@ -21,6 +21,7 @@ void add_logs(CLI::App& app, Context& ctx, Commands& cmds) {
     sub->add_flag("-f,--follow", f->o.follow, "keep printing new output until it stops");
     sub->add_option("-n,--tail", f->tail, "only the last N lines (default: all)");
     sub->add_option("--since", f->since, "from this time (RFC 3339, Unix time, or 10m)");
+    sub->add_option("--until", f->until, "up to this time (RFC 3339, Unix time, or 10m ago)");
     sub->add_flag("-t,--timestamps", f->o.timestamps, "show each line's time");
     sub->add_option("container", f->name, "container name or id")->required();
     cmds.on(sub, [f, &ctx] {
@@ -39,6 +40,7 @@ void add_logs(CLI::App& app, Context& ctx, Commands& cmds) {
             }
         }
         o.since_ns = engine::parse_since(f->since);
+        o.until_ns = engine::parse_since(f->until);
         auto rec = engine::lookup(ec, f->name);
         engine::print_logs(ec, rec, o);
         return 0;

@@ -1,4 +1,4 @@
-// husk ps [-a] [-q] [--no-trunc] [--filter KEY=VALUE]... [--format json|TEMPLATE]
+// husk ps [-a] [-q] [-n N] [-l] [-s] [--no-trunc] [--filter KEY=VALUE]... [--format json|TEMPLATE]
 // Lists containers as docker does: running ones, every one with -a.
 #include <ctime>
 
@@ -8,8 +8,12 @@
 #include "cli/husk/container_cmd.h"
 #include "cli/husk/util.h"
 #include "cli/template/template.h"
+#include "engine/inspect.h"
 #include "engine/lifecycle.h"
 #include "engine/network.h"
+#include "engine/prune.h"
+#include "engine/system.h"
+#include "image/store.h"
 #include "network/ports.h"
 #include "sys/error.h"
 
@@ -17,7 +21,8 @@ namespace husk::cli {
 namespace {
 
 struct PsFlags {
-    bool all = false, quiet = false, no_trunc = false;
+    bool all = false, quiet = false, no_trunc = false, latest = false, size = false;
+    int last = -1;
     std::vector<std::string> filters;
     std::string format;
 };
@@ -52,8 +57,15 @@ std::string ports_text(const engine::EngineContext& ec, const engine::ContainerR
     return out;
 }
 
-nlohmann::json row(const engine::ContainerRecord& r, bool no_trunc, const std::string& ports) {
-    std::string labels;
+// docker's LABELS: "a=1,b=2" in key order.
+std::string labels_text(const std::map<std::string, std::string>& labels) {
+    std::string out;
+    for (auto& [k, v] : labels) out += fmt::format("{}{}={}", out.empty() ? "" : ",", k, v);
+    return out;
+}
+
+nlohmann::json row(const engine::ContainerRecord& r, bool no_trunc, const std::string& ports,
+                   const std::string& labels) {
     return {{"ID", no_trunc ? r.id : r.id.substr(0, 12)},
             {"Image", r.image.empty() ? r.rootfs : r.image},
             {"Command", command_text(r, no_trunc)},
@@ -82,7 +94,10 @@ const nlohmann::json& ps_headers() {
 constexpr const char* ps_table =
     "table {{.ID}}\t{{.Image}}\t{{.Command}}\t{{.RunningFor}}\t{{.Status}}\t{{.Ports}}\t{{.Names}}";
 
-bool matches(const engine::ContainerRecord& r, const std::string& filter) {
+// Filters as docker's: name= (substring), id= (prefix), status=, exited=, label=KEY or
+// label=KEY=VALUE, ancestor= (an image name or id, resolved in the store).
+bool matches(Context& ctx, const engine::EngineContext& ec, const engine::ContainerRecord& r,
+             const std::string& filter) {
     size_t eq = filter.find('=');
     if (eq == std::string::npos)
         throw Error(fmt::format("bad format of filter (expected name=value)"));
@@ -90,7 +105,21 @@ bool matches(const engine::ContainerRecord& r, const std::string& filter) {
     if (key == "name") return r.name.find(value) != std::string::npos;
     if (key == "id") return r.id.starts_with(value);
     if (key == "status") return r.state() == value;
-    if (key == "ancestor") return r.image == value || r.image_id == value;
+    if (key == "ancestor") {
+        if (r.image == value || r.image_id == value) return true;
+        try {
+            return ctx.store().resolve(value).id == r.image_id;
+        } catch (const Error&) {
+            return false;  // no such image: no container of it
+        }
+    }
+    if (key == "label") {
+        auto labels = engine::container_labels(ec, r);
+        size_t eq2 = value.find('=');
+        if (eq2 == std::string::npos) return labels.contains(value);
+        auto it = labels.find(value.substr(0, eq2));
+        return it != labels.end() && it->second == value.substr(eq2 + 1);
+    }
     if (key == "exited")
         return r.status == engine::ContainerStatus::exited && std::to_string(r.exit_code) == value;
     throw Error(fmt::format("invalid filter '{}'", key));
@@ -102,7 +131,11 @@ void add_ps(CLI::App& app, Context& ctx, Commands& cmds) {
     sub->add_flag("-a,--all", f->all, "show every container (default: running ones)");
     sub->add_flag("-q,--quiet", f->quiet, "only the ids");
     sub->add_flag("--no-trunc", f->no_trunc, "full ids and commands");
-    sub->add_option("-f,--filter", f->filters, "name=, id=, status=, ancestor=, exited=")
+    sub->add_option("-n,--last", f->last, "the N containers made last (any state)");
+    sub->add_flag("-l,--latest", f->latest, "the container made last (any state)");
+    sub->add_flag("-s,--size", f->size, "the size of each container's changes");
+    sub->add_option("-f,--filter", f->filters,
+                    "name=, id=, status=, ancestor=, exited=, label=KEY[=VALUE]")
         ->allow_extra_args(false);
     sub->add_option("--format", f->format, "json, or a template: {{.ID}} {{.Names}} ...");
     cmds.on(sub, [f, &ctx] {
@@ -113,16 +146,35 @@ void add_ps(CLI::App& app, Context& ctx, Commands& cmds) {
         bool by_status = false;  // docker: a status filter looks at every container
         for (auto& flt : f->filters)
             by_status = by_status || flt.starts_with("status=") || flt.starts_with("exited=");
+        // -n/-l: the last made, whatever their state
+        int last = f->latest ? 1 : f->last;
+        if (last >= 0 && static_cast<size_t>(last) < all.size())
+            all.resize(static_cast<size_t>(last));
+        bool every = f->all || by_status || last >= 0;
         for (auto& r : all) {
-            if (!f->all && !by_status && r.status != engine::ContainerStatus::running) continue;
+            if (!every && r.status != engine::ContainerStatus::running) continue;
             bool ok = true;
-            for (auto& flt : f->filters) ok = ok && matches(r, flt);
+            for (auto& flt : f->filters) ok = ok && matches(ctx, ec, r, flt);
             if (!ok) continue;
             if (f->quiet) {
                 fmt::print("{}\n", f->no_trunc ? r.id : r.id.substr(0, 12));
                 continue;
             }
-            rows.push_back(row(r, f->no_trunc, ports_text(ec, r)));
+            rows.push_back(row(r, f->no_trunc, ports_text(ec, r),
+                               labels_text(engine::container_labels(ec, r))));
+            if (f->size) {
+                uint64_t rw =
+                    engine::tree_bytes(fmt::format("{}/rootfs/{}/upper", ec.data_root, r.id));
+                uint64_t virt = rw;
+                try {
+                    if (!r.image_id.empty())
+                        virt += engine::image_size(ctx.store(), ctx.store().resolve(r.image_id));
+                } catch (const Error&) {
+                    // its image removed meanwhile
+                }
+                rows.back()["Size"] =
+                    fmt::format("{} (virtual {})", human_size(rw), human_size(virt));
+            }
         }
         if (f->quiet) return 0;
         if (!f->format.empty()) {
@@ -130,15 +182,26 @@ void add_ps(CLI::App& app, Context& ctx, Commands& cmds) {
             return 0;
         }
         // PORTS as wide as its longest entry, as docker's tabwriter makes it
-        size_t ports_w = 10;
-        for (auto& r : rows) ports_w = std::max(ports_w, r["Ports"].get<std::string>().size() + 3);
-        fmt::print("{:<15}{:<20}{:<24}{:<24}{:<28}{:<{}}{}\n", "CONTAINER ID", "IMAGE", "COMMAND",
-                   "CREATED", "STATUS", "PORTS", ports_w, "NAMES");
+        size_t ports_w = 10, names_w = 8;
+        for (auto& r : rows) {
+            ports_w = std::max(ports_w, r["Ports"].get<std::string>().size() + 3);
+            names_w = std::max(names_w, r["Names"].get<std::string>().size() + 3);
+        }
+        auto line = [&](const std::string& id, const std::string& image, const std::string& cmd,
+                        const std::string& created, const std::string& status,
+                        const std::string& ports, const std::string& names,
+                        const std::string& size) {
+            std::string l = fmt::format("{:<15}{:<20}{:<24}{:<24}{:<28}{:<{}}", id, image, cmd,
+                                        created, status, ports, ports_w);
+            l += f->size ? fmt::format("{:<{}}{}", names, names_w, size) : names;
+            fmt::print("{}\n", l);
+        };
+        line("CONTAINER ID", "IMAGE", "COMMAND", "CREATED", "STATUS", "PORTS", "NAMES", "SIZE");
         for (auto& r : rows)
-            fmt::print("{:<15}{:<20}{:<24}{:<24}{:<28}{:<{}}{}\n", r["ID"].get<std::string>(),
-                       r["Image"].get<std::string>(), r["Command"].get<std::string>(),
-                       r["RunningFor"].get<std::string>(), r["Status"].get<std::string>(),
-                       r["Ports"].get<std::string>(), ports_w, r["Names"].get<std::string>());
+            line(r["ID"].get<std::string>(), r["Image"].get<std::string>(),
+                 r["Command"].get<std::string>(), r["RunningFor"].get<std::string>(),
+                 r["Status"].get<std::string>(), r["Ports"].get<std::string>(),
+                 r["Names"].get<std::string>(), r.value("Size", ""));
         return 0;
     });
 }

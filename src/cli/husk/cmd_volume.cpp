@@ -8,6 +8,7 @@
 
 #include "cli/husk/container_cmd.h"
 #include "cli/template/template.h"
+#include "engine/prune.h"
 #include "engine/record.h"
 #include "engine/volumes.h"
 #include "sys/error.h"
@@ -109,15 +110,9 @@ void add_volume(CLI::App& app, Context& ctx, Commands& cmds) {
     prune->add_flag("-f,--force", f->force, "do not ask (husk never asks)");
     prune->add_flag("-a,--all", f->all, "named volumes too");
     cmds.on(prune, [f, &ctx] {
-        auto ec = engine_context(ctx);
-        engine::VolumeStore store(ec.data_root);
-        engine::Containers db(ec.data_root);
         fmt::print("Deleted Volumes:\n");
-        for (auto& v : store.list()) {
-            if ((!v.anonymous && !f->all) || !store.users(v.name, db).empty()) continue;
-            store.destroy(v.name);
-            fmt::print("{}\n", v.name);
-        }
+        for (auto& v : engine::prune_volumes(engine_context(ctx), f->all).deleted)
+            fmt::print("{}\n", v);
         return 0;
     });
 }

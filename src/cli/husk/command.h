@@ -6,6 +6,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include <CLI/CLI.hpp>
@@ -49,6 +50,11 @@ struct CommandRegistration {
 
 // Every registered factory, by name.
 const std::map<std::string, CommandFactory>& command_factories();
+
+// docker's management form `GROUP VERB` ("container ls", "image rm") as the top-level
+// command that does it ("ps", "rmi"); nullopt when the pair is no alias (a real
+// subcommand of the group, or unknown). The caller checks that the command exists.
+std::optional<std::string> management_alias(const std::string& group, const std::string& verb);
 
 #define HUSK_COMMAND(name, factory) \
     static const ::husk::cli::CommandRegistration husk_command_##name(#name, factory)

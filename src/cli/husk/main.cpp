@@ -3,7 +3,9 @@
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
+#include <sstream>
 #include <string_view>
+#include <vector>
 
 #include <fmt/format.h>
 
@@ -38,6 +40,72 @@ image::Store& Context::store() {
 }  // namespace husk::cli
 
 namespace {
+
+// The index of the command word in `args` (after the global flags), or args.size().
+size_t command_index(const std::vector<std::string>& args) {
+    for (size_t i = 1; i < args.size(); ++i) {
+        if (args[i] == "--root") {
+            ++i;
+            continue;
+        }
+        if (!args[i].starts_with("-")) return i;
+    }
+    return args.size();
+}
+
+// "husk logs" for the subcommand that failed to parse.
+std::string command_path(const CLI::App* app) {
+    std::string path;
+    for (; app != nullptr && !app->get_name().empty(); app = app->get_parent())
+        path = path.empty() ? app->get_name() : fmt::format("{} {}", app->get_name(), path);
+    return path.empty() ? std::string("husk") : fmt::format("husk {}", path);
+}
+
+// CLI11's errors in docker's words, the same for every command (docker prints them and
+// exits 125): "unknown flag: --foo", "flag needs an argument: --tail",
+// "invalid argument "x" for "--pids-limit" flag", ""husk rename" requires 2 arguments".
+std::string flag_error(const CLI::App* app, const CLI::Error& e) {
+    std::string what = e.what();
+    // the unexpected arguments CLI11 lists after "...: "; a flag among them first
+    auto after_colon = [&] {
+        size_t c = what.find(": ");
+        std::istringstream rest(c == std::string::npos ? what : what.substr(c + 2));
+        std::string first, word;
+        while (rest >> word) {
+            if (word.starts_with("-")) return word;
+            if (first.empty()) first = word;
+        }
+        return first;
+    };
+    if (dynamic_cast<const CLI::ExtrasError*>(&e) != nullptr) {
+        std::string arg = after_colon();
+        if (arg.starts_with("-")) return fmt::format("unknown flag: {}", arg);
+        return fmt::format("\"{}\" accepts no argument \"{}\"", command_path(app), arg);
+    }
+    if (dynamic_cast<const CLI::ArgumentMismatch*>(&e) != nullptr) {
+        std::string flag = what.substr(0, what.find(':'));
+        return fmt::format("flag needs an argument: {}", flag);
+    }
+    if (dynamic_cast<const CLI::ConversionError*>(&e) != nullptr ||
+        dynamic_cast<const CLI::ValidationError*>(&e) != nullptr) {
+        // "Could not convert: --pids-limit = abc"
+        size_t c = what.find(": "), eq = what.find(" = ");
+        if (c != std::string::npos && eq != std::string::npos && eq > c)
+            return fmt::format("invalid argument \"{}\" for \"{}\" flag", what.substr(eq + 3),
+                               what.substr(c + 2, eq - c - 2));
+    }
+    if (dynamic_cast<const CLI::RequiredError*>(&e) != nullptr &&
+        what.find("subcommand") == std::string::npos) {
+        size_t n = 0;
+        for (const CLI::Option* o : app->get_options())
+            if (o->get_positional() && o->get_required())
+                n += static_cast<size_t>(std::max(1, o->get_items_expected_min()));
+        return fmt::format("\"{}\" requires at least {} argument{}", command_path(app), n,
+                           n == 1 ? "" : "s");
+    }
+    return what;
+}
+
 int husk_main(int argc, char** argv) {
     using namespace husk;
     // Containers are created in-process: run from a read-only mount of our own binary
@@ -63,16 +131,40 @@ int husk_main(int argc, char** argv) {
     app.set_version_flag("--version", "husk " HUSK_VERSION);
     app.require_subcommand(1);
     // One line naming what is wrong, with docker's "See --help" hint folded in.
-    app.failure_message([](const CLI::App*, const CLI::Error& e) {
-        return fmt::format("husk: {} (see husk --help)\n", e.what());
+    app.failure_message([](const CLI::App* root, const CLI::Error& e) {
+        const CLI::App* failed = root;  // the innermost subcommand given
+        while (!failed->get_subcommands().empty()) failed = failed->get_subcommands().front();
+        return fmt::format("husk: {} (see {} --help)\n", flag_error(failed, e),
+                           command_path(failed));
     });
     cli::Context ctx;
     cli::Commands cmds;
     app.add_option("--root", ctx.root, "data root (images, containers)")->capture_default_str();
     app.add_flag("--debug", ctx.debug, "debug logging");
     for (auto& [name, factory] : cli::command_factories()) factory(app, ctx, cmds);
+    std::vector<std::string> args(argv, argv + argc);
+    // a factory may register several commands (rm: rm, wait, container-cleanup): ask the
+    // parser which it has
+    auto has_command = [&app](const std::string& name) {
+        return !app.get_subcommands([&](CLI::App* s) { return s->check_name(name); }).empty();
+    };
+    if (size_t ci = command_index(args); ci < args.size()) {
+        // `husk container ls` is `husk ps`: one handler, reached by its top-level name
+        if (ci + 1 < args.size())
+            if (auto alias = cli::management_alias(args[ci], args[ci + 1]);
+                alias && has_command(*alias)) {
+                args[ci] = *alias;
+                args.erase(args.begin() + static_cast<std::ptrdiff_t>(ci) + 1);
+            }
+        if (!has_command(args[ci])) {
+            fmt::print(stderr, "husk: unknown command \"{}\" (see husk --help)\n",
+                       husk::shown(args[ci]));
+            return 125;
+        }
+    }
     try {
-        app.parse(argc, argv);
+        std::vector<std::string> rev(args.rbegin(), args.rend() - 1);
+        app.parse(rev);
     } catch (const CLI::ParseError& e) {
         // Help and --version exit 0; every usage error exits 125, as docker's CLI does.
         int code = app.exit(e);

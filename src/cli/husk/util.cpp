@@ -13,9 +13,10 @@
 namespace husk::cli {
 
 void RegistryFlags::add(CLI::App* sub) {
-    sub->add_flag("--tls-verify", tls_verify,
-                  "verify TLS certificates (--tls-verify=false also allows plain HTTP)")
-        ->default_str("true");
+    tls_verify_flag =
+        sub->add_flag("--tls-verify", tls_verify,
+                      "verify TLS certificates (--tls-verify=false also allows plain HTTP)")
+            ->default_str("true");
     sub->add_option("--creds", creds, "credentials USER:PASSWORD for the registry");
 }
 
@@ -23,6 +24,7 @@ image::RegistryOptions RegistryFlags::options(Context& ctx, image::CredentialSto
     image::RegistryOptions o;
     o.tls_verify = tls_verify;
     o.config = image::RegistriesConfig::load(image::registries_config_paths(ctx.root));
+    o.config.loopback_insecure = tls_verify_flag == nullptr || tls_verify_flag->count() == 0;
     o.credential_store = &store;
     if (!creds.empty()) {
         size_t colon = creds.find(':');

@@ -15,7 +15,8 @@ namespace husk::cli {
 // Flags every registry-talking command takes.
 struct RegistryFlags {
     bool tls_verify = true;
-    std::string creds;  // "user:password"
+    CLI::Option* tls_verify_flag = nullptr;  // given explicitly: loopback registries verified too
+    std::string creds;                       // "user:password"
     void add(CLI::App* sub);
     image::RegistryOptions options(Context& ctx, image::CredentialStore& creds_store) const;
 };

@@ -1,0 +1,43 @@
+// What `husk system df`, `husk info` and `husk version` report, as the JSON objects docker's
+// API returns (GET /system/df, /info, /version), so the CLI and an API front end print
+// the same facts.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "engine/run.h"
+
+namespace husk::image {
+class Store;
+struct Image;
+}  // namespace husk::image
+
+namespace husk::engine {
+
+// Unpacked size of an image (its snapshots), else the compressed size of its blobs.
+uint64_t image_size(image::Store& store, const image::Image& img);
+
+// {"Images":[{Id, RepoTags, Created, Size, Containers}], "Containers":[{Id, Names, Image,
+//  Command, Created, State, Status, SizeRw}], "Volumes":[{Name, Size, RefCount}],
+//  "LayersSize": bytes of every snapshot once}
+nlohmann::json disk_usage(const EngineContext& ctx, image::Store& store);
+
+// Cgroup version as the host mounts it: "2", "1", or "hybrid" (v1 controllers and cgroup2).
+std::string cgroup_version();
+// "overlay" where the kernel has overlayfs (container roots are overlay mounts), else
+// "copy" (each root a copy of its layers).
+std::string storage_driver();
+
+// docker's /info keys: Containers, ContainersRunning, ContainersPaused, ContainersStopped,
+// Images, Driver, CgroupDriver, CgroupVersion, KernelVersion, OperatingSystem, OSType,
+// Architecture, NCPU, MemTotal, Name, DockerRootDir, ServerVersion, DefaultRuntime.
+nlohmann::json system_info(const EngineContext& ctx, image::Store& store);
+
+// {"Client":{Version, Os, Arch, Compiler}, "Server":{Version, KernelVersion, CgroupVersion,
+//  StorageDriver, Runtime:{Name, Version, OciVersion}}}
+nlohmann::json version_info();
+
+}  // namespace husk::engine

@@ -1,0 +1,109 @@
+#!/usr/bin/env bats
+# husk cp: both ways, tar streams, docker's destination rules, modes and times kept, and
+# container-side paths resolved inside the container (a symlink out of it never reaches
+# the host). One running container shared by the file's tests.
+
+bats_require_minimum_version 1.5.0
+load ../detached/helpers
+
+setup_file() {
+    detached_setup
+    husk run -d --name day2-cp husk/busybox sleep 1000 >/dev/null
+    husk exec day2-cp sh -c 'mkdir -p /data/sub && echo hi >/data/f && chmod 640 /data/f &&
+        touch -d "2020-01-02 03:04:05" /data/f && ln -s /etc /data/etclink && echo deep >/data/sub/g'
+}
+teardown_file() { detached_teardown; }
+setup() {
+    OUT=$(mktemp -d "$WORK/out-XXXXXX")
+}
+
+@test "cp CONTAINER:DIR HOSTDIR copies the tree; modes, times and symlinks kept" {
+    husk cp day2-cp:/data "$OUT/"
+    [ "$(cat "$OUT/data/f")" = hi ]
+    [ "$(cat "$OUT/data/sub/g")" = deep ]
+    [ "$(stat -c %a "$OUT/data/f")" = 640 ]
+    [ "$(date -u -d @"$(stat -c %Y "$OUT/data/f")" +%F)" = 2020-01-02 ]
+    [ "$(readlink "$OUT/data/etclink")" = /etc ]
+}
+
+@test "cp DIR/. copies the contents; a missing DEST directory is made" {
+    husk cp day2-cp:/data/. "$OUT/"
+    [ -f "$OUT/f" ] && [ -d "$OUT/sub" ]
+    husk cp day2-cp:/data "$OUT/newdir"
+    [ -f "$OUT/newdir/f" ]
+}
+
+@test "cp - writes a tar stream; cp - CONTAINER:DIR extracts one" {
+    run -0 bash -c "'$HUSK' --root '$ROOT' cp day2-cp:/data - | tar -t"
+    [[ "$output" == *"data/"* && "$output" == *"data/sub/g"* ]]
+    echo streamed >"$OUT/s.txt"
+    tar -C "$OUT" -cf - s.txt | husk cp - day2-cp:/tmp
+    [ "$(husk exec day2-cp cat /tmp/s.txt)" = streamed ]
+}
+
+@test "cp HOSTFILE CONTAINER:PATH writes as the container's root; -a keeps the owner" {
+    echo up >"$OUT/up.txt"
+    chown 1234:2345 "$OUT/up.txt"
+    chmod 604 "$OUT/up.txt"
+    husk cp "$OUT/up.txt" day2-cp:/tmp/up.txt
+    [ "$(husk exec day2-cp stat -c '%u:%g %a' /tmp/up.txt)" = "0:0 604" ]
+    husk cp -a "$OUT/up.txt" day2-cp:/tmp/up-a.txt
+    [ "$(husk exec day2-cp stat -c '%u:%g' /tmp/up-a.txt)" = "1234:2345" ]
+}
+
+@test "cp of a symlink copies the link; -L what it points at, inside the container" {
+    husk exec day2-cp ln -sf /etc/hostname /hn
+    husk cp day2-cp:/hn "$OUT/link"
+    [ "$(readlink "$OUT/link")" = /etc/hostname ]
+    husk cp -L day2-cp:/hn "$OUT/target"
+    [ "$(cat "$OUT/target")" = "$(husk exec day2-cp cat /etc/hostname)" ]
+}
+
+@test "cp through a symlink pointing out of the container stays inside it; the host is untouched" {
+    victim=$(mktemp -d /tmp/day2-cp-victim-XXXXXX)
+    echo host-secret >"$victim/secret"
+    husk exec day2-cp sh -c "mkdir -p $victim && echo container-file >$victim/secret &&
+        ln -sf ../../../../..$victim /escape && ln -sf $victim/new /escape-file"
+    echo payload >"$OUT/p.txt"
+    husk cp "$OUT/p.txt" day2-cp:/escape/
+    husk cp "$OUT/p.txt" day2-cp:/escape-file
+    husk cp day2-cp:/escape/secret "$OUT/read"
+    ls -la "$victim"
+    [ "$(ls "$victim")" = secret ]
+    [ "$(cat "$victim/secret")" = host-secret ]
+    [ "$(cat "$OUT/read")" = container-file ]
+    [ "$(husk exec day2-cp cat "$victim/p.txt" "$victim/new")" = "$(printf 'payload\npayload')" ]
+    rm -rf "$victim"
+}
+
+@test "cp works on a stopped container" {
+    husk create --name day2-cp-stopped husk/busybox true >/dev/null
+    echo cold >"$OUT/c.txt"
+    husk cp "$OUT/c.txt" day2-cp-stopped:/c.txt
+    husk cp day2-cp-stopped:/c.txt "$OUT/back.txt"
+    [ "$(cat "$OUT/back.txt")" = cold ]
+    husk rm day2-cp-stopped >/dev/null
+}
+
+@test "cp bad input: one line, non-zero, nothing made" {
+    run husk cp day2-cp:/nope "$OUT/x"
+    [ "$status" -ne 0 ]
+    [ "$output" = "husk: error: Could not find the file /nope in container day2-cp" ]
+    [ ! -e "$OUT/x" ]
+    run husk cp "$OUT" day2-cp:/etc/passwd
+    [ "$status" -ne 0 ] && [ "${#lines[@]}" -eq 1 ]
+    [[ "$output" == *"cannot copy a directory to a file"* ]]
+    run husk cp "$OUT/none" day2-cp:/tmp/
+    [ "$status" -ne 0 ] && [ "${#lines[@]}" -eq 1 ]
+    run husk cp a b
+    [ "$status" -ne 0 ]
+    [ "$output" = "husk: error: must specify at least one container source" ]
+    run husk cp day2-cp:/data/f day2-cp:/tmp
+    [ "$status" -ne 0 ] && [ "${#lines[@]}" -eq 1 ]
+    run husk cp day2-cp:/data/f "$OUT/missing/dir/f"
+    [ "$status" -ne 0 ] && [ "${#lines[@]}" -eq 1 ]
+    [ ! -e "$OUT/missing" ]
+    run husk cp no-such-ctr:/x "$OUT"
+    [ "$status" -ne 0 ]
+    [ "$output" = "husk: error: No such container: no-such-ctr" ]
+}
