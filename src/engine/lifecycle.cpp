@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "engine/events.h"
 #include "engine/monitor.h"
 #include "engine/network.h"
 #include "engine/volumes.h"
@@ -58,6 +59,7 @@ void remove_all_of(const EngineContext& ctx, Containers& db, const ContainerReco
     runtime::remove(ctx.state_root(), rec.id, true);
     with_store(ctx, [&](image::Store& s) { s.release_rootfs(rec.id); });
     db.remove(rec.id);
+    emit_container_event(ctx.data_root, rec, "destroy");
     if (volumes) remove_anonymous_volumes(ctx.data_root, rec);
 }
 
@@ -78,6 +80,7 @@ void record_exit(const EngineContext& ctx, Containers& db, ContainerRecord& rec)
         }
     }
     rec.oom_killed = oom_kills(ctx, rec.id) > 0;
+    if (rec.oom_killed) emit_container_event(ctx.data_root, rec, "oom");
     disconnect_container(ctx, rec.id);
     delete_runtime_state(ctx, rec.id);
     rec.status = ContainerStatus::exited;
@@ -209,6 +212,7 @@ void start_container(const EngineContext& ctx, ContainerRecord& rec,
     rec.exit_code = 0;
     rec.oom_killed = false;
     db.save(rec);
+    emit_container_event(ctx.data_root, rec, "start");
 }
 
 int stop_signal_of(const EngineContext& ctx, const ContainerRecord& rec) {
@@ -226,8 +230,10 @@ void stop_container(const EngineContext& ctx, const ContainerRecord& rec, int ti
     if (rec.status != ContainerStatus::running) return;
     refuse_if_paused(rec, "stopping or killing");
     Containers db(ctx.data_root);
+    int sig = stop_signal_of(ctx, rec);
+    emit_container_event(ctx.data_root, rec, "kill", {{"signal", std::to_string(sig)}});
     try {
-        runtime::kill(ctx.state_root(), rec.id, stop_signal_of(ctx, rec), false);
+        runtime::kill(ctx.state_root(), rec.id, sig, false);
     } catch (const std::exception& e) {
         log::debug("stop {}: {}", rec.id, e.what());  // exited meanwhile
     }
@@ -240,6 +246,7 @@ void stop_container(const EngineContext& ctx, const ContainerRecord& rec, int ti
         db.wait_unmonitored(rec.id);
     }
     if (auto now = db.find(rec.id)) refresh(ctx, db, *now);  // a monitor killed meanwhile
+    emit_container_event(ctx.data_root, rec, "stop");
 }
 
 void kill_container(const EngineContext& ctx, const ContainerRecord& rec, int sig) {
@@ -248,6 +255,7 @@ void kill_container(const EngineContext& ctx, const ContainerRecord& rec, int si
                                 rec.id));
     refuse_if_paused(rec, "stopping or killing");
     runtime::kill(ctx.state_root(), rec.id, sig, false);
+    emit_container_event(ctx.data_root, rec, "kill", {{"signal", std::to_string(sig)}});
 }
 
 void refuse_if_paused(const ContainerRecord& rec, const char* what) {

@@ -16,6 +16,7 @@
 #include <fmt/ranges.h>
 
 #include "engine/bundle.h"
+#include "engine/events.h"
 #include "engine/monitor.h"
 #include "engine/network.h"
 #include "engine/record.h"
@@ -83,7 +84,9 @@ image::Image resolve_image(EngineContext& ctx, const std::string& ref) {
     }
     fmt::print(stderr, "Unable to find image '{}' locally\n", ref);
     ctx.pull(ref);
-    return ctx.store->resolve(ref);
+    image::Image img = ctx.store->resolve(ref);
+    emit_image_event(ctx.data_root, "pull", ref);
+    return img;
 }
 
 // Everything made for the container so far: undone (undo_made) unless the run got that far.
@@ -225,6 +228,7 @@ ContainerRecord prepare_container(EngineContext& ctx, RunOptions& o, const LogOp
     rec.command = spec.process->args;
     write_bundle(spec, o, in);
     db.save(rec);
+    emit_container_event(ctx.data_root, rec, "create");
     made.volumes_made.named.clear();  // named volumes outlive the container from now on
     return rec;
 }
@@ -251,6 +255,7 @@ int run_container(EngineContext& ctx, RunOptions& o) {
         if (o.network == NetworkMode::bridge) connect_container(ctx, rec, pid);
         rec.status = ContainerStatus::running;
         db.save(rec);
+        emit_container_event(ctx.data_root, rec, "start");
     };
     int code = 0;
     try {
@@ -264,6 +269,8 @@ int run_container(EngineContext& ctx, RunOptions& o) {
     rec.exit_code = code;
     rec.finished = runtime::now_rfc3339();
     rec.oom_killed = ev.oom_kills > 0;
+    if (rec.oom_killed) emit_container_event(ctx.data_root, rec, "oom");
+    emit_container_event(ctx.data_root, rec, "die", {{"exitCode", std::to_string(code)}});
     if (rec.oom_killed)
         fmt::print(stderr,
                    "husk: container {} was killed by the kernel's OOM killer (memory limit {})\n",
@@ -272,6 +279,8 @@ int run_container(EngineContext& ctx, RunOptions& o) {
     if (!o.rm) {
         db.save(rec);
         undo.dismiss();
+    } else {
+        emit_container_event(ctx.data_root, rec, "destroy");  // the guard removes it
     }
     return code;
 }
