@@ -11,6 +11,7 @@
 #include <string_view>
 #include <vector>
 
+#include "engine/health.h"
 #include "network/ports.h"
 #include "oci/spec.h"
 
@@ -85,6 +86,9 @@ struct RunOptions {
     std::string cpuset_cpus, cpuset_mems;
     std::optional<int64_t> pids_limit;
     std::optional<uint16_t> blkio_weight;
+    // lifecycle
+    std::string restart = "no";  // --restart (engine/restart.h)
+    HealthFlags health;          // --health-*, --no-healthcheck (engine/health.h)
 };
 
 // docker's size units: "32m", "1.5g", "512k", "100" (bytes); b k m g t p, any case,
@@ -93,6 +97,10 @@ int64_t parse_size(std::string_view s);
 // Wraps a parser's message as docker's CLI does:
 //   invalid argument "12q" for "-m, --memory" flag: invalid size: '12q'
 [[noreturn]] void bad_flag(std::string_view flag, std::string_view value, std::string_view why);
+
+// Go's durations ("1m30s", "500ms", "1.5h", "0"; units ns us ms s m h): nanoseconds;
+// nullopt when the text is not one. A leading "-" gives a negative duration.
+std::optional<int64_t> parse_go_duration(std::string_view s);
 
 // A size flag's text ("" when not given: nullopt); throws bad_flag's line naming `flag`.
 std::optional<int64_t> parse_size_flag(std::string_view flag, const std::string& value);

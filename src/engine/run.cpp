@@ -20,6 +20,7 @@
 #include "engine/monitor.h"
 #include "engine/network.h"
 #include "engine/record.h"
+#include "engine/restart.h"
 #include "engine/volumes.h"
 #include "image/store.h"
 #include "network/ports.h"
@@ -62,6 +63,10 @@ void validate(const RunOptions& o) {
         bad_flag("-h, --hostname", o.hostname,
                  fmt::format("longer than the kernel's {} bytes", oci::kUtsNameMax));
     if (!o.stop_signal.empty()) parse_stop_signal(o.stop_signal);
+    check_restart_policy(o.restart);
+    if (o.rm && o.restart != "no")
+        throw Error("Conflicting options: --restart and --rm", ExitCode{kExitEngineError});
+    resolve_health(o.health, nullptr);  // the flags' own errors, before anything is made
     check_bind_sources(o.mounts);
     if (!o.name.empty()) {
         bool ok = std::isalnum(static_cast<unsigned char>(o.name[0])) &&
@@ -185,6 +190,9 @@ ContainerRecord prepare_container(EngineContext& ctx, RunOptions& o, const LogOp
     rec.log_max_file = log.max_file;
     rec.network = o.network;
     rec.publish = o.publish;
+    rec.restart_policy = o.restart;
+    rec.health = resolve_health(
+        o.health, img && img->config.healthcheck ? &*img->config.healthcheck : nullptr);
     bool userns = o.userns == UsernsMode::automatic;
     if (!o.uidmap.empty() || !o.gidmap.empty()) {  // the user's own ranges (only one given: both)
         rec.uid_maps = o.uidmap.empty() ? o.gidmap : o.uidmap;

@@ -1,6 +1,7 @@
 // husk events [--since TIME] [--until TIME] [-f|--filter K=V]... [--format json|TEMPLATE]
 // What happened, from the journal every husk process and monitor writes
-// (engine/events.h); followed live until --until passes or the user interrupts.
+// (engine/events.h): the past from --since on, then live until --until passes or the
+// user interrupts (without --since, only new events, as docker).
 #include <cstdio>
 
 #include <fmt/format.h>
@@ -29,7 +30,8 @@ void add_events(CLI::App& app, Context& ctx, Commands& cmds) {
         auto ec = engine_context(ctx);
         engine::EventQuery q;
         try {
-            if (!f->since.empty()) q.since_nano = engine::parse_event_time("since", f->since);
+            // docker: without --since, only what happens from now on
+            q.since_nano = engine::parse_event_time("since", f->since.empty() ? "0s" : f->since);
             if (!f->until.empty()) q.until_nano = engine::parse_event_time("until", f->until);
             for (auto& kv : f->filters) q.filter.add(kv);
         } catch (const Error& e) {  // bad input: docker's usage status
