@@ -307,7 +307,8 @@ void kill_container(const EngineContext& ctx, const ContainerRecord& rec, int si
     try {
         runtime::kill(ctx.state_root(), rec.id, sig, false);
     } catch (const Error&) {
-        if (!rec.restarting) throw;  // between two runs: nothing to signal, the restart is off
+        // between two runs (or about to be): nothing to signal, and the restart is off now
+        if (rec.restart_policy == "no") throw;
     }
     emit_container_event(ctx.data_root, rec, "kill", {{"signal", std::to_string(sig)}});
 }

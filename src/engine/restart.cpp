@@ -110,6 +110,8 @@ void start_all_restartable(
 int restart_in_monitor(const EngineContext& ctx, const std::string& id) {
     try {
         Containers db(ctx.data_root);
+        // removed meanwhile (rm -f): its lock file must not be made again under an rm
+        if (!db.find(id)) throw Error(fmt::format("No such container: {}", id));
         auto lk = db.lock(id);
         auto rec = db.find(id);
         if (!rec) throw Error(fmt::format("No such container: {}", id));
