@@ -49,16 +49,6 @@ void keep_on_exec(int fd) {
     if (fd >= 0) ::fcntl(fd, F_SETFD, 0);
 }
 
-void write_str(int fd, const std::string& s) {
-    size_t off = 0;
-    while (off < s.size()) {
-        ssize_t n = ::write(fd, s.data() + off, s.size() - off);
-        if (n < 0 && errno == EINTR) continue;
-        if (n <= 0) return;
-        off += static_cast<size_t>(n);
-    }
-}
-
 void dup_onto(int fd, int target) {
     if (fd == target) {
         ::fcntl(fd, F_SETFD, 0);
@@ -206,6 +196,16 @@ MonitorFds monitor_fds(const ContainerRecord& rec) {
 }
 
 }  // namespace
+
+void write_str(int fd, const std::string& s) {
+    size_t off = 0;
+    while (off < s.size()) {
+        ssize_t n = ::write(fd, s.data() + off, s.size() - off);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) return;
+        off += static_cast<size_t>(n);
+    }
+}
 
 pid_t start_monitored(const EngineContext& ctx, const ContainerRecord& rec) {
     Containers db(ctx.data_root);

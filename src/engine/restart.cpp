@@ -7,6 +7,7 @@
 
 #include "engine/events.h"
 #include "engine/lifecycle.h"
+#include "engine/monitor.h"
 #include "engine/network.h"
 #include "engine/record.h"
 #include "engine/run.h"
@@ -28,16 +29,6 @@ husk_restart_policy parsed(const std::string& s) {
                                 s),
                     ExitCode{kExitEngineError});
     return p;
-}
-
-void write_all(int fd, const std::string& s) {
-    size_t off = 0;
-    while (off < s.size()) {
-        ssize_t n = ::write(fd, s.data() + off, s.size() - off);
-        if (n < 0 && errno == EINTR) continue;
-        if (n <= 0) return;
-        off += static_cast<size_t>(n);
-    }
 }
 
 // The fds husk-monitor gives `container-restart` (monitor/husk-monitor.c).
@@ -116,7 +107,7 @@ int restart_in_monitor(const EngineContext& ctx, const std::string& id) {
         auto rec = db.find(id);
         if (!rec) throw Error(fmt::format("No such container: {}", id));
         if (rec->manually_stopped) {
-            write_all(kReportFd, "no stopped through husk\n");
+            write_str(kReportFd, "no stopped through husk\n");
             return 1;
         }
         // the run that ended: its network and runtime state go before the next one
@@ -126,13 +117,13 @@ int restart_in_monitor(const EngineContext& ctx, const std::string& id) {
         launch_container(ctx, db, *rec, [&] { return create_here(ctx, *rec, dir); });
         ++rec->restart_count;
         db.save(*rec);
-        write_all(kReportFd, fmt::format("ok {}\n", rec->pid));
+        write_str(kReportFd, fmt::format("ok {}\n", rec->pid));
         return 0;
     } catch (const std::exception& e) {
         std::string msg = e.what();
         for (char& c : msg)
             if (c == '\n') c = ' ';
-        write_all(kReportFd, fmt::format("err {}\n", msg));
+        write_str(kReportFd, fmt::format("err {}\n", msg));
         return 1;
     }
 }

@@ -2,6 +2,8 @@
 // health check configuration and state, Go durations.
 #include <gtest/gtest.h>
 
+#include <nlohmann/json.hpp>
+
 #include "engine/health.h"
 #include "engine/options.h"
 #include "engine/record.h"
