@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "engine/health.h"
 #include "engine/lifecycle.h"
 #include "engine/network.h"
 #include "network/ports.h"
@@ -19,21 +20,23 @@ namespace {
 
 const char* kNever = "0001-01-01T00:00:00Z";  // docker's zero time
 
-json state_of(const ContainerRecord& r) {
+json state_of(const ContainerRecord& r, const std::optional<HealthState>& health) {
     bool running = r.status == ContainerStatus::running;
-    return json{{"Status", r.state()},
-                {"Running", running},
-                {"Paused", r.paused},
-                {"Restarting", false},
-                {"OOMKilled", r.oom_killed},
-                {"Dead", false},
-                {"Pid", running ? r.pid : 0},
-                {"ExitCode", r.exit_code},
-                {"Error", r.status == ContainerStatus::exited && r.exit_code == -1
-                              ? "the container's monitor exited before the container"
-                              : ""},
-                {"StartedAt", r.started.empty() ? kNever : r.started},
-                {"FinishedAt", r.finished.empty() ? kNever : r.finished}};
+    json s = json{{"Status", r.state()},
+                  {"Running", running},
+                  {"Paused", r.paused},
+                  {"Restarting", r.restarting},
+                  {"OOMKilled", r.oom_killed},
+                  {"Dead", false},
+                  {"Pid", running ? r.pid : 0},
+                  {"ExitCode", r.exit_code},
+                  {"Error", r.status == ContainerStatus::exited && r.exit_code == -1
+                                ? "the container's monitor exited before the container"
+                                : ""},
+                  {"StartedAt", r.started.empty() ? kNever : r.started},
+                  {"FinishedAt", r.finished.empty() ? kNever : r.finished}};
+    if (health) s["Health"] = health_state_json(*health);
+    return s;
 }
 
 // The volume (of `volumes`) a bind source is the data directory of, else "".
@@ -73,6 +76,13 @@ json mounts_of(const json& cfg, const std::vector<std::string>& volumes) {
 }
 
 // docker's shape: {"80/tcp": {}}
+// HostConfig.RestartPolicy: {"Name": "on-failure", "MaximumRetryCount": 3}
+json restart_policy_json(const std::string& policy) {
+    auto colon = policy.find(':');
+    int max = colon == std::string::npos ? 0 : std::atoi(policy.c_str() + colon + 1);
+    return json{{"Name", policy.substr(0, colon)}, {"MaximumRetryCount", max}};
+}
+
 json exposed_ports(const ContainerRecord& r) {
     json out = json::object();
     for (auto& p : r.exposed_ports) out[p] = json::object();
@@ -201,7 +211,7 @@ std::string inspect_json(const EngineContext& ctx, const ContainerRecord& r) {
         {"Path", args.empty() ? "" : args[0]},
         {"Args", args.empty() ? std::vector<std::string>{}
                               : std::vector<std::string>(args.begin() + 1, args.end())},
-        {"State", state_of(r)},
+        {"State", state_of(r, load_health(ctx.data_root, r))},
         {"Image", r.image_id},
         {"ResolvConfPath", dir + "/resolv.conf"},
         {"HostnamePath", dir + "/hostname"},
@@ -218,6 +228,7 @@ std::string inspect_json(const EngineContext& ctx, const ContainerRecord& r) {
                                                  {"max-file", std::to_string(r.log_max_file)}}
                                           : json::object()}}},
           {"AutoRemove", r.auto_remove},
+          {"RestartPolicy", restart_policy_json(r.restart_policy)},
           {"ReadonlyRootfs", cfg.value("root", json::object()).value("readonly", false)},
           {"Memory", mem.value("limit", int64_t{0})},
           {"MemorySwap", mem.value("swap", int64_t{0})},
@@ -248,6 +259,7 @@ std::string inspect_json(const EngineContext& ctx, const ContainerRecord& r) {
           {"Labels", labels},
           {"ExposedPorts", exposed_ports(r)},
           {"StopSignal", annotations.value("org.opencontainers.image.stopSignal", "SIGTERM")}}}};
+    if (r.health) o["Config"]["Healthcheck"] = health_config_json(*r.health);
     return o.dump(4);
 }
 

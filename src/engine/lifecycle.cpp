@@ -7,6 +7,8 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "engine/events.h"
+#include "engine/health.h"
 #include "engine/monitor.h"
 #include "engine/network.h"
 #include "engine/volumes.h"
@@ -58,6 +60,7 @@ void remove_all_of(const EngineContext& ctx, Containers& db, const ContainerReco
     runtime::remove(ctx.state_root(), rec.id, true);
     with_store(ctx, [&](image::Store& s) { s.release_rootfs(rec.id); });
     db.remove(rec.id);
+    emit_container_event(ctx.data_root, rec, "destroy");
     if (volumes) remove_anonymous_volumes(ctx.data_root, rec);
 }
 
@@ -67,7 +70,10 @@ void remove_all_of(const EngineContext& ctx, Containers& db, const ContainerReco
 void record_exit(const EngineContext& ctx, Containers& db, ContainerRecord& rec) {
     rec.exit_code = -1;
     rec.finished = runtime::now_rfc3339();
+    rec.restarting = false;
     std::string exit_file = db.dir(rec.id) + "/exit.json";
+    if (!sys::exists_follow(exit_file))  // its monitor died with it: nobody said so yet
+        emit_container_event(ctx.data_root, rec, "die", {{"exitCode", "-1"}});
     if (sys::exists_follow(exit_file)) {
         try {
             auto j = nlohmann::json::parse(sys::read_file(exit_file));
@@ -78,6 +84,7 @@ void record_exit(const EngineContext& ctx, Containers& db, ContainerRecord& rec)
         }
     }
     rec.oom_killed = oom_kills(ctx, rec.id) > 0;
+    if (rec.oom_killed) emit_container_event(ctx.data_root, rec, "oom");
     disconnect_container(ctx, rec.id);
     delete_runtime_state(ctx, rec.id);
     rec.status = ContainerStatus::exited;
@@ -86,6 +93,21 @@ void record_exit(const EngineContext& ctx, Containers& db, ContainerRecord& rec)
         remove_all_of(ctx, db, rec, true);
     else
         db.save(rec);
+}
+
+// A monitored container whose init has exited: its monitor wrote exit.json and, when it
+// waits out a restart's backoff, said so there (docker shows it "restarting").
+void between_runs(const Containers& db, ContainerRecord& rec) {
+    auto text = sys::read_file_if_exists(db.dir(rec.id) + "/exit.json");
+    if (!text) return;
+    try {
+        auto j = nlohmann::json::parse(*text);
+        rec.restarting = j.value("restarting", false);
+        rec.exit_code = j.value("exit_code", rec.exit_code);
+        rec.finished = j.value("finished_at", rec.finished);
+    } catch (const std::exception&) {
+        // being written (it is renamed into place whole): as it was
+    }
 }
 
 // Is the running container `id` frozen (husk pause)?
@@ -102,7 +124,8 @@ bool frozen(const EngineContext& ctx, const std::string& id) {
 std::optional<ContainerRecord> refresh(const EngineContext& ctx, Containers& db,
                                        ContainerRecord rec) {
     if (rec.status == ContainerStatus::running && db.monitored(rec.id)) {
-        rec.paused = frozen(ctx, rec.id);
+        between_runs(db, rec);
+        if (!rec.restarting) rec.paused = frozen(ctx, rec.id);
         return rec;
     }
     if (rec.status != ContainerStatus::running) return rec;
@@ -118,6 +141,23 @@ std::optional<ContainerRecord> refresh(const EngineContext& ctx, Containers& db,
 
 oci::Spec load_config(const EngineContext& ctx, const ContainerRecord& rec) {
     return oci::load_spec(Containers(ctx.data_root).dir(rec.id) + "/config.json");
+}
+
+// A stop, kill or rm through husk: remembered in the record (a restart the monitor is
+// about to make sees it under the lock) and told to the monitor, whose restart policy
+// then ends (at once when it is waiting out a backoff).
+void stopped_by_user(const EngineContext& ctx, const Containers& db, const std::string& id) {
+    {
+        auto lk = db.lock(id);
+        auto now = db.find(id);
+        if (!now || now->restart_policy == "no") return;
+        if (!now->manually_stopped) {
+            now->manually_stopped = true;
+            db.save(*now);
+        }
+    }
+    (void)ctx;
+    tell_no_restart(db, id);
 }
 
 [[noreturn]] void no_such(const std::string& key) {
@@ -182,6 +222,16 @@ void start_container(const EngineContext& ctx, ContainerRecord& rec,
     if (!now) no_such(rec.id);
     rec = *now;
     if (rec.status == ContainerStatus::running && db.monitored(rec.id)) return;
+    // a start through husk: the policy applies again, counted from here (docker)
+    rec.manually_stopped = false;
+    rec.restart_count = 0;
+    launch_container(
+        ctx, db, rec, [&] { return start_monitored(ctx, rec); }, before_start);
+}
+
+void launch_container(const EngineContext& ctx, Containers& db, ContainerRecord& rec,
+                      const std::function<pid_t()>& create,
+                      const std::function<void()>& before_start) {
     if (!rec.image_id.empty())  // its overlay is gone after a reboot: mount it again
         with_store(ctx, [&](image::Store& s) { s.remount_rootfs(rec.id); });
     if (!sys::exists_follow(rec.rootfs))
@@ -190,7 +240,7 @@ void start_container(const EngineContext& ctx, ContainerRecord& rec,
             ExitCode{kExitEngineError});
     delete_runtime_state(ctx, rec.id);  // of an earlier run, if its monitor could not
     oci::Spec spec = load_config(ctx, rec);
-    pid_t pid = start_monitored(ctx, rec);
+    pid_t pid = create();
     try {
         const oci::Namespace* net = spec.linux_ ? spec.linux_->find_namespace("network") : nullptr;
         if (net && net->path.empty()) loopback_up(pid);
@@ -208,7 +258,9 @@ void start_container(const EngineContext& ctx, ContainerRecord& rec,
     rec.finished.clear();
     rec.exit_code = 0;
     rec.oom_killed = false;
+    reset_health(ctx.data_root, rec);
     db.save(rec);
+    emit_container_event(ctx.data_root, rec, "start");
 }
 
 int stop_signal_of(const EngineContext& ctx, const ContainerRecord& rec) {
@@ -226,8 +278,11 @@ void stop_container(const EngineContext& ctx, const ContainerRecord& rec, int ti
     if (rec.status != ContainerStatus::running) return;
     refuse_if_paused(rec, "stopping or killing");
     Containers db(ctx.data_root);
+    stopped_by_user(ctx, db, rec.id);
+    int sig = stop_signal_of(ctx, rec);
+    emit_container_event(ctx.data_root, rec, "kill", {{"signal", std::to_string(sig)}});
     try {
-        runtime::kill(ctx.state_root(), rec.id, stop_signal_of(ctx, rec), false);
+        runtime::kill(ctx.state_root(), rec.id, sig, false);
     } catch (const std::exception& e) {
         log::debug("stop {}: {}", rec.id, e.what());  // exited meanwhile
     }
@@ -240,6 +295,7 @@ void stop_container(const EngineContext& ctx, const ContainerRecord& rec, int ti
         db.wait_unmonitored(rec.id);
     }
     if (auto now = db.find(rec.id)) refresh(ctx, db, *now);  // a monitor killed meanwhile
+    emit_container_event(ctx.data_root, rec, "stop");
 }
 
 void kill_container(const EngineContext& ctx, const ContainerRecord& rec, int sig) {
@@ -247,7 +303,14 @@ void kill_container(const EngineContext& ctx, const ContainerRecord& rec, int si
         throw Error(fmt::format("Cannot kill container: {}: Container {} is not running", rec.name,
                                 rec.id));
     refuse_if_paused(rec, "stopping or killing");
-    runtime::kill(ctx.state_root(), rec.id, sig, false);
+    stopped_by_user(ctx, Containers(ctx.data_root), rec.id);
+    try {
+        runtime::kill(ctx.state_root(), rec.id, sig, false);
+    } catch (const Error&) {
+        // between two runs (or about to be): nothing to signal, and the restart is off now
+        if (rec.restart_policy == "no") throw;
+    }
+    emit_container_event(ctx.data_root, rec, "kill", {{"signal", std::to_string(sig)}});
 }
 
 void refuse_if_paused(const ContainerRecord& rec, const char* what) {
@@ -276,6 +339,7 @@ void remove_container(const EngineContext& ctx, const ContainerRecord& rec, bool
             fmt::format("You cannot remove a running container {}. Stop the container before "
                         "attempting removal or force remove",
                         rec.id));
+    if (rec.status == ContainerStatus::running) stopped_by_user(ctx, db, rec.id);
     auto now = end_interrupted_start(ctx, db, rec.id);
     if (now && now->status == ContainerStatus::running) {
         try {

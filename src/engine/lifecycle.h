@@ -30,6 +30,14 @@ std::vector<ContainerRecord> list_containers(const EngineContext& ctx);
 void start_container(const EngineContext& ctx, ContainerRecord& rec,
                      const std::function<void()>& before_start = {});
 
+// The body of a start, the container's lock held: its root filesystem mounted again,
+// `create` makes the init (blocked on its exec fifo) and returns its pid, then the
+// network, `before_start`, the runtime's start; the record saved running. Used by
+// start_container (create: a new monitor) and by the monitor's restarts (engine/restart.h).
+void launch_container(const EngineContext& ctx, Containers& db, ContainerRecord& rec,
+                      const std::function<pid_t()>& create,
+                      const std::function<void()>& before_start = {});
+
 // The signal that stops it: its config's StopSignal (image or --stop-signal), else SIGTERM.
 int stop_signal_of(const EngineContext& ctx, const ContainerRecord& rec);
 // stop: the stop signal, then SIGKILL after `timeout_s`; returns once the monitor has

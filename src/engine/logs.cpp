@@ -132,30 +132,9 @@ int64_t parse_since(const std::string& text) {
     double unix_time = std::strtod(text.c_str(), &end);
     if (end && *end == '\0' && end != text.c_str()) return static_cast<int64_t>(unix_time * 1e9);
     // a duration: 1h30m, 10m, 45s, 500ms
-    int64_t total = 0;
-    const char* p = text.c_str();
-    while (*p) {
-        double v = std::strtod(p, &end);
-        if (end == p) throw Error(fmt::format("invalid value for \"since\": \"{}\"", text));
-        p = end;
-        int64_t unit = 0;
-        if (std::strncmp(p, "ms", 2) == 0) {
-            unit = 1000000;
-            p += 2;
-        } else if (*p == 'h') {
-            unit = 3600000000000;
-            ++p;
-        } else if (*p == 'm') {
-            unit = 60000000000;
-            ++p;
-        } else if (*p == 's') {
-            unit = 1000000000;
-            ++p;
-        } else {
-            throw Error(fmt::format("invalid value for \"since\": \"{}\"", text));
-        }
-        total += static_cast<int64_t>(v * static_cast<double>(unit));
-    }
+    std::optional<int64_t> d = parse_go_duration(text);
+    if (!d || *d < 0) throw Error(fmt::format("invalid value for \"since\": \"{}\"", text));
+    int64_t total = *d;
     timespec now{};
     ::clock_gettime(CLOCK_REALTIME, &now);
     return now.tv_sec * 1000000000LL + now.tv_nsec - total;

@@ -20,11 +20,13 @@
 
 #include <fmt/format.h>
 
+#include "engine/events.h"
 #include "engine/run.h"
 #include "monitor/attach_protocol.h"
 #include "runtime/container.h"
 #include "sys/error.h"
 #include "sys/fileutil.h"
+#include "sys/log.h"
 #include "sys/syscalls.h"
 
 namespace husk::engine {
@@ -45,16 +47,6 @@ struct Pipe {
 
 void keep_on_exec(int fd) {
     if (fd >= 0) ::fcntl(fd, F_SETFD, 0);
-}
-
-void write_str(int fd, const std::string& s) {
-    size_t off = 0;
-    while (off < s.size()) {
-        ssize_t n = ::write(fd, s.data() + off, s.size() - off);
-        if (n < 0 && errno == EINTR) continue;
-        if (n <= 0) return;
-        off += static_cast<size_t>(n);
-    }
 }
 
 void dup_onto(int fd, int target) {
@@ -151,19 +143,27 @@ MonitorFds monitor_fds(const ContainerRecord& rec) {
         if (b == 0) create_child(ctx, rec, dir, m, report);
         std::vector<std::string> args = argv;
         auto fd_arg = [](const UniqueFd& fd) { return std::to_string(fd.get()); };
-        // DIR LOG MAX_SIZE MAX_FILE PID_FD OUT_FD ERR_FD IN_FD CONSOLE_FD LISTEN_FD -- ...
-        std::vector<std::string> head = {argv[0],
-                                         dir,
-                                         rec.id + "-json.log",
-                                         std::to_string(rec.log_max_size),
-                                         std::to_string(rec.log_max_file),
-                                         fd_arg(m.pid.r),
-                                         rec.tty ? "-1" : fd_arg(m.out.r),
-                                         rec.tty ? "-1" : fd_arg(m.err.r),
-                                         m.in ? fd_arg(m.in->w) : "-1",
-                                         fd_arg(m.console_ours),
-                                         fd_arg(m.listen),
-                                         "--"};
+        // DIR LOG MAX_SIZE MAX_FILE PID_FD OUT_FD ERR_FD IN_FD CONSOLE_FD LISTEN_FD
+        // EVENTS ID NAME IMAGE RESTART HEALTH_MS -- HUSK...
+        std::vector<std::string> head = {
+            argv[0],
+            dir,
+            rec.id + "-json.log",
+            std::to_string(rec.log_max_size),
+            std::to_string(rec.log_max_file),
+            fd_arg(m.pid.r),
+            rec.tty ? "-1" : fd_arg(m.out.r),
+            rec.tty ? "-1" : fd_arg(m.err.r),
+            m.in ? fd_arg(m.in->w) : "-1",
+            fd_arg(m.console_ours),
+            fd_arg(m.listen),
+            journal_path(ctx.data_root),
+            rec.id,
+            rec.name,
+            rec.image.empty() ? rec.rootfs : rec.image,
+            rec.restart_policy,
+            std::to_string(rec.health ? rec.health->interval_ns / 1000000 : 0),
+            "--"};
         args.erase(args.begin());
         args.insert(args.begin(), head.begin(), head.end());
         for (int fd : {m.lock.get(), m.listen.get(), m.pid.r.get(), m.out.r.get(), m.err.r.get(),
@@ -185,6 +185,8 @@ MonitorFds monitor_fds(const ContainerRecord& rec) {
         ::dup2(null.get(), STDIN_FILENO);
         ::dup2(null.get(), STDOUT_FILENO);
         ::dup2(log ? log.get() : null.get(), STDERR_FILENO);
+        // what a boot unit's PIDFile= names (the monitor keeps this pid: exec)
+        sys::write_file_atomic("monitor.pid", fmt::format("{}\n", ::getpid()));
         ::execv(cargv[0], cargv.data());
         throw_sys("execve", cargv[0]);
     } catch (const std::exception& e) {
@@ -195,16 +197,23 @@ MonitorFds monitor_fds(const ContainerRecord& rec) {
 
 }  // namespace
 
+void write_str(int fd, const std::string& s) {
+    size_t off = 0;
+    while (off < s.size()) {
+        ssize_t n = ::write(fd, s.data() + off, s.size() - off);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) return;
+        off += static_cast<size_t>(n);
+    }
+}
+
 pid_t start_monitored(const EngineContext& ctx, const ContainerRecord& rec) {
     Containers db(ctx.data_root);
     std::string dir = db.dir(rec.id);
-    // husk-monitor's argv[0] and the cleanup command it execs when the container is gone
-    std::vector<std::string> argv = {find_helper("husk-monitor", "HUSK_MONITOR"),
-                                     husk_exe(),
-                                     "--root",
-                                     ctx.data_root,
-                                     "container-cleanup",
-                                     rec.id};
+    // husk-monitor's argv[0] and husk's, to which it adds the hidden commands it runs
+    // (container-cleanup, container-restart, healthcheck run) and the container's id
+    std::vector<std::string> argv = {find_helper("husk-monitor", "HUSK_MONITOR"), husk_exe(),
+                                     "--root", ctx.data_root};
     sys::mkdir_all(ctx.state_root(), 0700);
     Pipe report;
     std::fflush(nullptr);
@@ -271,6 +280,18 @@ sys::UniqueFd connect_attach(const Containers& db, const std::string& id) {
     if (::connect(s.get(), reinterpret_cast<sockaddr*>(&a), sizeof a) != 0)
         throw_sys("connect", dir + "/" + HUSK_ATTACH_SOCKET);
     return s;
+}
+
+void tell_no_restart(const Containers& db, const std::string& id) {
+    try {
+        UniqueFd s = connect_attach(db, id);
+        unsigned char h[HUSK_ATTACH_HEADER_SIZE];
+        husk_attach_header(h, HUSK_ATTACH_NO_RESTART, 0);
+        if (::send(s.get(), h, sizeof h, MSG_NOSIGNAL) != static_cast<ssize_t>(sizeof h))
+            throw_sys("send", db.dir(id) + "/" + HUSK_ATTACH_SOCKET);
+    } catch (const std::exception& e) {
+        log::debug("container {}: no monitor to tell of the stop: {}", id, e.what());
+    }
 }
 
 std::string parse_detach_keys(const std::string& keys) {

@@ -41,6 +41,14 @@ int attach_relay(int sock, bool tty, bool in, const std::string& detach_keys);
 // the exit frame: the container's exit code; nullopt when the monitor went away first.
 std::optional<int> read_exit_code(int sock);
 
+// Writes all of `s` to `fd` (a report pipe): interrupted writes resumed; gives up quietly
+// when the reader is gone.
+void write_str(int fd, const std::string& s);
+
+// Tells the container's monitor that it was stopped through husk: its restart policy ends
+// (a backoff under way is cut short). Quietly nothing when no monitor listens.
+void tell_no_restart(const Containers& db, const std::string& id);
+
 // Parses "ctrl-p,ctrl-q", "a,ctrl-b": the byte sequence; throws on a bad key.
 std::string parse_detach_keys(const std::string& keys);
 

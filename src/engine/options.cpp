@@ -123,6 +123,40 @@ UsernsMode parse_userns_mode(std::string_view s) {
     throw Error(error_format("--userns={} is not supported (host, auto)", s));
 }
 
+std::optional<int64_t> parse_go_duration(std::string_view s) {
+    bool neg = !s.empty() && s[0] == '-';
+    if (!s.empty() && (s[0] == '-' || s[0] == '+')) s.remove_prefix(1);
+    if (s == "0") return 0;
+    if (s.empty()) return std::nullopt;
+    static const std::pair<std::string_view, double> units[] = {
+        {"ns", 1},  {"us", 1e3}, {"\u00b5s", 1e3}, {"ms", 1e6},
+        {"s", 1e9}, {"m", 60e9}, {"h", 3600e9}};
+    double total = 0;
+    while (!s.empty()) {
+        size_t i = 0;
+        while (i < s.size() && (std::isdigit(static_cast<unsigned char>(s[i])) || s[i] == '.')) ++i;
+        if (i == 0) return std::nullopt;
+        char* end = nullptr;
+        std::string num(s.substr(0, i));
+        double v = std::strtod(num.c_str(), &end);
+        if (end != num.c_str() + num.size()) return std::nullopt;
+        s.remove_prefix(i);
+        size_t j = 0;
+        while (j < s.size() && !std::isdigit(static_cast<unsigned char>(s[j])) && s[j] != '.') ++j;
+        std::string_view unit = s.substr(0, j);
+        s.remove_prefix(j);
+        bool found = false;
+        for (const auto& [name, scale] : units)
+            if (unit == name) {
+                total += v * scale;
+                found = true;
+            }
+        if (!found) return std::nullopt;
+    }
+    if (total > 9.2e18) return std::nullopt;
+    return static_cast<int64_t>(total) * (neg ? -1 : 1);
+}
+
 void bad_flag(std::string_view flag, std::string_view value, std::string_view why) {
     throw Error(
         fmt::format("invalid argument \"{}\" for \"{}\" flag: {}", shown(value), flag, why));

@@ -11,6 +11,7 @@
 #include <string_view>
 #include <vector>
 
+#include "engine/health.h"
 #include "network/ports.h"
 #include "oci/spec.h"
 
@@ -109,6 +110,9 @@ struct RunOptions {
     // /proc, /sys and sysinfo(2) show the limits (runtime/procvirt.h); unset: on when
     // there is a memory or CPU limit.
     std::optional<bool> proc_virtualize;
+    // lifecycle
+    std::string restart = "no";  // --restart (engine/restart.h)
+    HealthFlags health;          // --health-*, --no-healthcheck (engine/health.h)
 };
 
 // docker's size units: "32m", "1.5g", "512k", "100" (bytes); b k m g t p, any case,
@@ -117,6 +121,10 @@ int64_t parse_size(std::string_view s);
 // Wraps a parser's message as docker's CLI does:
 //   invalid argument "12q" for "-m, --memory" flag: invalid size: '12q'
 [[noreturn]] void bad_flag(std::string_view flag, std::string_view value, std::string_view why);
+
+// Go's durations ("1m30s", "500ms", "1.5h", "0"; units ns us ms s m h): nanoseconds;
+// nullopt when the text is not one. A leading "-" gives a negative duration.
+std::optional<int64_t> parse_go_duration(std::string_view s);
 
 // A size flag's text ("" when not given: nullopt); throws bad_flag's line naming `flag`.
 std::optional<int64_t> parse_size_flag(std::string_view flag, const std::string& value);

@@ -75,6 +75,9 @@ json to_json(const ContainerRecord& r) {
                 {"log_max_size", r.log_max_size},
                 {"log_max_file", r.log_max_file},
                 {"restart_count", r.restart_count},
+                {"restart_policy", r.restart_policy},
+                {"manually_stopped", r.manually_stopped},
+                {"healthcheck", r.health ? health_config_json(*r.health) : json()},
                 {"network", to_string(r.network)},
                 {"publish", publish_json(r.publish)},
                 {"networks", attachments_json(r.networks)}};
@@ -110,6 +113,10 @@ ContainerRecord from_json(const json& j) {
     r.log_max_size = j.value("log_max_size", int64_t{0});
     r.log_max_file = j.value("log_max_file", 1);
     r.restart_count = j.value("restart_count", 0);
+    r.restart_policy = j.value("restart_policy", "no");
+    r.manually_stopped = j.value("manually_stopped", false);
+    if (auto h = j.find("healthcheck"); h != j.end() && h->is_object())
+        r.health = health_config_from(*h);
     // records from before bridge networking have none
     r.network = parse_network_mode(j.value("network", "none"));
     for (auto& p : j.value("publish", std::vector<std::string>{}))

@@ -12,6 +12,7 @@
 #include <string_view>
 #include <vector>
 
+#include "engine/health.h"
 #include "engine/options.h"
 #include "image/idshift.h"
 #include "network/ports.h"
@@ -42,7 +43,9 @@ struct ContainerRecord {
     int pid = 0;          // of the init, while running
     bool paused = false;  // running with its processes frozen (not stored: read from the runtime)
     // The state docker shows (ps, inspect, `--filter status=`): "paused" or the status.
-    std::string_view state() const { return paused ? "paused" : to_string(status); }
+    std::string_view state() const {
+        return restarting ? "restarting" : paused ? "paused" : to_string(status);
+    }
     bool oom_killed = false;
     bool auto_remove = false;
     // Its user namespace: --userns=auto's range or the --uidmap/--gidmap ranges (empty:
@@ -59,7 +62,16 @@ struct ContainerRecord {
     bool open_stdin = false;
     int64_t log_max_size = 0;  // --log-opt max-size (0: unbounded)
     int log_max_file = 1;      // --log-opt max-file
+    // --restart (docker's text, checked by monitor/restart_policy.h): carried out by the
+    // monitor; restart_count counts its restarts since the last start through husk.
+    std::string restart_policy = "no";
     int restart_count = 0;
+    // stopped, killed or removed through husk (docker's HasBeenManuallyStopped): the policy
+    // restarts it no more; `start --all-restartable` leaves an unless-stopped one alone.
+    bool manually_stopped = false;
+    // Between two runs, in its monitor's backoff (not stored: from <id>/exit.json).
+    bool restarting = false;
+    std::optional<HealthConfig> health;  // its health check, none without one
     // --network (bridge | none | host) and -p as given (host port 0 = chosen at each
     // start; stored in network::to_string form). While connected, <id>/network.json holds
     // the endpoint (address, host ports, CNI result).

@@ -16,9 +16,11 @@
 #include <fmt/ranges.h>
 
 #include "engine/bundle.h"
+#include "engine/events.h"
 #include "engine/monitor.h"
 #include "engine/network.h"
 #include "engine/record.h"
+#include "engine/restart.h"
 #include "engine/volumes.h"
 #include "image/store.h"
 #include "network/ports.h"
@@ -62,6 +64,10 @@ void validate(const RunOptions& o) {
         bad_flag("-h, --hostname", o.hostname,
                  fmt::format("longer than the kernel's {} bytes", oci::kUtsNameMax));
     if (!o.stop_signal.empty()) parse_stop_signal(o.stop_signal);
+    check_restart_policy(o.restart);
+    if (o.rm && o.restart != "no")
+        throw Error("Conflicting options: --restart and --rm", ExitCode{kExitEngineError});
+    resolve_health(o.health, nullptr);  // the flags' own errors, before anything is made
     check_bind_sources(o.mounts);
     if (!o.name.empty()) check_container_name(o.name);
 }
@@ -77,7 +83,9 @@ image::Image resolve_image(EngineContext& ctx, const std::string& ref) {
     oci::image::parse_reference(ref);
     fmt::print(stderr, "Unable to find image '{}' locally\n", ref);
     ctx.pull(ref);
-    return ctx.store->resolve(ref);
+    image::Image img = ctx.store->resolve(ref);
+    emit_image_event(ctx.data_root, "pull", ref);
+    return img;
 }
 
 // Everything made for the container so far: undone (undo_made) unless the run got that far.
@@ -178,6 +186,9 @@ ContainerRecord prepare_container(EngineContext& ctx, RunOptions& o, const LogOp
     rec.publish = o.publish;
     check_attachments(ctx, o.networks);
     rec.networks = o.networks;
+    rec.restart_policy = o.restart;
+    rec.health = resolve_health(
+        o.health, img && img->config.healthcheck ? &*img->config.healthcheck : nullptr);
     bool userns = o.userns == UsernsMode::automatic;
     if (!o.uidmap.empty() || !o.gidmap.empty()) {  // the user's own ranges (only one given: both)
         rec.uid_maps = o.uidmap.empty() ? o.gidmap : o.uidmap;
@@ -221,6 +232,7 @@ ContainerRecord prepare_container(EngineContext& ctx, RunOptions& o, const LogOp
     rec.command = spec.process->args;
     write_bundle(spec, o, in);
     db.save(rec);
+    emit_container_event(ctx.data_root, rec, "create");
     made.volumes_made.named.clear();  // named volumes outlive the container from now on
     return rec;
 }
@@ -247,6 +259,7 @@ int run_container(EngineContext& ctx, RunOptions& o) {
         if (connects(o.network)) connect_container(ctx, rec, pid);
         rec.status = ContainerStatus::running;
         db.save(rec);
+        emit_container_event(ctx.data_root, rec, "start");
     };
     int code = 0;
     try {
@@ -260,6 +273,8 @@ int run_container(EngineContext& ctx, RunOptions& o) {
     rec.exit_code = code;
     rec.finished = runtime::now_rfc3339();
     rec.oom_killed = ev.oom_kills > 0;
+    if (rec.oom_killed) emit_container_event(ctx.data_root, rec, "oom");
+    emit_container_event(ctx.data_root, rec, "die", {{"exitCode", std::to_string(code)}});
     if (rec.oom_killed)
         fmt::print(stderr,
                    "husk: container {} was killed by the kernel's OOM killer (memory limit {})\n",
@@ -268,6 +283,8 @@ int run_container(EngineContext& ctx, RunOptions& o) {
     if (!o.rm) {
         db.save(rec);
         undo.dismiss();
+    } else {
+        emit_container_event(ctx.data_root, rec, "destroy");  // the guard removes it
     }
     return code;
 }

@@ -1,5 +1,7 @@
 #include "engine/volumes.h"
 
+#include "engine/events.h"
+
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -42,7 +44,8 @@ bool valid_volume_name(const std::string& name) {
     return true;
 }
 
-VolumeStore::VolumeStore(const std::string& data_root) : root_(data_root + "/volumes") {}
+VolumeStore::VolumeStore(const std::string& data_root)
+    : data_root_(data_root), root_(data_root + "/volumes") {}
 
 std::string VolumeStore::data_dir(const std::string& name) const {
     return root_ + "/" + name + "/_data";
@@ -66,6 +69,7 @@ bool VolumeStore::create(const std::string& name, bool anonymous,
         sys::remove_all(dir);
         throw;
     }
+    emit_event(data_root_, {"volume", "create", name, {{"driver", "local"}}, 0});
     return true;
 }
 
@@ -115,7 +119,9 @@ void VolumeStore::remove(const std::string& name, const Containers& db) {
 }
 
 void VolumeStore::destroy(const std::string& name) {
-    if (valid_volume_name(name)) sys::remove_all(root_ + "/" + name);
+    if (!valid_volume_name(name) || !sys::exists_nofollow(root_ + "/" + name)) return;
+    sys::remove_all(root_ + "/" + name);
+    emit_event(data_root_, {"volume", "destroy", name, {{"driver", "local"}}, 0});
 }
 
 void attach_volumes(const std::string& data_root, RunOptions& o, ContainerRecord& rec,

@@ -41,6 +41,7 @@ class VolumeStore {
     void destroy(const std::string& name);
 
   private:
+    std::string data_root_;  // for the events journal
     std::string root_;
 };
 

@@ -5,7 +5,8 @@
  * before the container is created, so a client connecting early misses nothing). Each
  * direction is a stream of frames: {u8 type, u32 big-endian payload length, payload}.
  *   monitor -> client: STDOUT, STDERR (output), EXIT (payload: the decimal exit code)
- *   client -> monitor: STDIN (input), RESIZE ("ROWS COLS"), CLOSE_STDIN (empty)
+ *   client -> monitor: STDIN (input), RESIZE ("ROWS COLS"), CLOSE_STDIN (empty),
+ *                      NO_RESTART (empty: stopped through husk, the restart policy ends)
  */
 #ifndef HUSK_MONITOR_ATTACH_PROTOCOL_H
 #define HUSK_MONITOR_ATTACH_PROTOCOL_H
@@ -21,6 +22,7 @@ enum husk_attach_frame {
     HUSK_ATTACH_EXIT = 3,
     HUSK_ATTACH_RESIZE = 4,
     HUSK_ATTACH_CLOSE_STDIN = 5,
+    HUSK_ATTACH_NO_RESTART = 6,
 };
 
 /* Bytes of a frame's header: the type, then the payload length. */

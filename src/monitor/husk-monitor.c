@@ -7,8 +7,13 @@
 //   - write what it prints as docker json-file lines, rotating at --max-size,
 //   - serve `husk attach` on ./attach.sock (bound by husk before the container is
 //     created, so a client connecting early misses nothing; framed, see below),
-//   - write ./exit.json (exit code, finish time) atomically when the init exits,
-//   - and exec the cleanup command (husk's hidden `container-cleanup`) given after "--".
+//   - write ./exit.json (exit code, finish time) atomically when the init exits, and the
+//     container's die event to the events journal (engine/events.h: one O_APPEND write),
+//   - carry out the restart policy (restart_policy.h): after docker's backoff, run
+//     `husk container-restart ID`, which creates and starts the container again through
+//     the engine with its stdio on our fresh pipes; its init is then reparented to us,
+//   - run `husk healthcheck run ID` every health interval while the container runs,
+//   - and at the end exec `husk container-cleanup ID` (husk's argv is given after "--").
 // The caller passes us an fd holding an fcntl write lock on ./monitor.lock: while this
 // process (or the cleanup it execs) lives, the container counts as monitored.
 //
@@ -27,6 +32,7 @@
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <termios.h>
@@ -34,6 +40,7 @@
 #include <unistd.h>
 
 #include "attach_protocol.h"
+#include "restart_policy.h"
 
 enum { kMaxClients = 8, kLineMax = 16384, kClientBuf = 4096 + HUSK_ATTACH_HEADER_SIZE };
 
@@ -61,6 +68,16 @@ static struct {
     struct stream out, err;
     struct client clients[kMaxClients];
     int listen_fd;
+    int no_restart;  // a NO_RESTART frame came: stopped through husk
+    // what the events, restarts and health checks need
+    const char* events;  // the journal
+    const char* id;
+    const char* name;
+    const char* image;
+    char** husk;  // husk's argv (up to NULL): husk --root R
+    int tty;
+    long health_ms;  // 0: no health check
+    pid_t health_pid;
 } M;
 
 static void die(const char* what) {
@@ -233,6 +250,8 @@ static void client_frame(int type, const unsigned char* p, size_t n) {
     } else if (type == HUSK_ATTACH_CLOSE_STDIN && M.in_fd >= 0 && M.pty < 0) {
         close(M.in_fd);
         M.in_fd = -1;
+    } else if (type == HUSK_ATTACH_NO_RESTART) {
+        M.no_restart = 1;
     }
 }
 
@@ -303,10 +322,12 @@ static int recv_fd(int sock) {
     return fd;
 }
 
-static void write_exit_file(int code) {
-    char ts[64], body[160];
+static void write_exit_file(int code, int restarting) {
+    char ts[64], body[200];
     rfc3339nano(ts, sizeof ts);
-    int n = snprintf(body, sizeof body, "{\"exit_code\":%d,\"finished_at\":\"%s\"}\n", code, ts);
+    int n = snprintf(body, sizeof body,
+                     "{\"exit_code\":%d,\"finished_at\":\"%s\",\"restarting\":%s}\n", code, ts,
+                     restarting ? "true" : "false");
     int fd = open("exit.json.tmp", O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
     if (fd < 0) return;
     write_all(fd, body, (size_t)n);
@@ -315,17 +336,260 @@ static void write_exit_file(int code) {
     rename("exit.json.tmp", "exit.json");
 }
 
+// ---- events ---------------------------------------------------------------------------
+
+// One line of the journal in docker's shape (as engine/events.cpp writes it), one write.
+static void emit_event(const char* action, int exit_code) {
+    static char line[4096];
+    char name[512], image[1024], code[32] = "";
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    size_t nn = strlen(M.name), ni = strlen(M.image);
+    if (nn > 80) nn = 80;  // escaped: at most 6 bytes each
+    if (ni > 160) ni = 160;
+    name[json_escape(name, M.name, nn)] = 0;
+    image[json_escape(image, M.image, ni)] = 0;
+    if (exit_code != -1000) snprintf(code, sizeof code, "\"exitCode\":\"%d\",", exit_code);
+    int n = snprintf(line, sizeof line,
+                     "{\"status\":\"%s\",\"id\":\"%s\",\"from\":\"%s\",\"Type\":\"container\","
+                     "\"Action\":\"%s\",\"Actor\":{\"ID\":\"%s\",\"Attributes\":{%s\"image\":"
+                     "\"%s\",\"name\":\"%s\"}},\"scope\":\"local\",\"time\":%lld,"
+                     "\"timeNano\":%lld}\n",
+                     action, M.id, image, action, M.id, code, image, name, (long long)ts.tv_sec,
+                     (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec);
+    if (n <= 0 || (size_t)n >= sizeof line) return;
+    int fd = open(M.events, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+    if (fd < 0) return;
+    write_all(fd, line, (size_t)n);
+    close(fd);
+}
+
+// ---- husk helpers -------------------------------------------------------------------
+
+static long long now_ms(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+// In a child: execs husk's argv with `a`, `b` appended (and the container's id).
+static void exec_husk(const char* a, const char* b) {
+    char* av[48];
+    int n = 0;
+    for (char** p = M.husk; *p && n < 40; ++p) av[n++] = *p;
+    av[n++] = (char*)a;
+    if (b) av[n++] = (char*)b;
+    av[n++] = (char*)M.id;
+    av[n] = NULL;
+    execv(av[0], av);
+    dprintf(STDERR_FILENO, "husk-monitor: exec %s: %s\n", av[0], strerror(errno));
+    _exit(127);
+}
+
+static void child_signals(void) {
+    sigset_t all;
+    sigemptyset(&all);
+    sigprocmask(SIG_SETMASK, &all, NULL);
+    signal(SIGPIPE, SIG_DFL);
+    signal(SIGHUP, SIG_DFL);
+    signal(SIGINT, SIG_DFL);
+    signal(SIGTERM, SIG_DFL);
+}
+
+// `husk healthcheck run ID`: it runs the check and records the result (engine/health.h).
+static void start_health_check(void) {
+    pid_t p = fork();
+    if (p != 0) {
+        if (p > 0) M.health_pid = p;
+        return;
+    }
+    child_signals();
+    int null = open("/dev/null", O_RDWR);
+    dup2(null, STDIN_FILENO);
+    dup2(null, STDOUT_FILENO);
+    syscall(SYS_close_range, 3U, ~0U, 0U);
+    exec_husk("healthcheck", "run");
+}
+
+// `husk container-restart ID` with fd 3: its report ("ok PID" / "err MESSAGE"), 4, 5, 6:
+// the container's stdout, stderr and stdin, 7: the console socket (tty). The new init's
+// pid, or 0 when it did not start (the reason in our monitor.log).
+static pid_t restart_container(void) {
+    int report[2], out[2] = {-1, -1}, err[2] = {-1, -1}, in[2] = {-1, -1}, con[2] = {-1, -1};
+    if (pipe2(report, O_CLOEXEC) != 0) return 0;
+    if (M.tty) {
+        if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, con) != 0) return 0;
+    } else if (pipe2(out, O_CLOEXEC) != 0 || pipe2(err, O_CLOEXEC) != 0) {
+        return 0;
+    }
+    int want_in = M.in_fd >= 0 && !M.tty;
+    if (want_in) {
+        close(M.in_fd);
+        M.in_fd = -1;
+        if (pipe2(in, O_CLOEXEC) != 0) return 0;
+    }
+    pid_t p = fork();
+    if (p == 0) {
+        child_signals();
+        int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+        int fds[5] = {report[1], out[1], err[1], in[0], con[1]};
+        // above 7 first, so that no dup2 below overwrites one still to be placed
+        for (int i = 0; i < 5; ++i) fds[i] = fcntl(fds[i] >= 0 ? fds[i] : null, F_DUPFD, 8);
+        dup2(null, STDIN_FILENO);
+        dup2(null, STDOUT_FILENO);
+        for (int i = 0; i < 5; ++i) dup2(fds[i], 3 + i);
+        syscall(SYS_close_range, 8U, ~0U, 0U);
+        exec_husk("container-restart", NULL);
+    }
+    close(report[1]);
+    if (out[1] >= 0) close(out[1]);
+    if (err[1] >= 0) close(err[1]);
+    if (in[0] >= 0) close(in[0]);
+    if (con[1] >= 0) close(con[1]);
+    char buf[1024];
+    size_t len = 0;
+    while (p > 0 && len < sizeof buf - 1 && !memchr(buf, '\n', len)) {
+        ssize_t n = read(report[0], buf + len, sizeof buf - 1 - len);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) break;
+        len += (size_t)n;
+    }
+    buf[len] = 0;
+    close(report[0]);
+    pid_t init = strncmp(buf, "ok ", 3) == 0 ? (pid_t)atoi(buf + 3) : 0;
+    if (init <= 0 && len > 0) dprintf(STDERR_FILENO, "husk-monitor: restart: %s", buf);
+    if (init > 0 && M.tty) {
+        M.pty = recv_fd(con[0]);
+        M.out.fd = M.in_fd = M.pty;
+    } else if (init > 0) {
+        M.out.fd = out[0];
+        M.err.fd = err[0];
+        M.in_fd = in[1];
+        out[0] = err[0] = in[1] = -1;
+    }
+    int fds[4] = {out[0], err[0], in[1], con[0]};
+    for (int i = 0; i < 4; ++i)
+        if (fds[i] >= 0) close(fds[i]);
+    if (p > 0) {  // it has exited (or will at once): its init is ours now
+        int st;
+        while (waitpid(p, &st, 0) < 0 && errno == EINTR) {
+        }
+    }
+    return init;
+}
+
+// ---- one run of the container ---------------------------------------------------------
+
+static void reap(pid_t init, int* exited, int* status) {
+    int st;
+    pid_t w;
+    while ((w = waitpid(-1, &st, WNOHANG)) > 0) {
+        if (w == init) {
+            *exited = 1;
+            *status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+        } else if (w == M.health_pid) {
+            M.health_pid = 0;
+        }
+    }
+}
+
+static void serve_clients(struct pollfd* p) {
+    if (p[0].revents) accept_client();
+    for (int i = 0; i < kMaxClients; ++i)
+        if (p[1 + i].revents && M.clients[i].fd >= 0) client_read(&M.clients[i]);
+}
+
+// The container's output logged and relayed, attach clients served, health checks run,
+// until the init has exited and what it wrote is read. Its exit status.
+static int watch_run(int sfd, pid_t init) {
+    int status = -1, exited = 0;
+    long long next_check = M.health_ms > 0 ? now_ms() + M.health_ms : -1;
+    while (!exited || M.out.fd >= 0 || M.err.fd >= 0) {
+        struct pollfd p[4 + kMaxClients];
+        int np = 0;
+        p[np++] = (struct pollfd){M.listen_fd, POLLIN, 0};
+        for (int i = 0; i < kMaxClients; ++i) p[np++] = (struct pollfd){M.clients[i].fd, POLLIN, 0};
+        p[np++] = (struct pollfd){sfd, POLLIN, 0};
+        p[np++] = (struct pollfd){M.out.fd, POLLIN, 0};
+        p[np++] = (struct pollfd){M.err.fd, POLLIN, 0};
+        // once the init is gone, only what is already buffered is read: the pipes may
+        // be held open by an escaped process, which must not keep us alive
+        int timeout = -1;
+        if (exited) {
+            timeout = 0;
+        } else if (next_check >= 0) {
+            long long left = next_check - now_ms();
+            timeout = left < 0 ? 0 : (int)left;
+        }
+        int r = poll(p, (nfds_t)np, timeout);
+        if (r < 0 && errno != EINTR) die("poll");
+        if (exited && r == 0) break;
+        if (p[1 + kMaxClients].revents) {
+            struct signalfd_siginfo si;
+            while (read(sfd, &si, sizeof si) > 0) {
+            }
+        }
+        // every round: a SIGCHLD may have come before the signalfd existed
+        reap(init, &exited, &status);
+        if (!exited && next_check >= 0 && now_ms() >= next_check) {
+            if (M.health_pid == 0) start_health_check();  // one at a time
+            next_check = now_ms() + M.health_ms;
+        }
+        serve_clients(p);
+        if (p[2 + kMaxClients].revents && M.out.fd >= 0) pump(&M.out);
+        if (p[3 + kMaxClients].revents && M.err.fd >= 0) pump(&M.err);
+    }
+    log_data(&M.out, "", 0, 1);
+    log_data(&M.err, "", 0, 1);
+    if (M.out.fd >= 0) close(M.out.fd);
+    if (M.err.fd >= 0 && M.err.fd != M.out.fd) close(M.err.fd);
+    M.out.fd = M.err.fd = -1;
+    if (M.pty >= 0) M.in_fd = -1;
+    M.pty = -1;
+    return status;
+}
+
+// The backoff before a restart: attach clients still served (a NO_RESTART frame ends it
+// at once). 1 when the restart is still wanted when it is over.
+static int backoff(int sfd, long delay_ms) {
+    long long until = now_ms() + delay_ms;
+    int exited = 0, status = 0;
+    while (!M.no_restart) {
+        long long left = until - now_ms();
+        if (left <= 0) return 1;
+        struct pollfd p[2 + kMaxClients];
+        p[0] = (struct pollfd){M.listen_fd, POLLIN, 0};
+        for (int i = 0; i < kMaxClients; ++i)
+            p[1 + i] = (struct pollfd){M.clients[i].fd, POLLIN, 0};
+        p[1 + kMaxClients] = (struct pollfd){sfd, POLLIN, 0};
+        if (poll(p, 2 + kMaxClients, (int)left) < 0 && errno != EINTR) die("poll");
+        if (p[1 + kMaxClients].revents) {
+            struct signalfd_siginfo si;
+            while (read(sfd, &si, sizeof si) > 0) {
+            }
+        }
+        reap(0, &exited, &status);  // health checks, escaped processes
+        serve_clients(p);
+    }
+    return 0;
+}
+
 static int arg_fd(const char* v) {
     return v ? atoi(v) : -1;
 }
 
+enum { kArgs = 17 };  // DIR ... HEALTH_MS "--"
+
 // husk-monitor DIR LOG MAX_SIZE MAX_FILE PID_FD OUT_FD ERR_FD IN_FD CONSOLE_FD LISTEN_FD
-//              -- CLEANUP...
+//              EVENTS ID NAME IMAGE RESTART HEALTH_MS -- HUSK [ARG...]
 int main(int argc, char** argv) {
-    if (argc < 13 || strcmp(argv[11], "--") != 0) {
+    struct husk_restart_policy policy;
+    if (argc < kArgs + 2 || strcmp(argv[kArgs], "--") != 0 ||
+        husk_restart_parse(argv[15], &policy) != 0) {
         dprintf(STDERR_FILENO,
                 "usage: husk-monitor DIR LOG MAX_SIZE MAX_FILE PID_FD OUT_FD ERR_FD IN_FD "
-                "CONSOLE_FD LISTEN_FD -- CLEANUP...\n(started by husk run -d / husk start)\n");
+                "CONSOLE_FD LISTEN_FD EVENTS ID NAME IMAGE RESTART HEALTH_MS -- HUSK...\n"
+                "(started by husk run -d / husk start)\n");
         return 2;
     }
     if (chdir(argv[1]) != 0) die("chdir");
@@ -340,6 +604,13 @@ int main(int argc, char** argv) {
     M.in_fd = arg_fd(argv[8]);
     M.pty = -1;
     M.log_fd = -1;
+    M.events = argv[11];
+    M.id = argv[12];
+    M.name = argv[13];
+    M.image = argv[14];
+    M.health_ms = atol(argv[16]);
+    M.husk = argv + kArgs + 1;
+    M.tty = console >= 0;
     for (int i = 0; i < kMaxClients; ++i) M.clients[i].fd = -1;
 
     sigset_t set;
@@ -372,43 +643,29 @@ int main(int argc, char** argv) {
     open_log(0);
     M.listen_fd = arg_fd(argv[10]);  // ./attach.sock, listening since before the create
 
-    int status = -1, exited = 0;
-    while (!exited || M.out.fd >= 0 || M.err.fd >= 0) {
-        struct pollfd p[4 + kMaxClients];
-        int np = 0;
-        p[np++] = (struct pollfd){sfd, POLLIN, 0};
-        p[np++] = (struct pollfd){M.listen_fd, POLLIN, 0};
-        p[np++] = (struct pollfd){M.out.fd, POLLIN, 0};
-        p[np++] = (struct pollfd){M.err.fd, POLLIN, 0};
-        for (int i = 0; i < kMaxClients; ++i) p[np++] = (struct pollfd){M.clients[i].fd, POLLIN, 0};
-        // once the init is gone, only what is already buffered is read: the pipes may
-        // be held open by an escaped process, which must not keep us alive
-        int r = poll(p, (nfds_t)np, exited ? 0 : -1);
-        if (r < 0 && errno != EINTR) die("poll");
-        if (exited && r == 0) break;
-        if (p[0].revents) {
-            struct signalfd_siginfo si;
-            while (read(sfd, &si, sizeof si) > 0) {
-            }
+    int status = -1, restarts = 0;
+    long delay = 0;
+    for (;;) {
+        long long started = now_ms();
+        status = watch_run(sfd, init);
+        int again = husk_restart_wanted(&policy, status, restarts, M.no_restart);
+        write_exit_file(status, again);
+        emit_event("die", status);
+        if (!again) break;
+        delay = husk_restart_next_delay_ms(delay, (long)(now_ms() - started));
+        if (!backoff(sfd, delay)) {
+            write_exit_file(status, 0);
+            break;
         }
-        {  // every round: a SIGCHLD may have come before the signalfd existed
-            int st;
-            pid_t w;
-            while ((w = waitpid(-1, &st, WNOHANG)) > 0)
-                if (w == init) {
-                    exited = 1;
-                    status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-                }
+        unlink("exit.json");
+        init = restart_container();
+        if (init <= 0) {
+            write_exit_file(status, 0);
+            break;
         }
-        if (p[1].revents) accept_client();
-        if (p[2].revents && M.out.fd >= 0) pump(&M.out);
-        if (p[3].revents && M.err.fd >= 0) pump(&M.err);
-        for (int i = 0; i < kMaxClients; ++i)
-            if (p[4 + i].revents && M.clients[i].fd >= 0) client_read(&M.clients[i]);
+        ++restarts;
+        emit_event("restart", -1000);
     }
-    log_data(&M.out, "", 0, 1);
-    log_data(&M.err, "", 0, 1);
-    write_exit_file(status);
     char code[16];
     int cn = snprintf(code, sizeof code, "%d", status);
     broadcast(HUSK_ATTACH_EXIT, code, (size_t)cn);
@@ -418,12 +675,9 @@ int main(int argc, char** argv) {
     unlink(HUSK_ATTACH_SOCKET);
     // The cleanup inherits monitor.lock only, not the container's stdio (an escaped
     // process may still hold the other ends).
-    if (M.in_fd >= 0 && M.in_fd != M.out.fd) close(M.in_fd);
-    if (M.out.fd >= 0) close(M.out.fd);
-    if (M.err.fd >= 0) close(M.err.fd);
+    if (M.in_fd >= 0) close(M.in_fd);
     if (M.log_fd >= 0) close(M.log_fd);
     sigprocmask(SIG_UNBLOCK, &set, NULL);
     signal(SIGTERM, SIG_DFL);
-    execv(argv[12], argv + 12);
-    die("exec cleanup");
+    exec_husk("container-cleanup", NULL);
 }

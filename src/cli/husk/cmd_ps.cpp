@@ -9,6 +9,7 @@
 #include "cli/husk/util.h"
 #include "cli/template/template.h"
 #include "engine/inspect.h"
+#include "engine/health.h"
 #include "engine/lifecycle.h"
 #include "engine/network.h"
 #include "engine/prune.h"
@@ -27,9 +28,19 @@ struct PsFlags {
     std::string format;
 };
 
-std::string status_text(const engine::ContainerRecord& r) {
-    if (r.status == engine::ContainerStatus::running)
-        return "Up " + human_duration(seconds_since(r.started)) + (r.paused ? " (Paused)" : "");
+// docker's: "Up 3 minutes (healthy)", "Up 2 seconds (health: starting)", "Restarting (1) ..."
+std::string status_text(const engine::ContainerRecord& r,
+                        const std::optional<engine::HealthState>& health) {
+    if (r.restarting)
+        return fmt::format("Restarting ({}) {} ago", r.exit_code,
+                           human_duration(seconds_since(r.finished)));
+    if (r.status == engine::ContainerStatus::running) {
+        std::string h;
+        if (health)
+            h = health->status == "starting" ? " (health: starting)"
+                                             : fmt::format(" ({})", health->status);
+        return "Up " + human_duration(seconds_since(r.started)) + (r.paused ? " (Paused)" : h);
+    }
     if (r.status == engine::ContainerStatus::exited) {
         std::string code = r.exit_code == -1 ? "unknown" : std::to_string(r.exit_code);
         return fmt::format("Exited ({}) {} ago", code, human_duration(seconds_since(r.finished)));
@@ -64,14 +75,14 @@ std::string labels_text(const std::map<std::string, std::string>& labels) {
     return out;
 }
 
-nlohmann::json row(const engine::ContainerRecord& r, bool no_trunc, const std::string& ports,
-                   const std::string& labels) {
+nlohmann::json row(const engine::EngineContext& ec, const engine::ContainerRecord& r, bool no_trunc,
+                   const std::string& ports, const std::string& labels) {
     return {{"ID", no_trunc ? r.id : r.id.substr(0, 12)},
             {"Image", r.image.empty() ? r.rootfs : r.image},
             {"Command", command_text(r, no_trunc)},
             {"CreatedAt", r.created},
             {"RunningFor", time_ago(r.created)},
-            {"Status", status_text(r)},
+            {"Status", status_text(r, engine::load_health(ec.data_root, r))},
             {"State", r.state()},
             {"ExitCode", r.exit_code},
             {"Names", r.name},
@@ -160,7 +171,7 @@ void add_ps(CLI::App& app, Context& ctx, Commands& cmds) {
                 fmt::print("{}\n", f->no_trunc ? r.id : r.id.substr(0, 12));
                 continue;
             }
-            rows.push_back(row(r, f->no_trunc, ports_text(ec, r),
+            rows.push_back(row(ec, r, f->no_trunc, ports_text(ec, r),
                                labels_text(engine::container_labels(ec, r))));
             if (f->size) {
                 uint64_t rw =

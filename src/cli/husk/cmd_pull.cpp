@@ -13,6 +13,7 @@
 
 #include "cli/husk/command.h"
 #include "cli/husk/util.h"
+#include "engine/events.h"
 #include "image/pull.h"
 #include "oci/image/reference.h"
 #include "sys/error.h"
@@ -210,6 +211,7 @@ void add_pull(CLI::App& app, Context& ctx, Commands& cmds) {
             throw;
         }
         progress.stop();
+        engine::emit_image_event(ctx.root, "pull", ref.str());
         if (tty && !o->quiet) {
             fmt::print("Digest: {}\n", img.repo_digest);
             fmt::print("Status: {} for {}\n",

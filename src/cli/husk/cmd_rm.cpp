@@ -2,10 +2,12 @@
 // state, cgroups, root filesystem and its snapshot, record, bundle and logs.
 // husk wait CONTAINER...           blocks until each stops; prints its exit code.
 // husk container-cleanup ID        (hidden) what a container's monitor runs at its exit.
+// husk container-restart ID        (hidden) what it runs to restart it (engine/restart.h).
 #include <fmt/format.h>
 
 #include "cli/husk/container_cmd.h"
 #include "engine/lifecycle.h"
+#include "engine/restart.h"
 
 namespace husk::cli {
 namespace {
@@ -47,6 +49,11 @@ void add_rm(CLI::App& app, Context& ctx, Commands& cmds) {
         engine::cleanup_container(engine_context(ctx), f->id);
         return 0;
     });
+
+    auto* restart = app.add_subcommand("container-restart", "");  // hidden: the monitor's
+    restart->group("");
+    restart->add_option("id", f->id)->required();
+    cmds.on(restart, [f, &ctx] { return engine::restart_in_monitor(engine_context(ctx), f->id); });
 }
 
 }  // namespace

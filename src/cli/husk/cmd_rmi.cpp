@@ -3,6 +3,7 @@
 
 #include "cli/husk/command.h"
 #include "cli/husk/util.h"
+#include "engine/events.h"
 #include "image/store.h"
 #include "oci/image/reference.h"
 #include "sys/error.h"
@@ -43,11 +44,15 @@ void add_rmi(CLI::App& app, Context& ctx, Commands& cmds) {
                 if (r.manifest.digest != img.manifest_digest) return false;
                 if (by_name && r.name != name) return false;
                 if (!r.name.empty()) fmt::print("Untagged: {}\n", r.name);
+                if (!r.name.empty()) engine::emit_image_event(ctx.root, "untag", r.name);
                 return true;
             });
             bool still = false;
             for (auto& r : store.records()) still |= r.manifest.digest == img.manifest_digest;
-            if (!still) fmt::print("Deleted: {}\n", img.id);
+            if (!still) {
+                fmt::print("Deleted: {}\n", img.id);
+                engine::emit_image_event(ctx.root, "delete", img.id);
+            }
         }
         store.prune();
         return 0;

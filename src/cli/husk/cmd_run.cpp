@@ -130,6 +130,14 @@ void add_flags(CLI::App* sub, RunFlags& f) {
         sub->add_flag("-d,--detach", f.detach, "run in the background; print the container id");
         sub->add_option("--detach-keys", f.detach_keys, "keys that detach from it (ctrl-p,ctrl-q)");
     }
+    sub->add_option("--restart", o.restart, "no, on-failure[:N], always, unless-stopped");
+    sub->add_option("--health-cmd", o.health.cmd, "command that checks the container's health");
+    sub->add_option("--health-interval", o.health.interval, "time between checks (30s)");
+    sub->add_option("--health-timeout", o.health.timeout, "time a check may take (30s)");
+    sub->add_option("--health-retries", o.health.retries, "failures in a row: unhealthy (3)");
+    sub->add_option("--health-start-period", o.health.start_period,
+                    "time to start before failures count (0s)");
+    sub->add_flag("--no-healthcheck", o.health.none, "no health check (not the image's either)");
     sub->add_option("--log-driver", f.log_driver, "json-file (the only one)");
     multi("--log-opt", f.log_opts, "json-file options: max-size=SIZE, max-file=N");
     f.reg.add(sub);
@@ -200,6 +208,21 @@ int run_detached(engine::EngineContext& ec, const RunFlags& f, engine::RunOption
     return 0;
 }
 
+// husk run --restart/--health-cmd in the foreground: the container under its monitor,
+// attached as `husk start -a` is; the exit code of its last run.
+int run_attached(engine::EngineContext& ec, const RunFlags& f, engine::RunOptions o) {
+    std::string keys = engine::parse_detach_keys(f.detach_keys);
+    bool in = o.interactive;
+    auto rec = engine::create_container(ec, std::move(o), log_options(f));
+    engine::Containers db(ec.data_root);
+    sys::UniqueFd sock;
+    engine::start_container(ec, rec, [&] { sock = engine::connect_attach(db, rec.id); });
+    int code = engine::attach_relay(sock.get(), rec.tty, in, keys);
+    if (code == -2) return 0;  // detached: it runs on
+    db.wait_unmonitored(rec.id);
+    return code;
+}
+
 void add_run_or_create(CLI::App& app, Context& ctx, Commands& cmds, const char* name,
                        const char* desc) {
     auto f = std::make_shared<RunFlags>();
@@ -220,6 +243,9 @@ void add_run_or_create(CLI::App& app, Context& ctx, Commands& cmds, const char* 
                 image::pull(ctx.store(), oci::image::parse_reference(ref), po);
             };
             if (create || f->detach) return run_detached(ec, *f, std::move(o), !create);
+            // a restart policy and health checks are the monitor's: attached to it
+            if (o.restart != "no" || !o.health.cmd.empty())
+                return run_attached(ec, *f, std::move(o));
             return engine::run_foreground(ec, std::move(o));
         } catch (const Error& e) {
             std::fflush(stdout);

@@ -1,10 +1,12 @@
 // husk start [-a] [-i] [--detach-keys KEYS] CONTAINER...
+// husk start --all-restartable   (what a boot unit runs: engine/restart.h)
 // husk attach [--no-stdin] [--detach-keys KEYS] CONTAINER
 #include <fmt/format.h>
 
 #include "cli/husk/container_cmd.h"
 #include "engine/lifecycle.h"
 #include "engine/monitor.h"
+#include "engine/restart.h"
 #include "sys/error.h"
 
 namespace husk::cli {
@@ -12,6 +14,7 @@ namespace {
 
 struct StartFlags {
     bool attach = false, interactive = false, no_stdin = false, sig_proxy = true;
+    bool all_restartable = false;
     std::string detach_keys = "ctrl-p,ctrl-q";
     std::vector<std::string> names;
 };
@@ -39,9 +42,29 @@ void add_start(CLI::App& app, Context& ctx, Commands& cmds) {
     start->add_flag("-a,--attach", f->attach, "attach stdout/stderr, wait for the exit code");
     start->add_flag("-i,--interactive", f->interactive, "attach stdin");
     start->add_option("--detach-keys", f->detach_keys, "keys that detach (ctrl-p,ctrl-q)");
-    start->add_option("containers", f->names, "containers")->required();
+    start->add_flag("--all-restartable", f->all_restartable,
+                    "start every container its restart policy wants running (at boot)");
+    start->add_option("containers", f->names, "containers");
     cmds.on(start, [f, &ctx] {
         auto ec = engine_context(ctx);
+        if (f->all_restartable) {
+            if (!f->names.empty() || f->attach || f->interactive) {
+                fmt::print(stderr, "husk: --all-restartable takes no containers nor -a/-i\n");
+                return 125;
+            }
+            int status = 0;
+            engine::start_all_restartable(
+                ec, [](const engine::ContainerRecord& r) { fmt::print("{}\n", r.name); },
+                [&](const engine::ContainerRecord& r, const std::exception& e) {
+                    fmt::print(stderr, "husk: start {}: {}\n", r.name, e.what());
+                    status = 1;
+                });
+            return status;
+        }
+        if (f->names.empty()) {
+            fmt::print(stderr, "husk: \"husk start\" requires at least 1 argument\n");
+            return 125;
+        }
         std::string keys = engine::parse_detach_keys(f->detach_keys);
         if ((f->attach || f->interactive) && f->names.size() > 1)
             throw Error("you cannot start and attach multiple containers at once");

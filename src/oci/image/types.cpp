@@ -286,6 +286,23 @@ ImageConfig parse_image_config(std::string_view text) {
         c.exposed_ports = get_keys(*it, "ExposedPorts", cp);
         c.volumes = get_keys(*it, "Volumes", cp);
         c.stop_signal = get_string(*it, "StopSignal", cp);
+        if (auto h = it->find("Healthcheck"); h != it->end() && h->is_object()) {
+            const std::string hp = cp + ".Healthcheck";
+            ImageHealthcheck hc;
+            hc.test = get_strings(*h, "Test", hp);
+            auto num = [&](const char* k) -> int64_t {
+                auto v = h->find(k);
+                if (v == h->end() || v->is_null()) return 0;
+                if (!v->is_number_integer() || v->get<int64_t>() < 0)
+                    field_error(hp + "." + k, "expected a non-negative integer");
+                return v->get<int64_t>();
+            };
+            hc.interval = num("Interval");
+            hc.timeout = num("Timeout");
+            hc.start_period = num("StartPeriod");
+            hc.retries = static_cast<int>(num("Retries"));
+            c.healthcheck = std::move(hc);
+        }
     }
     auto rootfs = j.find("rootfs");
     if (rootfs == j.end() || !rootfs->is_object()) field_error(p + ".rootfs", "missing");

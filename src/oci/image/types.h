@@ -79,6 +79,13 @@ struct Manifest {  // OCI image manifest or Docker schema2 manifest
     std::map<std::string, std::string> annotations;
 };
 
+// config.Healthcheck (docker's image extension): durations in nanoseconds, 0: the default.
+struct ImageHealthcheck {
+    std::vector<std::string> test;  // ["CMD-SHELL", "cmd"], ["CMD", args...], ["NONE"]
+    int64_t interval = 0, timeout = 0, start_period = 0;
+    int retries = 0;
+};
+
 struct ImageConfig {
     std::string created;  // RFC 3339, may be empty
     std::string author;
@@ -95,6 +102,7 @@ struct ImageConfig {
     std::vector<std::string> exposed_ports;
     std::vector<std::string> volumes;
     std::string stop_signal;
+    std::optional<ImageHealthcheck> healthcheck;
     // rootfs
     std::vector<std::string> diff_ids;
 };
