@@ -55,7 +55,7 @@ std::string random_hex() {
 
 // A build stage as it goes: the image its last step made.
 struct Stage {
-    std::string name;  // AS name, lower case
+    std::string name;       // AS name, lower case
     json config = nullptr;  // the image config (set by FROM)
     std::vector<oi::Descriptor> layers;
     std::string manifest;  // the current image's manifest digest ("" before any image)

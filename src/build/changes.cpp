@@ -26,7 +26,9 @@ json& config_of(json& image_config) {
     return c;
 }
 
-std::string clean_abs(std::string_view p) { return "/" + image::clean_entry_path(p); }
+std::string clean_abs(std::string_view p) {
+    return "/" + image::clean_entry_path(p);
+}
 
 void set_env(json& config, const std::string& key, const std::string& value) {
     json& env = config["Env"];

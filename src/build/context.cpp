@@ -23,7 +23,9 @@ namespace {
 using sys::UniqueFd;
 
 // "a/./b/../c/" -> "a/c"; never above the root ("../x" -> "x"); "" for the root.
-std::string clean_rel(std::string_view p) { return image::clean_entry_path(p); }
+std::string clean_rel(std::string_view p) {
+    return image::clean_entry_path(p);
+}
 
 std::string join(const std::string& a, const std::string& b) {
     if (a.empty()) return b;

@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include "engine/events.h"
 #include "engine/lifecycle.h"
 #include "engine/network.h"
 #include "engine/record.h"
@@ -52,9 +53,24 @@ ContainerRecord current(const Containers& db, const std::string& id) {
 
 }  // namespace
 
+namespace {
+
+// docker's network events: Actor.ID the network id; name and type, and the container of a
+// connect/disconnect.
+void network_event(const EngineContext& ctx, const network::NetworkRecord& n, const char* action,
+                   const std::string& container = {}) {
+    Event e{"network", action, n.id, {{"name", n.name}, {"type", "bridge"}}};
+    if (!container.empty()) e.attributes["container"] = container;
+    emit_event(ctx.data_root, std::move(e));
+}
+
+}  // namespace
+
 network::NetworkRecord create_network(const EngineContext& ctx, const network::NetworkSpec& spec) {
-    return network::NetworkStore(ctx.data_root)
-        .create(spec, new_container_id(), runtime::now_rfc3339());
+    auto n = network::NetworkStore(ctx.data_root)
+                 .create(spec, new_container_id(), runtime::now_rfc3339());
+    network_event(ctx, n, "create");
+    return n;
 }
 
 std::vector<network::NetworkRecord> list_networks(const EngineContext& ctx) {
@@ -106,6 +122,7 @@ void remove_network(const EngineContext& ctx, const std::string& key) {
             fmt::format("error while removing network: network {} id {} has active endpoints ({})",
                         n.name, n.id, fmt::join(users, ", ")));
     destroy(ctx, n);
+    network_event(ctx, n, "destroy");
 }
 
 std::vector<std::string> prune_networks(const EngineContext& ctx) {
@@ -115,6 +132,7 @@ std::vector<std::string> prune_networks(const EngineContext& ctx) {
     for (auto& n : store.list()) {
         if (!users_of(ctx, n.name).empty()) continue;
         destroy(ctx, n);
+        network_event(ctx, n, "destroy");
         out.push_back(n.name);
     }
     network::NetworkStore::drop_stale_reservations();
@@ -153,6 +171,7 @@ void connect_network(const EngineContext& ctx, const std::string& net, const std
             throw;
         }
     }
+    network_event(ctx, n, "connect", rec.id);
 }
 
 void disconnect_network(const EngineContext& ctx, const std::string& net,
@@ -169,6 +188,7 @@ void disconnect_network(const EngineContext& ctx, const std::string& net,
     disconnect_running(ctx, rec.id, n.name);
     rec.networks.erase(it);
     db.save(rec);
+    network_event(ctx, n, "disconnect", rec.id);
 }
 
 }  // namespace husk::engine

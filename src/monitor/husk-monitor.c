@@ -325,9 +325,9 @@ static int recv_fd(int sock) {
 static void write_exit_file(int code, int restarting) {
     char ts[64], body[200];
     rfc3339nano(ts, sizeof ts);
-    int n = snprintf(body, sizeof body,
-                     "{\"exit_code\":%d,\"finished_at\":\"%s\",\"restarting\":%s}\n", code, ts,
-                     restarting ? "true" : "false");
+    int n =
+        snprintf(body, sizeof body, "{\"exit_code\":%d,\"finished_at\":\"%s\",\"restarting\":%s}\n",
+                 code, ts, restarting ? "true" : "false");
     int fd = open("exit.json.tmp", O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
     if (fd < 0) return;
     write_all(fd, body, (size_t)n);

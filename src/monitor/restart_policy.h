@@ -22,8 +22,8 @@ enum husk_restart_kind {
 };
 
 struct husk_restart_policy {
-    int kind;         /* enum husk_restart_kind */
-    int max_retries;  /* on-failure:N; 0: no limit */
+    int kind;        /* enum husk_restart_kind */
+    int max_retries; /* on-failure:N; 0: no limit */
 };
 
 enum {

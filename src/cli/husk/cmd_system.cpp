@@ -123,7 +123,8 @@ void print_df(const json& d, bool verbose) {
         for (auto& t : tags) {
             size_t colon = t.rfind(':');
             fmt::print("{:<30}{:<15}{:<15}{:<12}{}\n", t.substr(0, colon), t.substr(colon + 1),
-                       short_id(i["Id"].get<std::string>()), human_size(i["Size"].get<uint64_t>()), i["Containers"].get<int>());
+                       short_id(i["Id"].get<std::string>()), human_size(i["Size"].get<uint64_t>()),
+                       i["Containers"].get<int>());
         }
     }
     fmt::print("\nContainers space usage:\n\n{:<15}{:<20}{:<22}{:<10}{:<10}{}\n", "CONTAINER ID",
@@ -132,8 +133,9 @@ void print_df(const json& d, bool verbose) {
         std::string cmd = c["Command"].get<std::string>();
         if (cmd.size() > 20) cmd = cmd.substr(0, 19) + "…";
         fmt::print("{:<15}{:<20}{:<22}{:<10}{:<10}{}\n", short_id(c["Id"].get<std::string>()),
-                   c["Image"].get<std::string>(), "\"" + cmd + "\"", human_size(c["SizeRw"].get<uint64_t>()),
-                   c["State"].get<std::string>(), c["Names"][0].get<std::string>());
+                   c["Image"].get<std::string>(), "\"" + cmd + "\"",
+                   human_size(c["SizeRw"].get<uint64_t>()), c["State"].get<std::string>(),
+                   c["Names"][0].get<std::string>());
     }
     fmt::print("\nLocal Volumes space usage:\n\n{:<66}{:<8}{}\n", "VOLUME NAME", "LINKS", "SIZE");
     for (auto& v : d["Volumes"])

@@ -34,6 +34,7 @@ teardown() { network_teardown; }
 }
 
 @test "containers that come and go: names added, dropped, and connect adds a second network" {
+    since=$(date +%s)
     husk network create "a-$SFX" >/dev/null
     husk network create "b-$SFX" >/dev/null
     serve "one-$SFX" --network "a-$SFX"
@@ -62,6 +63,15 @@ teardown() { network_teardown; }
     [ "$status" -ne 0 ]
     run husk exec "three-$SFX" grep -c "other-$SFX" /etc/hosts
     [ "$output" = 0 ]
+    # and husk events shows the network's side as docker's does
+    watch=$(husk inspect --format '{{.Id}}' "watch-$SFX")
+    run husk events --since "$since" --until 0s --filter type=network --filter network="b-$SFX" \
+        --format '{{.Action}} {{.Actor.Attributes.name}}'
+    echo "$output"
+    [ "$(echo "$output" | tr '\n' '|')" = "create b-$SFX|connect b-$SFX|disconnect b-$SFX|" ]
+    run husk events --since "$since" --until 0s --filter network="b-$SFX" --filter event=connect \
+        --format '{{.Actor.Attributes.container}}'
+    [ "$output" = "$watch" ]
 }
 
 @test "--ip picks the address; -p ranges publish every port of the range" {
