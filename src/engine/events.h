@@ -35,8 +35,8 @@ struct Event {
     int64_t time_nano = 0;                          // set by emit_event when 0
 };
 
-inline constexpr size_t kMaxLine = 4096;             // PIPE_BUF: one atomic append
-inline constexpr int64_t kMaxJournal = 1024 * 1024;  // then rotated to events.jsonl.1
+inline constexpr size_t kMaxLine = 4096;                      // PIPE_BUF: one atomic append
+inline constexpr int64_t kMaxJournal = int64_t{1024} * 1024;  // then rotated to events.jsonl.1
 
 // <data root>/events/events.jsonl (the monitor is given this path).
 std::string journal_path(const std::string& data_root);

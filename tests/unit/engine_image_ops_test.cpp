@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "engine/image_ops.h"
+#include "error_of.h"
 #include "image/digest.h"
 #include "oci/image/types.h"
 #include "sys/error.h"
@@ -15,14 +16,6 @@ using namespace husk::engine;
 using json = nlohmann::json;
 
 namespace {
-std::string error_of(const std::function<void()>& f) {
-    try {
-        f();
-    } catch (const std::exception& e) {
-        return e.what();
-    }
-    return "";
-}
 
 json changed(const std::vector<std::string>& changes, json cfg = json::object()) {
     apply_changes(cfg, changes);

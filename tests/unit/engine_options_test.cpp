@@ -8,22 +8,12 @@
 #include "engine/idrange.h"
 #include "engine/options.h"
 #include "engine/user.h"
+#include "error_of.h"
 #include "sys/error.h"
 #include "sys/fileutil.h"
 
 using namespace husk;
 using namespace husk::engine;
-
-namespace {
-std::string error_of(const std::function<void()>& f) {
-    try {
-        f();
-    } catch (const std::exception& e) {
-        return e.what();
-    }
-    return "";
-}
-}  // namespace
 
 TEST(EngineSize, DockerUnits) {
     EXPECT_EQ(parse_size("100"), 100);

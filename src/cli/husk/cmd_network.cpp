@@ -24,7 +24,8 @@ nlohmann::json ls_row(const network::NetworkRecord& n) {
             {"Scope", "local"},         {"Subnet", n.subnet}, {"Internal", n.internal}};
 }
 
-void add_create(CLI::App* net, Context& ctx, Commands& cmds, std::shared_ptr<NetworkFlags> f) {
+void add_create(CLI::App* net, Context& ctx, Commands& cmds,
+                const std::shared_ptr<NetworkFlags>& f) {
     auto* create = net->add_subcommand("create", "create a network");
     create
         ->add_option("--subnet", f->subnets, "subnet in CIDR form (one IPv4, one IPv6 with --ipv6)")

@@ -62,6 +62,7 @@ void add_volume(CLI::App& app, Context& ctx, Commands& cmds) {
                 {"Name", "VOLUME NAME"},      {"Driver", "DRIVER"}, {"Scope", "SCOPE"},
                 {"Mountpoint", "MOUNTPOINT"}, {"Labels", "LABELS"}, {"CreatedAt", "CREATED"}};
             std::vector<nlohmann::json> rows;
+            rows.reserve(all.size());
             for (auto& v : all) rows.push_back(describe(v));
             fmt::print("{}",
                        tmpl::format_rows(f->format, rows, headers, "table {{.Driver}}\t{{.Name}}"));
