@@ -21,7 +21,7 @@ one_line_error() {  # PATTERN
     before=$(ls /var/lib/cni/husk-subnets | sort)
     run husk network create --subnet "$subnet" "n2-$SFX"
     one_line_error "Pool overlaps with other one on this address space"
-    run husk network create --subnet "${subnet%/*}/16" "n2-$SFX"
+    run husk network create --subnet "${subnet%.*.*}.0.0/16" "n2-$SFX"  # the /16 around it
     one_line_error "Pool overlaps"
     run husk network create "n1-$SFX"
     one_line_error "network with name n1-$SFX already exists"
