@@ -9,6 +9,7 @@
 #
 # usage: bench/pull/run.sh [-n RUNS] [--no-debian] [--husk PATH]
 set -euo pipefail
+. "$(dirname "$0")/../lib.sh"
 cd "$(dirname "$0")/../.."
 src=$PWD
 
@@ -30,7 +31,7 @@ cache=${HUSK_BENCH_CACHE:-/var/tmp/husk-bench-cache}
 work=$(mktemp -d /tmp/images-bench-XXXXXX)
 cleanup() {
     [ -f "$work/reg.pid" ] && kill "$(cat "$work/reg.pid")" 2>/dev/null || true
-    { findmnt -rn -o TARGET | grep "^$work/" || true; } | sort -r | while read -r m; do umount -l "$m" || true; done
+    umount_under "$work"
     rm -rf "$work"
 }
 trap cleanup EXIT
@@ -82,7 +83,7 @@ run_podman() {
         pull -q --tls-verify=false "$reg/bench/$1:latest"
 }
 reset() {
-    { findmnt -rn -o TARGET | grep "^$work/" || true; } | sort -r | while read -r m; do umount -l "$m" || true; done
+    umount_under "$work"
     rm -rf "$work/husk" "$work/oci" "$work/bundle" "$work/podman" "$work/podman-run"
     sync
 }

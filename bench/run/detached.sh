@@ -9,6 +9,7 @@
 #
 # usage: bench/run/detached.sh [-n CONTAINERS] [--husk PATH]
 set -euo pipefail
+. "$(dirname "$0")/../lib.sh"
 cd "$(dirname "$0")/../.."
 src=$PWD
 
@@ -31,14 +32,12 @@ pod=(podman --root "$work/podman" --runroot "$work/podman-run" --storage-driver 
 cleanup() {
     "$husk" --root "$work/husk" rm -f $("$husk" --root "$work/husk" ps -aq 2>/dev/null) >/dev/null 2>&1 || true
     "${pod[@]}" rm -af -t 0 >/dev/null 2>&1 || true
-    { findmnt -rn -o TARGET | grep "^$work/" || true; } | sort -r | while read -r m; do umount -l "$m" || true; done
+    umount_under "$work"
     rm -rf "$work"
 }
 trap cleanup EXIT
 
-bash scripts/make-busybox-image.sh --root "$work/husk" --husk "$husk" -o "$work/busybox.tar" >/dev/null
-"${pod[@]}" load -q -i "$work/busybox.tar" >/dev/null
-"${pod[@]}" tag "$("${pod[@]}" images -q | head -1)" localhost/husk/busybox:latest
+busybox_for_both "$work" "$husk" "${pod[@]}"
 podman_run=("${pod[@]}" run -d --network none --ulimit nofile=1024:1024 --ulimit nproc=1024:1024
     localhost/husk/busybox sleep 600)
 husk_run=("$husk" --root "$work/husk" run -d --network none husk/busybox sleep 600)

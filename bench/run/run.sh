@@ -10,6 +10,7 @@
 #
 # usage: bench/run/run.sh [-n RUNS] [--husk PATH]
 set -euo pipefail
+. "$(dirname "$0")/../lib.sh"
 cd "$(dirname "$0")/../.."
 src=$PWD
 
@@ -29,16 +30,14 @@ work=$(mktemp -d /tmp/run-bench-XXXXXX)
 cleanup() {
     podman --root "$work/podman" --runroot "$work/podman-run" --storage-driver overlay \
         rm -af >/dev/null 2>&1 || true
-    { findmnt -rn -o TARGET | grep "^$work/" || true; } | sort -r | while read -r m; do umount -l "$m" || true; done
+    umount_under "$work"
     rm -rf "$work"
 }
 trap cleanup EXIT
 
-bash scripts/make-busybox-image.sh --root "$work/husk" --husk "$husk" -o "$work/busybox.tar" >/dev/null
 pod=(podman --root "$work/podman" --runroot "$work/podman-run" --storage-driver overlay
     --runtime runc --cgroup-manager cgroupfs --events-backend none)
-"${pod[@]}" load -q -i "$work/busybox.tar" >/dev/null
-"${pod[@]}" tag "$("${pod[@]}" images -q | head -1)" localhost/husk/busybox:latest
+busybox_for_both "$work" "$husk" "${pod[@]}"
 
 husk_cmd="$husk --root $work/husk run --rm --network none husk/busybox true"
 # podman raises RLIMIT_NOFILE and RLIMIT_NPROC by default, above this host's hard limits
