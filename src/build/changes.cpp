@@ -52,10 +52,10 @@ json command(const Instruction& ins, std::string_view args, const json& image_co
     return argv;
 }
 
-std::string port_key(std::string p) {
-    if (p.find('/') == std::string::npos) p += "/tcp";
-    std::string num = p.substr(0, p.find('/'));
-    std::string proto = p.substr(p.find('/') + 1);
+std::string port_key(const std::string& p) {
+    size_t slash = p.find('/');
+    std::string num = p.substr(0, slash);
+    std::string proto = slash == std::string::npos ? "tcp" : p.substr(slash + 1);
     for (auto& c : proto) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
     bool ok = !num.empty() && std::all_of(num.begin(), num.end(), [](char c) {
         return std::isdigit(static_cast<unsigned char>(c)) || c == '-';
@@ -205,17 +205,23 @@ void apply_config_instruction(const Instruction& ins, json& image_config, const 
 std::function<void(json&)> commit_changes(const std::vector<std::string>& changes) {
     std::vector<Instruction> list;
     for (auto& c : changes) {
+        // docker's refusal, before the parser can call it an unknown instruction
+        std::string_view text = ltrim_view(c);
+        std::string_view word = text.substr(0, text.find_first_of(" \t\n"));
+        std::string keyword;
+        for (char ch : word)
+            keyword += static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+        if (!is_config_instruction(keyword) || keyword == "MAINTAINER")
+            throw Error(
+                fmt::format("--change \"{}\": {} is not a valid change command (CMD, "
+                            "ENTRYPOINT, ENV, EXPOSE, HEALTHCHECK, LABEL, ONBUILD, "
+                            "SHELL, STOPSIGNAL, USER, VOLUME, WORKDIR)",
+                            c, word));
         Dockerfile df = with_context(fmt::format("--change \"{}\"", c),
                                      [&] { return parse_dockerfile(c, "change"); });
-        for (auto& ins : df.instructions) {
-            if (!is_config_instruction(ins.keyword) || ins.keyword == "MAINTAINER")
-                throw Error(
-                    fmt::format("--change \"{}\": {} is not a change commit can make "
-                                "(CMD, ENTRYPOINT, ENV, EXPOSE, HEALTHCHECK, LABEL, "
-                                "ONBUILD, SHELL, STOPSIGNAL, USER, VOLUME, WORKDIR)",
-                                c, ins.keyword));
-            list.push_back(ins);
-        }
+        if (df.instructions.size() != 1)
+            throw Error(fmt::format("--change \"{}\": one instruction per change", c));
+        list.push_back(std::move(df.instructions.front()));
     }
     return [list](json& image_config) {
         StageConfigState state;

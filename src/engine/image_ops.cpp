@@ -28,145 +28,6 @@ namespace {
 using json = nlohmann::json;
 namespace oi = oci::image;
 
-std::string trim(std::string_view s) {
-    while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-    while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-    return std::string(s);
-}
-
-// The words of a change's argument: double or single quotes group, a backslash escapes.
-std::vector<std::string> words(std::string_view s, std::string_view change) {
-    std::vector<std::string> out;
-    std::string cur;
-    bool in_word = false;
-    char quote = 0;
-    for (size_t i = 0; i < s.size(); ++i) {
-        char c = s[i];
-        if (c == '\\' && i + 1 < s.size() && quote != '\'') {
-            cur += s[++i];
-            in_word = true;
-        } else if (quote != 0) {
-            if (c == quote)
-                quote = 0;
-            else
-                cur += c;
-        } else if (c == '"' || c == '\'') {
-            quote = c;
-            in_word = true;
-        } else if (c == ' ' || c == '\t') {
-            if (in_word) out.push_back(std::move(cur));
-            cur.clear();
-            in_word = false;
-        } else {
-            cur += c;
-            in_word = true;
-        }
-    }
-    if (quote != 0) throw Error(error_format("change \"{}\": unterminated quote", change));
-    if (in_word) out.push_back(std::move(cur));
-    return out;
-}
-
-// CMD/ENTRYPOINT/VOLUME argument: a JSON array of strings, or the shell form.
-json command_form(const std::string& arg, bool shell) {
-    if (arg.starts_with("[")) {
-        try {
-            json j = json::parse(arg);
-            if (j.is_array() &&
-                std::all_of(j.begin(), j.end(), [](const json& v) { return v.is_string(); }))
-                return j;
-        } catch (const json::exception&) {
-        }
-        // docker takes a malformed JSON form as the shell form
-    }
-    if (shell) return json::array({"/bin/sh", "-c", arg});
-    return json::array({arg});
-}
-
-// KEY=VALUE pairs (ENV, LABEL), or the old "KEY VALUE" form with one key.
-std::vector<std::pair<std::string, std::string>> pairs(const std::string& arg,
-                                                       std::string_view change) {
-    std::vector<std::pair<std::string, std::string>> out;
-    auto ws = words(arg, change);
-    if (ws.empty()) throw Error(error_format("change \"{}\": needs an argument", change));
-    if (ws[0].find('=') == std::string::npos) {
-        size_t sp = arg.find_first_of(" \t");
-        if (sp == std::string::npos)
-            throw Error(error_format("change \"{}\": needs KEY=VALUE", change));
-        out.emplace_back(ws[0], trim(arg.substr(sp)));
-        return out;
-    }
-    for (auto& w : ws) {
-        size_t eq = w.find('=');
-        if (eq == std::string::npos || eq == 0)
-            throw Error(error_format("change \"{}\": \"{}\" is not KEY=VALUE", change, w));
-        out.emplace_back(w.substr(0, eq), w.substr(eq + 1));
-    }
-    return out;
-}
-
-void apply_change(json& cfg, const std::string& change) {
-    std::string c = trim(change);
-    size_t sp = c.find_first_of(" \t");
-    std::string word = c.substr(0, sp);
-    std::string arg = sp == std::string::npos ? std::string() : trim(c.substr(sp));
-    std::string op;
-    for (char ch : word) op += static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
-    if (arg.empty() && !op.empty())
-        throw Error(error_format("change \"{}\": {} needs an argument", change, op));
-    if (op == "CMD") {
-        cfg["Cmd"] = command_form(arg, true);
-    } else if (op == "ENTRYPOINT") {
-        cfg["Entrypoint"] = command_form(arg, true);
-    } else if (op == "ENV") {
-        json env = cfg.contains("Env") && cfg["Env"].is_array() ? cfg["Env"] : json::array();
-        for (auto& [k, v] : pairs(arg, change)) {
-            std::string prefix = k + "=";
-            auto same = std::find_if(env.begin(), env.end(), [&](const json& e) {
-                return e.is_string() && e.get<std::string>().starts_with(prefix);
-            });
-            if (same != env.end())
-                *same = prefix + v;
-            else
-                env.push_back(prefix + v);
-        }
-        cfg["Env"] = env;
-    } else if (op == "LABEL") {
-        for (auto& [k, v] : pairs(arg, change)) cfg["Labels"][k] = v;
-    } else if (op == "EXPOSE") {
-        for (auto& p : words(arg, change)) {
-            std::string port = p.find('/') == std::string::npos ? p + "/tcp" : p;
-            size_t slash = port.find('/');
-            std::string num = port.substr(0, slash);
-            std::string proto = port.substr(slash + 1);
-            if (num.empty() ||
-                !std::all_of(num.begin(), num.end(), [](char d) { return d >= '0' && d <= '9'; }) ||
-                (proto != "tcp" && proto != "udp" && proto != "sctp"))
-                throw Error(error_format("change \"{}\": invalid port \"{}\"", change, p));
-            cfg["ExposedPorts"][port] = json::object();
-        }
-    } else if (op == "VOLUME") {
-        for (auto& v : command_form(arg, false)) {
-            auto paths = arg.starts_with("[") ? std::vector<std::string>{v.get<std::string>()}
-                                              : words(v.get<std::string>(), change);
-            for (auto& p : paths) cfg["Volumes"][p] = json::object();
-        }
-    } else if (op == "USER") {
-        cfg["User"] = arg;
-    } else if (op == "WORKDIR") {
-        if (!arg.starts_with("/"))
-            throw Error(error_format("change \"{}\": WORKDIR must be an absolute path", change));
-        cfg["WorkingDir"] = arg;
-    } else if (op == "STOPSIGNAL") {
-        cfg["StopSignal"] = arg;
-    } else if (op == "ONBUILD") {
-        if (!cfg.contains("OnBuild") || !cfg["OnBuild"].is_array()) cfg["OnBuild"] = json::array();
-        cfg["OnBuild"].push_back(arg);
-    } else {
-        throw Error(error_format("{} is not a valid change command", word.empty() ? c : word));
-    }
-}
-
 // The input of `husk import`, decompressed (gzip, zstd, xz, bzip2 or plain), written
 // to `out` as a gzip stream; returns the uncompressed stream's digest.
 std::string gzip_layer(const std::string& source, int out, image::Sha256& compressed) {
@@ -307,11 +168,6 @@ std::vector<HistoryEntry> image_history(const image::Store& store, std::string_v
     return rows;
 }
 
-void apply_changes(json& config, const std::vector<std::string>& changes) {
-    if (!config.is_object()) config = json::object();
-    for (auto& c : changes) apply_change(config, c);
-}
-
 std::string import_image(image::Store& store, const ImportOptions& opts) {
     std::string name;
     if (!opts.name.empty()) {
@@ -320,9 +176,12 @@ std::string import_image(image::Store& store, const ImportOptions& opts) {
             throw Error(error_format("import: \"{}\": give a tag, not a digest", opts.name));
         name = ref.str();
     }
-    json inner = json::object();
-    apply_changes(inner, opts.changes);  // bad changes fail before anything is read
-    auto lk = store.lock_shared();       // staging in tmp/ (see Store)
+    oi::Platform p = oi::host_platform();
+    std::string created = opts.created.empty() ? runtime::now_rfc3339() : opts.created;
+    json cfg = {{"architecture", p.architecture}, {"os", p.os}, {"config", json::object()}};
+    if (!p.variant.empty()) cfg["variant"] = p.variant;
+    if (opts.changes) opts.changes(cfg);  // bad changes fail before anything is read
+    auto lk = store.lock_shared();        // staging in tmp/ (see Store)
     std::string tmp = store.tmp_dir() + "/" + sys::unique_name("import-");
     sys::UniqueFd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644));
     if (!fd) throw_sys("open", tmp);
@@ -334,19 +193,12 @@ std::string import_image(image::Store& store, const ImportOptions& opts) {
     if (::fstat(fd.get(), &st) != 0) throw_sys("stat", tmp);
     fd.reset();
 
-    oi::Platform p = oi::host_platform();
-    std::string created = opts.created.empty() ? runtime::now_rfc3339() : opts.created;
-    json cfg = {
-        {"architecture", p.architecture},
-        {"os", p.os},
-        {"created", created},
-        {"config", inner},
-        {"rootfs", {{"type", "layers"}, {"diff_ids", json::array({diff_id})}}},
-        {"history", json::array({{{"created", created},
-                                  {"comment", opts.message.empty()
-                                                  ? fmt::format("Imported from {}", opts.source)
-                                                  : opts.message}}})}};
-    if (!p.variant.empty()) cfg["variant"] = p.variant;
+    cfg["created"] = created;
+    cfg["rootfs"] = {{"type", "layers"}, {"diff_ids", json::array({diff_id})}};
+    cfg["history"] = json::array(
+        {{{"created", created},
+          {"comment",
+           opts.message.empty() ? fmt::format("Imported from {}", opts.source) : opts.message}}});
     std::string config_json = cfg.dump();
     oi::Manifest m;
     m.media_type = std::string(oi::media::kOciManifest);

@@ -1,8 +1,8 @@
-// Image commands that work on the store alone: tag, history, import, and the `-c`
-// changes (Dockerfile instructions) that import (and commit) apply to an image config.
+// Image commands that work on the store alone: tag, history, import.
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -34,16 +34,11 @@ std::vector<HistoryEntry> image_history(const image::Store& store, std::string_v
 // size of its (compressed) blob.
 uint64_t layer_size(const image::Store& store, const image::Image& img, size_t i);
 
-// Applies `husk import -c` / `husk commit -c` changes to an image config's "config"
-// object: CMD, ENTRYPOINT, ENV, EXPOSE, LABEL, ONBUILD, STOPSIGNAL, USER, VOLUME,
-// WORKDIR, in the Dockerfile's syntax (JSON or shell form). Throws one line naming the
-// change that is wrong.
-void apply_changes(nlohmann::json& config, const std::vector<std::string>& changes);
-
 struct ImportOptions {
     std::string source;  // a tar file (plain or compressed), or "-" for stdin
     std::string name;    // the image's name, or "" for an unnamed image
-    std::vector<std::string> changes;
+    // -c changes, applied to the image config (build/changes.h parses them)
+    std::function<void(nlohmann::json& image_config)> changes;
     std::string message;  // the history comment (default "Imported from SOURCE")
     std::string created;  // RFC 3339; default now
 };

@@ -7,6 +7,7 @@
 #include "build/changes.h"
 #include "build/context.h"
 #include "build/dockerfile.h"
+#include "error_of.h"
 #include "sys/error.h"
 
 using namespace husk::build;
@@ -161,6 +162,62 @@ TEST(ConfigChanges, CommitChangesEditTheImageConfig) {
     EXPECT_EQ(c["Labels"]["k"], "v");
     EXPECT_EQ(c["StopSignal"], "SIGINT");
     EXPECT_THROW(commit_changes({"RUN echo"}), husk::Error);
+}
+
+// `husk import -c` and `husk commit -c` share commit_changes: the config object after
+// `changes` are applied to an image config whose config is `cfg`.
+json changed(const std::vector<std::string>& changes, json cfg = json::object()) {
+    json image = {{"config", std::move(cfg)}};
+    commit_changes(changes)(image);
+    return image["config"];
+}
+
+TEST(ConfigChanges, CmdAndEntrypointTakeTheJsonAndTheShellForm) {
+    EXPECT_EQ(changed({R"(CMD ["cat", "/f"])"})["Cmd"], json::array({"cat", "/f"}));
+    EXPECT_EQ(changed({"CMD echo hi there"})["Cmd"],
+              json::array({"/bin/sh", "-c", "echo hi there"}));
+    EXPECT_EQ(changed({R"(entrypoint ["/init"])"})["Entrypoint"], json::array({"/init"}));
+    // a malformed JSON form is the shell form, as docker takes it
+    EXPECT_EQ(changed({"CMD [oops"})["Cmd"], json::array({"/bin/sh", "-c", "[oops"}));
+}
+
+TEST(ConfigChanges, EnvReplacesTheSameKeyAndKeepsOthers) {
+    json cfg = {{"Env", {"PATH=/bin", "A=1"}}};
+    auto out = changed({"ENV A=2 B=\"two words\"", "ENV C 3 4", "ENV D=$A"}, cfg);
+    EXPECT_EQ(out["Env"], json::array({"PATH=/bin", "A=2", "B=two words", "C=3 4", "D=2"}));
+}
+
+TEST(ConfigChanges, LabelsPortsVolumesUserWorkdirStopsignalOnbuild) {
+    auto out = changed({"LABEL a=1 b=\"x y\"", "EXPOSE 80 53/udp", "VOLUME /data /logs",
+                        R"(VOLUME ["/with space"])", "USER 1000:1000", "WORKDIR /srv",
+                        "STOPSIGNAL SIGINT", "ONBUILD RUN make"});
+    EXPECT_EQ(out["Labels"], (json{{"a", "1"}, {"b", "x y"}}));
+    EXPECT_EQ(out["ExposedPorts"], (json{{"80/tcp", json::object()}, {"53/udp", json::object()}}));
+    EXPECT_EQ(out["Volumes"], (json{{"/data", json::object()},
+                                    {"/logs", json::object()},
+                                    {"/with space", json::object()}}));
+    EXPECT_EQ(out["User"], "1000:1000");
+    EXPECT_EQ(out["WorkingDir"], "/srv");
+    EXPECT_EQ(out["StopSignal"], "SIGINT");
+    EXPECT_EQ(out["OnBuild"], json::array({"RUN make"}));
+}
+
+TEST(ConfigChanges, BadChangesNameTheChangeInOneLine) {
+    const std::string allowed =
+        " is not a valid change command (CMD, ENTRYPOINT, ENV, EXPOSE, HEALTHCHECK, LABEL, "
+        "ONBUILD, SHELL, STOPSIGNAL, USER, VOLUME, WORKDIR)";
+    EXPECT_EQ(error_of([] { changed({"FROB x"}); }), "--change \"FROB x\": FROB" + allowed);
+    EXPECT_EQ(error_of([] { changed({"run make"}); }), "--change \"run make\": run" + allowed);
+    EXPECT_EQ(error_of([] { changed({"MAINTAINER me"}); }),
+              "--change \"MAINTAINER me\": MAINTAINER" + allowed);
+    EXPECT_EQ(error_of([] { changed({"CMD a\nRUN b"}); }),
+              "--change \"CMD a\nRUN b\": one instruction per change");
+    EXPECT_EQ(error_of([] { changed({"EXPOSE http"}); }),
+              "--change \"EXPOSE http\": invalid port \"http\"");
+    EXPECT_NE(error_of([] { changed({"ENV A=\"open"}); }).find("--change \"ENV A=\"open\": "),
+              std::string::npos);
+    EXPECT_NE(error_of([] { changed({"USER"}); }).find("USER requires at least one argument"),
+              std::string::npos);
 }
 
 TEST(ConfigChanges, EntrypointClearsAnInheritedCmdAndShellFormUsesShell) {

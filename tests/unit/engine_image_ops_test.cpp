@@ -1,5 +1,5 @@
-// husk import/commit -c changes applied to an image config, and husk tag/history on a
-// store made in a temporary directory.
+// husk tag/history on a store made in a temporary directory (the -c changes of import
+// and commit: build_dockerfile_test.cpp).
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
@@ -14,56 +14,6 @@
 using namespace husk;
 using namespace husk::engine;
 using json = nlohmann::json;
-
-namespace {
-
-json changed(const std::vector<std::string>& changes, json cfg = json::object()) {
-    apply_changes(cfg, changes);
-    return cfg;
-}
-}  // namespace
-
-TEST(ImportChanges, CmdAndEntrypointTakeTheJsonAndTheShellForm) {
-    EXPECT_EQ(changed({R"(CMD ["cat", "/f"])"})["Cmd"], json::array({"cat", "/f"}));
-    EXPECT_EQ(changed({"CMD echo hi there"})["Cmd"],
-              json::array({"/bin/sh", "-c", "echo hi there"}));
-    EXPECT_EQ(changed({R"(entrypoint ["/init"])"})["Entrypoint"], json::array({"/init"}));
-    // a malformed JSON form is the shell form, as docker takes it
-    EXPECT_EQ(changed({"CMD [oops"})["Cmd"], json::array({"/bin/sh", "-c", "[oops"}));
-}
-
-TEST(ImportChanges, EnvReplacesTheSameKeyAndKeepsOthers) {
-    json cfg = {{"Env", {"PATH=/bin", "A=1"}}};
-    auto out = changed({"ENV A=2 B=\"two words\"", "ENV C 3 4"}, cfg);
-    EXPECT_EQ(out["Env"], json::array({"PATH=/bin", "A=2", "B=two words", "C=3 4"}));
-}
-
-TEST(ImportChanges, LabelsPortsVolumesUserWorkdirStopsignal) {
-    auto out = changed({"LABEL a=1 b=\"x y\"", "EXPOSE 80 53/udp", "VOLUME /data /logs",
-                        R"(VOLUME ["/with space"])", "USER 1000:1000", "WORKDIR /srv",
-                        "STOPSIGNAL SIGINT", "ONBUILD RUN make"});
-    EXPECT_EQ(out["Labels"], (json{{"a", "1"}, {"b", "x y"}}));
-    EXPECT_EQ(out["ExposedPorts"], (json{{"80/tcp", json::object()}, {"53/udp", json::object()}}));
-    EXPECT_EQ(out["Volumes"], (json{{"/data", json::object()},
-                                    {"/logs", json::object()},
-                                    {"/with space", json::object()}}));
-    EXPECT_EQ(out["User"], "1000:1000");
-    EXPECT_EQ(out["WorkingDir"], "/srv");
-    EXPECT_EQ(out["StopSignal"], "SIGINT");
-    EXPECT_EQ(out["OnBuild"], json::array({"RUN make"}));
-}
-
-TEST(ImportChanges, BadChangesNameTheChange) {
-    EXPECT_EQ(error_of([] { changed({"FROB x"}); }), "FROB is not a valid change command");
-    EXPECT_EQ(error_of([] { changed({"RUN make"}); }), "RUN is not a valid change command");
-    EXPECT_EQ(error_of([] { changed({"EXPOSE http"}); }),
-              "change \"EXPOSE http\": invalid port \"http\"");
-    EXPECT_EQ(error_of([] { changed({"WORKDIR rel"}); }),
-              "change \"WORKDIR rel\": WORKDIR must be an absolute path");
-    EXPECT_EQ(error_of([] { changed({"CMD"}); }), "change \"CMD\": CMD needs an argument");
-    EXPECT_EQ(error_of([] { changed({"ENV A=\"open"}); }),
-              "change \"ENV A=\"open\": unterminated quote");
-}
 
 namespace {
 // A store in a temporary directory holding one image with `history` and two layers.

@@ -166,5 +166,5 @@ DF
     [ "$output" = $'yes\ngone' ]
     run husk commit -c 'RUN echo' build-e2e-commit
     [ "$status" -ne 0 ]
-    [[ "$output" == *"RUN is not a change commit can make"* ]]
+    [[ "$output" == *"RUN is not a valid change command"* ]]
 }
