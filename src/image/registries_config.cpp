@@ -18,13 +18,23 @@ using json = nlohmann::json;
 
 namespace {
 
-// "127.0.0.1:5000", "127.1.2.3", "localhost:5000": a registry on the loopback network.
+// "127.0.0.1:5000", "127.1.2.3", "[::1]:5000", "localhost:5000": a registry on the
+// loopback network (docker's 127.0.0.0/8 and ::1/128).
 bool on_loopback(std::string_view registry) {
-    std::string host(registry.substr(0, registry.rfind(':')));
-    if (registry.find(':') == std::string_view::npos) host = registry;
+    std::string_view host = registry;
+    if (host.starts_with('[')) {
+        size_t end = host.find(']');
+        if (end == std::string_view::npos) return false;
+        host = host.substr(1, end - 1);
+    } else if (size_t colon = host.rfind(':'); colon != std::string_view::npos) {
+        host = host.substr(0, colon);
+    }
     if (host == "localhost") return true;
-    in_addr a{};
-    return ::inet_pton(AF_INET, host.c_str(), &a) == 1 && (ntohl(a.s_addr) >> 24) == 127;
+    std::string h(host);
+    in_addr a4{};
+    if (::inet_pton(AF_INET, h.c_str(), &a4) == 1) return (ntohl(a4.s_addr) >> 24) == 127;
+    in6_addr a6{};
+    return ::inet_pton(AF_INET6, h.c_str(), &a6) == 1 && IN6_IS_ADDR_LOOPBACK(&a6);
 }
 
 }  // namespace

@@ -27,7 +27,7 @@ struct Mirror {
 
 struct RegistriesConfig {
     std::vector<std::string> insecure;
-    // docker's default: a registry on 127.0.0.0/8 (or "localhost") is insecure too.
+    // docker's default: a registry on 127.0.0.0/8, ::1 (or "localhost") is insecure too.
     // Off when the user asked for verification (--tls-verify=true).
     bool loopback_insecure = true;
     std::map<std::string, std::vector<Mirror>> mirrors;

@@ -38,6 +38,19 @@ TEST(ImageRegistries, MirrorsInOrderWithPathPrefix) {
     EXPECT_FALSE(c.is_insecure("quay.io"));
 }
 
+TEST(ImageRegistries, LoopbackRegistriesAreInsecureUnlessVerificationWasAskedFor) {
+    RegistriesConfig c;
+    for (const char* r :
+         {"127.0.0.1:5000", "127.1.2.3", "localhost:5000", "localhost", "[::1]:5000"})
+        EXPECT_TRUE(c.is_insecure(r)) << r;
+    for (const char* r : {"128.0.0.1:5000", "127.0.0.1.example.com:5000", "localhost.example.com",
+                          "[::2]:5000", "[::1", "quay.io"})
+        EXPECT_FALSE(c.is_insecure(r)) << r;
+    c.loopback_insecure = false;
+    EXPECT_FALSE(c.is_insecure("127.0.0.1:5000"));
+    EXPECT_FALSE(c.is_insecure("[::1]:5000"));
+}
+
 TEST(ImageRegistries, OldFilesWithInsecureOnlyStillRead) {
     auto c = RegistriesConfig::parse(R"({"insecure": ["localhost:*"]})");
     EXPECT_TRUE(c.is_insecure("localhost:5000"));

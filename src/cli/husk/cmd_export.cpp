@@ -1,6 +1,7 @@
 // husk export [-o FILE] CONTAINER: the container's filesystem as a tar (stdout by
 // default, never to a terminal).
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli/husk/command.h"
@@ -32,6 +33,15 @@ void add_export(CLI::App& app, Context& ctx, Commands& cmds) {
                     "cowardly refusing to save to a terminal. Use the -o flag or "
                     "redirect");
             engine::export_container(ec, o->container, STDOUT_FILENO);
+            return 0;
+        }
+        // A device, a FIFO or a symlink (-o /dev/null, -o /dev/stdout) is written through:
+        // renaming a file over it would replace the node itself.
+        struct stat st {};
+        if (::lstat(o->output.c_str(), &st) == 0 && !S_ISREG(st.st_mode)) {
+            sys::UniqueFd fd(::open(o->output.c_str(), O_WRONLY | O_TRUNC | O_CLOEXEC));
+            if (!fd) throw_sys("open", o->output);
+            engine::export_container(ec, o->container, fd.get());
             return 0;
         }
         // Written beside the target and renamed into place: a failed export leaves nothing.

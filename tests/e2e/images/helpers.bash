@@ -84,8 +84,9 @@ push() {
 husk() { "$HUSK" --root "$ROOT" "$@"; }
 
 # What must not change when a pull fails: the named images and the store's files.
+# (No relative time such as CreatedSince: two calls a second apart must agree.)
 store_state() {
-    "$HUSK" --root "$ROOT" images --format json
+    "$HUSK" --root "$ROOT" images --format '{{.ID}} {{.Repository}}:{{.Tag}} {{.Digest}} {{.CreatedAt}} {{.Size}}'
     ls -A "$ROOT/blobs/sha256" "$ROOT/snapshots" "$ROOT/tmp" 2>/dev/null
     cat "$ROOT/index.json" 2>/dev/null
 }

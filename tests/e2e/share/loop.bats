@@ -110,6 +110,7 @@ short_id() {
     [ "$status" -ne 0 ]
     [[ "$output" == *"No such container: share-no-such"* ]]
     [ ! -e "$WORK/none.tar" ]
+    [ -z "$(find "$WORK" -maxdepth 1 -name '*.husk-export-tmp')" ]
     before=$(store_state)
     head -c 10000 /dev/urandom >"$WORK/garbage"
     run husk import "$WORK/garbage" share/garbage
@@ -120,4 +121,15 @@ short_id() {
     [ "${#lines[@]}" -eq 1 ]
     [[ "$output" == *"FROB is not a valid change command"* ]]
     [ "$(store_state)" = "$before" ]
+}
+
+@test "export -o a device or a symlink writes through it, never renames over it" {
+    mknod "$WORK/null" c 1 3
+    husk export -o "$WORK/null" "$CTR"
+    [ -c "$WORK/null" ]
+    : >"$WORK/real.tar"
+    ln -s real.tar "$WORK/link.tar"
+    husk export -o "$WORK/link.tar" "$CTR"
+    [ -L "$WORK/link.tar" ]
+    tar -tf "$WORK/real.tar" | grep -qx 'data/f'
 }

@@ -121,6 +121,7 @@ reg_digest() {
     [ "$status" -ne 0 ]
     [ "${#lines[@]}" -eq 1 ]
     [[ "$output" == *"invalid reference"* ]]
+    [ "$(store_state)" = "$before" ]
     port=$(free_port)
     husk tag "$REG_main/src/busybox" "127.0.0.1:$port/gone:1"
     before=$(store_state)
