@@ -11,11 +11,8 @@
 #include "engine/lifecycle.h"
 #include "engine/network.h"
 #include "engine/record.h"
-#include "network/isolation.h"
-#include "network/masquerade.h"
 #include "runtime/state.h"
 #include "sys/error.h"
-#include "sys/fileutil.h"
 
 namespace husk::engine {
 
@@ -35,11 +32,7 @@ std::vector<std::string> users_of(const EngineContext& ctx, const std::string& n
 
 // Its bridge, rules, leases and record. Called under the store's lock.
 void destroy(const EngineContext& ctx, const network::NetworkRecord& n) {
-    network::Network net = n.cni();
-    network::remove_isolation(net);
-    if (!net.internal) network::remove_masquerade(net);
-    network::delete_bridge(net.bridge);
-    sys::remove_all(net.ipam_dir);
+    network::remove_host_state(n);
     network::NetworkStore(ctx.data_root).remove(n);
 }
 

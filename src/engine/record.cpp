@@ -156,10 +156,17 @@ Containers::Containers(std::string data_root) : root_(std::move(data_root) + "/c
     sys::mkdir_all(root_, 0711);
 }
 
-// Called under <root>/.lock: a staging directory then is one an add killed halfway left.
+// Called under <root>/.lock: a staging directory then is one an add (.new-) or a remove
+// (.gone-) killed halfway left.
 void Containers::remove_stale_staging() const {
-    for (auto& name : sys::list_dir(root_))
-        if (name.starts_with(".new-")) sys::remove_all(root_ + "/" + name);
+    for (auto& name : sys::list_dir(root_)) {
+        if (!name.starts_with(".new-") && !name.starts_with(".gone-")) continue;
+        try {
+            sys::remove_all(root_ + "/" + name);
+        } catch (const std::exception&) {
+            // still busy (a mount under it): the next add tries again
+        }
+    }
 }
 
 void check_container_name(const std::string& name) {
@@ -252,7 +259,15 @@ std::optional<ContainerRecord> Containers::find(const std::string& key) const {
 
 void Containers::remove(const std::string& id) {
     sys::FileLock lk(root_ + "/.lock", sys::FileLock::exclusive);
-    sys::remove_all(dir(id));
+    // Out of its name first, in one step: a process that opens <id>/lock or writes a file
+    // by path meanwhile (a restart helper left by a killed monitor) then finds no
+    // directory, instead of making one entry again in a directory being emptied.
+    std::string d = dir(id), gone = fmt::format("{}/.gone-{}", root_, id);
+    if (::rename(d.c_str(), gone.c_str()) == 0)
+        d = gone;
+    else if (errno == ENOENT)
+        return;
+    sys::remove_all(d);
 }
 
 namespace {

@@ -11,9 +11,12 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "network/isolation.h"
+#include "network/masquerade.h"
 #include "network/subnet.h"
 #include "sys/error.h"
 #include "sys/fileutil.h"
+#include "sys/log.h"
 
 namespace husk::network {
 
@@ -46,8 +49,23 @@ struct Reservation {
     std::vector<Cidr> subnets;
 };
 
-// The host's reservations whose network still exists (a `create` killed before it
-// recorded its network left one that is not: it is dropped here).
+// A network whose record is gone (its data root deleted, or a `create` killed before it
+// recorded the network): what it left on the host, found from its reservation.
+void remove_stale_network(const Reservation& r) {
+    NetworkRecord n;
+    n.id = r.id;
+    n.name = r.name;
+    for (auto& c : r.subnets)
+        if (c.family == 4) n.subnet = to_string(c);
+    try {
+        remove_host_state(n);
+    } catch (const std::exception& e) {
+        log::warn("network {} ({}): removing what it left on the host: {}", r.name, r.id, e.what());
+    }
+}
+
+// The host's reservations whose network still exists. One whose network is gone is
+// dropped here, with what that network left on the host.
 std::vector<Reservation> live_reservations() {
     std::vector<Reservation> out;
     sys::mkdir_all(kReservations, 0700);
@@ -64,6 +82,7 @@ std::vector<Reservation> live_reservations() {
                 out.push_back(std::move(r));
                 continue;
             }
+            remove_stale_network(r);
         } catch (const std::exception&) {
         }
         ::unlink(path.c_str());
@@ -171,10 +190,13 @@ NetworkRecord NetworkStore::create(const NetworkSpec& spec, const std::string& i
     if (find(spec.name)) throw Error(fmt::format("network with name {} already exists", spec.name));
     sys::mkdir_all(kReservations, 0700);
     auto host = lock_file(fmt::format("{}/.lock", kReservations));
-    std::vector<Cidr> taken = host_routes();
-    taken.push_back(parse_cidr(Network{}.subnet));
+    // the reservations first: a stale one's bridge goes, and its route with it
+    std::vector<Cidr> taken;
     for (auto& r : live_reservations())
         taken.insert(taken.end(), r.subnets.begin(), r.subnets.end());
+    auto routes = host_routes();
+    taken.insert(taken.end(), routes.begin(), routes.end());
+    taken.push_back(parse_cidr(Network{}.subnet));
     auto overlapping = [&](const Cidr& c) {
         return std::any_of(taken.begin(), taken.end(), [&](auto& t) { return overlaps(c, t); });
     };
@@ -231,6 +253,14 @@ std::vector<NetworkRecord> NetworkStore::list() const {
     }
     std::sort(out.begin(), out.end(), [](auto& a, auto& b) { return a.name < b.name; });
     return out;
+}
+
+void remove_host_state(const NetworkRecord& n) {
+    Network net = n.cni();
+    remove_isolation(net);
+    if (!net.internal && !net.subnet.empty()) remove_masquerade(net);
+    delete_bridge(net.bridge);
+    sys::remove_all(net.ipam_dir);
 }
 
 void NetworkStore::remove(const NetworkRecord& n) {

@@ -41,6 +41,10 @@ struct NetworkSpec {
     std::map<std::string, std::string> labels;
 };
 
+// What the network has on the host once a container joined it: its bridge, isolation
+// and masquerade rules, address leases. Removed, whichever of them are there.
+void remove_host_state(const NetworkRecord& n);
+
 // The names `bridge`, `host` and `none` are docker's modes, not networks.
 bool is_predefined(const std::string& name);
 
@@ -68,7 +72,8 @@ class NetworkStore {
     // rules and leases first).
     void remove(const NetworkRecord& n);
     // Drops the host's subnet reservations whose network is gone (left by a killed
-    // create, of any data root).
+    // create, or by a data root deleted with its networks), with what such a network
+    // left on the host: its bridge, iptables rules and leases.
     static void drop_stale_reservations();
 
   private:

@@ -44,7 +44,7 @@ remove_all_containers() {
 # What a removed container must not leave: records, roots, runtime state, cgroups, mounts.
 leftovers_of() {
     local id=$1
-    ls -d "$ROOT/containers/$id" "$ROOT/rootfs/$id" "$ROOT/run/$id" 2>/dev/null || true
+    ls -d "$ROOT/containers/$id" "$ROOT/containers/.gone-$id" "$ROOT/rootfs/$id" "$ROOT/run/$id" 2>/dev/null || true
     cgroups_of "$id"
     findmnt -rn -o TARGET | grep "$id" || true
 }

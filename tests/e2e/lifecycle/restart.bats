@@ -25,6 +25,20 @@ wait_for_new_pid() {
     return 1
 }
 
+# Waits (bounded) until the container's monitor (or the cleanup it became) is gone: from
+# then on no restart can come, so a status read afterwards is final.
+wait_monitor_gone() {
+    local mon i
+    mon=$(cat "$ROOT/containers/$1/monitor.pid")
+    for i in $(seq 1 200); do
+        [ -e "/proc/$mon" ] || return 0
+        [ "$(cut -d' ' -f3 "/proc/$mon/stat" 2>/dev/null)" = Z ] && return 0
+        sleep 0.05
+    done
+    echo "monitor $mon of $1 still runs"
+    return 1
+}
+
 @test "on-failure:3: a container exiting 1 runs exactly 4 times, then stays exited" {
     id=$(husk run -d --restart on-failure:3 husk/busybox sh -c 'echo ran; exit 1')
     run husk wait "$id"
@@ -53,8 +67,8 @@ wait_for_new_pid() {
     [ "$(cat /proc/$new/comm)" = sleep ]
     husk stop -t 1 "$id"
     [ "$(husk inspect -f '{{.State.Status}}' "$id")" = exited ]
-    # a restart would come after 100-200 ms: wait it out, then nothing may run
-    sleep 1
+    # the monitor ended without a restart: nothing may run
+    wait_monitor_gone "$id"
     [ "$(husk inspect -f '{{.State.Status}}' "$id")" = exited ]
     [ -z "$(our_processes | while read -r p; do grep -l "$id" /proc/$p/cmdline 2>/dev/null; done)" ]
     # a start through husk puts the policy back in force
@@ -76,8 +90,9 @@ wait_for_new_pid() {
     wait_for "$id" '{{.State.Status}}' running
     husk kill "$id" >/dev/null
     wait_for "$id" '{{.State.Status}}' exited
-    sleep 1
+    wait_monitor_gone "$id"
     [ "$(husk inspect -f '{{.State.Status}}' "$id")" = exited ]
+    [ "$(husk inspect -f '{{.State.Pid}}' "$id")" = 0 ]
 }
 
 @test "start --all-restartable starts what the policies want after a reboot" {

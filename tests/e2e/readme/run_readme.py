@@ -53,7 +53,7 @@ def run(cmd, **kw):
 
 
 def cleanup(husk, runtime, root, workdir):
-    """What a block leaves: containers (husk's and the runtime's), volumes, mounts."""
+    """What a block leaves: containers (husk's and the runtime's), volumes, networks, mounts."""
     ids = run([husk, "--root", root, "ps", "-aq", "--no-trunc"]).stdout.split()
     if ids:
         run([husk, "--root", root, "rm", "-f", *ids])
@@ -61,6 +61,8 @@ def cleanup(husk, runtime, root, workdir):
         run([runtime, "--root", f"{root}/runtime", "delete", "--force", c])
     for v in run([husk, "--root", root, "volume", "ls", "-q"]).stdout.split():
         run([husk, "--root", root, "volume", "rm", "-f", v])
+    # a network's bridge and rules outlive its data root: removed while the record is there
+    run([husk, "--root", root, "network", "prune", "-f"])
     mounts = run(["findmnt", "-rn", "-o", "TARGET"]).stdout.split("\n")
     for m in sorted((m for m in mounts if m.startswith(workdir + "/")), reverse=True):
         run(["umount", "-l", m])
