@@ -420,9 +420,10 @@ void close_all_but(std::vector<int> keep) {
         if (p[0].revents) break;
     }
     try {
+        UniqueFd fan = make_group(s);
+        // server.pid names us once our marks are in place: from then on opens wait for us
         sys::write_file_atomic(fmt::format("{}/server.pid", s.dir), std::to_string(::getpid()),
                                0644);
-        UniqueFd fan = make_group(s);
         serve(s, std::move(fan));
     } catch (const std::exception& e) {
         std::fprintf(stderr, "husk-procvirt standby: %s\n", e.what());
