@@ -376,19 +376,6 @@ void answer_sysinfo(Server& s) {
     (void)::ioctl(s.listener, SECCOMP_IOCTL_NOTIF_SEND, &resp);
 }
 
-// Close every fd from 3 up but those in `keep`: nothing of the caller's (pipes a test
-// reads to EOF, locks) may live on in the server.
-void close_all_but(std::vector<int> keep) {
-    std::sort(keep.begin(), keep.end());
-    unsigned lo = 3;
-    for (int k : keep) {
-        if (k < 0 || static_cast<unsigned>(k) < lo) continue;
-        if (static_cast<unsigned>(k) > lo) sys::close_range(lo, static_cast<unsigned>(k) - 1, 0);
-        lo = static_cast<unsigned>(k) + 1;
-    }
-    sys::close_range(lo, ~0U, 0);
-}
-
 [[noreturn]] void serve(Server& s, UniqueFd fan) {
     for (;;) {
         pollfd p[3] = {{fan.get(), POLLIN, 0}, {s.listener, POLLIN, 0}, {s.init_pidfd, POLLIN, 0}};
@@ -507,9 +494,10 @@ pid_t start_server(const std::string& dir, const cgroup::Manager& cg, pid_t init
             ::dup2(null, 0);
             ::dup2(null, 1);
             ::dup2(out >= 0 ? out : null, 2);
+            // nothing of the caller's (pipes a test reads to EOF, locks) lives on in the server
             std::vector<int> keep = {fan.get(), s.listener, s.init_pidfd};
             for (const auto& m : s.marked) keep.push_back(m.fd);
-            close_all_but(keep);
+            sys::close_fds_except(3, keep);
             ::signal(SIGPIPE, SIG_IGN);
             server_main(s, std::move(fan));
         }
