@@ -107,6 +107,17 @@ host_online() { cat /sys/devices/system/cpu/online; }
     [[ "$output" == *'--proc-virtualize'*'expected true or false'* ]]
 }
 
+# Waits (bounded) until process PID is gone (reaped).
+gone() {
+    local i
+    for i in $(seq 1 200); do
+        kill -0 "$1" 2>/dev/null || return 0
+        sleep 0.05
+    done
+    echo "process $1 still there after 10 s"
+    return 1
+}
+
 # The state directory of a detached container's runtime (its procvirt/ files).
 pv_dir() { echo "$ROOT/run/$(container_id "$1")/procvirt"; }
 
@@ -118,10 +129,15 @@ pv_dir() { echo "$ROOT/run/$(container_id "$1")/procvirt"; }
     kill -0 "$server" && kill -0 "$standby"
     read_all='cat /proc/meminfo /proc/cpuinfo /proc/stat /proc/loadavg /proc/diskstats /proc/swaps /sys/devices/system/cpu/online >/dev/null && grep ^MemTotal: /proc/meminfo'
 
-    # the server killed: its standby takes over, values stay fresh
+    # the server killed: its standby takes over (it names itself in server.pid once it
+    # serves), values stay fresh
     kill -9 "$server"
     run husk exec pv-kill-a sh -c "$read_all"
     [ "$status" -eq 0 ] && [ "$output" = "MemTotal:         262144 kB" ]
+    for i in $(seq 1 100); do
+        [ "$(cat "$a/server.pid")" = "$standby" ] && break
+        sleep 0.05
+    done
     [ "$(cat "$a/server.pid")" = "$standby" ]
     run husk exec pv-kill-a sh -c 'head -c 50m /dev/zero > /dev/shm/x; grep ^Shmem: /proc/meminfo'
     echo "$output"
@@ -129,7 +145,7 @@ pv_dir() { echo "$ROOT/run/$(container_id "$1")/procvirt"; }
 
     # the standby killed too: nobody serves the container; reads still work (stale values)
     kill -9 "$standby"
-    while kill -0 "$standby" 2>/dev/null; do sleep 0.1; done
+    gone "$standby"
     for i in 1 2 3; do
         run husk exec pv-kill-a sh -c "$read_all"
         [ "$status" -eq 0 ] && [ "$output" = "MemTotal:         262144 kB" ]
@@ -167,3 +183,4 @@ runtime_bundle() {
     [ "${lines[3]}" = 256 ]
     [ "${lines[4]}" -lt 60 ]
 }
+
