@@ -6,8 +6,8 @@
 //   icount [-p PROFILE] [-s EVERY] -- COMMAND [ARGS...]
 //
 // Prints "instructions: N" (and per process: pid, exec'd path, count) to stderr. With -p,
-// writes every EVERY-th (default 97) instruction pointer of each process as "pid path hexip"
-// lines to PROFILE, for symbolising (bench/startup/icount-profile.sh).
+// writes every EVERY-th (default 97) instruction pointer of each process as "pid path
+// hexoffset" lines to PROFILE (the offset in that binary: `addr2line -f -e BINARY` names it).
 #define _GNU_SOURCE
 #include <errno.h>
 #include <signal.h>

@@ -3,6 +3,7 @@
 // ("1.0-ALPHA.1" == "1.0a1", "1.0-1" == "1.0.post1", "1.0c1" == "1.0rc1").
 #include <algorithm>
 #include <cctype>
+#include <charconv>
 #include <cstdint>
 #include <limits>
 #include <optional>
@@ -138,10 +139,14 @@ std::optional<Pep440> parse_pep440(std::string_view raw) {
             for (char c : part)
                 if (!std::isalnum(static_cast<unsigned char>(c))) return std::nullopt;
             if (std::all_of(part.begin(), part.end(),
-                            [](char c) { return std::isdigit(static_cast<unsigned char>(c)); }))
-                out.local.emplace_back(std::stoull(std::string(part)));
-            else
+                            [](char c) { return std::isdigit(static_cast<unsigned char>(c)); })) {
+                uint64_t n = 0;  // a number past 64 bits is no version we order
+                if (std::from_chars(part.data(), part.data() + part.size(), n).ec != std::errc())
+                    return std::nullopt;
+                out.local.emplace_back(n);
+            } else {
                 out.local.emplace_back(std::string(part));
+            }
             if (end == std::string_view::npos) break;
             start = end + 1;
         }

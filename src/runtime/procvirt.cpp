@@ -376,19 +376,6 @@ void answer_sysinfo(Server& s) {
     (void)::ioctl(s.listener, SECCOMP_IOCTL_NOTIF_SEND, &resp);
 }
 
-// Close every fd from 3 up but those in `keep`: nothing of the caller's (pipes a test
-// reads to EOF, locks) may live on in the server.
-void close_all_but(std::vector<int> keep) {
-    std::sort(keep.begin(), keep.end());
-    unsigned lo = 3;
-    for (int k : keep) {
-        if (k < 0 || static_cast<unsigned>(k) < lo) continue;
-        if (static_cast<unsigned>(k) > lo) sys::close_range(lo, static_cast<unsigned>(k) - 1, 0);
-        lo = static_cast<unsigned>(k) + 1;
-    }
-    sys::close_range(lo, ~0U, 0);
-}
-
 [[noreturn]] void serve(Server& s, UniqueFd fan) {
     for (;;) {
         pollfd p[3] = {{fan.get(), POLLIN, 0}, {s.listener, POLLIN, 0}, {s.init_pidfd, POLLIN, 0}};
@@ -403,26 +390,20 @@ void close_all_but(std::vector<int> keep) {
     }
 }
 
-// The standby: sleeps until the server or the container's init is gone; in the first
-// case it becomes the server.
-[[noreturn]] void standby(Server& s, pid_t server) {
-    UniqueFd server_fd(sys::pidfd_open(server));
-    if (!server_fd || ::getppid() != server) ::_exit(0);
-    try {
-        sys::write_file_atomic(fmt::format("{}/standby.pid", s.dir), std::to_string(::getpid()),
-                               0644);
-    } catch (const std::exception&) {
-    }
+// The standby: sleeps until the server (`server`, a pidfd) or the container's init is
+// gone; in the first case it becomes the server.
+[[noreturn]] void standby(Server& s, UniqueFd server) {
     for (;;) {
-        pollfd p[2] = {{server_fd.get(), POLLIN, 0}, {s.init_pidfd, POLLIN, 0}};
+        pollfd p[2] = {{server.get(), POLLIN, 0}, {s.init_pidfd, POLLIN, 0}};
         if (::poll(p, 2, -1) < 0 && errno == EINTR) continue;
         if (p[1].revents) ::_exit(0);
         if (p[0].revents) break;
     }
     try {
+        UniqueFd fan = make_group(s);
+        // server.pid names us once our marks are in place: from then on opens wait for us
         sys::write_file_atomic(fmt::format("{}/server.pid", s.dir), std::to_string(::getpid()),
                                0644);
-        UniqueFd fan = make_group(s);
         serve(s, std::move(fan));
     } catch (const std::exception& e) {
         std::fprintf(stderr, "husk-procvirt standby: %s\n", e.what());
@@ -430,16 +411,18 @@ void close_all_but(std::vector<int> keep) {
     ::_exit(1);
 }
 
-[[noreturn]] void server_main(Server& s, UniqueFd fan) {
-    ::prctl(PR_SET_NAME, "husk-procvirt", 0, 0, 0);
-    pid_t me = ::getpid();
-    pid_t b = ::fork();
-    if (b == 0) {
-        fan.reset();  // the standby makes its own group when it takes over
-        ::prctl(PR_SET_NAME, "husk-procv-sby", 0, 0, 0);
-        standby(s, me);
-    }
-    serve(s, std::move(fan));
+// A child of start_server on its way to serve: named, away from the caller's terminal
+// and signals, stdout and stdin on /dev/null, stderr to `log`, and no fd but `keep` (no
+// pipe a test reads to EOF, no lock of the caller's lives on in it).
+void detach(const char* name, int log, const std::vector<int>& keep) {
+    ::prctl(PR_SET_NAME, name, 0, 0, 0);
+    ::setsid();
+    int null = ::open("/dev/null", O_RDWR | O_CLOEXEC);
+    ::dup2(null, 0);
+    ::dup2(null, 1);
+    ::dup2(log >= 0 ? log : null, 2);
+    sys::close_fds_except(3, keep);
+    ::signal(SIGPIPE, SIG_IGN);
 }
 
 }  // namespace
@@ -495,24 +478,35 @@ pid_t start_server(const std::string& dir, const cgroup::Manager& cg, pid_t init
         std::vector<UniqueFd> files;
         open_files(s, files);
         UniqueFd fan = make_group(s);
+        // Everything the server and its standby write in `dir` exists before we return
+        // (the log, both pid files): a `delete` right after create removes all of it.
         std::string log = fmt::format("{}/server.log", dir);
+        UniqueFd log_fd(::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600));
+        if (!log_fd) throw_sys("open", log);
+        std::vector<int> keep = {s.listener, s.init_pidfd};
+        for (const auto& m : s.marked) keep.push_back(m.fd);
         std::fflush(nullptr);
         pid_t pid = ::fork();
         if (pid < 0) throw_sys("fork");
         if (pid == 0) {
-            ::setsid();  // away from the caller's terminal and its signals
-            int out = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
-            int null = ::open("/dev/null", O_RDWR | O_CLOEXEC);
-            ::dup2(null, 0);
-            ::dup2(null, 1);
-            ::dup2(out >= 0 ? out : null, 2);
-            std::vector<int> keep = {fan.get(), s.listener, s.init_pidfd};
-            for (const auto& m : s.marked) keep.push_back(m.fd);
-            close_all_but(keep);
-            ::signal(SIGPIPE, SIG_IGN);
-            server_main(s, std::move(fan));
+            keep.push_back(fan.get());
+            detach("husk-procvirt", log_fd.get(), keep);
+            serve(s, std::move(fan));
         }
+        fan.reset();  // the standby makes a group of its own when it takes over
         sys::write_file_atomic(fmt::format("{}/server.pid", dir), std::to_string(pid), 0644);
+        // Our child, not reaped yet: the pid is the server's even if it has died already.
+        UniqueFd server(sys::pidfd_open(pid));
+        if (!server) throw_sys("pidfd_open", std::to_string(pid));
+        pid_t standby_pid = ::fork();
+        if (standby_pid < 0) throw_sys("fork");
+        if (standby_pid == 0) {
+            keep.push_back(server.get());
+            detach("husk-procv-sby", log_fd.get(), keep);
+            standby(s, std::move(server));
+        }
+        sys::write_file_atomic(fmt::format("{}/standby.pid", dir), std::to_string(standby_pid),
+                               0644);
         return pid;
     });
 }

@@ -20,7 +20,7 @@
 //            container's numbers into the caller's struct. If the server and its standby
 //            (below) are both gone the kernel answers ENOSYS to sysinfo(2): see
 //            README "Not there yet".
-//   failure  the server forks a standby at start; the standby sleeps on the server's
+//   failure  beside the server start_server forks a standby; it sleeps on the server's
 //            pidfd and, if the server dies, takes over (a new fanotify group, the same
 //            seccomp listener). Each container has its own pair: nothing is shared.
 //
@@ -62,7 +62,9 @@ bool sysinfo_filter_possible(const oci::Spec& spec);
 
 // Parent side, once the init is ready: start the server (and its standby) for the
 // container whose init is `init`, serving the files in `dir` and sysinfo(2) through
-// `listener` (may be empty). Returns the server's pid, also written to dir/server.pid.
+// `listener` (may be empty). Returns the server's pid, also written to dir/server.pid
+// (the standby's to dir/standby.pid) before it returns: the two processes write nothing
+// else into `dir` but a takeover's server.pid.
 pid_t start_server(const std::string& dir, const cgroup::Manager& cg, pid_t init,
                    long start_boottime, sys::UniqueFd listener);
 

@@ -11,6 +11,7 @@
 
 #include <cstdint>
 #include <initializer_list>
+#include <span>
 
 namespace husk::sys {
 
@@ -60,7 +61,7 @@ inline int close_range(unsigned first, unsigned last, unsigned flags) {
 // child between fork or clone and execve: O_CLOEXEC only acts at execve, and a lock
 // (OFD or flock) lives as long as any copy of its fd, so a parent's fds must not wait
 // in a process that may block for long (a container init before `start`).
-inline void close_fds_except(unsigned first, std::initializer_list<int> keep) noexcept {
+inline void close_fds_except(unsigned first, std::span<const int> keep) noexcept {
     for (unsigned lo = first;;) {
         unsigned next = ~0U;  // the lowest kept fd at or above lo
         for (int k : keep)
@@ -70,6 +71,9 @@ inline void close_fds_except(unsigned first, std::initializer_list<int> keep) no
         if (next == ~0U) return;
         lo = next + 1;
     }
+}
+inline void close_fds_except(unsigned first, std::initializer_list<int> keep) noexcept {
+    close_fds_except(first, std::span<const int>(keep.begin(), keep.size()));
 }
 
 }  // namespace husk::sys

@@ -213,6 +213,8 @@ TEST(SbomVersions, PythonVersionsFollowPep440IncludingDevPostAndLocal) {
     EXPECT_GT(inventory::compare_pep440("1!0.1", "2.0"), 0);
     EXPECT_FALSE(inventory::compare_pep440("1.0+", "1.0").has_value());
     EXPECT_FALSE(inventory::compare_pep440("not-a-version", "1.0").has_value());
+    // a local segment past 64 bits: not a version we order (no exception out of the scan)
+    EXPECT_FALSE(inventory::compare_pep440("1.0+123456789012345678901234", "1.0").has_value());
 }
 
 // Scores FIRST's calculators give for these vectors.

@@ -107,6 +107,29 @@ host_online() { cat /sys/devices/system/cpu/online; }
     [[ "$output" == *'--proc-virtualize'*'expected true or false'* ]]
 }
 
+# Waits (bounded) until no process matches `pgrep -f PATTERN`: processes exit on their own
+# after a kill (a server when its container's init is gone), not at once.
+gone_matching() {
+    local i
+    for i in $(seq 1 200); do
+        pgrep -f -- "$1" >/dev/null || return 0
+        sleep 0.05
+    done
+    echo "still running after 10 s:"
+    pgrep -af -- "$1"
+    return 1
+}
+# Waits (bounded) until process PID is gone (reaped).
+gone() {
+    local i
+    for i in $(seq 1 200); do
+        kill -0 "$1" 2>/dev/null || return 0
+        sleep 0.05
+    done
+    echo "process $1 still there after 10 s"
+    return 1
+}
+
 # The state directory of a detached container's runtime (its procvirt/ files).
 pv_dir() { echo "$ROOT/run/$(container_id "$1")/procvirt"; }
 
@@ -118,10 +141,15 @@ pv_dir() { echo "$ROOT/run/$(container_id "$1")/procvirt"; }
     kill -0 "$server" && kill -0 "$standby"
     read_all='cat /proc/meminfo /proc/cpuinfo /proc/stat /proc/loadavg /proc/diskstats /proc/swaps /sys/devices/system/cpu/online >/dev/null && grep ^MemTotal: /proc/meminfo'
 
-    # the server killed: its standby takes over, values stay fresh
+    # the server killed: its standby takes over (it names itself in server.pid once it
+    # serves), values stay fresh
     kill -9 "$server"
     run husk exec pv-kill-a sh -c "$read_all"
     [ "$status" -eq 0 ] && [ "$output" = "MemTotal:         262144 kB" ]
+    for i in $(seq 1 100); do
+        [ "$(cat "$a/server.pid")" = "$standby" ] && break
+        sleep 0.05
+    done
     [ "$(cat "$a/server.pid")" = "$standby" ]
     run husk exec pv-kill-a sh -c 'head -c 50m /dev/zero > /dev/shm/x; grep ^Shmem: /proc/meminfo'
     echo "$output"
@@ -129,7 +157,7 @@ pv_dir() { echo "$ROOT/run/$(container_id "$1")/procvirt"; }
 
     # the standby killed too: nobody serves the container; reads still work (stale values)
     kill -9 "$standby"
-    while kill -0 "$standby" 2>/dev/null; do sleep 0.1; done
+    gone "$standby"
     for i in 1 2 3; do
         run husk exec pv-kill-a sh -c "$read_all"
         [ "$status" -eq 0 ] && [ "$output" = "MemTotal:         262144 kB" ]
@@ -166,4 +194,45 @@ runtime_bundle() {
     [ "${lines[2]}" = 0 ]
     [ "${lines[3]}" = 256 ]
     [ "${lines[4]}" -lt 60 ]
+}
+
+# husk-runtime's own forks (an init before its execve, the procvirt server and its standby)
+# carry its command line, hence the state root: none may outlive what engines do to clean up.
+@test "husk-runtime create killed or failing around its server, or deleted at once: nothing left" {
+    rt=$WORK/rt-pv-kill
+    b=$(runtime_bundle 'sleep 300')
+
+    # killed after the files were written, before the server (a createRuntime hook kills it)
+    cp "$b/config.json" "$b/plain.json"
+    jq '.hooks.createRuntime = [{"path": "/bin/sh", "args": ["sh", "-c", "kill -9 $PPID"]}]' \
+        "$b/plain.json" >"$b/config.json"
+    run "$HUSK_RUNTIME" --root "$rt" create --bundle "$b" pv-killed
+    echo "$output"
+    [ "$status" -eq 137 ]
+    [ -f "$rt/pv-killed/procvirt/meminfo" ]
+    run "$HUSK_RUNTIME" --root "$rt" delete --force pv-killed
+    echo "$output"
+    [ "$status" -eq 0 ]
+    [ ! -e "$rt/pv-killed" ]
+    gone_matching "$rt"
+    cp "$b/plain.json" "$b/config.json"
+
+    # failing after the server started (its pid file cannot be written): create undoes it all
+    run "$HUSK_RUNTIME" --root "$rt" create --bundle "$b" --pid-file "$WORK/no-such-dir/pid" pv-failed
+    echo "$output"
+    [ "$status" -ne 0 ]
+    [[ "$output" == *no-such-dir* ]]
+    [ ! -e "$rt/pv-failed" ]
+    gone_matching "$rt"
+
+    # created (server and standby running), then deleted at once: they go with it
+    for i in 1 2 3 4 5; do
+        "$HUSK_RUNTIME" --root "$rt" create --bundle "$b" "pv-quick-$i"
+        kill -0 "$(cat "$rt/pv-quick-$i/procvirt/server.pid")"
+        kill -0 "$(cat "$rt/pv-quick-$i/procvirt/standby.pid")"
+        "$HUSK_RUNTIME" --root "$rt" delete "pv-quick-$i"
+        [ ! -e "$rt/pv-quick-$i" ]
+    done
+    gone_matching "$rt"
+    [ -z "$(ls "$rt")" ]
 }

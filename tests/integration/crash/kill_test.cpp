@@ -124,10 +124,10 @@ struct Runtime {
     }
 };
 
-TEST(KilledAtRandom, RuntimeCreateStartRunThenDeleteForceLeavesNothing) {
+// create, start and run (a third of `rounds_wanted` each) killed at a random moment;
+// `delete --force` after each must leave nothing.
+void kill_runtime_verbs(Runtime& rt, int rounds_wanted) {
     auto rng = seeded_rng();
-    Runtime rt;
-    rt.b.args({"/bin/sleep", kSleep});
     const std::string log = rt.b.dir() + "/killed.log";
     // How long each command takes when nothing kills it (the median of three: the first is
     // slower, with cold caches): the moments are spread over that.
@@ -150,7 +150,8 @@ TEST(KilledAtRandom, RuntimeCreateStartRunThenDeleteForceLeavesNothing) {
     const microseconds create_span = creates[1], start_span = starts[1];
 
     int rounds = 0, mid_run = 0;
-    for (int round = 0; round < 60 && !HasFailure(); ++round, ++rounds) {  // 20 of each
+    for (int round = 0; round < rounds_wanted && !::testing::Test::HasFailure();
+         ++round, ++rounds) {  // a third of each
         id = rt.b.id();
         std::vector<std::string> argv;
         microseconds span{};
@@ -178,6 +179,29 @@ TEST(KilledAtRandom, RuntimeCreateStartRunThenDeleteForceLeavesNothing) {
         rt.deleted(id, what);
     }
     expect_mostly_mid_run(mid_run, rounds);
+}
+
+TEST(KilledAtRandom, RuntimeCreateStartRunThenDeleteForceLeavesNothing) {
+    Runtime rt;
+    rt.b.args({"/bin/sleep", kSleep});
+    kill_runtime_verbs(rt, 60);
+}
+
+// --proc-virtualize (runtime/procvirt.h): its files in the state directory, its server and
+// standby (forks of husk-runtime: `deleted` finds them by the state root in their argv).
+TEST(KilledAtRandom, RuntimeWithProcVirtualizeThenDeleteForceLeavesNothing) {
+    Runtime rt;
+    rt.b.config["annotations"]["run.oci.husk.proc-virtualize"] = "true";
+    rt.b.config["linux"]["resources"]["memory"] = {{"limit", 256 << 20}};
+    rt.b.args({"/bin/sleep", kSleep});
+    {  // the bundle does get a server and a standby (else this would test nothing of them)
+        std::string id = rt.b.id();
+        auto c = run(rt.create(id), kBound);
+        ASSERT_EQ(c.status, 0) << c.err;
+        ASSERT_TRUE(exists(rt.b.state_root() + "/" + id + "/procvirt/standby.pid"));
+        rt.deleted(id, "an unkilled container");
+    }
+    kill_runtime_verbs(rt, 30);
 }
 
 // ---- husk ----------------------------------------------------------------------------------
