@@ -33,6 +33,9 @@ struct CreateOptions {
     // The bundle's config.json already parsed by the caller (run), so it is parsed once
     // per process; null: create reads it.
     const oci::Spec* spec = nullptr;
+    // Rootless (husk-runtime --rootless, or auto: not root on the host): cgroups only where
+    // writable, no device rules (see cgroup::Manager::plan).
+    bool rootless = false;
 };
 
 // The LISTEN_FDS our caller passed us (0 unless LISTEN_PID is our pid), as runc reads them.

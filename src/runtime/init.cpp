@@ -131,9 +131,12 @@ void init_fail(const Plan& p, const char* step, const char* path, int err) noexc
 
 void init_main(const Plan& p) noexcept {
     // Not dumpable until execve: nobody may ptrace us or open /proc/self/exe meanwhile.
-    ::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+    // Rootless, from `go` on: until then only our own user (who runs us) could, and it must
+    // open our uid_map (Plan::dumpable_until_go).
+    if (!p.dumpable_until_go) ::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
     ::umask(0);
     g_host_pid = wait_for(p, SyncType::go);
+    if (p.dumpable_until_go) ::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
     become_user_ns_root(p);
     join_namespaces(p);
     join_session_keyring(p);

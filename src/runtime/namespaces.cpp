@@ -4,7 +4,11 @@
 #include "runtime/namespaces.h"
 
 #include <fcntl.h>
+#include <pwd.h>
 #include <sched.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -17,6 +21,7 @@
 #include "sys/error.h"
 #include "sys/fd.h"
 #include "sys/fileutil.h"
+#include "sys/spawn.h"
 
 namespace husk::runtime {
 namespace {
@@ -30,6 +35,59 @@ constexpr NsName kNamespaces[] = {
     {"ipc", CLONE_NEWIPC},       {"uts", CLONE_NEWUTS},     {"user", CLONE_NEWUSER},
     {"cgroup", CLONE_NEWCGROUP}, {"time", CLONE_NEWTIME},
 };
+
+// Unprivileged, the kernel takes only a map of our own id (one id): anything wider goes
+// through the setuid helpers, which check /etc/subuid and /etc/subgid.
+bool self_map_only(const std::vector<oci::IdMapping>& m, uint32_t id) {
+    return m.size() == 1 && m[0].host_id == id && m[0].size == 1;
+}
+
+std::string user_name() {
+    const passwd* pw = ::getpwuid(::geteuid());  // NOLINT(concurrency-mt-unsafe): one thread
+    return pw != nullptr ? std::string(pw->pw_name) : std::to_string(::geteuid());
+}
+
+// newuidmap PID ID HOSTID SIZE... (or newgidmap): the maps of `pid` written by the setuid
+// helper of shadow's uidmap package; throws naming the helper, its complaint and the file
+// to fix.
+void write_map_by_helper(const char* helper, const char* subid_file, const char* field, pid_t pid,
+                         const std::vector<oci::IdMapping>& m) {
+    std::string path = fmt::format("/usr/bin/{}", helper);
+    struct stat st {};
+    if (::stat(path.c_str(), &st) != 0)
+        throw Error(fmt::format(
+            "{}: mapping more than our own id needs {} (install the uidmap package)", field, path));
+    // Debian installs it setuid root; some distributions give it file capabilities instead.
+    if ((st.st_mode & S_ISUID) == 0 && st.st_uid == 0 &&
+        ::getxattr(path.c_str(), "security.capability", nullptr, 0) < 0)
+        throw Error(fmt::format(
+            "{}: {} is neither setuid root nor has file capabilities (reinstall the uidmap "
+            "package)",
+            field, path));
+    std::vector<std::string> args = {path, std::to_string(pid)};
+    for (const auto& r : m) {
+        args.push_back(std::to_string(r.container_id));
+        args.push_back(std::to_string(r.host_id));
+        args.push_back(std::to_string(r.size));
+    }
+    auto argv = sys::c_strings(args);
+    std::vector<std::string> env;
+    auto envp = sys::c_strings(env);
+    sys::UniqueFd err(::memfd_create("idmap-stderr", MFD_CLOEXEC));
+    sys::SpawnResult r = sys::spawn_and_wait(path.c_str(), argv.data(), envp.data(), 10, nullptr, 0,
+                                             -1, err ? err.get() : -1);
+    if (r.ok()) return;
+    std::string out;
+    if (err) {
+        char buf[512];
+        ssize_t n = ::pread(err.get(), buf, sizeof buf, 0);
+        if (n > 0) out.assign(buf, static_cast<size_t>(n));
+        if (auto nl = out.find('\n'); nl != std::string::npos) out.resize(nl);
+    }
+    throw Error(fmt::format("{}: {} {}: {}{}{} (check the ranges of user {} in {})", field, helper,
+                            pid, sys::describe_spawn_result(r), out.empty() ? "" : ": ", out,
+                            user_name(), subid_file));
+}
 
 }  // namespace
 
@@ -86,6 +144,9 @@ void plan_namespaces(const oci::Linux& lx, bool cgroup_ns_after_join, Plan& p,
         p.unshare_cgroup_after_join = true;
     }
     p.new_user_ns = flags & CLONE_NEWUSER;
+    p.dumpable_until_go = p.new_user_ns && ::geteuid() != 0;
+    // write_id_maps denies setgroups(2) when it writes our own gid itself
+    if (p.dumpable_until_go && self_map_only(lx.gid_mappings, ::getegid())) p.set_groups = false;
     if (flags & CLONE_NEWTIME) {  // offsets go in before anyone enters: see timens.h
         flags &= ~static_cast<unsigned long>(CLONE_NEWTIME);
         p.new_time_ns = true;
@@ -122,7 +183,19 @@ void write_id_maps(pid_t pid, const std::vector<oci::IdMapping>& uids,
     std::string base = fmt::format("/proc/{}/", pid);
     std::string u = format_id_map(uids, "linux.uidMappings");
     std::string g = format_id_map(gids, "linux.gidMappings");
-    with_context("linux.uidMappings", [&] { sys::write_file(base + "uid_map", u); });
+    bool unprivileged = ::geteuid() != 0;
+    if (unprivileged && !self_map_only(uids, ::geteuid()))
+        write_map_by_helper("newuidmap", "/etc/subuid", "linux.uidMappings", pid, uids);
+    else
+        with_context("linux.uidMappings", [&] { sys::write_file(base + "uid_map", u); });
+    if (unprivileged && !self_map_only(gids, ::getegid())) {
+        write_map_by_helper("newgidmap", "/etc/subgid", "linux.gidMappings", pid, gids);
+        return;
+    }
+    // Unprivileged, the kernel takes our own gid only once setgroups(2) is denied in the
+    // namespace (user_namespaces(7)); the container then keeps the groups it has.
+    if (unprivileged)
+        with_context("linux.gidMappings", [&] { sys::write_file(base + "setgroups", "deny"); });
     with_context("linux.gidMappings", [&] { sys::write_file(base + "gid_map", g); });
 }
 

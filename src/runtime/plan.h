@@ -55,6 +55,10 @@ struct Plan {
     // namespaces
     std::vector<PlannedNamespaceJoin> joins;  // setns, in order (mount last)
     bool new_user_ns = false;
+    // Our id maps are written as an unprivileged user (by us or newuidmap): the init stays
+    // dumpable until `go`, since a non-dumpable process's /proc/PID/uid_map belongs to
+    // root (runc's nsexec does the same).
+    bool dumpable_until_go = false;
     // A user namespace joined by path: the parent's helper process enters it and clones the
     // init from there (container/create.cpp), so every new namespace is owned by it.
     int user_join_fd = -1;

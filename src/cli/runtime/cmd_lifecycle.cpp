@@ -27,6 +27,7 @@ void add_lifecycle_commands(CLI::App& app, Globals& g) {
         add_create_flags(create, create_opts);
         create->callback([&g] {
             create_opts.root = g.root;
+            create_opts.rootless = g.is_rootless();
             create_opts.listen_fds = runtime::socket_activation_fds();
             runtime::create(create_opts);
         });
@@ -43,6 +44,7 @@ void add_lifecycle_commands(CLI::App& app, Globals& g) {
         run->add_flag("--keep", keep, "ignored (runc keeps the container; husk deletes it)");
         run->callback([&g] {
             run_opts.root = g.root;
+            run_opts.rootless = g.is_rootless();
             run_opts.listen_fds = runtime::socket_activation_fds();
             g.exit_code = runtime::run(run_opts, detach);
         });

@@ -16,11 +16,15 @@ struct Globals {
     std::string log_format = "text";
     bool debug = false;
     bool systemd_cgroup = false;
-    std::string rootless = "auto";
-    int exit_code = 0;  // set by a verb that returns a status (run)
+    std::string rootless = "auto";  // --rootless: true, false or auto (runc's values)
+    int exit_code = 0;              // set by a verb that returns a status (run)
     // The verb named on the command line, when it is one of ours: only its subcommand is
     // built (each costs allocations and option objects). Empty: build all (help, errors).
     std::string_view verb;
+
+    // --rootless resolved: auto is true when we are not root on the host or run in a user
+    // namespace that is not the host's (runc's rule).
+    bool is_rootless() const;
 
     bool wants(std::string_view name, std::string_view alias = {}) const {
         return verb.empty() || verb == name || (!alias.empty() && verb == alias);

@@ -10,8 +10,10 @@
 
 #include "cli/runtime/commands.h"
 #include "sys/error.h"
+#include "sys/fileutil.h"
 #include "sys/log.h"
 #include "sys/self_exe.h"
+#include "sys/user_dirs.h"
 
 namespace {
 
@@ -24,6 +26,14 @@ std::string version_text() {
 }  // namespace
 
 namespace husk::cli {
+
+bool Globals::is_rootless() const {
+    if (rootless != "auto") return rootless == "true";
+    if (sys::rootless()) return true;
+    // root inside a user namespace is rootless too: the host's id map is not all of ours
+    auto map = sys::read_file_if_exists("/proc/self/uid_map");
+    return map && map->find("4294967295") == std::string::npos;
+}
 
 std::string_view verb_of(int argc, char** argv) {
     static constexpr std::string_view kVerbs[] = {
@@ -59,13 +69,18 @@ int runtime_main(int argc, char** argv) {
         husk::sys::reexec_from_readonly_self();
     CLI::App app{"husk-runtime: an OCI container runtime", "husk-runtime"};
     app.set_version_flag("--version,-v", version_text());
-    app.add_option("--root", g.root, "state directory of the containers");
+    auto* root_opt =
+        app.add_option("--root", g.root,
+                       "state directory of the containers (default /run/husk-runtime; as a user "
+                       "$XDG_RUNTIME_DIR/husk-runtime)");
     app.add_option("--log", g.log, "log file (appended to)");
     app.add_option("--log-format", g.log_format, "log format: text or json")
         ->check(CLI::IsMember({"text", "json"}));
     app.add_flag("--debug", g.debug, "log debug messages");
     app.add_flag("--systemd-cgroup", g.systemd_cgroup, "use systemd to manage cgroups");
-    app.add_option("--rootless", g.rootless, "ignored: husk-runtime detects it");
+    app.add_option("--rootless", g.rootless,
+                   "true, false or auto (default: auto, rootless when not root on the host)")
+        ->check(CLI::IsMember({"true", "false", "auto"}));
     app.add_option("--criu", "ignored: checkpoint/restore is not supported");
     app.require_subcommand(1);
     husk::cli::add_lifecycle_commands(app, g);
@@ -85,6 +100,9 @@ int runtime_main(int argc, char** argv) {
     };
     app.parse_complete_callback([&] {
         configure_log();
+        // A user's state lives in its runtime directory, as runc's $XDG_RUNTIME_DIR/runc.
+        if (root_opt->count() == 0 && husk::sys::rootless())
+            g.root = husk::sys::xdg_runtime_dir() + "/husk-runtime";
         if (g.systemd_cgroup)
             throw husk::Error(
                 "--systemd-cgroup: the systemd cgroup driver is not supported; use cgroupfs");

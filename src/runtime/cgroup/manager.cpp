@@ -61,6 +61,33 @@ bool needs_v2(const Layout& layout, const oci::Resources* res) {
     return false;
 }
 
+// Whether we may make `dir`: the nearest existing ancestor is writable by us.
+bool can_make(const std::string& dir) {
+    for (std::string d = dir; !d.empty(); d = parent_of(d))
+        if (::access(d.c_str(), F_OK) == 0) return ::access(d.c_str(), W_OK) == 0;
+    return false;
+}
+
+// Rootless: keep what we may make, refuse a limit nothing kept can hold.
+void keep_writable(std::vector<HierarchyDir>& v1, std::optional<HierarchyDir>& v2,
+                   const Layout& layout, const oci::Resources* res) {
+    std::erase_if(v1, [](const HierarchyDir& h) { return !can_make(h.dir); });
+    if (v2 && !can_make(v2->dir)) v2.reset();
+    if (res == nullptr) return;
+    for (const char* c : {"memory", "pids", "cpu", "cpuset", "io", "hugetlb", "rdma", "misc"}) {
+        if (!needs_controller(*res, c)) continue;
+        const char* v1_name = std::string_view(c) == "io" ? "blkio" : c;
+        bool held = std::any_of(v1.begin(), v1.end(),
+                                [&](const HierarchyDir& h) { return has(h.controllers, v1_name); });
+        if (held || (v2 && layout.v2_has(c))) continue;
+        throw Error(fmt::format(
+            "linux.resources: rootless (uid {}): no cgroup holding the {} controller is "
+            "writable by this user (the host's cgroups are not delegated to it: a cgroup v2 "
+            "subtree delegated by systemd's user@.service is); run without the limit",
+            ::geteuid(), c));
+    }
+}
+
 }  // namespace
 
 Manager::Manager(Private, std::vector<HierarchyDir> v1, std::optional<HierarchyDir> v2)
@@ -74,7 +101,7 @@ std::unique_ptr<Manager> Manager::create(const std::string& cgroups_path, const 
 }
 
 std::unique_ptr<Manager> Manager::plan(const std::string& cgroups_path, const std::string& id,
-                                       const oci::Resources* res) {
+                                       const oci::Resources* res, bool rootless) {
     const CgroupPath path = parse_cgroups_path(cgroups_path, id);
     if (res != nullptr) validate(*res);  // before anything exists
     const Layout layout = detect_layout();
@@ -88,6 +115,7 @@ std::unique_ptr<Manager> Manager::plan(const std::string& cgroups_path, const st
     });
     if (layout.v2 && (pure_v2 || needs_v2(layout, res)))
         v2 = HierarchyDir{{}, layout.dir_for(*layout.v2, path), layout.v2->mountpoint};
+    if (rootless) keep_writable(v1, v2, layout, res);
     auto mgr = std::make_unique<Manager>(Private{}, std::move(v1), std::move(v2));
     mgr->pure_v2_ = pure_v2;
     mgr->v2_controllers_ = layout.v2_controllers;

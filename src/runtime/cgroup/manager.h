@@ -34,8 +34,12 @@ class Manager {
     // create() in two steps, for a caller that records where the cgroup will be (save())
     // before any of it exists, so that a crash in between leaves nothing unrecorded:
     // plan() decides the directories and makes nothing; make() is the rest of create().
+    // `rootless`: only the hierarchies whose container directory we may make (the nearest
+    // existing ancestor is writable: a delegated subtree) are used, possibly none; device
+    // rules are not ours to enforce there (a user namespace cannot mknod anyway), and a
+    // limit no kept hierarchy can hold is refused, naming the controller and why.
     static std::unique_ptr<Manager> plan(const std::string& cgroups_path, const std::string& id,
-                                         const oci::Resources* res);
+                                         const oci::Resources* res, bool rootless = false);
     void make(const oci::Resources* res);
     // Re-open a cgroup from what save() returned.
     static std::unique_ptr<Manager> load(const std::string& saved);

@@ -219,8 +219,9 @@ pid_t create_locked(const CreateOptions& o, StateDir& dir) {
     // What a killed create leaves is recorded before it exists (the cgroup now, the init's
     // pid as soon as it has one), so `delete --force` can undo it.
     std::optional<oci::Resources> res = effective_resources(spec);
+    if (o.rootless && res) res->devices.clear();
     cg = cgroup::Manager::plan(spec.linux_ ? spec.linux_->cgroups_path : "", o.id,
-                               res ? &*res : nullptr);
+                               res ? &*res : nullptr, o.rootless);
     Record rec;
     rec.id = o.id;
     rec.bundle = bundle;

@@ -83,7 +83,9 @@ bool wait_exit(const Record& r, std::chrono::milliseconds timeout) {
 }
 
 void signal_all(Loaded& l, int sig, bool all) {
-    if (all && l.cg) {
+    // A rootless container may have no cgroup at all: then the init is all we can reach
+    // (its PID namespace takes the others with it).
+    if (all && l.cg && !l.cg->dirs().empty()) {
         l.cg->kill_all(sig);
         return;
     }

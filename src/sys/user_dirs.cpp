@@ -1,0 +1,70 @@
+#include "sys/user_dirs.h"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+
+#include <fmt/format.h>
+
+#include "sys/error.h"
+
+namespace husk::sys {
+
+namespace {
+
+std::string home_dir(const char* what) {
+    const char* home = std::getenv("HOME");
+    if (home == nullptr || *home != '/')
+        throw Error(fmt::format("rootless: neither ${} nor $HOME (an absolute path) is set", what));
+    return home;
+}
+
+std::string env_dir(const char* name) {
+    const char* v = std::getenv(name);
+    return v != nullptr && *v == '/' ? std::string(v) : std::string();
+}
+
+}  // namespace
+
+bool rootless() {
+    return ::geteuid() != 0;
+}
+
+std::string xdg_data_home() {
+    std::string d = env_dir("XDG_DATA_HOME");
+    return d.empty() ? home_dir("XDG_DATA_HOME") + "/.local/share" : d;
+}
+
+std::string xdg_config_home() {
+    std::string d = env_dir("XDG_CONFIG_HOME");
+    return d.empty() ? home_dir("XDG_CONFIG_HOME") + "/.config" : d;
+}
+
+std::string xdg_runtime_dir(bool* fallback) {
+    std::string d = env_dir("XDG_RUNTIME_DIR");
+    if (fallback != nullptr) *fallback = d.empty();
+    if (!d.empty()) return d;
+    uid_t uid = ::geteuid();
+    d = fmt::format("/tmp/husk-run-{}", uid);
+    if (::mkdir(d.c_str(), 0700) != 0 && errno != EEXIST) throw_sys("mkdir", d);
+    struct stat st {};
+    if (::lstat(d.c_str(), &st) != 0) throw_sys("lstat", d);
+    // Someone else may have made it first, to watch or swap our state: refuse.
+    if (!S_ISDIR(st.st_mode) || st.st_uid != uid || (st.st_mode & 077) != 0)
+        throw Error(fmt::format(
+            "rootless: {} is not a private directory of uid {} (mode 0700); remove it or set "
+            "$XDG_RUNTIME_DIR",
+            shown(d), uid));
+    return d;
+}
+
+std::string runtime_dir_note(const std::string& dir) {
+    return fmt::format(
+        "note: $XDG_RUNTIME_DIR is not set; runtime state is kept in {} (lost on reboot "
+        "cleanup of /tmp)",
+        dir);
+}
+
+}  // namespace husk::sys

@@ -1,0 +1,29 @@
+// Where husk keeps things for the user running it. Root keeps the system paths
+// (/var/lib/husk, /run/husk, /run/husk-runtime); any other user is rootless and gets
+// the XDG base directories, as podman and runc do: data under $XDG_DATA_HOME/husk
+// (~/.local/share/husk), runtime state under $XDG_RUNTIME_DIR (or, when that is unset,
+// a private 0700 directory /tmp/husk-run-<uid> made and checked here), configuration
+// under $XDG_CONFIG_HOME/husk (~/.config/husk).
+#pragma once
+
+#include <string>
+
+namespace husk::sys {
+
+// Whether this process runs without root on the host (effective uid not 0).
+bool rootless();
+
+// $XDG_DATA_HOME, else $HOME/.local/share; throws when neither HOME nor it is set.
+std::string xdg_data_home();
+// $XDG_CONFIG_HOME, else $HOME/.config; throws when neither HOME nor it is set.
+std::string xdg_config_home();
+
+// The user's runtime directory: $XDG_RUNTIME_DIR when set, else /tmp/husk-run-<uid>,
+// made 0700 on first use and refused unless it is a directory owned by us that no one
+// else may enter. `fallback` (when given) is set to whether /tmp was used.
+std::string xdg_runtime_dir(bool* fallback = nullptr);
+
+// The note shown when the /tmp fallback is in use: one line, naming the variable.
+std::string runtime_dir_note(const std::string& dir);
+
+}  // namespace husk::sys

@@ -1,0 +1,103 @@
+# Shared by the rootless e2e tests: two unprivileged users made for the test, RL_USER with
+# a /etc/subuid and /etc/subgid range of 65536 ids and RL_BARE without one, each with a
+# home and a private XDG_RUNTIME_DIR under $WORK; removed with their files by
+# rootless_teardown.
+
+: "${HUSK:?HUSK must name the husk binary}"
+: "${HUSK_SRC:?HUSK_SRC must name the source tree}"
+: "${HUSK_RUNTIME:=$(dirname "$HUSK")/../../../bin/husk-runtime}"
+
+# Why this kernel cannot run unprivileged user namespaces, or nothing.
+userns_refused() {
+    local f=/proc/sys/kernel/unprivileged_userns_clone
+    [ -r $f ] && [ "$(cat $f)" = 0 ] && { echo "$f is 0"; return; }
+    f=/proc/sys/user/max_user_namespaces
+    [ -r $f ] && [ "$(cat $f)" = 0 ] && { echo "$f is 0"; return; }
+    true
+}
+
+# useradd NAME with a home under $WORK and a runtime directory; prints nothing.
+make_user() {
+    local name=$1
+    useradd -M -d "$WORK/home-$name" -s /bin/sh "$name"
+    mkdir -p "$WORK/home-$name" "$WORK/xdg-$name"
+    chown "$name:" "$WORK/home-$name" "$WORK/xdg-$name"
+    chmod 700 "$WORK/home-$name" "$WORK/xdg-$name"
+    USERS+=("$name")
+}
+
+rootless_setup() {
+    [ "$(id -u)" = 0 ] || skip "making the test users needs root"
+    local why
+    why=$(userns_refused)
+    [ -z "$why" ] || skip "the kernel refuses unprivileged user namespaces: $why"
+    [ -x /bin/busybox ] || skip "busybox-static is not installed (scripts/deps.sh installs it)"
+    command -v useradd >/dev/null || skip "useradd is missing"
+    WORK=$(mktemp -d /tmp/rootless-e2e-XXXXXX)
+    chmod 755 "$WORK"
+    export WORK
+    USERS=()
+    # Short unique names (32 characters at most): the test's pid.
+    RL_USER=hrl$$a
+    RL_BARE=hrl$$b
+    make_user "$RL_USER"
+    make_user "$RL_BARE"
+    # Debian's useradd gives each new user a range (SUB_UID_COUNT): RL_BARE must have none.
+    touch /etc/subuid /etc/subgid
+    sed -i "/^$RL_BARE:/d" /etc/subuid /etc/subgid
+    if ! grep -q "^$RL_USER:" /etc/subuid || ! grep -q "^$RL_USER:" /etc/subgid; then
+        local uid
+        uid=$(id -u "$RL_USER")
+        # A range of its own, far above any real uid.
+        RL_SUBID=$((1000000 + (uid % 30000) * 65536))
+        sed -i "/^$RL_USER:/d" /etc/subuid /etc/subgid
+        echo "$RL_USER:$RL_SUBID:65536" >>/etc/subuid
+        echo "$RL_USER:$RL_SUBID:65536" >>/etc/subgid
+    fi
+    RL_SUBID=$(grep "^$RL_USER:" /etc/subuid | head -1 | cut -d: -f2)
+}
+
+rootless_teardown() {
+    [ -n "${WORK:-}" ] || return 0
+    local u
+    for u in "${USERS[@]}"; do
+        # the users' containers: removed as they would remove them
+        as "$u" "$HUSK" ps -aq 2>/dev/null | while read -r id; do
+            as "$u" "$HUSK" rm -f "$id" >/dev/null 2>&1 || true
+        done
+        # what a test left running as the user (a created container's init)
+        ps -o pid= -u "$u" | xargs -r kill -9 2>/dev/null || true
+        userdel "$u" 2>/dev/null || true
+        sed -i "/^$u:/d" /etc/subuid /etc/subgid
+    done
+    findmnt -rn -o TARGET | grep "^$WORK/" | sort -r | while read -r m; do umount -l "$m"; done
+    rm -rf "$WORK"
+}
+
+# as USER CMD...: CMD as USER with its own HOME and XDG_RUNTIME_DIR, in $WORK.
+as() {
+    local u=$1
+    shift
+    (cd "$WORK" && runuser -u "$u" -- env -i PATH=/usr/bin:/bin HOME="$WORK/home-$u" \
+        XDG_RUNTIME_DIR="$WORK/xdg-$u" "$@")
+}
+
+# A bundle owned by USER at DIR: busybox with an applet link each, and a config.json
+# from `husk-runtime spec --rootless` whose process runs ARGS without a terminal.
+rootless_bundle() {
+    local u=$1 dir=$2
+    shift 2
+    mkdir -p "$dir/rootfs/bin" "$dir/rootfs/proc" "$dir/rootfs/sys" "$dir/rootfs/dev" "$dir/rootfs/tmp"
+    cp /bin/busybox "$dir/rootfs/bin/busybox"
+    for a in $(/bin/busybox --list); do
+        [ -e "$dir/rootfs/bin/$a" ] || ln -s busybox "$dir/rootfs/bin/$a"
+    done
+    chown -R "$u:" "$dir"
+    (cd "$dir" && as "$u" sh -c "cd '$dir' && '$HUSK_RUNTIME' spec --rootless")
+    local args
+    args=$(printf '%s\n' "$@" | jq -R . | jq -s -c .)
+    jq --argjson a "$args" '.process.terminal = false | .process.args = $a' "$dir/config.json" \
+        >"$dir/config.new"
+    mv "$dir/config.new" "$dir/config.json"
+    chown "$u:" "$dir/config.json"
+}
