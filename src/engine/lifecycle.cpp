@@ -20,6 +20,7 @@
 #include "sys/error.h"
 #include "sys/fileutil.h"
 #include "sys/log.h"
+#include "sys/user_dirs.h"
 
 namespace husk::engine {
 
@@ -243,7 +244,8 @@ void launch_container(const EngineContext& ctx, Containers& db, ContainerRecord&
     pid_t pid = create();
     try {
         const oci::Namespace* net = spec.linux_ ? spec.linux_->find_namespace("network") : nullptr;
-        if (net && net->path.empty()) loopback_up(pid);
+        // rootless, the init brings it up itself (runtime Plan::loopback_up)
+        if (net && net->path.empty() && !sys::rootless()) loopback_up(pid);
         if (connects(rec.network) || !rec.networks.empty()) connect_container(ctx, rec, pid);
         if (before_start) before_start();
         runtime::start(ctx.state_root(), rec.id);

@@ -28,6 +28,7 @@
 #include "sys/fileutil.h"
 #include "sys/log.h"
 #include "sys/syscalls.h"
+#include "sys/user_dirs.h"
 
 namespace husk::engine {
 
@@ -112,6 +113,7 @@ MonitorFds monitor_fds(const ContainerRecord& rec) {
         runtime::CreateOptions co;
         co.root = ctx.state_root();
         co.id = rec.id;
+        co.rootless = sys::rootless();
         co.bundle = bundle;
         co.console_fd = rec.tty ? m.console_theirs.get() : -1;
         pid_t pid = runtime::create(co);

@@ -16,6 +16,7 @@
 #include "sys/error.h"
 #include "sys/fd.h"
 #include "sys/syscalls.h"
+#include "sys/user_dirs.h"
 
 namespace husk::engine {
 
@@ -51,6 +52,7 @@ pid_t create_here(const EngineContext& ctx, const ContainerRecord& rec, const st
         runtime::CreateOptions co;
         co.root = ctx.state_root();
         co.id = rec.id;
+        co.rootless = sys::rootless();
         co.bundle = dir;
         co.console_fd = rec.tty ? kConsoleFd : -1;
         pid_t pid = runtime::create(co);

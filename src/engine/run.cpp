@@ -19,8 +19,10 @@
 #include "engine/events.h"
 #include "engine/monitor.h"
 #include "engine/network.h"
+#include "engine/paths.h"
 #include "engine/record.h"
 #include "engine/restart.h"
+#include "engine/rootless.h"
 #include "engine/volumes.h"
 #include "image/store.h"
 #include "network/ports.h"
@@ -31,6 +33,7 @@
 #include "sys/fileutil.h"
 #include "sys/log.h"
 #include "sys/scope_guard.h"
+#include "sys/user_dirs.h"
 
 namespace husk::engine {
 
@@ -49,6 +52,18 @@ void validate(const RunOptions& o) {
         unsigned char buf[16];
         if (::inet_pton(AF_INET, d.c_str(), buf) != 1 && ::inet_pton(AF_INET6, d.c_str(), buf) != 1)
             throw Error(error_format("{} is not an ip address", d));
+    }
+    if (sys::rootless()) {
+        if (o.network == NetworkMode::bridge || o.network == NetworkMode::user ||
+            !o.networks.empty())
+            throw Error(fmt::format(
+                "rootless: network mode \"{}\" needs root (bridges and veths are the host's); "
+                "use --network none or --network host",
+                o.networks.empty() ? to_string(o.network) : o.networks.front().network));
+        if (o.userns != UsernsMode::unset || !o.uidmap.empty() || !o.gidmap.empty())
+            throw Error(
+                "rootless: --userns, --uidmap and --gidmap are not supported yet (every "
+                "container gets the user's own namespace)");
     }
     if (o.userns == UsernsMode::keep_id)
         throw Error(
@@ -194,6 +209,14 @@ ContainerRecord prepare_container(EngineContext& ctx, RunOptions& o, const LogOp
         rec.uid_maps = o.uidmap.empty() ? o.gidmap : o.uidmap;
         rec.gid_maps = o.gidmap.empty() ? o.uidmap : o.gidmap;
     }
+    // Rootless: a user namespace whose root is the user (engine/rootless.h).
+    const bool rootless = sys::rootless();
+    if (rootless) {
+        RootlessMaps maps = rootless_maps();
+        if (!maps.note.empty()) fmt::print(stderr, "{}\n", maps.note);
+        rec.uid_maps = std::move(maps.uids);
+        rec.gid_maps = std::move(maps.gids);
+    }
     made.store = ctx.store;
     made.id = rec.id;
     add_record(db, rec, o.name.empty(), userns);
@@ -202,7 +225,9 @@ ContainerRecord prepare_container(EngineContext& ctx, RunOptions& o, const LogOp
     std::optional<image::IdShift> range = rec.id_shift();
     if (img) {
         made.rootfs = true;
-        rec.rootfs = ctx.store->prepare_rootfs(img->id, rec.id, range);
+        // Rootless, the layers stay the user's (it cannot chown into its range): the
+        // user is the container's root, the owner of every file.
+        rec.rootfs = ctx.store->prepare_rootfs(img->id, rec.id, rootless ? std::nullopt : range);
         if (range) reachable_from_userns(rec.rootfs);
     } else {
         char real[PATH_MAX];
@@ -229,6 +254,7 @@ ContainerRecord prepare_container(EngineContext& ctx, RunOptions& o, const LogOp
     attach_volumes(ctx.data_root, o, rec, img ? img->config.volumes : std::vector<std::string>{},
                    rec.rootfs, made.volumes_made);
     oci::Spec spec = build_spec(o, in);
+    if (rootless) drop_unmapped_mount_ids(spec);
     rec.command = spec.process->args;
     write_bundle(spec, o, in);
     db.save(rec);
@@ -251,11 +277,13 @@ int run_container(EngineContext& ctx, RunOptions& o) {
     runtime::CreateOptions co;
     co.root = state_root;
     co.id = rec.id;
+    co.rootless = sys::rootless();
     co.bundle = db.dir(rec.id);
     runtime::RunEvents ev;
     ev.terminal_input = o.interactive;
     ev.created = [&](pid_t pid) {
-        if (o.network != NetworkMode::host) loopback_up(pid);
+        // rootless, the init brings it up itself (runtime Plan::loopback_up)
+        if (o.network != NetworkMode::host && !sys::rootless()) loopback_up(pid);
         if (connects(o.network)) connect_container(ctx, rec, pid);
         rec.status = ContainerStatus::running;
         db.save(rec);
@@ -292,8 +320,7 @@ int run_container(EngineContext& ctx, RunOptions& o) {
 }  // namespace
 
 std::string EngineContext::state_root() const {
-    if (data_root == "/var/lib/husk") return "/run/husk";
-    return data_root + "/run";
+    return state_root_of(data_root);
 }
 
 int run_foreground(EngineContext& ctx, RunOptions opts) {

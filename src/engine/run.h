@@ -20,8 +20,9 @@ namespace husk::engine {
 
 struct EngineContext {
     std::string data_root = "/var/lib/husk";
-    // Runtime state (husk-runtime's --root) of the engine's containers: /run/husk for
-    // the default data root, else <data root>/run (tests use their own data roots).
+    // Runtime state (husk-runtime's --root) of the engine's containers: /run/husk (as a
+    // user $XDG_RUNTIME_DIR/husk) for the default data root, else <data root>/run (tests
+    // use their own data roots); engine/paths.h.
     std::string state_root() const;
     image::Store* store = nullptr;
     // Pulls `image` into the store when it is missing (set by the CLI, which owns the

@@ -10,12 +10,14 @@
 #include <fmt/format.h>
 
 #include "engine/lifecycle.h"
+#include "engine/paths.h"
 #include "engine/prune.h"
 #include "engine/volumes.h"
 #include "image/store.h"
 #include "oci/spec.h"
 #include "runtime/cgroup/layout.h"
 #include "sys/fileutil.h"
+#include "sys/user_dirs.h"
 
 namespace husk::engine {
 
@@ -138,6 +140,11 @@ json system_info(const EngineContext& ctx, image::Store& store) {
                              static_cast<int64_t>(::sysconf(_SC_PAGESIZE))},
             {"Name", host},
             {"DockerRootDir", ctx.data_root},
+            // rootless mode (issue 17) and where its state and configuration live
+            {"Rootless", sys::rootless()},
+            {"StateRoot", ctx.state_root()},
+            {"ConfigDir", config_dir()},
+            {"SecurityOptions", sys::rootless() ? json::array({"name=rootless"}) : json::array()},
             {"ServerVersion", HUSK_VERSION},
             {"DefaultRuntime", "husk-runtime"}};
 }

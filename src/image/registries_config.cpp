@@ -11,6 +11,7 @@
 
 #include "sys/error.h"
 #include "sys/fileutil.h"
+#include "sys/user_dirs.h"
 
 namespace husk::image {
 
@@ -139,6 +140,15 @@ std::vector<std::string> registries_config_paths(const std::string& root) {
         if (!sys::exists_nofollow(env))
             throw Error(fmt::format("HUSK_REGISTRIES_CONFIG: \"{}\" does not exist", env));
         return {env};
+    }
+    // A user's own configuration first (rootless), then the host's.
+    if (sys::rootless()) {
+        std::string own;
+        try {
+            own = sys::xdg_config_home() + "/husk/registries.json";
+        } catch (const Error&) {  // no HOME: only the host's
+        }
+        if (!own.empty()) return {root + "/registries.json", own, "/etc/husk/registries.json"};
     }
     return {root + "/registries.json", "/etc/husk/registries.json"};
 }

@@ -40,7 +40,8 @@ struct RegistriesConfig {
 };
 
 // Where the registries config is looked for, first found wins: $HUSK_REGISTRIES_CONFIG
-// (which must exist), else <root>/registries.json, else /etc/husk/registries.json.
+// (which must exist), else <root>/registries.json, else (as a user)
+// $XDG_CONFIG_HOME/husk/registries.json, else /etc/husk/registries.json.
 std::vector<std::string> registries_config_paths(const std::string& root);
 
 }  // namespace husk::image

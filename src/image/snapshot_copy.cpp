@@ -37,18 +37,16 @@ struct Copier {
         return S_ISCHR(st.st_mode) && st.st_rdev == makedev(0, 0);
     }
 
-    static bool is_opaque(int fd) {
-        char v[4];
-        ssize_t n = ::fgetxattr(fd, "trusted.overlay.opaque", v, sizeof v);
-        return n == 1 && v[0] == 'y';
-    }
+    static bool is_opaque(int fd) { return is_opaque_dir(fd); }
 
     static void copy_xattrs(int src, int dst, const std::string& path) {
         char names[65536];
         ssize_t len = ::flistxattr(src, names, sizeof names);
         if (len <= 0) return;
         for (const char* n = names; n < names + len; n += strlen(n) + 1) {
-            if (std::string_view(n).starts_with("trusted.overlay.")) continue;
+            if (std::string_view(n).starts_with("trusted.overlay.") ||
+                std::string_view(n).starts_with("user.overlay."))
+                continue;
             char val[65536];
             ssize_t vl = ::fgetxattr(src, n, val, sizeof val);
             if (vl < 0) continue;

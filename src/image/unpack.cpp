@@ -24,6 +24,7 @@
 #include "sys/fd.h"
 #include "sys/fileutil.h"
 #include "sys/log.h"
+#include "sys/user_dirs.h"
 
 namespace husk::image {
 namespace {
@@ -87,12 +88,32 @@ LayerNode probe_layer(int root, const std::string& path) {
     if (!S_ISDIR(st.st_mode)) return Node::other;
     UniqueFd dir(::openat(fd.get(), ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
     if (!dir) throw_sys("open", path);
-    char v[2];
-    ssize_t n = ::fgetxattr(dir.get(), "trusted.overlay.opaque", v, sizeof v);
-    return n == 1 && v[0] == 'y' ? Node::opaque_dir : Node::dir;
+    return is_opaque_dir(dir.get()) ? Node::opaque_dir : Node::dir;
+}
+
+const char* opaque_xattr() {
+    static const bool rootless = sys::rootless();
+    return rootless ? "user.overlay.opaque" : "trusted.overlay.opaque";
+}
+
+bool is_opaque_dir(int dirfd) {
+    for (const char* name : {"trusted.overlay.opaque", "user.overlay.opaque"}) {
+        char v[2];
+        if (::fgetxattr(dirfd, name, v, sizeof v) == 1 && v[0] == 'y') return true;
+    }
+    return false;
 }
 
 namespace {
+
+// Rootless (not root on the host), a layer's owners cannot be set: every file stays the
+// user's, who is root in the container's user namespace; device nodes cannot be made and
+// privileged xattrs (security.capability, trusted.*) cannot be set: skipped, as podman
+// does without a range of ids.
+bool keeps_owners() {
+    static const bool rootless = sys::rootless();
+    return rootless;
+}
 
 struct ArchiveDeleter {
     void operator()(archive* a) const { archive_read_free(a); }
@@ -208,8 +229,8 @@ class Extractor {
             DirFd dir = parent(wo.dir, true);
             UniqueFd d(openat2_fd(dir->get(), "", O_RDONLY | O_DIRECTORY | O_CLOEXEC, kInRoot));
             if (!d) throw_sys("open", wo.dir);
-            if (::fsetxattr(d.get(), "trusted.overlay.opaque", "y", 1, 0) != 0)
-                throw_sys("setxattr trusted.overlay.opaque", wo.dir);
+            if (::fsetxattr(d.get(), opaque_xattr(), "y", 1, 0) != 0)
+                throw_sys(fmt::format("setxattr {}", opaque_xattr()), wo.dir);
             return;
         }
         if (wo.kind == WhiteoutKind::whiteout) {
@@ -276,7 +297,7 @@ class Extractor {
                 if (!f) throw_sys("create", path);
                 write_data(f.get(), path, archive_entry_size(e));
                 file_bytes_ += static_cast<uint64_t>(std::max<int64_t>(archive_entry_size(e), 0));
-                if (::fchown(f.get(), uid, gid) != 0) throw_sys("chown", path);
+                if (!keeps_owners() && ::fchown(f.get(), uid, gid) != 0) throw_sys("chown", path);
                 if (::fchmod(f.get(), perm) != 0) throw_sys("chmod", path);
                 set_xattrs(f.get(), path, e);
                 if (::futimens(f.get(), ts) != 0) throw_sys("utimens", path);
@@ -288,7 +309,7 @@ class Extractor {
                 if (target == nullptr) throw Error("symlink without a target");
                 remove_existing(dir, n, false);
                 if (::symlinkat(target, dir, n) != 0) throw_sys("symlink", path);
-                if (::fchownat(dir, n, uid, gid, AT_SYMLINK_NOFOLLOW) != 0)
+                if (!keeps_owners() && ::fchownat(dir, n, uid, gid, AT_SYMLINK_NOFOLLOW) != 0)
                     throw_sys("chown", path);
                 if (::utimensat(dir, n, ts, AT_SYMLINK_NOFOLLOW) != 0) throw_sys("utimens", path);
                 return;
@@ -296,10 +317,14 @@ class Extractor {
             case AE_IFCHR:
             case AE_IFBLK:
             case AE_IFIFO: {
+                if (type != AE_IFIFO && keeps_owners()) {
+                    log::debug("rootless: skipping device node \"{}\"", path);
+                    return;
+                }
                 remove_existing(dir, n, false);
                 dev_t dev = type == AE_IFIFO ? 0 : archive_entry_rdev(e);
                 if (::mknodat(dir, n, type | perm, dev) != 0) throw_sys("mknod", path);
-                if (::fchownat(dir, n, uid, gid, AT_SYMLINK_NOFOLLOW) != 0)
+                if (!keeps_owners() && ::fchownat(dir, n, uid, gid, AT_SYMLINK_NOFOLLOW) != 0)
                     throw_sys("chown", path);
                 UniqueFd p(::openat(dir, n, O_PATH | O_NOFOLLOW | O_CLOEXEC));
                 if (!p) throw_sys("open", path);
@@ -327,8 +352,8 @@ class Extractor {
     }
 
     void apply_dir_meta(int fd, const std::string& path, archive_entry* e) {
-        if (::fchown(fd, static_cast<uid_t>(archive_entry_uid(e)),
-                     static_cast<gid_t>(archive_entry_gid(e))) != 0)
+        if (!keeps_owners() && ::fchown(fd, static_cast<uid_t>(archive_entry_uid(e)),
+                                        static_cast<gid_t>(archive_entry_gid(e))) != 0)
             throw_sys("chown", path);
         if (::fchmod(fd, archive_entry_perm(e) & 07777) != 0) throw_sys("chmod", path);
         set_xattrs(fd, path, e);
@@ -404,7 +429,7 @@ class Extractor {
             // overlayfs' own attributes would turn files into whiteouts or redirects
             if (nv.starts_with("trusted.overlay.")) continue;
             if (set(name, value, size) != 0) {
-                if (errno == ENOTSUP) {
+                if (errno == ENOTSUP || (errno == EPERM && keeps_owners())) {
                     log::debug("xattr {} on \"{}\" not supported here", name, path);
                     continue;
                 }

@@ -82,6 +82,13 @@ std::optional<LayerHit> find_in_layers(
     const std::vector<std::string>& components, size_t layers,
     const std::function<LayerNode(size_t, const std::string&)>& probe);
 
+// The xattr that marks an opaque directory in an unpacked layer: trusted.overlay.opaque,
+// or rootless (trusted.* needs CAP_SYS_ADMIN) user.overlay.opaque, what overlayfs reads
+// with its userxattr option.
+const char* opaque_xattr();
+// Whether the directory `dirfd` is opaque (either xattr).
+bool is_opaque_dir(int dirfd);
+
 // What an entry does to what its layer already has at its name (from an earlier entry):
 // a directory over a directory keeps it (the entries merge, the metadata is the new
 // one's); anything else goes first, a directory with its tree, a whiteout's target too.

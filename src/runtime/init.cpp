@@ -139,6 +139,7 @@ void init_main(const Plan& p) noexcept {
     if (p.dumpable_until_go) ::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
     become_user_ns_root(p);
     join_namespaces(p);
+    bring_loopback_up(p);
     join_session_keyring(p);
     init_rootfs(p);
     // sysctls and oom_score_adj before /proc/sys becomes read-only, as runc does.

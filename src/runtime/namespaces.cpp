@@ -4,15 +4,19 @@
 #include "runtime/namespaces.h"
 
 #include <fcntl.h>
+#include <net/if.h>
 #include <pwd.h>
 #include <sched.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/xattr.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
+#include <cstring>
 
 #include <fmt/format.h>
 
@@ -145,6 +149,7 @@ void plan_namespaces(const oci::Linux& lx, bool cgroup_ns_after_join, Plan& p,
     }
     p.new_user_ns = flags & CLONE_NEWUSER;
     p.dumpable_until_go = p.new_user_ns && ::geteuid() != 0;
+    p.loopback_up = p.dumpable_until_go && (flags & CLONE_NEWNET) != 0;
     // write_id_maps denies setgroups(2) when it writes our own gid itself
     if (p.dumpable_until_go && self_map_only(lx.gid_mappings, ::getegid())) p.set_groups = false;
     if (flags & CLONE_NEWTIME) {  // offsets go in before anyone enters: see timens.h
@@ -207,6 +212,18 @@ void become_user_ns_root(const Plan& p) noexcept {
     // are set): become the namespace's root, as runc does.
     if (::setresgid(0, 0, 0) != 0) init_fail(p, "setresgid(0) in user namespace", "", errno);
     if (::setresuid(0, 0, 0) != 0) init_fail(p, "setresuid(0) in user namespace", "", errno);
+}
+
+void bring_loopback_up(const Plan& p) noexcept {
+    if (!p.loopback_up) return;
+    int s = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (s < 0) init_fail(p, "socket for the loopback", "", errno);
+    struct ifreq ifr {};
+    std::memcpy(ifr.ifr_name, "lo", 3);
+    if (::ioctl(s, SIOCGIFFLAGS, &ifr) != 0) init_fail(p, "get flags of", "lo", errno);
+    ifr.ifr_flags = static_cast<short>(ifr.ifr_flags | IFF_UP);
+    if (::ioctl(s, SIOCSIFFLAGS, &ifr) != 0) init_fail(p, "bring up", "lo", errno);
+    ::close(s);
 }
 
 void join_namespaces(const Plan& p) noexcept {

@@ -34,6 +34,8 @@ void write_id_maps(pid_t pid, const std::vector<oci::IdMapping>& uids,
 
 // In a user namespace (new, its maps written by the parent, or joined): become its root.
 void become_user_ns_root(const Plan& p) noexcept;
+// Rootless, in a new network namespace: bring `lo` up (Plan::loopback_up).
+void bring_loopback_up(const Plan& p) noexcept;
 // setns into the joined namespaces (mount last), unshare a deferred cgroup namespace.
 void join_namespaces(const Plan& p) noexcept;
 

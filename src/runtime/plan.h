@@ -59,6 +59,9 @@ struct Plan {
     // dumpable until `go`, since a non-dumpable process's /proc/PID/uid_map belongs to
     // root (runc's nsexec does the same).
     bool dumpable_until_go = false;
+    // Rootless with a new network namespace: the init brings its loopback up itself (the
+    // user cannot setns into it from the host, where it holds no CAP_SYS_ADMIN).
+    bool loopback_up = false;
     // A user namespace joined by path: the parent's helper process enters it and clones the
     // init from there (container/create.cpp), so every new namespace is owned by it.
     int user_join_fd = -1;

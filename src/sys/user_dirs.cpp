@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstdlib>
 
 #include <fmt/format.h>
@@ -48,7 +49,10 @@ std::string xdg_runtime_dir(bool* fallback) {
     if (!d.empty()) return d;
     uid_t uid = ::geteuid();
     d = fmt::format("/tmp/husk-run-{}", uid);
-    if (::mkdir(d.c_str(), 0700) != 0 && errno != EEXIST) throw_sys("mkdir", d);
+    if (::mkdir(d.c_str(), 0700) == 0)
+        fmt::print(stderr, "{}\n", runtime_dir_note(d));  // once: when it is made
+    else if (errno != EEXIST)
+        throw_sys("mkdir", d);
     struct stat st {};
     if (::lstat(d.c_str(), &st) != 0) throw_sys("lstat", d);
     // Someone else may have made it first, to watch or swap our state: refuse.
@@ -62,8 +66,8 @@ std::string xdg_runtime_dir(bool* fallback) {
 
 std::string runtime_dir_note(const std::string& dir) {
     return fmt::format(
-        "note: $XDG_RUNTIME_DIR is not set; runtime state is kept in {} (lost on reboot "
-        "cleanup of /tmp)",
+        "husk: note: $XDG_RUNTIME_DIR is not set; runtime state is kept in {} (set it, "
+        "e.g. by logging in through systemd-logind, to keep it in /run/user)",
         dir);
 }
 

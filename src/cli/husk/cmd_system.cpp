@@ -61,6 +61,8 @@ int print_info(Context& ctx, const std::string& format) {
                i["Architecture"].get<std::string>(), i["NCPU"].get<long>(),
                binary_size(i["MemTotal"].get<uint64_t>()), i["Name"].get<std::string>(),
                i["DockerRootDir"].get<std::string>());
+    fmt::print(" Rootless: {}\n State Root: {}\n Config Dir: {}\n", i["Rootless"].get<bool>(),
+               i["StateRoot"].get<std::string>(), i["ConfigDir"].get<std::string>());
     fmt::print(" Debug Mode: {}\n", ctx.debug);
     return 0;
 }

@@ -10,6 +10,7 @@
 #include <fmt/format.h>
 
 #include "cli/husk/command.h"
+#include "engine/paths.h"
 #include "image/store.h"
 #include "sys/error.h"
 #include "sys/log.h"
@@ -139,7 +140,10 @@ int husk_main(int argc, char** argv) {
     });
     cli::Context ctx;
     cli::Commands cmds;
-    app.add_option("--root", ctx.root, "data root (images, containers)")->capture_default_str();
+    auto* root_opt =
+        app.add_option("--root", ctx.root,
+                       "data root (images, containers; default /var/lib/husk, as a user "
+                       "$XDG_DATA_HOME/husk)");
     app.add_flag("--debug", ctx.debug, "debug logging");
     for (auto& [name, factory] : cli::command_factories()) factory(app, ctx, cmds);
     std::vector<std::string> args(argv, argv + argc);
@@ -179,6 +183,7 @@ int husk_main(int argc, char** argv) {
         return 2;
     }
     try {
+        if (root_opt->count() == 0) ctx.root = engine::default_data_root();
         return (*h)();
     } catch (const std::exception& e) {
         std::fflush(stdout);

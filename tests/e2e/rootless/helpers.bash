@@ -101,3 +101,13 @@ rootless_bundle() {
     mv "$dir/config.new" "$dir/config.json"
     chown "$u:" "$dir/config.json"
 }
+
+# husk/busybox loaded into USER's own store (its default data root), as that user.
+load_busybox() {
+    local u=$1
+    [ -f "$WORK/bb.tar" ] ||
+        bash "$HUSK_SRC/scripts/make-busybox-image.sh" --root "$WORK/build-root" --husk "$HUSK" \
+            -o "$WORK/bb.tar" >/dev/null
+    chmod 644 "$WORK/bb.tar"
+    as "$u" "$HUSK" load -i "$WORK/bb.tar" >/dev/null
+}
