@@ -30,7 +30,9 @@ std::string env_dir(const char* name) {
 }  // namespace
 
 bool rootless() {
-    return ::geteuid() != 0;
+    // Decided once: a rootless exec enters the container's user namespace, where it is root.
+    static const bool r = ::geteuid() != 0;
+    return r;
 }
 
 std::string xdg_data_home() {

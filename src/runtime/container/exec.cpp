@@ -13,11 +13,14 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <memory>
 #include <optional>
 
 #include <fmt/format.h>
+
+#include "sys/user_dirs.h"
 
 #include "oci/spec.h"
 #include "runtime/cgroup/manager.h"
@@ -168,6 +171,18 @@ int exec(const ExecOptions& o) {
         // Check the init again now that its namespace files are open: a reused pid is not it.
         if (!sys::process_alive(rec.pid, rec.start_time))
             throw Error("cannot exec in a stopped container");
+        // Rootless, we hold no privilege on the host to lose: enter the container's user
+        // namespace ourselves (we are single-threaded), so that joining its PID namespace
+        // is allowed (that takes CAP_SYS_ADMIN over it); the clone is born inside.
+        if (sys::rootless()) {
+            auto user = std::find_if(plan.joins.begin(), plan.joins.end(),
+                                     [](const auto& j) { return j.nstype == CLONE_NEWUSER; });
+            if (user != plan.joins.end()) {
+                if (::setns(user->fd, CLONE_NEWUSER) != 0)
+                    throw_sys("join user namespace", user->path);
+                plan.joins.erase(user);
+            }
+        }
         std::string pidns = base + "pid";
         if (ns_inode(pidns) != ns_inode("/proc/self/ns/pid")) {
             UniqueFd fd(::open(pidns.c_str(), O_RDONLY | O_CLOEXEC));
