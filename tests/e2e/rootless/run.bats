@@ -96,3 +96,27 @@ teardown() { rootless_teardown; }
     run as "$RL_USER" "$HUSK" ps --format '{{.Names}}'
     [ "$output" = mine ]
 }
+
+@test "husk run as a user killed at random moments: rm -f then leaves nothing" {
+    load_busybox "$RL_USER"
+    local uid gid i data=$WORK/home-$RL_USER/.local/share/husk
+    uid=$(id -u "$RL_USER")
+    gid=$(id -g "$RL_USER")
+    for i in 1 2 3 4 5 6; do
+        # setpriv execs: $! is husk itself
+        (cd "$WORK" && exec setpriv --reuid "$uid" --regid "$gid" --clear-groups \
+            env -i PATH=/usr/bin:/bin HOME="$WORK/home-$RL_USER" XDG_RUNTIME_DIR="$WORK/xdg-$RL_USER" \
+            "$HUSK" run --network none --name "k$i" husk/busybox sleep 1000 </dev/null >/dev/null 2>&1) &
+        local bg=$!
+        sleep "0.$((RANDOM % 4))$((RANDOM % 10))"  # a random moment of its start
+        kill -KILL "$bg" 2>/dev/null || true
+        wait "$bg" || true
+    done
+    as "$RL_USER" "$HUSK" ps -aq | while read -r id; do as "$RL_USER" "$HUSK" rm -f "$id" >/dev/null; done
+    [ -z "$(as "$RL_USER" "$HUSK" ps -aq)" ]
+    [ -z "$(ls -A "$data/rootfs" 2>/dev/null)" ]
+    [ -z "$(ls -A "$WORK/xdg-$RL_USER/husk" 2>/dev/null | grep -v '^\.')" ]
+    # nothing of the user's left running (zombies of killed runs wait for a reaper: this
+    # machine's PID 1 reaps none)
+    [ -z "$(ps -o stat= -u "$RL_USER" | grep -v '^Z')" ]
+}

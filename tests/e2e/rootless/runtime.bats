@@ -52,6 +52,7 @@ teardown() { rootless_teardown; }
     run runuser -u "$RL_BARE" -- env -i PATH=/usr/bin:/bin HOME="$WORK/home-$RL_BARE" \
         "$HUSK_RUNTIME" run --bundle "$WORK/b" c3
     [ "$status" -eq 0 ]
+    [[ "${lines[0]}" == *"note: \$XDG_RUNTIME_DIR is not set; runtime state is kept in $dir"* ]]
     [ "$(stat -c '%U %a' "$dir")" = "$RL_BARE 700" ]
     rm -rf "$dir"
     # a directory of that name made by someone else is refused, with what to do
