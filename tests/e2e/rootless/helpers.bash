@@ -67,6 +67,8 @@ rootless_teardown() {
         done
         # what a test left running as the user (a created container's init)
         ps -o pid= -u "$u" | xargs -r kill -9 2>/dev/null || true
+        # the runtime directory made in /tmp when XDG_RUNTIME_DIR is unset
+        rm -rf "/tmp/husk-run-$(id -u "$u" 2>/dev/null || echo none)"
         userdel "$u" 2>/dev/null || true
         sed -i "/^$u:/d" /etc/subuid /etc/subgid
     done
