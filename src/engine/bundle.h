@@ -9,6 +9,7 @@
 
 #include "engine/idrange.h"
 #include "engine/options.h"
+#include "engine/record.h"
 #include "image/store.h"
 #include "oci/image/types.h"
 #include "oci/spec.h"
@@ -28,6 +29,11 @@ struct BundleInputs {
     // the host's cgroup layout.
     std::function<bool()> swap_limit_supported;
 };
+
+// docker's Config of the container: the image's defaults (none with --rootfs) changed by
+// --entrypoint, the command, -e, -u and -w; throws "no command specified" when there is
+// nothing to run.
+ContainerConfig container_config(const RunOptions& o, const oci::image::ImageConfig* image);
 
 // Entrypoint + Cmd as docker combines them with --entrypoint and the command given;
 // throws "no command specified" when nothing is left.

@@ -230,6 +230,7 @@ ContainerRecord prepare_container(EngineContext& ctx, RunOptions& o, const LogOp
                    rec.rootfs, made.volumes_made);
     oci::Spec spec = build_spec(o, in);
     rec.command = spec.process->args;
+    rec.config = container_config(o, in.image);
     write_bundle(spec, o, in);
     db.save(rec);
     emit_container_event(ctx.data_root, rec, "create");
