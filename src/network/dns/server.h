@@ -1,0 +1,27 @@
+// husk-dns's loop: one UDP socket on the network's gateway, port 53. Queries for the
+// network's names are answered from DIR/names (re-read when its stat changes: a stat
+// per query, ~1 us); the others are forwarded to the nameservers of the host's
+// /etc/resolv.conf (re-read likewise) without blocking the answers to the rest.
+#pragma once
+
+#include <string>
+
+#include "sys/fd.h"
+
+namespace husk::network::dns {
+
+struct ServerConfig {
+    std::string names_path;
+    std::string resolv_conf = "/etc/resolv.conf";
+    std::string address;  // ours: the gateway, never forwarded to
+    bool forward = true;  // false: other names get SERVFAIL
+    int upstream_timeout_ms = 2000;
+};
+
+// The UDP socket bound to ADDRESS:53. Throws SysError("bind", "ADDRESS:53").
+sys::UniqueFd listen_udp(const std::string& address);
+
+// Serves forever on `sock`; returns only on a poll error (thrown).
+[[noreturn]] void serve(int sock, const ServerConfig& cfg);
+
+}  // namespace husk::network::dns
