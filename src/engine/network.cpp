@@ -230,30 +230,48 @@ void write_own_hosts(const EngineContext& ctx, const std::string& id) {
 }
 
 // The names each of `networks` answers, from the records: every container with an
-// address on it, by name, short id and its aliases there. A network with containers
-// gets its DNS responder (started if none runs), one without loses it. Called under the
-// network store's lock.
+// address on it, by name, short id and its aliases there; and to each of them (a
+// container asks its first network's responder) the names of the other networks it is
+// on. So the networks refreshed are `networks` and every other network of their
+// members. A network with containers gets its DNS responder (started if none runs), one
+// without loses it. Called under the network store's lock.
 void refresh_names(const EngineContext& ctx, const std::set<std::string>& networks) {
-    Containers db(ctx.data_root);
-    std::map<std::string, std::vector<network::dns::NameEntry>> entries;
-    for (auto& rec : db.list())
+    struct Member {
+        std::string ip;
+        std::vector<std::string> names;
+    };
+    // network -> its members; container id -> its networks
+    std::map<std::string, std::map<std::string, Member>> members;
+    std::map<std::string, std::set<std::string>> joined;
+    for (auto& rec : Containers(ctx.data_root).list())
         for (auto& [net, ep] : user_endpoints(ctx, rec.id)) {
-            if (ep.address.ip.empty() || !networks.count(net)) continue;
-            network::dns::NameEntry e{ep.address.ip, {rec.name, rec.id.substr(0, 12)}};
+            if (ep.address.ip.empty()) continue;
+            Member m{ep.address.ip, {rec.name, rec.id.substr(0, 12)}};
             for (auto& a : rec.networks)
                 if (a.network == net)
-                    e.names.insert(e.names.end(), a.aliases.begin(), a.aliases.end());
-            entries[net].push_back(std::move(e));
+                    m.names.insert(m.names.end(), a.aliases.begin(), a.aliases.end());
+            members[net][rec.id] = std::move(m);
+            joined[rec.id].insert(net);
         }
-    for (auto& name : networks) {
+    std::set<std::string> refreshed = networks;
+    for (auto& net : networks)
+        for (auto& [id, m] : members[net]) refreshed.insert(joined[id].begin(), joined[id].end());
+    for (auto& name : refreshed) {
         auto n = network::NetworkStore(ctx.data_root).find(name);
         if (!n) continue;
-        auto& list = entries[name];
-        if (list.empty()) {
+        auto& here = members[name];
+        if (here.empty()) {
             network::dns::stop_responder(n->id);
             continue;
         }
-        network::dns::write_names(n->id, list);
+        std::vector<network::dns::NameEntry> entries;
+        for (auto& [id, m] : here) entries.push_back({m.ip, m.names, {}});
+        for (auto& [id, m] : here)
+            for (auto& other : joined[id]) {
+                if (other == name) continue;
+                for (auto& [oid, om] : members[other]) entries.push_back({om.ip, om.names, m.ip});
+            }
+        network::dns::write_names(n->id, entries);
         network::dns::ensure_responder(n->id, n->name, n->gateway, !n->internal,
                                        find_helper("husk-dns", "HUSK_DNS"));
     }
@@ -475,7 +493,10 @@ void disconnect_running(const EngineContext& ctx, const std::string& id,
     network::disconnect(*ep);
     ::unlink(file.c_str());
     write_own_hosts(ctx, id);
-    refresh_names(ctx, {network});
+    // its other networks' responders answered it the names of this one
+    std::set<std::string> names = {network};
+    for (auto& [net, other] : user_endpoints(ctx, id)) names.insert(net);
+    refresh_names(ctx, names);
 }
 
 }  // namespace husk::engine

@@ -4,6 +4,7 @@
 
 #include <cstdlib>
 #include <memory>
+#include <optional>
 #include <string>
 
 namespace husk::network::dns {
@@ -76,7 +77,7 @@ Packet wire(const ldns_pkt* p) {
 
 }  // namespace
 
-Decision decide(const Packet& query, const NameTable& names) {
+Decision decide(const Packet& query, const NameTable& names, const std::string& client) {
     PktPtr q = parse(query);
     if (!q || ldns_pkt_qr(q.get())) return {};
     if (ldns_pkt_get_opcode(q.get()) != LDNS_PACKET_QUERY ||
@@ -87,7 +88,7 @@ Decision decide(const Packet& query, const NameTable& names) {
     std::string name = owner_text(question);
     ldns_rr_type type = ldns_rr_get_type(question);
     if (type == LDNS_RR_TYPE_PTR) {
-        const std::string* host = names.name_of(name);
+        std::optional<std::string> host = names.name_of(name, client);
         if (!host) return {Decision::Kind::forward, {}};
         PktPtr r = reply_to(q.get(), LDNS_RCODE_NOERROR, true);
         if (!r ||
@@ -95,13 +96,13 @@ Decision decide(const Packet& query, const NameTable& names) {
             return {Decision::Kind::reply, servfail(query)};
         return {Decision::Kind::reply, wire(r.get())};
     }
-    const std::vector<std::string>* ips = names.addresses(name);
-    if (!ips) return {Decision::Kind::forward, {}};
+    std::vector<std::string> ips = names.addresses(name, client);
+    if (ips.empty()) return {Decision::Kind::forward, {}};
     // ours: A records; any other type (AAAA, MX, ...) has no data (NOERROR, no answer)
     PktPtr r = reply_to(q.get(), LDNS_RCODE_NOERROR, true);
     if (!r) return {Decision::Kind::reply, servfail(query)};
     if (type == LDNS_RR_TYPE_A || type == LDNS_RR_TYPE_ANY)
-        for (auto& ip : *ips)
+        for (auto& ip : ips)
             if (!push_answer(r.get(), question, LDNS_RR_TYPE_A, LDNS_RDF_TYPE_A, ip))
                 return {Decision::Kind::reply, servfail(query)};
     return {Decision::Kind::reply, wire(r.get())};

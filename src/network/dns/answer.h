@@ -24,7 +24,8 @@ struct Decision {
     Packet packet;
 };
 
-Decision decide(const Packet& query, const NameTable& names);
+// `client`: the address the query came from (names scoped to it count).
+Decision decide(const Packet& query, const NameTable& names, const std::string& client);
 
 // The reply with rcode SERVFAIL to `query` (no resolver answered); empty when `query`
 // cannot be parsed.

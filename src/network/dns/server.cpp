@@ -155,7 +155,11 @@ class Server {
         if (n <= 0) return;
         buf.resize(static_cast<size_t>(n));
         refresh();
-        Decision d = decide(buf, names_);
+        char client[INET6_ADDRSTRLEN] = "";
+        if (from.ss_family == AF_INET)
+            ::inet_ntop(AF_INET, &reinterpret_cast<sockaddr_in*>(&from)->sin_addr,  // NOLINT
+                        client, sizeof client);
+        Decision d = decide(buf, names_, client);
         if (d.kind == Decision::Kind::reply) send_to(d.packet, from, len);
         if (d.kind != Decision::Kind::forward) return;
         if (pending_.size() >= kMaxPending) {

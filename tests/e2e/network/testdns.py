@@ -1,0 +1,30 @@
+#!/usr/bin/env python3
+"""A resolver for dns.bats on ADDRESS:53 (UDP): outside.test is 192.0.2.7, every other
+name NXDOMAIN. Prints "ready" once it listens. Test code only: husk's own responder
+uses ldns for the wire format."""
+import socket
+import struct
+import sys
+
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind((sys.argv[1], 53))
+print("ready", flush=True)
+sys.stdout.close()
+while True:
+    q, peer = s.recvfrom(4096)
+    if len(q) < 12:
+        continue
+    qid, flags, qd = struct.unpack(">HHH", q[:6])
+    i, labels = 12, []
+    while q[i] != 0:
+        labels.append(q[i + 1:i + 1 + q[i]].decode().lower())
+        i += 1 + q[i]
+    qtype = struct.unpack(">H", q[i + 1:i + 3])[0]
+    question = q[12:i + 5]
+    found = ".".join(labels) == "outside.test"
+    rcode = 0 if found else 3
+    ans = b""
+    if found and qtype == 1:
+        ans = b"\xc0\x0c" + struct.pack(">HHIH", 1, 1, 60, 4) + socket.inet_aton("192.0.2.7")
+    hdr = struct.pack(">HHHHHH", qid, 0x8180 | rcode | (flags & 0x0100), 1, 1 if ans else 0, 0, 0)
+    s.sendto(hdr + question + ans, peer)
