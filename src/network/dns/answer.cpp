@@ -17,7 +17,9 @@ struct PktFree {
 using PktPtr = std::unique_ptr<ldns_pkt, PktFree>;
 
 struct CFree {
-    void operator()(void* p) const { std::free(p); }  // NOLINT(cppcoreguidelines-no-malloc)
+    // ldns hands out malloc'ed text and wire buffers
+    // NOLINTNEXTLINE(cppcoreguidelines-no-malloc,cppcoreguidelines-owning-memory)
+    void operator()(void* p) const { std::free(p); }
 };
 
 PktPtr parse(const Packet& wire) {

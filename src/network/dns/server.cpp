@@ -133,9 +133,14 @@ class Server {
     }
 
   private:
-    void refresh() {
+    // A stat each (~1.7 us here): the names before every query, the resolvers before
+    // every forwarded one.
+    void refresh_names() {
         std::string text;
         if (names_file_.changed(text)) names_ = NameTable::parse(text);
+    }
+    void refresh_upstreams() {
+        std::string text;
         if (cfg_.forward && resolv_file_.changed(text))
             upstreams_ = parse_upstreams(text, cfg_.address);
     }
@@ -154,7 +159,7 @@ class Server {
                                reinterpret_cast<sockaddr*>(&from), &len);  // NOLINT
         if (n <= 0) return;
         buf.resize(static_cast<size_t>(n));
-        refresh();
+        refresh_names();
         char client[INET6_ADDRSTRLEN] = "";
         if (from.ss_family == AF_INET)
             ::inet_ntop(AF_INET, &reinterpret_cast<sockaddr_in*>(&from)->sin_addr,  // NOLINT
@@ -162,6 +167,7 @@ class Server {
         Decision d = decide(buf, names_, client);
         if (d.kind == Decision::Kind::reply) send_to(d.packet, from, len);
         if (d.kind != Decision::Kind::forward) return;
+        refresh_upstreams();
         if (pending_.size() >= kMaxPending) {
             send_to(servfail(buf), from, len);
             return;
