@@ -4,7 +4,7 @@
 // usage: husk-dns LOCK_FD READY_FD DIR ADDRESS [--no-forward]
 //   LOCK_FD   DIR/lock, flock'ed by the engine for us: held as long as we live, it says
 //             "a responder runs" (a killed one's is released with it)
-//   READY_FD  gets "ok\n" once we answer on ADDRESS:53, or "err MESSAGE\n"
+//   READY_FD  gets "ok\n" once we answer on ADDRESS:53 (UDP and TCP), or "err MESSAGE\n"
 //   DIR       the names we answer (DIR/names); we write DIR/pid ("PID START_TIME")
 //   --no-forward  an --internal network's: other names get SERVFAIL, nothing goes out
 // HUSK_DNS_RESOLV_CONF names another file than /etc/resolv.conf for the forwarder.
@@ -45,14 +45,16 @@ int main(int argc, char** argv) {
     cfg.names_path = dir + "/names";
     cfg.address = argv[4];
     cfg.forward = !no_forward;
+    cfg.lock_fd = std::atoi(argv[1]);
     if (const char* rc = std::getenv("HUSK_DNS_RESOLV_CONF"); rc && *rc) cfg.resolv_conf = rc;
     try {
         sys::UniqueFd sock = network::dns::listen_udp(cfg.address);
+        sys::UniqueFd tcp = network::dns::listen_tcp(cfg.address);
         auto self = sys::proc_stat(::getpid());
         sys::write_file_atomic(
             dir + "/pid", fmt::format("{} {}\n", ::getpid(), self ? self->start_time : 0), 0600);
         report(ready, "ok\n");
-        network::dns::serve(sock.get(), cfg);
+        network::dns::serve(sock.get(), tcp.get(), cfg);
     } catch (const std::exception& e) {
         report(ready, fmt::format("err {}\n", e.what()));
         std::fprintf(stderr, "husk-dns: %s\n", e.what());

@@ -3,8 +3,12 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <signal.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/time.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <deque>
@@ -98,15 +102,52 @@ std::vector<Upstream> parse_upstreams(const std::string& conf, const std::string
     return out;
 }
 
+bool io_full(int fd, uint8_t* p, size_t n, bool write) {
+    while (n > 0) {
+        ssize_t k = write ? ::write(fd, p, n) : ::read(fd, p, n);
+        if (k < 0 && errno == EINTR) continue;
+        if (k <= 0) return false;
+        p += k;
+        n -= static_cast<size_t>(k);
+    }
+    return true;
+}
+
+// One DNS message over TCP: its 2-byte length, then it.
+bool read_msg(int fd, Packet& out) {
+    uint8_t len[2];
+    if (!io_full(fd, len, 2, false)) return false;
+    out.resize((static_cast<size_t>(len[0]) << 8) | len[1]);
+    return !out.empty() && io_full(fd, out.data(), out.size(), false);
+}
+
+bool write_msg(int fd, Packet msg) {
+    if (msg.empty() || msg.size() > 0xffff) return false;
+    msg.insert(msg.begin(),
+               {static_cast<uint8_t>(msg.size() >> 8), static_cast<uint8_t>(msg.size())});
+    return io_full(fd, msg.data(), msg.size(), true);
+}
+
+void set_timeouts(int fd, int ms) {
+    timeval tv{ms / 1000, static_cast<suseconds_t>(ms % 1000) * 1000};
+    ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);  // connect's too
+}
+
 class Server {
   public:
-    Server(int sock, const ServerConfig& cfg)
-        : sock_(sock), cfg_(cfg), names_file_(cfg.names_path), resolv_file_(cfg.resolv_conf) {}
+    Server(int sock, int tcp, const ServerConfig& cfg)
+        : sock_(sock),
+          tcp_(tcp),
+          cfg_(cfg),
+          names_file_(cfg.names_path),
+          resolv_file_(cfg.resolv_conf) {}
 
     [[noreturn]] void run() {
         for (;;) {
             std::vector<pollfd> fds;
             fds.push_back({sock_, POLLIN, 0});
+            fds.push_back({tcp_, POLLIN, 0});
             for (auto& p : pending_) fds.push_back({p.fd.get(), POLLIN, 0});
             int timeout = -1;
             auto now = Clock::now();
@@ -123,12 +164,13 @@ class Server {
             // replies first (their indexes shift once a query is added)
             now = Clock::now();
             for (size_t i = pending_.size(); i-- > 0;) {
-                if (fds[i + 1].revents != 0)
+                if (fds[i + 2].revents != 0)
                     relay(i);
                 else if (pending_[i].deadline <= now)
                     retry(i);
             }
             if (fds[0].revents & POLLIN) receive();
+            if (fds[1].revents & POLLIN) accept_tcp();
         }
     }
 
@@ -160,11 +202,7 @@ class Server {
         if (n <= 0) return;
         buf.resize(static_cast<size_t>(n));
         refresh_names();
-        char client[INET6_ADDRSTRLEN] = "";
-        if (from.ss_family == AF_INET)
-            ::inet_ntop(AF_INET, &reinterpret_cast<sockaddr_in*>(&from)->sin_addr,  // NOLINT
-                        client, sizeof client);
-        Decision d = decide(buf, names_, client);
+        Decision d = decide(buf, names_, client_text(from));
         if (d.kind == Decision::Kind::reply) send_to(d.packet, from, len);
         if (d.kind != Decision::Kind::forward) return;
         refresh_upstreams();
@@ -212,12 +250,63 @@ class Server {
         pending_.erase(pending_.begin() + static_cast<std::ptrdiff_t>(i));
     }
 
+    // A TCP client (one retrying a truncated answer): served by a child of ours, which
+    // may block on an upstream without holding up the UDP answers. The child keeps
+    // nothing of ours (not the lock: a responder's end must release it) and dies with us.
+    void accept_tcp() {
+        sockaddr_storage from{};
+        socklen_t len = sizeof from;
+        sys::UniqueFd conn(::accept4(tcp_, reinterpret_cast<sockaddr*>(&from), &len,  // NOLINT
+                                     SOCK_CLOEXEC));
+        if (!conn) return;
+        std::string client = client_text(from);
+        refresh_names();
+        refresh_upstreams();
+        if (::fork() != 0) return;
+        ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+        if (cfg_.lock_fd >= 0) ::close(cfg_.lock_fd);
+        ::close(sock_);
+        ::close(tcp_);
+        pending_.clear();
+        set_timeouts(conn.get(), cfg_.upstream_timeout_ms * 2);
+        Packet q;
+        while (read_msg(conn.get(), q)) {
+            Decision d = decide(q, names_, client);
+            if (d.kind == Decision::Kind::drop) break;
+            Packet r = d.kind == Decision::Kind::reply ? std::move(d.packet) : forward_tcp(q);
+            if (!write_msg(conn.get(), std::move(r))) break;
+        }
+        ::_exit(0);
+    }
+
+    Packet forward_tcp(const Packet& q) {
+        for (auto& u : upstreams_) {
+            sys::UniqueFd fd(::socket(u.addr.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0));
+            if (!fd) continue;
+            set_timeouts(fd.get(), cfg_.upstream_timeout_ms);
+            Packet r;
+            if (::connect(fd.get(), reinterpret_cast<const sockaddr*>(&u.addr), u.len) == 0 &&
+                write_msg(fd.get(), q) && read_msg(fd.get(), r) && r.size() >= 2 && r[0] == q[0] &&
+                r[1] == q[1])
+                return r;
+        }
+        return servfail(q);
+    }
+
+    static std::string client_text(const sockaddr_storage& from) {
+        char client[INET6_ADDRSTRLEN] = "";
+        if (from.ss_family == AF_INET)
+            ::inet_ntop(AF_INET, &reinterpret_cast<const sockaddr_in*>(&from)->sin_addr,  // NOLINT
+                        client, sizeof client);
+        return client;
+    }
+
     void retry(size_t i) {
         if (!ask_next(pending_[i]))
             pending_.erase(pending_.begin() + static_cast<std::ptrdiff_t>(i));
     }
 
-    int sock_;
+    int sock_, tcp_;
     ServerConfig cfg_;
     Watched names_file_, resolv_file_;
     NameTable names_;
@@ -227,21 +316,43 @@ class Server {
 
 }  // namespace
 
-sys::UniqueFd listen_udp(const std::string& address) {
+namespace {
+
+sys::UniqueFd listen_on(const std::string& address, int type) {
     sockaddr_in sa{};
     sa.sin_family = AF_INET;
     sa.sin_port = htons(53);
     if (::inet_pton(AF_INET, address.c_str(), &sa.sin_addr) != 1)
         throw Error(fmt::format("DNS responder: {} is not an IPv4 address", address));
-    sys::UniqueFd fd(::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));
-    if (!fd) throw_sys("socket", "udp");
+    const char* proto = type == SOCK_DGRAM ? "udp" : "tcp";
+    sys::UniqueFd fd(::socket(AF_INET, type | SOCK_CLOEXEC, 0));
+    if (!fd) throw_sys("socket", proto);
+    int one = 1;
+    // TCP: a port left in TIME_WAIT by a killed responder is ours again at once
+    if (type == SOCK_STREAM) ::setsockopt(fd.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
     if (::bind(fd.get(), reinterpret_cast<const sockaddr*>(&sa), sizeof sa) != 0)  // NOLINT
-        throw_sys("bind", fmt::format("{}:53", address));
+        throw_sys("bind", fmt::format("{}:53/{}", address, proto));
+    if (type == SOCK_STREAM && ::listen(fd.get(), 64) != 0)
+        throw_sys("listen", fmt::format("{}:53/tcp", address));
     return fd;
 }
 
-void serve(int sock, const ServerConfig& cfg) {
-    Server(sock, cfg).run();
+}  // namespace
+
+sys::UniqueFd listen_udp(const std::string& address) {
+    return listen_on(address, SOCK_DGRAM);
+}
+
+sys::UniqueFd listen_tcp(const std::string& address) {
+    return listen_on(address, SOCK_STREAM);
+}
+
+void serve(int udp, int tcp, const ServerConfig& cfg) {
+    // the TCP children are reaped by the kernel
+    struct sigaction ign {};
+    ign.sa_handler = SIG_IGN;
+    ::sigaction(SIGCHLD, &ign, nullptr);
+    Server(udp, tcp, cfg).run();
 }
 
 }  // namespace husk::network::dns

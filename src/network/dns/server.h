@@ -17,12 +17,14 @@ struct ServerConfig {
     std::string address;  // ours: the gateway, never forwarded to
     bool forward = true;  // false: other names get SERVFAIL
     int upstream_timeout_ms = 2000;
+    int lock_fd = -1;  // closed in the TCP children
 };
 
-// The UDP socket bound to ADDRESS:53. Throws SysError("bind", "ADDRESS:53").
+// The sockets bound to ADDRESS:53. Throw SysError("bind", "ADDRESS:53/udp").
 sys::UniqueFd listen_udp(const std::string& address);
+sys::UniqueFd listen_tcp(const std::string& address);
 
-// Serves forever on `sock`; returns only on a poll error (thrown).
-[[noreturn]] void serve(int sock, const ServerConfig& cfg);
+// Serves forever on `udp` and `tcp`; returns only on a poll error (thrown).
+[[noreturn]] void serve(int udp, int tcp, const ServerConfig& cfg);
 
 }  // namespace husk::network::dns

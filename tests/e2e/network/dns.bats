@@ -1,7 +1,7 @@
 #!/usr/bin/env bats
 # The DNS responder of a user-defined network (husk-dns): containers on the network find
 # each other by name, short id and alias through `nameserver <gateway>` in their
-# /etc/resolv.conf, containers that join later at once, containers of other networks
+# /etc/resolv.conf (UDP, and TCP for truncated answers), containers that join later at once, containers of other networks
 # never; other names are forwarded to the host's resolvers (here: a server the test runs
 # on a loopback address of the host, where the responder runs); one responder per
 # network, gone with its last container and with `network rm`, replaced when killed.
@@ -76,6 +76,10 @@ ip_of() { husk inspect --format '{{json .NetworkSettings.Networks}}' "$1" | jq -
     [ "$(resolve "c-$SFX" outside.test)" = 192.0.2.7 ]
     run husk exec "c-$SFX" nslookup nowhere.test
     [[ "$output" == *NXDOMAIN* ]]
+    # over TCP too (what a client does with a truncated answer), ours and forwarded
+    gw=$(husk network inspect "f-$SFX" | jq -r '.[0].IPAM.Config[0].Gateway')
+    [ "$(python3 "$BATS_TEST_DIRNAME/tcpquery.py" "$gw" "C-$SFX")" = "$(ip_of "c-$SFX")" ]
+    [ "$(python3 "$BATS_TEST_DIRNAME/tcpquery.py" "$gw" outside.test)" = 192.0.2.7 ]
     # the resolvers are re-read when the file changes: none left, SERVFAIL
     : >"$HUSK_DNS_RESOLV_CONF"
     run husk exec "c-$SFX" nslookup outside.test
