@@ -277,6 +277,13 @@ void refresh_names(const EngineContext& ctx, const std::set<std::string>& networ
     }
 }
 
+// `networks` and the user-defined networks container `id` is connected to.
+std::set<std::string> with_networks_of(const EngineContext& ctx, const std::string& id,
+                                       std::set<std::string> networks) {
+    for (auto& [net, ep] : user_endpoints(ctx, id)) networks.insert(net);
+    return networks;
+}
+
 // refresh_names on a failure path: the names of `networks` without what failed to join
 // them. Warns instead of throwing (the caller throws its own error).
 void forget_names(const EngineContext& ctx, const std::set<std::string>& networks) {
@@ -479,7 +486,8 @@ void connect_running(const EngineContext& ctx, const ContainerRecord& rec, pid_t
         refresh_names(ctx, {att.network});
     } catch (...) {
         disconnect_one(rec.id, user_endpoint_file(ctx, rec.id, att.network));
-        forget_names(ctx, {att.network});
+        // its other networks' responders may have learnt the names of this one
+        forget_names(ctx, with_networks_of(ctx, rec.id, {att.network}));
         throw;
     }
 }
@@ -494,9 +502,7 @@ void disconnect_running(const EngineContext& ctx, const std::string& id,
     ::unlink(file.c_str());
     write_own_hosts(ctx, id);
     // its other networks' responders answered it the names of this one
-    std::set<std::string> names = {network};
-    for (auto& [net, other] : user_endpoints(ctx, id)) names.insert(net);
-    refresh_names(ctx, names);
+    refresh_names(ctx, with_networks_of(ctx, id, {network}));
 }
 
 }  // namespace husk::engine
