@@ -272,7 +272,7 @@ void refresh_names(const EngineContext& ctx, const std::set<std::string>& networ
                 for (auto& [oid, om] : members[other]) entries.push_back({om.ip, om.names, m.ip});
             }
         network::dns::write_names(n->id, entries);
-        network::dns::ensure_responder(n->id, n->name, n->gateway, !n->internal,
+        network::dns::ensure_responder(n->id, n->name, n->gateway, n->subnet, !n->internal,
                                        find_helper("husk-dns", "HUSK_DNS"));
     }
 }

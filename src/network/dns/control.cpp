@@ -101,7 +101,8 @@ void write_names(const std::string& network_id, const std::vector<NameEntry>& en
 }
 
 void ensure_responder(const std::string& network_id, const std::string& network_name,
-                      const std::string& gateway, bool forward, const std::string& helper) {
+                      const std::string& gateway, const std::string& subnet, bool forward,
+                      const std::string& helper) {
     std::string dir = responder_dir(network_id);
     sys::mkdir_all(dir, 0700);
     sys::UniqueFd lock = open_lock(dir);
@@ -109,8 +110,8 @@ void ensure_responder(const std::string& network_id, const std::string& network_
     int p[2];
     if (::pipe2(p, O_CLOEXEC) != 0) throw_sys("pipe2");
     sys::UniqueFd rd(p[0]), wr(p[1]);
-    std::vector<std::string> args = {helper, std::to_string(lock.get()), std::to_string(wr.get()),
-                                     dir, gateway};
+    std::vector<std::string> args = {
+        helper, std::to_string(lock.get()), std::to_string(wr.get()), dir, gateway, subnet};
     if (!forward) args.emplace_back("--no-forward");
     spawn(args, dir + "/log", lock.get(), wr.get());
     wr.reset();

@@ -1,11 +1,13 @@
 // husk-dns: the DNS responder of one user-defined network, started by the engine
 // (network/dns_control.h) with the network's first container and killed with its last.
 //
-// usage: husk-dns LOCK_FD READY_FD DIR ADDRESS [--no-forward]
+// usage: husk-dns LOCK_FD READY_FD DIR ADDRESS SUBNET [--no-forward]
 //   LOCK_FD   DIR/lock, flock'ed by the engine for us: held as long as we live, it says
 //             "a responder runs" (a killed one's is released with it)
 //   READY_FD  gets "ok\n" once we answer on ADDRESS:53 (UDP and TCP), or "err MESSAGE\n"
 //   DIR       the names we answer (DIR/names); we write DIR/pid ("PID START_TIME")
+//   SUBNET    the network's: the only clients answered (another network's containers
+//             reach the gateway through the host, and must learn none of its names)
 //   --no-forward  an --internal network's: other names get SERVFAIL, nothing goes out
 // HUSK_DNS_RESOLV_CONF names another file than /etc/resolv.conf for the forwarder.
 #include <unistd.h>
@@ -18,6 +20,7 @@
 #include <fmt/format.h>
 
 #include "network/dns/server.h"
+#include "network/subnet.h"
 #include "sys/error.h"
 #include "sys/fileutil.h"
 #include "sys/proc.h"
@@ -34,9 +37,9 @@ void report(int fd, const std::string& line) {
 
 int main(int argc, char** argv) {
     using namespace husk;
-    bool no_forward = argc == 6 && std::string(argv[5]) == "--no-forward";
-    if (argc != 5 && !no_forward) {
-        std::fputs("usage: husk-dns LOCK_FD READY_FD DIR ADDRESS [--no-forward]\n", stderr);
+    bool no_forward = argc == 7 && std::string(argv[6]) == "--no-forward";
+    if (argc != 6 && !no_forward) {
+        std::fputs("usage: husk-dns LOCK_FD READY_FD DIR ADDRESS SUBNET [--no-forward]\n", stderr);
         return 2;
     }
     int ready = std::atoi(argv[2]);
@@ -48,6 +51,7 @@ int main(int argc, char** argv) {
     cfg.lock_fd = std::atoi(argv[1]);
     if (const char* rc = std::getenv("HUSK_DNS_RESOLV_CONF"); rc && *rc) cfg.resolv_conf = rc;
     try {
+        cfg.subnet = network::parse_cidr(argv[5]);
         sys::UniqueFd sock = network::dns::listen_udp(cfg.address);
         sys::UniqueFd tcp = network::dns::listen_tcp(cfg.address);
         auto self = sys::proc_stat(::getpid());

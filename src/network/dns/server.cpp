@@ -201,8 +201,10 @@ class Server {
                                reinterpret_cast<sockaddr*>(&from), &len);  // NOLINT
         if (n <= 0) return;
         buf.resize(static_cast<size_t>(n));
+        std::string client = client_text(from);
+        if (!ours(client)) return;
         refresh_names();
-        Decision d = decide(buf, names_, client_text(from));
+        Decision d = decide(buf, names_, client);
         if (d.kind == Decision::Kind::reply) send_to(d.packet, from, len);
         if (d.kind != Decision::Kind::forward) return;
         refresh_upstreams();
@@ -260,6 +262,7 @@ class Server {
                                      SOCK_CLOEXEC));
         if (!conn) return;
         std::string client = client_text(from);
+        if (!ours(client)) return;
         refresh_names();
         refresh_upstreams();
         if (::fork() != 0) return;
@@ -291,6 +294,16 @@ class Server {
                 return r;
         }
         return servfail(q);
+    }
+
+    // A container of the network (or the host, from the gateway): the only clients.
+    bool ours(const std::string& client) const {
+        if (client.empty()) return false;
+        try {
+            return contains(cfg_.subnet, parse_ip(client));
+        } catch (const std::exception&) {
+            return false;
+        }
     }
 
     static std::string client_text(const sockaddr_storage& from) {

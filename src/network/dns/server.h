@@ -7,6 +7,7 @@
 
 #include <string>
 
+#include "network/subnet.h"
 #include "sys/fd.h"
 
 namespace husk::network::dns {
@@ -15,6 +16,7 @@ struct ServerConfig {
     std::string names_path;
     std::string resolv_conf = "/etc/resolv.conf";
     std::string address;  // ours: the gateway, never forwarded to
+    Cidr subnet;          // the clients answered: the network's; others get nothing
     bool forward = true;  // false: other names get SERVFAIL
     int upstream_timeout_ms = 2000;
     int lock_fd = -1;  // closed in the TCP children

@@ -56,6 +56,12 @@ ip_of() { husk inspect --format '{{json .NetworkSettings.Networks}}' "$1" | jq -
     [ "$status" -ne 0 ]
     run resolve "first-$SFX" "other-$SFX"
     [ "$status" -ne 0 ]
+    # nor by asking the other network's responder itself (its gateway is the host's)
+    gw=$(husk network inspect "a-$SFX" | jq -r '.[0].IPAM.Config[0].Gateway')
+    run husk exec "other-$SFX" nslookup "first-$SFX" "$gw"
+    echo "$output"
+    [[ "$output" != *"Address: $(ip_of "first-$SFX")"* ]]
+    [ "$status" -ne 0 ]
     # one responder per network
     [ -n "$(responder_pid "$(net_id "a-$SFX")")" ]
     [ -n "$(responder_pid "$(net_id "b-$SFX")")" ]
