@@ -24,6 +24,9 @@ struct BundleInputs {
     std::string bundle_dir;                // where hostname, hosts, resolv.conf are written
     std::optional<image::IdShift> userns;  // container ids 0..size-1 -> host uid/gid starts
     std::string init_path;                 // husk-init on the host, with --init
+    // On a user-defined network: its DNS responder (the first network's gateway), the
+    // container's one nameserver instead of the host's; --dns still replaces it.
+    std::string nameserver;
     int host_cpus = 1;
     // Does the memory controller limit swap (docker's default swap limit)? Empty: asked of
     // the host's cgroup layout.

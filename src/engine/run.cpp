@@ -19,6 +19,7 @@
 #include "engine/events.h"
 #include "engine/monitor.h"
 #include "engine/network.h"
+#include "engine/networks.h"
 #include "engine/record.h"
 #include "engine/restart.h"
 #include "engine/volumes.h"
@@ -225,6 +226,8 @@ ContainerRecord prepare_container(EngineContext& ctx, RunOptions& o, const LogOp
     in.bundle_dir = db.dir(rec.id);
     in.userns = range;
     if (o.init) in.init_path = find_helper("husk-init", "HUSK_INIT");
+    if (o.network == NetworkMode::user && !o.networks.empty())
+        in.nameserver = get_network(ctx, o.networks.front().network).gateway;
     in.host_cpus = static_cast<int>(::sysconf(_SC_NPROCESSORS_ONLN));
     attach_volumes(ctx.data_root, o, rec, img ? img->config.volumes : std::vector<std::string>{},
                    rec.rootfs, made.volumes_made);
