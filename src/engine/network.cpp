@@ -234,8 +234,11 @@ void write_own_hosts(const EngineContext& ctx, const std::string& id) {
 // container asks its first network's responder) the names of the other networks it is
 // on. So the networks refreshed are `networks` and every other network of their
 // members. A network with containers gets its DNS responder (started if none runs), one
-// without loses it. Called under the network store's lock.
-void refresh_names(const EngineContext& ctx, const std::set<std::string>& networks) {
+// without loses it. `leaving`: a container on its way out, not a member whatever its
+// endpoint files say (a failed DEL keeps one for `rm` to try again). Called under the
+// network store's lock.
+void refresh_names(const EngineContext& ctx, const std::set<std::string>& networks,
+                   const std::string& leaving = {}) {
     struct Member {
         std::string ip;
         std::vector<std::string> names;
@@ -243,7 +246,8 @@ void refresh_names(const EngineContext& ctx, const std::set<std::string>& networ
     // network -> its members; container id -> its networks
     std::map<std::string, std::map<std::string, Member>> members;
     std::map<std::string, std::set<std::string>> joined;
-    for (auto& rec : Containers(ctx.data_root).list())
+    for (auto& rec : Containers(ctx.data_root).list()) {
+        if (rec.id == leaving) continue;
         for (auto& [net, ep] : user_endpoints(ctx, rec.id)) {
             if (ep.address.ip.empty()) continue;
             Member m{ep.address.ip, {rec.name, rec.id.substr(0, 12)}};
@@ -253,6 +257,7 @@ void refresh_names(const EngineContext& ctx, const std::set<std::string>& networ
             members[net][rec.id] = std::move(m);
             joined[rec.id].insert(net);
         }
+    }
     std::set<std::string> refreshed = networks;
     for (auto& net : networks)
         for (auto& [id, m] : members[net]) refreshed.insert(joined[id].begin(), joined[id].end());
@@ -434,7 +439,9 @@ void disconnect_container(const EngineContext& ctx, const std::string& id) {
             disconnect_one(id, user_endpoint_file(ctx, id, net));
             names.insert(net);
         }
-        refresh_names(ctx, names);
+        // its names go even when a DEL failed (its endpoint file kept for a retry): the
+        // last container leaving a network stops the responder whatever went wrong
+        refresh_names(ctx, names, id);
     } catch (const std::exception& e) {
         log::warn("container {}: disconnecting from the network: {}", id, e.what());
     }

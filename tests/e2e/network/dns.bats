@@ -153,6 +153,9 @@ ip_of() { husk inspect --format '{{json .NetworkSettings.Networks}}' "$1" | jq -
         [ "$(pgrep -f "husk-dns .*/run/husk-dns/$id" | wc -l)" -le 1 ]
     done
     remove_all_containers
+    # (shown when the check below fails: what is left and what the responder serves)
+    husk ps -a
+    cat "/run/husk-dns/$id/names" "/run/husk-dns/$id/pid" "/run/husk-dns/$id/log" 2>&1 || true
     run responder_pid "$id"
     [ "$status" -ne 0 ]
     husk network rm "k-$SFX"
