@@ -9,6 +9,7 @@
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 SRC=$(cd "$HERE/../.." && pwd)
+. "$HERE/../lib.sh"
 N=5
 HUSK=$SRC/build/src/cli/husk/husk
 WRITE=1
@@ -35,14 +36,12 @@ pm() {
 }
 cleanup() {
     pm rmi -af >/dev/null 2>&1 || true
-    findmnt -rn -o TARGET | grep "^$T/" | sort -r | while read -r m; do umount -l "$m"; done
+    umount_under "$T"
     rm -rf "$T"
 }
 trap cleanup EXIT
 mkdir -p "$T/podman/tmp" "$T/ctx/src"
-bash "$SRC/scripts/make-busybox-image.sh" --root "$T/husk" --husk "$HUSK" >/dev/null
-"$HUSK" --root "$T/husk" save husk/busybox -o "$T/busybox.tar"
-pm load -q -i "$T/busybox.tar" >/dev/null
+busybox_for_both "$T" "$HUSK" pm
 for i in $(seq 1 50); do head -c 4096 /dev/urandom | base64 >"$T/ctx/src/f$i"; done
 echo v0 >"$T/ctx/version"
 cat >"$T/ctx/Dockerfile" <<'DF'

@@ -10,6 +10,7 @@
 # usage: bench/network/run.sh [-n ROUNDS] [--husk PATH] [--no-write]
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+. bench/lib.sh
 src=$PWD
 
 rounds=10
@@ -39,14 +40,12 @@ cleanup() {
     "${h[@]}" network prune -f >/dev/null 2>&1 || true
     "${pod[@]}" rm -af -t 0 >/dev/null 2>&1 || true
     "${pod[@]}" network prune -f >/dev/null 2>&1 || true
-    { findmnt -rn -o TARGET | grep "^$work/" || true; } | sort -r | while read -r m; do umount -l "$m" || true; done
+    umount_under "$work"
     rm -rf "$work"
 }
 trap cleanup EXIT
 
-bash scripts/make-busybox-image.sh --root "$work/husk" --husk "$husk" -o "$work/busybox.tar" >/dev/null
-"${pod[@]}" load -q -i "$work/busybox.tar" >/dev/null
-"${pod[@]}" tag "$("${pod[@]}" images -q | head -1)" localhost/husk/busybox:latest
+busybox_for_both "$work" "$husk" "${pod[@]}"
 
 now_ns() { date +%s%N; }
 # Waits for FILE to appear (1 ms polls); prints the time it did, in ns.

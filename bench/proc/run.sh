@@ -13,6 +13,7 @@
 # usage: bench/proc/run.sh [-n READS] [-c "1 10 50"] [-t SECONDS] [--husk PATH]
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+. bench/lib.sh
 src=$PWD
 
 reads=10000
@@ -42,7 +43,7 @@ cleanup() {
     done
     if [ -n "$lxpid" ]; then kill "$lxpid" 2>/dev/null && wait "$lxpid" 2>/dev/null || true; fi
     umount -l "$work/lxcfs" 2>/dev/null || true
-    findmnt -rn -o TARGET | grep "^$work/" | sort -r | while read -r m; do umount -l "$m"; done
+    umount_under "$work"
     rm -rf "$work"
 }
 trap cleanup EXIT

@@ -53,6 +53,12 @@ std::string random_hex() {
     return short_id(image::sha256_digest(sys::unique_name("build")));
 }
 
+// The lock a build holds while a step container or step root of its own exists: a later
+// build removes only those whose lock is free (their build was killed), never a live one's.
+std::string owner_lock_path(const image::Store& store, std::string_view id) {
+    return fmt::format("{}/{}.lock", store.tmp_dir(), id);
+}
+
 // A build stage as it goes: the image its last step made.
 // (The implicit move of its nlohmann::json member is noexcept; clang-tidy follows that move
 // into json's assertion helper, which cannot throw.)
@@ -82,7 +88,7 @@ class StepRoot {
     StepRoot(image::Store& store, const Stage& st)
         : store_(store),
           id_(fmt::format("{}{}", kStepRootPrefix, random_hex())),
-          lock_(lock_path(store, id_), sys::FileLock::exclusive) {
+          lock_(owner_lock_path(store, id_), sys::FileLock::exclusive) {
         if (st.layers.empty()) {
             staging_ = fmt::format("{}/{}", store.tmp_dir(), id_);
             sys::mkdir_all(staging_, 0755);
@@ -99,17 +105,13 @@ class StepRoot {
         try {
             if (mounted_) store_.release_rootfs(id_);
             if (!staging_.empty()) sys::remove_all(staging_);
-            ::unlink(lock_path(store_, id_).c_str());
+            ::unlink(owner_lock_path(store_, id_).c_str());
         } catch (const std::exception& e) {
             log::warn("build root {}: {}", id_, e.what());
         }
     }
     StepRoot(const StepRoot&) = delete;
     StepRoot& operator=(const StepRoot&) = delete;
-
-    static std::string lock_path(const image::Store& store, const std::string& id) {
-        return fmt::format("{}/{}.lock", store.tmp_dir(), id);
-    }
 
     UniqueFd open_root() const {
         UniqueFd fd(::open(merged.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
@@ -352,6 +354,10 @@ image::Image Builder::run_step(Stage& st, const Instruction& ins) {
         saved_err.reset();
     };
     sys::ScopeGuard restore_fds(restore);
+    // held until the container is removed (the guards run in reverse order)
+    std::string lock_path = owner_lock_path(store_, ro.name);
+    sys::FileLock owned(lock_path, sys::FileLock::exclusive);
+    sys::ScopeGuard unlink_lock([&]() noexcept { ::unlink(lock_path.c_str()); });
     std::optional<engine::ContainerRecord> rec;
     sys::ScopeGuard remove([&]() noexcept {
         try {
@@ -609,28 +615,32 @@ BuildResult Builder::run() {
 }  // namespace
 
 void remove_stale_build_state(engine::EngineContext& ctx) {
-    for (auto& rec : engine::list_containers(ctx)) {
-        if (!rec.name.starts_with(kStepContainerPrefix) ||
-            rec.status == engine::ContainerStatus::running)
-            continue;
+    image::Store& store = *ctx.store;
+    // Each is removed only when its build's lock is free: that build was killed.
+    auto if_orphan = [&](const std::string& id, const char* what, const auto& remove) {
+        auto lk = sys::FileLock::try_lock(owner_lock_path(store, id), sys::FileLock::exclusive);
+        if (!lk) return;  // a live build's (created, running or being committed)
         try {
-            engine::remove_container(ctx, rec, true);
+            remove();
         } catch (const std::exception& e) {
-            log::warn("stale build container {}: {}", rec.name, e.what());
+            log::warn("stale build {} {}: {}", what, id, e.what());
         }
-    }
-    std::string roots = ctx.store->root() + "/rootfs";
-    for (auto& name : sys::list_dir(roots)) {
-        if (!name.starts_with(kStepRootPrefix)) continue;
-        auto lk = sys::FileLock::try_lock(StepRoot::lock_path(*ctx.store, name),
-                                          sys::FileLock::exclusive);
-        if (!lk) continue;  // a live build's
-        try {
-            ctx.store->release_rootfs(name);
-        } catch (const std::exception& e) {
-            log::warn("stale build root {}: {}", name, e.what());
-        }
-        ::unlink(StepRoot::lock_path(*ctx.store, name).c_str());
+        ::unlink(owner_lock_path(store, id).c_str());
+    };
+    for (auto& rec : engine::list_containers(ctx))
+        if (rec.name.starts_with(kStepContainerPrefix))
+            if_orphan(rec.name, "container", [&] { engine::remove_container(ctx, rec, true); });
+    for (auto& name : sys::list_dir(store.root() + "/rootfs"))
+        if (name.starts_with(kStepRootPrefix))
+            if_orphan(name, "root", [&] { store.release_rootfs(name); });
+    // in tmp/: step roots' staging directories, and locks a build was killed holding
+    // before its container or root existed
+    for (auto& name : sys::list_dir(store.tmp_dir())) {
+        std::string id = name.ends_with(".lock") ? name.substr(0, name.size() - 5) : name;
+        if (id.starts_with(kStepRootPrefix) || (id.starts_with(kStepContainerPrefix) && id != name))
+            if_orphan(id, "staging", [&] {
+                if (id == name) sys::remove_all(fmt::format("{}/{}", store.tmp_dir(), name));
+            });
     }
 }
 

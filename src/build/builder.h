@@ -50,8 +50,8 @@ struct BuildResult {
 // Needs ctx.store (and ctx.pull to fetch missing FROM images).
 BuildResult build_image(engine::EngineContext& ctx, const BuildOptions& opts);
 
-// What a killed build left: its step containers (not running) and step roots (no live
-// build holds their lock) removed. build_image calls it first.
+// What a killed build left: its step containers, step roots, staging directories and
+// locks, each removed when no live build holds its lock. build_image calls it first.
 void remove_stale_build_state(engine::EngineContext& ctx);
 
 }  // namespace husk::build

@@ -324,19 +324,29 @@ void ensure_workdir(const BundleInputs& in, const std::string& cwd, uint32_t uid
 
 }  // namespace
 
-std::vector<std::string> container_args(const RunOptions& o, const oci::image::ImageConfig* image) {
-    std::vector<std::string> args;
+ContainerConfig container_config(const RunOptions& o, const oci::image::ImageConfig* image) {
+    ContainerConfig c;
     if (o.entrypoint) {
-        if (!o.entrypoint->empty()) args.push_back(*o.entrypoint);
+        if (!o.entrypoint->empty()) c.entrypoint.push_back(*o.entrypoint);
     } else if (image) {
-        args = image->entrypoint;
+        c.entrypoint = image->entrypoint;
     }
     if (!o.command.empty())
-        args.insert(args.end(), o.command.begin(), o.command.end());
-    else if (image && !o.entrypoint)
-        args.insert(args.end(), image->cmd.begin(), image->cmd.end());
-    if (args.empty()) throw Error("no command specified");
-    return args;
+        c.cmd = o.command;
+    else if (image && !o.entrypoint)  // a new entrypoint drops the image's Cmd, as docker does
+        c.cmd = image->cmd;
+    if (c.entrypoint.empty() && c.cmd.empty()) throw Error("no command specified");
+    if (image) c.env = image->env;
+    for (auto& e : o.env) env_set(c.env, e);
+    c.user = !o.user.empty() ? o.user : (image ? image->user : "");
+    c.working_dir = !o.workdir.empty() ? o.workdir : (image ? image->working_dir : "");
+    return c;
+}
+
+std::vector<std::string> container_args(const RunOptions& o, const oci::image::ImageConfig* image) {
+    ContainerConfig c = container_config(o, image);
+    c.entrypoint.insert(c.entrypoint.end(), c.cmd.begin(), c.cmd.end());
+    return c.entrypoint;
 }
 
 oci::Spec build_spec(const RunOptions& o, const BundleInputs& in) {
@@ -351,26 +361,24 @@ oci::Spec build_spec(const RunOptions& o, const BundleInputs& in) {
         if (::ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_row > 0)
             p.console_size = oci::ConsoleSize{ws.ws_row, ws.ws_col};
     }
-    p.args = container_args(o, in.image);
+    ContainerConfig c = container_config(o, in.image);
+    p.args = c.entrypoint;
+    p.args.insert(p.args.end(), c.cmd.begin(), c.cmd.end());
     if (!in.init_path.empty()) p.args.insert(p.args.begin(), {kInitTarget, "--"});
 
-    std::string user = !o.user.empty() ? o.user : (in.image ? in.image->user : "");
-    ResolvedUser u = resolve_user(in.rootfs, user);
+    ResolvedUser u = resolve_user(in.rootfs, c.user);
     p.user = oci::User{u.uid, u.gid, std::nullopt, u.additional_gids, ""};
 
+    // the container's, with what the process is given besides (docker adds them at start)
     std::vector<std::string> env;
     env.push_back(kDefaultPath);
     env.push_back("HOSTNAME=" + in.hostname);
-    if (in.image)
-        for (auto& e : in.image->env) env_set(env, e);
-    if (o.tty) env_set(env, "TERM=xterm");
-    for (auto& e : o.env) env_set(env, e);
+    for (auto& e : c.env) env_set(env, e);
+    if (o.tty && !env_has(env, "TERM")) env.push_back("TERM=xterm");
     if (!env_has(env, "HOME")) env.push_back("HOME=" + u.home);
     p.env = std::move(env);
 
-    p.cwd = !o.workdir.empty()
-                ? o.workdir
-                : (in.image && !in.image->working_dir.empty() ? in.image->working_dir : "/");
+    p.cwd = c.working_dir.empty() ? "/" : c.working_dir;
     if (p.cwd[0] != '/')
         throw Error(
             fmt::format("the working directory '{}' is invalid, it needs to be an "
@@ -431,8 +439,10 @@ void write_bundle(const oci::Spec& spec, const RunOptions& o, const BundleInputs
     for (auto& h : o.add_hosts) hosts += add_host_line(h);
     sys::write_file(in.bundle_dir + "/hosts.base", hosts, 0644);  // the bridge adds the address
     sys::write_file(in.bundle_dir + "/hosts", hosts, 0644);
+    std::string resolv = resolv_conf(host);
+    if (!in.nameserver.empty()) resolv = with_dns(resolv, {in.nameserver}, {}, {});
     sys::write_file(in.bundle_dir + "/resolv.conf",
-                    with_dns(resolv_conf(host), o.dns, o.dns_search, o.dns_options), 0644);
+                    with_dns(resolv, o.dns, o.dns_search, o.dns_options), 0644);
     std::string config = oci::dump_spec(spec);
     // What husk-runtime would refuse at start (a NUL in an image's Cmd, say) is refused
     // now, before `husk create` reports a container that can never start.

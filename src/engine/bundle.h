@@ -9,6 +9,7 @@
 
 #include "engine/idrange.h"
 #include "engine/options.h"
+#include "engine/record.h"
 #include "image/store.h"
 #include "oci/image/types.h"
 #include "oci/spec.h"
@@ -23,11 +24,19 @@ struct BundleInputs {
     std::string bundle_dir;                // where hostname, hosts, resolv.conf are written
     std::optional<image::IdShift> userns;  // container ids 0..size-1 -> host uid/gid starts
     std::string init_path;                 // husk-init on the host, with --init
+    // On a user-defined network: its DNS responder (the first network's gateway), the
+    // container's one nameserver instead of the host's; --dns still replaces it.
+    std::string nameserver;
     int host_cpus = 1;
     // Does the memory controller limit swap (docker's default swap limit)? Empty: asked of
     // the host's cgroup layout.
     std::function<bool()> swap_limit_supported;
 };
+
+// docker's Config of the container: the image's defaults (none with --rootfs) changed by
+// --entrypoint, the command, -e, -u and -w; throws "no command specified" when there is
+// nothing to run.
+ContainerConfig container_config(const RunOptions& o, const oci::image::ImageConfig* image);
 
 // Entrypoint + Cmd as docker combines them with --entrypoint and the command given;
 // throws "no command specified" when nothing is left.

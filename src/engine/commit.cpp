@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "engine/diff.h"
+#include "engine/inspect.h"
 #include "engine/lifecycle.h"
 #include "oci/image/reference.h"
 #include "runtime/state.h"
@@ -31,6 +32,28 @@ std::string created_time(const std::optional<int64_t>& epoch) {
     std::array<char, 32> buf{};
     size_t n = std::strftime(buf.data(), buf.size(), "%Y-%m-%dT%H:%M:%SZ", &tm);
     return {buf.data(), n};
+}
+
+// docker commit's base: the container's config (what run/create changed over the image),
+// then --change over it.
+void apply_container_config(const EngineContext& ctx, const ContainerRecord& rec, json& image) {
+    json& c = image["config"];
+    if (!c.is_object()) c = json::object();
+    auto set_list = [&](const char* key, const std::vector<std::string>& v) {
+        if (v.empty())
+            c.erase(key);
+        else
+            c[key] = v;
+    };
+    if (rec.config) {
+        set_list("Entrypoint", rec.config->entrypoint);
+        set_list("Cmd", rec.config->cmd);
+        set_list("Env", rec.config->env);
+        c["User"] = rec.config->user;
+        c["WorkingDir"] = rec.config->working_dir;
+    }
+    auto labels = container_labels(ctx, rec);
+    if (!labels.empty()) c["Labels"] = labels;
 }
 
 }  // namespace
@@ -87,6 +110,7 @@ image::Image commit_container(const EngineContext& ctx, const std::string& key,
         RootLayers root = root_layers(*ctx.store, rec.id);
         image::Image parent = ctx.store->resolve(rec.image_id);
         json config = json::parse(parent.config_json);
+        apply_container_config(ctx, rec, config);
         if (opts.changes) {
             opts.changes(config);
         }

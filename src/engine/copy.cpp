@@ -226,13 +226,12 @@ class DiskSink : public Sink {
         auto [uid, gid] = owner_(e.st.st_uid, e.st.st_gid);
         struct stat old {};
         bool exists = ::fstatat(parent.get(), leaf, &old, AT_SYMLINK_NOFOLLOW) == 0;
-        if (exists && S_ISDIR(old.st_mode) != S_ISDIR(e.st.st_mode)) {
-            if (S_ISDIR(old.st_mode))
-                throw Error(
-                    error_format("cannot overwrite directory \"{}\" with non-directory", shown));
-            if (::unlinkat(parent.get(), leaf, 0) != 0) throw_sys("unlink", shown);
-            exists = false;
-        } else if (exists && !S_ISDIR(old.st_mode) && !S_ISREG(e.st.st_mode)) {
+        if (exists && S_ISDIR(old.st_mode) && !S_ISDIR(e.st.st_mode))
+            throw Error(
+                error_format("cannot overwrite directory \"{}\" with non-directory", shown));
+        // anything else there is replaced, as docker's untar does: a symlink is not
+        // followed (nor refused by O_NOFOLLOW), a file's other hard links keep their data
+        if (exists && !S_ISDIR(old.st_mode)) {
             if (::unlinkat(parent.get(), leaf, 0) != 0) throw_sys("unlink", shown);
             exists = false;
         }
@@ -245,7 +244,7 @@ class DiskSink : public Sink {
         }
         if (S_ISREG(e.st.st_mode)) {
             sys::UniqueFd f(::openat(parent.get(), leaf,
-                                     O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600));
+                                     O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
             if (!f) throw_sys("create", shown);
             char buf[65536];
             for (;;) {
@@ -497,6 +496,7 @@ void copy(const EngineContext& ctx, const std::string& src_arg, const std::strin
         Root hroot = host_root();
         std::string hpath = host_absolute(dst.path);
         if (dst.path.ends_with("/") && !hpath.ends_with("/")) hpath += "/";
+        hpath = follow_dest_links(hroot, hpath);  // as docker cp: a link as DEST is followed
         CopyTarget t = copy_target(cpath, S_ISDIR(st.st_mode), hpath, probe_dest(hroot, hpath));
         require_dir(hroot, t.dir);
         DiskSink sink(hroot, t.dir, owner);

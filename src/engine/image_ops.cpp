@@ -121,6 +121,52 @@ std::string tag_image(image::Store& store, std::string_view source, std::string_
     return named.name;
 }
 
+nlohmann::json image_inspect(image::Store& store, const image::Image& img) {
+    using json = nlohmann::json;
+    json layers = json::array();
+    for (auto& l : img.manifest.layers)
+        layers.push_back({{"Digest", l.digest}, {"MediaType", l.media_type}, {"Size", l.size}});
+    json snaps = json::array();
+    for (auto& c : img.chain_ids) snaps.push_back(store.snapshot_dir(c) + "/fs");
+    // the whole index as pulled: every platform's descriptor, not only the one stored
+    json index =
+        img.index_digest.empty() ? json(nullptr) : json::parse(store.read_blob(img.index_digest));
+    json config = json::parse(img.config_json);
+    uint64_t size = 0;
+    for (size_t i = 0; i < img.chain_ids.size(); ++i) size += layer_size(store, img, i);
+    // as docker shows them: "alpine:3", "alpine@sha256:..."
+    json repo_tags = json::array();
+    json repo_digests = json::array();
+    for (auto& n : img.names) {
+        oi::Reference ref = oi::parse_reference(n);
+        repo_tags.push_back(ref.familiar_name());
+        ref.tag.clear();
+        if (!img.repo_digest.empty())
+            repo_digests.push_back(fmt::format("{}@{}", ref.familiar_name(), img.repo_digest));
+    }
+    return {{"Id", img.id},
+            {"RepoTags", repo_tags},
+            {"RepoDigests", repo_digests},
+            {"Created", img.config.created},
+            {"Author", img.config.author},
+            {"Architecture", img.config.architecture},
+            {"Os", img.config.os},
+            {"Config", config.value("config", json::object())},
+            {"RootFS", {{"Type", "layers"}, {"Layers", img.config.diff_ids}}},
+            {"History", config.value("history", json::array())},
+            {"Size", size},
+            {"Digest", img.manifest_digest},
+            {"RepoDigest", img.repo_digest},
+            {"Names", img.names},
+            {"ImageConfig", config},
+            {"Manifest", json::parse(store.read_blob(img.manifest_digest))},
+            {"IndexDigest", img.index_digest},
+            {"Index", index},
+            {"Layers", layers},
+            {"ChainIds", img.chain_ids},
+            {"Snapshots", snaps}};
+}
+
 uint64_t layer_size(const image::Store& store, const image::Image& img, size_t i) {
     if (i < img.chain_ids.size()) {
         auto sz = sys::read_file_if_exists(store.snapshot_dir(img.chain_ids[i]) + "/size");

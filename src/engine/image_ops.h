@@ -30,6 +30,12 @@ struct HistoryEntry {
 // unpacked snapshot's, else the blob's); an image without history gets one row per layer.
 std::vector<HistoryEntry> image_history(const image::Store& store, std::string_view image);
 
+// husk image inspect's document: docker's fields (Id, RepoTags, RepoDigests, Created,
+// Author, Architecture, Os, Config: the config's own "config" with Cmd, Env, Labels...,
+// RootFS, History, Size), then husk's (the manifest, its index, layers, chain ids, the
+// snapshot directories and the whole config blob as ImageConfig).
+nlohmann::json image_inspect(image::Store& store, const image::Image& img);
+
 // Bytes of layer `i` of `img`: its unpacked size when the snapshot records one, else the
 // size of its (compressed) blob.
 uint64_t layer_size(const image::Store& store, const image::Image& img, size_t i);

@@ -247,15 +247,18 @@ std::string inspect_json(const EngineContext& ctx, const ContainerRecord& r) {
         {"GraphDriver", graph},
         {"Config",
          {{"Hostname", cfg.value("hostname", "")},
-          {"User", user.empty() ? ""
-                                : std::to_string(user.value("uid", 0)) + ":" +
-                                      std::to_string(user.value("gid", 0))},
+          {"User", r.config ? r.config->user
+                   : user.empty()
+                       ? ""
+                       : fmt::format("{}:{}", user.value("uid", 0), user.value("gid", 0))},
           {"Tty", r.tty},
           {"OpenStdin", r.open_stdin},
-          {"Env", proc.value("env", std::vector<std::string>{})},
-          {"Cmd", r.command},
+          {"Env", r.config ? r.config->env : proc.value("env", std::vector<std::string>{})},
+          {"Cmd", r.config ? r.config->cmd : r.command},
+          {"Entrypoint",
+           r.config && !r.config->entrypoint.empty() ? json(r.config->entrypoint) : json(nullptr)},
           {"Image", r.image},
-          {"WorkingDir", proc.value("cwd", "/")},
+          {"WorkingDir", r.config ? r.config->working_dir : proc.value("cwd", "/")},
           {"Labels", labels},
           {"ExposedPorts", exposed_ports(r)},
           {"StopSignal", annotations.value("org.opencontainers.image.stopSignal", "SIGTERM")}}}};

@@ -125,6 +125,16 @@ struct Reader {
 
 }  // namespace
 
+namespace {
+
+int64_t realtime_ns() {
+    timespec now{};
+    ::clock_gettime(CLOCK_REALTIME, &now);
+    return now.tv_sec * 1000000000LL + now.tv_nsec;
+}
+
+}  // namespace
+
 int64_t parse_since(const std::string& text) {
     if (text.empty()) return 0;
     if (int64_t t = parse_rfc3339_ns(text); t >= 0 && text.find('T') != std::string::npos) return t;
@@ -134,10 +144,7 @@ int64_t parse_since(const std::string& text) {
     // a duration: 1h30m, 10m, 45s, 500ms
     std::optional<int64_t> d = parse_go_duration(text);
     if (!d || *d < 0) throw Error(fmt::format("invalid value for \"since\": \"{}\"", text));
-    int64_t total = *d;
-    timespec now{};
-    ::clock_gettime(CLOCK_REALTIME, &now);
-    return now.tv_sec * 1000000000LL + now.tv_nsec - total;
+    return realtime_ns() - *d;
 }
 
 void print_logs(const EngineContext& ctx, const ContainerRecord& rec, const LogsOptions& o) {
@@ -162,7 +169,8 @@ void print_logs(const EngineContext& ctx, const ContainerRecord& rec, const Logs
     }
     for (auto& e : kept) emit(e, o);
     if (!o.follow) return;
-    // follow the current file (reopened when the monitor rotates it) while it runs
+    // follow the current file (reopened when the monitor rotates it) while it runs, and
+    // with --until until that time has come (docker's follow ends there too)
     auto follow = [&](const std::string& line) {
         if (auto e = parse_entry(line); e && wanted(*e, o)) emit(*e, o);
     };
@@ -176,7 +184,7 @@ void print_logs(const EngineContext& ctx, const ContainerRecord& rec, const Logs
             r.open(base);
             continue;
         }
-        if (!running) break;
+        if (!running || (o.until_ns != 0 && realtime_ns() > o.until_ns)) break;
         ::usleep(100 * 1000);
     }
 }

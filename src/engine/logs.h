@@ -26,7 +26,7 @@ struct LogsOptions {
 int64_t parse_since(const std::string& text);
 
 // Writes the entries to stdout/stderr by stream; with `follow`, keeps writing new ones
-// until the container is no longer running.
+// until the container is no longer running or until_ns has passed.
 void print_logs(const EngineContext& ctx, const ContainerRecord& rec, const LogsOptions& o);
 
 }  // namespace husk::engine

@@ -12,15 +12,18 @@
 
 #include <algorithm>
 #include <cstring>
+#include <map>
 #include <set>
 #include <sstream>
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include "engine/monitor.h"
 #include "engine/record.h"
 #include "engine/run.h"
 #include "network/conflist.h"
+#include "network/dns/control.h"
 #include "network/endpoint.h"
 #include "network/hostports.h"
 #include "network/isolation.h"
@@ -211,49 +214,88 @@ std::string hosts_base(const std::string& dir, const std::string& hostname) {
                                                    : hosts_file(hostname, false);
 }
 
-// Rewrites the /etc/hosts of every container connected to one of `networks`: its own
-// addresses under its hostname, then each other member of a network it shares, by name,
-// short id and aliases (docker's names on a user-defined network). Written in place: the
-// file is bind-mounted into the container. Called under the network store's lock.
-void refresh_hosts(const EngineContext& ctx, const std::set<std::string>& networks) {
-    Containers db(ctx.data_root);
+// The /etc/hosts of container `id`: what write_bundle made, then its own addresses (on
+// the default network and on each user-defined one) under its hostname. The other
+// containers' names are the networks' DNS responders' (refresh_names). Written in place:
+// the file is bind-mounted into the container.
+void write_own_hosts(const EngineContext& ctx, const std::string& id) {
+    std::string dir = Containers(ctx.data_root).dir(id);
+    std::string hostname = hostname_of(dir);
+    std::string text = hosts_base(dir, hostname);
+    if (auto ep = read_endpoint(endpoint_file(ctx, id)); ep && !ep->address.ip.empty())
+        text += fmt::format("{}\t{}\n", ep->address.ip, hostname);
+    for (auto& [net, ep] : user_endpoints(ctx, id))
+        if (!ep.address.ip.empty()) text += fmt::format("{}\t{}\n", ep.address.ip, hostname);
+    sys::write_file(dir + "/hosts", text);
+}
+
+// The names each of `networks` answers, from the records: every container with an
+// address on it, by name, short id and its aliases there; and to each of them (a
+// container asks its first network's responder) the names of the other networks it is
+// on. So the networks refreshed are `networks` and every other network of their
+// members. A network with containers gets its DNS responder (started if none runs), one
+// without loses it. `leaving`: a container on its way out, not a member whatever its
+// endpoint files say (a failed DEL keeps one for `rm` to try again). Called under the
+// network store's lock.
+void refresh_names(const EngineContext& ctx, const std::set<std::string>& networks,
+                   const std::string& leaving = {}) {
     struct Member {
-        ContainerRecord rec;
-        std::vector<std::pair<std::string, network::Endpoint>> eps;
+        std::string ip;
+        std::vector<std::string> names;
     };
-    std::vector<Member> members;
-    for (auto& rec : db.list()) {
-        auto eps = user_endpoints(ctx, rec.id);
-        std::erase_if(eps, [](auto& e) { return e.second.address.ip.empty(); });
-        if (!eps.empty()) members.push_back({rec, std::move(eps)});
-    }
-    auto names_on = [](const ContainerRecord& rec, const std::string& network) {
-        std::vector<std::string> names = {rec.name, rec.id.substr(0, 12)};
-        for (auto& a : rec.networks)
-            if (a.network == network) names.insert(names.end(), a.aliases.begin(), a.aliases.end());
-        return names;
-    };
-    for (auto& m : members) {
-        bool touched = std::any_of(m.eps.begin(), m.eps.end(),
-                                   [&](auto& e) { return networks.count(e.first) != 0; });
-        if (!touched) continue;
-        std::string dir = db.dir(m.rec.id);
-        try {
-            std::string hostname = hostname_of(dir);
-            std::string text = hosts_base(dir, hostname);
-            for (auto& [net, ep] : m.eps) text += fmt::format("{}\t{}\n", ep.address.ip, hostname);
-            for (auto& [net, ep] : m.eps)
-                for (auto& other : members) {
-                    if (other.rec.id == m.rec.id) continue;
-                    for (auto& [onet, oep] : other.eps)
-                        if (onet == net)
-                            text += fmt::format("{}\t{}\n", oep.address.ip,
-                                                fmt::join(names_on(other.rec, net), " "));
-                }
-            sys::write_file(dir + "/hosts", text);
-        } catch (const std::exception& e) {
-            log::warn("container {}: updating /etc/hosts: {}", m.rec.id, e.what());
+    // network -> its members; container id -> its networks
+    std::map<std::string, std::map<std::string, Member>> members;
+    std::map<std::string, std::set<std::string>> joined;
+    for (auto& rec : Containers(ctx.data_root).list()) {
+        if (rec.id == leaving) continue;
+        for (auto& [net, ep] : user_endpoints(ctx, rec.id)) {
+            if (ep.address.ip.empty()) continue;
+            Member m{ep.address.ip, {rec.name, rec.id.substr(0, 12)}};
+            for (auto& a : rec.networks)
+                if (a.network == net)
+                    m.names.insert(m.names.end(), a.aliases.begin(), a.aliases.end());
+            members[net][rec.id] = std::move(m);
+            joined[rec.id].insert(net);
         }
+    }
+    std::set<std::string> refreshed = networks;
+    for (auto& net : networks)
+        for (auto& [id, m] : members[net]) refreshed.insert(joined[id].begin(), joined[id].end());
+    for (auto& name : refreshed) {
+        auto n = network::NetworkStore(ctx.data_root).find(name);
+        if (!n) continue;
+        auto& here = members[name];
+        if (here.empty()) {
+            network::dns::stop_responder(n->id);
+            continue;
+        }
+        std::vector<network::dns::NameEntry> entries;
+        for (auto& [id, m] : here) entries.push_back({m.ip, m.names, {}});
+        for (auto& [id, m] : here)
+            for (auto& other : joined[id]) {
+                if (other == name) continue;
+                for (auto& [oid, om] : members[other]) entries.push_back({om.ip, om.names, m.ip});
+            }
+        network::dns::write_names(n->id, entries);
+        network::dns::ensure_responder(n->id, n->name, n->gateway, n->subnet, !n->internal,
+                                       find_helper("husk-dns", "HUSK_DNS"));
+    }
+}
+
+// `networks` and the user-defined networks container `id` is connected to.
+std::set<std::string> with_networks_of(const EngineContext& ctx, const std::string& id,
+                                       std::set<std::string> networks) {
+    for (auto& [net, ep] : user_endpoints(ctx, id)) networks.insert(net);
+    return networks;
+}
+
+// refresh_names on a failure path: the names of `networks` without what failed to join
+// them. Warns instead of throwing (the caller throws its own error).
+void forget_names(const EngineContext& ctx, const std::set<std::string>& networks) {
+    try {
+        refresh_names(ctx, networks);
+    } catch (const std::exception& e) {
+        log::warn("networks' names: {}", e.what());
     }
 }
 
@@ -329,11 +371,7 @@ void connect_default(const EngineContext& ctx, const ContainerRecord& rec, pid_t
     try {
         ep = network::connect(net, rec.id, pid, pin, std::move(ports));
         sys::write_file_atomic(file, network::to_json(*ep), 0600);
-        // in place: the file is bind-mounted into the container already
-        std::string dir = Containers(ctx.data_root).dir(rec.id);
-        std::string hostname = hostname_of(dir);
-        sys::write_file(dir + "/hosts", hosts_base(dir, hostname) +
-                                            fmt::format("{}\t{}\n", ep->address.ip, hostname));
+        write_own_hosts(ctx, rec.id);
     } catch (...) {
         if (ep) {
             try {
@@ -380,12 +418,14 @@ void connect_container(const EngineContext& ctx, const ContainerRecord& rec, pid
                         !bridge && names.empty() ? ports : std::vector<network::PortMapping>{});
             names.insert(att.network);
         }
+        write_own_hosts(ctx, rec.id);
+        refresh_names(ctx, names);
     } catch (...) {
         for (auto& n : names) disconnect_one(rec.id, user_endpoint_file(ctx, rec.id, n));
         if (bridge) disconnect_one(rec.id, endpoint_file(ctx, rec.id));
+        forget_names(ctx, names);
         throw;
     }
-    refresh_hosts(ctx, names);
 }
 
 void disconnect_container(const EngineContext& ctx, const std::string& id) {
@@ -399,7 +439,9 @@ void disconnect_container(const EngineContext& ctx, const std::string& id) {
             disconnect_one(id, user_endpoint_file(ctx, id, net));
             names.insert(net);
         }
-        refresh_hosts(ctx, names);
+        // its names go even when a DEL failed (its endpoint file kept for a retry): the
+        // last container leaving a network stops the responder whatever went wrong
+        refresh_names(ctx, names, id);
     } catch (const std::exception& e) {
         log::warn("container {}: disconnecting from the network: {}", id, e.what());
     }
@@ -446,7 +488,15 @@ void connect_running(const EngineContext& ctx, const ContainerRecord& rec, pid_t
     check_attachments(ctx, {att});
     auto store = network::NetworkStore(ctx.data_root).lock();
     connect_one(ctx, rec.id, pid, att, {});
-    refresh_hosts(ctx, {att.network});
+    try {
+        write_own_hosts(ctx, rec.id);
+        refresh_names(ctx, {att.network});
+    } catch (...) {
+        disconnect_one(rec.id, user_endpoint_file(ctx, rec.id, att.network));
+        // its other networks' responders may have learnt the names of this one
+        forget_names(ctx, with_networks_of(ctx, rec.id, {att.network}));
+        throw;
+    }
 }
 
 void disconnect_running(const EngineContext& ctx, const std::string& id,
@@ -457,7 +507,9 @@ void disconnect_running(const EngineContext& ctx, const std::string& id,
     if (!ep) return;
     network::disconnect(*ep);
     ::unlink(file.c_str());
-    refresh_hosts(ctx, {network});
+    write_own_hosts(ctx, id);
+    // its other networks' responders answered it the names of this one
+    refresh_names(ctx, with_networks_of(ctx, id, {network}));
 }
 
 }  // namespace husk::engine

@@ -42,13 +42,15 @@ bool connects(NetworkMode m);
 // chosen and checked (against the host and husk's other containers), then in bridge
 // mode the CNI ADD of the default network (endpoint in <id>/network.json), and on each
 // user-defined network of rec.networks its own ADD (eth0, eth1, ...; endpoint in
-// <id>/endpoints/<network>.json; the ports published on the first); its address, and
-// on user-defined networks every other member's, in /etc/hosts. Throws with nothing
-// left behind. Call with the container's lock held (or before anyone else can know it).
+// <id>/endpoints/<network>.json; the ports published on the first); its addresses in
+// its /etc/hosts; on user-defined networks its names (name, short id, aliases) in the
+// network's DNS responder, started with the network's first container
+// (network/dns/control.h). Throws with nothing left behind. Call with the container's
+// lock held (or before anyone else can know it).
 void connect_container(const EngineContext& ctx, const ContainerRecord& rec, pid_t pid);
 // Undoes connect_container when the container is connected (no-op otherwise): called
-// whenever a container stops being alive. The other members' /etc/hosts lose it. Never
-// throws (warns).
+// whenever a container stops being alive. Its networks' responders lose its names; the
+// last container of a network takes the responder with it. Never throws (warns).
 void disconnect_container(const EngineContext& ctx, const std::string& id);
 // The endpoint of a connected container that publishes its ports: the default
 // network's, else the first user-defined network's.

@@ -152,7 +152,7 @@ void connect_network(const EngineContext& ctx, const std::string& net, const std
             fmt::format("endpoint with name {} already exists in network {}", rec.name, n.name));
     NetworkAttachment att{n.name, aliases, ip};
     check_attachments(ctx, {att});
-    // recorded first: the other members' /etc/hosts are written from the records
+    // recorded first: the network's names are written from the records
     rec.networks.push_back(att);
     db.save(rec);
     if (rec.status == ContainerStatus::running && rec.pid > 0) {

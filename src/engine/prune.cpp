@@ -31,11 +31,15 @@ uint64_t tree_bytes(const std::string& path) {
     return total;
 }
 
+uint64_t container_size_rw(const EngineContext& ctx, const std::string& id) {
+    return tree_bytes(fmt::format("{}/rootfs/{}/upper", ctx.data_root, id));
+}
+
 PruneReport prune_containers(const EngineContext& ctx) {
     PruneReport r;
     for (auto& rec : list_containers(ctx)) {
         if (rec.status == ContainerStatus::running) continue;
-        uint64_t bytes = tree_bytes(fmt::format("{}/rootfs/{}/upper", ctx.data_root, rec.id));
+        uint64_t bytes = container_size_rw(ctx, rec.id);
         try {
             remove_container(ctx, rec, false);
         } catch (const std::exception& e) {  // started meanwhile: not ours to remove

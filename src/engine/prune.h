@@ -31,5 +31,8 @@ PruneReport prune_volumes(const EngineContext& ctx, bool all);
 
 // The bytes of the files below `path` (0 when it is missing); never follows symlinks.
 uint64_t tree_bytes(const std::string& path);
+// The bytes a container wrote: its overlay's upper directory (0 for a copied root).
+// docker's SizeRw, shown by ps -s, system df and container prune.
+uint64_t container_size_rw(const EngineContext& ctx, const std::string& id);
 
 }  // namespace husk::engine

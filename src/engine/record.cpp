@@ -51,6 +51,23 @@ json publish_json(const std::vector<network::PortMapping>& ports) {
     return out;
 }
 
+json config_json(const std::optional<ContainerConfig>& c) {
+    if (!c) return nullptr;
+    return json{{"entrypoint", c->entrypoint},
+                {"cmd", c->cmd},
+                {"env", c->env},
+                {"user", c->user},
+                {"working_dir", c->working_dir}};
+}
+
+std::optional<ContainerConfig> config_from_json(const json& j) {
+    if (!j.is_object()) return std::nullopt;
+    using strings = std::vector<std::string>;
+    return ContainerConfig{j.value("entrypoint", strings{}), j.value("cmd", strings{}),
+                           j.value("env", strings{}), j.value("user", ""),
+                           j.value("working_dir", "")};
+}
+
 json to_json(const ContainerRecord& r) {
     return json{{"id", r.id},
                 {"name", r.name},
@@ -58,6 +75,7 @@ json to_json(const ContainerRecord& r) {
                 {"image_id", r.image_id},
                 {"rootfs", r.rootfs},
                 {"command", r.command},
+                {"config", config_json(r.config)},
                 {"created", r.created},
                 {"status", to_string(r.status)},
                 {"finished", r.finished},
@@ -91,6 +109,7 @@ ContainerRecord from_json(const json& j) {
     r.image_id = j.value("image_id", "");
     r.rootfs = j.value("rootfs", "");
     r.command = j.value("command", std::vector<std::string>{});
+    r.config = config_from_json(j.value("config", json()));
     r.created = j.value("created", "");
     r.status = parse_status(j.value("status", "")).value_or(ContainerStatus::created);
     r.finished = j.value("finished", "");
@@ -210,18 +229,21 @@ void Containers::add(
 
 void Containers::rename(const std::string& id, const std::string& name) {
     check_container_name(name);
+    auto no_such = [&] { return Error(fmt::format("No such container: {}", id)); };
+    if (!find(id)) throw no_such();  // (its lock file is in its directory)
+    // The container's lock, then the table's: the order rm takes them in (remove_all_of),
+    // so neither waits for the other holding the lock it needs; and no `husk run`
+    // waits on the table while an operation holds this container.
+    auto rec_lock = lock(id);
     sys::FileLock lk(root_ + "/.lock", sys::FileLock::exclusive);
     auto all = list();
     auto it = std::find_if(all.begin(), all.end(), [&](auto& r) { return r.id == id; });
-    if (it == all.end()) throw Error(fmt::format("No such container: {}", id));
+    if (it == all.end()) throw no_such();  // removed while we waited
     if (it->name == name)
         throw Error("Renaming a container with the same name as its current name");
     check_name_free(all, name, id);
-    auto rec_lock = lock(id);
-    auto now = find(id);
-    if (!now) throw Error(fmt::format("No such container: {}", id));
-    now->name = name;
-    save(*now);
+    it->name = name;
+    save(*it);
 }
 
 void Containers::save(const ContainerRecord& rec) const {

@@ -28,6 +28,16 @@ std::string_view to_string(ContainerStatus s);
 // "created", "running" or "exited"; nullopt for any other text.
 std::optional<ContainerStatus> parse_status(std::string_view s);
 
+// What a container runs, in the terms of docker's Config: the image's defaults with what
+// run/create changed. commit writes it into the new image; inspect shows it.
+struct ContainerConfig {
+    std::vector<std::string> entrypoint;  // the image's, or --entrypoint's
+    std::vector<std::string> cmd;         // the image's, or the command given
+    std::vector<std::string> env;         // the image's, then -e and --env-file (resolved)
+    std::string user;                     // -u, or the image's
+    std::string working_dir;              // -w, or the image's
+};
+
 struct ContainerRecord {
     std::string id;  // 64 hex digits
     std::string name;
@@ -35,7 +45,8 @@ struct ContainerRecord {
     std::string image_id;  // "sha256:..." ("" with --rootfs)
     std::string rootfs;    // the root filesystem directory
     std::vector<std::string> command;
-    std::string created;  // RFC 3339
+    std::optional<ContainerConfig> config;  // (none in records written before it)
+    std::string created;                    // RFC 3339
     ContainerStatus status = ContainerStatus::created;
     std::string started;
     std::string finished;
@@ -96,7 +107,7 @@ class Containers {
              const std::function<void(ContainerRecord&, const std::vector<ContainerRecord>&)>&
                  prepare = {});
     void save(const ContainerRecord& rec) const;
-    // Gives container `id` the name `name` under the set's lock; a name taken by another
+    // Gives container `id` the name `name` under its lock and the set's; a name taken by another
     // container throws as add does (ErrorKind::name_in_use).
     void rename(const std::string& id, const std::string& name);
     std::vector<ContainerRecord> list() const;

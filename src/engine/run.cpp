@@ -19,6 +19,7 @@
 #include "engine/events.h"
 #include "engine/monitor.h"
 #include "engine/network.h"
+#include "engine/networks.h"
 #include "engine/paths.h"
 #include "engine/record.h"
 #include "engine/restart.h"
@@ -250,12 +251,15 @@ ContainerRecord prepare_container(EngineContext& ctx, RunOptions& o, const LogOp
     in.bundle_dir = db.dir(rec.id);
     in.userns = range;
     if (o.init) in.init_path = find_helper("husk-init", "HUSK_INIT");
+    if (o.network == NetworkMode::user && !o.networks.empty())
+        in.nameserver = get_network(ctx, o.networks.front().network).gateway;
     in.host_cpus = static_cast<int>(::sysconf(_SC_NPROCESSORS_ONLN));
     attach_volumes(ctx.data_root, o, rec, img ? img->config.volumes : std::vector<std::string>{},
                    rec.rootfs, made.volumes_made);
     oci::Spec spec = build_spec(o, in);
     if (rootless) drop_unmapped_mount_ids(spec);
     rec.command = spec.process->args;
+    rec.config = container_config(o, in.image);
     write_bundle(spec, o, in);
     db.save(rec);
     emit_container_event(ctx.data_root, rec, "create");

@@ -8,7 +8,9 @@
 #include <set>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
+#include "engine/image_ops.h"
 #include "engine/lifecycle.h"
 #include "engine/paths.h"
 #include "engine/prune.h"
@@ -16,7 +18,6 @@
 #include "image/store.h"
 #include "oci/spec.h"
 #include "runtime/cgroup/layout.h"
-#include "sys/fileutil.h"
 #include "sys/user_dirs.h"
 
 namespace husk::engine {
@@ -25,10 +26,7 @@ using json = nlohmann::json;
 
 uint64_t image_size(image::Store& store, const image::Image& img) {
     uint64_t total = 0;
-    for (size_t i = 0; i < img.chain_ids.size(); ++i) {
-        auto sz = sys::read_file_if_exists(store.snapshot_dir(img.chain_ids[i]) + "/size");
-        total += sz ? std::stoull(*sz) : static_cast<uint64_t>(img.manifest.layers[i].size);
-    }
+    for (size_t i = 0; i < img.chain_ids.size(); ++i) total += layer_size(store, img, i);
     return total;
 }
 
@@ -41,10 +39,7 @@ json disk_usage(const EngineContext& ctx, image::Store& store) {
     uint64_t layers_size = 0;
     for (auto& img : store.images()) {
         for (size_t i = 0; i < img.chain_ids.size(); ++i)
-            if (layers.insert(img.chain_ids[i]).second) {
-                auto sz = sys::read_file_if_exists(store.snapshot_dir(img.chain_ids[i]) + "/size");
-                layers_size += sz ? std::stoull(*sz) : img.manifest.layers[i].size;
-            }
+            if (layers.insert(img.chain_ids[i]).second) layers_size += layer_size(store, img, i);
         images.push_back({{"Id", img.id},
                           {"RepoTags", img.names},
                           {"Created", img.config.created},
@@ -53,16 +48,14 @@ json disk_usage(const EngineContext& ctx, image::Store& store) {
     }
     json cs = json::array();
     for (auto& c : containers) {
-        std::string cmd;
-        for (auto& a : c.command) cmd += (cmd.empty() ? "" : " ") + a;
-        cs.push_back(
-            {{"Id", c.id},
-             {"Names", json::array({c.name})},
-             {"Image", c.image.empty() ? c.rootfs : c.image},
-             {"Command", cmd},
-             {"Created", c.created},
-             {"State", c.state()},
-             {"SizeRw", tree_bytes(fmt::format("{}/rootfs/{}/upper", ctx.data_root, c.id))}});
+        std::string cmd = fmt::format("{}", fmt::join(c.command, " "));
+        cs.push_back({{"Id", c.id},
+                      {"Names", json::array({c.name})},
+                      {"Image", c.image.empty() ? c.rootfs : c.image},
+                      {"Command", cmd},
+                      {"Created", c.created},
+                      {"State", c.state()},
+                      {"SizeRw", container_size_rw(ctx, c.id)}});
     }
     json vols = json::array();
     VolumeStore vstore(ctx.data_root);

@@ -8,6 +8,8 @@
 
 #include "engine/bundle.h"
 #include "engine/lifecycle.h"
+#include "engine/restart.h"
+#include "monitor/restart_policy.h"
 #include "oci/spec.h"
 #include "runtime/container.h"
 #include "sys/error.h"
@@ -53,10 +55,27 @@ void update_container(const EngineContext& ctx, const ContainerRecord& rec,
                       const UpdateOptions& o) {
     if (o.empty())
         throw Error("you must provide one or more flags when using this command", ExitCode{1});
+    if (o.restart) {
+        check_restart_policy(*o.restart);
+        if (rec.auto_remove && *o.restart != "no")
+            throw Error(
+                "Restart policy cannot be updated because AutoRemove is enabled for the "
+                "container");
+    }
     oci::Resources u = update_resources(o, static_cast<int>(::sysconf(_SC_NPROCESSORS_ONLN)));
     Containers db(ctx.data_root);
     auto lk = db.lock(rec.id);
     with_context(fmt::format("update container {}", rec.name), [&] {
+        if (o.restart) {
+            auto now = db.find(rec.id);
+            if (!now) throw Error(fmt::format("No such container: {}", rec.id));
+            now->restart_policy = *o.restart;
+            db.save(*now);
+            // for its monitor, which reads it at the container's next exit
+            sys::write_file_atomic(fmt::format("{}/{}", db.dir(rec.id), HUSK_RESTART_POLICY_FILE),
+                                   fmt::format("{}\n", *o.restart), 0600);
+        }
+        if (o.resources_empty()) return;
         if (rec.status == ContainerStatus::running) runtime::update(ctx.state_root(), rec.id, u);
         // kept for its next start
         std::string path = db.dir(rec.id) + "/config.json";

@@ -17,15 +17,18 @@ struct UpdateOptions {
     std::string memory_swap;  // --memory-swap: a size or -1
     std::string cpus;         // --cpus: a number of CPUs
     std::optional<int64_t> pids_limit;
-    bool empty() const {
+    std::optional<std::string> restart;  // --restart: a new restart policy
+    bool resources_empty() const {
         return memory.empty() && memory_swap.empty() && cpus.empty() && !pids_limit;
     }
+    bool empty() const { return resources_empty() && !restart; }
 };
 
 // The resources the flags ask for; throws docker's flag errors (bad size, too few CPUs).
 oci::Resources update_resources(const UpdateOptions& o, int host_cpus);
 
-// Applies `o` to the container: its cgroup while it runs (or is paused), and its config.
+// Applies `o` to the container: its cgroup while it runs (or is paused), and its config;
+// a restart policy to its record and its monitor (the next exit follows it).
 void update_container(const EngineContext& ctx, const ContainerRecord& rec, const UpdateOptions& o);
 
 // Renames the container; a name in use throws with ErrorKind::name_in_use.

@@ -398,10 +398,9 @@ Image pull(Store& store, const oi::Reference& ref, const PullOptions& opts) {
             throw Error(fmt::format("the image config lists {} layers, the manifest {}",
                                     config.diff_ids.size(), manifest.layers.size()));
         if (opts.progress) {
-            opts.progress->resolved(digest, manifest.layers.size());
             std::vector<std::string> digests;
             for (auto& l : manifest.layers) digests.push_back(l.digest);
-            opts.progress->layer_digests(digests);
+            opts.progress->resolved(digest, digests);
         }
 
         auto chains = chain_ids(config.diff_ids);

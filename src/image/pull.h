@@ -22,9 +22,9 @@ namespace husk::image {
 class PullProgress {
   public:
     virtual ~PullProgress() = default;
-    virtual void resolved(const std::string& /*manifest_digest*/, size_t /*layers*/) {}
-    // Right after resolved: the layers' digests, in the manifest's order.
-    virtual void layer_digests(const std::vector<std::string>& /*digests*/) {}
+    // The manifest chosen, and its layers' digests in its order (layer i below is the i-th).
+    virtual void resolved(const std::string& /*manifest_digest*/,
+                          const std::vector<std::string>& /*layer_digests*/) {}
     virtual void layer_start(size_t /*i*/, const std::string& /*digest*/, int64_t /*size*/,
                              bool /*cached*/) {}
     virtual void layer_bytes(size_t /*i*/, int64_t /*n*/) {}

@@ -119,6 +119,9 @@ struct RegistryClient::Request {
     bool authorize = true;                          // send our Authorization header
     std::string basic;                              // explicit "Basic x" (token requests)
     bool verify = true;
+    // false: a transient failure is returned, not sent again as is (an upload session's
+    // PATCH or closing PUT: the registry may have kept part of the body)
+    bool resend = true;
 };
 
 struct RegistryClient::Result {
@@ -487,6 +490,7 @@ RegistryClient::Result RegistryClient::perform_with_auth(Request& req) {
         if (opts_.interrupt != nullptr && opts_.interrupt->load()) throw Error("interrupted");
         if (r.code != CURLE_OK) {
             if (r.too_big) throw Error(describe(fmt::format("{}: response too large", req.url)));
+            if (transient(r.code) && !req.resend) return r;
             if (transient(r.code) && attempt < opts_.retries) {
                 if (req.sink && r.delivered > 0) {
                     req.range_from += r.delivered;  // resume where the transfer broke
@@ -503,7 +507,7 @@ RegistryClient::Result RegistryClient::perform_with_auth(Request& req) {
             --attempt;
             continue;
         }
-        if ((r.status >= 500 || r.status == 429) && attempt < opts_.retries) {
+        if ((r.status >= 500 || r.status == 429) && req.resend && attempt < opts_.retries) {
             backoff(attempt);
             continue;
         }
@@ -585,8 +589,31 @@ bool RegistryClient::upload_blob(int fd, int64_t size, const std::string& digest
                                  const std::string& mount_from,
                                  const std::function<void(int64_t)>& progress) {
     if (chunk <= 0) throw Error(fmt::format("upload chunk size {}: must be positive", chunk));
+    // A PATCH or closing PUT that broke cannot be sent again in its session (the registry
+    // may have appended part of it: 416 or DIGEST_INVALID): the blob starts over in a new one.
+    for (int attempt = 0;; ++attempt) {
+        Result failed;
+        if (auto mounted = upload_session(fd, size, digest, chunk, mount_from, progress, failed))
+            return *mounted;
+        std::string why =
+            failed.code != CURLE_OK ? failed.curl_error : server_said(failed.status, failed.body);
+        if (attempt >= opts_.retries)
+            throw Error(describe(fmt::format("upload blob {}: {}", digest, why)));
+        log::debug("upload blob {}: {}; starting a new upload session", digest, why);
+        backoff(attempt);
+    }
+}
+
+std::optional<bool> RegistryClient::upload_session(int fd, int64_t size, const std::string& digest,
+                                                   int64_t chunk, const std::string& mount_from,
+                                                   const std::function<void(int64_t)>& progress,
+                                                   Result& failed) {
     auto what = [&](const Result& r) {
         return describe(fmt::format("upload blob {}: {}", digest, server_said(r.status, r.body)));
+    };
+    // A transient failure of a request that carried part of the blob.
+    auto broke = [](const Result& r) {
+        return r.code != CURLE_OK || r.status >= 500 || r.status == 429;
     };
     Request post;
     post.method = "POST";
@@ -604,6 +631,7 @@ bool RegistryClient::upload_blob(int fd, int64_t size, const std::string& digest
     Request put;
     put.method = "PUT";
     put.verify = verify_tls();
+    put.resend = false;
     put.headers = {"Content-Type: application/octet-stream", "Expect:"};
     put.body_fd = fd;
     if (size <= chunk) {  // monolithic: the whole blob in the closing PUT
@@ -614,6 +642,7 @@ bool RegistryClient::upload_blob(int fd, int64_t size, const std::string& digest
             patch.method = "PATCH";
             patch.url = location;
             patch.verify = verify_tls();
+            patch.resend = false;
             patch.body_fd = fd;
             patch.body_off = off;
             patch.body_len = std::min(chunk, size - off);
@@ -621,6 +650,10 @@ bool RegistryClient::upload_blob(int fd, int64_t size, const std::string& digest
                              fmt::format("Content-Range: {}-{}", off, off + patch.body_len - 1)};
             patch.max_body = kErrorBodyMax;
             r = perform_with_auth(patch);
+            if (broke(r)) {
+                failed = std::move(r);
+                return std::nullopt;
+            }
             if (r.status != 202) throw Error(what(r));
             location = absolute(r.location);
             if (progress) progress(off + patch.body_len);
@@ -629,6 +662,10 @@ bool RegistryClient::upload_blob(int fd, int64_t size, const std::string& digest
     put.url = with_digest(location);
     put.max_body = kErrorBodyMax;
     r = perform_with_auth(put);
+    if (broke(r)) {
+        failed = std::move(r);
+        return std::nullopt;
+    }
     if (r.status != 201) throw Error(what(r));
     if (!r.docker_digest.empty() && r.docker_digest != digest)
         throw Error(describe(

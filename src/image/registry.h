@@ -85,6 +85,12 @@ class RegistryClient {
     void authenticate(const std::string& www_authenticate);
     std::string describe(std::string_view what) const;
     std::string absolute(const std::string& location);
+    // One upload session of upload_blob: true when mounted, false when uploaded, nullopt
+    // (with `failed`) when a PATCH or the closing PUT failed in a way worth a new session.
+    std::optional<bool> upload_session(int fd, int64_t size, const std::string& digest,
+                                       int64_t chunk, const std::string& mount_from,
+                                       const std::function<void(int64_t)>& progress,
+                                       Result& failed);
     bool verify_tls() const;
     std::optional<Credentials> credentials() const;
 

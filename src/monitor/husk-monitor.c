@@ -68,7 +68,8 @@ static struct {
     struct stream out, err;
     struct client clients[kMaxClients];
     int listen_fd;
-    int no_restart;  // a NO_RESTART frame came: stopped through husk
+    int no_restart;                     // a NO_RESTART frame came: stopped through husk
+    struct husk_restart_policy policy;  // from argv, then ./restart-policy
     // what the events, restarts and health checks need
     const char* events;  // the journal
     const char* id;
@@ -232,6 +233,21 @@ static void send_frame(struct client* c, int type, const char* p, size_t n) {
 static void broadcast(int type, const char* p, size_t n) {
     for (int i = 0; i < kMaxClients; ++i)
         if (M.clients[i].fd >= 0) send_frame(&M.clients[i], type, p, n);
+}
+
+// `husk update --restart` writes the container's new policy to ./restart-policy before it
+// returns: read at each exit, so the exit that follows the update obeys it.
+static void reread_policy(void) {
+    char b[64];
+    int fd = open(HUSK_RESTART_POLICY_FILE, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return;
+    ssize_t n = read(fd, b, sizeof b - 1);
+    close(fd);
+    if (n <= 0) return;
+    b[n] = 0;
+    b[strcspn(b, "\n")] = 0;
+    struct husk_restart_policy parsed;
+    if (husk_restart_parse(b, &parsed) == 0) M.policy = parsed;
 }
 
 static void client_frame(int type, const unsigned char* p, size_t n) {
@@ -583,9 +599,8 @@ enum { kArgs = 17 };  // DIR ... HEALTH_MS "--"
 // husk-monitor DIR LOG MAX_SIZE MAX_FILE PID_FD OUT_FD ERR_FD IN_FD CONSOLE_FD LISTEN_FD
 //              EVENTS ID NAME IMAGE RESTART HEALTH_MS -- HUSK [ARG...]
 int main(int argc, char** argv) {
-    struct husk_restart_policy policy;
     if (argc < kArgs + 2 || strcmp(argv[kArgs], "--") != 0 ||
-        husk_restart_parse(argv[15], &policy) != 0) {
+        husk_restart_parse(argv[15], &M.policy) != 0) {
         dprintf(STDERR_FILENO,
                 "usage: husk-monitor DIR LOG MAX_SIZE MAX_FILE PID_FD OUT_FD ERR_FD IN_FD "
                 "CONSOLE_FD LISTEN_FD EVENTS ID NAME IMAGE RESTART HEALTH_MS -- HUSK...\n"
@@ -648,7 +663,8 @@ int main(int argc, char** argv) {
     for (;;) {
         long long started = now_ms();
         status = watch_run(sfd, init);
-        int again = husk_restart_wanted(&policy, status, restarts, M.no_restart);
+        reread_policy();
+        int again = husk_restart_wanted(&M.policy, status, restarts, M.no_restart);
         write_exit_file(status, again);
         emit_event("die", status);
         if (!again) break;

@@ -11,6 +11,10 @@
 #ifndef HUSK_MONITOR_RESTART_POLICY_H
 #define HUSK_MONITOR_RESTART_POLICY_H
 
+/* In the container's directory: the policy `husk update --restart` gave a running container
+ * (its text and a newline); the monitor reads it at each exit, over the one it started with. */
+#define HUSK_RESTART_POLICY_FILE "restart-policy"
+
 #include <stdlib.h>
 #include <string.h>
 

@@ -11,6 +11,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "network/dns/control.h"
 #include "network/isolation.h"
 #include "network/masquerade.h"
 #include "network/subnet.h"
@@ -256,6 +257,7 @@ std::vector<NetworkRecord> NetworkStore::list() const {
 }
 
 void remove_host_state(const NetworkRecord& n) {
+    dns::stop_responder(n.id);
     Network net = n.cni();
     remove_isolation(net);
     if (!net.internal && !net.subnet.empty()) remove_masquerade(net);

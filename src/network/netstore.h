@@ -41,8 +41,9 @@ struct NetworkSpec {
     std::map<std::string, std::string> labels;
 };
 
-// What the network has on the host once a container joined it: its bridge, isolation
-// and masquerade rules, address leases. Removed, whichever of them are there.
+// What the network has on the host once a container joined it: its DNS responder, its
+// bridge, isolation and masquerade rules, address leases. Removed, whichever of them
+// are there.
 void remove_host_state(const NetworkRecord& n);
 
 // The names `bridge`, `host` and `none` are docker's modes, not networks.

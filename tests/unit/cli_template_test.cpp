@@ -72,6 +72,18 @@ TEST(TemplateFields, DocsFunctionExamples) {
     EXPECT_EQ(run(R"({{truncate .Image 7}} [{{pad "x" 1 2}}])", inspect_doc), "busybox [ x  ]");
 }
 
+// docker inspect -f '{{index .Config.Labels "nope"}}' prints an empty line: Labels is a
+// map[string]string and Go's index of a missing key is the element type's zero value.
+TEST(TemplateFields, IndexOfAMissingKeyIsTheZeroValueOfTheMapsValues) {
+    EXPECT_EQ(run(R"([{{index .Config.Labels "nope"}}])", inspect_doc), "[]");
+    EXPECT_EQ(run(R"([{{index .L "nope"}}])", json{{"L", json::object()}}), "[]");
+    EXPECT_EQ(run(R"([{{index .M "nope"}}])", json{{"M", {{"a", 3}}}}), "[0]");
+    EXPECT_EQ(run(R"([{{index .M "nope"}}])", json{{"M", {{"a", true}}}}), "[false]");
+    // a map of objects (Networks: pointers in docker) gives nil, as Go prints it
+    EXPECT_EQ(run(R"([{{index .NetworkSettings.Networks "nope"}}])", inspect_doc), "[<nil>]");
+    EXPECT_EQ(run(R"({{if index .Config.Labels "nope"}}y{{else}}n{{end}})", inspect_doc), "n");
+}
+
 TEST(TemplateFields, InspectDocsPortLoopWithVariablesAndParens) {
     // docker inspect --format='{{range $p, $conf := .NetworkSettings.Ports}} {{$p}} ->
     //   {{(index $conf 0).HostPort}} {{end}}' $INSTANCE_ID

@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <functional>
+#include <sstream>
 
 #include "engine/bundle.h"
 #include "engine/options.h"
@@ -243,4 +244,23 @@ TEST(EngineMemoryFlags, ParsedWithDockersUnitsAndMinusOneOnlyForSwap) {
     RunOptions none;
     parse_memory_flags(none, "", "", "");
     EXPECT_FALSE(memory_resources(none, [] { return true; }).has_value());
+}
+
+// On a user-defined network the container's one nameserver is the network's DNS
+// responder (its gateway); the host's search and options lines stay; --dns replaces it.
+TEST_F(BuildSpec, NamedNetworkResolvesThroughItsResponder) {
+    auto nameservers = [&] {
+        std::vector<std::string> out;
+        std::istringstream in(sys::read_file(in_.bundle_dir + "/resolv.conf"));
+        for (std::string line; std::getline(in, line);)
+            if (line.starts_with("nameserver")) out.push_back(line);
+        return out;
+    };
+    o_.network = NetworkMode::user;
+    in_.nameserver = "10.89.0.1";
+    write_bundle(build_spec(o_, in_), o_, in_);
+    EXPECT_EQ(nameservers(), std::vector<std::string>{"nameserver 10.89.0.1"});
+    o_.dns = {"192.0.2.53"};
+    write_bundle(build_spec(o_, in_), o_, in_);
+    EXPECT_EQ(nameservers(), std::vector<std::string>{"nameserver 192.0.2.53"});
 }

@@ -32,8 +32,11 @@ struct CommandInfo {
 
 // What a command's positional arguments name, from the positional's name in the table.
 std::string positional_kind(const CLI::App& sub, const std::string& path) {
-    // run/create/exec hand everything after their flags to the container (prefix_command)
-    if (sub.get_prefix_command()) return sub.get_name() == "exec" ? "containers" : "images";
+    // run/create/exec declare none: everything after their flags goes to the container
+    // (prefix_command); top declares its container, then hands the rest to ps
+    if (sub.get_prefix_command() &&
+        sub.get_options([](const CLI::Option* o) { return o->get_positional(); }).empty())
+        return sub.get_name() == "exec" ? "containers" : "images";
     for (const CLI::Option* o : sub.get_options()) {
         if (!o->get_positional()) continue;
         const std::string& n = o->get_name();

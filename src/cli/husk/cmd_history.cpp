@@ -1,4 +1,4 @@
-// husk history [--no-trunc] [-q] [-H=false] [--format TEMPLATE|json] IMAGE: docker's
+// husk history [--no-trunc] [-q] [-H=false] [--format TEMPLATE|table|json] IMAGE: docker's
 // columns IMAGE CREATED CREATED BY SIZE COMMENT, newest layer first.
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -6,6 +6,7 @@
 #include "cli/husk/command.h"
 #include "cli/husk/container_cmd.h"
 #include "cli/husk/util.h"
+#include "cli/template/template.h"
 #include "engine/image_ops.h"
 
 namespace husk::cli {
@@ -42,9 +43,10 @@ void add_history(CLI::App& app, Context& ctx, Commands& cmds) {
     sub->add_flag("-q,--quiet", o->quiet, "only show image ids");
     sub->add_flag("-H,--human", o->human, "sizes and dates in human-readable form")
         ->default_str("true");
-    sub->add_option("--format", o->format,
-                    "json, or a template: {{.ID}} {{.CreatedSince}} {{.CreatedBy}} {{.Size}} "
-                    "{{.Comment}}");
+    sub->add_option(
+        "--format", o->format,
+        "json, table, or a template: {{.ID}} {{.CreatedSince}} {{.CreatedBy}} {{.Size}} "
+        "{{.Comment}}");
     cmds.on(sub, [o, &ctx] {
         auto rows = engine::image_history(ctx.store(), o->image);
         auto id_of = [&](const engine::HistoryEntry& r) {
@@ -62,12 +64,24 @@ void add_history(CLI::App& app, Context& ctx, Commands& cmds) {
             return o->human ? human_size(r.size) : std::to_string(r.size);
         };
         if (!o->format.empty()) {
-            for (auto& r : rows) {
-                nlohmann::json j = {{"ID", id_of(r)},         {"CreatedSince", since(r)},
-                                    {"CreatedAt", r.created}, {"CreatedBy", r.created_by},
-                                    {"Size", size(r)},        {"Comment", r.comment}};
-                fmt::print("{}\n", render_format(o->format, j));
-            }
+            static const nlohmann::json headers = {{"ID", "IMAGE"},
+                                                   {"CreatedSince", "CREATED"},
+                                                   {"CreatedAt", "CREATED AT"},
+                                                   {"CreatedBy", "CREATED BY"},
+                                                   {"Size", "SIZE"},
+                                                   {"Comment", "COMMENT"}};
+            std::vector<nlohmann::json> out;
+            out.reserve(rows.size());
+            for (auto& r : rows)
+                out.push_back({{"ID", id_of(r)},
+                               {"CreatedSince", since(r)},
+                               {"CreatedAt", r.created},
+                               {"CreatedBy", r.created_by},
+                               {"Size", size(r)},
+                               {"Comment", r.comment}});
+            fmt::print("{}", tmpl::format_rows(o->format, out, headers,
+                                               "table {{.ID}}\t{{.CreatedSince}}\t{{.CreatedBy}}"
+                                               "\t{{.Size}}\t{{.Comment}}"));
             return 0;
         }
         fmt::print("{:<25} {:<17} {:<45} {:<10} {}\n", "IMAGE", "CREATED", "CREATED BY", "SIZE",

@@ -8,6 +8,7 @@
 #include "cli/husk/prune_output.h"
 #include "cli/husk/util.h"
 #include "cli/template/template.h"
+#include "engine/image_ops.h"
 #include "image/store.h"
 #include "sys/error.h"
 
@@ -16,31 +17,6 @@ namespace {
 
 using json = nlohmann::json;
 
-json inspect(image::Store& store, const image::Image& img) {
-    json layers = json::array();
-    for (auto& l : img.manifest.layers)
-        layers.push_back({{"Digest", l.digest}, {"MediaType", l.media_type}, {"Size", l.size}});
-    json snaps = json::array();
-    for (auto& c : img.chain_ids) snaps.push_back(store.snapshot_dir(c) + "/fs");
-    // the whole index as pulled: every platform's descriptor, not only the one stored
-    json index =
-        img.index_digest.empty() ? json(nullptr) : json::parse(store.read_blob(img.index_digest));
-    return {{"Id", img.id},
-            {"Digest", img.manifest_digest},
-            {"RepoDigest", img.repo_digest},
-            {"Names", img.names},
-            {"Created", img.config.created},
-            {"Architecture", img.config.architecture},
-            {"Os", img.config.os},
-            {"Config", json::parse(img.config_json)},
-            {"Manifest", json::parse(store.read_blob(img.manifest_digest))},
-            {"IndexDigest", img.index_digest},
-            {"Index", index},
-            {"Layers", layers},
-            {"ChainIds", img.chain_ids},
-            {"Snapshots", snaps}};
-}
-
 void add_image(CLI::App& app, Context& ctx, Commands& cmds) {
     auto* image = app.add_subcommand("image", "manage images");
     image->require_subcommand(1);
@@ -48,11 +24,14 @@ void add_image(CLI::App& app, Context& ctx, Commands& cmds) {
     auto inspect_args = std::make_shared<std::vector<std::string>>();
     auto inspect_format = std::make_shared<std::string>();
     auto* ins = image->add_subcommand("inspect", "configuration, layers and digests as JSON");
-    ins->add_option("-f,--format", *inspect_format, "a template: {{.Architecture}}");
+    ins->add_option(
+        "-f,--format", *inspect_format,
+        "a template: {{.Architecture}}, {{.Config.Cmd}}, {{index .Config.Labels \"k\"}}");
     ins->add_option("image", *inspect_args)->required();
     cmds.on(ins, [inspect_args, inspect_format, &ctx] {
         json out = json::array();
-        for (auto& a : *inspect_args) out.push_back(inspect(ctx.store(), ctx.store().resolve(a)));
+        for (auto& a : *inspect_args)
+            out.push_back(engine::image_inspect(ctx.store(), ctx.store().resolve(a)));
         if (inspect_format->empty()) {
             fmt::print("{}\n", out.dump(2));
         } else {

@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/husk/container_cmd.h"
+#include "cli/template/template.h"
 #include "engine/networks.h"
 #include "sys/error.h"
 
@@ -66,16 +67,27 @@ void add_network(CLI::App& app, Context& ctx, Commands& cmds) {
     auto* ls = net->add_subcommand("ls", "list networks");
     ls->alias("list");
     ls->add_flag("-q,--quiet", f->quiet, "only the ids");
-    ls->add_option("--format", f->format, "json, or a template: {{.Name}} {{.ID}} {{.Subnet}} ...");
+    ls->add_option("--format", f->format,
+                   "json, table, or a template: {{.Name}} {{.ID}} {{.Subnet}} ...");
     cmds.on(ls, [f, &ctx] {
         auto all = engine::list_networks(engine_context(ctx));
-        if (!f->quiet && f->format.empty())
+        if (!f->quiet && !f->format.empty()) {
+            static const nlohmann::json headers = {{"ID", "NETWORK ID"}, {"Name", "NAME"},
+                                                   {"Driver", "DRIVER"}, {"Scope", "SCOPE"},
+                                                   {"Subnet", "SUBNET"}, {"Internal", "INTERNAL"}};
+            std::vector<nlohmann::json> rows;
+            rows.reserve(all.size());
+            for (auto& n : all) rows.push_back(ls_row(n));
+            fmt::print("{}",
+                       tmpl::format_rows(f->format, rows, headers,
+                                         "table {{.ID}}\t{{.Name}}\t{{.Driver}}\t{{.Scope}}"));
+            return 0;
+        }
+        if (!f->quiet)
             fmt::print("{:<14}{:<24}{:<10}{}\n", "NETWORK ID", "NAME", "DRIVER", "SCOPE");
         for (auto& n : all) {
             if (f->quiet)
                 fmt::print("{}\n", n.id.substr(0, 12));
-            else if (!f->format.empty())
-                fmt::print("{}\n", render_format(f->format, ls_row(n)));
             else
                 fmt::print("{:<14}{:<24}{:<10}{}\n", n.id.substr(0, 12), n.name, "bridge", "local");
         }

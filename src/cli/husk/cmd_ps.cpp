@@ -174,8 +174,7 @@ void add_ps(CLI::App& app, Context& ctx, Commands& cmds) {
             rows.push_back(row(ec, r, f->no_trunc, ports_text(ec, r),
                                labels_text(engine::container_labels(ec, r))));
             if (f->size) {
-                uint64_t rw =
-                    engine::tree_bytes(fmt::format("{}/rootfs/{}/upper", ec.data_root, r.id));
+                uint64_t rw = engine::container_size_rw(ec, r.id);
                 uint64_t virt = rw;
                 try {
                     if (!r.image_id.empty())

@@ -31,17 +31,13 @@ class Progress : public image::PullProgress {
     Progress(bool tty, bool quiet) : tty_(tty), quiet_(quiet) {}
     ~Progress() override { stop(); }
 
-    void resolved(const std::string& digest, size_t layers) override {
-        std::lock_guard lk(mu_);
-        layers_ = std::vector<Layer>(layers);
-        if (!quiet_ && !tty_) fmt::print(stderr, "manifest {}: {} layers\n", digest, layers);
-    }
-    void layer_digests(const std::vector<std::string>& digests) override {
+    void resolved(const std::string& digest, const std::vector<std::string>& layers) override {
         {
             std::lock_guard lk(mu_);
-            for (size_t i = 0; i < digests.size() && i < layers_.size(); ++i)
-                layers_[i].digest = digests[i];
+            layers_ = std::vector<Layer>(layers.size());
+            for (size_t i = 0; i < layers.size(); ++i) layers_[i].digest = layers[i];
         }
+        if (!quiet_ && !tty_) fmt::print(stderr, "manifest {}: {} layers\n", digest, layers.size());
         if (tty_ && !quiet_) painter_ = std::thread([this] { paint_loop(); });
     }
     void layer_start(size_t i, const std::string& digest, int64_t size, bool cached) override {

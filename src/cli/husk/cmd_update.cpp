@@ -1,10 +1,12 @@
-// husk update [-m SIZE] [--memory-swap SIZE] [--cpus N] [--pids-limit N] CONTAINER...
-// New resource limits for containers: applied at once to a running one (the runtime's
-// update) and kept for its next start.
+// husk update [-m SIZE] [--memory-swap SIZE] [--cpus N] [--pids-limit N] [--restart POLICY]
+// CONTAINER...: new resource limits for containers, applied at once to a running one (the
+// runtime's update) and kept for its next start; a new restart policy, followed from the
+// container's next exit.
 #include <fmt/format.h>
 
 #include "cli/husk/container_cmd.h"
 #include "engine/lifecycle.h"
+#include "engine/restart.h"
 #include "engine/update.h"
 
 namespace husk::cli {
@@ -22,11 +24,14 @@ void add_update(CLI::App& app, Context& ctx, Commands& cmds) {
     sub->add_option("--memory-swap", f->o.memory_swap, "memory + swap limit; -1: unlimited swap");
     sub->add_option("--cpus", f->o.cpus, "number of CPUs");
     sub->add_option("--pids-limit", f->o.pids_limit, "most processes (-1: unlimited)");
+    sub->add_option("--restart", f->o.restart,
+                    "restart policy: no, always, unless-stopped, on-failure[:N]");
     sub->add_option("containers", f->names, "containers")->required();
     cmds.on(sub, [f, &ctx] {
         auto ec = engine_context(ctx);
         // the flags are checked once, before any container is changed
         engine::update_resources(f->o, 1 << 16);
+        if (f->o.restart) engine::check_restart_policy(*f->o.restart);
         return for_each_container(f->names, [&](const std::string& n) {
             engine::update_container(ec, engine::lookup(ec, n), f->o);
             fmt::print("{}\n", n);

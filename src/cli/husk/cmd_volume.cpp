@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/husk/container_cmd.h"
+#include "cli/husk/prune_output.h"
 #include "cli/template/template.h"
 #include "engine/prune.h"
 #include "engine/record.h"
@@ -111,9 +112,7 @@ void add_volume(CLI::App& app, Context& ctx, Commands& cmds) {
     prune->add_flag("-f,--force", f->force, "do not ask (husk never asks)");
     prune->add_flag("-a,--all", f->all, "named volumes too");
     cmds.on(prune, [f, &ctx] {
-        fmt::print("Deleted Volumes:\n");
-        for (auto& v : engine::prune_volumes(engine_context(ctx), f->all).deleted)
-            fmt::print("{}\n", v);
+        print_prune("Volumes", engine::prune_volumes(engine_context(ctx), f->all), true);
         return 0;
     });
 }

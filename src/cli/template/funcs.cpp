@@ -83,7 +83,8 @@ bool truth(const json& v) {
             return v.get<int64_t>() != 0;
         case json::value_t::number_float:
             return v.get<double>() != 0;
-        case json::value_t::string:
+        case json::value_t::string:  // (json::empty() is false for every string)
+            return !v.get_ref<const std::string&>().empty();
         case json::value_t::array:
         case json::value_t::object:
             return !v.empty();
@@ -254,6 +255,31 @@ std::string sprintf(const std::string& f, const std::vector<json>& args) {
     return out;
 }
 
+// Go's index of a missing map key is the zero value of the map's element type. The
+// type is gone from JSON, so it is read off the other values: a map of strings (Labels,
+// Options, the common case, and what an empty map is taken to be) gives "", of numbers
+// 0, of bools false, of lists []; a map of objects (Networks) gives nil, as Go's nil
+// pointer prints "<nil>".
+json map_zero_value(const json& map) {
+    if (map.empty()) return "";
+    const json& v = map.begin().value();
+    switch (v.type()) {
+        case json::value_t::string:
+            return "";
+        case json::value_t::boolean:
+            return false;
+        case json::value_t::number_integer:
+        case json::value_t::number_unsigned:
+            return 0;
+        case json::value_t::number_float:
+            return 0.0;
+        case json::value_t::array:
+            return json::array();
+        default:
+            return json();
+    }
+}
+
 json index(const std::vector<json>& a) {
     if (a.empty()) throw FuncError("wrong number of args for index: want at least 1 got 0");
     json cur = a[0];
@@ -266,8 +292,7 @@ json index(const std::vector<json>& a) {
             cur = std::move(next);
         } else if (cur.is_object()) {
             const std::string& k = want_string(a[i]);
-            json next =
-                cur.contains(k) ? cur[k] : json();  // Go: a missing map key is the zero value
+            json next = cur.contains(k) ? cur[k] : map_zero_value(cur);
             cur = std::move(next);
         } else if (cur.is_null()) {
             throw FuncError("index of untyped nil");

@@ -236,10 +236,12 @@ pid_t create_locked(const CreateOptions& o, StateDir& dir) {
     int cg_fd = cg->clone_into_fd();
 
     // --proc-virtualize: the files and their mounts, the time offset, in a copy of the spec.
+    // Without it, nothing but the annotation's lookup.
     std::optional<oci::Spec> pv_spec;
-    std::string pv_dir = dir.path() + "/procvirt";
+    std::string pv_dir;
     long pv_start = 0;
     if (procvirt::requested(spec)) {
+        pv_dir = dir.path() + "/procvirt";
         pv_spec = spec;
         procvirt::prepare(*pv_spec, pv_dir, *cg, pv_start);
     }

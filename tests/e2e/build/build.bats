@@ -1,6 +1,7 @@
 #!/usr/bin/env bats
 # husk build: what the built image holds and how it runs, as `husk run` shows it.
 
+bats_require_minimum_version 1.5.0
 load helpers
 
 setup_file() { build_setup; }
@@ -167,4 +168,23 @@ DF
     run husk commit -c 'RUN echo' build-e2e-commit
     [ "$status" -ne 0 ]
     [[ "$output" == *"RUN is not a valid change command"* ]]
+}
+
+@test "commit keeps what run changed over the image: command, -e, -w, -u, --entrypoint, --label" {
+    husk create --name build-e2e-cfg --network none -e GREETING=hello -w /tmp -u nobody \
+        --label team=blue husk/busybox sh -c 'echo "$GREETING from $(pwd) as $(id -un)"' >/dev/null
+    run -0 husk inspect -f '{{json .Config.Cmd}}|{{.Config.Entrypoint}}|{{.Config.WorkingDir}}|{{.Config.User}}' build-e2e-cfg
+    [ "$output" = '["sh","-c","echo \"$GREETING from $(pwd) as $(id -un)\""]|<nil>|/tmp|nobody' ]
+    husk commit build-e2e-cfg committed:cfg >/dev/null
+    run -0 husk run --rm --network none committed:cfg
+    [ "$output" = "hello from /tmp as nobody" ]
+    run -0 husk image inspect -f '{{index .Config.Labels "team"}}' committed:cfg
+    [ "$output" = blue ]
+    # a new entrypoint drops the image's command; --change still has the last word
+    husk create --name build-e2e-ep --network none --entrypoint /bin/echo husk/busybox >/dev/null
+    husk commit -c 'CMD ["from", "change"]' build-e2e-ep committed:ep >/dev/null
+    run -0 husk run --rm --network none committed:ep
+    [ "$output" = "from change" ]
+    run -0 husk image inspect -f '{{json .Config.Entrypoint}}' committed:ep
+    [ "$output" = '["/bin/echo"]' ]
 }

@@ -83,3 +83,30 @@ DF
     run husk run --rm --network none after-kill cat /one /two
     [ "$output" = $'one\ntwo' ]
 }
+
+@test "a concurrent build removes only a killed build's step containers, never a live one's" {
+    # a step container as a live build holds it (its lock taken), and one a killed build left
+    husk create --name husk-build-live --network none husk/busybox true >/dev/null
+    husk create --name husk-build-dead --network none husk/busybox true >/dev/null
+    # (a live build holds the store's lock shared too: no one sweeps tmp/ meanwhile)
+    exec {store}>>"$ROOT/store.lock"
+    flock -s "$store"
+    exec {held}>"$ROOT/tmp/husk-build-live.lock"
+    flock -x "$held"
+    : >"$ROOT/tmp/husk-build-gone.lock"  # a build killed before its container existed
+    printf 'FROM husk/busybox\nLABEL other=build\n' >"$CTX/Dockerfile"
+    run husk build -q "$CTX"
+    echo "$output"
+    [ "$status" -eq 0 ]
+    run husk ps -a --format '{{.Names}}'
+    [[ "$output" == *husk-build-live* ]]
+    [[ "$output" != *husk-build-dead* ]]
+    [ -e "$ROOT/tmp/husk-build-live.lock" ]
+    [ ! -e "$ROOT/tmp/husk-build-gone.lock" ]
+    exec {held}>&- {store}>&-
+    run husk build -q "$CTX"
+    [ "$status" -eq 0 ]
+    run build_leftovers
+    echo "$output"
+    [ -z "$output" ]
+}

@@ -73,6 +73,12 @@ teardown_file() { detached_teardown; }
 @test "logs --until leaves out what came after" {
     [ "$(husk logs --until 2000-01-01T00:00:00Z day2-top | wc -l)" -eq 0 ]
     [ "$(husk logs --until 0s day2-top)" = before ]
+    # with -f the container still runs: --until ends the follow (a past time at once, a
+    # future one when it comes); a timeout would fail the test, not pass it
+    run timeout 30 "$HUSK" --root "$ROOT" logs -f --until 0s day2-top
+    [ "$status" -eq 0 ] && [ "$output" = before ]
+    run timeout 30 "$HUSK" --root "$ROOT" logs -f --until "$(($(date +%s) + 1))" day2-top
+    [ "$status" -eq 0 ] && [ "$output" = before ]
 }
 
 @test "ps --format {{.Labels}}, --filter label= and ancestor=, -n, -l, -s" {

@@ -76,6 +76,26 @@ setup() {
     rm -rf "$victim"
 }
 
+@test "cp replaces what is in the way: a symlink in DEST's tree is not followed; a DEST that is a link is" {
+    # a link where the tree puts a file: replaced by the file, its target untouched
+    echo keep >"$OUT/keep"
+    mkdir "$OUT/data" && ln -s "$OUT/keep" "$OUT/data/f"
+    husk cp day2-cp:/data "$OUT/"
+    [ ! -L "$OUT/data/f" ] && [ "$(cat "$OUT/data/f")" = hi ]
+    [ "$(cat "$OUT/keep")" = keep ]
+    # DEST itself a link to a file: written through it, as docker cp does
+    echo old >"$OUT/real" && ln -s "$OUT/real" "$OUT/alias"
+    husk cp day2-cp:/data/f "$OUT/alias"
+    [ -L "$OUT/alias" ] && [ "$(cat "$OUT/real")" = hi ]
+    # the same into the container: a link in the way is replaced, a hard link keeps its data
+    husk exec day2-cp sh -c 'mkdir -p /in/data && echo keep >/in/keep && ln -s /in/keep /in/data/f &&
+        echo one >/in/h1 && ln /in/h1 /in/data/sub'
+    mkdir -p "$OUT/up/data" && echo new >"$OUT/up/data/f" && echo new >"$OUT/up/data/sub"
+    husk cp "$OUT/up/data" day2-cp:/in/
+    [ "$(husk exec day2-cp sh -c 'test -L /in/data/f || cat /in/data/f /in/data/sub /in/keep /in/h1')" = \
+        "$(printf 'new\nnew\nkeep\none')" ]
+}
+
 @test "cp works on a stopped container" {
     husk create --name day2-cp-stopped husk/busybox true >/dev/null
     echo cold >"$OUT/c.txt"

@@ -23,7 +23,7 @@ teardown_file() { detached_teardown; }
     [ "$output" = 'a,b|2|["echo","a","b"]' ]
     run husk image inspect -f '{{.Os}}/{{.Architecture}}' husk/busybox
     [ "$status" -eq 0 ]
-    [ "$output" = "linux/$(husk image inspect -f '{{.Config.architecture}}' husk/busybox)" ]
+    [ "$output" = "linux/$(husk image inspect -f '{{.ImageConfig.architecture}}' husk/busybox)" ]
     # a bad template: one line naming the position, exit non-zero, nothing printed
     run husk inspect -f '{{.State.Nope}}' fmt-args
     [ "$status" -ne 0 ]
@@ -41,6 +41,16 @@ teardown_file() { detached_teardown; }
     [[ "$output" == '{"Containers":"N/A",'*'"Repository":"husk/busybox",'*'"Tag":"latest",'* ]]
 }
 
+@test "history and network ls take 'table' templates: a header row, then the rows" {
+    run -0 husk history --format 'table {{.ID}}\t{{.Size}}' husk/busybox
+    [[ "${lines[0]}" =~ ^IMAGE\ +SIZE$ ]]
+    [[ "${lines[1]}" == "$(husk images -q)"* ]]
+    run -0 husk history --format '{{.ID}}' husk/busybox
+    [ "${lines[0]}" = "$(husk images -q)" ]
+    run -0 husk network ls --format 'table {{.Name}}\t{{.Driver}}'
+    [[ "${lines[0]}" =~ ^NAME\ +DRIVER$ ]]
+}
+
 @test "the bash completion script completes commands, flags and a container's name" {
     husk create --name fmt-complete-me husk/busybox true >/dev/null
     mkdir -p "$WORK/bin"
@@ -51,6 +61,8 @@ teardown_file() { detached_teardown; }
         complete -p husk
         COMP_WORDS=(husk --root "$1" start fmt-comp); COMP_CWORD=4; _husk
         echo "start: ${COMPREPLY[*]}"
+        COMP_WORDS=(husk --root "$1" top fmt-comp); COMP_CWORD=4; _husk
+        echo "top: ${COMPREPLY[*]}"
         COMP_WORDS=(husk --root "$1" image in); COMP_CWORD=4; _husk
         echo "image: ${COMPREPLY[*]}"
         COMP_WORDS=(husk ps --a); COMP_CWORD=2; _husk
@@ -62,6 +74,7 @@ teardown_file() { detached_teardown; }
     [ "$status" -eq 0 ]
     [[ "$output" == *"complete -F _husk husk"* ]]
     [[ "$output" == *"start: fmt-complete-me"* ]]
+    [[ "$output" == *"top: fmt-complete-me"* ]]  # a container, though top passes the rest to ps
     [[ "$output" == *"image: inspect"* ]]
     [[ "$output" == *"ps: --all"* ]]
     [[ "$output" == *"run: husk/busybox:latest"* ]]

@@ -28,7 +28,7 @@ assert e["time"] == e["timeNano"] // 10**9, e
 
 @test "events follows live; --until ends it; stop and kill are there" {
     since=$(date +%s)
-    husk events --since "$since" --filter type=container --format '{{.Action}}' >"$WORK/live" &
+    husk events --since "$since" --filter container=ev-live --format '{{.Action}}' >"$WORK/live" &
     follower=$!
     id=$(husk run -d --name ev-live husk/busybox sleep 1000)
     husk stop -t 0 "$id" >/dev/null

@@ -78,6 +78,28 @@ wait_monitor_gone() {
     wait_for_new_pid "$id" "$pid"
 }
 
+@test "update --restart: a running container follows its new policy from its next exit" {
+    id=$(husk run -d husk/busybox sleep 1000)
+    run -0 husk update --restart always "$id"
+    [ "$(husk inspect -f '{{.HostConfig.RestartPolicy.Name}}' "$id")" = always ]
+    pid=$(husk inspect -f '{{.State.Pid}}' "$id")
+    kill -9 "$pid"
+    wait_for_new_pid "$id" "$pid"
+    [ "$(husk inspect -f '{{.RestartCount}}' "$id")" = 1 ]
+    # and back to no: the next kill ends it
+    husk update --restart no "$id" >/dev/null
+    pid=$(husk inspect -f '{{.State.Pid}}' "$id")
+    kill -9 "$pid"
+    wait_monitor_gone "$id"
+    [ "$(husk inspect -f '{{.State.Status}}' "$id")" = exited ]
+    run husk update --restart sometimes "$id"
+    [ "$status" -eq 125 ] && [ "${#lines[@]}" -eq 1 ]
+    rm_id=$(husk create --rm husk/busybox true)
+    run husk update --restart always "$rm_id"
+    [ "$status" -ne 0 ]
+    [[ "$output" == *"AutoRemove is enabled"* ]]
+}
+
 @test "husk kill is a manual stop too; ps says Restarting between two runs" {
     id=$(husk run -d --restart always husk/busybox sh -c 'sleep 0.3; exit 2')
     seen=

@@ -10,6 +10,10 @@ network_setup() {
     detached_setup
     SFX=$(basename "$WORK" | tr -cd 'a-zA-Z0-9' | tail -c 7)
     export SFX
+    # the networks' DNS responders forward to the resolvers of this file, not of the
+    # host's /etc/resolv.conf: none, so a name no container has fails at once (SERVFAIL)
+    export HUSK_DNS_RESOLV_CONF=$WORK/resolv.conf
+    : >"$HUSK_DNS_RESOLV_CONF"
 }
 
 network_teardown() {
@@ -27,9 +31,23 @@ serve() {  # NAME [run flags...]
     husk run -d --name "$name" "$@" husk/busybox nc -ll -p 8080 -e echo hello from "$name" >/dev/null
 }
 
+# The address NAME resolves to through DNS from container FROM; fails when it does not.
+resolve() {  # FROM NAME
+    husk exec "$1" nslookup "$2" | awk '/^Name:/ {n = 1} n && /^Address/ {print $NF; exit}' | grep .
+}
+
+# The pid of network ID's DNS responder while one runs (and is not a zombie).
+responder_pid() {  # ID
+    local pid
+    pid=$(cut -d' ' -f1 "/run/husk-dns/$1/pid" 2>/dev/null) || return 1
+    [ -n "$pid" ] && ps -o stat= -p "$pid" | grep -qv Z && echo "$pid"
+}
+
 # What network NAME (id ID, bridge husk<ID:0:10>) would leave on the host once removed.
 network_leftovers() {  # ID
     local id=$1
+    ls -d "/run/husk-dns/$id" 2>/dev/null || true
+    pgrep -f "husk-dns .*/run/husk-dns/$id" || true
     ip link show "husk${id:0:10}" 2>/dev/null || true
     iptables-save | grep -- "husk${id:0:10}" || true
     ls -d "/var/lib/cni/networks/husk-${id:0:12}" 2>/dev/null || true

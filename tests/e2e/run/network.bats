@@ -192,10 +192,15 @@ SH
 }
 
 @test "husk ps during a foreground run does not take it for dead (its network stays)" {
-    husk run --rm --name net-fg2 husk/busybox sh -c \
-        'sleep 1.5; ip -4 -o addr show eth0 | grep -c 10.66' >"$WORK/fg.out" 2>&1 &
-    sleep 0.7
+    # the container says it is up, then waits for the test's go (files in a volume)
+    mkdir -p "$WORK/sig"
+    husk run --rm --name net-fg2 -v "$WORK/sig:/sig" husk/busybox sh -c \
+        'touch /sig/up; while [ ! -e /sig/go ]; do sleep 0.05; done
+         ip -4 -o addr show eth0 | grep -c 10.66' >"$WORK/fg.out" 2>&1 &
+    for _ in $(seq 1 600); do [ -e "$WORK/sig/up" ] && break; sleep 0.05; done
+    [ -e "$WORK/sig/up" ]
     run husk ps
+    touch "$WORK/sig/go"
     echo "$output"
     [[ "$output" == *net-fg2* ]]
     wait $!
