@@ -5,7 +5,6 @@
 
 #include <fcntl.h>
 #include <net/if.h>
-#include <pwd.h>
 #include <sched.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
@@ -26,6 +25,7 @@
 #include "sys/fd.h"
 #include "sys/fileutil.h"
 #include "sys/spawn.h"
+#include "sys/user_dirs.h"
 
 namespace husk::runtime {
 namespace {
@@ -44,11 +44,6 @@ constexpr NsName kNamespaces[] = {
 // through the setuid helpers, which check /etc/subuid and /etc/subgid.
 bool self_map_only(const std::vector<oci::IdMapping>& m, uint32_t id) {
     return m.size() == 1 && m[0].host_id == id && m[0].size == 1;
-}
-
-std::string user_name() {
-    const passwd* pw = ::getpwuid(::geteuid());  // NOLINT(concurrency-mt-unsafe): one thread
-    return pw != nullptr ? std::string(pw->pw_name) : std::to_string(::geteuid());
 }
 
 // newuidmap PID ID HOSTID SIZE... (or newgidmap): the maps of `pid` written by the setuid
@@ -90,7 +85,7 @@ void write_map_by_helper(const char* helper, const char* subid_file, const char*
     }
     throw Error(fmt::format("{}: {} {}: {}{}{} (check the ranges of user {} in {})", field, helper,
                             pid, sys::describe_spawn_result(r), out.empty() ? "" : ": ", out,
-                            user_name(), subid_file));
+                            sys::user_name(), subid_file));
 }
 
 }  // namespace

@@ -1,11 +1,13 @@
 #include "sys/user_dirs.h"
 
+#include <pwd.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
+#include <memory>
 
 #include <fmt/format.h>
 
@@ -33,6 +35,16 @@ bool rootless() {
     // Decided once: a rootless exec enters the container's user namespace, where it is root.
     static const bool r = ::geteuid() != 0;
     return r;
+}
+
+std::string user_name() {
+    uid_t uid = ::geteuid();
+    std::unique_ptr<FILE, int (*)(FILE*)> f(::fopen("/etc/passwd", "re"), ::fclose);
+    if (f) {
+        while (passwd* pw = ::fgetpwent(f.get()))
+            if (pw->pw_uid == uid) return pw->pw_name;
+    }
+    return std::to_string(uid);
 }
 
 std::string xdg_data_home() {

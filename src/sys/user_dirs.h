@@ -13,6 +13,11 @@ namespace husk::sys {
 // Whether this process runs without root on the host (effective uid not 0).
 bool rootless();
 
+// The user name of our effective uid (its number when it has none), read from /etc/passwd
+// directly (fgetpwent): getpwuid goes through NSS, which the static husk-runtime can only
+// reach by loading the shared NSS modules of the glibc it was built with.
+std::string user_name();
+
 // $XDG_DATA_HOME, else $HOME/.local/share; throws when neither HOME nor it is set.
 std::string xdg_data_home();
 // $XDG_CONFIG_HOME, else $HOME/.config; throws when neither HOME nor it is set.

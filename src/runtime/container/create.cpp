@@ -1,6 +1,5 @@
 // create: everything up to an init blocked on the exec fifo, or nothing at all.
 #include <fcntl.h>
-#include <pwd.h>
 #include <sched.h>
 #include <signal.h>
 #include <sys/socket.h>
@@ -39,6 +38,7 @@
 #include "sys/scope_guard.h"
 #include "sys/syscalls.h"
 #include "sys/unix_socket.h"
+#include "sys/user_dirs.h"
 
 namespace husk::runtime {
 namespace {
@@ -49,19 +49,6 @@ std::string absolute(const std::string& path) {
     char real[PATH_MAX];
     if (!::realpath(path.c_str(), real)) throw_sys("resolve bundle", path);
     return real;
-}
-
-// runc's "owner": the user name of our euid. Read from /etc/passwd directly (fgetpwent):
-// getpwuid would go through NSS, which a static husk-runtime can only reach by loading the
-// shared NSS modules of the glibc it was built with.
-std::string owner_name() {
-    uid_t uid = ::geteuid();
-    std::unique_ptr<FILE, int (*)(FILE*)> f(::fopen("/etc/passwd", "re"), ::fclose);
-    if (f) {
-        while (passwd* pw = ::fgetpwent(f.get()))
-            if (pw->pw_uid == uid) return pw->pw_name;
-    }
-    return std::to_string(uid);
 }
 
 // Undo a half-made container: kill the init if there is one (pid > 0), remove the
@@ -226,7 +213,7 @@ pid_t create_locked(const CreateOptions& o, StateDir& dir) {
     rec.id = o.id;
     rec.bundle = bundle;
     rec.created = now_rfc3339();
-    rec.owner = owner_name();
+    rec.owner = sys::user_name();
     rec.cgroup = cg->save();
     rec.annotations = spec.annotations;
     rec.creating = true;
