@@ -26,3 +26,4 @@ bash bench/sbom/run.sh
 bash bench/build/run.sh
 bash bench/proc/run.sh
 bash bench/network/run.sh
+bash bench/rootless/run.sh

@@ -1,0 +1,99 @@
+#!/usr/bin/env bash
+# Rootless: `husk run --rm husk/busybox true` against `podman run --rm` (runc: crun refuses
+# rootless on a hybrid cgroup host), both as the same unprivileged user with a /etc/subuid
+# range, the same busybox image, --network none; interleaved rounds, medians and the ratio.
+# Makes a user of its own (useradd) and removes it with its files at the end. Needs root.
+# Writes bench/rootless/results.md.
+# usage: bench/rootless/run.sh [-n ROUNDS] [--husk PATH]
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+. bench/lib.sh
+src=$PWD
+rounds=20
+husk=$src/build/src/cli/husk/husk
+while [ $# -gt 0 ]; do
+    case $1 in
+        -n) rounds=$2; shift 2 ;;
+        --husk) husk=$(realpath "$2"); shift 2 ;;
+        *) echo "usage: $0 [-n ROUNDS] [--husk PATH]" >&2; exit 2 ;;
+    esac
+done
+[ "$(id -u)" = 0 ] || { echo "$0: run as root (it makes a user of its own)" >&2; exit 1; }
+[ -x "$husk" ] || { echo "$0: build husk first ($husk)" >&2; exit 1; }
+for t in useradd newuidmap podman runc; do
+    command -v "$t" >/dev/null || { echo "$0: $t is missing (scripts/deps.sh)" >&2; exit 1; }
+done
+
+work=$(mktemp -d /tmp/rootless-bench-XXXXXX)
+chmod 755 "$work"
+user=hbench$$
+as() {
+    (cd "$work" && runuser -u "$user" -- env -i PATH=/usr/bin:/bin HOME="$work/home" \
+        XDG_RUNTIME_DIR="$work/xdg" "$@")
+}
+pod=(podman --root "$work/home/podman" --runroot "$work/xdg/podman" --runtime runc
+    --cgroup-manager cgroupfs --events-backend none)
+cleanup() {
+    as "$husk" rm -f $(as "$husk" ps -aq 2>/dev/null) >/dev/null 2>&1 || true
+    as "${pod[@]}" rm -af >/dev/null 2>&1 || true
+    # podman's files of other owners go inside its user namespace; then the user's processes
+    # (podman's pause process among them), so that userdel can remove the user
+    as "${pod[@]}" unshare rm -rf "$work/home/podman" >/dev/null 2>&1 || true
+    ps -o pid= -u "$user" 2>/dev/null | xargs -r kill -9 2>/dev/null || true
+    for _ in $(seq 50); do pgrep -u "$user" >/dev/null || break; sleep 0.1; done
+    userdel "$user" 2>/dev/null || echo "$0: userdel $user failed" >&2
+    sed -i "/^$user:/d" /etc/subuid /etc/subgid
+    umount_under "$work"
+    rm -rf "$work"
+}
+trap cleanup EXIT
+
+useradd -M -d "$work/home" -s /bin/sh "$user"
+mkdir -p "$work/home" "$work/xdg"
+chown "$user:" "$work/home" "$work/xdg"
+chmod 700 "$work/home" "$work/xdg"
+touch /etc/subuid /etc/subgid
+if ! grep -q "^$user:" /etc/subuid || ! grep -q "^$user:" /etc/subgid; then
+    sub=$((1000000 + ($(id -u "$user") % 30000) * 65536))
+    sed -i "/^$user:/d" /etc/subuid /etc/subgid
+    echo "$user:$sub:65536" >>/etc/subuid
+    echo "$user:$sub:65536" >>/etc/subgid
+fi
+
+bash scripts/make-busybox-image.sh --root "$work/build-root" --husk "$husk" -o "$work/bb.tar" >/dev/null
+chmod 644 "$work/bb.tar"
+as "$husk" load -q -i "$work/bb.tar" >/dev/null
+as "${pod[@]}" load -q -i "$work/bb.tar" >/dev/null
+as "${pod[@]}" tag "$(as "${pod[@]}" images -q | head -1)" localhost/husk/busybox:latest
+
+husk_cmd=("$husk" run --rm --network none husk/busybox true)
+pod_cmd=("${pod[@]}" run --rm --network none localhost/husk/busybox true)
+as "${husk_cmd[@]}" && as "${pod_cmd[@]}"   # warm both
+
+# interleaved: husk, podman, husk, podman ... ; median wall ms of each
+out=$(as python3 - "$rounds" "${#husk_cmd[@]}" "${husk_cmd[@]}" "${pod_cmd[@]}" <<'PY'
+import statistics, subprocess, sys, time
+rounds, nh = int(sys.argv[1]), int(sys.argv[2])
+husk, pod = sys.argv[3:3 + nh], sys.argv[3 + nh:]
+walls = {"husk": [], "podman": []}
+for _ in range(rounds):
+    for name, cmd in (("husk", husk), ("podman", pod)):
+        t = time.perf_counter()
+        subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
+        walls[name].append((time.perf_counter() - t) * 1000)
+h, p = statistics.median(walls["husk"]), statistics.median(walls["podman"])
+print(f"rootless run --rm true, --network none ({rounds} interleaved rounds)")
+print(f"{'husk':<16} {h:8.1f} ms median")
+print(f"{'podman (runc)':<16} {p:8.1f} ms median")
+print(f"podman/husk: {p / h:.2f}x")
+PY
+)
+echo "$out"
+{
+    echo "# bench/rootless — $(date -u '+%Y-%m-%d %H:%M UTC'), $(uname -r), $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"
+    echo "$("$husk" --version 2>/dev/null | head -1), $(podman --version), $(runc --version | head -1)"
+    echo
+    echo '```'
+    echo "$out"
+    echo '```'
+} >"$src/bench/rootless/results.md"
