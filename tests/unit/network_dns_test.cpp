@@ -8,23 +8,15 @@
 #include <string>
 
 #include "network/dns/answer.h"
+#include "network/dns/ldns_ptr.h"
 #include "network/dns/names.h"
 
 using namespace husk::network::dns;
 
 namespace {
 
-struct PktFree {
-    void operator()(ldns_pkt* p) const { ldns_pkt_free(p); }
-};
-using PktPtr = std::unique_ptr<ldns_pkt, PktFree>;
-
-struct CFree {
-    // NOLINTNEXTLINE(cppcoreguidelines-no-malloc,cppcoreguidelines-owning-memory)
-    void operator()(void* p) const { std::free(p); }
-};
 std::string text(char* s) {
-    std::unique_ptr<char, CFree> owned(s);
+    MallocPtr<char> owned(s);
     return s ? std::string(s) : std::string();
 }
 
@@ -38,7 +30,7 @@ Packet query(const char* name, ldns_rr_type type, uint16_t id = 4242) {
     uint8_t* buf = nullptr;
     size_t size = 0;
     EXPECT_EQ(ldns_pkt2wire(&buf, q.get(), &size), LDNS_STATUS_OK);
-    std::unique_ptr<uint8_t, CFree> owned(buf);
+    MallocPtr<uint8_t> owned(buf);
     return Packet(buf, buf + size);
 }
 

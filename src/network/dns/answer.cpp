@@ -2,25 +2,15 @@
 
 #include <ldns/ldns.h>
 
-#include <cstdlib>
 #include <memory>
 #include <optional>
 #include <string>
 
+#include "network/dns/ldns_ptr.h"
+
 namespace husk::network::dns {
 
 namespace {
-
-struct PktFree {
-    void operator()(ldns_pkt* p) const { ldns_pkt_free(p); }
-};
-using PktPtr = std::unique_ptr<ldns_pkt, PktFree>;
-
-struct CFree {
-    // ldns hands out malloc'ed text and wire buffers
-    // NOLINTNEXTLINE(cppcoreguidelines-no-malloc,cppcoreguidelines-owning-memory)
-    void operator()(void* p) const { std::free(p); }
-};
 
 PktPtr parse(const Packet& wire) {
     ldns_pkt* p = nullptr;
@@ -29,7 +19,7 @@ PktPtr parse(const Packet& wire) {
 }
 
 std::string owner_text(const ldns_rr* rr) {
-    std::unique_ptr<char, CFree> s(ldns_rdf2str(ldns_rr_owner(rr)));
+    MallocPtr<char> s(ldns_rdf2str(ldns_rr_owner(rr)));
     return s ? std::string(s.get()) : std::string();
 }
 
@@ -73,7 +63,7 @@ Packet wire(const ldns_pkt* p) {
     uint8_t* buf = nullptr;
     size_t size = 0;
     if (!p || ldns_pkt2wire(&buf, p, &size) != LDNS_STATUS_OK) return {};
-    std::unique_ptr<uint8_t, CFree> owned(buf);
+    MallocPtr<uint8_t> owned(buf);
     return Packet(buf, buf + size);
 }
 
