@@ -14,6 +14,7 @@
 
 #include "engine/logs.h"
 #include "engine/record.h"
+#include "sys/clock.h"
 #include "sys/error.h"
 #include "sys/fd.h"
 #include "sys/fileutil.h"
@@ -24,12 +25,6 @@ namespace husk::engine {
 namespace {
 
 using ojson = nlohmann::ordered_json;
-
-int64_t now_nano() {
-    timespec ts{};
-    ::clock_gettime(CLOCK_REALTIME, &ts);
-    return ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
 
 std::string events_dir(const std::string& data_root) {
     return data_root + "/events";
@@ -81,7 +76,7 @@ std::string event_line(const Event& e) {
 }
 
 void emit_event(const std::string& data_root, Event e) {
-    if (e.time_nano == 0) e.time_nano = now_nano();
+    if (e.time_nano == 0) e.time_nano = sys::realtime_ns();
     try {
         std::string line = event_line(e) + "\n";
         sys::mkdir_all(events_dir(data_root), 0700);
@@ -275,7 +270,7 @@ void read_events(const std::string& data_root, const EventQuery& q,
     for (;;) {
         int timeout = -1;
         if (q.until_nano) {
-            int64_t left = *q.until_nano - now_nano();
+            int64_t left = *q.until_nano - sys::realtime_ns();
             if (left <= 0) return;
             timeout = static_cast<int>(std::min<int64_t>(left / 1000000 + 1, 60000));
         }

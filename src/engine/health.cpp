@@ -18,6 +18,7 @@
 #include "oci/image/types.h"
 #include "runtime/container.h"
 #include "runtime/state.h"
+#include "sys/clock.h"
 #include "sys/error.h"
 #include "sys/fd.h"
 #include "sys/fileutil.h"
@@ -36,12 +37,6 @@ int64_t rfc3339_ns(const std::string& s) {
     std::tm tm{};
     const char* end = ::strptime(s.c_str(), "%Y-%m-%dT%H:%M:%S", &tm);
     return end ? static_cast<int64_t>(::timegm(&tm)) * 1000000000 : 0;
-}
-
-int64_t now_ns() {
-    timespec ts{};
-    ::clock_gettime(CLOCK_REALTIME, &ts);
-    return ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }
 
 std::string health_file(const std::string& data_root, const std::string& id) {
@@ -201,11 +196,11 @@ HealthResult probe(const EngineContext& ctx, const ContainerRecord& rec, const H
         ::_exit(code);
     }
     wr.reset();
-    int64_t deadline = now_ns() + c.timeout_ns;
+    int64_t deadline = sys::realtime_ns() + c.timeout_ns;
     bool timed_out = false;
     char buf[4096];
     for (;;) {
-        int64_t left = deadline - now_ns();
+        int64_t left = deadline - sys::realtime_ns();
         if (left <= 0) {
             timed_out = true;
             break;
@@ -254,7 +249,7 @@ bool run_health_check(const EngineContext& ctx, const ContainerRecord& rec) {
     if (!now || now->status != ContainerStatus::running || now->started != rec.started)
         return r.exit_code == 0;  // gone or restarted meanwhile: the result is stale
     HealthState before = load_health(ctx.data_root, *now).value_or(HealthState{});
-    bool in_start = now_ns() < rfc3339_ns(now->started) + now->health->start_period_ns;
+    bool in_start = sys::realtime_ns() < rfc3339_ns(now->started) + now->health->start_period_ns;
     HealthState after = next_health_state(before, *now->health, r, in_start);
     sys::write_file_atomic(health_file(ctx.data_root, rec.id), health_state_json(after).dump());
     if (after.status != before.status)

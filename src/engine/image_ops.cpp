@@ -12,6 +12,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "engine/system.h"
 #include "image/archive_load.h"
 #include "image/digest.h"
 #include "oci/image/reference.h"
@@ -132,8 +133,6 @@ nlohmann::json image_inspect(image::Store& store, const image::Image& img) {
     json index =
         img.index_digest.empty() ? json(nullptr) : json::parse(store.read_blob(img.index_digest));
     json config = json::parse(img.config_json);
-    uint64_t size = 0;
-    for (size_t i = 0; i < img.chain_ids.size(); ++i) size += layer_size(store, img, i);
     // as docker shows them: "alpine:3", "alpine@sha256:..."
     json repo_tags = json::array();
     json repo_digests = json::array();
@@ -154,7 +153,7 @@ nlohmann::json image_inspect(image::Store& store, const image::Image& img) {
             {"Config", config.value("config", json::object())},
             {"RootFS", {{"Type", "layers"}, {"Layers", img.config.diff_ids}}},
             {"History", config.value("history", json::array())},
-            {"Size", size},
+            {"Size", image_size(store, img)},
             {"Digest", img.manifest_digest},
             {"RepoDigest", img.repo_digest},
             {"Names", img.names},

@@ -14,6 +14,7 @@
 #include <nlohmann/json.hpp>
 
 #include "engine/run.h"
+#include "sys/clock.h"
 #include "sys/error.h"
 #include "sys/fd.h"
 #include "sys/fileutil.h"
@@ -125,16 +126,6 @@ struct Reader {
 
 }  // namespace
 
-namespace {
-
-int64_t realtime_ns() {
-    timespec now{};
-    ::clock_gettime(CLOCK_REALTIME, &now);
-    return now.tv_sec * 1000000000LL + now.tv_nsec;
-}
-
-}  // namespace
-
 int64_t parse_since(const std::string& text) {
     if (text.empty()) return 0;
     if (int64_t t = parse_rfc3339_ns(text); t >= 0 && text.find('T') != std::string::npos) return t;
@@ -144,7 +135,7 @@ int64_t parse_since(const std::string& text) {
     // a duration: 1h30m, 10m, 45s, 500ms
     std::optional<int64_t> d = parse_go_duration(text);
     if (!d || *d < 0) throw Error(fmt::format("invalid value for \"since\": \"{}\"", text));
-    return realtime_ns() - *d;
+    return sys::realtime_ns() - *d;
 }
 
 void print_logs(const EngineContext& ctx, const ContainerRecord& rec, const LogsOptions& o) {
@@ -184,7 +175,7 @@ void print_logs(const EngineContext& ctx, const ContainerRecord& rec, const Logs
             r.open(base);
             continue;
         }
-        if (!running || (o.until_ns != 0 && realtime_ns() > o.until_ns)) break;
+        if (!running || (o.until_ns != 0 && sys::realtime_ns() > o.until_ns)) break;
         ::usleep(100 * 1000);
     }
 }
