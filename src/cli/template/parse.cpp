@@ -298,7 +298,7 @@ class Parser {
             toks_ = lex(src_, p.text, p.pos);
             t_ = 0;
             if (toks_.empty()) fail_at(src_, p.pos, "missing value for command");
-            const Token& first = toks_[0];
+            const Token first = toks_[0];  // a copy: blocks lex their own actions into toks_
             if (first.kind == Tok::ident && (first.text == "end" || first.text == "else")) {
                 stop_word_ = first.text;
                 return list;  // the caller looks at the piece
