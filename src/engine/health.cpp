@@ -58,10 +58,13 @@ std::optional<HealthConfig> resolve_health(const HealthFlags& f,
     int64_t interval = parse_health_duration("--health-interval", f.interval);
     int64_t timeout = parse_health_duration("--health-timeout", f.timeout);
     int64_t start = parse_health_duration("--health-start-period", f.start_period);
+    int64_t start_interval = parse_health_duration("--health-start-interval", f.start_interval);
     if (f.retries && *f.retries < 0)
         throw Error("--health-retries cannot be negative", ExitCode{125});
     // docker: an interval or timeout under 1 ms (but 0: the default) is refused
-    for (auto [flag, v] : {std::pair{"--health-interval", interval}, {"--health-timeout", timeout}})
+    for (auto [flag, v] : {std::pair{"--health-interval", interval},
+                           {"--health-timeout", timeout},
+                           {"--health-start-interval", start_interval}})
         if (v != 0 && v < 1000000)
             throw Error(fmt::format("{} cannot be less than 1ms", flag), ExitCode{125});
     if (f.none) {
@@ -75,12 +78,14 @@ std::optional<HealthConfig> resolve_health(const HealthFlags& f,
         if (image->interval) c.interval_ns = image->interval;
         if (image->timeout) c.timeout_ns = image->timeout;
         if (image->start_period) c.start_period_ns = image->start_period;
+        if (image->start_interval) c.start_interval_ns = image->start_interval;
         if (image->retries) c.retries = image->retries;
     }
     if (!f.cmd.empty()) c.test = {"CMD-SHELL", f.cmd};
     if (interval) c.interval_ns = interval;
     if (timeout) c.timeout_ns = timeout;
     if (start) c.start_period_ns = start;
+    if (start_interval) c.start_interval_ns = start_interval;
     if (f.retries && *f.retries > 0) c.retries = *f.retries;
     if (c.test.empty() || c.test[0] == "NONE") return std::nullopt;
     if ((c.test[0] != "CMD" && c.test[0] != "CMD-SHELL") || c.test.size() < 2)
@@ -92,11 +97,19 @@ std::optional<HealthConfig> resolve_health(const HealthFlags& f,
 }
 
 json health_config_json(const HealthConfig& h) {
-    return json{{"Test", h.test},
-                {"Interval", h.interval_ns},
-                {"Timeout", h.timeout_ns},
-                {"StartPeriod", h.start_period_ns},
-                {"Retries", h.retries}};
+    json j{{"Test", h.test},
+           {"Interval", h.interval_ns},
+           {"Timeout", h.timeout_ns},
+           {"StartPeriod", h.start_period_ns},
+           {"Retries", h.retries}};
+    if (h.start_interval_ns) j["StartInterval"] = h.start_interval_ns;  // omitempty, as docker's
+    return j;
+}
+
+int64_t health_start_interval_ms(const HealthConfig& h) {
+    constexpr int64_t docker_default_ns = 5'000'000'000;
+    if (h.start_period_ns == 0) return 0;
+    return (h.start_interval_ns ? h.start_interval_ns : docker_default_ns) / 1'000'000;
 }
 
 HealthConfig health_config_from(const json& j) {
@@ -105,6 +118,7 @@ HealthConfig health_config_from(const json& j) {
     h.interval_ns = j.value("Interval", h.interval_ns);
     h.timeout_ns = j.value("Timeout", h.timeout_ns);
     h.start_period_ns = j.value("StartPeriod", h.start_period_ns);
+    h.start_interval_ns = j.value("StartInterval", h.start_interval_ns);
     h.retries = j.value("Retries", h.retries);
     return h;
 }

@@ -30,12 +30,13 @@ struct HealthConfig {
     int64_t interval_ns = 30'000'000'000;
     int64_t timeout_ns = 30'000'000'000;
     int64_t start_period_ns = 0;
+    int64_t start_interval_ns = 0;  // between checks in the start period; 0: docker's 5s
     int retries = 3;
 };
 
 // The --health-* flags as given (text: durations are Go's "1m30s", "500ms").
 struct HealthFlags {
-    std::string cmd, interval, timeout, start_period;
+    std::string cmd, interval, timeout, start_period, start_interval;
     std::optional<int> retries;
     bool none = false;  // --no-healthcheck
 };
@@ -52,6 +53,11 @@ std::optional<HealthConfig> resolve_health(const HealthFlags& flags,
                                            const oci::image::ImageHealthcheck* image);
 
 nlohmann::json health_config_json(const HealthConfig& h);  // docker's Config.Healthcheck
+
+// The time between two checks of `h` while the container starts (docker's rule: the start
+// interval, 5s by default, while in the start period and still "starting"; else the
+// interval), in ms: what the monitor is given.
+int64_t health_start_interval_ms(const HealthConfig& h);
 HealthConfig health_config_from(const nlohmann::json& j);
 
 struct HealthResult {

@@ -21,6 +21,7 @@
 #include <fmt/format.h>
 
 #include "engine/events.h"
+#include "engine/health.h"
 #include "engine/run.h"
 #include "monitor/attach_protocol.h"
 #include "runtime/container.h"
@@ -146,7 +147,7 @@ MonitorFds monitor_fds(const ContainerRecord& rec) {
         std::vector<std::string> args = argv;
         auto fd_arg = [](const UniqueFd& fd) { return std::to_string(fd.get()); };
         // DIR LOG MAX_SIZE MAX_FILE PID_FD OUT_FD ERR_FD IN_FD CONSOLE_FD LISTEN_FD
-        // EVENTS ID NAME IMAGE RESTART HEALTH_MS -- HUSK...
+        // EVENTS ID NAME IMAGE RESTART HEALTH_MS HEALTH_START_MS HEALTH_PERIOD_MS -- HUSK...
         std::vector<std::string> head = {
             argv[0],
             dir,
@@ -165,6 +166,8 @@ MonitorFds monitor_fds(const ContainerRecord& rec) {
             rec.image.empty() ? rec.rootfs : rec.image,
             rec.restart_policy,
             std::to_string(rec.health ? rec.health->interval_ns / 1000000 : 0),
+            std::to_string(rec.health ? health_start_interval_ms(*rec.health) : 0),
+            std::to_string(rec.health ? rec.health->start_period_ns / 1000000 : 0),
             "--"};
         args.erase(args.begin());
         args.insert(args.begin(), head.begin(), head.end());

@@ -12,7 +12,8 @@
 //   - carry out the restart policy (restart_policy.h): after docker's backoff, run
 //     `husk container-restart ID`, which creates and starts the container again through
 //     the engine with its stdio on our fresh pipes; its init is then reparented to us,
-//   - run `husk healthcheck run ID` every health interval while the container runs,
+//   - run `husk healthcheck run ID` every health interval while the container runs (the
+//     start interval in the start period, while it is still "starting", as docker does),
 //   - and at the end exec `husk container-cleanup ID` (husk's argv is given after "--").
 // The caller passes us an fd holding an fcntl write lock on ./monitor.lock: while this
 // process (or the cleanup it execs) lives, the container counts as monitored.
@@ -77,7 +78,9 @@ static struct {
     const char* image;
     char** husk;  // husk's argv (up to NULL): husk --root R
     int tty;
-    long health_ms;  // 0: no health check
+    long health_ms;         // 0: no health check
+    long health_start_ms;   // between checks in the start period (0: no start period)
+    long health_period_ms;  // the start period
     pid_t health_pid;
 } M;
 
@@ -515,11 +518,45 @@ static void serve_clients(struct pollfd* p) {
         if (p[1 + i].revents && M.clients[i].fd >= 0) client_read(&M.clients[i]);
 }
 
+// Whether ./health.json (engine/health.h, written by each check) still says "starting",
+// or is not there yet: read in small pieces (no heap, and the monitor's few pages stay few).
+static int health_starting(void) {
+    static const char want[] = "\"Status\":\"starting\"";
+    enum { kWant = sizeof want - 1 };
+    int fd = open("health.json", O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return 1;
+    char buf[256 + kWant];
+    size_t kept = 0;
+    int found = 0;
+    for (;;) {
+        ssize_t n = read(fd, buf + kept, sizeof buf - 1 - kept);
+        if (n <= 0) break;
+        size_t len = kept + (size_t)n;
+        buf[len] = 0;
+        if (strstr(buf, want)) {
+            found = 1;
+            break;
+        }
+        kept = len < kWant ? len : kWant;  // a match may straddle two reads
+        memmove(buf, buf + len - kept, kept);
+    }
+    close(fd);
+    return found;
+}
+
+// The time until the next check of a run that began at `started` (ms).
+static long health_interval(long long started) {
+    if (M.health_start_ms > 0 && now_ms() - started < M.health_period_ms && health_starting())
+        return M.health_start_ms;
+    return M.health_ms;
+}
+
 // The container's output logged and relayed, attach clients served, health checks run,
 // until the init has exited and what it wrote is read. Its exit status.
 static int watch_run(int sfd, pid_t init) {
     int status = -1, exited = 0;
-    long long next_check = M.health_ms > 0 ? now_ms() + M.health_ms : -1;
+    long long started = now_ms();
+    long long next_check = M.health_ms > 0 ? started + health_interval(started) : -1;
     while (!exited || M.out.fd >= 0 || M.err.fd >= 0) {
         struct pollfd p[4 + kMaxClients];
         int np = 0;
@@ -549,7 +586,7 @@ static int watch_run(int sfd, pid_t init) {
         reap(init, &exited, &status);
         if (!exited && next_check >= 0 && now_ms() >= next_check) {
             if (M.health_pid == 0) start_health_check();  // one at a time
-            next_check = now_ms() + M.health_ms;
+            next_check = now_ms() + health_interval(started);
         }
         serve_clients(p);
         if (p[2 + kMaxClients].revents && M.out.fd >= 0) pump(&M.out);
@@ -594,16 +631,18 @@ static int arg_fd(const char* v) {
     return v ? atoi(v) : -1;
 }
 
-enum { kArgs = 17 };  // DIR ... HEALTH_MS "--"
+enum { kArgs = 19 };  // DIR ... HEALTH_PERIOD_MS "--"
 
 // husk-monitor DIR LOG MAX_SIZE MAX_FILE PID_FD OUT_FD ERR_FD IN_FD CONSOLE_FD LISTEN_FD
-//              EVENTS ID NAME IMAGE RESTART HEALTH_MS -- HUSK [ARG...]
+//              EVENTS ID NAME IMAGE RESTART HEALTH_MS HEALTH_START_MS HEALTH_PERIOD_MS
+//              -- HUSK [ARG...]
 int main(int argc, char** argv) {
     if (argc < kArgs + 2 || strcmp(argv[kArgs], "--") != 0 ||
         husk_restart_parse(argv[15], &M.policy) != 0) {
         dprintf(STDERR_FILENO,
                 "usage: husk-monitor DIR LOG MAX_SIZE MAX_FILE PID_FD OUT_FD ERR_FD IN_FD "
-                "CONSOLE_FD LISTEN_FD EVENTS ID NAME IMAGE RESTART HEALTH_MS -- HUSK...\n"
+                "CONSOLE_FD LISTEN_FD EVENTS ID NAME IMAGE RESTART HEALTH_MS HEALTH_START_MS "
+                "HEALTH_PERIOD_MS -- HUSK...\n"
                 "(started by husk run -d / husk start)\n");
         return 2;
     }
@@ -624,6 +663,8 @@ int main(int argc, char** argv) {
     M.name = argv[13];
     M.image = argv[14];
     M.health_ms = atol(argv[16]);
+    M.health_start_ms = atol(argv[17]);
+    M.health_period_ms = atol(argv[18]);
     M.husk = argv + kArgs + 1;
     M.tty = console >= 0;
     for (int i = 0; i < kMaxClients; ++i) M.clients[i].fd = -1;

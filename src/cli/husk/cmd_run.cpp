@@ -137,6 +137,8 @@ void add_flags(CLI::App* sub, RunFlags& f) {
     sub->add_option("--health-retries", o.health.retries, "failures in a row: unhealthy (3)");
     sub->add_option("--health-start-period", o.health.start_period,
                     "time to start before failures count (0s)");
+    sub->add_option("--health-start-interval", o.health.start_interval,
+                    "time between checks in the start period (5s)");
     sub->add_flag("--no-healthcheck", o.health.none, "no health check (not the image's either)");
     sub->add_option("--log-driver", f.log_driver, "json-file (the only one)");
     multi("--log-opt", f.log_opts, "json-file options: max-size=SIZE, max-file=N");

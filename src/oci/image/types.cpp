@@ -300,6 +300,7 @@ ImageConfig parse_image_config(std::string_view text) {
             hc.interval = num("Interval");
             hc.timeout = num("Timeout");
             hc.start_period = num("StartPeriod");
+            hc.start_interval = num("StartInterval");
             hc.retries = static_cast<int>(num("Retries"));
             c.healthcheck = std::move(hc);
         }

@@ -82,7 +82,7 @@ struct Manifest {  // OCI image manifest or Docker schema2 manifest
 // config.Healthcheck (docker's image extension): durations in nanoseconds, 0: the default.
 struct ImageHealthcheck {
     std::vector<std::string> test;  // ["CMD-SHELL", "cmd"], ["CMD", args...], ["NONE"]
-    int64_t interval = 0, timeout = 0, start_period = 0;
+    int64_t interval = 0, timeout = 0, start_period = 0, start_interval = 0;
     int retries = 0;
 };
 

@@ -51,9 +51,17 @@ assert h["Log"][-1]["ExitCode"] == 1, h
     [ "$status" -ne 0 ]
 }
 
+@test "in the start period checks come every --health-start-interval, until the first passes" {
+    # an interval of an hour: only the start interval can make it healthy within the test
+    id=$(husk run -d --health-cmd true --health-interval 1h --health-start-period 1h \
+        --health-start-interval 100ms husk/busybox sleep 1000)
+    [ "$(husk inspect -f '{{.Config.Healthcheck.StartInterval}}' "$id")" = 100000000 ]
+    wait_for "$id" '{{.State.Health.Status}}' healthy
+}
+
 @test "bad --health-* flags: one line, exit 125, nothing made" {
     for flags in "--health-retries=-1" "--health-interval=5x" "--health-timeout=-1s" \
-        "--health-start-period=soon" "--health-interval=1ns"; do
+        "--health-start-period=soon" "--health-interval=1ns" "--health-start-interval=500us"; do
         run husk run -d --health-cmd true "$flags" husk/busybox true
         echo "$flags: $output"
         [ "$status" -eq 125 ]
