@@ -324,19 +324,14 @@ void connect_one(const EngineContext& ctx, const std::string& id, pid_t pid,
     std::vector<std::string> ips;
     if (!att.ip.empty())
         ips.push_back(fmt::format("{}/{}", att.ip, net.subnet.substr(net.subnet.find('/') + 1)));
-    network::ensure_isolation(net);
     std::string file = user_endpoint_file(ctx, id, att.network);
-    network::Endpoint reserved;
-    reserved.container_id = id;
-    reserved.netns_pin = fmt::format("{}/{}.{}", pins_dir(ctx), id, n.id.substr(0, 12));
-    reserved.ports = ports;
-    reserved.conflist = network::conflist(net);
-    reserved.ifname = free_ifname(ctx, id);
-    reserved.ips = ips;
+    network::Endpoint reserved =
+        network::reserve(net, id, fmt::format("{}/{}.{}", pins_dir(ctx), id, n.id.substr(0, 12)),
+                         ports, free_ifname(ctx, id), ips);
     sys::mkdir_all(endpoints_dir(ctx, id), 0700);
     sys::write_file_atomic(file, network::to_json(reserved), 0600);
     try {
-        auto ep = network::connect(net, id, pid, reserved.netns_pin, ports, reserved.ifname, ips);
+        auto ep = network::connect(reserved, pid);
         try {
             sys::write_file_atomic(file, network::to_json(ep), 0600);
         } catch (...) {
@@ -364,12 +359,12 @@ void disconnect_one(const std::string& id, const std::string& file) {
 
 void connect_default(const EngineContext& ctx, const ContainerRecord& rec, pid_t pid,
                      std::vector<network::PortMapping> ports) {
-    network::Network net;
     std::string file = endpoint_file(ctx, rec.id);
-    std::string pin = pins_dir(ctx) + "/" + rec.id;
     std::optional<network::Endpoint> ep;
     try {
-        ep = network::connect(net, rec.id, pid, pin, std::move(ports));
+        ep = network::connect(network::reserve(network::Network{}, rec.id,
+                                               pins_dir(ctx) + "/" + rec.id, std::move(ports)),
+                              pid);
         sys::write_file_atomic(file, network::to_json(*ep), 0600);
         write_own_hosts(ctx, rec.id);
     } catch (...) {
@@ -400,11 +395,8 @@ void connect_container(const EngineContext& ctx, const ContainerRecord& rec, pid
     if (bridge) {
         // the reservation of the ports (and what a DEL needs should this process die
         // before the ADD is done)
-        network::Endpoint reserved;
-        reserved.container_id = rec.id;
-        reserved.netns_pin = pins_dir(ctx) + "/" + rec.id;
-        reserved.ports = ports;
-        reserved.conflist = network::conflist(network::Network{});
+        network::Endpoint reserved =
+            network::reserve(network::Network{}, rec.id, pins_dir(ctx) + "/" + rec.id, ports);
         sys::write_file_atomic(endpoint_file(ctx, rec.id), network::to_json(reserved), 0600);
         if (rec.networks.empty()) held.reset();
         connect_default(ctx, rec, pid, ports);

@@ -1,0 +1,172 @@
+#include "network/nft.h"
+
+#include <memory>
+
+#include <fmt/format.h>
+#include <nftables/libnftables.h>
+
+#include "network/iptables.h"
+#include "sys/error.h"
+#include "sys/fileutil.h"
+#include "sys/log.h"
+
+namespace husk::network {
+
+namespace {
+
+// The table, its sets and maps, and every rule: made once, in one transaction.
+constexpr const char* kTable = R"(table inet husk {
+  set bridges { type ifname . ifname; }
+  set internal { type ifname; }
+  set masq4 { type ipv4_addr; flags interval; }
+  set masq6 { type ipv6_addr; flags interval; }
+  map ports { type inet_proto . inet_service : ipv4_addr . inet_service; }
+  map ports_ip { type ipv4_addr . inet_proto . inet_service : ipv4_addr . inet_service; }
+  chain prerouting {
+    type nat hook prerouting priority dstnat; policy accept;
+    fib daddr type local jump hostports
+  }
+  chain output {
+    type nat hook output priority -100; policy accept;
+    fib daddr type local jump hostports
+  }
+  chain hostports {
+    meta nfproto ipv4 dnat ip to ip daddr . meta l4proto . th dport map @ports_ip
+    meta nfproto ipv4 dnat ip to meta l4proto . th dport map @ports
+  }
+  chain postrouting {
+    type nat hook postrouting priority srcnat; policy accept;
+    ip saddr @masq4 ip daddr != @masq4 masquerade
+    ip6 saddr @masq6 ip6 daddr != @masq6 masquerade
+    ct status dnat ip saddr 127.0.0.0/8 masquerade
+    ct status dnat ip saddr @masq4 ip daddr @masq4 masquerade
+  }
+  chain forward {
+    type filter hook forward priority filter; policy accept;
+    iifname "husk*" oifname "husk*" iifname . oifname != @bridges drop
+    iifname @internal iifname . oifname != @bridges drop
+    oifname @internal iifname . oifname != @bridges drop
+  }
+}
+)";
+
+struct CtxFree {
+    void operator()(nft_ctx* c) const { nft_ctx_free(c); }
+};
+
+class Nft {
+  public:
+    Nft() : ctx_(nft_ctx_new(NFT_CTX_DEFAULT)) {
+        if (!ctx_) throw Error("nftables: cannot create a context");
+        nft_ctx_buffer_output(ctx_.get());
+        nft_ctx_buffer_error(ctx_.get());
+    }
+    // Runs `cmds` as one transaction; "" on success, else nftables' message.
+    std::string run(const std::string& cmds) {
+        if (nft_run_cmd_from_buffer(ctx_.get(), cmds.c_str()) == 0) return {};
+        std::string err = nft_ctx_get_error_buffer(ctx_.get());
+        // the first line is the message; the rest points at the command
+        return err.substr(0, err.find('\n'));
+    }
+    std::string output() { return nft_ctx_get_output_buffer(ctx_.get()); }
+
+  private:
+    std::unique_ptr<nft_ctx, CtxFree> ctx_;
+};
+
+std::string port_key(const PortMapping& p) {
+    return fmt::format("{} . {}", p.protocol, p.host_port);
+}
+
+// The element of `p` in its map, "ports_ip { KEY : VALUE }" ("ports ..." without a host
+// IP); `key_only` leaves the value out.
+std::string port_element(const PortMapping& p, const std::string& ip, bool key_only) {
+    std::string key =
+        p.host_ip.empty() ? port_key(p) : fmt::format("{} . {}", p.host_ip, port_key(p));
+    std::string value = key_only ? "" : fmt::format(" : {} . {}", ip, p.container_port);
+    return fmt::format("{} {{ {}{} }}", p.host_ip.empty() ? "ports" : "ports_ip", key, value);
+}
+
+std::string network_elements(const Network& net) {
+    std::string out =
+        fmt::format("add element inet husk bridges {{ \"{0}\" . \"{0}\" }}\n", net.bridge);
+    if (net.internal) {
+        out += fmt::format("add element inet husk internal {{ \"{}\" }}\n", net.bridge);
+    } else {
+        out += fmt::format("add element inet husk masq4 {{ {} }}\n", net.subnet);
+        if (!net.subnet6.empty())
+            out += fmt::format("add element inet husk masq6 {{ {} }}\n", net.subnet6);
+    }
+    return out;
+}
+
+// Where another table's FORWARD policy drops (docker keeps one), an accept of ours
+// does not let the containers' traffic through: the iptables filter table's FORWARD
+// chain gets accepts for husk's bridges.
+void accept_in_forward_policy_drop(Nft& nft) {
+    if (!nft.run("list chain ip filter FORWARD").empty()) return;
+    if (nft.output().find("policy drop") == std::string::npos) return;
+    ensure_rule(
+        "filter", "FORWARD",
+        {"-o", "husk+", "-m", "conntrack", "--ctstate", "RELATED,ESTABLISHED", "-j", "ACCEPT"},
+        true);
+    ensure_rule("filter", "FORWARD", {"-i", "husk+", "-j", "ACCEPT"}, true);
+}
+
+// The table, unless it is there (under a host-wide lock: made once).
+void ensure_table(Nft& nft) {
+    sys::FileLock lock("/run/husk-nftables.lock", sys::FileLock::exclusive);
+    if (nft.run("list table inet husk").empty()) return;
+    if (auto err = nft.run(kTable); !err.empty())
+        throw Error(error_format("nftables: create table inet husk: {}", err));
+    accept_in_forward_policy_drop(nft);
+}
+
+}  // namespace
+
+void nft_connect(const Network& net, const std::string& ip, const std::vector<PortMapping>& ports) {
+    std::string cmds = network_elements(net);
+    for (auto& p : ports)
+        cmds += fmt::format("add element inet husk {}\n", port_element(p, ip, false));
+    Nft nft;
+    std::string err = nft.run(cmds);
+    if (err.empty()) return;
+    ensure_table(nft);
+    err = nft.run(cmds);
+    if (!err.empty())
+        throw Error(error_format("nftables: add the rules of network {}: {}", net.name, err));
+}
+
+void nft_disconnect(const std::string& ip, const std::vector<PortMapping>& ports) {
+    if (ports.empty()) return;
+    // "add" first: a delete of an element that is not there fails, an add of ours again
+    // does not, and an add over another container's port fails (and leaves it).
+    auto pair = [&](const PortMapping& p) {
+        return fmt::format("add element inet husk {}\ndelete element inet husk {}\n",
+                           port_element(p, ip, false), port_element(p, ip, true));
+    };
+    std::string cmds;
+    for (auto& p : ports) cmds += pair(p);
+    Nft nft;
+    if (nft.run(cmds).empty()) return;
+    for (auto& p : ports)
+        if (auto err = nft.run(pair(p)); !err.empty())
+            log::debug("nftables: port {} of {} not removed: {}", to_string(p), ip, err);
+}
+
+void nft_remove_network(const Network& net) {
+    Nft nft;
+    if (!nft.run("list table inet husk").empty()) return;
+    // add then delete: one transaction whichever of them were there
+    std::string adds = network_elements(net);
+    std::string cmds = adds;
+    size_t pos = 0;
+    std::string dels = adds;
+    while ((pos = dels.find("add element", pos)) != std::string::npos)
+        dels.replace(pos, 3, "delete");
+    cmds += dels;
+    if (auto err = nft.run(cmds); !err.empty())
+        throw Error(error_format("nftables: remove the rules of network {}: {}", net.name, err));
+}
+
+}  // namespace husk::network
