@@ -64,9 +64,12 @@ void add_veth(nl::Socket& host, unsigned bridge, const std::string& host_name,
     }
     nl::check(inside.set_up(cindex), "bring up", ifname);
     if (!default_routes) return;
-    for (auto& l : leases)
-        nl::check(inside.add_default_route(cindex, nl::IpAddr::parse(l.gateway)),
-                  fmt::format("add the default route via {} on", l.gateway), ifname);
+    // a container on several networks keeps the default route of the first (as docker)
+    for (auto& l : leases) {
+        int err = inside.add_default_route(cindex, nl::IpAddr::parse(l.gateway));
+        if (err != EEXIST)
+            nl::check(err, fmt::format("add the default route via {} on", l.gateway), ifname);
+    }
 }
 
 void delete_veth(nl::Socket& host, const std::string& host_name) {
