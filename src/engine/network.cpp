@@ -314,20 +314,31 @@ std::string free_ifname(const EngineContext& ctx, const std::string& id) {
         if (!used.count(fmt::format("eth{}", i))) return fmt::format("eth{}", i);
 }
 
-// One user-defined network's CNI ADD for container `id`: the endpoint file written
-// first as a reservation (so a process killed during the ADD leaves what `husk rm`
-// undoes), then the ADD. Nothing left on failure. Called under the store's lock.
+// Connects container `id` to one user-defined network (or a users' CNI conflist,
+// cni:NAME): the endpoint file written first as a reservation (so a process killed
+// during the connect leaves what `husk rm` undoes), then the connect. Nothing left on failure.
+// Called under the store's lock.
 void connect_one(const EngineContext& ctx, const std::string& id, pid_t pid,
                  const NetworkAttachment& att, const std::vector<network::PortMapping>& ports) {
-    network::NetworkRecord n = find_network(ctx, att.network);
-    network::Network net = n.cni();
-    std::vector<std::string> ips;
-    if (!att.ip.empty())
-        ips.push_back(fmt::format("{}/{}", att.ip, net.subnet.substr(net.subnet.find('/') + 1)));
     std::string file = user_endpoint_file(ctx, id, att.network);
-    network::Endpoint reserved =
-        network::reserve(net, id, fmt::format("{}/{}.{}", pins_dir(ctx), id, n.id.substr(0, 12)),
-                         ports, free_ifname(ctx, id), ips);
+    network::Endpoint reserved;
+    if (auto cni = network::cni_network_name(att.network); !cni.empty()) {
+        // a users' conflist: through the CNI plugins
+        reserved = network::reserve_cni(network::find_conflist(cni), id,
+                                        fmt::format("{}/{}.cni-{}", pins_dir(ctx), id, cni), ports,
+                                        free_ifname(ctx, id));
+        if (!att.ip.empty()) reserved.ips.push_back(att.ip);
+    } else {
+        network::NetworkRecord n = find_network(ctx, att.network);
+        network::Network net = n.cni();
+        std::vector<std::string> ips;
+        if (!att.ip.empty())
+            ips.push_back(
+                fmt::format("{}/{}", att.ip, net.subnet.substr(net.subnet.find('/') + 1)));
+        reserved = network::reserve(net, id,
+                                    fmt::format("{}/{}.{}", pins_dir(ctx), id, n.id.substr(0, 12)),
+                                    ports, free_ifname(ctx, id), ips);
+    }
     sys::mkdir_all(endpoints_dir(ctx, id), 0700);
     sys::write_file_atomic(file, network::to_json(reserved), 0600);
     try {
@@ -466,6 +477,10 @@ std::vector<std::pair<std::string, network::Endpoint>> user_endpoints(const Engi
 
 void check_attachments(const EngineContext& ctx, const std::vector<NetworkAttachment>& atts) {
     for (auto& att : atts) {
+        if (auto cni = network::cni_network_name(att.network); !cni.empty()) {
+            network::find_conflist(cni);  // there is one
+            continue;
+        }
         auto n = find_network(ctx, att.network);
         if (att.ip.empty()) continue;
         auto ip = network::parse_ip(att.ip);

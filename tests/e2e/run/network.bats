@@ -168,9 +168,44 @@ host_veth() {
     [[ "$output" == *"WARNING: Published ports are discarded when using host network mode"* ]]
 }
 
-@test "a plugin that fails: one line naming it, 125, nothing left (lease, veth, rules, netns)" {
-    mkdir "$WORK/cni"
-    for p in bridge host-local portmap; do ln -s "/usr/lib/cni/$p" "$WORK/cni/$p"; done
+# A users' CNI network in NETCONFPATH: bridge BR with host-local leases under $WORK/leases,
+# the subnet 10.252.N.0/24 (clear of husk's own), and the plugins of $WORK/cni.
+write_conflist() {  # NAME BR N [extra plugin JSON]
+    mkdir -p "$WORK/net.d" "$WORK/cni"
+    for p in bridge host-local portmap; do ln -sf "/usr/lib/cni/$p" "$WORK/cni/$p"; done
+    cat >"$WORK/net.d/$1.conflist" <<JSON
+{"cniVersion": "1.0.0", "name": "$1", "plugins": [
+  {"type": "bridge", "bridge": "$2", "isGateway": true, "ipMasq": false,
+   "ipam": {"type": "host-local", "dataDir": "$WORK/leases",
+            "ranges": [[{"subnet": "10.252.$3.0/24"}]], "routes": [{"dst": "0.0.0.0/0"}]}}${4:+, $4}]}
+JSON
+}
+
+@test "--network cni:NAME: a users' conflist through the CNI plugins; rm leaves nothing" {
+    [ -x /usr/lib/cni/bridge ] || skip "containernetworking-plugins is not installed (scripts/deps.sh)"
+    br=hcni$RANDOM
+    write_conflist mine "$br" 201
+    export NETCONFPATH=$WORK/net.d HUSK_CNI_PATH=$WORK/cni
+    id=$(husk run -d --network cni:mine husk/busybox sleep 60)
+    run husk exec "$id" ip -o -4 addr show eth0
+    echo "$output"
+    [[ "$output" == *"inet 10.252.201."* ]]
+    [ -n "$(grep -rl -- "$id" "$WORK/leases")" ]
+    husk rm -f "$id"
+    [ -z "$(grep -rl -- "$id" "$WORK/leases")" ]
+    [ -z "$(ls "$ROOT/run/.netns" | grep -v '^\.lock$')" ]
+    ip link del "$br"
+    run husk run --rm --network cni:nosuch husk/busybox true
+    echo "$output"
+    [ "$status" -eq 125 ]
+    [ "$output" = "husk: network cni:nosuch not found: no CNI configuration named nosuch in $WORK/net.d" ]
+    [ -z "$(leftovers)" ]
+}
+
+@test "a CNI plugin that fails: one line naming it, 125, nothing left (lease, veth, netns)" {
+    [ -x /usr/lib/cni/bridge ] || skip "containernetworking-plugins is not installed (scripts/deps.sh)"
+    br=hcni$RANDOM
+    write_conflist refusing "$br" 202 '{"type": "firewall"}'
     cat >"$WORK/cni/firewall" <<'SH'
 #!/bin/sh
 cat >/dev/null
@@ -180,16 +215,15 @@ echo '{"cniVersion":"1.0.0","code":999,"msg":"refused by the test","details":"al
 exit 1
 SH
     chmod +x "$WORK/cni/firewall"
-    port=$(free_port)
-    HUSK_CNI_PATH=$WORK/cni run husk run --rm -p "127.0.0.1:$port:80" husk/busybox true
+    NETCONFPATH=$WORK/net.d HUSK_CNI_PATH=$WORK/cni run husk run --rm --network cni:refusing husk/busybox true
     echo "$output"
+    ip link del "$br" 2>/dev/null || true
     [ "$status" -eq 125 ]
     [ "${#lines[@]}" -eq 1 ]
-    [ "$output" = 'husk: network "husk": plugin "firewall": refused by the test: always' ]
+    [ "$output" = 'husk: network "refusing": plugin "firewall": refused by the test: always' ]
     id=$(cat "$WORK/cni/id")
     [ -n "$id" ]
-    [ -z "$(net_leftovers "$id")" ]
-    [ -z "$(port_rules "$port")" ]
+    [ -z "$(grep -rl -- "$id" "$WORK/leases")" ]
     [ -z "$(leftovers)" ]
 }
 
