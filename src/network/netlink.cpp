@@ -6,8 +6,12 @@
 #include <sched.h>
 #include <unistd.h>
 
+#include <endian.h>
 #include <libmnl/libmnl.h>
 #include <linux/if_link.h>
+#include <linux/netfilter.h>
+#include <linux/netfilter/nf_tables.h>
+#include <linux/netfilter/nfnetlink.h>
 #include <linux/rtnetlink.h>
 #include <linux/veth.h>
 
@@ -78,18 +82,22 @@ void Socket::Closer::operator()(mnl_socket* s) const {
     mnl_socket_close(s);
 }
 
-Socket::Socket() : Socket(-1) {}
+Socket::Socket() : Socket(-1, NETLINK_ROUTE) {}
 
-Socket::Socket(int netns_fd) {
+Socket Socket::netfilter() {
+    return Socket(-1, NETLINK_NETFILTER);
+}
+
+Socket::Socket(int netns_fd, int protocol) {
     mnl_socket* s = nullptr;
     if (netns_fd < 0) {
-        s = mnl_socket_open2(NETLINK_ROUTE, SOCK_CLOEXEC);
+        s = mnl_socket_open2(protocol, SOCK_CLOEXEC);
         if (!s) throw_sys("open a netlink socket");
     } else {
         sys::UniqueFd self(::open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC));
         if (!self) throw_sys("open", "/proc/thread-self/ns/net");
         if (::setns(netns_fd, CLONE_NEWNET) != 0) throw_sys("enter the network namespace");
-        s = mnl_socket_open2(NETLINK_ROUTE, SOCK_CLOEXEC);
+        s = mnl_socket_open2(protocol, SOCK_CLOEXEC);
         int err = errno;
         if (::setns(self.get(), CLONE_NEWNET) != 0) {
             // a thread stuck in a container's namespace must not go on
@@ -106,7 +114,7 @@ Socket::Socket(int netns_fd) {
 Socket Socket::in_netns(const std::string& netns_path) {
     sys::UniqueFd ns(::open(netns_path.c_str(), O_RDONLY | O_CLOEXEC));
     if (!ns) throw_sys("open the network namespace", netns_path);
-    return Socket(ns.get());
+    return Socket(ns.get(), NETLINK_ROUTE);
 }
 
 int Socket::request(void* nlh) {
@@ -230,6 +238,33 @@ int Socket::delete_link(const std::string& name) {
     link_header(m);
     m.put_str(IFLA_IFNAME, name);
     return request(m.nlh);
+}
+
+namespace {
+
+int table_handle_of(const void* msg, void* data) {
+    auto on_attr = [](const nlattr* attr, void* out) {
+        if (mnl_attr_get_type(attr) == NFTA_TABLE_HANDLE &&
+            mnl_attr_validate(attr, MNL_TYPE_U64) == 0)
+            *static_cast<uint64_t*>(out) = be64toh(mnl_attr_get_u64(attr));
+        return MNL_CB_OK;
+    };
+    return mnl_attr_parse(static_cast<const nlmsghdr*>(msg), sizeof(nfgenmsg), on_attr, data);
+}
+
+}  // namespace
+
+uint64_t Socket::nft_table_handle(int family, const std::string& name) {
+    Msg m((NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_GETTABLE, 0);
+    auto* nfg = m.header<nfgenmsg>();
+    nfg->nfgen_family = static_cast<uint8_t>(family);
+    nfg->version = NFNETLINK_V0;
+    m.put_str(NFTA_TABLE_NAME, name);
+    uint64_t handle = 0;
+    int err = request(m.nlh, table_handle_of, &handle);
+    if (err == ENOENT) return 0;
+    check(err, "look up the nftables table", name);
+    return handle;
 }
 
 void check(int err, std::string_view op, const std::string& what) {

@@ -29,6 +29,8 @@ class Socket {
   public:
     // A NETLINK_ROUTE socket in the current network namespace.
     Socket();
+    // A NETLINK_NETFILTER one (nftables' requests).
+    static Socket netfilter();
     // One in the namespace pinned (or /proc/PID/ns/net) at `netns_path`: the calling
     // thread enters it for the socket() call only.
     static Socket in_netns(const std::string& netns_path);
@@ -53,8 +55,12 @@ class Socket {
     // Deletes link `name` (ENODEV when there is none).
     int delete_link(const std::string& name);
 
+    // netfilter: the handle of nftables table `name` of `family` (NFPROTO_INET, ...), 0
+    // when there is none. A table made again gets a new handle.
+    uint64_t nft_table_handle(int family, const std::string& name);
+
   private:
-    explicit Socket(int netns_fd);
+    Socket(int netns_fd, int protocol);
     struct Closer {
         void operator()(mnl_socket* s) const;
     };

@@ -1,11 +1,16 @@
 #include "network/nft.h"
 
+#include <unistd.h>
+
+#include <linux/netfilter.h>
+
 #include <memory>
 
 #include <fmt/format.h>
 #include <nftables/libnftables.h>
 
 #include "network/iptables.h"
+#include "network/netlink.h"
 #include "sys/error.h"
 #include "sys/fileutil.h"
 #include "sys/log.h"
@@ -113,6 +118,8 @@ void accept_in_forward_policy_drop(Nft& nft) {
     ensure_rule("filter", "FORWARD", {"-i", "husk+", "-j", "ACCEPT"}, true);
 }
 
+constexpr const char* kMarkers = "/run/husk-nftables";
+
 // The table, unless it is there (under a host-wide lock: made once).
 void ensure_table(Nft& nft) {
     sys::FileLock lock("/run/husk-nftables.lock", sys::FileLock::exclusive);
@@ -122,19 +129,41 @@ void ensure_table(Nft& nft) {
     accept_in_forward_policy_drop(nft);
 }
 
+// A network's elements are in the table when its marker holds the table's handle: they
+// were added to this very table (one made again, or flushed and made again, has
+// another handle). Checked with one netlink request, so a container without -p needs no
+// nftables transaction at all (libnftables' cache of every table on the host costs
+// tens of ms on a busy VM).
+std::string marker(const Network& net) {
+    return fmt::format("{}/{}", kMarkers, net.bridge);
+}
+
+uint64_t table_handle() {
+    return nl::Socket::netfilter().nft_table_handle(NFPROTO_INET, "husk");
+}
+
 }  // namespace
 
 void nft_connect(const Network& net, const std::string& ip, const std::vector<PortMapping>& ports) {
-    std::string cmds = network_elements(net);
+    uint64_t handle = table_handle();
+    auto mark = sys::read_file_if_exists(marker(net));
+    bool elements = handle == 0 || !mark || *mark != fmt::format("{}", handle);
+    std::string cmds = elements ? network_elements(net) : "";
     for (auto& p : ports)
         cmds += fmt::format("add element inet husk {}\n", port_element(p, ip, false));
+    if (cmds.empty()) return;
     Nft nft;
     std::string err = nft.run(cmds);
-    if (err.empty()) return;
-    ensure_table(nft);
-    err = nft.run(cmds);
+    if (!err.empty()) {
+        ensure_table(nft);
+        err = nft.run(cmds);
+    }
     if (!err.empty())
         throw Error(error_format("nftables: add the rules of network {}: {}", net.name, err));
+    if (elements) {
+        sys::mkdir_all(kMarkers, 0700);
+        sys::write_file_atomic(marker(net), fmt::format("{}", table_handle()), 0600);
+    }
 }
 
 void nft_disconnect(const std::string& ip, const std::vector<PortMapping>& ports) {
@@ -155,13 +184,13 @@ void nft_disconnect(const std::string& ip, const std::vector<PortMapping>& ports
 }
 
 void nft_remove_network(const Network& net) {
+    ::unlink(marker(net).c_str());
     Nft nft;
     if (!nft.run("list table inet husk").empty()) return;
     // add then delete: one transaction whichever of them were there
-    std::string adds = network_elements(net);
-    std::string cmds = adds;
+    std::string cmds = network_elements(net);
     size_t pos = 0;
-    std::string dels = adds;
+    std::string dels = cmds;
     while ((pos = dels.find("add element", pos)) != std::string::npos)
         dels.replace(pos, 3, "delete");
     cmds += dels;
