@@ -2,6 +2,7 @@
 
 #include <cstdlib>
 
+#include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include "sys/error.h"
@@ -59,7 +60,7 @@ std::string find_conflist(const std::string& name) {
         if (!single && !f.ends_with(".conflist")) continue;
         json conf;
         try {
-            conf = json::parse(sys::read_file(dir + "/" + f));
+            conf = json::parse(sys::read_file(fmt::format("{}/{}", dir, f)));
         } catch (const std::exception&) {
             continue;  // another file's problem, not this network's
         }

@@ -21,8 +21,8 @@ namespace {
 
 // The table, its sets and maps, and every rule: made once, in one transaction.
 constexpr const char* kTable = R"(table inet husk {
-  set bridges { type ifname . ifname; }
-  set internal { type ifname; }
+  map from_bridge { type ifname : verdict; }
+  map to_internal { type ifname : verdict; }
   set masq4 { type ipv4_addr; flags interval; }
   set masq6 { type ipv6_addr; flags interval; }
   map ports { type inet_proto . inet_service : ipv4_addr . inet_service; }
@@ -48,9 +48,8 @@ constexpr const char* kTable = R"(table inet husk {
   }
   chain forward {
     type filter hook forward priority filter; policy accept;
-    iifname "husk*" oifname "husk*" iifname . oifname != @bridges drop
-    iifname @internal iifname . oifname != @bridges drop
-    oifname @internal iifname . oifname != @bridges drop
+    iifname vmap @from_bridge
+    oifname vmap @to_internal
   }
 }
 )";
@@ -92,15 +91,54 @@ std::string port_element(const PortMapping& p, const std::string& ip, bool key_o
     return fmt::format("{} {{ {}{} }}", p.host_ip.empty() ? "ports" : "ports_ip", key, value);
 }
 
+// A network's chains and elements. Isolation: what leaves its bridge for another husk
+// bridge is dropped (from-BR, jumped to through the from_bridge map), and an internal
+// network's traffic goes nowhere beyond its bridge either way (to-BR through
+// to_internal); bridges this table does not know (a husk of the CNI path) pass. The
+// chains are flushed and filled again, so the whole is idempotent.
 std::string network_elements(const Network& net) {
-    std::string out =
-        fmt::format("add element inet husk bridges {{ \"{0}\" . \"{0}\" }}\n", net.bridge);
-    if (net.internal) {
-        out += fmt::format("add element inet husk internal {{ \"{}\" }}\n", net.bridge);
-    } else {
+    const std::string& br = net.bridge;
+    std::string out = fmt::format(
+        "add chain inet husk from-{0}\nflush chain inet husk from-{0}\n"
+        "add rule inet husk from-{0} oifname \"{0}\" return\n"
+        "add rule inet husk from-{0} oifname \"husk*\" drop\n",
+        br);
+    if (net.internal)
+        out += fmt::format(
+            "add rule inet husk from-{0} drop\n"
+            "add chain inet husk to-{0}\nflush chain inet husk to-{0}\n"
+            "add rule inet husk to-{0} iifname \"{0}\" return\n"
+            "add rule inet husk to-{0} drop\n"
+            "add element inet husk to_internal {{ \"{0}\" : jump to-{0} }}\n",
+            br);
+    out += fmt::format("add element inet husk from_bridge {{ \"{0}\" : jump from-{0} }}\n", br);
+    if (!net.internal) {
         out += fmt::format("add element inet husk masq4 {{ {} }}\n", net.subnet);
         if (!net.subnet6.empty())
             out += fmt::format("add element inet husk masq6 {{ {} }}\n", net.subnet6);
+    }
+    return out;
+}
+
+// What removes them again, whichever of them are there (made first, then deleted).
+std::string network_removal(const Network& net) {
+    Network both = net;
+    both.internal = true;  // its chains and map elements, made if missing
+    std::string out = network_elements(both);
+    const std::string& br = net.bridge;
+    out += fmt::format(
+        "delete element inet husk from_bridge {{ \"{0}\" }}\n"
+        "delete element inet husk to_internal {{ \"{0}\" }}\n"
+        "delete chain inet husk from-{0}\ndelete chain inet husk to-{0}\n",
+        br);
+    if (!net.internal) {
+        out += fmt::format(
+            "add element inet husk masq4 {{ {0} }}\ndelete element inet husk masq4 {{ {0} }}\n",
+            net.subnet);
+        if (!net.subnet6.empty())
+            out += fmt::format(
+                "add element inet husk masq6 {{ {0} }}\ndelete element inet husk masq6 {{ {0} }}\n",
+                net.subnet6);
     }
     return out;
 }
@@ -187,13 +225,7 @@ void nft_remove_network(const Network& net) {
     ::unlink(marker(net).c_str());
     Nft nft;
     if (!nft.run("list table inet husk").empty()) return;
-    // add then delete: one transaction whichever of them were there
-    std::string cmds = network_elements(net);
-    size_t pos = 0;
-    std::string dels = cmds;
-    while ((pos = dels.find("add element", pos)) != std::string::npos)
-        dels.replace(pos, 3, "delete");
-    cmds += dels;
+    std::string cmds = network_removal(net);
     if (auto err = nft.run(cmds); !err.empty())
         throw Error(error_format("nftables: remove the rules of network {}: {}", net.name, err));
 }
