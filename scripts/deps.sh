@@ -9,6 +9,10 @@ build=(build-essential cmake ninja-build pkg-config clang-format clang-tidy
   libseccomp-dev libcap-dev libgtest-dev libgmock-dev libbenchmark-dev)
 # husk-dns, the DNS responder of a user-defined network: the DNS wire format.
 build+=(libldns-dev)
+# husk's bridge networks in-process: netlink (libmnl) and nftables (libnftables); the
+# nft command for the tests that look at the rules.
+build+=(libmnl-dev libnftables-dev)
+tests+=(nftables)
 # sha256 in husk-runtime (the seccomp cache): libnettle loads ~10x cheaper than libcrypto.
 build+=(nettle-dev)
 # husk sbom: rpm's sqlite database and its headers.

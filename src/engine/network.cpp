@@ -314,29 +314,35 @@ std::string free_ifname(const EngineContext& ctx, const std::string& id) {
         if (!used.count(fmt::format("eth{}", i))) return fmt::format("eth{}", i);
 }
 
-// One user-defined network's CNI ADD for container `id`: the endpoint file written
-// first as a reservation (so a process killed during the ADD leaves what `husk rm`
-// undoes), then the ADD. Nothing left on failure. Called under the store's lock.
+// Connects container `id` to one user-defined network (or a users' CNI conflist,
+// cni:NAME): the endpoint file written first as a reservation (so a process killed
+// during the connect leaves what `husk rm` undoes), then the connect. Nothing left on failure.
+// Called under the store's lock.
 void connect_one(const EngineContext& ctx, const std::string& id, pid_t pid,
                  const NetworkAttachment& att, const std::vector<network::PortMapping>& ports) {
-    network::NetworkRecord n = find_network(ctx, att.network);
-    network::Network net = n.cni();
-    std::vector<std::string> ips;
-    if (!att.ip.empty())
-        ips.push_back(fmt::format("{}/{}", att.ip, net.subnet.substr(net.subnet.find('/') + 1)));
-    network::ensure_isolation(net);
     std::string file = user_endpoint_file(ctx, id, att.network);
     network::Endpoint reserved;
-    reserved.container_id = id;
-    reserved.netns_pin = fmt::format("{}/{}.{}", pins_dir(ctx), id, n.id.substr(0, 12));
-    reserved.ports = ports;
-    reserved.conflist = network::conflist(net);
-    reserved.ifname = free_ifname(ctx, id);
-    reserved.ips = ips;
+    if (auto cni = network::cni_network_name(att.network); !cni.empty()) {
+        // a users' conflist: through the CNI plugins
+        reserved = network::reserve_cni(network::find_conflist(cni), id,
+                                        fmt::format("{}/{}.cni-{}", pins_dir(ctx), id, cni), ports,
+                                        free_ifname(ctx, id));
+        if (!att.ip.empty()) reserved.ips.push_back(att.ip);
+    } else {
+        network::NetworkRecord n = find_network(ctx, att.network);
+        network::Network net = n.cni();
+        std::vector<std::string> ips;
+        if (!att.ip.empty())
+            ips.push_back(
+                fmt::format("{}/{}", att.ip, net.subnet.substr(net.subnet.find('/') + 1)));
+        reserved = network::reserve(net, id,
+                                    fmt::format("{}/{}.{}", pins_dir(ctx), id, n.id.substr(0, 12)),
+                                    ports, free_ifname(ctx, id), ips);
+    }
     sys::mkdir_all(endpoints_dir(ctx, id), 0700);
     sys::write_file_atomic(file, network::to_json(reserved), 0600);
     try {
-        auto ep = network::connect(net, id, pid, reserved.netns_pin, ports, reserved.ifname, ips);
+        auto ep = network::connect(reserved, pid);
         try {
             sys::write_file_atomic(file, network::to_json(ep), 0600);
         } catch (...) {
@@ -364,12 +370,12 @@ void disconnect_one(const std::string& id, const std::string& file) {
 
 void connect_default(const EngineContext& ctx, const ContainerRecord& rec, pid_t pid,
                      std::vector<network::PortMapping> ports) {
-    network::Network net;
     std::string file = endpoint_file(ctx, rec.id);
-    std::string pin = pins_dir(ctx) + "/" + rec.id;
     std::optional<network::Endpoint> ep;
     try {
-        ep = network::connect(net, rec.id, pid, pin, std::move(ports));
+        ep = network::connect(network::reserve(network::Network{}, rec.id,
+                                               pins_dir(ctx) + "/" + rec.id, std::move(ports)),
+                              pid);
         sys::write_file_atomic(file, network::to_json(*ep), 0600);
         write_own_hosts(ctx, rec.id);
     } catch (...) {
@@ -400,11 +406,8 @@ void connect_container(const EngineContext& ctx, const ContainerRecord& rec, pid
     if (bridge) {
         // the reservation of the ports (and what a DEL needs should this process die
         // before the ADD is done)
-        network::Endpoint reserved;
-        reserved.container_id = rec.id;
-        reserved.netns_pin = pins_dir(ctx) + "/" + rec.id;
-        reserved.ports = ports;
-        reserved.conflist = network::conflist(network::Network{});
+        network::Endpoint reserved =
+            network::reserve(network::Network{}, rec.id, pins_dir(ctx) + "/" + rec.id, ports);
         sys::write_file_atomic(endpoint_file(ctx, rec.id), network::to_json(reserved), 0600);
         if (rec.networks.empty()) held.reset();
         connect_default(ctx, rec, pid, ports);
@@ -474,6 +477,10 @@ std::vector<std::pair<std::string, network::Endpoint>> user_endpoints(const Engi
 
 void check_attachments(const EngineContext& ctx, const std::vector<NetworkAttachment>& atts) {
     for (auto& att : atts) {
+        if (auto cni = network::cni_network_name(att.network); !cni.empty()) {
+            network::find_conflist(cni);  // there is one
+            continue;
+        }
         auto n = find_network(ctx, att.network);
         if (att.ip.empty()) continue;
         auto ip = network::parse_ip(att.ip);

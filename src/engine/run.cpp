@@ -26,6 +26,7 @@
 #include "engine/rootless.h"
 #include "engine/volumes.h"
 #include "image/store.h"
+#include "network/conflist.h"
 #include "network/ports.h"
 #include "oci/image/reference.h"
 #include "runtime/container.h"
@@ -251,7 +252,8 @@ ContainerRecord prepare_container(EngineContext& ctx, RunOptions& o, const LogOp
     in.bundle_dir = db.dir(rec.id);
     in.userns = range;
     if (o.init) in.init_path = find_helper("husk-init", "HUSK_INIT");
-    if (o.network == NetworkMode::user && !o.networks.empty())
+    if (o.network == NetworkMode::user && !o.networks.empty() &&
+        network::cni_network_name(o.networks.front().network).empty())  // cni: the host's
         in.nameserver = get_network(ctx, o.networks.front().network).gateway;
     in.host_cpus = static_cast<int>(::sysconf(_SC_NPROCESSORS_ONLN));
     attach_volumes(ctx.data_root, o, rec, img ? img->config.volumes : std::vector<std::string>{},

@@ -1,6 +1,12 @@
 #include "network/conflist.h"
 
+#include <cstdlib>
+
+#include <fmt/format.h>
 #include <nlohmann/json.hpp>
+
+#include "sys/error.h"
+#include "sys/fileutil.h"
 
 namespace husk::network {
 
@@ -34,6 +40,40 @@ std::string conflist(const Network& net) {
                  {"name", net.name},
                  {"plugins", json::array({bridge, portmap, firewall})}};
     return list.dump(2);
+}
+
+std::string cni_network_name(const std::string& network) {
+    return network.starts_with("cni:") ? network.substr(4) : std::string{};
+}
+
+std::string find_conflist(const std::string& name) {
+    if (name.empty() || name.front() == '.' ||
+        name.find_first_not_of(
+            "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-") !=
+            std::string::npos)
+        throw Error(
+            error_format("invalid CNI network name \"{}\", only [a-zA-Z0-9_.-] are allowed", name));
+    const char* env = std::getenv("NETCONFPATH");
+    std::string dir = env && *env ? env : "/etc/cni/net.d";
+    for (auto& f : sys::list_dir(dir)) {
+        bool single = f.ends_with(".conf") || f.ends_with(".json");
+        if (!single && !f.ends_with(".conflist")) continue;
+        json conf;
+        try {
+            conf = json::parse(sys::read_file(fmt::format("{}/{}", dir, f)));
+        } catch (const std::exception&) {
+            continue;  // another file's problem, not this network's
+        }
+        if (!conf.is_object() || conf.value("name", "") != name) continue;
+        if (!conf.contains("plugins")) {
+            json list = {{"cniVersion", conf.value("cniVersion", "1.0.0")}, {"name", name}};
+            list["plugins"] = json::array({conf});
+            conf = list;
+        }
+        return conf.dump(2);
+    }
+    throw Error(error_format("network cni:{} not found: no CNI configuration named {} in {}", name,
+                             name, dir));
 }
 
 std::vector<std::string> plugin_types(const std::string& conflist) {

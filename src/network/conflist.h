@@ -32,6 +32,16 @@ struct Network {
 // container's traffic through the FORWARD chain).
 std::string conflist(const Network& net);
 
+// Users' own CNI networks (`--network cni:NAME`): the configuration list named NAME in
+// the directory $NETCONFPATH names (as cnitool reads it), else /etc/cni/net.d: the first
+// *.conflist, *.conf or *.json file, in name order, whose "name" is NAME (a single
+// plugin's .conf becomes a list of one). Throws husk::Error when there is none:
+//   network cni:NAME not found: no CNI configuration named NAME in /etc/cni/net.d
+std::string find_conflist(const std::string& name);
+
+// "cni:NAME" → "NAME"; "" for any other network name.
+std::string cni_network_name(const std::string& network);
+
 // The types of the plugins of `conflist`, in chain order.
 std::vector<std::string> plugin_types(const std::string& conflist);
 

@@ -34,15 +34,20 @@ sys::UniqueFd host_lock() {
     return lock;
 }
 
+std::string iptables_path() {
+    for (const char* p : {"/usr/sbin/iptables", "/sbin/iptables", "/usr/bin/iptables"})
+        if (::access(p, X_OK) == 0) return p;
+    return {};
+}
+
 }  // namespace
 
+bool has_iptables() {
+    return !iptables_path().empty();
+}
+
 int iptables(std::vector<std::string> args) {
-    std::string path;
-    for (const char* p : {"/usr/sbin/iptables", "/sbin/iptables", "/usr/bin/iptables"})
-        if (::access(p, X_OK) == 0) {
-            path = p;
-            break;
-        }
+    std::string path = iptables_path();
     if (path.empty()) throw Error("iptables not found (package iptables)");
     args.insert(args.begin(), {path, "-w"});
     auto argv = sys::c_strings(args);

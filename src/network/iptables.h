@@ -7,6 +7,9 @@
 
 namespace husk::network {
 
+// Is there an iptables to run?
+bool has_iptables();
+
 // Runs `iptables -w ARGS...` (output to /dev/null); its exit status.
 int iptables(std::vector<std::string> args);
 

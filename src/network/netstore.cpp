@@ -12,8 +12,10 @@
 #include <nlohmann/json.hpp>
 
 #include "network/dns/control.h"
+#include "network/iptables.h"
 #include "network/isolation.h"
 #include "network/masquerade.h"
+#include "network/nft.h"
 #include "network/subnet.h"
 #include "sys/error.h"
 #include "sys/fileutil.h"
@@ -259,8 +261,11 @@ std::vector<NetworkRecord> NetworkStore::list() const {
 void remove_host_state(const NetworkRecord& n) {
     dns::stop_responder(n.id);
     Network net = n.cni();
-    remove_isolation(net);
-    if (!net.internal && !net.subnet.empty()) remove_masquerade(net);
+    nft_remove_network(net);
+    if (has_iptables()) {  // the rules a husk of the CNI path made
+        remove_isolation(net);
+        if (!net.internal && !net.subnet.empty()) remove_masquerade(net);
+    }
     delete_bridge(net.bridge);
     sys::remove_all(net.ipam_dir);
 }

@@ -74,6 +74,7 @@ TEST(NetworkResult, AddressAndMacOfTheSandboxInterface) {
 
 TEST(NetworkEndpoint, JsonRoundTrip) {
     net::Endpoint ep;
+    ep.kind = net::EndpointKind::cni;
     ep.container_id = "abc";
     ep.netns_pin = "/run/husk/netns/abc";
     ep.ports = {{"127.0.0.1", 8080, 80, "tcp"}};
@@ -85,5 +86,6 @@ TEST(NetworkEndpoint, JsonRoundTrip) {
     EXPECT_EQ(back.netns_pin, ep.netns_pin);
     EXPECT_EQ(back.ports, ep.ports);
     EXPECT_EQ(back.address.ip, "10.66.0.7");
+    EXPECT_EQ(back.kind, net::EndpointKind::cni);
     EXPECT_EQ(json::parse(back.conflist)["name"], "other");  // DEL runs what ADD ran
 }

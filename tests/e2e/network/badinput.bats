@@ -89,10 +89,11 @@ one_line_error() {  # PATTERN
     id=$(husk network create "lost-$SFX")
     husk run --rm --network "lost-$SFX" husk/busybox true
     ip link show "husk${id:0:10}" >/dev/null  # the first container made the bridge
+    cp "$ROOT/networks/lost-$SFX.json" "$WORK/lost.json"
     rm "$ROOT/networks/lost-$SFX.json"
     husk network prune -f >/dev/null
     [ -z "$(network_leftovers "$id")" ]
-    ! iptables-save -t nat | grep -- "husk network lost-$SFX"
+    ! nft list set inet husk masq4 | grep -- "$(jq -r .Subnet "$WORK/lost.json")"
 
     id=$(husk network create "lost2-$SFX")
     husk run --rm --network "lost2-$SFX" husk/busybox true

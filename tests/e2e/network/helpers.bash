@@ -5,8 +5,7 @@
 load ../detached/helpers
 
 network_setup() {
-    command -v iptables-save >/dev/null || skip "iptables is not installed (scripts/deps.sh)"
-    [ -x /usr/lib/cni/bridge ] || skip "containernetworking-plugins is not installed (scripts/deps.sh)"
+    command -v nft >/dev/null || skip "nft is not installed (package nftables, scripts/deps.sh)"
     detached_setup
     SFX=$(basename "$WORK" | tr -cd 'a-zA-Z0-9' | tail -c 7)
     export SFX
@@ -49,7 +48,7 @@ network_leftovers() {  # ID
     ls -d "/run/husk-dns/$id" 2>/dev/null || true
     pgrep -f "husk-dns .*/run/husk-dns/$id" || true
     ip link show "husk${id:0:10}" 2>/dev/null || true
-    iptables-save | grep -- "husk${id:0:10}" || true
+    nft list table inet husk 2>/dev/null | grep -- "husk${id:0:10}" || true
     ls -d "/var/lib/cni/networks/husk-${id:0:12}" 2>/dev/null || true
     ls "/var/lib/cni/husk-subnets/$id.json" 2>/dev/null || true
 }

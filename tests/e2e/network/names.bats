@@ -45,7 +45,8 @@ teardown() { network_teardown; }
     husk exec "watch-$SFX" nc -w 3 "one-$SFX" 8080 | grep -q "hello from one-$SFX"
     serve "two-$SFX" --network "a-$SFX"
     # the second server's name reaches the container that was there first
-    run husk exec "watch-$SFX" nc -w 3 "two-$SFX" 8080
+    # (its nc may not listen yet when `run -d` returns: a few tries)
+    run husk exec "watch-$SFX" sh -c "for i in 1 2 3 4 5; do nc -w 3 two-$SFX 8080 && break; sleep 0.2; done"
     [[ "$output" == *"hello from two-$SFX"* ]]
     husk rm -f "two-$SFX" >/dev/null
     run resolve "watch-$SFX" "two-$SFX"
@@ -54,7 +55,8 @@ teardown() { network_teardown; }
     serve "three-$SFX" --network "b-$SFX"
     husk network connect --alias "other-$SFX" "b-$SFX" "watch-$SFX"
     # its first network's responder answers it the names of the second
-    run husk exec "watch-$SFX" sh -c "ip -o -4 addr show eth1; nc -w 3 three-$SFX 8080"
+    run husk exec "watch-$SFX" sh -c "ip -o -4 addr show eth1
+        for i in 1 2 3 4 5; do nc -w 3 three-$SFX 8080 && break; sleep 0.2; done"
     echo "$output"
     [[ "$output" == *"hello from three-$SFX"* ]]
     resolve "three-$SFX" "other-$SFX"

@@ -2,15 +2,14 @@
 # husk's bridge network (the default, as docker's) and published ports (-p): an address
 # in 10.66.0.0/16 with a default route, containers reaching each other over husk0, a
 # port published on 127.0.0.1 reached from the host, and nothing left behind (pinned
-# netns, veth, iptables rules naming the container, host-local lease) once a container
-# is gone, nor after a -p that fails. Only 127.0.0.1 and the bridge are used.
+# netns, veth, the port's element in husk's nftables table, the address lease) once a
+# container is gone, nor after a -p that fails. Only 127.0.0.1 and the bridge are used.
 
 load helpers
 
 setup() {
     run_setup
-    command -v iptables-save >/dev/null || skip "iptables is not installed (scripts/deps.sh)"
-    [ -x /usr/lib/cni/bridge ] || skip "containernetworking-plugins is not installed (scripts/deps.sh)"
+    command -v nft >/dev/null || skip "nft is not installed (package nftables, scripts/deps.sh)"
 }
 
 teardown() {
@@ -30,20 +29,23 @@ http_get() {  # HOST PORT PATH
     printf 'GET %s HTTP/1.0\r\n\r\n' "$3" | busybox nc -w 3 "$1" "$2"
 }
 
+# The elements of husk's nftables table that publish host port PORT, one a line.
+port_rules() {  # PORT
+    nft list table inet husk 2>/dev/null | grep -oE -- "(tcp|udp) \. $1 : [0-9.]+ \. [0-9]+" || true
+}
+
 # What container ID would leave behind on the host once it is gone.
 net_leftovers() {
     local id=$1
     ls "$ROOT/run/.netns/$id" 2>/dev/null || true
-    iptables-save | grep -- "$id" || true
     grep -rl -- "$id" /var/lib/cni/networks/husk 2>/dev/null || true
     if [ -n "${VETH:-}" ]; then ip link show "$VETH" 2>/dev/null || true; fi
+    if [ -n "${PORT:-}" ]; then port_rules "$PORT"; fi
 }
 
-# The host side of the container's veth, from its saved CNI result.
+# The host side of the container's veth, from its endpoint record.
 host_veth() {
-    python3 -c 'import json,sys; r=json.load(open(sys.argv[1]))["result"]
-print([i["name"] for i in r["interfaces"] if "sandbox" not in i and i["name"] != "husk0"][0])' \
-        "$ROOT/containers/$1/network.json"
+    jq -r .host_veth "$ROOT/containers/$1/network.json"
 }
 
 @test "bridge by default: an address in 10.66.0.0/16, a default route, its name in /etc/hosts" {
@@ -145,7 +147,7 @@ print([i["name"] for i in r["interfaces"] if "sandbox" not in i and i["name"] !=
     [ -z "$(leftovers)" ]
     port=$(free_port)
     first=$(husk run -d -p "127.0.0.1:$port:80" husk/busybox sleep 60)
-    rules=$(iptables-save | grep -c -- "-dports\? $port")
+    rules=$(port_rules "$port" | wc -l)
     run husk run --rm --name net-dup -p "$port:81" husk/busybox true
     echo "$output"
     [ "$status" -eq 125 ]
@@ -153,10 +155,10 @@ print([i["name"] for i in r["interfaces"] if "sandbox" not in i and i["name"] !=
     [[ "$output" == *"port is already allocated"* ]]
     [ -z "$(ls -A "$ROOT/containers" | grep -v -e '^\.lock$' -e "^$first$")" ]
     [ -z "$(ls "$ROOT/run/.netns" | grep -v "^$first$")" ]
-    [ "$(iptables-save | grep -c -- "-dports\? $port")" -eq "$rules" ]  # the first's only
+    [ "$(port_rules "$port" | wc -l)" -eq "$rules" ]  # the first's only
     husk rm -f "$first"
     [ -z "$(net_leftovers "$first")" ]
-    [ -z "$(iptables-save | grep -- "-dports\? $port")" ]
+    [ -z "$(port_rules "$port")" ]
 }
 
 @test "-p with --network host: docker's warning, the ports discarded" {
@@ -166,9 +168,44 @@ print([i["name"] for i in r["interfaces"] if "sandbox" not in i and i["name"] !=
     [[ "$output" == *"WARNING: Published ports are discarded when using host network mode"* ]]
 }
 
-@test "a plugin that fails: one line naming it, 125, nothing left (lease, veth, rules, netns)" {
-    mkdir "$WORK/cni"
-    for p in bridge host-local portmap; do ln -s "/usr/lib/cni/$p" "$WORK/cni/$p"; done
+# A users' CNI network in NETCONFPATH: bridge BR with host-local leases under $WORK/leases,
+# the subnet 10.252.N.0/24 (clear of husk's own), and the plugins of $WORK/cni.
+write_conflist() {  # NAME BR N [extra plugin JSON]
+    mkdir -p "$WORK/net.d" "$WORK/cni"
+    for p in bridge host-local portmap; do ln -sf "/usr/lib/cni/$p" "$WORK/cni/$p"; done
+    cat >"$WORK/net.d/$1.conflist" <<JSON
+{"cniVersion": "1.0.0", "name": "$1", "plugins": [
+  {"type": "bridge", "bridge": "$2", "isGateway": true, "ipMasq": false,
+   "ipam": {"type": "host-local", "dataDir": "$WORK/leases",
+            "ranges": [[{"subnet": "10.252.$3.0/24"}]], "routes": [{"dst": "0.0.0.0/0"}]}}${4:+, $4}]}
+JSON
+}
+
+@test "--network cni:NAME: a users' conflist through the CNI plugins; rm leaves nothing" {
+    [ -x /usr/lib/cni/bridge ] || skip "containernetworking-plugins is not installed (scripts/deps.sh)"
+    br=hcni$RANDOM
+    write_conflist mine "$br" 201
+    export NETCONFPATH=$WORK/net.d HUSK_CNI_PATH=$WORK/cni
+    id=$(husk run -d --network cni:mine husk/busybox sleep 60)
+    run husk exec "$id" ip -o -4 addr show eth0
+    echo "$output"
+    [[ "$output" == *"inet 10.252.201."* ]]
+    [ -n "$(grep -rl -- "$id" "$WORK/leases")" ]
+    husk rm -f "$id"
+    [ -z "$(grep -rl -- "$id" "$WORK/leases")" ]
+    [ -z "$(ls "$ROOT/run/.netns" | grep -v '^\.lock$')" ]
+    ip link del "$br"
+    run husk run --rm --network cni:nosuch husk/busybox true
+    echo "$output"
+    [ "$status" -eq 125 ]
+    [ "$output" = "husk: network cni:nosuch not found: no CNI configuration named nosuch in $WORK/net.d" ]
+    [ -z "$(leftovers)" ]
+}
+
+@test "a CNI plugin that fails: one line naming it, 125, nothing left (lease, veth, netns)" {
+    [ -x /usr/lib/cni/bridge ] || skip "containernetworking-plugins is not installed (scripts/deps.sh)"
+    br=hcni$RANDOM
+    write_conflist refusing "$br" 202 '{"type": "firewall"}'
     cat >"$WORK/cni/firewall" <<'SH'
 #!/bin/sh
 cat >/dev/null
@@ -178,16 +215,15 @@ echo '{"cniVersion":"1.0.0","code":999,"msg":"refused by the test","details":"al
 exit 1
 SH
     chmod +x "$WORK/cni/firewall"
-    port=$(free_port)
-    HUSK_CNI_PATH=$WORK/cni run husk run --rm -p "127.0.0.1:$port:80" husk/busybox true
+    NETCONFPATH=$WORK/net.d HUSK_CNI_PATH=$WORK/cni run husk run --rm --network cni:refusing husk/busybox true
     echo "$output"
+    ip link del "$br" 2>/dev/null || true
     [ "$status" -eq 125 ]
     [ "${#lines[@]}" -eq 1 ]
-    [ "$output" = 'husk: network "husk": plugin "firewall": refused by the test: always' ]
+    [ "$output" = 'husk: network "refusing": plugin "firewall": refused by the test: always' ]
     id=$(cat "$WORK/cni/id")
     [ -n "$id" ]
-    [ -z "$(net_leftovers "$id")" ]
-    [ -z "$(iptables-save | grep -- "-dports\? $port")" ]
+    [ -z "$(grep -rl -- "$id" "$WORK/leases")" ]
     [ -z "$(leftovers)" ]
 }
 
@@ -220,7 +256,7 @@ SH
     echo "$output"
     [[ "$output" == *"Exited (unknown)"* ]]
     [ -z "$(net_leftovers "$id")" ]
-    [ -z "$(iptables-save | grep -- "-dports\? $port")" ]
+    [ -z "$(port_rules "$port")" ]
     husk rm "$id"
 }
 
@@ -234,7 +270,7 @@ SH
     cat "$WORK"/race*.out
     [ "$(cat "$WORK"/race*.rc | sort | tr '\n' ' ')" = "0 125 " ]
     grep -q "port is already allocated" "$WORK"/race*.out
-    [ "$(iptables-save | grep -c -- "-dports $port")" -eq 1 ]
+    [ "$(port_rules "$port" | wc -l)" -eq 1 ]
 }
 
 @test "the netns gone before the DEL (pin removed): rm still leaves nothing" {
@@ -245,14 +281,13 @@ SH
     rm "$ROOT/run/.netns/$id"
     husk rm -f "$id"
     [ -z "$(net_leftovers "$id")" ]
-    [ -z "$(iptables-save | grep -- "-dports\? $port")" ]
+    [ -z "$(port_rules "$port")" ]
 }
 
-@test "outbound NAT: one masquerade rule for the subnet, none per container" {
+@test "outbound NAT: the subnet in husk's masquerade set, nothing per container" {
     husk run --rm husk/busybox true
-    iptables -t nat -C POSTROUTING -s 10.66.0.0/16 ! -d 10.66.0.0/16 \
-        -m comment --comment "husk network husk" -j MASQUERADE
-    [ "$(iptables-save -t nat | grep -c 'husk network husk')" -eq 1 ]
+    nft list set inet husk masq4 | grep -q '10.66.0.0/16'
+    nft list chain inet husk postrouting | grep -q 'ip saddr @masq4 ip daddr != @masq4 masquerade'
 }
 
 @test "-P publishes every exposed port to a free one; --add-host and --dns reach the files" {

@@ -1,0 +1,233 @@
+#include "network/nft.h"
+
+#include <unistd.h>
+
+#include <linux/netfilter.h>
+
+#include <memory>
+
+#include <fmt/format.h>
+#include <nftables/libnftables.h>
+
+#include "network/iptables.h"
+#include "network/netlink.h"
+#include "sys/error.h"
+#include "sys/fileutil.h"
+#include "sys/log.h"
+
+namespace husk::network {
+
+namespace {
+
+// The table, its sets and maps, and every rule: made once, in one transaction.
+constexpr const char* kTable = R"(table inet husk {
+  map from_bridge { type ifname : verdict; }
+  map to_internal { type ifname : verdict; }
+  set masq4 { type ipv4_addr; flags interval; }
+  set masq6 { type ipv6_addr; flags interval; }
+  map ports { type inet_proto . inet_service : ipv4_addr . inet_service; }
+  map ports_ip { type ipv4_addr . inet_proto . inet_service : ipv4_addr . inet_service; }
+  chain prerouting {
+    type nat hook prerouting priority dstnat; policy accept;
+    fib daddr type local jump hostports
+  }
+  chain output {
+    type nat hook output priority -100; policy accept;
+    fib daddr type local jump hostports
+  }
+  chain hostports {
+    meta nfproto ipv4 dnat ip to ip daddr . meta l4proto . th dport map @ports_ip
+    meta nfproto ipv4 dnat ip to meta l4proto . th dport map @ports
+  }
+  chain postrouting {
+    type nat hook postrouting priority srcnat; policy accept;
+    ip saddr @masq4 ip daddr != @masq4 masquerade
+    ip6 saddr @masq6 ip6 daddr != @masq6 masquerade
+    ct status dnat ip saddr 127.0.0.0/8 masquerade
+    ct status dnat ip saddr @masq4 ip daddr @masq4 masquerade
+  }
+  chain forward {
+    type filter hook forward priority filter; policy accept;
+    iifname vmap @from_bridge
+    oifname vmap @to_internal
+  }
+}
+)";
+
+struct CtxFree {
+    void operator()(nft_ctx* c) const { nft_ctx_free(c); }
+};
+
+class Nft {
+  public:
+    Nft() : ctx_(nft_ctx_new(NFT_CTX_DEFAULT)) {
+        if (!ctx_) throw Error("nftables: cannot create a context");
+        nft_ctx_buffer_output(ctx_.get());
+        nft_ctx_buffer_error(ctx_.get());
+    }
+    // Runs `cmds` as one transaction; "" on success, else nftables' message.
+    std::string run(const std::string& cmds) {
+        if (nft_run_cmd_from_buffer(ctx_.get(), cmds.c_str()) == 0) return {};
+        std::string err = nft_ctx_get_error_buffer(ctx_.get());
+        // the first line is the message; the rest points at the command
+        return err.substr(0, err.find('\n'));
+    }
+    std::string output() { return nft_ctx_get_output_buffer(ctx_.get()); }
+
+  private:
+    std::unique_ptr<nft_ctx, CtxFree> ctx_;
+};
+
+std::string port_key(const PortMapping& p) {
+    return fmt::format("{} . {}", p.protocol, p.host_port);
+}
+
+// The element of `p` in its map, "ports_ip { KEY : VALUE }" ("ports ..." without a host
+// IP); `key_only` leaves the value out.
+std::string port_element(const PortMapping& p, const std::string& ip, bool key_only) {
+    std::string key =
+        p.host_ip.empty() ? port_key(p) : fmt::format("{} . {}", p.host_ip, port_key(p));
+    std::string value = key_only ? "" : fmt::format(" : {} . {}", ip, p.container_port);
+    return fmt::format("{} {{ {}{} }}", p.host_ip.empty() ? "ports" : "ports_ip", key, value);
+}
+
+// A network's chains and elements. Isolation: what leaves its bridge for another husk
+// bridge is dropped (from-BR, jumped to through the from_bridge map), and an internal
+// network's traffic goes nowhere beyond its bridge either way (to-BR through
+// to_internal); bridges this table does not know (a husk of the CNI path) pass. The
+// chains are flushed and filled again, so the whole is idempotent.
+std::string network_elements(const Network& net) {
+    const std::string& br = net.bridge;
+    std::string out = fmt::format(
+        "add chain inet husk from-{0}\nflush chain inet husk from-{0}\n"
+        "add rule inet husk from-{0} oifname \"{0}\" return\n"
+        "add rule inet husk from-{0} oifname \"husk*\" drop\n",
+        br);
+    if (net.internal)
+        out += fmt::format(
+            "add rule inet husk from-{0} drop\n"
+            "add chain inet husk to-{0}\nflush chain inet husk to-{0}\n"
+            "add rule inet husk to-{0} iifname \"{0}\" return\n"
+            "add rule inet husk to-{0} drop\n"
+            "add element inet husk to_internal {{ \"{0}\" : jump to-{0} }}\n",
+            br);
+    out += fmt::format("add element inet husk from_bridge {{ \"{0}\" : jump from-{0} }}\n", br);
+    if (!net.internal) {
+        out += fmt::format("add element inet husk masq4 {{ {} }}\n", net.subnet);
+        if (!net.subnet6.empty())
+            out += fmt::format("add element inet husk masq6 {{ {} }}\n", net.subnet6);
+    }
+    return out;
+}
+
+// What removes them again, whichever of them are there (made first, then deleted).
+std::string network_removal(const Network& net) {
+    Network both = net;
+    both.internal = true;  // its chains and map elements, made if missing
+    std::string out = network_elements(both);
+    const std::string& br = net.bridge;
+    out += fmt::format(
+        "delete element inet husk from_bridge {{ \"{0}\" }}\n"
+        "delete element inet husk to_internal {{ \"{0}\" }}\n"
+        "delete chain inet husk from-{0}\ndelete chain inet husk to-{0}\n",
+        br);
+    if (!net.internal) {
+        out += fmt::format(
+            "add element inet husk masq4 {{ {0} }}\ndelete element inet husk masq4 {{ {0} }}\n",
+            net.subnet);
+        if (!net.subnet6.empty())
+            out += fmt::format(
+                "add element inet husk masq6 {{ {0} }}\ndelete element inet husk masq6 {{ {0} }}\n",
+                net.subnet6);
+    }
+    return out;
+}
+
+// Where another table's FORWARD policy drops (docker keeps one), an accept of ours
+// does not let the containers' traffic through: the iptables filter table's FORWARD
+// chain gets accepts for husk's bridges.
+void accept_in_forward_policy_drop(Nft& nft) {
+    if (!nft.run("list chain ip filter FORWARD").empty()) return;
+    if (nft.output().find("policy drop") == std::string::npos) return;
+    ensure_rule(
+        "filter", "FORWARD",
+        {"-o", "husk+", "-m", "conntrack", "--ctstate", "RELATED,ESTABLISHED", "-j", "ACCEPT"},
+        true);
+    ensure_rule("filter", "FORWARD", {"-i", "husk+", "-j", "ACCEPT"}, true);
+}
+
+constexpr const char* kMarkers = "/run/husk-nftables";
+
+// The table, unless it is there (under a host-wide lock: made once).
+void ensure_table(Nft& nft) {
+    sys::FileLock lock("/run/husk-nftables.lock", sys::FileLock::exclusive);
+    if (nft.run("list table inet husk").empty()) return;
+    if (auto err = nft.run(kTable); !err.empty())
+        throw Error(error_format("nftables: create table inet husk: {}", err));
+    accept_in_forward_policy_drop(nft);
+}
+
+// A network's elements are in the table when its marker holds the table's handle: they
+// were added to this very table (one made again, or flushed and made again, has
+// another handle). Checked with one netlink request, so a container without -p needs no
+// nftables transaction at all (libnftables' cache of every table on the host costs
+// tens of ms on a busy VM).
+std::string marker(const Network& net) {
+    return fmt::format("{}/{}", kMarkers, net.bridge);
+}
+
+uint64_t table_handle() {
+    return nl::Socket::netfilter().nft_table_handle(NFPROTO_INET, "husk");
+}
+
+}  // namespace
+
+void nft_connect(const Network& net, const std::string& ip, const std::vector<PortMapping>& ports) {
+    uint64_t handle = table_handle();
+    auto mark = sys::read_file_if_exists(marker(net));
+    bool elements = handle == 0 || !mark || *mark != fmt::format("{}", handle);
+    std::string cmds = elements ? network_elements(net) : "";
+    for (auto& p : ports)
+        cmds += fmt::format("add element inet husk {}\n", port_element(p, ip, false));
+    if (cmds.empty()) return;
+    Nft nft;
+    std::string err = nft.run(cmds);
+    if (!err.empty()) {
+        ensure_table(nft);
+        err = nft.run(cmds);
+    }
+    if (!err.empty())
+        throw Error(error_format("nftables: add the rules of network {}: {}", net.name, err));
+    if (elements) {
+        sys::mkdir_all(kMarkers, 0700);
+        sys::write_file_atomic(marker(net), fmt::format("{}", table_handle()), 0600);
+    }
+}
+
+void nft_disconnect(const std::string& ip, const std::vector<PortMapping>& ports) {
+    if (ports.empty()) return;
+    // "add" first: a delete of an element that is not there fails, an add of ours again
+    // does not, and an add over another container's port fails (and leaves it).
+    auto pair = [&](const PortMapping& p) {
+        return fmt::format("add element inet husk {}\ndelete element inet husk {}\n",
+                           port_element(p, ip, false), port_element(p, ip, true));
+    };
+    std::string cmds;
+    for (auto& p : ports) cmds += pair(p);
+    Nft nft;
+    if (nft.run(cmds).empty()) return;
+    for (auto& p : ports)
+        if (auto err = nft.run(pair(p)); !err.empty())
+            log::debug("nftables: port {} of {} not removed: {}", to_string(p), ip, err);
+}
+
+void nft_remove_network(const Network& net) {
+    ::unlink(marker(net).c_str());
+    Nft nft;
+    if (!nft.run("list table inet husk").empty()) return;
+    std::string cmds = network_removal(net);
+    if (auto err = nft.run(cmds); !err.empty())
+        throw Error(error_format("nftables: remove the rules of network {}: {}", net.name, err));
+}
+
+}  // namespace husk::network
