@@ -131,6 +131,27 @@ class StepRoot {
     bool mounted_ = false;
 };
 
+// What one COPY/ADD copies from one source: the build context (or --from), or the files
+// its heredocs make.
+struct CopyJob {
+    CopySource source;
+    CopyPlan plan;
+};
+
+// A staging directory holding heredoc bodies as files named after their delimiters:
+// COPY's inline files (0644) and RUN's script with a #! line (0755).
+void write_heredocs(const std::string& dir, const std::vector<const Heredoc*>& docs,
+                    const Lookup& lookup, char escape, int mode) {
+    for (auto* h : docs) {
+        if (h->name.find('/') != std::string::npos || h->name == "." || h->name == "..")
+            throw Error(
+                fmt::format("heredoc <<{}: the name of an inline file can not hold '/'", h->name));
+        std::string data =
+            h->expand && mode != 0755 ? expand_vars(h->content, lookup, escape) : h->content;
+        sys::write_file(fmt::format("{}/{}", dir, h->name), data, mode);
+    }
+}
+
 class Builder {
   public:
     Builder(engine::EngineContext& ctx, const BuildOptions& o)
@@ -155,14 +176,16 @@ class Builder {
 
     void from(Stage& st, const Instruction& ins);
     void step(Stage& st, const Instruction& ins);
-    image::Image execute(Stage& st, const Instruction& ins, const CopyPlan* plan,
-                         CopySource* source);
+    image::Image execute(Stage& st, const Instruction& ins, const std::vector<CopyJob>& jobs);
     image::Image commit(const Stage& st, const json& config, const Instruction& ins,
                         const std::optional<std::string>& upper, const image::ChangeFilter& filter);
     image::Image run_step(Stage& st, const Instruction& ins);
     void declare_arg(std::map<std::string, std::string>& into, const Instruction& ins,
                      const Lookup& lookup, const std::map<std::string, std::string>* globals);
     CopySource copy_source(const Instruction& ins, std::optional<StepRoot>& from_root);
+    void copy_jobs(const Stage& st, const Instruction& ins, std::vector<CopyJob>& jobs,
+                   std::optional<StepRoot>& from_root, std::optional<StepRoot>& doc_root);
+    bool dir_in_image(const Stage& st, const std::string& abs);
     void name_result(const Stage& st, BuildResult& res);
 
     engine::EngineContext& ctx_;
@@ -317,14 +340,29 @@ image::Image Builder::run_step(Stage& st, const Instruction& ins) {
     ro.network = o_.network;
     ro.name = fmt::format("{}{}", kStepContainerPrefix, random_hex());
     auto shell = shell_of(st.config);
+    std::optional<StepRoot> script_dir;  // a #! heredoc's file, until the step is done
     if (ins.exec_form) {
         ro.command = ins.argv;
     } else {
+        // As BuildKit: `RUN <<EOF` alone runs the body by the shell, or, when it starts
+        // with "#!", as a program mounted at /dev/pipes/EOF; any other heredoc is the
+        // shell's own (`RUN python3 <<EOF`, several, `<<-`, quoted), the bodies put back
+        // under the command line.
         std::string script = ins.args;
-        // RUN <<EOF alone: the heredoc is the script; else the shell reads the heredocs
-        bool only_heredoc = ins.heredocs.size() == 1 && script.find("<<") == 0 &&
-                            script.find_first_of(" \t", 2) == std::string::npos;
-        if (only_heredoc) {
+        bool alone = ins.heredocs.size() == 1 && ins.args == ins.heredocs[0].word;
+        if (alone && ins.heredocs[0].content.starts_with("#!")) {
+            script_dir.emplace(store_, Stage{});
+            write_heredocs(script_dir->merged, {&ins.heredocs[0]}, stage_lookup(st), df_.escape,
+                           0755);
+            std::string target = fmt::format("/dev/pipes/{}", ins.heredocs[0].name);
+            ro.mounts.push_back({"bind",
+                                 fmt::format("{}/{}", script_dir->merged, ins.heredocs[0].name),
+                                 target,
+                                 true,
+                                 {},
+                                 true});
+            script = target;
+        } else if (alone) {
             script = ins.heredocs[0].content;
         } else {
             for (auto& h : ins.heredocs) script += fmt::format("\n{}{}", h.content, h.name);
@@ -375,8 +413,7 @@ image::Image Builder::run_step(Stage& st, const Instruction& ins) {
     return commit(st, st.config, ins, root.upper, root.filter);
 }
 
-image::Image Builder::execute(Stage& st, const Instruction& ins, const CopyPlan* plan,
-                              CopySource* source) {
+image::Image Builder::execute(Stage& st, const Instruction& ins, const std::vector<CopyJob>& jobs) {
     const std::string& k = ins.keyword;
     if (k == "RUN") return run_step(st, ins);
     if (k == "ARG") return commit(st, st.config, ins, std::nullopt, {});
@@ -408,13 +445,102 @@ image::Image Builder::execute(Stage& st, const Instruction& ins, const CopyPlan*
                     throw Error(fmt::format("--chmod={}: expected an octal mode", *m));
                 owner.chmod = static_cast<mode_t>(v);
             }
-            if (plan != nullptr) apply_copy(*source, *plan, root_fd.get(), owner);
+            for (auto& job : jobs) apply_copy(job.source, job.plan, root_fd.get(), owner);
         }
         return commit(st, config, ins, root.upper, root.filter);
     }
     json config = st.config;
     apply_config_instruction(ins, config, stage_lookup(st), df_.escape, st.cfg);
     return commit(st, config, ins, std::nullopt, {});
+}
+
+void Builder::copy_jobs(const Stage& st, const Instruction& ins, std::vector<CopyJob>& jobs,
+                        std::optional<StepRoot>& from_root, std::optional<StepRoot>& doc_root) {
+    // sources and the destination; a heredoc word stands for an inline file
+    std::vector<std::string> words;
+    std::vector<const Heredoc*> docs;
+    bool dest_is_doc = false;
+    if (ins.exec_form) {
+        words = ins.argv;
+    } else if (ins.heredocs.empty()) {
+        words = shell_words(ins.args, stage_lookup(st), df_.escape);
+    } else {
+        for (auto& w : raw_words(ins.args, df_.escape)) {
+            auto h = heredoc_word(w);
+            dest_is_doc = h.has_value();
+            if (!h) {
+                words.push_back(expand_word(w, stage_lookup(st), df_.escape));
+                continue;
+            }
+            for (auto& d : ins.heredocs)
+                if (d.word == h->word) docs.push_back(&d);
+        }
+    }
+    if (words.size() + docs.size() < 2)
+        throw Error(fmt::format("{} requires at least two arguments", ins.keyword));
+    if (dest_is_doc)
+        throw Error(fmt::format("{} cannot accept a heredoc as a destination", ins.keyword));
+    for (auto& w : words)
+        if (w.starts_with("http://") || w.starts_with("https://") || w.starts_with("git@"))
+            throw Error(
+                fmt::format("{} of a URL (\"{}\") is not supported: download it "
+                            "in a RUN step or into the build context",
+                            ins.keyword, w));
+    std::string dest = words.back();
+    words.pop_back();
+    std::string workdir = "/";
+    if (st.config.contains("config") && st.config["config"].is_object() &&
+        st.config["config"].contains("WorkingDir") &&
+        st.config["config"]["WorkingDir"].is_string() &&
+        !st.config["config"]["WorkingDir"].get<std::string>().empty())
+        workdir = st.config["config"]["WorkingDir"].get<std::string>();
+    std::string abs = dest.starts_with('/') ? dest : fmt::format("{}/{}", workdir, dest);
+    bool dest_dir = dest.ends_with('/') || dest == "." || dest.ends_with("/.");
+    if (!dest_dir && !st.layers.empty()) dest_dir = dir_in_image(st, abs);
+    if (words.size() + docs.size() > 1 && !dest_dir)
+        throw Error(
+            "When using COPY with more than one source file, the destination must be a "
+            "directory and end with a /");
+    if (!words.empty()) {
+        CopySource source = copy_source(ins, from_root);
+        CopyPlan plan = plan_copy(source, words, abs, dest_dir, ins.keyword == "ADD");
+        jobs.push_back({std::move(source), std::move(plan)});
+    }
+    if (!docs.empty()) {
+        doc_root.emplace(store_, Stage{});
+        write_heredocs(doc_root->merged, docs, stage_lookup(st), df_.escape, 0644);
+        CopySource source;
+        source.root = doc_root->open_root();
+        source.what = "the heredocs";
+        std::vector<std::string> names(docs.size());
+        std::transform(docs.begin(), docs.end(), names.begin(),
+                       [](const Heredoc* d) { return d->name; });
+        CopyPlan plan = plan_copy(source, names, abs, dest_dir || docs.size() > 1, false);
+        jobs.push_back({std::move(source), std::move(plan)});
+    }
+}
+
+// Is `abs` a directory in the stage's image (COPY then copies into it)?
+bool Builder::dir_in_image(const Stage& st, const std::string& abs) {
+    std::vector<UniqueFd> fds;
+    image::Image cur = store_.resolve(st.manifest);
+    for (auto c = cur.chain_ids.rbegin(); c != cur.chain_ids.rend(); ++c) {
+        std::string d = store_.snapshot_dir(*c) + "/fs";
+        fds.emplace_back(::open(d.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+        if (!fds.back()) throw_sys("open", d);
+    }
+    std::vector<std::string> comps;
+    size_t b = 0;
+    while (b < abs.size()) {
+        size_t e = abs.find('/', b);
+        if (e == std::string::npos) e = abs.size();
+        if (e > b && abs.substr(b, e - b) != ".") comps.push_back(abs.substr(b, e - b));
+        b = e + 1;
+    }
+    auto hit = image::find_in_layers(comps, fds.size(), [&](size_t l, const std::string& p) {
+        return image::probe_layer(fds[l].get(), p);
+    });
+    return hit && (hit->node == image::LayerNode::dir || hit->node == image::LayerNode::opaque_dir);
 }
 
 void Builder::step(Stage& st, const Instruction& ins) {
@@ -435,61 +561,14 @@ void Builder::step(Stage& st, const Instruction& ins) {
         }
         if (ins.keyword == "ARG") declare_arg(st.args, ins, stage_lookup(st), &global_args_);
         // what COPY/ADD copies, for the cache key
-        std::optional<CopyPlan> plan;
-        std::optional<StepRoot> from_root;
-        CopySource source;
+        std::vector<CopyJob> jobs;
+        std::optional<StepRoot> from_root, doc_root;
         std::string content;
-        if ((ins.keyword == "COPY" || ins.keyword == "ADD") && ins.heredocs.empty()) {
-            auto words =
-                ins.exec_form ? ins.argv : shell_words(ins.args, stage_lookup(st), df_.escape);
-            if (words.size() < 2)
-                throw Error(fmt::format("{} requires at least two arguments", ins.keyword));
-            for (auto& w : words)
-                if (w.starts_with("http://") || w.starts_with("https://") || w.starts_with("git@"))
-                    throw Error(
-                        fmt::format("{} of a URL (\"{}\") is not supported: download it "
-                                    "in a RUN step or into the build context",
-                                    ins.keyword, w));
-            std::string dest = words.back();
-            words.pop_back();
-            std::string workdir = "/";
-            if (st.config.contains("config") && st.config["config"].is_object() &&
-                st.config["config"].contains("WorkingDir") &&
-                st.config["config"]["WorkingDir"].is_string() &&
-                !st.config["config"]["WorkingDir"].get<std::string>().empty())
-                workdir = st.config["config"]["WorkingDir"].get<std::string>();
-            std::string abs = dest.starts_with('/') ? dest : fmt::format("{}/{}", workdir, dest);
-            bool dest_dir = dest.ends_with('/') || dest == "." || dest.ends_with("/.");
-            if (!dest_dir && !st.layers.empty()) {
-                // a directory the image has: into it
-                std::vector<UniqueFd> fds;
-                image::Image cur = store_.resolve(st.manifest);
-                for (auto c = cur.chain_ids.rbegin(); c != cur.chain_ids.rend(); ++c) {
-                    std::string d = store_.snapshot_dir(*c) + "/fs";
-                    fds.emplace_back(::open(d.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-                    if (!fds.back()) throw_sys("open", d);
-                }
-                std::vector<std::string> comps;
-                const std::string& rel = abs;
-                size_t b = 0;
-                while (b < rel.size()) {
-                    size_t e = rel.find('/', b);
-                    if (e == std::string::npos) e = rel.size();
-                    if (e > b && rel.substr(b, e - b) != ".") comps.push_back(rel.substr(b, e - b));
-                    b = e + 1;
-                }
-                auto hit =
-                    image::find_in_layers(comps, fds.size(), [&](size_t l, const std::string& p) {
-                        return image::probe_layer(fds[l].get(), p);
-                    });
-                dest_dir = hit && (hit->node == image::LayerNode::dir ||
-                                   hit->node == image::LayerNode::opaque_dir);
-            }
-            source = copy_source(ins, from_root);
-            plan = plan_copy(source, words, abs, dest_dir, ins.keyword == "ADD");
-            content = plan->digest;
-        } else if (!ins.heredocs.empty() && ins.keyword != "RUN") {
-            throw Error(fmt::format("{} with a heredoc is not supported yet", ins.keyword));
+        if (ins.keyword == "COPY" || ins.keyword == "ADD") {
+            copy_jobs(st, ins, jobs, from_root, doc_root);
+            for (auto& job : jobs) content += job.plan.digest;
+        } else if (ins.keyword == "RUN") {
+            for (auto& h : ins.heredocs) content += fmt::format("<<{}\n{}", h.word, h.content);
         }
         std::map<std::string, std::string> args_in_effect = st.args;
         std::string key =
@@ -503,7 +582,7 @@ void Builder::step(Stage& st, const Instruction& ins) {
                 return;
             }
         }
-        image::Image img = execute(st, ins, plan ? &*plan : nullptr, &source);
+        image::Image img = execute(st, ins, jobs);
         cache_.put(key, img.manifest_digest);
         st.adopt(img);
         say(fmt::format(" ---> {}", short_id(st.id)));
