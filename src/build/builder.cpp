@@ -4,9 +4,11 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <cctype>
 #include <optional>
 #include <set>
+#include <thread>
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
@@ -16,6 +18,7 @@
 #include "build/changes.h"
 #include "build/context.h"
 #include "build/dockerfile.h"
+#include "build/progress.h"
 #include "engine/commit.h"
 #include "engine/diff.h"
 #include "engine/lifecycle.h"
@@ -71,6 +74,12 @@ struct Stage {
     std::string id;        // its config digest ("" for scratch)
     std::map<std::string, std::string> args;  // ARGs declared in the stage, with a value
     StageConfigState cfg;
+    oi::Platform platform;  // FROM --platform, else the build's
+
+    // The parent in a cache key: the image, or scratch of this platform.
+    std::string parent_key() const {
+        return id.empty() ? fmt::format("scratch {}", platform.str()) : id;
+    }
 
     void adopt(const image::Image& img) {
         config = json::parse(img.config_json);
@@ -155,16 +164,18 @@ void write_heredocs(const std::string& dir, const std::vector<const Heredoc*>& d
 class Builder {
   public:
     Builder(engine::EngineContext& ctx, const BuildOptions& o)
-        : ctx_(ctx), store_(*ctx.store), o_(o), cache_(store_) {}
+        : ctx_(ctx),
+          store_(*ctx.store),
+          o_(o),
+          cache_(store_),
+          progress_(o.quiet          ? plain_progress(nullptr)
+                    : o.tty_progress ? tty_progress(o.out, terminal_width(::fileno(o.out)))
+                                     : plain_progress(o.out)) {}
 
     BuildResult run();
 
   private:
-    void say(std::string_view text) const {
-        if (o_.quiet) return;
-        fmt::print(o_.out, "{}\n", text);
-        std::fflush(o_.out);
-    }
+    void say(std::string_view text) const { progress_->note(text); }
 
     Lookup stage_lookup(const Stage& st) const {
         return [&st](std::string_view n) -> std::optional<std::string> {
@@ -175,6 +186,7 @@ class Builder {
     }
 
     void from(Stage& st, const Instruction& ins);
+    image::Image base_image(const std::string& base, const oi::Platform& want);
     void step(Stage& st, const Instruction& ins);
     image::Image execute(Stage& st, const Instruction& ins, const std::vector<CopyJob>& jobs);
     image::Image commit(const Stage& st, const json& config, const Instruction& ins,
@@ -192,6 +204,7 @@ class Builder {
     image::Store& store_;
     const BuildOptions& o_;
     BuildCache cache_;
+    std::unique_ptr<Progress> progress_;
     Dockerfile df_;
     std::string df_name_ = "Dockerfile";
     UniqueFd context_;
@@ -230,16 +243,19 @@ void Builder::from(Stage& st, const Instruction& ins) {
     } else if (words.size() != 1) {
         throw Error("FROM requires either one or three arguments (IMAGE [AS NAME])");
     }
-    if (auto p = ins.flag("platform")) {
-        std::string want = expand_word(*p, globals, df_.escape);
-        if (!oi::platform_matches(oi::parse_platform(want), oi::host_platform()))
-            throw Error(fmt::format("--platform={}: only this machine's platform ({}) can be built",
-                                    want, oi::host_platform().str()));
-    }
+    st.platform = o_.platform;
+    if (auto p = ins.flag("platform"))
+        st.platform = oi::parse_platform(expand_word(*p, globals, df_.escape));
     const std::string& base = words[0];
     if (lower(base) == "scratch") {
         st.config = engine::scratch_config();
-        say(" ---> scratch");
+        st.config["os"] = st.platform.os;
+        st.config["architecture"] = st.platform.architecture;
+        if (st.platform.variant.empty())
+            st.config.erase("variant");
+        else
+            st.config["variant"] = st.platform.variant;
+        progress_->done("scratch");
         return;
     }
     for (auto& earlier : stages_)
@@ -249,24 +265,13 @@ void Builder::from(Stage& st, const Instruction& ins) {
             st.name = name;
             st.args.clear();
             st.cfg = {};
-            say(fmt::format(" ---> {}", short_id(st.id.empty() ? "scratch" : st.id)));
+            progress_->done(short_id(st.id.empty() ? "scratch" : st.id));
             return;
         }
-    std::optional<image::Image> img;
-    if (!o_.pull) {
-        try {
-            img = store_.resolve(base);
-        } catch (const Error&) {
-        }
-    }
-    if (!img) {
-        if (!ctx_.pull) throw Error(fmt::format("image \"{}\" is not in the store", base));
-        ctx_.pull(base);
-        img = store_.resolve(base);
-    }
+    std::optional<image::Image> img = base_image(base, st.platform);
     store_.ensure_snapshots(*img);
     st.adopt(*img);
-    say(fmt::format(" ---> {}", short_id(st.id)));
+    progress_->done(short_id(st.id));
     // ONBUILD triggers of the base run now, then are not inherited
     json& cfg = st.config["config"];
     if (cfg.is_object() && cfg.contains("OnBuild") && cfg["OnBuild"].is_array() &&
@@ -287,6 +292,35 @@ void Builder::from(Stage& st, const Instruction& ins) {
             }
         }
     }
+}
+
+// FROM's image for `want`: the store's when it is of that platform (and no --pull), else
+// pulled for it.
+image::Image Builder::base_image(const std::string& base, const oi::Platform& want) {
+    bool host = oi::platform_matches(want, oi::host_platform());
+    auto of_platform = [&](const image::Image& img) {
+        return oi::platform_matches(
+            want, oi::Platform{img.config.os, img.config.architecture, img.config.variant, {}, {}});
+    };
+    if (!o_.pull) {
+        try {
+            image::Image img = store_.resolve(base);
+            if (host || of_platform(img)) return img;
+        } catch (const Error&) {
+        }
+    }
+    if (host) {
+        if (!ctx_.pull) throw Error(fmt::format("image \"{}\" is not in the store", base));
+        ctx_.pull(base);
+        return store_.resolve(base);
+    }
+    if (!o_.pull_platform)
+        throw Error(fmt::format("image \"{}\" for {} is not in the store", base, want.str()));
+    o_.pull_platform(base, want);
+    image::Image img = store_.resolve(base);
+    if (!of_platform(img))
+        throw Error(fmt::format("image \"{}\": no {} image was pulled", base, want.str()));
+    return img;
 }
 
 CopySource Builder::copy_source(const Instruction& ins, std::optional<StepRoot>& from_root) {
@@ -332,6 +366,11 @@ image::Image Builder::commit(const Stage& st, const json& config, const Instruct
 }
 
 image::Image Builder::run_step(Stage& st, const Instruction& ins) {
+    if (!oi::platform_matches(st.platform, oi::host_platform()))
+        throw Error(fmt::format(
+            "RUN for {} cannot run on this {} machine (husk has no emulation): only COPY and "
+            "ADD build other platforms' stages",
+            st.platform.str(), oi::host_platform().str()));
     if (st.layers.empty())
         throw Error("RUN needs a base image with a shell (this stage is FROM scratch)");
     engine::RunOptions ro;
@@ -375,19 +414,42 @@ image::Image Builder::run_step(Stage& st, const Instruction& ins) {
     std::fflush(o_.out);
     std::fflush(stdout);
     std::fflush(stderr);
-    // the step's output is the build's; -q keeps it out
-    std::optional<UniqueFd> saved_out, saved_err;
-    if (o_.quiet || o_.out != stdout) {
+    // the step's output is the build's; -q keeps it out; the tty display reads it from a
+    // pipe (joined after the descriptors are restored: the guards run in reverse order)
+    UniqueFd saved_out, saved_err;
+    std::thread reader;
+    sys::ScopeGuard join_reader([&]() noexcept {
+        if (reader.joinable()) reader.join();
+    });
+    if (o_.quiet || o_.out != stdout || progress_->captures_output()) {
         UniqueFd null(::open("/dev/null", O_WRONLY | O_CLOEXEC));
-        saved_out.emplace(::fcntl(1, F_DUPFD_CLOEXEC, 3));
-        saved_err.emplace(::fcntl(2, F_DUPFD_CLOEXEC, 3));
-        ::dup2(o_.quiet ? null.get() : ::fileno(o_.out), 1);
-        ::dup2(null.get(), 2);
-        if (!o_.quiet) ::dup2(::fileno(o_.out), 2);
+        saved_out.reset(::fcntl(1, F_DUPFD_CLOEXEC, 3));
+        saved_err.reset(::fcntl(2, F_DUPFD_CLOEXEC, 3));
+        if (!o_.quiet && progress_->captures_output()) {
+            std::array<int, 2> p{};
+            if (::pipe2(p.data(), O_CLOEXEC) != 0) throw_sys("pipe", "RUN output");
+            UniqueFd read_end(p[0]);
+            UniqueFd write_end(p[1]);
+            ::dup2(write_end.get(), 1);
+            ::dup2(write_end.get(), 2);
+            reader = std::thread([this, fd = std::move(read_end)] {
+                std::array<char, 4096> buf{};
+                while (true) {
+                    ssize_t n = ::read(fd.get(), buf.data(), buf.size());
+                    if (n < 0 && errno == EINTR) continue;
+                    if (n <= 0) return;
+                    progress_->output({buf.data(), static_cast<size_t>(n)});
+                }
+            });
+        } else {
+            ::dup2(o_.quiet ? null.get() : ::fileno(o_.out), 1);
+            ::dup2(null.get(), 2);
+            if (!o_.quiet) ::dup2(::fileno(o_.out), 2);
+        }
     }
     auto restore = [&]() noexcept {
-        if (saved_out) ::dup2(saved_out->get(), 1);
-        if (saved_err) ::dup2(saved_err->get(), 2);
+        if (saved_out) ::dup2(saved_out.get(), 1);
+        if (saved_err) ::dup2(saved_err.get(), 2);
         saved_out.reset();
         saved_err.reset();
     };
@@ -545,7 +607,7 @@ bool Builder::dir_in_image(const Stage& st, const std::string& abs) {
 
 void Builder::step(Stage& st, const Instruction& ins) {
     ++step_;
-    say(fmt::format("Step {}/{} : {}", step_, steps_, ins.original));
+    progress_->step(step_, steps_, ins.original);
     with_context(fmt::format("{}:{}", df_name_, ins.line), [&] {
         if (ins.keyword == "FROM") {
             from(st, ins);
@@ -571,21 +633,20 @@ void Builder::step(Stage& st, const Instruction& ins) {
             for (auto& h : ins.heredocs) content += fmt::format("<<{}\n{}", h.word, h.content);
         }
         std::map<std::string, std::string> args_in_effect = st.args;
-        std::string key =
-            cache_key(st.id.empty() ? "scratch" : st.id, ins.original, args_in_effect, content);
+        std::string key = cache_key(st.parent_key(), ins.original, args_in_effect, content);
         if (!o_.no_cache) {
             if (auto img = cache_.find(key)) {
                 if (ins.keyword == "CMD") st.cfg.cmd_set = true;
                 st.adopt(*img);
-                say(" ---> Using cache");
-                say(fmt::format(" ---> {}", short_id(st.id)));
+                progress_->cached();
+                progress_->done(short_id(st.id));
                 return;
             }
         }
         image::Image img = execute(st, ins, jobs);
         cache_.put(key, img.manifest_digest);
         st.adopt(img);
-        say(fmt::format(" ---> {}", short_id(st.id)));
+        progress_->done(short_id(st.id));
     });
 }
 
@@ -619,6 +680,17 @@ BuildResult Builder::run() {
     if (auto ig = sys::read_file_if_exists(o_.context + "/.dockerignore"))
         ignore_ = IgnoreRules(*ig);
     for (auto& t : o_.tags) oi::parse_reference(t);  // bad names fail before any step
+
+    // BuildKit's predefined platform ARGs: in the global scope, and in a stage once declared
+    // (`ARG TARGETARCH`)
+    auto platform_args = [&](const char* prefix, const oi::Platform& p) {
+        global_args_[fmt::format("{}PLATFORM", prefix)] = p.str();
+        global_args_[fmt::format("{}OS", prefix)] = p.os;
+        global_args_[fmt::format("{}ARCH", prefix)] = p.architecture;
+        global_args_[fmt::format("{}VARIANT", prefix)] = p.variant;
+    };
+    platform_args("TARGET", o_.platform);
+    platform_args("BUILD", oi::host_platform());
 
     // ARGs before the first FROM, the stages, the steps up to --target
     size_t first_from = 0;
@@ -663,11 +735,17 @@ BuildResult Builder::run() {
     for (size_t s = 0; s <= last; ++s)
         steps_ += static_cast<int>(ranges[s].second - ranges[s].first);
 
-    for (size_t s = 0; s <= last; ++s) {
-        stages_.emplace_back();
-        for (size_t i = ranges[s].first; i < ranges[s].second; ++i)
-            step(stages_.back(), df_.instructions[i]);
+    try {
+        for (size_t s = 0; s <= last; ++s) {
+            stages_.emplace_back();
+            for (size_t i = ranges[s].first; i < ranges[s].second; ++i)
+                step(stages_.back(), df_.instructions[i]);
+        }
+    } catch (...) {
+        progress_->finish(false);
+        throw;
     }
+    progress_->finish(true);
     Stage& final_stage = stages_.back();
     if (!o_.labels.empty() || final_stage.manifest.empty()) {
         json config = final_stage.config;
