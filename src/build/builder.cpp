@@ -169,7 +169,7 @@ class Builder {
           o_(o),
           cache_(store_),
           progress_(o.quiet          ? plain_progress(nullptr)
-                    : o.tty_progress ? tty_progress(o.out, terminal_width(::fileno(o.out)))
+                    : o.tty_progress ? tty_progress(o.out, terminal_size(::fileno(o.out)))
                                      : plain_progress(o.out)) {}
 
     BuildResult run();

@@ -44,8 +44,11 @@ class PlainProgress : public Progress {
 class TtyProgress : public Progress {
   public:
     // Draws on a descriptor of its own: a RUN step's fds 1 and 2 are the pipe it reads.
-    TtyProgress(std::FILE* out, int width)
-        : fd_(::fcntl(::fileno(out), F_DUPFD_CLOEXEC, 3)), width_(width), begin_(Clock::now()) {
+    TtyProgress(std::FILE* out, TerminalSize size)
+        : fd_(::fcntl(::fileno(out), F_DUPFD_CLOEXEC, 3)),
+          width_(size.columns),
+          height_(size.rows),
+          begin_(Clock::now()) {
         std::fflush(out);
     }
 
@@ -148,6 +151,10 @@ class TtyProgress : public Progress {
                     lines.push_back(fit(fmt::format(" => => # {}", partial_)));
             }
         }
+        size_t most = height_ > 2 ? static_cast<size_t>(height_ - 1) : 1;
+        if (lines.size() > most)
+            lines.erase(lines.begin() + 1,
+                        lines.begin() + 1 + static_cast<std::ptrdiff_t>(lines.size() - most));
         std::string buf;
         if (drawn_ > 0) buf += fmt::format("\x1b[{}A", drawn_);
         for (auto& l : lines) buf += fmt::format("\r\x1b[2K{}\n", l);
@@ -167,6 +174,7 @@ class TtyProgress : public Progress {
 
     sys::UniqueFd fd_;
     int width_;
+    int height_;
     Clock::time_point begin_;
     std::mutex mu_;
     std::vector<Row> rows_;
@@ -185,14 +193,17 @@ std::unique_ptr<Progress> plain_progress(std::FILE* out) {
     return std::make_unique<PlainProgress>(out);
 }
 
-std::unique_ptr<Progress> tty_progress(std::FILE* out, int width) {
-    return std::make_unique<TtyProgress>(out, width);
+std::unique_ptr<Progress> tty_progress(std::FILE* out, TerminalSize size) {
+    return std::make_unique<TtyProgress>(out, size);
 }
 
-int terminal_width(int fd) {
+TerminalSize terminal_size(int fd) {
+    TerminalSize size;
     struct winsize ws {};
-    if (::ioctl(fd, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0) return ws.ws_col;
-    return 80;
+    if (::ioctl(fd, TIOCGWINSZ, &ws) != 0) return size;
+    if (ws.ws_col > 0) size.columns = ws.ws_col;
+    if (ws.ws_row > 0) size.rows = ws.ws_row;
+    return size;
 }
 
 }  // namespace husk::build

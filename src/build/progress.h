@@ -36,10 +36,15 @@ class Progress {
 
 // plain, to `out`.
 std::unique_ptr<Progress> plain_progress(std::FILE* out);
-// tty, drawn on `out` (a terminal) `width` columns wide.
-std::unique_ptr<Progress> tty_progress(std::FILE* out, int width);
+struct TerminalSize {
+    int columns = 80;
+    int rows = 24;
+};
+// The size of the terminal `fd` is (80x24 when it does not say).
+TerminalSize terminal_size(int fd);
 
-// The width of the terminal `fd` is (80 when it does not say).
-int terminal_width(int fd);
+// tty, drawn on `out` (a terminal) of `size`: lines cut to its width, the earliest steps
+// left out of a drawing taller than it (the cursor cannot move above the screen).
+std::unique_ptr<Progress> tty_progress(std::FILE* out, TerminalSize size);
 
 }  // namespace husk::build

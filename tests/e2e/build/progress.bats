@@ -77,3 +77,14 @@ on_pty() { python3 "$WORK/on_pty.py" python3 "$HUSK_SRC/scripts/subreaper.py" "$
     [ "$status" -ne 0 ]
     [ "$output" = "husk: error: --progress=fancy: expected auto, plain or tty" ]
 }
+
+@test "--progress tty: a build taller than the terminal draws its latest steps under the header" {
+    { echo 'FROM husk/busybox'; for i in $(seq 1 30); do echo "ENV V$i=$i"; done; } >"$CTX/Dockerfile"
+    run on_pty build --progress tty "$CTX"      # a new pty says 0x0: drawn as 80x24
+    [ "$status" -eq 0 ]
+    final=${output##*"[+] Building"}
+    [[ "$final" == *"(31/31) FINISHED"* ]]
+    [[ "$final" == *" => [31/31] ENV V30=30"* ]]
+    [[ "$final" != *" => [1/31] FROM"* ]]
+    [ "$(grep -c ' => ' <<<"$final")" -eq 22 ]
+}
