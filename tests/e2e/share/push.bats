@@ -200,3 +200,22 @@ reg_digest() {
     [[ "$output" == *"Digest: $want"* ]]
     skopeo copy -q --src-tls-verify=false "docker://$REG_other/killed:1" "oci:$WORK/killed-copy:x"
 }
+
+@test "build --platform: FROM's image pulled for that platform from its index (COPY only), then pushed" {
+    case "$(uname -m)" in
+        x86_64) other=linux/arm64/v8 arch=arm64 ;;
+        aarch64) other=linux/amd64 arch=amd64 ;;
+        *) skip "no platform mapping for $(uname -m)" ;;
+    esac
+    mkdir -p "$WORK/ctx-plat"
+    echo added >"$WORK/ctx-plat/f"
+    printf 'FROM %s/src/index\nCOPY f /f\n' "$REG_main" >"$WORK/ctx-plat/Dockerfile"
+    run husk build --tls-verify=false --platform "$other" -t "$REG_other/plat:1" "$WORK/ctx-plat"
+    echo "$output"
+    [ "$status" -eq 0 ]
+    run -0 husk image inspect -f '{{.Architecture}}' "$REG_other/plat:1"
+    [ "$output" = "$arch" ]
+    run -0 husk push --tls-verify=false "$REG_other/plat:1"
+    run -0 skopeo inspect --tls-verify=false --override-arch "$arch" "docker://$REG_other/plat:1"
+    [[ "$output" == *"\"Architecture\": \"$arch\""* ]]
+}
