@@ -352,16 +352,6 @@ PushResult push(const Store& store, std::string_view name, const PushOptions& op
                          "under a tag)",
                          name));
     Image img = store.resolve(ref.str());
-    // a name given here (husk tag) keeps no repo digest: the index is the one another name
-    // of the same manifest was pulled as
-    for (auto& rec : store.records()) {
-        if (!img.index_digest.empty()) break;
-        if (rec.manifest.digest == img.manifest_digest && !rec.repo_digest.empty()) {
-            Image other = store.load_image(rec);
-            img.index_digest = other.index_digest;
-            img.index_media_type = other.index_media_type;
-        }
-    }
     std::string manifest = store.read_blob(img.manifest_digest);
     std::string media_type = img.manifest.media_type.empty() ? std::string(oi::media::kOciManifest)
                                                              : img.manifest.media_type;
