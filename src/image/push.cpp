@@ -321,6 +321,16 @@ std::optional<PushResult> push_index(const Store& store, RegistryClient& client,
     return PushResult{ref.name(), ref.tag, img.index_digest, static_cast<int64_t>(index.size())};
 }
 
+// The name's entry now says what the registry serves for it.
+void record_repo_digest(Store& store, const std::string& name, const std::string& digest) {
+    for (auto& rec : store.records()) {
+        if (rec.name != name || rec.repo_digest == digest) continue;
+        ImageRecord updated = rec;
+        updated.repo_digest = digest;
+        store.add_records({updated});
+    }
+}
+
 }  // namespace
 
 std::vector<std::string> repository_tags(const Store& store, std::string_view repository) {
@@ -344,7 +354,7 @@ std::vector<std::string> repository_tags(const Store& store, std::string_view re
     return {out.begin(), out.end()};
 }
 
-PushResult push(const Store& store, std::string_view name, const PushOptions& opts) {
+PushResult push(Store& store, std::string_view name, const PushOptions& opts) {
     oi::Reference ref = oi::parse_reference(name);
     if (!ref.digest.empty())
         throw Error(
@@ -355,7 +365,7 @@ PushResult push(const Store& store, std::string_view name, const PushOptions& op
     std::string manifest = store.read_blob(img.manifest_digest);
     std::string media_type = img.manifest.media_type.empty() ? std::string(oi::media::kOciManifest)
                                                              : img.manifest.media_type;
-    return with_context(fmt::format("push {}", ref.familiar_name()), [&] {
+    PushResult pushed = with_context(fmt::format("push {}", ref.familiar_name()), [&] {
         LockedProgress progress(opts.progress);
         PushOptions po = opts;
         po.progress = &progress;
@@ -372,6 +382,8 @@ PushResult push(const Store& store, std::string_view name, const PushOptions& op
         return PushResult{ref.name(), ref.tag, img.manifest_digest,
                           static_cast<int64_t>(manifest.size())};
     });
+    record_repo_digest(store, ref.str(), pushed.digest);
+    return pushed;
 }
 
 }  // namespace husk::image

@@ -8,8 +8,9 @@
 // An image pulled from a multi-platform index is pushed as that index: the platform the
 // store holds as above, each other platform's manifest copied by digest from a repository
 // the image was pulled from (its blobs mounted when on the same registry, else streamed
-// through), or left when the registry has it already; the index last. The store is only
-// read.
+// through), or left when the registry has it already; the index last. Once it is up,
+// the name's entry in the store records the pushed digest as its repo digest (docker's
+// RepoDigests); nothing else in the store changes.
 #pragma once
 
 #include <atomic>
@@ -59,7 +60,7 @@ struct PushResult {
 
 // Pushes the image named `name` (a reference with a tag; the registry and repository
 // come from it) from `store`.
-PushResult push(const Store& store, std::string_view name, const PushOptions& opts);
+PushResult push(Store& store, std::string_view name, const PushOptions& opts);
 
 // The names `push --all-tags REPOSITORY` pushes: every tag of that repository in the
 // store, sorted. Throws when there is none, and for a name with a tag or digest.

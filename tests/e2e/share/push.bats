@@ -201,7 +201,7 @@ reg_digest() {
     skopeo copy -q --src-tls-verify=false "docker://$REG_other/killed:1" "oci:$WORK/killed-copy:x"
 }
 
-@test "build --platform: FROM's image pulled for that platform from its index (COPY only), then pushed" {
+@test "build --platform: FROM's image pulled for that platform from its index (COPY only), pushed, its repo digest recorded" {
     case "$(uname -m)" in
         x86_64) other=linux/arm64/v8 arch=arm64 ;;
         aarch64) other=linux/amd64 arch=amd64 ;;
@@ -215,7 +215,13 @@ reg_digest() {
     [ "$status" -eq 0 ]
     run -0 husk image inspect -f '{{.Architecture}}' "$REG_other/plat:1"
     [ "$output" = "$arch" ]
+    run -0 husk image inspect -f '{{json .RepoDigests}}' "$REG_other/plat:1"
+    [ "$output" = "[]" ]
     run -0 husk push --tls-verify=false "$REG_other/plat:1"
+    want=$(reg_digest "$REG_other/plat:1")
+    # the pushed digest is recorded, as docker's RepoDigests shows it
+    run -0 husk image inspect -f '{{json .RepoDigests}}' "$REG_other/plat:1"
+    [ "$output" = "[\"$REG_other/plat@$want\"]" ]
     run -0 skopeo inspect --tls-verify=false --override-arch "$arch" "docker://$REG_other/plat:1"
     [[ "$output" == *"\"Architecture\": \"$arch\""* ]]
 }
