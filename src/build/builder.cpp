@@ -587,14 +587,8 @@ bool Builder::dir_in_image(const Stage& st, const std::string& abs) {
         fds.emplace_back(::open(d.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
         if (!fds.back()) throw_sys("open", d);
     }
-    std::vector<std::string> comps;
-    size_t b = 0;
-    while (b < abs.size()) {
-        size_t e = abs.find('/', b);
-        if (e == std::string::npos) e = abs.size();
-        if (e > b && abs.substr(b, e - b) != ".") comps.push_back(abs.substr(b, e - b));
-        b = e + 1;
-    }
+    std::vector<std::string> comps = image::path_components(abs);
+    std::erase(comps, ".");
     auto hit = image::find_in_layers(comps, fds.size(), [&](size_t l, const std::string& p) {
         return image::probe_layer(fds[l].get(), p);
     });

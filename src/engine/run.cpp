@@ -200,7 +200,7 @@ std::vector<std::string> expose_ports(std::string_view spec) {
 
 // The ports the container exposes, as docker's container config has them: the image's,
 // --expose's and each -p's container port.
-std::vector<std::string> exposed_ports(const RunOptions& o, const image::Image* img) {
+std::vector<std::string> container_exposed_ports(const RunOptions& o, const image::Image* img) {
     std::set<std::string> ports;
     if (img != nullptr)
         ports.insert(img->config.exposed_ports.begin(), img->config.exposed_ports.end());
@@ -222,7 +222,7 @@ ContainerRecord prepare_container(EngineContext& ctx, RunOptions& o, const LogOp
     for (auto& e : o.expose) expose_ports(e);  // bad input fails before any pull
     std::optional<image::Image> img;
     if (o.rootfs.empty()) img = resolve_image(ctx, o.image);
-    if (o.publish_all) publish_exposed(o, exposed_ports(o, img ? &*img : nullptr));
+    if (o.publish_all) publish_exposed(o, container_exposed_ports(o, img ? &*img : nullptr));
     // validate the command before anything is made
     container_args(o, img ? &img->config : nullptr);
 
@@ -232,7 +232,7 @@ ContainerRecord prepare_container(EngineContext& ctx, RunOptions& o, const LogOp
     rec.name = o.name.empty() ? random_name() : o.name;
     rec.image = o.image;
     rec.image_id = img ? img->id : "";
-    rec.exposed_ports = exposed_ports(o, img ? &*img : nullptr);
+    rec.exposed_ports = container_exposed_ports(o, img ? &*img : nullptr);
     rec.created = runtime::now_rfc3339();
     rec.auto_remove = o.rm;
     rec.tty = o.tty;

@@ -214,9 +214,9 @@ std::vector<BlobJob> blob_jobs(const Store& store, const oi::Manifest& m,
 }
 
 // PUT of a manifest whose digest the registry must report back unchanged.
-void put_manifest(RegistryClient& client, const std::string& reference,
-                  const std::string& media_type, const std::string& body,
-                  const std::string& digest) {
+void put_manifest_checked(RegistryClient& client, const std::string& reference,
+                          const std::string& media_type, const std::string& body,
+                          const std::string& digest) {
     std::string said = client.put_manifest(reference, media_type, body);
     if (!said.empty() && said != digest)
         throw Error(fmt::format("the registry stored the manifest as {}, not {}", said, digest));
@@ -307,17 +307,17 @@ std::optional<PushResult> push_index(const Store& store, RegistryClient& client,
             if (queued.insert(j.desc.digest).second) jobs.push_back(j);
     push_blobs(store, client, jobs, opts);
     for (auto& o : others) {
-        put_manifest(client, o.desc.digest, o.desc.media_type, o.manifest, o.desc.digest);
+        put_manifest_checked(client, o.desc.digest, o.desc.media_type, o.manifest, o.desc.digest);
         if (opts.progress != nullptr)
             opts.progress->manifest_done(o.desc.digest, platform_text(o.desc), BlobOutcome::mounted,
                                          o.repository);
     }
-    put_manifest(client, img.manifest_digest, manifest_type, manifest, img.manifest_digest);
+    put_manifest_checked(client, img.manifest_digest, manifest_type, manifest, img.manifest_digest);
     if (opts.progress != nullptr)
         for (auto& d : idx.manifests)
             if (d.digest == img.manifest_digest)
                 opts.progress->manifest_done(d.digest, platform_text(d), BlobOutcome::pushed, {});
-    put_manifest(client, ref.tag, img.index_media_type, index, img.index_digest);
+    put_manifest_checked(client, ref.tag, img.index_media_type, index, img.index_digest);
     return PushResult{ref.name(), ref.tag, img.index_digest, static_cast<int64_t>(index.size())};
 }
 
@@ -378,7 +378,7 @@ PushResult push(Store& store, std::string_view name, const PushOptions& opts) {
             if (auto r = push_index(store, client, ref, img, manifest, media_type, sources, po))
                 return *r;
         push_blobs(store, client, blob_jobs(store, img.manifest, sources, nullptr, {}), po);
-        put_manifest(client, ref.tag, media_type, manifest, img.manifest_digest);
+        put_manifest_checked(client, ref.tag, media_type, manifest, img.manifest_digest);
         return PushResult{ref.name(), ref.tag, img.manifest_digest,
                           static_cast<int64_t>(manifest.size())};
     });
