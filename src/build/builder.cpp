@@ -4,9 +4,11 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <cctype>
 #include <optional>
 #include <set>
+#include <thread>
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
@@ -16,6 +18,7 @@
 #include "build/changes.h"
 #include "build/context.h"
 #include "build/dockerfile.h"
+#include "build/progress.h"
 #include "engine/commit.h"
 #include "engine/diff.h"
 #include "engine/lifecycle.h"
@@ -67,6 +70,12 @@ struct Stage {
     std::string id;        // its config digest ("" for scratch)
     std::map<std::string, std::string> args;  // ARGs declared in the stage, with a value
     StageConfigState cfg;
+    oi::Platform platform;  // FROM --platform, else the build's
+
+    // The parent in a cache key: the image, or scratch of this platform.
+    std::string parent_key() const {
+        return id.empty() ? fmt::format("scratch {}", platform.str()) : id;
+    }
 
     void adopt(const image::Image& img) {
         config = json::parse(img.config_json);
@@ -127,19 +136,42 @@ class StepRoot {
     bool mounted_ = false;
 };
 
+// What one COPY/ADD copies from one source: the build context (or --from), or the files
+// its heredocs make.
+struct CopyJob {
+    CopySource source;
+    CopyPlan plan;
+};
+
+// A staging directory holding heredoc bodies as files named after their delimiters:
+// COPY's inline files (0644) and RUN's script with a #! line (0755).
+void write_heredocs(const std::string& dir, const std::vector<const Heredoc*>& docs,
+                    const Lookup& lookup, char escape, int mode) {
+    for (auto* h : docs) {
+        if (h->name.find('/') != std::string::npos || h->name == "." || h->name == "..")
+            throw Error(
+                fmt::format("heredoc <<{}: the name of an inline file can not hold '/'", h->name));
+        std::string data =
+            h->expand && mode != 0755 ? expand_vars(h->content, lookup, escape) : h->content;
+        sys::write_file(fmt::format("{}/{}", dir, h->name), data, mode);
+    }
+}
+
 class Builder {
   public:
     Builder(engine::EngineContext& ctx, const BuildOptions& o)
-        : ctx_(ctx), store_(*ctx.store), o_(o), cache_(store_) {}
+        : ctx_(ctx),
+          store_(*ctx.store),
+          o_(o),
+          cache_(store_),
+          progress_(o.quiet          ? plain_progress(nullptr)
+                    : o.tty_progress ? tty_progress(o.out, terminal_size(::fileno(o.out)))
+                                     : plain_progress(o.out)) {}
 
     BuildResult run();
 
   private:
-    void say(std::string_view text) const {
-        if (o_.quiet) return;
-        fmt::print(o_.out, "{}\n", text);
-        std::fflush(o_.out);
-    }
+    void say(std::string_view text) const { progress_->note(text); }
 
     Lookup stage_lookup(const Stage& st) const {
         return [&st](std::string_view n) -> std::optional<std::string> {
@@ -150,21 +182,25 @@ class Builder {
     }
 
     void from(Stage& st, const Instruction& ins);
+    image::Image base_image(const std::string& base, const oi::Platform& want);
     void step(Stage& st, const Instruction& ins);
-    image::Image execute(Stage& st, const Instruction& ins, const CopyPlan* plan,
-                         CopySource* source);
+    image::Image execute(Stage& st, const Instruction& ins, const std::vector<CopyJob>& jobs);
     image::Image commit(const Stage& st, const json& config, const Instruction& ins,
                         const std::optional<std::string>& upper, const image::ChangeFilter& filter);
     image::Image run_step(Stage& st, const Instruction& ins);
     void declare_arg(std::map<std::string, std::string>& into, const Instruction& ins,
                      const Lookup& lookup, const std::map<std::string, std::string>* globals);
     CopySource copy_source(const Instruction& ins, std::optional<StepRoot>& from_root);
+    void copy_jobs(const Stage& st, const Instruction& ins, std::vector<CopyJob>& jobs,
+                   std::optional<StepRoot>& from_root, std::optional<StepRoot>& doc_root);
+    bool dir_in_image(const Stage& st, const std::string& abs);
     void name_result(const Stage& st, BuildResult& res);
 
     engine::EngineContext& ctx_;
     image::Store& store_;
     const BuildOptions& o_;
     BuildCache cache_;
+    std::unique_ptr<Progress> progress_;
     Dockerfile df_;
     std::string df_name_ = "Dockerfile";
     UniqueFd context_;
@@ -203,16 +239,19 @@ void Builder::from(Stage& st, const Instruction& ins) {
     } else if (words.size() != 1) {
         throw Error("FROM requires either one or three arguments (IMAGE [AS NAME])");
     }
-    if (auto p = ins.flag("platform")) {
-        std::string want = expand_word(*p, globals, df_.escape);
-        if (!oi::platform_matches(oi::parse_platform(want), oi::host_platform()))
-            throw Error(fmt::format("--platform={}: only this machine's platform ({}) can be built",
-                                    want, oi::host_platform().str()));
-    }
+    st.platform = o_.platform;
+    if (auto p = ins.flag("platform"))
+        st.platform = oi::parse_platform(expand_word(*p, globals, df_.escape));
     const std::string& base = words[0];
     if (sys::ascii_lower(base) == "scratch") {
         st.config = engine::scratch_config();
-        say(" ---> scratch");
+        st.config["os"] = st.platform.os;
+        st.config["architecture"] = st.platform.architecture;
+        if (st.platform.variant.empty())
+            st.config.erase("variant");
+        else
+            st.config["variant"] = st.platform.variant;
+        progress_->done("scratch");
         return;
     }
     for (auto& earlier : stages_)
@@ -222,24 +261,13 @@ void Builder::from(Stage& st, const Instruction& ins) {
             st.name = name;
             st.args.clear();
             st.cfg = {};
-            say(fmt::format(" ---> {}", short_id(st.id.empty() ? "scratch" : st.id)));
+            progress_->done(short_id(st.id.empty() ? "scratch" : st.id));
             return;
         }
-    std::optional<image::Image> img;
-    if (!o_.pull) {
-        try {
-            img = store_.resolve(base);
-        } catch (const Error&) {
-        }
-    }
-    if (!img) {
-        if (!ctx_.pull) throw Error(fmt::format("image \"{}\" is not in the store", base));
-        ctx_.pull(base);
-        img = store_.resolve(base);
-    }
+    std::optional<image::Image> img = base_image(base, st.platform);
     store_.ensure_snapshots(*img);
     st.adopt(*img);
-    say(fmt::format(" ---> {}", short_id(st.id)));
+    progress_->done(short_id(st.id));
     // ONBUILD triggers of the base run now, then are not inherited
     json& cfg = st.config["config"];
     if (cfg.is_object() && cfg.contains("OnBuild") && cfg["OnBuild"].is_array() &&
@@ -260,6 +288,35 @@ void Builder::from(Stage& st, const Instruction& ins) {
             }
         }
     }
+}
+
+// FROM's image for `want`: the store's when it is of that platform (and no --pull), else
+// pulled for it.
+image::Image Builder::base_image(const std::string& base, const oi::Platform& want) {
+    bool host = oi::platform_matches(want, oi::host_platform());
+    auto of_platform = [&](const image::Image& img) {
+        return oi::platform_matches(
+            want, oi::Platform{img.config.os, img.config.architecture, img.config.variant, {}, {}});
+    };
+    if (!o_.pull) {
+        try {
+            image::Image img = store_.resolve(base);
+            if (host || of_platform(img)) return img;
+        } catch (const Error&) {
+        }
+    }
+    if (host) {
+        if (!ctx_.pull) throw Error(fmt::format("image \"{}\" is not in the store", base));
+        ctx_.pull(base);
+        return store_.resolve(base);
+    }
+    if (!o_.pull_platform)
+        throw Error(fmt::format("image \"{}\" for {} is not in the store", base, want.str()));
+    o_.pull_platform(base, want);
+    image::Image img = store_.resolve(base);
+    if (!of_platform(img))
+        throw Error(fmt::format("image \"{}\": no {} image was pulled", base, want.str()));
+    return img;
 }
 
 CopySource Builder::copy_source(const Instruction& ins, std::optional<StepRoot>& from_root) {
@@ -305,6 +362,11 @@ image::Image Builder::commit(const Stage& st, const json& config, const Instruct
 }
 
 image::Image Builder::run_step(Stage& st, const Instruction& ins) {
+    if (!oi::platform_matches(st.platform, oi::host_platform()))
+        throw Error(fmt::format(
+            "RUN for {} cannot run on this {} machine (husk has no emulation): only COPY and "
+            "ADD build other platforms' stages",
+            st.platform.str(), oi::host_platform().str()));
     if (st.layers.empty())
         throw Error("RUN needs a base image with a shell (this stage is FROM scratch)");
     engine::RunOptions ro;
@@ -313,14 +375,29 @@ image::Image Builder::run_step(Stage& st, const Instruction& ins) {
     ro.network = o_.network;
     ro.name = fmt::format("{}{}", kStepContainerPrefix, random_hex());
     auto shell = shell_of(st.config);
+    std::optional<StepRoot> script_dir;  // a #! heredoc's file, until the step is done
     if (ins.exec_form) {
         ro.command = ins.argv;
     } else {
+        // As BuildKit: `RUN <<EOF` alone runs the body by the shell, or, when it starts
+        // with "#!", as a program mounted at /dev/pipes/EOF; any other heredoc is the
+        // shell's own (`RUN python3 <<EOF`, several, `<<-`, quoted), the bodies put back
+        // under the command line.
         std::string script = ins.args;
-        // RUN <<EOF alone: the heredoc is the script; else the shell reads the heredocs
-        bool only_heredoc = ins.heredocs.size() == 1 && script.find("<<") == 0 &&
-                            script.find_first_of(" \t", 2) == std::string::npos;
-        if (only_heredoc) {
+        bool alone = ins.heredocs.size() == 1 && ins.args == ins.heredocs[0].word;
+        if (alone && ins.heredocs[0].content.starts_with("#!")) {
+            script_dir.emplace(store_, Stage{});
+            write_heredocs(script_dir->merged, {&ins.heredocs[0]}, stage_lookup(st), df_.escape,
+                           0755);
+            std::string target = fmt::format("/dev/pipes/{}", ins.heredocs[0].name);
+            ro.mounts.push_back({"bind",
+                                 fmt::format("{}/{}", script_dir->merged, ins.heredocs[0].name),
+                                 target,
+                                 true,
+                                 {},
+                                 true});
+            script = target;
+        } else if (alone) {
             script = ins.heredocs[0].content;
         } else {
             for (auto& h : ins.heredocs) script += fmt::format("\n{}{}", h.content, h.name);
@@ -333,19 +410,42 @@ image::Image Builder::run_step(Stage& st, const Instruction& ins) {
     std::fflush(o_.out);
     std::fflush(stdout);
     std::fflush(stderr);
-    // the step's output is the build's; -q keeps it out
-    std::optional<UniqueFd> saved_out, saved_err;
-    if (o_.quiet || o_.out != stdout) {
+    // the step's output is the build's; -q keeps it out; the tty display reads it from a
+    // pipe (joined after the descriptors are restored: the guards run in reverse order)
+    UniqueFd saved_out, saved_err;
+    std::thread reader;
+    sys::ScopeGuard join_reader([&]() noexcept {
+        if (reader.joinable()) reader.join();
+    });
+    if (o_.quiet || o_.out != stdout || progress_->captures_output()) {
         UniqueFd null(::open("/dev/null", O_WRONLY | O_CLOEXEC));
-        saved_out.emplace(::fcntl(1, F_DUPFD_CLOEXEC, 3));
-        saved_err.emplace(::fcntl(2, F_DUPFD_CLOEXEC, 3));
-        ::dup2(o_.quiet ? null.get() : ::fileno(o_.out), 1);
-        ::dup2(null.get(), 2);
-        if (!o_.quiet) ::dup2(::fileno(o_.out), 2);
+        saved_out.reset(::fcntl(1, F_DUPFD_CLOEXEC, 3));
+        saved_err.reset(::fcntl(2, F_DUPFD_CLOEXEC, 3));
+        if (!o_.quiet && progress_->captures_output()) {
+            std::array<int, 2> p{};
+            if (::pipe2(p.data(), O_CLOEXEC) != 0) throw_sys("pipe", "RUN output");
+            UniqueFd read_end(p[0]);
+            UniqueFd write_end(p[1]);
+            ::dup2(write_end.get(), 1);
+            ::dup2(write_end.get(), 2);
+            reader = std::thread([this, fd = std::move(read_end)] {
+                std::array<char, 4096> buf{};
+                while (true) {
+                    ssize_t n = ::read(fd.get(), buf.data(), buf.size());
+                    if (n < 0 && errno == EINTR) continue;
+                    if (n <= 0) return;
+                    progress_->output({buf.data(), static_cast<size_t>(n)});
+                }
+            });
+        } else {
+            ::dup2(o_.quiet ? null.get() : ::fileno(o_.out), 1);
+            ::dup2(null.get(), 2);
+            if (!o_.quiet) ::dup2(::fileno(o_.out), 2);
+        }
     }
     auto restore = [&]() noexcept {
-        if (saved_out) ::dup2(saved_out->get(), 1);
-        if (saved_err) ::dup2(saved_err->get(), 2);
+        if (saved_out) ::dup2(saved_out.get(), 1);
+        if (saved_err) ::dup2(saved_err.get(), 2);
         saved_out.reset();
         saved_err.reset();
     };
@@ -371,8 +471,7 @@ image::Image Builder::run_step(Stage& st, const Instruction& ins) {
     return commit(st, st.config, ins, root.upper, root.filter);
 }
 
-image::Image Builder::execute(Stage& st, const Instruction& ins, const CopyPlan* plan,
-                              CopySource* source) {
+image::Image Builder::execute(Stage& st, const Instruction& ins, const std::vector<CopyJob>& jobs) {
     const std::string& k = ins.keyword;
     if (k == "RUN") return run_step(st, ins);
     if (k == "ARG") return commit(st, st.config, ins, std::nullopt, {});
@@ -404,7 +503,7 @@ image::Image Builder::execute(Stage& st, const Instruction& ins, const CopyPlan*
                     throw Error(fmt::format("--chmod={}: expected an octal mode", *m));
                 owner.chmod = static_cast<mode_t>(v);
             }
-            if (plan != nullptr) apply_copy(*source, *plan, root_fd.get(), owner);
+            for (auto& job : jobs) apply_copy(job.source, job.plan, root_fd.get(), owner);
         }
         return commit(st, config, ins, root.upper, root.filter);
     }
@@ -413,9 +512,92 @@ image::Image Builder::execute(Stage& st, const Instruction& ins, const CopyPlan*
     return commit(st, config, ins, std::nullopt, {});
 }
 
+void Builder::copy_jobs(const Stage& st, const Instruction& ins, std::vector<CopyJob>& jobs,
+                        std::optional<StepRoot>& from_root, std::optional<StepRoot>& doc_root) {
+    // sources and the destination; a heredoc word stands for an inline file
+    std::vector<std::string> words;
+    std::vector<const Heredoc*> docs;
+    bool dest_is_doc = false;
+    if (ins.exec_form) {
+        words = ins.argv;
+    } else if (ins.heredocs.empty()) {
+        words = shell_words(ins.args, stage_lookup(st), df_.escape);
+    } else {
+        for (auto& w : raw_words(ins.args, df_.escape)) {
+            auto h = heredoc_word(w);
+            dest_is_doc = h.has_value();
+            if (!h) {
+                words.push_back(expand_word(w, stage_lookup(st), df_.escape));
+                continue;
+            }
+            for (auto& d : ins.heredocs)
+                if (d.word == h->word) docs.push_back(&d);
+        }
+    }
+    if (words.size() + docs.size() < 2)
+        throw Error(fmt::format("{} requires at least two arguments", ins.keyword));
+    if (dest_is_doc)
+        throw Error(fmt::format("{} cannot accept a heredoc as a destination", ins.keyword));
+    for (auto& w : words)
+        if (w.starts_with("http://") || w.starts_with("https://") || w.starts_with("git@"))
+            throw Error(
+                fmt::format("{} of a URL (\"{}\") is not supported: download it "
+                            "in a RUN step or into the build context",
+                            ins.keyword, w));
+    std::string dest = words.back();
+    words.pop_back();
+    std::string workdir = "/";
+    if (st.config.contains("config") && st.config["config"].is_object() &&
+        st.config["config"].contains("WorkingDir") &&
+        st.config["config"]["WorkingDir"].is_string() &&
+        !st.config["config"]["WorkingDir"].get<std::string>().empty())
+        workdir = st.config["config"]["WorkingDir"].get<std::string>();
+    std::string abs = dest.starts_with('/') ? dest : fmt::format("{}/{}", workdir, dest);
+    bool dest_dir = dest.ends_with('/') || dest == "." || dest.ends_with("/.");
+    if (!dest_dir && !st.layers.empty()) dest_dir = dir_in_image(st, abs);
+    if (words.size() + docs.size() > 1 && !dest_dir)
+        throw Error(
+            "When using COPY with more than one source file, the destination must be a "
+            "directory and end with a /");
+    if (!words.empty()) {
+        CopySource source = copy_source(ins, from_root);
+        CopyPlan plan = plan_copy(source, words, abs, dest_dir, ins.keyword == "ADD");
+        jobs.push_back({std::move(source), std::move(plan)});
+    }
+    if (!docs.empty()) {
+        doc_root.emplace(store_, Stage{});
+        write_heredocs(doc_root->merged, docs, stage_lookup(st), df_.escape, 0644);
+        CopySource source;
+        source.root = doc_root->open_root();
+        source.what = "the heredocs";
+        std::vector<std::string> names(docs.size());
+        std::transform(docs.begin(), docs.end(), names.begin(),
+                       [](const Heredoc* d) { return d->name; });
+        CopyPlan plan = plan_copy(source, names, abs, dest_dir || docs.size() > 1, false);
+        jobs.push_back({std::move(source), std::move(plan)});
+    }
+}
+
+// Is `abs` a directory in the stage's image (COPY then copies into it)?
+bool Builder::dir_in_image(const Stage& st, const std::string& abs) {
+    std::vector<UniqueFd> fds;
+    image::Image cur = store_.resolve(st.manifest);
+    for (auto c = cur.chain_ids.rbegin(); c != cur.chain_ids.rend(); ++c) {
+        std::string d = store_.snapshot_dir(*c) + "/fs";
+        fds.emplace_back(::open(d.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+        if (!fds.back()) throw_sys("open", d);
+    }
+    std::vector<std::string> comps = image::path_components(abs);
+    std::erase(comps, ".");
+    auto hit = image::find_in_layers(comps, fds.size(), [&](size_t l, const std::string& p) {
+        return image::probe_layer(fds[l].get(), p);
+    });
+    return hit && (hit->node == image::LayerNode::dir || hit->node == image::LayerNode::opaque_dir);
+}
+
 void Builder::step(Stage& st, const Instruction& ins) {
     ++step_;
-    say(fmt::format("Step {}/{} : {}", step_, steps_, ins.original));
+    progress_->step(step_, steps_, ins.original);
     with_context(fmt::format("{}:{}", df_name_, ins.line), [&] {
         if (ins.keyword == "FROM") {
             from(st, ins);
@@ -431,78 +613,30 @@ void Builder::step(Stage& st, const Instruction& ins) {
         }
         if (ins.keyword == "ARG") declare_arg(st.args, ins, stage_lookup(st), &global_args_);
         // what COPY/ADD copies, for the cache key
-        std::optional<CopyPlan> plan;
-        std::optional<StepRoot> from_root;
-        CopySource source;
+        std::vector<CopyJob> jobs;
+        std::optional<StepRoot> from_root, doc_root;
         std::string content;
-        if ((ins.keyword == "COPY" || ins.keyword == "ADD") && ins.heredocs.empty()) {
-            auto words =
-                ins.exec_form ? ins.argv : shell_words(ins.args, stage_lookup(st), df_.escape);
-            if (words.size() < 2)
-                throw Error(fmt::format("{} requires at least two arguments", ins.keyword));
-            for (auto& w : words)
-                if (w.starts_with("http://") || w.starts_with("https://") || w.starts_with("git@"))
-                    throw Error(
-                        fmt::format("{} of a URL (\"{}\") is not supported: download it "
-                                    "in a RUN step or into the build context",
-                                    ins.keyword, w));
-            std::string dest = words.back();
-            words.pop_back();
-            std::string workdir = "/";
-            if (st.config.contains("config") && st.config["config"].is_object() &&
-                st.config["config"].contains("WorkingDir") &&
-                st.config["config"]["WorkingDir"].is_string() &&
-                !st.config["config"]["WorkingDir"].get<std::string>().empty())
-                workdir = st.config["config"]["WorkingDir"].get<std::string>();
-            std::string abs = dest.starts_with('/') ? dest : fmt::format("{}/{}", workdir, dest);
-            bool dest_dir = dest.ends_with('/') || dest == "." || dest.ends_with("/.");
-            if (!dest_dir && !st.layers.empty()) {
-                // a directory the image has: into it
-                std::vector<UniqueFd> fds;
-                image::Image cur = store_.resolve(st.manifest);
-                for (auto c = cur.chain_ids.rbegin(); c != cur.chain_ids.rend(); ++c) {
-                    std::string d = store_.snapshot_dir(*c) + "/fs";
-                    fds.emplace_back(::open(d.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-                    if (!fds.back()) throw_sys("open", d);
-                }
-                std::vector<std::string> comps;
-                const std::string& rel = abs;
-                size_t b = 0;
-                while (b < rel.size()) {
-                    size_t e = rel.find('/', b);
-                    if (e == std::string::npos) e = rel.size();
-                    if (e > b && rel.substr(b, e - b) != ".") comps.push_back(rel.substr(b, e - b));
-                    b = e + 1;
-                }
-                auto hit =
-                    image::find_in_layers(comps, fds.size(), [&](size_t l, const std::string& p) {
-                        return image::probe_layer(fds[l].get(), p);
-                    });
-                dest_dir = hit && (hit->node == image::LayerNode::dir ||
-                                   hit->node == image::LayerNode::opaque_dir);
-            }
-            source = copy_source(ins, from_root);
-            plan = plan_copy(source, words, abs, dest_dir, ins.keyword == "ADD");
-            content = plan->digest;
-        } else if (!ins.heredocs.empty() && ins.keyword != "RUN") {
-            throw Error(fmt::format("{} with a heredoc is not supported yet", ins.keyword));
+        if (ins.keyword == "COPY" || ins.keyword == "ADD") {
+            copy_jobs(st, ins, jobs, from_root, doc_root);
+            for (auto& job : jobs) content += job.plan.digest;
+        } else if (ins.keyword == "RUN") {
+            for (auto& h : ins.heredocs) content += fmt::format("<<{}\n{}", h.word, h.content);
         }
         std::map<std::string, std::string> args_in_effect = st.args;
-        std::string key =
-            cache_key(st.id.empty() ? "scratch" : st.id, ins.original, args_in_effect, content);
+        std::string key = cache_key(st.parent_key(), ins.original, args_in_effect, content);
         if (!o_.no_cache) {
             if (auto img = cache_.find(key)) {
                 if (ins.keyword == "CMD") st.cfg.cmd_set = true;
                 st.adopt(*img);
-                say(" ---> Using cache");
-                say(fmt::format(" ---> {}", short_id(st.id)));
+                progress_->cached();
+                progress_->done(short_id(st.id));
                 return;
             }
         }
-        image::Image img = execute(st, ins, plan ? &*plan : nullptr, &source);
+        image::Image img = execute(st, ins, jobs);
         cache_.put(key, img.manifest_digest);
         st.adopt(img);
-        say(fmt::format(" ---> {}", short_id(st.id)));
+        progress_->done(short_id(st.id));
     });
 }
 
@@ -536,6 +670,17 @@ BuildResult Builder::run() {
     if (auto ig = sys::read_file_if_exists(o_.context + "/.dockerignore"))
         ignore_ = IgnoreRules(*ig);
     for (auto& t : o_.tags) oi::parse_reference(t);  // bad names fail before any step
+
+    // BuildKit's predefined platform ARGs: in the global scope, and in a stage once declared
+    // (`ARG TARGETARCH`)
+    auto platform_args = [&](const char* prefix, const oi::Platform& p) {
+        global_args_[fmt::format("{}PLATFORM", prefix)] = p.str();
+        global_args_[fmt::format("{}OS", prefix)] = p.os;
+        global_args_[fmt::format("{}ARCH", prefix)] = p.architecture;
+        global_args_[fmt::format("{}VARIANT", prefix)] = p.variant;
+    };
+    platform_args("TARGET", o_.platform);
+    platform_args("BUILD", oi::host_platform());
 
     // ARGs before the first FROM, the stages, the steps up to --target
     size_t first_from = 0;
@@ -580,11 +725,17 @@ BuildResult Builder::run() {
     for (size_t s = 0; s <= last; ++s)
         steps_ += static_cast<int>(ranges[s].second - ranges[s].first);
 
-    for (size_t s = 0; s <= last; ++s) {
-        stages_.emplace_back();
-        for (size_t i = ranges[s].first; i < ranges[s].second; ++i)
-            step(stages_.back(), df_.instructions[i]);
+    try {
+        for (size_t s = 0; s <= last; ++s) {
+            stages_.emplace_back();
+            for (size_t i = ranges[s].first; i < ranges[s].second; ++i)
+                step(stages_.back(), df_.instructions[i]);
+        }
+    } catch (...) {
+        progress_->finish(false);
+        throw;
     }
+    progress_->finish(true);
     Stage& final_stage = stages_.back();
     if (!o_.labels.empty() || final_stage.manifest.empty()) {
         json config = final_stage.config;

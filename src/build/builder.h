@@ -16,6 +16,7 @@
 #pragma once
 
 #include <cstdio>
+#include <functional>
 #include <map>
 #include <string>
 #include <vector>
@@ -23,6 +24,7 @@
 #include "engine/options.h"
 #include "engine/run.h"
 #include "image/layer_diff.h"
+#include "oci/image/types.h"
 
 namespace husk::build {
 
@@ -35,8 +37,14 @@ struct BuildOptions {
     bool no_cache = false;
     bool pull = false;                          // --pull: fetch FROM images again
     bool quiet = false;                         // -q
+    bool tty_progress = false;                  // --progress tty: steps redrawn in place
     std::map<std::string, std::string> labels;  // --label
     engine::NetworkMode network = engine::NetworkMode::bridge;
+    // --platform: the image's platform (TARGETPLATFORM). RUN runs only in stages of this
+    // machine's platform (no emulation); a stage of another one may COPY/ADD.
+    oci::image::Platform platform = oci::image::host_platform();
+    // Fetches IMAGE for a platform other than this machine's (FROM --platform, --platform).
+    std::function<void(const std::string& image, const oci::image::Platform&)> pull_platform;
     image::LayerWriteOptions layer;  // compression, SOURCE_DATE_EPOCH
     std::FILE* out = stdout;         // progress
 };

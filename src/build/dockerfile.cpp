@@ -233,28 +233,25 @@ bool directive(std::string_view line, Dockerfile& df, std::string_view file, int
 }
 
 void parse_heredocs(Instruction& ins, const Lines& lines, size_t& next, std::string_view file) {
-    static const std::regex re(R"(<<(-?)(["']?)([A-Za-z_][A-Za-z0-9_]*)\2)");
-    std::string rest = ins.args;
-    for (std::sregex_iterator it(rest.begin(), rest.end(), re), end; it != end; ++it) {
-        Heredoc h;
-        bool strip = !(*it)[1].str().empty();
-        h.expand = (*it)[2].str().empty();
-        h.name = (*it)[3].str();
+    for (auto& w : raw_words(ins.args)) {
+        auto h = heredoc_word(w);
+        if (!h) continue;
+        bool strip = h->word.find("<<-") != std::string::npos;
         bool closed = false;
         while (next < lines.v.size()) {
             std::string_view l = lines.v[next++];
             if (strip)
                 while (!l.empty() && l.front() == '\t') l.remove_prefix(1);
-            if (l == h.name) {
+            if (l == h->name) {
                 closed = true;
                 break;
             }
-            h.content += l;
-            h.content += '\n';
+            h->content += l;
+            h->content += '\n';
         }
         if (!closed)
-            throw Error(fmt::format("{}:{}: unterminated heredoc <<{}", file, ins.line, h.name));
-        ins.heredocs.push_back(std::move(h));
+            throw Error(fmt::format("{}:{}: unterminated heredoc <<{}", file, ins.line, h->name));
+        ins.heredocs.push_back(std::move(*h));
     }
 }
 
@@ -335,6 +332,66 @@ Dockerfile parse_dockerfile(std::string_view text, std::string_view file) {
         df.instructions.push_back(std::move(ins));
     }
     return df;
+}
+
+std::vector<std::string> raw_words(std::string_view s, char escape) {
+    std::vector<std::string> words;
+    std::string cur;
+    bool in_word = false;
+    char quote = 0;
+    for (size_t i = 0; i < s.size(); ++i) {
+        char c = s[i];
+        if (quote == 0 && std::isspace(static_cast<unsigned char>(c))) {
+            if (in_word) words.push_back(std::move(cur));
+            cur.clear();
+            in_word = false;
+            continue;
+        }
+        in_word = true;
+        cur += c;
+        if (c == escape && quote != '\'' && i + 1 < s.size()) {
+            cur += s[++i];
+        } else if (quote == 0 && (c == '\'' || c == '"')) {
+            quote = c;
+        } else if (c == quote) {
+            quote = 0;
+        }
+    }
+    if (in_word) words.push_back(std::move(cur));
+    return words;
+}
+
+std::optional<Heredoc> heredoc_word(std::string_view word) {
+    static const std::regex re(R"(^(\d*)<<(-?)([^<]*)$)");
+    std::match_results<std::string_view::const_iterator> m;
+    if (!std::regex_match(word.begin(), word.end(), m, re)) return std::nullopt;
+    std::string rest = m[3].str();
+    if (rest.empty()) return std::nullopt;
+    // the delimiter unquoted, nothing substituted: quoted parts and escapes as the shell
+    // reads them
+    std::string name;
+    char quote = 0;
+    for (size_t i = 0; i < rest.size(); ++i) {
+        char c = rest[i];
+        if (c == '\\' && quote != '\'' && i + 1 < rest.size()) {
+            name += rest[++i];
+        } else if (quote == 0 && (c == '\'' || c == '"')) {
+            quote = c;
+        } else if (c == quote) {
+            quote = 0;
+        } else {
+            name += c;
+        }
+    }
+    if (quote != 0 || name.empty()) return std::nullopt;
+    auto quotes = [](std::string_view s) {
+        return std::count(s.begin(), s.end(), '\'') + std::count(s.begin(), s.end(), '"');
+    };
+    Heredoc h;
+    h.word = std::string(word);
+    h.name = std::move(name);
+    h.expand = quotes(h.name) == quotes(rest);
+    return h;
 }
 
 std::vector<std::string> shell_words(std::string_view s, const Lookup& lookup, char escape) {

@@ -14,10 +14,17 @@
 namespace husk::build {
 
 struct Heredoc {
-    std::string name;     // the delimiter word ("EOF")
-    std::string content;  // the lines between, each ending in '\n'
-    bool expand = true;   // false for a quoted delimiter (<<"EOF", <<'EOF')
+    std::string word;     // as written: "<<-'EOF'"
+    std::string name;     // the delimiter, unquoted ("EOF"); COPY's file name
+    std::string content;  // the lines between, each ending in '\n' (<<-: leading tabs gone)
+    bool expand = true;   // false when the delimiter is quoted (<<"EOF", <<'EOF', <<E"O"F)
 };
+
+// BuildKit's rule: a word (as `raw_words` splits a line) of the form [N]<<[-]DELIM is a
+// heredoc; nullopt for any other word.
+std::optional<Heredoc> heredoc_word(std::string_view word);
+// The words of `s` split at unquoted whitespace, quotes and escapes kept as written.
+std::vector<std::string> raw_words(std::string_view s, char escape = '\\');
 
 struct Instruction {
     std::string keyword;             // upper case: "RUN"

@@ -52,6 +52,11 @@ void apply_container_config(const EngineContext& ctx, const ContainerRecord& rec
         c["User"] = rec.config->user;
         c["WorkingDir"] = rec.config->working_dir;
     }
+    if (!rec.exposed_ports.empty()) {
+        json ports = json::object();
+        for (auto& p : rec.exposed_ports) ports[p] = json::object();
+        c["ExposedPorts"] = ports;
+    }
     auto labels = container_labels(ctx, rec);
     if (!labels.empty()) c["Labels"] = labels;
 }

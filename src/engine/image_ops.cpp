@@ -99,9 +99,20 @@ std::string tag_image(image::Store& store, std::string_view source, std::string_
             error_format("refusing to create a tag with a digest reference: \"{}\"", target));
     image::Image img = store.resolve(source);
     auto recs = store.records();
+    // the source name's own entry (what it was pulled as: its repo digest, an index), else
+    // any entry of the image (given by id)
+    std::string by_name;
+    try {
+        by_name = oi::parse_reference(source).str();
+    } catch (const Error&) {
+    }
     auto rec = std::find_if(recs.begin(), recs.end(), [&](const image::ImageRecord& r) {
-        return r.manifest.digest == img.manifest_digest;
+        return r.name == by_name && r.manifest.digest == img.manifest_digest;
     });
+    if (rec == recs.end())
+        rec = std::find_if(recs.begin(), recs.end(), [&](const image::ImageRecord& r) {
+            return r.manifest.digest == img.manifest_digest;
+        });
     if (rec == recs.end()) throw Error(error_format("image \"{}\" not known", source));
     std::vector<image::ImageRecord> add;
     // The image the name leaves keeps an unnamed entry when this was its last name.

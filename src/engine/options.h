@@ -90,6 +90,7 @@ struct RunOptions {
     std::vector<NetworkAttachment> networks;                // mode user: --network NAME...
     std::vector<network::PortMapping> publish;              // -p, parsed where the flag is
     bool publish_all = false;                               // -P: every port the image exposes
+    std::vector<std::string> expose;                        // --expose PORT[-PORT][/PROTO]
     std::vector<std::string> add_hosts;                     // --add-host HOST:IP (or HOST=IP)
     std::vector<std::string> dns, dns_search, dns_options;  // --dns, --dns-search, --dns-option
     UsernsMode userns = UsernsMode::unset;

@@ -66,8 +66,9 @@ struct ContainerRecord {
         if (uid_maps.empty()) return std::nullopt;
         return image::IdShift{0, 0, 0, uid_maps, gid_maps};
     }
-    std::vector<std::string> exposed_ports;  // the image's ExposedPorts ("80/tcp"), for -P
-    std::vector<std::string> volumes;        // names of the volumes it mounts (engine/volumes.h)
+    // the image's ExposedPorts, --expose's and -p's ("80/tcp"): docker's Config.ExposedPorts
+    std::vector<std::string> exposed_ports;
+    std::vector<std::string> volumes;  // names of the volumes it mounts (engine/volumes.h)
     // detached containers
     bool tty = false;
     bool open_stdin = false;

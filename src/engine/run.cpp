@@ -7,10 +7,12 @@
 
 #include <algorithm>
 #include <cctype>
+#include <charconv>
 #include <climits>
 #include <cstdlib>
 #include <cstring>
 #include <optional>
+#include <set>
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
@@ -171,6 +173,44 @@ void publish_exposed(RunOptions& o, const std::vector<std::string>& exposed) {
     }
 }
 
+// "80/tcp" for "80", every port of a range ("8000-8001/udp"), as docker's --expose takes them.
+std::vector<std::string> expose_ports(std::string_view spec) {
+    std::string_view ports = spec;
+    std::string_view proto = "tcp";
+    if (size_t slash = spec.find('/'); slash != std::string_view::npos) {
+        ports = spec.substr(0, slash);
+        proto = spec.substr(slash + 1);
+    }
+    auto port = [&](std::string_view s) {
+        unsigned v = 0;
+        auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+        if (ec != std::errc() || end != s.data() + s.size() || s.empty() || v == 0 || v > 65535)
+            throw Error(fmt::format("invalid range format for --expose: {}", spec));
+        return v;
+    };
+    if (proto != "tcp" && proto != "udp" && proto != "sctp")
+        throw Error(fmt::format("invalid proto: {}", proto));
+    size_t dash = ports.find('-');
+    unsigned first = port(ports.substr(0, dash));
+    unsigned last = dash == std::string_view::npos ? first : port(ports.substr(dash + 1));
+    if (last < first) throw Error(fmt::format("invalid range format for --expose: {}", spec));
+    std::vector<std::string> out;
+    for (unsigned p = first; p <= last; ++p) out.push_back(fmt::format("{}/{}", p, proto));
+    return out;
+}
+
+// The ports the container exposes, as docker's container config has them: the image's,
+// --expose's and each -p's container port.
+std::vector<std::string> container_exposed_ports(const RunOptions& o, const image::Image* img) {
+    std::set<std::string> ports;
+    if (img != nullptr)
+        ports.insert(img->config.exposed_ports.begin(), img->config.exposed_ports.end());
+    for (auto& e : o.expose)
+        for (auto& p : expose_ports(e)) ports.insert(p);
+    for (auto& m : o.publish) ports.insert(fmt::format("{}/{}", m.container_port, m.protocol));
+    return {ports.begin(), ports.end()};
+}
+
 // The record, root filesystem and bundle of a new container ("created": nothing runs).
 ContainerRecord prepare_container(EngineContext& ctx, RunOptions& o, const LogOptions& log,
                                   Made& made) {
@@ -180,9 +220,10 @@ ContainerRecord prepare_container(EngineContext& ctx, RunOptions& o, const LogOp
         o.publish.clear();
         o.publish_all = false;
     }
+    for (auto& e : o.expose) expose_ports(e);  // bad input fails before any pull
     std::optional<image::Image> img;
     if (o.rootfs.empty()) img = resolve_image(ctx, o.image);
-    if (o.publish_all && img) publish_exposed(o, img->config.exposed_ports);
+    if (o.publish_all) publish_exposed(o, container_exposed_ports(o, img ? &*img : nullptr));
     // validate the command before anything is made
     container_args(o, img ? &img->config : nullptr);
 
@@ -192,7 +233,7 @@ ContainerRecord prepare_container(EngineContext& ctx, RunOptions& o, const LogOp
     rec.name = o.name.empty() ? random_name() : o.name;
     rec.image = o.image;
     rec.image_id = img ? img->id : "";
-    if (img) rec.exposed_ports = img->config.exposed_ports;
+    rec.exposed_ports = container_exposed_ports(o, img ? &*img : nullptr);
     rec.created = runtime::now_rfc3339();
     rec.auto_remove = o.rm;
     rec.tty = o.tty;

@@ -87,6 +87,34 @@ TEST(Dockerfile, HeredocsTakeTheLinesUpToTheirDelimiter) {
     EXPECT_EQ(df.instructions[3].line, 9);
 }
 
+TEST(Dockerfile, HeredocWordsAsBuildKitReadsThem) {
+    auto df = parse_dockerfile(
+        "FROM x\nRUN python3 <<EOF > /out\nprint(1)\nEOF\n"
+        "COPY --chmod=755 <<a.txt <<'b.txt' /dir/\nA $X\na.txt\nB $X\nb.txt\n"
+        "RUN <<E\"O\"F cat\nx\nEOF\nRUN echo '<<NOT' \"<<NOHEREDOC\"\n");
+    ASSERT_EQ(df.instructions.size(), 5u);
+    auto& run = df.instructions[1];
+    ASSERT_EQ(run.heredocs.size(), 1u);
+    EXPECT_EQ(run.heredocs[0].word, "<<EOF");
+    EXPECT_EQ(run.heredocs[0].content, "print(1)\n");
+    auto& copy = df.instructions[2];
+    ASSERT_EQ(copy.heredocs.size(), 2u);
+    EXPECT_EQ(copy.heredocs[0].name, "a.txt");
+    EXPECT_TRUE(copy.heredocs[0].expand);
+    EXPECT_EQ(copy.heredocs[1].name, "b.txt");
+    EXPECT_FALSE(copy.heredocs[1].expand);
+    EXPECT_EQ(copy.heredocs[1].content, "B $X\n");
+    EXPECT_EQ(copy.flag("chmod"), "755");
+    EXPECT_EQ(df.instructions[3].heredocs[0].name, "EOF");
+    EXPECT_FALSE(df.instructions[3].heredocs[0].expand);
+    EXPECT_TRUE(df.instructions[4].heredocs.empty());
+    EXPECT_EQ(heredoc_word("<<"), std::nullopt);
+    EXPECT_EQ(heredoc_word("a<<EOF"), std::nullopt);
+    EXPECT_EQ(heredoc_word("2<<-EOF")->name, "EOF");
+    EXPECT_EQ(raw_words("a 'b c' \"d\\\" e\" f\\ g"),
+              (std::vector<std::string>{"a", "'b c'", "\"d\\\" e\"", "f\\ g"}));
+}
+
 TEST(Dockerfile, ErrorsNameTheLine) {
     try {
         parse_dockerfile("FROM x\n\nFOO bar\n");

@@ -1,5 +1,8 @@
 // husk build [-t NAME[:TAG]]... [-f Dockerfile] [--build-arg K=V]... [--target STAGE]
-//            [--no-cache] [--pull] [--label K=V]... [-q] [--network MODE] CONTEXT
+//            [--no-cache] [--pull] [--label K=V]... [-q] [--network MODE]
+//            [--platform OS/ARCH[/VARIANT]] [--progress auto|plain|tty] CONTEXT
+#include <unistd.h>
+
 #include <cstdio>
 
 #include <fmt/format.h>
@@ -28,7 +31,8 @@ std::pair<std::string, std::string> key_value(const std::string& flag, const std
 
 void add_build(CLI::App& app, Context& ctx, Commands& cmds) {
     struct Opts {
-        std::string context, file, target, network = "bridge", compression = "gzip", progress;
+        std::string context, file, target, network = "bridge", compression = "gzip",
+                                           progress = "auto", platform;
         std::vector<std::string> tags, build_args, labels;
         bool no_cache = false, pull = false, quiet = false;
         RegistryFlags reg;
@@ -45,8 +49,12 @@ void add_build(CLI::App& app, Context& ctx, Commands& cmds) {
     sub->add_option("--label", o->labels, "set a label on the image (KEY=VALUE)")
         ->allow_extra_args(false);
     sub->add_option("--network", o->network, "network mode of RUN steps (bridge, host, none)");
+    sub->add_option("--platform", o->platform,
+                    "the image's platform (os/arch[/variant]); RUN only for this machine's");
     sub->add_option("--compression", o->compression, "layer compression (gzip, zstd, none)");
-    sub->add_option("--progress", o->progress, "accepted for docker's scripts (plain output)");
+    sub->add_option("--progress", o->progress,
+                    "auto (tty on a terminal), plain (a line at a time) or tty (redrawn in place)")
+        ->capture_default_str();
     sub->add_flag("--no-cache", o->no_cache, "do not use the build cache");
     sub->add_flag("--pull", o->pull, "always pull the FROM images");
     sub->add_flag("-q,--quiet", o->quiet, "print only the image id");
@@ -60,9 +68,20 @@ void add_build(CLI::App& app, Context& ctx, Commands& cmds) {
         bo.no_cache = o->no_cache;
         bo.pull = o->pull;
         bo.quiet = o->quiet;
+        if (o->progress == "tty")
+            bo.tty_progress = true;
+        else if (o->progress == "auto")
+            bo.tty_progress = ::isatty(STDOUT_FILENO) == 1;
+        else if (o->progress != "plain")
+            throw Error(fmt::format("--progress={}: expected auto, plain or tty", o->progress));
         for (auto& a : o->build_args) bo.build_args.insert(key_value("--build-arg", a));
         for (auto& l : o->labels) bo.labels.insert(key_value("--label", l));
         bo.network = engine::parse_network_mode(o->network);
+        if (!o->platform.empty()) {
+            if (o->platform.find(',') != std::string::npos)
+                throw Error(fmt::format("--platform={}: one platform at a time", o->platform));
+            bo.platform = oci::image::parse_platform(o->platform);
+        }
         if (o->compression == "gzip")
             bo.layer.compression = oci::image::Compression::gzip;
         else if (o->compression == "zstd")
@@ -75,11 +94,15 @@ void add_build(CLI::App& app, Context& ctx, Commands& cmds) {
         bo.layer.epoch = image::source_date_epoch();
         engine::EngineContext ec = engine_context(ctx);
         ec.store = &ctx.store();
-        ec.pull = [&ctx, o](const std::string& ref) {
+        bo.pull_platform = [&ctx, o](const std::string& ref, const oci::image::Platform& p) {
             image::CredentialStore creds(image::auth_file_path(ctx.root));
             image::PullOptions po;
             po.registry = o->reg.options(ctx, creds);
+            po.platform = p;
             image::pull(ctx.store(), oci::image::parse_reference(ref), po);
+        };
+        ec.pull = [&bo](const std::string& ref) {
+            bo.pull_platform(ref, oci::image::host_platform());
         };
         build::build_image(ec, bo);
         return 0;

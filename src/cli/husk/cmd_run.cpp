@@ -121,6 +121,7 @@ void add_flags(CLI::App* sub, RunFlags& f) {
     sub->add_option("--ip", f.ip, "its IPv4 address on the (first) network");
     multi("-p,--publish", f.publish, "publish a port: [[IP:][HOSTPORT]:]CPORT[/tcp|/udp]");
     sub->add_flag("-P,--publish-all", o.publish_all, "publish every exposed port to a free one");
+    multi("--expose", o.expose, "expose a port or a range: PORT[-PORT][/tcp|/udp]");
     multi("--add-host", o.add_hosts,
           "add a line to /etc/hosts: HOST:IP (IP host-gateway: the bridge)");
     multi("--dns", o.dns, "name server for /etc/resolv.conf (replaces the host's)");

@@ -188,3 +188,19 @@ DF
     run -0 husk image inspect -f '{{json .Config.Entrypoint}}' committed:ep
     [ "$output" = '["/bin/echo"]' ]
 }
+
+@test "commit keeps the ports a container exposes: -p and --expose with the image's, in inspect too" {
+    printf 'FROM husk/busybox\nEXPOSE 7000\n' >"$CTX/Dockerfile"
+    husk build -q -t exposes "$CTX" >/dev/null
+    # created, never started: no network is set up, the ports are only recorded
+    husk create --name build-e2e-ports -p 127.0.0.1::80 --expose 9000-9001/udp --expose 53 \
+        exposes true >/dev/null
+    run -0 husk inspect -f '{{json .Config.ExposedPorts}}' build-e2e-ports
+    [ "$output" = '{"53/tcp":{},"7000/tcp":{},"80/tcp":{},"9000/udp":{},"9001/udp":{}}' ]
+    husk commit build-e2e-ports committed:ports >/dev/null
+    run -0 husk image inspect -f '{{json .Config.ExposedPorts}}' committed:ports
+    [ "$output" = '{"53/tcp":{},"7000/tcp":{},"80/tcp":{},"9000/udp":{},"9001/udp":{}}' ]
+    run husk create --expose 70000 exposes true
+    [ "$status" -ne 0 ]
+    [ "$output" = "husk: invalid range format for --expose: 70000" ]
+}

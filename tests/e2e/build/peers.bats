@@ -66,8 +66,15 @@ FROM husk/busybox
 RUN sleep 0.3; echo one > /one
 COPY Dockerfile /
 RUN sleep 0.3; echo two > /two
+RUN <<EOF
+#!/bin/sh
+sleep 0.3; echo three > /three
+EOF
+COPY <<EOF /four
+four
+EOF
 DF
-    for delay in 0.2 0.5 0.9 1.4; do
+    for delay in 0.2 0.5 0.9 1.4 1.9; do
         "$HUSK" --root "$ROOT" build --no-cache --network none -q "$CTX" >/dev/null 2>&1 &
         pid=$!
         sleep "$delay"
@@ -80,8 +87,8 @@ DF
     run build_leftovers
     echo "$output"
     [ -z "$output" ]
-    run husk run --rm --network none after-kill cat /one /two
-    [ "$output" = $'one\ntwo' ]
+    run husk run --rm --network none after-kill cat /one /two /three /four
+    [ "$output" = $'one\ntwo\nthree\nfour' ]
 }
 
 @test "a concurrent build removes only a killed build's step containers, never a live one's" {

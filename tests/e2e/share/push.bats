@@ -4,6 +4,7 @@
 # cross-repository mounts, chunked uploads, basic auth, bad input, and pushes killed
 # at random moments.
 
+bats_require_minimum_version 1.5.0
 load ../images/helpers
 
 setup_file() {
@@ -11,6 +12,7 @@ setup_file() {
     images_setup
     fixture busybox busybox
     fixture killme killme
+    fixture index index
     start_registry main
     start_registry other
     htpasswd -Bbn husk s3cret >"$WORK/htpasswd"
@@ -18,8 +20,10 @@ setup_file() {
     start_token_registry token
     push busybox "$REG_main" src/busybox:latest
     push killme "$REG_main" src/killme:latest
+    push index "$REG_main" src/index:latest --all
     "$HUSK" --root "$ROOT" pull -q --tls-verify=false "$REG_main/src/busybox" >/dev/null
     "$HUSK" --root "$ROOT" pull -q --tls-verify=false "$REG_main/src/killme" >/dev/null
+    "$HUSK" --root "$ROOT" pull -q --tls-verify=false "$REG_main/src/index" >/dev/null
 }
 
 teardown_file() { images_teardown; }
@@ -67,6 +71,52 @@ reg_digest() {
     [[ "$output" != *"Pushed"* ]]
     want=$(reg_digest "$REG_main/src/killme")
     [[ "$output" == *"2: digest: $want size: "* ]]
+}
+
+@test "push --all-tags: every tag of the repository, each with its digest line" {
+    husk tag "$REG_main/src/busybox" "$REG_other/tags:one"
+    husk tag "$REG_main/src/killme" "$REG_other/tags:two"
+    run husk push --tls-verify=false -a "$REG_other/tags"
+    echo "$output"
+    [ "$status" -eq 0 ]
+    [ "$(grep -c '^The push refers to repository' <<<"$output")" -eq 1 ]
+    [[ "$output" == *"one: digest: $(reg_digest "$REG_main/src/busybox") size: "* ]]
+    [[ "$output" == *"two: digest: $(reg_digest "$REG_main/src/killme") size: "* ]]
+    [ "$(reg_digest "$REG_other/tags:two")" = "$(reg_digest "$REG_main/src/killme")" ]
+    run husk push --tls-verify=false -a "$REG_other/tags:one"
+    [ "$status" -ne 0 ]
+    [ "$output" = "husk: error: push --all-tags \"$REG_other/tags:one\": give a repository without a tag or digest" ]
+    run husk push --tls-verify=false --all-tags "$REG_other/none"
+    [ "$status" -ne 0 ]
+    [[ "$output" == *"no tag of $REG_other/none in the store"* ]]
+}
+
+@test "push of an image pulled from an index: the index goes up whole, other platforms copied" {
+    want=$(skopeo inspect --raw --tls-verify=false "docker://$REG_main/src/index" | sha256sum | cut -d' ' -f1)
+    arm=$(skopeo inspect --raw --tls-verify=false "docker://$REG_main/src/index" |
+        python3 -c 'import json,sys; print([m["digest"] for m in json.load(sys.stdin)["manifests"] if m["platform"]["architecture"]=="arm64"][0])')
+    # the same registry: the arm64 blobs are mounted from src/index
+    husk tag "$REG_main/src/index" "$REG_main/dst/index:1"
+    run husk push --tls-verify=false "$REG_main/dst/index:1"
+    echo "$output"
+    [ "$status" -eq 0 ]
+    [[ "$output" == *"linux/arm64/v8 ${arm:7:12}: Copied from src/index"* ]]
+    [[ "$output" == *"linux/amd64 "*": Pushed"* ]]
+    [[ "$output" == *"Mounted from src/index"* ]]
+    [[ "${lines[-1]}" == "1: digest: sha256:$want size: "* ]]
+    [ "$(skopeo inspect --raw --tls-verify=false "docker://$REG_main/dst/index:1" | sha256sum | cut -d' ' -f1)" = "$want" ]
+    skopeo inspect --raw --tls-verify=false "docker://$REG_main/dst/index@$arm" >/dev/null
+    # another registry: the arm64 blobs are streamed through; a second push finds all there
+    husk tag "$REG_main/src/index" "$REG_other/index:1"
+    run -0 husk push --tls-verify=false "$REG_other/index:1"
+    [ "$(skopeo inspect --raw --tls-verify=false "docker://$REG_other/index:1" | sha256sum | cut -d' ' -f1)" = "$want" ]
+    skopeo copy -q --all --src-tls-verify=false "docker://$REG_other/index:1" "oci:$WORK/index-copy:x"
+    run -0 husk push --tls-verify=false "$REG_other/index:1"
+    [[ "$output" == *"linux/arm64/v8 ${arm:7:12}: Manifest already exists"* ]]
+    [ "$(grep -c '^[0-9a-f]\{12\}: Layer already exists$' <<<"$output")" -eq 1 ]
+    run grep -c '^[0-9a-f]\{12\}: Pushed$' <<<"$output"
+    [ "$output" = 0 ]
+    [ -z "$(ls "$ROOT/tmp")" ]
 }
 
 @test "push: large blobs go up in PATCH chunks and pull back whole" {
@@ -149,4 +199,29 @@ reg_digest() {
     [ "$status" -eq 0 ]
     [[ "$output" == *"Digest: $want"* ]]
     skopeo copy -q --src-tls-verify=false "docker://$REG_other/killed:1" "oci:$WORK/killed-copy:x"
+}
+
+@test "build --platform: FROM's image pulled for that platform from its index (COPY only), pushed, its repo digest recorded" {
+    case "$(uname -m)" in
+        x86_64) other=linux/arm64/v8 arch=arm64 ;;
+        aarch64) other=linux/amd64 arch=amd64 ;;
+        *) skip "no platform mapping for $(uname -m)" ;;
+    esac
+    mkdir -p "$WORK/ctx-plat"
+    echo added >"$WORK/ctx-plat/f"
+    printf 'FROM %s/src/index\nCOPY f /f\n' "$REG_main" >"$WORK/ctx-plat/Dockerfile"
+    run husk build --tls-verify=false --platform "$other" -t "$REG_other/plat:1" "$WORK/ctx-plat"
+    echo "$output"
+    [ "$status" -eq 0 ]
+    run -0 husk image inspect -f '{{.Architecture}}' "$REG_other/plat:1"
+    [ "$output" = "$arch" ]
+    run -0 husk image inspect -f '{{json .RepoDigests}}' "$REG_other/plat:1"
+    [ "$output" = "[]" ]
+    run -0 husk push --tls-verify=false "$REG_other/plat:1"
+    want=$(reg_digest "$REG_other/plat:1")
+    # the pushed digest is recorded, as docker's RepoDigests shows it
+    run -0 husk image inspect -f '{{json .RepoDigests}}' "$REG_other/plat:1"
+    [ "$output" = "[\"$REG_other/plat@$want\"]" ]
+    run -0 skopeo inspect --tls-verify=false --override-arch "$arch" "docker://$REG_other/plat:1"
+    [[ "$output" == *"\"Architecture\": \"$arch\""* ]]
 }
