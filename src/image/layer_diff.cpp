@@ -33,16 +33,13 @@ namespace {
 namespace oi = oci::image;
 using sys::UniqueFd;
 
-constexpr std::string_view kOpaqueXattr = "trusted.overlay.opaque";
-
 bool is_whiteout(const struct stat& st) {
     return S_ISCHR(st.st_mode) && st.st_rdev == makedev(0, 0);
 }
 
+// trusted.overlay.opaque, or user.overlay.opaque in the upper dir of a rootless overlay
 bool is_opaque(int dirfd) {
-    std::array<char, 4> v{};
-    ssize_t n = ::fgetxattr(dirfd, kOpaqueXattr.data(), v.data(), v.size());
-    return n == 1 && v[0] == 'y';
+    return is_opaque_dir(dirfd);
 }
 
 std::vector<std::string> components(const std::string& path) {
