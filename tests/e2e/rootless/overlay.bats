@@ -86,3 +86,17 @@ need_userns_overlay() {
     as "$RL_USER" "$HUSK" rm -f ex >/dev/null
 }
 
+@test "without a range, a layer's owners are kept in user.containers.override_stat" {
+    load_multilayer "$RL_BARE"
+    local data=$WORK/home-$RL_BARE/.local/share/husk f
+    f=$(ls -d "$data"/snapshots/*/fs/home/user/owned)
+    [ "$(stat -c %U "$f")" = "$RL_BARE" ]
+    run python3 -c 'import os, sys; print(os.getxattr(sys.argv[1], "user.containers.override_stat").decode())' "$f"
+    [ "$output" = 1000:1000:0644 ]
+    run python3 -c 'import os, sys; print(os.getxattr(sys.argv[1], "user.containers.override_stat").decode())' \
+        "$(dirname "$f")/dir"
+    [ "$output" = 1000:100:0755 ]
+    # root's files carry none
+    run python3 -c 'import os, sys; print(os.listxattr(sys.argv[1]))' "$(dirname "$f")/../../etc/hostname"
+    [ "$output" = "[]" ]
+}
