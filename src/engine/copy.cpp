@@ -9,6 +9,7 @@
 #include <climits>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <utility>
 #include <vector>
 
@@ -371,12 +372,11 @@ Root container_root(const EngineContext& ctx, const ContainerRecord& rec, const 
     }
     std::string rootfs = rec.rootfs;
     if (!rec.image_id.empty()) {
-        if (ctx.store) {
-            rootfs = ctx.store->remount_rootfs(rec.id);
-        } else {
-            image::Store store(ctx.data_root);
-            rootfs = store.remount_rootfs(rec.id);
-        }
+        std::optional<image::Store> own;
+        image::Store& store = ctx.store != nullptr ? *ctx.store : own.emplace(ctx.data_root);
+        // a rootless overlay root, mounted only in the container: our own mount of it
+        if ((r.fd = store.open_userns_rootfs(rec.id))) return r;
+        rootfs = store.remount_rootfs(rec.id);
     }
     r.fd.reset(::open(rootfs.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
     if (!r.fd) throw_sys("open the root filesystem of container", arg);

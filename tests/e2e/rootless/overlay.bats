@@ -45,6 +45,10 @@ need_userns_overlay() {
     # started again, the change is still there
     run as "$RL_USER" "$HUSK" start -a ov
     [ "$output" = overlay ]
+    # stopped, cp and export read it through a mount of their own
+    as "$RL_USER" "$HUSK" cp ov:/new "$WORK/home-$RL_USER/copied"
+    [ "$(cat "$WORK/home-$RL_USER/copied")" = hi ]
+    [ "$(as "$RL_USER" "$HUSK" export ov | tar -t | grep -c -x -e new -e ./new)" = 1 ]
     run as "$RL_USER" "$HUSK" rm ov
     [ "$status" -eq 0 ]
     [ -z "$(ls -A "$data/rootfs")" ]
