@@ -231,6 +231,7 @@ UsernsOverlay Store::userns_overlay(std::string* why) {
         }
     }
     std::string reason;
+    auto lk = lock_shared();  // its scratch in tmp/ is staging: not stale while we probe
     UsernsOverlay how = probe_userns_overlay(
         fmt::format("{}/{}", tmp_dir(), sys::unique_name("userns-overlay-")), reason);
     sys::write_file_atomic(
