@@ -29,6 +29,7 @@
 #include "sys/fileutil.h"
 #include "sys/log.h"
 #include "sys/scope_guard.h"
+#include "sys/text.h"
 
 namespace husk::build {
 namespace {
@@ -42,11 +43,6 @@ constexpr std::string_view kStepRootPrefix = "build-";
 
 std::string short_id(const std::string& digest) {
     return digest.substr(digest.find(':') + 1, 12);
-}
-
-std::string lower(std::string s) {
-    for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    return s;
 }
 
 std::string random_hex() {
@@ -202,8 +198,8 @@ void Builder::from(Stage& st, const Instruction& ins) {
         return std::nullopt;
     };
     auto words = shell_words(ins.args, globals, df_.escape);
-    if (words.size() == 3 && lower(words[1]) == "as") {
-        st.name = lower(words[2]);
+    if (words.size() == 3 && sys::ascii_lower(words[1]) == "as") {
+        st.name = sys::ascii_lower(words[2]);
     } else if (words.size() != 1) {
         throw Error("FROM requires either one or three arguments (IMAGE [AS NAME])");
     }
@@ -214,13 +210,13 @@ void Builder::from(Stage& st, const Instruction& ins) {
                                     want, oi::host_platform().str()));
     }
     const std::string& base = words[0];
-    if (lower(base) == "scratch") {
+    if (sys::ascii_lower(base) == "scratch") {
         st.config = engine::scratch_config();
         say(" ---> scratch");
         return;
     }
     for (auto& earlier : stages_)
-        if (!earlier.name.empty() && earlier.name == lower(base) && &earlier != &st) {
+        if (!earlier.name.empty() && earlier.name == sys::ascii_lower(base) && &earlier != &st) {
             std::string name = st.name;
             st = earlier;
             st.name = name;
@@ -278,7 +274,7 @@ CopySource Builder::copy_source(const Instruction& ins, std::optional<StepRoot>&
     Stage other;
     bool found = false;
     for (size_t i = 0; i < stages_.size() - 1; ++i)
-        if (stages_[i].name == lower(*from) || std::to_string(i) == *from) {
+        if (stages_[i].name == sys::ascii_lower(*from) || std::to_string(i) == *from) {
             other = stages_[i];
             found = true;
         }
@@ -573,7 +569,7 @@ BuildResult Builder::run() {
             auto words = shell_words(
                 df_.instructions[ranges[s].first].args,
                 [](std::string_view) { return std::nullopt; }, df_.escape);
-            if (words.size() == 3 && lower(words[2]) == lower(o_.target)) {
+            if (words.size() == 3 && sys::ascii_lower(words[2]) == sys::ascii_lower(o_.target)) {
                 last = s;
                 found = true;
             }

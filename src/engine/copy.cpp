@@ -3,25 +3,32 @@
 #include <archive.h>
 #include <archive_entry.h>
 #include <fcntl.h>
+#include <sched.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <climits>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <utility>
 #include <vector>
 
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
 
 #include "engine/lifecycle.h"
 #include "image/store.h"
 #include "image/unpack.h"
+#include "sys/archive_ptr.h"
 #include "sys/error.h"
 #include "sys/fd.h"
 #include "sys/fileutil.h"
 #include "sys/safe_path.h"
+#include "sys/user_dirs.h"
 
 namespace husk::engine {
 
@@ -74,8 +81,35 @@ namespace {
 
 using Owner = std::function<std::pair<uid_t, gid_t>(uid_t, gid_t)>;
 
+// This thread in a mount namespace of its own until the object goes, then back in the
+// one it had: mounts made meanwhile are seen by nothing else and vanish with it.
+class PrivateMounts {
+  public:
+    PrivateMounts() : old_(::open("/proc/thread-self/ns/mnt", O_RDONLY | O_CLOEXEC)) {
+        if (!old_) throw_sys("open", "/proc/thread-self/ns/mnt");
+        if (::unshare(CLONE_NEWNS) != 0) throw_sys("unshare the mount namespace");
+        if (::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) {
+            restore();
+            throw_sys("make the mounts private", "/");
+        }
+    }
+    ~PrivateMounts() { restore(); }
+    PrivateMounts(PrivateMounts&&) noexcept = default;
+    PrivateMounts& operator=(PrivateMounts&&) = delete;
+    PrivateMounts(const PrivateMounts&) = delete;
+    PrivateMounts& operator=(const PrivateMounts&) = delete;
+
+  private:
+    void restore() noexcept {
+        if (old_) ::setns(old_.get(), CLONE_NEWNS);
+        old_.reset();
+    }
+    sys::UniqueFd old_;
+};
+
 // Where paths are resolved: a container's root or the host's "/".
 struct Root {
+    std::optional<PrivateMounts> mounts;  // a stopped container's binds, mounted for cp
     sys::UniqueFd fd;
     std::string container;  // "" for the host
     std::string show(const std::string& path) const {
@@ -84,10 +118,11 @@ struct Root {
 };
 
 // An entry of a copied tree, handed from the reader to the writer.
-struct Entry {
+struct TreeEntry {
     std::string name;  // relative to the target directory: "f", "d", "d/x"
     struct stat st {};
-    std::string link;  // a symlink's target
+    std::string link;      // a symlink's target
+    std::string hardlink;  // a second name of a file: the name it came first under
     // A regular file's data: reads up to n bytes, 0 at its end.
     std::function<ssize_t(char*, size_t)> read;
 };
@@ -95,7 +130,7 @@ struct Entry {
 class Sink {
   public:
     virtual ~Sink() = default;
-    virtual void put(const Entry& e) = 0;
+    virtual void put(const TreeEntry& e) = 0;
     virtual void finish() = 0;
 };
 
@@ -117,11 +152,23 @@ ssize_t read_fd(int fd, char* buf, size_t n) {
 
 // ---- reading a tree, never following a symlink below its top ----
 
+// The names files with several links were first given, by device and inode: their later
+// names become hard links, as in docker's tar streams.
+using Links = std::map<std::pair<dev_t, ino_t>, std::string>;
+
 void walk(int fd, const struct stat& st, const std::string& name, const std::string& shown,
-          Sink& out) {
-    Entry e;
+          Sink& out, Links& links) {
+    TreeEntry e;
     e.name = name;
     e.st = st;
+    if (S_ISREG(st.st_mode) && st.st_nlink > 1) {
+        auto [it, first] = links.try_emplace({st.st_dev, st.st_ino}, name);
+        if (!first) {
+            e.hardlink = it->second;
+            out.put(e);
+            return;
+        }
+    }
     if (S_ISLNK(st.st_mode)) {
         char buf[PATH_MAX];
         ssize_t n = ::readlinkat(fd, "", buf, sizeof buf - 1);
@@ -150,21 +197,11 @@ void walk(int fd, const struct stat& st, const std::string& name, const std::str
         struct stat cst {};
         if (!c || ::fstat(c.get(), &cst) != 0) throw_sys("open", cshown);
         walk(c.get(), cst, name == "." ? child.name : fmt::format("{}/{}", name, child.name),
-             cshown, out);
+             cshown, out, links);
     }
 }
 
 // ---- a tar stream out (cp SRC -) ----
-
-struct ArchiveWriteFree {
-    void operator()(archive* a) const { archive_write_free(a); }
-};
-struct ArchiveReadFree {
-    void operator()(archive* a) const { archive_read_free(a); }
-};
-struct EntryFree {
-    void operator()(archive_entry* e) const { archive_entry_free(e); }
-};
 
 class TarSink : public Sink {
   public:
@@ -173,16 +210,20 @@ class TarSink : public Sink {
         archive_write_set_bytes_in_last_block(a_.get(), 1);
         if (archive_write_open_fd(a_.get(), fd) != ARCHIVE_OK) fail("open");
     }
-    void put(const Entry& e) override {
-        std::unique_ptr<archive_entry, EntryFree> ae(archive_entry_new());
+    void put(const TreeEntry& e) override {
+        sys::ArchiveEntry ae(archive_entry_new());
         archive_entry_copy_stat(ae.get(), &e.st);
         auto [uid, gid] = owner_(e.st.st_uid, e.st.st_gid);
         archive_entry_set_uid(ae.get(), uid);
         archive_entry_set_gid(ae.get(), gid);
         archive_entry_copy_pathname(ae.get(), e.name.c_str());
         if (S_ISLNK(e.st.st_mode)) archive_entry_copy_symlink(ae.get(), e.link.c_str());
+        if (!e.hardlink.empty()) {  // no data: the file's first entry has it
+            archive_entry_copy_hardlink(ae.get(), e.hardlink.c_str());
+            archive_entry_set_size(ae.get(), 0);
+        }
         if (archive_write_header(a_.get(), ae.get()) != ARCHIVE_OK) fail(e.name);
-        if (!e.read) return;
+        if (!e.read || !e.hardlink.empty()) return;
         char buf[65536];
         for (;;) {
             ssize_t n = e.read(buf, sizeof buf);
@@ -199,7 +240,7 @@ class TarSink : public Sink {
     [[noreturn]] void fail(const std::string& what) {
         throw Error(error_format("write tar stream: {}: {}", what, archive_message(a_.get())));
     }
-    std::unique_ptr<archive, ArchiveWriteFree> a_;
+    sys::ArchiveWriter a_;
     Owner owner_;
 };
 
@@ -210,7 +251,7 @@ class DiskSink : public Sink {
     DiskSink(const Root& root, std::string dir, Owner owner)
         : root_(root), dir_(std::move(dir)), owner_(std::move(owner)) {}
 
-    void put(const Entry& e) override {
+    void put(const TreeEntry& e) override {
         std::string path = e.name == "."         ? dir_
                            : dir_.ends_with("/") ? dir_ + e.name
                                                  : fmt::format("{}/{}", dir_, e.name);
@@ -235,6 +276,10 @@ class DiskSink : public Sink {
         if (exists && !S_ISDIR(old.st_mode)) {
             if (::unlinkat(parent.get(), leaf, 0) != 0) throw_sys("unlink", shown);
             exists = false;
+        }
+        if (!e.hardlink.empty()) {
+            link_to(e.hardlink, parent.get(), leaf, shown);
+            return;
         }
         mode_t perm = e.st.st_mode & 07777;
         if (S_ISDIR(e.st.st_mode)) {
@@ -293,6 +338,25 @@ class DiskSink : public Sink {
     }
 
   private:
+    // `leaf` of `parent` as one more name of the file at `target` (relative to the
+    // directory written into, resolved inside the root: never a file outside it).
+    void link_to(const std::string& target, int parent, const char* leaf,
+                 const std::string& shown) {
+        std::string path = dir_.ends_with("/") ? dir_ + target : fmt::format("{}/{}", dir_, target);
+        sys::UniqueFd t(sys::open_in_root(root_.fd.get(), path.c_str(), O_PATH | O_NOFOLLOW));
+        if (!t) throw_sys("open", root_.show(path), -t.release());
+        struct stat st {};
+        if (::fstat(t.get(), &st) != 0) throw_sys("stat", root_.show(path));
+        if (S_ISDIR(st.st_mode))
+            throw Error(
+                error_format("hard link \"{}\" to a directory \"{}\"", shown, root_.show(path)),
+                EPERM);
+        char p[32];
+        // through the fd's magic link: what was resolved in the root is what gets linked
+        if (::linkat(AT_FDCWD, sys::fd_path(t.get(), p), parent, leaf, AT_SYMLINK_FOLLOW) != 0)
+            throw_sys("link", shown);
+    }
+
     struct Dir {
         std::string path;
         mode_t mode;
@@ -309,7 +373,7 @@ class DiskSink : public Sink {
 // ---- a tar stream in (cp - DEST) ----
 
 void read_tar(int fd, Sink& out) {
-    std::unique_ptr<archive, ArchiveReadFree> a(archive_read_new());
+    sys::ArchiveReader a(archive_read_new());
     archive_read_support_filter_all(a.get());
     archive_read_support_format_tar(a.get());
     archive_read_support_format_gnutar(a.get());
@@ -322,18 +386,16 @@ void read_tar(int fd, Sink& out) {
         int r = archive_read_next_header(a.get(), &ae);
         if (r == ARCHIVE_EOF) break;
         if (r != ARCHIVE_OK && r != ARCHIVE_WARN) fail("header");
-        Entry e;
+        TreeEntry e;
         e.name = image::clean_entry_path(or_empty(archive_entry_pathname(ae)));
         if (e.name.empty()) e.name = ".";
-        if (const char* hl = archive_entry_hardlink(ae)) {
-            // a second name of a file: written again as a copy would lose the data, so
-            // refused with its name rather than made wrong
-            throw Error(
-                error_format("read tar stream: {}: hard links (to \"{}\") are not "
-                             "supported by cp",
-                             e.name, std::string(hl)));
-        }
         e.st = *archive_entry_stat(ae);
+        if (const char* hl = archive_entry_hardlink(ae)) {
+            e.hardlink = image::clean_entry_path(hl);
+            if (e.hardlink.empty())
+                throw Error(error_format("read tar stream: {}: a hard link to \"{}\"", e.name,
+                                         std::string(hl)));
+        }
         if (const char* l = archive_entry_symlink(ae)) e.link = l;
         if (S_ISREG(e.st.st_mode))
             e.read = [&a](char* b, size_t n) {
@@ -360,8 +422,55 @@ std::string host_absolute(const std::string& p) {
     return fmt::format("{}/{}", cwd, p);
 }
 
+// The binds (volumes included) of a container's config.json that docker shows as its
+// Mounts: source and destination, in mount order.
+std::vector<std::pair<std::string, std::string>> user_binds(const EngineContext& ctx,
+                                                            const ContainerRecord& rec) {
+    std::vector<std::pair<std::string, std::string>> out;
+    std::string text;
+    try {
+        text = container_config_json(ctx, rec);
+    } catch (const Error&) {
+        return out;  // no bundle (never started): nothing is mounted on it yet either
+    }
+    for (auto& m : nlohmann::json::parse(text).value("mounts", nlohmann::json::array())) {
+        auto opts = m.value("options", std::vector<std::string>{});
+        bool bind = m.value("type", "") == "bind" ||
+                    std::find(opts.begin(), opts.end(), "bind") != opts.end() ||
+                    std::find(opts.begin(), opts.end(), "rbind") != opts.end();
+        std::string dst = m.value("destination", "");
+        if (!bind || dst.starts_with("/proc") || dst.starts_with("/dev") ||
+            dst.starts_with("/sys") || dst == "/sbin/husk-init")
+            continue;
+        out.emplace_back(m.value("source", ""), dst);
+    }
+    return out;
+}
+
+// A stopped container's binds and volumes on its root filesystem, as they are while it
+// runs (docker mounts them for cp too), in a mount namespace of this thread's own.
+// As a user (no CAP_SYS_ADMIN) they are not mounted: cp sees the root filesystem alone.
+void mount_binds(const EngineContext& ctx, const ContainerRecord& rec, const std::string& rootfs,
+                 const std::string& arg, Root& r) {
+    auto binds = user_binds(ctx, rec);
+    if (binds.empty() || sys::rootless()) return;
+    r.mounts.emplace();
+    r.fd.reset(::open(rootfs.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+    if (!r.fd) throw_sys("open the root filesystem of container", arg);
+    for (auto& [src, dst] : binds) {
+        struct stat st {};
+        if (::stat(src.c_str(), &st) != 0) continue;  // a bind source removed since
+        sys::UniqueFd at(sys::ensure_in_root(r.fd.get(), dst.c_str(), S_ISDIR(st.st_mode), 0755));
+        if (!at) throw_sys("make the mount point", r.show(dst), -at.release());
+        char p[32];
+        if (::mount(src.c_str(), sys::fd_path(at.get(), p), nullptr, MS_BIND | MS_REC, nullptr) !=
+            0)
+            throw_sys("bind", src);
+    }
+}
+
 // The container's root: its init's root (mounts included) while it runs, else its root
-// filesystem, mounted again if a reboot unmounted it.
+// filesystem, mounted again if a reboot unmounted it, with its binds and volumes.
 Root container_root(const EngineContext& ctx, const ContainerRecord& rec, const std::string& arg) {
     Root r;
     r.container = arg;
@@ -378,7 +487,8 @@ Root container_root(const EngineContext& ctx, const ContainerRecord& rec, const 
         if ((r.fd = store.open_userns_rootfs(rec.id))) return r;
         rootfs = store.remount_rootfs(rec.id);
     }
-    r.fd.reset(::open(rootfs.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+    mount_binds(ctx, rec, rootfs, arg, r);
+    if (!r.fd) r.fd.reset(::open(rootfs.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
     if (!r.fd) throw_sys("open the root filesystem of container", arg);
     return r;
 }
@@ -488,8 +598,9 @@ void copy(const EngineContext& ctx, const std::string& src_arg, const std::strin
         bool dot = cpath.ends_with("/.");
         if (dst.stream()) {
             TarSink tar(out_fd, owner);
+            Links links;
             walk(fd.get(), st, dot && S_ISDIR(st.st_mode) ? "." : base_name(cpath),
-                 croot.show(cpath), tar);
+                 croot.show(cpath), tar, links);
             tar.finish();
             return;
         }
@@ -500,7 +611,8 @@ void copy(const EngineContext& ctx, const std::string& src_arg, const std::strin
         CopyTarget t = copy_target(cpath, S_ISDIR(st.st_mode), hpath, probe_dest(hroot, hpath));
         require_dir(hroot, t.dir);
         DiskSink sink(hroot, t.dir, owner);
-        walk(fd.get(), st, t.name, croot.show(cpath), sink);
+        Links links;
+        walk(fd.get(), st, t.name, croot.show(cpath), sink, links);
         sink.finish();
         return;
     }
@@ -525,7 +637,8 @@ void copy(const EngineContext& ctx, const std::string& src_arg, const std::strin
     CopyTarget t = copy_target(hpath, S_ISDIR(st.st_mode), cpath, probe_dest(croot, cpath));
     require_dir(croot, t.dir);
     DiskSink sink(croot, t.dir, owner);
-    walk(fd.get(), st, t.name, hpath, sink);
+    Links links;
+    walk(fd.get(), st, t.name, hpath, sink, links);
     sink.finish();
 }
 

@@ -23,7 +23,7 @@ namespace husk::engine {
 
 namespace {
 
-struct Entry {
+struct LogEntry {
     std::string log, stream, time;
 };
 
@@ -55,23 +55,23 @@ int64_t parse_rfc3339_ns(const std::string& s) {
     return (static_cast<int64_t>(::timegm(&tm)) - offset) * 1000000000 + ns;
 }
 
-std::optional<Entry> parse_entry(const std::string& line) {
+std::optional<LogEntry> parse_entry(const std::string& line) {
     try {
         auto j = nlohmann::json::parse(line);
-        return Entry{j.value("log", ""), j.value("stream", "stdout"), j.value("time", "")};
+        return LogEntry{j.value("log", ""), j.value("stream", "stdout"), j.value("time", "")};
     } catch (const std::exception&) {
         return std::nullopt;  // a torn line
     }
 }
 
-void emit(const Entry& e, const LogsOptions& o) {
+void emit(const LogEntry& e, const LogsOptions& o) {
     FILE* out = e.stream == "stderr" ? stderr : stdout;
     if (o.timestamps) fmt::print(out, "{} ", e.time);
     std::fwrite(e.log.data(), 1, e.log.size(), out);
     std::fflush(out);
 }
 
-bool wanted(const Entry& e, const LogsOptions& o) {
+bool wanted(const LogEntry& e, const LogsOptions& o) {
     if (o.since_ns == 0 && o.until_ns == 0) return true;
     int64_t t = parse_rfc3339_ns(e.time);
     return (o.since_ns == 0 || t >= o.since_ns) && (o.until_ns == 0 || t <= o.until_ns);
@@ -141,7 +141,7 @@ int64_t parse_since(const std::string& text) {
 void print_logs(const EngineContext& ctx, const ContainerRecord& rec, const LogsOptions& o) {
     Containers db(ctx.data_root);
     std::string base = db.dir(rec.id) + "/" + rec.id + "-json.log";
-    std::deque<Entry> kept;  // with --tail: the last N so far
+    std::deque<LogEntry> kept;  // with --tail: the last N so far
     Reader r;
     auto take = [&](const std::string& line) {
         auto e = parse_entry(line);

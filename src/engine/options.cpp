@@ -14,16 +14,11 @@
 #include "runtime/signals.h"
 #include "sys/error.h"
 #include "sys/fileutil.h"
+#include "sys/text.h"
 
 namespace husk::engine {
 
 namespace {
-
-std::string lower(std::string_view s) {
-    std::string out(s);
-    for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    return out;
-}
 
 std::vector<std::string> split(std::string_view s, char sep) {
     std::vector<std::string> out;
@@ -164,7 +159,7 @@ void bad_flag(std::string_view flag, std::string_view value, std::string_view wh
 
 int64_t parse_size(std::string_view text) {
     auto fail = [&]() -> int64_t { throw Error(error_format("invalid size: '{}'", text)); };
-    std::string s = lower(text);
+    std::string s = sys::ascii_lower(text);
     size_t i = 0;
     while (i < s.size() && (std::isdigit(static_cast<unsigned char>(s[i])) || s[i] == '.')) ++i;
     if (i == 0 || s[0] == '.') return fail();
@@ -359,7 +354,7 @@ MountSpec parse_mount(std::string_view s) {
     m.type = "volume";
     for (auto& field : split(s, ',')) {
         auto eq = field.find('=');
-        std::string k = lower(field.substr(0, eq));
+        std::string k = sys::ascii_lower(field.substr(0, eq));
         std::string v = eq == std::string::npos ? "" : field.substr(eq + 1);
         if (k == "type")
             m.type = v;

@@ -20,7 +20,7 @@ namespace husk::engine {
 
 namespace {
 
-std::vector<std::string> fields(const std::string& line) {
+std::vector<std::string> ps_words(const std::string& line) {
     std::vector<std::string> out;
     std::istringstream in(line);
     for (std::string f; in >> f;) out.push_back(f);
@@ -45,12 +45,12 @@ TopResult parse_ps_output(const std::string& text, const std::vector<pid_t>& pid
     std::string header;
     std::getline(in, header);
     TopResult r;
-    r.titles = fields(header);
+    r.titles = ps_words(header);
     auto pid_col = std::find(r.titles.begin(), r.titles.end(), "PID");
     if (pid_col == r.titles.end()) throw Error("Couldn't find PID field in ps output");
     size_t col = static_cast<size_t>(pid_col - r.titles.begin());
     for (std::string line; std::getline(in, line);) {
-        auto f = fields(line);
+        auto f = ps_words(line);
         if (f.size() <= col) continue;
         if (f.size() > r.titles.size()) {  // the command's own spaces
             std::string cmd = f[r.titles.size() - 1];

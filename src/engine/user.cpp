@@ -16,7 +16,7 @@ namespace husk::engine {
 
 namespace {
 
-struct Entry {
+struct PasswdEntry {
     std::string name;
     uint32_t id = 0;
     uint32_t gid = 0;                  // passwd only
@@ -32,7 +32,7 @@ std::optional<uint32_t> number(const std::string& s) {
     return static_cast<uint32_t>(v);
 }
 
-std::vector<std::string> fields(const std::string& line) {
+std::vector<std::string> colon_fields(const std::string& line) {
     std::vector<std::string> out;
     std::stringstream ss(line);
     std::string f;
@@ -41,12 +41,12 @@ std::vector<std::string> fields(const std::string& line) {
     return out;
 }
 
-std::vector<Entry> parse_passwd(const std::string& text) {
-    std::vector<Entry> out;
+std::vector<PasswdEntry> parse_passwd(const std::string& text) {
+    std::vector<PasswdEntry> out;
     std::stringstream ss(text);
     std::string line;
     while (std::getline(ss, line)) {
-        auto f = fields(line);
+        auto f = colon_fields(line);
         if (f.size() < 7) continue;
         auto uid = number(f[2]), gid = number(f[3]);
         if (!uid || !gid) continue;
@@ -55,16 +55,16 @@ std::vector<Entry> parse_passwd(const std::string& text) {
     return out;
 }
 
-std::vector<Entry> parse_group(const std::string& text) {
-    std::vector<Entry> out;
+std::vector<PasswdEntry> parse_group(const std::string& text) {
+    std::vector<PasswdEntry> out;
     std::stringstream ss(text);
     std::string line;
     while (std::getline(ss, line)) {
-        auto f = fields(line);
+        auto f = colon_fields(line);
         if (f.size() < 3) continue;
         auto gid = number(f[2]);
         if (!gid) continue;
-        Entry e{f[0], *gid, 0, "", {}};
+        PasswdEntry e{f[0], *gid, 0, "", {}};
         if (f.size() > 3) {
             std::stringstream ms(f[3]);
             std::string m;
@@ -112,7 +112,7 @@ ResolvedUser resolve_user_in(const std::string& passwd_text, const std::string& 
     auto groups = parse_group(group_text);
 
     std::string username;
-    const Entry* pw = nullptr;
+    const PasswdEntry* pw = nullptr;
     if (auto n = number(user)) {
         u.uid = *n;
         for (auto& p : passwd)
@@ -140,7 +140,7 @@ ResolvedUser resolve_user_in(const std::string& passwd_text, const std::string& 
         if (auto n = number(group)) {
             u.gid = *n;
         } else {
-            const Entry* gr = nullptr;
+            const PasswdEntry* gr = nullptr;
             for (auto& g : groups)
                 if (g.name == group) gr = &g;
             if (!gr)

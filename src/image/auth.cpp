@@ -15,6 +15,7 @@
 #include "image/digest.h"
 #include "sys/error.h"
 #include "sys/fileutil.h"
+#include "sys/text.h"
 
 namespace husk::image {
 namespace {
@@ -24,11 +25,6 @@ using json = nlohmann::json;
 bool is_tchar(char c) {
     return std::isalnum(static_cast<unsigned char>(c)) ||
            std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
-}
-
-std::string lower(std::string s) {
-    for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    return s;
 }
 
 std::optional<json> read_json_file(const std::string& path) {
@@ -67,7 +63,7 @@ std::vector<Challenge> parse_www_authenticate(std::string_view h) {
         }
         if (i >= h.size()) break;
         Challenge c;
-        c.scheme = lower(token());
+        c.scheme = sys::ascii_lower(token());
         if (c.scheme.empty()) fail("expected an auth scheme");
         // parameters: name=value, separated by commas, until the next scheme
         while (true) {
@@ -102,7 +98,7 @@ std::vector<Challenge> parse_www_authenticate(std::string_view h) {
                 while (i < h.size() && h[i] != ',' && h[i] != ' ' && h[i] != '\t') ++i;
                 value = std::string(h.substr(s, i - s));
             }
-            c.params[lower(name)] = value;
+            c.params[sys::ascii_lower(name)] = value;
             skip_ws();
             if (i < h.size() && h[i] == ',') {
                 ++i;

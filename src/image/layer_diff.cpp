@@ -23,6 +23,7 @@
 
 #include "image/digest.h"
 #include "image/unpack.h"
+#include "sys/archive_ptr.h"
 #include "sys/error.h"
 #include "sys/fd.h"
 #include "sys/fileutil.h"
@@ -37,22 +38,6 @@ bool is_whiteout(const struct stat& st) {
     return S_ISCHR(st.st_mode) && st.st_rdev == makedev(0, 0);
 }
 
-// trusted.overlay.opaque, or user.overlay.opaque in the upper dir of a rootless overlay
-bool is_opaque(int dirfd) {
-    return is_opaque_dir(dirfd);
-}
-
-std::vector<std::string> components(const std::string& path) {
-    std::vector<std::string> comps;
-    for (size_t b = 0; b <= path.size();) {
-        size_t e = path.find('/', b);
-        if (e == std::string::npos) e = path.size();
-        if (e > b) comps.push_back(path.substr(b, e - b));
-        b = e + 1;
-    }
-    return comps;
-}
-
 class Lowers {
   public:
     explicit Lowers(const std::vector<std::string>& dirs) {
@@ -63,7 +48,7 @@ class Lowers {
     }
     bool has(const std::string& path) const {
         return find_in_layers(
-                   components(path), fds_.size(),
+                   path_components(path), fds_.size(),
                    [&](size_t l, const std::string& p) { return probe_layer(fds_[l].get(), p); })
             .has_value();
     }
@@ -87,7 +72,7 @@ std::set<std::string> filtered_out(int upper, const Lowers& lowers, const Change
             dir = dir.substr(0, dir.rfind('/'));
             UniqueFd d(
                 ::openat(upper, dir.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
-            if (!d || is_opaque(d.get()) || !lowers.has(dir)) break;
+            if (!d || is_opaque_dir(d.get()) || !lowers.has(dir)) break;
             bool only_stubs = true;
             for (auto& n : sys::list_dir(".", d.get()))
                 only_stubs = only_stubs && out.contains(fmt::format("{}/{}", dir, n));
@@ -119,13 +104,7 @@ void walk(int dirfd, const std::string& rel, const std::set<std::string>& skip,
     }
 }
 
-struct ArchiveWriteDeleter {
-    void operator()(archive* a) const { archive_write_free(a); }
-};
-struct EntryDeleter {
-    void operator()(archive_entry* e) const { archive_entry_free(e); }
-};
-using EntryPtr = std::unique_ptr<archive_entry, EntryDeleter>;
+using sys::ArchiveEntry;
 
 void check(archive* a, int r, const char* what) {
     if (r < ARCHIVE_WARN)
@@ -181,7 +160,7 @@ class Compressor {
         check(a_.get(), archive_write_set_bytes_per_block(a_.get(), 0), "block size");
         check(a_.get(), archive_write_open(a_.get(), &file, nullptr, &FileSink::write, nullptr),
               "open");
-        EntryPtr e(archive_entry_new());
+        ArchiveEntry e(archive_entry_new());
         archive_entry_set_pathname(e.get(), "layer.tar");
         archive_entry_set_filetype(e.get(), AE_IFREG);
         check(a_.get(), archive_write_header(a_.get(), e.get()), "raw header");
@@ -202,7 +181,7 @@ class Compressor {
     Sha256 diff;
 
   private:
-    std::unique_ptr<archive, ArchiveWriteDeleter> a_;
+    sys::ArchiveWriter a_;
 };
 
 class TarWriter {
@@ -221,7 +200,7 @@ class TarWriter {
             marker(fmt::format("{}.wh.{}", parent, name), st);
             return;
         }
-        EntryPtr e(archive_entry_new());
+        ArchiveEntry e(archive_entry_new());
         archive_entry_set_pathname(e.get(), path.c_str());
         archive_entry_set_mode(e.get(), st.st_mode);
         archive_entry_set_uid(e.get(), st.st_uid);
@@ -253,7 +232,7 @@ class TarWriter {
         }
         header(e.get(), path);
         if (S_ISREG(st.st_mode)) data(fd.get(), st.st_size, path);
-        if (S_ISDIR(st.st_mode) && is_opaque(fd.get()))
+        if (S_ISDIR(st.st_mode) && is_opaque_dir(fd.get()))
             marker(fmt::format("{}/.wh..wh..opq", path), st);
     }
 
@@ -273,7 +252,7 @@ class TarWriter {
 
     // A whiteout or opaque marker: an empty file owned by root, mode 0.
     void marker(const std::string& path, const struct stat& st) {
-        EntryPtr e(archive_entry_new());
+        ArchiveEntry e(archive_entry_new());
         archive_entry_set_pathname(e.get(), path.c_str());
         archive_entry_set_filetype(e.get(), AE_IFREG);
         archive_entry_set_perm(e.get(), 0);
@@ -313,7 +292,7 @@ class TarWriter {
         }
     }
 
-    std::unique_ptr<archive, ArchiveWriteDeleter> a_;
+    sys::ArchiveWriter a_;
     const LayerWriteOptions& opts_;
     std::map<std::pair<dev_t, ino_t>, std::string> links_;
 };

@@ -16,6 +16,7 @@
 #include "image/archive_load.h"
 #include "image/digest.h"
 #include "oci/image/reference.h"
+#include "sys/archive_ptr.h"
 #include "sys/error.h"
 #include "sys/fd.h"
 #include "sys/fileutil.h"
@@ -28,16 +29,8 @@ namespace {
 using sys::UniqueFd;
 namespace oi = oci::image;
 
-struct WriteDeleter {
-    void operator()(archive* a) const { archive_write_free(a); }
-};
-struct ReadDeleter {
-    void operator()(archive* a) const { archive_read_free(a); }
-};
-
 void add_bytes(archive* a, const std::string& name, std::string_view data) {
-    std::unique_ptr<archive_entry, void (*)(archive_entry*)> e(archive_entry_new(),
-                                                               archive_entry_free);
+    sys::ArchiveEntry e(archive_entry_new());
     archive_entry_set_pathname(e.get(), name.c_str());
     archive_entry_set_filetype(e.get(), AE_IFREG);
     archive_entry_set_perm(e.get(), 0644);
@@ -48,8 +41,7 @@ void add_bytes(archive* a, const std::string& name, std::string_view data) {
 }
 
 void add_dir(archive* a, const std::string& name) {
-    std::unique_ptr<archive_entry, void (*)(archive_entry*)> e(archive_entry_new(),
-                                                               archive_entry_free);
+    sys::ArchiveEntry e(archive_entry_new());
     archive_entry_set_pathname(e.get(), name.c_str());
     archive_entry_set_filetype(e.get(), AE_IFDIR);
     archive_entry_set_perm(e.get(), 0755);
@@ -62,8 +54,7 @@ void add_file(archive* a, const std::string& name, const std::string& path) {
     if (!fd) throw_sys("open", path);
     struct stat st {};
     if (::fstat(fd.get(), &st) != 0) throw_sys("stat", path);
-    std::unique_ptr<archive_entry, void (*)(archive_entry*)> e(archive_entry_new(),
-                                                               archive_entry_free);
+    sys::ArchiveEntry e(archive_entry_new());
     archive_entry_set_pathname(e.get(), name.c_str());
     archive_entry_set_filetype(e.get(), AE_IFREG);
     archive_entry_set_perm(e.get(), 0644);
@@ -104,7 +95,7 @@ void save_oci_archive(const Store& store, const std::vector<std::string>& refs,
     std::vector<Image> imgs;
     imgs.reserve(refs.size());
     for (auto& r : refs) imgs.push_back(store.resolve(r));
-    std::unique_ptr<archive, WriteDeleter> a(archive_write_new());
+    sys::ArchiveWriter a(archive_write_new());
     archive_write_set_format_pax_restricted(a.get());
     int rc = path == "-" ? archive_write_open_fd(a.get(), STDOUT_FILENO)
                          : archive_write_open_filename(a.get(), path.c_str());
@@ -227,7 +218,7 @@ std::vector<std::string> load_archive(Store& store, const std::string& path,
                                       const std::optional<std::string>& tag) {
     return with_context(fmt::format("load \"{}\"", path), [&] {
         auto lock = store.lock_shared();
-        std::unique_ptr<archive, ReadDeleter> a(archive_read_new());
+        sys::ArchiveReader a(archive_read_new());
         archive_read_support_filter_gzip(a.get());
         archive_read_support_filter_zstd(a.get());
         archive_read_support_filter_xz(a.get());

@@ -17,6 +17,7 @@
 #include "sys/error.h"
 #include "sys/fileutil.h"
 #include "sys/log.h"
+#include "sys/text.h"
 
 namespace husk::image {
 namespace {
@@ -30,11 +31,6 @@ constexpr int64_t kErrorBodyMax = 64 << 10;
 void global_init() {
     static std::once_flag once;
     std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
-}
-
-std::string lower(std::string s) {
-    for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    return s;
 }
 
 std::string trim(std::string_view s) {
@@ -241,7 +237,7 @@ size_t on_header(char* ptr, size_t size, size_t n, void* ud) {
     }
     size_t colon = line.find(':');
     if (colon == std::string_view::npos) return size * n;
-    std::string name = lower(std::string(line.substr(0, colon)));
+    std::string name = sys::ascii_lower(std::string(line.substr(0, colon)));
     std::string value = trim(line.substr(colon + 1));
     if (name == "content-type") *h->content_type = value;
     if (name == "docker-content-digest") *h->docker_digest = value;

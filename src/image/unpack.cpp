@@ -20,6 +20,7 @@
 
 #include "image/digest.h"
 #include "image/store.h"
+#include "sys/archive_ptr.h"
 #include "sys/error.h"
 #include "sys/fd.h"
 #include "sys/fileutil.h"
@@ -58,18 +59,6 @@ DirFd share(UniqueFd fd) {
 
 bool all_zero(const char* p, size_t n) {
     return n == 0 || (p[0] == 0 && std::memcmp(p, p + 1, n - 1) == 0);
-}
-
-std::vector<std::string> components(const std::string& path) {
-    std::vector<std::string> out;
-    size_t start = 0;
-    while (start < path.size()) {
-        size_t slash = path.find('/', start);
-        if (slash == std::string::npos) slash = path.size();
-        out.push_back(path.substr(start, slash - start));
-        start = slash + 1;
-    }
-    return out;
 }
 
 using Node = LayerNode;
@@ -124,11 +113,6 @@ void record_owner(int fd, const std::string& path, uid_t uid, gid_t gid, mode_t 
     if (::fsetxattr(fd, "user.containers.override_stat", v.data(), v.size(), 0) != 0)
         throw_sys("setxattr user.containers.override_stat", path);
 }
-
-struct ArchiveDeleter {
-    void operator()(archive* a) const { archive_read_free(a); }
-};
-using ArchivePtr = std::unique_ptr<archive, ArchiveDeleter>;
 
 std::string archive_error(archive* a) {
     const char* e = archive_error_string(a);
@@ -522,7 +506,7 @@ class Extractor {
         std::vector<int> roots = {root_->get()};
         for (auto& l : lower_roots()) roots.push_back(l.get());
         auto hit = find_in_layers(
-            components(path), roots.size(),
+            path_components(path), roots.size(),
             [&](size_t layer, const std::string& p) { return probe_layer(roots[layer], p); });
         if (!hit) return -1;
         *node = hit->node;
@@ -534,7 +518,7 @@ class Extractor {
     DirFd copy_up_dirs(const std::string& dir) {
         DirFd cur = root_;
         std::string p;
-        for (auto& comp : components(dir)) {
+        for (auto& comp : path_components(dir)) {
             p += (p.empty() ? "" : "/") + comp;
             Node here = probe_layer(root_->get(), p);
             if (here == Node::absent) {
@@ -596,7 +580,7 @@ class Extractor {
     UniqueFd make_dirs(const std::string& dir) {
         UniqueFd cur(::fcntl(root_->get(), F_DUPFD_CLOEXEC, 0));
         std::string sofar;
-        for (auto& comp : components(dir)) {
+        for (auto& comp : path_components(dir)) {
             sofar += (sofar.empty() ? "" : "/") + comp;
             UniqueFd next(
                 openat2_fd(root_->get(), sofar, O_PATH | O_DIRECTORY | O_CLOEXEC, kInRoot));
@@ -682,6 +666,17 @@ std::string clean_entry_path(std::string_view name) {
     return out;
 }
 
+std::vector<std::string> path_components(const std::string& path) {
+    std::vector<std::string> comps;
+    for (size_t b = 0; b <= path.size();) {
+        size_t e = path.find('/', b);
+        if (e == std::string::npos) e = path.size();
+        if (e > b) comps.push_back(path.substr(b, e - b));
+        b = e + 1;
+    }
+    return comps;
+}
+
 std::optional<LayerHit> find_in_layers(
     const std::vector<std::string>& comps, size_t layers,
     const std::function<LayerNode(size_t, const std::string&)>& probe) {
@@ -731,7 +726,7 @@ Whiteout classify_whiteout(std::string_view cleaned) {
 UnpackResult unpack_layer(int fd, int root_fd, const UnpackLimits& limits,
                           const std::atomic<bool>* cancel, const LowerLayers& lowers) {
     const uint64_t budget = space_budget(root_fd, limits);
-    ArchivePtr raw(archive_read_new());
+    sys::ArchiveReader raw(archive_read_new());
     archive_read_support_filter_gzip(raw.get());
     archive_read_support_filter_zstd(raw.get());
     archive_read_support_filter_xz(raw.get());
@@ -750,7 +745,7 @@ UnpackResult unpack_layer(int fd, int root_fd, const UnpackLimits& limits,
     stream.limits = &limits;
     stream.root_fd = root_fd;
 
-    ArchivePtr tar(archive_read_new());
+    sys::ArchiveReader tar(archive_read_new());
     archive_read_support_format_tar(tar.get());
     archive_read_support_format_gnutar(tar.get());
     if (archive_read_open(tar.get(), &stream, nullptr, read_decompressed, nullptr) != ARCHIVE_OK) {

@@ -81,6 +81,9 @@ struct LayerHit {
 std::optional<LayerHit> find_in_layers(
     const std::vector<std::string>& components, size_t layers,
     const std::function<LayerNode(size_t, const std::string&)>& probe);
+// The non-empty components of a relative path ("a/b/c" -> a, b, c), what
+// find_in_layers takes.
+std::vector<std::string> path_components(const std::string& path);
 
 // The xattr that marks an opaque directory in an unpacked layer: trusted.overlay.opaque,
 // or rootless (trusted.* needs CAP_SYS_ADMIN) user.overlay.opaque, what overlayfs reads

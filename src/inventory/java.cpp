@@ -13,16 +13,13 @@
 #include <optional>
 
 #include "inventory/catalog.h"
+#include "sys/archive_ptr.h"
 #include "sys/error.h"
 #include "sys/log.h"
 
 namespace husk::inventory {
 
 namespace {
-
-struct ArchiveFree {
-    void operator()(archive* a) const { archive_read_free(a); }
-};
 
 std::map<std::string, std::string> properties(std::string_view text) {
     std::map<std::string, std::string> out;
@@ -62,7 +59,7 @@ void read_jar(archive* a, const std::string& where, int layer, int depth, Invent
 // Opens an archive over an fd or memory, then reads it as a jar.
 template <class Open>
 void open_jar(const std::string& where, int layer, int depth, Inventory& inv, Open open) {
-    std::unique_ptr<archive, ArchiveFree> a(archive_read_new());
+    sys::ArchiveReader a(archive_read_new());
     archive_read_support_format_zip(a.get());
     if (open(a.get()) != ARCHIVE_OK) {
         log::warn("sbom: {}: {}; skipped", where, archive_error_string(a.get()));

@@ -12,6 +12,7 @@
 
 #include "inventory/catalog.h"
 #include "inventory/scan.h"
+#include "sys/archive_ptr.h"
 #include "sys/error.h"
 #include "sys/fileutil.h"
 
@@ -101,12 +102,8 @@ void add_records(std::string_view text, const std::string& what, std::vector<Osv
     }
 }
 
-struct ArchiveFree {
-    void operator()(archive* a) const { archive_read_free(a); }
-};
-
 void load_zip(const std::string& path, std::vector<OsvRecord>& out) {
-    std::unique_ptr<archive, ArchiveFree> a(archive_read_new());
+    sys::ArchiveReader a(archive_read_new());
     archive_read_support_format_zip(a.get());
     if (archive_read_open_filename(a.get(), path.c_str(), 65536) != ARCHIVE_OK)
         throw Error(error_format("open \"{}\": {}", path, archive_error_string(a.get())));

@@ -5,6 +5,7 @@
 #include <map>
 
 #include "inventory/catalog.h"
+#include "sys/text.h"
 
 namespace husk::inventory {
 
@@ -22,12 +23,6 @@ std::string encode(std::string_view s, bool keep_slash = false) {
             out += fmt::format("%{:02X}", c);
     }
     return out;
-}
-
-std::string lower(std::string s) {
-    for (auto& c : s)
-        if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-    return s;
 }
 
 }  // namespace
@@ -55,7 +50,7 @@ std::string purl(const Package& p, const OsRelease& os) {
         }
     }
     if (p.type == "pypi") {
-        name = lower(name);
+        name = sys::ascii_lower(name);
         for (auto& c : name)
             if (c == '_' || c == '.') c = '-';
     }

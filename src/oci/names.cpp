@@ -55,19 +55,27 @@ constexpr std::array kCapabilities = {
     "CAP_CHECKPOINT_RESTORE"sv,
 };
 
-struct Rlimit {
+struct RlimitName {
     std::string_view name;
     int number;
 };
 constexpr std::array kRlimits = {
-    Rlimit{"RLIMIT_CPU", RLIMIT_CPU},           Rlimit{"RLIMIT_FSIZE", RLIMIT_FSIZE},
-    Rlimit{"RLIMIT_DATA", RLIMIT_DATA},         Rlimit{"RLIMIT_STACK", RLIMIT_STACK},
-    Rlimit{"RLIMIT_CORE", RLIMIT_CORE},         Rlimit{"RLIMIT_RSS", RLIMIT_RSS},
-    Rlimit{"RLIMIT_NPROC", RLIMIT_NPROC},       Rlimit{"RLIMIT_NOFILE", RLIMIT_NOFILE},
-    Rlimit{"RLIMIT_MEMLOCK", RLIMIT_MEMLOCK},   Rlimit{"RLIMIT_AS", RLIMIT_AS},
-    Rlimit{"RLIMIT_LOCKS", RLIMIT_LOCKS},       Rlimit{"RLIMIT_SIGPENDING", RLIMIT_SIGPENDING},
-    Rlimit{"RLIMIT_MSGQUEUE", RLIMIT_MSGQUEUE}, Rlimit{"RLIMIT_NICE", RLIMIT_NICE},
-    Rlimit{"RLIMIT_RTPRIO", RLIMIT_RTPRIO},     Rlimit{"RLIMIT_RTTIME", RLIMIT_RTTIME},
+    RlimitName{"RLIMIT_CPU", RLIMIT_CPU},
+    RlimitName{"RLIMIT_FSIZE", RLIMIT_FSIZE},
+    RlimitName{"RLIMIT_DATA", RLIMIT_DATA},
+    RlimitName{"RLIMIT_STACK", RLIMIT_STACK},
+    RlimitName{"RLIMIT_CORE", RLIMIT_CORE},
+    RlimitName{"RLIMIT_RSS", RLIMIT_RSS},
+    RlimitName{"RLIMIT_NPROC", RLIMIT_NPROC},
+    RlimitName{"RLIMIT_NOFILE", RLIMIT_NOFILE},
+    RlimitName{"RLIMIT_MEMLOCK", RLIMIT_MEMLOCK},
+    RlimitName{"RLIMIT_AS", RLIMIT_AS},
+    RlimitName{"RLIMIT_LOCKS", RLIMIT_LOCKS},
+    RlimitName{"RLIMIT_SIGPENDING", RLIMIT_SIGPENDING},
+    RlimitName{"RLIMIT_MSGQUEUE", RLIMIT_MSGQUEUE},
+    RlimitName{"RLIMIT_NICE", RLIMIT_NICE},
+    RlimitName{"RLIMIT_RTPRIO", RLIMIT_RTPRIO},
+    RlimitName{"RLIMIT_RTTIME", RLIMIT_RTTIME},
 };
 constexpr auto kRlimitNames = [] {
     std::array<std::string_view, kRlimits.size()> out{};

@@ -157,6 +157,82 @@ TEST(TemplateErrors, OneLineNamingThePosition) {
               "template: :1:10: can't give argument to non-function .Image");
 }
 
+// Go's text/template outputs for its slice, html, js, urlquery and call functions.
+TEST(TemplateFunctions, SliceAsGo) {
+    EXPECT_EQ(run("{{slice .Image 0 7}}", inspect_doc), "busybox");
+    EXPECT_EQ(run("{{slice .Image 8}}", inspect_doc), "latest");
+    EXPECT_EQ(run("{{slice .Config.Env 1}}", inspect_doc), "[HOME=/root]");
+    EXPECT_EQ(run("{{slice .Config.Env 0 1 2}}", inspect_doc), "[PATH=/bin]");
+    EXPECT_EQ(run("{{len (slice .Args 2)}}", inspect_doc), "0");
+    EXPECT_EQ(error_of("{{slice .Image 3 99}}", inspect_doc),
+              "template: :1:3: error calling slice: index out of range: 99");
+    EXPECT_EQ(error_of("{{slice .Image 4 2}}", inspect_doc),
+              "template: :1:3: error calling slice: invalid slice index: 4 > 2");
+    EXPECT_EQ(error_of("{{slice .Image 0 1 2}}", inspect_doc),
+              "template: :1:3: error calling slice: cannot 3-index slice a string");
+    EXPECT_EQ(error_of("{{slice .State.Pid 1}}", inspect_doc),
+              "template: :1:3: error calling slice: can't slice item of type int");
+}
+
+TEST(TemplateFunctions, EscapersAsGo) {
+    json d = {{"S", "<a href=\"x\">'Tom' & \"Jerry\"</a>"}, {"N", 3}, {"U", "caf\u00e9\u2028"}};
+    EXPECT_EQ(run("{{html .S}}", d),
+              "&lt;a href=&#34;x&#34;&gt;&#39;Tom&#39; &amp; &#34;Jerry&#34;&lt;/a&gt;");
+    EXPECT_EQ(run("{{js .S}}", d),
+              R"(\u003Ca href\u003D\"x\"\u003E\'Tom\' \u0026 \"Jerry\"\u003C/a\u003E)");
+    EXPECT_EQ(run("{{js .U}}", d), "caf\u00e9\\u2028");
+    EXPECT_EQ(run("{{js \"a\\tb\"}}", d), R"(a\u0009b)");
+    EXPECT_EQ(run("{{urlquery \"a b&c=d/é\"}}", d), "a+b%26c%3Dd%2F%C3%A9");
+    // several arguments are fmt.Sprint'ed first
+    EXPECT_EQ(run("{{html .N \"<\" .N}}", d), "3&lt;3");
+    EXPECT_EQ(run("{{.S | urlquery}}", d),
+              "%3Ca+href%3D%22x%22%3E%27Tom%27+%26+%22Jerry%22%3C%2Fa%3E");
+    EXPECT_EQ(error_of("{{call .N}}", d),
+              "template: :1:3: error calling call: non-function of type int");
+}
+
+// {{define}}, {{template}}, {{block}}, {{break}} and {{continue}}.
+TEST(TemplateControl, DefineTemplateAndBlock) {
+    EXPECT_EQ(
+        run(R"({{define "net"}}{{.IPAddress}}{{end}})"
+            R"({{range $n, $v := .NetworkSettings.Networks}}{{$n}}={{template "net" $v}} {{end}})",
+            inspect_doc),
+        "bridge=10.88.0.2 other=10.89.0.7 ");
+    // no pipeline: dot is nil inside; $ is the template's own dot
+    EXPECT_EQ(
+        run(R"({{define "t"}}[{{.}}|{{$}}]{{end}}{{template "t"}}{{template "t" .State.Pid}})",
+            inspect_doc),
+        "[<nil>|<nil>][42|42]");
+    // block defines and runs; an empty define does not replace it, a second body is an error
+    EXPECT_EQ(run(R"({{block "b" .State.Status}}<{{.}}>{{end}})", inspect_doc), "<running>");
+    EXPECT_EQ(
+        run(R"({{block "b" .State.Status}}<{{.}}>{{end}}{{define "b"}} {{end}})", inspect_doc),
+        "<running>");
+    EXPECT_EQ(error_of(R"({{block "b" .}}<{{.}}>{{end}}{{define "b"}}({{.}}){{end}})", inspect_doc),
+              R"(template: :1:32: template: multiple definition of template "b")");
+    EXPECT_EQ(error_of(R"({{template "nope"}})", inspect_doc),
+              R"(template: :1:3: no such template "nope")");
+    EXPECT_EQ(error_of(R"({{define "a"}}x{{end}}{{define "a"}}y{{end}})", inspect_doc),
+              R"(template: :1:25: template: multiple definition of template "a")");
+    EXPECT_EQ(error_of(R"({{if 1}}{{define "a"}}x{{end}}{{end}})", inspect_doc),
+              "template: :1:11: unexpected <define> in command");
+    EXPECT_EQ(error_of(R"({{define "r"}}{{template "r"}}{{end}}{{template "r"}})", inspect_doc),
+              "template: :1:17: exceeded maximum template depth (1000)");
+}
+
+TEST(TemplateControl, BreakAndContinueInRange) {
+    json d = {{"L", {1, 2, 3, 4, 5}}};
+    EXPECT_EQ(run("{{range .L}}{{if eq . 4}}{{break}}{{end}}{{.}}{{end}}", d), "123");
+    EXPECT_EQ(run("{{range .L}}{{if eq . 2 4}}{{continue}}{{end}}{{.}}{{end}}", d), "135");
+    EXPECT_EQ(run("{{range .L}}{{range .L}}{{break}}{{end}}{{.}}{{end}}",
+                  json{{"L", {json{{"L", {1}}}}}}),
+              "map[L:[1]]");
+    EXPECT_EQ(error_of("{{if 1}}{{break}}{{end}}", d),
+              "template: :1:11: {{break}} outside {{range}}");
+    EXPECT_EQ(error_of("{{range .L}}{{continue 1}}{{end}}", d),
+              "template: :1:24: unexpected token in continue");
+}
+
 // docker ps --format "table {{.ID}}\t{{.Labels}}" (docker's ps reference), with
 // today's tabwriter (minwidth 10, padding 3).
 TEST(TemplateTable, HeaderRowAndAlignedColumnsAsDockerPrints) {

@@ -1,9 +1,11 @@
 // Values as Go's fmt prints them, the template functions, and Go's tabwriter as
 // docker's formatter configures it.
 #include <algorithm>
+#include <array>
 #include <cctype>
 #include <cstdint>
 #include <string_view>
+#include <utility>
 
 #include <fmt/format.h>
 
@@ -303,6 +305,159 @@ json index(const std::vector<json>& a) {
     return cur;
 }
 
+// Go's slice: item[i], item[i:j], item[i:j:k] of a string (bytes, two indexes at most)
+// or an array.
+json slice(const std::vector<json>& a) {
+    if (a.empty()) throw FuncError("wrong number of args for slice: want at least 1 got 0");
+    const json& item = a[0];
+    if (item.is_null()) throw FuncError("slice of untyped nil");
+    if (a.size() > 4) throw FuncError(fmt::format("too many slice indexes: {}", a.size() - 1));
+    if (!item.is_string() && !item.is_array())
+        throw FuncError(fmt::format("can't slice item of type {}", go_type(item)));
+    if (item.is_string() && a.size() == 4) throw FuncError("cannot 3-index slice a string");
+    size_t len = item.is_string() ? item.get_ref<const std::string&>().size() : item.size();
+    std::array<size_t, 3> idx = {0, len, len};
+    for (size_t i = 1; i < a.size(); ++i) {
+        int64_t x = want_int(a[i]);
+        if (x < 0 || static_cast<uint64_t>(x) > len)
+            throw FuncError(fmt::format("index out of range: {}", x));
+        idx.at(i - 1) = static_cast<size_t>(x);
+    }
+    if (idx[0] > idx[1])
+        throw FuncError(fmt::format("invalid slice index: {} > {}", idx[0], idx[1]));
+    if (a.size() == 4 && idx[1] > idx[2])
+        throw FuncError(fmt::format("invalid slice index: {} > {}", idx[1], idx[2]));
+    if (item.is_string()) return item.get_ref<const std::string&>().substr(idx[0], idx[1] - idx[0]);
+    json out = json::array();
+    for (size_t i = idx[0]; i < idx[1]; ++i) out.push_back(item[i]);
+    return out;
+}
+
+// The text html, js and urlquery escape: a lone string as it is, else fmt.Sprint's.
+std::string escape_arg(const std::vector<json>& a) {
+    if (a.size() == 1 && a[0].is_string()) return a[0].get<std::string>();
+    return sprint(a, false);
+}
+
+// Go's template.HTMLEscapeString.
+std::string html_escape(std::string_view s) {
+    std::string out;
+    for (char c : s) {
+        switch (c) {
+            case '"':
+                out += "&#34;";
+                break;
+            case '\'':
+                out += "&#39;";
+                break;
+            case '&':
+                out += "&amp;";
+                break;
+            case '<':
+                out += "&lt;";
+                break;
+            case '>':
+                out += "&gt;";
+                break;
+            case '\0':
+                out += "\uFFFD";
+                break;
+            default:
+                out += c;
+        }
+    }
+    return out;
+}
+
+// One UTF-8 sequence at s[i]: the code point and its length (an invalid byte is U+FFFD, 1).
+std::pair<char32_t, size_t> decode_utf8(std::string_view s, size_t i) {
+    auto b = static_cast<unsigned char>(s[i]);
+    size_t n = b >= 0xF0 ? 4 : b >= 0xE0 ? 3 : b >= 0xC0 ? 2 : 1;
+    if (n == 1 || i + n > s.size()) return {b < 0x80 ? b : 0xFFFD, 1};
+    char32_t r = b & (0x7F >> n);
+    for (size_t k = 1; k < n; ++k) {
+        auto c = static_cast<unsigned char>(s[i + k]);
+        if ((c & 0xC0) != 0x80) return {0xFFFD, 1};
+        r = (r << 6) | (c & 0x3F);
+    }
+    return {r, n};
+}
+
+// Go's unicode.IsPrint outside ASCII, for the code points a template meets: false for C1
+// controls, spaces other than U+0020, line and paragraph separators, format characters,
+// private use, surrogates and the noncharacters U+FFFE/U+FFFF.
+bool is_print(char32_t r) {
+    if (r >= 0x80 && r <= 0x9F) return false;
+    if (r == 0xA0 || r == 0xAD || r == 0x1680 || (r >= 0x2000 && r <= 0x200F) ||
+        (r >= 0x2028 && r <= 0x202F) || (r >= 0x205F && r <= 0x2064) ||
+        (r >= 0x2066 && r <= 0x206F) || r == 0x3000 || r == 0xFEFF ||
+        (r >= 0xFFF9 && r <= 0xFFFB) || r == 0xFFFE || r == 0xFFFF)
+        return false;
+    if ((r >= 0x600 && r <= 0x605) || r == 0x61C || r == 0x6DD || r == 0x70F || r == 0x180E)
+        return false;
+    if ((r >= 0xD800 && r <= 0xF8FF) || (r >= 0xF0000 && r <= 0x10FFFF)) return false;
+    return r <= 0x10FFFF;
+}
+
+// Go's template.JSEscapeString.
+std::string js_escape(std::string_view s) {
+    std::string out;
+    for (size_t i = 0; i < s.size();) {
+        auto c = static_cast<unsigned char>(s[i]);
+        if (c >= 0x80) {
+            auto [r, n] = decode_utf8(s, i);
+            if (is_print(r)) {
+                out.append(s.substr(i, n));
+            } else {
+                out += fmt::format("\\u{:04X}", static_cast<uint32_t>(r));
+            }
+            i += n;
+            continue;
+        }
+        switch (c) {
+            case '\\':
+                out += "\\\\";
+                break;
+            case '\'':
+                out += "\\'";
+                break;
+            case '"':
+                out += "\\\"";
+                break;
+            case '<':
+            case '>':
+            case '&':
+            case '=':
+                out += fmt::format("\\u{:04X}", c);
+                break;
+            default:
+                if (c < ' ') {
+                    out += fmt::format("\\u{:04X}", c);
+                } else {
+                    out += static_cast<char>(c);
+                }
+        }
+        ++i;
+    }
+    return out;
+}
+
+// Go's url.QueryEscape.
+std::string query_escape(std::string_view s) {
+    std::string out;
+    for (char ch : s) {
+        auto c = static_cast<unsigned char>(ch);
+        if (std::isalnum(c) != 0 || c == '-' || c == '_' || c == '.' || c == '~') {
+            out += ch;
+        } else if (c == ' ') {
+            out += '+';
+        } else {
+            out += fmt::format("%{:02X}", c);
+        }
+    }
+    return out;
+}
+
 json split(const std::string& s, const std::string& sep) {
     json out = json::array();
     if (sep.empty()) {
@@ -345,6 +500,16 @@ json call(const std::string& f, const std::vector<json>& a, bool header) {
         throw FuncError(fmt::format("len of type {}", go_type(a[0])));
     }
     if (f == "index") return index(a);
+    if (f == "slice") return slice(a);
+    if (f == "html") return html_escape(escape_arg(a));
+    if (f == "js") return js_escape(escape_arg(a));
+    if (f == "urlquery") return query_escape(escape_arg(a));
+    if (f == "call") {
+        // template data is JSON: it never holds a function to call
+        if (a.empty()) throw FuncError("wrong number of args for call: want at least 1 got 0");
+        if (a[0].is_null()) throw FuncError("call of nil");
+        throw FuncError(fmt::format("non-function of type {}", go_type(a[0])));
+    }
     if (f == "print") return sprint(a, false);
     if (f == "println") return sprint(a, true);
     if (f == "printf") {

@@ -1,8 +1,10 @@
 // The parser of templates: the text is cut into text and {{actions}} (trim markers
-// applied), each action is lexed into tokens, and a tree of text, action, if, range and
-// with nodes is built (tmpl_tree.h).
+// applied), each action is lexed into tokens, and a tree of text, action, if, range,
+// with, template, break and continue nodes is built, with the templates define and block
+// name beside it (tmpl_tree.h).
 #include <algorithm>
 #include <cctype>
+#include <map>
 #include <utility>
 
 #include <fmt/format.h>
@@ -185,9 +187,9 @@ std::vector<Token> lex(std::string_view src, std::string_view s, size_t base) {
 
 const std::vector<std::string_view>& function_names() {
     static const std::vector<std::string_view> names = {
-        "and",   "or",    "not",   "len",   "index", "print",   "printf", "println",
-        "eq",    "ne",    "lt",    "le",    "gt",    "ge",      "json",   "join",
-        "split", "lower", "upper", "title", "pad",   "truncate"};
+        "and",   "or",    "not", "len",      "index", "print", "printf", "println",  "eq",
+        "ne",    "lt",    "le",  "gt",       "ge",    "json",  "join",   "split",    "lower",
+        "upper", "title", "pad", "truncate", "slice", "html",  "js",     "urlquery", "call"};
     return names;
 }
 
@@ -262,11 +264,13 @@ class Parser {
     Parser(std::string_view src, std::vector<Piece> pieces)
         : src_(src), pieces_(std::move(pieces)) {}
 
-    std::unique_ptr<ListNode> parse_all() {
-        auto list = parse_list();
+    Tree parse_all() {
+        Tree tree;
+        tree.root = parse_list();
         if (at_ < pieces_.size())
             fail_at(src_, pieces_[at_].pos, fmt::format("unexpected {{{{{}}}}}", stop_word_));
-        return list;
+        tree.defs = std::move(defs_);
+        return tree;
     }
 
   private:
@@ -276,6 +280,9 @@ class Parser {
     std::string stop_word_;  // "end" or "else" that ended the last list
     std::vector<Token> toks_;
     size_t t_ = 0;
+    std::map<std::string, std::unique_ptr<ListNode>, std::less<>> defs_;
+    int depth_ = 0;        // blocks open around the list being parsed
+    int range_depth_ = 0;  // of which range blocks ({{break}} and {{continue}} need one)
 
     // Parses nodes until {{end}} or {{else}} (left in stop_word_, piece consumed).
     std::unique_ptr<ListNode> parse_list() {
@@ -303,14 +310,89 @@ class Parser {
                 list->nodes.push_back(parse_block(first.text, first.pos));
                 continue;
             }
-            if (first.kind == Tok::ident &&
-                (first.text == "define" || first.text == "template" || first.text == "block" ||
-                 first.text == "break" || first.text == "continue"))
-                fail_at(src_, first.pos, fmt::format("{{{{{}}}}} is not supported", first.text));
+            if (first.kind == Tok::ident && first.text == "define") {
+                if (depth_ > 0) fail_at(src_, first.pos, "unexpected <define> in command");
+                t_ = 1;
+                std::string name = template_name("define");
+                if (more()) fail_at(src_, toks_[t_].pos, "unexpected token in define clause");
+                define(name, first.pos, parse_body("define"));
+                continue;
+            }
+            if (first.kind == Tok::ident && (first.text == "template" || first.text == "block")) {
+                t_ = 1;
+                Node n{Node::Kind::template_,
+                       template_name(first.text),
+                       {},
+                       nullptr,
+                       nullptr,
+                       first.pos};
+                if (more()) n.pipe = parse_pipeline(false);
+                if (first.text == "block") {
+                    if (n.pipe.cmds.empty()) fail_at(src_, first.pos, "missing value for block");
+                    define(n.text, first.pos, parse_body("block"));
+                }
+                list->nodes.push_back(std::move(n));
+                continue;
+            }
+            if (first.kind == Tok::ident && (first.text == "break" || first.text == "continue")) {
+                if (range_depth_ == 0)
+                    fail_at(src_, first.pos,
+                            fmt::format("{{{{{}}}}} outside {{{{range}}}}", first.text));
+                if (toks_.size() > 1)
+                    fail_at(src_, toks_[1].pos, fmt::format("unexpected token in {}", first.text));
+                list->nodes.push_back(
+                    Node{first.text == "break" ? Node::Kind::break_ : Node::Kind::continue_,
+                         {},
+                         {},
+                         nullptr,
+                         nullptr,
+                         first.pos});
+                continue;
+            }
             Node n{Node::Kind::action, {}, parse_pipeline(true), nullptr, nullptr, p.pos};
             list->nodes.push_back(std::move(n));
         }
         return list;
+    }
+
+    // The quoted name after define/template/block.
+    std::string template_name(const std::string& word) {
+        if (!more() || toks_[t_].kind != Tok::literal || !toks_[t_].value.is_string())
+            fail_at(src_, more() ? toks_[t_].pos : pieces_[at_ - 1].pos,
+                    fmt::format("unexpected token in {} clause", word));
+        return toks_[t_++].value.get<std::string>();
+    }
+
+    // The list of a define or block, up to its {{end}} ({{else}} has no place there).
+    std::unique_ptr<ListNode> parse_body(const std::string& word) {
+        ++depth_;
+        auto body = parse_list();
+        --depth_;
+        if (at_ >= pieces_.size()) fail_at(src_, src_.size(), "unexpected EOF");
+        if (stop_word_ != "end")
+            fail_at(src_, pieces_[at_].pos, fmt::format("unexpected {{{{else}}}} in {}", word));
+        if (toks_.size() > 1) fail_at(src_, toks_[1].pos, "unexpected token in end");
+        ++at_;
+        return body;
+    }
+
+    // Go's rule: a template with a body replaces one that is empty (only spaces), and two
+    // bodies for one name are an error.
+    void define(const std::string& name, size_t pos, std::unique_ptr<ListNode> body) {
+        auto empty = [](const ListNode& l) {
+            return std::all_of(l.nodes.begin(), l.nodes.end(), [](const Node& n) {
+                return n.kind == Node::Kind::text &&
+                       std::all_of(n.text.begin(), n.text.end(), is_space);
+            });
+        };
+        auto it = defs_.find(name);
+        if (it != defs_.end() && !empty(*it->second)) {
+            if (!empty(*body))
+                fail_at(src_, pos,
+                        fmt::format("template: multiple definition of template \"{}\"", name));
+            return;
+        }
+        defs_[name] = std::move(body);
     }
 
     // After "if"/"range"/"with" (t_ past the keyword): pipeline, list, else, end.
@@ -322,7 +404,11 @@ class Parser {
         n.pos = pos;
         n.pipe = parse_pipeline(true);
         if (n.pipe.cmds.empty()) fail_at(src_, pos, fmt::format("missing value for {}", word));
+        ++depth_;
+        if (n.kind == Node::Kind::range) ++range_depth_;
         n.list = parse_list();
+        if (n.kind == Node::Kind::range) --range_depth_;
+        --depth_;
         if (at_ >= pieces_.size()) fail_at(src_, src_.size(), "unexpected EOF");
         ++at_;  // the {{end}} or {{else ...}}
         if (stop_word_ == "else") {
@@ -337,7 +423,9 @@ class Parser {
                 return n;
             }
             if (toks_.size() > 1) fail_at(src_, toks_[1].pos, "unexpected token after else");
+            ++depth_;
             n.else_list = parse_list();
+            --depth_;
             if (at_ >= pieces_.size()) fail_at(src_, src_.size(), "unexpected EOF");
             if (stop_word_ != "end")
                 fail_at(src_, pieces_[at_].pos, "expected end; found {{else}}");
@@ -439,7 +527,7 @@ class Parser {
 
 }  // namespace
 
-std::unique_ptr<ListNode> parse(std::string_view src) {
+Tree parse(std::string_view src) {
     return Parser(src, cut(src)).parse_all();
 }
 

@@ -24,20 +24,50 @@ namespace {
 
 class Exec {
   public:
-    Exec(std::string_view src, bool header) : src_(src), header_(header) {}
+    Exec(std::string_view src, const Tree& tree, bool header)
+        : src_(src), tree_(tree), header_(header) {}
 
     std::string out;
 
+    // Stops early after a {{break}} or {{continue}}, which the enclosing range takes.
     void run(const ListNode& list, const json& dot) {
-        for (const Node& n : list.nodes) node(n, dot);
+        for (const Node& n : list.nodes) {
+            node(n, dot);
+            if (flow_ != Flow::normal) return;
+        }
     }
 
     void push_var(std::string name, json v) { vars_.emplace_back(std::move(name), std::move(v)); }
 
   private:
+    // Go's limit is 100000 nested template calls; a C++ stack is smaller.
+    static constexpr int max_template_depth = 1000;
+    enum class Flow : uint8_t { normal, brk, cont };
+
     std::string_view src_;
+    const Tree& tree_;
     bool header_;
     std::vector<std::pair<std::string, json>> vars_;
+    Flow flow_ = Flow::normal;
+    int template_depth_ = 0;
+
+    // {{template "name" P}}: the named template with P (or nil) as dot, and only $ of
+    // its own as variable, as in Go.
+    void call_template(const Node& n, const json& dot) {
+        auto it = tree_.defs.find(n.text);
+        if (it == tree_.defs.end())
+            fail_at(src_, n.pos, fmt::format("no such template \"{}\"", n.text));
+        if (template_depth_ >= max_template_depth)
+            fail_at(src_, n.pos,
+                    fmt::format("exceeded maximum template depth ({})", max_template_depth));
+        json arg = n.pipe.cmds.empty() ? json() : pipeline(n.pipe, dot);
+        auto saved = std::exchange(vars_, {});
+        push_var("$", arg);
+        ++template_depth_;
+        run(*it->second, arg);
+        --template_depth_;
+        vars_ = std::move(saved);
+    }
 
     void node(const Node& n, const json& dot) {
         switch (n.kind) {
@@ -64,6 +94,15 @@ class Exec {
             case Node::Kind::range:
                 range(n, dot);
                 return;
+            case Node::Kind::template_:
+                call_template(n, dot);
+                return;
+            case Node::Kind::break_:
+                flow_ = Flow::brk;
+                return;
+            case Node::Kind::continue_:
+                flow_ = Flow::cont;
+                return;
         }
     }
 
@@ -73,6 +112,7 @@ class Exec {
         if (!v.is_null() && !v.is_array() && !v.is_object())
             fail_at(src_, n.pos, fmt::format("range can't iterate over {}", go_print(v)));
         size_t count = 0;
+        // false after a {{break}}
         auto body = [&](const json& key, const json& elem) {
             size_t inner = vars_.size();
             if (n.pipe.vars.size() == 1) push_var(n.pipe.vars[0], elem);
@@ -83,11 +123,14 @@ class Exec {
             run(*n.list, elem);
             vars_.resize(inner);
             ++count;
+            return std::exchange(flow_, Flow::normal) != Flow::brk;
         };
         if (v.is_array())
-            for (size_t i = 0; i < v.size(); ++i) body(json(i), v[i]);
+            for (size_t i = 0; i < v.size() && body(json(i), v[i]); ++i) {
+            }
         if (v.is_object())
-            for (auto& [k, e] : v.items()) body(json(k), e);
+            for (auto& [k, e] : v.items())
+                if (!body(json(k), e)) break;
         if (count == 0 && n.else_list) run(*n.else_list, dot);
         vars_.resize(mark);
     }
@@ -228,23 +271,23 @@ std::string_view trim_spaces(std::string_view s) {
 }  // namespace
 
 Template::Template(std::string_view text) : source_(text) {
-    root_ = parse(source_);
+    tree_ = std::make_unique<Tree>(parse(source_));
 }
 Template::~Template() = default;
 Template::Template(Template&&) noexcept = default;
 Template& Template::operator=(Template&&) noexcept = default;
 
 std::string Template::execute(const json& dot) const {
-    Exec e(source_, false);
+    Exec e(source_, *tree_, false);
     e.push_var("$", dot);
-    e.run(*root_, dot);
+    e.run(*tree_->root, dot);
     return std::move(e.out);
 }
 
 std::string Template::execute_header(const json& headers) const {
-    Exec e(source_, true);
+    Exec e(source_, *tree_, true);
     e.push_var("$", headers);
-    e.run(*root_, headers);
+    e.run(*tree_->root, headers);
     return std::move(e.out);
 }
 

@@ -3,10 +3,11 @@
 //
 //   {{.Field.Sub}}  {{.}}  {{$}}  {{$v.Field}}  {{(index .X 0).Field}}
 //   {{if P}} {{else if P}} {{else}} {{end}}   {{range P}} {{else}} {{end}}
-//   {{range $k, $v := P}}   {{with P}}   {{$x := P}}   {{- trims -}}   {{/* comment */}}
-//   pipelines {{.X | upper}}; functions: Go's and, or, not, len, index, print, printf,
-//   println, eq, ne, lt, le, gt, ge; docker's json, join, split, lower, upper, title,
-//   pad, truncate.
+//   {{range $k, $v := P}} {{break}} {{continue}}   {{with P}}   {{$x := P}}
+//   {{define "T"}} {{template "T" P}} {{block "T" P}}   {{- trims -}}   {{/* comment */}}
+//   pipelines {{.X | upper}}; functions: Go's and, or, not, len, index, slice, print,
+//   printf, println, html, js, urlquery, call, eq, ne, lt, le, gt, ge; docker's json,
+//   join, split, lower, upper, title, pad, truncate.
 //
 // Why a library of the CLI and not of the engine: templates are how a terminal user
 // shapes text; the Docker Engine API front end answers JSON and never renders one.
@@ -22,7 +23,7 @@
 
 namespace husk::cli::tmpl {
 
-struct ListNode;
+struct Tree;
 
 class Template {
   public:
@@ -42,7 +43,7 @@ class Template {
 
   private:
     std::string source_;
-    std::unique_ptr<ListNode> root_;
+    std::unique_ptr<Tree> tree_;
 };
 
 // Go's text/tabwriter as docker's formatter sets it up (minwidth 10, padding 3,

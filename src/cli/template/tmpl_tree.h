@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -48,14 +49,29 @@ struct ListNode {
 };
 
 struct Node {
-    enum class Kind : uint8_t { text, action, if_, range, with } kind = Kind::text;
+    enum class Kind : uint8_t {
+        text,
+        action,
+        if_,
+        range,
+        with,
+        template_,  // {{template "name" P}}: text holds the name; no pipeline: nil dot
+        break_,
+        continue_,
+    } kind = Kind::text;
     std::string text;
     Pipeline pipe;
     std::unique_ptr<ListNode> list, else_list;
     size_t pos = 0;
 };
 
+// A parsed template: the main list and the templates {{define}} and {{block}} name.
+struct Tree {
+    std::unique_ptr<ListNode> root;
+    std::map<std::string, std::unique_ptr<ListNode>, std::less<>> defs;
+};
+
 // Parses a template's source into its tree; errors name the position.
-std::unique_ptr<ListNode> parse(std::string_view src);
+Tree parse(std::string_view src);
 
 }  // namespace husk::cli::tmpl

@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <charconv>
 #include <chrono>
@@ -168,6 +169,14 @@ std::map<std::string, uint64_t> read_flat(const std::string& dir, std::string_vi
         pos = eol + 1;
     }
     return out;
+}
+
+bool has(const std::vector<std::string>& words, std::string_view word) {
+    return std::find(words.begin(), words.end(), word) != words.end();
+}
+
+std::string parent_of(const std::string& dir) {
+    return dir.substr(0, dir.rfind('/'));
 }
 
 std::vector<std::string> split_words(std::string_view text) {

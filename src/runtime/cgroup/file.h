@@ -34,6 +34,10 @@ void remove_cgroup(const std::string& dir);
 std::map<std::string, uint64_t> read_flat(const std::string& dir, std::string_view name);
 // Space/newline separated words ("cpu io memory").
 std::vector<std::string> split_words(std::string_view text);
+// Whether `words` (split_words' result: controller lists) holds `word`.
+bool has(const std::vector<std::string>& words, std::string_view word);
+// The cgroup directory above `dir` (its path without the last component).
+std::string parent_of(const std::string& dir);
 
 // "key value" lines (memory.stat, cgroup.events, ...): the value of `key`, or -1.
 int64_t flat_key(std::string_view text, std::string_view key);

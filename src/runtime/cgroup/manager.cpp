@@ -24,14 +24,6 @@ namespace husk::runtime::cgroup {
 
 namespace {
 
-std::string parent_of(const std::string& dir) {
-    return dir.substr(0, dir.rfind('/'));
-}
-
-bool has(const std::vector<std::string>& v, std::string_view s) {
-    return std::find(v.begin(), v.end(), s) != v.end();
-}
-
 // A new v1 cpuset cgroup has no cpus and no mems: nothing could run in it.
 // Copy them from the parent, top down, as runc does.
 void init_cpuset(const std::string& mountpoint, const std::string& dir) {

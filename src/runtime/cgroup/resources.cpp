@@ -20,14 +20,6 @@ namespace husk::runtime::cgroup {
 
 namespace {
 
-bool has(const std::vector<std::string>& v, std::string_view s) {
-    return std::find(v.begin(), v.end(), s) != v.end();
-}
-
-std::string parent_of(const std::string& dir) {
-    return dir.substr(0, dir.rfind('/'));
-}
-
 bool needs_cpu(const oci::CpuResources& c) {
     return c.shares || c.quota || c.period || c.burst || c.realtime_runtime || c.realtime_period ||
            c.idle;

@@ -96,6 +96,35 @@ setup() {
         "$(printf 'new\nnew\nkeep\none')" ]
 }
 
+@test "cp keeps hard links: out to a directory, out as a tar stream, and a stream in" {
+    husk exec day2-cp sh -c 'mkdir -p /hl && echo same >/hl/a && ln /hl/a /hl/b'
+    husk cp day2-cp:/hl "$OUT/"
+    [ "$(stat -c %i "$OUT/hl/a")" = "$(stat -c %i "$OUT/hl/b")" ]
+    [ "$(cat "$OUT/hl/b")" = same ]
+    run -0 bash -c "'$HUSK' --root '$ROOT' cp day2-cp:/hl - | tar -tvf -"
+    [[ "$output" == *"hl/b link to hl/a"* || "$output" == *"hl/a link to hl/b"* ]]
+    mkdir "$OUT/in" && echo two >"$OUT/in/x" && ln "$OUT/in/x" "$OUT/in/y"
+    tar -C "$OUT" -cf - in | husk cp - day2-cp:/tmp
+    [ "$(husk exec day2-cp stat -c '%i %h' /tmp/in/x)" = "$(husk exec day2-cp stat -c '%i %h' /tmp/in/y)" ]
+    [ "$(husk exec day2-cp cat /tmp/in/y)" = two ]
+}
+
+@test "cp of a stream whose hard link climbs out links nothing outside DEST" {
+    python3 - "$OUT/evil.tar" <<'PY'
+import sys, tarfile
+with tarfile.open(sys.argv[1], "w") as t:
+    i = tarfile.TarInfo("evil")
+    i.type = tarfile.LNKTYPE
+    i.linkname = "../../../../etc/hostname"
+    t.addfile(i)
+PY
+    run husk cp - day2-cp:/tmp/ <"$OUT/evil.tar"
+    [ "$status" -ne 0 ] && [ "${#lines[@]}" -eq 1 ]
+    [[ "$output" == *"/tmp/etc/hostname"* ]]
+    run husk exec day2-cp test -e /tmp/evil
+    [ "$status" -ne 0 ]
+}
+
 @test "cp works on a stopped container" {
     husk create --name day2-cp-stopped husk/busybox true >/dev/null
     echo cold >"$OUT/c.txt"
@@ -103,6 +132,23 @@ setup() {
     husk cp day2-cp-stopped:/c.txt "$OUT/back.txt"
     [ "$(cat "$OUT/back.txt")" = cold ]
     husk rm day2-cp-stopped >/dev/null
+}
+
+@test "cp on a stopped container reads and writes its volumes and binds; nothing stays mounted" {
+    mkdir "$OUT/bind" && echo b >"$OUT/bind/b.txt"
+    husk run --name day2-cp-vol --network none -v day2cpvol:/vol -v "$OUT/bind:/bind" \
+        husk/busybox sh -c 'echo v >/vol/v.txt'
+    husk cp day2-cp-vol:/vol/v.txt "$OUT/v.txt"
+    [ "$(cat "$OUT/v.txt")" = v ]
+    husk cp day2-cp-vol:/bind/b.txt "$OUT/b2.txt"
+    [ "$(cat "$OUT/b2.txt")" = b ]
+    echo w >"$OUT/w.txt"
+    husk cp "$OUT/w.txt" day2-cp-vol:/vol/w.txt
+    [ "$(husk run --rm --network none -v day2cpvol:/vol husk/busybox cat /vol/w.txt)" = w ]
+    run grep -c "/vol " /proc/self/mountinfo
+    [ "$output" = 0 ]
+    husk rm day2-cp-vol >/dev/null
+    husk volume rm day2cpvol >/dev/null
 }
 
 @test "cp bad input: one line, non-zero, nothing made" {
