@@ -484,7 +484,11 @@ Root container_root(const EngineContext& ctx, const ContainerRecord& rec, const 
         std::optional<image::Store> own;
         image::Store& store = ctx.store != nullptr ? *ctx.store : own.emplace(ctx.data_root);
         // a rootless overlay root, mounted only in the container: our own mount of it
-        if ((r.fd = store.open_userns_rootfs(rec.id))) return r;
+        // (its binds are not mounted for the copy)
+        if (sys::read_file_if_exists(fmt::format("{}/rootfs/{}/mode", store.root(), rec.id)) ==
+                "overlay-userns\n" &&
+            (r.fd = store.open_userns_rootfs(rec.id)))
+            return r;
         rootfs = store.remount_rootfs(rec.id);
     }
     mount_binds(ctx, rec, rootfs, arg, r);
