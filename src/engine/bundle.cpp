@@ -28,6 +28,7 @@
 #include "sys/fd.h"
 #include "sys/fileutil.h"
 #include "sys/safe_path.h"
+#include "sys/user_dirs.h"
 
 namespace husk::engine {
 
@@ -304,8 +305,9 @@ void allow_calls_of_added_caps(oci::Seccomp& profile, const std::vector<std::str
 // Make the working directory exist, owned by the container's user (docker does).
 void ensure_workdir(const BundleInputs& in, const std::string& cwd, uint32_t uid, uint32_t gid) {
     if (cwd == "/" || cwd.empty()) return;
-    sys::UniqueFd root(::open(in.rootfs.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
-    if (!root) throw_sys("open", in.rootfs);
+    std::string host_root = in.root_for_host();
+    sys::UniqueFd root(::open(host_root.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+    if (!root) throw_sys("open", host_root);
     int fd = sys::open_in_root(root.get(), cwd.c_str(), O_PATH | O_DIRECTORY);
     if (fd >= 0) {
         ::close(fd);
@@ -315,6 +317,9 @@ void ensure_workdir(const BundleInputs& in, const std::string& cwd, uint32_t uid
     // the path as the container names it: the host path of its root means nothing to the user
     if (fd < 0) throw_sys("create working directory (in the container)", cwd, -fd);
     sys::UniqueFd dir(fd);
+    // Rootless, the user may give only its own ids: the directory stays the container
+    // root's (the owner docker's SetupWorkingDirectory gives it).
+    if (sys::rootless()) return;
     uint32_t host_uid = in.userns ? in.userns->host_uid(uid) : uid;
     uint32_t host_gid = in.userns ? in.userns->host_gid(gid) : gid;
     char buf[64];
@@ -366,7 +371,7 @@ oci::Spec build_spec(const RunOptions& o, const BundleInputs& in) {
     p.args.insert(p.args.end(), c.cmd.begin(), c.cmd.end());
     if (!in.init_path.empty()) p.args.insert(p.args.begin(), {kInitTarget, "--"});
 
-    ResolvedUser u = resolve_user(in.rootfs, c.user);
+    ResolvedUser u = resolve_user(in.root_for_host(), c.user);
     p.user = oci::User{u.uid, u.gid, std::nullopt, u.additional_gids, ""};
 
     // the container's, with what the process is given besides (docker adds them at start)
@@ -392,6 +397,13 @@ oci::Spec build_spec(const RunOptions& o, const BundleInputs& in) {
     p.no_new_privileges = o.no_new_privileges;
 
     s.mounts = mounts(o, in);
+    if (!in.root_overlay.empty()) {  // first: the others go on top of it
+        oci::Mount root;
+        root.destination = "/";
+        root.type = root.source = "overlay";
+        root.options = in.root_overlay;
+        s.mounts.insert(s.mounts.begin(), std::move(root));
+    }
 
     oci::Linux& l = *s.linux_;
     l.namespaces.clear();

@@ -28,6 +28,13 @@ struct BundleInputs {
     // container's one nameserver instead of the host's; --dns still replaces it.
     std::string nameserver;
     int host_cpus = 1;
+    // Rootless: the options of the overlay the container's init mounts on "/" inside its
+    // user namespace (image::Store::prepare_userns_rootfs); empty: `rootfs` is the root.
+    std::vector<std::string> root_overlay;
+    // The root as this process reaches it before the container runs, when not at `rootfs`
+    // (the overlay above is mounted only in the container): a path to it, made on first use.
+    std::function<std::string()> host_root;
+    std::string root_for_host() const { return host_root ? host_root() : rootfs; }
     // Does the memory controller limit swap (docker's default swap limit)? Empty: asked of
     // the host's cgroup layout.
     std::function<bool()> swap_limit_supported;

@@ -13,6 +13,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <utility>
 #include <vector>
 
@@ -480,12 +481,15 @@ Root container_root(const EngineContext& ctx, const ContainerRecord& rec, const 
     }
     std::string rootfs = rec.rootfs;
     if (!rec.image_id.empty()) {
-        if (ctx.store) {
-            rootfs = ctx.store->remount_rootfs(rec.id);
-        } else {
-            image::Store store(ctx.data_root);
-            rootfs = store.remount_rootfs(rec.id);
-        }
+        std::optional<image::Store> own;
+        image::Store& store = ctx.store != nullptr ? *ctx.store : own.emplace(ctx.data_root);
+        // a rootless overlay root, mounted only in the container: our own mount of it
+        // (its binds are not mounted for the copy)
+        if (sys::read_file_if_exists(fmt::format("{}/rootfs/{}/mode", store.root(), rec.id)) ==
+                "overlay-userns\n" &&
+            (r.fd = store.open_userns_rootfs(rec.id)))
+            return r;
+        rootfs = store.remount_rootfs(rec.id);
     }
     mount_binds(ctx, rec, rootfs, arg, r);
     if (!r.fd) r.fd.reset(::open(rootfs.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));

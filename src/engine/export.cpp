@@ -96,17 +96,23 @@ void write_tree(const std::string& root, int out_fd) {
 void export_container(const EngineContext& ctx, const std::string& key, int out_fd) {
     ContainerRecord rec = lookup(ctx, key);
     Containers db(ctx.data_root);
-    auto lk = db.lock(rec.id);    // not removed while we read it
+    auto lk = db.lock(rec.id);  // not removed while we read it
+    std::string root = rec.rootfs;
+    sys::UniqueFd userns_root;
     if (!rec.image_id.empty()) {  // its overlay is gone after a reboot: mount it again
         std::optional<image::Store> own;
-        if (ctx.store == nullptr) own.emplace(ctx.data_root);
-        (ctx.store != nullptr ? *ctx.store : *own).remount_rootfs(rec.id);
+        image::Store& store = ctx.store != nullptr ? *ctx.store : own.emplace(ctx.data_root);
+        // a rootless overlay root, mounted only in the container: our own mount of it (the
+        // "/." makes libarchive take the magic link as the directory it names)
+        if ((userns_root = store.open_userns_rootfs(rec.id)))
+            root = fmt::format("/proc/self/fd/{}/.", userns_root.get());
+        else
+            store.remount_rootfs(rec.id);
     }
-    if (!sys::exists_follow(rec.rootfs))
+    if (!sys::exists_follow(root))
         throw Error(
             fmt::format("the root filesystem of container {} is gone: {}", rec.id, rec.rootfs));
-    with_context(fmt::format("export container {}", rec.name),
-                 [&] { write_tree(rec.rootfs, out_fd); });
+    with_context(fmt::format("export container {}", rec.name), [&] { write_tree(root, out_fd); });
 }
 
 }  // namespace husk::engine

@@ -266,11 +266,26 @@ ContainerRecord prepare_container(EngineContext& ctx, RunOptions& o, const LogOp
     made.recorded = true;
 
     std::optional<image::IdShift> range = rec.id_shift();
-    if (img) {
+    BundleInputs in;
+    sys::UniqueFd host_root;  // a rootless overlay root as we reach it (BundleInputs::host_root)
+    if (img && rootless) {
         made.rootfs = true;
-        // Rootless, the layers stay the user's (it cannot chown into its range): the
-        // user is the container's root, the owner of every file.
-        rec.rootfs = ctx.store->prepare_rootfs(img->id, rec.id, rootless ? std::nullopt : range);
+        // The layers stay the user's (it cannot chown into its range): the user is the
+        // container's root, the owner of every file. The root is overlayfs mounted by the
+        // container's init in its user namespace, where the kernel allows it.
+        auto root = ctx.store->prepare_userns_rootfs(img->id, rec.id);
+        if (!root.note.empty()) fmt::print(stderr, "{}\n", root.note);
+        rec.rootfs = root.path;
+        in.root_overlay = std::move(root.overlay);
+        if (!in.root_overlay.empty())
+            in.host_root = [&ctx, &host_root, id = rec.id] {
+                if (!host_root) host_root = ctx.store->open_userns_rootfs(id);
+                return fmt::format("/proc/self/fd/{}", host_root.get());
+            };
+        reachable_from_userns(rec.rootfs);
+    } else if (img) {
+        made.rootfs = true;
+        rec.rootfs = ctx.store->prepare_rootfs(img->id, rec.id, range);
         if (range) reachable_from_userns(rec.rootfs);
     } else {
         char real[PATH_MAX];
@@ -281,7 +296,6 @@ ContainerRecord prepare_container(EngineContext& ctx, RunOptions& o, const LogOp
         rec.rootfs = real;
     }
 
-    BundleInputs in;
     in.image = img ? &img->config : nullptr;
     in.rootfs = rec.rootfs;
     in.id = rec.id;
@@ -297,8 +311,9 @@ ContainerRecord prepare_container(EngineContext& ctx, RunOptions& o, const LogOp
         network::cni_network_name(o.networks.front().network).empty())  // cni: the host's
         in.nameserver = get_network(ctx, o.networks.front().network).gateway;
     in.host_cpus = static_cast<int>(::sysconf(_SC_NPROCESSORS_ONLN));
-    attach_volumes(ctx.data_root, o, rec, img ? img->config.volumes : std::vector<std::string>{},
-                   rec.rootfs, made.volumes_made);
+    attach_volumes(
+        ctx.data_root, o, rec, img ? img->config.volumes : std::vector<std::string>{},
+        [&in] { return in.root_for_host(); }, made.volumes_made);
     oci::Spec spec = build_spec(o, in);
     if (rootless) drop_unmapped_mount_ids(spec);
     rec.command = spec.process->args;

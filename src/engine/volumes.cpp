@@ -125,8 +125,8 @@ void VolumeStore::destroy(const std::string& name) {
 }
 
 void attach_volumes(const std::string& data_root, RunOptions& o, ContainerRecord& rec,
-                    const std::vector<std::string>& image_volumes, const std::string& rootfs,
-                    MadeVolumes& made) {
+                    const std::vector<std::string>& image_volumes,
+                    const std::function<std::string()>& rootfs, MadeVolumes& made) {
     for (auto& path : image_volumes) {
         bool covered = std::any_of(o.mounts.begin(), o.mounts.end(),
                                    [&](const MountSpec& m) { return m.target == path; });
@@ -140,7 +140,7 @@ void attach_volumes(const std::string& data_root, RunOptions& o, ContainerRecord
         std::string dir = store.data_dir(name);
         if (store.create(name, anonymous)) {
             (anonymous ? made.anonymous : made.named).push_back(name);
-            copy_up(rootfs, m.target, dir);
+            copy_up(rootfs(), m.target, dir);
             struct stat st {};
             auto shift = rec.id_shift();
             if (shift && ::stat(dir.c_str(), &st) == 0 && st.st_uid == 0 &&

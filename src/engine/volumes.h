@@ -5,6 +5,7 @@
 // the image has files gets a copy of them first (docker's copy-up).
 #pragma once
 
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -51,7 +52,8 @@ bool valid_volume_name(const std::string& name);
 // Turns the mounts of type "volume" in o.mounts, and an anonymous volume for every
 // directory of `image_volumes` that no mount covers, into bind mounts of volume
 // directories: a missing named volume is made, every anonymous one is new; a volume made
-// now gets a copy of what the image has at its path (in `rootfs`), else, with a user
+// now gets a copy of what the image has at its path (in the root `rootfs()` names, asked
+// only then), else, with a user
 // namespace (rec.id_shift()), is owned by the container's root. rec.volumes names
 // them all; `made` gets the volumes made now (for the caller to remove if the container
 // is not made after all), also before a failure.
@@ -59,8 +61,8 @@ struct MadeVolumes {
     std::vector<std::string> named, anonymous;
 };
 void attach_volumes(const std::string& data_root, RunOptions& o, ContainerRecord& rec,
-                    const std::vector<std::string>& image_volumes, const std::string& rootfs,
-                    MadeVolumes& made);
+                    const std::vector<std::string>& image_volumes,
+                    const std::function<std::string()>& rootfs, MadeVolumes& made);
 
 // The anonymous volumes of a container that goes (rm -v, --rm).
 void remove_anonymous_volumes(const std::string& data_root, const ContainerRecord& rec);

@@ -34,16 +34,8 @@ namespace {
 namespace oi = oci::image;
 using sys::UniqueFd;
 
-constexpr std::string_view kOpaqueXattr = "trusted.overlay.opaque";
-
 bool is_whiteout(const struct stat& st) {
     return S_ISCHR(st.st_mode) && st.st_rdev == makedev(0, 0);
-}
-
-bool is_opaque(int dirfd) {
-    std::array<char, 4> v{};
-    ssize_t n = ::fgetxattr(dirfd, kOpaqueXattr.data(), v.data(), v.size());
-    return n == 1 && v[0] == 'y';
 }
 
 class Lowers {
@@ -80,7 +72,7 @@ std::set<std::string> filtered_out(int upper, const Lowers& lowers, const Change
             dir = dir.substr(0, dir.rfind('/'));
             UniqueFd d(
                 ::openat(upper, dir.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
-            if (!d || is_opaque(d.get()) || !lowers.has(dir)) break;
+            if (!d || is_opaque_dir(d.get()) || !lowers.has(dir)) break;
             bool only_stubs = true;
             for (auto& n : sys::list_dir(".", d.get()))
                 only_stubs = only_stubs && out.contains(fmt::format("{}/{}", dir, n));
@@ -240,7 +232,7 @@ class TarWriter {
         }
         header(e.get(), path);
         if (S_ISREG(st.st_mode)) data(fd.get(), st.st_size, path);
-        if (S_ISDIR(st.st_mode) && is_opaque(fd.get()))
+        if (S_ISDIR(st.st_mode) && is_opaque_dir(fd.get()))
             marker(fmt::format("{}/.wh..wh..opq", path), st);
     }
 

@@ -14,11 +14,15 @@
 #include <fcntl.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/utsname.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
+#include <cstring>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <nlohmann/json.hpp>
 
 #include "image/idmap.h"
@@ -77,6 +81,31 @@ bool mount_overlay(const std::vector<std::string>& lowers, const std::string& up
     if (!upper.empty()) data += ",upperdir=" + upper + ",workdir=" + work;
     return ::mount("overlay", target.c_str(), "overlay", upper.empty() ? MS_RDONLY : 0,
                    data.c_str()) == 0;
+}
+
+// rootfs/<cid> made, with what it is made from (image, layers.json); removed on failure.
+std::string make_root_dir(const std::string& root, std::string_view cid, const Image& img) {
+    std::string dir = fmt::format("{}/rootfs/{}", root, cid);
+    sys::mkdir_all(root + "/rootfs", 0700);
+    if (::mkdir(dir.c_str(), 0700) != 0) throw_sys("mkdir", dir);
+    try {
+        sys::write_file_atomic(dir + "/image", img.id + "\n", 0644, false);
+        json layers = img.chain_ids;
+        sys::write_file_atomic(dir + "/layers.json", layers.dump(), 0644, false);
+    } catch (...) {
+        sys::remove_all(dir);
+        throw;
+    }
+    return dir;
+}
+
+// The layers, upper and work directories of a container root mounted in a user namespace.
+OverlayDirs userns_overlay_dirs(const Store& s, const Image& img, const std::string& dir) {
+    OverlayDirs d;
+    d.lowers = lowerdirs(s, img, dir + "/empty");
+    d.upper = dir + "/upper";
+    d.work = dir + "/work";
+    return d;
 }
 
 bool valid_container_id(std::string_view id) {
@@ -143,13 +172,8 @@ std::string Store::prepare_rootfs(std::string_view image, std::string_view cid,
         auto lk = lock_shared();
         Image img = resolve(image);
         ensure_snapshots(img);
-        std::string dir = root_ + "/rootfs/" + std::string(cid);
-        sys::mkdir_all(root_ + "/rootfs", 0700);
-        if (::mkdir(dir.c_str(), 0700) != 0) throw_sys("mkdir", dir);
+        std::string dir = make_root_dir(root_, cid, img);
         try {
-            sys::write_file_atomic(dir + "/image", img.id + "\n", 0644, false);
-            json layers = img.chain_ids;
-            sys::write_file_atomic(dir + "/layers.json", layers.dump(), 0644, false);
             std::string merged = dir + "/merged";
             sys::mkdir_all(merged, 0755);
             if (shift) {
@@ -186,6 +210,100 @@ std::string Store::prepare_rootfs(std::string_view image, std::string_view cid,
     });
 }
 
+UsernsOverlay Store::userns_overlay(std::string* why) {
+    // "<kernel release> <answer> <why>": probed again when the kernel changed
+    struct utsname u {};
+    ::uname(&u);
+    std::string cache = root_ + "/userns-overlay";
+    constexpr std::array<std::string_view, 3> kNames = {"refused", "lowerdir", "lowerdir+"};
+    if (auto text = sys::read_file_if_exists(cache)) {
+        std::string_view t = *text;
+        if (t.starts_with(std::string(u.release) + " ")) {
+            t.remove_prefix(std::strlen(u.release) + 1);
+            std::string_view answer = t.substr(0, t.find_first_of(" \n"));
+            for (size_t i = 0; i < kNames.size(); ++i) {
+                if (answer != kNames[i]) continue;
+                if (why != nullptr && answer.size() < t.size())
+                    *why =
+                        std::string(t.substr(answer.size() + 1, t.find('\n') - answer.size() - 1));
+                return static_cast<UsernsOverlay>(i);
+            }
+        }
+    }
+    std::string reason;
+    auto lk = lock_shared();  // its scratch in tmp/ is staging: not stale while we probe
+    UsernsOverlay how = probe_userns_overlay(
+        fmt::format("{}/{}", tmp_dir(), sys::unique_name("userns-overlay-")), reason);
+    sys::write_file_atomic(
+        cache, fmt::format("{} {} {}\n", u.release, kNames.at(static_cast<size_t>(how)), reason),
+        0644, false);
+    if (why != nullptr) *why = reason;
+    return how;
+}
+
+Store::UsernsRoot Store::prepare_userns_rootfs(std::string_view image, std::string_view cid) {
+    std::string why;
+    UsernsOverlay how = userns_overlay(&why);
+    UsernsRoot out;
+    if (how != UsernsOverlay::refused) {
+        Image img = resolve(image);
+        std::string dir = fmt::format("{}/rootfs/{}", root_, cid);
+        OverlayDirs d = userns_overlay_dirs(*this, img, dir);
+        std::string lowers = fmt::format("{}", fmt::join(d.lowers, ":"));
+        constexpr size_t kFsconfigValueMax = 255;  // one fsconfig value: lowerdir= must fit
+        if (how == UsernsOverlay::lowerdir && lowers.size() > kFsconfigValueMax) {
+            why = fmt::format("{} layers do not fit in one lowerdir option (Linux < 6.8)",
+                              d.lowers.size());
+        } else {
+            return with_context(fmt::format("prepare root of container {}", cid), [&] {
+                if (!valid_container_id(cid))
+                    throw Error(fmt::format("invalid container id \"{}\"", cid));
+                auto lk = lock_shared();
+                ensure_snapshots(img);
+                make_root_dir(root_, cid, img);
+                try {
+                    for (auto* sub : {"/merged", "/upper", "/empty"})
+                        sys::mkdir_all(dir + sub, 0755);
+                    sys::mkdir_all(d.work, 0700);
+                    sys::write_file_atomic(dir + "/mode", "overlay-userns\n", 0644, false);
+                } catch (...) {
+                    sys::remove_all(dir);
+                    throw;
+                }
+                out.path = dir + "/merged";
+                out.overlay = {"userxattr", "lowerdir=" + lowers, "upperdir=" + d.upper,
+                               "workdir=" + d.work};
+                return out;
+            });
+        }
+    }
+    out.note = fmt::format(
+        "husk: note: overlayfs in a user namespace is refused here ({}): the container's "
+        "root is a copy of the image's layers",
+        why);
+    out.path = prepare_rootfs(image, cid);
+    return out;
+}
+
+sys::UniqueFd Store::open_userns_rootfs(std::string_view cid) {
+    if (!valid_container_id(cid)) throw Error(fmt::format("invalid container id \"{}\"", cid));
+    std::string dir = fmt::format("{}/rootfs/{}", root_, cid);
+    auto mode = sys::read_file_if_exists(dir + "/mode");
+    if (!mode) return {};
+    if (*mode == "copy\n") {
+        UniqueFd fd(::open((dir + "/merged").c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+        if (!fd) throw_sys("open", dir + "/merged");
+        return fd;
+    }
+    if (*mode != "overlay-userns\n") return {};
+    auto image = sys::read_file_if_exists(dir + "/image");
+    if (!image) throw Error(fmt::format("{}/image: missing", dir));
+    Image img = resolve(image->substr(0, image->find('\n')));
+    return with_context(fmt::format("open root of container {}", cid), [&] {
+        return userns_overlay_mount(userns_overlay_dirs(*this, img, dir), userns_overlay());
+    });
+}
+
 void Store::release_rootfs(std::string_view cid) {
     if (!valid_container_id(cid)) throw Error(fmt::format("invalid container id \"{}\"", cid));
     std::string dir = root_ + "/rootfs/" + std::string(cid);
@@ -199,7 +317,9 @@ std::string Store::remount_rootfs(std::string_view cid) {
     std::string dir = root_ + "/rootfs/" + std::string(cid);
     std::string merged = dir + "/merged";
     auto mode = sys::read_file_if_exists(dir + "/mode");
-    if (!mode || *mode == "copy\n" || is_mountpoint(merged)) return merged;
+    // overlay-userns: mounted by the container's init, in its own user namespace
+    if (!mode || *mode == "copy\n" || *mode == "overlay-userns\n" || is_mountpoint(merged))
+        return merged;
     return with_context(fmt::format("mount root of container {} again", cid), [&] {
         auto lk = lock_shared();
         auto image = sys::read_file_if_exists(dir + "/image");

@@ -25,6 +25,7 @@
 #include "image/idshift.h"
 #include "image/rootfs.h"
 #include "image/unpack.h"
+#include "image/userns_overlay.h"
 #include "oci/image/types.h"
 #include "sys/fileutil.h"
 
@@ -103,6 +104,22 @@ class Store {
     // Container roots (image/rootfs.cpp). Returns the path of the root filesystem.
     std::string prepare_rootfs(std::string_view image, std::string_view container_id,
                                std::optional<IdShift> shift = std::nullopt);
+    // A rootless container's root (image/rootfs.cpp): overlayfs that the container's init
+    // mounts inside its own user namespace (image/userns_overlay.h), where the kernel takes
+    // it (tried once per data root and kernel, the answer kept in <root>/userns-overlay);
+    // else a copy of the layers, and `note` says why.
+    struct UsernsRoot {
+        std::string path;                  // root.path: merged, empty on the host
+        std::vector<std::string> overlay;  // the options of the mount on "/"; empty: a copy
+        std::string note;                  // one line for stderr with the copy, else empty
+    };
+    UsernsRoot prepare_userns_rootfs(std::string_view image, std::string_view container_id);
+    // The root prepared by prepare_userns_rootfs as this process can use it before the
+    // container runs: the same overlay as a detached mount (from a user namespace of our
+    // own), or the copy; null when the root is neither.
+    sys::UniqueFd open_userns_rootfs(std::string_view container_id);
+    // What the kernel takes here for those roots (probed once; see prepare_userns_rootfs).
+    UsernsOverlay userns_overlay(std::string* why = nullptr);
     void release_rootfs(std::string_view container_id);
     // A container root whose overlay mount is gone (the host rebooted) mounted again on
     // its own upper directory, so its changes are kept; no-op when mounted or a copy.

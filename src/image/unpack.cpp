@@ -104,6 +104,16 @@ bool keeps_owners() {
     return rootless;
 }
 
+// Rootless, the owner a layer gives a file or directory, when not root (which the user is
+// in the container): kept in user.containers.override_stat as "UID:GID:0MODE", as
+// fuse-overlayfs and containers/storage keep them (symlinks and fifos take no user.* xattrs).
+void record_owner(int fd, const std::string& path, uid_t uid, gid_t gid, mode_t perm) {
+    if (!keeps_owners() || (uid == 0 && gid == 0)) return;
+    std::string v = fmt::format("{}:{}:0{:o}", uid, gid, perm & 07777);
+    if (::fsetxattr(fd, "user.containers.override_stat", v.data(), v.size(), 0) != 0)
+        throw_sys("setxattr user.containers.override_stat", path);
+}
+
 std::string archive_error(archive* a) {
     const char* e = archive_error_string(a);
     return e != nullptr ? e : "unknown libarchive error";
@@ -282,6 +292,7 @@ class Extractor {
                 write_data(f.get(), path, archive_entry_size(e));
                 file_bytes_ += static_cast<uint64_t>(std::max<int64_t>(archive_entry_size(e), 0));
                 if (!keeps_owners() && ::fchown(f.get(), uid, gid) != 0) throw_sys("chown", path);
+                record_owner(f.get(), path, uid, gid, perm);
                 if (::fchmod(f.get(), perm) != 0) throw_sys("chmod", path);
                 set_xattrs(f.get(), path, e);
                 if (::futimens(f.get(), ts) != 0) throw_sys("utimens", path);
@@ -339,6 +350,8 @@ class Extractor {
         if (!keeps_owners() && ::fchown(fd, static_cast<uid_t>(archive_entry_uid(e)),
                                         static_cast<gid_t>(archive_entry_gid(e))) != 0)
             throw_sys("chown", path);
+        record_owner(fd, path, static_cast<uid_t>(archive_entry_uid(e)),
+                     static_cast<gid_t>(archive_entry_gid(e)), archive_entry_perm(e));
         if (::fchmod(fd, archive_entry_perm(e) & 07777) != 0) throw_sys("chmod", path);
         set_xattrs(fd, path, e);
         dirs_.push_back(DeferredTimes{path, {entry_atime(e), entry_mtime(e)}});

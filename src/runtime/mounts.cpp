@@ -80,6 +80,34 @@ PlannedMount sysfs_as_bind(PlannedMount pm) {
     return pm;
 }
 
+// A filesystem mounted on "/" becomes the root (Plan::root_mount). overlayfs' lowerdir
+// goes to the kernel one layer at a time ("lowerdir+", Linux >= 6.8) when the list is
+// longer than the 255 bytes fsconfig takes in one value.
+void plan_root_mount(PlannedMount pm, unsigned long all_ns, Plan& p) {
+    if (pm.fstype.empty()) throw Error("mount type is required");
+    if ((all_ns & CLONE_NEWNS) == 0)
+        throw Error("a mount on \"/\" needs a mount namespace of the container's own");
+    if (p.has_root_mount) throw Error("a second mount on \"/\"");
+    constexpr size_t kFsconfigValueMax = 255;
+    std::vector<std::pair<std::string, std::string>> params;
+    for (auto& [key, value] : pm.opts.params) {
+        if (pm.fstype != "overlay" || key != "lowerdir" || value.size() <= kFsconfigValueMax) {
+            params.emplace_back(key, value);
+            continue;
+        }
+        for (size_t b = 0; b <= value.size();) {
+            size_t e = value.find(':', b);
+            if (e == std::string::npos) e = value.size();
+            params.emplace_back("lowerdir+", value.substr(b, e - b));
+            b = e + 1;
+        }
+    }
+    pm.opts.params = std::move(params);
+    pm.target = "/";
+    p.root_mount = std::move(pm);
+    p.has_root_mount = true;
+}
+
 }  // namespace
 
 std::string absolute_in(const std::string& base, const std::string& path) {
@@ -143,6 +171,8 @@ bool plan_mounts(const oci::Spec& spec, const std::string& bundle,
             p.mounts.push_back(sysfs_as_bind(std::move(pm)));
         } else if (m.type == "cgroup" || m.type == "cgroup2") {
             append_cgroup_mounts(pm, cgroupns ? nullptr : &cgroup_dirs, p.mounts);
+        } else if (m.destination == "/") {
+            with_context(ctx, [&] { plan_root_mount(std::move(pm), all_ns, p); });
         } else {
             if (m.type.empty()) throw Error(fmt::format("{}: mount type is required", ctx));
             if (m.type == "devpts") dev_pts = true;
@@ -359,9 +389,15 @@ void init_rootfs(const Plan& p) noexcept {
         if (::mount(nullptr, "/", nullptr, propagation, nullptr) != 0)
             init_fail(p, "set the propagation of /", "/", errno);
         make_rootfs_parent_private(p);
-        // The rootfs must be a mount point for pivot_root: bind it onto itself.
-        if (::mount(p.rootfs.c_str(), p.rootfs.c_str(), nullptr, MS_BIND | MS_REC, nullptr) != 0)
+        if (p.has_root_mount) {  // the root is a filesystem of its own (an overlay)
+            UniqueFd mnt(new_filesystem(p, p.root_mount));
+            if (int r = sys::attach_mount_at(mnt.get(), p.rootfs.c_str()); r < 0)
+                init_fail(p, "mount the root on", p.rootfs.c_str(), -r);
+        } else if (::mount(p.rootfs.c_str(), p.rootfs.c_str(), nullptr, MS_BIND | MS_REC,
+                           nullptr) != 0) {
+            // The rootfs must be a mount point for pivot_root: bind it onto itself.
             init_fail(p, "bind rootfs", p.rootfs.c_str(), errno);
+        }
     }
     // Without a mount namespace (runc runs such configs) the mounts are made in the
     // runtime's own mount namespace, under the rootfs; build_plan warned about it.

@@ -85,6 +85,11 @@ struct Plan {
     unsigned long root_propagation = 0;  // MS_* | MS_REC for "/" inside (0 = rslave default)
     bool root_readonly = false;
     bool no_pivot = false;
+    // A filesystem mounted as the root itself (a mount whose destination is "/": a rootless
+    // container's overlayfs, which only its own user namespace may mount), in place of
+    // root.path bound onto itself; the other mounts go on top of it.
+    bool has_root_mount = false;
+    PlannedMount root_mount;
     std::vector<PlannedMount> mounts;
     std::vector<PlannedDevice> devices;
     bool default_dev_symlinks = false;  // /dev/fd, /dev/std*, /dev/ptmx, /dev/core

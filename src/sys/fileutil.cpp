@@ -162,6 +162,9 @@ void remove_entry(int dirfd, const char* name, const std::string& where) {
     if (::unlinkat(dirfd, name, 0) == 0 || errno == ENOENT) return;
     if (errno != EISDIR && errno != EPERM) throw_sys("unlink", where);
     UniqueFd d(::openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+    // A directory of ours without permissions (overlayfs' work/work is mode 0): given them.
+    if (!d && errno == EACCES && ::fchmodat(dirfd, name, 0700, 0) == 0)
+        d.reset(::openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
     if (!d) {
         if (errno == ENOENT) return;
         throw_sys("open", where);

@@ -3,6 +3,7 @@
 #include <sched.h>
 #include <sys/resource.h>
 
+#include "oci/spec.h"
 #include "runtime/cgroup_mounts.h"
 #include "runtime/namespaces.h"
 #include "runtime/plan_build.h"
@@ -74,6 +75,33 @@ TEST(Plan, LinuxDevicesAreNotAddedToTheDeviceCgroupRules) {
         null_allowed |= d.allow && d.type == "c" && d.major == 1 && d.minor == 3;
     }
     EXPECT_TRUE(null_allowed);
+}
+
+// A rootless overlay root (engine/bundle.cpp): a mount on "/" is the root itself, and a
+// lowerdir longer than one fsconfig value (255 bytes) goes one layer at a time, in order.
+TEST(Plan, MountOnRootIsTheRootWithALongLowerdirSplit) {
+    husk::oci::Spec spec = husk::oci::default_spec(false);
+    spec.root = husk::oci::Root{"/", false};
+    if (spec.linux_) spec.linux_->seccomp.reset();
+    std::string a = "/" + std::string(200, 'a'), b = "/" + std::string(200, 'b');
+    husk::oci::Mount root;
+    root.destination = "/";
+    root.type = root.source = "overlay";
+    root.options = {"userxattr", "lowerdir=" + a + ":" + b, "upperdir=/u", "workdir=/w"};
+    spec.mounts.push_back(root);
+    husk::runtime::PlanInputs in;
+    in.bundle = "/";
+    unsigned long flags = 0;
+    auto p = husk::runtime::build_plan(spec, in, flags);
+    ASSERT_TRUE(p.has_root_mount);
+    std::vector<std::string> lowers;
+    for (auto& [k, v] : p.root_mount.opts.params)
+        if (k == "lowerdir+") lowers.push_back(v);
+    EXPECT_EQ(lowers, (std::vector<std::string>{a, b}));
+    for (auto& m : p.mounts) EXPECT_NE(m.target, "/");
+    // without a mount namespace of its own, refused
+    std::erase_if(spec.linux_->namespaces, [](auto& n) { return n.type == "mount"; });
+    EXPECT_THROW(husk::runtime::build_plan(spec, in, flags), husk::Error);
 }
 
 TEST(CgroupMounts, HybridHierarchiesFromMountinfo) {

@@ -109,7 +109,9 @@ int exec_in(Context& ctx, ExecFlags& f, std::vector<std::string> rest) {
     o.env = f.env;
     o.cwd = f.workdir;
     if (!f.user.empty()) {
-        auto u = engine::resolve_user(rec.rootfs, f.user);
+        // the running container's root: a rootless overlay is mounted only there
+        auto u = engine::resolve_user(
+            rec.pid > 0 ? fmt::format("/proc/{}/root", rec.pid) : rec.rootfs, f.user);
         o.user = fmt::format("{}:{}", u.uid, u.gid);
         o.additional_gids = u.additional_gids;
     }

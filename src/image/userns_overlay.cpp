@@ -1,0 +1,184 @@
+#include "image/userns_overlay.h"
+
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/wait.h>
+#include <sys/xattr.h>
+#include <unistd.h>
+
+#include <array>
+#include <cerrno>
+#include <cstring>
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include "sys/error.h"
+#include "sys/fileutil.h"
+#include "sys/mount_api.h"
+#include "sys/scope_guard.h"
+#include "sys/syscalls.h"
+#include "sys/unix_socket.h"
+
+namespace husk::image {
+namespace {
+
+using sys::UniqueFd;
+
+// A failure of the child, written to the parent's pipe.
+struct ChildError {
+    int err = 0;
+    std::array<char, 96> step{};
+};
+
+// Everything the child reads, built before the clone: it only makes system calls.
+struct MountArgs {
+    std::vector<std::pair<std::string, std::string>> params;  // fsconfig, in order
+    int sock = -1, errpipe = -1, go = -1;
+};
+
+[[noreturn]] void child_fail(const MountArgs& a, const char* step, int err) noexcept {
+    ChildError e;
+    e.err = err;
+    std::strncpy(e.step.data(), step, e.step.size() - 1);
+    (void)!::write(a.errpipe, &e, sizeof e);
+    ::_exit(1);
+}
+
+// --- child side: runs between clone and _exit (no allocation, no throw) ---
+[[noreturn]] void child_mount(const MountArgs& a) noexcept {
+    char c = 0;
+    if (::read(a.go, &c, 1) != 1) ::_exit(1);  // the parent wrote our maps (or gave up)
+    int fs = sys::open_filesystem("overlay");
+    if (fs < 0) child_fail(a, "fsopen overlay", -fs);
+    for (const auto& [key, value] : a.params) {
+        if (int r = sys::set_filesystem_option(fs, key.c_str(), value.c_str()); r < 0)
+            child_fail(a, key.c_str(), -r);
+    }
+    int mnt = sys::create_filesystem_mount(fs, 0);
+    if (mnt < 0) child_fail(a, "mount overlay", -mnt);
+    if (int r = sys::send_fd(a.sock, mnt, "m", 1); r < 0) child_fail(a, "send the mount", -r);
+    ::_exit(0);
+}
+// --- end child side ---
+
+std::vector<std::pair<std::string, std::string>> overlay_params(const OverlayDirs& d,
+                                                                UsernsOverlay how) {
+    std::vector<std::pair<std::string, std::string>> p = {{"userxattr", ""}};
+    if (how == UsernsOverlay::lowerdir_add) {
+        for (const auto& l : d.lowers) p.emplace_back("lowerdir+", l);
+    } else {
+        p.emplace_back("lowerdir", fmt::format("{}", fmt::join(d.lowers, ":")));
+    }
+    if (!d.upper.empty()) {
+        p.emplace_back("upperdir", d.upper);
+        p.emplace_back("workdir", d.work);
+    }
+    return p;
+}
+
+}  // namespace
+
+UniqueFd userns_overlay_mount(const OverlayDirs& dirs, UsernsOverlay how) {
+    if (how == UsernsOverlay::refused) throw Error("overlayfs in a user namespace: refused");
+    std::array<int, 2> sv{}, ep{}, gp{};
+    if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv.data()) != 0)
+        throw_sys("socketpair");
+    UniqueFd sock(sv[0]), child_sock(sv[1]);
+    if (::pipe2(ep.data(), O_CLOEXEC) != 0) throw_sys("pipe2");
+    UniqueFd err_r(ep[0]), err_w(ep[1]);
+    if (::pipe2(gp.data(), O_CLOEXEC) != 0) throw_sys("pipe2");
+    UniqueFd go_r(gp[0]), go_w(gp[1]);
+    MountArgs a;
+    a.params = overlay_params(dirs, how);
+    a.sock = child_sock.get();
+    a.errpipe = err_w.get();
+    a.go = go_r.get();
+
+    sys::CloneArgs args;
+    args.flags = CLONE_NEWUSER | CLONE_NEWNS;
+    args.exit_signal = SIGCHLD;
+    pid_t pid = sys::clone3(args);
+    if (pid < 0) throw_sys("clone3 (a user namespace to mount overlayfs in)");
+    if (pid == 0) child_mount(a);
+    bool reaped = false;
+    sys::ScopeGuard reap([&]() noexcept {
+        if (reaped) return;
+        ::kill(pid, SIGKILL);
+        ::waitpid(pid, nullptr, 0);
+    });
+    child_sock.reset();
+    err_w.reset();
+    go_r.reset();
+    // An ordinary user may map itself alone into its child's namespace (setgroups denied).
+    std::string base = fmt::format("/proc/{}/", pid);
+    sys::write_file(base + "uid_map", fmt::format("0 {} 1\n", ::geteuid()));
+    sys::write_file(base + "setgroups", "deny");
+    sys::write_file(base + "gid_map", fmt::format("0 {} 1\n", ::getegid()));
+    if (::write(go_w.get(), "g", 1) != 1) throw_sys("write", "the mount helper's pipe");
+    go_w.reset();
+    int status = 0;
+    if (::waitpid(pid, &status, 0) != pid) throw_sys("waitpid", "the mount helper");
+    reaped = true;
+    ChildError e;
+    if (::read(err_r.get(), &e, sizeof e) == static_cast<ssize_t>(sizeof e)) {
+        e.step.back() = 0;
+        throw_sys(fmt::format("overlayfs in a user namespace: {}", e.step.data()), dirs.upper,
+                  e.err);
+    }
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+        throw Error("overlayfs in a user namespace: the mount helper failed");
+    return UniqueFd(sys::recv_fd(sock.get()));
+}
+
+UsernsOverlay probe_userns_overlay(const std::string& scratch, std::string& why) {
+    sys::mkdir_all(scratch, 0700);
+    sys::ScopeGuard remove([&]() noexcept {
+        try {
+            sys::remove_all(scratch);
+        } catch (const std::exception&) {  // left in tmp/: the store's staging cleanup
+        }
+    });
+    OverlayDirs d;
+    std::string bottom = scratch + "/bottom", top = scratch + "/top";
+    d.lowers = {top, bottom};
+    d.upper = scratch + "/upper";
+    d.work = scratch + "/work";
+    for (auto& dir : {bottom + "/d", top + "/d", d.upper, d.work}) sys::mkdir_all(dir, 0755);
+    sys::write_file(bottom + "/gone", "x");
+    sys::write_file(bottom + "/d/x", "x");
+    // what unpack makes of a layer's whiteout and opaque directory as a user
+    if (::mknod((top + "/gone").c_str(), S_IFCHR | 0600, makedev(0, 0)) != 0) {
+        why = fmt::format("mknod a whiteout (0:0) as a user: {}", errno_name(errno));
+        return UsernsOverlay::refused;
+    }
+    if (::setxattr((top + "/d").c_str(), "user.overlay.opaque", "y", 1, 0) != 0) {
+        why = fmt::format("setxattr user.overlay.opaque: {}", errno_name(errno));
+        return UsernsOverlay::refused;
+    }
+    for (auto how : {UsernsOverlay::lowerdir_add, UsernsOverlay::lowerdir}) {
+        UniqueFd mnt;
+        try {
+            mnt = userns_overlay_mount(d, how);
+        } catch (const Error& e) {
+            why = e.what();
+            continue;
+        }
+        auto present = [&](const char* p) {
+            return ::faccessat(mnt.get(), p, F_OK, AT_SYMLINK_NOFOLLOW) == 0;
+        };
+        if (present("gone") || present("d/x") || !present("d")) {
+            why =
+                "overlayfs in a user namespace shows what a whiteout or an opaque directory hides";
+            return UsernsOverlay::refused;
+        }
+        return how;
+    }
+    return UsernsOverlay::refused;
+}
+
+}  // namespace husk::image
