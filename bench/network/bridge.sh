@@ -23,6 +23,7 @@ while [ $# -gt 0 ]; do
     esac
 done
 [ -x "$husk" ] || { echo "$0: build husk first ($husk)" >&2; exit 1; }
+bash scripts/deps.sh bench
 
 work=$(mktemp -d /tmp/bridge-bench-XXXXXX)
 chmod 755 "$work"

@@ -485,9 +485,7 @@ Root container_root(const EngineContext& ctx, const ContainerRecord& rec, const 
         image::Store& store = ctx.store != nullptr ? *ctx.store : own.emplace(ctx.data_root);
         // a rootless overlay root, mounted only in the container: our own mount of it
         // (its binds are not mounted for the copy)
-        if (sys::read_file_if_exists(fmt::format("{}/rootfs/{}/mode", store.root(), rec.id)) ==
-                "overlay-userns\n" &&
-            (r.fd = store.open_userns_rootfs(rec.id)))
+        if (store.userns_overlay_rootfs(rec.id) && (r.fd = store.open_userns_rootfs(rec.id)))
             return r;
         rootfs = store.remount_rootfs(rec.id);
     }

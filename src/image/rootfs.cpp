@@ -285,6 +285,12 @@ Store::UsernsRoot Store::prepare_userns_rootfs(std::string_view image, std::stri
     return out;
 }
 
+bool Store::userns_overlay_rootfs(std::string_view cid) const {
+    if (!valid_container_id(cid)) throw Error(fmt::format("invalid container id \"{}\"", cid));
+    return sys::read_file_if_exists(fmt::format("{}/rootfs/{}/mode", root_, cid)) ==
+           "overlay-userns\n";
+}
+
 sys::UniqueFd Store::open_userns_rootfs(std::string_view cid) {
     if (!valid_container_id(cid)) throw Error(fmt::format("invalid container id \"{}\"", cid));
     std::string dir = fmt::format("{}/rootfs/{}", root_, cid);

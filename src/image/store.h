@@ -118,6 +118,9 @@ class Store {
     // container runs: the same overlay as a detached mount (from a user namespace of our
     // own), or the copy; null when the root is neither.
     sys::UniqueFd open_userns_rootfs(std::string_view container_id);
+    // Whether the container's root is the overlay its init mounts in its user namespace
+    // (prepare_userns_rootfs chose it): nothing is mounted for it on the host.
+    bool userns_overlay_rootfs(std::string_view container_id) const;
     // What the kernel takes here for those roots (probed once; see prepare_userns_rootfs).
     UsernsOverlay userns_overlay(std::string* why = nullptr);
     void release_rootfs(std::string_view container_id);

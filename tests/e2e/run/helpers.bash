@@ -23,6 +23,19 @@ run_teardown() {
 
 husk() { "$HUSK" --root "$ROOT" "$@"; }
 
+# Removes every container of the data root (rm -f: detached ones are stopped first).
+remove_containers() {
+    local id
+    for id in $(ls -A "$ROOT/containers" 2>/dev/null | grep -v '^\.lock$'); do
+        husk rm -f "$id" >/dev/null 2>&1 || true
+    done
+}
+
+# A TCP port free on 127.0.0.1 now (the kernel's pick).
+free_port() {
+    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
 # What a failed `husk run` must not leave behind: records, roots, runtime state, cgroups.
 leftovers() {
     ls -A "$ROOT/containers" 2>/dev/null | grep -v '^\.lock$' || true

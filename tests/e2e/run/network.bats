@@ -13,17 +13,11 @@ setup() {
 }
 
 teardown() {
-    for id in $(ls -A "$ROOT/containers" 2>/dev/null | grep -v '^\.lock$'); do
-        husk rm -f "$id" >/dev/null 2>&1 || true
-    done
+    remove_containers
     run_teardown
 }
 
 # A port nobody on the host uses right now.
-free_port() {
-    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
-
 # busybox wget crashes in this static build: HTTP by hand over nc.
 http_get() {  # HOST PORT PATH
     printf 'GET %s HTTP/1.0\r\n\r\n' "$3" | busybox nc -w 3 "$1" "$2"

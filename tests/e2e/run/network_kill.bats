@@ -12,15 +12,9 @@ setup() {
 }
 
 teardown() {
-    for id in $(ls -A "$ROOT/containers" 2>/dev/null | grep -v '^\.lock$'); do
-        husk rm -f "$id" >/dev/null 2>&1 || true
-    done
+    remove_containers
     [ -z "${NET:-}" ] || husk network rm "$NET" >/dev/null 2>&1 || true
     run_teardown
-}
-
-free_port() {
-    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
 
 # The host end of the veth the container's endpoint files name (recorded before the
