@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "sys/error.h"
+#include "sys/text.h"
 
 namespace husk::build {
 namespace {
@@ -48,12 +49,6 @@ std::string_view rtrim(std::string_view s) {
 bool is_comment_or_blank(std::string_view line) {
     auto t = ltrim(line);
     return t.empty() || t.front() == '#';
-}
-
-std::string upper(std::string_view s) {
-    std::string out(s);
-    for (auto& c : out) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-    return out;
 }
 
 bool name_char(char c) {
@@ -299,7 +294,7 @@ Dockerfile parse_dockerfile(std::string_view text, std::string_view file) {
         std::string_view line = ltrim(joined);
         size_t sp = 0;
         while (sp < line.size() && !std::isspace(static_cast<unsigned char>(line[sp]))) ++sp;
-        ins.keyword = upper(line.substr(0, sp));
+        ins.keyword = sys::ascii_upper(line.substr(0, sp));
         if (!known(ins.keyword))
             throw Error(
                 fmt::format("{}:{}: unknown instruction: {}", file, ins.line, line.substr(0, sp)));

@@ -28,6 +28,7 @@
 #include "sys/fd.h"
 #include "sys/fileutil.h"
 #include "sys/safe_path.h"
+#include "sys/text.h"
 #include "sys/user_dirs.h"
 
 namespace husk::engine {
@@ -64,8 +65,7 @@ bool env_has(const std::vector<std::string>& env, const std::string& key) {
 }
 
 std::string cap_name_of(std::string name) {
-    std::transform(name.begin(), name.end(), name.begin(),
-                   [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
+    name = sys::ascii_upper(name);
     if (name != "ALL" && !name.starts_with("CAP_")) name = "CAP_" + name;
     if (name != "ALL" && runtime::security::cap_from_name(name) < 0)
         throw Error(error_format("unknown capability: \"{}\"", name));

@@ -15,6 +15,7 @@
 #include "sys/archive_ptr.h"
 #include "sys/error.h"
 #include "sys/fileutil.h"
+#include "sys/text.h"
 
 namespace husk::inventory {
 
@@ -30,9 +31,8 @@ std::string str_at(const json& j, const char* key) {
 std::string severity_of(const json& j) {
     for (const char* where : {"database_specific", "ecosystem_specific"})
         if (auto it = j.find(where); it != j.end() && it->is_object()) {
-            std::string s = str_at(*it, "severity");
+            std::string s = sys::ascii_upper(str_at(*it, "severity"));
             if (!s.empty()) {
-                std::transform(s.begin(), s.end(), s.begin(), ::toupper);
                 if (s == "MODERATE") s = "MEDIUM";
                 return s;
             }

@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 
 #include "sys/error.h"
+#include "sys/text.h"
 
 namespace husk::runtime {
 namespace {
@@ -46,8 +47,7 @@ int parse_signal(const std::string& text) {
         if (n <= 0 || n > SIGRTMAX) throw bad();
         return n;
     }
-    std::string up;
-    for (char c : s) up += static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    std::string up = sys::ascii_upper(s);
     std::string_view u = up;
     if (u.substr(0, 3) == "SIG") u.remove_prefix(3);
     for (const auto& n : kSignals)

@@ -252,6 +252,37 @@ TEST(TemplateTable, HeaderRowAndAlignedColumnsAsDockerPrints) {
     EXPECT_EQ(format_rows("table", rows, headers, R"(table {{.Names}})"), "NAMES\nweb\ndb\n");
 }
 
+// docker's ContainerContext.Label: a method of the row, with its argument; a field of
+// the same name wins; in a header row its title is its name in capitals.
+TEST(TemplateTable, RowMethodsAsDockersLabel) {
+    json headers = {{"Names", "NAMES"}};
+    std::vector<json> rows = {{{"Names", "web"}}, {{"Names", "db"}}};
+    std::vector<std::string> tiers = {"front", "back"};
+    husk::cli::tmpl::Methods m;
+    m["Label"] = {1, [&](size_t row, const std::vector<json>& a) {
+                      return json(a[0] == "tier" ? tiers.at(row) : "");
+                  }};
+    EXPECT_EQ(format_rows(R"({{.Names}}={{.Label "tier"}}{{.Label "x"}})", rows, headers, {}, &m),
+              "web=front\ndb=back\n");
+    EXPECT_EQ(format_rows(R"({{"tier" | .Label | upper}})", rows, headers, {}, &m),
+              "FRONT\nBACK\n");
+    EXPECT_EQ(format_rows(R"(table {{.Names}}\t{{.Label "tier"}})", rows, headers, {}, &m),
+              "NAMES     LABEL\nweb       front\ndb        back\n");
+    // only on the row itself: inside with/range dot is another value
+    EXPECT_THROW(format_rows(R"({{with .Names}}{{.Label "tier"}}{{end}})", rows, headers, {}, &m),
+                 husk::Error);
+    try {
+        format_rows("{{.Label}}", rows, headers, {}, &m);
+        ADD_FAILURE() << "no error";
+    } catch (const husk::Error& e) {
+        EXPECT_STREQ(e.what(),
+                     "template: :1:3: executing at <.Label>: wrong number of args for Label: "
+                     "want 1 got 0");
+    }
+    // without methods, as before
+    EXPECT_THROW(format_rows(R"({{.Label "tier"}})", rows, headers), husk::Error);
+}
+
 TEST(TemplateTable, JsonAndPlainTemplatesPerRow) {
     std::vector<json> rows = {{{"ID", "a"}, {"N", 1}}, {{"ID", "b"}, {"N", 2}}};
     EXPECT_EQ(format_rows("json", rows, json::object()),

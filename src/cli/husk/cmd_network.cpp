@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/husk/container_cmd.h"
+#include "cli/husk/util.h"
 #include "cli/template/template.h"
 #include "engine/networks.h"
 #include "sys/error.h"
@@ -20,9 +21,17 @@ struct NetworkFlags {
     bool internal = false, ipv6 = false, quiet = false, force = false;
 };
 
+// docker's network ls row, and the subnet beside it.
 nlohmann::json ls_row(const network::NetworkRecord& n) {
-    return {{"ID", n.id.substr(0, 12)}, {"Name", n.name},     {"Driver", "bridge"},
-            {"Scope", "local"},         {"Subnet", n.subnet}, {"Internal", n.internal}};
+    return {{"ID", n.id.substr(0, 12)},
+            {"Name", n.name},
+            {"Driver", "bridge"},
+            {"Scope", "local"},
+            {"IPv6", !n.subnet6.empty()},
+            {"Internal", n.internal},
+            {"Labels", labels_text(n.labels)},
+            {"CreatedAt", n.created},
+            {"Subnet", n.subnet}};
 }
 
 void add_create(CLI::App* net, Context& ctx, Commands& cmds,
@@ -72,15 +81,21 @@ void add_network(CLI::App& app, Context& ctx, Commands& cmds) {
     cmds.on(ls, [f, &ctx] {
         auto all = engine::list_networks(engine_context(ctx));
         if (!f->quiet && !f->format.empty()) {
-            static const nlohmann::json headers = {{"ID", "NETWORK ID"}, {"Name", "NAME"},
-                                                   {"Driver", "DRIVER"}, {"Scope", "SCOPE"},
-                                                   {"Subnet", "SUBNET"}, {"Internal", "INTERNAL"}};
+            static const nlohmann::json headers = {
+                {"ID", "NETWORK ID"}, {"Name", "NAME"},         {"Driver", "DRIVER"},
+                {"Scope", "SCOPE"},   {"IPv6", "IPV6"},         {"Internal", "INTERNAL"},
+                {"Labels", "LABELS"}, {"CreatedAt", "CREATED"}, {"Subnet", "SUBNET"}};
             std::vector<nlohmann::json> rows;
+            std::vector<Labels> labels;
             rows.reserve(all.size());
-            for (auto& n : all) rows.push_back(ls_row(n));
-            fmt::print("{}",
-                       tmpl::format_rows(f->format, rows, headers,
-                                         "table {{.ID}}\t{{.Name}}\t{{.Driver}}\t{{.Scope}}"));
+            for (auto& n : all) {
+                rows.push_back(ls_row(n));
+                labels.push_back(n.labels);
+            }
+            auto methods = label_methods(labels);
+            fmt::print("{}", tmpl::format_rows(f->format, rows, headers,
+                                               "table {{.ID}}\t{{.Name}}\t{{.Driver}}\t{{.Scope}}",
+                                               &methods));
             return 0;
         }
         if (!f->quiet)

@@ -68,13 +68,6 @@ std::string ports_text(const engine::EngineContext& ec, const engine::ContainerR
     return out;
 }
 
-// docker's LABELS: "a=1,b=2" in key order.
-std::string labels_text(const std::map<std::string, std::string>& labels) {
-    std::string out;
-    for (auto& [k, v] : labels) out += fmt::format("{}{}={}", out.empty() ? "" : ",", k, v);
-    return out;
-}
-
 nlohmann::json row(const engine::EngineContext& ec, const engine::ContainerRecord& r, bool no_trunc,
                    const std::string& ports, const std::string& labels) {
     return {{"ID", no_trunc ? r.id : r.id.substr(0, 12)},
@@ -154,6 +147,7 @@ void add_ps(CLI::App& app, Context& ctx, Commands& cmds) {
         auto all = engine::list_containers(ec);
         std::sort(all.begin(), all.end(), [](auto& a, auto& b) { return a.created > b.created; });
         std::vector<nlohmann::json> rows;
+        std::vector<Labels> labels;
         bool by_status = false;  // docker: a status filter looks at every container
         for (auto& flt : f->filters)
             by_status = by_status || flt.starts_with("status=") || flt.starts_with("exited=");
@@ -171,8 +165,8 @@ void add_ps(CLI::App& app, Context& ctx, Commands& cmds) {
                 fmt::print("{}\n", f->no_trunc ? r.id : r.id.substr(0, 12));
                 continue;
             }
-            rows.push_back(row(ec, r, f->no_trunc, ports_text(ec, r),
-                               labels_text(engine::container_labels(ec, r))));
+            labels.push_back(engine::container_labels(ec, r));
+            rows.push_back(row(ec, r, f->no_trunc, ports_text(ec, r), labels_text(labels.back())));
             if (f->size) {
                 uint64_t rw = engine::container_size_rw(ec, r.id);
                 uint64_t virt = rw;
@@ -188,7 +182,8 @@ void add_ps(CLI::App& app, Context& ctx, Commands& cmds) {
         }
         if (f->quiet) return 0;
         if (!f->format.empty()) {
-            fmt::print("{}", tmpl::format_rows(f->format, rows, ps_headers(), ps_table));
+            auto methods = label_methods(labels);
+            fmt::print("{}", tmpl::format_rows(f->format, rows, ps_headers(), ps_table, &methods));
             return 0;
         }
         // PORTS as wide as its longest entry, as docker's tabwriter makes it

@@ -20,6 +20,7 @@
 #include "inventory/scan.h"
 #include "sys/error.h"
 #include "sys/fileutil.h"
+#include "sys/text.h"
 
 namespace husk::cli {
 namespace {
@@ -174,11 +175,9 @@ void add_scan(CLI::App& app, Context& ctx, Commands& cmds) {
         auto findings = inventory::match(inv, records);
         if (!o->severity.empty())
             std::erase_if(findings, [&](const inventory::Finding& f) {
-                return std::none_of(o->severity.begin(), o->severity.end(), [&](std::string s) {
-                    for (auto& c : s)
-                        c = static_cast<char>(::toupper(static_cast<unsigned char>(c)));
-                    return s == f.severity;
-                });
+                return std::none_of(
+                    o->severity.begin(), o->severity.end(),
+                    [&](const std::string& s) { return sys::ascii_upper(s) == f.severity; });
             });
         if (o->format == "json")
             fmt::print("{}", inventory::findings_json(findings));

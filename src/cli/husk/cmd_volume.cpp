@@ -8,6 +8,7 @@
 
 #include "cli/husk/container_cmd.h"
 #include "cli/husk/prune_output.h"
+#include "cli/husk/util.h"
 #include "cli/template/template.h"
 #include "engine/prune.h"
 #include "engine/record.h"
@@ -63,10 +64,17 @@ void add_volume(CLI::App& app, Context& ctx, Commands& cmds) {
                 {"Name", "VOLUME NAME"},      {"Driver", "DRIVER"}, {"Scope", "SCOPE"},
                 {"Mountpoint", "MOUNTPOINT"}, {"Labels", "LABELS"}, {"CreatedAt", "CREATED"}};
             std::vector<nlohmann::json> rows;
+            std::vector<Labels> labels;
             rows.reserve(all.size());
-            for (auto& v : all) rows.push_back(describe(v));
-            fmt::print("{}",
-                       tmpl::format_rows(f->format, rows, headers, "table {{.Driver}}\t{{.Name}}"));
+            for (auto& v : all) {
+                // docker's rows show the labels as text; inspect shows the map
+                rows.push_back(describe(v));
+                rows.back()["Labels"] = labels_text(v.labels);
+                labels.push_back(v.labels);
+            }
+            auto methods = label_methods(labels);
+            fmt::print("{}", tmpl::format_rows(f->format, rows, headers,
+                                               "table {{.Driver}}\t{{.Name}}", &methods));
             return 0;
         }
         if (!f->quiet) fmt::print("{:<10}{}\n", "DRIVER", "VOLUME NAME");

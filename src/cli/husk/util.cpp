@@ -6,6 +6,7 @@
 #include <ctime>
 
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
 
 #include "image/pull.h"
 #include "sys/error.h"
@@ -79,6 +80,22 @@ std::string human_duration(long s) {
     if (s < 60L * 86400) return n(s / (7L * 86400), "week");
     if (s < 730L * 86400) return n(s / (30L * 86400), "month");
     return n(s / (365L * 86400), "year");
+}
+
+std::string labels_text(const Labels& labels) {
+    std::string out;
+    for (const auto& [k, v] : labels) out += fmt::format("{}{}={}", out.empty() ? "" : ",", k, v);
+    return out;
+}
+
+tmpl::Methods label_methods(const std::vector<Labels>& labels) {
+    tmpl::Methods m;
+    m["Label"] = {1, [&labels](size_t row, const std::vector<nlohmann::json>& args) {
+                      const Labels& l = labels.at(row);
+                      auto it = args[0].is_string() ? l.find(args[0].get<std::string>()) : l.end();
+                      return nlohmann::json(it == l.end() ? "" : it->second);
+                  }};
+    return m;
 }
 
 std::string time_ago(const std::string& ts) {

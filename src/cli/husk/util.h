@@ -2,12 +2,15 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include <CLI/CLI.hpp>
 
 #include "cli/husk/command.h"
+#include "cli/template/template.h"
 #include "image/registry.h"
 
 namespace husk::cli {
@@ -29,5 +32,12 @@ long seconds_since(const std::string& rfc3339);    // -1 when it does not parse
 std::string human_duration(long seconds);
 std::string short_id(const std::string& digest);  // 12 hex digits
 bool stdout_is_tty();
+
+using Labels = std::map<std::string, std::string>;
+// docker's LABELS column: "a=1,b=2" in key order.
+std::string labels_text(const Labels& labels);
+// docker's `{{.Label "KEY"}}` on the rows of a listing whose row i has labels[i]: the
+// value, "" when the row has no such label. `labels` must outlive the formatting.
+tmpl::Methods label_methods(const std::vector<Labels>& labels);
 
 }  // namespace husk::cli

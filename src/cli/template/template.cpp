@@ -13,6 +13,7 @@
 #include "cli/template/tmpl_tree.h"
 #include "cli/template/tmpl_value.h"
 #include "sys/error.h"
+#include "sys/text.h"
 
 namespace husk::cli::tmpl {
 
@@ -26,6 +27,13 @@ class Exec {
   public:
     Exec(std::string_view src, const Tree& tree, bool header)
         : src_(src), tree_(tree), header_(header) {}
+
+    // The row's methods, callable on `row` (the top-level dot) only.
+    void bind(const Methods* methods, const json* row, size_t index) {
+        methods_ = methods;
+        row_ = row;
+        row_index_ = index;
+    }
 
     std::string out;
 
@@ -50,6 +58,26 @@ class Exec {
     std::vector<std::pair<std::string, json>> vars_;
     Flow flow_ = Flow::normal;
     int template_depth_ = 0;
+    const Methods* methods_ = nullptr;
+    const json* row_ = nullptr;
+    size_t row_index_ = 0;
+
+    // The method `.Name` names when dot is the row and Name is not one of its fields.
+    const Method* method_of(const Operand& o, const json& dot) const {
+        if (!methods_ || o.kind != Operand::Kind::field || o.chain.size() != 1) return nullptr;
+        if (&dot != row_ || (dot.is_object() && dot.contains(o.chain[0]))) return nullptr;
+        auto it = methods_->find(o.chain[0]);
+        return it == methods_->end() ? nullptr : &it->second;
+    }
+
+    json call_method(const Operand& head, const Method& m, const std::vector<json>& args) {
+        if (args.size() != m.arity)
+            fail_at(src_, head.pos,
+                    fmt::format("executing at <{}>: wrong number of args for {}: want {} got {}",
+                                head.source, head.chain[0], m.arity, args.size()));
+        if (header_) return json(sys::ascii_upper(head.chain[0]));
+        return m.call(row_index_, args);
+    }
 
     // {{template "name" P}}: the named template with P (or nil) as dot, and only $ of
     // its own as variable, as in Go.
@@ -162,6 +190,12 @@ class Exec {
 
     json command(const Command& c, const json& dot, const json* piped) {
         const Operand& head = c.args[0];
+        if (const Method* m = method_of(head, dot)) {
+            std::vector<json> args;
+            for (size_t i = 1; i < c.args.size(); ++i) args.push_back(operand(c.args[i], dot));
+            if (piped) args.push_back(*piped);
+            return call_method(head, *m, args);
+        }
         if (head.kind != Operand::Kind::func) {
             if (c.args.size() > 1 || piped)
                 fail_at(src_, c.args.size() > 1 ? c.args[1].pos : head.pos,
@@ -197,6 +231,8 @@ class Exec {
         json base;
         switch (o.kind) {
             case Operand::Kind::field:
+                if (const Method* m = method_of(o, dot)) return call_method(o, *m, {});
+                return fields(dot, o);
             case Operand::Kind::dot:
                 return fields(dot, o);
             case Operand::Kind::var: {
@@ -223,10 +259,7 @@ class Exec {
                     cur = &(*cur)[name];
                     continue;
                 }
-                std::string title = name;
-                std::transform(title.begin(), title.end(), title.begin(),
-                               [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
-                return json(title);
+                return json(sys::ascii_upper(name));
             }
             if (cur->is_object()) {
                 auto it = cur->find(name);
@@ -284,15 +317,26 @@ std::string Template::execute(const json& dot) const {
     return std::move(e.out);
 }
 
-std::string Template::execute_header(const json& headers) const {
+std::string Template::execute(const json& dot, const Methods& methods, size_t row) const {
+    Exec e(source_, *tree_, false);
+    e.bind(&methods, &dot, row);
+    e.push_var("$", dot);
+    e.run(*tree_->root, dot);
+    return std::move(e.out);
+}
+
+std::string Template::execute_header(const json& headers, const Methods* methods) const {
     Exec e(source_, *tree_, true);
+    e.bind(methods, &headers, 0);
     e.push_var("$", headers);
     e.run(*tree_->root, headers);
     return std::move(e.out);
 }
 
 std::string format_rows(std::string_view format, const std::vector<json>& rows, const json& headers,
-                        std::string_view default_table) {
+                        std::string_view default_table, const Methods* methods) {
+    static const Methods none;
+    const Methods& m = methods ? *methods : none;
     std::string f = unescape_tabs(format);
     if (trim_spaces(f) == "table" && !default_table.empty()) f = unescape_tabs(default_table);
     std::string out;
@@ -304,11 +348,11 @@ std::string format_rows(std::string_view format, const std::vector<json>& rows, 
     std::string body(trim_spaces(table ? std::string_view(f).substr(5) : std::string_view(f)));
     Template t(body);
     if (!table) {
-        for (const json& r : rows) out += t.execute(r) + "\n";
+        for (size_t i = 0; i < rows.size(); ++i) out += t.execute(rows[i], m, i) + "\n";
         return out;
     }
-    std::string text = t.execute_header(headers) + "\n";
-    for (const json& r : rows) text += t.execute(r) + "\n";
+    std::string text = t.execute_header(headers, &m) + "\n";
+    for (size_t i = 0; i < rows.size(); ++i) text += t.execute(rows[i], m, i) + "\n";
     return tabwrite(text);
 }
 

@@ -14,6 +14,9 @@
 // Errors are husk::Error with one line naming the position: `template: :1:8: ...`.
 #pragma once
 
+#include <cstddef>
+#include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -24,6 +27,16 @@
 namespace husk::cli::tmpl {
 
 struct Tree;
+
+// docker's formatter contexts have methods beside their fields: `{{.Label "com.x"}}` on
+// the rows of ps, volume ls and network ls. A method of the row is called on dot when
+// dot is the row itself: `call(row, args)` with `row` the row's index in the listing.
+// In a header row its title is its name in capitals.
+struct Method {
+    size_t arity = 0;
+    std::function<nlohmann::json(size_t row, const std::vector<nlohmann::json>& args)> call;
+};
+using Methods = std::map<std::string, Method, std::less<>>;
 
 class Template {
   public:
@@ -36,10 +49,13 @@ class Template {
     // Runs the template with `dot` as `.` and `$`. A field missing from an object
     // is an error, as docker's typed contexts make it.
     std::string execute(const nlohmann::json& dot) const;
+    // The same for row `row` of a listing whose rows have `methods`.
+    std::string execute(const nlohmann::json& dot, const Methods& methods, size_t row) const;
     // The header row of a `table` format: `dot` maps field names to column titles,
     // docker's functions pass their first argument through, a missing field's title
     // is its name in capitals.
-    std::string execute_header(const nlohmann::json& headers) const;
+    std::string execute_header(const nlohmann::json& headers,
+                               const Methods* methods = nullptr) const;
 
   private:
     std::string source_;
@@ -57,7 +73,8 @@ std::string tabwrite(std::string_view text);
 //   TEMPLATE           -> TEMPLATE per row, each followed by a newline
 // "\t" and "\n" typed as two characters become the characters, as in docker.
 std::string format_rows(std::string_view format, const std::vector<nlohmann::json>& rows,
-                        const nlohmann::json& headers, std::string_view default_table = {});
+                        const nlohmann::json& headers, std::string_view default_table = {},
+                        const Methods* methods = nullptr);
 
 // `inspect -f`: the template run once per object, each followed by a newline;
 // "json" prints the object.

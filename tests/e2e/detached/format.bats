@@ -51,6 +51,27 @@ teardown_file() { detached_teardown; }
     [[ "${lines[0]}" =~ ^NAME\ +DRIVER$ ]]
 }
 
+@test "docker's {{.Label KEY}} on ps, volume ls and network ls rows; {{.Labels}} as text" {
+    husk create --name fmt-lbl --label team=a --label tier=web husk/busybox true >/dev/null
+    run -0 husk ps -a --filter name=fmt-lbl --format '{{.Label "tier"}}|{{.Label "none"}}|{{.Labels}}'
+    [ "$output" = "web||team=a,tier=web" ]
+    run -0 husk ps -a --filter name=fmt-lbl --format 'table {{.Names}}\t{{.Label "team"}}'
+    [[ "${lines[0]}" =~ ^NAMES\ +LABEL$ ]]
+    [[ "${lines[1]}" =~ ^fmt-lbl\ +a$ ]]
+    husk volume create --label team=b fmt-lvol >/dev/null
+    run -0 husk volume ls --format '{{.Name}} {{.Label "team"}} {{.Labels}}'
+    [[ "$output" == *"fmt-lvol b team=b"* ]]
+    husk network create --label team=c fmt-lnet >/dev/null
+    run -0 husk network ls --format '{{.Name}}={{.Label "team"}} {{.IPv6}}'
+    [[ "$output" == *"fmt-lnet=c false"* ]]
+    husk network rm fmt-lnet >/dev/null
+    # a method called without its argument: Go's one line, exit non-zero
+    run husk ps -a --format '{{.Label}}'
+    [ "$status" -ne 0 ]
+    [ "${#lines[@]}" -eq 1 ]
+    [[ "$output" == *"wrong number of args for Label: want 1 got 0"* ]]
+}
+
 @test "the bash completion script completes commands, flags and a container's name" {
     husk create --name fmt-complete-me husk/busybox true >/dev/null
     mkdir -p "$WORK/bin"
