@@ -5,8 +5,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
+# Where the time goes, in the log: seconds since the start at the end of each phase.
+phase() { echo "test.sh: +${SECONDS}s $*"; }
 
 bash scripts/deps.sh
+phase "dependencies installed"
 
 jobs=$(nproc)
 # -g1: line tables (what a backtrace or a sanitizer report needs) at a fifth less compile
@@ -14,6 +17,7 @@ jobs=$(nproc)
 cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
     -DCMAKE_CXX_FLAGS_RELWITHDEBINFO='-O2 -g1 -DNDEBUG' -DCMAKE_C_FLAGS_RELWITHDEBINFO='-O2 -g1 -DNDEBUG' >/dev/null
 cmake --build build -j "$jobs"
+phase "main build done"
 
 # PID 1 on these machines does not reap orphans: the test runner is a subreaper.
 subreap=(python3 "$root/scripts/subreaper.py")
@@ -41,7 +45,12 @@ results_file=$(mktemp)
 # and mostly waits on containers, so the linter (niced: tests come first) takes the idle CPU
 # instead of adding its ~12 minutes of CPU to the run.
 lint_log=$(mktemp)
-LINT_JOBS=$jobs nice -n 10 bash "$root/scripts/lint.sh" build >"$lint_log" 2>&1 &
+(
+    rc=0
+    LINT_JOBS=$jobs nice -n 10 bash "$root/scripts/lint.sh" build || rc=$?
+    phase "lint finished"
+    exit $rc
+) >"$lint_log" 2>&1 &
 lint_pid=$!
 
 # The unit test binary run once, as one process (ctest starts one per test, and a sanitized
@@ -76,6 +85,7 @@ asan_log=$(mktemp)
         -DCMAKE_CXX_FLAGS_DEBUG=-g1 -DCMAKE_C_FLAGS_DEBUG=-g1 -DHUSK_SANITIZE=ON \
         -DCMAKE_UNITY_BUILD=ON -DCMAKE_UNITY_BUILD_BATCH_SIZE=16 >/dev/null &&
         nice -n 10 cmake --build build-asan -j "$jobs" --target husk_unit_tests; then
+        phase "sanitizer build done"
         run_gtest asan build-asan/tests/unit/husk_unit_tests
     else
         echo "asan 1 1 0 1" >>"$results_file"
@@ -84,6 +94,7 @@ asan_log=$(mktemp)
 asan_pid=$!
 
 run_ctest main build -j 1
+phase "main tests done"
 
 set +e
 wait "$asan_pid"
