@@ -62,7 +62,7 @@ ip6_of() { husk inspect --format '{{json .NetworkSettings.Networks}}' "$1" | jq 
     [ "$status" -eq 0 ]
     [ -z "$(echo "$output" | grep -v "^$(ip_of "srv-$SFX") ")" ]
     run husk run --rm --network "four-$SFX" --rootfs "$WORK/debian" getent hosts "srv-$SFX"
-    [ "$output" = "$(ip_of "srv-$SFX")     srv-$SFX" ]
+    [ "$(echo "$output" | awk '{print $1, $2}')" = "$(ip_of "srv-$SFX") srv-$SFX" ]
 }
 
 # A namespace at fd6e:$R::2 behind a veth from the host (fd6e:$R::1): a client outside.
@@ -164,7 +164,7 @@ proxies_of() {  # ID
     remove_all_containers
     for c in $ids; do [ -z "$(proxies_of "$c")" ]; done
     [ -z "$(ls "$ROOT/containers" | grep -v '^\.lock$')" ]
-    [ -z "$(ls "/var/lib/cni/networks/husk-${id:0:12}" 2>/dev/null | grep -v -e lock -e last_reserved)" ]
+    [ -z "$(ls "/var/lib/cni/networks/husk-${id:0:12}/k6-$SFX" 2>/dev/null | grep -v -e lock -e last_reserved)" ]
     sub6=$(husk network inspect "k6-$SFX" | jq -r '.[0].IPAM.Config[1].Subnet')
     [ -z "$(nft list table inet husk | grep -F "${sub6%::/64}:" | grep -v "/64")" ]
 }
