@@ -95,7 +95,7 @@ bool write_all(int fd, const char* p, size_t n) {
     if (!up || ::connect(up.get(), target.ptr(), target.len) != 0) ::_exit(1);
     std::array<int, 2> fds{client, up.get()};
     std::array<bool, 2> open{true, true};
-    std::vector<char> buf(64 * 1024);
+    std::vector<char> buf(size_t{64} * 1024);
     while (open[0] || open[1]) {
         std::array<pollfd, 2> p{pollfd{open[0] ? fds[0] : -1, POLLIN, 0},
                                 pollfd{open[1] ? fds[1] : -1, POLLIN, 0}};
