@@ -451,10 +451,10 @@ void write_bundle(const oci::Spec& spec, const RunOptions& o, const BundleInputs
     for (auto& h : o.add_hosts) hosts += add_host_line(h);
     sys::write_file(in.bundle_dir + "/hosts.base", hosts, 0644);  // the bridge adds the address
     sys::write_file(in.bundle_dir + "/hosts", hosts, 0644);
-    std::string resolv = resolv_conf(host);
-    if (!in.nameserver.empty()) resolv = with_dns(resolv, {in.nameserver}, {}, {});
+    std::vector<std::string> servers = o.dns;
+    if (!in.nameserver.empty()) servers = {in.nameserver};
     sys::write_file(in.bundle_dir + "/resolv.conf",
-                    with_dns(resolv, o.dns, o.dns_search, o.dns_options), 0644);
+                    with_dns(resolv_conf(host), servers, o.dns_search, o.dns_options), 0644);
     std::string config = oci::dump_spec(spec);
     // What husk-runtime would refuse at start (a NUL in an image's Cmd, say) is refused
     // now, before `husk create` reports a container that can never start.

@@ -25,7 +25,8 @@ struct BundleInputs {
     std::optional<image::IdShift> userns;  // container ids 0..size-1 -> host uid/gid starts
     std::string init_path;                 // husk-init on the host, with --init
     // On a user-defined network: its DNS responder (the first network's gateway), the
-    // container's one nameserver instead of the host's; --dns still replaces it.
+    // container's one nameserver instead of the host's; --dns servers are the
+    // responder's upstreams for this container then (ContainerRecord::dns), as docker's.
     std::string nameserver;
     int host_cpus = 1;
     // Rootless: the options of the overlay the container's init mounts on "/" inside its

@@ -138,7 +138,9 @@ json network_settings(const EngineContext& ctx, const ContainerRecord& r) {
                 one.update({{"IPAddress", ep.address.ip},
                             {"IPPrefixLen", ep.address.prefix_len},
                             {"Gateway", ep.address.gateway},
-                            {"MacAddress", ep.address.mac}});
+                            {"MacAddress", ep.address.mac},
+                            {"GlobalIPv6Address", ep.ip6},
+                            {"IPv6Gateway", ep.ip6.empty() ? "" : ep.network.gateway6}});
         networks[a.network] = one;
     }
     out["Networks"] = networks;
@@ -241,7 +243,8 @@ std::string inspect_json(const EngineContext& ctx, const ContainerRecord& r) {
           {"NetworkMode", r.network == NetworkMode::user && !r.networks.empty()
                               ? r.networks.front().network
                               : std::string(to_string(r.network))},
-          {"PortBindings", port_bindings(r)}}},
+          {"PortBindings", port_bindings(r)},
+          {"Dns", r.dns}}},
         {"NetworkSettings", network_settings(ctx, r)},
         {"Mounts", mounts_of(cfg, r.volumes)},
         {"GraphDriver", graph},

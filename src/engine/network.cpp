@@ -180,8 +180,8 @@ sys::UniqueFd ports_lock(const EngineContext& ctx) {
 void check_ports_free(const EngineContext& ctx, const std::string& id,
                       const std::vector<network::PortMapping>& ports) {
     auto taken = [](const network::PortMapping& p) {
-        return Error(fmt::format("Bind for {}:{} failed: port is already allocated",
-                                 p.host_ip.empty() ? "0.0.0.0" : p.host_ip, p.host_port));
+        return Error(
+            fmt::format("Bind for {} failed: port is already allocated", network::host_address(p)));
     };
     for (size_t i = 0; i < ports.size(); ++i)
         for (size_t k = 0; k < i; ++k)
@@ -240,8 +240,9 @@ void write_own_hosts(const EngineContext& ctx, const std::string& id) {
 void refresh_names(const EngineContext& ctx, const std::set<std::string>& networks,
                    const std::string& leaving = {}) {
     struct Member {
-        std::string ip;
+        std::string ip, ip6;
         std::vector<std::string> names;
+        std::vector<std::string> dns;  // its --dns
     };
     // network -> its members; container id -> its networks
     std::map<std::string, std::map<std::string, Member>> members;
@@ -250,7 +251,7 @@ void refresh_names(const EngineContext& ctx, const std::set<std::string>& networ
         if (rec.id == leaving) continue;
         for (auto& [net, ep] : user_endpoints(ctx, rec.id)) {
             if (ep.address.ip.empty()) continue;
-            Member m{ep.address.ip, {rec.name, rec.id.substr(0, 12)}};
+            Member m{ep.address.ip, ep.ip6, {rec.name, rec.id.substr(0, 12)}, rec.dns};
             for (auto& a : rec.networks)
                 if (a.network == net)
                     m.names.insert(m.names.end(), a.aliases.begin(), a.aliases.end());
@@ -269,14 +270,28 @@ void refresh_names(const EngineContext& ctx, const std::set<std::string>& networ
             network::dns::stop_responder(n->id);
             continue;
         }
+        // each address of a member (IPv4, and IPv6 on a network with it) under its names;
+        // a member's servers (--dns) are its upstreams, asked from either address
         std::vector<network::dns::NameEntry> entries;
-        for (auto& [id, m] : here) entries.push_back({m.ip, m.names, {}});
+        network::dns::Upstreams upstreams{{"", n->dns}};
+        auto add = [&](const Member& m, const std::string& client) {
+            for (const std::string* ip : {&m.ip, &m.ip6})
+                if (!ip->empty()) entries.push_back({*ip, m.names, client});
+        };
+        for (auto& [id, m] : here) {
+            add(m, {});
+            for (const std::string* ip : {&m.ip, &m.ip6})
+                if (!ip->empty() && !m.dns.empty()) upstreams[*ip] = m.dns;
+        }
         for (auto& [id, m] : here)
             for (auto& other : joined[id]) {
                 if (other == name) continue;
-                for (auto& [oid, om] : members[other]) entries.push_back({om.ip, om.names, m.ip});
+                for (auto& [oid, om] : members[other]) {
+                    add(om, m.ip);
+                    if (!m.ip6.empty()) add(om, m.ip6);
+                }
             }
-        network::dns::write_names(n->id, entries);
+        network::dns::write_names(n->id, entries, upstreams);
         network::dns::ensure_responder(n->id, n->name, n->gateway, n->subnet, !n->internal,
                                        find_helper("husk-dns", "HUSK_DNS"));
     }
@@ -303,6 +318,15 @@ network::NetworkRecord find_network(const EngineContext& ctx, const std::string&
     auto n = network::NetworkStore(ctx.data_root).find(name);
     if (!n) throw Error(fmt::format("network {} not found", name));
     return *n;
+}
+
+// husk-proxy when one of `ports` is on [::1], or on every address of a network with IPv6
+// (reached as [::1] too): the endpoint starts it (network/portproxy.h).
+std::string proxy_helper(const std::vector<network::PortMapping>& ports, bool ipv6) {
+    for (auto& p : ports)
+        if (p.host_ip == "::1" || (ipv6 && (p.host_ip.empty() || p.host_ip == "::")))
+            return find_helper("husk-proxy", "HUSK_PROXY");
+    return {};
 }
 
 // The lowest ethN no endpoint of the container uses.
@@ -338,6 +362,7 @@ void connect_one(const EngineContext& ctx, const std::string& id, pid_t pid,
         reserved = network::reserve(net, id,
                                     fmt::format("{}/{}.{}", pins_dir(ctx), id, n.id.substr(0, 12)),
                                     ports, free_ifname(ctx, id), ips);
+        reserved.proxy_helper = proxy_helper(ports, !net.subnet6.empty());
     }
     sys::mkdir_all(endpoints_dir(ctx, id), 0700);
     sys::write_file_atomic(file, network::to_json(reserved), 0600);
@@ -373,9 +398,10 @@ void connect_default(const EngineContext& ctx, const ContainerRecord& rec, pid_t
     std::string file = endpoint_file(ctx, rec.id);
     std::optional<network::Endpoint> ep;
     try {
-        ep = network::connect(network::reserve(network::Network{}, rec.id,
-                                               pins_dir(ctx) + "/" + rec.id, std::move(ports)),
-                              pid);
+        auto reserved = network::reserve(network::Network{}, rec.id, pins_dir(ctx) + "/" + rec.id,
+                                         std::move(ports));
+        reserved.proxy_helper = proxy_helper(reserved.ports, false);
+        ep = network::connect(std::move(reserved), pid);
         sys::write_file_atomic(file, network::to_json(*ep), 0600);
         write_own_hosts(ctx, rec.id);
     } catch (...) {

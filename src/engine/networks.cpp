@@ -11,6 +11,7 @@
 #include "engine/lifecycle.h"
 #include "engine/network.h"
 #include "engine/record.h"
+#include "network/conflist.h"
 #include "runtime/state.h"
 #include "sys/error.h"
 
@@ -52,9 +53,24 @@ namespace {
 // connect/disconnect.
 void network_event(const EngineContext& ctx, const network::NetworkRecord& n, const char* action,
                    const std::string& container = {}) {
-    Event e{"network", action, n.id, {{"name", n.name}, {"type", "bridge"}}};
+    const char* type = network::cni_network_name(n.name).empty() ? "bridge" : "cni";
+    Event e{"network", action, n.id, {{"name", n.name}, {"type", type}}};
     if (!container.empty()) e.attributes["container"] = container;
     emit_event(ctx.data_root, std::move(e));
+}
+
+// What `network connect` and `disconnect` name: a user-defined network, or a users' CNI
+// conflist "cni:NAME" (its name its id too; connect needs the conflist to exist, disconnect
+// undoes what was done with the one recorded).
+network::NetworkRecord attachable(const EngineContext& ctx, const std::string& key,
+                                  bool must_exist) {
+    std::string cni = network::cni_network_name(key);
+    if (cni.empty()) return get_network(ctx, key);
+    if (must_exist) network::find_conflist(cni);
+    network::NetworkRecord n;
+    n.id = key;
+    n.name = key;
+    return n;
 }
 
 }  // namespace
@@ -87,7 +103,10 @@ json inspect_network(const EngineContext& ctx, const network::NetworkRecord& n) 
                     {"Name", rec.name},
                     {"MacAddress", ep.address.mac},
                     {"IPv4Address", fmt::format("{}/{}", ep.address.ip, ep.address.prefix_len)},
-                    {"IPv6Address", ""}};
+                    {"IPv6Address", ep.ip6.empty()
+                                        ? ""
+                                        : fmt::format("{}/{}", ep.ip6,
+                                                      n.subnet6.substr(n.subnet6.find('/') + 1))}};
     return {{"Name", n.name},
             {"Id", n.id},
             {"Created", n.created},
@@ -134,7 +153,7 @@ std::vector<std::string> prune_networks(const EngineContext& ctx) {
 
 void connect_network(const EngineContext& ctx, const std::string& net, const std::string& container,
                      const std::vector<std::string>& aliases, const std::string& ip) {
-    auto n = get_network(ctx, net);
+    auto n = attachable(ctx, net, true);
     ContainerRecord rec = lookup(ctx, container);
     Containers db(ctx.data_root);
     auto lk = db.lock(rec.id);
@@ -169,7 +188,7 @@ void connect_network(const EngineContext& ctx, const std::string& net, const std
 
 void disconnect_network(const EngineContext& ctx, const std::string& net,
                         const std::string& container) {
-    auto n = get_network(ctx, net);
+    auto n = attachable(ctx, net, false);
     ContainerRecord rec = lookup(ctx, container);
     Containers db(ctx.data_root);
     auto lk = db.lock(rec.id);

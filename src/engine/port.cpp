@@ -29,8 +29,7 @@ std::vector<std::string> port_lines(const EngineContext& ctx, const ContainerRec
     std::vector<network::PortMapping> ports;
     if (auto ep = container_endpoint(ctx, rec.id)) ports = ep->ports;
     for (auto& p : ports) {
-        std::string host =
-            fmt::format("{}:{}", p.host_ip.empty() ? "0.0.0.0" : p.host_ip, p.host_port);
+        std::string host = network::host_address(p);
         if (private_port.empty())
             out.push_back(fmt::format("{}/{} -> {}", p.container_port, p.protocol, host));
         else if (std::to_string(p.container_port) == want_port && p.protocol == want_proto)

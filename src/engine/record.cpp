@@ -98,7 +98,8 @@ json to_json(const ContainerRecord& r) {
                 {"healthcheck", r.health ? health_config_json(*r.health) : json()},
                 {"network", to_string(r.network)},
                 {"publish", publish_json(r.publish)},
-                {"networks", attachments_json(r.networks)}};
+                {"networks", attachments_json(r.networks)},
+                {"dns", r.dns}};
 }
 
 ContainerRecord from_json(const json& j) {
@@ -143,6 +144,7 @@ ContainerRecord from_json(const json& j) {
     for (auto& n : j.value("networks", json::array()))
         r.networks.push_back({n.value("network", ""),
                               n.value("aliases", std::vector<std::string>{}), n.value("ip", "")});
+    r.dns = j.value("dns", std::vector<std::string>{});
     return r;
 }
 

@@ -92,6 +92,9 @@ struct ContainerRecord {
     // the user-defined networks it is on (mode user, or `husk network connect`); while
     // connected, <id>/endpoints/<network>.json holds each endpoint
     std::vector<NetworkAttachment> networks;
+    // --dns: on user-defined networks, where their DNS responders forward the names they
+    // do not own for this container (its /etc/resolv.conf names the responder)
+    std::vector<std::string> dns;
 };
 
 class Containers {

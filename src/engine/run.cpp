@@ -244,6 +244,7 @@ ContainerRecord prepare_container(EngineContext& ctx, RunOptions& o, const LogOp
     rec.publish = o.publish;
     check_attachments(ctx, o.networks);
     rec.networks = o.networks;
+    rec.dns = o.dns;
     rec.restart_policy = o.restart;
     rec.health = resolve_health(
         o.health, img && img->config.healthcheck ? &*img->config.healthcheck : nullptr);

@@ -8,6 +8,7 @@
 #include "network/netlink.h"
 #include "network/netns.h"
 #include "network/nft.h"
+#include "network/portproxy.h"
 #include "network/veth.h"
 #include "sys/error.h"
 #include "sys/log.h"
@@ -70,11 +71,15 @@ class Steps {
 
 void disconnect_native(const Endpoint& ep) {
     const Network& net = ep.network;
-    std::string ip = ep.address.ip;
+    std::string ip = ep.address.ip, ip6 = ep.ip6;
     Steps steps;
     if (ip.empty() && !ep.ports.empty())  // a run killed before it recorded its address
-        steps.run([&] { ip = leased_address(net, ep.container_id, ep.ifname); });
-    if (!ip.empty()) steps.run([&] { nft_disconnect(ip, ep.ports); });
+        steps.run([&] {
+            ip = leased_address(net, ep.container_id, ep.ifname);
+            if (!net.subnet6.empty()) ip6 = leased_address(net, ep.container_id, ep.ifname, true);
+        });
+    if (!ip.empty()) steps.run([&] { nft_disconnect(ip, ip6, ep.ports); });
+    steps.run([&] { stop_proxy(ep.container_id, ep.ifname); });
     steps.run([&] {
         nl::Socket host;
         delete_veth(host, ep.host_veth.empty()
@@ -106,7 +111,8 @@ Endpoint connect_native(Endpoint ep, pid_t pid) {
     nl::Socket host;
     unsigned bridge = ensure_bridge(host, net);
     add_veth(host, bridge, ep.host_veth, ep.netns_pin, ep.ifname, leases, !net.internal);
-    nft_connect(net, ep.address.ip, ep.ports);
+    nft_connect(net, ep.address.ip, ep.ip6, ep.ports);
+    start_proxy(ep.proxy_helper, ep.container_id, ep.ifname, ep.ports, ep.address.ip, ep.ip6);
     undo.dismiss();
     return ep;
 }

@@ -34,6 +34,9 @@ struct Endpoint {
     std::vector<std::string> ips;    // addresses asked for (--ip), for the DEL as the ADD
     Address address;
     std::string ip6;  // native: its IPv6 address, on a network with an IPv6 subnet
+    // native: husk-proxy, for ports on [::1] (network/portproxy.h); set by the caller
+    // before connect(), not kept
+    std::string proxy_helper;
 };
 
 // What connect() records before it starts (the caller writes it down first, so that a

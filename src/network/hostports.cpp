@@ -18,22 +18,30 @@ namespace {
 // Binds host_ip:host_port (0: any free port) and returns the port bound.
 uint16_t bind_once(const PortMapping& p) {
     int type = p.protocol == "udp" ? SOCK_DGRAM : SOCK_STREAM;
-    sys::UniqueFd s(::socket(AF_INET, type | SOCK_CLOEXEC, 0));
+    bool v6 = is_ipv6(p);
+    sys::UniqueFd s(::socket(v6 ? AF_INET6 : AF_INET, type | SOCK_CLOEXEC, 0));
     if (!s) throw_sys("socket");
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_port = htons(p.host_port);
+    sockaddr_storage a{};
+    auto* a4 = reinterpret_cast<sockaddr_in*>(&a);   // NOLINT
+    auto* a6 = reinterpret_cast<sockaddr_in6*>(&a);  // NOLINT
     std::string ip = p.host_ip.empty() ? "0.0.0.0" : p.host_ip;
-    if (::inet_pton(AF_INET, ip.c_str(), &a.sin_addr) != 1)
-        throw Error(fmt::format("invalid IP address: {}", ip));
-    if (::bind(s.get(), reinterpret_cast<sockaddr*>(&a), sizeof a) != 0)
+    int ok = v6 ? ::inet_pton(AF_INET6, ip.c_str(), &a6->sin6_addr)
+                : ::inet_pton(AF_INET, ip.c_str(), &a4->sin_addr);
+    if (ok != 1) throw Error(fmt::format("invalid IP address: {}", ip));
+    a.ss_family = v6 ? AF_INET6 : AF_INET;
+    (v6 ? a6->sin6_port : a4->sin_port) = htons(p.host_port);
+    if (v6) {
+        int one = 1;  // "::" stands for the IPv6 addresses only, as docker's [::]
+        ::setsockopt(s.get(), IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
+    }
+    socklen_t len = v6 ? sizeof(sockaddr_in6) : sizeof(sockaddr_in);
+    if (::bind(s.get(), reinterpret_cast<sockaddr*>(&a), len) != 0)  // NOLINT
         throw Error(
-            fmt::format("listen {}4 {}:{}: bind: {}", p.protocol, ip, p.host_port,
+            fmt::format("listen {}{} {}: bind: {}", p.protocol, v6 ? 6 : 4, host_address(p),
                         errno == EADDRINUSE ? "address already in use" : std::strerror(errno)));
-    socklen_t len = sizeof a;
-    if (::getsockname(s.get(), reinterpret_cast<sockaddr*>(&a), &len) != 0)
+    if (::getsockname(s.get(), reinterpret_cast<sockaddr*>(&a), &len) != 0)  // NOLINT
         throw_sys("getsockname");
-    return ntohs(a.sin_port);
+    return ntohs(v6 ? a6->sin6_port : a4->sin_port);
 }
 
 }  // namespace

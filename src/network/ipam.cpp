@@ -159,11 +159,12 @@ std::vector<Lease> lease_addresses(const Network& net, const std::string& id,
     return out;
 }
 
-std::string leased_address(const Network& net, const std::string& id, const std::string& ifname) {
+std::string leased_address(const Network& net, const std::string& id, const std::string& ifname,
+                           bool v6) {
     std::string dir = lease_dir(net);
-    Cidr sn = parse_cidr(net.subnet);
+    Cidr sn = parse_cidr(v6 ? net.subnet6 : net.subnet);
     for (auto& f : sys::list_dir(dir)) {
-        if (!is_lease_name(f) || f.find(':') != std::string::npos) continue;
+        if (!is_lease_name(f) || (f.find(':') != std::string::npos) != v6) continue;
         auto h = holder_of(fmt::format("{}/{}", dir, f));
         if (!h || h->id != id || h->ifname != ifname) continue;
         try {

@@ -32,8 +32,10 @@ std::vector<Lease> lease_addresses(const Network& net, const std::string& id,
 // run that died between leasing and recording its endpoint left too.
 void release_addresses(const Network& net, const std::string& id, const std::string& ifname = {});
 
-// The IPv4 address leased to `id`'s interface `ifname` on `net`, "" when none.
-std::string leased_address(const Network& net, const std::string& id, const std::string& ifname);
+// The IPv4 address (`v6`: the IPv6 one) leased to `id`'s interface `ifname` on `net`, ""
+// when none.
+std::string leased_address(const Network& net, const std::string& id, const std::string& ifname,
+                           bool v6 = false);
 
 // The directory of the leases of `net`.
 std::string lease_dir(const Network& net);

@@ -133,7 +133,8 @@ std::string to_json(const NetworkRecord& n) {
               {"Subnet6", n.subnet6},
               {"Gateway6", n.gateway6},
               {"Internal", n.internal},
-              {"Labels", n.labels}};
+              {"Labels", n.labels},
+              {"DNS", n.dns}};
     return j.dump(2);
 }
 
@@ -149,6 +150,7 @@ NetworkRecord network_from_json(const std::string& text) {
     n.gateway6 = j.value("Gateway6", "");
     n.internal = j.value("Internal", false);
     n.labels = j.value("Labels", std::map<std::string, std::string>{});
+    n.dns = j.value("DNS", std::vector<std::string>{});
     return n;
 }
 
@@ -174,6 +176,13 @@ NetworkRecord NetworkStore::create(const NetworkSpec& spec, const std::string& i
     n.created = created;
     n.internal = spec.internal;
     n.labels = spec.labels;
+    for (auto& d : spec.dns) {
+        try {
+            n.dns.push_back(address_text(parse_ip(d)));
+        } catch (const Error&) {
+            throw Error(fmt::format("invalid --dns {}: not an IP address", d));
+        }
+    }
     std::optional<Cidr> want, want6;
     if (!spec.subnet.empty()) {
         Cidr c = parse_cidr(spec.subnet);

@@ -22,6 +22,9 @@ struct NetworkRecord {
     std::string subnet6, gateway6;  // with --ipv6
     bool internal = false;
     std::map<std::string, std::string> labels;
+    // --dns: where its DNS responder forwards the names it does not own (empty: the host's
+    // resolvers); a container's own --dns come first
+    std::vector<std::string> dns;
 
     std::string bridge() const { return "husk" + id.substr(0, 10); }
     // The CNI network its containers join.
@@ -39,6 +42,7 @@ struct NetworkSpec {
     std::string subnet6, gateway6;  // with ipv6; "" = chosen (fd00:<random>::/64)
     bool internal = false;
     std::map<std::string, std::string> labels;
+    std::vector<std::string> dns;  // upstream name servers (IPv4 or IPv6 addresses)
 };
 
 // What the network has on the host once a container joined it: its DNS responder, its
@@ -64,6 +68,7 @@ class NetworkStore {
     //   invalid pool request: Pool overlaps with other one on this address space
     //   invalid network name "x", only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed
     //   no matching subnet for gateway 10.1.0.1
+    //   invalid --dns 10.1.0: not an IP address
     NetworkRecord create(const NetworkSpec& spec, const std::string& id,
                          const std::string& created);
     // By name, full id or unique id prefix.

@@ -27,6 +27,8 @@ constexpr const char* kTable = R"(table inet husk {
   set masq6 { type ipv6_addr; flags interval; }
   map ports { type inet_proto . inet_service : ipv4_addr . inet_service; }
   map ports_ip { type ipv4_addr . inet_proto . inet_service : ipv4_addr . inet_service; }
+  map ports6 { type inet_proto . inet_service : ipv6_addr . inet_service; }
+  map ports6_ip { type ipv6_addr . inet_proto . inet_service : ipv6_addr . inet_service; }
   chain prerouting {
     type nat hook prerouting priority dstnat; policy accept;
     fib daddr type local jump hostports
@@ -38,6 +40,8 @@ constexpr const char* kTable = R"(table inet husk {
   chain hostports {
     meta nfproto ipv4 dnat ip to ip daddr . meta l4proto . th dport map @ports_ip
     meta nfproto ipv4 dnat ip to meta l4proto . th dport map @ports
+    meta nfproto ipv6 ip6 daddr != ::1 dnat ip6 to ip6 daddr . meta l4proto . th dport map @ports6_ip
+    meta nfproto ipv6 ip6 daddr != ::1 dnat ip6 to meta l4proto . th dport map @ports6
   }
   chain postrouting {
     type nat hook postrouting priority srcnat; policy accept;
@@ -45,6 +49,7 @@ constexpr const char* kTable = R"(table inet husk {
     ip6 saddr @masq6 ip6 daddr != @masq6 masquerade
     ct status dnat ip saddr 127.0.0.0/8 masquerade
     ct status dnat ip saddr @masq4 ip daddr @masq4 masquerade
+    ct status dnat ip6 saddr @masq6 ip6 daddr @masq6 masquerade
   }
   chain forward {
     type filter hook forward priority filter; policy accept;
@@ -82,13 +87,26 @@ std::string port_key(const PortMapping& p) {
     return fmt::format("{} . {}", p.protocol, p.host_port);
 }
 
-// The element of `p` in its map, "ports_ip { KEY : VALUE }" ("ports ..." without a host
-// IP); `key_only` leaves the value out.
-std::string port_element(const PortMapping& p, const std::string& ip, bool key_only) {
-    std::string key =
-        p.host_ip.empty() ? port_key(p) : fmt::format("{} . {}", p.host_ip, port_key(p));
-    std::string value = key_only ? "" : fmt::format(" : {} . {}", ip, p.container_port);
-    return fmt::format("{} {{ {}{} }}", p.host_ip.empty() ? "ports" : "ports_ip", key, value);
+// The element of `p` towards the container's address `to` in its map: "ports_ip { KEY :
+// VALUE }" ("ports ..." without a host IP; ports6 and ports6_ip for an IPv6 `to`);
+// `key_only` leaves the value out.
+std::string port_element(const PortMapping& p, const std::string& to, bool key_only) {
+    bool any = p.host_ip.empty() || p.host_ip == "::";
+    std::string key = any ? port_key(p) : fmt::format("{} . {}", p.host_ip, port_key(p));
+    std::string value = key_only ? "" : fmt::format(" : {} . {}", to, p.container_port);
+    bool v6 = to.find(':') != std::string::npos;
+    return fmt::format("ports{}{} {{ {}{} }}", v6 ? "6" : "", any ? "" : "_ip", key, value);
+}
+
+// The container's addresses `p` leads to: its IPv4 one for an IPv4 host address, its IPv6
+// one for an IPv6 host address, both for every address ("" when it has none). None for
+// ::1, which no NAT reaches (husk-proxy's, network/portproxy.h).
+std::vector<std::string> targets(const PortMapping& p, const std::string& ip,
+                                 const std::string& ip6) {
+    if (p.host_ip == "::1") return {};
+    if (p.host_ip.empty()) return ip6.empty() ? std::vector{ip} : std::vector{ip, ip6};
+    if (is_ipv6(p)) return ip6.empty() ? std::vector<std::string>{} : std::vector{ip6};
+    return {ip};
 }
 
 // A network's chains and elements. Isolation: what leaves its bridge for another husk
@@ -158,6 +176,26 @@ void accept_in_forward_policy_drop(Nft& nft) {
 
 constexpr const char* kMarkers = "/run/husk-nftables";
 
+// A table made by a husk of before IPv6 ports: their maps and rules added, once (under the
+// table's lock). False when there was nothing to add.
+bool upgrade_table(Nft& nft) {
+    sys::FileLock lock("/run/husk-nftables.lock", sys::FileLock::exclusive);
+    if (nft.run("list map inet husk ports6").empty()) return false;
+    std::string err = nft.run(
+        "add map inet husk ports6 { type inet_proto . inet_service : ipv6_addr . inet_service; }\n"
+        "add map inet husk ports6_ip { type ipv6_addr . inet_proto . inet_service : "
+        "ipv6_addr . inet_service; }\n"
+        "add rule inet husk hostports meta nfproto ipv6 ip6 daddr != ::1 dnat ip6 to ip6 daddr . "
+        "meta l4proto . th dport map @ports6_ip\n"
+        "add rule inet husk hostports meta nfproto ipv6 ip6 daddr != ::1 dnat ip6 to meta "
+        "l4proto . th dport map @ports6\n"
+        "add rule inet husk postrouting ct status dnat ip6 saddr @masq6 ip6 daddr @masq6 "
+        "masquerade\n");
+    if (!err.empty())
+        throw Error(error_format("nftables: add IPv6 ports to table inet husk: {}", err));
+    return true;
+}
+
 // The table, unless it is there (under a host-wide lock: made once).
 void ensure_table(Nft& nft) {
     sys::FileLock lock("/run/husk-nftables.lock", sys::FileLock::exclusive);
@@ -182,13 +220,20 @@ uint64_t table_handle() {
 
 }  // namespace
 
-void nft_connect(const Network& net, const std::string& ip, const std::vector<PortMapping>& ports) {
+void nft_connect(const Network& net, const std::string& ip, const std::string& ip6,
+                 const std::vector<PortMapping>& ports) {
+    for (auto& p : ports)
+        if (is_ipv6(p) && p.host_ip != "::1" && ip6.empty())
+            throw Error(
+                error_format("publish {}: network {} has no IPv6 (husk network create --ipv6)",
+                             to_string(p), net.name));
     uint64_t handle = table_handle();
     auto mark = sys::read_file_if_exists(marker(net));
     bool elements = handle == 0 || !mark || *mark != fmt::format("{}", handle);
     std::string cmds = elements ? network_elements(net) : "";
     for (auto& p : ports)
-        cmds += fmt::format("add element inet husk {}\n", port_element(p, ip, false));
+        for (auto& to : targets(p, ip, ip6))
+            cmds += fmt::format("add element inet husk {}\n", port_element(p, to, false));
     if (cmds.empty()) return;
     Nft nft;
     std::string err = nft.run(cmds);
@@ -196,6 +241,7 @@ void nft_connect(const Network& net, const std::string& ip, const std::vector<Po
         ensure_table(nft);
         err = nft.run(cmds);
     }
+    if (!err.empty() && upgrade_table(nft)) err = nft.run(cmds);
     if (!err.empty())
         throw Error(error_format("nftables: add the rules of network {}: {}", net.name, err));
     if (elements) {
@@ -204,13 +250,17 @@ void nft_connect(const Network& net, const std::string& ip, const std::vector<Po
     }
 }
 
-void nft_disconnect(const std::string& ip, const std::vector<PortMapping>& ports) {
+void nft_disconnect(const std::string& ip, const std::string& ip6,
+                    const std::vector<PortMapping>& ports) {
     if (ports.empty()) return;
     // "add" first: a delete of an element that is not there fails, an add of ours again
     // does not, and an add over another container's port fails (and leaves it).
     auto pair = [&](const PortMapping& p) {
-        return fmt::format("add element inet husk {}\ndelete element inet husk {}\n",
-                           port_element(p, ip, false), port_element(p, ip, true));
+        std::string out;
+        for (auto& to : targets(p, ip, ip6))
+            out += fmt::format("add element inet husk {}\ndelete element inet husk {}\n",
+                               port_element(p, to, false), port_element(p, to, true));
+        return out;
     };
     std::string cmds;
     for (auto& p : ports) cmds += pair(p);

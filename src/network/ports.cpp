@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 
+#include <array>
 #include <charconv>
 
 #include <fmt/format.h>
@@ -26,6 +27,23 @@ bool is_ipv4(const std::string& s) {
     return ::inet_pton(AF_INET, s.c_str(), &a) == 1;
 }
 
+// "[fd00::1]:8080:80" -> "fd00::1" and "8080:80" in `rest`; "" (rest untouched) when `rest`
+// holds no bracketed address.
+std::string take_ipv6(std::string_view& rest) {
+    if (!rest.starts_with('[')) return {};
+    size_t close = rest.find(']');
+    if (close == std::string_view::npos || close + 1 >= rest.size() || rest[close + 1] != ':')
+        throw Error(fmt::format("invalid IP address: {}", rest));
+    std::string ip(rest.substr(1, close - 1));
+    in6_addr a{};
+    if (::inet_pton(AF_INET6, ip.c_str(), &a) != 1)
+        throw Error(fmt::format("invalid IP address: {}", ip));
+    std::array<char, INET6_ADDRSTRLEN> text{};
+    ::inet_ntop(AF_INET6, &a, text.data(), text.size());
+    rest = rest.substr(close + 2);
+    return text.data();
+}
+
 }  // namespace
 
 PortMapping parse_publish(std::string_view s) {
@@ -39,7 +57,9 @@ PortMapping parse_publish(std::string_view s) {
     }
     if (rest.find('-') != std::string_view::npos)
         throw Error(fmt::format("port ranges are not supported: {}", s));
+    std::string ipv6 = take_ipv6(rest);
     std::vector<std::string_view> parts;
+    if (!ipv6.empty()) parts.emplace_back("");  // its place
     size_t pos = 0;
     for (;;) {
         size_t colon = rest.find(':', pos);
@@ -51,10 +71,11 @@ PortMapping parse_publish(std::string_view s) {
     p.container_port = parse_port(parts.back(), "containerPort", false);
     if (parts.size() >= 2 && !parts[parts.size() - 2].empty())
         p.host_port = parse_port(parts[parts.size() - 2], "hostPort", false);
-    if (parts.size() == 3 && !parts[0].empty()) {
+    if (!ipv6.empty()) {
+        if (parts.size() != 3) throw Error(fmt::format("invalid port format: {}", s));
+        p.host_ip = ipv6;
+    } else if (parts.size() == 3 && !parts[0].empty()) {
         p.host_ip = std::string(parts[0]);
-        if (p.host_ip.size() > 2 && p.host_ip.front() == '[')
-            throw Error(fmt::format("IPv6 host addresses are not supported: {}", p.host_ip));
         if (!is_ipv4(p.host_ip)) throw Error(fmt::format("invalid IP address: {}", p.host_ip));
         if (p.host_ip == "0.0.0.0") p.host_ip.clear();
     }
@@ -113,8 +134,20 @@ std::vector<PortMapping> parse_publish_ranges(std::string_view s) {
     return out;
 }
 
+bool is_ipv6(const PortMapping& p) {
+    return p.host_ip.find(':') != std::string::npos;
+}
+
+std::string host_address(const PortMapping& p) {
+    if (p.host_ip.empty()) return fmt::format("0.0.0.0:{}", p.host_port);
+    if (is_ipv6(p)) return fmt::format("[{}]:{}", p.host_ip, p.host_port);
+    return fmt::format("{}:{}", p.host_ip, p.host_port);
+}
+
 std::string to_string(const PortMapping& p) {
     std::string host = p.host_port ? std::to_string(p.host_port) : "";
+    if (is_ipv6(p))
+        return fmt::format("[{}]:{}:{}/{}", p.host_ip, host, p.container_port, p.protocol);
     if (!p.host_ip.empty())
         return fmt::format("{}:{}:{}/{}", p.host_ip, host, p.container_port, p.protocol);
     if (p.host_port) return fmt::format("{}:{}/{}", host, p.container_port, p.protocol);
@@ -122,13 +155,17 @@ std::string to_string(const PortMapping& p) {
 }
 
 std::string describe(const PortMapping& p) {
-    return fmt::format("{}:{}->{}/{}", p.host_ip.empty() ? "0.0.0.0" : p.host_ip, p.host_port,
-                       p.container_port, p.protocol);
+    return fmt::format("{}->{}/{}", host_address(p), p.container_port, p.protocol);
 }
 
 bool collides(const PortMapping& a, const PortMapping& b) {
+    // "" is every address, "::" every IPv6 one
+    auto any6 = [](const PortMapping& p, const PortMapping& other) {
+        return p.host_ip == "::" && is_ipv6(other);
+    };
     return a.protocol == b.protocol && a.host_port == b.host_port && a.host_port != 0 &&
-           (a.host_ip.empty() || b.host_ip.empty() || a.host_ip == b.host_ip);
+           (a.host_ip.empty() || b.host_ip.empty() || a.host_ip == b.host_ip || any6(a, b) ||
+            any6(b, a));
 }
 
 }  // namespace husk::network

@@ -1,5 +1,6 @@
 // Published ports (`-p`/`--publish`), in docker's forms:
 //   CPORT  HOSTPORT:CPORT  IP:HOSTPORT:CPORT  IP::CPORT   each with an optional /tcp or /udp
+// where IP is IPv4 or a bracketed IPv6 address ("[::1]:8080:80"; "[::]" is every IPv6 one).
 // A host port of 0 means "chosen by us" (a free ephemeral port, picked when the
 // container is connected).
 #pragma once
@@ -12,7 +13,7 @@
 namespace husk::network {
 
 struct PortMapping {
-    std::string host_ip;  // "" = every address (docker prints 0.0.0.0)
+    std::string host_ip;  // "" = every address (docker prints 0.0.0.0); IPv6 unbracketed
     uint16_t host_port = 0;
     uint16_t container_port = 0;
     std::string protocol = "tcp";  // tcp | udp
@@ -32,8 +33,12 @@ std::vector<PortMapping> parse_publish_ranges(std::string_view s);
 
 // As the -p value that makes it again: "127.0.0.1:8080:80/tcp" (parse_publish's inverse).
 std::string to_string(const PortMapping& p);
-// As docker ps prints it: "127.0.0.1:8080->80/tcp", "0.0.0.0:8080->80/tcp".
+// As docker ps prints it: "127.0.0.1:8080->80/tcp", "0.0.0.0:8080->80/tcp", "[::1]:8080->80/tcp".
 std::string describe(const PortMapping& p);
+// Its host side: "0.0.0.0:8080", "127.0.0.1:8080", "[::1]:8080".
+std::string host_address(const PortMapping& p);
+// Is its host address an IPv6 one?
+bool is_ipv6(const PortMapping& p);
 // Does publishing both at once collide (same protocol and host port, overlapping address)?
 bool collides(const PortMapping& a, const PortMapping& b);
 

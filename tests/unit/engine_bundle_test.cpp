@@ -247,7 +247,8 @@ TEST(EngineMemoryFlags, ParsedWithDockersUnitsAndMinusOneOnlyForSwap) {
 }
 
 // On a user-defined network the container's one nameserver is the network's DNS
-// responder (its gateway); the host's search and options lines stay; --dns replaces it.
+// responder (its gateway); the host's search and options lines stay; --dns keeps it (its
+// servers are the responder's upstreams for the container, as docker's embedded DNS).
 TEST_F(BuildSpec, NamedNetworkResolvesThroughItsResponder) {
     auto nameservers = [&] {
         std::vector<std::string> out;
@@ -261,6 +262,10 @@ TEST_F(BuildSpec, NamedNetworkResolvesThroughItsResponder) {
     write_bundle(build_spec(o_, in_), o_, in_);
     EXPECT_EQ(nameservers(), std::vector<std::string>{"nameserver 10.89.0.1"});
     o_.dns = {"192.0.2.53"};
+    write_bundle(build_spec(o_, in_), o_, in_);
+    EXPECT_EQ(nameservers(), std::vector<std::string>{"nameserver 10.89.0.1"});
+    // not on a user-defined network: --dns replaces the host's
+    in_.nameserver.clear();
     write_bundle(build_spec(o_, in_), o_, in_);
     EXPECT_EQ(nameservers(), std::vector<std::string>{"nameserver 192.0.2.53"});
 }

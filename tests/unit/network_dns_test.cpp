@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 #include <ldns/ldns.h>
 
+#include <sys/socket.h>
+
 #include <cstdlib>
 #include <memory>
 #include <string>
@@ -62,15 +64,17 @@ const NameTable kNames = NameTable::parse(format_names({
 TEST(NetworkDns, NamesFileRoundTripsAndScopesByClient) {
     EXPECT_EQ(format_names({{"10.1.0.2", {"a", "b"}, {}}, {"10.2.0.2", {"c"}, "10.1.0.2"}}),
               "10.1.0.2 a b\n@10.1.0.2 10.2.0.2 c\n");
-    EXPECT_EQ(kNames.addresses("WEB.", ""), std::vector<std::string>{"10.89.0.2"});
-    EXPECT_EQ(kNames.addresses("front", "10.89.0.3"),
+    EXPECT_EQ(kNames.addresses("WEB.", "", AF_INET), std::vector<std::string>{"10.89.0.2"});
+    EXPECT_EQ(kNames.addresses("front", "10.89.0.3", AF_INET),
               (std::vector<std::string>{"10.89.0.2", "10.89.0.4"}));
-    EXPECT_TRUE(kNames.addresses("cache", "10.89.0.3").empty());
-    EXPECT_EQ(kNames.addresses("cache", "10.89.0.2"), std::vector<std::string>{"10.90.0.9"});
+    EXPECT_TRUE(kNames.addresses("cache", "10.89.0.3", AF_INET).empty());
+    EXPECT_FALSE(kNames.known("cache", "10.89.0.3"));
+    EXPECT_EQ(kNames.addresses("cache", "10.89.0.2", AF_INET),
+              std::vector<std::string>{"10.90.0.9"});
     EXPECT_EQ(kNames.name_of("3.0.89.10.in-addr.arpa.", ""), "db");
     EXPECT_FALSE(kNames.name_of("9.0.90.10.in-addr.arpa.", "10.89.0.3"));
     // lines without an address are no names
-    EXPECT_TRUE(NameTable::parse("garbage web\n\n").addresses("web", "").empty());
+    EXPECT_FALSE(NameTable::parse("garbage web\n\n").known("web", ""));
 }
 
 TEST(NetworkDns, OurNamesAnsweredWithTheirIdCaseAndTtl) {
@@ -85,6 +89,67 @@ TEST(NetworkDns, OurNamesAnsweredWithTheirIdCaseAndTtl) {
     EXPECT_EQ(ldns_rr_ttl(rr), kTtl);
     EXPECT_EQ(text(ldns_rdf2str(ldns_rr_owner(rr))), "Db.");  // the question's case (0x20)
     EXPECT_EQ(ldns_rr_list_rr_count(ldns_pkt_question(r.get())), 1U);
+}
+
+// A network made --ipv6: each member under both its addresses.
+const NameTable kNames6 = NameTable::parse(format_names({
+    {"10.89.0.2", {"web"}, {}},
+    {"fd00:1:2::2", {"web"}, {}},
+    {"fd00:1:2::3", {"six"}, {}},
+    {"fd00:9::9", {"cache"}, "fd00:1:2::2"},
+}));
+
+TEST(NetworkDns, AaaaOfOurIpv6Names) {
+    Decision d = decide(query("Web.", LDNS_RR_TYPE_AAAA), kNames6, "10.89.0.9");
+    ASSERT_EQ(d.kind, Decision::Kind::reply);
+    PktPtr r = parse(d.packet);
+    EXPECT_EQ(ldns_pkt_get_rcode(r.get()), LDNS_RCODE_NOERROR);
+    EXPECT_EQ(answers(r.get()), std::vector<std::string>{"fd00:1:2::2"});
+    EXPECT_EQ(ldns_rr_get_type(ldns_rr_list_rr(ldns_pkt_answer(r.get()), 0)), LDNS_RR_TYPE_AAAA);
+    // A of the same name: its IPv4 address only; ANY: both
+    EXPECT_EQ(answers(parse(decide(query("web.", LDNS_RR_TYPE_A), kNames6, "").packet).get()),
+              std::vector<std::string>{"10.89.0.2"});
+    EXPECT_EQ(answers(parse(decide(query("web.", LDNS_RR_TYPE_ANY), kNames6, "").packet).get()),
+              (std::vector<std::string>{"10.89.0.2", "fd00:1:2::2"}));
+    // a name with an IPv6 address only: A is NODATA
+    PktPtr a = parse(decide(query("six.", LDNS_RR_TYPE_A), kNames6, "").packet);
+    EXPECT_EQ(ldns_pkt_get_rcode(a.get()), LDNS_RCODE_NOERROR);
+    EXPECT_TRUE(answers(a.get()).empty());
+    // scoped to a client by its IPv6 address, written in any form
+    EXPECT_EQ(kNames6.addresses("cache", "fd00:1:2:0::2", AF_INET6),
+              std::vector<std::string>{"fd00:9::9"});
+    EXPECT_FALSE(kNames6.known("cache", "fd00:1:2::3"));
+}
+
+TEST(NetworkDns, PtrOfOurIpv6Addresses) {
+    EXPECT_EQ(reverse_name("fd00:1:2::3"),
+              "3.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.2.0.0.0.1.0.0.0.0.0.d.f.ip6.arpa");
+    EXPECT_EQ(reverse_name("10.89.0.2"), "2.0.89.10.in-addr.arpa");
+    EXPECT_EQ(reverse_name("nope"), "");
+    Decision d =
+        decide(query("3.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.2.0.0.0.1.0.0.0.0.0.D.F.ip6.arpa.",
+                     LDNS_RR_TYPE_PTR),
+               kNames6, "");
+    ASSERT_EQ(d.kind, Decision::Kind::reply);
+    EXPECT_EQ(answers(parse(d.packet).get()), std::vector<std::string>{"six."});
+}
+
+TEST(NetworkDns, UpstreamsOfAClientThenOfTheNetwork) {
+    std::string text =
+        format_names({{"10.89.0.2", {"web"}, {}}},
+                     {{"", {"192.0.2.1", "2001:db8::1"}}, {"10.89.0.2", {"192.0.2.9"}}});
+    EXPECT_EQ(text,
+              "10.89.0.2 web\nnameservers * 192.0.2.1 2001:db8::1\nnameservers 10.89.0.2 "
+              "192.0.2.9\n");
+    NameTable t = NameTable::parse(text);
+    EXPECT_EQ(t.upstreams("10.89.0.2"), std::vector<std::string>{"192.0.2.9"});
+    EXPECT_EQ(t.upstreams("10.89.0.3"), (std::vector<std::string>{"192.0.2.1", "2001:db8::1"}));
+    // none given: the host's resolvers (an empty list); a bad server is skipped
+    NameTable none = NameTable::parse("10.89.0.2 web\nnameservers 10.89.0.2 nope\n");
+    EXPECT_TRUE(none.upstreams("10.89.0.2").empty());
+    EXPECT_TRUE(none.upstreams("10.89.0.3").empty());
+    // "nameservers" is no name
+    EXPECT_FALSE(t.known("nameservers", ""));
 }
 
 TEST(NetworkDns, AaaaOfOurNameIsNoData) {

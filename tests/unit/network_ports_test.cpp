@@ -18,6 +18,19 @@ TEST(NetworkPorts, DockerForms) {
     EXPECT_EQ(parse_publish(":8080:80"), (PortMapping{"", 8080, 80, "tcp"}));
 }
 
+TEST(NetworkPorts, Ipv6HostAddressesInBrackets) {
+    EXPECT_EQ(parse_publish("[::1]:8080:80"), (PortMapping{"::1", 8080, 80, "tcp"}));
+    EXPECT_EQ(parse_publish("[::]::80/udp"), (PortMapping{"::", 0, 80, "udp"}));
+    EXPECT_EQ(parse_publish("[fd00:0::1]:53:53"), (PortMapping{"fd00::1", 53, 53, "tcp"}));
+    EXPECT_EQ(husk::network::to_string(parse_publish("[::1]:8080:80")), "[::1]:8080:80/tcp");
+    EXPECT_EQ(husk::network::describe({"::1", 8080, 80, "tcp"}), "[::1]:8080->80/tcp");
+    EXPECT_EQ(husk::network::parse_publish_ranges("[::1]:9000-9001:80-81").size(), 2U);
+    EXPECT_EQ(husk::network::parse_publish_ranges("[::1]:9000-9001:80-81")[1],
+              (PortMapping{"::1", 9001, 81, "tcp"}));
+    for (const char* bad : {"[::1]:80", "[::1]8080:80", "[nope]:8080:80", "[::1:8080:80"})
+        EXPECT_THROW(parse_publish(bad), husk::Error) << bad;
+}
+
 TEST(NetworkPorts, BadValuesSayWhatIsWrong) {
     auto msg = [](const char* s) {
         try {
@@ -57,6 +70,9 @@ TEST(NetworkPorts, Collisions) {
     EXPECT_FALSE(collides({"127.0.0.1", 8080, 80, "tcp"}, {"127.0.0.2", 8080, 80, "tcp"}));
     EXPECT_FALSE(collides({"", 8080, 80, "tcp"}, {"", 8080, 80, "udp"}));
     EXPECT_FALSE(collides({"", 0, 80, "tcp"}, {"", 0, 80, "tcp"}));  // not chosen yet
+    EXPECT_TRUE(collides({"::", 8080, 80, "tcp"}, {"::1", 8080, 81, "tcp"}));
+    EXPECT_TRUE(collides({"", 8080, 80, "tcp"}, {"::1", 8080, 81, "tcp"}));
+    EXPECT_FALSE(collides({"::", 8080, 80, "tcp"}, {"127.0.0.1", 8080, 81, "tcp"}));
 }
 
 TEST(NetworkPorts, RangesExpandOneMappingPerPort) {

@@ -1,4 +1,4 @@
-// husk network create [--subnet CIDR] [--gateway IP] [--internal] [--label K=V]
+// husk network create [--subnet CIDR] [--gateway IP] [--internal] [--label K=V] [--dns IP]
 //                     [--ipv6 [--subnet V6CIDR]] NAME | ls [-q] [--format] |
 //              inspect NAME... | rm NAME... | prune [-f] |
 //              connect [--alias A] [--ip IP] NET CONTAINER | disconnect NET CONTAINER
@@ -16,7 +16,7 @@ namespace husk::cli {
 namespace {
 
 struct NetworkFlags {
-    std::vector<std::string> names, labels, subnets, aliases;
+    std::vector<std::string> names, labels, subnets, aliases, dns;
     std::string gateway, ip, format;
     bool internal = false, ipv6 = false, quiet = false, force = false;
 };
@@ -44,6 +44,8 @@ void add_create(CLI::App* net, Context& ctx, Commands& cmds,
     create->add_flag("--internal", f->internal, "no way out: no default route, no masquerade");
     create->add_flag("--ipv6", f->ipv6, "IPv6 too");
     create->add_option("--label", f->labels, "KEY=VALUE")->allow_extra_args(false);
+    create->add_option("--dns", f->dns, "name server for the names no container has (as podman's)")
+        ->allow_extra_args(false);
     create->add_option("-d,--driver", f->format, "bridge (the only driver)");
     create->add_option("name", f->names)->required();
     cmds.on(create, [f, &ctx] {
@@ -55,6 +57,7 @@ void add_create(CLI::App* net, Context& ctx, Commands& cmds,
         spec.internal = f->internal;
         spec.ipv6 = f->ipv6;
         spec.gateway = f->gateway;
+        spec.dns = f->dns;
         for (auto& s : f->subnets)
             (s.find(':') != std::string::npos ? spec.subnet6 : spec.subnet) = s;
         for (auto& l : f->labels) {

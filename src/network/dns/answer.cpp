@@ -1,5 +1,7 @@
 #include "network/dns/answer.h"
 
+#include <sys/socket.h>
+
 #include <ldns/ldns.h>
 
 #include <memory>
@@ -88,15 +90,23 @@ Decision decide(const Packet& query, const NameTable& names, const std::string& 
             return {Decision::Kind::reply, servfail(query)};
         return {Decision::Kind::reply, wire(r.get())};
     }
-    std::vector<std::string> ips = names.addresses(name, client);
-    if (ips.empty()) return {Decision::Kind::forward, {}};
-    // ours: A records; any other type (AAAA, MX, ...) has no data (NOERROR, no answer)
+    if (!names.known(name, client)) return {Decision::Kind::forward, {}};
+    // ours: A and AAAA records; a type it has none of (AAAA on an IPv4-only network, MX,
+    // ...) has no data (NOERROR, no answer), as docker's responder says
     PktPtr r = reply_to(q.get(), LDNS_RCODE_NOERROR, true);
     if (!r) return {Decision::Kind::reply, servfail(query)};
-    if (type == LDNS_RR_TYPE_A || type == LDNS_RR_TYPE_ANY)
-        for (auto& ip : ips)
-            if (!push_answer(r.get(), question, LDNS_RR_TYPE_A, LDNS_RDF_TYPE_A, ip))
+    struct Family {
+        ldns_rr_type type;
+        ldns_rdf_type rdf;
+        int af;
+    };
+    for (Family f : {Family{LDNS_RR_TYPE_A, LDNS_RDF_TYPE_A, AF_INET},
+                     Family{LDNS_RR_TYPE_AAAA, LDNS_RDF_TYPE_AAAA, AF_INET6}}) {
+        if (type != f.type && type != LDNS_RR_TYPE_ANY) continue;
+        for (auto& ip : names.addresses(name, client, f.af))
+            if (!push_answer(r.get(), question, f.type, f.rdf, ip))
                 return {Decision::Kind::reply, servfail(query)};
+    }
     return {Decision::Kind::reply, wire(r.get())};
 }
 

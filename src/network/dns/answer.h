@@ -1,6 +1,6 @@
-// One DNS query of a container, decided: answered from the network's names (A records,
-// NODATA for their other types, PTR for their addresses), or forwarded to the host's
-// resolvers. The wire format is ldns's.
+// One DNS query of a container, decided: answered from the network's names (A and AAAA
+// records, NODATA for their other types, PTR for their addresses), or forwarded upstream
+// (the container's --dns, the network's, else the host's resolvers). The wire format is ldns's.
 #pragma once
 
 #include <cstdint>
@@ -17,7 +17,7 @@ using Packet = std::vector<uint8_t>;
 struct Decision {
     enum class Kind : uint8_t {
         reply,    // send `packet` back
-        forward,  // not ours: ask the host's resolvers
+        forward,  // not ours: ask the upstream resolvers
         drop,     // not a DNS query at all
     };
     Kind kind = Kind::drop;

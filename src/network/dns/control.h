@@ -1,14 +1,10 @@
 // The DNS responder of a user-defined network (husk-dns, dns/main.cpp) as the engine
 // drives it: started with the network's first running container, killed with its last
 // (and by `network rm`). Its files are host-wide, as the network's gateway is, under
-// /run/husk-dns/<network id>/:
+// /run/husk-dns/<network id>/: a helper's directory (network/daemon.h: lock, pid, log)
+// and
 //   names  what it answers (names.h), written by the engine whenever a container comes
 //          or goes; the responder re-reads it when it changes
-//   lock   flock'ed for the responder's whole life: held means one runs, and a killed
-//          one's goes with it, so a stale responder is never mistaken for a live one
-//          and two never run
-//   pid    "PID START_TIME" of the running one
-//   log    its complaints
 #pragma once
 
 #include <string>
@@ -20,8 +16,10 @@ namespace husk::network::dns {
 
 std::string responder_dir(const std::string& network_id);
 
-// The names of the network, atomically (the responder never reads half a file).
-void write_names(const std::string& network_id, const std::vector<NameEntry>& entries);
+// The names of the network and where other names go, atomically (the responder never
+// reads half a file).
+void write_names(const std::string& network_id, const std::vector<NameEntry>& entries,
+                 const Upstreams& upstreams = {});
 
 // Starts `helper` (husk-dns) on `gateway`:53 unless a responder runs; returns once it
 // answers, to clients of `subnet` only. On an --internal network (`forward` false) it forwards

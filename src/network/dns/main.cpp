@@ -19,21 +19,10 @@
 
 #include <fmt/format.h>
 
+#include "network/daemon.h"
 #include "network/dns/server.h"
 #include "network/subnet.h"
 #include "sys/error.h"
-#include "sys/fileutil.h"
-#include "sys/proc.h"
-
-namespace {
-
-void report(int fd, const std::string& line) {
-    if (fd < 0) return;
-    (void)!::write(fd, line.data(), line.size());
-    ::close(fd);
-}
-
-}  // namespace
 
 int main(int argc, char** argv) {
     using namespace husk;
@@ -54,14 +43,10 @@ int main(int argc, char** argv) {
         cfg.subnet = network::parse_cidr(argv[5]);
         sys::UniqueFd sock = network::dns::listen_udp(cfg.address);
         sys::UniqueFd tcp = network::dns::listen_tcp(cfg.address);
-        auto self = sys::proc_stat(::getpid());
-        sys::write_file_atomic(
-            dir + "/pid", fmt::format("{} {}\n", ::getpid(), self ? self->start_time : 0), 0600);
-        report(ready, "ok\n");
+        network::daemon_ready(ready, dir);
         network::dns::serve(sock.get(), tcp.get(), cfg);
     } catch (const std::exception& e) {
-        report(ready, fmt::format("err {}\n", e.what()));
-        std::fprintf(stderr, "husk-dns: %s\n", e.what());
+        network::daemon_ready(ready, dir, e.what());
         return 1;
     }
 }

@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 
 #include <algorithm>
+#include <array>
 #include <cctype>
 #include <sstream>
 
@@ -10,6 +11,33 @@
 #include <fmt/ranges.h>
 
 namespace husk::network::dns {
+
+namespace {
+
+// The family of address text `ip` (AF_INET, AF_INET6), 0 for no address.
+int family_of(const std::string& ip) {
+    std::array<unsigned char, 16> a{};
+    if (::inet_pton(AF_INET, ip.c_str(), a.data()) == 1) return AF_INET;
+    if (::inet_pton(AF_INET6, ip.c_str(), a.data()) == 1) return AF_INET6;
+    return 0;
+}
+
+// `ip` as inet_ntop writes it (what the responder sees a client as); "" for no address.
+std::string normal_ip(const std::string& ip) {
+    int family = family_of(ip);
+    if (family == 0) return {};
+    std::array<unsigned char, 16> a{};
+    std::array<char, INET6_ADDRSTRLEN> out{};
+    ::inet_pton(family, ip.c_str(), a.data());
+    return ::inet_ntop(family, a.data(), out.data(), out.size()) ? std::string(out.data())
+                                                                 : std::string();
+}
+
+void add_unique(std::vector<std::string>& to, const std::string& v) {
+    if (std::find(to.begin(), to.end(), v) == to.end()) to.push_back(v);
+}
+
+}  // namespace
 
 std::string canonical(const std::string& name) {
     std::string out = name;
@@ -19,11 +47,25 @@ std::string canonical(const std::string& name) {
     return out;
 }
 
-std::string format_names(const std::vector<NameEntry>& entries) {
+std::string reverse_name(const std::string& ip) {
+    std::array<unsigned char, 16> a{};
+    if (::inet_pton(AF_INET, ip.c_str(), a.data()) == 1)
+        return fmt::format("{}.{}.{}.{}.in-addr.arpa", a[3], a[2], a[1], a[0]);
+    if (::inet_pton(AF_INET6, ip.c_str(), a.data()) != 1) return {};
+    std::string out;
+    for (size_t i = a.size(); i-- > 0;) out += fmt::format("{:x}.{:x}.", a[i] & 0xf, a[i] >> 4);
+    return out + "ip6.arpa";
+}
+
+std::string format_names(const std::vector<NameEntry>& entries, const Upstreams& upstreams) {
     std::string out;
     for (auto& e : entries)
         out += fmt::format("{}{} {}\n", e.client.empty() ? "" : "@" + e.client + " ", e.ip,
                            fmt::join(e.names, " "));
+    for (auto& [client, servers] : upstreams)
+        if (!servers.empty())
+            out += fmt::format("nameservers {} {}\n", client.empty() ? "*" : client,
+                               fmt::join(servers, " "));
     return out;
 }
 
@@ -35,26 +77,45 @@ NameTable NameTable::parse(const std::string& text) {
         std::istringstream ls(line);
         std::string ip, name, client;
         ls >> ip;
-        if (ip.starts_with("@")) {
-            client = ip.substr(1);
-            ls >> ip;
+        if (ip == "nameservers") {
+            ls >> client;
+            client = client == "*" ? "" : normal_ip(client);
+            auto& servers = t.upstreams_[client];
+            while (ls >> name)
+                if (family_of(name) != 0) add_unique(servers, name);
+            continue;
         }
+        if (ip.starts_with("@")) {
+            client = normal_ip(ip.substr(1));
+            ls >> ip;
+            if (client.empty()) continue;
+        }
+        ip = normal_ip(ip);
+        if (ip.empty()) continue;
         Scope& scope = t.scopes_[client];
-        unsigned char a[4];
-        if (::inet_pton(AF_INET, ip.c_str(), a) != 1) continue;
-        std::string ptr = fmt::format("{}.{}.{}.{}.in-addr.arpa", a[3], a[2], a[1], a[0]);
+        std::string ptr = reverse_name(ip);
         while (ls >> name) {
-            std::string key = canonical(name);
-            auto& ips = scope.by_name[key];
-            if (std::find(ips.begin(), ips.end(), ip) == ips.end()) ips.push_back(ip);
+            add_unique(scope.by_name[canonical(name)], ip);
             scope.by_ptr.emplace(ptr, name);
         }
     }
     return t;
 }
 
-std::vector<std::string> NameTable::addresses(const std::string& name,
-                                              const std::string& client) const {
+bool NameTable::known(const std::string& name, const std::string& asker) const {
+    std::string client = normal_ip(asker);
+    std::string key = canonical(name);
+    for (const std::string& scope : {std::string(), client}) {
+        auto s = scopes_.find(scope);
+        if (s != scopes_.end() && s->second.by_name.count(key)) return true;
+        if (client.empty()) break;
+    }
+    return false;
+}
+
+std::vector<std::string> NameTable::addresses(const std::string& name, const std::string& asker,
+                                              int family) const {
+    std::string client = normal_ip(asker);
     std::vector<std::string> out;
     std::string key = canonical(name);
     for (const std::string& scope : {std::string(), client}) {
@@ -63,14 +124,15 @@ std::vector<std::string> NameTable::addresses(const std::string& name,
         auto it = s->second.by_name.find(key);
         if (it == s->second.by_name.end()) continue;
         for (auto& ip : it->second)
-            if (std::find(out.begin(), out.end(), ip) == out.end()) out.push_back(ip);
+            if (family_of(ip) == family) add_unique(out, ip);
         if (client.empty()) break;
     }
     return out;
 }
 
 std::optional<std::string> NameTable::name_of(const std::string& ptr,
-                                              const std::string& client) const {
+                                              const std::string& asker) const {
+    std::string client = normal_ip(asker);
     std::string key = canonical(ptr);
     for (const std::string& scope : {std::string(), client}) {
         auto s = scopes_.find(scope);
@@ -79,6 +141,13 @@ std::optional<std::string> NameTable::name_of(const std::string& ptr,
         if (it != s->second.by_ptr.end()) return it->second;
     }
     return std::nullopt;
+}
+
+std::vector<std::string> NameTable::upstreams(const std::string& client) const {
+    std::string own = normal_ip(client);
+    if (auto it = upstreams_.find(own); !own.empty() && it != upstreams_.end()) return it->second;
+    auto it = upstreams_.find("");
+    return it == upstreams_.end() ? std::vector<std::string>{} : it->second;
 }
 
 }  // namespace husk::network::dns

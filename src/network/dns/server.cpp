@@ -37,6 +37,7 @@ struct Upstream {
 
 struct Pending {
     sys::UniqueFd fd;  // connected to upstreams[next - 1]
+    std::vector<Upstream> upstreams;
     sockaddr_storage client{};
     socklen_t client_len = 0;
     Packet query;
@@ -74,15 +75,11 @@ class Watched {
     Key key_{};
 };
 
-std::vector<Upstream> parse_upstreams(const std::string& conf, const std::string& ours) {
+// Port 53 of each address of `ips` but ours (the gateway: never asked, it is us).
+std::vector<Upstream> upstreams_of(const std::vector<std::string>& ips, const std::string& ours) {
     std::vector<Upstream> out;
-    std::istringstream in(conf);
-    std::string line;
-    while (std::getline(in, line)) {
-        std::istringstream ls(line);
-        std::string key, ip;
-        ls >> key >> ip;
-        if (key != "nameserver" || ip == ours) continue;
+    for (auto& ip : ips) {
+        if (ip == ours) continue;
         Upstream u;
         auto* v4 = reinterpret_cast<sockaddr_in*>(&u.addr);   // NOLINT
         auto* v6 = reinterpret_cast<sockaddr_in6*>(&u.addr);  // NOLINT
@@ -98,6 +95,20 @@ std::vector<Upstream> parse_upstreams(const std::string& conf, const std::string
             continue;
         }
         out.push_back(u);
+    }
+    return out;
+}
+
+// The nameservers of resolv.conf text.
+std::vector<std::string> nameservers(const std::string& conf) {
+    std::vector<std::string> out;
+    std::istringstream in(conf);
+    std::string line;
+    while (std::getline(in, line)) {
+        std::istringstream ls(line);
+        std::string key, ip;
+        ls >> key >> ip;
+        if (key == "nameserver") out.push_back(ip);
     }
     return out;
 }
@@ -181,10 +192,16 @@ class Server {
         std::string text;
         if (names_file_.changed(text)) names_ = NameTable::parse(text);
     }
-    void refresh_upstreams() {
+    // Where `client`'s other names go: its own servers (--dns), the network's, else the
+    // host's resolvers. None on an --internal network.
+    std::vector<Upstream> upstreams_for(const std::string& client) {
+        if (!cfg_.forward) return {};
+        auto own = names_.upstreams(client);
+        if (!own.empty()) return upstreams_of(own, cfg_.address);
         std::string text;
-        if (cfg_.forward && resolv_file_.changed(text))
-            upstreams_ = parse_upstreams(text, cfg_.address);
+        if (resolv_file_.changed(text))
+            host_upstreams_ = upstreams_of(nameservers(text), cfg_.address);
+        return host_upstreams_;
     }
 
     void send_to(const Packet& p, const sockaddr_storage& to, socklen_t len) {
@@ -207,12 +224,12 @@ class Server {
         Decision d = decide(buf, names_, client);
         if (d.kind == Decision::Kind::reply) send_to(d.packet, from, len);
         if (d.kind != Decision::Kind::forward) return;
-        refresh_upstreams();
         if (pending_.size() >= kMaxPending) {
             send_to(servfail(buf), from, len);
             return;
         }
         Pending p;
+        p.upstreams = upstreams_for(client);
         p.client = from;
         p.client_len = len;
         p.query = std::move(buf);
@@ -221,8 +238,8 @@ class Server {
 
     // Sends p's query to its next upstream; false (SERVFAIL sent) when none is left.
     bool ask_next(Pending& p) {
-        while (p.next < upstreams_.size()) {
-            const Upstream& u = upstreams_[p.next++];
+        while (p.next < p.upstreams.size()) {
+            const Upstream& u = p.upstreams[p.next++];
             sys::UniqueFd fd(
                 ::socket(u.addr.ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
             if (!fd) continue;
@@ -264,7 +281,7 @@ class Server {
         std::string client = client_text(from);
         if (!ours(client)) return;
         refresh_names();
-        refresh_upstreams();
+        std::vector<Upstream> upstreams = upstreams_for(client);
         if (::fork() != 0) return;
         ::prctl(PR_SET_PDEATHSIG, SIGKILL);
         if (cfg_.lock_fd >= 0) ::close(cfg_.lock_fd);
@@ -276,14 +293,15 @@ class Server {
         while (read_msg(conn.get(), q)) {
             Decision d = decide(q, names_, client);
             if (d.kind == Decision::Kind::drop) break;
-            Packet r = d.kind == Decision::Kind::reply ? std::move(d.packet) : forward_tcp(q);
+            Packet r =
+                d.kind == Decision::Kind::reply ? std::move(d.packet) : forward_tcp(q, upstreams);
             if (!write_msg(conn.get(), std::move(r))) break;
         }
         ::_exit(0);
     }
 
-    Packet forward_tcp(const Packet& q) {
-        for (auto& u : upstreams_) {
+    Packet forward_tcp(const Packet& q, const std::vector<Upstream>& upstreams) const {
+        for (auto& u : upstreams) {
             sys::UniqueFd fd(::socket(u.addr.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0));
             if (!fd) continue;
             set_timeouts(fd.get(), cfg_.upstream_timeout_ms);
@@ -323,7 +341,7 @@ class Server {
     ServerConfig cfg_;
     Watched names_file_, resolv_file_;
     NameTable names_;
-    std::vector<Upstream> upstreams_;
+    std::vector<Upstream> host_upstreams_;
     std::deque<Pending> pending_;
 };
 

@@ -1,8 +1,9 @@
 // husk-dns's loop: one UDP socket on the network's gateway, port 53. Queries for the
 // network's names are answered from DIR/names (re-read when its stat changes: one stat
 // per query, ~1.7 us here against a 36 us round trip, bench/network/lookup.sh; inotify
-// would save only that); the others are forwarded to the nameservers of the host's
-// /etc/resolv.conf (re-read likewise) without blocking the answers to the rest.
+// would save only that); the others are forwarded without blocking the answers to the
+// rest: to the asking container's --dns servers or the network's (both in DIR/names),
+// else to the nameservers of the host's /etc/resolv.conf (re-read likewise).
 #pragma once
 
 #include <string>

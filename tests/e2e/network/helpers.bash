@@ -35,6 +35,9 @@ resolve() {  # FROM NAME
     husk exec "$1" nslookup "$2" | awk '/^Name:/ {n = 1} n && /^Address/ {print $NF; exit}' | grep .
 }
 
+# The IPv4 address of container NAME on its (one) user-defined network.
+ip_of() { husk inspect --format '{{json .NetworkSettings.Networks}}' "$1" | jq -r '.[].IPAddress'; }
+
 # The pid of network ID's DNS responder while one runs (and is not a zombie).
 responder_pid() {  # ID
     local pid
@@ -51,4 +54,14 @@ network_leftovers() {  # ID
     nft list table inet husk 2>/dev/null | grep -- "husk${id:0:10}" || true
     ls -d "/var/lib/cni/networks/husk-${id:0:12}" 2>/dev/null || true
     ls "/var/lib/cni/husk-subnets/$id.json" 2>/dev/null || true
+}
+
+# The Debian minbase tree (scripts/fixtures/debian-minbase.sh, cached) unpacked under
+# $WORK/debian, for a container of glibc's resolver (getent); skips when it cannot be had.
+debian_root() {
+    local tar
+    tar=$(bash "$HUSK_SRC/scripts/fixtures/debian-minbase.sh" 2>"$WORK/debootstrap.log") ||
+        skip "no Debian minbase tree: $(tail -1 "$WORK/debootstrap.log")"
+    mkdir -p "$WORK/debian"
+    tar -C "$WORK/debian" -xf "$tar"
 }

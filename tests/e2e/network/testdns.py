@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
-"""A resolver for dns.bats on ADDRESS:53 (UDP and TCP): outside.test is 192.0.2.7, every
-other name NXDOMAIN. Prints "ready" once it listens. Test code only: husk's own responder
+"""A resolver for dns.bats on ADDRESS:53 (UDP and TCP): outside.test is ANSWER (default
+192.0.2.7), every other name NXDOMAIN. usage: testdns.py ADDRESS [ANSWER]. Prints "ready" once it listens. Test code only: husk's own responder
 uses ldns for the wire format."""
 import socket
 import struct
@@ -20,7 +20,7 @@ def answer(q):
     rcode = 0 if found else 3
     ans = b""
     if found and qtype == 1:
-        ans = b"\xc0\x0c" + struct.pack(">HHIH", 1, 1, 60, 4) + socket.inet_aton("192.0.2.7")
+        ans = b"\xc0\x0c" + struct.pack(">HHIH", 1, 1, 60, 4) + socket.inet_aton(ANSWER)
     hdr = struct.pack(">HHHHHH", qid, 0x8180 | rcode | (flags & 0x0100), 1, 1 if ans else 0, 0, 0)
     return hdr + question + ans
 
@@ -40,9 +40,11 @@ def serve_tcp(t):
                 c.sendall(struct.pack(">H", len(r)) + r)
 
 
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+ANSWER = sys.argv[2] if len(sys.argv) > 2 else "192.0.2.7"
+FAMILY = socket.AF_INET6 if ":" in sys.argv[1] else socket.AF_INET
+s = socket.socket(FAMILY, socket.SOCK_DGRAM)
 s.bind((sys.argv[1], 53))
-t = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+t = socket.socket(FAMILY, socket.SOCK_STREAM)
 t.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
 t.bind((sys.argv[1], 53))
 t.listen(8)
