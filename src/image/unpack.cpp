@@ -229,9 +229,9 @@ class Extractor {
         }
         if (wo.kind == WhiteoutKind::whiteout) {
             DirFd dir = parent(wo.dir, true);
-            remove_existing(dir->get(), wo.name.c_str(), false);
-            if (::mknodat(dir->get(), wo.name.c_str(), S_IFCHR | 0, makedev(0, 0)) != 0)
-                throw_sys("mknod whiteout", wo.name);
+            make_replacing(dir->get(), wo.name.c_str(), false, wo.name, "mknod whiteout", [&] {
+                return ::mknodat(dir->get(), wo.name.c_str(), S_IFCHR | 0, makedev(0, 0)) == 0;
+            });
             return;
         }
         const char* hardlink = archive_entry_hardlink(e);
@@ -261,12 +261,13 @@ class Extractor {
                 throw_sys("hardlink target", target, ENOENT);
             if (S_ISDIR(st.st_mode))
                 throw Error(fmt::format("hardlink to directory \"{}\"", target));
-            remove_existing(dir, n, false);
-            if (::linkat(t.get(), "", dir, n, AT_EMPTY_PATH) != 0) {
+            make_replacing(dir, n, false, target, "link", [&] {
+                if (::linkat(t.get(), "", dir, n, AT_EMPTY_PATH) == 0) return true;
+                if (errno == EEXIST) return false;
+                // AT_EMPTY_PATH needs CAP_DAC_READ_SEARCH: the fd's /proc link then
                 std::string proc = fmt::format("/proc/self/fd/{}", t.get());
-                if (::linkat(AT_FDCWD, proc.c_str(), dir, n, AT_SYMLINK_FOLLOW) != 0)
-                    throw_sys("link", target);
-            }
+                return ::linkat(AT_FDCWD, proc.c_str(), dir, n, AT_SYMLINK_FOLLOW) == 0;
+            });
             return;
         }
         const mode_t perm = archive_entry_perm(e) & 07777;
@@ -275,9 +276,8 @@ class Extractor {
         timespec ts[2] = {entry_atime(e), entry_mtime(e)};
         switch (type) {
             case AE_IFDIR: {
-                if (!remove_existing(dir, n, true)) {
-                    if (::mkdirat(dir, n, 0700) != 0) throw_sys("mkdir", path);
-                }
+                make_replacing(dir, n, true, path, "mkdir",
+                               [&] { return ::mkdirat(dir, n, 0700) == 0; });
                 UniqueFd d(::openat(dir, n, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
                 if (!d) throw_sys("open", path);
                 apply_dir_meta(d.get(), path, e);
@@ -285,10 +285,12 @@ class Extractor {
             }
             case AE_IFREG: {
                 claim_space(archive_entry_size(e));
-                remove_existing(dir, n, false);
-                UniqueFd f(
-                    ::openat(dir, n, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
-                if (!f) throw_sys("create", path);
+                UniqueFd f;
+                make_replacing(dir, n, false, path, "create", [&] {
+                    f.reset(::openat(dir, n, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+                                     0600));
+                    return static_cast<bool>(f);
+                });
                 write_data(f.get(), path, archive_entry_size(e));
                 file_bytes_ += static_cast<uint64_t>(std::max<int64_t>(archive_entry_size(e), 0));
                 if (!keeps_owners() && ::fchown(f.get(), uid, gid) != 0) throw_sys("chown", path);
@@ -302,8 +304,8 @@ class Extractor {
                 const char* target = archive_entry_symlink(e);
                 if (target == nullptr) target = archive_entry_symlink_utf8(e);
                 if (target == nullptr) throw Error("symlink without a target");
-                remove_existing(dir, n, false);
-                if (::symlinkat(target, dir, n) != 0) throw_sys("symlink", path);
+                make_replacing(dir, n, false, path, "symlink",
+                               [&] { return ::symlinkat(target, dir, n) == 0; });
                 if (!keeps_owners() && ::fchownat(dir, n, uid, gid, AT_SYMLINK_NOFOLLOW) != 0)
                     throw_sys("chown", path);
                 if (::utimensat(dir, n, ts, AT_SYMLINK_NOFOLLOW) != 0) throw_sys("utimens", path);
@@ -316,9 +318,9 @@ class Extractor {
                     log::debug("rootless: skipping device node \"{}\"", path);
                     return;
                 }
-                remove_existing(dir, n, false);
                 dev_t dev = type == AE_IFIFO ? 0 : archive_entry_rdev(e);
-                if (::mknodat(dir, n, type | perm, dev) != 0) throw_sys("mknod", path);
+                make_replacing(dir, n, false, path, "mknod",
+                               [&] { return ::mknodat(dir, n, type | perm, dev) == 0; });
                 if (!keeps_owners() && ::fchownat(dir, n, uid, gid, AT_SYMLINK_NOFOLLOW) != 0)
                     throw_sys("chown", path);
                 UniqueFd p(::openat(dir, n, O_PATH | O_NOFOLLOW | O_CLOEXEC));
@@ -443,6 +445,21 @@ class Extractor {
         for_xattrs(e, path, [&](const char* n, const void* v, size_t s) {
             return ::setxattr(proc.c_str(), n, v, s, 0);
         });
+    }
+
+    // Makes dir/name with `make` (true when made, errno set when not). What the layer
+    // already has there (from an earlier entry) shows as EEXIST: it goes as
+    // replace_existing says and `make` is tried again, so an entry that replaces nothing,
+    // nearly every one, costs no probe. Returns false when an existing directory is kept
+    // (a directory over a directory).
+    template <class Make>
+    bool make_replacing(int dir, const char* name, bool new_is_dir, const std::string& path,
+                        std::string_view op, Make&& make) {
+        if (make()) return true;
+        if (errno != EEXIST) throw_sys(op, path);
+        if (remove_existing(dir, name, new_is_dir)) return false;
+        if (!make()) throw_sys(op, path);
+        return true;
     }
 
     // Removes what is at dir/name unless both it and the new entry are directories.
