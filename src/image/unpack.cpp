@@ -14,17 +14,21 @@
 #include <cstring>
 #include <exception>
 #include <memory>
+#include <thread>
+#include <utility>
 #include <vector>
 
 #include <fmt/format.h>
 
 #include "image/digest.h"
 #include "image/store.h"
+#include "image/unpack_pool.h"
 #include "sys/archive_ptr.h"
 #include "sys/error.h"
 #include "sys/fd.h"
 #include "sys/fileutil.h"
 #include "sys/log.h"
+#include "sys/scope_guard.h"
 #include "sys/user_dirs.h"
 
 namespace husk::image {
@@ -36,6 +40,15 @@ constexpr std::string_view kWhiteoutPrefix = ".wh.";
 constexpr std::string_view kWhiteoutMeta = ".wh..wh.";
 constexpr std::string_view kOpaque = ".wh..wh..opq";
 constexpr uint64_t kDiskCheckEvery = 32ULL << 20;
+// The decompressed stream in flight between the inflating and the reading thread.
+constexpr size_t kPipeBlocks = 8;
+constexpr size_t kPipeBlockSize = size_t{256} << 10;
+// Files handed to the writer threads: each at most kPooledFileMax bytes (larger ones are
+// written by the reading thread as they stream), at most kQueueBytes of data and
+// kQueueFiles open files queued at once.
+constexpr int64_t kPooledFileMax = int64_t{1} << 20;
+constexpr size_t kQueueBytes = size_t{8} << 20;
+constexpr size_t kQueueFiles = 256;
 
 int openat2_fd(int dirfd, const std::string& path, uint64_t flags, uint64_t resolve) {
     open_how how{};
@@ -119,47 +132,67 @@ std::string archive_error(archive* a) {
     return e != nullptr ? e : "unknown libarchive error";
 }
 
-// The outer reader: decompresses the layer and hashes the uncompressed stream.
-struct RawStream {
+// The inflating thread: decompresses the layer, hashes the uncompressed stream, checks
+// the limits, and hands the stream on through the pipe.
+struct Inflater {
     archive* raw = nullptr;
+    const UnpackLimits* limits = nullptr;
+    int root_fd = -1;
     Sha256 diff;
     uint64_t total = 0;
     uint64_t next_disk_check = kDiskCheckEvery;
+
+    void run(BlockPipe& pipe) noexcept {
+        try {
+            while (true) {
+                const void* buf = nullptr;
+                size_t size = 0;
+                la_int64_t offset = 0;
+                int rc = archive_read_data_block(raw, &buf, &size, &offset);
+                if (rc == ARCHIVE_EOF) break;
+                if (rc < ARCHIVE_WARN)
+                    throw Error(fmt::format("decompress layer: {}", archive_error(raw)));
+                account(buf, size);
+                if (!pipe.write(static_cast<const char*>(buf), size)) return;  // reader gone
+            }
+            pipe.close();
+        } catch (...) {
+            pipe.close(std::current_exception());
+        }
+    }
+
+    void account(const void* buf, size_t size) {
+        diff.update(buf, size);
+        total += size;
+        if (limits->max_layer_bytes != 0 && total > limits->max_layer_bytes)
+            throw Error(fmt::format(
+                "layer is larger than the limit of {} bytes uncompressed (a decompression bomb?)",
+                limits->max_layer_bytes));
+        if (total >= next_disk_check) {
+            next_disk_check = total + kDiskCheckEvery;
+            struct statvfs sv {};
+            if (::fstatvfs(root_fd, &sv) == 0 &&
+                static_cast<uint64_t>(sv.f_bavail) * sv.f_frsize < limits->disk_reserve_bytes)
+                throw Error(fmt::format(
+                    "unpacking the layer would leave less than {} bytes free on the disk",
+                    limits->disk_reserve_bytes));
+        }
+    }
+};
+
+// The tar reader's side of the pipe; `error` is the inflater's (limits, decompression).
+struct TarFeed {
+    BlockPipe* pipe = nullptr;
     const UnpackLimits* limits = nullptr;
-    int root_fd = -1;
-    bool eof = false;
     std::exception_ptr error;
 };
 
-la_ssize_t read_decompressed(archive*, void* ud, const void** buf) {
-    auto* s = static_cast<RawStream*>(ud);
-    if (s->eof) return 0;
+la_ssize_t read_block(archive*, void* ud, const void** buf) {
+    auto* s = static_cast<TarFeed*>(ud);
     try {
-        size_t size = 0;
-        la_int64_t offset = 0;
-        int rc = archive_read_data_block(s->raw, buf, &size, &offset);
-        if (rc == ARCHIVE_EOF) {
-            s->eof = true;
-            return 0;
-        }
-        if (rc < ARCHIVE_WARN)
-            throw Error(fmt::format("decompress layer: {}", archive_error(s->raw)));
-        s->diff.update(*buf, size);
-        s->total += size;
-        if (s->limits->max_layer_bytes != 0 && s->total > s->limits->max_layer_bytes)
-            throw Error(fmt::format(
-                "layer is larger than the limit of {} bytes uncompressed (a decompression bomb?)",
-                s->limits->max_layer_bytes));
-        if (s->total >= s->next_disk_check) {
-            s->next_disk_check = s->total + kDiskCheckEvery;
-            struct statvfs sv {};
-            if (::fstatvfs(s->root_fd, &sv) == 0 &&
-                static_cast<uint64_t>(sv.f_bavail) * sv.f_frsize < s->limits->disk_reserve_bytes)
-                throw Error(fmt::format(
-                    "unpacking the layer would leave less than {} bytes free on the disk",
-                    s->limits->disk_reserve_bytes));
-        }
-        return static_cast<la_ssize_t>(size);
+        auto [p, n] = s->pipe->read();
+        *buf = p;
+        return static_cast<la_ssize_t>(n);
     } catch (...) {
         s->error = std::current_exception();
         return -1;
@@ -173,8 +206,8 @@ struct DeferredTimes {
 
 class Extractor {
   public:
-    Extractor(int root_fd, archive* tar, RawStream& raw, const std::atomic<bool>* cancel,
-              const LowerLayers& lowers, uint64_t budget)
+    Extractor(int root_fd, archive* tar, TarFeed& raw, const std::atomic<bool>* cancel,
+              const LowerLayers& lowers, uint64_t budget, size_t writers)
         : root_(share(UniqueFd(::fcntl(root_fd, F_DUPFD_CLOEXEC, 0)))),
           tar_(tar),
           raw_(raw),
@@ -182,6 +215,9 @@ class Extractor {
           lowers_(lowers),
           budget_(budget) {
         if (!*root_) throw_sys("dup", "layer root");
+        if (writers > 0)
+            pool_ = std::make_unique<WriterPool>(writers, kQueueBytes, kQueueFiles,
+                                                 [](FileJob& job) { write_job(job); });
     }
 
     // A libarchive failure: the stream's own error (limits, decompression) when there is one.
@@ -193,7 +229,7 @@ class Extractor {
     uint64_t file_bytes() const { return file_bytes_; }
 
     uint64_t run() {
-        RawStream& raw = raw_;
+        TarFeed& raw = raw_;
         archive_entry* e = nullptr;
         uint64_t entries = 0;
         while (true) {
@@ -210,6 +246,7 @@ class Extractor {
             ++entries;
         }
         if (raw.error) std::rethrow_exception(raw.error);
+        if (pool_) pool_->finish();
         finish_dirs();
         return entries;
     }
@@ -291,13 +328,24 @@ class Extractor {
                                      0600));
                     return static_cast<bool>(f);
                 });
-                write_data(f.get(), path, archive_entry_size(e));
-                file_bytes_ += static_cast<uint64_t>(std::max<int64_t>(archive_entry_size(e), 0));
-                if (!keeps_owners() && ::fchown(f.get(), uid, gid) != 0) throw_sys("chown", path);
-                record_owner(f.get(), path, uid, gid, perm);
-                if (::fchmod(f.get(), perm) != 0) throw_sys("chmod", path);
-                set_xattrs(f.get(), path, e);
-                if (::futimens(f.get(), ts) != 0) throw_sys("utimens", path);
+                const int64_t size = std::max<int64_t>(archive_entry_size(e), 0);
+                file_bytes_ += static_cast<uint64_t>(size);
+                FileJob job;
+                job.fd = std::move(f);
+                job.path = path;
+                job.size = size;
+                job.uid = uid;
+                job.gid = gid;
+                job.perm = perm;
+                job.times[0] = ts[0];
+                job.times[1] = ts[1];
+                job.xattrs = xattrs_of(e);
+                if (pool_ && size <= kPooledFileMax) {
+                    read_data(job);
+                    pool_->submit(std::move(job));
+                } else {
+                    finish_file(job, write_data(job.fd.get(), path));
+                }
                 return;
             }
             case AE_IFLNK: {
@@ -370,10 +418,8 @@ class Extractor {
                         ENOSPC);
     }
 
-    // Data of a regular file; sparse blocks land at their offsets, and runs of zeros are
-    // left as holes (the file is new, so what is not written reads as zeros).
-    void write_data(int fd, const std::string& path, int64_t size) {
-        constexpr size_t kChunk = 4096;
+    // Data of a regular file, as it streams; returns where the data written ends.
+    la_int64_t write_data(int fd, const std::string& path) {
         const void* buf = nullptr;
         size_t len = 0;
         la_int64_t off = 0, end_written = 0;
@@ -381,28 +427,76 @@ class Extractor {
             int rc = archive_read_data_block(tar_, &buf, &len, &off);
             if (rc == ARCHIVE_EOF) break;
             if (rc < ARCHIVE_WARN) fail("read data");
-            const char* p = static_cast<const char*>(buf);
-            const char* end = p + len;
-            while (p < end) {
-                // up to the next chunk boundary of the file, then whole chunks
-                size_t step = kChunk - static_cast<size_t>(off) % kChunk;
-                size_t n = std::min(step, static_cast<size_t>(end - p));
-                bool zero = all_zero(p, n);
-                while (p + n < end) {  // extend the run while chunks stay of one kind
-                    size_t m = std::min(kChunk, static_cast<size_t>(end - p - n));
-                    if (all_zero(p + n, m) != zero) break;
-                    n += m;
-                }
-                if (!zero) {
-                    pwrite_all(fd, p, n, off, path);
-                    end_written = off + static_cast<la_int64_t>(n);
-                }
-                p += n;
-                off += static_cast<la_int64_t>(n);
-            }
+            end_written =
+                write_span(fd, path, static_cast<const char*>(buf), len, off, end_written);
         }
-        // A file that ends in a hole (zeros not written, or a sparse entry) gets its size.
-        if (end_written < size && ::ftruncate(fd, size) != 0) throw_sys("truncate", path);
+        return end_written;
+    }
+
+    // A file's data read whole into its job (sparse blocks at their offsets, the rest
+    // zeros), for a writer thread.
+    void read_data(FileJob& job) {
+        job.data.assign(static_cast<size_t>(job.size), 0);
+        const void* buf = nullptr;
+        size_t len = 0;
+        la_int64_t off = 0;
+        while (true) {
+            int rc = archive_read_data_block(tar_, &buf, &len, &off);
+            if (rc == ARCHIVE_EOF) break;
+            if (rc < ARCHIVE_WARN) fail("read data");
+            if (off < 0 || off > job.size || len > static_cast<size_t>(job.size - off))
+                throw Error(fmt::format("data beyond the {} bytes of the file", job.size));
+            std::memcpy(job.data.data() + off, buf, len);
+        }
+    }
+
+    // In a writer thread: the data and the metadata of a file the reader created.
+    static void write_job(FileJob& job) {
+        with_context(fmt::format("layer entry \"{}\"", job.path), [&] {
+            finish_file(job,
+                        write_span(job.fd.get(), job.path, job.data.data(), job.data.size(), 0, 0));
+        });
+    }
+
+    // Writes `len` bytes of a new file at `off`, runs of zeros left as holes (the file is
+    // new, so what is not written reads as zeros). Returns where the data written ends,
+    // given where it ended before.
+    static la_int64_t write_span(int fd, const std::string& path, const char* p, size_t len,
+                                 la_int64_t off, la_int64_t end_written) {
+        constexpr size_t kChunk = 4096;
+        const char* end = p + len;
+        while (p < end) {
+            // up to the next chunk boundary of the file, then whole chunks
+            size_t step = kChunk - static_cast<size_t>(off) % kChunk;
+            size_t n = std::min(step, static_cast<size_t>(end - p));
+            bool zero = all_zero(p, n);
+            while (p + n < end) {  // extend the run while chunks stay of one kind
+                size_t m = std::min(kChunk, static_cast<size_t>(end - p - n));
+                if (all_zero(p + n, m) != zero) break;
+                n += m;
+            }
+            if (!zero) {
+                pwrite_all(fd, p, n, off, path);
+                end_written = off + static_cast<la_int64_t>(n);
+            }
+            p += n;
+            off += static_cast<la_int64_t>(n);
+        }
+        return end_written;
+    }
+
+    // A written file's size (when it ends in a hole), owner, mode, xattrs and times.
+    static void finish_file(const FileJob& job, la_int64_t end_written) {
+        const int fd = job.fd.get();
+        const std::string& path = job.path;
+        if (end_written < job.size && ::ftruncate(fd, job.size) != 0) throw_sys("truncate", path);
+        if (!keeps_owners() && ::fchown(fd, job.uid, job.gid) != 0) throw_sys("chown", path);
+        record_owner(fd, path, job.uid, job.gid, job.perm);
+        if (::fchmod(fd, job.perm) != 0) throw_sys("chmod", path);
+        set_all_xattrs(job.xattrs, path, [&](const char* n, const void* v, size_t s) {
+            return ::fsetxattr(fd, n, v, s, 0);
+        });
+        if (::futimens(fd, job.times) != 0) throw_sys("utimens", path);
     }
 
     static void pwrite_all(int fd, const char* p, size_t len, la_int64_t off,
@@ -417,17 +511,25 @@ class Extractor {
         }
     }
 
-    template <class SetFn>
-    void for_xattrs(archive_entry* e, const std::string& path, SetFn&& set) {
+    // An entry's xattrs, but overlayfs' own (they would turn files into whiteouts or
+    // redirects).
+    static std::vector<std::pair<std::string, std::string>> xattrs_of(archive_entry* e) {
+        std::vector<std::pair<std::string, std::string>> out;
         archive_entry_xattr_reset(e);
         const char* name = nullptr;
         const void* value = nullptr;
         size_t size = 0;
         while (archive_entry_xattr_next(e, &name, &value, &size) == ARCHIVE_OK) {
-            std::string_view nv = name;
-            // overlayfs' own attributes would turn files into whiteouts or redirects
-            if (nv.starts_with("trusted.overlay.")) continue;
-            if (set(name, value, size) != 0) {
+            if (std::string_view(name).starts_with("trusted.overlay.")) continue;
+            out.emplace_back(name, std::string(static_cast<const char*>(value), size));
+        }
+        return out;
+    }
+    template <class SetFn>
+    static void set_all_xattrs(const std::vector<std::pair<std::string, std::string>>& xattrs,
+                               const std::string& path, SetFn&& set) {
+        for (const auto& [name, value] : xattrs) {
+            if (set(name.c_str(), value.data(), value.size()) != 0) {
                 if (errno == ENOTSUP || (errno == EPERM && keeps_owners())) {
                     log::debug("xattr {} on \"{}\" not supported here", name, path);
                     continue;
@@ -437,12 +539,12 @@ class Extractor {
         }
     }
     void set_xattrs(int fd, const std::string& path, archive_entry* e) {
-        for_xattrs(e, path, [&](const char* n, const void* v, size_t s) {
+        set_all_xattrs(xattrs_of(e), path, [&](const char* n, const void* v, size_t s) {
             return ::fsetxattr(fd, n, v, s, 0);
         });
     }
     void set_xattrs_path(const std::string& proc, const std::string& path, archive_entry* e) {
-        for_xattrs(e, path, [&](const char* n, const void* v, size_t s) {
+        set_all_xattrs(xattrs_of(e), path, [&](const char* n, const void* v, size_t s) {
             return ::setxattr(proc.c_str(), n, v, s, 0);
         });
     }
@@ -633,7 +735,7 @@ class Extractor {
 
     DirFd root_;
     archive* tar_;
-    RawStream& raw_;
+    TarFeed& raw_;
     const std::atomic<bool>* cancel_;
     const LowerLayers& lowers_;
     std::vector<UniqueFd> lower_roots_;
@@ -644,6 +746,7 @@ class Extractor {
     uint64_t expanded_ = 0;
     DirFd cached_;
     std::string cached_path_;
+    std::unique_ptr<WriterPool> pool_;  // last: its threads stop before the rest goes
 };
 
 // The space a layer may fill: what is free above the reserve when it starts.
@@ -757,29 +860,39 @@ UnpackResult unpack_layer(int fd, int root_fd, const UnpackLimits& limits,
     if (rc == ARCHIVE_EOF) throw Error("the layer is empty");
     if (rc < ARCHIVE_WARN) throw Error(fmt::format("read layer: {}", archive_error(raw.get())));
 
-    RawStream stream;
-    stream.raw = raw.get();
-    stream.limits = &limits;
-    stream.root_fd = root_fd;
+    // Inflating (and hashing) in a thread of its own overlaps creating the files.
+    Inflater inflater;
+    inflater.raw = raw.get();
+    inflater.limits = &limits;
+    inflater.root_fd = root_fd;
+    BlockPipe pipe(kPipeBlocks, kPipeBlockSize);
+    std::thread inflating([&] { inflater.run(pipe); });
+    sys::ScopeGuard stop_inflating([&]() noexcept {
+        pipe.abandon();
+        if (inflating.joinable()) inflating.join();
+    });
+    TarFeed feed{&pipe, &limits, nullptr};
 
     sys::ArchiveReader tar(archive_read_new());
     archive_read_support_format_tar(tar.get());
     archive_read_support_format_gnutar(tar.get());
-    if (archive_read_open(tar.get(), &stream, nullptr, read_decompressed, nullptr) != ARCHIVE_OK) {
-        if (stream.error) std::rethrow_exception(stream.error);
+    if (archive_read_open(tar.get(), &feed, nullptr, read_block, nullptr) != ARCHIVE_OK) {
+        if (feed.error) std::rethrow_exception(feed.error);
         throw Error(fmt::format("read layer: {}", archive_error(tar.get())));
     }
-    Extractor ex(root_fd, tar.get(), stream, cancel, lowers, budget);
     UnpackResult res;
-    res.entries = ex.run();
-    res.file_bytes = ex.file_bytes();
-    // The tar reader stops at the end-of-archive blocks: hash whatever follows too.
-    const void* buf = nullptr;
-    while (read_decompressed(nullptr, &stream, &buf) > 0) {
+    {
+        Extractor ex(root_fd, tar.get(), feed, cancel, lowers, budget, unpack_writer_threads());
+        res.entries = ex.run();
+        res.file_bytes = ex.file_bytes();
     }
-    if (stream.error) std::rethrow_exception(stream.error);
-    res.tar_bytes = stream.total;
-    res.diff_id = stream.diff.digest();
+    // The tar reader stops at the end-of-archive blocks: the inflater hashes whatever
+    // follows too.
+    while (pipe.read().second > 0) {
+    }
+    inflating.join();
+    res.tar_bytes = inflater.total;
+    res.diff_id = inflater.diff.digest();
     return res;
 }
 
