@@ -15,6 +15,7 @@
 #include <exception>
 #include <memory>
 #include <thread>
+#include <unordered_set>
 #include <utility>
 #include <vector>
 
@@ -41,13 +42,13 @@ constexpr std::string_view kWhiteoutMeta = ".wh..wh.";
 constexpr std::string_view kOpaque = ".wh..wh..opq";
 constexpr uint64_t kDiskCheckEvery = 32ULL << 20;
 // The decompressed stream in flight between the inflating and the reading thread.
-constexpr size_t kPipeBlocks = 8;
+constexpr size_t kPipeBlocks = 4;
 constexpr size_t kPipeBlockSize = size_t{256} << 10;
 // Files handed to the writer threads: each at most kPooledFileMax bytes (larger ones are
 // written by the reading thread as they stream), at most kQueueBytes of data and
 // kQueueFiles open files queued at once.
 constexpr int64_t kPooledFileMax = int64_t{1} << 20;
-constexpr size_t kQueueBytes = size_t{8} << 20;
+constexpr size_t kQueueBytes = size_t{4} << 20;
 constexpr size_t kQueueFiles = 256;
 
 int openat2_fd(int dirfd, const std::string& path, uint64_t flags, uint64_t resolve) {
@@ -246,7 +247,7 @@ class Extractor {
             ++entries;
         }
         if (raw.error) std::rethrow_exception(raw.error);
-        if (pool_) pool_->finish();
+        barrier();
         finish_dirs();
         return entries;
     }
@@ -264,7 +265,12 @@ class Extractor {
                 throw_sys(fmt::format("setxattr {}", opaque_xattr()), wo.dir);
             return;
         }
+        settle(path);
         if (wo.kind == WhiteoutKind::whiteout) {
+            const std::string hidden =
+                wo.dir.empty() ? wo.name : fmt::format("{}/{}", wo.dir, wo.name);
+            settle(hidden);
+            note_made(hidden);
             DirFd dir = parent(wo.dir, true);
             make_replacing(dir->get(), wo.name.c_str(), false, wo.name, "mknod whiteout", [&] {
                 return ::mknodat(dir->get(), wo.name.c_str(), S_IFCHR | 0, makedev(0, 0)) == 0;
@@ -285,11 +291,17 @@ class Extractor {
         DirFd dir_fd = parent(dir_path, true);
         const int dir = dir_fd->get();
         const char* n = base.c_str();
+        if (hardlink != nullptr || type != AE_IFREG) note_made(path);
 
         if (hardlink != nullptr) {
             std::string target = clean_entry_path(hardlink);
             if (target.empty()) throw Error("hardlink to the root of the layer");
+            settle(target);
             UniqueFd t(openat2_fd(root_->get(), target, O_PATH | O_NOFOLLOW | O_CLOEXEC, kInRoot));
+            if (!t && errno == ENOENT && !pending_.empty()) {
+                barrier();  // a directory on the way may still be queued as a file
+                t.reset(openat2_fd(root_->get(), target, O_PATH | O_NOFOLLOW | O_CLOEXEC, kInRoot));
+            }
             if (!t && errno == ENOENT && lowers_) t = copy_up(target);
             if (!t) throw_sys("hardlink target", target);
             struct stat st {};
@@ -322,16 +334,9 @@ class Extractor {
             }
             case AE_IFREG: {
                 claim_space(archive_entry_size(e));
-                UniqueFd f;
-                make_replacing(dir, n, false, path, "create", [&] {
-                    f.reset(::openat(dir, n, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
-                                     0600));
-                    return static_cast<bool>(f);
-                });
                 const int64_t size = std::max<int64_t>(archive_entry_size(e), 0);
                 file_bytes_ += static_cast<uint64_t>(size);
                 FileJob job;
-                job.fd = std::move(f);
                 job.path = path;
                 job.size = size;
                 job.uid = uid;
@@ -340,12 +345,23 @@ class Extractor {
                 job.times[0] = ts[0];
                 job.times[1] = ts[1];
                 job.xattrs = xattrs_of(e);
-                if (pool_ && size <= kPooledFileMax) {
+                // A new name goes to a writer, which creates it; one that replaces what
+                // the layer made before is made here, in the stream's order.
+                const bool fresh = pool_ && made_.insert(hash_path(path)).second;
+                if (fresh && size <= kPooledFileMax) {
+                    job.dir = dir_fd;
+                    job.name = base;
                     read_data(job);
+                    pending_.insert(hash_path(path));
                     pool_->submit(std::move(job));
-                } else {
-                    finish_file(job, write_data(job.fd.get(), path));
+                    return;
                 }
+                make_replacing(dir, n, false, path, "create", [&] {
+                    job.fd.reset(::openat(
+                        dir, n, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
+                    return static_cast<bool>(job.fd);
+                });
+                finish_file(job, write_data(job.fd.get(), path));
                 return;
             }
             case AE_IFLNK: {
@@ -450,9 +466,12 @@ class Extractor {
         }
     }
 
-    // In a writer thread: the data and the metadata of a file the reader created.
+    // In a writer thread: a new file created, its data and its metadata written.
     static void write_job(FileJob& job) {
         with_context(fmt::format("layer entry \"{}\"", job.path), [&] {
+            job.fd.reset(::openat(job.dir->get(), job.name.c_str(),
+                                  O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
+            if (!job.fd) throw_sys("create", job.path);
             finish_file(job,
                         write_span(job.fd.get(), job.path, job.data.data(), job.data.size(), 0, 0));
         });
@@ -578,6 +597,7 @@ class Extractor {
             case Replace::keep_dir:
                 return true;
             case Replace::remove_tree:
+                barrier();  // files still queued may be in the tree
                 invalidate();
                 sys::remove_all_at(dir, name);
                 return false;
@@ -587,6 +607,24 @@ class Extractor {
                 return false;
         }
         return false;
+    }
+
+    static uint64_t hash_path(std::string_view path) { return std::hash<std::string_view>{}(path); }
+    // `path` is made by the reader: a regular file there later replaces it, in order.
+    void note_made(std::string_view path) {
+        if (pool_) made_.insert(hash_path(path));
+    }
+
+    // Waits for the files still queued when `path` is one of them: what the entry does
+    // there must come after it.
+    void settle(std::string_view path) {
+        if (!pending_.empty() && pending_.count(hash_path(path)) != 0) barrier();
+    }
+    // Waits until every queued file is written.
+    void barrier() {
+        if (pending_.empty()) return;
+        pool_->finish();
+        pending_.clear();
     }
 
     void invalidate() {
@@ -601,7 +639,10 @@ class Extractor {
         if (dir.empty()) return root_;
         if (cached_ && cached_path_ == dir) return cached_;
         UniqueFd fd(openat2_fd(root_->get(), dir, O_PATH | O_DIRECTORY | O_CLOEXEC, kInRoot));
-        if (!fd && errno == ENOENT && create) fd = make_dirs(dir);
+        if (!fd && errno == ENOENT && create) {
+            barrier();  // a name on the way may still be queued as a file
+            fd = make_dirs(dir);
+        }
         if (!fd) throw_sys("open parent directory", dir);
         cached_ = share(std::move(fd));
         cached_path_ = dir;
@@ -652,6 +693,7 @@ class Extractor {
                 if (::fstatat(sdir.get(), comp.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0)
                     throw_sys("stat", p);
                 copy_node(sdir.get(), cur->get(), comp.c_str(), p);
+                note_made(p);
                 dirs_.push_back(DeferredTimes{p, {st.st_atim, st.st_mtim}});
             } else if (here != Node::dir && here != Node::opaque_dir) {
                 throw_sys("hardlink target directory", p, ENOTDIR);
@@ -692,6 +734,7 @@ class Extractor {
             throw_sys("stat", target);
         if (S_ISREG(st.st_mode)) claim_space(st.st_size);
         copy_node(from.get(), to->get(), base.c_str(), target);
+        note_made(target);
         return UniqueFd(
             openat2_fd(root_->get(), target, O_PATH | O_NOFOLLOW | O_CLOEXEC, kInRootNoLinks));
     }
@@ -704,6 +747,7 @@ class Extractor {
             UniqueFd next(
                 openat2_fd(root_->get(), sofar, O_PATH | O_DIRECTORY | O_CLOEXEC, kInRoot));
             if (!next && errno == ENOENT) {
+                note_made(sofar);
                 if (::mkdirat(cur.get(), comp.c_str(), 0755) != 0) {
                     if (errno != EEXIST) throw_sys("mkdir", sofar);
                     // there, yet not found: a symlink to what the layer does not have
@@ -746,6 +790,11 @@ class Extractor {
     uint64_t expanded_ = 0;
     DirFd cached_;
     std::string cached_path_;
+    // Hashes of the paths of the regular files given to the writers (made_), and of those
+    // not known to be written yet (pending_): an entry at a path of the layer's own
+    // earlier files is made by the reader, after the writers when it may still be queued.
+    std::unordered_set<uint64_t> made_;
+    std::unordered_set<uint64_t> pending_;
     std::unique_ptr<WriterPool> pool_;  // last: its threads stop before the rest goes
 };
 

@@ -4,10 +4,11 @@
 // hashes) it to the thread that reads the tar entries, through a fixed number of
 // buffers, so inflating overlaps creating files.
 //
-// WriterPool: regular files' data and metadata written by N threads while one thread
-// reads the tar stream in order and creates every name (so directories, hardlinks,
-// symlinks, whiteouts and replacements keep the stream's order). The reader waits while
-// the queued files hold more than a bound of data or of open files.
+// WriterPool: new regular files created and written (data and metadata) by N threads
+// while one thread reads the tar stream in order and makes every other name itself
+// (directories, hardlinks, symlinks, whiteouts, replacements), waiting for the pool
+// where an entry depends on a file still queued. The reader waits while the queued
+// files hold more than a bound of data or of files.
 #pragma once
 
 #include <sys/types.h>
@@ -65,9 +66,12 @@ class BlockPipe {
     std::exception_ptr error_;
 };
 
-// A regular file of the layer, created by the reader, for a writer to fill.
+// A regular file of the layer for a writer to create in `dir` (when `fd` is not open
+// yet) and fill.
 struct FileJob {
     sys::UniqueFd fd;
+    std::shared_ptr<const sys::UniqueFd> dir;
+    std::string name;  // in dir
     std::string path;  // in the layer, for errors
     std::vector<char> data;
     int64_t size = 0;
