@@ -122,9 +122,16 @@ run_podman() {
     measure "$1-podman" podman --root "$work/podman" --runroot "$work/podman-run" --storage-driver overlay \
         pull -q --tls-verify=false "$reg/bench/$1:latest"
 }
+# Each run writes into fresh directories; the last run's are moved aside, not removed,
+# until the end: ext4 skips the inodes it freed in the last seconds when it allocates
+# new ones, so removing thousands of files just before a run makes that run's file
+# creation slower by a varying amount (in the kernel's recently_deleted()).
 reset() {
     umount_under "$work"
-    rm -rf "$work/husk" "$work/naive" "$work/oci" "$work/bundle" "$work/podman" "$work/podman-run"
+    mkdir -p "$work/old"
+    for d in husk naive oci bundle podman podman-run; do
+        [ -e "$work/$d" ] && mv "$work/$d" "$(mktemp -u "$work/old/$d-XXXXXX")"
+    done
     sync
 }
 

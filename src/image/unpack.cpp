@@ -242,7 +242,13 @@ class Extractor {
             const char* name = archive_entry_pathname(e);
             if (name == nullptr) name = archive_entry_pathname_utf8(e);
             if (name == nullptr) throw Error("read layer: an entry without a name");
-            with_context(fmt::format("layer entry \"{}\"", name), [&] { entry(e, name); });
+            try {
+                with_context(fmt::format("layer entry \"{}\"", name), [&] { entry(e, name); });
+            } catch (...) {
+                // a writer's failure, met by this entry waiting for it, is about its own file
+                if (auto werr = pool_ ? pool_->error() : nullptr) std::rethrow_exception(werr);
+                throw;
+            }
             if (raw.error) std::rethrow_exception(raw.error);
             ++entries;
         }

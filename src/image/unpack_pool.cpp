@@ -130,6 +130,11 @@ void WriterPool::finish() {
     if (error_) std::rethrow_exception(error_);
 }
 
+std::exception_ptr WriterPool::error() {
+    std::lock_guard lk(m_);
+    return error_;
+}
+
 void WriterPool::work() {
     std::unique_lock lk(m_);
     while (true) {

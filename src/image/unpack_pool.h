@@ -94,6 +94,8 @@ class WriterPool {
     void submit(FileJob job);
     // Waits until every queued file is written; rethrows the first writer's error.
     void finish();
+    // The first writer's error, null while none failed.
+    std::exception_ptr error();
 
   private:
     void work();
