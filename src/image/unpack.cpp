@@ -177,6 +177,25 @@ la_ssize_t read_head_then_fd(archive* a, void* ud, const void** out) {
     return r;
 }
 
+const char* isal_error(int rc) {
+    switch (rc) {
+        case ISAL_INVALID_BLOCK:
+            return "invalid block";
+        case ISAL_INVALID_SYMBOL:
+            return "invalid symbol";
+        case ISAL_INVALID_LOOKBACK:
+            return "invalid distance";
+        case ISAL_INVALID_WRAPPER:
+            return "invalid gzip header";
+        case ISAL_UNSUPPORTED_METHOD:
+            return "unsupported compression method";
+        case ISAL_INCORRECT_CHECKSUM:
+            return "incorrect checksum";
+        default:
+            return "error";
+    }
+}
+
 // The inflating thread: decompresses the layer, hashes the uncompressed stream, checks
 // the limits, and hands the stream on through the pipe.
 struct Inflater {
@@ -238,7 +257,8 @@ struct Inflater {
             st->next_out = out.get();
             st->avail_out = static_cast<uint32_t>(kPipeBlockSize);
             int rc = isal_inflate(st.get());
-            if (rc < 0) throw Error(fmt::format("decompress layer: invalid gzip data ({})", rc));
+            if (rc < 0)
+                throw Error(fmt::format("decompress layer: invalid gzip data: {}", isal_error(rc)));
             size_t produced = kPipeBlockSize - st->avail_out;
             if (produced > 0) {
                 account(out.get(), produced);

@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #include <algorithm>
 #include <cstdlib>
@@ -484,6 +485,66 @@ TEST_F(UnpackTest, WriterThreadsMakeTheSameTreeAsOneThread) {
             EXPECT_EQ(tree, first);
     }
     ::unsetenv("HUSK_UNPACK_WRITERS");
+}
+
+// One gzip member of `data` (zlib's deflate with the gzip wrapper).
+std::string gzip(const std::string& data) {
+    z_stream z{};
+    EXPECT_EQ(deflateInit2(&z, 6, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY), Z_OK);
+    std::string out(deflateBound(&z, data.size()) + 64, '\0');
+    z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
+    z.avail_in = static_cast<uInt>(data.size());
+    z.next_out = reinterpret_cast<Bytef*>(out.data());
+    z.avail_out = static_cast<uInt>(out.size());
+    EXPECT_EQ(deflate(&z, Z_FINISH), Z_STREAM_END);
+    out.resize(z.total_out);
+    deflateEnd(&z);
+    return out;
+}
+
+// Unpacks `blob` into a fresh directory under `work`; the result, or the error's message.
+std::string unpack_blob(const std::string& work, const std::string& blob, img::UnpackResult* r) {
+    static int n = 0;
+    const std::string layer = fmt::format("{}/blob{}", work, n);
+    std::string fs = fmt::format("{}/gz{}", work, n++);
+    husk::sys::write_file_atomic(layer, blob, 0644, false);
+    husk::sys::mkdir_all(fs);
+    UniqueFd in(::open(layer.c_str(), O_RDONLY | O_CLOEXEC));
+    UniqueFd root(::open(fs.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    img::UnpackLimits limits;
+    limits.disk_reserve_bytes = 0;
+    try {
+        *r = img::unpack_layer(in.get(), root.get(), limits);
+    } catch (const husk::Error& e) {
+        return e.what();
+    }
+    return fs;
+}
+
+// gzip layers are inflated by ISA-L: a stream of several members (what `cat a.gz b.gz`
+// makes) is one layer, bytes after the last member are ignored (as libarchive did), and
+// a stream cut short or corrupted is an error, never a short layer.
+TEST_F(UnpackTest, GzipLayersOfSeveralMembersTrailingBytesAndDamage) {
+    Tar t;
+    for (int i = 0; i < 200; ++i)
+        t.file(fmt::format("f{:03}", i), std::string(static_cast<size_t>(i * 301), 'x'));
+    const std::string tar = t.done();
+    const std::string two = gzip(tar.substr(0, 70000)) + gzip(tar.substr(70000));
+    img::UnpackResult r;
+    std::string fs = unpack_blob(work_, two, &r);
+    EXPECT_EQ(r.diff_id, img::sha256_digest(tar)) << fs;
+    EXPECT_EQ(lstat_of(fs + "/f199").st_size, 199 * 301);
+
+    fs = unpack_blob(work_, gzip(tar) + std::string(1024, '\0'), &r);
+    EXPECT_EQ(r.diff_id, img::sha256_digest(tar)) << fs;
+
+    const std::string whole = gzip(tar);
+    std::string msg = unpack_blob(work_, whole.substr(0, whole.size() / 2), &r);
+    EXPECT_NE(msg.find("gzip stream ends early"), std::string::npos) << msg;
+    std::string bad = whole;
+    bad[bad.size() - 6] = static_cast<char>(bad[bad.size() - 6] ^ 0x55);  // the CRC
+    msg = unpack_blob(work_, bad, &r);
+    EXPECT_NE(msg.find("invalid gzip data: incorrect checksum"), std::string::npos) << msg;
 }
 
 // A layer whose files add up to more than the disk has free above the reserve stops
