@@ -115,9 +115,10 @@ class WriterPool {
     std::vector<std::thread> threads_;
 };
 
-// How many writer threads to use: one per CPU this process may run on (sched_getaffinity),
-// none on one CPU (the reading thread writes); HUSK_UNPACK_WRITERS, when set, says how
-// many (0: none), for measuring.
+// How many writer threads to use: one per CPU this process may run on (sched_getaffinity)
+// beyond the two the reading and the inflating threads keep busy, so none on one or two
+// CPUs (the reading thread writes); HUSK_UNPACK_WRITERS, when set, says how many (0:
+// none), for measuring and for tests.
 size_t unpack_writer_threads();
 
 }  // namespace husk::image
