@@ -3,6 +3,7 @@
 #include <archive.h>
 #include <archive_entry.h>
 #include <fcntl.h>
+#include <isa-l/igzip_lib.h>
 #include <linux/openat2.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
@@ -14,17 +15,22 @@
 #include <cstring>
 #include <exception>
 #include <memory>
+#include <thread>
+#include <unordered_set>
+#include <utility>
 #include <vector>
 
 #include <fmt/format.h>
 
 #include "image/digest.h"
 #include "image/store.h"
+#include "image/unpack_pool.h"
 #include "sys/archive_ptr.h"
 #include "sys/error.h"
 #include "sys/fd.h"
 #include "sys/fileutil.h"
 #include "sys/log.h"
+#include "sys/scope_guard.h"
 #include "sys/user_dirs.h"
 
 namespace husk::image {
@@ -36,6 +42,16 @@ constexpr std::string_view kWhiteoutPrefix = ".wh.";
 constexpr std::string_view kWhiteoutMeta = ".wh..wh.";
 constexpr std::string_view kOpaque = ".wh..wh..opq";
 constexpr uint64_t kDiskCheckEvery = 32ULL << 20;
+// The decompressed stream in flight between the inflating and the reading thread.
+constexpr size_t kPipeBlocks = 4;
+constexpr size_t kPipeBlockSize = size_t{256} << 10;
+constexpr size_t kInflateIn = size_t{256} << 10;  // compressed bytes read at a time
+// Files handed to the writer threads: each at most kPooledFileMax bytes (larger ones are
+// written by the reading thread as they stream), at most kQueueBytes of data and
+// kQueueFiles open files queued at once.
+constexpr int64_t kPooledFileMax = int64_t{1} << 20;
+constexpr size_t kQueueBytes = size_t{4} << 20;
+constexpr size_t kQueueFiles = 256;
 
 int openat2_fd(int dirfd, const std::string& path, uint64_t flags, uint64_t resolve) {
     open_how how{};
@@ -119,47 +135,183 @@ std::string archive_error(archive* a) {
     return e != nullptr ? e : "unknown libarchive error";
 }
 
-// The outer reader: decompresses the layer and hashes the uncompressed stream.
-struct RawStream {
-    archive* raw = nullptr;
+// Reads up to `n` bytes; fewer only at the end of the stream.
+size_t read_upto(int fd, char* buf, size_t n) {
+    size_t got = 0;
+    while (got < n) {
+        ssize_t r = ::read(fd, buf + got, n - got);
+        if (r < 0 && errno == EINTR) continue;
+        if (r < 0) throw_sys("read", "layer stream");
+        if (r == 0) break;
+        got += static_cast<size_t>(r);
+    }
+    return got;
+}
+
+// The layer's first bytes, read to tell gzip (inflated with ISA-L, a few times faster
+// than zlib) from the rest (libarchive's filters), then served to whichever reads on.
+struct LayerHead {
+    int fd = -1;
+    std::unique_ptr<char[]> buf;
+    size_t len = 0;
+    bool served = false;
+    bool gzip() const {
+        return len >= 2 && static_cast<unsigned char>(buf[0]) == 0x1f &&
+               static_cast<unsigned char>(buf[1]) == 0x8b;
+    }
+};
+
+// libarchive's read callback over the head, then the fd.
+la_ssize_t read_head_then_fd(archive* a, void* ud, const void** out) {
+    auto* h = static_cast<LayerHead*>(ud);
+    *out = h->buf.get();
+    if (!h->served) {
+        h->served = true;
+        return static_cast<la_ssize_t>(h->len);
+    }
+    ssize_t r = 0;
+    do {
+        r = ::read(h->fd, h->buf.get(), kInflateIn);
+    } while (r < 0 && errno == EINTR);
+    if (r < 0) archive_set_error(a, errno, "read layer stream: %s", std::strerror(errno));
+    return r;
+}
+
+const char* isal_error(int rc) {
+    switch (rc) {
+        case ISAL_INVALID_BLOCK:
+            return "invalid block";
+        case ISAL_INVALID_SYMBOL:
+            return "invalid symbol";
+        case ISAL_INVALID_LOOKBACK:
+            return "invalid distance";
+        case ISAL_INVALID_WRAPPER:
+            return "invalid gzip header";
+        case ISAL_UNSUPPORTED_METHOD:
+            return "unsupported compression method";
+        case ISAL_INCORRECT_CHECKSUM:
+            return "incorrect checksum";
+        default:
+            return "error";
+    }
+}
+
+// The inflating thread: decompresses the layer, hashes the uncompressed stream, checks
+// the limits, and hands the stream on through the pipe.
+struct Inflater {
+    LayerHead* head = nullptr;  // gzip: inflated here from the head and the fd
+    archive* raw = nullptr;     // otherwise: libarchive's filters
+    const UnpackLimits* limits = nullptr;
+    int root_fd = -1;
     Sha256 diff;
     uint64_t total = 0;
     uint64_t next_disk_check = kDiskCheckEvery;
+
+    void run(BlockPipe& pipe) noexcept {
+        try {
+            if (raw == nullptr) {
+                if (inflate_gzip(pipe)) pipe.close();
+                return;
+            }
+            while (true) {
+                const void* buf = nullptr;
+                size_t size = 0;
+                la_int64_t offset = 0;
+                int rc = archive_read_data_block(raw, &buf, &size, &offset);
+                if (rc == ARCHIVE_EOF) break;
+                if (rc < ARCHIVE_WARN)
+                    throw Error(fmt::format("decompress layer: {}", archive_error(raw)));
+                account(buf, size);
+                if (!pipe.write(static_cast<const char*>(buf), size)) return;  // reader gone
+            }
+            pipe.close();
+        } catch (...) {
+            pipe.close(std::current_exception());
+        }
+    }
+
+    // A gzip stream of one or more members (what follows the last one that is not a
+    // gzip header is ignored, as libarchive does). False when the reader went away.
+    bool inflate_gzip(BlockPipe& pipe) {
+        auto st = std::make_unique<inflate_state>();
+        auto out = std::make_unique<uint8_t[]>(kPipeBlockSize);
+        char* in = head->buf.get();
+        size_t have = head->len;
+        bool eof = false;
+        // moves what is left of the input to the front and reads more behind it
+        auto refill = [&] {
+            size_t left = st->avail_in;
+            std::memmove(in, st->next_in, left);
+            size_t n = read_upto(head->fd, in + left, kInflateIn - left);
+            eof = left + n < kInflateIn;
+            st->next_in = reinterpret_cast<uint8_t*>(in);
+            st->avail_in = static_cast<uint32_t>(left + n);
+        };
+        isal_inflate_init(st.get());
+        st->crc_flag = ISAL_GZIP;
+        st->next_in = reinterpret_cast<uint8_t*>(in);
+        st->avail_in = static_cast<uint32_t>(have);
+        eof = have < kInflateIn;
+        while (true) {
+            if (st->avail_in == 0 && !eof) refill();
+            st->next_out = out.get();
+            st->avail_out = static_cast<uint32_t>(kPipeBlockSize);
+            int rc = isal_inflate(st.get());
+            if (rc < 0)
+                throw Error(fmt::format("decompress layer: invalid gzip data: {}", isal_error(rc)));
+            size_t produced = kPipeBlockSize - st->avail_out;
+            if (produced > 0) {
+                account(out.get(), produced);
+                if (!pipe.write(reinterpret_cast<const char*>(out.get()), produced)) return false;
+            }
+            if (st->block_state == ISAL_BLOCK_FINISH) {
+                if (st->avail_in < 2 && !eof) refill();
+                if (st->avail_in < 2 || st->next_in[0] != 0x1f || st->next_in[1] != 0x8b)
+                    return true;
+                uint8_t* next = st->next_in;
+                uint32_t left = st->avail_in;
+                isal_inflate_reset(st.get());
+                st->crc_flag = ISAL_GZIP;
+                st->next_in = next;
+                st->avail_in = left;
+            } else if (produced == 0 && st->avail_in == 0 && eof) {
+                throw Error("decompress layer: the gzip stream ends early");
+            }
+        }
+    }
+
+    void account(const void* buf, size_t size) {
+        diff.update(buf, size);
+        total += size;
+        if (limits->max_layer_bytes != 0 && total > limits->max_layer_bytes)
+            throw Error(fmt::format(
+                "layer is larger than the limit of {} bytes uncompressed (a decompression bomb?)",
+                limits->max_layer_bytes));
+        if (total >= next_disk_check) {
+            next_disk_check = total + kDiskCheckEvery;
+            struct statvfs sv {};
+            if (::fstatvfs(root_fd, &sv) == 0 &&
+                static_cast<uint64_t>(sv.f_bavail) * sv.f_frsize < limits->disk_reserve_bytes)
+                throw Error(fmt::format(
+                    "unpacking the layer would leave less than {} bytes free on the disk",
+                    limits->disk_reserve_bytes));
+        }
+    }
+};
+
+// The tar reader's side of the pipe; `error` is the inflater's (limits, decompression).
+struct TarFeed {
+    BlockPipe* pipe = nullptr;
     const UnpackLimits* limits = nullptr;
-    int root_fd = -1;
-    bool eof = false;
     std::exception_ptr error;
 };
 
-la_ssize_t read_decompressed(archive*, void* ud, const void** buf) {
-    auto* s = static_cast<RawStream*>(ud);
-    if (s->eof) return 0;
+la_ssize_t read_block(archive*, void* ud, const void** buf) {
+    auto* s = static_cast<TarFeed*>(ud);
     try {
-        size_t size = 0;
-        la_int64_t offset = 0;
-        int rc = archive_read_data_block(s->raw, buf, &size, &offset);
-        if (rc == ARCHIVE_EOF) {
-            s->eof = true;
-            return 0;
-        }
-        if (rc < ARCHIVE_WARN)
-            throw Error(fmt::format("decompress layer: {}", archive_error(s->raw)));
-        s->diff.update(*buf, size);
-        s->total += size;
-        if (s->limits->max_layer_bytes != 0 && s->total > s->limits->max_layer_bytes)
-            throw Error(fmt::format(
-                "layer is larger than the limit of {} bytes uncompressed (a decompression bomb?)",
-                s->limits->max_layer_bytes));
-        if (s->total >= s->next_disk_check) {
-            s->next_disk_check = s->total + kDiskCheckEvery;
-            struct statvfs sv {};
-            if (::fstatvfs(s->root_fd, &sv) == 0 &&
-                static_cast<uint64_t>(sv.f_bavail) * sv.f_frsize < s->limits->disk_reserve_bytes)
-                throw Error(fmt::format(
-                    "unpacking the layer would leave less than {} bytes free on the disk",
-                    s->limits->disk_reserve_bytes));
-        }
-        return static_cast<la_ssize_t>(size);
+        auto [p, n] = s->pipe->read();
+        *buf = p;
+        return static_cast<la_ssize_t>(n);
     } catch (...) {
         s->error = std::current_exception();
         return -1;
@@ -173,8 +325,8 @@ struct DeferredTimes {
 
 class Extractor {
   public:
-    Extractor(int root_fd, archive* tar, RawStream& raw, const std::atomic<bool>* cancel,
-              const LowerLayers& lowers, uint64_t budget)
+    Extractor(int root_fd, archive* tar, TarFeed& raw, const std::atomic<bool>* cancel,
+              const LowerLayers& lowers, uint64_t budget, size_t writers)
         : root_(share(UniqueFd(::fcntl(root_fd, F_DUPFD_CLOEXEC, 0)))),
           tar_(tar),
           raw_(raw),
@@ -182,6 +334,9 @@ class Extractor {
           lowers_(lowers),
           budget_(budget) {
         if (!*root_) throw_sys("dup", "layer root");
+        if (writers > 0)
+            pool_ = std::make_unique<WriterPool>(writers, kQueueBytes, kQueueFiles,
+                                                 [](FileJob& job) { write_job(job); });
     }
 
     // A libarchive failure: the stream's own error (limits, decompression) when there is one.
@@ -193,7 +348,7 @@ class Extractor {
     uint64_t file_bytes() const { return file_bytes_; }
 
     uint64_t run() {
-        RawStream& raw = raw_;
+        TarFeed& raw = raw_;
         archive_entry* e = nullptr;
         uint64_t entries = 0;
         while (true) {
@@ -205,11 +360,18 @@ class Extractor {
             const char* name = archive_entry_pathname(e);
             if (name == nullptr) name = archive_entry_pathname_utf8(e);
             if (name == nullptr) throw Error("read layer: an entry without a name");
-            with_context(fmt::format("layer entry \"{}\"", name), [&] { entry(e, name); });
+            try {
+                with_context(fmt::format("layer entry \"{}\"", name), [&] { entry(e, name); });
+            } catch (...) {
+                // a writer's failure, met by this entry waiting for it, is about its own file
+                if (auto werr = pool_ ? pool_->error() : nullptr) std::rethrow_exception(werr);
+                throw;
+            }
             if (raw.error) std::rethrow_exception(raw.error);
             ++entries;
         }
         if (raw.error) std::rethrow_exception(raw.error);
+        barrier();
         finish_dirs();
         return entries;
     }
@@ -227,11 +389,16 @@ class Extractor {
                 throw_sys(fmt::format("setxattr {}", opaque_xattr()), wo.dir);
             return;
         }
+        settle(path);
         if (wo.kind == WhiteoutKind::whiteout) {
+            const std::string hidden =
+                wo.dir.empty() ? wo.name : fmt::format("{}/{}", wo.dir, wo.name);
+            settle(hidden);
+            note_made(hidden);
             DirFd dir = parent(wo.dir, true);
-            remove_existing(dir->get(), wo.name.c_str(), false);
-            if (::mknodat(dir->get(), wo.name.c_str(), S_IFCHR | 0, makedev(0, 0)) != 0)
-                throw_sys("mknod whiteout", wo.name);
+            make_replacing(dir->get(), wo.name.c_str(), false, wo.name, "mknod whiteout", [&] {
+                return ::mknodat(dir->get(), wo.name.c_str(), S_IFCHR | 0, makedev(0, 0)) == 0;
+            });
             return;
         }
         const char* hardlink = archive_entry_hardlink(e);
@@ -248,11 +415,17 @@ class Extractor {
         DirFd dir_fd = parent(dir_path, true);
         const int dir = dir_fd->get();
         const char* n = base.c_str();
+        if (hardlink != nullptr || type != AE_IFREG) note_made(path);
 
         if (hardlink != nullptr) {
             std::string target = clean_entry_path(hardlink);
             if (target.empty()) throw Error("hardlink to the root of the layer");
+            settle(target);
             UniqueFd t(openat2_fd(root_->get(), target, O_PATH | O_NOFOLLOW | O_CLOEXEC, kInRoot));
+            if (!t && errno == ENOENT && !pending_.empty()) {
+                barrier();  // a directory on the way may still be queued as a file
+                t.reset(openat2_fd(root_->get(), target, O_PATH | O_NOFOLLOW | O_CLOEXEC, kInRoot));
+            }
             if (!t && errno == ENOENT && lowers_) t = copy_up(target);
             if (!t) throw_sys("hardlink target", target);
             struct stat st {};
@@ -261,12 +434,13 @@ class Extractor {
                 throw_sys("hardlink target", target, ENOENT);
             if (S_ISDIR(st.st_mode))
                 throw Error(fmt::format("hardlink to directory \"{}\"", target));
-            remove_existing(dir, n, false);
-            if (::linkat(t.get(), "", dir, n, AT_EMPTY_PATH) != 0) {
+            make_replacing(dir, n, false, target, "link", [&] {
+                if (::linkat(t.get(), "", dir, n, AT_EMPTY_PATH) == 0) return true;
+                if (errno == EEXIST) return false;
+                // AT_EMPTY_PATH needs CAP_DAC_READ_SEARCH: the fd's /proc link then
                 std::string proc = fmt::format("/proc/self/fd/{}", t.get());
-                if (::linkat(AT_FDCWD, proc.c_str(), dir, n, AT_SYMLINK_FOLLOW) != 0)
-                    throw_sys("link", target);
-            }
+                return ::linkat(AT_FDCWD, proc.c_str(), dir, n, AT_SYMLINK_FOLLOW) == 0;
+            });
             return;
         }
         const mode_t perm = archive_entry_perm(e) & 07777;
@@ -275,9 +449,8 @@ class Extractor {
         timespec ts[2] = {entry_atime(e), entry_mtime(e)};
         switch (type) {
             case AE_IFDIR: {
-                if (!remove_existing(dir, n, true)) {
-                    if (::mkdirat(dir, n, 0700) != 0) throw_sys("mkdir", path);
-                }
+                make_replacing(dir, n, true, path, "mkdir",
+                               [&] { return ::mkdirat(dir, n, 0700) == 0; });
                 UniqueFd d(::openat(dir, n, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
                 if (!d) throw_sys("open", path);
                 apply_dir_meta(d.get(), path, e);
@@ -285,25 +458,42 @@ class Extractor {
             }
             case AE_IFREG: {
                 claim_space(archive_entry_size(e));
-                remove_existing(dir, n, false);
-                UniqueFd f(
-                    ::openat(dir, n, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
-                if (!f) throw_sys("create", path);
-                write_data(f.get(), path, archive_entry_size(e));
-                file_bytes_ += static_cast<uint64_t>(std::max<int64_t>(archive_entry_size(e), 0));
-                if (!keeps_owners() && ::fchown(f.get(), uid, gid) != 0) throw_sys("chown", path);
-                record_owner(f.get(), path, uid, gid, perm);
-                if (::fchmod(f.get(), perm) != 0) throw_sys("chmod", path);
-                set_xattrs(f.get(), path, e);
-                if (::futimens(f.get(), ts) != 0) throw_sys("utimens", path);
+                const int64_t size = std::max<int64_t>(archive_entry_size(e), 0);
+                file_bytes_ += static_cast<uint64_t>(size);
+                FileJob job;
+                job.path = path;
+                job.size = size;
+                job.uid = uid;
+                job.gid = gid;
+                job.perm = perm;
+                job.times[0] = ts[0];
+                job.times[1] = ts[1];
+                job.xattrs = xattrs_of(e);
+                // A new name goes to a writer, which creates it; one that replaces what
+                // the layer made before is made here, in the stream's order.
+                const bool fresh = pool_ && made_.insert(hash_path(path)).second;
+                if (fresh && size <= kPooledFileMax) {
+                    job.dir = dir_fd;
+                    job.name = base;
+                    read_data(job);
+                    pending_.insert(hash_path(path));
+                    pool_->submit(std::move(job));
+                    return;
+                }
+                make_replacing(dir, n, false, path, "create", [&] {
+                    job.fd.reset(::openat(
+                        dir, n, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
+                    return static_cast<bool>(job.fd);
+                });
+                finish_file(job, write_data(job.fd.get(), path));
                 return;
             }
             case AE_IFLNK: {
                 const char* target = archive_entry_symlink(e);
                 if (target == nullptr) target = archive_entry_symlink_utf8(e);
                 if (target == nullptr) throw Error("symlink without a target");
-                remove_existing(dir, n, false);
-                if (::symlinkat(target, dir, n) != 0) throw_sys("symlink", path);
+                make_replacing(dir, n, false, path, "symlink",
+                               [&] { return ::symlinkat(target, dir, n) == 0; });
                 if (!keeps_owners() && ::fchownat(dir, n, uid, gid, AT_SYMLINK_NOFOLLOW) != 0)
                     throw_sys("chown", path);
                 if (::utimensat(dir, n, ts, AT_SYMLINK_NOFOLLOW) != 0) throw_sys("utimens", path);
@@ -316,9 +506,9 @@ class Extractor {
                     log::debug("rootless: skipping device node \"{}\"", path);
                     return;
                 }
-                remove_existing(dir, n, false);
                 dev_t dev = type == AE_IFIFO ? 0 : archive_entry_rdev(e);
-                if (::mknodat(dir, n, type | perm, dev) != 0) throw_sys("mknod", path);
+                make_replacing(dir, n, false, path, "mknod",
+                               [&] { return ::mknodat(dir, n, type | perm, dev) == 0; });
                 if (!keeps_owners() && ::fchownat(dir, n, uid, gid, AT_SYMLINK_NOFOLLOW) != 0)
                     throw_sys("chown", path);
                 UniqueFd p(::openat(dir, n, O_PATH | O_NOFOLLOW | O_CLOEXEC));
@@ -368,10 +558,8 @@ class Extractor {
                         ENOSPC);
     }
 
-    // Data of a regular file; sparse blocks land at their offsets, and runs of zeros are
-    // left as holes (the file is new, so what is not written reads as zeros).
-    void write_data(int fd, const std::string& path, int64_t size) {
-        constexpr size_t kChunk = 4096;
+    // Data of a regular file, as it streams; returns where the data written ends.
+    la_int64_t write_data(int fd, const std::string& path) {
         const void* buf = nullptr;
         size_t len = 0;
         la_int64_t off = 0, end_written = 0;
@@ -379,28 +567,79 @@ class Extractor {
             int rc = archive_read_data_block(tar_, &buf, &len, &off);
             if (rc == ARCHIVE_EOF) break;
             if (rc < ARCHIVE_WARN) fail("read data");
-            const char* p = static_cast<const char*>(buf);
-            const char* end = p + len;
-            while (p < end) {
-                // up to the next chunk boundary of the file, then whole chunks
-                size_t step = kChunk - static_cast<size_t>(off) % kChunk;
-                size_t n = std::min(step, static_cast<size_t>(end - p));
-                bool zero = all_zero(p, n);
-                while (p + n < end) {  // extend the run while chunks stay of one kind
-                    size_t m = std::min(kChunk, static_cast<size_t>(end - p - n));
-                    if (all_zero(p + n, m) != zero) break;
-                    n += m;
-                }
-                if (!zero) {
-                    pwrite_all(fd, p, n, off, path);
-                    end_written = off + static_cast<la_int64_t>(n);
-                }
-                p += n;
-                off += static_cast<la_int64_t>(n);
-            }
+            end_written =
+                write_span(fd, path, static_cast<const char*>(buf), len, off, end_written);
         }
-        // A file that ends in a hole (zeros not written, or a sparse entry) gets its size.
-        if (end_written < size && ::ftruncate(fd, size) != 0) throw_sys("truncate", path);
+        return end_written;
+    }
+
+    // A file's data read whole into its job (sparse blocks at their offsets, the rest
+    // zeros), for a writer thread.
+    void read_data(FileJob& job) {
+        job.data.assign(static_cast<size_t>(job.size), 0);
+        const void* buf = nullptr;
+        size_t len = 0;
+        la_int64_t off = 0;
+        while (true) {
+            int rc = archive_read_data_block(tar_, &buf, &len, &off);
+            if (rc == ARCHIVE_EOF) break;
+            if (rc < ARCHIVE_WARN) fail("read data");
+            if (off < 0 || off > job.size || len > static_cast<size_t>(job.size - off))
+                throw Error(fmt::format("data beyond the {} bytes of the file", job.size));
+            std::memcpy(job.data.data() + off, buf, len);
+        }
+    }
+
+    // In a writer thread: a new file created, its data and its metadata written.
+    static void write_job(FileJob& job) {
+        with_context(fmt::format("layer entry \"{}\"", job.path), [&] {
+            job.fd.reset(::openat(job.dir->get(), job.name.c_str(),
+                                  O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
+            if (!job.fd) throw_sys("create", job.path);
+            finish_file(job,
+                        write_span(job.fd.get(), job.path, job.data.data(), job.data.size(), 0, 0));
+        });
+    }
+
+    // Writes `len` bytes of a new file at `off`, runs of zeros left as holes (the file is
+    // new, so what is not written reads as zeros). Returns where the data written ends,
+    // given where it ended before.
+    static la_int64_t write_span(int fd, const std::string& path, const char* p, size_t len,
+                                 la_int64_t off, la_int64_t end_written) {
+        constexpr size_t kChunk = 4096;
+        const char* end = p + len;
+        while (p < end) {
+            // up to the next chunk boundary of the file, then whole chunks
+            size_t step = kChunk - static_cast<size_t>(off) % kChunk;
+            size_t n = std::min(step, static_cast<size_t>(end - p));
+            bool zero = all_zero(p, n);
+            while (p + n < end) {  // extend the run while chunks stay of one kind
+                size_t m = std::min(kChunk, static_cast<size_t>(end - p - n));
+                if (all_zero(p + n, m) != zero) break;
+                n += m;
+            }
+            if (!zero) {
+                pwrite_all(fd, p, n, off, path);
+                end_written = off + static_cast<la_int64_t>(n);
+            }
+            p += n;
+            off += static_cast<la_int64_t>(n);
+        }
+        return end_written;
+    }
+
+    // A written file's size (when it ends in a hole), owner, mode, xattrs and times.
+    static void finish_file(const FileJob& job, la_int64_t end_written) {
+        const int fd = job.fd.get();
+        const std::string& path = job.path;
+        if (end_written < job.size && ::ftruncate(fd, job.size) != 0) throw_sys("truncate", path);
+        if (!keeps_owners() && ::fchown(fd, job.uid, job.gid) != 0) throw_sys("chown", path);
+        record_owner(fd, path, job.uid, job.gid, job.perm);
+        if (::fchmod(fd, job.perm) != 0) throw_sys("chmod", path);
+        set_all_xattrs(job.xattrs, path, [&](const char* n, const void* v, size_t s) {
+            return ::fsetxattr(fd, n, v, s, 0);
+        });
+        if (::futimens(fd, job.times) != 0) throw_sys("utimens", path);
     }
 
     static void pwrite_all(int fd, const char* p, size_t len, la_int64_t off,
@@ -415,17 +654,25 @@ class Extractor {
         }
     }
 
-    template <class SetFn>
-    void for_xattrs(archive_entry* e, const std::string& path, SetFn&& set) {
+    // An entry's xattrs, but overlayfs' own (they would turn files into whiteouts or
+    // redirects).
+    static std::vector<std::pair<std::string, std::string>> xattrs_of(archive_entry* e) {
+        std::vector<std::pair<std::string, std::string>> out;
         archive_entry_xattr_reset(e);
         const char* name = nullptr;
         const void* value = nullptr;
         size_t size = 0;
         while (archive_entry_xattr_next(e, &name, &value, &size) == ARCHIVE_OK) {
-            std::string_view nv = name;
-            // overlayfs' own attributes would turn files into whiteouts or redirects
-            if (nv.starts_with("trusted.overlay.")) continue;
-            if (set(name, value, size) != 0) {
+            if (std::string_view(name).starts_with("trusted.overlay.")) continue;
+            out.emplace_back(name, std::string(static_cast<const char*>(value), size));
+        }
+        return out;
+    }
+    template <class SetFn>
+    static void set_all_xattrs(const std::vector<std::pair<std::string, std::string>>& xattrs,
+                               const std::string& path, SetFn&& set) {
+        for (const auto& [name, value] : xattrs) {
+            if (set(name.c_str(), value.data(), value.size()) != 0) {
                 if (errno == ENOTSUP || (errno == EPERM && keeps_owners())) {
                     log::debug("xattr {} on \"{}\" not supported here", name, path);
                     continue;
@@ -435,14 +682,29 @@ class Extractor {
         }
     }
     void set_xattrs(int fd, const std::string& path, archive_entry* e) {
-        for_xattrs(e, path, [&](const char* n, const void* v, size_t s) {
+        set_all_xattrs(xattrs_of(e), path, [&](const char* n, const void* v, size_t s) {
             return ::fsetxattr(fd, n, v, s, 0);
         });
     }
     void set_xattrs_path(const std::string& proc, const std::string& path, archive_entry* e) {
-        for_xattrs(e, path, [&](const char* n, const void* v, size_t s) {
+        set_all_xattrs(xattrs_of(e), path, [&](const char* n, const void* v, size_t s) {
             return ::setxattr(proc.c_str(), n, v, s, 0);
         });
+    }
+
+    // Makes dir/name with `make` (true when made, errno set when not). What the layer
+    // already has there (from an earlier entry) shows as EEXIST: it goes as
+    // replace_existing says and `make` is tried again, so an entry that replaces nothing,
+    // nearly every one, costs no probe. Returns false when an existing directory is kept
+    // (a directory over a directory).
+    template <class Make>
+    bool make_replacing(int dir, const char* name, bool new_is_dir, const std::string& path,
+                        std::string_view op, Make&& make) {
+        if (make()) return true;
+        if (errno != EEXIST) throw_sys(op, path);
+        if (remove_existing(dir, name, new_is_dir)) return false;
+        if (!make()) throw_sys(op, path);
+        return true;
     }
 
     // Removes what is at dir/name unless both it and the new entry are directories.
@@ -459,6 +721,7 @@ class Extractor {
             case Replace::keep_dir:
                 return true;
             case Replace::remove_tree:
+                barrier();  // files still queued may be in the tree
                 invalidate();
                 sys::remove_all_at(dir, name);
                 return false;
@@ -468,6 +731,24 @@ class Extractor {
                 return false;
         }
         return false;
+    }
+
+    static uint64_t hash_path(std::string_view path) { return std::hash<std::string_view>{}(path); }
+    // `path` is made by the reader: a regular file there later replaces it, in order.
+    void note_made(std::string_view path) {
+        if (pool_) made_.insert(hash_path(path));
+    }
+
+    // Waits for the files still queued when `path` is one of them: what the entry does
+    // there must come after it.
+    void settle(std::string_view path) {
+        if (!pending_.empty() && pending_.count(hash_path(path)) != 0) barrier();
+    }
+    // Waits until every queued file is written.
+    void barrier() {
+        if (pending_.empty()) return;
+        pool_->finish();
+        pending_.clear();
     }
 
     void invalidate() {
@@ -482,7 +763,10 @@ class Extractor {
         if (dir.empty()) return root_;
         if (cached_ && cached_path_ == dir) return cached_;
         UniqueFd fd(openat2_fd(root_->get(), dir, O_PATH | O_DIRECTORY | O_CLOEXEC, kInRoot));
-        if (!fd && errno == ENOENT && create) fd = make_dirs(dir);
+        if (!fd && errno == ENOENT && create) {
+            barrier();  // a name on the way may still be queued as a file
+            fd = make_dirs(dir);
+        }
         if (!fd) throw_sys("open parent directory", dir);
         cached_ = share(std::move(fd));
         cached_path_ = dir;
@@ -533,6 +817,7 @@ class Extractor {
                 if (::fstatat(sdir.get(), comp.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0)
                     throw_sys("stat", p);
                 copy_node(sdir.get(), cur->get(), comp.c_str(), p);
+                note_made(p);
                 dirs_.push_back(DeferredTimes{p, {st.st_atim, st.st_mtim}});
             } else if (here != Node::dir && here != Node::opaque_dir) {
                 throw_sys("hardlink target directory", p, ENOTDIR);
@@ -573,6 +858,7 @@ class Extractor {
             throw_sys("stat", target);
         if (S_ISREG(st.st_mode)) claim_space(st.st_size);
         copy_node(from.get(), to->get(), base.c_str(), target);
+        note_made(target);
         return UniqueFd(
             openat2_fd(root_->get(), target, O_PATH | O_NOFOLLOW | O_CLOEXEC, kInRootNoLinks));
     }
@@ -585,6 +871,7 @@ class Extractor {
             UniqueFd next(
                 openat2_fd(root_->get(), sofar, O_PATH | O_DIRECTORY | O_CLOEXEC, kInRoot));
             if (!next && errno == ENOENT) {
+                note_made(sofar);
                 if (::mkdirat(cur.get(), comp.c_str(), 0755) != 0) {
                     if (errno != EEXIST) throw_sys("mkdir", sofar);
                     // there, yet not found: a symlink to what the layer does not have
@@ -616,7 +903,7 @@ class Extractor {
 
     DirFd root_;
     archive* tar_;
-    RawStream& raw_;
+    TarFeed& raw_;
     const std::atomic<bool>* cancel_;
     const LowerLayers& lowers_;
     std::vector<UniqueFd> lower_roots_;
@@ -627,6 +914,12 @@ class Extractor {
     uint64_t expanded_ = 0;
     DirFd cached_;
     std::string cached_path_;
+    // Hashes of the paths of the regular files given to the writers (made_), and of those
+    // not known to be written yet (pending_): an entry at a path of the layer's own
+    // earlier files is made by the reader, after the writers when it may still be queued.
+    std::unordered_set<uint64_t> made_;
+    std::unordered_set<uint64_t> pending_;
+    std::unique_ptr<WriterPool> pool_;  // last: its threads stop before the rest goes
 };
 
 // The space a layer may fill: what is free above the reserve when it starts.
@@ -726,43 +1019,60 @@ Whiteout classify_whiteout(std::string_view cleaned) {
 UnpackResult unpack_layer(int fd, int root_fd, const UnpackLimits& limits,
                           const std::atomic<bool>* cancel, const LowerLayers& lowers) {
     const uint64_t budget = space_budget(root_fd, limits);
-    sys::ArchiveReader raw(archive_read_new());
-    archive_read_support_filter_gzip(raw.get());
-    archive_read_support_filter_zstd(raw.get());
-    archive_read_support_filter_xz(raw.get());
-    archive_read_support_filter_bzip2(raw.get());
-    archive_read_support_format_raw(raw.get());
-    archive_read_support_format_empty(raw.get());
-    if (archive_read_open_fd(raw.get(), fd, size_t{256} * 1024) != ARCHIVE_OK)
-        throw Error(fmt::format("open layer stream: {}", archive_error(raw.get())));
-    archive_entry* re = nullptr;
-    int rc = archive_read_next_header(raw.get(), &re);
-    if (rc == ARCHIVE_EOF) throw Error("the layer is empty");
-    if (rc < ARCHIVE_WARN) throw Error(fmt::format("read layer: {}", archive_error(raw.get())));
+    LayerHead head;
+    head.fd = fd;
+    head.buf = std::make_unique<char[]>(kInflateIn);
+    head.len = read_upto(fd, head.buf.get(), kInflateIn);
+    sys::ArchiveReader raw;
+    if (!head.gzip()) {
+        raw.reset(archive_read_new());
+        archive_read_support_filter_zstd(raw.get());
+        archive_read_support_filter_xz(raw.get());
+        archive_read_support_filter_bzip2(raw.get());
+        archive_read_support_format_raw(raw.get());
+        archive_read_support_format_empty(raw.get());
+        if (archive_read_open(raw.get(), &head, nullptr, read_head_then_fd, nullptr) != ARCHIVE_OK)
+            throw Error(fmt::format("open layer stream: {}", archive_error(raw.get())));
+        archive_entry* re = nullptr;
+        int rc = archive_read_next_header(raw.get(), &re);
+        if (rc == ARCHIVE_EOF) throw Error("the layer is empty");
+        if (rc < ARCHIVE_WARN) throw Error(fmt::format("read layer: {}", archive_error(raw.get())));
+    }
 
-    RawStream stream;
-    stream.raw = raw.get();
-    stream.limits = &limits;
-    stream.root_fd = root_fd;
+    // Inflating (and hashing) in a thread of its own overlaps creating the files.
+    Inflater inflater;
+    inflater.head = &head;
+    inflater.raw = raw.get();
+    inflater.limits = &limits;
+    inflater.root_fd = root_fd;
+    BlockPipe pipe(kPipeBlocks, kPipeBlockSize);
+    std::thread inflating([&] { inflater.run(pipe); });
+    sys::ScopeGuard stop_inflating([&]() noexcept {
+        pipe.abandon();
+        if (inflating.joinable()) inflating.join();
+    });
+    TarFeed feed{&pipe, &limits, nullptr};
 
     sys::ArchiveReader tar(archive_read_new());
     archive_read_support_format_tar(tar.get());
     archive_read_support_format_gnutar(tar.get());
-    if (archive_read_open(tar.get(), &stream, nullptr, read_decompressed, nullptr) != ARCHIVE_OK) {
-        if (stream.error) std::rethrow_exception(stream.error);
+    if (archive_read_open(tar.get(), &feed, nullptr, read_block, nullptr) != ARCHIVE_OK) {
+        if (feed.error) std::rethrow_exception(feed.error);
         throw Error(fmt::format("read layer: {}", archive_error(tar.get())));
     }
-    Extractor ex(root_fd, tar.get(), stream, cancel, lowers, budget);
     UnpackResult res;
-    res.entries = ex.run();
-    res.file_bytes = ex.file_bytes();
-    // The tar reader stops at the end-of-archive blocks: hash whatever follows too.
-    const void* buf = nullptr;
-    while (read_decompressed(nullptr, &stream, &buf) > 0) {
+    {
+        Extractor ex(root_fd, tar.get(), feed, cancel, lowers, budget, unpack_writer_threads());
+        res.entries = ex.run();
+        res.file_bytes = ex.file_bytes();
     }
-    if (stream.error) std::rethrow_exception(stream.error);
-    res.tar_bytes = stream.total;
-    res.diff_id = stream.diff.digest();
+    // The tar reader stops at the end-of-archive blocks: the inflater hashes whatever
+    // follows too.
+    while (pipe.read().second > 0) {
+    }
+    inflating.join();
+    res.tar_bytes = inflater.total;
+    res.diff_id = inflater.diff.digest();
     return res;
 }
 

@@ -12,7 +12,9 @@
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <unistd.h>
+#include <zlib.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <memory>
@@ -408,6 +410,141 @@ TEST_F(UnpackTest, RunsOfZerosAreWrittenAsHoles) {
     EXPECT_EQ(st.st_size, kSize);
     EXPECT_LT(st.st_blocks * 512, 1 << 20);
     EXPECT_EQ(husk::sys::read_file(work_ + "/fs/tail"), "y");
+}
+
+// What a tree holds, one line per path: type, mode, owner, size, link count, mtime, and
+// the contents of a file or the target of a symlink.
+std::string describe_tree(const std::string& root) {
+    std::vector<std::string> lines;
+    for (auto it = std::filesystem::recursive_directory_iterator(root);
+         it != std::filesystem::recursive_directory_iterator(); ++it) {
+        const std::string p = it->path().string();
+        struct stat st = lstat_of(p);
+        std::string what;
+        if (S_ISREG(st.st_mode)) what = husk::sys::read_file(p);
+        if (S_ISLNK(st.st_mode)) what = std::filesystem::read_symlink(p).string();
+        if (S_ISCHR(st.st_mode)) what = fmt::format("dev {}", st.st_rdev);
+        lines.push_back(fmt::format("{} {:o} {}:{} {} {} {} {}", p.substr(root.size()), st.st_mode,
+                                    st.st_uid, st.st_gid, S_ISDIR(st.st_mode) ? 0 : st.st_size,
+                                    st.st_nlink, st.st_mtim.tv_sec, what));
+    }
+    std::sort(lines.begin(), lines.end());
+    std::string out;
+    for (auto& l : lines) out += l + "\n";
+    return out;
+}
+
+// Unpack's writer threads create and fill new files while the reader goes on: a layer
+// of many files that makes names again (a file replaced by a directory, a symlink, a
+// whiteout and a file; a directory by a file; hardlinks to files just queued) unpacks to
+// the same tree with writer threads as with none.
+TEST_F(UnpackTest, WriterThreadsMakeTheSameTreeAsOneThread) {
+    Tar t;
+    for (int d = 0; d < 20; ++d) {
+        const std::string dir = fmt::format("d{:02}", d);
+        t.dir(dir);
+        for (int f = 0; f < 50; ++f)
+            t.file(fmt::format("{}/f{:02}", dir, f),
+                   std::string(static_cast<size_t>(1 + f * 97), static_cast<char>('a' + f % 26)),
+                   0640, f % 3);
+        t.hardlink(dir + "/link", dir + "/f00");
+        t.file(dir + "/f01", "second f01\n", 0600);
+        t.dir(dir + "/f02", 0700);
+        t.file(dir + "/f02/inner", "inner\n");
+        t.symlink(dir + "/f03", "f04");
+        t.whiteout(dir, "f05");
+        t.file(dir + "/f05", "made again\n");
+        t.hardlink(dir + "/f06", dir + "/f07");
+        if (d % 5 == 0) {
+            t.file(dir + "/big", std::string((2 << 20) + 17, 'b'));  // written by the reader
+            t.file(dir + "/big", "small now\n");
+        }
+    }
+    t.file("d00", "a file where a directory was\n");
+    const std::string tar = t.done();
+    const std::string layer = work_ + "/layer.tar";
+    husk::sys::write_file_atomic(layer, tar, 0644, false);
+    std::string first;
+    for (const char* writers : {"0", "4", "1"}) {
+        SCOPED_TRACE(fmt::format("HUSK_UNPACK_WRITERS={}", writers));
+        ASSERT_EQ(::setenv("HUSK_UNPACK_WRITERS", writers, 1), 0);
+        const std::string fs = fmt::format("{}/fs{}", work_, writers);
+        husk::sys::mkdir_all(fs);
+        UniqueFd in(::open(layer.c_str(), O_RDONLY | O_CLOEXEC));
+        UniqueFd root(::open(fs.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+        img::UnpackLimits limits;
+        limits.disk_reserve_bytes = 0;
+        auto r = img::unpack_layer(in.get(), root.get(), limits);
+        EXPECT_EQ(r.diff_id, img::sha256_digest(tar));
+        const std::string tree = describe_tree(fs);
+        EXPECT_EQ(husk::sys::read_file(fs + "/d01/f05"), "made again\n");
+        EXPECT_EQ(lstat_of(fs + "/d01/f06").st_ino, lstat_of(fs + "/d01/f07").st_ino);
+        if (first.empty())
+            first = tree;
+        else
+            EXPECT_EQ(tree, first);
+    }
+    ::unsetenv("HUSK_UNPACK_WRITERS");
+}
+
+// One gzip member of `data` (zlib's deflate with the gzip wrapper).
+std::string gzip(const std::string& data) {
+    z_stream z{};
+    EXPECT_EQ(deflateInit2(&z, 6, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY), Z_OK);
+    std::string out(deflateBound(&z, data.size()) + 64, '\0');
+    z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
+    z.avail_in = static_cast<uInt>(data.size());
+    z.next_out = reinterpret_cast<Bytef*>(out.data());
+    z.avail_out = static_cast<uInt>(out.size());
+    EXPECT_EQ(deflate(&z, Z_FINISH), Z_STREAM_END);
+    out.resize(z.total_out);
+    deflateEnd(&z);
+    return out;
+}
+
+// Unpacks `blob` into a fresh directory under `work`; the result, or the error's message.
+std::string unpack_blob(const std::string& work, const std::string& blob, img::UnpackResult* r) {
+    static int n = 0;
+    const std::string layer = fmt::format("{}/blob{}", work, n);
+    std::string fs = fmt::format("{}/gz{}", work, n++);
+    husk::sys::write_file_atomic(layer, blob, 0644, false);
+    husk::sys::mkdir_all(fs);
+    UniqueFd in(::open(layer.c_str(), O_RDONLY | O_CLOEXEC));
+    UniqueFd root(::open(fs.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    img::UnpackLimits limits;
+    limits.disk_reserve_bytes = 0;
+    try {
+        *r = img::unpack_layer(in.get(), root.get(), limits);
+    } catch (const husk::Error& e) {
+        return e.what();
+    }
+    return fs;
+}
+
+// gzip layers are inflated by ISA-L: a stream of several members (what `cat a.gz b.gz`
+// makes) is one layer, bytes after the last member are ignored (as libarchive did), and
+// a stream cut short or corrupted is an error, never a short layer.
+TEST_F(UnpackTest, GzipLayersOfSeveralMembersTrailingBytesAndDamage) {
+    Tar t;
+    for (int i = 0; i < 200; ++i)
+        t.file(fmt::format("f{:03}", i), std::string(static_cast<size_t>(i * 301), 'x'));
+    const std::string tar = t.done();
+    const std::string two = gzip(tar.substr(0, 70000)) + gzip(tar.substr(70000));
+    img::UnpackResult r;
+    std::string fs = unpack_blob(work_, two, &r);
+    EXPECT_EQ(r.diff_id, img::sha256_digest(tar)) << fs;
+    EXPECT_EQ(lstat_of(fs + "/f199").st_size, 199 * 301);
+
+    fs = unpack_blob(work_, gzip(tar) + std::string(1024, '\0'), &r);
+    EXPECT_EQ(r.diff_id, img::sha256_digest(tar)) << fs;
+
+    const std::string whole = gzip(tar);
+    std::string msg = unpack_blob(work_, whole.substr(0, whole.size() / 2), &r);
+    EXPECT_NE(msg.find("gzip stream ends early"), std::string::npos) << msg;
+    std::string bad = whole;
+    bad[bad.size() - 6] = static_cast<char>(bad[bad.size() - 6] ^ 0x55);  // the CRC
+    msg = unpack_blob(work_, bad, &r);
+    EXPECT_NE(msg.find("invalid gzip data: incorrect checksum"), std::string::npos) << msg;
 }
 
 // A layer whose files add up to more than the disk has free above the reserve stops
