@@ -2,13 +2,12 @@
 #include <seccomp.h>
 #include <CLI/CLI.hpp>
 
-#include <algorithm>
 #include <cstdio>
-#include <iterator>
 
 #include <fmt/format.h>
 
 #include "cli/runtime/commands.h"
+#include "cli/runtime/entry.h"
 #include "sys/error.h"
 #include "sys/fileutil.h"
 #include "sys/log.h"
@@ -36,22 +35,8 @@ bool Globals::is_rootless() const {
 }
 
 std::string_view verb_of(int argc, char** argv) {
-    static constexpr std::string_view kVerbs[] = {
-        "create", "run",  "start",    "delete", "rm",     "kill",   "state",  "list", "ls",
-        "ps",     "spec", "features", "pause",  "resume", "update", "events", "exec"};
-    static constexpr std::string_view kValued[] = {"--root", "--log", "--log-format", "--rootless",
-                                                   "--criu"};
-    for (int i = 1; i < argc; ++i) {
-        std::string_view a = argv[i];
-        if (a.starts_with('-')) {
-            if (std::find(std::begin(kValued), std::end(kValued), a) != std::end(kValued)) ++i;
-            continue;
-        }
-        for (std::string_view v : kVerbs)
-            if (a == v) return v;
-        return {};
-    }
-    return {};
+    const char* verb = husk_runtime_verb(argc, argv);
+    return verb ? std::string_view(verb) : std::string_view();
 }
 
 }  // namespace husk::cli
@@ -61,12 +46,11 @@ int runtime_main(int argc, char** argv) {
     husk::cli::Globals g;
     g.verb = husk::cli::verb_of(argc, argv);
     // The verbs whose processes are clones of us until their execve (create, run, exec)
-    // run from a read-only mount of our own binary (CVE-2019-5736; sys/self_exe.h).
-    // Re-executing here, before the command line and the bundle are parsed, costs one
-    // exec instead of doing that work twice; create's and exec's own check then finds
-    // the binary sealed.
-    if (g.verb == "create" || g.verb == "run" || g.verb == "exec")
-        husk::sys::reexec_from_readonly_self();
+    // run from a read-only mount of our own binary (CVE-2019-5736; sys/self_exe.h). The
+    // entry point (entry.c) re-executed us from one before the C library started; if it
+    // could not, try again here, before the command line and the bundle are parsed
+    // (create's and exec's own check then finds the binary sealed, or logs why not).
+    if (husk_runtime_verb_clones(g.verb.data()) != 0) husk::sys::reexec_from_readonly_self();
     CLI::App app{"husk-runtime: an OCI container runtime", "husk-runtime"};
     app.set_version_flag("--version,-v", version_text());
     auto* root_opt =
