@@ -9,6 +9,12 @@
 //     (user+sys) and peak RSS from wait4's rusage (the runtime and every descendant it
 //     reaped, the container's /bin/true included). Appends one TSV summary line per
 //     (runtime, verb) to --out.
+//   driver parallel --n N --width W --bundle DIR --root-base DIR --id-prefix P --out FILE
+//                   --log-dir DIR RUNTIME_NAME=PATH...
+//     For each of N rounds and each runtime (rotating as above): W `run`s of the bundle
+//     started at once, each its own id; the wall time from the first fork to the last
+//     exit, and the CPU time and the largest peak RSS of the W. One TSV line per runtime,
+//     case "parallelW", verb "run": the numbers are of the whole batch, not per container.
 //   driver overhead --n N --out FILE
 //     The cost of the harness itself: fork + execve + wait4 of /bin/true.
 //   driver report FILE [FILE...]
@@ -66,12 +72,11 @@ double tv_ms(const timeval& tv) {
     std::exit(2);
 }
 
-// fork + execve + wait4. stdout goes to /dev/null, stderr is appended to err_path.
-Outcome spawn(const std::vector<std::string>& argv, const std::string& err_path) {
+// fork + execve, not waiting; stdout to /dev/null, stderr appended to err_path.
+pid_t start_async(const std::vector<std::string>& argv, const std::string& err_path) {
     std::vector<char*> cargv;
     for (const auto& a : argv) cargv.push_back(const_cast<char*>(a.c_str()));
     cargv.push_back(nullptr);
-    double t0 = now_ms();
     pid_t pid = fork();
     if (pid < 0) die(std::string("fork: ") + std::strerror(errno));
     if (pid == 0) {
@@ -84,6 +89,13 @@ Outcome spawn(const std::vector<std::string>& argv, const std::string& err_path)
         execv(cargv[0], cargv.data());
         _exit(127);
     }
+    return pid;
+}
+
+// fork + execve + wait4. stdout goes to /dev/null, stderr is appended to err_path.
+Outcome spawn(const std::vector<std::string>& argv, const std::string& err_path) {
+    double t0 = now_ms();
+    pid_t pid = start_async(argv, err_path);
     int status = 0;
     rusage ru{};
     while (wait4(pid, &status, 0, &ru) < 0) {
@@ -158,7 +170,7 @@ Stats stats(const std::vector<Sample>& ss) {
 
 struct Args {
     std::string kase, bundle, root_base, prefix, out, log_dir;
-    int n = 100, warmup = 3;
+    int n = 100, warmup = 3, width = 10;
     std::vector<std::pair<std::string, std::string>> runtimes;
 };
 
@@ -174,6 +186,8 @@ Args parse(int argc, char** argv, int from) {
             a.kase = next();
         else if (s == "--n")
             a.n = std::atoi(next().c_str());
+        else if (s == "--width")
+            a.width = std::atoi(next().c_str());
         else if (s == "--warmup")
             a.warmup = std::atoi(next().c_str());
         else if (s == "--bundle")
@@ -263,6 +277,59 @@ int measure(const Args& a) {
     for (size_t r = 0; r < nrt; ++r)
         for (const char* v : kVerbs)
             write_line(a.out, a.kase, a.runtimes[r].first, v, stats(samples[r][v]), failures[r]);
+    return 0;
+}
+
+int parallel(const Args& a) {
+    if (a.runtimes.empty() || a.width < 1) die("no runtimes, or --width below 1");
+    if (prctl(PR_SET_CHILD_SUBREAPER, 1) != 0) die("PR_SET_CHILD_SUBREAPER failed");
+    size_t nrt = a.runtimes.size();
+    std::vector<std::vector<Sample>> samples(nrt);
+    std::vector<int> failures(nrt, 0);
+    std::string kase = "parallel" + std::to_string(a.width);
+    for (int it = 0; it < a.warmup + a.n; ++it) {
+        for (size_t k = 0; k < nrt; ++k) {
+            size_t r = (k + static_cast<size_t>(it)) % nrt;
+            const auto& [name, path] = a.runtimes[r];
+            std::string root = a.root_base + "/" + name;
+            std::string err = a.log_dir + "/" + kase + "-" + name + ".stderr";
+            std::map<pid_t, std::string> ids;
+            double t0 = now_ms();
+            for (int w = 0; w < a.width; ++w) {
+                std::string id = a.prefix + "-" + name + "-p" + std::to_string(it) + "-" +
+                                 std::to_string(w);
+                ids[start_async({path, "--root", root, "run", "--bundle", a.bundle, id}, err)] = id;
+            }
+            Sample batch{0, 0, 0};
+            bool ok = true;
+            while (!ids.empty()) {
+                int status = 0;
+                rusage ru{};
+                pid_t pid = wait4(-1, &status, 0, &ru);
+                if (pid < 0) {
+                    if (errno == EINTR) continue;
+                    die(std::string("wait4: ") + std::strerror(errno));
+                }
+                auto found = ids.find(pid);
+                if (found == ids.end()) continue;  // an orphan re-parented to us
+                batch.cpu_ms += tv_ms(ru.ru_utime) + tv_ms(ru.ru_stime);
+                batch.rss_kb = std::max(batch.rss_kb, ru.ru_maxrss);
+                if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+                    ok = false;
+                    std::fprintf(stderr, "driver: %s run %s failed (status %d); see %s\n",
+                                 name.c_str(), found->second.c_str(), status, err.c_str());
+                    spawn({path, "--root", root, "delete", "--force", found->second}, err);
+                }
+                ids.erase(found);
+            }
+            batch.wall_ms = now_ms() - t0;
+            reap_orphans();
+            if (!ok) ++failures[r];
+            if (ok && it >= a.warmup) samples[r].push_back(batch);
+        }
+    }
+    for (size_t r = 0; r < nrt; ++r)
+        write_line(a.out, kase, a.runtimes[r].first, "run", stats(samples[r]), failures[r]);
     return 0;
 }
 
@@ -420,9 +487,10 @@ int report(const std::vector<std::string>& files) {
 }  // namespace
 
 int main(int argc, char** argv) {
-    if (argc < 2) die("usage: driver measure|overhead|report ...");
+    if (argc < 2) die("usage: driver measure|parallel|overhead|report ...");
     std::string mode = argv[1];
     if (mode == "measure") return measure(parse(argc, argv, 2));
+    if (mode == "parallel") return parallel(parse(argc, argv, 2));
     if (mode == "overhead") return overhead(parse(argc, argv, 2));
     if (mode == "report") return report(std::vector<std::string>(argv + 2, argv + argc));
     die("unknown mode " + mode);

@@ -3,11 +3,13 @@
 // ptrace. Hardware counters are not available on this kind of VM and valgrind does not
 // follow clone3: this is slow (a few µs per instruction) but exact and independent of load.
 //
-//   icount [-p PROFILE] [-s EVERY] -- COMMAND [ARGS...]
+//   icount [-p PROFILE] [-s EVERY] [-t TRACE] -- COMMAND [ARGS...]
 //
 // Prints "instructions: N" (and per process: pid, exec'd path, count) to stderr. With -p,
 // writes every EVERY-th (default 97) instruction pointer of each process as "pid path
 // hexoffset" lines to PROFILE (the offset in that binary: `addr2line -f -e BINARY` names it).
+// With -t, writes "pid count syscall-number" to TRACE at every syscall instruction: the
+// instructions spent between two syscalls (parsing a file read by the one before, say).
 #define _GNU_SOURCE
 #include <errno.h>
 #include <signal.h>
@@ -77,11 +79,14 @@ static unsigned long long total_steps(void) {
 
 int main(int argc, char** argv) {
     const char* profile = NULL;
+    const char* trace = NULL;
     unsigned every = 97;
     int i = 1;
     for (; i < argc; ++i) {
         if (!strcmp(argv[i], "-p") && i + 1 < argc)
             profile = argv[++i];
+        else if (!strcmp(argv[i], "-t") && i + 1 < argc)
+            trace = argv[++i];
         else if (!strcmp(argv[i], "-s") && i + 1 < argc)
             every = (unsigned)atoi(argv[++i]);
         else if (!strcmp(argv[i], "--")) {
@@ -91,12 +96,17 @@ int main(int argc, char** argv) {
             break;
     }
     if (i >= argc || every == 0) {
-        fprintf(stderr, "usage: icount [-p PROFILE] [-s EVERY] -- COMMAND [ARGS...]\n");
+        fprintf(stderr, "usage: icount [-p PROFILE] [-s EVERY] [-t TRACE] -- COMMAND [ARGS...]\n");
         return 2;
     }
     FILE* prof = profile ? fopen(profile, "w") : NULL;
     if (profile && !prof) {
         perror(profile);
+        return 2;
+    }
+    FILE* tr = trace ? fopen(trace, "w") : NULL;
+    if (trace && !tr) {
+        perror(trace);
         return 2;
     }
     pid_t child = fork();
@@ -147,6 +157,15 @@ int main(int argc, char** argv) {
                 if (t) read_exe(t);
             } else if (event == 0 && t) {
                 ++t->steps;  // one instruction done
+                if (tr) {  // about to execute `syscall` (0f 05)?
+                    struct user_regs_struct regs;
+                    if (ptrace(PTRACE_GETREGS, tid, 0, &regs) == 0) {
+                        errno = 0;
+                        long word = ptrace(PTRACE_PEEKTEXT, tid, (void*)regs.rip, 0);
+                        if (errno == 0 && (word & 0xffff) == 0x050f)
+                            fprintf(tr, "%d %llu %llu\n", tid, t->steps, regs.rax);
+                    }
+                }
                 if (prof && t->steps % every == 0) {
                     struct user_regs_struct regs;
                     if (ptrace(PTRACE_GETREGS, tid, 0, &regs) == 0) {
@@ -173,5 +192,6 @@ int main(int argc, char** argv) {
     }
     fprintf(stderr, "instructions: %llu\n", total);
     if (prof) fclose(prof);
+    if (tr) fclose(tr);
     return exit_code;
 }

@@ -1,26 +1,31 @@
 #!/usr/bin/env bash
 # bench/startup: container start-up of husk-runtime side by side with crun and runc.
 #
-#   bench/startup/run.sh [-n N] [--husk PATH]... [--no-write]
+#   bench/startup/run.sh [-n N] [-p P] [--husk PATH]... [--no-icount] [--no-write]
 #
 # Builds a busybox bundle (Debian's busybox-static) in a temp dir and runs, for every
 # runtime in the same rounds, N sequential `run`s of /bin/true plus N create/start/delete
 # cycles, in three configurations: the plain `runc spec` config ("base"), memory 64 MiB +
 # pids 20 in linux.resources ("limits"), and data/seccomp-default.json in linux.seccomp
 # ("seccomp"). The timing loop is bench/startup/driver.cpp (fork + execve + wait4, no
-# shell), built here with g++. Prints markdown tables and writes bench/startup/results.md.
+# shell), built here with g++. Then P rounds (default 20) of 10 `run`s of the base bundle
+# started at once (the wall time of the batch), and the user instructions of one `run` of
+# husk and crun counted by bench/startup/icount.c (ptrace single-steps: minutes under load;
+# --no-icount skips it). Prints one `husk X, crun Y, ratio Z` line per goal of issue 22
+# (CPU, instructions, peak RSS, 10 parallel runs) with the load average, markdown tables,
+# and writes bench/startup/results.md.
 #
 # crun 1.8.1 refuses hybrid cgroup hosts whose cgroup2 holds any controller. If that is
-# why crun fails, and hugetlb (the one controller such hosts put in cgroup2) is not enabled
-# in any cgroup2 subtree, this script mounts hugetlb as a v1 hierarchy at
-# /sys/fs/cgroup/hugetlb for the duration of the crun rounds, says so, and undoes it on exit.
-# husk runs on the host as it is first (and again with the change, in the same rounds as
-# the peers). The script runs in a private mount namespace, so the mount is not seen
-# elsewhere (the controller itself moves host-wide while it is mounted).
+# why crun fails, this script unmounts cgroup2 (/sys/fs/cgroup/unified) in its own private
+# mount namespace, says so, and runs every runtime there: they all see the v1 hierarchies
+# only, and nothing changes for the host. (An earlier version mounted hugetlb as a v1
+# hierarchy instead: that moves the controller host-wide while it is mounted, and engines
+# run meanwhile by others left plain directories under /sys/fs/cgroup/hugetlb.) husk runs
+# on the host as it is first (and again without cgroup2, in the same rounds as the peers).
 set -euo pipefail
 
 [ "$(id -u)" = 0 ] || { echo "run.sh: needs root" >&2; exit 1; }
-# A private mount namespace: the hugetlb mount below is seen by nobody else.
+# A private mount namespace: the cgroup2 unmount below is seen by nobody else.
 if [ -z "${HUSK_BENCH_PRIVATE_NS:-}" ]; then
   export HUSK_BENCH_PRIVATE_NS=1
   exec unshare --mount --propagation private bash "$0" "$@"
@@ -29,14 +34,18 @@ fi
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
 n=100
+prounds=20
+icount=1
 given=()
 write=1
 while [ $# -gt 0 ]; do
   case $1 in
     -n) n=$2; shift 2 ;;
+    -p) prounds=$2; shift 2 ;;
     --husk) given+=("$2"); shift 2 ;;
+    --no-icount) icount=0; shift ;;
     --no-write) write=0; shift ;;
-    *) echo "usage: $0 [-n N] [--husk PATH]... [--no-write]" >&2; exit 2 ;;
+    *) echo "usage: $0 [-n N] [-p P] [--husk PATH]... [--no-icount] [--no-write]" >&2; exit 2 ;;
   esac
 done
 . "$here/husks.sh"
@@ -47,34 +56,10 @@ done
 
 prefix=bench-$$
 work=$(mktemp -d "/tmp/$prefix.XXXX")
-mounted_hugetlb=0
+unmounted_v2=0
 runtimes=("${husks[@]}")
 
 hugetlb_hierarchy() { awk '$1 == "hugetlb" { print $2 }' /proc/cgroups; }
-
-# Gives hugetlb back to cgroup2. A v1 hierarchy dies at umount only if it has no child
-# cgroups then, and cgroups just removed may still be dying: the empty hierarchy then
-# lingers, unmounted, holding hugetlb. Mounting and unmounting it again once its children
-# are gone kills it.
-restore_hugetlb() {
-  find /sys/fs/cgroup/hugetlb -mindepth 1 -depth -type d -exec rmdir {} + 2>/dev/null
-  umount /sys/fs/cgroup/hugetlb && rmdir /sys/fs/cgroup/hugetlb
-  local i tmp
-  for i in $(seq 100); do
-    [ "$(hugetlb_hierarchy)" = 0 ] && break
-    sleep 0.1
-    tmp=$(mktemp -d "/tmp/$prefix-hugetlb.XXXX")
-    mount -t cgroup -o hugetlb hugetlb "$tmp" && umount "$tmp"
-    rmdir "$tmp"
-  done
-  # the kernel releases an unmounted hierarchy asynchronously: give it a few seconds
-  for _ in $(seq 50); do [ "$(hugetlb_hierarchy)" = 0 ] && break; sleep 0.1; done
-  if [ "$(hugetlb_hierarchy)" = 0 ]; then
-    echo "run.sh: unmounted the v1 hugetlb hierarchy; hugetlb is back in cgroup2"
-  else
-    echo "run.sh: ERROR: hugetlb is still bound to a v1 hierarchy (/proc/cgroups)" >&2
-  fi
-}
 
 cleanup() {
   set +e
@@ -91,7 +76,11 @@ cleanup() {
   for d in $(find /sys/fs/cgroup -mindepth 1 -maxdepth 4 -depth -type d -name "$prefix-*" 2>/dev/null); do
     rmdir "$d" 2>/dev/null
   done
-  [ "$mounted_hugetlb" = 1 ] && restore_hugetlb
+  # crun makes its "cgroup2" directories in the tmpfs under the unmounted cgroup2 mount
+  # point, files and all (hidden from the host by its cgroup2 mount, but there).
+  if [ "$unmounted_v2" = 1 ] && [ "$(stat -f -c %T /sys/fs/cgroup/unified)" = tmpfs ]; then
+    find /sys/fs/cgroup/unified -mindepth 1 -maxdepth 1 -name "$prefix-*" -exec rm -rf {} +
+  fi
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -99,6 +88,7 @@ trap 'exit 130' INT TERM
 
 # --- the driver and the bundles ---------------------------------------------------------
 g++ -std=c++20 -O2 -Wall -Wextra -Werror -o "$work/driver" "$here/driver.cpp"
+gcc -O2 -Wall -Wextra -Werror -o "$work/icount" "$here/icount.c"
 
 make_bundle() { # dir jq-filter
   local b=$1
@@ -141,18 +131,11 @@ if ! crun --root "$work/root/crun-probe" run --bundle "$work/base" "$prefix-prob
   err=$(cat "$work/crun-probe.err")
   echo "run.sh: crun fails on this host as it is: $err"
   crun --root "$work/root/crun-probe" delete --force "$prefix-probe" >/dev/null 2>&1 || true
-  ctl=/sys/fs/cgroup/unified/cgroup.controllers
-  if [[ $err == *"hybrid mode not supported"* ]] && [ -f $ctl ] &&
-    [ "$(cat $ctl)" = hugetlb ] && ! mountpoint -q /sys/fs/cgroup/hugetlb; then
-    if grep -qw hugetlb $(find /sys/fs/cgroup/unified -name cgroup.subtree_control); then
-      echo "run.sh: hugetlb is enabled in a cgroup2 subtree; not moving it; crun is left out" >&2
-    else
-      mkdir -p /sys/fs/cgroup/hugetlb
-      mount -t cgroup -o hugetlb hugetlb /sys/fs/cgroup/hugetlb
-      mounted_hugetlb=1
-      echo "run.sh: MOUNTED hugetlb as a v1 hierarchy at /sys/fs/cgroup/hugetlb so crun 1.8.1 runs"
-      echo "run.sh: (cgroup2 now holds no controller); it is unmounted again when this script ends"
-    fi
+  if [[ $err == *"hybrid mode not supported"* ]] && mountpoint -q /sys/fs/cgroup/unified; then
+    umount /sys/fs/cgroup/unified
+    unmounted_v2=1
+    echo "run.sh: UNMOUNTED cgroup2 (/sys/fs/cgroup/unified) in this script's private mount"
+    echo "run.sh: namespace so crun 1.8.1 runs; every runtime below sees the v1 hierarchies only"
   fi
 fi
 peers=(runc=/usr/sbin/runc)
@@ -168,7 +151,46 @@ for kase in base limits seccomp; do
   echo "run.sh: case $kase, $n rounds of run + create/start/delete ..."
   drive "$kase" "$n" "$work/results.tsv" "${runtimes[@]}" "${peers[@]}"
 done
+echo "run.sh: $prounds rounds of 10 parallel runs ..."
+load_parallel=$(cut -d' ' -f1-3 /proc/loadavg)
+"$work/driver" parallel --width 10 --n "$prounds" --bundle "$work/base" --root-base "$work/root" \
+  --id-prefix "$prefix" --log-dir "$work/logs" --out "$work/results.tsv" "${runtimes[@]}" "${peers[@]}"
+: >"$work/icount.tsv"
+if [ "$icount" = 1 ]; then
+  for spec in "${runtimes[@]}" "${peers[@]}"; do
+    name=${spec%%=*} bin=${spec#*=}
+    [ "$name" = runc ] && continue  # tens of millions of steps (Go): too slow to single-step
+    echo "run.sh: counting the user instructions of one $name run (single steps: slow) ..."
+    "$work/icount" -- "$bin" --root "$work/root/$name" run --bundle "$work/base" "$prefix-icount-$name" \
+      >/dev/null 2>"$work/icount-$name.txt" || echo "run.sh: icount of $name failed" >&2
+    awk -v n="$name" '/^instructions:/ { print n "\t" $2 }' "$work/icount-$name.txt" >>"$work/icount.tsv"
+  done
+fi
+load_after=$(cut -d' ' -f1-3 /proc/loadavg)
+
+# The goals of issue 22, one line each: every husk* runtime against crun.
+summary() {
+  awk -F'\t' -v load="$load_before (parallel rounds: $load_parallel; after: $load_after)" '
+    FILENAME ~ /icount/ { ins[$1] = $2; next }
+    $1 == "base" && $3 == "run" { cpu[$2] = $8; rss[$2] = $10 }
+    $1 == "parallel10" && $3 == "run" { par[$2] = $5 }
+    function line(what, unit, scale, fmt, v,   h) {
+      for (h in v) if (h ~ /^husk/ && ("crun" in v) && v["crun"] > 0)
+        printf "- %s: %s " fmt " %s, crun " fmt " %s, ratio %.2f\n", what, h, v[h] / scale, unit,
+          v["crun"] / scale, unit, v[h] / v["crun"]
+    }
+    END {
+      print "Goals of issue 22 (load average " load "):"
+      print ""
+      line("CPU of `run` (user+sys, median)", "ms", 1, "%.1f", cpu)
+      line("user instructions of `run` (icount, one run)", "M", 1e6, "%.2f", ins)
+      line("peak RSS of `run` (median)", "MiB", 1024, "%.2f", rss)
+      line("10 parallel `run`s, wall time of the batch (median)", "ms", 1, "%.1f", par)
+    }' "$work/icount.tsv" "$work/results.tsv"
+}
+summary
 leftover=$(find /sys/fs/cgroup -mindepth 1 -maxdepth 4 -type d -name "$prefix-*" | wc -l)
+[ "$unmounted_v2" = 1 ] && leftover="$leftover (crun's directories in the tmpfs under the unmounted cgroup2 mount point count: crun 1.8.1 makes one per container there and never removes it)"
 
 # --- report -----------------------------------------------------------------------------
 kv() { "$1" --version 2>/dev/null | head -1; }
@@ -181,7 +203,7 @@ ssize() { strip -o "$work/stripped" "$1" && stat -c %s "$work/stripped"; }
     "husk at commit $(git -C "$top" rev-parse --short HEAD 2>/dev/null || echo unknown)."
   echo
   echo "- machine: $(nproc) cpus, $(uname -r), $(. /etc/os-release && echo "$PRETTY_NAME");" \
-    "load average before: $load_before, after: $(cut -d' ' -f1-3 /proc/loadavg)" \
+    "load average before: $load_before, after: $load_after" \
     "(the machine is shared with other builds and tests)"
   echo "- cgroups: hybrid host (v1 controllers, cgroup2 at /sys/fs/cgroup/unified);" \
     "hugetlb at the start: $([ "$hugetlb_before" = 0 ] && echo "in cgroup2" ||
@@ -196,12 +218,15 @@ ssize() { strip -o "$work/stripped" "$1" && stat -c %s "$work/stripped"; }
     "$(kv runc), $(($(hsize /usr/sbin/runc) / 1024)) KiB"
   echo "- bundle: busybox-static rootfs, \`runc spec\` config (no terminal, no ambient caps)," \
     "args [/bin/true]; limits: memory.limit 64 MiB + pids.limit 20; seccomp: data/seccomp-default.json"
-  if [ "$mounted_hugetlb" = 1 ]; then
-    echo "- crun 1.8.1 refuses this hybrid host while cgroup2 holds hugetlb; for these rounds hugetlb" \
-      "was mounted as a v1 hierarchy (all runtimes ran on that host). husk on the host as it is:" \
+  if [ "$unmounted_v2" = 1 ]; then
+    echo "- crun 1.8.1 refuses this hybrid host while cgroup2 holds a controller (hugetlb); for" \
+      "these rounds cgroup2 was unmounted in the script's private mount namespace (all runtimes" \
+      "ran there, on the v1 hierarchies; the host unchanged). husk on the host as it is:" \
       "$(awk -F'\t' '$3=="run"{printf "%s run median %.1f ms (n=%s); ", $2, $5, $4}' "$asis")"
   fi
   echo "- cgroups left behind by the runtimes after the rounds (removed by the script): $leftover"
+  echo
+  summary
   echo
   "$work/driver" report "$work/results.tsv"
 } >"$work/results.md"

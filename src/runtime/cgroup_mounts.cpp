@@ -2,35 +2,38 @@
 
 #include <sys/mount.h>
 
-#include <sstream>
+#include <string_view>
 
 #include "sys/fileutil.h"
 
 namespace husk::runtime {
 namespace {
 
-std::vector<std::string> split(const std::string& s, char sep) {
-    std::vector<std::string> out;
-    std::string cur;
-    std::istringstream in(s);
-    while (std::getline(in, cur, sep)) out.push_back(cur);
-    return out;
+// The fields of `s` between `sep`s, into `out` (cleared first; empty fields kept).
+void split_into(std::string_view s, char sep, std::vector<std::string_view>& out) {
+    out.clear();
+    for (size_t pos = 0;;) {
+        size_t next = s.find(sep, pos);
+        out.push_back(s.substr(pos, next == std::string_view::npos ? s.npos : next - pos));
+        if (next == std::string_view::npos) return;
+        pos = next + 1;
+    }
 }
 
-bool is_controller_option(const std::string& o) {
-    static const char* const kNotControllers[] = {"rw",
-                                                  "ro",
-                                                  "xattr",
-                                                  "noprefix",
-                                                  "clone_children",
-                                                  "cpuset_v2_mode",
-                                                  "nsdelegate",
-                                                  "memory_recursiveprot",
-                                                  "favordynmods",
-                                                  "memory_localevents"};
-    for (auto* n : kNotControllers)
+bool is_controller_option(std::string_view o) {
+    static constexpr std::string_view kNotControllers[] = {"rw",
+                                                           "ro",
+                                                           "xattr",
+                                                           "noprefix",
+                                                           "clone_children",
+                                                           "cpuset_v2_mode",
+                                                           "nsdelegate",
+                                                           "memory_recursiveprot",
+                                                           "favordynmods",
+                                                           "memory_localevents"};
+    for (auto n : kNotControllers)
         if (o == n) return false;
-    return o.rfind("release_agent=", 0) != 0;
+    return !o.starts_with("release_agent=");
 }
 
 }  // namespace
@@ -38,22 +41,26 @@ bool is_controller_option(const std::string& o) {
 std::vector<HostHierarchy> parse_cgroup_hierarchies(const std::string& mountinfo,
                                                     const std::string& root) {
     std::vector<HostHierarchy> out;
-    std::istringstream in(mountinfo);
-    std::string line;
-    while (std::getline(in, line)) {
-        auto f = split(line, ' ');
+    std::vector<std::string_view> f, opts;
+    std::string_view text = mountinfo;
+    for (size_t pos = 0; pos < text.size();) {
+        size_t end = text.find('\n', pos);
+        if (end == std::string_view::npos) end = text.size();
+        std::string_view line = text.substr(pos, end - pos);
+        pos = end + 1;
         // id parent dev root mountpoint opts [optional...] - fstype source superopts
+        split_into(line, ' ', f);
         size_t dash = 0;
         for (size_t i = 6; i < f.size(); ++i)
             if (f[i] == "-") {
                 dash = i;
                 break;
             }
-        if (dash == 0 || dash + 3 >= f.size() + 0 || f.size() < dash + 4) continue;
-        const std::string& mp = f[4];
-        const std::string& fstype = f[dash + 1];
+        if (dash == 0 || f.size() < dash + 4) continue;
+        const std::string_view mp = f[4];
+        const std::string_view fstype = f[dash + 1];
         if (fstype != "cgroup" && fstype != "cgroup2") continue;
-        if (mp.size() <= root.size() + 1 || mp.compare(0, root.size() + 1, root + "/") != 0) {
+        if (mp.size() <= root.size() + 1 || !mp.starts_with(root) || mp[root.size()] != '/') {
             if (mp == root && fstype == "cgroup2") out.push_back({"", true, {}});
             continue;
         }
@@ -61,9 +68,11 @@ std::vector<HostHierarchy> parse_cgroup_hierarchies(const std::string& mountinfo
         h.name = mp.substr(root.size() + 1);
         if (h.name.find('/') != std::string::npos) continue;
         h.v2 = fstype == "cgroup2";
-        if (!h.v2)
-            for (const auto& o : split(f[dash + 3], ','))
-                if (is_controller_option(o)) h.controllers.push_back(o);
+        if (!h.v2) {
+            split_into(f[dash + 3], ',', opts);
+            for (auto o : opts)
+                if (is_controller_option(o)) h.controllers.emplace_back(o);
+        }
         out.push_back(std::move(h));
     }
     return out;

@@ -38,18 +38,23 @@ struct CreateOptions {
     bool rootless = false;
 };
 
+// What create last wrote to state.json (runtime/container/known_state.h): `run` hands it
+// to start and delete, which then parse state.json only if it no longer holds that text.
+struct KnownState;
+
 // The LISTEN_FDS our caller passed us (0 unless LISTEN_PID is our pid), as runc reads them.
 int socket_activation_fds();
 
 // Create the container; the init waits for `start`. Returns the init's host pid.
-pid_t create(const CreateOptions& opts);
-void start(const std::string& root, const std::string& id);
+pid_t create(const CreateOptions& opts, KnownState* known = nullptr);
+void start(const std::string& root, const std::string& id, KnownState* known = nullptr);
 oci::State state(const std::string& root, const std::string& id);
 std::vector<oci::State> list(const std::string& root);
 void kill(const std::string& root, const std::string& id, int sig, bool all);
 // delete: a stopped or created container; a running one only with `force`.
 // `force` on a missing id or a half-made state directory succeeds and cleans up.
-void remove(const std::string& root, const std::string& id, bool force);
+void remove(const std::string& root, const std::string& id, bool force,
+            KnownState* known = nullptr);
 // Every process of the container (host pids).
 std::vector<pid_t> processes(const std::string& root, const std::string& id);
 

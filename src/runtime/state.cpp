@@ -71,14 +71,20 @@ void StateDir::lock() {
 }
 
 Record StateDir::load() const {
-    std::string text;
+    return parse(read_text());
+}
+
+std::string StateDir::read_text() const {
     try {
-        text = sys::read_file(dir_ + "/state.json");
+        return sys::read_file(dir_ + "/state.json");
     } catch (const Error& e) {
         if (e.code() == ENOENT)
             throw Error(fmt::format("container \"{}\" does not exist", id_), ENOENT);
         throw;
     }
+}
+
+Record StateDir::parse(const std::string& text) const {
     try {
         auto j = json::parse(text);
         Record r;
@@ -103,7 +109,7 @@ Record StateDir::load() const {
     }
 }
 
-void StateDir::save(const Record& r) const {
+std::string StateDir::save(const Record& r) const {
     json j{{"id", r.id},
            {"bundle", r.bundle},
            {"rootfs", r.rootfs},
@@ -117,7 +123,9 @@ void StateDir::save(const Record& r) const {
            {"annotations", r.annotations},
            {"config", r.config},
            {"creating", r.creating}};
-    sys::write_file_atomic(dir_ + "/state.json", j.dump(), 0600);
+    std::string text = j.dump();
+    sys::write_file_atomic(dir_ + "/state.json", text, 0600);
+    return text;
 }
 
 void StateDir::remove() {

@@ -49,7 +49,11 @@ class StateDir {
     void lock();
 
     Record load() const;  // throws `container "ID" does not exist`
-    void save(const Record& r) const;
+    // state.json's text (throws as load), and the record in such a text.
+    std::string read_text() const;
+    Record parse(const std::string& text) const;
+    // Writes state.json atomically; returns the text written.
+    std::string save(const Record& r) const;
     void remove();  // the whole directory
 
   private:

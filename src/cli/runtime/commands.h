@@ -1,6 +1,7 @@
 // husk-runtime's verbs, one registration function per group, sharing the global flags.
 #pragma once
 
+#include <functional>
 #include <string>
 #include <string_view>
 
@@ -34,6 +35,14 @@ struct Globals {
 // The first operand of argv after the global flags, if it is one of husk-runtime's verbs
 // or their aliases; else empty.
 std::string_view verb_of(int argc, char** argv);
+
+// Once the global options are parsed (by CLI11 or by hand): `configure_log` run, a user's
+// default --root (unless `root_given`), --systemd-cgroup refused.
+void complete_globals(Globals& g, bool root_given, const std::function<void()>& configure_log);
+
+// create, start, run, delete, kill parsed by hand and run when argv spells them plainly
+// (fast_path.cpp); false: nothing was done, CLI11 parses the command line.
+bool try_fast_path(int argc, char** argv, Globals& g, const std::function<void()>& configure_log);
 
 void add_lifecycle_commands(CLI::App& app, Globals& g);  // create start run delete kill
 void add_info_commands(CLI::App& app, Globals& g);       // state list ps features spec

@@ -2,13 +2,12 @@
 #include <seccomp.h>
 #include <CLI/CLI.hpp>
 
-#include <algorithm>
 #include <cstdio>
-#include <iterator>
 
 #include <fmt/format.h>
 
 #include "cli/runtime/commands.h"
+#include "cli/runtime/entry.h"
 #include "sys/error.h"
 #include "sys/fileutil.h"
 #include "sys/log.h"
@@ -36,22 +35,16 @@ bool Globals::is_rootless() const {
 }
 
 std::string_view verb_of(int argc, char** argv) {
-    static constexpr std::string_view kVerbs[] = {
-        "create", "run",  "start",    "delete", "rm",     "kill",   "state",  "list", "ls",
-        "ps",     "spec", "features", "pause",  "resume", "update", "events", "exec"};
-    static constexpr std::string_view kValued[] = {"--root", "--log", "--log-format", "--rootless",
-                                                   "--criu"};
-    for (int i = 1; i < argc; ++i) {
-        std::string_view a = argv[i];
-        if (a.starts_with('-')) {
-            if (std::find(std::begin(kValued), std::end(kValued), a) != std::end(kValued)) ++i;
-            continue;
-        }
-        for (std::string_view v : kVerbs)
-            if (a == v) return v;
-        return {};
-    }
-    return {};
+    const char* verb = husk_runtime_verb(argc, argv);
+    return verb ? std::string_view(verb) : std::string_view();
+}
+
+void complete_globals(Globals& g, bool root_given, const std::function<void()>& configure_log) {
+    configure_log();
+    // A user's state lives in its runtime directory, as runc's $XDG_RUNTIME_DIR/runc.
+    if (!root_given && sys::rootless()) g.root = sys::xdg_runtime_dir() + "/husk-runtime";
+    if (g.systemd_cgroup)
+        throw Error("--systemd-cgroup: the systemd cgroup driver is not supported; use cgroupfs");
 }
 
 }  // namespace husk::cli
@@ -61,12 +54,33 @@ int runtime_main(int argc, char** argv) {
     husk::cli::Globals g;
     g.verb = husk::cli::verb_of(argc, argv);
     // The verbs whose processes are clones of us until their execve (create, run, exec)
-    // run from a read-only mount of our own binary (CVE-2019-5736; sys/self_exe.h).
-    // Re-executing here, before the command line and the bundle are parsed, costs one
-    // exec instead of doing that work twice; create's and exec's own check then finds
-    // the binary sealed.
-    if (g.verb == "create" || g.verb == "run" || g.verb == "exec")
-        husk::sys::reexec_from_readonly_self();
+    // run from a read-only mount of our own binary (CVE-2019-5736; sys/self_exe.h). The
+    // entry point (entry.c) re-executed us from one before the C library started; if it
+    // could not, try again here, before the command line and the bundle are parsed
+    // (create's and exec's own check then finds the binary sealed, or logs why not).
+    if (husk_runtime_verb_clones(g.verb.data()) != 0) husk::sys::reexec_from_readonly_self();
+    // Log configuration must happen before any verb runs: after the global flags are
+    // parsed (CLI11's parse_complete_callback), before the verb.
+    bool configured = false;
+    auto configure_log = [&] {
+        if (configured) return;
+        configured = true;
+        husk::log::configure(
+            g.log, g.log_format == "json" ? husk::log::Format::json : husk::log::Format::text,
+            g.debug);
+    };
+    auto fail = [&](const std::exception& e) {
+        configure_log();
+        husk::log::error("{}", e.what());
+        if (!g.log.empty()) std::fprintf(stderr, "husk-runtime: %s\n", e.what());
+        return 1;
+    };
+    try {
+        if (husk::cli::try_fast_path(argc, argv, g, configure_log)) return g.exit_code;
+    } catch (const std::exception& e) {
+        return fail(e);
+    }
+
     CLI::App app{"husk-runtime: an OCI container runtime", "husk-runtime"};
     app.set_version_flag("--version,-v", version_text());
     auto* root_opt =
@@ -88,25 +102,8 @@ int runtime_main(int argc, char** argv) {
     husk::cli::add_resource_commands(app, g);
     husk::cli::add_exec_command(app, g);
 
-    // Log configuration must happen before any verb runs: parse_complete_callback runs
-    // after the global flags are parsed, before the subcommand callbacks.
-    bool configured = false;
-    auto configure_log = [&] {
-        if (configured) return;
-        configured = true;
-        husk::log::configure(
-            g.log, g.log_format == "json" ? husk::log::Format::json : husk::log::Format::text,
-            g.debug);
-    };
-    app.parse_complete_callback([&] {
-        configure_log();
-        // A user's state lives in its runtime directory, as runc's $XDG_RUNTIME_DIR/runc.
-        if (root_opt->count() == 0 && husk::sys::rootless())
-            g.root = husk::sys::xdg_runtime_dir() + "/husk-runtime";
-        if (g.systemd_cgroup)
-            throw husk::Error(
-                "--systemd-cgroup: the systemd cgroup driver is not supported; use cgroupfs");
-    });
+    app.parse_complete_callback(
+        [&] { husk::cli::complete_globals(g, root_opt->count() != 0, configure_log); });
     try {
         app.parse(argc, argv);
     } catch (const CLI::CallForHelp& e) {
@@ -120,9 +117,7 @@ int runtime_main(int argc, char** argv) {
         if (!g.log.empty()) std::fprintf(stderr, "husk-runtime: %s\n", msg.c_str());
         return 1;
     } catch (const std::exception& e) {
-        husk::log::error("{}", e.what());
-        if (!g.log.empty()) std::fprintf(stderr, "husk-runtime: %s\n", e.what());
-        return 1;
+        return fail(e);
     }
     return g.exit_code;
 }

@@ -27,6 +27,7 @@ std::vector<std::string_view> split(std::string_view s, char sep) {
 
 // mountinfo escapes space, tab, newline and backslash as \ooo.
 std::string unescape(std::string_view s) {
+    if (s.find('\\') == std::string_view::npos) return std::string(s);
     std::string out;
     for (size_t i = 0; i < s.size(); ++i) {
         if (s[i] == '\\' && i + 3 < s.size() && s[i + 1] >= '0' && s[i + 1] <= '7') {
@@ -63,11 +64,13 @@ std::vector<CgroupMount> parse_mountinfo(std::string_view text) {
         if (line.empty()) continue;
         size_t dash = line.find(" - ");
         if (dash == std::string_view::npos) continue;
-        auto left = split(line.substr(0, dash), ' ');
-        auto right = split(line.substr(dash + 3), ' ');
-        if (left.size() < 5 || right.size() < 3) continue;
-        const auto fstype = right[0];
+        // Most mounts are not cgroups: look at the type before splitting the line.
+        const std::string_view after = line.substr(dash + 3);
+        const std::string_view fstype = after.substr(0, after.find(' '));
         if (fstype != "cgroup" && fstype != "cgroup2") continue;
+        auto left = split(line.substr(0, dash), ' ');
+        auto right = split(after, ' ');
+        if (left.size() < 5 || right.size() < 3) continue;
         CgroupMount m;
         m.root = unescape(left[3]);
         m.mountpoint = unescape(left[4]);

@@ -187,14 +187,22 @@ std::unique_ptr<Manager> Manager::load(const std::string& saved) {
 }
 
 std::string Manager::save() const {
+    // Members assigned one by one: nlohmann's initializer lists copy every value twice.
     nlohmann::json j = nlohmann::json::object();
     if (!v1_.empty()) {
-        j["v1"] = nlohmann::json::array();
-        for (const auto& h : v1_)
-            j["v1"].push_back(
-                {{"controllers", h.controllers}, {"dir", h.dir}, {"mountpoint", h.mountpoint}});
+        auto& v1 = j["v1"] = nlohmann::json::array();
+        for (const auto& h : v1_) {
+            auto& e = v1.emplace_back(nlohmann::json::object());
+            e["controllers"] = h.controllers;
+            e["dir"] = h.dir;
+            e["mountpoint"] = h.mountpoint;
+        }
     }
-    if (v2_) j["v2"] = {{"dir", v2_->dir}, {"mountpoint", v2_->mountpoint}};
+    if (v2_) {
+        auto& e = j["v2"] = nlohmann::json::object();
+        e["dir"] = v2_->dir;
+        e["mountpoint"] = v2_->mountpoint;
+    }
     return j.dump();
 }
 

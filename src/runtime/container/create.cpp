@@ -18,6 +18,7 @@
 #include "oci/spec.h"
 #include "runtime/cgroup/manager.h"
 #include "runtime/container.h"
+#include "runtime/container/known_state.h"
 #include "runtime/hooks.h"
 #include "runtime/init.h"
 #include "runtime/init_clone.h"
@@ -184,7 +185,7 @@ void await_init(int sock, pid_t pid, const oci::Spec& spec, const std::string& i
     }
 }
 
-pid_t create_locked(const CreateOptions& o, StateDir& dir) {
+pid_t create_locked(const CreateOptions& o, StateDir& dir, KnownState* known) {
     std::string bundle = absolute(o.bundle.empty() ? "." : o.bundle);
     std::optional<oci::Spec> loaded;
     const oci::Spec& spec =
@@ -295,9 +296,10 @@ pid_t create_locked(const CreateOptions& o, StateDir& dir) {
     rec.new_keyring = !o.no_new_keyring;
     rec.config = saved_hooks(spec);
     rec.creating = false;
-    dir.save(rec);
+    std::string saved = dir.save(rec);
     if (!o.pid_file.empty()) sys::write_file_atomic(o.pid_file, std::to_string(pid));
     undo.dismiss();
+    if (known) *known = KnownState{std::move(saved), std::move(rec), std::move(cg)};
     return pid;
 }
 
@@ -311,10 +313,10 @@ int socket_activation_fds() {
     return n > 0 && n < 65536 ? n : 0;
 }
 
-pid_t create(const CreateOptions& o) {
+pid_t create(const CreateOptions& o, KnownState* known) {
     return with_context(fmt::format("create \"{}\"", o.id), [&] {
         StateDir dir(o.root, o.id);
-        return create_locked(o, dir);
+        return create_locked(o, dir, known);
     });
 }
 

@@ -14,6 +14,7 @@
 #include "oci/spec.h"
 #include "runtime/cgroup/manager.h"
 #include "runtime/container.h"
+#include "runtime/container/known_state.h"
 #include "runtime/hooks.h"
 #include "runtime/state.h"
 #include "sys/error.h"
@@ -26,7 +27,7 @@ namespace {
 
 using sys::UniqueFd;
 
-std::unique_ptr<cgroup::Manager> load_cgroup(const Record& r) {
+std::shared_ptr<cgroup::Manager> load_cgroup(const Record& r) {
     if (r.cgroup.empty()) return nullptr;
     return cgroup::Manager::load(r.cgroup);
 }
@@ -34,21 +35,29 @@ std::unique_ptr<cgroup::Manager> load_cgroup(const Record& r) {
 struct Loaded {
     StateDir dir;
     Record rec;
-    std::unique_ptr<cgroup::Manager> cg;
+    std::shared_ptr<cgroup::Manager> cg;
     std::string status;
 };
 
-// The record of a locked state directory, its cgroup and status.
-void load_into(Loaded& l) {
-    l.rec = l.dir.load();
-    l.cg = load_cgroup(l.rec);
+// The record of a locked state directory, its cgroup and status; parsed from state.json
+// unless it holds what `known` says it holds.
+void load_into(Loaded& l, const KnownState* known = nullptr) {
+    std::string text = l.dir.read_text();
+    if (known && text == known->text) {
+        l.rec = known->rec;
+        l.cg = known->cg;
+    } else {
+        l.rec = l.dir.parse(text);
+        l.cg = load_cgroup(l.rec);
+    }
     l.status = status_of(l.dir, l.rec, l.cg && l.cg->frozen());
 }
 
-Loaded load_locked(const std::string& root, const std::string& id) {
+Loaded load_locked(const std::string& root, const std::string& id,
+                   const KnownState* known = nullptr) {
     Loaded l{StateDir(root, id), {}, nullptr, {}};
     l.dir.lock();
-    load_into(l);
+    load_into(l, known);
     return l;
 }
 
@@ -135,13 +144,13 @@ void destroy(Loaded& l) {
 
 }  // namespace
 
-void start(const std::string& root, const std::string& id) {
+void start(const std::string& root, const std::string& id, KnownState* known) {
     with_context(fmt::format("start \"{}\"", id), [&] {
         UniqueFd fd;
         std::vector<oci::Hook> poststart;
         std::string state_json;
         {
-            Loaded l = load_locked(root, id);
+            Loaded l = load_locked(root, id, known);
             if (l.status != "created")
                 throw Error(fmt::format("cannot start a container that is {}", l.status));
             std::string fifo = l.dir.fifo_path();
@@ -190,7 +199,7 @@ void kill(const std::string& root, const std::string& id, int sig, bool all) {
     signal_all(l, sig, all);
 }
 
-void remove(const std::string& root, const std::string& id, bool force) {
+void remove(const std::string& root, const std::string& id, bool force, KnownState* known) {
     Loaded l{StateDir(root, id), {}, nullptr, {}};
     Error missing(fmt::format("container \"{}\" does not exist", id), ENOENT);
     try {
@@ -205,7 +214,7 @@ void remove(const std::string& root, const std::string& id, bool force) {
         l.dir.remove();
         return;
     }
-    load_into(l);
+    load_into(l, known);
     if (l.status == "running" || l.status == "paused" || l.status == "creating") {
         if (!force)
             throw Error(fmt::format("cannot delete container \"{}\" that is not stopped: {}", id,

@@ -13,6 +13,7 @@
 #include "runtime/cgroup/manager.h"
 #include "runtime/child_wait.h"
 #include "runtime/container.h"
+#include "runtime/container/known_state.h"
 #include "runtime/state.h"
 #include "runtime/terminal.h"
 #include "sys/error.h"
@@ -22,11 +23,10 @@
 namespace husk::runtime {
 namespace {
 
-// The OOM kills of the container's cgroup; 0 when it cannot be read.
-uint64_t oom_kills_of(const CreateOptions& opts) {
+// The OOM kills of the container's cgroup (as create made it); 0 when it cannot be read.
+uint64_t oom_kills_of(const KnownState& known) {
     try {
-        Record r = StateDir(opts.root, opts.id).load();
-        return r.cgroup.empty() ? 0 : cgroup::Manager::load(r.cgroup)->oom_kills();
+        return known.cg ? known.cg->oom_kills() : 0;
     } catch (const std::exception&) {
         return 0;
     }
@@ -57,7 +57,8 @@ int run(const CreateOptions& in, bool detach, RunEvents* events) {
         theirs.reset(sv[1]);
         opts.console_fd = theirs.get();
     }
-    pid_t pid = create(opts);
+    KnownState known;  // start and delete need not parse what create wrote
+    pid_t pid = create(opts, &known);
     if (ours) {
         theirs.reset();
         master.reset(sys::recv_fd(ours.get()));
@@ -65,16 +66,16 @@ int run(const CreateOptions& in, bool detach, RunEvents* events) {
     if (!detach) forward_signals_to(pid);
     try {
         if (events && events->created) events->created(pid);
-        start(opts.root, opts.id);
+        start(opts.root, opts.id, &known);
     } catch (...) {
-        remove(opts.root, opts.id, true);
+        remove(opts.root, opts.id, true, &known);
         throw;
     }
     if (detach) return 0;
     if (master) relay_terminal(master.get(), events == nullptr || events->terminal_input);
     int code = wait_child(pid);
-    if (events) events->oom_kills = oom_kills_of(opts);
-    remove(opts.root, opts.id, true);
+    if (events) events->oom_kills = oom_kills_of(known);
+    remove(opts.root, opts.id, true, &known);
     return code;
 }
 

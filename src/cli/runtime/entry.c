@@ -1,0 +1,168 @@
+// husk-runtime's entry point: seal the binary before the C library starts.
+//
+// create, run and exec make processes that are clones of husk-runtime until their execve;
+// they run from a read-only detached bind mount of the binary (CVE-2019-5736 class:
+// sys/self_exe.h). Re-executing from main() cost a whole start of the C library and the
+// C++ runtime first (the static-pie's self-relocation, its page faults, locale and
+// iostream set-up): about 165 k instructions and 60 page faults thrown away. Here the
+// kernel's argv and envp are handed straight to execveat before any of that runs.
+//
+// This code runs before the static-pie relocates itself and before TLS exists: it calls
+// no C library function (not even memcpy: -ffreestanding), reads no relocated data, uses
+// no stack protector (CMakeLists.txt), and its loops stay loops. Anything that fails just falls
+// through to the normal start, where main() tries again through sys::reexec_from_readonly_self and
+// logs why it cannot.
+#define _GNU_SOURCE  // NOLINT(bugprone-reserved-identifier): glibc's own switch
+#include <fcntl.h>
+#include <linux/mount.h>
+#include <stddef.h>
+#include <sys/statfs.h>
+#include <sys/syscall.h>
+
+#include "cli/runtime/entry.h"
+
+#ifndef ST_RDONLY
+#define ST_RDONLY 1
+#endif
+
+static int same(const char* a, const char* b) {
+    while (*a && *a == *b) {
+        ++a;
+        ++b;
+    }
+    return *a == *b;
+}
+
+static size_t husk_strlen(const char* s) {
+    size_t n = 0;
+    while (s[n]) {
+        ++n;
+        __asm__("" : "+r"(n));  // no loop idiom the compiler could turn into a strlen call
+    }
+    return n;
+}
+
+// The names as one string each (NUL-separated, an empty name ends them): an array of
+// pointers would need the relocation that has not happened yet when the entry runs.
+static const char kVerbs[] =
+    "create\0run\0start\0delete\0rm\0kill\0state\0list\0ls\0ps\0spec\0features\0pause\0"
+    "resume\0update\0events\0exec\0";
+static const char kValued[] = "--root\0--log\0--log-format\0--rootless\0--criu\0";
+
+static const char* find(const char* names, const char* a) {
+    for (const char* n = names; *n; n += husk_strlen(n) + 1)
+        if (same(n, a)) return n;
+    return NULL;
+}
+
+const char* husk_runtime_verb(int argc, char* const* argv) {
+    for (int i = 1; i < argc; ++i) {
+        const char* a = argv[i];
+        if (a[0] == '-') {
+            if (find(kValued, a)) ++i;
+            continue;
+        }
+        return find(kVerbs, a);
+    }
+    return NULL;
+}
+
+int husk_runtime_verb_clones(const char* verb) {
+    return verb && (same(verb, "create") || same(verb, "run") || same(verb, "exec"));
+}
+
+#if defined(__x86_64__) || defined(__aarch64__)
+
+static long sys6(long nr, long a, long b, long c, long d, long e, long f) {
+#if defined(__x86_64__)
+    register long r10 __asm__("r10") = d;
+    register long r8 __asm__("r8") = e;
+    register long r9 __asm__("r9") = f;
+    long ret;
+    __asm__ volatile("syscall"
+                     : "=a"(ret)
+                     : "a"(nr), "D"(a), "S"(b), "d"(c), "r"(r10), "r"(r8), "r"(r9)
+                     : "rcx", "r11", "memory");
+    return ret;
+#else
+    register long x8 __asm__("x8") = nr;
+    register long x0 __asm__("x0") = a;
+    register long x1 __asm__("x1") = b;
+    register long x2 __asm__("x2") = c;
+    register long x3 __asm__("x3") = d;
+    register long x4 __asm__("x4") = e;
+    register long x5 __asm__("x5") = f;
+    __asm__ volatile("svc 0"
+                     : "+r"(x0)
+                     : "r"(x8), "r"(x1), "r"(x2), "r"(x3), "r"(x4), "r"(x5)
+                     : "memory");
+    return x0;
+#endif
+}
+
+// Called by the entry stub with the initial stack: argc, argv[], NULL, envp[], NULL, auxv.
+// Returns to let the C library start as usual; on success it does not return.
+void husk_runtime_seal(long* sp) {
+    int argc = (int)sp[0];
+    char** argv = (char**)(sp + 1);
+    char** envp = argv + argc + 1;
+    if (!husk_runtime_verb_clones(husk_runtime_verb(argc, argv))) return;
+    long exe = sys6(SYS_openat, AT_FDCWD, (long)"/proc/self/exe", O_PATH | O_CLOEXEC, 0, 0, 0);
+    if (exe < 0) return;
+    struct statfs sf;
+    long r = sys6(SYS_fstatfs, exe, (long)&sf, 0, 0, 0, 0);
+    sys6(SYS_close, exe, 0, 0, 0, 0, 0);
+    if (r < 0 || (sf.f_flags & ST_RDONLY)) return;  // sealed already (or unknown: main decides)
+    long tree = sys6(SYS_open_tree, AT_FDCWD, (long)"/proc/self/exe",
+                     OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC, 0, 0, 0);
+    if (tree < 0) return;
+    struct mount_attr attr;
+    attr.attr_set = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV;
+    attr.attr_clr = 0;
+    attr.propagation = 0;
+    attr.userns_fd = 0;
+    if (sys6(SYS_mount_setattr, tree, (long)"", AT_EMPTY_PATH, (long)&attr, sizeof attr, 0) == 0)
+        sys6(SYS_execveat, tree, (long)"", (long)argv, (long)envp, AT_EMPTY_PATH, 0);
+    sys6(SYS_close, tree, 0, 0, 0, 0, 0);
+}
+
+// The ELF entry point (-Wl,-e,husk_runtime_entry): calls husk_runtime_seal on an aligned
+// stack, then enters the C library's _start with every register as the kernel left it.
+#if defined(__x86_64__)
+__asm__(
+    ".text\n"
+    ".globl husk_runtime_entry\n"
+    ".type husk_runtime_entry,@function\n"
+    "husk_runtime_entry:\n"
+    "  mov %rsp, %rbx\n"
+    "  mov %rdx, %r12\n"
+    "  mov %rsp, %rdi\n"
+    "  and $-16, %rsp\n"
+    "  call husk_runtime_seal\n"
+    "  mov %rbx, %rsp\n"
+    "  mov %r12, %rdx\n"
+    "  xor %ebx, %ebx\n"
+    "  xor %r12d, %r12d\n"
+    "  jmp _start\n"
+    ".size husk_runtime_entry, .-husk_runtime_entry\n");
+#else
+__asm__(
+    ".text\n"
+    ".globl husk_runtime_entry\n"
+    ".type husk_runtime_entry,%function\n"
+    "husk_runtime_entry:\n"
+    "  mov x19, sp\n"
+    "  mov x20, x0\n"
+    "  mov x0, sp\n"
+    "  bl husk_runtime_seal\n"
+    "  mov sp, x19\n"
+    "  mov x0, x20\n"
+    "  mov x19, xzr\n"
+    "  mov x20, xzr\n"
+    "  mov x29, xzr\n"
+    "  mov x30, xzr\n"
+    "  b _start\n"
+    ".size husk_runtime_entry, .-husk_runtime_entry\n");
+#endif
+
+#endif
