@@ -2,7 +2,9 @@
 // in the merged tree to the inventory (inventory.cpp runs them in order).
 #pragma once
 
+#include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -21,9 +23,13 @@ void catalog_python(const Tree& t, Inventory& inv);
 void catalog_npm(const Tree& t, Inventory& inv);
 // ELF executables (elf.cpp), each read once for every kind of embedded metadata:
 void catalog_binaries(const Tree& t, Inventory& inv);
-// the .go.buildinfo section of a Go binary (golang.cpp)
-void add_go_buildinfo(std::string_view section, const std::string& where, int layer,
-                      Inventory& inv);
+// `n` bytes at virtual address `addr` of an executable as it is loaded (its PT_LOAD
+// segments' file contents); nullopt outside them.
+using ReadVirtual = std::function<std::optional<std::string>(uint64_t addr, uint64_t n)>;
+// the .go.buildinfo section of a Go binary (golang.cpp); `read` reaches the strings that
+// the section of a binary of Go before 1.18 points to
+void add_go_buildinfo(std::string_view section, const ReadVirtual& read, const std::string& where,
+                      int layer, Inventory& inv);
 // the .dep-v0 section cargo auditable embeds in a Rust binary (rust.cpp)
 void add_cargo_auditable(std::string_view section, const std::string& where, int layer,
                          Inventory& inv);

@@ -1,10 +1,13 @@
-// Go binaries: the build information the Go toolchain (1.18 and later) embeds in the
-// .go.buildinfo section of an ELF executable: the Go version, the main module and
-// every dependency module with its version (what `go version -m` prints).
+// Go binaries: the build information the Go toolchain embeds in the .go.buildinfo
+// section of an ELF executable: the Go version, the main module and every dependency
+// module with its version (what `go version -m` prints).
 //
-// Section layout: 16-byte magic "\xff Go buildinf:", pointer size, flags (bit 1:
-// strings inline), padding to 32 bytes, then two varint-length-prefixed strings: the
-// Go version and the module info, the latter framed by 16-byte sentinels.
+// Section layout: 14-byte magic "\xff Go buildinf:", pointer size, flags. Go 1.18 and
+// later (flag bit 1, strings inline): padding to 32 bytes, then two varint-length-prefixed
+// strings, the Go version and the module info. Go 1.13 to 1.17 (bit 1 clear; bit 0: big
+// endian): at 16, two pointers to Go string headers {data pointer, length} in the
+// program's data, the version's and the module info's. The module info is framed by
+// 16-byte sentinels in both.
 
 #include "inventory/catalog.h"
 
@@ -67,11 +70,47 @@ void add_modules(std::string_view info, const std::string& go_version, const std
     add_found(inv, mods, where, layer);
 }
 
+// A pointer of `size` bytes (4 or 8) in the given byte order.
+uint64_t read_pointer(std::string_view b, size_t size, bool big_endian) {
+    uint64_t v = 0;
+    for (size_t i = 0; i < size; ++i) {
+        auto byte = static_cast<unsigned char>(b[big_endian ? i : size - 1 - i]);
+        v = (v << 8) | byte;
+    }
+    return v;
+}
+
+// The Go string whose header {data, len} is at `addr` (before Go 1.18).
+std::optional<std::string> go_string_at(const ReadVirtual& read, uint64_t addr, size_t ptr,
+                                        bool big_endian) {
+    constexpr uint64_t max_len = 1U << 20;  // as Go's debug/buildinfo bounds it
+    auto hdr = read(addr, 2 * ptr);
+    if (!hdr || hdr->size() != 2 * ptr) return std::nullopt;
+    uint64_t data = read_pointer(*hdr, ptr, big_endian);
+    uint64_t len = read_pointer(std::string_view(*hdr).substr(ptr), ptr, big_endian);
+    if (len > max_len) return std::nullopt;
+    if (len == 0) return std::string();
+    return read(data, len);
+}
+
 }  // namespace
 
-void add_go_buildinfo(std::string_view d, const std::string& where, int layer, Inventory& inv) {
+void add_go_buildinfo(std::string_view d, const ReadVirtual& read, const std::string& where,
+                      int layer, Inventory& inv) {
     if (d.size() < 32 || !d.starts_with(kMagic)) return;
-    if ((static_cast<unsigned char>(d[15]) & 2) == 0) return;  // pre-1.18 pointer format
+    auto flags = static_cast<unsigned char>(d[15]);
+    if ((flags & 2) == 0) {  // Go 1.13-1.17: pointers to the strings
+        size_t ptr = static_cast<unsigned char>(d[14]);
+        bool big_endian = (flags & 1) != 0;
+        if ((ptr != 4 && ptr != 8) || d.size() < 16 + 2 * ptr) return;
+        auto version =
+            go_string_at(read, read_pointer(d.substr(16), ptr, big_endian), ptr, big_endian);
+        auto info = version ? go_string_at(read, read_pointer(d.substr(16 + ptr), ptr, big_endian),
+                                           ptr, big_endian)
+                            : std::nullopt;
+        if (info) add_modules(*info, *version, where, layer, inv);
+        return;
+    }
     size_t pos = 32;
     auto version = varstr(d, pos);
     auto info = version ? varstr(d, pos) : std::nullopt;

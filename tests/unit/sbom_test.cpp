@@ -1,5 +1,6 @@
 // husk sbom's pure parts: purls, the merged view of layers (whiteouts, opaque
 // directories, symlinks resolved in the merged tree), the layer that introduced a package.
+#include <elf.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
@@ -149,6 +150,108 @@ TEST_F(SbomLayers, APackageComesFromTheLowestLayerOfTheRunOfDatabaseCopiesListin
               "a@2");  // upgraded
     EXPECT_EQ(inv.packages[1].name + "@" + std::to_string(inv.packages[1].layer), "b@0");
     EXPECT_EQ(inv.packages[2].name + "@" + std::to_string(inv.packages[2].layer), "c@2");
+}
+
+// A Go 1.13-1.17 executable as its linker lays it out: .go.buildinfo holds the magic,
+// the pointer size, flags 0 (little endian, no inline strings) and two pointers to Go
+// string headers {data, len} elsewhere in the loaded image. Built here byte by byte (the
+// Go of Debian 12 is 1.19), with one PT_LOAD segment mapping the file at 0x400000. Go's
+// own `go version -m` reads it as the go1.16.15 binary it describes.
+std::string old_go_elf(const std::string& version, const std::string& modinfo) {
+    constexpr uint64_t base = 0x400000;
+    std::string img(0x200, '\0');  // headers; the payload is appended after them
+    auto put = [&img](size_t off, const void* p, size_t n) {
+        if (img.size() < off + n) img.resize(off + n, '\0');
+        std::memcpy(img.data() + off, p, n);
+    };
+    auto put64 = [&put](size_t off, uint64_t v) { put(off, &v, 8); };
+    // the strings, then their headers, then the section that points to the headers
+    size_t ver_data = img.size();
+    put(ver_data, version.data(), version.size());
+    size_t mod_data = img.size();
+    put(mod_data, modinfo.data(), modinfo.size());
+    size_t hdrs = (img.size() + 7) & ~size_t{7};
+    put64(hdrs, base + ver_data);
+    put64(hdrs + 8, version.size());
+    put64(hdrs + 16, base + mod_data);
+    put64(hdrs + 24, modinfo.size());
+    size_t bi = hdrs + 32;
+    std::string magic = "\xff Go buildinf:";
+    put(bi, magic.data(), magic.size());
+    const char ptr_flags[2] = {8, 0};  // pointer size; flags: little endian, pointer format
+    put(bi + 14, ptr_flags, 2);
+    put64(bi + 16, base + hdrs);
+    put64(bi + 24, base + hdrs + 16);
+    const char names[] = "\0.shstrtab\0.go.buildinfo\0";
+    size_t strtab = bi + 32;
+    put(strtab, names, sizeof names);
+    size_t shoff = (img.size() + 7) & ~size_t{7};
+    Elf64_Shdr sh[3] = {};
+    sh[1].sh_name = 1;
+    sh[1].sh_type = SHT_STRTAB;
+    sh[1].sh_offset = strtab;
+    sh[1].sh_size = sizeof names;
+    sh[2].sh_name = 11;
+    sh[2].sh_type = SHT_PROGBITS;
+    sh[2].sh_addr = base + bi;
+    sh[2].sh_offset = bi;
+    sh[2].sh_size = 32;
+    put(shoff, sh, sizeof sh);
+    Elf64_Ehdr eh{};
+    std::memcpy(eh.e_ident, ELFMAG, SELFMAG);
+    eh.e_ident[EI_CLASS] = ELFCLASS64;
+    eh.e_ident[EI_DATA] = ELFDATA2LSB;
+    eh.e_ident[EI_VERSION] = EV_CURRENT;
+    eh.e_type = ET_EXEC;
+    eh.e_machine = EM_X86_64;
+    eh.e_version = EV_CURRENT;
+    eh.e_phoff = sizeof eh;
+    eh.e_shoff = shoff;
+    eh.e_ehsize = sizeof eh;
+    eh.e_phentsize = sizeof(Elf64_Phdr);
+    eh.e_phnum = 1;
+    eh.e_shentsize = sizeof(Elf64_Shdr);
+    eh.e_shnum = 3;
+    eh.e_shstrndx = 1;
+    put(0, &eh, sizeof eh);
+    Elf64_Phdr ph{};
+    ph.p_type = PT_LOAD;
+    ph.p_vaddr = base;
+    ph.p_filesz = ph.p_memsz = img.size();
+    put(sizeof eh, &ph, sizeof ph);
+    return img;
+}
+
+TEST_F(SbomLayers, GoBinariesOfGoBefore118GiveTheirModulesThroughThePointerFormat) {
+    // the module info between the 16-byte sentinels Go's linker puts around it
+    const std::string sentinel_a(
+        "0w\xaf\f\x92t\b\x02"
+        "A\xe1\xc1\a\xe6\xd6\x18\xe6",
+        16);
+    const std::string sentinel_b(
+        "\xf9"
+        "2C1\x86\x18 r\x00\x82"
+        "B\x10"
+        "A\x16\xd8\xf2",
+        16);
+    std::string mods =
+        "path\texample.com/old\nmod\texample.com/old\t(devel)\t\n"
+        "dep\tgithub.com/pkg/errors\tv0.9.1\th1:abc=\n";
+    write(0, "usr/bin/old", old_go_elf("go1.16.15", sentinel_a + mods + sentinel_b));
+    ASSERT_EQ(::chmod((layer(0) + "/usr/bin/old").c_str(), 0755), 0);
+    // the same bytes with its segment moved: the pointers lead nowhere, nothing is made up
+    std::string broken = old_go_elf("go1.16.15", sentinel_a + mods + sentinel_b);
+    reinterpret_cast<Elf64_Phdr*>(broken.data() + sizeof(Elf64_Ehdr))->p_vaddr = 0x800000;
+    write(0, "usr/bin/broken", broken);
+    ASSERT_EQ(::chmod((layer(0) + "/usr/bin/broken").c_str(), 0755), 0);
+    inventory::Inventory inv;
+    inventory::Tree t(refs(1));
+    inventory::catalog_binaries(t, inv);
+    std::vector<std::string> got;
+    for (auto& p : inv.packages) got.push_back(p.name + "@" + p.version + " " + p.location);
+    EXPECT_EQ(got, (std::vector<std::string>{"example.com/old@(devel) /usr/bin/old",
+                                             "github.com/pkg/errors@v0.9.1 /usr/bin/old",
+                                             "stdlib@1.16.15 /usr/bin/old"}));
 }
 
 TEST_F(SbomLayers, DpkgSkipsPackagesWhoseFilesAreGone) {
