@@ -63,6 +63,21 @@ teardown_file() { images_teardown; }
     rm -rf "$tty_root"
 }
 
+@test "pull on a terminal draws docker's download bar while a layer is half there" {
+    # the registry through a proxy that holds each response for 2 s once 2 MiB of it are
+    # through: the big layer is seen mid-download, its bar and byte counts drawn
+    coproc PROXY { exec python3 "$HUSK_SRC/tests/e2e/images/stall_proxy.py" "$REG_main" 2097152 2; }
+    read -r port <&"${PROXY[0]}"
+    run python3 "$HUSK_SRC/tests/e2e/run/pty_drive.py" 40 120 -- \
+        "$HUSK" --root "$WORK/bar-root" pull --tls-verify=false "127.0.0.1:$port/husk/big" <<<"expect Status:"
+    kill "$PROXY_PID"
+    rm -rf "$WORK/bar-root"
+    [ "$status" -eq 0 ]
+    # docker's frame: "Downloading [=====>      ]  2.1MB/104.9MB"
+    [[ "$output" =~ Downloading\ \[=*\>\ +\]\ +[0-9.]+[kMG]?B/[0-9.]+[kMG]?B ]]
+    [[ "$output" == *": Pull complete"* ]]
+}
+
 @test "multi-layer gzip image: mounted tree equals umoci unpack (whiteouts, opaque dirs, hardlinks, devices, setuid)" {
     husk pull -q --tls-verify=false "$REG_main/husk/multi"
     mnt=$(husk image mount "$REG_main/husk/multi")
