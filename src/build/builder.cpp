@@ -619,7 +619,7 @@ void Builder::step(Stage& st, const Instruction& ins) {
         if (ins.keyword == "COPY" || ins.keyword == "ADD") {
             copy_jobs(st, ins, jobs, from_root, doc_root);
             for (auto& job : jobs) content += job.plan.digest;
-        } else if (ins.keyword == "RUN") {
+        } else if (ins.keyword == "RUN" || ins.keyword == "ONBUILD") {
             for (auto& h : ins.heredocs) content += fmt::format("<<{}\n{}", h.word, h.content);
         }
         std::map<std::string, std::string> args_in_effect = st.args;

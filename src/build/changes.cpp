@@ -192,9 +192,13 @@ void apply_config_instruction(const Instruction& ins, json& image_config, const 
         }
         if (first == "ONBUILD" || first == "FROM" || first == "MAINTAINER")
             throw Error(fmt::format("{} isn't allowed as an ONBUILD trigger", first));
+        // a trigger with heredocs keeps their bodies and delimiters: the text parses again as
+        // the instruction it was when an image built FROM this one runs it
+        std::string trigger(a);
+        for (const auto& h : ins.heredocs) trigger += fmt::format("\n{}{}", h.content, h.name);
         json& ob = config["OnBuild"];
         if (!ob.is_array()) ob = json::array();
-        ob.push_back(std::string(a));
+        ob.push_back(std::move(trigger));
     } else if (k == "MAINTAINER") {
         image_config["author"] = expand_word(ins.args, lookup, escape);
     } else {

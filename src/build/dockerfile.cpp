@@ -320,6 +320,15 @@ Dockerfile parse_dockerfile(std::string_view text, std::string_view file) {
             }
         }
         if (!ins.exec_form && takes_heredocs(ins.keyword)) parse_heredocs(ins, lines, i, file);
+        // ONBUILD RUN <<EOF: the trigger's heredocs are the trigger's (kept with it in the image)
+        if (ins.keyword == "ONBUILD") {
+            std::string_view trig = ltrim(ins.args);
+            size_t e = 0;
+            while (e < trig.size() && !std::isspace(static_cast<unsigned char>(trig[e]))) ++e;
+            if (takes_heredocs(sys::ascii_upper(trig.substr(0, e))) &&
+                !ltrim(trig.substr(e)).starts_with('['))
+                parse_heredocs(ins, lines, i, file);
+        }
         if (ins.args.empty() && ins.keyword != "RUN" && ins.keyword != "CMD" &&
             ins.keyword != "ENTRYPOINT")
             throw Error(fmt::format("{}:{}: {} requires at least one argument", file, ins.line,

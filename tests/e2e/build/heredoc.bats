@@ -97,6 +97,32 @@ from-context' ]
     [ "$output" = $'two\nc2' ]
 }
 
+@test "ONBUILD with a heredoc: the body is kept in the image and run by the build FROM it" {
+    cat >"$CTX/Dockerfile" <<'DF'
+FROM husk/busybox
+ONBUILD RUN <<EOF
+echo "trigger ran" > /trig
+echo second >> /trig
+EOF
+LABEL after=1
+DF
+    run husk build --network none -t heredoc-onbuild-base "$CTX"
+    echo "$output"
+    [ "$status" -eq 0 ]
+    # the instruction after the heredoc is an instruction, not a line of the body
+    [ "$(husk image inspect -f '{{index .Config.Labels "after"}}' heredoc-onbuild-base)" = 1 ]
+    run -0 husk image inspect -f '{{json .Config.OnBuild}}' heredoc-onbuild-base
+    [ "$output" = '["RUN <<EOF\necho \"trigger ran\" > /trig\necho second >> /trig\nEOF"]' ]
+    printf 'FROM heredoc-onbuild-base\n' >"$CTX/Dockerfile"
+    run husk build --network none -t heredoc-onbuild-child "$CTX"
+    echo "$output"
+    [ "$status" -eq 0 ]
+    [[ "$output" == *"# Executing 1 build trigger"* ]]
+    run -0 husk run --rm --network none heredoc-onbuild-child cat /trig
+    [ "$output" = "$(printf 'trigger ran\nsecond')" ]
+    husk rmi heredoc-onbuild-child heredoc-onbuild-base >/dev/null
+}
+
 @test "heredoc errors: unterminated, a heredoc as COPY's destination; one line, nothing left" {
     printf 'FROM husk/busybox\nRUN <<EOF\necho never ends\n' >"$CTX/Dockerfile"
     run husk build "$CTX"
