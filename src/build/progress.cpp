@@ -5,6 +5,8 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <condition_variable>
+#include <thread>
 
 #include <fmt/format.h>
 
@@ -50,7 +52,13 @@ class TtyProgress : public Progress {
           height_(size.rows),
           begin_(Clock::now()) {
         std::fflush(out);
+        // The clocks of the build and of the running step move on while a step prints
+        // nothing (`RUN sleep 60`), as BuildKit's console redraws on a timer.
+        ticker_ = std::thread([this] { tick_loop(); });
     }
+    ~TtyProgress() override { stop_ticker(); }
+    TtyProgress(const TtyProgress&) = delete;
+    TtyProgress& operator=(const TtyProgress&) = delete;
 
     void step(int n, int total, std::string_view instruction) override {
         std::lock_guard lk(mu_);
@@ -69,6 +77,7 @@ class TtyProgress : public Progress {
         write_all(fmt::format("{}\n", text));
     }
     void finish(bool ok) override {
+        stop_ticker();
         std::lock_guard lk(mu_);
         if (finished_) return;
         if (!ok && !rows_.empty() && rows_.back().state == State::running) {
@@ -105,6 +114,26 @@ class TtyProgress : public Progress {
         double secs;
     };
     static constexpr size_t kTailLines = 6;  // of the running step's output, as BuildKit
+    static constexpr std::chrono::milliseconds kTick{200};
+
+    void tick_loop() {
+        std::unique_lock lk(mu_);
+        while (!stop_) {
+            ticked_.wait_for(lk, kTick, [this] { return stop_; });
+            if (stop_) break;
+            bool running = !rows_.empty() && rows_.back().state == State::running;
+            if (running && drawn_ > 0 && !finished_) draw(false);
+        }
+    }
+
+    void stop_ticker() {
+        {
+            std::lock_guard lk(mu_);
+            stop_ = true;
+        }
+        ticked_.notify_all();
+        if (ticker_.joinable()) ticker_.join();
+    }
 
     void end_step(State s) {
         std::lock_guard lk(mu_);
@@ -185,6 +214,9 @@ class TtyProgress : public Progress {
     int steps_done_ = 0;
     bool finished_ = false;
     bool ok_ = true;
+    bool stop_ = false;
+    std::condition_variable ticked_;
+    std::thread ticker_;  // last: started once everything it reads exists
 };
 
 }  // namespace

@@ -49,6 +49,18 @@ on_pty() { python3 "$WORK/on_pty.py" python3 "$HUSK_SRC/scripts/subreaper.py" "$
     [[ "$output" == *" => CACHED [2/3] RUN echo out-of-the-step"* ]]
 }
 
+@test "--progress tty: the clocks move on while a step prints nothing" {
+    printf 'FROM husk/busybox\nRUN sleep 2\n' >"$CTX/Dockerfile"
+    run on_pty build --progress tty --network none --no-cache "$CTX"
+    [ "$status" -eq 0 ]
+    # the running step's row is drawn again with its time going up, though `sleep` prints
+    # nothing: more than one time shown for it before the final drawing
+    times=$(grep -ao ' => \[2/2\] RUN sleep 2 *[0-9.]*s' <<<"$output" | awk '{print $NF}' | sort -u | wc -l)
+    echo "$output"
+    echo "distinct times of the RUN row: $times"
+    [ "$times" -ge 3 ]
+}
+
 @test "--progress tty: a failing step keeps its last output lines, then the error" {
     printf 'FROM husk/busybox\nRUN echo before-failing; exit 3\n' >"$CTX/Dockerfile"
     run on_pty build --progress tty --network none "$CTX"
