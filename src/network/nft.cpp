@@ -1,5 +1,6 @@
 #include "network/nft.h"
 
+#include <netinet/in.h>  // before the kernel's headers: they then leave glibc's in_addr be
 #include <unistd.h>
 
 #include <linux/netfilter.h>
