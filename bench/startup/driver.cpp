@@ -296,8 +296,8 @@ int parallel(const Args& a) {
             std::map<pid_t, std::string> ids;
             double t0 = now_ms();
             for (int w = 0; w < a.width; ++w) {
-                std::string id = a.prefix + "-" + name + "-p" + std::to_string(it) + "-" +
-                                 std::to_string(w);
+                std::string id =
+                    a.prefix + "-" + name + "-p" + std::to_string(it) + "-" + std::to_string(w);
                 ids[start_async({path, "--root", root, "run", "--bundle", a.bundle, id}, err)] = id;
             }
             Sample batch{0, 0, 0};

@@ -157,7 +157,7 @@ int main(int argc, char** argv) {
                 if (t) read_exe(t);
             } else if (event == 0 && t) {
                 ++t->steps;  // one instruction done
-                if (tr) {  // about to execute `syscall` (0f 05)?
+                if (tr) {    // about to execute `syscall` (0f 05)?
                     struct user_regs_struct regs;
                     if (ptrace(PTRACE_GETREGS, tid, 0, &regs) == 0) {
                         errno = 0;
