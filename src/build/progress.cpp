@@ -11,6 +11,7 @@
 #include <fmt/format.h>
 
 #include "sys/fd.h"
+#include "sys/syscalls.h"
 
 namespace husk::build {
 namespace {
@@ -192,13 +193,9 @@ class TtyProgress : public Progress {
         drawn_ = static_cast<int>(lines.size());
     }
 
+    // a terminal gone: the build goes on
     void write_all(std::string_view s) const {
-        while (!s.empty()) {
-            ssize_t n = ::write(fd_.get(), s.data(), s.size());
-            if (n < 0 && errno == EINTR) continue;
-            if (n <= 0) return;  // the terminal is gone: the build goes on
-            s.remove_prefix(static_cast<size_t>(n));
-        }
+        (void)sys::write_all(fd_.get(), s.data(), s.size());
     }
 
     sys::UniqueFd fd_;

@@ -23,6 +23,7 @@
 #include "sys/fd.h"
 #include "sys/fileutil.h"
 #include "sys/log.h"
+#include "sys/syscalls.h"
 
 namespace husk::image {
 namespace {
@@ -45,13 +46,7 @@ struct LayerJob {
 };
 
 void write_all(int fd, const char* p, size_t n, const std::string& what) {
-    while (n > 0) {
-        ssize_t w = ::write(fd, p, n);
-        if (w < 0 && errno == EINTR) continue;
-        if (w < 0) throw_sys("write", what);
-        p += w;
-        n -= static_cast<size_t>(w);
-    }
+    if (!sys::write_all(fd, p, n)) throw_sys("write", what);
 }
 
 // Returns false when the reader went away (EPIPE).

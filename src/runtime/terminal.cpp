@@ -30,6 +30,7 @@
 #include "sys/error.h"
 #include "sys/mount_api.h"
 #include "sys/safe_path.h"
+#include "sys/syscalls.h"
 #include "sys/unix_socket.h"
 
 namespace husk::runtime {
@@ -55,17 +56,6 @@ class RawMode {
     termios saved_{};
     bool active_ = false;
 };
-
-bool write_all(int fd, const char* p, size_t n) {
-    while (n > 0) {
-        ssize_t w = ::write(fd, p, n);
-        if (w < 0 && errno == EINTR) continue;
-        if (w <= 0) return false;
-        p += w;
-        n -= static_cast<size_t>(w);
-    }
-    return true;
-}
 
 }  // namespace
 
@@ -110,16 +100,16 @@ void relay_terminal(int master, bool forward_input) {
             if (r < 0 && errno == EINTR) continue;
             // EIO: every slave fd is closed, the container's side is gone.
             if (r <= 0) break;
-            if (!write_all(1, buf, static_cast<size_t>(r))) break;
+            if (!sys::write_all(1, buf, static_cast<size_t>(r))) break;
         }
         if (fds[0].revents & (POLLIN | POLLHUP | POLLERR)) {
             ssize_t r = ::read(0, buf, sizeof buf);
             if (r > 0) {
-                write_all(master, buf, static_cast<size_t>(r));
+                sys::write_all(master, buf, static_cast<size_t>(r));
             } else if (r == 0 || (r < 0 && errno != EINTR)) {
                 // Our stdin ended: pass an end-of-file to the container's terminal once.
                 const char eof = '\x04';  // VEOF (^D) of a pty in its default settings
-                write_all(master, &eof, 1);
+                sys::write_all(master, &eof, 1);
                 fds[0].fd = -1;
             }
         }

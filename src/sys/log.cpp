@@ -8,6 +8,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "sys/syscalls.h"
+
 namespace husk::log {
 namespace {
 
@@ -30,18 +32,6 @@ const char* level_name(Level l) {
             return "error";
     }
     return "info";
-}
-
-void write_all(int fd, const std::string& s) {
-    const char* p = s.data();
-    size_t left = s.size();
-    while (left > 0) {
-        ssize_t w = ::write(fd, p, left);
-        if (w < 0 && errno == EINTR) continue;
-        if (w <= 0) return;
-        p += w;
-        left -= static_cast<size_t>(w);
-    }
 }
 
 }  // namespace
@@ -86,7 +76,7 @@ void write(Level level, std::string_view msg) {
         line = fmt::format("time=\"{}\" level={} msg={}\n", now_rfc3339(), level_name(level),
                            m.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
     }
-    write_all(g_sink.fd, line);
+    (void)sys::write_all(g_sink.fd, line.data(), line.size());
 }
 
 }  // namespace husk::log

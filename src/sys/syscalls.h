@@ -9,6 +9,7 @@
 #include <sys/types.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdint>
 #include <initializer_list>
 #include <span>
@@ -74,6 +75,20 @@ inline void close_fds_except(unsigned first, std::span<const int> keep) noexcept
 }
 inline void close_fds_except(unsigned first, std::initializer_list<int> keep) noexcept {
     close_fds_except(first, std::span<const int>(keep.begin(), keep.size()));
+}
+
+// All `n` bytes at `p` written to `fd`, again after EINTR and short writes. false when a
+// write fails (errno says why) or writes nothing. No allocation: usable in a child.
+inline bool write_all(int fd, const void* p, size_t n) noexcept {
+    const char* c = static_cast<const char*>(p);
+    while (n > 0) {
+        ssize_t w = ::write(fd, c, n);
+        if (w < 0 && errno == EINTR) continue;
+        if (w <= 0) return false;
+        c += w;
+        n -= static_cast<size_t>(w);
+    }
+    return true;
 }
 
 }  // namespace husk::sys
