@@ -28,6 +28,7 @@
 #include "network/hostports.h"
 #include "network/isolation.h"
 #include "network/netstore.h"
+#include "network/portproxy.h"
 #include "network/subnet.h"
 #include "sys/error.h"
 #include "sys/fd.h"
@@ -320,12 +321,10 @@ network::NetworkRecord find_network(const EngineContext& ctx, const std::string&
     return *n;
 }
 
-// husk-proxy when one of `ports` is on [::1], or on every address of a network with IPv6
-// (reached as [::1] too): the endpoint starts it (network/portproxy.h).
+// husk-proxy when one of `ports` needs it (network/portproxy.h): the endpoint starts it.
 std::string proxy_helper(const std::vector<network::PortMapping>& ports, bool ipv6) {
     for (auto& p : ports)
-        if (p.host_ip == "::1" || (ipv6 && (p.host_ip.empty() || p.host_ip == "::")))
-            return find_helper("husk-proxy", "HUSK_PROXY");
+        if (network::proxied(p, ipv6)) return find_helper("husk-proxy", "HUSK_PROXY");
     return {};
 }
 

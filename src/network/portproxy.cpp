@@ -15,16 +15,16 @@ std::string proxy_dir(const std::string& container_id, const std::string& ifname
 
 }  // namespace
 
+bool proxied(const PortMapping& p, bool has_ip6) {
+    return p.host_ip == "::1" || (has_ip6 && (p.host_ip.empty() || p.host_ip == "::"));
+}
+
 std::vector<std::string> proxy_args(const std::vector<PortMapping>& ports, const std::string& ip,
                                     const std::string& ip6) {
     std::vector<std::string> out;
     for (auto& p : ports) {
-        std::string to;
-        if (p.host_ip == "::1")
-            to = ip6.empty() ? ip : ip6;
-        else if (p.host_ip.empty() || p.host_ip == "::")
-            to = ip6;
-        if (to.empty() || p.host_port == 0) continue;
+        if (!proxied(p, !ip6.empty()) || p.host_port == 0) continue;
+        const std::string& to = ip6.empty() ? ip : ip6;  // ::1 without IPv6: to the IPv4 one
         out.insert(out.end(), {p.protocol, "::1", std::to_string(p.host_port), to,
                                std::to_string(p.container_port)});
     }

@@ -12,6 +12,10 @@
 
 namespace husk::network {
 
+// Does `p` go through husk-proxy: on [::1], or on every address of a container with an
+// IPv6 address (`has_ip6`: reached as [::1] too)?
+bool proxied(const PortMapping& p, bool has_ip6);
+
 // husk-proxy's argument groups (PROTO LISTEN_IP LISTEN_PORT TARGET_IP TARGET_PORT) for the
 // ports of a container at `ip` and `ip6` ("" without one): [::1] of a port on every
 // address (with `ip6`) or on ::1 (to `ip6`, else to `ip`). Empty: no proxy needed.

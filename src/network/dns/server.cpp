@@ -282,8 +282,10 @@ class Server {
         if (!ours(client)) return;
         refresh_names();
         std::vector<Upstream> upstreams = upstreams_for(client);
+        pid_t parent = ::getpid();
         if (::fork() != 0) return;
         ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+        if (::getppid() != parent) ::_exit(0);  // the responder died before the line above
         if (cfg_.lock_fd >= 0) ::close(cfg_.lock_fd);
         ::close(sock_);
         ::close(tcp_);

@@ -30,6 +30,7 @@
 #include "network/daemon.h"
 #include "sys/error.h"
 #include "sys/fd.h"
+#include "sys/syscalls.h"
 
 namespace {
 
@@ -76,17 +77,6 @@ struct Flow {  // one UDP client
     UniqueFd up;  // connected to the target
 };
 
-bool write_all(int fd, const char* p, size_t n) {
-    while (n > 0) {
-        ssize_t k = ::write(fd, p, n);
-        if (k < 0 && errno == EINTR) continue;
-        if (k <= 0) return false;
-        p += k;
-        n -= static_cast<size_t>(k);
-    }
-    return true;
-}
-
 // Copies both ways until both sides are done (each EOF passed on as a half close).
 [[noreturn]] void relay(int client, const Address& target) {
     UniqueFd up(::socket(target.sa.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0));
@@ -113,7 +103,7 @@ bool write_all(int fd, const char* p, size_t n) {
                 if (n < 0) ::_exit(0);
                 continue;
             }
-            if (!write_all(fds[1 - i], buf.data(), static_cast<size_t>(n))) ::_exit(0);
+            if (!husk::sys::write_all(fds[1 - i], buf.data(), static_cast<size_t>(n))) ::_exit(0);
         }
     }
     ::_exit(0);
@@ -121,8 +111,7 @@ bool write_all(int fd, const char* p, size_t n) {
 
 class Proxy {
   public:
-    Proxy(std::vector<Listener> listeners, int lock_fd)
-        : listeners_(std::move(listeners)), lock_fd_(lock_fd) {}
+    explicit Proxy(std::vector<Listener> listeners) : listeners_(std::move(listeners)) {}
 
     [[noreturn]] void run() {
         for (;;) {
@@ -144,9 +133,13 @@ class Proxy {
     void accept_tcp(size_t i) {
         UniqueFd conn(::accept4(listeners_[i].fd.get(), nullptr, nullptr, SOCK_CLOEXEC));
         if (!conn) return;
+        pid_t parent = ::getpid();
         if (::fork() != 0) return;
         ::prctl(PR_SET_PDEATHSIG, SIGKILL);
-        ::close(lock_fd_);  // our end must release it
+        if (::getppid() != parent) ::_exit(0);  // the proxy died before the line above
+        // only the connection: not the lock (stop waits for it), not the listeners (a
+        // relay still running must not hold the ports a next proxy binds)
+        husk::sys::close_fds_except(3, {conn.get()});
         relay(conn.get(), listeners_[i].target);
     }
 
@@ -188,7 +181,6 @@ class Proxy {
 
     std::vector<Listener> listeners_;
     std::deque<Flow> flows_;
-    int lock_fd_;
 };
 
 Listener listen_on(const std::string& proto, const std::string& ip, const std::string& port,
@@ -221,7 +213,7 @@ int main(int argc, char** argv) {
             stderr);
         return 2;
     }
-    int lock = std::atoi(argv[1]);
+    // argv[1], the daemon's lock fd, stays open as long as this process runs (daemon.h)
     int ready = std::atoi(argv[2]);
     std::string dir = argv[3];
     try {
@@ -234,7 +226,7 @@ int main(int argc, char** argv) {
         ::sigaction(SIGCHLD, &ign, nullptr);  // the relaying children reaped by the kernel
         ::sigaction(SIGPIPE, &ign, nullptr);
         husk::network::daemon_ready(ready, dir);
-        Proxy(std::move(listeners), lock).run();
+        Proxy(std::move(listeners)).run();
     } catch (const std::exception& e) {
         husk::network::daemon_ready(ready, dir, e.what());
         return 1;
