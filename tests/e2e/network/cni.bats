@@ -32,8 +32,10 @@ teardown() {
     run husk exec "$id" ip -o -4 addr show eth1
     echo "$output"
     [[ "$output" == *"inet 10.253.$N."* ]]
+    addr=$(sed -E 's/.*inet ([0-9.]+)\/.*/\1/' <<<"$output")
     [ -n "$(grep -rl -- "$id" "$WORK/leases")" ]
-    [ "$(husk inspect --format '{{json .NetworkSettings.Networks}}' "$id" | jq -r '."cni:mine".IPAddress')" != "" ]
+    # inspect shows the address the container has
+    [ "$(husk inspect --format '{{json .NetworkSettings.Networks}}' "$id" | jq -r '."cni:mine".IPAddress')" = "$addr" ]
     # twice: refused, nothing changed
     run husk network connect cni:mine "$id"
     [ "$status" -ne 0 ]

@@ -144,7 +144,9 @@ net_id() { husk network inspect "$1" | jq -r '.[0].Id'; }
         [[ "$output" == *"Address: $srv"* ]]
         [ "$(pgrep -f "husk-dns .*/run/husk-dns/$id" | wc -l)" -eq 1 ]
         # husk run itself killed while it connects and starts the responder
-        husk run -d --name "k$i-$SFX" --network "k-$SFX" husk/busybox sleep 600 >/dev/null 2>&1 &
+        # $! must be husk itself, not a shell around it: "$HUSK", not the husk function
+        "$HUSK" --root "$ROOT" run -d --name "k$i-$SFX" --network "k-$SFX" husk/busybox sleep 600 \
+            >/dev/null 2>&1 &
         runner=$!
         sleep "0.$((RANDOM % 8))"
         kill -9 "$runner" 2>/dev/null || true

@@ -151,18 +151,19 @@ proxies_of() {  # ID
     husk network create --ipv6 "k6-$SFX" >/dev/null
     id=$(husk network inspect "k6-$SFX" | jq -r '.[0].Id')
     for i in 1 2 3 4; do
-        port=$(free_port)
-        husk run -d --name "k$i-$SFX" --network "k6-$SFX" -p "$port:8080" -p "[::1]:$((port + 1)):8081" \
-            husk/busybox sleep 600 >/dev/null 2>&1 &
+        # $! must be husk itself, not a shell around it: "$HUSK", not the husk function
+        "$HUSK" --root "$ROOT" run -d --name "k$i-$SFX" --network "k6-$SFX" -p "$(free_port):8080" \
+            -p "[::1]:$(free_port):8081" husk/busybox sleep 600 >/dev/null 2>&1 &
         runner=$!
         sleep "0.$((RANDOM % 9))"
         kill -9 "$runner" 2>/dev/null || true
         wait "$runner" || true
     done
-    # every container directory the runs made, also one killed before its record was
-    # complete (ps does not list it; rm -f of its id removes it, as run/network_kill.bats)
-    ids=$(ls -A "$ROOT/containers" 2>/dev/null | grep -v '^\.lock$' || true)
-    for c in $ids; do husk rm -f "$c" >/dev/null; done
+    # and one run left to finish: the check below has at least one proxy to see gone
+    husk run -d --name "k5-$SFX" --network "k6-$SFX" -p "[::1]:$(free_port):8081" husk/busybox sleep 600 >/dev/null
+    [ -n "$(proxies_of "$(husk inspect --format '{{.Id}}' "k5-$SFX")")" ]
+    # a run killed before it recorded the container made nothing: ps lists every other one
+    ids=$(husk ps -aq --no-trunc)
     remove_all_containers
     for c in $ids; do [ -z "$(proxies_of "$c")" ]; done
     [ -z "$(ls "$ROOT/containers" | grep -v '^\.lock$')" ]
