@@ -256,6 +256,7 @@ struct Inflater {
             if (st->avail_in == 0 && !eof) refill();
             st->next_out = out.get();
             st->avail_out = static_cast<uint32_t>(kPipeBlockSize);
+            const uint32_t before = st->avail_in;
             int rc = isal_inflate(st.get());
             if (rc < 0)
                 throw Error(fmt::format("decompress layer: invalid gzip data: {}", isal_error(rc)));
@@ -266,16 +267,23 @@ struct Inflater {
             }
             if (st->block_state == ISAL_BLOCK_FINISH) {
                 if (st->avail_in < 2 && !eof) refill();
-                if (st->avail_in < 2 || st->next_in[0] != 0x1f || st->next_in[1] != 0x8b)
+                if (st->avail_in < 2 || st->next_in[0] != 0x1f || st->next_in[1] != 0x8b) {
+                    // what follows is read off (a download's writer must not block on it)
+                    while (!eof) eof = read_upto(head->fd, in, kInflateIn) < kInflateIn;
                     return true;
+                }
                 uint8_t* next = st->next_in;
                 uint32_t left = st->avail_in;
                 isal_inflate_reset(st.get());
                 st->crc_flag = ISAL_GZIP;
                 st->next_in = next;
                 st->avail_in = left;
-            } else if (produced == 0 && st->avail_in == 0 && eof) {
-                throw Error("decompress layer: the gzip stream ends early");
+            } else if (produced == 0 && st->avail_in == before) {
+                // no progress: it needs input from behind what it has (a member's header
+                // across the buffer's end), and there is none
+                if (eof || before == kInflateIn)
+                    throw Error("decompress layer: the gzip stream ends early");
+                refill();
             }
         }
     }
@@ -471,7 +479,7 @@ class Extractor {
                 job.xattrs = xattrs_of(e);
                 // A new name goes to a writer, which creates it; one that replaces what
                 // the layer made before is made here, in the stream's order.
-                const bool fresh = pool_ && made_.insert(hash_path(path)).second;
+                const bool fresh = pool_ && !through_link_ && made_.insert(hash_path(path)).second;
                 if (fresh && size <= kPooledFileMax) {
                     job.dir = dir_fd;
                     job.name = base;
@@ -759,10 +767,21 @@ class Extractor {
     // An O_PATH fd of the directory `dir` (relative to the root, resolved in it),
     // created with mode 0755 when missing. Shared with the cache: the caller's reference
     // stays open when an entry's removal drops the cache.
+    //
+    // With writers, a directory reached through a symlink of the tree (`l -> real`, then
+    // `l/f`) holds files the writers know under another path (`real/f`): the queue is
+    // emptied, and the reader makes every file of the layer from then on, in the stream's
+    // order (through_link_; a layer writing through its own symlinks is rare).
     DirFd parent(const std::string& dir, bool create) {
         if (dir.empty()) return root_;
         if (cached_ && cached_path_ == dir) return cached_;
-        UniqueFd fd(openat2_fd(root_->get(), dir, O_PATH | O_DIRECTORY | O_CLOEXEC, kInRoot));
+        UniqueFd fd(openat2_fd(root_->get(), dir, O_PATH | O_DIRECTORY | O_CLOEXEC,
+                               pool_ && !through_link_ ? kInRootNoLinks : kInRoot));
+        if (!fd && errno == ELOOP && pool_ && !through_link_) {
+            barrier();
+            through_link_ = true;
+            fd.reset(openat2_fd(root_->get(), dir, O_PATH | O_DIRECTORY | O_CLOEXEC, kInRoot));
+        }
         if (!fd && errno == ENOENT && create) {
             barrier();  // a name on the way may still be queued as a file
             fd = make_dirs(dir);
@@ -914,6 +933,7 @@ class Extractor {
     uint64_t expanded_ = 0;
     DirFd cached_;
     std::string cached_path_;
+    bool through_link_ = false;  // a parent was reached through a symlink: no more writers
     // Hashes of the paths of the regular files given to the writers (made_), and of those
     // not known to be written yet (pending_): an entry at a path of the layer's own
     // earlier files is made by the reader, after the writers when it may still be queued.
@@ -1062,7 +1082,10 @@ UnpackResult unpack_layer(int fd, int root_fd, const UnpackLimits& limits,
     }
     UnpackResult res;
     {
-        Extractor ex(root_fd, tar.get(), feed, cancel, lowers, budget, unpack_writer_threads());
+        // Writers create names they take to be new: only in a root that starts empty (a
+        // pull's, a snapshot's), not in one a layer is added to (a build's ADD of a tar).
+        Extractor ex(root_fd, tar.get(), feed, cancel, lowers, budget,
+                     sys::list_dir_entries(".", root_fd).empty() ? unpack_writer_threads() : 0);
         res.entries = ex.run();
         res.file_bytes = ex.file_bytes();
     }

@@ -173,8 +173,9 @@ size_t unpack_writer_threads() {
     if (::sched_getaffinity(0, sizeof set, &set) != 0) return 0;
     // The reading and the inflating threads keep two CPUs busy: writers pay only on
     // the CPUs beyond those (measured on 2 loaded CPUs: two writers were 7-16 % slower).
+    // At most 8: layers unpack in parallel, and a cgroup's CPU quota is not in the mask.
     const int cpus = CPU_COUNT(&set);
-    return cpus > 2 ? static_cast<size_t>(cpus - 2) : 0;
+    return cpus > 2 ? std::min<size_t>(static_cast<size_t>(cpus - 2), 8) : 0;
 }
 
 }  // namespace husk::image

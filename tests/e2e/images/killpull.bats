@@ -60,7 +60,8 @@ assert_whole() {
         wait "$pid" || rc=$?
         [ "$rc" -eq 137 ] && mid_pull=$((mid_pull + 1))
         echo "round $round: killed after ${delay_ms} ms of a ${full_ms} ms pull, $writers writer threads (exit $rc)"
-        husk pull -q --tls-verify=false "$ref"
+        # the next pull completes, with the same number of writers
+        HUSK_UNPACK_WRITERS=$writers husk pull -q --tls-verify=false "$ref"
         assert_whole "$ref"
     done
     # most kills landed during a pull: were they all after its end, nothing was tested

@@ -89,6 +89,13 @@ teardown_file() { images_teardown; }
     [ "$(stat -c %i "$mnt/a/f1")" = "$(stat -c %i "$mnt/a/f1link")" ]
     husk image unmount "$REG_main/husk/multi"
     ! findmnt -rn "$mnt"
+    # the same with writer threads, which this machine's CPU count may not turn on
+    local wroot=$WORK/writers-root
+    HUSK_UNPACK_WRITERS=4 "$HUSK" --root "$wroot" pull -q --tls-verify=false "$REG_main/husk/multi"
+    mnt=$("$HUSK" --root "$wroot" image mount "$REG_main/husk/multi")
+    python3 "$TREECMP" "$WORK/umoci-multi/rootfs" "$mnt"
+    "$HUSK" --root "$wroot" image unmount "$REG_main/husk/multi"
+    rm -rf "$wroot"
 }
 
 @test "zstd and uncompressed twins unpack to the tree of the gzip image" {

@@ -487,6 +487,40 @@ TEST_F(UnpackTest, WriterThreadsMakeTheSameTreeAsOneThread) {
     ::unsetenv("HUSK_UNPACK_WRITERS");
 }
 
+// Names the writers must not take for new: a file reached through a symlink the layer
+// made (`l -> real`: `real/f` then `l/f` are one file, the later wins), and a root that
+// already has files (a build's ADD of a tar into its merged root replaces them).
+TEST_F(UnpackTest, WriterThreadsKeepTheOrderThroughSymlinksAndIntoAFilledRoot) {
+    Tar t;
+    t.dir("real");
+    t.symlink("l", "real");
+    t.file("real/f", "first\n");
+    t.file("l/f", "second, through the link\n");
+    t.file("l/g", "first g\n");
+    t.file("real/g", "second g\n");
+    t.file("kept", "from the layer\n");
+    const std::string tar = t.done();
+    const std::string layer = work_ + "/layer.tar";
+    husk::sys::write_file_atomic(layer, tar, 0644, false);
+    for (const char* writers : {"0", "4"}) {
+        SCOPED_TRACE(fmt::format("HUSK_UNPACK_WRITERS={}", writers));
+        ASSERT_EQ(::setenv("HUSK_UNPACK_WRITERS", writers, 1), 0);
+        const std::string fs = fmt::format("{}/fs{}", work_, writers);
+        husk::sys::mkdir_all(fs);
+        img::UnpackLimits limits;
+        limits.disk_reserve_bytes = 0;
+        for (int round = 0; round < 2; ++round) {  // the second into the filled root
+            UniqueFd in(::open(layer.c_str(), O_RDONLY | O_CLOEXEC));
+            UniqueFd root(::open(fs.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+            img::unpack_layer(in.get(), root.get(), limits);
+            EXPECT_EQ(husk::sys::read_file(fs + "/real/f"), "second, through the link\n");
+            EXPECT_EQ(husk::sys::read_file(fs + "/real/g"), "second g\n");
+            EXPECT_EQ(husk::sys::read_file(fs + "/kept"), "from the layer\n");
+        }
+    }
+    ::unsetenv("HUSK_UNPACK_WRITERS");
+}
+
 // One gzip member of `data` (zlib's deflate with the gzip wrapper).
 std::string gzip(const std::string& data) {
     z_stream z{};
