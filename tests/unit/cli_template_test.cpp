@@ -259,9 +259,11 @@ TEST(TemplateTable, RowMethodsAsDockersLabel) {
     std::vector<json> rows = {{{"Names", "web"}}, {{"Names", "db"}}};
     std::vector<std::string> tiers = {"front", "back"};
     husk::cli::tmpl::Methods m;
-    m["Label"] = {1, [&](size_t row, const std::vector<json>& a) {
+    m["Label"] = {1,
+                  [&](size_t row, const std::vector<json>& a) {
                       return json(a[0] == "tier" ? tiers.at(row) : "");
-                  }};
+                  },
+                  {}};  // no header function: the title is the name in capitals
     EXPECT_EQ(format_rows(R"({{.Names}}={{.Label "tier"}}{{.Label "x"}})", rows, headers, {}, &m),
               "web=front\ndb=back\n");
     EXPECT_EQ(format_rows(R"({{"tier" | .Label | upper}})", rows, headers, {}, &m),

@@ -90,10 +90,19 @@ std::string labels_text(const Labels& labels) {
 
 tmpl::Methods label_methods(const std::vector<Labels>& labels) {
     tmpl::Methods m;
-    m["Label"] = {1, [&labels](size_t row, const std::vector<nlohmann::json>& args) {
+    m["Label"] = {1,
+                  [&labels](size_t row, const std::vector<nlohmann::json>& args) {
                       const Labels& l = labels.at(row);
                       auto it = args[0].is_string() ? l.find(args[0].get<std::string>()) : l.end();
                       return nlohmann::json(it == l.end() ? "" : it->second);
+                  },
+                  // docker's title: the key's last dotted part, - and _ as spaces
+                  [](const std::vector<nlohmann::json>& args) {
+                      std::string k = args[0].is_string() ? args[0].get<std::string>() : "";
+                      std::string title = k.substr(k.rfind('.') + 1);
+                      std::replace(title.begin(), title.end(), '-', ' ');
+                      std::replace(title.begin(), title.end(), '_', ' ');
+                      return title;
                   }};
     return m;
 }

@@ -13,7 +13,9 @@
 // through to the normal start, where main() tries again through sys::reexec_from_readonly_self and
 // logs why it cannot.
 #define _GNU_SOURCE  // NOLINT(bugprone-reserved-identifier): glibc's own switch
+#include <elf.h>
 #include <fcntl.h>
+#include <link.h>
 #include <linux/mount.h>
 #include <stddef.h>
 #include <sys/statfs.h>
@@ -100,6 +102,26 @@ static long sys6(long nr, long a, long b, long c, long d, long e, long f) {
 #endif
 }
 
+// A dynamic build started as `ld.so ./husk-runtime ...`: the kernel ran the loader as the
+// program (no interpreter base, AT_BASE 0), while our program headers name one. Then
+// /proc/self/exe is the loader, and re-executing it with our argv would run no husk.
+static int started_by_the_loader(char** envp) {
+    char** p = envp;
+    while (*p) ++p;
+    const long* aux = (const long*)(p + 1);
+    long base = 0, phdr = 0, phnum = 0;
+    for (; aux[0] != AT_NULL; aux += 2) {
+        if (aux[0] == AT_BASE) base = aux[1];
+        if (aux[0] == AT_PHDR) phdr = aux[1];
+        if (aux[0] == AT_PHNUM) phnum = aux[1];
+    }
+    if (base != 0 || phdr == 0) return 0;
+    const ElfW(Phdr)* ph = (const ElfW(Phdr)*)phdr;
+    for (long i = 0; i < phnum; ++i)
+        if (ph[i].p_type == PT_INTERP) return 1;
+    return 0;
+}
+
 // Called by the entry stub with the initial stack: argc, argv[], NULL, envp[], NULL, auxv.
 // Returns to let the C library start as usual; on success it does not return.
 void husk_runtime_seal(long* sp) {
@@ -107,6 +129,7 @@ void husk_runtime_seal(long* sp) {
     char** argv = (char**)(sp + 1);
     char** envp = argv + argc + 1;
     if (!husk_runtime_verb_clones(husk_runtime_verb(argc, argv))) return;
+    if (started_by_the_loader(envp)) return;  // /proc/self/exe is ld.so: main() re-execs
     long exe = sys6(SYS_openat, AT_FDCWD, (long)"/proc/self/exe", O_PATH | O_CLOEXEC, 0, 0, 0);
     if (exe < 0) return;
     struct statfs sf;

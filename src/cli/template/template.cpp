@@ -75,7 +75,7 @@ class Exec {
             fail_at(src_, head.pos,
                     fmt::format("executing at <{}>: wrong number of args for {}: want {} got {}",
                                 head.source, head.chain[0], m.arity, args.size()));
-        if (header_) return json(sys::ascii_upper(head.chain[0]));
+        if (header_) return json(m.header ? m.header(args) : sys::ascii_upper(head.chain[0]));
         return m.call(row_index_, args);
     }
 

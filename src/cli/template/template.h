@@ -31,10 +31,11 @@ struct Tree;
 // docker's formatter contexts have methods beside their fields: `{{.Label "com.x"}}` on
 // the rows of ps, volume ls and network ls. A method of the row is called on dot when
 // dot is the row itself: `call(row, args)` with `row` the row's index in the listing.
-// In a header row its title is its name in capitals.
+// In a header row its title is `header(args)`, or its name in capitals without one.
 struct Method {
     size_t arity = 0;
     std::function<nlohmann::json(size_t row, const std::vector<nlohmann::json>& args)> call;
+    std::function<std::string(const std::vector<nlohmann::json>& args)> header;
 };
 using Methods = std::map<std::string, Method, std::less<>>;
 

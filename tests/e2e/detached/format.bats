@@ -56,7 +56,7 @@ teardown_file() { detached_teardown; }
     run -0 husk ps -a --filter name=fmt-lbl --format '{{.Label "tier"}}|{{.Label "none"}}|{{.Labels}}'
     [ "$output" = "web||team=a,tier=web" ]
     run -0 husk ps -a --filter name=fmt-lbl --format 'table {{.Names}}\t{{.Label "team"}}'
-    [[ "${lines[0]}" =~ ^NAMES\ +LABEL$ ]]
+    [[ "${lines[0]}" =~ ^NAMES\ +team$ ]]  # docker's title: the key's last dotted part
     [[ "${lines[1]}" =~ ^fmt-lbl\ +a$ ]]
     husk volume create --label team=b fmt-lvol >/dev/null
     run -0 husk volume ls --format '{{.Name}} {{.Label "team"}} {{.Labels}}'
