@@ -3,6 +3,7 @@
 # Idempotent: quiet and fast when everything is already there.
 set -euo pipefail
 
+tests=()
 build=(build-essential cmake ninja-build pkg-config clang-format clang-tidy
   nlohmann-json3-dev libcli11-dev libfmt-dev libcurl4-openssl-dev libssl-dev
   libarchive-dev libzstd-dev liblzma-dev libbz2-dev libacl1-dev libxml2-dev liblz4-dev
@@ -21,7 +22,7 @@ build+=(nettle-dev)
 build+=(libsqlite3-dev librpm-dev zlib1g-dev)
 # husk scan: Debian's version ordering.
 build+=(libapt-pkg-dev)
-tests=(bats busybox-static jq iproute2 util-linux procps tmux python3 kmod)
+tests+=(bats busybox-static jq iproute2 util-linux procps tmux python3 kmod)
 # setcap: the file-capability attack test (CVE-2022-29162 class).
 tests+=(libcap2-bin)
 # rootless: newuidmap/newgidmap set up the id ranges of a user's containers.

@@ -23,6 +23,9 @@ void catalog_python(const Tree& t, Inventory& inv);
 void catalog_npm(const Tree& t, Inventory& inv);
 // ELF executables (elf.cpp), each read once for every kind of embedded metadata:
 void catalog_binaries(const Tree& t, Inventory& inv);
+// An unsigned integer of `size` (<= 8) bytes at `off` of `bytes` in the given byte order
+// (elf.cpp; the caller checks the bounds).
+uint64_t read_uint(std::string_view bytes, size_t off, size_t size, bool big_endian);
 // `n` bytes at virtual address `addr` of an executable as it is loaded (its PT_LOAD
 // segments' file contents); nullopt outside them.
 using ReadVirtual = std::function<std::optional<std::string>(uint64_t addr, uint64_t n)>;

@@ -1,10 +1,13 @@
 // ELF executables of the image: the sections that carry build metadata, read once
-// per file for every cataloger of binaries (Go build info, cargo auditable).
+// per file for every cataloger of binaries (Go build info, cargo auditable). Any class
+// and byte order: 32- and 64-bit, little- and big-endian (a Go program built for 386,
+// arm or s390x carries the same build info as one for amd64).
 #include <elf.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstddef>
 #include <cstring>
 #include <map>
 #include <optional>
@@ -21,59 +24,103 @@ bool pread_all(int fd, void* buf, size_t n, off_t off) {
     return ::pread(fd, buf, n, off) == static_cast<ssize_t>(n);
 }
 
-// The ELF header of a 64-bit little-endian executable; nullopt for anything else.
-std::optional<Elf64_Ehdr> elf_header(int fd) {
-    Elf64_Ehdr eh{};
-    if (!pread_all(fd, &eh, sizeof eh, 0) || std::memcmp(eh.e_ident, ELFMAG, SELFMAG) != 0 ||
-        eh.e_ident[EI_CLASS] != ELFCLASS64 || eh.e_ident[EI_DATA] != ELFDATA2LSB)
-        return std::nullopt;
-    return eh;
+// Reads field F of the 32- or 64-bit form of record R (Ehdr, Shdr, Phdr) from `rec`.
+#define ELF_FIELD(R, F, rec, is64, big)                                         \
+    ((is64) ? read_uint(rec, offsetof(Elf64_##R, F), sizeof(Elf64_##R::F), big) \
+            : read_uint(rec, offsetof(Elf32_##R, F), sizeof(Elf32_##R::F), big))
+
+struct Section {
+    uint64_t name, type, offset, size;
+};
+struct Segment {
+    uint64_t offset, vaddr, filesz;
+};
+
+// What the catalogers need of an ELF file's headers, in host terms.
+struct ElfFile {
+    bool is64 = false;
+    bool big = false;
+    std::vector<Section> sections;
+    uint64_t shstrndx = 0;
+    std::vector<Segment> loads;  // the PT_LOAD segments
+};
+
+// `n` records of `size` bytes at `off`; empty when out of bounds or unreadable.
+std::vector<std::string> records(int fd, uint64_t off, uint64_t n, uint64_t size) {
+    std::vector<std::string> out;
+    if (n == 0 || n > 4096) return out;
+    std::string all(n * size, '\0');
+    if (!pread_all(fd, all.data(), all.size(), static_cast<off_t>(off))) return out;
+    for (uint64_t i = 0; i < n; ++i) out.push_back(all.substr(i * size, size));
+    return out;
 }
 
-// The sections named in `want` that the file has (64-bit little-endian ELF only).
-std::map<std::string, std::string> elf_sections(int fd, const Elf64_Ehdr& eh,
+// The headers of an ELF file of either class and byte order; nullopt for anything else.
+std::optional<ElfFile> read_elf(int fd) {
+    std::string eh(sizeof(Elf64_Ehdr), '\0');
+    if (!pread_all(fd, eh.data(), EI_NIDENT, 0) || std::memcmp(eh.data(), ELFMAG, SELFMAG) != 0)
+        return std::nullopt;
+    ElfFile f;
+    auto cls = static_cast<unsigned char>(eh[EI_CLASS]);
+    auto data = static_cast<unsigned char>(eh[EI_DATA]);
+    if ((cls != ELFCLASS32 && cls != ELFCLASS64) || (data != ELFDATA2LSB && data != ELFDATA2MSB))
+        return std::nullopt;
+    f.is64 = cls == ELFCLASS64;
+    f.big = data == ELFDATA2MSB;
+    size_t eh_size = f.is64 ? sizeof(Elf64_Ehdr) : sizeof(Elf32_Ehdr);
+    if (!pread_all(fd, eh.data(), eh_size, 0)) return std::nullopt;
+    const bool w = f.is64, b = f.big;
+    uint64_t shentsize = ELF_FIELD(Ehdr, e_shentsize, eh, w, b);
+    if (shentsize == (w ? sizeof(Elf64_Shdr) : sizeof(Elf32_Shdr))) {
+        for (auto& r : records(fd, ELF_FIELD(Ehdr, e_shoff, eh, w, b),
+                               ELF_FIELD(Ehdr, e_shnum, eh, w, b), shentsize))
+            f.sections.push_back(
+                {ELF_FIELD(Shdr, sh_name, r, w, b), ELF_FIELD(Shdr, sh_type, r, w, b),
+                 ELF_FIELD(Shdr, sh_offset, r, w, b), ELF_FIELD(Shdr, sh_size, r, w, b)});
+        f.shstrndx = ELF_FIELD(Ehdr, e_shstrndx, eh, w, b);
+    }
+    uint64_t phentsize = ELF_FIELD(Ehdr, e_phentsize, eh, w, b);
+    if (phentsize == (w ? sizeof(Elf64_Phdr) : sizeof(Elf32_Phdr)))
+        for (auto& r : records(fd, ELF_FIELD(Ehdr, e_phoff, eh, w, b),
+                               ELF_FIELD(Ehdr, e_phnum, eh, w, b), phentsize))
+            if (ELF_FIELD(Phdr, p_type, r, w, b) == PT_LOAD)
+                f.loads.push_back({ELF_FIELD(Phdr, p_offset, r, w, b),
+                                   ELF_FIELD(Phdr, p_vaddr, r, w, b),
+                                   ELF_FIELD(Phdr, p_filesz, r, w, b)});
+    return f;
+}
+
+#undef ELF_FIELD
+
+// The sections named in `want` that the file has.
+std::map<std::string, std::string> elf_sections(int fd, const ElfFile& f,
                                                 const std::vector<std::string_view>& want) {
     std::map<std::string, std::string> out;
-    if (eh.e_shentsize != sizeof(Elf64_Shdr) || eh.e_shnum == 0 || eh.e_shnum > 4096 ||
-        eh.e_shstrndx >= eh.e_shnum)
-        return out;
-    std::vector<Elf64_Shdr> sh(eh.e_shnum);
-    if (!pread_all(fd, sh.data(), sh.size() * sizeof(Elf64_Shdr), static_cast<off_t>(eh.e_shoff)))
-        return out;
-    const Elf64_Shdr& strtab = sh[eh.e_shstrndx];
-    if (strtab.sh_size > (1U << 20)) return out;
-    std::string names(strtab.sh_size, '\0');
-    if (!pread_all(fd, names.data(), names.size(), static_cast<off_t>(strtab.sh_offset)))
-        return out;
-    for (auto& s : sh) {
-        if (s.sh_name >= names.size() || s.sh_type == SHT_NOBITS || s.sh_size > (16U << 20))
-            continue;
-        std::string_view name(names.c_str() + s.sh_name);
+    if (f.shstrndx >= f.sections.size()) return out;
+    const Section& strtab = f.sections[f.shstrndx];
+    if (strtab.size > (1U << 20)) return out;
+    std::string names(strtab.size, '\0');
+    if (!pread_all(fd, names.data(), names.size(), static_cast<off_t>(strtab.offset))) return out;
+    for (auto& s : f.sections) {
+        if (s.name >= names.size() || s.type == SHT_NOBITS || s.size > (16U << 20)) continue;
+        std::string_view name(names.c_str() + s.name);
         if (std::find(want.begin(), want.end(), name) == want.end()) continue;
-        std::string data(s.sh_size, '\0');
-        if (pread_all(fd, data.data(), data.size(), static_cast<off_t>(s.sh_offset)))
+        std::string data(s.size, '\0');
+        if (pread_all(fd, data.data(), data.size(), static_cast<off_t>(s.offset)))
             out.emplace(name, std::move(data));
     }
     return out;
 }
 
 // Reads the executable's memory image through its PT_LOAD segments, as a loader maps it.
-ReadVirtual virtual_reader(int fd, const Elf64_Ehdr& eh) {
-    std::vector<Elf64_Phdr> load;
-    if (eh.e_phentsize == sizeof(Elf64_Phdr) && eh.e_phnum > 0 && eh.e_phnum <= 4096) {
-        std::vector<Elf64_Phdr> ph(eh.e_phnum);
-        if (pread_all(fd, ph.data(), ph.size() * sizeof(Elf64_Phdr),
-                      static_cast<off_t>(eh.e_phoff)))
-            for (auto& p : ph)
-                if (p.p_type == PT_LOAD) load.push_back(p);
-    }
-    return [fd, load](uint64_t addr, uint64_t n) -> std::optional<std::string> {
+ReadVirtual virtual_reader(int fd, const ElfFile& f) {
+    return [fd, load = f.loads](uint64_t addr, uint64_t n) -> std::optional<std::string> {
         for (const auto& p : load) {
-            if (addr < p.p_vaddr || addr - p.p_vaddr >= p.p_filesz) continue;
-            uint64_t off = addr - p.p_vaddr;
-            if (n > p.p_filesz - off) return std::nullopt;
+            if (addr < p.vaddr || addr - p.vaddr >= p.filesz) continue;
+            uint64_t off = addr - p.vaddr;
+            if (n > p.filesz - off) return std::nullopt;
             std::string data(n, '\0');
-            if (!pread_all(fd, data.data(), n, static_cast<off_t>(p.p_offset + off)))
+            if (!pread_all(fd, data.data(), n, static_cast<off_t>(p.offset + off)))
                 return std::nullopt;
             return data;
         }
@@ -83,6 +130,15 @@ ReadVirtual virtual_reader(int fd, const Elf64_Ehdr& eh) {
 
 }  // namespace
 
+uint64_t read_uint(std::string_view bytes, size_t off, size_t size, bool big_endian) {
+    uint64_t v = 0;
+    for (size_t i = 0; i < size; ++i) {
+        auto byte = static_cast<unsigned char>(bytes[off + (big_endian ? i : size - 1 - i)]);
+        v = (v << 8) | byte;
+    }
+    return v;
+}
+
 void catalog_binaries(const Tree& t, Inventory& inv) {
     std::map<std::string, const Entry*> found;
     for (auto& [path, e] : t.entries())
@@ -90,11 +146,11 @@ void catalog_binaries(const Tree& t, Inventory& inv) {
     for (auto& [path, e] : found) {
         sys::UniqueFd fd = t.open_in_layer(e->layer, path);
         if (!fd) continue;
-        auto eh = elf_header(fd.get());
-        if (!eh) continue;
-        auto sections = elf_sections(fd.get(), *eh, {".go.buildinfo", ".dep-v0"});
+        auto elf = read_elf(fd.get());
+        if (!elf) continue;
+        auto sections = elf_sections(fd.get(), *elf, {".go.buildinfo", ".dep-v0"});
         if (auto it = sections.find(".go.buildinfo"); it != sections.end())
-            add_go_buildinfo(it->second, virtual_reader(fd.get(), *eh), "/" + path, e->layer, inv);
+            add_go_buildinfo(it->second, virtual_reader(fd.get(), *elf), "/" + path, e->layer, inv);
         if (auto it = sections.find(".dep-v0"); it != sections.end())
             add_cargo_auditable(it->second, "/" + path, e->layer, inv);
     }

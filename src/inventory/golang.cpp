@@ -72,12 +72,7 @@ void add_modules(std::string_view info, const std::string& go_version, const std
 
 // A pointer of `size` bytes (4 or 8) in the given byte order.
 uint64_t read_pointer(std::string_view b, size_t size, bool big_endian) {
-    uint64_t v = 0;
-    for (size_t i = 0; i < size; ++i) {
-        auto byte = static_cast<unsigned char>(b[big_endian ? i : size - 1 - i]);
-        v = (v << 8) | byte;
-    }
-    return v;
+    return read_uint(b, 0, size, big_endian);
 }
 
 // The Go string whose header {data, len} is at `addr` (before Go 1.18).

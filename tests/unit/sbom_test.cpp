@@ -7,7 +7,9 @@
 #include <sys/xattr.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <cstddef>
 #include <cstring>
 #include <fstream>
 
@@ -153,72 +155,89 @@ TEST_F(SbomLayers, APackageComesFromTheLowestLayerOfTheRunOfDatabaseCopiesListin
 }
 
 // A Go 1.13-1.17 executable as its linker lays it out: .go.buildinfo holds the magic,
-// the pointer size, flags 0 (little endian, no inline strings) and two pointers to Go
-// string headers {data, len} elsewhere in the loaded image. Built here byte by byte (the
-// Go of Debian 12 is 1.19), with one PT_LOAD segment mapping the file at 0x400000. Go's
-// own `go version -m` reads it as the go1.16.15 binary it describes.
-std::string old_go_elf(const std::string& version, const std::string& modinfo) {
+// the pointer size, flags (bit 0: big endian; bit 1 clear: no inline strings) and two
+// pointers to Go string headers {data, len} elsewhere in the loaded image. Built here
+// byte by byte (the Go of Debian 12 is 1.19), with one PT_LOAD segment mapping the file
+// at 0x400000, as a 64- or 32-bit, little- or big-endian ELF file. Go's own
+// `go version -m` reads the 64-bit little-endian one as the go1.16.15 binary it describes.
+struct ElfShape {
+    bool is64 = true;
+    bool big = false;
+};
+
+std::string old_go_elf(const std::string& version, const std::string& modinfo,
+                       ElfShape shape = {}) {
     constexpr uint64_t base = 0x400000;
+    const size_t ptr = shape.is64 ? 8 : 4;
     std::string img(0x200, '\0');  // headers; the payload is appended after them
     auto put = [&img](size_t off, const void* p, size_t n) {
         if (img.size() < off + n) img.resize(off + n, '\0');
         std::memcpy(img.data() + off, p, n);
     };
-    auto put64 = [&put](size_t off, uint64_t v) { put(off, &v, 8); };
+    // an unsigned value of `size` bytes in the file's byte order
+    auto putn = [&](size_t off, uint64_t v, size_t size) {
+        if (img.size() < off + size) img.resize(off + size, '\0');
+        for (size_t i = 0; i < size; ++i)
+            img[off + (shape.big ? size - 1 - i : i)] = static_cast<char>((v >> (8 * i)) & 0xff);
+    };
+// field F of record R (Ehdr, Shdr, Phdr) at `at`, in the file's class
+#define PUT(R, F, at, v)                                                       \
+    (shape.is64 ? putn((at) + offsetof(Elf64_##R, F), v, sizeof(Elf64_##R::F)) \
+                : putn((at) + offsetof(Elf32_##R, F), v, sizeof(Elf32_##R::F)))
     // the strings, then their headers, then the section that points to the headers
     size_t ver_data = img.size();
     put(ver_data, version.data(), version.size());
     size_t mod_data = img.size();
     put(mod_data, modinfo.data(), modinfo.size());
     size_t hdrs = (img.size() + 7) & ~size_t{7};
-    put64(hdrs, base + ver_data);
-    put64(hdrs + 8, version.size());
-    put64(hdrs + 16, base + mod_data);
-    put64(hdrs + 24, modinfo.size());
-    size_t bi = hdrs + 32;
+    putn(hdrs, base + ver_data, ptr);
+    putn(hdrs + ptr, version.size(), ptr);
+    putn(hdrs + 2 * ptr, base + mod_data, ptr);
+    putn(hdrs + 3 * ptr, modinfo.size(), ptr);
+    size_t bi = hdrs + 4 * ptr;
     std::string magic = "\xff Go buildinf:";
     put(bi, magic.data(), magic.size());
-    const char ptr_flags[2] = {8, 0};  // pointer size; flags: little endian, pointer format
+    const char ptr_flags[2] = {static_cast<char>(ptr), shape.big ? '\1' : '\0'};
     put(bi + 14, ptr_flags, 2);
-    put64(bi + 16, base + hdrs);
-    put64(bi + 24, base + hdrs + 16);
+    putn(bi + 16, base + hdrs, ptr);
+    putn(bi + 16 + ptr, base + hdrs + 2 * ptr, ptr);
     const char names[] = "\0.shstrtab\0.go.buildinfo\0";
     size_t strtab = bi + 32;
     put(strtab, names, sizeof names);
+    const size_t shsize = shape.is64 ? sizeof(Elf64_Shdr) : sizeof(Elf32_Shdr);
     size_t shoff = (img.size() + 7) & ~size_t{7};
-    Elf64_Shdr sh[3] = {};
-    sh[1].sh_name = 1;
-    sh[1].sh_type = SHT_STRTAB;
-    sh[1].sh_offset = strtab;
-    sh[1].sh_size = sizeof names;
-    sh[2].sh_name = 11;
-    sh[2].sh_type = SHT_PROGBITS;
-    sh[2].sh_addr = base + bi;
-    sh[2].sh_offset = bi;
-    sh[2].sh_size = 32;
-    put(shoff, sh, sizeof sh);
-    Elf64_Ehdr eh{};
-    std::memcpy(eh.e_ident, ELFMAG, SELFMAG);
-    eh.e_ident[EI_CLASS] = ELFCLASS64;
-    eh.e_ident[EI_DATA] = ELFDATA2LSB;
-    eh.e_ident[EI_VERSION] = EV_CURRENT;
-    eh.e_type = ET_EXEC;
-    eh.e_machine = EM_X86_64;
-    eh.e_version = EV_CURRENT;
-    eh.e_phoff = sizeof eh;
-    eh.e_shoff = shoff;
-    eh.e_ehsize = sizeof eh;
-    eh.e_phentsize = sizeof(Elf64_Phdr);
-    eh.e_phnum = 1;
-    eh.e_shentsize = sizeof(Elf64_Shdr);
-    eh.e_shnum = 3;
-    eh.e_shstrndx = 1;
-    put(0, &eh, sizeof eh);
-    Elf64_Phdr ph{};
-    ph.p_type = PT_LOAD;
-    ph.p_vaddr = base;
-    ph.p_filesz = ph.p_memsz = img.size();
-    put(sizeof eh, &ph, sizeof ph);
+    img.resize(shoff + 3 * shsize, '\0');
+    PUT(Shdr, sh_name, shoff + shsize, 1);
+    PUT(Shdr, sh_type, shoff + shsize, SHT_STRTAB);
+    PUT(Shdr, sh_offset, shoff + shsize, strtab);
+    PUT(Shdr, sh_size, shoff + shsize, sizeof names);
+    PUT(Shdr, sh_name, shoff + 2 * shsize, 11);
+    PUT(Shdr, sh_type, shoff + 2 * shsize, SHT_PROGBITS);
+    PUT(Shdr, sh_addr, shoff + 2 * shsize, base + bi);
+    PUT(Shdr, sh_offset, shoff + 2 * shsize, bi);
+    PUT(Shdr, sh_size, shoff + 2 * shsize, 32);
+    std::memcpy(img.data(), ELFMAG, SELFMAG);
+    img[EI_CLASS] = shape.is64 ? ELFCLASS64 : ELFCLASS32;
+    img[EI_DATA] = shape.big ? ELFDATA2MSB : ELFDATA2LSB;
+    img[EI_VERSION] = EV_CURRENT;
+    const size_t ehsize = shape.is64 ? sizeof(Elf64_Ehdr) : sizeof(Elf32_Ehdr);
+    const size_t phsize = shape.is64 ? sizeof(Elf64_Phdr) : sizeof(Elf32_Phdr);
+    PUT(Ehdr, e_type, 0, ET_EXEC);
+    PUT(Ehdr, e_machine, 0, shape.is64 ? EM_X86_64 : EM_386);
+    PUT(Ehdr, e_version, 0, EV_CURRENT);
+    PUT(Ehdr, e_phoff, 0, ehsize);
+    PUT(Ehdr, e_shoff, 0, shoff);
+    PUT(Ehdr, e_ehsize, 0, ehsize);
+    PUT(Ehdr, e_phentsize, 0, phsize);
+    PUT(Ehdr, e_phnum, 0, 1);
+    PUT(Ehdr, e_shentsize, 0, shsize);
+    PUT(Ehdr, e_shnum, 0, 3);
+    PUT(Ehdr, e_shstrndx, 0, 1);
+    PUT(Phdr, p_type, ehsize, PT_LOAD);
+    PUT(Phdr, p_vaddr, ehsize, base);
+    PUT(Phdr, p_filesz, ehsize, img.size());
+    PUT(Phdr, p_memsz, ehsize, img.size());
+#undef PUT
     return img;
 }
 
@@ -244,14 +263,27 @@ TEST_F(SbomLayers, GoBinariesOfGoBefore118GiveTheirModulesThroughThePointerForma
     reinterpret_cast<Elf64_Phdr*>(broken.data() + sizeof(Elf64_Ehdr))->p_vaddr = 0x800000;
     write(0, "usr/bin/broken", broken);
     ASSERT_EQ(::chmod((layer(0) + "/usr/bin/broken").c_str(), 0755), 0);
+    // the same program for a 32-bit big-endian machine (mips) and a 32-bit little-endian
+    // one (386): the headers, the pointers and the Go string headers in that shape
+    write(0, "usr/bin/old32be",
+          old_go_elf("go1.16.15", sentinel_a + mods + sentinel_b, {false, true}));
+    write(0, "usr/bin/old32le",
+          old_go_elf("go1.16.15", sentinel_a + mods + sentinel_b, {false, false}));
+    for (const char* f : {"usr/bin/old32be", "usr/bin/old32le"})
+        ASSERT_EQ(::chmod((layer(0) + "/" + f).c_str(), 0755), 0);
     inventory::Inventory inv;
     inventory::Tree t(refs(1));
     inventory::catalog_binaries(t, inv);
     std::vector<std::string> got;
     for (auto& p : inv.packages) got.push_back(p.name + "@" + p.version + " " + p.location);
-    EXPECT_EQ(got, (std::vector<std::string>{"example.com/old@(devel) /usr/bin/old",
-                                             "github.com/pkg/errors@v0.9.1 /usr/bin/old",
-                                             "stdlib@1.16.15 /usr/bin/old"}));
+    std::vector<std::string> want;
+    for (const char* f : {"/usr/bin/old", "/usr/bin/old32be", "/usr/bin/old32le"})
+        for (const char* m :
+             {"example.com/old@(devel) ", "github.com/pkg/errors@v0.9.1 ", "stdlib@1.16.15 "})
+            want.push_back(std::string(m) + f);
+    std::sort(got.begin(), got.end());
+    std::sort(want.begin(), want.end());
+    EXPECT_EQ(got, want);
 }
 
 TEST_F(SbomLayers, DpkgSkipsPackagesWhoseFilesAreGone) {

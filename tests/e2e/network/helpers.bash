@@ -30,6 +30,24 @@ serve() {  # NAME [run flags...]
     husk run -d --name "$name" "$@" husk/busybox nc -ll -p 8080 -e echo hello from "$name" >/dev/null
 }
 
+# Polls until a connection from container FROM to NAME:8080 gets "hello from NAME" (a
+# server's nc may not listen yet when its `run -d` returns), for at most 20 s; on failure,
+# prints what the last try said and what FROM's DNS answers for NAME.
+hello_from() {  # FROM NAME
+    local out deadline=$((SECONDS + 20))
+    while :; do
+        out=$(husk exec "$1" nc -w 3 "$2" 8080 2>&1) && [[ "$out" == *"hello from $2"* ]] && {
+            echo "$out"
+            return 0
+        }
+        ((SECONDS < deadline)) || break
+        sleep 0.2
+    done
+    echo "no hello from $2 in $1 after 20 s; the last try: $out" >&2
+    husk exec "$1" nslookup "$2" >&2 || true
+    return 1
+}
+
 # The address NAME resolves to through DNS from container FROM; fails when it does not.
 resolve() {  # FROM NAME
     husk exec "$1" nslookup "$2" | awk '/^Name:/ {n = 1} n && /^Address/ {print $NF; exit}' | grep .

@@ -42,12 +42,10 @@ teardown() { network_teardown; }
     husk network create "b-$SFX" >/dev/null
     serve "one-$SFX" --network "a-$SFX"
     husk run -d --name "watch-$SFX" --network "a-$SFX" husk/busybox sleep 600 >/dev/null
-    husk exec "watch-$SFX" nc -w 3 "one-$SFX" 8080 | grep -q "hello from one-$SFX"
+    hello_from "watch-$SFX" "one-$SFX"
     serve "two-$SFX" --network "a-$SFX"
     # the second server's name reaches the container that was there first
-    # (its nc may not listen yet when `run -d` returns: a few tries)
-    run husk exec "watch-$SFX" sh -c "for i in 1 2 3 4 5; do nc -w 3 two-$SFX 8080 && break; sleep 0.2; done"
-    [[ "$output" == *"hello from two-$SFX"* ]]
+    hello_from "watch-$SFX" "two-$SFX"
     husk rm -f "two-$SFX" >/dev/null
     run resolve "watch-$SFX" "two-$SFX"
     [ "$status" -ne 0 ]
@@ -55,10 +53,8 @@ teardown() { network_teardown; }
     serve "three-$SFX" --network "b-$SFX"
     husk network connect --alias "other-$SFX" "b-$SFX" "watch-$SFX"
     # its first network's responder answers it the names of the second
-    run husk exec "watch-$SFX" sh -c "ip -o -4 addr show eth1
-        for i in 1 2 3 4 5; do nc -w 3 three-$SFX 8080 && break; sleep 0.2; done"
-    echo "$output"
-    [[ "$output" == *"hello from three-$SFX"* ]]
+    husk exec "watch-$SFX" ip -o -4 addr show eth1
+    hello_from "watch-$SFX" "three-$SFX"
     resolve "three-$SFX" "other-$SFX"
     run husk network connect "b-$SFX" "watch-$SFX"
     [ "$status" -ne 0 ]

@@ -37,10 +37,11 @@ validate() {
     [ "$status" -eq 0 ] || { echo "$output"; return 1; }
 }
 
-# go_binary DIR: builds a small Go program there (a dependency module replaced by a
-# directory, so nothing is fetched) and prints the binary's path; nothing without go.
+# go_binary DIR [GOARCH]: builds a small Go program there (a dependency module replaced by
+# a directory, so nothing is fetched), for this machine or GOARCH, and prints the binary's
+# path; nothing without go.
 go_binary() {
-    local d=$1
+    local d=$1 arch=${2:-$(go env GOARCH 2>/dev/null)}
     command -v go >/dev/null || return 0
     mkdir -p "$d/greet"
     printf 'module example.com/greet\n\ngo 1.19\n' >"$d/greet/go.mod"
@@ -48,7 +49,7 @@ go_binary() {
     printf 'module example.com/hello\n\ngo 1.19\n\nrequire example.com/greet v1.2.3\n\nreplace example.com/greet => ./greet\n' >"$d/go.mod"
     printf 'package main\n\nimport "example.com/greet"\n\nfunc main() { println(greet.Hi()) }\n' >"$d/main.go"
     (cd "$d" && HOME=$d GOPATH=$d/gopath GOCACHE=$d/cache GOPROXY=off GOFLAGS=-mod=mod \
-        go build -o "$d/hello" . >"$d/build.log" 2>&1) && echo "$d/hello"
+        GOARCH=$arch CGO_ENABLED=0 go build -o "$d/hello" . >"$d/build.log" 2>&1) && echo "$d/hello"
     return 0
 }
 

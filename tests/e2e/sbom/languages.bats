@@ -37,6 +37,26 @@ teardown() { images_teardown; }
     [ "$(jqf "$WORK/g.json" '[.packages[] | select(.type == "golang") | .location] | unique | join(" ")')" = /usr/local/bin/hello ]
 }
 
+@test "sbom reads the build info of Go binaries for 32-bit and big-endian machines (386, s390x)" {
+    need jq
+    command -v go >/dev/null || skip "go is not installed (scripts/deps.sh installs golang-go)"
+    for arch in 386 s390x; do
+        bin=$(go_binary "$WORK/go-$arch" "$arch")
+        [ -n "$bin" ] || { cat "$WORK/go-$arch/build.log"; false; }
+        # the file is what its name says: ELF class and byte order
+        case $arch in
+            386) [ "$(od -An -tx1 -j4 -N2 "$bin" | tr -d ' ')" = 0101 ] ;;  # 32-bit, little
+            s390x) [ "$(od -An -tx1 -j4 -N2 "$bin" | tr -d ' ')" = 0202 ] ;;  # 64-bit, big
+        esac
+        sbom_image lang "golang-$arch:sbom" --go-binary "$bin"
+        husk sbom "golang-$arch:sbom" --format json -o "$WORK/g-$arch.json"
+        gov=$(go version "$bin" | sed -E 's/.*: go([0-9.]+).*/\1/')
+        got=$(jqf "$WORK/g-$arch.json" '[.packages[] | select(.type == "golang") | .purl] | join(" ")')
+        echo "$arch: $got"
+        [ "$got" = "pkg:golang/example.com/hello@%28devel%29 pkg:golang/example.com/greet@v1.2.3 pkg:golang/stdlib@$gov" ]
+    done
+}
+
 @test "sbom reads the crate graph cargo auditable embeds in a Rust binary" {
     need jq
     bin=$(rust_binary "$WORK/rust")
