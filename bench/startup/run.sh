@@ -86,6 +86,25 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
+# What an earlier run killed by SIGKILL (no trap runs then) left: its cgroups, and crun's
+# directories in the tmpfs under the unmounted cgroup2 mount point, named bench-PID-* after
+# a run whose PID is gone. `$1`: also look under /sys/fs/cgroup/unified (once unmounted).
+sweep_dead_runs() {
+  local d pid
+  for d in $(find /sys/fs/cgroup -mindepth 1 -maxdepth 4 -depth -type d -name 'bench-[0-9]*-*' 2>/dev/null); do
+    pid=${d##*/bench-}
+    pid=${pid%%-*}
+    { [ "$pid" = $$ ] || [ -d "/proc/$pid" ]; } && continue
+    if [ "${1:-}" = tmpfs ] && [[ $d == /sys/fs/cgroup/unified/* ]]; then
+      rm -rf "$d"
+    else
+      rmdir "$d" 2>/dev/null
+    fi
+  done
+  return 0
+}
+sweep_dead_runs
+
 # --- the driver and the bundles ---------------------------------------------------------
 g++ -std=c++20 -O2 -Wall -Wextra -Werror -o "$work/driver" "$here/driver.cpp"
 gcc -O2 -Wall -Wextra -Werror -o "$work/icount" "$here/icount.c"
@@ -134,6 +153,7 @@ if ! crun --root "$work/root/crun-probe" run --bundle "$work/base" "$prefix-prob
   if [[ $err == *"hybrid mode not supported"* ]] && mountpoint -q /sys/fs/cgroup/unified; then
     umount /sys/fs/cgroup/unified
     unmounted_v2=1
+    [ "$(stat -f -c %T /sys/fs/cgroup/unified)" = tmpfs ] && sweep_dead_runs tmpfs
     echo "run.sh: UNMOUNTED cgroup2 (/sys/fs/cgroup/unified) in this script's private mount"
     echo "run.sh: namespace so crun 1.8.1 runs; every runtime below sees the v1 hierarchies only"
   fi
