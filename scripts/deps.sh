@@ -25,6 +25,8 @@ build+=(libapt-pkg-dev)
 tests+=(bats busybox-static jq iproute2 util-linux procps tmux python3 kmod)
 # setcap: the file-capability attack test (CVE-2022-29162 class).
 tests+=(libcap2-bin)
+# strace: the pull test counts its syncfs calls.
+tests+=(strace)
 # rootless: newuidmap/newgidmap set up the id ranges of a user's containers.
 tests+=(uidmap)
 # husk sbom fixtures: an rpmdb.sqlite with real headers, a Debian tree, a Go binary;

@@ -98,6 +98,23 @@ teardown_file() { images_teardown; }
     rm -rf "$wroot"
 }
 
+@test "a pull is on disk before the store counts it: one syncfs per layer, none per file" {
+    command -v strace >/dev/null || skip "strace is not installed (scripts/deps.sh installs it)"
+    local sroot=$WORK/sync-root
+    strace -f -qq -e trace=syncfs,fsync,fdatasync -o "$WORK/sync.trace" \
+        "$HUSK" --root "$sroot" pull -q --tls-verify=false "$REG_main/husk/multi"
+    layers=$("$HUSK" --root "$sroot" image inspect --format '{{len .RootFS.Layers}}' "$REG_main/husk/multi")
+    [ "$layers" -gt 1 ]
+    [ "$(grep -c 'syncfs(' "$WORK/sync.trace")" -eq "$layers" ]
+    # the files of the layers are not synced one by one (the store's own small writes,
+    # manifest, config and index, are)
+    files=$(find "$WORK/umoci-multi/rootfs" -type f | wc -l)
+    syncs=$(grep -cE 'fsync\(|fdatasync\(' "$WORK/sync.trace" || true)
+    echo "files: $files, fsync calls: $syncs"
+    [ "$files" -gt 20 ] && [ "$syncs" -lt 10 ]
+    rm -rf "$sroot"
+}
+
 @test "zstd and uncompressed twins unpack to the tree of the gzip image" {
     husk pull -q --tls-verify=false "$REG_main/husk/multi:zstd"
     husk pull -q --tls-verify=false "$REG_main/husk/multi:plain"
