@@ -60,6 +60,18 @@ wait_for() {
     return 1
 }
 
+# Waits (bounded) until file PATH exists in running container ID: what a container's
+# command touches once it is ready (its signal handlers set, say).
+wait_ready() {  # ID PATH
+    local i
+    for i in $(seq 1 200); do
+        husk exec "$1" test -e "$2" 2>/dev/null && return 0
+        sleep 0.05
+    done
+    echo "timed out waiting for $2 in $1"
+    return 1
+}
+
 # The monitor of a running container: the parent of its init.
 monitor_pid() {
     local pid

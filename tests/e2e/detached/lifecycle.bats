@@ -96,7 +96,9 @@ teardown() { remove_all_containers; }
 }
 
 @test "stop: a process that ignores SIGTERM ends with SIGKILL after -t 1, exit 137" {
-    id=$(husk run -d husk/busybox sh -c 'trap "" TERM; while true; do sleep 0.1; done')
+    # (the stop comes once the shell ignores TERM: before, TERM would end it with 143)
+    id=$(husk run -d husk/busybox sh -c 'trap "" TERM; touch /ready; while true; do sleep 0.1; done')
+    wait_ready "$id" /ready
     run husk stop -t 1 "$id"
     [ "$status" -eq 0 ]
     [ "$output" = "$id" ]
@@ -107,7 +109,8 @@ teardown() { remove_all_containers; }
 }
 
 @test "stop uses the stop signal: --stop-signal USR1 with a handler exits at once" {
-    id=$(husk run -d --stop-signal USR1 husk/busybox sh -c 'trap "exit 7" USR1; while true; do sleep 0.1; done')
+    id=$(husk run -d --stop-signal USR1 husk/busybox sh -c 'trap "exit 7" USR1; touch /ready; while true; do sleep 0.1; done')
+    wait_ready "$id" /ready
     husk stop -t 60 "$id"
     [ "$(husk inspect -f '{{.State.ExitCode}}' "$id")" = 7 ]
     [ "$(husk inspect -f '{{.Config.StopSignal}}' "$id")" = USR1 ]
