@@ -108,7 +108,7 @@ class Source {
     CgroupView sysinfo_view() const {
         CgroupView v;
         memory(v);
-        tasks(v, true);
+        tasks(v, false);  // sysinfo has procs, not how many run
         return v;
     }
 
