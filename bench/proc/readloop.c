@@ -78,7 +78,8 @@ int main(int argc, char** argv) {
         return 0;
     }
     if (argc < 3) {
-        fprintf(stderr, "usage: readloop N FILE... | readloop -t SECONDS FILE... | readloop -s N\n");
+        fprintf(stderr,
+                "usage: readloop N FILE... | readloop -t SECONDS FILE... | readloop -s N\n");
         return 2;
     }
     int n = atoi(argv[1]);
