@@ -8,7 +8,10 @@
 #   3. CPU of the serving side while 1, 10 and 50 containers read all files in a loop
 #      (husk: the sum over every container's server; lxcfs: its one daemon), with the
 #      reads the containers got done;
-#   4. blast radius: the server killed, what a container's read of /proc/meminfo gets.
+#   4. blast radius: the server killed, what a container's read of /proc/meminfo gets;
+#   5. the syscalls the server answers (seccomp user notification): median and mean of N
+#      sysinfo(2) and sched_getaffinity(2) calls in a container, husk vs the kernel's own
+#      answer (the same container with --proc-virtualize=false).
 #
 # usage: bench/proc/run.sh [-n READS] [-c "1 10 50"] [-t SECONDS] [--husk PATH]
 set -euo pipefail
@@ -97,6 +100,19 @@ paste "$work/host" "$work/husk" "$work/lxcfs.lat" | while read -r f h _ _ k kf _
         'BEGIN { printf "%-34s %10d %10d %10d %9.2f %9.2f%s\n", f, h, k, l, k / h, l / h, n }'
 done
 echo "(/proc/uptime: husk serves nothing, a time namespace offset; lxcfs serves it)"
+
+echo
+echo "== syscalls: $reads calls each inside a container (-m 256m --cpus 1), median and mean ns"
+H run --rm --proc-virtualize=false "${limits[@]}" husk/busybox /readloop -s "$reads" >"$work/host.sys"
+H run --rm "${limits[@]}" husk/busybox /readloop -s "$reads" >"$work/husk.sys"
+printf '%-20s %10s %10s %10s %10s %9s\n' call host_med husk_med host_mean husk_mean husk/host
+paste "$work/host.sys" "$work/husk.sys" | while read -r c hm ha hf _ km ka kf; do
+    note=
+    [ "$hf" != 0 ] && note+=" (host: $hf failed)"
+    [ "$kf" != 0 ] && note+=" (husk: $kf failed)"
+    awk -v c="$c" -v hm="$hm" -v km="$km" -v ha="$ha" -v ka="$ka" -v n="$note" \
+        'BEGIN { printf "%-20s %10d %10d %10d %10d %9.1f%s\n", c, hm, km, ha, ka, km / hm, n }'
+done
 
 echo
 echo "== idle: CPU of one container's server over 10 s with nobody reading"

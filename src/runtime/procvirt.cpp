@@ -11,9 +11,11 @@
 #include <sys/fanotify.h>
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
+#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -21,6 +23,7 @@
 #include <cerrno>
 #include <cstddef>
 #include <cstring>
+#include <filesystem>
 
 #include <fmt/format.h>
 
@@ -32,6 +35,7 @@
 #include "runtime/sync.h"
 #include "sys/error.h"
 #include "sys/fileutil.h"
+#include "sys/proc.h"
 #include "sys/syscalls.h"
 #include "sys/unix_socket.h"
 
@@ -95,10 +99,16 @@ class Source {
         if (k == Kind::diskstats) disks(v);
         return v;
     }
+    CgroupView cpu_view() const {
+        CgroupView v;
+        cpu_limits(v);
+        return v;
+    }
+    const std::string& procs_dir() const { return procs_; }
     CgroupView sysinfo_view() const {
         CgroupView v;
         memory(v);
-        tasks(v, true);
+        tasks(v, false);  // sysinfo has procs, not how many run
         return v;
     }
 
@@ -272,8 +282,11 @@ struct Server {
     std::string dir;
     Source src;
     long start_boottime = 0;
-    int listener = -1;  // seccomp notify fd, or -1
+    // seccomp notify fds: the init's (if any), then each exec'd process's
+    std::vector<UniqueFd> listeners;
     int init_pidfd = -1;
+    int inbox = -1;    // notify.sock: exec'd processes' listeners arrive there (SCM_RIGHTS)
+    int handoff = -1;  // the server passes each of them on to its standby through it
     LoadAverage load;
     // Each file, opened for writing before any mark exists (an open of ours after
     // would wait for ourselves). fanotify's own event fds are read-only: the container
@@ -344,61 +357,194 @@ void answer_opens(Server& s, int fan) {
     }
 }
 
-void answer_sysinfo(Server& s) {
-    seccomp_notif req{};
-    if (::ioctl(s.listener, SECCOMP_IOCTL_NOTIF_RECV, &req) != 0) {
-        if (errno == ENOENT || errno == EINTR) return;  // the caller went away
-        s.listener = -1;
-        return;
+// `len` bytes of `data` into the caller's memory at `addr`; false when not all went.
+bool write_caller(const seccomp_notif& req, uint64_t addr, const void* data, size_t len) {
+    iovec local{const_cast<void*>(data), len};
+    // an address in the caller's memory, not ours: it is only handed to the kernel
+    iovec remote{reinterpret_cast<void*>(addr), len};  // NOLINT(performance-no-int-to-ptr)
+    return ::process_vm_writev(static_cast<pid_t>(req.pid), &local, 1, &remote, 1, 0) ==
+           static_cast<ssize_t>(len);
+}
+
+// sysinfo(2): the container's numbers into the caller's struct. Returns whether it wrote
+// the caller's memory.
+bool answer_sysinfo(Server& s, const seccomp_notif& req, seccomp_notif_resp& resp) {
+    struct sysinfo si {};
+    try {
+        si = render_sysinfo(s.src.sysinfo_view(), sys::read_file("/proc/meminfo"), s.load,
+                            boottime_secs() - s.start_boottime);
+    } catch (const std::exception&) {
+        ::sysinfo(&si);  // our own host numbers rather than nothing
     }
+    if (!write_caller(req, req.data.args[0], &si, sizeof si)) {
+        resp.error = -EFAULT;
+        return false;
+    }
+    return true;
+}
+
+// The largest mask the kernel copies out (CONFIG_NR_CPUS is at most 8192).
+constexpr size_t kMaskBytes = 1024;
+
+// The host id of the task (process or thread) the caller, host task `caller`, names
+// `pid` in its own PID namespace; 0 when it is not one of the container's tasks.
+pid_t host_task(const Server& s, pid_t caller, pid_t pid) {
+    if (pid == 0) return caller;
+    std::vector<pid_t> mine = sys::ns_pids(caller);
+    if (mine.empty()) return 0;
+    size_t level = mine.size() - 1;
+    if (mine[level] == pid) return caller;
+    for (pid_t proc : cgroup::read_procs(s.src.procs_dir(), /*recursive=*/true)) {
+        std::error_code ec;
+        std::filesystem::directory_iterator it(fmt::format("/proc/{}/task", proc), ec), end;
+        for (; !ec && it != end; it.increment(ec)) {
+            auto tid = static_cast<pid_t>(std::strtol(it->path().filename().c_str(), nullptr, 10));
+            std::vector<pid_t> ids = sys::ns_pids(tid);
+            if (ids.size() > level && ids[level] == pid) return tid;
+        }
+    }
+    return 0;
+}
+
+// sched_getaffinity(pid, len, mask): the task's real mask cut to the first
+// ceil(quota/period) CPUs, with the kernel's return value (the size copied) and errors.
+// Without a quota, for a task not of the container, or when the mask is no wider, the
+// kernel answers (CONTINUE: it decides nothing about security here). The real affinity
+// is left alone. Returns whether it wrote the caller's memory.
+bool answer_affinity(const Server& s, const seccomp_notif& req, seccomp_notif_resp& resp) {
+    size_t keep = quota_cpus(s.src.cpu_view());
+    auto caller = static_cast<pid_t>(req.pid);
+    pid_t target = keep > 0 ? host_task(s, caller, static_cast<pid_t>(req.data.args[0])) : 0;
+    if (target == 0) {
+        resp.flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE;
+        return false;
+    }
+    auto len = static_cast<unsigned>(req.data.args[1]);
+    if (len > kMaskBytes && len % sizeof(long) != 0) {  // the kernel's own check
+        resp.error = -EINVAL;
+        return false;
+    }
+    unsigned char mask[kMaskBytes] = {};
+    long n = ::syscall(SYS_sched_getaffinity, target, std::min<size_t>(len, kMaskBytes), mask);
+    if (n < 0) {
+        resp.error = -errno;
+        return false;
+    }
+    if (!narrow_affinity(mask, static_cast<size_t>(n), keep)) {
+        resp.flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE;
+        return false;
+    }
+    if (!write_caller(req, req.data.args[2], mask, static_cast<size_t>(n))) {
+        resp.error = -EFAULT;
+        return false;
+    }
+    resp.val = n;
+    return true;
+}
+
+// One notification on `listener`. False when the listener is of no more use.
+bool answer_call(Server& s, int listener) {
+    seccomp_notif req{};
+    if (::ioctl(listener, SECCOMP_IOCTL_NOTIF_RECV, &req) != 0)
+        return errno == ENOENT || errno == EINTR;  // the caller went away
     seccomp_notif_resp resp{};
     resp.id = req.id;
-    if (req.data.nr != SYS_sysinfo) {
-        resp.flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE;
-    } else {
-        struct sysinfo si {};
-        try {
-            si = render_sysinfo(s.src.sysinfo_view(), sys::read_file("/proc/meminfo"), s.load,
-                                boottime_secs() - s.start_boottime);
-        } catch (const std::exception&) {
-            ::sysinfo(&si);  // our own host numbers rather than nothing
-        }
-        iovec local{&si, sizeof si};
-        // an address in the caller's memory, not ours: it is only handed to the kernel
-        iovec remote{
-            reinterpret_cast<void*>(req.data.args[0]),  // NOLINT(performance-no-int-to-ptr)
-            sizeof si};
-        if (::ioctl(s.listener, SECCOMP_IOCTL_NOTIF_ID_VALID, &req.id) != 0) return;
-        if (::process_vm_writev(static_cast<pid_t>(req.pid), &local, 1, &remote, 1, 0) !=
-            static_cast<ssize_t>(sizeof si))
-            resp.error = -EFAULT;
+    bool wrote = false;
+    try {
+        if (req.data.nr == SYS_sysinfo)
+            wrote = answer_sysinfo(s, req, resp);
+        else if (req.data.nr == SYS_sched_getaffinity)
+            wrote = answer_affinity(s, req, resp);
+        else
+            resp.flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE;
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "husk-procvirt: syscall %d: %s\n", req.data.nr, e.what());
+        resp = seccomp_notif_resp{req.id, 0, 0, SECCOMP_USER_NOTIF_FLAG_CONTINUE};
     }
-    (void)::ioctl(s.listener, SECCOMP_IOCTL_NOTIF_SEND, &resp);
+    // seccomp_unotify(2): the caller may have gone (and its pid been reused) while we
+    // wrote into its memory; answer only a call that is still waiting.
+    if (wrote && ::ioctl(listener, SECCOMP_IOCTL_NOTIF_ID_VALID, &req.id) != 0) return true;
+    (void)::ioctl(listener, SECCOMP_IOCTL_NOTIF_SEND, &resp);
+    return true;
+}
+
+// An exec'd process's listener from the inbox: kept, and a copy to the standby.
+void take_listener(Server& s) {
+    UniqueFd fd;
+    try {
+        fd.reset(sys::recv_fd(s.inbox));
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "husk-procvirt: %s\n", e.what());
+        return;
+    }
+    char one = 1;
+    if (s.handoff >= 0 && sys::send_fd(s.handoff, fd.get(), &one, 1) < 0) s.handoff = -1;
+    s.listeners.push_back(std::move(fd));
+}
+
+// Drop the listeners whose poll entry (from `first` on in `p`, one each, in order)
+// says hung up: no task carries their filter any more.
+void drop_unused(Server& s, const std::vector<pollfd>& p, size_t first) {
+    for (size_t i = s.listeners.size(); i-- > 0;) {
+        short ev = p[first + i].revents;
+        if ((ev & (POLLHUP | POLLERR | POLLNVAL)) && !(ev & POLLIN))
+            s.listeners.erase(s.listeners.begin() + static_cast<std::ptrdiff_t>(i));
+    }
 }
 
 [[noreturn]] void serve(Server& s, UniqueFd fan) {
+    std::vector<pollfd> p;
     for (;;) {
-        pollfd p[3] = {{fan.get(), POLLIN, 0}, {s.listener, POLLIN, 0}, {s.init_pidfd, POLLIN, 0}};
-        if (::poll(p, 3, -1) < 0) {
+        p.assign({{fan.get(), POLLIN, 0}, {s.init_pidfd, POLLIN, 0}, {s.inbox, POLLIN, 0}});
+        for (const auto& l : s.listeners) p.push_back({l.get(), POLLIN, 0});
+        if (::poll(p.data(), p.size(), -1) < 0) {
             if (errno == EINTR) continue;
             ::_exit(1);
         }
-        if (p[2].revents) ::_exit(0);  // the container's init is gone
+        if (p[1].revents) ::_exit(0);  // the container's init is gone
         if (p[0].revents & POLLIN) answer_opens(s, fan.get());
-        if (p[1].revents & POLLIN) answer_sysinfo(s);
-        if (p[1].revents & (POLLHUP | POLLERR | POLLNVAL)) s.listener = -1;
+        for (size_t i = s.listeners.size(); i-- > 0;) {
+            if ((p[3 + i].revents & POLLIN) && !answer_call(s, s.listeners[i].get()))
+                p[3 + i].revents = POLLERR;
+        }
+        drop_unused(s, p, 3);
+        if (p[2].revents & POLLIN) take_listener(s);
     }
 }
 
-// The standby: sleeps until the server (`server`, a pidfd) or the container's init is
+// The standby: keeps a copy of every listener the server takes (and lets go of those
+// hung up) and sleeps until the server (`server`, a pidfd) or the container's init is
 // gone; in the first case it becomes the server.
-[[noreturn]] void standby(Server& s, UniqueFd server) {
+[[noreturn]] void standby(Server& s, UniqueFd server, UniqueFd handoff) {
+    s.handoff = handoff.get();
+    auto take = [&] {
+        try {
+            s.listeners.emplace_back(sys::recv_fd(s.handoff));
+        } catch (const std::exception&) {
+            s.handoff = -1;  // the server's end is closed
+        }
+    };
+    std::vector<pollfd> p;
     for (;;) {
-        pollfd p[2] = {{server.get(), POLLIN, 0}, {s.init_pidfd, POLLIN, 0}};
-        if (::poll(p, 2, -1) < 0 && errno == EINTR) continue;
+        p.assign({{server.get(), POLLIN, 0}, {s.init_pidfd, POLLIN, 0}, {s.handoff, POLLIN, 0}});
+        for (const auto& l : s.listeners) p.push_back({l.get(), 0, 0});  // hangups only
+        if (::poll(p.data(), p.size(), -1) < 0) {
+            if (errno == EINTR) continue;
+            ::_exit(1);
+        }
         if (p[1].revents) ::_exit(0);
         if (p[0].revents) break;
+        drop_unused(s, p, 3);
+        if (p[2].revents & POLLIN) take();
     }
+    // what the server passed on before it died is still queued
+    for (;;) {
+        pollfd h{s.handoff, POLLIN, 0};
+        if (s.handoff < 0 || ::poll(&h, 1, 0) != 1 || !(h.revents & POLLIN)) break;
+        take();
+    }
+    s.handoff = -1;
+    handoff.reset();
     try {
         UniqueFd fan = make_group(s);
         // server.pid names us once our marks are in place: from then on opens wait for us
@@ -409,6 +555,20 @@ void answer_sysinfo(Server& s) {
         std::fprintf(stderr, "husk-procvirt standby: %s\n", e.what());
     }
     ::_exit(1);
+}
+
+// notify.sock in the directory `dirfd` (its path may be longer than sun_path allows).
+sockaddr_un inbox_address(int dirfd) {
+    sockaddr_un a{};
+    a.sun_family = AF_UNIX;
+    std::snprintf(a.sun_path, sizeof a.sun_path, "/proc/self/fd/%d/notify.sock", dirfd);
+    return a;
+}
+
+UniqueFd open_dir(const std::string& dir) {
+    UniqueFd fd(::open(dir.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+    if (!fd) throw_sys("open", dir);
+    return fd;
 }
 
 // A child of start_server on its way to serve: named, away from the caller's terminal
@@ -471,7 +631,8 @@ bool sysinfo_filter_possible(const oci::Spec& spec) {
 pid_t start_server(const std::string& dir, const cgroup::Manager& cg, pid_t init,
                    long start_boottime, UniqueFd listener) {
     return with_context("proc-virtualize: start the server", [&] {
-        Server s{dir, Source(cg), start_boottime, listener.get(), -1, {}, {}};
+        Server s{dir, Source(cg), start_boottime, {}, -1, -1, -1, {}, {}};
+        if (listener) s.listeners.push_back(std::move(listener));
         UniqueFd init_fd(sys::pidfd_open(init));
         if (!init_fd) throw_sys("pidfd_open", std::to_string(init));
         s.init_pidfd = init_fd.get();
@@ -479,21 +640,38 @@ pid_t start_server(const std::string& dir, const cgroup::Manager& cg, pid_t init
         open_files(s, files);
         UniqueFd fan = make_group(s);
         // Everything the server and its standby write in `dir` exists before we return
-        // (the log, both pid files): a `delete` right after create removes all of it.
+        // (the log, the inbox, both pid files): a `delete` right after create removes all.
         std::string log = fmt::format("{}/server.log", dir);
         UniqueFd log_fd(::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600));
         if (!log_fd) throw_sys("open", log);
-        std::vector<int> keep = {s.listener, s.init_pidfd};
+        UniqueFd inbox(::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+        if (!inbox) throw_sys("socket");
+        {
+            UniqueFd d = open_dir(dir);
+            sockaddr_un a = inbox_address(d.get());
+            if (::bind(inbox.get(), reinterpret_cast<sockaddr*>(&a), sizeof a) != 0)
+                throw_sys("bind", dir + "/notify.sock");
+        }
+        s.inbox = inbox.get();
+        int sv[2];
+        if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0)
+            throw_sys("socketpair");
+        UniqueFd to_standby(sv[0]), from_server(sv[1]);
+        std::vector<int> keep = {s.init_pidfd, s.inbox};
+        for (const auto& l : s.listeners) keep.push_back(l.get());
         for (const auto& m : s.marked) keep.push_back(m.fd);
         std::fflush(nullptr);
         pid_t pid = ::fork();
         if (pid < 0) throw_sys("fork");
         if (pid == 0) {
             keep.push_back(fan.get());
+            keep.push_back(to_standby.get());
             detach("husk-procvirt", log_fd.get(), keep);
+            s.handoff = to_standby.get();
             serve(s, std::move(fan));
         }
         fan.reset();  // the standby makes a group of its own when it takes over
+        to_standby.reset();
         sys::write_file_atomic(fmt::format("{}/server.pid", dir), std::to_string(pid), 0644);
         // Our child, not reaped yet: the pid is the server's even if it has died already.
         UniqueFd server(sys::pidfd_open(pid));
@@ -502,13 +680,30 @@ pid_t start_server(const std::string& dir, const cgroup::Manager& cg, pid_t init
         if (standby_pid < 0) throw_sys("fork");
         if (standby_pid == 0) {
             keep.push_back(server.get());
+            keep.push_back(from_server.get());
             detach("husk-procv-sby", log_fd.get(), keep);
-            standby(s, std::move(server));
+            standby(s, std::move(server), std::move(from_server));
         }
         sys::write_file_atomic(fmt::format("{}/standby.pid", dir), std::to_string(standby_pid),
                                0644);
         return pid;
     });
+}
+
+UniqueFd connect_server(const std::string& dir) {
+    UniqueFd d(::open(dir.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+    if (!d) return {};  // no --proc-virtualize for this container
+    UniqueFd sock(::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+    if (!sock) throw_sys("socket");
+    sockaddr_un a = inbox_address(d.get());
+    // ENOENT: created before the inbox existed; ECONNREFUSED: nobody serves any more
+    if (::connect(sock.get(), reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) return {};
+    return sock;
+}
+
+bool pass_listener(int sock, int listener) noexcept {
+    char one = 1;
+    return sys::send_fd(sock, listener, &one, 1) == 0;
 }
 
 // --- child side: runs between clone and execve ---
@@ -522,12 +717,14 @@ void install_sysinfo_filter(const Plan& p) noexcept {
 #else
     constexpr uint32_t kArch = 0;
 #endif
-    // sysinfo of the native ABI goes to the listener; everything else passes.
+    // sysinfo and sched_getaffinity of the native ABI go to the listener; everything
+    // else passes.
     static const sock_filter kProgram[] = {
         BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, arch)),
-        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, kArch, 0, 3),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, kArch, 0, 4),
         BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, nr)),
-        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_sysinfo, 0, 1),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_sysinfo, 1, 0),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_sched_getaffinity, 0, 1),
         BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_USER_NOTIF),
         BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
     };

@@ -15,14 +15,22 @@
 //   uptime   a time namespace whose boottime offset is minus the host's uptime at
 //            create: /proc/uptime and sysinfo's uptime count from the container's start
 //            with nobody serving them.
-//   sysinfo  a seccomp filter of its own (only sysinfo, SECCOMP_RET_USER_NOTIF;
-//            every other syscall passes) whose listener the server holds; it writes the
-//            container's numbers into the caller's struct. If the server and its standby
-//            (below) are both gone the kernel answers ENOSYS to sysinfo(2): see
+//   sysinfo  a seccomp filter of its own (only sysinfo and sched_getaffinity,
+//   nproc    SECCOMP_RET_USER_NOTIF; every other syscall passes) whose listener the
+//            server holds; it writes the container's numbers into the caller's struct,
+//            and for sched_getaffinity the caller's real mask cut to ceil(quota/period)
+//            CPUs (nproc, glibc, Python, Java and Go count that mask, which a CFS quota
+//            does not narrow; the real affinity is never changed). If the server and its
+//            standby (below) are both gone the kernel answers ENOSYS to both calls: see
 //            README "Not there yet".
-//   failure  beside the server start_server forks a standby; it sleeps on the server's
-//            pidfd and, if the server dies, takes over (a new fanotify group, the same
-//            seccomp listener). Each container has its own pair: nothing is shared.
+//   exec     an exec'd process (husk exec, husk-runtime exec) installs the same filter
+//            before its execve; the runtime hands its listener to the server through
+//            <dir>/notify.sock (a datagram with SCM_RIGHTS), and the server polls all
+//            of its listeners, dropping each once no task carries its filter.
+//   failure  beside the server start_server forks a standby; it keeps a copy of every
+//            listener (the server passes each on), sleeps on the server's pidfd and, if
+//            the server dies, takes over (a new fanotify group, the same seccomp
+//            listeners and inbox). Each container has its own pair: nothing is shared.
 //
 // The server is a process of its own per container (forked by create, reparented to
 // the caller's subreaper: the monitor for detached containers, `husk run` in the
@@ -68,8 +76,18 @@ bool sysinfo_filter_possible(const oci::Spec& spec);
 pid_t start_server(const std::string& dir, const cgroup::Manager& cg, pid_t init,
                    long start_boottime, sys::UniqueFd listener);
 
-// Child side: install the sysinfo notify filter and send its listener fd to the parent
-// (SyncType::procvirt_fd). Before the container's own seccomp filter.
+// Exec side, before the process is made: a socket to the server of the container whose
+// procvirt directory is `dir`; it takes the exec'd process's listener. Empty when the
+// container has no server (none made, or nobody serves it any more): the process then
+// goes without the filter (the host's sysinfo and affinity, but no ENOSYS).
+sys::UniqueFd connect_server(const std::string& dir);
+// Hand the exec'd process's `listener` to the server over `sock` (from connect_server).
+// False when the server is gone since: the process's sysinfo(2) then fails with ENOSYS.
+bool pass_listener(int sock, int listener) noexcept;
+
+// Child side (init and exec): install the notify filter (sysinfo, sched_getaffinity) and
+// send its listener fd to the parent (SyncType::procvirt_fd). Before the container's own
+// seccomp filter.
 void install_sysinfo_filter(const Plan& p) noexcept;
 
 }  // namespace husk::runtime::procvirt

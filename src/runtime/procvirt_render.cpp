@@ -98,11 +98,29 @@ std::vector<unsigned> visible_cpus(const CgroupView& cg, const std::vector<unsig
                 cpus.push_back(c);
         if (cpus.empty()) cpus = online;
     }
-    if (cg.cpu_quota_us > 0 && cg.cpu_period_us > 0) {
-        uint64_t n = (cg.cpu_quota_us + cg.cpu_period_us - 1) / cg.cpu_period_us;
-        if (n < cpus.size()) cpus.resize(std::max<uint64_t>(n, 1));
-    }
+    if (size_t n = quota_cpus(cg); n > 0 && n < cpus.size()) cpus.resize(n);
     return cpus;
+}
+
+size_t quota_cpus(const CgroupView& cg) {
+    if (cg.cpu_quota_us == 0 || cg.cpu_period_us == 0) return 0;
+    uint64_t n = (cg.cpu_quota_us + cg.cpu_period_us - 1) / cg.cpu_period_us;
+    return static_cast<size_t>(std::max<uint64_t>(n, 1));
+}
+
+bool narrow_affinity(unsigned char* mask, size_t len, size_t keep) {
+    bool changed = false;
+    for (size_t i = 0; i < len * 8; ++i) {
+        auto bit = static_cast<unsigned char>(1U << (i % 8));
+        if (!(mask[i / 8] & bit)) continue;
+        if (keep > 0) {
+            --keep;
+            continue;
+        }
+        mask[i / 8] = static_cast<unsigned char>(mask[i / 8] & ~bit);
+        changed = true;
+    }
+    return changed;
 }
 
 std::string render_cpu_range(size_t count) {

@@ -42,6 +42,12 @@ std::vector<unsigned> parse_cpu_list(std::string_view text);
 // The host CPUs the container is shown, lowest first: the cpuset (or `online`), cut to
 // ceil(quota/period) when a CPU quota is smaller. Never empty when `online` is not.
 std::vector<unsigned> visible_cpus(const CgroupView& cg, const std::vector<unsigned>& online);
+// ceil(quota/period), at least 1; 0 when the cgroup has no CPU quota.
+size_t quota_cpus(const CgroupView& cg);
+// sched_getaffinity(2)'s answer for the container: in the `len`-byte mask (the
+// kernel's bit order: CPU n is bit n%8 of byte n/8) only the first `keep` CPUs set
+// stay set. Returns whether it changed anything.
+bool narrow_affinity(unsigned char* mask, size_t len, size_t keep);
 // The container's CPUs renumbered from 0: "0\n", "0-3\n".
 std::string render_cpu_range(size_t count);
 

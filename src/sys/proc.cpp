@@ -47,4 +47,28 @@ bool process_alive(pid_t pid, uint64_t start_time) {
     return st->start_time == start_time;
 }
 
+std::vector<pid_t> ns_pids(pid_t tid) {
+    char path[64];
+    std::snprintf(path, sizeof path, "/proc/%d/status", static_cast<int>(tid));
+    UniqueFd fd(::open(path, O_RDONLY | O_CLOEXEC));
+    if (!fd) return {};
+    char buf[4096];
+    ssize_t n = ::read(fd.get(), buf, sizeof buf - 1);
+    if (n <= 0) return {};
+    buf[n] = '\0';
+    std::vector<pid_t> ids;
+    char* p = std::strstr(buf, "\nNSpid:");
+    if (!p) return ids;
+    p += 7;
+    for (;;) {
+        char* end = nullptr;
+        long id = std::strtol(p, &end, 10);
+        if (end == p) break;
+        ids.push_back(static_cast<pid_t>(id));
+        p = end;
+        if (*p == '\n') break;
+    }
+    return ids;
+}
+
 }  // namespace husk::sys

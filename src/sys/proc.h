@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace husk::sys {
 
@@ -21,5 +22,9 @@ std::optional<ProcStat> proc_stat(pid_t pid);
 // True when `pid` exists, is not a zombie, and started at `start_time`
 // (a reused pid is never mistaken for the process we knew).
 bool process_alive(pid_t pid, uint64_t start_time);
+
+// The ids of task `tid` (a process or a thread) in each PID namespace, ours first and its
+// own last (/proc/TID/status NSpid); empty when it does not exist.
+std::vector<pid_t> ns_pids(pid_t tid);
 
 }  // namespace husk::sys

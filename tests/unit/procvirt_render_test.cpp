@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstring>
 #include <string>
 
 #include "runtime/procvirt_render.h"
@@ -91,6 +92,30 @@ TEST(ProcvirtVisibleCpus, QuotaCutsTheCpusetRoundingUp) {
     EXPECT_EQ(visible_cpus(cg, online), (std::vector<unsigned>{2, 3}));
     cg.cpuset = {9};  // not online: fall back to what is
     EXPECT_EQ(visible_cpus(cg, online), online);
+}
+
+TEST(ProcvirtAffinity, QuotaCpusRoundsUpAndIsZeroWithoutQuota) {
+    CgroupView cg;
+    EXPECT_EQ(quota_cpus(cg), 0U);
+    cg.cpu_period_us = 100000;
+    cg.cpu_quota_us = 100000;
+    EXPECT_EQ(quota_cpus(cg), 1U);
+    cg.cpu_quota_us = 150000;
+    EXPECT_EQ(quota_cpus(cg), 2U);
+    cg.cpu_quota_us = 1000;  // a hundredth of a CPU still shows one
+    EXPECT_EQ(quota_cpus(cg), 1U);
+}
+
+TEST(ProcvirtAffinity, NarrowKeepsTheFirstCpusOfTheMask) {
+    // CPUs 1, 3, 8 and 63 set in an 8-byte (one long) mask
+    unsigned char mask[8] = {0x0a, 0x01, 0, 0, 0, 0, 0, 0x80};
+    unsigned char two[8] = {0x0a, 0, 0, 0, 0, 0, 0, 0};
+    EXPECT_TRUE(narrow_affinity(mask, sizeof mask, 2));
+    EXPECT_EQ(std::memcmp(mask, two, sizeof mask), 0);
+    EXPECT_FALSE(narrow_affinity(mask, sizeof mask, 2));  // already that narrow
+    EXPECT_FALSE(narrow_affinity(mask, sizeof mask, 5));
+    EXPECT_TRUE(narrow_affinity(mask, sizeof mask, 1));
+    EXPECT_EQ(mask[0], 0x02);
 }
 
 TEST(ProcvirtMeminfo, LimitIsTotalAndUsageMovesFreeAndAvailable) {

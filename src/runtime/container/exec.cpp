@@ -29,6 +29,7 @@
 #include "runtime/init.h"
 #include "runtime/plan_build.h"
 #include "runtime/process_attrs.h"
+#include "runtime/procvirt.h"
 #include "runtime/self_protect.h"
 #include "runtime/state.h"
 #include "runtime/sync.h"
@@ -146,6 +147,12 @@ int exec(const ExecOptions& o) {
             spec.linux_ && spec.linux_->memory_policy ? &*spec.linux_->memory_policy : nullptr,
             /*exec=*/true, plan.attrs);
         plan_process_security(proc, sc, o.root + "/.seccomp-cache", plan);
+        // --proc-virtualize: the process carries the container's sysinfo/affinity filter
+        // when its server is there to take the listener (procvirt.h).
+        UniqueFd procvirt_server;
+        if (procvirt::sysinfo_filter_possible(spec))
+            procvirt_server = procvirt::connect_server(dir.path() + "/procvirt");
+        plan.sysinfo_notify = static_cast<bool>(procvirt_server);
         // execCPUAffinity.initial: the CPUs we (the runtime parent) run on while the process
         // is made and joins the cgroup; the clone inherits them, ours come back after.
         std::optional<InitialAffinity> initial;
@@ -227,9 +234,14 @@ int exec(const ExecOptions& o) {
             if (int r = sync_send(parent_sock.get(), SyncType::go, pid); r < 0)
                 throw_sys("sync with exec process", "", -r);
             SyncMsg msg;
-            int r = sync_recv(parent_sock.get(), msg);
-            if (r <= 0) throw Error("the exec process died before it was ready");
-            if (msg.type == SyncType::error) throw sync_error(msg);
+            for (;;) {
+                int r = sync_recv(parent_sock.get(), msg);
+                if (r <= 0) throw Error("the exec process died before it was ready");
+                if (msg.type == SyncType::error) throw sync_error(msg);
+                if (msg.type != SyncType::procvirt_fd) break;
+                UniqueFd listener(sys::recv_fd(parent_sock.get()));
+                procvirt::pass_listener(procvirt_server.get(), listener.get());
+            }
         } catch (...) {
             ::kill(pid, SIGKILL);
             ::waitpid(pid, nullptr, 0);

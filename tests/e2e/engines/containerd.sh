@@ -256,6 +256,27 @@ c_cgroup_limits() {
     ctr_ container rm "$c" >/dev/null
     expect "memory.limit_in_bytes, cpu.cfs_quota_us" "$mem $cpu" "33554432 50000"
 }
+# --proc-virtualize through the bundle's annotation (husk-runtime only: the reference
+# runtimes do not know it): the task and an exec'd process read the limits from
+# sysinfo(2) (busybox free) and the CPU mask (nproc; 1 on a 1-CPU machine anyway).
+c_proc_virtualize() {
+    RT=$1
+    local c out ex
+    local limits=(--memory-limit 268435456 --cpus 1 --annotation run.oci.husk.proc-virtualize=true)
+    local show='echo $(free -m | awk "/^Mem:/ { print \$2 }") $(nproc)'
+    out=$(run_ --rm "${limits[@]}" "$IMG" "$(cname vr)" sh -c "$show") || return 1
+    expect "run: free -m total, nproc" "$out" "256 1" || return 1
+    c=$(cname v)
+    run_ -d "${limits[@]}" "$IMG" "$c" sleep 300 >/dev/null || return 1
+    wait_for sh -c "ctr --address $T/containerd.sock -n $ns task ls | grep -q '^$c .*RUNNING'" ||
+        { echo "task not RUNNING: $(task_status "$c")"; return 1; }
+    ex=$(ctr_ task exec --exec-id pv "$c" sh -c "$show")
+    ctr_ task kill -s SIGKILL "$c"
+    wait_for sh -c "ctr --address $T/containerd.sock -n $ns task ls | grep -q '^$c .*STOPPED'"
+    ctr_ task delete "$c" >/dev/null
+    ctr_ container rm "$c" >/dev/null
+    expect "exec: free -m total, nproc" "$ex" "256 1"
+}
 
 all=("${refs[@]}" "$husk")
 check_basic "ctr run --rm" c_run_rm "${all[@]}"
@@ -268,4 +289,5 @@ check "ctr task kill --all + delete" c_kill_all_delete "${all[@]}"
 check "ctr task kill (exit 137)" c_kill "${all[@]}"
 check "ctr run -t" c_tty "${all[@]}"
 check "ctr run --memory-limit --cpus (host cgroup files)" c_cgroup_limits "${all[@]}"
+check "ctr run/task exec with run.oci.husk.proc-virtualize=true" c_proc_virtualize "$husk"
 engines_summary containerd

@@ -250,6 +250,22 @@ c_userns_auto() {
     [ "$inside" = 0 ] && [ "$outside" != 0 ] && [ "$uid" = 0 ] ||
         { echo "uid_map/id: $(echo $out)"; return 1; }
 }
+# --proc-virtualize through the bundle's annotation (husk-runtime only: the reference
+# runtimes do not know it): the container's process and an exec'd one read the limits
+# from sysinfo(2) (busybox free) and the CPU mask (nproc; 1 on a 1-CPU machine anyway).
+c_proc_virtualize() {
+    RT=$1
+    local c out ex
+    local limits=(-m 256m --cpus 1 --annotation run.oci.husk.proc-virtualize=true)
+    local show='echo $(free -m | awk "/^Mem:/ { print \$2 }") $(nproc)'
+    out=$(pm run --rm "${limits[@]}" "$IMG" sh -c "$show") || return 1
+    expect "run: free -m total, nproc" "$out" "256 1" || return 1
+    c=$(cname v)
+    pm run -d --name "$c" "${limits[@]}" "$IMG" sleep 300 >/dev/null || return 1
+    ex=$(pm exec "$c" sh -c "$show")
+    pm rm -f -t 0 "$c" >/dev/null
+    expect "exec: free -m total, nproc" "$ex" "256 1"
+}
 
 all=("${refs[@]}" "$husk")
 check_basic "podman run --rm" c_run_rm "${all[@]}"
@@ -277,4 +293,5 @@ check "podman run --privileged" c_privileged "${all[@]}"
 check "podman run --network none" c_network_none "${all[@]}"
 check "podman run (default network)" c_network_default "${all[@]}"
 check "podman run --userns=auto" c_userns_auto "${all[@]}"
+check "podman run/exec with run.oci.husk.proc-virtualize=true" c_proc_virtualize "$husk"
 engines_summary podman

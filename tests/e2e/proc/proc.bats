@@ -7,7 +7,7 @@ load ../run/helpers
 
 setup_file() { run_setup; }
 teardown_file() {
-    for c in pv-kill-a pv-kill-b; do "$HUSK" --root "$ROOT" rm -f "$c" >/dev/null 2>&1 || true; done
+    for c in pv-kill-a pv-kill-b pv-exec; do "$HUSK" --root "$ROOT" rm -f "$c" >/dev/null 2>&1 || true; done
     run_teardown
 }
 
@@ -42,6 +42,90 @@ host_online() { cat /sys/devices/system/cpu/online; }
     echo "$output"
     [ "$status" -eq 0 ]
     [ "$output" = "$(printf '1\n1\n0')" ]
+}
+
+# tests/e2e/proc/affinity.c, static (it runs in the busybox image): sched_getaffinity(2)'s
+# sizes, CPUs and errors, one line per case.
+affinity_prog() {
+    [ -x "$WORK/affinity" ] && return
+    command -v gcc >/dev/null || skip "gcc is not installed (it builds tests/e2e/proc/affinity.c)"
+    gcc -static -O2 -o "$WORK/affinity" "$HUSK_SRC/tests/e2e/proc/affinity.c" ||
+        skip "no static glibc to build tests/e2e/proc/affinity.c with"
+}
+# What affinity.c prints in a container narrowed to one CPU: the host's sizes and errors.
+one_cpu() { sed -E 's/cpus [0-9]+$/cpus 1/'; }
+# --cpus 1 narrows the CPU mask the container is told only where there is more than one.
+more_than_one_cpu() {
+    [ "$(nproc)" -gt 1 ] || skip "this machine runs us on 1 CPU: --cpus 1 has nothing to narrow"
+}
+
+@test "--cpus 1: nproc, cpuinfo and sched_getaffinity count one CPU, with the kernel's sizes and errors" {
+    more_than_one_cpu
+    affinity_prog
+    host=$("$WORK/affinity")
+    run husk run --rm -m 256m --cpus 1 -v "$WORK/affinity:/affinity:ro" husk/busybox sh -c \
+        'nproc; grep -c ^processor /proc/cpuinfo; /affinity'
+    echo "$output"
+    [ "$status" -eq 0 ]
+    [ "${lines[0]}" = 1 ]
+    [ "${lines[1]}" = 1 ]
+    [ "$(printf '%s\n' "${lines[@]:2}")" = "$(echo "$host" | one_cpu)" ]
+    [[ "$host" == *'len 4: EINVAL'* ]] && [[ "$host" == *'bad address: EFAULT'* ]]
+}
+
+@test "--cpus 1: Python's os.sched_getaffinity (its own, by pid, another process's), os.cpu_count() and coreutils nproc say 1" {
+    more_than_one_cpu
+    [ -x /usr/bin/python3 ] || skip "/usr/bin/python3 is not installed"
+    [ -x /usr/bin/nproc ] || skip "coreutils' nproc is not installed"
+    run husk run --rm -m 256m --cpus 1 -v /usr:/usr:ro -v /lib64:/lib64:ro -v /lib:/lib:ro \
+        husk/busybox sh -c '/bin/sleep 100 & /usr/bin/python3 -c "
+import os, sys
+print(len(os.sched_getaffinity(0)), len(os.sched_getaffinity(os.getpid())),
+      len(os.sched_getaffinity(int(sys.argv[1]))), os.cpu_count())" $!; /usr/bin/nproc; kill $!'
+    echo "$output"
+    [ "$status" -eq 0 ]
+    [ "$output" = "$(printf '1 1 1 1\n1')" ]
+}
+
+@test "with a memory limit only, or none, sched_getaffinity and nproc are the host's" {
+    affinity_prog
+    host=$("$WORK/affinity")
+    for limits in "-m 256m" ""; do
+        # shellcheck disable=SC2086
+        run husk run --rm $limits -v "$WORK/affinity:/affinity:ro" husk/busybox sh -c 'nproc; /affinity'
+        echo "$output"
+        [ "$status" -eq 0 ]
+        [ "${lines[0]}" = "$(nproc)" ]
+        [ "$(printf '%s\n' "${lines[@]:1}")" = "$host" ]
+    done
+}
+
+# The number of fds the process PID has open.
+fd_count() { ls "/proc/$1/fd" | wc -l; }
+
+@test "husk exec'd processes: free (sysinfo), nproc and sched_getaffinity show the container's limits" {
+    affinity_prog
+    husk run -d --name pv-exec -m 256m --cpus 1 -v "$WORK/affinity:/affinity:ro" husk/busybox sleep 300 >/dev/null
+    server=$(cat "$(pv_dir pv-exec)/server.pid")
+    fds=$(fd_count "$server")
+    run husk exec pv-exec sh -c 'free -m | awk "/^Mem:/ { print \$2 }"'
+    echo "$output"
+    [ "$status" -eq 0 ] && [ "$output" = 256 ]
+    if [ "$(nproc)" -gt 1 ]; then
+        run husk exec pv-exec nproc
+        [ "$status" -eq 0 ] && [ "$output" = 1 ]
+        run husk exec pv-exec /affinity
+        echo "$output"
+        [ "$status" -eq 0 ] && [ "$output" = "$("$WORK/affinity" | one_cpu)" ]
+    fi
+    # the server lets go of each exec'd process's listener once it has exited
+    for i in 1 2 3 4 5; do husk exec pv-exec free >/dev/null; done
+    for i in $(seq 1 100); do
+        [ "$(fd_count "$server")" = "$fds" ] && break
+        sleep 0.05
+    done
+    [ "$(fd_count "$server")" = "$fds" ]
+    husk rm -f pv-exec >/dev/null
 }
 
 @test "a 100 MiB allocation in the container moves MemAvailable by about that much" {
@@ -139,6 +223,16 @@ pv_dir() { echo "$ROOT/run/$(container_id "$1")/procvirt"; }
     a=$(pv_dir pv-kill-a)
     server=$(cat "$a/server.pid") standby=$(cat "$a/standby.pid")
     kill -0 "$server" && kill -0 "$standby"
+    # an exec'd process from before the kill: its sysinfo listener goes to the standby too
+    # (one fd more there once it has it)
+    fds=$(fd_count "$standby")
+    husk exec -d pv-kill-a sh -c 'while [ ! -e /tmp/go ]; do sleep 0.05; done
+        free -m | awk "/^Mem:/ { print \$2 }" >/tmp/free.tmp && mv /tmp/free.tmp /tmp/free'
+    for i in $(seq 1 100); do
+        [ "$(fd_count "$standby")" -gt "$fds" ] && break
+        sleep 0.05
+    done
+    [ "$(fd_count "$standby")" -gt "$fds" ]
     read_all='cat /proc/meminfo /proc/cpuinfo /proc/stat /proc/loadavg /proc/diskstats /proc/swaps /sys/devices/system/cpu/online >/dev/null && grep ^MemTotal: /proc/meminfo'
 
     # the server killed: its standby takes over (it names itself in server.pid once it
@@ -151,6 +245,16 @@ pv_dir() { echo "$ROOT/run/$(container_id "$1")/procvirt"; }
         sleep 0.05
     done
     [ "$(cat "$a/server.pid")" = "$standby" ]
+    husk exec pv-kill-a touch /tmp/go
+    for i in $(seq 1 200); do
+        husk exec pv-kill-a test -e /tmp/free && break
+        sleep 0.05
+    done
+    run husk exec pv-kill-a cat /tmp/free
+    [ "$status" -eq 0 ] && [ "$output" = 256 ]
+    # and a process exec'd now hands its listener to the standby that took over
+    run husk exec pv-kill-a sh -c 'free -m | awk "/^Mem:/ { print \$2 }"'
+    [ "$status" -eq 0 ] && [ "$output" = 256 ]
     run husk exec pv-kill-a sh -c 'head -c 50m /dev/zero > /dev/shm/x; grep ^Shmem: /proc/meminfo'
     echo "$output"
     [ "$status" -eq 0 ] && [ "$(echo "$output" | awk '{ print $2 }')" -ge 51200 ]
@@ -162,6 +266,10 @@ pv_dir() { echo "$ROOT/run/$(container_id "$1")/procvirt"; }
         run husk exec pv-kill-a sh -c "$read_all"
         [ "$status" -eq 0 ] && [ "$output" = "MemTotal:         262144 kB" ]
     done
+    # nobody to take an exec'd process's listener: it goes without the filter (the host's
+    # sysinfo, no ENOSYS)
+    run husk exec pv-kill-a free -m
+    [ "$status" -eq 0 ] && [ "$(echo "$output" | awk '/^Mem:/ { print $2 }')" = "$(free -m | awk '/^Mem:/ { print $2 }')" ]
     # the other container has its own server, untouched
     run husk exec pv-kill-b sh -c "$read_all"
     [ "$status" -eq 0 ] && [ "$output" = "MemTotal:         131072 kB" ]
@@ -194,6 +302,19 @@ runtime_bundle() {
     [ "${lines[2]}" = 0 ]
     [ "${lines[3]}" = 256 ]
     [ "${lines[4]}" -lt 60 ]
+}
+
+@test "husk-runtime exec with the annotation: sysinfo and nproc show the limits" {
+    b=$(runtime_bundle 'sleep 300')
+    id=pv-rt-exec-$RANDOM
+    "$HUSK_RUNTIME" --root "$WORK/rt" create --bundle "$b" "$id"
+    "$HUSK_RUNTIME" --root "$WORK/rt" start "$id"
+    run "$HUSK_RUNTIME" --root "$WORK/rt" exec "$id" sh -c 'free -m | awk "/^Mem:/ { print \$2 }"; nproc'
+    "$HUSK_RUNTIME" --root "$WORK/rt" delete --force "$id"
+    echo "$output"
+    [ "$status" -eq 0 ]
+    [ "${lines[0]}" = 256 ]
+    [ "${lines[1]}" = 1 ]
 }
 
 # husk-runtime's own forks (an init before its execve, the procvirt server and its standby)
