@@ -12,9 +12,10 @@ build=(build-essential cmake ninja-build pkg-config clang-format clang-tidy
 build+=(libisal-dev)
 # husk-dns, the DNS responder of a user-defined network: the DNS wire format.
 build+=(libldns-dev)
-# husk's bridge networks in-process: netlink (libmnl) and nftables (libnftables); the
+# husk's bridge networks in-process: netlink (libmnl) and nftables (libnftables; a
+# container's port elements as libnftnl's messages, without libnftables' cache); the
 # nft command for the tests that look at the rules.
-build+=(libmnl-dev libnftables-dev)
+build+=(libmnl-dev libnftables-dev libnftnl-dev)
 tests+=(nftables)
 # sha256 in husk-runtime (the seccomp cache): libnettle loads ~10x cheaper than libcrypto.
 build+=(nettle-dev)

@@ -267,6 +267,77 @@ uint64_t Socket::nft_table_handle(int family, const std::string& name) {
     return handle;
 }
 
+bool Socket::BatchResult::ok() const {
+    if (batch != 0) return false;
+    for (int e : errors)
+        if (e != 0) return false;
+    return true;
+}
+
+namespace {
+
+// A batch's begin or end marker of nftables' subsystem.
+void put_batch_marker(std::vector<char>& out, uint16_t type, uint32_t seq) {
+    size_t at = out.size();
+    out.resize(at + MNL_ALIGN(sizeof(nlmsghdr)) + MNL_ALIGN(sizeof(nfgenmsg)));
+    auto* nlh = mnl_nlmsg_put_header(out.data() + at);
+    nlh->nlmsg_type = type;
+    nlh->nlmsg_flags = NLM_F_REQUEST;
+    nlh->nlmsg_seq = seq;
+    auto* nfg = static_cast<nfgenmsg*>(mnl_nlmsg_put_extra_header(nlh, sizeof(nfgenmsg)));
+    nfg->nfgen_family = AF_UNSPEC;
+    nfg->version = NFNETLINK_V0;
+    nfg->res_id = htons(NFNL_SUBSYS_NFTABLES);
+}
+
+}  // namespace
+
+Socket::BatchResult Socket::nft_batch(std::vector<std::vector<char>> msgs) {
+    BatchResult result;
+    result.errors.assign(msgs.size(), 0);
+    std::vector<char> out;
+    uint32_t begin = ++seq_;
+    put_batch_marker(out, NFNL_MSG_BATCH_BEGIN, begin);
+    for (auto& m : msgs) {
+        auto* nlh = reinterpret_cast<nlmsghdr*>(m.data());
+        nlh->nlmsg_flags |= NLM_F_ACK;
+        nlh->nlmsg_seq = ++seq_;
+        out.insert(out.end(), m.data(), m.data() + MNL_ALIGN(nlh->nlmsg_len));
+    }
+    put_batch_marker(out, NFNL_MSG_BATCH_END, ++seq_);
+    if (mnl_socket_sendto(sock_.get(), out.data(), out.size()) < 0) {
+        result.batch = errno;
+        return result;
+    }
+    // The kernel handles the batch within the send: every reply is queued by now (one
+    // ack or error a message, or one error for the batch itself), so the socket is read
+    // until it is empty.
+    std::vector<char> buf(MNL_SOCKET_BUFFER_SIZE);
+    size_t answered = 0;
+    while (answered < msgs.size() && result.batch == 0) {
+        ssize_t n = ::recv(mnl_socket_get_fd(sock_.get()), buf.data(), buf.size(), MSG_DONTWAIT);
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            result.batch = errno == EAGAIN ? EPROTO : errno;  // EPROTO: a reply missing
+            break;
+        }
+        int left = static_cast<int>(n);
+        for (auto* nlh = reinterpret_cast<const nlmsghdr*>(buf.data()); mnl_nlmsg_ok(nlh, left);
+             nlh = mnl_nlmsg_next(nlh, &left)) {
+            if (nlh->nlmsg_type != NLMSG_ERROR || nlh->nlmsg_pid != port_) continue;
+            const auto* err = static_cast<const nlmsgerr*>(mnl_nlmsg_get_payload(nlh));
+            uint32_t seq = nlh->nlmsg_seq;
+            if (seq > begin && seq - begin <= msgs.size()) {
+                result.errors[seq - begin - 1] = -err->error;
+                ++answered;
+            } else if (err->error != 0) {
+                result.batch = -err->error;
+            }
+        }
+    }
+    return result;
+}
+
 void check(int err, std::string_view op, const std::string& what) {
     if (err != 0) throw SysError(op, what, err);
 }

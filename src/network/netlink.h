@@ -11,6 +11,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 struct mnl_socket;
 
@@ -58,6 +59,17 @@ class Socket {
     // netfilter: the handle of nftables table `name` of `family` (NFPROTO_INET, ...), 0
     // when there is none. A table made again gets a new handle.
     uint64_t nft_table_handle(int family, const std::string& name);
+    // netfilter: nftables messages (each one whole nlmsghdr, as libnftnl builds them;
+    // their sequence numbers and NLM_F_ACK are set here) sent as one batch, so one
+    // transaction: all of them take effect or none. The kernel's errno for each message
+    // in order (0 when it had none: a batch with any error is undone whole), or one for
+    // the whole batch when the kernel refused the batch itself.
+    struct BatchResult {
+        int batch = 0;
+        std::vector<int> errors;
+        bool ok() const;
+    };
+    BatchResult nft_batch(std::vector<std::vector<char>> msgs);
 
   private:
     Socket(int netns_fd, int protocol);

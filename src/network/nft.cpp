@@ -1,10 +1,15 @@
 #include "network/nft.h"
 
+#include <arpa/inet.h>
 #include <netinet/in.h>  // before the kernel's headers: they then leave glibc's in_addr be
 #include <unistd.h>
 
+#include <libmnl/libmnl.h>
+#include <libnftnl/set.h>
 #include <linux/netfilter.h>
+#include <linux/netfilter/nf_tables.h>
 
+#include <array>
 #include <memory>
 
 #include <fmt/format.h>
@@ -84,20 +89,132 @@ class Nft {
     std::unique_ptr<nft_ctx, CtxFree> ctx_;
 };
 
-std::string port_key(const PortMapping& p) {
-    return fmt::format("{} . {}", p.protocol, p.host_port);
+// A port's element in its map: "ports_ip", "tcp . 8080" or "127.0.0.1 . tcp . 8080" and
+// "10.66.0.5 . 80" (ports without a host IP; ports6 and ports6_ip to an IPv6 `to`).
+struct PortElement {
+    const PortMapping& port;
+    std::string to;
+    bool any() const { return port.host_ip.empty() || port.host_ip == "::"; }
+    std::string map() const {
+        bool v6 = to.find(':') != std::string::npos;
+        return fmt::format("ports{}{}", v6 ? "6" : "", any() ? "" : "_ip");
+    }
+    std::string key() const {
+        std::string k = fmt::format("{} . {}", port.protocol, port.host_port);
+        return any() ? k : fmt::format("{} . {}", port.host_ip, k);
+    }
+    std::string value() const { return fmt::format("{} . {}", to, port.container_port); }
+    // As nft takes it: "ports_ip { KEY : VALUE }"; `key_only` leaves the value out.
+    std::string text(bool key_only) const {
+        return fmt::format("{} {{ {}{} }}", map(), key(),
+                           key_only ? "" : fmt::format(" : {}", value()));
+    }
+};
+
+std::string port_element(const PortMapping& p, const std::string& to, bool key_only) {
+    return PortElement{p, to}.text(key_only);
 }
 
-// The element of `p` towards the container's address `to` in its map: "ports_ip { KEY :
-// VALUE }" ("ports ..." without a host IP; ports6 and ports6_ip for an IPv6 `to`);
-// `key_only` leaves the value out.
-std::string port_element(const PortMapping& p, const std::string& to, bool key_only) {
-    bool any = p.host_ip.empty() || p.host_ip == "::";
-    std::string key = any ? port_key(p) : fmt::format("{} . {}", p.host_ip, port_key(p));
-    std::string value = key_only ? "" : fmt::format(" : {} . {}", to, p.container_port);
-    bool v6 = to.find(':') != std::string::npos;
-    return fmt::format("ports{}{} {{ {}{} }}", v6 ? "6" : "", any ? "" : "_ip", key, value);
+// nftables' layout of a concatenation: each field in network order, zero-padded to a
+// multiple of 4 bytes (a register's).
+class Concat {
+  public:
+    Concat& addr(const std::string& text) {
+        std::array<uint8_t, 16> a{};
+        int family = text.find(':') == std::string::npos ? AF_INET : AF_INET6;
+        if (::inet_pton(family, text.c_str(), a.data()) != 1)
+            throw Error(error_format("invalid IP address: {}", text));
+        return put(a.data(), family == AF_INET ? 4 : 16);
+    }
+    Concat& proto(const std::string& name) {
+        uint8_t p = name == "udp" ? IPPROTO_UDP : IPPROTO_TCP;
+        return put(&p, 1);
+    }
+    Concat& port(uint16_t port) {
+        uint16_t be = htons(port);
+        return put(&be, 2);
+    }
+    const std::vector<uint8_t>& bytes() const { return bytes_; }
+
+  private:
+    Concat& put(const void* data, size_t len) {
+        const auto* b = static_cast<const uint8_t*>(data);
+        bytes_.insert(bytes_.end(), b, b + len);
+        bytes_.resize((bytes_.size() + 3) / 4 * 4);
+        return *this;
+    }
+    std::vector<uint8_t> bytes_;
+};
+
+struct SetFree {
+    void operator()(nftnl_set* s) const { nftnl_set_free(s); }
+};
+
+// The netlink message adding (NFT_MSG_NEWSETELEM: of the same value again is no error,
+// over another value is EEXIST) or deleting (NFT_MSG_DELSETELEM: ENOENT when it is not
+// there) element `e`, built by libnftnl.
+std::vector<char> element_message(uint16_t type, const PortElement& e) {
+    Concat key;
+    if (!e.any()) key.addr(e.port.host_ip);
+    key.proto(e.port.protocol).port(e.port.host_port);
+    std::unique_ptr<nftnl_set, SetFree> set(nftnl_set_alloc());
+    nftnl_set_elem* elem = nftnl_set_elem_alloc();
+    if (!set || !elem) throw Error("nftables: out of memory");
+    nftnl_set_elem_add(set.get(), elem);  // the set owns it from here
+    nftnl_set_set_str(set.get(), NFTNL_SET_TABLE, "husk");
+    nftnl_set_set_str(set.get(), NFTNL_SET_NAME, e.map().c_str());
+    nftnl_set_elem_set(elem, NFTNL_SET_ELEM_KEY, key.bytes().data(),
+                       static_cast<uint32_t>(key.bytes().size()));
+    if (type == NFT_MSG_NEWSETELEM) {
+        Concat value;
+        value.addr(e.to).port(e.port.container_port);
+        nftnl_set_elem_set(elem, NFTNL_SET_ELEM_DATA, value.bytes().data(),
+                           static_cast<uint32_t>(value.bytes().size()));
+    }
+    std::vector<char> buf(MNL_SOCKET_BUFFER_SIZE);
+    nlmsghdr* nlh = nftnl_nlmsg_build_hdr(buf.data(), type, NFPROTO_INET,
+                                          type == NFT_MSG_NEWSETELEM ? NLM_F_CREATE : 0, 0);
+    nftnl_set_elems_nlmsg_build_payload(nlh, set.get());
+    buf.resize(nlh->nlmsg_len);
+    return buf;
 }
+
+// Element changes sent straight to the kernel as one transaction (libnftables would
+// first fetch every table of the host into its cache: tens of ms).
+struct ElementBatch {
+    std::vector<std::pair<uint16_t, PortElement>> changes;
+    void add(uint16_t type, const PortElement& e) { changes.emplace_back(type, e); }
+    nl::Socket::BatchResult send() const {
+        std::vector<std::vector<char>> msgs;
+        for (auto& [type, e] : changes) msgs.push_back(element_message(type, e));
+        return nl::Socket::netfilter().nft_batch(std::move(msgs));
+    }
+    // What failed, as the kernel said: "add element ports { tcp . 8080 : 10.66.0.5 . 80 }:
+    // EEXIST (File exists)" ("" when nothing did), and its errno.
+    std::pair<std::string, int> failure(const nl::Socket::BatchResult& r) const {
+        if (r.batch != 0)
+            return {describe_sys("send a batch of element changes", {}, r.batch), r.batch};
+        for (size_t i = 0; i < changes.size(); ++i)
+            if (int err = r.errors[i]; err != 0) {
+                auto& [type, e] = changes[i];
+                bool add = type == NFT_MSG_NEWSETELEM;
+                auto op = fmt::format("{} element {}", add ? "add" : "delete", e.text(!add));
+                return {describe_sys(op, {}, err), err};
+            }
+        return {"", 0};
+    }
+    // Did it fail only for want of the table or a map (ENOENT on adds: none yet, or an
+    // older husk's table)?
+    bool missing(const nl::Socket::BatchResult& r) const {
+        bool any = false;
+        for (size_t i = 0; i < changes.size(); ++i) {
+            if (r.errors[i] == 0) continue;
+            if (r.errors[i] != ENOENT || changes[i].first != NFT_MSG_NEWSETELEM) return false;
+            any = true;
+        }
+        return r.batch == 0 && any;
+    }
+};
 
 // The container's addresses `p` leads to: its IPv4 one for an IPv4 host address, its IPv6
 // one for an IPv6 host address, both for every address ("" when it has none). None for
@@ -231,6 +348,22 @@ void nft_connect(const Network& net, const std::string& ip, const std::string& i
     uint64_t handle = table_handle();
     auto mark = sys::read_file_if_exists(marker(net));
     bool elements = handle == 0 || !mark || *mark != fmt::format("{}", handle);
+    if (!elements) {
+        // the network's part of the table is there: only the ports' elements, sent
+        // straight to the kernel
+        ElementBatch batch;
+        for (auto& p : ports)
+            for (auto& to : targets(p, ip, ip6)) batch.add(NFT_MSG_NEWSETELEM, PortElement{p, to});
+        if (batch.changes.empty()) return;
+        auto result = batch.send();
+        if (result.ok()) return;
+        if (!batch.missing(result)) {
+            auto [what, err] = batch.failure(result);
+            throw Error(error_format("nftables: add the ports of network {}: {}", net.name, what),
+                        err);
+        }
+        // a map an older husk's table lacks: made below
+    }
     std::string cmds = elements ? network_elements(net) : "";
     for (auto& p : ports)
         for (auto& to : targets(p, ip, ip6))
@@ -256,20 +389,28 @@ void nft_disconnect(const std::string& ip, const std::string& ip6,
     if (ports.empty()) return;
     // "add" first: a delete of an element that is not there fails, an add of ours again
     // does not, and an add over another container's port fails (and leaves it).
-    auto pair = [&](const PortMapping& p) {
-        std::string out;
-        for (auto& to : targets(p, ip, ip6))
-            out += fmt::format("add element inet husk {}\ndelete element inet husk {}\n",
-                               port_element(p, to, false), port_element(p, to, true));
-        return out;
+    auto pair = [&](ElementBatch& batch, const PortMapping& p) {
+        for (auto& to : targets(p, ip, ip6)) {
+            batch.add(NFT_MSG_NEWSETELEM, PortElement{p, to});
+            batch.add(NFT_MSG_DELSETELEM, PortElement{p, to});
+        }
     };
-    std::string cmds;
-    for (auto& p : ports) cmds += pair(p);
-    Nft nft;
-    if (nft.run(cmds).empty()) return;
-    for (auto& p : ports)
-        if (auto err = nft.run(pair(p)); !err.empty())
-            log::debug("nftables: port {} of {} not removed: {}", to_string(p), ip, err);
+    ElementBatch all;
+    for (auto& p : ports) pair(all, p);
+    if (all.changes.empty()) return;
+    auto result = all.send();
+    if (result.ok()) return;
+    // one port at a time: the others' go even when one is another container's now (or
+    // the table or its map is gone: nothing to remove)
+    for (auto& p : ports) {
+        ElementBatch one;
+        pair(one, p);
+        if (one.changes.empty()) continue;
+        auto r = one.send();
+        if (!r.ok())
+            log::debug("nftables: port {} of {} not removed: {}", to_string(p), ip,
+                       one.failure(r).first);
+    }
 }
 
 void nft_remove_network(const Network& net) {
