@@ -28,6 +28,7 @@
 #include "network/hostports.h"
 #include "network/isolation.h"
 #include "network/netstore.h"
+#include "network/nft.h"
 #include "network/portproxy.h"
 #include "network/subnet.h"
 #include "sys/error.h"
@@ -512,6 +513,18 @@ void check_attachments(const EngineContext& ctx, const std::vector<NetworkAttach
         if (!network::contains(network::parse_cidr(n.subnet), ip))
             throw Error(fmt::format("requested IP {} is not in the subnet {} of network {}", att.ip,
                                     n.subnet, n.name));
+    }
+}
+
+void check_published(const EngineContext& ctx, NetworkMode mode,
+                     const std::vector<NetworkAttachment>& atts,
+                     const std::vector<network::PortMapping>& ports) {
+    if (ports.empty()) return;
+    if (mode == NetworkMode::bridge) {
+        network::check_ipv6_ports(network::Network{}, ports);
+    } else if (mode == NetworkMode::user && !atts.empty() &&
+               network::cni_network_name(atts.front().network).empty()) {
+        network::check_ipv6_ports(find_network(ctx, atts.front().network).cni(), ports);
     }
 }
 

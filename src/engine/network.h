@@ -64,6 +64,13 @@ std::vector<std::pair<std::string, network::Endpoint>> user_endpoints(const Engi
 //   network NAME not found
 //   requested IP 10.1.0.5 is not in the subnet 10.67.0.0/24 of network NAME
 void check_attachments(const EngineContext& ctx, const std::vector<NetworkAttachment>& atts);
+// Checks that the network a container's -p `ports` go to (the default one in `mode`
+// bridge, else the first of `atts` but a users' CNI one) can carry them (an IPv6 host
+// address needs --ipv6):
+//   publish [fd00::1]:80:80/tcp: network NAME has no IPv6 (husk network create --ipv6)
+void check_published(const EngineContext& ctx, NetworkMode mode,
+                     const std::vector<NetworkAttachment>& atts,
+                     const std::vector<network::PortMapping>& ports);
 // Connects the running container `rec` (init `pid`) to one more user-defined network
 // (husk network connect); nothing left behind on failure. Call with the container's lock.
 void connect_running(const EngineContext& ctx, const ContainerRecord& rec, pid_t pid,

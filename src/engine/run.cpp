@@ -243,6 +243,7 @@ ContainerRecord prepare_container(EngineContext& ctx, RunOptions& o, const LogOp
     rec.network = o.network;
     rec.publish = o.publish;
     check_attachments(ctx, o.networks);
+    check_published(ctx, o.network, o.networks, o.publish);
     rec.networks = o.networks;
     rec.dns = o.dns;
     rec.restart_policy = o.restart;

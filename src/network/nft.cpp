@@ -338,13 +338,18 @@ uint64_t table_handle() {
 
 }  // namespace
 
-void nft_connect(const Network& net, const std::string& ip, const std::string& ip6,
-                 const std::vector<PortMapping>& ports) {
+void check_ipv6_ports(const Network& net, const std::vector<PortMapping>& ports) {
+    if (!net.subnet6.empty()) return;
     for (auto& p : ports)
-        if (is_ipv6(p) && p.host_ip != "::1" && ip6.empty())
+        if (is_ipv6(p) && p.host_ip != "::1")
             throw Error(
                 error_format("publish {}: network {} has no IPv6 (husk network create --ipv6)",
                              to_string(p), net.name));
+}
+
+void nft_connect(const Network& net, const std::string& ip, const std::string& ip6,
+                 const std::vector<PortMapping>& ports) {
+    check_ipv6_ports(net, ports);
     uint64_t handle = table_handle();
     auto mark = sys::read_file_if_exists(marker(net));
     bool elements = handle == 0 || !mark || *mark != fmt::format("{}", handle);

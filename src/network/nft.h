@@ -30,6 +30,11 @@ namespace husk::network {
 void nft_connect(const Network& net, const std::string& ip, const std::string& ip6,
                  const std::vector<PortMapping>& ports);
 
+// Throws unless `net` can carry `ports`: an IPv6 host address (but ::1, husk-proxy's) needs
+// a network with IPv6:
+//   publish [fd00::1]:80:80/tcp: network NAME has no IPv6 (husk network create --ipv6)
+void check_ipv6_ports(const Network& net, const std::vector<PortMapping>& ports);
+
 // Removes the ports of a container at `ip` and `ip6` (those that are still its own).
 void nft_disconnect(const std::string& ip, const std::string& ip6,
                     const std::vector<PortMapping>& ports);

@@ -112,6 +112,20 @@ outside_client() {
     [ -z "$(ls "$ROOT/run/.netns" 2>/dev/null | grep -v '^\.lock$')" ]
 }
 
+@test "create -p [IPv6]:HOST:CT on a network without IPv6 (or the default one): refused at create" {
+    husk network create "v4c-$SFX" >/dev/null
+    for net in "v4c-$SFX" bridge; do
+        run husk create --name "c-$SFX" --network "$net" -p "[fd00::1]:8080:80" husk/busybox true
+        echo "$output"
+        [ "$status" -ne 0 ]
+        [ "${#lines[@]}" -eq 1 ]
+        [[ "$output" == *"publish [fd00::1]:8080:80/tcp: network "*" has no IPv6 (husk network create --ipv6)"* ]]
+        [ -z "$(husk ps -aq)" ]
+    done
+    # [::1] goes through husk-proxy: no IPv6 needed
+    husk create --name "c-$SFX" --network "v4c-$SFX" -p "[::1]:8080:80" husk/busybox true >/dev/null
+}
+
 # The husk-proxy processes and directories of container ID.
 proxies_of() {  # ID
     ls -d /run/husk-proxy/"$1".* 2>/dev/null || true
