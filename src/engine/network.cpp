@@ -322,6 +322,14 @@ network::NetworkRecord find_network(const EngineContext& ctx, const std::string&
     return *n;
 }
 
+// Does the network a container's ports go to give it an IPv6 address (the default one
+// does not; a users' CNI one has no husk-proxy)?
+bool ports_have_ip6(const EngineContext& ctx, const ContainerRecord& rec) {
+    if (rec.network != NetworkMode::user || rec.networks.empty()) return false;
+    const std::string& first = rec.networks.front().network;
+    return network::cni_network_name(first).empty() && !find_network(ctx, first).subnet6.empty();
+}
+
 // husk-proxy when one of `ports` needs it (network/portproxy.h): the endpoint starts it.
 std::string proxy_helper(const std::vector<network::PortMapping>& ports, bool ipv6) {
     for (auto& p : ports)
@@ -427,7 +435,7 @@ void connect_container(const EngineContext& ctx, const ContainerRecord& rec, pid
     std::vector<network::PortMapping> ports = rec.publish;
     bool bridge = rec.network == NetworkMode::bridge;
     auto held = ports_lock(ctx);
-    network::resolve_host_ports(ports);
+    network::resolve_host_ports(ports, ports_have_ip6(ctx, rec));
     check_ports_free(ctx, rec.id, ports);
     if (bridge) {
         // the reservation of the ports (and what a DEL needs should this process die

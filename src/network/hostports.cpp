@@ -8,6 +8,7 @@
 
 #include <fmt/format.h>
 
+#include "network/portproxy.h"
 #include "sys/error.h"
 #include "sys/fd.h"
 
@@ -38,7 +39,8 @@ uint16_t bind_once(const PortMapping& p) {
     if (::bind(s.get(), reinterpret_cast<sockaddr*>(&a), len) != 0)  // NOLINT
         throw Error(
             fmt::format("listen {}{} {}: bind: {}", p.protocol, v6 ? 6 : 4, host_address(p),
-                        errno == EADDRINUSE ? "address already in use" : std::strerror(errno)));
+                        errno == EADDRINUSE ? "address already in use" : std::strerror(errno)),
+            errno);
     if (::getsockname(s.get(), reinterpret_cast<sockaddr*>(&a), &len) != 0)  // NOLINT
         throw_sys("getsockname");
     return ntohs(v6 ? a6->sin6_port : a4->sin_port);
@@ -46,8 +48,29 @@ uint16_t bind_once(const PortMapping& p) {
 
 }  // namespace
 
-void resolve_host_ports(std::vector<PortMapping>& ports) {
-    for (auto& p : ports) p.host_port = bind_once(p);
+void resolve_host_ports(std::vector<PortMapping>& ports, bool has_ip6) {
+    constexpr int kTries = 32;
+    for (auto& p : ports) {
+        // what husk-proxy serves it on [::1] too (portproxy.h) needs the port free there
+        bool loopback6 = proxied(p, has_ip6) && p.host_ip != "::1";
+        PortMapping lo6 = p;
+        lo6.host_ip = "::1";
+        for (int tries = 1;; ++tries) {
+            uint16_t port = bind_once(p);
+            if (loopback6) {
+                lo6.host_port = port;
+                try {
+                    bind_once(lo6);
+                } catch (const Error& e) {
+                    // one we chose: another one
+                    if (p.host_port != 0 || e.code() != EADDRINUSE || tries == kTries) throw;
+                    continue;
+                }
+            }
+            p.host_port = port;
+            break;
+        }
+    }
 }
 
 }  // namespace husk::network

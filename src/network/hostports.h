@@ -9,8 +9,10 @@
 namespace husk::network {
 
 // Fills in the host ports left to us and checks the named ones: binds each address
-// and port once (and lets go). Throws docker's text when one is taken:
+// and port once (and lets go), and [::1] with the port too for one husk-proxy serves
+// there (network::proxied; `has_ip6`: the container has an IPv6 address). Throws
+// docker's text when one is taken:
 //   listen tcp4 127.0.0.1:8080: bind: address already in use
-void resolve_host_ports(std::vector<PortMapping>& ports);
+void resolve_host_ports(std::vector<PortMapping>& ports, bool has_ip6);
 
 }  // namespace husk::network
