@@ -1,6 +1,5 @@
 #include "network/hostports.h"
 
-#include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 
@@ -9,6 +8,7 @@
 #include <fmt/format.h>
 
 #include "network/portproxy.h"
+#include "network/subnet.h"
 #include "sys/error.h"
 #include "sys/fd.h"
 
@@ -20,30 +20,21 @@ namespace {
 uint16_t bind_once(const PortMapping& p) {
     int type = p.protocol == "udp" ? SOCK_DGRAM : SOCK_STREAM;
     bool v6 = is_ipv6(p);
-    sys::UniqueFd s(::socket(v6 ? AF_INET6 : AF_INET, type | SOCK_CLOEXEC, 0));
+    SocketAddress a =
+        socket_address(parse_ip(p.host_ip.empty() ? "0.0.0.0" : p.host_ip), p.host_port);
+    sys::UniqueFd s(::socket(a.family(), type | SOCK_CLOEXEC, 0));
     if (!s) throw_sys("socket");
-    sockaddr_storage a{};
-    auto* a4 = reinterpret_cast<sockaddr_in*>(&a);   // NOLINT
-    auto* a6 = reinterpret_cast<sockaddr_in6*>(&a);  // NOLINT
-    std::string ip = p.host_ip.empty() ? "0.0.0.0" : p.host_ip;
-    int ok = v6 ? ::inet_pton(AF_INET6, ip.c_str(), &a6->sin6_addr)
-                : ::inet_pton(AF_INET, ip.c_str(), &a4->sin_addr);
-    if (ok != 1) throw Error(fmt::format("invalid IP address: {}", ip));
-    a.ss_family = v6 ? AF_INET6 : AF_INET;
-    (v6 ? a6->sin6_port : a4->sin_port) = htons(p.host_port);
     if (v6) {
         int one = 1;  // "::" stands for the IPv6 addresses only, as docker's [::]
         ::setsockopt(s.get(), IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
     }
-    socklen_t len = v6 ? sizeof(sockaddr_in6) : sizeof(sockaddr_in);
-    if (::bind(s.get(), reinterpret_cast<sockaddr*>(&a), len) != 0)  // NOLINT
+    if (::bind(s.get(), a.get(), a.len) != 0)
         throw Error(
             fmt::format("listen {}{} {}: bind: {}", p.protocol, v6 ? 6 : 4, host_address(p),
                         errno == EADDRINUSE ? "address already in use" : std::strerror(errno)),
             errno);
-    if (::getsockname(s.get(), reinterpret_cast<sockaddr*>(&a), &len) != 0)  // NOLINT
-        throw_sys("getsockname");
-    return ntohs(v6 ? a6->sin6_port : a4->sin_port);
+    if (::getsockname(s.get(), a.get(), &a.len) != 0) throw_sys("getsockname");
+    return a.port();
 }
 
 }  // namespace

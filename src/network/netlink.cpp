@@ -19,6 +19,7 @@
 #include <cstring>
 #include <vector>
 
+#include "network/subnet.h"
 #include "sys/error.h"
 #include "sys/fd.h"
 
@@ -71,10 +72,10 @@ int on_data(const nlmsghdr* nlh, void* data) {
 }  // namespace
 
 IpAddr IpAddr::parse(const std::string& text) {
+    Cidr c = parse_ip(text);
     IpAddr a;
-    a.family = text.find(':') == std::string::npos ? AF_INET : AF_INET6;
-    if (::inet_pton(a.family, text.c_str(), a.bytes.data()) != 1)
-        throw Error(error_format("invalid IP address: {}", text));
+    a.family = c.family == 4 ? AF_INET : AF_INET6;
+    a.bytes = c.addr;
     return a;
 }
 

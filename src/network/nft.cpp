@@ -9,7 +9,6 @@
 #include <linux/netfilter.h>
 #include <linux/netfilter/nf_tables.h>
 
-#include <array>
 #include <memory>
 
 #include <fmt/format.h>
@@ -17,6 +16,7 @@
 
 #include "network/iptables.h"
 #include "network/netlink.h"
+#include "network/subnet.h"
 #include "sys/error.h"
 #include "sys/fileutil.h"
 #include "sys/log.h"
@@ -120,11 +120,8 @@ std::string port_element(const PortMapping& p, const std::string& to, bool key_o
 class Concat {
   public:
     Concat& addr(const std::string& text) {
-        std::array<uint8_t, 16> a{};
-        int family = text.find(':') == std::string::npos ? AF_INET : AF_INET6;
-        if (::inet_pton(family, text.c_str(), a.data()) != 1)
-            throw Error(error_format("invalid IP address: {}", text));
-        return put(a.data(), family == AF_INET ? 4 : 16);
+        Cidr a = parse_ip(text);
+        return put(a.addr.data(), a.family == 4 ? 4 : 16);
     }
     Concat& proto(const std::string& name) {
         uint8_t p = name == "udp" ? IPPROTO_UDP : IPPROTO_TCP;

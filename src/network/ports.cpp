@@ -1,12 +1,10 @@
 #include "network/ports.h"
 
-#include <arpa/inet.h>
-
-#include <array>
 #include <charconv>
 
 #include <fmt/format.h>
 
+#include "network/subnet.h"
 #include "sys/error.h"
 
 namespace husk::network {
@@ -23,8 +21,8 @@ uint16_t parse_port(std::string_view s, const char* what, bool zero_ok) {
 }
 
 bool is_ipv4(const std::string& s) {
-    in_addr a{};
-    return ::inet_pton(AF_INET, s.c_str(), &a) == 1;
+    auto a = try_parse_ip(s);
+    return a && a->family == 4;
 }
 
 // "[fd00::1]:8080:80" -> "fd00::1" and "8080:80" in `rest`; "" (rest untouched) when `rest`
@@ -34,14 +32,11 @@ std::string take_ipv6(std::string_view& rest) {
     size_t close = rest.find(']');
     if (close == std::string_view::npos || close + 1 >= rest.size() || rest[close + 1] != ':')
         throw Error(fmt::format("invalid IP address: {}", rest));
-    std::string ip(rest.substr(1, close - 1));
-    in6_addr a{};
-    if (::inet_pton(AF_INET6, ip.c_str(), &a) != 1)
-        throw Error(fmt::format("invalid IP address: {}", ip));
-    std::array<char, INET6_ADDRSTRLEN> text{};
-    ::inet_ntop(AF_INET6, &a, text.data(), text.size());
+    std::string_view ip = rest.substr(1, close - 1);
+    auto a = try_parse_ip(ip);
+    if (!a || a->family != 6) throw Error(fmt::format("invalid IP address: {}", ip));
     rest = rest.substr(close + 2);
-    return text.data();
+    return address_text(*a);
 }
 
 }  // namespace

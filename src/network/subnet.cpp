@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 
 #include <charconv>
+#include <cstring>
 #include <sstream>
 
 #include <fmt/format.h>
@@ -40,11 +41,48 @@ Cidr masked(Cidr c, int prefix) {
 
 }  // namespace
 
-Cidr parse_ip(std::string_view s) {
+std::optional<Cidr> try_parse_ip(std::string_view s) {
     Cidr c;
-    if (!parse_address(std::string(s), c)) throw Error(fmt::format("invalid IP address: {}", s));
+    if (!parse_address(std::string(s), c)) return std::nullopt;
     c.prefix = c.bits();
     return c;
+}
+
+Cidr parse_ip(std::string_view s) {
+    auto c = try_parse_ip(s);
+    if (!c) throw Error(fmt::format("invalid IP address: {}", s));
+    return *c;
+}
+
+SocketAddress socket_address(const Cidr& ip, uint16_t port) {
+    SocketAddress a;
+    if (ip.family == 4) {
+        sockaddr_in in{};
+        in.sin_family = AF_INET;
+        in.sin_port = htons(port);
+        std::memcpy(&in.sin_addr, ip.addr.data(), sizeof in.sin_addr);
+        std::memcpy(&a.storage, &in, sizeof in);
+        a.len = sizeof in;
+    } else {
+        sockaddr_in6 in6{};
+        in6.sin6_family = AF_INET6;
+        in6.sin6_port = htons(port);
+        std::memcpy(&in6.sin6_addr, ip.addr.data(), sizeof in6.sin6_addr);
+        std::memcpy(&a.storage, &in6, sizeof in6);
+        a.len = sizeof in6;
+    }
+    return a;
+}
+
+uint16_t SocketAddress::port() const {
+    if (family() == AF_INET) {
+        sockaddr_in in{};
+        std::memcpy(&in, &storage, sizeof in);
+        return ntohs(in.sin_port);
+    }
+    sockaddr_in6 in6{};
+    std::memcpy(&in6, &storage, sizeof in6);
+    return ntohs(in6.sin6_port);
 }
 
 std::string address_text(const Cidr& ip) {

@@ -3,8 +3,11 @@
 // routes), as docker picks one from its address pools.
 #pragma once
 
+#include <sys/socket.h>
+
 #include <array>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -27,7 +30,21 @@ Cidr parse_cidr(std::string_view s);
 std::string to_string(const Cidr& c);
 // An address (no prefix) of either family; throws `invalid IP address: x`.
 Cidr parse_ip(std::string_view s);
+// The same, nullopt for text that is no address.
+std::optional<Cidr> try_parse_ip(std::string_view s);
+// As inet_ntop writes it: "10.66.0.5", "fd00::5".
 std::string address_text(const Cidr& ip);
+
+// An address and a port as the socket calls take them (bind, connect, sendto, recvfrom).
+struct SocketAddress {
+    sockaddr_storage storage{};
+    socklen_t len = sizeof storage;  // what recvfrom and accept may fill in
+    int family() const { return storage.ss_family; }
+    const sockaddr* get() const { return reinterpret_cast<const sockaddr*>(&storage); }  // NOLINT
+    sockaddr* get() { return reinterpret_cast<sockaddr*>(&storage); }                    // NOLINT
+    uint16_t port() const;
+};
+SocketAddress socket_address(const Cidr& ip, uint16_t port);
 
 bool overlaps(const Cidr& a, const Cidr& b);
 bool contains(const Cidr& net, const Cidr& ip);

@@ -2,9 +2,16 @@
 // what is taken, and the conflist of an internal or IPv6 network.
 #include <gtest/gtest.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
+#include <cstring>
+
 #include <nlohmann/json.hpp>
 
 #include "network/conflist.h"
+#include "network/dns/names.h"
+#include "network/ports.h"
 #include "network/subnet.h"
 #include "sys/error.h"
 
@@ -78,4 +85,43 @@ TEST(NetworkSubnet, AskedForAddressGoesToTheBridgePluginAsRuntimeConfigIps) {
     EXPECT_EQ(bridge["runtimeConfig"]["ips"], nlohmann::json::array({"10.66.0.9/16"}));
     auto portmap = nlohmann::json::parse(net::plugin_config(list, 1, {}, "{}", {"10.66.0.9/16"}));
     EXPECT_FALSE(portmap["runtimeConfig"].contains("ips"));
+}
+
+// One parser of address text and one builder of socket addresses for every part of the
+// network code (ports, names, the DNS responder, husk-proxy, host ports, netlink, nftables).
+TEST(NetworkSubnet, AddressTextAndSocketAddresses) {
+    EXPECT_FALSE(net::try_parse_ip("10.66.0.300"));
+    EXPECT_FALSE(net::try_parse_ip("10.66.0.0/16"));
+    EXPECT_FALSE(net::try_parse_ip(""));
+    auto v6 = net::try_parse_ip("FD00:0::5");
+    ASSERT_TRUE(v6);
+    EXPECT_EQ(v6->family, 6);
+    EXPECT_EQ(net::address_text(*v6), "fd00::5");
+
+    auto a4 = net::socket_address(net::parse_ip("127.0.0.1"), 8080);
+    EXPECT_EQ(a4.family(), AF_INET);
+    EXPECT_EQ(a4.len, sizeof(sockaddr_in));
+    EXPECT_EQ(a4.port(), 8080);
+    sockaddr_in in{};
+    std::memcpy(&in, &a4.storage, sizeof in);
+    EXPECT_EQ(ntohl(in.sin_addr.s_addr), INADDR_LOOPBACK);
+    EXPECT_EQ(ntohs(in.sin_port), 8080);
+
+    auto a6 = net::socket_address(net::parse_ip("::1"), 53);
+    EXPECT_EQ(a6.family(), AF_INET6);
+    EXPECT_EQ(a6.len, sizeof(sockaddr_in6));
+    EXPECT_EQ(a6.port(), 53);
+    sockaddr_in6 in6{};
+    std::memcpy(&in6, &a6.storage, sizeof in6);
+    EXPECT_TRUE(IN6_IS_ADDR_LOOPBACK(&in6.sin6_addr));
+}
+
+// -p's bracketed IPv6 address and names' addresses go through the same parser: the
+// shortest form, and an IPv4 address in brackets is none.
+TEST(NetworkSubnet, PublishAndNamesParseAddressesAlike) {
+    EXPECT_EQ(net::parse_publish("[FD00:0:0::1]:8080:80").host_ip, "fd00::1");
+    EXPECT_THROW(net::parse_publish("[127.0.0.1]:8080:80"), husk::Error);
+    EXPECT_THROW(net::parse_publish("10.0.0.256:8080:80"), husk::Error);
+    EXPECT_EQ(net::dns::reverse_name("10.66.0.5"), "5.0.66.10.in-addr.arpa");
+    EXPECT_EQ(net::dns::reverse_name("not-an-address"), "");
 }

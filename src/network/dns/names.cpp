@@ -1,14 +1,15 @@
 #include "network/dns/names.h"
 
-#include <arpa/inet.h>
+#include <sys/socket.h>
 
 #include <algorithm>
-#include <array>
 #include <cctype>
 #include <sstream>
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
+
+#include "network/subnet.h"
 
 namespace husk::network::dns {
 
@@ -16,21 +17,14 @@ namespace {
 
 // The family of address text `ip` (AF_INET, AF_INET6), 0 for no address.
 int family_of(const std::string& ip) {
-    std::array<unsigned char, 16> a{};
-    if (::inet_pton(AF_INET, ip.c_str(), a.data()) == 1) return AF_INET;
-    if (::inet_pton(AF_INET6, ip.c_str(), a.data()) == 1) return AF_INET6;
-    return 0;
+    auto a = try_parse_ip(ip);
+    return !a ? 0 : a->family == 4 ? AF_INET : AF_INET6;
 }
 
 // `ip` as inet_ntop writes it (what the responder sees a client as); "" for no address.
 std::string normal_ip(const std::string& ip) {
-    int family = family_of(ip);
-    if (family == 0) return {};
-    std::array<unsigned char, 16> a{};
-    std::array<char, INET6_ADDRSTRLEN> out{};
-    ::inet_pton(family, ip.c_str(), a.data());
-    return ::inet_ntop(family, a.data(), out.data(), out.size()) ? std::string(out.data())
-                                                                 : std::string();
+    auto a = try_parse_ip(ip);
+    return a ? address_text(*a) : std::string();
 }
 
 void add_unique(std::vector<std::string>& to, const std::string& v) {
@@ -48,10 +42,10 @@ std::string canonical(const std::string& name) {
 }
 
 std::string reverse_name(const std::string& ip) {
-    std::array<unsigned char, 16> a{};
-    if (::inet_pton(AF_INET, ip.c_str(), a.data()) == 1)
-        return fmt::format("{}.{}.{}.{}.in-addr.arpa", a[3], a[2], a[1], a[0]);
-    if (::inet_pton(AF_INET6, ip.c_str(), a.data()) != 1) return {};
+    auto parsed = try_parse_ip(ip);
+    if (!parsed) return {};
+    const auto& a = parsed->addr;
+    if (parsed->family == 4) return fmt::format("{}.{}.{}.{}.in-addr.arpa", a[3], a[2], a[1], a[0]);
     std::string out;
     for (size_t i = a.size(); i-- > 0;) out += fmt::format("{:x}.{:x}.", a[i] & 0xf, a[i] >> 4);
     return out + "ip6.arpa";

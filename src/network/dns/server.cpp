@@ -18,6 +18,7 @@
 
 #include "network/dns/answer.h"
 #include "network/dns/names.h"
+#include "network/subnet.h"
 #include "sys/error.h"
 #include "sys/fileutil.h"
 
@@ -30,10 +31,7 @@ constexpr size_t kMaxUdp = 4096;
 
 using Clock = std::chrono::steady_clock;
 
-struct Upstream {
-    sockaddr_storage addr{};
-    socklen_t len = 0;
-};
+using Upstream = SocketAddress;
 
 struct Pending {
     sys::UniqueFd fd;  // connected to upstreams[next - 1]
@@ -80,21 +78,7 @@ std::vector<Upstream> upstreams_of(const std::vector<std::string>& ips, const st
     std::vector<Upstream> out;
     for (auto& ip : ips) {
         if (ip == ours) continue;
-        Upstream u;
-        auto* v4 = reinterpret_cast<sockaddr_in*>(&u.addr);   // NOLINT
-        auto* v6 = reinterpret_cast<sockaddr_in6*>(&u.addr);  // NOLINT
-        if (::inet_pton(AF_INET, ip.c_str(), &v4->sin_addr) == 1) {
-            v4->sin_family = AF_INET;
-            v4->sin_port = htons(53);
-            u.len = sizeof(sockaddr_in);
-        } else if (::inet_pton(AF_INET6, ip.c_str(), &v6->sin6_addr) == 1) {
-            v6->sin6_family = AF_INET6;
-            v6->sin6_port = htons(53);
-            u.len = sizeof(sockaddr_in6);
-        } else {
-            continue;
-        }
-        out.push_back(u);
+        if (auto a = try_parse_ip(ip)) out.push_back(socket_address(*a, 53));
     }
     return out;
 }
@@ -240,10 +224,9 @@ class Server {
     bool ask_next(Pending& p) {
         while (p.next < p.upstreams.size()) {
             const Upstream& u = p.upstreams[p.next++];
-            sys::UniqueFd fd(
-                ::socket(u.addr.ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
+            sys::UniqueFd fd(::socket(u.family(), SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
             if (!fd) continue;
-            if (::connect(fd.get(), reinterpret_cast<const sockaddr*>(&u.addr), u.len) != 0 ||
+            if (::connect(fd.get(), u.get(), u.len) != 0 ||
                 ::send(fd.get(), p.query.data(), p.query.size(), 0) < 0)
                 continue;
             p.fd = std::move(fd);
@@ -304,13 +287,12 @@ class Server {
 
     Packet forward_tcp(const Packet& q, const std::vector<Upstream>& upstreams) const {
         for (auto& u : upstreams) {
-            sys::UniqueFd fd(::socket(u.addr.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0));
+            sys::UniqueFd fd(::socket(u.family(), SOCK_STREAM | SOCK_CLOEXEC, 0));
             if (!fd) continue;
             set_timeouts(fd.get(), cfg_.upstream_timeout_ms);
             Packet r;
-            if (::connect(fd.get(), reinterpret_cast<const sockaddr*>(&u.addr), u.len) == 0 &&
-                write_msg(fd.get(), q) && read_msg(fd.get(), r) && r.size() >= 2 && r[0] == q[0] &&
-                r[1] == q[1])
+            if (::connect(fd.get(), u.get(), u.len) == 0 && write_msg(fd.get(), q) &&
+                read_msg(fd.get(), r) && r.size() >= 2 && r[0] == q[0] && r[1] == q[1])
                 return r;
         }
         return servfail(q);
@@ -352,18 +334,17 @@ class Server {
 namespace {
 
 sys::UniqueFd listen_on(const std::string& address, int type) {
-    sockaddr_in sa{};
-    sa.sin_family = AF_INET;
-    sa.sin_port = htons(53);
-    if (::inet_pton(AF_INET, address.c_str(), &sa.sin_addr) != 1)
+    auto ip = try_parse_ip(address);
+    if (!ip || ip->family != 4)
         throw Error(fmt::format("DNS responder: {} is not an IPv4 address", address));
+    SocketAddress sa = socket_address(*ip, 53);
     const char* proto = type == SOCK_DGRAM ? "udp" : "tcp";
     sys::UniqueFd fd(::socket(AF_INET, type | SOCK_CLOEXEC, 0));
     if (!fd) throw_sys("socket", proto);
     int one = 1;
     // TCP: a port left in TIME_WAIT by a killed responder is ours again at once
     if (type == SOCK_STREAM) ::setsockopt(fd.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    if (::bind(fd.get(), reinterpret_cast<const sockaddr*>(&sa), sizeof sa) != 0)  // NOLINT
+    if (::bind(fd.get(), sa.get(), sa.len) != 0)
         throw_sys("bind", fmt::format("{}:53/{}", address, proto));
     if (type == SOCK_STREAM && ::listen(fd.get(), 64) != 0)
         throw_sys("listen", fmt::format("{}:53/tcp", address));

@@ -28,6 +28,7 @@
 #include <fmt/format.h>
 
 #include "network/daemon.h"
+#include "network/subnet.h"
 #include "sys/error.h"
 #include "sys/fd.h"
 #include "sys/syscalls.h"
@@ -39,30 +40,12 @@ using husk::sys::UniqueFd;
 constexpr size_t kMaxFlows = 256;  // UDP clients remembered at once
 constexpr int kConnectTimeoutS = 5;
 
-struct Address {
-    sockaddr_storage sa{};
-    socklen_t len = 0;
-    const sockaddr* ptr() const { return reinterpret_cast<const sockaddr*>(&sa); }  // NOLINT
-};
+using Address = husk::network::SocketAddress;
 
 Address address(const std::string& ip, const std::string& port_text) {
-    Address a;
     int port = std::atoi(port_text.c_str());
     if (port <= 0 || port > 65535) throw husk::Error(fmt::format("invalid port {}", port_text));
-    auto* v4 = reinterpret_cast<sockaddr_in*>(&a.sa);   // NOLINT
-    auto* v6 = reinterpret_cast<sockaddr_in6*>(&a.sa);  // NOLINT
-    if (::inet_pton(AF_INET, ip.c_str(), &v4->sin_addr) == 1) {
-        v4->sin_family = AF_INET;
-        v4->sin_port = htons(static_cast<uint16_t>(port));
-        a.len = sizeof(sockaddr_in);
-    } else if (::inet_pton(AF_INET6, ip.c_str(), &v6->sin6_addr) == 1) {
-        v6->sin6_family = AF_INET6;
-        v6->sin6_port = htons(static_cast<uint16_t>(port));
-        a.len = sizeof(sockaddr_in6);
-    } else {
-        throw husk::Error(fmt::format("invalid IP address {}", ip));
-    }
-    return a;
+    return husk::network::socket_address(husk::network::parse_ip(ip), static_cast<uint16_t>(port));
 }
 
 struct Listener {
@@ -79,10 +62,10 @@ struct Flow {  // one UDP client
 
 // Copies both ways until both sides are done (each EOF passed on as a half close).
 [[noreturn]] void relay(int client, const Address& target) {
-    UniqueFd up(::socket(target.sa.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0));
+    UniqueFd up(::socket(target.family(), SOCK_STREAM | SOCK_CLOEXEC, 0));
     timeval tv{kConnectTimeoutS, 0};
     if (up) ::setsockopt(up.get(), SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
-    if (!up || ::connect(up.get(), target.ptr(), target.len) != 0) ::_exit(1);
+    if (!up || ::connect(up.get(), target.get(), target.len) != 0) ::_exit(1);
     std::array<int, 2> fds{client, up.get()};
     std::array<bool, 2> open{true, true};
     std::vector<char> buf(size_t{64} * 1024);
@@ -146,19 +129,19 @@ class Proxy {
     void datagram(size_t i) {
         std::vector<char> buf(65536);
         Address from;
-        from.len = sizeof from.sa;
+        from.len = sizeof from.storage;
         ssize_t n = ::recvfrom(listeners_[i].fd.get(), buf.data(), buf.size(), MSG_DONTWAIT,
-                               reinterpret_cast<sockaddr*>(&from.sa), &from.len);  // NOLINT
+                               from.get(), &from.len);
         if (n < 0) return;
         Flow* flow = nullptr;
         for (auto& f : flows_)
             if (f.listener == i && f.client.len == from.len &&
-                std::memcmp(&f.client.sa, &from.sa, from.len) == 0)
+                std::memcmp(&f.client.storage, &from.storage, from.len) == 0)
                 flow = &f;
         if (!flow) {
             const Address& t = listeners_[i].target;
-            UniqueFd up(::socket(t.sa.ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
-            if (!up || ::connect(up.get(), t.ptr(), t.len) != 0) return;
+            UniqueFd up(::socket(t.family(), SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
+            if (!up || ::connect(up.get(), t.get(), t.len) != 0) return;
             if (flows_.size() >= kMaxFlows) flows_.pop_front();  // the oldest client
             flows_.push_back({i, from, std::move(up)});
             flow = &flows_.back();
@@ -176,7 +159,7 @@ class Proxy {
         }
         if (n >= 0)
             (void)::sendto(listeners_[f.listener].fd.get(), buf.data(), static_cast<size_t>(n),
-                           MSG_DONTWAIT, f.client.ptr(), f.client.len);
+                           MSG_DONTWAIT, f.client.get(), f.client.len);
     }
 
     std::vector<Listener> listeners_;
@@ -190,15 +173,15 @@ Listener listen_on(const std::string& proto, const std::string& ip, const std::s
     if (!l.udp && proto != "tcp") throw husk::Error(fmt::format("invalid protocol {}", proto));
     Address at = address(ip, port);
     l.target = address(target_ip, target_port);
-    std::string where = at.sa.ss_family == AF_INET6 ? fmt::format("[{}]:{}/{}", ip, port, proto)
-                                                    : fmt::format("{}:{}/{}", ip, port, proto);
-    l.fd.reset(::socket(at.sa.ss_family, (l.udp ? SOCK_DGRAM : SOCK_STREAM) | SOCK_CLOEXEC, 0));
+    std::string where = at.family() == AF_INET6 ? fmt::format("[{}]:{}/{}", ip, port, proto)
+                                                : fmt::format("{}:{}/{}", ip, port, proto);
+    l.fd.reset(::socket(at.family(), (l.udp ? SOCK_DGRAM : SOCK_STREAM) | SOCK_CLOEXEC, 0));
     if (!l.fd) husk::throw_sys("socket", where);
     int one = 1;
     ::setsockopt(l.fd.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    if (at.sa.ss_family == AF_INET6)
+    if (at.family() == AF_INET6)
         ::setsockopt(l.fd.get(), IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
-    if (::bind(l.fd.get(), at.ptr(), at.len) != 0) husk::throw_sys("bind", where);
+    if (::bind(l.fd.get(), at.get(), at.len) != 0) husk::throw_sys("bind", where);
     if (!l.udp && ::listen(l.fd.get(), 128) != 0) husk::throw_sys("listen", where);
     return l;
 }
