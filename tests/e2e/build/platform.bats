@@ -158,6 +158,7 @@ FROM husk/busybox-$TARGETARCH
 ARG TARGETPLATFORM
 RUN echo "$TARGETPLATFORM $(uname -m)" > /built
 DF
+    none_before=$(husk images --format '{{.Repository}}' | grep -c '<none>' || true)
     run husk build --network none --platform "linux/$HOST_ARCH,$OTHER" -t plat:multi "$CTX"
     echo "$output"
     [ "$status" -eq 0 ]
@@ -174,7 +175,7 @@ $OTHER" ]
     [ "$output" = "$OTHER $OTHER_UNAME" ]
     run -0 husk images --format '{{.Repository}}:{{.Tag}}'
     [ "$(grep -c '^plat:multi$' <<<"$output")" = 1 ]
-    [ "$(grep -c '<none>' <<<"$output")" = 0 ]
+    [ "$(grep -c '<none>' <<<"$output" || true)" = "$none_before" ]  # the platforms' images hidden
     # the cache is per platform: a second build reuses every step of both
     run -0 husk build --network none --platform "linux/$HOST_ARCH,$OTHER" -t plat:multi2 "$CTX"
     [ "$(grep -c 'Using cache' <<<"$output")" -ge 4 ]
