@@ -131,7 +131,7 @@ void require_runnable(const oi::Platform& p, std::string_view what, std::string_
     std::optional<BinfmtEntry> disabled;
     for (auto& name : sys::list_dir(dir)) {
         if (name == "status" || name == "register") continue;
-        auto text = sys::read_file_if_exists(dir + "/" + name);
+        auto text = sys::read_file_if_exists(fmt::format("{}/{}", dir, name));
         if (!text) continue;  // unregistered meanwhile
         BinfmtEntry e = parse_binfmt_entry(name, *text);
         if (!binfmt_takes(e, *header)) continue;
