@@ -4,6 +4,8 @@
 
 #include <unistd.h>
 
+#include <fmt/format.h>
+
 #include "engine/emulation.h"
 #include "error_of.h"
 #include "sys/fileutil.h"
