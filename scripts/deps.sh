@@ -28,6 +28,9 @@ tests+=(bats busybox-static jq iproute2 util-linux procps tmux python3 kmod)
 tests+=(libcap2-bin)
 # strace: the pull test counts its syncfs calls.
 tests+=(strace)
+# husk build/run of another platform: binfmt_misc handlers (with the F flag) for qemu's
+# user-mode emulators (tests/e2e/build/platform.bats).
+tests+=(qemu-user-static binfmt-support)
 # rootless: newuidmap/newgidmap set up the id ranges of a user's containers.
 tests+=(uidmap)
 # husk sbom fixtures: an rpmdb.sqlite with real headers, a Debian tree, a Go binary;

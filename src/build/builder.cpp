@@ -21,9 +21,11 @@
 #include "build/progress.h"
 #include "engine/commit.h"
 #include "engine/diff.h"
+#include "engine/emulation.h"
 #include "engine/lifecycle.h"
 #include "engine/user.h"
 #include "image/digest.h"
+#include "image/platforms.h"
 #include "image/store.h"
 #include "image/unpack.h"
 #include "oci/image/reference.h"
@@ -159,8 +161,10 @@ void write_heredocs(const std::string& dir, const std::vector<const Heredoc*>& d
 
 class Builder {
   public:
-    Builder(engine::EngineContext& ctx, const BuildOptions& o)
-        : ctx_(ctx),
+    // `part`: one platform of several, its image left unnamed and hidden (the index names it)
+    Builder(engine::EngineContext& ctx, const BuildOptions& o, bool part = false)
+        : part_(part),
+          ctx_(ctx),
           store_(*ctx.store),
           o_(o),
           cache_(store_),
@@ -196,6 +200,7 @@ class Builder {
     bool dir_in_image(const Stage& st, const std::string& abs);
     void name_result(const Stage& st, BuildResult& res);
 
+    bool part_;
     engine::EngineContext& ctx_;
     image::Store& store_;
     const BuildOptions& o_;
@@ -302,6 +307,8 @@ image::Image Builder::base_image(const std::string& base, const oi::Platform& wa
         try {
             image::Image img = store_.resolve(base);
             if (host || of_platform(img)) return img;
+            // another platform of the index it came as (pulled, loaded or built here)
+            if (auto held = image::platform_image(store_, img, want)) return *held;
         } catch (const Error&) {
         }
     }
@@ -362,11 +369,8 @@ image::Image Builder::commit(const Stage& st, const json& config, const Instruct
 }
 
 image::Image Builder::run_step(Stage& st, const Instruction& ins) {
-    if (!oi::platform_matches(st.platform, oi::host_platform()))
-        throw Error(fmt::format(
-            "RUN for {} cannot run on this {} machine (husk has no emulation): only COPY and "
-            "ADD build other platforms' stages",
-            st.platform.str(), oi::host_platform().str()));
+    // another platform's RUN runs through the kernel's binfmt_misc emulator, when it has one
+    engine::require_runnable(st.platform, fmt::format("RUN for {}", st.platform.str()));
     if (st.layers.empty())
         throw Error("RUN needs a base image with a shell (this stage is FROM scratch)");
     engine::RunOptions ro;
@@ -654,6 +658,8 @@ void Builder::name_result(const Stage& st, BuildResult& res) {
         recs.push_back(std::move(r));
     }
     if (recs.empty()) recs.push_back({"", desc, ""});  // shown as <none> by `husk images`
+    if (part_) desc.annotations[std::string(image::kIntermediateAnnotation)] = "true";
+    if (part_) recs.assign(1, image::ImageRecord{"", desc, ""});
     store_.add_records(recs);
 }
 
@@ -749,6 +755,7 @@ BuildResult Builder::run() {
     res.id = final_stage.id;
     res.manifest_digest = final_stage.manifest;
     name_result(final_stage, res);
+    if (part_) return res;
     if (o_.quiet) {
         fmt::print(o_.out, "{}\n", res.id);
     } else {
@@ -795,8 +802,37 @@ BuildResult build_image(engine::EngineContext& ctx, const BuildOptions& opts) {
     if (ctx.store == nullptr) throw Error("build: no image store");
     auto lock = ctx.store->lock_shared();  // no prune while steps are being made
     remove_stale_build_state(ctx);
-    Builder b(ctx, opts);
-    return b.run();
+    if (opts.platforms.size() < 2) {
+        BuildOptions o = opts;
+        if (!opts.platforms.empty()) o.platform = opts.platforms.front();
+        Builder b(ctx, o);
+        return b.run();
+    }
+    for (auto& t : opts.tags) oi::parse_reference(t);  // bad names fail before any step
+    std::vector<image::Image> images;
+    for (auto& p : opts.platforms) {
+        BuildOptions o = opts;
+        o.platform = p;
+        if (!opts.quiet) fmt::print(opts.out, "# {}\n", p.str());
+        Builder b(ctx, o, true);
+        images.push_back(ctx.store->resolve(b.run().manifest_digest));
+    }
+    std::vector<std::string> names;
+    for (auto& t : opts.tags) names.push_back(oi::parse_reference(t).str());
+    image::Image img = image::add_index_image(*ctx.store, images, names);
+    BuildResult res{img.id, img.manifest_digest, img.index_digest, names};
+    if (opts.quiet) {
+        fmt::print(opts.out, "{}\n", res.index_digest);
+    } else {
+        std::vector<std::string> built;
+        for (auto& p : opts.platforms) built.push_back(p.str());
+        fmt::print(opts.out, "Successfully built index {} ({})\n", short_id(res.index_digest),
+                   fmt::join(built, ", "));
+        for (auto& n : res.names)
+            fmt::print(opts.out, "Successfully tagged {}\n",
+                       oi::parse_reference(n).familiar_name());
+    }
+    return res;
 }
 
 }  // namespace husk::build

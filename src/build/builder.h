@@ -40,9 +40,13 @@ struct BuildOptions {
     bool tty_progress = false;                  // --progress tty: steps redrawn in place
     std::map<std::string, std::string> labels;  // --label
     engine::NetworkMode network = engine::NetworkMode::bridge;
-    // --platform: the image's platform (TARGETPLATFORM). RUN runs only in stages of this
-    // machine's platform (no emulation); a stage of another one may COPY/ADD.
+    // --platform: the image's platform (TARGETPLATFORM). RUN in a stage of another
+    // platform than this machine's runs through binfmt_misc (engine/emulation.h).
     oci::image::Platform platform = oci::image::host_platform();
+    // --platform a,b: the Dockerfile built once per platform (each its own TARGET* ARGs and
+    // cache entries), the tags naming an OCI index over the platforms' images as a pull of
+    // a multi-platform index is stored (image/store.h add_index_image). Overrides platform.
+    std::vector<oci::image::Platform> platforms;
     // Fetches IMAGE for a platform other than this machine's (FROM --platform, --platform).
     std::function<void(const std::string& image, const oci::image::Platform&)> pull_platform;
     image::LayerWriteOptions layer;  // compression, SOURCE_DATE_EPOCH
@@ -50,8 +54,10 @@ struct BuildOptions {
 };
 
 struct BuildResult {
-    std::string id;  // the image id (config digest)
+    std::string
+        id;  // the image id (config digest); several platforms: this machine's (or the first)
     std::string manifest_digest;
+    std::string index_digest;        // several platforms: their index
     std::vector<std::string> names;  // full references given to it
 };
 

@@ -18,6 +18,7 @@
 #include <fmt/ranges.h>
 
 #include "engine/bundle.h"
+#include "engine/emulation.h"
 #include "engine/events.h"
 #include "engine/monitor.h"
 #include "engine/network.h"
@@ -91,19 +92,28 @@ void validate(const RunOptions& o) {
     if (!o.name.empty()) check_container_name(o.name);
 }
 
+// The image to run: the store's, else pulled. One of another platform than this machine's
+// runs only through binfmt_misc.
 image::Image resolve_image(EngineContext& ctx, const std::string& ref) {
-    try {
-        return ctx.store->resolve(ref);
-    } catch (const Error&) {
-        if (!ctx.pull) throw;
+    image::Image img = [&] {
+        try {
+            return ctx.store->resolve(ref);
+        } catch (const Error&) {
+            if (!ctx.pull) throw;
+        }
+        // a name no registry could have (upper case, bad characters): its reference error
+        // first, not the pull it would start
+        oci::image::parse_reference(ref);
+        fmt::print(stderr, "Unable to find image '{}' locally\n", ref);
+        ctx.pull(ref);
+        image::Image pulled = ctx.store->resolve(ref);
+        emit_image_event(ctx.data_root, "pull", ref);
+        return pulled;
+    }();
+    if (!img.config.architecture.empty()) {
+        oci::image::Platform p{img.config.os, img.config.architecture, img.config.variant, {}, {}};
+        require_runnable(p, fmt::format("image \"{}\" ({})", ref, p.str()));
     }
-    // a name no registry could have (upper case, bad characters): its reference error
-    // first, not the pull it would start
-    oci::image::parse_reference(ref);
-    fmt::print(stderr, "Unable to find image '{}' locally\n", ref);
-    ctx.pull(ref);
-    image::Image img = ctx.store->resolve(ref);
-    emit_image_event(ctx.data_root, "pull", ref);
     return img;
 }
 

@@ -15,6 +15,7 @@
 
 #include "image/archive_load.h"
 #include "image/digest.h"
+#include "image/platforms.h"
 #include "oci/image/reference.h"
 #include "sys/archive_ptr.h"
 #include "sys/error.h"
@@ -110,8 +111,9 @@ void save_oci_archive(const Store& store, const std::vector<std::string>& refs,
     };
     for (size_t i = 0; i < imgs.size(); ++i) {
         const Image& img = imgs[i];
-        // An image pulled from an index is saved as that index (sparse: only this
-        // platform's manifest, config and layers come along, as containerd exports).
+        // An image pulled from an index is saved as that index (sparse: only the platforms
+        // the store holds, this one's or a multi-platform build's, come along, as containerd
+        // exports).
         oi::Descriptor d;
         if (!img.index_digest.empty()) {
             d.media_type = img.index_media_type;
@@ -138,9 +140,11 @@ void save_oci_archive(const Store& store, const std::vector<std::string>& refs,
             idx.manifests.push_back(nd);
         }
         if (!img.index_digest.empty()) want(img.index_digest);
-        want(img.manifest_digest);
-        want(img.id);
-        for (auto& l : img.manifest.layers) want(l.digest);
+        for (auto& held : held_platforms(store, img)) {
+            want(held.manifest_digest);
+            want(held.id);
+            for (auto& l : held.manifest.layers) want(l.digest);
+        }
     }
     add_bytes(a.get(), "oci-layout", R"({"imageLayoutVersion":"1.0.0"})");
     add_dir(a.get(), "blobs");

@@ -18,6 +18,7 @@
 #include <fmt/format.h>
 
 #include "image/digest.h"
+#include "image/platforms.h"
 #include "oci/image/reference.h"
 #include "oci/image/types.h"
 #include "sys/error.h"
@@ -262,6 +263,8 @@ std::optional<PushResult> push_index(const Store& store, RegistryClient& client,
     std::string held = "this platform";
     for (auto& d : idx.manifests)
         if (d.digest == img.manifest_digest) held = platform_text(d);
+    std::set<std::string> held_here;  // the other platforms whose blobs are all in the store
+    for (auto& h : held_platforms(store, img)) held_here.insert(h.manifest_digest);
     std::vector<OtherPlatform> others;
     for (auto& d : idx.manifests) {
         if (d.digest == img.manifest_digest) continue;
@@ -272,6 +275,11 @@ std::optional<PushResult> push_index(const Store& store, RegistryClient& client,
                 opts.progress->manifest_done(d.digest, platform_text(d), BlobOutcome::exists, {});
             continue;
         } catch (const Error&) {
+        }
+        if (held_here.contains(d.digest)) {  // built or loaded here: from the store's blobs
+            o.manifest = store.read_blob(d.digest);
+            others.push_back(std::move(o));
+            continue;
         }
         for (auto& origin : origins) {
             try {
@@ -309,7 +317,8 @@ std::optional<PushResult> push_index(const Store& store, RegistryClient& client,
     for (auto& o : others) {
         put_manifest_checked(client, o.desc.digest, o.desc.media_type, o.manifest, o.desc.digest);
         if (opts.progress != nullptr)
-            opts.progress->manifest_done(o.desc.digest, platform_text(o.desc), BlobOutcome::mounted,
+            opts.progress->manifest_done(o.desc.digest, platform_text(o.desc),
+                                         o.source ? BlobOutcome::mounted : BlobOutcome::pushed,
                                          o.repository);
     }
     put_manifest_checked(client, img.manifest_digest, manifest_type, manifest, img.manifest_digest);

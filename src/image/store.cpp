@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "image/digest.h"
+#include "image/platforms.h"
 #include "oci/image/reference.h"
 #include "sys/error.h"
 #include "sys/fd.h"
@@ -25,7 +26,6 @@ using sys::UniqueFd;
 namespace oi = oci::image;
 
 constexpr std::string_view kRepoDigestAnnotation = "io.husk.repo-digest";
-constexpr std::string_view kIntermediateAnnotation = "io.husk.build.intermediate";
 
 using sys::list_dir;
 

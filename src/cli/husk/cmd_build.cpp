@@ -1,6 +1,6 @@
 // husk build [-t NAME[:TAG]]... [-f Dockerfile] [--build-arg K=V]... [--target STAGE]
 //            [--no-cache] [--pull] [--label K=V]... [-q] [--network MODE]
-//            [--platform OS/ARCH[/VARIANT]] [--progress auto|plain|tty] CONTEXT
+//            [--platform OS/ARCH[/VARIANT][,...]] [--progress auto|plain|tty] CONTEXT
 #include <unistd.h>
 
 #include <cstdio>
@@ -50,7 +50,8 @@ void add_build(CLI::App& app, Context& ctx, Commands& cmds) {
         ->allow_extra_args(false);
     sub->add_option("--network", o->network, "network mode of RUN steps (bridge, host, none)");
     sub->add_option("--platform", o->platform,
-                    "the image's platform (os/arch[/variant]); RUN only for this machine's");
+                    "the image's platform (os/arch[/variant]); several, comma-separated: an "
+                    "index over one image each; another machine's RUN through binfmt_misc");
     sub->add_option("--compression", o->compression, "layer compression (gzip, zstd, none)");
     sub->add_option("--progress", o->progress,
                     "auto (tty on a terminal), plain (a line at a time) or tty (redrawn in place)")
@@ -78,9 +79,21 @@ void add_build(CLI::App& app, Context& ctx, Commands& cmds) {
         for (auto& l : o->labels) bo.labels.insert(key_value("--label", l));
         bo.network = engine::parse_network_mode(o->network);
         if (!o->platform.empty()) {
-            if (o->platform.find(',') != std::string::npos)
-                throw Error(fmt::format("--platform={}: one platform at a time", o->platform));
-            bo.platform = oci::image::parse_platform(o->platform);
+            size_t start = 0;
+            while (true) {
+                size_t comma = o->platform.find(',', start);
+                std::string one = o->platform.substr(start, comma - start);
+                auto p = with_context(fmt::format("--platform={}", o->platform),
+                                      [&] { return oci::image::parse_platform(one); });
+                for (auto& seen : bo.platforms)
+                    if (seen.str() == p.str())
+                        throw Error(
+                            fmt::format("--platform={}: {} given twice", o->platform, p.str()));
+                bo.platforms.push_back(p);
+                if (comma == std::string::npos) break;
+                start = comma + 1;
+            }
+            bo.platform = bo.platforms.front();
         }
         if (o->compression == "gzip")
             bo.layer.compression = oci::image::Compression::gzip;

@@ -10,6 +10,7 @@
 #include "cli/husk/command.h"
 #include "cli/husk/container_cmd.h"
 #include "cli/husk/util.h"
+#include "engine/emulation.h"
 #include "engine/lifecycle.h"
 #include "engine/monitor.h"
 #include "engine/run.h"
@@ -27,7 +28,7 @@ struct RunFlags {
     engine::RunOptions o;
     std::vector<std::string> env, env_files, volumes, mounts, tmpfs, devices, ulimits, labels,
         sysctls, security_opts, uidmaps, gidmaps, publish, networks, network_aliases;
-    std::string userns, ip;
+    std::string userns, ip, platform;
     std::string entrypoint, memory, memory_swap, memory_reservation, shm_size, cpus,
         proc_virtualize;
     bool entrypoint_set = false;
@@ -79,6 +80,9 @@ void add_flags(CLI::App* sub, RunFlags& f) {
     sub->add_flag("-t,--tty", o.tty, "allocate a pseudo-terminal");
     sub->add_option("--name", o.name, "name of the container");
     sub->add_option("--rootfs", o.rootfs, "run from this root filesystem directory (no image)");
+    sub->add_option("--platform", f.platform,
+                    "the image's platform (os/arch[/variant]); another machine's runs through "
+                    "binfmt_misc");
     multi("-e,--env", f.env, "set an environment variable (KEY=VALUE, or KEY to copy ours)");
     multi("--env-file", f.env_files, "read environment variables from a file");
     sub->add_option("-w,--workdir", o.workdir, "working directory inside the container");
@@ -239,12 +243,20 @@ void add_run_or_create(CLI::App& app, Context& ctx, Commands& cmds, const char* 
             engine::RunOptions o = finish(*f, sub->remaining());
             engine::EngineContext ec = engine_context(ctx);
             ec.store = &ctx.store();
-            ec.pull = [&](const std::string& ref) {
+            engine::PullPlatform pull_platform = [&](const std::string& ref,
+                                                     const oci::image::Platform& p) {
                 image::CredentialStore creds(image::auth_file_path(ctx.root));
                 image::PullOptions po;
                 po.registry = f->reg.options(ctx, creds);
+                po.platform = p;
                 image::pull(ctx.store(), oci::image::parse_reference(ref), po);
             };
+            ec.pull = [&pull_platform](const std::string& ref) {
+                pull_platform(ref, oci::image::host_platform());
+            };
+            if (!f->platform.empty() && !o.image.empty())
+                o.image = engine::image_for_platform(
+                    ctx.store(), o.image, oci::image::parse_platform(f->platform), pull_platform);
             if (create || f->detach) return run_detached(ec, *f, std::move(o), !create);
             // a restart policy and health checks are the monitor's: attached to it
             if (o.restart != "no" || !o.health.cmd.empty())

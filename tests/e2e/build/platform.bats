@@ -1,19 +1,24 @@
 #!/usr/bin/env bats
 # husk build --platform and BuildKit's predefined platform ARGs: this machine's platform,
-# a stage FROM --platform=$BUILDPLATFORM, and another platform built with COPY/ADD only.
+# a stage FROM --platform=$BUILDPLATFORM, another platform built with COPY/ADD, and RUN of
+# another platform through the kernel's binfmt_misc (qemu-user-static's handlers).
 
 bats_require_minimum_version 1.5.0
 load helpers
+load ../images/helpers  # start_registry
 
 setup_file() { build_setup; }
-teardown_file() { build_teardown; }
+teardown_file() {
+    [ -n "${WORK:-}" ] && [ -f "$WORK/reg-plat/pid" ] && kill "$(cat "$WORK/reg-plat/pid")" 2>/dev/null
+    build_teardown
+}
 setup() {
     [ -n "${WORK:-}" ] || skip "no data root (see setup_file)"
     rm -rf "$CTX"
     mkdir -p "$CTX"
     case "$(uname -m)" in
-        x86_64) HOST_ARCH=amd64 OTHER=linux/arm64 ;;
-        aarch64) HOST_ARCH=arm64 OTHER=linux/amd64 ;;
+        x86_64) HOST_ARCH=amd64 OTHER=linux/arm64 OTHER_UNAME=aarch64 ;;
+        aarch64) HOST_ARCH=arm64 OTHER=linux/amd64 OTHER_UNAME=x86_64 ;;
         *) skip "no platform mapping for $(uname -m)" ;;
     esac
 }
@@ -67,15 +72,147 @@ DF
     [ "$output" = "$HOST_ARCH" ]
 }
 
-@test "RUN for a platform this machine cannot run: one line, nothing left" {
+# husk in a mount namespace of its own whose /proc/sys/fs/binfmt_misc is an empty tmpfs
+# ("not mounted"), or one whose status says enabled and that has no handler.
+without_binfmt() {
+    local how=$1
+    shift
+    unshare -m --propagation private sh -c '
+        mount -t tmpfs none /proc/sys/fs/binfmt_misc || exit 99
+        [ "$0" = none ] || echo enabled >/proc/sys/fs/binfmt_misc/status
+        exec "$@"' "$how" python3 "$HUSK_SRC/scripts/subreaper.py" "$HUSK" --root "$ROOT" "$@"
+}
+
+@test "RUN for a platform this machine has no emulator for: one line saying what to install, nothing left" {
     printf 'FROM scratch\nCOPY f /f\nRUN /f\n' >"$CTX/Dockerfile"
     echo x >"$CTX/f"
-    run husk build --network none --platform "$OTHER" "$CTX"
+    run without_binfmt handlers build --network none --platform "$OTHER" "$CTX"
     echo "$output"
+    [ "$status" -ne 99 ] || skip "cannot mount a tmpfs over /proc/sys/fs/binfmt_misc"
     [ "$status" -eq 1 ]
-    [ "${lines[-1]}" = "husk: error: Dockerfile:3: RUN for $OTHER cannot run on this linux/$HOST_ARCH machine (husk has no emulation): only COPY and ADD build other platforms' stages" ]
-    run husk build --platform linux/amd64,linux/arm64 "$CTX"
+    [ "${lines[-1]}" = "husk: error: Dockerfile:3: RUN for $OTHER cannot run on this linux/$HOST_ARCH machine: no binfmt_misc handler runs $OTHER programs (install qemu-user-static and binfmt-support)" ]
+    run without_binfmt none build --network none --platform "$OTHER" "$CTX"
+    [ "$status" -eq 1 ]
+    [ "${lines[-1]}" = "husk: error: Dockerfile:3: RUN for $OTHER cannot run on this linux/$HOST_ARCH machine: /proc/sys/fs/binfmt_misc is not mounted (mount -t binfmt_misc binfmt_misc /proc/sys/fs/binfmt_misc, then install qemu-user-static and binfmt-support)" ]
+    run husk build --platform linux/amd64,linux/amd64 "$CTX"
     [ "$status" -ne 0 ]
-    [ "$output" = "husk: error: --platform=linux/amd64,linux/arm64: one platform at a time" ]
+    [ "$output" = "husk: error: --platform=linux/amd64,linux/amd64: linux/amd64 given twice" ]
+    run husk build --platform linux/amd64, "$CTX"
+    [ "$status" -ne 0 ]
+    [ "$output" = "husk: error: --platform=linux/amd64,: invalid platform \"\": expected os/arch[/variant]" ]
+    [ -z "$(build_leftovers)" ]
+}
+
+# The other platform's busybox image (Debian's busybox-static of that architecture) and a
+# binfmt_misc handler with the F flag for it: registered here when the package did not.
+emulation_setup() {
+    command -v update-binfmts >/dev/null && [ -x /usr/bin/qemu-$OTHER_UNAME-static ] ||
+        skip "qemu-user-static and binfmt-support are not installed (scripts/deps.sh installs them)"
+    local bf=/proc/sys/fs/binfmt_misc
+    if [ ! -e $bf/status ]; then
+        mount -t binfmt_misc binfmt_misc $bf 2>/dev/null || skip "the kernel refuses to mount binfmt_misc"
+    fi
+    local h=$bf/qemu-$OTHER_UNAME
+    [ -e $h ] && grep -qx enabled $h || update-binfmts --enable qemu-$OTHER_UNAME >/dev/null 2>&1 ||
+        skip "update-binfmts --enable qemu-$OTHER_UNAME failed: the kernel refuses the handler"
+    grep -qx enabled $h || skip "the binfmt_misc handler qemu-$OTHER_UNAME is not enabled"
+    grep -q '^flags: .*F' $h || skip "the binfmt_misc handler qemu-$OTHER_UNAME has no F flag"
+    OTHER_IMAGE=husk/busybox-${OTHER#linux/}
+    husk image inspect "$OTHER_IMAGE" >/dev/null 2>&1 && return
+    bash "$HUSK_SRC/scripts/make-busybox-image.sh" --root "$ROOT" --husk "$HUSK" \
+        --arch "${OTHER#linux/}" >/dev/null || skip "no busybox-static of ${OTHER#linux/} (the Debian mirror?)"
+}
+
+@test "RUN for another platform through binfmt_misc; husk run --platform of its image" {
+    emulation_setup
+    cat >"$CTX/Dockerfile" <<DF
+FROM $OTHER_IMAGE
+ARG TARGETARCH
+RUN uname -m > /m && echo "\$TARGETARCH" > /targetarch
+DF
+    run husk build --network none --platform "$OTHER" -t plat:emulated "$CTX"
+    echo "$output"
+    [ "$status" -eq 0 ]
+    run -0 husk image inspect -f '{{.Os}}/{{.Architecture}}' plat:emulated
+    [ "$output" = "$OTHER" ]
+    run -0 husk run --rm --network none --platform "$OTHER" plat:emulated cat /m /targetarch
+    [ "$output" = "$OTHER_UNAME
+${OTHER#linux/}" ]
+    # without --platform the image's own platform runs too, as with podman
+    run -0 husk run --rm --network none plat:emulated uname -m
+    [ "$output" = "$OTHER_UNAME" ]
+    # no handler: one line naming the platform and what to install
+    run without_binfmt handlers run --rm --network none plat:emulated true
+    [ "$status" -ne 99 ] || skip "cannot mount a tmpfs over /proc/sys/fs/binfmt_misc"
+    [ "$status" -eq 125 ]
+    [ "$output" = "husk: image \"plat:emulated\" ($OTHER) cannot run on this linux/$HOST_ARCH machine: no binfmt_misc handler runs $OTHER programs (install qemu-user-static and binfmt-support)" ]
+    [ -z "$(build_leftovers)" ]
+}
+
+@test "several platforms in one build: an index; run, inspect, push and save/load take it whole" {
+    emulation_setup
+    husk tag husk/busybox "husk/busybox-$HOST_ARCH"
+    cat >"$CTX/Dockerfile" <<'DF'
+ARG TARGETARCH
+FROM husk/busybox-$TARGETARCH
+ARG TARGETPLATFORM
+RUN echo "$TARGETPLATFORM $(uname -m)" > /built
+DF
+    none_before=$(husk images --format '{{.Repository}}' | grep -c '<none>' || true)
+    run husk build --network none --platform "linux/$HOST_ARCH,$OTHER" -t plat:multi "$CTX"
+    echo "$output"
+    [ "$status" -eq 0 ]
+    [ "${lines[-1]}" = "Successfully tagged plat:multi" ]
+    run -0 husk image inspect -f '{{.Architecture}}' plat:multi
+    [ "$output" = "$HOST_ARCH" ]
+    run -0 sh -c "python3 '$HUSK_SRC/scripts/subreaper.py' '$HUSK' --root '$ROOT' image inspect plat:multi |
+        jq -r '.[0].Index.manifests[] | .platform.os + \"/\" + .platform.architecture'"
+    [ "$output" = "linux/$HOST_ARCH
+$OTHER" ]
+    run -0 husk run --rm --network none plat:multi cat /built
+    [ "$output" = "linux/$HOST_ARCH $(uname -m)" ]
+    run -0 husk run --rm --network none --platform "$OTHER" plat:multi cat /built
+    [ "$output" = "$OTHER $OTHER_UNAME" ]
+    run -0 husk images --format '{{.Repository}}:{{.Tag}}'
+    [ "$(grep -c '^plat:multi$' <<<"$output")" = 1 ]
+    [ "$(grep -c '<none>' <<<"$output" || true)" = "$none_before" ]  # the platforms' images hidden
+    # the cache is per platform: a second build reuses every step of both
+    run -0 husk build --network none --platform "linux/$HOST_ARCH,$OTHER" -t plat:multi2 "$CTX"
+    [ "$(grep -c 'Using cache' <<<"$output")" -ge 4 ]
+    [ "$(husk image inspect -f '{{.Id}}' plat:multi2)" = "$(husk image inspect -f '{{.Id}}' plat:multi)" ]
+
+    # push: the index, every platform's manifest and blobs
+    command -v docker-registry >/dev/null && command -v skopeo >/dev/null ||
+        skip "docker-registry and skopeo are not installed (scripts/deps.sh installs them)"
+    start_registry plat
+    husk tag plat:multi "$REG_plat/multi:1"
+    run husk push --tls-verify=false "$REG_plat/multi:1"
+    echo "$output"
+    [ "$status" -eq 0 ]
+    run -0 sh -c "skopeo inspect --tls-verify=false --raw docker://$REG_plat/multi:1 |
+        jq -r '.mediaType, (.manifests[] | .platform.architecture)'"
+    [ "$output" = "application/vnd.oci.image.index.v1+json
+$HOST_ARCH
+${OTHER#linux/}" ]
+    skopeo copy -q --src-tls-verify=false --override-arch "${OTHER#linux/}" \
+        "docker://$REG_plat/multi:1" "oci:$WORK/other-layout:x"
+    run -0 sh -c "cd $WORK/other-layout && m=\$(jq -r '.manifests[0].digest' index.json) &&
+        c=\$(jq -r .config.digest blobs/sha256/\${m#sha256:}) && jq -r .architecture blobs/sha256/\${c#sha256:}"
+    [ "$output" = "${OTHER#linux/}" ]
+    # a pull into a fresh root gets this machine's platform of the index
+    run -0 "$HUSK" --root "$WORK/root2" pull -q --tls-verify=false "$REG_plat/multi:1"
+    run -0 python3 "$HUSK_SRC/scripts/subreaper.py" "$HUSK" --root "$WORK/root2" run --rm --network none "$REG_plat/multi:1" cat /built
+    [ "$output" = "linux/$HOST_ARCH $(uname -m)" ]
+
+    # save/load: every platform comes along
+    husk save -o "$WORK/multi.tar" plat:multi
+    run -0 "$HUSK" --root "$WORK/root3" load -i "$WORK/multi.tar"
+    run -0 python3 "$HUSK_SRC/scripts/subreaper.py" "$HUSK" --root "$WORK/root3" run --rm --network none --platform "$OTHER" plat:multi cat /built
+    [ "$output" = "$OTHER $OTHER_UNAME" ]
+    run -0 python3 "$HUSK_SRC/scripts/subreaper.py" "$HUSK" --root "$WORK/root3" run --rm --network none plat:multi cat /built
+    [ "$output" = "linux/$HOST_ARCH $(uname -m)" ]
+    for r in "$WORK/root2" "$WORK/root3"; do
+        findmnt -rn -o TARGET | grep "^$r/" | sort -r | while read -r m; do umount -l "$m"; done
+    done
     [ -z "$(build_leftovers)" ]
 }

@@ -1,0 +1,190 @@
+#include "engine/emulation.h"
+
+#include <array>
+#include <cstdint>
+
+#include <fmt/format.h>
+
+#include "image/platforms.h"
+#include "oci/image/reference.h"
+#include "sys/error.h"
+#include "sys/fileutil.h"
+
+namespace husk::engine {
+namespace {
+
+namespace oi = oci::image;
+
+// "7f454c46..." -> bytes; throws on an odd length or a non-hex digit.
+std::string unhex(std::string_view s, std::string_view field) {
+    auto digit = [&](char c) -> int {
+        if (c >= '0' && c <= '9') return c - '0';
+        if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+        if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+        throw Error(fmt::format("binfmt_misc {}: \"{}\" is not hex", field, s));
+    };
+    if (s.size() % 2 != 0) throw Error(fmt::format("binfmt_misc {}: odd length", field));
+    std::string out;
+    for (size_t i = 0; i < s.size(); i += 2)
+        out.push_back(static_cast<char>(digit(s[i]) * 16 + digit(s[i + 1])));
+    return out;
+}
+
+struct ElfMachine {
+    std::string_view arch;  // GOARCH name
+    uint8_t elf_class;      // 1: 32-bit, 2: 64-bit
+    bool big_endian;
+    uint16_t machine;  // e_machine
+};
+
+// The ELF machine of each architecture an image may name (GOARCH names, as the image
+// spec's platform.architecture).
+constexpr std::array<ElfMachine, 12> kMachines{{
+    {"amd64", 2, false, 62},
+    {"386", 1, false, 3},
+    {"arm64", 2, false, 183},
+    {"arm", 1, false, 40},
+    {"ppc64le", 2, false, 21},
+    {"ppc64", 2, true, 21},
+    {"s390x", 2, true, 22},
+    {"riscv64", 2, false, 243},
+    {"mips64le", 2, false, 8},
+    {"mips64", 2, true, 8},
+    {"mipsle", 1, false, 8},
+    {"loong64", 2, false, 258},
+}};
+
+}  // namespace
+
+BinfmtEntry parse_binfmt_entry(std::string_view name, std::string_view text) {
+    BinfmtEntry e;
+    e.name = name;
+    while (!text.empty()) {
+        size_t nl = text.find('\n');
+        std::string_view l = text.substr(0, nl);
+        text.remove_prefix(nl == std::string_view::npos ? text.size() : nl + 1);
+        if (l == "enabled") {
+            e.enabled = true;
+        } else if (l.starts_with("interpreter ")) {
+            e.interpreter = l.substr(12);
+        } else if (l.starts_with("flags: ")) {
+            e.flags = l.substr(7);
+        } else if (l.starts_with("offset ")) {
+            e.offset = std::stoul(std::string(l.substr(7)));
+        } else if (l.starts_with("magic ")) {
+            e.magic = unhex(l.substr(6), "magic");
+        } else if (l.starts_with("mask ")) {
+            e.mask = unhex(l.substr(5), "mask");
+        }
+    }
+    if (e.mask.empty()) e.mask.assign(e.magic.size(), '\xff');
+    return e;
+}
+
+std::optional<std::string> elf_header(const oi::Platform& p) {
+    for (auto& m : kMachines) {
+        if (m.arch != p.architecture) continue;
+        std::string h(20, '\0');
+        h[0] = '\x7f';
+        h[1] = 'E';
+        h[2] = 'L';
+        h[3] = 'F';
+        h[4] = static_cast<char>(m.elf_class);
+        h[5] = static_cast<char>(m.big_endian ? 2 : 1);
+        h[6] = 1;  // EV_CURRENT
+        auto put16 = [&](size_t at, uint16_t v) {
+            h[at + (m.big_endian ? 1 : 0)] = static_cast<char>(v & 0xff);
+            h[at + (m.big_endian ? 0 : 1)] = static_cast<char>(v >> 8);
+        };
+        put16(16, 2);  // ET_EXEC
+        put16(18, m.machine);
+        return h;
+    }
+    return std::nullopt;
+}
+
+bool binfmt_takes(const BinfmtEntry& e, std::string_view header) {
+    if (e.magic.empty() || e.offset + e.magic.size() > header.size()) return false;
+    for (size_t i = 0; i < e.magic.size(); ++i)
+        if ((header[e.offset + i] & e.mask[i]) != (e.magic[i] & e.mask[i])) return false;
+    return true;
+}
+
+void require_runnable(const oi::Platform& p, std::string_view what, std::string_view binfmt_dir) {
+    oi::Platform host = oi::host_platform();
+    if (oi::platform_matches(p, host)) return;
+    std::string dir(binfmt_dir);
+    auto refuse = [&](const std::string& why) {
+        throw Error(fmt::format("{} cannot run on this {} machine: {}", what, host.str(), why));
+    };
+    std::optional<std::string> header = elf_header(p);
+    if (!header)
+        refuse(fmt::format("husk knows no ELF machine for architecture {}", p.architecture));
+    auto status = sys::read_file_if_exists(dir + "/status");
+    if (!status)
+        refuse(
+            fmt::format("{} is not mounted (mount -t binfmt_misc binfmt_misc {}, then install "
+                        "qemu-user-static and binfmt-support)",
+                        dir, dir));
+    if (!status->starts_with("enabled"))
+        refuse(fmt::format("binfmt_misc is disabled ({}/status)", dir));
+    std::optional<BinfmtEntry> disabled;
+    for (auto& name : sys::list_dir(dir)) {
+        if (name == "status" || name == "register") continue;
+        auto text = sys::read_file_if_exists(fmt::format("{}/{}", dir, name));
+        if (!text) continue;  // unregistered meanwhile
+        BinfmtEntry e = parse_binfmt_entry(name, *text);
+        if (!binfmt_takes(e, *header)) continue;
+        if (!e.enabled) {
+            disabled = e;
+            continue;
+        }
+        if (e.flags.find('F') == std::string::npos)
+            refuse(fmt::format(
+                "the binfmt_misc handler {} has no F flag, so its interpreter {} is looked for "
+                "inside the container (register it with F: Debian's qemu-user-static does)",
+                e.name, e.interpreter));
+        return;
+    }
+    if (disabled)
+        refuse(
+            fmt::format("the binfmt_misc handler {} for {} programs is disabled "
+                        "(update-binfmts --enable {})",
+                        disabled->name, p.str(), disabled->name));
+    refuse(
+        fmt::format("no binfmt_misc handler runs {} programs (install qemu-user-static and "
+                    "binfmt-support)",
+                    p.str()));
+}
+
+std::string image_for_platform(image::Store& store, const std::string& ref, const oi::Platform& p,
+                               const PullPlatform& pull) {
+    auto platform_of = [](const image::Image& img) {
+        return oi::Platform{img.config.os, img.config.architecture, img.config.variant, {}, {}};
+    };
+    std::optional<image::Image> img;
+    try {
+        img = store.resolve(ref);
+    } catch (const Error&) {
+    }
+    if (img) {
+        if (oi::platform_matches(p, platform_of(*img))) return ref;
+        if (auto held = image::platform_image(store, *img, p)) {
+            image::add_hidden_record(store, *held);
+            return held->manifest_digest;
+        }
+    }
+    oi::parse_reference(ref);  // a name no registry could have: its own error first
+    if (!pull && img)
+        throw Error(
+            fmt::format("image \"{}\" is {}, not {}", ref, platform_of(*img).str(), p.str()));
+    if (!pull) throw Error(fmt::format("image \"{}\" is not in the store", ref));
+    fmt::print(stderr, "Unable to find image '{}' for {} locally\n", ref, p.str());
+    pull(ref, p);
+    image::Image pulled = store.resolve(ref);
+    if (!oi::platform_matches(p, platform_of(pulled)))
+        throw Error(fmt::format("image \"{}\": no {} image was pulled", ref, p.str()));
+    return ref;
+}
+
+}  // namespace husk::engine

@@ -1,0 +1,56 @@
+// Programs of another platform run through the kernel's binfmt_misc, as docker buildx and
+// podman run them: when a handler (Debian's qemu-user-static registers one per CPU, with
+// the F flag so the kernel opens its interpreter at registration and it works inside a
+// container's root) takes the platform's ELF executables, a container of that platform just
+// runs; the runtime core needs nothing of its own (the emulator makes the host's syscalls,
+// which the host arch's seccomp filter sees).
+#pragma once
+
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "image/store.h"
+#include "oci/image/types.h"
+
+namespace husk::engine {
+
+inline constexpr std::string_view kBinfmtDir = "/proc/sys/fs/binfmt_misc";
+
+// One handler as /proc/sys/fs/binfmt_misc/NAME shows it (a magic-number one; extension
+// handlers have no magic).
+struct BinfmtEntry {
+    std::string name;
+    bool enabled = false;
+    std::string interpreter;
+    std::string flags;  // "PF", "OCF", ...
+    size_t offset = 0;
+    std::string magic;  // bytes
+    std::string mask;   // bytes, as long as magic (all 0xff when the entry has none)
+};
+
+BinfmtEntry parse_binfmt_entry(std::string_view name, std::string_view text);
+
+// The first bytes of an ELF executable of `p` (identification, e_type, e_machine); nullopt
+// for an architecture husk has no ELF machine for.
+std::optional<std::string> elf_header(const oci::image::Platform& p);
+
+// Does the handler take `header` (the kernel's test: magic at offset under the mask)?
+bool binfmt_takes(const BinfmtEntry& e, std::string_view header);
+
+// Throws one line when programs of `p` cannot run on this machine: `what` starts it ("RUN
+// for linux/arm64", "image \"x\" (linux/arm64)"), then why and what to install or mount.
+// This machine's own platform always passes.
+void require_runnable(const oci::image::Platform& p, std::string_view what,
+                      std::string_view binfmt_dir = kBinfmtDir);
+
+// husk run/create --platform P IMAGE: what to run. IMAGE when the store's is of P; else
+// P's image of the index IMAGE came as, when the store holds it (its manifest digest, a
+// hidden entry made for it); else IMAGE once `pull` fetched it for P (as `husk pull
+// --platform`, the name then points to P's image). Throws when there is none of P.
+using PullPlatform = std::function<void(const std::string&, const oci::image::Platform&)>;
+std::string image_for_platform(image::Store& store, const std::string& ref,
+                               const oci::image::Platform& p, const PullPlatform& pull);
+
+}  // namespace husk::engine
