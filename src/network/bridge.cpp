@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "network/subnet.h"
+#include "network/veth.h"
 #include "sys/error.h"
 #include "sys/fileutil.h"
 
@@ -23,16 +24,26 @@ int prefix_of(const std::string& subnet) {
 
 }  // namespace
 
+// The bridge's MAC address is set, not left to the kernel: a bridge without one takes
+// the lowest of its ports' addresses, so a container joining with a lower one changed the
+// gateway's MAC under the containers already there, whose ARP caches kept the old one:
+// no reply from the gateway (its DNS responder, the way out) for tens of seconds.
 unsigned ensure_bridge(nl::Socket& host, const Network& net) {
     unsigned index = host.link_index(net.bridge);
     bool made = false;
+    auto mac = mac_bytes(net.gateway);
     if (index == 0) {
-        int err = host.create_bridge(net.bridge);
+        int err = host.create_bridge(net.bridge, mac);
         if (err != 0 && err != EEXIST) nl::check(err, "create the bridge", net.bridge);
         made = err == 0;
         index = host.link_index(net.bridge);
         if (index == 0) throw SysError("create the bridge", net.bridge, ENODEV);
     }
+    // a bridge an earlier husk made without one (NET_ADDR_SET is 3)
+    auto assigned =
+        sys::read_file_if_exists(fmt::format("/sys/class/net/{}/addr_assign_type", net.bridge));
+    if (assigned && !assigned->starts_with("3"))
+        nl::check(host.set_address(index, mac), "set the MAC address of", net.bridge);
     nl::check(host.add_address(index, nl::IpAddr::parse(net.gateway), prefix_of(net.subnet), false),
               "add the gateway address to", net.bridge);
     if (!net.subnet6.empty())

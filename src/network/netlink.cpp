@@ -153,10 +153,11 @@ unsigned Socket::link_index(const std::string& name) {
     return index;
 }
 
-int Socket::create_bridge(const std::string& name) {
+int Socket::create_bridge(const std::string& name, const std::array<uint8_t, 6>& mac) {
     Msg m(RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL);
     link_header(m);
     m.put_str(IFLA_IFNAME, name);
+    m.put(IFLA_ADDRESS, mac.size(), mac.data());
     nlattr* info = m.nest(IFLA_LINKINFO);
     m.put_str(IFLA_INFO_KIND, "bridge");
     m.end(info);
@@ -185,6 +186,14 @@ int Socket::create_veth(const std::string& host, unsigned master, const std::str
     m.end(peer_info);
     m.end(data);
     m.end(info);
+    return request(m.nlh);
+}
+
+int Socket::set_address(unsigned index, const std::array<uint8_t, 6>& mac) {
+    Msg m(RTM_NEWLINK, 0);
+    auto* ifi = link_header(m);
+    ifi->ifi_index = static_cast<int>(index);
+    m.put(IFLA_ADDRESS, mac.size(), mac.data());
     return request(m.nlh);
 }
 

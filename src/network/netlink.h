@@ -39,7 +39,10 @@ class Socket {
     // The index of link `name`, 0 when there is none.
     unsigned link_index(const std::string& name);
     // Creates bridge `name` (kernel errno: EEXIST when it exists).
-    int create_bridge(const std::string& name);
+    int create_bridge(const std::string& name, const std::array<uint8_t, 6>& mac);
+    // Sets link `index`'s MAC address (the kernel then keeps it: a bridge's no longer
+    // follows its ports').
+    int set_address(unsigned index, const std::array<uint8_t, 6>& mac);
     // Creates the veth pair `host` (enslaved to `master`, up) and `peer`, created in the
     // network namespace `peer_netns_fd` with the MAC `peer_mac`.
     int create_veth(const std::string& host, unsigned master, const std::string& peer,

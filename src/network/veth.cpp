@@ -12,14 +12,10 @@
 
 namespace husk::network {
 
-namespace {
-
 std::array<uint8_t, 6> mac_bytes(const std::string& ipv4) {
     nl::IpAddr a = nl::IpAddr::parse(ipv4);
     return {0x02, 0x42, a.bytes[0], a.bytes[1], a.bytes[2], a.bytes[3]};
 }
-
-}  // namespace
 
 std::string host_veth_name(const std::string& container_id, const std::string& network,
                            const std::string& ifname) {

@@ -4,6 +4,8 @@
 // the network is internal, default routes through the gateways.
 #pragma once
 
+#include <array>
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -19,6 +21,9 @@ std::string host_veth_name(const std::string& container_id, const std::string& n
 
 // The MAC of the container's end: 02:42 and the IPv4 address, as docker makes it.
 std::string mac_of(const std::string& ipv4);
+// The same as bytes: 02:42 then the four bytes of `ipv4` (a container's by its address,
+// a bridge's by its gateway's, so no two on a network are alike).
+std::array<uint8_t, 6> mac_bytes(const std::string& ipv4);
 
 // Makes the pair and configures the container's end (leases[0] is IPv4, leases[1]
 // IPv6 when there is one). A host end left by a killed run is replaced.

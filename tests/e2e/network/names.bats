@@ -103,3 +103,25 @@ for base in range(20000, 60000, 10):
     [ "$status" -ne 0 ]
     [[ "$output" == *"not in the subnet 10.250.77.0/24"* ]]
 }
+
+@test "containers joining keep the gateway's MAC: those already there still reach it" {
+    husk network create "mac-$SFX" >/dev/null
+    id=$(husk network inspect "mac-$SFX" | jq -r '.[0].Id')
+    br=husk${id:0:10}
+    gw=$(husk network inspect "mac-$SFX" | jq -r '.[0].IPAM.Config[0].Gateway')
+    want=$(printf '02:42:%02x:%02x:%02x:%02x' ${gw//./ })
+    husk run -d --name "first-$SFX" --network "mac-$SFX" husk/busybox sleep 600 >/dev/null
+    # set by husk (NET_ADDR_SET), from the gateway's address, not the lowest port's
+    [ "$(cat "/sys/class/net/$br/addr_assign_type")" = 3 ]
+    [ "$(cat "/sys/class/net/$br/address")" = "$want" ]
+    husk exec "first-$SFX" ping -c 1 -W 2 "$gw" >/dev/null
+    for i in 1 2 3 4; do
+        husk run -d --name "more$i-$SFX" --network "mac-$SFX" husk/busybox sleep 600 >/dev/null
+        [ "$(cat "/sys/class/net/$br/address")" = "$want" ]
+    done
+    # the first container's ARP entry for the gateway is still the bridge's address
+    run husk exec "first-$SFX" ip neigh show "$gw"
+    echo "$output"
+    [[ "$output" == *"$want"* ]]
+    husk exec "first-$SFX" ping -c 1 -W 2 "$gw" >/dev/null
+}
