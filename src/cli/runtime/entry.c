@@ -22,6 +22,7 @@
 #include <sys/syscall.h>
 
 #include "cli/runtime/entry.h"
+#include "cli/runtime/global_options.h"
 
 #ifndef ST_RDONLY
 #define ST_RDONLY 1
@@ -49,7 +50,9 @@ static size_t husk_strlen(const char* s) {
 static const char kVerbs[] =
     "create\0run\0start\0delete\0rm\0kill\0state\0list\0ls\0ps\0spec\0features\0pause\0"
     "resume\0update\0events\0exec\0";
-static const char kValued[] = "--root\0--log\0--log-format\0--rootless\0--criu\0";
+#define VALUED_NAME(id, name) name "\0"
+#define NO_NAME(id, name)
+static const char kValued[] = HUSK_RUNTIME_GLOBAL_OPTIONS(VALUED_NAME, NO_NAME);
 
 static const char* find(const char* names, const char* a) {
     for (const char* n = names; *n; n += husk_strlen(n) + 1)
