@@ -24,10 +24,25 @@ int runtime_main(int argc, char** argv) {
     g.verb = husk::cli::verb_of(argc, argv);
     // The verbs whose processes are clones of us until their execve (create, run, exec)
     // run from a read-only mount of our own binary (CVE-2019-5736; sys/self_exe.h). The
-    // entry point (entry.c) re-executed us from one before the C library started; if it
-    // could not, try again here, before the command line and the bundle are parsed
-    // (create's and exec's own check then finds the binary sealed, or logs why not).
-    if (husk_runtime_verb_clones(g.verb.data()) != 0) husk::sys::reexec_from_readonly_self();
+    // entry point (entry.c) re-executed us from one before the C library started, or found
+    // it impossible (rootless: no CAP_SYS_ADMIN): that is noted, so neither this nor
+    // create's and exec's own check tries again. Only when the entry point could not look
+    // (started by ld.so, another architecture) is it tried here, before anything is parsed.
+    int seal_errno = 0;
+    switch (husk_runtime_seal_found(&seal_errno)) {
+        case HUSK_SEAL_UNDECIDED:
+            if (husk_runtime_verb_clones(g.verb.data()) != 0)
+                husk::sys::reexec_from_readonly_self();
+            break;
+        case HUSK_SEAL_SEALED:
+            husk::sys::note_self_exe(true, 0);
+            break;
+        case HUSK_SEAL_IMPOSSIBLE:
+            husk::sys::note_self_exe(false, seal_errno);
+            break;
+        case HUSK_SEAL_NOT_NEEDED:
+            break;
+    }
     // Log configuration must happen before any verb runs: after the global flags are
     // parsed (CLI11's parse_complete_callback), before the verb.
     bool configured = false;
