@@ -2,77 +2,21 @@
 
 #include <sys/mount.h>
 
-#include <string_view>
-
-#include "sys/fileutil.h"
-
 namespace husk::runtime {
-namespace {
-
-// The fields of `s` between `sep`s, into `out` (cleared first; empty fields kept).
-void split_into(std::string_view s, char sep, std::vector<std::string_view>& out) {
-    out.clear();
-    for (size_t pos = 0;;) {
-        size_t next = s.find(sep, pos);
-        out.push_back(s.substr(pos, next == std::string_view::npos ? s.npos : next - pos));
-        if (next == std::string_view::npos) return;
-        pos = next + 1;
-    }
-}
-
-bool is_controller_option(std::string_view o) {
-    static constexpr std::string_view kNotControllers[] = {"rw",
-                                                           "ro",
-                                                           "xattr",
-                                                           "noprefix",
-                                                           "clone_children",
-                                                           "cpuset_v2_mode",
-                                                           "nsdelegate",
-                                                           "memory_recursiveprot",
-                                                           "favordynmods",
-                                                           "memory_localevents"};
-    for (auto n : kNotControllers)
-        if (o == n) return false;
-    return !o.starts_with("release_agent=");
-}
-
-}  // namespace
-
-std::vector<HostHierarchy> parse_cgroup_hierarchies(const std::string& mountinfo,
-                                                    const std::string& root) {
+std::vector<HostHierarchy> cgroup_hierarchies(const std::vector<cgroup::CgroupMount>& mounts,
+                                              const std::string& root) {
     std::vector<HostHierarchy> out;
-    std::vector<std::string_view> f, opts;
-    std::string_view text = mountinfo;
-    for (size_t pos = 0; pos < text.size();) {
-        size_t end = text.find('\n', pos);
-        if (end == std::string_view::npos) end = text.size();
-        std::string_view line = text.substr(pos, end - pos);
-        pos = end + 1;
-        // id parent dev root mountpoint opts [optional...] - fstype source superopts
-        split_into(line, ' ', f);
-        size_t dash = 0;
-        for (size_t i = 6; i < f.size(); ++i)
-            if (f[i] == "-") {
-                dash = i;
-                break;
-            }
-        if (dash == 0 || f.size() < dash + 4) continue;
-        const std::string_view mp = f[4];
-        const std::string_view fstype = f[dash + 1];
-        if (fstype != "cgroup" && fstype != "cgroup2") continue;
+    for (const auto& m : mounts) {
+        const std::string& mp = m.mountpoint;
         if (mp.size() <= root.size() + 1 || !mp.starts_with(root) || mp[root.size()] != '/') {
-            if (mp == root && fstype == "cgroup2") out.push_back({"", true, {}});
+            if (mp == root && m.v2) out.push_back({"", true, {}});
             continue;
         }
         HostHierarchy h;
         h.name = mp.substr(root.size() + 1);
         if (h.name.find('/') != std::string::npos) continue;
-        h.v2 = fstype == "cgroup2";
-        if (!h.v2) {
-            split_into(f[dash + 3], ',', opts);
-            for (auto o : opts)
-                if (is_controller_option(o)) h.controllers.emplace_back(o);
-        }
+        h.v2 = m.v2;
+        h.controllers = m.controllers;
         out.push_back(std::move(h));
     }
     return out;
@@ -89,9 +33,10 @@ std::string own_dir_under(const std::vector<std::string>& own_dirs, const std::s
 
 }  // namespace
 
-void append_cgroup_mounts(const PlannedMount& base, const std::vector<std::string>* own_dirs,
+void append_cgroup_mounts(const PlannedMount& base, const std::vector<cgroup::CgroupMount>& host,
+                          const std::vector<std::string>* own_dirs,
                           std::vector<PlannedMount>& out) {
-    auto hier = parse_cgroup_hierarchies(sys::read_file("/proc/self/mountinfo"));
+    auto hier = cgroup_hierarchies(host);
     PlannedMount m = base;
     m.kind = PlannedMount::Kind::filesystem;
     m.source = "cgroup";

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "runtime/cgroup/layout.h"
 #include "runtime/plan.h"
 
 namespace husk::runtime {
@@ -16,15 +17,18 @@ struct HostHierarchy {
     std::vector<std::string> controllers;  // v1: "cpu", "cpuacct"; named: "name=systemd"
 };
 
-// The cgroup hierarchies mounted under /sys/fs/cgroup, from mountinfo text.
-std::vector<HostHierarchy> parse_cgroup_hierarchies(const std::string& mountinfo,
-                                                    const std::string& root = "/sys/fs/cgroup");
+// The cgroup hierarchies mounted under `root`, from the host's cgroup mounts as
+// cgroup::parse_mountinfo finds them (the cgroup layout: one read and one parse of
+// /proc/self/mountinfo per create).
+std::vector<HostHierarchy> cgroup_hierarchies(const std::vector<cgroup::CgroupMount>& mounts,
+                                              const std::string& root = "/sys/fs/cgroup");
 
-// `own_dirs`: the container's cgroup directories on the host (Manager::dirs()) when it has
-// no cgroup namespace of its own. A fresh cgroup mount would then show the host's root
-// of each hierarchy, so each hierarchy is a bind mount of the container's own directory
-// instead, as runc does (podman on cgroup v1 runs containers without a cgroup namespace).
-void append_cgroup_mounts(const PlannedMount& base, const std::vector<std::string>* own_dirs,
-                          std::vector<PlannedMount>& out);
+// `host`: the host's cgroup mounts (cgroup::Manager::host_mounts()). `own_dirs`: the container's
+// cgroup directories on the host (Manager::dirs()) when it has no cgroup namespace of its own. A
+// fresh cgroup mount would then show the host's root of each hierarchy, so each hierarchy is a bind
+// mount of the container's own directory instead, as runc does (podman on cgroup v1 runs containers
+// without a cgroup namespace).
+void append_cgroup_mounts(const PlannedMount& base, const std::vector<cgroup::CgroupMount>& host,
+                          const std::vector<std::string>* own_dirs, std::vector<PlannedMount>& out);
 
 }  // namespace husk::runtime

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "oci/spec.h"
+#include "runtime/cgroup/layout.h"
 #include "runtime/mount_options.h"
 #include "runtime/plan.h"
 #include "sys/fd.h"
@@ -26,11 +27,13 @@ void check_without_mount_ns(const oci::Spec& spec, const std::string& rootfs);
 
 // spec.mounts (the /dev symlinks too when /dev is not bound), the root's propagation,
 // masked and read-only paths. `cgroup_dirs`: the container's cgroup directories on the
-// host; `own_netns`: a new network namespace; `all_ns`: every namespace of the container.
-// Returns whether /dev is bound (then the default devices are not made).
+// host; `host_cgroups`: the host's cgroup mounts (null: read when needed); `own_netns`: a new
+// network namespace; `all_ns`: every namespace of the container. Returns whether /dev is bound
+// (then the default devices are not made).
 bool plan_mounts(const oci::Spec& spec, const std::string& bundle,
-                 const std::vector<std::string>& cgroup_dirs, bool own_netns, unsigned long all_ns,
-                 Plan& p);
+                 const std::vector<std::string>& cgroup_dirs,
+                 const std::vector<cgroup::CgroupMount>* host_cgroups, bool own_netns,
+                 unsigned long all_ns, Plan& p);
 
 // A detached copy of `source` (its whole tree when `recursive`) idmapped through
 // `userns_fd` (its submounts too when `idmap_recursive`), with `opts` attributes set.

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "oci/spec.h"
+#include "runtime/cgroup/layout.h"
 #include "runtime/devices.h"     // effective_resources, for create
 #include "runtime/namespaces.h"  // namespace_flag
 #include "runtime/plan.h"
@@ -18,7 +19,10 @@ struct PlanInputs {
     int preserve_fds = 0;
     bool cgroup_ns_after_join = false;     // the init is put in its cgroup after clone (v1)
     std::vector<std::string> cgroup_dirs;  // the container's cgroup directories on the host
-    std::string seccomp_cache_dir;         // compiled BPF programs, keyed by profile hash
+    // The host's cgroup mounts (cgroup::Manager::host_mounts()); null: found when a cgroup
+    // mount of config.json needs them.
+    const std::vector<cgroup::CgroupMount>* host_cgroups = nullptr;
+    std::string seccomp_cache_dir;  // compiled BPF programs, keyed by profile hash
 };
 
 // Also returns the clone flags for the new namespaces (CLONE_NEW*).

@@ -36,24 +36,49 @@ std::vector<std::string> own_argv() {
     return args;
 }
 
+// What this process knows of its binary: unknown, on a read-only mount, or the re-exec
+// impossible (with its errno). husk-runtime is single-threaded where this is asked.
+enum class Known { unknown, readonly, impossible };
+Known known = Known::unknown;
+int impossible_errno = 0;
+
+bool impossible(int err) noexcept {
+    known = Known::impossible;
+    impossible_errno = err;
+    errno = err;
+    return false;
+}
+
 }  // namespace
 
 bool self_exe_readonly() noexcept {
+    if (known == Known::readonly) return true;
     UniqueFd exe(::open("/proc/self/exe", O_PATH | O_CLOEXEC));
     struct statvfs sv {};
-    return exe && ::fstatvfs(exe.get(), &sv) == 0 && (sv.f_flag & ST_RDONLY) != 0;
+    bool ro = exe && ::fstatvfs(exe.get(), &sv) == 0 && (sv.f_flag & ST_RDONLY) != 0;
+    if (ro) known = Known::readonly;
+    return ro;
+}
+
+void note_self_exe(bool readonly, int err) noexcept {
+    if (readonly)
+        known = Known::readonly;
+    else
+        impossible(err);
 }
 
 bool reexec_from_readonly_self() noexcept {
-    if (self_exe_readonly()) return true;
-    UniqueFd tree(clone_mount(AT_FDCWD, "/proc/self/exe"));
-    if (!tree) return false;
-    if (int r = set_mount_attrs(tree.get(), false,
-                                MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV, 0);
-        r < 0) {
-        errno = -r;
+    if (known == Known::impossible) {
+        errno = impossible_errno;
         return false;
     }
+    if (self_exe_readonly()) return true;
+    UniqueFd tree(clone_mount(AT_FDCWD, "/proc/self/exe"));
+    if (!tree) return impossible(errno);
+    if (int r = set_mount_attrs(tree.get(), false,
+                                MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV, 0);
+        r < 0)
+        return impossible(-r);
     std::vector<std::string> args;
     std::vector<char*> argv;
     try {
@@ -64,12 +89,9 @@ bool reexec_from_readonly_self() noexcept {
         errno = ENOMEM;
         return false;
     }
-    if (args.empty()) {
-        errno = EINVAL;
-        return false;
-    }
+    if (args.empty()) return impossible(EINVAL);
     ::syscall(SYS_execveat, tree.get(), "", argv.data(), environ, AT_EMPTY_PATH);
-    return false;
+    return impossible(errno);
 }
 
 }  // namespace husk::sys

@@ -17,9 +17,15 @@ namespace husk::sys {
 // Is the running binary on a read-only mount already?
 bool self_exe_readonly() noexcept;
 
+// What an earlier look found (husk-runtime's ELF entry point, before the C library started),
+// so this process decides once: `readonly`, or else the re-exec is impossible here with
+// `err` (EPERM without CAP_SYS_ADMIN, ENOSYS...): later calls return that at once.
+void note_self_exe(bool readonly, int err) noexcept;
+
 // Unless self_exe_readonly(): re-execute this process, same argv and environment, from
 // a read-only detached bind mount of /proc/self/exe. Returns only when that was not
-// needed (true) or not possible (false, errno set: e.g. no CAP_SYS_ADMIN).
+// needed (true) or not possible (false, errno set: e.g. no CAP_SYS_ADMIN). Tried once per
+// process: a failure is remembered (as note_self_exe), and so is being read-only.
 bool reexec_from_readonly_self() noexcept;
 
 }  // namespace husk::sys

@@ -112,7 +112,7 @@ TEST(CgroupMounts, HybridHierarchiesFromMountinfo) {
         "27 25 0:24 / /sys/fs/cgroup/systemd rw - cgroup cgroup rw,xattr,name=systemd\n"
         "28 25 0:25 / /sys/fs/cgroup/unified rw - cgroup2 cgroup2 rw,nsdelegate\n"
         "29 1 0:26 / /proc rw - proc proc rw\n";
-    auto h = parse_cgroup_hierarchies(mi);
+    auto h = cgroup_hierarchies(husk::runtime::cgroup::parse_mountinfo(mi));
     ASSERT_EQ(h.size(), 3u);
     EXPECT_EQ(h[0].name, "cpu,cpuacct");
     EXPECT_EQ(h[0].controllers, (std::vector<std::string>{"cpu", "cpuacct"}));
@@ -121,7 +121,8 @@ TEST(CgroupMounts, HybridHierarchiesFromMountinfo) {
 }
 
 TEST(CgroupMounts, UnifiedHost) {
-    auto h = parse_cgroup_hierarchies("30 1 0:27 / /sys/fs/cgroup rw - cgroup2 cgroup2 rw\n");
+    auto h = cgroup_hierarchies(husk::runtime::cgroup::parse_mountinfo(
+        "30 1 0:27 / /sys/fs/cgroup rw - cgroup2 cgroup2 rw\n"));
     ASSERT_EQ(h.size(), 1u);
     EXPECT_TRUE(h[0].v2);
     EXPECT_TRUE(h[0].name.empty());

@@ -20,62 +20,62 @@ void add_create_flags(CLI::App* cmd, runtime::CreateOptions& o) {
 
 }  // namespace
 
-void add_lifecycle_commands(CLI::App& app, Globals& g) {
+void add_lifecycle_commands(CLI::App& app, Globals& g, LifecycleRequest& r) {
+    auto verb = [&r](const char* name) { return [&r, name] { r.verb = name; }; };
     if (g.wants("create")) {
-        static runtime::CreateOptions create_opts;
         auto* create = app.add_subcommand("create", "create a container (it waits for start)");
-        add_create_flags(create, create_opts);
-        create->callback([&g] {
-            create_opts.root = g.root;
-            create_opts.rootless = g.is_rootless();
-            create_opts.listen_fds = runtime::socket_activation_fds();
-            runtime::create(create_opts);
-        });
+        add_create_flags(create, r.create);
+        create->callback(verb("create"));
     }
 
     if (g.wants("run")) {
-        static runtime::CreateOptions run_opts;
-        static bool detach = false;
         auto* run =
             app.add_subcommand("run", "create and start a container, wait for it, delete it");
-        add_create_flags(run, run_opts);
-        run->add_flag("--detach,-d", detach, "do not wait for the container");
-        static bool keep = false;
-        run->add_flag("--keep", keep, "ignored (runc keeps the container; husk deletes it)");
-        run->callback([&g] {
-            run_opts.root = g.root;
-            run_opts.rootless = g.is_rootless();
-            run_opts.listen_fds = runtime::socket_activation_fds();
-            g.exit_code = runtime::run(run_opts, detach);
-        });
+        add_create_flags(run, r.create);
+        run->add_flag("--detach,-d", r.detach, "do not wait for the container");
+        run->add_flag("--keep", r.keep, "ignored (runc keeps the container; husk deletes it)");
+        run->callback(verb("run"));
     }
 
     if (g.wants("start")) {
-        static std::string start_id;
         auto* start = app.add_subcommand("start", "start a created container");
-        start->add_option("id", start_id, "container id")->required();
-        start->callback([&g] { runtime::start(g.root, start_id); });
+        start->add_option("id", r.create.id, "container id")->required();
+        start->callback(verb("start"));
     }
 
     if (g.wants("delete", "rm")) {
-        static std::string del_id;
-        static bool force = false;
         auto* del = app.add_subcommand("delete", "delete a container");
         del->alias("rm");
-        del->add_flag("--force,-f", force, "kill a running container first");
-        del->add_option("id", del_id, "container id")->required();
-        del->callback([&g] { runtime::remove(g.root, del_id, force); });
+        del->add_flag("--force,-f", r.force, "kill a running container first");
+        del->add_option("id", r.create.id, "container id")->required();
+        del->callback(verb("delete"));
     }
 
     if (g.wants("kill")) {
-        static std::string kill_id, kill_sig = "SIGTERM";
-        static bool all = false;
         auto* kill = app.add_subcommand("kill", "send a signal to the container's init");
-        kill->add_flag("--all,-a", all, "signal every process of the container");
-        kill->add_option("id", kill_id, "container id")->required();
-        kill->add_option("signal", kill_sig, "signal number or name (default SIGTERM)");
-        kill->callback(
-            [&g] { runtime::kill(g.root, kill_id, runtime::parse_signal(kill_sig), all); });
+        kill->add_flag("--all,-a", r.all, "signal every process of the container");
+        kill->add_option("id", r.create.id, "container id")->required();
+        kill->add_option("signal", r.signal, "signal number or name (default SIGTERM)");
+        kill->callback(verb("kill"));
+    }
+}
+
+void run_lifecycle(Globals& g, LifecycleRequest& r) {
+    const std::string& id = r.create.id;
+    if (r.verb == "create" || r.verb == "run") {
+        r.create.root = g.root;
+        r.create.rootless = g.is_rootless();
+        r.create.listen_fds = runtime::socket_activation_fds();
+        if (r.verb == "create")
+            runtime::create(r.create);
+        else
+            g.exit_code = runtime::run(r.create, r.detach);
+    } else if (r.verb == "start") {
+        runtime::start(g.root, id);
+    } else if (r.verb == "kill") {
+        runtime::kill(g.root, id, runtime::parse_signal(r.signal), r.all);
+    } else if (r.verb == "delete") {
+        runtime::remove(g.root, id, r.force);
     }
 }
 

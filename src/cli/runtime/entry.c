@@ -9,9 +9,10 @@
 //
 // This code runs before the static-pie relocates itself and before TLS exists: it calls
 // no C library function (not even memcpy: -ffreestanding), reads no relocated data, uses
-// no stack protector (CMakeLists.txt), and its loops stay loops. Anything that fails just falls
-// through to the normal start, where main() tries again through sys::reexec_from_readonly_self and
-// logs why it cannot.
+// no stack protector (CMakeLists.txt), and its loops stay loops. What it found (sealed, not
+// needed, or impossible and why) is kept for main() (husk_runtime_seal_found), which tries
+// itself only when the entry point could not look (started by ld.so, another architecture):
+// one attempt per process.
 #define _GNU_SOURCE  // NOLINT(bugprone-reserved-identifier): glibc's own switch
 #include <elf.h>
 #include <fcntl.h>
@@ -22,6 +23,7 @@
 #include <sys/syscall.h>
 
 #include "cli/runtime/entry.h"
+#include "cli/runtime/global_options.h"
 
 #ifndef ST_RDONLY
 #define ST_RDONLY 1
@@ -49,7 +51,9 @@ static size_t husk_strlen(const char* s) {
 static const char kVerbs[] =
     "create\0run\0start\0delete\0rm\0kill\0state\0list\0ls\0ps\0spec\0features\0pause\0"
     "resume\0update\0events\0exec\0";
-static const char kValued[] = "--root\0--log\0--log-format\0--rootless\0--criu\0";
+#define VALUED_NAME(id, name) name "\0"
+#define NO_NAME(id, name)
+static const char kValued[] = HUSK_RUNTIME_GLOBAL_OPTIONS(VALUED_NAME, NO_NAME);
 
 static const char* find(const char* names, const char* a) {
     for (const char* n = names; *n; n += husk_strlen(n) + 1)
@@ -73,7 +77,23 @@ int husk_runtime_verb_clones(const char* verb) {
     return verb && (same(verb, "create") || same(verb, "run") || same(verb, "exec"));
 }
 
+// What husk_runtime_seal found, for main(): a static in .bss (zeroed by the kernel, reached
+// PC-relative, so written before the relocation without one) that the C library leaves be.
+static int seal_found = HUSK_SEAL_UNDECIDED;
+static int seal_errno = 0;
+
+enum husk_runtime_seal_state husk_runtime_seal_found(int* err) {
+    *err = seal_errno;
+    return (enum husk_runtime_seal_state)seal_found;
+}
+
 #if defined(__x86_64__) || defined(__aarch64__)
+
+// The seal cannot be made here: main() and create's check try no more (-ret: the errno).
+static void impossible(long ret) {
+    seal_found = HUSK_SEAL_IMPOSSIBLE;
+    seal_errno = (int)-ret;
+}
 
 static long sys6(long nr, long a, long b, long c, long d, long e, long f) {
 #if defined(__x86_64__)
@@ -128,25 +148,42 @@ void husk_runtime_seal(long* sp) {
     int argc = (int)sp[0];
     char** argv = (char**)(sp + 1);
     char** envp = argv + argc + 1;
-    if (!husk_runtime_verb_clones(husk_runtime_verb(argc, argv))) return;
+    if (!husk_runtime_verb_clones(husk_runtime_verb(argc, argv))) {
+        seal_found = HUSK_SEAL_NOT_NEEDED;
+        return;
+    }
     if (started_by_the_loader(envp)) return;  // /proc/self/exe is ld.so: main() re-execs
     long exe = sys6(SYS_openat, AT_FDCWD, (long)"/proc/self/exe", O_PATH | O_CLOEXEC, 0, 0, 0);
-    if (exe < 0) return;
+    if (exe < 0) {
+        impossible(exe);
+        return;
+    }
     struct statfs sf;
     long r = sys6(SYS_fstatfs, exe, (long)&sf, 0, 0, 0, 0);
     sys6(SYS_close, exe, 0, 0, 0, 0, 0);
-    if (r < 0 || (sf.f_flags & ST_RDONLY)) return;  // sealed already (or unknown: main decides)
+    if (r < 0) {
+        impossible(r);
+        return;
+    }
+    if (sf.f_flags & ST_RDONLY) {
+        seal_found = HUSK_SEAL_SEALED;
+        return;
+    }
     long tree = sys6(SYS_open_tree, AT_FDCWD, (long)"/proc/self/exe",
                      OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC, 0, 0, 0);
-    if (tree < 0) return;
+    if (tree < 0) {
+        impossible(tree);
+        return;
+    }
     struct mount_attr attr;
     attr.attr_set = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV;
     attr.attr_clr = 0;
     attr.propagation = 0;
     attr.userns_fd = 0;
-    if (sys6(SYS_mount_setattr, tree, (long)"", AT_EMPTY_PATH, (long)&attr, sizeof attr, 0) == 0)
-        sys6(SYS_execveat, tree, (long)"", (long)argv, (long)envp, AT_EMPTY_PATH, 0);
+    r = sys6(SYS_mount_setattr, tree, (long)"", AT_EMPTY_PATH, (long)&attr, sizeof attr, 0);
+    if (r == 0) r = sys6(SYS_execveat, tree, (long)"", (long)argv, (long)envp, AT_EMPTY_PATH, 0);
     sys6(SYS_close, tree, 0, 0, 0, 0, 0);
+    impossible(r);
 }
 
 // The ELF entry point (-Wl,-e,husk_runtime_entry): calls husk_runtime_seal on an aligned

@@ -4,13 +4,13 @@
 // a typo, a repeated option, a value that looks like a flag, `--`) returns false and
 // CLI11 parses the whole command line, so it alone words the errors and help.
 #include <charconv>
+#include <iterator>
 #include <optional>
 #include <string>
 #include <string_view>
 
 #include "cli/runtime/commands.h"
-#include "runtime/container.h"
-#include "runtime/signals.h"
+#include "cli/runtime/global_options.h"
 
 namespace husk::cli {
 namespace {
@@ -63,26 +63,20 @@ bool flag_once(bool& out) {
     return true;
 }
 
-struct VerbArgs {
-    runtime::CreateOptions create;
-    bool detach = false, keep = false, force = false, all = false;
-    std::string signal = "SIGTERM";
-    int positionals = 0;
-};
-
 // The verb's own options and operands; false: leave it to CLI11.
-bool parse_verb(std::string_view verb, Tokens& t, VerbArgs& a) {
+bool parse_verb(std::string_view verb, Tokens& t, LifecycleRequest& a) {
     const bool creates = verb == "create" || verb == "run";
     bool seen_bundle = false, seen_pid = false, seen_console = false, seen_fds = false;
+    int positionals = 0;
     std::string fds;
     while (!t.done()) {
         std::string_view tok = t.next();
         if (tok.empty()) return false;
         if (tok[0] != '-') {
-            ++a.positionals;
-            if (a.positionals == 1) {
+            ++positionals;
+            if (positionals == 1) {
                 a.create.id.assign(tok);
-            } else if (a.positionals == 2 && verb == "kill") {
+            } else if (positionals == 2 && verb == "kill") {
                 a.signal.assign(tok);
             } else {
                 return false;
@@ -128,7 +122,7 @@ bool parse_verb(std::string_view verb, Tokens& t, VerbArgs& a) {
             if (!flag_once(a.keep)) return false;
             continue;
         }
-        if ((verb == "delete" || verb == "rm") && (tok == "--force" || tok == "-f")) {
+        if (verb == "delete" && (tok == "--force" || tok == "-f")) {
             if (!flag_once(a.force)) return false;
             continue;
         }
@@ -138,71 +132,94 @@ bool parse_verb(std::string_view verb, Tokens& t, VerbArgs& a) {
         }
         return false;
     }
-    return a.positionals >= 1;
+    return positionals >= 1;
 }
 
-// The global options before the verb; false: leave it to CLI11.
+bool one_of(std::string_view v, const auto& values) {
+    for (std::string_view x : values)
+        if (v == x) return true;
+    return false;
+}
+
+// The value of a global option into `g`; false: not one it takes (CLI11 words the error).
+bool set_global(GlobalOption id, std::string_view v, Globals& g) {
+    switch (id) {
+        case GlobalOption::root:
+            g.root.assign(v);
+            return true;
+        case GlobalOption::log:
+            g.log.assign(v);
+            return true;
+        case GlobalOption::log_format:
+            g.log_format.assign(v);
+            return one_of(v, kLogFormats);
+        case GlobalOption::rootless:
+            g.rootless.assign(v);
+            return one_of(v, kRootlessValues);
+        case GlobalOption::criu:
+            return true;
+        case GlobalOption::debug:
+            g.debug = true;
+            return true;
+        case GlobalOption::systemd_cgroup:
+            g.systemd_cgroup = true;
+            return true;
+    }
+    return false;
+}
+
+// The global options before the verb (global_options.h's table); false: leave it to CLI11.
 bool parse_globals(Tokens& t, std::string_view verb, Globals& g, bool& root_given) {
-    bool seen_log = false, seen_format = false, seen_rootless = false, seen_criu = false;
-    std::string criu;
+    bool seen[std::size(kGlobalOptions)] = {};
     while (!t.done()) {
         std::string_view tok = t.next();
-        if (tok == verb) return true;
-        if (tok.empty() || tok[0] != '-') return false;
-        bool bad = false;
-        if (auto v = t.value(tok, "--root", "", bad)) {
-            if (!set_once(g.root, root_given, v, bad)) return false;
-        } else if (auto v = t.value(tok, "--log", "", bad)) {
-            if (!set_once(g.log, seen_log, v, bad)) return false;
-        } else if (auto v = t.value(tok, "--log-format", "", bad)) {
-            if (!set_once(g.log_format, seen_format, v, bad)) return false;
-            if (g.log_format != "text" && g.log_format != "json") return false;
-        } else if (auto v = t.value(tok, "--rootless", "", bad)) {
-            if (!set_once(g.rootless, seen_rootless, v, bad)) return false;
-            if (g.rootless != "true" && g.rootless != "false" && g.rootless != "auto") return false;
-        } else if (auto v = t.value(tok, "--criu", "", bad)) {
-            if (!set_once(criu, seen_criu, v, bad)) return false;
-        } else if (!bad && tok == "--debug") {
-            if (!flag_once(g.debug)) return false;
-        } else if (!bad && tok == "--systemd-cgroup") {
-            if (!flag_once(g.systemd_cgroup)) return false;
-        } else {
-            return false;  // malformed, or not one of ours
+        if (tok == verb) {
+            root_given = seen[static_cast<size_t>(GlobalOption::root)];
+            return true;
         }
+        if (tok.empty() || tok[0] != '-') return false;
+        bool known = false;
+        for (size_t i = 0; i < std::size(kGlobalOptions) && !known; ++i) {
+            const GlobalOptionName& o = kGlobalOptions[i];
+            bool bad = false;
+            std::optional<std::string_view> v;
+            if (o.valued) {
+                v = t.value(tok, o.name, "", bad);
+                if (!v && !bad) continue;
+            } else if (tok != o.name) {
+                continue;
+            }
+            if (bad || seen[i] || !set_global(o.id, v.value_or(""), g)) return false;
+            seen[i] = known = true;
+        }
+        if (!known) return false;  // not one of ours
     }
     return false;
 }
 
 }  // namespace
 
-bool try_fast_path(int argc, char** argv, Globals& g, const std::function<void()>& configure) {
-    const std::string_view verb = g.verb;
+bool parse_fast_path(int argc, char** argv, Globals& g, bool& root_given, LifecycleRequest& r) {
+    std::string_view verb = g.verb;
     if (verb != "create" && verb != "run" && verb != "start" && verb != "delete" && verb != "rm" &&
         verb != "kill")
         return false;
     Tokens t(argc, argv, 1);
     Globals parsed = g;
-    bool root_given = false;
-    VerbArgs a;
-    if (!parse_globals(t, verb, parsed, root_given) || !parse_verb(verb, t, a)) return false;
+    LifecycleRequest a;
+    a.verb = verb == "rm" ? "delete" : verb;
+    if (!parse_globals(t, verb, parsed, root_given) || !parse_verb(a.verb, t, a)) return false;
     g = parsed;
+    r = std::move(a);
+    return true;
+}
+
+bool try_fast_path(int argc, char** argv, Globals& g, const std::function<void()>& configure) {
+    bool root_given = false;
+    LifecycleRequest r;
+    if (!parse_fast_path(argc, argv, g, root_given, r)) return false;
     complete_globals(g, root_given, configure);
-    const std::string& id = a.create.id;
-    if (verb == "create" || verb == "run") {
-        a.create.root = g.root;
-        a.create.rootless = g.is_rootless();
-        a.create.listen_fds = runtime::socket_activation_fds();
-        if (verb == "create")
-            runtime::create(a.create);
-        else
-            g.exit_code = runtime::run(a.create, a.detach);
-    } else if (verb == "start") {
-        runtime::start(g.root, id);
-    } else if (verb == "kill") {
-        runtime::kill(g.root, id, runtime::parse_signal(a.signal), a.all);
-    } else {
-        runtime::remove(g.root, id, a.force);
-    }
+    run_lifecycle(g, r);
     return true;
 }
 

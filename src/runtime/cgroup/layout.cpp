@@ -161,6 +161,12 @@ bool Layout::v2_has(std::string_view controller) const {
            v2_controllers.end();
 }
 
+std::vector<CgroupMount> Layout::mounts() const {
+    std::vector<CgroupMount> out = v1;
+    if (v2) out.push_back(*v2);
+    return out;
+}
+
 std::string Layout::dir_for(const CgroupMount& m, const CgroupPath& p) const {
     std::string rel = p.path;
     if (p.relative) {

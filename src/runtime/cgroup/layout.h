@@ -57,6 +57,8 @@ struct Layout {
     // The v1 mount holding `controller`, or nullptr.
     const CgroupMount* v1_mount(std::string_view controller) const;
     bool v2_has(std::string_view controller) const;
+    // Every hierarchy's mount: the v1 ones, then cgroup2.
+    std::vector<CgroupMount> mounts() const;
     // The container's directory in `m` for `p`.
     std::string dir_for(const CgroupMount& m, const CgroupPath& p) const;
 };

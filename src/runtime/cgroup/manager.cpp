@@ -111,6 +111,7 @@ std::unique_ptr<Manager> Manager::plan(const std::string& cgroups_path, const st
     auto mgr = std::make_unique<Manager>(Private{}, std::move(v1), std::move(v2));
     mgr->pure_v2_ = pure_v2;
     mgr->v2_controllers_ = layout.v2_controllers;
+    mgr->host_mounts_ = layout.mounts();
     return mgr;
 }
 

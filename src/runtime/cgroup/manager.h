@@ -84,6 +84,9 @@ class Manager {
     std::vector<std::string> dirs() const;
     // True when `controller` is handled by cgroup v2 for this container.
     bool is_v2(std::string_view controller) const;
+    // The host's cgroup mounts plan() found (its v1 hierarchies, then cgroup2): the
+    // container's cgroup mounts are made from them (runtime/cgroup_mounts.h).
+    const std::vector<CgroupMount>& host_mounts() const { return host_mounts_; }
 
     Manager(Private, std::vector<HierarchyDir> v1, std::optional<HierarchyDir> v2);
 
@@ -99,6 +102,7 @@ class Manager {
     // from plan(), for make(): a pure v2 host enables every controller it offers
     bool pure_v2_ = false;
     std::vector<std::string> v2_controllers_;
+    std::vector<CgroupMount> host_mounts_;
 };
 
 }  // namespace husk::runtime::cgroup

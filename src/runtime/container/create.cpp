@@ -241,6 +241,7 @@ pid_t create_locked(const CreateOptions& o, StateDir& dir, KnownState* known) {
     in.preserve_fds = o.preserve_fds;
     in.cgroup_ns_after_join = cg_fd < 0;
     in.cgroup_dirs = cg->dirs();
+    in.host_cgroups = &cg->host_mounts();
     in.seccomp_cache_dir = o.root + "/.seccomp-cache";
     unsigned long ns_flags = 0;
     Plan plan = build_plan(run_spec, in, ns_flags);

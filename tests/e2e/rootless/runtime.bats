@@ -78,3 +78,19 @@ teardown() { rootless_teardown; }
     [ "${#lines[@]}" -eq 1 ]
     [ -z "$(ls -A "$WORK/xdg-$RL_BARE/husk-runtime" 2>/dev/null | grep -v '^\.')" ]
 }
+
+@test "a user's run tries the read-only re-exec of husk-runtime once (the entry point's finding is kept)" {
+    # As a user there is no CAP_SYS_ADMIN: open_tree of /proc/self/exe fails with EPERM.
+    # The ELF entry point finds that out before the C library starts; main() and create's
+    # own check must not try again (each try is an open_tree).
+    command -v strace >/dev/null || skip "strace is not installed"
+    rootless_bundle "$RL_BARE" "$WORK/b" true
+    local trace=$WORK/home-$RL_BARE/trace
+    run as "$RL_BARE" strace -f -qq -o "$trace" -e trace=open_tree \
+        "$HUSK_RUNTIME" run --bundle "$WORK/b" c5
+    echo "$output"
+    [ "$status" -eq 0 ]
+    cat "$trace"
+    [ "$(grep -c 'open_tree(AT_FDCWD, "/proc/self/exe"' "$trace")" -eq 1 ]
+    grep -q 'open_tree(AT_FDCWD, "/proc/self/exe".*EPERM' "$trace"
+}

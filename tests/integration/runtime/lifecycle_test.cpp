@@ -180,3 +180,23 @@ TEST(Lifecycle, TwentyParallelCreates) {
     EXPECT_TRUE(mounts_under(b.rootfs()).empty());
     for (auto& id : ids) EXPECT_TRUE(cgroups_named(id).empty()) << id;
 }
+
+// One read of /proc/self/mountinfo per create: the cgroup layout (cgroup::detect_layout)
+// and the container's cgroup mounts (config.json's "cgroup" mount) share it and its parser.
+TEST(Lifecycle, CreateReadsMountinfoOnce) {
+    if (::access("/usr/bin/strace", X_OK) != 0) GTEST_SKIP() << "strace is not installed";
+    Bundle b("lc-mountinfo");
+    b.args({"/bin/true"});
+    bool cgroup_mount = false;
+    for (const auto& m : b.config["mounts"]) cgroup_mount |= m.value("type", "") == "cgroup";
+    ASSERT_TRUE(cgroup_mount) << "the spec has no cgroup mount: nothing to share";
+    const std::string trace = b.dir() + "/trace";
+    auto r = run({"/usr/bin/strace", "-f", "-qq", "-o", trace, "-e", "trace=open,openat",
+                  runtime_bin(), "--root", b.state_root(), "run", "--bundle", b.dir(), b.id()});
+    ASSERT_EQ(r.status, 0) << r.err;
+    std::string t = read_file(trace);
+    size_t reads = 0;
+    for (size_t at = 0; (at = t.find("/proc/self/mountinfo", at)) != std::string::npos; ++at)
+        ++reads;
+    EXPECT_EQ(reads, 1U) << t;
+}

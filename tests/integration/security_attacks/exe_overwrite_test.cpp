@@ -8,11 +8,13 @@
 #include <sched.h>
 #include <sys/ptrace.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <csignal>
 #include <cstdlib>
+#include <cstring>
 
 #include "attack_util.h"
 
@@ -192,6 +194,40 @@ TEST(SecurityAttackCVE_2019_5736, UserNamespaceContainerCannotWriteTheRuntimeBin
     ::chmod((b.rootfs() + "/tmp").c_str(), 01777);
     use_user_namespace(b, 200000);
     run_exe_attack(b, Via::Exec, EACCES);
+}
+
+// The seal itself, right after `create` and before anything of the container runs: the
+// waiting init's /proc/PID/exe is the runtime binary on a read-only detached mount of its
+// own (readlink shows the mount's root, "/"), not the binary on the host's filesystem:
+// husk-runtime re-executed itself from there at its ELF entry point (entry.c), or failing
+// that in main(). Writing to it fails (ETXTBSY while the init executes it, EROFS after:
+// ProcSelfExeOverwrite... above).
+TEST(SecurityAttackCVE_2019_5736, InitRunsFromAReadOnlyMountRightAfterCreate) {
+    Bundle b("sectests-sealed");
+    b.args({"/bin/husk-probe", "sleep", "60"});
+    std::string id;
+    auto c = create(b, &id);
+    ASSERT_EQ(c.status, 0) << c.err;
+    int pid = json::parse(b.runtime({"state", id}).out)["pid"];
+    const std::string exe = "/proc/" + std::to_string(pid) + "/exe";
+    char target[4096];
+    ssize_t n = ::readlink(exe.c_str(), target, sizeof target - 1);
+    ASSERT_GT(n, 0) << exe << ": " << std::strerror(errno);
+    target[n] = '\0';
+    struct stat on_disk {
+    }, running{};
+    ASSERT_EQ(::stat(runtime_bin().c_str(), &on_disk), 0);
+    ASSERT_EQ(::stat(exe.c_str(), &running), 0);
+    EXPECT_EQ(on_disk.st_ino, running.st_ino) << exe << " -> " << target << " is not husk-runtime";
+    struct statvfs sv {};
+    ASSERT_EQ(::statvfs(exe.c_str(), &sv), 0) << std::strerror(errno);
+    EXPECT_NE(sv.f_flag & ST_RDONLY, 0U)
+        << exe << " -> " << target << " is on a writable mount: the runtime binary is not sealed";
+    EXPECT_NE(std::string(target), runtime_bin()) << exe << " is the binary on the host's mount";
+    int w = ::open(exe.c_str(), O_WRONLY | O_CLOEXEC);
+    if (w >= 0) ::close(w);
+    EXPECT_LT(w, 0) << exe << " opened for writing";
+    b.runtime({"delete", "--force", id});
 }
 
 namespace {
