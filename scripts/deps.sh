@@ -26,6 +26,8 @@ tests=(bats busybox-static jq iproute2 util-linux procps tmux python3 kmod)
 tests+=(libcap2-bin)
 # rootless: newuidmap/newgidmap set up the id ranges of a user's containers.
 tests+=(uidmap)
+# rootless: pasta (passt), the user-mode network of a user's containers (-p).
+tests+=(passt)
 # husk sbom fixtures: an rpmdb.sqlite with real headers, a Debian tree, a Go binary;
 # the SPDX/CycloneDX schema validator.
 tests+=(sqlite3 python3-rpm debootstrap golang-go python3-jsonschema)
