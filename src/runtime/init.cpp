@@ -148,6 +148,8 @@ void init_main(const Plan& p) noexcept {
     init_console(p);
     char exe[PATH_MAX];
     prepare_process(p, exe, sizeof exe);
+    // a change of uid (a process.user other than root) made us not dumpable again
+    if (p.dumpable_until_exec) ::prctl(PR_SET_DUMPABLE, 1, 0, 0, 0);
     report_ready_and_wait_for_start(p);
     run_start_container_hooks(p);
     exec_process(p, exe);
