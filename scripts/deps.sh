@@ -33,6 +33,8 @@ tests+=(strace)
 tests+=(qemu-user-static binfmt-support)
 # rootless: newuidmap/newgidmap set up the id ranges of a user's containers.
 tests+=(uidmap)
+# rootless: pasta (passt), the user-mode network of a user's containers (-p).
+tests+=(passt)
 # husk sbom fixtures: an rpmdb.sqlite with real headers, a Debian tree, a Go binary;
 # the SPDX/CycloneDX schema validator.
 tests+=(sqlite3 python3-rpm debootstrap golang-go python3-jsonschema)

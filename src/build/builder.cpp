@@ -35,6 +35,7 @@
 #include "sys/log.h"
 #include "sys/scope_guard.h"
 #include "sys/text.h"
+#include "sys/user_dirs.h"
 
 namespace husk::build {
 namespace {
@@ -102,6 +103,13 @@ class StepRoot {
             merged = upper = staging_;
             return;
         }
+        // as a user the store cannot mount overlayfs on the host (only a container's init
+        // in its user namespace can): the step's root would be a copy, with no changes apart
+        if (sys::rootless())
+            throw Error(
+                "rootless: COPY, ADD and WORKDIR on a base image are not supported as a user "
+                "yet (their overlay root is mounted on the host, which needs root): build as "
+                "root, or do it in a RUN step");
         merged = store.prepare_rootfs(st.manifest, id_);
         mounted_ = true;
         engine::RootLayers r = engine::root_layers(store, id_);

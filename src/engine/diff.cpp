@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "engine/lifecycle.h"
+#include "engine/rootless.h"
 #include "image/store.h"
 #include "sys/error.h"
 #include "sys/fileutil.h"
@@ -22,7 +23,7 @@ RootLayers root_layers(const image::Store& store, const std::string& root_id) {
         throw Error(fmt::format("container {} has no root filesystem", root_id));
     std::string mode = sys::read_file(dir + "/mode");
     while (!mode.empty() && mode.back() == '\n') mode.pop_back();
-    if (mode != "overlay" && mode != "overlay-idmapped")
+    if (mode != "overlay" && mode != "overlay-idmapped" && mode != "overlay-userns")
         throw Error(fmt::format(
             "container {}: its root filesystem is a copy ({}), not overlayfs: its changes are "
             "not kept apart from the image",
@@ -33,6 +34,11 @@ RootLayers root_layers(const image::Store& store, const std::string& root_id) {
     for (auto it = chains.rbegin(); it != chains.rend(); ++it)
         out.filter.lowers.push_back(store.snapshot_dir(it->get<std::string>()) + "/fs");
     out.filter.stubs = mount_stubs();
+    if (mode == "overlay-userns") {  // written in the user's namespace: the user is root
+        RootlessMaps maps = rootless_maps();
+        out.filter.uid_maps = std::move(maps.uids);
+        out.filter.gid_maps = std::move(maps.gids);
+    }
     return out;
 }
 

@@ -29,12 +29,14 @@
 #include "network/isolation.h"
 #include "network/netstore.h"
 #include "network/nft.h"
+#include "network/pasta.h"
 #include "network/portproxy.h"
 #include "network/subnet.h"
 #include "sys/error.h"
 #include "sys/fd.h"
 #include "sys/fileutil.h"
 #include "sys/log.h"
+#include "sys/user_dirs.h"
 
 namespace husk::engine {
 
@@ -148,6 +150,11 @@ namespace {
 
 std::string endpoint_file(const EngineContext& ctx, const std::string& id) {
     return Containers(ctx.data_root).dir(id) + "/network.json";
+}
+
+// A rootless container's pasta (network/pasta.h).
+std::string pasta_dir(const EngineContext& ctx, const std::string& id) {
+    return Containers(ctx.data_root).dir(id) + "/pasta";
 }
 
 std::string endpoints_dir(const EngineContext& ctx, const std::string& id) {
@@ -435,8 +442,20 @@ void connect_container(const EngineContext& ctx, const ContainerRecord& rec, pid
     std::vector<network::PortMapping> ports = rec.publish;
     bool bridge = rec.network == NetworkMode::bridge;
     auto held = ports_lock(ctx);
+    if (bridge && sys::rootless()) network::check_unprivileged_ports(ports);
     network::resolve_host_ports(ports, ports_have_ip6(ctx, rec));
     check_ports_free(ctx, rec.id, ports);
+    if (bridge && sys::rootless()) {
+        // a user's default network: pasta's, its ports bound by pasta as the user
+        std::string dir = pasta_dir(ctx, rec.id);
+        network::start_pasta(dir, pid, ports);
+        // its host ports as chosen, for port, ps and inspect (container_endpoint)
+        network::Endpoint ep;
+        ep.container_id = rec.id;
+        ep.ports = std::move(ports);
+        sys::write_file_atomic(dir + "/endpoint.json", network::to_json(ep), 0600);
+        return;
+    }
     if (bridge) {
         // the reservation of the ports (and what a DEL needs should this process die
         // before the ADD is done)
@@ -467,6 +486,7 @@ void connect_container(const EngineContext& ctx, const ContainerRecord& rec, pid
 
 void disconnect_container(const EngineContext& ctx, const std::string& id) {
     try {
+        network::stop_pasta(pasta_dir(ctx, id));
         disconnect_one(id, endpoint_file(ctx, id));
         auto eps = user_endpoints(ctx, id);
         if (eps.empty()) return;
@@ -487,6 +507,7 @@ void disconnect_container(const EngineContext& ctx, const std::string& id) {
 std::optional<network::Endpoint> container_endpoint(const EngineContext& ctx,
                                                     const std::string& id) {
     if (auto ep = read_endpoint(endpoint_file(ctx, id))) return ep;
+    if (auto ep = read_endpoint(pasta_dir(ctx, id) + "/endpoint.json")) return ep;
     for (auto& [net, ep] : user_endpoints(ctx, id))
         if (!ep.ports.empty()) return ep;
     auto eps = user_endpoints(ctx, id);

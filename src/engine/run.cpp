@@ -59,11 +59,10 @@ void validate(const RunOptions& o) {
             throw Error(error_format("{} is not an ip address", d));
     }
     if (sys::rootless()) {
-        if (o.network == NetworkMode::bridge || o.network == NetworkMode::user ||
-            !o.networks.empty())
+        if (o.network == NetworkMode::user || !o.networks.empty())
             throw Error(fmt::format(
-                "rootless: network mode \"{}\" needs root (bridges and veths are the host's); "
-                "use --network none or --network host",
+                "rootless: network \"{}\" needs root (bridges and veths are the host's); a "
+                "user's default network is pasta's, else use --network none or --network host",
                 o.networks.empty() ? to_string(o.network) : o.networks.front().network));
         if (o.userns != UsernsMode::unset || !o.uidmap.empty() || !o.gidmap.empty())
             throw Error(

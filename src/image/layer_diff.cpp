@@ -184,6 +184,15 @@ class Compressor {
     sys::ArchiveWriter a_;
 };
 
+// The container's id of host id `id` under `maps` (container -> host); as it is without
+// maps, the overflow id (65534) for an id the container does not have.
+uint32_t container_owner(uint32_t id, const std::vector<oci::IdMapping>& maps) {
+    if (maps.empty()) return id;
+    for (auto& m : maps)
+        if (id >= m.host_id && id - m.host_id < m.size) return m.container_id + (id - m.host_id);
+    return 65534;
+}
+
 class TarWriter {
   public:
     TarWriter(Compressor& out, const LayerWriteOptions& opts)
@@ -314,7 +323,12 @@ LayerBlob write_layer(const std::string& upper, const std::string& out_path,
         std::set<std::string> skip = filtered_out(root.get(), Lowers(filter.lowers), filter);
         walk(root.get(), "", skip,
              [&](int dirfd, const std::string& name, const std::string& path,
-                 const struct stat& st) { w.add(dirfd, name, path, st); });
+                 const struct stat& st) {
+                 struct stat owned = st;
+                 owned.st_uid = container_owner(st.st_uid, filter.uid_maps);
+                 owned.st_gid = container_owner(st.st_gid, filter.gid_maps);
+                 w.add(dirfd, name, path, owned);
+             });
         w.close();
         comp.close();
         LayerBlob b;

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "oci/image/types.h"
+#include "oci/spec.h"
 
 namespace husk::image {
 
@@ -28,6 +29,10 @@ struct LayerWriteOptions {
 struct ChangeFilter {
     std::vector<std::string> lowers;  // the layer trees under the upper dir, the top first
     std::vector<std::string> stubs;   // relative paths
+    // A rootless container's upper dir holds host ids (the user, its /etc/subuid range):
+    // these maps (container id -> host id) give the container's owners back to the layer.
+    // Empty: the owners are written as they are.
+    std::vector<oci::IdMapping> uid_maps, gid_maps;
 };
 
 struct LayerBlob {

@@ -136,7 +136,7 @@ void init_main(const Plan& p) noexcept {
     if (!p.dumpable_until_go) ::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
     ::umask(0);
     g_host_pid = wait_for(p, SyncType::go);
-    if (p.dumpable_until_go) ::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+    if (p.dumpable_until_go && !p.dumpable_until_exec) ::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
     become_user_ns_root(p);
     join_namespaces(p);
     bring_loopback_up(p);
@@ -148,6 +148,8 @@ void init_main(const Plan& p) noexcept {
     init_console(p);
     char exe[PATH_MAX];
     prepare_process(p, exe, sizeof exe);
+    // a change of uid (a process.user other than root) made us not dumpable again
+    if (p.dumpable_until_exec) ::prctl(PR_SET_DUMPABLE, 1, 0, 0, 0);
     report_ready_and_wait_for_start(p);
     run_start_container_hooks(p);
     exec_process(p, exe);

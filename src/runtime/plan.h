@@ -59,6 +59,11 @@ struct Plan {
     // dumpable until `go`, since a non-dumpable process's /proc/PID/uid_map belongs to
     // root (runc's nsexec does the same).
     bool dumpable_until_go = false;
+    // Rootless with a new network namespace: dumpable until execve, so that the user's
+    // user-mode network (pasta, network/pasta.h) may open /proc/PID/ns/{user,net} between
+    // create and start. Only the user's own processes could use it, who own the
+    // namespaces anyway; execve ends it as for everyone.
+    bool dumpable_until_exec = false;
     // Rootless with a new network namespace: the init brings its loopback up itself (the
     // user cannot setns into it from the host, where it holds no CAP_SYS_ADMIN).
     bool loopback_up = false;

@@ -1,0 +1,210 @@
+#include "network/pasta.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <sstream>
+#include <thread>
+
+#include <fmt/format.h>
+
+#include "sys/error.h"
+#include "sys/fd.h"
+#include "sys/fileutil.h"
+#include "sys/log.h"
+#include "sys/spawn.h"
+#include "sys/syscalls.h"
+
+namespace husk::network {
+
+namespace {
+
+constexpr auto kReadyWithin = std::chrono::seconds(20);
+
+// pasta's -t/-u value for one mapping: [ADDRESS/]HOSTPORT:CONTAINERPORT.
+std::string forward_spec(const PortMapping& p) {
+    std::string spec = p.host_ip.empty() ? "" : p.host_ip + "/";
+    return spec + fmt::format("{}:{}", p.host_port, p.container_port);
+}
+
+// The last thing pasta said that is not about the system logger it could not reach.
+std::string last_words(const std::string& dir) {
+    std::istringstream log(sys::read_file_if_exists(dir + "/log").value_or(""));
+    std::string said;
+    for (std::string line; std::getline(log, line);)
+        if (!line.empty() && !line.starts_with("Failed to send")) said = line;
+    return said;
+}
+
+// The pid in DIR/pid, when /proc says it is still the pasta of DIR (its arguments name
+// DIR/ready): a pid reused since is never killed.
+pid_t running_pasta(const std::string& dir) {
+    pid_t pid = 0;
+    try {
+        pid = static_cast<pid_t>(std::stol(sys::read_file_if_exists(dir + "/pid").value_or("0")));
+    } catch (const std::exception&) {
+        return 0;  // killed before it wrote its pid: it never ran pasta
+    }
+    if (pid <= 0) return 0;
+    auto cmdline = sys::read_file_if_exists(fmt::format("/proc/{}/cmdline", pid));
+    if (!cmdline) return 0;
+    std::string arg = std::string(1, '\0') + dir + "/ready" + '\0';
+    return cmdline->find(arg) != std::string::npos ? pid : 0;
+}
+
+// SIGKILL to `pid` and its end awaited (reaped when it is our child).
+void kill_and_wait(pid_t pid, const std::string& dir) {
+    sys::UniqueFd pidfd(sys::pidfd_open(pid));
+    if (!pidfd) {
+        if (errno == ESRCH) return;
+        throw_sys("pidfd_open the pasta of", dir);
+    }
+    if (sys::pidfd_send_signal(pidfd.get(), SIGKILL) != 0 && errno != ESRCH)
+        throw_sys("kill the pasta of", dir);
+    int st = 0;
+    pid_t r = 0;
+    while ((r = ::waitpid(pid, &st, 0)) < 0 && errno == EINTR) {
+    }
+    if (r == pid) return;  // ours, reaped
+    pollfd p{pidfd.get(), POLLIN, 0};
+    while (::poll(&p, 1, -1) < 0 && errno == EINTR) {
+    }
+}
+
+}  // namespace
+
+std::string find_pasta() {
+    const char* env = std::getenv("PATH");  // NOLINT(concurrency-mt-unsafe)
+    std::string path = env != nullptr && *env != '\0' ? env : "/usr/local/bin:/usr/bin:/bin";
+    std::istringstream dirs(path);
+    for (std::string d; std::getline(dirs, d, ':');) {
+        if (d.empty()) continue;
+        std::string p = d + "/pasta";
+        if (::access(p.c_str(), X_OK) == 0) return p;
+    }
+    return {};
+}
+
+std::vector<std::string> pasta_args(const std::string& pasta, const std::string& dir,
+                                    const std::string& userns, const std::string& netns,
+                                    const std::vector<PortMapping>& ports) {
+    std::vector<std::string> args{pasta, "--config-net", "--foreground", "--quiet"};
+    for (const char* proto : {"tcp", "udp"}) {
+        bool any = false;
+        for (auto& p : ports)
+            if (p.protocol == proto) {
+                args.insert(args.end(),
+                            {proto == std::string("tcp") ? "-t" : "-u", forward_spec(p)});
+                any = true;
+            }
+        if (!any) args.insert(args.end(), {proto == std::string("tcp") ? "-t" : "-u", "none"});
+    }
+    // nothing from the namespace to the host's ports but through the gateway's address
+    args.insert(args.end(), {"-T", "none", "-U", "none"});
+    args.insert(args.end(), {"--pid", dir + "/ready", "--netns", netns, "--userns", userns});
+    return args;
+}
+
+void start_pasta(const std::string& dir, pid_t pid, const std::vector<PortMapping>& ports) {
+    std::string pasta = find_pasta();
+    if (pasta.empty())
+        throw Error(
+            "rootless: the default network is pasta's user-mode network and pasta is not "
+            "installed: install the passt package, or run with --network none or host");
+    sys::mkdir_all(dir, 0700);
+    // the init stays dumpable until its execve for this (runtime Plan::dumpable_until_exec)
+    std::vector<std::string> args = pasta_args(pasta, dir, fmt::format("/proc/{}/ns/user", pid),
+                                               fmt::format("/proc/{}/ns/net", pid), ports);
+    std::vector<char*> argv = sys::c_strings(args);
+    std::string pid_path = dir + "/pid", log_path = dir + "/log";
+    sys::UniqueFd pid_fd(::open(pid_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
+    if (!pid_fd) throw_sys("open", pid_path);
+    sys::UniqueFd log_fd(::open(log_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
+    if (!log_fd) throw_sys("open", log_path);
+    sys::UniqueFd null(::open("/dev/null", O_RDWR | O_CLOEXEC));
+    if (!null) throw_sys("open", "/dev/null");
+    std::fflush(nullptr);
+    pid_t child = ::fork();
+    if (child < 0) throw_sys("fork");
+    if (child == 0) {
+        // Only async-signal-safe calls. A session of its own: a terminal's ^C to the
+        // container's command is not for it; it ends with the container (stop_pasta).
+        ::setsid();
+        char digits[24];
+        char* end = digits + sizeof digits;
+        char* p = end;
+        for (auto v = static_cast<unsigned long>(::getpid()); p == end || v != 0; v /= 10)
+            *--p = static_cast<char>('0' + v % 10);
+        sys::write_all(pid_fd.get(), p, static_cast<size_t>(end - p));
+        ::dup2(null.get(), STDIN_FILENO);
+        ::dup2(null.get(), STDOUT_FILENO);
+        ::dup2(log_fd.get(), STDERR_FILENO);
+        sys::close_fds_except(3, {});
+        sigset_t none;
+        ::sigemptyset(&none);
+        ::sigprocmask(SIG_SETMASK, &none, nullptr);
+        struct sigaction dfl {};
+        dfl.sa_handler = SIG_DFL;
+        for (int s : {SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGPIPE}) ::sigaction(s, &dfl, nullptr);
+        if (::chdir("/") == 0) ::execv(argv[0], argv.data());
+        ::_exit(127);
+    }
+    pid_fd.reset();
+    log_fd.reset();
+    auto fail = [&](const std::string& why) {
+        std::string said = last_words(dir);
+        try {
+            kill_and_wait(child, dir);
+        } catch (const std::exception& e) {
+            log::warn("{}", e.what());
+        }
+        sys::remove_all(dir);
+        throw Error(fmt::format("rootless network: pasta for the container's init {}: {}", pid,
+                                said.empty() ? why : said));
+    };
+    auto deadline = std::chrono::steady_clock::now() + kReadyWithin;
+    for (;;) {
+        if (!sys::read_file_if_exists(dir + "/ready").value_or("").empty()) return;
+        int st = 0;
+        pid_t r = ::waitpid(child, &st, WNOHANG);
+        if (r == child)
+            fail(WIFEXITED(st) && WEXITSTATUS(st) == 127
+                     ? fmt::format("{} could not be run", pasta)
+                     : fmt::format("{} ended ({})", pasta,
+                                   WIFEXITED(st) ? fmt::format("exit status {}", WEXITSTATUS(st))
+                                                 : fmt::format("signal {}", WTERMSIG(st))));
+        if (std::chrono::steady_clock::now() > deadline)
+            fail(fmt::format("not ready after {} s", kReadyWithin.count()));
+        std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    }
+}
+
+void stop_pasta(const std::string& dir) {
+    if (!sys::exists_follow(dir)) return;
+    if (pid_t pid = running_pasta(dir); pid > 0) kill_and_wait(pid, dir);
+    sys::remove_all(dir);
+}
+
+void check_unprivileged_ports(const std::vector<PortMapping>& ports) {
+    const char* sysctl = "/proc/sys/net/ipv4/ip_unprivileged_port_start";
+    long start = 1024;
+    try {
+        start = std::stol(sys::read_file_if_exists(sysctl).value_or("1024"));
+    } catch (const std::exception&) {
+        // the kernel's default
+    }
+    for (auto& p : ports)
+        if (p.host_port != 0 && p.host_port < start)  // 0: one is chosen, above
+            throw Error(fmt::format(
+                "rootless: host port {} is below net.ipv4.ip_unprivileged_port_start ({}): "
+                "publish a port from {} up, or lower it (sysctl "
+                "net.ipv4.ip_unprivileged_port_start={})",
+                p.host_port, start, start, p.host_port));
+}
+
+}  // namespace husk::network

@@ -1,0 +1,152 @@
+#!/usr/bin/env bats
+# Images as an ordinary user, in the user's own data root: push to and pull from Debian's
+# docker-registry on 127.0.0.1 (the image tests' fixture), build (RUN, COPY --chown, USER),
+# commit, save and load, tag, rmi and image prune; what a container of each image sees.
+
+bats_require_minimum_version 1.5.0
+load helpers
+load ../images/helpers
+
+setup_file() {
+    rootless_setup
+    command -v docker-registry >/dev/null || skip "docker-registry is not installed (scripts/deps.sh installs it)"
+    export RL_USER RL_BARE RL_SUBID
+    start_registry main
+    load_busybox "$RL_USER"
+}
+
+teardown_file() {
+    [ -f "${WORK:-/nonexistent}/reg-main/pid" ] && kill "$(cat "$WORK/reg-main/pid")" 2>/dev/null
+    USERS=("$RL_USER" "$RL_BARE")
+    rootless_teardown
+}
+
+# husk as the test's user with a range
+uh() { as "$RL_USER" "$HUSK" "$@"; }
+
+@test "rootless: push to the local registry, rmi, pull back and run it" {
+    uh tag husk/busybox "$REG_main/rl/bb:1"
+    run uh push --tls-verify=false "$REG_main/rl/bb:1"
+    echo "$output"
+    [ "$status" -eq 0 ]
+    [ "${lines[0]}" = "The push refers to repository [$REG_main/rl/bb]" ]
+    [[ "$output" == *"1: digest: sha256:"* ]]
+    run uh rmi "$REG_main/rl/bb:1"
+    [ "$status" -eq 0 ]
+    [[ "$output" == "Untagged: $REG_main/rl/bb:1"* ]]
+    run uh pull --tls-verify=false "$REG_main/rl/bb:1"
+    echo "$output"
+    [ "$status" -eq 0 ]
+    [[ "$output" == *"Digest: sha256:"* ]]
+    run uh run --rm --network none "$REG_main/rl/bb:1" sh -c 'echo pulled; id -u'
+    echo "$output"
+    [ "$status" -eq 0 ]
+    [ "${lines[0]}" = pulled ]
+    [ "${lines[1]}" = 0 ]
+    # the layers are the user's, in the user's home
+    [ -z "$(find "$WORK/home-$RL_USER/.local/share/husk" ! -user "$RL_USER" -print -quit)" ]
+}
+
+@test "rootless: build with RUN and USER; what its container sees" {
+    local ctx=$WORK/ctx
+    mkdir -p "$ctx"
+    cat >"$ctx/Dockerfile" <<'EOF'
+FROM husk/busybox
+RUN echo built >/built && mkdir /data && echo made >/data/file
+USER 1000
+RUN id -u >/tmp/uid
+CMD ["sh", "-c", "cat /built /data/file /tmp/uid; id -u"]
+EOF
+    chown -R "$RL_USER:" "$ctx"
+    run uh build -q -t rl/built "$ctx"
+    echo "$output"
+    [ "$status" -eq 0 ]
+    run uh run --rm --network none rl/built
+    echo "$output"
+    [ "$status" -eq 0 ]
+    [ "${lines[0]}" = built ]
+    [ "${lines[1]}" = made ]
+    [ "${lines[2]}" = 1000 ]
+    [ "${lines[3]}" = 1000 ]
+    # the layers have the container's owners, not the host's: pushed, and pulled by root,
+    # /built is root's and /tmp/uid 1000's
+    uh tag rl/built "$REG_main/rl/built:1"
+    uh push -q --tls-verify=false "$REG_main/rl/built:1" >/dev/null
+    "$HUSK" --root "$WORK/rootstore" pull -q --tls-verify=false "$REG_main/rl/built:1" >/dev/null
+    run python3 "$HUSK_SRC/scripts/subreaper.py" "$HUSK" --root "$WORK/rootstore" run --rm \
+        --network none "$REG_main/rl/built:1" stat -c %u /built /tmp/uid
+    echo "$output"
+    [ "${lines[0]}" = 0 ]
+    [ "${lines[1]}" = 1000 ]
+}
+
+@test "rootless: COPY in a build is refused in one line naming why and what works" {
+    local ctx=$WORK/ctx-copy
+    mkdir -p "$ctx"
+    echo copied >"$ctx/file"
+    printf 'FROM husk/busybox\nCOPY --chown=1000:1000 file /file\n' >"$ctx/Dockerfile"
+    chown -R "$RL_USER:" "$ctx"
+    run uh build -q -t rl/copied "$ctx"
+    echo "$output"
+    [ "$status" -ne 0 ]
+    [ "${#lines[@]}" -eq 1 ]
+    [[ "$output" == *"rootless: COPY, ADD and WORKDIR on a base image are not supported"*"build as root"* ]]
+}
+
+@test "rootless: commit a container's changes into an image" {
+    uh run --name tocommit --network none husk/busybox sh -c 'echo changed >/changed'
+    run uh commit tocommit rl/committed:1
+    echo "$output"
+    [ "$status" -eq 0 ]
+    [[ "$output" == sha256:* ]]
+    uh rm tocommit
+    run uh run --rm --network none rl/committed:1 cat /changed
+    [ "$status" -eq 0 ]
+    [ "$output" = changed ]
+}
+
+@test "rootless: save, rmi and load give the same image back" {
+    uh tag husk/busybox rl/saved:1
+    local id
+    id=$(uh image inspect -f '{{.Id}}' rl/saved:1)
+    uh save -o "$WORK/home-$RL_USER/saved.tar" rl/saved:1
+    [ -s "$WORK/home-$RL_USER/saved.tar" ]
+    uh rmi rl/saved:1
+    run uh image inspect rl/saved:1
+    [ "$status" -ne 0 ]
+    run uh load -i "$WORK/home-$RL_USER/saved.tar"
+    echo "$output"
+    [ "$status" -eq 0 ]
+    [ "$output" = "Loaded image: docker.io/rl/saved:1" ]
+    [ "$(uh image inspect -f '{{.Id}}' rl/saved:1)" = "$id" ]
+    run uh run --rm --network none rl/saved:1 echo loaded
+    [ "$output" = loaded ]
+}
+
+@test "rootless: tag, rmi of the last tag and image prune remove the user's images" {
+    local ctx=$WORK/ctx-prune
+    mkdir -p "$ctx"
+    printf 'FROM husk/busybox\nRUN echo one >/one\n' >"$ctx/Dockerfile"
+    chown -R "$RL_USER:" "$ctx"
+    uh build -q -t rl/prune:1 "$ctx" >/dev/null
+    local id
+    id=$(uh image inspect -f '{{.Id}}' rl/prune:1)
+    uh tag rl/prune:1 rl/prune:2
+    run uh images --format '{{.Repository}}:{{.Tag}}'
+    echo "$output"
+    [ "$(echo "$output" | grep -c 'rl/prune:[12]$')" -eq 2 ]
+    uh rmi rl/prune:2
+    [ "$(uh images --format '{{.Repository}}:{{.Tag}}' | grep 'rl/prune:')" != "" ]
+    [ "$(uh images --format '{{.Repository}}:{{.Tag}}' | grep -c 'rl/prune:2$')" -eq 0 ]
+    # a second build of the same tag leaves the first dangling: prune removes it
+    printf 'FROM husk/busybox\nRUN echo two >/two\n' >"$ctx/Dockerfile"
+    uh build -q -t rl/prune:1 "$ctx" >/dev/null
+    run uh image prune -f
+    echo "$output"
+    [ "$status" -eq 0 ]
+    # the first image, untagged, is gone
+    run uh image inspect "$id"
+    [ "$status" -ne 0 ]
+    run uh run --rm --network none rl/prune:1 cat /two
+    [ "$output" = two ]
+}

@@ -1,0 +1,137 @@
+#!/usr/bin/env bats
+# A rootless container's default network: pasta (Debian's passt) attached to its
+# namespaces, -p published from the host's 127.0.0.1, the host's loopback reached through
+# the gateway's address; pasta ends with its container, also when the husk that started
+# it was killed at any moment.
+
+bats_require_minimum_version 1.5.0
+load helpers
+load ../images/helpers
+
+setup_file() {
+    rootless_setup
+    command -v pasta >/dev/null || skip "pasta is not installed (scripts/deps.sh installs passt)"
+    export RL_USER RL_BARE RL_SUBID
+    load_busybox "$RL_USER"
+}
+
+teardown_file() {
+    USERS=("$RL_USER" "$RL_BARE")
+    rootless_teardown
+}
+
+teardown() {
+    [ -f "$WORK/server.pid" ] && kill "$(cat "$WORK/server.pid")" 2>/dev/null
+    rm -f "$WORK/server.pid"
+    as "$RL_USER" "$HUSK" ps -aq | while read -r id; do as "$RL_USER" "$HUSK" rm -f "$id" >/dev/null 2>&1; done
+    true
+}
+
+uh() { as "$RL_USER" "$HUSK" "$@"; }
+
+# The user's pasta processes (pasta runs as passt.avx2 on some CPUs: by its arguments).
+pastas() { pgrep -u "$RL_USER" -f -- '--config-net' || true; }
+
+data_root() { echo "$WORK/home-$RL_USER/.local/share/husk"; }
+
+# Polls until `curl URL` prints WANT, within 30 s; prints what it got last.
+curl_until() {
+    local url=$1 want=$2 got=
+    for _ in $(seq 300); do
+        got=$(curl -s -m 2 "$url" || true)
+        [ "$got" = "$want" ] && break
+        sleep 0.1
+    done
+    echo "$got"
+}
+
+@test "rootless -p: a server in the container is reached from the host's 127.0.0.1" {
+    local port
+    port=$(free_port)
+    run uh run -d --name web -p "127.0.0.1:$port:8080" husk/busybox \
+        sh -c 'mkdir /www && echo served-by-ctr >/www/index.html && exec httpd -f -p 8080 -h /www'
+    echo "$output"
+    [ "$status" -eq 0 ]
+    [ "$(curl_until "http://127.0.0.1:$port/index.html" served-by-ctr)" = served-by-ctr ]
+    [ "$(uh port web)" = "8080/tcp -> 127.0.0.1:$port" ]
+    # one pasta, the user's, for it; gone with the container
+    [ "$(pastas | wc -l)" -eq 1 ]
+    local id
+    id=$(uh inspect -f '{{.Id}}' web)
+    [ -d "$(data_root)/containers/$id/pasta" ]
+    uh stop -t 1 web
+    [ -z "$(pastas)" ]
+    [ ! -d "$(data_root)/containers/$id/pasta" ]
+    uh rm web
+    [ -z "$(pastas)" ]
+}
+
+@test "rootless: the container reaches a server on the host's 127.0.0.1 through the gateway" {
+    local port
+    port=$(free_port)
+    mkdir -p "$WORK/served"
+    echo from-the-host >"$WORK/served/f"
+    (cd "$WORK/served" && exec setsid python3 -m http.server -b 127.0.0.1 "$port" >/dev/null 2>&1) &
+    echo $! >"$WORK/server.pid"
+    [ "$(curl_until "http://127.0.0.1:$port/f" from-the-host)" = from-the-host ]
+    run uh run --rm husk/busybox sh -c \
+        "gw=\$(ip route | awk '/^default/ {print \$3}'); echo \$gw; wget -q -O - http://\$gw:$port/f"
+    echo "$output"
+    [ "$status" -eq 0 ]
+    [ "${lines[1]}" = from-the-host ]
+    # a foreground run takes its pasta with it
+    [ -z "$(pastas)" ]
+}
+
+@test "rootless -p below net.ipv4.ip_unprivileged_port_start is refused naming the sysctl" {
+    local start
+    start=$(cat /proc/sys/net/ipv4/ip_unprivileged_port_start)
+    [ "$start" -gt 1 ] || skip "net.ipv4.ip_unprivileged_port_start is $start: every port is allowed"
+    run uh run --rm -p "127.0.0.1:$((start - 1)):80" husk/busybox true
+    echo "$output"
+    [ "$status" -ne 0 ]
+    [ "${#lines[@]}" -eq 1 ]
+    [[ "$output" == *"below net.ipv4.ip_unprivileged_port_start ($start)"* ]]
+    [ -z "$(uh ps -aq)" ]
+    [ -z "$(pastas)" ]
+}
+
+@test "rootless: user networks are refused in one line naming what works" {
+    run uh run --rm --network mynet husk/busybox true
+    echo "$output"
+    [ "$status" -ne 0 ]
+    [ "${#lines[@]}" -eq 1 ]
+    [[ "$output" == *"needs root"*"pasta"* ]]
+}
+
+@test "rootless kill: husk run -d -p killed at random moments leaves no pasta once rm -f ran" {
+    local uid gid
+    uid=$(id -u "$RL_USER")
+    gid=$(id -g "$RL_USER")
+    for i in $(seq 8); do
+        local port
+        port=$(free_port)
+        # husk itself is $! (setpriv and env exec it)
+        (cd "$WORK" && exec setpriv --reuid="$uid" --regid="$gid" --init-groups env -i \
+            PATH=/usr/bin:/bin HOME="$WORK/home-$RL_USER" XDG_RUNTIME_DIR="$WORK/xdg-$RL_USER" \
+            "$HUSK" run -d --name "k$i" -p "127.0.0.1:$port:80" husk/busybox sleep 1000) \
+            >/dev/null 2>&1 &
+        local pid=$!
+        sleep "0.$((RANDOM % 6))"
+        kill -9 "$pid" 2>/dev/null || true
+        wait "$pid" || true
+        uh rm -f "k$i" >/dev/null 2>&1 || true
+    done
+    # whatever got recorded meanwhile (a name taken by a killed run)
+    uh ps -aq | while read -r id; do uh rm -f "$id" >/dev/null 2>&1 || true; done
+    [ -z "$(uh ps -aq)" ]
+    run pastas
+    echo "left: $output"
+    [ -z "$output" ]
+    run find "$(data_root)/containers" -mindepth 1 -maxdepth 1 -type d
+    echo "dirs: $output"
+    [ -z "$output" ]
+    run find "$WORK/xdg-$RL_USER/husk" -mindepth 1 -maxdepth 1 -type d -name '[!.]*'
+    echo "state: $output"
+    [ -z "$output" ]
+}
