@@ -110,12 +110,27 @@ TEST(Resources, EventsStreamReportsOom) {
     b.args({"/bin/sh", "-c", "sleep 2; /bin/husk-probe alloc 100; sleep 100"});
     std::string id = b.id();
     ASSERT_EQ(b.runtime({"run", "--detach", "--bundle", b.dir(), id}).status, 0);
-    // `events` ends when the container stops: stop it from a second thread after a while.
+    // `events` ends when the container stops: stop it from a second thread once the
+    // cgroup has counted the OOM kill and `events` (polling each second) has had two
+    // ticks to see it; at the latest after 40 s (under load the allocation may crawl).
     std::thread killer([&] {
-        sleep(6);
+        for (int i = 0; i < 400; ++i) {
+            std::string dir = cgroup_dir(id, "memory");
+            std::ifstream f(dir + (exists(dir + "/memory.oom_control") ? "/memory.oom_control"
+                                                                       : "/memory.events"));
+            std::string line;
+            bool killed = false;
+            while (std::getline(f, line))
+                if (line.starts_with("oom_kill ") && line != "oom_kill 0") killed = true;
+            if (killed) {
+                usleep(2500 * 1000);
+                break;
+            }
+            usleep(100 * 1000);
+        }
         b.runtime({"kill", id, "9"});
     });
-    auto ev = b.runtime({"events", "--interval", "1", id}, 30);
+    auto ev = b.runtime({"events", "--interval", "1", id}, 60);
     killer.join();
     EXPECT_NE(ev.out.find("\"type\":\"oom\""), std::string::npos) << ev.out << ev.err;
     EXPECT_NE(ev.out.find("\"type\":\"stats\""), std::string::npos);
