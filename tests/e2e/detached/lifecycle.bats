@@ -65,7 +65,12 @@ teardown() { remove_all_containers; }
     [ "${lines[2]}" = "$(husk exec "$id" grep CapBnd /proc/1/status)" ]
     # seen from the host: the exec'd process is in the container's own cgroups
     husk exec -d "$id" sleep 77
-    epid=$(pgrep -f '^sleep 77$' | while read p; do grep -q "$id" /proc/$p/cgroup && echo $p; done | head -1)
+    # (exec -d returns once the process is made: its execve of sleep may come a bit later)
+    for _ in $(seq 1 200); do
+        epid=$(pgrep -f '^sleep 77$' | while read p; do grep -q "$id" /proc/$p/cgroup && echo $p; done | head -1)
+        [ -n "$epid" ] && break
+        sleep 0.05
+    done
     [ -n "$epid" ]
     [ "$(grep -c "husk/$id" /proc/$epid/cgroup)" -ge 3 ]
     # exec -d: detached from the caller: its own session, stdio on /dev/null (nothing of
@@ -171,6 +176,11 @@ teardown() { remove_all_containers; }
     [ "$(husk restart -t 0 later)" = later ]
     pid2=$(husk inspect -f '{{.State.Pid}}' later)
     [ "$pid1" != "$pid2" ]
+    # (the restarted shell's echo may come a moment after restart returns)
+    for _ in $(seq 1 200); do
+        [ "$(husk logs later)" = "$(printf 'started\nstarted')" ] && break
+        sleep 0.05
+    done
     [ "$(husk logs later)" = "$(printf 'started\nstarted')" ]
     [ "$(husk kill -s TERM later)" = later ]  # PID 1 without a handler: ignored
     [ "$(husk inspect -f '{{.State.Running}}' later)" = true ]
@@ -229,8 +239,9 @@ teardown() { remove_all_containers; }
 }
 
 @test "after a reboot (monitor, processes, runtime state and mounts gone) it is listed exited and starts again with its changes" {
-    id=$(husk run -d husk/busybox sh -c 'echo run >>/keep; sleep 1000')
+    id=$(husk run -d husk/busybox sh -c 'echo run >>/keep; touch /ready; sleep 1000')
     wait_for "$id" '{{.State.Running}}' true
+    wait_ready "$id" /ready
     [ "$(husk exec "$id" cat /keep)" = run ]
     pid=$(husk inspect -f '{{.State.Pid}}' "$id")
     kill -9 "$(monitor_pid "$id")" "$pid"
@@ -238,6 +249,11 @@ teardown() { remove_all_containers; }
     umount "$ROOT/rootfs/$id/merged"
     [ ! -e "$ROOT/run/$id" ]
     [ "$(husk start "$id")" = "$id" ]
+    # (the shell's echo may come a moment after start returns)
+    for _ in $(seq 1 200); do
+        [ "$(husk exec "$id" cat /keep)" = "$(printf 'run\nrun')" ] && break
+        sleep 0.05
+    done
     [ "$(husk exec "$id" cat /keep)" = "$(printf 'run\nrun')" ]
     husk rm -f "$id"
     [ -z "$(leftovers_of "$id")" ]

@@ -12,6 +12,7 @@ counter() { husk exec p1 cat /tmp/n; }
 
 @test "pause freezes the container, ps/inspect say so, unpause resumes it" {
     id=$(husk run -d --name p1 husk/busybox sh -c 'i=0; while :; do i=$((i+1)); echo $i > /tmp/n.new; mv /tmp/n.new /tmp/n; sleep 0.05; done')
+    wait_ready "$id" /tmp/n
     sleep 0.3
     run husk pause p1
     [ "$status" -eq 0 ]
