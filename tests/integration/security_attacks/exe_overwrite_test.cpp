@@ -295,8 +295,10 @@ TEST(SecurityAttackDumpable, InitWaitingForStartCannotBePtracedNorItsExeOpened) 
     PtraceTry running{};
     for (int i = 0; i < 100; ++i) {
         running = try_from_userns(pid);
-        if (running.seize_errno == 0) break;
-        ::usleep(20000);  // execve may not have happened yet
+        // execve may not have happened yet, or have happened between the attacker's open
+        // of the exe (refused: not dumpable yet) and its ptrace (allowed): try again
+        if (running.seize_errno == 0 && running.open_exe_errno == 0) break;
+        ::usleep(20000);
     }
     EXPECT_EQ(running.seize_errno, 0) << "control: ptrace of the running container process failed";
     EXPECT_EQ(running.open_exe_errno, 0);
