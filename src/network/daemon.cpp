@@ -52,22 +52,7 @@ void spawn(std::vector<std::string>& args, const std::string& log, int lock, int
         if (a != 0) ::_exit(a < 0 ? 1 : 0);
         int null = ::open("/dev/null", O_RDWR);
         int err = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0600);
-        if (null >= 0) {
-            ::dup2(null, STDIN_FILENO);
-            ::dup2(null, STDOUT_FILENO);
-        }
-        ::dup2(err >= 0 ? err : null, STDERR_FILENO);
-        sys::close_fds_except(3, {lock, ready});
-        ::fcntl(lock, F_SETFD, 0);
-        ::fcntl(ready, F_SETFD, 0);
-        sigset_t none;
-        ::sigemptyset(&none);
-        ::sigprocmask(SIG_SETMASK, &none, nullptr);
-        struct sigaction dfl {};
-        dfl.sa_handler = SIG_DFL;
-        for (int s : {SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGPIPE}) ::sigaction(s, &dfl, nullptr);
-        if (::chdir("/") == 0) ::execv(argv[0], argv.data());
-        ::_exit(127);
+        sys::exec_detached(argv.data(), null, err, {lock, ready});
     }
     int st = 0;
     while (::waitpid(x, &st, 0) < 0 && errno == EINTR) {

@@ -6,6 +6,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <charconv>
 #include <chrono>
 #include <cstdlib>
 #include <sstream>
@@ -136,23 +137,10 @@ void start_pasta(const std::string& dir, pid_t pid, const std::vector<PortMappin
         // container's command is not for it; it ends with the container (stop_pasta).
         ::setsid();
         char digits[24];
-        char* end = digits + sizeof digits;
-        char* p = end;
-        for (auto v = static_cast<unsigned long>(::getpid()); p == end || v != 0; v /= 10)
-            *--p = static_cast<char>('0' + v % 10);
-        sys::write_all(pid_fd.get(), p, static_cast<size_t>(end - p));
-        ::dup2(null.get(), STDIN_FILENO);
-        ::dup2(null.get(), STDOUT_FILENO);
-        ::dup2(log_fd.get(), STDERR_FILENO);
-        sys::close_fds_except(3, {});
-        sigset_t none;
-        ::sigemptyset(&none);
-        ::sigprocmask(SIG_SETMASK, &none, nullptr);
-        struct sigaction dfl {};
-        dfl.sa_handler = SIG_DFL;
-        for (int s : {SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGPIPE}) ::sigaction(s, &dfl, nullptr);
-        if (::chdir("/") == 0) ::execv(argv[0], argv.data());
-        ::_exit(127);
+        auto [end, ec] = std::to_chars(digits, digits + sizeof digits, ::getpid());
+        if (ec == std::errc())
+            sys::write_all(pid_fd.get(), digits, static_cast<size_t>(end - digits));
+        sys::exec_detached(argv.data(), null.get(), log_fd.get(), {});
     }
     pid_fd.reset();
     log_fd.reset();

@@ -11,6 +11,7 @@
 #include <fmt/format.h>
 
 #include "sys/error.h"
+#include "sys/syscalls.h"
 
 namespace husk::sys {
 namespace {
@@ -99,6 +100,24 @@ std::string describe_spawn_result(SpawnResult r) {
             break;
     }
     return describe_sys("run", "", r.value).substr(4);
+}
+
+void exec_detached(char* const* argv, int null, int err, std::initializer_list<int> keep) noexcept {
+    if (null >= 0) {
+        ::dup2(null, STDIN_FILENO);
+        ::dup2(null, STDOUT_FILENO);
+    }
+    ::dup2(err >= 0 ? err : null, STDERR_FILENO);
+    close_fds_except(3, keep);
+    for (int fd : keep) ::fcntl(fd, F_SETFD, 0);
+    sigset_t none;
+    ::sigemptyset(&none);
+    ::sigprocmask(SIG_SETMASK, &none, nullptr);
+    struct sigaction dfl {};
+    dfl.sa_handler = SIG_DFL;
+    for (int s : {SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGPIPE}) ::sigaction(s, &dfl, nullptr);
+    if (::chdir("/") == 0) ::execv(argv[0], argv);
+    ::_exit(127);
 }
 
 }  // namespace husk::sys

@@ -4,6 +4,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <initializer_list>
 #include <string>
 #include <vector>
 
@@ -30,6 +31,14 @@ struct SpawnResult {
 // An execve failure shows as exit status 127.
 SpawnResult spawn_and_wait(const char* path, char* const* argv, char* const* envp, int timeout_s,
                            const char* input, size_t len, int out_fd, int err_fd) noexcept;
+
+// The end of a forked child that becomes a detached helper (husk-dns, husk-proxy, pasta):
+// stdin and stdout on `null`, stderr on `err` (`null` when negative), every descriptor from
+// 3 up closed but `keep` (which lose O_CLOEXEC), the signal mask cleared and the usual
+// termination signals back to their default action, the working directory /, then
+// execv(argv[0], argv); _exit(127) when that fails. Async-signal-safe.
+[[noreturn]] void exec_detached(char* const* argv, int null, int err,
+                                std::initializer_list<int> keep) noexcept;
 
 // argv/envp for spawn_and_wait: pointers into `v` (which must outlive them), null-ended.
 std::vector<char*> c_strings(std::vector<std::string>& v);
