@@ -441,19 +441,30 @@ bool connects(NetworkMode m) {
 void connect_container(const EngineContext& ctx, const ContainerRecord& rec, pid_t pid) {
     std::vector<network::PortMapping> ports = rec.publish;
     bool bridge = rec.network == NetworkMode::bridge;
+    bool pasta = bridge && sys::rootless();
     auto held = ports_lock(ctx);
-    if (bridge && sys::rootless()) network::check_unprivileged_ports(ports);
+    // checked at create too; again here, where the ports are bound (the sysctl may change)
+    if (pasta) network::check_unprivileged_ports(ports);
     network::resolve_host_ports(ports, ports_have_ip6(ctx, rec));
     check_ports_free(ctx, rec.id, ports);
-    if (bridge && sys::rootless()) {
-        // a user's default network: pasta's, its ports bound by pasta as the user
+    if (pasta) {
+        // a user's default network: pasta's, its ports bound by pasta as the user. The
+        // ports as chosen are recorded first (port, ps, inspect and the next container's
+        // check read them, as the bridge's reservation below), then pasta starts without
+        // the ports lock; `rm` removes the directory whatever a kill left in it.
         std::string dir = pasta_dir(ctx, rec.id);
-        network::start_pasta(dir, pid, ports);
-        // its host ports as chosen, for port, ps and inspect (container_endpoint)
+        sys::mkdir_all(dir, 0700);
         network::Endpoint ep;
         ep.container_id = rec.id;
-        ep.ports = std::move(ports);
+        ep.ports = ports;
         sys::write_file_atomic(dir + "/endpoint.json", network::to_json(ep), 0600);
+        held.reset();
+        try {
+            network::start_pasta(dir, pid, ports);
+        } catch (...) {
+            sys::remove_all(dir);
+            throw;
+        }
         return;
     }
     if (bridge) {
@@ -508,9 +519,9 @@ std::optional<network::Endpoint> container_endpoint(const EngineContext& ctx,
                                                     const std::string& id) {
     if (auto ep = read_endpoint(endpoint_file(ctx, id))) return ep;
     if (auto ep = read_endpoint(pasta_dir(ctx, id) + "/endpoint.json")) return ep;
-    for (auto& [net, ep] : user_endpoints(ctx, id))
-        if (!ep.ports.empty()) return ep;
     auto eps = user_endpoints(ctx, id);
+    for (auto& [net, ep] : eps)
+        if (!ep.ports.empty()) return ep;
     if (!eps.empty()) return eps.front().second;
     return std::nullopt;
 }
@@ -549,7 +560,10 @@ void check_published(const EngineContext& ctx, NetworkMode mode,
                      const std::vector<NetworkAttachment>& atts,
                      const std::vector<network::PortMapping>& ports) {
     if (ports.empty()) return;
-    if (mode == NetworkMode::bridge) {
+    if (mode == NetworkMode::bridge && sys::rootless()) {
+        // pasta's network: pasta binds each host address itself, IPv6 ones too
+        network::check_unprivileged_ports(ports);
+    } else if (mode == NetworkMode::bridge) {
         network::check_ipv6_ports(network::Network{}, ports);
     } else if (mode == NetworkMode::user && !atts.empty() &&
                network::cni_network_name(atts.front().network).empty()) {

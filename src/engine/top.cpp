@@ -12,6 +12,7 @@
 #include "runtime/container.h"
 #include "sys/error.h"
 #include "sys/fd.h"
+#include "sys/fileutil.h"
 #include "sys/spawn.h"
 
 extern char** environ;
@@ -29,13 +30,10 @@ std::vector<std::string> ps_words(const std::string& line) {
 
 // Where `name` is on $PATH (docker runs "ps" the same way).
 std::string find_program(const std::string& name) {
-    const char* path = std::getenv("PATH");
-    std::istringstream dirs(path ? path : "/usr/bin:/bin");
-    for (std::string d; std::getline(dirs, d, ':');) {
-        std::string p = fmt::format("{}/{}", d.empty() ? "." : d, name);
-        if (::access(p.c_str(), X_OK) == 0) return p;
-    }
-    throw Error(fmt::format("top: {} not found on PATH (install procps)", name), ENOENT);
+    std::string p = sys::find_on_path(name);
+    if (p.empty())
+        throw Error(fmt::format("top: {} not found on PATH (install procps)", name), ENOENT);
+    return p;
 }
 
 }  // namespace

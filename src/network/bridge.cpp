@@ -39,11 +39,14 @@ unsigned ensure_bridge(nl::Socket& host, const Network& net) {
         index = host.link_index(net.bridge);
         if (index == 0) throw SysError("create the bridge", net.bridge, ENODEV);
     }
-    // a bridge an earlier husk made without one (NET_ADDR_SET is 3)
-    auto assigned =
-        sys::read_file_if_exists(fmt::format("/sys/class/net/{}/addr_assign_type", net.bridge));
-    if (assigned && !assigned->starts_with("3"))
-        nl::check(host.set_address(index, mac), "set the MAC address of", net.bridge);
+    // a bridge an earlier husk made without one (NET_ADDR_SET is 3) gets it, once: the
+    // containers already on it see the gateway's MAC change that one last time
+    if (!made) {
+        auto assigned =
+            sys::read_file_if_exists(fmt::format("/sys/class/net/{}/addr_assign_type", net.bridge));
+        if (assigned && !assigned->starts_with("3"))
+            nl::check(host.set_address(index, mac), "set the MAC address of", net.bridge);
+    }
     nl::check(host.add_address(index, nl::IpAddr::parse(net.gateway), prefix_of(net.subnet), false),
               "add the gateway address to", net.bridge);
     if (!net.subnet6.empty())

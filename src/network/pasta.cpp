@@ -79,18 +79,6 @@ void kill_and_wait(pid_t pid, const std::string& dir) {
 
 }  // namespace
 
-std::string find_pasta() {
-    const char* env = std::getenv("PATH");  // NOLINT(concurrency-mt-unsafe)
-    std::string path = env != nullptr && *env != '\0' ? env : "/usr/local/bin:/usr/bin:/bin";
-    std::istringstream dirs(path);
-    for (std::string d; std::getline(dirs, d, ':');) {
-        if (d.empty()) continue;
-        std::string p = d + "/pasta";
-        if (::access(p.c_str(), X_OK) == 0) return p;
-    }
-    return {};
-}
-
 std::vector<std::string> pasta_args(const std::string& pasta, const std::string& dir,
                                     const std::string& userns, const std::string& netns,
                                     const std::vector<PortMapping>& ports) {
@@ -112,7 +100,7 @@ std::vector<std::string> pasta_args(const std::string& pasta, const std::string&
 }
 
 void start_pasta(const std::string& dir, pid_t pid, const std::vector<PortMapping>& ports) {
-    std::string pasta = find_pasta();
+    std::string pasta = sys::find_on_path("pasta");
     if (pasta.empty())
         throw Error(
             "rootless: the default network is pasta's user-mode network and pasta is not "

@@ -20,9 +20,6 @@
 
 namespace husk::network {
 
-// pasta's path (found in $PATH), or "" when it is not installed.
-std::string find_pasta();
-
 // pasta's arguments for the namespaces at `userns` and `netns` (paths), `ports`
 // forwarded from the host, its files in `dir`.
 std::vector<std::string> pasta_args(const std::string& pasta, const std::string& dir,

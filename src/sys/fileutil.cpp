@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <memory>
 
 #include <fmt/format.h>
@@ -246,6 +247,20 @@ void stdin_from_dev_null() {
     if (fd < 0) throw_sys("open", "/dev/null");
     ::dup2(fd, STDIN_FILENO);
     ::close(fd);
+}
+
+std::string find_on_path(const std::string& name) {
+    const char* env = std::getenv("PATH");  // NOLINT(concurrency-mt-unsafe)
+    std::string path = env != nullptr && *env != '\0' ? env : "/usr/local/bin:/usr/bin:/bin";
+    for (size_t i = 0; i <= path.size();) {
+        size_t j = path.find(':', i);
+        if (j == std::string::npos) j = path.size();
+        std::string dir = path.substr(i, j - i);
+        std::string p = (dir.empty() ? std::string(".") : dir) + "/" + name;
+        if (::access(p.c_str(), X_OK) == 0) return p;
+        i = j + 1;
+    }
+    return {};
 }
 
 }  // namespace husk::sys

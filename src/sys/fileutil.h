@@ -35,6 +35,9 @@ void remove_all(const std::string& path);
 // The same for the entry `name` of `dirfd` (recursively when it is a directory).
 void remove_all_at(int dirfd, const char* name);
 void fsync_path(const std::string& path);
+// Where the executable `name` is on $PATH (/usr/local/bin:/usr/bin:/bin when unset or
+// empty), as execvp looks; "" when nowhere.
+std::string find_on_path(const std::string& name);
 // Whether `path` names something, following a final symlink (a dangling link: false).
 bool exists_follow(const std::string& path);
 // Whether `path` names something, the final symlink itself counting (lstat).

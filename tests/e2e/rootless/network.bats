@@ -94,6 +94,12 @@ curl_until() {
     [[ "$output" == *"below net.ipv4.ip_unprivileged_port_start ($start)"* ]]
     [ -z "$(uh ps -aq)" ]
     [ -z "$(pastas)" ]
+    # at create already, not at the first start
+    run uh create -p "127.0.0.1:$((start - 1)):80" husk/busybox true
+    echo "$output"
+    [ "$status" -ne 0 ]
+    [[ "$output" == *"below net.ipv4.ip_unprivileged_port_start ($start)"* ]]
+    [ -z "$(uh ps -aq)" ]
 }
 
 @test "rootless: user networks are refused in one line naming what works" {
