@@ -413,14 +413,20 @@ Image pull(Store& store, const oi::Reference& ref, const PullOptions& opts) {
             std::rethrow_exception(error);
         }
         try {
+            bool staged = false;
+            for (auto& j : jobs) {
+                if (!j.staged_snap.empty())
+                    sys::write_file_atomic(j.staged_snap + "/size", std::to_string(j.file_bytes),
+                                           0644, false);
+                staged = staged || !j.staged_snap.empty() || !j.tmp_blob.empty();
+            }
+            // Every blob and snapshot staged above on disk before any is counted complete:
+            // one syncfs for the pull, not an fsync per file.
+            if (staged) store.sync();
             for (auto& j : jobs) {
                 if (!j.tmp_blob.empty()) store.commit_blob(j.tmp_blob, j.desc.digest);
                 j.tmp_blob.clear();
-                if (!j.staged_snap.empty()) {
-                    sys::write_file_atomic(j.staged_snap + "/size", std::to_string(j.file_bytes),
-                                           0644, false);
-                    store.commit_snapshot(j.staged_snap, j.chain_id);
-                }
+                if (!j.staged_snap.empty()) store.commit_snapshot(j.staged_snap, j.chain_id);
                 j.staged_snap.clear();
             }
         } catch (...) {

@@ -120,13 +120,14 @@ std::string Store::stage_snapshot() const {
     return dir;
 }
 
+void Store::sync() const {
+    UniqueFd fd(::open(root_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (!fd) throw_sys("open", root_);
+    if (::syncfs(fd.get()) != 0) throw_sys("syncfs", root_);
+}
+
 void Store::commit_snapshot(const std::string& staged, std::string_view chain_id) {
     std::string dst = snapshot_dir(chain_id);
-    {
-        UniqueFd fd(::open(staged.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-        if (!fd) throw_sys("open", staged);
-        if (::syncfs(fd.get()) != 0) throw_sys("syncfs", staged);
-    }
     if (::rename(staged.c_str(), dst.c_str()) != 0) {
         if (errno == EEXIST || errno == ENOTEMPTY) {  // another pull was first
             sys::remove_all(staged);

@@ -78,10 +78,13 @@ class Store {
     bool has_snapshot(std::string_view chain_id) const;
     // A fresh staging directory in tmp/ with an empty fs/ below it.
     std::string stage_snapshot() const;
-    // Moves a staged snapshot into place (discarded when another pull was first), once
-    // its files and the blobs committed before it are on disk: one syncfs(2) of the
-    // store's filesystem per layer instead of an fsync per file, so a crash after a pull
-    // cannot leave a snapshot or blob the store counts as complete with data missing.
+    // Everything written to the store's filesystem on disk (syncfs(2)): a pull calls it
+    // once before it commits what it staged, so a crash cannot leave a blob or snapshot
+    // the store counts as complete with data missing, at one sync for the pull instead
+    // of an fsync per file. What build steps, commit and load write is not synced (a
+    // crash may lose it: the build runs the step again).
+    void sync() const;
+    // Moves a staged snapshot into place (discarded when another pull was first).
     void commit_snapshot(const std::string& staged, std::string_view chain_id);
     // Unpacks missing snapshots of `img` from its blobs.
     void ensure_snapshots(const Image& img, const UnpackLimits& limits = {});
