@@ -2,7 +2,9 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <sstream>
 #include <thread>
 
@@ -106,28 +108,39 @@ TEST(Resources, EventsStreamReportsOom) {
     Bundle b("events-oom");
     b.config["linux"]["resources"] = {{"memory", {{"limit", 32 << 20}, {"swap", 32 << 20}}}};
     // A child of the init is OOM-killed; the init lives on so the stream can report it.
-    // The allocation starts after `events` has subscribed (it counts OOM kills from its start).
-    b.args({"/bin/sh", "-c", "sleep 2; /bin/husk-probe alloc 100; sleep 100"});
+    // The allocation starts once `events` runs (it counts OOM kills from its start): the
+    // second thread makes /go in the container's root when it sees the `events` process.
+    b.args({"/bin/sh", "-c",
+            "while [ ! -e /go ]; do sleep 0.1; done; /bin/husk-probe alloc 100; sleep 100"});
     std::string id = b.id();
     ASSERT_EQ(b.runtime({"run", "--detach", "--bundle", b.dir(), id}).status, 0);
-    // `events` ends when the container stops: stop it from a second thread once the
+    // `events` ends when the container stops: stop it from the second thread once the
     // cgroup has counted the OOM kill and `events` (polling each second) has had two
     // ticks to see it; at the latest after 40 s (under load the allocation may crawl).
-    std::thread killer([&] {
-        for (int i = 0; i < 400; ++i) {
-            std::string dir = cgroup_dir(id, "memory");
-            std::ifstream f(dir + (exists(dir + "/memory.oom_control") ? "/memory.oom_control"
-                                                                       : "/memory.events"));
-            std::string line;
-            bool killed = false;
-            while (std::getline(f, line))
-                if (line.starts_with("oom_kill ") && line != "oom_kill 0") killed = true;
-            if (killed) {
-                usleep(2500 * 1000);
-                break;
-            }
-            usleep(100 * 1000);
+    auto events_running = [&id] {
+        for (const auto& e : std::filesystem::directory_iterator("/proc")) {
+            std::ifstream f(e.path() / "cmdline");
+            std::string cmd((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+            if (cmd.find(std::string("events") + '\0') != std::string::npos &&
+                cmd.find(id) != std::string::npos)
+                return true;
         }
+        return false;
+    };
+    auto oom_killed = [&id] {
+        std::string dir = cgroup_dir(id, "memory");
+        std::ifstream f(
+            dir + (exists(dir + "/memory.oom_control") ? "/memory.oom_control" : "/memory.events"));
+        for (std::string line; std::getline(f, line);)
+            if (line.starts_with("oom_kill ") && line != "oom_kill 0") return true;
+        return false;
+    };
+    std::thread killer([&] {
+        for (int i = 0; i < 300 && !events_running(); ++i) usleep(100 * 1000);
+        usleep(500 * 1000);  // its first reading of the count
+        std::ofstream(b.rootfs() + "/go").put('\n');
+        for (int i = 0; i < 400 && !oom_killed(); ++i) usleep(100 * 1000);
+        usleep(2500 * 1000);
         b.runtime({"kill", id, "9"});
     });
     auto ev = b.runtime({"events", "--interval", "1", id}, 60);
