@@ -141,9 +141,8 @@ void check_without_mount_ns(const oci::Spec& spec, const std::string& rootfs) {
 
 bool plan_mounts(const oci::Spec& spec, const std::string& bundle,
                  const std::vector<std::string>& cgroup_dirs,
-                 const std::vector<cgroup::CgroupMount>* host_cgroups, bool own_netns,
+                 const std::vector<cgroup::CgroupMount>& host_cgroups, bool own_netns,
                  unsigned long all_ns, Plan& p) {
-    std::vector<cgroup::CgroupMount> found;  // host_cgroups when not given
     bool userns = p.in_user_ns();
     bool cgroupns = (all_ns & CLONE_NEWCGROUP) != 0;
     bool dev_bound = false, dev_pts = false;
@@ -172,11 +171,7 @@ bool plan_mounts(const oci::Spec& spec, const std::string& bundle,
         } else if (m.type == "sysfs" && userns && !own_netns) {
             p.mounts.push_back(sysfs_as_bind(std::move(pm)));
         } else if (m.type == "cgroup" || m.type == "cgroup2") {
-            if (!host_cgroups) {
-                found = cgroup::detect_layout().mounts();
-                host_cgroups = &found;
-            }
-            append_cgroup_mounts(pm, *host_cgroups, cgroupns ? nullptr : &cgroup_dirs, p.mounts);
+            append_cgroup_mounts(pm, host_cgroups, cgroupns ? nullptr : &cgroup_dirs, p.mounts);
         } else if (m.destination == "/") {
             with_context(ctx, [&] { plan_root_mount(std::move(pm), all_ns, p); });
         } else {

@@ -27,12 +27,12 @@ void check_without_mount_ns(const oci::Spec& spec, const std::string& rootfs);
 
 // spec.mounts (the /dev symlinks too when /dev is not bound), the root's propagation,
 // masked and read-only paths. `cgroup_dirs`: the container's cgroup directories on the
-// host; `host_cgroups`: the host's cgroup mounts (null: read when needed); `own_netns`: a new
+// host; `host_cgroups`: the host's cgroup mounts; `own_netns`: a new
 // network namespace; `all_ns`: every namespace of the container. Returns whether /dev is bound
 // (then the default devices are not made).
 bool plan_mounts(const oci::Spec& spec, const std::string& bundle,
                  const std::vector<std::string>& cgroup_dirs,
-                 const std::vector<cgroup::CgroupMount>* host_cgroups, bool own_netns,
+                 const std::vector<cgroup::CgroupMount>& host_cgroups, bool own_netns,
                  unsigned long all_ns, Plan& p);
 
 // A detached copy of `source` (its whole tree when `recursive`) idmapped through

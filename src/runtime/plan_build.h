@@ -14,15 +14,16 @@
 namespace husk::runtime {
 
 struct PlanInputs {
+    explicit PlanInputs(const std::vector<cgroup::CgroupMount>& host) : host_cgroups(host) {}
+    // The host's cgroup mounts (cgroup::Manager::host_mounts()): the container's cgroup
+    // mounts of config.json are made from them.
+    const std::vector<cgroup::CgroupMount>& host_cgroups;
     std::string bundle;  // absolute bundle directory
     bool no_pivot = false;
     int preserve_fds = 0;
     bool cgroup_ns_after_join = false;     // the init is put in its cgroup after clone (v1)
     std::vector<std::string> cgroup_dirs;  // the container's cgroup directories on the host
-    // The host's cgroup mounts (cgroup::Manager::host_mounts()); null: found when a cgroup
-    // mount of config.json needs them.
-    const std::vector<cgroup::CgroupMount>* host_cgroups = nullptr;
-    std::string seccomp_cache_dir;  // compiled BPF programs, keyed by profile hash
+    std::string seccomp_cache_dir;         // compiled BPF programs, keyed by profile hash
 };
 
 // Also returns the clone flags for the new namespaces (CLONE_NEW*).

@@ -14,7 +14,6 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
-#include <sys/uio.h>
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
@@ -357,18 +356,21 @@ void answer_opens(Server& s, int fan) {
     }
 }
 
-// `len` bytes of `data` into the caller's memory at `addr`; false when not all went.
-bool write_caller(const seccomp_notif& req, uint64_t addr, const void* data, size_t len) {
-    iovec local{const_cast<void*>(data), len};
-    // an address in the caller's memory, not ours: it is only handed to the kernel
-    iovec remote{reinterpret_cast<void*>(addr), len};  // NOLINT(performance-no-int-to-ptr)
-    return ::process_vm_writev(static_cast<pid_t>(req.pid), &local, 1, &remote, 1, 0) ==
-           static_cast<ssize_t>(len);
+// `len` bytes of `data` into the caller's memory at `addr`; false when not all went or
+// the call on `listener` is no longer waiting. seccomp_unotify(2)'s order: open the
+// caller's memory, then check the call still waits (so the pid is still the caller's and
+// the open reached its memory, not that of a process that reused the pid), then write.
+bool write_caller(int listener, const seccomp_notif& req, uint64_t addr, const void* data,
+                  size_t len) {
+    UniqueFd mem(::open(fmt::format("/proc/{}/mem", req.pid).c_str(), O_WRONLY | O_CLOEXEC));
+    if (!mem) return false;
+    uint64_t id = req.id;
+    if (::ioctl(listener, SECCOMP_IOCTL_NOTIF_ID_VALID, &id) != 0) return false;
+    return ::pwrite(mem.get(), data, len, static_cast<off_t>(addr)) == static_cast<ssize_t>(len);
 }
 
-// sysinfo(2): the container's numbers into the caller's struct. Returns whether it wrote
-// the caller's memory.
-bool answer_sysinfo(Server& s, const seccomp_notif& req, seccomp_notif_resp& resp) {
+// sysinfo(2): the container's numbers into the caller's struct.
+void answer_sysinfo(Server& s, int listener, const seccomp_notif& req, seccomp_notif_resp& resp) {
     struct sysinfo si {};
     try {
         si = render_sysinfo(s.src.sysinfo_view(), sys::read_file("/proc/meminfo"), s.load,
@@ -376,11 +378,9 @@ bool answer_sysinfo(Server& s, const seccomp_notif& req, seccomp_notif_resp& res
     } catch (const std::exception&) {
         ::sysinfo(&si);  // our own host numbers rather than nothing
     }
-    if (!write_caller(req, req.data.args[0], &si, sizeof si)) {
+    if (!write_caller(listener, req, req.data.args[0], &si, sizeof si)) {
         resp.error = -EFAULT;
-        return false;
     }
-    return true;
 }
 
 // The largest mask the kernel copies out (CONFIG_NR_CPUS is at most 8192).
@@ -410,36 +410,36 @@ pid_t host_task(const Server& s, pid_t caller, pid_t pid) {
 // ceil(quota/period) CPUs, with the kernel's return value (the size copied) and errors.
 // Without a quota, for a task not of the container, or when the mask is no wider, the
 // kernel answers (CONTINUE: it decides nothing about security here). The real affinity
-// is left alone. Returns whether it wrote the caller's memory.
-bool answer_affinity(const Server& s, const seccomp_notif& req, seccomp_notif_resp& resp) {
+// is left alone.
+void answer_affinity(const Server& s, int listener, const seccomp_notif& req,
+                     seccomp_notif_resp& resp) {
     size_t keep = quota_cpus(s.src.cpu_view());
     auto caller = static_cast<pid_t>(req.pid);
     pid_t target = keep > 0 ? host_task(s, caller, static_cast<pid_t>(req.data.args[0])) : 0;
     if (target == 0) {
         resp.flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE;
-        return false;
+        return;
     }
     auto len = static_cast<unsigned>(req.data.args[1]);
     if (len > kMaskBytes && len % sizeof(long) != 0) {  // the kernel's own check
         resp.error = -EINVAL;
-        return false;
+        return;
     }
     unsigned char mask[kMaskBytes] = {};
     long n = ::syscall(SYS_sched_getaffinity, target, std::min<size_t>(len, kMaskBytes), mask);
     if (n < 0) {
         resp.error = -errno;
-        return false;
+        return;
     }
     if (!narrow_affinity(mask, static_cast<size_t>(n), keep)) {
         resp.flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE;
-        return false;
+        return;
     }
-    if (!write_caller(req, req.data.args[2], mask, static_cast<size_t>(n))) {
+    if (!write_caller(listener, req, req.data.args[2], mask, static_cast<size_t>(n))) {
         resp.error = -EFAULT;
-        return false;
+        return;
     }
     resp.val = n;
-    return true;
 }
 
 // One notification on `listener`. False when the listener is of no more use.
@@ -449,21 +449,17 @@ bool answer_call(Server& s, int listener) {
         return errno == ENOENT || errno == EINTR;  // the caller went away
     seccomp_notif_resp resp{};
     resp.id = req.id;
-    bool wrote = false;
     try {
         if (req.data.nr == SYS_sysinfo)
-            wrote = answer_sysinfo(s, req, resp);
+            answer_sysinfo(s, listener, req, resp);
         else if (req.data.nr == SYS_sched_getaffinity)
-            wrote = answer_affinity(s, req, resp);
+            answer_affinity(s, listener, req, resp);
         else
             resp.flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE;
     } catch (const std::exception& e) {
         std::fprintf(stderr, "husk-procvirt: syscall %d: %s\n", req.data.nr, e.what());
         resp = seccomp_notif_resp{req.id, 0, 0, SECCOMP_USER_NOTIF_FLAG_CONTINUE};
     }
-    // seccomp_unotify(2): the caller may have gone (and its pid been reused) while we
-    // wrote into its memory; answer only a call that is still waiting.
-    if (wrote && ::ioctl(listener, SECCOMP_IOCTL_NOTIF_ID_VALID, &req.id) != 0) return true;
     (void)::ioctl(listener, SECCOMP_IOCTL_NOTIF_SEND, &resp);
     return true;
 }

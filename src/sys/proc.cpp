@@ -7,7 +7,10 @@
 #include <cstdlib>
 #include <cstring>
 
+#include <fmt/format.h>
+
 #include "sys/fd.h"
+#include "sys/fileutil.h"
 
 namespace husk::sys {
 
@@ -47,28 +50,32 @@ bool process_alive(pid_t pid, uint64_t start_time) {
     return st->start_time == start_time;
 }
 
-std::vector<pid_t> ns_pids(pid_t tid) {
-    char path[64];
-    std::snprintf(path, sizeof path, "/proc/%d/status", static_cast<int>(tid));
-    UniqueFd fd(::open(path, O_RDONLY | O_CLOEXEC));
-    if (!fd) return {};
-    char buf[4096];
-    ssize_t n = ::read(fd.get(), buf, sizeof buf - 1);
-    if (n <= 0) return {};
-    buf[n] = '\0';
+std::vector<pid_t> parse_ns_pids(std::string_view status) {
     std::vector<pid_t> ids;
-    char* p = std::strstr(buf, "\nNSpid:");
-    if (!p) return ids;
-    p += 7;
+    size_t at = status.starts_with("NSpid:") ? 0 : status.find("\nNSpid:");
+    if (at == std::string_view::npos) return ids;
+    std::string line(status.substr(status.find(':', at) + 1));
+    line = line.substr(0, line.find('\n'));
+    const char* p = line.c_str();
     for (;;) {
         char* end = nullptr;
         long id = std::strtol(p, &end, 10);
         if (end == p) break;
         ids.push_back(static_cast<pid_t>(id));
         p = end;
-        if (*p == '\n') break;
     }
     return ids;
+}
+
+std::vector<pid_t> ns_pids(pid_t tid) {
+    // the whole file: NSpid comes after Groups, which can be long
+    std::optional<std::string> status;
+    try {
+        status = read_file_if_exists(fmt::format("/proc/{}/status", tid));
+    } catch (const std::exception&) {
+        return {};  // gone while read (ESRCH) or not ours to read: no ids
+    }
+    return status ? parse_ns_pids(*status) : std::vector<pid_t>{};
 }
 
 }  // namespace husk::sys

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace husk::sys {
@@ -26,5 +27,8 @@ bool process_alive(pid_t pid, uint64_t start_time);
 // The ids of task `tid` (a process or a thread) in each PID namespace, ours first and its
 // own last (/proc/TID/status NSpid); empty when it does not exist.
 std::vector<pid_t> ns_pids(pid_t tid);
+
+// The NSpid line of a /proc/TID/status text, as ns_pids reads it; empty without one.
+std::vector<pid_t> parse_ns_pids(std::string_view status);
 
 }  // namespace husk::sys

@@ -52,7 +52,8 @@ oci::Spec config(const std::string& linux_json, const std::string& mounts_json =
 
 Plan plan_of(const oci::Spec& spec, const BundleDir& b, unsigned long& flags,
              bool cgroup_ns_after_join = false) {
-    PlanInputs in;
+    static const std::vector<cgroup::CgroupMount> no_cgroups;  // no cgroup mounts here
+    PlanInputs in(no_cgroups);
     in.bundle = b.path();
     in.cgroup_ns_after_join = cgroup_ns_after_join;
     return build_plan(spec, in, flags);

@@ -38,6 +38,17 @@ TEST(CgroupLayout, ParsesHybridMountinfo) {
     EXPECT_EQ(mounts[4].mountpoint, "/sys/fs/cgroup/unified");  // preferred over /mnt/v2
 }
 
+TEST(CgroupLayout, PrefersTheV1MountUnderSysFsCgroup) {
+    // a bind mount of the memory hierarchy elsewhere, listed before the usual one
+    auto mounts = parse_mountinfo(
+        "33 30 0:33 /ctr /mnt/memory rw - cgroup cgroup rw,memory\n"
+        "35 25 0:33 / /sys/fs/cgroup/memory rw,nosuid - cgroup cgroup rw,memory\n"
+        "36 30 0:33 / /srv/memory rw - cgroup cgroup rw,memory\n");
+    ASSERT_EQ(mounts.size(), 1u);
+    EXPECT_EQ(mounts[0].mountpoint, "/sys/fs/cgroup/memory");
+    EXPECT_EQ(mounts[0].root, "/");
+}
+
 TEST(CgroupLayout, UnescapesMountpoints) {
     auto mounts = parse_mountinfo("41 30 0:35 / /mnt/a\\040b rw - cgroup cgroup rw,pids\n");
     ASSERT_EQ(mounts.size(), 1u);

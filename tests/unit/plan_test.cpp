@@ -89,7 +89,8 @@ TEST(Plan, MountOnRootIsTheRootWithALongLowerdirSplit) {
     root.type = root.source = "overlay";
     root.options = {"userxattr", "lowerdir=" + a + ":" + b, "upperdir=/u", "workdir=/w"};
     spec.mounts.push_back(root);
-    husk::runtime::PlanInputs in;
+    const std::vector<husk::runtime::cgroup::CgroupMount> no_cgroups;
+    husk::runtime::PlanInputs in(no_cgroups);
     in.bundle = "/";
     unsigned long flags = 0;
     auto p = husk::runtime::build_plan(spec, in, flags);

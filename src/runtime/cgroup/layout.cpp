@@ -49,6 +49,10 @@ bool is_v1_controller(std::string_view opt) {
     return std::find(std::begin(known), std::end(known), opt) != std::end(known);
 }
 
+bool under_sys_fs_cgroup(const std::string& mountpoint) {
+    return mountpoint.starts_with("/sys/fs/cgroup/");
+}
+
 int v2_preference(const std::string& mountpoint) {
     if (mountpoint == "/sys/fs/cgroup") return 0;
     if (mountpoint == "/sys/fs/cgroup/unified") return 1;
@@ -82,10 +86,15 @@ std::vector<CgroupMount> parse_mountinfo(std::string_view text) {
         for (auto opt : split(right[2], ','))
             if (is_v1_controller(opt)) m.controllers.emplace_back(opt);
         if (m.controllers.empty()) continue;
-        bool seen = std::any_of(out.begin(), out.end(), [&](const CgroupMount& o) {
+        // the same hierarchy mounted again (a bind mount elsewhere, earlier or later):
+        // the one under /sys/fs/cgroup, as for cgroup2
+        auto same = std::find_if(out.begin(), out.end(), [&](const CgroupMount& o) {
             return o.controllers == m.controllers;
         });
-        if (!seen) out.push_back(std::move(m));
+        if (same == out.end())
+            out.push_back(std::move(m));
+        else if (!under_sys_fs_cgroup(same->mountpoint) && under_sys_fs_cgroup(m.mountpoint))
+            *same = std::move(m);
     }
     if (v2) out.push_back(std::move(*v2));
     return out;

@@ -85,7 +85,8 @@ class Manager {
     // True when `controller` is handled by cgroup v2 for this container.
     bool is_v2(std::string_view controller) const;
     // The host's cgroup mounts plan() found (its v1 hierarchies, then cgroup2): the
-    // container's cgroup mounts are made from them (runtime/cgroup_mounts.h).
+    // container's cgroup mounts are made from them (runtime/cgroup_mounts.h). Empty for a
+    // Manager that load() made: only plan() reads the host's mounts.
     const std::vector<CgroupMount>& host_mounts() const { return host_mounts_; }
 
     Manager(Private, std::vector<HierarchyDir> v1, std::optional<HierarchyDir> v2);

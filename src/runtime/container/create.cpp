@@ -235,13 +235,12 @@ pid_t create_locked(const CreateOptions& o, StateDir& dir, KnownState* known) {
     }
     const oci::Spec& run_spec = pv_spec ? *pv_spec : spec;
 
-    PlanInputs in;
+    PlanInputs in(cg->host_mounts());
     in.bundle = bundle;
     in.no_pivot = o.no_pivot;
     in.preserve_fds = o.preserve_fds;
     in.cgroup_ns_after_join = cg_fd < 0;
     in.cgroup_dirs = cg->dirs();
-    in.host_cgroups = &cg->host_mounts();
     in.seccomp_cache_dir = o.root + "/.seccomp-cache";
     unsigned long ns_flags = 0;
     Plan plan = build_plan(run_spec, in, ns_flags);

@@ -16,6 +16,14 @@ kb() { awk -v k="$1:" '$1 == k { print $2 }'; }
 
 host_online() { cat /sys/devices/system/cpu/online; }
 
+# The host's /usr and /lib read-only, and /lib64 where the host has one (aarch64 Debian
+# has none): what a host program needs to run in the container.
+host_libs() {
+    HOST_LIBS=(-v /usr:/usr:ro -v /lib:/lib:ro)
+    [ -e /lib64 ] && HOST_LIBS+=(-v /lib64:/lib64:ro)
+    return 0
+}
+
 @test "-m 256m --cpus 1: meminfo, cpuinfo, cpu/online, free (sysinfo) and uptime show the limits" {
     run husk run --rm -m 256m --cpus 1 husk/busybox sh -c '
         cat /proc/meminfo; echo ---
@@ -77,7 +85,8 @@ more_than_one_cpu() {
     more_than_one_cpu
     [ -x /usr/bin/python3 ] || skip "/usr/bin/python3 is not installed"
     [ -x /usr/bin/nproc ] || skip "coreutils' nproc is not installed"
-    run husk run --rm -m 256m --cpus 1 -v /usr:/usr:ro -v /lib64:/lib64:ro -v /lib:/lib:ro \
+    host_libs
+    run husk run --rm -m 256m --cpus 1 "${HOST_LIBS[@]}" \
         husk/busybox sh -c '/bin/sleep 100 & /usr/bin/python3 -c "
 import os, sys
 print(len(os.sched_getaffinity(0)), len(os.sched_getaffinity(os.getpid())),
@@ -144,7 +153,8 @@ fd_count() { ls "/proc/$1/fd" | wc -l; }
 # The host's Python, read-only with its libraries (merged /usr: /lib and /lib64 lead there).
 @test "host python3 in the container: os.cpu_count() is 1 with --cpus 1" {
     [ -x /usr/bin/python3 ] || skip "/usr/bin/python3 is not installed"
-    run husk run --rm -m 256m --cpus 1 -v /usr:/usr:ro -v /lib64:/lib64:ro -v /lib:/lib:ro \
+    host_libs
+    run husk run --rm -m 256m --cpus 1 "${HOST_LIBS[@]}" \
         husk/busybox /usr/bin/python3 -c 'import os; print(os.cpu_count())'
     echo "$output"
     [ "$status" -eq 0 ]
@@ -157,7 +167,8 @@ fd_count() { ls "/proc/$1/fd" | wc -l; }
     etc=$(ls -d /etc/java-*-openjdk 2>/dev/null | head -1)
     mkdir -p "$WORK/java"
     echo 'class Cpus { public static void main(String[] a) { System.out.println("cpus=" + Runtime.getRuntime().availableProcessors()); } }' >"$WORK/java/Cpus.java"
-    run husk run --rm -m 256m --cpus 1 -v /usr:/usr:ro -v /lib64:/lib64:ro -v /lib:/lib:ro \
+    host_libs
+    run husk run --rm -m 256m --cpus 1 "${HOST_LIBS[@]}" \
         ${etc:+-v $etc:$etc:ro} -v "$WORK/java:/java:ro" husk/busybox sh -c "
         $java -XshowSettings:vm -version 2>&1 | grep 'Max. Heap Size'
         $java -Xshare:off /java/Cpus.java"
