@@ -70,19 +70,14 @@ void add_modules(std::string_view info, const std::string& go_version, const std
     add_found(inv, mods, where, layer);
 }
 
-// A pointer of `size` bytes (4 or 8) in the given byte order.
-uint64_t read_pointer(std::string_view b, size_t size, bool big_endian) {
-    return read_uint(b, 0, size, big_endian);
-}
-
 // The Go string whose header {data, len} is at `addr` (before Go 1.18).
 std::optional<std::string> go_string_at(const ReadVirtual& read, uint64_t addr, size_t ptr,
                                         bool big_endian) {
     constexpr uint64_t max_len = 1U << 20;  // as Go's debug/buildinfo bounds it
     auto hdr = read(addr, 2 * ptr);
     if (!hdr || hdr->size() != 2 * ptr) return std::nullopt;
-    uint64_t data = read_pointer(*hdr, ptr, big_endian);
-    uint64_t len = read_pointer(std::string_view(*hdr).substr(ptr), ptr, big_endian);
+    uint64_t data = read_uint(*hdr, 0, ptr, big_endian);
+    uint64_t len = read_uint(*hdr, ptr, ptr, big_endian);
     if (len > max_len) return std::nullopt;
     if (len == 0) return std::string();
     return read(data, len);
@@ -98,11 +93,10 @@ void add_go_buildinfo(std::string_view d, const ReadVirtual& read, const std::st
         size_t ptr = static_cast<unsigned char>(d[14]);
         bool big_endian = (flags & 1) != 0;
         if ((ptr != 4 && ptr != 8) || d.size() < 16 + 2 * ptr) return;
-        auto version =
-            go_string_at(read, read_pointer(d.substr(16), ptr, big_endian), ptr, big_endian);
-        auto info = version ? go_string_at(read, read_pointer(d.substr(16 + ptr), ptr, big_endian),
-                                           ptr, big_endian)
-                            : std::nullopt;
+        auto version = go_string_at(read, read_uint(d, 16, ptr, big_endian), ptr, big_endian);
+        auto info =
+            version ? go_string_at(read, read_uint(d, 16 + ptr, ptr, big_endian), ptr, big_endian)
+                    : std::nullopt;
         if (info) add_modules(*info, *version, where, layer, inv);
         return;
     }
