@@ -49,27 +49,50 @@ leftovers_of() {
     findmnt -rn -o TARGET | grep "$id" || true
 }
 
-# Waits (bounded) until `husk inspect -f FORMAT ID` prints VALUE.
-wait_for() {
-    local id=$1 format=$2 value=$3 i
+# Runs CMD... until it succeeds, every 0.05 s for at most 10 s; on a timeout it says
+# what it waited for and what the last try printed, and fails.
+eventually() {
+    local i out
     for i in $(seq 1 200); do
-        [ "$(husk inspect -f "$format" "$id" 2>/dev/null)" = "$value" ] && return 0
+        out=$("$@" 2>&1) && return 0
         sleep 0.05
     done
-    echo "timed out waiting for $format = $value (now: $(husk inspect -f "$format" "$id" 2>&1))"
+    echo "timed out waiting for: $* (last try: $out)"
     return 1
+}
+
+# Waits (bounded) until `husk inspect -f FORMAT ID` prints VALUE.
+wait_for() {  # ID FORMAT VALUE
+    eventually inspect_is "$@"
+}
+inspect_is() {
+    local now
+    now=$(husk inspect -f "$2" "$1" 2>&1)
+    [ "$now" = "$3" ] || { echo "$2 is $now"; return 1; }
 }
 
 # Waits (bounded) until file PATH exists in running container ID: what a container's
 # command touches once it is ready (its signal handlers set, say).
 wait_ready() {  # ID PATH
-    local i
-    for i in $(seq 1 200); do
-        husk exec "$1" test -e "$2" 2>/dev/null && return 0
-        sleep 0.05
+    eventually husk exec "$1" test -e "$2"
+}
+
+# The pid of the process of container ID whose command line is exactly CMDLINE, if any:
+# prints it and succeeds, or fails.
+container_process() {  # ID CMDLINE
+    local p
+    for p in $(pgrep -f "^$2\$"); do
+        grep -q "$1" "/proc/$p/cgroup" 2>/dev/null && { echo "$p"; return 0; }
     done
-    echo "timed out waiting for $2 in $1"
     return 1
+}
+
+# Succeeds when `husk CMD...` prints EXPECTED (the output is shown otherwise).
+husk_prints() {  # EXPECTED CMD...
+    local want=$1 got
+    shift
+    got=$(husk "$@" 2>&1)
+    [ "$got" = "$want" ] || { echo "husk $* printed: $got"; return 1; }
 }
 
 # The monitor of a running container: the parent of its init.

@@ -66,25 +66,16 @@ teardown() { remove_all_containers; }
     # seen from the host: the exec'd process is in the container's own cgroups
     husk exec -d "$id" sleep 77
     # (exec -d returns once the process is made: its execve of sleep may come a bit later)
-    for _ in $(seq 1 200); do
-        epid=$(pgrep -f '^sleep 77$' | while read p; do grep -q "$id" /proc/$p/cgroup && echo $p; done | head -1)
-        [ -n "$epid" ] && break
-        sleep 0.05
-    done
-    [ -n "$epid" ]
+    eventually container_process "$id" 'sleep 77'
+    epid=$(container_process "$id" 'sleep 77')
     [ "$(grep -c "husk/$id" /proc/$epid/cgroup)" -ge 3 ]
     # exec -d: detached from the caller: its own session, stdio on /dev/null (nothing of
     # its output reaches ours), not a child of ours
     run husk exec -d "$id" sh -c 'echo to-nowhere; echo to-nowhere >&2; exec sleep 31'
     [ "$status" -eq 0 ]
     [ -z "$output" ]
-    xpid=
-    for _ in $(seq 1 50); do
-        xpid=$(pgrep -f '^sleep 31$' | while read p; do grep -q "$id" /proc/$p/cgroup && echo $p; done | head -1)
-        [ -n "$xpid" ] && break
-        sleep 0.1
-    done
-    [ -n "$xpid" ]
+    eventually container_process "$id" 'sleep 31'
+    xpid=$(container_process "$id" 'sleep 31')
     [ "$(ps -o sid= -p $xpid)" -ne "$(ps -o sid= -p $$)" ]
     [ "$(readlink /proc/$xpid/fd/1)" = /dev/null ]
     # an exec -d that cannot start reports it like exec: 127, one line
@@ -135,10 +126,7 @@ teardown() { remove_all_containers; }
     id=$(husk run --rm -d husk/busybox sh -c 'sleep 1; exit 3')
     run husk wait "$id"
     [ "$output" = 3 ]
-    for i in $(seq 1 100); do
-        husk inspect "$id" >/dev/null 2>&1 || break
-        sleep 0.1
-    done
+    eventually bash -c '! "$@"' - "$HUSK" --root "$ROOT" inspect "$id"
     run husk inspect "$id"
     echo "$output"
     [ "$status" -eq 1 ]
@@ -177,11 +165,7 @@ teardown() { remove_all_containers; }
     pid2=$(husk inspect -f '{{.State.Pid}}' later)
     [ "$pid1" != "$pid2" ]
     # (the restarted shell's echo may come a moment after restart returns)
-    for _ in $(seq 1 200); do
-        [ "$(husk logs later)" = "$(printf 'started\nstarted')" ] && break
-        sleep 0.05
-    done
-    [ "$(husk logs later)" = "$(printf 'started\nstarted')" ]
+    eventually husk_prints "$(printf 'started\nstarted')" logs later
     [ "$(husk kill -s TERM later)" = later ]  # PID 1 without a handler: ignored
     [ "$(husk inspect -f '{{.State.Running}}' later)" = true ]
     husk kill later
@@ -250,11 +234,7 @@ teardown() { remove_all_containers; }
     [ ! -e "$ROOT/run/$id" ]
     [ "$(husk start "$id")" = "$id" ]
     # (the shell's echo may come a moment after start returns)
-    for _ in $(seq 1 200); do
-        [ "$(husk exec "$id" cat /keep)" = "$(printf 'run\nrun')" ] && break
-        sleep 0.05
-    done
-    [ "$(husk exec "$id" cat /keep)" = "$(printf 'run\nrun')" ]
+    eventually husk_prints "$(printf 'run\nrun')" exec "$id" cat /keep
     husk rm -f "$id"
     [ -z "$(leftovers_of "$id")" ]
 }
