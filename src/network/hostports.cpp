@@ -24,10 +24,12 @@ uint16_t bind_once(const PortMapping& p) {
         socket_address(parse_ip(p.host_ip.empty() ? "0.0.0.0" : p.host_ip), p.host_port);
     sys::UniqueFd s(::socket(a.family(), type | SOCK_CLOEXEC, 0));
     if (!s) throw_sys("socket");
-    if (v6) {
-        int one = 1;  // "::" stands for the IPv6 addresses only, as docker's [::]
+    int one = 1;
+    if (v6)  // "::" stands for the IPv6 addresses only, as docker's [::]
         ::setsockopt(s.get(), IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
-    }
+    // as the listener that serves it will (pasta, husk-proxy, Go's net.Listen): connections
+    // of an earlier server left in TIME_WAIT do not make the port taken; a listener does
+    if (type == SOCK_STREAM) ::setsockopt(s.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
     if (::bind(s.get(), a.get(), a.len) != 0)
         throw Error(
             fmt::format("listen {}{} {}: bind: {}", p.protocol, v6 ? 6 : 4, host_address(p),

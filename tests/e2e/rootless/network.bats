@@ -49,7 +49,7 @@ curl_until() {
     local port
     port=$(free_port)
     run uh run -d --name web -p "127.0.0.1:$port:8080" husk/busybox \
-        sh -c 'mkdir /www && echo served-by-ctr >/www/index.html && exec httpd -f -p 8080 -h /www'
+        sh -c 'mkdir -p /www && echo served-by-ctr >/www/index.html && exec httpd -f -p 8080 -h /www'
     echo "$output"
     [ "$status" -eq 0 ]
     [ "$(curl_until "http://127.0.0.1:$port/index.html" served-by-ctr)" = served-by-ctr ]
@@ -62,7 +62,35 @@ curl_until() {
     uh stop -t 1 web
     [ -z "$(pastas)" ]
     [ ! -d "$(data_root)/containers/$id/pasta" ]
+    # started again: a new pasta for its new namespaces, the same port
+    uh start web
+    [ "$(curl_until "http://127.0.0.1:$port/index.html" served-by-ctr)" = served-by-ctr ]
+    [ "$(pastas | wc -l)" -eq 1 ]
+    uh stop -t 1 web
     uh rm web
+    [ -z "$(pastas)" ]
+}
+
+@test "rootless -p with --restart always: the restarted container is published again, by one pasta" {
+    local port pid1 pid2
+    port=$(free_port)
+    uh run -d --name again --restart always -p "127.0.0.1:$port:8080" husk/busybox \
+        sh -c 'mkdir -p /www && echo up >/www/index.html && exec httpd -f -p 8080 -h /www'
+    [ "$(curl_until "http://127.0.0.1:$port/index.html" up)" = up ]
+    pid1=$(uh inspect -f '{{.State.Pid}}' again)
+    kill -9 "$pid1"
+    for _ in $(seq 300); do
+        pid2=$(uh inspect -f '{{.State.Pid}}' again)
+        [ "$pid2" != 0 ] && [ "$pid2" != "$pid1" ] && break
+        sleep 0.1
+    done
+    echo "init before $pid1, after $pid2"
+    [ "$pid2" != "$pid1" ]
+    [ "$pid2" != 0 ]
+    [ "$(curl_until "http://127.0.0.1:$port/index.html" up)" = up ]
+    [ "$(uh inspect -f '{{.RestartCount}}' again)" -ge 1 ]
+    [ "$(pastas | wc -l)" -eq 1 ]
+    uh rm -f again
     [ -z "$(pastas)" ]
 }
 
