@@ -2,12 +2,15 @@
 // CONTAINER...: new resource limits for containers, applied at once to a running one (the
 // runtime's update) and kept for its next start; a new restart policy, followed from the
 // container's next exit.
+#include <cstdio>
+
 #include <fmt/format.h>
 
 #include "cli/husk/container_cmd.h"
 #include "engine/lifecycle.h"
 #include "engine/restart.h"
 #include "engine/update.h"
+#include "sys/error.h"
 
 namespace husk::cli {
 namespace {
@@ -30,8 +33,13 @@ void add_update(CLI::App& app, Context& ctx, Commands& cmds) {
     cmds.on(sub, [f, &ctx] {
         auto ec = engine_context(ctx);
         // the flags are checked once, before any container is changed
-        engine::update_resources(f->o, 1 << 16);
-        if (f->o.restart) engine::check_restart_policy(*f->o.restart);
+        try {
+            engine::update_resources(f->o, 1 << 16);
+            if (f->o.restart) engine::check_restart_policy(*f->o.restart);
+        } catch (const Error& e) {  // bad input: docker's usage status, as run's
+            fmt::print(stderr, "husk: {}\n", e.what());
+            return 125;
+        }
         return for_each_container(f->names, [&](const std::string& n) {
             engine::update_container(ec, engine::lookup(ec, n), f->o);
             fmt::print("{}\n", n);
