@@ -44,10 +44,12 @@ teardown_file() { detached_teardown; }
     husk rename day2-other day2-renamed
     [ "$(husk inspect -f '{{.Name}}' day2-renamed)" = /day2-renamed ]
     run husk rename day2-renamed day2-top
-    [ "$status" -ne 0 ] && [ "${#lines[@]}" -eq 1 ]
+    [ "$status" -ne 0 ]
+    [ "${#lines[@]}" -eq 1 ]
     [[ "$output" == *'container name "day2-top" is already in use'* ]]
     run husk rename day2-renamed 'bad/name'
-    [ "$status" -ne 0 ] && [ "${#lines[@]}" -eq 1 ]
+    [ "$status" -ne 0 ]
+    [ "${#lines[@]}" -eq 1 ]
     [[ "$output" == *"invalid container name"* ]]
     [ "$(husk inspect -f '{{.Name}}' day2-renamed)" = /day2-renamed ]
     husk rm day2-renamed >/dev/null
@@ -63,10 +65,12 @@ teardown_file() { detached_teardown; }
     pids=$(husk exec day2-top sh -c 'cat /sys/fs/cgroup/pids.max 2>/dev/null || cat /sys/fs/cgroup/pids/pids.max')
     [ "$pids" = 77 ]
     run husk update --memory 12q day2-top
-    [ "$status" -eq 125 ] && [ "${#lines[@]}" -eq 1 ]
+    [ "$status" -eq 125 ]
+    [ "${#lines[@]}" -eq 1 ]
     [[ "$output" == *'invalid argument "12q" for "-m, --memory" flag'* ]]
     run husk update day2-top
-    [ "$status" -ne 0 ] && [ "${#lines[@]}" -eq 1 ]
+    [ "$status" -ne 0 ]
+    [ "${#lines[@]}" -eq 1 ]
     [ "$(husk inspect -f '{{.HostConfig.Memory}}' day2-top)" = 67108864 ]
 }
 
@@ -76,9 +80,11 @@ teardown_file() { detached_teardown; }
     # with -f the container still runs: --until ends the follow (a past time at once, a
     # future one when it comes); a timeout would fail the test, not pass it
     run timeout 30 "$HUSK" --root "$ROOT" logs -f --until 0s day2-top
-    [ "$status" -eq 0 ] && [ "$output" = before ]
+    [ "$status" -eq 0 ]
+    [ "$output" = before ]
     run timeout 30 "$HUSK" --root "$ROOT" logs -f --until "$(($(date +%s) + 1))" day2-top
-    [ "$status" -eq 0 ] && [ "$output" = before ]
+    [ "$status" -eq 0 ]
+    [ "$output" = before ]
 }
 
 @test "ps --format {{.Labels}}, --filter label= and ancestor=, -n, -l, -s" {

@@ -28,7 +28,8 @@ setup() {
 
 @test "cp DIR/. copies the contents; a missing DEST directory is made" {
     husk cp day2-cp:/data/. "$OUT/"
-    [ -f "$OUT/f" ] && [ -d "$OUT/sub" ]
+    [ -f "$OUT/f" ]
+    [ -d "$OUT/sub" ]
     husk cp day2-cp:/data "$OUT/newdir"
     [ -f "$OUT/newdir/f" ]
 }
@@ -81,12 +82,14 @@ setup() {
     echo keep >"$OUT/keep"
     mkdir "$OUT/data" && ln -s "$OUT/keep" "$OUT/data/f"
     husk cp day2-cp:/data "$OUT/"
-    [ ! -L "$OUT/data/f" ] && [ "$(cat "$OUT/data/f")" = hi ]
+    [ ! -L "$OUT/data/f" ]
+    [ "$(cat "$OUT/data/f")" = hi ]
     [ "$(cat "$OUT/keep")" = keep ]
     # DEST itself a link to a file: written through it, as docker cp does
     echo old >"$OUT/real" && ln -s "$OUT/real" "$OUT/alias"
     husk cp day2-cp:/data/f "$OUT/alias"
-    [ -L "$OUT/alias" ] && [ "$(cat "$OUT/real")" = hi ]
+    [ -L "$OUT/alias" ]
+    [ "$(cat "$OUT/real")" = hi ]
     # the same into the container: a link in the way is replaced, a hard link keeps its data
     husk exec day2-cp sh -c 'mkdir -p /in/data && echo keep >/in/keep && ln -s /in/keep /in/data/f &&
         echo one >/in/h1 && ln /in/h1 /in/data/sub'
@@ -119,7 +122,8 @@ with tarfile.open(sys.argv[1], "w") as t:
     t.addfile(i)
 PY
     run husk cp - day2-cp:/tmp/ <"$OUT/evil.tar"
-    [ "$status" -ne 0 ] && [ "${#lines[@]}" -eq 1 ]
+    [ "$status" -ne 0 ]
+    [ "${#lines[@]}" -eq 1 ]
     [[ "$output" == *"/tmp/etc/hostname"* ]]
     run husk exec day2-cp test -e /tmp/evil
     [ "$status" -ne 0 ]
@@ -157,17 +161,21 @@ PY
     [ "$output" = "husk: error: Could not find the file /nope in container day2-cp" ]
     [ ! -e "$OUT/x" ]
     run husk cp "$OUT" day2-cp:/etc/passwd
-    [ "$status" -ne 0 ] && [ "${#lines[@]}" -eq 1 ]
+    [ "$status" -ne 0 ]
+    [ "${#lines[@]}" -eq 1 ]
     [[ "$output" == *"cannot copy a directory to a file"* ]]
     run husk cp "$OUT/none" day2-cp:/tmp/
-    [ "$status" -ne 0 ] && [ "${#lines[@]}" -eq 1 ]
+    [ "$status" -ne 0 ]
+    [ "${#lines[@]}" -eq 1 ]
     run husk cp a b
     [ "$status" -ne 0 ]
     [ "$output" = "husk: error: must specify at least one container source" ]
     run husk cp day2-cp:/data/f day2-cp:/tmp
-    [ "$status" -ne 0 ] && [ "${#lines[@]}" -eq 1 ]
+    [ "$status" -ne 0 ]
+    [ "${#lines[@]}" -eq 1 ]
     run husk cp day2-cp:/data/f "$OUT/missing/dir/f"
-    [ "$status" -ne 0 ] && [ "${#lines[@]}" -eq 1 ]
+    [ "$status" -ne 0 ]
+    [ "${#lines[@]}" -eq 1 ]
     [ ! -e "$OUT/missing" ]
     run husk cp no-such-ctr:/x "$OUT"
     [ "$status" -ne 0 ]

@@ -14,7 +14,8 @@ teardown_file() { detached_teardown; }
     [ "$status" -eq 125 ]
     [ "$output" = 'husk: unknown command "foo" (see husk --help)' ]
     run husk container frobnicate
-    [ "$status" -eq 125 ] && [ "${#lines[@]}" -eq 1 ]
+    [ "$status" -eq 125 ]
+    [ "${#lines[@]}" -eq 1 ]
 }
 
 @test "flag errors: the same words and exit 125 for every command" {
@@ -29,10 +30,12 @@ teardown_file() { detached_teardown; }
     [ "$status" -eq 125 ]
     [ "$output" = "husk: flag needs an argument: --tail (see husk logs --help)" ]
     run husk update --pids-limit abc x
-    [ "$status" -eq 125 ] && [ "${#lines[@]}" -eq 1 ]
+    [ "$status" -eq 125 ]
+    [ "${#lines[@]}" -eq 1 ]
     [[ "$output" == *'"abc"'*'--pids-limit'* ]]
     run husk rename
-    [ "$status" -eq 125 ] && [ "${#lines[@]}" -eq 1 ]
+    [ "$status" -eq 125 ]
+    [ "${#lines[@]}" -eq 1 ]
     [[ "$output" == 'husk: "husk rename" requires at least 2 arguments'* ]]
 }
 

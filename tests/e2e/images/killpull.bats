@@ -33,7 +33,9 @@ assert_whole() {
         'import json,sys; print("\n".join(sorted(p.split("/")[-2] for p in json.load(sys.stdin)[0]["Snapshots"])))')
     [ "$(ls "$ROOT/snapshots")" = "$expected" ]
     for s in "$ROOT"/snapshots/*; do
-        [ -d "$s/fs" ] && [ -f "$s/size" ] && [ "$(ls -A "$s" | wc -l)" -eq 2 ]
+        [ -d "$s/fs" ]
+        [ -f "$s/size" ]
+        [ "$(ls -A "$s" | wc -l)" -eq 2 ]
     done
     mnt=$(husk image mount "$ref")
     python3 "$TREECMP" "$WORK/umoci-killme/rootfs" "$mnt"

@@ -82,7 +82,10 @@ teardown_file() { images_teardown; }
     husk pull -q --tls-verify=false "$REG_main/husk/multi"
     mnt=$(husk image mount "$REG_main/husk/multi")
     python3 "$TREECMP" "$WORK/umoci-multi/rootfs" "$mnt"
-    [ ! -e "$mnt/gone/inner" ] && [ ! -e "$mnt/gonedir" ] && [ ! -e "$mnt/d/x" ] && [ -e "$mnt/d/z" ]
+    [ ! -e "$mnt/gone/inner" ]
+    [ ! -e "$mnt/gonedir" ]
+    [ ! -e "$mnt/d/x" ]
+    [ -e "$mnt/d/z" ]
     [ "$(stat -c %a "$mnt/bin/su")" = 4755 ]
     [ "$(stat -c %t,%T "$mnt/dev/null")" = 1,3 ]
     [ -p "$mnt/dev/fifo" ]
@@ -172,7 +175,8 @@ teardown_file() { images_teardown; }
     # prune keeps the index of a named image
     h image prune >/dev/null
     "$HUSK" --root "$r2" image prune >/dev/null
-    [ -f "$r/blobs/sha256/$idx" ] && [ -f "$r2/blobs/sha256/$idx" ]
+    [ -f "$r/blobs/sha256/$idx" ]
+    [ -f "$r2/blobs/sha256/$idx" ]
     # another platform's pull: the name is that platform's; saved and loaded, every
     # platform the store holds comes along, and the name is this machine's again (as
     # containerd's store names an index by the host's platform)
@@ -209,7 +213,9 @@ teardown_file() { images_teardown; }
     c=$!
     wait $a && wait $b && wait $c
     run "$HUSK" --root "$root2" images
-    [[ "$output" == *husk/busybox* ]] && [[ "$output" == *husk/index* ]] && [[ "$output" == *husk/multi* ]]
+    [[ "$output" == *husk/busybox* ]]
+    [[ "$output" == *husk/index* ]]
+    [[ "$output" == *husk/multi* ]]
     # busybox and the index's amd64 entry are one image: two image ids
     run "$HUSK" --root "$root2" images -q
     [ "${#lines[@]}" -eq 2 ]
@@ -219,7 +225,8 @@ teardown_file() { images_teardown; }
 @test "image inspect, rmi and prune" {
     run husk image inspect "$REG_main/husk/multi"
     [ "$status" -eq 0 ]
-    [[ "$output" == *'"Layers"'* ]] && [[ "$output" == *'"Digest"'* ]]
+    [[ "$output" == *'"Layers"'* ]]
+    [[ "$output" == *'"Digest"'* ]]
     id=$(husk images -q | head -1)
     husk pull -q --tls-verify=false "$REG_main/husk/big"
     big_layer=$(layer_digest big)
@@ -261,7 +268,8 @@ teardown_file() { images_teardown; }
     husk pull -q --tls-verify=false "$REG_main/husk/many"
     mnt=$(husk image mount "$REG_main/husk/many")
     [ "$(cat "$mnt/layer")" = 59 ]
-    [ -f "$mnt/f00" ] && [ -f "$mnt/f59" ]
+    [ -f "$mnt/f00" ]
+    [ -f "$mnt/f59" ]
     major=$(uname -r | cut -d. -f1)
     minor=$(uname -r | cut -d. -f2)
     if [ "$major" -gt 6 ] || { [ "$major" -eq 6 ] && [ "$minor" -ge 8 ]; }; then

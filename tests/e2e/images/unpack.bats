@@ -27,11 +27,18 @@ teardown_file() { images_teardown; }
     [ "$status" -eq 0 ]
     read -r ino1 n1 mode1 uid1 _ <<<"${lines[0]}"
     read -r ino2 n2 mode2 uid2 _ <<<"${lines[1]}"
-    [ "$ino1" = "$ino2" ] && [ "$n1" = 2 ] && [ "$n2" = 2 ]
-    [ "$mode1" = 640 ] && [ "$uid1" = 7 ] && [ "$mode2" = 640 ] && [ "$uid2" = 7 ]
+    [ "$ino1" = "$ino2" ]
+    [ "$n1" = 2 ]
+    [ "$n2" = 2 ]
+    [ "$mode1" = 640 ]
+    [ "$uid1" = 7 ]
+    [ "$mode2" = 640 ]
+    [ "$uid2" = 7 ]
     read -r ino3 n3 _ <<<"${lines[2]}"
     read -r ino4 n4 _ <<<"${lines[3]}"
-    [ "$ino3" = "$ino4" ] && [ "$n3" = 2 ] && [ "$n4" = 2 ]
+    [ "$ino3" = "$ino4" ]
+    [ "$n3" = 2 ]
+    [ "$n4" = 2 ]
     mnt=$(husk image mount "$ref")
     umoci unpack --image "$LAYOUT:lowerlink" "$WORK/umoci-lowerlink" >/dev/null
     python3 "$TREECMP" "$WORK/umoci-lowerlink/rootfs" "$mnt"

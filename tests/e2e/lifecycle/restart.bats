@@ -93,7 +93,8 @@ wait_monitor_gone() {
     wait_monitor_gone "$id"
     [ "$(husk inspect -f '{{.State.Status}}' "$id")" = exited ]
     run husk update --restart sometimes "$id"
-    [ "$status" -eq 125 ] && [ "${#lines[@]}" -eq 1 ]
+    [ "$status" -eq 125 ]
+    [ "${#lines[@]}" -eq 1 ]
     rm_id=$(husk create --rm husk/busybox true)
     run husk update --restart always "$rm_id"
     [ "$status" -ne 0 ]

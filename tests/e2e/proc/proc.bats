@@ -35,7 +35,8 @@ host_libs() {
     [ "$status" -eq 0 ]
     [ "$(echo "$output" | kb MemTotal)" = 262144 ]
     avail=$(echo "$output" | kb MemAvailable)
-    [ "$avail" -le 262144 ] && [ "$avail" -gt 0 ]
+    [ "$avail" -le 262144 ]
+    [ "$avail" -gt 0 ]
     tail=$(echo "$output" | sed -n '/^---$/,$p' | tail -n +2)
     [ "$(echo "$tail" | sed -n 1p)" = 1 ]   # processors
     [ "$(echo "$tail" | sed -n 2p)" = 0 ]   # online
@@ -78,7 +79,8 @@ more_than_one_cpu() {
     [ "${lines[0]}" = 1 ]
     [ "${lines[1]}" = 1 ]
     [ "$(printf '%s\n' "${lines[@]:2}")" = "$(echo "$host" | one_cpu)" ]
-    [[ "$host" == *'len 4: EINVAL'* ]] && [[ "$host" == *'bad address: EFAULT'* ]]
+    [[ "$host" == *'len 4: EINVAL'* ]]
+    [[ "$host" == *'bad address: EFAULT'* ]]
 }
 
 @test "--cpus 1: Python's os.sched_getaffinity (its own, by pid, another process's), os.cpu_count() and coreutils nproc say 1" {
@@ -119,13 +121,16 @@ fd_count() { ls "/proc/$1/fd" | wc -l; }
     fds=$(fd_count "$server")
     run husk exec pv-exec sh -c 'free -m | awk "/^Mem:/ { print \$2 }"'
     echo "$output"
-    [ "$status" -eq 0 ] && [ "$output" = 256 ]
+    [ "$status" -eq 0 ]
+    [ "$output" = 256 ]
     if [ "$(nproc)" -gt 1 ]; then
         run husk exec pv-exec nproc
-        [ "$status" -eq 0 ] && [ "$output" = 1 ]
+        [ "$status" -eq 0 ]
+        [ "$output" = 1 ]
         run husk exec pv-exec /affinity
         echo "$output"
-        [ "$status" -eq 0 ] && [ "$output" = "$("$WORK/affinity" | one_cpu)" ]
+        [ "$status" -eq 0 ]
+        [ "$output" = "$("$WORK/affinity" | one_cpu)" ]
     fi
     # the server lets go of each exec'd process's listener once it has exited
     for i in 1 2 3 4 5; do husk exec pv-exec free >/dev/null; done
@@ -147,7 +152,8 @@ fd_count() { ls "/proc/$1/fd" | wc -l; }
     after=$(echo "${lines[1]}" | awk '{ print $2 }')
     moved=$(( (before - after) / 1024 ))
     echo "moved by $moved MiB"
-    [ "$moved" -ge 90 ] && [ "$moved" -le 130 ]
+    [ "$moved" -ge 90 ]
+    [ "$moved" -le 130 ]
 }
 
 # The host's Python, read-only with its libraries (merged /usr: /lib and /lib64 lead there).
@@ -250,7 +256,8 @@ pv_dir() { echo "$ROOT/run/$(container_id "$1")/procvirt"; }
     # serves), values stay fresh
     kill -9 "$server"
     run husk exec pv-kill-a sh -c "$read_all"
-    [ "$status" -eq 0 ] && [ "$output" = "MemTotal:         262144 kB" ]
+    [ "$status" -eq 0 ]
+    [ "$output" = "MemTotal:         262144 kB" ]
     for i in $(seq 1 100); do
         [ "$(cat "$a/server.pid")" = "$standby" ] && break
         sleep 0.05
@@ -262,28 +269,34 @@ pv_dir() { echo "$ROOT/run/$(container_id "$1")/procvirt"; }
         sleep 0.05
     done
     run husk exec pv-kill-a cat /tmp/free
-    [ "$status" -eq 0 ] && [ "$output" = 256 ]
+    [ "$status" -eq 0 ]
+    [ "$output" = 256 ]
     # and a process exec'd now hands its listener to the standby that took over
     run husk exec pv-kill-a sh -c 'free -m | awk "/^Mem:/ { print \$2 }"'
-    [ "$status" -eq 0 ] && [ "$output" = 256 ]
+    [ "$status" -eq 0 ]
+    [ "$output" = 256 ]
     run husk exec pv-kill-a sh -c 'head -c 50m /dev/zero > /dev/shm/x; grep ^Shmem: /proc/meminfo'
     echo "$output"
-    [ "$status" -eq 0 ] && [ "$(echo "$output" | awk '{ print $2 }')" -ge 51200 ]
+    [ "$status" -eq 0 ]
+    [ "$(echo "$output" | awk '{ print $2 }')" -ge 51200 ]
 
     # the standby killed too: nobody serves the container; reads still work (stale values)
     kill -9 "$standby"
     gone "$standby"
     for i in 1 2 3; do
         run husk exec pv-kill-a sh -c "$read_all"
-        [ "$status" -eq 0 ] && [ "$output" = "MemTotal:         262144 kB" ]
+        [ "$status" -eq 0 ]
+        [ "$output" = "MemTotal:         262144 kB" ]
     done
     # nobody to take an exec'd process's listener: it goes without the filter (the host's
     # sysinfo, no ENOSYS)
     run husk exec pv-kill-a free -m
-    [ "$status" -eq 0 ] && [ "$(echo "$output" | awk '/^Mem:/ { print $2 }')" = "$(free -m | awk '/^Mem:/ { print $2 }')" ]
+    [ "$status" -eq 0 ]
+    [ "$(echo "$output" | awk '/^Mem:/ { print $2 }')" = "$(free -m | awk '/^Mem:/ { print $2 }')" ]
     # the other container has its own server, untouched
     run husk exec pv-kill-b sh -c "$read_all"
-    [ "$status" -eq 0 ] && [ "$output" = "MemTotal:         131072 kB" ]
+    [ "$status" -eq 0 ]
+    [ "$output" = "MemTotal:         131072 kB" ]
     kill -0 "$(cat "$(pv_dir pv-kill-b)/server.pid")"
     husk rm -f pv-kill-a pv-kill-b >/dev/null
 }
