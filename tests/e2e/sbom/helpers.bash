@@ -39,7 +39,7 @@ validate() {
 
 # go_binary DIR [GOARCH]: builds a small Go program there (a dependency module replaced by
 # a directory, so nothing is fetched), for this machine or GOARCH, and prints the binary's
-# path; nothing without go.
+# path; nothing without go. One build cache for the test file ($WORK/gocache).
 go_binary() {
     local d=$1 arch=${2:-$(go env GOARCH 2>/dev/null)}
     command -v go >/dev/null || return 0
@@ -48,7 +48,7 @@ go_binary() {
     printf 'package greet\n\nfunc Hi() string { return "hi" }\n' >"$d/greet/greet.go"
     printf 'module example.com/hello\n\ngo 1.19\n\nrequire example.com/greet v1.2.3\n\nreplace example.com/greet => ./greet\n' >"$d/go.mod"
     printf 'package main\n\nimport "example.com/greet"\n\nfunc main() { println(greet.Hi()) }\n' >"$d/main.go"
-    (cd "$d" && HOME=$d GOPATH=$d/gopath GOCACHE=$d/cache GOPROXY=off GOFLAGS=-mod=mod \
+    (cd "$d" && HOME=$d GOPATH=$d/gopath GOCACHE="${WORK:-$d}/gocache" GOPROXY=off GOFLAGS=-mod=mod \
         GOARCH=$arch CGO_ENABLED=0 go build -o "$d/hello" . >"$d/build.log" 2>&1) && echo "$d/hello"
     return 0
 }
