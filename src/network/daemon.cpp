@@ -119,9 +119,8 @@ void stop_daemon(const std::string& dir) {
         if (!pidfd || !sys::process_alive(pid, start))
             throw Error(fmt::format(
                 "stop the helper in {}: its lock is held by no process its pid file names", dir));
-        if (sys::pidfd_send_signal(pidfd.get(), SIGKILL) != 0 && errno != ESRCH)
-            throw_sys("kill the helper", dir);
-        // its end releases the lock
+        sys::kill_and_wait(pidfd.get(), pid, "the helper in " + dir);
+        // its end released the lock
         while (::flock(lock.get(), LOCK_EX) != 0)
             if (errno != EINTR) throw_sys("flock", dir + "/lock");
     }

@@ -18,6 +18,7 @@
 #include "sys/fd.h"
 #include "sys/fileutil.h"
 #include "sys/log.h"
+#include "sys/proc.h"
 #include "sys/spawn.h"
 #include "sys/syscalls.h"
 
@@ -65,16 +66,7 @@ void kill_and_wait(pid_t pid, const std::string& dir) {
         if (errno == ESRCH) return;
         throw_sys("pidfd_open the pasta of", dir);
     }
-    if (sys::pidfd_send_signal(pidfd.get(), SIGKILL) != 0 && errno != ESRCH)
-        throw_sys("kill the pasta of", dir);
-    int st = 0;
-    pid_t r = 0;
-    while ((r = ::waitpid(pid, &st, 0)) < 0 && errno == EINTR) {
-    }
-    if (r == pid) return;  // ours, reaped
-    pollfd p{pidfd.get(), POLLIN, 0};
-    while (::poll(&p, 1, -1) < 0 && errno == EINTR) {
-    }
+    sys::kill_and_wait(pidfd.get(), pid, "the pasta of " + dir);
 }
 
 }  // namespace

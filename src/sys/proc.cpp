@@ -1,6 +1,9 @@
 #include "sys/proc.h"
 
 #include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -9,8 +12,10 @@
 
 #include <fmt/format.h>
 
+#include "sys/error.h"
 #include "sys/fd.h"
 #include "sys/fileutil.h"
+#include "sys/syscalls.h"
 
 namespace husk::sys {
 
@@ -48,6 +53,18 @@ bool process_alive(pid_t pid, uint64_t start_time) {
     if (!st) return false;
     if (st->state == 'Z' || st->state == 'X') return false;
     return st->start_time == start_time;
+}
+
+void kill_and_wait(int pidfd, pid_t pid, const std::string& what) {
+    if (pidfd_send_signal(pidfd, SIGKILL) != 0 && errno != ESRCH) throw_sys("kill", what);
+    int st = 0;
+    pid_t r = 0;
+    while ((r = ::waitpid(pid, &st, 0)) < 0 && errno == EINTR) {
+    }
+    if (r == pid) return;  // ours, reaped
+    pollfd p{pidfd, POLLIN, 0};
+    while (::poll(&p, 1, -1) < 0 && errno == EINTR) {
+    }
 }
 
 std::vector<pid_t> parse_ns_pids(std::string_view status) {

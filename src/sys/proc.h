@@ -28,6 +28,10 @@ bool process_alive(pid_t pid, uint64_t start_time);
 // own last (/proc/TID/status NSpid); empty when it does not exist.
 std::vector<pid_t> ns_pids(pid_t tid);
 
+// SIGKILL to the process of `pidfd` (whose pid is `pid`), then its end awaited: reaped
+// when it is our child, else until the pidfd reports its exit. Throws naming `what`.
+void kill_and_wait(int pidfd, pid_t pid, const std::string& what);
+
 // The NSpid line of a /proc/TID/status text, as ns_pids reads it; empty without one.
 std::vector<pid_t> parse_ns_pids(std::string_view status);
 
