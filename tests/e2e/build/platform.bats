@@ -119,8 +119,11 @@ emulation_setup() {
     grep -q '^flags: .*F' $h || skip "the binfmt_misc handler qemu-$OTHER_UNAME has no F flag"
     OTHER_IMAGE=husk/busybox-${OTHER#linux/}
     husk image inspect "$OTHER_IMAGE" >/dev/null 2>&1 && return
-    bash "$HUSK_SRC/scripts/make-busybox-image.sh" --root "$ROOT" --husk "$HUSK" \
-        --arch "${OTHER#linux/}" >/dev/null || skip "no busybox-static of ${OTHER#linux/} (the Debian mirror?)"
+    run bash "$HUSK_SRC/scripts/make-busybox-image.sh" --root "$ROOT" --husk "$HUSK" \
+        --arch "${OTHER#linux/}"
+    [ "$status" -ne 77 ] || skip "no busybox-static of ${OTHER#linux/}: $output"
+    echo "$output"
+    [ "$status" -eq 0 ]
 }
 
 @test "RUN for another platform through binfmt_misc; husk run --platform of its image" {
@@ -212,7 +215,7 @@ ${OTHER#linux/}" ]
     run -0 python3 "$HUSK_SRC/scripts/subreaper.py" "$HUSK" --root "$WORK/root3" run --rm --network none plat:multi cat /built
     [ "$output" = "linux/$HOST_ARCH $(uname -m)" ]
     for r in "$WORK/root2" "$WORK/root3"; do
-        findmnt -rn -o TARGET | grep "^$r/" | sort -r | while read -r m; do umount -l "$m"; done
+        [ -z "$(findmnt -rn -o TARGET | grep "^$r/")" ]
     done
     [ -z "$(build_leftovers)" ]
 }
