@@ -5,8 +5,6 @@
 
 #include <fmt/format.h>
 
-#include "image/platforms.h"
-#include "oci/image/reference.h"
 #include "sys/error.h"
 #include "sys/fileutil.h"
 
@@ -155,36 +153,6 @@ void require_runnable(const oi::Platform& p, std::string_view what, std::string_
         fmt::format("no binfmt_misc handler runs {} programs (install qemu-user-static and "
                     "binfmt-support)",
                     p.str()));
-}
-
-std::string image_for_platform(image::Store& store, const std::string& ref, const oi::Platform& p,
-                               const PullPlatform& pull) {
-    auto platform_of = [](const image::Image& img) {
-        return oi::Platform{img.config.os, img.config.architecture, img.config.variant, {}, {}};
-    };
-    std::optional<image::Image> img;
-    try {
-        img = store.resolve(ref);
-    } catch (const Error&) {
-    }
-    if (img) {
-        if (oi::platform_matches(p, platform_of(*img))) return ref;
-        if (auto held = image::platform_image(store, *img, p)) {
-            image::add_hidden_record(store, *held);
-            return held->manifest_digest;
-        }
-    }
-    oi::parse_reference(ref);  // a name no registry could have: its own error first
-    if (!pull && img)
-        throw Error(
-            fmt::format("image \"{}\" is {}, not {}", ref, platform_of(*img).str(), p.str()));
-    if (!pull) throw Error(fmt::format("image \"{}\" is not in the store", ref));
-    fmt::print(stderr, "Unable to find image '{}' for {} locally\n", ref, p.str());
-    pull(ref, p);
-    image::Image pulled = store.resolve(ref);
-    if (!oi::platform_matches(p, platform_of(pulled)))
-        throw Error(fmt::format("image \"{}\": no {} image was pulled", ref, p.str()));
-    return ref;
 }
 
 }  // namespace husk::engine

@@ -6,12 +6,10 @@
 // which the host arch's seccomp filter sees).
 #pragma once
 
-#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
 
-#include "image/store.h"
 #include "oci/image/types.h"
 
 namespace husk::engine {
@@ -44,13 +42,5 @@ bool binfmt_takes(const BinfmtEntry& e, std::string_view header);
 // This machine's own platform always passes.
 void require_runnable(const oci::image::Platform& p, std::string_view what,
                       std::string_view binfmt_dir = kBinfmtDir);
-
-// husk run/create --platform P IMAGE: what to run. IMAGE when the store's is of P; else
-// P's image of the index IMAGE came as, when the store holds it (its manifest digest, a
-// hidden entry made for it); else IMAGE once `pull` fetched it for P (as `husk pull
-// --platform`, the name then points to P's image). Throws when there is none of P.
-using PullPlatform = std::function<void(const std::string&, const oci::image::Platform&)>;
-std::string image_for_platform(image::Store& store, const std::string& ref,
-                               const oci::image::Platform& p, const PullPlatform& pull);
 
 }  // namespace husk::engine

@@ -348,7 +348,19 @@ Image Store::resolve(std::string_view ref) const {
         // One image may be stored under several manifests (loaded from a docker-archive
         // and from an OCI archive): the same config is the same image.
         std::vector<Image> found;
-        for (auto& img : images()) {
+        std::vector<Image> all = images();
+        // and the other platforms of the indexes they came as (derived, not recorded)
+        std::set<std::string> indexes;
+        for (size_t i = 0, n = all.size(); i < n; ++i) {
+            if (all[i].index_digest.empty() || !indexes.insert(all[i].index_digest).second)
+                continue;
+            for (auto& held : held_platforms(*this, all[i])) {
+                if (held.manifest_digest == all[i].manifest_digest) continue;
+                held.names.clear();
+                all.push_back(std::move(held));
+            }
+        }
+        for (auto& img : all) {
             if (img.id.compare(7, hex.size(), hex) != 0 &&
                 img.manifest_digest.compare(7, hex.size(), hex) != 0)
                 continue;

@@ -112,7 +112,8 @@ void add_build(CLI::App& app, Context& ctx, Commands& cmds) {
             image::PullOptions po;
             po.registry = o->reg.options(ctx, creds);
             po.platform = p;
-            image::pull(ctx.store(), oci::image::parse_reference(ref), po);
+            po.keep_names = true;  // a FROM of another platform moves no tag
+            return image::pull(ctx.store(), oci::image::parse_reference(ref), po);
         };
         ec.pull = [&bo](const std::string& ref) {
             bo.pull_platform(ref, oci::image::host_platform());
