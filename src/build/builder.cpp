@@ -631,6 +631,8 @@ void Builder::name_result(const Stage& st, BuildResult& res) {
     oi::Descriptor desc;
     for (auto& r : store_.records())
         if (r.manifest.digest == st.manifest) desc = r.manifest;
+    // one platform of several: its step's hidden entry stands until the index records it
+    if (part_ && !desc.digest.empty()) return;
     desc.annotations.clear();
     for (auto& t : o_.tags) {
         image::ImageRecord r;

@@ -100,6 +100,10 @@ without_binfmt() {
     run husk build --platform linux/amd64,linux/amd64 "$CTX"
     [ "$status" -ne 0 ]
     [ "$output" = "husk: error: --platform=linux/amd64,linux/amd64: linux/amd64 given twice" ]
+    # arm64's variant is v8 when none is given: the same platform twice
+    run husk build --platform linux/arm64,linux/arm64/v8 "$CTX"
+    [ "$status" -ne 0 ]
+    [ "$output" = "husk: error: --platform=linux/arm64,linux/arm64/v8: linux/arm64/v8 given twice" ]
     run husk build --platform linux/amd64, "$CTX"
     [ "$status" -ne 0 ]
     [ "$output" = "husk: error: --platform=linux/amd64,: invalid platform \"\": expected os/arch[/variant]" ]
