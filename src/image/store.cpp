@@ -310,6 +310,15 @@ std::vector<Image> Store::images() const {
             if (!r.name.empty()) it->names.push_back(r.name);
             if (!r.manifest.annotations.contains(std::string(kIntermediateAnnotation)))
                 it->intermediate = false;
+            // a build's step entry comes first, the index naming the image after it
+            if (it->repo_digest.empty() && !r.repo_digest.empty()) try {
+                    Image named = load_image(r);
+                    it->repo_digest = named.repo_digest;
+                    it->index_digest = named.index_digest;
+                    it->index_media_type = named.index_media_type;
+                } catch (const std::exception& e) {
+                    log::warn("{}", e.what());
+                }
             continue;
         }
         try {
@@ -392,7 +401,8 @@ Store::PruneResult Store::prune() {
     for (auto& r : records()) {
         blobs.insert(r.manifest.digest.substr(7));
         try {
-            keep_image(load_image(r));
+            // every platform of its index the store holds, recorded or not
+            for (auto& img : held_platforms(*this, load_image(r))) keep_image(img);
         } catch (const std::exception& e) {
             log::warn("prune: {}", e.what());
         }

@@ -245,6 +245,44 @@ h() {
     python3 "$HUSK_SRC/scripts/subreaper.py" "$HUSK" --root "$r" "$@"
 }
 
+@test "image prune keeps every platform of a multi-platform image: built, loaded, pushed" {
+    emulation_setup
+    per_platform_dockerfile 'RUN echo "kept $TARGETPLATFORM" > /p'
+    run husk build --network none --platform "linux/$HOST_ARCH,$OTHER" -t plat:keep "$CTX"
+    echo "$output"
+    [ "$status" -eq 0 ]
+    # the other platform's entry is unnamed: prune must not take it for a dangling image
+    run -0 husk image prune -f
+    echo "$output"
+    run -0 husk run --rm --network none --platform "$OTHER" plat:keep cat /p
+    [ "$output" = "kept $OTHER" ]
+    # loaded from an archive the other platform has no entry at all; prune -a with the
+    # image kept by a container keeps both
+    husk save -o "$WORK/keep.tar" plat:keep
+    r=$WORK/root-keep
+    h "$r" load -i "$WORK/keep.tar" >/dev/null
+    h "$r" create --name keep-c plat:keep true >/dev/null
+    run -0 h "$r" image prune -a -f
+    echo "$output"
+    run -0 h "$r" run --rm --network none --platform "$OTHER" plat:keep cat /p
+    [ "$output" = "kept $OTHER" ]
+    run -0 h "$r" run --rm --network none plat:keep cat /p
+    [ "$output" = "kept linux/$HOST_ARCH" ]
+    command -v docker-registry >/dev/null && command -v skopeo >/dev/null ||
+        skip "docker-registry and skopeo are not installed (scripts/deps.sh installs them)"
+    start_registry keep
+    h "$r" tag plat:keep "$REG_keep/keep:1"
+    run h "$r" push --tls-verify=false "$REG_keep/keep:1"
+    echo "$output"
+    [ "$status" -eq 0 ]
+    run -0 sh -c "skopeo inspect --tls-verify=false --raw docker://$REG_keep/keep:1 |
+        jq -r '.manifests[] | .platform.architecture'"
+    [ "$output" = "$HOST_ARCH
+${OTHER#linux/}" ]
+    h "$r" rm keep-c >/dev/null
+    [ -z "$(findmnt -rn -o TARGET | grep "^$r/")" ]
+}
+
 @test "a build FROM an index pulls the other platform without moving the tag; FROM then gets this machine's" {
     emulation_setup
     command -v docker-registry >/dev/null && command -v skopeo >/dev/null ||
