@@ -11,7 +11,9 @@
 #           386), from that Debian architecture's busybox-static: its .deb fetched once
 #           into /var/cache/husk-test with apt's own lists for it (the system's apt state
 #           and architectures untouched); its applets are listed by running it, so the
-#           host needs a binfmt_misc handler for it (qemu-user-static)
+#           host needs a binfmt_misc handler for it (qemu-user-static); exits 77 when the
+#           .deb cannot be fetched (no mirror), so that a test can skip on that alone
+# Without --arch the image is of this machine's architecture (mkimage.py's default).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -35,8 +37,7 @@ tmp=$(mktemp -d /tmp/husk-busybox-XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
 busybox=/bin/busybox
 tag=husk/busybox:latest
-goarch=amd64
-[ "$(uname -m)" = aarch64 ] && goarch=arm64
+arch_args=()
 if [ -n "$arch" ]; then
     case "$arch" in
         amd64 | arm64 | s390x) debarch=$arch ;;
@@ -54,18 +55,18 @@ if [ -n "$arch" ]; then
             -o Debug::NoLocking=1 -o APT::Sandbox::User=root)
         apt-get "${apt_opts[@]}" update >&2 &&
             (cd "$tmp" && apt-get "${apt_opts[@]}" download "busybox-static:$debarch" >&2) || {
-            echo "$0: cannot fetch busybox-static:$debarch from the Debian mirror" >&2; exit 1; }
+            echo "$0: cannot fetch busybox-static:$debarch from the Debian mirror" >&2; exit 77; }
         mv "$tmp"/busybox-static_*_"$debarch".deb "$cache/"
         deb=$(ls "$cache"/busybox-static_*_"$debarch".deb | head -1)
     fi
     dpkg-deb -x "$deb" "$tmp/deb"
     busybox=$tmp/deb/bin/busybox
     tag=husk/busybox-$arch:latest
-    goarch=$arch
+    arch_args=(--arch "$arch")
 fi
 [ -x "$busybox" ] || { echo "$0: $busybox missing: apt-get install busybox-static" >&2; exit 1; }
 python3 scripts/fixtures/mkimage.py busybox "$tmp/layout" --tag "$tag" --busybox "$busybox" \
-    --arch "$goarch" >/dev/null
+    "${arch_args[@]}" >/dev/null
 tar -C "$tmp/layout" -cf "$tmp/busybox.tar" .
 [ -n "$out" ] && cp "$tmp/busybox.tar" "$out"
 "$husk" "${root_args[@]}" load -i "$tmp/busybox.tar"

@@ -303,35 +303,9 @@ void Builder::from(Stage& st, const Instruction& ins) {
     }
 }
 
-// FROM's image for `want`: the store's when it is of that platform (and no --pull), else
-// pulled for it.
+// FROM's image for `want`: the store's of that platform (and no --pull), else pulled for it.
 image::Image Builder::base_image(const std::string& base, const oi::Platform& want) {
-    bool host = oi::platform_matches(want, oi::host_platform());
-    auto of_platform = [&](const image::Image& img) {
-        return oi::platform_matches(
-            want, oi::Platform{img.config.os, img.config.architecture, img.config.variant, {}, {}});
-    };
-    if (!o_.pull) {
-        try {
-            image::Image img = store_.resolve(base);
-            if (host || of_platform(img)) return img;
-            // another platform of the index it came as (pulled, loaded or built here)
-            if (auto held = image::platform_image(store_, img, want)) return *held;
-        } catch (const Error&) {
-        }
-    }
-    if (host) {
-        if (!ctx_.pull) throw Error(fmt::format("image \"{}\" is not in the store", base));
-        ctx_.pull(base);
-        return store_.resolve(base);
-    }
-    if (!o_.pull_platform)
-        throw Error(fmt::format("image \"{}\" for {} is not in the store", base, want.str()));
-    o_.pull_platform(base, want);
-    image::Image img = store_.resolve(base);
-    if (!of_platform(img))
-        throw Error(fmt::format("image \"{}\": no {} image was pulled", base, want.str()));
-    return img;
+    return image::image_for_platform(store_, base, want, o_.pull_platform, o_.pull);
 }
 
 CopySource Builder::copy_source(const Instruction& ins, std::optional<StepRoot>& from_root) {
@@ -657,6 +631,8 @@ void Builder::name_result(const Stage& st, BuildResult& res) {
     oi::Descriptor desc;
     for (auto& r : store_.records())
         if (r.manifest.digest == st.manifest) desc = r.manifest;
+    // one platform of several: its step's hidden entry stands until the index records it
+    if (part_ && !desc.digest.empty()) return;
     desc.annotations.clear();
     for (auto& t : o_.tags) {
         image::ImageRecord r;

@@ -24,6 +24,7 @@
 #include "engine/options.h"
 #include "engine/run.h"
 #include "image/layer_diff.h"
+#include "image/platforms.h"
 #include "oci/image/types.h"
 
 namespace husk::build {
@@ -47,8 +48,9 @@ struct BuildOptions {
     // cache entries), the tags naming an OCI index over the platforms' images as a pull of
     // a multi-platform index is stored (image/store.h add_index_image). Overrides platform.
     std::vector<oci::image::Platform> platforms;
-    // Fetches IMAGE for a platform other than this machine's (FROM --platform, --platform).
-    std::function<void(const std::string& image, const oci::image::Platform&)> pull_platform;
+    // Fetches a FROM's image for its platform when the store has none of it (or --pull);
+    // required.
+    image::PullPlatform pull_platform;
     image::LayerWriteOptions layer;  // compression, SOURCE_DATE_EPOCH
     std::FILE* out = stdout;         // progress
 };

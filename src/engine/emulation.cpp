@@ -1,12 +1,13 @@
 #include "engine/emulation.h"
 
 #include <array>
+#include <charconv>
 #include <cstdint>
+
+#include <sys/personality.h>
 
 #include <fmt/format.h>
 
-#include "image/platforms.h"
-#include "oci/image/reference.h"
 #include "sys/error.h"
 #include "sys/fileutil.h"
 
@@ -70,7 +71,10 @@ BinfmtEntry parse_binfmt_entry(std::string_view name, std::string_view text) {
         } else if (l.starts_with("flags: ")) {
             e.flags = l.substr(7);
         } else if (l.starts_with("offset ")) {
-            e.offset = std::stoul(std::string(l.substr(7)));
+            std::string_view v = l.substr(7);
+            auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), e.offset);
+            if (ec != std::errc() || end != v.data() + v.size() || v.empty())
+                throw Error(fmt::format("binfmt_misc {}: offset \"{}\" is not a number", name, v));
         } else if (l.starts_with("magic ")) {
             e.magic = unhex(l.substr(6), "magic");
         } else if (l.starts_with("mask ")) {
@@ -110,9 +114,27 @@ bool binfmt_takes(const BinfmtEntry& e, std::string_view header) {
     return true;
 }
 
+bool runs_natively(const oi::Platform& p) {
+    oi::Platform host = oi::host_platform();
+    // os and architecture only: a variant names the CPU features a program may use (amd64
+    // v3, arm v6), which this machine's own architecture runs or faults on, as docker runs it
+    oi::Platform want{p.os.empty() ? "linux" : p.os, p.architecture, {}, {}, {}};
+    if (oi::platform_matches(want, host)) return true;
+    if (want.os != host.os || p.architecture.empty()) return false;
+    // the 32-bit companion the kernel runs itself: i386 programs on amd64 (IA32 emulation),
+    // arm ones on arm64 when the kernel has its 32-bit compat (PER_LINUX32 is accepted then)
+    want.architecture = oi::parse_platform("linux/" + p.architecture).architecture;
+    if (host.architecture == "amd64") return want.architecture == "386";
+    if (host.architecture != "arm64" || want.architecture != "arm") return false;
+    int current = ::personality(0xffffffff);
+    if (current < 0 || ::personality(PER_LINUX32) < 0) return false;
+    ::personality(static_cast<unsigned long>(current));
+    return true;
+}
+
 void require_runnable(const oi::Platform& p, std::string_view what, std::string_view binfmt_dir) {
     oi::Platform host = oi::host_platform();
-    if (oi::platform_matches(p, host)) return;
+    if (runs_natively(p)) return;
     std::string dir(binfmt_dir);
     auto refuse = [&](const std::string& why) {
         throw Error(fmt::format("{} cannot run on this {} machine: {}", what, host.str(), why));
@@ -128,7 +150,7 @@ void require_runnable(const oi::Platform& p, std::string_view what, std::string_
                         dir, dir));
     if (!status->starts_with("enabled"))
         refuse(fmt::format("binfmt_misc is disabled ({}/status)", dir));
-    std::optional<BinfmtEntry> disabled;
+    std::optional<BinfmtEntry> disabled, no_f;
     for (auto& name : sys::list_dir(dir)) {
         if (name == "status" || name == "register") continue;
         auto text = sys::read_file_if_exists(fmt::format("{}/{}", dir, name));
@@ -139,13 +161,17 @@ void require_runnable(const oi::Platform& p, std::string_view what, std::string_
             disabled = e;
             continue;
         }
-        if (e.flags.find('F') == std::string::npos)
-            refuse(fmt::format(
-                "the binfmt_misc handler {} has no F flag, so its interpreter {} is looked for "
-                "inside the container (register it with F: Debian's qemu-user-static does)",
-                e.name, e.interpreter));
+        if (e.flags.find('F') == std::string::npos) {
+            no_f = e;  // another handler may have it
+            continue;
+        }
         return;
     }
+    if (no_f)
+        refuse(fmt::format(
+            "the binfmt_misc handler {} has no F flag, so its interpreter {} is looked for "
+            "inside the container (register it with F: Debian's qemu-user-static does)",
+            no_f->name, no_f->interpreter));
     if (disabled)
         refuse(
             fmt::format("the binfmt_misc handler {} for {} programs is disabled "
@@ -155,36 +181,6 @@ void require_runnable(const oi::Platform& p, std::string_view what, std::string_
         fmt::format("no binfmt_misc handler runs {} programs (install qemu-user-static and "
                     "binfmt-support)",
                     p.str()));
-}
-
-std::string image_for_platform(image::Store& store, const std::string& ref, const oi::Platform& p,
-                               const PullPlatform& pull) {
-    auto platform_of = [](const image::Image& img) {
-        return oi::Platform{img.config.os, img.config.architecture, img.config.variant, {}, {}};
-    };
-    std::optional<image::Image> img;
-    try {
-        img = store.resolve(ref);
-    } catch (const Error&) {
-    }
-    if (img) {
-        if (oi::platform_matches(p, platform_of(*img))) return ref;
-        if (auto held = image::platform_image(store, *img, p)) {
-            image::add_hidden_record(store, *held);
-            return held->manifest_digest;
-        }
-    }
-    oi::parse_reference(ref);  // a name no registry could have: its own error first
-    if (!pull && img)
-        throw Error(
-            fmt::format("image \"{}\" is {}, not {}", ref, platform_of(*img).str(), p.str()));
-    if (!pull) throw Error(fmt::format("image \"{}\" is not in the store", ref));
-    fmt::print(stderr, "Unable to find image '{}' for {} locally\n", ref, p.str());
-    pull(ref, p);
-    image::Image pulled = store.resolve(ref);
-    if (!oi::platform_matches(p, platform_of(pulled)))
-        throw Error(fmt::format("image \"{}\": no {} image was pulled", ref, p.str()));
-    return ref;
 }
 
 }  // namespace husk::engine

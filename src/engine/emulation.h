@@ -6,12 +6,10 @@
 // which the host arch's seccomp filter sees).
 #pragma once
 
-#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
 
-#include "image/store.h"
 #include "oci/image/types.h"
 
 namespace husk::engine {
@@ -39,18 +37,16 @@ std::optional<std::string> elf_header(const oci::image::Platform& p);
 // Does the handler take `header` (the kernel's test: magic at offset under the mask)?
 bool binfmt_takes(const BinfmtEntry& e, std::string_view header);
 
+// Does this machine run programs of `p` itself? Its os (empty: linux) and architecture,
+// whatever the variant, or the 32-bit architecture its kernel runs beside its own (386 on
+// amd64, arm on arm64 with the kernel's 32-bit compat).
+bool runs_natively(const oci::image::Platform& p);
+
 // Throws one line when programs of `p` cannot run on this machine: `what` starts it ("RUN
 // for linux/arm64", "image \"x\" (linux/arm64)"), then why and what to install or mount.
-// This machine's own platform always passes.
+// What runs_natively takes always passes; a handler without the F flag is refused only
+// when no other handler of the platform has it.
 void require_runnable(const oci::image::Platform& p, std::string_view what,
                       std::string_view binfmt_dir = kBinfmtDir);
-
-// husk run/create --platform P IMAGE: what to run. IMAGE when the store's is of P; else
-// P's image of the index IMAGE came as, when the store holds it (its manifest digest, a
-// hidden entry made for it); else IMAGE once `pull` fetched it for P (as `husk pull
-// --platform`, the name then points to P's image). Throws when there is none of P.
-using PullPlatform = std::function<void(const std::string&, const oci::image::Platform&)>;
-std::string image_for_platform(image::Store& store, const std::string& ref,
-                               const oci::image::Platform& p, const PullPlatform& pull);
 
 }  // namespace husk::engine

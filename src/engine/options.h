@@ -68,7 +68,10 @@ UsernsMode parse_userns_mode(std::string_view s);
 
 struct RunOptions {
     // what to run
-    std::string image;   // empty with --rootfs
+    std::string image;  // empty with --rootfs; the reference the container records
+    // run --platform: the manifest digest of `image`'s image of that platform (the store
+    // resolves it from the index it came as); empty: `image` itself, pulled if missing
+    std::string image_digest;
     std::string rootfs;  // --rootfs DIR
     std::vector<std::string> command;
     std::optional<std::string> entrypoint;  // --entrypoint ("" clears the image's)

@@ -8,6 +8,7 @@
 
 #include "engine/lifecycle.h"
 #include "engine/volumes.h"
+#include "image/platforms.h"
 #include "image/store.h"
 #include "sys/log.h"
 
@@ -56,9 +57,20 @@ PruneReport prune_images(const EngineContext& ctx, image::Store& store, bool all
     PruneReport r;
     std::set<std::string> used;
     for (auto& rec : list_containers(ctx)) used.insert(rec.image_id);
-    for (auto& img : store.images()) {
-        if (used.contains(img.id) || !store.rootfs_users(img.id).empty()) continue;
-        if (!all && !img.names.empty()) continue;
+    std::vector<image::Image> images = store.images();
+    // an image is kept with every platform of its index the store holds (their entries are
+    // unnamed, or there are none): a container of any of them keeps them all
+    std::set<std::string> held;
+    for (auto& img : images) {
+        std::vector<image::Image> platforms = image::held_platforms(store, img);
+        bool kept = !all && !img.names.empty();
+        for (auto& p : platforms)
+            kept = kept || used.contains(p.id) || !store.rootfs_users(p.id).empty();
+        if (kept)
+            for (auto& p : platforms) held.insert(p.manifest_digest);
+    }
+    for (auto& img : images) {
+        if (held.contains(img.manifest_digest)) continue;
         store.remove_records([&](const image::ImageRecord& rec) {
             if (rec.manifest.digest != img.manifest_digest) return false;
             if (!rec.name.empty()) r.untagged.push_back(rec.name);

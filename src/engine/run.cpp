@@ -28,6 +28,7 @@
 #include "engine/restart.h"
 #include "engine/rootless.h"
 #include "engine/volumes.h"
+#include "image/platforms.h"
 #include "image/store.h"
 #include "network/conflist.h"
 #include "network/ports.h"
@@ -91,10 +92,11 @@ void validate(const RunOptions& o) {
     if (!o.name.empty()) check_container_name(o.name);
 }
 
-// The image to run: the store's, else pulled. One of another platform than this machine's
-// runs only through binfmt_misc.
-image::Image resolve_image(EngineContext& ctx, const std::string& ref) {
+// The image to run: `digest`'s when run --platform chose it, else the store's `ref`, else
+// pulled. One of another platform than this machine's runs only through binfmt_misc.
+image::Image resolve_image(EngineContext& ctx, const std::string& ref, const std::string& digest) {
     image::Image img = [&] {
+        if (!digest.empty()) return ctx.store->resolve(digest);
         try {
             return ctx.store->resolve(ref);
         } catch (const Error&) {
@@ -110,7 +112,7 @@ image::Image resolve_image(EngineContext& ctx, const std::string& ref) {
         return pulled;
     }();
     if (!img.config.architecture.empty()) {
-        oci::image::Platform p{img.config.os, img.config.architecture, img.config.variant, {}, {}};
+        oci::image::Platform p = image::platform_of(img);
         require_runnable(p, fmt::format("image \"{}\" ({})", ref, p.str()));
     }
     return img;
@@ -231,7 +233,7 @@ ContainerRecord prepare_container(EngineContext& ctx, RunOptions& o, const LogOp
     }
     for (auto& e : o.expose) expose_ports(e);  // bad input fails before any pull
     std::optional<image::Image> img;
-    if (o.rootfs.empty()) img = resolve_image(ctx, o.image);
+    if (o.rootfs.empty()) img = resolve_image(ctx, o.image, o.image_digest);
     if (o.publish_all) publish_exposed(o, container_exposed_ports(o, img ? &*img : nullptr));
     // validate the command before anything is made
     container_args(o, img ? &img->config : nullptr);

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "oci/image/reference.h"
 #include "sys/error.h"
 #include "sys/log.h"
 
@@ -9,10 +10,6 @@ namespace husk::image {
 namespace {
 
 namespace oi = oci::image;
-
-oi::Platform platform_of(const Image& img) {
-    return {img.config.os, img.config.architecture, img.config.variant, {}, {}};
-}
 
 oi::Descriptor manifest_descriptor(const Store& store, const Image& img) {
     oi::Descriptor d;
@@ -23,7 +20,21 @@ oi::Descriptor manifest_descriptor(const Store& store, const Image& img) {
     return d;
 }
 
+ImageRecord hidden_record(const Store& store, const Image& img) {
+    ImageRecord rec{"", manifest_descriptor(store, img), ""};
+    rec.manifest.annotations[std::string(kIntermediateAnnotation)] = "true";
+    return rec;
+}
+
 }  // namespace
+
+oi::Platform platform_of(const Image& img) {
+    return {img.config.os.empty() ? "linux" : img.config.os,
+            img.config.architecture,
+            img.config.variant,
+            {},
+            {}};
+}
 
 std::vector<Image> held_platforms(const Store& store, const Image& img) {
     if (img.index_digest.empty()) return {img};
@@ -55,10 +66,24 @@ std::optional<Image> platform_image(const Store& store, const Image& img, const 
     return std::nullopt;
 }
 
-void add_hidden_record(Store& store, const Image& img) {
-    ImageRecord rec{"", manifest_descriptor(store, img), ""};
-    rec.manifest.annotations[std::string(kIntermediateAnnotation)] = "true";
-    store.add_records({rec});
+Image image_for_platform(Store& store, const std::string& ref, const oi::Platform& p,
+                         const PullPlatform& pull, bool always_pull) {
+    if (!always_pull) {
+        std::optional<Image> img;
+        try {
+            img = store.resolve(ref);
+        } catch (const Error&) {
+        }
+        if (img && oi::platform_matches(p, platform_of(*img))) return *img;
+        if (img)
+            if (auto held = platform_image(store, *img, p)) return *held;
+    }
+    oi::parse_reference(ref);  // a name no registry could have: its own error first
+    Image pulled = pull(ref, p);
+    if (!oi::platform_matches(p, platform_of(pulled)))
+        throw Error(fmt::format("image \"{}\": no {} image was pulled (it is {})", ref, p.str(),
+                                platform_of(pulled).str()));
+    return pulled;
 }
 
 Image add_index_image(Store& store, const std::vector<Image>& platforms,
@@ -75,17 +100,17 @@ Image add_index_image(Store& store, const std::vector<Image>& platforms,
         idx.manifests.push_back(std::move(d));
     }
     if (main == nullptr) main = &platforms.front();
-    for (auto& img : platforms)
-        if (&img != main) add_hidden_record(store, img);
-    ImageRecord rec{"", manifest_descriptor(store, *main), store.write_blob(oi::dump_index(idx))};
     std::vector<ImageRecord> recs;
+    for (auto& img : platforms)
+        if (&img != main) recs.push_back(hidden_record(store, img));
+    ImageRecord rec{"", manifest_descriptor(store, *main), store.write_blob(oi::dump_index(idx))};
     for (auto& n : names) {
         recs.push_back(rec);
         recs.back().name = n;
     }
     if (names.empty()) recs.push_back(rec);
-    store.add_records(recs);
-    return store.load_image(recs.front());
+    store.add_records(recs);  // index.json written once
+    return store.load_image(recs.back());
 }
 
 }  // namespace husk::image

@@ -4,6 +4,7 @@
 // other platforms are in the store when their manifest, config and layers are.
 #pragma once
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -18,6 +19,9 @@ namespace husk::image {
 // platform of an index whose name points to another).
 inline constexpr std::string_view kIntermediateAnnotation = "io.husk.build.intermediate";
 
+// The platform `img`'s config names (an empty os is linux's).
+oci::image::Platform platform_of(const Image& img);
+
 // The platforms of `img`'s index the store holds whole (`img` itself among them); `img`
 // alone when it has no index.
 std::vector<Image> held_platforms(const Store& store, const Image& img);
@@ -26,9 +30,14 @@ std::vector<Image> held_platforms(const Store& store, const Image& img);
 std::optional<Image> platform_image(const Store& store, const Image& img,
                                     const oci::image::Platform& p);
 
-// A hidden, unnamed entry for `img` (one platform of an index): its id resolves and prune
-// keeps its blobs.
-void add_hidden_record(Store& store, const Image& img);
+// Fetches `ref`'s image of a platform into the store and returns it.
+using PullPlatform = std::function<Image(const std::string&, const oci::image::Platform&)>;
+
+// `ref`'s image of `p` (husk run --platform, a build's FROM): the store's when it is of `p`,
+// else `p`'s image of the index it came as when the store holds it, else what `pull`
+// fetches (first of all with `always_pull`). Throws when there is none of `p`.
+Image image_for_platform(Store& store, const std::string& ref, const oci::image::Platform& p,
+                         const PullPlatform& pull, bool always_pull = false);
 
 // An OCI index over `platforms` (each image's platform from its config) written as a blob;
 // one entry per name in `names` (or one unnamed) for this machine's platform (else the

@@ -19,6 +19,7 @@
 #include <fmt/format.h>
 
 #include "image/digest.h"
+#include "image/platforms.h"
 #include "sys/error.h"
 #include "sys/fd.h"
 #include "sys/fileutil.h"
@@ -442,7 +443,24 @@ Image pull(Store& store, const oi::Reference& ref, const PullOptions& opts) {
         rec.manifest.digest = digest;
         rec.manifest.size = static_cast<int64_t>(body.size());
         rec.repo_digest = top_digest;
-        store.add_records({rec});
+        auto recs = store.records();
+        auto has = [&](auto pred) { return std::any_of(recs.begin(), recs.end(), pred); };
+        // a build's FROM for another platform than the named image's: the name stays on it
+        bool hide = false;
+        if (opts.keep_names)
+            for (auto& r : recs)
+                if (r.name == rec.name) try {
+                        hide =
+                            !oi::platform_matches(opts.platform, platform_of(store.load_image(r)));
+                    } catch (const Error& e) {
+                        log::debug("pull: {}: {}", r.name, e.what());
+                    }
+        if (hide) {
+            rec.name.clear();
+            rec.manifest.annotations[std::string(kIntermediateAnnotation)] = "true";
+        }
+        if (!hide || !has([&](const ImageRecord& r) { return r.manifest.digest == digest; }))
+            store.add_records({rec});
         Image img = store.load_image(rec);
         return img;
     });

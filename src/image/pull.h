@@ -34,6 +34,9 @@ class PullProgress {
 struct PullOptions {
     RegistryOptions registry;
     oci::image::Platform platform = oci::image::host_platform();
+    // A build's FROM: when the store's image of the name is of another platform, the name
+    // stays on it and the pulled one is recorded hidden, unnamed (image/platforms.h).
+    bool keep_names = false;
     UnpackLimits limits;
     size_t parallel = 4;  // layers at a time
     PullProgress* progress = nullptr;

@@ -311,6 +311,15 @@ std::vector<Image> Store::images() const {
             if (!r.name.empty()) it->names.push_back(r.name);
             if (!r.manifest.annotations.contains(std::string(kIntermediateAnnotation)))
                 it->intermediate = false;
+            // a build's step entry comes first, the index naming the image after it
+            if (it->repo_digest.empty() && !r.repo_digest.empty()) try {
+                    Image named = load_image(r);
+                    it->repo_digest = named.repo_digest;
+                    it->index_digest = named.index_digest;
+                    it->index_media_type = named.index_media_type;
+                } catch (const std::exception& e) {
+                    log::warn("{}", e.what());
+                }
             continue;
         }
         try {
@@ -349,7 +358,19 @@ Image Store::resolve(std::string_view ref) const {
         // One image may be stored under several manifests (loaded from a docker-archive
         // and from an OCI archive): the same config is the same image.
         std::vector<Image> found;
-        for (auto& img : images()) {
+        std::vector<Image> all = images();
+        // and the other platforms of the indexes they came as (derived, not recorded)
+        std::set<std::string> indexes;
+        for (size_t i = 0, n = all.size(); i < n; ++i) {
+            if (all[i].index_digest.empty() || !indexes.insert(all[i].index_digest).second)
+                continue;
+            for (auto& held : held_platforms(*this, all[i])) {
+                if (held.manifest_digest == all[i].manifest_digest) continue;
+                held.names.clear();
+                all.push_back(std::move(held));
+            }
+        }
+        for (auto& img : all) {
             if (img.id.compare(7, hex.size(), hex) != 0 &&
                 img.manifest_digest.compare(7, hex.size(), hex) != 0)
                 continue;
@@ -381,7 +402,8 @@ Store::PruneResult Store::prune() {
     for (auto& r : records()) {
         blobs.insert(r.manifest.digest.substr(7));
         try {
-            keep_image(load_image(r));
+            // every platform of its index the store holds, recorded or not
+            for (auto& img : held_platforms(*this, load_image(r))) keep_image(img);
         } catch (const std::exception& e) {
             log::warn("prune: {}", e.what());
         }

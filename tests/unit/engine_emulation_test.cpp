@@ -120,3 +120,55 @@ TEST(Emulation, SaysWhatIsMissing) {
     EXPECT_EQ(error_of([&] { require_runnable(p, what, d.path); }),
               head + fmt::format("binfmt_misc is disabled ({}/status)", d.path));
 }
+
+// What this machine runs itself needs no handler: its architecture whatever the variant,
+// an image config without an os, and the 32-bit architecture its kernel runs beside its own.
+TEST(Emulation, NativeNeedsNoHandler) {
+    oi::Platform host = oi::host_platform();
+    auto runs = [](const oi::Platform& p) {
+        return error_of([&] { require_runnable(p, "RUN", "/nonexistent"); });
+    };
+    EXPECT_EQ(runs({host.os, host.architecture, "v3", {}, {}}), "");
+    EXPECT_EQ(runs({host.os, host.architecture, "v6", {}, {}}), "");
+    EXPECT_EQ(runs({"", host.architecture, {}, {}, {}}), "");
+    EXPECT_NE(runs({"windows", host.architecture, {}, {}, {}}), "");
+    EXPECT_NE(runs(other_platform()), "");
+}
+
+TEST(Emulation, NativeCompanion) {
+    oi::Platform host = oi::host_platform();
+    if (host.architecture == "amd64") {
+        EXPECT_TRUE(runs_natively(oi::parse_platform("linux/386")));
+        EXPECT_EQ(error_of([] { require_runnable(oi::parse_platform("linux/386"), "RUN", "/x"); }),
+                  "");
+    } else if (host.architecture == "arm64") {
+        // arm runs natively exactly when the kernel takes PER_LINUX32 (its 32-bit compat)
+        EXPECT_NO_THROW(runs_natively(oi::parse_platform("linux/arm/v7")));
+    } else {
+        GTEST_SKIP() << "no 32-bit companion known for " << host.str();
+    }
+    EXPECT_FALSE(runs_natively(
+        oi::parse_platform(host.architecture == "amd64" ? "linux/arm" : "linux/386")));
+}
+
+// Several handlers for one machine: one with the F flag is enough, whichever comes first.
+TEST(Emulation, LaterHandlerWithFlagF) {
+    oi::Platform p = other_platform();
+    BinfmtDir d;
+    d.put("status", "enabled\n");
+    std::string entry = other_entry();
+    std::string no_f = entry;
+    no_f.replace(no_f.find("flags: PF"), 9, "flags: P");
+    d.put("a-no-f", no_f);
+    d.put("z-with-f", entry);
+    EXPECT_EQ(error_of([&] { require_runnable(p, "RUN", d.path); }), "");
+    d.put("0-no-f", no_f);
+    EXPECT_EQ(error_of([&] { require_runnable(p, "RUN", d.path); }), "");
+}
+
+TEST(Emulation, BadOffsetIsOneError) {
+    EXPECT_EQ(error_of([] { parse_binfmt_entry("q", "enabled\noffset x\n"); }),
+              "binfmt_misc q: offset \"x\" is not a number");
+    EXPECT_EQ(error_of([] { parse_binfmt_entry("q", "enabled\noffset 3x\n"); }),
+              "binfmt_misc q: offset \"3x\" is not a number");
+}

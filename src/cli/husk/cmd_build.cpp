@@ -86,14 +86,14 @@ void add_build(CLI::App& app, Context& ctx, Commands& cmds) {
                 auto p = with_context(fmt::format("--platform={}", o->platform),
                                       [&] { return oci::image::parse_platform(one); });
                 for (auto& seen : bo.platforms)
-                    if (seen.str() == p.str())
+                    if (oci::image::platform_matches(seen, p) &&
+                        oci::image::platform_matches(p, seen))
                         throw Error(
                             fmt::format("--platform={}: {} given twice", o->platform, p.str()));
                 bo.platforms.push_back(p);
                 if (comma == std::string::npos) break;
                 start = comma + 1;
             }
-            bo.platform = bo.platforms.front();
         }
         if (o->compression == "gzip")
             bo.layer.compression = oci::image::Compression::gzip;
@@ -112,7 +112,8 @@ void add_build(CLI::App& app, Context& ctx, Commands& cmds) {
             image::PullOptions po;
             po.registry = o->reg.options(ctx, creds);
             po.platform = p;
-            image::pull(ctx.store(), oci::image::parse_reference(ref), po);
+            po.keep_names = true;  // a FROM of another platform moves no tag
+            return image::pull(ctx.store(), oci::image::parse_reference(ref), po);
         };
         ec.pull = [&bo](const std::string& ref) {
             bo.pull_platform(ref, oci::image::host_platform());

@@ -10,10 +10,10 @@
 #include "cli/husk/command.h"
 #include "cli/husk/container_cmd.h"
 #include "cli/husk/util.h"
-#include "engine/emulation.h"
 #include "engine/lifecycle.h"
 #include "engine/monitor.h"
 #include "engine/run.h"
+#include "image/platforms.h"
 #include "image/pull.h"
 #include "image/store.h"
 #include "network/ports.h"
@@ -243,20 +243,29 @@ void add_run_or_create(CLI::App& app, Context& ctx, Commands& cmds, const char* 
             engine::RunOptions o = finish(*f, sub->remaining());
             engine::EngineContext ec = engine_context(ctx);
             ec.store = &ctx.store();
-            engine::PullPlatform pull_platform = [&](const std::string& ref,
-                                                     const oci::image::Platform& p) {
+            // as `husk pull --platform`: the name then points to the platform's image
+            image::PullPlatform pull_platform = [&](const std::string& ref,
+                                                    const oci::image::Platform& p) {
                 image::CredentialStore creds(image::auth_file_path(ctx.root));
                 image::PullOptions po;
                 po.registry = f->reg.options(ctx, creds);
                 po.platform = p;
-                image::pull(ctx.store(), oci::image::parse_reference(ref), po);
+                return image::pull(ctx.store(), oci::image::parse_reference(ref), po);
             };
             ec.pull = [&pull_platform](const std::string& ref) {
                 pull_platform(ref, oci::image::host_platform());
             };
             if (!f->platform.empty() && !o.image.empty())
-                o.image = engine::image_for_platform(
-                    ctx.store(), o.image, oci::image::parse_platform(f->platform), pull_platform);
+                // the container records the reference given, and runs its platform's image
+                o.image_digest =
+                    image::image_for_platform(
+                        ctx.store(), o.image, oci::image::parse_platform(f->platform),
+                        [&](const std::string& ref, const oci::image::Platform& p) {
+                            fmt::print(stderr, "Unable to find image '{}' for {} locally\n", ref,
+                                       p.str());
+                            return pull_platform(ref, p);
+                        })
+                        .manifest_digest;
             if (create || f->detach) return run_detached(ec, *f, std::move(o), !create);
             // a restart policy and health checks are the monitor's: attached to it
             if (o.restart != "no" || !o.health.cmd.empty())

@@ -9,7 +9,10 @@ load ../images/helpers  # start_registry
 
 setup_file() { build_setup; }
 teardown_file() {
-    [ -n "${WORK:-}" ] && [ -f "$WORK/reg-plat/pid" ] && kill "$(cat "$WORK/reg-plat/pid")" 2>/dev/null
+    local pid
+    for pid in "${WORK:-/nonexistent}"/reg-*/pid; do
+        [ -f "$pid" ] && kill "$(cat "$pid")" 2>/dev/null
+    done
     build_teardown
 }
 setup() {
@@ -97,6 +100,10 @@ without_binfmt() {
     run husk build --platform linux/amd64,linux/amd64 "$CTX"
     [ "$status" -ne 0 ]
     [ "$output" = "husk: error: --platform=linux/amd64,linux/amd64: linux/amd64 given twice" ]
+    # arm64's variant is v8 when none is given: the same platform twice
+    run husk build --platform linux/arm64,linux/arm64/v8 "$CTX"
+    [ "$status" -ne 0 ]
+    [ "$output" = "husk: error: --platform=linux/arm64,linux/arm64/v8: linux/arm64/v8 given twice" ]
     run husk build --platform linux/amd64, "$CTX"
     [ "$status" -ne 0 ]
     [ "$output" = "husk: error: --platform=linux/amd64,: invalid platform \"\": expected os/arch[/variant]" ]
@@ -119,8 +126,11 @@ emulation_setup() {
     grep -q '^flags: .*F' $h || skip "the binfmt_misc handler qemu-$OTHER_UNAME has no F flag"
     OTHER_IMAGE=husk/busybox-${OTHER#linux/}
     husk image inspect "$OTHER_IMAGE" >/dev/null 2>&1 && return
-    bash "$HUSK_SRC/scripts/make-busybox-image.sh" --root "$ROOT" --husk "$HUSK" \
-        --arch "${OTHER#linux/}" >/dev/null || skip "no busybox-static of ${OTHER#linux/} (the Debian mirror?)"
+    run bash "$HUSK_SRC/scripts/make-busybox-image.sh" --root "$ROOT" --husk "$HUSK" \
+        --arch "${OTHER#linux/}"
+    [ "$status" -ne 77 ] || skip "no busybox-static of ${OTHER#linux/}: $output"
+    echo "$output"
+    [ "$status" -eq 0 ]
 }
 
 @test "RUN for another platform through binfmt_misc; husk run --platform of its image" {
@@ -149,15 +159,16 @@ ${OTHER#linux/}" ]
     [ -z "$(build_leftovers)" ]
 }
 
+# A Dockerfile FROM husk/busybox-$TARGETARCH (this machine's busybox tagged so, or the other
+# platform's) ending in the RUN given: per_platform_dockerfile 'RUN ...'
+per_platform_dockerfile() {
+    husk tag husk/busybox "husk/busybox-$HOST_ARCH"
+    printf 'ARG TARGETARCH\nFROM husk/busybox-$TARGETARCH\nARG TARGETPLATFORM\n%s\n' "$1" >"$CTX/Dockerfile"
+}
+
 @test "several platforms in one build: an index; run, inspect, push and save/load take it whole" {
     emulation_setup
-    husk tag husk/busybox "husk/busybox-$HOST_ARCH"
-    cat >"$CTX/Dockerfile" <<'DF'
-ARG TARGETARCH
-FROM husk/busybox-$TARGETARCH
-ARG TARGETPLATFORM
-RUN echo "$TARGETPLATFORM $(uname -m)" > /built
-DF
+    per_platform_dockerfile 'RUN echo "$TARGETPLATFORM $(uname -m)" > /built'
     none_before=$(husk images --format '{{.Repository}}' | grep -c '<none>' || true)
     run husk build --network none --platform "linux/$HOST_ARCH,$OTHER" -t plat:multi "$CTX"
     echo "$output"
@@ -171,8 +182,18 @@ DF
 $OTHER" ]
     run -0 husk run --rm --network none plat:multi cat /built
     [ "$output" = "linux/$HOST_ARCH $(uname -m)" ]
+    # run --platform writes nothing to the store's index, and its container records the
+    # reference given (the platform's image its id)
+    idx_before=$(cat "$ROOT/index.json")
     run -0 husk run --rm --network none --platform "$OTHER" plat:multi cat /built
     [ "$output" = "$OTHER $OTHER_UNAME" ]
+    run -0 husk create --network none --platform "$OTHER" plat:multi true
+    cid=$output
+    [ "$(cat "$ROOT/index.json")" = "$idx_before" ]
+    run -0 husk inspect -f '{{.Config.Image}}' "$cid"
+    [ "$output" = plat:multi ]
+    [ "$(husk inspect -f '{{.Image}}' "$cid")" != "$(husk image inspect -f '{{.Id}}' plat:multi)" ]
+    husk rm "$cid" >/dev/null
     run -0 husk images --format '{{.Repository}}:{{.Tag}}'
     [ "$(grep -c '^plat:multi$' <<<"$output")" = 1 ]
     [ "$(grep -c '<none>' <<<"$output" || true)" = "$none_before" ]  # the platforms' images hidden
@@ -212,7 +233,85 @@ ${OTHER#linux/}" ]
     run -0 python3 "$HUSK_SRC/scripts/subreaper.py" "$HUSK" --root "$WORK/root3" run --rm --network none plat:multi cat /built
     [ "$output" = "linux/$HOST_ARCH $(uname -m)" ]
     for r in "$WORK/root2" "$WORK/root3"; do
-        findmnt -rn -o TARGET | grep "^$r/" | sort -r | while read -r m; do umount -l "$m"; done
+        [ -z "$(findmnt -rn -o TARGET | grep "^$r/")" ]
     done
     [ -z "$(build_leftovers)" ]
+}
+
+# A data root of its own: h ROOT ARGS...
+h() {
+    local r=$1
+    shift
+    python3 "$HUSK_SRC/scripts/subreaper.py" "$HUSK" --root "$r" "$@"
+}
+
+@test "image prune keeps every platform of a multi-platform image: built, loaded, pushed" {
+    emulation_setup
+    per_platform_dockerfile 'RUN echo "kept $TARGETPLATFORM" > /p'
+    run husk build --network none --platform "linux/$HOST_ARCH,$OTHER" -t plat:keep "$CTX"
+    echo "$output"
+    [ "$status" -eq 0 ]
+    # the other platform's entry is unnamed: prune must not take it for a dangling image
+    run -0 husk image prune -f
+    echo "$output"
+    run -0 husk run --rm --network none --platform "$OTHER" plat:keep cat /p
+    [ "$output" = "kept $OTHER" ]
+    # loaded from an archive the other platform has no entry at all; prune -a with the
+    # image kept by a container keeps both
+    husk save -o "$WORK/keep.tar" plat:keep
+    r=$WORK/root-keep
+    h "$r" load -i "$WORK/keep.tar" >/dev/null
+    h "$r" create --name keep-c plat:keep true >/dev/null
+    run -0 h "$r" image prune -a -f
+    echo "$output"
+    run -0 h "$r" run --rm --network none --platform "$OTHER" plat:keep cat /p
+    [ "$output" = "kept $OTHER" ]
+    run -0 h "$r" run --rm --network none plat:keep cat /p
+    [ "$output" = "kept linux/$HOST_ARCH" ]
+    command -v docker-registry >/dev/null && command -v skopeo >/dev/null ||
+        skip "docker-registry and skopeo are not installed (scripts/deps.sh installs them)"
+    start_registry keep
+    h "$r" tag plat:keep "$REG_keep/keep:1"
+    run h "$r" push --tls-verify=false "$REG_keep/keep:1"
+    echo "$output"
+    [ "$status" -eq 0 ]
+    run -0 sh -c "skopeo inspect --tls-verify=false --raw docker://$REG_keep/keep:1 |
+        jq -r '.manifests[] | .platform.architecture'"
+    [ "$output" = "$HOST_ARCH
+${OTHER#linux/}" ]
+    h "$r" rm keep-c >/dev/null
+    [ -z "$(findmnt -rn -o TARGET | grep "^$r/")" ]
+}
+
+@test "a build FROM an index pulls the other platform without moving the tag; FROM then gets this machine's" {
+    emulation_setup
+    command -v docker-registry >/dev/null && command -v skopeo >/dev/null ||
+        skip "docker-registry and skopeo are not installed (scripts/deps.sh installs them)"
+    per_platform_dockerfile 'RUN echo "base $TARGETPLATFORM" > /base'
+    run husk build --network none --platform "linux/$HOST_ARCH,$OTHER" -t plat:base "$CTX"
+    echo "$output"
+    [ "$status" -eq 0 ]
+    start_registry base
+    husk tag plat:base "$REG_base/base:1"
+    run -0 husk push --tls-verify=false "$REG_base/base:1"
+    # a fresh root holds this machine's platform of it only
+    r=$WORK/root-base
+    run -0 h "$r" pull -q --tls-verify=false "$REG_base/base:1"
+    cat >"$CTX/Dockerfile" <<DF
+FROM $REG_base/base:1
+COPY f /f
+DF
+    echo f >"$CTX/f"
+    run h "$r" build --network none --tls-verify=false --platform "linux/$HOST_ARCH,$OTHER" -t plat:on "$CTX"
+    echo "$output"
+    [ "$status" -eq 0 ]
+    run -0 h "$r" image inspect -f '{{.Architecture}}' "$REG_base/base:1"
+    [ "$output" = "$HOST_ARCH" ]
+    run -0 h "$r" build -q --network none --tls-verify=false "$CTX"
+    run -0 h "$r" image inspect -f '{{.Architecture}}' "$output"
+    [ "$output" = "$HOST_ARCH" ]
+    run -0 h "$r" run --rm --network none plat:on cat /base
+    [ "$output" = "base linux/$HOST_ARCH" ]
+    run -0 h "$r" run --rm --network none --platform "$OTHER" plat:on cat /base
+    [ "$output" = "base $OTHER" ]
 }
