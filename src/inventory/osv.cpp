@@ -37,19 +37,21 @@ std::string severity_of(const json& j) {
                 return s;
             }
         }
-    // Only a vector: the highest rating computed from the CVSS v3 (else v2) vectors given.
+    // Only vectors: the highest rating computed from the newest CVSS version given
+    // (CVSS_V4, else CVSS_V3, else CVSS_V2); a vector we cannot score is passed over.
     auto sev = j.find("severity");
     if (sev == j.end() || !sev->is_array()) return {};
-    std::optional<double> best3, best2;
+    std::optional<double> best4, best3, best2;
     for (auto& e : *sev) {
         if (!e.is_object()) continue;
         std::string type = str_at(e, "type"), vec = str_at(e, "score");
+        if (type != "CVSS_V2" && type != "CVSS_V3" && type != "CVSS_V4") continue;
         auto score = cvss_base_score(vec);
         if (!score) continue;
-        auto& best = type == "CVSS_V2" ? best2 : best3;
-        if (type != "CVSS_V2" && type != "CVSS_V3") continue;
+        auto& best = type == "CVSS_V4" ? best4 : type == "CVSS_V3" ? best3 : best2;
         if (!best || *score > *best) best = score;
     }
+    if (best4) return cvss_severity(*best4, false);
     if (best3) return cvss_severity(*best3, false);
     if (best2) return cvss_severity(*best2, true);
     return {};

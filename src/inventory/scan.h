@@ -61,11 +61,14 @@ int compare_versions(std::string_view type, const std::string& a, const std::str
 // spellings normalised); nullopt when either is not a PEP 440 version.
 std::optional<int> compare_pep440(const std::string& a, const std::string& b);
 
-// The base score of a CVSS v3.0/v3.1 ("CVSS:3.1/AV:N/...") or v2 ("AV:N/AC:L/Au:N/...")
-// vector; nullopt for a malformed vector or a version not computed (v4).
+// The score of a CVSS v4.0 ("CVSS:4.0/AV:N/AC:L/AT:N/...": CVSS-B, or CVSS-BT/BE/BTE when
+// the vector gives threat or environmental metrics), v3.0/v3.1 ("CVSS:3.1/AV:N/...") or
+// v2 ("AV:N/AC:L/Au:N/...") vector; nullopt for a malformed vector (a base metric
+// missing or given twice, an unknown metric or value) or an unknown version.
 std::optional<double> cvss_base_score(std::string_view vector);
-// The qualitative rating of a base score: CRITICAL/HIGH/MEDIUM/LOW/NONE (v3), or
-// v2's HIGH/MEDIUM/LOW as NVD rates them.
+// The qualitative rating of a score: CRITICAL/HIGH/MEDIUM/LOW/NONE (v3 and v4.0 share
+// the ranges: 9.0-10.0, 7.0-8.9, 4.0-6.9, 0.1-3.9, 0), or v2's HIGH/MEDIUM/LOW as NVD
+// rates them.
 std::string cvss_severity(double score, bool v2);
 
 std::string findings_table(const std::vector<Finding>& f);

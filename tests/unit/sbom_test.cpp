@@ -12,6 +12,7 @@
 #include <cstddef>
 #include <cstring>
 #include <fstream>
+#include <span>
 
 #include <gtest/gtest.h>
 
@@ -352,13 +353,28 @@ TEST(SbomVersions, PythonVersionsFollowPep440IncludingDevPostAndLocal) {
     EXPECT_FALSE(inventory::compare_pep440("1.0+123456789012345678901234", "1.0").has_value());
 }
 
+namespace {
+
+struct CvssCase {
+    const char* vector;
+    double score;
+    const char* rating;  // cvss_severity's (v3 and v4.0 ranges)
+};
+
+void expect_cvss(std::span<const CvssCase> cases) {
+    for (auto& c : cases) {
+        auto s = inventory::cvss_base_score(c.vector);
+        ASSERT_TRUE(s.has_value()) << c.vector;
+        EXPECT_DOUBLE_EQ(*s, c.score) << c.vector;
+        EXPECT_EQ(inventory::cvss_severity(*s, false), c.rating) << c.vector;
+    }
+}
+
+}  // namespace
+
 // Scores FIRST's calculators give for these vectors.
 TEST(ScanSeverity, CvssVectorsGiveTheSpecsBaseScoreAndRating) {
-    struct Case {
-        const char* vector;
-        double score;
-        const char* rating;
-    } cases[] = {
+    CvssCase cases[] = {
         {"CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H", 9.8, "CRITICAL"},
         {"CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:C/C:H/I:H/A:H", 10.0, "CRITICAL"},
         {"CVSS:3.1/AV:L/AC:L/PR:L/UI:N/S:U/C:H/I:H/A:H", 7.8, "HIGH"},
@@ -366,12 +382,7 @@ TEST(ScanSeverity, CvssVectorsGiveTheSpecsBaseScoreAndRating) {
         {"CVSS:3.0/AV:N/AC:H/PR:N/UI:R/S:U/C:L/I:N/A:N", 3.1, "LOW"},
         {"CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:N/I:N/A:N", 0.0, "NONE"},
     };
-    for (auto& c : cases) {
-        auto s = inventory::cvss_base_score(c.vector);
-        ASSERT_TRUE(s.has_value()) << c.vector;
-        EXPECT_DOUBLE_EQ(*s, c.score) << c.vector;
-        EXPECT_EQ(inventory::cvss_severity(*s, false), c.rating) << c.vector;
-    }
+    expect_cvss(cases);
     auto v2 = inventory::cvss_base_score("AV:N/AC:L/Au:N/C:P/I:P/A:P");
     ASSERT_TRUE(v2.has_value());
     EXPECT_DOUBLE_EQ(*v2, 7.5);
@@ -380,7 +391,67 @@ TEST(ScanSeverity, CvssVectorsGiveTheSpecsBaseScoreAndRating) {
     EXPECT_FALSE(inventory::cvss_base_score("CVSS:3.1/AV:N/AC:L").has_value());
     EXPECT_FALSE(
         inventory::cvss_base_score("CVSS:3.1/AV:Q/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H").has_value());
-    EXPECT_FALSE(inventory::cvss_base_score(
-                     "CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:H/VI:H/VA:H/SC:N/SI:N/SA:N")
+    // a metric given twice is not a v3 vector either
+    EXPECT_FALSE(inventory::cvss_base_score("CVSS:3.1/AV:N/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H")
                      .has_value());
+}
+
+// CVSS v4.0: the scores FIRST publishes for these vectors. "guide": FIRST's CVSS v4.0 User
+// Guide (first.org/cvss/v4.0/user-guide, its worked examples); "calculator": FIRST's CVSS
+// v4.0 calculator (first.org/cvss/calculator/4-0#<vector>); "record": the score published
+// with the OSV/GitHub record that carries the vector (named), computed as FIRST's
+// calculator does.
+TEST(ScanSeverity, Cvss4VectorsGiveTheSpecsScoreAndRating) {
+    CvssCase cases[] = {
+        // calculator (and the reference value)
+        {"CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:H/VI:H/VA:H/SC:N/SI:N/SA:N", 9.3, "CRITICAL"},
+        // guide, "CVSS Scoring in the Exploit Life Cycle", vulnerability 1
+        {"CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:H/VI:N/VA:N/SC:N/SI:N/SA:N", 8.7, "HIGH"},
+        // guide, same section, vulnerability 2
+        {"CVSS:4.0/AV:L/AC:L/AT:N/PR:L/UI:N/VC:H/VI:H/VA:H/SC:N/SI:N/SA:N", 8.5, "HIGH"},
+        // record: Apache APISIX's advisory (APISIX 2.3.0 before 3.7.0, "CVSS 4.0: 5.3").
+        // FIRST's User Guide prints 5.1 for this vector (its CVE-2013-0375 example, and
+        // 4.9 with MAV:A); the macro-vector table and the calculator give 5.3.
+        {"CVSS:4.0/AV:N/AC:L/AT:N/PR:L/UI:N/VC:N/VI:N/VA:N/SC:L/SI:L/SA:N", 5.3, "MEDIUM"},
+        // calculator
+        {"CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:H/VI:H/VA:N/SC:H/SI:H/SA:H", 10.0, "CRITICAL"},
+        {"CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:H/VI:H/VA:N/SC:H/SI:H/SA:L", 9.9, "CRITICAL"},
+        {"CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:H/VI:H/VA:N/SC:L/SI:L/SA:L", 9.3, "CRITICAL"},
+        {"CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:N/VI:N/VA:N/SC:H/SI:H/SA:H", 7.9, "HIGH"},
+        {"CVSS:4.0/AV:N/AC:H/AT:N/PR:L/UI:N/VC:H/VI:H/VA:H/SC:N/SI:N/SA:N", 7.7, "HIGH"},
+        {"CVSS:4.0/AV:A/AC:H/AT:N/PR:H/UI:N/VC:H/VI:H/VA:H/SC:N/SI:N/SA:N", 7.3, "HIGH"},
+        {"CVSS:4.0/AV:P/AC:H/AT:N/PR:N/UI:N/VC:H/VI:H/VA:H/SC:N/SI:N/SA:N", 5.4, "MEDIUM"},
+        {"CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:L/VI:H/VA:L/SC:N/SI:N/SA:N", 8.8, "HIGH"},
+        {"CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:L/VI:L/VA:L/SC:N/SI:N/SA:N", 6.9, "MEDIUM"},
+        {"CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:N/VI:N/VA:N/SC:N/SI:N/SA:N", 0.0, "NONE"},
+        // record GHSA-5j33-cvvr-w245 (tomcat): the threat metric E:U takes 9.2 to 7.2
+        {"CVSS:4.0/AV:N/AC:L/AT:P/PR:N/UI:N/VC:H/VI:H/VA:H/SC:N/SI:N/SA:N", 9.2, "CRITICAL"},
+        {"CVSS:4.0/AV:N/AC:L/AT:P/PR:N/UI:N/VC:H/VI:H/VA:H/SC:N/SI:N/SA:N/E:U", 7.2, "HIGH"},
+    };
+    expect_cvss(cases);
+}
+
+TEST(ScanSeverity, MalformedCvss4VectorsHaveNoScore) {
+    const char* bad[] = {
+        // SA missing
+        "CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:H/VI:H/VA:H/SC:N/SI:N",
+        // AV twice
+        "CVSS:4.0/AV:N/AV:L/AC:L/AT:N/PR:N/UI:N/VC:H/VI:H/VA:H/SC:N/SI:N/SA:N",
+        // a value AV does not have
+        "CVSS:4.0/AV:Q/AC:L/AT:N/PR:N/UI:N/VC:H/VI:H/VA:H/SC:N/SI:N/SA:N",
+        // S (Safety) is a value of MSI only, not of the base SI
+        "CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:H/VI:H/VA:H/SC:N/SI:S/SA:N",
+        // a metric v4.0 does not have
+        "CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:H/VI:H/VA:H/SC:N/SI:N/SA:N/XX:Y",
+        // a threat metric with an unknown value
+        "CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:H/VI:H/VA:H/SC:N/SI:N/SA:N/E:Q",
+        // wrong prefixes, an empty value, a trailing slash
+        "CVSS:4.1/AV:N/AC:L/AT:N/PR:N/UI:N/VC:H/VI:H/VA:H/SC:N/SI:N/SA:N",
+        "CVSS:4/AV:N/AC:L/AT:N/PR:N/UI:N/VC:H/VI:H/VA:H/SC:N/SI:N/SA:N",
+        "cvss:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:H/VI:H/VA:H/SC:N/SI:N/SA:N",
+        "CVSS:4.0/AV:/AC:L/AT:N/PR:N/UI:N/VC:H/VI:H/VA:H/SC:N/SI:N/SA:N",
+        "CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:H/VI:H/VA:H/SC:N/SI:N/SA:N/",
+        "CVSS:4.0/",
+    };
+    for (const char* v : bad) EXPECT_FALSE(inventory::cvss_base_score(v).has_value()) << v;
 }

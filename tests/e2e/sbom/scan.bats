@@ -32,6 +32,22 @@ teardown() { images_teardown; }
         "PYSEC-REQUESTS:2.31.0<2.32.0:MEDIUM PYSEC-REQUESTS-POST:2.31.0<2.31.0-1:CRITICAL" ]
 }
 
+@test "scan rates records by their CVSS v4.0 vector: threat metrics count, v4 before v3, a bad v4 vector passed over" {
+    need jq
+    sbom_image lang lang:scan
+    mkdir -p "$WORK/osv4"
+    local pkg='"package": {"ecosystem": "PyPI", "name": "requests"}, "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "0"}, {"fixed": "2.32.0"}]}]'
+    # 9.2 (CRITICAL) as CVSS-B; the exploit maturity E:U (unreported) takes it to 7.2
+    echo '{"id": "V4-ONLY", "severity": [{"type": "CVSS_V4", "score": "CVSS:4.0/AV:N/AC:L/AT:P/PR:N/UI:N/VC:H/VI:H/VA:H/SC:N/SI:N/SA:N/E:U"}], "affected": [{'"$pkg"'}]}' >"$WORK/osv4/a.json"
+    # v4 6.9 (MEDIUM) wins over v3 9.8 (CRITICAL)
+    echo '{"id": "V4-AND-V3", "severity": [{"type": "CVSS_V3", "score": "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H"}, {"type": "CVSS_V4", "score": "CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:L/VI:L/VA:L/SC:N/SI:N/SA:N"}], "affected": [{'"$pkg"'}]}' >"$WORK/osv4/b.json"
+    # a v4 vector without SA: not scored, the v3 vector rates the record
+    echo '{"id": "V4-BAD", "severity": [{"type": "CVSS_V4", "score": "CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:H/VI:H/VA:H/SC:N/SI:N"}, {"type": "CVSS_V3", "score": "CVSS:3.1/AV:N/AC:H/PR:N/UI:R/S:U/C:L/I:N/A:N"}], "affected": [{'"$pkg"'}]}' >"$WORK/osv4/c.json"
+    husk scan lang:scan --db "$WORK/osv4" --format json >"$WORK/f.json"
+    [ "$(jq -r '[.[] | .id + ":" + .severity] | sort | join(" ")' "$WORK/f.json")" = \
+        "V4-AND-V3:MEDIUM V4-BAD:LOW V4-ONLY:HIGH" ]
+}
+
 @test "scan --update-db imports a zip of OSV records; --severity filters; --exit-code fails CI" {
     need jq
     sbom_image dpkg deb:scan
