@@ -74,6 +74,17 @@ fixture() {
     python3 "$MKIMAGE" "$name" "$LAYOUT" --tag "$tag" "$@" >/dev/null
 }
 
+# The index fixture's two platforms (scripts/fixtures/mkimage.py): this machine's GOARCH
+# (HOST_ARCH, with busybox) and another one (OTHER_ARCH, OTHER_PLATFORM as husk prints it).
+index_platforms() {
+    HOST_ARCH=$(python3 -c 'import sys; sys.path.insert(0, sys.argv[1]); import mkimage; print(mkimage.host_goarch())' "$(dirname "$MKIMAGE")")
+    if [ "$HOST_ARCH" = arm64 ]; then
+        OTHER_ARCH=amd64 OTHER_PLATFORM=linux/amd64
+    else
+        OTHER_ARCH=arm64 OTHER_PLATFORM=linux/arm64/v8
+    fi
+}
+
 # push TAG REGISTRY REPO [skopeo args...]
 push() {
     local tag=$1 reg=$2 repo=$3

@@ -94,27 +94,28 @@ reg_digest() {
 }
 
 @test "push of an image pulled from an index: the index goes up whole, other platforms copied" {
+    index_platforms
     want=$(skopeo inspect --raw --tls-verify=false "docker://$REG_main/src/index" | sha256sum | cut -d' ' -f1)
     arm=$(skopeo inspect --raw --tls-verify=false "docker://$REG_main/src/index" |
-        python3 -c 'import json,sys; print([m["digest"] for m in json.load(sys.stdin)["manifests"] if m["platform"]["architecture"]=="arm64"][0])')
-    # the same registry: the arm64 blobs are mounted from src/index
+        python3 -c 'import json,sys; print([m["digest"] for m in json.load(sys.stdin)["manifests"] if m["platform"]["architecture"]==sys.argv[1]][0])' "$OTHER_ARCH")
+    # the same registry: the other platform's blobs are mounted from src/index
     husk tag "$REG_main/src/index" "$REG_main/dst/index:1"
     run husk push --tls-verify=false "$REG_main/dst/index:1"
     echo "$output"
     [ "$status" -eq 0 ]
-    [[ "$output" == *"linux/arm64/v8 ${arm:7:12}: Copied from src/index"* ]]
-    [[ "$output" == *"linux/amd64 "*": Pushed"* ]]
+    [[ "$output" == *"$OTHER_PLATFORM ${arm:7:12}: Copied from src/index"* ]]
+    [[ "$output" == *"linux/$HOST_ARCH "*": Pushed"* ]]
     [[ "$output" == *"Mounted from src/index"* ]]
     [[ "${lines[-1]}" == "1: digest: sha256:$want size: "* ]]
     [ "$(skopeo inspect --raw --tls-verify=false "docker://$REG_main/dst/index:1" | sha256sum | cut -d' ' -f1)" = "$want" ]
     skopeo inspect --raw --tls-verify=false "docker://$REG_main/dst/index@$arm" >/dev/null
-    # another registry: the arm64 blobs are streamed through; a second push finds all there
+    # another registry: the other platform's blobs are streamed through; a second push finds all there
     husk tag "$REG_main/src/index" "$REG_other/index:1"
     run -0 husk push --tls-verify=false "$REG_other/index:1"
     [ "$(skopeo inspect --raw --tls-verify=false "docker://$REG_other/index:1" | sha256sum | cut -d' ' -f1)" = "$want" ]
     skopeo copy -q --all --src-tls-verify=false "docker://$REG_other/index:1" "oci:$WORK/index-copy:x"
     run -0 husk push --tls-verify=false "$REG_other/index:1"
-    [[ "$output" == *"linux/arm64/v8 ${arm:7:12}: Manifest already exists"* ]]
+    [[ "$output" == *"$OTHER_PLATFORM ${arm:7:12}: Manifest already exists"* ]]
     [ "$(grep -c '^[0-9a-f]\{12\}: Layer already exists$' <<<"$output")" -eq 1 ]
     run grep -c '^[0-9a-f]\{12\}: Pushed$' <<<"$output"
     [ "$output" = 0 ]
@@ -204,11 +205,8 @@ reg_digest() {
 }
 
 @test "build --platform: FROM's image pulled for that platform from its index (COPY only), pushed, its repo digest recorded" {
-    case "$(uname -m)" in
-        x86_64) other=linux/arm64/v8 arch=arm64 ;;
-        aarch64) other=linux/amd64 arch=amd64 ;;
-        *) skip "no platform mapping for $(uname -m)" ;;
-    esac
+    index_platforms
+    other=$OTHER_PLATFORM arch=$OTHER_ARCH
     mkdir -p "$WORK/ctx-plat"
     echo added >"$WORK/ctx-plat/f"
     printf 'FROM %s/src/index\nCOPY f /f\n' "$REG_main" >"$WORK/ctx-plat/Dockerfile"
