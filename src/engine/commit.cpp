@@ -112,7 +112,7 @@ image::Image commit_container(const EngineContext& ctx, const std::string& key,
         if (!name.empty()) names.push_back(oi::parse_reference(name).str());
         if (rec.image_id.empty())
             throw Error("it runs on its own --rootfs: there is no image to commit onto");
-        RootLayers root = root_layers(*ctx.store, rec.id);
+        RootLayers root = root_layers(*ctx.store, rec);
         image::Image parent = ctx.store->resolve(rec.image_id);
         json config = json::parse(parent.config_json);
         apply_container_config(ctx, rec, config);

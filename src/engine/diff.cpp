@@ -17,7 +17,12 @@ const std::vector<std::string>& mount_stubs() {
     return stubs;
 }
 
-RootLayers root_layers(const image::Store& store, const std::string& root_id) {
+namespace {
+
+// `rec`: the container whose user namespace wrote a rootless root (its maps); null takes
+// the user's maps as they are now (a root made and read at once).
+RootLayers layers_of(const image::Store& store, const std::string& root_id,
+                     const ContainerRecord* rec) {
     std::string dir = fmt::format("{}/rootfs/{}", store.root(), root_id);
     if (!sys::exists_nofollow(dir))
         throw Error(fmt::format("container {} has no root filesystem", root_id));
@@ -34,12 +39,25 @@ RootLayers root_layers(const image::Store& store, const std::string& root_id) {
     for (auto it = chains.rbegin(); it != chains.rend(); ++it)
         out.filter.lowers.push_back(store.snapshot_dir(it->get<std::string>()) + "/fs");
     out.filter.stubs = mount_stubs();
-    if (mode == "overlay-userns") {  // written in the user's namespace: the user is root
-        RootlessMaps maps = rootless_maps();
-        out.filter.uid_maps = std::move(maps.uids);
-        out.filter.gid_maps = std::move(maps.gids);
+    if (mode == "overlay-userns" && rec != nullptr) {  // written in the container's namespace
+        out.filter.uid_maps = rec->uid_maps;
+        out.filter.gid_maps = rec->gid_maps;
+    } else if (mode == "overlay-userns") {
+        RootlessMaps now = rootless_maps();
+        out.filter.uid_maps = std::move(now.uids);
+        out.filter.gid_maps = std::move(now.gids);
     }
     return out;
+}
+
+}  // namespace
+
+RootLayers root_layers(const image::Store& store, const std::string& root_id) {
+    return layers_of(store, root_id, nullptr);
+}
+
+RootLayers root_layers(const image::Store& store, const ContainerRecord& rec) {
+    return layers_of(store, rec.id, &rec);
 }
 
 std::vector<image::Change> container_changes(const EngineContext& ctx, const std::string& key) {
@@ -49,7 +67,7 @@ std::vector<image::Change> container_changes(const EngineContext& ctx, const std
             fmt::format("container {} runs on its own --rootfs: there is no image to "
                         "compare with",
                         rec.name));
-    RootLayers r = root_layers(*ctx.store, rec.id);
+    RootLayers r = root_layers(*ctx.store, rec);
     return image::list_changes(r.upper, r.filter);
 }
 
