@@ -1,5 +1,7 @@
 #include "engine/diff.h"
 
+#include <unistd.h>
+
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
@@ -68,7 +70,20 @@ std::vector<image::Change> container_changes(const EngineContext& ctx, const std
                         "compare with",
                         rec.name));
     RootLayers r = root_layers(*ctx.store, rec);
-    return image::list_changes(r.upper, r.filter);
+    if (r.filter.uid_maps.empty() || ::geteuid() == 0)
+        return image::list_changes(r.upper, r.filter);
+    // a user's container: its directories the user may not read are read as its root does
+    auto answer = in_container_userns(r.filter.uid_maps, r.filter.gid_maps, [&] {
+        nlohmann::json out = nlohmann::json::array();
+        for (auto& c : image::list_changes(r.upper, r.filter))
+            out.push_back({static_cast<int>(c.kind), c.path});
+        return out.dump();
+    });
+    if (!answer) return image::list_changes(r.upper, r.filter);
+    std::vector<image::Change> out;
+    for (auto& c : nlohmann::json::parse(*answer))
+        out.push_back({static_cast<image::ChangeKind>(c[0].get<int>()), c[1].get<std::string>()});
+    return out;
 }
 
 }  // namespace husk::engine

@@ -105,6 +105,55 @@ EOF
     [ "$output" = changed ]
 }
 
+# The container's root writes files of its other ids (the user's /etc/subuid range on the
+# host) that the user may not read: diff, commit and rm reach them as the container's root.
+@test "rootless: commit, diff and rm reach what the container's other ids keep from the user" {
+    uh run --name hidden --network none husk/busybox sh -c \
+        'mkdir /s && echo hidden >/s/secret && chown -R 1:2 /s && chmod 600 /s/secret && chmod 700 /s'
+    local upper
+    upper=$(ls -d "$WORK/home-$RL_USER"/.local/share/husk/rootfs/*/upper/s)
+    run as "$RL_USER" ls "$upper"
+    [ "$status" -ne 0 ] # not the user's to read on the host
+    run uh diff hidden
+    echo "$output"
+    [ "$status" -eq 0 ]
+    [[ "$output" == *"A /s/secret"* ]]
+    run uh commit hidden rl/hidden:1
+    echo "$output"
+    [ "$status" -eq 0 ]
+    run uh rm hidden
+    echo "$output"
+    [ "$status" -eq 0 ]
+    [ ! -e "$upper" ]
+    uh save -o "$WORK/home-$RL_USER/hidden.tar" rl/hidden:1
+    run top_layer_entries "$WORK/home-$RL_USER/hidden.tar"
+    echo "$output"
+    [[ "$output" == *"s 1:2 0700"* ]]
+    [[ "$output" == *"s/secret 1:2 0600"* ]]
+    run uh run --rm --network none rl/hidden:1 cat /s/secret
+    [ "$status" -eq 0 ]
+    [ "$output" = hidden ]
+}
+
+# Owners are mapped back with the maps the container was made with, not with the user's
+# range as /etc/subuid gives it now.
+@test "rootless: commit after the user's range moved keeps the container's owners" {
+    uh run --name moved --network none husk/busybox sh -c 'echo x >/owned && chown 5:6 /owned'
+    cp /etc/subuid "$WORK/subuid.kept"
+    cp /etc/subgid "$WORK/subgid.kept"
+    sed -i "s/^$RL_USER:.*/$RL_USER:$((RL_SUBID + 131072)):65536/" /etc/subuid /etc/subgid
+    run uh commit moved rl/moved:1
+    cp "$WORK/subuid.kept" /etc/subuid
+    cp "$WORK/subgid.kept" /etc/subgid
+    echo "$output"
+    [ "$status" -eq 0 ]
+    uh rm moved
+    uh save -o "$WORK/home-$RL_USER/moved.tar" rl/moved:1
+    run top_layer_entries "$WORK/home-$RL_USER/moved.tar"
+    echo "$output"
+    [[ "$output" == *"owned 5:6 0644"* ]]
+}
+
 @test "rootless: save, rmi and load give the same image back" {
     uh tag husk/busybox rl/saved:1
     local id
