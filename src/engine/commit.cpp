@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <ctime>
+#include <exception>
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
@@ -63,14 +64,23 @@ void apply_container_config(const EngineContext& ctx, const ContainerRecord& rec
 }
 
 // A user's container root (its filter maps the ids of the user namespace that wrote it)
-// is read from that namespace's point of view (rootless.h): the files of the container's
-// other ids the user may not read are read, and owners are the container's as they are.
-// Where the namespace cannot be made (the user's range changed since), read as the user.
+// may hold files of the container's other ids the user may not read: where reading it as
+// the user is refused, it is read again from that namespace's point of view (rootless.h),
+// where stat gives the container's owners as they are. As the user first: most roots hold
+// nothing of the kind, and the namespace costs a fork and two newuidmap runs.
 image::LayerBlob write_step_layer(const std::string& upper, const std::string& out,
                                   const image::LayerWriteOptions& opts,
                                   const image::ChangeFilter& filter) {
     if (filter.uid_maps.empty() || ::geteuid() == 0)
         return image::write_layer(upper, out, opts, filter);
+    std::exception_ptr refused;
+    try {
+        return image::write_layer(upper, out, opts, filter);
+    } catch (const Error& e) {
+        if (!permission_denied(e)) throw;
+        refused = std::current_exception();
+        ::unlink(out.c_str());
+    }
     image::ChangeFilter seen = filter;  // stat gives the container's ids there
     seen.uid_maps.clear();
     seen.gid_maps.clear();
@@ -82,7 +92,7 @@ image::LayerBlob write_step_layer(const std::string& upper, const std::string& o
                     {"size", b.size}}
             .dump();
     });
-    if (!answer) return image::write_layer(upper, out, opts, filter);
+    if (!answer) std::rethrow_exception(refused);  // the maps are not the user's any more
     json j = json::parse(*answer);
     image::LayerBlob b;
     b.media_type = j.at("media_type").get<std::string>();

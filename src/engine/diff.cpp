@@ -2,6 +2,8 @@
 
 #include <unistd.h>
 
+#include <exception>
+
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
@@ -72,14 +74,22 @@ std::vector<image::Change> container_changes(const EngineContext& ctx, const std
     RootLayers r = root_layers(*ctx.store, rec);
     if (r.filter.uid_maps.empty() || ::geteuid() == 0)
         return image::list_changes(r.upper, r.filter);
-    // a user's container: its directories the user may not read are read as its root does
+    // a user's container: as the user first, and where that is refused (directories of the
+    // container's other ids), as the container's root in a namespace with its maps
+    std::exception_ptr refused;
+    try {
+        return image::list_changes(r.upper, r.filter);
+    } catch (const Error& e) {
+        if (!permission_denied(e)) throw;
+        refused = std::current_exception();
+    }
     auto answer = in_container_userns(r.filter.uid_maps, r.filter.gid_maps, [&] {
         nlohmann::json out = nlohmann::json::array();
         for (auto& c : image::list_changes(r.upper, r.filter))
             out.push_back({static_cast<int>(c.kind), c.path});
         return out.dump();
     });
-    if (!answer) return image::list_changes(r.upper, r.filter);
+    if (!answer) std::rethrow_exception(refused);  // the maps are not the user's any more
     std::vector<image::Change> out;
     for (auto& c : nlohmann::json::parse(*answer))
         out.push_back({static_cast<image::ChangeKind>(c[0].get<int>()), c[1].get<std::string>()});

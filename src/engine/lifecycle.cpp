@@ -81,8 +81,8 @@ void remove_all_of(const EngineContext& ctx, Containers& db, const ContainerReco
     with_store(ctx, [&](image::Store& s) {
         try {
             s.release_rootfs(rec.id);
-        } catch (const Error&) {
-            if (!empty_userns_upper(s, rec)) throw;
+        } catch (const Error& e) {
+            if (!permission_denied(e) || !empty_userns_upper(s, rec)) throw;
             s.release_rootfs(rec.id);
         }
     });

@@ -146,6 +146,10 @@ std::optional<std::string> in_container_userns(const std::vector<oci::IdMapping>
                                                 : fmt::format("exit {}", WEXITSTATUS(status))));
 }
 
+bool permission_denied(const Error& e) {
+    return e.code() == EACCES || e.code() == EPERM;
+}
+
 void drop_unmapped_mount_ids(oci::Spec& spec) {
     if (!spec.linux_) return;
     auto mapped = [](const std::vector<oci::IdMapping>& maps, const std::string& v) {

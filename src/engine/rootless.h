@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "oci/spec.h"
+#include "sys/error.h"
 
 namespace husk::engine {
 
@@ -38,6 +39,10 @@ RootlessMaps rootless_maps();
 std::optional<std::string> in_container_userns(const std::vector<oci::IdMapping>& uids,
                                                const std::vector<oci::IdMapping>& gids,
                                                const std::function<std::string()>& fn);
+
+// Whether `e` is a refusal for want of permission (EACCES, EPERM): what the ids of a
+// user's container keep from the user, which in_container_userns reaches.
+bool permission_denied(const Error& e);
 
 // Mount options naming an id the container's maps do not hold (devpts' gid=5 where only
 // root is mapped) are refused by the kernel: dropped, as runc's spec --rootless does.

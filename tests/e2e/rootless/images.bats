@@ -24,6 +24,17 @@ teardown_file() {
 # husk as the test's user with a range
 uh() { as "$RL_USER" "$HUSK" "$@"; }
 
+# `run uh commit ARGS` with the user's range moved elsewhere in /etc/subuid and /etc/subgid
+# (put back after).
+commit_after_range_moved() {
+    cp /etc/subuid "$WORK/subuid.kept"
+    cp /etc/subgid "$WORK/subgid.kept"
+    sed -i "s/^$RL_USER:.*/$RL_USER:$((RL_SUBID + 131072)):65536/" /etc/subuid /etc/subgid
+    run uh commit "$@"
+    cp "$WORK/subuid.kept" /etc/subuid
+    cp "$WORK/subgid.kept" /etc/subgid
+}
+
 @test "rootless: push to the local registry, rmi, pull back and run it" {
     uh tag husk/busybox "$REG_main/rl/bb:1"
     run uh push --tls-verify=false "$REG_main/rl/bb:1"
@@ -139,12 +150,7 @@ EOF
 # range as /etc/subuid gives it now.
 @test "rootless: commit after the user's range moved keeps the container's owners" {
     uh run --name moved --network none husk/busybox sh -c 'echo x >/owned && chown 5:6 /owned'
-    cp /etc/subuid "$WORK/subuid.kept"
-    cp /etc/subgid "$WORK/subgid.kept"
-    sed -i "s/^$RL_USER:.*/$RL_USER:$((RL_SUBID + 131072)):65536/" /etc/subuid /etc/subgid
-    run uh commit moved rl/moved:1
-    cp "$WORK/subuid.kept" /etc/subuid
-    cp "$WORK/subgid.kept" /etc/subgid
+    commit_after_range_moved moved rl/moved:1
     echo "$output"
     [ "$status" -eq 0 ]
     uh rm moved
@@ -152,6 +158,20 @@ EOF
     run top_layer_entries "$WORK/home-$RL_USER/moved.tar"
     echo "$output"
     [[ "$output" == *"owned 5:6 0644"* ]]
+}
+
+# Where the namespace cannot have the container's maps any more, what the user may not read
+# is one line naming the file.
+@test "rootless: commit after the user's range moved names the file the user may not read" {
+    uh run --name gone --network none husk/busybox sh -c 'echo x >/kept && chown 5:6 /kept && chmod 600 /kept'
+    commit_after_range_moved gone rl/gone:1
+    echo "$output"
+    [ "$status" -ne 0 ]
+    [ "${#lines[@]}" -eq 1 ]
+    [[ "$output" == *'"kept"'*EACCES* ]]
+    run uh images
+    [[ "$output" != *rl/gone* ]]
+    uh rm gone
 }
 
 @test "rootless: save, rmi and load give the same image back" {
