@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <ctime>
+#include <exception>
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
@@ -11,6 +12,7 @@
 #include "engine/diff.h"
 #include "engine/inspect.h"
 #include "engine/lifecycle.h"
+#include "engine/rootless.h"
 #include "oci/image/reference.h"
 #include "runtime/state.h"
 #include "sys/error.h"
@@ -61,6 +63,46 @@ void apply_container_config(const EngineContext& ctx, const ContainerRecord& rec
     if (!labels.empty()) c["Labels"] = labels;
 }
 
+// A user's container root (its filter maps the ids of the user namespace that wrote it)
+// may hold files of the container's other ids the user may not read: where reading it as
+// the user is refused, it is read again from that namespace's point of view (rootless.h),
+// where stat gives the container's owners as they are. As the user first: most roots hold
+// nothing of the kind, and the namespace costs a fork and two newuidmap runs.
+image::LayerBlob write_step_layer(const std::string& upper, const std::string& out,
+                                  const image::LayerWriteOptions& opts,
+                                  const image::ChangeFilter& filter) {
+    if (filter.uid_maps.empty() || ::geteuid() == 0)
+        return image::write_layer(upper, out, opts, filter);
+    std::exception_ptr refused;
+    try {
+        return image::write_layer(upper, out, opts, filter);
+    } catch (const Error& e) {
+        if (!permission_denied(e)) throw;
+        refused = std::current_exception();
+        ::unlink(out.c_str());
+    }
+    image::ChangeFilter seen = filter;  // stat gives the container's ids there
+    seen.uid_maps.clear();
+    seen.gid_maps.clear();
+    auto answer = in_container_userns(filter.uid_maps, filter.gid_maps, [&] {
+        image::LayerBlob b = image::write_layer(upper, out, opts, seen);
+        return json{{"media_type", b.media_type},
+                    {"digest", b.digest},
+                    {"diff_id", b.diff_id},
+                    {"size", b.size}}
+            .dump();
+    });
+    if (!answer) std::rethrow_exception(refused);  // the maps are not the user's any more
+    json j = json::parse(*answer);
+    image::LayerBlob b;
+    b.media_type = j.at("media_type").get<std::string>();
+    b.digest = j.at("digest").get<std::string>();
+    b.diff_id = j.at("diff_id").get<std::string>();
+    b.size = j.at("size").get<int64_t>();
+    b.path = out;
+    return b;
+}
+
 }  // namespace
 
 json scratch_config() {
@@ -85,7 +127,7 @@ image::Image commit_image(image::Store& store, const std::vector<oi::Descriptor>
     if (step.upper) {
         std::string tmp = fmt::format("{}/{}", store.tmp_dir(), sys::unique_name("layer-"));
         sys::ScopeGuard gone([&]() noexcept { ::unlink(tmp.c_str()); });
-        image::LayerBlob blob = image::write_layer(*step.upper, tmp, target.layer, step.filter);
+        image::LayerBlob blob = write_step_layer(*step.upper, tmp, target.layer, step.filter);
         store.commit_blob(tmp, blob.digest);
         layers.push_back({blob.media_type, blob.digest, blob.size, {}, {}, {}});
         diff_ids.push_back(blob.diff_id);
@@ -112,7 +154,7 @@ image::Image commit_container(const EngineContext& ctx, const std::string& key,
         if (!name.empty()) names.push_back(oi::parse_reference(name).str());
         if (rec.image_id.empty())
             throw Error("it runs on its own --rootfs: there is no image to commit onto");
-        RootLayers root = root_layers(*ctx.store, rec.id);
+        RootLayers root = root_layers(*ctx.store, rec);
         image::Image parent = ctx.store->resolve(rec.image_id);
         json config = json::parse(parent.config_json);
         apply_container_config(ctx, rec, config);

@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "engine/record.h"
 #include "engine/run.h"
 #include "image/layer_diff.h"
 
@@ -21,7 +22,12 @@ struct RootLayers {
 // image lacks them (bundle.cpp's binds of hostname, hosts and resolv.conf; /proc, /sys, /dev).
 const std::vector<std::string>& mount_stubs();
 // Throws when the root has no upper directory (a copied root: no overlayfs).
+// A rootless root's owners are mapped back with the user's maps as they are now
+// (/etc/subuid): for a root made and read at once, as a build step's.
 RootLayers root_layers(const image::Store& store, const std::string& root_id);
+// The root of the container `rec`: a rootless one's owners are mapped back with the maps
+// it was made with (its record's), whatever /etc/subuid says now.
+RootLayers root_layers(const image::Store& store, const ContainerRecord& rec);
 
 // The changes of the container named `key` (id, id prefix or name). Needs ctx.store.
 std::vector<image::Change> container_changes(const EngineContext& ctx, const std::string& key);

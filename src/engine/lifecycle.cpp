@@ -1,6 +1,7 @@
 #include "engine/lifecycle.h"
 
 #include <signal.h>
+#include <unistd.h>
 
 #include <optional>
 
@@ -11,6 +12,7 @@
 #include "engine/health.h"
 #include "engine/monitor.h"
 #include "engine/network.h"
+#include "engine/rootless.h"
 #include "engine/volumes.h"
 #include "image/store.h"
 #include "runtime/cgroup/manager.h"
@@ -51,6 +53,23 @@ void delete_runtime_state(const EngineContext& ctx, const std::string& id) {
     }
 }
 
+// A user's container root may hold what its other ids keep from the user (a 0700
+// directory of its uid 1, in the user's /etc/subuid range): its upper dir emptied from a
+// namespace with the container's maps, where the user is root over them. False when that
+// is not the case or cannot be done.
+bool empty_userns_upper(const image::Store& store, const ContainerRecord& rec) {
+    if (::geteuid() == 0 || rec.uid_maps.empty()) return false;
+    std::string upper = fmt::format("{}/rootfs/{}/upper", store.root(), rec.id);
+    if (!sys::exists_nofollow(upper)) return false;
+    return in_container_userns(rec.uid_maps, rec.gid_maps,
+                               [&] {
+                                   for (auto& name : sys::list_dir(upper))
+                                       sys::remove_all(fmt::format("{}/{}", upper, name));
+                                   return std::string();
+                               })
+        .has_value();
+}
+
 // The root filesystem (mount and directory) and the record with everything in its
 // directory (bundle, logs); its anonymous volumes too with `volumes` (rm -v, --rm).
 // What the runtime could not remove (a cgroup, its state) keeps the record, for the
@@ -59,7 +78,14 @@ void remove_all_of(const EngineContext& ctx, Containers& db, const ContainerReco
                    bool volumes) {
     disconnect_container(ctx, rec.id);  // connected still if its exit went unrecorded
     runtime::remove(ctx.state_root(), rec.id, true);
-    with_store(ctx, [&](image::Store& s) { s.release_rootfs(rec.id); });
+    with_store(ctx, [&](image::Store& s) {
+        try {
+            s.release_rootfs(rec.id);
+        } catch (const Error& e) {
+            if (!permission_denied(e) || !empty_userns_upper(s, rec)) throw;
+            s.release_rootfs(rec.id);
+        }
+    });
     db.remove(rec.id);
     emit_container_event(ctx.data_root, rec, "destroy");
     if (volumes) remove_anonymous_volumes(ctx.data_root, rec);

@@ -1,15 +1,26 @@
 #include "engine/rootless.h"
 
+#include <fcntl.h>
 #include <pwd.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
+#include <exception>
 
 #include <fmt/format.h>
 
 #include "engine/idrange.h"
+#include "runtime/namespaces.h"
 #include "sys/error.h"
+#include "sys/fd.h"
 #include "sys/fileutil.h"
+#include "sys/log.h"
+#include "sys/scope_guard.h"
+#include "sys/syscalls.h"
 
 namespace husk::engine {
 
@@ -54,6 +65,89 @@ RootlessMaps rootless_maps() {
         sys::exists_follow("/usr/bin/newuidmap") && sys::exists_follow("/usr/bin/newgidmap");
     return rootless_maps(pw->pw_name, ::geteuid(), ::getegid(), text("/etc/subuid"),
                          text("/etc/subgid"), helpers);
+}
+
+namespace {
+
+// The child of in_container_userns: 'r' once in its namespace, then after the parent's
+// go 'O' and fn's answer, or 'E' and an error; never returns.
+[[noreturn]] void userns_child(int go, int out, const std::function<std::string()>& fn) {
+    std::string answer;
+    int code = 1;
+    if (::unshare(CLONE_NEWUSER) != 0) {
+        answer = fmt::format("Eunshare(CLONE_NEWUSER): {}", errno_name(errno));
+    } else {
+        char c = 0;
+        if (!sys::write_all(out, "r", 1) || ::read(go, &c, 1) != 1) ::_exit(1);
+        try {
+            answer = "O" + fn();
+            code = 0;
+        } catch (const std::exception& e) {
+            answer = std::string("E") + e.what();
+        }
+    }
+    (void)sys::write_all(out, answer.data(), answer.size());
+    ::_exit(code);
+}
+
+}  // namespace
+
+std::optional<std::string> in_container_userns(const std::vector<oci::IdMapping>& uids,
+                                               const std::vector<oci::IdMapping>& gids,
+                                               const std::function<std::string()>& fn) {
+    std::array<int, 2> gp{}, op{};
+    if (::pipe2(gp.data(), O_CLOEXEC) != 0) throw_sys("pipe2");
+    sys::UniqueFd go_r(gp[0]), go_w(gp[1]);
+    if (::pipe2(op.data(), O_CLOEXEC) != 0) throw_sys("pipe2");
+    sys::UniqueFd out_r(op[0]), out_w(op[1]);
+    pid_t pid = ::fork();
+    if (pid < 0) throw_sys("fork (a reader in the container's user namespace)");
+    if (pid == 0) userns_child(go_r.get(), out_w.get(), fn);
+    bool reaped = false;
+    sys::ScopeGuard reap([&]() noexcept {
+        if (reaped) return;
+        ::kill(pid, SIGKILL);
+        ::waitpid(pid, nullptr, 0);
+    });
+    go_r.reset();
+    out_w.reset();
+    std::string got;
+    std::array<char, 4096> buf{};
+    bool mapped = false;
+    for (;;) {
+        ssize_t n = ::read(out_r.get(), buf.data(), buf.size());
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) throw_sys("read", "the answer of the user namespace's reader");
+        if (n == 0) break;
+        got.append(buf.data(), static_cast<size_t>(n));
+        if (!mapped && got[0] == 'r') {  // in its namespace: its maps, then go
+            mapped = true;
+            got.erase(0, 1);
+            try {
+                runtime::write_id_maps(pid, uids, gids);
+            } catch (const Error& e) {
+                log::debug("a user namespace with the container's maps: {}", e.what());
+                return std::nullopt;
+            }
+            if (!sys::write_all(go_w.get(), "g", 1))
+                throw_sys("write", "the user namespace reader's pipe");
+            go_w.reset();
+        }
+    }
+    int status = 0;
+    while (::waitpid(pid, &status, 0) < 0)
+        if (errno != EINTR) throw_sys("waitpid", "the user namespace's reader");
+    reaped = true;
+    if (!got.empty() && got[0] == 'O' && WIFEXITED(status) && WEXITSTATUS(status) == 0)
+        return got.substr(1);
+    if (!got.empty() && got[0] == 'E') throw Error(got.substr(1));
+    throw Error(fmt::format("the reader in the container's user namespace failed ({})",
+                            WIFSIGNALED(status) ? fmt::format("signal {}", WTERMSIG(status))
+                                                : fmt::format("exit {}", WEXITSTATUS(status))));
+}
+
+bool permission_denied(const Error& e) {
+    return e.code() == EACCES || e.code() == EPERM;
 }
 
 void drop_unmapped_mount_ids(oci::Spec& spec) {

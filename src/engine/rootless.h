@@ -4,10 +4,13 @@
 // does; without one, the user alone (a note says so).
 #pragma once
 
+#include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "oci/spec.h"
+#include "sys/error.h"
 
 namespace husk::engine {
 
@@ -23,6 +26,23 @@ RootlessMaps rootless_maps(const std::string& user, uint32_t uid, uint32_t gid,
                            bool helpers_present);
 // The same for this process: /etc/subuid, /etc/subgid, /usr/bin/newuidmap.
 RootlessMaps rootless_maps();
+
+// `fn`'s answer, run in a child process in a new user namespace with the maps `uids` and
+// `gids` (container -> host, as a container's record has them; newuidmap/newgidmap write
+// them), where this process's user is root over every id they map: what a user's
+// container wrote owned by its other ids (its /etc/subuid range) and not readable by the
+// user (a 0600 file, a 0700 directory) is read as the container's root reads it, and
+// stat gives the container's ids. The child only computes: it writes no state of ours
+// but what `fn` writes. `fn`'s exception comes back as an Error with its message.
+// nullopt, `fn` not run, when the namespace cannot have those maps (newuidmap refuses a
+// range /etc/subuid no longer gives the user): the reason is logged (debug).
+std::optional<std::string> in_container_userns(const std::vector<oci::IdMapping>& uids,
+                                               const std::vector<oci::IdMapping>& gids,
+                                               const std::function<std::string()>& fn);
+
+// Whether `e` is a refusal for want of permission (EACCES, EPERM): what the ids of a
+// user's container keep from the user, which in_container_userns reaches.
+bool permission_denied(const Error& e);
 
 // Mount options naming an id the container's maps do not hold (devpts' gid=5 where only
 // root is mapped) are refused by the kernel: dropped, as runc's spec --rootless does.

@@ -16,7 +16,9 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <set>
+#include <string_view>
 #include <utility>
 
 #include <fmt/format.h>
@@ -236,7 +238,14 @@ class TarWriter {
             int flags = O_RDONLY | O_NOFOLLOW | O_CLOEXEC | (S_ISDIR(st.st_mode) ? O_DIRECTORY : 0);
             fd = UniqueFd(::openat(dirfd, name.c_str(), flags));
             if (!fd) throw_sys("open", path);
-            xattrs(fd.get(), e.get(), path);
+            std::optional<OverrideStat> record = xattrs(fd.get(), e.get(), path);
+            // The owner a rootless unpack could not give the file (it left it the
+            // container's root's): the layer gets the owner it had. An owner the container
+            // gave the file since stays (the kernel's overlayfs does not update the record,
+            // unlike fuse-overlayfs). The mode is the file's own: the unpack set it to the
+            // record's, and a chmod in the container changes the file alone.
+            if (record && st.st_uid == 0) archive_entry_set_uid(e.get(), record->uid);
+            if (record && st.st_gid == 0) archive_entry_set_gid(e.get(), record->gid);
             if (S_ISREG(st.st_mode)) archive_entry_set_size(e.get(), st.st_size);
         }
         header(e.get(), path);
@@ -270,20 +279,33 @@ class TarWriter {
         header(e.get(), path);
     }
 
-    static void xattrs(int fd, archive_entry* e, const std::string& path) {
+    // The file's xattrs into the entry, but overlayfs' own (an opaque directory is the
+    // `.wh..wh..opq` marker; the others say how the overlay merges, and would act on the
+    // overlay of whoever unpacks the layer) and the rootless owner record, returned.
+    static std::optional<OverrideStat> xattrs(int fd, archive_entry* e, const std::string& path) {
         std::array<char, 65536> names{};
         ssize_t len = ::flistxattr(fd, names.data(), names.size());
         if (len < 0) {
-            if (errno == ENOTSUP) return;
+            if (errno == ENOTSUP) return std::nullopt;
             throw_sys("listxattr", path);
         }
+        std::optional<OverrideStat> record;
         std::vector<char> val(65536);
         for (const char* n = names.data(); n < names.data() + len; n += strlen(n) + 1) {
-            if (std::string_view(n).starts_with("trusted.overlay.")) continue;
+            if (is_overlay_xattr(n)) continue;
             ssize_t vl = ::fgetxattr(fd, n, val.data(), val.size());
             if (vl < 0) throw_sys(fmt::format("getxattr {}", n), path);
-            archive_entry_xattr_add_entry(e, n, val.data(), static_cast<size_t>(vl));
+            std::string_view v(val.data(), static_cast<size_t>(vl));
+            if (std::string_view(n) == kOverrideStatXattr) {
+                record = parse_override_stat(v);
+                if (!record)
+                    throw Error(fmt::format("read \"{}\": {} \"{}\" is not UID:GID:MODE", path,
+                                            kOverrideStatXattr, v));
+                continue;
+            }
+            archive_entry_xattr_add_entry(e, n, v.data(), v.size());
         }
+        return record;
     }
 
     void data(int fd, int64_t size, const std::string& path) {

@@ -1,7 +1,9 @@
 // A container's changes as a layer: the upper directory of its overlayfs root (overlayfs
 // format: whiteouts are 0/0 character devices, opaque directories carry
-// trusted.overlay.opaque=y) written as an OCI layer tar (whiteouts as `.wh.NAME`, opaque
-// directories as `.wh..wh..opq`), and the A/C/D change list `husk diff` prints.
+// trusted.overlay.opaque=y, or user.overlay.opaque=y a user's) written as an OCI layer tar
+// (whiteouts as `.wh.NAME`, opaque directories as `.wh..wh..opq`; overlayfs' other xattrs
+// left out; a rootless owner record gives the entry its owner), and the A/C/D change list
+// `husk diff` prints.
 //
 // The tar is deterministic: entries in byte order of their paths, numeric owners only,
 // no atime/ctime, and with `epoch` set (SOURCE_DATE_EPOCH) every mtime clamped to it.

@@ -44,9 +44,7 @@ struct Copier {
         ssize_t len = ::flistxattr(src, names, sizeof names);
         if (len <= 0) return;
         for (const char* n = names; n < names + len; n += strlen(n) + 1) {
-            if (std::string_view(n).starts_with("trusted.overlay.") ||
-                std::string_view(n).starts_with("user.overlay."))
-                continue;
+            if (is_overlay_xattr(n)) continue;
             char val[65536];
             ssize_t vl = ::fgetxattr(src, n, val, sizeof val);
             if (vl < 0) continue;

@@ -12,6 +12,8 @@
 #include <sys/xattr.h>
 #include <unistd.h>
 
+#include <array>
+#include <charconv>
 #include <cstring>
 #include <exception>
 #include <memory>
@@ -109,6 +111,32 @@ bool is_opaque_dir(int dirfd) {
     return false;
 }
 
+bool is_overlay_xattr(std::string_view name) {
+    return name.starts_with("trusted.overlay.") || name.starts_with("user.overlay.");
+}
+
+std::optional<OverrideStat> parse_override_stat(std::string_view value) {
+    // UID:GID:MODE[:TYPE], the mode in octal
+    std::array<std::string_view, 3> f;
+    for (size_t i = 0; i < f.size(); ++i) {
+        size_t colon = value.find(':');
+        if (i + 1 < f.size() && colon == std::string_view::npos) return std::nullopt;
+        f[i] = value.substr(0, colon);
+        value = colon == std::string_view::npos ? std::string_view() : value.substr(colon + 1);
+    }
+    auto number = [](std::string_view s, int base, uint32_t& out) {
+        auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), out, base);
+        return !s.empty() && ec == std::errc() && p == s.data() + s.size();
+    };
+    OverrideStat o;
+    uint32_t mode = 0;
+    if (!number(f[0], 10, o.uid) || !number(f[1], 10, o.gid) || !number(f[2], 8, mode) ||
+        mode > 07777)
+        return std::nullopt;
+    o.perm = static_cast<mode_t>(mode);
+    return o;
+}
+
 namespace {
 
 // Rootless (not root on the host), a layer's owners cannot be set: every file stays the
@@ -126,8 +154,8 @@ bool keeps_owners() {
 void record_owner(int fd, const std::string& path, uid_t uid, gid_t gid, mode_t perm) {
     if (!keeps_owners() || (uid == 0 && gid == 0)) return;
     std::string v = fmt::format("{}:{}:0{:o}", uid, gid, perm & 07777);
-    if (::fsetxattr(fd, "user.containers.override_stat", v.data(), v.size(), 0) != 0)
-        throw_sys("setxattr user.containers.override_stat", path);
+    if (::fsetxattr(fd, kOverrideStatXattr, v.data(), v.size(), 0) != 0)
+        throw_sys(fmt::format("setxattr {}", kOverrideStatXattr), path);
 }
 
 std::string archive_error(archive* a) {
@@ -663,7 +691,8 @@ class Extractor {
     }
 
     // An entry's xattrs, but overlayfs' own (they would turn files into whiteouts or
-    // redirects).
+    // redirects, for root's overlay or a user's) and the store's record of a rootless
+    // owner (record_owner writes it; a layer's would overwrite it).
     static std::vector<std::pair<std::string, std::string>> xattrs_of(archive_entry* e) {
         std::vector<std::pair<std::string, std::string>> out;
         archive_entry_xattr_reset(e);
@@ -671,7 +700,7 @@ class Extractor {
         const void* value = nullptr;
         size_t size = 0;
         while (archive_entry_xattr_next(e, &name, &value, &size) == ARCHIVE_OK) {
-            if (std::string_view(name).starts_with("trusted.overlay.")) continue;
+            if (is_overlay_xattr(name) || std::string_view(name) == kOverrideStatXattr) continue;
             out.emplace_back(name, std::string(static_cast<const char*>(value), size));
         }
         return out;

@@ -92,6 +92,24 @@ const char* opaque_xattr();
 // Whether the directory `dirfd` is opaque (either xattr).
 bool is_opaque_dir(int dirfd);
 
+// Whether `name` is one of overlayfs' own xattrs: trusted.overlay.*, or user.overlay.*
+// under userxattr (opaque, redirect, metacopy, origin, whiteout...). They say how a layer
+// tree is merged, not what a file holds: never taken from a layer tar (they would turn
+// files into whiteouts, opaque directories or redirects) nor written into one.
+bool is_overlay_xattr(std::string_view name);
+
+// Rootless, the owner and mode a layer gave a file, which an ordinary user cannot give it
+// (the file stays the user's): "UID:GID:0MODE" (a fourth field, the file's type, may
+// follow), as fuse-overlayfs and containers/storage keep them. The store's record, not a
+// file's content: never taken from a layer tar nor written into one.
+inline constexpr const char* kOverrideStatXattr = "user.containers.override_stat";
+struct OverrideStat {
+    uint32_t uid = 0, gid = 0;
+    mode_t perm = 0;  // the permission bits (07777)
+};
+// The record's value parsed; nullopt when malformed.
+std::optional<OverrideStat> parse_override_stat(std::string_view value);
+
 // What an entry does to what its layer already has at its name (from an earlier entry):
 // a directory over a directory keeps it (the entries merge, the metadata is the new
 // one's); anything else goes first, a directory with its tree, a whiteout's target too.

@@ -11,6 +11,7 @@
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 #include <zlib.h>
 
@@ -18,7 +19,9 @@
 #include <cstdlib>
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <fmt/format.h>
@@ -60,6 +63,16 @@ class Tar {
         archive_entry_set_hardlink(e.get(), target.c_str());
         archive_entry_set_size(e.get(), 0);
         return put(e.get(), {});
+    }
+    // A directory (or with `data`, a file) carrying the xattrs `xattrs` (name, value).
+    Tar& with_xattrs(const std::string& name,
+                     const std::vector<std::pair<std::string, std::string>>& xattrs,
+                     const std::optional<std::string>& data = std::nullopt) {
+        Entry e(name, data ? AE_IFREG : AE_IFDIR, data ? 0644 : 0755);
+        if (data) archive_entry_set_size(e.get(), static_cast<int64_t>(data->size()));
+        for (auto& [n, v] : xattrs)
+            archive_entry_xattr_add_entry(e.get(), n.c_str(), v.data(), v.size());
+        return put(e.get(), data.value_or(""));
     }
     Tar& whiteout(const std::string& dir, const std::string& name) {
         return file((dir.empty() ? "" : dir + "/") + ".wh." + name, "");
@@ -633,6 +646,42 @@ TEST_F(UnpackTest, StaleStagingIsRemovedWhenNoPullIsRunning) {
 
 // The same image stored under two manifests (a docker-archive and an OCI archive of it)
 // and two names: each name and the id still name it.
+// A layer from elsewhere plants none of overlayfs' xattrs, root's (trusted.overlay.*) nor a
+// user's (user.overlay.*, read by a userxattr overlay: opaque, redirect, whiteout...), nor
+// the store's record of a rootless owner (user.containers.override_stat); other xattrs stay.
+TEST_F(UnpackTest, ALayersOverlayXattrsAndOwnerRecordAreDropped) {
+    const std::vector<std::pair<std::string, std::string>> planted = {
+        {"trusted.overlay.opaque", "y"},
+        {"user.overlay.opaque", "y"},
+        {"user.overlay.redirect", "/d"},
+        {"user.overlay.whiteout", ""},
+        {"user.containers.override_stat", "0:0:04755"},
+        {"user.kept", "1"}};
+    add_image("husk/planted:1",
+              {Tar().dir("d").file("d/below", "below\n").done(),
+               Tar().with_xattrs("d", planted).with_xattrs("d/f", planted, "f\n").done()});
+    for (auto& root : roots("husk/planted:1")) {
+        EXPECT_EQ(husk::sys::read_file(root + "/d/below"), "below\n")
+            << root << ": d is not opaque";
+        EXPECT_EQ(husk::sys::read_file(root + "/d/f"), "f\n") << root << ": f is no whiteout";
+        EXPECT_EQ(lstat_of(root + "/d/f").st_mode & 07777, 0644u) << root;
+    }
+    // the layer's tree as unpacked (the roots above had it made)
+    std::string top = store_->snapshot_dir(store_->resolve("husk/planted:1").chain_ids.back());
+    for (const char* rel : {"/fs/d", "/fs/d/f"}) {
+        std::string p = top + rel;
+        for (auto& [name, value] : planted) {
+            char v[64];
+            ssize_t n = ::lgetxattr(p.c_str(), name.c_str(), v, sizeof v);
+            if (name == "user.kept") {
+                EXPECT_EQ(std::string(v, static_cast<size_t>(std::max<ssize_t>(n, 0))), "1") << p;
+            } else {
+                EXPECT_LT(n, 0) << p << " carries " << name;
+            }
+        }
+    }
+}
+
 TEST_F(UnpackTest, SameImageUnderTwoManifestsIsNotAmbiguous) {
     std::string layer = Tar().file("f", "f\n").done();
     add_image("husk/twice:a", {layer});

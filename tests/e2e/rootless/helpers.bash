@@ -113,3 +113,22 @@ load_busybox() {
     chmod 644 "$WORK/bb.tar"
     as "$u" "$HUSK" load -i "$WORK/bb.tar" >/dev/null
 }
+
+# The entries of the top layer of the image in the OCI archive FILE (`husk save`), one a
+# line: PATH UID:GID MODE(octal) and the names of its xattrs.
+top_layer_entries() {
+    python3 - "$1" <<'PY'
+import io, json, sys, tarfile
+t = tarfile.open(sys.argv[1])
+names = {m.name.removeprefix("./"): m for m in t.getmembers()}
+def blob(d):
+    return t.extractfile(names["blobs/sha256/" + d.split(":")[1]]).read()
+m = json.loads(t.extractfile(names["index.json"]).read())
+while "manifests" in m:
+    m = json.loads(blob(m["manifests"][0]["digest"]))
+layer = tarfile.open(fileobj=io.BytesIO(blob(m["layers"][-1]["digest"])))
+for e in layer:
+    xattrs = sorted(k.removeprefix("SCHILY.xattr.") for k in e.pax_headers if k.startswith("SCHILY.xattr."))
+    print(e.name.rstrip("/"), f"{e.uid}:{e.gid}", f"{e.mode:04o}", *xattrs)
+PY
+}

@@ -24,6 +24,17 @@ teardown_file() {
 # husk as the test's user with a range
 uh() { as "$RL_USER" "$HUSK" "$@"; }
 
+# `run uh commit ARGS` with the user's range moved elsewhere in /etc/subuid and /etc/subgid
+# (put back after).
+commit_after_range_moved() {
+    cp /etc/subuid "$WORK/subuid.kept"
+    cp /etc/subgid "$WORK/subgid.kept"
+    sed -i "s/^$RL_USER:.*/$RL_USER:$((RL_SUBID + 131072)):65536/" /etc/subuid /etc/subgid
+    run uh commit "$@"
+    cp "$WORK/subuid.kept" /etc/subuid
+    cp "$WORK/subgid.kept" /etc/subgid
+}
+
 @test "rootless: push to the local registry, rmi, pull back and run it" {
     uh tag husk/busybox "$REG_main/rl/bb:1"
     run uh push --tls-verify=false "$REG_main/rl/bb:1"
@@ -103,6 +114,64 @@ EOF
     run uh run --rm --network none rl/committed:1 cat /changed
     [ "$status" -eq 0 ]
     [ "$output" = changed ]
+}
+
+# The container's root writes files of its other ids (the user's /etc/subuid range on the
+# host) that the user may not read: diff, commit and rm reach them as the container's root.
+@test "rootless: commit, diff and rm reach what the container's other ids keep from the user" {
+    uh run --name hidden --network none husk/busybox sh -c \
+        'mkdir /s && echo hidden >/s/secret && chown -R 1:2 /s && chmod 600 /s/secret && chmod 700 /s'
+    local upper
+    upper=$(ls -d "$WORK/home-$RL_USER"/.local/share/husk/rootfs/*/upper/s)
+    run as "$RL_USER" ls "$upper"
+    [ "$status" -ne 0 ] # not the user's to read on the host
+    run uh diff hidden
+    echo "$output"
+    [ "$status" -eq 0 ]
+    [[ "$output" == *"A /s/secret"* ]]
+    run uh commit hidden rl/hidden:1
+    echo "$output"
+    [ "$status" -eq 0 ]
+    run uh rm hidden
+    echo "$output"
+    [ "$status" -eq 0 ]
+    [ ! -e "$upper" ]
+    uh save -o "$WORK/home-$RL_USER/hidden.tar" rl/hidden:1
+    run top_layer_entries "$WORK/home-$RL_USER/hidden.tar"
+    echo "$output"
+    [[ "$output" == *"s 1:2 0700"* ]]
+    [[ "$output" == *"s/secret 1:2 0600"* ]]
+    run uh run --rm --network none rl/hidden:1 cat /s/secret
+    [ "$status" -eq 0 ]
+    [ "$output" = hidden ]
+}
+
+# Owners are mapped back with the maps the container was made with, not with the user's
+# range as /etc/subuid gives it now.
+@test "rootless: commit after the user's range moved keeps the container's owners" {
+    uh run --name moved --network none husk/busybox sh -c 'echo x >/owned && chown 5:6 /owned'
+    commit_after_range_moved moved rl/moved:1
+    echo "$output"
+    [ "$status" -eq 0 ]
+    uh rm moved
+    uh save -o "$WORK/home-$RL_USER/moved.tar" rl/moved:1
+    run top_layer_entries "$WORK/home-$RL_USER/moved.tar"
+    echo "$output"
+    [[ "$output" == *"owned 5:6 0644"* ]]
+}
+
+# Where the namespace cannot have the container's maps any more, what the user may not read
+# is one line naming the file.
+@test "rootless: commit after the user's range moved names the file the user may not read" {
+    uh run --name gone --network none husk/busybox sh -c 'echo x >/kept && chown 5:6 /kept && chmod 600 /kept'
+    commit_after_range_moved gone rl/gone:1
+    echo "$output"
+    [ "$status" -ne 0 ]
+    [ "${#lines[@]}" -eq 1 ]
+    [[ "$output" == *'"kept"'*EACCES* ]]
+    run uh images
+    [[ "$output" != *rl/gone* ]]
+    uh rm gone
 }
 
 @test "rootless: save, rmi and load give the same image back" {

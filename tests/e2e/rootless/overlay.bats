@@ -104,3 +104,19 @@ need_userns_overlay() {
     run python3 -c 'import os, sys; print(os.listxattr(sys.argv[1]))' "$(dirname "$f")/../../etc/hostname"
     [ "$output" = "[]" ]
 }
+
+@test "a user's commit gives the layer the owners kept in user.containers.override_stat" {
+    load_multilayer "$RL_BARE"
+    need_userns_overlay "$RL_BARE"
+    as "$RL_BARE" "$HUSK" run --name ow --network none husk/ml sh -c 'echo more >>/home/user/owned'
+    run as "$RL_BARE" "$HUSK" commit ow rl/ow:1
+    echo "$output"
+    [ "$status" -eq 0 ]
+    as "$RL_BARE" "$HUSK" save -o "$WORK/home-$RL_BARE/ow.tar" rl/ow:1
+    run top_layer_entries "$WORK/home-$RL_BARE/ow.tar"
+    echo "$output"
+    # the owner the image gave it, not the user's (root in the container); no record itself
+    grep -qx 'home/user/owned 1000:1000 0644' <<<"$output"
+    [[ "$output" != *override_stat* ]]
+    [[ "$output" != *user.overlay* ]]
+}
