@@ -453,7 +453,7 @@ image::Image Builder::run_step(Stage& st, const Instruction& ins) {
     restore();
     rec = engine::lookup(ctx_, ro.name);
     if (code != 0) throw Error(fmt::format("RUN returned exit code {}", code));
-    engine::RootLayers root = engine::root_layers(store_, rec->id);
+    engine::RootLayers root = engine::root_layers(store_, *rec);
     return commit(st, st.config, ins, root.upper, root.filter);
 }
 
