@@ -19,7 +19,7 @@
 #include "sys/fd.h"
 #include "sys/fileutil.h"
 #include "sys/log.h"
-#include "sys/scope_guard.h"
+#include "sys/spawn.h"
 #include "sys/syscalls.h"
 
 namespace husk::engine {
@@ -103,12 +103,7 @@ std::optional<std::string> in_container_userns(const std::vector<oci::IdMapping>
     pid_t pid = ::fork();
     if (pid < 0) throw_sys("fork (a reader in the container's user namespace)");
     if (pid == 0) userns_child(go_r.get(), out_w.get(), fn);
-    bool reaped = false;
-    sys::ScopeGuard reap([&]() noexcept {
-        if (reaped) return;
-        ::kill(pid, SIGKILL);
-        ::waitpid(pid, nullptr, 0);
-    });
+    sys::ChildGuard child(pid);
     go_r.reset();
     out_w.reset();
     std::string got;
@@ -134,10 +129,7 @@ std::optional<std::string> in_container_userns(const std::vector<oci::IdMapping>
             go_w.reset();
         }
     }
-    int status = 0;
-    while (::waitpid(pid, &status, 0) < 0)
-        if (errno != EINTR) throw_sys("waitpid", "the user namespace's reader");
-    reaped = true;
+    int status = child.wait("the user namespace's reader");
     if (!got.empty() && got[0] == 'O' && WIFEXITED(status) && WEXITSTATUS(status) == 0)
         return got.substr(1);
     if (!got.empty() && got[0] == 'E') throw Error(got.substr(1));

@@ -21,6 +21,7 @@
 #include "sys/fileutil.h"
 #include "sys/mount_api.h"
 #include "sys/scope_guard.h"
+#include "sys/spawn.h"
 #include "sys/syscalls.h"
 #include "sys/unix_socket.h"
 
@@ -105,12 +106,7 @@ UniqueFd userns_overlay_mount(const OverlayDirs& dirs, UsernsOverlay how) {
     pid_t pid = sys::clone3(args);
     if (pid < 0) throw_sys("clone3 (a user namespace to mount overlayfs in)");
     if (pid == 0) child_mount(a);
-    bool reaped = false;
-    sys::ScopeGuard reap([&]() noexcept {
-        if (reaped) return;
-        ::kill(pid, SIGKILL);
-        ::waitpid(pid, nullptr, 0);
-    });
+    sys::ChildGuard child(pid);
     child_sock.reset();
     err_w.reset();
     go_r.reset();
@@ -121,9 +117,7 @@ UniqueFd userns_overlay_mount(const OverlayDirs& dirs, UsernsOverlay how) {
     sys::write_file(base + "gid_map", fmt::format("0 {} 1\n", ::getegid()));
     if (::write(go_w.get(), "g", 1) != 1) throw_sys("write", "the mount helper's pipe");
     go_w.reset();
-    int status = 0;
-    if (::waitpid(pid, &status, 0) != pid) throw_sys("waitpid", "the mount helper");
-    reaped = true;
+    int status = child.wait("the mount helper");
     ChildError e;
     if (::read(err_r.get(), &e, sizeof e) == static_cast<ssize_t>(sizeof e)) {
         e.step.back() = 0;

@@ -80,6 +80,21 @@ SpawnResult spawn_and_wait(const char* path, char* const* argv, char* const* env
     }
 }
 
+ChildGuard::~ChildGuard() {
+    if (pid_ <= 0) return;
+    ::kill(pid_, SIGKILL);
+    while (::waitpid(pid_, nullptr, 0) < 0 && errno == EINTR) {
+    }
+}
+
+int ChildGuard::wait(const std::string& what) {
+    int status = 0;
+    while (::waitpid(pid_, &status, 0) < 0)
+        if (errno != EINTR) throw_sys("waitpid", what);
+    pid_ = 0;
+    return status;
+}
+
 std::vector<char*> c_strings(std::vector<std::string>& v) {
     std::vector<char*> out;
     out.reserve(v.size() + 1);

@@ -2,6 +2,8 @@
 // init, so async-signal-safe), CNI plugins, iptables.
 #pragma once
 
+#include <sys/types.h>
+
 #include <cstddef>
 #include <cstdint>
 #include <initializer_list>
@@ -39,6 +41,22 @@ SpawnResult spawn_and_wait(const char* path, char* const* argv, char* const* env
 // execv(argv[0], argv); _exit(127) when that fails. Async-signal-safe.
 [[noreturn]] void exec_detached(char* const* argv, int null, int err,
                                 std::initializer_list<int> keep) noexcept;
+
+// A forked child of ours that must not outlive the scope: SIGKILLed and reaped when the
+// scope is left before wait() reaped it (an error on the way, a child that holds a
+// namespace only while we need it).
+class ChildGuard {
+  public:
+    explicit ChildGuard(pid_t pid) noexcept : pid_(pid) {}
+    ChildGuard(const ChildGuard&) = delete;
+    ChildGuard& operator=(const ChildGuard&) = delete;
+    ~ChildGuard();
+    // Waits for the child (EINTR retried) and returns its wait status; throws naming `what`.
+    int wait(const std::string& what);
+
+  private:
+    pid_t pid_;
+};
 
 // argv/envp for spawn_and_wait: pointers into `v` (which must outlive them), null-ended.
 std::vector<char*> c_strings(std::vector<std::string>& v);

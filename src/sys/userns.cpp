@@ -10,7 +10,7 @@
 
 #include "sys/error.h"
 #include "sys/fileutil.h"
-#include "sys/scope_guard.h"
+#include "sys/spawn.h"
 #include "sys/syscalls.h"
 
 namespace husk::sys {
@@ -31,10 +31,7 @@ UniqueFd userns_with_maps(const std::string& uid_map, const std::string& gid_map
     }
     r.reset();
     // The owner of the namespace, killed and reaped on every way out.
-    ScopeGuard reap([pid]() noexcept {
-        ::kill(pid, SIGKILL);
-        ::waitpid(pid, nullptr, 0);
-    });
+    ChildGuard owner(pid);
     std::string base = fmt::format("/proc/{}/", pid);
     write_file(base + "uid_map", uid_map);
     write_file(base + "gid_map", gid_map);
