@@ -64,36 +64,25 @@ void apply_container_config(const EngineContext& ctx, const ContainerRecord& rec
 }
 
 // A user's container root (its filter maps the ids of the user namespace that wrote it)
-// may hold files of the container's other ids the user may not read: where reading it as
-// the user is refused, it is read again from that namespace's point of view (rootless.h),
-// where stat gives the container's owners as they are. As the user first: most roots hold
-// nothing of the kind, and the namespace costs a fork and two newuidmap runs.
+// may hold files of the container's other ids the user may not read: read where needed
+// from that namespace's point of view (as_user_or_container_root), where stat gives the
+// container's owners as they are.
 image::LayerBlob write_step_layer(const std::string& upper, const std::string& out,
                                   const image::LayerWriteOptions& opts,
                                   const image::ChangeFilter& filter) {
-    if (filter.uid_maps.empty() || ::geteuid() == 0)
-        return image::write_layer(upper, out, opts, filter);
-    std::exception_ptr refused;
-    try {
-        return image::write_layer(upper, out, opts, filter);
-    } catch (const Error& e) {
-        if (!permission_denied(e)) throw;
-        refused = std::current_exception();
-        ::unlink(out.c_str());
-    }
-    image::ChangeFilter seen = filter;  // stat gives the container's ids there
+    image::ChangeFilter seen = filter;  // in the namespace: the container's ids already
     seen.uid_maps.clear();
     seen.gid_maps.clear();
-    auto answer = in_container_userns(filter.uid_maps, filter.gid_maps, [&] {
-        image::LayerBlob b = image::write_layer(upper, out, opts, seen);
-        return json{{"media_type", b.media_type},
-                    {"digest", b.digest},
-                    {"diff_id", b.diff_id},
-                    {"size", b.size}}
-            .dump();
-    });
-    if (!answer) std::rethrow_exception(refused);  // the maps are not the user's any more
-    json j = json::parse(*answer);
+    json j = json::parse(
+        as_user_or_container_root(filter.uid_maps, filter.gid_maps, [&](bool in_namespace) {
+            if (in_namespace) ::unlink(out.c_str());  // what the refused try began
+            image::LayerBlob b = image::write_layer(upper, out, opts, in_namespace ? seen : filter);
+            return json{{"media_type", b.media_type},
+                        {"digest", b.digest},
+                        {"diff_id", b.diff_id},
+                        {"size", b.size}}
+                .dump();
+        }));
     image::LayerBlob b;
     b.media_type = j.at("media_type").get<std::string>();
     b.digest = j.at("digest").get<std::string>();

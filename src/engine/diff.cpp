@@ -23,8 +23,8 @@ const std::vector<std::string>& mount_stubs() {
 
 namespace {
 
-// `rec`: the container whose user namespace wrote a rootless root (its maps); null takes
-// the user's maps as they are now (a root made and read at once).
+// `rec`: the container whose user namespace wrote a rootless root (its maps); null for a
+// root no user namespace wrote (a build step's: a user's build steps are containers).
 RootLayers layers_of(const image::Store& store, const std::string& root_id,
                      const ContainerRecord* rec) {
     std::string dir = fmt::format("{}/rootfs/{}", store.root(), root_id);
@@ -43,13 +43,12 @@ RootLayers layers_of(const image::Store& store, const std::string& root_id,
     for (auto it = chains.rbegin(); it != chains.rend(); ++it)
         out.filter.lowers.push_back(store.snapshot_dir(it->get<std::string>()) + "/fs");
     out.filter.stubs = mount_stubs();
-    if (mode == "overlay-userns" && rec != nullptr) {  // written in the container's namespace
+    if (mode == "overlay-userns") {  // written in the container's namespace: its maps
+        if (rec == nullptr)
+            throw Error(
+                fmt::format("root {}: written in a user namespace no record names", root_id));
         out.filter.uid_maps = rec->uid_maps;
         out.filter.gid_maps = rec->gid_maps;
-    } else if (mode == "overlay-userns") {
-        RootlessMaps now = rootless_maps();
-        out.filter.uid_maps = std::move(now.uids);
-        out.filter.gid_maps = std::move(now.gids);
     }
     return out;
 }
@@ -72,26 +71,15 @@ std::vector<image::Change> container_changes(const EngineContext& ctx, const std
                         "compare with",
                         rec.name));
     RootLayers r = root_layers(*ctx.store, rec);
-    if (r.filter.uid_maps.empty() || ::geteuid() == 0)
-        return image::list_changes(r.upper, r.filter);
-    // a user's container: as the user first, and where that is refused (directories of the
-    // container's other ids), as the container's root in a namespace with its maps
-    std::exception_ptr refused;
-    try {
-        return image::list_changes(r.upper, r.filter);
-    } catch (const Error& e) {
-        if (!permission_denied(e)) throw;
-        refused = std::current_exception();
-    }
-    auto answer = in_container_userns(r.filter.uid_maps, r.filter.gid_maps, [&] {
+    // a user's container: read where needed as the container's root (rootless.h)
+    std::string answer = as_user_or_container_root(r.filter.uid_maps, r.filter.gid_maps, [&](bool) {
         nlohmann::json out = nlohmann::json::array();
         for (auto& c : image::list_changes(r.upper, r.filter))
             out.push_back({static_cast<int>(c.kind), c.path});
         return out.dump();
     });
-    if (!answer) std::rethrow_exception(refused);  // the maps are not the user's any more
     std::vector<image::Change> out;
-    for (auto& c : nlohmann::json::parse(*answer))
+    for (auto& c : nlohmann::json::parse(answer))
         out.push_back({static_cast<image::ChangeKind>(c[0].get<int>()), c[1].get<std::string>()});
     return out;
 }

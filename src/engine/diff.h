@@ -21,9 +21,8 @@ struct RootLayers {
 // The files and directories the runtime makes in a root as mount targets when the
 // image lacks them (bundle.cpp's binds of hostname, hosts and resolv.conf; /proc, /sys, /dev).
 const std::vector<std::string>& mount_stubs();
-// Throws when the root has no upper directory (a copied root: no overlayfs).
-// A rootless root's owners are mapped back with the user's maps as they are now
-// (/etc/subuid): for a root made and read at once, as a build step's.
+// Throws when the root has no upper directory (a copied root: no overlayfs). For a root
+// no container record names (a build step's); one a user namespace wrote needs the record.
 RootLayers root_layers(const image::Store& store, const std::string& root_id);
 // The root of the container `rec`: a rootless one's owners are mapped back with the maps
 // it was made with (its record's), whatever /etc/subuid says now.

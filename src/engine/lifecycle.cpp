@@ -1,6 +1,7 @@
 #include "engine/lifecycle.h"
 
 #include <signal.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <optional>
@@ -54,17 +55,23 @@ void delete_runtime_state(const EngineContext& ctx, const std::string& id) {
 }
 
 // A user's container root may hold what its other ids keep from the user (a 0700
-// directory of its uid 1, in the user's /etc/subuid range): its upper dir emptied from a
-// namespace with the container's maps, where the user is root over them. False when that
-// is not the case or cannot be done.
-bool empty_userns_upper(const image::Store& store, const ContainerRecord& rec) {
+// directory of its uid 1, in the user's /etc/subuid range): what the store's removal left
+// of it (upper, work, a copied root's merged; never a mount) removed from a namespace with
+// the container's maps, where the user is root over them. False when that cannot be done.
+bool empty_userns_root(const image::Store& store, const ContainerRecord& rec) {
     if (::geteuid() == 0 || rec.uid_maps.empty()) return false;
-    std::string upper = fmt::format("{}/rootfs/{}/upper", store.root(), rec.id);
-    if (!sys::exists_nofollow(upper)) return false;
+    std::string dir = fmt::format("{}/rootfs/{}", store.root(), rec.id);
     return in_container_userns(rec.uid_maps, rec.gid_maps,
                                [&] {
-                                   for (auto& name : sys::list_dir(upper))
-                                       sys::remove_all(fmt::format("{}/{}", upper, name));
+                                   struct stat top {};
+                                   if (::lstat(dir.c_str(), &top) != 0) return std::string();
+                                   for (auto& name : sys::list_dir(dir)) {
+                                       std::string p = fmt::format("{}/{}", dir, name);
+                                       struct stat st {};
+                                       if (::lstat(p.c_str(), &st) == 0 && st.st_dev != top.st_dev)
+                                           continue;  // a mount: the store's to undo
+                                       sys::remove_all(p);
+                                   }
                                    return std::string();
                                })
         .has_value();
@@ -82,7 +89,7 @@ void remove_all_of(const EngineContext& ctx, Containers& db, const ContainerReco
         try {
             s.release_rootfs(rec.id);
         } catch (const Error& e) {
-            if (!permission_denied(e) || !empty_userns_upper(s, rec)) throw;
+            if (!permission_denied(e) || !empty_userns_root(s, rec)) throw;
             s.release_rootfs(rec.id);
         }
     });

@@ -4,12 +4,14 @@
 #include <pwd.h>
 #include <sched.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <array>
 #include <exception>
+#include <initializer_list>
 
 #include <fmt/format.h>
 
@@ -70,8 +72,14 @@ RootlessMaps rootless_maps() {
 namespace {
 
 // The child of in_container_userns: 'r' once in its namespace, then after the parent's
-// go 'O' and fn's answer, or 'E' and an error; never returns.
-[[noreturn]] void userns_child(int go, int out, const std::function<std::string()>& fn) {
+// go 'O' and fn's answer, or 'E' and an error; never returns. `parent_ends` are the
+// parent's ends of the two pipes, closed here: with them open, a parent killed before its
+// go (or while the answer fills the pipe) would leave the child waiting for ever, holding
+// the locks the fork handed it; the child also dies with the parent.
+[[noreturn]] void userns_child(int go, int out, std::initializer_list<int> parent_ends,
+                               pid_t parent, const std::function<std::string()>& fn) {
+    for (int fd : parent_ends) ::close(fd);
+    if (::prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || ::getppid() != parent) ::_exit(1);
     std::string answer;
     int code = 1;
     if (::unshare(CLONE_NEWUSER) != 0) {
@@ -100,9 +108,10 @@ std::optional<std::string> in_container_userns(const std::vector<oci::IdMapping>
     sys::UniqueFd go_r(gp[0]), go_w(gp[1]);
     if (::pipe2(op.data(), O_CLOEXEC) != 0) throw_sys("pipe2");
     sys::UniqueFd out_r(op[0]), out_w(op[1]);
+    pid_t parent = ::getpid();
     pid_t pid = ::fork();
     if (pid < 0) throw_sys("fork (a reader in the container's user namespace)");
-    if (pid == 0) userns_child(go_r.get(), out_w.get(), fn);
+    if (pid == 0) userns_child(go_r.get(), out_w.get(), {go_w.get(), out_r.get()}, parent, fn);
     sys::ChildGuard child(pid);
     go_r.reset();
     out_w.reset();
@@ -140,6 +149,22 @@ std::optional<std::string> in_container_userns(const std::vector<oci::IdMapping>
 
 bool permission_denied(const Error& e) {
     return e.code() == EACCES || e.code() == EPERM;
+}
+
+std::string as_user_or_container_root(const std::vector<oci::IdMapping>& uids,
+                                      const std::vector<oci::IdMapping>& gids,
+                                      const std::function<std::string(bool)>& fn) {
+    if (uids.empty() || ::geteuid() == 0) return fn(false);
+    std::exception_ptr refused;
+    try {
+        return fn(false);
+    } catch (const Error& e) {
+        if (!permission_denied(e)) throw;
+        refused = std::current_exception();
+    }
+    auto answer = in_container_userns(uids, gids, [&] { return fn(true); });
+    if (!answer) std::rethrow_exception(refused);  // the maps are not the user's any more
+    return *answer;
 }
 
 void drop_unmapped_mount_ids(oci::Spec& spec) {

@@ -44,6 +44,16 @@ std::optional<std::string> in_container_userns(const std::vector<oci::IdMapping>
 // user's container keep from the user, which in_container_userns reaches.
 bool permission_denied(const Error& e);
 
+// `fn(false)` as this process's user; where that is refused for want of permission (a
+// user's container keeps files of its other ids from the user), `fn(true)` in a user
+// namespace with the container's maps `uids`/`gids` (in_container_userns), and its answer;
+// where that namespace cannot have those maps, the first refusal. As root or without maps,
+// `fn(false)` alone. As the user first: most roots hold nothing of the kind, and the
+// namespace costs a fork and two newuidmap runs (~40 ms).
+std::string as_user_or_container_root(const std::vector<oci::IdMapping>& uids,
+                                      const std::vector<oci::IdMapping>& gids,
+                                      const std::function<std::string(bool)>& fn);
+
 // Mount options naming an id the container's maps do not hold (devpts' gid=5 where only
 // root is mapped) are refused by the kernel: dropped, as runc's spec --rootless does.
 void drop_unmapped_mount_ids(oci::Spec& spec);

@@ -40,6 +40,7 @@ struct ChildError {
 struct MountArgs {
     std::vector<std::pair<std::string, std::string>> params;  // fsconfig, in order
     int sock = -1, errpipe = -1, go = -1;
+    int parent_go = -1;  // the parent's end of `go`: closed first, so a dead parent is EOF
 };
 
 [[noreturn]] void child_fail(const MountArgs& a, const char* step, int err) noexcept {
@@ -52,6 +53,7 @@ struct MountArgs {
 
 // --- child side: runs between clone and _exit (no allocation, no throw) ---
 [[noreturn]] void child_mount(const MountArgs& a) noexcept {
+    ::close(a.parent_go);
     char c = 0;
     if (::read(a.go, &c, 1) != 1) ::_exit(1);  // the parent wrote our maps (or gave up)
     int fs = sys::open_filesystem("overlay");
@@ -99,6 +101,7 @@ UniqueFd userns_overlay_mount(const OverlayDirs& dirs, UsernsOverlay how) {
     a.sock = child_sock.get();
     a.errpipe = err_w.get();
     a.go = go_r.get();
+    a.parent_go = go_w.get();
 
     sys::CloneArgs args;
     args.flags = CLONE_NEWUSER | CLONE_NEWNS;

@@ -24,7 +24,8 @@ UniqueFd userns_with_maps(const std::string& uid_map, const std::string& gid_map
     args.exit_signal = SIGCHLD;
     pid_t pid = clone3(args);
     if (pid < 0) throw_sys("clone3 (a user namespace for an idmapped mount)");
-    if (pid == 0) {  // hold the namespace until the parent has its fd: EOF on the pipe
+    if (pid == 0) {          // hold the namespace until the parent has its fd: EOF on the pipe
+        ::close(pipefd[1]);  // the parent's end: EOF once the parent closes (or dies)
         char c;
         (void)!::read(pipefd[0], &c, 1);
         ::_exit(0);

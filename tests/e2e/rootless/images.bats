@@ -25,15 +25,25 @@ teardown_file() {
 uh() { as "$RL_USER" "$HUSK" "$@"; }
 
 # `run uh commit ARGS` with the user's range moved elsewhere in /etc/subuid and /etc/subgid
-# (put back after).
+# (put back after, and by teardown when the test failed or was stopped half-way).
 commit_after_range_moved() {
     cp /etc/subuid "$WORK/subuid.kept"
     cp /etc/subgid "$WORK/subgid.kept"
     sed -i "s/^$RL_USER:.*/$RL_USER:$((RL_SUBID + 131072)):65536/" /etc/subuid /etc/subgid
     run uh commit "$@"
-    cp "$WORK/subuid.kept" /etc/subuid
-    cp "$WORK/subgid.kept" /etc/subgid
+    put_back_ranges
 }
+
+put_back_ranges() {
+    local f
+    for f in subuid subgid; do
+        [ -f "$WORK/$f.kept" ] || continue
+        cp "$WORK/$f.kept" "/etc/$f"
+        rm -f "$WORK/$f.kept"
+    done
+}
+
+teardown() { put_back_ranges; }
 
 @test "rootless: push to the local registry, rmi, pull back and run it" {
     uh tag husk/busybox "$REG_main/rl/bb:1"
@@ -218,4 +228,62 @@ EOF
     [ "$status" -ne 0 ]
     run uh run --rm --network none rl/prune:1 cat /two
     [ "$output" = two ]
+}
+
+# Where the kernel refuses overlayfs in a user namespace, a root is a copy of the layers
+# (mode "copy", its files in merged/): rm reaches what the container's other ids keep there
+# too. The data root's probe answer is set to "refused" to have copies on any kernel.
+@test "rootless: rm of a copied root reaches what the container's other ids keep from the user" {
+    local r=$WORK/home-$RL_USER/copy-root
+    as "$RL_USER" mkdir -p "$r"
+    echo "$(uname -r) refused set by the test: copies of the layers" >"$r/userns-overlay"
+    chown "$RL_USER:" "$r/userns-overlay"
+    as "$RL_USER" "$HUSK" --root "$r" load -i "$WORK/bb.tar" >/dev/null
+    run as "$RL_USER" "$HUSK" --root "$r" run --name cp-hidden --network none husk/busybox sh -c \
+        'mkdir /s && echo hidden >/s/secret && chown -R 1:2 /s && chmod 700 /s'
+    echo "$output"
+    [ "$status" -eq 0 ]
+    [ "$(cat "$r"/rootfs/*/mode)" = copy ]
+    run as "$RL_USER" "$HUSK" --root "$r" rm cp-hidden
+    echo "$output"
+    [ "$status" -eq 0 ]
+    [ -z "$(ls -A "$r/rootfs")" ]
+    [ -z "$(as "$RL_USER" "$HUSK" --root "$r" ps -aq)" ]
+}
+
+# husk killed while its reader in the container's user namespace runs (or waits for its
+# maps): the reader ends with it, holding none of husk's locks, and rm -f finishes.
+@test "rootless kill: commit killed at random moments leaves no reader behind; rm -f finishes" {
+    uh run --name killed-commit --network none husk/busybox sh -c \
+        'mkdir /s && echo hidden >/s/secret && chown -R 1:2 /s && chmod 700 /s'
+    local i ms left
+    for i in $(seq 1 10); do
+        as "$RL_USER" "$HUSK" commit killed-commit "rl/killed:$i" >/dev/null 2>&1 &
+        if [ $((i % 2)) -eq 0 ]; then
+            # at a random moment
+            ms=$((RANDOM % 200))
+            sleep "$(printf '0.%03d' "$ms")"
+        else
+            # while the reader waits for its maps: when newuidmap (real uid the user's) runs
+            ms=newuidmap
+            for _ in $(seq 2000); do
+                pgrep -U "$RL_USER" -x newuidmap >/dev/null && break
+            done
+        fi
+        # husk itself, the oldest of that command line (not its reader, a fork of it)
+        pkill -9 -o -u "$RL_USER" -f -- "commit killed-commit rl/killed:$i\$" || true
+        wait || true
+        # the reader (a fork of husk: the same command line) is gone with husk
+        for _ in $(seq 50); do
+            left=$(pgrep -u "$RL_USER" -f -- "commit killed-commit rl/killed:$i\$" || true)
+            [ -z "$left" ] && break
+            sleep 0.1
+        done
+        echo "round $i: killed at $ms; left: ${left:-none}"
+        [ -z "$left" ]
+    done
+    run as "$RL_USER" timeout 60 "$HUSK" rm -f killed-commit
+    echo "$output"
+    [ "$status" -eq 0 ]
+    [ -z "$(uh ps -aq --filter name=killed-commit)" ]
 }
