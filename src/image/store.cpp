@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <map>
 #include <set>
 
 #include <fmt/format.h>
@@ -17,6 +18,7 @@
 #include "sys/fd.h"
 #include "sys/fileutil.h"
 #include "sys/log.h"
+#include "sys/scope_guard.h"
 
 namespace husk::image {
 namespace {
@@ -138,39 +140,58 @@ void Store::commit_snapshot(const std::string& staged, std::string_view chain_id
 }
 
 void Store::ensure_snapshots(const Image& img, const UnpackLimits& limits) {
+    // Every missing layer unpacked into staging (the layers below read from staging or
+    // from their snapshot), then one syncfs, then the renames, bottom first, as a pull
+    // does: a crash leaves no snapshot the store counts as complete with data missing.
+    std::map<std::string, std::string> staged_of;  // chain id -> its staging directory
+    std::vector<std::string> order;                // chain ids staged, bottom first
+    sys::ScopeGuard drop([&]() noexcept {
+        for (auto& [chain, staged] : staged_of) {
+            try {
+                sys::remove_all(staged);
+            } catch (const std::exception&) {  // left in tmp/: the store's staging cleanup
+            }
+        }
+    });
+    auto fs_of = [&](const std::string& chain) {
+        auto it = staged_of.find(chain);
+        return (it != staged_of.end() ? it->second : snapshot_dir(chain)) + "/fs";
+    };
     for (size_t i = 0; i < img.chain_ids.size(); ++i) {
         const std::string& chain = img.chain_ids[i];
-        if (has_snapshot(chain)) continue;
+        if (staged_of.contains(chain) || has_snapshot(chain)) continue;
         const auto& layer = img.manifest.layers.at(i);
         std::string staged = stage_snapshot();
-        try {
-            UniqueFd blob(::open(blob_path(layer.digest).c_str(), O_RDONLY | O_CLOEXEC));
-            if (!blob) throw_sys("open", blob_path(layer.digest));
-            UniqueFd root(::open((staged + "/fs").c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-            if (!root) throw_sys("open", staged + "/fs");
-            auto lowers = [&] {  // committed above, top first
-                std::vector<UniqueFd> out;
-                for (size_t j = i; j-- > 0;) {
-                    std::string dir = snapshot_dir(img.chain_ids[j]) + "/fs";
-                    out.emplace_back(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-                    if (!out.back()) throw_sys("open lower layer", dir);
-                }
-                return out;
-            };
-            UnpackResult r = with_context(fmt::format("unpack layer {}", layer.digest), [&] {
-                return unpack_layer(blob.get(), root.get(), limits, nullptr, lowers);
-            });
-            if (r.diff_id != img.config.diff_ids.at(i))
-                throw Error(
-                    fmt::format("layer {}: uncompressed digest {} does not match {} of the "
-                                "image config",
-                                layer.digest, r.diff_id, img.config.diff_ids[i]));
-            sys::write_file_atomic(staged + "/size", std::to_string(r.file_bytes), 0644, false);
-            commit_snapshot(staged, chain);
-        } catch (...) {
-            sys::remove_all(staged);
-            throw;
-        }
+        staged_of[chain] = staged;
+        UniqueFd blob(::open(blob_path(layer.digest).c_str(), O_RDONLY | O_CLOEXEC));
+        if (!blob) throw_sys("open", blob_path(layer.digest));
+        UniqueFd root(::open((staged + "/fs").c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+        if (!root) throw_sys("open", staged + "/fs");
+        auto lowers = [&] {  // the layers above this one's place: top first
+            std::vector<UniqueFd> out;
+            for (size_t j = i; j-- > 0;) {
+                std::string dir = fs_of(img.chain_ids[j]);
+                out.emplace_back(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+                if (!out.back()) throw_sys("open lower layer", dir);
+            }
+            return out;
+        };
+        UnpackResult r = with_context(fmt::format("unpack layer {}", layer.digest), [&] {
+            return unpack_layer(blob.get(), root.get(), limits, nullptr, lowers);
+        });
+        if (r.diff_id != img.config.diff_ids.at(i))
+            throw Error(
+                fmt::format("layer {}: uncompressed digest {} does not match {} of the "
+                            "image config",
+                            layer.digest, r.diff_id, img.config.diff_ids[i]));
+        sys::write_file_atomic(staged + "/size", std::to_string(r.file_bytes), 0644, false);
+        order.push_back(chain);
+    }
+    if (order.empty()) return;
+    sync();
+    for (auto& chain : order) {
+        commit_snapshot(staged_of.at(chain), chain);
+        staged_of.erase(chain);
     }
 }
 

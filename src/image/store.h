@@ -81,8 +81,8 @@ class Store {
     // Everything written to the store's filesystem on disk (syncfs(2)): a pull calls it
     // once before it commits what it staged, so a crash cannot leave a blob or snapshot
     // the store counts as complete with data missing, at one sync for the pull instead
-    // of an fsync per file. What build steps, commit and load write is not synced (a
-    // crash may lose it: the build runs the step again).
+    // of an fsync per file; ensure_snapshots once before its renames. Layer blobs a
+    // commit, build step or load moves in are not synced (verified when read back).
     void sync() const;
     // Moves a staged snapshot into place (discarded when another pull was first).
     void commit_snapshot(const std::string& staged, std::string_view chain_id);
