@@ -81,14 +81,19 @@ curl_until() {
     kill -9 "$pid1"
     for _ in $(seq 300); do
         pid2=$(uh inspect -f '{{.State.Pid}}' again)
-        [ "$pid2" != 0 ] && [ "$pid2" != "$pid1" ] && break
+        [[ "$pid2" =~ ^[1-9][0-9]*$ ]] && [ "$pid2" != "$pid1" ] && break
         sleep 0.1
     done
     echo "init before $pid1, after $pid2"
+    [[ "$pid2" =~ ^[1-9][0-9]*$ ]]
     [ "$pid2" != "$pid1" ]
-    [ "$pid2" != 0 ]
     [ "$(curl_until "http://127.0.0.1:$port/index.html" up)" = up ]
     [ "$(uh inspect -f '{{.RestartCount}}' again)" -ge 1 ]
+    # the first pasta ended with the first init (it may take a moment after the new one serves)
+    for _ in $(seq 100); do
+        [ "$(pastas | wc -l)" -eq 1 ] && break
+        sleep 0.1
+    done
     [ "$(pastas | wc -l)" -eq 1 ]
     uh rm -f again
     [ -z "$(pastas)" ]
