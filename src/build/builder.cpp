@@ -631,8 +631,10 @@ void Builder::name_result(const Stage& st, BuildResult& res) {
     oi::Descriptor desc;
     for (auto& r : store_.records())
         if (r.manifest.digest == st.manifest) desc = r.manifest;
-    // one platform of several: its step's hidden entry stands until the index records it
-    if (part_ && !desc.digest.empty()) return;
+    if (desc.digest.empty())  // a platform of an index no record names (loaded, say)
+        desc = image::manifest_descriptor(store_, store_.resolve(st.manifest));
+    else if (part_)  // one platform of several: its step's entry stands until the index's
+        return;
     desc.annotations.clear();
     for (auto& t : o_.tags) {
         image::ImageRecord r;

@@ -114,16 +114,16 @@ bool binfmt_takes(const BinfmtEntry& e, std::string_view header) {
     return true;
 }
 
-bool runs_natively(const oi::Platform& p) {
-    oi::Platform host = oi::host_platform();
+bool runs_natively(const oi::Platform& p, const oi::Platform& host) {
     // os and architecture only: a variant names the CPU features a program may use (amd64
     // v3, arm v6), which this machine's own architecture runs or faults on, as docker runs it
-    oi::Platform want{p.os.empty() ? "linux" : p.os, p.architecture, {}, {}, {}};
+    oi::Platform want{
+        p.os.empty() ? "linux" : p.os, oi::normalise_arch(p.architecture), {}, {}, {}};
     if (oi::platform_matches(want, host)) return true;
-    if (want.os != host.os || p.architecture.empty()) return false;
-    // the 32-bit companion the kernel runs itself: i386 programs on amd64 (IA32 emulation),
-    // arm ones on arm64 when the kernel has its 32-bit compat (PER_LINUX32 is accepted then)
-    want.architecture = oi::parse_platform("linux/" + p.architecture).architecture;
+    if (want.os != host.os || want.architecture.empty()) return false;
+    // the 32-bit companion the kernel runs itself: i386 programs on amd64 (IA32 emulation,
+    // which a kernel may lack: the exec then fails), arm ones on arm64 when the kernel has
+    // its 32-bit compat (PER_LINUX32 is accepted then)
     if (host.architecture == "amd64") return want.architecture == "386";
     if (host.architecture != "arm64" || want.architecture != "arm") return false;
     int current = ::personality(0xffffffff);
@@ -134,7 +134,7 @@ bool runs_natively(const oi::Platform& p) {
 
 void require_runnable(const oi::Platform& p, std::string_view what, std::string_view binfmt_dir) {
     oi::Platform host = oi::host_platform();
-    if (runs_natively(p)) return;
+    if (runs_natively(p, host)) return;
     std::string dir(binfmt_dir);
     auto refuse = [&](const std::string& why) {
         throw Error(fmt::format("{} cannot run on this {} machine: {}", what, host.str(), why));

@@ -39,8 +39,9 @@ bool binfmt_takes(const BinfmtEntry& e, std::string_view header);
 
 // Does this machine run programs of `p` itself? Its os (empty: linux) and architecture,
 // whatever the variant, or the 32-bit architecture its kernel runs beside its own (386 on
-// amd64, arm on arm64 with the kernel's 32-bit compat).
-bool runs_natively(const oci::image::Platform& p);
+// amd64, arm on arm64 with the kernel's 32-bit compat). `host`: this machine's platform.
+bool runs_natively(const oci::image::Platform& p,
+                   const oci::image::Platform& host = oci::image::host_platform());
 
 // Throws one line when programs of `p` cannot run on this machine: `what` starts it ("RUN
 // for linux/arm64", "image \"x\" (linux/arm64)"), then why and what to install or mount.

@@ -11,6 +11,14 @@ namespace {
 
 namespace oi = oci::image;
 
+ImageRecord hidden_record(const Store& store, const Image& img) {
+    ImageRecord rec{"", manifest_descriptor(store, img), ""};
+    rec.manifest.annotations[std::string(kIntermediateAnnotation)] = "true";
+    return rec;
+}
+
+}  // namespace
+
 oi::Descriptor manifest_descriptor(const Store& store, const Image& img) {
     oi::Descriptor d;
     d.media_type = img.manifest.media_type.empty() ? std::string(oi::media::kOciManifest)
@@ -19,14 +27,6 @@ oi::Descriptor manifest_descriptor(const Store& store, const Image& img) {
     d.size = static_cast<int64_t>(store.read_blob(img.manifest_digest).size());
     return d;
 }
-
-ImageRecord hidden_record(const Store& store, const Image& img) {
-    ImageRecord rec{"", manifest_descriptor(store, img), ""};
-    rec.manifest.annotations[std::string(kIntermediateAnnotation)] = "true";
-    return rec;
-}
-
-}  // namespace
 
 oi::Platform platform_of(const Image& img) {
     return {img.config.os.empty() ? "linux" : img.config.os,

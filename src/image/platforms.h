@@ -19,6 +19,10 @@ namespace husk::image {
 // platform of an index whose name points to another).
 inline constexpr std::string_view kIntermediateAnnotation = "io.husk.build.intermediate";
 
+// The descriptor of `img`'s manifest as a record or an index names it (its media type,
+// digest and size).
+oci::image::Descriptor manifest_descriptor(const Store& store, const Image& img);
+
 // The platform `img`'s config names (an empty os is linux's).
 oci::image::Platform platform_of(const Image& img);
 

@@ -444,22 +444,27 @@ Image pull(Store& store, const oi::Reference& ref, const PullOptions& opts) {
         rec.manifest.size = static_cast<int64_t>(body.size());
         rec.repo_digest = top_digest;
         auto recs = store.records();
-        auto has = [&](auto pred) { return std::any_of(recs.begin(), recs.end(), pred); };
-        // a build's FROM for another platform than the named image's: the name stays on it
+        // a build's FROM for another platform than the named image's (this machine's when
+        // nothing has the name yet): the name is left alone
         bool hide = false;
-        if (opts.keep_names)
-            for (auto& r : recs)
-                if (r.name == rec.name) try {
-                        hide =
-                            !oi::platform_matches(opts.platform, platform_of(store.load_image(r)));
-                    } catch (const Error& e) {
-                        log::debug("pull: {}: {}", r.name, e.what());
-                    }
+        if (opts.keep_names) {
+            oi::Platform owner = oi::host_platform();
+            auto named = std::find_if(recs.begin(), recs.end(),
+                                      [&](const ImageRecord& r) { return r.name == rec.name; });
+            if (named != recs.end()) try {
+                    owner = platform_of(store.load_image(*named));
+                } catch (const Error& e) {
+                    log::debug("pull: {}: {}", named->name, e.what());
+                }
+            hide = !oi::platform_matches(opts.platform, owner);
+        }
         if (hide) {
             rec.name.clear();
             rec.manifest.annotations[std::string(kIntermediateAnnotation)] = "true";
         }
-        if (!hide || !has([&](const ImageRecord& r) { return r.manifest.digest == digest; }))
+        if (!hide || std::none_of(recs.begin(), recs.end(), [&](const ImageRecord& r) {
+                return r.manifest.digest == digest;
+            }))
             store.add_records({rec});
         Image img = store.load_image(rec);
         return img;

@@ -379,28 +379,35 @@ Image Store::resolve(std::string_view ref) const {
         // One image may be stored under several manifests (loaded from a docker-archive
         // and from an OCI archive): the same config is the same image.
         std::vector<Image> found;
-        std::vector<Image> all = images();
-        // and the other platforms of the indexes they came as (derived, not recorded)
-        std::set<std::string> indexes;
-        for (size_t i = 0, n = all.size(); i < n; ++i) {
-            if (all[i].index_digest.empty() || !indexes.insert(all[i].index_digest).second)
-                continue;
-            for (auto& held : held_platforms(*this, all[i])) {
-                if (held.manifest_digest == all[i].manifest_digest) continue;
-                held.names.clear();
-                all.push_back(std::move(held));
+        auto match = [&](const std::vector<Image>& images) {
+            for (auto& img : images) {
+                if (img.id.compare(7, hex.size(), hex) != 0 &&
+                    img.manifest_digest.compare(7, hex.size(), hex) != 0)
+                    continue;
+                auto same = std::find_if(found.begin(), found.end(),
+                                         [&](const Image& f) { return f.id == img.id; });
+                if (same == found.end())
+                    found.push_back(img);
+                else
+                    same->names.insert(same->names.end(), img.names.begin(), img.names.end());
             }
-        }
-        for (auto& img : all) {
-            if (img.id.compare(7, hex.size(), hex) != 0 &&
-                img.manifest_digest.compare(7, hex.size(), hex) != 0)
-                continue;
-            auto same = std::find_if(found.begin(), found.end(),
-                                     [&](const Image& f) { return f.id == img.id; });
-            if (same == found.end())
-                found.push_back(img);
-            else
-                same->names.insert(same->names.end(), img.names.begin(), img.names.end());
+        };
+        std::vector<Image> all = images();
+        match(all);
+        // else the other platforms of the indexes they came as (derived, not recorded):
+        // only then, as reading each index costs every start that resolves by id
+        if (found.empty()) {
+            std::vector<Image> derived;
+            std::set<std::string> indexes;
+            for (auto& img : all) {
+                if (img.index_digest.empty() || !indexes.insert(img.index_digest).second) continue;
+                for (auto& held : held_platforms(*this, img)) {
+                    if (held.manifest_digest == img.manifest_digest) continue;
+                    held.names.clear();
+                    derived.push_back(std::move(held));
+                }
+            }
+            match(derived);
         }
         if (found.size() == 1) return found[0];
         if (found.size() > 1)
@@ -423,8 +430,10 @@ Store::PruneResult Store::prune() {
     for (auto& r : records()) {
         blobs.insert(r.manifest.digest.substr(7));
         try {
-            // every platform of its index the store holds, recorded or not
-            for (auto& img : held_platforms(*this, load_image(r))) keep_image(img);
+            Image img = load_image(r);
+            keep_image(img);
+            // and every platform of its index the store holds, recorded or not
+            for (auto& held : held_platforms(*this, img)) keep_image(held);
         } catch (const std::exception& e) {
             log::warn("prune: {}", e.what());
         }

@@ -150,6 +150,8 @@ std::vector<Descriptor> get_descriptors(const json& j, const char* key, const st
     return out;
 }
 
+}  // namespace
+
 std::string normalise_arch(std::string a) {
     if (a == "x86_64" || a == "x86-64") return "amd64";
     if (a == "aarch64") return "arm64";
@@ -157,8 +159,6 @@ std::string normalise_arch(std::string a) {
     if (a == "i386" || a == "i686") return "386";
     return a;
 }
-
-}  // namespace
 
 std::string Platform::str() const {
     std::string s = os + "/" + architecture;

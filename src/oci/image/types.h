@@ -49,6 +49,9 @@ struct Platform {
 
 // "os/arch[/variant]" -> Platform; throws on a malformed string.
 Platform parse_platform(std::string_view s);
+// An architecture by its GOARCH name (x86_64 -> amd64, aarch64 -> arm64, i686 -> 386,
+// armhf -> arm); others as given.
+std::string normalise_arch(std::string a);
 // The platform of the running machine (GOARCH names: amd64, arm64, arm/v7, ...).
 Platform host_platform();
 // Does `candidate` satisfy `want`? os and architecture must be equal; a variant

@@ -74,15 +74,15 @@ fixture() {
     python3 "$MKIMAGE" "$name" "$LAYOUT" --tag "$tag" "$@" >/dev/null
 }
 
-# The index fixture's two platforms (scripts/fixtures/mkimage.py): this machine's GOARCH
-# (HOST_ARCH, with busybox) and another one (OTHER_ARCH, OTHER_PLATFORM as husk prints it).
+# The fixtures' two platforms (scripts/fixtures/mkimage.py chooses them): this machine's
+# GOARCH (HOST_ARCH) and another one's: OTHER_ARCH, OTHER_PLATFORM as husk prints it,
+# OTHER_UNAME (its uname -m).
 index_platforms() {
-    HOST_ARCH=$(python3 -c 'import sys; sys.path.insert(0, sys.argv[1]); import mkimage; print(mkimage.host_goarch())' "$(dirname "$MKIMAGE")")
-    if [ "$HOST_ARCH" = arm64 ]; then
-        OTHER_ARCH=amd64 OTHER_PLATFORM=linux/amd64
-    else
-        OTHER_ARCH=arm64 OTHER_PLATFORM=linux/arm64/v8
-    fi
+    read -r HOST_ARCH OTHER_ARCH OTHER_PLATFORM OTHER_UNAME < <(python3 -c '
+import sys
+sys.path.insert(0, sys.argv[1])
+import mkimage
+print(mkimage.host_goarch(), *mkimage.other_platform())' "$(dirname "$MKIMAGE")")
 }
 
 # push TAG REGISTRY REPO [skopeo args...]

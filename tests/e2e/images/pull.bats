@@ -114,13 +114,13 @@ teardown_file() { images_teardown; }
     grep -nE 'rename.*"[^"]*/(blobs/sha256|snapshots)/' "$WORK/sync.trace" >"$WORK/renames"
     [ "$(wc -l <"$WORK/renames")" -ge "$((2 * layers))" ]
     while IFS=: read -r n _; do [ "$n" -gt "$sync_line" ]; done <"$WORK/renames"
-    # no file of the layers is synced on its own: the store's own small writes are (the
-    # config, the manifest, index.json: 5 calls here), fewer than the image's 14 files
+    # no file of the layers is synced on its own: only the store's own small writes are
+    # (the config, the manifest, index.json), fewer than the image's files
     syncs=$(grep -cE 'fsync\(|fdatasync\(' "$WORK/sync.trace" || true)
     files=$(find "$WORK/umoci-multi/rootfs" -type f | wc -l)
     echo "fsync calls: $syncs, files: $files"
     [ "$files" -ge 10 ]
-    [ "$syncs" -le 6 ]
+    [ "$syncs" -lt "$files" ]
     rm -rf "$sroot"
 }
 
@@ -144,9 +144,12 @@ teardown_file() { images_teardown; }
     husk pull -q --tls-verify=false --platform "linux/$OTHER_ARCH" "$REG_main/husk/index:latest"
     run husk image inspect "$REG_main/husk/index"
     [[ "$output" == *"\"Architecture\": \"$OTHER_ARCH\""* ]]
-    run husk pull --tls-verify=false --platform linux/s390x "$REG_main/husk/index"
+    # a platform the index lacks (neither of the fixture's two)
+    local none=s390x
+    [ "$HOST_ARCH" != s390x ] || none=ppc64le
+    run husk pull --tls-verify=false --platform "linux/$none" "$REG_main/husk/index"
     [ "$status" -ne 0 ]
-    [[ "$output" == *"no image for platform linux/s390x"*"$OTHER_PLATFORM"* ]]
+    [[ "$output" == *"no image for platform linux/$none"*"$OTHER_PLATFORM"* ]]
 }
 
 @test "an index is stored whole: inspect and save show every platform; rmi and prune drop it" {
