@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # clang-format and clang-tidy over the tracked sources, with the repo's .clang-format and
 # .clang-tidy. Usage: [LINT_JOBS=N] scripts/lint.sh [BUILD_DIR]
-# BUILD_DIR holds compile_commands.json (default build-lint, configured here when it has none:
-# a build directory that is never built, whose commands are each file's own - a unity build's
+# BUILD_DIR holds compile_commands.json (default build-lint, configured here on every run, so
+# that files added since are in it: a build directory that is never built, whose commands are each file's own - a unity build's
 # name its unity files instead); LINT_JOBS clang-tidy processes run at
 # once (default nproc). Prints each finding and one closing line per tool; exits non-zero on any.
 set -uo pipefail
@@ -44,7 +44,7 @@ else
 fi
 
 # clang-tidy on every translation unit of src/ (headers through HeaderFilterRegex).
-if [ ! -f "$build/compile_commands.json" ] && [ "$build" = build-lint ]; then
+if [ "$build" = build-lint ]; then
     cmake -S . -B build-lint -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_UNITY_BUILD=OFF >/dev/null
 fi
 if [ ! -f "$build/compile_commands.json" ]; then

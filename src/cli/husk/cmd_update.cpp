@@ -9,6 +9,7 @@
 #include "cli/husk/container_cmd.h"
 #include "engine/lifecycle.h"
 #include "engine/restart.h"
+#include "engine/run.h"
 #include "engine/update.h"
 #include "sys/error.h"
 
@@ -37,8 +38,7 @@ void add_update(CLI::App& app, Context& ctx, Commands& cmds) {
             engine::update_resources(f->o, 1 << 16);
             if (f->o.restart) engine::check_restart_policy(*f->o.restart);
         } catch (const Error& e) {  // bad input: docker's usage status, as run's
-            fmt::print(stderr, "husk: {}\n", e.what());
-            return 125;
+            throw Error(e.what(), ExitCode{engine::kExitEngineError});
         }
         return for_each_container(f->names, [&](const std::string& n) {
             engine::update_container(ec, engine::lookup(ec, n), f->o);

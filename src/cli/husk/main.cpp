@@ -185,6 +185,10 @@ int husk_main(int argc, char** argv) {
     try {
         if (root_opt->count() == 0) ctx.root = engine::default_data_root();
         return (*h)();
+    } catch (const Error& e) {  // a command's error that decided its exit status
+        std::fflush(stdout);
+        fmt::print(stderr, "husk: error: {}\n", e.what());
+        return e.exit_code() != 0 ? e.exit_code() : 1;
     } catch (const std::exception& e) {
         std::fflush(stdout);
         fmt::print(stderr, "husk: error: {}\n", e.what());

@@ -61,6 +61,11 @@ eventually() {
     return 1
 }
 
+# True when `husk ARGS...` fails (for `eventually husk_fails inspect ID`).
+husk_fails() {
+    ! husk "$@"
+}
+
 # Waits (bounded) until `husk inspect -f FORMAT ID` prints VALUE.
 wait_for() {  # ID FORMAT VALUE
     eventually inspect_is "$@"

@@ -126,7 +126,7 @@ teardown() { remove_all_containers; }
     id=$(husk run --rm -d husk/busybox sh -c 'sleep 1; exit 3')
     run husk wait "$id"
     [ "$output" = 3 ]
-    eventually bash -c '! "$@"' - "$HUSK" --root "$ROOT" inspect "$id"
+    eventually husk_fails inspect "$id"
     run husk inspect "$id"
     echo "$output"
     [ "$status" -eq 1 ]

@@ -239,7 +239,8 @@ pv_dir() { echo "$ROOT/run/$(container_id "$1")/procvirt"; }
     husk run -d --name pv-kill-b -m 128m husk/busybox sleep 300 >/dev/null
     a=$(pv_dir pv-kill-a)
     server=$(cat "$a/server.pid") standby=$(cat "$a/standby.pid")
-    kill -0 "$server" && kill -0 "$standby"
+    kill -0 "$server"
+    kill -0 "$standby"
     # an exec'd process from before the kill: its sysinfo listener goes to the standby too
     # (one fd more there once it has it)
     fds=$(fd_count "$standby")
