@@ -79,6 +79,8 @@ Image image_for_platform(Store& store, const std::string& ref, const oi::Platfor
             if (auto held = platform_image(store, *img, p)) return *held;
     }
     oi::parse_reference(ref);  // a name no registry could have: its own error first
+    if (!pull)  // a caller that pulls nothing (offline): the store's answer is the answer
+        throw Error(fmt::format("image \"{}\": no {} image in the store", ref, p.str()));
     Image pulled = pull(ref, p);
     if (!oi::platform_matches(p, platform_of(pulled)))
         throw Error(fmt::format("image \"{}\": no {} image was pulled (it is {})", ref, p.str(),

@@ -39,7 +39,8 @@ using PullPlatform = std::function<Image(const std::string&, const oci::image::P
 
 // `ref`'s image of `p` (husk run --platform, a build's FROM): the store's when it is of `p`,
 // else `p`'s image of the index it came as when the store holds it, else what `pull`
-// fetches (first of all with `always_pull`). Throws when there is none of `p`.
+// fetches (first of all with `always_pull`; an empty `pull` fetches nothing). Throws when
+// there is none of `p`.
 Image image_for_platform(Store& store, const std::string& ref, const oci::image::Platform& p,
                          const PullPlatform& pull, bool always_pull = false);
 

@@ -7,6 +7,7 @@
 #include "engine/image_ops.h"
 #include "error_of.h"
 #include "image/digest.h"
+#include "image/platforms.h"
 #include "oci/image/types.h"
 #include "sys/error.h"
 #include "sys/fileutil.h"
@@ -110,4 +111,17 @@ TEST(ImageTag, ANewNameAndTheUnnamedImageAMovedTagLeaves) {
     EXPECT_NE(error_of([&] { tag_image(*t.store, "nope", "c"); }), "");
     EXPECT_NE(error_of([&] { tag_image(*t.store, "a", "C"); }).find("lowercase"),
               std::string::npos);
+}
+
+TEST(ImagePlatform, WithoutAPullTheStoreAnswersAlone) {
+    TempStore t;
+    t.add("a:1", json::array());  // an amd64 image
+    oci::image::Platform other{"linux", "s390x", "", {}, {}};
+    if (oci::image::host_platform().architecture == other.architecture)
+        other.architecture = "ppc64le";
+    // no pull function (a caller that fetches nothing): one error, not std::bad_function_call
+    EXPECT_EQ(error_of([&] { image::image_for_platform(*t.store, "missing:1", other, {}); }),
+              "image \"missing:1\": no " + other.str() + " image in the store");
+    EXPECT_EQ(error_of([&] { image::image_for_platform(*t.store, "a:1", other, {}); }),
+              "image \"a:1\": no " + other.str() + " image in the store");
 }
