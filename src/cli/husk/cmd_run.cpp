@@ -10,6 +10,7 @@
 #include "cli/husk/command.h"
 #include "cli/husk/container_cmd.h"
 #include "cli/husk/util.h"
+#include "engine/events.h"
 #include "engine/lifecycle.h"
 #include "engine/monitor.h"
 #include "engine/run.h"
@@ -263,7 +264,9 @@ void add_run_or_create(CLI::App& app, Context& ctx, Commands& cmds, const char* 
                         [&](const std::string& ref, const oci::image::Platform& p) {
                             fmt::print(stderr, "Unable to find image '{}' for {} locally\n", ref,
                                        p.str());
-                            return pull_platform(ref, p);
+                            image::Image img = pull_platform(ref, p);
+                            engine::emit_image_event(ctx.root, "pull", ref);  // as a plain run's
+                            return img;
                         })
                         .manifest_digest;
             if (create || f->detach) return run_detached(ec, *f, std::move(o), !create);

@@ -3,6 +3,7 @@
 # compared with what `umoci unpack` makes of the same image.
 
 load helpers
+bats_require_minimum_version 1.5.0
 
 setup_file() {
     need docker-registry skopeo umoci zstd
@@ -150,6 +151,20 @@ teardown_file() { images_teardown; }
     run husk pull --tls-verify=false --platform "linux/$none" "$REG_main/husk/index"
     [ "$status" -ne 0 ]
     [[ "$output" == *"no image for platform linux/$none"*"$OTHER_PLATFORM"* ]]
+}
+
+@test "create --platform pulls the platform's image the store lacks: docker's line and a pull event" {
+    index_platforms
+    husk rmi -f "$REG_main/husk/index" >/dev/null 2>&1 || true  # an earlier test's pull
+    since=$(date +%s)
+    run -0 husk create --tls-verify=false --network none --platform "linux/$OTHER_ARCH" "$REG_main/husk/index" true
+    [[ "$output" == *"Unable to find image '$REG_main/husk/index' for linux/$OTHER_ARCH"* ]]
+    cid=${lines[-1]}
+    run -0 husk image inspect -f '{{.Architecture}}' "$(husk inspect -f '{{.Image}}' "$cid")"
+    [ "$output" = "$OTHER_ARCH" ]
+    run -0 husk events --since "$since" --until 0s --filter type=image --filter event=pull --format '{{.Action}} {{.Actor.ID}}'
+    [ "$output" = "pull $REG_main/husk/index" ]
+    husk rm "$cid" >/dev/null
 }
 
 @test "an index is stored whole: inspect and save show every platform; rmi and prune drop it" {
