@@ -29,6 +29,7 @@
 #include "sys/error.h"
 #include "sys/fd.h"
 #include "sys/fileutil.h"
+#include "sys/log.h"
 
 namespace husk::image {
 namespace {
@@ -297,10 +298,12 @@ class TarWriter {
             if (vl < 0) throw_sys(fmt::format("getxattr {}", n), path);
             std::string_view v(val.data(), static_cast<size_t>(vl));
             if (std::string_view(n) == kOverrideStatXattr) {
+                // a container may write any user.* xattr on its files: a record it broke is
+                // not one (the file's own owner stands) and must not stop its commit
                 record = parse_override_stat(v);
                 if (!record)
-                    throw Error(fmt::format("read \"{}\": {} \"{}\" is not UID:GID:MODE", path,
-                                            kOverrideStatXattr, v));
+                    log::warn("\"{}\": {} \"{}\" is not UID:GID:MODE: ignored", path,
+                              kOverrideStatXattr, shown(v));
                 continue;
             }
             archive_entry_xattr_add_entry(e, n, v.data(), v.size());
