@@ -1,6 +1,6 @@
 // The reader of bench/proc, run inside the containers (static, no libraries).
 //   readloop N FILE...        for each FILE: N times open+read to EOF+close; prints
-//                             "FILE median_ns failures"
+//                             "FILE median_ns mean_ns failures"
 //   readloop -t SECONDS FILE... read all FILEs in a loop for SECONDS; prints "reads failures"
 //   readloop -s N             N sysinfo(2), then N sched_getaffinity(2) calls; prints
 //                             "CALL median_ns mean_ns failures" for each
@@ -86,13 +86,15 @@ int main(int argc, char** argv) {
     long long* t = calloc((size_t)n, sizeof *t);
     for (int f = 2; f < argc; ++f) {
         int fails = 0;
+        long long total = 0;
         for (int i = 0; i < n; ++i) {
             long long a = now_ns();
             fails += read_once(argv[f]) != 0;
             t[i] = now_ns() - a;
+            total += t[i];
         }
         qsort(t, (size_t)n, sizeof *t, cmp);
-        printf("%s %lld %d\n", argv[f], t[n / 2], fails);
+        printf("%s %lld %lld %d\n", argv[f], t[n / 2], total / n, fails);
     }
     free(t);
     return 0;

@@ -294,9 +294,22 @@ struct Server {
         const FileInfo* file;
         ino_t ino;
         int fd;
+        // after a render its mark is off until then (CLOCK_MONOTONIC ns; 0: marked)
+        int64_t fresh_until = 0;
     };
     std::vector<Marked> marked;
 };
+
+// How long a rendered file is read as it is: opens in that time are not held for a new
+// render (their values are at most this old), so a program polling a file pays the
+// server's round trip once per window instead of on every open.
+constexpr int64_t kFreshNs = 5'000'000;
+
+int64_t monotonic_ns() {
+    timespec ts{};
+    ::clock_gettime(CLOCK_MONOTONIC, &ts);
+    return static_cast<int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
+}
 
 // The files this container has (those mounted), opened for writing; owned by `fds`.
 void open_files(Server& s, std::vector<UniqueFd>& fds) {
@@ -328,25 +341,32 @@ UniqueFd make_group(const Server& s) {
     return fan;
 }
 
+// Renders each file an open waits for (once, however many opens of it are queued) and
+// allows the opens; then takes the file's mark off for kFreshNs (events already queued
+// still come, and are allowed without a render while the file is fresh).
 void answer_opens(Server& s, int fan) {
     alignas(fanotify_event_metadata) char buf[4096];
+    std::vector<Server::Marked*> rendered;
     for (;;) {
         ssize_t n = ::read(fan, buf, sizeof buf);
-        if (n <= 0) return;
+        if (n <= 0) break;
         auto* ev = reinterpret_cast<fanotify_event_metadata*>(buf);
         for (; FAN_EVENT_OK(ev, n); ev = FAN_EVENT_NEXT(ev, n)) {
             if (ev->fd < 0) continue;
             UniqueFd file(ev->fd);
             struct stat st {};
-            if (::fstat(file.get(), &st) == 0) {
-                for (const auto& m : s.marked) {
-                    if (m.ino != st.st_ino) continue;
-                    try {
-                        put(m.fd, render(*m.file, s.src, s.load));
-                    } catch (const std::exception& e) {
-                        std::fprintf(stderr, "husk-procvirt: %s: %s\n", m.file->name, e.what());
-                    }
+            auto m = ::fstat(file.get(), &st) != 0
+                         ? s.marked.end()
+                         : std::find_if(s.marked.begin(), s.marked.end(),
+                                        [&](const auto& f) { return f.ino == st.st_ino; });
+            if (m != s.marked.end() && m->fresh_until == 0) {
+                try {
+                    put(m->fd, render(*m->file, s.src, s.load));
+                } catch (const std::exception& e) {
+                    std::fprintf(stderr, "husk-procvirt: %s: %s\n", m->file->name, e.what());
                 }
+                m->fresh_until = -1;  // rendered: its window starts once the opens are allowed
+                rendered.push_back(&*m);
             }
             fanotify_response r{};
             r.fd = ev->fd;
@@ -354,6 +374,32 @@ void answer_opens(Server& s, int fan) {
             (void)!::write(fan, &r, sizeof r);
         }
     }
+    int64_t until = monotonic_ns() + kFreshNs;
+    for (auto* m : rendered) {
+        // the mark by the file's inode (our fd); should it fail, the file stays marked
+        if (::fanotify_mark(fan, FAN_MARK_REMOVE, FAN_OPEN_PERM, m->fd, nullptr) == 0)
+            m->fresh_until = until;
+        else
+            m->fresh_until = 0;
+    }
+}
+
+// Marks again the files whose window is over; returns poll's timeout until the next
+// one ends (-1: none is fresh).
+int mark_stale(Server& s, int fan) {
+    int64_t now = monotonic_ns(), next = -1;
+    for (auto& m : s.marked) {
+        if (m.fresh_until <= 0) continue;
+        if (m.fresh_until <= now) {
+            if (::fanotify_mark(fan, FAN_MARK_ADD, FAN_OPEN_PERM, m.fd, nullptr) != 0)
+                std::fprintf(stderr, "husk-procvirt: fanotify_mark %s: %s\n", m.file->name,
+                             std::strerror(errno));
+            m.fresh_until = 0;
+        } else if (next < 0 || m.fresh_until < next) {
+            next = m.fresh_until;
+        }
+    }
+    return next < 0 ? -1 : static_cast<int>((next - now + 999'999) / 1'000'000);
 }
 
 // `len` bytes of `data` into the caller's memory at `addr`; false when not all went or
@@ -493,7 +539,7 @@ void drop_unused(Server& s, const std::vector<pollfd>& p, size_t first) {
     for (;;) {
         p.assign({{fan.get(), POLLIN, 0}, {s.init_pidfd, POLLIN, 0}, {s.inbox, POLLIN, 0}});
         for (const auto& l : s.listeners) p.push_back({l.get(), POLLIN, 0});
-        if (::poll(p.data(), p.size(), -1) < 0) {
+        if (::poll(p.data(), p.size(), mark_stale(s, fan.get())) < 0) {
             if (errno == EINTR) continue;
             ::_exit(1);
         }

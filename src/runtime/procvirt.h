@@ -9,9 +9,12 @@
 //            is gone).
 //   fresh    the container's own server holds a fanotify FAN_OPEN_PERM mark on each
 //            file: an open waits until the server has rewritten that file from the
-//            cgroup, so the reader sees the numbers of the moment it opened. Idle, the
-//            server sleeps in poll: no timer, no CPU. When its fanotify fd closes (the
-//            server exits or is killed) the kernel allows every pending and later open.
+//            cgroup, so the reader sees the numbers of the moment it opened. Then the
+//            file's mark is off for 5 ms: opens in that window read it as rendered (at
+//            most 5 ms old) without waiting, so a program polling a file pays the round
+//            trip once per window. Idle, the server sleeps in poll: no timer (a window
+//            ends in one poll timeout), no CPU. When its fanotify fd closes (the server
+//            exits or is killed) the kernel allows every pending and later open.
 //   uptime   a time namespace whose boottime offset is minus the host's uptime at
 //            create: /proc/uptime and sysinfo's uptime count from the container's start
 //            with nobody serving them.

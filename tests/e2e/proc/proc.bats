@@ -156,6 +156,26 @@ fd_count() { ls "/proc/$1/fd" | wc -l; }
     [ "$moved" -le 130 ]
 }
 
+@test "a reader polling /proc/meminfo without a pause sees an allocation made meanwhile" {
+    # each render opens a short window in which opens read the file as it is: a reader that
+    # never stops must still get new numbers (the server marks the file again)
+    run husk run --rm -m 256m husk/busybox sh -c '
+        before=$(awk "/^MemAvailable:/ { print \$2 }" /proc/meminfo)
+        awk "BEGIN { s = sprintf(\"%104857600s\", \"\"); system(\"touch /tmp/held; sleep 60\") }" &
+        while [ ! -e /tmp/held ]; do cat /proc/meminfo >/dev/null; done
+        i=0
+        while [ $i -lt 5000 ]; do
+            now=$(awk "/^MemAvailable:/ { print \$2 }" /proc/meminfo)
+            [ $(( (before - now) / 1024 )) -ge 90 ] && { echo "moved after $i reads"; exit 0; }
+            i=$((i + 1))
+        done
+        echo "MemAvailable still $now kB (before: $before kB) after $i reads"
+        exit 1'
+    echo "$output"
+    [ "$status" -eq 0 ]
+    [[ "$output" == "moved after "*" reads" ]]
+}
+
 # The host's Python, read-only with its libraries (merged /usr: /lib and /lib64 lead there).
 @test "host python3 in the container: os.cpu_count() is 1 with --cpus 1" {
     [ -x /usr/bin/python3 ] || skip "/usr/bin/python3 is not installed"
