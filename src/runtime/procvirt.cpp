@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -554,9 +555,47 @@ void drop_unused(Server& s, const std::vector<pollfd>& p, size_t first) {
     }
 }
 
+void detach(const char* name, int log, const std::vector<int>& keep);
+[[noreturn]] void standby(Server& s, UniqueFd server, UniqueFd handoff);
+
+// A standby for the server `s` that we are (a standby that took over): a grandchild, so
+// that it goes to the subreaper as the first one did, and names itself in standby.pid.
+// Returns our end of its hand-off socket (the server's s.handoff); an empty fd when it
+// could not be started (we serve on without one).
+UniqueFd spawn_standby(Server& s) {
+    int sv[2];
+    if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0) return {};
+    UniqueFd to_standby(sv[0]), from_server(sv[1]);
+    UniqueFd me(sys::pidfd_open(::getpid()));
+    if (!me) return {};
+    std::vector<int> keep = {s.init_pidfd, s.inbox, me.get(), from_server.get()};
+    for (const auto& l : s.listeners) keep.push_back(l.get());
+    for (const auto& m : s.marked) keep.push_back(m.fd);
+    std::fflush(nullptr);
+    pid_t mid = ::fork();
+    if (mid < 0) return {};
+    if (mid == 0) {  // we are one-threaded: the child may allocate
+        pid_t pid = ::fork();
+        if (pid != 0) ::_exit(pid < 0 ? 1 : 0);
+        try {
+            sys::write_file_atomic(fmt::format("{}/standby.pid", s.dir), std::to_string(::getpid()),
+                                   0644);
+        } catch (const std::exception& e) {
+            std::fprintf(stderr, "husk-procvirt standby: %s\n", e.what());
+        }
+        detach("husk-procv-sby", STDERR_FILENO, keep);
+        standby(s, std::move(me), std::move(from_server));
+    }
+    int status = 0;
+    while (::waitpid(mid, &status, 0) < 0 && errno == EINTR) {
+    }
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) return {};
+    return to_standby;
+}
+
 // The standby: keeps a copy of every listener the server takes (and lets go of those
 // hung up) and sleeps until the server (`server`, a pidfd) or the container's init is
-// gone; in the first case it becomes the server.
+// gone; in the first case it becomes the server, and starts a standby of its own.
 [[noreturn]] void standby(Server& s, UniqueFd server, UniqueFd handoff) {
     s.handoff = handoff.get();
     auto take = [&] {
@@ -592,6 +631,9 @@ void drop_unused(Server& s, const std::vector<pollfd>& p, size_t first) {
         // server.pid names us once our marks are in place: from then on opens wait for us
         sys::write_file_atomic(fmt::format("{}/server.pid", s.dir), std::to_string(::getpid()),
                                0644);
+        // the listeners we hold from here on go to our own standby, as the first server's
+        UniqueFd next = spawn_standby(s);
+        s.handoff = next ? next.get() : -1;
         serve(s, std::move(fan));
     } catch (const std::exception& e) {
         std::fprintf(stderr, "husk-procvirt standby: %s\n", e.what());

@@ -301,9 +301,39 @@ pv_dir() { echo "$ROOT/run/$(container_id "$1")/procvirt"; }
     [ "$status" -eq 0 ]
     [ "$(echo "$output" | awk '{ print $2 }')" -ge 51200 ]
 
-    # the standby killed too: nobody serves the container; reads still work (stale values)
+    # the standby that took over started one of its own: killed in turn, that one serves
+    second=$standby
+    for i in $(seq 1 100); do
+        standby=$(cat "$a/standby.pid")
+        [ "$standby" != "$second" ] && kill -0 "$standby" 2>/dev/null && break
+        sleep 0.05
+    done
+    [ "$standby" != "$second" ]
+    kill -0 "$standby"
+    kill -9 "$second"
+    gone "$second"
+    for i in $(seq 1 100); do
+        [ "$(cat "$a/server.pid")" = "$standby" ] && break
+        sleep 0.05
+    done
+    [ "$(cat "$a/server.pid")" = "$standby" ]
+    run husk exec pv-kill-a sh -c 'free -m | awk "/^Mem:/ { print \$2 }"'
+    [ "$status" -eq 0 ]
+    [ "$output" = 256 ]
+
+    # its standby killed first, then it: nobody serves the container; reads still work
+    # (stale values)
+    server=$standby
+    for i in $(seq 1 100); do
+        standby=$(cat "$a/standby.pid")
+        [ "$standby" != "$server" ] && kill -0 "$standby" 2>/dev/null && break
+        sleep 0.05
+    done
+    [ "$standby" != "$server" ]
     kill -9 "$standby"
     gone "$standby"
+    kill -9 "$server"
+    gone "$server"
     for i in 1 2 3; do
         run husk exec pv-kill-a sh -c "$read_all"
         [ "$status" -eq 0 ]
