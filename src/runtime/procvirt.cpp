@@ -287,6 +287,8 @@ struct Server {
     int init_pidfd = -1;
     int inbox = -1;    // notify.sock: exec'd processes' listeners arrive there (SCM_RIGHTS)
     int handoff = -1;  // the server passes each of them on to its standby through it
+    sys::UniqueFd own_handoff;  // `handoff` when this server started the standby itself
+    int standbys = 0;           // standbys this server started (a bound, should they crash)
     LoadAverage load;
     // Each file, opened for writing before any mark exists (an open of ours after
     // would wait for ourselves). fanotify's own event fds are read-only: the container
@@ -511,6 +513,8 @@ bool answer_call(Server& s, int listener) {
     return true;
 }
 
+void replace_standby(Server& s);
+
 // An exec'd process's listener from the inbox: kept, and a copy to the standby.
 void take_listener(Server& s) {
     UniqueFd fd;
@@ -521,8 +525,9 @@ void take_listener(Server& s) {
         return;
     }
     char one = 1;
-    if (s.handoff >= 0 && sys::send_fd(s.handoff, fd.get(), &one, 1) < 0) s.handoff = -1;
+    bool lost = s.handoff >= 0 && sys::send_fd(s.handoff, fd.get(), &one, 1) < 0;
     s.listeners.push_back(std::move(fd));
+    if (lost) replace_standby(s);  // it died: a new one has every listener, this one too
 }
 
 // Drop the listeners whose poll entry (from `first` on in `p`, one each, in order)
@@ -540,6 +545,7 @@ void drop_unused(Server& s, const std::vector<pollfd>& p, size_t first) {
     for (;;) {
         p.assign({{fan.get(), POLLIN, 0}, {s.init_pidfd, POLLIN, 0}, {s.inbox, POLLIN, 0}});
         for (const auto& l : s.listeners) p.push_back({l.get(), POLLIN, 0});
+        if (s.handoff >= 0) p.push_back({s.handoff, 0, 0});  // the standby's end: hangups
         if (::poll(p.data(), p.size(), mark_stale(s, fan.get())) < 0) {
             if (errno == EINTR) continue;
             ::_exit(1);
@@ -550,7 +556,9 @@ void drop_unused(Server& s, const std::vector<pollfd>& p, size_t first) {
             if ((p[3 + i].revents & POLLIN) && !answer_call(s, s.listeners[i].get()))
                 p[3 + i].revents = POLLERR;
         }
+        bool standby_gone = s.handoff >= 0 && p.back().fd == s.handoff && p.back().revents;
         drop_unused(s, p, 3);
+        if (standby_gone) replace_standby(s);
         if (p[2].revents & POLLIN) take_listener(s);
     }
 }
@@ -577,6 +585,8 @@ UniqueFd spawn_standby(Server& s) {
     if (mid == 0) {  // we are one-threaded: the child may allocate
         pid_t pid = ::fork();
         if (pid != 0) ::_exit(pid < 0 ? 1 : 0);
+        (void)s.own_handoff.release();  // our server's, closed by detach: not ours to close
+        s.standbys = 0;
         try {
             sys::write_file_atomic(fmt::format("{}/standby.pid", s.dir), std::to_string(::getpid()),
                                    0644);
@@ -591,6 +601,19 @@ UniqueFd spawn_standby(Server& s) {
     }
     if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) return {};
     return to_standby;
+}
+
+// At most this many standbys started by one server (one that keeps dying at once must
+// not make its server fork for ever).
+constexpr int kMaxStandbys = 16;
+
+// Our standby is gone (or we are one that took over): start another.
+void replace_standby(Server& s) {
+    s.handoff = -1;
+    s.own_handoff.reset();
+    if (s.standbys++ >= kMaxStandbys) return;
+    s.own_handoff = spawn_standby(s);
+    s.handoff = s.own_handoff ? s.own_handoff.get() : -1;
 }
 
 // The standby: keeps a copy of every listener the server takes (and lets go of those
@@ -632,8 +655,7 @@ UniqueFd spawn_standby(Server& s) {
         sys::write_file_atomic(fmt::format("{}/server.pid", s.dir), std::to_string(::getpid()),
                                0644);
         // the listeners we hold from here on go to our own standby, as the first server's
-        UniqueFd next = spawn_standby(s);
-        s.handoff = next ? next.get() : -1;
+        replace_standby(s);
         serve(s, std::move(fan));
     } catch (const std::exception& e) {
         std::fprintf(stderr, "husk-procvirt standby: %s\n", e.what());
@@ -715,7 +737,7 @@ bool sysinfo_filter_possible(const oci::Spec& spec) {
 pid_t start_server(const std::string& dir, const cgroup::Manager& cg, pid_t init,
                    long start_boottime, UniqueFd listener) {
     return with_context("proc-virtualize: start the server", [&] {
-        Server s{dir, Source(cg), start_boottime, {}, -1, -1, -1, {}, {}};
+        Server s{dir, Source(cg), start_boottime, {}, -1, -1, -1, {}, 0, {}, {}};
         if (listener) s.listeners.push_back(std::move(listener));
         UniqueFd init_fd(sys::pidfd_open(init));
         if (!init_fd) throw_sys("pidfd_open", std::to_string(init));

@@ -33,8 +33,9 @@
 //   failure  beside the server start_server forks a standby; it keeps a copy of every
 //            listener (the server passes each on), sleeps on the server's pidfd and, if
 //            the server dies, takes over (a new fanotify group, the same seccomp
-//            listeners and inbox) and starts a standby of its own. Each container has
-//            its own pair: nothing is shared.
+//            listeners and inbox) and starts a standby of its own; a server whose
+//            standby died starts another. Each container has its own pair: nothing is
+//            shared.
 //
 // The server is a process of its own per container (forked by create, reparented to
 // the caller's subreaper: the monitor for detached containers, `husk run` in the

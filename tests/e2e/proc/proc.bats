@@ -321,8 +321,7 @@ pv_dir() { echo "$ROOT/run/$(container_id "$1")/procvirt"; }
     [ "$status" -eq 0 ]
     [ "$output" = 256 ]
 
-    # its standby killed first, then it: nobody serves the container; reads still work
-    # (stale values)
+    # its standby killed: it starts another
     server=$standby
     for i in $(seq 1 100); do
         standby=$(cat "$a/standby.pid")
@@ -332,7 +331,20 @@ pv_dir() { echo "$ROOT/run/$(container_id "$1")/procvirt"; }
     [ "$standby" != "$server" ]
     kill -9 "$standby"
     gone "$standby"
-    kill -9 "$server"
+    third=$standby
+    for i in $(seq 1 100); do
+        standby=$(cat "$a/standby.pid")
+        [ "$standby" != "$third" ] && kill -0 "$standby" 2>/dev/null && break
+        sleep 0.05
+    done
+    [ "$standby" != "$third" ]
+    kill -0 "$standby"
+
+    # both at once (stopped first, so neither sees the other go): nobody serves the
+    # container; reads still work (stale values)
+    kill -STOP "$server" "$standby"
+    kill -9 "$server" "$standby"
+    gone "$standby"
     gone "$server"
     for i in 1 2 3; do
         run husk exec pv-kill-a sh -c "$read_all"
