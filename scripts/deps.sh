@@ -35,6 +35,8 @@ tests+=(qemu-user-static binfmt-support)
 tests+=(uidmap)
 # rootless: pasta (passt), the user-mode network of a user's containers (-p).
 tests+=(passt)
+# rootless: slirp4netns, the other user-mode network (--network slirp4netns).
+tests+=(slirp4netns)
 # husk sbom fixtures: an rpmdb.sqlite with real headers, a Debian tree, a Go binary;
 # the SPDX/CycloneDX schema validator.
 tests+=(sqlite3 python3-rpm debootstrap golang-go python3-jsonschema)

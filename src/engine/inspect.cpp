@@ -118,6 +118,8 @@ json network_settings(const EngineContext& ctx, const ContainerRecord& r) {
     json networks = json::object();
     if (r.network == NetworkMode::bridge)
         networks["husk"] = net;
+    else if (r.network == NetworkMode::slirp4netns)
+        networks["slirp4netns"] = net;
     else if (r.network != NetworkMode::user)
         networks[std::string(to_string(r.network))] = json::object();
     std::vector<std::pair<std::string, network::Endpoint>> eps;

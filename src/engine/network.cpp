@@ -31,7 +31,9 @@
 #include "network/nft.h"
 #include "network/pasta.h"
 #include "network/portproxy.h"
+#include "network/slirp.h"
 #include "network/subnet.h"
+#include "network/usernet.h"
 #include "sys/error.h"
 #include "sys/fd.h"
 #include "sys/fileutil.h"
@@ -155,6 +157,11 @@ std::string endpoint_file(const EngineContext& ctx, const std::string& id) {
 // A rootless container's pasta (network/pasta.h).
 std::string pasta_dir(const EngineContext& ctx, const std::string& id) {
     return Containers(ctx.data_root).dir(id) + "/pasta";
+}
+
+// A --network slirp4netns container's slirp4netns (network/slirp.h).
+std::string slirp_dir(const EngineContext& ctx, const std::string& id) {
+    return Containers(ctx.data_root).dir(id) + "/slirp4netns";
 }
 
 std::string endpoints_dir(const EngineContext& ctx, const std::string& id) {
@@ -435,32 +442,44 @@ void connect_default(const EngineContext& ctx, const ContainerRecord& rec, pid_t
 }  // namespace
 
 bool connects(NetworkMode m) {
-    return m == NetworkMode::bridge || m == NetworkMode::user;
+    return m == NetworkMode::bridge || m == NetworkMode::user || m == NetworkMode::slirp4netns;
 }
 
 void connect_container(const EngineContext& ctx, const ContainerRecord& rec, pid_t pid) {
     std::vector<network::PortMapping> ports = rec.publish;
     bool bridge = rec.network == NetworkMode::bridge;
+    bool slirp = rec.network == NetworkMode::slirp4netns;
     bool pasta = bridge && sys::rootless();
     auto held = ports_lock(ctx);
     // checked at create too; again here, where the ports are bound (the sysctl may change)
-    if (pasta) network::check_unprivileged_ports(ports);
+    if ((pasta || slirp) && sys::rootless()) network::check_unprivileged_ports(ports);
     network::resolve_host_ports(ports, ports_have_ip6(ctx, rec));
     check_ports_free(ctx, rec.id, ports);
-    if (pasta) {
-        // a user's default network: pasta's, its ports bound by pasta as the user. The
-        // ports as chosen are recorded first (port, ps, inspect and the next container's
-        // check read them, as the bridge's reservation below), then pasta starts without
-        // the ports lock; `rm` removes the directory whatever a kill left in it.
-        std::string dir = pasta_dir(ctx, rec.id);
+    if (pasta || slirp) {
+        // a user-mode network (a user's default: pasta's), its ports bound by the helper
+        // as the user. The ports as chosen are recorded first (port, ps, inspect and the
+        // next container's check read them, as the bridge's reservation below), then the
+        // helper starts without the ports lock; `rm` removes the directory whatever a kill
+        // left in it.
+        std::string dir = slirp ? slirp_dir(ctx, rec.id) : pasta_dir(ctx, rec.id);
         sys::mkdir_all(dir, 0700);
         network::Endpoint ep;
         ep.container_id = rec.id;
         ep.ports = ports;
+        if (slirp) {
+            ep.ifname = "tap0";
+            ep.address.ip = network::kSlirpAddress;
+            ep.address.prefix_len = network::kSlirpPrefix;
+            ep.address.gateway = network::kSlirpGateway;
+        }
         sys::write_file_atomic(dir + "/endpoint.json", network::to_json(ep), 0600);
         held.reset();
         try {
-            network::start_pasta(dir, pid, ports);
+            if (slirp)
+                network::start_slirp(dir, pid, ports,
+                                     network::parse_slirp_options(rec.network_options));
+            else
+                network::start_pasta(dir, pid, ports);
         } catch (...) {
             sys::remove_all(dir);
             throw;
@@ -497,7 +516,8 @@ void connect_container(const EngineContext& ctx, const ContainerRecord& rec, pid
 
 void disconnect_container(const EngineContext& ctx, const std::string& id) {
     try {
-        network::stop_pasta(pasta_dir(ctx, id));
+        network::stop_helper(pasta_dir(ctx, id));
+        network::stop_helper(slirp_dir(ctx, id));
         disconnect_one(id, endpoint_file(ctx, id));
         auto eps = user_endpoints(ctx, id);
         if (eps.empty()) return;
@@ -519,6 +539,7 @@ std::optional<network::Endpoint> container_endpoint(const EngineContext& ctx,
                                                     const std::string& id) {
     if (auto ep = read_endpoint(endpoint_file(ctx, id))) return ep;
     if (auto ep = read_endpoint(pasta_dir(ctx, id) + "/endpoint.json")) return ep;
+    if (auto ep = read_endpoint(slirp_dir(ctx, id) + "/endpoint.json")) return ep;
     auto eps = user_endpoints(ctx, id);
     for (auto& [net, ep] : eps)
         if (!ep.ports.empty()) return ep;
@@ -563,6 +584,15 @@ void check_published(const EngineContext& ctx, NetworkMode mode,
     if (mode == NetworkMode::bridge && sys::rootless()) {
         // pasta's network: pasta binds each host address itself, IPv6 ones too
         network::check_unprivileged_ports(ports);
+    } else if (mode == NetworkMode::slirp4netns) {
+        // slirp4netns binds them as the user; IPv4 only (husk does not enable its IPv6)
+        if (sys::rootless()) network::check_unprivileged_ports(ports);
+        for (auto& p : ports)
+            if (network::is_ipv6(p))
+                throw Error(fmt::format(
+                    "--network slirp4netns: cannot publish {}: husk publishes IPv4 host "
+                    "addresses only through slirp4netns",
+                    network::host_address(p)));
     } else if (mode == NetworkMode::bridge) {
         network::check_ipv6_ports(network::Network{}, ports);
     } else if (mode == NetworkMode::user && !atts.empty() &&

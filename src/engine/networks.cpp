@@ -161,6 +161,10 @@ void connect_network(const EngineContext& ctx, const std::string& net, const std
     if (rec.network == NetworkMode::host)
         throw Error(
             "container cannot be disconnected from host network or connected to host network");
+    if (rec.network == NetworkMode::slirp4netns)
+        throw Error(
+            "container cannot be connected to user-defined networks: its network is "
+            "slirp4netns's user-mode network");
     if (rec.network == NetworkMode::none)
         throw Error(
             "container cannot be connected to multiple networks with one of the networks in "

@@ -6,10 +6,12 @@
 #include <cctype>
 #include <cerrno>
 #include <cstdlib>
+#include <cstring>
 
 #include <fmt/format.h>
 
 #include "engine/volumes.h"
+#include "network/slirp.h"
 #include "runtime/security/lsm.h"
 #include "runtime/signals.h"
 #include "sys/error.h"
@@ -55,14 +57,18 @@ std::string_view to_string(NetworkMode m) {
             return "host";
         case NetworkMode::user:
             return "user";
+        case NetworkMode::slirp4netns:
+            return "slirp4netns";
     }
     return "bridge";
 }
 
 NetworkMode parse_network_mode(std::string_view s) {
-    for (auto m : {NetworkMode::bridge, NetworkMode::none, NetworkMode::host, NetworkMode::user})
+    for (auto m : {NetworkMode::bridge, NetworkMode::none, NetworkMode::host, NetworkMode::user,
+                   NetworkMode::slirp4netns})
         if (to_string(m) == s) return m;
-    throw Error(error_format("network mode \"{}\" is not supported (bridge, none, host)", s));
+    throw Error(
+        error_format("network mode \"{}\" is not supported (bridge, none, host, slirp4netns)", s));
 }
 
 NetworkMode parse_networks(const std::vector<std::string>& values,
@@ -70,11 +76,12 @@ NetworkMode parse_networks(const std::vector<std::string>& values,
                            std::vector<NetworkAttachment>& out) {
     std::optional<NetworkMode> predefined;
     for (auto& v : values) {
-        if (v == "bridge" || v == "none" || v == "host") {
-            if (predefined && to_string(*predefined) != v)
+        std::string_view mode = std::string_view(v).substr(0, v.find(':'));
+        if (v == "bridge" || v == "none" || v == "host" || mode == "slirp4netns") {
+            if (predefined && to_string(*predefined) != mode)
                 throw Error(error_format("conflicting options: network modes {} and {}",
-                                         to_string(*predefined), v));
-            predefined = parse_network_mode(v);
+                                         to_string(*predefined), mode));
+            predefined = parse_network_mode(mode);
             continue;
         }
         if (v.empty()) throw Error("invalid argument \"\" for \"--network\" flag");
@@ -96,6 +103,17 @@ NetworkMode parse_networks(const std::vector<std::string>& values,
     out.front().aliases = aliases;
     out.front().ip = ip;
     return NetworkMode::user;
+}
+
+std::string slirp_options_of(const std::vector<std::string>& values) {
+    std::string options;
+    for (auto& v : values)
+        if (v.starts_with("slirp4netns:")) {
+            std::string these = v.substr(std::strlen("slirp4netns:"));
+            network::parse_slirp_options(these);
+            options += (options.empty() || these.empty() ? "" : ",") + these;
+        }
+    return options;
 }
 
 std::string_view to_string(UsernsMode m) {

@@ -35,10 +35,12 @@ struct DeviceSpec {
 };
 
 // --network: the container's network mode; `user`: user-defined networks (husk network
-// create), named in RunOptions::networks.
-enum class NetworkMode { bridge, none, host, user };
+// create), named in RunOptions::networks; `slirp4netns`: slirp4netns's user-mode network
+// (network/slirp.h), its options in RunOptions::network_options.
+enum class NetworkMode { bridge, none, host, user, slirp4netns };
 std::string_view to_string(NetworkMode m);
-// Throws `network mode "x" is not supported (bridge, none, host)` for any other text.
+// Throws `network mode "x" is not supported (bridge, none, host, slirp4netns)` for any other
+// text.
 NetworkMode parse_network_mode(std::string_view s);
 
 // A container on a user-defined network: its name there (--network-alias, besides its
@@ -50,7 +52,8 @@ struct NetworkAttachment {
     bool operator==(const NetworkAttachment&) const = default;
 };
 
-// Every --network value: "bridge", "none", "host" or network names (several). The mode,
+// Every --network value: "bridge", "none", "host", "slirp4netns[:OPTIONS]" or network
+// names (several). The mode,
 // and the attachments with --network-alias and --ip on the first network. Throws
 // docker's errors: `conflicting options: cannot attach both user-defined and
 // non-user-defined network-modes`, `user specified IP address is supported on user
@@ -59,6 +62,10 @@ struct NetworkAttachment {
 NetworkMode parse_networks(const std::vector<std::string>& values,
                            const std::vector<std::string>& aliases, const std::string& ip,
                            std::vector<NetworkAttachment>& out);
+
+// The OPTIONS of a "slirp4netns:OPTIONS" among the --network values ("" without), checked
+// (network::parse_slirp_options: one line naming a bad one).
+std::string slirp_options_of(const std::vector<std::string>& values);
 
 // --userns: "" (not given), host, auto, keep-id (refused: rootless only, as in podman).
 enum class UsernsMode { unset, host, automatic, keep_id };
@@ -90,7 +97,8 @@ struct RunOptions {
     std::string seccomp;  // "" default, "unconfined", or a file
     std::vector<std::string> cap_add, cap_drop;
     NetworkMode network = NetworkMode::bridge;
-    std::vector<NetworkAttachment> networks;                // mode user: --network NAME...
+    std::vector<NetworkAttachment> networks;  // mode user: --network NAME...
+    std::string network_options;              // mode slirp4netns: its options (slirp4netns:OPTIONS)
     std::vector<network::PortMapping> publish;              // -p, parsed where the flag is
     bool publish_all = false;                               // -P: every port the image exposes
     std::vector<std::string> expose;                        // --expose PORT[-PORT][/PROTO]

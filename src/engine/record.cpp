@@ -97,6 +97,7 @@ json to_json(const ContainerRecord& r) {
                 {"manually_stopped", r.manually_stopped},
                 {"healthcheck", r.health ? health_config_json(*r.health) : json()},
                 {"network", to_string(r.network)},
+                {"network_options", r.network_options},
                 {"publish", publish_json(r.publish)},
                 {"networks", attachments_json(r.networks)},
                 {"dns", r.dns}};
@@ -139,6 +140,7 @@ ContainerRecord from_json(const json& j) {
         r.health = health_config_from(*h);
     // records from before bridge networking have none
     r.network = parse_network_mode(j.value("network", "none"));
+    r.network_options = j.value("network_options", "");
     for (auto& p : j.value("publish", std::vector<std::string>{}))
         r.publish.push_back(network::parse_publish(p));
     for (auto& n : j.value("networks", json::array()))

@@ -84,10 +84,11 @@ struct ContainerRecord {
     // Between two runs, in its monitor's backoff (not stored: from <id>/exit.json).
     bool restarting = false;
     std::optional<HealthConfig> health;  // its health check, none without one
-    // --network (bridge | none | host) and -p as given (host port 0 = chosen at each
+    // --network (bridge | none | host | slirp4netns) and -p as given (host port 0 = chosen at each
     // start; stored in network::to_string form). While connected, <id>/network.json holds
     // the endpoint (address, host ports, CNI result).
     NetworkMode network = NetworkMode::bridge;
+    std::string network_options;  // slirp4netns: its options (network/slirp.h)
     std::vector<network::PortMapping> publish;
     // the user-defined networks it is on (mode user, or `husk network connect`); while
     // connected, <id>/endpoints/<network>.json holds each endpoint

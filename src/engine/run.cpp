@@ -32,6 +32,7 @@
 #include "image/store.h"
 #include "network/conflist.h"
 #include "network/ports.h"
+#include "network/slirp.h"
 #include "oci/image/reference.h"
 #include "runtime/container.h"
 #include "runtime/state.h"
@@ -63,7 +64,7 @@ void validate(const RunOptions& o) {
         if (o.network == NetworkMode::user || !o.networks.empty())
             throw Error(fmt::format(
                 "rootless: network \"{}\" needs root (bridges and veths are the host's); a "
-                "user's default network is pasta's, else use --network none or --network host",
+                "user's default network is pasta's, else use --network slirp4netns, none or host",
                 o.networks.empty() ? to_string(o.network) : o.networks.front().network));
         if (o.userns != UsernsMode::unset || !o.uidmap.empty() || !o.gidmap.empty())
             throw Error(
@@ -252,6 +253,7 @@ ContainerRecord prepare_container(EngineContext& ctx, RunOptions& o, const LogOp
     rec.log_max_size = log.max_size;
     rec.log_max_file = log.max_file;
     rec.network = o.network;
+    rec.network_options = o.network_options;
     rec.publish = o.publish;
     check_attachments(ctx, o.networks);
     check_published(ctx, o.network, o.networks, o.publish);
@@ -323,6 +325,8 @@ ContainerRecord prepare_container(EngineContext& ctx, RunOptions& o, const LogOp
     if (o.network == NetworkMode::user && !o.networks.empty() &&
         network::cni_network_name(o.networks.front().network).empty())  // cni: the host's
         in.nameserver = get_network(ctx, o.networks.front().network).gateway;
+    // slirp4netns answers DNS itself, forwarded to the host's resolvers (--dns still wins)
+    if (o.network == NetworkMode::slirp4netns && o.dns.empty()) in.nameserver = network::kSlirpDns;
     in.host_cpus = static_cast<int>(::sysconf(_SC_NPROCESSORS_ONLN));
     attach_volumes(
         ctx.data_root, o, rec, img ? img->config.volumes : std::vector<std::string>{},

@@ -1,72 +1,18 @@
 #include "network/pasta.h"
 
-#include <fcntl.h>
-#include <poll.h>
-#include <signal.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
-#include <charconv>
-#include <chrono>
-#include <cstdlib>
-#include <sstream>
-#include <thread>
-
 #include <fmt/format.h>
 
 #include "sys/error.h"
-#include "sys/fd.h"
 #include "sys/fileutil.h"
-#include "sys/log.h"
-#include "sys/proc.h"
-#include "sys/spawn.h"
-#include "sys/syscalls.h"
 
 namespace husk::network {
 
 namespace {
 
-constexpr auto kReadyWithin = std::chrono::seconds(20);
-
 // pasta's -t/-u value for one mapping: [ADDRESS/]HOSTPORT:CONTAINERPORT.
 std::string forward_spec(const PortMapping& p) {
     std::string spec = p.host_ip.empty() ? "" : p.host_ip + "/";
     return spec + fmt::format("{}:{}", p.host_port, p.container_port);
-}
-
-// The last thing pasta said that is not about the system logger it could not reach.
-std::string last_words(const std::string& dir) {
-    std::istringstream log(sys::read_file_if_exists(dir + "/log").value_or(""));
-    std::string said;
-    for (std::string line; std::getline(log, line);)
-        if (!line.empty() && !line.starts_with("Failed to send")) said = line;
-    return said;
-}
-
-// The pid in DIR/pid, when /proc says it is still the pasta of DIR (its arguments name
-// DIR/ready): a pid reused since is never killed.
-pid_t running_pasta(const std::string& dir) {
-    pid_t pid = 0;
-    try {
-        pid = static_cast<pid_t>(std::stol(sys::read_file_if_exists(dir + "/pid").value_or("0")));
-    } catch (const std::exception&) {
-        return 0;  // killed before it wrote its pid: it never ran pasta
-    }
-    if (pid <= 0) return 0;
-    auto cmdline = sys::read_file_if_exists(fmt::format("/proc/{}/cmdline", pid));
-    if (!cmdline) return 0;
-    std::string arg = std::string(1, '\0') + dir + "/ready" + '\0';
-    return cmdline->find(arg) != std::string::npos ? pid : 0;
-}
-
-// SIGKILL to `pid` and its end awaited (reaped when it is our child).
-void kill_and_wait(pid_t pid, const std::string& dir) {
-    sys::UniqueFd pidfd(sys::pidfd_open(pid));
-    if (!pidfd) {
-        if (errno == ESRCH) return;
-        throw_sys("pidfd_open the pasta of", dir);
-    }
-    sys::kill_and_wait(pidfd.get(), pid, "the pasta of " + dir);
 }
 
 }  // namespace
@@ -97,82 +43,14 @@ void start_pasta(const std::string& dir, pid_t pid, const std::vector<PortMappin
         throw Error(
             "rootless: the default network is pasta's user-mode network and pasta is not "
             "installed: install the passt package, or run with --network none or host");
-    sys::mkdir_all(dir, 0700);
     // the init stays dumpable until its execve for this (runtime Plan::dumpable_until_exec)
-    std::vector<std::string> args = pasta_args(pasta, dir, fmt::format("/proc/{}/ns/user", pid),
-                                               fmt::format("/proc/{}/ns/net", pid), ports);
-    std::vector<char*> argv = sys::c_strings(args);
-    std::string pid_path = dir + "/pid", log_path = dir + "/log";
-    sys::UniqueFd pid_fd(::open(pid_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
-    if (!pid_fd) throw_sys("open", pid_path);
-    sys::UniqueFd log_fd(::open(log_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
-    if (!log_fd) throw_sys("open", log_path);
-    sys::UniqueFd null(::open("/dev/null", O_RDWR | O_CLOEXEC));
-    if (!null) throw_sys("open", "/dev/null");
-    std::fflush(nullptr);
-    pid_t child = ::fork();
-    if (child < 0) throw_sys("fork");
-    if (child == 0) {
-        // Only async-signal-safe calls. A session of its own: a terminal's ^C to the
-        // container's command is not for it; it ends with the container (stop_pasta).
-        ::setsid();
-        char digits[24];
-        auto [end, ec] = std::to_chars(digits, digits + sizeof digits, ::getpid());
-        if (ec == std::errc())
-            sys::write_all(pid_fd.get(), digits, static_cast<size_t>(end - digits));
-        sys::exec_detached(argv.data(), null.get(), log_fd.get(), {});
-    }
-    pid_fd.reset();
-    log_fd.reset();
-    auto fail = [&](const std::string& why) {
-        std::string said = last_words(dir);
-        try {
-            kill_and_wait(child, dir);
-        } catch (const std::exception& e) {
-            log::warn("{}", e.what());
-        }
-        sys::remove_all(dir);
-        throw Error(fmt::format("rootless network: pasta for the container's init {}: {}", pid,
-                                said.empty() ? why : said));
-    };
-    auto deadline = std::chrono::steady_clock::now() + kReadyWithin;
-    for (;;) {
-        if (!sys::read_file_if_exists(dir + "/ready").value_or("").empty()) return;
-        int st = 0;
-        pid_t r = ::waitpid(child, &st, WNOHANG);
-        if (r == child)
-            fail(WIFEXITED(st) && WEXITSTATUS(st) == 127
-                     ? fmt::format("{} could not be run", pasta)
-                     : fmt::format("{} ended ({})", pasta,
-                                   WIFEXITED(st) ? fmt::format("exit status {}", WEXITSTATUS(st))
-                                                 : fmt::format("signal {}", WTERMSIG(st))));
-        if (std::chrono::steady_clock::now() > deadline)
-            fail(fmt::format("not ready after {} s", kReadyWithin.count()));
-        std::this_thread::sleep_for(std::chrono::milliseconds(2));
-    }
-}
-
-void stop_pasta(const std::string& dir) {
-    if (!sys::exists_follow(dir)) return;
-    if (pid_t pid = running_pasta(dir); pid > 0) kill_and_wait(pid, dir);
-    sys::remove_all(dir);
-}
-
-void check_unprivileged_ports(const std::vector<PortMapping>& ports) {
-    const char* sysctl = "/proc/sys/net/ipv4/ip_unprivileged_port_start";
-    long start = 1024;
-    try {
-        start = std::stol(sys::read_file_if_exists(sysctl).value_or("1024"));
-    } catch (const std::exception&) {
-        // the kernel's default
-    }
-    for (auto& p : ports)
-        if (p.host_port != 0 && p.host_port < start)  // 0: one is chosen, above
-            throw Error(fmt::format(
-                "rootless: host port {} is below net.ipv4.ip_unprivileged_port_start ({}): "
-                "publish a port from {} up, or lower it (sysctl "
-                "net.ipv4.ip_unprivileged_port_start={})",
-                p.host_port, start, start, p.host_port));
+    UsernetHelper helper{
+        "pasta",
+        pasta_args(pasta, dir, fmt::format("/proc/{}/ns/user", pid),
+                   fmt::format("/proc/{}/ns/net", pid), ports),
+        {-1, -1},
+        [&dir] { return !sys::read_file_if_exists(dir + "/ready").value_or("").empty(); }};
+    start_helper(dir, pid, helper);
 }
 
 }  // namespace husk::network

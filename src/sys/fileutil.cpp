@@ -30,10 +30,14 @@ std::optional<std::string> read_file_if_exists(const std::string& path) {
         if (errno == ENOENT) return std::nullopt;
         throw_sys("open", path);
     }
+    return read_to_end(fd.get(), path);
+}
+
+std::string read_to_end(int fd, const std::string& path) {
     std::string out;
     char buf[65536];
     for (;;) {
-        ssize_t n = ::read(fd.get(), buf, sizeof buf);
+        ssize_t n = ::read(fd, buf, sizeof buf);
         if (n < 0 && errno == EINTR) continue;
         if (n < 0) throw_sys("read", path);
         if (n == 0) break;

@@ -17,6 +17,8 @@ namespace husk::sys {
 std::string read_file(const std::string& path);
 // The whole file, or nothing when it does not exist.
 std::optional<std::string> read_file_if_exists(const std::string& path);
+// Everything `fd` gives until EOF (EINTR retried). Throws SysError("read", path).
+std::string read_to_end(int fd, const std::string& path);
 // Write `data` to `path` (O_TRUNC|O_CREAT). Throws SysError("write", path).
 void write_file(const std::string& path, const std::string& data, int mode = 0644);
 // Writes `data` to a fresh file next to `path`, gives it exactly `mode`, fsyncs it when

@@ -245,3 +245,26 @@ TEST(EngineFlags, NetworksModesAndDockersConflicts) {
     EXPECT_EQ(error_of({}, {"db"}, ""),
               "network-scoped alias is supported only for containers in user defined networks");
 }
+
+TEST(EngineFlags, Slirp4netnsIsAModeWithPodmansOptions) {
+    using husk::engine::NetworkAttachment;
+    using husk::engine::NetworkMode;
+    using husk::engine::parse_networks;
+    using husk::engine::slirp_options_of;
+    std::vector<NetworkAttachment> atts;
+    EXPECT_EQ(parse_networks({"slirp4netns"}, {}, "", atts), NetworkMode::slirp4netns);
+    EXPECT_EQ(parse_networks({"slirp4netns:allow_host_loopback=true"}, {}, "", atts),
+              NetworkMode::slirp4netns);
+    EXPECT_TRUE(atts.empty());
+    EXPECT_EQ(slirp_options_of({"slirp4netns"}), "");
+    EXPECT_EQ(slirp_options_of({"slirp4netns:allow_host_loopback=true", "slirp4netns:mtu=1500"}),
+              "allow_host_loopback=true,mtu=1500");
+    EXPECT_THROW(slirp_options_of({"slirp4netns:cidr=10.1.0.0/24"}), husk::Error);
+    EXPECT_EQ(husk::engine::parse_network_mode("slirp4netns"), NetworkMode::slirp4netns);
+    try {
+        parse_networks({"host", "slirp4netns:mtu=1500"}, {}, "", atts);
+        ADD_FAILURE() << "host and slirp4netns taken together";
+    } catch (const husk::Error& e) {
+        EXPECT_STREQ(e.what(), "conflicting options: network modes host and slirp4netns");
+    }
+}

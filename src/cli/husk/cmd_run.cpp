@@ -193,6 +193,7 @@ engine::RunOptions finish(RunFlags& f, const std::vector<std::string>& rest) {
     for (auto& m : f.gidmaps) o.gidmap.push_back(engine::parse_idmap("--gidmap", m));
     for (auto& s : f.security_opts) engine::apply_security_opt(s, o);
     o.network = engine::parse_networks(f.networks, f.network_aliases, f.ip, o.networks);
+    o.network_options = engine::slirp_options_of(f.networks);
     for (auto& p : f.publish)
         for (auto& one : network::parse_publish_ranges(p)) o.publish.push_back(one);
     o.userns = engine::parse_userns_mode(f.userns);

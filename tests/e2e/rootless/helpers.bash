@@ -132,3 +132,52 @@ for e in layer:
     print(e.name.rstrip("/"), f"{e.uid}:{e.gid}", f"{e.mode:04o}", *xattrs)
 PY
 }
+
+# Polls until `curl URL` prints WANT, within 30 s; prints what it got last.
+curl_until() {
+    local url=$1 want=$2 got=
+    for _ in $(seq 300); do
+        got=$(curl -s -m 2 "$url" || true)
+        [ "$got" = "$want" ] && break
+        sleep 0.1
+    done
+    echo "$got"
+}
+
+# N times as USER: `husk run -d --name kI ARGS... -p 127.0.0.1:PORT:80 husk/busybox sleep
+# 1000` with husk itself killed (SIGKILL) at a random moment, then `rm -f kI`; at last
+# `rm -f` of every container USER still has. Needs ../images/helpers (free_port).
+kill_runs_at_random() {
+    local u=$1 n=$2 uid gid i
+    shift 2
+    uid=$(id -u "$u")
+    gid=$(id -g "$u")
+    for i in $(seq "$n"); do
+        local port pid
+        port=$(free_port)
+        # husk itself is $! (setpriv and env exec it)
+        (cd "$WORK" && exec setpriv --reuid="$uid" --regid="$gid" --init-groups env -i \
+            PATH=/usr/bin:/bin HOME="$WORK/home-$u" XDG_RUNTIME_DIR="$WORK/xdg-$u" \
+            "$HUSK" run -d --name "k$i" "$@" -p "127.0.0.1:$port:80" husk/busybox sleep 1000) \
+            >/dev/null 2>&1 &
+        pid=$!
+        sleep "0.$((RANDOM % 6))"
+        kill -9 "$pid" 2>/dev/null || true
+        wait "$pid" || true
+        as "$u" "$HUSK" rm -f "k$i" >/dev/null 2>&1 || true
+    done
+    # whatever got recorded meanwhile (a name taken by a killed run)
+    as "$u" "$HUSK" ps -aq | while read -r id; do as "$u" "$HUSK" rm -f "$id" >/dev/null 2>&1 || true; done
+}
+
+# Fails unless USER has no container, no container directory and no runtime state left.
+nothing_left_of() {
+    local u=$1
+    [ -z "$(as "$u" "$HUSK" ps -aq)" ]
+    run find "$WORK/home-$u/.local/share/husk/containers" -mindepth 1 -maxdepth 1 -type d
+    echo "dirs: $output"
+    [ -z "$output" ]
+    run find "$WORK/xdg-$u/husk" -mindepth 1 -maxdepth 1 -type d -name '[!.]*'
+    echo "state: $output"
+    [ -z "$output" ]
+}

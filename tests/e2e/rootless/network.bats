@@ -34,17 +34,6 @@ pastas() { pgrep -u "$RL_USER" -f -- '--config-net' || true; }
 
 data_root() { echo "$WORK/home-$RL_USER/.local/share/husk"; }
 
-# Polls until `curl URL` prints WANT, within 30 s; prints what it got last.
-curl_until() {
-    local url=$1 want=$2 got=
-    for _ in $(seq 300); do
-        got=$(curl -s -m 2 "$url" || true)
-        [ "$got" = "$want" ] && break
-        sleep 0.1
-    done
-    echo "$got"
-}
-
 @test "rootless -p: a server in the container is reached from the host's 127.0.0.1" {
     local port
     port=$(free_port)
@@ -144,33 +133,9 @@ curl_until() {
 }
 
 @test "rootless kill: husk run -d -p killed at random moments leaves no pasta once rm -f ran" {
-    local uid gid
-    uid=$(id -u "$RL_USER")
-    gid=$(id -g "$RL_USER")
-    for i in $(seq 8); do
-        local port
-        port=$(free_port)
-        # husk itself is $! (setpriv and env exec it)
-        (cd "$WORK" && exec setpriv --reuid="$uid" --regid="$gid" --init-groups env -i \
-            PATH=/usr/bin:/bin HOME="$WORK/home-$RL_USER" XDG_RUNTIME_DIR="$WORK/xdg-$RL_USER" \
-            "$HUSK" run -d --name "k$i" -p "127.0.0.1:$port:80" husk/busybox sleep 1000) \
-            >/dev/null 2>&1 &
-        local pid=$!
-        sleep "0.$((RANDOM % 6))"
-        kill -9 "$pid" 2>/dev/null || true
-        wait "$pid" || true
-        uh rm -f "k$i" >/dev/null 2>&1 || true
-    done
-    # whatever got recorded meanwhile (a name taken by a killed run)
-    uh ps -aq | while read -r id; do uh rm -f "$id" >/dev/null 2>&1 || true; done
-    [ -z "$(uh ps -aq)" ]
+    kill_runs_at_random "$RL_USER" 8
     run pastas
     echo "left: $output"
     [ -z "$output" ]
-    run find "$(data_root)/containers" -mindepth 1 -maxdepth 1 -type d
-    echo "dirs: $output"
-    [ -z "$output" ]
-    run find "$WORK/xdg-$RL_USER/husk" -mindepth 1 -maxdepth 1 -type d -name '[!.]*'
-    echo "state: $output"
-    [ -z "$output" ]
+    nothing_left_of "$RL_USER"
 }

@@ -67,7 +67,7 @@ teardown() { rootless_teardown; }
     fi
     run as "$RL_BARE" "$HUSK" run --rm --network somenet husk/busybox true
     [ "$status" -ne 0 ]
-    [[ "$output" == *"needs root"*"--network none or --network host"* ]]
+    [[ "$output" == *"needs root"*"--network slirp4netns, none or host"* ]]
     [ "${#lines[@]}" -eq 1 ]
     [ -z "$(as "$RL_BARE" "$HUSK" ps -aq)" ]
 }

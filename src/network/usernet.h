@@ -1,0 +1,47 @@
+// A user-mode network helper of a container: a process (pasta, slirp4netns) that joins the
+// container's namespaces, gives it an interface and forwards the published ports from the
+// host. It does not end when the namespace's last process does (attached by path it is never
+// told): it is stopped by pid with its container. Its directory, DIR:
+//   pid    its pid, written by the child that becomes the helper before its execve (a
+//          command killed at any moment leaves what stop_helper needs)
+//   log    what it said on stderr
+// and the helper's own files. One of its arguments names a file in DIR: that is how a pid in
+// DIR/pid is known to be still its helper (a pid reused since is never killed).
+#pragma once
+
+#include <sys/types.h>
+
+#include <array>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "network/ports.h"
+
+namespace husk::network {
+
+struct UsernetHelper {
+    std::string name;                 // "pasta": in messages
+    std::vector<std::string> args;    // its argv; args[0] its path; one names a file in DIR
+    std::array<int, 2> keep{-1, -1};  // descriptors it inherits (-1: none)
+    std::function<bool()> ready;      // polled (every 2 ms) until it serves
+};
+
+// Starts `helper` for the container whose init is `init` and returns its pid once `ready`
+// says so (the caller closes what it passed in `keep`). Throws husk::Error with the helper's
+// own words (nothing left running, `dir` removed) when it ends first or is not ready within
+// 20 s.
+pid_t start_helper(const std::string& dir, pid_t init, const UsernetHelper& helper);
+
+// Kills the helper of `dir` if one runs (by its pid, once /proc says that pid is still the
+// helper of `dir`), waits for its end and removes `dir`. No-op without `dir`.
+void stop_helper(const std::string& dir);
+
+// The last line the helper of `dir` said (its log) that is not about the system logger.
+std::string helper_last_words(const std::string& dir);
+
+// Ports below net.ipv4.ip_unprivileged_port_start cannot be bound by a user: throws
+// naming the sysctl.
+void check_unprivileged_ports(const std::vector<PortMapping>& ports);
+
+}  // namespace husk::network
