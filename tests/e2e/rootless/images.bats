@@ -237,18 +237,30 @@ EOF
     chown -R "$RL_USER:" "$ctx"
     uid=$(id -u "$RL_USER")
     gid=$(id -g "$RL_USER")
-    local i ms
-    for i in $(seq 1 8); do
+    local i ms before when
+    as "$RL_USER" mkdir -p "$data/rootfs"
+    for i in $(seq 1 10); do
+        before=$(ls "$data/rootfs")
         # husk itself is $! (setpriv and env exec it)
         (cd "$WORK" && exec setpriv --reuid="$uid" --regid="$gid" --init-groups env -i \
             PATH=/usr/bin:/bin HOME="$WORK/home-$RL_USER" XDG_RUNTIME_DIR="$WORK/xdg-$RL_USER" \
             "$HUSK" build --no-cache -q "$ctx") >/dev/null 2>&1 &
         local pid=$!
-        ms=$((RANDOM % 800))
+        when="at random"
+        if [ $((i % 2)) -eq 0 ]; then
+            # once its step root exists (the COPY step began), then at random
+            when="once its step root existed"
+            for _ in $(seq 500); do
+                [ "$(ls "$data/rootfs")" != "$before" ] && break
+                kill -0 "$pid" 2>/dev/null || break
+                sleep 0.02
+            done
+        fi
+        ms=$((RANDOM % 500))
         sleep "$(printf '0.%03d' "$ms")"
         kill -9 "$pid" 2>/dev/null || true
         wait "$pid" || true
-        echo "round $i: killed at $ms ms"
+        echo "round $i: killed $ms ms $when; step roots: $(ls "$data/rootfs" | grep -c '^build-')"
     done
     echo "step roots the killed builds left: $(find "$data/rootfs" -maxdepth 1 -name 'build-*' | wc -l)"
     run uh build -q -t rl/after-kill "$ctx"
