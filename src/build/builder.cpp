@@ -109,8 +109,8 @@ void remove_staging(const std::string& dir, const engine::RootlessMaps& maps) {
 // overlayfs in a user namespace): a copy keeps no changes apart for the step's layer.
 [[noreturn]] void refuse_copied_root(const std::string& why) {
     throw Error(fmt::format(
-        "rootless: COPY, ADD and WORKDIR on a base image need overlayfs in a user namespace "
-        "(a copied root keeps no changes apart for the step's layer): {}",
+        "rootless: COPY, ADD and WORKDIR on a base image need overlayfs in a user namespace, "
+        "refused here ({}): a copied root keeps no changes apart for the step's layer",
         why));
 }
 
@@ -143,7 +143,13 @@ class StepRoot {
                     refuse_copied_root(why);
                 image::Store::UsernsRoot r = store.prepare_userns_rootfs(st.manifest, id_);
                 prepared_ = true;
-                if (r.overlay.empty()) refuse_copied_root(r.note);
+                if (r.overlay.empty()) {  // the note: "... refused here (WHY): ..."
+                    size_t from = r.note.find(" here (");
+                    size_t to = r.note.rfind("): ");
+                    refuse_copied_root(from < to && to != std::string::npos
+                                           ? r.note.substr(from + 7, to - from - 7)
+                                           : r.note);
+                }
                 userns_ = true;
                 engine::RootLayers rl = engine::root_layers(store, id_, maps_.uids, maps_.gids);
                 upper = rl.upper;
@@ -192,7 +198,7 @@ class StepRoot {
         if (!done)
             throw Error(
                 "rootless: a user namespace with the user's maps (/etc/subuid, /etc/subgid) "
-                "could not be made to write the step's root (--log-level debug says why)");
+                "could not be made to write the step's root (husk --debug says why)");
     }
 
     std::string merged;  // empty as a user (nothing is mounted on the host)

@@ -222,6 +222,56 @@ EOF
     [ -z "$output" ]
 }
 
+@test "rootless: COPY onto scratch and COPY --from a stage a user built" {
+    local ctx=$WORK/ctx-stages
+    copy_context "$ctx" "$RL_USER"
+    cat >"$ctx/Dockerfile" <<'EOF'
+FROM husk/busybox AS first
+COPY --chown=1000:1000 dir /made/
+RUN echo ran >/made/ran
+FROM scratch AS files
+COPY --chown=1000:1000 file /in-scratch
+FROM husk/busybox
+COPY --from=first /made /from-first
+COPY --from=files /in-scratch /from-scratch
+CMD ["cat", "/from-first/sub/deep", "/from-first/ran", "/from-scratch"]
+EOF
+    chown "$RL_USER:" "$ctx/Dockerfile"
+    run uh build -q -t rl/stages "$ctx"
+    echo "$output"
+    [ "$status" -eq 0 ]
+    run uh run --rm --network none rl/stages
+    echo "$output"
+    [ "$status" -eq 0 ]
+    [ "$output" = $'deep\nran\ncopied' ]
+    # the scratch stage's layer: the container's owners
+    uh build -q --target files -t rl/scratch-files "$ctx" >/dev/null
+    uh save -o "$WORK/home-$RL_USER/scratch-files.tar" rl/scratch-files
+    run top_layer_entries "$WORK/home-$RL_USER/scratch-files.tar"
+    echo "$output"
+    [[ "$output" == *"in-scratch 1000:1000 0644"* ]]
+}
+
+# Where the kernel refuses overlayfs in a user namespace a root is a copy, which keeps no
+# changes apart for a layer: COPY is refused in one line naming why, and leaves nothing.
+@test "rootless: COPY where roots are copies is refused in one line naming why" {
+    local r=$WORK/home-$RL_USER/copy-build ctx=$WORK/ctx-copied-root
+    as "$RL_USER" mkdir -p "$r"
+    echo "$(uname -r) refused set by the test: copies of the layers" >"$r/userns-overlay"
+    chown "$RL_USER:" "$r/userns-overlay"
+    as "$RL_USER" "$HUSK" --root "$r" load -i "$WORK/bb.tar" >/dev/null
+    copy_context "$ctx" "$RL_USER"
+    printf 'FROM husk/busybox\nCOPY file /file\n' >"$ctx/Dockerfile"
+    chown "$RL_USER:" "$ctx/Dockerfile"
+    run as "$RL_USER" "$HUSK" --root "$r" build -q "$ctx"
+    echo "$output"
+    [ "$status" -ne 0 ]
+    [ "${#lines[@]}" -eq 1 ]
+    [[ "$output" == *"COPY, ADD and WORKDIR on a base image need overlayfs in a user namespace, refused here (set by the test: copies of the layers): a copied root keeps no changes apart"* ]]
+    # no step root, staging or lock (rootfs/ was never made)
+    [ -z "$(find "$r" -name 'build-*' -print)" ]
+}
+
 # The build killed while it copies (many files, given to the container's uid 1000: the step
 # root holds files of the user's subordinate ids): the next build removes what it left.
 @test "rootless kill: a build killed at random moments during COPY leaves nothing once the next build ran" {
