@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <array>
 #include <cctype>
+#include <functional>
 #include <optional>
 #include <set>
 #include <thread>
@@ -23,6 +24,7 @@
 #include "engine/diff.h"
 #include "engine/emulation.h"
 #include "engine/lifecycle.h"
+#include "engine/rootless.h"
 #include "engine/user.h"
 #include "image/digest.h"
 #include "image/platforms.h"
@@ -88,62 +90,141 @@ struct Stage {
     }
 };
 
+// The maps of a user's build step roots: the user's own (engine::rootless_maps); none as
+// root.
+engine::RootlessMaps step_root_maps() {
+    return sys::rootless() ? engine::rootless_maps() : engine::RootlessMaps{};
+}
+
+// A step root's staging directory (a stage with no layers yet): a user's may hold files of
+// the container's other ids (COPY --chown), removed from a namespace with the user's maps.
+void remove_staging(const std::string& dir, const engine::RootlessMaps& maps) {
+    engine::as_user_or_container_root(maps.uids, maps.gids, [&](bool) {
+        sys::remove_all(dir);
+        return std::string();
+    });
+}
+
+// As a user where a container's root would be a copy of the layers (the kernel refuses
+// overlayfs in a user namespace): a copy keeps no changes apart for the step's layer.
+[[noreturn]] void refuse_copied_root(const std::string& why) {
+    throw Error(fmt::format(
+        "rootless: COPY, ADD and WORKDIR on a base image need overlayfs in a user namespace, "
+        "refused here ({}): a copied root keeps no changes apart for the step's layer",
+        why));
+}
+
 // A writable root over a stage's image for COPY/ADD/WORKDIR: overlayfs (its upper dir
 // becomes the layer), or a plain staging directory for a stage with no layers yet.
+// As a user, the overlay is made as a rootless container's root (Store::
+// prepare_userns_rootfs) and never mounted on the host: write_in writes it from a user
+// namespace with the user's maps, where the owners are the container's (COPY --chown to
+// one of its ids), and the layer maps them back with the same maps, as a RUN step's.
 // Removed (unmounted) when done; a killed build's is found by its free lock.
 class StepRoot {
   public:
     StepRoot(image::Store& store, const Stage& st)
         : store_(store),
           id_(fmt::format("{}{}", kStepRootPrefix, random_hex())),
-          lock_(owner_lock_path(store, id_), sys::FileLock::exclusive) {
+          lock_(owner_lock_path(store, id_), sys::FileLock::exclusive),
+          maps_(step_root_maps()) {
+        filter.uid_maps = maps_.uids;
+        filter.gid_maps = maps_.gids;
         if (st.layers.empty()) {
             staging_ = fmt::format("{}/{}", store.tmp_dir(), id_);
             sys::mkdir_all(staging_, 0755);
             merged = upper = staging_;
             return;
         }
-        // as a user the store cannot mount overlayfs on the host (only a container's init
-        // in its user namespace can): the step's root would be a copy, with no changes apart
-        if (sys::rootless())
-            throw Error(
-                "rootless: COPY, ADD and WORKDIR on a base image are not supported as a user "
-                "yet (their overlay root is mounted on the host, which needs root): build as "
-                "root, or do it in a RUN step");
-        merged = store.prepare_rootfs(st.manifest, id_);
-        mounted_ = true;
-        engine::RootLayers r = engine::root_layers(store, id_);
-        upper = r.upper;
-        filter = r.filter;
-    }
-    ~StepRoot() {
         try {
-            if (mounted_) store_.release_rootfs(id_);
-            if (!staging_.empty()) sys::remove_all(staging_);
-            ::unlink(owner_lock_path(store_, id_).c_str());
-        } catch (const std::exception& e) {
-            log::warn("build root {}: {}", id_, e.what());
+            if (sys::rootless()) {
+                std::string why;
+                if (store.userns_overlay(&why) == image::UsernsOverlay::refused)
+                    refuse_copied_root(why);
+                image::Store::UsernsRoot r = store.prepare_userns_rootfs(st.manifest, id_);
+                prepared_ = true;
+                if (r.overlay.empty()) {  // the note: "... refused here (WHY): ..."
+                    size_t from = r.note.find(" here (");
+                    size_t to = r.note.rfind("): ");
+                    refuse_copied_root(from < to && to != std::string::npos
+                                           ? r.note.substr(from + 7, to - from - 7)
+                                           : r.note);
+                }
+                userns_ = true;
+                engine::RootLayers rl = engine::root_layers(store, id_, maps_.uids, maps_.gids);
+                upper = rl.upper;
+                filter = rl.filter;
+                return;
+            }
+            merged = store.prepare_rootfs(st.manifest, id_);
+            prepared_ = true;
+            engine::RootLayers rl = engine::root_layers(store, id_);
+            upper = rl.upper;
+            filter = rl.filter;
+        } catch (...) {
+            release();
+            throw;
         }
     }
+    ~StepRoot() { release(); }
     StepRoot(const StepRoot&) = delete;
     StepRoot& operator=(const StepRoot&) = delete;
 
+    // The root for reading (a --from source): as a user, the overlay as a detached mount
+    // of a user namespace of its own (Store::open_userns_rootfs).
     UniqueFd open_root() const {
+        if (userns_) return store_.open_userns_rootfs(id_);
         UniqueFd fd(::open(merged.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
         if (!fd) throw_sys("open", merged);
         return fd;
     }
 
-    std::string merged;
+    // `fn` on the root's directory fd where what it makes is owned as in the container: as
+    // root here; as a user in a user namespace with the user's maps (a fork; newuidmap and
+    // newgidmap where the user has a range), the overlay mounted there by that process.
+    void write_in(const std::function<void(int root_fd)>& fn) const {
+        if (!sys::rootless()) {
+            fn(open_root().get());
+            return;
+        }
+        auto done = engine::in_container_userns(maps_.uids, maps_.gids, [&] {
+            if (userns_) {
+                fn(store_.open_userns_rootfs(id_, true).get());
+            } else {
+                fn(open_root().get());
+            }
+            return std::string();
+        });
+        if (!done)
+            throw Error(
+                "rootless: a user namespace with the user's maps (/etc/subuid, /etc/subgid) "
+                "could not be made to write the step's root (husk --debug says why)");
+    }
+
+    std::string merged;  // empty as a user (nothing is mounted on the host)
     std::string upper;
     image::ChangeFilter filter;
 
   private:
+    void release() noexcept {
+        try {
+            if (prepared_) engine::release_userns_rootfs(store_, id_, maps_.uids, maps_.gids);
+            prepared_ = false;
+            if (!staging_.empty()) remove_staging(staging_, maps_);
+            staging_.clear();
+            ::unlink(owner_lock_path(store_, id_).c_str());
+        } catch (const std::exception& e) {
+            log::warn("build root {}: {}", id_, e.what());
+        }
+    }
+
     image::Store& store_;
     std::string id_;
     sys::FileLock lock_;
+    engine::RootlessMaps maps_;
     std::string staging_;
-    bool mounted_ = false;
+    bool prepared_ = false;
+    bool userns_ = false;
 };
 
 // What one COPY/ADD copies from one source: the build context (or --from), or the files
@@ -165,6 +246,25 @@ void write_heredocs(const std::string& dir, const std::vector<const Heredoc*>& d
             h->expand && mode != 0755 ? expand_vars(h->content, lookup, escape) : h->content;
         sys::write_file(fmt::format("{}/{}", dir, h->name), data, mode);
     }
+}
+
+// As a user, --chown gives only ids the user's namespace maps (the container's root alone
+// without a /etc/subuid range): any other is refused in one line saying why.
+void require_mapped(const image::ChangeFilter& maps, const CopyOwner& owner,
+                    const std::string& spec) {
+    auto mapped = [](const std::vector<oci::IdMapping>& m, uint32_t id) {
+        return m.empty() || std::any_of(m.begin(), m.end(), [&](const oci::IdMapping& r) {
+                   return id >= r.container_id && id - r.container_id < r.size;
+               });
+    };
+    if (mapped(maps.uid_maps, owner.uid) && mapped(maps.gid_maps, owner.gid)) return;
+    bool bare = maps.uid_maps.size() == 1 && maps.uid_maps[0].size == 1;
+    throw Error(fmt::format(
+        "--chown={}: {}:{} is not an id of the user's containers ({}): a build as a user gives "
+        "files only to the container's ids",
+        spec, owner.uid, owner.gid,
+        bare ? "the user has no range in /etc/subuid and /etc/subgid: root (0) alone"
+             : "the user's /etc/subuid and /etc/subgid ranges map fewer"));
 }
 
 class Builder {
@@ -463,20 +563,13 @@ image::Image Builder::execute(Stage& st, const Instruction& ins, const std::vect
     if (k == "ARG") return commit(st, st.config, ins, std::nullopt, {});
     if (k == "COPY" || k == "ADD" || k == "WORKDIR") {
         StepRoot root(store_, st);
-        UniqueFd root_fd = root.open_root();
         json config = st.config;
         if (k == "WORKDIR") {
             apply_config_instruction(ins, config, stage_lookup(st), df_.escape, st.cfg);
-            make_dir_in_root(root_fd.get(), config["config"]["WorkingDir"].get<std::string>());
+            std::string dir = config["config"]["WorkingDir"].get<std::string>();
+            root.write_in([&](int root_fd) { make_dir_in_root(root_fd, dir); });
         } else {
             CopyOwner owner;
-            if (auto c = ins.flag("chown")) {
-                std::string spec = expand_word(*c, stage_lookup(st), df_.escape);
-                size_t colon = spec.find(':');
-                auto u = engine::resolve_user(root.merged, spec);
-                owner.uid = u.uid;
-                owner.gid = colon == std::string::npos ? u.uid : u.gid;
-            }
             if (auto m = ins.flag("chmod")) {
                 size_t used = 0;
                 unsigned long v = 0;
@@ -489,7 +582,18 @@ image::Image Builder::execute(Stage& st, const Instruction& ins, const std::vect
                     throw Error(fmt::format("--chmod={}: expected an octal mode", *m));
                 owner.chmod = static_cast<mode_t>(v);
             }
-            for (auto& job : jobs) apply_copy(job.source, job.plan, root_fd.get(), owner);
+            std::optional<std::string> chown;
+            if (auto c = ins.flag("chown")) chown = expand_word(*c, stage_lookup(st), df_.escape);
+            root.write_in([&](int root_fd) {
+                if (chown) {  // a name is the root's own /etc/passwd's
+                    size_t colon = chown->find(':');
+                    auto u = engine::resolve_user(fmt::format("/proc/self/fd/{}", root_fd), *chown);
+                    owner.uid = u.uid;
+                    owner.gid = colon == std::string::npos ? u.uid : u.gid;
+                    require_mapped(root.filter, owner, *chown);
+                }
+                for (auto& job : jobs) apply_copy(job.source, job.plan, root_fd, owner);
+            });
         }
         return commit(st, config, ins, root.upper, root.filter);
     }
@@ -770,16 +874,27 @@ void remove_stale_build_state(engine::EngineContext& ctx) {
     for (auto& rec : engine::list_containers(ctx))
         if (rec.name.starts_with(kStepContainerPrefix))
             if_orphan(rec.name, "container", [&] { engine::remove_container(ctx, rec, true); });
+    // a user's step roots hold files of the container's other ids (COPY --chown): removed
+    // from a namespace with the user's maps where the user may not (with the maps of now:
+    // a build's are the user's own at the time)
+    std::optional<engine::RootlessMaps> maps;
+    auto user_maps = [&]() -> const engine::RootlessMaps& {
+        if (!maps) maps = step_root_maps();
+        return *maps;
+    };
     for (auto& name : sys::list_dir(store.root() + "/rootfs"))
         if (name.starts_with(kStepRootPrefix))
-            if_orphan(name, "root", [&] { store.release_rootfs(name); });
+            if_orphan(name, "root", [&] {
+                engine::release_userns_rootfs(store, name, user_maps().uids, user_maps().gids);
+            });
     // in tmp/: step roots' staging directories, and locks a build was killed holding
     // before its container or root existed
     for (auto& name : sys::list_dir(store.tmp_dir())) {
         std::string id = name.ends_with(".lock") ? name.substr(0, name.size() - 5) : name;
         if (id.starts_with(kStepRootPrefix) || (id.starts_with(kStepContainerPrefix) && id != name))
             if_orphan(id, "staging", [&] {
-                if (id == name) sys::remove_all(fmt::format("{}/{}", store.tmp_dir(), name));
+                if (id == name)
+                    remove_staging(fmt::format("{}/{}", store.tmp_dir(), name), user_maps());
             });
     }
 }

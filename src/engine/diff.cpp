@@ -23,10 +23,11 @@ const std::vector<std::string>& mount_stubs() {
 
 namespace {
 
-// `rec`: the container whose user namespace wrote a rootless root (its maps); null for a
-// root no user namespace wrote (a build step's: a user's build steps are containers).
+// `uids`/`gids`: the maps of the user namespace that wrote a rootless root (a container's
+// record's, a user's build step's); null for a root no user namespace wrote.
 RootLayers layers_of(const image::Store& store, const std::string& root_id,
-                     const ContainerRecord* rec) {
+                     const std::vector<oci::IdMapping>* uids,
+                     const std::vector<oci::IdMapping>* gids) {
     std::string dir = fmt::format("{}/rootfs/{}", store.root(), root_id);
     if (!sys::exists_nofollow(dir))
         throw Error(fmt::format("container {} has no root filesystem", root_id));
@@ -44,11 +45,11 @@ RootLayers layers_of(const image::Store& store, const std::string& root_id,
         out.filter.lowers.push_back(store.snapshot_dir(it->get<std::string>()) + "/fs");
     out.filter.stubs = mount_stubs();
     if (mode == "overlay-userns") {  // written in the container's namespace: its maps
-        if (rec == nullptr)
+        if (uids == nullptr || gids == nullptr)
             throw Error(
                 fmt::format("root {}: written in a user namespace no record names", root_id));
-        out.filter.uid_maps = rec->uid_maps;
-        out.filter.gid_maps = rec->gid_maps;
+        out.filter.uid_maps = *uids;
+        out.filter.gid_maps = *gids;
     }
     return out;
 }
@@ -56,11 +57,17 @@ RootLayers layers_of(const image::Store& store, const std::string& root_id,
 }  // namespace
 
 RootLayers root_layers(const image::Store& store, const std::string& root_id) {
-    return layers_of(store, root_id, nullptr);
+    return layers_of(store, root_id, nullptr, nullptr);
+}
+
+RootLayers root_layers(const image::Store& store, const std::string& root_id,
+                       const std::vector<oci::IdMapping>& uids,
+                       const std::vector<oci::IdMapping>& gids) {
+    return layers_of(store, root_id, &uids, &gids);
 }
 
 RootLayers root_layers(const image::Store& store, const ContainerRecord& rec) {
-    return layers_of(store, rec.id, &rec);
+    return layers_of(store, rec.id, &rec.uid_maps, &rec.gid_maps);
 }
 
 std::vector<image::Change> container_changes(const EngineContext& ctx, const std::string& key) {

@@ -24,6 +24,11 @@ const std::vector<std::string>& mount_stubs();
 // Throws when the root has no upper directory (a copied root: no overlayfs). For a root
 // no container record names (a build step's); one a user namespace wrote needs the record.
 RootLayers root_layers(const image::Store& store, const std::string& root_id);
+// A root a user namespace with the maps `uids`/`gids` wrote (a user's build step root):
+// its owners are mapped back with them.
+RootLayers root_layers(const image::Store& store, const std::string& root_id,
+                       const std::vector<oci::IdMapping>& uids,
+                       const std::vector<oci::IdMapping>& gids);
 // The root of the container `rec`: a rootless one's owners are mapped back with the maps
 // it was made with (its record's), whatever /etc/subuid says now.
 RootLayers root_layers(const image::Store& store, const ContainerRecord& rec);

@@ -54,29 +54,6 @@ void delete_runtime_state(const EngineContext& ctx, const std::string& id) {
     }
 }
 
-// A user's container root may hold what its other ids keep from the user (a 0700
-// directory of its uid 1, in the user's /etc/subuid range): what the store's removal left
-// of it (upper, work, a copied root's merged; never a mount) removed from a namespace with
-// the container's maps, where the user is root over them. False when that cannot be done.
-bool empty_userns_root(const image::Store& store, const ContainerRecord& rec) {
-    if (::geteuid() == 0 || rec.uid_maps.empty()) return false;
-    std::string dir = fmt::format("{}/rootfs/{}", store.root(), rec.id);
-    return in_container_userns(rec.uid_maps, rec.gid_maps,
-                               [&] {
-                                   struct stat top {};
-                                   if (::lstat(dir.c_str(), &top) != 0) return std::string();
-                                   for (auto& name : sys::list_dir(dir)) {
-                                       std::string p = fmt::format("{}/{}", dir, name);
-                                       struct stat st {};
-                                       if (::lstat(p.c_str(), &st) == 0 && st.st_dev != top.st_dev)
-                                           continue;  // a mount: the store's to undo
-                                       sys::remove_all(p);
-                                   }
-                                   return std::string();
-                               })
-        .has_value();
-}
-
 // The root filesystem (mount and directory) and the record with everything in its
 // directory (bundle, logs); its anonymous volumes too with `volumes` (rm -v, --rm).
 // What the runtime could not remove (a cgroup, its state) keeps the record, for the
@@ -86,12 +63,7 @@ void remove_all_of(const EngineContext& ctx, Containers& db, const ContainerReco
     disconnect_container(ctx, rec.id);  // connected still if its exit went unrecorded
     runtime::remove(ctx.state_root(), rec.id, true);
     with_store(ctx, [&](image::Store& s) {
-        try {
-            s.release_rootfs(rec.id);
-        } catch (const Error& e) {
-            if (!permission_denied(e) || !empty_userns_root(s, rec)) throw;
-            s.release_rootfs(rec.id);
-        }
+        release_userns_rootfs(s, rec.id, rec.uid_maps, rec.gid_maps);
     });
     db.remove(rec.id);
     emit_container_event(ctx.data_root, rec, "destroy");

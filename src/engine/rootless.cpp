@@ -5,6 +5,7 @@
 #include <sched.h>
 #include <signal.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -165,6 +166,34 @@ std::string as_user_or_container_root(const std::vector<oci::IdMapping>& uids,
     auto answer = in_container_userns(uids, gids, [&] { return fn(true); });
     if (!answer) std::rethrow_exception(refused);  // the maps are not the user's any more
     return *answer;
+}
+
+void release_userns_rootfs(image::Store& store, const std::string& root_id,
+                           const std::vector<oci::IdMapping>& uids,
+                           const std::vector<oci::IdMapping>& gids) {
+    std::exception_ptr refused;
+    try {
+        store.release_rootfs(root_id);
+        return;
+    } catch (const Error& e) {
+        if (!permission_denied(e) || ::geteuid() == 0 || uids.empty()) throw;
+        refused = std::current_exception();
+    }
+    std::string dir = fmt::format("{}/rootfs/{}", store.root(), root_id);
+    auto emptied = in_container_userns(uids, gids, [&] {
+        struct stat top {};
+        if (::lstat(dir.c_str(), &top) != 0) return std::string();
+        for (auto& name : sys::list_dir(dir)) {
+            std::string p = fmt::format("{}/{}", dir, name);
+            struct stat st {};
+            if (::lstat(p.c_str(), &st) == 0 && st.st_dev != top.st_dev)
+                continue;  // a mount: the store's to undo
+            sys::remove_all(p);
+        }
+        return std::string();
+    });
+    if (!emptied) std::rethrow_exception(refused);  // the maps are not the user's any more
+    store.release_rootfs(root_id);
 }
 
 void drop_unmapped_mount_ids(oci::Spec& spec) {

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "image/store.h"
 #include "oci/spec.h"
 #include "sys/error.h"
 
@@ -53,6 +54,16 @@ bool permission_denied(const Error& e);
 std::string as_user_or_container_root(const std::vector<oci::IdMapping>& uids,
                                       const std::vector<oci::IdMapping>& gids,
                                       const std::function<std::string(bool)>& fn);
+
+// The store's release_rootfs of the root `root_id` a user namespace with the maps
+// `uids`/`gids` wrote (a user's container or build step). Where the user may not remove
+// what the root's other ids keep from the user (a 0700 directory of its uid 1, in the
+// user's /etc/subuid range), what is left of it (upper, work, a copied root's merged; never
+// a mount) is removed from a namespace with those maps, where the user is root over them,
+// and the release done again; where that namespace cannot have them, the refusal.
+void release_userns_rootfs(image::Store& store, const std::string& root_id,
+                           const std::vector<oci::IdMapping>& uids,
+                           const std::vector<oci::IdMapping>& gids);
 
 // Mount options naming an id the container's maps do not hold (devpts' gid=5 where only
 // root is mapped) are refused by the kernel: dropped, as runc's spec --rootless does.

@@ -291,7 +291,7 @@ bool Store::userns_overlay_rootfs(std::string_view cid) const {
            "overlay-userns\n";
 }
 
-sys::UniqueFd Store::open_userns_rootfs(std::string_view cid) {
+sys::UniqueFd Store::open_userns_rootfs(std::string_view cid, bool here) {
     if (!valid_container_id(cid)) throw Error(fmt::format("invalid container id \"{}\"", cid));
     std::string dir = fmt::format("{}/rootfs/{}", root_, cid);
     auto mode = sys::read_file_if_exists(dir + "/mode");
@@ -306,7 +306,9 @@ sys::UniqueFd Store::open_userns_rootfs(std::string_view cid) {
     if (!image) throw Error(fmt::format("{}/image: missing", dir));
     Image img = resolve(image->substr(0, image->find('\n')));
     return with_context(fmt::format("open root of container {}", cid), [&] {
-        return userns_overlay_mount(userns_overlay_dirs(*this, img, dir), userns_overlay());
+        OverlayDirs d = userns_overlay_dirs(*this, img, dir);
+        return here ? userns_overlay_mount_here(d, userns_overlay())
+                    : userns_overlay_mount(d, userns_overlay());
     });
 }
 

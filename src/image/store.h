@@ -122,8 +122,11 @@ class Store {
     UsernsRoot prepare_userns_rootfs(std::string_view image, std::string_view container_id);
     // The root prepared by prepare_userns_rootfs as this process can use it before the
     // container runs: the same overlay as a detached mount (from a user namespace of our
-    // own), or the copy; null when the root is neither.
-    sys::UniqueFd open_userns_rootfs(std::string_view container_id);
+    // own), or the copy; null when the root is neither. `here`: the overlay mounted by this
+    // process itself, which must be root in a user namespace of its own with the
+    // container's maps (engine::in_container_userns's child), so that what is written
+    // through it may be given any id the container has (userns_overlay_mount_here).
+    sys::UniqueFd open_userns_rootfs(std::string_view container_id, bool here = false);
     // Whether the container's root is the overlay its init mounts in its user namespace
     // (prepare_userns_rootfs chose it): nothing is mounted for it on the host.
     bool userns_overlay_rootfs(std::string_view container_id) const;

@@ -51,19 +51,36 @@ struct MountArgs {
     ::_exit(1);
 }
 
+// The overlay `params` mounted detached by this process (root in its user namespace, which
+// owns its mount namespace): the mount's fd, or -errno with `step` naming what failed.
+// No allocation, no throw: the mount helper's child calls it.
+int mount_overlay_params(const std::vector<std::pair<std::string, std::string>>& params,
+                         const char*& step) noexcept {
+    step = "fsopen overlay";
+    int fs = sys::open_filesystem("overlay");
+    if (fs < 0) return fs;
+    int r = 0;
+    for (const auto& [key, value] : params) {
+        step = key.c_str();
+        r = sys::set_filesystem_option(fs, key.c_str(), value.c_str());
+        if (r < 0) break;
+    }
+    if (r >= 0) {
+        step = "mount overlay";
+        r = sys::create_filesystem_mount(fs, 0);
+    }
+    ::close(fs);
+    return r;
+}
+
 // --- child side: runs between clone and _exit (no allocation, no throw) ---
 [[noreturn]] void child_mount(const MountArgs& a) noexcept {
     ::close(a.parent_go);
     char c = 0;
     if (::read(a.go, &c, 1) != 1) ::_exit(1);  // the parent wrote our maps (or gave up)
-    int fs = sys::open_filesystem("overlay");
-    if (fs < 0) child_fail(a, "fsopen overlay", -fs);
-    for (const auto& [key, value] : a.params) {
-        if (int r = sys::set_filesystem_option(fs, key.c_str(), value.c_str()); r < 0)
-            child_fail(a, key.c_str(), -r);
-    }
-    int mnt = sys::create_filesystem_mount(fs, 0);
-    if (mnt < 0) child_fail(a, "mount overlay", -mnt);
+    const char* step = nullptr;
+    int mnt = mount_overlay_params(a.params, step);
+    if (mnt < 0) child_fail(a, step, -mnt);
     if (int r = sys::send_fd(a.sock, mnt, "m", 1); r < 0) child_fail(a, "send the mount", -r);
     ::_exit(0);
 }
@@ -130,6 +147,17 @@ UniqueFd userns_overlay_mount(const OverlayDirs& dirs, UsernsOverlay how) {
     if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
         throw Error("overlayfs in a user namespace: the mount helper failed");
     return UniqueFd(sys::recv_fd(sock.get()));
+}
+
+UniqueFd userns_overlay_mount_here(const OverlayDirs& dirs, UsernsOverlay how) {
+    if (how == UsernsOverlay::refused) throw Error("overlayfs in a user namespace: refused");
+    if (::unshare(CLONE_NEWNS) != 0)
+        throw_sys("unshare(CLONE_NEWNS) (to mount overlayfs in this user namespace)");
+    const char* step = nullptr;
+    int mnt = mount_overlay_params(overlay_params(dirs, how), step);
+    if (mnt < 0)
+        throw_sys(fmt::format("overlayfs in a user namespace: {}", step), dirs.upper, -mnt);
+    return UniqueFd(mnt);
 }
 
 UsernsOverlay probe_userns_overlay(const std::string& scratch, std::string& why) {

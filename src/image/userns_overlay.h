@@ -30,6 +30,12 @@ struct OverlayDirs {
 // /proc/self/fd/N). Throws naming the step and the errno the kernel gave.
 sys::UniqueFd userns_overlay_mount(const OverlayDirs& dirs, UsernsOverlay how);
 
+// The same overlay mounted by this process, which must be root in a user namespace of its
+// own (engine::in_container_userns's child): a mount namespace of its own is made for it
+// (unshare), and what is written through it has that namespace's owners (a chown to one of
+// the ids it maps works, as in the container).
+sys::UniqueFd userns_overlay_mount_here(const OverlayDirs& dirs, UsernsOverlay how);
+
 // What the kernel accepts, tried once in `scratch` (a directory on the filesystem of the
 // layers, removed again): a lower layer with a whiteout (a 0:0 character device, which an
 // ordinary user may make) and a user.overlay.opaque directory over a bottom layer, which

@@ -1,6 +1,7 @@
 #!/usr/bin/env bats
 # Images as an ordinary user, in the user's own data root: push to and pull from Debian's
-# docker-registry on 127.0.0.1 (the image tests' fixture), build (RUN, COPY --chown, USER),
+# docker-registry on 127.0.0.1 (the image tests' fixture), build (RUN, WORKDIR, COPY, ADD,
+# COPY --chown, USER; a build killed while it copies),
 # commit, save and load, tag, rmi and image prune; what a container of each image sees.
 
 bats_require_minimum_version 1.5.0
@@ -101,17 +102,235 @@ EOF
     [ "${lines[1]}" = 1000 ]
 }
 
-@test "rootless: COPY in a build is refused in one line naming why and what works" {
-    local ctx=$WORK/ctx-copy
-    mkdir -p "$ctx"
+# A context with a file, a directory and a local tar (ADD unpacks it), owned by USER; the
+# Dockerfile is the caller's.
+copy_context() {
+    local ctx=$1 u=$2
+    mkdir -p "$ctx/dir/sub" "$ctx.tarsrc/t"
     echo copied >"$ctx/file"
+    echo deep >"$ctx/dir/sub/deep"
+    chmod 600 "$ctx/dir/sub/deep"
+    echo intar >"$ctx.tarsrc/t/intar"
+    tar -C "$ctx.tarsrc" --owner=0 --group=0 -cf "$ctx/t.tar" t
+    chown -R "$u:" "$ctx"
+}
+
+@test "rootless: build with WORKDIR, COPY, ADD and COPY --chown; what the build and its container see" {
+    local ctx=$WORK/ctx-copy
+    copy_context "$ctx" "$RL_USER"
+    cat >"$ctx/Dockerfile" <<'EOF'
+FROM husk/busybox
+WORKDIR /app
+COPY file ./
+COPY dir /app/dir
+ADD t.tar /unpacked/
+COPY --chown=1000:1000 file dir /owned/
+RUN stat -c '%n %u:%g %a' /app /app/file /app/dir/sub/deep /unpacked/t/intar /owned/file /owned/sub/deep; \
+    cat /app/file /app/dir/sub/deep /unpacked/t/intar /owned/sub/deep; pwd
+CMD ["sh", "-c", "pwd; stat -c '%n %u:%g %a' /app/file /app/dir/sub/deep /unpacked/t/intar /owned/file /owned/sub/deep; cat /app/file /unpacked/t/intar /owned/file"]
+EOF
+    chown "$RL_USER:" "$ctx/Dockerfile"
+    run uh build --network none -t rl/copied "$ctx"
+    echo "$output"
+    [ "$status" -eq 0 ]
+    # in the build's RUN step: WORKDIR, the contents, modes and the root's files' owners
+    # (the user's container shows an image file of another owner as root's: README)
+    [[ "$output" == *$'\n/app 0:0 755\n'* ]]
+    [[ "$output" == *$'\n/app/file 0:0 644\n'* ]]
+    [[ "$output" == *$'\n/app/dir/sub/deep 0:0 600\n'* ]]
+    [[ "$output" == *$'\n/unpacked/t/intar 0:0 644\n'* ]]
+    [[ "$output" == *$'\n/owned/file '*$' 644\n'* ]]
+    [[ "$output" == *$'\n/owned/sub/deep '*$' 600\n'* ]]
+    [[ "$output" == *$'\ncopied\ndeep\nintar\ndeep\n/app\n'* ]]
+    # in a container of the image
+    run uh run --rm --network none rl/copied
+    echo "$output"
+    [ "$status" -eq 0 ]
+    [ "${lines[0]}" = /app ]
+    [ "${lines[1]}" = "/app/file 0:0 644" ]
+    [ "${lines[2]}" = "/app/dir/sub/deep 0:0 600" ]
+    [ "${lines[3]}" = "/unpacked/t/intar 0:0 644" ]
+    [[ "${lines[4]}" == "/owned/file "*" 644" ]]
+    [[ "${lines[5]}" == "/owned/sub/deep "*" 600" ]]
+    [ "${lines[6]}" = copied ]
+    [ "${lines[7]}" = intar ]
+    [ "${lines[8]}" = copied ]
+    # the image has the container's owners: --chown's 1000 (not the user's subordinate id),
+    # root's elsewhere, as root's container of it shows
+    uh save -o "$WORK/home-$RL_USER/copied.tar" rl/copied
+    "$HUSK" --root "$WORK/rootstore" load -q -i "$WORK/home-$RL_USER/copied.tar" >/dev/null
+    run python3 "$HUSK_SRC/scripts/subreaper.py" "$HUSK" --root "$WORK/rootstore" run --rm \
+        --network none rl/copied
+    echo "$output"
+    [ "$status" -eq 0 ]
+    [ "${lines[1]}" = "/app/file 0:0 644" ]
+    [ "${lines[3]}" = "/unpacked/t/intar 0:0 644" ]
+    [ "${lines[4]}" = "/owned/file 1000:1000 644" ]
+    [ "${lines[5]}" = "/owned/sub/deep 1000:1000 600" ]
+    # a COPY --chown step's layer: those owners, no overlay or owner-record xattrs
+    printf 'FROM rl/copied\nCOPY --chown=1000:1000 file /owned/again\n' >"$ctx/Dockerfile.top"
+    chown "$RL_USER:" "$ctx/Dockerfile.top"
+    uh build -q -f "$ctx/Dockerfile.top" -t rl/copied-top "$ctx" >/dev/null
+    uh save -o "$WORK/home-$RL_USER/copied-top.tar" rl/copied-top
+    run top_layer_entries "$WORK/home-$RL_USER/copied-top.tar"
+    echo "$output"
+    [ "$status" -eq 0 ]
+    [[ "$output" == *"owned/again 1000:1000 0644"* ]]
+    [[ "$output" != *overlay* && "$output" != *override_stat* ]]
+    # nothing of the steps is left: no step root, no lock
+    local data=$WORK/home-$RL_USER/.local/share/husk
+    run find "$data/rootfs" "$data/tmp" -maxdepth 1 -name 'build-*'
+    echo "left: $output"
+    [ -z "$output" ]
+}
+
+@test "rootless: build without a range: WORKDIR, COPY and ADD work; --chown to another id is refused in one line" {
+    load_busybox "$RL_BARE"
+    local ctx=$WORK/ctx-bare
+    copy_context "$ctx" "$RL_BARE"
+    cat >"$ctx/Dockerfile" <<'EOF'
+FROM husk/busybox
+WORKDIR /app
+COPY file dir ./
+ADD t.tar /unpacked/
+COPY --chown=0:0 file /root-owned
+CMD ["sh", "-c", "pwd; stat -c '%n %u:%g' /app/file /app/sub/deep /unpacked/t/intar /root-owned; cat /app/sub/deep /unpacked/t/intar"]
+EOF
+    chown "$RL_BARE:" "$ctx/Dockerfile"
+    run as "$RL_BARE" "$HUSK" build -q -t rl/bare "$ctx"
+    echo "$output"
+    [ "$status" -eq 0 ]
+    run --separate-stderr as "$RL_BARE" "$HUSK" run --rm --network none rl/bare
+    echo "$output"
+    [ "$status" -eq 0 ]
+    [ "${lines[0]}" = /app ]
+    [ "${lines[1]}" = "/app/file 0:0" ]
+    [ "${lines[2]}" = "/app/sub/deep 0:0" ]
+    [ "${lines[3]}" = "/unpacked/t/intar 0:0" ]
+    [ "${lines[4]}" = "/root-owned 0:0" ]
+    [ "${lines[5]}" = deep ]
+    [ "${lines[6]}" = intar ]
     printf 'FROM husk/busybox\nCOPY --chown=1000:1000 file /file\n' >"$ctx/Dockerfile"
-    chown -R "$RL_USER:" "$ctx"
-    run uh build -q -t rl/copied "$ctx"
+    run as "$RL_BARE" "$HUSK" build -q -t rl/bare-chown "$ctx"
     echo "$output"
     [ "$status" -ne 0 ]
     [ "${#lines[@]}" -eq 1 ]
-    [[ "$output" == *"rootless: COPY, ADD and WORKDIR on a base image are not supported"*"build as root"* ]]
+    [[ "$output" == *"--chown=1000:1000: 1000:1000 is not an id of the user's containers"*"no range in /etc/subuid and /etc/subgid"* ]]
+    local data=$WORK/home-$RL_BARE/.local/share/husk
+    run find "$data/rootfs" "$data/tmp" -maxdepth 1 -name 'build-*'
+    echo "left: $output"
+    [ -z "$output" ]
+}
+
+@test "rootless: COPY onto scratch and COPY --from a stage a user built" {
+    local ctx=$WORK/ctx-stages
+    copy_context "$ctx" "$RL_USER"
+    cat >"$ctx/Dockerfile" <<'EOF'
+FROM husk/busybox AS first
+COPY --chown=1000:1000 dir /made/
+RUN echo ran >/made/ran
+FROM scratch AS files
+COPY --chown=1000:1000 file /in-scratch
+FROM husk/busybox
+COPY --from=first /made /from-first
+COPY --from=files /in-scratch /from-scratch
+CMD ["cat", "/from-first/sub/deep", "/from-first/ran", "/from-scratch"]
+EOF
+    chown "$RL_USER:" "$ctx/Dockerfile"
+    run uh build -q -t rl/stages "$ctx"
+    echo "$output"
+    [ "$status" -eq 0 ]
+    run uh run --rm --network none rl/stages
+    echo "$output"
+    [ "$status" -eq 0 ]
+    [ "$output" = $'deep\nran\ncopied' ]
+    # the scratch stage's layer: the container's owners
+    uh build -q --target files -t rl/scratch-files "$ctx" >/dev/null
+    uh save -o "$WORK/home-$RL_USER/scratch-files.tar" rl/scratch-files
+    run top_layer_entries "$WORK/home-$RL_USER/scratch-files.tar"
+    echo "$output"
+    [[ "$output" == *"in-scratch 1000:1000 0644"* ]]
+}
+
+# Where the kernel refuses overlayfs in a user namespace a root is a copy, which keeps no
+# changes apart for a layer: COPY is refused in one line naming why, and leaves nothing.
+@test "rootless: COPY where roots are copies is refused in one line naming why" {
+    local r=$WORK/home-$RL_USER/copy-build ctx=$WORK/ctx-copied-root
+    as "$RL_USER" mkdir -p "$r"
+    echo "$(uname -r) refused set by the test: copies of the layers" >"$r/userns-overlay"
+    chown "$RL_USER:" "$r/userns-overlay"
+    as "$RL_USER" "$HUSK" --root "$r" load -i "$WORK/bb.tar" >/dev/null
+    copy_context "$ctx" "$RL_USER"
+    printf 'FROM husk/busybox\nCOPY file /file\n' >"$ctx/Dockerfile"
+    chown "$RL_USER:" "$ctx/Dockerfile"
+    run as "$RL_USER" "$HUSK" --root "$r" build -q "$ctx"
+    echo "$output"
+    [ "$status" -ne 0 ]
+    [ "${#lines[@]}" -eq 1 ]
+    [[ "$output" == *"COPY, ADD and WORKDIR on a base image need overlayfs in a user namespace, refused here (set by the test: copies of the layers): a copied root keeps no changes apart"* ]]
+    # no step root, staging or lock (rootfs/ was never made)
+    run find "$r" \( -path "$r/rootfs/*" -o -path "$r/tmp/*" \) -name 'build-*'
+    echo "left: $output"
+    [ -z "$output" ]
+}
+
+# The build killed while it copies (many files, given to the container's uid 1000: the step
+# root holds files of the user's subordinate ids): the next build removes what it left.
+@test "rootless kill: a build killed at random moments during COPY leaves nothing once the next build ran" {
+    local ctx=$WORK/ctx-kill uid gid data=$WORK/home-$RL_USER/.local/share/husk
+    mkdir -p "$ctx/many"
+    local d f
+    for d in $(seq 1 20); do
+        mkdir -p "$ctx/many/$d"
+        for f in $(seq 1 100); do echo "$d $f" >"$ctx/many/$d/$f"; done
+    done
+    chmod 700 "$ctx/many/1"
+    printf 'FROM husk/busybox\nCOPY --chown=1000:1000 many /many\nWORKDIR /many/1\n' >"$ctx/Dockerfile"
+    chown -R "$RL_USER:" "$ctx"
+    uid=$(id -u "$RL_USER")
+    gid=$(id -g "$RL_USER")
+    local i ms before when
+    as "$RL_USER" mkdir -p "$data/rootfs"
+    for i in $(seq 1 10); do
+        before=$(ls "$data/rootfs")
+        # husk itself is $! (setpriv and env exec it)
+        (cd "$WORK" && exec setpriv --reuid="$uid" --regid="$gid" --init-groups env -i \
+            PATH=/usr/bin:/bin HOME="$WORK/home-$RL_USER" XDG_RUNTIME_DIR="$WORK/xdg-$RL_USER" \
+            "$HUSK" build --no-cache -q "$ctx") >/dev/null 2>&1 &
+        local pid=$!
+        when="at random"
+        if [ $((i % 2)) -eq 0 ]; then
+            # once its step root exists (the COPY step began), then at random
+            when="once its step root existed"
+            for _ in $(seq 500); do
+                [ "$(ls "$data/rootfs")" != "$before" ] && break
+                kill -0 "$pid" 2>/dev/null || break
+                sleep 0.02
+            done
+        fi
+        ms=$((RANDOM % 500))
+        sleep "$(printf '0.%03d' "$ms")"
+        kill -9 "$pid" 2>/dev/null || true
+        wait "$pid" || true
+        echo "round $i: killed $ms ms $when; step roots: $(ls "$data/rootfs" | grep -c '^build-')"
+    done
+    echo "step roots the killed builds left: $(find "$data/rootfs" -maxdepth 1 -name 'build-*' | wc -l)"
+    run uh build -q -t rl/after-kill "$ctx"
+    echo "$output"
+    [ "$status" -eq 0 ]
+    run find "$data/rootfs" "$data/tmp" -maxdepth 1 -name 'build-*'
+    echo "left: $output"
+    [ -z "$output" ]
+    run findmnt -rn -o TARGET
+    [[ "$output" != *"$data"* ]]
+    # no namespace helper outlived its husk
+    run pgrep -u "$RL_USER"
+    echo "processes: $output"
+    [ -z "$output" ]
+    run uh run --rm --network none rl/after-kill sh -c 'pwd; cat /many/20/100'
+    echo "$output"
+    [ "${lines[0]}" = /many/1 ]
+    [ "${lines[1]}" = "20 100" ]
 }
 
 @test "rootless: commit a container's changes into an image" {
