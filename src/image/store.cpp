@@ -179,6 +179,8 @@ void Store::shift_staged(const std::vector<std::string>& staged) {
         sys::write_file_atomic(root_ + "/owner-ranges", ranges_text(shift->ranges), 0644, true);
     std::vector<UniqueFd> held;
     std::vector<int> fds;
+    held.reserve(staged.size());
+    fds.reserve(staged.size());
     for (const auto& s : staged) {
         held.emplace_back(::open((s + "/fs").c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
         if (!held.back()) throw_sys("open", s + "/fs");
@@ -281,6 +283,7 @@ void Store::ensure_snapshots(const Image& img, const UnpackLimits& limits) {
     }
     if (order.empty()) return;
     std::vector<std::string> staged;
+    staged.reserve(order.size());
     for (auto& chain : order) staged.push_back(staged_of.at(chain));
     shift_staged(staged);
     sync();
