@@ -200,7 +200,7 @@ void Store::shift_staged(const std::vector<std::string>& staged) {
         throw Error(
             fmt::format("give the layers staged in \"{}\" their owners: newuidmap or "
                         "newgidmap refused the uids {} and gids {} of /etc/subuid and "
-                        "/etc/subgid (husk --log-level debug says why)",
+                        "/etc/subgid (husk --debug says why)",
                         tmp_dir(), text(shift->ranges.uids), text(shift->ranges.gids)));
 }
 

@@ -114,6 +114,30 @@ prune_leaves_nothing() {
     prune_leaves_nothing
 }
 
+# /etc/subuid giving the user another range than the store's layers were shifted for: a
+# new layer is not shifted (its files would be of ids the store's others are not), and one
+# line says so and what to do.
+@test "rootless: a new layer after the user's range moved stays the user's, with a warning" {
+    grep -q "^uid 1 $RL_SUBID 65536\$" "$(data_root "$RL_USER")/owner-ranges"
+    mkdir -p "$WORK/moved/home/other"
+    echo other >"$WORK/moved/home/other/f"
+    tar -C "$WORK/moved" --numeric-owner --owner=1000 --group=1000 -cf "$WORK/moved.tar" home
+    chmod 644 "$WORK/moved.tar"
+    cp /etc/subuid "$WORK/subuid.kept"
+    cp /etc/subgid "$WORK/subgid.kept"
+    sed -i "s/^$RL_USER:.*/$RL_USER:$((RL_SUBID + 131072)):65536/" /etc/subuid /etc/subgid
+    run uh import "$WORK/moved.tar" rl/moved:1
+    cp "$WORK/subuid.kept" /etc/subuid
+    cp "$WORK/subgid.kept" /etc/subgid
+    echo "$output"
+    [ "$status" -eq 0 ]
+    [[ "$output" == *"warning: image store"*"(owner-ranges)"*"new layers stay the user's"* ]]
+    local f
+    f=$(find "$(data_root "$RL_USER")/snapshots" -path '*/fs/home/other/f')
+    [ "$(stat -c '%u' "$f")" = "$(id -u "$RL_USER")" ]
+    uh rmi rl/moved:1 >/dev/null
+}
+
 # Without a range the container has one id: the user, its root. Files stay the user's
 # (the owners kept in records, not applied), so root's in the container.
 @test "rootless: without a range an image's owners stay the user's, root in the container" {
