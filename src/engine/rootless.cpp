@@ -17,6 +17,7 @@
 #include <fmt/format.h>
 
 #include "engine/idrange.h"
+#include "image/owner_shift.h"
 #include "runtime/namespaces.h"
 #include "sys/error.h"
 #include "sys/fd.h"
@@ -146,6 +147,84 @@ std::optional<std::string> in_container_userns(const std::vector<oci::IdMapping>
     throw Error(fmt::format("the reader in the container's user namespace failed ({})",
                             WIFSIGNALED(status) ? fmt::format("signal {}", WTERMSIG(status))
                                                 : fmt::format("exit {}", WEXITSTATUS(status))));
+}
+
+namespace {
+
+// The child of in_userns_raw, in its new user namespace: waits for its maps (the parent's
+// go), runs `fn`, and reports a failure on `err`. Never returns; allocates nothing.
+[[noreturn]] void raw_child(int go, int err, int parent_go, pid_t parent,
+                            const std::function<bool(sys::RawError&)>& fn) noexcept {
+    ::close(parent_go);  // a parent killed before its go is EOF, not a wait for ever
+    if (::prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || ::getppid() != parent) ::_exit(1);
+    char c = 0;
+    if (::read(go, &c, 1) != 1) ::_exit(1);
+    sys::RawError e;
+    if (fn(e)) ::_exit(0);
+    (void)sys::write_all(err, &e, sizeof e);
+    ::_exit(1);
+}
+
+}  // namespace
+
+bool in_userns_raw(const std::vector<oci::IdMapping>& uids, const std::vector<oci::IdMapping>& gids,
+                   const std::function<bool(sys::RawError&)>& fn) {
+    std::array<int, 2> gp{}, ep{};
+    if (::pipe2(gp.data(), O_CLOEXEC) != 0) throw_sys("pipe2");
+    sys::UniqueFd go_r(gp[0]), go_w(gp[1]);
+    if (::pipe2(ep.data(), O_CLOEXEC) != 0) throw_sys("pipe2");
+    sys::UniqueFd err_r(ep[0]), err_w(ep[1]);
+    pid_t parent = ::getpid();
+    sys::CloneArgs args;
+    args.flags = CLONE_NEWUSER;
+    args.exit_signal = SIGCHLD;
+    pid_t pid = sys::clone3(args);
+    if (pid < 0) throw_sys("clone3 (a user namespace with the user's ranges)");
+    if (pid == 0) raw_child(go_r.get(), err_w.get(), go_w.get(), parent, fn);
+    sys::ChildGuard child(pid);
+    go_r.reset();
+    err_w.reset();
+    try {
+        runtime::write_id_maps(pid, uids, gids);
+    } catch (const Error& e) {
+        log::debug("a user namespace with the user's ranges: {}", e.what());
+        return false;
+    }
+    if (!sys::write_all(go_w.get(), "g", 1)) throw_sys("write", "the user namespace child's pipe");
+    go_w.reset();
+    int status = child.wait("the child in a user namespace with the user's ranges");
+    sys::RawError e;
+    if (::read(err_r.get(), &e, sizeof e) == static_cast<ssize_t>(sizeof e)) {
+        e.step.back() = 0;
+        e.path.back() = 0;
+        throw_sys(e.step.data(), e.path.data(), e.err);
+    }
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+        throw Error(fmt::format("the child in a user namespace with the user's ranges failed ({})",
+                                WIFSIGNALED(status) ? fmt::format("signal {}", WTERMSIG(status))
+                                                    : fmt::format("exit {}", WEXITSTATUS(status))));
+    return true;
+}
+
+void provide_owner_shift() {
+    image::set_owner_shift([]() -> std::optional<image::OwnerShift> {
+        if (::geteuid() == 0) return std::nullopt;
+        RootlessMaps m;
+        try {
+            m = rootless_maps();
+        } catch (const Error& e) {  // said where a container is made; layers stay the user's
+            log::debug("layers keep the user as owner: {}", e.what());
+            return std::nullopt;
+        }
+        if (m.uids.size() < 2) return std::nullopt;  // no range: the user alone
+        image::OwnerShift s;
+        s.ranges.uids = m.uids;
+        s.ranges.gids = m.gids;
+        s.run = [](const image::UserRanges& r, const std::function<bool(sys::RawError&)>& fn) {
+            return in_userns_raw(r.uids, r.gids, fn);
+        };
+        return s;
+    });
 }
 
 bool permission_denied(const Error& e) {

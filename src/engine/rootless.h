@@ -12,6 +12,7 @@
 #include "image/store.h"
 #include "oci/spec.h"
 #include "sys/error.h"
+#include "sys/raw_tree.h"
 
 namespace husk::engine {
 
@@ -40,6 +41,19 @@ RootlessMaps rootless_maps();
 std::optional<std::string> in_container_userns(const std::vector<oci::IdMapping>& uids,
                                                const std::vector<oci::IdMapping>& gids,
                                                const std::function<std::string()>& fn);
+
+// `fn` run as in_container_userns, but between fork and _exit: system calls only, no
+// allocation (sys/raw_tree.h), so a threaded process (a pull) may call it. False, `fn`
+// not run, when the namespace cannot have the maps (logged, debug); throws fn's failure,
+// naming its step and path.
+bool in_userns_raw(const std::vector<oci::IdMapping>& uids, const std::vector<oci::IdMapping>& gids,
+                   const std::function<bool(sys::RawError&)>& fn);
+
+// Rootless with a range, the image store gives its snapshots their owners in the user's
+// range (image/owner_shift.h) through in_userns_raw with these maps: given to the store
+// once, asked for when it first unpacks or removes a layer (as root, or for a user
+// without a range, the store shifts nothing).
+void provide_owner_shift();
 
 // Whether `e` is a refusal for want of permission (EACCES, EPERM): what the ids of a
 // user's container keep from the user, which in_container_userns reaches.

@@ -143,7 +143,7 @@ LoadUndo::~LoadUndo() {
     if (done_) return;
     for (auto& s : snapshots_) {
         try {
-            sys::remove_all(store_.snapshot_dir(s));
+            store_.remove_tree(store_.snapshot_dir(s));
         } catch (const std::exception& e) {
             log::warn("{}", e.what());
         }

@@ -303,12 +303,12 @@ class Puller {
     std::exception_ptr root_cause_;
 };
 
-void discard(std::vector<LayerJob>& jobs) {
+void discard(const Store& store, std::vector<LayerJob>& jobs) {
     for (auto& j : jobs) {
         if (!j.tmp_blob.empty() && !j.keep_partial) ::unlink(j.tmp_blob.c_str());
         if (!j.staged_snap.empty()) {
             try {
-                sys::remove_all(j.staged_snap);
+                store.remove_tree(j.staged_snap);
             } catch (const std::exception& e) {
                 log::warn("{}", e.what());
             }
@@ -410,12 +410,14 @@ Image pull(Store& store, const oi::Reference& ref, const PullOptions& opts) {
         Puller puller(store, client, opts);
         puller.run(jobs);
         if (auto error = puller.error()) {
-            discard(jobs);
+            discard(store, jobs);
             std::rethrow_exception(error);
         }
         try {
             bool staged = false;
+            std::vector<std::string> snaps;
             for (auto& j : jobs) {
+                if (!j.staged_snap.empty()) snaps.push_back(j.staged_snap);
                 if (!j.staged_snap.empty())
                     sys::write_file_atomic(j.staged_snap + "/size", std::to_string(j.file_bytes),
                                            0644, false);
@@ -423,6 +425,7 @@ Image pull(Store& store, const oi::Reference& ref, const PullOptions& opts) {
             }
             // Every blob and snapshot staged above on disk before any is counted complete:
             // one syncfs for the pull, not an fsync per file.
+            store.shift_staged(snaps);
             if (staged) store.sync();
             for (auto& j : jobs) {
                 if (!j.tmp_blob.empty()) store.commit_blob(j.tmp_blob, j.desc.digest);
@@ -431,7 +434,7 @@ Image pull(Store& store, const oi::Reference& ref, const PullOptions& opts) {
                 j.staged_snap.clear();
             }
         } catch (...) {
-            discard(jobs);
+            discard(store, jobs);
             throw;
         }
         store.write_blob(config_json);

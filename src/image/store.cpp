@@ -65,7 +65,7 @@ void Store::remove_stale_staging() const {
     for (auto& t : list_dir(tmp_dir())) {
         if (t.starts_with("partial-")) continue;
         try {
-            sys::remove_all(tmp_dir() + "/" + t);
+            remove_tree(tmp_dir() + "/" + t);
         } catch (const std::exception& e) {
             log::warn("stale staging: {}", e.what());
         }
@@ -132,11 +132,105 @@ void Store::commit_snapshot(const std::string& staged, std::string_view chain_id
     std::string dst = snapshot_dir(chain_id);
     if (::rename(staged.c_str(), dst.c_str()) != 0) {
         if (errno == EEXIST || errno == ENOTEMPTY) {  // another pull was first
-            sys::remove_all(staged);
+            remove_tree(staged);
             return;
         }
         throw_sys("rename", staged);
     }
+}
+
+std::optional<UserRanges> Store::shifted_for() const {
+    auto text = sys::read_file_if_exists(root_ + "/owner-ranges");
+    if (!text) return std::nullopt;
+    auto r = parse_ranges(*text);
+    if (!r) throw Error(fmt::format("\"{}/owner-ranges\" is malformed", root_));
+    return r;
+}
+
+void Store::shift_staged(const std::vector<std::string>& staged) {
+    const auto& shift = owner_shift();
+    if (staged.empty() || !shift) return;
+    auto text = [](const std::vector<oci::IdMapping>& m) {
+        std::string out;
+        for (const auto& r : m)
+            out +=
+                fmt::format("{}{}-{}", out.empty() ? "" : ",", r.host_id, r.host_id + r.size - 1);
+        return out;
+    };
+    auto before = shifted_for();
+    if (before && !(*before == shift->ranges)) {
+        // Shifted for the new ranges, these layers' files would be of other ids than the
+        // store's others (which newuidmap no longer maps for the user): they keep their records.
+        log::warn(
+            "image store \"{}\": its layers were given the owners of host uids {} and gids {} "
+            "(owner-ranges), but /etc/subuid and /etc/subgid now give uids {} and gids {}: new "
+            "layers stay the user's (root in containers); give the user its old ranges back, "
+            "or have root remove the store's directory",
+            root_, text(before->uids), text(before->gids), text(shift->ranges.uids),
+            text(shift->ranges.gids));
+        return;
+    }
+    if (userns_overlay() == UsernsOverlay::refused) {
+        // roots are then copies the user makes, as the user: of files the user can read
+        log::debug("layers keep their owner records: overlayfs in a user namespace is refused");
+        return;
+    }
+    if (!before)
+        sys::write_file_atomic(root_ + "/owner-ranges", ranges_text(shift->ranges), 0644, true);
+    std::vector<UniqueFd> held;
+    std::vector<int> fds;
+    held.reserve(staged.size());
+    fds.reserve(staged.size());
+    for (const auto& s : staged) {
+        held.emplace_back(::open((s + "/fs").c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+        if (!held.back()) throw_sys("open", s + "/fs");
+        fds.push_back(held.back().get());
+    }
+    const uint32_t max_uid = max_container_id(shift->ranges.uids);
+    const uint32_t max_gid = max_container_id(shift->ranges.gids);
+    bool ran =
+        with_context(fmt::format("give the layers staged in \"{}\" their owners", tmp_dir()), [&] {
+            return shift->run(shift->ranges, [&](sys::RawError& e) {
+                for (int fd : fds)
+                    if (!apply_owner_records_raw(fd, max_uid, max_gid, e)) return false;
+                return true;
+            });
+        });
+    if (!ran)
+        throw Error(
+            fmt::format("give the layers staged in \"{}\" their owners: newuidmap or "
+                        "newgidmap refused the uids {} and gids {} of /etc/subuid and "
+                        "/etc/subgid (husk --debug says why)",
+                        tmp_dir(), text(shift->ranges.uids), text(shift->ranges.gids)));
+}
+
+void Store::remove_tree(const std::string& path) const {
+    try {
+        sys::remove_all(path);
+        return;
+    } catch (const Error& e) {
+        if (e.code() != EACCES && e.code() != EPERM) throw;
+        const auto& shift = owner_shift();
+        auto ranges = shift ? shifted_for() : std::nullopt;
+        if (!ranges) throw;
+    }
+    // Files of the user's range (shifted snapshots): removed as the namespace's root.
+    size_t slash = path.rfind('/');
+    std::string dir = slash == 0 ? "/" : path.substr(0, slash), name = path.substr(slash + 1);
+    UniqueFd parent(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (!parent) throw_sys("open", dir);
+    auto ranges = *shifted_for();
+    bool ran = with_context(fmt::format("remove \"{}\"", path), [&] {
+        return owner_shift()->run(ranges, [&](sys::RawError& e) {
+            return sys::remove_tree_raw(parent.get(), name.c_str(), e);
+        });
+    });
+    if (!ran)
+        throw Error(fmt::format("remove \"{}\": its files belong to the ids of owner-ranges, "
+                                "which newuidmap no longer maps for the user (/etc/subuid "
+                                "changed): give the user those ranges back, or have root remove it",
+                                path),
+                    EACCES);
 }
 
 void Store::ensure_snapshots(const Image& img, const UnpackLimits& limits) {
@@ -148,7 +242,7 @@ void Store::ensure_snapshots(const Image& img, const UnpackLimits& limits) {
     sys::ScopeGuard drop([&]() noexcept {
         for (auto& [chain, staged] : staged_of) {
             try {
-                sys::remove_all(staged);
+                remove_tree(staged);
             } catch (const std::exception&) {  // left in tmp/: the store's staging cleanup
             }
         }
@@ -188,6 +282,10 @@ void Store::ensure_snapshots(const Image& img, const UnpackLimits& limits) {
         order.push_back(chain);
     }
     if (order.empty()) return;
+    std::vector<std::string> staged;
+    staged.reserve(order.size());
+    for (auto& chain : order) staged.push_back(staged_of.at(chain));
+    shift_staged(staged);
     sync();
     for (auto& chain : order) {
         commit_snapshot(staged_of.at(chain), chain);
@@ -469,10 +567,10 @@ Store::PruneResult Store::prune() {
         if (snaps.count(s)) continue;
         std::string p = root_ + "/snapshots/" + s;
         if (auto sz = sys::read_file_if_exists(p + "/size")) res.bytes += std::stoull(*sz);
-        sys::remove_all(p);
+        remove_tree(p);
         ++res.snapshots;
     }
-    for (auto& t : list_dir(tmp_dir())) sys::remove_all(tmp_dir() + "/" + t);
+    for (auto& t : list_dir(tmp_dir())) remove_tree(tmp_dir() + "/" + t);
     return res;
 }
 

@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "image/idshift.h"
+#include "image/owner_shift.h"
 #include "image/rootfs.h"
 #include "image/unpack.h"
 #include "image/userns_overlay.h"
@@ -86,6 +87,20 @@ class Store {
     void sync() const;
     // Moves a staged snapshot into place (discarded when another pull was first).
     void commit_snapshot(const std::string& staged, std::string_view chain_id);
+    // Rootless with a range of ids (image/owner_shift.h): the owner records of the staged
+    // snapshots applied from one child in a user namespace with the user's maps, before
+    // they are synced and renamed; the maps recorded in <root>/owner-ranges the first time.
+    // When the user's ranges are not the recorded ones, a one-line warning and nothing
+    // shifted (the files would be of other ids than the store's other snapshots'). No-op
+    // as root, without a range, and where overlayfs in a user namespace is refused (the
+    // user copies the layers for a root, as the user).
+    void shift_staged(const std::vector<std::string>& staged);
+    // The ranges the store's snapshots were shifted for; nullopt: none was.
+    std::optional<UserRanges> shifted_for() const;
+    // Removes `path` (a snapshot, a staging directory) with everything below it; where the
+    // user may not (what shift_staged gave the ids of the user's range), from a user
+    // namespace with the recorded ranges.
+    void remove_tree(const std::string& path) const;
     // Unpacks missing snapshots of `img` from its blobs.
     void ensure_snapshots(const Image& img, const UnpackLimits& limits = {});
 

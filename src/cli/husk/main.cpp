@@ -11,6 +11,7 @@
 
 #include "cli/husk/command.h"
 #include "engine/paths.h"
+#include "engine/rootless.h"
 #include "image/store.h"
 #include "sys/error.h"
 #include "sys/log.h"
@@ -128,6 +129,7 @@ int husk_main(int argc, char** argv) {
             break;
         }
     std::signal(SIGPIPE, SIG_IGN);
+    engine::provide_owner_shift();  // a user's layers get their owners in the user's range
     CLI::App app{"husk: containers and images"};
     app.set_version_flag("--version", "husk " HUSK_VERSION);
     app.require_subcommand(1);
