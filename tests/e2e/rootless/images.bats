@@ -490,6 +490,7 @@ EOF
             ms=newuidmap
             for _ in $(seq 2000); do
                 pgrep -U "$RL_USER" -x newuidmap >/dev/null && break
+                kill -0 $! 2>/dev/null || break  # the commit ended first: nothing to wait for
             done
         fi
         # husk itself, the oldest of that command line (not its reader, a fork of it)
