@@ -15,6 +15,7 @@
 #include "cli/husk/command.h"
 #include "cli/husk/container_cmd.h"
 #include "engine/lifecycle.h"
+#include "engine/rootless.h"
 #include "image/store.h"
 #include "inventory/inventory.h"
 #include "inventory/scan.h"
@@ -47,12 +48,28 @@ std::vector<inventory::LayerRef> image_layers(image::Store& store, const image::
 struct Target {
     inventory::Subject subject;
     std::vector<inventory::LayerRef> layers;
+    // as a user, the maps of the ids its files may have (a container's, or those the
+    // store's layers were shifted for); empty as root
+    std::vector<oci::IdMapping> uids, gids;
 };
+
+// `fn` of the target's inventory: read as this process's user; where a user's layers or
+// container keep files of the user's subordinate ids from the user (a 0700 directory of
+// the image's uid 1000), from a user namespace with those maps, where the user is root
+// over them (engine::as_user_or_container_root: a fork and the newuidmap runs).
+std::string of_inventory(const Target& t, const std::string& what,
+                         const std::function<std::string(const inventory::Inventory&)>& fn) {
+    return engine::as_user_or_container_root(t.uids, t.gids, [&](bool) {
+        return fn(with_context(what, [&] { return inventory::inventory(t.layers); }));
+    });
+}
 
 Target container_target(Context& ctx, const engine::ContainerRecord& rec) {
     auto& store = ctx.store();
     Target t;
     t.subject = {rec.name, rec.id, now_rfc3339(), true};
+    t.uids = rec.uid_maps;
+    t.gids = rec.gid_maps;
     std::string dir = store.root() + "/rootfs/" + rec.id;
     auto mode = sys::read_file_if_exists(dir + "/mode");
     if (rec.image_id.empty() || !mode || *mode == "copy\n") {
@@ -85,6 +102,10 @@ Target resolve_target(Context& ctx, const std::string& name) {
     Target t;
     t.subject = {img->names.empty() ? img->id : img->names.front(), img->id, now_rfc3339(), false};
     t.layers = image_layers(store, *img);
+    if (auto r = store.shifted_for()) {
+        t.uids = r->uids;
+        t.gids = r->gids;
+    }
     return t;
 }
 
@@ -103,17 +124,16 @@ void add_sbom(CLI::App& app, Context& ctx, Commands& cmds) {
     sub->add_option("-o,--output", o->output, "write to FILE instead of stdout");
     cmds.on(sub, [o, &ctx] {
         Target t = resolve_target(ctx, o->target);
-        auto inv = with_context(error_format("sbom of \"{}\"", o->target),
-                                [&] { return inventory::inventory(t.layers); });
-        std::string out;
-        if (o->format == "json")
-            out = inventory::to_json(inv, t.subject);
-        else if (o->format == "spdx-json")
-            out = inventory::to_spdx(inv, t.subject);
-        else if (o->format == "cyclonedx-json")
-            out = inventory::to_cyclonedx(inv, t.subject);
-        else
-            out = inventory::to_table(inv);
+        std::string out = of_inventory(t, error_format("sbom of \"{}\"", o->target),
+                                       [&](const inventory::Inventory& inv) {
+                                           if (o->format == "json")
+                                               return inventory::to_json(inv, t.subject);
+                                           if (o->format == "spdx-json")
+                                               return inventory::to_spdx(inv, t.subject);
+                                           if (o->format == "cyclonedx-json")
+                                               return inventory::to_cyclonedx(inv, t.subject);
+                                           return inventory::to_table(inv);
+                                       });
         if (o->output.empty())
             fmt::print("{}", out);
         else
@@ -170,22 +190,24 @@ void add_scan(CLI::App& app, Context& ctx, Commands& cmds) {
         if (o->target.empty()) throw Error("scan: name an image or container");
         auto records = scan_db(ctx, o->db);
         Target t = resolve_target(ctx, o->target);
-        auto inv = with_context(error_format("scan of \"{}\"", o->target),
-                                [&] { return inventory::inventory(t.layers); });
-        auto findings = inventory::match(inv, records);
-        if (!o->severity.empty())
-            std::erase_if(findings, [&](const inventory::Finding& f) {
-                return std::none_of(
-                    o->severity.begin(), o->severity.end(),
-                    [&](const std::string& s) { return sys::ascii_upper(s) == f.severity; });
+        // the report, after one character saying whether there are findings ('1') or not
+        std::string out = of_inventory(
+            t, error_format("scan of \"{}\"", o->target), [&](const inventory::Inventory& inv) {
+                auto findings = inventory::match(inv, records);
+                if (!o->severity.empty())
+                    std::erase_if(findings, [&](const inventory::Finding& f) {
+                        return std::none_of(o->severity.begin(), o->severity.end(),
+                                            [&](const std::string& s) {
+                                                return sys::ascii_upper(s) == f.severity;
+                                            });
+                    });
+                std::string found = findings.empty() ? "0" : "1";
+                if (o->format == "json") return found + inventory::findings_json(findings);
+                if (o->format == "sarif") return found + inventory::findings_sarif(findings);
+                return found + inventory::findings_table(findings);
             });
-        if (o->format == "json")
-            fmt::print("{}", inventory::findings_json(findings));
-        else if (o->format == "sarif")
-            fmt::print("{}", inventory::findings_sarif(findings));
-        else
-            fmt::print("{}", inventory::findings_table(findings));
-        return findings.empty() ? 0 : o->exit_code;
+        fmt::print("{}", std::string_view(out).substr(1));
+        return out.front() == '0' ? 0 : o->exit_code;
     });
 }
 

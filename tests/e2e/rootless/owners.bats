@@ -180,3 +180,19 @@ prune_leaves_nothing() {
     done
     prune_leaves_nothing
 }
+
+@test "rootless: sbom of an image and a container whose files the range's ids keep from the user" {
+    uh import "$WORK/owners.tar" rl/owners:sbom >/dev/null
+    # /home/someone is 0700 of uid 1000 (the range's id on the host): the user reads it
+    # from a namespace with the range's maps
+    run uh sbom --format json rl/owners:sbom
+    echo "$output" | head -c 2000
+    [ "$status" -eq 0 ]
+    image_files=$(jq -r ".files.total" <<<"$output")
+    [ "$image_files" -ge 11 ] # busybox, its 8 links, /home/someone/f, /setuid
+    cid=$(uh create --network none rl/owners:sbom true)
+    run uh sbom --format json "$cid"
+    [ "$status" -eq 0 ]
+    [ "$(jq -r ".files.total" <<<"$output")" = "$image_files" ]
+    uh rm "$cid" >/dev/null
+}
