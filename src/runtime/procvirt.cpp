@@ -285,10 +285,11 @@ struct Server {
     // seccomp notify fds: the init's (if any), then each exec'd process's
     std::vector<UniqueFd> listeners;
     int init_pidfd = -1;
-    int inbox = -1;    // notify.sock: exec'd processes' listeners arrive there (SCM_RIGHTS)
-    int handoff = -1;  // the server passes each of them on to its standby through it
-    sys::UniqueFd own_handoff;  // `handoff` when this server started the standby itself
-    int standbys = 0;           // standbys this server started (a bound, should they crash)
+    int inbox = -1;  // notify.sock: exec'd processes' listeners arrive there (SCM_RIGHTS)
+    // the server passes each of them on to its standby through it; the standby receives
+    // them on its end
+    sys::UniqueFd handoff;
+    int standbys = 0;  // standbys this server started (a bound, should they crash)
     LoadAverage load;
     // Each file, opened for writing before any mark exists (an open of ours after
     // would wait for ourselves). fanotify's own event fds are read-only: the container
@@ -525,9 +526,12 @@ void take_listener(Server& s) {
         return;
     }
     char one = 1;
-    bool lost = s.handoff >= 0 && sys::send_fd(s.handoff, fd.get(), &one, 1) < 0;
+    // a standby gone (EPIPE) is replaced by serve() when it sees the hang-up: the new one
+    // has every listener, this one too; another failure keeps the standby without it
+    if (s.handoff && sys::send_fd(s.handoff.get(), fd.get(), &one, 1) < 0)
+        std::fprintf(stderr, "husk-procvirt: pass a listener to the standby: %s\n",
+                     std::strerror(errno));
     s.listeners.push_back(std::move(fd));
-    if (lost) replace_standby(s);  // it died: a new one has every listener, this one too
 }
 
 // Drop the listeners whose poll entry (from `first` on in `p`, one each, in order)
@@ -545,7 +549,7 @@ void drop_unused(Server& s, const std::vector<pollfd>& p, size_t first) {
     for (;;) {
         p.assign({{fan.get(), POLLIN, 0}, {s.init_pidfd, POLLIN, 0}, {s.inbox, POLLIN, 0}});
         for (const auto& l : s.listeners) p.push_back({l.get(), POLLIN, 0});
-        if (s.handoff >= 0) p.push_back({s.handoff, 0, 0});  // the standby's end: hangups
+        if (s.handoff) p.push_back({s.handoff.get(), 0, 0});  // the standby's end: hang-ups
         if (::poll(p.data(), p.size(), mark_stale(s, fan.get())) < 0) {
             if (errno == EINTR) continue;
             ::_exit(1);
@@ -556,7 +560,7 @@ void drop_unused(Server& s, const std::vector<pollfd>& p, size_t first) {
             if ((p[3 + i].revents & POLLIN) && !answer_call(s, s.listeners[i].get()))
                 p[3 + i].revents = POLLERR;
         }
-        bool standby_gone = s.handoff >= 0 && p.back().fd == s.handoff && p.back().revents;
+        bool standby_gone = s.handoff && p.back().fd == s.handoff.get() && p.back().revents;
         drop_unused(s, p, 3);
         if (standby_gone) replace_standby(s);
         if (p[2].revents & POLLIN) take_listener(s);
@@ -585,7 +589,7 @@ UniqueFd spawn_standby(Server& s) {
     if (mid == 0) {  // we are one-threaded: the child may allocate
         pid_t pid = ::fork();
         if (pid != 0) ::_exit(pid < 0 ? 1 : 0);
-        (void)s.own_handoff.release();  // our server's, closed by detach: not ours to close
+        (void)s.handoff.release();  // our server's end, closed by detach: not ours to close
         s.standbys = 0;
         try {
             sys::write_file_atomic(fmt::format("{}/standby.pid", s.dir), std::to_string(::getpid()),
@@ -609,28 +613,27 @@ constexpr int kMaxStandbys = 16;
 
 // Our standby is gone (or we are one that took over): start another.
 void replace_standby(Server& s) {
-    s.handoff = -1;
-    s.own_handoff.reset();
+    s.handoff.reset();
     if (s.standbys++ >= kMaxStandbys) return;
-    s.own_handoff = spawn_standby(s);
-    s.handoff = s.own_handoff ? s.own_handoff.get() : -1;
+    s.handoff = spawn_standby(s);
 }
 
 // The standby: keeps a copy of every listener the server takes (and lets go of those
 // hung up) and sleeps until the server (`server`, a pidfd) or the container's init is
 // gone; in the first case it becomes the server, and starts a standby of its own.
 [[noreturn]] void standby(Server& s, UniqueFd server, UniqueFd handoff) {
-    s.handoff = handoff.get();
+    s.handoff = std::move(handoff);
     auto take = [&] {
         try {
-            s.listeners.emplace_back(sys::recv_fd(s.handoff));
+            s.listeners.emplace_back(sys::recv_fd(s.handoff.get()));
         } catch (const std::exception&) {
-            s.handoff = -1;  // the server's end is closed
+            s.handoff.reset();  // the server's end is closed
         }
     };
     std::vector<pollfd> p;
     for (;;) {
-        p.assign({{server.get(), POLLIN, 0}, {s.init_pidfd, POLLIN, 0}, {s.handoff, POLLIN, 0}});
+        p.assign(
+            {{server.get(), POLLIN, 0}, {s.init_pidfd, POLLIN, 0}, {s.handoff.get(), POLLIN, 0}});
         for (const auto& l : s.listeners) p.push_back({l.get(), 0, 0});  // hangups only
         if (::poll(p.data(), p.size(), -1) < 0) {
             if (errno == EINTR) continue;
@@ -643,12 +646,11 @@ void replace_standby(Server& s) {
     }
     // what the server passed on before it died is still queued
     for (;;) {
-        pollfd h{s.handoff, POLLIN, 0};
-        if (s.handoff < 0 || ::poll(&h, 1, 0) != 1 || !(h.revents & POLLIN)) break;
+        pollfd h{s.handoff.get(), POLLIN, 0};
+        if (!s.handoff || ::poll(&h, 1, 0) != 1 || !(h.revents & POLLIN)) break;
         take();
     }
-    s.handoff = -1;
-    handoff.reset();
+    s.handoff.reset();
     try {
         UniqueFd fan = make_group(s);
         // server.pid names us once our marks are in place: from then on opens wait for us
@@ -737,7 +739,7 @@ bool sysinfo_filter_possible(const oci::Spec& spec) {
 pid_t start_server(const std::string& dir, const cgroup::Manager& cg, pid_t init,
                    long start_boottime, UniqueFd listener) {
     return with_context("proc-virtualize: start the server", [&] {
-        Server s{dir, Source(cg), start_boottime, {}, -1, -1, -1, {}, 0, {}, {}};
+        Server s{dir, Source(cg), start_boottime, {}, -1, -1, {}, 0, {}, {}};
         if (listener) s.listeners.push_back(std::move(listener));
         UniqueFd init_fd(sys::pidfd_open(init));
         if (!init_fd) throw_sys("pidfd_open", std::to_string(init));
@@ -773,7 +775,7 @@ pid_t start_server(const std::string& dir, const cgroup::Manager& cg, pid_t init
             keep.push_back(fan.get());
             keep.push_back(to_standby.get());
             detach("husk-procvirt", log_fd.get(), keep);
-            s.handoff = to_standby.get();
+            s.handoff = std::move(to_standby);
             serve(s, std::move(fan));
         }
         fan.reset();  // the standby makes a group of its own when it takes over

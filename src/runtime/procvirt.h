@@ -10,8 +10,9 @@
 //   fresh    the container's own server holds a fanotify FAN_OPEN_PERM mark on each
 //            file: an open waits until the server has rewritten that file from the
 //            cgroup, so the reader sees the numbers of the moment it opened. Then the
-//            file's mark is off for 5 ms: opens in that window read it as rendered (at
-//            most 5 ms old) without waiting, so a program polling a file pays the round
+//            file's mark is off for 5 ms: opens in that window read it as rendered (about
+//            5 ms old at most; the window ends when the server next runs, later while it
+//            waits for a CPU) without waiting, so a program polling a file pays the round
 //            trip once per window. Idle, the server sleeps in poll: no timer (a window
 //            ends in one poll timeout), no CPU. When its fanotify fd closes (the server
 //            exits or is killed) the kernel allows every pending and later open.

@@ -254,6 +254,29 @@ gone() {
 # The state directory of a detached container's runtime (its procvirt/ files).
 pv_dir() { echo "$ROOT/run/$(container_id "$1")/procvirt"; }
 
+# Waits (bounded) until DIR's server.pid names PID (the standby that took over serves).
+serves() {  # DIR PID
+    local i
+    for i in $(seq 1 100); do
+        [ "$(cat "$1/server.pid")" = "$2" ] && return 0
+        sleep 0.05
+    done
+    echo "server.pid says $(cat "$1/server.pid"), not $2, after 5 s"
+    return 1
+}
+# Prints the pid of DIR's standby once standby.pid names a live process other than OLD
+# (bounded; fails naming what it saw).
+next_standby() {  # DIR OLD
+    local i pid
+    for i in $(seq 1 100); do
+        pid=$(cat "$1/standby.pid")
+        [ "$pid" != "$2" ] && kill -0 "$pid" 2>/dev/null && { echo "$pid"; return 0; }
+        sleep 0.05
+    done
+    echo "no new standby after 5 s (standby.pid: $pid, old: $2)" >&2
+    return 1
+}
+
 @test "killing a container's server never fails a read, in that container or another" {
     husk run -d --name pv-kill-a -m 256m husk/busybox sleep 300 >/dev/null
     husk run -d --name pv-kill-b -m 128m husk/busybox sleep 300 >/dev/null
@@ -279,11 +302,7 @@ pv_dir() { echo "$ROOT/run/$(container_id "$1")/procvirt"; }
     run husk exec pv-kill-a sh -c "$read_all"
     [ "$status" -eq 0 ]
     [ "$output" = "MemTotal:         262144 kB" ]
-    for i in $(seq 1 100); do
-        [ "$(cat "$a/server.pid")" = "$standby" ] && break
-        sleep 0.05
-    done
-    [ "$(cat "$a/server.pid")" = "$standby" ]
+    serves "$a" "$standby"
     husk exec pv-kill-a touch /tmp/go
     for i in $(seq 1 200); do
         husk exec pv-kill-a test -e /tmp/free && break
@@ -303,42 +322,20 @@ pv_dir() { echo "$ROOT/run/$(container_id "$1")/procvirt"; }
 
     # the standby that took over started one of its own: killed in turn, that one serves
     second=$standby
-    for i in $(seq 1 100); do
-        standby=$(cat "$a/standby.pid")
-        [ "$standby" != "$second" ] && kill -0 "$standby" 2>/dev/null && break
-        sleep 0.05
-    done
-    [ "$standby" != "$second" ]
-    kill -0 "$standby"
+    standby=$(next_standby "$a" "$second")
     kill -9 "$second"
     gone "$second"
-    for i in $(seq 1 100); do
-        [ "$(cat "$a/server.pid")" = "$standby" ] && break
-        sleep 0.05
-    done
-    [ "$(cat "$a/server.pid")" = "$standby" ]
+    serves "$a" "$standby"
     run husk exec pv-kill-a sh -c 'free -m | awk "/^Mem:/ { print \$2 }"'
     [ "$status" -eq 0 ]
     [ "$output" = 256 ]
 
     # its standby killed: it starts another
     server=$standby
-    for i in $(seq 1 100); do
-        standby=$(cat "$a/standby.pid")
-        [ "$standby" != "$server" ] && kill -0 "$standby" 2>/dev/null && break
-        sleep 0.05
-    done
-    [ "$standby" != "$server" ]
+    standby=$(next_standby "$a" "$server")
     kill -9 "$standby"
     gone "$standby"
-    third=$standby
-    for i in $(seq 1 100); do
-        standby=$(cat "$a/standby.pid")
-        [ "$standby" != "$third" ] && kill -0 "$standby" 2>/dev/null && break
-        sleep 0.05
-    done
-    [ "$standby" != "$third" ]
-    kill -0 "$standby"
+    standby=$(next_standby "$a" "$standby")
 
     # both at once (stopped first, so neither sees the other go): nobody serves the
     # container; reads still work (stale values)
