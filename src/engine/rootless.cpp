@@ -250,16 +250,13 @@ std::string as_user_or_container_root(const std::vector<oci::IdMapping>& uids,
 void release_userns_rootfs(image::Store& store, const std::string& root_id,
                            const std::vector<oci::IdMapping>& uids,
                            const std::vector<oci::IdMapping>& gids) {
-    std::exception_ptr refused;
-    try {
-        store.release_rootfs(root_id);
-        return;
-    } catch (const Error& e) {
-        if (!permission_denied(e) || ::geteuid() == 0 || uids.empty()) throw;
-        refused = std::current_exception();
-    }
     std::string dir = fmt::format("{}/rootfs/{}", store.root(), root_id);
-    auto emptied = in_container_userns(uids, gids, [&] {
+    as_user_or_container_root(uids, gids, [&](bool in_userns) {
+        if (!in_userns) {
+            store.release_rootfs(root_id);
+            return std::string();
+        }
+        // what the user may not remove, removed as the root of its ids (never a mount)
         struct stat top {};
         if (::lstat(dir.c_str(), &top) != 0) return std::string();
         for (auto& name : sys::list_dir(dir)) {
@@ -271,8 +268,7 @@ void release_userns_rootfs(image::Store& store, const std::string& root_id,
         }
         return std::string();
     });
-    if (!emptied) std::rethrow_exception(refused);  // the maps are not the user's any more
-    store.release_rootfs(root_id);
+    store.release_rootfs(root_id);  // what the namespace emptied (gone already: nothing)
 }
 
 void drop_unmapped_mount_ids(oci::Spec& spec) {

@@ -40,6 +40,12 @@ nlohmann::json api_call(int dir_fd, const nlohmann::json& request, const std::st
     std::string path = api_path(dir_fd);
     sys::UniqueFd s(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
     if (!s) throw_sys("socket for slirp4netns's API");
+    // a slirp4netns that accepts and never answers (stopped, wedged) must not hold the
+    // container's start for ever: its reads and writes fail after kHelperWithin
+    timeval limit{static_cast<time_t>(kHelperWithin.count()), 0};
+    if (::setsockopt(s.get(), SOL_SOCKET, SO_RCVTIMEO, &limit, sizeof limit) != 0 ||
+        ::setsockopt(s.get(), SOL_SOCKET, SO_SNDTIMEO, &limit, sizeof limit) != 0)
+        throw_sys("setsockopt SO_RCVTIMEO for slirp4netns's API");
     sockaddr_un a{};
     a.sun_family = AF_UNIX;
     std::snprintf(a.sun_path, sizeof a.sun_path, "%s", path.c_str());
@@ -49,7 +55,14 @@ nlohmann::json api_call(int dir_fd, const nlohmann::json& request, const std::st
     if (!sys::write_all(s.get(), text.data(), text.size()))
         throw_sys("write to slirp4netns's API", path);
     ::shutdown(s.get(), SHUT_WR);
-    std::string answer = sys::read_to_end(s.get(), path);
+    std::string answer;
+    try {
+        answer = sys::read_to_end(s.get(), path);
+    } catch (const Error& e) {
+        if (e.code() != EAGAIN) throw;
+        throw Error(fmt::format("{}: slirp4netns's API gave no answer within {} s", what,
+                                kHelperWithin.count()));
+    }
     auto j = nlohmann::json::parse(answer, nullptr, false);
     if (j.is_discarded() || !j.is_object())
         throw Error(fmt::format("{}: slirp4netns's API answered \"{}\"", what, answer));

@@ -25,8 +25,6 @@ namespace husk::network {
 
 namespace {
 
-constexpr auto kReadyWithin = std::chrono::seconds(20);
-
 // The pid in DIR/pid, when /proc says it is still the helper of DIR (one of its arguments
 // names a file in DIR): a pid reused since is never killed.
 pid_t running_helper(const std::string& dir) {
@@ -99,7 +97,7 @@ pid_t start_helper(const std::string& dir, pid_t init, const UsernetHelper& help
         throw Error(fmt::format("user-mode network: {} for the container's init {}: {}",
                                 helper.name, init, said.empty() ? why : said));
     };
-    auto deadline = std::chrono::steady_clock::now() + kReadyWithin;
+    auto deadline = std::chrono::steady_clock::now() + kHelperWithin;
     for (;;) {
         if (helper.ready()) return child;
         int st = 0;
@@ -111,7 +109,7 @@ pid_t start_helper(const std::string& dir, pid_t init, const UsernetHelper& help
                                    WIFEXITED(st) ? fmt::format("exit status {}", WEXITSTATUS(st))
                                                  : fmt::format("signal {}", WTERMSIG(st))));
         if (std::chrono::steady_clock::now() > deadline)
-            fail(fmt::format("not ready after {} s", kReadyWithin.count()));
+            fail(fmt::format("not ready after {} s", kHelperWithin.count()));
         std::this_thread::sleep_for(std::chrono::milliseconds(2));
     }
 }

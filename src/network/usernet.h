@@ -9,6 +9,8 @@
 // DIR/pid is known to be still its helper (a pid reused since is never killed).
 #pragma once
 
+#include <chrono>
+
 #include <sys/types.h>
 
 #include <array>
@@ -19,6 +21,9 @@
 #include "network/ports.h"
 
 namespace husk::network {
+
+// How long a helper may take to be ready, or to answer a request on its socket.
+inline constexpr auto kHelperWithin = std::chrono::seconds(20);
 
 struct UsernetHelper {
     std::string name;                 // "pasta": in messages
