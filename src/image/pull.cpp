@@ -417,10 +417,11 @@ Image pull(Store& store, const oi::Reference& ref, const PullOptions& opts) {
             bool staged = false;
             std::vector<std::string> snaps;
             for (auto& j : jobs) {
-                if (!j.staged_snap.empty()) snaps.push_back(j.staged_snap);
-                if (!j.staged_snap.empty())
+                if (!j.staged_snap.empty()) {
+                    snaps.push_back(j.staged_snap);
                     sys::write_file_atomic(j.staged_snap + "/size", std::to_string(j.file_bytes),
                                            0644, false);
+                }
                 staged = staged || !j.staged_snap.empty() || !j.tmp_blob.empty();
             }
             // Every blob and snapshot staged above on disk before any is counted complete:

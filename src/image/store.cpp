@@ -529,7 +529,7 @@ Store::PruneResult Store::prune() {
         blobs.insert(r.manifest.digest.substr(7));
         try {
             Image img = load_image(r);
-            keep_image(img);
+            keep_image(img);  // kept even when its index cannot be read below
             // and every platform of its index the store holds, recorded or not
             for (auto& held : held_platforms(*this, img)) keep_image(held);
         } catch (const std::exception& e) {

@@ -133,10 +133,11 @@ for e in layer:
 PY
 }
 
-# Polls until `curl URL` prints WANT, within 30 s; prints what it got last.
+# Polls until `curl URL` prints WANT, for 30 s at most (connections that hang included);
+# prints what it got last.
 curl_until() {
-    local url=$1 want=$2 got=
-    for _ in $(seq 300); do
+    local url=$1 want=$2 got= end=$((SECONDS + 30))
+    while [ "$SECONDS" -lt "$end" ]; do
         got=$(curl -s -m 2 "$url" || true)
         [ "$got" = "$want" ] && break
         sleep 0.1
@@ -180,4 +181,13 @@ nothing_left_of() {
     run find "$WORK/xdg-$u/husk" -mindepth 1 -maxdepth 1 -type d -name '[!.]*'
     echo "state: $output"
     [ -z "$output" ]
+}
+
+# Removes every container of each USER (between tests; failures ignored).
+rm_containers_of() {  # USER...
+    local u
+    for u; do
+        as "$u" "$HUSK" ps -aq | while read -r id; do as "$u" "$HUSK" rm -f "$id" >/dev/null 2>&1; done
+    done
+    true
 }

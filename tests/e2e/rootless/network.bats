@@ -23,8 +23,7 @@ teardown_file() {
 teardown() {
     [ -f "$WORK/server.pid" ] && kill "$(cat "$WORK/server.pid")" 2>/dev/null
     rm -f "$WORK/server.pid"
-    as "$RL_USER" "$HUSK" ps -aq | while read -r id; do as "$RL_USER" "$HUSK" rm -f "$id" >/dev/null 2>&1; done
-    true
+    rm_containers_of "$RL_USER"
 }
 
 uh() { as "$RL_USER" "$HUSK" "$@"; }

@@ -41,7 +41,7 @@ need_userns_overlay() {
     [ "$(cat "$data/rootfs/$id/upper/new")" = hi ]
     [ "$(stat -c %U "$data/rootfs/$id/upper/new")" = "$RL_USER" ]
     [ -z "$(ls -A "$data/rootfs/$id/merged")" ]
-    ! findmnt -rn -o TARGET | grep -q "^$data/"
+    ! findmnt -rn -o TARGET | grep -q "^$data/" || false
     # started again, the change is still there
     run as "$RL_USER" "$HUSK" start -a ov
     [ "$output" = overlay ]

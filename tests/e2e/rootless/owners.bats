@@ -41,6 +41,15 @@ teardown_file() {
     rootless_teardown
 }
 
+# The range-moved test's /etc/subuid and /etc/subgid back, whatever stopped it.
+teardown() {
+    if [ -f "$WORK/subuid.kept" ]; then
+        cp "$WORK/subuid.kept" /etc/subuid
+        cp "$WORK/subgid.kept" /etc/subgid
+        rm -f "$WORK/subuid.kept" "$WORK/subgid.kept"
+    fi
+}
+
 # husk as the test's user with a range, and as the one without
 uh() { as "$RL_USER" "$HUSK" "$@"; }
 ub() { as "$RL_BARE" "$HUSK" "$@"; }
@@ -127,8 +136,7 @@ prune_leaves_nothing() {
     cp /etc/subgid "$WORK/subgid.kept"
     sed -i "s/^$RL_USER:.*/$RL_USER:$((RL_SUBID + 131072)):65536/" /etc/subuid /etc/subgid
     run uh import "$WORK/moved.tar" rl/moved:1
-    cp "$WORK/subuid.kept" /etc/subuid
-    cp "$WORK/subgid.kept" /etc/subgid
+    teardown  # the ranges back at once (and by bats' teardown should this test stop early)
     echo "$output"
     [ "$status" -eq 0 ]
     [[ "$output" == *"warning: image store"*"(owner-ranges)"*"new layers stay the user's"* ]]
@@ -165,8 +173,17 @@ prune_leaves_nothing() {
     uh image prune -a -f >/dev/null
     for i in $(seq 1 8); do
         as "$RL_USER" "$HUSK" pull --tls-verify=false "$ref" >/dev/null 2>&1 &
-        ms=$((RANDOM % 400))
-        sleep "$(printf '0.%03d' "$ms")"
+        if [ $((i % 2)) -eq 0 ]; then
+            ms=$((RANDOM % 400))
+            sleep "$(printf '0.%03d' "$ms")"
+        else
+            # while the staged layers get their owners: newuidmap sets the child's maps
+            ms=newuidmap
+            for _ in $(seq 2000); do
+                pgrep -U "$RL_USER" -x newuidmap >/dev/null && break
+                kill -0 $! 2>/dev/null || break  # the pull ended first
+            done
+        fi
         pkill -9 -o -u "$RL_USER" -f -- "pull --tls-verify=false $ref\$" || true
         wait || true
         for _ in $(seq 50); do # its child in the namespace dies with it

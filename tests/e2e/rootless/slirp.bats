@@ -25,11 +25,7 @@ teardown_file() {
 teardown() {
     [ -f "$WORK/server.pid" ] && kill "$(cat "$WORK/server.pid")" 2>/dev/null
     rm -f "$WORK/server.pid"
-    local u
-    for u in "$RL_USER" "$RL_BARE"; do
-        as "$u" "$HUSK" ps -aq | while read -r id; do as "$u" "$HUSK" rm -f "$id" >/dev/null 2>&1; done
-    done
-    true
+    rm_containers_of "$RL_USER" "$RL_BARE"
 }
 
 uh() { as "$RL_USER" "$HUSK" "$@"; }
@@ -113,6 +109,7 @@ host_server() {
         sleep 0.1
     done
     echo "init before $pid1, after $pid2"
+    [[ "$pid2" =~ ^[1-9][0-9]*$ ]]
     [ "$pid2" != "$pid1" ]
     [ "$(curl_until "http://127.0.0.1:$port/index.html" up)" = up ]
     for _ in $(seq 100); do
@@ -128,16 +125,17 @@ host_server() {
     local port
     port=$(free_port)
     host_server "$port"
-    # (busybox nc: this busybox's wget dies of SIGSEGV here in a container with --network
-    # none or slirp4netns, not with pasta's network; cause not known)
     local get="printf 'GET /f HTTP/1.0\\r\\n\\r\\n' | nc -w 5 10.0.2.2 $port"
     run uh run --rm --network slirp4netns:allow_host_loopback=true husk/busybox sh -c "$get"
     echo "$output"
     [ "$status" -eq 0 ]
     [[ "$output" == *"200 OK"*from-the-host* ]]
-    run uh run --rm --network slirp4netns husk/busybox sh -c "$get"
+    # without it: the container's network is up (tap0), and it is nc that is refused
+    run uh run --rm --network slirp4netns husk/busybox sh -c "ip -4 addr show tap0; $get; echo nc-exit=\$?"
     echo "$output"
-    [ "$status" -ne 0 ]
+    [ "$status" -eq 0 ]
+    [[ "$output" == *"inet 10.0.2.100/24"* ]]
+    [[ "$output" == *nc-exit=[1-9]* ]]
     [[ "$output" != *from-the-host* ]]
 }
 
