@@ -93,7 +93,7 @@ one_line_error() {  # PATTERN
     rm "$ROOT/networks/lost-$SFX.json"
     husk network prune -f >/dev/null
     [ -z "$(network_leftovers "$id")" ]
-    ! nft list set inet husk masq4 | grep -- "$(jq -r .Subnet "$WORK/lost.json")"
+    ! nft list set inet husk masq4 | grep -- "$(jq -r .Subnet "$WORK/lost.json")" || false
 
     id=$(husk network create "lost2-$SFX")
     husk run --rm --network "lost2-$SFX" husk/busybox true

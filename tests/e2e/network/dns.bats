@@ -122,7 +122,7 @@ net_id() { husk network inspect "$1" | jq -r '.[0].Id'; }
     mkdir "$ROOT/containers"
     husk network rm "l-$SFX"
     mv "$WORK/hidden"/* "$ROOT/containers/"
-    ! ps -o stat= -p "$pid" | grep -qv Z
+    ! ps -o stat= -p "$pid" | grep -qv Z || false
     [ -z "$(network_leftovers "$id" | grep husk-dns)" ]
 }
 

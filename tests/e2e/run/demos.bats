@@ -34,8 +34,8 @@ teardown_file() { run_teardown; }
     echo "$output"
     [ "$status" -eq 0 ]
     [ "$output" = 1 ]
-    ! grep -q "$tag" /proc/self/mountinfo
-    ! grep -q "$tag" /proc/1/mountinfo
+    ! grep -q "$tag" /proc/self/mountinfo || false
+    ! grep -q "$tag" /proc/1/mountinfo || false
 }
 
 @test "--rootfs DIR runs a plain busybox tree, no image" {
