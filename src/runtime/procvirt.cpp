@@ -282,8 +282,13 @@ struct Server {
     std::string dir;
     Source src;
     long start_boottime = 0;
-    // seccomp notify fds: the init's (if any), then each exec'd process's
-    std::vector<UniqueFd> listeners;
+    // seccomp notify fds: the init's (if any), then each exec'd process's, with the tag
+    // its runtime sent it under (pass_listener; empty for the init's)
+    struct Listener {
+        UniqueFd fd;
+        std::string tag;
+    };
+    std::vector<Listener> listeners;
     int init_pidfd = -1;
     int inbox = -1;  // notify.sock: exec'd processes' listeners arrive there (SCM_RIGHTS)
     // the server passes each of them on to its standby through it; the standby receives
@@ -516,22 +521,36 @@ bool answer_call(Server& s, int listener) {
 
 void replace_standby(Server& s);
 
-// An exec'd process's listener from the inbox: kept, and a copy to the standby.
+// A listener we hold already: passed to us (a standby) by a server that died before it
+// took the datagram off the inbox.
+bool holds(const Server& s, const std::string& tag) {
+    return !tag.empty() && std::any_of(s.listeners.begin(), s.listeners.end(),
+                                       [&](const Server::Listener& l) { return l.tag == tag; });
+}
+
+// An exec'd process's listener from the inbox: a copy to the standby first (peeked: the
+// datagram stays queued), then taken off the inbox and kept. A server that dies at any
+// point leaves the listener with its standby, queued or passed (then known by its tag).
 void take_listener(Server& s) {
     UniqueFd fd;
+    std::string tag;
     try {
-        fd.reset(sys::recv_fd(s.inbox));
+        if (s.handoff) {
+            UniqueFd peeked(sys::recv_fd(s.inbox, &tag, MSG_PEEK));
+            // a standby gone (EPIPE) is replaced by serve() when it sees the hang-up: the
+            // new one has every listener, this one too; another failure keeps the
+            // standby without it
+            if (!holds(s, tag) &&
+                sys::send_fd(s.handoff.get(), peeked.get(), tag.data(), tag.size()) < 0)
+                std::fprintf(stderr, "husk-procvirt: pass a listener to the standby: %s\n",
+                             std::strerror(errno));
+        }
+        fd.reset(sys::recv_fd(s.inbox, &tag));
     } catch (const std::exception& e) {
         std::fprintf(stderr, "husk-procvirt: %s\n", e.what());
         return;
     }
-    char one = 1;
-    // a standby gone (EPIPE) is replaced by serve() when it sees the hang-up: the new one
-    // has every listener, this one too; another failure keeps the standby without it
-    if (s.handoff && sys::send_fd(s.handoff.get(), fd.get(), &one, 1) < 0)
-        std::fprintf(stderr, "husk-procvirt: pass a listener to the standby: %s\n",
-                     std::strerror(errno));
-    s.listeners.push_back(std::move(fd));
+    if (!holds(s, tag)) s.listeners.push_back({std::move(fd), std::move(tag)});
 }
 
 // Drop the listeners whose poll entry (from `first` on in `p`, one each, in order)
@@ -548,7 +567,7 @@ void drop_unused(Server& s, const std::vector<pollfd>& p, size_t first) {
     std::vector<pollfd> p;
     for (;;) {
         p.assign({{fan.get(), POLLIN, 0}, {s.init_pidfd, POLLIN, 0}, {s.inbox, POLLIN, 0}});
-        for (const auto& l : s.listeners) p.push_back({l.get(), POLLIN, 0});
+        for (const auto& l : s.listeners) p.push_back({l.fd.get(), POLLIN, 0});
         if (s.handoff) p.push_back({s.handoff.get(), 0, 0});  // the standby's end: hang-ups
         if (::poll(p.data(), p.size(), mark_stale(s, fan.get())) < 0) {
             if (errno == EINTR) continue;
@@ -557,7 +576,7 @@ void drop_unused(Server& s, const std::vector<pollfd>& p, size_t first) {
         if (p[1].revents) ::_exit(0);  // the container's init is gone
         if (p[0].revents & POLLIN) answer_opens(s, fan.get());
         for (size_t i = s.listeners.size(); i-- > 0;) {
-            if ((p[3 + i].revents & POLLIN) && !answer_call(s, s.listeners[i].get()))
+            if ((p[3 + i].revents & POLLIN) && !answer_call(s, s.listeners[i].fd.get()))
                 p[3 + i].revents = POLLERR;
         }
         bool standby_gone = s.handoff && p.back().fd == s.handoff.get() && p.back().revents;
@@ -581,7 +600,7 @@ UniqueFd spawn_standby(Server& s) {
     UniqueFd me(sys::pidfd_open(::getpid()));
     if (!me) return {};
     std::vector<int> keep = {s.init_pidfd, s.inbox, me.get(), from_server.get()};
-    for (const auto& l : s.listeners) keep.push_back(l.get());
+    for (const auto& l : s.listeners) keep.push_back(l.fd.get());
     for (const auto& m : s.marked) keep.push_back(m.fd);
     std::fflush(nullptr);
     pid_t mid = ::fork();
@@ -625,7 +644,9 @@ void replace_standby(Server& s) {
     s.handoff = std::move(handoff);
     auto take = [&] {
         try {
-            s.listeners.emplace_back(sys::recv_fd(s.handoff.get()));
+            std::string tag;
+            UniqueFd fd(sys::recv_fd(s.handoff.get(), &tag));
+            if (!holds(s, tag)) s.listeners.push_back({std::move(fd), std::move(tag)});
         } catch (const std::exception&) {
             s.handoff.reset();  // the server's end is closed
         }
@@ -634,7 +655,7 @@ void replace_standby(Server& s) {
     for (;;) {
         p.assign(
             {{server.get(), POLLIN, 0}, {s.init_pidfd, POLLIN, 0}, {s.handoff.get(), POLLIN, 0}});
-        for (const auto& l : s.listeners) p.push_back({l.get(), 0, 0});  // hangups only
+        for (const auto& l : s.listeners) p.push_back({l.fd.get(), 0, 0});  // hangups only
         if (::poll(p.data(), p.size(), -1) < 0) {
             if (errno == EINTR) continue;
             ::_exit(1);
@@ -740,7 +761,7 @@ pid_t start_server(const std::string& dir, const cgroup::Manager& cg, pid_t init
                    long start_boottime, UniqueFd listener) {
     return with_context("proc-virtualize: start the server", [&] {
         Server s{dir, Source(cg), start_boottime, {}, -1, -1, {}, 0, {}, {}};
-        if (listener) s.listeners.push_back(std::move(listener));
+        if (listener) s.listeners.push_back({std::move(listener), {}});
         UniqueFd init_fd(sys::pidfd_open(init));
         if (!init_fd) throw_sys("pidfd_open", std::to_string(init));
         s.init_pidfd = init_fd.get();
@@ -766,7 +787,7 @@ pid_t start_server(const std::string& dir, const cgroup::Manager& cg, pid_t init
             throw_sys("socketpair");
         UniqueFd to_standby(sv[0]), from_server(sv[1]);
         std::vector<int> keep = {s.init_pidfd, s.inbox};
-        for (const auto& l : s.listeners) keep.push_back(l.get());
+        for (const auto& l : s.listeners) keep.push_back(l.fd.get());
         for (const auto& m : s.marked) keep.push_back(m.fd);
         std::fflush(nullptr);
         pid_t pid = ::fork();
@@ -810,8 +831,14 @@ UniqueFd connect_server(const std::string& dir) {
 }
 
 bool pass_listener(int sock, int listener) noexcept {
-    char one = 1;
-    return sys::send_fd(sock, listener, &one, 1) == 0;
+    // the tag names this listener for the server and its standby (take_listener): our
+    // pid and the time, unique among the container's exec'd processes
+    timespec now{};
+    ::clock_gettime(CLOCK_MONOTONIC, &now);
+    char tag[64];
+    int n = std::snprintf(tag, sizeof tag, "%d.%lld.%ld", static_cast<int>(::getpid()),
+                          static_cast<long long>(now.tv_sec), now.tv_nsec);
+    return sys::send_fd(sock, listener, tag, static_cast<size_t>(n)) == 0;
 }
 
 // --- child side: runs between clone and execve ---

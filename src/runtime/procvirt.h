@@ -29,8 +29,11 @@
 //            README "Not there yet".
 //   exec     an exec'd process (husk exec, husk-runtime exec) installs the same filter
 //            before its execve; the runtime hands its listener to the server through
-//            <dir>/notify.sock (a datagram with SCM_RIGHTS), and the server polls all
-//            of its listeners, dropping each once no task carries its filter.
+//            <dir>/notify.sock (a datagram with SCM_RIGHTS and a tag naming it); the
+//            server passes a copy to its standby before it takes the datagram off the
+//            socket (a server killed in between leaves it queued for the standby, which
+//            knows it by its tag), and polls all of its listeners, dropping each once no
+//            task carries its filter.
 //   failure  beside the server start_server forks a standby; it keeps a copy of every
 //            listener (the server passes each on), sleeps on the server's pidfd and, if
 //            the server dies, takes over (a new fanotify group, the same seccomp

@@ -47,14 +47,14 @@ int send_fd(int sock, int fd, const void* data, size_t len) noexcept {
     }
 }
 
-int recv_fd(int sock, std::string* data) {
+int recv_fd(int sock, std::string* data, int flags) {
     char buf[65536];
     iovec iov{buf, sizeof buf};
     FdControl control;
     msghdr msg = one_fd_message(iov, control);
     ssize_t n;
     do {
-        n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC);
+        n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC | flags);
     } while (n < 0 && errno == EINTR);
     if (n < 0) throw_sys("recvmsg", "");
     int fd = -1;

@@ -15,6 +15,7 @@ int send_fd(int sock, int fd, const void* data, size_t len) noexcept;
 
 // Receive one fd sent with send_fd, close-on-exec (the payload, up to 64 KiB, is
 // returned in *data when not null). Throws on error or when no fd came with the message.
-int recv_fd(int sock, std::string* data = nullptr);
+// `flags` are recvmsg(2)'s: MSG_PEEK leaves a datagram queued (its fd is still received).
+int recv_fd(int sock, std::string* data = nullptr, int flags = 0);
 
 }  // namespace husk::sys

@@ -7,7 +7,7 @@ load ../run/helpers
 
 setup_file() { run_setup; }
 teardown_file() {
-    for c in pv-kill-a pv-kill-b pv-exec; do "$HUSK" --root "$ROOT" rm -f "$c" >/dev/null 2>&1 || true; done
+    for c in pv-kill-a pv-kill-b pv-exec pv-hand; do "$HUSK" --root "$ROOT" rm -f "$c" >/dev/null 2>&1 || true; done
     run_teardown
 }
 
@@ -359,6 +359,57 @@ next_standby() {  # DIR OLD
     [ "$output" = "MemTotal:         131072 kB" ]
     kill -0 "$(cat "$(pv_dir pv-kill-b)/server.pid")"
     husk rm -f pv-kill-a pv-kill-b >/dev/null
+}
+
+# The seccomp listeners process PID holds (the init's, one per exec'd process alive).
+notify_fds() { ls -l "/proc/$1/fd" 2>/dev/null | grep -c 'seccomp notify' || true; }
+
+@test "a server killed while it hands an exec'd process's listener on: its standby serves that process, holding the listener once" {
+    command -v strace >/dev/null || skip "no strace (apt-get install strace)"
+    husk run -d --name pv-hand -m 256m husk/busybox sleep 300 >/dev/null
+    a=$(pv_dir pv-hand)
+    # the server is killed as it enters its Nth recvmsg (strace's fault injection): 1, as
+    # it peeks at the inbox (nothing passed on yet); 2, as it takes the datagram off the
+    # inbox (a copy passed to the standby already, the datagram still queued)
+    for when in 1 2; do
+        server=$(cat "$a/server.pid")
+        standby=$(cat "$a/standby.pid")
+        strace -qq -o /dev/null -p "$server" -e trace=recvmsg -e inject=recvmsg:signal=KILL:when=$when &
+        tracer=$!
+        for i in $(seq 1 100); do
+            [ "$(awk '/^TracerPid:/ { print $2 }' "/proc/$server/status")" != 0 ] && break
+            sleep 0.05
+        done
+        husk exec -d pv-hand sh -c 'free -m | awk "/^Mem:/ { print \$2 }" >/tmp/free.$1
+            while [ ! -e /tmp/go.$1 ]; do sleep 0.05; done
+            free -m | awk "/^Mem:/ { print \$2 }" >/tmp/again.$1' sh "$when"
+        gone "$server"
+        wait "$tracer" || true
+        serves "$a" "$standby"
+        for i in $(seq 1 200); do
+            husk exec pv-hand test -s "/tmp/free.$when" && break
+            sleep 0.05
+        done
+        run husk exec pv-hand cat "/tmp/free.$when"
+        [ "$status" -eq 0 ]
+        [ "$output" = 256 ]
+        # the init's listener and the exec'd process's, each once
+        [ "$(notify_fds "$standby")" = 2 ]
+        husk exec pv-hand touch "/tmp/go.$when"
+        for i in $(seq 1 200); do
+            husk exec pv-hand test -s "/tmp/again.$when" && break
+            sleep 0.05
+        done
+        run husk exec pv-hand cat "/tmp/again.$when"
+        [ "$status" -eq 0 ]
+        [ "$output" = 256 ]
+        # opens still answered: a listener held twice would leave the server waiting
+        # for a call on it
+        run timeout 10 "$HUSK" --root "$ROOT" exec pv-hand grep ^MemTotal: /proc/meminfo
+        [ "$status" -eq 0 ]
+        [ "$output" = "MemTotal:         262144 kB" ]
+    done
+    husk rm -f pv-hand >/dev/null
 }
 
 # An OCI bundle of the busybox tree running `sh -c SCRIPT` with the annotation and limits.
