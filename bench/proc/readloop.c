@@ -2,6 +2,9 @@
 //   readloop N FILE...        for each FILE: N times open+read to EOF+close; prints
 //                             "FILE median_ns mean_ns failures"
 //   readloop -t SECONDS FILE... read all FILEs in a loop for SECONDS; prints "reads failures"
+//   readloop -k ROUNDS MS FILE... read all FILEs ROUNDS times, MS milliseconds apart (a
+//                             monitoring agent's poll: the same work for every server);
+//                             prints "reads failures"
 //   readloop -s N             N sysinfo(2), then N sched_getaffinity(2) calls; prints
 //                             "CALL median_ns mean_ns failures" for each
 #include <errno.h>
@@ -77,9 +80,20 @@ int main(int argc, char** argv) {
         printf("%lld %lld\n", reads, fails);
         return 0;
     }
+    if (argc >= 5 && strcmp(argv[1], "-k") == 0) {
+        long long rounds = atoll(argv[2]), pause_ms = atoll(argv[3]), reads = 0, fails = 0;
+        struct timespec pause = {pause_ms / 1000, (pause_ms % 1000) * 1000000L};
+        for (long long r = 0; r < rounds; ++r) {
+            if (r > 0 && pause_ms > 0) nanosleep(&pause, NULL);
+            for (int i = 4; i < argc; ++i, ++reads) fails += read_once(argv[i]) != 0;
+        }
+        printf("%lld %lld\n", reads, fails);
+        return 0;
+    }
     if (argc < 3) {
         fprintf(stderr,
-                "usage: readloop N FILE... | readloop -t SECONDS FILE... | readloop -s N\n");
+                "usage: readloop N FILE... | readloop -t SECONDS FILE... | "
+                "readloop -k ROUNDS MS FILE... | readloop -s N\n");
         return 2;
     }
     int n = atoi(argv[1]);

@@ -7,13 +7,15 @@
 #   2. idle cost: CPU of a container's server over 10 s with nobody reading;
 #   3. CPU of the serving side while 1, 10 and 50 containers read all files in a loop
 #      (husk: the sum over every container's server; lxcfs: its one daemon), with the
-#      reads the containers got done;
+#      reads the containers got done (a closed loop: each side serves what it can), then
+#      the same work for both (-k rounds of all files, -p ms apart: an agent's poll), the
+#      serving CPU in total until the last container is done;
 #   4. blast radius: the server killed, what a container's read of /proc/meminfo gets;
 #   5. the syscalls the server answers (seccomp user notification): median and mean of N
 #      sysinfo(2) and sched_getaffinity(2) calls in a container, husk vs the kernel's own
 #      answer (the same container with --proc-virtualize=false).
 #
-# usage: bench/proc/run.sh [-n READS] [-c "1 10 50"] [-t SECONDS] [--husk PATH]
+# usage: bench/proc/run.sh [-n READS] [-c "1 10 50"] [-t SECONDS] [-k ROUNDS] [-p PAUSE_MS] [--husk PATH]
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 . bench/lib.sh
@@ -22,14 +24,18 @@ src=$PWD
 reads=10000
 counts="1 10 50"
 secs=5
+rounds=50
+pause=200
 husk=$src/build/src/cli/husk/husk
 while [ $# -gt 0 ]; do
     case "$1" in
         -n) reads=$2; shift 2 ;;
         -c) counts=$2; shift 2 ;;
         -t) secs=$2; shift 2 ;;
+        -k) rounds=$2; shift 2 ;;
+        -p) pause=$2; shift 2 ;;
         --husk) husk=$2; shift 2 ;;
-        *) echo "usage: $0 [-n READS] [-c COUNTS] [-t SECONDS] [--husk PATH]" >&2; exit 2 ;;
+        *) echo "usage: $0 [-n READS] [-c COUNTS] [-t SECONDS] [-k ROUNDS] [-p PAUSE_MS] [--husk PATH]" >&2; exit 2 ;;
     esac
 done
 [ -x "$husk" ] || { echo "$0: build husk first ($husk)" >&2; exit 1; }
@@ -127,25 +133,30 @@ sleep 10
 echo "husk server: $(( $(ticks "$srv") - t0 )) ticks of CPU in 10 s (1 tick = $((1000 / hz)) ms)"
 H rm -f "$id" >/dev/null
 
-# N containers reading every file for $secs s at once; prints the serving side's CPU.
+# N containers running the reader at once ($3...: its mode, e.g. "-t 5" or "-k 50 200");
+# prints the serving side's CPU from the go to the last container's end, and the reads done.
 load_run() {
-    local kind=$1 n=$2 go=$work/go-$1-$2 ids=() i t0 t1 total=0 fails=0 r f
+    local kind=$1 n=$2 mode go=$work/go-$1-$2-$RANDOM ids=() i t0 t1 w0 w1 total=0 fails=0 r f
+    shift 2
+    mode="$*"
     mkdir -p "$go"
     local extra=()
     [ "$kind" = lxcfs ] && extra=("${lxcfs_mounts[@]}")
     for i in $(seq "$n"); do
         ids+=("$(H run -d "${limits[@]}" "${extra[@]}" -v "$go:/go" husk/busybox sh -c \
-            "while [ ! -e /go/go ]; do sleep 0.1; done; /readloop -t $secs ${files[*]} >/go/tmp.$i; mv /go/tmp.$i /go/out.$i; sleep 600")")
+            "while [ ! -e /go/go ]; do sleep 0.1; done; /readloop $mode ${files[*]} >/go/tmp.$i; mv /go/tmp.$i /go/out.$i; sleep 600")")
     done
     # the containers stay up after their reads: the servers are measured alive
     local pids
     if [ "$kind" = lxcfs ]; then pids=$lxpid; else pids=$(servers); fi
     # shellcheck disable=SC2086
     t0=$(ticks $pids)
+    w0=$(date +%s%N)
     touch "$go/go"
     for i in $(seq "$n"); do
         while [ ! -s "$go/out.$i" ]; do sleep 0.2; done
     done
+    w1=$(date +%s%N)
     # shellcheck disable=SC2086
     t1=$(ticks $pids)
     for i in $(seq "$n"); do
@@ -154,16 +165,25 @@ load_run() {
         fails=$((fails + f))
     done
     for i in "${ids[@]}"; do H rm -f "$i" >/dev/null; done
-    awk -v k="$kind" -v n="$n" -v t=$((t1 - t0)) -v hz="$hz" -v s="$secs" -v r="$total" -v f="$fails" \
-        'BEGIN { printf "%-6s %3d containers: serving CPU %6.1f%% over %d s, %9d reads (%d failed), %6.1f us CPU per read\n",
-                 k, n, 100 * t / hz / s, s, r, f, r ? 1e6 * t / hz / r : 0 }'
+    awk -v k="$kind" -v n="$n" -v t=$((t1 - t0)) -v hz="$hz" -v w=$(((w1 - w0) / 1000000)) -v r="$total" -v f="$fails" \
+        'BEGIN { printf "%-6s %3d containers: serving CPU %7.2f s (%6.1f%% of %5.1f s), %9d reads (%d failed), %6.1f us CPU per read\n",
+                 k, n, t / hz, 100 * t / hz / (w / 1000), w / 1000, r, f, r ? 1e6 * t / hz / r : 0 }'
 }
 
 echo
 echo "== CPU of the serving side, containers reading all files in a loop for $secs s"
+echo "   (a closed loop: each side serves as many reads as it can)"
 for n in $counts; do
-    load_run husk "$n"
-    load_run lxcfs "$n"
+    load_run husk "$n" -t "$secs"
+    load_run lxcfs "$n" -t "$secs"
+done
+
+echo
+echo "== the same work for both: each container reads all files $rounds times, $pause ms apart"
+echo "   (a monitoring agent's poll), serving CPU in total until the last container is done"
+for n in $counts; do
+    load_run husk "$n" -k "$rounds" "$pause"
+    load_run lxcfs "$n" -k "$rounds" "$pause"
 done
 
 echo
