@@ -11,25 +11,7 @@ load helpers
 setup_file() {
     rootless_setup
     export RL_USER RL_BARE RL_SUBID
-    python3 - "$WORK/uc.tar" <<'PY'
-import io, sys, tarfile
-out = tarfile.open(sys.argv[1], "w", format=tarfile.PAX_FORMAT)
-def add(name, kind, mode, uid=0, data=b"", link=""):
-    ti = tarfile.TarInfo(name)
-    ti.type, ti.mode, ti.uid, ti.gid, ti.mtime = kind, mode, uid, uid, 1700000000
-    ti.size, ti.linkname = len(data), link
-    out.addfile(ti, io.BytesIO(data) if data else None)
-add("bin", tarfile.DIRTYPE, 0o755)
-add("bin/busybox", tarfile.REGTYPE, 0o755, data=open("/bin/busybox", "rb").read())
-for a in ("sh", "stat", "cat", "ls", "sleep", "true", "find"):
-    add("bin/" + a, tarfile.SYMTYPE, 0o777, link="busybox")
-for d in ("proc", "sys", "dev", "tmp", "etc", "home"):
-    add(d, tarfile.DIRTYPE, 0o755)
-add("home/someone", tarfile.DIRTYPE, 0o700, uid=1000)
-add("home/someone/f", tarfile.REGTYPE, 0o600, uid=1000, data=b"someone's\n")
-out.close()
-PY
-    chmod 644 "$WORK/uc.tar"
+    someone_image_tar "$WORK/uc.tar" 600 no sh stat cat ls sleep true find
     as "$RL_USER" "$HUSK" import "$WORK/uc.tar" rl/uc:1 >/dev/null
 }
 
@@ -197,8 +179,8 @@ EOF
     [ -z "$output" ]
 }
 
-# husk cp into a stopped container killed 6 times at random moments (odd rounds while
-# newuidmap sets up the namespace): the namespace child dies with it; `rm -f` then finishes
+# husk cp into a stopped container killed 6 times at random moments (odd rounds soon after
+# it forked newuidmap or the namespace child that copies): the namespace child dies with it; `rm -f` then finishes
 # and nothing is left: no process of the user (so no user namespace), no mount, no
 # container directory, nothing in the data root's tmp/.
 @test "rootless kill: cp into a container killed at random moments, then rm -f leaves nothing" {
@@ -217,11 +199,14 @@ EOF
             "$HUSK" cp "$src" uck:/home/someone/) >/dev/null 2>&1 &
         pid=$!
         if [ $((i % 2)) -eq 1 ]; then
-            ms=newuidmap
+            # once husk has a child (newuidmap, or the namespace child that copies), and
+            # up to 90 ms more
+            ms="child +$((RANDOM % 10))0"
             for _ in $(seq 2000); do
-                pgrep -U "$RL_USER" -x newuidmap >/dev/null && break
+                pgrep -P "$pid" >/dev/null && break
                 kill -0 "$pid" 2>/dev/null || break
             done
+            sleep "0.0${ms#child +}"
         else
             ms=$((RANDOM % 500))
             sleep "$(printf '0.%03d' "$ms")"
