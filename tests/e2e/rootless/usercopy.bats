@@ -94,6 +94,10 @@ PY
     # -a of the user's own file: the user is the container's root
     cp -p "$(home)/in" "$(home)/in-a"
     uh cp -a "$(home)/in-a" uci:/home/someone/
+    # -a of another user's (the host's root's): an id the container has not, nobody
+    echo "root's" >"$WORK/roots"
+    chmod 644 "$WORK/roots"
+    uh cp -a "$WORK/roots" uci:/home/someone/
     run uh start -a uci
     echo "$output"
     [ "$status" -eq 0 ]
@@ -102,7 +106,8 @@ PY
     [ "${lines[2]}" = "in-a 0:0 640" ]
     [ "${lines[3]}" = "kept 1000:1000 640" ]
     [ "${lines[4]}" = "plain 0:0 640" ]
-    [ "${lines[5]}" = "from the host" ]
+    [ "${lines[5]}" = "roots 65534:65534 644" ]
+    [ "${lines[6]}" = "from the host" ]
 }
 
 @test "rootless cp with a running container, both ways, in its 0700 dir of uid 1000" {
