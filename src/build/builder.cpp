@@ -179,6 +179,16 @@ class StepRoot {
         return fd;
     }
 
+    // The root for reading from a process that is root in a user namespace with the user's
+    // maps (in_container_userns' child): the overlay mounted by that process itself, whose
+    // reads may then reach what the maps' other ids keep from the user (a 0600 file of the
+    // stage's uid 1000: the detached mount of open_root maps the user alone).
+    UniqueFd open_root_here() const {
+        return userns_ ? store_.open_userns_rootfs(id_, true) : open_root();
+    }
+
+    const engine::RootlessMaps& maps() const { return maps_; }
+
     // `fn` on the root's directory fd where what it makes is owned as in the container: as
     // root here; as a user in a user namespace with the user's maps (a fork; newuidmap and
     // newgidmap where the user has a range), the overlay mounted there by that process.
@@ -226,6 +236,23 @@ class StepRoot {
     bool prepared_ = false;
     bool userns_ = false;
 };
+
+// A copy plan as text, for a namespace child to hand back (engine::in_container_userns).
+std::string plan_json(const CopyPlan& plan) {
+    json entries = json::array();
+    for (auto& e : plan.entries) entries.push_back({e.src, e.dst, e.mode, e.extract, e.top});
+    return json{{"digest", plan.digest}, {"entries", entries}}.dump();
+}
+
+CopyPlan plan_from_json(const std::string& text) {
+    json j = json::parse(text);
+    CopyPlan plan;
+    plan.digest = j.at("digest").get<std::string>();
+    for (auto& e : j.at("entries"))
+        plan.entries.push_back({e[0].get<std::string>(), e[1].get<std::string>(),
+                                e[2].get<mode_t>(), e[3].get<bool>(), e[4].get<bool>()});
+    return plan;
+}
 
 // What one COPY/ADD copies from one source: the build context (or --from), or the files
 // its heredocs make.
@@ -439,6 +466,7 @@ CopySource Builder::copy_source(const Instruction& ins, std::optional<StepRoot>&
     from_root.emplace(store_, other);
     src.root = from_root->open_root();
     src.what = fmt::format("--from={}", *from);
+    if (sys::rootless()) src.reopen = [r = &*from_root] { return r->open_root_here(); };
     return src;
 }
 
@@ -592,7 +620,14 @@ image::Image Builder::execute(Stage& st, const Instruction& ins, const std::vect
                     owner.gid = colon == std::string::npos ? u.uid : u.gid;
                     require_mapped(root.filter, owner, *chown);
                 }
-                for (auto& job : jobs) apply_copy(job.source, job.plan, root_fd, owner);
+                for (auto& job : jobs) {
+                    if (!sys::rootless()) {
+                        apply_copy(job.source, job.plan, root_fd, owner);
+                        continue;
+                    }
+                    // a forked child as a user: a --from root mounted again by it
+                    apply_copy(job.source.in_userns(), job.plan, root_fd, owner);
+                }
             });
         }
         return commit(st, config, ins, root.upper, root.filter);
@@ -651,7 +686,23 @@ void Builder::copy_jobs(const Stage& st, const Instruction& ins, std::vector<Cop
             "directory and end with a /");
     if (!words.empty()) {
         CopySource source = copy_source(ins, from_root);
-        CopyPlan plan = plan_copy(source, words, abs, dest_dir, ins.keyword == "ADD");
+        bool add = ins.keyword == "ADD";
+        CopyPlan plan;
+        if (!source.reopen) {
+            plan = plan_copy(source, words, abs, dest_dir, add);
+        } else {
+            // a user's --from root: as the user, else (a 0600 file of the stage's uid
+            // 1000, a subordinate id on the host) from a user namespace with the user's maps
+            const engine::RootlessMaps& m = from_root->maps();
+            std::string got = engine::as_user_or_container_root(m.uids, m.gids, [&](bool ns) {
+                if (!ns) {
+                    plan = plan_copy(source, words, abs, dest_dir, add);
+                    return std::string();
+                }
+                return plan_json(plan_copy(source.in_userns(), words, abs, dest_dir, add));
+            });
+            if (!got.empty()) plan = plan_from_json(got);
+        }
         jobs.push_back({std::move(source), std::move(plan)});
     }
     if (!docs.empty()) {

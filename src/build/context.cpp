@@ -280,6 +280,15 @@ bool glob_match(std::string_view pattern, std::string_view path) {
     return std::regex_match(path.begin(), path.end(), std::regex(glob_regex(pattern)));
 }
 
+CopySource CopySource::in_userns() const {
+    CopySource s;
+    s.root = reopen ? reopen() : UniqueFd(::fcntl(root.get(), F_DUPFD_CLOEXEC, 0));
+    if (!s.root) throw_sys("open again", what);
+    s.ignore = ignore;
+    s.what = what;
+    return s;
+}
+
 CopyPlan plan_copy(const CopySource& from, const std::vector<std::string>& sources,
                    const std::string& dest, bool dest_is_dir, bool is_add) {
     int root = from.root.get();

@@ -7,6 +7,7 @@
 #include <sys/types.h>
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <regex>
 #include <string>
@@ -44,6 +45,12 @@ struct CopySource {
     sys::UniqueFd root;                   // its directory
     const IgnoreRules* ignore = nullptr;  // the context's .dockerignore; none for --from
     std::string what;                     // "build context", "stage builder"
+    // A user's --from root: opened again by a process that is root in a user namespace
+    // with the user's maps (engine::in_container_userns' child), which mounts it itself and
+    // so reads what the maps' other ids keep from the user; unset where `root` serves all.
+    std::function<sys::UniqueFd()> reopen;
+    // The source as a namespace child reads it: `root` reopened, or itself.
+    CopySource in_userns() const;
 };
 
 struct CopyEntry {

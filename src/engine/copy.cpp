@@ -21,6 +21,7 @@
 #include <nlohmann/json.hpp>
 
 #include "engine/lifecycle.h"
+#include "engine/rootless.h"
 #include "image/store.h"
 #include "image/unpack.h"
 #include "sys/archive_ptr.h"
@@ -469,23 +470,29 @@ void mount_binds(const EngineContext& ctx, const ContainerRecord& rec, const std
     }
 }
 
-// The container's root: its init's root (mounts included) while it runs, else its root
-// filesystem, mounted again if a reboot unmounted it, with its binds and volumes.
-Root container_root(const EngineContext& ctx, const ContainerRecord& rec, const std::string& arg) {
+// A running container's root, its init's (mounts included); null when it is not running.
+sys::UniqueFd running_root(const ContainerRecord& rec) {
+    if (rec.status != ContainerStatus::running || rec.pid <= 0) return {};
+    std::string proc = fmt::format("/proc/{}/root", rec.pid);
+    return sys::UniqueFd(::open(proc.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+}
+
+// The container's root: `live` (running_root) while it runs, else its root filesystem,
+// mounted again if a reboot unmounted it, with its binds and volumes. `here`: this process
+// is root in a user namespace with the container's maps (in_container_userns' child) and
+// mounts a rootless overlay root itself (Store::open_userns_rootfs).
+Root container_root(const EngineContext& ctx, const ContainerRecord& rec, const std::string& arg,
+                    sys::UniqueFd live, bool here) {
     Root r;
     r.container = arg;
-    if (rec.status == ContainerStatus::running && rec.pid > 0) {
-        std::string proc = fmt::format("/proc/{}/root", rec.pid);
-        r.fd.reset(::open(proc.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
-        if (r.fd) return r;
-    }
+    if ((r.fd = std::move(live))) return r;
     std::string rootfs = rec.rootfs;
     if (!rec.image_id.empty()) {
         std::optional<image::Store> own;
         image::Store& store = ctx.store != nullptr ? *ctx.store : own.emplace(ctx.data_root);
         // a rootless overlay root, mounted only in the container: our own mount of it
         // (its binds are not mounted for the copy)
-        if (store.userns_overlay_rootfs(rec.id) && (r.fd = store.open_userns_rootfs(rec.id)))
+        if (store.userns_overlay_rootfs(rec.id) && (r.fd = store.open_userns_rootfs(rec.id, here)))
             return r;
         rootfs = store.remount_rootfs(rec.id);
     }
@@ -505,13 +512,7 @@ struct IdMaps {
     }
     std::pair<uid_t, gid_t> to_container(uid_t u, gid_t g) const {
         if (!shift) return {u, g};
-        auto back = [](const std::vector<oci::IdMapping>& maps, uint32_t id) {
-            for (auto& m : maps)
-                if (id >= m.host_id && id - m.host_id < m.size)
-                    return m.container_id + (id - m.host_id);
-            return 65534U;
-        };
-        return {back(shift->uids(), u), back(shift->gids(), g)};
+        return {shift->container_uid(u), shift->container_gid(g)};
     }
 };
 
@@ -572,20 +573,11 @@ void require_dir(const Root& root, const std::string& dir) {
                     ENOENT);
 }
 
-}  // namespace
-
-void copy(const EngineContext& ctx, const std::string& src_arg, const std::string& dst_arg,
-          const CopyOptions& opts, int in_fd, int out_fd) {
-    CopyEndpoint src = parse_copy_endpoint(src_arg), dst = parse_copy_endpoint(dst_arg);
-    if (src.container.empty() == dst.container.empty()) {
-        if (src.container.empty())
-            throw Error("must specify at least one container source", ExitCode{1});
-        throw Error("copying between containers is not supported", ExitCode{1});
-    }
+// copy() with the container's root opened: `ids` turn the ids this process sees into
+// those of the other side.
+void copy_with(Root croot, const CopyEndpoint& src, const CopyEndpoint& dst, const IdMaps& ids,
+               const CopyOptions& opts, int in_fd, int out_fd) {
     const CopyEndpoint& in_container = src.container.empty() ? dst : src;
-    ContainerRecord rec = lookup(ctx, in_container.container);
-    Root croot = container_root(ctx, rec, in_container.container);
-    IdMaps ids{rec.id_shift()};
     std::string cpath = in_container.path.empty() ? "/" : in_container.path;
     if (!cpath.starts_with("/")) cpath = "/" + cpath;  // relative to the container's "/"
 
@@ -642,6 +634,40 @@ void copy(const EngineContext& ctx, const std::string& src_arg, const std::strin
     Links links;
     walk(fd.get(), st, t.name, hpath, sink, links);
     sink.finish();
+}
+
+}  // namespace
+
+void copy(const EngineContext& ctx, const std::string& src_arg, const std::string& dst_arg,
+          const CopyOptions& opts, int in_fd, int out_fd) {
+    CopyEndpoint src = parse_copy_endpoint(src_arg), dst = parse_copy_endpoint(dst_arg);
+    if (src.container.empty() == dst.container.empty()) {
+        if (src.container.empty())
+            throw Error("must specify at least one container source", ExitCode{1});
+        throw Error("copying between containers is not supported", ExitCode{1});
+    }
+    const std::string& name = src.container.empty() ? dst.container : src.container;
+    ContainerRecord rec = lookup(ctx, name);
+    if (::geteuid() != 0 && rec.uid_maps.size() > 1) {
+        // A user's container with the user's range: its files of the range's ids (a 0700
+        // directory of its uid 1000) are the user's to read and write only as the root of a
+        // user namespace with the container's maps, where stat gives the container's ids
+        // and chown takes them. The whole copy is done there, every file seen one way (a
+        // stream read or written once cannot be done again after a refusal half-way). A
+        // running container's /proc/PID/root is opened here: the user owns its namespace,
+        // the child's namespace does not.
+        sys::UniqueFd live = running_root(rec);
+        auto done = in_container_userns(rec.uid_maps, rec.gid_maps, [&] {
+            copy_with(container_root(ctx, rec, name, std::move(live), true), src, dst, IdMaps{},
+                      opts, in_fd, out_fd);
+            return std::string();
+        });
+        if (done) return;
+        // newuidmap refused the maps (the range moved): as the user, refused what the
+        // range's ids keep from the user
+    }
+    copy_with(container_root(ctx, rec, name, running_root(rec), false), src, dst,
+              IdMaps{rec.id_shift()}, opts, in_fd, out_fd);
 }
 
 }  // namespace husk::engine

@@ -13,6 +13,7 @@
 #include <fmt/format.h>
 
 #include "engine/lifecycle.h"
+#include "engine/rootless.h"
 #include "image/store.h"
 #include "sys/error.h"
 #include "sys/fileutil.h"
@@ -31,8 +32,9 @@ using ArchivePtr = std::unique_ptr<archive, int (*)(archive*)>;
 
 // The tree under `root` as a pax tar, paths relative to it, symlinks not followed, one
 // filesystem (the merged overlay; nothing mounted below it), owners as numbers only (the
-// host's user names mean nothing in the container), hardlinks kept.
-void write_tree(const std::string& root, int out_fd) {
+// host's user names mean nothing in the container), hardlinks kept. `ids`: the host ids
+// read given as the container's (a user-namespaced container's files, read from outside it).
+void write_tree(const std::string& root, int out_fd, const std::optional<image::IdShift>& ids) {
     ArchivePtr disk(archive_read_disk_new(), archive_read_free);
     archive_read_disk_set_symlink_physical(disk.get());
     archive_read_disk_set_behavior(disk.get(), ARCHIVE_READDISK_NO_TRAVERSE_MOUNTS |
@@ -61,6 +63,10 @@ void write_tree(const std::string& root, int out_fd) {
         if (path == root) continue;  // the root itself: docker's tars have no "./" entry
         path = path.substr(root.size() + 1);
         archive_entry_set_pathname(e.get(), path.c_str());
+        if (ids) {
+            archive_entry_set_uid(e.get(), ids->container_uid(archive_entry_uid(e.get())));
+            archive_entry_set_gid(e.get(), ids->container_gid(archive_entry_gid(e.get())));
+        }
         // The second and later names of a file become hardlink entries (no data).
         archive_entry* entry = e.get();
         archive_entry* spare = nullptr;
@@ -97,22 +103,45 @@ void export_container(const EngineContext& ctx, const std::string& key, int out_
     ContainerRecord rec = lookup(ctx, key);
     Containers db(ctx.data_root);
     auto lk = db.lock(rec.id);  // not removed while we read it
+    std::optional<image::Store> own;
+    image::Store* store = nullptr;
+    if (!rec.image_id.empty())
+        store = ctx.store != nullptr ? ctx.store : &own.emplace(ctx.data_root);
+    auto write = [&](const std::string& root, const std::optional<image::IdShift>& ids) {
+        if (!sys::exists_follow(root))
+            throw Error(
+                fmt::format("the root filesystem of container {} is gone: {}", rec.id, rec.rootfs));
+        with_context(fmt::format("export container {}", rec.name),
+                     [&] { write_tree(root, out_fd, ids); });
+    };
+    // (a root as a directory fd: the "/." makes libarchive take the magic link as the
+    // directory it names)
+    auto fd_root = [](const sys::UniqueFd& fd) {
+        return fmt::format("/proc/self/fd/{}/.", fd.get());
+    };
+    if (store != nullptr && ::geteuid() != 0 && rec.uid_maps.size() > 1) {
+        // A user's container with the user's range: what the range's ids keep from the user
+        // (a 0700 directory of its uid 1000) is read as the root of a user namespace with
+        // the container's maps, which mounts the container's overlay root itself and sees
+        // the container's own ids. All of it there: the tar, once written, is not redone.
+        auto done = in_container_userns(rec.uid_maps, rec.gid_maps, [&] {
+            sys::UniqueFd here = store->open_userns_rootfs(rec.id, true);
+            write(here ? fd_root(here) : rec.rootfs, std::nullopt);
+            return std::string();
+        });
+        if (done) return;
+        // newuidmap refused the maps (the range moved): as the user, below
+    }
     std::string root = rec.rootfs;
     sys::UniqueFd userns_root;
-    if (!rec.image_id.empty()) {  // its overlay is gone after a reboot: mount it again
-        std::optional<image::Store> own;
-        image::Store& store = ctx.store != nullptr ? *ctx.store : own.emplace(ctx.data_root);
-        // a rootless overlay root, mounted only in the container: our own mount of it (the
-        // "/." makes libarchive take the magic link as the directory it names)
-        if ((userns_root = store.open_userns_rootfs(rec.id)))
-            root = fmt::format("/proc/self/fd/{}/.", userns_root.get());
+    if (store != nullptr) {  // its overlay is gone after a reboot: mount it again
+        // a rootless overlay root, mounted only in the container: our own mount of it
+        if ((userns_root = store->open_userns_rootfs(rec.id)))
+            root = fd_root(userns_root);
         else
-            store.remount_rootfs(rec.id);
+            store->remount_rootfs(rec.id);
     }
-    if (!sys::exists_follow(root))
-        throw Error(
-            fmt::format("the root filesystem of container {} is gone: {}", rec.id, rec.rootfs));
-    with_context(fmt::format("export container {}", rec.name), [&] { write_tree(root, out_fd); });
+    write(root, rec.id_shift());
 }
 
 }  // namespace husk::engine

@@ -19,6 +19,20 @@ uint32_t to_host(const std::vector<oci::IdMapping>& maps, uint32_t id) {
 }
 }  // namespace
 
+uint32_t container_id_of(const std::vector<oci::IdMapping>& maps, uint32_t id) {
+    for (auto& m : maps)
+        if (id >= m.host_id && id - m.host_id < m.size) return m.container_id + (id - m.host_id);
+    return 65534;
+}
+
+uint32_t IdShift::container_uid(uint32_t host_uid) const {
+    return container_id_of(uids(), host_uid);
+}
+
+uint32_t IdShift::container_gid(uint32_t host_gid) const {
+    return container_id_of(gids(), host_gid);
+}
+
 uint32_t IdShift::host_uid(uint32_t container_uid) const {
     return to_host(uids(), container_uid);
 }

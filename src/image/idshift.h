@@ -23,6 +23,13 @@ struct IdShift {
     // The host id of a container id; 65534 (nobody) when no range maps it.
     uint32_t host_uid(uint32_t container_uid) const;
     uint32_t host_gid(uint32_t container_gid) const;
+    // The container id of a host id; 65534 (nobody) when no range holds it.
+    uint32_t container_uid(uint32_t host_uid) const;
+    uint32_t container_gid(uint32_t host_gid) const;
 };
+
+// The container id of host id `id` under `maps` (container -> host); 65534 (the overflow
+// id, nobody) when no range holds it.
+uint32_t container_id_of(const std::vector<oci::IdMapping>& maps, uint32_t id);
 
 }  // namespace husk::image

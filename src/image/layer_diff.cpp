@@ -24,6 +24,7 @@
 #include <fmt/format.h>
 
 #include "image/digest.h"
+#include "image/idshift.h"
 #include "image/unpack.h"
 #include "sys/archive_ptr.h"
 #include "sys/error.h"
@@ -190,10 +191,7 @@ class Compressor {
 // The container's id of host id `id` under `maps` (container -> host); as it is without
 // maps, the overflow id (65534) for an id the container does not have.
 uint32_t container_owner(uint32_t id, const std::vector<oci::IdMapping>& maps) {
-    if (maps.empty()) return id;
-    for (auto& m : maps)
-        if (id >= m.host_id && id - m.host_id < m.size) return m.container_id + (id - m.host_id);
-    return 65534;
+    return maps.empty() ? id : container_id_of(maps, id);
 }
 
 class TarWriter {

@@ -31,6 +31,7 @@
 #include "sys/fileutil.h"
 #include "sys/log.h"
 #include "sys/mount_api.h"
+#include "sys/user_dirs.h"
 
 namespace husk::image {
 namespace {
@@ -353,6 +354,15 @@ std::vector<std::string> Store::rootfs_users(std::string_view id) const {
 }
 
 std::string Store::mount_image(std::string_view image) {
+    // A user's mount is seen only in a user namespace of the user's own, and the layers'
+    // files of the user's subordinate ids are not the user's to read: as podman refuses
+    // `image mount` to a user outside `podman unshare`, with nothing made.
+    if (sys::rootless())
+        throw Error(
+            "cannot mount an image as a user (rootless): a user's mount is seen only in a user "
+            "namespace of its own (podman requires podman unshare, which husk has not): use a "
+            "container of it (husk run, husk cp, husk export)",
+            EPERM);
     auto lk = lock_shared();
     Image img = resolve(image);
     ensure_snapshots(img);

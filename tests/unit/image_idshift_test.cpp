@@ -1,4 +1,4 @@
-// IdShift: container ids to host ids, one range or several.
+// IdShift: container ids to host ids and back, one range or several.
 #include <gtest/gtest.h>
 
 #include "image/idshift.h"
@@ -25,4 +25,17 @@ TEST(IdShift, SeveralRangesReplaceTheSingleOne) {
     EXPECT_EQ(s.host_gid(1000), 401000u);
     EXPECT_EQ(s.uids().size(), 2u);
     EXPECT_EQ(s.gids().size(), 1u);
+}
+
+// A user's container: root is the user, 1..65536 the user's range; back to the container's
+// ids (export's tar, cp's stream), anything else nobody.
+TEST(IdShift, HostIdsBackToTheContainers) {
+    img::IdShift s{0, 0, 0, {{0, 1001, 1}, {1, 500000, 65536}}, {{0, 1002, 1}, {1, 600000, 65536}}};
+    EXPECT_EQ(s.container_uid(1001), 0u);
+    EXPECT_EQ(s.container_uid(500999), 1000u);
+    EXPECT_EQ(s.container_gid(600999), 1000u);
+    EXPECT_EQ(s.container_gid(1002), 0u);
+    EXPECT_EQ(s.container_uid(0), 65534u) << "the host's root is nobody in the container";
+    EXPECT_EQ(s.container_uid(565536), 65534u);
+    EXPECT_EQ(img::container_id_of({}, 1000), 65534u);
 }

@@ -178,6 +178,7 @@ nothing_left_of() {
     run find "$WORK/home-$u/.local/share/husk/containers" -mindepth 1 -maxdepth 1 -type d
     echo "dirs: $output"
     [ -z "$output" ]
+    [ -d "$WORK/xdg-$u/husk" ] || return 0 # nothing ever started
     run find "$WORK/xdg-$u/husk" -mindepth 1 -maxdepth 1 -type d -name '[!.]*'
     echo "state: $output"
     [ -z "$output" ]
@@ -190,4 +191,32 @@ rm_containers_of() {  # USER...
         as "$u" "$HUSK" ps -aq | while read -r id; do as "$u" "$HUSK" rm -f "$id" >/dev/null 2>&1; done
     done
     true
+}
+
+# An image tarball at OUT, mode 0644: busybox with the APPLET links, /proc /sys /dev /tmp
+# /etc /home, and a 0700 /home/someone of 1000:1000 holding its file f (mode FMODE, octal,
+# "someone's"); with SETUID "setuid" also a 4755 /setuid of 1000:1000.
+someone_image_tar() {  # OUT FMODE SETUID APPLET...
+    python3 - "$@" <<'PY'
+import io, sys, tarfile
+path, fmode, setuid, applets = sys.argv[1], int(sys.argv[2], 8), sys.argv[3], sys.argv[4:]
+out = tarfile.open(path, "w", format=tarfile.PAX_FORMAT)
+def add(name, kind, mode, uid=0, data=b"", link=""):
+    ti = tarfile.TarInfo(name)
+    ti.type, ti.mode, ti.uid, ti.gid, ti.mtime = kind, mode, uid, uid, 1700000000
+    ti.size, ti.linkname = len(data), link
+    out.addfile(ti, io.BytesIO(data) if data else None)
+add("bin", tarfile.DIRTYPE, 0o755)
+add("bin/busybox", tarfile.REGTYPE, 0o755, data=open("/bin/busybox", "rb").read())
+for a in applets:
+    add("bin/" + a, tarfile.SYMTYPE, 0o777, link="busybox")
+for d in ("proc", "sys", "dev", "tmp", "etc", "home"):
+    add(d, tarfile.DIRTYPE, 0o755)
+add("home/someone", tarfile.DIRTYPE, 0o700, uid=1000)
+add("home/someone/f", tarfile.REGTYPE, fmode, uid=1000, data=b"someone's\n")
+if setuid == "setuid":
+    add("setuid", tarfile.REGTYPE, 0o4755, uid=1000, data=b"x")
+out.close()
+PY
+    chmod 644 "$1"
 }

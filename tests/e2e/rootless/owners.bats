@@ -12,26 +12,7 @@ load ../images/helpers
 setup_file() {
     rootless_setup
     export RL_USER RL_BARE RL_SUBID
-    python3 - "$WORK/owners.tar" <<'PY'
-import io, sys, tarfile
-out = tarfile.open(sys.argv[1], "w", format=tarfile.PAX_FORMAT)
-def add(name, kind, mode, uid=0, data=b"", link=""):
-    ti = tarfile.TarInfo(name)
-    ti.type, ti.mode, ti.uid, ti.gid, ti.mtime = kind, mode, uid, uid, 1700000000
-    ti.size, ti.linkname = len(data), link
-    out.addfile(ti, io.BytesIO(data) if data else None)
-add("bin", tarfile.DIRTYPE, 0o755)
-add("bin/busybox", tarfile.REGTYPE, 0o755, data=open("/bin/busybox", "rb").read())
-for a in ("sh", "stat", "cat", "touch", "chown", "ls", "id", "echo"):
-    add("bin/" + a, tarfile.SYMTYPE, 0o777, link="busybox")
-for d in ("proc", "sys", "dev", "tmp", "etc", "home"):
-    add(d, tarfile.DIRTYPE, 0o755)
-add("home/someone", tarfile.DIRTYPE, 0o700, uid=1000)
-add("home/someone/f", tarfile.REGTYPE, 0o640, uid=1000, data=b"someone's\n")
-add("setuid", tarfile.REGTYPE, 0o4755, uid=1000, data=b"x")
-out.close()
-PY
-    chmod 644 "$WORK/owners.tar"
+    someone_image_tar "$WORK/owners.tar" 640 setuid sh stat cat touch chown ls id echo
     if command -v docker-registry >/dev/null; then start_registry main; fi
 }
 

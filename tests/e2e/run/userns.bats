@@ -79,6 +79,11 @@ teardown_file() { run_teardown; }
     owners=$(find "$ROOT/rootfs/$id" -maxdepth 2 -name made-inside -exec stat -c '%u %g' {} \; | sort -u)
     echo "host owners: $owners"
     [ "$owners" = "300000 400000" ]
+    # export gives the container's ids, as docker's under userns-remap: 0, not 300000
+    husk export -o "$WORK/shifted.tar" shifted
+    run tar --numeric-owner -tvf "$WORK/shifted.tar" made-inside
+    echo "$output"
+    [[ "$output" == *" 0/0 "* ]]
     husk rm shifted
     # --uidmap alone: the same map for groups, as podman
     run husk run --rm --uidmap 0:300000:65536 husk/busybox sh -c 'tr -s " " </proc/self/gid_map'
