@@ -296,7 +296,7 @@ links_are_one_file() {
     run ub load -i "$WORK/hl-links.tar"
     echo "$output"
     [ "$status" -eq 0 ]
-    run link_view ub
+    run --separate-stderr link_view ub
     echo "$output"
     [ "$status" -eq 0 ]
     links_are_one_file 0:0
