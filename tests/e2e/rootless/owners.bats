@@ -382,6 +382,33 @@ links_are_one_file() {
     prune_leaves_nothing
 }
 
+# husk killed while it loads the hardlink image over the shifted base (copying up from the
+# namespace, giving the staged layer its owners, renaming): image prune leaves nothing.
+@test "rootless kill: a load copying up a shifted layer's files killed at random moments leaves nothing after prune" {
+    uh load -i "$WORK/hl-base.tar" >/dev/null
+    local i ms left pat="load -i $WORK/hl-links.tar\$"
+    for i in $(seq 1 8); do
+        as "$RL_USER" "$HUSK" load -i "$WORK/hl-links.tar" >/dev/null 2>&1 &
+        ms=$((RANDOM % 300))
+        sleep "$(printf '0.%03d' "$ms")"
+        pkill -9 -o -u "$RL_USER" -f -- "$pat" || true
+        wait || true
+        for _ in $(seq 50); do # its child in the namespace dies with it
+            left=$(pgrep -u "$RL_USER" -f -- "$pat" || true)
+            [ -z "$left" ] && break
+            sleep 0.1
+        done
+        echo "round $i: killed at $ms ms; left: ${left:-none}"
+        [ -z "$left" ]
+        uh rmi localhost/rl/hl-links:1 >/dev/null 2>&1 || true # when it had finished
+    done
+    run uh load -i "$WORK/hl-links.tar" # what a killed load left does not stand in the way
+    echo "$output"
+    [ "$status" -eq 0 ]
+    uh rmi localhost/rl/hl-links:1 localhost/rl/hl-base:1 >/dev/null
+    prune_leaves_nothing
+}
+
 @test "rootless: sbom of an image and a container whose files the range's ids keep from the user" {
     uh import "$WORK/owners.tar" rl/owners:sbom >/dev/null
     # /home/someone is 0700 of uid 1000 (the range's id on the host): the user reads it
