@@ -25,6 +25,8 @@ namespace {
 using sys::RawError;
 using sys::UniqueFd;
 
+// --- child side: runs in the owner shift's child between fork and _exit ---
+
 // Lookups in the layers follow no symlink (as overlayfs does not across layers).
 constexpr uint64_t kLayerResolve =
     RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_XDEV | RESOLVE_NO_SYMLINKS;
@@ -302,5 +304,7 @@ bool copy_up_raw(int top, const int* lowers, size_t n, const char* path, RawErro
     }
     return true;
 }
+
+// --- end child side ---
 
 }  // namespace husk::image
