@@ -368,13 +368,8 @@ links_are_one_file() {
                 kill -0 $! 2>/dev/null || break  # the pull ended first
             done
         fi
-        pkill -9 -o -u "$RL_USER" -f -- "pull --tls-verify=false $ref\$" || true
-        wait || true
-        for _ in $(seq 50); do # its child in the namespace dies with it
-            left=$(pgrep -u "$RL_USER" -f -- "pull --tls-verify=false $ref\$" || true)
-            [ -z "$left" ] && break
-            sleep 0.1
-        done
+        kill_oldest_and_wait "$RL_USER" "pull --tls-verify=false $ref\$"
+        left=$KILL_LEFT
         echo "round $i: killed at $ms ms; left: ${left:-none}"
         [ -z "$left" ]
         uh rmi "$ref" >/dev/null 2>&1 || true # when it had finished
@@ -391,13 +386,8 @@ links_are_one_file() {
         as "$RL_USER" "$HUSK" load -i "$WORK/hl-links.tar" >/dev/null 2>&1 &
         ms=$((RANDOM % 300))
         sleep "$(printf '0.%03d' "$ms")"
-        pkill -9 -o -u "$RL_USER" -f -- "$pat" || true
-        wait || true
-        for _ in $(seq 50); do # its child in the namespace dies with it
-            left=$(pgrep -u "$RL_USER" -f -- "$pat" || true)
-            [ -z "$left" ] && break
-            sleep 0.1
-        done
+        kill_oldest_and_wait "$RL_USER" "$pat"
+        left=$KILL_LEFT
         echo "round $i: killed at $ms ms; left: ${left:-none}"
         [ -z "$left" ]
         uh rmi localhost/rl/hl-links:1 >/dev/null 2>&1 || true # when it had finished
