@@ -101,6 +101,8 @@ class Store {
     // user may not (what shift_staged gave the ids of the user's range), from a user
     // namespace with the recorded ranges.
     void remove_tree(const std::string& path) const;
+    // The same for each of `paths`, those the user may not remove from one user namespace.
+    void remove_trees(const std::vector<std::string>& paths) const;
     // Unpacks missing snapshots of `img` from its blobs.
     void ensure_snapshots(const Image& img, const UnpackLimits& limits = {});
 

@@ -24,7 +24,9 @@
 
 #include <fmt/format.h>
 
+#include "image/copy_up.h"
 #include "image/digest.h"
+#include "image/owner_shift.h"
 #include "image/store.h"
 #include "image/unpack_pool.h"
 #include "sys/archive_ptr.h"
@@ -888,6 +890,7 @@ class Extractor {
     // target are one file. Returns an O_PATH fd of the copy; empty with errno = ENOENT
     // when no lower layer shows the target.
     UniqueFd copy_up(const std::string& target) {
+        if (keeps_owners()) return copy_up_as_user(target);
         Node n = Node::absent;
         int lower = find_below(target, &n);
         if (lower < 0) {
@@ -909,6 +912,45 @@ class Extractor {
         note_made(target);
         return UniqueFd(
             openat2_fd(root_->get(), target, O_PATH | O_NOFOLLOW | O_CLOEXEC, kInRootNoLinks));
+    }
+
+    // copy_up as a user (image/copy_up.h): the copies are the user's, their owners in
+    // records, made where every lower file is readable whatever its owner, from a child in
+    // a user namespace with the user's maps (a user with a range: the lower layers hold
+    // files of the range's ids), else (none, or the maps refused) by this process.
+    UniqueFd copy_up_as_user(const std::string& target) {
+        barrier();  // the copy is made beside the writers' files
+        const int top = root_->get();
+        std::vector<std::string> made;  // the directories on the way the layer lacks
+        std::string p;
+        for (auto& comp : path_components(parent_of(target))) {
+            p += (p.empty() ? "" : "/") + comp;
+            if (!made.empty() || probe_layer(top, p) == Node::absent) made.push_back(p);
+        }
+        std::vector<int> roots;
+        for (auto& l : lower_roots()) roots.push_back(l.get());
+        auto copy = [&](sys::RawError& e) {
+            return copy_up_raw(top, roots.data(), roots.size(), target.c_str(), e);
+        };
+        bool copied = false;
+        if (const auto& shift = owner_shift()) copied = shift->run(shift->ranges, copy);
+        if (!copied) {
+            sys::RawError e;
+            if (!copy(e)) throw_sys(e.step.data(), e.path.data(), e.err);
+        }
+        for (auto& d : made) {
+            note_made(d);
+            struct stat st {};  // times the copy gave, kept against what the layer adds
+            if (::fstatat(top, d.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0)
+                dirs_.push_back(DeferredTimes{d, {st.st_atim, st.st_mtim}});
+        }
+        note_made(target);
+        UniqueFd t(openat2_fd(top, target, O_PATH | O_NOFOLLOW | O_CLOEXEC, kInRootNoLinks));
+        if (!t) throw_sys("open", target);
+        struct stat st {};
+        if (::fstat(t.get(), &st) != 0) throw_sys("stat", target);
+        if (S_ISREG(st.st_mode)) claim_space(st.st_size);
+        return t;
     }
 
     UniqueFd make_dirs(const std::string& dir) {
@@ -1022,21 +1064,12 @@ std::vector<std::string> path_components(const std::string& path) {
 std::optional<LayerHit> find_in_layers(
     const std::vector<std::string>& comps, size_t layers,
     const std::function<LayerNode(size_t, const std::string&)>& probe) {
-    for (size_t li = 0; li < layers; ++li) {
-        bool opaque = false;
-        std::string p;
-        for (size_t i = 0; i < comps.size(); ++i) {
-            p += (i == 0 ? "" : "/") + comps[i];
-            LayerNode n = probe(li, p);
-            if (n == LayerNode::absent) break;  // not in this layer: the ones below may have it
-            if (n == LayerNode::whiteout) return std::nullopt;
-            if (i + 1 == comps.size()) return LayerHit{li, n};
-            if (n == LayerNode::other) return std::nullopt;  // a file or symlink hides the path
-            opaque = opaque || n == LayerNode::opaque_dir;
-        }
-        if (opaque) return std::nullopt;
-    }
-    return std::nullopt;
+    std::vector<std::string> prefixes;
+    prefixes.reserve(comps.size());
+    for (const auto& c : comps)
+        prefixes.push_back(prefixes.empty() ? c : fmt::format("{}/{}", prefixes.back(), c));
+    return find_in_layers_by(comps.size(), layers,
+                             [&](size_t li, size_t i) { return probe(li, prefixes[i]); });
 }
 
 Replace replace_existing(mode_t existing, bool new_is_dir) {

@@ -9,7 +9,8 @@
 // A hardlink whose target is not in the layer but in a layer below is made the way
 // overlayfs would make it on the merged tree (and containerd does): the lower file is
 // copied up into this layer at the target's path and the link made to the copy, so the
-// merged root shows both names as one inode.
+// merged root shows both names as one inode. As a user, the copy is the user's with its
+// owner in a record, made where the lower file is readable (image/copy_up.h).
 #pragma once
 
 #include <sys/types.h>
@@ -81,6 +82,24 @@ struct LayerHit {
 std::optional<LayerHit> find_in_layers(
     const std::vector<std::string>& components, size_t layers,
     const std::function<LayerNode(size_t, const std::string&)>& probe);
+// The same walk over the first `count` components, `probe(layer, i)` saying what `layer`
+// has at the prefix ending with component i: allocates nothing of its own.
+template <class Probe>
+std::optional<LayerHit> find_in_layers_by(size_t count, size_t layers, Probe&& probe) {
+    for (size_t li = 0; li < layers; ++li) {
+        bool opaque = false;
+        for (size_t i = 0; i < count; ++i) {
+            LayerNode n = probe(li, i);
+            if (n == LayerNode::absent) break;  // not in this layer: the ones below may have it
+            if (n == LayerNode::whiteout) return std::nullopt;
+            if (i + 1 == count) return LayerHit{li, n};
+            if (n == LayerNode::other) return std::nullopt;  // a file or symlink hides the path
+            opaque = opaque || n == LayerNode::opaque_dir;
+        }
+        if (opaque) return std::nullopt;
+    }
+    return std::nullopt;
+}
 // The non-empty components of a relative path ("a/b/c" -> a, b, c), what
 // find_in_layers takes.
 std::vector<std::string> path_components(const std::string& path);

@@ -5,8 +5,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <string_view>
 
 namespace husk::sys {
 namespace {
@@ -81,37 +83,52 @@ bool walk_dir(int fd, Walk& w, int depth) noexcept {
     }
 }
 
-// Empties the open directory `fd` (its path `where`, for errors).
-bool empty_dir(int fd, const char* where, int depth, RawError& e) noexcept {
-    if (depth > kMaxDepth) return e.fail("remove (too deep)", where, ELOOP);
+// Appends "/name" to the path of a removal; one that would not fit (a tree removed by fds
+// may be deeper than a path can name) ends in "/..." instead, with what fits.
+void push_or_mark(Walk& w, const char* name) noexcept {
+    if (push(w, name)) return;
+    constexpr std::string_view kMark = "/...";
+    size_t at = std::min(w.len, w.path.size() - kMark.size() - 1);
+    std::memcpy(w.path.data() + at, kMark.data(), kMark.size());
+    w.path[at + kMark.size()] = 0;
+    w.len = at + kMark.size();
+}
+
+// Empties the open directory `fd`, whose path (for errors) is the walk's.
+bool empty_dir(int fd, Walk& w, int depth) noexcept {
+    RawError& e = *w.e;
+    if (depth > kMaxDepth) return e.fail("remove (too deep)", w.path.data(), ELOOP);
     alignas(dirent64) std::array<char, kDentBuf> buf{};
     // Entries removed while the directory is read: read again from the start until a pass
     // finds nothing left.
     for (bool removed = true; removed;) {
         removed = false;
-        if (::lseek(fd, 0, SEEK_SET) != 0) return e.fail("lseek", where, errno);
+        if (::lseek(fd, 0, SEEK_SET) != 0) return e.fail("lseek", w.path.data(), errno);
         for (;;) {
             ssize_t n = ::getdents64(fd, buf.data(), buf.size());
             if (n < 0 && errno == EINTR) continue;
-            if (n < 0) return e.fail("getdents64", where, errno);
+            if (n < 0) return e.fail("getdents64", w.path.data(), errno);
             if (n == 0) break;
             for (ssize_t off = 0; off < n;) {
                 const auto* d = reinterpret_cast<const dirent64*>(buf.data() + off);
                 off += d->d_reclen;
                 if (dot(d->d_name)) continue;
                 removed = true;
+                size_t keep = w.len;
+                push_or_mark(w, d->d_name);
                 if (type_of(fd, d->d_name, d->d_type) == DT_DIR) {
                     int sub =
                         ::openat(fd, d->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-                    if (sub < 0) return e.fail("open", d->d_name, errno);
-                    bool ok = empty_dir(sub, d->d_name, depth + 1, e);
+                    if (sub < 0) return e.fail("open", w.path.data(), errno);
+                    bool ok = empty_dir(sub, w, depth + 1);
                     ::close(sub);
                     if (!ok) return false;
                     if (::unlinkat(fd, d->d_name, AT_REMOVEDIR) != 0 && errno != ENOENT)
-                        return e.fail("rmdir", d->d_name, errno);
+                        return e.fail("rmdir", w.path.data(), errno);
                 } else if (::unlinkat(fd, d->d_name, 0) != 0 && errno != ENOENT) {
-                    return e.fail("unlink", d->d_name, errno);
+                    return e.fail("unlink", w.path.data(), errno);
                 }
+                pop(w, keep);
             }
         }
     }
@@ -147,7 +164,10 @@ bool remove_tree_raw(int parent, const char* name, RawError& e) noexcept {
     }
     int fd = ::openat(parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
     if (fd < 0) return e.fail("open", name, errno);
-    bool ok = empty_dir(fd, name, 0, e);
+    Walk w;
+    w.e = &e;
+    push_or_mark(w, name);
+    bool ok = empty_dir(fd, w, 0);
     ::close(fd);
     if (!ok) return false;
     if (::unlinkat(parent, name, AT_REMOVEDIR) != 0 && errno != ENOENT)

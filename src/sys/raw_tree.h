@@ -13,7 +13,7 @@ namespace husk::sys {
 struct RawError {
     int err = 0;
     std::array<char, 48> step{};
-    std::array<char, 256> path{};
+    std::array<char, 4096> path{};  // whole (a walk's paths fit in 4096 bytes)
     // Records the failure (the first one only); returns false, for `return e.fail(...)`.
     bool fail(const char* what, const char* where, int errnum) noexcept;
 };

@@ -111,4 +111,32 @@ TEST_F(SysRawTree, RemoveTakesDeepTreesAndReadOnlyDirectoriesNotWhatLinksPointTo
     EXPECT_FALSE(sys::exists_nofollow(path("plain")));
 }
 
+// A failure deep in a tree names the whole path below the root, not its first 255
+// bytes nor the entry's name alone.
+TEST_F(SysRawTree, FailuresNameTheWholePath) {
+    const std::string long_name(200, 'n');
+    std::string rel = long_name + "/" + long_name + "/" + long_name;
+    sys::mkdir_all(path("t/" + rel));
+    sys::write_file(path("t/" + rel + "/f"), "x");
+    sys::UniqueFd root = open_dir("t");
+    sys::RawError e;
+    auto refuse = [](void*, int, const char*, unsigned char type, const char* p,
+                     sys::RawError& err) { return type != DT_REG || err.fail("chown", p, EPERM); };
+    EXPECT_FALSE(sys::walk_tree_raw(root.get(), refuse, nullptr, e));
+    EXPECT_EQ(std::string(e.path.data()), rel + "/f");
+
+    // removal: a tree deeper than 256 levels stops at the 257th, named whole
+    std::string deep = "t2";
+    for (int i = 0; i < 260; ++i) deep += "/d";
+    sys::mkdir_all(path(deep));
+    sys::UniqueFd top = open_dir("");
+    sys::RawError e2;
+    EXPECT_FALSE(sys::remove_tree_raw(top.get(), "t2", e2));
+    EXPECT_EQ(e2.err, ELOOP);
+    std::string want = "t2";
+    for (int i = 0; i < 257; ++i) want += "/d";
+    EXPECT_EQ(std::string(e2.path.data()), want);
+    sys::remove_all(path("t2"));
+}
+
 }  // namespace

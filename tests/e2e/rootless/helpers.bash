@@ -220,3 +220,19 @@ out.close()
 PY
     chmod 644 "$1"
 }
+
+# Kills (SIGKILL) USER's oldest process whose command line matches PATTERN (husk itself, not
+# the fork of it in a user namespace, which has the same command line), waits for this
+# shell's jobs, then up to 5 s for every match to be gone (the fork dies with husk). Sets
+# KILL_LEFT to the pids still there (empty when none is). Called directly, not in $(...):
+# a subshell cannot wait for this shell's jobs.
+kill_oldest_and_wait() {  # USER PATTERN
+    local u=$1 pat=$2
+    pkill -9 -o -u "$u" -f -- "$pat" || true
+    wait || true
+    for _ in $(seq 50); do
+        KILL_LEFT=$(pgrep -u "$u" -f -- "$pat" || true)
+        [ -z "$KILL_LEFT" ] && break
+        sleep 0.1
+    done
+}

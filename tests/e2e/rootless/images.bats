@@ -493,15 +493,9 @@ EOF
                 kill -0 $! 2>/dev/null || break  # the commit ended first: nothing to wait for
             done
         fi
-        # husk itself, the oldest of that command line (not its reader, a fork of it)
-        pkill -9 -o -u "$RL_USER" -f -- "commit killed-commit rl/killed:$i\$" || true
-        wait || true
-        # the reader (a fork of husk: the same command line) is gone with husk
-        for _ in $(seq 50); do
-            left=$(pgrep -u "$RL_USER" -f -- "commit killed-commit rl/killed:$i\$" || true)
-            [ -z "$left" ] && break
-            sleep 0.1
-        done
+        # husk itself (not its reader, a fork of it), then the reader gone with husk
+        kill_oldest_and_wait "$RL_USER" "commit killed-commit rl/killed:$i\$"
+        left=$KILL_LEFT
         echo "round $i: killed at $ms; left: ${left:-none}"
         [ -z "$left" ]
     done

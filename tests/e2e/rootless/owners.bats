@@ -13,7 +13,71 @@ setup_file() {
     rootless_setup
     export RL_USER RL_BARE RL_SUBID
     someone_image_tar "$WORK/owners.tar" 640 setuid sh stat cat touch chown ls id echo
+    make_link_images
     if command -v docker-registry >/dev/null; then start_registry main; fi
+}
+
+# Two OCI archives sharing a base layer, for the hardlink tests: hl-base.tar (the base
+# alone) and hl-links.tar (the base and a layer of hardlinks to files only the base has:
+# /data/shared 0644 of uid 1000 in a directory of root's, /home/someone/secret 0600 of
+# uid 1000 in the 0700 /home/someone of uid 1000, which the link's layer must copy up).
+make_link_images() {
+    python3 - "$WORK" <<'PY'
+import hashlib, io, json, os, sys, tarfile
+work = sys.argv[1]
+def layer(entries):
+    b = io.BytesIO()
+    t = tarfile.open(fileobj=b, mode="w", format=tarfile.PAX_FORMAT)
+    for name, kind, mode, uid, data, link in entries:
+        ti = tarfile.TarInfo(name)
+        ti.type, ti.mode, ti.uid, ti.gid, ti.mtime = kind, mode, uid, uid, 1700000000
+        ti.size, ti.linkname = len(data), link
+        t.addfile(ti, io.BytesIO(data) if data else None)
+    t.close()
+    return b.getvalue()
+D, F, L, H = tarfile.DIRTYPE, tarfile.REGTYPE, tarfile.SYMTYPE, tarfile.LNKTYPE
+base = [("bin", D, 0o755, 0, b"", ""),
+        ("bin/busybox", F, 0o755, 0, open("/bin/busybox", "rb").read(), "")]
+base += [("bin/" + a, L, 0o777, 0, b"", "busybox") for a in ("sh", "stat", "cat", "ls")]
+base += [(d, D, 0o755, 0, b"", "") for d in ("proc", "sys", "dev", "tmp", "etc", "data", "home")]
+base += [("data/shared", F, 0o644, 1000, b"shared\n", ""),
+         ("home/someone", D, 0o700, 1000, b"", ""),
+         ("home/someone/secret", F, 0o600, 1000, b"secret\n", "")]
+links = [("links", D, 0o755, 0, b"", ""),
+         ("links/shared", H, 0o644, 1000, b"", "data/shared"),
+         ("links/secret", H, 0o600, 1000, b"", "home/someone/secret")]
+def archive(path, name, layers):
+    blobs = {}
+    def blob(data):
+        d = "sha256:" + hashlib.sha256(data).hexdigest()
+        blobs[d] = data
+        return {"digest": d, "size": len(data)}
+    config = json.dumps({"architecture": "amd64", "os": "linux", "config": {"Cmd": ["sh"]},
+                         "rootfs": {"type": "layers", "diff_ids": [
+                             "sha256:" + hashlib.sha256(l).hexdigest() for l in layers]}}).encode()
+    manifest = json.dumps({"schemaVersion": 2,
+        "mediaType": "application/vnd.oci.image.manifest.v1+json",
+        "config": dict(blob(config), mediaType="application/vnd.oci.image.config.v1+json"),
+        "layers": [dict(blob(l), mediaType="application/vnd.oci.image.layer.v1.tar")
+                   for l in layers]}).encode()
+    index = {"schemaVersion": 2, "manifests": [dict(blob(manifest),
+        mediaType="application/vnd.oci.image.manifest.v1+json",
+        annotations={"org.opencontainers.image.ref.name": name})]}
+    out = tarfile.open(path, "w")
+    def add(n, data):
+        ti = tarfile.TarInfo(n)
+        ti.size, ti.mode = len(data), 0o644
+        out.addfile(ti, io.BytesIO(data))
+    add("oci-layout", b'{"imageLayoutVersion":"1.0.0"}')
+    add("index.json", json.dumps(index).encode())
+    for d, data in blobs.items():
+        add("blobs/sha256/" + d[7:], data)
+    out.close()
+    os.chmod(path, 0o644)
+b = layer(base)
+archive(work + "/hl-base.tar", "localhost/rl/hl-base:1", [b])
+archive(work + "/hl-links.tar", "localhost/rl/hl-links:1", [b, layer(links)])
+PY
 }
 
 teardown_file() {
@@ -141,6 +205,126 @@ prune_leaves_nothing() {
     ub rmi rl/owners:1
 }
 
+# The owner records below DIR: "PATH VALUE" a line.
+records_below() {
+    python3 - "$1" <<'PY'
+import os, sys
+for d, dirs, files in os.walk(sys.argv[1]):
+    for p in [d] + [os.path.join(d, n) for n in files]:
+        try:
+            print(p, os.getxattr(p, "user.containers.override_stat", follow_symlinks=False).decode())
+        except OSError:
+            pass
+PY
+}
+
+# What a run of the hardlink image as `husk` (given as the command) shows of the links and
+# their targets: "INODE UID:GID MODE" a line for /links/shared, /data/shared, /links/secret,
+# /home/someone/secret, /home/someone, then the secret's content.
+link_view() {
+    "$@" run --rm --network none localhost/rl/hl-links:1 sh -c \
+        'stat -c "%i %u:%g %a" /links/shared /data/shared /links/secret /home/someone/secret /home/someone && cat /links/secret'
+}
+
+# The lines of link_view: each link one file with its target, OWNER (UID:GID) and the modes
+# of the image on them.
+links_are_one_file() {
+    local owner=$1
+    [ "${#lines[@]}" -eq 6 ]
+    [ "${lines[0]%% *}" = "${lines[1]%% *}" ]
+    [ "${lines[2]%% *}" = "${lines[3]%% *}" ]
+    [ "${lines[0]#* }" = "$owner 644" ]
+    [ "${lines[1]#* }" = "$owner 644" ]
+    [ "${lines[2]#* }" = "$owner 600" ]
+    [ "${lines[3]#* }" = "$owner 600" ]
+    [ "${lines[4]#* }" = "$owner 700" ]
+    [ "${lines[5]}" = "secret" ]
+}
+
+# A layer whose hardlinks name files only a lower layer has (a second image over a base
+# already in the store) copies them up; the base's files are the range's ids, which the
+# user may neither chown to nor read (0600 in a 0700 directory of uid 1000): the copies
+# must keep the image's owners and modes and be one file with their links.
+@test "rootless: hardlinks to files of a shifted lower layer: one file, the image's owner" {
+    uh load -i "$WORK/hl-base.tar" >/dev/null
+    local f
+    f=$(find "$(data_root "$RL_USER")/snapshots" -path '*/fs/home/someone/secret' | head -1)
+    [ "$(stat -c %u "$f")" = "$((RL_SUBID + 999))" ] # the base is shifted
+    run uh load -i "$WORK/hl-links.tar"
+    echo "$output"
+    [ "$status" -eq 0 ]
+    run link_view uh
+    echo "$output"
+    [ "$status" -eq 0 ]
+    links_are_one_file 1000:1000
+    # on the host: the links' layer holds the copies, of the range's 1000th id, no record
+    local top id=$((RL_SUBID + 999))
+    top=$(find "$(data_root "$RL_USER")/snapshots" -path '*/fs/links/secret')
+    top=${top%/links/secret}
+    [ "$(stat -c '%u:%g %a %h' "$top/home/someone/secret")" = "$id:$id 600 2" ]
+    [ "$(stat -c '%u:%g %a' "$top/home/someone")" = "$id:$id 700" ]
+    [ "$(stat -c '%u:%g %a %h' "$top/data/shared")" = "$id:$id 644 2" ]
+    [ "$(stat -c %u "$top/data")" = "$(id -u "$RL_USER")" ]
+    [ "$(stat -c %i "$top/links/secret")" = "$(stat -c %i "$top/home/someone/secret")" ]
+    run records_below "$top"
+    echo "$output"
+    [ -z "$output" ]
+    uh rmi localhost/rl/hl-links:1 localhost/rl/hl-base:1 >/dev/null
+}
+
+@test "rootless: hardlinks to files of a lower layer without a range: one file, root's" {
+    ub load -i "$WORK/hl-base.tar" >/dev/null
+    run ub load -i "$WORK/hl-links.tar"
+    echo "$output"
+    [ "$status" -eq 0 ]
+    run --separate-stderr link_view ub
+    echo "$output"
+    [ "$status" -eq 0 ]
+    links_are_one_file 0:0
+    # the copies keep the image's owner in their records
+    local top
+    top=$(find "$(data_root "$RL_BARE")/snapshots" -path '*/fs/links/secret')
+    top=${top%/links/secret}
+    run records_below "$top"
+    echo "$output"
+    [[ "$output" == *"$top/home/someone 1000:1000:0700"* ]]
+    [[ "$output" == *"$top/home/someone/secret 1000:1000:0600"* ]]
+    [[ "$output" == *"$top/data/shared 1000:1000:0644"* ]]
+    ub rmi localhost/rl/hl-links:1 localhost/rl/hl-base:1 >/dev/null
+}
+
+@test "root: hardlinks to files of a lower layer: one file, the image's owner" {
+    local r="$WORK/root-hl"
+    "$HUSK" --root "$r" load -i "$WORK/hl-base.tar" >/dev/null
+    run "$HUSK" --root "$r" load -i "$WORK/hl-links.tar"
+    echo "$output"
+    [ "$status" -eq 0 ]
+    run link_view "$HUSK" --root "$r"
+    echo "$output"
+    [ "$status" -eq 0 ]
+    links_are_one_file 1000:1000
+    "$HUSK" --root "$r" rmi localhost/rl/hl-links:1 localhost/rl/hl-base:1 >/dev/null
+    "$HUSK" --root "$r" image prune -a -f >/dev/null
+}
+
+# Snapshots holding the range's ids are removed from one user namespace for all of them
+# (not one each): a prune of several such images leaves nothing behind.
+@test "rootless: image prune -a of several images with the range's ids leaves nothing" {
+    local i
+    for i in 1 2 3 4; do
+        mkdir -p "$WORK/many$i/home/p"
+        echo "$i" >"$WORK/many$i/home/p/f"
+        chmod 700 "$WORK/many$i/home/p"
+        tar -C "$WORK/many$i" --numeric-owner --owner=1000 --group=1000 -cf "$WORK/many$i.tar" home
+        chmod 644 "$WORK/many$i.tar"
+        uh import "$WORK/many$i.tar" "rl/many:$i" >/dev/null
+    done
+    [ "$(find "$(data_root "$RL_USER")/snapshots" -path '*/fs/home/p' | wc -l)" -eq 4 ]
+    [ -n "$(not_the_users "$RL_USER")" ]
+    prune_leaves_nothing
+    [ -z "$(uh images -q)" ]
+}
+
 # husk killed while it pulls (downloading, unpacking, giving the staged layers their owners
 # in the namespace, renaming): what it left in tmp/ is the range's ids' too; image prune
 # removes it through the namespace and nothing is left.
@@ -165,17 +349,34 @@ prune_leaves_nothing() {
                 kill -0 $! 2>/dev/null || break  # the pull ended first
             done
         fi
-        pkill -9 -o -u "$RL_USER" -f -- "pull --tls-verify=false $ref\$" || true
-        wait || true
-        for _ in $(seq 50); do # its child in the namespace dies with it
-            left=$(pgrep -u "$RL_USER" -f -- "pull --tls-verify=false $ref\$" || true)
-            [ -z "$left" ] && break
-            sleep 0.1
-        done
+        kill_oldest_and_wait "$RL_USER" "pull --tls-verify=false $ref\$"
+        left=$KILL_LEFT
         echo "round $i: killed at $ms ms; left: ${left:-none}"
         [ -z "$left" ]
         uh rmi "$ref" >/dev/null 2>&1 || true # when it had finished
     done
+    prune_leaves_nothing
+}
+
+# husk killed while it loads the hardlink image over the shifted base (copying up from the
+# namespace, giving the staged layer its owners, renaming): image prune leaves nothing.
+@test "rootless kill: a load copying up a shifted layer's files killed at random moments leaves nothing after prune" {
+    uh load -i "$WORK/hl-base.tar" >/dev/null
+    local i ms left pat="load -i $WORK/hl-links.tar\$"
+    for i in $(seq 1 8); do
+        as "$RL_USER" "$HUSK" load -i "$WORK/hl-links.tar" >/dev/null 2>&1 &
+        ms=$((RANDOM % 300))
+        sleep "$(printf '0.%03d' "$ms")"
+        kill_oldest_and_wait "$RL_USER" "$pat"
+        left=$KILL_LEFT
+        echo "round $i: killed at $ms ms; left: ${left:-none}"
+        [ -z "$left" ]
+        uh rmi localhost/rl/hl-links:1 >/dev/null 2>&1 || true # when it had finished
+    done
+    run uh load -i "$WORK/hl-links.tar" # what a killed load left does not stand in the way
+    echo "$output"
+    [ "$status" -eq 0 ]
+    uh rmi localhost/rl/hl-links:1 localhost/rl/hl-base:1 >/dev/null
     prune_leaves_nothing
 }
 
