@@ -10,6 +10,7 @@
 #include "cli/husk/command.h"
 #include "cli/husk/container_cmd.h"
 #include "cli/husk/util.h"
+#include "engine/config_file.h"
 #include "engine/events.h"
 #include "engine/lifecycle.h"
 #include "engine/monitor.h"
@@ -193,6 +194,7 @@ engine::RunOptions finish(RunFlags& f, const std::vector<std::string>& rest) {
     for (auto& m : f.gidmaps) o.gidmap.push_back(engine::parse_idmap("--gidmap", m));
     for (auto& s : f.security_opts) engine::apply_security_opt(s, o);
     o.network = engine::parse_networks(f.networks, f.network_aliases, f.ip, o.networks);
+    if (f.networks.empty()) o.network = engine::default_network_mode();  // husk.conf's
     o.network_options = engine::slirp_options_of(f.networks);
     for (auto& p : f.publish)
         for (auto& one : network::parse_publish_ranges(p)) o.publish.push_back(one);
