@@ -144,7 +144,7 @@ host_server() {
 @test "slirp4netns: bad options and unsupported ones are refused in one line, exit 125" {
     local opt
     for opt in slirp4netns:cidr=10.5.0.0/24 slirp4netns:port_handler=rootlesskit \
-        slirp4netns:enable_ipv6=true slirp4netns:nosuch=1 slirp4netns:allow_host_loopback=maybe \
+        slirp4netns:enable_ipv6=maybe slirp4netns:nosuch=1 slirp4netns:allow_host_loopback=maybe \
         slirp4netns:mtu=12; do
         run uh run --rm --network "$opt" husk/busybox true
         echo "$opt: $output"
