@@ -37,14 +37,12 @@ slirps() { pgrep -u "${1:-$RL_USER}" -x slirp4netns || true; }
 
 data_root() { echo "$WORK/home-${1:-$RL_USER}/.local/share/husk"; }
 
-# A server on the host's 127.0.0.1:PORT serving FILE's text as /f.
-host_server() {
-    local port=$1
-    mkdir -p "$WORK/served"
-    echo from-the-host >"$WORK/served/f"
-    (cd "$WORK/served" && exec setsid python3 -m http.server -b 127.0.0.1 "$port" >/dev/null 2>&1) &
-    echo $! >"$WORK/server.pid"
-    [ "$(curl_until "http://127.0.0.1:$port/f" from-the-host)" = from-the-host ]
+# run_web USER NAME PORT TEXT: `run` of a detached --network slirp4netns container NAME
+# of USER serving TEXT as /index.html on the host's 127.0.0.1:PORT.
+run_web() {
+    run as "$1" "$HUSK" run -d --name "$2" --network slirp4netns -p "127.0.0.1:$3:80" \
+        husk/busybox sh -c "mkdir -p /www && echo $4 >/www/index.html && exec httpd -f -p 80 -h /www"
+    echo "$1: $output"
 }
 
 @test "slirp4netns: tap0 with 10.0.2.100 and DNS on 10.0.2.3, with and without a subuid range" {
@@ -73,9 +71,7 @@ host_server() {
     for u in "$RL_USER" "$RL_BARE"; do
         local port id
         port=$(free_port)
-        run as "$u" "$HUSK" run -d --name web --network slirp4netns -p "127.0.0.1:$port:80" \
-            husk/busybox sh -c 'mkdir -p /www && echo served-by-ctr >/www/index.html && exec httpd -f -p 80 -h /www'
-        echo "$u: $output"
+        run_web "$u" web "$port" served-by-ctr
         [ "$status" -eq 0 ]
         [ "$(curl_until "http://127.0.0.1:$port/index.html" served-by-ctr)" = served-by-ctr ]
         [ "$(as "$u" "$HUSK" port web)" = "80/tcp -> 127.0.0.1:$port" ]
@@ -218,9 +214,7 @@ monitor_of() {
     for u in "$RL_USER" "$RL_BARE"; do
         local port pid
         port=$(free_port)
-        run as "$u" "$HUSK" run -d --name sb --network slirp4netns -p "127.0.0.1:$port:80" \
-            husk/busybox sh -c 'mkdir -p /www && echo in-sandbox >/www/index.html && exec httpd -f -p 80 -h /www'
-        echo "$u: $output"
+        run_web "$u" sb "$port" in-sandbox
         [ "$status" -eq 0 ]
         [[ "$output" != *warning* ]] # started in its sandbox at once
         [[ "${lines[-1]}" =~ ^[0-9a-f]{64}$ ]]
@@ -249,8 +243,8 @@ monitor_of() {
 @test "slirp4netns --exit-fd: it ends with the monitor of a detached container, without rm" {
     local port init mon
     port=$(free_port)
-    uh run -d --name held --network slirp4netns -p "127.0.0.1:$port:80" \
-        husk/busybox sh -c 'mkdir -p /www && echo up >/www/index.html && exec httpd -f -p 80 -h /www'
+    run_web "$RL_USER" held "$port" up
+    [ "$status" -eq 0 ]
     [ "$(curl_until "http://127.0.0.1:$port/index.html" up)" = up ]
     # the husk that started it is gone; its monitor holds the exit pipe
     [ "$(slirps | wc -l)" -eq 1 ]
