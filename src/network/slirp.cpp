@@ -208,7 +208,7 @@ sys::UniqueFd launch_slirp(const std::string& slirp, const std::string& dir, pid
                   f.seccomp};
     UsernetHelper helper{"slirp4netns",
                          slirp_args(slirp, l, o),
-                         {dir_fd.get(), ready_wr.get(), exit_rd.get()},
+                         {dir_fd.get(), ready_wr.get(), l.exit_fd},
                          [&ready_rd] {
                              // slirp4netns writes "1" once tap0 is configured
                              char c = 0;
