@@ -448,7 +448,7 @@ void write_bundle(const oci::Spec& spec, const RunOptions& o, const BundleInputs
     bool host = o.network == NetworkMode::host;
     sys::write_file(in.bundle_dir + "/hostname", in.hostname + "\n", 0644);
     std::string hosts = hosts_file(in.hostname, host);
-    for (auto& h : o.add_hosts) hosts += add_host_line(h);
+    hosts += add_host_lines(o.add_hosts, o.network);
     sys::write_file(in.bundle_dir + "/hosts.base", hosts, 0644);  // the bridge adds the address
     sys::write_file(in.bundle_dir + "/hosts", hosts, 0644);
     std::vector<std::string> servers = o.dns;

@@ -251,7 +251,12 @@ void launch_container(const EngineContext& ctx, Containers& db, ContainerRecord&
         const oci::Namespace* net = spec.linux_ ? spec.linux_->find_namespace("network") : nullptr;
         // rootless, the init brings it up itself (runtime Plan::loopback_up)
         if (net && net->path.empty() && !sys::rootless()) loopback_up(pid);
-        if (connects(rec.network) || !rec.networks.empty()) connect_container(ctx, rec, pid);
+        if (connects(rec.network) || !rec.networks.empty()) {
+            // the monitor holds slirp4netns's exit pipe from now on: a husk killed
+            // before this point takes slirp4netns with it, a monitor killed later too
+            sys::UniqueFd helper_exit = connect_container(ctx, rec, pid);
+            if (helper_exit) hand_to_monitor(db, rec.id, helper_exit.get());
+        }
         if (before_start) before_start();
         runtime::start(ctx.state_root(), rec.id);
     } catch (const std::exception& e) {

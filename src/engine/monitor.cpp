@@ -29,6 +29,7 @@
 #include "sys/fileutil.h"
 #include "sys/log.h"
 #include "sys/syscalls.h"
+#include "sys/unix_socket.h"
 #include "sys/user_dirs.h"
 
 namespace husk::engine {
@@ -296,6 +297,17 @@ void tell_no_restart(const Containers& db, const std::string& id) {
             throw_sys("send", db.dir(id) + "/" + HUSK_ATTACH_SOCKET);
     } catch (const std::exception& e) {
         log::debug("container {}: no monitor to tell of the stop: {}", id, e.what());
+    }
+}
+
+void hand_to_monitor(const Containers& db, const std::string& id, int fd) {
+    UniqueFd s = connect_attach(db, id);
+    unsigned char h[HUSK_ATTACH_HEADER_SIZE];
+    husk_attach_header(h, HUSK_ATTACH_HOLD, 0);
+    if (int err = sys::send_fd(s.get(), fd, h, sizeof h); err != 0) {
+        errno = -err;
+        throw_sys("send the network helper's exit pipe to the monitor on",
+                  db.dir(id) + "/" + HUSK_ATTACH_SOCKET);
     }
 }
 

@@ -49,6 +49,12 @@ void write_str(int fd, const std::string& s);
 // (a backoff under way is cut short). Quietly nothing when no monitor listens.
 void tell_no_restart(const Containers& db, const std::string& id);
 
+// Gives the container's monitor `fd` to hold until it ends (a HOLD frame on its attach
+// socket carrying it): slirp4netns's exit pipe, so that it lives as long as the monitor
+// (the fd is queued in the socket until the monitor, busy with a restart, reads it).
+// Throws naming the socket when no monitor listens.
+void hand_to_monitor(const Containers& db, const std::string& id, int fd);
+
 // Parses "ctrl-p,ctrl-q", "a,ctrl-b": the byte sequence; throws on a bad key.
 std::string parse_detach_keys(const std::string& keys);
 

@@ -11,6 +11,8 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <charconv>
+#include <cstdint>
 #include <cstring>
 #include <map>
 #include <set>
@@ -114,11 +116,34 @@ std::string with_dns(const std::string& conf, const std::vector<std::string>& se
     return out;
 }
 
-std::string add_host_line(const std::string& spec) {
+std::string host_gateway(NetworkMode m) {
+    if (m == NetworkMode::slirp4netns) return network::kSlirpGateway;
+    if (m != NetworkMode::bridge || !sys::rootless()) return network::Network{}.gateway;
+    // /proc/net/route: the default route's gateway, little-endian hex
+    std::istringstream routes(sys::read_file_if_exists("/proc/net/route").value_or(""));
+    std::string line;
+    std::getline(routes, line);  // the header
+    while (std::getline(routes, line)) {
+        std::istringstream fields(line);
+        std::string iface, dest, gw;
+        fields >> iface >> dest >> gw;
+        if (dest != "00000000" || gw.empty() || gw == "00000000") continue;
+        uint32_t addr = 0;
+        auto [end, ec] = std::from_chars(gw.data(), gw.data() + gw.size(), addr, 16);
+        if (ec != std::errc()) continue;
+        return fmt::format("{}.{}.{}.{}", addr & 0xff, (addr >> 8) & 0xff, (addr >> 16) & 0xff,
+                           addr >> 24);
+    }
+    throw Error(
+        "--add-host host-gateway: the host has no default IPv4 route, the address pasta gives "
+        "the container for the host (use --network slirp4netns: 10.0.2.2)");
+}
+
+std::string add_host_line(const std::string& spec, const std::string& gateway) {
     size_t sep = spec.find_first_of(":=");
     std::string host = spec.substr(0, sep);
     std::string ip = sep == std::string::npos ? "" : spec.substr(sep + 1);
-    if (ip == "host-gateway") ip = network::Network{}.gateway;
+    if (ip == "host-gateway") ip = gateway;
     unsigned char buf[16];
     if (host.empty() ||
         (::inet_pton(AF_INET, ip.c_str(), buf) != 1 && ::inet_pton(AF_INET6, ip.c_str(), buf) != 1))
@@ -127,6 +152,15 @@ std::string add_host_line(const std::string& spec) {
                         "address in add-host: \"{}\"",
                         spec, ip));
     return fmt::format("{}\t{}\n", ip, host);
+}
+
+std::string add_host_lines(const std::vector<std::string>& specs, NetworkMode m) {
+    std::string lines, gateway;
+    for (auto& spec : specs) {
+        if (gateway.empty() && spec.ends_with("host-gateway")) gateway = host_gateway(m);
+        lines += add_host_line(spec, gateway);
+    }
+    return lines;
 }
 
 std::string resolv_conf(bool host_network) {
@@ -445,7 +479,7 @@ bool connects(NetworkMode m) {
     return m == NetworkMode::bridge || m == NetworkMode::user || m == NetworkMode::slirp4netns;
 }
 
-void connect_container(const EngineContext& ctx, const ContainerRecord& rec, pid_t pid) {
+sys::UniqueFd connect_container(const EngineContext& ctx, const ContainerRecord& rec, pid_t pid) {
     std::vector<network::PortMapping> ports = rec.publish;
     bool bridge = rec.network == NetworkMode::bridge;
     bool slirp = rec.network == NetworkMode::slirp4netns;
@@ -476,15 +510,14 @@ void connect_container(const EngineContext& ctx, const ContainerRecord& rec, pid
         held.reset();
         try {
             if (slirp)
-                network::start_slirp(dir, pid, ports,
-                                     network::parse_slirp_options(rec.network_options));
-            else
-                network::start_pasta(dir, pid, ports);
+                return network::start_slirp(dir, pid, ports,
+                                            network::parse_slirp_options(rec.network_options));
+            network::start_pasta(dir, pid, ports);
         } catch (...) {
             sys::remove_all(dir);
             throw;
         }
-        return;
+        return {};
     }
     if (bridge) {
         // the reservation of the ports (and what a DEL needs should this process die
@@ -495,7 +528,7 @@ void connect_container(const EngineContext& ctx, const ContainerRecord& rec, pid
         if (rec.networks.empty()) held.reset();
         connect_default(ctx, rec, pid, ports);
     }
-    if (rec.networks.empty()) return;
+    if (rec.networks.empty()) return {};
     auto store = network::NetworkStore(ctx.data_root).lock();
     std::set<std::string> names;
     try {
@@ -512,6 +545,7 @@ void connect_container(const EngineContext& ctx, const ContainerRecord& rec, pid
         forget_names(ctx, names);
         throw;
     }
+    return {};
 }
 
 void disconnect_container(const EngineContext& ctx, const std::string& id) {

@@ -10,6 +10,7 @@
 
 #include "engine/options.h"
 #include "network/endpoint.h"
+#include "sys/fd.h"
 
 namespace husk::engine {
 
@@ -31,9 +32,18 @@ std::string resolv_conf(bool host_network);
 std::string with_dns(const std::string& conf, const std::vector<std::string>& servers,
                      const std::vector<std::string>& search,
                      const std::vector<std::string>& options);
+// The address --add-host's "host-gateway" stands for in network mode `m`: the host as the
+// container reaches it. The bridge's gateway; slirp4netns's 10.0.2.2; a user's default
+// network (pasta) the host's default IPv4 gateway, which pasta gives the container as its
+// own and maps to the host (its loopback). Throws when there is none (pasta without a
+// default route).
+std::string host_gateway(NetworkMode m);
 // "HOST:IP" or "HOST=IP" of --add-host as an /etc/hosts line ("IP\tHOST\n"); IP
-// "host-gateway" is the bridge's gateway. Throws docker's error for a bad one.
-std::string add_host_line(const std::string& spec);
+// "host-gateway" is `gateway` (host_gateway's). Throws docker's error for a bad one.
+std::string add_host_line(const std::string& spec, const std::string& gateway);
+// Every --add-host of a container in network mode `m` as /etc/hosts lines (host_gateway
+// asked only when one names it).
+std::string add_host_lines(const std::vector<std::string>& specs, NetworkMode m);
 
 // Does a container of this mode get connected when it starts (bridge, user networks)?
 bool connects(NetworkMode m);
@@ -47,7 +57,10 @@ bool connects(NetworkMode m);
 // network's DNS responder, started with the network's first container
 // (network/dns/control.h). Throws with nothing left behind. Call with the container's
 // lock held (or before anyone else can know it).
-void connect_container(const EngineContext& ctx, const ContainerRecord& rec, pid_t pid);
+// Returns what must stay open while the container runs: the write end of slirp4netns's
+// exit pipe (network/slirp.h; empty in other modes), to be held by whoever runs it (the
+// foreground husk, or the monitor: hand_to_monitor).
+sys::UniqueFd connect_container(const EngineContext& ctx, const ContainerRecord& rec, pid_t pid);
 // Undoes connect_container when the container is connected (no-op otherwise): called
 // whenever a container stops being alive. Its networks' responders lose its names; the
 // last container of a network takes the responder with it. Never throws (warns).

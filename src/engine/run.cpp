@@ -51,7 +51,7 @@ void validate(const RunOptions& o) {
         throw Error("\"husk run\" requires at least 1 argument: IMAGE [COMMAND] [ARG...]");
     if (o.network == NetworkMode::none && (!o.publish.empty() || o.publish_all))
         throw Error("conflicting options: port publishing and the container type network mode");
-    for (auto& h : o.add_hosts) add_host_line(h);
+    add_host_lines(o.add_hosts, o.network);
     if (o.network == NetworkMode::host &&
         (!o.dns.empty() || !o.dns_search.empty() || !o.dns_options.empty()))
         throw Error("conflicting options: dns and the network mode");
@@ -360,10 +360,11 @@ int run_container(EngineContext& ctx, RunOptions& o) {
     co.bundle = db.dir(rec.id);
     runtime::RunEvents ev;
     ev.terminal_input = o.interactive;
+    sys::UniqueFd helper_exit;  // slirp4netns ends with us, killed or not
     ev.created = [&](pid_t pid) {
         // rootless, the init brings it up itself (runtime Plan::loopback_up)
         if (o.network != NetworkMode::host && !sys::rootless()) loopback_up(pid);
-        if (connects(o.network)) connect_container(ctx, rec, pid);
+        if (connects(o.network)) helper_exit = connect_container(ctx, rec, pid);
         rec.status = ContainerStatus::running;
         db.save(rec);
         emit_container_event(ctx.data_root, rec, "start");

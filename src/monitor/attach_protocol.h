@@ -6,7 +6,10 @@
  * direction is a stream of frames: {u8 type, u32 big-endian payload length, payload}.
  *   monitor -> client: STDOUT, STDERR (output), EXIT (payload: the decimal exit code)
  *   client -> monitor: STDIN (input), RESIZE ("ROWS COLS"), CLOSE_STDIN (empty),
- *                      NO_RESTART (empty: stopped through husk, the restart policy ends)
+ *                      NO_RESTART (empty: stopped through husk, the restart policy ends),
+ *                      HOLD (empty, one fd attached by SCM_RIGHTS: the monitor holds it
+ *                      until it ends, in place of the one held before: slirp4netns's exit
+ *                      pipe, engine/monitor.h hand_to_monitor)
  */
 #ifndef HUSK_MONITOR_ATTACH_PROTOCOL_H
 #define HUSK_MONITOR_ATTACH_PROTOCOL_H
@@ -23,6 +26,7 @@ enum husk_attach_frame {
     HUSK_ATTACH_RESIZE = 4,
     HUSK_ATTACH_CLOSE_STDIN = 5,
     HUSK_ATTACH_NO_RESTART = 6,
+    HUSK_ATTACH_HOLD = 7,
 };
 
 /* Bytes of a frame's header: the type, then the payload length. */

@@ -69,7 +69,8 @@ static struct {
     struct stream out, err;
     struct client clients[kMaxClients];
     int listen_fd;
-    int no_restart;                     // a NO_RESTART frame came: stopped through husk
+    int no_restart;  // a NO_RESTART frame came: stopped through husk
+    int held;        // the fd of the last HOLD frame (slirp4netns's exit pipe), -1: none
     struct husk_restart_policy policy;  // from argv, then ./restart-policy
     // what the events, restarts and health checks need
     const char* events;  // the journal
@@ -274,8 +275,28 @@ static void client_frame(int type, const unsigned char* p, size_t n) {
     }
 }
 
+// Keeps the fds that came with a message (a HOLD frame's): the last one in place of the
+// one held before, closed on exec (the cleanup at the end does not hold it).
+static void hold_fds(struct msghdr* mh) {
+    for (struct cmsghdr* cm = CMSG_FIRSTHDR(mh); cm; cm = CMSG_NXTHDR(mh, cm)) {
+        if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS) continue;
+        size_t n = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+        for (size_t i = 0; i < n; ++i) {
+            int fd;
+            memcpy(&fd, CMSG_DATA(cm) + i * sizeof fd, sizeof fd);
+            if (M.held >= 0) close(M.held);
+            M.held = fd;
+        }
+    }
+}
+
 static void client_read(struct client* c) {
-    ssize_t r = read(c->fd, c->buf + c->len, sizeof c->buf - c->len);
+    char ctl[CMSG_SPACE(4 * sizeof(int))];
+    struct iovec iov = {c->buf + c->len, sizeof c->buf - c->len};
+    struct msghdr mh = {
+        .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl, .msg_controllen = sizeof ctl};
+    ssize_t r = recvmsg(c->fd, &mh, MSG_CMSG_CLOEXEC);
+    if (r > 0) hold_fds(&mh);
     if (r <= 0) {
         drop_client(c);
         return;
@@ -657,6 +678,7 @@ int main(int argc, char** argv) {
     M.err.type = HUSK_ATTACH_STDERR;
     M.in_fd = arg_fd(argv[8]);
     M.pty = -1;
+    M.held = -1;
     M.log_fd = -1;
     M.events = argv[11];
     M.id = argv[12];

@@ -48,7 +48,7 @@ void start_pasta(const std::string& dir, pid_t pid, const std::vector<PortMappin
         "pasta",
         pasta_args(pasta, dir, fmt::format("/proc/{}/ns/user", pid),
                    fmt::format("/proc/{}/ns/net", pid), ports),
-        {-1, -1},
+        {-1, -1, -1},
         [&dir] { return !sys::read_file_if_exists(dir + "/ready").value_or("").empty(); }};
     start_helper(dir, pid, helper);
 }

@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <poll.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -9,6 +10,8 @@
 
 #include <charconv>
 #include <cstdio>
+#include <optional>
+#include <utility>
 
 #include <fmt/format.h>
 
@@ -16,6 +19,8 @@
 #include "sys/error.h"
 #include "sys/fd.h"
 #include "sys/fileutil.h"
+#include "sys/log.h"
+#include "sys/spawn.h"
 #include "sys/syscalls.h"
 
 namespace husk::network {
@@ -85,6 +90,8 @@ SlirpOptions parse_slirp_options(std::string_view text) {
         std::string_view value = eq == std::string_view::npos ? "" : opt.substr(eq + 1);
         if (name == "allow_host_loopback") {
             o.allow_host_loopback = parse_bool(name, value);
+        } else if (name == "enable_ipv6") {
+            o.enable_ipv6 = parse_bool(name, value);
         } else if (name == "mtu") {
             int mtu = 0;
             auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), mtu);
@@ -99,28 +106,39 @@ SlirpOptions parse_slirp_options(std::string_view text) {
                     "slirp4netns option port_handler={} is not supported: husk publishes ports "
                     "through slirp4netns's API only (port_handler=slirp4netns)",
                     value));
-        } else if (name == "cidr" || name == "enable_ipv6" || name == "outbound_addr" ||
-                   name == "outbound_addr6") {
-            throw Error(fmt::format(
-                "slirp4netns option {} is not supported by husk (allow_host_loopback, mtu, "
-                "port_handler=slirp4netns are)",
-                name));
+        } else if (name == "cidr" || name == "outbound_addr" || name == "outbound_addr6") {
+            throw Error(
+                fmt::format("slirp4netns option {} is not supported by husk (allow_host_loopback, "
+                            "enable_ipv6, mtu, port_handler=slirp4netns are)",
+                            name));
         } else {
             throw Error(fmt::format(
-                "unknown slirp4netns option \"{}\" (allow_host_loopback, mtu, port_handler)", opt));
+                "unknown slirp4netns option \"{}\" (allow_host_loopback, enable_ipv6, mtu, "
+                "port_handler)",
+                opt));
         }
     }
     return o;
 }
 
-std::vector<std::string> slirp_args(const std::string& slirp, const std::string& dir, int dir_fd,
-                                    int ready_fd, bool userns, const SlirpOptions& o) {
+SlirpFeatures slirp_features_of(std::string_view help) {
+    auto has = [help](std::string_view flag) { return help.find(flag) != std::string_view::npos; };
+    return {has("--exit-fd"), has("--enable-sandbox"), has("--enable-seccomp"),
+            has("--enable-ipv6")};
+}
+
+std::vector<std::string> slirp_args(const std::string& slirp, const SlirpLaunch& l,
+                                    const SlirpOptions& o) {
     std::vector<std::string> args{slirp, "--configure", fmt::format("--mtu={}", o.mtu),
-                                  fmt::format("--ready-fd={}", ready_fd),
-                                  fmt::format("--api-socket={}", api_path(dir_fd))};
+                                  fmt::format("--ready-fd={}", l.ready_fd),
+                                  fmt::format("--api-socket={}", api_path(l.dir_fd))};
+    if (l.exit_fd >= 0) args.push_back(fmt::format("--exit-fd={}", l.exit_fd));
     if (!o.allow_host_loopback) args.emplace_back("--disable-host-loopback");
-    if (userns) args.push_back(fmt::format("--userns-path={}/userns", dir));
-    args.insert(args.end(), {"--netns-type=path", dir + "/netns", "tap0"});
+    if (o.enable_ipv6) args.emplace_back("--enable-ipv6");
+    if (l.sandbox) args.emplace_back("--enable-sandbox");
+    if (l.seccomp) args.emplace_back("--enable-seccomp");
+    if (l.userns_path) args.push_back(fmt::format("--userns-path={}/userns", l.dir));
+    args.insert(args.end(), {"--netns-type=path", l.dir + "/netns", "tap0"});
     return args;
 }
 
@@ -134,21 +152,34 @@ nlohmann::json add_hostfwd_request(const PortMapping& p) {
               {"guest_port", p.container_port}}}};
 }
 
-void start_slirp(const std::string& dir, pid_t pid, const std::vector<PortMapping>& ports,
-                 const SlirpOptions& o) {
-    std::string slirp = sys::find_on_path("slirp4netns");
-    if (slirp.empty())
-        throw Error(
-            "--network slirp4netns: slirp4netns is not installed: install the slirp4netns "
-            "package, or use the default network (pasta)");
+namespace {
+
+// What the slirp4netns at `path` can do, read from its --help once per process.
+const SlirpFeatures& features_of(const std::string& path) {
+    static std::optional<std::pair<std::string, SlirpFeatures>> known;
+    if (known && known->first == path) return known->second;
+    std::vector<std::string> args{path, "--help"}, env;
+    auto argv = sys::c_strings(args);
+    auto envp = sys::c_strings(env);
+    sys::UniqueFd out(::memfd_create("slirp4netns-help", MFD_CLOEXEC));
+    if (!out) throw_sys("memfd_create for slirp4netns --help");
+    sys::SpawnResult r = sys::spawn_and_wait(path.c_str(), argv.data(), envp.data(), 10, nullptr, 0,
+                                             out.get(), out.get());
+    if (!r.ok())
+        throw Error(fmt::format("--network slirp4netns: {} --help: {}", path,
+                                sys::describe_spawn_result(r)));
+    if (::lseek(out.get(), 0, SEEK_SET) != 0) throw_sys("lseek", "slirp4netns --help");
+    known.emplace(path, slirp_features_of(sys::read_to_end(out.get(), path + " --help")));
+    return known->second;
+}
+
+// One start of slirp4netns in `dir` for the init `pid`, in its sandbox or not: the write
+// end of its exit pipe once it has configured tap0.
+sys::UniqueFd launch_slirp(const std::string& slirp, const std::string& dir, pid_t pid,
+                           bool own_userns, bool sandbox, const SlirpFeatures& f,
+                           const SlirpOptions& o) {
     sys::mkdir_all(dir, 0700);
-    // the init stays dumpable until its execve for this (runtime Plan::dumpable_until_exec)
     std::string userns = fmt::format("/proc/{}/ns/user", pid);
-    struct stat ours {
-    }, theirs{};
-    if (::stat("/proc/self/ns/user", &ours) != 0) throw_sys("stat", "/proc/self/ns/user");
-    if (::stat(userns.c_str(), &theirs) != 0) throw_sys("stat", userns);
-    bool own_userns = ours.st_ino != theirs.st_ino || ours.st_dev != theirs.st_dev;
     for (auto [link, target] : {std::pair{dir + "/netns", fmt::format("/proc/{}/ns/net", pid)},
                                 std::pair{dir + "/userns", userns}}) {
         ::unlink(link.c_str());  // a previous start's
@@ -159,17 +190,71 @@ void start_slirp(const std::string& dir, pid_t pid, const std::vector<PortMappin
     int fds[2];
     if (::pipe2(fds, O_CLOEXEC | O_NONBLOCK) != 0) throw_sys("pipe2");
     sys::UniqueFd ready_rd(fds[0]), ready_wr(fds[1]);
+    if (::pipe2(fds, O_CLOEXEC) != 0) throw_sys("pipe2");
+    sys::UniqueFd exit_rd(fds[0]), exit_wr(fds[1]);
+    // its sandbox needs it root where it runs: inside the container's user namespace
+    // (where the user is root), not joining it by --userns-path from the user's own
+    sys::UniqueFd userns_fd;
+    if (own_userns && sandbox) {
+        userns_fd.reset(::open(userns.c_str(), O_RDONLY | O_CLOEXEC));
+        if (!userns_fd) throw_sys("open", userns);
+    }
+    SlirpLaunch l{dir,
+                  dir_fd.get(),
+                  ready_wr.get(),
+                  f.exit_fd ? exit_rd.get() : -1,
+                  own_userns && !sandbox,
+                  sandbox,
+                  f.seccomp};
     UsernetHelper helper{"slirp4netns",
-                         slirp_args(slirp, dir, dir_fd.get(), ready_wr.get(), own_userns, o),
-                         {dir_fd.get(), ready_wr.get()},
+                         slirp_args(slirp, l, o),
+                         {dir_fd.get(), ready_wr.get(), l.exit_fd},
                          [&ready_rd] {
                              // slirp4netns writes "1" once tap0 is configured
                              char c = 0;
                              return ::read(ready_rd.get(), &c, 1) == 1 && c == '1';
-                         }};
+                         },
+                         userns_fd.get()};
     start_helper(dir, pid, helper);
-    ready_wr.reset();
+    return exit_wr;
+}
+
+}  // namespace
+
+sys::UniqueFd start_slirp(const std::string& dir, pid_t pid, const std::vector<PortMapping>& ports,
+                          const SlirpOptions& o) {
+    std::string slirp = sys::find_on_path("slirp4netns");
+    if (slirp.empty())
+        throw Error(
+            "--network slirp4netns: slirp4netns is not installed: install the slirp4netns "
+            "package, or use the default network (pasta)");
+    const SlirpFeatures& f = features_of(slirp);
+    if (o.enable_ipv6 && !f.ipv6)
+        throw Error(fmt::format(
+            "slirp4netns option enable_ipv6: {} has no --enable-ipv6 (upgrade slirp4netns)",
+            slirp));
+    // the init stays dumpable until its execve for this (runtime Plan::dumpable_until_exec)
+    std::string userns = fmt::format("/proc/{}/ns/user", pid);
+    struct stat ours {
+    }, theirs{};
+    if (::stat("/proc/self/ns/user", &ours) != 0) throw_sys("stat", "/proc/self/ns/user");
+    if (::stat(userns.c_str(), &theirs) != 0) throw_sys("stat", userns);
+    bool own_userns = ours.st_ino != theirs.st_ino || ours.st_dev != theirs.st_dev;
+    // a failed start removes DIR: what the caller put there comes back for a second one
+    auto endpoint = sys::read_file_if_exists(dir + "/endpoint.json");
+    sys::UniqueFd exit_wr;
     try {
+        exit_wr = launch_slirp(slirp, dir, pid, own_userns, f.sandbox, f, o);
+    } catch (const Error& e) {
+        if (!f.sandbox) throw;
+        sys::mkdir_all(dir, 0700);
+        if (endpoint) sys::write_file_atomic(dir + "/endpoint.json", *endpoint, 0600);
+        exit_wr = launch_slirp(slirp, dir, pid, own_userns, false, f, o);
+        log::warn("slirp4netns runs without its sandbox: with --enable-sandbox, {}", e.what());
+    }
+    try {
+        sys::UniqueFd dir_fd(::open(dir.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+        if (!dir_fd) throw_sys("open", dir);
         for (auto& p : ports)
             api_call(dir_fd.get(), add_hostfwd_request(p),
                      fmt::format("publish {} to port {}/{}", host_address(p), p.container_port,
@@ -178,6 +263,7 @@ void start_slirp(const std::string& dir, pid_t pid, const std::vector<PortMappin
         stop_helper(dir);
         throw;
     }
+    return exit_wr;
 }
 
 }  // namespace husk::network

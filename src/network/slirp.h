@@ -3,15 +3,26 @@
 // namespace when it has one of its own), it configures tap0 with 10.0.2.100/24 and a route
 // through 10.0.2.2 (the host: its loopback only with allow_host_loopback), answers DNS on
 // 10.0.2.3 (forwarded to the host's resolvers) and forwards the published ports from the
-// host, asked one by one through its API socket (add_hostfwd). A user-mode network helper
-// (network/usernet.h: stopped by pid with its container); its directory, DIR, holds besides
-// its pid and log:
+// host, asked one by one through its API socket (add_hostfwd). With enable_ipv6=true tap0
+// also gets an address of fd00::/64 from slirp's router advertisements (slirp is fd00::2,
+// its DNS fd00::3). A user-mode network helper (network/usernet.h: stopped by pid with its
+// container); its directory, DIR, holds besides its pid and log:
 //   netns, userns  symlinks to the init's /proc/PID/ns files, the paths slirp4netns is given
 //                  (its argument DIR/netns is how stop_helper knows it)
 //   api.sock       its API socket, reached as /proc/self/fd/N/api.sock through a descriptor
 //                  of DIR (a container's DIR is longer than a socket address may be)
-// It is not given --exit-fd: a detached container outlives the husk that started it, and
-// it ends by its pid as pasta does.
+// It is given --exit-fd, the read end of a pipe: it ends by itself once every write end is
+// closed. start_slirp returns the write end; husk holds it while it runs the container in
+// the foreground, and hands it to the container's monitor (engine/monitor.h) for a detached
+// one, so a husk or a monitor killed at any moment leaves no slirp4netns behind, and the
+// kill by pid still ends it with its container.
+// Where the installed slirp4netns has them (its --help, read once per process, as podman
+// does), it runs with --enable-sandbox (its own mount namespace, / an empty read-only tmpfs
+// with /etc and /run, capabilities dropped) and --enable-seccomp. Its sandbox needs it to
+// be root in the user namespace it runs in: a user's slirp4netns is started inside the
+// container's user namespace (as podman starts it inside its own), where the user is root;
+// started from the user's own namespace the sandbox fails ("setegid(0)"). Should a start
+// with the sandbox fail, it is started again without it, with one warning line.
 #pragma once
 
 #include <sys/types.h>
@@ -23,6 +34,7 @@
 #include <nlohmann/json.hpp>
 
 #include "network/ports.h"
+#include "sys/fd.h"
 
 namespace husk::network {
 
@@ -35,27 +47,50 @@ inline constexpr int kSlirpPrefix = 24;
 struct SlirpOptions {
     bool allow_host_loopback = false;  // the host's 127.0.0.1 as 10.0.2.2
     int mtu = 65520;
+    bool enable_ipv6 = false;  // tap0 also on fd00::/64 (no route to the host's IPv6 beyond)
     bool operator==(const SlirpOptions&) const = default;
 };
 
 // Parses podman's option list ("" for none): allow_host_loopback=true|false,
-// mtu=N (68..65521), port_handler=slirp4netns. Throws one line naming the option for the
-// others (cidr, enable_ipv6, outbound_addr, outbound_addr6, port_handler=rootlesskit) and
-// for anything else.
+// enable_ipv6=true|false, mtu=N (68..65521), port_handler=slirp4netns. Throws one line
+// naming the option for the others (cidr, outbound_addr, outbound_addr6,
+// port_handler=rootlesskit) and for anything else.
 SlirpOptions parse_slirp_options(std::string_view text);
 
-// slirp4netns's arguments: its files in `dir`, its API socket through descriptor `dir_fd`
-// of `dir`, readiness on `ready_fd`; joining the user namespace DIR/userns when `userns`.
-std::vector<std::string> slirp_args(const std::string& slirp, const std::string& dir, int dir_fd,
-                                    int ready_fd, bool userns, const SlirpOptions& o);
+// What the installed slirp4netns can do (its --help).
+struct SlirpFeatures {
+    bool exit_fd = false;
+    bool sandbox = false;
+    bool seccomp = false;
+    bool ipv6 = false;
+};
+SlirpFeatures slirp_features_of(std::string_view help);
+
+// One start of slirp4netns: its files in `dir`, its API socket through descriptor `dir_fd`
+// of `dir`, readiness on `ready_fd`, its end on `exit_fd` (-1: none); `userns_path`: it
+// joins the user namespace DIR/userns itself (else it runs in the one it is started in).
+struct SlirpLaunch {
+    std::string dir;
+    int dir_fd = -1;
+    int ready_fd = -1;
+    int exit_fd = -1;
+    bool userns_path = false;
+    bool sandbox = false;
+    bool seccomp = false;
+};
+
+// slirp4netns's arguments for `l` and `o`.
+std::vector<std::string> slirp_args(const std::string& slirp, const SlirpLaunch& l,
+                                    const SlirpOptions& o);
 
 // The API request that publishes `p` (host ports resolved).
 nlohmann::json add_hostfwd_request(const PortMapping& p);
 
 // Starts slirp4netns for the container whose init is `pid`, publishes `ports` through its
-// API and returns (stopped by stop_helper). Throws husk::Error with slirp4netns's own words
-// or the API's error, naming the port (nothing left running, `dir` removed).
-void start_slirp(const std::string& dir, pid_t pid, const std::vector<PortMapping>& ports,
-                 const SlirpOptions& o);
+// API and returns the write end of its exit pipe (close-on-exec): slirp4netns ends when
+// the last copy of it is closed, or by stop_helper. Throws husk::Error with slirp4netns's
+// own words or the API's error, naming the port (nothing left running, `dir` removed).
+sys::UniqueFd start_slirp(const std::string& dir, pid_t pid, const std::vector<PortMapping>& ports,
+                          const SlirpOptions& o);
 
 }  // namespace husk::network

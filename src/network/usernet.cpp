@@ -1,6 +1,7 @@
 #include "network/usernet.h"
 
 #include <fcntl.h>
+#include <sched.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -82,7 +83,13 @@ pid_t start_helper(const std::string& dir, pid_t init, const UsernetHelper& help
         auto [end, ec] = std::to_chars(digits, digits + sizeof digits, ::getpid());
         if (ec == std::errc())
             sys::write_all(pid_fd.get(), digits, static_cast<size_t>(end - digits));
-        sys::exec_detached(argv.data(), null.get(), log_fd.get(), {helper.keep[0], helper.keep[1]});
+        if (helper.userns_fd >= 0 && ::setns(helper.userns_fd, CLONE_NEWUSER) != 0) {
+            static const char msg[] = "husk: setns into the container's user namespace failed\n";
+            sys::write_all(log_fd.get(), msg, sizeof msg - 1);
+            ::_exit(126);
+        }
+        sys::exec_detached(argv.data(), null.get(), log_fd.get(),
+                           {helper.keep[0], helper.keep[1], helper.keep[2]});
     }
     pid_fd.reset();
     log_fd.reset();

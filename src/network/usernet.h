@@ -26,10 +26,11 @@ namespace husk::network {
 inline constexpr auto kHelperWithin = std::chrono::seconds(20);
 
 struct UsernetHelper {
-    std::string name;                 // "pasta": in messages
-    std::vector<std::string> args;    // its argv; args[0] its path; one names a file in DIR
-    std::array<int, 2> keep{-1, -1};  // descriptors it inherits (-1: none)
-    std::function<bool()> ready;      // polled (every 2 ms) until it serves
+    std::string name;                     // "pasta": in messages
+    std::vector<std::string> args;        // its argv; args[0] its path; one names a file in DIR
+    std::array<int, 3> keep{-1, -1, -1};  // descriptors it inherits (-1: none)
+    std::function<bool()> ready;          // polled (every 2 ms) until it serves
+    int userns_fd = -1;  // a user namespace it runs in (joined before its execve); -1: ours
 };
 
 // Starts `helper` for the container whose init is `init` and returns its pid once `ready`

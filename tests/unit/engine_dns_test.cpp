@@ -19,11 +19,15 @@ TEST(EngineDns, EachGivenKindReplacesItsLines) {
 }
 
 TEST(EngineDns, AddHostLines) {
-    EXPECT_EQ(add_host_line("db:10.1.2.3"), "10.1.2.3\tdb\n");
-    EXPECT_EQ(add_host_line("db=10.1.2.3"), "10.1.2.3\tdb\n");
-    EXPECT_EQ(add_host_line("v6:2001:db8::1"), "2001:db8::1\tv6\n");
-    EXPECT_EQ(add_host_line("gw:host-gateway"), "10.66.0.1\tgw\n");
-    EXPECT_THROW(add_host_line("db:notanip"), husk::Error);
-    EXPECT_THROW(add_host_line("db"), husk::Error);
-    EXPECT_THROW(add_host_line(":10.1.2.3"), husk::Error);
+    EXPECT_EQ(add_host_line("db:10.1.2.3", ""), "10.1.2.3\tdb\n");
+    EXPECT_EQ(add_host_line("db=10.1.2.3", ""), "10.1.2.3\tdb\n");
+    EXPECT_EQ(add_host_line("v6:2001:db8::1", ""), "2001:db8::1\tv6\n");
+    EXPECT_EQ(add_host_line("gw:host-gateway", "10.66.0.1"), "10.66.0.1\tgw\n");
+    EXPECT_THROW(add_host_line("db:notanip", ""), husk::Error);
+    EXPECT_THROW(add_host_line("db", ""), husk::Error);
+    EXPECT_THROW(add_host_line(":10.1.2.3", ""), husk::Error);
+    // host-gateway is the host as the network mode reaches it: slirp4netns's 10.0.2.2
+    EXPECT_EQ(add_host_lines({"db:10.1.2.3", "gw:host-gateway"}, NetworkMode::slirp4netns),
+              "10.1.2.3\tdb\n10.0.2.2\tgw\n");
+    EXPECT_EQ(host_gateway(NetworkMode::slirp4netns), "10.0.2.2");
 }

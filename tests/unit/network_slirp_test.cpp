@@ -29,10 +29,12 @@ std::string refusal(const std::string& options) {
 
 TEST(NetworkSlirp, OptionsHuskDoes) {
     EXPECT_EQ(network::parse_slirp_options(""), network::SlirpOptions{});
-    auto o = network::parse_slirp_options("allow_host_loopback=true,mtu=1500");
+    auto o = network::parse_slirp_options("allow_host_loopback=true,mtu=1500,enable_ipv6=true");
     EXPECT_TRUE(o.allow_host_loopback);
     EXPECT_EQ(o.mtu, 1500);
+    EXPECT_TRUE(o.enable_ipv6);
     EXPECT_FALSE(network::parse_slirp_options("allow_host_loopback=false").allow_host_loopback);
+    EXPECT_FALSE(network::parse_slirp_options("enable_ipv6=false").enable_ipv6);
     EXPECT_EQ(network::parse_slirp_options("port_handler=slirp4netns"), network::SlirpOptions{});
 }
 
@@ -41,30 +43,51 @@ TEST(NetworkSlirp, OtherOptionsAreRefusedNamingThem) {
               "slirp4netns option port_handler=rootlesskit is not supported: husk publishes "
               "ports through slirp4netns's API only (port_handler=slirp4netns)");
     EXPECT_EQ(refusal("cidr=10.5.0.0/24"),
-              "slirp4netns option cidr is not supported by husk (allow_host_loopback, mtu, "
-              "port_handler=slirp4netns are)");
-    for (auto* o : {"enable_ipv6=true", "outbound_addr=eth0", "outbound_addr6=::1"})
+              "slirp4netns option cidr is not supported by husk (allow_host_loopback, "
+              "enable_ipv6, mtu, port_handler=slirp4netns are)");
+    for (auto* o : {"outbound_addr=eth0", "outbound_addr6=::1"})
         EXPECT_NE(refusal(o).find("is not supported by husk"), std::string::npos) << o;
     EXPECT_EQ(refusal("allow_host_loopback=yes"),
               "slirp4netns option allow_host_loopback: expected true or false, got \"yes\"");
+    EXPECT_EQ(refusal("enable_ipv6=1"),
+              "slirp4netns option enable_ipv6: expected true or false, got \"1\"");
     EXPECT_EQ(refusal("mtu=67"),
               "slirp4netns option mtu: expected a number from 68 to 65521, got \"67\"");
     EXPECT_NE(refusal("mtu=1500x"), "accepted");
     EXPECT_EQ(refusal("nosuch=1"),
-              "unknown slirp4netns option \"nosuch=1\" (allow_host_loopback, mtu, port_handler)");
+              "unknown slirp4netns option \"nosuch=1\" (allow_host_loopback, enable_ipv6, mtu, "
+              "port_handler)");
 }
 
 TEST(NetworkSlirp, CommandLineJoinsTheInitsNamespacesThroughItsDirectory) {
-    EXPECT_EQ(joined(network::slirp_args("/usr/bin/slirp4netns", "/d", 5, 6, true, {})),
+    network::SlirpLaunch l{"/d", 5, 6, 7, true, false, false};
+    EXPECT_EQ(joined(network::slirp_args("/usr/bin/slirp4netns", l, {})),
               "/usr/bin/slirp4netns --configure --mtu=65520 --ready-fd=6 "
-              "--api-socket=/proc/self/fd/5/api.sock --disable-host-loopback "
+              "--api-socket=/proc/self/fd/5/api.sock --exit-fd=7 --disable-host-loopback "
               "--userns-path=/d/userns --netns-type=path /d/netns tap0");
     network::SlirpOptions o;
     o.allow_host_loopback = true;
     o.mtu = 1500;
-    EXPECT_EQ(joined(network::slirp_args("slirp4netns", "/d", 5, 6, false, o)),
+    o.enable_ipv6 = true;
+    // in its sandbox it is started inside the user namespace: no --userns-path
+    network::SlirpLaunch in{"/d", 5, 6, -1, false, true, true};
+    EXPECT_EQ(joined(network::slirp_args("slirp4netns", in, o)),
               "slirp4netns --configure --mtu=1500 --ready-fd=6 "
-              "--api-socket=/proc/self/fd/5/api.sock --netns-type=path /d/netns tap0");
+              "--api-socket=/proc/self/fd/5/api.sock --enable-ipv6 --enable-sandbox "
+              "--enable-seccomp --netns-type=path /d/netns tap0");
+}
+
+TEST(NetworkSlirp, FeaturesAreReadFromItsHelp) {
+    auto f = network::slirp_features_of(
+        "-e, --exit-fd=FD  specify the FD for terminating slirp4netns\n"
+        "-6, --enable-ipv6  enable IPv6 (experimental)\n"
+        "--enable-sandbox  create a new mount namespace\n");
+    EXPECT_TRUE(f.exit_fd);
+    EXPECT_TRUE(f.ipv6);
+    EXPECT_TRUE(f.sandbox);
+    EXPECT_FALSE(f.seccomp);
+    auto old = network::slirp_features_of("-c, --configure  bring up the interface\n");
+    EXPECT_FALSE(old.exit_fd || old.ipv6 || old.sandbox || old.seccomp);
 }
 
 TEST(NetworkSlirp, EachPortIsOneAddHostfwd) {

@@ -10,6 +10,7 @@
 #include "cli/husk/command.h"
 #include "cli/husk/container_cmd.h"
 #include "cli/husk/util.h"
+#include "engine/config_file.h"
 #include "engine/events.h"
 #include "engine/lifecycle.h"
 #include "engine/monitor.h"
@@ -121,14 +122,17 @@ void add_flags(CLI::App* sub, RunFlags& f) {
     sub->add_option("--shm-size", f.shm_size, "size of /dev/shm (e.g. 64m)");
     multi("-l,--label", f.labels, "set a label: key=value");
     multi("--network,--net", f.networks,
-          "network: bridge (default), none, host, or networks' names (several)");
+          "network: bridge (default; a user's: pasta, or husk.conf's "
+          "default_rootless_network_cmd), none, host, slirp4netns[:OPTIONS], or networks' "
+          "names (several)");
     multi("--network-alias", f.network_aliases, "a name on the (first) network besides its own");
     sub->add_option("--ip", f.ip, "its IPv4 address on the (first) network");
     multi("-p,--publish", f.publish, "publish a port: [[IP:][HOSTPORT]:]CPORT[/tcp|/udp]");
     sub->add_flag("-P,--publish-all", o.publish_all, "publish every exposed port to a free one");
     multi("--expose", o.expose, "expose a port or a range: PORT[-PORT][/tcp|/udp]");
     multi("--add-host", o.add_hosts,
-          "add a line to /etc/hosts: HOST:IP (IP host-gateway: the bridge)");
+          "add a line to /etc/hosts: HOST:IP (IP host-gateway: the host as the network "
+          "reaches it)");
     multi("--dns", o.dns, "name server for /etc/resolv.conf (replaces the host's)");
     multi("--dns-search", o.dns_search, "search domain for /etc/resolv.conf");
     multi("--dns-option", o.dns_options, "option for /etc/resolv.conf");
@@ -193,6 +197,7 @@ engine::RunOptions finish(RunFlags& f, const std::vector<std::string>& rest) {
     for (auto& m : f.gidmaps) o.gidmap.push_back(engine::parse_idmap("--gidmap", m));
     for (auto& s : f.security_opts) engine::apply_security_opt(s, o);
     o.network = engine::parse_networks(f.networks, f.network_aliases, f.ip, o.networks);
+    if (f.networks.empty()) o.network = engine::default_network_mode();  // husk.conf's
     o.network_options = engine::slirp_options_of(f.networks);
     for (auto& p : f.publish)
         for (auto& one : network::parse_publish_ranges(p)) o.publish.push_back(one);

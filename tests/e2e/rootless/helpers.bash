@@ -145,6 +145,17 @@ curl_until() {
     echo "$got"
 }
 
+# A server on the host's 127.0.0.1:PORT serving "from-the-host" as /f (its pid in
+# $WORK/server.pid, for the test's teardown).
+host_server() {
+    local port=$1
+    mkdir -p "$WORK/served"
+    echo from-the-host >"$WORK/served/f"
+    (cd "$WORK/served" && exec setsid python3 -m http.server -b 127.0.0.1 "$port" >/dev/null 2>&1) &
+    echo $! >"$WORK/server.pid"
+    [ "$(curl_until "http://127.0.0.1:$port/f" from-the-host)" = from-the-host ]
+}
+
 # N times as USER: `husk run -d --name kI ARGS... -p 127.0.0.1:PORT:80 husk/busybox sleep
 # 1000` with husk itself killed (SIGKILL) at a random moment, then `rm -f kI`; at last
 # `rm -f` of every container USER still has. Needs ../images/helpers (free_port).

@@ -90,11 +90,7 @@ data_root() { echo "$WORK/home-$RL_USER/.local/share/husk"; }
 @test "rootless: the container reaches a server on the host's 127.0.0.1 through the gateway" {
     local port
     port=$(free_port)
-    mkdir -p "$WORK/served"
-    echo from-the-host >"$WORK/served/f"
-    (cd "$WORK/served" && exec setsid python3 -m http.server -b 127.0.0.1 "$port" >/dev/null 2>&1) &
-    echo $! >"$WORK/server.pid"
-    [ "$(curl_until "http://127.0.0.1:$port/f" from-the-host)" = from-the-host ]
+    host_server "$port"
     run uh run --rm husk/busybox sh -c \
         "gw=\$(ip route | awk '/^default/ {print \$3}'); echo \$gw; wget -q -O - http://\$gw:$port/f"
     echo "$output"
@@ -102,6 +98,20 @@ data_root() { echo "$WORK/home-$RL_USER/.local/share/husk"; }
     [ "${lines[1]}" = from-the-host ]
     # a foreground run takes its pasta with it
     [ -z "$(pastas)" ]
+}
+
+@test "rootless --add-host NAME:host-gateway is the gateway pasta maps to the host" {
+    local port
+    port=$(free_port)
+    host_server "$port"
+    run uh run --rm --add-host hg.test:host-gateway husk/busybox sh -c \
+        "ip route | awk '/^default/ {print \$3}'; grep hg.test /etc/hosts; wget -q -O - http://hg.test:$port/f"
+    echo "$output"
+    [ "$status" -eq 0 ]
+    # the container's own gateway (the host's, as pasta copies it), named in /etc/hosts
+    [ -n "${lines[0]}" ]
+    [ "${lines[1]}" = "$(printf '%s\thg.test' "${lines[0]}")" ]
+    [ "${lines[2]}" = from-the-host ]
 }
 
 @test "rootless -p below net.ipv4.ip_unprivileged_port_start is refused naming the sysctl" {

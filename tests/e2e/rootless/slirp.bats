@@ -1,8 +1,10 @@
 #!/usr/bin/env bats
 # --network slirp4netns, the other user-mode network (podman's name): slirp4netns attached
-# to the container's namespaces gives it tap0 with 10.0.2.100 and DNS on 10.0.2.3, -p is
-# published through its API socket, and it ends with its container, also when the husk that
-# started it was killed at any moment. As a user with a subuid range and one without.
+# to the container's namespaces gives it tap0 with 10.0.2.100 and DNS on 10.0.2.3 (and
+# fd00::/64 with enable_ipv6=true), -p is published through its API socket, it runs in its
+# sandbox with seccomp, and it ends with its container, also when the husk that started it
+# or the container's monitor was killed at any moment (its --exit-fd pipe). A user's
+# husk.conf may make it the default network. As a user with a subuid range and one without.
 
 bats_require_minimum_version 1.5.0
 load helpers
@@ -24,7 +26,7 @@ teardown_file() {
 
 teardown() {
     [ -f "$WORK/server.pid" ] && kill "$(cat "$WORK/server.pid")" 2>/dev/null
-    rm -f "$WORK/server.pid"
+    rm -f "$WORK/server.pid" "$WORK/home-$RL_USER/.config/husk/husk.conf"
     rm_containers_of "$RL_USER" "$RL_BARE"
 }
 
@@ -35,14 +37,12 @@ slirps() { pgrep -u "${1:-$RL_USER}" -x slirp4netns || true; }
 
 data_root() { echo "$WORK/home-${1:-$RL_USER}/.local/share/husk"; }
 
-# A server on the host's 127.0.0.1:PORT serving FILE's text as /f.
-host_server() {
-    local port=$1
-    mkdir -p "$WORK/served"
-    echo from-the-host >"$WORK/served/f"
-    (cd "$WORK/served" && exec setsid python3 -m http.server -b 127.0.0.1 "$port" >/dev/null 2>&1) &
-    echo $! >"$WORK/server.pid"
-    [ "$(curl_until "http://127.0.0.1:$port/f" from-the-host)" = from-the-host ]
+# run_web USER NAME PORT TEXT: `run` of a detached --network slirp4netns container NAME
+# of USER serving TEXT as /index.html on the host's 127.0.0.1:PORT.
+run_web() {
+    run as "$1" "$HUSK" run -d --name "$2" --network slirp4netns -p "127.0.0.1:$3:80" \
+        husk/busybox sh -c "mkdir -p /www && echo $4 >/www/index.html && exec httpd -f -p 80 -h /www"
+    echo "$1: $output"
 }
 
 @test "slirp4netns: tap0 with 10.0.2.100 and DNS on 10.0.2.3, with and without a subuid range" {
@@ -71,9 +71,7 @@ host_server() {
     for u in "$RL_USER" "$RL_BARE"; do
         local port id
         port=$(free_port)
-        run as "$u" "$HUSK" run -d --name web --network slirp4netns -p "127.0.0.1:$port:80" \
-            husk/busybox sh -c 'mkdir -p /www && echo served-by-ctr >/www/index.html && exec httpd -f -p 80 -h /www'
-        echo "$u: $output"
+        run_web "$u" web "$port" served-by-ctr
         [ "$status" -eq 0 ]
         [ "$(curl_until "http://127.0.0.1:$port/index.html" served-by-ctr)" = served-by-ctr ]
         [ "$(as "$u" "$HUSK" port web)" = "80/tcp -> 127.0.0.1:$port" ]
@@ -142,7 +140,7 @@ host_server() {
 @test "slirp4netns: bad options and unsupported ones are refused in one line, exit 125" {
     local opt
     for opt in slirp4netns:cidr=10.5.0.0/24 slirp4netns:port_handler=rootlesskit \
-        slirp4netns:enable_ipv6=true slirp4netns:nosuch=1 slirp4netns:allow_host_loopback=maybe \
+        slirp4netns:enable_ipv6=maybe slirp4netns:nosuch=1 slirp4netns:allow_host_loopback=maybe \
         slirp4netns:mtu=12; do
         run uh run --rm --network "$opt" husk/busybox true
         echo "$opt: $output"
@@ -190,4 +188,184 @@ host_server() {
     echo "left: $output"
     [ -z "$output" ]
     nothing_left_of "$RL_USER"
+}
+
+# Waits (30 s at most) until USER has no slirp4netns left; fails naming what is left.
+no_slirp_within() {
+    local u=${1:-$RL_USER} i
+    for i in $(seq 300); do
+        [ -z "$(slirps "$u")" ] && return 0
+        sleep 0.1
+    done
+    echo "slirp4netns left: $(slirps "$u" | xargs -r ps -o pid,args -p)"
+    return 1
+}
+
+# The pid of USER's husk-monitor of the container named NAME (none: nothing).
+monitor_of() {
+    pgrep -u "$1" -f -- "husk-monitor .* $2 " || true
+}
+
+@test "slirp4netns: in its sandbox, seccomp on, ended by its exit pipe; the network still works" {
+    local help
+    help=$(slirp4netns --help)
+    [[ "$help" == *--exit-fd* ]] || skip "this slirp4netns has no --exit-fd"
+    local u
+    for u in "$RL_USER" "$RL_BARE"; do
+        local port pid
+        port=$(free_port)
+        run_web "$u" sb "$port" in-sandbox
+        [ "$status" -eq 0 ]
+        [[ "$output" != *warning* ]] # started in its sandbox at once
+        [[ "${lines[-1]}" =~ ^[0-9a-f]{64}$ ]]
+        [ "$(curl_until "http://127.0.0.1:$port/index.html" in-sandbox)" = in-sandbox ]
+        # DNS through 10.0.2.3 and outbound connections from the sandbox as before
+        pid=$(slirps "$u")
+        [ "$(wc -w <<<"$pid")" -eq 1 ]
+        tr '\0' ' ' <"/proc/$pid/cmdline"
+        echo
+        [[ "$(tr '\0' ' ' <"/proc/$pid/cmdline")" == *" --exit-fd="* ]]
+        if [[ "$help" == *--enable-sandbox* ]]; then
+            # what slirp4netns sees as / is its sandbox: /etc and /run, nothing of the host's
+            run ls "/proc/$pid/root/"
+            echo "its root: $output"
+            [ "$(echo "$output" | tr '\n' ' ')" = "etc run " ]
+        fi
+        if [[ "$help" == *--enable-seccomp* ]]; then
+            grep '^Seccomp:' "/proc/$pid/status"
+            [ "$(awk '/^Seccomp:/ {print $2}' "/proc/$pid/status")" = 2 ]
+        fi
+        as "$u" "$HUSK" rm -f sb
+        [ -z "$(slirps "$u")" ]
+    done
+}
+
+@test "slirp4netns --exit-fd: it ends with the monitor of a detached container, without rm" {
+    local port init mon
+    port=$(free_port)
+    run_web "$RL_USER" held "$port" up
+    [ "$status" -eq 0 ]
+    [ "$(curl_until "http://127.0.0.1:$port/index.html" up)" = up ]
+    # the husk that started it is gone; its monitor holds the exit pipe
+    [ "$(slirps | wc -l)" -eq 1 ]
+    init=$(uh inspect -f '{{.State.Pid}}' held)
+    mon=$(ps -o ppid= -p "$init" | tr -d ' ')
+    echo "init $init, monitor $mon: $(tr '\0' ' ' <"/proc/$mon/cmdline")"
+    [[ "$(cat "/proc/$mon/comm")" == husk-monitor* ]]
+    kill -9 "$mon"
+    no_slirp_within
+    run uh rm -f held
+    echo "$output"
+    [ "$status" -eq 0 ]
+    nothing_left_of "$RL_USER"
+}
+
+@test "slirp4netns --exit-fd: a foreground husk run killed takes its slirp4netns with it" {
+    (as "$RL_USER" "$HUSK" run --name fg --network slirp4netns husk/busybox sleep 1000 \
+        >/dev/null 2>&1 &)
+    local i
+    for i in $(seq 300); do
+        [ -n "$(slirps)" ] && break
+        sleep 0.1
+    done
+    [ -n "$(slirps)" ]
+    pkill -9 -u "$RL_USER" -f -- "--name fg --network slirp4netns"
+    no_slirp_within
+    run uh rm -f fg
+    [ "$status" -eq 0 ]
+    nothing_left_of "$RL_USER"
+}
+
+@test "slirp4netns kill: husk run -d and its monitor killed at random moments: no slirp4netns left, even before rm -f" {
+    local uid gid i
+    uid=$(id -u "$RL_USER")
+    gid=$(id -g "$RL_USER")
+    for i in $(seq 6); do
+        local port pid mon
+        port=$(free_port)
+        (cd "$WORK" && exec setpriv --reuid="$uid" --regid="$gid" --init-groups env -i \
+            PATH=/usr/bin:/bin HOME="$WORK/home-$RL_USER" XDG_RUNTIME_DIR="$WORK/xdg-$RL_USER" \
+            "$HUSK" run -d --name "x$i" --network slirp4netns -p "127.0.0.1:$port:80" \
+            husk/busybox sleep 1000) >/dev/null 2>&1 &
+        pid=$!
+        sleep "0.$((RANDOM % 6))"
+        kill -9 "$pid" 2>/dev/null || true
+        wait "$pid" || true
+        # the monitor too (when there is one yet): nothing of husk's is left running
+        mon=$(monitor_of "$RL_USER" "x$i")
+        echo "run $i: monitor ${mon:-none}"
+        [ -z "$mon" ] || kill -9 $mon
+        no_slirp_within
+        run uh rm -f "x$i"
+        echo "rm: $output"
+        [ "$status" -eq 0 ] || [[ "$output" == *"No such container"* ]]
+    done
+    rm_containers_of "$RL_USER"
+    [ -z "$(slirps)" ]
+    nothing_left_of "$RL_USER"
+}
+
+@test "slirp4netns enable_ipv6=true: tap0 gets an fd00::/64 address and route; not without it" {
+    slirp4netns --help | grep -q -- --enable-ipv6 || skip "this slirp4netns has no --enable-ipv6"
+    # the address comes from slirp's router advertisement: waited for inside
+    local wait6='for i in $(seq 100); do ip -6 addr show tap0 | grep -q "inet6 fd00:" && ! ip -6 addr show tap0 | grep -q tentative && break; sleep 0.1; done'
+    local u
+    for u in "$RL_USER" "$RL_BARE"; do
+        run as "$u" "$HUSK" run --rm --network slirp4netns:enable_ipv6=true husk/busybox sh -c \
+            "$wait6; ip -6 addr show tap0; ip -6 route; ip -4 -o addr show tap0"
+        echo "$u: $output"
+        [ "$status" -eq 0 ]
+        [[ "$output" == *"inet6 fd00::"*"/64 scope global"* ]]
+        [[ "$output" == *"fd00::/64 dev tap0"* ]]
+        [[ "$output" == *"default via fe80::"*"dev tap0"* ]]
+        [[ "$output" == *"inet 10.0.2.100/24"* ]]
+        [ -z "$(slirps "$u")" ]
+    done
+    run uh run --rm --network slirp4netns husk/busybox sh -c 'sleep 1; ip -6 addr show tap0'
+    echo "$output"
+    [ "$status" -eq 0 ]
+    [[ "$output" != *"fd00:"* ]]
+}
+
+@test "slirp4netns --add-host NAME:host-gateway is 10.0.2.2, the host's loopback with allow_host_loopback" {
+    local port
+    port=$(free_port)
+    host_server "$port"
+    run uh run --rm --network slirp4netns:allow_host_loopback=true --add-host hg.test:host-gateway \
+        husk/busybox sh -c "grep hg.test /etc/hosts; printf 'GET /f HTTP/1.0\\r\\n\\r\\n' | nc -w 5 hg.test $port"
+    echo "$output"
+    [ "$status" -eq 0 ]
+    [ "${lines[0]}" = "$(printf '10.0.2.2\thg.test')" ]
+    [[ "$output" == *"200 OK"*from-the-host* ]]
+}
+
+@test "husk.conf default_rootless_network_cmd: slirp4netns for a run without --network; bad values refused" {
+    local conf="$WORK/home-$RL_USER/.config/husk"
+    as "$RL_USER" mkdir -p "$conf"
+    printf '# as in containers.conf\n[network]\ndefault_rootless_network_cmd = "slirp4netns"\n' |
+        as "$RL_USER" sh -c "cat >'$conf/husk.conf'"
+    run uh run --rm husk/busybox sh -c 'ip -4 -o addr show tap0; grep nameserver /etc/resolv.conf'
+    echo "$output"
+    [ "$status" -eq 0 ]
+    [[ "$output" == *"inet 10.0.2.100/24"* ]]
+    [[ "$output" == *"nameserver 10.0.2.3"* ]]
+    # --network still wins
+    run uh run --rm --network none husk/busybox sh -c 'ip -o link | grep -c -v " lo:" || true'
+    echo "$output"
+    [ "$output" = 0 ]
+    # pasta by name: no tap0 (pasta gives the host's interface)
+    printf 'default_rootless_network_cmd = pasta\n' | as "$RL_USER" sh -c "cat >'$conf/husk.conf'"
+    run uh run --rm husk/busybox ip -o link
+    echo "$output"
+    [ "$status" -eq 0 ]
+    [[ "$output" != *tap0* ]]
+    # a bad value: one line naming the file, the line and the value; exit 125; nothing made
+    printf '\ndefault_rootless_network_cmd = vde\n' | as "$RL_USER" sh -c "cat >'$conf/husk.conf'"
+    run uh run --rm husk/busybox true
+    echo "$output"
+    [ "$status" -eq 125 ]
+    [ "${#lines[@]}" -eq 1 ]
+    [[ "$output" == *"$conf/husk.conf:2:"*"default_rootless_network_cmd"*'"vde"'* ]]
+    [ -z "$(uh ps -aq)" ]
+    rm -f "$conf/husk.conf"
 }
