@@ -68,17 +68,28 @@ if [ ! -f "$npm_dir/node_modules/@cyclonedx/cyclonedx-library/res/schema/bom-1.5
   echo "deps.sh: npm install ${npm_pkgs[*]} into $npm_dir"
   npm install -s --prefix "$npm_dir" --no-audit --no-fund --ignore-scripts --omit=optional "${npm_pkgs[@]}" >/dev/null
 fi
-[ ${#missing[@]} -eq 0 ] && exit 0
-
-if [ "$(id -u)" != 0 ]; then
-  echo "deps.sh: missing packages (${missing[*]}); run as root to install them" >&2
-  exit 1
+if [ ${#missing[@]} -ne 0 ]; then
+  if [ "$(id -u)" != 0 ]; then
+    echo "deps.sh: missing packages (${missing[*]}); run as root to install them" >&2
+    exit 1
+  fi
+  echo "deps.sh: installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get -o DPkg::Lock::Timeout=600 update -qq
+  apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  # Debian starts the registry service on install; tests run their own on a free port.
+  if command -v systemctl >/dev/null && systemctl is-active -q docker-registry 2>/dev/null; then
+    systemctl stop docker-registry || true
+  fi
 fi
-echo "deps.sh: installing ${missing[*]}"
-export DEBIAN_FRONTEND=noninteractive
-apt-get -o DPkg::Lock::Timeout=600 update -qq
-apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-# Debian starts the registry service on install; tests run their own on a free port.
-if command -v systemctl >/dev/null && systemctl is-active -q docker-registry 2>/dev/null; then
-  systemctl stop docker-registry || true
+
+# Another platform's programs run through binfmt_misc: on a machine whose init did not mount
+# it (no systemd), qemu-user-static's handlers (F flag: fix_binary) are not there until it is
+# mounted and binfmt-support has imported them.
+if [ "$(id -u)" = 0 ] && [ -d /proc/sys/fs/binfmt_misc ] && [ ! -e /proc/sys/fs/binfmt_misc/status ] &&
+  command -v update-binfmts >/dev/null; then
+  echo "deps.sh: mounting binfmt_misc and enabling binfmt-support's handlers"
+  if mount -t binfmt_misc binfmt_misc /proc/sys/fs/binfmt_misc; then
+    update-binfmts --enable >/dev/null 2>&1 || echo "deps.sh: update-binfmts --enable failed" >&2
+  fi
 fi
