@@ -4,7 +4,7 @@
 set -euo pipefail
 
 tests=()
-build=(build-essential cmake ninja-build pkg-config clang-format clang-tidy
+build=(build-essential cmake ninja-build pkg-config clang-format clang-tidy lld
   nlohmann-json3-dev libcli11-dev libfmt-dev libcurl4-openssl-dev libssl-dev
   libarchive-dev libzstd-dev liblzma-dev libbz2-dev libacl1-dev libxml2-dev liblz4-dev
   libseccomp-dev libcap-dev libgtest-dev libgmock-dev libbenchmark-dev)

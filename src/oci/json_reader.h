@@ -4,6 +4,7 @@
 // JSON null counts as absent (as Go's encoding/json treats it for runc).
 #pragma once
 
+#include <charconv>
 #include <cmath>
 #include <cstdint>
 #include <limits>
@@ -55,14 +56,28 @@ inline const char* kind(const json& j) {
     }
 }
 
+// The paths are made for every field read, error or not: plain appends (no format string,
+// and no allocation while they fit std::string's inline buffer), not fmt::format.
 inline std::string child(const std::string& path, std::string_view key) {
-    return path.empty() ? std::string(key) : fmt::format("{}.{}", path, key);
+    if (path.empty()) return std::string(key);
+    std::string p;
+    p.reserve(path.size() + 1 + key.size());
+    p.append(path).append(1, '.').append(key);
+    return p;
 }
 inline std::string at_index(const std::string& path, size_t i) {
-    return fmt::format("{}[{}]", path, i);
+    char digits[24];
+    auto end = std::to_chars(digits, digits + sizeof digits, i).ptr;
+    std::string p;
+    p.reserve(path.size() + 2 + static_cast<size_t>(end - digits));
+    p.append(path).append(1, '[').append(digits, end).append(1, ']');
+    return p;
 }
 inline std::string at_key(const std::string& path, std::string_view key) {
-    return fmt::format("{}[\"{}\"]", path, key);
+    std::string p;
+    p.reserve(path.size() + 4 + key.size());
+    p.append(path).append("[\"").append(key).append("\"]");
+    return p;
 }
 
 template <class T>

@@ -59,6 +59,8 @@ class StateDir {
   private:
     std::string root_, id_, dir_;
     sys::UniqueFd lock_fd_;
+    // save()'s cache: the last Record::cgroup it wrote, and that as a JSON string.
+    mutable std::string cgroup_escaped_of_, cgroup_escaped_;
 };
 
 // The status as the OCI spec defines it, derived (never stored): the init's

@@ -140,6 +140,9 @@ std::vector<std::string> make_dirs(const std::string& path) {
 }
 
 void remove_cgroup(const std::string& dir) {
+    // A container's cgroup seldom has children: rmdir first, and list the directory (some
+    // 30 files in each of up to 10 hierarchies) only when that fails.
+    if (::rmdir(dir.c_str()) == 0 || errno == ENOENT) return;
     for (const auto& s : subdirs(dir)) remove_cgroup(s);
     // Processes that were just killed leave the cgroup asynchronously.
     auto delay = std::chrono::microseconds(200);

@@ -17,6 +17,7 @@
 #include "runtime/cgroup/file.h"
 #include "runtime/cgroup/resources.h"
 #include "sys/error.h"
+#include "sys/json_write.h"
 #include "sys/log.h"
 #include "sys/scope_guard.h"
 
@@ -188,23 +189,38 @@ std::unique_ptr<Manager> Manager::load(const std::string& saved) {
 }
 
 std::string Manager::save() const {
-    // Members assigned one by one: nlohmann's initializer lists copy every value twice.
-    nlohmann::json j = nlohmann::json::object();
+    // By hand (sys/json_write.h), as nlohmann's dump() orders and spells it: load() reads it.
+    std::string out;
+    out.reserve(64 + 160 * v1_.size());
+    sys::JsonObject j(out);
+    auto hierarchy = [](sys::JsonObject& e, const HierarchyDir& h) {
+        e.key("dir").string(h.dir, "cgroup directory");
+        e.key("mountpoint").string(h.mountpoint, "cgroup mount point");
+        e.close();
+    };
     if (!v1_.empty()) {
-        auto& v1 = j["v1"] = nlohmann::json::array();
-        for (const auto& h : v1_) {
-            auto& e = v1.emplace_back(nlohmann::json::object());
-            e["controllers"] = h.controllers;
-            e["dir"] = h.dir;
-            e["mountpoint"] = h.mountpoint;
+        j.key("v1").raw() += '[';
+        for (size_t i = 0; i < v1_.size(); ++i) {
+            const auto& h = v1_[i];
+            if (i != 0) out += ',';
+            sys::JsonObject e(out);
+            e.key("controllers").raw() += '[';
+            for (size_t c = 0; c < h.controllers.size(); ++c) {
+                if (c != 0) out += ',';
+                sys::append_json_string(out, h.controllers[c], "cgroup controller");
+            }
+            out += ']';
+            hierarchy(e, h);
         }
+        out += ']';
     }
     if (v2_) {
-        auto& e = j["v2"] = nlohmann::json::object();
-        e["dir"] = v2_->dir;
-        e["mountpoint"] = v2_->mountpoint;
+        j.key("v2");
+        sys::JsonObject e(out);
+        hierarchy(e, *v2_);
     }
-    return j.dump();
+    j.close();
+    return out;
 }
 
 int Manager::clone_into_fd() const {
