@@ -361,6 +361,16 @@ next_standby() {  # DIR OLD
     husk rm -f pv-kill-a pv-kill-b >/dev/null
 }
 
+# FILE of container C once it is not empty (waits up to 10 s).
+cat_when_written() {  # C FILE
+    local i
+    for i in $(seq 1 200); do
+        husk exec "$1" test -s "$2" && break
+        sleep 0.05
+    done
+    husk exec "$1" cat "$2"
+}
+
 # The seccomp listeners process PID holds (the init's, one per exec'd process alive).
 notify_fds() { ls -l "/proc/$1/fd" 2>/dev/null | grep -c 'seccomp notify' || true; }
 
@@ -386,21 +396,13 @@ notify_fds() { ls -l "/proc/$1/fd" 2>/dev/null | grep -c 'seccomp notify' || tru
         gone "$server"
         wait "$tracer" || true
         serves "$a" "$standby"
-        for i in $(seq 1 200); do
-            husk exec pv-hand test -s "/tmp/free.$when" && break
-            sleep 0.05
-        done
-        run husk exec pv-hand cat "/tmp/free.$when"
+        run cat_when_written pv-hand "/tmp/free.$when"
         [ "$status" -eq 0 ]
         [ "$output" = 256 ]
         # the init's listener and the exec'd process's, each once
         [ "$(notify_fds "$standby")" = 2 ]
         husk exec pv-hand touch "/tmp/go.$when"
-        for i in $(seq 1 200); do
-            husk exec pv-hand test -s "/tmp/again.$when" && break
-            sleep 0.05
-        done
-        run husk exec pv-hand cat "/tmp/again.$when"
+        run cat_when_written pv-hand "/tmp/again.$when"
         [ "$status" -eq 0 ]
         [ "$output" = 256 ]
         # opens still answered: a listener held twice would leave the server waiting
