@@ -224,6 +224,8 @@ static void drop_client(struct client* c) {
     c->len = 0;
 }
 
+static void client_read(struct client* c, int flags);
+
 static void send_frame(struct client* c, int type, const char* p, size_t n) {
     unsigned char h[HUSK_ATTACH_HEADER_SIZE];
     husk_attach_header(h, type, n);
@@ -231,7 +233,11 @@ static void send_frame(struct client* c, int type, const char* p, size_t n) {
     struct msghdr mh = {.msg_iov = iov, .msg_iovlen = 2};
     size_t want = sizeof h + n;
     ssize_t w = sendmsg(c->fd, &mh, MSG_NOSIGNAL);
-    if (w != (ssize_t)want) drop_client(c);  // a client too slow for a blocking socket: gone
+    if (w == (ssize_t)want) return;
+    // a client too slow for a blocking socket, or gone: what it sent before it went (a
+    // HOLD frame's fd) is still taken, then it is dropped
+    client_read(c, MSG_DONTWAIT);
+    if (c->fd >= 0) drop_client(c);
 }
 
 static void broadcast(int type, const char* p, size_t n) {
@@ -290,13 +296,16 @@ static void hold_fds(struct msghdr* mh) {
     }
 }
 
-static void client_read(struct client* c) {
+// Reads what client `c` sent and acts on its whole frames. `flags` MSG_DONTWAIT: nothing
+// sent yet is no error.
+static void client_read(struct client* c, int flags) {
     char ctl[CMSG_SPACE(4 * sizeof(int))];
     struct iovec iov = {c->buf + c->len, sizeof c->buf - c->len};
     struct msghdr mh = {
         .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl, .msg_controllen = sizeof ctl};
-    ssize_t r = recvmsg(c->fd, &mh, MSG_CMSG_CLOEXEC);
+    ssize_t r = recvmsg(c->fd, &mh, MSG_CMSG_CLOEXEC | flags);
     if (r > 0) hold_fds(&mh);
+    if (r < 0 && (flags & MSG_DONTWAIT) && (errno == EAGAIN || errno == EWOULDBLOCK)) return;
     if (r <= 0) {
         drop_client(c);
         return;
@@ -317,6 +326,10 @@ static void client_read(struct client* c) {
     }
 }
 
+// A new client is read at once, before any output is sent to it: husk's HOLD frame comes
+// on a connection closed right after it, and a frame of output sent there first would fail
+// (EPIPE), drop the client and lose the fd still queued (slirp4netns would end). With every
+// slot taken, what it sent already is still read before it is closed.
 static void accept_client(void) {
     int fd = accept4(M.listen_fd, NULL, NULL, SOCK_CLOEXEC);
     if (fd < 0) return;
@@ -324,9 +337,12 @@ static void accept_client(void) {
         if (M.clients[i].fd < 0) {
             M.clients[i].fd = fd;
             M.clients[i].len = 0;
+            client_read(&M.clients[i], MSG_DONTWAIT);
             return;
         }
-    close(fd);
+    struct client extra = {.fd = fd, .len = 0};
+    client_read(&extra, MSG_DONTWAIT);
+    if (extra.fd >= 0) close(extra.fd);
 }
 
 // ---- container output ----------------------------------------------------------------
@@ -536,7 +552,7 @@ static void reap(pid_t init, int* exited, int* status) {
 static void serve_clients(struct pollfd* p) {
     if (p[0].revents) accept_client();
     for (int i = 0; i < kMaxClients; ++i)
-        if (p[1 + i].revents && M.clients[i].fd >= 0) client_read(&M.clients[i]);
+        if (p[1 + i].revents && M.clients[i].fd >= 0) client_read(&M.clients[i], 0);
 }
 
 // Whether ./health.json (engine/health.h, written by each check) still says "starting",

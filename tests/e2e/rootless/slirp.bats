@@ -119,6 +119,33 @@ run_web() {
     [ -z "$(slirps)" ]
 }
 
+@test "slirp4netns with --restart always and a container that writes at once: its network survives each restart" {
+    # the restart hands slirp4netns' exit pipe to the monitor on a connection closed at
+    # once; output the monitor sends that connection first must not lose the pipe
+    local port pid1 pid2 round
+    port=$(free_port)
+    uh run -d --name chatty --restart always --network slirp4netns -p "127.0.0.1:$port:8080" \
+        husk/busybox sh -c 'mkdir -p /www && echo up >/www/index.html && httpd -p 8080 -h /www
+            while :; do echo tick; sleep 0.01; done'
+    [ "$(curl_until "http://127.0.0.1:$port/index.html" up)" = up ]
+    for round in 1 2 3; do
+        pid1=$(uh inspect -f '{{.State.Pid}}' chatty)
+        kill -9 "$pid1"
+        for _ in $(seq 300); do
+            pid2=$(uh inspect -f '{{.State.Pid}}' chatty)
+            [[ "$pid2" =~ ^[1-9][0-9]*$ ]] && [ "$pid2" != "$pid1" ] && break
+            sleep 0.1
+        done
+        echo "round $round: init before $pid1, after $pid2"
+        [[ "$pid2" =~ ^[1-9][0-9]*$ ]]
+        [ "$pid2" != "$pid1" ]
+        [ "$(curl_until "http://127.0.0.1:$port/index.html" up)" = up ]
+        [ "$(slirps | wc -l)" -eq 1 ]
+    done
+    uh rm -f chatty
+    [ -z "$(slirps)" ]
+}
+
 @test "slirp4netns: the host's loopback is 10.0.2.2 only with allow_host_loopback=true" {
     local port
     port=$(free_port)
