@@ -229,6 +229,9 @@ bool copy_file_raw(int lower, int cur, UpPath& p, RawError& e) noexcept {
                         ? ::symlinkat(target.data(), cur, name) == 0
                         : ::mknodat(cur, name, S_IFIFO | (st.st_mode & 07777), 0) == 0;
         if (!made) return e.fail(S_ISLNK(st.st_mode) ? "symlink" : "mknod", p.prefix(last), errno);
+        // mknod's mode went through the umask
+        if (S_ISFIFO(st.st_mode) && ::fchmodat(cur, name, st.st_mode & 07777, 0) != 0)
+            return e.fail("chmod", p.prefix(last), errno);
         if (::utimensat(cur, p.name(last), ts.data(), AT_SYMLINK_NOFOLLOW) != 0)
             return e.fail("utimens", p.prefix(last), errno);
         return true;

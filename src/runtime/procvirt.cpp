@@ -536,11 +536,17 @@ void take_listener(Server& s) {
     std::string tag;
     try {
         if (s.handoff) {
-            UniqueFd peeked(sys::recv_fd(s.inbox, &tag, MSG_PEEK));
+            UniqueFd peeked;
+            try {
+                peeked.reset(sys::recv_fd(s.inbox, &tag, MSG_PEEK));
+            } catch (const std::exception&) {
+                // a datagram without a listener: the receive below takes it off and says
+                // why (left there, it would stay first on the inbox for ever)
+            }
             // a standby gone (EPIPE) is replaced by serve() when it sees the hang-up: the
             // new one has every listener, this one too; another failure keeps the
             // standby without it
-            if (!holds(s, tag) &&
+            if (peeked && !holds(s, tag) &&
                 sys::send_fd(s.handoff.get(), peeked.get(), tag.data(), tag.size()) < 0)
                 std::fprintf(stderr, "husk-procvirt: pass a listener to the standby: %s\n",
                              std::strerror(errno));
