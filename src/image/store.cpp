@@ -5,8 +5,10 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <exception>
 #include <map>
 #include <set>
+#include <utility>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -210,28 +212,39 @@ void Store::remove_tree(const std::string& path) const {
 
 void Store::remove_trees(const std::vector<std::string>& paths) const {
     std::vector<std::string> refused;  // what the user may not remove: the range's files
+    // another failure is thrown once the others are removed (the refused ones included)
+    std::exception_ptr failed;
     for (const auto& path : paths) {
         try {
             sys::remove_all(path);
         } catch (const Error& e) {
-            if (e.code() != EACCES && e.code() != EPERM) throw;
-            if (!owner_shift() || !shifted_for()) throw;
+            if ((e.code() != EACCES && e.code() != EPERM) || !owner_shift() || !shifted_for()) {
+                if (!failed) failed = std::current_exception();
+                continue;
+            }
             refused.push_back(path);
         }
     }
-    if (refused.empty()) return;
+    if (refused.empty()) {
+        if (failed) std::rethrow_exception(failed);
+        return;
+    }
     // Files of the user's range (shifted snapshots): removed as the namespace's root, all
-    // from one child (a namespace costs a fork and two newuidmap runs, ~40 ms).
+    // from one child (a namespace costs a fork and two newuidmap runs, ~40 ms). One fd for
+    // each parent directory (they are mostly one: snapshots/).
     std::vector<UniqueFd> parents;
-    std::vector<std::string> names;
-    parents.reserve(refused.size());
-    names.reserve(refused.size());
+    std::map<std::string, size_t> parent_index;
+    std::vector<std::pair<size_t, std::string>> entries;  // parent, name
+    entries.reserve(refused.size());
     for (const auto& path : refused) {
         size_t slash = path.rfind('/');
         std::string dir = slash == 0 ? "/" : path.substr(0, slash);
-        parents.emplace_back(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-        if (!parents.back()) throw_sys("open", dir);
-        names.push_back(path.substr(slash + 1));
+        auto [it, added] = parent_index.try_emplace(dir, parents.size());
+        if (added) {
+            parents.emplace_back(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+            if (!parents.back()) throw_sys("open", dir);
+        }
+        entries.emplace_back(it->second, path.substr(slash + 1));
     }
     const std::string what = refused.size() == 1
                                  ? fmt::format("remove \"{}\"", refused[0])
@@ -240,8 +253,8 @@ void Store::remove_trees(const std::vector<std::string>& paths) const {
     auto ranges = *shifted_for();
     bool ran = with_context(what, [&] {
         return owner_shift()->run(ranges, [&](sys::RawError& e) {
-            for (size_t i = 0; i < names.size(); ++i)
-                if (!sys::remove_tree_raw(parents[i].get(), names[i].c_str(), e)) return false;
+            for (const auto& [parent, name] : entries)
+                if (!sys::remove_tree_raw(parents[parent].get(), name.c_str(), e)) return false;
             return true;
         });
     });
@@ -251,6 +264,7 @@ void Store::remove_trees(const std::vector<std::string>& paths) const {
                                 "give the user those ranges back, or have root remove it",
                                 what),
                     EACCES);
+    if (failed) std::rethrow_exception(failed);
 }
 
 void Store::ensure_snapshots(const Image& img, const UnpackLimits& limits) {
