@@ -247,3 +247,17 @@ kill_oldest_and_wait() {  # USER PATTERN
         sleep 0.1
     done
 }
+
+# Kills (SIGKILL) the init of USER's container NAME (a --restart always one) and waits up to
+# 30 s for the restarted one: prints "OLD NEW" (NEW empty when none came).
+kill_init_until_restarted() {  # NAME
+    local pid1 pid2=
+    pid1=$(uh inspect -f '{{.State.Pid}}' "$1")
+    kill -9 "$pid1"
+    for _ in $(seq 300); do
+        pid2=$(uh inspect -f '{{.State.Pid}}' "$1")
+        [[ "$pid2" =~ ^[1-9][0-9]*$ ]] && [ "$pid2" != "$pid1" ] && break
+        sleep 0.1
+    done
+    echo "$pid1 $pid2"
+}

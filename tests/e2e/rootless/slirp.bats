@@ -99,13 +99,7 @@ run_web() {
     uh run -d --name again --restart always --network slirp4netns -p "127.0.0.1:$port:8080" \
         husk/busybox sh -c 'mkdir -p /www && echo up >/www/index.html && exec httpd -f -p 8080 -h /www'
     [ "$(curl_until "http://127.0.0.1:$port/index.html" up)" = up ]
-    pid1=$(uh inspect -f '{{.State.Pid}}' again)
-    kill -9 "$pid1"
-    for _ in $(seq 300); do
-        pid2=$(uh inspect -f '{{.State.Pid}}' again)
-        [[ "$pid2" =~ ^[1-9][0-9]*$ ]] && [ "$pid2" != "$pid1" ] && break
-        sleep 0.1
-    done
+    read -r pid1 pid2 < <(kill_init_until_restarted again)
     echo "init before $pid1, after $pid2"
     [[ "$pid2" =~ ^[1-9][0-9]*$ ]]
     [ "$pid2" != "$pid1" ]
@@ -129,13 +123,7 @@ run_web() {
             while :; do echo tick; sleep 0.01; done'
     [ "$(curl_until "http://127.0.0.1:$port/index.html" up)" = up ]
     for round in 1 2 3; do
-        pid1=$(uh inspect -f '{{.State.Pid}}' chatty)
-        kill -9 "$pid1"
-        for _ in $(seq 300); do
-            pid2=$(uh inspect -f '{{.State.Pid}}' chatty)
-            [[ "$pid2" =~ ^[1-9][0-9]*$ ]] && [ "$pid2" != "$pid1" ] && break
-            sleep 0.1
-        done
+        read -r pid1 pid2 < <(kill_init_until_restarted chatty)
         echo "round $round: init before $pid1, after $pid2"
         [[ "$pid2" =~ ^[1-9][0-9]*$ ]]
         [ "$pid2" != "$pid1" ]
