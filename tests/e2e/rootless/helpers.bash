@@ -248,16 +248,35 @@ kill_oldest_and_wait() {  # USER PATTERN
     done
 }
 
-# Kills (SIGKILL) the init of USER's container NAME (a --restart always one) and waits up to
-# 30 s for the restarted one: prints "OLD NEW" (NEW empty when none came).
+# Kills (SIGKILL) the init of the user's container NAME (a --restart always one) and waits
+# up to 30 s for the restarted one: RESTART_OLD and RESTART_NEW are the two inits' pids;
+# fails (a message, status 1) when no new init came.
 kill_init_until_restarted() {  # NAME
-    local pid1 pid2=
-    pid1=$(uh inspect -f '{{.State.Pid}}' "$1")
-    kill -9 "$pid1"
+    RESTART_OLD=$(uh inspect -f '{{.State.Pid}}' "$1")
+    kill -9 "$RESTART_OLD"
     for _ in $(seq 300); do
-        pid2=$(uh inspect -f '{{.State.Pid}}' "$1")
-        [[ "$pid2" =~ ^[1-9][0-9]*$ ]] && [ "$pid2" != "$pid1" ] && break
+        RESTART_NEW=$(uh inspect -f '{{.State.Pid}}' "$1")
+        [[ "$RESTART_NEW" =~ ^[1-9][0-9]*$ ]] && [ "$RESTART_NEW" != "$RESTART_OLD" ] && return 0
         sleep 0.1
     done
-    echo "$pid1 $pid2"
+    echo "$1: no new init 30 s after $RESTART_OLD was killed (pid now: $RESTART_NEW)"
+    return 1
+}
+
+# Waits for the moment to kill USER's job just started in the background ($!): in an even
+# ROUND a random 0 to MAX_MS ms; in an odd one until newuidmap runs for the user (the job's
+# namespace child getting its maps) or the job has ended. KILL_AT says which.
+wait_kill_moment() {  # USER ROUND MAX_MS
+    local job=$!
+    if [ $(($2 % 2)) -eq 0 ]; then
+        KILL_AT="$((RANDOM % $3)) ms"
+        sleep "$(printf '0.%03d' "${KILL_AT% ms}")"
+        return 0
+    fi
+    KILL_AT=newuidmap
+    for _ in $(seq 2000); do
+        pgrep -U "$1" -x newuidmap >/dev/null && break
+        kill -0 "$job" 2>/dev/null || break  # the job ended first
+    done
+    return 0
 }

@@ -478,25 +478,15 @@ EOF
 @test "rootless kill: commit killed at random moments leaves no reader behind; rm -f finishes" {
     uh run --name killed-commit --network none husk/busybox sh -c \
         'mkdir /s && echo hidden >/s/secret && chown -R 1:2 /s && chmod 700 /s'
-    local i ms left
+    local i left
     for i in $(seq 1 10); do
         as "$RL_USER" "$HUSK" commit killed-commit "rl/killed:$i" >/dev/null 2>&1 &
-        if [ $((i % 2)) -eq 0 ]; then
-            # at a random moment
-            ms=$((RANDOM % 200))
-            sleep "$(printf '0.%03d' "$ms")"
-        else
-            # while the reader waits for its maps: when newuidmap (real uid the user's) runs
-            ms=newuidmap
-            for _ in $(seq 2000); do
-                pgrep -U "$RL_USER" -x newuidmap >/dev/null && break
-                kill -0 $! 2>/dev/null || break  # the commit ended first: nothing to wait for
-            done
-        fi
+        # odd rounds: while the reader waits for its maps (newuidmap runs)
+        wait_kill_moment "$RL_USER" "$i" 200
         # husk itself (not its reader, a fork of it), then the reader gone with husk
         kill_oldest_and_wait "$RL_USER" "commit killed-commit rl/killed:$i\$"
         left=$KILL_LEFT
-        echo "round $i: killed at $ms; left: ${left:-none}"
+        echo "round $i: killed at $KILL_AT; left: ${left:-none}"
         [ -z "$left" ]
     done
     run as "$RL_USER" timeout 60 "$HUSK" rm -f killed-commit

@@ -60,15 +60,13 @@ data_root() { echo "$WORK/home-$RL_USER/.local/share/husk"; }
 }
 
 @test "rootless -p with --restart always: the restarted container is published again, by one pasta" {
-    local port pid1 pid2
+    local port
     port=$(free_port)
     uh run -d --name again --restart always -p "127.0.0.1:$port:8080" husk/busybox \
         sh -c 'mkdir -p /www && echo up >/www/index.html && exec httpd -f -p 8080 -h /www'
     [ "$(curl_until "http://127.0.0.1:$port/index.html" up)" = up ]
-    read -r pid1 pid2 < <(kill_init_until_restarted again)
-    echo "init before $pid1, after $pid2"
-    [[ "$pid2" =~ ^[1-9][0-9]*$ ]]
-    [ "$pid2" != "$pid1" ]
+    kill_init_until_restarted again
+    echo "init before $RESTART_OLD, after $RESTART_NEW"
     [ "$(curl_until "http://127.0.0.1:$port/index.html" up)" = up ]
     [ "$(uh inspect -f '{{.RestartCount}}' again)" -ge 1 ]
     # the first pasta ended with the first init (it may take a moment after the new one serves)

@@ -330,7 +330,7 @@ links_are_one_file() {
 # removes it through the namespace and nothing is left.
 @test "rootless kill: a pull killed at random moments, then image prune, leaves nothing" {
     [ -n "${REG_main:-}" ] || skip "docker-registry is not installed (scripts/deps.sh installs it)"
-    local ref=$REG_main/rl/owners:k i ms left
+    local ref=$REG_main/rl/owners:k i left
     uh import "$WORK/owners.tar" rl/owners:k >/dev/null
     uh tag rl/owners:k "$ref"
     uh push --tls-verify=false "$ref" >/dev/null
@@ -338,20 +338,11 @@ links_are_one_file() {
     uh image prune -a -f >/dev/null
     for i in $(seq 1 8); do
         as "$RL_USER" "$HUSK" pull --tls-verify=false "$ref" >/dev/null 2>&1 &
-        if [ $((i % 2)) -eq 0 ]; then
-            ms=$((RANDOM % 400))
-            sleep "$(printf '0.%03d' "$ms")"
-        else
-            # while the staged layers get their owners: newuidmap sets the child's maps
-            ms=newuidmap
-            for _ in $(seq 2000); do
-                pgrep -U "$RL_USER" -x newuidmap >/dev/null && break
-                kill -0 $! 2>/dev/null || break  # the pull ended first
-            done
-        fi
+        # odd rounds: while the staged layers get their owners (newuidmap sets the child's maps)
+        wait_kill_moment "$RL_USER" "$i" 400
         kill_oldest_and_wait "$RL_USER" "pull --tls-verify=false $ref\$"
         left=$KILL_LEFT
-        echo "round $i: killed at $ms ms; left: ${left:-none}"
+        echo "round $i: killed at $KILL_AT; left: ${left:-none}"
         [ -z "$left" ]
         uh rmi "$ref" >/dev/null 2>&1 || true # when it had finished
     done
@@ -362,14 +353,14 @@ links_are_one_file() {
 # namespace, giving the staged layer its owners, renaming): image prune leaves nothing.
 @test "rootless kill: a load copying up a shifted layer's files killed at random moments leaves nothing after prune" {
     uh load -i "$WORK/hl-base.tar" >/dev/null
-    local i ms left pat="load -i $WORK/hl-links.tar\$"
+    local i left pat="load -i $WORK/hl-links.tar\$"
     for i in $(seq 1 8); do
         as "$RL_USER" "$HUSK" load -i "$WORK/hl-links.tar" >/dev/null 2>&1 &
-        ms=$((RANDOM % 300))
-        sleep "$(printf '0.%03d' "$ms")"
+        # odd rounds: while the copy-up or owner-shift child gets its maps
+        wait_kill_moment "$RL_USER" "$i" 300
         kill_oldest_and_wait "$RL_USER" "$pat"
         left=$KILL_LEFT
-        echo "round $i: killed at $ms ms; left: ${left:-none}"
+        echo "round $i: killed at $KILL_AT; left: ${left:-none}"
         [ -z "$left" ]
         uh rmi localhost/rl/hl-links:1 >/dev/null 2>&1 || true # when it had finished
     done
