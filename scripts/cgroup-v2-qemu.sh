@@ -228,6 +228,17 @@ for want in "memory 268435456" "pids 16" "cpu 50000 100000" "fork refused"; do
 done
 n=$(awk '$1 == "PV" && $2 == "forks" { print $3 }' /tmp/rl.out)
 [ -n "$n" ] && [ "$n" -lt 16 ] || fail "the container forked '$n' sleeps under pids.max 16"
+# create killed at random moments (before, while or after it makes the cgroup): delete
+# --force leaves no cgroup and no container behind
+for k in 1 2 3 4; do
+  husk-runtime create --no-pivot "kill$k" >/dev/null 2>&1 &
+  usleep $((RANDOM % 1500000))
+  kill -9 $! 2>/dev/null
+  wait $! 2>/dev/null
+  husk-runtime delete --force "kill$k" >/dev/null 2>&1
+  [ ! -e "$deleg/kill$k" ] || fail "$deleg/kill$k is left after a killed create and delete --force"
+done
+[ -z "$(husk-runtime list -q 2>&1)" ] || fail "containers left: $(husk-runtime list -q 2>&1)"
 echo "HUSK-QEMU-RC rootless-runtime-delegated $ok"
 EOF
 
@@ -263,6 +274,12 @@ fi
 husk rm -f lim >/dev/null || fail "rm -f failed"
 left=$(find "$deleg/husk" -mindepth 1 -type d 2>&1)
 [ -z "$left" ] || fail "cgroups left after rm: $left"
+# a controller the delegated cgroup was not given (cpuset): refused in one line naming it
+out=$(husk run --rm --network none --cpuset-cpus 0 --rootfs /rootfs true 2>&1)
+rc=$?
+[ "$rc" != 0 ] && [ "$(echo "$out" | wc -l)" = 1 ] &&
+  echo "$out" | grep -q "the cpuset controller is not delegated to \"$deleg/husk/" ||
+  fail "--cpuset-cpus without a delegated cpuset controller: exit $rc, '$out'"
 [ -z "$(husk ps -aq)" ] || fail "containers left: $(husk ps -aq)"
 echo "HUSK-QEMU-RC rootless-husk-delegated $ok"
 EOF
