@@ -268,6 +268,16 @@ echo PV ready; exec sleep 600' 2>&1); then
   [ -d "$deleg/husk/$id" ] || fail "no cgroup $deleg/husk/$id: $(ls "$deleg" "$deleg/husk" 2>&1)"
   [ "$(cat "$deleg/husk/$id/memory.max" 2>&1)" = 67108864 ] ||
     fail "$deleg/husk/$id/memory.max: $(cat "$deleg/husk/$id/memory.max" 2>&1)"
+  # the cgroup's other uses as a user: update, pause (cgroup.freeze), stats
+  husk update --memory 128m --pids-limit 30 lim >/dev/null 2>&1 || fail "update failed"
+  [ "$(cat "$deleg/husk/$id/memory.max" "$deleg/husk/$id/pids.max" 2>&1 | tr '\n' ' ')" = "134217728 30 " ] ||
+    fail "after update: memory.max, pids.max $(cat "$deleg/husk/$id/memory.max" "$deleg/husk/$id/pids.max" 2>&1)"
+  husk pause lim >/dev/null 2>&1 || fail "pause failed"
+  grep -qx "frozen 1" "$deleg/husk/$id/cgroup.events" || fail "paused, but cgroup.events: $(cat "$deleg/husk/$id/cgroup.events")"
+  husk unpause lim >/dev/null 2>&1 || fail "unpause failed"
+  grep -qx "frozen 0" "$deleg/husk/$id/cgroup.events" || fail "unpaused, but cgroup.events: $(cat "$deleg/husk/$id/cgroup.events")"
+  mem=$(husk stats --no-stream --format '{{.MemUsage}}' lim 2>&1)
+  echo "$mem" | grep -q "/ 128MiB" || fail "stats: memory '$mem', not against the 128MiB limit"
 else
   fail "run failed: $id"
 fi
