@@ -290,6 +290,17 @@ rc=$?
 [ "$rc" != 0 ] && [ "$(echo "$out" | wc -l)" = 1 ] &&
   echo "$out" | grep -q "the cpuset controller is not delegated to \"$deleg/husk/" ||
   fail "--cpuset-cpus without a delegated cpuset controller: exit $rc, '$out'"
+# run -d with limits killed at random moments: rm -f (or nothing, when it died before the
+# record) leaves no cgroup and no container
+for k in 1 2 3; do
+  husk run -d --name "kill$k" --network none --memory 64m --rootfs /rootfs sleep 600 >/dev/null 2>&1 &
+  usleep $((RANDOM % 3000000))
+  kill -9 $! 2>/dev/null
+  wait $! 2>/dev/null
+  husk rm -f "kill$k" >/dev/null 2>&1
+done
+left=$(find "$deleg/husk" -mindepth 1 -type d 2>&1)
+[ -z "$left" ] || fail "cgroups left after killed runs and rm -f: $left"
 [ -z "$(husk ps -aq)" ] || fail "containers left: $(husk ps -aq)"
 echo "HUSK-QEMU-RC rootless-husk-delegated $ok"
 EOF
