@@ -205,7 +205,12 @@ deleg=$1
 ok=0
 fail() { echo "  $*"; ok=1; }
 cd /rbundle
+# centiseconds since boot; a random sleep within 1.2 times a duration (centiseconds)
+cs() { read -r u _ </proc/uptime; echo $((${u%.*} * 100 + 1${u#*.} - 100)); }
+sleep_within() { usleep $(((RANDOM * 32768 + RANDOM) % ($1 * 12 + 1) * 1000)); }
+t=$(cs)
 husk-runtime create --no-pivot rl >/tmp/rl.out 2>&1 || fail "create failed: $(cat /tmp/rl.out)"
+took=$(($(cs) - t))
 for f in memory.max:268435456 pids.max:16 "cpu.max:50000 100000"; do
   v=$(cat "$deleg/rl/${f%%:*}" 2>&1)
   [ "$v" = "${f#*:}" ] || fail "$deleg/rl/${f%%:*}: '$v', not '${f#*:}'"
@@ -228,11 +233,12 @@ for want in "memory 268435456" "pids 16" "cpu 50000 100000" "fork refused"; do
 done
 n=$(awk '$1 == "PV" && $2 == "forks" { print $3 }' /tmp/rl.out)
 [ -n "$n" ] && [ "$n" -lt 16 ] || fail "the container forked '$n' sleeps under pids.max 16"
-# create killed at random moments (before, while or after it makes the cgroup): delete
+# create killed at random moments (within 1.2 times what the first took: before, while or
+# after it makes the cgroup): delete
 # --force leaves no cgroup and no container behind
 for k in 1 2 3 4; do
   husk-runtime create --no-pivot "kill$k" >/dev/null 2>&1 &
-  usleep $((RANDOM % 1500000))
+  sleep_within "$took"
   kill -9 $! 2>/dev/null
   wait $! 2>/dev/null
   husk-runtime delete --force "kill$k" >/dev/null 2>&1
@@ -250,11 +256,16 @@ deleg=$1
 ok=0
 fail() { echo "  $*"; ok=1; }
 cd
+# centiseconds since boot; a random sleep within 1.2 times a duration (centiseconds)
+cs() { read -r u _ </proc/uptime; echo $((${u%.*} * 100 + 1${u#*.} - 100)); }
+sleep_within() { usleep $(((RANDOM * 32768 + RANDOM) % ($1 * 12 + 1) * 1000)); }
+t=$(cs)
 if id=$(husk run -d --name lim --network none --memory 64m --pids-limit 20 --cpus 0.5 \
   --rootfs /rootfs sh -c 'echo PV memory $(cat /sys/fs/cgroup/memory.max)
 echo PV pids $(cat /sys/fs/cgroup/pids.max)
 echo PV cpu $(cat /sys/fs/cgroup/cpu.max)
 echo PV ready; exec sleep 600' 2>&1); then
+  took=$(($(cs) - t))
   i=0
   until husk logs lim 2>&1 | grep -q "PV ready"; do
     i=$((i + 1))
@@ -290,11 +301,11 @@ rc=$?
 [ "$rc" != 0 ] && [ "$(echo "$out" | wc -l)" = 1 ] &&
   echo "$out" | grep -q "the cpuset controller is not delegated to \"$deleg/husk/" ||
   fail "--cpuset-cpus without a delegated cpuset controller: exit $rc, '$out'"
-# run -d with limits killed at random moments: rm -f (or nothing, when it died before the
+# run -d with limits killed at random moments (within 1.2 times what the first took): rm -f (or nothing, when it died before the
 # record) leaves no cgroup and no container
 for k in 1 2 3; do
   husk run -d --name "kill$k" --network none --memory 64m --rootfs /rootfs sleep 600 >/dev/null 2>&1 &
-  usleep $((RANDOM % 3000000))
+  sleep_within "${took:-300}"
   kill -9 $! 2>/dev/null
   wait $! 2>/dev/null
   husk rm -f "kill$k" >/dev/null 2>&1
