@@ -197,17 +197,22 @@ as() {
     - "$2" "$1" "$3"
 }
 
+# What each check script sources: its verdict, and the kill tests' timing.
+cat >/tmp/common.sh <<'EOF'
+ok=0
+fail() { echo "  $*"; ok=1; }
+# centiseconds since boot; a random sleep within 1.2 times a duration (centiseconds)
+cs() { read -r u _ </proc/uptime; echo $((${u%.*} * 100 + 1${u#*.} - 100)); }
+sleep_within() { usleep $(((RANDOM * 32768 + RANDOM) % ($1 * 12 + 1) * 1000)); }
+EOF
+
 cat >/tmp/alice-runtime.sh <<'EOF'
 # husk-runtime rootless: the bundle's default cgroups path ("/rl") lands in the delegated
 # subtree, the container sees its limits, and `delete` removes its cgroup.
 export XDG_RUNTIME_DIR=/run/user/1000
 deleg=$1
-ok=0
-fail() { echo "  $*"; ok=1; }
-cd /rbundle
-# centiseconds since boot; a random sleep within 1.2 times a duration (centiseconds)
-cs() { read -r u _ </proc/uptime; echo $((${u%.*} * 100 + 1${u#*.} - 100)); }
-sleep_within() { usleep $(((RANDOM * 32768 + RANDOM) % ($1 * 12 + 1) * 1000)); }
+. /tmp/common.sh
+cd /rbundle || fail "cd /rbundle"
 t=$(cs)
 husk-runtime create --no-pivot rl >/tmp/rl.out 2>&1 || fail "create failed: $(cat /tmp/rl.out)"
 took=$(($(cs) - t))
@@ -253,12 +258,8 @@ cat >/tmp/alice-husk.sh <<'EOF'
 # delegated subtree, the container sees its limits, and `rm` removes its cgroup.
 export XDG_RUNTIME_DIR=/run/user/1000
 deleg=$1
-ok=0
-fail() { echo "  $*"; ok=1; }
-cd
-# centiseconds since boot; a random sleep within 1.2 times a duration (centiseconds)
-cs() { read -r u _ </proc/uptime; echo $((${u%.*} * 100 + 1${u#*.} - 100)); }
-sleep_within() { usleep $(((RANDOM * 32768 + RANDOM) % ($1 * 12 + 1) * 1000)); }
+. /tmp/common.sh
+cd || fail "cd $HOME"
 t=$(cs)
 if id=$(husk run -d --name lim --network none --memory 64m --pids-limit 20 --cpus 0.5 \
   --rootfs /rootfs sh -c 'echo PV memory $(cat /sys/fs/cgroup/memory.max)
@@ -319,9 +320,8 @@ EOF
 cat >/tmp/bob-husk.sh <<'EOF'
 # No delegated cgroup: --memory is refused in one line, and a run without limits works.
 export XDG_RUNTIME_DIR=/run/user/1001
-ok=0
-fail() { echo "  $*"; ok=1; }
-cd
+. /tmp/common.sh
+cd || fail "cd $HOME"
 out=$(husk run --rm --network none --memory 64m --rootfs /rootfs true 2>&1)
 rc=$?
 echo "$out" | sed 's/^/  /'
@@ -337,7 +337,7 @@ echo "HUSK-QEMU-RC rootless-husk-undelegated $ok"
 EOF
 # one login of alice's: the second check's husk runs from where the first left her shell
 echo 'sh /tmp/alice-runtime.sh "$1"; sh /tmp/alice-husk.sh "$1"' >/tmp/alice.sh
-chmod 644 /tmp/alice.sh /tmp/alice-runtime.sh /tmp/alice-husk.sh /tmp/bob-husk.sh
+chmod 644 /tmp/common.sh /tmp/alice.sh /tmp/alice-runtime.sh /tmp/alice-husk.sh /tmp/bob-husk.sh
 as alice "$deleg" /tmp/alice.sh
 as bob "$cg/user.slice/user-1001.slice" /tmp/bob-husk.sh
 CHECK
