@@ -173,7 +173,7 @@ for kase in base limits seccomp; do
 done
 # The base case again with another cpuset cgroup on the host. Making the host's only
 # non-root cpuset cgroup flips the kernel's cpuset static key (a text poke synchronised
-# across CPUs, ~20% of husk's CPU per run on this VM, ~10% of crun's), so every container
+# across CPUs: half the wall time of a run on this VM, ~10% of its CPU), so every container
 # above pays it, husk and crun alike; an engine's parent cgroup (podman's libpod_parent,
 # docker's /docker, husk's /husk) keeps the key on. Removed at exit with the rest of $prefix-*.
 cpuset_mnt=$(awk '$3 == "cgroup" && $4 ~ /(^|,)cpuset(,|$)/ { print $2; exit }' /proc/self/mounts)
