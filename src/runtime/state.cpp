@@ -139,7 +139,7 @@ std::string StateDir::save(const Record& r) const {
     o.key("start_time").unsigned_integer(r.start_time);
     o.key("use_pid_ns").boolean(r.use_pid_ns);
     o.close();
-    sys::write_file_atomic(dir_ + "/state.json", text, 0600);
+    sys::replace_file_unflushed(dir_ + "/state.json", text, 0600);
     return text;
 }
 

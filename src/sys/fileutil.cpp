@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <cstdlib>
 #include <memory>
 
@@ -77,9 +78,28 @@ UniqueFd unnamed_file(const std::string& dir, std::string_view data, int mode, b
 }
 }  // namespace
 
-void write_file_atomic(const std::string& path, std::string_view data, int mode, bool sync) {
+namespace {
+// write_file_atomic and replace_file_unflushed: `exchange` swaps the names of the new file
+// and the old (renameat2 RENAME_EXCHANGE) and unlinks the old, where a rename over it
+// would make ext4 write the new file's data out at once (auto_da_alloc).
+void write_atomic(const std::string& path, std::string_view data, int mode, bool sync,
+                  bool exchange) {
     std::string tmp = path + unique_name(".tmp-");
     auto rename_into_place = [&] {
+        if (exchange) {
+            if (::renameat2(AT_FDCWD, tmp.c_str(), AT_FDCWD, path.c_str(), RENAME_EXCHANGE) == 0) {
+                // `path` is the new file; the old one, now under the temporary name, is
+                // garbage: one left by a failed unlink goes with its directory.
+                ::unlink(tmp.c_str());
+                return;
+            }
+            // No old file (ENOENT), or a filesystem without exchange: a plain rename.
+            if (errno != ENOENT && errno != EINVAL && errno != ENOSYS) {
+                int err = errno;
+                ::unlink(tmp.c_str());
+                throw_sys("rename", tmp, err);
+            }
+        }
         if (::rename(tmp.c_str(), path.c_str()) != 0) {
             int err = errno;
             ::unlink(tmp.c_str());
@@ -110,6 +130,15 @@ void write_file_atomic(const std::string& path, std::string_view data, int mode,
         }
     }
     rename_into_place();
+}
+}  // namespace
+
+void write_file_atomic(const std::string& path, std::string_view data, int mode, bool sync) {
+    write_atomic(path, data, mode, sync, false);
+}
+
+void replace_file_unflushed(const std::string& path, std::string_view data, int mode) {
+    write_atomic(path, data, mode, false, true);
 }
 
 bool mkdir_all(const std::string& path, int mode) {

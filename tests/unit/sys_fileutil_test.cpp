@@ -206,6 +206,50 @@ TEST_F(SysFileutil, WriteFileAtomicKilledAtAnyMomentLeavesNoPartialFile) {
     }
 }
 
+TEST_F(SysFileutil, ReplaceFileUnflushedMakesThenReplacesWithTheModeAndNoTemporary) {
+    mode_t old = ::umask(077);
+    sys::replace_file_unflushed(path("f"), "one", 0644);  // no old file: a plain rename
+    sys::replace_file_unflushed(path("f"), "two", 0644);  // exchanged with the old one
+    ::umask(old);
+
+    EXPECT_EQ(sys::read_file(path("f")), "two");
+    struct stat st {};
+    ASSERT_EQ(::stat(path("f").c_str(), &st), 0);
+    EXPECT_EQ(st.st_mode & 07777, 0644U);
+    EXPECT_EQ(sys::list_dir(dir_), std::vector<std::string>{"f"});
+}
+
+// Readers of a file being replaced see the old or the new content whole, and the name is
+// never missing (the exchange swaps two names in one step).
+TEST_F(SysFileutil, ReplaceFileUnflushedReadersNeverSeeAMissingOrMixedFile) {
+    const std::string a(8192, 'a'), b(8192, 'b');
+    sys::replace_file_unflushed(path("f"), a, 0600);
+    pid_t pid = ::fork();
+    ASSERT_GE(pid, 0);
+    if (pid == 0) {
+        for (;;) {
+            sys::replace_file_unflushed(path("f"), b, 0600);
+            sys::replace_file_unflushed(path("f"), a, 0600);
+        }
+    }
+    int seen_a = 0, seen_b = 0;
+    for (int i = 0; i < 3000; ++i) {
+        auto got = sys::read_file_if_exists(path("f"));
+        ASSERT_TRUE(got.has_value()) << "read " << i << ": the file was missing";
+        if (*got == a) {
+            ++seen_a;
+        } else if (*got == b) {
+            ++seen_b;
+        } else {
+            ADD_FAILURE() << "read " << i << ": " << got->size() << " bytes, neither version";
+            break;
+        }
+    }
+    ::kill(pid, SIGKILL);
+    ::waitpid(pid, nullptr, 0);
+    EXPECT_GT(seen_a + seen_b, 0);
+}
+
 TEST_F(SysFileutil, ReadFileIfExistsTellsMissingFromEmpty) {
     sys::write_file(path("empty"), "");
     EXPECT_EQ(sys::read_file_if_exists(path("empty")), std::optional<std::string>(""));
