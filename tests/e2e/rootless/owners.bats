@@ -171,7 +171,7 @@ prune_leaves_nothing() {
 # /etc/subuid giving the user another range than the store's layers were shifted for: a
 # new layer is not shifted (its files would be of ids the store's others are not), and one
 # line says so and what to do.
-@test "rootless: a new layer after the user's range moved stays the user's, with a warning" {
+@test "rootless: a new layer after the user's range moved stays the user's, with a warning naming migrate" {
     grep -q "^uid 1 $RL_SUBID 65536\$" "$(data_root "$RL_USER")/owner-ranges"
     mkdir -p "$WORK/moved/home/other"
     echo other >"$WORK/moved/home/other/f"
@@ -184,7 +184,8 @@ prune_leaves_nothing() {
     teardown  # the ranges back at once (and by bats' teardown should this test stop early)
     echo "$output"
     [ "$status" -eq 0 ]
-    [[ "$output" == *"warning: image store"*"(owner-ranges)"*"new layers stay the user's"* ]]
+    [ "$(grep -c warning <<<"$output")" = 1 ]
+    [[ "$output" == *"warning: image store"*"(owner-ranges)"*"/etc/subuid and /etc/subgid now give"*"husk system migrate"*"new layers stay the user's"* ]]
     local f
     f=$(find "$(data_root "$RL_USER")/snapshots" -path '*/fs/home/other/f')
     [ "$(stat -c '%u' "$f")" = "$(id -u "$RL_USER")" ]
