@@ -399,8 +399,10 @@ EOF
     commit_after_range_moved gone rl/gone:1
     echo "$output"
     [ "$status" -ne 0 ]
-    [ "${#lines[@]}" -eq 1 ]
-    [[ "$output" == *'"kept"'*EACCES* ]]
+    # the store's line on the moved range (what to run), then the commit's error
+    [ "${#lines[@]}" -eq 2 ]
+    [[ "${lines[0]}" == *"warning: image store"*"husk system migrate"* ]]
+    [[ "${lines[1]}" == *'"kept"'*EACCES* ]]
     run uh images
     [[ "$output" != *rl/gone* ]]
     uh rm gone
