@@ -17,7 +17,7 @@ setup_file() {
     export R1 R2 R3
     cp /etc/subuid "$WORK/subuid.kept"
     cp /etc/subgid "$WORK/subgid.kept"
-    someone_image_tar "$WORK/owners.tar" 640 setuid sh stat cat touch chown ls id echo mkdir chmod
+    someone_image_tar "$WORK/owners.tar" 640 setuid sh stat cat touch chown ls id echo mkdir chmod sleep
     uh import "$WORK/owners.tar" rl/owners:1 >/dev/null
     # a stopped container whose upper dir and volume hold files of its uid 1000: its
     # command makes them once, then prints the owners it sees
@@ -119,6 +119,20 @@ store_at_r2() {
     grep -q "^uid 1 $R2 65536\$" "$(data_root)/owner-ranges"
     ranges "$R2"
     owners_are_of "$R2" # nothing changed
+}
+
+@test "rootless migrate: a running container of the old maps is refused in one line; nothing changed" {
+    store_at_r2
+    uh run -d --name busy --network none rl/owners:1 sleep 1000 >/dev/null
+    ranges "$R1" "$R2"
+    run uh system migrate
+    echo "$output"
+    [ "$status" -ne 0 ]
+    [ "$output" = "husk: error: migrate: container busy is running: stop the user's containers first" ]
+    grep -q "^uid 1 $R2 65536\$" "$(data_root)/owner-ranges"
+    uh rm -f busy >/dev/null
+    ranges "$R2"
+    owners_are_of "$R2"
 }
 
 @test "rootless migrate: killed at random moments, the next migrate finishes it" {
