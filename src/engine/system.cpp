@@ -294,12 +294,24 @@ MigrateReport migrate_store(const EngineContext& ctx, image::Store& store) {
         if (!fd && errno != ENOENT) throw_sys("open", path);
         if (fd) roots.push_back(std::move(fd));
     }
+    // the layers unpacked while the ranges differed kept their owners in records: applied
+    // now, as a pull would have (ids of the new range only)
+    std::vector<sys::UniqueFd> layers;
+    for (const auto& name : sys::list_dir(store.root() + "/snapshots")) {
+        std::string fs = store.root() + "/snapshots/" + name + "/fs";
+        sys::UniqueFd fd(::open(fs.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+        if (!fd) throw_sys("open", fs);
+        layers.push_back(std::move(fd));
+    }
     bool ran = with_context(
         fmt::format("give the files of \"{}\" the owners of uids {}", store.root(), span(new_u)),
         [&] {
             return in_userns_raw(both.uids, both.gids, [&](sys::RawError& e) {
                 for (const auto& fd : roots)
                     if (!sys::walk_tree_raw(fd.get(), move_owner, &moves, e)) return false;
+                for (const auto& fd : layers)
+                    if (!image::apply_owner_records_raw(fd.get(), new_u.size, new_g.size, e))
+                        return false;
                 return true;
             });
         });

@@ -43,8 +43,9 @@ nlohmann::json system_info(const EngineContext& ctx, image::Store& store);
 // re-creates its pause process, the layers' owners stay). From one user namespace holding
 // both ranges (newuidmap allows it only while both are the user's): the layers, the
 // container and build-step roots and the volumes, each file of the old range's id k
-// given the new range's k; then the maps of the containers made with the old ranges
-// (record and config.json), then owner-ranges. Refused in one line when newuidmap refuses
+// given the new range's k, and the owner records of layers unpacked while the ranges
+// differed applied (as a pull applies them); then the maps of the containers made with the old
+// ranges (record and config.json), then owner-ranges. Refused in one line when newuidmap refuses
 // the old range, the user has no range now, or a container to migrate is running. Idempotent:
 // killed at any moment, the next run finishes it.
 struct MigrateReport {

@@ -88,11 +88,27 @@ owners_are_of() {  # RANGE
     [ "$(grep -c warning <<<"$output")" = 1 ]
     [[ "$output" == *"its files have the owners of uids $R1-$((R1 + 65535)) and gids $R1-$((R1 + 65535)) (owner-ranges)"* ]]
     [[ "$output" == *"/etc/subuid and /etc/subgid now give the user uids $R2-$((R2 + 65535))"*"run \`husk system migrate\`"* ]]
+    # a layer unpacked meanwhile keeps its owners in records (the user's on the host)
+    mkdir -p "$WORK/later/home/later"
+    echo later >"$WORK/later/home/later/f"
+    mkdir -p "$WORK/later/bin"
+    cp /bin/busybox "$WORK/later/bin/"
+    ln -sf busybox "$WORK/later/bin/stat"
+    tar -C "$WORK/later" --numeric-owner --owner=1000 --group=1000 -cf "$WORK/later.tar" home
+    tar -C "$WORK/later" --numeric-owner --owner=0 --group=0 -rf "$WORK/later.tar" bin
+    chmod 644 "$WORK/later.tar"
+    uh import "$WORK/later.tar" rl/later:1 >/dev/null 2>&1
+    local later
+    later=$(find "$(data_root)/snapshots" -path '*/fs/home/later/f')
+    [ "$(stat -c %u "$later")" = "$(id -u "$RL_USER")" ]
     run uh system migrate
     echo "$output"
     [ "$status" -eq 0 ]
     [ "$output" = "migrated \"$(data_root)\" to the uids and gids of /etc/subuid and /etc/subgid (1 container)" ]
     owners_are_of "$R2"
+    [ "$(stat -c %u:%g "$later")" = "$((R2 + 999)):$((R2 + 999))" ] # its records applied
+    run uh run --rm --network none rl/later:1 stat -c %u:%g /home/later/f
+    [ "$output" = "1000:1000" ]
     run uh images
     [[ "$output" != *warning* ]]
     run uh system migrate
