@@ -77,15 +77,15 @@ std::optional<std::string> Store::ranges_moved() const {
     if (::geteuid() == 0) return std::nullopt;
     auto before = shifted_for();
     if (!before) return std::nullopt;
+    // no maps now (no range, half a range, no helpers): said where a container is made
     const auto& shift = owner_shift();
-    if (shift && *before == shift->ranges) return std::nullopt;
+    if (!shift || *before == shift->ranges) return std::nullopt;
     return fmt::format(
         "image store \"{}\": its files have the owners of uids {} and gids {} (owner-ranges), "
         "but /etc/subuid and /etc/subgid now give the user uids {} and gids {}: run `husk "
         "system migrate` (until then new layers stay the user's, root in containers)",
         root_, host_ranges_text(before->uids), host_ranges_text(before->gids),
-        shift ? host_ranges_text(shift->ranges.uids) : "none",
-        shift ? host_ranges_text(shift->ranges.gids) : "none");
+        host_ranges_text(shift->ranges.uids), host_ranges_text(shift->ranges.gids));
 }
 
 bool Store::ranges_warning_ = true;

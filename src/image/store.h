@@ -99,7 +99,7 @@ class Store {
     std::optional<UserRanges> shifted_for() const;
     // Records `r` as those ranges (`husk system migrate`, once the files have them).
     void set_shifted_for(const UserRanges& r);
-    // As a user whose /etc/subuid or /etc/subgid ranges are no longer those the store was
+    // As a user whose /etc/subuid and /etc/subgid ranges are not those the store was
     // shifted for: one line naming the store, the old and new ranges and what to run (`husk
     // system migrate`); else nullopt. Every open of a store warns with it, once a process.
     std::optional<std::string> ranges_moved() const;
