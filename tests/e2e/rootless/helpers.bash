@@ -308,3 +308,20 @@ WRAP
         shift && exec "$@"' sh "$d" runuser -u "$u" -- env -i PATH=/usr/bin:/bin \
         HOME="$WORK/home-$u" XDG_RUNTIME_DIR="$WORK/xdg-$u" "$@")
 }
+
+# set_ranges USER START...: USER's lines of /etc/subuid and /etc/subgid replaced by a range of
+# 65536 ids at each START (the first is the one used), under a lock; other users' lines are
+# left as they are. Never a copy of the whole file put back: other tests (other users) edit
+# these files at the same time, and a copy taken before would undo their lines.
+set_ranges() {
+    local u=$1
+    shift
+    (
+        flock 9
+        local f s
+        for f in /etc/subuid /etc/subgid; do
+            sed -i "/^$u:/d" "$f"
+            for s; do echo "$u:$s:65536" >>"$f"; done
+        done
+    ) 9>/run/husk-tests-subid.lock
+}

@@ -28,20 +28,16 @@ uh() { as "$RL_USER" "$HUSK" "$@"; }
 # `run uh commit ARGS` with the user's range moved elsewhere in /etc/subuid and /etc/subgid
 # (put back after, and by teardown when the test failed or was stopped half-way).
 commit_after_range_moved() {
-    cp /etc/subuid "$WORK/subuid.kept"
-    cp /etc/subgid "$WORK/subgid.kept"
-    sed -i "s/^$RL_USER:.*/$RL_USER:$((RL_SUBID + 131072)):65536/" /etc/subuid /etc/subgid
+    touch "$WORK/range.moved"
+    set_ranges "$RL_USER" $((RL_SUBID + 131072))
     run uh commit "$@"
     put_back_ranges
 }
 
 put_back_ranges() {
-    local f
-    for f in subuid subgid; do
-        [ -f "$WORK/$f.kept" ] || continue
-        cp "$WORK/$f.kept" "/etc/$f"
-        rm -f "$WORK/$f.kept"
-    done
+    [ -f "$WORK/range.moved" ] || return 0
+    set_ranges "$RL_USER" "$RL_SUBID"
+    rm -f "$WORK/range.moved"
 }
 
 teardown() { put_back_ranges; }

@@ -90,10 +90,9 @@ teardown_file() {
 
 # The range-moved test's /etc/subuid and /etc/subgid back, whatever stopped it.
 teardown() {
-    if [ -f "$WORK/subuid.kept" ]; then
-        cp "$WORK/subuid.kept" /etc/subuid
-        cp "$WORK/subgid.kept" /etc/subgid
-        rm -f "$WORK/subuid.kept" "$WORK/subgid.kept"
+    if [ -f "$WORK/range.moved" ]; then
+        set_ranges "$RL_USER" "$RL_SUBID"
+        rm -f "$WORK/range.moved"
     fi
 }
 
@@ -179,9 +178,8 @@ prune_leaves_nothing() {
     echo other >"$WORK/moved/home/other/f"
     tar -C "$WORK/moved" --numeric-owner --owner=1000 --group=1000 -cf "$WORK/moved.tar" home
     chmod 644 "$WORK/moved.tar"
-    cp /etc/subuid "$WORK/subuid.kept"
-    cp /etc/subgid "$WORK/subgid.kept"
-    sed -i "s/^$RL_USER:.*/$RL_USER:$((RL_SUBID + 131072)):65536/" /etc/subuid /etc/subgid
+    touch "$WORK/range.moved"
+    set_ranges "$RL_USER" $((RL_SUBID + 131072))
     run uh import "$WORK/moved.tar" rl/moved:1
     teardown  # the ranges back at once (and by bats' teardown should this test stop early)
     echo "$output"
