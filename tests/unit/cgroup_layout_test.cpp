@@ -3,6 +3,9 @@
 #include <gtest/gtest.h>
 
 #include <stdlib.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "runtime/cgroup/layout.h"
 #include "sys/error.h"
@@ -138,6 +141,59 @@ TEST(CgroupLayout, SwapLimitWhereTheV1MemoryHierarchyAccountsSwapOrOnCgroup2) {
     Layout v2 = make_layout("40 30 0:37 / /sys/fs/cgroup rw - cgroup2 cgroup2 rw\n", "", "memory");
     EXPECT_TRUE(memory_swap_limit_supported(v2));
     sys::remove_all(dir);
+}
+
+// Rootless on cgroup v2: the delegated subtree is our own cgroup and the ancestors that are
+// ours too (directory, cgroup.procs, cgroup.subtree_control), never one of root's above.
+// Checked as an ordinary uid (a forked child): as root everything is writable.
+TEST(CgroupLayout, DelegatedRootIsTheTopmostCgroupOfOursAboveOurOwn) {
+    if (::geteuid() != 0) GTEST_SKIP() << "needs root to give the tree to another uid";
+    char tmpl[] = "/tmp/husk-deleg-XXXXXX";
+    ASSERT_NE(::mkdtemp(tmpl), nullptr);
+    const std::string mnt = tmpl;
+    ASSERT_EQ(::chmod(mnt.c_str(), 0755), 0);
+    const std::string svc = mnt + "/user.slice/user@1000.service";
+    sys::mkdir_all(svc + "/app/leaf", 0755);
+    constexpr uid_t kUser = 65534;
+    for (const std::string& d : {svc, svc + "/app", svc + "/app/leaf"}) {
+        for (const char* f : {"cgroup.procs", "cgroup.subtree_control"})
+            sys::write_file(d + "/" + f, "", 0644);
+        for (const char* f : {"", "/cgroup.procs", "/cgroup.subtree_control"})
+            ASSERT_EQ(::chown((d + f).c_str(), kUser, kUser), 0);
+    }
+    const std::string mountinfo = "40 30 0:37 / " + mnt + " rw - cgroup2 cgroup2 rw\n";
+    // What delegated_root answers as kUser, for a process in cgroup `own`.
+    auto as_user = [&](const std::string& own) {
+        int p[2];
+        EXPECT_EQ(::pipe(p), 0);
+        pid_t pid = ::fork();
+        if (pid == 0) {
+            ::close(p[0]);
+            if (::setresgid(kUser, kUser, kUser) != 0 || ::setresuid(kUser, kUser, kUser) != 0)
+                ::_exit(1);
+            std::string r = delegated_root(make_layout(mountinfo, "0::" + own + "\n", ""));
+            ssize_t n = ::write(p[1], r.data(), r.size());
+            ::_exit(n == static_cast<ssize_t>(r.size()) ? 0 : 1);
+        }
+        ::close(p[1]);
+        std::string out;
+        char buf[512];
+        for (ssize_t n; (n = ::read(p[0], buf, sizeof buf)) > 0;)
+            out.append(buf, static_cast<size_t>(n));
+        ::close(p[0]);
+        int st = 0;
+        ::waitpid(pid, &st, 0);
+        EXPECT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+        return out;
+    };
+    EXPECT_EQ(as_user("/user.slice/user@1000.service/app/leaf"), svc);
+    EXPECT_EQ(as_user("/user.slice/user@1000.service"), svc);
+    EXPECT_EQ(as_user("/user.slice"), "");  // root's: not delegated
+    // a cgroup of ours whose cgroup.subtree_control is not: not delegated, nor is below it
+    ASSERT_EQ(::chown((svc + "/cgroup.subtree_control").c_str(), 0, 0), 0);
+    EXPECT_EQ(as_user("/user.slice/user@1000.service/app/leaf"), svc + "/app");
+    EXPECT_EQ(delegated_root(make_layout("", "0::/x\n", "")), "");  // no cgroup2
+    sys::remove_all(mnt);
 }
 
 }  // namespace

@@ -195,6 +195,24 @@ std::string Layout::dir_for(const CgroupMount& m, const CgroupPath& p) const {
     return rel == "/" ? m.mountpoint : m.mountpoint + rel;
 }
 
+namespace {
+
+bool delegated(const std::string& dir) {
+    for (const char* f : {"", "/cgroup.procs", "/cgroup.subtree_control"})
+        if (::access((dir + f).c_str(), W_OK) != 0) return false;
+    return true;
+}
+
+}  // namespace
+
+std::string delegated_root(const Layout& layout) {
+    if (!layout.v2) return {};
+    std::string d = layout.dir_for(*layout.v2, CgroupPath{"/", true});
+    if (!delegated(d)) return {};
+    while (d.size() > layout.v2->mountpoint.size() && delegated(parent_of(d))) d = parent_of(d);
+    return d;
+}
+
 bool memory_swap_limit_supported(const Layout& layout) {
     const CgroupMount* v1 = layout.v1_mount("memory");
     if (!v1) return true;

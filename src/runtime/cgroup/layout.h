@@ -63,6 +63,12 @@ struct Layout {
     std::string dir_for(const CgroupMount& m, const CgroupPath& p) const;
 };
 
+// The delegated cgroup2 subtree this process runs in, as systemd makes one for
+// user@.service or a Delegate=yes unit (the cgroup directory and its cgroup.procs and
+// cgroup.subtree_control writable by us): the topmost of our own cgroup and its ancestors
+// that are all delegated to us. "" when our own cgroup is not, or there is no cgroup2.
+std::string delegated_root(const Layout& layout);
+
 // Build the layout from text (unit tests) or from this process (/proc/self/...).
 // Can the memory controller limit swap here? cgroup v1 only with swap accounting
 // (memory.memsw.limit_in_bytes at the root of its hierarchy); cgroup2 has memory.swap.max.

@@ -61,24 +61,50 @@ bool can_make(const std::string& dir) {
     return false;
 }
 
-// Rootless: keep what we may make, refuse a limit nothing kept can hold.
-void keep_writable(std::vector<HierarchyDir>& v1, std::optional<HierarchyDir>& v2,
-                   const Layout& layout, const oci::Resources* res) {
+// The controllers a new cgroup at `dir` can have: those of its nearest existing parent
+// (a delegated cgroup gives its children what its own parent enabled for it).
+std::vector<std::string> available_below(const std::string& mountpoint, const std::string& dir) {
+    std::string text;
+    for (std::string d = parent_of(dir); d.size() >= mountpoint.size(); d = parent_of(d))
+        if (try_read_file(d + "/cgroup.controllers", text)) return split_words(text);
+    return {};
+}
+
+// Rootless: keep what we may make, refuse a limit nothing kept can hold. An absolute
+// cgroups path we may not make goes below the delegated subtree we run in, if any (the
+// engine's "/husk/<id>" under systemd's user@.service). Returns the controllers the
+// cgroup2 directory kept can have.
+std::vector<std::string> keep_writable(std::vector<HierarchyDir>& v1,
+                                       std::optional<HierarchyDir>& v2, const Layout& layout,
+                                       const CgroupPath& path, const oci::Resources* res) {
     std::erase_if(v1, [](const HierarchyDir& h) { return !can_make(h.dir); });
-    if (v2 && !can_make(v2->dir)) v2.reset();
-    if (res == nullptr) return;
+    if (v2 && !can_make(v2->dir)) {
+        v2.reset();
+        if (std::string root = delegated_root(layout); !root.empty() && !path.relative)
+            v2 = HierarchyDir{{}, root + path.path, layout.v2->mountpoint};
+    }
+    std::vector<std::string> v2_available;
+    if (v2) v2_available = available_below(v2->mountpoint, v2->dir);
+    if (res == nullptr) return v2_available;
     for (const char* c : {"memory", "pids", "cpu", "cpuset", "io", "hugetlb", "rdma", "misc"}) {
         if (!needs_controller(*res, c)) continue;
         const char* v1_name = std::string_view(c) == "io" ? "blkio" : c;
         bool held = std::any_of(v1.begin(), v1.end(),
                                 [&](const HierarchyDir& h) { return has(h.controllers, v1_name); });
-        if (held || (v2 && layout.v2_has(c))) continue;
+        if (held || has(v2_available, c)) continue;
+        if (v2)
+            throw Error(fmt::format(
+                "linux.resources: rootless (uid {}): the {} controller is not delegated to "
+                "\"{}\" (not in its parent's cgroup.controllers; the delegating parent "
+                "enables it in its cgroup.subtree_control); run without the limit",
+                ::geteuid(), c, v2->dir));
         throw Error(fmt::format(
             "linux.resources: rootless (uid {}): no cgroup holding the {} controller is "
             "writable by this user (the host's cgroups are not delegated to it: a cgroup v2 "
             "subtree delegated by systemd's user@.service is); run without the limit",
             ::geteuid(), c));
     }
+    return v2_available;
 }
 
 }  // namespace
@@ -108,10 +134,12 @@ std::unique_ptr<Manager> Manager::plan(const std::string& cgroups_path, const st
     });
     if (layout.v2 && (pure_v2 || needs_v2(layout, res)))
         v2 = HierarchyDir{{}, layout.dir_for(*layout.v2, path), layout.v2->mountpoint};
-    if (rootless) keep_writable(v1, v2, layout, res);
+    std::vector<std::string> v2_controllers = layout.v2_controllers;
+    if (rootless) v2_controllers = keep_writable(v1, v2, layout, path, res);
     auto mgr = std::make_unique<Manager>(Private{}, std::move(v1), std::move(v2));
     mgr->pure_v2_ = pure_v2;
-    mgr->v2_controllers_ = layout.v2_controllers;
+    mgr->rootless_ = rootless;
+    mgr->v2_controllers_ = std::move(v2_controllers);
     mgr->host_mounts_ = layout.mounts();
     return mgr;
 }
@@ -147,7 +175,7 @@ void Manager::make(const oci::Resources* res) {
         // Pure v2: every controller the host offers, as runc does. Hybrid: apply()
         // enables only those the resources need (cgroup2 is shared with every other
         // runtime of the host).
-        if (pure_v2_) enable_v2(v2_->mountpoint, v2_->dir, v2_controllers_);
+        if (pure_v2_) enable_v2(v2_->mountpoint, v2_->dir, v2_controllers_, rootless_);
     }
     if (res != nullptr) apply(*res, true);
     open_v2_fd();

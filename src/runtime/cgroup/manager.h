@@ -37,7 +37,12 @@ class Manager {
     // `rootless`: only the hierarchies whose container directory we may make (the nearest
     // existing ancestor is writable: a delegated subtree) are used, possibly none; device
     // rules are not ours to enforce there (a user namespace cannot mknod anyway), and a
-    // limit no kept hierarchy can hold is refused, naming the controller and why.
+    // limit no kept hierarchy can hold is refused, naming the controller and why. An
+    // absolute cgroups path we may not make goes below the delegated cgroup2 subtree this
+    // process runs in (the topmost of its cgroup and ancestors delegated to the user), so
+    // "/husk/c1" becomes ".../user@1000.service/husk/c1"; processes in a delegated cgroup
+    // that must give controllers to its children are moved to its child "leaf" first
+    // (cgroup v2 has no processes in inner cgroups with controllers).
     static std::unique_ptr<Manager> plan(const std::string& cgroups_path, const std::string& id,
                                          const oci::Resources* res, bool rootless = false);
     void make(const oci::Resources* res);
@@ -100,8 +105,11 @@ class Manager {
     std::vector<HierarchyDir> v1_;
     std::optional<HierarchyDir> v2_;
     sys::UniqueFd v2_fd_;
-    // from plan(), for make(): a pure v2 host enables every controller it offers
+    // from plan(), for make(): a pure v2 host enables every controller it offers (rootless:
+    // every controller the delegated subtree has), and a rootless runtime moves the processes
+    // of a delegated cgroup that must give its children controllers to a leaf of it
     bool pure_v2_ = false;
+    bool rootless_ = false;
     std::vector<std::string> v2_controllers_;
     std::vector<CgroupMount> host_mounts_;
 };

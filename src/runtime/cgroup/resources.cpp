@@ -64,8 +64,33 @@ bool needs_controller(const oci::Resources& res, std::string_view controller) {
     return false;
 }
 
+namespace {
+
+// Move every process of `dir` into its child kLeaf (made if missing). Processes forked
+// meanwhile land in `dir` too: a few rounds, then EBUSY.
+void move_to_leaf(const std::string& dir) {
+    const std::string leaf = fmt::format("{}/{}", dir, kLeaf);
+    make_dirs(leaf);
+    for (int round = 0; round < 20; ++round) {
+        const auto procs = read_procs(dir, false);
+        if (procs.empty()) return;
+        for (pid_t pid : procs) {
+            try {
+                write_file(leaf, "cgroup.procs", std::to_string(pid));
+            } catch (const Error& e) {
+                if (e.code() != ESRCH) throw;  // exited meanwhile
+            }
+        }
+    }
+    throw Error(
+        fmt::format("move the processes of cgroup \"{}\" to \"{}\": more keep coming", dir, leaf),
+        EBUSY);
+}
+
+}  // namespace
+
 void enable_v2(const std::string& mountpoint, const std::string& dir,
-               const std::vector<std::string>& wanted) {
+               const std::vector<std::string>& wanted, bool vacate) {
     if (wanted.empty()) return;
     std::vector<std::string> chain;
     for (std::string d = parent_of(dir); d.size() >= mountpoint.size(); d = parent_of(d)) {
@@ -81,7 +106,9 @@ void enable_v2(const std::string& mountpoint, const std::string& dir,
             if (!add.empty()) add += ' ';
             add += '+' + c;
         }
-        if (!add.empty()) write_file(*it, "cgroup.subtree_control", add);
+        if (add.empty()) continue;
+        if (vacate && !read_procs(*it, false).empty()) move_to_leaf(*it);
+        write_file(*it, "cgroup.subtree_control", add);
     }
 }
 
@@ -96,7 +123,7 @@ void Manager::apply(const oci::Resources& res, bool creating) {
                                      [&](const HierarchyDir& h) { return has(h.controllers, c); });
             if (!on_v1 && needs_controller(res, c)) want.push_back(c);
         }
-        enable_v2(v2_->mountpoint, v2_->dir, want);
+        enable_v2(v2_->mountpoint, v2_->dir, want, creating && rootless_);
     }
     // Each field goes to the hierarchy holding its controller: v1 first, else cgroup2.
     auto run = [&](std::string_view field, const char* v1_name, const char* v2_name, auto&& on_v1,

@@ -15,7 +15,11 @@ bool needs_controller(const oci::Resources& res, std::string_view controller);
 
 // Enable `wanted` controllers in cgroup.subtree_control from the cgroup2 mount
 // down to the parent of `dir` (a controller must be enabled in every ancestor).
+// With `vacate`, the processes of a cgroup that must enable one are first moved to
+// its child cgroup kLeaf (cgroup v2's "no internal processes" rule; systemd's
+// delegation model, where the delegated cgroup's own processes go to a leaf).
 void enable_v2(const std::string& mountpoint, const std::string& dir,
-               const std::vector<std::string>& wanted);
+               const std::vector<std::string>& wanted, bool vacate = false);
+inline constexpr std::string_view kLeaf = "leaf";
 
 }  // namespace husk::runtime::cgroup

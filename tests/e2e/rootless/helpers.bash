@@ -260,6 +260,11 @@ kill_init_until_restarted() {  # NAME
         sleep 0.1
     done
     echo "$1: no new init 30 s after $RESTART_OLD was killed (pid now: $RESTART_NEW)"
+    # why: the state the engine reports and what the monitor said about the restart
+    uh inspect -f '{{.State.Status}} exit {{.State.ExitCode}} error "{{.State.Error}}"' "$1" || true
+    local id
+    id=$(uh inspect -f '{{.Id}}' "$1" 2>/dev/null || true)
+    [ -n "$id" ] && find "$WORK" -path "*$id*" -name monitor.log -exec tail -n 20 {} + 2>/dev/null
     return 1
 }
 
