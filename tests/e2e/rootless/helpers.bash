@@ -317,16 +317,27 @@ WRAP
 # set_ranges USER START...: USER's lines of /etc/subuid and /etc/subgid replaced by a range of
 # 65536 ids at each START (the first is the one used), under a lock; other users' lines are
 # left as they are. Never a copy of the whole file put back: other tests (other users) edit
-# these files at the same time, and a copy taken before would undo their lines.
+# these files at the same time, and a copy taken before would undo their lines. Their
+# `sed -i` (no lock) may still undo ours when it read the file before our write: checked
+# again a moment after, and written again (up to 20 times).
 set_ranges() {
     local u=$1
     shift
-    (
-        flock 9
-        local f s
-        for f in /etc/subuid /etc/subgid; do
-            sed -i "/^$u:/d" "$f"
-            for s; do echo "$u:$s:65536" >>"$f"; done
-        done
-    ) 9>/run/husk-tests-subid.lock
+    local want f s _
+    want=$(for s; do echo "$u:$s:65536"; done)
+    for _ in $(seq 20); do
+        (
+            flock 9
+            for f in /etc/subuid /etc/subgid; do
+                [ "$(grep "^$u:" "$f")" = "$want" ] && continue
+                sed -i "/^$u:/d" "$f"
+                [ -z "$want" ] || echo "$want" >>"$f"
+            done
+        ) 9>/run/husk-tests-subid.lock
+        sleep 0.2
+        [ "$(grep "^$u:" /etc/subuid)" = "$want" ] && [ "$(grep "^$u:" /etc/subgid)" = "$want" ] &&
+            return 0
+    done
+    echo "set_ranges $u: /etc/subuid or /etc/subgid keeps being rewritten" >&2
+    return 1
 }
