@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Rootless: `husk run --rm husk/busybox true` against `podman run --rm` (runc: crun refuses
 # rootless on a hybrid cgroup host), both as the same unprivileged user with a /etc/subuid
-# range, the same busybox image, --network none; interleaved rounds, medians and the ratio.
+# range, the same busybox image; --network none, slirp4netns for both, and husk's pasta
+# (podman 4.3.1 has none: against its default, slirp4netns); interleaved rounds, medians
+# and the ratios.
 # Makes a user of its own (useradd) and removes it with its files at the end. Needs root.
 # Writes bench/rootless/results.md.
 # usage: bench/rootless/run.sh [-n ROUNDS] [--husk PATH]
@@ -66,26 +68,44 @@ as "$husk" load -q -i "$work/bb.tar" >/dev/null
 as "${pod[@]}" load -q -i "$work/bb.tar" >/dev/null
 as "${pod[@]}" tag "$(as "${pod[@]}" images -q | head -1)" localhost/husk/busybox:latest
 
-husk_cmd=("$husk" run --rm --network none husk/busybox true)
-pod_cmd=("${pod[@]}" run --rm --network none localhost/husk/busybox true)
-as "${husk_cmd[@]}" && as "${pod_cmd[@]}"   # warm both
+# Three columns, like with like: --network none; slirp4netns for both (podman 4.3's rootless
+# default; Debian 12's podman 4.3.1 has no pasta, which came in 4.4); pasta, husk's rootless
+# default (a user's bridge is pasta's), against podman's default (slirp4netns), said so in
+# the row's name.
+for t in slirp4netns pasta; do
+    command -v "$t" >/dev/null || { echo "$0: $t is missing (scripts/deps.sh)" >&2; exit 1; }
+done
+img=husk/busybox
+pimg=localhost/husk/busybox
+cases=(
+    "none|$husk run --rm --network none $img true|${pod[*]} run --rm --network none $pimg true"
+    "slirp4netns|$husk run --rm --network slirp4netns $img true|${pod[*]} run --rm --network slirp4netns $pimg true"
+    "pasta (podman: slirp4netns)|$husk run --rm --network bridge $img true|${pod[*]} run --rm $pimg true"
+)
+for c in "${cases[@]}"; do   # warm every command once
+    IFS='|' read -r _ h p <<<"$c"
+    read -ra hc <<<"$h"
+    read -ra pc <<<"$p"
+    as "${hc[@]}" && as "${pc[@]}"
+done
 
-# interleaved: husk, podman, husk, podman ... ; median wall ms of each
-out=$(as python3 - "$rounds" "${#husk_cmd[@]}" "${husk_cmd[@]}" "${pod_cmd[@]}" <<'PY'
+# interleaved: per round each case's husk then podman; median wall ms of each
+out=$(as python3 - "$rounds" "${cases[@]}" <<'PY'
 import statistics, subprocess, sys, time
-rounds, nh = int(sys.argv[1]), int(sys.argv[2])
-husk, pod = sys.argv[3:3 + nh], sys.argv[3 + nh:]
-walls = {"husk": [], "podman": []}
+rounds, cases = int(sys.argv[1]), [c.split("|") for c in sys.argv[2:]]
+walls = {(name, eng): [] for name, _, _ in cases for eng in ("husk", "podman")}
 for _ in range(rounds):
-    for name, cmd in (("husk", husk), ("podman", pod)):
-        t = time.perf_counter()
-        subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
-        walls[name].append((time.perf_counter() - t) * 1000)
-h, p = statistics.median(walls["husk"]), statistics.median(walls["podman"])
-print(f"rootless run --rm true, --network none ({rounds} interleaved rounds)")
-print(f"{'husk':<16} {h:8.1f} ms median")
-print(f"{'podman (runc)':<16} {p:8.1f} ms median")
-print(f"podman/husk: {p / h:.2f}x")
+    for name, h, p in cases:
+        for eng, cmd in (("husk", h), ("podman", p)):
+            t = time.perf_counter()
+            subprocess.run(cmd.split(), check=True, stdout=subprocess.DEVNULL)
+            walls[(name, eng)].append((time.perf_counter() - t) * 1000)
+print(f"rootless run --rm true, medians of {rounds} interleaved rounds (wall ms)")
+print(f"{'network':<28} {'husk':>8} {'podman':>8}  podman/husk")
+for name, _, _ in cases:
+    h = statistics.median(walls[(name, "husk")])
+    p = statistics.median(walls[(name, "podman")])
+    print(f"{name:<28} {h:8.1f} {p:8.1f}  {p / h:.2f}x")
 PY
 )
 echo "$out"

@@ -13,6 +13,7 @@
 #include <array>
 #include <exception>
 #include <initializer_list>
+#include <sstream>
 
 #include <fmt/format.h>
 
@@ -92,12 +93,27 @@ namespace {
         try {
             answer = "O" + fn();
             code = 0;
+        } catch (const Error& e) {  // its errno, kind and exit code go back with it
+            answer = fmt::format("E{} {} {}\n{}", e.code(), static_cast<int>(e.kind()),
+                                 e.exit_code(), e.what());
         } catch (const std::exception& e) {
-            answer = std::string("E") + e.what();
+            answer = fmt::format("E0 0 0\n{}", e.what());
         }
     }
     (void)sys::write_all(out, answer.data(), answer.size());
     ::_exit(code);
+}
+
+// The child's "E<errno> <kind> <exit code>\n<message>" as the Error it threw.
+Error error_of_child(const std::string& got) {
+    int err = 0, kind = 0, exit = 0;
+    size_t nl = got.find('\n');
+    if (nl == std::string::npos) return Error(got.substr(1));
+    std::istringstream head(got.substr(1, nl - 1));
+    if (!(head >> err >> kind >> exit)) return Error(got.substr(1));
+    std::string msg = got.substr(nl + 1);
+    auto k = static_cast<ErrorKind>(kind);
+    return exit != 0 ? Error(msg, ExitCode{exit}, k, err) : Error(msg, err, k);
 }
 
 }  // namespace
@@ -143,7 +159,7 @@ std::optional<std::string> in_container_userns(const std::vector<oci::IdMapping>
     int status = child.wait("the user namespace's reader");
     if (!got.empty() && got[0] == 'O' && WIFEXITED(status) && WEXITSTATUS(status) == 0)
         return got.substr(1);
-    if (!got.empty() && got[0] == 'E') throw Error(got.substr(1));
+    if (!got.empty() && got[0] == 'E') throw error_of_child(got);
     throw Error(fmt::format("the reader in the container's user namespace failed ({})",
                             WIFSIGNALED(status) ? fmt::format("signal {}", WTERMSIG(status))
                                                 : fmt::format("exit {}", WEXITSTATUS(status))));

@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "engine/run.h"
+#include "image/owner_shift.h"
 
 namespace husk::image {
 class Store;
@@ -35,6 +36,24 @@ std::string storage_driver();
 // Images, Driver, CgroupDriver, CgroupVersion, KernelVersion, OperatingSystem, OSType,
 // Architecture, NCPU, MemTotal, Name, DockerRootDir, ServerVersion, DefaultRuntime.
 nlohmann::json system_info(const EngineContext& ctx, image::Store& store);
+
+// `husk system migrate` (rootless): a store whose files were given the owners of the
+// user's old /etc/subuid and /etc/subgid ranges (owner-ranges) given those of the ranges
+// the files give now (podman's `system migrate` is run after those files change; it
+// re-creates its pause process, the layers' owners stay). From one user namespace holding
+// both ranges (newuidmap allows it only while both are the user's): the layers, the
+// container and build-step roots and the volumes, each file of the old range's id k
+// given the new range's k, and the owner records of layers unpacked while the ranges
+// differed applied (as a pull applies them); then the maps of the containers made with the old
+// ranges (record and config.json), then owner-ranges. Refused in one line when newuidmap refuses
+// the old range, the user has no range now, or a container to migrate is running. Idempotent:
+// killed at any moment, the next run finishes it.
+struct MigrateReport {
+    image::UserRanges from, to;  // empty when the store was never shifted (or as root)
+    size_t containers = 0;       // whose maps were changed
+    bool migrated = false;       // false: nothing to do
+};
+MigrateReport migrate_store(const EngineContext& ctx, image::Store& store);
 
 // {"Client":{Version, Os, Arch, Compiler}, "Server":{Version, KernelVersion, CgroupVersion,
 //  StorageDriver, Runtime:{Name, Version, OciVersion}}}

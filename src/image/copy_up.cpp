@@ -14,6 +14,7 @@
 #include <cstring>
 #include <optional>
 #include <string_view>
+#include <vector>
 
 #include "image/unpack.h"
 #include "sys/fd.h"
@@ -116,17 +117,30 @@ void put_number(char*& out, uint32_t v, uint32_t base) noexcept {
     while (n > 0) *out++ = digits[--n];
 }
 
+// The container id of the host id `id` as `maps` (container -> host) give it; the
+// overflow id (65534) for one they do not hold, as the kernel shows it.
+uint32_t container_id_of(const std::vector<oci::IdMapping>& maps, uint32_t id) noexcept {
+    for (const auto& m : maps)
+        if (id >= m.host_id && id - m.host_id < m.size) return m.container_id + (id - m.host_id);
+    return 65534;
+}
+
 // The copy `dst` of `src` (whose stat is `st`) given the owner record the unpacker would
-// give it (unpack.cpp's record_owner): `src`'s own record, or its owner as this process
-// sees it, with this process's ids the container's root (no record for root's).
+// give it (unpack.cpp's record_owner): `src`'s own record, or its owner in the container:
+// as this process sees it, with this process's ids the container's root (no record for
+// root's), or, given `host` (this process sees host ids: no namespace), through its maps.
 bool record_owner_raw(int src, int dst, const struct stat& st, const char* where,
-                      RawError& e) noexcept {
+                      const UserRanges* host, RawError& e) noexcept {
     std::array<char, 64> v{};
     ssize_t n = ::fgetxattr(src, kOverrideStatXattr, v.data(), v.size());
     if (n < 0) {
         if (errno != ENODATA && errno != ENOTSUP) return e.fail("getxattr", where, errno);
         uint32_t uid = st.st_uid == ::geteuid() ? 0 : st.st_uid;
         uint32_t gid = st.st_gid == ::getegid() ? 0 : st.st_gid;
+        if (host != nullptr) {
+            uid = container_id_of(host->uids, st.st_uid);
+            gid = container_id_of(host->gids, st.st_gid);
+        }
         if (uid == 0 && gid == 0) return true;
         char* out = v.data();
         put_number(out, uid, 10);
@@ -192,7 +206,8 @@ struct MadeDir {
 
 // Directory `i` of `p` made in `cur` (an O_PATH fd of its parent in the top layer) from
 // the layer `lower`: xattrs and record now, mode and times in `made` for later.
-bool copy_dir_raw(int lower, int cur, UpPath& p, size_t i, MadeDir& made, RawError& e) noexcept {
+bool copy_dir_raw(int lower, int cur, UpPath& p, size_t i, const UserRanges* host, MadeDir& made,
+                  RawError& e) noexcept {
     UniqueFd s(open_in(lower, p.prefix(i), O_RDONLY | O_DIRECTORY | O_NOFOLLOW));
     if (!s) return e.fail("open", p.pre.data(), errno);
     struct stat st {};
@@ -202,7 +217,7 @@ bool copy_dir_raw(int lower, int cur, UpPath& p, size_t i, MadeDir& made, RawErr
     UniqueFd d(::openat(cur, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
     if (!d) return e.fail("open", p.prefix(i), errno);
     if (!copy_xattrs_raw(s.get(), d.get(), p.prefix(i), e) ||
-        !record_owner_raw(s.get(), d.get(), st, p.prefix(i), e))
+        !record_owner_raw(s.get(), d.get(), st, p.prefix(i), host, e))
         return false;
     made = MadeDir{i, static_cast<mode_t>(st.st_mode & 07777), {st.st_atim, st.st_mtim}};
     return true;
@@ -210,7 +225,7 @@ bool copy_dir_raw(int lower, int cur, UpPath& p, size_t i, MadeDir& made, RawErr
 
 // The non-directory, the last component of `p`, copied from the layer `lower` into `cur`:
 // a regular file, a symlink or a fifo (the unpacker makes no other as a user).
-bool copy_file_raw(int lower, int cur, UpPath& p, RawError& e) noexcept {
+bool copy_file_raw(int lower, int cur, UpPath& p, const UserRanges* host, RawError& e) noexcept {
     const size_t last = p.count - 1;
     UniqueFd node(open_in(lower, p.prefix(last), O_PATH | O_NOFOLLOW));
     if (!node) return e.fail("open", p.pre.data(), errno);
@@ -246,7 +261,7 @@ bool copy_file_raw(int lower, int cur, UpPath& p, RawError& e) noexcept {
     if (!d) return e.fail("create", where, errno);
     if (!copy_data_raw(s.get(), d.get(), where, e) ||
         !copy_xattrs_raw(s.get(), d.get(), where, e) ||
-        !record_owner_raw(s.get(), d.get(), st, where, e))
+        !record_owner_raw(s.get(), d.get(), st, where, host, e))
         return false;
     if (::fchmod(d.get(), st.st_mode & 07777) != 0) return e.fail("chmod", where, errno);
     if (::futimens(d.get(), ts.data()) != 0) return e.fail("utimens", where, errno);
@@ -255,7 +270,8 @@ bool copy_file_raw(int lower, int cur, UpPath& p, RawError& e) noexcept {
 
 }  // namespace
 
-bool copy_up_raw(int top, const int* lowers, size_t n, const char* path, RawError& e) noexcept {
+bool copy_up_raw(int top, const int* lowers, size_t n, const char* path, const UserRanges* host,
+                 RawError& e) noexcept {
     UpPath p;
     if (!p.set(path)) return e.fail("copy up (path too long)", path, ENAMETOOLONG);
     const Layers ls{top, lowers, n};
@@ -281,14 +297,15 @@ bool copy_up_raw(int top, const int* lowers, size_t n, const char* path, RawErro
             if (!dir || dir->layer == 0 ||
                 (dir->node != LayerNode::dir && dir->node != LayerNode::opaque_dir))
                 return e.fail("hardlink target directory", p.prefix(i), ENOENT);
-            if (!copy_dir_raw(ls.root(dir->layer), cur.get(), p, i, made[nmade++], e)) return false;
+            if (!copy_dir_raw(ls.root(dir->layer), cur.get(), p, i, host, made[nmade++], e))
+                return false;
         } else if (here != LayerNode::dir && here != LayerNode::opaque_dir) {
             return e.fail("hardlink target directory", p.prefix(i), ENOTDIR);
         }
         cur.reset(open_in(top, p.prefix(i), O_PATH | O_DIRECTORY));
         if (!cur) return e.fail("open", p.pre.data(), errno);
     }
-    if (!copy_file_raw(file_layer, cur.get(), p, e)) return false;
+    if (!copy_file_raw(file_layer, cur.get(), p, host, e)) return false;
 
     // the modes and times of the directories made, deepest first (a 0555 one is written in
     // before it gets its mode; what was made in each changed its times)

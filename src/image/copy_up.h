@@ -12,6 +12,7 @@
 
 #include <cstddef>
 
+#include "image/owner_shift.h"
 #include "sys/raw_tree.h"
 
 namespace husk::image {
@@ -22,8 +23,11 @@ namespace husk::image {
 // layer that shows that one (without the directory's other entries). Each copy has the
 // lower one's mode, times and xattrs (not overlayfs' own), its owner is the caller's, and
 // its owner in the container is kept in a record: the lower one's record, or its owner as
-// this process sees it (its own ids are the container's root: no record). False, `e` filled,
-// on a failure; ENOENT when no lower layer shows `path`, EISDIR when it is a directory.
-bool copy_up_raw(int top, const int* lowers, size_t n, const char* path, sys::RawError& e) noexcept;
+// this process sees it (its own ids are the container's root: no record), or, given `host`
+// (a process outside the namespace, which sees the host's ids: the range's files of the
+// lower layers), that owner through `host`'s maps. False, `e` filled, on a failure; ENOENT
+// when no lower layer shows `path`, EISDIR when it is a directory.
+bool copy_up_raw(int top, const int* lowers, size_t n, const char* path, const UserRanges* host,
+                 sys::RawError& e) noexcept;
 
 }  // namespace husk::image

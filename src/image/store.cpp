@@ -56,6 +56,56 @@ Store::Store(std::string root) : root_(std::move(root)) {
         }
         remove_stale_staging();
     });
+    warn_ranges_moved();
+}
+
+namespace {
+
+// "1000000-1065535" for each host range of `m` past the user's own id (container id 0).
+std::string host_ranges_text(const std::vector<oci::IdMapping>& m) {
+    std::string out;
+    for (const auto& r : m)
+        if (r.container_id != 0)
+            out += fmt::format("{}{}-{}", out.empty() ? "" : ",", r.host_id,
+                               uint64_t{r.host_id} + r.size - 1);
+    return out.empty() ? "none" : out;
+}
+
+}  // namespace
+
+std::optional<std::string> Store::ranges_moved() const {
+    if (::geteuid() == 0) return std::nullopt;
+    auto before = shifted_for();
+    if (!before) return std::nullopt;
+    // no maps now (no range, half a range, no helpers): said where a container is made
+    const auto& shift = owner_shift();
+    if (!shift || *before == shift->ranges) return std::nullopt;
+    return fmt::format(
+        "image store \"{}\": its files have the owners of uids {} and gids {} (owner-ranges), "
+        "but /etc/subuid and /etc/subgid now give the user uids {} and gids {}: run `husk "
+        "system migrate` (until then new layers stay the user's, root in containers)",
+        root_, host_ranges_text(before->uids), host_ranges_text(before->gids),
+        host_ranges_text(shift->ranges.uids), host_ranges_text(shift->ranges.gids));
+}
+
+bool Store::ranges_warning_ = true;
+
+void Store::warn_ranges_moved() const {
+    static bool said = false;  // once per process, however many stores it opens
+    if (said || !ranges_warning_) return;
+    std::optional<std::string> moved;
+    try {
+        moved = ranges_moved();
+    } catch (const std::exception& e) {  // a malformed owner-ranges: said where it is used
+        log::debug("{}", e.what());
+    }
+    if (!moved) return;
+    said = true;
+    log::warn("{}", *moved);
+}
+
+void Store::set_shifted_for(const UserRanges& r) {
+    sys::write_file_atomic(root_ + "/owner-ranges", ranges_text(r), 0644, true);
 }
 
 // Every pull, load and unpack stages in tmp/ while holding store.lock shared: when the
@@ -152,24 +202,15 @@ std::optional<UserRanges> Store::shifted_for() const {
 void Store::shift_staged(const std::vector<std::string>& staged) {
     const auto& shift = owner_shift();
     if (staged.empty() || !shift) return;
-    auto text = [](const std::vector<oci::IdMapping>& m) {
-        std::string out;
-        for (const auto& r : m)
-            out +=
-                fmt::format("{}{}-{}", out.empty() ? "" : ",", r.host_id, r.host_id + r.size - 1);
-        return out;
-    };
     auto before = shifted_for();
     if (before && !(*before == shift->ranges)) {
         // Shifted for the new ranges, these layers' files would be of other ids than the
-        // store's others (which newuidmap no longer maps for the user): they keep their records.
-        log::warn(
-            "image store \"{}\": its layers were given the owners of host uids {} and gids {} "
-            "(owner-ranges), but /etc/subuid and /etc/subgid now give uids {} and gids {}: new "
-            "layers stay the user's (root in containers); give the user its old ranges back, "
-            "or have root remove the store's directory",
-            root_, text(before->uids), text(before->gids), text(shift->ranges.uids),
-            text(shift->ranges.gids));
+        // store's others (which newuidmap no longer maps for the user): they keep their
+        // records. The store's open said so (warn_ranges_moved) and what to run.
+        log::debug(
+            "layers staged in \"{}\" keep their owner records: the user's ranges are "
+            "not owner-ranges'",
+            tmp_dir());
         return;
     }
     if (userns_overlay() == UsernsOverlay::refused) {
@@ -177,8 +218,7 @@ void Store::shift_staged(const std::vector<std::string>& staged) {
         log::debug("layers keep their owner records: overlayfs in a user namespace is refused");
         return;
     }
-    if (!before)
-        sys::write_file_atomic(root_ + "/owner-ranges", ranges_text(shift->ranges), 0644, true);
+    if (!before) set_shifted_for(shift->ranges);
     std::vector<UniqueFd> held;
     std::vector<int> fds;
     held.reserve(staged.size());
@@ -199,11 +239,11 @@ void Store::shift_staged(const std::vector<std::string>& staged) {
             });
         });
     if (!ran)
-        throw Error(
-            fmt::format("give the layers staged in \"{}\" their owners: newuidmap or "
-                        "newgidmap refused the uids {} and gids {} of /etc/subuid and "
-                        "/etc/subgid (husk --debug says why)",
-                        tmp_dir(), text(shift->ranges.uids), text(shift->ranges.gids)));
+        throw Error(fmt::format(
+            "give the layers staged in \"{}\" their owners: newuidmap or "
+            "newgidmap refused the uids {} and gids {} of /etc/subuid and "
+            "/etc/subgid (husk --debug says why)",
+            tmp_dir(), host_ranges_text(shift->ranges.uids), host_ranges_text(shift->ranges.gids)));
 }
 
 void Store::remove_tree(const std::string& path) const {

@@ -929,14 +929,18 @@ class Extractor {
         }
         std::vector<int> roots;
         for (auto& l : lower_roots()) roots.push_back(l.get());
+        const auto& shift = owner_shift();
         auto copy = [&](sys::RawError& e) {
-            return copy_up_raw(top, roots.data(), roots.size(), target.c_str(), e);
+            return copy_up_raw(top, roots.data(), roots.size(), target.c_str(), nullptr, e);
         };
-        bool copied = false;
-        if (const auto& shift = owner_shift()) copied = shift->run(shift->ranges, copy);
+        bool copied = shift && shift->run(shift->ranges, copy);
         if (!copied) {
+            // as the user, who sees the host's ids: the lower layers' files of the range
+            // (shifted with the user's ranges) recorded as the image's owners, not the host's
             sys::RawError e;
-            if (!copy(e)) throw_sys(e.step.data(), e.path.data(), e.err);
+            if (!copy_up_raw(top, roots.data(), roots.size(), target.c_str(),
+                             shift ? &shift->ranges : nullptr, e))
+                throw_sys(e.step.data(), e.path.data(), e.err);
         }
         for (auto& d : made) {
             note_made(d);

@@ -1,5 +1,9 @@
 // Rootless id maps (engine/rootless.h): the user as root plus its /etc/subuid range, the
 // user alone with a note, and the set-up mistakes named by the file to fix.
+#include <unistd.h>
+
+#include <cerrno>
+
 #include <gtest/gtest.h>
 
 #include "engine/rootless.h"
@@ -60,6 +64,34 @@ TEST(EngineRootless, UnmappedMountIdsAreDropped) {
     s.mounts.push_back(pts);
     drop_unmapped_mount_ids(s);
     EXPECT_EQ(s.mounts[0].options, (std::vector<std::string>{"nosuid", "gid=5", "mode=620"}));
+}
+
+// What the child of in_container_userns throws comes back with its errno, kind and exit
+// code, not as a bare message: callers decide by kind (cp's ENOENT of a user's container).
+TEST(EngineRootless, TheUsernsChildsErrorKeepsItsKind) {
+    if (::geteuid() != 0) GTEST_SKIP() << "maps of other ids need root (or newuidmap)";
+    std::vector<oci::IdMapping> maps{{0, 0, 1}};
+    try {
+        (void)in_container_userns(maps, maps, []() -> std::string {
+            throw Error("Could not find the file /nope\nin container c", ExitCode{3},
+                        ErrorKind::exec_not_found, ENOENT);
+        });
+        FAIL() << "no error";
+    } catch (const Error& e) {
+        EXPECT_STREQ(e.what(), "Could not find the file /nope\nin container c");
+        EXPECT_EQ(e.code(), ENOENT);
+        EXPECT_EQ(e.kind(), ErrorKind::exec_not_found);
+        EXPECT_EQ(e.exit_code(), 3);
+    }
+    try {
+        (void)in_container_userns(maps, maps,
+                                  []() -> std::string { throw_sys("open", "/x", EACCES); });
+        FAIL() << "no error";
+    } catch (const Error& e) {
+        EXPECT_EQ(e.code(), EACCES);
+        EXPECT_TRUE(permission_denied(e));
+        EXPECT_EQ(e.exit_code(), 0);
+    }
 }
 
 }  // namespace

@@ -49,11 +49,12 @@ class ImageCopyUp : public ::testing::Test {
         return n < 0 ? std::string() : std::string(v.data(), static_cast<size_t>(n));
     }
     // copy_up_raw of `rel` into top over mid and low; the error's step, or "" when done
-    std::string copy_up(const std::string& rel, int* err = nullptr) {
+    std::string copy_up(const std::string& rel, int* err = nullptr,
+                        const image::UserRanges* host = nullptr) {
         sys::UniqueFd top = open_dir("top"), mid = open_dir("mid"), low = open_dir("low");
         std::array<int, 2> lowers{mid.get(), low.get()};
         sys::RawError e;
-        bool ok = image::copy_up_raw(top.get(), lowers.data(), lowers.size(), rel.c_str(), e);
+        bool ok = image::copy_up_raw(top.get(), lowers.data(), lowers.size(), rel.c_str(), host, e);
         if (err != nullptr) *err = e.err;
         return ok ? std::string() : std::string(e.step.data()) + " " + e.path.data();
     }
@@ -115,6 +116,31 @@ TEST_F(ImageCopyUp, WhiteoutsAndOpaqueDirectoriesHideWhatIsBelow) {
     EXPECT_FALSE(sys::exists_nofollow(path("top/a")));
     EXPECT_NE(copy_up("a", &err), "");  // a directory is never a hardlink's target
     EXPECT_EQ(err, EISDIR);
+}
+
+// The fallback where newuidmap refuses the user's maps: the copy is made by the user, who
+// sees the host's ids of a shifted lower layer (the range's), and records the image's
+// owners through the user's maps, not the host's ids (which the owner shift would keep as
+// ids beyond the range: the file would stay the user's, root in the container).
+TEST_F(ImageCopyUp, AsTheUserRecordsTheContainerIdsOfShiftedFiles) {
+    if (::geteuid() != 0) GTEST_SKIP() << "the lower files of other ids need root to make";
+    image::UserRanges host;
+    host.uids = {{0, ::geteuid(), 1}, {1, 200000, 65536}};
+    host.gids = {{0, ::getegid(), 1}, {1, 300000, 65536}};
+    sys::mkdir_all(path("low/srv"));
+    ASSERT_EQ(::chown(path("low/srv").c_str(), 200000 + 999, 300000 + 999), 0);
+    ASSERT_EQ(::chmod(path("low/srv").c_str(), 0755), 0);
+    sys::write_file(path("low/srv/f"), "f");
+    ASSERT_EQ(::chown(path("low/srv/f").c_str(), 200000 + 999, 300000 + 49), 0);
+    ASSERT_EQ(::chmod(path("low/srv/f").c_str(), 0640), 0);
+    sys::write_file(path("low/other"), "o");  // an id the maps do not hold: the overflow id
+    ASSERT_EQ(::chown(path("low/other").c_str(), 100, 100), 0);
+    ASSERT_EQ(::chmod(path("low/other").c_str(), 0644), 0);
+    ASSERT_EQ(copy_up("srv/f", nullptr, &host), "");
+    EXPECT_EQ(record_of(path("top/srv/f")), "1000:50:0640");
+    EXPECT_EQ(record_of(path("top/srv")), "1000:1000:0755");
+    ASSERT_EQ(copy_up("other", nullptr, &host), "");
+    EXPECT_EQ(record_of(path("top/other")), "65534:65534:0644");
 }
 
 }  // namespace

@@ -10,6 +10,7 @@
 #include "build/builder.h"
 #include "cli/husk/container_cmd.h"
 #include "cli/husk/util.h"
+#include "engine/config_file.h"
 #include "image/auth.h"
 #include "image/pull.h"
 #include "image/store.h"
@@ -31,8 +32,8 @@ std::pair<std::string, std::string> key_value(const std::string& flag, const std
 
 void add_build(CLI::App& app, Context& ctx, Commands& cmds) {
     struct Opts {
-        std::string context, file, target, network = "bridge", compression = "gzip",
-                                           progress = "auto", platform;
+        std::string context, file, target, network, compression = "gzip", progress = "auto",
+                                                    platform;
         std::vector<std::string> tags, build_args, labels;
         bool no_cache = false, pull = false, quiet = false;
         RegistryFlags reg;
@@ -48,7 +49,9 @@ void add_build(CLI::App& app, Context& ctx, Commands& cmds) {
     sub->add_option("--target", o->target, "the build stage to build");
     sub->add_option("--label", o->labels, "set a label on the image (KEY=VALUE)")
         ->allow_extra_args(false);
-    sub->add_option("--network", o->network, "network mode of RUN steps (bridge, host, none)");
+    sub->add_option("--network", o->network,
+                    "network mode of RUN steps (bridge, host, none; default: bridge, a user's: "
+                    "pasta, or husk.conf's default_rootless_network_cmd)");
     sub->add_option("--platform", o->platform,
                     "the image's platform (os/arch[/variant]); several, comma-separated: an "
                     "index over one image each; another machine's RUN through binfmt_misc");
@@ -77,7 +80,9 @@ void add_build(CLI::App& app, Context& ctx, Commands& cmds) {
             throw Error(fmt::format("--progress={}: expected auto, plain or tty", o->progress));
         for (auto& a : o->build_args) bo.build_args.insert(key_value("--build-arg", a));
         for (auto& l : o->labels) bo.labels.insert(key_value("--label", l));
-        bo.network = engine::parse_network_mode(o->network);
+        // without --network a user's RUN steps get husk.conf's network, as `husk run` does
+        bo.network = o->network.empty() ? engine::default_network_mode()
+                                        : engine::parse_network_mode(o->network);
         if (!o->platform.empty()) {
             size_t start = 0;
             while (true) {

@@ -12,6 +12,7 @@
 #include "cli/husk/util.h"
 #include "engine/prune.h"
 #include "engine/system.h"
+#include "image/store.h"
 
 namespace husk::cli {
 
@@ -190,6 +191,24 @@ void add_system(CLI::App& app, Context& ctx, Commands& cmds) {
         print_prune("Images", i, false);
         fmt::print("Total reclaimed space: {}\n",
                    human_size(c.reclaimed + v.reclaimed + i.reclaimed));
+        return 0;
+    });
+
+    auto* migrate = sys->add_subcommand(
+        "migrate",
+        "as a user whose /etc/subuid or /etc/subgid range changed: give the images, containers "
+        "and volumes the owners of the new range");
+    cmds.on(migrate, [&ctx] {
+        image::Store::quiet_ranges_warning();
+        auto r = engine::migrate_store(engine_context(ctx), ctx.store());
+        if (!r.migrated) {
+            fmt::print("nothing to migrate: the store's owners are those of the user's ranges\n");
+            return 0;
+        }
+        fmt::print(
+            "migrated \"{}\" to the uids and gids of /etc/subuid and /etc/subgid ({} "
+            "container{})\n",
+            ctx.store().root(), r.containers, r.containers == 1 ? "" : "s");
         return 0;
     });
 

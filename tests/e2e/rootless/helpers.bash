@@ -285,3 +285,59 @@ wait_kill_moment() {  # USER ROUND MAX_MS
     done
     return 0
 }
+
+# as_newuidmap_refusing USER CALLS CMD...: CMD as USER (as `as` runs it) in a mount namespace
+# of its own where /usr/bin/newuidmap refuses the calls numbered in CALLS ("1 2": the first
+# two; "all") and lets the others through, as newuidmap refuses maps /etc/subuid does not
+# give: a wrapper bound over it there (setuid root, as husk checks the helper is; ignored on
+# a script), the real one bound at $WORK/nuid-USER/real; each call a line in
+# $WORK/nuid-USER/calls. The host's newuidmap and other processes are untouched.
+as_newuidmap_refusing() {
+    local u=$1 refuse=$2 d=$WORK/nuid-$1
+    shift 2
+    mkdir -p "$d"
+    : >"$d/calls"
+    : >"$d/real"
+    chown "$u:" "$d" "$d/calls"
+    cat >"$d/newuidmap" <<WRAP
+#!/bin/sh
+echo "\$*" >>"$d/calls"
+n=\$(wc -l <"$d/calls")
+case " $refuse " in *" all "* | *" \$n "*) ;; *) exec "$d/real" "\$@" ;; esac
+echo "newuidmap: write to uid_map failed: Operation not permitted (a test's wrapper)" >&2
+exit 1
+WRAP
+    chmod 4755 "$d/newuidmap"
+    (cd "$WORK" && unshare -m --propagation private sh -c '
+        mount --bind /usr/bin/newuidmap "$1/real" && mount --bind "$1/newuidmap" /usr/bin/newuidmap &&
+        shift && exec "$@"' sh "$d" runuser -u "$u" -- env -i PATH=/usr/bin:/bin \
+        HOME="$WORK/home-$u" XDG_RUNTIME_DIR="$WORK/xdg-$u" "$@")
+}
+
+# set_ranges USER START...: USER's lines of /etc/subuid and /etc/subgid replaced by a range of
+# 65536 ids at each START (the first is the one used), under a lock; other users' lines are
+# left as they are. Never a copy of the whole file put back: other tests (other users) edit
+# these files at the same time, and a copy taken before would undo their lines. Their
+# `sed -i` (no lock) may still undo ours when it read the file before our write: checked
+# again a moment after, and written again (up to 20 times).
+set_ranges() {
+    local u=$1
+    shift
+    local want f s _
+    want=$(for s; do echo "$u:$s:65536"; done)
+    for _ in $(seq 20); do
+        (
+            flock 9
+            for f in /etc/subuid /etc/subgid; do
+                [ "$(grep "^$u:" "$f")" = "$want" ] && continue
+                sed -i "/^$u:/d" "$f"
+                [ -z "$want" ] || echo "$want" >>"$f"
+            done
+        ) 9>/run/husk-tests-subid.lock
+        sleep 0.2
+        [ "$(grep "^$u:" /etc/subuid)" = "$want" ] && [ "$(grep "^$u:" /etc/subgid)" = "$want" ] &&
+            return 0
+    done
+    echo "set_ranges $u: /etc/subuid or /etc/subgid keeps being rewritten" >&2
+    return 1
+}

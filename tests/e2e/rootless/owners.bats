@@ -20,7 +20,8 @@ setup_file() {
 # Two OCI archives sharing a base layer, for the hardlink tests: hl-base.tar (the base
 # alone) and hl-links.tar (the base and a layer of hardlinks to files only the base has:
 # /data/shared 0644 of uid 1000 in a directory of root's, /home/someone/secret 0600 of
-# uid 1000 in the 0700 /home/someone of uid 1000, which the link's layer must copy up).
+# uid 1000 in the 0700 /home/someone of uid 1000, which the link's layer must copy up);
+# hl-shared.tar: the base and the link to /data/shared alone).
 make_link_images() {
     python3 - "$WORK" <<'PY'
 import hashlib, io, json, os, sys, tarfile
@@ -77,6 +78,7 @@ def archive(path, name, layers):
 b = layer(base)
 archive(work + "/hl-base.tar", "localhost/rl/hl-base:1", [b])
 archive(work + "/hl-links.tar", "localhost/rl/hl-links:1", [b, layer(links)])
+archive(work + "/hl-shared.tar", "localhost/rl/hl-shared:1", [b, layer(links[:2])])
 PY
 }
 
@@ -88,10 +90,9 @@ teardown_file() {
 
 # The range-moved test's /etc/subuid and /etc/subgid back, whatever stopped it.
 teardown() {
-    if [ -f "$WORK/subuid.kept" ]; then
-        cp "$WORK/subuid.kept" /etc/subuid
-        cp "$WORK/subgid.kept" /etc/subgid
-        rm -f "$WORK/subuid.kept" "$WORK/subgid.kept"
+    if [ -f "$WORK/range.moved" ]; then
+        set_ranges "$RL_USER" "$RL_SUBID"
+        rm -f "$WORK/range.moved"
     fi
 }
 
@@ -171,20 +172,20 @@ prune_leaves_nothing() {
 # /etc/subuid giving the user another range than the store's layers were shifted for: a
 # new layer is not shifted (its files would be of ids the store's others are not), and one
 # line says so and what to do.
-@test "rootless: a new layer after the user's range moved stays the user's, with a warning" {
+@test "rootless: a new layer after the user's range moved stays the user's, with a warning naming migrate" {
     grep -q "^uid 1 $RL_SUBID 65536\$" "$(data_root "$RL_USER")/owner-ranges"
     mkdir -p "$WORK/moved/home/other"
     echo other >"$WORK/moved/home/other/f"
     tar -C "$WORK/moved" --numeric-owner --owner=1000 --group=1000 -cf "$WORK/moved.tar" home
     chmod 644 "$WORK/moved.tar"
-    cp /etc/subuid "$WORK/subuid.kept"
-    cp /etc/subgid "$WORK/subgid.kept"
-    sed -i "s/^$RL_USER:.*/$RL_USER:$((RL_SUBID + 131072)):65536/" /etc/subuid /etc/subgid
+    touch "$WORK/range.moved"
+    set_ranges "$RL_USER" $((RL_SUBID + 131072))
     run uh import "$WORK/moved.tar" rl/moved:1
     teardown  # the ranges back at once (and by bats' teardown should this test stop early)
     echo "$output"
     [ "$status" -eq 0 ]
-    [[ "$output" == *"warning: image store"*"(owner-ranges)"*"new layers stay the user's"* ]]
+    [ "$(grep -c warning <<<"$output")" = 1 ]
+    [[ "$output" == *"warning: image store"*"(owner-ranges)"*"/etc/subuid and /etc/subgid now give"*"husk system migrate"*"new layers stay the user's"* ]]
     local f
     f=$(find "$(data_root "$RL_USER")/snapshots" -path '*/fs/home/other/f')
     [ "$(stat -c '%u' "$f")" = "$(id -u "$RL_USER")" ]
@@ -270,6 +271,33 @@ links_are_one_file() {
     echo "$output"
     [ -z "$output" ]
     uh rmi localhost/rl/hl-links:1 localhost/rl/hl-base:1 >/dev/null
+}
+
+# Where newuidmap refuses the namespace for the copy-up (the wrapper refuses the first
+# call, the owner shift's after it goes through), the user copies the readable file itself,
+# seeing the host's ids: the copy's record must be the image's owner (1000), which the owner
+# shift then applies, not the host's id (kept beyond the range: root's in the container).
+@test "rootless: a copy-up where newuidmap refuses the maps records the image's owner" {
+    uh load -i "$WORK/hl-base.tar" >/dev/null
+    run as_newuidmap_refusing "$RL_USER" 1 "$HUSK" load -i "$WORK/hl-shared.tar"
+    echo "$output"
+    cat "$WORK/nuid-$RL_USER/calls"
+    [ "$status" -eq 0 ]
+    [ "$(wc -l <"$WORK/nuid-$RL_USER/calls")" -eq 2 ] # the copy-up's, refused; the shift's
+    run uh run --rm --network none localhost/rl/hl-shared:1 stat -c '%i %u:%g %a' /links/shared /data/shared
+    echo "$output"
+    [ "$status" -eq 0 ]
+    [ "${lines[0]%% *}" = "${lines[1]%% *}" ]
+    [ "${lines[0]#* }" = "1000:1000 644" ]
+    [ "${lines[1]#* }" = "1000:1000 644" ]
+    local top id=$((RL_SUBID + 999))
+    top=$(find "$(data_root "$RL_USER")/snapshots" -path '*/fs/links/shared')
+    top=${top%/links/shared}
+    [ "$(stat -c '%u:%g %a %h' "$top/data/shared")" = "$id:$id 644 2" ]
+    run records_below "$top"
+    echo "$output"
+    [ -z "$output" ]
+    uh rmi localhost/rl/hl-shared:1 localhost/rl/hl-base:1 >/dev/null
 }
 
 @test "rootless: hardlinks to files of a lower layer without a range: one file, root's" {

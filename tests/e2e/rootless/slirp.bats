@@ -380,3 +380,70 @@ monitor_of() {
     [ -z "$(uh ps -aq)" ]
     rm -f "$conf/husk.conf"
 }
+
+# A slirp4netns that refuses its sandbox (a wrapper earlier in PATH: its --help is the real
+# one's, --enable-sandbox makes it fail before it is ready): started again without it, one
+# warning line, and the container's network works as before.
+@test "slirp4netns refusing --enable-sandbox: one warning, started without it, the network works" {
+    [[ "$(slirp4netns --help)" == *--enable-sandbox* ]] || skip "this slirp4netns has no --enable-sandbox"
+    local d=$WORK/fakeslirp port
+    mkdir -p "$d"
+    cat >"$d/slirp4netns" <<'WRAP'
+#!/bin/sh
+for a; do
+    [ "$a" = --enable-sandbox ] && { echo "sandbox: refused (a test's wrapper)" >&2; exit 1; }
+done
+exec /usr/bin/slirp4netns "$@"
+WRAP
+    chmod 755 "$d/slirp4netns"
+    run as "$RL_USER" env PATH="$d:/usr/bin:/bin" "$HUSK" run --rm --network slirp4netns husk/busybox \
+        sh -c 'ip -4 -o addr show tap0; grep nameserver /etc/resolv.conf'
+    echo "$output"
+    [ "$status" -eq 0 ]
+    [ "$(grep -c warning <<<"$output")" = 1 ]
+    [[ "$output" == *"warning: slirp4netns runs without its sandbox: with --enable-sandbox,"* ]]
+    [[ "$output" == *"inet 10.0.2.100/24"* ]]
+    [[ "$output" == *"nameserver 10.0.2.3"* ]]
+    # detached, with -p: published through the unsandboxed slirp4netns, gone with rm
+    port=$(free_port)
+    run as "$RL_USER" env PATH="$d:/usr/bin:/bin" "$HUSK" run -d --name nosb --network slirp4netns \
+        -p "127.0.0.1:$port:80" husk/busybox sh -c 'mkdir -p /www && echo nosb >/www/index.html && exec httpd -f -p 80 -h /www'
+    echo "$output"
+    [ "$status" -eq 0 ]
+    [ "$(grep -c warning <<<"$output")" = 1 ]
+    [ "$(curl_until "http://127.0.0.1:$port/index.html" nosb)" = nosb ]
+    [[ "$(tr '\0' ' ' <"/proc/$(slirps)/cmdline")" != *--enable-sandbox* ]]
+    uh rm -f nosb
+    [ -z "$(slirps)" ]
+}
+
+# husk.conf's network is a user's build's too: a RUN step without --network gets it, as a
+# `husk run` does; --network still wins.
+@test "husk.conf default_rootless_network_cmd = slirp4netns: a build's RUN steps are on slirp4netns" {
+    local conf="$WORK/home-$RL_USER/.config/husk" ctx=$WORK/slirp-build
+    as "$RL_USER" mkdir -p "$conf"
+    printf '[network]\ndefault_rootless_network_cmd = "slirp4netns"\n' |
+        as "$RL_USER" sh -c "cat >'$conf/husk.conf'"
+    mkdir -p "$ctx"
+    cat >"$ctx/Dockerfile" <<'DF'
+FROM husk/busybox
+RUN (ip -4 -o addr show tap0 || echo no-tap0; grep nameserver /etc/resolv.conf) >/net
+DF
+    chown -R "$RL_USER:" "$ctx"
+    run uh build -q -t rl/slirpbuild "$ctx"
+    echo "$output"
+    [ "$status" -eq 0 ]
+    run uh run --rm --network none rl/slirpbuild cat /net
+    echo "$output"
+    [[ "$output" == *"inet 10.0.2.100/24"* ]]
+    [[ "$output" == *"nameserver 10.0.2.3"* ]]
+    run uh build -q --no-cache --network none -t rl/nonebuild "$ctx"
+    echo "$output"
+    [ "$status" -eq 0 ]
+    run uh run --rm --network none rl/nonebuild cat /net
+    echo "$output"
+    [[ "$output" == *no-tap0* ]]
+    [[ "$output" != *10.0.2.3* ]]
+    uh rmi rl/slirpbuild rl/nonebuild >/dev/null
+    rm -f "$conf/husk.conf"
+}

@@ -237,3 +237,29 @@ EOF
     [ -z "$(ls -A "$(data_root)/rootfs")" ]
     [ -z "$(ls -A "$(data_root)/tmp")" ]
 }
+
+# Where newuidmap refuses the container's maps (a wrapper refusing every call, in a mount
+# namespace of the test's own), cp is done as the user: what the user may read is copied,
+# the range's 0600 file fails with one line naming it and EACCES, a missing one is docker's
+# "Could not find the file" line, as with the namespace.
+@test "rootless cp where newuidmap refuses the maps: as the user, the range's 0600 file refused naming it" {
+    uh create --name ucf --network none rl/uc:1 true >/dev/null
+    run as_newuidmap_refusing "$RL_USER" all "$HUSK" cp ucf:/bin/busybox "$(home)/bb"
+    echo "$output"
+    [ "$status" -eq 0 ]
+    cmp "$(home)/bb" /bin/busybox
+    [ "$(wc -l <"$WORK/nuid-$RL_USER/calls")" -ge 1 ] # the namespace was tried, and refused
+    run as_newuidmap_refusing "$RL_USER" all "$HUSK" cp ucf:/home/someone/f "$(home)/nf"
+    echo "$output"
+    [ "$status" -ne 0 ]
+    [ "${#lines[@]}" -eq 1 ]
+    [[ "$output" == "husk: error: "*"/home/someone"*"EACCES"* ]]
+    [ ! -e "$(home)/nf" ]
+    # the same missing file with and without the namespace: docker's line, exit 1
+    run as_newuidmap_refusing "$RL_USER" all "$HUSK" cp ucf:/nope "$(home)/nope"
+    [ "$status" -eq 1 ]
+    [ "$output" = "husk: error: Could not find the file /nope in container ucf" ]
+    run uh cp ucf:/nope "$(home)/nope"
+    [ "$status" -eq 1 ]
+    [ "$output" = "husk: error: Could not find the file /nope in container ucf" ]
+}
