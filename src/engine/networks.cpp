@@ -14,6 +14,7 @@
 #include "network/conflist.h"
 #include "runtime/state.h"
 #include "sys/error.h"
+#include "sys/user_dirs.h"
 
 namespace husk::engine {
 
@@ -33,7 +34,7 @@ std::vector<std::string> users_of(const EngineContext& ctx, const std::string& n
 
 // Its bridge, rules, leases and record. Called under the store's lock.
 void destroy(const EngineContext& ctx, const network::NetworkRecord& n) {
-    network::remove_host_state(n);
+    remove_network_state(ctx, n);
     network::NetworkStore(ctx.data_root).remove(n);
 }
 
@@ -153,6 +154,9 @@ std::vector<std::string> prune_networks(const EngineContext& ctx) {
 
 void connect_network(const EngineContext& ctx, const std::string& net, const std::string& container,
                      const std::vector<std::string>& aliases, const std::string& ip) {
+    if (sys::rootless())
+        throw Error(
+            "rootless: husk network connect is not supported yet (give --network at run)");
     auto n = attachable(ctx, net, true);
     ContainerRecord rec = lookup(ctx, container);
     Containers db(ctx.data_root);
@@ -192,6 +196,8 @@ void connect_network(const EngineContext& ctx, const std::string& net, const std
 
 void disconnect_network(const EngineContext& ctx, const std::string& net,
                         const std::string& container) {
+    if (sys::rootless())
+        throw Error("rootless: husk network disconnect is not supported yet");
     auto n = attachable(ctx, net, false);
     ContainerRecord rec = lookup(ctx, container);
     Containers db(ctx.data_root);

@@ -125,12 +125,17 @@ data_root() { echo "$WORK/home-$RL_USER/.local/share/husk"; }
     [ -z "$(uh ps -aq)" ]
 }
 
-@test "rootless: user networks are refused in one line naming what works" {
+@test "rootless: a users' CNI conflist is refused in one line naming what works; a missing network is named" {
+    run uh run --rm --network cni:mynet husk/busybox true
+    echo "$output"
+    [ "$status" -ne 0 ]
+    [ "${#lines[@]}" -eq 1 ]
+    [[ "$output" == *"needs root"*"husk network create"* ]]
     run uh run --rm --network mynet husk/busybox true
     echo "$output"
     [ "$status" -ne 0 ]
     [ "${#lines[@]}" -eq 1 ]
-    [[ "$output" == *"needs root"*"pasta"* ]]
+    [[ "$output" == *"network mynet not found"* ]]
 }
 
 @test "rootless kill: husk run -d -p killed at random moments leaves no pasta once rm -f ran" {

@@ -1,0 +1,230 @@
+#!/usr/bin/env bats
+# A user's own networks (rootless `husk network create`, as podman's rootless netns): one
+# holder process per user (husk-netns) keeps a user namespace with the user's maps and a
+# network namespace where the networks' bridges, veths, rules and DNS responders live;
+# containers on such a network join that user namespace; slirp4netns joins the holder's
+# network to the host (outbound, the host's 127.0.0.1 as 10.0.2.2, and -p). The holder
+# goes with the last container on a network; a killed one is replaced at the next run.
+
+bats_require_minimum_version 1.5.0
+load helpers
+load ../images/helpers
+
+setup_file() {
+    rootless_setup
+    command -v slirp4netns >/dev/null ||
+        skip "slirp4netns is not installed (scripts/deps.sh installs it)"
+    export RL_USER RL_BARE RL_SUBID
+    load_busybox "$RL_USER"
+    load_busybox "$RL_BARE"
+}
+
+teardown_file() {
+    USERS=("$RL_USER" "$RL_BARE")
+    rootless_teardown
+}
+
+teardown() {
+    [ -f "$WORK/server.pid" ] && kill "$(cat "$WORK/server.pid")" 2>/dev/null
+    rm -f "$WORK/server.pid"
+    rm_containers_of "$RL_USER" "$RL_BARE"
+    local u n
+    for u in "$RL_USER" "$RL_BARE"; do
+        for n in $(as "$u" "$HUSK" network ls -q 2>/dev/null); do
+            as "$u" "$HUSK" network rm "$n" >/dev/null 2>&1 || true
+        done
+    done
+}
+
+uh() { as "$RL_USER" "$HUSK" "$@"; }
+
+# USER's live processes named NAME (husk-netns, slirp4netns, husk-dns): their pids.
+procs() {
+    ps -u "${2:-$RL_USER}" -o pid=,stat=,comm= | awk -v n="$1" '$2 !~ /^Z/ && $3 == n { print $1 }'
+}
+
+# Fails unless USER has no holder, slirp4netns or DNS responder left, nor their state.
+no_network_left() {
+    local u=${1:-$RL_USER}
+    run procs husk-netns "$u"
+    echo "holder: $output"
+    [ -z "$output" ]
+    run procs slirp4netns "$u"
+    echo "slirp4netns: $output"
+    [ -z "$output" ]
+    run procs husk-dns "$u"
+    echo "husk-dns: $output"
+    [ -z "$output" ]
+    run bash -c "find '$WORK/xdg-$u/husk/.netns-holder' '$WORK/xdg-$u/husk-net/run' \
+        '$WORK/xdg-$u/husk-net/var/lib/cni/networks' -mindepth 1 -not -name lock 2>/dev/null"
+    echo "state: $output"
+    [ -z "$output" ]
+}
+
+# web USER NAME NET [ARGS...]: a detached busybox httpd NAME on NET serving its own name.
+web() {
+    local u=$1 name=$2 net=$3
+    shift 3
+    run as "$u" "$HUSK" run -d --name "$name" --network "$net" "$@" husk/busybox sh -c \
+        "mkdir -p /www && echo served-by-$name >/www/index.html && exec httpd -f -p 80 -h /www"
+    echo "$u run $name: $output"
+    [ "$status" -eq 0 ]
+}
+
+@test "rootless network create, ls, inspect, rm as a user; bad input refused in one line" {
+    run uh network create rnet1
+    echo "$output"
+    [ "$status" -eq 0 ]
+    [ "$(uh network ls --format '{{.Name}}' | grep -cx rnet1)" -eq 1 ]
+    run uh network inspect --format '{{.Name}} {{.Driver}} {{(index .IPAM.Config 0).Subnet}}' rnet1
+    echo "$output"
+    [[ "$output" == "rnet1 bridge "*/* ]]
+    # a second user sees none of it, and makes its own of that name
+    run as "$RL_BARE" "$HUSK" network inspect rnet1
+    [ "$status" -ne 0 ]
+    [[ "$output" == *"network rnet1 not found"* ]]
+    run as "$RL_BARE" "$HUSK" network ls --format '{{.Name}}'
+    [[ "$output" != *rnet1* ]]
+    run as "$RL_BARE" "$HUSK" network rm rnet1
+    [ "$status" -ne 0 ]
+    [ "${#lines[@]}" -eq 1 ]
+    for bad in 'bad name' '-x' 'a/b'; do
+        run uh network create "$bad"
+        echo "$bad: $output"
+        [ "$status" -ne 0 ]
+        [ "${#lines[@]}" -eq 1 ]
+    done
+    run uh network create rnet1
+    [ "$status" -ne 0 ]
+    [ "${#lines[@]}" -eq 1 ]
+    run uh network create --subnet 10.300.0.0/24 rnet2
+    echo "$output"
+    [ "$status" -ne 0 ]
+    [ "${#lines[@]}" -eq 1 ]
+    uh network rm rnet1
+    run uh network inspect rnet1
+    [ "$status" -ne 0 ]
+    # nothing was started for a network without containers
+    no_network_left
+}
+
+@test "rootless user network: containers resolve and reach each other by name and by IP" {
+    uh network create rdns
+    web "$RL_USER" db rdns
+    local ip
+    ip=$(uh inspect -f '{{(index .NetworkSettings.Networks "rdns").IPAddress}}' db)
+    echo "db: $ip"
+    [ -n "$ip" ]
+    run uh run --rm --network rdns husk/busybox sh -c \
+        "nslookup db; wget -qO- http://db/; wget -qO- http://$ip/"
+    echo "$output"
+    [ "$status" -eq 0 ]
+    [[ "$output" == *"Address"*"$ip"* ]]
+    [ "$(grep -c served-by-db <<<"$output")" -eq 2 ]
+    # one holder, one slirp4netns for the user, whatever the number of containers
+    [ "$(procs husk-netns | wc -l)" -eq 1 ]
+    [ "$(procs slirp4netns | wc -l)" -eq 1 ]
+    # the container is in the holder's user namespace, with the user's maps
+    local holder cpid
+    holder=$(procs husk-netns)
+    cpid=$(uh inspect -f '{{.State.Pid}}' db)
+    [ "$(readlink /proc/"$holder"/ns/user)" = "$(readlink /proc/"$cpid"/ns/user)" ]
+    [ "$(cat /proc/"$cpid"/uid_map | awk '{print $1, $3}' | head -1)" = "0 1" ]
+    # the last container gone takes the holder, slirp4netns and the responder along
+    uh rm -f db
+    no_network_left
+}
+
+@test "rootless user network: -p reached from the host's 127.0.0.1; outbound to the host's 127.0.0.1 service" {
+    uh network create rpub
+    local port hport
+    port=$(free_port)
+    web "$RL_USER" pub rpub -p "127.0.0.1:$port:80"
+    [ "$(curl_until "http://127.0.0.1:$port/index.html" served-by-pub)" = served-by-pub ]
+    [ "$(uh port pub)" = "80/tcp -> 127.0.0.1:$port" ]
+    # the same port again is refused in one line
+    run uh run -d --network rpub -p "127.0.0.1:$port:80" husk/busybox sleep 100
+    echo "$output"
+    [ "$status" -ne 0 ]
+    [[ "$output" == *"port is already allocated"* ]]
+    hport=$(free_port)
+    host_server "$hport"
+    run uh run --rm --network rpub husk/busybox sh -c \
+        "printf 'GET /f HTTP/1.0\\r\\n\\r\\n' | nc -w 5 10.0.2.2 $hport"
+    echo "$output"
+    [ "$status" -eq 0 ]
+    [[ "$output" == *"200 OK"*from-the-host* ]]
+    # stopped: the port is no longer served; started again: it is
+    uh stop -t 1 pub
+    [ "$(curl -s -m 2 "http://127.0.0.1:$port/index.html" || true)" = "" ]
+    no_network_left
+    uh start pub
+    [ "$(curl_until "http://127.0.0.1:$port/index.html" served-by-pub)" = served-by-pub ]
+    uh rm -f pub
+    [ "$(curl -s -m 2 "http://127.0.0.1:$port/index.html" || true)" = "" ]
+    no_network_left
+}
+
+@test "rootless user network: network rm in use refused; another user cannot join it" {
+    uh network create rbusy
+    web "$RL_USER" busy rbusy
+    run uh network rm rbusy
+    echo "$output"
+    [ "$status" -ne 0 ]
+    [ "${#lines[@]}" -eq 1 ]
+    [[ "$output" == *"has active endpoints (busy)"* ]]
+    run as "$RL_BARE" "$HUSK" run --rm --network rbusy husk/busybox true
+    echo "$output"
+    [ "$status" -ne 0 ]
+    [[ "$output" == *"network rbusy not found"* ]]
+    # a users' CNI conflist stays root's
+    run uh run --rm --network cni:foo husk/busybox true
+    echo "$output"
+    [ "$status" -ne 0 ]
+    [ "${#lines[@]}" -eq 1 ]
+    [[ "$output" == *"needs root"* ]]
+    uh rm -f busy
+    uh network rm rbusy
+    no_network_left
+}
+
+@test "rootless user network: a user without a subuid range has one too" {
+    as "$RL_BARE" "$HUSK" network create rbare
+    web "$RL_BARE" bdb rbare
+    run as "$RL_BARE" "$HUSK" run --rm --network rbare husk/busybox wget -qO- http://bdb/
+    echo "$output"
+    [ "$status" -eq 0 ]
+    [ "$output" = served-by-bdb ]
+    as "$RL_BARE" "$HUSK" rm -f bdb
+    no_network_left "$RL_BARE"
+}
+
+@test "rootless user network: the holder killed is replaced at the next run, with a note" {
+    uh network create rkill
+    web "$RL_USER" one rkill
+    local holder
+    holder=$(procs husk-netns)
+    [ -n "$holder" ]
+    kill -9 "$holder"
+    for _ in $(seq 100); do [ -z "$(procs slirp4netns)" ] && break; sleep 0.1; done
+    [ -z "$(procs slirp4netns)" ]
+    web "$RL_USER" two rkill
+    [[ "$output" == *"is gone: starting a new one"* ]]
+    run uh run --rm --network rkill husk/busybox wget -qO- http://two/
+    echo "$output"
+    [ "$status" -eq 0 ]
+    [ "$output" = served-by-two ]
+    uh rm -f one two
+    uh network rm rkill
+    no_network_left
+}
+
+@test "rootless user network kill: husk run -d killed at random moments; rm -f and network rm leave nothing" {
+    uh network create rkills
+    kill_runs_at_random "$RL_USER" 8 --network rkills
+    run uh network rm rkills
+    echo "$output"
+    [ "$status" -eq 0 ]
+    nothing_left_of "$RL_USER"
+    no_network_left
+}
