@@ -669,7 +669,8 @@ std::optional<network::Endpoint> container_endpoint(const EngineContext& ctx,
     if (auto ep = read_endpoint(endpoint_file(ctx, id))) return ep;
     if (auto ep = read_endpoint(pasta_dir(ctx, id) + "/endpoint.json")) return ep;
     if (auto ep = read_endpoint(slirp_dir(ctx, id) + "/endpoint.json")) return ep;
-    if (auto ep = read_endpoint(user_netns_dir(ctx, id) + "/endpoint.json"); ep && !ep->ports.empty())
+    if (auto ep = read_endpoint(user_netns_dir(ctx, id) + "/endpoint.json");
+        ep && !ep->ports.empty())
         return ep;
     auto eps = user_endpoints(ctx, id);
     for (auto& [net, ep] : eps)

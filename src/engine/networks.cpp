@@ -155,8 +155,7 @@ std::vector<std::string> prune_networks(const EngineContext& ctx) {
 void connect_network(const EngineContext& ctx, const std::string& net, const std::string& container,
                      const std::vector<std::string>& aliases, const std::string& ip) {
     if (sys::rootless())
-        throw Error(
-            "rootless: husk network connect is not supported yet (give --network at run)");
+        throw Error("rootless: husk network connect is not supported yet (give --network at run)");
     auto n = attachable(ctx, net, true);
     ContainerRecord rec = lookup(ctx, container);
     Containers db(ctx.data_root);
@@ -196,8 +195,7 @@ void connect_network(const EngineContext& ctx, const std::string& net, const std
 
 void disconnect_network(const EngineContext& ctx, const std::string& net,
                         const std::string& container) {
-    if (sys::rootless())
-        throw Error("rootless: husk network disconnect is not supported yet");
+    if (sys::rootless()) throw Error("rootless: husk network disconnect is not supported yet");
     auto n = attachable(ctx, net, false);
     ContainerRecord rec = lookup(ctx, container);
     Containers db(ctx.data_root);

@@ -62,8 +62,8 @@ struct HolderPid {
 
 HolderPid read_pid(const EngineContext& ctx) {
     HolderPid h;
-    std::istringstream(sys::read_file_if_exists(holder_dir(ctx) + "/pid").value_or("")) >>
-        h.pid >> h.start;
+    std::istringstream(sys::read_file_if_exists(holder_dir(ctx) + "/pid").value_or("")) >> h.pid >>
+        h.start;
     return h;
 }
 
@@ -156,7 +156,8 @@ void kill_holder(const HolderPid& h) {
 // networks do). Called under the holder's lock.
 void remove_holder_state(const EngineContext& ctx, const HolderPid& h) {
     // a user's only: root's state paths are the host's own
-    if (network::user_state_root().empty()) throw Error("the holder of a network namespace is a user's");
+    if (network::user_state_root().empty())
+        throw Error("the holder of a network namespace is a user's");
     kill_holder(h);
     network::stop_helper(slirp_dir(ctx));
     for (const char* helpers : {"/run/husk-dns", "/run/husk-proxy"}) {

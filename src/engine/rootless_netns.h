@@ -60,7 +60,6 @@ void in_user_netns(pid_t holder, const std::function<void()>& fn);
 // same port there (husk's DNAT rules take it on to the container); unpublish undoes it
 // (never throws: warns).
 void publish_user_netns(const EngineContext& ctx, const std::vector<network::PortMapping>& ports);
-void unpublish_user_netns(const EngineContext& ctx,
-                          const std::vector<network::PortMapping>& ports);
+void unpublish_user_netns(const EngineContext& ctx, const std::vector<network::PortMapping>& ports);
 
 }  // namespace husk::engine

@@ -266,9 +266,9 @@ void slirp_publish(const std::string& dir, const std::vector<PortMapping>& ports
     sys::UniqueFd dir_fd(::open(dir.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
     if (!dir_fd) throw_sys("open", dir);
     for (auto& p : ports)
-        api_call(dir_fd.get(), add_hostfwd_request(p),
-                 fmt::format("publish {} to port {}/{}", host_address(p), p.container_port,
-                             p.protocol));
+        api_call(
+            dir_fd.get(), add_hostfwd_request(p),
+            fmt::format("publish {} to port {}/{}", host_address(p), p.container_port, p.protocol));
 }
 
 void slirp_unpublish(const std::string& dir, const std::vector<PortMapping>& ports) {
