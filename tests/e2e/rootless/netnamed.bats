@@ -202,6 +202,28 @@ web() {
     no_network_left "$RL_BARE"
 }
 
+@test "rootless user network: two networks at once; --restart always comes back on its network, -p and name" {
+    uh network create ra
+    uh network create rb
+    local port
+    port=$(free_port)
+    web "$RL_USER" again ra --network rb --restart always -p "127.0.0.1:$port:80"
+    [ "$(curl_until "http://127.0.0.1:$port/index.html" served-by-again)" = served-by-again ]
+    run uh run --rm --network rb husk/busybox wget -qO- http://again/
+    echo "$output"
+    [ "$output" = served-by-again ]
+    kill_init_until_restarted again
+    echo "init before $RESTART_OLD, after $RESTART_NEW"
+    [ "$(curl_until "http://127.0.0.1:$port/index.html" served-by-again)" = served-by-again ]
+    run uh run --rm --network ra husk/busybox wget -qO- http://again/
+    echo "$output"
+    [ "$output" = served-by-again ]
+    [ "$(procs husk-netns | wc -l)" -eq 1 ]
+    [ "$(procs slirp4netns | wc -l)" -eq 1 ]
+    uh rm -f again
+    no_network_left
+}
+
 @test "rootless user network: the holder killed is replaced at the next run, with a note" {
     uh network create rkill
     web "$RL_USER" one rkill
