@@ -736,9 +736,20 @@ void check_published(const EngineContext& ctx, NetworkMode mode,
     }
 }
 
-void connect_running(const EngineContext& ctx, const ContainerRecord& rec, pid_t pid,
-                     const NetworkAttachment& att) {
-    check_attachments(ctx, {att});
+namespace {
+
+// The user's network namespace's holder, for a command on a connected container.
+pid_t running_holder(const EngineContext& ctx) {
+    auto holder = user_netns_holder(ctx);
+    if (!holder)
+        throw Error(
+            "the holder of your networks' namespace is gone: restart the container (husk starts "
+            "a new one)");
+    return *holder;
+}
+
+void connect_running_here(const EngineContext& ctx, const ContainerRecord& rec, pid_t pid,
+                          const NetworkAttachment& att) {
     auto store = network::NetworkStore(ctx.data_root).lock();
     connect_one(ctx, rec.id, pid, att, {});
     try {
@@ -752,8 +763,8 @@ void connect_running(const EngineContext& ctx, const ContainerRecord& rec, pid_t
     }
 }
 
-void disconnect_running(const EngineContext& ctx, const std::string& id,
-                        const std::string& network) {
+void disconnect_running_here(const EngineContext& ctx, const std::string& id,
+                             const std::string& network) {
     auto store = network::NetworkStore(ctx.data_root).lock();
     std::string file = user_endpoint_file(ctx, id, network);
     auto ep = read_endpoint(file);
@@ -763,6 +774,23 @@ void disconnect_running(const EngineContext& ctx, const std::string& id,
     write_own_hosts(ctx, id);
     // its other networks' responders answered it the names of this one
     refresh_names(ctx, with_networks_of(ctx, id, {network}));
+}
+
+}  // namespace
+
+void connect_running(const EngineContext& ctx, const ContainerRecord& rec, pid_t pid,
+                     const NetworkAttachment& att) {
+    check_attachments(ctx, {att});
+    if (!sys::rootless()) return connect_running_here(ctx, rec, pid, att);
+    // a user's: in its networks' namespace (engine/rootless_netns.h)
+    in_user_netns(running_holder(ctx), [&] { connect_running_here(ctx, rec, pid, att); });
+}
+
+void disconnect_running(const EngineContext& ctx, const std::string& id,
+                        const std::string& network) {
+    if (!sys::rootless()) return disconnect_running_here(ctx, id, network);
+    if (!sys::exists_follow(user_endpoint_file(ctx, id, network))) return;
+    in_user_netns(running_holder(ctx), [&] { disconnect_running_here(ctx, id, network); });
 }
 
 }  // namespace husk::engine

@@ -154,8 +154,6 @@ std::vector<std::string> prune_networks(const EngineContext& ctx) {
 
 void connect_network(const EngineContext& ctx, const std::string& net, const std::string& container,
                      const std::vector<std::string>& aliases, const std::string& ip) {
-    if (sys::rootless())
-        throw Error("rootless: husk network connect is not supported yet (give --network at run)");
     auto n = attachable(ctx, net, true);
     ContainerRecord rec = lookup(ctx, container);
     Containers db(ctx.data_root);
@@ -172,6 +170,11 @@ void connect_network(const EngineContext& ctx, const std::string& net, const std
         throw Error(
             "container cannot be connected to multiple networks with one of the networks in "
             "private (none) mode");
+    if (sys::rootless() && !uses_user_netns(rec))
+        throw Error(fmt::format(
+            "rootless: container {} has a user-mode network of its own (pasta's): only a "
+            "container run on one of your networks (--network NAME) can join another",
+            rec.name));
     if (std::any_of(rec.networks.begin(), rec.networks.end(),
                     [&](auto& a) { return a.network == n.name; }))
         throw Error(
@@ -195,7 +198,6 @@ void connect_network(const EngineContext& ctx, const std::string& net, const std
 
 void disconnect_network(const EngineContext& ctx, const std::string& net,
                         const std::string& container) {
-    if (sys::rootless()) throw Error("rootless: husk network disconnect is not supported yet");
     auto n = attachable(ctx, net, false);
     ContainerRecord rec = lookup(ctx, container);
     Containers db(ctx.data_root);
@@ -205,6 +207,11 @@ void disconnect_network(const EngineContext& ctx, const std::string& net,
                            [&](auto& a) { return a.network == n.name; });
     if (it == rec.networks.end())
         throw Error(fmt::format("container {} is not connected to network {}", rec.id, n.name));
+    if (sys::rootless() && rec.networks.size() == 1)
+        throw Error(fmt::format(
+            "rootless: container {} cannot leave its last network: it runs in your networks' "
+            "user namespace",
+            rec.name));
     disconnect_running(ctx, rec.id, n.name);
     rec.networks.erase(it);
     db.save(rec);

@@ -224,6 +224,35 @@ web() {
     no_network_left
 }
 
+@test "rootless network connect/disconnect: a running container joins and leaves another of the user's networks" {
+    uh network create rc1
+    uh network create rc2
+    web "$RL_USER" cweb rc1
+    uh network connect rc2 cweb
+    run uh run --rm --network rc2 husk/busybox wget -qO- http://cweb/
+    echo "$output"
+    [ "$output" = served-by-cweb ]
+    uh network disconnect rc2 cweb
+    run uh run --rm --network rc2 husk/busybox wget -qO- -T 3 http://cweb/
+    echo "$output"
+    [ "$status" -ne 0 ]
+    [[ "$output" != *served-by-cweb* ]]
+    # its last network it keeps; a pasta container cannot join one
+    run uh network disconnect rc1 cweb
+    echo "$output"
+    [ "$status" -ne 0 ]
+    [ "${#lines[@]}" -eq 1 ]
+    [[ "$output" == *"cannot leave its last network"* ]]
+    uh run -d --name pasta1 husk/busybox sleep 100
+    run uh network connect rc1 pasta1
+    echo "$output"
+    [ "$status" -ne 0 ]
+    [ "${#lines[@]}" -eq 1 ]
+    [[ "$output" == *"has a user-mode network of its own"* ]]
+    uh rm -f cweb pasta1
+    no_network_left
+}
+
 @test "rootless user network: the holder killed is replaced at the next run, with a note" {
     uh network create rkill
     web "$RL_USER" one rkill
