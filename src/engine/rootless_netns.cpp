@@ -71,7 +71,7 @@ bool alive(const HolderPid& h) {
     return h.pid > 0 && sys::process_alive(h.pid, h.start);
 }
 
-// One byte `c` on `sock`, or the step's errno.
+// One byte `c` on `sock` (a holder that cannot write it is gone, which the reader sees).
 void send_byte(int sock, char c) noexcept {
     (void)sys::write_all(sock, &c, 1);
 }

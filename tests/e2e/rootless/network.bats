@@ -8,21 +8,12 @@ bats_require_minimum_version 1.5.0
 load helpers
 load ../images/helpers
 
-setup_file() {
-    rootless_setup
-    command -v pasta >/dev/null || skip "pasta is not installed (scripts/deps.sh installs passt)"
-    export RL_USER RL_BARE RL_SUBID
-    load_busybox "$RL_USER"
-}
+setup_file() { network_file_setup pasta passt; }
 
-teardown_file() {
-    USERS=("$RL_USER" "$RL_BARE")
-    rootless_teardown
-}
+teardown_file() { network_file_teardown; }
 
 teardown() {
-    [ -f "$WORK/server.pid" ] && kill "$(cat "$WORK/server.pid")" 2>/dev/null
-    rm -f "$WORK/server.pid"
+    stop_host_server
     rm_containers_of "$RL_USER"
 }
 
