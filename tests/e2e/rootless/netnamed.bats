@@ -242,6 +242,27 @@ web() {
     no_network_left
 }
 
+@test "rootless user network without XDG_RUNTIME_DIR: its state in the user's /tmp/husk-run-UID, none in root's" {
+    local before=no uid
+    [ -e /tmp/husk-run-0 ] && before=yes
+    uid=$(id -u "$RL_USER")
+    noxdg() {
+        (cd "$WORK" && runuser -u "$RL_USER" -- env -i PATH=/usr/bin:/bin HOME="$WORK/home-$RL_USER" \
+            "$HUSK" "$@")
+    }
+    noxdg network create rnoxdg 2>/dev/null
+    run noxdg run --rm --network rnoxdg husk/busybox ip -4 -o addr show eth0
+    echo "$output"
+    [ "$status" -eq 0 ]
+    [[ "$output" == *"inet 10."* ]]
+    [[ "$output" != *husk-run-0* ]]
+    [ "$before" = yes ] || [ ! -e /tmp/husk-run-0 ]
+    [ -d "/tmp/husk-run-$uid" ]
+    noxdg network rm rnoxdg 2>/dev/null
+    run procs husk-netns
+    [ -z "$output" ]
+}
+
 @test "rootless user network: the holder killed is replaced at the next run, with a note" {
     uh network create rkill
     web "$RL_USER" one rkill
