@@ -411,7 +411,7 @@ oci::Spec build_spec(const RunOptions& o, const BundleInputs& in) {
         l.namespaces.push_back({type, ""});
     if (o.network != NetworkMode::host) l.namespaces.push_back({"network", ""});
     if (in.userns) {
-        l.namespaces.push_back({"user", ""});
+        l.namespaces.push_back({"user", in.userns_join});
         l.uid_mappings = in.userns->uids();
         l.gid_mappings = in.userns->gids();
     }

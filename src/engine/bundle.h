@@ -23,7 +23,9 @@ struct BundleInputs {
     std::string hostname;
     std::string bundle_dir;                // where hostname, hosts, resolv.conf are written
     std::optional<image::IdShift> userns;  // container ids 0..size-1 -> host uid/gid starts
-    std::string init_path;                 // husk-init on the host, with --init
+    // a user namespace to join (with userns's maps: engine/rootless_netns.h), else a new one
+    std::string userns_join;
+    std::string init_path;  // husk-init on the host, with --init
     // On a user-defined network: its DNS responder (the first network's gateway), the
     // container's one nameserver instead of the host's; --dns servers are the
     // responder's upstreams for this container then (ContainerRecord::dns), as docker's.

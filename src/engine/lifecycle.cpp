@@ -246,6 +246,7 @@ void launch_container(const EngineContext& ctx, Containers& db, ContainerRecord&
             ExitCode{kExitEngineError});
     delete_runtime_state(ctx, rec.id);  // of an earlier run, if its monitor could not
     oci::Spec spec = load_config(ctx, rec);
+    if (uses_user_netns(rec)) prepare_user_netns(ctx, rec);
     pid_t pid = create();
     try {
         const oci::Namespace* net = spec.linux_ ? spec.linux_->find_namespace("network") : nullptr;

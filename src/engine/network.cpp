@@ -23,6 +23,7 @@
 
 #include "engine/monitor.h"
 #include "engine/record.h"
+#include "engine/rootless_netns.h"
 #include "engine/run.h"
 #include "network/conflist.h"
 #include "network/dns/control.h"
@@ -117,7 +118,9 @@ std::string with_dns(const std::string& conf, const std::vector<std::string>& se
 }
 
 std::string host_gateway(NetworkMode m) {
-    if (m == NetworkMode::slirp4netns) return network::kSlirpGateway;
+    // a user's networks reach the host through slirp4netns (engine/rootless_netns.h)
+    if (m == NetworkMode::slirp4netns || (m == NetworkMode::user && sys::rootless()))
+        return network::kSlirpGateway;
     if (m != NetworkMode::bridge || !sys::rootless()) return network::Network{}.gateway;
     // /proc/net/route: the default route's gateway, little-endian hex
     std::istringstream routes(sys::read_file_if_exists("/proc/net/route").value_or(""));
@@ -196,6 +199,11 @@ std::string pasta_dir(const EngineContext& ctx, const std::string& id) {
 // A --network slirp4netns container's slirp4netns (network/slirp.h).
 std::string slirp_dir(const EngineContext& ctx, const std::string& id) {
     return Containers(ctx.data_root).dir(id) + "/slirp4netns";
+}
+
+// A user's container on its networks (engine/rootless_netns.h): its published ports.
+std::string user_netns_dir(const EngineContext& ctx, const std::string& id) {
+    return Containers(ctx.data_root).dir(id) + "/user-netns";
 }
 
 std::string endpoints_dir(const EngineContext& ctx, const std::string& id) {
@@ -473,7 +481,112 @@ void connect_default(const EngineContext& ctx, const ContainerRecord& rec, pid_t
     }
 }
 
+// Connects container `rec` (init `pid`) to each of its user-defined networks, `ports`
+// published on the first unless `bridge` (the default network has them).
+void connect_networks(const EngineContext& ctx, const ContainerRecord& rec, pid_t pid,
+                      const std::vector<network::PortMapping>& ports, bool bridge) {
+    auto store = network::NetworkStore(ctx.data_root).lock();
+    std::set<std::string> names;
+    try {
+        for (auto& att : rec.networks) {
+            connect_one(ctx, rec.id, pid, att,
+                        !bridge && names.empty() ? ports : std::vector<network::PortMapping>{});
+            names.insert(att.network);
+        }
+        write_own_hosts(ctx, rec.id);
+        refresh_names(ctx, names);
+    } catch (...) {
+        for (auto& n : names) disconnect_one(rec.id, user_endpoint_file(ctx, rec.id, n));
+        if (bridge) disconnect_one(rec.id, endpoint_file(ctx, rec.id));
+        forget_names(ctx, names);
+        throw;
+    }
+}
+
+// Undoes connect_networks: its names go even when a DEL failed (its endpoint file kept
+// for a retry): the last container leaving a network stops the responder whatever went
+// wrong.
+void disconnect_networks(const EngineContext& ctx, const std::string& id) {
+    auto eps = user_endpoints(ctx, id);
+    if (eps.empty()) return;
+    auto store = network::NetworkStore(ctx.data_root).lock();
+    std::set<std::string> names;
+    for (auto& [net, ep] : eps) {
+        disconnect_one(id, user_endpoint_file(ctx, id, net));
+        names.insert(net);
+    }
+    refresh_names(ctx, names, id);
+}
+
+// A user's container on its networks (engine/rootless_netns.h): the ports as asked
+// recorded in DIR/endpoint.json (what port, ps and the next container's check read) under
+// the ports lock `held`; connected by the root code in the holder's namespaces, the ports
+// there on every address of the holder (slirp4netns brings them in); published on the host
+// through slirp4netns.
+void connect_in_user_netns(const EngineContext& ctx, const ContainerRecord& rec, pid_t pid,
+                           const std::vector<network::PortMapping>& ports, sys::UniqueFd held) {
+    std::string dir = user_netns_dir(ctx, rec.id);
+    sys::mkdir_all(dir, 0700);
+    network::Endpoint ep;
+    ep.container_id = rec.id;
+    ep.ports = ports;
+    sys::write_file_atomic(dir + "/endpoint.json", network::to_json(ep), 0600);
+    held.reset();
+    auto holder = user_netns_holder(ctx);
+    if (!holder)
+        throw Error(
+            "the holder of your networks' namespace is gone: start the container again (husk "
+            "starts a new one)");
+    std::vector<network::PortMapping> inside = ports;
+    for (auto& p : inside) p.host_ip.clear();
+    // its loopback the init brought up itself (runtime Plan::loopback_up)
+    in_user_netns(*holder, [&] { connect_networks(ctx, rec, pid, inside, false); });
+    try {
+        publish_user_netns(ctx, ports);
+    } catch (...) {
+        in_user_netns(*holder, [&] { disconnect_networks(ctx, rec.id); });
+        throw;
+    }
+}
+
+// Undoes connect_in_user_netns; the holder goes with the last container it served.
+void disconnect_in_user_netns(const EngineContext& ctx, const std::string& id) {
+    std::string dir = user_netns_dir(ctx, id);
+    if (!sys::exists_follow(dir)) return;
+    if (auto ep = read_endpoint(dir + "/endpoint.json")) unpublish_user_netns(ctx, ep->ports);
+    auto holder = user_netns_holder(ctx);
+    try {
+        if (holder) in_user_netns(*holder, [&] { disconnect_networks(ctx, id); });
+    } catch (const std::exception& e) {
+        log::warn("container {}: disconnecting from the network: {}", id, e.what());
+    }
+    // without a holder its namespace, and all that was in it, is gone
+    sys::remove_all(endpoints_dir(ctx, id));
+    sys::remove_all(dir);
+    stop_user_netns(ctx, [&] {
+        for (auto& other : Containers(ctx.data_root).list())
+            if (sys::exists_follow(user_netns_dir(ctx, other.id))) return true;
+        return false;
+    });
+}
+
 }  // namespace
+
+bool uses_user_netns(const ContainerRecord& rec) {
+    return sys::rootless() && rec.network == NetworkMode::user && !rec.networks.empty();
+}
+
+void prepare_user_netns(const EngineContext& ctx, const ContainerRecord& rec) {
+    sys::mkdir_all(user_netns_dir(ctx, rec.id), 0700);  // the holder is needed from now on
+    ensure_user_netns(ctx, rec.uid_maps, rec.gid_maps);
+}
+
+void remove_network_state(const EngineContext& ctx, const network::NetworkRecord& n) {
+    if (!sys::rootless()) return network::remove_host_state(n);
+    // a user's: in its namespace; without a holder that namespace is gone with it
+    if (auto holder = user_netns_holder(ctx))
+        in_user_netns(*holder, [&] { network::remove_host_state(n); });
+}
 
 bool connects(NetworkMode m) {
     return m == NetworkMode::bridge || m == NetworkMode::user || m == NetworkMode::slirp4netns;
@@ -529,22 +642,11 @@ sys::UniqueFd connect_container(const EngineContext& ctx, const ContainerRecord&
         connect_default(ctx, rec, pid, ports);
     }
     if (rec.networks.empty()) return {};
-    auto store = network::NetworkStore(ctx.data_root).lock();
-    std::set<std::string> names;
-    try {
-        for (auto& att : rec.networks) {
-            connect_one(ctx, rec.id, pid, att,
-                        !bridge && names.empty() ? ports : std::vector<network::PortMapping>{});
-            names.insert(att.network);
-        }
-        write_own_hosts(ctx, rec.id);
-        refresh_names(ctx, names);
-    } catch (...) {
-        for (auto& n : names) disconnect_one(rec.id, user_endpoint_file(ctx, rec.id, n));
-        if (bridge) disconnect_one(rec.id, endpoint_file(ctx, rec.id));
-        forget_names(ctx, names);
-        throw;
+    if (sys::rootless()) {
+        connect_in_user_netns(ctx, rec, pid, ports, std::move(held));
+        return {};
     }
+    connect_networks(ctx, rec, pid, ports, bridge);
     return {};
 }
 
@@ -553,17 +655,10 @@ void disconnect_container(const EngineContext& ctx, const std::string& id) {
         network::stop_helper(pasta_dir(ctx, id));
         network::stop_helper(slirp_dir(ctx, id));
         disconnect_one(id, endpoint_file(ctx, id));
-        auto eps = user_endpoints(ctx, id);
-        if (eps.empty()) return;
-        auto store = network::NetworkStore(ctx.data_root).lock();
-        std::set<std::string> names;
-        for (auto& [net, ep] : eps) {
-            disconnect_one(id, user_endpoint_file(ctx, id, net));
-            names.insert(net);
-        }
-        // its names go even when a DEL failed (its endpoint file kept for a retry): the
-        // last container leaving a network stops the responder whatever went wrong
-        refresh_names(ctx, names, id);
+        if (sys::rootless())
+            disconnect_in_user_netns(ctx, id);
+        else
+            disconnect_networks(ctx, id);
     } catch (const std::exception& e) {
         log::warn("container {}: disconnecting from the network: {}", id, e.what());
     }
@@ -574,6 +669,9 @@ std::optional<network::Endpoint> container_endpoint(const EngineContext& ctx,
     if (auto ep = read_endpoint(endpoint_file(ctx, id))) return ep;
     if (auto ep = read_endpoint(pasta_dir(ctx, id) + "/endpoint.json")) return ep;
     if (auto ep = read_endpoint(slirp_dir(ctx, id) + "/endpoint.json")) return ep;
+    if (auto ep = read_endpoint(user_netns_dir(ctx, id) + "/endpoint.json");
+        ep && !ep->ports.empty())
+        return ep;
     auto eps = user_endpoints(ctx, id);
     for (auto& [net, ep] : eps)
         if (!ep.ports.empty()) return ep;
@@ -618,14 +716,17 @@ void check_published(const EngineContext& ctx, NetworkMode mode,
     if (mode == NetworkMode::bridge && sys::rootless()) {
         // pasta's network: pasta binds each host address itself, IPv6 ones too
         network::check_unprivileged_ports(ports);
-    } else if (mode == NetworkMode::slirp4netns) {
-        // slirp4netns binds them as the user; IPv4 only (husk does not enable its IPv6)
+    } else if (mode == NetworkMode::slirp4netns || (mode == NetworkMode::user && sys::rootless())) {
+        // slirp4netns binds them as the user (a user's networks' too: engine/rootless_netns.h);
+        // IPv4 only (husk does not enable its IPv6)
         if (sys::rootless()) network::check_unprivileged_ports(ports);
         for (auto& p : ports)
             if (network::is_ipv6(p))
                 throw Error(fmt::format(
-                    "--network slirp4netns: cannot publish {}: husk publishes IPv4 host "
-                    "addresses only through slirp4netns",
+                    "--network {}: cannot publish {}: husk publishes IPv4 host addresses only "
+                    "through slirp4netns",
+                    mode == NetworkMode::user && !atts.empty() ? atts.front().network
+                                                               : "slirp4netns",
                     network::host_address(p)));
     } else if (mode == NetworkMode::bridge) {
         network::check_ipv6_ports(network::Network{}, ports);
@@ -635,9 +736,20 @@ void check_published(const EngineContext& ctx, NetworkMode mode,
     }
 }
 
-void connect_running(const EngineContext& ctx, const ContainerRecord& rec, pid_t pid,
-                     const NetworkAttachment& att) {
-    check_attachments(ctx, {att});
+namespace {
+
+// The user's network namespace's holder, for a command on a connected container.
+pid_t running_holder(const EngineContext& ctx) {
+    auto holder = user_netns_holder(ctx);
+    if (!holder)
+        throw Error(
+            "the holder of your networks' namespace is gone: restart the container (husk starts "
+            "a new one)");
+    return *holder;
+}
+
+void connect_running_here(const EngineContext& ctx, const ContainerRecord& rec, pid_t pid,
+                          const NetworkAttachment& att) {
     auto store = network::NetworkStore(ctx.data_root).lock();
     connect_one(ctx, rec.id, pid, att, {});
     try {
@@ -651,8 +763,8 @@ void connect_running(const EngineContext& ctx, const ContainerRecord& rec, pid_t
     }
 }
 
-void disconnect_running(const EngineContext& ctx, const std::string& id,
-                        const std::string& network) {
+void disconnect_running_here(const EngineContext& ctx, const std::string& id,
+                             const std::string& network) {
     auto store = network::NetworkStore(ctx.data_root).lock();
     std::string file = user_endpoint_file(ctx, id, network);
     auto ep = read_endpoint(file);
@@ -662,6 +774,23 @@ void disconnect_running(const EngineContext& ctx, const std::string& id,
     write_own_hosts(ctx, id);
     // its other networks' responders answered it the names of this one
     refresh_names(ctx, with_networks_of(ctx, id, {network}));
+}
+
+}  // namespace
+
+void connect_running(const EngineContext& ctx, const ContainerRecord& rec, pid_t pid,
+                     const NetworkAttachment& att) {
+    check_attachments(ctx, {att});
+    if (!sys::rootless()) return connect_running_here(ctx, rec, pid, att);
+    // a user's: in its networks' namespace (engine/rootless_netns.h)
+    in_user_netns(running_holder(ctx), [&] { connect_running_here(ctx, rec, pid, att); });
+}
+
+void disconnect_running(const EngineContext& ctx, const std::string& id,
+                        const std::string& network) {
+    if (!sys::rootless()) return disconnect_running_here(ctx, id, network);
+    if (!sys::exists_follow(user_endpoint_file(ctx, id, network))) return;
+    in_user_netns(running_holder(ctx), [&] { disconnect_running_here(ctx, id, network); });
 }
 
 }  // namespace husk::engine

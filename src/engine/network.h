@@ -10,6 +10,7 @@
 
 #include "engine/options.h"
 #include "network/endpoint.h"
+#include "network/netstore.h"
 #include "sys/fd.h"
 
 namespace husk::engine {
@@ -44,6 +45,15 @@ std::string add_host_line(const std::string& spec, const std::string& gateway);
 // Every --add-host of a container in network mode `m` as /etc/hosts lines (host_gateway
 // asked only when one names it).
 std::string add_host_lines(const std::vector<std::string>& specs, NetworkMode m);
+
+// Is `rec` a user's container on its own networks (rootless, engine/rootless_netns.h)?
+bool uses_user_netns(const ContainerRecord& rec);
+// Before such a container is created: the holder of the user's network namespace, whose
+// user namespace it joins, started unless it runs (and the container counted among those
+// that keep it).
+void prepare_user_netns(const EngineContext& ctx, const ContainerRecord& rec);
+// The bridge, rules, leases and DNS responder of network `n` (a user's: in its namespace).
+void remove_network_state(const EngineContext& ctx, const network::NetworkRecord& n);
 
 // Does a container of this mode get connected when it starts (bridge, user networks)?
 bool connects(NetworkMode m);

@@ -14,6 +14,7 @@
 #include "network/conflist.h"
 #include "runtime/state.h"
 #include "sys/error.h"
+#include "sys/user_dirs.h"
 
 namespace husk::engine {
 
@@ -33,7 +34,7 @@ std::vector<std::string> users_of(const EngineContext& ctx, const std::string& n
 
 // Its bridge, rules, leases and record. Called under the store's lock.
 void destroy(const EngineContext& ctx, const network::NetworkRecord& n) {
-    network::remove_host_state(n);
+    remove_network_state(ctx, n);
     network::NetworkStore(ctx.data_root).remove(n);
 }
 
@@ -169,6 +170,11 @@ void connect_network(const EngineContext& ctx, const std::string& net, const std
         throw Error(
             "container cannot be connected to multiple networks with one of the networks in "
             "private (none) mode");
+    if (sys::rootless() && !uses_user_netns(rec))
+        throw Error(fmt::format(
+            "rootless: container {} has a user-mode network of its own (pasta's): only a "
+            "container run on one of your networks (--network NAME) can join another",
+            rec.name));
     if (std::any_of(rec.networks.begin(), rec.networks.end(),
                     [&](auto& a) { return a.network == n.name; }))
         throw Error(
@@ -201,6 +207,11 @@ void disconnect_network(const EngineContext& ctx, const std::string& net,
                            [&](auto& a) { return a.network == n.name; });
     if (it == rec.networks.end())
         throw Error(fmt::format("container {} is not connected to network {}", rec.id, n.name));
+    if (sys::rootless() && rec.networks.size() == 1)
+        throw Error(fmt::format(
+            "rootless: container {} cannot leave its last network: it runs in your networks' "
+            "user namespace",
+            rec.name));
     disconnect_running(ctx, rec.id, n.name);
     rec.networks.erase(it);
     db.save(rec);

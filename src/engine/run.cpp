@@ -27,6 +27,7 @@
 #include "engine/record.h"
 #include "engine/restart.h"
 #include "engine/rootless.h"
+#include "engine/rootless_netns.h"
 #include "engine/volumes.h"
 #include "image/platforms.h"
 #include "image/store.h"
@@ -61,11 +62,14 @@ void validate(const RunOptions& o) {
             throw Error(error_format("{} is not an ip address", d));
     }
     if (sys::rootless()) {
-        if (o.network == NetworkMode::user || !o.networks.empty())
-            throw Error(fmt::format(
-                "rootless: network \"{}\" needs root (bridges and veths are the host's); a "
-                "user's default network is pasta's, else use --network slirp4netns, none or host",
-                o.networks.empty() ? to_string(o.network) : o.networks.front().network));
+        // a user's own networks are in its namespace (engine/rootless_netns.h); a users'
+        // CNI conflist's plugins work on the host's
+        for (auto& att : o.networks)
+            if (!network::cni_network_name(att.network).empty())
+                throw Error(fmt::format(
+                    "rootless: network \"{}\" needs root (its CNI plugins work on the host's "
+                    "network); use a network of husk network create",
+                    att.network));
         if (o.userns != UsernsMode::unset || !o.uidmap.empty() || !o.gidmap.empty())
             throw Error(
                 "rootless: --userns, --uidmap and --gidmap are not supported yet (every "
@@ -321,6 +325,7 @@ ContainerRecord prepare_container(EngineContext& ctx, RunOptions& o, const LogOp
     }
     in.bundle_dir = db.dir(rec.id);
     in.userns = range;
+    if (uses_user_netns(rec)) in.userns_join = user_netns_userns(ctx);
     if (o.init) in.init_path = find_helper("husk-init", "HUSK_INIT");
     if (o.network == NetworkMode::user && !o.networks.empty() &&
         network::cni_network_name(o.networks.front().network).empty())  // cni: the host's
@@ -361,6 +366,7 @@ int run_container(EngineContext& ctx, RunOptions& o) {
     runtime::RunEvents ev;
     ev.terminal_input = o.interactive;
     sys::UniqueFd helper_exit;  // slirp4netns ends with us, killed or not
+    if (uses_user_netns(rec)) prepare_user_netns(ctx, rec);
     ev.created = [&](pid_t pid) {
         // rootless, the init brings it up itself (runtime Plan::loopback_up)
         if (o.network != NetworkMode::host && !sys::rootless()) loopback_up(pid);

@@ -16,6 +16,7 @@
 #include "network/isolation.h"
 #include "network/masquerade.h"
 #include "network/nft.h"
+#include "network/statepath.h"
 #include "network/subnet.h"
 #include "sys/error.h"
 #include "sys/fileutil.h"
@@ -27,7 +28,9 @@ namespace {
 
 using nlohmann::json;
 
-const char* kReservations = "/var/lib/cni/husk-subnets";
+std::string reservations() {
+    return state_path("/var/lib/cni/husk-subnets");
+}
 
 sys::UniqueFd lock_file(const std::string& path) {
     sys::UniqueFd fd(::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
@@ -71,10 +74,10 @@ void remove_stale_network(const Reservation& r) {
 // dropped here, with what that network left on the host.
 std::vector<Reservation> live_reservations() {
     std::vector<Reservation> out;
-    sys::mkdir_all(kReservations, 0700);
-    for (auto& f : sys::list_dir(kReservations)) {
+    sys::mkdir_all(reservations(), 0700);
+    for (auto& f : sys::list_dir(reservations())) {
         if (!f.ends_with(".json")) continue;
-        std::string path = fmt::format("{}/{}", kReservations, f);
+        std::string path = fmt::format("{}/{}", reservations(), f);
         try {
             json j = json::parse(sys::read_file(path));
             Reservation r{j.at("data_root"), j.at("name"), j.at("id"), {}};
@@ -120,7 +123,7 @@ Network NetworkRecord::cni() const {
     n.internal = internal;
     // host-local keeps leases in <dir>/<name>: a directory of this network's own, as
     // two data roots may both have a network of one name
-    n.ipam_dir = fmt::format("/var/lib/cni/networks/husk-{}", id.substr(0, 12));
+    n.ipam_dir = state_path(fmt::format("/var/lib/cni/networks/husk-{}", id.substr(0, 12)));
     return n;
 }
 
@@ -200,8 +203,8 @@ NetworkRecord NetworkStore::create(const NetworkSpec& spec, const std::string& i
 
     auto held = lock();
     if (find(spec.name)) throw Error(fmt::format("network with name {} already exists", spec.name));
-    sys::mkdir_all(kReservations, 0700);
-    auto host = lock_file(fmt::format("{}/.lock", kReservations));
+    sys::mkdir_all(reservations(), 0700);
+    auto host = lock_file(fmt::format("{}/.lock", reservations()));
     // the reservations first: a stale one's bridge goes, and its route with it
     std::vector<Cidr> taken;
     for (auto& r : live_reservations())
@@ -230,14 +233,14 @@ NetworkRecord NetworkStore::create(const NetworkSpec& spec, const std::string& i
                 {"name", n.name},
                 {"id", n.id},
                 {"subnets", subnets}};
-    sys::write_file_atomic(fmt::format("{}/{}.json", kReservations, n.id), res.dump(), 0600);
+    sys::write_file_atomic(fmt::format("{}/{}.json", reservations(), n.id), res.dump(), 0600);
     sys::write_file_atomic(fmt::format("{}/{}.json", dir_, n.name), to_json(n), 0600);
     return n;
 }
 
 void NetworkStore::drop_stale_reservations() {
-    sys::mkdir_all(kReservations, 0700);
-    auto host = lock_file(fmt::format("{}/.lock", kReservations));
+    sys::mkdir_all(reservations(), 0700);
+    auto host = lock_file(fmt::format("{}/.lock", reservations()));
     live_reservations();
 }
 
@@ -282,7 +285,7 @@ void remove_host_state(const NetworkRecord& n) {
 void NetworkStore::remove(const NetworkRecord& n) {
     std::string path = fmt::format("{}/{}.json", dir_, n.name);
     if (::unlink(path.c_str()) != 0 && errno != ENOENT) throw_sys("unlink", path);
-    std::string res = fmt::format("{}/{}.json", kReservations, n.id);
+    std::string res = fmt::format("{}/{}.json", reservations(), n.id);
     ::unlink(res.c_str());
 }
 

@@ -16,6 +16,7 @@
 
 #include "network/iptables.h"
 #include "network/netlink.h"
+#include "network/statepath.h"
 #include "network/subnet.h"
 #include "sys/error.h"
 #include "sys/fileutil.h"
@@ -289,12 +290,14 @@ void accept_in_forward_policy_drop(Nft& nft) {
     ensure_rule("filter", "FORWARD", {"-i", "husk+", "-j", "ACCEPT"}, true);
 }
 
-constexpr const char* kMarkers = "/run/husk-nftables";
+std::string markers() {
+    return state_path("/run/husk-nftables");
+}
 
 // A table made by a husk of before IPv6 ports: their maps and rules added, once (under the
 // table's lock). False when there was nothing to add.
 bool upgrade_table(Nft& nft) {
-    sys::FileLock lock("/run/husk-nftables.lock", sys::FileLock::exclusive);
+    sys::FileLock lock(state_path("/run/husk-nftables.lock"), sys::FileLock::exclusive);
     if (nft.run("list map inet husk ports6").empty()) return false;
     std::string err = nft.run(
         "add map inet husk ports6 { type inet_proto . inet_service : ipv6_addr . inet_service; }\n"
@@ -313,7 +316,7 @@ bool upgrade_table(Nft& nft) {
 
 // The table, unless it is there (under a host-wide lock: made once).
 void ensure_table(Nft& nft) {
-    sys::FileLock lock("/run/husk-nftables.lock", sys::FileLock::exclusive);
+    sys::FileLock lock(state_path("/run/husk-nftables.lock"), sys::FileLock::exclusive);
     if (nft.run("list table inet husk").empty()) return;
     if (auto err = nft.run(kTable); !err.empty())
         throw Error(error_format("nftables: create table inet husk: {}", err));
@@ -326,7 +329,7 @@ void ensure_table(Nft& nft) {
 // nftables transaction at all (libnftables' cache of every table on the host costs
 // tens of ms on a busy VM).
 std::string marker(const Network& net) {
-    return fmt::format("{}/{}", kMarkers, net.bridge);
+    return fmt::format("{}/{}", markers(), net.bridge);
 }
 
 uint64_t table_handle() {
@@ -381,7 +384,7 @@ void nft_connect(const Network& net, const std::string& ip, const std::string& i
     if (!err.empty())
         throw Error(error_format("nftables: add the rules of network {}: {}", net.name, err));
     if (elements) {
-        sys::mkdir_all(kMarkers, 0700);
+        sys::mkdir_all(markers(), 0700);
         sys::write_file_atomic(marker(net), fmt::format("{}", table_handle()), 0600);
     }
 }

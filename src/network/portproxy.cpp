@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "network/daemon.h"
+#include "network/statepath.h"
 #include "sys/error.h"
 
 namespace husk::network {
@@ -10,7 +11,7 @@ namespace husk::network {
 namespace {
 
 std::string proxy_dir(const std::string& container_id, const std::string& ifname) {
-    return fmt::format("/run/husk-proxy/{}.{}", container_id, ifname);
+    return state_path(fmt::format("/run/husk-proxy/{}.{}", container_id, ifname));
 }
 
 }  // namespace

@@ -253,17 +253,40 @@ sys::UniqueFd start_slirp(const std::string& dir, pid_t pid, const std::vector<P
         log::warn("slirp4netns runs without its sandbox: with --enable-sandbox, {}", e.what());
     }
     try {
-        sys::UniqueFd dir_fd(::open(dir.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
-        if (!dir_fd) throw_sys("open", dir);
-        for (auto& p : ports)
-            api_call(dir_fd.get(), add_hostfwd_request(p),
-                     fmt::format("publish {} to port {}/{}", host_address(p), p.container_port,
-                                 p.protocol));
+        slirp_publish(dir, ports);
     } catch (...) {
         stop_helper(dir);
         throw;
     }
     return exit_wr;
+}
+
+void slirp_publish(const std::string& dir, const std::vector<PortMapping>& ports) {
+    if (ports.empty()) return;
+    sys::UniqueFd dir_fd(::open(dir.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+    if (!dir_fd) throw_sys("open", dir);
+    for (auto& p : ports)
+        api_call(
+            dir_fd.get(), add_hostfwd_request(p),
+            fmt::format("publish {} to port {}/{}", host_address(p), p.container_port, p.protocol));
+}
+
+void slirp_unpublish(const std::string& dir, const std::vector<PortMapping>& ports) {
+    if (ports.empty()) return;
+    sys::UniqueFd dir_fd(::open(dir.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+    if (!dir_fd) throw_sys("open", dir);
+    auto listed = api_call(dir_fd.get(), {{"execute", "list_hostfwd"}}, "list the published ports");
+    for (auto& e : listed.value("entries", nlohmann::json::array()))
+        for (auto& p : ports) {
+            auto want = add_hostfwd_request(p)["arguments"];
+            if (e.value("proto", "") != want["proto"] ||
+                e.value("host_addr", "") != want["host_addr"] ||
+                e.value("host_port", 0) != want["host_port"])
+                continue;
+            api_call(dir_fd.get(),
+                     {{"execute", "remove_hostfwd"}, {"arguments", {{"id", e.value("id", 0)}}}},
+                     fmt::format("unpublish {}", host_address(p)));
+        }
 }
 
 }  // namespace husk::network

@@ -93,4 +93,9 @@ nlohmann::json add_hostfwd_request(const PortMapping& p);
 sys::UniqueFd start_slirp(const std::string& dir, pid_t pid, const std::vector<PortMapping>& ports,
                           const SlirpOptions& o);
 
+// Publishes `ports` through the slirp4netns running in `dir`, and takes them back (its
+// API's add_hostfwd, list_hostfwd and remove_hostfwd). Throw naming the port.
+void slirp_publish(const std::string& dir, const std::vector<PortMapping>& ports);
+void slirp_unpublish(const std::string& dir, const std::vector<PortMapping>& ports);
+
 }  // namespace husk::network

@@ -144,10 +144,14 @@ void plan_namespaces(const oci::Linux& lx, bool cgroup_ns_after_join, Plan& p,
     }
     p.new_user_ns = flags & CLONE_NEWUSER;
     p.dumpable_until_go = p.new_user_ns && ::geteuid() != 0;
-    p.loopback_up = p.dumpable_until_go && (flags & CLONE_NEWNET) != 0;
+    // unprivileged in a user namespace we make or join (a user's networks' holder's:
+    // engine/rootless_netns.h): the new network namespace is the container's root's
+    bool unprivileged_userns = ::geteuid() != 0 && (p.new_user_ns || p.user_join_fd >= 0);
+    p.loopback_up = unprivileged_userns && (flags & CLONE_NEWNET) != 0;
     p.dumpable_until_exec = p.loopback_up;
-    // write_id_maps denies setgroups(2) when it writes our own gid itself
-    if (p.dumpable_until_go && self_map_only(lx.gid_mappings, ::getegid())) p.set_groups = false;
+    // write_id_maps denies setgroups(2) when it writes our own gid itself; a joined user
+    // namespace whose maps (as the spec gives them) are our own gid alone had it denied too
+    if (unprivileged_userns && self_map_only(lx.gid_mappings, ::getegid())) p.set_groups = false;
     if (flags & CLONE_NEWTIME) {  // offsets go in before anyone enters: see timens.h
         flags &= ~static_cast<unsigned long>(CLONE_NEWTIME);
         p.new_time_ns = true;

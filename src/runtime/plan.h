@@ -64,8 +64,9 @@ struct Plan {
     // create and start. Only the user's own processes could use it, who own the
     // namespaces anyway; execve ends it as for everyone.
     bool dumpable_until_exec = false;
-    // Rootless with a new network namespace: the init brings its loopback up itself (the
-    // user cannot setns into it from the host, where it holds no CAP_SYS_ADMIN).
+    // Rootless with a new network namespace (its user namespace new or joined): the init
+    // brings its loopback up itself (the user cannot setns into it from the host, where it
+    // holds no CAP_SYS_ADMIN).
     bool loopback_up = false;
     // A user namespace joined by path: the parent's helper process enters it and clones the
     // init from there (container/create.cpp), so every new namespace is owned by it.

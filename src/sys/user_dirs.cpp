@@ -61,6 +61,10 @@ std::string xdg_runtime_dir(bool* fallback) {
     std::string d = env_dir("XDG_RUNTIME_DIR");
     if (fallback != nullptr) *fallback = d.empty();
     if (!d.empty()) return d;
+    // checked once: a process that enters a user's network namespace afterwards
+    // (engine/rootless_netns.h) is root there, and keeps the user's directory
+    static std::string checked;
+    if (!checked.empty()) return checked;
     uid_t uid = ::geteuid();
     d = fmt::format("/tmp/husk-run-{}", uid);
     if (::mkdir(d.c_str(), 0700) == 0)
@@ -75,6 +79,7 @@ std::string xdg_runtime_dir(bool* fallback) {
             "rootless: {} is not a private directory of uid {} (mode 0700); remove it or set "
             "$XDG_RUNTIME_DIR",
             shown(d), uid));
+    checked = d;
     return d;
 }
 

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "network/daemon.h"
+#include "network/statepath.h"
 #include "sys/error.h"
 #include "sys/fileutil.h"
 
@@ -10,12 +11,14 @@ namespace husk::network::dns {
 
 namespace {
 
-constexpr const char* kRoot = "/run/husk-dns";
+std::string root() {
+    return state_path("/run/husk-dns");
+}
 
 }  // namespace
 
 std::string responder_dir(const std::string& network_id) {
-    return fmt::format("{}/{}", kRoot, network_id);
+    return fmt::format("{}/{}", root(), network_id);
 }
 
 void write_names(const std::string& network_id, const std::vector<NameEntry>& entries,

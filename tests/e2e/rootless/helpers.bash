@@ -145,6 +145,28 @@ curl_until() {
     echo "$got"
 }
 
+# setup_file of a file on a user-mode network: skips without PROGRAM (of Debian's PACKAGE),
+# else both users with husk/busybox in their stores (RL_BARE's only with "both").
+network_file_setup() {  # PROGRAM PACKAGE [both]
+    rootless_setup
+    command -v "$1" >/dev/null || skip "$1 is not installed (scripts/deps.sh installs $2)"
+    export RL_USER RL_BARE RL_SUBID
+    load_busybox "$RL_USER"
+    [ "${3:-}" != both ] || load_busybox "$RL_BARE"
+}
+
+# teardown_file of such a file: both users and their files go.
+network_file_teardown() {
+    USERS=("$RL_USER" "$RL_BARE")
+    rootless_teardown
+}
+
+# The host_server of a test, stopped (in its teardown).
+stop_host_server() {
+    [ -f "$WORK/server.pid" ] && kill "$(cat "$WORK/server.pid")" 2>/dev/null
+    rm -f "$WORK/server.pid"
+}
+
 # A server on the host's 127.0.0.1:PORT serving "from-the-host" as /f (its pid in
 # $WORK/server.pid, for the test's teardown).
 host_server() {

@@ -8,21 +8,12 @@ bats_require_minimum_version 1.5.0
 load helpers
 load ../images/helpers
 
-setup_file() {
-    rootless_setup
-    command -v pasta >/dev/null || skip "pasta is not installed (scripts/deps.sh installs passt)"
-    export RL_USER RL_BARE RL_SUBID
-    load_busybox "$RL_USER"
-}
+setup_file() { network_file_setup pasta passt; }
 
-teardown_file() {
-    USERS=("$RL_USER" "$RL_BARE")
-    rootless_teardown
-}
+teardown_file() { network_file_teardown; }
 
 teardown() {
-    [ -f "$WORK/server.pid" ] && kill "$(cat "$WORK/server.pid")" 2>/dev/null
-    rm -f "$WORK/server.pid"
+    stop_host_server
     rm_containers_of "$RL_USER"
 }
 
@@ -125,12 +116,17 @@ data_root() { echo "$WORK/home-$RL_USER/.local/share/husk"; }
     [ -z "$(uh ps -aq)" ]
 }
 
-@test "rootless: user networks are refused in one line naming what works" {
+@test "rootless: a users' CNI conflist is refused in one line naming what works; a missing network is named" {
+    run uh run --rm --network cni:mynet husk/busybox true
+    echo "$output"
+    [ "$status" -ne 0 ]
+    [ "${#lines[@]}" -eq 1 ]
+    [[ "$output" == *"needs root"*"husk network create"* ]]
     run uh run --rm --network mynet husk/busybox true
     echo "$output"
     [ "$status" -ne 0 ]
     [ "${#lines[@]}" -eq 1 ]
-    [[ "$output" == *"needs root"*"pasta"* ]]
+    [[ "$output" == *"network mynet not found"* ]]
 }
 
 @test "rootless kill: husk run -d -p killed at random moments leaves no pasta once rm -f ran" {

@@ -10,23 +10,13 @@ bats_require_minimum_version 1.5.0
 load helpers
 load ../images/helpers
 
-setup_file() {
-    rootless_setup
-    command -v slirp4netns >/dev/null ||
-        skip "slirp4netns is not installed (scripts/deps.sh installs it)"
-    export RL_USER RL_BARE RL_SUBID
-    load_busybox "$RL_USER"
-    load_busybox "$RL_BARE"
-}
+setup_file() { network_file_setup slirp4netns slirp4netns both; }
 
-teardown_file() {
-    USERS=("$RL_USER" "$RL_BARE")
-    rootless_teardown
-}
+teardown_file() { network_file_teardown; }
 
 teardown() {
-    [ -f "$WORK/server.pid" ] && kill "$(cat "$WORK/server.pid")" 2>/dev/null
-    rm -f "$WORK/server.pid" "$WORK/home-$RL_USER/.config/husk/husk.conf"
+    stop_host_server
+    rm -f "$WORK/home-$RL_USER/.config/husk/husk.conf"
     rm_containers_of "$RL_USER" "$RL_BARE"
 }
 

@@ -1,0 +1,327 @@
+#include "engine/rootless_netns.h"
+
+#include <fcntl.h>
+#include <net/if.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/file.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <array>
+#include <cstring>
+#include <sstream>
+
+#include <fmt/format.h>
+
+#include "engine/run.h"
+#include "network/daemon.h"
+#include "network/slirp.h"
+#include "network/statepath.h"
+#include "network/usernet.h"
+#include "runtime/namespaces.h"
+#include "sys/error.h"
+#include "sys/fileutil.h"
+#include "sys/log.h"
+#include "sys/proc.h"
+#include "sys/spawn.h"
+#include "sys/syscalls.h"
+#include "sys/unix_socket.h"
+
+namespace husk::engine {
+
+namespace {
+
+std::string holder_dir(const EngineContext& ctx) {
+    return ctx.state_root() + "/.netns-holder";
+}
+
+std::string slirp_dir(const EngineContext& ctx) {
+    return holder_dir(ctx) + "/slirp4netns";
+}
+
+sys::UniqueFd lock_holder(const EngineContext& ctx) {
+    std::string dir = holder_dir(ctx);
+    sys::mkdir_all(dir, 0700);
+    std::string path = dir + "/lock";
+    sys::UniqueFd fd(::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
+    if (!fd) throw_sys("open", path);
+    while (::flock(fd.get(), LOCK_EX) != 0)
+        if (errno != EINTR) throw_sys("flock", path);
+    return fd;
+}
+
+struct HolderPid {
+    pid_t pid = 0;
+    uint64_t start = 0;
+};
+
+HolderPid read_pid(const EngineContext& ctx) {
+    HolderPid h;
+    std::istringstream(sys::read_file_if_exists(holder_dir(ctx) + "/pid").value_or("")) >> h.pid >>
+        h.start;
+    return h;
+}
+
+bool alive(const HolderPid& h) {
+    return h.pid > 0 && sys::process_alive(h.pid, h.start);
+}
+
+// One byte `c` on `sock` (a holder that cannot write it is gone, which the reader sees).
+void send_byte(int sock, char c) noexcept {
+    (void)sys::write_all(sock, &c, 1);
+}
+
+// The holder: a user namespace (its maps written by the parent meanwhile), then a
+// network and a mount namespace of its own with loopback up; it reports each step on
+// `sock` ('u' with its pid, then 'r', or 'E' and the errno), takes slirp4netns's exit
+// pipe from it and waits for ever. Double-forked: it belongs to no command of ours.
+[[noreturn]] void holder_main(int sock) noexcept {
+    sys::close_fds_except(3, {sock});
+    // nothing of the command's: its output ends when the command does
+    int null = ::open("/dev/null", O_RDWR);
+    for (int fd = 0; fd <= 2 && null >= 0; ++fd) ::dup2(null, fd);
+    if (null > 2) ::close(null);
+    ::setsid();
+    ::prctl(PR_SET_NAME, "husk-netns", 0, 0, 0);  // what ps shows
+    ::signal(SIGPIPE, SIG_IGN);
+    auto fail = [sock] {
+        int err = errno;
+        std::array<char, 1 + sizeof err> msg{'E'};
+        std::memcpy(msg.data() + 1, &err, sizeof err);
+        (void)sys::write_all(sock, msg.data(), msg.size());
+        ::_exit(1);
+    };
+    if (::unshare(CLONE_NEWUSER) != 0) fail();
+    pid_t self = ::getpid();
+    std::array<char, 1 + sizeof self> hello{'u'};
+    std::memcpy(hello.data() + 1, &self, sizeof self);
+    if (!sys::write_all(sock, hello.data(), hello.size())) ::_exit(1);
+    char go = 0;
+    if (::read(sock, &go, 1) != 1 || go != 'g') ::_exit(1);
+    if (::unshare(CLONE_NEWNET | CLONE_NEWNS) != 0) fail();
+    if (::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) fail();
+    int s = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    struct ifreq ifr {};
+    std::memcpy(ifr.ifr_name, "lo", 3);
+    if (s < 0 || ::ioctl(s, SIOCGIFFLAGS, &ifr) != 0) fail();
+    ifr.ifr_flags = static_cast<short>(ifr.ifr_flags | IFF_UP);
+    if (::ioctl(s, SIOCSIFFLAGS, &ifr) != 0) fail();
+    ::close(s);
+    send_byte(sock, 'r');
+    int exit_fd = -1;
+    try {
+        exit_fd = sys::recv_fd(sock);
+    } catch (...) {
+        ::_exit(1);
+    }
+    ::close(sock);
+    (void)exit_fd;  // held for ever: slirp4netns ends with us
+    for (;;) ::pause();
+}
+
+// Reads exactly `n` bytes from `fd`; false at EOF.
+bool read_exact(int fd, void* p, size_t n) {
+    auto* c = static_cast<char*>(p);
+    while (n > 0) {
+        ssize_t r = ::read(fd, c, n);
+        if (r < 0 && errno == EINTR) continue;
+        if (r <= 0) return false;
+        c += r;
+        n -= static_cast<size_t>(r);
+    }
+    return true;
+}
+
+// A holder's answer: 'E' and the errno of its failed step as an Error.
+[[noreturn]] void holder_failed(int sock, char first) {
+    int err = 0;
+    if (first == 'E' && read_exact(sock, &err, sizeof err))
+        throw SysError("make the user's network namespace (its holder process)", "", err);
+    throw Error("make the user's network namespace: its holder process died");
+}
+
+void kill_holder(const HolderPid& h) {
+    sys::UniqueFd pidfd(h.pid > 0 ? sys::pidfd_open(h.pid) : -1);
+    if (!pidfd || !sys::process_alive(h.pid, h.start)) return;
+    sys::kill_and_wait(pidfd.get(), h.pid, "the holder of the user's network namespace");
+}
+
+// What a holder left: slirp4netns, the DNS responders and proxies (their processes keep
+// its network namespace), leases and rule markers; the subnet reservations stay (the
+// networks do). Called under the holder's lock.
+void remove_holder_state(const EngineContext& ctx, const HolderPid& h) {
+    // a user's only: root's state paths are the host's own
+    if (network::user_state_root().empty())
+        throw Error("the holder of a network namespace is a user's");
+    kill_holder(h);
+    network::stop_helper(slirp_dir(ctx));
+    for (const char* helpers : {"/run/husk-dns", "/run/husk-proxy"}) {
+        std::string dir = network::state_path(helpers);
+        if (!sys::exists_follow(dir)) continue;
+        for (auto& d : sys::list_dir(dir)) {
+            try {
+                network::stop_daemon(fmt::format("{}/{}", dir, d));
+            } catch (const std::exception& e) {
+                log::warn("{}", e.what());
+            }
+        }
+    }
+    sys::remove_all(network::state_path("/run"));
+    sys::remove_all(network::state_path("/var/lib/cni/networks"));
+    for (const char* f : {"/pid", "/userns"}) ::unlink((holder_dir(ctx) + f).c_str());
+}
+
+pid_t start_holder(const EngineContext& ctx, const std::vector<oci::IdMapping>& uids,
+                   const std::vector<oci::IdMapping>& gids) {
+    std::array<int, 2> sp{};
+    if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp.data()) != 0)
+        throw_sys("socketpair");
+    sys::UniqueFd ours(sp[0]), theirs(sp[1]);
+    pid_t mid = ::fork();
+    if (mid < 0) throw_sys("fork (the holder of the user's network namespace)");
+    if (mid == 0) {
+        pid_t holder = ::fork();
+        if (holder == 0) holder_main(theirs.get());
+        ::_exit(holder < 0 ? 1 : 0);
+    }
+    {
+        sys::ChildGuard guard(mid);
+        (void)guard.wait("the holder's parent");
+    }
+    theirs.reset();
+    char first = 0;
+    pid_t pid = 0;
+    if (!read_exact(ours.get(), &first, 1) || first != 'u') holder_failed(ours.get(), first);
+    if (!read_exact(ours.get(), &pid, sizeof pid)) holder_failed(ours.get(), 0);
+    auto st = sys::proc_stat(pid);
+    HolderPid h{pid, st ? st->start_time : 0};
+    std::string dir = holder_dir(ctx);
+    try {
+        // first: a husk killed from here on leaves what the next one stops
+        sys::write_file_atomic(dir + "/pid", fmt::format("{} {}\n", h.pid, h.start), 0600);
+        runtime::write_id_maps(pid, uids, gids);
+        send_byte(ours.get(), 'g');
+        if (!read_exact(ours.get(), &first, 1) || first != 'r') holder_failed(ours.get(), first);
+        network::SlirpOptions o;
+        o.allow_host_loopback = true;  // as the default network (pasta's) reaches the host
+        sys::UniqueFd exit_wr = network::start_slirp(slirp_dir(ctx), pid, {}, o);
+        if (sys::send_fd(ours.get(), exit_wr.get(), "x", 1) != 0)
+            throw Error("hand slirp4netns's exit pipe to the holder of the user's network");
+        std::string link = dir + "/userns.new";
+        ::unlink(link.c_str());
+        if (::symlink(fmt::format("/proc/{}/ns/user", pid).c_str(), link.c_str()) != 0)
+            throw_sys("symlink", link);
+        if (::rename(link.c_str(), (dir + "/userns").c_str()) != 0) throw_sys("rename", link);
+    } catch (...) {
+        remove_holder_state(ctx, h);
+        throw;
+    }
+    return pid;
+}
+
+}  // namespace
+
+std::string user_netns_userns(const EngineContext& ctx) {
+    return holder_dir(ctx) + "/userns";
+}
+
+std::optional<pid_t> user_netns_holder(const EngineContext& ctx) {
+    HolderPid h = read_pid(ctx);
+    if (!alive(h)) return std::nullopt;
+    return h.pid;
+}
+
+pid_t ensure_user_netns(const EngineContext& ctx, const std::vector<oci::IdMapping>& uids,
+                        const std::vector<oci::IdMapping>& gids) {
+    auto lock = lock_holder(ctx);
+    HolderPid h = read_pid(ctx);
+    if (alive(h)) return h.pid;
+    if (h.pid > 0)
+        fmt::print(stderr,
+                   "husk: the holder of your networks' namespace (pid {}) is gone: starting a new "
+                   "one; containers still running on them have lost their network\n",
+                   h.pid);
+    remove_holder_state(ctx, h);
+    sys::mkdir_all(network::state_path("/run"), 0700);
+    return start_holder(ctx, uids, gids);
+}
+
+void stop_user_netns(const EngineContext& ctx, const std::function<bool()>& still_needed) {
+    if (!sys::exists_follow(holder_dir(ctx))) return;
+    auto lock = lock_holder(ctx);
+    if (still_needed()) return;
+    remove_holder_state(ctx, read_pid(ctx));
+}
+
+void in_user_netns(pid_t holder, const std::function<void()>& fn) {
+    network::user_state_root();  // decided as the user, before we are root in there
+    std::array<sys::UniqueFd, 3> ns;
+    std::array<const char*, 3> names{"user", "net", "mnt"};
+    for (size_t i = 0; i < ns.size(); ++i) {
+        std::string path = fmt::format("/proc/{}/ns/{}", holder, names[i]);
+        ns[i].reset(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+        if (!ns[i]) throw_sys("open", path);
+    }
+    std::array<int, 2> op{};
+    if (::pipe2(op.data(), O_CLOEXEC) != 0) throw_sys("pipe2");
+    sys::UniqueFd out_r(op[0]), out_w(op[1]);
+    pid_t parent = ::getpid();
+    pid_t pid = ::fork();
+    if (pid < 0) throw_sys("fork (a child in the user's network namespace)");
+    if (pid == 0) {
+        out_r.reset();
+        // it dies with us: a killed command's connect is undone by `rm` from its records
+        if (::prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || ::getppid() != parent) ::_exit(1);
+        std::string answer = "O";
+        constexpr std::array<int, 3> types{CLONE_NEWUSER, CLONE_NEWNET, CLONE_NEWNS};
+        try {
+            for (size_t i = 0; i < ns.size(); ++i)
+                if (::setns(ns[i].get(), types[i]) != 0)
+                    throw_sys("enter the user's network namespace: setns",
+                              fmt::format("/proc/{}/ns/{}", holder, names[i]));
+            fn();
+        } catch (const std::exception& e) {
+            answer = std::string("E") + e.what();
+        }
+        (void)sys::write_all(out_w.get(), answer.data(), answer.size());
+        ::_exit(answer[0] == 'O' ? 0 : 1);
+    }
+    sys::ChildGuard child(pid);
+    out_w.reset();
+    std::string got = sys::read_to_end(out_r.get(), "the answer from the user's network namespace");
+    int status = child.wait("a child in the user's network namespace");
+    if (!got.empty() && got[0] == 'E') throw Error(got.substr(1));
+    if (got != "O" || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
+        throw Error("a child in the user's network namespace died");
+}
+
+namespace {
+
+// The same port in the holder's namespace: its DNAT rules match the host port.
+std::vector<network::PortMapping> to_holder(std::vector<network::PortMapping> ports) {
+    for (auto& p : ports) p.container_port = p.host_port;
+    return ports;
+}
+
+}  // namespace
+
+void publish_user_netns(const EngineContext& ctx, const std::vector<network::PortMapping>& ports) {
+    network::slirp_publish(slirp_dir(ctx), to_holder(ports));
+}
+
+void unpublish_user_netns(const EngineContext& ctx,
+                          const std::vector<network::PortMapping>& ports) {
+    try {
+        if (!ports.empty() && user_netns_holder(ctx))
+            network::slirp_unpublish(slirp_dir(ctx), to_holder(ports));
+    } catch (const std::exception& e) {
+        log::warn("unpublish ports: {}", e.what());
+    }
+}
+
+}  // namespace husk::engine

@@ -1,0 +1,18 @@
+// Where the network code keeps its host-wide state (subnet reservations, address leases,
+// the DNS responders' and husk-proxy's directories, nftables' markers and lock): root keeps
+// the host's own paths; a user (rootless: its networks live in namespaces of its own,
+// engine/rootless_netns.h) keeps the same paths under $XDG_RUNTIME_DIR/husk-net, so that
+// no two users share one and no user needs a host directory it may not write.
+#pragma once
+
+#include <string>
+
+namespace husk::network {
+
+// `host_path` (absolute) as this process keeps it.
+std::string state_path(const std::string& host_path);
+
+// The directory under which a user keeps all of them (empty for root).
+std::string user_state_root();
+
+}  // namespace husk::network
