@@ -8,8 +8,9 @@
 # and sysinfo(2) is checked (the runtime and its /proc server on pure cgroup v2).
 # With --husk as well, rootless: a user with a cgroup subtree delegated as systemd
 # delegates user@.service runs husk-runtime and husk with limits, which its containers
-# see and which land in (and leave) that subtree; a user without one is refused the
-# limits in one line and runs without them (rootless-check.sh below).
+# see and which land in (and leave) that subtree, --proc-virtualize shows them in free,
+# nproc and /proc/meminfo (and uptime from the container's start); a user without one is
+# refused the limits in one line and runs without them (rootless-check.sh below).
 # Exits 77 (skip) when qemu, the kernel or busybox is missing.
 # Usage: cgroup-v2-qemu.sh [--runtime HUSK_RUNTIME [--husk HUSK]] TEST_BINARY... (gtest binaries)
 # (husk-monitor is taken from next to HUSK or HUSK_RUNTIME.)
@@ -338,8 +339,8 @@ EOF
 cat >/tmp/alice-proc.sh <<'EOF'
 # --proc-virtualize as a user (on by default with limits): free (sysinfo through the
 # seccomp listener of a server running as alice), nproc (sched_getaffinity), meminfo show
-# the limits; MemAvailable moves after an allocation (the file is re-rendered after an
-# open: read again once the server has had a moment); uptime counts from the start.
+# the limits; MemAvailable moves after an allocation (the file is re-rendered after a
+# read: read again once the server has had a moment); uptime counts from the start.
 export XDG_RUNTIME_DIR=/run/user/1000
 . /tmp/common.sh
 cd || fail "cd $HOME"

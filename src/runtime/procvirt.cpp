@@ -309,8 +309,10 @@ struct Server {
         std::string handle;
     };
     std::vector<Marked> marked;
-    // Without permission events (rootless: they take CAP_SYS_ADMIN on the host), FAN_OPEN
-    // notifications: an open does not wait, the server re-renders the file after it.
+    // Without permission events (rootless: they take CAP_SYS_ADMIN on the host),
+    // FAN_CLOSE_NOWRITE notifications: an open does not wait; the server re-renders the
+    // file once a reader has closed it, so the next reader reads numbers as old as the
+    // last read (procvirt.h).
     bool notify_only = false;
 };
 
@@ -364,8 +366,10 @@ void open_files(Server& s, std::vector<UniqueFd>& fds) {
 }
 
 // A fanotify group with a FAN_OPEN_PERM mark on each file; where we may not have
-// permission events (EPERM: no CAP_SYS_ADMIN on the host), one of FAN_OPEN
+// permission events (EPERM: no CAP_SYS_ADMIN on the host), one of FAN_CLOSE_NOWRITE
 // notifications by file handle (s.notify_only), which an unprivileged user may have.
+// After the close rather than the open: a render right after an open would rewrite the
+// file while its reader reads it.
 UniqueFd make_group(Server& s) {
     UniqueFd fan(::fanotify_init(FAN_CLOEXEC | FAN_CLASS_CONTENT | FAN_NONBLOCK,
                                  O_RDONLY | O_CLOEXEC | O_LARGEFILE));
@@ -376,8 +380,9 @@ UniqueFd make_group(Server& s) {
         s.notify_only = true;
         for (const auto& m : s.marked) {
             std::string path = fmt::format("{}/{}", s.dir, m.file->name);
-            if (::fanotify_mark(fan.get(), FAN_MARK_ADD, FAN_OPEN, AT_FDCWD, path.c_str()) != 0)
-                throw_sys("fanotify_mark FAN_OPEN", path);
+            if (::fanotify_mark(fan.get(), FAN_MARK_ADD, FAN_CLOSE_NOWRITE, AT_FDCWD,
+                                path.c_str()) != 0)
+                throw_sys("fanotify_mark FAN_CLOSE_NOWRITE", path);
         }
         return fan;
     }
@@ -423,11 +428,11 @@ void render_into(Server& s, Server::Marked& m) {
     }
 }
 
-// notify_only: re-render each file opened since we last looked (once, however many
-// opens of it are queued); every file for an event we cannot place (an overflow).
+// notify_only: re-render each file read (closed) since we last looked (once, however
+// many closes of it are queued); every file for an event we cannot place (an overflow).
 void answer_open_notifications(Server& s, int fan) {
     alignas(fanotify_event_metadata) char buf[4096];
-    std::vector<Server::Marked*> opened;
+    std::vector<Server::Marked*> closed;
     bool all = false;
     for (;;) {
         ssize_t n = ::read(fan, buf, sizeof buf);
@@ -438,14 +443,14 @@ void answer_open_notifications(Server& s, int fan) {
             Server::Marked* m = event_file(s, ev);
             if (!m)
                 all = true;
-            else if (std::find(opened.begin(), opened.end(), m) == opened.end())
-                opened.push_back(m);
+            else if (std::find(closed.begin(), closed.end(), m) == closed.end())
+                closed.push_back(m);
         }
     }
     if (all)
         for (auto& m : s.marked) render_into(s, m);
     else
-        for (auto* m : opened) render_into(s, *m);
+        for (auto* m : closed) render_into(s, *m);
 }
 
 // Renders each file an open waits for (once, however many opens of it are queued) and

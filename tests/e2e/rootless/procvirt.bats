@@ -4,7 +4,7 @@
 # uptime counts from the container's start (a time namespace the init makes inside its
 # user namespace), the values are the host's (there are no limits) and not refused, the
 # server runs as the user and ends with the container, its files are re-rendered after an
-# open (FAN_OPEN notifications: a user has no permission events), sysinfo(2) goes through
+# read (FAN_CLOSE_NOWRITE notifications: a user has no permission events), sysinfo(2) goes through
 # its seccomp listener, and killing the server never fails a read.
 
 load helpers
@@ -56,7 +56,7 @@ modified_since() {  # FILE OLD
     [ -z "$(as "$RL_USER" "$HUSK" ps -aq)" ]
 }
 
-@test "a user's server: runs as the user, re-renders a file after the container opens it, ends with the container" {
+@test "a user's server: runs as the user, re-renders a file after the container reads it, ends with the container" {
     run as "$RL_USER" "$HUSK" run -d --name pvr --network none --proc-virtualize=true husk/busybox sleep 300
     [ "$status" -eq 0 ]
     id=$output
@@ -65,8 +65,8 @@ modified_since() {  # FILE OLD
     [ "$(ps -o user= -p "$server")" = "$RL_USER" ]
     [ "$(ps -o comm= -p "$server")" = husk-procvirt ]
     [ "$(ps -o user= -p "$standby")" = "$RL_USER" ]
-    # an open in the container makes the server rewrite the file (after the open: the
-    # reader may have read the previous render)
+    # a read in the container makes the server rewrite the file (after the close: the
+    # reader read the previous render)
     old=$(stat -c %y "$d/meminfo")
     run as "$RL_USER" "$HUSK" exec pvr grep -c ^MemTotal: /proc/meminfo
     [ "$status" -eq 0 ]
