@@ -209,11 +209,13 @@ void become_user_ns_root(const Plan& p) noexcept {
     // are set): become the namespace's root, as runc does.
     if (::setresgid(0, 0, 0) != 0) init_fail(p, "setresgid(0) in user namespace", "", errno);
     if (::setresuid(0, 0, 0) != 0) init_fail(p, "setresuid(0) in user namespace", "", errno);
-    if (p.time_ns_in_init) {
-        const char* step = "";
-        if (int err = enter_new_time_namespace(p.time_offsets, &step); err != 0)
-            init_fail(p, step, "", err);
-    }
+}
+
+void make_time_namespace(const Plan& p) noexcept {
+    if (!p.time_ns_in_init) return;
+    const char* step = "";
+    if (int err = enter_new_time_namespace(p.time_offsets, &step); err != 0)
+        init_fail(p, step, "", err);
 }
 
 void bring_loopback_up(const Plan& p) noexcept {

@@ -143,3 +143,31 @@ serves() { [ "$(cat "$1/server.pid")" = "$2" ]; }
     echo "$output"
     [ "$status" -ne 0 ]
 }
+
+@test "a user's husk-runtime bundle (no network namespace): linux.timeOffsets, and the annotation's uptime from the start" {
+    b=$WORK/tb
+    rootless_bundle "$RL_USER" "$b" awk '{ print int($1) }' /proc/uptime
+    jq '.linux.namespaces += [{"type": "time"}] |
+        .linux.timeOffsets = {"boottime": {"secs": 86400, "nanosecs": 0}}' "$b/config.json" >"$b/c"
+    mv "$b/c" "$b/config.json"
+    chown "$RL_USER:" "$b/config.json"
+    host_up=$(awk '{ print int($1) }' /proc/uptime)
+    run as "$RL_USER" sh -c "cd '$b' && '$HUSK_RUNTIME' run rl-time"
+    echo "$output"
+    [ "$status" -eq 0 ]
+    # a day ahead of the host (which ran on meanwhile: at most as long as this test)
+    [ "$output" -ge $((host_up + 86400)) ]
+    [ "$output" -le $((host_up + 86400 + SECONDS + 1)) ]
+
+    b=$WORK/pb
+    rootless_bundle "$RL_USER" "$b" awk '{ print int($1) }' /proc/uptime
+    jq '.annotations["run.oci.husk.proc-virtualize"] = "true"' "$b/config.json" >"$b/c"
+    mv "$b/c" "$b/config.json"
+    chown "$RL_USER:" "$b/config.json"
+    start=$SECONDS
+    run as "$RL_USER" sh -c "cd '$b' && '$HUSK_RUNTIME' run rl-pv"
+    echo "$output"
+    [ "$status" -eq 0 ]
+    [ "$output" -le $((SECONDS - start + 1)) ]
+    [ -z "$(as "$RL_USER" "$HUSK_RUNTIME" list -q)" ]
+}
