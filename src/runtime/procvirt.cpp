@@ -303,8 +303,11 @@ struct Server {
         const FileInfo* file;
         ino_t ino;
         int fd;
-        // after a render its mark is off until then (CLOCK_MONOTONIC ns; 0: marked)
+        // after a render its mark is off until then (CLOCK_MONOTONIC ns; 0: marked);
+        // notify_only: no render before then
         int64_t fresh_until = 0;
+        // notify_only: read since its last render, which is due at fresh_until
+        bool pending = false;
         // notify_only: the file's handle as fanotify reports it (FAN_REPORT_FID)
         std::string handle;
     };
@@ -360,7 +363,7 @@ void open_files(Server& s, std::vector<UniqueFd>& fds) {
         }
         struct stat st {};
         if (::fstat(fd.get(), &st) != 0) throw_sys("stat", path);
-        s.marked.push_back({&f, st.st_ino, fd.get(), 0, file_handle_of(fd.get())});
+        s.marked.push_back({&f, st.st_ino, fd.get(), 0, false, file_handle_of(fd.get())});
         fds.push_back(std::move(fd));
     }
 }
@@ -428,29 +431,40 @@ void render_into(Server& s, Server::Marked& m) {
     }
 }
 
-// notify_only: re-render each file read (closed) since we last looked (once, however
-// many closes of it are queued); every file for an event we cannot place (an overflow).
+// notify_only: each file read (closed) since we last looked is due for a render (every
+// file for an event we cannot place: an overflow), done by render_due.
 void answer_open_notifications(Server& s, int fan) {
     alignas(fanotify_event_metadata) char buf[4096];
-    std::vector<Server::Marked*> closed;
-    bool all = false;
     for (;;) {
         ssize_t n = ::read(fan, buf, sizeof buf);
         if (n <= 0) break;
         auto* ev = reinterpret_cast<fanotify_event_metadata*>(buf);
         for (; FAN_EVENT_OK(ev, n); ev = FAN_EVENT_NEXT(ev, n)) {
             if (ev->fd >= 0) ::close(ev->fd);  // none with FAN_REPORT_FID; should one come
-            Server::Marked* m = event_file(s, ev);
-            if (!m)
-                all = true;
-            else if (std::find(closed.begin(), closed.end(), m) == closed.end())
-                closed.push_back(m);
+            if (Server::Marked* m = event_file(s, ev))
+                m->pending = true;
+            else
+                for (auto& each : s.marked) each.pending = true;
         }
     }
-    if (all)
-        for (auto& m : s.marked) render_into(s, m);
-    else
-        for (auto* m : closed) render_into(s, *m);
+}
+
+// notify_only: renders the files due (read since their last render, which was at least
+// kFreshNs ago: a program polling a file costs one render per window, as with
+// permission events); returns poll's timeout until the next one is due (-1: none).
+int render_due(Server& s) {
+    int64_t now = monotonic_ns(), next = -1;
+    for (auto& m : s.marked) {
+        if (!m.pending) continue;
+        if (m.fresh_until <= now) {
+            render_into(s, m);
+            m.pending = false;
+            m.fresh_until = now + kFreshNs;
+        } else if (next < 0 || m.fresh_until < next) {
+            next = m.fresh_until;
+        }
+    }
+    return next < 0 ? -1 : static_cast<int>((next - now + 999'999) / 1'000'000);
 }
 
 // Renders each file an open waits for (once, however many opens of it are queued) and
@@ -674,13 +688,14 @@ void drop_unused(Server& s, const std::vector<pollfd>& p, size_t first) {
         p.assign({{fan.get(), POLLIN, 0}, {s.init_pidfd, POLLIN, 0}, {s.inbox, POLLIN, 0}});
         for (const auto& l : s.listeners) p.push_back({l.fd.get(), POLLIN, 0});
         if (s.handoff) p.push_back({s.handoff.get(), 0, 0});  // the standby's end: hang-ups
-        if (::poll(p.data(), p.size(), mark_stale(s, fan.get())) < 0) {
+        int timeout = s.notify_only ? render_due(s) : mark_stale(s, fan.get());
+        if (::poll(p.data(), p.size(), timeout) < 0) {
             if (errno == EINTR) continue;
             ::_exit(1);
         }
         if (p[1].revents) ::_exit(0);  // the container's init is gone
         if ((p[0].revents & POLLIN) && s.notify_only)
-            answer_open_notifications(s, fan.get());
+            answer_open_notifications(s, fan.get());  // rendered by render_due, next round
         else if (p[0].revents & POLLIN)
             answer_opens(s, fan.get());
         for (size_t i = s.listeners.size(); i-- > 0;) {

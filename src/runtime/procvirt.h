@@ -19,9 +19,13 @@
 //   rootless permission events need CAP_SYS_ADMIN on the host: a server running as a
 //            user (fanotify_init EPERM) takes FAN_CLOSE_NOWRITE notifications instead
 //            (FAN_CLASS_NOTIF | FAN_REPORT_FID, inode marks, which a user may have), and
-//            re-renders a file each time a reader has closed it. Nobody waits, and a
+//            re-renders a file once a reader has closed it, at most once per 5 ms
+//            window (a close within 5 ms of the last render waits for the window's end:
+//            a program polling a file costs one render per window). Nobody waits, and a
 //            reader reads what the last read's close rendered (at create for the first):
-//            numbers as old as the time since that file was last read in the container.
+//            numbers as old as the time since that file was last read in the container,
+//            or about 5 ms when it is read more often (later while the server waits for
+//            a CPU).
 //            After the close, not the open: a render just after an open would rewrite
 //            the file while its reader reads it (two readers at once still may meet a
 //            render: a mixed read).
