@@ -8,8 +8,9 @@
 # and sysinfo(2) is checked (the runtime and its /proc server on pure cgroup v2).
 # With --husk as well, rootless: a user with a cgroup subtree delegated as systemd
 # delegates user@.service runs husk-runtime and husk with limits, which its containers
-# see and which land in (and leave) that subtree; a user without one is refused the
-# limits in one line and runs without them (rootless-check.sh below).
+# see and which land in (and leave) that subtree, --proc-virtualize shows them in free,
+# nproc and /proc/meminfo (and uptime from the container's start); a user without one is
+# refused the limits in one line and runs without them (rootless-check.sh below).
 # Exits 77 (skip) when qemu, the kernel or busybox is missing.
 # Usage: cgroup-v2-qemu.sh [--runtime HUSK_RUNTIME [--husk HUSK]] TEST_BINARY... (gtest binaries)
 # (husk-monitor is taken from next to HUSK or HUSK_RUNTIME.)
@@ -139,7 +140,7 @@ CHECK
   chmod +x "$root/runtime-check.sh"
 fi
 if [ -n "$husk" ]; then
-  expected=$((expected + 3))
+  expected=$((expected + 4))
   # A container root the users' containers share (root's files: read-only for them), and
   # husk-runtime's rootless bundle: runc's --rootless changes, mapped to alice (uid 1000),
   # with memory, pids and cpu limits. Its process prints what it sees as "PV" lines and
@@ -147,7 +148,7 @@ if [ -n "$husk" ]; then
   rootfs=$root/rootfs
   mkdir -p "$rootfs/bin" "$rootfs"/{proc,sys,dev,tmp,etc}
   cp "$busybox" "$rootfs/bin/busybox"
-  for app in sh cat sleep; do ln -s busybox "$rootfs/bin/$app"; done
+  for app in sh cat sleep free nproc awk head; do ln -s busybox "$rootfs/bin/$app"; done
   touch "$rootfs/etc"/{hosts,resolv.conf,hostname}
   rbundle=$root/rbundle
   mkdir -p "$rbundle"
@@ -335,9 +336,41 @@ rc=$?
 [ -z "$(husk ps -aq)" ] || fail "containers left: $(husk ps -aq)"
 echo "HUSK-QEMU-RC rootless-husk-undelegated $ok"
 EOF
+cat >/tmp/alice-proc.sh <<'EOF'
+# --proc-virtualize as a user (on by default with limits): free (sysinfo through the
+# seccomp listener of a server running as alice), nproc (sched_getaffinity), meminfo show
+# the limits; MemAvailable moves after an allocation (the file is re-rendered after a
+# read: read again once the server has had a moment); uptime counts from the start.
+export XDG_RUNTIME_DIR=/run/user/1000
+. /tmp/common.sh
+cd || fail "cd $HOME"
+t=$(cs)
+out=$(husk run --rm --network none --memory 128m --cpus 1 --rootfs /rootfs sh -c '
+echo PV uptime $(awk "{ print int(\$1) }" /proc/uptime)
+echo PV free $(free -m | awk "/^Mem:/ { print \$2 }")
+echo PV nproc $(nproc)
+echo PV memtotal $(awk "/^MemTotal:/ { print \$2 }" /proc/meminfo)
+a=$(awk "/^MemAvailable:/ { print \$2 }" /proc/meminfo)
+head -c 50m /dev/zero >/dev/shm/x
+cat /proc/meminfo >/dev/null; sleep 1
+b=$(awk "/^MemAvailable:/ { print \$2 }" /proc/meminfo)
+echo PV moved $(( (a - b) / 1024 ))' 2>&1)
+rc=$?
+took=$((($(cs) - t) / 100 + 1))
+echo "$out" | sed 's/^/  /'
+[ "$rc" = 0 ] || fail "run exited $rc"
+for want in "free 128" "nproc 1" "memtotal 131072"; do
+  echo "$out" | grep -qx "PV $want" || fail "the container did not print 'PV $want'"
+done
+up=$(echo "$out" | awk '$1 == "PV" && $2 == "uptime" { print $3 }')
+[ -n "$up" ] && [ "$up" -le "$took" ] || fail "uptime '$up' s, more than the $took s since husk run began"
+moved=$(echo "$out" | awk '$1 == "PV" && $2 == "moved" { print $3 }')
+[ -n "$moved" ] && [ "$moved" -ge 40 ] && [ "$moved" -le 60 ] || fail "MemAvailable moved by '$moved' MiB, not ~50"
+echo "HUSK-QEMU-RC rootless-proc-virtualize $ok"
+EOF
 # one login of alice's: the second check's husk runs from where the first left her shell
-echo 'sh /tmp/alice-runtime.sh "$1"; sh /tmp/alice-husk.sh "$1"' >/tmp/alice.sh
-chmod 644 /tmp/common.sh /tmp/alice.sh /tmp/alice-runtime.sh /tmp/alice-husk.sh /tmp/bob-husk.sh
+echo 'sh /tmp/alice-runtime.sh "$1"; sh /tmp/alice-husk.sh "$1"; sh /tmp/alice-proc.sh' >/tmp/alice.sh
+chmod 644 /tmp/common.sh /tmp/alice.sh /tmp/alice-runtime.sh /tmp/alice-husk.sh /tmp/alice-proc.sh /tmp/bob-husk.sh
 as alice "$deleg" /tmp/alice.sh
 as bob "$cg/user.slice/user-1001.slice" /tmp/bob-husk.sh
 CHECK

@@ -428,10 +428,10 @@ oci::Spec build_spec(const RunOptions& o, const BundleInputs& in) {
         });
     }
     set_resources(o, in, l);
-    // Not by default rootless: fanotify permission events need CAP_SYS_ADMIN on the host.
+    // On when the container has limits, rootless too (there the limits need a delegated
+    // cgroup, and its files are re-rendered after an open rather than before: procvirt.h).
     bool limited = o.memory || o.cpus || !o.cpuset_cpus.empty();
-    if (o.proc_virtualize.value_or(limited && ::geteuid() == 0))
-        s.annotations[runtime::procvirt::kAnnotation] = "true";
+    if (o.proc_virtualize.value_or(limited)) s.annotations[runtime::procvirt::kAnnotation] = "true";
     add_devices(o, l);
     l.sysctl = o.sysctls;
 

@@ -136,6 +136,7 @@ void init_main(const Plan& p) noexcept {
     if (!p.dumpable_until_go) ::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
     ::umask(0);
     g_host_pid = wait_for(p, SyncType::go);
+    make_time_namespace(p);
     if (p.dumpable_until_go && !p.dumpable_until_exec) ::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
     become_user_ns_root(p);
     join_namespaces(p);

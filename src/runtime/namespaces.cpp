@@ -155,6 +155,7 @@ void plan_namespaces(const oci::Linux& lx, bool cgroup_ns_after_join, Plan& p,
     if (flags & CLONE_NEWTIME) {  // offsets go in before anyone enters: see timens.h
         flags &= ~static_cast<unsigned long>(CLONE_NEWTIME);
         p.new_time_ns = true;
+        p.time_ns_in_init = p.in_user_ns() && ::geteuid() != 0;
     }
     p.new_mount_ns = (flags & CLONE_NEWNS) || !mount_join.empty();
     if (!lx.time_offsets.empty()) {
@@ -212,6 +213,13 @@ void become_user_ns_root(const Plan& p) noexcept {
     // are set): become the namespace's root, as runc does.
     if (::setresgid(0, 0, 0) != 0) init_fail(p, "setresgid(0) in user namespace", "", errno);
     if (::setresuid(0, 0, 0) != 0) init_fail(p, "setresuid(0) in user namespace", "", errno);
+}
+
+void make_time_namespace(const Plan& p) noexcept {
+    if (!p.time_ns_in_init) return;
+    const char* step = "";
+    if (int err = enter_new_time_namespace(p.time_offsets, &step); err != 0)
+        init_fail(p, step, "", err);
 }
 
 void bring_loopback_up(const Plan& p) noexcept {

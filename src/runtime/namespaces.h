@@ -34,6 +34,11 @@ void write_id_maps(pid_t pid, const std::vector<oci::IdMapping>& uids,
 
 // In a user namespace (new, its maps written by the parent, or joined): become its root.
 void become_user_ns_root(const Plan& p) noexcept;
+// Plan::time_ns_in_init: a new time namespace with the offsets, made and entered by the
+// init in its user namespace (timens.h). While still dumpable: /proc/self/timens_offsets
+// of a process that is not belongs to root on the host, whom our user namespace's root
+// is not.
+void make_time_namespace(const Plan& p) noexcept;
 // Rootless, in a new network namespace: bring `lo` up (Plan::loopback_up).
 void bring_loopback_up(const Plan& p) noexcept;
 // setns into the joined namespaces (mount last), unshare a deferred cgroup namespace.

@@ -81,6 +81,9 @@ struct Plan {
     bool unshare_cgroup_after_join = false;  // cgroup v1: unshare only once in our cgroup
     // Parent side: a new time namespace is made by unshare before the clone (timens.h).
     bool new_time_ns = false;
+    // ... or, rootless (the parent holds no CAP_SYS_ADMIN for it), by the init in its user
+    // namespace (timens.h).
+    bool time_ns_in_init = false;
     std::string time_offsets;  // /proc/self/timens_offsets text
     // A session keyring of the container's own ("_ses.<id>", as runc names it) so it
     // does not share the caller's keys; empty with --no-new-keyring.

@@ -303,10 +303,20 @@ struct Server {
         const FileInfo* file;
         ino_t ino;
         int fd;
-        // after a render its mark is off until then (CLOCK_MONOTONIC ns; 0: marked)
+        // after a render its mark is off until then (CLOCK_MONOTONIC ns; 0: marked);
+        // notify_only: no render before then
         int64_t fresh_until = 0;
+        // notify_only: read since its last render, which is due at fresh_until
+        bool pending = false;
+        // notify_only: the file's handle as fanotify reports it (FAN_REPORT_FID)
+        std::string handle;
     };
     std::vector<Marked> marked;
+    // Without permission events (rootless: they take CAP_SYS_ADMIN on the host),
+    // FAN_CLOSE_NOWRITE notifications: an open does not wait; the server re-renders the
+    // file once a reader has closed it, so the next reader reads numbers as old as the
+    // last read (procvirt.h).
+    bool notify_only = false;
 };
 
 // How long a rendered file is read as it is: opens in that time are not held for a new
@@ -320,6 +330,28 @@ int64_t monotonic_ns() {
     return static_cast<int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
 }
 
+#ifndef AT_HANDLE_FID
+#define AT_HANDLE_FID 0x200  // Linux 6.5: the handle fanotify reports (linux/fcntl.h)
+#endif
+
+// handle_type and f_handle of the open file `fd`, encoded as FAN_REPORT_FID encodes it
+// (AT_HANDLE_FID; older kernels: the ordinary handle, the same on most filesystems).
+// Empty when the filesystem has no handles: its events then re-render every file.
+std::string file_handle_of(int fd) {
+    struct {
+        file_handle h;
+        unsigned char bytes[MAX_HANDLE_SZ];
+    } buf{};
+    int mount_id = 0;
+    for (int flags : {AT_EMPTY_PATH | AT_HANDLE_FID, AT_EMPTY_PATH}) {
+        buf.h.handle_bytes = MAX_HANDLE_SZ;
+        if (::name_to_handle_at(fd, "", &buf.h, &mount_id, flags) == 0)
+            return {reinterpret_cast<const char*>(&buf.h.handle_type),
+                    sizeof buf.h.handle_type + buf.h.handle_bytes};
+    }
+    return {};
+}
+
 // The files this container has (those mounted), opened for writing; owned by `fds`.
 void open_files(Server& s, std::vector<UniqueFd>& fds) {
     for (const auto& f : kFiles) {
@@ -331,16 +363,32 @@ void open_files(Server& s, std::vector<UniqueFd>& fds) {
         }
         struct stat st {};
         if (::fstat(fd.get(), &st) != 0) throw_sys("stat", path);
-        s.marked.push_back({&f, st.st_ino, fd.get()});
+        s.marked.push_back({&f, st.st_ino, fd.get(), 0, false, file_handle_of(fd.get())});
         fds.push_back(std::move(fd));
     }
 }
 
-// A fanotify group with a FAN_OPEN_PERM mark on each file; throws when the kernel has
-// no permission events (or we may not use them).
-UniqueFd make_group(const Server& s) {
+// A fanotify group with a FAN_OPEN_PERM mark on each file; where we may not have
+// permission events (EPERM: no CAP_SYS_ADMIN on the host), one of FAN_CLOSE_NOWRITE
+// notifications by file handle (s.notify_only), which an unprivileged user may have.
+// After the close rather than the open: a render right after an open would rewrite the
+// file while its reader reads it.
+UniqueFd make_group(Server& s) {
     UniqueFd fan(::fanotify_init(FAN_CLOEXEC | FAN_CLASS_CONTENT | FAN_NONBLOCK,
                                  O_RDONLY | O_CLOEXEC | O_LARGEFILE));
+    if (!fan && errno == EPERM) {
+        fan.reset(::fanotify_init(FAN_CLOEXEC | FAN_CLASS_NOTIF | FAN_REPORT_FID | FAN_NONBLOCK,
+                                  O_RDONLY | O_CLOEXEC | O_LARGEFILE));
+        if (!fan) throw_sys("fanotify_init (FAN_CLASS_NOTIF, FAN_REPORT_FID)");
+        s.notify_only = true;
+        for (const auto& m : s.marked) {
+            std::string path = fmt::format("{}/{}", s.dir, m.file->name);
+            if (::fanotify_mark(fan.get(), FAN_MARK_ADD, FAN_CLOSE_NOWRITE, AT_FDCWD,
+                                path.c_str()) != 0)
+                throw_sys("fanotify_mark FAN_CLOSE_NOWRITE", path);
+        }
+        return fan;
+    }
     if (!fan) throw_sys("fanotify_init (FAN_CLASS_CONTENT)");
     for (const auto& m : s.marked) {
         std::string path = fmt::format("{}/{}", s.dir, m.file->name);
@@ -348,6 +396,75 @@ UniqueFd make_group(const Server& s) {
             throw_sys("fanotify_mark FAN_OPEN_PERM", path);
     }
     return fan;
+}
+
+// The file an event (notify_only) names by its handle; nullptr when none of ours is
+// (or the event has no handle: a queue overflow).
+Server::Marked* event_file(Server& s, const fanotify_event_metadata* ev) {
+    const char* p = reinterpret_cast<const char*>(ev) + ev->metadata_len;
+    const char* end = reinterpret_cast<const char*>(ev) + ev->event_len;
+    while (p + sizeof(fanotify_event_info_header) <= end) {
+        fanotify_event_info_header hdr{};
+        std::memcpy(&hdr, p, sizeof hdr);
+        if (hdr.len < sizeof hdr || p + hdr.len > end) break;
+        size_t at = offsetof(fanotify_event_info_fid, handle);
+        if (hdr.info_type == FAN_EVENT_INFO_TYPE_FID && hdr.len >= at + sizeof(file_handle)) {
+            file_handle fh{};
+            std::memcpy(&fh, p + at, sizeof fh);
+            size_t n = std::min<size_t>(fh.handle_bytes, hdr.len - at - sizeof fh);
+            std::string h(reinterpret_cast<const char*>(&fh.handle_type), sizeof fh.handle_type);
+            h.append(p + at + sizeof fh, n);
+            for (auto& m : s.marked)
+                if (!m.handle.empty() && m.handle == h) return &m;
+            return nullptr;
+        }
+        p += hdr.len;
+    }
+    return nullptr;
+}
+
+void render_into(Server& s, Server::Marked& m) {
+    try {
+        put(m.fd, render(*m.file, s.src, s.load));
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "husk-procvirt: %s: %s\n", m.file->name, e.what());
+    }
+}
+
+// notify_only: each file read (closed) since we last looked is due for a render (every
+// file for an event we cannot place: an overflow), done by render_due.
+void answer_open_notifications(Server& s, int fan) {
+    alignas(fanotify_event_metadata) char buf[4096];
+    for (;;) {
+        ssize_t n = ::read(fan, buf, sizeof buf);
+        if (n <= 0) break;
+        auto* ev = reinterpret_cast<fanotify_event_metadata*>(buf);
+        for (; FAN_EVENT_OK(ev, n); ev = FAN_EVENT_NEXT(ev, n)) {
+            if (ev->fd >= 0) ::close(ev->fd);  // none with FAN_REPORT_FID; should one come
+            if (Server::Marked* m = event_file(s, ev))
+                m->pending = true;
+            else
+                for (auto& each : s.marked) each.pending = true;
+        }
+    }
+}
+
+// notify_only: renders the files due (read since their last render, which was at least
+// kFreshNs ago: a program polling a file costs one render per window, as with
+// permission events); returns poll's timeout until the next one is due (-1: none).
+int render_due(Server& s) {
+    int64_t now = monotonic_ns(), next = -1;
+    for (auto& m : s.marked) {
+        if (!m.pending) continue;
+        if (m.fresh_until <= now) {
+            render_into(s, m);
+            m.pending = false;
+            m.fresh_until = now + kFreshNs;
+        } else if (next < 0 || m.fresh_until < next) {
+            next = m.fresh_until;
+        }
+    }
+    return next < 0 ? -1 : static_cast<int>((next - now + 999'999) / 1'000'000);
 }
 
 // Renders each file an open waits for (once, however many opens of it are queued) and
@@ -369,11 +486,7 @@ void answer_opens(Server& s, int fan) {
                          : std::find_if(s.marked.begin(), s.marked.end(),
                                         [&](const auto& f) { return f.ino == st.st_ino; });
             if (m != s.marked.end() && m->fresh_until == 0) {
-                try {
-                    put(m->fd, render(*m->file, s.src, s.load));
-                } catch (const std::exception& e) {
-                    std::fprintf(stderr, "husk-procvirt: %s: %s\n", m->file->name, e.what());
-                }
+                render_into(s, *m);
                 m->fresh_until = -1;  // rendered: its window starts once the opens are allowed
                 rendered.push_back(&*m);
             }
@@ -575,12 +688,16 @@ void drop_unused(Server& s, const std::vector<pollfd>& p, size_t first) {
         p.assign({{fan.get(), POLLIN, 0}, {s.init_pidfd, POLLIN, 0}, {s.inbox, POLLIN, 0}});
         for (const auto& l : s.listeners) p.push_back({l.fd.get(), POLLIN, 0});
         if (s.handoff) p.push_back({s.handoff.get(), 0, 0});  // the standby's end: hang-ups
-        if (::poll(p.data(), p.size(), mark_stale(s, fan.get())) < 0) {
+        int timeout = s.notify_only ? render_due(s) : mark_stale(s, fan.get());
+        if (::poll(p.data(), p.size(), timeout) < 0) {
             if (errno == EINTR) continue;
             ::_exit(1);
         }
         if (p[1].revents) ::_exit(0);  // the container's init is gone
-        if (p[0].revents & POLLIN) answer_opens(s, fan.get());
+        if ((p[0].revents & POLLIN) && s.notify_only)
+            answer_open_notifications(s, fan.get());  // rendered by render_due, next round
+        else if (p[0].revents & POLLIN)
+            answer_opens(s, fan.get());
         for (size_t i = s.listeners.size(); i-- > 0;) {
             if ((p[3 + i].revents & POLLIN) && !answer_call(s, s.listeners[i].fd.get()))
                 p[3 + i].revents = POLLERR;
@@ -738,7 +855,10 @@ void prepare(oci::Spec& spec, const std::string& dir, const cgroup::Manager& cg,
             bool in_proc = std::string_view(f.target).starts_with("/proc/");
             if (!(in_proc ? proc : sys_fs) || mounts_at(spec, f.target, "bind")) continue;
             std::string path = fmt::format("{}/{}", dir, f.name);
-            sys::write_file(path, render(f, src, load), 0444);
+            // writable by the server, which rootless is the user who owns it (the
+            // container's root is that user too: the bind mount, not the mode, keeps
+            // the container from writing)
+            sys::write_file(path, render(f, src, load), ::geteuid() == 0 ? 0444 : 0644);
             spec.mounts.push_back(
                 {f.target, "bind", path, {"bind", "ro", "nosuid", "nodev", "noexec"}, {}, {}});
         }
@@ -766,7 +886,7 @@ bool sysinfo_filter_possible(const oci::Spec& spec) {
 pid_t start_server(const std::string& dir, const cgroup::Manager& cg, pid_t init,
                    long start_boottime, UniqueFd listener) {
     return with_context("proc-virtualize: start the server", [&] {
-        Server s{dir, Source(cg), start_boottime, {}, -1, -1, {}, 0, {}, {}};
+        Server s{dir, Source(cg), start_boottime, {}, -1, -1, {}, 0, {}, {}, false};
         if (listener) s.listeners.push_back({std::move(listener), {}});
         UniqueFd init_fd(sys::pidfd_open(init));
         if (!init_fd) throw_sys("pidfd_open", std::to_string(init));

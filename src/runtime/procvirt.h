@@ -16,9 +16,23 @@
 //            trip once per window. Idle, the server sleeps in poll: no timer (a window
 //            ends in one poll timeout), no CPU. When its fanotify fd closes (the server
 //            exits or is killed) the kernel allows every pending and later open.
+//   rootless permission events need CAP_SYS_ADMIN on the host: a server running as a
+//            user (fanotify_init EPERM) takes FAN_CLOSE_NOWRITE notifications instead
+//            (FAN_CLASS_NOTIF | FAN_REPORT_FID, inode marks, which a user may have), and
+//            re-renders a file once a reader has closed it, at most once per 5 ms
+//            window (a close within 5 ms of the last render waits for the window's end:
+//            a program polling a file costs one render per window). Nobody waits, and a
+//            reader reads what the last read's close rendered (at create for the first):
+//            numbers as old as the time since that file was last read in the container,
+//            or about 5 ms when it is read more often (later while the server waits for
+//            a CPU).
+//            After the close, not the open: a render just after an open would rewrite
+//            the file while its reader reads it (two readers at once still may meet a
+//            render: a mixed read).
 //   uptime   a time namespace whose boottime offset is minus the host's uptime at
 //            create: /proc/uptime and sysinfo's uptime count from the container's start
-//            with nobody serving them.
+//            with nobody serving them. Rootless the init makes it inside its user
+//            namespace (timens.h): the runtime may not.
 //   sysinfo  a seccomp filter of its own (only sysinfo and sched_getaffinity,
 //   nproc    SECCOMP_RET_USER_NOTIF; every other syscall passes) whose listener the
 //            server holds; it writes the container's numbers into the caller's struct,
@@ -26,7 +40,10 @@
 //            CPUs (nproc, glibc, Python, Java and Go count that mask, which a CFS quota
 //            does not narrow; the real affinity is never changed). If the server and its
 //            standby (below) are both gone the kernel answers ENOSYS to both calls: see
-//            README "Not there yet".
+//            README "Not there yet". Rootless the filter is installed inside the user
+//            namespace and the server runs as the user, who owns that namespace: it may
+//            open the caller's /proc/PID/mem (ptrace access: the owner holds
+//            CAP_SYS_PTRACE over the namespace) to write the struct and the mask.
 //   exec     an exec'd process (husk exec, husk-runtime exec) installs the same filter
 //            before its execve; the runtime hands its listener to the server through
 //            <dir>/notify.sock (a datagram with SCM_RIGHTS and a tag naming it); the

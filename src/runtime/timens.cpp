@@ -6,6 +6,8 @@
 #include <cerrno>
 #include <cstring>
 
+#include <unistd.h>
+
 #include <fmt/format.h>
 
 #include "sys/error.h"
@@ -38,6 +40,28 @@ TimeNamespaceForChildren::TimeNamespaceForChildren(const std::string& offsets) {
 TimeNamespaceForChildren::~TimeNamespaceForChildren() {
     if (::setns(own_.get(), CLONE_NEWTIME) != 0)
         log::warn("setns back to our own time namespace: {}", std::strerror(errno));
+}
+
+int enter_new_time_namespace(const std::string& offsets, const char** step) noexcept {
+    *step = "unshare time namespace";
+    if (::unshare(CLONE_NEWTIME) != 0) return errno;
+    if (!offsets.empty()) {
+        *step = "linux.timeOffsets: write /proc/self/timens_offsets";
+        int fd = ::open("/proc/self/timens_offsets", O_WRONLY | O_CLOEXEC);
+        if (fd < 0) return errno;
+        ssize_t n = ::write(fd, offsets.data(), offsets.size());
+        int err = n < 0 ? errno : 0;
+        ::close(fd);
+        if (n < 0) return err;
+        if (static_cast<size_t>(n) != offsets.size()) return EIO;
+    }
+    *step = "enter the new time namespace";
+    int ns = ::open("/proc/self/ns/time_for_children", O_RDONLY | O_CLOEXEC);
+    if (ns < 0) return errno;
+    int r = ::setns(ns, CLONE_NEWTIME);
+    int err = r != 0 ? errno : 0;
+    ::close(ns);
+    return err;
 }
 
 }  // namespace husk::runtime

@@ -7,6 +7,11 @@
 // /proc/self/timens_offsets, clones the init, and then returns its children's time
 // namespace to its own (setns), so hooks it runs later keep the host's clocks. No
 // second fork is needed.
+//
+// Rootless the runtime may not unshare a time namespace (that takes CAP_SYS_ADMIN in its
+// own user namespace, the host's): the init makes it inside the container's user
+// namespace instead (enter_new_time_namespace), where it has that capability and the
+// namespace is owned by the container's user namespace.
 #pragma once
 
 #include <map>
@@ -31,5 +36,11 @@ class TimeNamespaceForChildren {
   private:
     sys::UniqueFd own_;
 };
+
+// Child side (the init, single-threaded, in its user namespace): unshare a time
+// namespace, write `offsets` to /proc/self/timens_offsets and enter it (setns into our
+// own time_for_children, as the kernel's timens selftests do). 0, or the errno of the
+// failed step, named in `*step`.
+int enter_new_time_namespace(const std::string& offsets, const char** step) noexcept;
 
 }  // namespace husk::runtime
