@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <sys/file.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include <fmt/format.h>
@@ -9,6 +10,7 @@
 
 #include "sys/error.h"
 #include "sys/fd.h"
+#include "sys/fileutil.h"
 #include "sys/spawn.h"
 
 extern char** environ;
@@ -46,18 +48,35 @@ bool has_iptables() {
     return !iptables_path().empty();
 }
 
-int iptables(std::vector<std::string> args) {
+namespace {
+
+// `iptables -w ARGS...`, its output to `out` (stderr to /dev/null: -C complains of a rule
+// it does not find); its exit status.
+int run_iptables(std::vector<std::string> args, int out) {
     std::string path = iptables_path();
     if (path.empty()) throw Error("iptables not found (package iptables)");
     args.insert(args.begin(), {path, "-w"});
     auto argv = sys::c_strings(args);
-    // stdout and stderr to /dev/null: -C complains of a rule it does not find
     sys::UniqueFd null(::open("/dev/null", O_WRONLY | O_CLOEXEC));
-    sys::SpawnResult r =
-        sys::spawn_and_wait(argv[0], argv.data(), environ, 0, nullptr, 0, null.get(), null.get());
+    sys::SpawnResult r = sys::spawn_and_wait(argv[0], argv.data(), environ, 0, nullptr, 0,
+                                             out >= 0 ? out : null.get(), null.get());
     using Kind = sys::SpawnResult::Kind;
     if (r.kind == Kind::failed) throw_sys("run", argv[0], r.value);
     return r.kind == Kind::signaled ? 128 + r.value : r.value;  // no timeout was given
+}
+
+}  // namespace
+
+int iptables(std::vector<std::string> args) {
+    return run_iptables(std::move(args), -1);
+}
+
+std::string list_rules(const std::string& table, const std::string& chain) {
+    sys::UniqueFd out(::memfd_create("iptables-S", MFD_CLOEXEC));
+    if (!out) throw_sys("memfd_create", "iptables -S " + chain);
+    if (run_iptables({"-t", table, "-S", chain}, out.get()) != 0) return {};
+    if (::lseek(out.get(), 0, SEEK_SET) != 0) throw_sys("lseek", "iptables -S " + chain);
+    return sys::read_to_end(out.get(), "iptables -S " + chain);
 }
 
 void ensure_rule(const std::string& table, const std::string& chain,
@@ -79,12 +98,9 @@ void delete_rule(const std::string& table, const std::string& chain,
         iptables(command(table, "-D", chain, rule));
 }
 
-void ensure_chain(const std::string& table, const std::string& chain) {
-    if (iptables({"-t", table, "-nL", chain}) == 0) return;
+void delete_chain(const std::string& table, const std::string& chain) {
     auto lock = host_lock();
-    if (iptables({"-t", table, "-nL", chain}) == 0) return;
-    if (int rc = iptables({"-t", table, "-N", chain}); rc != 0)
-        throw Error(fmt::format("iptables -t {} -N {} failed (exit {})", table, chain, rc));
+    if (iptables({"-t", table, "-F", chain}) == 0) iptables({"-t", table, "-X", chain});
 }
 
 }  // namespace husk::network

@@ -1,5 +1,7 @@
-// Running iptables (the host's own, found in /usr/sbin, /sbin or /usr/bin) for the few
-// rules husk's networks keep in the host's tables: outbound NAT and isolation.
+// Running iptables (the host's own, found in /usr/sbin, /sbin or /usr/bin): accepts for
+// husk's bridges where another table's FORWARD policy drops (network/nft.cpp), and the
+// removal of the rules a husk of the CNI path kept (outbound NAT and isolation: husk's
+// own are nftables' now).
 #pragma once
 
 #include <string>
@@ -18,10 +20,13 @@ int iptables(std::vector<std::string> args);
 // add it once. Throws naming the rule when iptables fails.
 void ensure_rule(const std::string& table, const std::string& chain,
                  const std::vector<std::string>& rule, bool insert = false);
+// The rules of `chain` in `table` as `iptables -S` prints them, one a line; empty when
+// the chain does not exist.
+std::string list_rules(const std::string& table, const std::string& chain);
 // Deletes `rule` from `chain` while iptables -C finds it; no error when it is not there.
 void delete_rule(const std::string& table, const std::string& chain,
                  const std::vector<std::string>& rule);
-// Creates `chain` in `table` unless it exists.
-void ensure_chain(const std::string& table, const std::string& chain);
+// Empties and deletes `chain` of `table`; no error when it is not there.
+void delete_chain(const std::string& table, const std::string& chain);
 
 }  // namespace husk::network

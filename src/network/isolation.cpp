@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "network/iptables.h"
+#include "network/masquerade.h"
 #include "sys/error.h"
 #include "sys/fd.h"
 
@@ -33,26 +34,18 @@ std::vector<std::string> drop_in(const std::string& bridge) {
 
 }  // namespace
 
-void ensure_isolation(const Network& net) {
-    ensure_chain("filter", kStage2);
-    ensure_rule("filter", kStage2, {"-o", "husk+", "-j", "DROP"});
-    ensure_chain("filter", kStage1);
-    ensure_rule("filter", kStage1, to_stage2(Network{}.bridge));
-    ensure_rule("filter", kStage1, to_stage2(net.bridge));
-    if (net.internal) {
-        ensure_rule("filter", kStage1, drop_out(net.bridge), true);
-        ensure_rule("filter", kStage1, drop_in(net.bridge), true);
-    }
-    ensure_chain("filter", "CNI-ADMIN");
-    ensure_rule("filter", "CNI-ADMIN", {"-j", kStage1}, true);
-    // CNI-FORWARD and its jump from FORWARD are the firewall plugin's, made at the first
-    // ADD; until then nothing is forwarded to the bridge anyway.
-}
-
 void remove_isolation(const Network& net) {
     delete_rule("filter", kStage1, to_stage2(net.bridge));
     delete_rule("filter", kStage1, drop_out(net.bridge));
     delete_rule("filter", kStage1, drop_in(net.bridge));
+}
+
+void remove_cni_era_rules() {
+    if (!has_iptables()) return;
+    remove_all_masquerades();
+    delete_rule("filter", "CNI-ADMIN", {"-j", kStage1});
+    delete_chain("filter", kStage1);
+    delete_chain("filter", kStage2);
 }
 
 void delete_bridge(const std::string& name) {

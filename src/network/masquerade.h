@@ -1,18 +1,16 @@
-// Outbound NAT of husk's networks: one MASQUERADE rule per subnet (as docker has one per
-// network), not the bridge plugin's per-container chains (ipMasq). Those are found at
-// DEL through the addresses inside the container's namespace, so they leak whenever the
-// namespace is gone first; one rule per subnet has nothing to leak.
+// Outbound NAT of a husk of the CNI path: one iptables MASQUERADE rule per subnet (as
+// docker has one per network). husk's own NAT is nftables' now (network/nft.h): these are
+// only removed, with the network (husk network rm) or all at once (remove_cni_era_rules).
 #pragma once
 
 #include "network/conflist.h"
 
 namespace husk::network {
 
-// Adds, unless present (iptables -C), to the nat table's POSTROUTING:
+// Removes from the nat table's POSTROUTING, while iptables -C finds it:
 //   -s SUBNET ! -d SUBNET -m comment --comment "husk network NAME" -j MASQUERADE
-// Kept, like the bridge device, when the last container leaves.
-void ensure_masquerade(const Network& net);
-// Removes it (husk network rm).
 void remove_masquerade(const Network& net);
+// Removes every such rule, whatever its network (found by the comment in iptables -S).
+void remove_all_masquerades();
 
 }  // namespace husk::network

@@ -15,6 +15,7 @@
 #include <nftables/libnftables.h>
 
 #include "network/iptables.h"
+#include "network/isolation.h"
 #include "network/netlink.h"
 #include "network/statepath.h"
 #include "network/subnet.h"
@@ -321,6 +322,15 @@ void ensure_table(Nft& nft) {
     if (auto err = nft.run(kTable); !err.empty())
         throw Error(error_format("nftables: create table inet husk: {}", err));
     accept_in_forward_policy_drop(nft);
+    // made for the first time this boot (or again after a flush): what an older husk of the
+    // CNI path left in iptables goes now (a user's table is in its own namespace: none there)
+    if (user_state_root().empty()) {
+        try {
+            remove_cni_era_rules();
+        } catch (const std::exception& e) {
+            log::warn("remove the iptables rules of an older husk: {}", e.what());
+        }
+    }
 }
 
 // A network's elements are in the table when its marker holds the table's handle: they
