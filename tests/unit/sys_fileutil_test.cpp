@@ -38,6 +38,14 @@ class SysFileutil : public ::testing::Test {
         if (!dir_.empty()) sys::remove_all(dir_);
     }
     std::string path(const std::string& rel) const { return dir_ + "/" + rel; }
+    // The directory holds "f" alone, with `content` and exactly `mode` (no temporary left).
+    void expect_only_f(const std::string& content, mode_t mode) const {
+        EXPECT_EQ(sys::read_file(path("f")), content);
+        struct stat st {};
+        ASSERT_EQ(::stat(path("f").c_str(), &st), 0);
+        EXPECT_EQ(st.st_mode & 07777, mode);
+        EXPECT_EQ(sys::list_dir(dir_), std::vector<std::string>{"f"});
+    }
 
     std::string dir_;
 };
@@ -177,11 +185,7 @@ TEST_F(SysFileutil, WriteFileAtomicGivesExactlyTheModeAndLeavesNoTemporary) {
     sys::write_file_atomic(path("f"), "two", 0644, true);
     ::umask(old);
 
-    EXPECT_EQ(sys::read_file(path("f")), "two");
-    struct stat st {};
-    ASSERT_EQ(::stat(path("f").c_str(), &st), 0);
-    EXPECT_EQ(st.st_mode & 07777, 0644U);
-    EXPECT_EQ(sys::list_dir(dir_), std::vector<std::string>{"f"});
+    expect_only_f("two", 0644);
 }
 
 // A writer killed at any moment leaves no partial file: before the data is whole the
@@ -212,11 +216,7 @@ TEST_F(SysFileutil, ReplaceFileUnflushedMakesThenReplacesWithTheModeAndNoTempora
     sys::replace_file_unflushed(path("f"), "two", 0644);  // exchanged with the old one
     ::umask(old);
 
-    EXPECT_EQ(sys::read_file(path("f")), "two");
-    struct stat st {};
-    ASSERT_EQ(::stat(path("f").c_str(), &st), 0);
-    EXPECT_EQ(st.st_mode & 07777, 0644U);
-    EXPECT_EQ(sys::list_dir(dir_), std::vector<std::string>{"f"});
+    expect_only_f("two", 0644);
 }
 
 // Readers of a file being replaced see the old or the new content whole, and the name is
