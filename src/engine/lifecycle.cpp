@@ -246,8 +246,15 @@ void launch_container(const EngineContext& ctx, Containers& db, ContainerRecord&
             ExitCode{kExitEngineError});
     delete_runtime_state(ctx, rec.id);  // of an earlier run, if its monitor could not
     oci::Spec spec = load_config(ctx, rec);
-    if (uses_user_netns(rec)) prepare_user_netns(ctx, rec);
-    pid_t pid = create();
+    pid_t pid = 0;
+    try {
+        if (uses_user_netns(rec)) prepare_user_netns(ctx, rec);
+        pid = create();
+    } catch (...) {
+        // the user's network holder, started for this container, goes unless another needs it
+        if (uses_user_netns(rec)) disconnect_container(ctx, rec.id);
+        throw;
+    }
     try {
         const oci::Namespace* net = spec.linux_ ? spec.linux_->find_namespace("network") : nullptr;
         // rootless, the init brings it up itself (runtime Plan::loopback_up)

@@ -204,7 +204,7 @@ bool move_owner(void* ctx, int parent, const char* name, unsigned char type, con
     if (::fchownat(parent, name, u, g, AT_SYMLINK_NOFOLLOW) != 0)
         return e.fail("chown", path, errno);
     if (type != DT_LNK && (st.st_mode & (S_ISUID | S_ISGID)) != 0 &&
-        ::fchmodat(parent, name, st.st_mode & 07777, 0) != 0)
+        ::fchmodat(parent, name, st.st_mode & 07777, AT_SYMLINK_NOFOLLOW) != 0)
         return e.fail("chmod", path, errno);
     return true;
 }

@@ -8,6 +8,7 @@
 #include <sched.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/xattr.h>
@@ -217,9 +218,16 @@ void become_user_ns_root(const Plan& p) noexcept {
 
 void make_time_namespace(const Plan& p) noexcept {
     if (!p.time_ns_in_init) return;
+    // /proc/self/timens_offsets of a process that is not dumpable belongs to the host's
+    // root: an init in a joined user namespace (a user's network holder's) is not dumpable
+    // from its helper on, so it is while it writes them (it is again before its execve for
+    // its network: Plan::dumpable_until_exec)
+    const bool undumpable = !p.dumpable_until_go;
+    if (undumpable) ::prctl(PR_SET_DUMPABLE, 1, 0, 0, 0);
     const char* step = "";
-    if (int err = enter_new_time_namespace(p.time_offsets, &step); err != 0)
-        init_fail(p, step, "", err);
+    int err = enter_new_time_namespace(p.time_offsets, &step);
+    if (undumpable) ::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+    if (err != 0) init_fail(p, step, "", err);
 }
 
 void bring_loopback_up(const Plan& p) noexcept {

@@ -9,6 +9,8 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/template/template.h"
+#include "network/statepath.h"
+#include "sys/user_dirs.h"
 
 namespace husk::cli {
 
@@ -19,6 +21,8 @@ engine::EngineContext engine_context(Context& ctx) {
         char cwd[PATH_MAX];
         if (::getcwd(cwd, sizeof cwd)) ec.data_root = std::string(cwd) + "/" + ec.data_root;
     }
+    // a user's networks keep their state with the data root's (one holder each)
+    if (sys::rootless()) network::use_user_state_root(ec.state_root() + "/.net");
     return ec;
 }
 

@@ -96,7 +96,12 @@ for base in range(20000, 60000, 10):
     run husk inspect --format '{{json .NetworkSettings.Networks}}' "fixed-$SFX"
     [[ "$output" == *'"IPAddress":"10.250.77.42"'* ]]
     for i in 0 1; do
-        run busybox nc -w 3 127.0.0.1 $((p + i))
+        # the container's nc may not listen yet when run -d returns: up to 20 s
+        for _ in $(seq 100); do
+            run busybox nc -w 3 127.0.0.1 $((p + i))
+            [ "$output" = "port $((8000 + i))" ] && break
+            sleep 0.2
+        done
         [ "$output" = "port $((8000 + i))" ]
     done
     run husk run --rm --network "ip-$SFX" --ip 10.1.2.3 husk/busybox true

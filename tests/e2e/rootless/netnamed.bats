@@ -44,8 +44,8 @@ no_network_left() {
     run procs husk-dns "$u"
     echo "husk-dns: $output"
     [ -z "$output" ]
-    run bash -c "find '$WORK/xdg-$u/husk/.netns-holder' '$WORK/xdg-$u/husk-net/run' \
-        '$WORK/xdg-$u/husk-net/var/lib/cni/networks' -mindepth 1 -not -name lock 2>/dev/null"
+    run bash -c "find '$WORK/xdg-$u/husk/.netns-holder' '$WORK/xdg-$u/husk/.net/run' \
+        '$WORK/xdg-$u/husk/.net/var/lib/cni/networks' -mindepth 1 -not -name lock 2>/dev/null"
     echo "state: $output"
     [ -z "$output" ]
 }
@@ -291,4 +291,55 @@ web() {
     [ "$status" -eq 0 ]
     nothing_left_of "$RL_USER"
     no_network_left
+}
+
+@test "rootless user network with --proc-virtualize: the time namespace made in the joined user namespace" {
+    # the init in the holder's user namespace is not dumpable from its helper on: its
+    # /proc/self/timens_offsets must still be writable when it makes its time namespace
+    uh network create rpv
+    run uh run --rm --network rpv --proc-virtualize=true husk/busybox \
+        sh -c 'echo up $(cut -d. -f1 /proc/uptime); wget -qO- -T 3 http://127.0.0.1:1/ 2>&1 | head -c 0; echo ok'
+    echo "$output"
+    [ "$status" -eq 0 ]
+    [[ "$output" == *ok* ]]
+    local up
+    up=$(awk '/^up / { print $2 }' <<<"$output")
+    # the container's uptime counts from its start, not the host's
+    [ -n "$up" ] && [ "$up" -lt "$(cut -d. -f1 /proc/uptime)" ]
+    [ "$up" -lt 60 ]
+    no_network_left
+}
+
+@test "rootless user network: a container whose create fails leaves no holder behind" {
+    uh network create rfail
+    run -127 uh run --rm --network rfail husk/busybox /no/such/program
+    echo "$output"
+    [ "$status" -ne 0 ]
+    run uh run -d --name rfail1 --network rfail -w /etc/passwd husk/busybox true
+    echo "$output"
+    [ "$status" -ne 0 ]
+    uh rm -f rfail1 >/dev/null 2>&1 || true
+    no_network_left
+}
+
+@test "rootless user networks of two data roots keep apart: a second root's holder leaves the first's names and leases" {
+    uh network create rone
+    web "$RL_USER" one rone
+    local r2="$WORK/home-$RL_USER/root2"
+    as "$RL_USER" mkdir -p "$r2"
+    as "$RL_USER" "$HUSK" --root "$r2" load -i "$WORK/bb.tar" >/dev/null
+    as "$RL_USER" "$HUSK" --root "$r2" network create rtwo
+    # a second holder starts and stops for the other root
+    run as "$RL_USER" "$HUSK" --root "$r2" run --rm --network rtwo husk/busybox true
+    echo "$output"
+    [ "$status" -eq 0 ]
+    as "$RL_USER" "$HUSK" --root "$r2" network rm rtwo
+    # the first root's responder and leases are still there
+    run uh run --rm --network rone husk/busybox sh -c 'nslookup one && wget -qO- http://one/'
+    echo "$output"
+    [ "$status" -eq 0 ]
+    [[ "$output" == *served-by-one* ]]
+    uh rm -f one
+    no_network_left
+    as "$RL_USER" "$HUSK" --root "$r2" rmi husk/busybox >/dev/null 2>&1 || true
 }
