@@ -173,7 +173,19 @@ void remove_holder_state(const EngineContext& ctx, const HolderPid& h) {
     }
     sys::remove_all(network::state_path("/run"));
     sys::remove_all(network::state_path("/var/lib/cni/networks"));
-    for (const char* f : {"/pid", "/userns"}) ::unlink((holder_dir(ctx) + f).c_str());
+    for (const char* f : {"/pid", "/userns", "/maps"}) ::unlink((holder_dir(ctx) + f).c_str());
+}
+
+// The id maps a holder's user namespace has, as its "maps" file keeps them.
+std::string maps_text(const std::vector<oci::IdMapping>& uids,
+                      const std::vector<oci::IdMapping>& gids) {
+    std::string out;
+    for (const auto* m : {&uids, &gids}) {
+        out += m == &uids ? "uid" : "gid";
+        for (const auto& x : *m) out += fmt::format(" {}:{}:{}", x.container_id, x.host_id, x.size);
+        out += '\n';
+    }
+    return out;
 }
 
 pid_t start_holder(const EngineContext& ctx, const std::vector<oci::IdMapping>& uids,
@@ -205,6 +217,7 @@ pid_t start_holder(const EngineContext& ctx, const std::vector<oci::IdMapping>& 
         // first: a husk killed from here on leaves what the next one stops
         sys::write_file_atomic(dir + "/pid", fmt::format("{} {}\n", h.pid, h.start), 0600);
         runtime::write_id_maps(pid, uids, gids);
+        sys::write_file_atomic(dir + "/maps", maps_text(uids, gids), 0600);
         send_byte(ours.get(), 'g');
         if (!read_exact(ours.get(), &first, 1) || first != 'r') holder_failed(ours.get(), first);
         network::SlirpOptions o;
@@ -240,7 +253,19 @@ pid_t ensure_user_netns(const EngineContext& ctx, const std::vector<oci::IdMappi
                         const std::vector<oci::IdMapping>& gids) {
     auto lock = lock_holder(ctx);
     HolderPid h = read_pid(ctx);
-    if (alive(h)) return h.pid;
+    if (alive(h)) {
+        // a container with other maps (the user's /etc/subuid range moved since) would see
+        // its files as nobody's in the holder's namespace
+        auto had = sys::read_file_if_exists(holder_dir(ctx) + "/maps");
+        if (had && *had != maps_text(uids, gids))
+            throw Error(fmt::format("the holder of your networks' namespace (pid {}) has other "
+                                    "id maps than this container (your /etc/subuid or "
+                                    "/etc/subgid range changed): stop the containers on your "
+                                    "networks first",
+                                    h.pid),
+                        EBUSY);
+        return h.pid;
+    }
     if (h.pid > 0)
         fmt::print(stderr,
                    "husk: the holder of your networks' namespace (pid {}) is gone: starting a new "

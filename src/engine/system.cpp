@@ -19,6 +19,7 @@
 #include "engine/prune.h"
 #include "engine/record.h"
 #include "engine/rootless.h"
+#include "engine/rootless_netns.h"
 #include "engine/volumes.h"
 #include "image/owner_shift.h"
 #include "image/store.h"
@@ -268,6 +269,11 @@ MigrateReport migrate_store(const EngineContext& ctx, image::Store& store) {
                &new_g = range_of(shift->ranges.gids, "user's");
 
     auto lock = store.lock_exclusive();  // no pull, load or prune meanwhile
+    if (auto holder = user_netns_holder(ctx))
+        throw Error(fmt::format("migrate: containers on your networks are running (their "
+                                "namespace holder, pid {}, has the old maps): stop them first",
+                                *holder),
+                    EBUSY);
     std::vector<ContainerRecord> moving;
     for (auto& c : list_containers(ctx)) {
         if (!(image::UserRanges{c.uid_maps, c.gid_maps} == *before)) continue;

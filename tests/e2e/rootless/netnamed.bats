@@ -343,3 +343,22 @@ web() {
     no_network_left
     as "$RL_USER" "$HUSK" --root "$r2" rmi husk/busybox >/dev/null 2>&1 || true
 }
+
+@test "rootless user network: a running holder with other id maps is refused in one line, nothing made" {
+    uh network create rmaps
+    web "$RL_USER" m1 rmaps
+    local maps="$WORK/xdg-$RL_USER/husk/.netns-holder/maps"
+    [ -f "$maps" ]
+    # as if /etc/subuid had moved since the holder started
+    cp "$maps" "$maps.real"
+    sed -i '1s/.*/uid 0:1:1 1:999999:65536/' "$maps"
+    run uh run --rm --network rmaps husk/busybox true
+    echo "$output"
+    [ "$status" -ne 0 ]
+    [ "${#lines[@]}" -eq 1 ]
+    [[ "$output" == *"other id maps"* ]]
+    [ -z "$(uh ps -aq --filter status=created)" ]
+    mv "$maps.real" "$maps"
+    uh rm -f m1
+    no_network_left
+}
