@@ -1,14 +1,18 @@
 #include "network/usernet.h"
 
 #include <fcntl.h>
+#include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <array>
 #include <charconv>
 #include <chrono>
 #include <cstdlib>
+#include <cstring>
 #include <sstream>
 #include <thread>
 
@@ -104,6 +108,12 @@ pid_t start_helper(const std::string& dir, pid_t init, const UsernetHelper& help
         throw Error(fmt::format("user-mode network: {} for the container's init {}: {}",
                                 helper.name, init, said.empty() ? why : said));
     };
+    // with a ready descriptor: woken by it or by the helper's end (its pidfd), not a sleep
+    sys::UniqueFd child_fd;
+    if (helper.ready_fd >= 0) {
+        child_fd.reset(sys::pidfd_open(child));
+        if (!child_fd) fail(fmt::format("pidfd_open {}: {}", child, std::strerror(errno)));
+    }
     auto deadline = std::chrono::steady_clock::now() + kHelperWithin;
     for (;;) {
         if (helper.ready()) return child;
@@ -117,7 +127,17 @@ pid_t start_helper(const std::string& dir, pid_t init, const UsernetHelper& help
                                                  : fmt::format("signal {}", WTERMSIG(st))));
         if (std::chrono::steady_clock::now() > deadline)
             fail(fmt::format("not ready after {} s", kHelperWithin.count()));
-        std::this_thread::sleep_for(std::chrono::milliseconds(2));
+        if (!child_fd) {
+            std::this_thread::sleep_for(std::chrono::milliseconds(2));
+            continue;
+        }
+        std::array<pollfd, 2> fds{pollfd{helper.ready_fd, POLLIN, 0},
+                                  pollfd{child_fd.get(), POLLIN, 0}};
+        auto left = std::chrono::ceil<std::chrono::milliseconds>(deadline -
+                                                                 std::chrono::steady_clock::now());
+        if (::poll(fds.data(), fds.size(), static_cast<int>(std::max<long>(left.count(), 0))) < 0 &&
+            errno != EINTR)
+            fail(fmt::format("poll: {}", std::strerror(errno)));
     }
 }
 

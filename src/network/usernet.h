@@ -29,8 +29,10 @@ struct UsernetHelper {
     std::string name;                     // "pasta": in messages
     std::vector<std::string> args;        // its argv; args[0] its path; one names a file in DIR
     std::array<int, 3> keep{-1, -1, -1};  // descriptors it inherits (-1: none)
-    std::function<bool()> ready;          // polled (every 2 ms) until it serves
+    // asked until it serves: whenever `ready_fd` turns readable (or every 2 ms without one)
+    std::function<bool()> ready;
     int userns_fd = -1;  // a user namespace it runs in (joined before its execve); -1: ours
+    int ready_fd = -1;   // readable once `ready` may say yes (its ready pipe); -1: none
 };
 
 // Starts `helper` for the container whose init is `init` and returns its pid once `ready`
