@@ -45,17 +45,41 @@ pid_t running_helper(const std::string& dir) {
     return cmdline->find(std::string(1, '\0') + dir + "/") != std::string::npos ? pid : 0;
 }
 
-// SIGKILL to `pid` and its end awaited (reaped when it is our child).
+// The helpers killed while a DeferredHelperEnds lives: its list.
+std::vector<DeferredHelperEnds::Killed>* deferred = nullptr;
+
+// SIGKILL to `pid` and its end awaited (reaped when it is our child), or left to the
+// DeferredHelperEnds of the moment.
 void kill_and_wait(pid_t pid, const std::string& dir) {
     sys::UniqueFd pidfd(sys::pidfd_open(pid));
     if (!pidfd) {
         if (errno == ESRCH) return;
         throw_sys("pidfd_open the network helper of", dir);
     }
+    if (deferred != nullptr) {
+        if (sys::pidfd_send_signal(pidfd.get(), SIGKILL) != 0 && errno != ESRCH)
+            throw_sys("kill the network helper of", dir);
+        deferred->push_back({std::move(pidfd), pid, dir});
+        return;
+    }
     sys::kill_and_wait(pidfd.get(), pid, "the network helper of " + dir);
 }
 
 }  // namespace
+
+DeferredHelperEnds::DeferredHelperEnds() {
+    if (deferred != nullptr) throw Error("DeferredHelperEnds: one is already in use");
+    deferred = &killed_;
+}
+
+DeferredHelperEnds::~DeferredHelperEnds() {
+    deferred = nullptr;
+    for (auto& k : killed_) try {
+            sys::kill_and_wait(k.pidfd.get(), k.pid, "the network helper of " + k.dir);
+        } catch (const std::exception& e) {
+            log::warn("{}", e.what());
+        }
+}
 
 std::string helper_last_words(const std::string& dir) {
     std::istringstream log(sys::read_file_if_exists(dir + "/log").value_or(""));
