@@ -45,8 +45,8 @@ pid_t running_helper(const std::string& dir) {
     return cmdline->find(std::string(1, '\0') + dir + "/") != std::string::npos ? pid : 0;
 }
 
-// The helpers killed while a DeferredHelperEnds lives: its list.
-std::vector<DeferredHelperEnds::Killed>* deferred = nullptr;
+// The helpers this thread killed while a DeferredHelperEnds lives: the outermost one's list.
+thread_local std::vector<DeferredHelperEnds::Killed>* deferred = nullptr;
 
 // SIGKILL to `pid` and its end awaited (reaped when it is our child), or left to the
 // DeferredHelperEnds of the moment.
@@ -68,12 +68,11 @@ void kill_and_wait(pid_t pid, const std::string& dir) {
 }  // namespace
 
 DeferredHelperEnds::DeferredHelperEnds() {
-    if (deferred != nullptr) throw Error("DeferredHelperEnds: one is already in use");
-    deferred = &killed_;
+    if (deferred == nullptr) deferred = &killed_;
 }
 
 DeferredHelperEnds::~DeferredHelperEnds() {
-    deferred = nullptr;
+    if (deferred == &killed_) deferred = nullptr;
     for (auto& k : killed_) try {
             sys::kill_and_wait(k.pidfd.get(), k.pid, "the network helper of " + k.dir);
         } catch (const std::exception& e) {

@@ -49,7 +49,8 @@ void stop_helper(const std::string& dir);
 // While one lives, stop_helper sends the helper its SIGKILL and leaves the wait for its end
 // to this object's end: a foreground `run --rm` overlaps that end (the kernel's teardown of
 // the helper's tap device with it: tens of ms) with the removal of the container, and still
-// returns only once the helper is gone (its ports free, no process left). One at a time.
+// returns only once the helper is gone (its ports free, no process left). Per thread; one
+// made while another lives leaves the waits to the outer one.
 class DeferredHelperEnds {
   public:
     DeferredHelperEnds();
