@@ -3,25 +3,29 @@
 # rootless on a hybrid cgroup host), both as the same unprivileged user with a /etc/subuid
 # range, the same busybox image; --network none, slirp4netns for both, and husk's pasta
 # (podman 4.3.1 has none: against its default, slirp4netns); interleaved rounds, medians
-# and the ratios.
+# and the ratios. `--before PATH` adds another husk build (the same user, store and image)
+# to the same interleaved rounds: a before/after under one load.
 # Makes a user of its own (useradd) and removes it with its files at the end. Needs root.
 # Writes bench/rootless/results.md.
-# usage: bench/rootless/run.sh [-n ROUNDS] [--husk PATH]
+# usage: bench/rootless/run.sh [-n ROUNDS] [--husk PATH] [--before PATH]
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 . bench/lib.sh
 src=$PWD
 rounds=20
 husk=$src/build/src/cli/husk/husk
+before=
 while [ $# -gt 0 ]; do
     case $1 in
         -n) rounds=$2; shift 2 ;;
         --husk) husk=$(realpath "$2"); shift 2 ;;
-        *) echo "usage: $0 [-n ROUNDS] [--husk PATH]" >&2; exit 2 ;;
+        --before) before=$(realpath "$2"); shift 2 ;;
+        *) echo "usage: $0 [-n ROUNDS] [--husk PATH] [--before PATH]" >&2; exit 2 ;;
     esac
 done
 [ "$(id -u)" = 0 ] || { echo "$0: run as root (it makes a user of its own)" >&2; exit 1; }
 [ -x "$husk" ] || { echo "$0: build husk first ($husk)" >&2; exit 1; }
+[ -z "$before" ] || [ -x "$before" ] || { echo "$0: no husk at $before" >&2; exit 1; }
 for t in useradd newuidmap podman runc; do
     command -v "$t" >/dev/null || { echo "$0: $t is missing (scripts/deps.sh)" >&2; exit 1; }
 done
@@ -82,36 +86,50 @@ cases=(
     "slirp4netns|$husk run --rm --network slirp4netns $img true|${pod[*]} run --rm --network slirp4netns $pimg true"
     "pasta (podman: slirp4netns)|$husk run --rm --network bridge $img true|${pod[*]} run --rm $pimg true"
 )
+if [ -n "$before" ]; then   # the same husk commands, run by the other build
+    for i in "${!cases[@]}"; do
+        IFS='|' read -r _ h _ <<<"${cases[$i]}"
+        cases[$i]+="|$before ${h#"$husk "}"
+    done
+fi
 for c in "${cases[@]}"; do   # warm every command once
-    IFS='|' read -r _ h p <<<"$c"
-    read -ra hc <<<"$h"
-    read -ra pc <<<"$p"
-    as "${hc[@]}" && as "${pc[@]}"
+    IFS='|' read -ra f <<<"$c"
+    for cmd in "${f[@]:1}"; do
+        read -ra cc <<<"$cmd"
+        as "${cc[@]}"
+    done
 done
 
 # interleaved: per round each case's husk then podman; median wall ms of each
 out=$(as python3 - "$rounds" "${cases[@]}" <<'PY'
 import statistics, subprocess, sys, time
 rounds, cases = int(sys.argv[1]), [c.split("|") for c in sys.argv[2:]]
-walls = {(name, eng): [] for name, _, _ in cases for eng in ("husk", "podman")}
+engines = ("husk", "podman", "before")[: len(cases[0]) - 1]
+walls = {(c[0], eng): [] for c in cases for eng in engines}
 for _ in range(rounds):
-    for name, h, p in cases:
-        for eng, cmd in (("husk", h), ("podman", p)):
+    for name, *cmds in cases:
+        for eng, cmd in zip(engines, cmds):
             t = time.perf_counter()
             subprocess.run(cmd.split(), check=True, stdout=subprocess.DEVNULL)
             walls[(name, eng)].append((time.perf_counter() - t) * 1000)
 print(f"rootless run --rm true, medians of {rounds} interleaved rounds (wall ms)")
-print(f"{'network':<28} {'husk':>8} {'podman':>8}  podman/husk")
-for name, _, _ in cases:
+extra = f" {'husk before':>12}  podman/before" if "before" in engines else ""
+print(f"{'network':<28} {'husk':>8} {'podman':>8}  podman/husk{extra}")
+for name, *_ in cases:
     h = statistics.median(walls[(name, "husk")])
     p = statistics.median(walls[(name, "podman")])
-    print(f"{name:<28} {h:8.1f} {p:8.1f}  {p / h:.2f}x")
+    line = f"{name:<28} {h:8.1f} {p:8.1f}  {p / h:10.2f}x"
+    if "before" in engines:
+        b = statistics.median(walls[(name, "before")])
+        line += f" {b:12.1f}  {p / b:12.2f}x"
+    print(line)
 PY
 )
 echo "$out"
 {
     echo "# bench/rootless — $(date -u '+%Y-%m-%d %H:%M UTC'), $(uname -r), $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"
     echo "$("$husk" --version 2>/dev/null | head -1), $(podman --version), $(runc --version | head -1)"
+    [ -z "$before" ] || echo "husk before: $before"
     echo
     echo '```'
     echo "$out"

@@ -624,7 +624,8 @@ sys::UniqueFd connect_container(const EngineContext& ctx, const ContainerRecord&
         try {
             if (slirp)
                 return network::start_slirp(dir, pid, ports,
-                                            network::parse_slirp_options(rec.network_options));
+                                            network::parse_slirp_options(rec.network_options),
+                                            ctx.state_root() + "/slirp4netns.features");
             network::start_pasta(dir, pid, ports);
         } catch (...) {
             sys::remove_all(dir);

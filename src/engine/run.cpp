@@ -34,6 +34,7 @@
 #include "network/conflist.h"
 #include "network/ports.h"
 #include "network/slirp.h"
+#include "network/usernet.h"
 #include "oci/image/reference.h"
 #include "runtime/container.h"
 #include "runtime/state.h"
@@ -348,6 +349,8 @@ ContainerRecord prepare_container(EngineContext& ctx, RunOptions& o, const LogOp
 }
 
 int run_container(EngineContext& ctx, RunOptions& o) {
+    // the network helper's end awaited after the container's removal, not before
+    network::DeferredHelperEnds helper_ends;
     Made made(ctx.data_root);
     sys::ScopeGuard undo([&]() noexcept { undo_made(made); });
     ContainerRecord rec = prepare_container(ctx, o, {}, made);

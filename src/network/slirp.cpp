@@ -142,6 +142,47 @@ std::vector<std::string> slirp_args(const std::string& slirp, const SlirpLaunch&
     return args;
 }
 
+namespace {
+
+// What identifies one version of the binary `slirp`, as its stat `st` says.
+nlohmann::json binary_identity(const std::string& slirp, const struct stat& st) {
+    return {{"path", slirp},
+            {"dev", st.st_dev},
+            {"ino", st.st_ino},
+            {"size", st.st_size},
+            {"mtime", {st.st_mtim.tv_sec, st.st_mtim.tv_nsec}}};
+}
+
+}  // namespace
+
+std::optional<SlirpFeatures> read_slirp_features_cache(std::string_view cache,
+                                                       const std::string& slirp,
+                                                       const struct stat& st) {
+    auto j = nlohmann::json::parse(cache, nullptr, false);
+    if (j.is_discarded() || !j.is_object() ||
+        j.value("binary", nlohmann::json()) != binary_identity(slirp, st))
+        return std::nullopt;
+    auto f = j.value("features", nlohmann::json());
+    if (!f.is_object()) return std::nullopt;
+    try {
+        return SlirpFeatures{f.at("exit_fd").get<bool>(), f.at("sandbox").get<bool>(),
+                             f.at("seccomp").get<bool>(), f.at("ipv6").get<bool>()};
+    } catch (const nlohmann::json::exception&) {
+        return std::nullopt;
+    }
+}
+
+std::string slirp_features_cache(const SlirpFeatures& f, const std::string& slirp,
+                                 const struct stat& st) {
+    return nlohmann::json{{"binary", binary_identity(slirp, st)},
+                          {"features",
+                           {{"exit_fd", f.exit_fd},
+                            {"sandbox", f.sandbox},
+                            {"seccomp", f.seccomp},
+                            {"ipv6", f.ipv6}}}}
+        .dump();
+}
+
 nlohmann::json add_hostfwd_request(const PortMapping& p) {
     return {{"execute", "add_hostfwd"},
             {"arguments",
@@ -154,10 +195,8 @@ nlohmann::json add_hostfwd_request(const PortMapping& p) {
 
 namespace {
 
-// What the slirp4netns at `path` can do, read from its --help once per process.
-const SlirpFeatures& features_of(const std::string& path) {
-    static std::optional<std::pair<std::string, SlirpFeatures>> known;
-    if (known && known->first == path) return known->second;
+// What the slirp4netns at `path` can do, read from its --help.
+SlirpFeatures probe_features(const std::string& path) {
     std::vector<std::string> args{path, "--help"}, env;
     auto argv = sys::c_strings(args);
     auto envp = sys::c_strings(env);
@@ -169,7 +208,36 @@ const SlirpFeatures& features_of(const std::string& path) {
         throw Error(fmt::format("--network slirp4netns: {} --help: {}", path,
                                 sys::describe_spawn_result(r)));
     if (::lseek(out.get(), 0, SEEK_SET) != 0) throw_sys("lseek", "slirp4netns --help");
-    known.emplace(path, slirp_features_of(sys::read_to_end(out.get(), path + " --help")));
+    return slirp_features_of(sys::read_to_end(out.get(), path + " --help"));
+}
+
+// What the slirp4netns at `path` can do: once per process, and once per binary through
+// `cache` (a file; "": none). The cache is only a shortcut: one that cannot be read or
+// written is a probe.
+const SlirpFeatures& features_of(const std::string& path, const std::string& cache) {
+    static std::optional<std::pair<std::string, SlirpFeatures>> known;
+    if (known && known->first == path) return known->second;
+    struct stat st {};
+    bool cacheable = !cache.empty() && ::stat(path.c_str(), &st) == 0;
+    if (cacheable) {
+        std::optional<std::string> text;
+        try {
+            text = sys::read_file_if_exists(cache);
+        } catch (const Error& e) {
+            log::debug("{}", e.what());
+        }
+        if (text)
+            if (auto f = read_slirp_features_cache(*text, path, st)) {
+                known.emplace(path, *f);
+                return known->second;
+            }
+    }
+    known.emplace(path, probe_features(path));
+    if (cacheable) try {
+            sys::replace_file_unflushed(cache, slirp_features_cache(known->second, path, st), 0600);
+        } catch (const Error& e) {
+            log::debug("{}", e.what());
+        }
     return known->second;
 }
 
@@ -214,7 +282,8 @@ sys::UniqueFd launch_slirp(const std::string& slirp, const std::string& dir, pid
                              char c = 0;
                              return ::read(ready_rd.get(), &c, 1) == 1 && c == '1';
                          },
-                         userns_fd.get()};
+                         userns_fd.get(),
+                         ready_rd.get()};
     start_helper(dir, pid, helper);
     return exit_wr;
 }
@@ -222,13 +291,13 @@ sys::UniqueFd launch_slirp(const std::string& slirp, const std::string& dir, pid
 }  // namespace
 
 sys::UniqueFd start_slirp(const std::string& dir, pid_t pid, const std::vector<PortMapping>& ports,
-                          const SlirpOptions& o) {
+                          const SlirpOptions& o, const std::string& features_cache) {
     std::string slirp = sys::find_on_path("slirp4netns");
     if (slirp.empty())
         throw Error(
             "--network slirp4netns: slirp4netns is not installed: install the slirp4netns "
             "package, or use the default network (pasta)");
-    const SlirpFeatures& f = features_of(slirp);
+    const SlirpFeatures& f = features_of(slirp, features_cache);
     if (o.enable_ipv6 && !f.ipv6)
         throw Error(fmt::format(
             "slirp4netns option enable_ipv6: {} has no --enable-ipv6 (upgrade slirp4netns)",

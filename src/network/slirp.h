@@ -16,17 +16,20 @@
 // the foreground, and hands it to the container's monitor (engine/monitor.h) for a detached
 // one, so a husk or a monitor killed at any moment leaves no slirp4netns behind, and the
 // kill by pid still ends it with its container.
-// Where the installed slirp4netns has them (its --help, read once per process, as podman
-// does), it runs with --enable-sandbox (its own mount namespace, / an empty read-only tmpfs
-// with /etc and /run, capabilities dropped) and --enable-seccomp. Its sandbox needs it to
-// be root in the user namespace it runs in: a user's slirp4netns is started inside the
-// container's user namespace (as podman starts it inside its own), where the user is root;
-// started from the user's own namespace the sandbox fails ("setegid(0)"). Should a start
-// with the sandbox fail, it is started again without it, with one warning line.
+// Where the installed slirp4netns has them (its --help, as podman reads it; read once per
+// binary and kept across runs in husk's state root, slirp4netns.features), it runs with
+// --enable-sandbox (its own mount namespace, / an empty read-only tmpfs with /etc and /run,
+// capabilities dropped) and --enable-seccomp. Its sandbox needs it to be root in the user namespace
+// it runs in: a user's slirp4netns is started inside the container's user namespace (as podman
+// starts it inside its own), where the user is root; started from the user's own namespace the
+// sandbox fails ("setegid(0)"). Should a start with the sandbox fail, it is started again without
+// it, with one warning line.
 #pragma once
 
+#include <sys/stat.h>
 #include <sys/types.h>
 
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -90,8 +93,21 @@ nlohmann::json add_hostfwd_request(const PortMapping& p);
 // API and returns the write end of its exit pipe (close-on-exec): slirp4netns ends when
 // the last copy of it is closed, or by stop_helper. Throws husk::Error with slirp4netns's
 // own words or the API's error, naming the port (nothing left running, `dir` removed).
+// `features_cache` ("": none) is a file that keeps what slirp_features_of found in the
+// installed slirp4netns's --help across runs, for that binary (its path, device, inode, size
+// and mtime): read_slirp_features_cache.
 sys::UniqueFd start_slirp(const std::string& dir, pid_t pid, const std::vector<PortMapping>& ports,
-                          const SlirpOptions& o);
+                          const SlirpOptions& o, const std::string& features_cache = {});
+
+// The features `cache` (the text of a features cache file) keeps for the binary `slirp` as
+// it is now (`st`: its stat), or none when it was written for another binary or another
+// version of it (any of path, device, inode, size, mtime changed) or cannot be read.
+std::optional<SlirpFeatures> read_slirp_features_cache(std::string_view cache,
+                                                       const std::string& slirp,
+                                                       const struct stat& st);
+// The text of a features cache file keeping `f` for the binary `slirp` (`st`: its stat).
+std::string slirp_features_cache(const SlirpFeatures& f, const std::string& slirp,
+                                 const struct stat& st);
 
 // Publishes `ports` through the slirp4netns running in `dir`, and takes them back (its
 // API's add_hostfwd, list_hostfwd and remove_hostfwd). Throw naming the port.

@@ -1,14 +1,18 @@
 #include "network/usernet.h"
 
 #include <fcntl.h>
+#include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <array>
 #include <charconv>
 #include <chrono>
 #include <cstdlib>
+#include <cstring>
 #include <sstream>
 #include <thread>
 
@@ -41,17 +45,40 @@ pid_t running_helper(const std::string& dir) {
     return cmdline->find(std::string(1, '\0') + dir + "/") != std::string::npos ? pid : 0;
 }
 
-// SIGKILL to `pid` and its end awaited (reaped when it is our child).
+// The helpers this thread killed while a DeferredHelperEnds lives: the outermost one's list.
+thread_local std::vector<DeferredHelperEnds::Killed>* deferred = nullptr;
+
+// SIGKILL to `pid` and its end awaited (reaped when it is our child), or left to the
+// DeferredHelperEnds of the moment.
 void kill_and_wait(pid_t pid, const std::string& dir) {
     sys::UniqueFd pidfd(sys::pidfd_open(pid));
     if (!pidfd) {
         if (errno == ESRCH) return;
         throw_sys("pidfd_open the network helper of", dir);
     }
+    if (deferred != nullptr) {
+        if (sys::pidfd_send_signal(pidfd.get(), SIGKILL) != 0 && errno != ESRCH)
+            throw_sys("kill the network helper of", dir);
+        deferred->push_back({std::move(pidfd), pid, dir});
+        return;
+    }
     sys::kill_and_wait(pidfd.get(), pid, "the network helper of " + dir);
 }
 
 }  // namespace
+
+DeferredHelperEnds::DeferredHelperEnds() {
+    if (deferred == nullptr) deferred = &killed_;
+}
+
+DeferredHelperEnds::~DeferredHelperEnds() {
+    if (deferred == &killed_) deferred = nullptr;
+    for (auto& k : killed_) try {
+            sys::kill_and_wait(k.pidfd.get(), k.pid, "the network helper of " + k.dir);
+        } catch (const std::exception& e) {
+            log::warn("{}", e.what());
+        }
+}
 
 std::string helper_last_words(const std::string& dir) {
     std::istringstream log(sys::read_file_if_exists(dir + "/log").value_or(""));
@@ -104,6 +131,12 @@ pid_t start_helper(const std::string& dir, pid_t init, const UsernetHelper& help
         throw Error(fmt::format("user-mode network: {} for the container's init {}: {}",
                                 helper.name, init, said.empty() ? why : said));
     };
+    // with a ready descriptor: woken by it or by the helper's end (its pidfd), not a sleep
+    sys::UniqueFd child_fd;
+    if (helper.ready_fd >= 0) {
+        child_fd.reset(sys::pidfd_open(child));
+        if (!child_fd) fail(fmt::format("pidfd_open {}: {}", child, std::strerror(errno)));
+    }
     auto deadline = std::chrono::steady_clock::now() + kHelperWithin;
     for (;;) {
         if (helper.ready()) return child;
@@ -117,7 +150,17 @@ pid_t start_helper(const std::string& dir, pid_t init, const UsernetHelper& help
                                                  : fmt::format("signal {}", WTERMSIG(st))));
         if (std::chrono::steady_clock::now() > deadline)
             fail(fmt::format("not ready after {} s", kHelperWithin.count()));
-        std::this_thread::sleep_for(std::chrono::milliseconds(2));
+        if (!child_fd) {
+            std::this_thread::sleep_for(std::chrono::milliseconds(2));
+            continue;
+        }
+        std::array<pollfd, 2> fds{pollfd{helper.ready_fd, POLLIN, 0},
+                                  pollfd{child_fd.get(), POLLIN, 0}};
+        auto left = std::chrono::ceil<std::chrono::milliseconds>(deadline -
+                                                                 std::chrono::steady_clock::now());
+        if (::poll(fds.data(), fds.size(), static_cast<int>(std::max<long>(left.count(), 0))) < 0 &&
+            errno != EINTR)
+            fail(fmt::format("poll: {}", std::strerror(errno)));
     }
 }
 

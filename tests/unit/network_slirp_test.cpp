@@ -90,6 +90,33 @@ TEST(NetworkSlirp, FeaturesAreReadFromItsHelp) {
     EXPECT_FALSE(old.exit_fd || old.ipv6 || old.sandbox || old.seccomp);
 }
 
+TEST(NetworkSlirp, FeaturesCacheHoldsForThatBinaryOnly) {
+    struct stat st {};
+    st.st_dev = 65024;
+    st.st_ino = 42;
+    st.st_size = 77648;
+    st.st_mtim = {1657867125, 5};
+    network::SlirpFeatures f{true, false, true, true};
+    std::string cache = network::slirp_features_cache(f, "/usr/bin/slirp4netns", st);
+    auto read = network::read_slirp_features_cache(cache, "/usr/bin/slirp4netns", st);
+    ASSERT_TRUE(read);
+    EXPECT_TRUE(read->exit_fd && !read->sandbox && read->seccomp && read->ipv6);
+    // another path, or the binary replaced (inode, size, mtime, device): probed again
+    EXPECT_FALSE(network::read_slirp_features_cache(cache, "/usr/local/bin/slirp4netns", st));
+    for (auto change :
+         {+[](struct stat& s) { s.st_ino = 43; }, +[](struct stat& s) { s.st_size = 1; },
+          +[](struct stat& s) { s.st_mtim.tv_nsec = 6; }, +[](struct stat& s) { s.st_dev = 1; }}) {
+        struct stat other = st;
+        change(other);
+        EXPECT_FALSE(network::read_slirp_features_cache(cache, "/usr/bin/slirp4netns", other));
+    }
+    // a file that is not one (cut short, another shape, empty)
+    EXPECT_FALSE(network::read_slirp_features_cache(cache.substr(0, cache.size() / 2),
+                                                    "/usr/bin/slirp4netns", st));
+    EXPECT_FALSE(network::read_slirp_features_cache(R"({"binary":1})", "/usr/bin/slirp4netns", st));
+    EXPECT_FALSE(network::read_slirp_features_cache("", "/usr/bin/slirp4netns", st));
+}
+
 TEST(NetworkSlirp, EachPortIsOneAddHostfwd) {
     EXPECT_EQ(network::add_hostfwd_request({"127.0.0.1", 8080, 80, "tcp"}).dump(),
               R"({"arguments":{"guest_addr":"10.0.2.100","guest_port":80,)"

@@ -56,6 +56,20 @@ run_web() {
     [[ "$output" != *"10.0.2.3"* ]]
 }
 
+@test "slirp4netns run --rm -p: returns with its slirp4netns gone and the port free, run after run" {
+    # its end is awaited last (after the container's removal), still before run returns
+    local port i
+    port=$(free_port)
+    for i in 1 2 3; do
+        run uh run --rm --network slirp4netns -p "127.0.0.1:$port:80" husk/busybox true
+        echo "$i: $output"
+        [ "$status" -eq 0 ]
+        [ -z "$(slirps)" ]
+    done
+    run uh ps -aq
+    [ -z "$output" ]
+}
+
 @test "slirp4netns -p: reached from the host's 127.0.0.1, again after stop/start, gone with rm" {
     local u
     for u in "$RL_USER" "$RL_BARE"; do
