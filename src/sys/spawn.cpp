@@ -1,16 +1,19 @@
 #include "sys/spawn.h"
 
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 
 #include <fmt/format.h>
 
 #include "sys/error.h"
+#include "sys/fd.h"
 #include "sys/syscalls.h"
 
 namespace husk::sys {
@@ -60,6 +63,9 @@ SpawnResult spawn_and_wait(const char* path, char* const* argv, char* const* env
     ::sigaction(SIGPIPE, &old, nullptr);
     ::close(in[1]);
     long long deadline = timeout_s > 0 ? now_ms() + timeout_s * 1000LL : 0;
+    // with a deadline: woken by the child's pidfd when it ends (a 5 ms nap only where the
+    // kernel has no pidfd_open)
+    UniqueFd pidfd(deadline ? sys::pidfd_open(pid) : -1);
     for (;;) {
         int status = 0;
         pid_t r = ::waitpid(pid, &status, deadline ? WNOHANG : 0);
@@ -73,7 +79,10 @@ SpawnResult spawn_and_wait(const char* path, char* const* argv, char* const* env
             ::waitpid(pid, nullptr, 0);
             return {SpawnResult::Kind::timed_out, 0};
         }
-        if (deadline) {
+        if (deadline && pidfd) {
+            pollfd p{pidfd.get(), POLLIN, 0};
+            ::poll(&p, 1, static_cast<int>(std::clamp(deadline - now_ms(), 0LL, 1000LL)));
+        } else if (deadline) {
             timespec ts{0, 5L * 1000 * 1000};
             ::nanosleep(&ts, nullptr);
         }

@@ -70,3 +70,12 @@ TEST(SpawnAndWait, StdinGetsTheInputBytes) {
                                               std::strlen(input), -1, -1);
     EXPECT_TRUE(r.ok());
 }
+
+TEST(SpawnAndWait, WithADeadlineAnEndBeforeItIsTheChildsOwn) {
+    // waited for through the child's pidfd: its own exit status and signal, not a timeout
+    SpawnResult r = run_sh("sleep 0.2; exit 4", 30);
+    EXPECT_TRUE(r.exited(4));
+    r = run_sh("kill -9 $$", 30);
+    EXPECT_EQ(r.kind, SpawnResult::Kind::signaled);
+    EXPECT_EQ(r.value, SIGKILL);
+}
