@@ -274,15 +274,21 @@ MigrateReport migrate_store(const EngineContext& ctx, image::Store& store) {
                                 "namespace holder, pid {}, has the old maps): stop them first",
                                 *holder),
                     EBUSY);
+    // each container of the old maps locked until its record has the new ones: a start (or
+    // a restart policy's) meanwhile waits, then runs with the new maps
+    Containers db(ctx.data_root);
     std::vector<ContainerRecord> moving;
+    std::vector<sys::UniqueFd> held;
     for (auto& c : list_containers(ctx)) {
         if (!(image::UserRanges{c.uid_maps, c.gid_maps} == *before)) continue;
-        if (c.status == ContainerStatus::running)
+        auto lock_fd = db.lock(c.id);
+        if (c.status == ContainerStatus::running || db.monitored(c.id))
             throw Error(fmt::format("migrate: container {} is running: stop the "
                                     "user's containers first",
                                     c.name),
                         EBUSY);
         moving.push_back(c);
+        held.push_back(std::move(lock_fd));
     }
 
     // One namespace holding both: 0 the user, 1..N the new range, N+1.. the old one (where
@@ -330,9 +336,7 @@ MigrateReport migrate_store(const EngineContext& ctx, image::Store& store) {
                     EPERM);
     // the files have their new owners: the containers' maps, then the store's record (last:
     // a migration killed before it is done again, and moves only what is left)
-    Containers db(ctx.data_root);
     for (auto& c : moving) {
-        auto held = db.lock(c.id);
         auto now = db.find(c.id);
         if (!now) continue;
         now->uid_maps = shift->ranges.uids;
