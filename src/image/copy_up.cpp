@@ -16,6 +16,7 @@
 #include <string_view>
 #include <vector>
 
+#include "image/idshift.h"
 #include "image/unpack.h"
 #include "sys/fd.h"
 #include "sys/syscalls.h"
@@ -115,14 +116,6 @@ void put_number(char*& out, uint32_t v, uint32_t base) noexcept {
         v /= base;
     } while (v != 0);
     while (n > 0) *out++ = digits[--n];
-}
-
-// The container id of the host id `id` as `maps` (container -> host) give it; the
-// overflow id (65534) for one they do not hold, as the kernel shows it.
-uint32_t container_id_of(const std::vector<oci::IdMapping>& maps, uint32_t id) noexcept {
-    for (const auto& m : maps)
-        if (id >= m.host_id && id - m.host_id < m.size) return m.container_id + (id - m.host_id);
-    return 65534;
 }
 
 // The copy `dst` of `src` (whose stat is `st`) given the owner record the unpacker would

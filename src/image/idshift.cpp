@@ -19,7 +19,7 @@ uint32_t to_host(const std::vector<oci::IdMapping>& maps, uint32_t id) {
 }
 }  // namespace
 
-uint32_t container_id_of(const std::vector<oci::IdMapping>& maps, uint32_t id) {
+uint32_t container_id_of(const std::vector<oci::IdMapping>& maps, uint32_t id) noexcept {
     for (auto& m : maps)
         if (id >= m.host_id && id - m.host_id < m.size) return m.container_id + (id - m.host_id);
     return 65534;

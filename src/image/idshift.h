@@ -30,6 +30,6 @@ struct IdShift {
 
 // The container id of host id `id` under `maps` (container -> host); 65534 (the overflow
 // id, nobody) when no range holds it.
-uint32_t container_id_of(const std::vector<oci::IdMapping>& maps, uint32_t id);
+uint32_t container_id_of(const std::vector<oci::IdMapping>& maps, uint32_t id) noexcept;
 
 }  // namespace husk::image
