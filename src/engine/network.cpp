@@ -2,10 +2,8 @@
 
 #include <arpa/inet.h>
 #include <fcntl.h>
-#include <net/if.h>
 #include <sched.h>
 #include <sys/file.h>
-#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -41,6 +39,7 @@
 #include "sys/fd.h"
 #include "sys/fileutil.h"
 #include "sys/log.h"
+#include "sys/loopback.h"
 #include "sys/user_dirs.h"
 
 namespace husk::engine {
@@ -57,19 +56,10 @@ void loopback_up(pid_t pid) {
     if (child == 0) {
         // Only async-signal-safe calls: report errno on the pipe and exit.
         int err = 0;
-        if (::setns(ns.get(), CLONE_NEWNET) != 0) {
+        if (::setns(ns.get(), CLONE_NEWNET) != 0)
             err = errno;
-        } else {
-            int s = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-            struct ifreq ifr {};
-            std::memcpy(ifr.ifr_name, "lo", 3);
-            if (s < 0 || ::ioctl(s, SIOCGIFFLAGS, &ifr) != 0) {
-                err = errno;
-            } else {
-                ifr.ifr_flags = static_cast<short>(ifr.ifr_flags | IFF_UP);
-                if (::ioctl(s, SIOCSIFFLAGS, &ifr) != 0) err = errno;
-            }
-        }
+        else
+            err = sys::bring_up_loopback();
         if (err != 0) (void)!::write(wr.get(), &err, sizeof err);
         ::_exit(err != 0 ? 1 : 0);
     }
@@ -518,6 +508,16 @@ void disconnect_networks(const EngineContext& ctx, const std::string& id) {
     refresh_names(ctx, names, id);
 }
 
+// The user's network namespace's holder, for a container connected or connecting there.
+pid_t running_holder(const EngineContext& ctx) {
+    auto holder = user_netns_holder(ctx);
+    if (!holder)
+        throw Error(
+            "the holder of your networks' namespace is gone: start the container again (husk "
+            "starts a new one)");
+    return *holder;
+}
+
 // A user's container on its networks (engine/rootless_netns.h): the ports as asked
 // recorded in DIR/endpoint.json (what port, ps and the next container's check read) under
 // the ports lock `held`; connected by the root code in the holder's namespaces, the ports
@@ -532,19 +532,15 @@ void connect_in_user_netns(const EngineContext& ctx, const ContainerRecord& rec,
     ep.ports = ports;
     sys::write_file_atomic(dir + "/endpoint.json", network::to_json(ep), 0600);
     held.reset();
-    auto holder = user_netns_holder(ctx);
-    if (!holder)
-        throw Error(
-            "the holder of your networks' namespace is gone: start the container again (husk "
-            "starts a new one)");
+    pid_t holder = running_holder(ctx);
     std::vector<network::PortMapping> inside = ports;
     for (auto& p : inside) p.host_ip.clear();
     // its loopback the init brought up itself (runtime Plan::loopback_up)
-    in_user_netns(*holder, [&] { connect_networks(ctx, rec, pid, inside, false); });
+    in_user_netns(holder, [&] { connect_networks(ctx, rec, pid, inside, false); });
     try {
         publish_user_netns(ctx, ports);
     } catch (...) {
-        in_user_netns(*holder, [&] { disconnect_networks(ctx, rec.id); });
+        in_user_netns(holder, [&] { disconnect_networks(ctx, rec.id); });
         throw;
     }
 }
@@ -738,16 +734,6 @@ void check_published(const EngineContext& ctx, NetworkMode mode,
 }
 
 namespace {
-
-// The user's network namespace's holder, for a command on a connected container.
-pid_t running_holder(const EngineContext& ctx) {
-    auto holder = user_netns_holder(ctx);
-    if (!holder)
-        throw Error(
-            "the holder of your networks' namespace is gone: restart the container (husk starts "
-            "a new one)");
-    return *holder;
-}
 
 void connect_running_here(const EngineContext& ctx, const ContainerRecord& rec, pid_t pid,
                           const NetworkAttachment& att) {

@@ -1,11 +1,8 @@
 #include "engine/rootless_netns.h"
 
 #include <fcntl.h>
-#include <net/if.h>
 #include <sched.h>
 #include <signal.h>
-#include <sys/file.h>
-#include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
@@ -27,6 +24,7 @@
 #include "sys/error.h"
 #include "sys/fileutil.h"
 #include "sys/log.h"
+#include "sys/loopback.h"
 #include "sys/proc.h"
 #include "sys/spawn.h"
 #include "sys/syscalls.h"
@@ -44,15 +42,10 @@ std::string slirp_dir(const EngineContext& ctx) {
     return holder_dir(ctx) + "/slirp4netns";
 }
 
-sys::UniqueFd lock_holder(const EngineContext& ctx) {
+sys::FileLock lock_holder(const EngineContext& ctx) {
     std::string dir = holder_dir(ctx);
     sys::mkdir_all(dir, 0700);
-    std::string path = dir + "/lock";
-    sys::UniqueFd fd(::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
-    if (!fd) throw_sys("open", path);
-    while (::flock(fd.get(), LOCK_EX) != 0)
-        if (errno != EINTR) throw_sys("flock", path);
-    return fd;
+    return sys::FileLock(dir + "/lock", sys::FileLock::exclusive);
 }
 
 struct HolderPid {
@@ -105,13 +98,10 @@ void send_byte(int sock, char c) noexcept {
     if (::read(sock, &go, 1) != 1 || go != 'g') ::_exit(1);
     if (::unshare(CLONE_NEWNET | CLONE_NEWNS) != 0) fail();
     if (::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) fail();
-    int s = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-    struct ifreq ifr {};
-    std::memcpy(ifr.ifr_name, "lo", 3);
-    if (s < 0 || ::ioctl(s, SIOCGIFFLAGS, &ifr) != 0) fail();
-    ifr.ifr_flags = static_cast<short>(ifr.ifr_flags | IFF_UP);
-    if (::ioctl(s, SIOCSIFFLAGS, &ifr) != 0) fail();
-    ::close(s);
+    if (int err = sys::bring_up_loopback(); err != 0) {
+        errno = err;
+        fail();
+    }
     send_byte(sock, 'r');
     int exit_fd = -1;
     try {
@@ -124,23 +114,10 @@ void send_byte(int sock, char c) noexcept {
     for (;;) ::pause();
 }
 
-// Reads exactly `n` bytes from `fd`; false at EOF.
-bool read_exact(int fd, void* p, size_t n) {
-    auto* c = static_cast<char*>(p);
-    while (n > 0) {
-        ssize_t r = ::read(fd, c, n);
-        if (r < 0 && errno == EINTR) continue;
-        if (r <= 0) return false;
-        c += r;
-        n -= static_cast<size_t>(r);
-    }
-    return true;
-}
-
 // A holder's answer: 'E' and the errno of its failed step as an Error.
 [[noreturn]] void holder_failed(int sock, char first) {
     int err = 0;
-    if (first == 'E' && read_exact(sock, &err, sizeof err))
+    if (first == 'E' && sys::read_all(sock, &err, sizeof err))
         throw SysError("make the user's network namespace (its holder process)", "", err);
     throw Error("make the user's network namespace: its holder process died");
 }
@@ -208,8 +185,8 @@ pid_t start_holder(const EngineContext& ctx, const std::vector<oci::IdMapping>& 
     theirs.reset();
     char first = 0;
     pid_t pid = 0;
-    if (!read_exact(ours.get(), &first, 1) || first != 'u') holder_failed(ours.get(), first);
-    if (!read_exact(ours.get(), &pid, sizeof pid)) holder_failed(ours.get(), 0);
+    if (!sys::read_all(ours.get(), &first, 1) || first != 'u') holder_failed(ours.get(), first);
+    if (!sys::read_all(ours.get(), &pid, sizeof pid)) holder_failed(ours.get(), 0);
     auto st = sys::proc_stat(pid);
     HolderPid h{pid, st ? st->start_time : 0};
     std::string dir = holder_dir(ctx);
@@ -219,7 +196,7 @@ pid_t start_holder(const EngineContext& ctx, const std::vector<oci::IdMapping>& 
         runtime::write_id_maps(pid, uids, gids);
         sys::write_file_atomic(dir + "/maps", maps_text(uids, gids), 0600);
         send_byte(ours.get(), 'g');
-        if (!read_exact(ours.get(), &first, 1) || first != 'r') holder_failed(ours.get(), first);
+        if (!sys::read_all(ours.get(), &first, 1) || first != 'r') holder_failed(ours.get(), first);
         network::SlirpOptions o;
         o.allow_host_loopback = true;  // as the default network (pasta's) reaches the host
         sys::UniqueFd exit_wr = network::start_slirp(slirp_dir(ctx), pid, {}, o);

@@ -220,10 +220,6 @@ const oci::IdMapping& range_of(const std::vector<oci::IdMapping>& m, const char*
     return m[1];
 }
 
-std::string span(const oci::IdMapping& r) {
-    return fmt::format("{}-{}", r.host_id, uint64_t{r.host_id} + r.size - 1);
-}
-
 // The container's config.json given the maps `r` (linux.uidMappings and gidMappings).
 void rewrite_bundle_maps(const std::string& path, const image::UserRanges& r) {
     auto text = sys::read_file_if_exists(path);
@@ -260,9 +256,26 @@ MigrateReport migrate_store(const EngineContext& ctx, image::Store& store) {
                         "no range now, and the store's files have the ids of owner-ranges: "
                         "{}",
                         refuse_tail));
-    rep.from = *before;
-    rep.to = shift->ranges;
-    if (*before == shift->ranges) return rep;
+    switch (image::range_change(*before, shift->ranges)) {
+        case image::RangeChange::same:
+            return rep;
+        case image::RangeChange::grown:  // every owner holds: the record only
+            store.set_shifted_for(shift->ranges);
+            return rep;
+        case image::RangeChange::overlap:
+            throw Error(
+                fmt::format("migrate: the store's uids {} and gids {} (owner-ranges) and "
+                            "the user's uids {} and gids {} of /etc/subuid and "
+                            "/etc/subgid share host ids at other offsets: a file of "
+                            "one of those could be of either; remove \"{}\" as root "
+                            "and pull again",
+                            image::host_ranges(before->uids), image::host_ranges(before->gids),
+                            image::host_ranges(shift->ranges.uids),
+                            image::host_ranges(shift->ranges.gids), store.root()),
+                EINVAL);
+        case image::RangeChange::moved:
+            break;
+    }
     const auto &old_u = range_of(before->uids, "recorded"),
                &old_g = range_of(before->gids, "recorded");
     const auto &new_u = range_of(shift->ranges.uids, "user's"),
@@ -316,7 +329,8 @@ MigrateReport migrate_store(const EngineContext& ctx, image::Store& store) {
         layers.push_back(std::move(fd));
     }
     bool ran = with_context(
-        fmt::format("give the files of \"{}\" the owners of uids {}", store.root(), span(new_u)),
+        fmt::format("give the files of \"{}\" the owners of uids {}", store.root(),
+                    image::host_ranges(shift->ranges.uids)),
         [&] {
             return in_userns_raw(both.uids, both.gids, [&](sys::RawError& e) {
                 for (const auto& fd : roots)
@@ -332,7 +346,9 @@ MigrateReport migrate_store(const EngineContext& ctx, image::Store& store) {
                                 "old uids {} and gids {} (owner-ranges) and the new uids {} and "
                                 "gids {}: /etc/subuid and /etc/subgid no longer give the user the "
                                 "old ones; {}",
-                                span(old_u), span(old_g), span(new_u), span(new_g), refuse_tail),
+                                image::host_ranges(before->uids), image::host_ranges(before->gids),
+                                image::host_ranges(shift->ranges.uids),
+                                image::host_ranges(shift->ranges.gids), refuse_tail),
                     EPERM);
     // the files have their new owners: the containers' maps, then the store's record (last:
     // a migration killed before it is done again, and moves only what is left)

@@ -49,9 +49,8 @@ nlohmann::json system_info(const EngineContext& ctx, image::Store& store);
 // the old range, the user has no range now, or a container to migrate is running. Idempotent:
 // killed at any moment, the next run finishes it.
 struct MigrateReport {
-    image::UserRanges from, to;  // empty when the store was never shifted (or as root)
-    size_t containers = 0;       // whose maps were changed
-    bool migrated = false;       // false: nothing to do
+    size_t containers = 0;  // whose maps were changed
+    bool migrated = false;  // false: nothing to do
 };
 MigrateReport migrate_store(const EngineContext& ctx, image::Store& store);
 

@@ -81,6 +81,41 @@ bool UserRanges::operator==(const UserRanges& o) const {
     return same(uids, o.uids) && same(gids, o.gids);
 }
 
+namespace {
+
+// The one range past the user's own id (container id 1 on) of `m`, if it has one.
+const oci::IdMapping* subordinate(const std::vector<oci::IdMapping>& m) {
+    for (const auto& r : m)
+        if (r.container_id == 1) return &r;
+    return nullptr;
+}
+
+RangeChange change_of(const std::vector<oci::IdMapping>& before,
+                      const std::vector<oci::IdMapping>& now) {
+    const oci::IdMapping *o = subordinate(before), *n = subordinate(now);
+    if (o == nullptr || n == nullptr) return o == n ? RangeChange::same : RangeChange::moved;
+    if (o->host_id == n->host_id && o->size <= n->size)
+        return o->size == n->size ? RangeChange::same : RangeChange::grown;
+    uint64_t o_end = uint64_t{o->host_id} + o->size, n_end = uint64_t{n->host_id} + n->size;
+    return o->host_id < n_end && n->host_id < o_end ? RangeChange::overlap : RangeChange::moved;
+}
+
+}  // namespace
+
+RangeChange range_change(const UserRanges& before, const UserRanges& now) {
+    RangeChange u = change_of(before.uids, now.uids), g = change_of(before.gids, now.gids);
+    return std::max(u, g);  // the worse of the two, in the enum's order
+}
+
+std::string host_ranges(const std::vector<oci::IdMapping>& m) {
+    std::string out;
+    for (const auto& r : m)
+        if (r.container_id != 0)
+            out += fmt::format("{}{}-{}", out.empty() ? "" : ",", r.host_id,
+                               uint64_t{r.host_id} + r.size - 1);
+    return out.empty() ? "none" : out;
+}
+
 uint32_t max_container_id(const std::vector<oci::IdMapping>& maps) {
     uint32_t top = 0;
     for (const auto& m : maps)

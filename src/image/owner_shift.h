@@ -26,6 +26,20 @@ struct UserRanges {
     bool operator==(const UserRanges& o) const;
 };
 
+// How the ranges `now` of a user's maps stand to the ranges `before` a store's files were
+// given (the ranges past the user's own id, container ids 1..N, of uids and of gids):
+//   same     equal
+//   grown    each new range starts where the old one did and holds it: every file's owner
+//            is already right, only the record changes
+//   moved    apart on the host: the files' owners move from the old ranges to the new
+//   overlap  neither: the ranges share host ids at other offsets, an id of both could not
+//            be told apart (refused by `husk system migrate`)
+enum class RangeChange { same, grown, moved, overlap };
+RangeChange range_change(const UserRanges& before, const UserRanges& now);
+
+// "1000000-1065535" for each host range of `m` past the user's own id; "none" without one.
+std::string host_ranges(const std::vector<oci::IdMapping>& m);
+
 // `fn` run in a child in a user namespace with the maps `r`, where the user is root over
 // the ids they map; `fn` runs between fork and _exit (system calls only, sys/raw_tree.h),
 // for a pull is threaded. False, `fn` not run, when the namespace cannot have those maps

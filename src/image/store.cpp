@@ -56,22 +56,7 @@ Store::Store(std::string root) : root_(std::move(root)) {
         }
         remove_stale_staging();
     });
-    warn_ranges_moved();
 }
-
-namespace {
-
-// "1000000-1065535" for each host range of `m` past the user's own id (container id 0).
-std::string host_ranges_text(const std::vector<oci::IdMapping>& m) {
-    std::string out;
-    for (const auto& r : m)
-        if (r.container_id != 0)
-            out += fmt::format("{}{}-{}", out.empty() ? "" : ",", r.host_id,
-                               uint64_t{r.host_id} + r.size - 1);
-    return out.empty() ? "none" : out;
-}
-
-}  // namespace
 
 std::optional<std::string> Store::ranges_moved() const {
     if (::geteuid() == 0) return std::nullopt;
@@ -79,29 +64,16 @@ std::optional<std::string> Store::ranges_moved() const {
     if (!before) return std::nullopt;
     // no maps now (no range, half a range, no helpers): said where a container is made
     const auto& shift = owner_shift();
-    if (!shift || *before == shift->ranges) return std::nullopt;
+    if (!shift) return std::nullopt;
+    if (auto c = range_change(*before, shift->ranges);
+        c == RangeChange::same || c == RangeChange::grown)
+        return std::nullopt;  // grown: the record follows at the next shift (shift_staged)
     return fmt::format(
         "image store \"{}\": its files have the owners of uids {} and gids {} (owner-ranges), "
         "but /etc/subuid and /etc/subgid now give the user uids {} and gids {}: run `husk "
         "system migrate` (until then new layers stay the user's, root in containers)",
-        root_, host_ranges_text(before->uids), host_ranges_text(before->gids),
-        host_ranges_text(shift->ranges.uids), host_ranges_text(shift->ranges.gids));
-}
-
-bool Store::ranges_warning_ = true;
-
-void Store::warn_ranges_moved() const {
-    static bool said = false;  // once per process, however many stores it opens
-    if (said || !ranges_warning_) return;
-    std::optional<std::string> moved;
-    try {
-        moved = ranges_moved();
-    } catch (const std::exception& e) {  // a malformed owner-ranges: said where it is used
-        log::debug("{}", e.what());
-    }
-    if (!moved) return;
-    said = true;
-    log::warn("{}", *moved);
+        root_, host_ranges(before->uids), host_ranges(before->gids),
+        host_ranges(shift->ranges.uids), host_ranges(shift->ranges.gids));
 }
 
 void Store::set_shifted_for(const UserRanges& r) {
@@ -203,10 +175,11 @@ void Store::shift_staged(const std::vector<std::string>& staged) {
     const auto& shift = owner_shift();
     if (staged.empty() || !shift) return;
     auto before = shifted_for();
-    if (before && !(*before == shift->ranges)) {
+    const RangeChange change = before ? range_change(*before, shift->ranges) : RangeChange::same;
+    if (change == RangeChange::moved || change == RangeChange::overlap) {
         // Shifted for the new ranges, these layers' files would be of other ids than the
         // store's others (which newuidmap no longer maps for the user): they keep their
-        // records. The store's open said so (warn_ranges_moved) and what to run.
+        // records. The CLI said so when it opened the store (ranges_moved) and what to run.
         log::debug(
             "layers staged in \"{}\" keep their owner records: the user's ranges are "
             "not owner-ranges'",
@@ -218,7 +191,8 @@ void Store::shift_staged(const std::vector<std::string>& staged) {
         log::debug("layers keep their owner records: overlayfs in a user namespace is refused");
         return;
     }
-    if (!before) set_shifted_for(shift->ranges);
+    // the first shift, or the ranges grew in place: the files' owners hold for the new ones
+    if (!before || change == RangeChange::grown) set_shifted_for(shift->ranges);
     std::vector<UniqueFd> held;
     std::vector<int> fds;
     held.reserve(staged.size());
@@ -243,7 +217,7 @@ void Store::shift_staged(const std::vector<std::string>& staged) {
             "give the layers staged in \"{}\" their owners: newuidmap or "
             "newgidmap refused the uids {} and gids {} of /etc/subuid and "
             "/etc/subgid (husk --debug says why)",
-            tmp_dir(), host_ranges_text(shift->ranges.uids), host_ranges_text(shift->ranges.gids)));
+            tmp_dir(), host_ranges(shift->ranges.uids), host_ranges(shift->ranges.gids)));
 }
 
 void Store::remove_tree(const std::string& path) const {

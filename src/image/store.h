@@ -99,12 +99,11 @@ class Store {
     std::optional<UserRanges> shifted_for() const;
     // Records `r` as those ranges (`husk system migrate`, once the files have them).
     void set_shifted_for(const UserRanges& r);
-    // As a user whose /etc/subuid and /etc/subgid ranges are not those the store was
-    // shifted for: one line naming the store, the old and new ranges and what to run (`husk
-    // system migrate`); else nullopt. Every open of a store warns with it, once a process.
+    // As a user whose /etc/subuid and /etc/subgid ranges moved from those the store was
+    // shifted for (image::range_change: moved or overlapping): one line naming the store, the
+    // old and new ranges and what to run (`husk system migrate`); else nullopt. The CLI warns
+    // with it when it opens the store.
     std::optional<std::string> ranges_moved() const;
-    // No such warning in this process (`husk system migrate`, which does what it says).
-    static void quiet_ranges_warning() { ranges_warning_ = false; }
     // Removes `path` (a snapshot, a staging directory) with everything below it; where the
     // user may not (what shift_staged gave the ids of the user's range), from a user
     // namespace with the recorded ranges.
@@ -188,8 +187,6 @@ class Store {
 
   private:
     void remove_stale_staging() const;
-    void warn_ranges_moved() const;
-    static bool ranges_warning_;
 
     std::string root_;
 };

@@ -4,9 +4,7 @@
 #include "runtime/namespaces.h"
 
 #include <fcntl.h>
-#include <net/if.h>
 #include <sched.h>
-#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
@@ -25,6 +23,7 @@
 #include "sys/error.h"
 #include "sys/fd.h"
 #include "sys/fileutil.h"
+#include "sys/loopback.h"
 #include "sys/spawn.h"
 #include "sys/user_dirs.h"
 
@@ -232,14 +231,7 @@ void make_time_namespace(const Plan& p) noexcept {
 
 void bring_loopback_up(const Plan& p) noexcept {
     if (!p.loopback_up) return;
-    int s = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-    if (s < 0) init_fail(p, "socket for the loopback", "", errno);
-    struct ifreq ifr {};
-    std::memcpy(ifr.ifr_name, "lo", 3);
-    if (::ioctl(s, SIOCGIFFLAGS, &ifr) != 0) init_fail(p, "get flags of", "lo", errno);
-    ifr.ifr_flags = static_cast<short>(ifr.ifr_flags | IFF_UP);
-    if (::ioctl(s, SIOCSIFFLAGS, &ifr) != 0) init_fail(p, "bring up", "lo", errno);
-    ::close(s);
+    if (int err = sys::bring_up_loopback(); err != 0) init_fail(p, "bring up", "lo", err);
 }
 
 void join_namespaces(const Plan& p) noexcept {

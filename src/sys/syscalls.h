@@ -91,4 +91,18 @@ inline bool write_all(int fd, const void* p, size_t n) noexcept {
     return true;
 }
 
+// All `n` bytes from `fd` into `p`, again after EINTR and short reads. false at a failed
+// read (errno says why) or at EOF before `n` bytes. No allocation: usable in a child.
+inline bool read_all(int fd, void* p, size_t n) noexcept {
+    char* c = static_cast<char*>(p);
+    while (n > 0) {
+        ssize_t r = ::read(fd, c, n);
+        if (r < 0 && errno == EINTR) continue;
+        if (r <= 0) return false;
+        c += r;
+        n -= static_cast<size_t>(r);
+    }
+    return true;
+}
+
 }  // namespace husk::sys

@@ -40,6 +40,33 @@ TEST(ImageOwnerShift, RangesReadBackAsRecorded) {
     EXPECT_FALSE(image::parse_ranges("pid 0 1 1\ngid 0 1 1\n"));
 }
 
+// A user's maps: 0 the user, 1..size from `start` (uids and gids alike).
+image::UserRanges user_ranges(uint32_t start, uint32_t size) {
+    return {{{0, 1000, 1}, {1, start, size}}, {{0, 1000, 1}, {1, start, size}}};
+}
+
+TEST(ImageOwnerShift, RangeChangeTellsGrownInPlaceMovedApartAndOverlapping) {
+    using image::RangeChange;
+    EXPECT_EQ(image::range_change(user_ranges(100000, 65536), user_ranges(100000, 65536)),
+              RangeChange::same);
+    // same start, the old inside the new: every owner holds
+    EXPECT_EQ(image::range_change(user_ranges(100000, 10000), user_ranges(100000, 65536)),
+              RangeChange::grown);
+    EXPECT_EQ(image::range_change(user_ranges(100000, 65536), user_ranges(300000, 65536)),
+              RangeChange::moved);
+    // shrunk at the same start, or shifted into the old range: ids of both at other offsets
+    EXPECT_EQ(image::range_change(user_ranges(100000, 65536), user_ranges(100000, 1000)),
+              RangeChange::overlap);
+    EXPECT_EQ(image::range_change(user_ranges(100000, 65536), user_ranges(130000, 65536)),
+              RangeChange::overlap);
+    // uids moved apart, gids overlapping: the worse
+    image::UserRanges mixed = user_ranges(300000, 65536);
+    mixed.gids[1].host_id = 110000;
+    EXPECT_EQ(image::range_change(user_ranges(100000, 65536), mixed), RangeChange::overlap);
+    EXPECT_EQ(image::host_ranges(user_ranges(100000, 65536).uids), "100000-165535");
+    EXPECT_EQ(image::host_ranges({{0, 1000, 1}}), "none");
+}
+
 TEST(ImageOwnerShift, RecordsAppliedModeKeptRecordGoneBeyondTheRangeKept) {
     if (::geteuid() != 0)
         GTEST_SKIP() << "chown to other ids needs root (the namespace's, or the host's)";

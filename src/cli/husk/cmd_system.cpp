@@ -199,7 +199,7 @@ void add_system(CLI::App& app, Context& ctx, Commands& cmds) {
         "as a user whose /etc/subuid or /etc/subgid range changed: give the images, containers "
         "and volumes the owners of the new range");
     cmds.on(migrate, [&ctx] {
-        image::Store::quiet_ranges_warning();
+        ctx.range_warning = false;  // what the warning asks for is being done
         auto r = engine::migrate_store(engine_context(ctx), ctx.store());
         if (!r.migrated) {
             fmt::print("nothing to migrate: the store's owners are those of the user's ranges\n");

@@ -21,7 +21,11 @@ struct Context {
     std::string root = "/var/lib/husk";
     bool debug = false;
 
-    image::Store& store();  // opened on first use
+    // opened on first use; as a user whose /etc/subuid range moved under it, with a warning
+    // saying what to run (image::Store::ranges_moved) unless `range_warning` is off (the
+    // command that migrates)
+    image::Store& store();
+    bool range_warning = true;
 
   private:
     std::shared_ptr<image::Store> store_;

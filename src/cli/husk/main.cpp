@@ -16,6 +16,7 @@
 #include "sys/error.h"
 #include "sys/log.h"
 #include "sys/self_exe.h"
+#include "sys/user_dirs.h"
 
 namespace husk::cli {
 
@@ -35,7 +36,15 @@ const std::map<std::string, CommandFactory>& command_factories() {
 }
 
 image::Store& Context::store() {
-    if (!store_) store_ = std::make_shared<image::Store>(root);
+    if (store_) return *store_;
+    store_ = std::make_shared<image::Store>(root);
+    if (range_warning && sys::rootless()) {
+        try {
+            if (auto moved = store_->ranges_moved()) log::warn("{}", *moved);
+        } catch (const std::exception& e) {  // a malformed owner-ranges: said where it is used
+            log::debug("{}", e.what());
+        }
+    }
     return *store_;
 }
 

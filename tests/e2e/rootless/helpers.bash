@@ -19,7 +19,8 @@ userns_refused() {
 # useradd NAME with a home under $WORK and a runtime directory; prints nothing.
 make_user() {
     local name=$1
-    useradd -M -d "$WORK/home-$name" -s /bin/sh "$name"
+    # under the id files' lock (edit_subids): useradd writes /etc/subuid and /etc/subgid too
+    flock /run/husk-tests-subid.lock useradd -M -d "$WORK/home-$name" -s /bin/sh "$name"
     mkdir -p "$WORK/home-$name" "$WORK/xdg-$name"
     chown "$name:" "$WORK/home-$name" "$WORK/xdg-$name"
     chmod 700 "$WORK/home-$name" "$WORK/xdg-$name"
@@ -43,16 +44,10 @@ rootless_setup() {
     make_user "$RL_USER"
     make_user "$RL_BARE"
     # Debian's useradd gives each new user a range (SUB_UID_COUNT): RL_BARE must have none.
-    touch /etc/subuid /etc/subgid
-    sed -i "/^$RL_BARE:/d" /etc/subuid /etc/subgid
+    edit_subids "/etc/subuid /etc/subgid" "$RL_BARE"
     if ! grep -q "^$RL_USER:" /etc/subuid || ! grep -q "^$RL_USER:" /etc/subgid; then
-        local uid
-        uid=$(id -u "$RL_USER")
         # A range of its own, far above any real uid.
-        RL_SUBID=$((1000000 + (uid % 30000) * 65536))
-        sed -i "/^$RL_USER:/d" /etc/subuid /etc/subgid
-        echo "$RL_USER:$RL_SUBID:65536" >>/etc/subuid
-        echo "$RL_USER:$RL_SUBID:65536" >>/etc/subgid
+        set_ranges "$RL_USER" $((1000000 + ($(id -u "$RL_USER") % 30000) * 65536))
     fi
     RL_SUBID=$(grep "^$RL_USER:" /etc/subuid | head -1 | cut -d: -f2)
 }
@@ -69,8 +64,8 @@ rootless_teardown() {
         ps -o pid= -u "$u" | xargs -r kill -9 2>/dev/null || true
         # the runtime directory made in /tmp when XDG_RUNTIME_DIR is unset
         rm -rf "/tmp/husk-run-$(id -u "$u" 2>/dev/null || echo none)"
-        userdel "$u" 2>/dev/null || true
-        sed -i "/^$u:/d" /etc/subuid /etc/subgid
+        flock /run/husk-tests-subid.lock userdel "$u" 2>/dev/null || true
+        edit_subids "/etc/subuid /etc/subgid" "$u"
     done
     findmnt -rn -o TARGET | grep "^$WORK/" | sort -r | while read -r m; do umount -l "$m"; done
     rm -rf "$WORK"
@@ -300,11 +295,15 @@ wait_kill_moment() {  # USER ROUND MAX_MS
         sleep "$(printf '0.%03d' "${KILL_AT% ms}")"
         return 0
     fi
-    KILL_AT=newuidmap
+    KILL_AT="newuidmap (not seen: the job ended first)"
     for _ in $(seq 2000); do
-        pgrep -U "$1" -x newuidmap >/dev/null && break
-        kill -0 "$job" 2>/dev/null || break  # the job ended first
+        if pgrep -U "$1" -x newuidmap >/dev/null; then
+            KILL_AT=newuidmap
+            return 0
+        fi
+        kill -0 "$job" 2>/dev/null || return 0
     done
+    KILL_AT="newuidmap (not seen in 2000 looks)"
     return 0
 }
 
@@ -336,30 +335,26 @@ WRAP
         HOME="$WORK/home-$u" XDG_RUNTIME_DIR="$WORK/xdg-$u" "$@")
 }
 
-# set_ranges USER START...: USER's lines of /etc/subuid and /etc/subgid replaced by a range of
-# 65536 ids at each START (the first is the one used), under a lock; other users' lines are
-# left as they are. Never a copy of the whole file put back: other tests (other users) edit
-# these files at the same time, and a copy taken before would undo their lines. Their
-# `sed -i` (no lock) may still undo ours when it read the file before our write: checked
-# again a moment after, and written again (up to 20 times).
-set_ranges() {
+# USER's lines in FILES (words) replaced by 65536 ids at each START (none: the lines
+# go), under the lock every test edit of the id files takes (useradd and userdel too, in
+# make_user and rootless_teardown): other users' lines, other tests' among them, stay.
+edit_subids() {  # FILES USER [START...]
+    local files=$1 u=$2 f s
+    shift 2
+    (
+        flock 9
+        for f in $files; do
+            touch "$f"
+            sed -i "/^$u:/d" "$f"
+            for s; do echo "$u:$s:65536" >>"$f"; done
+        done
+    ) 9>/run/husk-tests-subid.lock
+}
+
+# USER's ranges in /etc/subuid and /etc/subgid: 65536 ids at each START (the first is the
+# one used).
+set_ranges() {  # USER START...
     local u=$1
     shift
-    local want f s _
-    want=$(for s; do echo "$u:$s:65536"; done)
-    for _ in $(seq 20); do
-        (
-            flock 9
-            for f in /etc/subuid /etc/subgid; do
-                [ "$(grep "^$u:" "$f")" = "$want" ] && continue
-                sed -i "/^$u:/d" "$f"
-                [ -z "$want" ] || echo "$want" >>"$f"
-            done
-        ) 9>/run/husk-tests-subid.lock
-        sleep 0.2
-        [ "$(grep "^$u:" /etc/subuid)" = "$want" ] && [ "$(grep "^$u:" /etc/subgid)" = "$want" ] &&
-            return 0
-    done
-    echo "set_ranges $u: /etc/subuid or /etc/subgid keeps being rewritten" >&2
-    return 1
+    edit_subids "/etc/subuid /etc/subgid" "$u" "$@"
 }

@@ -83,7 +83,7 @@ teardown() { rootless_teardown; }
 
 @test "a subuid range without a subgid range is refused naming /etc/subgid" {
     load_busybox "$RL_USER"
-    sed -i "/^$RL_USER:/d" /etc/subgid
+    edit_subids /etc/subgid "$RL_USER"
     run as "$RL_USER" "$HUSK" run --rm --network none husk/busybox true
     [ "$status" -ne 0 ]
     [[ "$output" == *"has a range in /etc/subuid but none in /etc/subgid"* ]]
