@@ -584,6 +584,10 @@ void remove_network_state(const EngineContext& ctx, const network::NetworkRecord
         in_user_netns(*holder, [&] { network::remove_host_state(n); });
 }
 
+std::string slirp_features_file(const EngineContext& ctx) {
+    return ctx.state_root() + "/slirp4netns.features";
+}
+
 bool connects(NetworkMode m) {
     return m == NetworkMode::bridge || m == NetworkMode::user || m == NetworkMode::slirp4netns;
 }
@@ -621,7 +625,7 @@ sys::UniqueFd connect_container(const EngineContext& ctx, const ContainerRecord&
             if (slirp)
                 return network::start_slirp(dir, pid, ports,
                                             network::parse_slirp_options(rec.network_options),
-                                            ctx.state_root() + "/slirp4netns.features");
+                                            slirp_features_file(ctx));
             network::start_pasta(dir, pid, ports);
         } catch (...) {
             sys::remove_all(dir);

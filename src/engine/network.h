@@ -58,6 +58,9 @@ void remove_network_state(const EngineContext& ctx, const network::NetworkRecord
 // Does a container of this mode get connected when it starts (bridge, user networks)?
 bool connects(NetworkMode m);
 
+// What slirp4netns offers (its --help, network/slirp.h), kept per binary in the state root.
+std::string slirp_features_file(const EngineContext& ctx);
+
 // Connects a container whose init (`pid`) is created and not yet started: host ports
 // chosen and checked (against the host and husk's other containers), then in bridge
 // mode the CNI ADD of the default network (endpoint in <id>/network.json), and on each

@@ -15,6 +15,7 @@
 
 #include <fmt/format.h>
 
+#include "engine/network.h"
 #include "engine/run.h"
 #include "network/daemon.h"
 #include "network/slirp.h"
@@ -29,6 +30,7 @@
 #include "sys/spawn.h"
 #include "sys/syscalls.h"
 #include "sys/unix_socket.h"
+#include "sys/user_dirs.h"
 
 namespace husk::engine {
 
@@ -133,8 +135,7 @@ void kill_holder(const HolderPid& h) {
 // networks do). Called under the holder's lock.
 void remove_holder_state(const EngineContext& ctx, const HolderPid& h) {
     // a user's only: root's state paths are the host's own
-    if (network::user_state_root().empty())
-        throw Error("the holder of a network namespace is a user's");
+    if (!sys::rootless()) throw Error("the holder of a network namespace is a user's");
     kill_holder(h);
     network::stop_helper(slirp_dir(ctx));
     for (const char* helpers : {"/run/husk-dns", "/run/husk-proxy"}) {
@@ -150,19 +151,27 @@ void remove_holder_state(const EngineContext& ctx, const HolderPid& h) {
     }
     sys::remove_all(network::state_path("/run"));
     sys::remove_all(network::state_path("/var/lib/cni/networks"));
-    for (const char* f : {"/pid", "/userns", "/maps"}) ::unlink((holder_dir(ctx) + f).c_str());
+    for (const char* f : {"/pid", "/userns"}) ::unlink((holder_dir(ctx) + f).c_str());
 }
 
-// The id maps a holder's user namespace has, as its "maps" file keeps them.
-std::string maps_text(const std::vector<oci::IdMapping>& uids,
-                      const std::vector<oci::IdMapping>& gids) {
-    std::string out;
-    for (const auto* m : {&uids, &gids}) {
-        out += m == &uids ? "uid" : "gid";
-        for (const auto& x : *m) out += fmt::format(" {}:{}:{}", x.container_id, x.host_id, x.size);
-        out += '\n';
-    }
+// The numbers of an id map's text ("0 1000 1\n1 100000 65536\n", or the kernel's padded
+// columns in /proc/PID/uid_map).
+std::vector<uint64_t> map_numbers(const std::string& text) {
+    std::vector<uint64_t> out;
+    std::istringstream in(text);
+    for (uint64_t v = 0; in >> v;) out.push_back(v);
     return out;
+}
+
+// Does the running holder's user namespace have the maps `uids` and `gids`?
+bool holder_has_maps(pid_t pid, const std::vector<oci::IdMapping>& uids,
+                     const std::vector<oci::IdMapping>& gids) {
+    for (const auto& [file, maps] : {std::pair{"uid_map", &uids}, std::pair{"gid_map", &gids}}) {
+        auto now = sys::read_file_if_exists(fmt::format("/proc/{}/{}", pid, file));
+        if (now && map_numbers(*now) != map_numbers(runtime::format_id_map(*maps, file)))
+            return false;
+    }
+    return true;
 }
 
 pid_t start_holder(const EngineContext& ctx, const std::vector<oci::IdMapping>& uids,
@@ -193,20 +202,22 @@ pid_t start_holder(const EngineContext& ctx, const std::vector<oci::IdMapping>& 
     try {
         // first: a husk killed from here on leaves what the next one stops
         sys::write_file_atomic(dir + "/pid", fmt::format("{} {}\n", h.pid, h.start), 0600);
-        runtime::write_id_maps(pid, uids, gids);
-        sys::write_file_atomic(dir + "/maps", maps_text(uids, gids), 0600);
-        send_byte(ours.get(), 'g');
-        if (!sys::read_all(ours.get(), &first, 1) || first != 'r') holder_failed(ours.get(), first);
-        network::SlirpOptions o;
-        o.allow_host_loopback = true;  // as the default network (pasta's) reaches the host
-        sys::UniqueFd exit_wr = network::start_slirp(slirp_dir(ctx), pid, {}, o);
-        if (sys::send_fd(ours.get(), exit_wr.get(), "x", 1) != 0)
-            throw Error("hand slirp4netns's exit pipe to the holder of the user's network");
+        // what containers join: final from here on (a husk killed before the holder has
+        // slirp4netns' exit pipe leaves a holder that ends by itself, its socket closed)
         std::string link = dir + "/userns.new";
         ::unlink(link.c_str());
         if (::symlink(fmt::format("/proc/{}/ns/user", pid).c_str(), link.c_str()) != 0)
             throw_sys("symlink", link);
         if (::rename(link.c_str(), (dir + "/userns").c_str()) != 0) throw_sys("rename", link);
+        runtime::write_id_maps(pid, uids, gids);
+        send_byte(ours.get(), 'g');
+        if (!sys::read_all(ours.get(), &first, 1) || first != 'r') holder_failed(ours.get(), first);
+        network::SlirpOptions o;
+        o.allow_host_loopback = true;  // as the default network (pasta's) reaches the host
+        sys::UniqueFd exit_wr =
+            network::start_slirp(slirp_dir(ctx), pid, {}, o, slirp_features_file(ctx));
+        if (sys::send_fd(ours.get(), exit_wr.get(), "x", 1) != 0)
+            throw Error("hand slirp4netns's exit pipe to the holder of the user's network");
     } catch (...) {
         remove_holder_state(ctx, h);
         throw;
@@ -233,8 +244,7 @@ pid_t ensure_user_netns(const EngineContext& ctx, const std::vector<oci::IdMappi
     if (alive(h)) {
         // a container with other maps (the user's /etc/subuid range moved since) would see
         // its files as nobody's in the holder's namespace
-        auto had = sys::read_file_if_exists(holder_dir(ctx) + "/maps");
-        if (had && *had != maps_text(uids, gids))
+        if (!holder_has_maps(h.pid, uids, gids))
             throw Error(fmt::format("the holder of your networks' namespace (pid {}) has other "
                                     "id maps than this container (your /etc/subuid or "
                                     "/etc/subgid range changed): stop the containers on your "
@@ -246,7 +256,7 @@ pid_t ensure_user_netns(const EngineContext& ctx, const std::vector<oci::IdMappi
     if (h.pid > 0)
         fmt::print(stderr,
                    "husk: the holder of your networks' namespace (pid {}) is gone: starting a new "
-                   "one; containers still running on them have lost their network\n",
+                   "one (containers still running on your networks, if any, lost their network)\n",
                    h.pid);
     remove_holder_state(ctx, h);
     sys::mkdir_all(network::state_path("/run"), 0700);
@@ -261,7 +271,6 @@ void stop_user_netns(const EngineContext& ctx, const std::function<bool()>& stil
 }
 
 void in_user_netns(pid_t holder, const std::function<void()>& fn) {
-    network::user_state_root();  // decided as the user, before we are root in there
     std::array<sys::UniqueFd, 3> ns;
     std::array<const char*, 3> names{"user", "net", "mnt"};
     for (size_t i = 0; i < ns.size(); ++i) {

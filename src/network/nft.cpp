@@ -22,6 +22,7 @@
 #include "sys/error.h"
 #include "sys/fileutil.h"
 #include "sys/log.h"
+#include "sys/user_dirs.h"
 
 namespace husk::network {
 
@@ -324,7 +325,7 @@ void ensure_table(Nft& nft) {
     accept_in_forward_policy_drop(nft);
     // made for the first time this boot (or again after a flush): what an older husk of the
     // CNI path left in iptables goes now (a user's table is in its own namespace: none there)
-    if (user_state_root().empty()) {
+    if (!sys::rootless()) {
         try {
             remove_cni_era_rules();
         } catch (const std::exception& e) {

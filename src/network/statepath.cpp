@@ -3,6 +3,7 @@
 #include <string>
 #include <utility>
 
+#include "sys/error.h"
 #include "sys/user_dirs.h"
 
 namespace husk::network {
@@ -19,12 +20,12 @@ void use_user_state_root(std::string dir) {
 }
 
 std::string user_state_root() {
-    // once: a process that enters a user's network namespace (engine/rootless_netns.h) asks
-    // it first, and is root there afterwards
-    static const std::string root = !sys::rootless()         ? std::string()
-                                    : !chosen_root().empty() ? chosen_root()
-                                                             : sys::xdg_runtime_dir() + "/husk-net";
-    return root;
+    if (!sys::rootless()) return {};
+    if (chosen_root().empty())
+        throw Error(
+            "a user's network state has no directory: network::use_user_state_root is called "
+            "first (the engine's state root)");
+    return chosen_root();
 }
 
 std::string state_path(const std::string& host_path) {

@@ -13,8 +13,8 @@ namespace husk::network {
 std::string state_path(const std::string& host_path);
 
 // The directory under which a user keeps all of them (empty for root): the one given to
-// use_user_state_root before the first call (the engine gives its state root's ".net", so
-// two data roots of one user keep apart), else $XDG_RUNTIME_DIR/husk-net.
+// use_user_state_root (the engine gives its state root's ".net", so two data roots of one
+// user keep apart); a user's process that gave none gets an error, not a directory of its own.
 std::string user_state_root();
 void use_user_state_root(std::string dir);
 

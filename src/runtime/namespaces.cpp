@@ -146,7 +146,7 @@ void plan_namespaces(const oci::Linux& lx, bool cgroup_ns_after_join, Plan& p,
     p.dumpable_until_go = p.new_user_ns && ::geteuid() != 0;
     // unprivileged in a user namespace we make or join (a user's networks' holder's:
     // engine/rootless_netns.h): the new network namespace is the container's root's
-    bool unprivileged_userns = ::geteuid() != 0 && (p.new_user_ns || p.user_join_fd >= 0);
+    const bool unprivileged_userns = ::geteuid() != 0 && p.in_user_ns();
     p.loopback_up = unprivileged_userns && (flags & CLONE_NEWNET) != 0;
     p.dumpable_until_exec = p.loopback_up;
     // write_id_maps denies setgroups(2) when it writes our own gid itself; a joined user
@@ -155,7 +155,7 @@ void plan_namespaces(const oci::Linux& lx, bool cgroup_ns_after_join, Plan& p,
     if (flags & CLONE_NEWTIME) {  // offsets go in before anyone enters: see timens.h
         flags &= ~static_cast<unsigned long>(CLONE_NEWTIME);
         p.new_time_ns = true;
-        p.time_ns_in_init = p.in_user_ns() && ::geteuid() != 0;
+        p.time_ns_in_init = unprivileged_userns;
     }
     p.new_mount_ns = (flags & CLONE_NEWNS) || !mount_join.empty();
     if (!lx.time_offsets.empty()) {

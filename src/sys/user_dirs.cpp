@@ -31,14 +31,19 @@ std::string env_dir(const char* name) {
 
 }  // namespace
 
+uid_t host_euid() {
+    // Decided once: a rootless exec enters the container's user namespace, and a user's
+    // network set-up the holder's (engine/rootless_netns.h), where it is root.
+    static const uid_t euid = ::geteuid();
+    return euid;
+}
+
 bool rootless() {
-    // Decided once: a rootless exec enters the container's user namespace, where it is root.
-    static const bool r = ::geteuid() != 0;
-    return r;
+    return host_euid() != 0;
 }
 
 std::string user_name() {
-    uid_t uid = ::geteuid();
+    uid_t uid = host_euid();
     std::unique_ptr<FILE, int (*)(FILE*)> f(::fopen("/etc/passwd", "re"), ::fclose);
     if (f) {
         while (passwd* pw = ::fgetpwent(f.get()))
@@ -61,11 +66,7 @@ std::string xdg_runtime_dir(bool* fallback) {
     std::string d = env_dir("XDG_RUNTIME_DIR");
     if (fallback != nullptr) *fallback = d.empty();
     if (!d.empty()) return d;
-    // checked once: a process that enters a user's network namespace afterwards
-    // (engine/rootless_netns.h) is root there, and keeps the user's directory
-    static std::string checked;
-    if (!checked.empty()) return checked;
-    uid_t uid = ::geteuid();
+    uid_t uid = host_euid();
     d = fmt::format("/tmp/husk-run-{}", uid);
     if (::mkdir(d.c_str(), 0700) == 0)
         fmt::print(stderr, "{}\n", runtime_dir_note(d));  // once: when it is made
@@ -73,13 +74,13 @@ std::string xdg_runtime_dir(bool* fallback) {
         throw_sys("mkdir", d);
     struct stat st {};
     if (::lstat(d.c_str(), &st) != 0) throw_sys("lstat", d);
-    // Someone else may have made it first, to watch or swap our state: refuse.
-    if (!S_ISDIR(st.st_mode) || st.st_uid != uid || (st.st_mode & 077) != 0)
+    // Someone else may have made it first, to watch or swap our state: refuse. Its owner as
+    // we see ourselves: the user on the host, root in a user namespace mapping the user there.
+    if (!S_ISDIR(st.st_mode) || st.st_uid != ::geteuid() || (st.st_mode & 077) != 0)
         throw Error(fmt::format(
             "rootless: {} is not a private directory of uid {} (mode 0700); remove it or set "
             "$XDG_RUNTIME_DIR",
             shown(d), uid));
-    checked = d;
     return d;
 }
 

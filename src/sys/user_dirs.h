@@ -6,10 +6,15 @@
 // under $XDG_CONFIG_HOME/husk (~/.config/husk).
 #pragma once
 
+#include <sys/types.h>
+
 #include <string>
 
 namespace husk::sys {
 
+// Our effective uid on the host, as it was at the first call (later calls may come from
+// inside a user namespace, where we are root).
+uid_t host_euid();
 // Whether this process runs without root on the host (effective uid not 0).
 bool rootless();
 
