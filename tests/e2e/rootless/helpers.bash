@@ -7,6 +7,8 @@
 : "${HUSK_SRC:?HUSK_SRC must name the source tree}"
 : "${HUSK_RUNTIME:=$(dirname "$HUSK")/../../../bin/husk-runtime}"
 
+load ../eventually
+
 # Why this kernel cannot run unprivileged user namespaces, or nothing.
 userns_refused() {
     local f=/proc/sys/kernel/unprivileged_userns_clone

@@ -18,16 +18,6 @@ teardown() { rootless_teardown; }
 # The procvirt directory of the user's container ID (full id).
 pv_dir() { echo "$WORK/xdg-$RL_USER/husk/$1/procvirt"; }
 
-# Runs CMD... every 50 ms until it succeeds, for 10 s at most (then fails naming it).
-within_10s() {
-    local i
-    for i in $(seq 1 200); do
-        "$@" && return 0
-        sleep 0.05
-    done
-    echo "still not so after 10 s: $*"
-    return 1
-}
 dead() { ! kill -0 "$1" 2>/dev/null; }
 # FILE's modification time is no longer OLD (stat %y)
 rewritten() { [ "$(stat -c %y "$1")" != "$2" ]; }
@@ -64,7 +54,7 @@ serves() { [ "$(cat "$1/server.pid")" = "$2" ]; }
     run as "$RL_USER" "$HUSK" exec pvr grep -c ^MemTotal: /proc/meminfo
     [ "$status" -eq 0 ]
     [ "$output" = 1 ]
-    within_10s rewritten "$d/meminfo" "$old"
+    eventually rewritten "$d/meminfo" "$old"
     # the sysinfo filter is on the container's processes (one filter more than without)
     init=$(as "$RL_USER" "$HUSK" inspect --format '{{.State.Pid}}' pvr)
     with=$(awk '/^Seccomp_filters:/ { print $2 }' "/proc/$init/status")
@@ -76,8 +66,8 @@ serves() { [ "$(cat "$1/server.pid")" = "$2" ]; }
     # the container stopped: server and standby end
     run as "$RL_USER" "$HUSK" rm -f pvr pvn
     [ "$status" -eq 0 ]
-    within_10s dead "$server"
-    within_10s dead "$standby"
+    eventually dead "$server"
+    eventually dead "$standby"
     [ ! -e "$d" ]
     [ -z "$(as "$RL_USER" "$HUSK" ps -aq)" ]
 }
@@ -89,19 +79,19 @@ serves() { [ "$(cat "$1/server.pid")" = "$2" ]; }
     server=$(cat "$d/server.pid") standby=$(cat "$d/standby.pid")
     read_all='cat /proc/meminfo /proc/cpuinfo /proc/stat /proc/loadavg /proc/swaps /sys/devices/system/cpu/online >/dev/null && grep -c ^MemTotal: /proc/meminfo'
     kill -9 "$server"
-    within_10s dead "$server"
+    eventually dead "$server"
     run as "$RL_USER" "$HUSK" exec pvk sh -c "$read_all"
     [ "$status" -eq 0 ]
     [ "$output" = 1 ]
     # the standby took over: it names itself and answers sysinfo (busybox free) and opens
-    within_10s serves "$d" "$standby"
+    eventually serves "$d" "$standby"
     run as "$RL_USER" "$HUSK" exec pvk sh -c 'free -m | awk "/^Mem:/ { print \$2 }"'
     [ "$status" -eq 0 ]
     [ "$output" -gt 0 ]
     old=$(stat -c %y "$d/meminfo")
     run as "$RL_USER" "$HUSK" exec pvk grep -c ^MemTotal: /proc/meminfo
     [ "$output" = 1 ]
-    within_10s rewritten "$d/meminfo" "$old"
+    eventually rewritten "$d/meminfo" "$old"
     # the new server and its new standby killed: the files read as last rendered; a
     # process exec'd after goes without the sysinfo filter (the host's sysinfo: busybox
     # free ignores sysinfo's errors, so the ENOSYS that processes from before get is not
@@ -109,8 +99,8 @@ serves() { [ "$(cat "$1/server.pid")" = "$2" ]; }
     second=$(cat "$d/standby.pid")
     [ "$second" != "$standby" ]
     kill -9 "$standby" "$second"
-    within_10s dead "$standby"
-    within_10s dead "$second"
+    eventually dead "$standby"
+    eventually dead "$second"
     run as "$RL_USER" "$HUSK" exec pvk sh -c "$read_all"
     [ "$status" -eq 0 ]
     [ "$output" = 1 ]
