@@ -21,6 +21,9 @@ pv_dir() { echo "$WORK/xdg-$RL_USER/husk/$1/procvirt"; }
 dead() { ! kill -0 "$1" 2>/dev/null; }
 # FILE's modification time is no longer OLD (stat %y)
 rewritten() { [ "$(stat -c %y "$1")" != "$2" ]; }
+# USER runs no server or standby (husk-procvirt, husk-procv-sby); prints those it runs
+no_server_of() { ! pgrep -u "$1" -l husk-procv; }
+# DIR's server.pid names PID
 serves() { [ "$(cat "$1/server.pid")" = "$2" ]; }
 
 @test "a user's --proc-virtualize: uptime from the container's start, the host's memory (no limits), not refused" {
@@ -118,20 +121,17 @@ serves() { [ "$(cat "$1/server.pid")" = "$2" ]; }
     took_ms=$(((SECONDS - start + 1) * 1000))
     as "$RL_USER" "$HUSK" rm -f pvt0 >/dev/null
     for k in 1 2 3 4; do
-        as "$RL_USER" "$HUSK" run -d --name "pvt$k" --network none --proc-virtualize=true husk/busybox sleep 300 >/dev/null 2>&1 &
+        # $! is husk itself: the kill hits it, not a shell around it
+        as_exec "$RL_USER" "$HUSK" run -d --name "pvt$k" --network none --proc-virtualize=true husk/busybox sleep 300 >/dev/null 2>&1 &
+        pid=$!
         sleep "$(awk -v r="$RANDOM" -v t="$took_ms" 'BEGIN { printf "%.3f", r % t / 1000 }')"
-        kill -9 $! 2>/dev/null || true
-        wait $! 2>/dev/null || true
+        kill -9 "$pid" 2>/dev/null || true
+        wait "$pid" 2>/dev/null || true
         as "$RL_USER" "$HUSK" rm -f "pvt$k" >/dev/null 2>&1 || true
     done
-    [ -z "$(as "$RL_USER" "$HUSK" ps -aq)" ]
-    for i in $(seq 1 200); do
-        pgrep -u "$RL_USER" -x husk-procvirt >/dev/null || pgrep -u "$RL_USER" -x husk-procv-sby >/dev/null || break
-        sleep 0.05
-    done
-    run pgrep -u "$RL_USER" -l 'husk-procv'
-    echo "$output"
-    [ "$status" -ne 0 ]
+    nothing_left_of "$RL_USER"
+    # servers and standbys (husk-procvirt, husk-procv-sby) end with their inits
+    eventually no_server_of "$RL_USER"
 }
 
 @test "a user's husk-runtime bundle (no network namespace): linux.timeOffsets, and the annotation's uptime from the start" {
