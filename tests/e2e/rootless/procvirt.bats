@@ -75,6 +75,23 @@ serves() { [ "$(cat "$1/server.pid")" = "$2" ]; }
     [ -z "$(as "$RL_USER" "$HUSK" ps -aq)" ]
 }
 
+@test "a user's exec into a --proc-virtualize container joins the init's time namespace: uptime from the run" {
+    # the host's uptime around the run and the exec: the container's can be no more than
+    # the time between (a process outside the namespace would read the host's, which is
+    # more)
+    before=$(awk '{ print int($1) }' /proc/uptime)
+    run as "$RL_USER" "$HUSK" run -d --name pvx --network none --proc-virtualize=true husk/busybox sleep 300
+    [ "$status" -eq 0 ]
+    run as "$RL_USER" "$HUSK" exec pvx awk '{ print int($1) }' /proc/uptime
+    after=$(awk '{ print int($1) + 1 }' /proc/uptime)
+    echo "container: $output; host: $before before the run, $after after the exec"
+    [ "$status" -eq 0 ]
+    [ "$output" -le $((after - before)) ]
+    [ "$before" -gt $((after - before)) ]
+    run as "$RL_USER" "$HUSK" rm -f pvx
+    [ "$status" -eq 0 ]
+}
+
 @test "a user's server killed: its standby serves, reads never fail; both killed: files still read" {
     run as "$RL_USER" "$HUSK" run -d --name pvk --network none --proc-virtualize=true husk/busybox sleep 300
     [ "$status" -eq 0 ]
