@@ -363,37 +363,30 @@ void open_files(Server& s, std::vector<UniqueFd>& fds) {
         }
         struct stat st {};
         if (::fstat(fd.get(), &st) != 0) throw_sys("stat", path);
-        s.marked.push_back({&f, st.st_ino, fd.get(), 0, false, file_handle_of(fd.get())});
+        s.marked.push_back(
+            {&f, st.st_ino, fd.get(), 0, false, s.notify_only ? file_handle_of(fd.get()) : ""});
         fds.push_back(std::move(fd));
     }
 }
 
-// A fanotify group with a FAN_OPEN_PERM mark on each file; where we may not have
-// permission events (EPERM: no CAP_SYS_ADMIN on the host), one of FAN_CLOSE_NOWRITE
-// notifications by file handle (s.notify_only), which an unprivileged user may have.
-// After the close rather than the open: a render right after an open would rewrite the
-// file while its reader reads it.
-UniqueFd make_group(Server& s) {
-    UniqueFd fan(::fanotify_init(FAN_CLOEXEC | FAN_CLASS_CONTENT | FAN_NONBLOCK,
-                                 O_RDONLY | O_CLOEXEC | O_LARGEFILE));
-    if (!fan && errno == EPERM) {
-        fan.reset(::fanotify_init(FAN_CLOEXEC | FAN_CLASS_NOTIF | FAN_REPORT_FID | FAN_NONBLOCK,
-                                  O_RDONLY | O_CLOEXEC | O_LARGEFILE));
-        if (!fan) throw_sys("fanotify_init (FAN_CLASS_NOTIF, FAN_REPORT_FID)");
-        s.notify_only = true;
-        for (const auto& m : s.marked) {
-            std::string path = fmt::format("{}/{}", s.dir, m.file->name);
-            if (::fanotify_mark(fan.get(), FAN_MARK_ADD, FAN_CLOSE_NOWRITE, AT_FDCWD,
-                                path.c_str()) != 0)
-                throw_sys("fanotify_mark FAN_CLOSE_NOWRITE", path);
-        }
-        return fan;
-    }
-    if (!fan) throw_sys("fanotify_init (FAN_CLASS_CONTENT)");
+// A fanotify group with a FAN_OPEN_PERM mark on each file; with s.notify_only (rootless:
+// permission events take CAP_SYS_ADMIN on the host) one of FAN_CLOSE_NOWRITE
+// notifications by file handle, which an unprivileged user may have. After the close
+// rather than the open: a render right after an open would rewrite the file while its
+// reader reads it.
+UniqueFd make_group(const Server& s) {
+    const bool n = s.notify_only;
+    UniqueFd fan(::fanotify_init(
+        FAN_CLOEXEC | FAN_NONBLOCK | (n ? FAN_CLASS_NOTIF | FAN_REPORT_FID : FAN_CLASS_CONTENT),
+        O_RDONLY | O_CLOEXEC | O_LARGEFILE));
+    if (!fan)
+        throw_sys(n ? "fanotify_init (FAN_CLASS_NOTIF, FAN_REPORT_FID)"
+                    : "fanotify_init (FAN_CLASS_CONTENT)");
+    const uint64_t mask = n ? FAN_CLOSE_NOWRITE : FAN_OPEN_PERM;
     for (const auto& m : s.marked) {
         std::string path = fmt::format("{}/{}", s.dir, m.file->name);
-        if (::fanotify_mark(fan.get(), FAN_MARK_ADD, FAN_OPEN_PERM, AT_FDCWD, path.c_str()) != 0)
-            throw_sys("fanotify_mark FAN_OPEN_PERM", path);
+        if (::fanotify_mark(fan.get(), FAN_MARK_ADD, mask, AT_FDCWD, path.c_str()) != 0)
+            throw_sys(n ? "fanotify_mark FAN_CLOSE_NOWRITE" : "fanotify_mark FAN_OPEN_PERM", path);
     }
     return fan;
 }
@@ -884,9 +877,9 @@ bool sysinfo_filter_possible(const oci::Spec& spec) {
 }
 
 pid_t start_server(const std::string& dir, const cgroup::Manager& cg, pid_t init,
-                   long start_boottime, UniqueFd listener) {
+                   long start_boottime, UniqueFd listener, bool rootless) {
     return with_context("proc-virtualize: start the server", [&] {
-        Server s{dir, Source(cg), start_boottime, {}, -1, -1, {}, 0, {}, {}, false};
+        Server s{dir, Source(cg), start_boottime, {}, -1, -1, {}, 0, {}, {}, rootless};
         if (listener) s.listeners.push_back({std::move(listener), {}});
         UniqueFd init_fd(sys::pidfd_open(init));
         if (!init_fd) throw_sys("pidfd_open", std::to_string(init));

@@ -16,8 +16,8 @@
 //            trip once per window. Idle, the server sleeps in poll: no timer (a window
 //            ends in one poll timeout), no CPU. When its fanotify fd closes (the server
 //            exits or is killed) the kernel allows every pending and later open.
-//   rootless permission events need CAP_SYS_ADMIN on the host: a server running as a
-//            user (fanotify_init EPERM) takes FAN_CLOSE_NOWRITE notifications instead
+//   rootless permission events need CAP_SYS_ADMIN on the host: a rootless server (the
+//            runtime's --rootless, known up front) takes FAN_CLOSE_NOWRITE notifications
 //            (FAN_CLASS_NOTIF | FAN_REPORT_FID, inode marks, which a user may have), and
 //            re-renders a file once a reader has closed it, at most once per 5 ms
 //            window (a close within 5 ms of the last render waits for the window's end:
@@ -98,9 +98,11 @@ bool sysinfo_filter_possible(const oci::Spec& spec);
 // container whose init is `init`, serving the files in `dir` and sysinfo(2) through
 // `listener` (may be empty). Returns the server's pid, also written to dir/server.pid
 // (the standby's to dir/standby.pid) before it returns: the two processes write nothing
-// else into `dir` but a takeover's server.pid.
+// else into `dir` but a takeover's server.pid. `rootless` (the runtime's --rootless: not
+// root on the host, or root in a user namespace) chooses FAN_CLOSE_NOWRITE notifications
+// up front: permission events take CAP_SYS_ADMIN on the host.
 pid_t start_server(const std::string& dir, const cgroup::Manager& cg, pid_t init,
-                   long start_boottime, sys::UniqueFd listener);
+                   long start_boottime, sys::UniqueFd listener, bool rootless);
 
 // Exec side, before the process is made: a socket to the server of the container whose
 // procvirt directory is `dir`; it takes the exec'd process's listener. Empty when the

@@ -290,7 +290,8 @@ pid_t create_locked(const CreateOptions& o, StateDir& dir, KnownState* known) {
 
     if (!sys::process_alive(pid, rec.start_time))
         throw Error("container init exited before it was ready");
-    if (pv_spec) procvirt::start_server(pv_dir, *cg, pid, pv_start, std::move(sysinfo_listener));
+    if (pv_spec)
+        procvirt::start_server(pv_dir, *cg, pid, pv_start, std::move(sysinfo_listener), o.rootless);
     rec.rootfs = plan.rootfs;
     rec.use_pid_ns = (ns_flags & CLONE_NEWPID) != 0;
     rec.new_keyring = !o.no_new_keyring;

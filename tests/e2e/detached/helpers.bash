@@ -5,6 +5,8 @@
 : "${HUSK:?HUSK must name the husk binary}"
 : "${HUSK_SRC:?HUSK_SRC must name the source tree}"
 
+load ../eventually
+
 detached_setup() {
     [ "$(id -u)" = 0 ] || skip "detached containers need root"
     [ -x /bin/busybox ] || skip "busybox-static is not installed (scripts/deps.sh installs it)"
@@ -49,17 +51,6 @@ leftovers_of() {
     findmnt -rn -o TARGET | grep "$id" || true
 }
 
-# Runs CMD... until it succeeds, every 0.05 s for at most 10 s; on a timeout it says
-# what it waited for and what the last try printed, and fails.
-eventually() {
-    local i out
-    for i in $(seq 1 200); do
-        out=$("$@" 2>&1) && return 0
-        sleep 0.05
-    done
-    echo "timed out waiting for: $* (last try: $out)"
-    return 1
-}
 
 # True when `husk ARGS...` fails (for `eventually husk_fails inspect ID`).
 husk_fails() {

@@ -7,6 +7,8 @@
 : "${HUSK_SRC:?HUSK_SRC must name the source tree}"
 : "${HUSK_RUNTIME:=$(dirname "$HUSK")/../../../bin/husk-runtime}"
 
+load ../eventually
+
 # Why this kernel cannot run unprivileged user namespaces, or nothing.
 userns_refused() {
     local f=/proc/sys/kernel/unprivileged_userns_clone
@@ -77,6 +79,20 @@ as() {
     shift
     (cd "$WORK" && runuser -u "$u" -- env -i PATH=/usr/bin:/bin HOME="$WORK/home-$u" \
         XDG_RUNTIME_DIR="$WORK/xdg-$u" "$@")
+}
+
+# as_exec USER CMD...: CMD as USER with the environment `as` gives it, in $WORK, exec'd in
+# place of the calling shell (setpriv and env exec too): run as a background job,
+# `as_exec U CMD... &`, $! is CMD itself, so that a kill -9 of $! hits it (`as ... &`
+# leaves $! a subshell whose runuser and CMD live on). Refused in the test's own shell.
+as_exec() {
+    local u=$1 uid gid
+    shift
+    [ "$BASHPID" != "$$" ] || { echo "as_exec: only in a background job or a subshell" >&2; return 1; }
+    uid=$(id -u "$u") && gid=$(id -g "$u") || return 1
+    cd "$WORK" || return 1
+    exec setpriv --reuid="$uid" --regid="$gid" --init-groups env -i PATH=/usr/bin:/bin \
+        HOME="$WORK/home-$u" XDG_RUNTIME_DIR="$WORK/xdg-$u" "$@"
 }
 
 # A bundle owned by USER at DIR: busybox with an applet link each, and a config.json
@@ -177,17 +193,12 @@ host_server() {
 # 1000` with husk itself killed (SIGKILL) at a random moment, then `rm -f kI`; at last
 # `rm -f` of every container USER still has. Needs ../images/helpers (free_port).
 kill_runs_at_random() {
-    local u=$1 n=$2 uid gid i
+    local u=$1 n=$2 i
     shift 2
-    uid=$(id -u "$u")
-    gid=$(id -g "$u")
     for i in $(seq "$n"); do
         local port pid
         port=$(free_port)
-        # husk itself is $! (setpriv and env exec it)
-        (cd "$WORK" && exec setpriv --reuid="$uid" --regid="$gid" --init-groups env -i \
-            PATH=/usr/bin:/bin HOME="$WORK/home-$u" XDG_RUNTIME_DIR="$WORK/xdg-$u" \
-            "$HUSK" run -d --name "k$i" "$@" -p "127.0.0.1:$port:80" husk/busybox sleep 1000) \
+        as_exec "$u" "$HUSK" run -d --name "k$i" "$@" -p "127.0.0.1:$port:80" husk/busybox sleep 1000 \
             >/dev/null 2>&1 &
         pid=$!
         sleep "0.$((RANDOM % 6))"

@@ -136,15 +136,11 @@ store_at_r2() {
 }
 
 @test "rootless migrate: killed at random moments, the next migrate finishes it" {
-    local uid gid i from=$R2 to=$R1
-    uid=$(id -u "$RL_USER")
-    gid=$(id -g "$RL_USER")
+    local i from=$R2 to=$R1
     store_at_r2
     for i in $(seq 6); do
         ranges "$to" "$from"
-        (cd "$WORK" && exec setpriv --reuid="$uid" --regid="$gid" --init-groups env -i \
-            PATH=/usr/bin:/bin HOME="$WORK/home-$RL_USER" XDG_RUNTIME_DIR="$WORK/xdg-$RL_USER" \
-            "$HUSK" system migrate) >/dev/null 2>&1 &
+        as_exec "$RL_USER" "$HUSK" system migrate >/dev/null 2>&1 &
         wait_kill_moment "$RL_USER" "$i" 400
         # husk (the oldest); its namespace child, if any, must end by itself
         kill_oldest_and_wait "$RL_USER" "system migrate"
