@@ -228,6 +228,12 @@ NetworkRecord NetworkStore::create(const NetworkSpec& spec, const std::string& i
     std::vector<Cidr> taken;
     for (auto& r : live_reservations())
         taken.insert(taken.end(), r.subnets.begin(), r.subnets.end());
+    // and this store's own networks: a user's reservations are under its runtime directory
+    // (network/statepath.h), gone at logout while its records stay
+    for (auto& other : list()) {
+        taken.push_back(parse_cidr(other.subnet));
+        if (!other.subnet6.empty()) taken.push_back(parse_cidr(other.subnet6));
+    }
     auto routes = host_routes();
     taken.insert(taken.end(), routes.begin(), routes.end());
     taken.push_back(parse_cidr(Network{}.subnet));

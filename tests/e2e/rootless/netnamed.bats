@@ -398,3 +398,17 @@ web() {
     no_network_left
 }
 
+@test "rootless user network: a new network after the runtime directory was cleared (logout) gets a subnet of its own" {
+    uh network create rsub1
+    # what a logout or reboot does to $XDG_RUNTIME_DIR: the reservations go, the records stay
+    rm -rf "$WORK/xdg-$RL_USER/husk/.net"
+    uh network create rsub2
+    local s1 s2
+    s1=$(uh network inspect rsub1 | jq -r '.[0].IPAM.Config[0].Subnet')
+    s2=$(uh network inspect rsub2 | jq -r '.[0].IPAM.Config[0].Subnet')
+    echo "rsub1 $s1, rsub2 $s2"
+    [ -n "$s1" ]
+    [ -n "$s2" ]
+    [ "$s1" != "$s2" ]
+    uh network rm rsub1 rsub2
+}
