@@ -55,8 +55,27 @@ struct Reservation {
     std::vector<Cidr> subnets;
 };
 
+// remove_host_state, its bridge and rules only with `devices`.
+void remove_state(const NetworkRecord& n, bool devices) {
+    dns::stop_responder(n.id);
+    Network net = n.cni();
+    if (devices) {
+        nft_remove_network(net);
+        // the rules a husk of the CNI path made: root's, never a user's (whose networks live
+        // in its own namespace; host_lock is root's file)
+        if (user_state_root().empty() && has_iptables()) {
+            remove_isolation(net);
+            if (!net.internal && !net.subnet.empty()) remove_masquerade(net);
+        }
+        delete_bridge(net.bridge);
+    }
+    sys::remove_all(net.ipam_dir);
+}
+
 // A network whose record is gone (its data root deleted, or a `create` killed before it
-// recorded the network): what it left on the host, found from its reservation.
+// recorded the network): what it left on the host, found from its reservation. A user's
+// bridge and rules were in its holder's namespace (engine/rootless_netns.h), not in this
+// one (they go with the holder): its responder and leases go here.
 void remove_stale_network(const Reservation& r) {
     NetworkRecord n;
     n.id = r.id;
@@ -64,7 +83,7 @@ void remove_stale_network(const Reservation& r) {
     for (auto& c : r.subnets)
         if (c.family == 4) n.subnet = to_string(c);
     try {
-        remove_host_state(n);
+        remove_state(n, user_state_root().empty());
     } catch (const std::exception& e) {
         log::warn("network {} ({}): removing what it left on the host: {}", r.name, r.id, e.what());
     }
@@ -209,6 +228,12 @@ NetworkRecord NetworkStore::create(const NetworkSpec& spec, const std::string& i
     std::vector<Cidr> taken;
     for (auto& r : live_reservations())
         taken.insert(taken.end(), r.subnets.begin(), r.subnets.end());
+    // and this store's own networks: a user's reservations are under its runtime directory
+    // (network/statepath.h), gone at logout while its records stay
+    for (auto& other : list()) {
+        taken.push_back(parse_cidr(other.subnet));
+        if (!other.subnet6.empty()) taken.push_back(parse_cidr(other.subnet6));
+    }
     auto routes = host_routes();
     taken.insert(taken.end(), routes.begin(), routes.end());
     taken.push_back(parse_cidr(Network{}.subnet));
@@ -271,15 +296,7 @@ std::vector<NetworkRecord> NetworkStore::list() const {
 }
 
 void remove_host_state(const NetworkRecord& n) {
-    dns::stop_responder(n.id);
-    Network net = n.cni();
-    nft_remove_network(net);
-    if (has_iptables()) {  // the rules a husk of the CNI path made
-        remove_isolation(net);
-        if (!net.internal && !net.subnet.empty()) remove_masquerade(net);
-    }
-    delete_bridge(net.bridge);
-    sys::remove_all(net.ipam_dir);
+    remove_state(n, true);
 }
 
 void NetworkStore::remove(const NetworkRecord& n) {

@@ -53,8 +53,9 @@ void remove_host_state(const NetworkRecord& n);
 // The names `bridge`, `host` and `none` are docker's modes, not networks.
 bool is_predefined(const std::string& name);
 
-// The subnets no new network may overlap: the default network's, every reserved one
-// and the host's routes.
+// The subnets no new network may overlap: the default network's, every reserved one, the
+// store's own networks' (a user's reservations go at logout, its records stay) and the
+// host's routes.
 class NetworkStore {
   public:
     explicit NetworkStore(const std::string& data_root);

@@ -360,3 +360,51 @@ web() {
     uh rm -f m1
     no_network_left
 }
+
+@test "rootless network rm, prune and create while a container runs on another of the user's networks: no error, no warning" {
+    uh network create rrm1
+    uh network create rrm2
+    web "$RL_USER" rrmw rrm1
+    # rrm2's removal runs in the holder's namespaces (where rrm1 lives): no iptables there
+    run uh network rm rrm2
+    echo "$output"
+    [ "$status" -eq 0 ]
+    [ "$output" = rrm2 ]
+    uh network create rrm3 >/dev/null
+    run uh network prune -f
+    echo "$output"
+    [ "$status" -eq 0 ]
+    [[ "$output" == *rrm3* ]]
+    [[ "$output" != *rrm1* ]]
+    [[ "$output" != *arning* ]]
+    # a reservation without its record (a create killed between the two): the next
+    # create drops it, and what the network left, without a warning
+    uh network create rrm4 >/dev/null
+    rm "$WORK/home-$RL_USER/.local/share/husk/networks/rrm4.json"
+    run uh network create rrm5
+    echo "$output"
+    [ "$status" -eq 0 ]
+    [ "${#lines[@]}" -eq 1 ]
+    [[ "$output" != *arning* ]]
+    run uh run --rm --network rrm1 husk/busybox wget -qO- http://rrmw/
+    echo "$output"
+    [ "$output" = served-by-rrmw ]
+    uh rm -f rrmw
+    uh network rm rrm1 rrm5
+    no_network_left
+}
+
+@test "rootless user network: a new network after the runtime directory was cleared (logout) gets a subnet of its own" {
+    uh network create rsub1
+    # what a logout or reboot does to $XDG_RUNTIME_DIR: the reservations go, the records stay
+    rm -rf "$WORK/xdg-$RL_USER/husk/.net"
+    uh network create rsub2
+    local s1 s2
+    s1=$(uh network inspect rsub1 | jq -r '.[0].IPAM.Config[0].Subnet')
+    s2=$(uh network inspect rsub2 | jq -r '.[0].IPAM.Config[0].Subnet')
+    echo "rsub1 $s1, rsub2 $s2"
+    [ -n "$s1" ]
+    [ -n "$s2" ]
+    [ "$s1" != "$s2" ]
+    uh network rm rsub1 rsub2
+}
