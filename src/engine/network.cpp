@@ -224,23 +224,34 @@ sys::UniqueFd ports_lock(const EngineContext& ctx) {
     return lock_path(pins_dir(ctx) + "/.lock");
 }
 
-// docker: "Bind for 0.0.0.0:8080 failed: port is already allocated".
+// docker: "Bind for 0.0.0.0:8080 failed: port is already allocated". A user's containers on
+// its networks (`in_holder`) share one map in the holder's namespace, keyed by protocol and
+// port (engine/rootless_netns.h): between them a port is taken whatever its host address.
 void check_ports_free(const EngineContext& ctx, const std::string& id,
-                      const std::vector<network::PortMapping>& ports) {
-    auto taken = [](const network::PortMapping& p) {
-        return Error(
-            fmt::format("Bind for {} failed: port is already allocated", network::host_address(p)));
+                      const std::vector<network::PortMapping>& ports, bool in_holder) {
+    auto collide = [](network::PortMapping p, network::PortMapping q, bool any_address) {
+        if (!network::collides(p, q) && any_address) {
+            p.host_ip.clear();
+            q.host_ip.clear();
+            if (network::collides(p, q))
+                throw Error(fmt::format(
+                    "Bind for {} failed: port {} is already allocated on your networks (on "
+                    "{}: they publish a port on one host address only)",
+                    network::host_address(p), p.host_port, network::host_address(q)));
+        }
+        if (network::collides(p, q))
+            throw Error(fmt::format("Bind for {} failed: port is already allocated",
+                                    network::host_address(p)));
     };
     for (size_t i = 0; i < ports.size(); ++i)
-        for (size_t k = 0; k < i; ++k)
-            if (network::collides(ports[i], ports[k])) throw taken(ports[i]);
+        for (size_t k = 0; k < i; ++k) collide(ports[i], ports[k], in_holder);
     for (auto& other : Containers(ctx.data_root).list()) {
         if (other.id == id) continue;
         auto ep = container_endpoint(ctx, other.id);
         if (!ep) continue;
+        bool both = in_holder && sys::exists_follow(user_netns_dir(ctx, other.id));
         for (auto& p : ports)
-            for (auto& q : ep->ports)
-                if (network::collides(p, q)) throw taken(p);
+            for (auto& q : ep->ports) collide(p, q, both);
     }
 }
 
@@ -340,8 +351,11 @@ void refresh_names(const EngineContext& ctx, const std::set<std::string>& networ
                 }
             }
         network::dns::write_names(n->id, entries, upstreams);
+        // a user's responder is in its networks' namespace: the host's loopback resolver
+        // (127.0.0.53) through slirp4netns' forwarder
         network::dns::ensure_responder(n->id, n->name, n->gateway, n->subnet, !n->internal,
-                                       find_helper("husk-dns", "HUSK_DNS"));
+                                       find_helper("husk-dns", "HUSK_DNS"),
+                                       sys::rootless() ? network::kSlirpDns : "");
     }
 }
 
@@ -601,7 +615,7 @@ sys::UniqueFd connect_container(const EngineContext& ctx, const ContainerRecord&
     // checked at create too; again here, where the ports are bound (the sysctl may change)
     if ((pasta || slirp) && sys::rootless()) network::check_unprivileged_ports(ports);
     network::resolve_host_ports(ports, ports_have_ip6(ctx, rec));
-    check_ports_free(ctx, rec.id, ports);
+    check_ports_free(ctx, rec.id, ports, uses_user_netns(rec));
     if (pasta || slirp) {
         // a user-mode network (a user's default: pasta's), its ports bound by the helper
         // as the user. The ports as chosen are recorded first (port, ps, inspect and the

@@ -30,10 +30,13 @@ void write_names(const std::string& network_id, const std::vector<NameEntry>& en
 
 void ensure_responder(const std::string& network_id, const std::string& network_name,
                       const std::string& gateway, const std::string& subnet, bool forward,
-                      const std::string& helper) {
+                      const std::string& helper, const std::string& loopback_via) {
     std::string dir = responder_dir(network_id);
     std::vector<std::string> args = {helper, dir, gateway, subnet};
-    if (!forward) args.emplace_back("--no-forward");
+    if (!forward)
+        args.emplace_back("--no-forward");
+    else if (!loopback_via.empty())
+        args.insert(args.end(), {"--loopback-via", loopback_via});
     try {
         start_daemon(dir, std::move(args));
     } catch (const Error& e) {

@@ -23,11 +23,12 @@ void write_names(const std::string& network_id, const std::vector<NameEntry>& en
 
 // Starts `helper` (husk-dns) on `gateway`:53 unless a responder runs; returns once it
 // answers, to clients of `subnet` only. On an --internal network (`forward` false) it forwards
-// nothing out: other names get SERVFAIL. Throws, nothing left running:
+// nothing out: other names get SERVFAIL; with `loopback_via` the host's resolvers on its
+// loopback are asked at that address (dns/main.cpp). Throws, nothing left running:
 //   start the DNS responder of network NAME on 10.89.0.1:53: bind "10.89.0.1:53": ...
 void ensure_responder(const std::string& network_id, const std::string& network_name,
                       const std::string& gateway, const std::string& subnet, bool forward,
-                      const std::string& helper);
+                      const std::string& helper, const std::string& loopback_via = {});
 
 // Kills the network's responder if one runs, waits for its end and removes its files.
 void stop_responder(const std::string& network_id);

@@ -10,6 +10,7 @@
 #include <sys/time.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <deque>
 #include <sstream>
@@ -83,8 +84,15 @@ std::vector<Upstream> upstreams_of(const std::vector<std::string>& ips, const st
     return out;
 }
 
-// The nameservers of resolv.conf text.
-std::vector<std::string> nameservers(const std::string& conf) {
+// 127.0.0.0/8 or ::1.
+bool is_loopback(const std::string& ip) {
+    auto a = try_parse_ip(ip);
+    return a && (a->family == 4 ? contains(parse_cidr("127.0.0.0/8"), *a) : *a == parse_ip("::1"));
+}
+
+// The nameservers of resolv.conf text, those on the loopback replaced by `loopback_via`
+// (once) when it is given.
+std::vector<std::string> nameservers(const std::string& conf, const std::string& loopback_via) {
     std::vector<std::string> out;
     std::istringstream in(conf);
     std::string line;
@@ -92,7 +100,9 @@ std::vector<std::string> nameservers(const std::string& conf) {
         std::istringstream ls(line);
         std::string key, ip;
         ls >> key >> ip;
-        if (key == "nameserver") out.push_back(ip);
+        if (key != "nameserver") continue;
+        if (!loopback_via.empty() && is_loopback(ip)) ip = loopback_via;
+        if (std::find(out.begin(), out.end(), ip) == out.end()) out.push_back(ip);
     }
     return out;
 }
@@ -184,7 +194,7 @@ class Server {
         if (!own.empty()) return upstreams_of(own, cfg_.address);
         std::string text;
         if (resolv_file_.changed(text))
-            host_upstreams_ = upstreams_of(nameservers(text), cfg_.address);
+            host_upstreams_ = upstreams_of(nameservers(text, cfg_.loopback_via), cfg_.address);
         return host_upstreams_;
     }
 

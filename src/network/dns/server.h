@@ -19,6 +19,10 @@ struct ServerConfig {
     std::string address;  // ours: the gateway, never forwarded to
     Cidr subnet;          // the clients answered: the network's; others get nothing
     bool forward = true;  // false: other names get SERVFAIL
+    // the host's resolvers on its loopback (127.0.0.53, a local cache) are asked through
+    // this address instead, where the responder's loopback is not the host's (a user's
+    // networks' namespace: slirp4netns' DNS forwarder). Empty: as resolv.conf says.
+    std::string loopback_via;
     int upstream_timeout_ms = 2000;
     int lock_fd = -1;  // closed in the TCP children
 };

@@ -16,6 +16,8 @@ teardown_file() { network_file_teardown; }
 
 teardown() {
     stop_host_server
+    [ ! -f "$WORK/dns.pid" ] || kill "$(cat "$WORK/dns.pid")" 2>/dev/null || true
+    rm -f "$WORK/dns.pid"
     rm_containers_of "$RL_USER" "$RL_BARE"
     local u n
     for u in "$RL_USER" "$RL_BARE"; do
@@ -394,6 +396,38 @@ web() {
     no_network_left
 }
 
+# Starts testdns.py (../network) on the host's ADDRESS:53 answering outside.test with
+# ANSWER (its pid in $WORK/dns.pid, stopped by teardown); skips when it cannot.
+host_resolver() {  # ADDRESS ANSWER
+    local fifo=$WORK/dns-ready line
+    rm -f "$fifo"
+    mkfifo "$fifo"
+    python3 "$BATS_TEST_DIRNAME/../network/testdns.py" "$1" "$2" >"$fifo" 2>>"$WORK/testdns.log" &
+    echo $! >"$WORK/dns.pid"
+    read -r line <"$fifo"
+    [ "$line" = ready ] || skip "cannot run a test resolver on $1:53: $(cat "$WORK/testdns.log")"
+}
+
+@test "rootless user network: names outside resolve through the host's resolver on its loopback" {
+    local base
+    base=127.$((RANDOM % 200 + 20)).$((RANDOM % 250 + 1))
+    host_resolver "$base.1" 192.0.2.77
+    echo "nameserver $base.1" >"$WORK/resolv.conf"
+    chmod 644 "$WORK/resolv.conf"
+    uh network create rup
+    # husk, the holder, slirp4netns and the responder it starts see that file as the host's
+    # /etc/resolv.conf: a mount namespace of the test's own (the host's file stays as it is)
+    run unshare -m --propagation private -- bash -c 'mount --bind "$1" /etc/resolv.conf &&
+        cd "$WORK" && exec runuser -u "$2" -- env -i PATH=/usr/bin:/bin HOME="$WORK/home-$2" \
+        XDG_RUNTIME_DIR="$WORK/xdg-$2" "$HUSK" run --rm --network rup husk/busybox \
+        nslookup outside.test' _ "$WORK/resolv.conf" "$RL_USER"
+    echo "$output"
+    [ "$status" -eq 0 ]
+    [[ "$output" == *"Address: 192.0.2.77"* ]]
+    uh network rm rup
+    no_network_left
+}
+
 @test "rootless user network: a new network after the runtime directory was cleared (logout) gets a subnet of its own" {
     uh network create rsub1
     # what a logout or reboot does to $XDG_RUNTIME_DIR: the reservations go, the records stay
@@ -407,4 +441,26 @@ web() {
     [ -n "$s2" ]
     [ "$s1" != "$s2" ]
     uh network rm rsub1 rsub2
+}
+
+@test "rootless user network: one host port on two host addresses is refused in one line" {
+    uh network create rport
+    local port
+    port=$(free_port)
+    web "$RL_USER" rp1 rport -p "127.0.0.1:$port:80"
+    run uh run -d --name rp2 --network rport -p "127.0.0.2:$port:80" husk/busybox sleep 100
+    echo "$output"
+    [ "$status" -ne 0 ]
+    [ "${#lines[@]}" -eq 1 ]
+    [[ "$output" == *"port $port is already allocated"* ]]
+    # one container asking for it twice too
+    run uh run -d --name rp3 --network rport -p "127.0.0.2:$port:80" -p "127.0.0.3:$port:81" \
+        husk/busybox sleep 100
+    echo "$output"
+    [ "$status" -ne 0 ]
+    [ "${#lines[@]}" -eq 1 ]
+    [[ "$output" == *"port $port is already allocated"* ]]
+    [ "$(curl_until "http://127.0.0.1:$port/index.html" served-by-rp1)" = served-by-rp1 ]
+    uh rm -f rp1 rp2 rp3 >/dev/null 2>&1 || true
+    no_network_left
 }
