@@ -97,8 +97,7 @@ chmod +x "$root/init"
 expected=$#
 if [ -n "$runtime" ]; then
   expected=$((expected + 1))
-  # The container: the VM's busybox, what it sees printed as "PV name value" lines. The
-  # initramfs root cannot be pivoted from: --no-pivot (MS_MOVE and chroot) there.
+  # The container: the VM's busybox, what it sees printed as "PV name value" lines.
   bundle=$root/bundle
   mkdir -p "$bundle/rootfs/bin" "$bundle/rootfs"/{proc,sys,dev,tmp}
   cp "$busybox" "$bundle/rootfs/bin/busybox"
@@ -121,7 +120,7 @@ echo PV moved $(( (a - b) / 1024 ))'
       "$bundle/config.json" >"$bundle/c" && mv "$bundle/c" "$bundle/config.json"
   cat >"$root/runtime-check.sh" <<'CHECK'
 #!/bin/busybox sh
-out=$(/bin/husk-runtime --root /run/husk-runtime run --no-pivot --bundle /bundle pv 2>&1)
+out=$(/bin/husk-runtime --root /run/husk-runtime run --bundle /bundle pv 2>&1)
 rc=$?
 echo "$out" | sed 's/^/  /'
 ok=0
@@ -169,6 +168,11 @@ while read -r l; do case "$l" in *fork*) echo PV fork refused;; esac; done </dev
                           "cpu": {"quota": 50000, "period": 100000}}' \
       "$rbundle/config.json" >"$rbundle/c" && mv "$rbundle/c" "$rbundle/config.json"
   chmod 644 "$rbundle/config.json"
+  # the same container with a relative cgroups path, no limits
+  mkdir -p "$root/relbundle"
+  jq '.linux.cgroupsPath = "relc" | .process.args = ["sh", "-c", ":"] | del(.linux.resources)' \
+      "$rbundle/config.json" >"$root/relbundle/config.json"
+  chmod 644 "$root/relbundle/config.json"
   cat >"$root/rootless-check.sh" <<'CHECK'
 #!/bin/busybox sh
 # alice (1000) has a cgroup delegated as systemd delegates user@1000.service: hers with its
@@ -215,7 +219,7 @@ deleg=$1
 . /tmp/common.sh
 cd /rbundle || fail "cd /rbundle"
 t=$(cs)
-husk-runtime create --no-pivot rl >/tmp/rl.out 2>&1 || fail "create failed: $(cat /tmp/rl.out)"
+husk-runtime create rl >/tmp/rl.out 2>&1 || fail "create failed: $(cat /tmp/rl.out)"
 took=$(($(cs) - t))
 for f in memory.max:268435456 pids.max:16 "cpu.max:50000 100000"; do
   v=$(cat "$deleg/rl/${f%%:*}" 2>&1)
@@ -243,7 +247,7 @@ n=$(awk '$1 == "PV" && $2 == "forks" { print $3 }' /tmp/rl.out)
 # after it makes the cgroup): delete
 # --force leaves no cgroup and no container behind
 for k in 1 2 3 4; do
-  husk-runtime create --no-pivot "kill$k" >/dev/null 2>&1 &
+  husk-runtime create "kill$k" >/dev/null 2>&1 &
   sleep_within "$took"
   kill -9 $! 2>/dev/null
   wait $! 2>/dev/null
@@ -251,6 +255,14 @@ for k in 1 2 3 4; do
   [ ! -e "$deleg/kill$k" ] || fail "$deleg/kill$k is left after a killed create and delete --force"
 done
 [ -z "$(husk-runtime list -q 2>&1)" ] || fail "containers left: $(husk-runtime list -q 2>&1)"
+# a relative cgroups path is taken from the shell's cgroup as it was before husk moved the
+# shell to `leaf`: beside rl's, not nested below the leaf
+husk-runtime create --bundle /relbundle relc >/tmp/relc.out 2>&1 ||
+  fail "create with a relative cgroups path failed: $(cat /tmp/relc.out)"
+[ -d "$deleg/relc" ] || fail "no $deleg/relc: $(find "$deleg" -name relc)"
+[ ! -e "$deleg/leaf/relc" ] || fail "the relative cgroups path went below $deleg/leaf"
+husk-runtime delete --force relc || fail "delete relc failed"
+[ ! -e "$deleg/relc" ] || fail "$deleg/relc is left after delete"
 echo "HUSK-QEMU-RC rootless-runtime-delegated $ok"
 EOF
 

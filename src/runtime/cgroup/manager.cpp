@@ -70,6 +70,18 @@ std::vector<std::string> available_below(const std::string& mountpoint, const st
     return {};
 }
 
+// Rootless: a relative path is taken from our own cgroup (runc's rule), but not from the
+// `leaf` our set-up moved a delegated cgroup's processes into (enable_v2's vacate): from the
+// cgroup they were in before, so the next container sits beside the first, not below its leaf.
+std::string rootless_v2_dir(const Layout& layout, const CgroupPath& path) {
+    const std::string own = layout.dir_for(*layout.v2, CgroupPath{"/", true});
+    const std::string root = delegated_root(layout);
+    if (!path.relative || root.empty() || own.size() <= root.size() ||
+        own.substr(own.rfind('/') + 1) != kLeaf)
+        return layout.dir_for(*layout.v2, path);
+    return path.path == "/" ? parent_of(own) : parent_of(own) + path.path;
+}
+
 // Rootless: keep what we may make, refuse a limit nothing kept can hold. An absolute
 // cgroups path we may not make goes below the delegated subtree we run in, if any (the
 // engine's "/husk/<id>" under systemd's user@.service). Returns the controllers the
@@ -133,7 +145,10 @@ std::unique_ptr<Manager> Manager::plan(const std::string& cgroups_path, const st
         return m.controllers.size() == 1 && m.controllers[0].rfind("name=", 0) == 0;
     });
     if (layout.v2 && (pure_v2 || needs_v2(layout, res)))
-        v2 = HierarchyDir{{}, layout.dir_for(*layout.v2, path), layout.v2->mountpoint};
+        v2 = HierarchyDir{
+            {},
+            rootless ? rootless_v2_dir(layout, path) : layout.dir_for(*layout.v2, path),
+            layout.v2->mountpoint};
     std::vector<std::string> v2_controllers = layout.v2_controllers;
     if (rootless) v2_controllers = keep_writable(v1, v2, layout, path, res);
     auto mgr = std::make_unique<Manager>(Private{}, std::move(v1), std::move(v2));
