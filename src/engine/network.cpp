@@ -156,23 +156,41 @@ std::string add_host_lines(const std::vector<std::string>& specs, NetworkMode m)
     return lines;
 }
 
-std::string resolv_conf(bool host_network) {
-    std::string host;
+namespace {
+
+std::string host_resolv_conf() {
     try {
-        host = sys::read_file("/etc/resolv.conf");
+        return sys::read_file("/etc/resolv.conf");
     } catch (const std::exception&) {
+        return {};
     }
+}
+
+// A "nameserver" line of resolv.conf naming a loopback address.
+bool loopback_nameserver(const std::string& line) {
+    std::stringstream ls(line);
+    std::string key, addr;
+    ls >> key >> addr;
+    return key == "nameserver" && (addr.starts_with("127.") || addr == "::1");
+}
+
+}  // namespace
+
+std::string resolv_conf(bool host_network) {
+    std::string host = host_resolv_conf();
     if (host_network) return host;
     std::stringstream in(host);
     std::string line, out;
-    while (std::getline(in, line)) {
-        std::stringstream ls(line);
-        std::string key, addr;
-        ls >> key >> addr;
-        if (key == "nameserver" && (addr.starts_with("127.") || addr == "::1")) continue;
-        out += line + "\n";
-    }
+    while (std::getline(in, line))
+        if (!loopback_nameserver(line)) out += line + "\n";
     return out;
+}
+
+bool host_resolver_on_loopback() {
+    std::stringstream in(host_resolv_conf());
+    for (std::string line; std::getline(in, line);)
+        if (loopback_nameserver(line)) return true;
+    return false;
 }
 
 namespace {

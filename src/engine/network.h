@@ -28,6 +28,8 @@ std::string hosts_file(const std::string& hostname, bool host_network);
 // /etc/resolv.conf from the host's: with its own network namespace the host's
 // loopback name servers cannot be reached, so those are dropped.
 std::string resolv_conf(bool host_network);
+// Does the host's /etc/resolv.conf name a resolver on its loopback (127.0.0.53)?
+bool host_resolver_on_loopback();
 // `conf` with docker's --dns, --dns-search, --dns-option: each given kind replaces the
 // lines of that kind (nameserver; search and domain; options).
 std::string with_dns(const std::string& conf, const std::vector<std::string>& servers,

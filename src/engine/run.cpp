@@ -32,6 +32,7 @@
 #include "image/platforms.h"
 #include "image/store.h"
 #include "network/conflist.h"
+#include "network/pasta.h"
 #include "network/ports.h"
 #include "network/slirp.h"
 #include "network/usernet.h"
@@ -333,6 +334,11 @@ ContainerRecord prepare_container(EngineContext& ctx, RunOptions& o, const LogOp
         in.nameserver = get_network(ctx, o.networks.front().network).gateway;
     // slirp4netns answers DNS itself, forwarded to the host's resolvers (--dns still wins)
     if (o.network == NetworkMode::slirp4netns && o.dns.empty()) in.nameserver = network::kSlirpDns;
+    // a user's default network is pasta's: the host's resolvers on its loopback through its
+    // forwarder (others are reached directly)
+    if (o.network == NetworkMode::bridge && sys::rootless() && o.dns.empty() &&
+        host_resolver_on_loopback())
+        in.nameserver = network::kPastaDnsForward;
     in.host_cpus = static_cast<int>(::sysconf(_SC_NPROCESSORS_ONLN));
     attach_volumes(
         ctx.data_root, o, rec, img ? img->config.volumes : std::vector<std::string>{},

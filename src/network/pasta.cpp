@@ -32,7 +32,7 @@ std::vector<std::string> pasta_args(const std::string& pasta, const std::string&
         if (!any) args.insert(args.end(), {proto == std::string("tcp") ? "-t" : "-u", "none"});
     }
     // nothing from the namespace to the host's ports but through the gateway's address
-    args.insert(args.end(), {"-T", "none", "-U", "none"});
+    args.insert(args.end(), {"-T", "none", "-U", "none", "--dns-forward", kPastaDnsForward});
     args.insert(args.end(), {"--pid", dir + "/ready", "--netns", netns, "--userns", userns});
     return args;
 }

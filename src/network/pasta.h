@@ -17,6 +17,11 @@
 
 namespace husk::network {
 
+// Where pasta answers DNS, forwarding to the host's first resolver (--dns-forward): the
+// container's nameserver when the host's resolvers are on its loopback (systemd-resolved's
+// 127.0.0.53, a local cache), which the container's own loopback is not. podman's address.
+inline constexpr const char* kPastaDnsForward = "169.254.1.1";
+
 // pasta's arguments for the namespaces at `userns` and `netns` (paths), `ports`
 // forwarded from the host, its files in `dir`.
 std::vector<std::string> pasta_args(const std::string& pasta, const std::string& dir,

@@ -19,9 +19,10 @@ std::string joined(const std::vector<std::string>& v) {
 TEST(NetworkPasta, NoPortsForwardsNothingEitherWay) {
     auto args =
         network::pasta_args("/usr/bin/pasta", "/d", "/proc/7/ns/user", "/proc/7/ns/net", {});
-    EXPECT_EQ(joined(args),
-              "/usr/bin/pasta --config-net --foreground --quiet -t none -u none -T none -U none "
-              "--pid /d/ready --netns /proc/7/ns/net --userns /proc/7/ns/user");
+    EXPECT_EQ(
+        joined(args),
+        "/usr/bin/pasta --config-net --foreground --quiet -t none -u none -T none -U none "
+        "--dns-forward 169.254.1.1 --pid /d/ready --netns /proc/7/ns/net --userns /proc/7/ns/user");
 }
 
 TEST(NetworkPasta, EachPublishedPortIsOneForwardOfItsProtocol) {
@@ -30,7 +31,8 @@ TEST(NetworkPasta, EachPublishedPortIsOneForwardOfItsProtocol) {
     auto args = network::pasta_args("pasta", "/d", "U", "N", ports);
     EXPECT_EQ(joined(args),
               "pasta --config-net --foreground --quiet -t 127.0.0.1/8080:80 -t ::1/8443:443 "
-              "-u 5353:53 -T none -U none --pid /d/ready --netns N --userns U");
+              "-u 5353:53 -T none -U none --dns-forward 169.254.1.1 --pid /d/ready --netns N "
+              "--userns U");
 }
 
 }  // namespace

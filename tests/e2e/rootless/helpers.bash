@@ -175,7 +175,35 @@ network_file_teardown() {
 # The host_server of a test, stopped (in its teardown).
 stop_host_server() {
     [ -f "$WORK/server.pid" ] && kill "$(cat "$WORK/server.pid")" 2>/dev/null
-    rm -f "$WORK/server.pid"
+    [ -f "$WORK/dns.pid" ] && kill "$(cat "$WORK/dns.pid")" 2>/dev/null
+    rm -f "$WORK/server.pid" "$WORK/dns.pid"
+}
+
+# A resolver on a random address of the host's loopback answering outside.test with
+# 192.0.2.77 (../network/testdns.py; its pid in $WORK/dns.pid for stop_host_server), and
+# $WORK/resolv.conf naming it alone, as systemd-resolved's 127.0.0.53 is named. Skips when
+# it cannot run.
+host_resolver() {
+    local address fifo=$WORK/dns-ready line
+    address=127.$((RANDOM % 200 + 20)).$((RANDOM % 250 + 1)).1
+    rm -f "$fifo"
+    mkfifo "$fifo"
+    python3 "$BATS_TEST_DIRNAME/../network/testdns.py" "$address" 192.0.2.77 >"$fifo" \
+        2>>"$WORK/testdns.log" &
+    echo $! >"$WORK/dns.pid"
+    read -r line <"$fifo"
+    [ "$line" = ready ] || skip "cannot run a test resolver on $address:53: $(cat "$WORK/testdns.log")"
+    echo "nameserver $address" >"$WORK/resolv.conf"
+    chmod 644 "$WORK/resolv.conf"
+}
+
+# as_resolving USER CMD...: `as USER CMD...` in a mount namespace of its own where
+# $WORK/resolv.conf (host_resolver) is the host's /etc/resolv.conf, for CMD and everything
+# it starts (the host's file stays as it is).
+as_resolving() {
+    unshare -m --propagation private -- bash -c 'mount --bind "$1" /etc/resolv.conf &&
+        cd "$WORK" && u=$2 && shift 2 && exec runuser -u "$u" -- env -i PATH=/usr/bin:/bin \
+        HOME="$WORK/home-$u" XDG_RUNTIME_DIR="$WORK/xdg-$u" "$@"' _ "$WORK/resolv.conf" "$@"
 }
 
 # A server on the host's 127.0.0.1:PORT serving "from-the-host" as /f (its pid in

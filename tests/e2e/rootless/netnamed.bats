@@ -16,8 +16,6 @@ teardown_file() { network_file_teardown; }
 
 teardown() {
     stop_host_server
-    [ ! -f "$WORK/dns.pid" ] || kill "$(cat "$WORK/dns.pid")" 2>/dev/null || true
-    rm -f "$WORK/dns.pid"
     rm_containers_of "$RL_USER" "$RL_BARE"
     local u n
     for u in "$RL_USER" "$RL_BARE"; do
@@ -396,31 +394,11 @@ web() {
     no_network_left
 }
 
-# Starts testdns.py (../network) on the host's ADDRESS:53 answering outside.test with
-# ANSWER (its pid in $WORK/dns.pid, stopped by teardown); skips when it cannot.
-host_resolver() {  # ADDRESS ANSWER
-    local fifo=$WORK/dns-ready line
-    rm -f "$fifo"
-    mkfifo "$fifo"
-    python3 "$BATS_TEST_DIRNAME/../network/testdns.py" "$1" "$2" >"$fifo" 2>>"$WORK/testdns.log" &
-    echo $! >"$WORK/dns.pid"
-    read -r line <"$fifo"
-    [ "$line" = ready ] || skip "cannot run a test resolver on $1:53: $(cat "$WORK/testdns.log")"
-}
-
 @test "rootless user network: names outside resolve through the host's resolver on its loopback" {
-    local base
-    base=127.$((RANDOM % 200 + 20)).$((RANDOM % 250 + 1))
-    host_resolver "$base.1" 192.0.2.77
-    echo "nameserver $base.1" >"$WORK/resolv.conf"
-    chmod 644 "$WORK/resolv.conf"
+    host_resolver
     uh network create rup
-    # husk, the holder, slirp4netns and the responder it starts see that file as the host's
-    # /etc/resolv.conf: a mount namespace of the test's own (the host's file stays as it is)
-    run unshare -m --propagation private -- bash -c 'mount --bind "$1" /etc/resolv.conf &&
-        cd "$WORK" && exec runuser -u "$2" -- env -i PATH=/usr/bin:/bin HOME="$WORK/home-$2" \
-        XDG_RUNTIME_DIR="$WORK/xdg-$2" "$HUSK" run --rm --network rup husk/busybox \
-        nslookup outside.test' _ "$WORK/resolv.conf" "$RL_USER"
+    # husk, the holder, slirp4netns and the responder it starts see it as the host's resolver
+    run as_resolving "$RL_USER" "$HUSK" run --rm --network rup husk/busybox nslookup outside.test
     echo "$output"
     [ "$status" -eq 0 ]
     [[ "$output" == *"Address: 192.0.2.77"* ]]

@@ -83,6 +83,22 @@ data_root() { echo "$WORK/home-$RL_USER/.local/share/husk"; }
     [ -z "$(pastas)" ]
 }
 
+@test "rootless: names outside resolve through the host's resolver on its loopback (pasta's forwarder)" {
+    host_resolver
+    run as_resolving "$RL_USER" "$HUSK" run --rm husk/busybox \
+        sh -c 'cat /etc/resolv.conf && nslookup outside.test'
+    echo "$output"
+    [ "$status" -eq 0 ]
+    [[ "$output" == *"nameserver 169.254.1.1"* ]]
+    [[ "$output" == *"Address: 192.0.2.77"* ]]
+    [[ "$output" != *"nameserver 127."* ]]
+    # --dns still wins
+    run as_resolving "$RL_USER" "$HUSK" run --rm --dns 192.0.2.53 husk/busybox cat /etc/resolv.conf
+    [ "$status" -eq 0 ]
+    [ "$(grep -c nameserver <<<"$output")" -eq 1 ]
+    [[ "$output" == *"nameserver 192.0.2.53"* ]]
+}
+
 @test "rootless --add-host NAME:host-gateway is the gateway pasta maps to the host" {
     local port
     port=$(free_port)

@@ -56,6 +56,15 @@ run_web() {
     [[ "$output" != *"10.0.2.3"* ]]
 }
 
+@test "slirp4netns: names outside resolve through the host's resolver on its loopback" {
+    host_resolver
+    run as_resolving "$RL_USER" "$HUSK" run --rm --network slirp4netns husk/busybox \
+        nslookup outside.test
+    echo "$output"
+    [ "$status" -eq 0 ]
+    [[ "$output" == *"Address: 192.0.2.77"* ]]
+}
+
 @test "slirp4netns run --rm -p: returns with its slirp4netns gone and the port free, run after run" {
     # its end is awaited last (after the container's removal), still before run returns
     local port i
