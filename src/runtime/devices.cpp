@@ -13,6 +13,7 @@
 #include "sys/fd.h"
 #include "sys/mount_api.h"
 #include "sys/safe_path.h"
+#include "sys/user_dirs.h"
 
 namespace husk::runtime {
 namespace {
@@ -53,7 +54,9 @@ std::optional<oci::Resources> effective_resources(const oci::Spec& spec) {
 }
 
 void plan_devices(const oci::Spec& spec, bool dev_bound, Plan& p) {
-    bool userns = p.in_user_ns();
+    // mknod needs the host's root: not in a user namespace of the container's, nor in one
+    // we already run in (rootless podman runs us as its namespace's root)
+    bool userns = p.in_user_ns() || sys::in_user_namespace();
     if (!dev_bound) {
         for (const auto& d : kDefaultDevices) {
             bool overridden = false;

@@ -12,6 +12,7 @@
 #include <fmt/format.h>
 
 #include "sys/error.h"
+#include "sys/fileutil.h"
 
 namespace husk::sys {
 
@@ -40,6 +41,11 @@ uid_t host_euid() {
 
 bool rootless() {
     return host_euid() != 0;
+}
+
+bool in_user_namespace() {
+    auto map = read_file_if_exists("/proc/self/uid_map");
+    return map && map->find("4294967295") == std::string::npos;
 }
 
 std::string user_name() {

@@ -17,6 +17,10 @@ namespace husk::sys {
 uid_t host_euid();
 // Whether this process runs without root on the host (effective uid not 0).
 bool rootless();
+// Whether this process is in a user namespace other than the host's (its uid_map is not
+// the identity map of every id): root there is no root on the host (rootless podman runs
+// the OCI runtime so).
+bool in_user_namespace();
 
 // The user name of our effective uid (its number when it has none), read from /etc/passwd
 // directly (fgetpwent): getpwuid goes through NSS, which the static husk-runtime can only

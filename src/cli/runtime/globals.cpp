@@ -1,5 +1,8 @@
 // husk-runtime's global options: their CLI11 registration (from global_options.h's table)
 // and what follows their parse, whichever parser read them.
+#include <cstdlib>
+#include <string_view>
+
 #include <CLI/CLI.hpp>
 
 #include "cli/runtime/commands.h"
@@ -20,11 +23,26 @@ CLI::IsMember one_of(const auto& values) {
 
 bool Globals::is_rootless() const {
     if (rootless != "auto") return rootless == "true";
-    if (sys::rootless()) return true;
     // root inside a user namespace is rootless too: the host's id map is not all of ours
-    auto map = sys::read_file_if_exists("/proc/self/uid_map");
-    return map && map->find("4294967295") == std::string::npos;
+    return sys::rootless() || sys::in_user_namespace();
 }
+
+namespace {
+
+// runc's rule for the default state root: a user's is under $XDG_RUNTIME_DIR, and so is
+// that of root in a user namespace (rootless podman runs the runtime as its namespace's
+// root, with the user's $XDG_RUNTIME_DIR) unless $USER says root.
+std::string default_root() {
+    if (sys::rootless()) return sys::xdg_runtime_dir() + "/husk-runtime";
+    const char* xdg = std::getenv("XDG_RUNTIME_DIR");
+    const char* user = std::getenv("USER");
+    if (xdg != nullptr && *xdg != '\0' && (user == nullptr || std::string_view(user) != "root") &&
+        sys::in_user_namespace())
+        return std::string(xdg) + "/husk-runtime";
+    return {};
+}
+
+}  // namespace
 
 std::string_view verb_of(int argc, char** argv) {
     const char* verb = husk_runtime_verb(argc, argv);
@@ -34,7 +52,8 @@ std::string_view verb_of(int argc, char** argv) {
 void complete_globals(Globals& g, bool root_given, const std::function<void()>& configure_log) {
     configure_log();
     // A user's state lives in its runtime directory, as runc's $XDG_RUNTIME_DIR/runc.
-    if (!root_given && sys::rootless()) g.root = sys::xdg_runtime_dir() + "/husk-runtime";
+    if (!root_given)
+        if (std::string d = default_root(); !d.empty()) g.root = d;
     if (g.systemd_cgroup)
         throw Error("--systemd-cgroup: the systemd cgroup driver is not supported; use cgroupfs");
 }
