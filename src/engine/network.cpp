@@ -541,13 +541,13 @@ void disconnect_networks(const EngineContext& ctx, const std::string& id) {
 }
 
 // The user's network namespace's holder, for a container connected or connecting there.
-pid_t running_holder(const EngineContext& ctx) {
+NetnsHolder running_holder(const EngineContext& ctx) {
     auto holder = user_netns_holder(ctx);
     if (!holder)
         throw Error(
             "the holder of your networks' namespace is gone: start the container again (husk "
             "starts a new one)");
-    return *holder;
+    return std::move(*holder);
 }
 
 // A user's container on its networks (engine/rootless_netns.h): the ports as asked
@@ -564,7 +564,7 @@ void connect_in_user_netns(const EngineContext& ctx, const ContainerRecord& rec,
     ep.ports = ports;
     sys::write_file_atomic(dir + "/endpoint.json", network::to_json(ep), 0600);
     held.reset();
-    pid_t holder = running_holder(ctx);
+    NetnsHolder holder = running_holder(ctx);
     std::vector<network::PortMapping> inside = ports;
     for (auto& p : inside) p.host_ip.clear();
     // its loopback the init brought up itself (runtime Plan::loopback_up)

@@ -231,10 +231,13 @@ std::string user_netns_userns(const EngineContext& ctx) {
     return holder_dir(ctx) + "/userns";
 }
 
-std::optional<pid_t> user_netns_holder(const EngineContext& ctx) {
+std::optional<NetnsHolder> user_netns_holder(const EngineContext& ctx) {
     HolderPid h = read_pid(ctx);
-    if (!alive(h)) return std::nullopt;
-    return h.pid;
+    if (h.pid <= 0) return std::nullopt;
+    sys::UniqueFd fd(sys::pidfd_open(h.pid));
+    // checked after the pidfd is open: then the pidfd is the holder's
+    if (!fd || !alive(h)) return std::nullopt;
+    return NetnsHolder{h.pid, std::move(fd)};
 }
 
 pid_t ensure_user_netns(const EngineContext& ctx, const std::vector<oci::IdMapping>& uids,
@@ -270,14 +273,7 @@ void stop_user_netns(const EngineContext& ctx, const std::function<bool()>& stil
     remove_holder_state(ctx, read_pid(ctx));
 }
 
-void in_user_netns(pid_t holder, const std::function<void()>& fn) {
-    std::array<sys::UniqueFd, 3> ns;
-    std::array<const char*, 3> names{"user", "net", "mnt"};
-    for (size_t i = 0; i < ns.size(); ++i) {
-        std::string path = fmt::format("/proc/{}/ns/{}", holder, names[i]);
-        ns[i].reset(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-        if (!ns[i]) throw_sys("open", path);
-    }
+void in_user_netns(const NetnsHolder& holder, const std::function<void()>& fn) {
     std::array<int, 2> op{};
     if (::pipe2(op.data(), O_CLOEXEC) != 0) throw_sys("pipe2");
     sys::UniqueFd out_r(op[0]), out_w(op[1]);
@@ -289,12 +285,11 @@ void in_user_netns(pid_t holder, const std::function<void()>& fn) {
         // it dies with us: a killed command's connect is undone by `rm` from its records
         if (::prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || ::getppid() != parent) ::_exit(1);
         std::string answer = "O";
-        constexpr std::array<int, 3> types{CLONE_NEWUSER, CLONE_NEWNET, CLONE_NEWNS};
         try {
-            for (size_t i = 0; i < ns.size(); ++i)
-                if (::setns(ns[i].get(), types[i]) != 0)
-                    throw_sys("enter the user's network namespace: setns",
-                              fmt::format("/proc/{}/ns/{}", holder, names[i]));
+            // all three at once through the pidfd (Linux >= 5.8): the holder's, or none
+            if (::setns(holder.pidfd.get(), CLONE_NEWUSER | CLONE_NEWNET | CLONE_NEWNS) != 0)
+                throw_sys("enter the user's network namespace: setns",
+                          fmt::format("the holder's pidfd (pid {})", holder.pid));
             fn();
         } catch (const std::exception& e) {
             answer = std::string("E") + e.what();

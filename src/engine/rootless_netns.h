@@ -30,6 +30,7 @@
 
 #include "network/ports.h"
 #include "oci/spec.h"
+#include "sys/fd.h"
 
 namespace husk::engine {
 
@@ -38,8 +39,15 @@ struct EngineContext;
 // The path a container on a user's network joins as its user namespace.
 std::string user_netns_userns(const EngineContext& ctx);
 
-// The holder's pid when it runs.
-std::optional<pid_t> user_netns_holder(const EngineContext& ctx);
+// The running holder: its pid and a pidfd of it, opened and then checked against the
+// holder's recorded start time (a process that took a dead holder's pid is never entered).
+struct NetnsHolder {
+    pid_t pid = 0;
+    sys::UniqueFd pidfd;
+};
+
+// The holder when it runs.
+std::optional<NetnsHolder> user_netns_holder(const EngineContext& ctx);
 
 // The holder's pid, started first unless it runs (with these maps: a container's). What a
 // killed holder left (slirp4netns, DNS responders, leases) is removed first, with a note on
@@ -54,7 +62,7 @@ void stop_user_netns(const EngineContext& ctx, const std::function<bool()>& stil
 // `fn` in a child process that entered the holder's user, network and mount namespaces
 // (root there, as the user is over its container ids); its exception comes back as an
 // Error with its message.
-void in_user_netns(pid_t holder, const std::function<void()>& fn);
+void in_user_netns(const NetnsHolder& holder, const std::function<void()>& fn);
 
 // Publishes `ports` (host ports resolved) from the host to the holder's namespace, the
 // same port there (husk's DNAT rules take it on to the container); unpublish undoes it

@@ -285,7 +285,7 @@ MigrateReport migrate_store(const EngineContext& ctx, image::Store& store) {
     if (auto holder = user_netns_holder(ctx))
         throw Error(fmt::format("migrate: containers on your networks are running (their "
                                 "namespace holder, pid {}, has the old maps): stop them first",
-                                *holder),
+                                holder->pid),
                     EBUSY);
     // each container of the old maps locked until its record has the new ones: a start (or
     // a restart policy's) meanwhile waits, then runs with the new maps
