@@ -158,26 +158,49 @@ std::string add_host_lines(const std::vector<std::string>& specs, NetworkMode m)
 
 namespace {
 
-std::string host_resolv_conf() {
-    try {
-        return sys::read_file("/etc/resolv.conf");
-    } catch (const std::exception&) {
-        return {};
-    }
+// The nameserver of a resolv.conf line, or "".
+std::string nameserver_of(const std::string& line) {
+    std::stringstream ls(line);
+    std::string key, addr;
+    ls >> key >> addr;
+    return key == "nameserver" ? addr : std::string();
 }
 
 // A "nameserver" line of resolv.conf naming a loopback address.
 bool loopback_nameserver(const std::string& line) {
-    std::stringstream ls(line);
-    std::string key, addr;
-    ls >> key >> addr;
-    return key == "nameserver" && (addr.starts_with("127.") || addr == "::1");
+    std::string addr = nameserver_of(line);
+    return addr.starts_with("127.") || addr == "::1";
+}
+
+// The host's resolv.conf as a container with a network namespace of its own starts from:
+// where it names only systemd-resolved's stub (127.0.0.53, the host's own loopback), the
+// file of resolved's real upstream servers, as docker and podman take it.
+std::string host_resolv_conf(bool host_network) {
+    auto read = [](const char* path) -> std::optional<std::string> {
+        try {
+            return sys::read_file_if_exists(path);
+        } catch (const std::exception&) {  // as if missing: a container without nameservers
+            return std::nullopt;
+        }
+    };
+    std::string host = read("/etc/resolv.conf").value_or("");
+    if (host_network) return host;
+    std::stringstream in(host);
+    bool stub_only = false;
+    for (std::string line; std::getline(in, line);) {
+        std::string addr = nameserver_of(line);
+        if (addr.empty()) continue;
+        if (addr != "127.0.0.53") return host;
+        stub_only = true;
+    }
+    if (!stub_only) return host;
+    return read("/run/systemd/resolve/resolv.conf").value_or(host);
 }
 
 }  // namespace
 
 std::string resolv_conf(bool host_network) {
-    std::string host = host_resolv_conf();
+    std::string host = host_resolv_conf(host_network);
     if (host_network) return host;
     std::stringstream in(host);
     std::string line, out;
@@ -187,7 +210,7 @@ std::string resolv_conf(bool host_network) {
 }
 
 bool host_resolver_on_loopback() {
-    std::stringstream in(host_resolv_conf());
+    std::stringstream in(host_resolv_conf(false));
     for (std::string line; std::getline(in, line);)
         if (loopback_nameserver(line)) return true;
     return false;

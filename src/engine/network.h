@@ -26,9 +26,11 @@ void loopback_up(pid_t pid);
 // /etc/hosts of a container with hostname `hostname` (docker's default lines).
 std::string hosts_file(const std::string& hostname, bool host_network);
 // /etc/resolv.conf from the host's: with its own network namespace the host's
-// loopback name servers cannot be reached, so those are dropped.
+// loopback name servers cannot be reached, so those are dropped (and where the host names
+// only systemd-resolved's stub, resolved's upstreams in /run/systemd/resolve/resolv.conf
+// are taken instead, as docker does).
 std::string resolv_conf(bool host_network);
-// Does the host's /etc/resolv.conf name a resolver on its loopback (127.0.0.53)?
+// Does that resolv.conf, before the drop, name a resolver on the host's loopback?
 bool host_resolver_on_loopback();
 // `conf` with docker's --dns, --dns-search, --dns-option: each given kind replaces the
 // lines of that kind (nameserver; search and domain; options).

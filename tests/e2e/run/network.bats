@@ -309,3 +309,26 @@ SH
     [ "$status" -eq 125 ]
     [ "$output" = "husk: conflicting options: dns and the network mode" ]
 }
+
+@test "a host whose resolv.conf names only systemd-resolved's stub: containers get resolved's upstreams" {
+    printf 'nameserver 127.0.0.53\noptions edns0 trust-ad\nsearch example.test\n' >"$WORK/stub.conf"
+    printf 'nameserver 192.0.2.53\nnameserver 192.0.2.54\nsearch example.test\n' >"$WORK/upstreams.conf"
+    # in a mount namespace of the test's own: the host's files stay as they are
+    run unshare -m --propagation private -- bash -c '
+        mount --bind "$1" /etc/resolv.conf && mkdir -p /run/systemd &&
+        mount -t tmpfs tmpfs /run/systemd && mkdir /run/systemd/resolve &&
+        cp "$2" /run/systemd/resolve/resolv.conf || exit 99
+        "$HUSK" --root "$ROOT" run --rm husk/busybox cat /etc/resolv.conf
+        echo ---
+        "$HUSK" --root "$ROOT" run --rm --network host husk/busybox cat /etc/resolv.conf' \
+        _ "$WORK/stub.conf" "$WORK/upstreams.conf"
+    echo "$output"
+    [ "$status" -eq 0 ]
+    local bridge=${output%%---*} host=${output#*---}
+    [[ "$bridge" == *"nameserver 192.0.2.53"*"nameserver 192.0.2.54"* ]]
+    [[ "$bridge" != *"127.0.0.53"* ]]
+    [[ "$bridge" == *"search example.test"* ]]
+    # the host's network: the stub, which it reaches
+    [[ "$host" == *"nameserver 127.0.0.53"* ]]
+    [[ "$host" != *"192.0.2.53"* ]]
+}
