@@ -115,7 +115,7 @@ MonitorFds monitor_fds(const ContainerRecord& rec) {
         runtime::CreateOptions co;
         co.root = ctx.state_root();
         co.id = rec.id;
-        co.rootless = sys::rootless();
+        co.rootless = sys::unprivileged();  // root of a user namespace too
         co.bundle = bundle;
         co.console_fd = rec.tty ? m.console_theirs.get() : -1;
         pid_t pid = runtime::create(co);

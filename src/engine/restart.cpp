@@ -52,7 +52,7 @@ pid_t create_here(const EngineContext& ctx, const ContainerRecord& rec, const st
         runtime::CreateOptions co;
         co.root = ctx.state_root();
         co.id = rec.id;
-        co.rootless = sys::rootless();
+        co.rootless = sys::unprivileged();  // root of a user namespace too
         co.bundle = dir;
         co.console_fd = rec.tty ? kConsoleFd : -1;
         pid_t pid = runtime::create(co);

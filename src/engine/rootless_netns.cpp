@@ -151,7 +151,8 @@ void remove_holder_state(const EngineContext& ctx, const HolderPid& h) {
     }
     sys::remove_all(network::state_path("/run"));
     sys::remove_all(network::state_path("/var/lib/cni/networks"));
-    for (const char* f : {"/pid", "/userns"}) ::unlink((holder_dir(ctx) + f).c_str());
+    // "maps": an older husk's record of the holder's maps (now read from /proc)
+    for (const char* f : {"/pid", "/userns", "/maps"}) ::unlink((holder_dir(ctx) + f).c_str());
 }
 
 // The numbers of an id map's text ("0 1000 1\n1 100000 65536\n", or the kernel's padded

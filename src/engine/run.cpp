@@ -370,7 +370,7 @@ int run_container(EngineContext& ctx, RunOptions& o) {
     runtime::CreateOptions co;
     co.root = state_root;
     co.id = rec.id;
-    co.rootless = sys::rootless();
+    co.rootless = sys::unprivileged();  // root of a user namespace too
     co.bundle = db.dir(rec.id);
     runtime::RunEvents ev;
     ev.terminal_input = o.interactive;

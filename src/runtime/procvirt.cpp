@@ -374,11 +374,21 @@ void open_files(Server& s, std::vector<UniqueFd>& fds) {
 // notifications by file handle, which an unprivileged user may have. After the close
 // rather than the open: a render right after an open would rewrite the file while its
 // reader reads it.
-UniqueFd make_group(const Server& s) {
+UniqueFd make_group(Server& s) {
+    auto init = [&s] {
+        return UniqueFd(::fanotify_init(
+            FAN_CLOEXEC | FAN_NONBLOCK |
+                (s.notify_only ? FAN_CLASS_NOTIF | FAN_REPORT_FID : FAN_CLASS_CONTENT),
+            O_RDONLY | O_CLOEXEC | O_LARGEFILE));
+    };
+    UniqueFd fan = init();
+    if (!fan && errno == EPERM && !s.notify_only) {
+        // refused after all (root of a user namespace nobody told us of): notifications
+        s.notify_only = true;
+        for (auto& m : s.marked) m.handle = file_handle_of(m.fd);
+        fan = init();
+    }
     const bool n = s.notify_only;
-    UniqueFd fan(::fanotify_init(
-        FAN_CLOEXEC | FAN_NONBLOCK | (n ? FAN_CLASS_NOTIF | FAN_REPORT_FID : FAN_CLASS_CONTENT),
-        O_RDONLY | O_CLOEXEC | O_LARGEFILE));
     if (!fan)
         throw_sys(n ? "fanotify_init (FAN_CLASS_NOTIF, FAN_REPORT_FID)"
                     : "fanotify_init (FAN_CLASS_CONTENT)");

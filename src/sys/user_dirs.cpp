@@ -44,8 +44,16 @@ bool rootless() {
 }
 
 bool in_user_namespace() {
-    auto map = read_file_if_exists("/proc/self/uid_map");
-    return map && map->find("4294967295") == std::string::npos;
+    // decided once, as host_euid
+    static const bool in = [] {
+        auto map = read_file_if_exists("/proc/self/uid_map");
+        return map && map->find("4294967295") == std::string::npos;
+    }();
+    return in;
+}
+
+bool unprivileged() {
+    return rootless() || in_user_namespace();
 }
 
 std::string user_name() {

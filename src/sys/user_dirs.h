@@ -12,15 +12,19 @@
 
 namespace husk::sys {
 
-// Our effective uid on the host, as it was at the first call (later calls may come from
-// inside a user namespace, where we are root).
+// Our effective uid as it was at the first call (later calls may come from inside a user
+// namespace we entered since, where we are root). 0 is not always the host's root: we may
+// have started as root of a user namespace (in_user_namespace).
 uid_t host_euid();
 // Whether this process runs without root on the host (effective uid not 0).
 bool rootless();
 // Whether this process is in a user namespace other than the host's (its uid_map is not
 // the identity map of every id): root there is no root on the host (rootless podman runs
-// the OCI runtime so).
+// the OCI runtime so). Decided at the first call.
 bool in_user_namespace();
+// rootless() or in_user_namespace(): what the host's root may do is not ours (runc's
+// rootless "auto").
+bool unprivileged();
 
 // The user name of our effective uid (its number when it has none), read from /etc/passwd
 // directly (fgetpwent): getpwuid goes through NSS, which the static husk-runtime can only

@@ -1,5 +1,8 @@
 // husk-runtime's global options: their CLI11 registration (from global_options.h's table)
 // and what follows their parse, whichever parser read them.
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <cstdlib>
 #include <string_view>
 
@@ -24,22 +27,26 @@ CLI::IsMember one_of(const auto& values) {
 bool Globals::is_rootless() const {
     if (rootless != "auto") return rootless == "true";
     // root inside a user namespace is rootless too: the host's id map is not all of ours
-    return sys::rootless() || sys::in_user_namespace();
+    return sys::unprivileged();
 }
 
 namespace {
 
 // runc's rule for the default state root: a user's is under $XDG_RUNTIME_DIR, and so is
 // that of root in a user namespace (rootless podman runs the runtime as its namespace's
-// root, with the user's $XDG_RUNTIME_DIR) unless $USER says root.
+// root, with the user's $XDG_RUNTIME_DIR) unless $USER says root; there only a directory
+// that is ours (as we see owners: the user's, under rootless podman), never one another
+// user of that namespace gave us through the environment (`su` keeps it).
 std::string default_root() {
     if (sys::rootless()) return sys::xdg_runtime_dir() + "/husk-runtime";
     const char* xdg = std::getenv("XDG_RUNTIME_DIR");
     const char* user = std::getenv("USER");
-    if (xdg != nullptr && *xdg != '\0' && (user == nullptr || std::string_view(user) != "root") &&
-        sys::in_user_namespace())
-        return std::string(xdg) + "/husk-runtime";
-    return {};
+    if (xdg == nullptr || *xdg == '\0' || (user != nullptr && std::string_view(user) == "root") ||
+        !sys::in_user_namespace())
+        return {};
+    struct stat st {};
+    if (::lstat(xdg, &st) != 0 || !S_ISDIR(st.st_mode) || st.st_uid != ::geteuid()) return {};
+    return std::string(xdg) + "/husk-runtime";
 }
 
 }  // namespace
