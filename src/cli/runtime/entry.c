@@ -147,13 +147,15 @@ static int started_by_the_loader(char** envp) {
     return 0;
 }
 
-// The static-pie relocates itself before main: its RELRO region (vtables, typeinfo,
-// .init_array, the GOT: ~13 pages) takes one copy-on-write fault per page, and a fault
-// costs 10-30 us on the kind of VM the bench runs on (twice an anonymous page's). One
-// madvise(MADV_POPULATE_WRITE) makes the same private copies in one call. Kernels before
-// 5.14 refuse it (EINVAL), and a dynamic build (relocated by ld.so before this entry)
-// skips it: the faults happen as before. Nothing else changes: same pages, same content.
-static void prefault_relro(char** envp) {
+// The pages of the writable segments are all written early on: the static-pie relocates
+// its RELRO part (vtables, typeinfo, .init_array, the GOT: 13 pages) before main, and the
+// C library and a run use every page of .data and .bss (the 64 KiB hook buffer is mapped
+// when needed, not in .bss). Each is a fault of its own, copy-on-write for the file-backed
+// ones, and a fault costs 10-30 us on the kind of VM the bench runs on. One
+// madvise(MADV_POPULATE_WRITE) per segment makes the same pages in one call (~half the
+// cost per page). Kernels before 5.14 refuse it (EINVAL) and a dynamic build (relocated by
+// ld.so before this entry) skips it: the faults happen as before. Same pages, same content.
+static void prefault_writable(char** envp) {
     long phdr = 0, phnum = 0;
     for (const long* aux = auxv_of(envp); aux[0] != AT_NULL; aux += 2) {
         if (aux[0] == AT_PHDR) phdr = aux[1];
@@ -161,18 +163,19 @@ static void prefault_relro(char** envp) {
     }
     if (phdr == 0) return;
     const ElfW(Phdr)* ph = (const ElfW(Phdr)*)phdr;  // NOLINT(performance-no-int-to-ptr): auxv
-    const ElfW(Phdr)* relro = NULL;
     long base = -1;
     for (long i = 0; i < phnum; ++i) {
         if (ph[i].p_type == PT_INTERP) return;
         if (ph[i].p_type == PT_PHDR) base = phdr - (long)ph[i].p_vaddr;
-        if (ph[i].p_type == PT_GNU_RELRO) relro = &ph[i];
     }
-    if (base < 0 || relro == NULL || relro->p_memsz == 0) return;
+    if (base < 0) return;
     const long page = 4096;  // the smallest page: a larger one is covered all the same
-    long start = (base + (long)relro->p_vaddr) & -page;
-    long end = (base + (long)relro->p_vaddr + (long)relro->p_memsz + page - 1) & -page;
-    sys6(SYS_madvise, start, end - start, 23 /* MADV_POPULATE_WRITE */, 0, 0, 0);
+    for (long i = 0; i < phnum; ++i) {
+        if (ph[i].p_type != PT_LOAD || !(ph[i].p_flags & PF_W) || ph[i].p_memsz == 0) continue;
+        long start = (base + (long)ph[i].p_vaddr) & -page;
+        long end = (base + (long)ph[i].p_vaddr + (long)ph[i].p_memsz + page - 1) & -page;
+        sys6(SYS_madvise, start, end - start, 23 /* MADV_POPULATE_WRITE */, 0, 0, 0);
+    }
 }
 
 // The re-exec (husk_runtime_seal's): returns when this process goes on as it is.
@@ -222,7 +225,7 @@ static void seal(long* sp) {
 // Returns to let the C library start as usual; a successful re-exec does not return.
 void husk_runtime_seal(long* sp) {
     seal(sp);
-    prefault_relro((char**)(sp + 1) + (int)sp[0] + 1);
+    prefault_writable((char**)(sp + 1) + (int)sp[0] + 1);
 }
 
 // The ELF entry point (-Wl,-e,husk_runtime_entry): calls husk_runtime_seal on an aligned
