@@ -45,7 +45,7 @@ namespace {
 // where missing: an O_PATH fd of it or -errno. It is looked up first (usually it exists);
 // when missing, its parent is found (or made, the same way) and it is made in that fd.
 // Each lookup starts at the root, so nothing leads out of it; the usual missing mount
-// target whose parent exists costs four calls instead of a walk from the top.
+// target whose parent exists costs five calls instead of a walk from the top.
 int make_dirs(int rootfd, char* buf, size_t len, mode_t mode) noexcept {
     char saved = buf[len];
     buf[len] = '\0';
