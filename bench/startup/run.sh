@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # bench/startup: container start-up of husk-runtime side by side with crun and runc.
 #
-#   bench/startup/run.sh [-n N] [-p P] [--husk PATH]... [--no-icount] [--no-write]
+#   bench/startup/run.sh [-n N] [-p P] [--husk PATH]... [--before PATH] [--no-icount] [--no-write]
 #
 # Builds a busybox bundle (Debian's busybox-static) in a temp dir and runs, for every
 # runtime in the same rounds, N sequential `run`s of /bin/true plus N create/start/delete
@@ -13,7 +13,9 @@
 # husk and crun counted by bench/startup/icount.c (ptrace single-steps: minutes under load;
 # --no-icount skips it). Prints one `husk X, crun Y, ratio Z` line per goal of issue 22
 # (CPU, instructions, peak RSS, 10 parallel runs) with the load average, markdown tables,
-# and writes bench/startup/results.md.
+# and writes bench/startup/results.md. --before PATH adds an earlier build of husk-runtime
+# (a copy of its binary) as "husk-before" to the same rounds: a change's effect as ratios of
+# one run, where two runs at different times differ by the machine's load.
 #
 # crun 1.8.1 refuses hybrid cgroup hosts whose cgroup2 holds any controller. If that is
 # why crun fails, this script unmounts cgroup2 (/sys/fs/cgroup/unified) in its own private
@@ -38,18 +40,24 @@ prounds=20
 icount=1
 given=()
 write=1
+before=
 while [ $# -gt 0 ]; do
   case $1 in
     -n) n=$2; shift 2 ;;
     -p) prounds=$2; shift 2 ;;
     --husk) given+=("$2"); shift 2 ;;
+    --before) before=$2; shift 2 ;;
     --no-icount) icount=0; shift ;;
     --no-write) write=0; shift ;;
-    *) echo "usage: $0 [-n N] [-p P] [--husk PATH]... [--no-icount] [--no-write]" >&2; exit 2 ;;
+    *) echo "usage: $0 [-n N] [-p P] [--husk PATH]... [--before PATH] [--no-icount] [--no-write]" >&2; exit 2 ;;
   esac
 done
 . "$here/husks.sh"
 husks_found "$top" "${given[@]}"
+if [ -n "$before" ]; then
+  [ -x "$before" ] || { echo "run.sh: --before $before: not an executable" >&2; exit 2; }
+  husks+=("husk-before=$(cd "$(dirname "$before")" && pwd)/$(basename "$before")")
+fi
 for t in crun runc jq g++ /bin/busybox; do
   command -v "$t" >/dev/null || { echo "run.sh: $t missing (bash scripts/deps.sh)" >&2; exit 1; }
 done

@@ -8,6 +8,7 @@
 
 #include "oci/parse_parts.h"
 #include "sys/fd.h"
+#include "sys/fileutil.h"
 
 namespace husk::oci {
 
@@ -140,17 +141,7 @@ using namespace detail;
 Spec load_spec(const std::string& path) {
     sys::UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
     if (!fd) throw_sys("open", path);
-    std::string text;
-    char buf[65536];
-    while (true) {
-        ssize_t n = ::read(fd.get(), buf, sizeof buf);
-        if (n < 0) {
-            if (errno == EINTR) continue;
-            throw_sys("read", path);
-        }
-        if (n == 0) break;
-        text.append(buf, static_cast<size_t>(n));
-    }
+    std::string text = sys::read_to_end(fd.get(), path);
     return with_context(path, [&] { return parse_spec(text); });
 }
 

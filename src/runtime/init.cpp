@@ -3,6 +3,7 @@
 // failures go to the parent as one sync record.
 #include "runtime/init.h"
 
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -59,13 +60,27 @@ size_t hook_state(std::string_view prefix, const Plan& p, char* buf, size_t len)
     return need;
 }
 
-char g_state_buf[65536];
+// Mapped when hooks first run: 64 KiB in .bss would sit between the data every run
+// touches, and husk-runtime's entry makes its writable segments in one go
+// (prefault_writable in cli/runtime/entry.c).
+constexpr size_t kStateBufSize = 65536;
+char* g_state_buf = nullptr;
 
 // Run hooks of the init; returns 0 or the first failure (reported by the caller).
 sys::SpawnResult run_init_hooks(const Plan& p, std::string_view prefix,
                                 std::span<const PlannedHook> hooks,
                                 const PlannedHook** failed) noexcept {
-    size_t len = hook_state(prefix, p, g_state_buf, sizeof g_state_buf);
+    if (hooks.empty()) return {};
+    if (g_state_buf == nullptr) {
+        void* m = ::mmap(nullptr, kStateBufSize, PROT_READ | PROT_WRITE,
+                         MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if (m == MAP_FAILED) {
+            *failed = hooks.data();
+            return {sys::SpawnResult::Kind::failed, errno};
+        }
+        g_state_buf = static_cast<char*>(m);
+    }
+    size_t len = hook_state(prefix, p, g_state_buf, kStateBufSize);
     for (const auto& h : hooks) {
         sys::SpawnResult r = run_hook_in_init(h, g_state_buf, len);
         if (!r.ok()) {

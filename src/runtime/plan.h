@@ -154,6 +154,11 @@ struct Plan {
     std::string hook_state_prefix, hook_state_suffix;  // status "creating"
     std::string start_state_prefix;                    // status "created" (startContainer)
 
+    // The signals not at SIG_DFL in the parent when it cloned us (bit s-1: signal s): the
+    // ones to reset before execve (ignored ones would stay ignored through it). All when
+    // the parent did not look.
+    uint64_t signals_to_reset = ~uint64_t{0};
+
     // sync with the parent, and the fifo `start` writes to
     int sync_fd = -1;
     int exec_fifo_fd = -1;

@@ -263,11 +263,14 @@ void load_seccomp(const Plan& p) noexcept {
     }
 }
 
-void reset_signals() noexcept {
+// Only what is not SIG_DFL already (Plan::signals_to_reset): one call per such signal,
+// not one per signal number.
+void reset_signals(const Plan& p) noexcept {
     struct sigaction sa {};
     sa.sa_handler = SIG_DFL;
     for (int s = 1; s < NSIG; ++s) {
         if (s == SIGKILL || s == SIGSTOP) continue;
+        if (s <= 64 && (p.signals_to_reset & (uint64_t{1} << (s - 1))) == 0) continue;
         ::sigaction(s, &sa, nullptr);
     }
     sigset_t none;
@@ -363,7 +366,7 @@ void prepare_process(const Plan& p, char* exe, size_t len) noexcept {
     }
     // Every fd above the preserved ones closes at execve.
     sys::close_range(3 + static_cast<unsigned>(p.preserve_fds), ~0U, CLOSE_RANGE_CLOEXEC);
-    reset_signals();
+    reset_signals(p);
     ::execve(exe, p.argv.data(), p.envp.data());
     int err = errno;
     const char msg[] = "husk-runtime: exec failed: ";

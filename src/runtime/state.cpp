@@ -43,8 +43,14 @@ StateDir::StateDir(const std::string& root, const std::string& id) : root_(root)
 }
 
 void StateDir::create_new() {
-    sys::mkdir_all(root_, 0700);
-    if (::mkdir(dir_.c_str(), 0700) != 0) {
+    // The root is there but for the first container: made (with its parents) only then,
+    // not probed by a mkdir per component each time.
+    int r = ::mkdir(dir_.c_str(), 0700);
+    if (r != 0 && errno == ENOENT) {
+        sys::mkdir_all(root_, 0700);
+        r = ::mkdir(dir_.c_str(), 0700);
+    }
+    if (r != 0) {
         if (errno == EEXIST) throw Error(fmt::format("container \"{}\" already exists", id_));
         throw_sys("mkdir", dir_);
     }

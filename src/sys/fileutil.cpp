@@ -36,7 +36,10 @@ std::optional<std::string> read_file_if_exists(const std::string& path) {
 
 std::string read_to_end(int fd, const std::string& path) {
     std::string out;
-    char buf[65536];
+    // 8 KiB: the files read on husk-runtime's start path (config.json, state.json, /proc)
+    // fit, and 64 KiB of stack put each read pages below everything else the process
+    // touches (a page fault each, copy-on-write after the init's clone).
+    char buf[8192];
     for (;;) {
         ssize_t n = ::read(fd, buf, sizeof buf);
         if (n < 0 && errno == EINTR) continue;

@@ -6,6 +6,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <charconv>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -82,6 +83,31 @@ std::vector<pid_t> parse_ns_pids(std::string_view status) {
         p = end;
     }
     return ids;
+}
+
+std::optional<uint64_t> parse_signals_not_default(std::string_view status) {
+    uint64_t mask = 0;
+    for (std::string_view key : {"\nSigIgn:", "\nSigCgt:"}) {
+        size_t at = status.find(key);
+        if (at == std::string_view::npos) return std::nullopt;
+        std::string_view hex = status.substr(at + key.size());
+        while (!hex.empty() && (hex.front() == '\t' || hex.front() == ' ')) hex.remove_prefix(1);
+        uint64_t v = 0;
+        auto [end, ec] = std::from_chars(hex.data(), hex.data() + hex.size(), v, 16);
+        if (ec != std::errc() || end == hex.data()) return std::nullopt;
+        mask |= v;
+    }
+    return mask;
+}
+
+uint64_t signals_not_default() noexcept {
+    try {
+        auto status = read_file_if_exists("/proc/self/status");
+        if (!status) return ~uint64_t{0};
+        return parse_signals_not_default(*status).value_or(~uint64_t{0});
+    } catch (const std::exception&) {
+        return ~uint64_t{0};
+    }
 }
 
 std::vector<pid_t> ns_pids(pid_t tid) {

@@ -35,4 +35,12 @@ void kill_and_wait(int pidfd, pid_t pid, const std::string& what);
 // The NSpid line of a /proc/TID/status text, as ns_pids reads it; empty without one.
 std::vector<pid_t> parse_ns_pids(std::string_view status);
 
+// The signals whose disposition in this process is not SIG_DFL (ignored or caught; bit
+// s-1 for signal s, from /proc/self/status SigIgn and SigCgt): what a child must reset
+// before it execs. All bits set when they cannot be read.
+uint64_t signals_not_default() noexcept;
+
+// The SigIgn | SigCgt masks of a /proc/PID/status text; nullopt when one is missing.
+std::optional<uint64_t> parse_signals_not_default(std::string_view status);
+
 }  // namespace husk::sys

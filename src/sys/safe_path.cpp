@@ -39,39 +39,43 @@ int open_in_root(int rootfd, const char* path, int flags, unsigned long long ext
     return fd;
 }
 
+namespace {
+
+// The directory buf[0, len) (relative, no trailing slash; empty: the root itself), made
+// where missing: an O_PATH fd of it or -errno. It is looked up first (usually it exists);
+// when missing, its parent is found (or made, the same way) and it is made in that fd.
+// Each lookup starts at the root, so nothing leads out of it; the usual missing mount
+// target whose parent exists costs five calls instead of a walk from the top.
+int make_dirs(int rootfd, char* buf, size_t len, mode_t mode) noexcept {
+    char saved = buf[len];
+    buf[len] = '\0';
+    int fd = open_in_root(rootfd, buf, O_PATH | O_DIRECTORY);
+    buf[len] = saved;
+    if (fd != -ENOENT || len == 0) return fd;
+    size_t name = len;  // where the last component starts
+    while (name > 0 && buf[name - 1] != '/') --name;
+    size_t parent_len = name;
+    while (parent_len > 0 && buf[parent_len - 1] == '/') --parent_len;
+    int parent = make_dirs(rootfd, buf, parent_len, mode);
+    if (parent < 0) return parent;
+    saved = buf[len];
+    buf[len] = '\0';
+    if (::mkdirat(parent, buf + name, mode) != 0 && errno != EEXIST) {
+        fd = -errno;
+    } else {
+        fd = open_in_root(rootfd, buf, O_PATH | O_DIRECTORY);
+    }
+    buf[len] = saved;
+    ::close(parent);
+    return fd;
+}
+
+}  // namespace
+
 int mkdir_all_in_root(int rootfd, const char* path, mode_t mode) noexcept {
     char buf[PATH_MAX];
     if (int r = copy_rel(path, buf, sizeof buf); r < 0) return r;
-    // The common case: it all exists.
-    int fd = open_in_root(rootfd, buf, O_PATH | O_DIRECTORY);
-    if (fd >= 0 || fd != -ENOENT) return fd;
-
-    // Walk the prefixes "a", "a/b", "a/b/c": each is resolved from the root (so it
-    // stays inside), and a missing one is made relative to the fd of its parent.
-    int cur = ::openat(rootfd, ".", O_PATH | O_DIRECTORY | O_CLOEXEC);
-    if (cur < 0) return -errno;
-    size_t len = std::strlen(buf);
-    size_t i = 0;
-    while (i < len) {
-        size_t j = i;
-        while (j < len && buf[j] != '/') ++j;
-        char saved = buf[j];
-        buf[j] = '\0';
-        int next = open_in_root(rootfd, buf, O_PATH | O_DIRECTORY);
-        if (next == -ENOENT) {
-            if (::mkdirat(cur, buf + i, mode) != 0 && errno != EEXIST)
-                next = -errno;
-            else
-                next = open_in_root(rootfd, buf, O_PATH | O_DIRECTORY);
-        }
-        ::close(cur);
-        if (next < 0) return next;
-        cur = next;
-        buf[j] = saved;
-        i = j + 1;
-        while (i < len && buf[i] == '/') ++i;
-    }
-    return cur;
+    return make_dirs(rootfd, buf, std::strlen(buf), mode);
 }
 
 int parent_in_root(int rootfd, const char* path, char* name, size_t name_len, bool create_parents,
@@ -94,9 +98,9 @@ int parent_in_root(int rootfd, const char* path, char* name, size_t name_len, bo
 }
 
 int ensure_in_root(int rootfd, const char* path, bool dir, mode_t mode) noexcept {
-    int fd = open_in_root(rootfd, path, O_PATH | (dir ? O_DIRECTORY : 0));
+    if (dir) return mkdir_all_in_root(rootfd, path, mode);  // it looks first
+    int fd = open_in_root(rootfd, path, O_PATH);
     if (fd >= 0 || fd != -ENOENT) return fd;
-    if (dir) return mkdir_all_in_root(rootfd, path, mode);
     char name[NAME_MAX + 1];
     int parent = parent_in_root(rootfd, path, name, sizeof name, true, 0755);
     if (parent < 0) return parent;

@@ -269,6 +269,7 @@ pid_t create_locked(const CreateOptions& o, StateDir& dir, KnownState* known) {
     args.cgroup = cg_fd >= 0 ? static_cast<uint64_t>(cg_fd) : 0;
     std::optional<TimeNamespaceForChildren> timens;
     if (plan.new_time_ns && !plan.time_ns_in_init) timens.emplace(plan.time_offsets);
+    plan.signals_to_reset = sys::signals_not_default();  // as the clone inherits them
     pid = clone_init(args, plan, parent_sock.get());
     timens.reset();
     child_sock.reset();

@@ -301,6 +301,24 @@ TEST(Config, OnlyStdioReachesTheContainer) {
     EXPECT_EQ(probe(b)["fds"], json({0, 1, 2}));
 }
 
+// Signals the runtime's caller ignores (a shell's `trap ''`, an engine ignoring SIGPIPE)
+// stay ignored through execve unless the init resets them: the container's process starts
+// with every signal at its default. The init resets what the runtime had not at SIG_DFL
+// when it cloned it (read once from /proc/self/status), not all 64 one by one.
+TEST(Config, SignalsIgnoredByTheCallerAreDefaultInTheContainer) {
+    Bundle b("sigign");
+    b.args({"/bin/busybox", "grep", "^SigIgn:", "/proc/self/status"});
+    // The same spelling on the host shows the two ignored (SIGUSR1 bit 9, SIGPIPE bit 12).
+    auto host = run({"/bin/sh", "-c", "trap '' USR1 PIPE; exec grep '^SigIgn:' /proc/self/status"});
+    ASSERT_EQ(host.status, 0) << host.err;
+    ASSERT_EQ(host.out.rfind("SigIgn:", 0), 0U) << host.out;
+    EXPECT_EQ(std::stoull(host.out.substr(7), nullptr, 16) & 0x1200, 0x1200U) << host.out;
+    auto r = run({"/bin/sh", "-c", "trap '' USR1 PIPE; exec \"$0\" \"$@\"", runtime_bin(), "--root",
+                  b.state_root(), "run", "--bundle", b.dir(), b.id()});
+    ASSERT_EQ(r.status, 0) << r.err;
+    EXPECT_EQ(r.out, "SigIgn:\t0000000000000000\n");
+}
+
 TEST(Config, ProcessIsInTheContainerCgroup) {
     Bundle b("cgroup");
     // Without a cgroup namespace the path is visible.
