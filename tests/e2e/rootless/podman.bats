@@ -130,6 +130,16 @@ runtime_state() {
     echo "$output"
     [ "$status" -eq 0 ]
     [ -z "$(hr ps -aq)" ]
+    # a container the runtime still keeps but podman no longer lists (podman forgets one whose
+    # cleanup failed, and the kill may hit that cleanup's `delete --force` too) is removed by
+    # husk-runtime's own delete --force: it always finishes and leaves nothing
+    local left n=0
+    for left in $(runtime_state); do
+        echo "# left: $(basename "$left")" >&3
+        pm unshare "$HUSK_RUNTIME" delete --force "$(basename "$left")"
+        n=$((n + 1))
+    done
+    echo "# left to husk-runtime delete --force: $n" >&3
     [ -z "$(runtime_state)" ]
     # no container process of the user's left (podman's own pause process aside)
     run pgrep -u "$RL_USER" -f 'sleep 1000'
