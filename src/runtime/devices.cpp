@@ -13,7 +13,6 @@
 #include "sys/fd.h"
 #include "sys/mount_api.h"
 #include "sys/safe_path.h"
-#include "sys/user_dirs.h"
 
 namespace husk::runtime {
 namespace {
@@ -53,10 +52,10 @@ std::optional<oci::Resources> effective_resources(const oci::Spec& spec) {
     return r;
 }
 
-void plan_devices(const oci::Spec& spec, bool dev_bound, Plan& p) {
-    // mknod needs the host's root: not in a user namespace of the container's, nor in one
-    // we already run in (rootless podman runs us as its namespace's root)
-    bool userns = p.in_user_ns() || sys::in_user_namespace();
+void plan_devices(const oci::Spec& spec, bool dev_bound, bool rootless, Plan& p) {
+    // mknod needs the host's root: not in a user namespace of the container's, nor when we
+    // are rootless (rootless podman runs us as its namespace's root)
+    bool userns = p.in_user_ns() || rootless;
     if (!dev_bound) {
         for (const auto& d : kDefaultDevices) {
             bool overridden = false;

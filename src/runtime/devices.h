@@ -18,7 +18,9 @@ namespace husk::runtime {
 std::optional<oci::Resources> effective_resources(const oci::Spec& spec);
 
 // The default devices (unless `dev_bound`: a bind mount on /dev) and linux.devices.
-void plan_devices(const oci::Spec& spec, bool dev_bound, Plan& p);
+// `rootless` (runc's: a user, or root of a user namespace we run in) binds the host's nodes
+// as a user namespace of the container's does: mknod needs the host's root.
+void plan_devices(const oci::Spec& spec, bool dev_bound, bool rootless, Plan& p);
 
 // Child side: make p.devices under the root `rootfd`. Reports failures and _exits.
 void make_devices(const Plan& p, int rootfd) noexcept;

@@ -53,7 +53,7 @@ Plan build_plan(const oci::Spec& spec, const PlanInputs& in, unsigned long& clon
     if (!(all_ns & CLONE_NEWNS)) check_without_mount_ns(spec, p.rootfs);
     bool dev_bound = plan_mounts(spec, in.bundle, in.cgroup_dirs, in.host_cgroups,
                                  (clone_flags & CLONE_NEWNET) != 0, all_ns, p);
-    plan_devices(spec, dev_bound, p);
+    plan_devices(spec, dev_bound, in.rootless, p);
     plan_identity(spec, all_ns, p);
     plan_process_attrs(*spec.process, lx.memory_policy ? &*lx.memory_policy : nullptr,
                        /*exec=*/false, p.attrs);

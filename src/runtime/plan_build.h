@@ -20,6 +20,7 @@ struct PlanInputs {
     const std::vector<cgroup::CgroupMount>& host_cgroups;
     std::string bundle;  // absolute bundle directory
     bool no_pivot = false;
+    bool rootless = false;  // --rootless: no mknod, the host's device nodes are bound
     int preserve_fds = 0;
     bool cgroup_ns_after_join = false;     // the init is put in its cgroup after clone (v1)
     std::vector<std::string> cgroup_dirs;  // the container's cgroup directories on the host

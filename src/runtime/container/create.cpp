@@ -238,6 +238,7 @@ pid_t create_locked(const CreateOptions& o, StateDir& dir, KnownState* known) {
     PlanInputs in(cg->host_mounts());
     in.bundle = bundle;
     in.no_pivot = o.no_pivot;
+    in.rootless = o.rootless;
     in.preserve_fds = o.preserve_fds;
     in.cgroup_ns_after_join = cg_fd < 0;
     in.cgroup_dirs = cg->dirs();
