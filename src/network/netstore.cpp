@@ -21,6 +21,7 @@
 #include "sys/error.h"
 #include "sys/fileutil.h"
 #include "sys/log.h"
+#include "sys/user_dirs.h"
 
 namespace husk::network {
 
@@ -63,7 +64,7 @@ void remove_state(const NetworkRecord& n, bool devices) {
         nft_remove_network(net);
         // the rules a husk of the CNI path made: root's, never a user's (whose networks live
         // in its own namespace; host_lock is root's file)
-        if (user_state_root().empty() && has_iptables()) {
+        if (!sys::rootless() && has_iptables()) {
             remove_isolation(net);
             if (!net.internal && !net.subnet.empty()) remove_masquerade(net);
         }
@@ -83,7 +84,7 @@ void remove_stale_network(const Reservation& r) {
     for (auto& c : r.subnets)
         if (c.family == 4) n.subnet = to_string(c);
     try {
-        remove_state(n, user_state_root().empty());
+        remove_state(n, !sys::rootless());
     } catch (const std::exception& e) {
         log::warn("network {} ({}): removing what it left on the host: {}", r.name, r.id, e.what());
     }
