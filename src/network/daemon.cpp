@@ -42,20 +42,7 @@ bool try_flock(int fd, const std::string& dir) {
 // only async-signal-safe calls.
 void spawn(std::vector<std::string>& args, const std::string& log, int lock, int ready) {
     std::vector<char*> argv = sys::c_strings(args);
-    std::fflush(nullptr);
-    pid_t x = ::fork();
-    if (x < 0) throw_sys("fork");
-    if (x == 0) {
-        ::setsid();
-        pid_t a = ::fork();
-        if (a != 0) ::_exit(a < 0 ? 1 : 0);
-        int null = ::open("/dev/null", O_RDWR);
-        int err = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0600);
-        sys::exec_detached(argv.data(), null, err, {lock, ready});
-    }
-    int st = 0;
-    while (::waitpid(x, &st, 0) < 0 && errno == EINTR) {
-    }
+    if (!sys::spawn_detached(argv.data(), log.c_str(), {lock, ready})) throw_sys("fork");
 }
 
 std::string read_line(int fd) {

@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -9,6 +10,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdio>
 
 #include <fmt/format.h>
 
@@ -142,6 +144,26 @@ void exec_detached(char* const* argv, int null, int err, std::initializer_list<i
     for (int s : {SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGPIPE}) ::sigaction(s, &dfl, nullptr);
     if (::chdir("/") == 0) ::execv(argv[0], argv);
     ::_exit(127);
+}
+
+bool spawn_detached(char* const* argv, const char* err_path, std::initializer_list<int> keep,
+                    int userns_fd) {
+    std::fflush(nullptr);
+    pid_t x = ::fork();
+    if (x < 0) return false;
+    if (x == 0) {
+        ::setsid();
+        pid_t a = ::fork();
+        if (a != 0) ::_exit(a < 0 ? 1 : 0);
+        if (userns_fd >= 0 && ::setns(userns_fd, CLONE_NEWUSER) != 0) ::_exit(126);
+        int null = ::open("/dev/null", O_RDWR);
+        int err = err_path != nullptr ? ::open(err_path, O_WRONLY | O_CREAT | O_APPEND, 0600) : -1;
+        exec_detached(argv, null, err, keep);
+    }
+    int st = 0;
+    while (::waitpid(x, &st, 0) < 0 && errno == EINTR) {
+    }
+    return WIFEXITED(st) && WEXITSTATUS(st) == 0;
 }
 
 }  // namespace husk::sys

@@ -42,6 +42,14 @@ SpawnResult spawn_and_wait(const char* path, char* const* argv, char* const* env
 [[noreturn]] void exec_detached(char* const* argv, int null, int err,
                                 std::initializer_list<int> keep) noexcept;
 
+// `argv` run as a detached helper (exec_detached) by a double fork: its own session, its
+// parent gone before it runs (it belongs to no command of ours; the nearest subreaper reaps
+// it). stderr appends to `err_path` (null: /dev/null). With `userns_fd` not -1, it enters
+// that user namespace first (exits 126 when it cannot). Returns once the middle child is
+// reaped; false when a fork failed.
+bool spawn_detached(char* const* argv, const char* err_path, std::initializer_list<int> keep,
+                    int userns_fd = -1);
+
 // A forked child of ours that must not outlive the scope: SIGKILLed and reaped when the
 // scope is left before wait() reaped it (an error on the way, a child that holds a
 // namespace only while we need it).
