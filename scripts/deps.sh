@@ -33,6 +33,9 @@ tests+=(strace)
 tests+=(qemu-user-static binfmt-support)
 # rootless: newuidmap/newgidmap set up the id ranges of a user's containers.
 tests+=(uidmap)
+# rootless: fuse-overlayfs, a user's container roots where the kernel refuses overlayfs in
+# a user namespace (tests/e2e/rootless/fuse_overlay.bats).
+tests+=(fuse-overlayfs)
 # rootless: pasta (passt), the user-mode network of a user's containers (-p).
 tests+=(passt)
 # rootless: slirp4netns, the other user-mode network (--network slirp4netns).

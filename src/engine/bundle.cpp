@@ -400,7 +400,7 @@ oci::Spec build_spec(const RunOptions& o, const BundleInputs& in) {
     if (!in.root_overlay.empty()) {  // first: the others go on top of it
         oci::Mount root;
         root.destination = "/";
-        root.type = root.source = "overlay";
+        root.type = root.source = in.root_type;
         root.options = in.root_overlay;
         s.mounts.insert(s.mounts.begin(), std::move(root));
     }

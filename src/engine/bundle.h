@@ -34,6 +34,7 @@ struct BundleInputs {
     // Rootless: the options of the overlay the container's init mounts on "/" inside its
     // user namespace (image::Store::prepare_userns_rootfs); empty: `rootfs` is the root.
     std::vector<std::string> root_overlay;
+    std::string root_type = "overlay";  // or fuse-overlayfs (where the kernel refuses)
     // The root as this process reaches it before the container runs, when not at `rootfs`
     // (the overlay above is mounted only in the container): a path to it, made on first use.
     std::function<std::string()> host_root;

@@ -648,6 +648,24 @@ void copy(const EngineContext& ctx, const std::string& src_arg, const std::strin
     }
     const std::string& name = src.container.empty() ? dst.container : src.container;
     ContainerRecord rec = lookup(ctx, name);
+    if (::geteuid() != 0 && !rec.uid_maps.empty() && !rec.image_id.empty()) {
+        // A running container whose root is fuse-overlayfs serves only its own user
+        // namespace: the copy is done by a process that joined it (as the container's root).
+        sys::UniqueFd live = running_root(rec);
+        std::optional<image::Store> own;
+        image::Store& store = ctx.store != nullptr ? *ctx.store : own.emplace(ctx.data_root);
+        if (live && store.fuse_overlay_rootfs(rec.id)) {
+            auto done = in_container_userns(
+                rec.uid_maps, rec.gid_maps,
+                [&] {
+                    copy_with(container_root(ctx, rec, name, std::move(live), true), src, dst,
+                              IdMaps{}, opts, in_fd, out_fd);
+                    return std::string();
+                },
+                rec.pid);
+            if (done) return;
+        }
+    }
     if (::geteuid() != 0 && rec.uid_maps.size() > 1) {
         // A user's container with the user's range: its files of the range's ids (a 0700
         // directory of its uid 1000) are the user's to read and write only as the root of a

@@ -33,7 +33,8 @@ RootLayers layers_of(const image::Store& store, const std::string& root_id,
         throw Error(fmt::format("container {} has no root filesystem", root_id));
     std::string mode = sys::read_file(dir + "/mode");
     while (!mode.empty() && mode.back() == '\n') mode.pop_back();
-    if (mode != "overlay" && mode != "overlay-idmapped" && mode != "overlay-userns")
+    bool userns = mode == "overlay-userns" || mode == "fuse-overlayfs-userns";
+    if (mode != "overlay" && mode != "overlay-idmapped" && !userns)
         throw Error(fmt::format(
             "container {}: its root filesystem is a copy ({}), not overlayfs: its changes are "
             "not kept apart from the image",
@@ -44,7 +45,7 @@ RootLayers layers_of(const image::Store& store, const std::string& root_id,
     for (auto it = chains.rbegin(); it != chains.rend(); ++it)
         out.filter.lowers.push_back(store.snapshot_dir(it->get<std::string>()) + "/fs");
     out.filter.stubs = mount_stubs();
-    if (mode == "overlay-userns") {  // written in the container's namespace: its maps
+    if (userns) {  // written in the container's namespace: its maps
         if (uids == nullptr || gids == nullptr)
             throw Error(
                 fmt::format("root {}: written in a user namespace no record names", root_id));

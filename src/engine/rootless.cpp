@@ -80,13 +80,15 @@ namespace {
 // go (or while the answer fills the pipe) would leave the child waiting for ever, holding
 // the locks the fork handed it; the child also dies with the parent.
 [[noreturn]] void userns_child(int go, int out, std::initializer_list<int> parent_ends,
-                               pid_t parent, const std::function<std::string()>& fn) {
+                               pid_t parent, int join, const std::function<std::string()>& fn) {
     for (int fd : parent_ends) ::close(fd);
     if (::prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || ::getppid() != parent) ::_exit(1);
     std::string answer;
     int code = 1;
-    if (::unshare(CLONE_NEWUSER) != 0) {
-        answer = fmt::format("Eunshare(CLONE_NEWUSER): {}", errno_name(errno));
+    if (join >= 0 ? ::setns(join, CLONE_NEWUSER) != 0 : ::unshare(CLONE_NEWUSER) != 0) {
+        answer =
+            fmt::format("E{}: {}", join >= 0 ? "setns(CLONE_NEWUSER)" : "unshare(CLONE_NEWUSER)",
+                        errno_name(errno));
     } else {
         char c = 0;
         if (!sys::write_all(out, "r", 1) || ::read(go, &c, 1) != 1) ::_exit(1);
@@ -120,7 +122,13 @@ Error error_of_child(const std::string& got) {
 
 std::optional<std::string> in_container_userns(const std::vector<oci::IdMapping>& uids,
                                                const std::vector<oci::IdMapping>& gids,
-                                               const std::function<std::string()>& fn) {
+                                               const std::function<std::string()>& fn, pid_t join) {
+    sys::UniqueFd join_fd;
+    if (join > 0) {
+        std::string path = fmt::format("/proc/{}/ns/user", join);
+        join_fd.reset(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+        if (!join_fd) throw_sys("open", path);
+    }
     std::array<int, 2> gp{}, op{};
     if (::pipe2(gp.data(), O_CLOEXEC) != 0) throw_sys("pipe2");
     sys::UniqueFd go_r(gp[0]), go_w(gp[1]);
@@ -129,7 +137,9 @@ std::optional<std::string> in_container_userns(const std::vector<oci::IdMapping>
     pid_t parent = ::getpid();
     pid_t pid = ::fork();
     if (pid < 0) throw_sys("fork (a reader in the container's user namespace)");
-    if (pid == 0) userns_child(go_r.get(), out_w.get(), {go_w.get(), out_r.get()}, parent, fn);
+    if (pid == 0)
+        userns_child(go_r.get(), out_w.get(), {go_w.get(), out_r.get()}, parent,
+                     join_fd ? join_fd.get() : -1, fn);
     sys::ChildGuard child(pid);
     go_r.reset();
     out_w.reset();
@@ -146,7 +156,7 @@ std::optional<std::string> in_container_userns(const std::vector<oci::IdMapping>
             mapped = true;
             got.erase(0, 1);
             try {
-                runtime::write_id_maps(pid, uids, gids);
+                if (!join_fd) runtime::write_id_maps(pid, uids, gids);
             } catch (const Error& e) {
                 log::debug("a user namespace with the container's maps: {}", e.what());
                 return std::nullopt;

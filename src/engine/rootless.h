@@ -38,9 +38,12 @@ RootlessMaps rootless_maps();
 // but what `fn` writes. `fn`'s exception comes back as an Error with its message.
 // nullopt, `fn` not run, when the namespace cannot have those maps (newuidmap refuses a
 // range /etc/subuid no longer gives the user): the reason is logged (debug).
+// `join`: instead, the user namespace of that running process of the user's (a running
+// container's init, whose root may be a FUSE mount, which serves no other namespace).
 std::optional<std::string> in_container_userns(const std::vector<oci::IdMapping>& uids,
                                                const std::vector<oci::IdMapping>& gids,
-                                               const std::function<std::string()>& fn);
+                                               const std::function<std::string()>& fn,
+                                               pid_t join = 0);
 
 // `fn` run as in_container_userns, but between fork and _exit: system calls only, no
 // allocation (sys/raw_tree.h), so a threaded process (a pull) may call it. False, `fn`

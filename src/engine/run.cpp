@@ -298,6 +298,7 @@ ContainerRecord prepare_container(EngineContext& ctx, RunOptions& o, const LogOp
         if (!root.note.empty()) fmt::print(stderr, "{}\n", root.note);
         rec.rootfs = root.path;
         in.root_overlay = std::move(root.overlay);
+        in.root_type = root.type;
         if (!in.root_overlay.empty())
             in.host_root = [&ctx, &host_root, id = rec.id] {
                 if (!host_root) host_root = ctx.store->open_userns_rootfs(id);

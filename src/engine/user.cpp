@@ -8,6 +8,7 @@
 
 #include <fmt/format.h>
 
+#include "engine/rootless.h"
 #include "sys/error.h"
 #include "sys/fd.h"
 #include "sys/safe_path.h"
@@ -160,6 +161,27 @@ ResolvedUser resolve_user(const std::string& rootfs, const std::string& spec) {
     return with_context("resolve user \"" + spec + "\"", [&] {
         return resolve_user_in(read_in_root(rootfs, "/etc/passwd"),
                                read_in_root(rootfs, "/etc/group"), spec);
+    });
+}
+
+ResolvedUser resolve_running_user(pid_t pid, bool fuse_root, const std::string& spec) {
+    std::string root = fmt::format("/proc/{}/root", pid);
+    if (!fuse_root || ::geteuid() == 0) return resolve_user(root, spec);
+    return with_context("resolve user \"" + spec + "\"", [&] {
+        std::string group;
+        auto passwd = in_container_userns(
+            {}, {},
+            [&] {
+                // both files in one answer: passwd's length first
+                std::string p = read_in_root(root, "/etc/passwd");
+                return fmt::format("{}\n{}{}", p.size(), p, read_in_root(root, "/etc/group"));
+            },
+            pid);
+        if (!passwd) throw Error(fmt::format("join the user namespace of process {}", pid));
+        size_t nl = passwd->find('\n');
+        size_t len = std::stoul(passwd->substr(0, nl));
+        group = passwd->substr(nl + 1 + len);
+        return resolve_user_in(passwd->substr(nl + 1, len), group, spec);
     });
 }
 

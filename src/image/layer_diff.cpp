@@ -38,6 +38,10 @@ namespace {
 namespace oi = oci::image;
 using sys::UniqueFd;
 
+// An opaque directory's entry in a layer; fuse-overlayfs also writes it in its upper
+// directory (with a whiteout named ".wh..opq"), beside user.fuseoverlayfs.opaque.
+constexpr const char* kOpaqueMarker = ".wh..wh..opq";
+
 bool is_whiteout(const struct stat& st) {
     return S_ISCHR(st.st_mode) && st.st_rdev == makedev(0, 0);
 }
@@ -98,6 +102,9 @@ void walk(int dirfd, const std::string& rel, const std::set<std::string>& skip,
         if (skip.contains(path)) continue;
         struct stat st {};
         if (::fstatat(dirfd, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) throw_sys("stat", path);
+        // fuse-overlayfs' opaque markers beside its xattr (the directory's own marker is
+        // written for it, from either): not entries of the layer
+        if (name == kOpaqueMarker || (name == ".wh..opq" && is_whiteout(st))) continue;
         each(dirfd, name, path, st);
         if (S_ISDIR(st.st_mode)) {
             UniqueFd sub(
@@ -249,8 +256,10 @@ class TarWriter {
         }
         header(e.get(), path);
         if (S_ISREG(st.st_mode)) data(fd.get(), st.st_size, path);
-        if (S_ISDIR(st.st_mode) && is_opaque_dir(fd.get()))
-            marker(fmt::format("{}/.wh..wh..opq", path), st);
+        if (S_ISDIR(st.st_mode) &&
+            (is_opaque_dir(fd.get()) ||
+             ::faccessat(fd.get(), kOpaqueMarker, F_OK, AT_SYMLINK_NOFOLLOW) == 0))
+            marker(fmt::format("{}/{}", path, kOpaqueMarker), st);
     }
 
     void close() { check(a_.get(), archive_write_close(a_.get()), "close"); }

@@ -211,33 +211,82 @@ std::string Store::prepare_rootfs(std::string_view image, std::string_view cid,
     });
 }
 
+namespace {
+
+// A probe's answer kept in `cache`: "<key> <answer> <why>", probed again when the key
+// (the kernel release, and fuse-overlayfs' path) changed. nullopt: not known yet.
+template <size_t N>
+std::optional<size_t> cached_answer(const std::string& cache, const std::string& key,
+                                    const std::array<std::string_view, N>& names,
+                                    std::string* why) {
+    auto text = sys::read_file_if_exists(cache);
+    if (!text || !text->starts_with(key + " ")) return std::nullopt;
+    std::string_view t = *text;
+    t.remove_prefix(key.size() + 1);
+    std::string_view answer = t.substr(0, t.find_first_of(" \n"));
+    for (size_t i = 0; i < names.size(); ++i) {
+        if (answer != names[i]) continue;
+        if (why != nullptr && answer.size() < t.size())
+            *why = std::string(t.substr(answer.size() + 1, t.find('\n') - answer.size() - 1));
+        return i;
+    }
+    return std::nullopt;
+}
+
+}  // namespace
+
+namespace {
+
+// A user-namespaced root's `mode` file: the kernel's overlayfs, or fuse-overlayfs' (whose
+// upper directory has its own ways: they are not mounted one for the other).
+constexpr std::string_view kKernelMode = "overlay-userns\n", kFuseMode = "fuse-overlayfs-userns\n";
+std::string mode_of(UsernsOverlay how) {
+    return std::string(how == UsernsOverlay::fuse ? kFuseMode : kKernelMode);
+}
+
+}  // namespace
+
 UsernsOverlay Store::userns_overlay(std::string* why) {
-    // "<kernel release> <answer> <why>": probed again when the kernel changed
     struct utsname u {};
     ::uname(&u);
-    std::string cache = root_ + "/userns-overlay";
+    const std::string release = u.release;
     constexpr std::array<std::string_view, 3> kNames = {"refused", "lowerdir", "lowerdir+"};
-    if (auto text = sys::read_file_if_exists(cache)) {
-        std::string_view t = *text;
-        if (t.starts_with(std::string(u.release) + " ")) {
-            t.remove_prefix(std::strlen(u.release) + 1);
-            std::string_view answer = t.substr(0, t.find_first_of(" \n"));
-            for (size_t i = 0; i < kNames.size(); ++i) {
-                if (answer != kNames[i]) continue;
-                if (why != nullptr && answer.size() < t.size())
-                    *why =
-                        std::string(t.substr(answer.size() + 1, t.find('\n') - answer.size() - 1));
-                return static_cast<UsernsOverlay>(i);
-            }
-        }
-    }
+    std::string cache = root_ + "/userns-overlay";
     std::string reason;
-    auto lk = lock_shared();  // its scratch in tmp/ is staging: not stale while we probe
-    UsernsOverlay how = probe_userns_overlay(
-        fmt::format("{}/{}", tmp_dir(), sys::unique_name("userns-overlay-")), reason);
-    sys::write_file_atomic(
-        cache, fmt::format("{} {} {}\n", u.release, kNames.at(static_cast<size_t>(how)), reason),
-        0644, false);
+    UsernsOverlay how = UsernsOverlay::refused;
+    if (auto i = cached_answer(cache, release, kNames, &reason)) {
+        how = static_cast<UsernsOverlay>(*i);
+    } else {
+        auto lk = lock_shared();  // its scratch in tmp/ is staging: not stale while we probe
+        how = probe_userns_overlay(
+            fmt::format("{}/{}", tmp_dir(), sys::unique_name("userns-overlay-")), reason);
+        sys::write_file_atomic(
+            cache, fmt::format("{} {} {}\n", release, kNames.at(static_cast<size_t>(how)), reason),
+            0644, false);
+    }
+    if (how == UsernsOverlay::refused) {
+        // Where the kernel refuses, fuse-overlayfs (a FUSE server per root) if it works:
+        // its own answer in userns-fuse-overlay, for this kernel and this fuse-overlayfs.
+        constexpr std::array<std::string_view, 2> kFuse = {"refused", "fuse-overlayfs"};
+        std::string fuse_cache = root_ + "/userns-fuse-overlay";
+        std::string key = release + " " + sys::find_on_path("fuse-overlayfs");
+        std::string fuse_why;
+        std::optional<size_t> f = cached_answer(fuse_cache, key, kFuse, &fuse_why);
+        if (!f) {
+            auto lk = lock_shared();
+            f = probe_fuse_overlay(
+                    fmt::format("{}/{}", tmp_dir(), sys::unique_name("userns-fuse-overlay-")),
+                    fuse_why) == UsernsOverlay::fuse
+                    ? 1
+                    : 0;
+            sys::write_file_atomic(
+                fuse_cache, fmt::format("{} {} {}\n", key, kFuse.at(*f), fuse_why), 0644, false);
+        }
+        if (*f == 1)
+            how = UsernsOverlay::fuse;
+        else
+            reason += "; fuse-overlayfs: " + fuse_why;
+    }
     if (why != nullptr) *why = reason;
     return how;
 }
@@ -266,14 +315,20 @@ Store::UsernsRoot Store::prepare_userns_rootfs(std::string_view image, std::stri
                     for (auto* sub : {"/merged", "/upper", "/empty"})
                         sys::mkdir_all(dir + sub, 0755);
                     sys::mkdir_all(d.work, 0700);
-                    sys::write_file_atomic(dir + "/mode", "overlay-userns\n", 0644, false);
+                    sys::write_file_atomic(dir + "/mode", mode_of(how), 0644, false);
                 } catch (...) {
                     sys::remove_all(dir);
                     throw;
                 }
                 out.path = dir + "/merged";
-                out.overlay = {"userxattr", "lowerdir=" + lowers, "upperdir=" + d.upper,
-                               "workdir=" + d.work};
+                if (how == UsernsOverlay::fuse) {
+                    out.type = "fuse-overlayfs";
+                    out.overlay = fuse_overlay_options(d);
+                } else {
+                    out.type = "overlay";
+                    out.overlay = {"userxattr", "lowerdir=" + lowers, "upperdir=" + d.upper,
+                                   "workdir=" + d.work};
+                }
                 return out;
             });
         }
@@ -288,8 +343,13 @@ Store::UsernsRoot Store::prepare_userns_rootfs(std::string_view image, std::stri
 
 bool Store::userns_overlay_rootfs(std::string_view cid) const {
     if (!valid_container_id(cid)) throw Error(fmt::format("invalid container id \"{}\"", cid));
-    return sys::read_file_if_exists(fmt::format("{}/rootfs/{}/mode", root_, cid)) ==
-           "overlay-userns\n";
+    auto mode = sys::read_file_if_exists(fmt::format("{}/rootfs/{}/mode", root_, cid));
+    return mode == kKernelMode || mode == kFuseMode;
+}
+
+bool Store::fuse_overlay_rootfs(std::string_view cid) const {
+    if (!valid_container_id(cid)) throw Error(fmt::format("invalid container id \"{}\"", cid));
+    return sys::read_file_if_exists(fmt::format("{}/rootfs/{}/mode", root_, cid)) == kFuseMode;
 }
 
 sys::UniqueFd Store::open_userns_rootfs(std::string_view cid, bool here) {
@@ -302,14 +362,18 @@ sys::UniqueFd Store::open_userns_rootfs(std::string_view cid, bool here) {
         if (!fd) throw_sys("open", dir + "/merged");
         return fd;
     }
-    if (*mode != "overlay-userns\n") return {};
+    if (*mode != kKernelMode && *mode != kFuseMode) return {};
     auto image = sys::read_file_if_exists(dir + "/image");
     if (!image) throw Error(fmt::format("{}/image: missing", dir));
     Image img = resolve(image->substr(0, image->find('\n')));
     return with_context(fmt::format("open root of container {}", cid), [&] {
         OverlayDirs d = userns_overlay_dirs(*this, img, dir);
-        return here ? userns_overlay_mount_here(d, userns_overlay())
-                    : userns_overlay_mount(d, userns_overlay());
+        UsernsOverlay how = *mode == kFuseMode ? UsernsOverlay::fuse : userns_overlay();
+        if (how == UsernsOverlay::fuse && *mode != kFuseMode)
+            throw Error(
+                "overlayfs in a user namespace is refused now (the kernel changed): this "
+                "root was made for it");
+        return here ? userns_overlay_mount_here(d, how) : userns_overlay_mount(d, how);
     });
 }
 
@@ -327,7 +391,8 @@ std::string Store::remount_rootfs(std::string_view cid) {
     std::string merged = dir + "/merged";
     auto mode = sys::read_file_if_exists(dir + "/mode");
     // overlay-userns: mounted by the container's init, in its own user namespace
-    if (!mode || *mode == "copy\n" || *mode == "overlay-userns\n" || is_mountpoint(merged))
+    if (!mode || *mode == "copy\n" || *mode == kKernelMode || *mode == kFuseMode ||
+        is_mountpoint(merged))
         return merged;
     return with_context(fmt::format("mount root of container {} again", cid), [&] {
         auto lk = lock_shared();

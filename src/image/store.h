@@ -137,9 +137,11 @@ class Store {
     // A rootless container's root (image/rootfs.cpp): overlayfs that the container's init
     // mounts inside its own user namespace (image/userns_overlay.h), where the kernel takes
     // it (tried once per data root and kernel, the answer kept in <root>/userns-overlay);
-    // else a copy of the layers, and `note` says why.
+    // else fuse-overlayfs, served by its own process, where that works (the answer kept in
+    // <root>/userns-fuse-overlay); else a copy of the layers, and `note` says why.
     struct UsernsRoot {
         std::string path;                  // root.path: merged, empty on the host
+        std::string type;                  // of the mount on "/": overlay, fuse-overlayfs
         std::vector<std::string> overlay;  // the options of the mount on "/"; empty: a copy
         std::string note;                  // one line for stderr with the copy, else empty
     };
@@ -154,6 +156,9 @@ class Store {
     // Whether the container's root is the overlay its init mounts in its user namespace
     // (prepare_userns_rootfs chose it): nothing is mounted for it on the host.
     bool userns_overlay_rootfs(std::string_view container_id) const;
+    // ... and that overlay is fuse-overlayfs: a running container's root serves processes of
+    // its user namespace only (FUSE's allow_other), not the user's outside it.
+    bool fuse_overlay_rootfs(std::string_view container_id) const;
     // What the kernel takes here for those roots (probed once; see prepare_userns_rootfs).
     UsernsOverlay userns_overlay(std::string* why = nullptr);
     void release_rootfs(std::string_view container_id);

@@ -106,7 +106,8 @@ const char* opaque_xattr() {
 }
 
 bool is_opaque_dir(int dirfd) {
-    for (const char* name : {"trusted.overlay.opaque", "user.overlay.opaque"}) {
+    for (const char* name :
+         {"trusted.overlay.opaque", "user.overlay.opaque", "user.fuseoverlayfs.opaque"}) {
         char v[2];
         if (::fgetxattr(dirfd, name, v, sizeof v) == 1 && v[0] == 'y') return true;
     }
@@ -114,7 +115,8 @@ bool is_opaque_dir(int dirfd) {
 }
 
 bool is_overlay_xattr(std::string_view name) {
-    return name.starts_with("trusted.overlay.") || name.starts_with("user.overlay.");
+    return name.starts_with("trusted.overlay.") || name.starts_with("user.overlay.") ||
+           name.starts_with("user.fuseoverlayfs.");
 }
 
 std::optional<OverrideStat> parse_override_stat(std::string_view value) {

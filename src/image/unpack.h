@@ -108,11 +108,13 @@ std::vector<std::string> path_components(const std::string& path);
 // or rootless (trusted.* needs CAP_SYS_ADMIN) user.overlay.opaque, what overlayfs reads
 // with its userxattr option.
 const char* opaque_xattr();
-// Whether the directory `dirfd` is opaque (either xattr).
+// Whether the directory `dirfd` is opaque (either xattr, or fuse-overlayfs' own in its
+// upper directory: user.fuseoverlayfs.opaque).
 bool is_opaque_dir(int dirfd);
 
 // Whether `name` is one of overlayfs' own xattrs: trusted.overlay.*, or user.overlay.*
-// under userxattr (opaque, redirect, metacopy, origin, whiteout...). They say how a layer
+// under userxattr (opaque, redirect, metacopy, origin, whiteout...), or fuse-overlayfs'
+// user.fuseoverlayfs.* (opaque, origin). They say how a layer
 // tree is merged, not what a file holds: never taken from a layer tar (they would turn
 // files into whiteouts, opaque directories or redirects) nor written into one.
 bool is_overlay_xattr(std::string_view name);

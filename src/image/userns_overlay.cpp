@@ -19,6 +19,7 @@
 
 #include "sys/error.h"
 #include "sys/fileutil.h"
+#include "sys/fuse.h"
 #include "sys/mount_api.h"
 #include "sys/scope_guard.h"
 #include "sys/spawn.h"
@@ -38,6 +39,7 @@ struct ChildError {
 
 // Everything the child reads, built before the clone: it only makes system calls.
 struct MountArgs {
+    bool fuse = false;                                        // a FUSE mount, else overlayfs
     std::vector<std::pair<std::string, std::string>> params;  // fsconfig, in order
     int sock = -1, errpipe = -1, go = -1;
     int parent_go = -1;  // the parent's end of `go`: closed first, so a dead parent is EOF
@@ -79,6 +81,15 @@ int mount_overlay_params(const std::vector<std::pair<std::string, std::string>>&
     char c = 0;
     if (::read(a.go, &c, 1) != 1) ::_exit(1);  // the parent wrote our maps (or gave up)
     const char* step = nullptr;
+    if (a.fuse) {  // the mount, then the connection for fuse-overlayfs
+        sys::FuseMountFds f;
+        // no allow_other: the mount is used from outside its user namespace, by the user
+        if (int r = sys::fuse_mount_detached("fuse-overlayfs", false, f, step); r < 0)
+            child_fail(a, step, -r);
+        if (int r = sys::send_fd(a.sock, f.mnt, "m", 1); r < 0) child_fail(a, "send the mount", -r);
+        if (int r = sys::send_fd(a.sock, f.dev, "d", 1); r < 0) child_fail(a, "send /dev/fuse", -r);
+        ::_exit(0);
+    }
     int mnt = mount_overlay_params(a.params, step);
     if (mnt < 0) child_fail(a, step, -mnt);
     if (int r = sys::send_fd(a.sock, mnt, "m", 1); r < 0) child_fail(a, "send the mount", -r);
@@ -101,7 +112,24 @@ std::vector<std::pair<std::string, std::string>> overlay_params(const OverlayDir
     return p;
 }
 
+// The user namespace of `pid` (kept open: it outlives a child that exits).
+UniqueFd open_userns_of(pid_t pid) {
+    std::string path = fmt::format("/proc/{}/ns/user", pid);
+    UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+    if (!fd) throw_sys("open", path);
+    return fd;
+}
+
 }  // namespace
+
+std::vector<std::string> fuse_overlay_options(const OverlayDirs& d) {
+    std::vector<std::string> o = {fmt::format("lowerdir={}", fmt::join(d.lowers, ":"))};
+    if (!d.upper.empty()) {
+        o.push_back("upperdir=" + d.upper);
+        o.push_back("workdir=" + d.work);
+    }
+    return o;
+}
 
 UniqueFd userns_overlay_mount(const OverlayDirs& dirs, UsernsOverlay how) {
     if (how == UsernsOverlay::refused) throw Error("overlayfs in a user namespace: refused");
@@ -114,7 +142,8 @@ UniqueFd userns_overlay_mount(const OverlayDirs& dirs, UsernsOverlay how) {
     if (::pipe2(gp.data(), O_CLOEXEC) != 0) throw_sys("pipe2");
     UniqueFd go_r(gp[0]), go_w(gp[1]);
     MountArgs a;
-    a.params = overlay_params(dirs, how);
+    a.fuse = how == UsernsOverlay::fuse;
+    if (!a.fuse) a.params = overlay_params(dirs, how);
     a.sock = child_sock.get();
     a.errpipe = err_w.get();
     a.go = go_r.get();
@@ -130,6 +159,8 @@ UniqueFd userns_overlay_mount(const OverlayDirs& dirs, UsernsOverlay how) {
     child_sock.reset();
     err_w.reset();
     go_r.reset();
+    UniqueFd userns;  // fuse-overlayfs serves the mount from the namespace that made it
+    if (a.fuse) userns = open_userns_of(pid);
     // An ordinary user may map itself alone into its child's namespace (setgroups denied).
     std::string base = fmt::format("/proc/{}/", pid);
     sys::write_file(base + "uid_map", fmt::format("0 {} 1\n", ::geteuid()));
@@ -146,7 +177,12 @@ UniqueFd userns_overlay_mount(const OverlayDirs& dirs, UsernsOverlay how) {
     }
     if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
         throw Error("overlayfs in a user namespace: the mount helper failed");
-    return UniqueFd(sys::recv_fd(sock.get()));
+    UniqueFd mnt(sys::recv_fd(sock.get()));
+    if (a.fuse) {
+        UniqueFd dev(sys::recv_fd(sock.get()));
+        sys::start_fuse_overlayfs(fuse_overlay_options(dirs), dev.get(), userns.get());
+    }
+    return mnt;
 }
 
 UniqueFd userns_overlay_mount_here(const OverlayDirs& dirs, UsernsOverlay how) {
@@ -154,13 +190,28 @@ UniqueFd userns_overlay_mount_here(const OverlayDirs& dirs, UsernsOverlay how) {
     if (::unshare(CLONE_NEWNS) != 0)
         throw_sys("unshare(CLONE_NEWNS) (to mount overlayfs in this user namespace)");
     const char* step = nullptr;
+    if (how == UsernsOverlay::fuse) {
+        sys::FuseMountFds f;
+        if (int r = sys::fuse_mount_detached("fuse-overlayfs", true, f, step); r < 0)
+            throw_sys(fmt::format("fuse-overlayfs in a user namespace: {}", step), dirs.upper, -r);
+        UniqueFd mnt(f.mnt), dev(f.dev);
+        sys::start_fuse_overlayfs(fuse_overlay_options(dirs), dev.get(), -1);
+        return mnt;
+    }
     int mnt = mount_overlay_params(overlay_params(dirs, how), step);
     if (mnt < 0)
         throw_sys(fmt::format("overlayfs in a user namespace: {}", step), dirs.upper, -mnt);
     return UniqueFd(mnt);
 }
 
-UsernsOverlay probe_userns_overlay(const std::string& scratch, std::string& why) {
+namespace {
+
+// The probe's layers in `scratch` (removed again by the caller's guard): a bottom layer
+// with a file and a directory, a top one whose whiteout (a 0:0 character device, which
+// an ordinary user may make) and user.overlay.opaque directory must hide them. Each way
+// in `hows` is tried in turn: the first that mounts and hides them is the answer.
+UsernsOverlay probe_overlay(const std::string& scratch, std::initializer_list<UsernsOverlay> hows,
+                            std::string& why) {
     sys::mkdir_all(scratch, 0700);
     sys::ScopeGuard remove([&]() noexcept {
         try {
@@ -185,7 +236,7 @@ UsernsOverlay probe_userns_overlay(const std::string& scratch, std::string& why)
         why = fmt::format("setxattr user.overlay.opaque: {}", errno_name(errno));
         return UsernsOverlay::refused;
     }
-    for (auto how : {UsernsOverlay::lowerdir_add, UsernsOverlay::lowerdir}) {
+    for (auto how : hows) {
         UniqueFd mnt;
         try {
             mnt = userns_overlay_mount(d, how);
@@ -197,13 +248,28 @@ UsernsOverlay probe_userns_overlay(const std::string& scratch, std::string& why)
             return ::faccessat(mnt.get(), p, F_OK, AT_SYMLINK_NOFOLLOW) == 0;
         };
         if (present("gone") || present("d/x") || !present("d")) {
-            why =
-                "overlayfs in a user namespace shows what a whiteout or an opaque directory hides";
+            why = fmt::format(
+                "{} in a user namespace shows what a whiteout or an opaque directory hides",
+                how == UsernsOverlay::fuse ? "fuse-overlayfs" : "overlayfs");
             return UsernsOverlay::refused;
         }
         return how;
     }
     return UsernsOverlay::refused;
+}
+
+}  // namespace
+
+UsernsOverlay probe_userns_overlay(const std::string& scratch, std::string& why) {
+    return probe_overlay(scratch, {UsernsOverlay::lowerdir_add, UsernsOverlay::lowerdir}, why);
+}
+
+UsernsOverlay probe_fuse_overlay(const std::string& scratch, std::string& why) {
+    if (sys::find_on_path("fuse-overlayfs").empty()) {
+        why = "fuse-overlayfs is not installed";
+        return UsernsOverlay::refused;
+    }
+    return probe_overlay(scratch, {UsernsOverlay::fuse}, why);
 }
 
 }  // namespace husk::image

@@ -15,15 +15,19 @@ namespace husk::image {
 
 // How the kernel takes an overlay's lower layers in a user namespace.
 enum class UsernsOverlay : uint8_t {
-    refused,      // not at all (or it shows whiteouts or opaque directories wrongly)
-    lowerdir,     // "lowerdir=a:b" in one value (at most 255 bytes through fsconfig)
-    lowerdir_add  // "lowerdir+" one layer at a time (Linux >= 6.8)
+    refused,       // not at all (or it shows whiteouts or opaque directories wrongly)
+    lowerdir,      // "lowerdir=a:b" in one value (at most 255 bytes through fsconfig)
+    lowerdir_add,  // "lowerdir+" one layer at a time (Linux >= 6.8)
+    fuse           // refused, but fuse-overlayfs works: a FUSE mount it serves
 };
 
 struct OverlayDirs {
     std::vector<std::string> lowers;  // top first
     std::string upper, work;          // both empty: read-only
 };
+
+// fuse-overlayfs' -o options for `dirs` (lowerdir, upperdir, workdir; sys/fuse.h).
+std::vector<std::string> fuse_overlay_options(const OverlayDirs& dirs);
 
 // The overlay `dirs` mounted with userxattr in a new user namespace where this process's
 // uid and gid are root, returned as a detached mount (usable by fd from here: openat,
@@ -41,5 +45,8 @@ sys::UniqueFd userns_overlay_mount_here(const OverlayDirs& dirs, UsernsOverlay h
 // ordinary user may make) and a user.overlay.opaque directory over a bottom layer, which
 // must hide what they cover. `why` gets the kernel's answer when refused.
 UsernsOverlay probe_userns_overlay(const std::string& scratch, std::string& why);
+// The same check through fuse-overlayfs (where the kernel refused): fuse or refused, `why`
+// saying why not (not installed, /dev/fuse, what it showed).
+UsernsOverlay probe_fuse_overlay(const std::string& scratch, std::string& why);
 
 }  // namespace husk::image

@@ -28,9 +28,12 @@
 #include "runtime/sync.h"
 #include "sys/error.h"
 #include "sys/fd.h"
+#include "sys/fileutil.h"
+#include "sys/fuse.h"
 #include "sys/log.h"
 #include "sys/mount_api.h"
 #include "sys/safe_path.h"
+#include "sys/unix_socket.h"
 #include "sys/userns.h"
 
 namespace husk::runtime {
@@ -104,6 +107,14 @@ void plan_root_mount(PlannedMount pm, unsigned long all_ns, Plan& p) {
     }
     pm.opts.params = std::move(params);
     pm.target = "/";
+    if (pm.fstype == "fuse-overlayfs") {  // served by a process the parent starts
+        if (sys::find_on_path("fuse-overlayfs").empty())
+            throw Error("fuse-overlayfs: not found on $PATH (Debian's fuse-overlayfs package)",
+                        ENOENT);
+        for (const auto& [key, value] : pm.opts.params)
+            p.root_fuse_options.push_back(value.empty() ? key : fmt::format("{}={}", key, value));
+        p.root_fuse = true;
+    }
     p.root_mount = std::move(pm);
     p.has_root_mount = true;
 }
@@ -232,6 +243,21 @@ int new_filesystem(const Plan& p, const PlannedMount& m) noexcept {
     int mnt = sys::create_filesystem_mount(f, m.opts.attr_set & sys::kMountAttrMask);
     if (mnt < 0) init_fail(p, "mount", m.target.c_str(), -mnt);
     return mnt;
+}
+
+// The root as a FUSE mount of ours (Plan::root_fuse): the connection goes to the parent,
+// which starts its server; what we do in the root meanwhile waits for it.
+int fuse_root(const Plan& p) noexcept {
+    sys::FuseMountFds f;
+    const char* step = nullptr;
+    if (int r = sys::fuse_mount_detached("fuse-overlayfs", true, f, step); r < 0)
+        init_fail(p, step, "/dev/fuse", -r);
+    sync_send(p.sync_fd, SyncType::fuse_fd);
+    char one = 1;
+    if (int r = sys::send_fd(p.sync_fd, f.dev, &one, 1); r < 0)
+        init_fail(p, "send the /dev/fuse fd", "", -r);
+    ::close(f.dev);
+    return f.mnt;
 }
 
 int clone_tree(const Plan& p, const PlannedMount& m) noexcept {
@@ -391,7 +417,7 @@ void init_rootfs(const Plan& p) noexcept {
             init_fail(p, "set the propagation of /", "/", errno);
         make_rootfs_parent_private(p);
         if (p.has_root_mount) {  // the root is a filesystem of its own (an overlay)
-            UniqueFd mnt(new_filesystem(p, p.root_mount));
+            UniqueFd mnt(p.root_fuse ? fuse_root(p) : new_filesystem(p, p.root_mount));
             if (int r = sys::attach_mount_at(mnt.get(), p.rootfs.c_str()); r < 0)
                 init_fail(p, "mount the root on", p.rootfs.c_str(), -r);
         } else if (::mount(p.rootfs.c_str(), p.rootfs.c_str(), nullptr, MS_BIND | MS_REC,

@@ -99,6 +99,12 @@ struct Plan {
     // root.path bound onto itself; the other mounts go on top of it.
     bool has_root_mount = false;
     PlannedMount root_mount;
+    // That filesystem is fuse-overlayfs (where the kernel refuses overlayfs in a user
+    // namespace): the init mounts FUSE and sends the connection to the parent, which starts
+    // fuse-overlayfs on it with these -o options in the init's user namespace. The server
+    // is no process of the container's, and ends when the container's mounts are gone.
+    bool root_fuse = false;
+    std::vector<std::string> root_fuse_options;
     std::vector<PlannedMount> mounts;
     std::vector<PlannedDevice> devices;
     bool default_dev_symlinks = false;  // /dev/fd, /dev/std*, /dev/ptmx, /dev/core

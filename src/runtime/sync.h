@@ -20,6 +20,8 @@ enum class SyncType : uint32_t {
     hooks_done = 5,   // parent → init
     seccomp_fd = 6,   // init → parent: the notify listener fd follows (SCM_RIGHTS)
     procvirt_fd = 7,  // init → parent: the sysinfo listener fd follows (procvirt.h)
+    fuse_fd = 8,      // init → parent: the root's /dev/fuse fd follows; the parent starts
+                      // its server (fuse-overlayfs, Plan::root_fuse)
 };
 
 struct SyncMsg {

@@ -9,6 +9,7 @@
 #include "runtime/plan_build.h"
 #include "runtime/state.h"
 #include "sys/error.h"
+#include "sys/fileutil.h"
 
 using namespace husk::runtime;
 
@@ -79,16 +80,27 @@ TEST(Plan, LinuxDevicesAreNotAddedToTheDeviceCgroupRules) {
 
 // A rootless overlay root (engine/bundle.cpp): a mount on "/" is the root itself, and a
 // lowerdir longer than one fsconfig value (255 bytes) goes one layer at a time, in order.
-TEST(Plan, MountOnRootIsTheRootWithALongLowerdirSplit) {
+namespace {
+
+// The default spec with a mount of `type` and `options` on "/" (root.path "/").
+husk::oci::Spec spec_with_root_mount(const std::string& type, std::vector<std::string> options) {
     husk::oci::Spec spec = husk::oci::default_spec(false);
     spec.root = husk::oci::Root{"/", false};
     if (spec.linux_) spec.linux_->seccomp.reset();
-    std::string a = "/" + std::string(200, 'a'), b = "/" + std::string(200, 'b');
     husk::oci::Mount root;
     root.destination = "/";
-    root.type = root.source = "overlay";
-    root.options = {"userxattr", "lowerdir=" + a + ":" + b, "upperdir=/u", "workdir=/w"};
+    root.type = root.source = type;
+    root.options = std::move(options);
     spec.mounts.push_back(root);
+    return spec;
+}
+
+}  // namespace
+
+TEST(Plan, MountOnRootIsTheRootWithALongLowerdirSplit) {
+    std::string a = "/" + std::string(200, 'a'), b = "/" + std::string(200, 'b');
+    husk::oci::Spec spec = spec_with_root_mount(
+        "overlay", {"userxattr", "lowerdir=" + a + ":" + b, "upperdir=/u", "workdir=/w"});
     const std::vector<husk::runtime::cgroup::CgroupMount> no_cgroups;
     husk::runtime::PlanInputs in(no_cgroups);
     in.bundle = "/";
@@ -103,6 +115,27 @@ TEST(Plan, MountOnRootIsTheRootWithALongLowerdirSplit) {
     // without a mount namespace of its own, refused
     std::erase_if(spec.linux_->namespaces, [](auto& n) { return n.type == "mount"; });
     EXPECT_THROW(husk::runtime::build_plan(spec, in, flags), husk::Error);
+}
+
+// Where the kernel refuses overlayfs in a user namespace (image/userns_overlay.h): a
+// fuse-overlayfs root, whose server the parent starts with the mount's options as its -o
+// list, long lowerdir and all (no fsconfig value limit there); none of it as a mount.
+TEST(Plan, FuseOverlayfsRootKeepsItsOptionsForTheServer) {
+    if (husk::sys::find_on_path("fuse-overlayfs").empty())
+        GTEST_SKIP() << "fuse-overlayfs is not installed (scripts/deps.sh installs it)";
+    std::string a = "/" + std::string(200, 'a'), b = "/" + std::string(200, 'b');
+    husk::oci::Spec spec = spec_with_root_mount(
+        "fuse-overlayfs", {"lowerdir=" + a + ":" + b, "upperdir=/u", "workdir=/w"});
+    const std::vector<husk::runtime::cgroup::CgroupMount> no_cgroups;
+    husk::runtime::PlanInputs in(no_cgroups);
+    in.bundle = "/";
+    unsigned long flags = 0;
+    auto p = husk::runtime::build_plan(spec, in, flags);
+    ASSERT_TRUE(p.has_root_mount);
+    EXPECT_TRUE(p.root_fuse);
+    EXPECT_EQ(p.root_fuse_options,
+              (std::vector<std::string>{"lowerdir=" + a + ":" + b, "upperdir=/u", "workdir=/w"}));
+    for (auto& m : p.mounts) EXPECT_NE(m.target, "/");
 }
 
 TEST(CgroupMounts, HybridHierarchiesFromMountinfo) {

@@ -12,10 +12,12 @@
 #include "cli/husk/container_cmd.h"
 #include "engine/lifecycle.h"
 #include "engine/user.h"
+#include "image/store.h"
 #include "runtime/container.h"
 #include "runtime/security/capabilities.h"
 #include "sys/error.h"
 #include "sys/fileutil.h"
+#include "sys/user_dirs.h"
 
 namespace husk::cli {
 namespace {
@@ -110,8 +112,10 @@ int exec_in(Context& ctx, ExecFlags& f, std::vector<std::string> rest) {
     o.cwd = f.workdir;
     if (!f.user.empty()) {
         // the running container's root: a rootless overlay is mounted only there
-        auto u = engine::resolve_user(
-            rec.pid > 0 ? fmt::format("/proc/{}/root", rec.pid) : rec.rootfs, f.user);
+        bool fuse_root =
+            sys::rootless() && !rec.image_id.empty() && ctx.store().fuse_overlay_rootfs(rec.id);
+        auto u = rec.pid > 0 ? engine::resolve_running_user(rec.pid, fuse_root, f.user)
+                             : engine::resolve_user(rec.rootfs, f.user);
         o.user = fmt::format("{}:{}", u.uid, u.gid);
         o.additional_gids = u.additional_gids;
     }

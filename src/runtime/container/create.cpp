@@ -35,6 +35,7 @@
 #include "sys/error.h"
 #include "sys/fd.h"
 #include "sys/fileutil.h"
+#include "sys/fuse.h"
 #include "sys/proc.h"
 #include "sys/scope_guard.h"
 #include "sys/syscalls.h"
@@ -146,9 +147,24 @@ UniqueFd container_netns(const Plan& plan, pid_t pid) {
     return fd;
 }
 
+// The root's FUSE connection from the init (Plan::root_fuse): fuse-overlayfs serves it
+// from the init's user namespace (ours when it has none of its own), detached. Until it
+// runs, the init's steps in its root wait; when it cannot start, the connection's last
+// fd closes with ours and they fail (ENOTCONN).
+void start_root_server(int sock, pid_t pid, const Plan& plan) {
+    UniqueFd dev(sys::recv_fd(sock));
+    UniqueFd userns;
+    if (plan.in_user_ns()) {
+        std::string path = fmt::format("/proc/{}/ns/user", pid);
+        userns.reset(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+        if (!userns) throw_sys("open", path);
+    }
+    sys::start_fuse_overlayfs(plan.root_fuse_options, dev.get(), userns ? userns.get() : -1);
+}
+
 // Wait for the init to be ready (or to fail); the parent's side of the sync socket.
 // A sysinfo listener of --proc-virtualize lands in `procvirt_listener`.
-void await_init(int sock, pid_t pid, const oci::Spec& spec, const std::string& id,
+void await_init(int sock, pid_t pid, const oci::Spec& spec, const Plan& plan, const std::string& id,
                 const std::string& bundle, UniqueFd& procvirt_listener) {
     SyncMsg msg;
     for (;;) {
@@ -179,6 +195,10 @@ void await_init(int sock, pid_t pid, const oci::Spec& spec, const std::string& i
         if (msg.type == SyncType::procvirt_fd) {
             procvirt_listener.reset(sys::recv_fd(sock));
             if (!procvirt_listener) throw_sys("receive the sysinfo listener fd");
+            continue;
+        }
+        if (msg.type == SyncType::fuse_fd && plan.root_fuse) {
+            start_root_server(sock, pid, plan);
             continue;
         }
         throw Error("container init sent an unexpected message");
@@ -288,7 +308,7 @@ pid_t create_locked(const CreateOptions& o, StateDir& dir, KnownState* known) {
     if (int r = sync_send(parent_sock.get(), SyncType::go, pid); r < 0)
         throw_sys("sync with container init", "", -r);
     UniqueFd sysinfo_listener;
-    await_init(parent_sock.get(), pid, spec, o.id, bundle, sysinfo_listener);
+    await_init(parent_sock.get(), pid, spec, plan, o.id, bundle, sysinfo_listener);
 
     if (!sys::process_alive(pid, rec.start_time))
         throw Error("container init exited before it was ready");

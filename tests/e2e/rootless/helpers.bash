@@ -125,6 +125,16 @@ load_busybox() {
     as "$u" "$HUSK" load -i "$WORK/bb.tar" >/dev/null
 }
 
+# The multilayer fixture (whiteouts, an opaque directory, owners) over busybox, into USER's store.
+load_multilayer() {
+    local u=$1
+    python3 "$HUSK_SRC/scripts/fixtures/mkimage.py" busybox-multilayer "$WORK/ml" \
+        --tag husk/ml:latest >/dev/null
+    tar -C "$WORK/ml" -cf "$WORK/ml.tar" .
+    chmod 644 "$WORK/ml.tar"
+    as "$u" "$HUSK" load -i "$WORK/ml.tar" >/dev/null
+}
+
 # The entries of the top layer of the image in the OCI archive FILE (`husk save`), one a
 # line: PATH UID:GID MODE(octal) and the names of its xattrs.
 top_layer_entries() {

@@ -251,13 +251,14 @@ EOF
     [[ "$output" == *"in-scratch 1000:1000 0644"* ]]
 }
 
-# Where the kernel refuses overlayfs in a user namespace a root is a copy, which keeps no
+# Where the kernel refuses overlayfs in a user namespace (and fuse-overlayfs too) a root is a copy, which keeps no
 # changes apart for a layer: COPY is refused in one line naming why, and leaves nothing.
 @test "rootless: COPY where roots are copies is refused in one line naming why" {
     local r=$WORK/home-$RL_USER/copy-build ctx=$WORK/ctx-copied-root
     as "$RL_USER" mkdir -p "$r"
     echo "$(uname -r) refused set by the test: copies of the layers" >"$r/userns-overlay"
-    chown "$RL_USER:" "$r/userns-overlay"
+    echo "$(uname -r) $(command -v fuse-overlayfs) refused set by the test" >"$r/userns-fuse-overlay"
+    chown "$RL_USER:" "$r/userns-overlay" "$r/userns-fuse-overlay"
     as "$RL_USER" "$HUSK" --root "$r" load -i "$WORK/bb.tar" >/dev/null
     copy_context "$ctx" "$RL_USER"
     printf 'FROM husk/busybox\nCOPY file /file\n' >"$ctx/Dockerfile"
@@ -266,7 +267,7 @@ EOF
     echo "$output"
     [ "$status" -ne 0 ]
     [ "${#lines[@]}" -eq 1 ]
-    [[ "$output" == *"COPY, ADD and WORKDIR on a base image need overlayfs in a user namespace, refused here (set by the test: copies of the layers): a copied root keeps no changes apart"* ]]
+    [[ "$output" == *"COPY, ADD and WORKDIR on a base image need overlayfs in a user namespace, refused here (set by the test: copies of the layers; fuse-overlayfs: set by the test): a copied root keeps no changes apart"* ]]
     # no step root, staging or lock (rootfs/ was never made)
     run find "$r" \( -path "$r/rootfs/*" -o -path "$r/tmp/*" \) -name 'build-*'
     echo "left: $output"
@@ -450,14 +451,15 @@ EOF
     [ "$output" = two ]
 }
 
-# Where the kernel refuses overlayfs in a user namespace, a root is a copy of the layers
+# Where the kernel refuses overlayfs in a user namespace (and fuse-overlayfs too), a root is a copy of the layers
 # (mode "copy", its files in merged/): rm reaches what the container's other ids keep there
-# too. The data root's probe answer is set to "refused" to have copies on any kernel.
+# too. The data root's probe answers are set to "refused" to have copies on any kernel.
 @test "rootless: rm of a copied root reaches what the container's other ids keep from the user" {
     local r=$WORK/home-$RL_USER/copy-root
     as "$RL_USER" mkdir -p "$r"
     echo "$(uname -r) refused set by the test: copies of the layers" >"$r/userns-overlay"
-    chown "$RL_USER:" "$r/userns-overlay"
+    echo "$(uname -r) $(command -v fuse-overlayfs) refused set by the test" >"$r/userns-fuse-overlay"
+    chown "$RL_USER:" "$r/userns-overlay" "$r/userns-fuse-overlay"
     as "$RL_USER" "$HUSK" --root "$r" load -i "$WORK/bb.tar" >/dev/null
     run as "$RL_USER" "$HUSK" --root "$r" run --name cp-hidden --network none husk/busybox sh -c \
         'mkdir /s && echo hidden >/s/secret && chown -R 1:2 /s && chmod 700 /s'

@@ -8,16 +8,6 @@ load helpers
 setup() { rootless_setup; }
 teardown() { rootless_teardown; }
 
-# The multilayer fixture (whiteouts, an opaque directory, owners) over busybox, into USER's store.
-load_multilayer() {
-    local u=$1
-    python3 "$HUSK_SRC/scripts/fixtures/mkimage.py" busybox-multilayer "$WORK/ml" \
-        --tag husk/ml:latest >/dev/null
-    tar -C "$WORK/ml" -cf "$WORK/ml.tar" .
-    chmod 644 "$WORK/ml.tar"
-    as "$u" "$HUSK" load -i "$WORK/ml.tar" >/dev/null
-}
-
 # Skips when this kernel refuses overlayfs in a user namespace (the copy then serves).
 need_userns_overlay() {
     local f=$WORK/home-$1/.local/share/husk/userns-overlay
