@@ -111,6 +111,25 @@ std::string go_arch(const std::string& machine) {
 
 }  // namespace
 
+namespace {
+
+// What a user's container roots are (image/rootfs.cpp: prepare_userns_rootfs): the kernel's
+// overlayfs in a user namespace, fuse-overlayfs where the kernel refuses it, else copies.
+std::string rootless_driver(image::Store& store) {
+    switch (store.userns_overlay()) {
+        case image::UsernsOverlay::refused:
+            return "copy";
+        case image::UsernsOverlay::fuse:
+            return "fuse-overlayfs";
+        case image::UsernsOverlay::lowerdir:
+        case image::UsernsOverlay::lowerdir_add:
+            break;
+    }
+    return "overlay";
+}
+
+}  // namespace
+
 json system_info(const EngineContext& ctx, image::Store& store) {
     int running = 0, paused = 0, stopped = 0;
     auto containers = list_containers(ctx);
@@ -131,7 +150,7 @@ json system_info(const EngineContext& ctx, image::Store& store) {
             {"ContainersPaused", paused},
             {"ContainersStopped", stopped},
             {"Images", store.images().size()},
-            {"Driver", storage_driver()},
+            {"Driver", sys::rootless() ? rootless_driver(store) : storage_driver()},
             {"CgroupDriver", "cgroupfs"},
             {"CgroupVersion", cgroup_version()},
             {"KernelVersion", u.release},

@@ -54,6 +54,8 @@ no_server_left() {
     [ "${lines[1]}" = 0 ]
     [ "${#lines[@]}" -eq 2 ]
     [[ "$(cat "$data/userns-fuse-overlay")" == "$(uname -r) $(command -v fuse-overlayfs) fuse-overlayfs"* ]]
+    run as "$RL_USER" "$HUSK" info
+    [[ "$output" == *" Storage Driver: fuse-overlayfs"* ]]
     local id
     id=$(as "$RL_USER" "$HUSK" inspect --format '{{.Id}}' fo)
     [ "$(cat "$data/rootfs/$id/mode")" = fuse-overlayfs-userns ]
@@ -173,6 +175,8 @@ no_server_left() {
     echo "$output"
     [ "$status" -eq 0 ]
     [[ "$output" == *"overlayfs in a user namespace is refused here (set by the test: fuse-overlayfs then; fuse-overlayfs: set by the test): the container's root is a copy"* ]]
+    run as "$RL_USER" "$HUSK" info
+    [[ "$output" == *" Storage Driver: copy"* ]]
 }
 
 @test "fuse-overlayfs: a user's build: RUN, COPY and an opaque directory in its layers" {
