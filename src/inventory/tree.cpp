@@ -23,11 +23,14 @@ std::vector<std::string> list(int dirfd, const std::string& what) {
     return with_context(what, [&] { return sys::list_dir(".", dirfd); });
 }
 
+// overlayfs' xattrs, or fuse-overlayfs' in a container's upper directory (its xattr, or
+// its .wh..wh..opq file where it could not set one)
 bool is_opaque(int dirfd) {
     char v[2];
-    for (const char* name : {"trusted.overlay.opaque", "user.overlay.opaque"})
+    for (const char* name :
+         {"trusted.overlay.opaque", "user.overlay.opaque", "user.fuseoverlayfs.opaque"})
         if (::fgetxattr(dirfd, name, v, sizeof v) == 1 && v[0] == 'y') return true;
-    return false;
+    return ::faccessat(dirfd, ".wh..wh..opq", F_OK, AT_SYMLINK_NOFOLLOW) == 0;
 }
 
 std::string join(std::string_view a, std::string_view b) {

@@ -42,7 +42,8 @@ bool try_flock(int fd, const std::string& dir) {
 // only async-signal-safe calls.
 void spawn(std::vector<std::string>& args, const std::string& log, int lock, int ready) {
     std::vector<char*> argv = sys::c_strings(args);
-    if (!sys::spawn_detached(argv.data(), log.c_str(), {lock, ready})) throw_sys("fork");
+    if (!sys::spawn_detached(argv.data(), log.c_str(), {lock, ready}))
+        throw Error(fmt::format("fork (to start {}): failed", args[0]));
 }
 
 std::string read_line(int fd) {

@@ -257,6 +257,14 @@ int fuse_root(const Plan& p) noexcept {
     if (int r = sys::send_fd(p.sync_fd, f.dev, &one, 1); r < 0)
         init_fail(p, "send the /dev/fuse fd", "", -r);
     ::close(f.dev);
+    if (p.in_user_ns()) {  // the namespace the server serves from: ours, by fd (no ptrace
+                           // check of a non-dumpable init, no pid)
+        int ns = ::open("/proc/self/ns/user", O_RDONLY | O_CLOEXEC);
+        if (ns < 0) init_fail(p, "open", "/proc/self/ns/user", errno);
+        if (int r = sys::send_fd(p.sync_fd, ns, &one, 1); r < 0)
+            init_fail(p, "send the user namespace fd", "", -r);
+        ::close(ns);
+    }
     return f.mnt;
 }
 

@@ -76,7 +76,12 @@ void start_fuse_overlayfs(const std::vector<std::string>& options, int dev, int 
     }
     std::vector<std::string> argv = {path, "-f", "-o", joined, fmt::format("/dev/fd/{}", dev)};
     std::vector<char*> args = c_strings(argv);
-    if (!spawn_detached(args.data(), nullptr, {dev}, userns_fd))
+    // none of the caller's environment (FUSE_OVERLAYFS_* would change how it writes the
+    // upper directory, which diff and commit read)
+    std::vector<std::string> env = {
+        "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"};
+    std::vector<char*> envp = c_strings(env);
+    if (!spawn_detached(args.data(), nullptr, {dev}, userns_fd, envp.data()))
         throw Error("fork (fuse-overlayfs): failed");
 }
 

@@ -128,7 +128,8 @@ std::string describe_spawn_result(SpawnResult r) {
     return describe_sys("run", "", r.value).substr(4);
 }
 
-void exec_detached(char* const* argv, int null, int err, std::initializer_list<int> keep) noexcept {
+void exec_detached(char* const* argv, int null, int err, std::initializer_list<int> keep,
+                   char* const* envp) noexcept {
     if (null >= 0) {
         ::dup2(null, STDIN_FILENO);
         ::dup2(null, STDOUT_FILENO);
@@ -142,12 +143,17 @@ void exec_detached(char* const* argv, int null, int err, std::initializer_list<i
     struct sigaction dfl {};
     dfl.sa_handler = SIG_DFL;
     for (int s : {SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGPIPE}) ::sigaction(s, &dfl, nullptr);
-    if (::chdir("/") == 0) ::execv(argv[0], argv);
+    if (::chdir("/") == 0) {
+        if (envp != nullptr)
+            ::execve(argv[0], argv, envp);
+        else
+            ::execv(argv[0], argv);
+    }
     ::_exit(127);
 }
 
 bool spawn_detached(char* const* argv, const char* err_path, std::initializer_list<int> keep,
-                    int userns_fd) {
+                    int userns_fd, char* const* envp) {
     std::fflush(nullptr);
     pid_t x = ::fork();
     if (x < 0) return false;
@@ -158,7 +164,7 @@ bool spawn_detached(char* const* argv, const char* err_path, std::initializer_li
         if (userns_fd >= 0 && ::setns(userns_fd, CLONE_NEWUSER) != 0) ::_exit(126);
         int null = ::open("/dev/null", O_RDWR);
         int err = err_path != nullptr ? ::open(err_path, O_WRONLY | O_CREAT | O_APPEND, 0600) : -1;
-        exec_detached(argv, null, err, keep);
+        exec_detached(argv, null, err, keep, envp);
     }
     int st = 0;
     while (::waitpid(x, &st, 0) < 0 && errno == EINTR) {

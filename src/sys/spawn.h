@@ -38,17 +38,19 @@ SpawnResult spawn_and_wait(const char* path, char* const* argv, char* const* env
 // stdin and stdout on `null`, stderr on `err` (`null` when negative), every descriptor from
 // 3 up closed but `keep` (which lose O_CLOEXEC), the signal mask cleared and the usual
 // termination signals back to their default action, the working directory /, then
-// execv(argv[0], argv); _exit(127) when that fails. Async-signal-safe.
+// execv(argv[0], argv) (execve with `envp` when not null); _exit(127) when that fails.
+// Async-signal-safe.
 [[noreturn]] void exec_detached(char* const* argv, int null, int err,
-                                std::initializer_list<int> keep) noexcept;
+                                std::initializer_list<int> keep,
+                                char* const* envp = nullptr) noexcept;
 
 // `argv` run as a detached helper (exec_detached) by a double fork: its own session, its
 // parent gone before it runs (it belongs to no command of ours; the nearest subreaper reaps
 // it). stderr appends to `err_path` (null: /dev/null). With `userns_fd` not -1, it enters
-// that user namespace first (exits 126 when it cannot). Returns once the middle child is
-// reaped; false when a fork failed.
+// that user namespace first (exits 126 when it cannot); with `envp`, that environment.
+// Returns once the middle child is reaped; false when a fork failed.
 bool spawn_detached(char* const* argv, const char* err_path, std::initializer_list<int> keep,
-                    int userns_fd = -1);
+                    int userns_fd = -1, char* const* envp = nullptr);
 
 // A forked child of ours that must not outlive the scope: SIGKILLed and reaped when the
 // scope is left before wait() reaped it (an error on the way, a child that holds a

@@ -147,18 +147,14 @@ UniqueFd container_netns(const Plan& plan, pid_t pid) {
     return fd;
 }
 
-// The root's FUSE connection from the init (Plan::root_fuse): fuse-overlayfs serves it
-// from the init's user namespace (ours when it has none of its own), detached. Until it
-// runs, the init's steps in its root wait; when it cannot start, the connection's last
-// fd closes with ours and they fail (ENOTCONN).
-void start_root_server(int sock, pid_t pid, const Plan& plan) {
+// The root's FUSE connection from the init (Plan::root_fuse), then its user namespace
+// when it has one of its own: fuse-overlayfs serves the connection from there, detached.
+// Until it runs, the init's steps in its root wait; when it cannot start, the connection's
+// last fd closes with ours and they fail (ENOTCONN).
+void start_root_server(int sock, const Plan& plan) {
     UniqueFd dev(sys::recv_fd(sock));
     UniqueFd userns;
-    if (plan.in_user_ns()) {
-        std::string path = fmt::format("/proc/{}/ns/user", pid);
-        userns.reset(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-        if (!userns) throw_sys("open", path);
-    }
+    if (plan.in_user_ns()) userns.reset(sys::recv_fd(sock));
     sys::start_fuse_overlayfs(plan.root_fuse_options, dev.get(), userns ? userns.get() : -1);
 }
 
@@ -198,7 +194,7 @@ void await_init(int sock, pid_t pid, const oci::Spec& spec, const Plan& plan, co
             continue;
         }
         if (msg.type == SyncType::fuse_fd && plan.root_fuse) {
-            start_root_server(sock, pid, plan);
+            start_root_server(sock, plan);
             continue;
         }
         throw Error("container init sent an unexpected message");

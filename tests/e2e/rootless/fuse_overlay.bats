@@ -53,6 +53,12 @@ no_server_left() {
     [ "${lines[0]}" = fuse.fuse-overlayfs ]
     [ "${lines[1]}" = 0 ]
     [ "${#lines[@]}" -eq 2 ]
+    # an init that joins namespaces is not dumpable: the server's namespace comes by fd
+    run as "$RL_USER" "$HUSK" run --rm --network host husk/busybox \
+        sh -c 'awk "\$5 == \"/\" { for (i = 7; \$i != \"-\"; i++); print \$(i + 1) }" /proc/self/mountinfo'
+    echo "$output"
+    [ "$status" -eq 0 ]
+    [ "$output" = fuse.fuse-overlayfs ]
     [[ "$(cat "$data/userns-fuse-overlay")" == "$(uname -r) $(command -v fuse-overlayfs) fuse-overlayfs"* ]]
     run as "$RL_USER" "$HUSK" info
     [[ "$output" == *" Storage Driver: fuse-overlayfs"* ]]
@@ -62,8 +68,6 @@ no_server_left() {
     [ "$(cat "$data/rootfs/$id/upper/new")" = hi ]
     [ "$(stat -c %U "$data/rootfs/$id/upper/new")" = "$RL_USER" ]
     [ -z "$(ls -A "$data/rootfs/$id/merged")" ]
-    run findmnt -rn -o TARGET
-    [[ "$output" != *"$data/"* ]]
     # the server ended with the container
     no_server_left "$RL_USER"
     run as "$RL_USER" "$HUSK" start -a fo
@@ -146,14 +150,17 @@ no_server_left() {
     no_server_left "$RL_USER"
 }
 
-@test "fuse-overlayfs: runs killed at random moments leave no server, mount or root behind" {
+@test "fuse-overlayfs: runs killed at random moments (husk or husk-runtime) leave no server or root behind" {
     load_busybox "$RL_USER"
     local i
-    for i in $(seq 6); do
+    for i in $(seq 8); do
         as_exec "$RL_USER" "$HUSK" run -d --name "fk$i" --network none husk/busybox sleep 1000 \
             >/dev/null 2>&1 &
         local pid=$!
         sleep "0.$((RANDOM % 6))"
+        if [ $((i % 2)) = 0 ]; then # the runtime itself, between its fork of the server and all
+            pkill -KILL -u "$RL_USER" -x husk-runtime || true
+        fi
         kill -9 "$pid" 2>/dev/null || true
         wait "$pid" || true
         as "$RL_USER" "$HUSK" rm -f "fk$i" >/dev/null 2>&1 || true
