@@ -106,9 +106,16 @@ void make_device(const Plan& p, int rootfd, const PlannedDevice& d) noexcept {
     int parent = sys::parent_in_root(rootfd, d.path.c_str(), name, sizeof name, true, 0755);
     if (parent < 0) init_fail(p, "create device directory", d.path.c_str(), -parent);
     UniqueFd guard(parent);
-    if (::unlinkat(parent, name, 0) != 0 && errno != ENOENT && errno != EISDIR)
-        init_fail(p, "remove old device", d.path.c_str(), errno);
-    if (::mknodat(parent, name, d.mode, d.dev) != 0) init_fail(p, "mknod", d.path.c_str(), errno);
+    // Made where nothing is (the usual case: one call); what is there already (a file of
+    // the image, an earlier node) is replaced. A directory stays: mknod says EEXIST.
+    if (::mknodat(parent, name, d.mode, d.dev) != 0) {
+        if (errno != EEXIST) init_fail(p, "mknod", d.path.c_str(), errno);
+        if (::unlinkat(parent, name, 0) != 0 && errno != ENOENT)
+            init_fail(p, errno == EISDIR ? "mknod" : "remove old device", d.path.c_str(),
+                      errno == EISDIR ? EEXIST : errno);
+        if (::mknodat(parent, name, d.mode, d.dev) != 0)
+            init_fail(p, "mknod", d.path.c_str(), errno);
+    }
     if (::fchownat(parent, name, d.uid, d.gid, AT_SYMLINK_NOFOLLOW) != 0)
         init_fail(p, "chown device", d.path.c_str(), errno);
 }

@@ -142,6 +142,27 @@ TEST_F(CgroupBackendFiles, ErrorsNameFileAndValue) {
     }
 }
 
+// v1 devices: every rule one write(2), in order, to its file (kept open across the rules;
+// a plain file shows the writes one after another where the kernel takes each as a rule).
+TEST_F(CgroupBackendFiles, V1DevicesOneWritePerRuleInOrder) {
+    offer({"devices.allow", "devices.deny"});
+    v1::devices(dir_, {{false, "a", std::nullopt, std::nullopt, "rwm"},
+                       {true, "c", 1, 3, "rwm"},
+                       {true, "b", std::nullopt, std::nullopt, "m"},
+                       {false, "c", 5, 1, "w"}});
+    EXPECT_EQ(get("devices.deny"), "a *:* rwmc 5:1 w");
+    EXPECT_EQ(get("devices.allow"), "c 1:3 rwmb *:* m");
+    // A file that is not there fails at its first rule, naming it and the value.
+    try {
+        v1::devices(dir_ + "/missing", {{true, "c", 1, 3, "rwm"}});
+        FAIL() << "expected an error";
+    } catch (const Error& e) {
+        EXPECT_EQ(std::string(e.what()),
+                  "write \"c 1:3 rwm\" to \"" + dir_ +
+                      "/missing/devices.allow\": ENOENT (No such file or directory)");
+    }
+}
+
 TEST(CgroupFile, FlatKeys) {
     EXPECT_EQ(flat_key("low 0\nhigh 0\nmax 3\noom 1\noom_kill 2\n", "oom_kill"), 2);
     EXPECT_EQ(flat_key("oom_kill_disable 0\nunder_oom 0\noom_kill 5", "oom_kill"), 5);

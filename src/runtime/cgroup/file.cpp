@@ -85,15 +85,22 @@ void collect_procs(const std::string& dir, bool recursive, std::vector<pid_t>& o
 
 }  // namespace
 
-void write_file(const std::string& dir, std::string_view name, std::string_view value) {
-    const std::string path = join(dir, name);
-    sys::UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CLOEXEC));
-    if (!fd) throw_sys(fmt::format("write \"{}\" to", value), path);
+WriteFile::WriteFile(const std::string& dir, std::string_view name) : path_(join(dir, name)) {}
+
+void WriteFile::write(std::string_view value) {
+    if (!fd_) {
+        fd_.reset(::open(path_.c_str(), O_WRONLY | O_CLOEXEC));
+        if (!fd_) throw_sys(fmt::format("write \"{}\" to", value), path_);
+    }
     ssize_t n;
     do {
-        n = ::write(fd.get(), value.data(), value.size());
+        n = ::write(fd_.get(), value.data(), value.size());
     } while (n < 0 && errno == EINTR);
-    if (n < 0) throw_sys(fmt::format("write \"{}\" to", value), path);
+    if (n < 0) throw_sys(fmt::format("write \"{}\" to", value), path_);
+}
+
+void write_file(const std::string& dir, std::string_view name, std::string_view value) {
+    WriteFile(dir, name).write(value);
 }
 
 std::string read_file(const std::string& dir, std::string_view name) {

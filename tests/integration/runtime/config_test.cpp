@@ -296,6 +296,30 @@ TEST(Config, LinuxDevices) {
               "character special file 1 5 666 0 0\n");
 }
 
+// A device at a path where the image has a file replaces the file (mknod first, then the
+// unlink and a second mknod only when something is there); a directory there stays and
+// the run fails naming the device and EEXIST.
+TEST(Config, LinuxDeviceReplacesAFileOfTheImageNotADirectory) {
+    Bundle b("devrepl");
+    std::ofstream(b.rootfs() + "/etc/devnode") << "a file of the image\n";
+    b.config["linux"]["devices"] = {
+        {{"type", "c"}, {"path", "/etc/devnode"}, {"major", 1}, {"minor", 3}, {"fileMode", 0600}}};
+    b.save();
+    b.args({"/bin/stat", "-c", "%F %t %T %a", "/etc/devnode"});
+    auto r = b.runtime({"run", "--bundle", b.dir(), b.id()});
+    ASSERT_EQ(r.status, 0) << r.err;
+    EXPECT_EQ(r.out, "character special file 1 3 600\n");
+
+    ASSERT_EQ(::unlink((b.rootfs() + "/etc/devnode").c_str()), 0);
+    ASSERT_EQ(::mkdir((b.rootfs() + "/etc/devnode").c_str(), 0755), 0);
+    r = b.runtime({"run", "--bundle", b.dir(), b.id("dir")});
+    EXPECT_NE(r.status, 0);
+    EXPECT_NE(r.err.find("mknod"), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find("/etc/devnode"), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find("EEXIST"), std::string::npos) << r.err;
+    EXPECT_EQ(b.runtime({"state", b.id("dir")}).status, 1);
+}
+
 TEST(Config, OnlyStdioReachesTheContainer) {
     Bundle b("fds");
     EXPECT_EQ(probe(b)["fds"], json({0, 1, 2}));
