@@ -176,8 +176,15 @@ class Puller {
         int64_t total = 0;
         std::exception_ptr download_error;
         bool extractor_gone = false;
+        int64_t in_file = 0;  // bytes of the partial file
         auto pass_on = [&](const char* p, size_t n, bool to_file) {
-            if (to_file) write_all(out.get(), p, n, job.tmp_blob);
+            if (to_file) {
+                write_all(out.get(), p, n, job.tmp_blob);
+                // its writeback started now (a hint, not waited for): the disk writes the
+                // blob while the layer unpacks, and the pull's syncfs waits for less
+                ::sync_file_range(out.get(), in_file, static_cast<off_t>(n), SYNC_FILE_RANGE_WRITE);
+                in_file += static_cast<int64_t>(n);
+            }
             if (feed && !send_all(feed.get(), p, n)) {
                 extractor_gone = true;
                 throw Error("unpacking stopped");
@@ -213,6 +220,7 @@ class Puller {
         try {
             // What an interrupted pull left behind goes through the pipeline first.
             int64_t have = replay_partial(out.get(), job, consume);
+            in_file = have;
             if (have > 0) log::debug("layer {}: resuming at byte {}", job.desc.digest, have);
             client_.stream_blob(job.desc.digest, have,
                                 [&](const char* p, size_t n) { consume(p, n, true); });
