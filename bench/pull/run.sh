@@ -10,7 +10,8 @@
 # debootstrap-built Debian minbase image (cached in $HUSK_BENCH_CACHE).
 # Prints per image and peer `husk X, PEER Y, ratio Z` (medians in seconds, ratio =
 # husk / peer: below 1 husk is faster), the load average over the image's runs, and
-# husk's peak RSS. To weigh a change: --vs PATH measures another husk binary as a peer,
+# husk's peak RSS, and below it the CPU each used (user + system, median: under load,
+# what decides the wall ratio). To weigh a change: --vs PATH measures another husk binary as a peer,
 # --vs-env VAR=VALUE the same husk with VAR set (HUSK_UNPACK_WRITERS=0: no writer threads).
 #
 # usage: bench/pull/run.sh [-n RUNS] [--no-debian] [--podman] [--only IMAGE] [--husk PATH]
@@ -78,18 +79,19 @@ for f in "${images[@]}"; do
     skopeo copy -q --dest-tls-verify=false "oci:$work/layout:$f" "docker://$reg/bench/$f:latest"
 done
 
-# measure NAME CMD...: appends "seconds maxrss_kb" to $work/NAME.times and the 1-minute
-# load average to $work/NAME.load; clears caches of none
+# measure NAME CMD...: appends "seconds maxrss_kb cpu_seconds" (user + system, of the
+# command and its children) to $work/NAME.times and the 1-minute load average to
+# $work/NAME.load; clears caches of none
 measure() {
     local name=$1
     shift
     cut -d' ' -f1 /proc/loadavg >>"$work/$name.load"
-    /usr/bin/time -f '%e %M' -o "$work/t" "$@" >/dev/null 2>"$work/err" || {
+    /usr/bin/time -f '%e %M %U %S' -o "$work/t" "$@" >/dev/null 2>"$work/err" || {
         echo "$name failed:" >&2
         cat "$work/err" >&2
         return 1
     }
-    cat "$work/t" >>"$work/$name.times"
+    awk '{ printf "%s %s %.2f\n", $1, $2, $3 + $4 }' "$work/t" >>"$work/$name.times"
 }
 
 # The layers' blob URLs of an image, in order (what the naive pipeline fetches).
@@ -156,12 +158,16 @@ median() { sort -n | awk '{a[NR]=$1} END {if (NR%2) print a[(NR+1)/2]; else prin
 for img in "${images[@]}"; do
     h=$(cut -d' ' -f1 "$work/$img-husk.times" | median)
     rss=$(cut -d' ' -f2 "$work/$img-husk.times" | sort -n | tail -1)
+    hc=$(cut -d' ' -f3 "$work/$img-husk.times" | median)
     for tool in "${peers[@]}"; do
         p=$(cut -d' ' -f1 "$work/$img-$tool.times" | median)
+        pc=$(cut -d' ' -f3 "$work/$img-$tool.times" | median)
         load=$(cat "$work/$img-husk.load" "$work/$img-$tool.load" | sort -n |
             awk '{a[NR]=$1} END {printf "%s-%s", a[1], a[NR]}')
         awk -v i="$img" -v t="$tool" -v h="$h" -v p="$p" -v l="$load" -v r="$rss" \
             'BEGIN { printf "%-10s husk %.3f, %s %.3f, ratio %.2f   (load %s, husk peak RSS %.1f MiB)\n", i, h, t, p, (p > 0 ? h / p : 0), l, r / 1024 }'
+        awk -v t="$tool" -v h="$hc" -v p="$pc" \
+            'BEGIN { printf "%-10s   CPU (user+sys): husk %.2f, %s %.2f, ratio %.2f\n", "", h, t, p, (p > 0 ? h / p : 0) }'
     done
 done
 [ -n "$vs$vs_env" ] && echo "(husk-vs: ${vs_env:+$vs_env }${vs:-$husk})"

@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <atomic>
 #include <condition_variable>
+#include <cstring>
 #include <exception>
 #include <memory>
 #include <mutex>
@@ -33,6 +34,10 @@ using sys::UniqueFd;
 namespace oi = oci::image;
 
 constexpr int64_t kConfigMax = 8 << 20;
+// libcurl hands a body over in pieces of 16 KiB (CURL_MAX_WRITE_SIZE) whatever its
+// buffer: a layer's are gathered into blocks of this size before they are written to
+// the blob file and sent to the extractor (one write and one send per block, not 16).
+constexpr size_t kFeedBlock = size_t{256} << 10;
 
 struct LayerJob {
     size_t index = 0;
@@ -171,6 +176,26 @@ class Puller {
         int64_t total = 0;
         std::exception_ptr download_error;
         bool extractor_gone = false;
+        int64_t in_file = 0;  // bytes of the partial file
+        auto pass_on = [&](const char* p, size_t n, bool to_file) {
+            if (to_file) {
+                write_all(out.get(), p, n, job.tmp_blob);
+                // its writeback started now (a hint, not waited for): the disk writes the
+                // blob while the layer unpacks, and the pull's syncfs waits for less
+                ::sync_file_range(out.get(), in_file, static_cast<off_t>(n), SYNC_FILE_RANGE_WRITE);
+                in_file += static_cast<int64_t>(n);
+            }
+            if (feed && !send_all(feed.get(), p, n)) {
+                extractor_gone = true;
+                throw Error("unpacking stopped");
+            }
+        };
+        // the network's bytes hashed and counted but not yet passed on
+        auto block = std::make_unique<char[]>(kFeedBlock);
+        size_t held = 0;
+        auto flush = [&] {
+            if (size_t n = std::exchange(held, 0); n > 0) pass_on(block.get(), n, true);
+        };
         auto consume = [&](const char* p, size_t n, bool from_network) {
             if (interrupted()) throw Error("interrupted");
             if (cancel_) throw Error("cancelled", ECANCELED);
@@ -179,21 +204,35 @@ class Puller {
                 throw Error(fmt::format(
                     "the registry sent more than the {} bytes of the descriptor", job.desc.size));
             hash.update(p, n);
-            if (from_network) write_all(out.get(), p, n, job.tmp_blob);
-            if (feed && !send_all(feed.get(), p, n)) {
-                extractor_gone = true;
-                throw Error("unpacking stopped");
+            if (!from_network) {
+                pass_on(p, n, false);
+            } else {
+                if (held + n > kFeedBlock) flush();
+                if (n >= kFeedBlock) {
+                    pass_on(p, n, true);
+                } else {
+                    std::memcpy(block.get() + held, p, n);
+                    held += n;
+                }
             }
             if (opts_.progress) opts_.progress->layer_bytes(job.index, static_cast<int64_t>(n));
         };
         try {
             // What an interrupted pull left behind goes through the pipeline first.
             int64_t have = replay_partial(out.get(), job, consume);
+            in_file = have;
             if (have > 0) log::debug("layer {}: resuming at byte {}", job.desc.digest, have);
             client_.stream_blob(job.desc.digest, have,
                                 [&](const char* p, size_t n) { consume(p, n, true); });
+            flush();
         } catch (...) {
             download_error = std::current_exception();
+            // what was held goes to the partial file for the next pull to resume after
+            // (at worst it fetches these bytes again: it resumes where the file ends)
+            if (held > 0 && !sys::write_all(out.get(), block.get(), held))
+                log::debug("layer {}: write {}: {}", job.desc.digest, job.tmp_blob,
+                           std::strerror(errno));
+            held = 0;
         }
         // Keep the bytes of a transfer that broke off, for the next pull to resume.
         job.keep_partial = download_error && !extractor_gone && (interrupted() || !cancel_) &&
