@@ -95,17 +95,22 @@ husk::oci::Spec spec_with_root_mount(const std::string& type, std::vector<std::s
     return spec;
 }
 
+// The plan of `spec` on a host without cgroups, its bundle "/".
+husk::runtime::Plan plan_of(const husk::oci::Spec& spec) {
+    const std::vector<husk::runtime::cgroup::CgroupMount> no_cgroups;
+    husk::runtime::PlanInputs in(no_cgroups);
+    in.bundle = "/";
+    unsigned long flags = 0;
+    return husk::runtime::build_plan(spec, in, flags);
+}
+
 }  // namespace
 
 TEST(Plan, MountOnRootIsTheRootWithALongLowerdirSplit) {
     std::string a = "/" + std::string(200, 'a'), b = "/" + std::string(200, 'b');
     husk::oci::Spec spec = spec_with_root_mount(
         "overlay", {"userxattr", "lowerdir=" + a + ":" + b, "upperdir=/u", "workdir=/w"});
-    const std::vector<husk::runtime::cgroup::CgroupMount> no_cgroups;
-    husk::runtime::PlanInputs in(no_cgroups);
-    in.bundle = "/";
-    unsigned long flags = 0;
-    auto p = husk::runtime::build_plan(spec, in, flags);
+    auto p = plan_of(spec);
     ASSERT_TRUE(p.has_root_mount);
     std::vector<std::string> lowers;
     for (auto& [k, v] : p.root_mount.opts.params)
@@ -114,7 +119,7 @@ TEST(Plan, MountOnRootIsTheRootWithALongLowerdirSplit) {
     for (auto& m : p.mounts) EXPECT_NE(m.target, "/");
     // without a mount namespace of its own, refused
     std::erase_if(spec.linux_->namespaces, [](auto& n) { return n.type == "mount"; });
-    EXPECT_THROW(husk::runtime::build_plan(spec, in, flags), husk::Error);
+    EXPECT_THROW(plan_of(spec), husk::Error);
 }
 
 // Where the kernel refuses overlayfs in a user namespace (image/userns_overlay.h): a
@@ -126,11 +131,7 @@ TEST(Plan, FuseOverlayfsRootKeepsItsOptionsForTheServer) {
     std::string a = "/" + std::string(200, 'a'), b = "/" + std::string(200, 'b');
     husk::oci::Spec spec = spec_with_root_mount(
         "fuse-overlayfs", {"lowerdir=" + a + ":" + b, "upperdir=/u", "workdir=/w"});
-    const std::vector<husk::runtime::cgroup::CgroupMount> no_cgroups;
-    husk::runtime::PlanInputs in(no_cgroups);
-    in.bundle = "/";
-    unsigned long flags = 0;
-    auto p = husk::runtime::build_plan(spec, in, flags);
+    auto p = plan_of(spec);
     ASSERT_TRUE(p.has_root_mount);
     EXPECT_TRUE(p.root_fuse);
     EXPECT_EQ(p.root_fuse_options,
